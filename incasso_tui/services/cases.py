@@ -1,0 +1,358 @@
+"""Client detail: everything the desk needs to work one case, read in one snapshot."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from incasso_tui.domain.arrears import Arrears
+from incasso_tui.domain.money import ZERO
+from incasso_tui.errors import N_, NotFound
+from incasso_tui.services.context import Context
+from incasso_tui.services.positions import loan_positions
+from incasso_tui.store.models import (
+    Arrangement,
+    ArrangementLine,
+    AuditEvent,
+    Case,
+    Client,
+    Contact,
+    Document,
+    Installment,
+    LedgerEntry,
+    Loan,
+    Note,
+    Promise,
+    User,
+)
+
+
+@dataclass(frozen=True)
+class CaseInfo:
+    id: int
+    status: str
+    stage: str
+    assignee: str | None
+    opened_on: date
+    next_action_date: date
+    next_action: str
+    pause_reason: str | None
+    pause_until: date | None
+    flag: str | None
+    version: int
+    updated_by: str | None
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    id: int
+    number: str
+    name: str
+    kind: str
+    consumer: bool
+    contact_person: str | None
+    kvk: str | None
+    iban: str | None
+    street: str
+    postcode: str
+    city: str
+    phone: str | None
+    email: str | None
+    preferred_channel: str
+    language: str
+
+
+@dataclass(frozen=True)
+class LoanInfo:
+    id: int
+    number: str
+    product: str
+    principal: Decimal
+    annual_rate: Decimal
+    term_months: int
+    start_date: date
+    repayment: str
+    status: str
+    outstanding_principal: Decimal
+    has_loan_agreement: bool
+    has_pledge_deed: bool
+    arrears: Arrears
+
+
+@dataclass(frozen=True)
+class ScheduleRow:
+    loan_number: str
+    seq: int
+    due_date: date
+    principal: Decimal
+    interest: Decimal
+    paid: Decimal
+    state: str  # paid | partial | past_due | open
+
+    @property
+    def amount(self) -> Decimal:
+        return self.principal + self.interest
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    booking_date: date
+    loan_number: str
+    kind: str
+    amount: Decimal
+    description: str
+
+
+@dataclass(frozen=True)
+class ContactRow:
+    at: datetime
+    channel: str
+    outcome: str
+    cause: str | None
+    summary: str
+    user: str
+
+
+@dataclass(frozen=True)
+class PromiseRow:
+    due_date: date
+    amount: Decimal
+    status: str
+
+
+@dataclass(frozen=True)
+class NoteRow:
+    at: datetime
+    user: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ArrangementRow:
+    id: int
+    status: str
+    arrears_covered: Decimal
+    installment_count: int
+    frequency: str
+    first_date: date
+    created_by: str
+    created_at: datetime
+    lines: tuple[tuple[int, date, Decimal, Decimal], ...]  # seq, due, amount, paid
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    at: datetime
+    actor: str
+    action: str
+    details: str
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    kind: str
+    title: str
+    added_on: date
+
+
+@dataclass(frozen=True)
+class ClientDetail:
+    as_of: date
+    case: CaseInfo
+    client: ClientInfo
+    loans: tuple[LoanInfo, ...]
+    schedule: tuple[ScheduleRow, ...]
+    ledger: tuple[LedgerRow, ...]
+    contacts: tuple[ContactRow, ...]
+    promises: tuple[PromiseRow, ...]
+    notes: tuple[NoteRow, ...]
+    arrangements: tuple[ArrangementRow, ...]
+    timeline: tuple[TimelineRow, ...]
+    documents: tuple[DocumentRow, ...]
+
+    @property
+    def arrears(self) -> Arrears:
+        """The client's arrears over all loans."""
+        loans = [loan.arrears for loan in self.loans]
+        oldest = min((a.oldest_due_date for a in loans if a.oldest_due_date), default=None)
+        return Arrears(
+            costs=sum((a.costs for a in loans), ZERO),
+            interest=sum((a.interest for a in loans), ZERO),
+            principal=sum((a.principal for a in loans), ZERO),
+            oldest_due_date=oldest,
+            days_past_due=max((a.days_past_due for a in loans), default=0),
+        )
+
+    @property
+    def active_arrangement(self) -> ArrangementRow | None:
+        return next((a for a in self.arrangements if a.status == "active"), None)
+
+
+def _schedule_state(inst: Installment, as_of: date) -> str:
+    paid = inst.principal_paid + inst.interest_paid
+    if paid == inst.principal + inst.interest:
+        return "paid"
+    if inst.due_date < as_of:
+        return "past_due"
+    return "partial" if paid > ZERO else "open"
+
+
+def _timeline_details(event: AuditEvent) -> str:
+    after = json.loads(event.after) if event.after else {}
+    return ", ".join(f"{k}={v}" for k, v in sorted(after.items()))
+
+
+def load_case(s: Session, case_id: int) -> Case:
+    case = s.get(Case, case_id)
+    if case is None:
+        raise NotFound(N_("Case {case_id} does not exist"), case_id=case_id)
+    return case
+
+
+def client_detail(ctx: Context, case_id: int) -> ClientDetail:
+    """One consistent read of a case and its client (a handful of indexed queries)."""
+    as_of = ctx.clock.today()
+    with ctx.db.reader() as s:
+        case = load_case(s, case_id)
+        client = s.get(Client, case.client_id)
+        assert client is not None
+        assignee = s.get(User, case.assignee_id).name if case.assignee_id else None  # type: ignore[union-attr]
+        loans = list(s.scalars(select(Loan).where(Loan.client_id == client.id).order_by(Loan.number)))
+        numbers = {loan.id: loan.number for loan in loans}
+        positions = loan_positions(s, numbers, as_of)
+        installments = list(
+            s.scalars(
+                select(Installment)
+                .where(Installment.loan_id.in_(numbers))
+                .order_by(Installment.loan_id, Installment.seq)
+            )
+        )
+        outstanding = {loan.id: loan.principal for loan in loans}
+        for inst in installments:
+            outstanding[inst.loan_id] -= inst.principal_paid
+        ledger = s.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.loan_id.in_(numbers))
+            .order_by(LedgerEntry.booking_date.desc(), LedgerEntry.id.desc())
+        )
+        arrangements = list(
+            s.scalars(select(Arrangement).where(Arrangement.case_id == case.id).order_by(Arrangement.id.desc()))
+        )
+        arr_lines: dict[int, list[tuple[int, date, Decimal, Decimal]]] = {}
+        if arrangements:
+            for line in s.scalars(
+                select(ArrangementLine)
+                .where(ArrangementLine.arrangement_id.in_([a.id for a in arrangements]))
+                .order_by(ArrangementLine.arrangement_id, ArrangementLine.seq)
+            ):
+                arr_lines.setdefault(line.arrangement_id, []).append((line.seq, line.due_date, line.amount, line.paid))
+        return ClientDetail(
+            as_of=as_of,
+            case=CaseInfo(
+                id=case.id,
+                status=case.status,
+                stage=case.stage,
+                assignee=assignee,
+                opened_on=case.opened_on,
+                next_action_date=case.next_action_date,
+                next_action=case.next_action,
+                pause_reason=case.pause_reason,
+                pause_until=case.pause_until,
+                flag=case.flag,
+                version=case.version,
+                updated_by=case.updated_by,
+                updated_at=case.updated_at,
+            ),
+            client=ClientInfo(
+                id=client.id,
+                number=client.number,
+                name=client.name,
+                kind=client.kind,
+                consumer=client.consumer,
+                contact_person=client.contact_person,
+                kvk=client.kvk,
+                iban=client.iban,
+                street=client.street,
+                postcode=client.postcode,
+                city=client.city,
+                phone=client.phone,
+                email=client.email,
+                preferred_channel=client.preferred_channel,
+                language=client.language,
+            ),
+            loans=tuple(
+                LoanInfo(
+                    id=loan.id,
+                    number=loan.number,
+                    product=loan.product,
+                    principal=loan.principal,
+                    annual_rate=loan.annual_rate,
+                    term_months=loan.term_months,
+                    start_date=loan.start_date,
+                    repayment=loan.repayment,
+                    status=loan.status,
+                    outstanding_principal=outstanding[loan.id],
+                    has_loan_agreement=loan.has_loan_agreement,
+                    has_pledge_deed=loan.has_pledge_deed,
+                    arrears=positions[loan.id],
+                )
+                for loan in loans
+            ),
+            schedule=tuple(
+                ScheduleRow(
+                    loan_number=numbers[i.loan_id],
+                    seq=i.seq,
+                    due_date=i.due_date,
+                    principal=i.principal,
+                    interest=i.interest,
+                    paid=i.principal_paid + i.interest_paid,
+                    state=_schedule_state(i, as_of),
+                )
+                for i in installments
+            ),
+            ledger=tuple(
+                LedgerRow(e.booking_date, numbers[e.loan_id], e.kind, e.amount, e.description) for e in ledger
+            ),
+            contacts=tuple(
+                ContactRow(c.at, c.channel, c.outcome, c.cause, c.summary, c.user_name)
+                for c in s.scalars(select(Contact).where(Contact.case_id == case.id).order_by(Contact.at.desc()))
+            ),
+            promises=tuple(
+                PromiseRow(p.due_date, p.amount, p.status)
+                for p in s.scalars(select(Promise).where(Promise.case_id == case.id).order_by(Promise.due_date.desc()))
+            ),
+            notes=tuple(
+                NoteRow(n.at, n.user_name, n.text)
+                for n in s.scalars(select(Note).where(Note.case_id == case.id).order_by(Note.at.desc()))
+            ),
+            arrangements=tuple(
+                ArrangementRow(
+                    id=a.id,
+                    status=a.status,
+                    arrears_covered=a.arrears_covered,
+                    installment_count=a.installment_count,
+                    frequency=a.frequency,
+                    first_date=a.first_date,
+                    created_by=a.created_by,
+                    created_at=a.created_at,
+                    lines=tuple(arr_lines.get(a.id, [])),
+                )
+                for a in arrangements
+            ),
+            timeline=tuple(
+                TimelineRow(e.at, e.actor, e.action, _timeline_details(e))
+                for e in s.scalars(
+                    select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.id.desc())
+                )
+            ),
+            documents=tuple(
+                DocumentRow(d.kind, d.title, d.added_on)
+                for d in s.scalars(select(Document).where(Document.client_id == client.id).order_by(Document.added_on))
+            ),
+        )

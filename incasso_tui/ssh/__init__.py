@@ -1,0 +1,1 @@
+"""The built-in SSH server: ``incasso serve ssh`` (see docs/ssh.md)."""

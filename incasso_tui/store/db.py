@@ -1,0 +1,166 @@
+"""Engines, sessions and the schema version check.
+
+SQLite is the embedded default (WAL journal and a busy timeout so a small team on one host can share it);
+PostgreSQL (``postgresql+psycopg://...``) is the database for a team.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from incasso_tui.errors import N_, ConfigError
+
+SUPPORTED = ("sqlite", "postgresql")
+MIGRATIONS = Path(__file__).with_name("migrations")
+SQLITE_BUSY_MS = 5000
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    # let SQLAlchemy's "begin" event (below) emit BEGIN itself, so writers can take the lock up front
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
+    """Writers begin IMMEDIATE: they wait (busy timeout) for the write lock instead of failing later
+    when a read transaction tries to upgrade. Readers begin DEFERRED and never block each other (WAL)."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("writer") else "BEGIN")
+
+
+def sqlite_path(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def make_engine(url: str, *, create_dirs: bool = False) -> Engine:
+    """An engine for ``url``; an unknown scheme or a malformed URL is refused with one clear line."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(N_("Not a database URL: {url}"), url=url) from None
+    backend = parsed.get_backend_name()
+    if backend not in SUPPORTED:
+        raise ConfigError(
+            N_("Unsupported database {scheme} in {url}: use sqlite:///PATH or postgresql+psycopg://..."),
+            scheme=backend,
+            url=url,
+        )
+    if backend == "sqlite":
+        path = sqlite_path(url)
+        if path is not None and create_dirs:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    if parsed.drivername == "postgresql":  # plain postgresql:// means psycopg 3 here
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        return create_engine(parsed, pool_pre_ping=True)
+    except ModuleNotFoundError as exc:
+        raise ConfigError(N_("The database driver is not installed: {error}"), error=str(exc)) from None
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def head_revision() -> str:
+    script = ScriptDirectory.from_config(alembic_config(create_engine("sqlite://")))
+    head = script.get_current_head()
+    assert head is not None, "migrations folder has no head"
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine) -> None:
+    command.upgrade(alembic_config(engine), "head")
+
+
+class Database:
+    """One engine and its session factory. ``transaction()`` is the unit of work of a service call."""
+
+    def __init__(self, url: str, *, create: bool = False) -> None:
+        self.url = url
+        path = sqlite_path(url)
+        if path is not None and not create and not path.exists():
+            raise ConfigError(
+                N_("Database {path} does not exist: create it with 'incasso db upgrade' or 'incasso generate'"),
+                path=str(path),
+            )
+        self.engine = make_engine(url, create_dirs=create)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+    def check_schema(self) -> None:
+        """Refuse to work on a database that is not at the newest schema, with one clear line."""
+        try:
+            current = current_revision(self.engine)
+        except OperationalError as exc:
+            raise ConfigError(N_("Cannot open the database {url}: {error}"), url=self.display_url, error=_first_line(exc)) from None
+        head = head_revision()
+        if current != head:
+            raise ConfigError(
+                N_("The database schema is {current}, this version needs {head}: run 'incasso db upgrade'"),
+                current=current or "empty",
+                head=head,
+            )
+
+    def upgrade(self) -> None:
+        try:
+            upgrade(self.engine)
+        except OperationalError as exc:
+            raise ConfigError(N_("Cannot migrate the database {url}: {error}"), url=self.display_url, error=_first_line(exc)) from None
+
+    @property
+    def display_url(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A writing unit of work: committed when the block ends, rolled back on any error."""
+        with self.sessions() as session, session.begin():
+            session.connection(execution_options={"writer": True})
+            yield session
+
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        """A read-only unit of work (one consistent snapshot); it never takes the write lock."""
+        with self.sessions() as session:  # autobegins; closing the session rolls back
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", exc)) or exc.__class__.__name__
+    return text.strip().splitlines()[0]

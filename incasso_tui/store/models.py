@@ -1,0 +1,389 @@
+"""The loan book, the collections cases and the audit trail (SQLAlchemy 2.0 typed ORM).
+
+Conventions:
+- Money columns are ``Money`` (whole cents in the database, ``Decimal`` in Python).
+- Vocabularies (roles, statuses, channels...) are the string values of the enums in ``domain.enums``;
+  the services validate them, CHECK constraints guard the most important ones.
+- Arrears are *derived* from the schedule (``installments``: what fell due and what of it was paid) and the
+  charges; the ``cases.pos_*`` columns are a cache of that derivation, refreshed in the same transaction as
+  every change that moves it and by the daily run, so that the worklist can sort a million-loan book on an
+  index. ``services.positions.verify_positions`` recomputes them to prove the cache right.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from incasso_tui.store.types import Money, Rate
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+# "Nothing past due" in cases.pos_oldest_due: sorts after every real date in every database (no NULLs,
+# whose order differs between SQLite and PostgreSQL).
+NO_ARREARS = date(9999, 12, 31)
+DESK_WHERE = "status IN ('active','arrangement','deferral','paused','insolvency')"
+
+
+def Key(length: int) -> String:
+    """A search-key column: byte order (collation C) on PostgreSQL so prefix ranges use the index."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(5), default="nl")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        CheckConstraint(
+            "role in ('employee','supervisor','special_management','admin','auditor')", name="ck_users_role"
+        ),
+    )
+
+
+class Client(Base):
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    consumer: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(200))
+    # lower-cased, accents folded: the key for "name starts with" searches
+    name_key: Mapped[str] = mapped_column(Key(200), index=True)
+    contact_person: Mapped[str | None] = mapped_column(String(200))
+    kvk: Mapped[str | None] = mapped_column(Key(8), index=True)
+    iban: Mapped[str | None] = mapped_column(Key(34), index=True)
+    street: Mapped[str] = mapped_column(String(200))
+    postcode: Mapped[str] = mapped_column(Key(6), index=True)  # "1234AB", no space
+    city: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(200))
+    preferred_channel: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(5), default="nl")
+
+    __table_args__ = (CheckConstraint("kind in ('natural','eenmanszaak','vof','bv')", name="ck_clients_kind"),)
+
+
+class Loan(Base):
+    __tablename__ = "loans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(Key(16), unique=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    product: Mapped[str] = mapped_column(String(64))
+    principal: Mapped[Decimal] = mapped_column(Money)
+    annual_rate: Mapped[Decimal] = mapped_column(Rate)
+    term_months: Mapped[int] = mapped_column(Integer)
+    start_date: Mapped[date] = mapped_column(Date)
+    repayment: Mapped[str] = mapped_column(String(16))
+    # a commercial agreement in the sense of art. 6:96 lid 4 BW (product setting)
+    commercial: Mapped[bool] = mapped_column(Boolean, default=True)
+    has_loan_agreement: Mapped[bool] = mapped_column(Boolean, default=True)
+    has_pledge_deed: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+
+    __table_args__ = (
+        CheckConstraint("repayment in ('annuity','linear')", name="ck_loans_repayment"),
+        CheckConstraint("principal > 0", name="ck_loans_principal"),
+    )
+
+
+class Installment(Base):
+    """One line of a loan's schedule: what falls due, and how much of it has been paid (allocated)."""
+
+    __tablename__ = "installments"
+
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    due_date: Mapped[date] = mapped_column(Date)
+    principal: Mapped[Decimal] = mapped_column(Money)
+    interest: Mapped[Decimal] = mapped_column(Money)
+    principal_paid: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    interest_paid: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+
+    __table_args__ = (
+        CheckConstraint("principal_paid >= 0 and principal_paid <= principal", name="ck_inst_principal_paid"),
+        CheckConstraint("interest_paid >= 0 and interest_paid <= interest", name="ck_inst_interest_paid"),
+        # The open lines of every loan: what the arrears derivation and allocation read.
+        Index(
+            "ix_installments_open",
+            "loan_id",
+            "due_date",
+            sqlite_where=text("principal_paid + interest_paid < principal + interest"),
+            postgresql_where=text("principal_paid + interest_paid < principal + interest"),
+        ),
+    )
+
+
+class Charge(Base):
+    """Collection costs or interest charged on a loan; counts as 'costs' for art. 6:44 BW."""
+
+    __tablename__ = "charges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # collection_costs | statutory_interest
+    due_date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    paid: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    description: Mapped[str] = mapped_column(String(200), default="")
+
+    __table_args__ = (CheckConstraint("paid >= 0 and paid <= amount", name="ck_charges_paid"),)
+
+
+class LedgerEntry(Base):
+    """The ledger: every movement of money on a loan (payments, costs, interest, write-offs)."""
+
+    __tablename__ = "ledger"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
+    booking_date: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[Decimal] = mapped_column(Money)  # always positive; the kind says the direction
+    description: Mapped[str] = mapped_column(String(300), default="")
+    # what of a payment did not go to an open item: credit on the loan
+    credit: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Allocation(Base):
+    """How a ledger payment was allocated (art. 6:44 BW), so it can be undone on a reversal."""
+
+    __tablename__ = "allocations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ledger_id: Mapped[int] = mapped_column(ForeignKey("ledger.id"), index=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"))
+    component: Mapped[str] = mapped_column(String(16))  # costs | interest | principal
+    installment_seq: Mapped[int | None] = mapped_column(Integer)
+    charge_id: Mapped[int | None] = mapped_column(ForeignKey("charges.id"))
+    amount: Mapped[Decimal] = mapped_column(Money)
+
+
+class Case(Base):
+    """One collections case per client in arrears (closed cases are kept as history)."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    stage: Mapped[str] = mapped_column(String(32))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    opened_on: Mapped[date] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    next_action_date: Mapped[date] = mapped_column(Date)
+    next_action: Mapped[str] = mapped_column(String(200), default="")
+    pause_reason: Mapped[str | None] = mapped_column(String(300))
+    pause_until: Mapped[date | None] = mapped_column(Date)
+    flag: Mapped[str | None] = mapped_column(String(32))  # broken_promise | broken_arrangement
+    # cache of the derived position (see module docstring); NO_ARREARS when nothing is past due
+    pos_oldest_due: Mapped[date] = mapped_column(Date)
+    pos_arrears: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    pos_as_of: Mapped[date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    __table_args__ = (
+        CheckConstraint(
+            "status in ('active','arrangement','deferral','paused','handed_over','insolvency','closed')",
+            name="ck_cases_status",
+        ),
+        # at most one open case per client
+        Index(
+            "ux_cases_open_client",
+            "client_id",
+            unique=True,
+            sqlite_where=text("status <> 'closed'"),
+            postgresql_where=text("status <> 'closed'"),
+        ),
+        Index("ix_cases_client", "client_id"),
+        Index("ix_cases_status", "status", "pos_oldest_due", "id"),
+        # The desk worklist's orders: keyset and offset pagination walk these partial indexes. A query
+        # must repeat DESK_WHERE literally for SQLite to use them (see services.worklist).
+        Index("ix_cases_desk_prio", "pos_oldest_due", text("pos_arrears DESC"), "id", "next_action_date",
+              sqlite_where=text(DESK_WHERE), postgresql_where=text(DESK_WHERE)),
+        Index("ix_cases_desk_amount", text("pos_arrears DESC"), "id",
+              sqlite_where=text(DESK_WHERE), postgresql_where=text(DESK_WHERE)),
+        Index("ix_cases_desk_next", "next_action_date", "id",
+              sqlite_where=text(DESK_WHERE), postgresql_where=text(DESK_WHERE)),
+        Index("ix_cases_desk_assignee", "assignee_id", "pos_oldest_due", text("pos_arrears DESC"), "id",
+              sqlite_where=text(DESK_WHERE), postgresql_where=text(DESK_WHERE)),
+    )
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    channel: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(16))
+    cause: Mapped[str | None] = mapped_column(String(32))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    user_name: Mapped[str] = mapped_column(String(64))
+
+
+class Promise(Base):
+    """A promise to pay made in a contact; monitored against incoming payments."""
+
+    __tablename__ = "promises"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    due_date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | kept | broken
+
+
+class Note(Base):
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    user_name: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class Arrangement(Base):
+    """A payment arrangement (betalingsregeling) agreed with the client to clear the arrears."""
+
+    __tablename__ = "arrangements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    arrears_covered: Mapped[Decimal] = mapped_column(Money)
+    down_payment: Mapped[Decimal] = mapped_column(Money)
+    installment_count: Mapped[int] = mapped_column(Integer)
+    frequency: Mapped[str] = mapped_column(String(16))
+    first_date: Mapped[date] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    __table_args__ = (
+        # two employees cannot register two active arrangements on one case
+        Index(
+            "ux_arrangements_active_case",
+            "case_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+
+class ArrangementLine(Base):
+    __tablename__ = "arrangement_lines"
+
+    arrangement_id: Mapped[int] = mapped_column(ForeignKey("arrangements.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0 = the down payment
+    due_date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    paid: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+
+
+class Document(Base):
+    """A dossier document (loan agreement, pledge deed, letter sent, ...)."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    loan_id: Mapped[int | None] = mapped_column(ForeignKey("loans.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    added_on: Mapped[date] = mapped_column(Date)
+    path: Mapped[str | None] = mapped_column(String(500))
+
+
+class AuditEvent(Base):
+    """Every state change, written in the same transaction as the change.
+
+    ``hash`` chains each event to the previous one (sha256 over the previous hash and the event's
+    canonical JSON) so that an altered or removed event is detected.
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    case_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    before: Mapped[str | None] = mapped_column(Text)  # JSON
+    after: Mapped[str | None] = mapped_column(Text)  # JSON
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHead(Base):
+    """One row holding the hash of the newest audit event; locked while appending to the chain."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+
+class SshKey(Base):
+    """A public key that lets a user log in to the built-in SSH server (``incasso users add-key``)."""
+
+    __tablename__ = "ssh_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    algorithm: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(128), unique=True)  # SHA256:... as OpenSSH prints it
+    public_key: Mapped[str] = mapped_column(Text)  # the authorized_keys line
+    comment: Mapped[str] = mapped_column(String(200), default="")
+    added_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class CaseLock(Base):
+    """"In progress by NAME": set when someone opens a case, expires by itself; advisory, not a write lock."""
+
+    __tablename__ = "case_locks"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(64))
+    until: Mapped[datetime] = mapped_column(DateTime)

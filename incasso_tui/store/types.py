@@ -1,0 +1,46 @@
+"""Column types that keep money and rates exact in every database.
+
+Money is stored as whole cents in a BIGINT and comes back as a ``Decimal`` with two places, so SQLite
+(which has no exact decimal type) never sees a float and sums in SQL stay exact integers. Rates are
+stored as millionths (8.5 % -> 85000).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, Integer
+from sqlalchemy.types import TypeDecorator
+
+from incasso_tui.domain.money import from_cents, to_cents
+
+_MILLION = Decimal(1_000_000)
+
+
+class Money(TypeDecorator[Decimal]):
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: object) -> int | None:
+        return None if value is None else to_cents(value)
+
+    def process_result_value(self, value: int | None, dialect: object) -> Decimal | None:
+        return None if value is None else from_cents(int(value))
+
+
+class Rate(TypeDecorator[Decimal]):
+    """An annual rate as a fraction (Decimal('0.085')), stored exactly as millionths."""
+
+    impl = Integer
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: object) -> int | None:
+        if value is None:
+            return None
+        scaled = value * _MILLION
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"rate {value} has more than 6 decimals")
+        return int(scaled)
+
+    def process_result_value(self, value: int | None, dialect: object) -> Decimal | None:
+        return None if value is None else Decimal(int(value)) / _MILLION

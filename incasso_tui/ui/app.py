@@ -1,0 +1,41 @@
+"""The Textual application: one per session (local terminal or SSH login), with its own user and locale."""
+
+from __future__ import annotations
+
+from textual.app import App
+from textual.binding import Binding
+
+from incasso_tui.i18n import Translator
+from incasso_tui.services.context import Context
+from incasso_tui.ui.labels import ROLE
+from incasso_tui.ui.text import translate_bindings
+
+
+class IncassoApp(App[None]):
+    CSS_PATH = "styles/app.tcss"
+    TITLE = "Incasso & Beheer"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+        Binding("question_mark", "toggle_help", "Keys", id="help"),
+    ]
+
+    def __init__(self, ctx: Context, tr: Translator) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.tr = tr
+        self.theme = ctx.settings.theme
+        actor = ctx.actor
+        self.sub_title = f"{actor.full_name} ({actor.name}) · {tr(ROLE[actor.role.value])}"
+        translate_bindings(self, tr)
+
+    def on_mount(self) -> None:
+        from incasso_tui.ui.screens.worklist import WorklistScreen
+
+        self.push_screen(WorklistScreen())
+
+    def action_toggle_help(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()

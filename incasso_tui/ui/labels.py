@@ -1,0 +1,116 @@
+"""Display labels of the enum values (English ids, translated by the session's Translator)."""
+
+from __future__ import annotations
+
+from incasso_tui.errors import N_
+
+STAGE = {
+    "reminder": N_("Reminder"),
+    "demand": N_("Demand"),
+    "call": N_("Call"),
+    "fourteen_day": N_("14-day letter"),
+    "bkr_warning": N_("BKR warning"),
+    "bkr_registered": N_("BKR reported"),
+    "default_notice": N_("Default notice"),
+    "call_in": N_("Call-in"),
+    "handover": N_("Handover"),
+}
+
+STATUS = {
+    "active": N_("Active"),
+    "arrangement": N_("Arrangement"),
+    "deferral": N_("Deferral"),
+    "paused": N_("Paused"),
+    "handed_over": N_("Handed over"),
+    "insolvency": N_("Insolvency"),
+    "closed": N_("Closed"),
+}
+
+# one-character markers in the worklist
+STATUS_MARK = {
+    "arrangement": "R",
+    "deferral": "U",
+    "paused": "P",
+    "insolvency": "I",
+    "handed_over": "B",
+}
+FLAG = {
+    "broken_promise": N_("Broken promise"),
+    "broken_arrangement": N_("Broken arrangement"),
+}
+
+KIND = {
+    "natural": N_("Natural person"),
+    "eenmanszaak": N_("Sole proprietorship"),
+    "vof": N_("General partnership (vof)"),
+    "bv": N_("Private company (bv)"),
+}
+
+CHANNEL = {
+    "phone": N_("Phone"),
+    "whatsapp": N_("WhatsApp"),
+    "email": N_("E-mail"),
+    "video": N_("Video call"),
+    "letter": N_("Letter"),
+}
+
+OUTCOME = {
+    "reached": N_("Reached"),
+    "no_answer": N_("No answer"),
+    "promise": N_("Promise to pay"),
+    "dispute": N_("Dispute"),
+    "hardship": N_("Hardship"),
+    "wrong_number": N_("Wrong number"),
+}
+
+CAUSE = {
+    "loss_of_work": N_("Loss of work"),
+    "illness": N_("Illness"),
+    "too_many_debts": N_("Too many debts"),
+    "seasonal_income": N_("Seasonal income"),
+    "business_downturn": N_("Business downturn"),
+    "other": N_("Other"),
+}
+
+LEDGER = {
+    "payment": N_("Payment"),
+    "conversion": N_("Taken over"),
+    "costs": N_("Collection costs"),
+    "interest": N_("Interest"),
+    "write_off": N_("Write-off"),
+    "reversal": N_("Reversal"),
+}
+
+SCHEDULE_STATE = {
+    "paid": N_("paid"),
+    "partial": N_("partly paid"),
+    "past_due": N_("past due"),
+    "open": N_("open"),
+}
+
+REPAYMENT = {"annuity": N_("annuity"), "linear": N_("linear")}
+
+FREQUENCY = {"monthly": N_("monthly"), "fortnightly": N_("every 2 weeks"), "weekly": N_("weekly")}
+
+ROLE = {
+    "employee": N_("employee"),
+    "supervisor": N_("supervisor"),
+    "special_management": N_("special management"),
+    "admin": N_("admin"),
+    "auditor": N_("auditor"),
+}
+
+BUCKET = {
+    "current": N_("not past due"),
+    "1-30": N_("1-30 days"),
+    "31-60": N_("31-60 days"),
+    "61-90": N_("61-90 days"),
+    "90+": N_("over 90 days"),
+}
+
+SORT = {
+    "priority": N_("priority"),
+    "dpd": N_("days past due"),
+    "amount": N_("amount"),
+    "next_action": N_("next action"),
+}

@@ -1,0 +1,544 @@
+"""Client detail: one case and its client, with everything the desk needs to work it.
+
+The data is read by ``services.cases.client_detail`` in a worker; the screen only lays it out. Every
+value that comes from the data is shown literally (``safe``/``lit``): names and notes are never markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from decimal import Decimal
+from functools import partial
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Grid, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Label, Static, TabbedContent, TabPane
+from textual.worker import get_current_worker
+
+from incasso_tui.errors import N_, IncassoError
+from incasso_tui.services.cases import ArrangementRow, ClientDetail, ScheduleRow, client_detail
+from incasso_tui.services.locks import Presence, open_case, release_case
+from incasso_tui.ui.labels import (
+    CAUSE,
+    CHANNEL,
+    FLAG,
+    FREQUENCY,
+    KIND,
+    LEDGER,
+    OUTCOME,
+    REPAYMENT,
+    SCHEDULE_STATE,
+    STAGE,
+    STATUS,
+)
+from incasso_tui.ui.text import lit, safe, translate_bindings
+
+if TYPE_CHECKING:
+    from incasso_tui.i18n import Translator
+
+# labels for values that labels.py does not cover (yet)
+LOAN_STATUS = {
+    "active": N_("running"),
+    "called": N_("called in"),
+    "written_off": N_("written off"),
+    "repaid": N_("repaid"),
+}
+PROMISE_STATUS = {"open": N_("open"), "kept": N_("kept"), "broken": N_("broken")}
+ARRANGEMENT_STATUS = {
+    "active": N_("running"),
+    "kept": N_("kept"),
+    "broken": N_("broken"),
+    "cancelled": N_("cancelled"),
+}
+DOCUMENT_KIND = {
+    "loan_agreement": N_("Loan agreement"),
+    "pledge_deed": N_("Pledge deed"),
+}
+LANGUAGE = {"nl": N_("Dutch"), "en": N_("English")}
+SUMMARY_WIDTH = 40  # the contact's summary in the table; the highlighted one is shown in full below it
+
+# tab id -> English title, in the order of the keys 1..8
+TABS: dict[str, str] = {
+    "loans": N_("Loans"),
+    "schedule": N_("Schedule"),
+    "payments": N_("Payments"),
+    "contacts": N_("Contacts"),
+    "notes": N_("Notes"),
+    "arrangements": N_("Arrangements"),
+    "timeline": N_("Timeline"),
+    "dossier": N_("Dossier"),
+}
+
+
+def text_cell(value: object, style: str | Style = "") -> Text:
+    """A DataTable cell that shows ``value`` literally (a plain str cell would be parsed as markup)."""
+    return Text(safe(value), style=style, end="")
+
+
+def money_cell(tr: Translator, amount: Decimal, style: str | Style = "") -> Text:
+    return Text(tr.money(amount), style=style, justify="right", end="")
+
+
+def right(value: object, style: str | Style = "") -> Text:
+    return Text(safe(value), style=style, justify="right", end="")
+
+
+def _shorten(text: str, width: int) -> str:
+    """The first line of ``text``, cut to ``width`` characters with an ellipsis."""
+    line = text.partition("\n")[0]
+    if len(line) > width:
+        return line[: width - 1] + "…"
+    return line if line == text else line + " …"
+
+
+def _label(tr: Translator, labels: dict[str, str], value: str | None) -> str:
+    """The translated label of an enum value (the raw value when it has none)."""
+    if value is None:
+        return ""
+    return tr(labels[value]) if value in labels else value
+
+
+class ClientDetailScreen(Screen[None]):
+    CSS_PATH = "../styles/detail.tcss"
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (120, "-wide")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="back"),
+        Binding("a", "arrangement", "Arrangement", id="arrangement"),
+        Binding("r", "reload", "Reload", id="reload"),
+        Binding("1", "tab(1)", "Tab", key_display="1-8", id="tab"),
+        *(Binding(str(n), f"tab({n})", "Tab", show=False) for n in range(2, len(TABS) + 1)),
+    ]
+
+    def __init__(self, case_id: int) -> None:
+        super().__init__()
+        self.case_id = case_id
+        self.detail: ClientDetail | None = None
+        self.presence: Presence | None = None  # a colleague who has the case open too
+
+    @property
+    def tr(self) -> Translator:
+        return self.app.tr  # type: ignore[attr-defined, no-any-return]
+
+    # ----- layout
+    def compose(self) -> ComposeResult:
+        tr = self.tr
+        yield Header()
+        with Grid(id="head"):
+            yield Static(id="client")
+            yield Static(id="case")
+            yield Static(id="arrears")  # one of these two shows, by the width of the terminal
+            yield Static(id="arrears-short")
+        with TabbedContent(id="tabs"):
+            with self._pane("loans"):
+                yield self._table("loans-table", N_("Loan"), N_("Product"), (N_("Arrears"), True), (N_("Days"), True),
+                                  (N_("Outstanding"), True), (N_("Principal"), True), (N_("Rate"), True),
+                                  (N_("Term"), True), N_("Repayment"), N_("Status"), N_("Dossier"))
+            with self._pane("schedule"):
+                yield self._table("schedule-table", N_("Loan"), (N_("No."), True), N_("Due date"), N_("State"),
+                                  (N_("Amount"), True), (N_("Paid"), True), (N_("Principal"), True),
+                                  (N_("Interest"), True))
+            with self._pane("payments"):
+                yield self._table("payments-table", N_("Date"), N_("Loan"), N_("Kind"), (N_("Amount"), True),
+                                  N_("Description"))
+            with self._pane("contacts"), Container(id="contacts-box"):
+                with Vertical(id="contacts-main"):
+                    yield self._table("contacts-table", N_("At"), N_("Channel"), N_("Outcome"), N_("Summary"),
+                                      N_("Cause"), N_("User"))
+                    yield Static(id="contact-summary")
+                with Vertical(id="promises-box"):
+                    yield Label(tr(N_("Promises to pay")), classes="subhead")
+                    yield self._table("promises-table", N_("Date"), (N_("Amount"), True), N_("Status"))
+            with self._pane("notes"):
+                yield VerticalScroll(id="notes-list", can_focus=True)
+            with self._pane("arrangements"):
+                yield VerticalScroll(id="arrangements-list", can_focus=True)
+            with self._pane("timeline"):
+                yield self._table("timeline-table", N_("At"), N_("Who"), N_("Action"), N_("Details"))
+            with self._pane("dossier"):
+                yield self._table("dossier-table", N_("Added"), N_("Kind"), N_("Title"))
+        yield Footer(compact=True)
+
+    def _pane(self, tab_id: str) -> TabPane:
+        return TabPane(self.tr(TABS[tab_id]), id=tab_id)
+
+    def _table(self, table_id: str | None, *columns: str | tuple[str, bool]) -> DataTable[Text]:
+        """A read-only table; a column given as ``(title, True)`` is right-aligned (amounts, numbers)."""
+        table: DataTable[Text] = DataTable(id=table_id, cursor_type="row", zebra_stripes=True)
+        for column in columns:
+            title, align_right = column if isinstance(column, tuple) else (column, False)
+            table.add_column(Text(self.tr(title), justify="right" if align_right else "left"), key=title)
+        return table
+
+    def on_mount(self) -> None:
+        translate_bindings(self, self.tr)
+        self.refresh_bindings()
+        self.query_one("#head").loading = True
+        self.load()
+
+    # ----- loading
+    @work(thread=True, exclusive=True, group="detail")
+    def load(self) -> None:
+        """Read the case in a worker thread; the result is laid out on the UI thread."""
+        ctx = self.app.ctx  # type: ignore[attr-defined]
+        try:
+            detail = client_detail(ctx, self.case_id)
+            presence = open_case(ctx, self.case_id)  # "in progress by me" for the others; renewed on reload
+        except IncassoError as err:
+            result: Callable[[], Awaitable[None] | None] = partial(self._show_error, err)
+        else:
+            result = partial(self._show, detail, presence)
+        if not get_current_worker().is_cancelled:  # the screen was left meanwhile: nothing to show
+            self.app.call_from_thread(result)
+
+    def _show_error(self, err: IncassoError) -> None:
+        self.query_one("#head").loading = False
+        self.query_one("#client", Static).update(lit(self.tr.error(err), "bold $error"))
+        self.notify(self.tr.error(err), severity="error")
+
+    async def _show(self, detail: ClientDetail, presence: Presence | None) -> None:
+        self.detail = detail
+        self.presence = presence
+        self.query_one("#head").loading = False
+        self.query_one("#client", Static).update(self._client_block(detail))
+        self.query_one("#case", Static).update(self._case_block(detail))
+        self.query_one("#arrears", Static).update(self._arrears_block(detail))
+        self.query_one("#arrears-short", Static).update(self._arrears_short(detail))
+        self._fill_loans(detail)
+        self._fill_schedule(detail)
+        self._fill_payments(detail)
+        self._fill_contacts(detail)
+        self._fill_timeline(detail)
+        self._fill_dossier(detail)
+        await self._fill_notes(detail)
+        await self._fill_arrangements(detail)
+        self.refresh_bindings()
+        if self.focused is None:
+            self._focus_pane()
+
+    # ----- header
+    def _client_block(self, d: ClientDetail) -> Content:
+        tr, c = self.tr, d.client
+        kind = tr(KIND.get(c.kind, c.kind))
+        segment = tr(N_("consumer")) if c.consumer else tr(N_("business"))
+        lines = [
+            lit(c.name, "bold"),
+            lit(f"{c.number} · {kind} · {segment}", "$text-muted"),
+            lit(f"{c.street}, {c.postcode} {c.city}"),
+            lit(" · ".join(v for v in (c.phone, c.email) if v)),
+        ]
+        ids = [f"IBAN {c.iban}" if c.iban else "", tr(N_("KvK {kvk}"), kvk=c.kvk) if c.kvk else ""]
+        lines.append(lit(" · ".join(v for v in ids if v)))
+        reach = tr(
+            N_("prefers {channel} · {language}"),
+            channel=_label(tr, CHANNEL, c.preferred_channel),
+            language=_label(tr, LANGUAGE, c.language),
+        )
+        if c.contact_person:
+            lines.append(Content.assemble(lit(c.contact_person), (" · " + reach, "$text-muted")))
+        else:
+            lines.append(lit(reach, "$text-muted"))
+        return Content("\n").join(lines)
+
+    def _case_block(self, d: ClientDetail) -> Content:
+        tr, case = self.tr, d.case
+        lines = [
+            Content.assemble(
+                (tr(N_("Status")) + " ", "$text-muted"),
+                (_label(tr, STATUS, case.status), "bold"),
+                (" · " + tr(N_("Stage")) + " ", "$text-muted"),
+                _label(tr, STAGE, case.stage),
+            ),
+            Content.assemble(
+                (tr(N_("Handler")) + " ", "$text-muted"),
+                lit(case.assignee or tr(N_("nobody"))),
+                (" · " + tr(N_("case {id} since {day}"), id=str(case.id), day=case.opened_on), "$text-muted"),
+            ),
+            Content.assemble(
+                (tr(N_("Next action")) + " ", "$text-muted"),
+                (tr.date(case.next_action_date), "bold"),
+                " ",
+                lit(case.next_action),
+            ),
+        ]
+        if case.flag:
+            lines.append(lit(" " + _label(tr, FLAG, case.flag) + " ", "bold $text-error on $error-muted"))
+        if self.presence is not None:
+            busy = tr(N_("In progress by {name} (until {time})"), name=self.presence.user_name,
+                      time=self.presence.until.strftime("%H:%M"))
+            lines.append(lit(busy, "bold $text-warning"))
+        if case.pause_reason or case.pause_until:
+            until = tr(N_("Paused until {day}"), day=case.pause_until) if case.pause_until else tr(N_("Paused"))
+            lines.append(Content.assemble((until + ": ", "$text-warning"), lit(case.pause_reason or "")))
+        if d.active_arrangement is not None:
+            a = d.active_arrangement
+            lines.append(
+                lit(
+                    tr(
+                        N_("Arrangement: {count} x {frequency} from {day}"),
+                        count=a.installment_count,
+                        frequency=_label(tr, FREQUENCY, a.frequency),
+                        day=a.first_date,
+                    ),
+                    "$text-success",
+                )
+            )
+        return Content("\n").join(lines)
+
+    def _arrears_block(self, d: ClientDetail) -> Content:
+        tr, arrears = self.tr, d.arrears
+        rows = [
+            (tr(N_("Costs")), tr.money(arrears.costs), ""),
+            (tr(N_("Interest")), tr.money(arrears.interest), ""),
+            (tr(N_("Principal")), tr.money(arrears.principal), ""),
+            (tr(N_("Total")), tr.money(arrears.total), "bold"),
+        ]
+        width = max(len(label) + len(amount) + 1 for label, amount, _ in rows)
+        lines = [
+            Content.assemble((label, style or "$text-muted"), (amount.rjust(width - len(label)), style))
+            for label, amount, style in rows
+        ]
+        days = tr(N_("{days} days past due"), days=arrears.days_past_due)
+        lines.append(lit(days.rjust(width), "bold $text-error" if arrears.days_past_due else "$text-muted"))
+        return Content("\n").join([lit(tr(N_("Arrears")), "bold"), *lines])
+
+    def _arrears_short(self, d: ClientDetail) -> Content:
+        tr, arrears = self.tr, d.arrears
+        return Content.assemble(
+            (tr(N_("Arrears {total}"), total=arrears.total), "bold"),
+            (" · " + tr(N_("{days} days"), days=arrears.days_past_due),
+             "bold $text-error" if arrears.days_past_due else "$text-muted"),
+            "\n",
+            (tr(N_("costs {costs} · interest {interest} · principal {principal}"),
+                costs=arrears.costs, interest=arrears.interest, principal=arrears.principal), "$text-muted"),
+        )
+
+    # ----- tabs
+    def _fill(self, table_id: str, rows: Iterable[list[Text]], start: int = 0) -> None:
+        """Fill a table; the cursor stays where it was on a reload and starts at row ``start`` the first time."""
+        table = self.query_one(f"#{table_id}", DataTable)
+        row = table.cursor_row if table.row_count else start
+        table.clear()
+        for cells in rows:
+            table.add_row(*cells)
+        if table.row_count:
+            table.move_cursor(row=min(row, table.row_count - 1))
+
+    def _fill_loans(self, d: ClientDetail) -> None:
+        tr = self.tr
+        self._fill(
+            "loans-table",
+            (
+                [
+                    text_cell(loan.number),
+                    text_cell(loan.product),
+                    money_cell(tr, loan.arrears.total, "bold" if loan.arrears.total else ""),
+                    right(loan.arrears.days_past_due),
+                    money_cell(tr, loan.outstanding_principal),
+                    money_cell(tr, loan.principal),
+                    right(tr.percent(loan.annual_rate)),
+                    right(tr(N_("{months} mo"), months=loan.term_months)),
+                    text_cell(_label(tr, REPAYMENT, loan.repayment)),
+                    text_cell(_label(tr, LOAN_STATUS, loan.status)),
+                    self._dossier_cell(loan.has_loan_agreement, loan.has_pledge_deed),
+                ]
+                for loan in d.loans
+            ),
+        )
+
+    def _dossier_cell(self, agreement: bool, pledge: bool) -> Text:
+        tr = self.tr
+        cell = Text(end="")
+        for present, name in ((agreement, N_("Loan agreement")), (pledge, N_("Pledge deed"))):
+            if cell:
+                cell.append("  ")
+            cell.append(("✓ " if present else "✗ ") + tr(name), style="" if present else self._style("text-error"))
+        return cell
+
+    def _style(self, variable: str) -> Style:
+        """A Rich style in the colour of a theme variable (for DataTable cells)."""
+        return Style(color=self.app.theme_variables.get(variable))
+
+    def _fill_schedule(self, d: ClientDetail) -> None:
+        past_due = self._style("text-error")
+        self._fill(
+            "schedule-table",
+            (self._schedule_row(r, past_due if r.state == "past_due" else "") for r in d.schedule),
+            start=next((i for i, r in enumerate(d.schedule) if r.state != "paid"), 0),
+        )
+
+    def _schedule_row(self, r: ScheduleRow, style: str | Style) -> list[Text]:
+        tr = self.tr
+        return [
+            text_cell(r.loan_number, style),
+            right(r.seq, style),
+            text_cell(tr.date(r.due_date), style),
+            text_cell(_label(tr, SCHEDULE_STATE, r.state), style),
+            money_cell(tr, r.amount, style),
+            money_cell(tr, r.paid, style),
+            money_cell(tr, r.principal, style),
+            money_cell(tr, r.interest, style),
+        ]
+
+    def _fill_payments(self, d: ClientDetail) -> None:
+        tr = self.tr
+        self._fill(
+            "payments-table",
+            (
+                [
+                    text_cell(tr.date(e.booking_date)),
+                    text_cell(e.loan_number),
+                    text_cell(_label(tr, LEDGER, e.kind)),
+                    money_cell(tr, e.amount),
+                    text_cell(e.description),
+                ]
+                for e in d.ledger
+            ),
+        )
+
+    def _fill_contacts(self, d: ClientDetail) -> None:
+        tr = self.tr
+        self._fill(
+            "contacts-table",
+            (
+                [
+                    text_cell(tr.datetime(c.at)),
+                    text_cell(_label(tr, CHANNEL, c.channel)),
+                    text_cell(_label(tr, OUTCOME, c.outcome)),
+                    text_cell(_shorten(c.summary, SUMMARY_WIDTH)),
+                    text_cell(_label(tr, CAUSE, c.cause)),
+                    text_cell(c.user),
+                ]
+                for c in d.contacts
+            ),
+        )
+        broken = self._style("text-error")
+        self._fill(
+            "promises-table",
+            (
+                [
+                    text_cell(tr.date(p.due_date)),
+                    money_cell(tr, p.amount),
+                    text_cell(_label(tr, PROMISE_STATUS, p.status), broken if p.status == "broken" else ""),
+                ]
+                for p in d.promises
+            ),
+        )
+
+    @on(DataTable.RowHighlighted, "#contacts-table")
+    def _contact_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self.detail is not None and event.cursor_row < len(self.detail.contacts):
+            self.query_one("#contact-summary", Static).update(lit(self.detail.contacts[event.cursor_row].summary))
+
+    def _fill_timeline(self, d: ClientDetail) -> None:
+        tr = self.tr
+        self._fill(
+            "timeline-table",
+            ([text_cell(tr.datetime(e.at)), text_cell(e.actor), text_cell(e.action), text_cell(e.details)]
+             for e in d.timeline),
+        )
+
+    def _fill_dossier(self, d: ClientDetail) -> None:
+        tr = self.tr
+        self._fill(
+            "dossier-table",
+            ([text_cell(tr.date(doc.added_on)), text_cell(_label(tr, DOCUMENT_KIND, doc.kind)), text_cell(doc.title)]
+             for doc in d.documents),
+        )
+
+    async def _fill_notes(self, d: ClientDetail) -> None:
+        tr = self.tr
+        notes = self.query_one("#notes-list", VerticalScroll)
+        await notes.remove_children()
+        if not d.notes:
+            await notes.mount(Static(tr(N_("No notes")), classes="muted"))
+            return
+        await notes.mount_all(
+            Static(
+                Content.assemble((f"{tr.datetime(n.at)}  ", "$text-muted"), lit(n.user, "bold"), "\n", lit(n.text)),
+                classes="note",
+            )
+            for n in d.notes
+        )
+
+    async def _fill_arrangements(self, d: ClientDetail) -> None:
+        tr = self.tr
+        box = self.query_one("#arrangements-list", VerticalScroll)
+        await box.remove_children()
+        if not d.arrangements:
+            await box.mount(Static(tr(N_("No arrangements")), classes="muted"))
+            return
+        for a in d.arrangements:
+            await box.mount(Static(self._arrangement_title(a), classes="subhead"))
+            table = self._table(None, (N_("No."), True), N_("Due date"), (N_("Amount"), True), (N_("Paid"), True))
+            await box.mount(table)
+            for seq, due, amount, paid in a.lines:
+                table.add_row(
+                    right(seq if seq else tr(N_("down"))),
+                    text_cell(tr.date(due)),
+                    money_cell(tr, amount),
+                    money_cell(tr, paid),
+                )
+
+    def _arrangement_title(self, a: ArrangementRow) -> Content:
+        tr = self.tr
+        return Content.assemble(
+            (_label(tr, ARRANGEMENT_STATUS, a.status), "bold $text-success" if a.status == "active" else "bold"),
+            " · ",
+            tr(
+                N_("covers {amount} in {count} x {frequency}, registered by {name} on {day}"),
+                amount=a.arrears_covered,
+                count=a.installment_count,
+                frequency=_label(tr, FREQUENCY, a.frequency),
+                name=safe(a.created_by),
+                day=a.created_at.date(),
+            ),
+        )
+
+    def _focus_pane(self) -> None:
+        pane = self.query_one(TabbedContent).active_pane
+        if pane is not None:
+            pane.query("DataTable, VerticalScroll").first().focus()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        # a table filled while its tab was hidden could not scroll its cursor into view: do it now
+        for table in event.pane.query(DataTable):
+            table.call_after_refresh(table.move_cursor, row=table.cursor_row)
+
+    # ----- actions
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "arrangement" and self.detail is None:
+            return None  # shown dimmed until the case is read
+        return True
+
+    def action_back(self) -> None:
+        # an app-level worker: it outlives this screen
+        self.app.run_worker(partial(release_case, self.app.ctx, self.case_id), thread=True, group="release")  # type: ignore[attr-defined]
+        self.dismiss()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_tab(self, number: int) -> None:
+        self.query_one(TabbedContent).active = list(TABS)[number - 1]
+        self._focus_pane()
+
+    def action_arrangement(self) -> None:
+        from incasso_tui.ui.screens.arrangement import ArrangementScreen
+
+        if self.detail is not None:
+            self.app.push_screen(ArrangementScreen(self.detail), self._arrangement_done)
+
+    def _arrangement_done(self, arrangement_id: int | None) -> None:
+        if arrangement_id is None:
+            return
+        self.notify(self.tr(N_("Arrangement saved")))
+        self.query_one(TabbedContent).active = "arrangements"
+        self.load()

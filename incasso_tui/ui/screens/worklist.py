@@ -1,0 +1,324 @@
+"""The worklist: the start screen. Cases in arrears, prioritised, filtered in the database, paged on demand."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import ClassVar
+
+from sqlalchemy.exc import SQLAlchemyError
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.command import Hit, Hits, Provider
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Header, Input, Static
+
+from incasso_tui.domain.arrears import BUCKETS
+from incasso_tui.domain.enums import Stage
+from incasso_tui.errors import N_, IncassoError
+from incasso_tui.services.audit import latest_event_id
+from incasso_tui.services.worklist import SORTS, Worklist, WorklistFilter, WorklistPage, WorklistRow, worklist
+from incasso_tui.ui.labels import BUCKET, FLAG, SORT, STAGE, STATUS_MARK
+from incasso_tui.ui.text import lit, translate_bindings
+from incasso_tui.ui.widgets.virtual_table import PAGE_SIZE, Column, VirtualTable
+
+SEARCH_DELAY = 0.25  # seconds of quiet typing before the search runs
+
+
+def _cycle(options: tuple[str | None, ...], current: str | None) -> str | None:
+    return options[(options.index(current) + 1) % len(options)]
+
+
+class WorklistCommands(Provider):
+    """Command palette entries for the worklist's filters and orders."""
+
+    async def search(self, query: str) -> Hits:
+        screen = self.screen
+        if not isinstance(screen, WorklistScreen):
+            return
+        tr = screen.app.tr  # type: ignore[attr-defined]
+        matcher = self.matcher(query)
+        commands: list[tuple[str, object]] = []
+        for bucket in BUCKETS:
+            commands.append((tr(N_("Worklist: ageing bucket {bucket}"), bucket=tr(BUCKET[bucket])), {"bucket": bucket}))
+        for stage in Stage:
+            commands.append((tr(N_("Worklist: stage {stage}"), stage=tr(STAGE[stage.value])), {"stage": stage.value}))
+        for sort in SORTS:
+            commands.append((tr(N_("Worklist: sort by {sort}"), sort=tr(SORT[sort])), {"sort": sort}))
+        commands.append((tr(N_("Worklist: my cases")), {"mine": True}))
+        commands.append((tr(N_("Worklist: action due today")), {"due_today": True}))
+        commands.append((tr(N_("Worklist: clear all filters")), None))
+        for label, change in commands:
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score, matcher.highlight(label), lambda c=change: screen.apply_filter_change(c), help=None)
+
+
+class WorklistScreen(Screen[None]):
+    CSS_PATH = "../styles/worklist.tcss"
+    COMMANDS = {WorklistCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # priority: handled as the key arrives, so keys typed right behind it (one burst over a slow
+        # link) are already sent to the search box instead of the table
+        Binding("slash", "search", "Search", id="search", priority=True),
+        Binding("b", "bucket", "Ageing", id="bucket"),
+        Binding("s", "stage", "Stage", id="stage"),
+        Binding("m", "mine", "Mine", id="mine"),
+        Binding("t", "today", "Due today", id="today"),
+        Binding("o", "sort", "Sort", id="sort"),
+        Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("escape", "clear", "Clear filters", id="clear", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.flt = WorklistFilter()
+        self._worklist: Worklist | None = None
+        self._seen_event = 0
+        self._search_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        tr = self.app.tr  # type: ignore[attr-defined]
+        yield Header()
+        with Horizontal(id="filterbar"):
+            yield Input(placeholder=tr(N_("/ name, loan number, IBAN or postcode")), id="search")
+            yield Static(id="filters")
+        yield Static(id="colheader")
+        yield VirtualTable[WorklistRow](self._columns(), self._cells, flagged=lambda r: r.flag is not None, id="cases")
+        yield Static(id="status")
+        yield Footer(compact=True)
+
+    def _columns(self) -> list[Column]:
+        tr = self.app.tr  # type: ignore[attr-defined]
+        return [
+            Column("", 1),
+            Column(tr(N_("Client")), 12, flex=True),
+            Column(tr(N_("Loans")), 11),
+            Column(tr(N_("DPD")), 4, "right"),
+            Column(tr(N_("Arrears")), 11, "right"),
+            Column(tr(N_("Stage")), 12),
+            Column(tr(N_("Action")), 10),
+            Column(tr(N_("Owner")), 6),
+        ]
+
+    def _cells(self, row: WorklistRow) -> list[str]:
+        tr = self.app.tr  # type: ignore[attr-defined]
+        loans = row.loan_numbers.split(", ")
+        loan_text = loans[0] if len(loans) == 1 else f"{loans[0]}+{len(loans) - 1}"
+        mark = "!" if row.flag else "*" if row.in_progress_by else STATUS_MARK.get(row.status, "")
+        return [
+            mark,
+            row.client_name,
+            loan_text,
+            str(row.days_past_due),
+            tr.money(row.arrears),
+            tr(STAGE.get(row.stage, row.stage)),
+            tr.date(row.next_action_date),
+            row.assignee or "",
+        ]
+
+    @property
+    def table(self) -> VirtualTable[WorklistRow]:
+        return self.query_one("#cases", VirtualTable)
+
+    def on_mount(self) -> None:
+        translate_bindings(self, self.app.tr)  # type: ignore[attr-defined]
+        translate_bindings(self.table, self.app.tr)  # type: ignore[attr-defined]
+        self.refresh_bindings()
+        self.table.focus()
+        self._show_filters()
+        self.reload()
+        self.set_interval(self.app.ctx.settings.worklist_poll_seconds, self._poll)  # type: ignore[attr-defined]
+
+    def on_screen_resume(self) -> None:
+        if self._worklist is not None:  # back from a case: show what changed, stay on the same case
+            self._refresh_keeping_cursor()
+
+    def on_resize(self) -> None:
+        self._paint_header()
+
+    def _paint_header(self) -> None:
+        self.query_one("#colheader", Static).update(
+            lit(self.table.header_text(self.table.scrollable_content_region.width), "bold")
+        )
+
+    # ----- loading
+    @work(thread=True, exclusive=True, group="worklist")
+    def reload(self, keep_case: int | None = None) -> None:
+        """Count the filtered cases, place the cursor (on ``keep_case`` when it is still there) and fetch
+        the page under it before swapping, so a refresh does not flicker."""
+        ctx = self.app.ctx  # type: ignore[attr-defined]
+        try:
+            seen = latest_event_id(ctx.db)
+            wl = worklist(ctx, self.flt)
+            total = wl.count()
+            position = wl.position_of(keep_case) if keep_case is not None else None
+            cursor = position or 0
+            page = cursor // PAGE_SIZE
+            first = wl.page(page * PAGE_SIZE, PAGE_SIZE, total) if total else None
+        except IncassoError as err:
+            self.app.call_from_thread(self._show_error, err)
+            return
+        self.app.call_from_thread(self._reset, wl, total, cursor, first, seen)
+
+    def _reset(self, wl: Worklist, total: int, cursor: int, first: WorklistPage | None, seen: int) -> None:
+        self._worklist = wl
+        self._seen_event = seen
+        self.table.reset(total, cursor)
+        if first is not None:
+            self.table.set_page(first.offset // PAGE_SIZE, first.rows, self.table.generation)
+        self._paint_header()
+        self._show_status()
+
+    # ----- live: changes by others appear within a few seconds
+    def _poll(self) -> None:
+        if self.is_current and self._worklist is not None and not self.workers_busy():
+            self._check_changes()
+
+    def workers_busy(self) -> bool:
+        return any(w.group == "worklist" and w.is_running for w in self.workers)
+
+    @work(thread=True, exclusive=True, group="poll")
+    def _check_changes(self) -> None:
+        try:
+            latest = latest_event_id(self.app.ctx.db)  # type: ignore[attr-defined]
+        except SQLAlchemyError as err:  # said on the status line; the next tick tries again
+            message = IncassoError(N_("Live update failed, retrying: {error}"), error=str(err).splitlines()[0])
+            self.app.call_from_thread(self._show_error, message)
+            return
+        if latest != self._seen_event:
+            self.app.call_from_thread(self._refresh_keeping_cursor)
+
+    def _refresh_keeping_cursor(self) -> None:
+        row = self.table.cursor_row
+        self.reload(keep_case=row.case_id if row else None)
+
+    @on(VirtualTable.PageNeeded)
+    def _page_needed(self, event: VirtualTable.PageNeeded) -> None:
+        if self._worklist is not None:
+            self._fetch_page(self._worklist, event.page, self.table.generation)
+
+    @work(thread=True, group="pages")
+    def _fetch_page(self, wl: Worklist, page: int, generation: int) -> None:
+        table = self.table
+        offset = page * PAGE_SIZE
+        before, after = table.page_rows(page - 1), table.page_rows(page + 1)
+        result: WorklistPage
+        try:
+            if before:
+                result = wl.page_after(before[-1], offset, PAGE_SIZE)
+            elif after:
+                result = wl.page_before(after[0], offset + PAGE_SIZE, PAGE_SIZE)
+            else:
+                result = wl.page(offset, PAGE_SIZE, table.total)
+        except IncassoError as err:
+            self.app.call_from_thread(self._show_error, err)
+            return
+        self.app.call_from_thread(table.set_page, page, result.rows, generation)
+        self.app.call_from_thread(self._show_status)
+
+    # ----- status and filters
+    def _show_status(self) -> None:
+        tr = self.app.tr  # type: ignore[attr-defined]
+        table = self.table
+        if table.total == 0:
+            text = tr(N_("No cases match"))
+        else:
+            text = tr(N_("{n} of {total} cases"), n=table.cursor + 1, total=table.total)
+        row = table.cursor_row
+        if row is not None and row.flag:
+            text += "  ·  " + tr(FLAG.get(row.flag, row.flag))
+        if row is not None and row.in_progress_by:
+            text += "  ·  " + tr(N_("in progress by {name}"), name=row.in_progress_by)
+        self.query_one("#status", Static).update(lit(text))
+
+    def _show_error(self, err: IncassoError) -> None:
+        self.query_one("#status", Static).update(lit(self.app.tr.error(err), "bold $error"))  # type: ignore[attr-defined]
+
+    def _show_filters(self) -> None:
+        tr = self.app.tr  # type: ignore[attr-defined]
+        parts = [tr(N_("sort: {sort}"), sort=tr(SORT[self.flt.sort]))]
+        if self.flt.bucket:
+            parts.append(tr(BUCKET[self.flt.bucket]))
+        if self.flt.stage:
+            parts.append(tr(STAGE[self.flt.stage]))
+        if self.flt.mine:
+            parts.append(tr(N_("mine")))
+        if self.flt.due_today:
+            parts.append(tr(N_("due today")))
+        self.query_one("#filters", Static).update(lit(" · ".join(parts)))
+
+    def apply_filter_change(self, change: dict[str, object] | None) -> None:
+        """Apply a change to the filter (None clears everything but the order) and reload."""
+        if change is None:
+            self.flt = WorklistFilter(sort=self.flt.sort)
+            self.query_one("#search", Input).value = ""
+        else:
+            self.flt = replace(self.flt, **change)  # type: ignore[arg-type]
+        self._show_filters()
+        row = self.table.cursor_row
+        self.reload(keep_case=row.case_id if row else None)
+
+    @on(VirtualTable.CursorMoved)
+    def _cursor_moved(self) -> None:
+        self._show_status()
+
+    @on(VirtualTable.Selected)
+    def _open(self, event: VirtualTable.Selected) -> None:
+        from incasso_tui.ui.screens.detail import ClientDetailScreen
+
+        self.app.push_screen(ClientDetailScreen(event.row.case_id))
+
+    # ----- search box
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        value = event.value
+        self._search_timer = self.set_timer(SEARCH_DELAY, lambda: self._search(value))
+
+    def _search(self, value: str) -> None:
+        if value != self.flt.text:
+            self.apply_filter_change({"text": value})
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        self._search(event.value)
+        self.set_focus(self.table)
+
+    # ----- actions
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.has_focus:  # a "/" typed in the box is text
+            search.insert_text_at_cursor("/")
+        else:  # focus at once, not via call_later, for the same reason as the priority above
+            self.set_focus(search)
+
+    def action_clear(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.has_focus:
+            if search.value:
+                search.value = ""
+            self.set_focus(self.table)
+            return
+        self.apply_filter_change(None)
+
+    def action_bucket(self) -> None:
+        self.apply_filter_change({"bucket": _cycle((None, *BUCKETS), self.flt.bucket)})
+
+    def action_stage(self) -> None:
+        self.apply_filter_change({"stage": _cycle((None, *(s.value for s in Stage)), self.flt.stage)})
+
+    def action_mine(self) -> None:
+        self.apply_filter_change({"mine": not self.flt.mine})
+
+    def action_today(self) -> None:
+        self.apply_filter_change({"due_today": not self.flt.due_today})
+
+    def action_sort(self) -> None:
+        self.apply_filter_change({"sort": _cycle(SORTS, self.flt.sort)})
+
+    def action_refresh(self) -> None:
+        self.apply_filter_change({})

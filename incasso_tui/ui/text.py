@@ -1,0 +1,32 @@
+"""Showing data literally: no markup is interpreted and no control character reaches the terminal."""
+
+from __future__ import annotations
+
+from textual.content import Content
+
+# C0 controls become their Unicode "control picture" (ESC -> U+241B), DEL and C1 controls a replacement mark
+_TABLE = {c: chr(0x2400 + c) for c in range(0x20)}
+_TABLE[0x7F] = "\u2421"
+_TABLE.update({c: "\ufffd" for c in range(0x80, 0xA0)})
+
+
+def safe(value: object) -> str:
+    """``value`` as text with every control character made visible and harmless."""
+    return str(value).translate(_TABLE)
+
+
+def lit(value: object, style: str = "") -> Content:
+    """Content that shows ``value`` exactly as typed (markup characters included)."""
+    return Content.styled(safe(value), style) if style else Content(safe(value))
+
+
+def translate_bindings(node: object, tr: object) -> None:
+    """Show a node's key descriptions (English ids in BINDINGS) in the session's language."""
+    from dataclasses import replace
+
+    bindings = node._bindings  # type: ignore[attr-defined]
+    for key, items in bindings.key_to_bindings.items():
+        bindings.key_to_bindings[key] = [
+            replace(b, description=tr(b.description), tooltip=tr(b.tooltip) if b.tooltip else b.tooltip)  # type: ignore[operator]
+            for b in items
+        ]

@@ -1,0 +1,141 @@
+"""Shared fixtures: a deterministic demo book (made once per run), fresh copies per test, a frozen clock.
+
+Service tests take ``db`` and run on SQLite always and also on PostgreSQL when ``INCASSO_TEST_PG_URL``
+is set (``postgresql+psycopg://postgres@127.0.0.1:5432/test``): each PostgreSQL test gets its own database,
+cloned from a template that is generated once per run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from incasso_tui.clock import FixedClock
+from incasso_tui.config import Settings
+from incasso_tui.services.context import Context
+from incasso_tui.services.users import resolve_actor
+from incasso_tui.store.db import Database
+
+AS_OF = date(2026, 11, 23)
+NOW = datetime(2026, 11, 23, 9, 30)
+TEST_LOANS = 2400
+TEST_SEED = 7
+PG_URL = os.environ.get("INCASSO_TEST_PG_URL")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the developer's own config file or INCASSO_* environment."""
+    for key in list(os.environ):
+        if key.startswith("INCASSO_") and key != "INCASSO_TEST_PG_URL":
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("INCASSO_CONFIG", str(tmp_path_factory.getbasetemp() / "no-config.toml"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.getbasetemp() / "xdg-data"))
+
+
+def _generate(url: str) -> None:
+    from incasso_tui.generate import generate
+
+    db = Database(url, create=True)
+    db.upgrade()
+    generate(db, loans=TEST_LOANS, seed=TEST_SEED, as_of=AS_OF)
+    db.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("template") / "book.db"
+    _generate(f"sqlite:///{path}")
+    return str(path)
+
+
+def _pg_admin_url() -> str:
+    assert PG_URL
+    return make_url(PG_URL).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    if not PG_URL:
+        pytest.skip("INCASSO_TEST_PG_URL is not set: PostgreSQL tests skipped")
+    name = f"incasso_tpl_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        _generate(url)
+        yield name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path) -> Iterator[Database]:  # type: ignore[no-untyped-def]
+    """A writable copy of the test book, on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "book.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        database = Database(f"sqlite:///{path}")
+        yield database
+        database.dispose()
+        return
+    template = request.getfixturevalue("pg_template")
+    name = f"incasso_t_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    database = Database(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))  # type: ignore[arg-type]
+    try:
+        yield database
+    finally:
+        database.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_db(sqlite_template: str, tmp_path) -> Iterator[Database]:  # type: ignore[no-untyped-def]
+    """A writable SQLite copy of the test book (UI tests)."""
+    path = tmp_path / "book.db"
+    shutil.copy(sqlite_template, path)
+    database = Database(f"sqlite:///{path}")
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+def _context(database: Database, clock: FixedClock, user: str, **settings: object) -> Context:
+    return Context(db=database, actor=resolve_actor(database, user), clock=clock, settings=Settings(**settings))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def ctx_for(db: Database, clock: FixedClock) -> Callable[..., Context]:
+    """``ctx_for("bakker")``: a service context for that user on the ``db`` backend."""
+    return lambda user="demo", **settings: _context(db, clock, user, **settings)
+
+
+@pytest.fixture
+def app_for(sqlite_db: Database, clock: FixedClock) -> Callable[..., object]:
+    """``app_for(user="demo", lang="nl")``: an IncassoApp on a fresh SQLite copy with the frozen clock."""
+    from incasso_tui.i18n import Translator
+    from incasso_tui.ui.app import IncassoApp
+
+    def make(user: str = "demo", lang: str = "nl", **settings: object) -> IncassoApp:
+        return IncassoApp(_context(sqlite_db, clock, user, **settings), Translator(lang))
+
+    return make

@@ -1,0 +1,64 @@
+"""A tmux session running one command, read and typed into as a person would (the end-to-end tests)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import time
+from pathlib import Path
+
+
+def children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (zombies included: a zombie is a child nobody reaped)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+class Terminal:
+    """``command`` in a detached tmux session; when it ends, ``exit=N`` is printed and the pane is kept a while."""
+
+    def __init__(self, name: str, command: list[str], size: tuple[int, int] = (80, 24)) -> None:
+        self.name = name
+        shell = f"{shlex.join(command)}; echo exit=$?; sleep 60"
+        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", str(size[0]), "-y", str(size[1]), shell], check=True)
+
+    def screen(self) -> str:
+        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True).stdout
+
+    def wait(self, pattern: str, timeout: float = 30) -> str:
+        """The screen once ``pattern`` shows on it; fails with the screen after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.screen()
+            if re.search(pattern, text):
+                return text
+            time.sleep(0.1)
+        raise AssertionError(f"screen never showed /{pattern}/:\n{self.screen()}")
+
+    def keys(self, *keys: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+
+    def type(self, text: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, "-l", text], check=True)
+
+    def resize(self, width: int, height: int) -> None:
+        subprocess.run(["tmux", "resize-window", "-t", self.name, "-x", str(width), "-y", str(height)], check=True)
+
+    def pid_of(self, command_name: str) -> int:
+        """The pid of the pane shell's child called ``command_name`` (e.g. the ssh client)."""
+        shell = int(subprocess.run(["tmux", "display", "-p", "-t", self.name, "#{pane_pid}"],
+                                   capture_output=True, text=True, check=True).stdout)
+        (pid,) = [p for p in children(shell) if Path(f"/proc/{p}/comm").read_text().strip() == command_name]
+        return pid
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)

@@ -1,0 +1,200 @@
+"""The built-in SSH server (``incasso serve ssh``) driven by the real OpenSSH client in tmux.
+
+Each server runs on 127.0.0.1 with a port the kernel picks (``--port 0``; the port is read from the log), on a
+copy of the test book, as of 2026-11-23. The client keys are made with ssh-keygen and registered with the real
+``incasso users add-key`` command.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.terminal import Terminal, children
+
+pytestmark = pytest.mark.skipif(
+    any(shutil.which(tool) is None for tool in ("ssh", "ssh-keygen", "tmux")), reason="needs ssh, ssh-keygen and tmux"
+)
+
+INCASSO = str(Path(sys.executable).with_name("incasso"))
+AS_OF = "2026-11-23"
+WORKLIST = r"1 van \d+ dossiers"
+
+
+def _wait_for(check, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen[bytes]
+    log: Path
+    port: int
+
+    def log_text(self) -> str:
+        return self.log.read_text()
+
+    def ssh(self, key: Path, user: str = "demo") -> list[str]:
+        return ["ssh", "-F", "/dev/null", "-i", str(key), "-o", "IdentitiesOnly=yes", "-p", str(self.port),
+                "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
+                "-o", "LogLevel=ERROR", "-tt", f"{user}@127.0.0.1"]
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=10)
+
+
+def _line_of(pattern: str, screen: str) -> int:
+    """The number of the first screen line matching ``pattern``; -1 when none does."""
+    return next((i for i, line in enumerate(screen.splitlines()) if re.search(pattern, line)), -1)
+
+
+def _keygen(path: Path) -> Path:
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", path.name, "-f", str(path)], check=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def setup(sqlite_template: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """A book with demo's key registered (by the real command); (book, demo's key, a key nobody registered)."""
+    root = tmp_path_factory.mktemp("ssh")
+    book = root / "book.db"
+    shutil.copy(sqlite_template, book)
+    demo_key, stranger_key = _keygen(root / "demo_key"), _keygen(root / "stranger_key")
+    result = subprocess.run([INCASSO, "users", "add-key", "demo", f"{demo_key}.pub", "--db", f"sqlite:///{book}"],
+                            capture_output=True, text=True, env={**os.environ, "INCASSO_CONFIG": str(root / "none.toml")})
+    assert result.returncode == 0, result.stderr
+    return book, demo_key, stranger_key
+
+
+def _start(book: Path, root: Path, *options: str) -> Server:
+    log = root / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [INCASSO, "serve", "ssh", "--db", f"sqlite:///{book}", "--port", "0", "--host-key", str(root / "host_key"),
+             "--date", AS_OF, *options],
+            stdout=out, stderr=out, env={**os.environ, "INCASSO_CONFIG": str(root / "none.toml")},
+        )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        found = re.search(r"listening on 127\.0\.0\.1:(\d+)", log.read_text())
+        if found:
+            return Server(proc, log, int(found.group(1)))
+        if proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    proc.kill()
+    raise AssertionError(f"the server did not start:\n{log.read_text()}")
+
+
+@pytest.fixture
+def start(setup: tuple[Path, Path, Path], tmp_path: Path) -> Iterator:  # type: ignore[type-arg]
+    """``start(*options)`` runs a server; at the end it is stopped and must leave no process behind."""
+    servers: list[Server] = []
+
+    def run(*options: str) -> Server:
+        servers.append(_start(setup[0], tmp_path, *options))
+        return servers[-1]
+
+    yield run
+    for server in servers:
+        pid = server.proc.pid
+        server.stop()
+        assert server.proc.returncode == 0, server.log_text()
+        assert children(pid) == []
+        assert "Traceback" not in server.log_text()
+
+
+@pytest.fixture
+def terminals(tmp_path: Path) -> Iterator:  # type: ignore[type-arg]
+    opened: list[Terminal] = []
+
+    def open_(command: list[str], size: tuple[int, int] = (80, 24)) -> Terminal:
+        opened.append(Terminal(f"incasso-ssh-{tmp_path.name}-{len(opened)}", command, size))
+        return opened[-1]
+
+    yield open_
+    for term in opened:
+        term.close()
+
+
+def test_login_shows_the_worklist_and_a_resize_repaints_it_wider(setup, start, terminals) -> None:  # type: ignore[no-untyped-def]
+    _book, key, _stranger = setup
+    server = start()
+    term = terminals(server.ssh(key))
+    screen = term.wait(WORKLIST)
+    assert "Demo Medewerker (demo)" in screen
+    rows_before = len(re.findall(r"L\d{8}", screen))
+    assert re.search(r"login demo \(employee\) from 127\.0\.0\.1:\d+ with key SHA256:", server.log_text())
+
+    term.resize(120, 40)
+    # the status line moves down to the new last rows and more cases fit on the screen
+    _wait_for(lambda: _line_of(WORKLIST, term.screen()) >= 30, 20, "the status line on the resized screen")
+    screen = term.screen()
+    assert len(re.findall(r"L\d{8}", screen)) > rows_before + 10
+    assert max(len(line.rstrip()) for line in screen.splitlines()) > 80
+
+
+def test_unknown_key_and_wrong_login_name_are_refused_and_logged(setup, start) -> None:  # type: ignore[no-untyped-def]
+    _book, key, stranger = setup
+    server = start()
+    for command in (server.ssh(stranger), server.ssh(key, user="jansen")):
+        result = subprocess.run([*command, "true"], capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL)
+        assert result.returncode == 255 and "Permission denied (publickey)" in result.stderr
+    fingerprint = subprocess.run(["ssh-keygen", "-lf", f"{stranger}.pub"], capture_output=True, text=True).stdout.split()[1]
+    log = server.log_text()
+    assert re.search(rf"refused key {re.escape(fingerprint)} for user 'demo' from 127\.0\.0\.1:\d+", log)
+    assert re.search(r"refused key SHA256:\S+ for user 'jansen'", log)
+    assert "login " not in log
+    secret = Path(key).read_text().splitlines()[1]
+    assert secret not in log and Path(f"{stranger}.pub").read_text().split()[1] not in log
+
+
+def test_a_killed_client_leaves_no_app_process(setup, start, terminals) -> None:  # type: ignore[no-untyped-def]
+    _book, key, _stranger = setup
+    server = start()
+    term = terminals(server.ssh(key))
+    term.wait(WORKLIST)
+    (app,) = children(server.proc.pid)
+    os.kill(term.pid_of("ssh"), signal.SIGKILL)
+    _wait_for(lambda: children(server.proc.pid) == [], 5, "the app process to go away")
+    assert not Path(f"/proc/{app}").exists()
+    _wait_for(lambda: "client disconnected" in server.log_text(), 2, "the disconnect in the log")
+
+
+def test_idle_sessions_are_closed_with_a_message(setup, start, terminals) -> None:  # type: ignore[no-untyped-def]
+    _book, key, _stranger = setup
+    server = start("--idle-timeout", "3")
+    term = terminals(server.ssh(key))
+    term.wait(WORKLIST)
+    screen = term.wait(r"exit=\d+", timeout=10)
+    assert "Sessie gesloten: 3 seconden geen invoer." in screen and "exit=1" in screen
+    assert "idle timeout" in server.log_text()
+    assert children(server.proc.pid) == []
+
+
+def test_a_login_past_the_session_limit_is_told_and_closed(setup, start, terminals) -> None:  # type: ignore[no-untyped-def]
+    _book, key, _stranger = setup
+    server = start("--max-sessions", "1")
+    first = terminals(server.ssh(key))
+    first.wait(WORKLIST)
+    second = terminals(server.ssh(key))
+    screen = second.wait(r"exit=\d+")
+    assert "Alle 1 sessies zijn in gebruik; probeer het later opnieuw." in screen and "exit=1" in screen
+    assert "1 sessions open, the limit" in server.log_text()
+    assert re.search(WORKLIST, first.screen())  # the first session is untouched
