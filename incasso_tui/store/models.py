@@ -152,8 +152,14 @@ class Charge(Base):
     amount: Mapped[Decimal] = mapped_column(Money)
     paid: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     description: Mapped[str] = mapped_column(String(200), default="")
+    # what the posting is for, e.g. "wik:<letter id>" or "interest:2026-11": one posting per key and loan, so a
+    # second daily run cannot charge twice
+    period_key: Mapped[str | None] = mapped_column(String(64))
 
-    __table_args__ = (CheckConstraint("paid >= 0 and paid <= amount", name="ck_charges_paid"),)
+    __table_args__ = (
+        CheckConstraint("paid >= 0 and paid <= amount", name="ck_charges_paid"),
+        Index("ux_charges_period", "loan_id", "kind", "period_key", unique=True),
+    )
 
 
 class LedgerEntry(Base):
@@ -204,6 +210,8 @@ class Case(Base):
     pause_reason: Mapped[str | None] = mapped_column(String(300))
     pause_until: Mapped[date | None] = mapped_column(Date)
     flag: Mapped[str | None] = mapped_column(String(32))  # broken_promise | broken_arrangement
+    # the day the case entered its current stage (NULL on cases older than the procedure: read opened_on)
+    stage_since: Mapped[date | None] = mapped_column(Date)
     # cache of the derived position (see module docstring); NO_ARREARS when nothing is past due
     pos_oldest_due: Mapped[date] = mapped_column(Date)
     pos_arrears: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
@@ -387,3 +395,128 @@ class CaseLock(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
     user_name: Mapped[str] = mapped_column(String(64))
     until: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Task(Base):
+    """Work for a person: a phone call, filing a claim with a curator, a review. Made by the procedure or by hand."""
+
+    __tablename__ = "tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # call | claim_filing | handover_review | ...
+    title: Mapped[str] = mapped_column(String(200))
+    due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | done | cancelled
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    done_by: Mapped[str | None] = mapped_column(String(64))
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_tasks_open_due", "status", "due_date"),)
+
+
+class Letter(Base):
+    """A letter or e-mail to a client: what was decided (kind, figures) and what became of it (file, sending).
+
+    ``figures`` is the JSON of every amount and date the letter states, so the letter can be accounted for
+    without re-rendering it. ``status``: pending (decided, not yet rendered) | rendered | sent | failed.
+    """
+
+    __tablename__ = "letters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # reminder | demand | fourteen_day | bkr_warning | ...
+    channel: Mapped[str] = mapped_column(String(16))  # letter | email | whatsapp
+    language: Mapped[str] = mapped_column(String(2))
+    letter_date: Mapped[date] = mapped_column(Date)
+    figures: Mapped[str] = mapped_column(Text)  # JSON
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    file_path: Mapped[str | None] = mapped_column(String(500))
+    error: Mapped[str | None] = mapped_column(Text)
+    # the 14-day letter: assumed receipt day and the first day collection costs may be charged
+    received_on: Mapped[date | None] = mapped_column(Date)
+    costs_from: Mapped[date | None] = mapped_column(Date)
+    run_date: Mapped[date | None] = mapped_column(Date)  # the daily run that decided it; NULL when by hand
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_letters_status", "status", "id"),)
+
+
+class EmailOutbox(Base):
+    """Transactional outbox: an e-mail is queued in the transaction that decided it, sent later, retried."""
+
+    __tablename__ = "email_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int | None] = mapped_column(ForeignKey("letters.id"), index=True)
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    attachment_path: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | sent | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_email_outbox_due", "status", "next_attempt_at"),)
+
+
+class BkrMutation(Base):
+    """A mutation for the BKR credit registry (code A, H, 1, 2, 3, 4, SH, ZK), exported by ``incasso bkr export``."""
+
+    __tablename__ = "bkr_mutations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    code: Mapped[str] = mapped_column(String(4))
+    mutation_date: Mapped[date] = mapped_column(Date, index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)  # the arrears (A) or the amount written off (3)
+    warning_letter_id: Mapped[int | None] = mapped_column(ForeignKey("letters.id"))
+    exported_on: Mapped[date | None] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class DebtTrack(Base):
+    """A debt-relief or insolvency track (minnelijk traject, WSNP, faillissement) that stops the procedure."""
+
+    __tablename__ = "debt_tracks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # minnelijk | wsnp | faillissement
+    ruling_date: Mapped[date] = mapped_column(Date)  # or the start of the amicable track
+    trustee_name: Mapped[str] = mapped_column(String(200))  # curator, bewindvoerder or debt-help agency
+    trustee_contact: Mapped[str] = mapped_column(String(300), default="")
+    claim_deadline: Mapped[date | None] = mapped_column(Date)
+    response_due: Mapped[date | None] = mapped_column(Date)  # minnelijk: answer to the offer
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | ended
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ProcedureRun(Base):
+    """One real ``incasso procedure run`` for a date: who ran it, when, and the count of each action."""
+
+    __tablename__ = "procedure_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_date: Mapped[date] = mapped_column(Date, index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    counts: Mapped[str] = mapped_column(Text, default="{}")  # JSON {"<action kind>": n}
