@@ -180,7 +180,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
         clock = _clock(args)
         print(f"incasso: demo database {url} ...", file=sys.stderr)
         _generate(url, DEMO_LOANS, 1, clock.today())
+    else:
+        _upgrade_demo(url)
     return _run_tui(settings, getattr(args, "user", None) or DEMO_USER, _clock(args), url)
+
+
+def _upgrade_demo(url: str) -> None:
+    """The demo book is the app's own: a newer version of the app migrates it rather than refusing it."""
+    from incasso_tui.store.db import Database
+
+    db = Database(url)
+    try:
+        db.upgrade()
+    finally:
+        db.dispose()
 
 
 def _generate(url: str, loans: int, seed: int, as_of: date) -> dict[str, object]:

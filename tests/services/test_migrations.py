@@ -20,3 +20,26 @@ def test_migrated_schema_matches_the_models(db: Database) -> None:
         assert compare_metadata(ctx, Base.metadata) == []
         names = {ix["name"] for ix in db.engine.dialect.get_indexes(conn, "cases")}
     assert HAND_WRITTEN <= names
+
+
+def test_demo_migrates_its_own_older_book(sqlite_template: str, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`incasso demo` on a demo book from an older version migrates it instead of refusing it."""
+    import shutil
+
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from incasso_tui import cli
+    from incasso_tui.store.db import alembic_config
+
+    book = tmp_path / "demo.db"
+    shutil.copy(sqlite_template, book)
+    url = f"sqlite:///{book}"
+    engine = create_engine(url)
+    command.downgrade(alembic_config(engine), "0002")
+    assert current_revision(engine) == "0002"
+    opened: list[str] = []
+    monkeypatch.setattr(cli, "_run_tui", lambda settings, user, clock, db_url: opened.append(db_url) or 0)
+    assert cli.main(["demo", "--db", url, "--date", "2026-11-23"]) == 0
+    assert opened == [url] and current_revision(engine) == head_revision()
+    engine.dispose()
