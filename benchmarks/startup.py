@@ -19,6 +19,9 @@ import sys
 import time
 from pathlib import Path
 
+# A tmux server of its own: tests and other tools that use the default server cannot disturb a run.
+TMUX = ["tmux", "-L", "incasso-bench"]
+
 BASELINE = """
 from textual.app import App
 from textual.widgets import Static
@@ -30,11 +33,11 @@ One().run()
 
 
 def _screen(name: str) -> str:
-    return subprocess.run(["tmux", "capture-pane", "-p", "-t", name], capture_output=True, text=True).stdout
+    return subprocess.run([*TMUX, "capture-pane", "-p", "-t", name], capture_output=True, text=True).stdout
 
 
 def _pid(name: str) -> int:
-    out = subprocess.run(["tmux", "list-panes", "-t", name, "-F", "#{pane_pid}"], capture_output=True, text=True)
+    out = subprocess.run([*TMUX, "list-panes", "-t", name, "-F", "#{pane_pid}"], capture_output=True, text=True)
     return int(out.stdout.split()[0])
 
 
@@ -48,7 +51,7 @@ def _rss_kib(pid: int) -> int:
 def time_to_paint(command: list[str], pattern: str, timeout: float = 120, page_downs: int = 0) -> tuple[float, int, int]:
     name = f"bench-{time.monotonic_ns()}"
     started = time.perf_counter()
-    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "80", "-y", "24", "exec " + subprocess.list2cmdline(command)], check=True)
+    subprocess.run([*TMUX, "new-session", "-d", "-s", name, "-x", "80", "-y", "24", "exec " + subprocess.list2cmdline(command)], check=True)
     try:
         while not re.search(pattern, _screen(name)):
             if time.perf_counter() - started > timeout:
@@ -58,13 +61,13 @@ def time_to_paint(command: list[str], pattern: str, timeout: float = 120, page_d
         pid = _pid(name)
         rss = _rss_kib(pid)
         for _ in range(page_downs):
-            subprocess.run(["tmux", "send-keys", "-t", name, "PageDown"], check=True)
+            subprocess.run([*TMUX, "send-keys", "-t", name, "PageDown"], check=True)
             time.sleep(0.05)
         time.sleep(1.0)
         rss_after = _rss_kib(pid)
         return elapsed, rss, rss_after
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+        subprocess.run([*TMUX, "kill-session", "-t", name], capture_output=True)
 
 
 def main() -> None:

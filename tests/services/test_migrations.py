@@ -43,3 +43,9 @@ def test_demo_migrates_its_own_older_book(sqlite_template: str, tmp_path, monkey
     assert cli.main(["demo", "--db", url, "--date", "2026-11-23"]) == 0
     assert opened == [url] and current_revision(engine) == head_revision()
     engine.dispose()
+
+
+def test_the_start_up_schema_check_knows_the_newest_migration() -> None:
+    from incasso_tui.store.db import SCHEMA_HEAD
+
+    assert SCHEMA_HEAD == head_revision()
