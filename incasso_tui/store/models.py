@@ -520,3 +520,72 @@ class ProcedureRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     actor: Mapped[str] = mapped_column(String(64))
     counts: Mapped[str] = mapped_column(Text, default="{}")  # JSON {"<action kind>": n}
+
+
+class Proposal(Base):
+    """Something the desk proposes and a supervisor (Risk) decides: a deferral, a write-off, a stage override, a
+    call-in. ``payload`` is the JSON of what was proposed (the inputs and the computed figures shown to the
+    supervisor); ``position`` the client's total outstanding when it was proposed (the mandate check)."""
+
+    __tablename__ = "proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    loan_id: Mapped[int | None] = mapped_column(ForeignKey("loans.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # deferral | write_off | stage_override | call_in
+    status: Mapped[str] = mapped_column(String(16), default="submitted")  # submitted | approved | rejected | withdrawn
+    position: Mapped[Decimal] = mapped_column(Money)
+    payload: Mapped[str] = mapped_column(Text)  # JSON
+    proposed_by: Mapped[str] = mapped_column(String(64))
+    proposed_at: Mapped[datetime] = mapped_column(DateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    __table_args__ = (
+        Index("ix_proposals_status", "status", "proposed_at"),
+        # one open proposal of a kind per case: a second one is a mistake or a race
+        Index("ux_proposals_open", "case_id", "kind", unique=True,
+              sqlite_where=text("status = 'submitted'"), postgresql_where=text("status = 'submitted'")),
+    )
+
+
+class Deferral(Base):
+    """An approved deferral of repayment applied to a loan (the limit per loan and the watch period read these)."""
+
+    __tablename__ = "deferrals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    months: Mapped[int] = mapped_column(Integer)
+    option: Mapped[str] = mapped_column(String(24))  # extend_term | raise_installments
+    first_seq: Mapped[int] = mapped_column(Integer)  # the first installment deferred
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)  # the last deferred month's due date
+    applied_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Handover(Base):
+    """A case handed over to special management (bijzonder beheer), with the summary and the dossier checklist."""
+
+    __tablename__ = "handovers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(32))  # dpd_90 | above_mandate | insolvency | broken_twice | decision
+    summary: Mapped[str] = mapped_column(Text)  # JSON: cause, contacts, agreements, proposal history, the employee's text
+    checklist: Mapped[str] = mapped_column(Text)  # JSON: {item: present | waived}
+    waived_by: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="handed_over")  # handed_over | accepted | returned
+    handed_by: Mapped[str] = mapped_column(String(64))
+    handed_at: Mapped[datetime] = mapped_column(DateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
