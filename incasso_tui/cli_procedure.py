@@ -1,0 +1,136 @@
+"""``incasso procedure run`` and ``incasso bkr export``.
+
+- ``incasso procedure run [--date D] [--dry-run] [--json]``: the daily arrears procedure as of D (default
+  today). A progress bar on standard error when it is a terminal; a per-action summary, or with ``--json``
+  ``{"date": "...", "dry_run": ..., "actions": {"<kind>": n, ...}, "held": {...}, "run_id": ..., ...}``.
+  With ``--user NAME`` the run acts as that registered user (supervisor or admin); without it, as the operator
+  ``cli:<os user>`` with the admin role: whoever can reach the database URL can change anything in it anyway
+  (the same reasoning as ``incasso users``), and the audit trail names the OS user.
+- ``incasso bkr export --date D --out FILE``: the BKR mutations of day D as CSV (docs/bkr-export.md); the
+  exported rows are marked with the export day. Letters are not rendered here (services.letters does that).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from incasso_tui import cli
+from incasso_tui.domain.enums import Role
+from incasso_tui.i18n import Translator
+
+__all__ = ["add_parsers"]
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    proc = sub.add_parser("procedure", help="the daily arrears procedure", description="the daily arrears procedure")
+    proc.set_defaults(func=lambda _a: cli._usage(proc))
+    proc_sub = proc.add_subparsers(title="procedure commands", metavar="COMMAND")
+    run = proc_sub.add_parser("run", help="run the procedure as of --date (default today)",
+                              description="Open, move and close cases; decide letters, tasks, BKR mutations and "
+                                          "postings. A second run for the same date does nothing.")
+    cli._common(run, top=False)
+    run.add_argument("--dry-run", action="store_true", help="report what a run would do; write nothing")
+    run.add_argument("--json", action="store_true", help="print the counts as JSON")
+    run.set_defaults(func=cmd_procedure_run)
+
+    bkr = sub.add_parser("bkr", help="BKR credit registry", description="BKR credit registry")
+    bkr.set_defaults(func=lambda _a: cli._usage(bkr))
+    bkr_sub = bkr.add_subparsers(title="bkr commands", metavar="COMMAND")
+    export = bkr_sub.add_parser("export", help="write the mutations of --date as CSV (docs/bkr-export.md)")
+    cli._common(export, top=False)
+    export.add_argument("--out", required=True, metavar="FILE", help="the CSV file to write")
+    export.set_defaults(func=cmd_bkr_export)
+
+
+def _context(args: argparse.Namespace, db):  # type: ignore[no-untyped-def]
+    from incasso_tui.services.context import Actor, Context
+    from incasso_tui.services.users import resolve_actor
+
+    settings = cli._settings(args)
+    user = getattr(args, "user", None)
+    actor = resolve_actor(db, user) if user else Actor(0, cli._operator(), cli._operator(), Role.ADMIN, settings.lang)
+    return Context(db=db, actor=actor, clock=cli._clock(args), settings=settings)
+
+
+class _Bar:
+    """A one-line progress bar on standard error (only when it is a terminal)."""
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {step:<12}")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def cmd_procedure_run(args: argparse.Namespace) -> int:
+    """The daily run, then the letters it decided rendered (when the sender's details are configured).
+
+    Exit 1 when a letter failed to render: the run itself is committed (and safe to repeat); the failed letters
+    are listed and stay in the database with their error.
+    """
+    from incasso_tui.services.procedure import run_procedure
+
+    settings = cli._settings(args)
+    with cli._database(settings) as db:
+        ctx = _context(args, db)
+        report = run_procedure(ctx, ctx.clock.today(), dry_run=args.dry_run,
+                               progress=_Bar() if sys.stderr.isatty() else None)
+        letters = None if report.dry_run else _render_letters(ctx)
+    failed = bool(letters and letters["failed"])
+    if args.json:
+        print(json.dumps({**report.as_json(), "letters": letters}))
+        return 1 if failed else 0
+    title = "dry run" if report.dry_run else f"run {report.run_id}"
+    print(f"procedure {title} for {report.day.isoformat()} ({report.seconds:.1f} s)")
+    for kind, n in report.actions.items():
+        print(f"  {kind:<28} {n:>8}")
+    for reason, n in sorted(report.held.items()):
+        print(f"  held: {reason:<22} {n:>8}")
+    if letters is not None:
+        print(f"letters: {letters['rendered']} rendered, {letters['emails_queued']} e-mails queued, "
+              f"{letters['not_sent']} not sent (channel not configured), {letters['failed']} failed, "
+              f"{letters['waiting']} waiting")
+        for failure in letters["failures"]:
+            print(f"  letter {failure['letter']} ({failure['kind']}): {failure['error']}", file=sys.stderr)
+        if letters["waiting"] and letters["why_waiting"]:
+            print(f"incasso: {letters['why_waiting']}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _render_letters(ctx) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Render the pending letters; when the lender's details are missing, say how many wait and why."""
+    from sqlalchemy import func, select
+
+    from incasso_tui.errors import ConfigError
+    from incasso_tui.services.letters import render_pending
+    from incasso_tui.store.models import Letter
+
+    tr = Translator(ctx.settings.lang)
+    why_waiting = None
+    try:
+        result = render_pending(ctx)
+        rendered, queued, not_sent = result.rendered, result.emails_queued, result.not_sent
+        failures = [{"letter": f.letter_id, "kind": f.kind, "error": f.error} for f in result.failures]
+    except ConfigError as err:  # no sender configured: the letters stay pending, nothing is half done
+        rendered = queued = not_sent = 0
+        failures = []
+        why_waiting = tr.error(err)
+    with ctx.db.reader() as s:
+        waiting = s.scalar(select(func.count()).where(Letter.status == "pending"))
+    return {"rendered": rendered, "emails_queued": queued, "not_sent": not_sent, "failed": len(failures),
+            "failures": failures, "waiting": waiting, "why_waiting": why_waiting}
+
+
+def cmd_bkr_export(args: argparse.Namespace) -> int:
+    from incasso_tui.services.bkr import export_mutations
+
+    settings = cli._settings(args)
+    with cli._database(settings) as db:
+        ctx = _context(args, db)
+        count = export_mutations(ctx, ctx.clock.today(), args.out)
+    print(f"{count}\t{args.out}")
+    return 0

@@ -1,0 +1,227 @@
+"""The legal guards of the arrears procedure. Code, not configuration: no setting or file switches them off.
+
+Each guard returns nothing when the step is allowed and raises :class:`RuleViolation` (or
+:class:`NotAllowed` for a role) with a message a collections employee understands when it is not. The
+services call them for every automatic and every manual step; the daily run catches a refusal, holds the
+case and reports why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from incasso_tui.domain.costs import consumer_costs_for_claims, wik_costs
+from incasso_tui.domain.enums import CaseStatus
+from incasso_tui.domain.money import ZERO
+from incasso_tui.domain.procedure import STAGE_ORDER
+from incasso_tui.domain.schedule import add_months
+from incasso_tui.errors import N_, NotAllowed, RuleViolation
+
+__all__ = [
+    "BKR_A_MONTHS",
+    "BkrRefused",
+    "BkrWindow",
+    "ClaimPrincipal",
+    "check_automatic_step",
+    "check_bkr_arrangement",
+    "check_bkr_call_in",
+    "check_bkr_cleared",
+    "check_bkr_registration",
+    "check_bkr_write_off",
+    "check_consumer_costs_date",
+    "check_costs_within_wik",
+    "check_letter_has_all_claims",
+    "check_manual_stage_move",
+    "consumer_letter_costs",
+    "WRITE_OFF_CODE_MINIMUM",
+]
+
+BKR_A_MONTHS = 2  # code A: an arrears that has existed for 2 months after the due date
+WRITE_OFF_CODE_MINIMUM = Decimal("250.00")  # code 3: at least EUR 250 written off
+
+
+# ----- no automatic step on a case that is stopped
+
+
+def check_automatic_step(status: str, open_debt_track: bool, pause_until: date | None, day: date) -> None:
+    """The procedure acts automatically only on an active case outside any debt-relief or insolvency track."""
+    if open_debt_track or status == CaseStatus.INSOLVENCY:
+        raise RuleViolation(N_("The client is in a debt-relief or insolvency track: the procedure is stopped"))
+    if status == CaseStatus.PAUSED:
+        raise RuleViolation(N_("The case is paused until {until}: no automatic step"), until=pause_until or day)
+    if status == CaseStatus.ARRANGEMENT:
+        raise RuleViolation(N_("The case has an active payment arrangement: no automatic step"))
+    if status == CaseStatus.DEFERRAL:
+        raise RuleViolation(N_("The case has a deferral of repayment: no automatic step"))
+    if status == CaseStatus.HANDED_OVER:
+        raise RuleViolation(N_("The case is handed over to special management: no automatic step"))
+    if status == CaseStatus.CLOSED:
+        raise RuleViolation(N_("The case is closed"))
+
+
+# ----- stages by hand
+
+
+def check_manual_stage_move(current: str, target: str, *, supervisor: bool, reason: str) -> None:
+    """Stages cannot be skipped by hand, except by a supervisor with a reason (the service audits it)."""
+    if not supervisor:
+        raise NotAllowed(N_("Only a supervisor may move a case to a later stage by hand"))
+    if STAGE_ORDER[target] <= STAGE_ORDER[current]:
+        raise RuleViolation(
+            N_("A case can only be moved forward: {target} is not after {current}"), target=target, current=current
+        )
+    if not reason.strip():
+        raise RuleViolation(N_("Moving a case past the procedure needs a reason"))
+
+
+# ----- collection costs
+
+
+def check_consumer_costs_date(costs_from: date | None, day: date) -> None:
+    """No collection costs for a consumer before the term of a valid 14-day letter has passed (art. 6:96 lid 6 BW)."""
+    if costs_from is None:
+        raise RuleViolation(N_("No collection costs for a consumer without a 14-day letter"))
+    if day < costs_from:
+        raise RuleViolation(
+            N_("No collection costs before {costs_from}: the term of the 14-day letter has not passed"),
+            costs_from=costs_from,
+        )
+
+
+def check_costs_within_wik(amount: Decimal, principal: Decimal) -> None:
+    """Collection costs are never above the WIK scale on the principal (Besluit BIK art. 2)."""
+    cap = wik_costs(principal)
+    if amount > cap:
+        raise RuleViolation(
+            N_("Collection costs of {amount} are above the WIK scale ({cap} on a principal of {principal})"),
+            amount=amount,
+            cap=cap,
+            principal=principal,
+        )
+
+
+@dataclass(frozen=True)
+class ClaimPrincipal:
+    loan_id: int
+    principal: Decimal
+
+
+def check_letter_has_all_claims(in_letter: Iterable[int], in_arrears: Iterable[int]) -> None:
+    """All claims against one consumer go into one 14-day letter (art. 6:96 lid 7 BW)."""
+    missing = sorted(set(in_arrears) - set(in_letter))
+    if missing:
+        raise RuleViolation(
+            N_("The 14-day letter must hold every claim against the consumer; missing: {loans}"),
+            loans=", ".join(str(m) for m in missing),
+        )
+
+
+def consumer_letter_costs(claims: Iterable[ClaimPrincipal], in_arrears: Iterable[int]) -> tuple[Decimal, Decimal]:
+    """(summed principal, costs) for a consumer's 14-day letter: every claim in it, WIK on the sum."""
+    claims = list(claims)
+    check_letter_has_all_claims((c.loan_id for c in claims), in_arrears)
+    total = sum((c.principal for c in claims), ZERO)
+    return total, consumer_costs_for_claims(c.principal for c in claims)
+
+
+# ----- BKR
+
+
+class BkrRefused(RuleViolation):
+    """A refused code A; ``why`` tells the run whether to wait, warn again or pass the registration by:
+    cleared | threshold | too_early | no_warning | warning_too_young | warning_too_old."""
+
+    def __init__(self, msgid: str, *, why: str, **params: object) -> None:
+        super().__init__(msgid, **params)
+        self.why = why
+
+
+@dataclass(frozen=True)
+class BkrWindow:
+    """The BKR warning must be sent at least ``min_days`` and at most ``max_days`` before the report."""
+
+    min_days: int
+    max_days: int
+    threshold: Decimal
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.min_days <= self.max_days:
+            raise ValueError(f"bad BKR warning window {self.min_days}..{self.max_days}")
+
+
+def check_bkr_registration(
+    *,
+    day: date,
+    warning_sent: date | None,
+    window: BkrWindow,
+    arrears: Decimal,
+    oldest_due: date | None,
+) -> None:
+    """Code A: only with a warning sent ``min..max`` days before, an arrears at or above the threshold, and
+    the arrears at least 2 months after its due date."""
+    if oldest_due is None or arrears <= 0:
+        raise BkrRefused(N_("No BKR registration: the arrears is cleared"), why="cleared")
+    if arrears < window.threshold:
+        raise BkrRefused(
+            N_("No BKR registration: the arrears {arrears} is below the threshold {threshold}"),
+            why="threshold",
+            arrears=arrears,
+            threshold=window.threshold,
+        )
+    registrable = add_months(oldest_due, BKR_A_MONTHS)
+    if day < registrable:
+        raise BkrRefused(
+            N_("No BKR registration before {day}: the arrears must have existed for 2 months"), why="too_early", day=registrable
+        )
+    if warning_sent is None:
+        raise BkrRefused(N_("No BKR registration without a warning letter sent {min} to {max} days before"), why="no_warning",
+                            min=window.min_days, max=window.max_days)
+    age = (day - warning_sent).days
+    if age < window.min_days:
+        raise BkrRefused(
+            N_("No BKR registration before {day}: the warning of {sent} needs {min} days"),
+            why="warning_too_young",
+            day=warning_sent + timedelta(days=window.min_days),
+            sent=warning_sent,
+            min=window.min_days,
+        )
+    if age > window.max_days:
+        raise BkrRefused(
+            N_("No BKR registration: the warning of {sent} is more than {max} days old; send a new warning"),
+            why="warning_too_old",
+            sent=warning_sent,
+            max=window.max_days,
+        )
+
+
+def check_bkr_cleared(open_a: bool, arrears: Decimal) -> None:
+    """Code H: only where an A stands and the arrears is cleared."""
+    if not open_a:
+        raise RuleViolation(N_("No BKR code H: there is no code A to clear"))
+    if arrears > 0:
+        raise RuleViolation(N_("No BKR code H: the arrears of {arrears} is not cleared"), arrears=arrears)
+
+
+def check_bkr_arrangement(open_a: bool) -> None:
+    """Code 1: a payment arrangement made after an A."""
+    if not open_a:
+        raise RuleViolation(N_("No BKR code 1: the arrangement did not follow a code A"))
+
+
+def check_bkr_call_in(loan_status: str) -> None:
+    """Code 2: the loan has been called in full (opeising)."""
+    if loan_status != "called":
+        raise RuleViolation(N_("No BKR code 2: the loan has not been called in"))
+
+
+def check_bkr_write_off(written_off: Decimal) -> None:
+    """Code 3: at least EUR 250 written off."""
+    if written_off < WRITE_OFF_CODE_MINIMUM:
+        raise RuleViolation(
+            N_("No BKR code 3: {amount} written off is below {minimum}"),
+            amount=written_off,
+            minimum=WRITE_OFF_CODE_MINIMUM,
+        )

@@ -1,0 +1,70 @@
+"""The BKR export: the day's mutations as a CSV file of our own layout (docs/bkr-export.md).
+
+The BKR's own file format is not public, so the desk exports a documented CSV that can be converted or
+uploaded by hand. Exporting marks the rows with the export day (``exported_on``, kept from the first
+export); exporting the same day again writes the same rows again.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select, update
+
+from incasso_tui.errors import N_, BadInput
+from incasso_tui.services import audit
+from incasso_tui.services.context import Context
+from incasso_tui.services.procedure import RUN_ROLES
+from incasso_tui.store.models import BkrMutation, Client, Letter, Loan
+
+__all__ = ["COLUMNS", "export_mutations"]
+
+COLUMNS = (
+    "mutation_id", "mutation_date", "code", "loan_number", "client_number", "client_kind", "consumer",
+    "name", "kvk", "postcode", "amount", "warning_letter_id", "warning_date", "created_by",
+)
+
+
+def export_mutations(ctx: Context, day: date, out: str | os.PathLike[str]) -> int:
+    """Write the mutations dated ``day`` to ``out`` (replaced atomically); returns how many."""
+    ctx.require(*RUN_ROLES)
+    target = Path(out)
+    if target.is_dir() or not target.parent.is_dir():
+        raise BadInput(N_("Cannot write the export to {path}"), path=str(target))
+    with ctx.db.transaction() as s:
+        rows = s.execute(
+            select(BkrMutation, Loan.number, Client, Letter.letter_date)
+            .join(Loan, Loan.id == BkrMutation.loan_id)
+            .join(Client, Client.id == BkrMutation.client_id)
+            .outerjoin(Letter, Letter.id == BkrMutation.warning_letter_id)
+            .where(BkrMutation.mutation_date == day)
+            .order_by(BkrMutation.id)
+        ).all()
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".bkr-", suffix=".csv")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(COLUMNS)
+                for m, loan_number, client, warning_date in rows:
+                    writer.writerow([
+                        m.id, m.mutation_date.isoformat(), m.code, loan_number, client.number, client.kind,
+                        "1" if client.consumer else "0", client.name, client.kvk or "", client.postcode,
+                        f"{m.amount:.2f}", m.warning_letter_id or "", warning_date.isoformat() if warning_date else "",
+                        m.created_by,
+                    ])
+            new = [m.id for m, *_ in rows if m.exported_on is None]
+            if new:
+                s.execute(update(BkrMutation).where(BkrMutation.id.in_(new)).values(exported_on=ctx.clock.today()))
+            audit.record(s, at=ctx.clock.now(), actor=ctx.actor.name, action="bkr.export", entity="bkr_export",
+                         entity_id=None, after={"date": day, "rows": len(rows), "newly_exported": new,
+                                                "file": str(target)})
+            os.replace(tmp, target)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+    return len(rows)

@@ -1,0 +1,230 @@
+"""The daily procedure run on the test book (both backends): counts, idempotence, dry run, the legal guards."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select, update
+
+from incasso_tui.errors import NotAllowed, RuleViolation
+from incasso_tui.letters.model import LetterFigures
+from incasso_tui.services.procedure import move_stage, run_procedure
+from incasso_tui.store.models import (
+    AuditEvent,
+    BkrMutation,
+    Case,
+    Charge,
+    Client,
+    DebtTrack,
+    Letter,
+    ProcedureRun,
+    Task,
+)
+
+from tests.conftest import AS_OF, NOW
+
+TABLES = (Case, Letter, Task, BkrMutation, Charge, AuditEvent, ProcedureRun)
+
+
+def _counts(db) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    with db.reader() as s:
+        return {t.__tablename__: s.scalar(select(func.count()).select_from(t)) for t in TABLES}
+
+
+def _case_fingerprint(db) -> list[tuple]:  # type: ignore[no-untyped-def]
+    with db.reader() as s:
+        return list(s.execute(select(Case.id, Case.status, Case.stage, Case.stage_since, Case.version).order_by(Case.id)))
+
+
+def test_a_run_acts_a_second_run_does_nothing_and_a_dry_run_writes_nothing(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    ctx = ctx_for("bakker")
+    before, cases_before = _counts(ctx.db), _case_fingerprint(ctx.db)
+    dry = run_procedure(ctx, AS_OF, dry_run=True)
+    assert _counts(ctx.db) == before and _case_fingerprint(ctx.db) == cases_before
+    real = run_procedure(ctx, AS_OF)
+    assert real.actions == dry.actions
+    acting = {kind for kind, n in real.actions.items() if n > 0}
+    assert {"case_moved", "letter_bkr_warning", "letter_default_notice", "task_call", "charge_collection_costs",
+            "charge_statutory_interest", "letter_fourteen_day"} <= acting
+    after = _counts(ctx.db)
+    assert after["letters"] - before["letters"] == sum(n for k, n in real.actions.items() if k.startswith("letter_"))
+    assert after["tasks"] - before["tasks"] == sum(n for k, n in real.actions.items() if k.startswith("task_"))
+    assert after["procedure_runs"] == before["procedure_runs"] + 1
+    again = run_procedure(ctx, AS_OF)
+    assert set(again.actions.values()) == {0}
+    with ctx.db.reader() as s:
+        runs = list(s.scalars(select(ProcedureRun).order_by(ProcedureRun.id)))
+        assert json.loads(runs[-2].counts)["case_moved"] == real.actions["case_moved"]
+        moved = s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "procedure.move"))
+        assert moved == real.actions["case_moved"]
+        letter = s.scalars(select(Letter).where(Letter.kind == "default_notice")).first()
+        figures = LetterFigures.from_json(letter.figures)
+        assert letter.status == "pending" and letter.letter_date == AS_OF and figures.loans
+        assert figures.arrears.total > 0 and figures.pay_by == AS_OF + timedelta(days=14)
+        assert figures.missing_for("default_notice") == []
+
+
+def test_only_a_supervisor_or_admin_runs_the_procedure(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(NotAllowed):
+        run_procedure(ctx_for("demo"), AS_OF)
+
+
+def _due_case(db, stage: str = "call") -> int:  # type: ignore[no-untyped-def]
+    """An active case at ``stage`` made due to move (entered its stage long ago)."""
+    with db.transaction() as s:
+        case_id = s.scalars(select(Case.id).where(Case.status == "active", Case.stage == stage, Case.pos_arrears > 100)
+                            .order_by(Case.id)).first()
+        assert case_id is not None
+        s.execute(update(Case).where(Case.id == case_id).values(stage_since=AS_OF - timedelta(days=60)))
+    return case_id
+
+
+def _untouched(db, case_id: int, stage: str) -> None:  # type: ignore[no-untyped-def]
+    with db.reader() as s:
+        assert s.get(Case, case_id).stage == stage
+        assert not s.scalars(select(Letter).where(Letter.case_id == case_id)).first()
+        assert not s.scalars(select(Task).where(Task.case_id == case_id)).first()
+
+
+@pytest.mark.parametrize("stop", ["paused", "arrangement", "insolvency"])
+def test_no_automatic_step_on_a_stopped_case(ctx_for, stop: str) -> None:  # type: ignore[no-untyped-def]
+    ctx = ctx_for("bakker")
+    case_id = _due_case(ctx.db)
+    with ctx.db.transaction() as s:
+        if stop == "paused":
+            s.execute(update(Case).where(Case.id == case_id).values(status="paused", pause_reason="ziekte",
+                                                                   pause_until=AS_OF + timedelta(days=30)))
+        elif stop == "arrangement":
+            s.execute(update(Case).where(Case.id == case_id).values(status="arrangement"))
+        else:  # a WSNP track on a case whose status still says active
+            s.add(DebtTrack(case_id=case_id, kind="wsnp", ruling_date=AS_OF - timedelta(days=3), trustee_name="mr. X",
+                            status="open", created_by="demo", created_at=NOW))
+    run_procedure(ctx, AS_OF)
+    _untouched(ctx.db, case_id, "call")
+
+
+def test_a_due_case_moves_and_gets_its_stage_actions(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    ctx = ctx_for("bakker")
+    case_id = _due_case(ctx.db)
+    run_procedure(ctx, AS_OF)
+    with ctx.db.reader() as s:
+        c = s.get(Case, case_id)
+        consumer = s.get(Client, c.client_id).consumer
+        assert c.stage == ("fourteen_day" if consumer else "bkr_warning") and c.stage_since == AS_OF
+        kinds = set(s.scalars(select(Letter.kind).where(Letter.case_id == case_id)))
+        assert kinds == {"fourteen_day" if consumer else "bkr_warning"}
+
+
+def test_bkr_a_is_refused_without_a_warning_then_registered_inside_the_window(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    ctx = ctx_for("bakker")
+    with ctx.db.transaction() as s:  # a case well past 2 months, put back at the warning stage without a warning
+        case_id = s.scalars(select(Case.id).where(Case.status == "active", Case.stage == "default_notice",
+                                                  Case.pos_arrears > 500).order_by(Case.id)).first()
+        s.execute(update(Case).where(Case.id == case_id).values(stage="bkr_warning", stage_since=AS_OF - timedelta(days=40)))
+    run_procedure(ctx, AS_OF)
+    with ctx.db.reader() as s:
+        assert s.get(Case, case_id).stage == "bkr_warning"
+        client_id = s.get(Case, case_id).client_id
+        assert not s.scalars(select(BkrMutation).where(BkrMutation.client_id == client_id)).first()
+        warning = s.scalars(select(Letter).where(Letter.case_id == case_id, Letter.kind == "bkr_warning")).one()
+        assert warning.letter_date == AS_OF
+    run_procedure(ctx, AS_OF + timedelta(days=4))  # 4 days: still too young
+    with ctx.db.reader() as s:
+        assert not s.scalars(select(BkrMutation).where(BkrMutation.client_id == client_id)).first()
+    run_procedure(ctx, AS_OF + timedelta(days=5))
+    with ctx.db.reader() as s:
+        assert s.get(Case, case_id).stage == "bkr_registered"
+        codes = list(s.scalars(select(BkrMutation).where(BkrMutation.client_id == client_id)))
+        assert codes and {m.code for m in codes} == {"A"} and {m.warning_letter_id for m in codes} == {warning.id}
+
+
+def test_bkr_h_when_the_arrears_is_cleared(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    from incasso_tui.store.models import Installment, Loan
+
+    ctx = ctx_for("bakker")
+    run_procedure(ctx, AS_OF)
+    with ctx.db.transaction() as s:
+        case = s.scalars(select(Case).where(Case.status == "active", Case.pos_arrears > 0).order_by(Case.id)).first()
+        loan = s.scalars(select(Loan).where(Loan.client_id == case.client_id)).first()
+        s.add(BkrMutation(loan_id=loan.id, client_id=case.client_id, code="A", mutation_date=AS_OF - timedelta(days=30),
+                          amount=Decimal("100.00"), created_by="test", created_at=NOW))
+        # every line of every loan of the client paid, every charge paid: arrears cleared
+        for l_id in s.scalars(select(Loan.id).where(Loan.client_id == case.client_id)):
+            s.execute(update(Installment).where(Installment.loan_id == l_id, Installment.due_date < AS_OF + timedelta(days=1))
+                      .values(principal_paid=Installment.principal, interest_paid=Installment.interest))
+            s.execute(update(Charge).where(Charge.loan_id == l_id).values(paid=Charge.amount))
+    report = run_procedure(ctx, AS_OF + timedelta(days=1))
+    assert report.actions["bkr_H"] >= 1 and report.actions["case_closed"] >= 1
+    with ctx.db.reader() as s:
+        assert s.get(Case, case.id).status == "closed"
+        assert [m.code for m in s.scalars(select(BkrMutation).where(BkrMutation.loan_id == loan.id).order_by(BkrMutation.id))] == ["A", "H"]
+
+
+def test_consumer_costs_not_before_the_term_of_the_fourteen_day_letter(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    ctx = ctx_for("bakker")
+    run_procedure(ctx, AS_OF)
+    with ctx.db.reader() as s:
+        letter = s.scalars(select(Letter).where(Letter.kind == "fourteen_day").order_by(Letter.id)).first()
+    assert letter.received_on > AS_OF and letter.costs_from > letter.received_on + timedelta(days=14)
+    figures = LetterFigures.from_json(letter.figures)
+    assert figures.fourteen_day.costs_from == letter.costs_from and figures.collection_costs.amount >= Decimal("40.00")
+    assert figures.fourteen_day.assumed_receipt == letter.received_on
+    key = f"wik:letter:{letter.id}"
+    run_procedure(ctx, letter.costs_from - timedelta(days=1))
+    with ctx.db.reader() as s:
+        assert not s.scalars(select(Charge).where(Charge.period_key == key)).first()
+    with ctx.db.transaction() as s:  # keep the case where it is, so only the costs are at stake
+        s.execute(update(Case).where(Case.id == letter.case_id).values(status="active", stage_since=letter.costs_from))
+    run_procedure(ctx, letter.costs_from)
+    with ctx.db.reader() as s:
+        charges = list(s.scalars(select(Charge).where(Charge.period_key == key)))
+    assert charges and sum(c.amount for c in charges) <= figures.collection_costs.amount
+
+
+def test_a_pause_ends_by_itself_after_its_end_date(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    ctx = ctx_for("bakker")
+    with ctx.db.reader() as s:
+        c = s.scalars(select(Case).where(Case.status == "paused").order_by(Case.pause_until)).first()
+    report = run_procedure(ctx, c.pause_until + timedelta(days=1))
+    assert report.actions["pause_ended"] >= 1
+    with ctx.db.reader() as s:
+        assert s.get(Case, c.id).status == "active"
+
+
+def test_only_a_supervisor_skips_stages_with_a_reason(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    case_id = _due_case(ctx_for("demo").db, stage="reminder")
+    with pytest.raises(NotAllowed):
+        move_stage(ctx_for("demo"), case_id, "call_in", "fraude vermoed")
+    with pytest.raises(RuleViolation, match="needs a reason"):
+        move_stage(ctx_for("bakker"), case_id, "call_in", "")
+    move_stage(ctx_for("bakker"), case_id, "call_in", "fraude vermoed")
+    ctx = ctx_for("bakker")
+    with ctx.db.reader() as s:
+        assert s.get(Case, case_id).stage == "call_in"
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "case.stage_skip", AuditEvent.case_id == case_id)).one()
+        assert json.loads(event.after)["reason"] == "fraude vermoed" and event.actor == "bakker"
+
+
+def test_new_arrears_open_cases_with_a_reminder_by_preference(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    ctx = ctx_for("bakker")
+    day = AS_OF + timedelta(days=3)  # the lines due on the 23rd and 24th fell into arrears
+    report = run_procedure(ctx, day)
+    assert report.actions["case_opened"] > 0
+    assert report.actions["letter_reminder"] == report.actions["case_opened"]
+    with ctx.db.reader() as s:
+        channels = set(s.scalars(select(Letter.channel).where(Letter.kind == "reminder")))
+    assert channels <= {"email", "whatsapp", "letter"} and "email" in channels
+    assert set(run_procedure(ctx, day).actions.values()) == {0}
+
+
+def test_a_registration_offset_outside_the_warning_window_stops_the_run(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    from incasso_tui.errors import ConfigError
+
+    ctx = ctx_for("bakker", bkr_warning_min_days=2, bkr_warning_max_days=8)  # procedure.toml registers after 9 days
+    before = _counts(ctx.db)
+    with pytest.raises(ConfigError, match=r"stage consumer.bkr_registered, field after_days: must lie inside the BKR warning window 2..8"):
+        run_procedure(ctx, AS_OF)
+    assert _counts(ctx.db) == before

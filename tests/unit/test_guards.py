@@ -1,0 +1,132 @@
+"""Each legal guard of the procedure refuses the step with a message an employee understands."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from incasso_tui.domain.guards import (
+    BkrRefused,
+    BkrWindow,
+    ClaimPrincipal,
+    check_automatic_step,
+    check_bkr_arrangement,
+    check_bkr_call_in,
+    check_bkr_cleared,
+    check_bkr_registration,
+    check_bkr_write_off,
+    check_consumer_costs_date,
+    check_costs_within_wik,
+    check_letter_has_all_claims,
+    check_manual_stage_move,
+    consumer_letter_costs,
+)
+from incasso_tui.errors import NotAllowed, RuleViolation
+
+D = date(2026, 11, 23)
+WINDOW = BkrWindow(5, 14, Decimal("50.00"))
+
+
+def test_no_consumer_costs_before_the_term_of_the_fourteen_day_letter() -> None:
+    with pytest.raises(RuleViolation, match="No collection costs before 2026-12-10: the term of the 14-day letter has not passed"):
+        check_consumer_costs_date(date(2026, 12, 10), date(2026, 12, 9))
+    with pytest.raises(RuleViolation, match="without a 14-day letter"):
+        check_consumer_costs_date(None, D)
+    check_consumer_costs_date(date(2026, 12, 10), date(2026, 12, 10))  # the first allowed day
+
+
+def test_costs_never_above_the_wik_scale() -> None:
+    with pytest.raises(RuleViolation, match=r"Collection costs of 150.01 are above the WIK scale \(150.00 on a principal of 1000.00\)"):
+        check_costs_within_wik(Decimal("150.01"), Decimal("1000.00"))
+    check_costs_within_wik(Decimal("150.00"), Decimal("1000.00"))
+
+
+def test_all_claims_of_a_consumer_in_one_letter_with_wik_on_the_sum() -> None:
+    with pytest.raises(RuleViolation, match="must hold every claim against the consumer; missing: 7"):
+        check_letter_has_all_claims([3], [3, 7])
+    principal, costs = consumer_letter_costs(
+        [ClaimPrincipal(3, Decimal("2500.00")), ClaimPrincipal(7, Decimal("2500.00"))], [3, 7]
+    )
+    # WIK on 5,000 (625.00), not twice WIK on 2,500 (750.00): art. 6:96 lid 7 BW
+    assert (principal, costs) == (Decimal("5000.00"), Decimal("625.00"))
+
+
+@pytest.mark.parametrize(
+    ("warning", "why", "message"),
+    [
+        (None, "no_warning", "without a warning letter sent 5 to 14 days before"),
+        (date(2026, 11, 20), "warning_too_young", "No BKR registration before 2026-11-25: the warning of 2026-11-20 needs 5 days"),
+        (date(2026, 11, 8), "warning_too_old", "the warning of 2026-11-08 is more than 14 days old"),
+    ],
+)
+def test_no_bkr_registration_without_a_warning_inside_the_window(warning: date | None, why: str, message: str) -> None:
+    with pytest.raises(BkrRefused, match=message) as err:
+        check_bkr_registration(day=D, warning_sent=warning, window=WINDOW, arrears=Decimal("300.00"),
+                               oldest_due=date(2026, 9, 1))
+    assert err.value.why == why
+
+
+def test_bkr_registration_window_edges_are_inclusive() -> None:
+    for sent in (date(2026, 11, 18), date(2026, 11, 9)):  # 5 and 14 days before
+        check_bkr_registration(day=D, warning_sent=sent, window=WINDOW, arrears=Decimal("300.00"),
+                               oldest_due=date(2026, 9, 1))
+
+
+def test_no_bkr_registration_below_the_threshold_when_cleared_or_before_two_months() -> None:
+    common = {"day": D, "warning_sent": date(2026, 11, 15), "window": WINDOW}
+    with pytest.raises(BkrRefused, match="below the threshold") as err:
+        check_bkr_registration(**common, arrears=Decimal("49.99"), oldest_due=date(2026, 9, 1))
+    assert err.value.why == "threshold"
+    with pytest.raises(BkrRefused, match="the arrears is cleared"):
+        check_bkr_registration(**common, arrears=Decimal("0.00"), oldest_due=None)
+    with pytest.raises(BkrRefused, match="No BKR registration before 2026-11-24: the arrears must have existed for 2 months"):
+        check_bkr_registration(**common, arrears=Decimal("300.00"), oldest_due=date(2026, 9, 24))
+
+
+def test_bkr_follow_up_codes() -> None:
+    with pytest.raises(RuleViolation, match="No BKR code H: the arrears of 10.00 is not cleared"):
+        check_bkr_cleared(True, Decimal("10.00"))
+    with pytest.raises(RuleViolation, match="no code A to clear"):
+        check_bkr_cleared(False, Decimal("0.00"))
+    with pytest.raises(RuleViolation, match="did not follow a code A"):
+        check_bkr_arrangement(False)
+    with pytest.raises(RuleViolation, match="has not been called in"):
+        check_bkr_call_in("active")
+    with pytest.raises(RuleViolation, match="No BKR code 3: 249.99 written off is below 250.00"):
+        check_bkr_write_off(Decimal("249.99"))
+    check_bkr_cleared(True, Decimal("0.00"))
+    check_bkr_arrangement(True)
+    check_bkr_call_in("called")
+    check_bkr_write_off(Decimal("250.00"))
+
+
+@pytest.mark.parametrize(
+    ("status", "track", "message"),
+    [
+        ("paused", False, "paused until 2026-12-01"),
+        ("arrangement", False, "active payment arrangement"),
+        ("handed_over", False, "handed over to special management"),
+        ("insolvency", False, "debt-relief or insolvency track"),
+        ("active", True, "debt-relief or insolvency track"),
+        ("deferral", False, "deferral of repayment"),
+    ],
+)
+def test_no_automatic_step_on_a_stopped_case(status: str, track: bool, message: str) -> None:
+    with pytest.raises(RuleViolation, match=message):
+        check_automatic_step(status, track, date(2026, 12, 1), D)
+
+
+def test_an_active_case_may_step() -> None:
+    check_automatic_step("active", False, None, D)
+
+
+def test_stages_cannot_be_skipped_by_hand_except_by_a_supervisor_with_a_reason() -> None:
+    with pytest.raises(NotAllowed, match="Only a supervisor"):
+        check_manual_stage_move("reminder", "call_in", supervisor=False, reason="fraude")
+    with pytest.raises(RuleViolation, match="needs a reason"):
+        check_manual_stage_move("reminder", "call_in", supervisor=True, reason=" ")
+    with pytest.raises(RuleViolation, match="only be moved forward"):
+        check_manual_stage_move("call_in", "demand", supervisor=True, reason="fraude")
+    check_manual_stage_move("reminder", "call_in", supervisor=True, reason="fraude")
