@@ -1,0 +1,95 @@
+"""``incasso letters render`` and ``incasso mail send`` (docs/letters.md).
+
+- ``incasso letters render [--limit N] [--json]``: render the pending letters into the outbox (``letters_dir``);
+  prints the counts and one line per failed letter; exit 1 when a letter failed.
+- ``incasso mail send [--limit N] [--json]``: send the queued e-mails that are due; prints the counts and one line
+  per failure; exit 1 when a mail died.
+
+Both act as ``--user`` (default: the OS user), who must be a registered employee, supervisor or admin, so the
+audit trail names a person.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+
+from incasso_tui import cli
+
+__all__ = ["add_letters_parser", "add_mail_parser"]
+
+
+def _limit(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError("the limit must be at least 1")
+    return number
+
+
+def _sub(sub: argparse._SubParsersAction, name: str, help_: str) -> argparse._SubParsersAction:  # type: ignore[type-arg]
+    parent = sub.add_parser(name, help=help_, description=help_)
+    parent.set_defaults(func=lambda _a: cli._usage(parent))
+    return parent.add_subparsers(title=f"{name} commands", metavar="COMMAND")
+
+
+def add_letters_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    letters = _sub(sub, "letters", "letters to clients: render the pending ones")
+    render = letters.add_parser("render", help="render the pending letters to PDF in the outbox (letters_dir)")
+    cli._common(render, top=False)
+    render.add_argument("--limit", type=_limit, default=None, help="at most N letters")
+    render.add_argument("--json", action="store_true")
+    render.set_defaults(func=cmd_letters_render)
+
+
+def add_mail_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    mail = _sub(sub, "mail", "e-mail from the outbox")
+    send = mail.add_parser("send", help="send the queued e-mails that are due (SMTP settings: docs/letters.md)")
+    cli._common(send, top=False)
+    send.add_argument("--limit", type=_limit, default=None, help="at most N e-mails")
+    send.add_argument("--json", action="store_true")
+    send.set_defaults(func=cmd_mail_send)
+
+
+def _context(args: argparse.Namespace, db):  # type: ignore[no-untyped-def]
+    from incasso_tui.services.context import Context
+    from incasso_tui.services.users import resolve_actor
+
+    settings = cli._settings(args)
+    actor = resolve_actor(db, getattr(args, "user", None) or getpass.getuser())
+    return Context(db=db, actor=actor, clock=cli._clock(args), settings=settings)
+
+
+def cmd_letters_render(args: argparse.Namespace) -> int:
+    from incasso_tui.services.letters import render_pending
+
+    with cli._database(cli._settings(args)) as db:
+        report = render_pending(_context(args, db), limit=args.limit)
+    if args.json:
+        print(json.dumps({"rendered": report.rendered, "emails_queued": report.emails_queued,
+                          "not_sent": report.not_sent,
+                          "failed": [vars(f) for f in report.failures]}))
+    else:
+        print(f"rendered {report.rendered}, e-mails queued {report.emails_queued}, "
+              f"not sent (channel not configured) {report.not_sent}, failed {len(report.failures)}")
+        for f in report.failures:
+            print(f"failed letter {f.letter_id} (case {f.case_id}, {f.kind}): {f.error}")
+    return 1 if report.failures else 0
+
+
+def cmd_mail_send(args: argparse.Namespace) -> int:
+    from incasso_tui.mail.outbox import send_due
+
+    with cli._database(cli._settings(args)) as db:
+        report = send_due(_context(args, db), limit=args.limit)
+    if args.json:
+        print(json.dumps({"sent": report.sent, "retrying": report.retrying, "dead": report.dead,
+                          "failures": [{"outbox_id": i, "error": e} for i, e in report.failures]}))
+    else:
+        print(f"sent {report.sent}, retrying later {report.retrying}, dead {report.dead}")
+        for outbox_id, error in report.failures:
+            print(f"e-mail {outbox_id}: {error}")
+    return 1 if report.dead else 0

@@ -1,0 +1,123 @@
+"""Letter templates: every kind in nl and en, the 14-day letter's legal wording, escaping, template errors."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from decimal import Decimal
+
+import pypdf
+from babel.dates import format_date
+import pytest
+from pydantic import ValidationError
+
+from incasso_tui.letters.model import LETTER_KINDS, CollectionCosts, LetterFigures
+from incasso_tui.letters.render import TEMPLATES_DIR, LetterError, escape_typst, render_email, render_pdf, render_text
+
+from tests.letter_samples import figures, letter_data
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text of the PDF, with runs of white space made one space (line breaks fall anywhere)."""
+    text = " ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+@pytest.mark.parametrize("kind", LETTER_KINDS)
+def test_every_letter_renders_to_a_pdf_with_its_figures(kind: str, language: str) -> None:
+    pdf = render_pdf(letter_data(kind, language))
+    assert pdf.startswith(b"%PDF-")
+    text = pdf_text(pdf)
+    assert "C1234567" in text and "1000 0000 0123 4567" in text  # client number, payment reference
+    amount = {"nl": "€ 4.731,34", "en": "€4,731.34"}[language] if kind in ("claim_statement", "call_in") else \
+        {"nl": "€ 480,23", "en": "€480.23"}[language]
+    assert amount.replace("\xa0", " ") in text.replace("\xa0", " ")
+    assert ("23 november 2026" if language == "nl" else "23 November 2026") in text
+
+
+def test_the_14_day_letter_states_the_costs_and_a_term_from_receipt() -> None:
+    nl = pdf_text(render_pdf(letter_data("fourteen_day", "nl"))).replace("\xa0", " ")
+    en = pdf_text(render_pdf(letter_data("fourteen_day", "en"))).replace("\xa0", " ")
+    assert "binnen 14 dagen na de dag van ontvangst van deze brief" in nl
+    assert "within 14 days after the day of receipt of this letter" in en
+    assert "incassokosten verschuldigd van € 72,04" in nl and "collection costs of €72.04" in en
+    assert "geen kosten verbonden" in nl and "free of charge" in en
+    for text in (nl, en):  # the invalid wording, and no calendar date as the end of the term
+        assert "dagtekening" not in text and "of the date of this letter" not in text
+    term = letter_data("fourteen_day").figures.fourteen_day
+    assert term is not None
+    for day in (term.assumed_receipt, term.term_end, term.costs_from):
+        assert format_date(day, format="long", locale="nl_NL") not in nl
+        assert format_date(day, format="long", locale="en_GB") not in en
+
+
+def test_vat_on_the_costs_is_stated_only_when_charged() -> None:
+    data = letter_data("fourteen_day")
+    with_vat = data.model_copy(update={"figures": data.figures.model_copy(update={
+        "collection_costs": CollectionCosts(amount=Decimal("72.04"), vat_charged=True, vat=Decimal("15.13"))})})
+    assert "btw" not in pdf_text(render_pdf(data))
+    assert "vermeerderd met € 15,13 btw, samen € 87,17" in pdf_text(render_pdf(with_vat)).replace("\xa0", " ")
+
+
+HOSTILE = '#set page(width: 1cm) ] [bold] *x* _y_ $z$ `raw` <label> @ref // comment https://evil.example \\ = Kop'
+
+
+def test_a_hostile_client_name_is_printed_literally() -> None:
+    data = letter_data("reminder", client_name=HOSTILE, street="- 1. + Straat\nregel", contact_person="= Kop")
+    text = pdf_text(render_pdf(data))
+    assert HOSTILE in text
+    assert "- 1. + Straat regel" in text and "t.a.v. = Kop" in text
+    source = render_text(data)
+    assert "[\\#set page(width: 1cm) \\] \\[bold\\]" in source
+
+
+@pytest.mark.parametrize("value", ["#set page(width: 1cm)", "]", "[bold]", "= Kop", "1. eerste", "- lijst",
+                                   "+ punt", "a -- b", "O'Brien", "...", "x\ny", "\\u{41}", "/ term: uitleg"])
+def test_escaped_values_print_exactly_themselves(value: str) -> None:
+    import typst
+
+    pdf = typst.compile(f"#set page(width: 20cm)\n{escape_typst(value)}\n".encode(), format="pdf", ignore_system_fonts=True)
+    assert pdf_text(pdf) == " ".join(value.split())
+
+
+def test_a_missing_field_is_a_clear_template_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES_DIR, templates)
+    path = templates / "en" / "demand.typ.j2"
+    path.write_text(path.read_text(encoding="utf-8").replace("{{ pay_by|date }}", "{{ pay_before|date }}"), encoding="utf-8")
+    with pytest.raises(LetterError, match=r"Letter template en/demand\.typ\.j2:\d+: 'pay_before' is undefined"):
+        render_pdf(letter_data("demand", "en"), templates_dir=templates)
+
+
+def test_templates_cannot_reach_python_or_print_raw_values(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES_DIR, templates)
+    path = templates / "nl" / "reminder.typ.j2"
+    original = path.read_text(encoding="utf-8")
+    path.write_text(original.replace("{% block body %}", "{% block body %}{{ lender.__class__.__mro__ }}"), encoding="utf-8")
+    with pytest.raises(LetterError, match="nl/reminder.typ.j2"):
+        render_pdf(letter_data("reminder"), templates_dir=templates)
+    path.write_text(original.replace("{% block body %}", "{% block body %}{{ arrears.total }}"), encoding="utf-8")
+    with pytest.raises(LetterError, match="must be printed with the money filter"):
+        render_pdf(letter_data("reminder"), templates_dir=templates)
+    path.write_text(original.replace("{% block body %}", "{% block body %}#text(fill: red)["), encoding="utf-8")
+    with pytest.raises(LetterError, match="Typst"):
+        render_pdf(letter_data("reminder"), templates_dir=templates)
+
+
+def test_the_email_text_is_plain_and_cannot_inject_headers() -> None:
+    subject, body = render_email(letter_data("fourteen_day", "nl", client_name="X", contact_person="A\r\nBcc: evil@x"))
+    assert subject.startswith("Laatste herinnering") and "\n" not in subject
+    assert "Geachte A Bcc: evil@x," in body and "1000 0000 0123 4567" in body
+
+
+def test_figures_round_trip_through_json_and_refuse_bad_amounts() -> None:
+    for kind in LETTER_KINDS:
+        sample = figures(kind)
+        assert LetterFigures.from_json(sample.to_json()) == sample
+    assert sample.missing_for("fourteen_day") == ["collection_costs", "fourteen_day"]  # the call-in sample
+    with pytest.raises(ValidationError, match="whole number of cents"):
+        LetterFigures.from_json('{"loans": ["L1"], "claim": {"principal": "1.001", "interest": "0", "costs": "0", "total": "1"}}')
+    with pytest.raises(ValidationError, match="float"):
+        CollectionCosts.model_validate({"amount": 72.04})
