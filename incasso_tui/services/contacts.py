@@ -1,0 +1,193 @@
+"""Contacts with the client (every attempt and its outcome), promises to pay, and notes.
+
+``log_contact`` is one use case in one transaction: the contact, the promise it holds (if any), the case's
+next action date and the audit events are all written or none is. A promise to pay is stored as a
+:class:`~incasso_tui.store.models.Promise` (status ``open``) linked to its contact; the daily run monitors it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from incasso_tui.domain.enums import ArrearsCause, CaseStatus, Channel, ContactOutcome, Role
+from incasso_tui.domain.money import ensure_money
+from incasso_tui.errors import N_, BadInput, RuleViolation, StaleData
+from incasso_tui.services import audit
+from incasso_tui.services.cases import load_case
+from incasso_tui.services.context import Context
+from incasso_tui.store.models import Case, Contact, Note, Promise
+
+# who may log contacts and notes: the desk, and special management on the cases handed over to it
+CONTACT_WRITERS = (Role.EMPLOYEE, Role.SUPERVISOR, Role.SPECIAL_MANAGEMENT)
+MAX_TEXT = 4000  # characters in a contact summary or a note
+# the case's next action after a contact (stored text, like the other next actions the desk writes)
+NEXT_AFTER_PROMISE = "Betaalbelofte controleren"
+NEXT_AFTER_CONTACT = "Vervolgactie na contact"
+
+
+@dataclass(frozen=True)
+class ContactInput:
+    """What the employee gave (already parsed). ``promise_*`` only with the outcome PROMISE."""
+
+    channel: Channel
+    outcome: ContactOutcome
+    summary: str
+    next_action_date: date | None
+    cause: ArrearsCause | None = None
+    promise_date: date | None = None
+    promise_amount: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class LoggedContact:
+    contact_id: int
+    promise_id: int | None
+
+
+def changed_by(case: Case) -> StaleData:
+    """The refusal when someone else changed the case since the employee read it."""
+    return StaleData(
+        N_("The case was changed by {name} at {time}: reopen it to see the change; your input is kept"),
+        name=case.updated_by or "?",
+        time=case.updated_at.strftime("%H:%M") if case.updated_at else "?",
+    )
+
+
+def check_text(text: str, field: str, *, required: bool) -> str:
+    """The text stripped of surrounding blanks; refused when required and empty, or too long."""
+    stripped = text.strip()
+    if required and not stripped:
+        raise BadInput(N_("Please fill this in"), field=field)
+    if len(stripped) > MAX_TEXT:
+        raise BadInput(N_("At most {maximum} characters, this is {length}"), field=field, maximum=MAX_TEXT,
+                       length=len(stripped))
+    return stripped
+
+
+def validate_contact(given: ContactInput, today: date) -> None:
+    """Every refusal names the field it is about (``err.field``), so the form can show it there."""
+    if not isinstance(given.channel, Channel):
+        raise BadInput(N_("Unknown channel: {value}"), field="channel", value=given.channel)
+    if not isinstance(given.outcome, ContactOutcome):
+        raise BadInput(N_("Unknown outcome: {value}"), field="outcome", value=given.outcome)
+    if given.cause is not None and not isinstance(given.cause, ArrearsCause):
+        raise BadInput(N_("Unknown cause: {value}"), field="cause", value=given.cause)
+    if given.outcome is ContactOutcome.PROMISE:
+        if given.promise_date is None:
+            raise BadInput(N_("A promise to pay needs the date the client will pay"), field="promise_date")
+        if given.promise_date < today:
+            raise RuleViolation(N_("The promised date may not be in the past"), field="promise_date")
+        if given.promise_amount is None:
+            raise BadInput(N_("A promise to pay needs the amount the client will pay"), field="promise_amount")
+        if ensure_money(given.promise_amount) <= 0:
+            raise RuleViolation(N_("The promised amount must be more than zero"), field="promise_amount")
+    elif given.promise_date is not None or given.promise_amount is not None:
+        raise BadInput(N_("A promised date and amount belong to the outcome promise to pay"), field="outcome")
+    check_text(given.summary, "summary", required=False)
+    if given.next_action_date is None:
+        raise BadInput(N_("When is the next action? Please give a date"), field="next_action_date")
+    if given.next_action_date < today:
+        raise RuleViolation(N_("The next action date may not be in the past"), field="next_action_date")
+
+
+def log_contact(ctx: Context, case_id: int, expected_version: int, given: ContactInput) -> LoggedContact:
+    """Log a contact on the case (and the promise to pay it holds); sets the case's next action date."""
+    ctx.require(*CONTACT_WRITERS)
+    today, now = ctx.clock.today(), ctx.clock.now()
+    validate_contact(given, today)
+    try:
+        with ctx.db.transaction() as s:
+            case = load_case(s, case_id)
+            if case.status == CaseStatus.CLOSED.value:
+                raise RuleViolation(N_("The case is closed"))
+            if case.version != expected_version:
+                raise changed_by(case)
+            contact = Contact(
+                case_id=case.id,
+                at=now,
+                channel=given.channel.value,
+                outcome=given.outcome.value,
+                cause=given.cause.value if given.cause is not None else None,
+                summary=given.summary.strip(),
+                user_name=ctx.actor.name,
+            )
+            s.add(contact)
+            s.flush()
+            promise: Promise | None = None
+            if given.outcome is ContactOutcome.PROMISE:
+                assert given.promise_date is not None and given.promise_amount is not None  # validated above
+                promise = Promise(
+                    case_id=case.id,
+                    contact_id=contact.id,
+                    due_date=given.promise_date,
+                    amount=given.promise_amount,
+                    status="open",
+                )
+                s.add(promise)
+                s.flush()
+            before = {"next_action_date": case.next_action_date, "next_action": case.next_action}
+            assert given.next_action_date is not None  # validated above
+            case.next_action_date = given.next_action_date
+            case.next_action = NEXT_AFTER_PROMISE if promise is not None else NEXT_AFTER_CONTACT
+            case.updated_by = ctx.actor.name
+            case.updated_at = now
+            audit.record(
+                s,
+                at=now,
+                actor=ctx.actor.name,
+                action="contact.log",
+                entity="contact",
+                entity_id=contact.id,
+                case_id=case.id,
+                before=before,
+                after={
+                    "channel": contact.channel,
+                    "outcome": contact.outcome,
+                    "cause": contact.cause,
+                    "next_action_date": case.next_action_date,
+                },
+            )
+            if promise is not None:
+                audit.record(
+                    s,
+                    at=now,
+                    actor=ctx.actor.name,
+                    action="promise.create",
+                    entity="promise",
+                    entity_id=promise.id,
+                    case_id=case.id,
+                    after={"contact_id": contact.id, "due_date": promise.due_date, "amount": promise.amount},
+                )
+            s.flush()  # the case's version check (UPDATE ... WHERE version = n) runs here
+            return LoggedContact(contact.id, promise.id if promise is not None else None)
+    except (IntegrityError, StaleDataError):
+        with ctx.db.reader() as s:
+            raise changed_by(load_case(s, case_id)) from None
+
+
+def add_note(ctx: Context, case_id: int, text: str) -> int:
+    """Add a note to the case; returns its id. A note does not change the case, so it needs no version."""
+    ctx.require(*CONTACT_WRITERS)
+    body = check_text(text, "text", required=True)
+    now = ctx.clock.now()
+    with ctx.db.transaction() as s:
+        case = load_case(s, case_id)
+        note = Note(case_id=case.id, at=now, user_name=ctx.actor.name, text=body)
+        s.add(note)
+        s.flush()
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="note.add",
+            entity="note",
+            entity_id=note.id,
+            case_id=case.id,
+            after={"length": len(body)},
+        )
+        return note.id

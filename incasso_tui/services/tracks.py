@@ -1,0 +1,454 @@
+"""Debt-relief and insolvency tracks, and pausing a case by hand.
+
+Registering a track (``register_track``) is one transaction: the ``DebtTrack`` row; the case leaves the
+procedure (status ``insolvency`` for every kind, see below); a running arrangement is cancelled; a
+claim-filing task with its deadline; a pending claim-statement letter whose figures carry the principal,
+the interest up to the ruling date and the costs (``domain.claims``); and the audit event.
+
+Decisions (docs/decisions.md has the why):
+- **Status ``insolvency`` also for a minnelijk traject.** Every consumer of the status then treats the three
+  tracks alike: the daily run takes no automatic step, the desk cannot make its own arrangement (the
+  debt-help agency negotiates), and nothing resumes the case by itself as a pause with an end date would.
+  The track's kind is shown beside the status.
+- **Claim deadline.** Faillissement: the date set by the court, required. WSNP and minnelijk: when none is
+  given, ``CLAIM_DAYS`` (30) days after the ruling (start) date, and not before today when registering late.
+- **Pause.** Only an active (or already paused) case can be paused; reason and end date required; the start
+  may lie in the past (back-dating), never before the case was opened nor in the future; both dates are in
+  the audit event (the case keeps the reason and the end date).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from incasso_tui.domain.claims import ClaimCharge, ClaimInstallment, LoanClaim, loan_claim
+from incasso_tui.domain.enums import ArrangementStatus, CaseStatus
+from incasso_tui.domain.money import ZERO
+from incasso_tui.errors import N_, BadInput, RuleViolation
+from incasso_tui.services import audit
+from incasso_tui.services.cases import load_case
+from incasso_tui.services.contacts import changed_by, check_text
+from incasso_tui.services.context import DESK_WRITERS, Context
+from incasso_tui.store.models import Arrangement, Case, Charge, Client, DebtTrack, Installment, Letter, Loan, Task
+
+CLAIM_DAYS = 30  # default claim deadline after the ruling date when the court or agency set none
+MAX_NAME = 200
+MAX_CONTACT = 300
+MAX_REASON = 300
+# stored next-action texts (like the other next actions the desk writes)
+NEXT_ACTION = {
+    "minnelijk": "Vordering indienen bij schuldhulpverlener",
+    "wsnp": "Vordering indienen bij bewindvoerder",
+    "faillissement": "Vordering indienen bij curator",
+}
+NEXT_AFTER_PAUSE = "Einde pauze: dossier weer oppakken"
+NEXT_AFTER_TRACK = "Einde traject: dossier weer oppakken"
+# the law that stops interest at the ruling date (shown on the claim statement)
+INTEREST_STOP = {"wsnp": "art. 303 Fw", "faillissement": "art. 128 Fw"}
+
+
+class TrackKind(StrEnum):
+    MINNELIJK = "minnelijk"  # municipal debt help (amicable)
+    WSNP = "wsnp"  # statutory debt rescheduling
+    FAILLISSEMENT = "faillissement"  # bankruptcy (of a sole proprietor: personal)
+
+
+@dataclass(frozen=True)
+class TrackInput:
+    kind: TrackKind
+    ruling_date: date  # minnelijk: the start of the track
+    trustee_name: str  # curator, bewindvoerder or debt-help agency
+    trustee_contact: str = ""
+    claim_deadline: date | None = None  # required for faillissement
+    response_due: date | None = None  # minnelijk: when the offer must be answered
+
+
+@dataclass(frozen=True)
+class RegisteredTrack:
+    track_id: int
+    task_id: int
+    letter_id: int
+    claim_deadline: date
+
+
+@dataclass(frozen=True)
+class TrackRow:
+    id: int
+    kind: str
+    ruling_date: date
+    trustee_name: str
+    trustee_contact: str
+    claim_deadline: date | None
+    response_due: date | None
+    status: str
+    ended_on: date | None
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    id: int
+    kind: str
+    title: str
+    due_date: date
+    status: str
+    created_by: str
+
+
+@dataclass(frozen=True)
+class CaseTracks:
+    tracks: tuple[TrackRow, ...]  # newest first
+    tasks: tuple[TaskRow, ...]  # open tasks, earliest due first
+
+    @property
+    def open_track(self) -> TrackRow | None:
+        return next((t for t in self.tracks if t.status == "open"), None)
+
+
+# ----- reading
+def case_tracks(ctx: Context, case_id: int) -> CaseTracks:
+    """The case's tracks and open tasks (for the client detail)."""
+    with ctx.db.reader() as s:
+        load_case(s, case_id)
+        tracks = s.scalars(select(DebtTrack).where(DebtTrack.case_id == case_id).order_by(DebtTrack.id.desc()))
+        tasks = s.scalars(
+            select(Task).where(Task.case_id == case_id, Task.status == "open").order_by(Task.due_date, Task.id)
+        )
+        return CaseTracks(
+            tracks=tuple(
+                TrackRow(t.id, t.kind, t.ruling_date, t.trustee_name, t.trustee_contact, t.claim_deadline,
+                         t.response_due, t.status, t.ended_on)
+                for t in tracks
+            ),
+            tasks=tuple(TaskRow(t.id, t.kind, t.title, t.due_date, t.status, t.created_by) for t in tasks),
+        )
+
+
+# ----- the claim
+def claim_figures(s: Session, case: Case, kind: TrackKind, ruling_date: date) -> dict[str, object]:
+    """The figures of the claim statement: per loan and in total (amounts as decimal strings in the JSON)."""
+    loans = list(s.scalars(select(Loan).where(Loan.client_id == case.client_id).order_by(Loan.number)))
+    ids = [loan.id for loan in loans]
+    installments: dict[int, list[ClaimInstallment]] = {i: [] for i in ids}
+    for inst in s.scalars(select(Installment).where(Installment.loan_id.in_(ids))):
+        installments[inst.loan_id].append(
+            ClaimInstallment(inst.due_date, inst.principal, inst.interest, inst.principal_paid, inst.interest_paid)
+        )
+    charges: dict[int, list[ClaimCharge]] = {i: [] for i in ids}
+    for charge in s.scalars(select(Charge).where(Charge.loan_id.in_(ids), Charge.paid < Charge.amount)):
+        charges[charge.loan_id].append(ClaimCharge(charge.kind, charge.due_date, charge.amount, charge.paid))
+    claims: list[LoanClaim] = [
+        loan_claim(loan.number, loan.principal, loan.start_date, installments[loan.id], charges[loan.id],
+                   ruling_date)
+        for loan in loans
+        if loan.status not in ("repaid", "written_off")
+    ]
+
+    def total(part: str) -> Decimal:
+        return sum((getattr(c, part) for c in claims), ZERO)
+
+    return {
+        "track": kind.value,
+        "interest_until": ruling_date,
+        "interest_stopped_by": INTEREST_STOP.get(kind.value),
+        "loans": [
+            {"number": c.number, "principal": c.principal, "interest": c.interest, "costs": c.costs,
+             "total": c.total}
+            for c in claims
+        ],
+        "principal": total("principal"),
+        "interest": total("interest"),
+        "costs": total("costs"),
+        "total": total("total"),
+    }
+
+
+# ----- registering and ending a track
+def validate_track(given: TrackInput, today: date) -> date:
+    """Refusals name their field; returns the claim deadline (given or by default)."""
+    if not isinstance(given.kind, TrackKind):
+        raise BadInput(N_("Unknown track: {value}"), field="kind", value=given.kind)
+    if given.ruling_date > today:
+        raise RuleViolation(N_("The ruling or start date may not be in the future"), field="ruling_date")
+    name = check_text(given.trustee_name, "trustee_name", required=True)
+    if len(name) > MAX_NAME:
+        raise BadInput(N_("At most {maximum} characters, this is {length}"), field="trustee_name",
+                       maximum=MAX_NAME, length=len(name))
+    contact = given.trustee_contact.strip()
+    if len(contact) > MAX_CONTACT:
+        raise BadInput(N_("At most {maximum} characters, this is {length}"), field="trustee_contact",
+                       maximum=MAX_CONTACT, length=len(contact))
+    if given.response_due is not None:
+        if given.kind is not TrackKind.MINNELIJK:
+            raise BadInput(N_("A response date belongs to a minnelijk traject only"), field="response_due")
+        if given.response_due < given.ruling_date:
+            raise RuleViolation(N_("The response date may not be before the start date"), field="response_due")
+    if given.claim_deadline is None:
+        if given.kind is TrackKind.FAILLISSEMENT:
+            raise BadInput(N_("A bankruptcy needs the claim deadline set by the court"), field="claim_deadline")
+        return max(given.ruling_date + timedelta(days=CLAIM_DAYS), today)
+    if given.claim_deadline < given.ruling_date:
+        raise RuleViolation(N_("The claim deadline may not be before the ruling date"), field="claim_deadline")
+    return given.claim_deadline
+
+
+_NO_TRACK = {
+    CaseStatus.INSOLVENCY.value: N_("The client is already in a debt-relief or insolvency track"),
+    CaseStatus.HANDED_OVER.value: N_("The case is handed over to special management"),
+    CaseStatus.CLOSED.value: N_("The case is closed"),
+}
+
+
+def register_track(ctx: Context, case_id: int, expected_version: int, given: TrackInput) -> RegisteredTrack:
+    """Put the case in a debt-relief or insolvency track (see the module docstring for the effects)."""
+    ctx.require(*DESK_WRITERS)
+    today, now = ctx.clock.today(), ctx.clock.now()
+    deadline = validate_track(given, today)
+    try:
+        with ctx.db.transaction() as s:
+            case = load_case(s, case_id)
+            if case.status in _NO_TRACK:
+                raise RuleViolation(_NO_TRACK[case.status])
+            if case.version != expected_version:
+                raise changed_by(case)
+            client = s.get(Client, case.client_id)
+            assert client is not None
+            track = DebtTrack(
+                case_id=case.id,
+                kind=given.kind.value,
+                ruling_date=given.ruling_date,
+                trustee_name=given.trustee_name.strip(),
+                trustee_contact=given.trustee_contact.strip(),
+                claim_deadline=deadline,
+                response_due=given.response_due,
+                status="open",
+                created_by=ctx.actor.name,
+                created_at=now,
+            )
+            task = Task(
+                case_id=case.id,
+                kind="claim_filing",
+                title=f"{NEXT_ACTION[given.kind.value]}: {given.trustee_name.strip()}"[:200],
+                due_date=deadline,
+                status="open",
+                assignee_id=case.assignee_id or ctx.actor.id,
+                created_by=ctx.actor.name,
+                created_at=now,
+            )
+            figures = claim_figures(s, case, given.kind, given.ruling_date)
+            figures.update(trustee_name=track.trustee_name, trustee_contact=track.trustee_contact,
+                           ruling_date=given.ruling_date, claim_deadline=deadline)
+            letter = Letter(
+                case_id=case.id,
+                client_id=client.id,
+                kind="claim_statement",
+                channel="letter",
+                language=client.language,
+                letter_date=today,
+                figures=json.dumps(figures, default=str, sort_keys=True, ensure_ascii=False),  # Decimal, date -> str
+                status="pending",
+                created_by=ctx.actor.name,
+                created_at=now,
+            )
+            s.add_all([track, task, letter])
+            cancelled = s.scalar(
+                select(Arrangement).where(
+                    Arrangement.case_id == case.id, Arrangement.status == ArrangementStatus.ACTIVE.value
+                )
+            )
+            if cancelled is not None:  # payments now go through the trustee, not through our plan
+                cancelled.status = ArrangementStatus.CANCELLED.value
+            before = {"status": case.status, "next_action_date": case.next_action_date,
+                      "pause_reason": case.pause_reason, "pause_until": case.pause_until}
+            case.status = CaseStatus.INSOLVENCY.value
+            case.pause_reason = None
+            case.pause_until = None
+            case.next_action_date = deadline
+            case.next_action = NEXT_ACTION[given.kind.value]
+            case.updated_by = ctx.actor.name
+            case.updated_at = now
+            s.flush()
+            audit.record(
+                s,
+                at=now,
+                actor=ctx.actor.name,
+                action="track.register",
+                entity="debt_track",
+                entity_id=track.id,
+                case_id=case.id,
+                before=before,
+                after={
+                    "status": case.status,
+                    "kind": track.kind,
+                    "ruling_date": track.ruling_date,
+                    "trustee": track.trustee_name,
+                    "claim_deadline": deadline,
+                    "response_due": track.response_due,
+                    "task_id": task.id,
+                    "letter_id": letter.id,
+                    "cancelled_arrangement_id": cancelled.id if cancelled is not None else None,
+                    "principal": figures["principal"],
+                    "interest": figures["interest"],
+                    "costs": figures["costs"],
+                },
+            )
+            s.flush()  # the case's version check runs here
+            return RegisteredTrack(track.id, task.id, letter.id, deadline)
+    except (IntegrityError, StaleDataError):
+        with ctx.db.reader() as s:
+            raise changed_by(load_case(s, case_id)) from None
+
+
+def end_track(ctx: Context, case_id: int, expected_version: int) -> None:
+    """End the case's open track (today): the case returns to active; open claim-filing tasks are cancelled."""
+    ctx.require(*DESK_WRITERS)
+    today, now = ctx.clock.today(), ctx.clock.now()
+    try:
+        with ctx.db.transaction() as s:
+            case = load_case(s, case_id)
+            track = s.scalar(select(DebtTrack).where(DebtTrack.case_id == case.id, DebtTrack.status == "open"))
+            if track is None:
+                raise RuleViolation(N_("The case is not in a debt-relief or insolvency track"))
+            if case.version != expected_version:
+                raise changed_by(case)
+            tasks = list(s.scalars(select(Task).where(
+                Task.case_id == case.id, Task.kind == "claim_filing", Task.status == "open")))
+            for task in tasks:
+                task.status = "cancelled"
+                task.done_by = ctx.actor.name
+                task.done_at = now
+            track.status = "ended"
+            track.ended_on = today
+            before = {"status": case.status, "next_action_date": case.next_action_date}
+            case.status = CaseStatus.ACTIVE.value
+            case.next_action_date = today
+            case.next_action = NEXT_AFTER_TRACK
+            case.updated_by = ctx.actor.name
+            case.updated_at = now
+            audit.record(
+                s,
+                at=now,
+                actor=ctx.actor.name,
+                action="track.end",
+                entity="debt_track",
+                entity_id=track.id,
+                case_id=case.id,
+                before=before,
+                after={"status": case.status, "kind": track.kind, "ended_on": today,
+                       "cancelled_task_ids": [t.id for t in tasks]},
+            )
+            s.flush()
+    except (IntegrityError, StaleDataError):
+        with ctx.db.reader() as s:
+            raise changed_by(load_case(s, case_id)) from None
+
+
+# ----- pausing by hand
+_NO_PAUSE = {
+    CaseStatus.ARRANGEMENT.value: N_("The case has a running arrangement: it cannot be paused"),
+    CaseStatus.DEFERRAL.value: N_("The case has a deferral of repayment: it cannot be paused"),
+    CaseStatus.INSOLVENCY.value: N_("The client is in a debt-relief or insolvency track: end the track instead"),
+    CaseStatus.HANDED_OVER.value: N_("The case is handed over to special management"),
+    CaseStatus.CLOSED.value: N_("The case is closed"),
+}
+
+
+def pause_case(
+    ctx: Context, case_id: int, expected_version: int, reason: str, until: date | None, since: date | None = None
+) -> None:
+    """Pause the procedure on the case from ``since`` (default today; may be in the past) up to ``until``."""
+    ctx.require(*DESK_WRITERS)
+    today, now = ctx.clock.today(), ctx.clock.now()
+    why = check_text(reason, "reason", required=True)
+    if len(why) > MAX_REASON:
+        raise BadInput(N_("At most {maximum} characters, this is {length}"), field="reason", maximum=MAX_REASON,
+                       length=len(why))
+    start = today if since is None else since
+    if start > today:
+        raise RuleViolation(N_("A pause cannot start in the future"), field="since")
+    if until is None:
+        raise BadInput(N_("A pause needs an end date"), field="until")
+    if until < today:
+        raise RuleViolation(N_("The end of the pause may not be in the past"), field="until")
+    if until <= start:
+        raise RuleViolation(N_("The end of the pause must be after its start"), field="until")
+    try:
+        with ctx.db.transaction() as s:
+            case = load_case(s, case_id)
+            if case.status in _NO_PAUSE:
+                raise RuleViolation(_NO_PAUSE[case.status])
+            if start < case.opened_on:
+                raise RuleViolation(N_("A pause cannot start before the case was opened ({day})"), field="since",
+                                    day=case.opened_on)
+            if case.version != expected_version:
+                raise changed_by(case)
+            before = {"status": case.status, "pause_reason": case.pause_reason, "pause_until": case.pause_until,
+                      "next_action_date": case.next_action_date}
+            case.status = CaseStatus.PAUSED.value
+            case.pause_reason = why
+            case.pause_until = until
+            case.next_action_date = until
+            case.next_action = NEXT_AFTER_PAUSE
+            case.updated_by = ctx.actor.name
+            case.updated_at = now
+            audit.record(
+                s,
+                at=now,
+                actor=ctx.actor.name,
+                action="case.pause",
+                entity="case",
+                entity_id=case.id,
+                case_id=case.id,
+                before=before,
+                after={"status": case.status, "reason": why, "since": start, "until": until,
+                       "back_dated": start < today},
+            )
+            s.flush()
+    except (IntegrityError, StaleDataError):
+        with ctx.db.reader() as s:
+            raise changed_by(load_case(s, case_id)) from None
+
+
+def resume_case(ctx: Context, case_id: int, expected_version: int) -> None:
+    """End a pause by hand: the case is active again and its next action is today."""
+    ctx.require(*DESK_WRITERS)
+    today, now = ctx.clock.today(), ctx.clock.now()
+    try:
+        with ctx.db.transaction() as s:
+            case = load_case(s, case_id)
+            if case.status != CaseStatus.PAUSED.value:
+                raise RuleViolation(N_("The case is not paused"))
+            if case.version != expected_version:
+                raise changed_by(case)
+            before = {"status": case.status, "pause_reason": case.pause_reason, "pause_until": case.pause_until,
+                      "next_action_date": case.next_action_date}
+            case.status = CaseStatus.ACTIVE.value
+            case.pause_reason = None
+            case.pause_until = None
+            case.next_action_date = today
+            case.next_action = NEXT_AFTER_PAUSE
+            case.updated_by = ctx.actor.name
+            case.updated_at = now
+            audit.record(
+                s,
+                at=now,
+                actor=ctx.actor.name,
+                action="case.resume",
+                entity="case",
+                entity_id=case.id,
+                case_id=case.id,
+                before=before,
+                after={"status": case.status, "resumed_on": today},
+            )
+            s.flush()
+    except (IntegrityError, StaleDataError):
+        with ctx.db.reader() as s:
+            raise changed_by(load_case(s, case_id)) from None

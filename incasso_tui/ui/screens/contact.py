@@ -1,0 +1,118 @@
+"""Logging a contact (``c`` on the client detail) and adding a note (``n``): modal forms.
+
+The promise fields show only for the outcome "promise to pay". Saving goes through
+``services.contacts.log_contact`` / ``add_note`` in a worker; a refusal appears at its field and the form
+keeps what was typed (see ``form.FormScreen``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Input, Label, Select, TextArea
+
+from incasso_tui.domain.enums import ArrearsCause, Channel, ContactOutcome
+from incasso_tui.errors import N_
+from incasso_tui.services.cases import ClientDetail
+from incasso_tui.services.contacts import MAX_TEXT, ContactInput, LoggedContact, add_note, log_contact
+from incasso_tui.ui.labels import CAUSE, CHANNEL, OUTCOME
+from incasso_tui.ui.screens.form import FormScreen
+from incasso_tui.ui.text import lit
+
+
+class ContactScreen(FormScreen[LoggedContact]):
+    FIELDS = ("channel", "outcome", "promise_date", "promise_amount", "cause", "summary", "next_action_date")
+
+    def __init__(self, detail: ClientDetail) -> None:
+        super().__init__()
+        self.detail = detail
+
+    def compose(self) -> ComposeResult:
+        tr = self.tr
+        with Vertical(classes="dialog"):
+            yield Label(lit(tr(N_("Contact with {name}"), name=self.detail.client.name), "bold"), classes="title")
+            preferred = self.detail.client.preferred_channel
+            yield from self.field("channel", N_("Channel"), Select(
+                [(tr(CHANNEL[c.value]), c) for c in Channel],
+                value=Channel(preferred) if preferred in Channel.__members__.values() else Channel.PHONE,
+                allow_blank=False, compact=True, id="channel"))
+            yield from self.field("outcome", N_("Outcome"), Select(
+                [(tr(OUTCOME[o.value]), o) for o in ContactOutcome],
+                value=ContactOutcome.REACHED, allow_blank=False, compact=True, id="outcome"))
+            with Vertical(id="promise-fields"):
+                yield from self.field("promise_date", N_("Pays on"), Input(
+                    id="promise_date", placeholder=tr(N_("dd/mm/yyyy")), compact=True))
+                yield from self.field("promise_amount", N_("Amount"), Input(
+                    id="promise_amount", placeholder="€", compact=True))
+            yield from self.field("cause", N_("Cause"), Select(
+                [(tr(CAUSE[c.value]), c) for c in ArrearsCause],
+                prompt=tr(N_("(not known)")), compact=True, id="cause"))
+            yield from self.field("summary", N_("Summary"), Input(id="summary", max_length=MAX_TEXT, compact=True))
+            yield from self.field("next_action_date", N_("Next action"), Input(
+                id="next_action_date", placeholder=tr(N_("dd/mm/yyyy")), compact=True))
+            yield from self.buttons()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._show_promise_fields()
+        self.query_one("#outcome", Select).focus()
+
+    @on(Select.Changed, "#outcome")
+    def _show_promise_fields(self) -> None:
+        self.query_one("#promise-fields").display = self.query_one("#outcome", Select).value is ContactOutcome.PROMISE
+
+    def read(self) -> ContactInput | None:
+        outcome = self.query_one("#outcome", Select).value
+        channel = self.query_one("#channel", Select).value
+        cause = self.query_one("#cause", Select).value
+        assert isinstance(outcome, ContactOutcome) and isinstance(channel, Channel)
+        ok = True
+        promise_date = promise_amount = None
+        if outcome is ContactOutcome.PROMISE:  # hidden fields are not read: they are not part of the contact
+            ok_date, promise_date = self.parse("promise_date", self.day)
+            ok_amount, promise_amount = self.parse("promise_amount", self.amount)
+            ok = ok_date and ok_amount
+        ok_next, next_date = self.parse("next_action_date", self.day)
+        if not (ok and ok_next):
+            return None
+        return ContactInput(
+            channel=channel,
+            outcome=outcome,
+            cause=cause if isinstance(cause, ArrearsCause) else None,
+            summary=self.query_one("#summary", Input).value,
+            next_action_date=next_date,
+            promise_date=promise_date,
+            promise_amount=promise_amount,
+        )
+
+    def submit(self, given: Any) -> LoggedContact:
+        case = self.detail.case
+        return log_contact(self.ctx, case.id, case.version, given)
+
+
+class NoteScreen(FormScreen[int]):
+    FIELDS = ("text",)
+
+    def __init__(self, detail: ClientDetail) -> None:
+        super().__init__()
+        self.detail = detail
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(lit(self.tr(N_("Note on {name}"), name=self.detail.client.name), "bold"), classes="title")
+            yield TextArea(id="text", soft_wrap=True, show_line_numbers=False, compact=True)
+            yield Label(id="text-error", classes="error")
+            yield from self.buttons()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#text", TextArea).focus()
+
+    def read(self) -> str:
+        return self.query_one("#text", TextArea).text
+
+    def submit(self, given: Any) -> int:
+        return add_note(self.ctx, self.detail.case.id, given)

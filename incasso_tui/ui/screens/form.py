@@ -1,0 +1,153 @@
+"""A small modal form: captions and inputs, a message under each field, saving through a service in a worker.
+
+Subclasses compose their fields with :meth:`FormScreen.field`, parse what was typed in :meth:`read` (reporting
+what cannot be read at its field) and make the service call in :meth:`submit`, which runs in a thread worker.
+A refusal is shown at the field it names (``IncassoError.field``) or under the form, and everything typed
+stays; only a successful save closes the form, with the service's result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Button, Input, Label
+
+from incasso_tui.domain.money import parse_amount
+from incasso_tui.errors import N_, BadInput, IncassoError
+from incasso_tui.ui.screens.arrangement import parse_day
+from incasso_tui.ui.text import lit, translate_bindings
+
+if TYPE_CHECKING:
+    from incasso_tui.i18n import Translator
+    from incasso_tui.services.context import Context
+
+R = TypeVar("R")
+
+
+class FormScreen(ModalScreen[R | None], Generic[R]):
+    """Dismissed with what :meth:`submit` returned, or None when cancelled."""
+
+    CSS_PATH = "../styles/form.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", id="save", priority=True),
+        Binding("escape", "cancel", "Cancel", id="cancel"),
+    ]
+    FIELDS: ClassVar[tuple[str, ...]] = ()  # the inputs, by the names the services use in IncassoError.field
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.saving = False
+
+    @property
+    def tr(self) -> Translator:
+        return self.app.tr  # type: ignore[attr-defined, no-any-return]
+
+    @property
+    def ctx(self) -> Context:
+        return self.app.ctx  # type: ignore[attr-defined, no-any-return]
+
+    # ----- layout helpers
+    def field(self, name: str, caption: str, widget: Widget) -> ComposeResult:
+        with Horizontal(classes="field", id=f"{name}-row"):
+            yield Label(self.tr(caption), classes="caption")
+            yield widget
+        yield Label(id=f"{name}-error", classes="error")
+
+    def buttons(self, save: str = N_("Save")) -> ComposeResult:
+        with Horizontal(classes="buttons"):
+            yield Button(self.tr(save), id="save", variant="primary", compact=True)
+            yield Button(self.tr(N_("Cancel")), id="cancel", compact=True)
+        yield Label(id="message", classes="error")
+
+    def on_mount(self) -> None:
+        translate_bindings(self, self.tr)
+        self.refresh_bindings()
+        self._clear_errors()
+
+    @on(Input.Submitted)
+    def _next_field(self) -> None:
+        self.focus_next()
+
+    # ----- parsing helpers: the reason goes to the field, the value (or None) comes back
+    def parse(self, name: str, parse: Callable[[str], Any]) -> tuple[bool, Any]:
+        try:
+            return True, parse(self.query_one(f"#{name}", Input).value.strip())
+        except BadInput as err:
+            self.error(name, self.tr.error(err))
+            return False, None
+
+    def day(self, text: str) -> date | None:
+        return parse_day(text, self.tr) if text else None
+
+    @staticmethod
+    def amount(text: str) -> Decimal | None:
+        return parse_amount(text) if text else None
+
+    # ----- messages at the fields
+    def _clear_errors(self) -> None:
+        for label in self.query(".error").results(Label):
+            label.update("")
+            label.display = False
+
+    def error(self, name: str | None, text: str) -> None:
+        label = self.query_one(f"#{name}-error" if name in self.FIELDS else "#message", Label)
+        label.update(lit(text))
+        label.display = True
+
+    # ----- what subclasses provide
+    def read(self) -> Any | None:
+        """What was typed, parsed; None when a field cannot be read (its message is shown)."""
+        raise NotImplementedError
+
+    def submit(self, given: Any) -> R:
+        """The service call (runs in a worker thread)."""
+        raise NotImplementedError
+
+    # ----- saving
+    def action_save(self) -> None:
+        if self.saving:
+            return
+        self._clear_errors()
+        given = self.read()
+        if given is None:
+            self.app.bell()
+            return
+        self.saving = True
+        self.query_one("#save", Button).disabled = True
+        self._save(given)
+
+    @work(thread=True, exclusive=True, group="form-save")
+    def _save(self, given: Any) -> None:
+        try:
+            result = self.submit(given)
+        except IncassoError as err:
+            self.app.call_from_thread(self._refused, err)
+        else:
+            self.app.call_from_thread(self.dismiss, result)
+
+    def _refused(self, err: IncassoError) -> None:
+        self.saving = False
+        self.query_one("#save", Button).disabled = False
+        self.error(err.field, self.tr.error(err))
+        self.app.bell()
+
+    def action_cancel(self) -> None:
+        if not self.saving:  # once sent, the answer decides how the form closes
+            self.dismiss(None)
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
