@@ -2,6 +2,8 @@
 
 - ``incasso serve ssh [--host H] [--port P] [--host-key FILE] [--idle-timeout S] [--max-sessions N]``:
   the built-in SSH server; every login runs the TUI as its own process (docs/ssh.md).
+- ``incasso serve openssh [--user NAME]``: the forced command for OpenSSH's sshd (``command="..."`` in
+  authorized_keys or ``ForceCommand``): sets the session environment and opens the TUI as NAME (docs/ssh.md).
 - ``incasso users add-key NAME PUBKEYFILE`` (``-`` reads standard input), ``incasso users keys [NAME] [--json]``,
   ``incasso users remove-key FINGERPRINT``: operator commands, audited as ``cli:<os user>``.
 
@@ -12,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -49,6 +53,14 @@ def add_serve_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
     ssh.add_argument("--max-sessions", metavar="N", type=int, default=40,
                      help="sessions at the same time (default 40)")
     ssh.set_defaults(func=cmd_serve_ssh)
+    openssh = serve_sub.add_parser(
+        "openssh", help="the forced command for OpenSSH's sshd: open the TUI as --user NAME for one login",
+        description="The command for sshd's ForceCommand or command=\"...\" in authorized_keys: sets TERM, "
+                    "colour, no animations, a short escape delay and UTF-8, then opens the TUI as --user NAME "
+                    "(default: the OS login name) in that user's language. Needs a terminal (ssh -t). See docs/ssh.md.",
+    )
+    cli._common(openssh, top=False)
+    openssh.set_defaults(func=cmd_serve_openssh)
 
 
 def add_key_parsers(users_sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -137,3 +149,32 @@ def cmd_serve_ssh(args: argparse.Namespace) -> int:
                               db_url=settings.db_url, idle_timeout=args.idle_timeout, max_sessions=args.max_sessions, date=date)
         asyncio.run(serve(config, db, host_key))
     return 0
+
+
+# The TUI in a fresh interpreter, so that the locale and Textual's settings (read at import) are the session's;
+# isolated (python -I), so that nothing in the login's working directory (sshd: the home directory) or a
+# PYTHON* variable can put other modules in its way.
+TUI_BOOTSTRAP = "import sys\nfrom incasso_tui.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+
+
+def cmd_serve_openssh(args: argparse.Namespace) -> int:
+    """One OpenSSH login: check it, set the session environment, and replace this process by the TUI."""
+    from incasso_tui.services.users import resolve_actor
+    from incasso_tui.ssh.session_env import apply_session_environment
+
+    user = getattr(args, "user", None) or getpass.getuser()  # one OS account per employee: ForceCommand, no --user
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise BadInput(N_("This service needs a terminal: connect with 'ssh -t'."))
+    date = getattr(args, "date", None)
+    if date:
+        cli.parse_date(date)
+    settings = cli._settings(args)
+    with cli._database(settings) as db:
+        actor = resolve_actor(db, user)  # unknown or disabled: one line, and the login ends here
+    env = apply_session_environment(os.environ)
+    env["INCASSO_DB_URL"] = settings.db_url  # not on the command line, where `ps` would show a password
+    argv = ["tui", "--user", actor.name, "--lang", actor.language if actor.language in ("nl", "en") else "nl"]
+    if date:
+        argv += ["--date", date]
+    sys.stdout.flush()
+    os.execve(sys.executable, [sys.executable, "-I", "-c", TUI_BOOTSTRAP, *argv], env)

@@ -82,6 +82,8 @@ def create_arrangement(ctx: Context, case_id: int, expected_version: int, given:
             case = load_case(s, case_id)
             if case.status in _CLOSED_TO_DESK:
                 raise RuleViolation(_CLOSED_TO_DESK[case.status])
+            if case.version != expected_version:  # first: a colleague's change explains any refusal below
+                raise _changed_by(case)
             existing = s.scalar(
                 select(Arrangement).where(
                     Arrangement.case_id == case.id, Arrangement.status == ArrangementStatus.ACTIVE.value
@@ -93,8 +95,6 @@ def create_arrangement(ctx: Context, case_id: int, expected_version: int, given:
                     name=existing.created_by,
                     day=existing.created_at.date(),
                 )
-            if case.version != expected_version:
-                raise _changed_by(case)
             arrears = case_arrears(s, case, today)
             plan = plan_arrangement(_terms(arrears, given), limits(ctx), today)
             arrangement = Arrangement(

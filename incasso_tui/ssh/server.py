@@ -35,21 +35,21 @@ from incasso_tui.errors import N_, ConfigError
 from incasso_tui.i18n import Translator
 from incasso_tui.services.context import Actor
 from incasso_tui.services.sshkeys import authorized_user, fingerprint
+from incasso_tui.ssh.session_env import DEFAULT_TERM, session_environment
 from incasso_tui.store.db import Database
 
 log = logging.getLogger("incasso.ssh")
 
-DEFAULT_TERM = "xterm-256color"
 KILL_GRACE = 2.0  # seconds between SIGHUP and SIGKILL
 READ_CHUNK = 65536
 INPUT_HIGH_WATER = 65536  # stop reading from the client while this much input waits for the app
-# Terminal types that are known to show 24-bit colour although they do not say so in COLORTERM.
-TRUECOLOR_TERMS = ("xterm-kitty", "xterm-ghostty", "alacritty", "wezterm", "foot", "contour", "iterm2")
 # Leave the alternate screen, show the cursor, stop mouse reporting, bracketed paste, focus events and the
 # kitty keyboard protocol: what the app would have undone had it ended normally.
 RESTORE_TERMINAL = b"\x1b[?1049l\x1b[?25h\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l\x1b[?1004l\x1b[<u\r\n"
 # The child makes the pty its controlling terminal (so that it gets SIGWINCH and SIGHUP), then runs the
-# ordinary command line. subprocess already called setsid() (start_new_session=True).
+# ordinary command line. subprocess already called setsid() (start_new_session=True). It runs isolated
+# (python -I): with a plain "-c" the server's working directory would come first on sys.path, and a stray
+# textual.py or json.py there would be imported by every session.
 CHILD_BOOTSTRAP = (
     "import fcntl, sys, termios\n"
     "fcntl.ioctl(0, termios.TIOCSCTTY, 0)\n"
@@ -93,7 +93,8 @@ def load_or_create_host_key(path: Path) -> asyncssh.SSHKey:
 
 def child_environment(term_type: str, client_env: dict[str, str], db_url: str) -> dict[str, str]:
     """The child's environment, built from scratch: nothing of the server's own environment leaks into it
-    except PATH, HOME and the app's own settings (INCASSO_*, XDG_* directories).
+    except PATH, HOME and the app's own settings (INCASSO_*, XDG_* directories); the session variables
+    (terminal type, colour, no animations, escape delay, UTF-8) are those of ``ssh.session_env``.
 
     No COLUMNS/LINES: the size is on the pty, and Textual asks ``shutil.get_terminal_size()``, which would
     prefer those variables and so never see a resize.
@@ -102,16 +103,8 @@ def child_environment(term_type: str, client_env: dict[str, str], db_url: str) -
     for name, value in os.environ.items():
         if name.startswith("INCASSO_") or name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME"):
             env[name] = value
-    term = term_type or DEFAULT_TERM
-    env.update(
-        TERM=term,
-        TEXTUAL_ANIMATIONS="none",
-        ESCDELAY="25",
-        LANG="C.UTF-8",
-        INCASSO_DB_URL=db_url,  # not on the command line, where `ps` would show a password in the URL
-    )
-    if client_env.get("COLORTERM") in ("truecolor", "24bit") or term.startswith(TRUECOLOR_TERMS) or term.endswith("-direct"):
-        env["COLORTERM"] = "truecolor"
+    env.update(session_environment(term_type, client_env.get("COLORTERM")))
+    env["INCASSO_DB_URL"] = db_url  # not on the command line, where `ps` would show a password in the URL
     return env
 
 
@@ -307,7 +300,7 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         try:
             _set_winsize(slave, *self.size)
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-c", CHILD_BOOTSTRAP, *args,
+                sys.executable, "-I", "-c", CHILD_BOOTSTRAP, *args,
                 stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True,
             )
         except BaseException:

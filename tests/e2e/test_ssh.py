@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.terminal import Terminal, children
+from tests.e2e.terminal import Terminal, children, keygen, wait_for
 
 pytestmark = pytest.mark.skipif(
     any(shutil.which(tool) is None for tool in ("ssh", "ssh-keygen", "tmux")), reason="needs ssh, ssh-keygen and tmux"
@@ -29,15 +30,9 @@ pytestmark = pytest.mark.skipif(
 INCASSO = str(Path(sys.executable).with_name("incasso"))
 AS_OF = "2026-11-23"
 WORKLIST = r"1 van \d+ dossiers"
-
-
-def _wait_for(check, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+# What the second of two writers of one case is told (Dutch), naming the first writer.
+CONFLICT = r"Het dossier is om 09:00 gewijzigd door demo"
+CONFLICT_TAIL = r"gewijzigd\s+door\s+demo"
 
 
 @dataclass
@@ -64,22 +59,25 @@ def _line_of(pattern: str, screen: str) -> int:
     return next((i for i, line in enumerate(screen.splitlines()) if re.search(pattern, line)), -1)
 
 
-def _keygen(path: Path) -> Path:
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", path.name, "-f", str(path)], check=True)
-    return path
-
-
 @pytest.fixture(scope="module")
 def setup(sqlite_template: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     """A book with demo's key registered (by the real command); (book, demo's key, a key nobody registered)."""
     root = tmp_path_factory.mktemp("ssh")
     book = root / "book.db"
     shutil.copy(sqlite_template, book)
-    demo_key, stranger_key = _keygen(root / "demo_key"), _keygen(root / "stranger_key")
+    demo_key, stranger_key = keygen(root / "demo_key"), keygen(root / "stranger_key")
     result = subprocess.run([INCASSO, "users", "add-key", "demo", f"{demo_key}.pub", "--db", f"sqlite:///{book}"],
                             capture_output=True, text=True, env={**os.environ, "INCASSO_CONFIG": str(root / "none.toml")})
     assert result.returncode == 0, result.stderr
     return book, demo_key, stranger_key
+
+
+def _poisoned_directory(root: Path) -> Path:
+    """A working directory with a ``textual.py`` that must never be imported by a session's app."""
+    where = root / "cwd"
+    where.mkdir(exist_ok=True)
+    (where / "textual.py").write_text('raise SystemExit("textual.py was imported from the working directory")\n')
+    return where
 
 
 def _start(book: Path, root: Path, *options: str) -> Server:
@@ -89,6 +87,7 @@ def _start(book: Path, root: Path, *options: str) -> Server:
             [INCASSO, "serve", "ssh", "--db", f"sqlite:///{book}", "--port", "0", "--host-key", str(root / "host_key"),
              "--date", AS_OF, *options],
             stdout=out, stderr=out, env={**os.environ, "INCASSO_CONFIG": str(root / "none.toml")},
+            cwd=_poisoned_directory(root),  # the apps run isolated: nothing in the server's directory reaches them
         )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -104,11 +103,11 @@ def _start(book: Path, root: Path, *options: str) -> Server:
 
 @pytest.fixture
 def start(setup: tuple[Path, Path, Path], tmp_path: Path) -> Iterator:  # type: ignore[type-arg]
-    """``start(*options)`` runs a server; at the end it is stopped and must leave no process behind."""
+    """``start(*options, book=None)`` runs a server (on the module's book unless another is given); at the end it is stopped and must leave no process behind."""
     servers: list[Server] = []
 
-    def run(*options: str) -> Server:
-        servers.append(_start(setup[0], tmp_path, *options))
+    def run(*options: str, book: Path | None = None) -> Server:
+        servers.append(_start(book or setup[0], tmp_path, *options))
         return servers[-1]
 
     yield run
@@ -144,7 +143,7 @@ def test_login_shows_the_worklist_and_a_resize_repaints_it_wider(setup, start, t
 
     term.resize(120, 40)
     # the status line moves down to the new last rows and more cases fit on the screen
-    _wait_for(lambda: _line_of(WORKLIST, term.screen()) >= 30, 20, "the status line on the resized screen")
+    wait_for(lambda: _line_of(WORKLIST, term.screen()) >= 30, 20, "the status line on the resized screen")
     screen = term.screen()
     assert len(re.findall(r"L\d{8}", screen)) > rows_before + 10
     assert max(len(line.rstrip()) for line in screen.splitlines()) > 80
@@ -172,9 +171,9 @@ def test_a_killed_client_leaves_no_app_process(setup, start, terminals) -> None:
     term.wait(WORKLIST)
     (app,) = children(server.proc.pid)
     os.kill(term.pid_of("ssh"), signal.SIGKILL)
-    _wait_for(lambda: children(server.proc.pid) == [], 5, "the app process to go away")
+    wait_for(lambda: children(server.proc.pid) == [], 5, "the app process to go away")
     assert not Path(f"/proc/{app}").exists()
-    _wait_for(lambda: "client disconnected" in server.log_text(), 2, "the disconnect in the log")
+    wait_for(lambda: "client disconnected" in server.log_text(), 2, "the disconnect in the log")
 
 
 def test_idle_sessions_are_closed_with_a_message(setup, start, terminals) -> None:  # type: ignore[no-untyped-def]
@@ -198,3 +197,71 @@ def test_a_login_past_the_session_limit_is_told_and_closed(setup, start, termina
     assert "Alle 1 sessies zijn in gebruik; probeer het later opnieuw." in screen and "exit=1" in screen
     assert "1 sessions open, the limit" in server.log_text()
     assert re.search(WORKLIST, first.screen())  # the first session is untouched
+
+
+def _register_key(book: Path, user: str, key: Path, root: Path) -> None:
+    result = subprocess.run([INCASSO, "users", "add-key", user, f"{key}.pub", "--db", f"sqlite:///{book}"],
+                            capture_output=True, text=True, env={**os.environ, "INCASSO_CONFIG": str(root / "none.toml")})
+    assert result.returncode == 0, result.stderr
+
+
+def _a_case_open_to_arrangements(book: Path) -> tuple[int, str, str]:
+    """(case id, loan number, client name) of an active case of a one-loan client without an arrangement."""
+    with sqlite3.connect(book) as conn:
+        row = conn.execute(
+            "SELECT c.id, min(l.number), cl.name FROM cases c JOIN clients cl ON cl.id = c.client_id"
+            " JOIN loans l ON l.client_id = c.client_id"
+            " WHERE c.status = 'active' AND c.pos_arrears BETWEEN 30000 AND 300000"
+            " AND NOT EXISTS (SELECT 1 FROM arrangements a WHERE a.case_id = c.id AND a.status = 'active')"
+            " GROUP BY c.id HAVING count(l.id) = 1 ORDER BY c.id LIMIT 1"
+        ).fetchone()
+    assert row is not None
+    return row
+
+
+def _open_arrangement_form(term: Terminal, loan: str, client: str) -> str:
+    """Search the case by its loan number, open it, and open the payment-arrangement form; returns the
+    screen of the case as it was shown before the form opened."""
+    term.wait(WORKLIST)
+    term.keys("/")
+    term.type(loan)
+    term.keys("Enter")
+    term.wait(r"1 van 1 dossiers")
+    term.keys("Enter")
+    detail = term.wait(r"Status Actief(?s:.*)a Regeling")  # the case is read: its status, and its keys in the footer
+    term.keys("a")
+    term.wait(r"Betalingsregeling voor " + re.escape(client[:20]))
+    return detail
+
+
+def test_two_sessions_on_one_case_give_one_conflict_message_and_lose_nothing(setup, start, terminals, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    book = tmp_path / "book.db"
+    shutil.copy(setup[0], book)  # this test writes: a book of its own
+    jansen_key = keygen(tmp_path / "jansen_key")
+    _register_key(book, "jansen", jansen_key, tmp_path)
+    case_id, loan, client = _a_case_open_to_arrangements(book)
+    server = start(book=book)
+    demo = terminals(server.ssh(setup[1]), size=(100, 30))
+    jansen = terminals(server.ssh(jansen_key, user="jansen"), size=(100, 30))
+    assert "In behandeling bij" not in _open_arrangement_form(demo, loan, client)
+    assert re.search(r"In behandeling bij demo \(tot \d\d:\d\d\)", _open_arrangement_form(jansen, loan, client))
+
+    for term, count in ((demo, "3"), (jansen, "4")):
+        term.type(count)
+        term.wait(rf"{count} termijnen van")
+    demo.keys("C-s")
+    demo.wait("Betalingsregeling vastgelegd")
+    jansen.keys("C-s")
+    screen = " ".join(jansen.wait(CONFLICT_TAIL).split())  # the message wraps: compare with single spaces
+    assert len(re.findall(CONFLICT, screen)) == 1, screen
+    assert "Betalingsregeling voor" in screen and "4 termijnen van" in screen  # jansen's form, as typed
+    demo_screen = " ".join(demo.screen().split())
+    assert not re.search(CONFLICT, demo_screen)
+
+    with sqlite3.connect(book) as conn:
+        arrangements = conn.execute("SELECT created_by, installment_count FROM arrangements WHERE case_id = ?"
+                                    " AND status = 'active'", (case_id,)).fetchall()
+        creates = conn.execute("SELECT actor FROM audit_events WHERE action = 'arrangement.create' AND case_id = ?",
+                               (case_id,)).fetchall()
+    assert arrangements == [("demo", 3)]
+    assert creates == [("demo",)]
