@@ -1,0 +1,80 @@
+"""``incasso payments import`` and ``incasso payments monitor`` (issue 4, services.payments).
+
+- ``incasso payments import FILE... [--json]``: each file in its own transaction, booked whole or not at all. Prints
+  per file ``{"entries": n, "new": n, "duplicates": n, "matched": n, "unmatched": n}`` (with ``--json`` one JSON
+  object per line). A bad file prints one line naming the element or line and books nothing; the exit code is then
+  2 (the other files are still imported, each whole).
+- ``incasso payments monitor [--date D]``: check promises and arrangements against the payments (grace days:
+  setting ``payment_grace_days``).
+
+Both act as ``--user`` (default: the OS user), who must be a registered employee or supervisor (admin: monitor).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from incasso_tui import cli
+from incasso_tui.cli_letters import _context
+from incasso_tui.errors import BadInput
+from incasso_tui.i18n import Translator
+
+__all__ = ["add_parser"]
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    help_ = "incoming payments: import bank statements, monitor promises and arrangements"
+    parent = sub.add_parser("payments", help=help_, description=help_)
+    parent.set_defaults(func=lambda _a: cli._usage(parent))
+    commands = parent.add_subparsers(title="payments commands", metavar="COMMAND")
+    imp = commands.add_parser("import", help="import CAMT.053/054 or MT940 statement files (one transaction per file)")
+    cli._common(imp, top=False)
+    imp.add_argument("files", nargs="+", metavar="FILE", type=Path)
+    imp.add_argument("--json", action="store_true")
+    imp.set_defaults(func=cmd_import)
+    mon = commands.add_parser("monitor", help="mark promises and arrangement installments kept or broken")
+    cli._common(mon, top=False)
+    mon.add_argument("--json", action="store_true")
+    mon.set_defaults(func=cmd_monitor)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from incasso_tui.services.payments import import_statement
+
+    tr = Translator(args.lang)
+    failed = 0
+    with cli._database(cli._settings(args)) as db:
+        ctx = _context(args, db)
+        for path in args.files:
+            try:
+                report = import_statement(ctx, path)
+            except BadInput as err:  # a refused file: say which, book nothing, go on with the next
+                failed += 1
+                print(f"incasso: {path}: {tr.error(err)}", file=sys.stderr)
+                continue
+            if args.json:
+                print(json.dumps(report.counts()))
+            else:
+                c = report.counts()
+                print(f"{path}: entries {c['entries']}, new {c['new']}, duplicates {c['duplicates']}, "
+                      f"matched {c['matched']}, unmatched {c['unmatched']}, reversals {report.reversals}, "
+                      f"recoveries {report.recoveries}")
+    return 2 if failed else 0
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from incasso_tui.services.payments import monitor
+
+    with cli._database(cli._settings(args)) as db:
+        ctx = _context(args, db)
+        report = monitor(ctx, ctx.clock.today())
+    if args.json:
+        print(json.dumps(asdict(report)))
+    else:
+        print(", ".join(f"{k.replace('_', ' ')} {v}" for k, v in asdict(report).items()))
+    return 0
