@@ -31,6 +31,13 @@ if TYPE_CHECKING:
 
 DEMO_USER = "demo"
 DEMO_LOANS = 2400  # about 2,000 clients
+# The sender printed on demo letters: plainly a demo (example.nl, the IBAN of the Dutch IBAN example). A real
+# desk sets its own lender_* settings; outside the demo, letters are refused until it has.
+DEMO_LENDER = {
+    "lender_name": "Demo Kredietverlener B.V.", "lender_street": "Voorbeeldstraat 1", "lender_postcode": "1234 AB",
+    "lender_city": "Voorbeeldstad", "lender_iban": "NL91ABNA0417164300", "lender_phone": "010 000 00 00",
+    "lender_email": "incasso@example.nl",
+}
 
 
 def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
@@ -50,7 +57,7 @@ def parse_date(text: str) -> date:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from incasso_tui import cli_calc, cli_ssh
+    from incasso_tui import cli_audit, cli_calc, cli_letters, cli_payments, cli_procedure, cli_ssh
 
     parser = argparse.ArgumentParser(
         prog="incasso",
@@ -101,7 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_ssh.add_key_parsers(users_sub)
     cli_ssh.add_serve_parser(sub)
+    cli_letters.add_letters_parser(sub)
+    cli_letters.add_mail_parser(sub)
+    cli_procedure.add_parsers(sub)
     cli_calc.add_parser(sub)
+    cli_audit.add_parser(sub)
+    cli_payments.add_parser(sub)
     return parser
 
 
@@ -171,6 +183,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from incasso_tui.store.db import sqlite_path
 
     settings = _settings(args)
+    if settings.lender_name is None:
+        settings = settings.model_copy(update=DEMO_LENDER)
     url = getattr(args, "db", None) or demo_db_url()
     path = sqlite_path(url)
     if path is not None and args.reset and path.exists():

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from incasso_tui.errors import N_, ConfigError
@@ -76,6 +77,56 @@ class Settings(BaseSettings):
     case_lock_minutes: int = Field(15, ge=1, le=480)
     # how often the worklist looks for changes by others
     worklist_poll_seconds: float = Field(3.0, ge=0.5, le=300)
+
+    # deferral of repayment (issue 5): months of principal deferred, how many per loan, and the watch period
+    # after one ends during which the same loan gets no new deferral
+    deferral_max_months: int = Field(6, ge=1, le=24)
+    deferral_max_per_loan: int = Field(2, ge=1, le=10)
+    deferral_watch_months: int = Field(12, ge=0, le=60)
+
+    # letters (docs/letters.md): the outbox of rendered PDFs, the templates, and the sender printed on them.
+    # The lender's details have no default: a letter is never sent with made-up payment details.
+    letters_dir: Path = Field(default_factory=lambda: data_dir() / "letters")
+    letter_templates_dir: Path | None = None  # None: the templates shipped in data/templates
+    lender_name: str | None = None
+    lender_street: str | None = None
+    lender_postcode: str | None = None
+    lender_city: str | None = None
+    lender_iban: str | None = None
+    lender_phone: str | None = None
+    lender_email: str | None = None
+    # e-mail (SMTP) for the outbox; the password is never logged or printed
+    smtp_host: str | None = None
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_starttls: bool = True
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str | None = None
+    smtp_timeout_seconds: float = Field(30.0, gt=0, le=600)
+    mail_max_attempts: int = Field(8, ge=1, le=50)
+    mail_retry_base_seconds: int = Field(60, ge=1, le=86400)  # doubled after every temporary failure
+
+    # the arrears procedure (issue 3); the legal guards are code, these are the numbers they are given
+    # the procedure definition (stages, offsets, actions); default: the repository's data/procedure.toml
+    procedure_file: Path | None = None
+    # receipt of a 14-day letter is assumed on this delivery day after sending (domain-rules.md)
+    fourteen_day_receipt_delivery_days: int = Field(2, ge=1, le=10)
+    # the BKR warning is sent at least .. and at most .. days before a code A (rulebook: unverified, a setting)
+    bkr_warning_min_days: int = Field(5, ge=0, le=60)
+    bkr_warning_max_days: int = Field(14, ge=1, le=60)
+    # no code A for an arrears below this amount (the desk's threshold; not a documented BKR number)
+    bkr_threshold: Decimal = Field(Decimal("50.00"), ge=0)
+
+    # incoming payments (issue 4): days after a promise's or arrangement installment's due date before an unpaid
+    # one counts as broken, and the letters/digits before the loan number in the RF creditor references we issue
+    payment_grace_days: int = Field(3, ge=0, le=60)
+    payment_rf_prefix: str = Field("INC", pattern=r"^[A-Z]{0,13}$")
+
+    @model_validator(mode="after")
+    def _bkr_window(self) -> "Settings":
+        if self.bkr_warning_min_days > self.bkr_warning_max_days:
+            raise ValueError("bkr_warning_min_days must not be above bkr_warning_max_days")
+        return self
 
     @classmethod
     def settings_customise_sources(

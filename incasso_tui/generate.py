@@ -36,6 +36,7 @@ apart and never clamped (``domain.schedule.add_months``).
 from __future__ import annotations
 
 import bisect
+import json
 import random
 import time as _time
 from collections.abc import Callable, Sequence
@@ -402,15 +403,17 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                      "first_date", "created_by", "created_at", "version"),
     "arrangement_lines": ("arrangement_id", "seq", "due_date", "amount", "paid"),
     "documents": ("id", "client_id", "loan_id", "kind", "title", "added_on", "path"),
+    "handovers": ("id", "case_id", "reason", "summary", "checklist", "waived_by", "status", "handed_by", "handed_at",
+                  "decided_by", "decided_at", "return_reason", "version"),
     "gen_loan": ("loan_id", "tpl", "m0", "day", "npaid", "part_p", "part_i"),
     "gen_tpl": ("tpl", "seq", "principal", "interest"),
     "gen_cal": ("m", "d", "due"),
 }
 # the order that satisfies the foreign keys
 WRITE_ORDER = ("users", "clients", "loans", "charges", "ledger", "allocations", "cases", "contacts", "promises",
-               "notes", "arrangements", "arrangement_lines", "documents")
+               "notes", "arrangements", "arrangement_lines", "documents", "handovers")
 ID_TABLES = ("users", "clients", "loans", "charges", "ledger", "allocations", "cases", "contacts", "promises",
-             "notes", "arrangements", "documents")
+             "notes", "arrangements", "documents", "handovers")
 
 _INSTALLMENTS_SQL = """
 INSERT INTO installments (loan_id, seq, due_date, principal, interest, principal_paid, interest_paid)
@@ -801,6 +804,22 @@ class _Book:
             self.note(case_id, min(day, as_of - timedelta(days=1)), user, text)
         if status == CaseStatus.ARRANGEMENT:
             self.arrangement(case_id, arrears, user)
+        elif status == CaseStatus.HANDED_OVER:
+            self.handover(case_id, opened, dpd, arrears)
+
+    def handover(self, case_id: int, opened: date, dpd: int, arrears: int) -> None:
+        """The desk handed the case over at 90+ days; special management (visser) accepted it."""
+        as_of = self.as_of
+        handed = max(opened, as_of - timedelta(days=max(dpd - 90, 1)))
+        by = EMPLOYEES[case_id % len(EMPLOYEES)]  # not from the random stream: the rest of the book stays as it was
+        summary = {"text": "Geen betaling en geen bereikbaarheid na herhaalde pogingen; 90+ dagen achterstand.",
+                   "position": str(from_cents(arrears)), "days_past_due": dpd, "cause": None, "contacts": 0,
+                   "last_contacts": [], "arrangements": [], "promises": [], "proposals": []}
+        checklist = {item: "present" for item in ("loan_agreement", "pledge_deed", "letters_sent", "bkr_status")}
+        at = datetime.combine(handed, time(11))
+        self.add("handovers", (self.take("handovers"), case_id, "dpd_90", json.dumps(summary, ensure_ascii=False),
+                               json.dumps(checklist), None, "accepted", by, self.sink.dt(at), "visser",
+                               self.sink.dt(at + timedelta(days=1)), None, 1))
 
     def note(self, case_id: int, day: date, user: str, text: str) -> None:
         at = datetime.combine(day, time(9)) + timedelta(minutes=self.rng.randint(0, 480))

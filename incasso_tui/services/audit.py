@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -11,8 +12,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from incasso_tui.errors import N_, NotFound
 from incasso_tui.store.db import Database
-from incasso_tui.store.models import AuditEvent, AuditHead
+from incasso_tui.store.models import AuditEvent, AuditHead, Case
 
 GENESIS = "0" * 64
 
@@ -90,3 +92,73 @@ def latest_event_id(db: Database) -> int:
     changed" (the live worklist polls this; one primary-key lookup)."""
     with db.reader() as s:
         return int(s.scalar(select(func.max(AuditEvent.id))) or 0)
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The outcome of ``verify_chain``: how many events were checked, and the first break if any."""
+
+    events: int
+    broken_at: int | None = None  # the id of the first event that does not fit the chain
+    reason: str | None = None  # an English msgid (translated by the caller)
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_at is None
+
+
+VERIFY_CHUNK = 5000
+
+
+def verify_chain(db: Database) -> ChainReport:
+    """Recompute the hash chain from the first event to the head, in id order, a chunk at a time.
+
+    An altered event no longer matches its own hash; a removed event leaves the next one pointing at a hash that
+    is not its predecessor's; removing the newest events leaves the head pointing past the last one.
+    """
+    previous = GENESIS
+    checked = 0
+    last_id = 0
+    with db.reader() as s:
+        while True:
+            chunk = list(s.scalars(select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(VERIFY_CHUNK)))
+            if not chunk:
+                break
+            for event in chunk:
+                if event.prev_hash != previous:
+                    return ChainReport(checked, event.id, N_("the event before it was removed or altered"))
+                if event_hash(previous, event) != event.hash:
+                    return ChainReport(checked, event.id, N_("its content was altered"))
+                previous = event.hash
+                checked += 1
+                last_id = event.id
+            s.expunge_all()
+        head = s.scalar(select(AuditHead.last_hash).where(AuditHead.id == 1))
+    if (head or GENESIS) != previous:
+        return ChainReport(checked, last_id + 1 if checked else 1, N_("the newest events were removed"))
+    return ChainReport(checked)
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: int | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+def case_timeline(db: Database, case_id: int) -> list[TimelineEvent]:
+    """Every audit event of a case, oldest first (the dossier timeline)."""
+    with db.reader() as s:
+        if s.get(Case, case_id) is None:
+            raise NotFound(N_("There is no case {case}"), case=case_id)
+        events = s.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.id))
+        return [
+            TimelineEvent(e.id, e.at, e.actor, e.action, e.entity, e.entity_id,
+                          json.loads(e.before) if e.before else None, json.loads(e.after) if e.after else None)
+            for e in events
+        ]

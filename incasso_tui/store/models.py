@@ -589,3 +589,79 @@ class Handover(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class BankImport(Base):
+    """One bank statement file imported by ``incasso payments import`` or the import screen (issue 4)."""
+
+    __tablename__ = "bank_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(300))
+    file_hash: Mapped[str] = mapped_column(String(64), index=True)  # sha256 of the bytes
+    format: Mapped[str] = mapped_column(String(32))  # camt.053.001.02, mt940-ing, ... (the first statement's)
+    account_iban: Mapped[str] = mapped_column(String(34))
+    statement_ids: Mapped[str] = mapped_column(String(500))  # the statements' own ids, comma-separated
+    imported_at: Mapped[datetime] = mapped_column(DateTime)
+    imported_by: Mapped[str] = mapped_column(String(64))
+    entries: Mapped[int] = mapped_column(Integer)
+    new: Mapped[int] = mapped_column(Integer)
+    duplicates: Mapped[int] = mapped_column(Integer)
+    matched: Mapped[int] = mapped_column(Integer)
+    unmatched: Mapped[int] = mapped_column(Integer)
+
+
+class BankEntryRow(Base):
+    """One transaction of an imported statement, kept once (``dedup_key``), and what became of it.
+
+    ``status``: matched (booked on ``loan_id`` as ``ledger_id``) | unmatched | ambiguous (in the queue) |
+    not_ours (a person said so) | reversed (booked, then undone by a later reversal or return) |
+    reversal (the entry that undid ``reverses_id``) | not_payment (our own debits, the return of our own transfers,
+    zero amounts: nothing to book). ``match_reason``: rf | kenmerk_loan | kenmerk_client | loan_number | iban | manual.
+    """
+
+    __tablename__ = "bank_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("bank_imports.id"), index=True)
+    dedup_key: Mapped[str] = mapped_column(String(32), unique=True)
+    account_iban: Mapped[str] = mapped_column(String(34))
+    booking_date: Mapped[date] = mapped_column(Date)
+    value_date: Mapped[date | None] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    credit: Mapped[bool] = mapped_column(Boolean)
+    reversal: Mapped[bool] = mapped_column(Boolean)
+    return_reason: Mapped[str | None] = mapped_column(String(8))
+    counterparty_name: Mapped[str | None] = mapped_column(String(200))
+    counterparty_iban: Mapped[str | None] = mapped_column(String(34), index=True)
+    remittance: Mapped[str] = mapped_column(Text, default="")
+    creditor_reference: Mapped[str | None] = mapped_column(String(64))
+    end_to_end_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    bank_reference: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    match_reason: Mapped[str | None] = mapped_column(String(16))
+    match_detail: Mapped[str | None] = mapped_column(String(200))  # the reference, number or IBAN that matched
+    loan_id: Mapped[int | None] = mapped_column(ForeignKey("loans.id"), index=True)
+    ledger_id: Mapped[int | None] = mapped_column(ForeignKey("ledger.id"))
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("bank_entries.id"))
+    assigned_by: Mapped[str | None] = mapped_column(String(64))
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (
+        CheckConstraint(
+            "status in ('matched','unmatched','ambiguous','not_ours','reversed','reversal','not_payment')",
+            name="ck_bank_entries_status",
+        ),
+        Index("ix_bank_entries_status", "status", "booking_date", "id"),
+    )
+
+
+class LedgerLink(Base):
+    """Facts about a ledger row that the generated book does not have: a payment booked after a write-off is a
+    recovery; a reversal row names the payment it undid."""
+
+    __tablename__ = "ledger_links"
+
+    ledger_id: Mapped[int] = mapped_column(ForeignKey("ledger.id"), primary_key=True)
+    recovery: Mapped[bool] = mapped_column(Boolean, default=False)
+    reverses_ledger_id: Mapped[int | None] = mapped_column(ForeignKey("ledger.id"), index=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import App
 from textual.binding import Binding
 
+from incasso_tui.domain.enums import Role
 from incasso_tui.i18n import Translator
 from incasso_tui.services.context import Context
 from incasso_tui.ui.labels import ROLE
@@ -33,6 +34,10 @@ class IncassoApp(App[None]):
         from incasso_tui.ui.screens.worklist import WorklistScreen
 
         self.push_screen(WorklistScreen())
+        if self.ctx.actor.role == Role.SPECIAL_MANAGEMENT:  # their own list first; the desk's one escape away
+            from incasso_tui.ui.screens.special import SpecialManagementScreen
+
+            self.push_screen(SpecialManagementScreen())
 
     def action_toggle_help(self) -> None:
         if self.screen.query("HelpPanel"):

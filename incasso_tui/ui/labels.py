@@ -114,3 +114,52 @@ SORT = {
     "amount": N_("amount"),
     "next_action": N_("next action"),
 }
+
+TRACK_KIND = {
+    "minnelijk": N_("Minnelijk traject"),
+    "wsnp": N_("WSNP"),
+    "faillissement": N_("Bankruptcy"),
+}
+
+TASK_KIND = {
+    "call": N_("Call"),
+    "claim_filing": N_("File claim"),
+    "handover_review": N_("Handover review"),
+}
+
+PROPOSAL_KIND = {"deferral": N_("Deferral of repayment"), "call_in": N_("Call-in"), "write_off": N_("Write-off")}
+
+PROPOSAL_STATUS = {
+    "submitted": N_("waiting for Risk"),
+    "approved": N_("approved"),
+    "rejected": N_("rejected"),
+    "withdrawn": N_("withdrawn"),
+}
+
+REPAY_OPTION = {"extend_term": N_("extend the term"), "raise_installments": N_("raise the installments")}
+
+HANDOVER_REASON = {
+    "dpd_90": N_("90+ days past due"),
+    "above_mandate": N_("above the desk mandate"),
+    "insolvency": N_("insolvency"),
+    "broken_twice": N_("second broken arrangement"),
+    "decision": N_("by decision"),
+}
+
+CHECKLIST_ITEM = {
+    "loan_agreement": N_("loan agreement"),
+    "pledge_deed": N_("pledge deed"),
+    "letters_sent": N_("letters sent"),
+    "bkr_status": N_("BKR status"),
+}
+
+LETTER_KIND = {
+    "reminder": N_("Reminder"),
+    "demand": N_("Demand letter"),
+    "fourteen_day": N_("14-day letter"),
+    "bkr_warning": N_("BKR warning"),
+    "default_notice": N_("Notice of default"),
+    "arrangement_confirmation": N_("Arrangement confirmation"),
+    "claim_statement": N_("Claim statement"),
+    "call_in": N_("Call-in letter"),
+}

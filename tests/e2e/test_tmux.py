@@ -50,7 +50,7 @@ def test_walk_worklist_detail_arrangement_and_back(book: Path, tmp_path: Path) -
         term.type("3")  # the number of installments has the focus when the screen opens
         term.wait(r"3 termijnen van")
         term.keys("C-s")
-        screen = term.wait(r"Status Regeling|Regeling vastgelegd")
+        term.wait(r"Status Regeling|Regeling vastgelegd")
         term.keys("Escape")
         term.wait(r"(?m)^R .*L\d{8}")  # back on the list, the case now marked R (arrangement)
     finally:

@@ -31,8 +31,9 @@ def shown(widget: Widget) -> str:
 async def open_detail(pilot: Pilot[Any], case_id: int) -> ClientDetailScreen:
     screen = ClientDetailScreen(case_id)
     await pilot.app.push_screen(screen)
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    for _ in range(3):  # the case is read in a worker, shown, then its tasks and tracks are read
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
     return screen
 
 
@@ -141,5 +142,7 @@ def test_snapshot_80x24(app_for: Callable[..., Any], snap_compare: Callable[...,
     async def run_before(pilot: Pilot[Any]) -> None:
         await pilot.pause()
         await open_detail(pilot, case_id)
+        # a DataTable sizes its columns to their content on a later refresh: let that happen before the picture
+        await pilot.pause(0.2)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -22,9 +22,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
+from incasso_tui.domain.enums import CaseStatus, Role
 from incasso_tui.errors import N_, IncassoError
 from incasso_tui.services.cases import ArrangementRow, ClientDetail, ScheduleRow, client_detail
 from incasso_tui.services.locks import Presence, open_case, release_case
+from incasso_tui.services.tracks import CaseTracks, TrackRow, case_tracks
 from incasso_tui.ui.labels import (
     CAUSE,
     CHANNEL,
@@ -37,6 +39,8 @@ from incasso_tui.ui.labels import (
     SCHEDULE_STATE,
     STAGE,
     STATUS,
+    TASK_KIND,
+    TRACK_KIND,
 )
 from incasso_tui.ui.text import lit, safe, translate_bindings
 
@@ -60,11 +64,13 @@ ARRANGEMENT_STATUS = {
 DOCUMENT_KIND = {
     "loan_agreement": N_("Loan agreement"),
     "pledge_deed": N_("Pledge deed"),
+    "letter": N_("Letter"),
 }
 LANGUAGE = {"nl": N_("Dutch"), "en": N_("English")}
+TRACK_STATUS = {"open": N_("running"), "ended": N_("ended")}
 SUMMARY_WIDTH = 40  # the contact's summary in the table; the highlighted one is shown in full below it
 
-# tab id -> English title, in the order of the keys 1..8
+# tab id -> English title, in the order of the keys 1..9
 TABS: dict[str, str] = {
     "loans": N_("Loans"),
     "schedule": N_("Schedule"),
@@ -74,7 +80,10 @@ TABS: dict[str, str] = {
     "arrangements": N_("Arrangements"),
     "timeline": N_("Timeline"),
     "dossier": N_("Dossier"),
+    "tasks": N_("Tasks"),
 }
+# the actions that change the case: hidden from auditors, dimmed until the case is read
+WRITE_ACTIONS = frozenset({"arrangement", "contact", "note", "track", "pause", "letter", "deferral", "handover", "write_off", "call_in"})
 
 
 def text_cell(value: object, style: str | Style = "") -> Text:
@@ -110,9 +119,19 @@ class ClientDetailScreen(Screen[None]):
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (120, "-wide")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="back"),
+        # the footer holds what fits at 80 columns (Dutch); `n`, `p`, `r` and the tab keys are in the `?` panel
+        Binding("c", "contact", "Contact", id="contact"),
+        Binding("n", "note", "Note", id="note", show=False),
         Binding("a", "arrangement", "Arrangement", id="arrangement"),
-        Binding("r", "reload", "Reload", id="reload"),
-        Binding("1", "tab(1)", "Tab", key_display="1-8", id="tab"),
+        Binding("i", "track", "Track", id="track", tooltip="Debt relief or insolvency: register or end"),
+        Binding("p", "pause", "Pause", id="pause", tooltip="Pause or resume the procedure", show=False),
+        Binding("l", "letter", "Letter", id="letter", tooltip="Preview and issue a letter by hand", show=False),
+        Binding("u", "deferral", "Deferral", id="deferral", tooltip="Propose a deferral of repayment to Risk", show=False),
+        Binding("h", "handover", "Handover", id="handover", tooltip="Hand over to special management", show=False),
+        Binding("w", "write_off", "Write-off", id="write_off", tooltip="Propose a write-off to Risk", show=False),
+        Binding("o", "call_in", "Call-in", id="call_in", tooltip="Propose calling in a loan to Risk", show=False),
+        Binding("r", "reload", "Reload", id="reload", show=False),
+        Binding("1", "tab(1)", "Tab", key_display="1-9", id="tab", show=False),
         *(Binding(str(n), f"tab({n})", "Tab", show=False) for n in range(2, len(TABS) + 1)),
     ]
 
@@ -120,6 +139,7 @@ class ClientDetailScreen(Screen[None]):
         super().__init__()
         self.case_id = case_id
         self.detail: ClientDetail | None = None
+        self.tracks: CaseTracks | None = None
         self.presence: Presence | None = None  # a colleague who has the case open too
 
     @property
@@ -163,6 +183,11 @@ class ClientDetailScreen(Screen[None]):
                 yield self._table("timeline-table", N_("At"), N_("Who"), N_("Action"), N_("Details"))
             with self._pane("dossier"):
                 yield self._table("dossier-table", N_("Added"), N_("Kind"), N_("Title"))
+            with self._pane("tasks"), Vertical(id="tasks-box"):
+                yield self._table("tasks-table", N_("Due date"), N_("Kind"), N_("Task"), N_("By"))
+                yield Label(tr(N_("Debt relief and insolvency")), classes="subhead")
+                yield self._table("tracks-table", N_("Track"), N_("Since"), N_("Trustee"), N_("Claim by"),
+                                  N_("Status"))
         yield Footer(compact=True)
 
     def _pane(self, tab_id: str) -> TabPane:
@@ -189,11 +214,12 @@ class ClientDetailScreen(Screen[None]):
         ctx = self.app.ctx  # type: ignore[attr-defined]
         try:
             detail = client_detail(ctx, self.case_id)
+            tracks = case_tracks(ctx, self.case_id)
             presence = open_case(ctx, self.case_id)  # "in progress by me" for the others; renewed on reload
         except IncassoError as err:
             result: Callable[[], Awaitable[None] | None] = partial(self._show_error, err)
         else:
-            result = partial(self._show, detail, presence)
+            result = partial(self._show, detail, tracks, presence)
         if not get_current_worker().is_cancelled:  # the screen was left meanwhile: nothing to show
             self.app.call_from_thread(result)
 
@@ -202,8 +228,9 @@ class ClientDetailScreen(Screen[None]):
         self.query_one("#client", Static).update(lit(self.tr.error(err), "bold $error"))
         self.notify(self.tr.error(err), severity="error")
 
-    async def _show(self, detail: ClientDetail, presence: Presence | None) -> None:
+    async def _show(self, detail: ClientDetail, tracks: CaseTracks, presence: Presence | None) -> None:
         self.detail = detail
+        self.tracks = tracks
         self.presence = presence
         self.query_one("#head").loading = False
         self.query_one("#client", Static).update(self._client_block(detail))
@@ -216,6 +243,7 @@ class ClientDetailScreen(Screen[None]):
         self._fill_contacts(detail)
         self._fill_timeline(detail)
         self._fill_dossier(detail)
+        self._fill_tasks(detail, tracks)
         await self._fill_notes(detail)
         await self._fill_arrangements(detail)
         self.refresh_bindings()
@@ -273,6 +301,9 @@ class ClientDetailScreen(Screen[None]):
             busy = tr(N_("In progress by {name} (until {time})"), name=self.presence.user_name,
                       time=self.presence.until.strftime("%H:%M"))
             lines.append(lit(busy, "bold $text-warning"))
+        track = self.tracks.open_track if self.tracks is not None else None
+        if track is not None:
+            lines.append(self._track_line(track))
         if case.pause_reason or case.pause_until:
             until = tr(N_("Paused until {day}"), day=case.pause_until) if case.pause_until else tr(N_("Paused"))
             lines.append(Content.assemble((until + ": ", "$text-warning"), lit(case.pause_reason or "")))
@@ -290,6 +321,16 @@ class ClientDetailScreen(Screen[None]):
                 )
             )
         return Content("\n").join(lines)
+
+    def _track_line(self, track: TrackRow) -> Content:
+        tr = self.tr
+        return Content.assemble(
+            (tr(N_("{kind} since {day}"), kind=_label(tr, TRACK_KIND, track.kind), day=track.ruling_date) + ": ",
+             "bold $text-warning"),
+            lit(track.trustee_name),
+            (" · " + tr(N_("claim by {day}"), day=track.claim_deadline) if track.claim_deadline else "",
+             "$text-muted"),
+        )
 
     def _arrears_block(self, d: ClientDetail) -> Content:
         tr, arrears = self.tr, d.arrears
@@ -452,6 +493,36 @@ class ClientDetailScreen(Screen[None]):
              for doc in d.documents),
         )
 
+    def _fill_tasks(self, d: ClientDetail, t: CaseTracks) -> None:
+        tr, today = self.tr, d.as_of
+        late = self._style("text-error")
+        self._fill(
+            "tasks-table",
+            (
+                [
+                    text_cell(tr.date(task.due_date), late if task.due_date < today else ""),
+                    text_cell(_label(tr, TASK_KIND, task.kind)),
+                    text_cell(task.title),
+                    text_cell(task.created_by),
+                ]
+                for task in t.tasks
+            ),
+        )
+        self._fill(
+            "tracks-table",
+            (
+                [
+                    text_cell(_label(tr, TRACK_KIND, track.kind)),
+                    text_cell(tr.date(track.ruling_date)),
+                    text_cell(" · ".join(v for v in (track.trustee_name, track.trustee_contact) if v)),
+                    text_cell(tr.date(track.claim_deadline) if track.claim_deadline else ""),
+                    text_cell(_label(tr, TRACK_STATUS, track.status)
+                              + (" " + tr.date(track.ended_on) if track.ended_on else "")),
+                ]
+                for track in t.tracks
+            ),
+        )
+
     async def _fill_notes(self, d: ClientDetail) -> None:
         tr = self.tr
         notes = self.query_one("#notes-list", VerticalScroll)
@@ -514,8 +585,11 @@ class ClientDetailScreen(Screen[None]):
 
     # ----- actions
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "arrangement" and self.detail is None:
-            return None  # shown dimmed until the case is read
+        if action in WRITE_ACTIONS:
+            if self.app.ctx.actor.role == Role.AUDITOR:  # type: ignore[attr-defined]
+                return False  # auditors read only
+            if self.detail is None:
+                return None  # shown dimmed until the case is read
         return True
 
     def action_back(self) -> None:
@@ -542,3 +616,79 @@ class ClientDetailScreen(Screen[None]):
         self.notify(self.tr(N_("Arrangement saved")))
         self.query_one(TabbedContent).active = "arrangements"
         self.load()
+
+    def _saved(self, message: str, tab: str, result: object) -> None:
+        """After a form: say what was saved, show it on its tab, and read the case again."""
+        if result is None:  # cancelled
+            return
+        self.notify(self.tr(message))
+        # after the form has closed and focus has come back here (which would show the focused table's tab)
+        self.call_after_refresh(self._show_tab, tab)
+        self.load()
+
+    def _show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        self._focus_pane()
+
+    def action_contact(self) -> None:
+        from incasso_tui.ui.screens.contact import ContactScreen
+
+        if self.detail is not None:
+            self.app.push_screen(ContactScreen(self.detail), partial(self._saved, N_("Contact saved"), "contacts"))
+
+    def action_note(self) -> None:
+        from incasso_tui.ui.screens.contact import NoteScreen
+
+        if self.detail is not None:
+            self.app.push_screen(NoteScreen(self.detail), partial(self._saved, N_("Note saved"), "notes"))
+
+    def action_track(self) -> None:
+        from incasso_tui.ui.screens.track import EndTrackScreen, TrackScreen
+
+        if self.detail is None or self.tracks is None:
+            return
+        track = self.tracks.open_track
+        if track is None:
+            self.app.push_screen(TrackScreen(self.detail), partial(self._saved, N_("Track registered"), "tasks"))
+        else:
+            self.app.push_screen(EndTrackScreen(self.detail, track), partial(self._saved, N_("Track ended"), "tasks"))
+
+    def action_letter(self) -> None:
+        from incasso_tui.ui.screens.letter import LetterScreen
+
+        if self.detail is not None:
+            self.app.push_screen(LetterScreen(self.detail), partial(self._saved, N_("Letter issued"), "dossier"))
+
+    def action_deferral(self) -> None:
+        from incasso_tui.ui.screens.deferral import DeferralScreen
+
+        if self.detail is not None:
+            self.app.push_screen(DeferralScreen(self.detail), partial(self._saved, N_("Deferral proposed to Risk"), "timeline"))
+
+    def action_handover(self) -> None:
+        from incasso_tui.ui.screens.handover import HandoverScreen
+
+        if self.detail is not None:
+            self.app.push_screen(HandoverScreen(self.detail), partial(self._saved, N_("Handed over to special management"), "timeline"))
+
+    def action_write_off(self) -> None:
+        from incasso_tui.ui.screens.propose import WriteOffScreen
+
+        if self.detail is not None:
+            self.app.push_screen(WriteOffScreen(self.detail), partial(self._saved, N_("Write-off proposed to Risk"), "timeline"))
+
+    def action_call_in(self) -> None:
+        from incasso_tui.ui.screens.propose import CallInScreen
+
+        if self.detail is not None:
+            self.app.push_screen(CallInScreen(self.detail), partial(self._saved, N_("Call-in proposed to Risk"), "timeline"))
+
+    def action_pause(self) -> None:
+        from incasso_tui.ui.screens.pause import PauseScreen, ResumeScreen
+
+        if self.detail is None:
+            return
+        if self.detail.case.status == CaseStatus.PAUSED.value:
+            self.app.push_screen(ResumeScreen(self.detail), partial(self._saved, N_("Procedure resumed"), "timeline"))
+        else:
+            self.app.push_screen(PauseScreen(self.detail), partial(self._saved, N_("Case paused"), "timeline"))

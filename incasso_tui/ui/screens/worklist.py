@@ -16,7 +16,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static
 
 from incasso_tui.domain.arrears import BUCKETS
-from incasso_tui.domain.enums import Stage
+from incasso_tui.domain.enums import Role, Stage
 from incasso_tui.errors import N_, IncassoError
 from incasso_tui.services.audit import latest_event_id
 from incasso_tui.services.worklist import SORTS, Worklist, WorklistFilter, WorklistPage, WorklistRow, worklist
@@ -54,6 +54,12 @@ class WorklistCommands(Provider):
             score = matcher.match(label)
             if score > 0:
                 yield Hit(score, matcher.highlight(label), lambda c=change: screen.apply_filter_change(c), help=None)
+        if screen.check_action("import_statement", ()):
+            for label, run in ((tr(N_("Payments: import a bank statement")), screen.action_import_statement),
+                               (tr(N_("Payments: unmatched queue")), screen.action_unmatched)):
+                score = matcher.match(label)
+                if score > 0:
+                    yield Hit(score, matcher.highlight(label), run, help=None)
 
 
 class WorklistScreen(Screen[None]):
@@ -69,6 +75,10 @@ class WorklistScreen(Screen[None]):
         Binding("t", "today", "Due today", id="today"),
         Binding("o", "sort", "Sort", id="sort"),
         Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("v", "approvals", "Approvals", id="approvals"),
+        Binding("g", "special", "Special management", id="special"),
+        Binding("i", "import_statement", "Import statement", id="import_statement"),
+        Binding("u", "unmatched", "Unmatched payments", id="unmatched"),
         Binding("escape", "clear", "Clear filters", id="clear", show=False),
     ]
 
@@ -322,3 +332,35 @@ class WorklistScreen(Screen[None]):
 
     def action_refresh(self) -> None:
         self.apply_filter_change({})
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # the supervisor's approval queue and special management's list; hidden for everyone else (the
+        # services refuse them too)
+        role = self.app.ctx.actor.role  # type: ignore[attr-defined]
+        if action == "approvals":
+            return role == Role.SUPERVISOR
+        if action == "special":
+            return role in (Role.SPECIAL_MANAGEMENT, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)
+        if action in ("import_statement", "unmatched"):  # incoming payments: the desk
+            return role in (Role.EMPLOYEE, Role.SUPERVISOR)
+        return True
+
+    def action_approvals(self) -> None:
+        from incasso_tui.ui.screens.approvals import ApprovalsScreen
+
+        self.app.push_screen(ApprovalsScreen())
+
+    def action_import_statement(self) -> None:
+        from incasso_tui.ui.screens.payments import ImportScreen
+
+        self.app.push_screen(ImportScreen())
+
+    def action_unmatched(self) -> None:
+        from incasso_tui.ui.screens.payments import QueueScreen
+
+        self.app.push_screen(QueueScreen())
+
+    def action_special(self) -> None:
+        from incasso_tui.ui.screens.special import SpecialManagementScreen
+
+        self.app.push_screen(SpecialManagementScreen())

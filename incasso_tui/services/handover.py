@@ -1,0 +1,232 @@
+"""Handover to special management (bijzonder beheer), and special management's accept / return.
+
+A case qualifies at 90+ days past due, a position above the desk mandate, a debt-relief or insolvency track, a
+second broken arrangement, or by decision (with a reason). The employee writes the handover summary; the service
+adds what the dossier says (cause, contacts, agreements, proposals). The dossier checklist (loan agreement,
+pledge deed, letters sent, BKR status) must be complete, or its missing items waived by a supervisor. After the
+handover the case is read-only for the desk (the desk's services refuse a handed-over case) and appears in the
+special-management list, which accepts it or returns it to the desk with a reason.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, Role
+from incasso_tui.errors import N_, BadInput, NotFound, RuleViolation, StaleData
+from incasso_tui.services import audit
+from incasso_tui.services.cases import load_case
+from incasso_tui.services.context import DESK_WRITERS, Context
+from incasso_tui.services.proposals import client_position
+from incasso_tui.store.models import (
+    Arrangement,
+    BkrMutation,
+    Case,
+    Client,
+    Contact,
+    Handover,
+    Letter,
+    Loan,
+    Promise,
+    Proposal,
+    User,
+)
+
+REASONS = ("dpd_90", "above_mandate", "insolvency", "broken_twice", "decision")
+CHECKLIST = ("loan_agreement", "pledge_deed", "letters_sent", "bkr_status")
+DPD_LIMIT = 90
+
+
+@dataclass(frozen=True)
+class Qualification:
+    reasons: tuple[str, ...]  # the reasons that hold now (empty: only a decision can hand it over)
+    days_past_due: int
+    position: Decimal
+    checklist: dict[str, bool]  # item -> present
+
+
+@dataclass(frozen=True)
+class HandoverRow:
+    id: int
+    case_id: int
+    client_name: str
+    reason: str
+    status: str
+    handed_by: str
+    handed_at: datetime
+    position: Decimal
+    summary: dict[str, Any]
+    checklist: dict[str, str]
+    version: int
+
+
+def _checklist(s: Session, case: Case) -> dict[str, bool]:
+    loans = list(s.scalars(select(Loan).where(Loan.client_id == case.client_id)))
+    sent = s.scalar(select(func.count()).where(Letter.case_id == case.id, Letter.status.in_(("rendered", "sent"))))
+    bkr = s.scalar(select(func.count()).where(BkrMutation.client_id == case.client_id))
+    return {
+        "loan_agreement": all(loan.has_loan_agreement for loan in loans),
+        "pledge_deed": all(loan.has_pledge_deed for loan in loans),
+        "letters_sent": bool(sent),
+        # the BKR status is known when a mutation was made (or the arrears never reached a code)
+        "bkr_status": bool(bkr) or case.stage not in ("bkr_registered", "default_notice", "call_in", "handover"),
+    }
+
+
+def _qualification(ctx: Context, s: Session, case: Case) -> Qualification:
+    today = ctx.clock.today()
+    dpd = max(0, (today - case.pos_oldest_due).days) if case.pos_oldest_due.year < 9999 else 0
+    position = client_position(s, case.client_id, today)
+    broken = s.scalar(select(func.count()).where(Arrangement.case_id == case.id,
+                                                 Arrangement.status == ArrangementStatus.BROKEN.value))
+    reasons = []
+    if dpd >= DPD_LIMIT:
+        reasons.append("dpd_90")
+    if position > ctx.settings.mandate_limit:
+        reasons.append("above_mandate")
+    if case.status == CaseStatus.INSOLVENCY.value:
+        reasons.append("insolvency")
+    if broken >= 2:
+        reasons.append("broken_twice")
+    return Qualification(tuple(reasons), dpd, position, _checklist(s, case))
+
+
+def qualification(ctx: Context, case_id: int) -> Qualification:
+    with ctx.db.reader() as s:
+        return _qualification(ctx, s, load_case(s, case_id))
+
+
+def _dossier_summary(s: Session, case: Case) -> dict[str, Any]:
+    contacts = list(s.scalars(select(Contact).where(Contact.case_id == case.id).order_by(Contact.at.desc()).limit(5)))
+    causes = [c.cause for c in contacts if c.cause]
+    return {
+        "cause": causes[0] if causes else None,
+        "contacts": s.scalar(select(func.count()).where(Contact.case_id == case.id)),
+        "last_contacts": [{"at": c.at.isoformat(), "channel": c.channel, "outcome": c.outcome, "summary": c.summary}
+                          for c in contacts],
+        "arrangements": [{"status": a.status, "installments": a.installment_count, "covered": str(a.arrears_covered),
+                          "by": a.created_by, "on": a.created_at.date().isoformat()}
+                         for a in s.scalars(select(Arrangement).where(Arrangement.case_id == case.id).order_by(Arrangement.id))],
+        "promises": [{"due": p.due_date.isoformat(), "amount": str(p.amount), "status": p.status}
+                     for p in s.scalars(select(Promise).where(Promise.case_id == case.id).order_by(Promise.id))],
+        "proposals": [{"kind": p.kind, "status": p.status, "by": p.proposed_by, "decided_by": p.decided_by}
+                      for p in s.scalars(select(Proposal).where(Proposal.case_id == case.id).order_by(Proposal.id))],
+    }
+
+
+def hand_over(ctx: Context, case_id: int, expected_version: int, *, reason: str, summary: str,
+              waive: tuple[str, ...] = ()) -> int:
+    """Hand the case over to special management; returns the handover's id."""
+    ctx.require(*DESK_WRITERS)
+    if reason not in REASONS:
+        raise BadInput(N_("Unknown handover reason {reason}"), field="reason", reason=reason)
+    if not summary.strip():
+        raise BadInput(N_("Write the handover summary: cause, contacts, agreements"), field="summary")
+    unknown = [item for item in waive if item not in CHECKLIST]
+    if unknown:
+        raise BadInput(N_("Unknown dossier item {item}"), field="waive", item=unknown[0])
+    if waive and ctx.actor.role != Role.SUPERVISOR:
+        raise RuleViolation(N_("Only a supervisor can waive a missing dossier item"))
+    now = ctx.clock.now()
+    try:
+        with ctx.db.transaction() as s:
+            case = load_case(s, case_id)
+            if case.status in (CaseStatus.HANDED_OVER.value, CaseStatus.CLOSED.value):
+                raise RuleViolation(N_("The case is {status}: it cannot be handed over"), status=case.status)
+            if case.version != expected_version:
+                raise StaleData(N_("The case was changed by {name} at {time}: reopen it to see the change; your input is kept"),
+                                name=case.updated_by or "?", time=case.updated_at.strftime("%H:%M") if case.updated_at else "?")
+            q = _qualification(ctx, s, case)
+            if reason != "decision" and reason not in q.reasons:
+                raise RuleViolation(N_("The case does not qualify for handover on {reason}"), reason=reason)
+            missing = [item for item, present in q.checklist.items() if not present and item not in waive]
+            if missing:
+                raise RuleViolation(N_("The dossier is not complete: {items} missing (a supervisor can waive them)"),
+                                    items=", ".join(missing))
+            checklist = {item: ("present" if present else "waived") for item, present in q.checklist.items()}
+            row = Handover(case_id=case.id, reason=reason, checklist=json.dumps(checklist),
+                           summary=json.dumps({"text": summary, "position": str(q.position), "days_past_due": q.days_past_due,
+                                               **_dossier_summary(s, case)}, ensure_ascii=False),
+                           waived_by=ctx.actor.name if waive else None, handed_by=ctx.actor.name, handed_at=now)
+            s.add(row)
+            before = {"status": case.status, "assignee_id": case.assignee_id}
+            case.status = CaseStatus.HANDED_OVER.value
+            case.updated_by, case.updated_at = ctx.actor.name, now
+            s.flush()
+            audit.record(s, at=now, actor=ctx.actor.name, action="case.handover", entity="handover", entity_id=row.id,
+                         case_id=case.id, before=before,
+                         after={"status": case.status, "reason": reason, "checklist": checklist, "position": q.position})
+            return row.id
+    except StaleDataError:
+        raise StaleData(N_("Someone changed the case at the same moment: reopen it; your input is kept")) from None
+
+
+def handovers(ctx: Context, *, status: tuple[str, ...] = ("handed_over", "accepted")) -> list[HandoverRow]:
+    """Special management's list: handed-over cases, newest first."""
+    ctx.require(Role.SPECIAL_MANAGEMENT, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)
+    with ctx.db.reader() as s:
+        rows = s.execute(select(Handover, Client.name).join(Case, Case.id == Handover.case_id)
+                         .join(Client, Client.id == Case.client_id).where(Handover.status.in_(status))
+                         .order_by(Handover.handed_at.desc(), Handover.id.desc()))
+        result = []
+        for h, name in rows:
+            summary = json.loads(h.summary)
+            result.append(HandoverRow(h.id, h.case_id, name, h.reason, h.status, h.handed_by, h.handed_at,
+                                      Decimal(summary["position"]), summary, json.loads(h.checklist), h.version))
+        return result
+
+
+def accept(ctx: Context, handover_id: int, expected_version: int) -> None:
+    """Special management takes the case: it is assigned to the accepting user."""
+    ctx.require(Role.SPECIAL_MANAGEMENT)
+    now = ctx.clock.now()
+    with ctx.db.transaction() as s:
+        h, case = _open_handover(s, handover_id, expected_version)
+        h.status, h.decided_by, h.decided_at = "accepted", ctx.actor.name, now
+        user_id = s.scalar(select(User.id).where(User.name == ctx.actor.name))
+        before = {"assignee_id": case.assignee_id}
+        case.assignee_id = user_id
+        case.updated_by, case.updated_at = ctx.actor.name, now
+        audit.record(s, at=now, actor=ctx.actor.name, action="handover.accept", entity="handover", entity_id=h.id,
+                     case_id=case.id, before=before, after={"assignee_id": user_id})
+
+
+def return_to_desk(ctx: Context, handover_id: int, expected_version: int, reason: str) -> None:
+    """Special management sends the case back to the desk with a reason; the case is active again."""
+    ctx.require(Role.SPECIAL_MANAGEMENT)
+    if not reason.strip():
+        raise BadInput(N_("Give the reason for returning the case"), field="reason")
+    now = ctx.clock.now()
+    with ctx.db.transaction() as s:
+        h, case = _open_handover(s, handover_id, expected_version)
+        h.status, h.decided_by, h.decided_at, h.return_reason = "returned", ctx.actor.name, now, reason.strip()
+        case.status = CaseStatus.ACTIVE.value
+        case.next_action_date = ctx.clock.today()
+        case.next_action = "Teruggegeven door Bijzonder Beheer"
+        case.updated_by, case.updated_at = ctx.actor.name, now
+        audit.record(s, at=now, actor=ctx.actor.name, action="handover.return", entity="handover", entity_id=h.id,
+                     case_id=case.id, before={"status": CaseStatus.HANDED_OVER.value},
+                     after={"status": case.status, "reason": h.return_reason})
+
+
+def _open_handover(s: Session, handover_id: int, expected_version: int) -> tuple[Handover, Case]:
+    h = s.get(Handover, handover_id)
+    if h is None:
+        raise NotFound(N_("There is no handover {id}"), id=handover_id)
+    if h.status != "handed_over":
+        raise RuleViolation(N_("This handover was {status} by {name} already"), status=h.status, name=h.decided_by or "?")
+    if h.version != expected_version:
+        raise StaleData(N_("The handover was changed meanwhile: reopen it"))
+    return h, load_case(s, h.case_id)
+
+
+__all__ = ["CHECKLIST", "REASONS", "HandoverRow", "Qualification", "accept", "hand_over", "handovers", "qualification",
+           "return_to_desk"]

@@ -1,0 +1,170 @@
+"""Deferral of repayment (``u`` on the client detail): the employee's proposal for Risk.
+
+The form takes the loan, the months of principal deferral, how to repay afterwards, the cause, the client's
+budget and the employee's weighing and outlook. The current and the proposed schedule are shown side by side,
+with both repayment options' installment, end date and extra interest, recomputed as the employee types
+(``services.proposals.preview_deferral``, a read in a worker). Submitting goes through
+``propose_deferral_of_repayment``: the mandate, the deferral limits and the version check are the service's.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Input, Label, Select, Static
+
+from incasso_tui.domain.deferral import DeferralOption, DeferralProposal
+from incasso_tui.domain.enums import ArrearsCause
+from incasso_tui.errors import N_, IncassoError
+from incasso_tui.services.cases import ClientDetail
+from incasso_tui.services.proposals import OPTIONS, DeferralInput, preview_deferral, propose_deferral_of_repayment
+from incasso_tui.ui.labels import CAUSE, REPAY_OPTION
+from incasso_tui.ui.screens.detail import money_cell, right, text_cell
+from incasso_tui.ui.screens.form import FormScreen
+from incasso_tui.ui.text import lit
+
+
+class DeferralScreen(FormScreen[int]):
+    """Dismissed with the new proposal's id, or None when cancelled."""
+
+    CSS_PATH = ["../styles/form.tcss", "../styles/deferral.tcss"]
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (100, "-wide")]
+    FIELDS: ClassVar[tuple[str, ...]] = ("loan", "months", "option", "cause", "income", "expenses", "weighing", "outlook")
+
+    def __init__(self, detail: ClientDetail) -> None:
+        super().__init__()
+        self.detail = detail
+        self.loans = [loan for loan in detail.loans if loan.status == "active"]
+
+    def compose(self) -> ComposeResult:
+        tr = self.tr
+        with Horizontal(classes="dialog", id="deferral"):
+            with Vertical(id="deferral-form"):
+                yield Label(lit(tr(N_("Deferral of repayment for {name}"), name=self.detail.client.name), "bold"),
+                            classes="title")
+                yield from self.field("loan", N_("Loan"), Select(
+                    [(f"{loan.number} · {tr.money(loan.outstanding_principal)}", loan.id) for loan in self.loans],
+                    value=self.loans[0].id if self.loans else Select.BLANK, allow_blank=not self.loans,
+                    compact=True, id="loan"))
+                yield from self.field("months", N_("Months"), Input(
+                    "3", id="months", restrict=r"[0-9]*", max_length=2, compact=True))
+                yield from self.field("option", N_("Afterwards"), Select(
+                    [(tr(REPAY_OPTION[o]), o) for o in OPTIONS], value=OPTIONS[0], allow_blank=False, compact=True, id="option"))
+                yield from self.field("cause", N_("Cause"), Select(
+                    [(tr(CAUSE[c.value]), c) for c in ArrearsCause], value=ArrearsCause.OTHER, allow_blank=False,
+                    compact=True, id="cause"))
+                yield from self.field("income", N_("Income/month"), Input(id="income", placeholder="€", compact=True))
+                yield from self.field("expenses", N_("Fixed costs"), Input(id="expenses", placeholder="€", compact=True))
+                yield Static(id="capacity", classes="hint")
+                yield from self.field("weighing", N_("Weighing"), Input(id="weighing", compact=True))
+                yield from self.field("outlook", N_("Outlook"), Input(id="outlook", compact=True))
+                yield from self.buttons(N_("Submit to Risk"))
+            with Vertical(id="deferral-preview"):
+                yield Static(id="options")
+                table: DataTable[Text] = DataTable(id="compare", cursor_type="none", zebra_stripes=True)
+                table.add_column(tr(N_("Date")), key="date", width=10)
+                table.add_column(Text(tr(N_("Now")), justify="right"), key="now", width=10)
+                table.add_column(Text(tr(N_("Proposed")), justify="right"), key="proposed", width=10)
+                yield table
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#months", Input).focus()
+        self._preview()
+
+    # ----- live preview
+    @on(Input.Changed)
+    @on(Select.Changed)
+    def _changed(self) -> None:
+        self._preview()
+
+    def _typed(self, *, quiet: bool) -> DeferralInput | None:
+        """The form as a DeferralInput; with ``quiet`` no message is shown for what cannot be read yet."""
+        loan = self.query_one("#loan", Select).value
+        months_text = self.query_one("#months", Input).value.strip()
+        if loan is Select.BLANK or not months_text:
+            return None
+        if quiet:
+            try:
+                income = self.amount(self.query_one("#income", Input).value.strip()) or Decimal("0")
+                expenses = self.amount(self.query_one("#expenses", Input).value.strip()) or Decimal("0")
+            except IncassoError:
+                income = expenses = Decimal("0")
+        else:
+            (ok_i, income), (ok_e, expenses) = self.parse("income", self.amount), self.parse("expenses", self.amount)
+            if not (ok_i and ok_e):
+                return None
+            income, expenses = income or Decimal("0"), expenses or Decimal("0")
+        return DeferralInput(
+            loan_id=int(loan),  # type: ignore[arg-type]
+            months=int(months_text),
+            option=str(self.query_one("#option", Select).value),
+            cause=ArrearsCause(self.query_one("#cause", Select).value),
+            monthly_income=income,
+            fixed_expenses=expenses,
+            weighing=self.query_one("#weighing", Input).value,
+            outlook=self.query_one("#outlook", Input).value,
+        )
+
+    @work(thread=True, exclusive=True, group="deferral-preview")
+    def _preview(self) -> None:
+        given = self.app.call_from_thread(self._typed, quiet=True)
+        if given is None:
+            return
+        try:
+            result = preview_deferral(self.ctx, self.detail.case.id, given)
+        except IncassoError as err:
+            self.app.call_from_thread(self._show_refusal, err)
+            return
+        self.app.call_from_thread(self._show, given, *result)
+
+    def _show_refusal(self, err: IncassoError) -> None:
+        self.query_one("#options", Static).update(lit(self.tr.error(err), "bold"))
+        self.query_one("#compare", DataTable).clear()
+
+    def _show(self, given: DeferralInput, proposal: DeferralProposal, position: Decimal, capacity: Decimal) -> None:
+        tr = self.tr
+
+        def describe(option: DeferralOption | None, name: str) -> str:
+            if option is None:
+                return tr(N_("{option}: not possible (the loan ends inside the deferral)"), option=tr(REPAY_OPTION[name]))
+            return tr(N_("{option}: {installment} a month until {end}, extra interest {extra}"),
+                      option=tr(REPAY_OPTION[name]), installment=tr.money(option.regular_installment),
+                      end=tr.date(option.end_date), extra=tr.money(proposal.extra_interest(option)))
+
+        lines = [
+            tr(N_("Position {position} (mandate {limit})"), position=tr.money(position),
+               limit=tr.money(self.ctx.settings.mandate_limit)),
+            tr(N_("Deferred principal {balance}; now {installment} a month until {end}"),
+               balance=tr.money(proposal.balance), installment=tr.money(proposal.current[0].amount),
+               end=tr.date(proposal.current[-1].due_date)),
+            describe(proposal.extend_term, "extend_term"),
+            describe(proposal.raise_installments, "raise_installments"),
+        ]
+        self.query_one("#options", Static).update("\n".join(lines))
+        self.query_one("#capacity", Static).update(tr(N_("Repayment capacity {capacity} a month"), capacity=tr.money(capacity)))
+        chosen = proposal.extend_term if given.option == "extend_term" else proposal.raise_installments
+        table = self.query_one("#compare", DataTable)
+        table.clear()
+        if chosen is None:
+            return
+        current = {line.due_date: line.amount for line in proposal.current}
+        for line in chosen.lines:
+            now = current.get(line.due_date)
+            table.add_row(text_cell(tr.date(line.due_date)), money_cell(tr, now) if now is not None else right(""),
+                          money_cell(tr, line.amount))
+
+    # ----- submitting
+    def read(self) -> DeferralInput | None:
+        given = self._typed(quiet=False)
+        if given is None and not self.query_one("#months", Input).value.strip():
+            self.error("months", self.tr(N_("How many months of deferral?")))
+        return given
+
+    def submit(self, given: Any) -> int:
+        return propose_deferral_of_repayment(self.ctx, self.detail.case.id, self.detail.case.version, given)

@@ -1,0 +1,92 @@
+"""Handover to special management (``h`` on the client detail).
+
+Shows why the case qualifies (90+ days, above the mandate, insolvency, a second broken arrangement) and the
+dossier checklist; the employee picks the reason and writes the summary. A missing dossier item can only be
+waived by a supervisor (a checkbox they alone see). Saving goes through ``services.handover.hand_over``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Checkbox, Label, Select, Static, TextArea
+
+from incasso_tui.domain.enums import Role
+from incasso_tui.errors import N_, IncassoError
+from incasso_tui.services.cases import ClientDetail
+from incasso_tui.services.handover import REASONS, Qualification, hand_over, qualification
+from incasso_tui.ui.labels import CHECKLIST_ITEM, HANDOVER_REASON
+from incasso_tui.ui.screens.form import FormScreen
+from incasso_tui.ui.text import lit
+
+
+class HandoverScreen(FormScreen[int]):
+    """Dismissed with the handover's id, or None when cancelled."""
+
+    FIELDS: ClassVar[tuple[str, ...]] = ("reason", "summary", "waive")
+
+    def __init__(self, detail: ClientDetail) -> None:
+        super().__init__()
+        self.detail = detail
+        self.q: Qualification | None = None
+
+    def compose(self) -> ComposeResult:
+        tr = self.tr
+        with Vertical(classes="dialog"):
+            yield Label(lit(tr(N_("Hand {name} over to special management"), name=self.detail.client.name), "bold"),
+                        classes="title")
+            yield Static(id="qualifies")
+            yield from self.field("reason", N_("Reason"), Select(
+                [(tr(HANDOVER_REASON[r]), r) for r in REASONS], value="decision", allow_blank=False, compact=True, id="reason"))
+            yield Label(tr(N_("Summary: cause, contacts, agreements")))
+            yield TextArea(id="summary", soft_wrap=True, show_line_numbers=False, compact=True)
+            yield Label(id="summary-error", classes="error")
+            yield Static(id="checklist")
+            with Vertical(id="waivers"):
+                pass
+            yield Label(id="waive-error", classes="error")
+            yield from self.buttons(N_("Hand over"))
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#summary", TextArea).focus()
+        self.run_worker(self._load, thread=True, exclusive=True, group="qualification")
+
+    def _load(self) -> None:
+        try:
+            q = qualification(self.ctx, self.detail.case.id)
+        except IncassoError as err:
+            self.app.call_from_thread(self.error, None, self.tr.error(err))
+            return
+        self.app.call_from_thread(self._show, q)
+
+    def _show(self, q: Qualification) -> None:
+        tr = self.tr
+        self.q = q
+        reasons = ", ".join(tr(HANDOVER_REASON[r]) for r in q.reasons) or tr(N_("none: only by decision"))
+        self.query_one("#qualifies", Static).update(tr(
+            N_("{days} days past due · position {position} · qualifies: {reasons}"),
+            days=q.days_past_due, position=tr.money(q.position), reasons=reasons))
+        if q.reasons:
+            self.query_one("#reason", Select).value = q.reasons[0]
+        items = [f"{'✓' if present else '✗'} {tr(CHECKLIST_ITEM[item])}" for item, present in q.checklist.items()]
+        self.query_one("#checklist", Static).update(tr(N_("Dossier: {items}"), items="  ".join(items)))
+        missing = [item for item, present in q.checklist.items() if not present]
+        box = self.query_one("#waivers", Vertical)
+        if missing and self.ctx.actor.role == Role.SUPERVISOR:
+            box.mount_all(Checkbox(tr(N_("waive: {item}"), item=tr(CHECKLIST_ITEM[item])), id=f"waive-{item}", compact=True)
+                          for item in missing)
+        elif missing:
+            box.mount(Static(tr(N_("Missing items must be added, or waived by a supervisor.")), classes="hint"))
+
+    def read(self) -> dict[str, Any] | None:
+        waive = tuple(box.id.removeprefix("waive-") for box in self.query(Checkbox) if box.value and box.id)
+        return {"reason": str(self.query_one("#reason", Select).value),
+                "summary": self.query_one("#summary", TextArea).text, "waive": waive}
+
+    def submit(self, given: Any) -> int:
+        case = self.detail.case
+        return hand_over(self.ctx, case.id, case.version, reason=given["reason"], summary=given["summary"],
+                         waive=given["waive"])

@@ -1,0 +1,121 @@
+"""The audit trail is tamper-evident: verify finds an altered, a removed and a truncated event; show lists a case."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, func, select, update
+
+from incasso_tui.services.audit import case_timeline, verify_chain
+from incasso_tui.services.locks import open_case
+from incasso_tui.store.models import AuditEvent, Case
+
+INCASSO = str(Path(sys.executable).with_name("incasso"))
+
+
+def _work_a_case(ctx) -> int:  # type: ignore[no-untyped-def]
+    """Open a case and release it: two audited changes."""
+    from incasso_tui.services.locks import release_case
+
+    with ctx.db.reader() as s:
+        case_id = s.scalar(select(Case.id).where(Case.status == "active").order_by(Case.id).limit(1))
+    open_case(ctx, case_id)
+    release_case(ctx, case_id)
+    return case_id
+
+
+def _ids(db) -> list[int]:  # type: ignore[no-untyped-def]
+    with db.reader() as s:
+        return list(s.scalars(select(AuditEvent.id).order_by(AuditEvent.id)))
+
+
+def test_an_untouched_chain_is_intact(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    ctx = ctx_for("demo")
+    _work_a_case(ctx)
+    report = verify_chain(ctx.db)
+    with ctx.db.reader() as s:
+        total = s.scalar(select(func.count()).select_from(AuditEvent))
+    assert report.intact and report.events == total >= 2
+
+
+def test_an_altered_event_is_named(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    ctx = ctx_for("demo")
+    _work_a_case(ctx)
+    target = _ids(ctx.db)[-2]
+    with ctx.db.transaction() as s:
+        s.execute(update(AuditEvent).where(AuditEvent.id == target).values(actor="someone-else"))
+    report = verify_chain(ctx.db)
+    assert not report.intact and report.broken_at == target and "altered" in (report.reason or "")
+
+
+def test_a_removed_event_breaks_the_next_one(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    ctx = ctx_for("demo")
+    _work_a_case(ctx)
+    *_, removed, following = _ids(ctx.db)
+    with ctx.db.transaction() as s:
+        s.execute(delete(AuditEvent).where(AuditEvent.id == removed))
+    report = verify_chain(ctx.db)
+    assert report.broken_at == following
+
+
+def test_removing_the_newest_event_is_found_by_the_head(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    ctx = ctx_for("demo")
+    _work_a_case(ctx)
+    newest = _ids(ctx.db)[-1]
+    with ctx.db.transaction() as s:
+        s.execute(delete(AuditEvent).where(AuditEvent.id == newest))
+    report = verify_chain(ctx.db)
+    assert not report.intact and "newest" in (report.reason or "")
+
+
+def test_the_timeline_of_a_case_lists_its_changes_in_order(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    ctx = ctx_for("demo")
+    case_id = _work_a_case(ctx)
+    actions = [e.action for e in case_timeline(ctx.db, case_id)]
+    assert actions[-2:] == ["case.opened", "case.closed"]
+
+
+@pytest.fixture
+def book(sqlite_template: str, tmp_path: Path) -> str:
+    import shutil
+
+    path = tmp_path / "book.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+def _incasso(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([INCASSO, *args], capture_output=True, text=True, timeout=60)
+
+
+def test_the_commands_verify_and_show(book: str, tmp_path: Path) -> None:
+    import sqlite3
+
+    from incasso_tui.clock import FixedClock
+    from incasso_tui.config import Settings
+    from incasso_tui.services.context import Context
+    from incasso_tui.services.users import resolve_actor
+    from incasso_tui.store.db import Database
+    from tests.conftest import NOW
+
+    db = Database(book)
+    ctx = Context(db=db, actor=resolve_actor(db, "demo"), clock=FixedClock(NOW), settings=Settings())
+    case_id = _work_a_case(ctx)
+    db.dispose()
+
+    ok = _incasso("audit", "verify", "--db", book)
+    assert ok.returncode == 0 and "intact" in ok.stdout
+    shown = _incasso("audit", "show", "--case", str(case_id), "--db", book, "--json")
+    assert shown.returncode == 0 and [e["action"] for e in json.loads(shown.stdout)][-2:] == ["case.opened", "case.closed"]
+    missing = _incasso("audit", "show", "--case", "999999", "--db", book)
+    assert missing.returncode != 0 and len(missing.stderr.strip().splitlines()) == 1
+
+    with sqlite3.connect(book.removeprefix("sqlite:///")) as conn:
+        (target,) = conn.execute("select max(id) - 1 from audit_events").fetchone()
+        conn.execute("update audit_events set after = '{}' where id = ?", (target,))
+    broken = _incasso("audit", "verify", "--db", book)
+    assert broken.returncode == 1 and f"event {target}" in broken.stderr.replace("gebeurtenis", "event")

@@ -1,0 +1,98 @@
+"""The supervisor's approval queue and special management's list, driven with Pilot."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from incasso_tui.store.models import Case, Proposal
+from incasso_tui.ui.screens.approvals import ApprovalsScreen
+from incasso_tui.ui.screens.special import SpecialManagementScreen
+from incasso_tui.ui.screens.worklist import WorklistScreen
+from tests.services.test_proposals import _case_with_a_running_loan, _input
+
+
+async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def _text(app, selector: str) -> str:  # type: ignore[no-untyped-def]
+    return str(app.screen.query_one(selector).render())
+
+
+def _submit(app, proposer: str) -> int:  # type: ignore[no-untyped-def]
+    from incasso_tui.services.context import Context
+    from incasso_tui.services.proposals import propose_deferral_of_repayment
+    from incasso_tui.services.users import resolve_actor
+
+    ctx = app.ctx
+    as_proposer = Context(db=ctx.db, actor=resolve_actor(ctx.db, proposer), clock=ctx.clock, settings=ctx.settings)
+    case_id, version, loan_id = _case_with_a_running_loan(as_proposer)
+    propose_deferral_of_repayment(as_proposer, case_id, version, _input(loan_id))
+    return case_id
+
+
+async def test_a_supervisor_approves_a_deferral_from_the_queue(app_for) -> None:  # type: ignore[no-untyped-def]
+    app = app_for("bakker")
+    case_id = _submit(app, "demo")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        await pilot.press("v")
+        await _settle(pilot)
+        assert isinstance(app.screen, ApprovalsScreen)
+        assert "1 voorstellen wachten" in _text(app, "#count")
+        assert "Uitstel van 3 maanden" in _text(app, "#proposal") and "Seizoenszaak" in _text(app, "#proposal")
+        assert app.screen.query_one("#lines").row_count > 3  # the schedule preview
+        await pilot.press("y")
+        await _settle(pilot)
+        assert "Goedgekeurd" in _text(app, "#message") and "0 voorstellen" in _text(app, "#count")
+    with app.ctx.db.reader() as s:
+        assert s.get(Case, case_id).status == "deferral"
+
+
+async def test_four_eyes_refusal_is_shown_and_nothing_changes(app_for) -> None:  # type: ignore[no-untyped-def]
+    app = app_for("bakker")
+    _submit(app, "bakker")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        await pilot.press("v", "y")
+        await _settle(pilot)
+        assert "zelf voorgesteld" in _text(app, "#message") and "vier ogen" in _text(app, "#message")
+    with app.ctx.db.reader() as s:
+        assert s.scalar(select(Proposal.status)) == "submitted"
+
+
+async def test_a_rejection_asks_for_a_reason(app_for) -> None:  # type: ignore[no-untyped-def]
+    app = app_for("bakker")
+    _submit(app, "jansen")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        await pilot.press("v", "x")
+        await _settle(pilot)
+        await pilot.press("enter")  # empty: refused at the field
+        await pilot.pause()
+        assert "verplicht" in _text(app, "#reason-error")
+        await pilot.press(*"Geen herstel", "enter")
+        await _settle(pilot)
+        assert "Afgewezen" in _text(app, "#message")
+    with app.ctx.db.reader() as s:
+        assert s.scalar(select(Proposal.decision_reason)) == "Geen herstel"
+
+
+async def test_employees_have_no_approval_queue_and_special_management_starts_on_its_list(app_for) -> None:  # type: ignore[no-untyped-def]
+    app = app_for("demo")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        await pilot.press("v", "g")
+        await _settle(pilot)
+        assert isinstance(app.screen, WorklistScreen)
+    app = app_for("visser")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        assert isinstance(app.screen, SpecialManagementScreen)
+        handed_over = int(_text(app, "#count").split(": ")[1].split()[0])
+        assert handed_over > 0 and app.screen.query_one("#queue").row_count == handed_over  # the book's handovers
+        await pilot.press("escape")
+        await _settle(pilot)
+        assert isinstance(app.screen, WorklistScreen)
