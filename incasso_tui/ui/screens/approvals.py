@@ -12,18 +12,19 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Input, Label
 
-from incasso_tui.errors import N_, IncassoError
+from incasso_tui.errors import N_
 from incasso_tui.services.proposals import ProposalRow, decide, proposals
 from incasso_tui.ui.labels import CAUSE, PROPOSAL_KIND, REPAY_OPTION
 from incasso_tui.ui.screens.detail import money_cell, right, text_cell
+from incasso_tui.ui.screens.rows import RowsScreen
 from incasso_tui.ui.text import lit, translate_bindings
 
 if TYPE_CHECKING:
@@ -59,8 +60,9 @@ class ReasonScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ApprovalsScreen(Screen[None]):
+class ApprovalsScreen(RowsScreen[ProposalRow]):
     CSS_PATH = "../styles/approvals.tcss"
+    PANEL_ID = "proposal"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "approve", "Approve", id="approve"),
         Binding("x", "reject", "Reject", id="reject"),
@@ -69,85 +71,43 @@ class ApprovalsScreen(Screen[None]):
         Binding("escape", "back", "Back", id="back"),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[ProposalRow] = []
-
-    @property
-    def tr(self) -> Translator:
-        return self.app.tr  # type: ignore[attr-defined, no-any-return]
-
-    def compose(self) -> ComposeResult:
+    def columns(self) -> list[tuple[str | Text, str, int | None]]:
         tr = self.tr
-        yield Header()
-        yield Static(id="count")
-        queue: DataTable[Text] = DataTable(id="queue", cursor_type="row", zebra_stripes=True)
-        queue.add_column(tr(N_("Client")), key="client", width=24)
-        queue.add_column(tr(N_("Proposal")), key="kind")
-        queue.add_column(Text(tr(N_("Position")), justify="right"), key="position")
-        queue.add_column(tr(N_("By")), key="by")
-        queue.add_column(tr(N_("On")), key="on")
-        yield queue
-        yield Static(id="proposal")
+        return [(tr(N_("Client")), "client", 24), (tr(N_("Proposal")), "kind", None),
+                (Text(tr(N_("Position")), justify="right"), "position", None), (tr(N_("By")), "by", None),
+                (tr(N_("On")), "on", None)]
+
+    def fetch(self) -> list[ProposalRow]:
+        return proposals(self.app.ctx)  # type: ignore[attr-defined]
+
+    def cells(self, row: ProposalRow) -> list[Text]:
+        tr = self.tr
+        return [text_cell(row.client_name), text_cell(tr(PROPOSAL_KIND.get(row.kind, row.kind))),
+                money_cell(tr, row.position), text_cell(row.proposed_by), text_cell(tr.date(row.proposed_at.date()))]
+
+    def count_text(self, count: int) -> str:
+        return self.tr(N_("Approvals: {count} proposals waiting"), count=count)
+
+    def below(self) -> ComposeResult:
+        tr = self.tr
         lines: DataTable[Text] = DataTable(id="lines", cursor_type="none", zebra_stripes=True)
         lines.add_column(Text("#", justify="right"), key="seq")
         lines.add_column(tr(N_("Date")), key="date")
         lines.add_column(Text(tr(N_("Principal")), justify="right"), key="principal")
         lines.add_column(Text(tr(N_("Interest")), justify="right"), key="interest")
         yield lines
-        yield Label(id="message", classes="error")
-        yield Footer(compact=True)
-
-    def on_mount(self) -> None:
-        translate_bindings(self, self.tr)
-        self.refresh_bindings()
-        self.load()
-
-    @work(thread=True, exclusive=True, group="approvals")
-    def load(self) -> None:
-        try:
-            rows = proposals(self.app.ctx)  # type: ignore[attr-defined]
-        except IncassoError as exc:
-            self.app.call_from_thread(self._message, self.tr.error(exc))
-            return
-        self.app.call_from_thread(self._show, rows)
-
-    def _show(self, rows: list[ProposalRow]) -> None:
-        tr = self.tr
-        self.rows = rows
-        table = self.query_one("#queue", DataTable)
-        table.clear()
-        for row in rows:
-            table.add_row(text_cell(row.client_name), text_cell(tr(PROPOSAL_KIND.get(row.kind, row.kind))),
-                          money_cell(tr, row.position), text_cell(row.proposed_by), text_cell(tr.date(row.proposed_at.date())),
-                          key=str(row.id))
-        self.query_one("#count", Static).update(tr(N_("Approvals: {count} proposals waiting"), count=len(rows)))
-        self._details(rows[0] if rows else None)
-        self.refresh_bindings()
-
-    @property
-    def current(self) -> ProposalRow | None:
-        table = self.query_one("#queue", DataTable)
-        if not self.rows or table.cursor_row < 0 or table.cursor_row >= len(self.rows):
-            return None
-        return self.rows[table.cursor_row]
-
-    @on(DataTable.RowHighlighted, "#queue")
-    def _highlighted(self) -> None:
-        self._details(self.current)
 
     @on(DataTable.RowSelected, "#queue")
     def _selected(self) -> None:  # enter on a row opens the dossier, like `d`
         self.action_dossier()
 
-    def _details(self, row: ProposalRow | None) -> None:
+    def panel(self, row: ProposalRow | None) -> Content | str:
+        """The highlighted proposal; a deferral's proposed schedule goes into the lines table below."""
         tr = self.tr
         lines = self.query_one("#lines", DataTable)
         lines.clear()
-        panel = self.query_one("#proposal", Static)
         if row is None:
-            panel.update(tr(N_("No proposals are waiting.")))
-            return
+            return tr(N_("No proposals are waiting."))
         p = row.payload
         parts = [lit(tr(N_("Case {case} · {client}"), case=row.case_id, client=row.client_name), "bold")]
         if row.kind == "deferral":
@@ -171,10 +131,7 @@ class ApprovalsScreen(Screen[None]):
             parts.append(lit(tr(N_("Reason: {text}"), text=p.get("reason", ""))))
         else:
             parts.append(lit(tr(N_("Reason: {text}"), text=p.get("reason", ""))))
-        panel.update(Content("\n").join(parts))
-
-    def _message(self, text: str) -> None:
-        self.query_one("#message", Label).update(lit(text))
+        return Content("\n").join(parts)
 
     # ----- actions
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -198,16 +155,11 @@ class ApprovalsScreen(Screen[None]):
 
         self.app.push_screen(ReasonScreen(self.tr(N_("Why is this proposal rejected?"))), rejected)
 
-    @work(thread=True, exclusive=True, group="decide")
     def _decide(self, row: ProposalRow, approve: bool, reason: str) -> None:
-        try:
-            decide(self.app.ctx, row.id, row.version, approve=approve, reason=reason)  # type: ignore[attr-defined]
-        except IncassoError as exc:
-            self.app.call_from_thread(self._message, self.tr.error(exc))
-            return
+        ctx = self.app.ctx  # type: ignore[attr-defined]
         done = N_("Approved: {client}") if approve else N_("Rejected: {client}")
-        self.app.call_from_thread(self._message, self.tr(done, client=row.client_name))
-        self.app.call_from_thread(self.load)
+        self.run_action(lambda: decide(ctx, row.id, row.version, approve=approve, reason=reason),
+                        self.tr(done, client=row.client_name))
 
     def action_dossier(self) -> None:
         from incasso_tui.ui.screens.detail import ClientDetailScreen
@@ -215,12 +167,6 @@ class ApprovalsScreen(Screen[None]):
         row = self.current
         if row is not None:
             self.app.push_screen(ClientDetailScreen(row.case_id))
-
-    def action_reload(self) -> None:
-        self.load()
-
-    def action_back(self) -> None:
-        self.dismiss()
 
 
 def _dec(text: str) -> Decimal:

@@ -17,12 +17,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import Footer, Header, Input, Label, Static
 
 from incasso_tui.errors import N_, IncassoError
 from incasso_tui.services.payments import ImportReport, QueueRow, assign, import_statement, mark_not_ours, queue
 from incasso_tui.ui.screens.approvals import ReasonScreen
 from incasso_tui.ui.screens.detail import money_cell, text_cell
+from incasso_tui.ui.screens.rows import RowsScreen
 from incasso_tui.ui.text import lit, translate_bindings
 
 if TYPE_CHECKING:
@@ -121,10 +122,12 @@ class LoanNumberScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class QueueScreen(Screen[None]):
+class QueueScreen(RowsScreen[QueueRow]):
     """The unmatched and ambiguous payments, oldest first: `a` books one on a loan, `n` marks it not ours."""
 
     CSS_PATH = "../styles/payments.tcss"
+    TABLE_ID = "entries"
+    PANEL_ID = "entry"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "assign", "Book on loan", id="assign"),
         Binding("n", "not_ours", "Not ours", id="not_ours"),
@@ -132,72 +135,28 @@ class QueueScreen(Screen[None]):
         Binding("escape", "back", "Back", id="back"),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[QueueRow] = []
-
-    @property
-    def tr(self) -> Translator:
-        return self.app.tr  # type: ignore[attr-defined, no-any-return]
-
-    def compose(self) -> ComposeResult:
+    def columns(self) -> list[tuple[str | Text, str, int | None]]:
         tr = self.tr
-        yield Header()
-        yield Static(id="count")
-        table: DataTable[Text] = DataTable(id="entries", cursor_type="row", zebra_stripes=True)
-        table.add_column(tr(N_("Date")), key="date")
-        table.add_column(Text(tr(N_("Amount")), justify="right"), key="amount")
-        table.add_column(tr(N_("From")), key="from", width=22)
-        table.add_column(tr(N_("Description")), key="text")
-        yield table
-        yield Static(id="entry")
-        yield Label(id="message", classes="error")
-        yield Footer(compact=True)
+        return [(tr(N_("Date")), "date", None), (Text(tr(N_("Amount")), justify="right"), "amount", None),
+                (tr(N_("From")), "from", 22), (tr(N_("Description")), "text", None)]
 
-    def on_mount(self) -> None:
-        translate_bindings(self, self.tr)
-        self.load()
+    def fetch(self) -> list[QueueRow]:
+        return queue(self.app.ctx)  # type: ignore[attr-defined]
 
-    @work(thread=True, exclusive=True, group="queue")
-    def load(self) -> None:
-        try:
-            rows = queue(self.app.ctx)  # type: ignore[attr-defined]
-        except IncassoError as exc:
-            self.app.call_from_thread(self._message, self.tr.error(exc))
-            return
-        self.app.call_from_thread(self._show, rows)
-
-    def _show(self, rows: list[QueueRow]) -> None:
+    def cells(self, row: QueueRow) -> list[Text]:
         tr = self.tr
-        self.rows = rows
-        table = self.query_one("#entries", DataTable)
-        table.clear()
-        for row in rows:
-            amount = row.amount if row.credit else -row.amount
-            table.add_row(text_cell(tr.date(row.booking_date)), money_cell(tr, amount),
-                          text_cell(row.counterparty_name or row.counterparty_iban or "?"),
-                          text_cell(row.creditor_reference or row.remittance), key=str(row.id))
-        self.query_one("#count", Static).update(tr(N_("Unmatched payments: {count}"), count=len(rows)))
-        self._details(self.current)
-        self.refresh_bindings()
+        amount = row.amount if row.credit else -row.amount
+        return [text_cell(tr.date(row.booking_date)), money_cell(tr, amount),
+                text_cell(row.counterparty_name or row.counterparty_iban or "?"),
+                text_cell(row.creditor_reference or row.remittance)]
 
-    @property
-    def current(self) -> QueueRow | None:
-        table = self.query_one("#entries", DataTable)
-        if not self.rows or table.cursor_row < 0 or table.cursor_row >= len(self.rows):
-            return None
-        return self.rows[table.cursor_row]
+    def count_text(self, count: int) -> str:
+        return self.tr(N_("Unmatched payments: {count}"), count=count)
 
-    @on(DataTable.RowHighlighted, "#entries")
-    def _highlighted(self) -> None:
-        self._details(self.current)
-
-    def _details(self, row: QueueRow | None) -> None:
+    def panel(self, row: QueueRow | None) -> Content | str:
         tr = self.tr
-        panel = self.query_one("#entry", Static)
         if row is None:
-            panel.update(tr(N_("No payments are waiting.")))
-            return
+            return tr(N_("No payments are waiting."))
         lines = [
             tr(N_("{status} · {name} · {iban}"), status=tr(STATUS.get(row.status, row.status)),
                name=row.counterparty_name or "-", iban=row.counterparty_iban or "-"),
@@ -206,10 +165,7 @@ class QueueScreen(Screen[None]):
         ]
         if row.match_detail:
             lines.append(tr(N_("Note: {text}"), text=row.match_detail))
-        panel.update(Content("\n").join([lit(line) for line in lines]))
-
-    def _message(self, text: str) -> None:
-        self.query_one("#message", Label).update(lit(text))
+        return Content("\n").join([lit(line) for line in lines])
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("assign", "not_ours"):
@@ -220,43 +176,25 @@ class QueueScreen(Screen[None]):
         row = self.current
         if row is None:
             return
+        tr, ctx = self.tr, self.app.ctx  # type: ignore[attr-defined]
 
         def chosen(loan: str | None) -> None:
             if loan:
-                self._act(row, loan=loan)
+                self.run_action(lambda: assign(ctx, row.id, loan),
+                                tr(N_("Booked {amount} on loan {loan}"), amount=tr.money(row.amount), loan=loan.upper()))
 
-        self.app.push_screen(LoanNumberScreen(self.tr(N_("Book {amount} on which loan? Type the loan number"),
-                                                      amount=self.tr.money(row.amount))), chosen)
+        self.app.push_screen(LoanNumberScreen(tr(N_("Book {amount} on which loan? Type the loan number"),
+                                                 amount=tr.money(row.amount))), chosen)
 
     def action_not_ours(self) -> None:
         row = self.current
         if row is None:
             return
+        tr, ctx = self.tr, self.app.ctx  # type: ignore[attr-defined]
 
         def given(reason: str | None) -> None:
             if reason:
-                self._act(row, reason=reason)
+                self.run_action(lambda: mark_not_ours(ctx, row.id, reason),
+                                tr(N_("Marked as not ours: {amount}"), amount=tr.money(row.amount)))
 
-        self.app.push_screen(ReasonScreen(self.tr(N_("Why is this payment not ours?"))), given)
-
-    @work(thread=True, exclusive=True, group="queue-act")
-    def _act(self, row: QueueRow, *, loan: str | None = None, reason: str | None = None) -> None:
-        tr = self.tr
-        try:
-            if loan is not None:
-                assign(self.app.ctx, row.id, loan)  # type: ignore[attr-defined]
-                done = tr(N_("Booked {amount} on loan {loan}"), amount=tr.money(row.amount), loan=loan.upper())
-            else:
-                mark_not_ours(self.app.ctx, row.id, reason or "")  # type: ignore[attr-defined]
-                done = tr(N_("Marked as not ours: {amount}"), amount=tr.money(row.amount))
-        except IncassoError as exc:
-            self.app.call_from_thread(self._message, tr.error(exc))
-            return
-        self.app.call_from_thread(self._message, done)
-        self.load()
-
-    def action_reload(self) -> None:
-        self.load()
-
-    def action_back(self) -> None:
-        self.app.pop_screen()
+        self.app.push_screen(ReasonScreen(tr(N_("Why is this payment not ours?"))), given)

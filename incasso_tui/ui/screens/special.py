@@ -5,31 +5,27 @@ The start screen for a user with the role special_management (the desk's worklis
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
-from textual.app import ComposeResult
+from textual import on
 from textual.binding import Binding, BindingType
 from textual.content import Content
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable
 
-from incasso_tui.errors import N_, IncassoError
+from incasso_tui.errors import N_
 from incasso_tui.services.handover import HandoverRow, accept, handovers, return_to_desk
 from incasso_tui.ui.labels import CHECKLIST_ITEM, HANDOVER_REASON
 from incasso_tui.ui.screens.approvals import ReasonScreen
 from incasso_tui.ui.screens.detail import money_cell, text_cell
-from incasso_tui.ui.text import lit, translate_bindings
-
-if TYPE_CHECKING:
-    from incasso_tui.i18n import Translator
+from incasso_tui.ui.screens.rows import RowsScreen
+from incasso_tui.ui.text import lit
 
 STATUS = {"handed_over": N_("new"), "accepted": N_("accepted")}
 CHECK_STATE = {"present": N_("present"), "waived": N_("waived")}
 
 
-class SpecialManagementScreen(Screen[None]):
+class SpecialManagementScreen(RowsScreen[HandoverRow]):
     CSS_PATH = "../styles/approvals.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "dossier", "Dossier", id="dossier"),
@@ -39,78 +35,33 @@ class SpecialManagementScreen(Screen[None]):
         Binding("escape", "back", "Desk worklist", id="back"),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[HandoverRow] = []
-
-    @property
-    def tr(self) -> Translator:
-        return self.app.tr  # type: ignore[attr-defined, no-any-return]
-
-    def compose(self) -> ComposeResult:
+    def columns(self) -> list[tuple[str | Text, str, int | None]]:
         tr = self.tr
-        yield Header()
-        yield Static(id="count")
-        table: DataTable[Text] = DataTable(id="queue", cursor_type="row", zebra_stripes=True)
-        table.add_column(tr(N_("Client")), key="client", width=24)
-        table.add_column(tr(N_("Reason")), key="reason")
-        table.add_column(Text(tr(N_("Position")), justify="right"), key="position")
-        table.add_column(tr(N_("By")), key="by")
-        table.add_column(tr(N_("Status")), key="status")
-        yield table
-        yield Static(id="proposal")
-        yield Label(id="message", classes="error")
-        yield Footer(compact=True)
+        return [(tr(N_("Client")), "client", 24), (tr(N_("Reason")), "reason", None),
+                (Text(tr(N_("Position")), justify="right"), "position", None), (tr(N_("By")), "by", None),
+                (tr(N_("Status")), "status", None)]
 
-    def on_mount(self) -> None:
-        translate_bindings(self, self.tr)
-        self.load()
+    def fetch(self) -> list[HandoverRow]:
+        return handovers(self.app.ctx)  # type: ignore[attr-defined]
 
-    @work(thread=True, exclusive=True, group="handovers")
-    def load(self) -> None:
-        try:
-            rows = handovers(self.app.ctx)  # type: ignore[attr-defined]
-        except IncassoError as exc:
-            self.app.call_from_thread(self._message, self.tr.error(exc))
-            return
-        self.app.call_from_thread(self._show, rows)
-
-    def _show(self, rows: list[HandoverRow]) -> None:
+    def cells(self, row: HandoverRow) -> list[Text]:
         tr = self.tr
-        self.rows = rows
-        table = self.query_one("#queue", DataTable)
-        table.clear()
-        for row in rows:
-            table.add_row(text_cell(row.client_name), text_cell(tr(HANDOVER_REASON.get(row.reason, row.reason))),
-                          money_cell(tr, row.position), text_cell(row.handed_by), text_cell(tr(STATUS.get(row.status, row.status))),
-                          key=str(row.id))
-        self.query_one("#count", Static).update(tr(N_("Special management: {count} handed-over cases"), count=len(rows)))
-        self._details(rows[0] if rows else None)
-        self.refresh_bindings()
+        return [text_cell(row.client_name), text_cell(tr(HANDOVER_REASON.get(row.reason, row.reason))),
+                money_cell(tr, row.position), text_cell(row.handed_by), text_cell(tr(STATUS.get(row.status, row.status)))]
 
-    @property
-    def current(self) -> HandoverRow | None:
-        table = self.query_one("#queue", DataTable)
-        if not self.rows or not 0 <= table.cursor_row < len(self.rows):
-            return None
-        return self.rows[table.cursor_row]
-
-    @on(DataTable.RowHighlighted, "#queue")
-    def _highlighted(self) -> None:
-        self._details(self.current)
+    def count_text(self, count: int) -> str:
+        return self.tr(N_("Special management: {count} handed-over cases"), count=count)
 
     @on(DataTable.RowSelected, "#queue")
     def _selected(self) -> None:  # enter on a row: the table's own binding comes first
         self.action_dossier()
 
-    def _details(self, row: HandoverRow | None) -> None:
+    def panel(self, row: HandoverRow | None) -> Content | str:
         tr = self.tr
-        panel = self.query_one("#proposal", Static)
         if row is None:
-            panel.update(tr(N_("No handed-over cases.")))
-            return
+            return tr(N_("No handed-over cases."))
         checklist = ", ".join(f"{tr(CHECKLIST_ITEM[item])}: {tr(CHECK_STATE[state])}" for item, state in row.checklist.items())
-        parts = [
+        return Content("\n").join([
             lit(tr(N_("Case {case} · {client} · {days} days past due"), case=row.case_id, client=row.client_name,
                    days=row.summary.get("days_past_due", "?")), "bold"),
             lit(row.summary.get("text", "")),
@@ -118,11 +69,7 @@ class SpecialManagementScreen(Screen[None]):
                        contacts=row.summary.get("contacts", 0), arrangements=len(row.summary.get("arrangements", [])),
                        proposals=len(row.summary.get("proposals", [])))),
             lit(tr(N_("Dossier: {items}"), items=checklist)),
-        ]
-        panel.update(Content("\n").join(parts))
-
-    def _message(self, text: str) -> None:
-        self.query_one("#message", Label).update(lit(text))
+        ])
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         row = self.current
@@ -141,36 +88,18 @@ class SpecialManagementScreen(Screen[None]):
     def action_accept(self) -> None:
         row = self.current
         if row is not None:
-            self._decide(row, None)
+            ctx = self.app.ctx  # type: ignore[attr-defined]
+            self.run_action(lambda: accept(ctx, row.id, row.version), self.tr(N_("Accepted: {client}"), client=row.client_name))
 
     def action_return(self) -> None:
         row = self.current
         if row is None:
             return
+        ctx = self.app.ctx  # type: ignore[attr-defined]
 
         def given(reason: str | None) -> None:
             if reason:
-                self._decide(row, reason)
+                self.run_action(lambda: return_to_desk(ctx, row.id, row.version, reason),
+                                self.tr(N_("Returned to the desk: {client}"), client=row.client_name))
 
         self.app.push_screen(ReasonScreen(self.tr(N_("Why does the case go back to the desk?"))), given)
-
-    @work(thread=True, exclusive=True, group="decide")
-    def _decide(self, row: HandoverRow, return_reason: str | None) -> None:
-        ctx = self.app.ctx  # type: ignore[attr-defined]
-        try:
-            if return_reason is None:
-                accept(ctx, row.id, row.version)
-            else:
-                return_to_desk(ctx, row.id, row.version, return_reason)
-        except IncassoError as exc:
-            self.app.call_from_thread(self._message, self.tr.error(exc))
-            return
-        done = N_("Accepted: {client}") if return_reason is None else N_("Returned to the desk: {client}")
-        self.app.call_from_thread(self._message, self.tr(done, client=row.client_name))
-        self.app.call_from_thread(self.load)
-
-    def action_reload(self) -> None:
-        self.load()
-
-    def action_back(self) -> None:
-        self.dismiss()

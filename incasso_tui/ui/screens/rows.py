@@ -1,0 +1,134 @@
+"""A list screen: rows read by a service call in a worker, a panel about the highlighted row, a message line.
+
+The approval queue, special management's list and the unmatched payments are this shape. A subclass names its
+columns, how a row becomes cells and a panel, and the service call that reads the rows; actions on the
+highlighted row (``current``) call their service in a worker of their own and end with ``load()``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Label, Static
+
+from incasso_tui.errors import IncassoError
+from incasso_tui.ui.text import lit, translate_bindings
+
+if TYPE_CHECKING:
+    from incasso_tui.i18n import Translator
+
+RowT = TypeVar("RowT")
+
+
+class RowsScreen(Screen[None], Generic[RowT]):
+    TABLE_ID = "queue"
+    PANEL_ID = "details"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[RowT] = []
+
+    @property
+    def tr(self) -> Translator:
+        return self.app.tr  # type: ignore[attr-defined, no-any-return]
+
+    # ----- what a subclass provides
+    def columns(self) -> list[tuple[str | Text, str, int | None]]:
+        """(caption, key, width or None for the content's width) per column."""
+        raise NotImplementedError
+
+    def fetch(self) -> list[RowT]:
+        """The rows (runs in a worker thread)."""
+        raise NotImplementedError
+
+    def cells(self, row: RowT) -> list[Text]:
+        raise NotImplementedError
+
+    def key(self, row: RowT) -> str:
+        return str(row.id)  # type: ignore[attr-defined]
+
+    def count_text(self, count: int) -> str:
+        raise NotImplementedError
+
+    def panel(self, row: RowT | None) -> Content | str:
+        raise NotImplementedError
+
+    def below(self) -> ComposeResult:
+        """Widgets between the panel and the message line."""
+        yield from ()
+
+    # ----- layout and loading
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="count")
+        table: DataTable[Text] = DataTable(id=self.TABLE_ID, cursor_type="row", zebra_stripes=True)
+        for caption, key, width in self.columns():
+            table.add_column(caption, key=key, width=width)
+        yield table
+        yield Static(id=self.PANEL_ID)
+        yield from self.below()
+        yield Label(id="message", classes="error")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        translate_bindings(self, self.tr)
+        self.load()
+
+    @work(thread=True, exclusive=True, group="rows")
+    def load(self) -> None:
+        try:
+            rows = self.fetch()
+        except IncassoError as exc:
+            self.app.call_from_thread(self.message, self.tr.error(exc))
+            return
+        self.app.call_from_thread(self._show, rows)
+
+    def _show(self, rows: list[RowT]) -> None:
+        self.rows = rows
+        table = self.query_one(f"#{self.TABLE_ID}", DataTable)
+        table.clear()
+        for row in rows:
+            table.add_row(*self.cells(row), key=self.key(row))
+        self.query_one("#count", Static).update(self.count_text(len(rows)))
+        self._highlighted()
+        self.refresh_bindings()
+
+    @property
+    def current(self) -> RowT | None:
+        table = self.query_one(f"#{self.TABLE_ID}", DataTable)
+        if not 0 <= table.cursor_row < len(self.rows):
+            return None
+        return self.rows[table.cursor_row]
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self.query_one(f"#{self.PANEL_ID}", Static).update(self.panel(self.current))
+        self.refresh_bindings()
+
+    def message(self, text: str) -> None:
+        self.query_one("#message", Label).update(lit(text))
+
+    def run_action(self, call: object, done: str) -> None:
+        """Run ``call()`` (a service call) in a worker; show ``done`` or the refusal, then read the rows again."""
+        self._act(call, done)
+
+    @work(thread=True, exclusive=True, group="row-action")
+    def _act(self, call: object, done: str) -> None:
+        try:
+            call()  # type: ignore[operator]
+        except IncassoError as exc:
+            self.app.call_from_thread(self.message, self.tr.error(exc))
+            return
+        self.app.call_from_thread(self.message, done)
+        self.app.call_from_thread(self.load)
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_back(self) -> None:
+        self.dismiss()
