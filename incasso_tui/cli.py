@@ -57,7 +57,7 @@ def parse_date(text: str) -> date:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from incasso_tui import cli_audit, cli_calc, cli_letters, cli_payments, cli_procedure, cli_ssh
+    from incasso_tui import cli_audit, cli_calc, cli_letters, cli_payments, cli_procedure, cli_report, cli_ssh
 
     parser = argparse.ArgumentParser(
         prog="incasso",
@@ -114,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_calc.add_parser(sub)
     cli_audit.add_parser(sub)
     cli_payments.add_parser(sub)
+    cli_report.add_parser(sub)
     return parser
 
 

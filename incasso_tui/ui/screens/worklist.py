@@ -54,6 +54,10 @@ class WorklistCommands(Provider):
             score = matcher.match(label)
             if score > 0:
                 yield Hit(score, matcher.highlight(label), lambda c=change: screen.apply_filter_change(c), help=None)
+        label = tr(N_("Dashboard"))
+        score = matcher.match(label)
+        if score > 0:
+            yield Hit(score, matcher.highlight(label), screen.action_dashboard, help=None)
         if screen.check_action("import_statement", ()):
             for label, run in ((tr(N_("Payments: import a bank statement")), screen.action_import_statement),
                                (tr(N_("Payments: unmatched queue")), screen.action_unmatched)):
@@ -68,17 +72,20 @@ class WorklistScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         # priority: handled as the key arrives, so keys typed right behind it (one burst over a slow
         # link) are already sent to the search box instead of the table
+        # The footer at 80 columns has room for the few keys below it shows and for `? Keys`, which lists
+        # them all; every one is in the command palette too.
         Binding("slash", "search", "Search", id="search", priority=True),
         Binding("b", "bucket", "Ageing", id="bucket"),
         Binding("s", "stage", "Stage", id="stage"),
-        Binding("m", "mine", "Mine", id="mine"),
-        Binding("t", "today", "Due today", id="today"),
-        Binding("o", "sort", "Sort", id="sort"),
-        Binding("r", "refresh", "Refresh", id="refresh"),
-        Binding("v", "approvals", "Approvals", id="approvals"),
-        Binding("g", "special", "Special management", id="special"),
-        Binding("i", "import_statement", "Import statement", id="import_statement"),
-        Binding("u", "unmatched", "Unmatched payments", id="unmatched"),
+        Binding("m", "mine", "Mine", id="mine", show=False),
+        Binding("t", "today", "Due today", id="today", show=False),
+        Binding("o", "sort", "Sort", id="sort", show=False),
+        Binding("r", "refresh", "Refresh", id="refresh", show=False),
+        Binding("v", "approvals", "Approvals", id="approvals", show=False),
+        Binding("g", "special", "Special management", id="special", show=False),
+        Binding("i", "import_statement", "Import statement", id="import_statement", show=False),
+        Binding("u", "unmatched", "Unmatched payments", id="unmatched", show=False),
+        Binding("k", "dashboard", "Dashboard", id="dashboard"),
         Binding("escape", "clear", "Clear filters", id="clear", show=False),
     ]
 
@@ -359,6 +366,11 @@ class WorklistScreen(Screen[None]):
         from incasso_tui.ui.screens.payments import QueueScreen
 
         self.app.push_screen(QueueScreen())
+
+    def action_dashboard(self) -> None:
+        from incasso_tui.ui.screens.dashboard import DashboardScreen
+
+        self.app.push_screen(DashboardScreen())
 
     def action_special(self) -> None:
         from incasso_tui.ui.screens.special import SpecialManagementScreen

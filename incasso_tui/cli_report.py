@@ -1,0 +1,103 @@
+"""``incasso report kpi [--from D1] [--to D2] [--json]``: the team view's figures (services.kpi).
+
+With ``--user NAME`` the report is that user's view (an employee sees their own cases); without it, the operator
+``cli:<os user>`` reads the whole desk with the auditor's role (read only: whoever can reach the database URL can
+read all of it anyway). ``--date`` sets today (the day the ageing buckets are measured); the period defaults to the
+30 days up to today. JSON: ``open_cases``, ``arrears``, ``buckets`` ({bucket: {"count": n, "amount": "0.00"}}),
+each rate as a number between 0 and 1 (or null when it has no denominator) in a key ending in ``_rate``,
+``arrangements`` ({"kept": n, "broken": n}), ``workload`` ([{"user": name or null, "open_cases": n}]).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TYPE_CHECKING
+
+from incasso_tui import cli
+from incasso_tui.domain.arrears import BUCKETS
+from incasso_tui.domain.enums import Role
+from incasso_tui.errors import N_
+from incasso_tui.i18n import Translator
+
+__all__ = ["add_parser", "report_json"]
+
+if TYPE_CHECKING:
+    from incasso_tui.services.kpi import KpiReport
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    report = sub.add_parser("report", help="management reports", description="management reports")
+    report.set_defaults(func=lambda _a: cli._usage(report))
+    report_sub = report.add_subparsers(title="report commands", metavar="COMMAND")
+    kpi = report_sub.add_parser("kpi", help="the desk's KPIs: ageing, cure, promises, arrangements, follow-up",
+                                description="the desk's KPIs for a period (default: the 30 days up to --date)")
+    cli._common(kpi, top=False)
+    kpi.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day of the period")
+    kpi.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day of the period (default: today)")
+    kpi.add_argument("--json", action="store_true", help="print the figures as JSON")
+    kpi.set_defaults(func=cmd_kpi)
+
+
+def _rate(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+def report_json(r: KpiReport) -> dict[str, object]:
+    return {
+        "from": r.date_from.isoformat(),
+        "to": r.date_to.isoformat(),
+        "as_of": r.as_of.isoformat(),
+        "scope": r.scope,
+        "open_cases": r.open_cases,
+        "arrears": str(r.arrears),
+        "buckets": {b: {"count": r.buckets[b].count, "amount": str(r.buckets[b].amount)} for b in BUCKETS},
+        "cure_rate": _rate(r.cure_rate),
+        "promises_kept_rate": _rate(r.promises_kept_rate),
+        "arrangements_kept_rate": _rate(r.arrangements_kept_rate),
+        "followup_timeliness_rate": _rate(r.followup_timeliness_rate),
+        "cure": {"cured": r.cured, "open_at_start": r.cure_base},
+        "promises": {"kept": r.promises_kept, "broken": r.promises_broken},
+        "arrangements": {"kept": r.arrangements_kept, "broken": r.arrangements_broken},
+        "followups": {"on_time": r.followups_on_time, "late": r.followups_late},
+        "workload": [{"user": w.user, "open_cases": w.open_cases} for w in r.workload],
+    }
+
+
+def _pct(value: object) -> str:
+    return "-" if value is None else f"{float(value) * 100:.1f}%"  # type: ignore[arg-type]
+
+
+def cmd_kpi(args: argparse.Namespace) -> int:
+    from incasso_tui.services.context import Actor, Context
+    from incasso_tui.services.kpi import kpi
+    from incasso_tui.services.users import resolve_actor
+
+    settings = cli._settings(args)
+    tr = Translator(settings.lang)
+    date_from = cli.parse_date(args.date_from) if args.date_from else None
+    date_to = cli.parse_date(args.date_to) if args.date_to else None
+    with cli._database(settings) as db:
+        user = getattr(args, "user", None)
+        actor = resolve_actor(db, user) if user else Actor(0, cli._operator(), cli._operator(), Role.AUDITOR,
+                                                           settings.lang)
+        r = kpi(Context(db=db, actor=actor, clock=cli._clock(args), settings=settings), date_from, date_to)
+    if args.json:
+        print(json.dumps(report_json(r), ensure_ascii=False))
+        return 0
+    print(tr(N_("KPIs {date_from} to {date_to} (ageing as of {as_of})"), date_from=r.date_from.isoformat(),
+             date_to=r.date_to.isoformat(), as_of=r.as_of.isoformat()))
+    print(tr(N_("Open cases: {count}, arrears {amount}"), count=r.open_cases, amount=r.arrears))
+    for b in BUCKETS:
+        print(f"  {b:<8} {r.buckets[b].count:>8} {r.buckets[b].amount:>16}")
+    print(tr(N_("Cure rate: {rate} ({cured} of {base} open at the start)"), rate=_pct(r.cure_rate), cured=r.cured,
+             base=r.cure_base))
+    print(tr(N_("Promises kept: {rate} ({kept} kept, {broken} broken)"), rate=_pct(r.promises_kept_rate),
+             kept=r.promises_kept, broken=r.promises_broken))
+    print(tr(N_("Arrangements: {kept} kept, {broken} broken"), kept=r.arrangements_kept, broken=r.arrangements_broken))
+    print(tr(N_("Follow-up on time: {rate} ({on_time} on time, {late} late)"), rate=_pct(r.followup_timeliness_rate),
+             on_time=r.followups_on_time, late=r.followups_late))
+    print(tr(N_("Workload:")))
+    for w in r.workload:
+        print(f"  {w.user or tr(N_('(unassigned)')):<16} {w.open_cases:>8}")
+    return 0

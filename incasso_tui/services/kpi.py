@@ -1,0 +1,221 @@
+"""The team view's figures (issue 8): ageing, cure, promises, arrangements, follow-up timeliness, workload.
+
+Everything is computed in the database, set-based: the ageing buckets and the workload read the ``cases.pos_*``
+cache through the desk's partial indexes, the rates are grouped counts. Nothing loops over cases in Python, so the
+report stays quick on a book of a million loans.
+
+Scope: supervisors, admins and auditors see the whole desk; every other role sees the cases assigned to them.
+
+Not reported: roll rates between buckets since last week. The book keeps no history of positions (the ``pos_*``
+cache holds only the newest one) and the audit trail does not record bucket moves, so last week's bucket of a case
+cannot be known without replaying every payment's allocation. Rather than invent it, the report leaves it out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import ColumnElement, Date, Select, String, and_, case, cast, func, select, text
+from sqlalchemy.dialects.postgresql import JSONB
+
+from incasso_tui.domain.arrears import BUCKETS, bucket_bounds
+from incasso_tui.domain.enums import CaseStatus, Role
+from incasso_tui.domain.money import ZERO
+from incasso_tui.errors import N_, BadInput
+from incasso_tui.services.context import Context
+from incasso_tui.store.models import DESK_WHERE, AuditEvent, Case, Promise, User
+
+__all__ = ["DEFAULT_DAYS", "WHOLE_DESK_ROLES", "BucketFigure", "KpiReport", "Workload", "kpi"]
+
+WHOLE_DESK_ROLES = (Role.SUPERVISOR, Role.ADMIN, Role.AUDITOR)
+DEFAULT_DAYS = 30  # the period when no start is given: the 30 days up to and including the end
+_RATE = Decimal("0.0001")
+
+
+@dataclass(frozen=True)
+class BucketFigure:
+    count: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Workload:
+    user: str | None  # None: not assigned to anyone
+    open_cases: int
+
+
+@dataclass(frozen=True)
+class KpiReport:
+    date_from: date
+    date_to: date
+    as_of: date  # the day the buckets and the workload are measured (today: the cache holds no history)
+    scope: str | None  # None: the whole desk; otherwise the user whose cases these are
+    open_cases: int
+    buckets: dict[str, BucketFigure]
+    cure_base: int
+    cured: int
+    promises_kept: int
+    promises_broken: int
+    arrangements_kept: int
+    arrangements_broken: int
+    followups_on_time: int
+    followups_late: int
+    workload: tuple[Workload, ...]
+
+    @property
+    def arrears(self) -> Decimal:
+        return sum((b.amount for b in self.buckets.values()), ZERO)
+
+    @property
+    def cure_rate(self) -> Decimal | None:
+        return _rate(self.cured, self.cure_base)
+
+    @property
+    def promises_kept_rate(self) -> Decimal | None:
+        return _rate(self.promises_kept, self.promises_kept + self.promises_broken)
+
+    @property
+    def arrangements_kept_rate(self) -> Decimal | None:
+        return _rate(self.arrangements_kept, self.arrangements_kept + self.arrangements_broken)
+
+    @property
+    def followup_timeliness_rate(self) -> Decimal | None:
+        return _rate(self.followups_on_time, self.followups_on_time + self.followups_late)
+
+
+def _rate(part: int, whole: int) -> Decimal | None:
+    """``part / whole`` rounded to four places; None when there is nothing to divide by (not 0)."""
+    if whole == 0:
+        return None
+    return (Decimal(part) / Decimal(whole)).quantize(_RATE, rounding=ROUND_HALF_UP)
+
+
+def kpi(ctx: Context, date_from: date | None = None, date_to: date | None = None) -> KpiReport:
+    """The desk's figures for the period ``date_from`` .. ``date_to`` (both inclusive; default: the 30 days up to
+    today).
+
+    - ``open_cases``, ``buckets``: the desk's cases (statuses in ``DESK_WHERE``; handed-over cases belong to special
+      management) by ageing bucket of their oldest unpaid due date, as of today, with the sum of their arrears.
+      The bucket counts add up to ``open_cases``.
+    - cure rate: of the cases open at the start of the period (opened before ``date_from``, not closed before it),
+      the share closed within the period. A case is only closed when its arrears is cleared (the daily run closes a
+      case with nothing past due; a kept arrangement closes its case), so "closed" means "cured".
+    - promises kept rate: promises due within the period that are settled: kept / (kept + broken). Promises still
+      open are not counted.
+    - arrangements kept and broken: the arrangements that became kept or broken within the period (the audit
+      events ``arrangement.kept`` and ``arrangement.broken``).
+    - follow-up timeliness rate: on time / (on time + late), where a next action is *done* when a contact is logged
+      on the case (the audit event ``contact.log`` holds the next-action date it replaced): on time when logged on
+      or before that date, late when after. Contacts logged within the period count. A desk case whose next-action
+      date lies within the period and before today and has not been followed up yet counts as late too.
+    - workload: the desk's cases per assignee, most first.
+
+    Raises :class:`BadInput` when the period ends before it starts.
+    """
+    today = ctx.clock.today()
+    date_to = date_to or today
+    date_from = date_from or date_to - timedelta(days=DEFAULT_DAYS - 1)
+    if date_from > date_to:
+        raise BadInput(N_("The period ends before it starts: {date_from} to {date_to}"), field="from",
+                       date_from=date_from.isoformat(), date_to=date_to.isoformat())
+    whole_desk = ctx.actor.role in WHOLE_DESK_ROLES
+    mine: list[ColumnElement[bool]] = [] if whole_desk else [Case.assignee_id == ctx.actor.id]
+    start = datetime.combine(date_from, time.min)
+    end = datetime.combine(date_to + timedelta(days=1), time.min)
+
+    with ctx.db.reader() as s:
+        bucket = _bucket_of(today).label("bucket")
+        buckets = {b: BucketFigure(0, ZERO) for b in BUCKETS}
+        rows = s.execute(
+            select(bucket, func.count(), func.sum(Case.pos_arrears)).where(text(DESK_WHERE), *mine).group_by(bucket)
+        ).all()
+        for name, count, amount in rows:
+            buckets[name] = BucketFigure(int(count), amount if amount is not None else ZERO)
+
+        open_at_start = and_(Case.opened_on < date_from,
+                             (Case.closed_on.is_(None)) | (Case.closed_on >= date_from), *mine)
+        cured_case = and_(Case.status == CaseStatus.CLOSED.value, Case.closed_on <= date_to)
+        base, cured = s.execute(
+            select(func.count(), func.coalesce(func.sum(case((cured_case, 1), else_=0)), 0)).where(open_at_start)
+        ).one()
+
+        promises = dict(s.execute(
+            select(Promise.status, func.count()).join(Case, Case.id == Promise.case_id)
+            .where(Promise.due_date >= date_from, Promise.due_date <= date_to,
+                   Promise.status.in_(("kept", "broken")), *mine)
+            .group_by(Promise.status)
+        ).all())
+
+        arrangements = dict(s.execute(
+            _events(mine, ("arrangement.kept", "arrangement.broken"), start, end)
+            .add_columns(AuditEvent.action, func.count()).group_by(AuditEvent.action)
+        ).all())
+
+        replaced = _replaced_next_action(ctx.db.backend)
+        done_day = cast(AuditEvent.at, Date) if ctx.db.backend == "postgresql" else func.date(AuditEvent.at)
+        on_time, late_done = s.execute(
+            _events(mine, ("contact.log",), start, end).where(replaced.is_not(None)).add_columns(
+                func.coalesce(func.sum(case((done_day <= replaced, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((done_day > replaced, 1), else_=0)), 0),
+            )
+        ).one()
+        missed_until = min(date_to, today - timedelta(days=1))
+        missed = int(s.execute(
+            select(func.count()).select_from(Case).where(
+                text(DESK_WHERE), Case.next_action_date >= date_from, Case.next_action_date <= missed_until, *mine)
+        ).scalar_one()) if missed_until >= date_from else 0
+
+        workload_rows = s.execute(
+            select(User.name, func.count()).select_from(Case).outerjoin(User, User.id == Case.assignee_id)
+            .where(text(DESK_WHERE), *mine).group_by(User.name).order_by(func.count().desc(), User.name)
+        ).all()
+
+    return KpiReport(
+        date_from=date_from,
+        date_to=date_to,
+        as_of=today,
+        scope=None if whole_desk else ctx.actor.name,
+        open_cases=sum(b.count for b in buckets.values()),
+        buckets=buckets,
+        cure_base=int(base),
+        cured=int(cured),
+        promises_kept=int(promises.get("kept", 0)),
+        promises_broken=int(promises.get("broken", 0)),
+        arrangements_kept=int(arrangements.get("arrangement.kept", 0)),
+        arrangements_broken=int(arrangements.get("arrangement.broken", 0)),
+        followups_on_time=int(on_time),
+        followups_late=int(late_done) + missed,
+        workload=tuple(Workload(name, int(n)) for name, n in workload_rows),
+    )
+
+
+def _bucket_of(today: date) -> ColumnElement[str]:
+    """The ageing bucket of a case's cached oldest unpaid due date, as of ``today`` (see ``ageing_bucket``).
+
+    The buckets are consecutive ranges of days past due, so the first bucket whose upper bound the case does not
+    pass is its bucket; the last one has no upper bound.
+    """
+    whens = []
+    for name in BUCKETS[:-1]:
+        _low, high = bucket_bounds(name)
+        assert high is not None  # only the last bucket is open-ended
+        whens.append((Case.pos_oldest_due >= today - timedelta(days=high), name))
+    return case(*whens, else_=BUCKETS[-1])
+
+
+def _events(mine: list[ColumnElement[bool]], actions: tuple[str, ...], start: datetime, end: datetime) -> Select:  # type: ignore[type-arg]
+    """Audit events of ``actions`` at ``start`` <= at < ``end`` on the cases in scope (no columns yet)."""
+    query = select().select_from(AuditEvent).where(
+        AuditEvent.action.in_(actions), AuditEvent.at >= start, AuditEvent.at < end)
+    if mine:
+        query = query.join(Case, Case.id == AuditEvent.case_id).where(*mine)
+    return query
+
+
+def _replaced_next_action(backend: str) -> ColumnElement[object]:
+    """The next-action date a ``contact.log`` event replaced (its ``before``), as a date the backend compares."""
+    if backend == "postgresql":
+        return cast(cast(AuditEvent.before, JSONB)["next_action_date"].astext, Date)
+    return func.json_extract(AuditEvent.before, "$.next_action_date").cast(String)

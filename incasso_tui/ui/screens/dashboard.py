@@ -1,0 +1,123 @@
+"""The team view (issue 8): the desk's KPIs with small bar charts; `k` on the worklist, `r` refresh, escape back.
+
+The figures come from ``services.kpi`` (read in a worker thread); it decides the scope: supervisors, admins and
+auditors see the whole desk, everyone else their own cases. The period is the 30 days up to today.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Label, Static
+
+from incasso_tui.domain.arrears import BUCKETS
+from incasso_tui.errors import N_, IncassoError
+from incasso_tui.services.kpi import KpiReport, kpi
+from incasso_tui.ui.labels import BUCKET
+from incasso_tui.ui.text import lit, safe, translate_bindings
+
+if TYPE_CHECKING:
+    from incasso_tui.i18n import Translator
+
+BAR_WIDTH = 12
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def bar(value: int | Decimal, largest: int | Decimal, width: int = BAR_WIDTH) -> str:
+    """A horizontal bar of ``width`` cells for ``value`` against ``largest``, in eighths of a cell."""
+    if largest <= 0 or value <= 0:
+        return " " * width
+    eighths = max(1, round(Decimal(value) / Decimal(largest) * width * 8))
+    full, part = divmod(eighths, 8)
+    return ("█" * full + (_EIGHTHS[part] if part else "")).ljust(width)
+
+
+def _lines(lines: list[str]) -> Content:
+    """Lines shown literally (each made safe), one below the other."""
+    return Content("\n").join(lit(line) for line in lines)
+
+
+class DashboardScreen(Screen[None]):
+    CSS_PATH = "../styles/dashboard.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "reload", "Refresh", id="reload"),
+        Binding("escape", "back", "Back", id="back"),
+    ]
+
+    @property
+    def tr(self) -> Translator:
+        return self.app.tr  # type: ignore[attr-defined,no-any-return]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="period")
+        yield Static(id="rates")
+        with Horizontal(id="charts"):
+            yield Static(id="buckets")
+            yield Static(id="workload")
+        yield Label(id="message", classes="error")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        translate_bindings(self, self.tr)
+        self.query_one("#period", Static).update(self.tr(N_("Loading the figures...")))
+        self.load()
+
+    @work(thread=True, exclusive=True, group="kpi")
+    def load(self) -> None:
+        try:
+            report = kpi(self.app.ctx)  # type: ignore[attr-defined]
+        except IncassoError as exc:
+            self.app.call_from_thread(self.query_one("#message", Label).update, lit(self.tr.error(exc)))
+            return
+        self.app.call_from_thread(self.show, report)
+
+    def _rate(self, value: Decimal | None) -> str:
+        return "–" if value is None else self.tr.percent(value)
+
+    def show(self, r: KpiReport) -> None:
+        tr = self.tr
+        scope = tr(N_("whole desk")) if r.scope is None else tr(N_("cases of {user}"), user=r.scope)
+        self.query_one("#period", Static).update(lit(tr(
+            N_("Team view · {scope} · {date_from} to {date_to}"), scope=scope, date_from=tr.date(r.date_from),
+            date_to=tr.date(r.date_to))))
+        lines = [
+            tr(N_("Open cases: {count}, arrears {amount}"), count=tr.integer(r.open_cases), amount=tr.money(r.arrears)),
+            tr(N_("Follow-up on time: {rate} ({on_time} on time, {late} late)"),
+               rate=self._rate(r.followup_timeliness_rate), on_time=r.followups_on_time, late=r.followups_late),
+            tr(N_("Promises kept: {rate} ({kept} kept, {broken} broken)"), rate=self._rate(r.promises_kept_rate),
+               kept=r.promises_kept, broken=r.promises_broken),
+            tr(N_("Arrangements: {kept} kept, {broken} broken"), kept=r.arrangements_kept,
+               broken=r.arrangements_broken),
+            tr(N_("Cure rate: {rate} ({cured} of {base} open at the start)"), rate=self._rate(r.cure_rate),
+               cured=r.cured, base=r.cure_base),
+            tr(N_("Roll rates: not available (no history of positions)")),
+        ]
+        self.query_one("#rates", Static).update(_lines(lines))
+        largest = max((b.count for b in r.buckets.values()), default=0)
+        rows = [tr(N_("Ageing (cases)"))]
+        for name in BUCKETS:
+            fig = r.buckets[name]
+            rows.append(f"{tr(BUCKET[name])[:13]:<13} {bar(fig.count, largest, 10)} {tr.integer(fig.count):>6}")
+        self.query_one("#buckets", Static).update(_lines(rows))
+        most = max((w.open_cases for w in r.workload), default=0)
+        rows = [tr(N_("Workload (open cases)"))]
+        for w in r.workload[:6]:
+            name = safe(w.user) if w.user else tr(N_("(unassigned)"))
+            rows.append(f"{name[:12]:<12} {bar(w.open_cases, most, 10)} {tr.integer(w.open_cases):>6}")
+        if len(r.workload) > 6:
+            rows.append(tr(N_("... and {count} more"), count=len(r.workload) - 6))
+        self.query_one("#workload", Static).update(_lines(rows))
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
