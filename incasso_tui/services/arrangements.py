@@ -14,9 +14,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from incasso_tui.domain.arrangement import ArrangementTerms, DeskLimits, Plan, plan_arrangement
 from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, Frequency
 from incasso_tui.domain.money import ZERO
-from incasso_tui.errors import N_, RuleViolation, StaleData
+from incasso_tui.errors import N_, RuleViolation
 from incasso_tui.services import audit
-from incasso_tui.services.cases import load_case
+from incasso_tui.services.cases import changed_by, load_case
 from incasso_tui.services.context import DESK_WRITERS, Context
 from incasso_tui.services.positions import loan_positions
 from incasso_tui.store.models import Arrangement, ArrangementLine, Case, Loan
@@ -65,14 +65,6 @@ def preview(ctx: Context, arrears: Decimal, given: ArrangementInput) -> Plan:
     return plan_arrangement(_terms(arrears, given), limits(ctx), ctx.clock.today())
 
 
-def _changed_by(case: Case) -> StaleData:
-    return StaleData(
-        N_("The case was changed by {name} at {time}: reopen it to see the change; your input is kept"),
-        name=case.updated_by or "?",
-        time=case.updated_at.strftime("%H:%M") if case.updated_at else "?",
-    )
-
-
 def create_arrangement(ctx: Context, case_id: int, expected_version: int, given: ArrangementInput) -> int:
     """Register an arrangement on the case; returns its id. Refusals say why."""
     ctx.require(*DESK_WRITERS)
@@ -83,7 +75,7 @@ def create_arrangement(ctx: Context, case_id: int, expected_version: int, given:
             if case.status in _CLOSED_TO_DESK:
                 raise RuleViolation(_CLOSED_TO_DESK[case.status])
             if case.version != expected_version:  # first: a colleague's change explains any refusal below
-                raise _changed_by(case)
+                raise changed_by(case)
             existing = s.scalar(
                 select(Arrangement).where(
                     Arrangement.case_id == case.id, Arrangement.status == ArrangementStatus.ACTIVE.value
@@ -147,5 +139,5 @@ def create_arrangement(ctx: Context, case_id: int, expected_version: int, given:
         # another session changed the case or registered an arrangement between our read and our write
         with ctx.db.reader() as s:
             case = load_case(s, case_id)
-            raise _changed_by(case) from None
+            raise changed_by(case) from None
 

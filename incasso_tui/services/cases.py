@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from incasso_tui.domain.arrears import Arrears
 from incasso_tui.domain.money import ZERO
-from incasso_tui.errors import N_, NotFound
+from incasso_tui.errors import N_, NotFound, StaleData
 from incasso_tui.services.context import Context
 from incasso_tui.services.positions import loan_positions
 from incasso_tui.store.models import (
@@ -206,6 +206,15 @@ def _schedule_state(inst: Installment, as_of: date) -> str:
 def _timeline_details(event: AuditEvent) -> str:
     after = json.loads(event.after) if event.after else {}
     return ", ".join(f"{k}={v}" for k, v in sorted(after.items()))
+
+
+def changed_by(case: Case) -> StaleData:
+    """The refusal for a writer whose copy of the case is stale: who changed it, and when (optimistic locking)."""
+    return StaleData(
+        N_("The case was changed by {name} at {time}: reopen it to see the change; your input is kept"),
+        name=case.updated_by or "?",
+        time=case.updated_at.strftime("%H:%M") if case.updated_at else "?",
+    )
 
 
 def load_case(s: Session, case_id: int) -> Case:

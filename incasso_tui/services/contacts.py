@@ -16,11 +16,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from incasso_tui.domain.enums import ArrearsCause, CaseStatus, Channel, ContactOutcome, Role
 from incasso_tui.domain.money import ensure_money
-from incasso_tui.errors import N_, BadInput, RuleViolation, StaleData
+from incasso_tui.errors import N_, BadInput, RuleViolation
 from incasso_tui.services import audit
-from incasso_tui.services.cases import load_case
+from incasso_tui.services.cases import changed_by, load_case
 from incasso_tui.services.context import Context
-from incasso_tui.store.models import Case, Contact, Note, Promise
+from incasso_tui.store.models import Contact, Note, Promise
 
 # who may log contacts and notes: the desk, and special management on the cases handed over to it
 CONTACT_WRITERS = (Role.EMPLOYEE, Role.SUPERVISOR, Role.SPECIAL_MANAGEMENT)
@@ -47,15 +47,6 @@ class ContactInput:
 class LoggedContact:
     contact_id: int
     promise_id: int | None
-
-
-def changed_by(case: Case) -> StaleData:
-    """The refusal when someone else changed the case since the employee read it."""
-    return StaleData(
-        N_("The case was changed by {name} at {time}: reopen it to see the change; your input is kept"),
-        name=case.updated_by or "?",
-        time=case.updated_at.strftime("%H:%M") if case.updated_at else "?",
-    )
 
 
 def check_text(text: str, field: str, *, required: bool) -> str:

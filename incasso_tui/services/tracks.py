@@ -36,7 +36,8 @@ from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import N_, BadInput, RuleViolation
 from incasso_tui.services import audit
 from incasso_tui.services.cases import load_case
-from incasso_tui.services.contacts import changed_by, check_text
+from incasso_tui.services.cases import changed_by
+from incasso_tui.services.contacts import check_text
 from incasso_tui.services.context import DESK_WRITERS, Context
 from incasso_tui.store.models import Arrangement, Case, Charge, Client, DebtTrack, Installment, Letter, Loan, Task
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Integer
+from typing import Any
+
+from sqlalchemy import BigInteger, Integer, func, type_coerce
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 from incasso_tui.domain.money import from_cents, to_cents
@@ -44,3 +47,9 @@ class Rate(TypeDecorator[Decimal]):
 
     def process_result_value(self, value: int | None, dialect: object) -> Decimal | None:
         return None if value is None else Decimal(int(value)) / _MILLION
+
+
+def money_sum(expression: Any) -> ColumnElement[Decimal]:
+    """``SUM(expression)`` as Money, 0.00 when there are no rows. Arithmetic on Money columns (``amount - paid``)
+    yields plain cents in SQL; this turns the sum back into a Decimal of euros."""
+    return type_coerce(func.coalesce(func.sum(expression), 0), Money)
