@@ -1,4 +1,4 @@
-"""The daily arrears procedure run, and the manual procedure steps (pause, resume, a supervisor's move).
+"""The daily arrears procedure run, and a supervisor's manual move of a case to a later stage.
 
 ``run_procedure(ctx, day)`` does, in ONE transaction (all of it or nothing):
 
@@ -37,6 +37,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from sqlalchemy import String, and_, case, cast, exists, func, literal, or_, select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from incasso_tui.domain.arrears import Arrears
 from incasso_tui.domain.calendar import fourteen_day_term
@@ -70,9 +71,9 @@ from incasso_tui.domain.procedure import (
     StageDef,
     load_procedure,
 )
-from incasso_tui.errors import N_, ConfigError, NotFound, RuleViolation, StaleData
+from incasso_tui.errors import N_, ConfigError, NotFound, RuleViolation
 from incasso_tui.services import audit
-from incasso_tui.services.cases import load_case
+from incasso_tui.services.cases import changed_by, load_case
 from incasso_tui.services.context import Context
 from incasso_tui.services.positions import loan_positions, refresh_case_positions
 from incasso_tui.store.models import (
@@ -90,7 +91,7 @@ from incasso_tui.store.models import (
     ProcedureRun,
     Task,
 )
-from incasso_tui.store.types import Money
+from incasso_tui.store.types import Money, money_sum
 
 __all__ = [
     "ACTION_KINDS",
@@ -184,6 +185,7 @@ class _Run:
     now: datetime
     window: BkrWindow
     touched: set[int] = field(default_factory=set)
+    numbers: dict[int, str] = field(default_factory=dict)  # loan id -> number, of the loans _positions loaded
 
     def count(self, kind: str) -> None:
         self.report.actions[kind] += 1
@@ -262,9 +264,8 @@ def _no_open_track():  # type: ignore[no-untyped-def]
 
 
 def _end_pauses(run: _Run) -> None:
-    rows = _selected(run, "pauses", select(Case.id).where(Case.status == CaseStatus.PAUSED.value, Case.pause_until < run.day))
-    for (case_id,) in rows:
-        c = run.s.get_one(Case, case_id)
+    rows = _selected(run, "pauses", select(Case).where(Case.status == CaseStatus.PAUSED.value, Case.pause_until < run.day))
+    for (c,) in rows:
         before = {"status": c.status, "pause_reason": c.pause_reason, "pause_until": c.pause_until}
         c.status, c.pause_reason, c.pause_until = CaseStatus.ACTIVE.value, None, None
         c.next_action_date, c.next_action = run.day, "Pauze afgelopen: stand van zaken bekijken"
@@ -275,10 +276,9 @@ def _end_pauses(run: _Run) -> None:
 
 
 def _close_cleared(run: _Run) -> None:
-    rows = _selected(run, "close", select(Case.id).where(
+    rows = _selected(run, "close", select(Case).where(
         Case.status == CaseStatus.ACTIVE.value, Case.pos_arrears == 0, Case.pos_oldest_due == NO_ARREARS))
-    for (case_id,) in rows:
-        c = run.s.get_one(Case, case_id)
+    for (c,) in rows:
         before = {"status": c.status, "stage": c.stage}
         c.status, c.closed_on = CaseStatus.CLOSED.value, run.day
         c.next_action_date, c.next_action = run.day, ""
@@ -456,7 +456,7 @@ def _claim(p: Arrears) -> Decimal:
 
 def _figures(run: _Run, kind: str, positions: dict[int, Arrears]) -> lm.LetterFigures:
     """The figures contract of letters.model: every amount and date the letter states."""
-    numbers = dict(run.s.execute(select(Loan.id, Loan.number).where(Loan.id.in_(positions))).all())
+    numbers = run.numbers  # filled by _positions, which loaded these positions
     in_arrears = sorted((loan_id for loan_id, p in positions.items() if p.total > 0), key=numbers.__getitem__)
     parts = [positions[loan_id] for loan_id in in_arrears]
     oldest = min((p.oldest_due_date for p in parts if p.oldest_due_date is not None), default=run.day)
@@ -510,7 +510,11 @@ def _task(run: _Run, c: Case, kind: str, title: str) -> None:
 
 def _positions(run: _Run, client_ids: set[int]) -> dict[int, dict[int, Arrears]]:
     """The arrears of every loan of these clients (one batch of queries): {client id: {loan id: Arrears}}."""
-    owners = dict(run.s.execute(select(Loan.id, Loan.client_id).where(Loan.client_id.in_(client_ids))).all())
+    owners: dict[int, int] = {}
+    for loan_id, client_id, number in run.s.execute(
+            select(Loan.id, Loan.client_id, Loan.number).where(Loan.client_id.in_(client_ids))):
+        owners[loan_id] = client_id
+        run.numbers[loan_id] = number
     found = loan_positions(run.s, owners, run.day)
     grouped: dict[int, dict[int, Arrears]] = {client_id: {} for client_id in client_ids}
     for loan_id, pos in found.items():
@@ -567,8 +571,8 @@ def _charge(run: _Run, case_id: int, loan_id: int, kind: str, amount: Decimal, k
 def _open_claims_before(run: _Run, loan_ids: list[int], before: date) -> dict[int, Decimal]:
     """Per loan: the unpaid part (principal and contractual interest) of the installments due before ``before``."""
     rows = run.s.execute(
-        select(Installment.loan_id, type_coerce(func.sum(
-            Installment.principal - Installment.principal_paid + Installment.interest - Installment.interest_paid), Money))
+        select(Installment.loan_id, money_sum(
+            Installment.principal - Installment.principal_paid + Installment.interest - Installment.interest_paid))
         .where(Installment.loan_id.in_(loan_ids), Installment.due_date < before, _OPEN_LINE)
         .group_by(Installment.loan_id)
     ).all()
@@ -581,14 +585,13 @@ def _post_costs(run: _Run) -> None:
     posted = exists().where(Loan.client_id == Letter.client_id, Charge.loan_id == Loan.id,
                             Charge.kind == "collection_costs", Charge.period_key == key)
     query = (
-        select(Letter.id, Case.id)
+        select(Letter, Case.id)
         .join(Case, Case.id == Letter.case_id)
         .where(Letter.kind == "fourteen_day", Letter.status != "failed", Letter.costs_from <= run.day,
                Case.status == CaseStatus.ACTIVE.value, _no_open_track(), ~posted)
         .order_by(Letter.id)
     )
-    for letter_id, case_id in _selected(run, "costs_consumer", query):
-        letter = run.s.get_one(Letter, letter_id)
+    for letter, case_id in _selected(run, "costs_consumer", query):
         figures = lm.LetterFigures.from_json(letter.figures)
         assert figures.collection_costs is not None  # a fourteen_day letter cannot be made without them
         loan_ids = list(run.s.scalars(select(Loan.id).where(Loan.number.in_(figures.loans))))
@@ -601,7 +604,7 @@ def _post_costs(run: _Run) -> None:
         costs = min(figures.collection_costs.amount, consumer_costs_for_claims(remainder.values()))
         check_costs_within_wik(costs, claims)
         for loan_id, part in _split(costs, remainder).items():
-            _charge(run, case_id, loan_id, "collection_costs", part, f"wik:letter:{letter_id}",
+            _charge(run, case_id, loan_id, "collection_costs", part, f"wik:letter:{letter.id}",
                     f"Buitengerechtelijke incassokosten (WIK) na veertiendagenbrief van {letter.letter_date.isoformat()}",
                     run.day)
     # business: from the costs stage on, once per case, WIK per loan (a loan charged before is skipped)
@@ -684,9 +687,11 @@ def _bkr_from_state(run: _Run) -> None:
     no_h = ~exists().where(later.c.loan_id == standing.c.loan_id, later.c.code == "H", later.c.id > standing.c.a_id)
     past_due = exists().where(Installment.loan_id == standing.c.loan_id, Installment.due_date < run.day, _OPEN_LINE)
     open_costs = exists().where(Charge.loan_id == standing.c.loan_id, Charge.due_date <= run.day, Charge.paid < Charge.amount)
-    for loan_id, client_id, _a_id, _a_date in _selected(run, "bkr_H", select(standing).where(no_h, ~past_due, ~open_costs)):
+    rows = _selected(run, "bkr_H", select(standing).where(no_h, ~past_due, ~open_costs))
+    cases = _cases_of(run, {row.client_id for row in rows})
+    for loan_id, client_id, _a_id, _a_date in rows:
         check_bkr_cleared(True, ZERO)
-        _mutation(run, _open_case(run, client_id), loan_id, client_id, "H", ZERO)
+        _mutation(run, cases.get(client_id), loan_id, client_id, "H", ZERO)
     # 1: an arrangement agreed after the A
     no_1 = ~exists().where(later.c.loan_id == standing.c.loan_id, later.c.code == "1", later.c.id > standing.c.a_id)
     arranged = (
@@ -697,51 +702,49 @@ def _bkr_from_state(run: _Run) -> None:
                func.date(Arrangement.created_at) >= standing.c.a_date)
         .distinct()
     )
-    for loan_id, client_id in _selected(run, "bkr_1", arranged):
+    rows = _selected(run, "bkr_1", arranged)
+    cases = _cases_of(run, {row.client_id for row in rows})
+    for loan_id, client_id in rows:
         check_bkr_arrangement(True)
-        _mutation(run, _open_case(run, client_id), loan_id, client_id, "1", ZERO)
+        _mutation(run, cases.get(client_id), loan_id, client_id, "1", ZERO)
     # 2: a loan called in
     code = BkrMutation.__table__.alias("code")
     called = select(Loan.id, Loan.client_id, Loan.status).where(
         Loan.status == "called", ~exists().where(code.c.loan_id == Loan.id, code.c.code == "2"))
-    for loan_id, client_id, status in _selected(run, "bkr_2", called):
+    rows = _selected(run, "bkr_2", called)
+    cases = _cases_of(run, {row.client_id for row in rows})
+    for loan_id, client_id, status in rows:
         check_bkr_call_in(status)
-        _mutation(run, _open_case(run, client_id), loan_id, client_id, "2", ZERO)
+        _mutation(run, cases.get(client_id), loan_id, client_id, "2", ZERO)
     # 3: at least EUR 250 written off
-    written = type_coerce(func.sum(LedgerEntry.amount), Money)
+    written = money_sum(LedgerEntry.amount)
     write_offs = (
         select(Loan.id, Loan.client_id, written)
         .join(LedgerEntry, LedgerEntry.loan_id == Loan.id)
         .where(LedgerEntry.kind == "write_off", ~exists().where(code.c.loan_id == Loan.id, code.c.code == "3"))
         .group_by(Loan.id, Loan.client_id)
     )
-    for loan_id, client_id, amount in _selected(run, "bkr_3", write_offs):
+    rows = _selected(run, "bkr_3", write_offs)
+    cases = _cases_of(run, {row.client_id for row in rows})
+    for loan_id, client_id, amount in rows:
         try:
             check_bkr_write_off(amount)
         except RuleViolation:
             continue
-        _mutation(run, _open_case(run, client_id), loan_id, client_id, "3", amount)
+        _mutation(run, cases.get(client_id), loan_id, client_id, "3", amount)
 
 
-def _open_case(run: _Run, client_id: int) -> Case | None:
-    return run.s.scalar(
-        select(Case).where(Case.client_id == client_id).order_by((Case.status == CaseStatus.CLOSED.value), Case.id.desc()).limit(1)
-    )
+def _cases_of(run: _Run, client_ids: set[int]) -> dict[int, Case]:
+    """Per client: the case an event is filed under (the open case, else the newest closed one)."""
+    found: dict[int, Case] = {}
+    for chunk in _chunks(sorted(client_ids)):
+        for c in run.s.scalars(select(Case).where(Case.client_id.in_(chunk))
+                               .order_by(Case.status == CaseStatus.CLOSED.value, Case.id.desc())):
+            found.setdefault(c.client_id, c)
+    return found
 
 
 # ---------------------------------------------------------------------------------------- manual steps
-
-
-def _load(s: Session, case_id: int, expected_version: int | None) -> Case:
-    """The case, refused when someone changed it since the caller read ``expected_version``."""
-    c = load_case(s, case_id)
-    if expected_version is not None and c.version != expected_version:
-        raise StaleData(
-            N_("The case was changed by {name} at {time}: reopen it to see the change; your input is kept"),
-            name=c.updated_by or "?",
-            time=c.updated_at.strftime("%H:%M") if c.updated_at else "?",
-        )
-    return c
 
 
 def move_stage(ctx: Context, case_id: int, target: str, reason: str, expected_version: int | None = None) -> None:
@@ -749,12 +752,18 @@ def move_stage(ctx: Context, case_id: int, target: str, reason: str, expected_ve
     automatic actions are NOT performed: letters, costs and BKR codes keep their own guards."""
     if target not in STAGE_ORDER:
         raise NotFound(N_("Unknown stage {stage}"), stage=target)
-    with ctx.db.transaction() as s:
-        c = _load(s, case_id, expected_version)
-        check_manual_stage_move(c.stage, target, supervisor=ctx.actor.role == Role.SUPERVISOR, reason=reason)
-        before = {"stage": c.stage, "stage_since": c.stage_since or c.opened_on}
-        c.stage, c.stage_since = target, ctx.clock.today()
-        c.updated_by, c.updated_at = ctx.actor.name, ctx.clock.now()
-        audit.record(s, at=ctx.clock.now(), actor=ctx.actor.name, action="case.stage_skip", entity="case",
-                     entity_id=c.id, case_id=c.id, before=before,
-                     after={"stage": target, "stage_since": c.stage_since, "reason": reason.strip()})
+    try:
+        with ctx.db.transaction() as s:
+            c = load_case(s, case_id)
+            if expected_version is not None and c.version != expected_version:
+                raise changed_by(c)
+            check_manual_stage_move(c.stage, target, supervisor=ctx.actor.role == Role.SUPERVISOR, reason=reason)
+            before = {"stage": c.stage, "stage_since": c.stage_since or c.opened_on}
+            c.stage, c.stage_since = target, ctx.clock.today()
+            c.updated_by, c.updated_at = ctx.actor.name, ctx.clock.now()
+            audit.record(s, at=ctx.clock.now(), actor=ctx.actor.name, action="case.stage_skip", entity="case",
+                         entity_id=c.id, case_id=c.id, before=before,
+                         after={"stage": target, "stage_since": c.stage_since, "reason": reason.strip()})
+    except StaleDataError:  # another writer committed between our read and our flush (the version check)
+        with ctx.db.reader() as s:
+            raise changed_by(load_case(s, case_id)) from None
