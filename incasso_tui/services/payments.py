@@ -47,7 +47,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import func, insert, select, type_coerce, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from incasso_tui.bank import BankEntry, Statement, parse_statement_file
@@ -76,7 +76,7 @@ from incasso_tui.store.models import (
     Loan,
     Promise,
 )
-from incasso_tui.store.types import Money
+from incasso_tui.store.types import money_sum
 
 __all__ = [
     "ImportReport",
@@ -94,6 +94,7 @@ CHUNK = 500  # ids or keys per IN (...) list
 QUEUE_STATUSES = ("unmatched", "ambiguous")
 MONITOR_ROLES = (Role.EMPLOYEE, Role.SUPERVISOR, Role.ADMIN)
 _LOAN_IN_TEXT = re.compile(r"\bL ?([0-9]{8})\b")
+_OPEN_LINE = Installment.principal_paid + Installment.interest_paid < Installment.principal + Installment.interest
 _T = TypeVar("_T")
 
 
@@ -216,11 +217,10 @@ class _Lookup:
         client_ids = sorted({*self.clients.values(), *(i for v in self.iban_clients.values() for i in v)})
         # each client's loans that can still take a payment, with the oldest open past-due item
         self.client_loans: dict[int, list[tuple[int, date | None]]] = defaultdict(list)
-        open_line = Installment.principal_paid + Installment.interest_paid < Installment.principal + Installment.interest
         for part in _chunks(client_ids):
             oldest = (
                 select(Installment.loan_id, func.min(Installment.due_date).label("oldest"))
-                .where(Installment.due_date < day, open_line)
+                .where(Installment.due_date < day, _OPEN_LINE)
                 .group_by(Installment.loan_id)
                 .subquery()
             )
@@ -329,12 +329,11 @@ class _Book:
         """Read the open items due on or before ``horizon`` of loans not read yet."""
         ids = sorted(set(loan_ids) - self.loaded)
         self.loaded.update(ids)
-        open_line = Installment.principal_paid + Installment.interest_paid < Installment.principal + Installment.interest
         for part in _chunks(ids):
             for row in self.s.execute(
                 select(Installment.loan_id, Installment.seq, Installment.due_date, Installment.principal,
                        Installment.interest, Installment.principal_paid, Installment.interest_paid)
-                .where(Installment.loan_id.in_(part), Installment.due_date <= horizon, open_line)
+                .where(Installment.loan_id.in_(part), Installment.due_date <= horizon, _OPEN_LINE)
             ):
                 self._add_line(_Line(*row))
             for row in self.s.execute(
@@ -638,7 +637,7 @@ def _import_row(statements: list[Statement], file_name: str, digest: str, actor:
     )
 
 
-def _description(e: BankEntry) -> str:
+def _description(e: BankEntry | BankEntryRow) -> str:
     who = e.counterparty_name or e.counterparty_iban or ""
     return " ".join(f"{who} {e.remittance}".split())
 
@@ -708,8 +707,7 @@ def assign(ctx: Context, entry_id: int, loan: int | str) -> int:
             raise RuleViolation(N_("Loan {loan} is {status}: no payment can be booked on it"), loan=target.number,
                                 status=target.status)
         book = _Book(s, ctx.actor.name, now)
-        posting = book.pay(target.id, row.amount, row.booking_date,
-                           " ".join(f"{row.counterparty_name or row.counterparty_iban or ''} {row.remittance}".split()))
+        posting = book.pay(target.id, row.amount, row.booking_date, _description(row))
         book.write()
         before = {"status": row.status}
         row.status, row.match_reason, row.loan_id, row.ledger_id = "matched", "manual", target.id, posting.id
@@ -759,17 +757,25 @@ def recoveries(ctx: Context, since: date | None = None) -> list[Recovery]:
 # ----------------------------------------------------------------------------------------------- monitoring
 
 
-def _net_paid(s: Session, client_id: int, start: date, end: date) -> Decimal:
-    """Payments on the client's loans booked from ``start`` to ``end`` inclusive, less reversals in that period."""
-    def total(kind: str) -> Decimal:
-        return s.scalar(
-            select(type_coerce(func.coalesce(func.sum(LedgerEntry.amount), 0), Money))
-            .join(Loan, Loan.id == LedgerEntry.loan_id)
-            .where(Loan.client_id == client_id, LedgerEntry.kind == kind,
-                   LedgerEntry.booking_date >= start, LedgerEntry.booking_date <= end)
-        ) or ZERO
+class _NetPaid:
+    """Payments on each client's loans less reversals, per booking day, read for all the clients in a few queries."""
 
-    return total(LedgerKind.PAYMENT.value) - total(LedgerKind.REVERSAL.value)
+    def __init__(self, s: Session, client_ids: Iterable[int], since: date, until: date) -> None:
+        sign = {LedgerKind.PAYMENT.value: 1, LedgerKind.REVERSAL.value: -1}
+        self.days: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
+        for part in _chunks(sorted(set(client_ids))):
+            for client_id, day, kind, total in s.execute(
+                select(Loan.client_id, LedgerEntry.booking_date, LedgerEntry.kind, money_sum(LedgerEntry.amount))
+                .join(Loan, Loan.id == LedgerEntry.loan_id)
+                .where(Loan.client_id.in_(part), LedgerEntry.kind.in_(tuple(sign)),
+                       LedgerEntry.booking_date >= since, LedgerEntry.booking_date <= until)
+                .group_by(Loan.client_id, LedgerEntry.booking_date, LedgerEntry.kind)
+            ):
+                self.days[client_id].append((day, sign[kind] * total))
+
+    def between(self, client_id: int, start: date, end: date) -> Decimal:
+        """Booked from ``start`` to ``end`` inclusive (within the range read)."""
+        return sum((amount for day, amount in self.days.get(client_id, []) if start <= day <= end), ZERO)
 
 
 def monitor(ctx: Context, day: date | None = None) -> MonitorReport:
@@ -784,6 +790,7 @@ def monitor(ctx: Context, day: date | None = None) -> MonitorReport:
       All lines paid: the arrangement is ``kept`` and the case closed; a loan with a BKR code A and no H after it
       gets an H.
     One transaction, one audit event per change. Overlapping promises of one case each count the same payments.
+    The payments and the arrangement lines are read for all promises and arrangements at once, not one by one.
     """
     ctx.require(*MONITOR_ROLES)
     day = day or ctx.clock.today()
@@ -791,15 +798,24 @@ def monitor(ctx: Context, day: date | None = None) -> MonitorReport:
     now = ctx.clock.now()
     report = MonitorReport()
     with ctx.db.transaction() as s:
-        promises = s.execute(
-            select(Promise, Case, Contact.at).join(Case, Case.id == Promise.case_id)
-            .outerjoin(Contact, Contact.id == Promise.contact_id)
-            .where(Promise.status == "open", Case.status != CaseStatus.CLOSED.value)
-            .order_by(Promise.id)
+        promises = [
+            (promise, case, contact_at.date() if contact_at else case.opened_on)
+            for promise, case, contact_at in s.execute(
+                select(Promise, Case, Contact.at).join(Case, Case.id == Promise.case_id)
+                .outerjoin(Contact, Contact.id == Promise.contact_id)
+                .where(Promise.status == "open", Case.status != CaseStatus.CLOSED.value)
+                .order_by(Promise.id)
+            )
+        ]
+        arrangements = s.execute(
+            select(Arrangement, Case).join(Case, Case.id == Arrangement.case_id)
+            .where(Arrangement.status == ArrangementStatus.ACTIVE.value).order_by(Arrangement.id)
         ).all()
-        for promise, case, contact_at in promises:
-            start = contact_at.date() if contact_at else case.opened_on
-            paid = _net_paid(s, case.client_id, start, min(day, promise.due_date + grace))
+        starts = [start for _p, _c, start in promises] + [a.created_at.date() for a, _c in arrangements]
+        net_paid = _NetPaid(s, [c.client_id for _p, c, _s in promises] + [c.client_id for _a, c in arrangements],
+                            min(starts, default=day), day)
+        for promise, case, start in promises:
+            paid = net_paid.between(case.client_id, start, min(day, promise.due_date + grace))
             if paid >= promise.amount:
                 promise.status = "kept"
                 report.promises_kept += 1
@@ -813,12 +829,14 @@ def monitor(ctx: Context, day: date | None = None) -> MonitorReport:
                          entity_id=promise.id, case_id=case.id, before={"status": "open"},
                          after={"status": promise.status, "amount": promise.amount, "paid": paid,
                                 "due_date": promise.due_date})
-        arrangements = s.execute(
-            select(Arrangement, Case).join(Case, Case.id == Arrangement.case_id)
-            .where(Arrangement.status == ArrangementStatus.ACTIVE.value).order_by(Arrangement.id)
-        ).all()
+        lines: dict[int, list[ArrangementLine]] = defaultdict(list)
+        for part in _chunks([a.id for a, _c in arrangements]):
+            for line in s.scalars(select(ArrangementLine).where(ArrangementLine.arrangement_id.in_(part))
+                                  .order_by(ArrangementLine.arrangement_id, ArrangementLine.seq)):
+                lines[line.arrangement_id].append(line)
         for arrangement, case in arrangements:
-            _check_arrangement(ctx, s, arrangement, case, day, grace, now, report)
+            paid = net_paid.between(case.client_id, arrangement.created_at.date(), day)
+            _check_arrangement(ctx, s, arrangement, case, lines[arrangement.id], paid, day, grace, now, report)
     return report
 
 
@@ -829,11 +847,9 @@ def _flag(case: Case, flag: str, day: date, actor: str, now: datetime) -> None:
     case.updated_by, case.updated_at = actor, now
 
 
-def _check_arrangement(ctx: Context, s: Session, arrangement: Arrangement, case: Case, day: date, grace: timedelta,
-                       now: datetime, report: MonitorReport) -> None:
-    lines = list(s.scalars(select(ArrangementLine).where(ArrangementLine.arrangement_id == arrangement.id)
-                           .order_by(ArrangementLine.seq)))
-    left = _net_paid(s, case.client_id, arrangement.created_at.date(), day)
+def _check_arrangement(ctx: Context, s: Session, arrangement: Arrangement, case: Case, lines: list[ArrangementLine],
+                       left: Decimal, day: date, grace: timedelta, now: datetime, report: MonitorReport) -> None:
+    """Fill the lines in order with ``left`` (the net payments since the arrangement was made); kept or broken."""
     for line in lines:
         line.paid = min(line.amount, max(left, ZERO))
         left -= line.paid
@@ -868,12 +884,13 @@ def _check_arrangement(ctx: Context, s: Session, arrangement: Arrangement, case:
 def _bkr_h(ctx: Context, s: Session, case: Case, day: date, now: datetime) -> list[int]:
     """Code H for each loan of the client whose newest A has no H after it."""
     made = []
-    loan_ids = list(s.scalars(select(Loan.id).where(Loan.client_id == case.client_id).order_by(Loan.id)))
-    for loan_id in loan_ids:
-        codes = list(s.scalars(select(BkrMutation.code).where(BkrMutation.loan_id == loan_id,
-                                                              BkrMutation.code.in_(("A", "H")))
-                               .order_by(BkrMutation.id)))
-        if codes and codes[-1] == "A":
+    # loan id -> its newest code A or H: read in id order, the last one of each loan wins
+    newest: dict[int, str] = dict(s.execute(
+        select(BkrMutation.loan_id, BkrMutation.code).join(Loan, Loan.id == BkrMutation.loan_id)
+        .where(Loan.client_id == case.client_id, BkrMutation.code.in_(("A", "H"))).order_by(BkrMutation.id)
+    ).all())
+    for loan_id in sorted(newest):
+        if newest[loan_id] == "A":
             m = BkrMutation(loan_id=loan_id, client_id=case.client_id, code="H", mutation_date=day, amount=ZERO,
                             created_by=ctx.actor.name, created_at=now)
             s.add(m)
