@@ -20,13 +20,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, Role
+from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, Role, Stage
 from incasso_tui.errors import N_, BadInput, NotFound, RuleViolation, StaleData
 from incasso_tui.services import audit
-from incasso_tui.services.cases import load_case
+from incasso_tui.services.cases import changed_by, load_case
 from incasso_tui.services.context import DESK_WRITERS, Context
 from incasso_tui.services.proposals import client_position
 from incasso_tui.store.models import (
+    NO_ARREARS,
     Arrangement,
     BkrMutation,
     Case,
@@ -43,6 +44,8 @@ from incasso_tui.store.models import (
 REASONS = ("dpd_90", "above_mandate", "insolvency", "broken_twice", "decision")
 CHECKLIST = ("loan_agreement", "pledge_deed", "letters_sent", "bkr_status")
 DPD_LIMIT = 90
+# from the BKR registration on, a case's dossier must show its BKR status
+_BKR_STAGES = {Stage.BKR_REGISTERED.value, Stage.DEFAULT_NOTICE.value, Stage.CALL_IN.value, Stage.HANDOVER.value}
 
 
 @dataclass(frozen=True)
@@ -77,13 +80,13 @@ def _checklist(s: Session, case: Case) -> dict[str, bool]:
         "pledge_deed": all(loan.has_pledge_deed for loan in loans),
         "letters_sent": bool(sent),
         # the BKR status is known when a mutation was made (or the arrears never reached a code)
-        "bkr_status": bool(bkr) or case.stage not in ("bkr_registered", "default_notice", "call_in", "handover"),
+        "bkr_status": bool(bkr) or case.stage not in _BKR_STAGES,
     }
 
 
 def _qualification(ctx: Context, s: Session, case: Case) -> Qualification:
     today = ctx.clock.today()
-    dpd = max(0, (today - case.pos_oldest_due).days) if case.pos_oldest_due.year < 9999 else 0
+    dpd = 0 if case.pos_oldest_due == NO_ARREARS else max(0, (today - case.pos_oldest_due).days)
     position = client_position(s, case.client_id, today)
     broken = s.scalar(select(func.count()).where(Arrangement.case_id == case.id,
                                                  Arrangement.status == ArrangementStatus.BROKEN.value))
@@ -142,8 +145,7 @@ def hand_over(ctx: Context, case_id: int, expected_version: int, *, reason: str,
             if case.status in (CaseStatus.HANDED_OVER.value, CaseStatus.CLOSED.value):
                 raise RuleViolation(N_("The case is {status}: it cannot be handed over"), status=case.status)
             if case.version != expected_version:
-                raise StaleData(N_("The case was changed by {name} at {time}: reopen it to see the change; your input is kept"),
-                                name=case.updated_by or "?", time=case.updated_at.strftime("%H:%M") if case.updated_at else "?")
+                raise changed_by(case)
             q = _qualification(ctx, s, case)
             if reason != "decision" and reason not in q.reasons:
                 raise RuleViolation(N_("The case does not qualify for handover on {reason}"), reason=reason)

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, select, type_coerce, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -30,7 +30,7 @@ from incasso_tui.domain.money import ZERO
 from incasso_tui.domain.schedule import ScheduleLine, add_months
 from incasso_tui.errors import N_, BadInput, FourEyesViolation, MandateExceeded, NotFound, RuleViolation, StaleData
 from incasso_tui.services import audit
-from incasso_tui.services.cases import load_case
+from incasso_tui.services.cases import changed_by, load_case
 from incasso_tui.services.context import DESK_WRITERS, Context
 from incasso_tui.store.models import (
     Allocation,
@@ -43,7 +43,7 @@ from incasso_tui.store.models import (
     Loan,
     Proposal,
 )
-from incasso_tui.store.types import Money
+from incasso_tui.store.types import money_sum
 
 KINDS = ("deferral", "call_in", "write_off")
 OPTIONS = ("extend_term", "raise_installments")
@@ -84,20 +84,21 @@ class ProposalRow:
 # ----- the position and the mandate
 
 
+def _outstanding(s: Session, loan_ids: Any, interest_due_before: date) -> tuple[Decimal, Decimal, Decimal]:
+    """Over ``loan_ids`` (a list or a subquery): the principal not yet repaid, the interest of the installments due
+    before ``interest_due_before`` still unpaid, and the open costs. Interest not yet due is not owed."""
+    principal = s.scalar(select(money_sum(Installment.principal - Installment.principal_paid))
+                         .where(Installment.loan_id.in_(loan_ids)))
+    interest = s.scalar(select(money_sum(Installment.interest - Installment.interest_paid))
+                        .where(Installment.loan_id.in_(loan_ids), Installment.due_date < interest_due_before))
+    costs = s.scalar(select(money_sum(Charge.amount - Charge.paid)).where(Charge.loan_id.in_(loan_ids)))
+    return principal, interest, costs
+
+
 def client_position(s: Session, client_id: int, today: date) -> Decimal:
-    """The client's total outstanding over all loans: principal not yet repaid, interest fallen due and unpaid,
-    and open costs. Interest that has not fallen due is not owed yet and is not part of the position."""
+    """The client's total outstanding over all loans (not repaid): principal, interest fallen due, open costs."""
     loans = select(Loan.id).where(Loan.client_id == client_id, Loan.status != LoanStatus.REPAID.value).scalar_subquery()
-
-    def total(expression: Any, *where: Any) -> Decimal:
-        # arithmetic on Money columns yields cents: coerce the sum back to Money
-        return s.scalar(select(type_coerce(func.coalesce(func.sum(expression), 0), Money)).where(*where)) or ZERO
-
-    principal = total(Installment.principal - Installment.principal_paid, Installment.loan_id.in_(loans))
-    interest = total(Installment.interest - Installment.interest_paid, Installment.loan_id.in_(loans),
-                     Installment.due_date < today)
-    costs = total(Charge.amount - Charge.paid, Charge.loan_id.in_(loans))
-    return principal + interest + costs
+    return sum(_outstanding(s, loans, today), ZERO)
 
 
 def _check_mandate(ctx: Context, position: Decimal) -> None:
@@ -209,7 +210,7 @@ def propose_call_in(ctx: Context, case_id: int, expected_version: int, loan_id: 
 
 def write_off_balance(s: Session, loan: Loan, today: date) -> Decimal:
     """What can be written off on a loan: open costs, interest fallen due and unpaid, and all unpaid principal."""
-    return sum((i.amount for i in _write_off_items(s, loan.id, today)), ZERO)
+    return sum(_outstanding(s, [loan.id], today), ZERO)
 
 
 def _write_off_items(s: Session, loan_id: int, today: date) -> list[OpenItem]:
@@ -259,7 +260,7 @@ def _submit(ctx: Context, case_id: int, expected_version: int, kind: str, loan_i
             if case.status not in _OPEN_TO_PROPOSALS:
                 raise RuleViolation(N_("The case is {status}: the desk makes no proposals on it"), status=case.status)
             if case.version != expected_version:
-                raise _changed_by(case)
+                raise changed_by(case)
             row = Proposal(case_id=case_id, loan_id=loan_id, kind=kind, status="submitted", position=position,
                            payload=json.dumps(payload, ensure_ascii=False), proposed_by=ctx.actor.name, proposed_at=now)
             s.add(row)
@@ -276,13 +277,6 @@ def _submit(ctx: Context, case_id: int, expected_version: int, kind: str, loan_i
 
 def _brief(payload: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in payload.items() if k != "lines"}
-
-
-def _changed_by(case: Case) -> StaleData:
-    return StaleData(
-        N_("The case was changed by {name} at {time}: reopen it to see the change; your input is kept"),
-        name=case.updated_by or "?", time=case.updated_at.strftime("%H:%M") if case.updated_at else "?",
-    )
 
 
 # ----- the supervisor's queue and decisions
@@ -394,13 +388,8 @@ def _call_in_letter(ctx: Context, s: Session, case: Case, loan: Loan, today: dat
     from incasso_tui.letters.model import CallIn, LetterFigures
     from incasso_tui.store.models import Client, Letter
 
-    def total(expression: Any, *where: Any) -> Decimal:
-        return s.scalar(select(type_coerce(func.coalesce(func.sum(expression), 0), Money)).where(*where)) or ZERO
-
-    principal = total(Installment.principal - Installment.principal_paid, Installment.loan_id == loan.id)
-    interest = total(Installment.interest - Installment.interest_paid, Installment.loan_id == loan.id,
-                     Installment.due_date <= today)
-    costs = total(Charge.amount - Charge.paid, Charge.loan_id == loan.id)
+    # everything fell due today (the call-in brought it forward)
+    principal, interest, costs = _outstanding(s, [loan.id], today + timedelta(days=1))
     figures = LetterFigures(loans=(loan.number,), call_in=CallIn(
         principal=principal, interest=interest, costs=costs, total=principal + interest + costs,
         pay_by=today + timedelta(days=CALL_IN_PAY_DAYS)))
