@@ -27,6 +27,8 @@ from incasso_tui.errors import N_, BadInput, ConfigError, IncassoError
 from incasso_tui.i18n import Translator
 
 if TYPE_CHECKING:
+    from incasso_tui.domain.enums import Role
+    from incasso_tui.services.context import Context
     from incasso_tui.store.db import Database
 
 DEMO_USER = "demo"
@@ -139,6 +141,21 @@ def _clock(args: argparse.Namespace) -> Clock:
 
 def _operator() -> str:
     return f"cli:{getpass.getuser()}"
+
+
+def _context(args: argparse.Namespace, db: Database, *, operator_role: Role | None = None) -> Context:
+    """The service context of a command: the ``--user`` given; otherwise, with ``operator_role``, the operator
+    ``cli:<os user>`` in that role (a batch job whoever runs it), or else the OS user looked up in the users table."""
+    from incasso_tui.services.context import Actor, Context
+    from incasso_tui.services.users import resolve_actor
+
+    settings = _settings(args)
+    user = getattr(args, "user", None)
+    if user is None and operator_role is not None:
+        actor = Actor(0, _operator(), _operator(), operator_role, settings.lang)
+    else:
+        actor = resolve_actor(db, user or getpass.getuser())
+    return Context(db=db, actor=actor, clock=_clock(args), settings=settings)
 
 
 @contextmanager

@@ -12,8 +12,8 @@ audit trail names a person.
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
+from collections.abc import Callable
 
 from incasso_tui import cli
 
@@ -36,38 +36,31 @@ def _sub(sub: argparse._SubParsersAction, name: str, help_: str) -> argparse._Su
     return parent.add_subparsers(title=f"{name} commands", metavar="COMMAND")
 
 
+def _batch(parser: argparse.ArgumentParser, items: str, func: Callable[[argparse.Namespace], int]) -> None:
+    """The options of a batch command over the outbox: the common ones, --limit and --json."""
+    cli._common(parser, top=False)
+    parser.add_argument("--limit", type=_limit, default=None, help=f"at most N {items}")
+    parser.add_argument("--json", action="store_true")
+    parser.set_defaults(func=func)
+
+
 def add_letters_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     letters = _sub(sub, "letters", "letters to clients: render the pending ones")
-    render = letters.add_parser("render", help="render the pending letters to PDF in the outbox (letters_dir)")
-    cli._common(render, top=False)
-    render.add_argument("--limit", type=_limit, default=None, help="at most N letters")
-    render.add_argument("--json", action="store_true")
-    render.set_defaults(func=cmd_letters_render)
+    _batch(letters.add_parser("render", help="render the pending letters to PDF in the outbox (letters_dir)"),
+           "letters", cmd_letters_render)
 
 
 def add_mail_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     mail = _sub(sub, "mail", "e-mail from the outbox")
-    send = mail.add_parser("send", help="send the queued e-mails that are due (SMTP settings: docs/letters.md)")
-    cli._common(send, top=False)
-    send.add_argument("--limit", type=_limit, default=None, help="at most N e-mails")
-    send.add_argument("--json", action="store_true")
-    send.set_defaults(func=cmd_mail_send)
-
-
-def _context(args: argparse.Namespace, db):  # type: ignore[no-untyped-def]
-    from incasso_tui.services.context import Context
-    from incasso_tui.services.users import resolve_actor
-
-    settings = cli._settings(args)
-    actor = resolve_actor(db, getattr(args, "user", None) or getpass.getuser())
-    return Context(db=db, actor=actor, clock=cli._clock(args), settings=settings)
+    _batch(mail.add_parser("send", help="send the queued e-mails that are due (SMTP settings: docs/letters.md)"),
+           "e-mails", cmd_mail_send)
 
 
 def cmd_letters_render(args: argparse.Namespace) -> int:
     from incasso_tui.services.letters import render_pending
 
     with cli._database(cli._settings(args)) as db:
-        report = render_pending(_context(args, db), limit=args.limit)
+        report = render_pending(cli._context(args, db), limit=args.limit)
     if args.json:
         print(json.dumps({"rendered": report.rendered, "emails_queued": report.emails_queued,
                           "not_sent": report.not_sent,
@@ -84,7 +77,7 @@ def cmd_mail_send(args: argparse.Namespace) -> int:
     from incasso_tui.mail.outbox import send_due
 
     with cli._database(cli._settings(args)) as db:
-        report = send_due(_context(args, db), limit=args.limit)
+        report = send_due(cli._context(args, db), limit=args.limit)
     if args.json:
         print(json.dumps({"sent": report.sent, "retrying": report.retrying, "dead": report.dead,
                           "failures": [{"outbox_id": i, "error": e} for i, e in report.failures]}))

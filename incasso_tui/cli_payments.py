@@ -18,7 +18,6 @@ import sys
 from pathlib import Path
 
 from incasso_tui import cli
-from incasso_tui.cli_letters import _context
 from incasso_tui.errors import BadInput
 from incasso_tui.i18n import Translator
 
@@ -47,7 +46,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     tr = Translator(args.lang)
     failed = 0
     with cli._database(cli._settings(args)) as db:
-        ctx = _context(args, db)
+        ctx = cli._context(args, db)
         for path in args.files:
             try:
                 report = import_statement(ctx, path)
@@ -71,8 +70,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     from incasso_tui.services.payments import monitor
 
     with cli._database(cli._settings(args)) as db:
-        ctx = _context(args, db)
-        report = monitor(ctx, ctx.clock.today())
+        report = monitor(cli._context(args, db))
     if args.json:
         print(json.dumps(asdict(report)))
     else:

@@ -44,16 +44,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     export.set_defaults(func=cmd_bkr_export)
 
 
-def _context(args: argparse.Namespace, db):  # type: ignore[no-untyped-def]
-    from incasso_tui.services.context import Actor, Context
-    from incasso_tui.services.users import resolve_actor
-
-    settings = cli._settings(args)
-    user = getattr(args, "user", None)
-    actor = resolve_actor(db, user) if user else Actor(0, cli._operator(), cli._operator(), Role.ADMIN, settings.lang)
-    return Context(db=db, actor=actor, clock=cli._clock(args), settings=settings)
-
-
 class _Bar:
     """A one-line progress bar on standard error (only when it is a terminal)."""
 
@@ -76,7 +66,7 @@ def cmd_procedure_run(args: argparse.Namespace) -> int:
 
     settings = cli._settings(args)
     with cli._database(settings) as db:
-        ctx = _context(args, db)
+        ctx = cli._context(args, db, operator_role=Role.ADMIN)
         report = run_procedure(ctx, ctx.clock.today(), dry_run=args.dry_run,
                                progress=_Bar() if sys.stderr.isatty() else None)
         letters = None if report.dry_run else _render_letters(ctx)
@@ -103,11 +93,8 @@ def cmd_procedure_run(args: argparse.Namespace) -> int:
 
 def _render_letters(ctx) -> dict[str, object]:  # type: ignore[no-untyped-def]
     """Render the pending letters; when the lender's details are missing, say how many wait and why."""
-    from sqlalchemy import func, select
-
     from incasso_tui.errors import ConfigError
-    from incasso_tui.services.letters import render_pending
-    from incasso_tui.store.models import Letter
+    from incasso_tui.services.letters import pending_count, render_pending
 
     tr = Translator(ctx.settings.lang)
     why_waiting = None
@@ -119,10 +106,8 @@ def _render_letters(ctx) -> dict[str, object]:  # type: ignore[no-untyped-def]
         rendered = queued = not_sent = 0
         failures = []
         why_waiting = tr.error(err)
-    with ctx.db.reader() as s:
-        waiting = s.scalar(select(func.count()).where(Letter.status == "pending"))
     return {"rendered": rendered, "emails_queued": queued, "not_sent": not_sent, "failed": len(failures),
-            "failures": failures, "waiting": waiting, "why_waiting": why_waiting}
+            "failures": failures, "waiting": pending_count(ctx), "why_waiting": why_waiting}
 
 
 def cmd_bkr_export(args: argparse.Namespace) -> int:
@@ -130,7 +115,7 @@ def cmd_bkr_export(args: argparse.Namespace) -> int:
 
     settings = cli._settings(args)
     with cli._database(settings) as db:
-        ctx = _context(args, db)
+        ctx = cli._context(args, db, operator_role=Role.ADMIN)
         count = export_mutations(ctx, ctx.clock.today(), args.out)
     print(f"{count}\t{args.out}")
     return 0

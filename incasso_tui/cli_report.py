@@ -69,19 +69,14 @@ def _pct(value: object) -> str:
 
 
 def cmd_kpi(args: argparse.Namespace) -> int:
-    from incasso_tui.services.context import Actor, Context
     from incasso_tui.services.kpi import kpi
-    from incasso_tui.services.users import resolve_actor
 
     settings = cli._settings(args)
     tr = Translator(settings.lang)
     date_from = cli.parse_date(args.date_from) if args.date_from else None
     date_to = cli.parse_date(args.date_to) if args.date_to else None
     with cli._database(settings) as db:
-        user = getattr(args, "user", None)
-        actor = resolve_actor(db, user) if user else Actor(0, cli._operator(), cli._operator(), Role.AUDITOR,
-                                                           settings.lang)
-        r = kpi(Context(db=db, actor=actor, clock=cli._clock(args), settings=settings), date_from, date_to)
+        r = kpi(cli._context(args, db, operator_role=Role.AUDITOR), date_from, date_to)
     if args.json:
         print(json.dumps(report_json(r), ensure_ascii=False))
         return 0

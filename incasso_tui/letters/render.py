@@ -171,6 +171,13 @@ def _failing_template_line(exc: BaseException, templates_dir: Path) -> tuple[str
     return None
 
 
+def _rendering_error(exc: Exception, root: Path, name: str) -> LetterError:
+    """A failure while template ``name`` ran, located at the innermost template line when there is one."""
+    located = _failing_template_line(exc, root)
+    detail = exc.message if isinstance(exc, TemplateError) and exc.message else f"{type(exc).__name__}: {exc}"
+    return _template_error(*(located or (name, None)), detail)
+
+
 def _fill(data: LetterData, templates_dir: Path | None) -> _Filled:
     root = (templates_dir or TEMPLATES_DIR).resolve()
     name = template_name(data.kind, data.language)
@@ -201,9 +208,7 @@ def _fill(data: LetterData, templates_dir: Path | None) -> _Filled:
     except TemplateSyntaxError as exc:  # an included template is only parsed when reached
         raise _template_error(exc.name or name, exc.lineno, exc.message or str(exc)) from None
     except Exception as exc:  # noqa: BLE001 - a template is untrusted: whatever fails in it is its error
-        located = _failing_template_line(exc, root)
-        detail = exc.message if isinstance(exc, TemplateError) and exc.message else f"{type(exc).__name__}: {exc}"
-        raise _template_error(*(located or (name, None)), detail) from None
+        raise _rendering_error(exc, root, name) from None
     prefix = layout.rstrip("\n") + "\n\n"
     return _Filled(prefix + body, prefix.count("\n"), root, name)
 
@@ -319,9 +324,7 @@ def render_email(data: LetterData, *, templates_dir: Path | None = None) -> tupl
     except TemplateSyntaxError as exc:
         raise _template_error(exc.name or name, exc.lineno, exc.message or str(exc)) from None
     except Exception as exc:  # noqa: BLE001 - a template is untrusted: whatever fails in it is its error
-        located = _failing_template_line(exc, root)
-        detail = exc.message if isinstance(exc, TemplateError) and exc.message else f"{type(exc).__name__}: {exc}"
-        raise _template_error(*(located or (name, None)), detail) from None
+        raise _rendering_error(exc, root, name) from None
     subject, _, body = text.strip().partition("\n")
     subject = subject.strip()
     if not subject or not body.strip():

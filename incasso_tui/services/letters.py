@@ -24,14 +24,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from incasso_tui.config import Settings
 from incasso_tui.domain.calendar import fourteen_day_term
-from incasso_tui.domain.costs import consumer_costs_for_claims
 from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, Role
-from incasso_tui.domain.guards import check_automatic_step
+from incasso_tui.domain.guards import ClaimPrincipal, check_automatic_step, consumer_letter_costs
 from incasso_tui.domain.money import ZERO
 from incasso_tui.domain.references import make_betalingskenmerk
 from incasso_tui.errors import N_, ConfigError, NotFound, RuleViolation
@@ -42,6 +41,7 @@ from incasso_tui.services import audit
 from incasso_tui.services.cases import load_case
 from incasso_tui.services.context import DESK_WRITERS, Context
 from incasso_tui.services.positions import loan_positions
+from incasso_tui.services.procedure import PAY_DAYS
 from incasso_tui.store.models import (
     Arrangement,
     ArrangementLine,
@@ -71,7 +71,6 @@ RENDERERS = (*DESK_WRITERS, Role.ADMIN)
 HAND_KINDS = ("reminder", "demand", "fourteen_day", "bkr_warning", "default_notice", "arrangement_confirmation",
               "claim_statement")
 _DUNNING = ("reminder", "demand", "fourteen_day", "bkr_warning", "default_notice", "call_in")
-_PAY_DAYS = 14  # reminder, demand and notice of default: pay within 14 calendar days of the letter date
 _MAX_ERROR = 2000
 
 
@@ -113,10 +112,6 @@ def _lender(settings: Settings) -> lm.Lender:
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ConfigError(N_("Setting lender_{name} is wrong: {error}"), name=str(first["loc"][0]), error=first["msg"]) from None
-
-
-def _templates(settings: Settings) -> Path | None:
-    return settings.letter_templates_dir
 
 
 def _reference(client: Client) -> str:
@@ -259,7 +254,7 @@ def _render_into(ctx: Context, s: Session, letter: Letter, lender: lm.Lender, wr
     data = _data(s, letter, figures, lender, ctx.actor.name)
     client = s.get(Client, letter.client_id)
     assert client is not None
-    templates = _templates(ctx.settings)
+    templates = ctx.settings.letter_templates_dir
     pdf = render_pdf(data, templates_dir=templates)
     email: tuple[str, str] | None = None
     if letter.channel == "email":
@@ -353,6 +348,12 @@ def render_pending(ctx: Context, limit: int | None = None) -> RenderReport:
 # ----- by hand
 
 
+def pending_count(ctx: Context) -> int:
+    """How many letters wait to be rendered."""
+    with ctx.db.reader() as s:
+        return int(s.scalar(select(func.count()).where(Letter.status == "pending")) or 0)
+
+
 def check_hand_letter(s: Session, case: Case, client: Client, kind: str, today: date) -> None:
     """The guards for a letter issued by hand (``l`` on client detail); the same rules the procedure keeps.
 
@@ -393,13 +394,13 @@ def _hand_figures(ctx: Context, s: Session, case: Case, client: Client, kind: st
             days_past_due=max(p.days_past_due for p in parts), oldest_due_date=oldest or today)
     figures: dict[str, object] = {"loans": tuple(loan.number for loan in (in_arrears or loans)), "arrears": arrears}
     if kind in ("reminder", "demand", "default_notice"):
-        figures["pay_by"] = today + timedelta(days=_PAY_DAYS)
+        figures["pay_by"] = today + timedelta(days=PAY_DAYS)
     elif kind == "fourteen_day":
-        # every claim of the consumer in one letter, the WIK scale on their sum (art. 6:96 lid 7 BW): the letter
-        # holds every loan in arrears by construction; the claim is the overdue installments (principal and
-        # contractual interest), not costs or statutory interest
-        costs = consumer_costs_for_claims(positions[loan.id].principal + positions[loan.id].interest
-                                          for loan in in_arrears)
+        # every claim of the consumer in one letter, the WIK scale on their sum (art. 6:96 lid 7 BW); the claim is
+        # the overdue installments (principal and contractual interest), not costs or statutory interest
+        claims = [ClaimPrincipal(loan.id, positions[loan.id].principal + positions[loan.id].interest)
+                  for loan in in_arrears]
+        _total, costs = consumer_letter_costs(claims, (loan.id for loan in in_arrears))
         term = fourteen_day_term(today, ctx.settings.fourteen_day_receipt_delivery_days)
         figures["collection_costs"] = lm.CollectionCosts(amount=costs)
         figures["fourteen_day"] = lm.FourteenDayDates.from_term(term)
@@ -461,7 +462,8 @@ def preview(ctx: Context, case_id: int, kind: str, channel: str | None = None) -
         letter = _new_letter(ctx, s, case_id, kind, channel)
         letter.id = 0
         figures = _figures(s, letter)
-        pdf = render_pdf(_data(s, letter, figures, lender, ctx.actor.name), templates_dir=_templates(ctx.settings))
+        pdf = render_pdf(_data(s, letter, figures, lender, ctx.actor.name),
+                         templates_dir=ctx.settings.letter_templates_dir)
         return Preview(kind=kind, channel=letter.channel, language=letter.language, pdf=pdf, figures=figures)
 
 
