@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from rich.style import Style
+from rich.text import Text
 from textual.content import Content
+
+if TYPE_CHECKING:
+    from incasso_tui.i18n import Translator
 
 # C0 controls become their Unicode "control picture" (ESC -> U+241B), DEL and C1 controls a replacement mark
 _TABLE = {c: chr(0x2400 + c) for c in range(0x20)}
@@ -30,3 +38,21 @@ def translate_bindings(node: object, tr: object) -> None:
             replace(b, description=tr(b.description), tooltip=tr(b.tooltip) if b.tooltip else b.tooltip)  # type: ignore[operator]
             for b in items
         ]
+
+
+# ----- DataTable cells (a plain str cell would be parsed as markup)
+
+
+def text_cell(value: object, style: str | Style = "") -> Text:
+    """A DataTable cell that shows ``value`` literally."""
+    return Text(safe(value), style=style, end="")
+
+
+def right(value: object, style: str | Style = "") -> Text:
+    """A right-aligned literal cell (numbers)."""
+    return Text(safe(value), style=style, justify="right", end="")
+
+
+def money_cell(tr: Translator, amount: Decimal, style: str | Style = "") -> Text:
+    """An amount in the session's notation, right-aligned."""
+    return Text(tr.money(amount), style=style, justify="right", end="")

@@ -72,7 +72,7 @@ async def test_a_rejection_asks_for_a_reason(app_for) -> None:  # type: ignore[n
         await _settle(pilot)
         await pilot.press("enter")  # empty: refused at the field
         await pilot.pause()
-        assert "verplicht" in _text(app, "#reason-error")
+        assert "verplicht" in _text(app, "#answer-error")
         await pilot.press(*"Geen herstel", "enter")
         await _settle(pilot)
         assert "Afgewezen" in _text(app, "#message")

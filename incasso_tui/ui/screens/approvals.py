@@ -15,49 +15,18 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
-from textual.widgets import DataTable, Input, Label
+from textual.widgets import DataTable
 
 from incasso_tui.errors import N_
 from incasso_tui.services.proposals import ProposalRow, decide, proposals
 from incasso_tui.ui.labels import CAUSE, PROPOSAL_KIND, REPAY_OPTION
-from incasso_tui.ui.screens.detail import money_cell, right, text_cell
+from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
-from incasso_tui.ui.text import lit, translate_bindings
+from incasso_tui.ui.text import lit, money_cell, right, text_cell
 
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
-
-
-class ReasonScreen(ModalScreen[str | None]):
-    """Asks for a reason; dismissed with the text, or None on escape."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="cancel")]
-
-    def __init__(self, prompt: str) -> None:
-        super().__init__()
-        self.prompt = prompt
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="reason-box"):
-            yield Label(self.prompt)
-            yield Input(id="reason")
-            yield Label(id="reason-error", classes="error")
-
-    def on_mount(self) -> None:
-        translate_bindings(self, self.app.tr)  # type: ignore[attr-defined]
-
-    @on(Input.Submitted)
-    def _submit(self, event: Input.Submitted) -> None:
-        if not event.value.strip():
-            self.query_one("#reason-error", Label).update(self.app.tr(N_("A reason is required")))  # type: ignore[attr-defined]
-            return
-        self.dismiss(event.value.strip())
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class ApprovalsScreen(RowsScreen[ProposalRow]):
@@ -153,7 +122,7 @@ class ApprovalsScreen(RowsScreen[ProposalRow]):
             if reason:
                 self._decide(row, False, reason)
 
-        self.app.push_screen(ReasonScreen(self.tr(N_("Why is this proposal rejected?"))), rejected)
+        self.app.push_screen(PromptScreen(self.tr(N_("Why is this proposal rejected?"))), rejected)
 
     def _decide(self, row: ProposalRow, approve: bool, reason: str) -> None:
         ctx = self.app.ctx  # type: ignore[attr-defined]

@@ -24,9 +24,8 @@ from incasso_tui.errors import N_, IncassoError
 from incasso_tui.services.cases import ClientDetail
 from incasso_tui.services.proposals import OPTIONS, DeferralInput, preview_deferral, propose_deferral_of_repayment
 from incasso_tui.ui.labels import CAUSE, REPAY_OPTION
-from incasso_tui.ui.screens.detail import money_cell, right, text_cell
 from incasso_tui.ui.screens.form import FormScreen
-from incasso_tui.ui.text import lit
+from incasso_tui.ui.text import lit, money_cell, right, text_cell
 
 
 class DeferralScreen(FormScreen[int]):

@@ -7,7 +7,6 @@ value that comes from the data is shown literally (``safe``/``lit``): names and 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
@@ -42,7 +41,7 @@ from incasso_tui.ui.labels import (
     TASK_KIND,
     TRACK_KIND,
 )
-from incasso_tui.ui.text import lit, safe, translate_bindings
+from incasso_tui.ui.text import lit, money_cell, right, safe, text_cell, translate_bindings
 
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
@@ -84,19 +83,6 @@ TABS: dict[str, str] = {
 }
 # the actions that change the case: hidden from auditors, dimmed until the case is read
 WRITE_ACTIONS = frozenset({"arrangement", "contact", "note", "track", "pause", "letter", "deferral", "handover", "write_off", "call_in"})
-
-
-def text_cell(value: object, style: str | Style = "") -> Text:
-    """A DataTable cell that shows ``value`` literally (a plain str cell would be parsed as markup)."""
-    return Text(safe(value), style=style, end="")
-
-
-def money_cell(tr: Translator, amount: Decimal, style: str | Style = "") -> Text:
-    return Text(tr.money(amount), style=style, justify="right", end="")
-
-
-def right(value: object, style: str | Style = "") -> Text:
-    return Text(safe(value), style=style, justify="right", end="")
 
 
 def _shorten(text: str, width: int) -> str:

@@ -14,17 +14,15 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Static
 
 from incasso_tui.errors import N_, IncassoError
 from incasso_tui.services.payments import ImportReport, QueueRow, assign, import_statement, mark_not_ours, queue
-from incasso_tui.ui.screens.approvals import ReasonScreen
-from incasso_tui.ui.screens.detail import money_cell, text_cell
+from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
-from incasso_tui.ui.text import lit, translate_bindings
+from incasso_tui.ui.text import lit, money_cell, text_cell, translate_bindings
 
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
@@ -96,32 +94,6 @@ class ImportScreen(Screen[None]):
         self.app.pop_screen()
 
 
-class LoanNumberScreen(ModalScreen[str | None]):
-    """Asks for the loan number to book a payment on; dismissed with the text, or None on escape."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="cancel")]
-
-    def __init__(self, prompt: str) -> None:
-        super().__init__()
-        self.prompt = prompt
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="loan-box"):
-            yield Label(self.prompt)
-            yield Input(id="loan", placeholder="L12345678")
-
-    def on_mount(self) -> None:
-        translate_bindings(self, self.app.tr)  # type: ignore[attr-defined]
-
-    @on(Input.Submitted)
-    def _submit(self, event: Input.Submitted) -> None:
-        if event.value.strip():
-            self.dismiss(event.value.strip())
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
 class QueueScreen(RowsScreen[QueueRow]):
     """The unmatched and ambiguous payments, oldest first: `a` books one on a loan, `n` marks it not ours."""
 
@@ -183,8 +155,8 @@ class QueueScreen(RowsScreen[QueueRow]):
                 self.run_action(lambda: assign(ctx, row.id, loan),
                                 tr(N_("Booked {amount} on loan {loan}"), amount=tr.money(row.amount), loan=loan.upper()))
 
-        self.app.push_screen(LoanNumberScreen(tr(N_("Book {amount} on which loan? Type the loan number"),
-                                                 amount=tr.money(row.amount))), chosen)
+        self.app.push_screen(PromptScreen(tr(N_("Book {amount} on which loan? Type the loan number"), amount=tr.money(row.amount)),
+                                          placeholder="L12345678", required=N_("Type the loan number")), chosen)
 
     def action_not_ours(self) -> None:
         row = self.current
@@ -197,4 +169,4 @@ class QueueScreen(RowsScreen[QueueRow]):
                 self.run_action(lambda: mark_not_ours(ctx, row.id, reason),
                                 tr(N_("Marked as not ours: {amount}"), amount=tr.money(row.amount)))
 
-        self.app.push_screen(ReasonScreen(tr(N_("Why is this payment not ours?"))), given)
+        self.app.push_screen(PromptScreen(tr(N_("Why is this payment not ours?"))), given)

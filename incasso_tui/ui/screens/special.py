@@ -16,10 +16,9 @@ from textual.widgets import DataTable
 from incasso_tui.errors import N_
 from incasso_tui.services.handover import HandoverRow, accept, handovers, return_to_desk
 from incasso_tui.ui.labels import CHECKLIST_ITEM, HANDOVER_REASON
-from incasso_tui.ui.screens.approvals import ReasonScreen
-from incasso_tui.ui.screens.detail import money_cell, text_cell
+from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
-from incasso_tui.ui.text import lit
+from incasso_tui.ui.text import lit, money_cell, text_cell
 
 STATUS = {"handed_over": N_("new"), "accepted": N_("accepted")}
 CHECK_STATE = {"present": N_("present"), "waived": N_("waived")}
@@ -102,4 +101,4 @@ class SpecialManagementScreen(RowsScreen[HandoverRow]):
                 self.run_action(lambda: return_to_desk(ctx, row.id, row.version, reason),
                                 self.tr(N_("Returned to the desk: {client}"), client=row.client_name))
 
-        self.app.push_screen(ReasonScreen(self.tr(N_("Why does the case go back to the desk?"))), given)
+        self.app.push_screen(PromptScreen(self.tr(N_("Why does the case go back to the desk?"))), given)

@@ -1,0 +1,51 @@
+"""A one-line question in a box (a reason, a loan number): dismissed with the answer, or None on escape."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label
+
+from incasso_tui.errors import N_
+from incasso_tui.ui.text import translate_bindings
+
+
+class PromptScreen(ModalScreen[str | None]):
+    """An empty answer is refused with ``required`` (an English msgid) under the field."""
+
+    DEFAULT_CSS = """
+    PromptScreen { align: center middle; }
+    PromptScreen #prompt-box { width: 60; height: auto; padding: 1 2; border: round $primary; background: $surface; }
+    PromptScreen #answer-error { color: $error; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="cancel")]
+
+    def __init__(self, prompt: str, *, placeholder: str = "", required: str = N_("A reason is required")) -> None:
+        super().__init__()
+        self.prompt = prompt
+        self.placeholder = placeholder
+        self.required = required
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="prompt-box"):
+            yield Label(self.prompt)
+            yield Input(id="answer", placeholder=self.placeholder)
+            yield Label(id="answer-error", classes="error")
+
+    def on_mount(self) -> None:
+        translate_bindings(self, self.app.tr)  # type: ignore[attr-defined]
+
+    @on(Input.Submitted)
+    def _submit(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            self.query_one("#answer-error", Label).update(self.app.tr(self.required))  # type: ignore[attr-defined]
+            return
+        self.dismiss(event.value.strip())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
