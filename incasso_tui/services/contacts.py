@@ -49,13 +49,13 @@ class LoggedContact:
     promise_id: int | None
 
 
-def check_text(text: str, field: str, *, required: bool) -> str:
-    """The text stripped of surrounding blanks; refused when required and empty, or too long."""
+def check_text(text: str, field: str, *, required: bool, maximum: int = MAX_TEXT) -> str:
+    """The text stripped of surrounding blanks; refused when required and empty, or longer than ``maximum``."""
     stripped = text.strip()
     if required and not stripped:
         raise BadInput(N_("Please fill this in"), field=field)
-    if len(stripped) > MAX_TEXT:
-        raise BadInput(N_("At most {maximum} characters, this is {length}"), field=field, maximum=MAX_TEXT,
+    if len(stripped) > maximum:
+        raise BadInput(N_("At most {maximum} characters, this is {length}"), field=field, maximum=maximum,
                        length=len(stripped))
     return stripped
 

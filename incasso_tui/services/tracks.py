@@ -20,6 +20,7 @@ Decisions (docs/decisions.md has the why):
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -35,8 +36,7 @@ from incasso_tui.domain.enums import ArrangementStatus, CaseStatus
 from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import N_, BadInput, RuleViolation
 from incasso_tui.services import audit
-from incasso_tui.services.cases import load_case
-from incasso_tui.services.cases import changed_by
+from incasso_tui.services.cases import changed_by, load_case
 from incasso_tui.services.contacts import check_text
 from incasso_tui.services.context import DESK_WRITERS, Context
 from incasso_tui.store.models import Arrangement, Case, Charge, Client, DebtTrack, Installment, Letter, Loan, Task
@@ -179,14 +179,8 @@ def validate_track(given: TrackInput, today: date) -> date:
         raise BadInput(N_("Unknown track: {value}"), field="kind", value=given.kind)
     if given.ruling_date > today:
         raise RuleViolation(N_("The ruling or start date may not be in the future"), field="ruling_date")
-    name = check_text(given.trustee_name, "trustee_name", required=True)
-    if len(name) > MAX_NAME:
-        raise BadInput(N_("At most {maximum} characters, this is {length}"), field="trustee_name",
-                       maximum=MAX_NAME, length=len(name))
-    contact = given.trustee_contact.strip()
-    if len(contact) > MAX_CONTACT:
-        raise BadInput(N_("At most {maximum} characters, this is {length}"), field="trustee_contact",
-                       maximum=MAX_CONTACT, length=len(contact))
+    check_text(given.trustee_name, "trustee_name", required=True, maximum=MAX_NAME)
+    check_text(given.trustee_contact, "trustee_contact", required=False, maximum=MAX_CONTACT)
     if given.response_due is not None:
         if given.kind is not TrackKind.MINNELIJK:
             raise BadInput(N_("A response date belongs to a minnelijk traject only"), field="response_due")
@@ -367,11 +361,8 @@ def pause_case(
 ) -> None:
     """Pause the procedure on the case from ``since`` (default today; may be in the past) up to ``until``."""
     ctx.require(*DESK_WRITERS)
-    today, now = ctx.clock.today(), ctx.clock.now()
-    why = check_text(reason, "reason", required=True)
-    if len(why) > MAX_REASON:
-        raise BadInput(N_("At most {maximum} characters, this is {length}"), field="reason", maximum=MAX_REASON,
-                       length=len(why))
+    today = ctx.clock.today()
+    why = check_text(reason, "reason", required=True, maximum=MAX_REASON)
     start = today if since is None else since
     if start > today:
         raise RuleViolation(N_("A pause cannot start in the future"), field="since")
@@ -381,60 +372,60 @@ def pause_case(
         raise RuleViolation(N_("The end of the pause may not be in the past"), field="until")
     if until <= start:
         raise RuleViolation(N_("The end of the pause must be after its start"), field="until")
-    try:
-        with ctx.db.transaction() as s:
-            case = load_case(s, case_id)
-            if case.status in _NO_PAUSE:
-                raise RuleViolation(_NO_PAUSE[case.status])
-            if start < case.opened_on:
-                raise RuleViolation(N_("A pause cannot start before the case was opened ({day})"), field="since",
-                                    day=case.opened_on)
-            if case.version != expected_version:
-                raise changed_by(case)
-            before = {"status": case.status, "pause_reason": case.pause_reason, "pause_until": case.pause_until,
-                      "next_action_date": case.next_action_date}
-            case.status = CaseStatus.PAUSED.value
-            case.pause_reason = why
-            case.pause_until = until
-            case.next_action_date = until
-            case.next_action = NEXT_AFTER_PAUSE
-            case.updated_by = ctx.actor.name
-            case.updated_at = now
-            audit.record(
-                s,
-                at=now,
-                actor=ctx.actor.name,
-                action="case.pause",
-                entity="case",
-                entity_id=case.id,
-                case_id=case.id,
-                before=before,
-                after={"status": case.status, "reason": why, "since": start, "until": until,
-                       "back_dated": start < today},
-            )
-            s.flush()
-    except (IntegrityError, StaleDataError):
-        with ctx.db.reader() as s:
-            raise changed_by(load_case(s, case_id)) from None
+
+    def check(case: Case) -> None:
+        if case.status in _NO_PAUSE:
+            raise RuleViolation(_NO_PAUSE[case.status])
+        if start < case.opened_on:
+            raise RuleViolation(N_("A pause cannot start before the case was opened ({day})"), field="since",
+                                day=case.opened_on)
+
+    _set_pause(ctx, case_id, expected_version, check, action="case.pause", status=CaseStatus.PAUSED, reason=why,
+               until=until, next_action_date=until,
+               after={"reason": why, "since": start, "until": until, "back_dated": start < today})
 
 
 def resume_case(ctx: Context, case_id: int, expected_version: int) -> None:
     """End a pause by hand: the case is active again and its next action is today."""
     ctx.require(*DESK_WRITERS)
-    today, now = ctx.clock.today(), ctx.clock.now()
+    today = ctx.clock.today()
+
+    def check(case: Case) -> None:
+        if case.status != CaseStatus.PAUSED.value:
+            raise RuleViolation(N_("The case is not paused"))
+
+    _set_pause(ctx, case_id, expected_version, check, action="case.resume", status=CaseStatus.ACTIVE, reason=None,
+               until=None, next_action_date=today, after={"resumed_on": today})
+
+
+def _set_pause(
+    ctx: Context,
+    case_id: int,
+    expected_version: int,
+    check: Callable[[Case], None],
+    *,
+    action: str,
+    status: CaseStatus,
+    reason: str | None,
+    until: date | None,
+    next_action_date: date,
+    after: dict[str, object],
+) -> None:
+    """Start or end a pause in one transaction: ``check`` refuses on the case's state, then the version is
+    checked, the case gets ``status``, the pause fields and its next action, and ``action`` is audited."""
+    now = ctx.clock.now()
     try:
         with ctx.db.transaction() as s:
             case = load_case(s, case_id)
-            if case.status != CaseStatus.PAUSED.value:
-                raise RuleViolation(N_("The case is not paused"))
+            check(case)
             if case.version != expected_version:
                 raise changed_by(case)
             before = {"status": case.status, "pause_reason": case.pause_reason, "pause_until": case.pause_until,
                       "next_action_date": case.next_action_date}
-            case.status = CaseStatus.ACTIVE.value
-            case.pause_reason = None
-            case.pause_until = None
-            case.next_action_date = today
+            case.status = status.value
+            case.pause_reason = reason
+            case.pause_until = until
+            case.next_action_date = next_action_date
             case.next_action = NEXT_AFTER_PAUSE
             case.updated_by = ctx.actor.name
             case.updated_at = now
@@ -442,12 +433,12 @@ def resume_case(ctx: Context, case_id: int, expected_version: int) -> None:
                 s,
                 at=now,
                 actor=ctx.actor.name,
-                action="case.resume",
+                action=action,
                 entity="case",
                 entity_id=case.id,
                 case_id=case.id,
                 before=before,
-                after={"status": case.status, "resumed_on": today},
+                after={"status": case.status, **after},
             )
             s.flush()
     except (IntegrityError, StaleDataError):

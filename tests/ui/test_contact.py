@@ -190,6 +190,7 @@ async def test_a_wsnp_is_registered_and_its_task_shown(app_for: Callable[..., An
         await pilot.press("i")
         await pilot.pause()
         assert isinstance(app.screen, EndTrackScreen) and "beëindigen" in shown(app.screen.query_one(".title"))
+        assert app.focused is app.screen.query_one("#cancel")  # a confirmation: Enter alone does not end it
         await save(pilot)
         assert isinstance(app.screen, ClientDetailScreen)
         with app.ctx.db.reader() as s:
@@ -219,6 +220,7 @@ async def test_a_back_dated_pause_and_resume(app_for: Callable[..., Any]) -> Non
         await pilot.press("p")  # now it resumes
         await pilot.pause()
         assert isinstance(app.screen, ResumeScreen)
+        assert app.focused is app.screen.query_one("#cancel")
         await save(pilot)
         assert isinstance(app.screen, ClientDetailScreen)
         with app.ctx.db.reader() as s:

@@ -36,7 +36,7 @@ class ApprovalsScreen(RowsScreen[ProposalRow]):
         Binding("y", "approve", "Approve", id="approve"),
         Binding("x", "reject", "Reject", id="reject"),
         Binding("d", "dossier", "Dossier", id="dossier"),
-        Binding("r", "reload", "Refresh", id="reload"),
+        Binding("r", "reload", "Refresh", id="reload", show=False),
         Binding("escape", "back", "Back", id="back"),
     ]
 

@@ -56,7 +56,6 @@ class ContactScreen(FormScreen[LoggedContact]):
             yield from self.buttons()
 
     def on_mount(self) -> None:
-        super().on_mount()
         self._show_promise_fields()
         self.query_one("#outcome", Select).focus()
 
@@ -108,7 +107,6 @@ class NoteScreen(FormScreen[int]):
             yield from self.buttons()
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#text", TextArea).focus()
 
     def read(self) -> str:

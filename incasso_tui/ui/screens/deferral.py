@@ -72,7 +72,6 @@ class DeferralScreen(FormScreen[int]):
                 yield table
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#months", Input).focus()
         self._preview()
 

@@ -3,7 +3,9 @@
 Subclasses compose their fields with :meth:`FormScreen.field`, parse what was typed in :meth:`read` (reporting
 what cannot be read at its field) and make the service call in :meth:`submit`, which runs in a thread worker.
 A refusal is shown at the field it names (``IncassoError.field``) or under the form, and everything typed
-stays; only a successful save closes the form, with the service's result.
+stays; only a successful save closes the form, with the service's result. :class:`SavingScreen` is that
+behaviour without the modal box (the full-screen arrangement form uses it); :class:`ConfirmScreen` is a
+modal question without fields.
 """
 
 from __future__ import annotations
@@ -17,13 +19,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label
 
 from incasso_tui.domain.money import parse_amount
 from incasso_tui.errors import N_, BadInput, IncassoError
-from incasso_tui.ui.screens.arrangement import parse_day
+from incasso_tui.ui.parse import parse_day
 from incasso_tui.ui.text import lit, translate_bindings
 
 if TYPE_CHECKING:
@@ -33,18 +35,20 @@ if TYPE_CHECKING:
 R = TypeVar("R")
 
 
-class FormScreen(ModalScreen[R | None], Generic[R]):
-    """Dismissed with what :meth:`submit` returned, or None when cancelled."""
+class SavingScreen(Screen[R | None], Generic[R]):
+    """What every form shares, modal or full screen: messages at the fields and saving in a worker.
 
-    CSS_PATH = "../styles/form.tcss"
+    Dismissed with what :meth:`submit` returned, or None when cancelled.
+    """
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="save", priority=True),
         Binding("escape", "cancel", "Cancel", id="cancel"),
     ]
     FIELDS: ClassVar[tuple[str, ...]] = ()  # the inputs, by the names the services use in IncassoError.field
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
         self.saving = False
 
     @property
@@ -55,42 +59,16 @@ class FormScreen(ModalScreen[R | None], Generic[R]):
     def ctx(self) -> Context:
         return self.app.ctx  # type: ignore[attr-defined, no-any-return]
 
-    # ----- layout helpers
-    def field(self, name: str, caption: str, widget: Widget) -> ComposeResult:
-        with Horizontal(classes="field", id=f"{name}-row"):
-            yield Label(self.tr(caption), classes="caption")
-            yield widget
-        yield Label(id=f"{name}-error", classes="error")
-
-    def buttons(self, save: str = N_("Save")) -> ComposeResult:
-        with Horizontal(classes="buttons"):
-            yield Button(self.tr(save), id="save", variant="primary", compact=True)
-            yield Button(self.tr(N_("Cancel")), id="cancel", compact=True)
-        yield Label(id="message", classes="error")
-
-    def on_mount(self) -> None:
-        translate_bindings(self, self.tr)
-        self.refresh_bindings()
-        self._clear_errors()
-
     @on(Input.Submitted)
     def _next_field(self) -> None:
         self.focus_next()
 
-    # ----- parsing helpers: the reason goes to the field, the value (or None) comes back
-    def parse(self, name: str, parse: Callable[[str], Any]) -> tuple[bool, Any]:
-        try:
-            return True, parse(self.query_one(f"#{name}", Input).value.strip())
-        except BadInput as err:
-            self.error(name, self.tr.error(err))
-            return False, None
-
-    def day(self, text: str) -> date | None:
-        return parse_day(text, self.tr) if text else None
-
-    @staticmethod
-    def amount(text: str) -> Decimal | None:
-        return parse_amount(text) if text else None
+    def field(self, name: str, caption: str, widget: Widget) -> ComposeResult:
+        """A captioned input (row ``#{name}-row``) with its message line (``#{name}-error``) under it."""
+        with Horizontal(classes="field", id=f"{name}-row"):
+            yield Label(self.tr(caption), classes="caption")
+            yield widget
+        yield Label(id=f"{name}-error", classes="error")
 
     # ----- messages at the fields
     def _clear_errors(self) -> None:
@@ -151,3 +129,49 @@ class FormScreen(ModalScreen[R | None], Generic[R]):
     @on(Button.Pressed, "#cancel")
     def _cancel_pressed(self) -> None:
         self.action_cancel()
+
+
+# ModalScreen first: Textual takes CSS (ModalScreen's dimmed background) and CSS type names from the first
+# DOMNode base only; handlers, bindings and methods come along the whole MRO (so SavingScreen's too)
+class FormScreen(ModalScreen[R | None], SavingScreen[R]):
+    """A modal form (see the module docstring)."""
+
+    CSS_PATH = "../styles/form.tcss"
+
+    # ----- layout helpers
+    def buttons(self, save: str = N_("Save")) -> ComposeResult:
+        with Horizontal(classes="buttons"):
+            yield Button(self.tr(save), id="save", variant="primary", compact=True)
+            yield Button(self.tr(N_("Cancel")), id="cancel", compact=True)
+        yield Label(id="message", classes="error")
+
+    def on_mount(self) -> None:
+        # Textual runs every class's on_mount along the MRO: subclasses must not call super().on_mount()
+        translate_bindings(self, self.tr)
+        self.refresh_bindings()
+        self._clear_errors()
+
+    # ----- parsing helpers: the reason goes to the field, the value (or None) comes back
+    def parse(self, name: str, parse: Callable[[str], Any]) -> tuple[bool, Any]:
+        try:
+            return True, parse(self.query_one(f"#{name}", Input).value.strip())
+        except BadInput as err:
+            self.error(name, self.tr.error(err))
+            return False, None
+
+    def day(self, text: str) -> date | None:
+        return parse_day(text, self.tr) if text else None
+
+    @staticmethod
+    def amount(text: str) -> Decimal | None:
+        return parse_amount(text) if text else None
+
+
+class ConfirmScreen(FormScreen[bool]):
+    """A modal question with no fields (Cancel has the focus): the subclass's :meth:`submit` makes the change."""
+
+    def on_mount(self) -> None:  # Textual calls FormScreen.on_mount as well (handlers run along the MRO)
+        self.query_one("#cancel").focus()
+
+    def read(self) -> bool:
+        return True

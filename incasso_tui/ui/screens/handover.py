@@ -50,7 +50,6 @@ class HandoverScreen(FormScreen[int]):
             yield from self.buttons(N_("Hand over"))
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#summary", TextArea).focus()
         self.run_worker(self._load, thread=True, exclusive=True, group="qualification")
 

@@ -73,7 +73,6 @@ class LetterScreen(FormScreen[int]):
             yield from self.buttons(N_("Issue"))
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#kind", Select).focus()
         self._preview(str(self.query_one("#kind", Select).value))
 

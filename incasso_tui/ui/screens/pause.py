@@ -17,7 +17,7 @@ from textual.widgets import Input, Label, Static
 from incasso_tui.errors import N_
 from incasso_tui.services.cases import ClientDetail
 from incasso_tui.services.tracks import MAX_REASON, pause_case, resume_case
-from incasso_tui.ui.screens.form import FormScreen
+from incasso_tui.ui.screens.form import ConfirmScreen, FormScreen
 from incasso_tui.ui.text import lit
 
 
@@ -49,7 +49,6 @@ class PauseScreen(FormScreen[bool]):
             yield from self.buttons()
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#reason", Input).focus()
 
     def read(self) -> PauseInput | None:
@@ -64,7 +63,7 @@ class PauseScreen(FormScreen[bool]):
         return True
 
 
-class ResumeScreen(FormScreen[bool]):
+class ResumeScreen(ConfirmScreen):
     """Confirm ending the pause now."""
 
     def __init__(self, detail: ClientDetail) -> None:
@@ -79,13 +78,6 @@ class ResumeScreen(FormScreen[bool]):
             if case.pause_until is not None:
                 yield Static(lit(tr(N_("Paused until {day}"), day=case.pause_until) + ": " + (case.pause_reason or "")))
             yield from self.buttons(N_("Resume"))
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one("#cancel").focus()
-
-    def read(self) -> bool:
-        return True
 
     def submit(self, given: Any) -> bool:
         resume_case(self.ctx, self.detail.case.id, self.detail.case.version)

@@ -103,7 +103,7 @@ class QueueScreen(RowsScreen[QueueRow]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "assign", "Book on loan", id="assign"),
         Binding("n", "not_ours", "Not ours", id="not_ours"),
-        Binding("r", "reload", "Refresh", id="reload"),
+        Binding("r", "reload", "Refresh", id="reload", show=False),
         Binding("escape", "back", "Back", id="back"),
     ]
 

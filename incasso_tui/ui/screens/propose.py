@@ -50,7 +50,6 @@ class _ProposalForm(FormScreen[int]):
         yield from ()
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#reason", Input).focus()
 
     def _loan(self) -> int | None:

@@ -30,7 +30,7 @@ class SpecialManagementScreen(RowsScreen[HandoverRow]):
         Binding("enter", "dossier", "Dossier", id="dossier"),
         Binding("a", "accept", "Accept", id="accept"),
         Binding("x", "return", "Return to desk", id="return"),
-        Binding("r", "reload", "Refresh", id="reload"),
+        Binding("r", "reload", "Refresh", id="reload", show=False),
         Binding("escape", "back", "Desk worklist", id="back"),
     ]
 

@@ -27,7 +27,7 @@ from incasso_tui.services.tracks import (
     register_track,
 )
 from incasso_tui.ui.labels import TRACK_KIND
-from incasso_tui.ui.screens.form import FormScreen
+from incasso_tui.ui.screens.form import ConfirmScreen, FormScreen
 from incasso_tui.ui.text import lit
 
 # the caption of the date field, by kind: a court rules a WSNP or a bankruptcy, an amicable track starts
@@ -76,7 +76,6 @@ class TrackScreen(FormScreen[RegisteredTrack]):
             yield from self.buttons()
 
     def on_mount(self) -> None:
-        super().on_mount()
         self._kind_changed()
         self.query_one("#kind", Select).focus()
 
@@ -123,7 +122,7 @@ class TrackScreen(FormScreen[RegisteredTrack]):
         return register_track(self.ctx, case.id, case.version, given)
 
 
-class EndTrackScreen(FormScreen[bool]):
+class EndTrackScreen(ConfirmScreen):
     """Confirm ending the open track: the case returns to the procedure."""
 
     def __init__(self, detail: ClientDetail, track: TrackRow) -> None:
@@ -141,13 +140,6 @@ class EndTrackScreen(FormScreen[bool]):
             yield Static(tr(N_("The case returns to the procedure; open claim-filing tasks are cancelled.")),
                          classes="hint")
             yield from self.buttons(N_("End track"))
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one("#cancel").focus()
-
-    def read(self) -> bool:
-        return True
 
     def submit(self, given: Any) -> bool:
         end_track(self.ctx, self.detail.case.id, self.detail.case.version)
