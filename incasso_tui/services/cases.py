@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from incasso_tui.domain.arrears import Arrears
 from incasso_tui.domain.money import ZERO
@@ -215,6 +219,18 @@ def changed_by(case: Case) -> StaleData:
         name=case.updated_by or "?",
         time=case.updated_at.strftime("%H:%M") if case.updated_at else "?",
     )
+
+
+@contextmanager
+def case_transaction(ctx: Context, case_id: int) -> Iterator[Session]:
+    """A writing transaction on one case. A colleague's commit that lands between our read and our write (the
+    version check or a unique index refuses ours) becomes the "changed by NAME at TIME" refusal, read afresh."""
+    try:
+        with ctx.db.transaction() as s:
+            yield s
+    except (IntegrityError, StaleDataError):
+        with ctx.db.reader() as s:
+            raise changed_by(load_case(s, case_id)) from None
 
 
 def load_case(s: Session, case_id: int) -> Case:

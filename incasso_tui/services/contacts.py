@@ -11,14 +11,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from incasso_tui.domain.enums import ArrearsCause, CaseStatus, Channel, ContactOutcome, Role
 from incasso_tui.domain.money import ensure_money
 from incasso_tui.errors import N_, BadInput, RuleViolation
 from incasso_tui.services import audit
-from incasso_tui.services.cases import changed_by, load_case
+from incasso_tui.services.cases import case_transaction, changed_by, load_case
 from incasso_tui.services.context import Context
 from incasso_tui.store.models import Contact, Note, Promise
 
@@ -91,74 +89,70 @@ def log_contact(ctx: Context, case_id: int, expected_version: int, given: Contac
     ctx.require(*CONTACT_WRITERS)
     today, now = ctx.clock.today(), ctx.clock.now()
     validate_contact(given, today)
-    try:
-        with ctx.db.transaction() as s:
-            case = load_case(s, case_id)
-            if case.status == CaseStatus.CLOSED.value:
-                raise RuleViolation(N_("The case is closed"))
-            if case.version != expected_version:
-                raise changed_by(case)
-            contact = Contact(
+    with case_transaction(ctx, case_id) as s:
+        case = load_case(s, case_id)
+        if case.status == CaseStatus.CLOSED.value:
+            raise RuleViolation(N_("The case is closed"))
+        if case.version != expected_version:
+            raise changed_by(case)
+        contact = Contact(
+            case_id=case.id,
+            at=now,
+            channel=given.channel.value,
+            outcome=given.outcome.value,
+            cause=given.cause.value if given.cause is not None else None,
+            summary=given.summary.strip(),
+            user_name=ctx.actor.name,
+        )
+        s.add(contact)
+        s.flush()
+        promise: Promise | None = None
+        if given.outcome is ContactOutcome.PROMISE:
+            assert given.promise_date is not None and given.promise_amount is not None  # validated above
+            promise = Promise(
                 case_id=case.id,
-                at=now,
-                channel=given.channel.value,
-                outcome=given.outcome.value,
-                cause=given.cause.value if given.cause is not None else None,
-                summary=given.summary.strip(),
-                user_name=ctx.actor.name,
+                contact_id=contact.id,
+                due_date=given.promise_date,
+                amount=given.promise_amount,
+                status="open",
             )
-            s.add(contact)
+            s.add(promise)
             s.flush()
-            promise: Promise | None = None
-            if given.outcome is ContactOutcome.PROMISE:
-                assert given.promise_date is not None and given.promise_amount is not None  # validated above
-                promise = Promise(
-                    case_id=case.id,
-                    contact_id=contact.id,
-                    due_date=given.promise_date,
-                    amount=given.promise_amount,
-                    status="open",
-                )
-                s.add(promise)
-                s.flush()
-            before = {"next_action_date": case.next_action_date, "next_action": case.next_action}
-            assert given.next_action_date is not None  # validated above
-            case.next_action_date = given.next_action_date
-            case.next_action = NEXT_AFTER_PROMISE if promise is not None else NEXT_AFTER_CONTACT
-            case.updated_by = ctx.actor.name
-            case.updated_at = now
+        before = {"next_action_date": case.next_action_date, "next_action": case.next_action}
+        assert given.next_action_date is not None  # validated above
+        case.next_action_date = given.next_action_date
+        case.next_action = NEXT_AFTER_PROMISE if promise is not None else NEXT_AFTER_CONTACT
+        case.updated_by = ctx.actor.name
+        case.updated_at = now
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="contact.log",
+            entity="contact",
+            entity_id=contact.id,
+            case_id=case.id,
+            before=before,
+            after={
+                "channel": contact.channel,
+                "outcome": contact.outcome,
+                "cause": contact.cause,
+                "next_action_date": case.next_action_date,
+            },
+        )
+        if promise is not None:
             audit.record(
                 s,
                 at=now,
                 actor=ctx.actor.name,
-                action="contact.log",
-                entity="contact",
-                entity_id=contact.id,
+                action="promise.create",
+                entity="promise",
+                entity_id=promise.id,
                 case_id=case.id,
-                before=before,
-                after={
-                    "channel": contact.channel,
-                    "outcome": contact.outcome,
-                    "cause": contact.cause,
-                    "next_action_date": case.next_action_date,
-                },
+                after={"contact_id": contact.id, "due_date": promise.due_date, "amount": promise.amount},
             )
-            if promise is not None:
-                audit.record(
-                    s,
-                    at=now,
-                    actor=ctx.actor.name,
-                    action="promise.create",
-                    entity="promise",
-                    entity_id=promise.id,
-                    case_id=case.id,
-                    after={"contact_id": contact.id, "due_date": promise.due_date, "amount": promise.amount},
-                )
-            s.flush()  # the case's version check (UPDATE ... WHERE version = n) runs here
-            return LoggedContact(contact.id, promise.id if promise is not None else None)
-    except (IntegrityError, StaleDataError):
-        with ctx.db.reader() as s:
-            raise changed_by(load_case(s, case_id)) from None
+        s.flush()  # the case's version check (UPDATE ... WHERE version = n) runs here
+        return LoggedContact(contact.id, promise.id if promise is not None else None)
 
 
 def add_note(ctx: Context, case_id: int, text: str) -> int:

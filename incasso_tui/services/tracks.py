@@ -27,16 +27,14 @@ from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from incasso_tui.domain.claims import ClaimCharge, ClaimInstallment, LoanClaim, loan_claim
 from incasso_tui.domain.enums import ArrangementStatus, CaseStatus
 from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import N_, BadInput, RuleViolation
 from incasso_tui.services import audit
-from incasso_tui.services.cases import changed_by, load_case
+from incasso_tui.services.cases import case_transaction, changed_by, load_case
 from incasso_tui.services.contacts import check_text
 from incasso_tui.services.context import DESK_WRITERS, Context
 from incasso_tui.store.models import Arrangement, Case, Charge, Client, DebtTrack, Installment, Letter, Loan, Task
@@ -207,143 +205,135 @@ def register_track(ctx: Context, case_id: int, expected_version: int, given: Tra
     ctx.require(*DESK_WRITERS)
     today, now = ctx.clock.today(), ctx.clock.now()
     deadline = validate_track(given, today)
-    try:
-        with ctx.db.transaction() as s:
-            case = load_case(s, case_id)
-            if case.status in _NO_TRACK:
-                raise RuleViolation(_NO_TRACK[case.status])
-            if case.version != expected_version:
-                raise changed_by(case)
-            client = s.get(Client, case.client_id)
-            assert client is not None
-            track = DebtTrack(
-                case_id=case.id,
-                kind=given.kind.value,
-                ruling_date=given.ruling_date,
-                trustee_name=given.trustee_name.strip(),
-                trustee_contact=given.trustee_contact.strip(),
-                claim_deadline=deadline,
-                response_due=given.response_due,
-                status="open",
-                created_by=ctx.actor.name,
-                created_at=now,
+    with case_transaction(ctx, case_id) as s:
+        case = load_case(s, case_id)
+        if case.status in _NO_TRACK:
+            raise RuleViolation(_NO_TRACK[case.status])
+        if case.version != expected_version:
+            raise changed_by(case)
+        client = s.get(Client, case.client_id)
+        assert client is not None
+        track = DebtTrack(
+            case_id=case.id,
+            kind=given.kind.value,
+            ruling_date=given.ruling_date,
+            trustee_name=given.trustee_name.strip(),
+            trustee_contact=given.trustee_contact.strip(),
+            claim_deadline=deadline,
+            response_due=given.response_due,
+            status="open",
+            created_by=ctx.actor.name,
+            created_at=now,
+        )
+        task = Task(
+            case_id=case.id,
+            kind="claim_filing",
+            title=f"{NEXT_ACTION[given.kind.value]}: {given.trustee_name.strip()}"[:200],
+            due_date=deadline,
+            status="open",
+            assignee_id=case.assignee_id or ctx.actor.id,
+            created_by=ctx.actor.name,
+            created_at=now,
+        )
+        figures = claim_figures(s, case, given.kind, given.ruling_date)
+        figures.update(trustee_name=track.trustee_name, trustee_contact=track.trustee_contact,
+                       ruling_date=given.ruling_date, claim_deadline=deadline)
+        letter = Letter(
+            case_id=case.id,
+            client_id=client.id,
+            kind="claim_statement",
+            channel="letter",
+            language=client.language,
+            letter_date=today,
+            figures=json.dumps(figures, default=str, sort_keys=True, ensure_ascii=False),  # Decimal, date -> str
+            status="pending",
+            created_by=ctx.actor.name,
+            created_at=now,
+        )
+        s.add_all([track, task, letter])
+        cancelled = s.scalar(
+            select(Arrangement).where(
+                Arrangement.case_id == case.id, Arrangement.status == ArrangementStatus.ACTIVE.value
             )
-            task = Task(
-                case_id=case.id,
-                kind="claim_filing",
-                title=f"{NEXT_ACTION[given.kind.value]}: {given.trustee_name.strip()}"[:200],
-                due_date=deadline,
-                status="open",
-                assignee_id=case.assignee_id or ctx.actor.id,
-                created_by=ctx.actor.name,
-                created_at=now,
-            )
-            figures = claim_figures(s, case, given.kind, given.ruling_date)
-            figures.update(trustee_name=track.trustee_name, trustee_contact=track.trustee_contact,
-                           ruling_date=given.ruling_date, claim_deadline=deadline)
-            letter = Letter(
-                case_id=case.id,
-                client_id=client.id,
-                kind="claim_statement",
-                channel="letter",
-                language=client.language,
-                letter_date=today,
-                figures=json.dumps(figures, default=str, sort_keys=True, ensure_ascii=False),  # Decimal, date -> str
-                status="pending",
-                created_by=ctx.actor.name,
-                created_at=now,
-            )
-            s.add_all([track, task, letter])
-            cancelled = s.scalar(
-                select(Arrangement).where(
-                    Arrangement.case_id == case.id, Arrangement.status == ArrangementStatus.ACTIVE.value
-                )
-            )
-            if cancelled is not None:  # payments now go through the trustee, not through our plan
-                cancelled.status = ArrangementStatus.CANCELLED.value
-            before = {"status": case.status, "next_action_date": case.next_action_date,
-                      "pause_reason": case.pause_reason, "pause_until": case.pause_until}
-            case.status = CaseStatus.INSOLVENCY.value
-            case.pause_reason = None
-            case.pause_until = None
-            case.next_action_date = deadline
-            case.next_action = NEXT_ACTION[given.kind.value]
-            case.updated_by = ctx.actor.name
-            case.updated_at = now
-            s.flush()
-            audit.record(
-                s,
-                at=now,
-                actor=ctx.actor.name,
-                action="track.register",
-                entity="debt_track",
-                entity_id=track.id,
-                case_id=case.id,
-                before=before,
-                after={
-                    "status": case.status,
-                    "kind": track.kind,
-                    "ruling_date": track.ruling_date,
-                    "trustee": track.trustee_name,
-                    "claim_deadline": deadline,
-                    "response_due": track.response_due,
-                    "task_id": task.id,
-                    "letter_id": letter.id,
-                    "cancelled_arrangement_id": cancelled.id if cancelled is not None else None,
-                    "principal": figures["principal"],
-                    "interest": figures["interest"],
-                    "costs": figures["costs"],
-                },
-            )
-            s.flush()  # the case's version check runs here
-            return RegisteredTrack(track.id, task.id, letter.id, deadline)
-    except (IntegrityError, StaleDataError):
-        with ctx.db.reader() as s:
-            raise changed_by(load_case(s, case_id)) from None
+        )
+        if cancelled is not None:  # payments now go through the trustee, not through our plan
+            cancelled.status = ArrangementStatus.CANCELLED.value
+        before = {"status": case.status, "next_action_date": case.next_action_date,
+                  "pause_reason": case.pause_reason, "pause_until": case.pause_until}
+        case.status = CaseStatus.INSOLVENCY.value
+        case.pause_reason = None
+        case.pause_until = None
+        case.next_action_date = deadline
+        case.next_action = NEXT_ACTION[given.kind.value]
+        case.updated_by = ctx.actor.name
+        case.updated_at = now
+        s.flush()
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="track.register",
+            entity="debt_track",
+            entity_id=track.id,
+            case_id=case.id,
+            before=before,
+            after={
+                "status": case.status,
+                "kind": track.kind,
+                "ruling_date": track.ruling_date,
+                "trustee": track.trustee_name,
+                "claim_deadline": deadline,
+                "response_due": track.response_due,
+                "task_id": task.id,
+                "letter_id": letter.id,
+                "cancelled_arrangement_id": cancelled.id if cancelled is not None else None,
+                "principal": figures["principal"],
+                "interest": figures["interest"],
+                "costs": figures["costs"],
+            },
+        )
+        s.flush()  # the case's version check runs here
+        return RegisteredTrack(track.id, task.id, letter.id, deadline)
 
 
 def end_track(ctx: Context, case_id: int, expected_version: int) -> None:
     """End the case's open track (today): the case returns to active; open claim-filing tasks are cancelled."""
     ctx.require(*DESK_WRITERS)
     today, now = ctx.clock.today(), ctx.clock.now()
-    try:
-        with ctx.db.transaction() as s:
-            case = load_case(s, case_id)
-            track = s.scalar(select(DebtTrack).where(DebtTrack.case_id == case.id, DebtTrack.status == "open"))
-            if track is None:
-                raise RuleViolation(N_("The case is not in a debt-relief or insolvency track"))
-            if case.version != expected_version:
-                raise changed_by(case)
-            tasks = list(s.scalars(select(Task).where(
-                Task.case_id == case.id, Task.kind == "claim_filing", Task.status == "open")))
-            for task in tasks:
-                task.status = "cancelled"
-                task.done_by = ctx.actor.name
-                task.done_at = now
-            track.status = "ended"
-            track.ended_on = today
-            before = {"status": case.status, "next_action_date": case.next_action_date}
-            case.status = CaseStatus.ACTIVE.value
-            case.next_action_date = today
-            case.next_action = NEXT_AFTER_TRACK
-            case.updated_by = ctx.actor.name
-            case.updated_at = now
-            audit.record(
-                s,
-                at=now,
-                actor=ctx.actor.name,
-                action="track.end",
-                entity="debt_track",
-                entity_id=track.id,
-                case_id=case.id,
-                before=before,
-                after={"status": case.status, "kind": track.kind, "ended_on": today,
-                       "cancelled_task_ids": [t.id for t in tasks]},
-            )
-            s.flush()
-    except (IntegrityError, StaleDataError):
-        with ctx.db.reader() as s:
-            raise changed_by(load_case(s, case_id)) from None
+    with case_transaction(ctx, case_id) as s:
+        case = load_case(s, case_id)
+        track = s.scalar(select(DebtTrack).where(DebtTrack.case_id == case.id, DebtTrack.status == "open"))
+        if track is None:
+            raise RuleViolation(N_("The case is not in a debt-relief or insolvency track"))
+        if case.version != expected_version:
+            raise changed_by(case)
+        tasks = list(s.scalars(select(Task).where(
+            Task.case_id == case.id, Task.kind == "claim_filing", Task.status == "open")))
+        for task in tasks:
+            task.status = "cancelled"
+            task.done_by = ctx.actor.name
+            task.done_at = now
+        track.status = "ended"
+        track.ended_on = today
+        before = {"status": case.status, "next_action_date": case.next_action_date}
+        case.status = CaseStatus.ACTIVE.value
+        case.next_action_date = today
+        case.next_action = NEXT_AFTER_TRACK
+        case.updated_by = ctx.actor.name
+        case.updated_at = now
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="track.end",
+            entity="debt_track",
+            entity_id=track.id,
+            case_id=case.id,
+            before=before,
+            after={"status": case.status, "kind": track.kind, "ended_on": today,
+                   "cancelled_task_ids": [t.id for t in tasks]},
+        )
+        s.flush()
 
 
 # ----- pausing by hand
@@ -414,33 +404,29 @@ def _set_pause(
     """Start or end a pause in one transaction: ``check`` refuses on the case's state, then the version is
     checked, the case gets ``status``, the pause fields and its next action, and ``action`` is audited."""
     now = ctx.clock.now()
-    try:
-        with ctx.db.transaction() as s:
-            case = load_case(s, case_id)
-            check(case)
-            if case.version != expected_version:
-                raise changed_by(case)
-            before = {"status": case.status, "pause_reason": case.pause_reason, "pause_until": case.pause_until,
-                      "next_action_date": case.next_action_date}
-            case.status = status.value
-            case.pause_reason = reason
-            case.pause_until = until
-            case.next_action_date = next_action_date
-            case.next_action = NEXT_AFTER_PAUSE
-            case.updated_by = ctx.actor.name
-            case.updated_at = now
-            audit.record(
-                s,
-                at=now,
-                actor=ctx.actor.name,
-                action=action,
-                entity="case",
-                entity_id=case.id,
-                case_id=case.id,
-                before=before,
-                after={"status": case.status, **after},
-            )
-            s.flush()
-    except (IntegrityError, StaleDataError):
-        with ctx.db.reader() as s:
-            raise changed_by(load_case(s, case_id)) from None
+    with case_transaction(ctx, case_id) as s:
+        case = load_case(s, case_id)
+        check(case)
+        if case.version != expected_version:
+            raise changed_by(case)
+        before = {"status": case.status, "pause_reason": case.pause_reason, "pause_until": case.pause_until,
+                  "next_action_date": case.next_action_date}
+        case.status = status.value
+        case.pause_reason = reason
+        case.pause_until = until
+        case.next_action_date = next_action_date
+        case.next_action = NEXT_AFTER_PAUSE
+        case.updated_by = ctx.actor.name
+        case.updated_at = now
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action=action,
+            entity="case",
+            entity_id=case.id,
+            case_id=case.id,
+            before=before,
+            after={"status": case.status, **after},
+        )
+        s.flush()
