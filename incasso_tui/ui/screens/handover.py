@@ -25,6 +25,12 @@ from incasso_tui.ui.text import lit
 class HandoverScreen(FormScreen[int]):
     """Dismissed with the handover's id, or None when cancelled."""
 
+    # the summary box stays small enough for the buttons to fit at 80x24 (it scrolls as the text grows)
+    DEFAULT_CSS = """
+    HandoverScreen #summary { height: 5; }
+    HandoverScreen #waivers { height: auto; }
+    """
+
     FIELDS: ClassVar[tuple[str, ...]] = ("reason", "summary", "waive")
 
     def __init__(self, detail: ClientDetail) -> None:
