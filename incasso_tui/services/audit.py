@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from incasso_tui.errors import N_, NotFound
@@ -35,22 +36,34 @@ def _dump(value: dict[str, Any] | None) -> str | None:
     return None if value is None else json.dumps(_jsonable(value), sort_keys=True, ensure_ascii=False)
 
 
-def event_hash(prev_hash: str, event: AuditEvent) -> str:
-    body = json.dumps(
-        [
-            prev_hash,
-            event.at.isoformat(),
-            event.actor,
-            event.action,
-            event.entity,
-            event.entity_id,
-            event.case_id,
-            event.before,
-            event.after,
-        ],
-        ensure_ascii=False,
-    )
+def _chain_hash(prev_hash: str, at: datetime, actor: str, action: str, entity: str, entity_id: int | None,
+                case_id: int | None, before: str | None, after: str | None) -> str:
+    body = json.dumps([prev_hash, at.isoformat(), actor, action, entity, entity_id, case_id, before, after],
+                      ensure_ascii=False)
     return hashlib.sha256(body.encode()).hexdigest()
+
+
+def event_hash(prev_hash: str, event: AuditEvent) -> str:
+    return _chain_hash(prev_hash, event.at, event.actor, event.action, event.entity, event.entity_id,
+                       event.case_id, event.before, event.after)
+
+
+def _head(session: Session) -> AuditHead:
+    """The chain's head row, locked for this transaction (``FOR UPDATE`` on PostgreSQL; SQLite has one writer).
+
+    It is read once per transaction and kept in ``session.info``, so a transaction that writes thousands of events
+    (a procedure run, a bank file) does not read it again for each one.
+    """
+    transaction = session.get_transaction()
+    cached = session.info.get("audit_head")
+    if cached is not None and cached[0] is transaction:
+        return cached[1]
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(id=1, last_hash=GENESIS)
+        session.add(head)
+    session.info["audit_head"] = (transaction, head)
+    return head
 
 
 def record(
@@ -66,10 +79,7 @@ def record(
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append an event to the chain. The head row is locked so concurrent writers chain in turn."""
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(id=1, last_hash=GENESIS)
-        session.add(head)
+    head = _head(session)
     event = AuditEvent(
         at=at,
         actor=actor,
@@ -85,6 +95,43 @@ def record(
     head.last_hash = event.hash
     session.add(event)
     return event
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event for ``record_many``: the same fields as ``record``'s keywords."""
+
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: int | None
+    case_id: int | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
+def record_many(session: Session, events: Iterable[Event]) -> int:
+    """Append many events to the chain with one multi-row insert (bulk work: a run, a bank file).
+
+    Pending ORM changes are flushed first, so events written earlier with ``record`` keep lower ids than these;
+    the chain's order is the id order. Returns the number of events written.
+    """
+    session.flush()
+    head = _head(session)
+    previous = head.last_hash
+    rows: list[dict[str, Any]] = []
+    for e in events:
+        before, after = _dump(e.before), _dump(e.after)
+        digest = _chain_hash(previous, e.at, e.actor, e.action, e.entity, e.entity_id, e.case_id, before, after)
+        rows.append({"at": e.at, "actor": e.actor, "action": e.action, "entity": e.entity,
+                     "entity_id": e.entity_id, "case_id": e.case_id, "before": before, "after": after,
+                     "prev_hash": previous, "hash": digest})
+        previous = digest
+    if rows:
+        session.execute(insert(AuditEvent), rows)
+        head.last_hash = previous
+    return len(rows)
 
 
 def latest_event_id(db: Database) -> int:

@@ -119,3 +119,41 @@ def test_the_commands_verify_and_show(book: str, tmp_path: Path) -> None:
         conn.execute("update audit_events set after = '{}' where id = ?", (target,))
     broken = _incasso("audit", "verify", "--db", book)
     assert broken.returncode == 1 and f"event {target}" in broken.stderr.replace("gebeurtenis", "event")
+
+
+def test_record_many_chains_after_single_events_in_one_transaction(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    """Bulk events (a run, a bank file) and single ones written in one transaction form one intact chain, in id order."""
+    from datetime import datetime
+
+    from incasso_tui.services.audit import Event, record, record_many
+
+    ctx = ctx_for("demo")
+    _work_a_case(ctx)
+    before = _ids(ctx.db)
+    at = datetime(2026, 11, 23, 9, 0)
+    with ctx.db.transaction() as s:
+        record(s, at=at, actor="demo", action="test.single", entity="case", entity_id=1, case_id=1)
+        written = record_many(s, [Event(at, "demo", "test.bulk", "case", i, i, None, {"n": i}) for i in range(1, 4)])
+        record(s, at=at, actor="demo", action="test.single", entity="case", entity_id=2, case_id=2)
+    assert written == 3
+    with ctx.db.reader() as s:
+        actions = list(s.scalars(select(AuditEvent.action).where(AuditEvent.id > before[-1]).order_by(AuditEvent.id)))
+    assert actions == ["test.single", "test.bulk", "test.bulk", "test.bulk", "test.single"]
+    report = verify_chain(ctx.db)
+    assert report.intact and report.events == len(before) + 5
+
+
+def test_a_rolled_back_bulk_leaves_the_chain_as_it_was(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    from incasso_tui.services.audit import Event, record_many
+
+    ctx = ctx_for("demo")
+    _work_a_case(ctx)
+    before = _ids(ctx.db)
+    with pytest.raises(RuntimeError), ctx.db.transaction() as s:
+        record_many(s, [Event(datetime(2026, 11, 23), "demo", "test.bulk", "case", 1, 1)])
+        raise RuntimeError("stop")
+    _work_a_case(ctx)
+    report = verify_chain(ctx.db)
+    assert report.intact and report.events == len(before) + 2
