@@ -129,7 +129,7 @@ def record_many(session: Session, events: Iterable[Event]) -> int:
                      "prev_hash": previous, "hash": digest})
         previous = digest
     if rows:
-        session.execute(insert(AuditEvent), rows)
+        session.execute(insert(AuditEvent.__table__), rows)  # Core: one executemany, however the rows vary
         head.last_hash = previous
     return len(rows)
 

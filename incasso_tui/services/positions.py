@@ -3,7 +3,8 @@
 Two forms of one rule (domain.arrears.arrears_as_of):
 - :func:`loan_positions` reads a few loans' lines and applies the domain function (client detail);
 - :func:`refresh_case_positions` computes the same sums set-based in SQL, for any number of cases, and
-  stores them in the cases' ``pos_*`` cache that the worklist sorts on.
+  stores them in the cases' ``pos_*`` cache that the worklist sorts on; :func:`refresh_changed_positions` (the
+  daily run's) computes them the same way and writes only the cases whose values changed.
 :func:`verify_positions` checks that the two agree.
 """
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Select, and_, func, select, type_coerce, update
+from sqlalchemy import Select, and_, bindparam, func, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from incasso_tui.domain.arrears import Arrears, LineState, arrears_as_of
@@ -37,20 +38,24 @@ def loan_positions(s: Session, loan_ids: Iterable[int], as_of: date) -> dict[int
     """The arrears of each loan as of ``as_of`` (lines due before that day; charges due on or before)."""
     ids = list(loan_ids)
     lines: dict[int, list[LineState]] = {i: [] for i in ids}
-    query = select(Installment).where(
+    # columns, not ORM objects: the daily run reads the lines of thousands of loans at once
+    query = select(
+        Installment.loan_id, Installment.seq, Installment.due_date, Installment.principal, Installment.interest,
+        Installment.principal_paid, Installment.interest_paid,
+    ).where(
         Installment.loan_id.in_(ids),
         Installment.due_date < as_of,
         Installment.principal_paid + Installment.interest_paid < Installment.principal + Installment.interest,
     )
-    for inst in s.scalars(query):
-        lines[inst.loan_id].append(
+    for loan_id, seq, due_date, principal, interest, principal_paid, interest_paid in s.execute(query):
+        lines[loan_id].append(
             LineState(
-                seq=inst.seq,
-                due_date=inst.due_date,
-                principal_due=inst.principal,
-                interest_due=inst.interest,
-                principal_paid=inst.principal_paid,
-                interest_paid=inst.interest_paid,
+                seq=seq,
+                due_date=due_date,
+                principal_due=principal,
+                interest_due=interest,
+                principal_paid=principal_paid,
+                interest_paid=interest_paid,
             )
         )
     costs = _open_costs(s, ids, as_of)
@@ -61,6 +66,9 @@ def loan_positions(s: Session, loan_ids: Iterable[int], as_of: date) -> dict[int
 class CasePosition:
     arrears: Decimal
     oldest_due: date
+
+
+_ID_CHUNK = 500  # case ids per statement: bounded parameter lists
 
 
 def _sql_positions(as_of: date) -> tuple[Select[tuple[Decimal]], Select[tuple[date]], Select[tuple[Decimal]]]:
@@ -100,6 +108,52 @@ def refresh_case_positions(s: Session, as_of: date, case_ids: Iterable[int] | No
     if case_ids is not None:
         stmt = stmt.where(Case.id.in_(list(case_ids)))
     s.execute(stmt)
+
+
+def refresh_changed_positions(s: Session, as_of: date, case_ids: Iterable[int] | None = None) -> int:
+    """The same refresh as :func:`refresh_case_positions` (all open cases, or ``case_ids``), for a big book: the
+    new values are computed by a SELECT and written only to the cases where they differ from the cache, because
+    writing ``pos_arrears`` / ``pos_oldest_due`` moves each row in every worklist index (on a million loans that
+    write costs several times the computation). ``pos_as_of`` of the others is set in one statement (no index
+    holds it). Returns the number of cases whose arrears or oldest due date changed."""
+    open_lines, oldest, costs = _sql_positions(as_of)
+    chunks: list[list[int] | None] = [None]
+    if case_ids is not None:
+        ids = sorted(case_ids)
+        chunks = [ids[i:i + _ID_CHUNK] for i in range(0, len(ids), _ID_CHUNK)]
+    table = Case.__table__
+    changed = 0
+    for chunk in chunks:
+        computed = select(
+            Case.id.label("id"),
+            type_coerce(open_lines.scalar_subquery() + costs.scalar_subquery(), Money).label("arrears"),
+            func.coalesce(oldest.scalar_subquery(), NO_ARREARS).label("oldest"),
+            Case.pos_arrears.label("cached_arrears"),
+            Case.pos_oldest_due.label("cached_oldest"),
+        ).where(Case.status != "closed")
+        stamp = update(Case).where(Case.status != "closed", Case.pos_as_of.is_distinct_from(as_of))
+        if chunk is not None:
+            computed = computed.where(Case.id.in_(chunk))
+            stamp = stamp.where(Case.id.in_(chunk))
+        sub = computed.subquery()
+        rows = [
+            {"case_id": case_id, "arrears": arrears, "oldest": oldest_due}
+            for case_id, arrears, oldest_due in s.execute(
+                select(sub.c.id, sub.c.arrears, sub.c.oldest).where(
+                    or_(sub.c.arrears != sub.c.cached_arrears, sub.c.oldest != sub.c.cached_oldest)
+                )
+            )
+        ]
+        if rows:
+            s.execute(
+                update(table)
+                .where(table.c.id == bindparam("case_id"))
+                .values(pos_arrears=bindparam("arrears"), pos_oldest_due=bindparam("oldest"), pos_as_of=as_of),
+                rows,
+            )
+            changed += len(rows)
+        s.execute(stamp.values(pos_as_of=as_of).execution_options(synchronize_session=False))
+    return changed
 
 
 def verify_positions(s: Session, as_of: date, limit: int | None = None) -> list[str]:

@@ -2,7 +2,8 @@
 
 ``run_procedure(ctx, day)`` does, in ONE transaction (all of it or nothing):
 
-1. refresh the ``cases.pos_*`` cache of every open case as of ``day`` (set-based, ``services.positions``);
+1. refresh the ``cases.pos_*`` cache of every open case as of ``day`` (set-based, ``services.positions``:
+   computed for all, written only where it changed);
 2. end the pauses whose end date has passed (the case becomes active again);
 3. close the active cases whose arrears is cleared;
 4. open a case for every client newly in arrears (oldest unpaid due date at least the first stage's
@@ -17,9 +18,17 @@
 8. write a ``ProcedureRun`` row and an audit event per state change.
 
 Every selection is a SQL query over the whole book (no Python loop over loans); Python loops only over the
-cases that act. A second run for the same day finds nothing to do: every step is keyed on the state it
-leaves behind (stage_since, letters, mutations, period keys), not on a "ran today" flag. ``dry_run`` runs the
-same code in a transaction that is rolled back, so it reports exactly the counts a real run would.
+cases that act, in groups of ``_CHUNK``. Per group the run reads row tuples (cases, clients, the loans'
+positions, the BKR warnings) with a few set-based queries, calls the legal guards per case on those values, and
+writes what it decided as a ``_Batch``: one ``UPDATE ... WHERE id IN`` per distinct set of new case values, one
+multi-row ``INSERT ... RETURNING id`` per table (letters, tasks, BKR mutations, charges) and every audit event
+through ``audit.record_many``, in decision order: one event per state change with the same content, and in the
+same order, as when the run wrote one case at a time. On PostgreSQL the group's cases are read ``FOR UPDATE``
+(SQLite: the run holds the write lock from its start).
+
+A second run for the same day finds nothing to do: every step is keyed on the state it leaves behind
+(stage_since, letters, mutations, period keys), not on a "ran today" flag. ``dry_run`` runs the same code in a
+transaction that is rolled back, so it reports exactly the counts a real run would.
 
 Role: the run is an operator action: a supervisor or an admin (employees work cases; the run decides for the
 whole book). The CLI without ``--user`` acts as the operator ``cli:<os user>`` (see cli_procedure).
@@ -30,12 +39,27 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
+from typing import NamedTuple
 
-from sqlalchemy import String, and_, case, cast, exists, func, literal, or_, select, type_coerce
+from sqlalchemy import (
+    String,
+    Table,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -75,10 +99,11 @@ from incasso_tui.errors import N_, ConfigError, NotFound, RuleViolation
 from incasso_tui.services import audit
 from incasso_tui.services.cases import changed_by, load_case
 from incasso_tui.services.context import Context
-from incasso_tui.services.positions import loan_positions, refresh_case_positions
+from incasso_tui.services.positions import loan_positions, refresh_changed_positions
 from incasso_tui.store.models import (
     NO_ARREARS,
     Arrangement,
+    Base,
     BkrMutation,
     Case,
     Charge,
@@ -174,6 +199,51 @@ def procedure_for(ctx: Context) -> Procedure:
 # ----------------------------------------------------------------------------------------------- the run
 
 
+class _CaseRow(NamedTuple):
+    """The columns of a case the run decides on (a row tuple, not an ORM object: the run reads thousands)."""
+
+    id: int
+    client_id: int
+    status: str
+    stage: str
+    stage_since: date | None
+    opened_on: date
+    pause_until: date | None
+    assignee_id: int | None
+
+
+_CASE_COLUMNS = (Case.id, Case.client_id, Case.status, Case.stage, Case.stage_since, Case.opened_on, Case.pause_until,
+                 Case.assignee_id)
+
+
+class _ClientRow(NamedTuple):
+    id: int
+    consumer: bool
+    preferred_channel: str
+    phone: str | None
+    email: str | None
+    language: str
+
+
+_CLIENT_COLUMNS = (Client.id, Client.consumer, Client.preferred_channel, Client.phone, Client.email, Client.language)
+
+
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+# the tables a batch inserts into, and the audit entity of each
+_INSERTS: dict[str, tuple[Table, str]] = {
+    "letters": (_table(Letter), "letter"),
+    "tasks": (_table(Task), "task"),
+    "bkr_mutations": (_table(BkrMutation), "bkr_mutation"),
+    "charges": (_table(Charge), "charge"),
+}
+_CASES = _table(Case)
+
+
 @dataclass
 class _Run:
     s: Session
@@ -190,9 +260,58 @@ class _Run:
     def count(self, kind: str) -> None:
         self.report.actions[kind] += 1
 
-    def event(self, action: str, case: Case, before: dict[str, object] | None, after: dict[str, object]) -> None:
-        audit.record(self.s, at=self.now, actor=self.actor, action=action, entity="case", entity_id=case.id,
-                     case_id=case.id, before=before, after=after)
+
+@dataclass
+class _Batch:
+    """What the run decided for a group of cases, written once (``write``): the case updates grouped by their new
+    values (``UPDATE ... WHERE id IN``), one multi-row ``INSERT ... RETURNING id`` per table, and the audit events
+    through one ``audit.record_many`` in the order of the decisions, so a case's events follow each other exactly
+    as when the run acted on one case at a time. Used once per group."""
+
+    run: _Run
+    updates: dict[tuple[tuple[str, object], ...], list[int]] = field(default_factory=dict)
+    rows: dict[str, list[dict[str, object]]] = field(default_factory=lambda: {name: [] for name in _INSERTS})
+    # per event: (table or None, row index or the case id, action, case id, before, after)
+    log: list[tuple[str | None, int, str, int | None, dict[str, object] | None, dict[str, object]]] = field(
+        default_factory=list)
+
+    def update_case(self, case_id: int, values: dict[str, object]) -> None:
+        self.updates.setdefault(tuple(sorted(values.items())), []).append(case_id)
+
+    def case_event(self, action: str, case_id: int, before: dict[str, object] | None, after: dict[str, object]) -> None:
+        self.log.append((None, case_id, action, case_id, before, after))
+
+    def insert(self, table: str, row: dict[str, object], action: str, case_id: int | None,
+               after: dict[str, object]) -> None:
+        """A new row and its audit event (whose entity id is the row's id, known once the batch is written)."""
+        self.rows[table].append(row)
+        self.log.append((table, len(self.rows[table]) - 1, action, case_id, None, after))
+
+    def write(self) -> None:
+        run = self.run
+        for items, case_ids in self.updates.items():
+            _update_cases(run, case_ids, dict(items))
+        ids: dict[str, list[int]] = {}
+        for name, rows in self.rows.items():
+            if rows:
+                table = _INSERTS[name][0]
+                ids[name] = list(run.s.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
+        events = []
+        for table, ref, action, case_id, before, after in self.log:
+            entity, entity_id = ("case", ref) if table is None else (_INSERTS[table][1], ids[table][ref])
+            events.append(audit.Event(at=run.now, actor=run.actor, action=action, entity=entity, entity_id=entity_id,
+                                      case_id=case_id, before=before, after=after))
+        audit.record_many(run.s, events)
+
+
+def _update_cases(run: _Run, case_ids: list[int], values: dict[str, object]) -> None:
+    """Set the same values on these cases (in slices of ``_CHUNK`` ids), stamped with the run's actor and time; the
+    version goes up as with every change to a case, so a form opened before the run is refused as stale."""
+    for chunk in _chunks(case_ids):
+        run.s.execute(
+            update(_CASES).where(_CASES.c.id.in_(chunk))
+            .values(**values, updated_by=run.actor, updated_at=run.now, version=_CASES.c.version + 1)
+        )
 
 
 def run_procedure(ctx: Context, day: date, dry_run: bool = False, progress: Progress | None = None) -> RunReport:
@@ -211,7 +330,7 @@ def run_procedure(ctx: Context, day: date, dry_run: bool = False, progress: Prog
             if run_row is not None:
                 s.add(run_row)
             steps: Sequence[tuple[str, Callable[[_Run], None]]] = (
-                ("positions", lambda r: refresh_case_positions(r.s, r.day)),
+                ("positions", lambda r: refresh_changed_positions(r.s, r.day)),
                 ("pauses", _end_pauses),
                 ("close", _close_cleared),
                 ("open", _open_cases),
@@ -247,9 +366,8 @@ def run_procedure(ctx: Context, day: date, dry_run: bool = False, progress: Prog
 
 
 def _refresh_touched(run: _Run) -> None:
-    """The position cache of the cases this run opened or charged (in chunks: bounded statement parameters)."""
-    for chunk in _chunks(sorted(run.touched)):
-        refresh_case_positions(run.s, run.day, chunk)
+    """The position cache of the cases this run opened, moved, resumed or charged."""
+    refresh_changed_positions(run.s, run.day, run.touched)
 
 
 def _selected(run: _Run, name: str, query) -> list:  # type: ignore[no-untyped-def]
@@ -264,63 +382,83 @@ def _no_open_track():  # type: ignore[no-untyped-def]
 
 
 def _end_pauses(run: _Run) -> None:
-    rows = _selected(run, "pauses", select(Case).where(Case.status == CaseStatus.PAUSED.value, Case.pause_until < run.day))
-    for (c,) in rows:
-        before = {"status": c.status, "pause_reason": c.pause_reason, "pause_until": c.pause_until}
-        c.status, c.pause_reason, c.pause_until = CaseStatus.ACTIVE.value, None, None
-        c.next_action_date, c.next_action = run.day, "Pauze afgelopen: stand van zaken bekijken"
-        _stamp(run, c)
-        run.event("procedure.pause_ended", c, before, {"status": c.status})
+    rows = _selected(run, "pauses", select(Case.id, Case.status, Case.pause_reason, Case.pause_until)
+                     .where(Case.status == CaseStatus.PAUSED.value, Case.pause_until < run.day)
+                     .order_by(Case.id).with_for_update())
+    batch = _Batch(run)
+    for case_id, status, reason, until in rows:
+        batch.update_case(case_id, {"status": CaseStatus.ACTIVE.value, "pause_reason": None, "pause_until": None,
+                                    "next_action_date": run.day, "next_action": "Pauze afgelopen: stand van zaken bekijken"})
+        batch.case_event("procedure.pause_ended", case_id, {"status": status, "pause_reason": reason, "pause_until": until},
+                         {"status": CaseStatus.ACTIVE.value})
         run.count("pause_ended")
-        run.touched.add(c.id)
+        run.touched.add(case_id)
+    batch.write()
 
 
 def _close_cleared(run: _Run) -> None:
-    rows = _selected(run, "close", select(Case).where(
-        Case.status == CaseStatus.ACTIVE.value, Case.pos_arrears == 0, Case.pos_oldest_due == NO_ARREARS))
-    for (c,) in rows:
-        before = {"status": c.status, "stage": c.stage}
-        c.status, c.closed_on = CaseStatus.CLOSED.value, run.day
-        c.next_action_date, c.next_action = run.day, ""
-        _stamp(run, c)
-        run.event("procedure.close", c, before, {"status": c.status, "closed_on": run.day})
+    rows = _selected(run, "close", select(Case.id, Case.status, Case.stage).where(
+        Case.status == CaseStatus.ACTIVE.value, Case.pos_arrears == 0, Case.pos_oldest_due == NO_ARREARS)
+        .order_by(Case.id).with_for_update())
+    batch = _Batch(run)
+    for case_id, status, stage in rows:
+        batch.update_case(case_id, {"status": CaseStatus.CLOSED.value, "closed_on": run.day, "next_action_date": run.day,
+                                    "next_action": ""})
+        batch.case_event("procedure.close", case_id, {"status": status, "stage": stage},
+                         {"status": CaseStatus.CLOSED.value, "closed_on": run.day})
         run.count("case_closed")
+    batch.write()
+
+
+def _clients(run: _Run, client_ids: Iterable[int]) -> dict[int, _ClientRow]:
+    return {row[0]: _ClientRow(*row) for row in run.s.execute(select(*_CLIENT_COLUMNS).where(Client.id.in_(list(client_ids))))}
 
 
 def _open_cases(run: _Run) -> None:
-    """Clients with a loan whose oldest unpaid line is past the first stage's offset and no open case."""
-    by_type = {True: run.procedure.consumer.first, False: run.procedure.business.first}
+    """Clients with a loan whose oldest unpaid line is past the first stage's offset and no open case.
+
+    The loans come from the open lines due on or before the later cutoff, grouped per loan: the shape of the days
+    past due query (one pass over the partial index of open lines) rather than a probe for each of the book's loans.
+    """
+    cutoffs = {consumer: run.day - timedelta(days=run.procedure.for_debtor(consumer).first.after_days)
+               for consumer in (True, False)}
     first_open = (
-        select(func.min(Installment.due_date)).where(Installment.loan_id == Loan.id, _OPEN_LINE).scalar_subquery()
+        select(Installment.loan_id, func.min(Installment.due_date).label("first_due"))
+        .where(_OPEN_LINE, Installment.due_date <= max(cutoffs.values()))
+        .group_by(Installment.loan_id)
+        .subquery()
     )
     open_case = exists().where(Case.client_id == Loan.client_id, Case.status != CaseStatus.CLOSED.value)
-    cutoff = case(
-        (Client.consumer.is_(True), literal(run.day - timedelta(days=by_type[True].after_days))),
-        else_=literal(run.day - timedelta(days=by_type[False].after_days)),
-    )
+    cutoff = case((Client.consumer.is_(True), literal(cutoffs[True])), else_=literal(cutoffs[False]))
     query = (
         select(Loan.client_id)
+        .select_from(first_open)
+        .join(Loan, Loan.id == first_open.c.loan_id)
         .join(Client, Client.id == Loan.client_id)
-        .where(Loan.status.in_(("active", "called")), ~open_case, first_open <= cutoff)
+        .where(Loan.status.in_(("active", "called")), ~open_case, first_open.c.first_due <= cutoff)
         .group_by(Loan.client_id)
         .order_by(Loan.client_id)
     )
-    clients = [row[0] for row in _selected(run, "open", query)]
-    for chunk in _chunks(clients):
-        client_rows = {c.id: c for c in run.s.scalars(select(Client).where(Client.id.in_(chunk)))}
+    client_ids = [row[0] for row in _selected(run, "open", query)]
+    for chunk in _chunks(client_ids):
+        clients = _clients(run, chunk)
         positions = _positions(run, set(chunk))
-        for client_id in chunk:
-            client = client_rows[client_id]
-            stage = run.procedure.for_debtor(client.consumer).first
-            c = Case(client_id=client_id, status=CaseStatus.ACTIVE.value, stage=stage.stage.value, opened_on=run.day,
-                     stage_since=run.day, next_action_date=run.day, next_action=stage.next_action,
-                     pos_oldest_due=NO_ARREARS, pos_arrears=ZERO, updated_by=run.actor, updated_at=run.now)
-            run.s.add(c)
-            run.s.flush()
-            run.touched.add(c.id)
-            run.event("procedure.open", c, None, {"status": c.status, "stage": c.stage, "opened_on": run.day})
+        stages = [run.procedure.for_debtor(clients[client_id].consumer).first for client_id in chunk]
+        new = [
+            {"client_id": client_id, "status": CaseStatus.ACTIVE.value, "stage": stage.stage.value, "opened_on": run.day,
+             **_stage_values(run, clients[client_id].consumer, stage), "pos_oldest_due": NO_ARREARS, "pos_arrears": ZERO,
+             "updated_by": run.actor, "updated_at": run.now, "version": 1}
+            for client_id, stage in zip(chunk, stages, strict=True)
+        ]
+        case_ids = list(run.s.scalars(insert(_CASES).returning(_CASES.c.id, sort_by_parameter_order=True), new))
+        batch = _Batch(run)
+        for case_id, client_id, stage in zip(case_ids, chunk, stages, strict=True):
+            c = _CaseRow(case_id, client_id, CaseStatus.ACTIVE.value, stage.stage.value, run.day, run.day, None, None)
+            run.touched.add(case_id)
+            batch.case_event("procedure.open", case_id, None, {"status": c.status, "stage": c.stage, "opened_on": run.day})
             run.count("case_opened")
-            _enter_stage(run, c, client, stage, positions[client_id])
+            _stage_actions(batch, c, clients[client_id], stage, positions[client_id], None)
+        batch.write()
 
 
 def _move_cases(run: _Run) -> None:
@@ -342,9 +480,15 @@ def _move_cases(run: _Run) -> None:
     )
     case_ids = [row[0] for row in _selected(run, "move", query)]
     for chunk in _chunks(case_ids):
-        cases = {c.id: c for c in run.s.scalars(select(Case).where(Case.id.in_(chunk)))}
-        clients = {c.id: c for c in run.s.scalars(select(Client).where(Client.id.in_({c.client_id for c in cases.values()})))}
+        cases = {row[0]: _CaseRow(*row) for row in run.s.execute(
+            select(*_CASE_COLUMNS).where(Case.id.in_(chunk)).with_for_update())}
+        clients = _clients(run, {c.client_id for c in cases.values()})
         chunk_positions = _positions(run, set(clients))
+        targets = {case_id: run.procedure.for_debtor(clients[c.client_id].consumer).next_after(c.stage)
+                   for case_id, c in cases.items()}
+        warnings = _latest_warnings(run, [case_id for case_id, target in targets.items()
+                                          if target is not None and Action.BKR_REGISTER in target.actions])
+        batch = _Batch(run)
         for case_id in chunk:
             c = cases[case_id]
             client = clients[c.client_id]
@@ -353,27 +497,30 @@ def _move_cases(run: _Run) -> None:
             except RuleViolation:
                 run.report.held["stopped"] += 1
                 continue
-            target = run.procedure.for_debtor(client.consumer).next_after(c.stage)
+            target = targets[case_id]
             assert target is not None  # the query only selects cases with a next stage
             positions = chunk_positions[client.id]
-            if Action.BKR_REGISTER in target.actions and not _bkr_register_ready(run, c, client, positions):
+            warning = warnings.get(case_id)
+            if Action.BKR_REGISTER in target.actions and not _bkr_register_ready(batch, c, client, positions, warning):
                 continue
-            before = {"stage": c.stage, "stage_since": c.stage_since or c.opened_on}
-            c.stage = target.stage.value
-            run.event("procedure.move", c, before, {"stage": c.stage, "stage_since": run.day})
+            batch.update_case(case_id, {"stage": target.stage.value, **_stage_values(run, client.consumer, target)})
+            batch.case_event("procedure.move", case_id, {"stage": c.stage, "stage_since": c.stage_since or c.opened_on},
+                             {"stage": target.stage.value, "stage_since": run.day})
             run.count("case_moved")
-            run.touched.add(c.id)
-            _enter_stage(run, c, client, target, positions)
+            run.touched.add(case_id)
+            _stage_actions(batch, c, client, target, positions, warning)
+        batch.write()
 
 
-def _bkr_register_ready(run: _Run, c: Case, client: Client, positions: dict[int, Arrears]) -> bool:
+def _bkr_register_ready(batch: _Batch, c: _CaseRow, client: _ClientRow, positions: dict[int, Arrears],
+                        warning: tuple[int, date] | None) -> bool:
     """Whether the move into the BKR registration stage may happen today; if the warning is missing or too
     old, a new warning letter is sent and the case waits."""
-    warning = _latest_warning(run, c.id)
+    run = batch.run
     refusals = []
-    for loan_id, pos in positions.items():
+    for pos in positions.values():
         try:
-            check_bkr_registration(day=run.day, warning_sent=warning.letter_date if warning else None, window=run.window,
+            check_bkr_registration(day=run.day, warning_sent=warning[1] if warning else None, window=run.window,
                                    arrears=pos.total, oldest_due=pos.oldest_due_date)
             return True
         except BkrRefused as err:
@@ -382,63 +529,73 @@ def _bkr_register_ready(run: _Run, c: Case, client: Client, positions: dict[int,
     if whys <= {"cleared", "threshold"}:
         return True  # the stage is passed without a registration (_register_a reports each refusal under held)
     if whys & {"no_warning", "warning_too_old"}:
-        _letter(run, c, client, "bkr_warning", positions)
+        _letter(batch, c, client, "bkr_warning", positions)
         run.report.held["bkr_warning_resent"] += 1
         return False
     run.report.held["bkr_waiting"] += 1
     return False
 
 
-def _enter_stage(run: _Run, c: Case, client: Client, stage: StageDef, positions: dict[int, Arrears]) -> None:
-    c.stage_since = run.day
-    c.next_action = stage.next_action
-    following = run.procedure.for_debtor(client.consumer).next_after(stage.stage.value)
-    # a stage with a task is work for today; otherwise the next look is when the following stage falls due
+def _stage_values(run: _Run, consumer: bool, stage: StageDef) -> dict[str, object]:
+    """The case's columns on entering ``stage``: a stage with a task is work for today; otherwise the next look is
+    when the following stage falls due."""
+    following = run.procedure.for_debtor(consumer).next_after(stage.stage.value)
     has_task = any(action in TASK_KIND for action in stage.actions)
-    c.next_action_date = run.day + timedelta(days=following.after_days) if following and not has_task else run.day
-    _stamp(run, c)
+    next_date = run.day + timedelta(days=following.after_days) if following and not has_task else run.day
+    return {"stage_since": run.day, "next_action": stage.next_action, "next_action_date": next_date}
+
+
+def _stage_actions(batch: _Batch, c: _CaseRow, client: _ClientRow, stage: StageDef, positions: dict[int, Arrears],
+                   warning: tuple[int, date] | None) -> None:
     for action in stage.actions:
         if action in LETTER_KIND:
-            _letter(run, c, client, LETTER_KIND[action], positions)
+            _letter(batch, c, client, LETTER_KIND[action], positions)
         elif action in TASK_KIND:
-            _task(run, c, TASK_KIND[action], stage.next_action)
+            _task(batch, c, TASK_KIND[action], stage.next_action)
         elif action is Action.BKR_REGISTER:
-            _register_a(run, c, client, positions)
+            _register_a(batch, c, client, positions, warning)
         # COLLECTION_COSTS and STATUTORY_INTEREST are postings: _post_costs / _post_interest act on them
 
 
-def _register_a(run: _Run, c: Case, client: Client, positions: dict[int, Arrears]) -> None:
-    warning = _latest_warning(run, c.id)
+def _register_a(batch: _Batch, c: _CaseRow, client: _ClientRow, positions: dict[int, Arrears],
+                warning: tuple[int, date] | None) -> None:
+    run = batch.run
     for loan_id, pos in sorted(positions.items()):
         try:
-            check_bkr_registration(day=run.day, warning_sent=warning.letter_date if warning else None,
+            check_bkr_registration(day=run.day, warning_sent=warning[1] if warning else None,
                                    window=run.window, arrears=pos.total, oldest_due=pos.oldest_due_date)
         except BkrRefused as err:
             run.report.held[f"bkr_A_{err.why}"] += 1
             continue
-        _mutation(run, c, loan_id, client.id, "A", pos.total, warning.id if warning else None)
+        _mutation(batch, c.id, loan_id, client.id, "A", pos.total, warning[0] if warning else None)
 
 
-def _mutation(run: _Run, c: Case | None, loan_id: int, client_id: int, code: str, amount: Decimal,
+def _mutation(batch: _Batch, case_id: int | None, loan_id: int, client_id: int, code: str, amount: Decimal,
               warning_id: int | None = None) -> None:
-    m = BkrMutation(loan_id=loan_id, client_id=client_id, code=code, mutation_date=run.day, amount=amount,
-                    warning_letter_id=warning_id, created_by=run.actor, created_at=run.now)
-    run.s.add(m)
-    run.s.flush()
-    audit.record(run.s, at=run.now, actor=run.actor, action=f"bkr.{code}", entity="bkr_mutation", entity_id=m.id,
-                 case_id=c.id if c else None, after={"loan_id": loan_id, "code": code, "amount": amount,
-                                                      "mutation_date": run.day, "warning_letter_id": warning_id})
+    run = batch.run
+    batch.insert("bkr_mutations",
+                 {"loan_id": loan_id, "client_id": client_id, "code": code, "mutation_date": run.day, "amount": amount,
+                  "warning_letter_id": warning_id, "created_by": run.actor, "created_at": run.now},
+                 f"bkr.{code}", case_id,
+                 {"loan_id": loan_id, "code": code, "amount": amount, "mutation_date": run.day,
+                  "warning_letter_id": warning_id})
     run.count(f"bkr_{code}")
 
 
-def _latest_warning(run: _Run, case_id: int) -> Letter | None:
-    return run.s.scalar(
-        select(Letter).where(Letter.case_id == case_id, Letter.kind == "bkr_warning", Letter.status != "failed")
-        .order_by(Letter.letter_date.desc(), Letter.id.desc()).limit(1)
-    )
+def _latest_warnings(run: _Run, case_ids: list[int]) -> dict[int, tuple[int, date]]:
+    """Per case: (id, letter date) of its newest BKR warning that did not fail."""
+    found: dict[int, tuple[int, date]] = {}
+    if case_ids:
+        for case_id, letter_id, letter_date in run.s.execute(
+            select(Letter.case_id, Letter.id, Letter.letter_date)
+            .where(Letter.case_id.in_(case_ids), Letter.kind == "bkr_warning", Letter.status != "failed")
+            .order_by(Letter.case_id, Letter.letter_date, Letter.id)
+        ):
+            found[case_id] = (letter_id, letter_date)  # the last one of a case is its newest
+    return found
 
 
-def _channel(client: Client, kind: str) -> str:
+def _channel(client: _ClientRow, kind: str) -> str:
     """Reminders go by the client's preference (e-mail or WhatsApp); formal letters go by post."""
     if kind == "reminder":
         if client.preferred_channel == Channel.WHATSAPP.value and client.phone:
@@ -481,30 +638,28 @@ def _figures(run: _Run, kind: str, positions: dict[int, Arrears]) -> lm.LetterFi
     return lm.LetterFigures.model_validate(figures)
 
 
-def _letter(run: _Run, c: Case, client: Client, kind: str, positions: dict[int, Arrears]) -> Letter:
+def _letter(batch: _Batch, c: _CaseRow, client: _ClientRow, kind: str, positions: dict[int, Arrears]) -> None:
+    run = batch.run
     figures = _figures(run, kind, positions)
-    letter = Letter(case_id=c.id, client_id=client.id, kind=kind, channel=_channel(client, kind),
-                    language=client.language if client.language in ("nl", "en") else "nl", letter_date=run.day,
-                    figures=figures.to_json(), status="pending",
-                    received_on=figures.fourteen_day.assumed_receipt if figures.fourteen_day else None,
-                    costs_from=figures.fourteen_day.costs_from if figures.fourteen_day else None,
-                    run_date=run.day, created_by=run.actor, created_at=run.now)
-    run.s.add(letter)
-    run.s.flush()
-    audit.record(run.s, at=run.now, actor=run.actor, action="letter.decide", entity="letter", entity_id=letter.id,
-                 case_id=c.id, after={"kind": kind, "channel": letter.channel, "letter_date": run.day,
-                                      "costs_from": letter.costs_from})
+    channel = _channel(client, kind)
+    costs_from = figures.fourteen_day.costs_from if figures.fourteen_day else None
+    batch.insert("letters",
+                 {"case_id": c.id, "client_id": client.id, "kind": kind, "channel": channel,
+                  "language": client.language if client.language in ("nl", "en") else "nl", "letter_date": run.day,
+                  "figures": figures.to_json(), "status": "pending",
+                  "received_on": figures.fourteen_day.assumed_receipt if figures.fourteen_day else None,
+                  "costs_from": costs_from, "run_date": run.day, "created_by": run.actor, "created_at": run.now},
+                 "letter.decide", c.id,
+                 {"kind": kind, "channel": channel, "letter_date": run.day, "costs_from": costs_from})
     run.count(f"letter_{kind}")
-    return letter
 
 
-def _task(run: _Run, c: Case, kind: str, title: str) -> None:
-    task = Task(case_id=c.id, kind=kind, title=title, due_date=run.day, status="open", assignee_id=c.assignee_id,
-                created_by=run.actor, created_at=run.now)
-    run.s.add(task)
-    run.s.flush()
-    audit.record(run.s, at=run.now, actor=run.actor, action="task.create", entity="task", entity_id=task.id,
-                 case_id=c.id, after={"kind": kind, "due_date": run.day})
+def _task(batch: _Batch, c: _CaseRow, kind: str, title: str) -> None:
+    run = batch.run
+    batch.insert("tasks",
+                 {"case_id": c.id, "kind": kind, "title": title, "due_date": run.day, "status": "open",
+                  "assignee_id": c.assignee_id, "created_by": run.actor, "created_at": run.now},
+                 "task.create", c.id, {"kind": kind, "due_date": run.day})
     run.count(f"task_{kind}")
 
 
@@ -520,10 +675,6 @@ def _positions(run: _Run, client_ids: set[int]) -> dict[int, dict[int, Arrears]]
     for loan_id, pos in found.items():
         grouped[owners[loan_id]][loan_id] = pos
     return grouped
-
-
-def _stamp(run: _Run, c: Case) -> None:
-    c.updated_by, c.updated_at = run.actor, run.now
 
 
 def _chunks(items: list[int]) -> list[list[int]]:
@@ -556,27 +707,40 @@ def _split(total: Decimal, weights: dict[int, Decimal]) -> dict[int, Decimal]:
     return {k: v for k, v in parts.items() if v > 0}
 
 
-def _charge(run: _Run, case_id: int, loan_id: int, kind: str, amount: Decimal, key: str, description: str,
+def _charge(batch: _Batch, case_id: int, loan_id: int, kind: str, amount: Decimal, key: str, description: str,
             due: date) -> None:
-    charge = Charge(loan_id=loan_id, kind=kind, due_date=due, amount=amount, paid=ZERO, description=description,
-                    period_key=key)
-    run.s.add(charge)
-    run.s.flush()
-    audit.record(run.s, at=run.now, actor=run.actor, action=f"charge.{kind}", entity="charge", entity_id=charge.id,
-                 case_id=case_id, after={"loan_id": loan_id, "amount": amount, "period_key": key, "due_date": due})
+    run = batch.run
+    batch.insert("charges",
+                 {"loan_id": loan_id, "kind": kind, "due_date": due, "amount": amount, "paid": ZERO,
+                  "description": description, "period_key": key},
+                 f"charge.{kind}", case_id, {"loan_id": loan_id, "amount": amount, "period_key": key, "due_date": due})
     run.count(f"charge_{kind}")
     run.touched.add(case_id)
 
 
-def _open_claims_before(run: _Run, loan_ids: list[int], before: date) -> dict[int, Decimal]:
-    """Per loan: the unpaid part (principal and contractual interest) of the installments due before ``before``."""
-    rows = run.s.execute(
-        select(Installment.loan_id, money_sum(
-            Installment.principal - Installment.principal_paid + Installment.interest - Installment.interest_paid))
-        .where(Installment.loan_id.in_(loan_ids), Installment.due_date < before, _OPEN_LINE)
-        .group_by(Installment.loan_id)
-    ).all()
-    return {loan_id: amount for loan_id, amount in rows if amount > 0}
+def _open_lines(run: _Run, loan_ids: Iterable[int], before: date) -> dict[int, list[tuple[date, Decimal]]]:
+    """Per loan, in due-date order: (due date, unpaid principal and contractual interest) of each installment due
+    before ``before`` that is not fully paid."""
+    lines: dict[int, list[tuple[date, Decimal]]] = {}
+    for loan_id, due, amount in run.s.execute(
+        select(Installment.loan_id, Installment.due_date,
+               type_coerce(Installment.principal - Installment.principal_paid + Installment.interest
+                           - Installment.interest_paid, Money))
+        .where(Installment.loan_id.in_(list(loan_ids)), Installment.due_date < before, _OPEN_LINE)
+        .order_by(Installment.loan_id, Installment.due_date)
+    ):
+        lines.setdefault(loan_id, []).append((due, amount))
+    return lines
+
+
+def _open_claims(lines: dict[int, list[tuple[date, Decimal]]], loan_ids: Iterable[int], before: date) -> dict[int, Decimal]:
+    """Per loan (ascending id): the unpaid part of the lines due before ``before``, where there is one."""
+    claims = {}
+    for loan_id in sorted(loan_ids):
+        amount = sum((a for due, a in lines.get(loan_id, ()) if due < before), ZERO)
+        if amount > 0:
+            claims[loan_id] = amount
+    return claims
 
 
 def _post_costs(run: _Run) -> None:
@@ -585,28 +749,35 @@ def _post_costs(run: _Run) -> None:
     posted = exists().where(Loan.client_id == Letter.client_id, Charge.loan_id == Loan.id,
                             Charge.kind == "collection_costs", Charge.period_key == key)
     query = (
-        select(Letter, Case.id)
+        select(Letter.id, Letter.figures, Letter.letter_date, Letter.costs_from, Case.id)
         .join(Case, Case.id == Letter.case_id)
         .where(Letter.kind == "fourteen_day", Letter.status != "failed", Letter.costs_from <= run.day,
                Case.status == CaseStatus.ACTIVE.value, _no_open_track(), ~posted)
         .order_by(Letter.id)
     )
-    for letter, case_id in _selected(run, "costs_consumer", query):
-        figures = lm.LetterFigures.from_json(letter.figures)
-        assert figures.collection_costs is not None  # a fourteen_day letter cannot be made without them
-        loan_ids = list(run.s.scalars(select(Loan.id).where(Loan.number.in_(figures.loans))))
-        remainder = _open_claims_before(run, loan_ids, letter.letter_date)
-        if not remainder:
-            continue  # paid within the term: no costs
-        check_consumer_costs_date(letter.costs_from, run.day)
-        claims = sum(remainder.values(), ZERO)
-        # never more than the letter stated; on the unpaid remainder only when part was paid in the term
-        costs = min(figures.collection_costs.amount, consumer_costs_for_claims(remainder.values()))
-        check_costs_within_wik(costs, claims)
-        for loan_id, part in _split(costs, remainder).items():
-            _charge(run, case_id, loan_id, "collection_costs", part, f"wik:letter:{letter.id}",
-                    f"Buitengerechtelijke incassokosten (WIK) na veertiendagenbrief van {letter.letter_date.isoformat()}",
-                    run.day)
+    letters = _selected(run, "costs_consumer", query)
+    for start in range(0, len(letters), _CHUNK):
+        chunk = [(letter_id, lm.LetterFigures.from_json(raw), letter_date, costs_from, case_id)
+                 for letter_id, raw, letter_date, costs_from, case_id in letters[start:start + _CHUNK]]
+        loan_of = {number: loan_id for number, loan_id in run.s.execute(select(Loan.number, Loan.id).where(
+            Loan.number.in_({number for _l, figures, *_rest in chunk for number in figures.loans})))}
+        lines = _open_lines(run, loan_of.values(), max(letter_date for _l, _f, letter_date, *_rest in chunk))
+        batch = _Batch(run)
+        for letter_id, figures, letter_date, costs_from, case_id in chunk:
+            assert figures.collection_costs is not None  # a fourteen_day letter cannot be made without them
+            remainder = _open_claims(lines, [loan_of[n] for n in figures.loans if n in loan_of], letter_date)
+            if not remainder:
+                continue  # paid within the term: no costs
+            check_consumer_costs_date(costs_from, run.day)
+            claims = sum(remainder.values(), ZERO)
+            # never more than the letter stated; on the unpaid remainder only when part was paid in the term
+            costs = min(figures.collection_costs.amount, consumer_costs_for_claims(remainder.values()))
+            check_costs_within_wik(costs, claims)
+            for loan_id, part in _split(costs, remainder).items():
+                _charge(batch, case_id, loan_id, "collection_costs", part, f"wik:letter:{letter_id}",
+                        f"Buitengerechtelijke incassokosten (WIK) na veertiendagenbrief van {letter_date.isoformat()}",
+                        run.day)
+        batch.write()
     # business: from the costs stage on, once per case, WIK per loan (a loan charged before is skipped)
     earlier = exists().where(Charge.loan_id == Loan.id, Charge.kind == "collection_costs",
                              Charge.due_date >= Case.opened_on)
@@ -621,15 +792,18 @@ def _post_costs(run: _Run) -> None:
     rows = _selected(run, "costs_business", query)
     for chunk_start in range(0, len(rows), _CHUNK):
         chunk = rows[chunk_start:chunk_start + _CHUNK]
-        principals = _open_claims_before(run, [loan_id for _c, loan_id in chunk], run.day)
+        principals = _open_claims(_open_lines(run, [loan_id for _c, loan_id in chunk], run.day),
+                                  [loan_id for _c, loan_id in chunk], run.day)
+        batch = _Batch(run)
         for case_id, loan_id in chunk:
             principal = principals.get(loan_id)
             if not principal:
                 continue
             costs = wik_costs(principal)
             check_costs_within_wik(costs, principal)
-            _charge(run, case_id, loan_id, "collection_costs", costs, f"wik:case:{case_id}",
+            _charge(batch, case_id, loan_id, "collection_costs", costs, f"wik:case:{case_id}",
                     "Buitengerechtelijke incassokosten (WIK)", run.day)
+        batch.write()
 
 
 def _post_interest(run: _Run) -> None:
@@ -651,24 +825,26 @@ def _post_interest(run: _Run) -> None:
     )
     rows = [r for r in _selected(run, "interest", query) if kinds[r[2]] != "none"]
     rates = load_rates()
+    # (amount, start, kind) -> the interest up to month_start: a loan's unpaid installments are mostly the same
+    # amount over the same month, and statutory_interest is a pure function
+    computed: dict[tuple[Decimal, date, str], Decimal] = {}
     for chunk_start in range(0, len(rows), _CHUNK):
         chunk = rows[chunk_start:chunk_start + _CHUNK]
-        lines: dict[int, list[tuple[date, Decimal]]] = {}
-        for loan_id, due, amount in run.s.execute(
-            select(Installment.loan_id, Installment.due_date,
-                   type_coerce(Installment.principal - Installment.principal_paid + Installment.interest - Installment.interest_paid, Money))
-            .where(Installment.loan_id.in_([r[1] for r in chunk]), Installment.due_date < month_start, _OPEN_LINE)
-        ):
-            lines.setdefault(loan_id, []).append((due, amount))
+        lines = _open_lines(run, [r[1] for r in chunk], month_start)
+        batch = _Batch(run)
         for case_id, loan_id, consumer in chunk:
             total = ZERO
             for due, amount in lines.get(loan_id, []):
                 start = max(due + timedelta(days=1), previous_start)
                 if start < month_start:
-                    total += statutory_interest(amount, start, month_start, kinds[consumer], rates).interest  # type: ignore[arg-type]
+                    memo = (amount, start, kinds[consumer])
+                    if memo not in computed:
+                        computed[memo] = statutory_interest(amount, start, month_start, kinds[consumer], rates).interest  # type: ignore[arg-type]
+                    total += computed[memo]
             if total > 0:
-                _charge(run, case_id, loan_id, "statutory_interest", total, key,
+                _charge(batch, case_id, loan_id, "statutory_interest", total, key,
                         f"Wettelijke rente {previous_start:%m-%Y}", month_start)
+        batch.write()
 
 
 # ----- BKR codes that follow from the state of the book
@@ -689,9 +865,11 @@ def _bkr_from_state(run: _Run) -> None:
     open_costs = exists().where(Charge.loan_id == standing.c.loan_id, Charge.due_date <= run.day, Charge.paid < Charge.amount)
     rows = _selected(run, "bkr_H", select(standing).where(no_h, ~past_due, ~open_costs))
     cases = _cases_of(run, {row.client_id for row in rows})
+    batch = _Batch(run)
     for loan_id, client_id, _a_id, _a_date in rows:
         check_bkr_cleared(True, ZERO)
-        _mutation(run, cases.get(client_id), loan_id, client_id, "H", ZERO)
+        _mutation(batch, cases.get(client_id), loan_id, client_id, "H", ZERO)
+    batch.write()
     # 1: an arrangement agreed after the A
     no_1 = ~exists().where(later.c.loan_id == standing.c.loan_id, later.c.code == "1", later.c.id > standing.c.a_id)
     arranged = (
@@ -704,43 +882,57 @@ def _bkr_from_state(run: _Run) -> None:
     )
     rows = _selected(run, "bkr_1", arranged)
     cases = _cases_of(run, {row.client_id for row in rows})
+    batch = _Batch(run)
     for loan_id, client_id in rows:
         check_bkr_arrangement(True)
-        _mutation(run, cases.get(client_id), loan_id, client_id, "1", ZERO)
+        _mutation(batch, cases.get(client_id), loan_id, client_id, "1", ZERO)
+    batch.write()
     # 2: a loan called in
     code = BkrMutation.__table__.alias("code")
     called = select(Loan.id, Loan.client_id, Loan.status).where(
         Loan.status == "called", ~exists().where(code.c.loan_id == Loan.id, code.c.code == "2"))
     rows = _selected(run, "bkr_2", called)
     cases = _cases_of(run, {row.client_id for row in rows})
+    batch = _Batch(run)
     for loan_id, client_id, status in rows:
         check_bkr_call_in(status)
-        _mutation(run, cases.get(client_id), loan_id, client_id, "2", ZERO)
-    # 3: at least EUR 250 written off
-    written = money_sum(LedgerEntry.amount)
+        _mutation(batch, cases.get(client_id), loan_id, client_id, "2", ZERO)
+    batch.write()
+    # 3: at least EUR 250 written off (the write-offs summed per loan first: one pass over the ledger, not a probe
+    # for each of the book's loans)
+    written = (
+        select(LedgerEntry.loan_id, money_sum(LedgerEntry.amount).label("amount"))
+        .where(LedgerEntry.kind == "write_off")
+        .group_by(LedgerEntry.loan_id)
+        .subquery()
+    )
     write_offs = (
-        select(Loan.id, Loan.client_id, written)
-        .join(LedgerEntry, LedgerEntry.loan_id == Loan.id)
-        .where(LedgerEntry.kind == "write_off", ~exists().where(code.c.loan_id == Loan.id, code.c.code == "3"))
-        .group_by(Loan.id, Loan.client_id)
+        select(Loan.id, Loan.client_id, written.c.amount)
+        .join(written, written.c.loan_id == Loan.id)
+        .where(~exists().where(code.c.loan_id == Loan.id, code.c.code == "3"))
+        .order_by(Loan.id)
     )
     rows = _selected(run, "bkr_3", write_offs)
     cases = _cases_of(run, {row.client_id for row in rows})
+    batch = _Batch(run)
     for loan_id, client_id, amount in rows:
         try:
             check_bkr_write_off(amount)
         except RuleViolation:
             continue
-        _mutation(run, cases.get(client_id), loan_id, client_id, "3", amount)
+        _mutation(batch, cases.get(client_id), loan_id, client_id, "3", amount)
+    batch.write()
 
 
-def _cases_of(run: _Run, client_ids: set[int]) -> dict[int, Case]:
-    """Per client: the case an event is filed under (the open case, else the newest closed one)."""
-    found: dict[int, Case] = {}
+def _cases_of(run: _Run, client_ids: set[int]) -> dict[int, int]:
+    """Per client: the id of the case an event is filed under (the open case, else the newest closed one)."""
+    found: dict[int, int] = {}
     for chunk in _chunks(sorted(client_ids)):
-        for c in run.s.scalars(select(Case).where(Case.client_id.in_(chunk))
-                               .order_by(Case.status == CaseStatus.CLOSED.value, Case.id.desc())):
-            found.setdefault(c.client_id, c)
+        for case_id, client_id in run.s.execute(
+            select(Case.id, Case.client_id).where(Case.client_id.in_(chunk))
+            .order_by(Case.status == CaseStatus.CLOSED.value, Case.id.desc())
+        ):
+            found.setdefault(client_id, case_id)
     return found
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
 
@@ -228,3 +229,146 @@ def test_a_registration_offset_outside_the_warning_window_stops_the_run(ctx_for)
     with pytest.raises(ConfigError, match=r"stage consumer.bkr_registered, field after_days: must lie inside the BKR warning window 2..8"):
         run_procedure(ctx, AS_OF)
     assert _counts(ctx.db) == before
+
+
+# ----- the run writes in groups (issue 7): the same outcome as one case at a time
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def twin_books(request: pytest.FixtureRequest, tmp_path):  # type: ignore[no-untyped-def]
+    """Two writable copies of the test book on one backend."""
+    import shutil
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from incasso_tui.store.db import Database
+    from tests.conftest import PG_URL, _pg_admin_url
+
+    if request.param == "sqlite":
+        books = []
+        for name in ("a.db", "b.db"):
+            shutil.copy(request.getfixturevalue("sqlite_template"), tmp_path / name)
+            books.append(Database(f"sqlite:///{tmp_path / name}"))
+        yield books
+        for book in books:
+            book.dispose()
+        return
+    template = request.getfixturevalue("pg_template")
+    names = [f"incasso_t_{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    admin = create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for name in names:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    books = [Database(make_url(PG_URL).set(database=name).render_as_string(hide_password=False)) for name in names]  # type: ignore[arg-type]
+    try:
+        yield books
+    finally:
+        for book in books:
+            book.dispose()
+        with admin.connect() as conn:
+            for name in names:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _written(db) -> dict[str, list[tuple]]:  # type: ignore[no-untyped-def]
+    """Every row a run can write, in id order (the audit events with their hashes: the chain itself)."""
+    with db.reader() as s:
+        return {t.__tablename__: [tuple(row) for row in s.execute(select(t.__table__).order_by(*t.__table__.primary_key))]
+                for t in (Case, Letter, Task, BkrMutation, Charge, AuditEvent)}
+
+
+def test_a_run_in_groups_writes_exactly_what_acting_on_one_case_at_a_time_writes(twin_books, clock, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from incasso_tui.config import Settings
+    from incasso_tui.services import procedure
+    from incasso_tui.services.context import Context
+    from incasso_tui.services.users import resolve_actor
+
+    one_by_one, grouped = twin_books
+    reports = {}
+    for db, chunk in ((one_by_one, 1), (grouped, procedure._CHUNK)):
+        monkeypatch.setattr(procedure, "_CHUNK", chunk)
+        ctx = Context(db=db, actor=resolve_actor(db, "bakker"), clock=clock, settings=Settings())
+        # moves, letters, tasks and postings; then new cases, resent warnings, BKR codes A and a new month's interest
+        reports[chunk] = [run_procedure(ctx, AS_OF + timedelta(days=n)).actions for n in (0, 9, 18)]
+    assert reports[1] == reports[procedure._CHUNK]
+    acted = Counter()
+    for actions in reports[1]:
+        acted.update(actions)
+    assert min(acted[k] for k in ("case_moved", "case_opened", "letter_bkr_warning", "task_call", "bkr_A",
+                                  "charge_collection_costs", "charge_statutory_interest")) > 0
+    assert _written(one_by_one) == _written(grouped)
+
+
+def test_every_row_the_run_writes_has_one_event_and_a_case_reads_in_decision_order(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    from incasso_tui.domain.procedure import LETTER_KIND, TASK_KIND, load_procedure
+    from incasso_tui.services.audit import case_timeline, verify_chain
+    from incasso_tui.store.models import Loan
+
+    ctx = ctx_for("bakker")
+    with ctx.db.reader() as s:
+        first_event = s.scalar(select(func.max(AuditEvent.id))) or 0
+    report = run_procedure(ctx, AS_OF)
+    assert verify_chain(ctx.db).intact
+    with ctx.db.reader() as s:
+        events = list(s.scalars(select(AuditEvent).where(AuditEvent.id > first_event).order_by(AuditEvent.id)))
+        by_entity = Counter((e.entity, e.entity_id) for e in events)
+        assert all(n == 1 for n in by_entity.values())
+        case_of_client = dict(s.execute(select(Case.client_id, Case.id).where(Case.status != "closed")).all())
+        written = {
+            "letter": {r.id: r.case_id for r in s.scalars(select(Letter).where(Letter.run_date == AS_OF))},
+            "task": {r.id: r.case_id for r in s.scalars(select(Task).where(Task.created_at == NOW))},
+            "charge": {c.id: case_of_client[client] for c, client in s.execute(
+                select(Charge, Loan.client_id).join(Loan, Loan.id == Charge.loan_id).where(Charge.period_key.is_not(None)))},
+        }
+        for entity, rows in written.items():
+            assert {e.entity_id: e.case_id for e in events if e.entity == entity} == rows
+        assert len(written["letter"]) == sum(n for k, n in report.actions.items() if k.startswith("letter_"))
+        moved = [e for e in events if e.action == "procedure.move"]
+        assert len(moved) == report.actions["case_moved"]
+    consumer = load_procedure().consumer
+    for event in moved[:50]:
+        timeline = [e for e in case_timeline(ctx.db, event.case_id) if e.id >= event.id]
+        stage = json.loads(event.after)["stage"]
+        actions = (consumer.get(stage) or load_procedure().business.get(stage)).actions
+        expected = [("letter.decide" if a in LETTER_KIND else "task.create") for a in actions
+                    if a in LETTER_KIND or a in TASK_KIND]
+        # the move, then its stage's letters and tasks, with nothing of another case in between
+        assert [e.id for e in timeline[:1 + len(expected)]] == list(range(event.id, event.id + 1 + len(expected)))
+        assert [e.action for e in timeline[1:1 + len(expected)]] == expected
+
+
+def test_a_move_raises_the_case_version_once_so_a_form_opened_before_is_refused(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    from incasso_tui.errors import StaleData
+
+    ctx = ctx_for("bakker")
+    case_id = _due_case(ctx.db)
+    with ctx.db.reader() as s:
+        version = s.get(Case, case_id).version
+    run_procedure(ctx, AS_OF)
+    with ctx.db.reader() as s:
+        moved = s.get(Case, case_id)
+        assert moved.version == version + 1 and moved.updated_by == "bakker" and moved.updated_at == NOW
+    with pytest.raises(StaleData):
+        move_stage(ctx, case_id, "handover", "fraude vermoed", expected_version=version)
+
+
+def test_bkr_3_for_a_write_off_of_at_least_250_once(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    from incasso_tui.store.models import LedgerEntry, Loan
+
+    ctx = ctx_for("bakker")
+    with ctx.db.transaction() as s:
+        big, small = s.scalars(select(Loan.id).where(Loan.status == "active").order_by(Loan.id).limit(2)).all()
+        for loan_id, amounts in ((big, ("200.00", "50.00")), (small, ("249.99",))):
+            for amount in amounts:
+                s.add(LedgerEntry(loan_id=loan_id, booking_date=AS_OF, kind="write_off", amount=Decimal(amount),
+                                  created_by="test", created_at=NOW))
+    assert run_procedure(ctx, AS_OF).actions["bkr_3"] == 1
+    with ctx.db.reader() as s:
+        [code] = s.scalars(select(BkrMutation).where(BkrMutation.code == "3"))
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "bkr.3")).one()
+    assert (code.loan_id, code.amount) == (big, Decimal("250.00"))
+    assert event.entity_id == code.id and json.loads(event.after)["amount"] == "250.00"
+    assert run_procedure(ctx, AS_OF).actions["bkr_3"] == 0
