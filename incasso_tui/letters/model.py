@@ -66,6 +66,7 @@ LetterKind = Literal[
     "arrangement_confirmation",
     "claim_statement",
     "call_in",
+    "contact_request",
 ]
 LETTER_KINDS: tuple[LetterKind, ...] = get_args(LetterKind)
 
@@ -305,6 +306,7 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "arrangement_confirmation": ("arrears", "arrangement"),
     "claim_statement": ("debt_track", "claim"),
     "call_in": ("call_in",),
+    "contact_request": (),  # the arrears are printed when there are any
 }
 
 

@@ -24,7 +24,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from incasso_tui.config import Settings
@@ -56,11 +56,13 @@ from incasso_tui.store.models import (
 )
 
 __all__ = [
+    "CAMPAIGN_KINDS",
     "HAND_KINDS",
     "Preview",
     "RenderFailure",
     "RenderReport",
     "check_hand_letter",
+    "decide_letter",
     "issue_by_hand",
     "preview",
     "render_pending",
@@ -69,8 +71,14 @@ __all__ = [
 RENDERERS = (*DESK_WRITERS, Role.ADMIN)
 # the kinds the desk may issue by hand; a call-in letter belongs to the call-in proposal (Risk approves it)
 HAND_KINDS = ("reminder", "demand", "fourteen_day", "bkr_warning", "default_notice", "arrangement_confirmation",
-              "claim_statement")
+              "claim_statement", "contact_request")
+# the kinds a campaign may send to a whole group (services.campaigns): a payment reminder and a request to get in
+# touch. The other letters follow one case's own stage in the procedure (a demand, the 14-day letter, the BKR
+# warning and a notice of default have legal effects) or one case's agreement (confirmation, claim statement).
+CAMPAIGN_KINDS = ("reminder", "contact_request")
 _DUNNING = ("reminder", "demand", "fourteen_day", "bkr_warning", "default_notice", "call_in")
+# a request to get in touch also suits a case in an arrangement or a deferral (e.g. one that ends soon)
+_ASK_CONTACT = (CaseStatus.ACTIVE.value, CaseStatus.ARRANGEMENT.value, CaseStatus.DEFERRAL.value)
 _MAX_ERROR = 2000
 
 
@@ -311,12 +319,15 @@ def _remove(paths: list[Path]) -> None:
         path.unlink(missing_ok=True)
 
 
-def render_pending(ctx: Context, limit: int | None = None) -> RenderReport:
-    """Render the pending letters (oldest first, at most ``limit``); one transaction per letter."""
+def render_pending(ctx: Context, limit: int | None = None, *, only: Select[tuple[int]] | None = None) -> RenderReport:
+    """Render the pending letters (oldest first, at most ``limit``; with ``only``, a query of letter ids, just
+    those); one transaction per letter."""
     ctx.require(*RENDERERS)
     lender = _lender(ctx.settings)  # missing sender details stop the run before any letter is touched
     with ctx.db.reader() as s:
         query = select(Letter.id).where(Letter.status == "pending").order_by(Letter.id)
+        if only is not None:
+            query = query.where(Letter.id.in_(only))
         ids = list(s.scalars(query.limit(limit) if limit is not None else query))
     rendered = queued = not_sent = 0
     failures: list[RenderFailure] = []
@@ -361,14 +372,25 @@ def check_hand_letter(s: Session, case: Case, client: Client, kind: str, today: 
     - a dunning letter (reminder, demand, 14-day letter, BKR warning, notice of default) only where the
       procedure itself may act: not on a paused case, one with an active arrangement or deferral, one handed
       over, closed, or in a debt-relief or insolvency track (``domain.guards.check_automatic_step``);
+    - a request to contact us also on a case in an arrangement or a deferral, but not in a track, paused,
+      handed over or closed;
     - the 14-day letter only to a consumer, with every loan in arrears in it (``check_letter_has_all_claims``);
-    - an arrangement confirmation only with an active arrangement; a claim statement only with an open track.
+    - an arrangement confirmation only with an active arrangement; a claim statement only with an open track;
+    - not a second letter of a kind while one waits to be rendered (a campaign run twice, the procedure's letter
+      of the morning).
     """
     if kind not in HAND_KINDS:
         raise RuleViolation(N_("A {kind} letter cannot be issued by hand"), kind=kind)
     open_track = s.scalar(select(DebtTrack.id).where(DebtTrack.case_id == case.id, DebtTrack.status == "open"))
     if kind in _DUNNING:
         check_automatic_step(case.status, open_track is not None, case.pause_until, today)
+    elif kind == "contact_request" and (open_track is not None or case.status not in _ASK_CONTACT):
+        # not to a client in a debt track (the trustee speaks for them), nor on a paused, handed-over or closed case
+        check_automatic_step(case.status, open_track is not None, case.pause_until, today)
+    waiting = s.scalar(select(Letter.id).where(Letter.case_id == case.id, Letter.kind == kind,
+                                               Letter.status == "pending").limit(1))
+    if waiting is not None:
+        raise RuleViolation(N_("A letter of this kind to this client is waiting to be rendered already"))
     if kind == "fourteen_day" and not client.consumer:
         raise RuleViolation(N_("The 14-day letter is for consumers; {name} is a business debtor"), name=client.name)
     if kind == "arrangement_confirmation" and case.status != CaseStatus.ARRANGEMENT:
@@ -382,8 +404,10 @@ def _hand_figures(ctx: Context, s: Session, case: Case, client: Client, kind: st
                            .order_by(Loan.number)))
     positions = loan_positions(s, [loan.id for loan in loans], today)
     in_arrears = [loan for loan in loans if positions[loan.id].total > 0]
-    if kind != "claim_statement" and not in_arrears:
+    if kind not in ("claim_statement", "contact_request") and not in_arrears:
         raise RuleViolation(N_("{name} has no arrears: no {kind} letter"), name=client.name, kind=kind)
+    if kind == "contact_request" and not loans:
+        raise RuleViolation(N_("{name} has no running loans: no {kind} letter"), name=client.name, kind=kind)
     parts = [positions[loan.id] for loan in in_arrears]
     oldest = min((p.oldest_due_date for p in parts if p.oldest_due_date is not None), default=None)
     arrears = None
@@ -435,6 +459,8 @@ def _hand_channel(client: Client, channel: str | None) -> str:
     chosen = channel or ("email" if client.preferred_channel == "email" and client.email else "letter")
     if chosen not in ("letter", "email", "whatsapp"):
         raise RuleViolation(N_("Letters go by post, e-mail or WhatsApp, not by {channel}"), channel=chosen)
+    if chosen == "email" and not client.email:
+        raise RuleViolation(N_("{name} has no e-mail address"), field="channel", name=client.name)
     return chosen
 
 
@@ -467,6 +493,20 @@ def preview(ctx: Context, case_id: int, kind: str, channel: str | None = None) -
         return Preview(kind=kind, channel=letter.channel, language=letter.language, pdf=pdf, figures=figures)
 
 
+def decide_letter(ctx: Context, s: Session, case_id: int, kind: str, channel: str | None, *,
+                  action: str = "letter.issued_by_hand", extra: dict[str, object] | None = None) -> tuple[Letter, audit.Event]:
+    """The letter ``kind`` on the case today, through the guards, stored ``pending`` in the caller's transaction, and
+    its audit event (for the caller to record): what a letter by hand and a campaign's letter share."""
+    letter = _new_letter(ctx, s, case_id, kind, channel)
+    s.add(letter)
+    s.flush()
+    event = audit.Event(at=ctx.clock.now(), actor=ctx.actor.name, action=action, entity="letter", entity_id=letter.id,
+                        case_id=letter.case_id, before=None,
+                        after={"kind": kind, "channel": letter.channel, "figures": json.loads(letter.figures),
+                               **(extra or {})})
+    return letter, event
+
+
 def issue_by_hand(ctx: Context, case_id: int, kind: str, channel: str | None = None) -> int:
     """Issue letter ``kind`` on the case now: guards, figures, the letter row, its PDF, document, e-mail and
     audit, all in one transaction. Returns the letter id. A refusal or a template error writes nothing."""
@@ -475,12 +515,8 @@ def issue_by_hand(ctx: Context, case_id: int, kind: str, channel: str | None = N
     written: list[Path] = []
     try:
         with ctx.db.transaction() as s:
-            letter = _new_letter(ctx, s, case_id, kind, channel)
-            s.add(letter)
-            s.flush()
-            audit.record(s, at=ctx.clock.now(), actor=ctx.actor.name, action="letter.issued_by_hand", entity="letter",
-                         entity_id=letter.id, case_id=letter.case_id, before=None,
-                         after={"kind": kind, "channel": letter.channel, "figures": json.loads(letter.figures)})
+            letter, event = decide_letter(ctx, s, case_id, kind, channel)
+            audit.record_many(s, [event])
             _render_into(ctx, s, letter, lender, written)
             return letter.id
     except BaseException:

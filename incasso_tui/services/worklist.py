@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -27,6 +28,7 @@ from incasso_tui.domain.arrears import BUCKETS, bucket_bounds
 from incasso_tui.domain.enums import CaseStatus, Role, Stage
 from incasso_tui.errors import N_, BadInput
 from incasso_tui.services.context import Context
+from incasso_tui.services.criteria import Criteria, criteria_where
 from incasso_tui.store.models import DESK_WHERE, NO_ARREARS, Case, CaseLock, Client, Loan, User
 
 Sort = Literal["priority", "dpd", "amount", "next_action"]
@@ -43,12 +45,21 @@ class WorklistFilter:
     due_today: bool = False  # next action on or before today
     queue: Queue = "desk"
     sort: Sort = "priority"
+    # a saved selection opened as the worklist: its criteria apply on top of the filters above
+    criteria: Criteria | None = None
+    selection: str | None = None  # its name, for the screen and the export
+
+    @property
+    def filtered(self) -> bool:
+        """Any filter besides the order and the selection."""
+        return bool(self.text.strip() or self.bucket or self.stage or self.mine or self.due_today)
 
 
 @dataclass(frozen=True)
 class WorklistRow:
     case_id: int
     client_id: int
+    client_number: str
     client_name: str
     loan_numbers: str
     days_past_due: int
@@ -184,6 +195,8 @@ class Worklist:
             where.append(Case.client_id.in_(select(Client.id).where(_prefix(Client.iban, prefix))))
         elif kind == "loan":
             where.append(Case.client_id.in_(select(Loan.client_id).where(_prefix(Loan.number, prefix))))
+        if flt.criteria is not None:
+            where.extend(criteria_where(flt.criteria, today))
         return where
 
     def _segment(self, first: bool) -> ColumnElement[bool]:
@@ -203,6 +216,10 @@ class Worklist:
         )
 
     # ----- public queries
+    def conditions(self) -> list[ColumnElement[bool]]:
+        """The filter's conditions on ``cases`` (a campaign takes its members with them, set-based)."""
+        return self._where()
+
     def count(self) -> int:
         with self.ctx.db.reader() as s:
             return int(s.execute(select(func.count()).select_from(Case).where(*self._where())).scalar_one())
@@ -238,6 +255,23 @@ class Worklist:
         with self.ctx.db.reader() as s:
             raw = list(reversed(self._keyset(s, row, limit, reverse=True)))
             return WorklistPage(offset - len(raw), self._rows(s, raw))
+
+    def iter_rows(self, page_size: int = 500) -> Iterator[WorklistRow]:
+        """Every row in the order, fetched ``page_size`` at a time by keyset in one read transaction (one snapshot):
+        what an export streams. Only one page is held at a time."""
+        with self.ctx.db.reader() as s:
+            if self.segmented:
+                raw = self._offset_rows(s, [self._segment(True)], 0, page_size, page_size)
+                if len(raw) < page_size:
+                    raw += self._offset_rows(s, [self._segment(False)], 0, page_size - len(raw), page_size)
+            else:
+                raw = self._offset_rows(s, [], 0, page_size, page_size)
+            while raw:
+                rows = self._rows(s, raw)
+                yield from rows
+                if len(raw) < page_size:
+                    return
+                raw = self._keyset(s, rows[-1], page_size, reverse=False)
 
     def position_of(self, case_id: int) -> int | None:
         """Where a case stands in this order now (to keep the cursor on it after a refresh)."""
@@ -303,7 +337,8 @@ class Worklist:
         if not raw:
             return ()
         client_ids = {r["client_id"] for r in raw}
-        names = dict(s.execute(select(Client.id, Client.name).where(Client.id.in_(client_ids))).all())
+        clients = {cid: (number, name) for cid, number, name in
+                   s.execute(select(Client.id, Client.number, Client.name).where(Client.id.in_(client_ids)))}
         loans: dict[int, list[str]] = {}
         for cid, number in s.execute(
             select(Loan.client_id, Loan.number).where(Loan.client_id.in_(client_ids)).order_by(Loan.number)
@@ -329,7 +364,8 @@ class Worklist:
                 WorklistRow(
                     case_id=r["id"],  # type: ignore[arg-type]
                     client_id=r["client_id"],  # type: ignore[arg-type]
-                    client_name=names[r["client_id"]],
+                    client_number=clients[r["client_id"]][0],  # type: ignore[index]
+                    client_name=clients[r["client_id"]][1],  # type: ignore[index]
                     loan_numbers=", ".join(loans.get(r["client_id"], [])),  # type: ignore[arg-type]
                     days_past_due=dpd,
                     arrears=r["pos_arrears"],  # type: ignore[arg-type]

@@ -95,7 +95,8 @@ class Loan(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(Key(16), unique=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
-    product: Mapped[str] = mapped_column(String(64))
+    # indexed for the selections' product criterion and the list of products (services.criteria)
+    product: Mapped[str] = mapped_column(String(64), index=True)
     principal: Mapped[Decimal] = mapped_column(Money)
     annual_rate: Mapped[Decimal] = mapped_column(Rate)
     term_months: Mapped[int] = mapped_column(Integer)
@@ -361,6 +362,9 @@ class AuditEvent(Base):
     after: Mapped[str | None] = mapped_column(Text)  # JSON
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    # the KPIs count events of a few actions within a period (services.kpi)
+    __table_args__ = (Index("ix_audit_events_action_at", "action", "at"),)
 
 
 class AuditHead(Base):
@@ -665,3 +669,74 @@ class LedgerLink(Base):
     ledger_id: Mapped[int] = mapped_column(ForeignKey("ledger.id"), primary_key=True)
     recovery: Mapped[bool] = mapped_column(Boolean, default=False)
     reverses_ledger_id: Mapped[int | None] = mapped_column(ForeignKey("ledger.id"), index=True)
+
+
+class Selection(Base):
+    """A saved client group (issue 8): criteria under a name, opened as a worklist, the target of campaigns.
+
+    ``criteria`` is the JSON of ``services.criteria.Criteria``; the book has one desk, so a name is unique in it.
+    """
+
+    __tablename__ = "selections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    criteria: Mapped[str] = mapped_column(Text)  # JSON
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Campaign(Base):
+    """One bulk action run on a selection's cases: what was done, with which parameters, by whom, when.
+
+    The selection's name and criteria are copied in, so the campaign keeps its meaning when the selection is
+    changed or deleted later. ``finished_at`` is NULL while it runs, and stays NULL when the run was interrupted:
+    its members still ``pending`` were not reached (``services.campaigns``).
+    """
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    selection_id: Mapped[int | None] = mapped_column(ForeignKey("selections.id"), index=True)
+    selection_name: Mapped[str] = mapped_column(String(100))
+    criteria: Mapped[str] = mapped_column(Text)  # JSON, as the selection had it
+    action: Mapped[str] = mapped_column(String(16))  # letter | email | call_task | assign
+    parameters: Mapped[str] = mapped_column(Text)  # JSON
+    actor: Mapped[str] = mapped_column(String(64))
+    run_date: Mapped[date] = mapped_column(Date)  # the campaign's day: payments are measured from it
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)  # the last slice committed
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    selected: Mapped[int] = mapped_column(Integer)  # members when it started
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    refused: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        CheckConstraint("action in ('letter','email','call_task','assign')", name="ck_campaigns_action"),
+    )
+
+
+class CampaignMember(Base):
+    """A case a campaign was for, and what became of it: done (``entity_id``: the letter or task made) or
+    refused (``reason``: an English msgid, ``reason_params`` its JSON parameters), or still pending."""
+
+    __tablename__ = "campaign_members"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    outcome: Mapped[str] = mapped_column(String(16), default="pending")  # pending | done | refused
+    reason: Mapped[str | None] = mapped_column(Text)
+    reason_params: Mapped[str | None] = mapped_column(Text)  # JSON
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (
+        CheckConstraint("outcome in ('pending','done','refused')", name="ck_campaign_members_outcome"),
+        Index("ix_campaign_members_outcome", "campaign_id", "outcome", "case_id"),
+    )

@@ -162,4 +162,5 @@ LETTER_KIND = {
     "arrangement_confirmation": N_("Arrangement confirmation"),
     "claim_statement": N_("Claim statement"),
     "call_in": N_("Call-in letter"),
+    "contact_request": N_("Request to contact us"),
 }

@@ -206,3 +206,18 @@ def test_the_cli_renders_and_reports_each_failure_on_one_line(sqlite_db, clock, 
     assert len(out) == 2
     assert cli.main(["mail", "send", "--db", sqlite_db.url, "--user", "demo"]) == 0  # nothing queued: no SMTP needed
     assert capsys.readouterr().out.strip() == "sent 0, retrying later 0, dead 0"
+
+
+def test_a_request_to_contact_us_suits_an_arrangement_and_e_mail_needs_an_address(ctx_for, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ctx = _ctx(ctx_for, tmp_path)
+    case, client, _loan = _case(ctx, status="arrangement", min_arrears="0")
+    with pytest.raises(RuleViolation, match="arrangement"):
+        issue_by_hand(ctx, case.id, "reminder")  # a dunning letter waits while the arrangement runs
+    with ctx.db.transaction() as s:
+        s.execute(update(Client).where(Client.id == client.id).values(email=None))
+    with pytest.raises(RuleViolation, match="no e-mail address") as refused:
+        issue_by_hand(ctx, case.id, "contact_request", channel="email")
+    assert refused.value.field == "channel"
+    letter_id = issue_by_hand(ctx, case.id, "contact_request", channel="letter")
+    letter = _letters(ctx, [letter_id])[letter_id]
+    assert (letter.kind, letter.status) == ("contact_request", "rendered") and Path(letter.file_path).is_file()

@@ -25,16 +25,18 @@ class PromptScreen(ModalScreen[str | None]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="cancel")]
 
-    def __init__(self, prompt: str, *, placeholder: str = "", required: str = N_("A reason is required")) -> None:
+    def __init__(self, prompt: str, *, placeholder: str = "", required: str = N_("A reason is required"),
+                 value: str = "") -> None:
         super().__init__()
         self.prompt = prompt
         self.placeholder = placeholder
         self.required = required
+        self.value = value  # what the field holds at first (a suggestion the person may change)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-box"):
             yield Label(self.prompt)
-            yield Input(id="answer", placeholder=self.placeholder)
+            yield Input(self.value, id="answer", placeholder=self.placeholder)
             yield Label(id="answer-error", classes="error")
 
     def on_mount(self) -> None:

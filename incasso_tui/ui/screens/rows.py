@@ -52,7 +52,8 @@ class RowsScreen(Screen[None], Generic[RowT]):
     def key(self, row: RowT) -> str:
         return str(row.id)  # type: ignore[attr-defined]
 
-    def count_text(self, count: int) -> str:
+    def count_text(self, count: int) -> Content | str:
+        """The line above the list (a ``str`` is our own text; data in it must come as ``Content``, see ``lit``)."""
         raise NotImplementedError
 
     def panel(self, row: RowT | None) -> Content | str:

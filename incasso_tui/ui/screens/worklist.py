@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import ClassVar
 
@@ -19,9 +20,10 @@ from incasso_tui.domain.arrears import BUCKETS
 from incasso_tui.domain.enums import Role, Stage
 from incasso_tui.errors import N_, IncassoError
 from incasso_tui.services.audit import latest_event_id
+from incasso_tui.services.selections import SelectionInfo, list_selections, selection_filter
 from incasso_tui.services.worklist import SORTS, Worklist, WorklistFilter, WorklistPage, WorklistRow, worklist
 from incasso_tui.ui.labels import BUCKET, FLAG, SORT, STAGE, STATUS_MARK
-from incasso_tui.ui.text import lit, translate_bindings
+from incasso_tui.ui.text import lit, safe, translate_bindings
 from incasso_tui.ui.widgets.virtual_table import PAGE_SIZE, Column, VirtualTable
 
 SEARCH_DELAY = 0.25  # seconds of quiet typing before the search runs
@@ -54,10 +56,19 @@ class WorklistCommands(Provider):
             score = matcher.match(label)
             if score > 0:
                 yield Hit(score, matcher.highlight(label), lambda c=change: screen.apply_filter_change(c), help=None)
-        label = tr(N_("Dashboard"))
-        score = matcher.match(label)
-        if score > 0:
-            yield Hit(score, matcher.highlight(label), screen.action_dashboard, help=None)
+        for label, run in ((tr(N_("Dashboard")), screen.action_dashboard),
+                           (tr(N_("Selections")), screen.action_selections),
+                           (tr(N_("Campaigns")), screen.action_campaigns),
+                           (tr(N_("Export the worklist to CSV")), screen.action_export)):
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score, matcher.highlight(label), run, help=None)
+        ctx = screen.app.ctx  # type: ignore[attr-defined]
+        for info in await asyncio.to_thread(list_selections, ctx, counts=False):
+            label = tr(N_("Selection: {name}"), name=info.name)
+            score = matcher.match(label)
+            if score > 0:  # the name is data: shown literally, not as markup
+                yield Hit(score, lit(label), lambda i=info: screen.open_selection(i), help=None)
         if screen.check_action("import_statement", ()):
             for label, run in ((tr(N_("Payments: import a bank statement")), screen.action_import_statement),
                                (tr(N_("Payments: unmatched queue")), screen.action_unmatched)):
@@ -86,6 +97,8 @@ class WorklistScreen(Screen[None]):
         Binding("i", "import_statement", "Import statement", id="import_statement", show=False),
         Binding("u", "unmatched", "Unmatched payments", id="unmatched", show=False),
         Binding("k", "dashboard", "Dashboard", id="dashboard"),
+        Binding("l", "selections", "Selections", id="selections", show=False),
+        Binding("e", "export", "Export CSV", id="export", show=False),
         Binding("escape", "clear", "Clear filters", id="clear", show=False),
     ]
 
@@ -244,6 +257,8 @@ class WorklistScreen(Screen[None]):
             text = tr(N_("No cases match"))
         else:
             text = tr(N_("{n} of {total} cases"), n=table.cursor + 1, total=table.total)
+        if self.flt.selection:
+            text = tr(N_("Selection {name}: {cases}"), name=self.flt.selection, cases=text)
         row = table.cursor_row
         if row is not None and row.flag:
             text += "  ·  " + tr(FLAG.get(row.flag, row.flag))
@@ -257,6 +272,8 @@ class WorklistScreen(Screen[None]):
     def _show_filters(self) -> None:
         tr = self.app.tr  # type: ignore[attr-defined]
         parts = [tr(N_("sort: {sort}"), sort=tr(SORT[self.flt.sort]))]
+        if self.flt.selection:
+            parts.insert(0, tr(N_("selection: {name}"), name=self.flt.selection))
         if self.flt.bucket:
             parts.append(tr(BUCKET[self.flt.bucket]))
         if self.flt.stage:
@@ -320,7 +337,20 @@ class WorklistScreen(Screen[None]):
                 search.value = ""
             self.set_focus(self.table)
             return
+        if self.flt.selection and self.flt.filtered:  # the filters first; the selection at the next esc
+            self.query_one("#search", Input).value = ""
+            self.flt = replace(self.flt, text="", bucket=None, stage=None, mine=False, due_today=False)
+            self.apply_filter_change({})
+            return
         self.apply_filter_change(None)
+
+    def open_selection(self, info: SelectionInfo) -> None:
+        """Show a saved selection as the worklist (the filters on top of it cleared, the order kept)."""
+        self.query_one("#search", Input).value = ""
+        self.flt = selection_filter(info, WorklistFilter(sort=self.flt.sort))
+        self._show_filters()
+        self.set_focus(self.table)
+        self.reload()
 
     def action_bucket(self) -> None:
         self.apply_filter_change({"bucket": _cycle((None, *BUCKETS), self.flt.bucket)})
@@ -366,6 +396,22 @@ class WorklistScreen(Screen[None]):
         from incasso_tui.ui.screens.payments import QueueScreen
 
         self.app.push_screen(QueueScreen())
+
+    def action_selections(self) -> None:
+        from incasso_tui.ui.screens.selections import SelectionsScreen
+
+        self.app.push_screen(SelectionsScreen(self.open_selection))
+
+    def action_campaigns(self) -> None:
+        from incasso_tui.ui.screens.selections import CampaignsScreen
+
+        self.app.push_screen(CampaignsScreen())
+
+    def action_export(self) -> None:
+        from incasso_tui.ui.screens.selections import ask_export
+
+        # a notification: the status line is repainted by the next cursor move or live update
+        ask_export(self, self.flt, lambda text: self.notify(safe(text), markup=False, timeout=8))
 
     def action_dashboard(self) -> None:
         from incasso_tui.ui.screens.dashboard import DashboardScreen
