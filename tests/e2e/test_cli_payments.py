@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -75,6 +76,29 @@ def test_import_a_real_camt054_twice_and_refuse_a_bad_file(sqlite_template: str,
     db.dispose()
 
 
+def _locked(path: Path) -> bool:
+    """True if another connection holds the database's write lock."""
+    probe = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError:  # "database is locked"
+        return True
+    finally:
+        probe.close()
+
+
+def _holds_write_lock_soon(path: Path, proc: subprocess.Popen[bytes], timeout: float = 120) -> bool:
+    """Wait until another process holds the database's write lock (True), or ``proc`` ends first (False)."""
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and time.monotonic() < deadline:
+        if _locked(path):
+            return True
+        time.sleep(0.005)
+    return False
+
+
 def test_kill_9_halfway_an_import_leaves_nothing_and_the_rerun_books_each_entry_once(
         sqlite_template: str, tmp_path: Path) -> None:
     from benchmarks.gen_camt053 import generate
@@ -86,11 +110,17 @@ def test_kill_9_halfway_an_import_leaves_nothing_and_the_rerun_books_each_entry_
             "--json"]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
                             env=os.environ.copy())
-    time.sleep(2.5)  # the parse alone takes longer than this: the import is in its middle
+    # Kill it while it holds SQLite's write lock, i.e. inside its one transaction (the file is parsed before it
+    # begins), a moment after it took the lock so that rows are being written. A fixed sleep from the start is no
+    # good: the kill can land after the commit, or before the transaction began.
+    path = Path(url.removeprefix("sqlite:///"))
+    if not _holds_write_lock_soon(path, proc):
+        pytest.skip("the import ended before its transaction was seen: nothing to show")
+    time.sleep(0.3)
+    if not _locked(path):
+        pytest.skip("the import committed within 0.3 s of taking the lock (a very fast machine): nothing to show")
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
-    if proc.returncode == 0:
-        pytest.skip("the import finished before the kill (a very fast machine): nothing to show")
     assert proc.returncode == -signal.SIGKILL
     assert _count(db, BankEntryRow) == 0  # all or nothing: nothing
     done = subprocess.run(args, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)

@@ -3,6 +3,7 @@ write-off with four eyes and recoveries. On both backends (the ``db`` fixture)."
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from incasso_tui.domain.enums import Frequency
 from incasso_tui.domain.references import make_betalingskenmerk, make_rf
 from incasso_tui.errors import BadFile, FourEyesViolation, RuleViolation
 from incasso_tui.services import payments
+from incasso_tui.services.audit import case_timeline
 from incasso_tui.services.arrangements import ArrangementInput, create_arrangement
 from incasso_tui.services.proposals import decide, proposals, propose_write_off, write_off_balance
 from incasso_tui.store.models import (
@@ -370,3 +372,103 @@ def test_a_small_write_off_gets_no_bkr_code_and_keeps_the_loan_open(ctx_for) -> 
         with demo.db.reader() as s:
             version = s.get(Case, case_id).version
         propose_write_off(demo, case_id, version, loan_id, Decimal("999999.00"), "te veel")
+
+
+
+def _two_loan_client(ctx):  # type: ignore[no-untyped-def]
+    """A client with an open case and exactly two loans that can take a payment: (case, loans)."""
+    with ctx.db.reader() as s:
+        two = (select(Loan.client_id).where(Loan.status != "repaid").group_by(Loan.client_id)
+               .having(func.count() == 2).scalar_subquery())
+        case_id, client_id = s.execute(select(Case.id, Case.client_id).where(Case.status == "active",
+                                                                             Case.client_id.in_(two))
+                                       .order_by(Case.id)).first()
+        loans = s.execute(select(Loan.id, Loan.number).where(Loan.client_id == client_id, Loan.status != "repaid")
+                          .order_by(Loan.id)).all()
+    return case_id, loans
+
+
+def test_one_client_pays_two_loans_in_one_statement(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    ctx = ctx_for("demo")
+    case_id, [(loan_1, number_1), (loan_2, number_2)] = _two_loan_client(ctx)
+    ledger_before = _count(ctx, LedgerEntry)
+    report = payments.import_statement(ctx, camt053([
+        Tx("21.00", reference=make_rf("INC" + number_1[1:]), bank_ref="TWO-1"),
+        Tx("22.00", text=f"aflossing {number_2}", bank_ref="TWO-2"),
+        Tx("23.00", text=f"{number_1} en {number_2}", bank_ref="TWO-3"),  # names both: ambiguous, to the queue
+    ]))
+    assert (report.matched, report.unmatched) == (2, 1)
+    rows = _entries(ctx)
+    assert [(r.status, r.match_reason, r.loan_id) for r in rows] == [
+        ("matched", "rf", loan_1), ("matched", "loan_number", loan_2), ("ambiguous", "loan_number", None)]
+    with ctx.db.reader() as s:
+        booked = s.execute(select(LedgerEntry.id, LedgerEntry.loan_id, LedgerEntry.amount, LedgerEntry.credit)
+                           .order_by(LedgerEntry.id.desc()).limit(2)).all()[::-1]
+        events = s.scalars(select(AuditEvent).where(AuditEvent.action == "payment.book").order_by(AuditEvent.id)).all()
+    assert _count(ctx, LedgerEntry) == ledger_before + 2
+    assert [(loan, amount) for _id, loan, amount, _credit in booked] == [
+        (loan_1, Decimal("21.00")), (loan_2, Decimal("22.00"))]
+    assert [r.ledger_id for r in rows] == [booked[0][0], booked[1][0], None]
+    # one event per booked payment, on the bank entry and the client's case, saying what was booked where and why
+    assert [(e.entity, e.entity_id, e.case_id, e.before) for e in events] == [
+        ("bank_entry", rows[0].id, case_id, None), ("bank_entry", rows[1].id, case_id, None)]
+    assert [json.loads(e.after) for e in events] == [
+        {"loan_id": loan_1, "amount": "21.00", "ledger_id": booked[0][0], "reason": "rf", "credit": str(booked[0][3]),
+         "recovery": False},
+        {"loan_id": loan_2, "amount": "22.00", "ledger_id": booked[1][0], "reason": "loan_number",
+         "credit": str(booked[1][3]), "recovery": False},
+    ]
+    timeline = [t.action for t in case_timeline(ctx.db, case_id)]
+    assert timeline.count("payment.book") == 2
+
+
+def test_two_identical_payments_in_one_file_are_both_booked_and_both_skipped_again(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    """Duplicates inside one file are two payments (the n-th of the same text: dedup keys differ); a second import
+    of the file, or of a statement that holds them again, books neither."""
+    ctx = ctx_for("demo")
+    case_id, loan_id, number, _c, _i = _one_loan_case(ctx)
+    before = _arrears(ctx, case_id)
+    same = Tx("15.00", text=f"termijn {number}", e2e=None, bank_ref=None)
+    data = camt053([same, same])
+    assert payments.import_statement(ctx, data).counts() == {
+        "entries": 2, "new": 2, "duplicates": 0, "matched": 2, "unmatched": 0}
+    assert _arrears(ctx, case_id) == before - Decimal("30.00")
+    overlapping = camt053([same, same, Tx("16.00", text=f"termijn {number}")], "STMT-2")
+    assert payments.import_statement(ctx, overlapping).counts() == {
+        "entries": 3, "new": 1, "duplicates": 2, "matched": 1, "unmatched": 0}
+    assert _arrears(ctx, case_id) == before - Decimal("46.00")
+    assert [r.loan_id for r in _entries(ctx)] == [loan_id] * 3
+
+
+def test_reversals_of_stored_payments_restore_costs_and_take_each_payment_once(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    ctx = ctx_for("demo")
+    case_id, loan_id, number, _c, iban = _one_loan_case(ctx, with_costs=True)
+    before = _arrears(ctx, case_id)
+    with ctx.db.reader() as s:
+        open_costs = s.scalar(select(func.sum(Charge.amount - Charge.paid)).where(Charge.loan_id == loan_id))
+    payments.import_statement(ctx, camt053([
+        Tx("30.00", text=number, e2e="SDD-9", iban=iban, bank_ref="C1"),  # goes to the costs first (6:44)
+        Tx("12.00", text=number, e2e=None, iban=iban, bank_ref="C2"),
+    ], "S1"))
+    with ctx.db.reader() as s:
+        assert s.scalar(select(func.sum(Charge.amount - Charge.paid)).where(Charge.loan_id == loan_id)) < open_costs
+    report = payments.import_statement(ctx, camt053([
+        Tx("30.00", credit=False, reversal=True, return_reason="MD06", e2e="SDD-9", bank_ref="R1",
+           day=date(2026, 11, 21)),
+        Tx("30.00", credit=False, reversal=True, return_reason="MD06", e2e="SDD-9", bank_ref="R2",
+           day=date(2026, 11, 21)),  # the same payment again: it is undone once only
+        Tx("12.00", credit=False, return_reason="AC04", e2e=None, iban=iban, bank_ref="R3",
+           day=date(2026, 11, 21)),  # no end-to-end id: found by the IBAN and the amount
+    ], "S2"))
+    assert (report.reversals, report.unmatched) == (2, 1)
+    assert _arrears(ctx, case_id) == before
+    with ctx.db.reader() as s:
+        assert s.scalar(select(func.sum(Charge.amount - Charge.paid)).where(Charge.loan_id == loan_id)) == open_costs
+    rows = _entries(ctx)
+    assert [(r.status, r.match_detail) for r in rows] == [
+        ("reversed", number), ("reversed", number), ("reversal", None),
+        ("unmatched", "reversal: payment not found"), ("reversal", None)]
+    assert (rows[2].reverses_id, rows[4].reverses_id) == (rows[0].id, rows[1].id)
+    with ctx.db.reader() as s:
+        assert s.scalars(select(AuditEvent.action).where(AuditEvent.action == "payment.reverse")).all() == [
+            "payment.reverse"] * 2

@@ -111,6 +111,15 @@ def test_wrong_namespace(namespace: str) -> None:
     assert namespace in str(err.value)
 
 
+def test_unbound_namespace_prefix() -> None:
+    """lxml keeps a name with an undeclared prefix as it is ("c:Document"): refused like any other root."""
+    data = camt_with_entry().replace(b'<Document xmlns="', b'<c:Document xmns:c="').replace(
+        b"</Document>", b"</c:Document>")
+    err = refused(data)
+    assert err.where == "element c:Document (line 2)"
+    assert "not a bank statement (namespace none)" in str(err)
+
+
 def test_camt_without_statement_body() -> None:
     data = f'<Document xmlns="{CAMT_NS}"><GrpHdr/></Document>'.encode()
     with pytest.raises(BadFile, match="holds no BkToCstmrStmt"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -29,8 +29,7 @@ def as_euro(data: bytes) -> bytes:
 
 
 def test_draft_has_the_fields_of_an_entry_in_order() -> None:
-    names = [f.name for f in dataclasses.fields(BankEntry)]
-    assert list(EntryDraft._fields) + ["dedup_key"] == names
+    assert list(EntryDraft._fields) + ["dedup_key"] == list(BankEntry._fields)
 
 
 # -- oca-test-camt053.xml ----------------------------------------------------------------------------
@@ -241,6 +240,20 @@ def test_two_statements_in_one_file() -> None:
     assert statements[1].entries[0].entry_index == 2
     with pytest.raises(BadFile, match="holds 2 statements"):
         parse_camt(data)
+
+
+def test_a_namespace_prefix_reads_the_same() -> None:
+    """A prefix for the CAMT namespace, or another namespace beside it, changes nothing; elements of another
+    namespace are not read as entries."""
+    tx = "<TxDtls><Refs><EndToEndId>E1</EndToEndId></Refs><RmtInf><Ustrd>L00000001</Ustrd></RmtInf></TxDtls>"
+    plain = camt(ntry("10.00", details=tx) + ntry("20.00"))
+    prefixed = re.sub(rb"<(/?)(?=[A-Za-z])", rb"<\1c:", plain).replace(b"<c:Document xmlns=", b"<c:Document xmlns:c=")
+    foreign = plain.replace(b"<Document xmlns=", b'<Document xmlns:o="urn:other" xmlns=').replace(
+        b"</Stmt>", b'<o:Ntry><o:Amt Ccy="EUR">99.00</o:Amt></o:Ntry></Stmt>')
+    expected = parse_camt(plain)
+    assert [e.amount for e in expected.entries] == [Decimal("10.00"), Decimal("20.00")]
+    for variant in (prefixed, foreign):
+        assert parse_camt(variant) == expected
 
 
 def test_camt053_version_13_namespace_is_accepted() -> None:
