@@ -17,6 +17,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 # A tmux server of its own: tests and other tools that use the default server cannot disturb a run.
@@ -30,6 +32,17 @@ class One(App):
         yield Static("painted")
 One().run()
 """
+
+
+@contextmanager
+def tmux_server() -> Iterator[None]:
+    """Keep the benchmark's tmux server up between runs with an idle session: when the last session of a server
+    is killed the server exits, and a session started at that moment fails with "server exited unexpectedly"."""
+    subprocess.run([*TMUX, "new-session", "-d", "-s", "keeper", "sleep 86400"], check=True)
+    try:
+        yield
+    finally:
+        subprocess.run([*TMUX, "kill-server"], capture_output=True)
 
 
 def _screen(name: str) -> str:
@@ -81,12 +94,13 @@ def main() -> None:
     app = [incasso, "--db", args.db, "--user", args.user, "--date", args.date]
     base = [sys.executable, "-c", BASELINE]
     results: dict[str, list[float]] = {"app_s": [], "baseline_s": [], "rss_mib": [], "rss_after_paging_mib": []}
-    for _ in range(args.runs):
-        t, rss, rss_after = time_to_paint(app, r"\d van [\d.]+ dossiers", page_downs=50)
-        results["app_s"].append(t)
-        results["rss_mib"].append(rss / 1024)
-        results["rss_after_paging_mib"].append(rss_after / 1024)
-        results["baseline_s"].append(time_to_paint(base, r"painted")[0])
+    with tmux_server():
+        for _ in range(args.runs):
+            t, rss, rss_after = time_to_paint(app, r"\d van [\d.]+ dossiers", page_downs=50)
+            results["app_s"].append(t)
+            results["rss_mib"].append(rss / 1024)
+            results["rss_after_paging_mib"].append(rss_after / 1024)
+            results["baseline_s"].append(time_to_paint(base, r"painted")[0])
     summary = {k: {"min": round(min(v), 3), "median": round(statistics.median(v), 3), "max": round(max(v), 3)} for k, v in results.items()}
     summary["ratio_median"] = round(statistics.median(results["app_s"]) / statistics.median(results["baseline_s"]), 2)
     print(json.dumps({"db": args.db, "runs": args.runs, **summary}, indent=2))

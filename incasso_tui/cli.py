@@ -22,7 +22,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from incasso_tui import __version__
 from incasso_tui.clock import Clock, FixedClock, SystemClock
-from incasso_tui.config import Settings, demo_db_url, load_settings
+from incasso_tui.config import Settings, database_url, demo_db_url, load_settings
 from incasso_tui.errors import N_, BadInput, ConfigError, IncassoError
 from incasso_tui.i18n import Translator
 
@@ -45,7 +45,7 @@ DEMO_LENDER = {
 def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
     # sub-parsers use SUPPRESS so that an option given before the sub-command is not reset by it
     default = None if top else argparse.SUPPRESS
-    parser.add_argument("--db", metavar="URL", default=default, help="database URL (env INCASSO_DB_URL)")
+    parser.add_argument("--db", metavar="URL", default=default, help="database URL, or the path of an SQLite file (env INCASSO_DB_URL)")
     parser.add_argument("--lang", choices=("nl", "en"), default=default, help="language (env INCASSO_LANG; nl)")
     parser.add_argument("--user", metavar="NAME", default=default, help="act as this user (default: OS user)")
     parser.add_argument("--date", metavar="YYYY-MM-DD", default=default, help="work as of this day (default: today)")
@@ -205,7 +205,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if settings.lender_name is None:
         settings = settings.model_copy(update=DEMO_LENDER)
-    url = getattr(args, "db", None) or demo_db_url()
+    url = database_url(getattr(args, "db", None) or demo_db_url())
     path = sqlite_path(url)
     if path is not None and args.reset and path.exists():
         for suffix in ("", "-wal", "-shm"):

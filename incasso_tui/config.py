@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field, ValidationError, model_validator
-from pydantic import SecretStr
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from incasso_tui.errors import N_, ConfigError
 
 APP_NAME = "incasso-tui"
+ENV_PREFIX = "incasso_"
 
 
 def config_path() -> Path:
@@ -42,27 +41,40 @@ def demo_db_url() -> str:
     return f"sqlite:///{data_dir() / 'demo.db'}"
 
 
-class _TomlFile(PydanticBaseSettingsSource):
-    """Reads the TOML config file; a file that is not valid TOML is refused with its path and line."""
-
-    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
-        super().__init__(settings_cls)
-        self.path = path
-
-    def get_field_value(self, field, field_name):  # type: ignore[no-untyped-def]
-        raise NotImplementedError  # __call__ does the work
-
-    def __call__(self) -> dict[str, object]:
-        if not self.path.is_file():
-            return {}
-        try:
-            return tomllib.loads(self.path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(N_("The config file {path} is not valid TOML: {error}"), path=str(self.path), error=str(exc))
+def database_url(given: str) -> str:
+    """A URL as given, or a plain file path (``--db book.db``) as the SQLite URL of that file."""
+    if "://" in given or given.startswith("sqlite:"):
+        return given
+    return f"sqlite:///{Path(given).expanduser().resolve()}"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="INCASSO_", extra="forbid")
+def _toml_file(path: Path) -> dict[str, object]:
+    """The TOML config file's values; a file that is not valid TOML is refused with its path and line."""
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(N_("The config file {path} is not valid TOML: {error}"), path=str(path), error=str(exc))
+
+
+def _environment() -> dict[str, str]:
+    """``INCASSO_<SETTING>`` variables (any case) for the settings that exist; other INCASSO_* variables
+    (INCASSO_CONFIG, INCASSO_TEST_PG_URL) are not settings and are left alone."""
+    fields = set(Settings.model_fields)
+    found: dict[str, str] = {}
+    for key, value in os.environ.items():
+        name = key.lower().removeprefix(ENV_PREFIX)
+        if key.lower().startswith(ENV_PREFIX) and name in fields:
+            found[name] = value
+    return found
+
+
+class Settings(BaseModel):
+    """The validated settings. ``Settings(...)`` takes only what it is given (tests); ``load_settings`` reads the
+    environment and the file. Plain pydantic: pydantic-settings cost 55 ms of every start (benchmarks/RESULTS.md)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     db_url: str = Field(default_factory=default_db_url)
     lang: Literal["nl", "en"] = "nl"
@@ -122,29 +134,24 @@ class Settings(BaseSettings):
     payment_grace_days: int = Field(3, ge=0, le=60)
     payment_rf_prefix: str = Field("INC", pattern=r"^[A-Z]{0,13}$")
 
+    @field_validator("db_url")
+    @classmethod
+    def _db_url(cls, value: str) -> str:
+        return database_url(value)
+
     @model_validator(mode="after")
     def _bkr_window(self) -> "Settings":
         if self.bkr_warning_min_days > self.bkr_warning_max_days:
             raise ValueError("bkr_warning_min_days must not be above bkr_warning_max_days")
         return self
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, _TomlFile(settings_cls, config_path()))
-
 
 def load_settings(**overrides: object) -> Settings:
-    """Settings from env and file, with command-line ``overrides`` (None values are ignored)."""
+    """Settings from env over file over defaults, with command-line ``overrides`` over all (None values are ignored)."""
     given = {k: v for k, v in overrides.items() if v is not None}
+    values = {**_toml_file(config_path()), **_environment(), **given}
     try:
-        return Settings(**given)
+        return Settings(**values)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "?"

@@ -57,7 +57,7 @@ from incasso_tui.errors import N_, ConfigError
 from incasso_tui.services.audit import record
 from incasso_tui.services.positions import refresh_case_positions
 from incasso_tui.services.worklist import name_key
-from incasso_tui.store.db import Database
+from incasso_tui.store.db import Database, refresh_statistics
 from incasso_tui.store.models import NO_ARREARS, Client, Loan
 
 __all__ = ["GenerateReport", "Progress", "USERS", "generate"]
@@ -1082,6 +1082,7 @@ def _run(conn: Connection, sink: _Sink, *, loans: int, seed: int, as_of: date,
                                 f" (SELECT COALESCE(MAX(id), 0) + 1 FROM \"{table}\"), false)"
                             )
                     refresh_case_positions(session, as_of)
+                    refresh_statistics(conn, ("cases",) if pg else ())  # PostgreSQL analyzed the rest above
                     record(
                         session,
                         at=datetime.combine(as_of, time()),

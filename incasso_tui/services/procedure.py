@@ -100,6 +100,7 @@ from incasso_tui.services import audit
 from incasso_tui.services.cases import changed_by, load_case
 from incasso_tui.services.context import Context
 from incasso_tui.services.positions import loan_positions, refresh_changed_positions
+from incasso_tui.store.db import refresh_statistics
 from incasso_tui.store.models import (
     NO_ARREARS,
     Arrangement,
@@ -339,6 +340,8 @@ def run_procedure(ctx: Context, day: date, dry_run: bool = False, progress: Prog
                 ("interest", _post_interest),
                 ("bkr", _bkr_from_state),
                 ("positions_touched", _refresh_touched),
+                # the worklist's query plans follow the stages and positions just changed (0.1-0.3 s on 1M loans)
+                ("statistics", lambda r: refresh_statistics(r.s.connection(), ("cases",))),
             )
             for number, (name, step) in enumerate(steps, start=1):
                 if progress:

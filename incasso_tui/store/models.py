@@ -111,6 +111,8 @@ class Loan(Base):
     __table_args__ = (
         CheckConstraint("repayment in ('annuity','linear')", name="ck_loans_repayment"),
         CheckConstraint("principal > 0", name="ck_loans_principal"),
+        # the daily run's BKR code 2 look-up (called loans are few)
+        Index("ix_loans_called", "id", sqlite_where=text("status = 'called'"), postgresql_where=text("status = 'called'")),
     )
 
 
@@ -179,6 +181,12 @@ class LedgerEntry(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
+    __table_args__ = (
+        # the daily run's BKR code 3 look-up (write-offs per loan; few)
+        Index("ix_ledger_write_off", "loan_id", sqlite_where=text("kind = 'write_off'"),
+              postgresql_where=text("kind = 'write_off'")),
+    )
+
 
 class Allocation(Base):
     """How a ledger payment was allocated (art. 6:44 BW), so it can be undone on a reversal."""
@@ -237,7 +245,8 @@ class Case(Base):
             postgresql_where=text("status <> 'closed'"),
         ),
         Index("ix_cases_client", "client_id"),
-        Index("ix_cases_status", "status", "pos_oldest_due", "id"),
+        # next_action_date makes it covering for the worklist's counts (total and due segment in one pass)
+        Index("ix_cases_status", "status", "pos_oldest_due", "id", "next_action_date"),
         # The desk worklist's orders: keyset and offset pagination walk these partial indexes. A query
         # must repeat DESK_WHERE literally for SQLite to use them (see services.worklist).
         Index("ix_cases_desk_prio", "pos_oldest_due", text("pos_arrears DESC"), "id", "next_action_date",
@@ -247,6 +256,8 @@ class Case(Base):
         Index("ix_cases_desk_next", "next_action_date", "id",
               sqlite_where=text(DESK_WHERE), postgresql_where=text(DESK_WHERE)),
         Index("ix_cases_desk_assignee", "assignee_id", "pos_oldest_due", text("pos_arrears DESC"), "id",
+              "next_action_date", sqlite_where=text(DESK_WHERE), postgresql_where=text(DESK_WHERE)),
+        Index("ix_cases_desk_stage", "stage", "pos_oldest_due", text("pos_arrears DESC"), "id", "next_action_date",
               sqlite_where=text(DESK_WHERE), postgresql_where=text(DESK_WHERE)),
     )
 
@@ -647,7 +658,8 @@ class BankEntryRow(Base):
     match_detail: Mapped[str | None] = mapped_column(String(200))  # the reference, number or IBAN that matched
     loan_id: Mapped[int | None] = mapped_column(ForeignKey("loans.id"), index=True)
     ledger_id: Mapped[int | None] = mapped_column(ForeignKey("ledger.id"))
-    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("bank_entries.id"))
+    # indexed: the foreign key to itself makes SQLite look up referring rows on every delete
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("bank_entries.id"), index=True)
     assigned_by: Mapped[str | None] = mapped_column(String(64))
     assigned_at: Mapped[datetime | None] = mapped_column(DateTime)
 

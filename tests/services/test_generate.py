@@ -22,8 +22,8 @@ from incasso_tui.generate import HOSTILE_NAMES, USERS, generate, nl_iban
 from incasso_tui.services.positions import verify_positions
 from incasso_tui.services.worklist import name_key
 from incasso_tui.store.db import Database
-from incasso_tui.store.types import Money
 from incasso_tui.store.models import (
+    DESK_WHERE,
     NO_ARREARS,
     Allocation,
     AuditEvent,
@@ -35,6 +35,7 @@ from incasso_tui.store.models import (
     Loan,
     User,
 )
+from incasso_tui.store.types import Money
 
 AS_OF = date(2026, 11, 23)
 BIG = 2000  # loans: enough for every stage, status and bucket
@@ -320,3 +321,13 @@ def test_postgresql_book(pg_scratch: str, tmp_path) -> None:  # type: ignore[no-
     with db.reader() as s:
         assert verify_positions(s, AS_OF) == []
     db.dispose()
+
+
+def test_the_book_leaves_planner_statistics_for_the_worklist(book: Database) -> None:
+    """Without statistics SQLite walks ix_cases_status and reads every desk case for a filtered count
+    (benchmarks/RESULTS.md); the generator and migration 0007 leave them, ``cases`` counted exactly."""
+    with book.reader() as s:
+        stats = dict(s.execute(text("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'cases'")).all())
+        desk = s.scalar(select(func.count()).select_from(Case).where(text(DESK_WHERE)))
+    assert {"ix_cases_desk_prio", "ix_cases_desk_stage", "ix_cases_desk_assignee", "ix_cases_status"} <= set(stats)
+    assert int(stats["ix_cases_desk_stage"].split()[0]) == desk > 0

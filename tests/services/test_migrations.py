@@ -8,7 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from incasso_tui.store.db import Database, current_revision, head_revision
 from incasso_tui.store.models import Base
 
-HAND_WRITTEN = {"ix_cases_desk_prio", "ix_cases_desk_amount", "ix_cases_desk_assignee"}
+HAND_WRITTEN = {"ix_cases_desk_prio", "ix_cases_desk_amount", "ix_cases_desk_assignee", "ix_cases_desk_stage"}
 
 
 def test_migrated_schema_matches_the_models(db: Database) -> None:
