@@ -460,6 +460,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         globals()[f"step_{name}"](b, results)
         print(f"benchmarks: {name} took {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+        last.write_text(json.dumps(results, indent=2) + "\n")  # a later step's failure keeps what was measured
     results["load_end"] = _load()
     last.write_text(json.dumps(results, indent=2) + "\n")
     print(render(b, results))

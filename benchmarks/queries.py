@@ -120,10 +120,12 @@ def measure(url: str, user: str, day: date, runs: int) -> dict[str, object]:
             end = (total - 1) // PAGE * PAGE
             row["jump to end"] = summary_ms(_timed(lambda wl=wl, e=end, t=total: wl.page(e, PAGE, t), runs))
         fetch[name] = row
-    special = worklist(_context(url, "visser", day), WorklistFilter(queue="special"))
+    visser = _context(url, "visser", day)
+    special = worklist(visser, WorklistFilter(queue="special"))
     fetch["special management queue (visser)"] = {
         "cases": special.count(),
         "count+first page": summary_ms(_timed(lambda: special.page(0, PAGE, special.count()), runs))}
+    visser.db.dispose()  # no connection may stay open: the procedure step copies the book as a template
     results["worklist"] = fetch
 
     search: dict[str, object] = {}

@@ -168,12 +168,7 @@ def update_selection(ctx: Context, selection_id: int, expected_version: int, nam
     now = ctx.clock.now()
     try:
         with ctx.db.transaction() as s:
-            row = s.get(Selection, selection_id)
-            if row is None:
-                raise NotFound(N_("There is no selection {name}"), name=str(selection_id))
-            _may_change(ctx, row)
-            if row.version != expected_version:
-                raise _changed(row)
+            row = _for_change(s, ctx, selection_id, expected_version)
             check_in_book(s, criteria)
             other = _by_name(s, clean)
             if other is not None and other.id != row.id:
@@ -192,6 +187,17 @@ def update_selection(ctx: Context, selection_id: int, expected_version: int, nam
         raise StaleData(N_("Someone changed the selection at the same moment: open it again")) from None
 
 
+def _for_change(s: Session, ctx: Context, selection_id: int, expected_version: int) -> Selection:
+    """The selection to change or delete: it exists, this user may change it, and nobody changed it meanwhile."""
+    row = s.get(Selection, selection_id)
+    if row is None:
+        raise NotFound(N_("There is no selection {name}"), name=str(selection_id))
+    _may_change(ctx, row)
+    if row.version != expected_version:
+        raise _changed(row)
+    return row
+
+
 def _changed(row: Selection) -> StaleData:
     return StaleData(N_("The selection was changed by {name} at {time}: open it again"), name=row.updated_by or "?",
                      time=row.updated_at.strftime("%H:%M") if row.updated_at else "?")
@@ -203,12 +209,7 @@ def delete_selection(ctx: Context, selection_id: int, expected_version: int) -> 
     now = ctx.clock.now()
     try:
         with ctx.db.transaction() as s:
-            row = s.get(Selection, selection_id)
-            if row is None:
-                raise NotFound(N_("There is no selection {name}"), name=str(selection_id))
-            _may_change(ctx, row)
-            if row.version != expected_version:
-                raise _changed(row)
+            row = _for_change(s, ctx, selection_id, expected_version)
             s.execute(update(Campaign).where(Campaign.selection_id == row.id).values(selection_id=None))
             audit.record(s, at=now, actor=ctx.actor.name, action="selection.delete", entity="selection",
                          entity_id=row.id, before={"name": row.name,
