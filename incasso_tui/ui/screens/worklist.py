@@ -253,7 +253,9 @@ class WorklistScreen(Screen[None]):
     def _show_status(self) -> None:
         tr = self.app.tr  # type: ignore[attr-defined]
         table = self.table
-        if table.total == 0:
+        if self._worklist is None:  # the first count is still on its way: "no cases" would be untrue
+            text = tr(N_("Loading the cases..."))
+        elif table.total == 0:
             text = tr(N_("No cases match"))
         else:
             text = tr(N_("{n} of {total} cases"), n=table.cursor + 1, total=table.total)
