@@ -5,7 +5,10 @@ With ``--user NAME`` the report is that user's view (an employee sees their own 
 read all of it anyway). ``--date`` sets today (the day the ageing buckets are measured); the period defaults to the
 30 days up to today. JSON: ``open_cases``, ``arrears``, ``buckets`` ({bucket: {"count": n, "amount": "0.00"}}),
 each rate as a number between 0 and 1 (or null when it has no denominator) in a key ending in ``_rate``,
-``arrangements`` ({"kept": n, "broken": n}), ``workload`` ([{"user": name or null, "open_cases": n}]).
+``arrangements`` ({"kept": n, "broken": n}), ``workload`` ([{"user": name or null, "open_cases": n}]),
+``roll_rates`` ({"since": last week's snapshot day, "until": now's, "available_from": null or the first end date
+with a week-old snapshot, "rows": {bucket then: {"cases": n, "to": {bucket now | "closed" | "handed_over":
+{"count": n, "roll_rate": 0..1}}}}}; since and until are null, and rows empty, until such a snapshot exists).
 """
 
 from __future__ import annotations
@@ -20,10 +23,10 @@ from incasso_tui.domain.enums import Role
 from incasso_tui.errors import N_
 from incasso_tui.i18n import Translator
 
-__all__ = ["add_parser", "report_json"]
+__all__ = ["add_parser", "report_json", "roll_rates_json"]
 
 if TYPE_CHECKING:
-    from incasso_tui.services.kpi import KpiReport
+    from incasso_tui.services.kpi import KpiReport, RollRates
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -41,6 +44,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 def _rate(value: object) -> float | None:
     return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+def _day(value: object) -> str | None:
+    return None if value is None else value.isoformat()  # type: ignore[attr-defined,no-any-return]
+
+
+def roll_rates_json(rr: RollRates) -> dict[str, object]:
+    return {
+        "since": _day(rr.since),
+        "until": _day(rr.until),
+        "available_from": _day(rr.available_from),
+        "rows": {b: {"cases": rr.cases(b), "to": {t: {"count": n, "roll_rate": _rate(rr.rate(b, t))}
+                                                    for t, n in row.items()}} for b, row in rr.rows.items()},
+    }
 
 
 def report_json(r: KpiReport) -> dict[str, object]:
@@ -61,11 +78,19 @@ def report_json(r: KpiReport) -> dict[str, object]:
         "arrangements": {"kept": r.arrangements_kept, "broken": r.arrangements_broken},
         "followups": {"on_time": r.followups_on_time, "late": r.followups_late},
         "workload": [{"user": w.user, "open_cases": w.open_cases} for w in r.workload],
+        "roll_rates": roll_rates_json(r.roll_rates),
     }
 
 
 def _pct(value: object) -> str:
     return "-" if value is None else f"{float(value) * 100:.1f}%"  # type: ignore[arg-type]
+
+
+def _roll_unavailable(tr: Translator, available_from: object) -> str:
+    if available_from is None:
+        return tr(N_("Roll rates: not yet available (the daily run has written no bucket snapshot yet)"))
+    return tr(N_("Roll rates: available from {date} (a week after the first bucket snapshot)"),
+              date=_day(available_from))
 
 
 def cmd_kpi(args: argparse.Namespace) -> int:
@@ -92,6 +117,15 @@ def cmd_kpi(args: argparse.Namespace) -> int:
     print(tr(N_("Arrangements: {kept} kept, {broken} broken"), kept=r.arrangements_kept, broken=r.arrangements_broken))
     print(tr(N_("Follow-up on time: {rate} ({on_time} on time, {late} late)"), rate=_pct(r.followup_timeliness_rate),
              on_time=r.followups_on_time, late=r.followups_late))
+    rr = r.roll_rates
+    if rr.since is None:
+        print(_roll_unavailable(tr, rr.available_from))
+    else:
+        print(tr(N_("Roll rates {since} to {until} (cases then: share now)"), since=rr.since.isoformat(),
+                 until=_day(rr.until)))
+        for b, row in rr.rows.items():
+            moves = ", ".join(f"{t} {_pct(rr.rate(b, t))}" for t, n in row.items() if n)
+            print(f"  {b:<8} {rr.cases(b):>8}: {moves}")
     print(tr(N_("Workload:")))
     for w in r.workload:
         print(f"  {w.user or tr(N_('(unassigned)')):<16} {w.open_cases:>8}")

@@ -6,9 +6,11 @@ report stays quick on a book of a million loans.
 
 Scope: supervisors, admins and auditors see the whole desk; every other role sees the cases assigned to them.
 
-Not reported: roll rates between buckets since last week. The book keeps no history of positions (the ``pos_*``
-cache holds only the newest one) and the audit trail does not record bucket moves, so last week's bucket of a case
-cannot be known without replaying every payment's allocation. Rather than invent it, the report leaves it out.
+Roll rates: the daily run writes a snapshot of every desk case's bucket and arrears (``bucket_snapshots``, kept 35
+days). "Last week" is the newest snapshot at least 7 days before the report's end date, "now" the newest snapshot
+on or before the end date (not the live cache: both sides are the run's measure, and a report for a past date
+gives the same answer tomorrow). A case in last week's snapshot that is missing from now's left the desk: closed
+(cured) or handed over, by the case's status.
 """
 
 from __future__ import annotations
@@ -18,20 +20,26 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import ColumnElement, Date, Select, String, and_, case, cast, func, select, text
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.dialects.postgresql import JSONB
 
-from incasso_tui.domain.arrears import BUCKETS, bucket_bounds
+from incasso_tui.domain.arrears import BUCKETS
 from incasso_tui.domain.enums import CaseStatus, Role
 from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import N_, BadInput
 from incasso_tui.services.context import Context
-from incasso_tui.store.models import DESK_WHERE, AuditEvent, Case, Promise, User
+from incasso_tui.services.positions import bucket_of
+from incasso_tui.store.models import DESK_WHERE, AuditEvent, BucketSnapshot, Case, Promise, User
 
-__all__ = ["DEFAULT_DAYS", "WHOLE_DESK_ROLES", "BucketFigure", "KpiReport", "Workload", "kpi"]
+__all__ = ["DEFAULT_DAYS", "ROLL_DAYS", "ROLL_TARGETS", "WHOLE_DESK_ROLES", "BucketFigure", "KpiReport", "RollRates",
+           "Workload", "kpi"]
 
 WHOLE_DESK_ROLES = (Role.SUPERVISOR, Role.ADMIN, Role.AUDITOR)
 DEFAULT_DAYS = 30  # the period when no start is given: the 30 days up to and including the end
 _RATE = Decimal("0.0001")
+ROLL_DAYS = 7  # "since last week": the older snapshot is at least this many days before the end date
+CLOSED, HANDED_OVER = "closed", "handed_over"  # where a case went that left the desk
+ROLL_TARGETS: tuple[str, ...] = (*BUCKETS, CLOSED, HANDED_OVER)
 
 
 @dataclass(frozen=True)
@@ -47,10 +55,30 @@ class Workload:
 
 
 @dataclass(frozen=True)
+class RollRates:
+    """Movement between buckets from the snapshot of ``since`` to that of ``until``: ``rows[bucket then][target]``
+    counts the cases, for the buckets then that had cases (targets: ``ROLL_TARGETS``, every one present).
+    When no snapshot is old enough, ``since`` and ``until`` are None and ``available_from`` says from which end
+    date there will be one (None: the daily run has written no snapshot yet)."""
+
+    since: date | None
+    until: date | None
+    available_from: date | None
+    rows: dict[str, dict[str, int]]
+
+    def cases(self, bucket: str) -> int:
+        return sum(self.rows[bucket].values())
+
+    def rate(self, bucket: str, target: str) -> Decimal | None:
+        """The share of the row's cases that went to ``target`` (four places)."""
+        return _rate(self.rows[bucket][target], self.cases(bucket))
+
+
+@dataclass(frozen=True)
 class KpiReport:
     date_from: date
     date_to: date
-    as_of: date  # the day the buckets and the workload are measured (today: the cache holds no history)
+    as_of: date  # the day the buckets and the workload are measured (today: they read the live position cache)
     scope: str | None  # None: the whole desk; otherwise the user whose cases these are
     open_cases: int
     buckets: dict[str, BucketFigure]
@@ -63,6 +91,7 @@ class KpiReport:
     followups_on_time: int
     followups_late: int
     workload: tuple[Workload, ...]
+    roll_rates: RollRates
 
     @property
     def arrears(self) -> Decimal:
@@ -111,6 +140,8 @@ def kpi(ctx: Context, date_from: date | None = None, date_to: date | None = None
       or before that date, late when after. Contacts logged within the period count. A desk case whose next-action
       date lies within the period and before today and has not been followed up yet counts as late too.
     - workload: the desk's cases per assignee, most first.
+    - roll rates: see :class:`RollRates` and the module docstring; in scope are the cases assigned to the user
+      now (as for the other figures).
 
     Raises :class:`BadInput` when the period ends before it starts.
     """
@@ -126,7 +157,7 @@ def kpi(ctx: Context, date_from: date | None = None, date_to: date | None = None
     end = datetime.combine(date_to + timedelta(days=1), time.min)
 
     with ctx.db.reader() as s:
-        bucket = _bucket_of(today).label("bucket")
+        bucket = bucket_of(today).label("bucket")
         buckets = {b: BucketFigure(0, ZERO) for b in BUCKETS}
         rows = s.execute(
             select(bucket, func.count(), func.sum(Case.pos_arrears)).where(text(DESK_WHERE), *mine).group_by(bucket)
@@ -171,6 +202,7 @@ def kpi(ctx: Context, date_from: date | None = None, date_to: date | None = None
             select(User.name, func.count()).select_from(Case).outerjoin(User, User.id == Case.assignee_id)
             .where(text(DESK_WHERE), *mine).group_by(User.name).order_by(func.count().desc(), User.name)
         ).all()
+        roll_rates = _roll_rates(s, date_to, mine)
 
     return KpiReport(
         date_from=date_from,
@@ -188,21 +220,30 @@ def kpi(ctx: Context, date_from: date | None = None, date_to: date | None = None
         followups_on_time=int(on_time),
         followups_late=int(late_done) + missed,
         workload=tuple(Workload(name, int(n)) for name, n in workload_rows),
+        roll_rates=roll_rates,
     )
 
 
-def _bucket_of(today: date) -> ColumnElement[str]:
-    """The ageing bucket of a case's cached oldest unpaid due date, as of ``today`` (see ``ageing_bucket``).
-
-    The buckets are consecutive ranges of days past due, so the first bucket whose upper bound the case does not
-    pass is its bucket; the last one has no upper bound.
-    """
-    whens = []
-    for name in BUCKETS[:-1]:
-        _low, high = bucket_bounds(name)
-        assert high is not None  # only the last bucket is open-ended
-        whens.append((Case.pos_oldest_due >= today - timedelta(days=high), name))
-    return case(*whens, else_=BUCKETS[-1])
+def _roll_rates(s: Session, date_to: date, mine: list[ColumnElement[bool]]) -> RollRates:
+    """Last week's snapshot against the newest one up to ``date_to``, grouped by bucket then and where to now."""
+    since = s.scalar(select(func.max(BucketSnapshot.day)).where(BucketSnapshot.day <= date_to - timedelta(days=ROLL_DAYS)))
+    if since is None:
+        first = s.scalar(select(func.min(BucketSnapshot.day)))
+        return RollRates(None, None, None if first is None else first + timedelta(days=ROLL_DAYS), {})
+    until = s.scalar(select(func.max(BucketSnapshot.day)).where(BucketSnapshot.day <= date_to))
+    then, now = aliased(BucketSnapshot), aliased(BucketSnapshot)
+    target = case((now.bucket.is_not(None), now.bucket), (Case.status == CaseStatus.CLOSED.value, CLOSED),
+                  else_=HANDED_OVER).label("target")
+    counts = s.execute(
+        select(then.bucket, target, func.count()).select_from(then)
+        .join(Case, Case.id == then.case_id)
+        .outerjoin(now, and_(now.case_id == then.case_id, now.day == until))
+        .where(then.day == since, *mine).group_by(then.bucket, target)
+    ).all()
+    rows: dict[str, dict[str, int]] = {}
+    for name, to, n in counts:
+        rows.setdefault(name, dict.fromkeys(ROLL_TARGETS, 0))[to] = int(n)
+    return RollRates(since, until, None, {b: rows[b] for b in BUCKETS if b in rows})
 
 
 def _events(mine: list[ColumnElement[bool]], actions: tuple[str, ...], start: datetime, end: datetime) -> Select:  # type: ignore[type-arg]

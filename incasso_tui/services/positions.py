@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Select, and_, bindparam, func, or_, select, type_coerce, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
-from incasso_tui.domain.arrears import Arrears, LineState, arrears_as_of
+from incasso_tui.domain.arrears import BUCKETS, Arrears, LineState, arrears_as_of, bucket_bounds
 from incasso_tui.domain.money import ZERO
 from incasso_tui.store.models import NO_ARREARS, Case, Charge, Installment, Loan
 from incasso_tui.store.types import Money
@@ -174,3 +174,18 @@ def verify_positions(s: Session, as_of: date, limit: int | None = None) -> list[
                 f"case {case_id}: cache {cached} / {cached_oldest} as of {cached_as_of}, derived {total} / {oldest}"
             )
     return problems
+
+
+def bucket_of(day: date) -> ColumnElement[str]:
+    """The ageing bucket of a case's cached oldest unpaid due date as of ``day``, in SQL (see ``ageing_bucket``;
+    the same bounds as the worklist's bucket filter). Used by the KPIs and the daily run's bucket snapshots.
+
+    The buckets are consecutive ranges of days past due, so the first bucket whose upper bound the case does not
+    pass is its bucket; the last one has no upper bound.
+    """
+    whens = []
+    for name in BUCKETS[:-1]:
+        _low, high = bucket_bounds(name)
+        assert high is not None  # only the last bucket is open-ended
+        whens.append((Case.pos_oldest_due >= day - timedelta(days=high), name))
+    return case(*whens, else_=BUCKETS[-1])

@@ -752,3 +752,15 @@ class CampaignMember(Base):
         CheckConstraint("outcome in ('pending','done','refused')", name="ck_campaign_members_outcome"),
         Index("ix_campaign_members_outcome", "campaign_id", "outcome", "case_id"),
     )
+
+
+class BucketSnapshot(Base):
+    """The ageing bucket and arrears of a desk case as the daily run left it (``services.procedure``): the history
+    the roll rates compare (``services.kpi``). One row per desk case per run day, kept 35 days."""
+
+    __tablename__ = "bucket_snapshots"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(8))  # one of domain.arrears.BUCKETS
+    arrears: Mapped[Decimal] = mapped_column(Money)

@@ -30,3 +30,32 @@ def test_report_kpi_refuses_a_reversed_period(sqlite_template: str) -> None:
     result = run("report", "kpi", "--db", f"sqlite:///{sqlite_template}", "--from", "2026-11-02", "--to", "2026-11-01")
     assert result.returncode != 0
     assert "eindigt voordat" in one_line_error(result)
+
+
+def test_report_kpi_json_has_the_roll_rates(sqlite_template: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+    from datetime import timedelta
+
+    from incasso_tui.clock import FixedClock
+    from incasso_tui.services.procedure import run_procedure
+    from incasso_tui.store.db import Database
+    from tests.conftest import NOW, _context
+
+    url = f"sqlite:///{sqlite_template}"
+    none = json.loads(run("report", "kpi", "--db", url, "--date", AS_OF.isoformat(), "--json").stdout)["roll_rates"]
+    assert none == {"since": None, "until": None, "available_from": None, "rows": {}}
+    shutil.copy(sqlite_template, tmp_path / "book.db")
+    book = Database(f"sqlite:///{tmp_path / 'book.db'}")
+    later = AS_OF + timedelta(days=7)
+    try:
+        for day in (AS_OF, later):
+            run_procedure(_context(book, FixedClock(NOW), "bakker"), day)
+    finally:
+        book.dispose()
+    result = run("report", "kpi", "--db", f"sqlite:///{tmp_path / 'book.db'}", "--date", later.isoformat(), "--json")
+    assert result.returncode == 0, result.stderr
+    rr = json.loads(result.stdout)["roll_rates"]
+    assert (rr["since"], rr["until"], rr["available_from"]) == (AS_OF.isoformat(), later.isoformat(), None)
+    assert rr["rows"] and all(sum(t["count"] for t in row["to"].values()) == row["cases"] > 0
+                              for row in rr["rows"].values())
+    assert all(0 <= t["roll_rate"] <= 1 for row in rr["rows"].values() for t in row["to"].values())

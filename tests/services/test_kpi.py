@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 from decimal import Decimal
 
@@ -106,3 +107,65 @@ def test_follow_up_timeliness_compares_the_contact_day_with_the_next_action_it_r
     assert after.followup_timeliness_rate == Decimal("0.3333")
     # as a supervisor sees it: the same three contacts
     assert kpi(ctx_for("bakker"), AS_OF, AS_OF).followups_on_time == 1
+
+
+def _snapshot_moves(db, since: date, until: date) -> Counter:  # type: ignore[no-untyped-def]
+    """bucket then -> where now, counted in Python from the raw snapshot rows (independent of services.kpi)."""
+    from incasso_tui.store.models import BucketSnapshot
+
+    with db.reader() as s:
+        then = dict(s.execute(select(BucketSnapshot.case_id, BucketSnapshot.bucket).where(BucketSnapshot.day == since)).all())
+        now = dict(s.execute(select(BucketSnapshot.case_id, BucketSnapshot.bucket).where(BucketSnapshot.day == until)).all())
+        status = dict(s.execute(select(Case.id, Case.status).where(Case.id.in_(list(then)))).all())
+    return Counter((b, now.get(c) or ("closed" if status[c] == "closed" else "handed_over")) for c, b in then.items())
+
+
+def test_roll_rates_are_available_a_week_after_the_first_snapshot(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from incasso_tui.services.procedure import run_procedure
+
+    ctx = ctx_for("bakker")
+    nothing = kpi(ctx).roll_rates
+    assert (nothing.since, nothing.available_from, nothing.rows) == (None, None, {})
+    run_procedure(ctx, AS_OF)
+    for end in (AS_OF, AS_OF + timedelta(days=6)):
+        rr = kpi(ctx, date_to=end).roll_rates
+        assert rr.since is None and rr.rows == {} and rr.available_from == AS_OF + timedelta(days=7)
+    assert kpi(ctx, date_to=AS_OF + timedelta(days=7)).roll_rates.since == AS_OF
+
+
+def test_roll_rates_between_two_runs_a_week_apart(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from incasso_tui.services.procedure import run_procedure
+    from incasso_tui.store.models import BucketSnapshot
+
+    ctx = ctx_for("bakker")
+    later = AS_OF + timedelta(days=7)
+    run_procedure(ctx, AS_OF)
+    run_procedure(ctx, later)
+    rr = kpi(ctx, date_to=later).roll_rates
+    assert (rr.since, rr.until, rr.available_from) == (AS_OF, later, None)
+    with ctx.db.reader() as s:
+        then_cases = s.scalar(select(func.count()).select_from(BucketSnapshot).where(BucketSnapshot.day == AS_OF))
+    assert sum(rr.cases(b) for b in rr.rows) == then_cases > 0
+    assert all(rr.cases(b) > 0 for b in rr.rows)
+    for b in rr.rows:
+        assert sum(rr.rate(b, t) for t in rr.rows[b]) == pytest.approx(Decimal(1), abs=Decimal("0.001"))
+    moves = _snapshot_moves(ctx.db, AS_OF, later)
+    assert {(b, t): n for b, row in rr.rows.items() for t, n in row.items() if n} == dict(moves)
+    assert any(b != t for b, t in moves), "a week of ageing moves cases between buckets"
+    # a case moved to another bucket now shows in that cell
+    with ctx.db.transaction() as s:
+        then = dict(s.execute(select(BucketSnapshot.case_id, BucketSnapshot.bucket).where(BucketSnapshot.day == AS_OF)).all())
+        now = dict(s.execute(select(BucketSnapshot.case_id, BucketSnapshot.bucket).where(BucketSnapshot.day == later)).all())
+        case_id = min(set(then) & set(now))
+        target = next(b for b in BUCKETS if b not in (then[case_id], now[case_id]))
+        s.execute(update(BucketSnapshot).where(BucketSnapshot.day == later, BucketSnapshot.case_id == case_id)
+                  .values(bucket=target))
+    moved = kpi(ctx, date_to=later).roll_rates
+    assert moved.rows[then[case_id]][target] == rr.rows[then[case_id]][target] + 1
+    assert moved.rows[then[case_id]][now[case_id]] == rr.rows[then[case_id]][now[case_id]] - 1
+    mine = kpi(ctx_for("demo"), date_to=later).roll_rates
+    assert 0 < sum(mine.cases(b) for b in mine.rows) < then_cases

@@ -16,6 +16,7 @@ from incasso_tui.services.procedure import move_stage, run_procedure
 from incasso_tui.store.models import (
     AuditEvent,
     BkrMutation,
+    BucketSnapshot,
     Case,
     Charge,
     Client,
@@ -27,7 +28,7 @@ from incasso_tui.store.models import (
 
 from tests.conftest import AS_OF, NOW
 
-TABLES = (Case, Letter, Task, BkrMutation, Charge, AuditEvent, ProcedureRun)
+TABLES = (Case, Letter, Task, BkrMutation, Charge, AuditEvent, ProcedureRun, BucketSnapshot)
 
 
 def _counts(db) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -372,3 +373,44 @@ def test_bkr_3_for_a_write_off_of_at_least_250_once(ctx_for) -> None:  # type: i
     assert (code.loan_id, code.amount) == (big, Decimal("250.00"))
     assert event.entity_id == code.id and json.loads(event.after)["amount"] == "250.00"
     assert run_procedure(ctx, AS_OF).actions["bkr_3"] == 0
+
+
+def _snapshot(db, day) -> dict[int, tuple[str, Decimal]]:  # type: ignore[no-untyped-def]
+    with db.reader() as s:
+        return {c: (b, a) for c, b, a in s.execute(
+            select(BucketSnapshot.case_id, BucketSnapshot.bucket, BucketSnapshot.arrears).where(BucketSnapshot.day == day))}
+
+
+def test_the_run_snapshots_every_desk_case_replaces_a_same_day_snapshot_and_prunes_old_ones(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import insert, text
+
+    from incasso_tui.services.kpi import kpi
+    from incasso_tui.store.models import DESK_WHERE
+
+    ctx = ctx_for("bakker")
+    with ctx.db.transaction() as s:
+        some_case = s.scalar(select(func.min(Case.id)))
+        s.execute(insert(BucketSnapshot), [
+            {"day": AS_OF - timedelta(days=36), "case_id": some_case, "bucket": "1-30", "arrears": Decimal("1.00")},
+            {"day": AS_OF - timedelta(days=35), "case_id": some_case, "bucket": "1-30", "arrears": Decimal("1.00")},
+        ])
+    run_procedure(ctx, AS_OF)
+    with ctx.db.reader() as s:
+        desk = dict(s.execute(select(Case.id, Case.pos_arrears).where(text(DESK_WHERE))).all())
+        days = set(s.scalars(select(BucketSnapshot.day).distinct()))
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "procedure.snapshot")).one()
+    snap = _snapshot(ctx.db, AS_OF)
+    assert {c: a for c, (_b, a) in snap.items()} == desk and desk
+    figures = kpi(ctx).buckets  # the cache as of AS_OF, bucketed independently of the snapshot's SQL
+    assert Counter(b for b, _a in snap.values()) == {b: f.count for b, f in figures.items() if f.count}
+    assert days == {AS_OF, AS_OF - timedelta(days=35)}  # the 36-day-old one is pruned
+    assert json.loads(event.after)["cases"] == len(desk)
+    # a re-run the same day replaces the day's snapshot (a stale row of a case that left the desk goes)
+    gone = min(desk)  # handed over: still open (no new case for the client), off the desk
+    with ctx.db.transaction() as s:
+        s.execute(update(Case).where(Case.id == gone).values(status="handed_over"))
+        s.execute(update(BucketSnapshot).where(BucketSnapshot.day == AS_OF).values(bucket="90+"))
+    run_procedure(ctx, AS_OF)
+    again = _snapshot(ctx.db, AS_OF)
+    assert gone not in again and set(again) == set(desk) - {gone}
+    assert {c: v for c, v in again.items()} == {c: v for c, v in snap.items() if c != gone}

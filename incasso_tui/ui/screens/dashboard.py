@@ -1,12 +1,14 @@
 """The team view (issue 8): the desk's KPIs with small bar charts; `k` on the worklist, `r` refresh, escape back.
 
 The figures come from ``services.kpi`` (read in a worker thread); it decides the scope: supervisors, admins and
-auditors see the whole desk, everyone else their own cases. The period is the 30 days up to today.
+auditors see the whole desk, everyone else their own cases. The period is the 30 days up to today. Below the charts
+the roll rates since last week: per bucket then that has cases, its number of cases and the share in each bucket
+now, cured (closed) or handed over.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -19,7 +21,7 @@ from textual.widgets import Footer, Header, Label, Static
 
 from incasso_tui.domain.arrears import BUCKETS
 from incasso_tui.errors import N_, IncassoError
-from incasso_tui.services.kpi import KpiReport, kpi
+from incasso_tui.services.kpi import CLOSED, HANDED_OVER, ROLL_TARGETS, KpiReport, RollRates, kpi
 from incasso_tui.ui.labels import BUCKET
 from incasso_tui.ui.text import lit, safe, translate_bindings
 
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
 
 BAR_WIDTH = 12
+ROLL_CELL = 9  # a roll-rate column: 14 + 7 x 9 cells fit 80 columns with the padding
+_ROLL_LABEL = {CLOSED: N_("cured"), HANDED_OVER: N_("handed over")}
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 
 
@@ -62,6 +66,7 @@ class DashboardScreen(Screen[None]):
         with Horizontal(id="charts"):
             yield Static(id="buckets")
             yield Static(id="workload")
+        yield Static(id="roll")
         yield Label(id="message", classes="error")
         yield Footer(compact=True)
 
@@ -98,7 +103,6 @@ class DashboardScreen(Screen[None]):
                broken=r.arrangements_broken),
             tr(N_("Cure rate: {rate} ({cured} of {base} open at the start)"), rate=self._rate(r.cure_rate),
                cured=r.cured, base=r.cure_base),
-            tr(N_("Roll rates: not available (no history of positions)")),
         ]
         self.query_one("#rates", Static).update(_lines(lines))
         largest = max((b.count for b in r.buckets.values()), default=0)
@@ -115,6 +119,32 @@ class DashboardScreen(Screen[None]):
         if len(r.workload) > 6:
             rows.append(tr(N_("... and {count} more"), count=len(r.workload) - 6))
         self.query_one("#workload", Static).update(_lines(rows))
+        self.query_one("#roll", Static).update(_lines(self._roll(r.roll_rates)))
+
+    def _roll(self, rr: RollRates) -> list[str]:
+        """The roll-rate matrix: a title, a header of the buckets now and one line per bucket then with cases."""
+        tr = self.tr
+        if rr.since is None:
+            if rr.available_from is None:
+                return [tr(N_("Roll rates: not yet available (the daily run has written no bucket snapshot yet)"))]
+            return [tr(N_("Roll rates: available from {date} (a week after the first bucket snapshot)"),
+                       date=tr.date(rr.available_from))]
+        assert rr.until is not None
+        lines = [tr(N_("Roll rates {since} to {until}: cases then, share now"), since=tr.date(rr.since),
+                    until=tr.date(rr.until))]
+        head = "".join(f"{tr(_ROLL_LABEL[t]) if t in _ROLL_LABEL else t:>{ROLL_CELL}.{ROLL_CELL - 1}}"
+                       for t in ROLL_TARGETS)
+        lines.append(" " * 14 + head)
+        for bucket in rr.rows:
+            cells = "".join(f"{self._share(rr.rate(bucket, t)):>{ROLL_CELL}}" for t in ROLL_TARGETS)
+            lines.append(f"{bucket:<8}{tr.integer(rr.cases(bucket)):>6}{cells}")
+        return lines
+
+    def _share(self, value: Decimal | None) -> str:
+        """A share as a whole percentage, "·" for none (the matrix must stay narrow)."""
+        if not value:
+            return "·"
+        return f"{(value * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)}%"
 
     def action_reload(self) -> None:
         self.load()
