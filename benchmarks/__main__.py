@@ -329,8 +329,10 @@ def _ms(row: dict[str, Any] | None) -> str:
 
 def render(b: Backend, r: dict[str, Any]) -> str:
     lines = [f"### {b.name}: {b.args.loans:,} loans, {r['date']}", "",
-             f"Machine: {r['machine']}. Command: `{r['command']}`. Load average (1/5/15 min) at start {r['load_start']}, "
-             f"at end {r['load_end']}.", ""]
+             f"Machine: {r['machine']}. Load average (1/5/15 min) at the start of the last run {r['load_start']}, at its "
+             f"end {r['load_end']}; each step's own load is in results/{b.name}.json.", "",
+             "Measured: " + "; ".join(f"{step} {m['at']} (`{m['command']}`)" for step, m in r.get("measured", {}).items())
+             + ".", ""]
     lines += ["| target | measured | target | met |", "|---|---|---|---|"]
     for label, step, get, limit, unit in TARGETS:
         if step not in r:
@@ -448,17 +450,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.rewrite:
         write_results(b, json.loads(last.read_text()))
         return 0
-    results: dict[str, Any] = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": _machine(),
-                               "command": "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:]),
-                               "load_start": _load()}
+    # a run of some steps keeps the other steps' figures of the last run (each step says when it was measured)
+    results: dict[str, Any] = json.loads(last.read_text()) if last.exists() and set(steps) != set(STEPS) else {}
+    command = "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:])
+    results.update({"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": _machine(),
+                    "load_start": _load()})
+    results.setdefault("measured", {})
     if "generate" in steps or not b.exists(f"book{args.loans}"):
         step_generate(b, results)
+        results["measured"]["generate"] = {"at": results["generate"].get("built", ""), "command": command}
     for name in steps:
         if name == "generate":
             continue
         print(f"benchmarks: {name} ...", file=sys.stderr, flush=True)
         started = time.perf_counter()
         globals()[f"step_{name}"](b, results)
+        results["measured"][name] = {"at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "command": command}
         print(f"benchmarks: {name} took {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
         last.write_text(json.dumps(results, indent=2) + "\n")  # a later step's failure keeps what was measured
     results["load_end"] = _load()
