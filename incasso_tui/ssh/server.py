@@ -49,9 +49,11 @@ RESTORE_TERMINAL = b"\x1b[?1049l\x1b[?25h\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?
 # The child makes the pty its controlling terminal (so that it gets SIGWINCH and SIGHUP), then runs the
 # ordinary command line. subprocess already called setsid() (start_new_session=True). It runs isolated
 # (python -I): with a plain "-c" the server's working directory would come first on sys.path, and a stray
-# textual.py or json.py there would be imported by every session.
+# textual.py or json.py there would be imported by every session. SIGHUP goes back to its default: ignored
+# dispositions survive exec, and an app that ignored the hang-up outlived a stopped server (benchmarks/RESULTS.md).
 CHILD_BOOTSTRAP = (
-    "import fcntl, sys, termios\n"
+    "import fcntl, signal, sys, termios\n"
+    "signal.signal(signal.SIGHUP, signal.SIG_DFL)\n"  # a server started under nohup passes SIGHUP on as ignored
     "fcntl.ioctl(0, termios.TIOCSCTTY, 0)\n"
     "from incasso_tui.cli import main\n"
     "sys.exit(main(sys.argv[1:]))\n"
@@ -131,7 +133,11 @@ class SshServer:
         return await asyncio.to_thread(authorized_user, self.db, login, key)
 
     async def close_all(self) -> None:
-        await asyncio.gather(*(s.end(N_("The server is stopping."), "server stopping") for s in list(self.sessions)))
+        """End every session, and wait for the endings already under way (a client that just left): the server
+        must not exit between an app's SIGHUP and its SIGKILL, or an app that ignores the hang-up outlives it."""
+        sessions = list(self.sessions)
+        await asyncio.gather(*(s.end(N_("The server is stopping."), "server stopping") for s in sessions))
+        await asyncio.gather(*(task for s in sessions for task in list(s.tasks)), return_exceptions=True)
 
 
 class _Connection(asyncssh.SSHServer):

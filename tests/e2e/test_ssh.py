@@ -80,7 +80,11 @@ def _poisoned_directory(root: Path) -> Path:
     return where
 
 
-def _start(book: Path, root: Path, *options: str) -> Server:
+def _ignore_hangup() -> None:
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as nohup does; the children inherit it
+
+
+def _start(book: Path, root: Path, *options: str, ignore_hangup: bool = False) -> Server:
     log = root / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -88,6 +92,7 @@ def _start(book: Path, root: Path, *options: str) -> Server:
              "--date", AS_OF, *options],
             stdout=out, stderr=out, env={**os.environ, "INCASSO_CONFIG": str(root / "none.toml")},
             cwd=_poisoned_directory(root),  # the apps run isolated: nothing in the server's directory reaches them
+            preexec_fn=_ignore_hangup if ignore_hangup else None,
         )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -106,8 +111,8 @@ def start(setup: tuple[Path, Path, Path], tmp_path: Path) -> Iterator:  # type: 
     """``start(*options, book=None)`` runs a server (on the module's book unless another is given); at the end it is stopped and must leave no process behind."""
     servers: list[Server] = []
 
-    def run(*options: str, book: Path | None = None) -> Server:
-        servers.append(_start(book or setup[0], tmp_path, *options))
+    def run(*options: str, book: Path | None = None, ignore_hangup: bool = False) -> Server:
+        servers.append(_start(book or setup[0], tmp_path, *options, ignore_hangup=ignore_hangup))
         return servers[-1]
 
     yield run
@@ -174,6 +179,20 @@ def test_a_killed_client_leaves_no_app_process(setup, start, terminals) -> None:
     wait_for(lambda: children(server.proc.pid) == [], 5, "the app process to go away")
     assert not Path(f"/proc/{app}").exists()
     wait_for(lambda: "client disconnected" in server.log_text(), 2, "the disconnect in the log")
+
+
+def test_a_server_started_under_nohup_still_hangs_up_its_apps(setup, start, terminals) -> None:  # type: ignore[no-untyped-def]
+    """SIGHUP ignored by the server (nohup) is inherited by its children: the app must still end at the hang-up,
+    not only at the SIGKILL two seconds later, which a server stopping meanwhile never sent (orphans that spun)."""
+    _book, key, _stranger = setup
+    server = start(ignore_hangup=True)
+    term = terminals(server.ssh(key))
+    term.wait(WORKLIST)
+    (app,) = children(server.proc.pid)
+    os.kill(term.pid_of("ssh"), signal.SIGKILL)
+    wait_for(lambda: children(server.proc.pid) == [], 5, "the app process to go away")
+    wait_for(lambda: "client disconnected" in server.log_text(), 2, "the disconnect in the log")
+    assert "ignored SIGHUP" not in server.log_text()
 
 
 def test_idle_sessions_are_closed_with_a_message(setup, start, terminals) -> None:  # type: ignore[no-untyped-def]
