@@ -458,7 +458,8 @@ def main(argv: list[str] | None = None) -> int:
     results.setdefault("measured", {})
     if "generate" in steps or not b.exists(f"book{args.loans}"):
         step_generate(b, results)
-        results["measured"]["generate"] = {"at": results["generate"].get("built", ""), "command": command}
+        results["measured"]["generate"] = {"at": results["generate"].get("built", ""),
+                                           "command": "reused: built earlier" if results["generate"].get("reused") else command}
     for name in steps:
         if name == "generate":
             continue
