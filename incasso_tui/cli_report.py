@@ -8,7 +8,8 @@ each rate as a number between 0 and 1 (or null when it has no denominator) in a 
 ``arrangements`` ({"kept": n, "broken": n}), ``workload`` ([{"user": name or null, "open_cases": n}]),
 ``roll_rates`` ({"since": last week's snapshot day, "until": now's, "available_from": null or the first end date
 with a week-old snapshot, "rows": {bucket then: {"cases": n, "to": {bucket now | "closed" | "handed_over":
-{"count": n, "roll_rate": 0..1}}}}}; since and until are null, and rows empty, until such a snapshot exists).
+{"count": n, "roll_rate": 0..1}}}}}; since and until are null, and rows empty, until such a snapshot exists;
+until alone is null, and rows empty, when the daily run has written no snapshot after last week's).
 """
 
 from __future__ import annotations
@@ -120,6 +121,9 @@ def cmd_kpi(args: argparse.Namespace) -> int:
     rr = r.roll_rates
     if rr.since is None:
         print(_roll_unavailable(tr, rr.available_from))
+    elif rr.until is None:
+        print(tr(N_("Roll rates: no bucket snapshot after {date}: the daily run has not run since"),
+                 date=_day(rr.since)))
     else:
         print(tr(N_("Roll rates {since} to {until} (cases then: share now)"), since=rr.since.isoformat(),
                  until=_day(rr.until)))

@@ -59,7 +59,8 @@ class RollRates:
     """Movement between buckets from the snapshot of ``since`` to that of ``until``: ``rows[bucket then][target]``
     counts the cases, for the buckets then that had cases (targets: ``ROLL_TARGETS``, every one present).
     When no snapshot is old enough, ``since`` and ``until`` are None and ``available_from`` says from which end
-    date there will be one (None: the daily run has written no snapshot yet)."""
+    date there will be one (None: the daily run has written no snapshot yet). When there is last week's snapshot
+    but none after it (the daily run has not run since), ``until`` is None and ``rows`` empty."""
 
     since: date | None
     until: date | None
@@ -231,6 +232,8 @@ def _roll_rates(s: Session, date_to: date, mine: list[ColumnElement[bool]]) -> R
         first = s.scalar(select(func.min(BucketSnapshot.day)))
         return RollRates(None, None, None if first is None else first + timedelta(days=ROLL_DAYS), {})
     until = s.scalar(select(func.max(BucketSnapshot.day)).where(BucketSnapshot.day <= date_to))
+    if until == since:  # no run since last week's snapshot: a matrix of one snapshot against itself says nothing
+        return RollRates(since, None, None, {})
     then, now = aliased(BucketSnapshot), aliased(BucketSnapshot)
     target = case((now.bucket.is_not(None), now.bucket), (Case.status == CaseStatus.CLOSED.value, CLOSED),
                   else_=HANDED_OVER).label("target")

@@ -129,7 +129,9 @@ class DashboardScreen(Screen[None]):
                 return [tr(N_("Roll rates: not yet available (the daily run has written no bucket snapshot yet)"))]
             return [tr(N_("Roll rates: available from {date} (a week after the first bucket snapshot)"),
                        date=tr.date(rr.available_from))]
-        assert rr.until is not None
+        if rr.until is None:
+            return [tr(N_("Roll rates: no bucket snapshot after {date}: the daily run has not run since"),
+                       date=tr.date(rr.since))]
         lines = [tr(N_("Roll rates {since} to {until}: cases then, share now"), since=tr.date(rr.since),
                     until=tr.date(rr.until))]
         head = "".join(f"{tr(_ROLL_LABEL[t]) if t in _ROLL_LABEL else t:>{ROLL_CELL}.{ROLL_CELL - 1}}"
