@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 
 BAR_WIDTH = 12
 ROLL_CELL = 9  # a roll-rate column: 14 + 7 x 9 cells fit 80 columns with the padding
-_ROLL_LABEL = {CLOSED: N_("cured"), HANDED_OVER: N_("handed over")}
+# column heads of the roll-rate matrix: at most 8 characters in both languages (the ageing buckets' own labels
+# in labels.BUCKET are too long for a column); the numeric buckets read the same in both
+_ROLL_LABEL = {"current": N_("none"), CLOSED: N_("cured"), HANDED_OVER: N_("handover")}
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 
 
@@ -139,7 +141,8 @@ class DashboardScreen(Screen[None]):
         lines.append(" " * 14 + head)
         for bucket in rr.rows:
             cells = "".join(f"{self._share(rr.rate(bucket, t)):>{ROLL_CELL}}" for t in ROLL_TARGETS)
-            lines.append(f"{bucket:<8}{tr.integer(rr.cases(bucket)):>6}{cells}")
+            name = tr(_ROLL_LABEL[bucket]) if bucket in _ROLL_LABEL else bucket
+            lines.append(f"{name:<8}{tr.integer(rr.cases(bucket)):>6}{cells}")
         return lines
 
     def _share(self, value: Decimal | None) -> str:
