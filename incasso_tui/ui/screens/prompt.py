@@ -21,6 +21,7 @@ class PromptScreen(ModalScreen[str | None]):
     DEFAULT_CSS = """
     PromptScreen { align: center middle; }
     PromptScreen #prompt-box { width: 60; height: auto; padding: 1 2; border: round $primary; background: $surface; }
+    PromptScreen #prompt-box > Label { width: 100%; }  /* a long question wraps instead of being cut */
     PromptScreen #answer-error { color: $error; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="cancel")]
