@@ -164,3 +164,24 @@ LETTER_KIND = {
     "call_in": N_("Call-in letter"),
     "contact_request": N_("Request to contact us"),
 }
+
+LOAN_STATUS = {
+    "active": N_("running"),
+    "called": N_("called in"),
+    "written_off": N_("written off"),
+    "repaid": N_("repaid"),
+}
+PROMISE_STATUS = {"open": N_("open"), "kept": N_("kept"), "broken": N_("broken")}
+ARRANGEMENT_STATUS = {
+    "active": N_("running"),
+    "kept": N_("kept"),
+    "broken": N_("broken"),
+    "cancelled": N_("cancelled"),
+}
+DOCUMENT_KIND = {
+    "loan_agreement": N_("Loan agreement"),
+    "pledge_deed": N_("Pledge deed"),
+    "letter": N_("Letter"),
+}
+LANGUAGE = {"nl": N_("Dutch"), "en": N_("English")}
+TRACK_STATUS = {"open": N_("running"), "ended": N_("ended")}

@@ -27,46 +27,31 @@ from incasso_tui.services.cases import ArrangementRow, ClientDetail, ScheduleRow
 from incasso_tui.services.locks import Presence, open_case, release_case
 from incasso_tui.services.tracks import CaseTracks, TrackRow, case_tracks
 from incasso_tui.ui.labels import (
+    ARRANGEMENT_STATUS,
     CAUSE,
     CHANNEL,
+    DOCUMENT_KIND,
     FLAG,
     FREQUENCY,
     KIND,
+    LANGUAGE,
     LEDGER,
+    LOAN_STATUS,
     OUTCOME,
+    PROMISE_STATUS,
     REPAYMENT,
     SCHEDULE_STATE,
     STAGE,
     STATUS,
     TASK_KIND,
     TRACK_KIND,
+    TRACK_STATUS,
 )
 from incasso_tui.ui.text import lit, money_cell, right, safe, text_cell, translate_bindings
 
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
 
-# labels for values that labels.py does not cover (yet)
-LOAN_STATUS = {
-    "active": N_("running"),
-    "called": N_("called in"),
-    "written_off": N_("written off"),
-    "repaid": N_("repaid"),
-}
-PROMISE_STATUS = {"open": N_("open"), "kept": N_("kept"), "broken": N_("broken")}
-ARRANGEMENT_STATUS = {
-    "active": N_("running"),
-    "kept": N_("kept"),
-    "broken": N_("broken"),
-    "cancelled": N_("cancelled"),
-}
-DOCUMENT_KIND = {
-    "loan_agreement": N_("Loan agreement"),
-    "pledge_deed": N_("Pledge deed"),
-    "letter": N_("Letter"),
-}
-LANGUAGE = {"nl": N_("Dutch"), "en": N_("English")}
-TRACK_STATUS = {"open": N_("running"), "ended": N_("ended")}
 SUMMARY_WIDTH = 40  # the contact's summary in the table; the highlighted one is shown in full below it
 
 # tab id -> English title, in the order of the keys 1..9

@@ -57,6 +57,7 @@ from incasso_tui.services.selections import (
     export_to_file,
     list_selections,
     save_selection,
+    selection_filter,
     update_selection,
 )
 from incasso_tui.services.tasks import MAX_NOTE
@@ -436,8 +437,6 @@ class SelectionsScreen(RowsScreen[SelectionInfo]):
         self.app.push_screen(ConfirmDelete(row), deleted)
 
     def action_export(self) -> None:
-        from incasso_tui.services.selections import selection_filter
-
         row = self.current
         if row is not None:
             ask_export(self, selection_filter(row), self.message)

@@ -20,6 +20,7 @@ from incasso_tui.domain.arrears import BUCKETS
 from incasso_tui.domain.enums import Role, Stage
 from incasso_tui.errors import N_, IncassoError
 from incasso_tui.services.audit import latest_event_id
+from incasso_tui.services.context import DESK_WRITERS
 from incasso_tui.services.selections import SelectionInfo, list_selections, selection_filter
 from incasso_tui.services.worklist import SORTS, Worklist, WorklistFilter, WorklistPage, WorklistRow, worklist
 from incasso_tui.ui.labels import BUCKET, FLAG, SORT, STAGE, STATUS_MARK
@@ -381,7 +382,7 @@ class WorklistScreen(Screen[None]):
         if action == "special":
             return role in (Role.SPECIAL_MANAGEMENT, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)
         if action in ("import_statement", "unmatched"):  # incoming payments: the desk
-            return role in (Role.EMPLOYEE, Role.SUPERVISOR)
+            return role in DESK_WRITERS
         return True
 
     def action_approvals(self) -> None:
