@@ -33,7 +33,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import shutil
 import sqlite3
 import statistics
@@ -44,6 +43,8 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+
+from benchmarks import timed
 
 HERE = Path(__file__).resolve().parent
 INCASSO = str(Path(sys.executable).with_name("incasso"))
@@ -58,16 +59,6 @@ def _run(cmd: list[str], **kw: Any) -> subprocess.CompletedProcess[str]:
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited with {done.returncode}:\n{done.stderr[-3000:]}")
     return done
-
-
-def _timed(cmd: list[str]) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS in MiB and stdout of a fresh process under /usr/bin/time -v."""
-    started = time.perf_counter()
-    done = _run(["/usr/bin/time", "-v", *cmd])
-    wall = time.perf_counter() - started
-    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
-    assert rss is not None, done.stderr
-    return wall, int(rss.group(1)) / 1024, done.stdout
 
 
 def _json_tail(out: str) -> Any:
@@ -170,8 +161,8 @@ def step_generate(b: Backend, out: dict[str, Any]) -> None:
         return
     b.create_empty(book)
     load = _load()
-    wall, rss, stdout = _timed([INCASSO, "generate", "--loans", str(loans), "--seed", "7", "--date", b.args.date,
-                                "--db", b.url(book)])
+    wall, rss, stdout = timed([INCASSO, "generate", "--loans", str(loans), "--seed", "7", "--date", b.args.date,
+                                "--db", b.url(book)], env=ENV)
     report = json.loads(stdout.strip().splitlines()[-1])
     size = (b.args.dir / f"{book}.db").stat().st_size if not b.pg else None
     figures = {"wall_s": round(wall, 1), "peak_rss_mib": round(rss), "file_bytes": size, "counts": report["counts"],
@@ -234,7 +225,7 @@ def _floor(b: Backend, name: str, day: str, runs: int) -> tuple[list[float], int
 
 def _procedure(b: Backend, name: str, day: str) -> dict[str, Any]:
     load = _load()
-    wall, rss, stdout = _timed([INCASSO, "procedure", "run", "--db", b.url(name), "--date", day, "--json"])
+    wall, rss, stdout = timed([INCASSO, "procedure", "run", "--db", b.url(name), "--date", day, "--json"], env=ENV)
     report = json.loads(stdout.strip().splitlines()[-1])
     acted = {k: v for k, v in report.get("actions", {}).items() if v}
     return {"wall_s": round(wall, 1), "peak_rss_mib": round(rss), "selection_s": report.get("selection_seconds"),

@@ -23,31 +23,19 @@ import argparse
 import json
 import os
 import random
-import re
 import subprocess
 import sys
-import time
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from benchmarks import gen_camt053 as g
+from benchmarks import timed
 from incasso_tui.domain.references import make_betalingskenmerk, make_rf
 
 BARE = ("from lxml import etree; import sys; "
         "etree.parse(sys.argv[1], etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))")
-
-
-def _timed(cmd: list[str]) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS MiB, stdout) of a command run under /usr/bin/time -v."""
-    started = time.perf_counter()
-    done = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr[-2000:]}")
-    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
-    return wall, int(rss.group(1)) / 1024 if rss else float("nan"), done.stdout
 
 
 def _loan_numbers(db_url: str) -> list[str]:
@@ -109,9 +97,9 @@ def main() -> int:
                        capture_output=True)
     write_statement(args.out, args.entries, _loan_numbers(args.db), args.match)
     load_before = os.getloadavg()
-    bare_s, bare_mb, _ = _timed([sys.executable, "-c", BARE, str(args.out)])
-    import_s, import_mb, out = _timed([incasso, "payments", "import", str(args.out), *day, "--user", "demo", "--json"])
-    again_s, again_mb, again = _timed([incasso, "payments", "import", str(args.out), *day, "--user", "demo", "--json"])
+    bare_s, bare_mb, _ = timed([sys.executable, "-c", BARE, str(args.out)])
+    import_s, import_mb, out = timed([incasso, "payments", "import", str(args.out), *day, "--user", "demo", "--json"])
+    again_s, again_mb, again = timed([incasso, "payments", "import", str(args.out), *day, "--user", "demo", "--json"])
     print(json.dumps({
         "file_mb": round(args.out.stat().st_size / 1e6, 1), "db": args.db.split("://")[0],
         "bare_lxml_s": round(bare_s, 2), "bare_lxml_rss_mb": round(bare_mb),

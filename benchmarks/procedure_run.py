@@ -1,7 +1,7 @@
 """Measure ``incasso procedure run`` on a big book: wall time, peak RSS, the time of the selection queries, and the
 SQL floor the run is compared with.
 
-    python benchmarks/procedure_run.py --db sqlite:////work/bench/run1m.db --date 2026-11-23 [--dry-run] [--floor 3]
+    python -m benchmarks.procedure_run --db sqlite:////work/bench/run1m.db --date 2026-11-23 [--dry-run] [--floor 3]
 
 Runs the real command under ``/usr/bin/time -v`` (a fresh process, so RSS is the run's own) and prints one
 JSON line: wall seconds, peak RSS in MiB, the run's own ``seconds`` and ``selection_seconds`` (the summed time
@@ -20,15 +20,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sqlite3
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
+
+from benchmarks import timed
 
 FLOOR_SQL = (
     "SELECT loan_id, julianday(:day) - julianday(MIN(due_date)) FROM installments "
@@ -59,21 +59,15 @@ def main() -> int:
     args = parser.parse_args()
     floor = floor_seconds(args.db, args.date, args.floor) if args.floor else []
     incasso = str(Path(sys.executable).with_name("incasso"))
-    cmd = ["/usr/bin/time", "-v", incasso, "procedure", "run", "--db", args.db, "--date", args.date, "--json"]
+    cmd = [incasso, "procedure", "run", "--db", args.db, "--date", args.date, "--json"]
     if args.dry_run:
         cmd.append("--dry-run")
     load_before = os.getloadavg()
-    started = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - started
-    if done.returncode != 0:
-        print(done.stderr, file=sys.stderr)
-        return done.returncode
-    report = json.loads(done.stdout.strip().splitlines()[-1])
-    rss_kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1))  # type: ignore[union-attr]
+    wall, rss_mib, stdout = timed(cmd)
+    report = json.loads(stdout.strip().splitlines()[-1])
     result = {
         "db": args.db, "date": args.date, "dry_run": args.dry_run, "wall_seconds": round(wall, 1),
-        "peak_rss_mib": round(rss_kib / 1024, 1), "run_seconds": report["seconds"],
+        "peak_rss_mib": round(rss_mib, 1), "run_seconds": report["seconds"],
         "selection_seconds": report["selection_seconds"], "selection": report["selection"],
         "steps": report["steps"], "actions": report["actions"], "held": report["held"],
         "load_before": [round(x, 2) for x in load_before], "load_after": [round(x, 2) for x in os.getloadavg()],

@@ -45,6 +45,8 @@ from pathlib import Path
 
 import asyncssh
 
+from tests.e2e.terminal import children
+
 INCASSO = str(Path(sys.executable).with_name("incasso"))
 AS_OF = "2026-11-23"
 STATUS = re.compile(rb"(\d+) van [\d.]+ dossiers")
@@ -72,19 +74,6 @@ def _proc_kib(pid: int, path: str, key: str) -> int:
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
 
 
 def _load() -> str:
@@ -166,7 +155,7 @@ async def _measure(port: int, key: asyncssh.SSHKey, server: subprocess.Popen[byt
     sessions = [s for s, _ in results]
     connect = [t for _, t in results]
     await asyncio.sleep(2)  # let the apps settle after the first paint (the second page, the first poll)
-    apps = _children(server.pid)
+    apps = children(server.pid)
     assert len(apps) == args.sessions, f"{len(apps)} app processes for {args.sessions} sessions"
     memory = {
         "app_rss_mib": [round(_proc_kib(p, "status", "VmRSS") / 1024, 1) for p in apps],
@@ -252,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             figures = asyncio.run(_measure(port, key, server, args))
             time.sleep(1)
-            left = _children(server.pid)
+            left = children(server.pid)
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=20)
