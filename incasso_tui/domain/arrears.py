@@ -29,6 +29,7 @@ __all__ = [
     "allocate",
     "arrears_as_of",
     "bucket_bounds",
+    "combined",
 ]
 
 Component = Literal["costs", "interest", "principal"]
@@ -125,6 +126,19 @@ class Arrears:
     def total(self) -> Decimal:
         """Costs plus interest plus principal in arrears."""
         return self.costs + self.interest + self.principal
+
+
+def combined(parts: Iterable[Arrears]) -> Arrears:
+    """The arrears of several loans together: the amounts summed, the oldest due date and the most days past due
+    (none and 0 when no part has any)."""
+    parts = list(parts)
+    return Arrears(
+        costs=sum((p.costs for p in parts), ZERO),
+        interest=sum((p.interest for p in parts), ZERO),
+        principal=sum((p.principal for p in parts), ZERO),
+        oldest_due_date=min((p.oldest_due_date for p in parts if p.oldest_due_date is not None), default=None),
+        days_past_due=max((p.days_past_due for p in parts), default=0),
+    )
 
 
 def arrears_as_of(lines: Iterable[LineState], open_costs: Decimal, as_of: date) -> Arrears:

@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from incasso_tui.domain import arrears as domain_arrears
 from incasso_tui.domain.calendar import FourteenDayTerm
 from incasso_tui.domain.money import ZERO, ensure_money
 from incasso_tui.domain.references import (
@@ -154,6 +155,13 @@ class Arrears(_Frozen):
     def _sum(self) -> Self:
         _check_total((self.costs, self.interest, self.principal), self.total)
         return self
+
+    @classmethod
+    def of(cls, position: domain_arrears.Arrears, day: date) -> Self:
+        """The letter's form of a (combined) arrears position; ``day`` stands for an oldest due date it lacks."""
+        return cls(costs=position.costs, interest=position.interest, principal=position.principal,
+                   total=position.total, days_past_due=position.days_past_due,
+                   oldest_due_date=position.oldest_due_date or day)
 
 
 class CollectionCosts(_Frozen):

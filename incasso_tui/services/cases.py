@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from incasso_tui.domain.arrears import Arrears
+from incasso_tui.domain.arrears import Arrears, combined
 from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import N_, NotFound, StaleData
 from incasso_tui.services.context import Context
@@ -183,15 +183,7 @@ class ClientDetail:
     @property
     def arrears(self) -> Arrears:
         """The client's arrears over all loans."""
-        loans = [loan.arrears for loan in self.loans]
-        oldest = min((a.oldest_due_date for a in loans if a.oldest_due_date), default=None)
-        return Arrears(
-            costs=sum((a.costs for a in loans), ZERO),
-            interest=sum((a.interest for a in loans), ZERO),
-            principal=sum((a.principal for a in loans), ZERO),
-            oldest_due_date=oldest,
-            days_past_due=max((a.days_past_due for a in loans), default=0),
-        )
+        return combined(loan.arrears for loan in self.loans)
 
     @property
     def active_arrangement(self) -> ArrangementRow | None:

@@ -28,6 +28,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from incasso_tui.config import Settings
+from incasso_tui.domain.arrears import combined
 from incasso_tui.domain.calendar import fourteen_day_term
 from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, Role
 from incasso_tui.domain.guards import ClaimPrincipal, check_automatic_step, consumer_letter_costs
@@ -408,14 +409,7 @@ def _hand_figures(ctx: Context, s: Session, case: Case, client: Client, kind: st
         raise RuleViolation(N_("{name} has no arrears: no {kind} letter"), name=client.name, kind=kind)
     if kind == "contact_request" and not loans:
         raise RuleViolation(N_("{name} has no running loans: no {kind} letter"), name=client.name, kind=kind)
-    parts = [positions[loan.id] for loan in in_arrears]
-    oldest = min((p.oldest_due_date for p in parts if p.oldest_due_date is not None), default=None)
-    arrears = None
-    if parts:
-        arrears = lm.Arrears(
-            costs=sum((p.costs for p in parts), ZERO), interest=sum((p.interest for p in parts), ZERO),
-            principal=sum((p.principal for p in parts), ZERO), total=sum((p.total for p in parts), ZERO),
-            days_past_due=max(p.days_past_due for p in parts), oldest_due_date=oldest or today)
+    arrears = lm.Arrears.of(combined(positions[loan.id] for loan in in_arrears), today) if in_arrears else None
     figures: dict[str, object] = {"loans": tuple(loan.number for loan in (in_arrears or loans)), "arrears": arrears}
     if kind in ("reminder", "demand", "default_notice"):
         figures["pay_by"] = today + timedelta(days=PAY_DAYS)

@@ -69,7 +69,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from incasso_tui.domain.arrears import Arrears
+from incasso_tui.domain.arrears import Arrears, combined
 from incasso_tui.domain.calendar import fourteen_day_term
 from incasso_tui.domain.costs import consumer_costs_for_claims, wik_costs
 from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, Channel, Role, Stage
@@ -645,14 +645,9 @@ def _figures(run: _Run, kind: str, positions: dict[int, Arrears]) -> lm.LetterFi
     """The figures contract of letters.model: every amount and date the letter states."""
     numbers = run.numbers  # filled by _positions, which loaded these positions
     in_arrears = sorted((loan_id for loan_id, p in positions.items() if p.total > 0), key=numbers.__getitem__)
-    parts = [positions[loan_id] for loan_id in in_arrears]
-    oldest = min((p.oldest_due_date for p in parts if p.oldest_due_date is not None), default=run.day)
     figures: dict[str, object] = {
         "loans": tuple(numbers[loan_id] for loan_id in in_arrears),
-        "arrears": lm.Arrears(
-            costs=sum((p.costs for p in parts), ZERO), interest=sum((p.interest for p in parts), ZERO),
-            principal=sum((p.principal for p in parts), ZERO), total=sum((p.total for p in parts), ZERO),
-            days_past_due=max((p.days_past_due for p in parts), default=0), oldest_due_date=oldest),
+        "arrears": lm.Arrears.of(combined(positions[loan_id] for loan_id in in_arrears), run.day),
     }
     if kind in ("reminder", "demand", "default_notice"):
         figures["pay_by"] = run.day + timedelta(days=PAY_DAYS)

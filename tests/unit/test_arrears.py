@@ -20,6 +20,7 @@ from incasso_tui.domain.arrears import (
     allocate,
     arrears_as_of,
     bucket_bounds,
+    combined,
 )
 from incasso_tui.errors import BadInput
 
@@ -178,3 +179,13 @@ def test_bucket_bounds_match_ageing_bucket(days: int, as_of: date) -> None:
     # the date-range filter a query would use
     assert oldest <= as_of - timedelta(days=low)
     assert high is None or oldest >= as_of - timedelta(days=high)
+
+
+def test_combined_sums_the_loans_and_keeps_the_oldest_and_longest() -> None:
+    a = Arrears(Decimal("10.00"), Decimal("2.50"), Decimal("100.00"), date(2026, 3, 1), 40)
+    b = Arrears(Decimal("0.00"), Decimal("1.25"), Decimal("50.00"), date(2026, 2, 1), 68)
+    costs_only = Arrears(Decimal("5.00"), Decimal("0.00"), Decimal("0.00"), None, 0)
+    both = combined([a, b, costs_only])
+    assert both == Arrears(Decimal("15.00"), Decimal("3.75"), Decimal("150.00"), date(2026, 2, 1), 68)
+    assert both.total == Decimal("168.75")
+    assert combined([]) == Arrears(Decimal("0.00"), Decimal("0.00"), Decimal("0.00"), None, 0)
