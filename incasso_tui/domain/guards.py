@@ -26,7 +26,6 @@ __all__ = [
     "BkrWindow",
     "ClaimPrincipal",
     "check_automatic_step",
-    "check_bkr_arrangement",
     "check_bkr_call_in",
     "check_bkr_cleared",
     "check_bkr_registration",
@@ -203,12 +202,6 @@ def check_bkr_cleared(open_a: bool, arrears: Decimal) -> None:
         raise RuleViolation(N_("No BKR code H: there is no code A to clear"))
     if arrears > 0:
         raise RuleViolation(N_("No BKR code H: the arrears of {arrears} is not cleared"), arrears=arrears)
-
-
-def check_bkr_arrangement(open_a: bool) -> None:
-    """Code 1: a payment arrangement made after an A."""
-    if not open_a:
-        raise RuleViolation(N_("No BKR code 1: the arrangement did not follow a code A"))
 
 
 def check_bkr_call_in(loan_status: str) -> None:

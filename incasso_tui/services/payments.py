@@ -61,12 +61,13 @@ from sqlalchemy.orm import Session
 from incasso_tui.bank import BankEntry, Statement, parse_statement_file
 from incasso_tui.domain.arrears import OpenItem, allocate
 from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, LedgerKind, LoanStatus, Role
+from incasso_tui.domain.guards import check_bkr_cleared
 from incasso_tui.domain.money import ZERO
 from incasso_tui.domain.references import is_valid_betalingskenmerk, is_valid_rf, normalize_reference
 from incasso_tui.errors import N_, BadFile, BadInput, NotFound, RuleViolation
 from incasso_tui.services import audit
 from incasso_tui.services.context import DESK_WRITERS, Context
-from incasso_tui.services.positions import refresh_case_positions
+from incasso_tui.services.positions import loan_positions, refresh_case_positions
 from incasso_tui.store.models import (
     Allocation,
     Arrangement,
@@ -1054,20 +1055,27 @@ def _check_arrangement(ctx: Context, s: Session, arrangement: Arrangement, case:
 
 
 def _bkr_h(ctx: Context, s: Session, case: Case, day: date, now: datetime) -> list[int]:
-    """Code H for each loan of the client whose newest A has no H after it."""
+    """Code H for each loan of the client whose newest A has no H after it and whose arrears is cleared (the same
+    guard as the daily run's H: a line that fell due during the arrangement and is still open keeps the A; the daily
+    run writes the H once it is paid)."""
     made = []
     # loan id -> its newest code A or H: read in id order, the last one of each loan wins
     newest: dict[int, str] = dict(s.execute(
         select(BkrMutation.loan_id, BkrMutation.code).join(Loan, Loan.id == BkrMutation.loan_id)
         .where(Loan.client_id == case.client_id, BkrMutation.code.in_(("A", "H"))).order_by(BkrMutation.id)
     ).all())
-    for loan_id in sorted(newest):
-        if newest[loan_id] == "A":
-            m = BkrMutation(loan_id=loan_id, client_id=case.client_id, code="H", mutation_date=day, amount=ZERO,
-                            created_by=ctx.actor.name, created_at=now)
-            s.add(m)
-            s.flush()
-            audit.record(s, at=now, actor=ctx.actor.name, action="bkr.H", entity="bkr_mutation", entity_id=m.id,
-                         case_id=case.id, after={"loan_id": loan_id, "code": "H", "mutation_date": day})
-            made.append(loan_id)
+    standing = sorted(loan_id for loan_id, code in newest.items() if code == "A")
+    arrears = loan_positions(s, standing, day)
+    for loan_id in standing:
+        try:
+            check_bkr_cleared(True, arrears[loan_id].total)
+        except RuleViolation:
+            continue
+        m = BkrMutation(loan_id=loan_id, client_id=case.client_id, code="H", mutation_date=day, amount=ZERO,
+                        created_by=ctx.actor.name, created_at=now)
+        s.add(m)
+        s.flush()
+        audit.record(s, at=now, actor=ctx.actor.name, action="bkr.H", entity="bkr_mutation", entity_id=m.id,
+                     case_id=case.id, after={"loan_id": loan_id, "code": "H", "mutation_date": day})
+        made.append(loan_id)
     return made

@@ -78,9 +78,7 @@ from incasso_tui.domain.guards import (
     BkrWindow,
     ClaimPrincipal,
     check_automatic_step,
-    check_bkr_arrangement,
     check_bkr_call_in,
-    check_bkr_cleared,
     check_bkr_registration,
     check_bkr_write_off,
     check_consumer_costs_date,
@@ -891,8 +889,9 @@ def _bkr_from_state(run: _Run) -> None:
     rows = _selected(run, "bkr_H", select(standing).where(no_h, ~past_due, ~open_costs))
     cases = _cases_of(run, {row.client_id for row in rows})
     batch = _Batch(run)
+    # the selection is guards.check_bkr_cleared's rule in SQL (a standing A, no past-due line, no open charge);
+    # a kept arrangement applies the same guard one loan at a time (payments._bkr_h)
     for loan_id, client_id, _a_id, _a_date in rows:
-        check_bkr_cleared(True, ZERO)
         _mutation(batch, cases.get(client_id), loan_id, client_id, "H", ZERO)
     batch.write()
     # 1: an arrangement agreed after the A
@@ -909,7 +908,6 @@ def _bkr_from_state(run: _Run) -> None:
     cases = _cases_of(run, {row.client_id for row in rows})
     batch = _Batch(run)
     for loan_id, client_id in rows:
-        check_bkr_arrangement(True)
         _mutation(batch, cases.get(client_id), loan_id, client_id, "1", ZERO)
     batch.write()
     # 2: a loan called in

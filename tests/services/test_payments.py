@@ -300,6 +300,29 @@ def test_an_arrangement_paid_in_full_closes_the_case_with_bkr_h(ctx_for) -> None
         assert codes[-2:] == ["A", "H"]
 
 
+def test_a_kept_arrangement_leaves_the_a_while_a_later_line_is_still_open(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    """Code H means the arrears is cleared: an instalment that fell due during the arrangement and is unpaid keeps
+    the A (the same guard as the daily run's H, which writes it once that line is paid)."""
+    ctx = ctx_for("demo")
+    case_id, loan_id, _number, client_no, _i = _one_loan_case(ctx)
+    arrangement_id = _arrangement(ctx, case_id)
+    with ctx.db.transaction() as s:
+        client_id = s.get(Case, case_id).client_id
+        s.add(BkrMutation(loan_id=loan_id, client_id=client_id, code="A", mutation_date=date(2026, 10, 1),
+                          amount=Decimal("100.00"), created_by="test", created_at=datetime(2026, 10, 1, 9)))
+        total = s.get(Arrangement, arrangement_id).arrears_covered
+        next_due = s.scalar(select(func.min(Installment.due_date)).where(Installment.loan_id == loan_id,
+                                                                        Installment.due_date >= TODAY))
+    payments.import_statement(ctx, camt053([Tx(str(total), reference=make_betalingskenmerk(client_no[1:]),
+                                               bank_ref="ALL", day=TODAY)]))
+    report = payments.monitor(ctx, next_due + timedelta(days=1))
+    assert (report.arrangements_kept, report.bkr_h) == (1, 0)
+    with ctx.db.reader() as s:
+        assert s.get(Arrangement, arrangement_id).status == "kept"
+        codes = s.scalars(select(BkrMutation.code).where(BkrMutation.loan_id == loan_id).order_by(BkrMutation.id)).all()
+        assert codes[-1] == "A"
+
+
 def test_a_missed_arrangement_installment_breaks_it_and_resumes_the_procedure(ctx_for) -> None:  # type: ignore[no-untyped-def]
     ctx = ctx_for("demo")
     case_id = _one_loan_case(ctx)[0]

@@ -12,7 +12,6 @@ from incasso_tui.domain.guards import (
     BkrWindow,
     ClaimPrincipal,
     check_automatic_step,
-    check_bkr_arrangement,
     check_bkr_call_in,
     check_bkr_cleared,
     check_bkr_registration,
@@ -90,14 +89,11 @@ def test_bkr_follow_up_codes() -> None:
         check_bkr_cleared(True, Decimal("10.00"))
     with pytest.raises(RuleViolation, match="no code A to clear"):
         check_bkr_cleared(False, Decimal("0.00"))
-    with pytest.raises(RuleViolation, match="did not follow a code A"):
-        check_bkr_arrangement(False)
     with pytest.raises(RuleViolation, match="has not been called in"):
         check_bkr_call_in("active")
     with pytest.raises(RuleViolation, match="No BKR code 3: 249.99 written off is below 250.00"):
         check_bkr_write_off(Decimal("249.99"))
     check_bkr_cleared(True, Decimal("0.00"))
-    check_bkr_arrangement(True)
     check_bkr_call_in("called")
     check_bkr_write_off(Decimal("250.00"))
 
