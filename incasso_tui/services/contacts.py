@@ -16,12 +16,14 @@ from incasso_tui.domain.enums import ArrearsCause, CaseStatus, Channel, ContactO
 from incasso_tui.domain.money import ensure_money
 from incasso_tui.errors import N_, BadInput, RuleViolation
 from incasso_tui.services import audit
+from incasso_tui.services.access import CASE_WRITERS, check_write
 from incasso_tui.services.cases import case_transaction, changed_by, load_case
 from incasso_tui.services.context import Context
 from incasso_tui.store.models import Contact, Note, Promise
 
 # who may log contacts and notes: the desk, and special management on the cases handed over to it
-CONTACT_WRITERS = (Role.EMPLOYEE, Role.SUPERVISOR, Role.SPECIAL_MANAGEMENT)
+# (services.access decides by the case's state)
+CONTACT_WRITERS = CASE_WRITERS
 MAX_TEXT = 4000  # characters in a contact summary or a note
 # the case's next action after a contact (stored text, like the other next actions the desk writes)
 NEXT_AFTER_PROMISE = "Betaalbelofte controleren"
@@ -91,8 +93,7 @@ def log_contact(ctx: Context, case_id: int, expected_version: int, given: Contac
     validate_contact(given, today)
     with case_transaction(ctx, case_id) as s:
         case = load_case(s, case_id)
-        if case.status == CaseStatus.CLOSED.value:
-            raise RuleViolation(N_("The case is closed"))
+        check_write(ctx, s, case)
         if case.version != expected_version:
             raise changed_by(case)
         contact = Contact(
@@ -162,6 +163,7 @@ def add_note(ctx: Context, case_id: int, text: str) -> int:
     now = ctx.clock.now()
     with ctx.db.transaction() as s:
         case = load_case(s, case_id)
+        check_write(ctx, s, case)
         note = Note(case_id=case.id, at=now, user_name=ctx.actor.name, text=body)
         s.add(note)
         s.flush()

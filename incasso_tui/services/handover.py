@@ -208,7 +208,8 @@ def return_to_desk(ctx: Context, handover_id: int, expected_version: int, reason
         raise BadInput(N_("Give the reason for returning the case"), field="reason")
     now = ctx.clock.now()
     with ctx.db.transaction() as s:
-        h, case = _open_handover(s, handover_id, expected_version)
+        # returned before or after accepting it: a case special management worked goes back too
+        h, case = _open_handover(s, handover_id, expected_version, ("handed_over", "accepted"))
         h.status, h.decided_by, h.decided_at, h.return_reason = "returned", ctx.actor.name, now, reason.strip()
         case.status = CaseStatus.ACTIVE.value
         case.next_action_date = ctx.clock.today()
@@ -219,11 +220,12 @@ def return_to_desk(ctx: Context, handover_id: int, expected_version: int, reason
                      after={"status": case.status, "reason": h.return_reason})
 
 
-def _open_handover(s: Session, handover_id: int, expected_version: int) -> tuple[Handover, Case]:
+def _open_handover(s: Session, handover_id: int, expected_version: int,
+                   open_states: tuple[str, ...] = ("handed_over",)) -> tuple[Handover, Case]:
     h = s.get(Handover, handover_id)
     if h is None:
         raise NotFound(N_("There is no handover {id}"), id=handover_id)
-    if h.status != "handed_over":
+    if h.status not in open_states:
         raise RuleViolation(N_("This handover was {status} by {name} already"), status=h.status, name=h.decided_by or "?")
     if h.version != expected_version:
         raise StaleData(N_("The handover was changed meanwhile: reopen it"))
