@@ -8,7 +8,7 @@ next action date and the audit events are all written or none is. A promise to p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 
@@ -152,6 +152,13 @@ def log_contact(ctx: Context, case_id: int, expected_version: int, given: Contac
                 case_id=case.id,
                 after={"contact_id": contact.id, "due_date": promise.due_date, "amount": promise.amount},
             )
+        # the follow-up is a task in the inbox of the case's owner (issue 13); so is checking the promise
+        from incasso_tui.services.inbox import replace_follow_up
+
+        replace_follow_up(ctx, s, case, "follow_up", case.next_action, case.next_action_date)
+        if promise is not None:
+            replace_follow_up(ctx, s, case, "promise_check", NEXT_AFTER_PROMISE,
+                              promise.due_date + timedelta(days=ctx.settings.payment_grace_days))
         s.flush()  # the case's version check (UPDATE ... WHERE version = n) runs here
         return LoggedContact(contact.id, promise.id if promise is not None else None)
 

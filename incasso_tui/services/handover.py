@@ -25,6 +25,7 @@ from incasso_tui.errors import N_, BadInput, NotFound, RuleViolation, StaleData
 from incasso_tui.services import audit
 from incasso_tui.services.cases import changed_by, load_case
 from incasso_tui.services.context import DESK_WRITERS, Context
+from incasso_tui.services.inbox import add_task, close_task
 from incasso_tui.services.proposals import client_position
 from incasso_tui.store.models import (
     NO_ARREARS,
@@ -38,6 +39,7 @@ from incasso_tui.store.models import (
     Loan,
     Promise,
     Proposal,
+    Task,
     User,
 )
 
@@ -163,6 +165,9 @@ def hand_over(ctx: Context, case_id: int, expected_version: int, *, reason: str,
             case.status = CaseStatus.HANDED_OVER.value
             case.updated_by, case.updated_at = ctx.actor.name, now
             s.flush()
+            # special management's inbox: reviewing the handover (unassigned until one of them accepts it)
+            add_task(ctx, s, case.id, "handover_review", "Overdracht beoordelen", ctx.clock.today(), None,
+                     ref=f"handover:{row.id}")
             audit.record(s, at=now, actor=ctx.actor.name, action="case.handover", entity="handover", entity_id=row.id,
                          case_id=case.id, before=before,
                          after={"status": case.status, "reason": reason, "checklist": checklist, "position": q.position})
@@ -197,6 +202,7 @@ def accept(ctx: Context, handover_id: int, expected_version: int) -> None:
         before = {"assignee_id": case.assignee_id}
         case.assignee_id = user_id
         case.updated_by, case.updated_at = ctx.actor.name, now
+        _close_review(ctx, s, h, "Geaccepteerd", now)
         audit.record(s, at=now, actor=ctx.actor.name, action="handover.accept", entity="handover", entity_id=h.id,
                      case_id=case.id, before=before, after={"assignee_id": user_id})
 
@@ -211,6 +217,7 @@ def return_to_desk(ctx: Context, handover_id: int, expected_version: int, reason
         # returned before or after accepting it: a case special management worked goes back too
         h, case = _open_handover(s, handover_id, expected_version, ("handed_over", "accepted"))
         h.status, h.decided_by, h.decided_at, h.return_reason = "returned", ctx.actor.name, now, reason.strip()
+        _close_review(ctx, s, h, f"Teruggegeven: {h.return_reason}", now)
         case.status = CaseStatus.ACTIVE.value
         case.next_action_date = ctx.clock.today()
         case.next_action = "Teruggegeven door Bijzonder Beheer"
@@ -218,6 +225,11 @@ def return_to_desk(ctx: Context, handover_id: int, expected_version: int, reason
         audit.record(s, at=now, actor=ctx.actor.name, action="handover.return", entity="handover", entity_id=h.id,
                      case_id=case.id, before={"status": CaseStatus.HANDED_OVER.value},
                      after={"status": case.status, "reason": h.return_reason})
+
+
+def _close_review(ctx: Context, s: Session, h: Handover, outcome: str, now: datetime) -> None:
+    for t in s.scalars(select(Task).where(Task.ref == f"handover:{h.id}", Task.status == "open")):
+        close_task(ctx, s, t, outcome, now)
 
 
 def _open_handover(s: Session, handover_id: int, expected_version: int,

@@ -107,3 +107,21 @@ def test_special_management_works_an_accepted_case_which_stays_theirs(ctx_for, t
         case = s.get(Case, case_id)
         assert case.status == "handed_over"  # the arrangement did not send it back to the desk
         assert s.scalar(select(Handover.status).where(Handover.case_id == case_id)) == "accepted"
+
+
+def test_an_accepted_case_goes_back_to_the_desk_and_the_review_task_is_done(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    from incasso_tui.services.handover import return_to_desk
+    from incasso_tui.store.models import Task
+
+    visser, demo = ctx_for("visser"), ctx_for("demo")
+    case_id = _handed_over(ctx_for)
+    with visser.db.reader() as s:
+        (review,) = s.scalars(select(Task).where(Task.case_id == case_id, Task.kind == "handover_review"))
+        assert (review.status, review.assignee_id) == ("open", None)  # special management's pool
+    (row,) = [h for h in handovers(visser) if h.case_id == case_id and h.status == "handed_over"]
+    accept(visser, row.id, row.version)
+    with visser.db.reader() as s:
+        assert s.get(Task, review.id).status == "done"
+    (row,) = [h for h in handovers(visser) if h.case_id == case_id and h.status == "accepted"]
+    return_to_desk(visser, row.id, row.version, "Regeling loopt: terug naar de afdeling")
+    assert may_write(demo, case_id) and not may_write(visser, case_id)
