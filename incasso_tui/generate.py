@@ -78,7 +78,10 @@ USERS: tuple[tuple[str, str, str], ...] = (
     ("visser", "Joost Visser", "special_management"),
     ("admin", "Applicatiebeheer", "admin"),
     ("audit", "Interne Audit", "auditor"),
+    ("devries", "Pieter de Vries", "adviser"),  # bedrijfsadviseurs (issue 13)
+    ("smit", "Lotte Smit", "adviser"),
 )
+ADVISERS = ("devries", "smit")
 EMPLOYEES = ("demo", "jansen", "dekker")
 EMPLOYEE_WEIGHTS = (0.4, 0.3, 0.3)
 
@@ -403,6 +406,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                      "first_date", "created_by", "created_at", "version"),
     "arrangement_lines": ("arrangement_id", "seq", "due_date", "amount", "paid"),
     "documents": ("id", "client_id", "loan_id", "kind", "title", "added_on", "path"),
+    "client_advisers": ("client_id", "adviser_id"),
     "handovers": ("id", "case_id", "reason", "summary", "checklist", "waived_by", "status", "handed_by", "handed_at",
                   "decided_by", "decided_at", "return_reason", "version"),
     "gen_loan": ("loan_id", "tpl", "m0", "day", "npaid", "part_p", "part_i"),
@@ -410,7 +414,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "gen_cal": ("m", "d", "due"),
 }
 # the order that satisfies the foreign keys
-WRITE_ORDER = ("users", "clients", "loans", "charges", "ledger", "allocations", "cases", "contacts", "promises",
+WRITE_ORDER = ("users", "clients", "client_advisers", "loans", "charges", "ledger", "allocations", "cases", "contacts", "promises",
                "notes", "arrangements", "arrangement_lines", "documents", "handovers")
 ID_TABLES = ("users", "clients", "loans", "charges", "ledger", "allocations", "cases", "contacts", "promises",
              "notes", "arrangements", "documents", "handovers")
@@ -1049,6 +1053,8 @@ def _run(conn: Connection, sink: _Sink, *, loans: int, seed: int, as_of: date,
                 sc = SCENARIOS[scenario[i]] if scenario[i] != _CURRENT else None
                 client_id, _name, city, contact = book.client(i, kind, consumer, hostile_order.get(i))
                 client_no = book.rows["clients"][-1][1]
+                if not consumer and i % 3 == 0:  # a third of the business clients has a business adviser
+                    book.add("client_advisers", (client_id, book.user_ids[ADVISERS[(i // 3) % len(ADVISERS)]]))
                 made = []
                 for n in range(loans_per_client[i]):
                     dpd = None

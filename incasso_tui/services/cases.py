@@ -16,7 +16,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from incasso_tui.domain.arrears import Arrears, combined
 from incasso_tui.domain.money import ZERO
-from incasso_tui.errors import N_, NotFound, StaleData
+from incasso_tui.domain.enums import Role
+from incasso_tui.errors import N_, NotAllowed, NotFound, StaleData
 from incasso_tui.services.context import Context
 from incasso_tui.services.positions import loan_positions
 from incasso_tui.store.models import (
@@ -25,6 +26,7 @@ from incasso_tui.store.models import (
     AuditEvent,
     Case,
     Client,
+    ClientAdviser,
     Contact,
     Document,
     Installment,
@@ -239,6 +241,9 @@ def client_detail(ctx: Context, case_id: int) -> ClientDetail:
         case = load_case(s, case_id)
         client = s.get(Client, case.client_id)
         assert client is not None
+        if ctx.actor.role == Role.ADVISER and s.scalar(select(ClientAdviser.client_id).where(
+                ClientAdviser.client_id == client.id, ClientAdviser.adviser_id == ctx.actor.id)) is None:
+            raise NotAllowed(N_("An adviser reads only the cases of their own clients"))
         assignee = s.get(User, case.assignee_id).name if case.assignee_id else None  # type: ignore[union-attr]
         loans = list(s.scalars(select(Loan).where(Loan.client_id == client.id).order_by(Loan.number)))
         numbers = {loan.id: loan.number for loan in loans}
