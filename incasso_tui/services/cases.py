@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -157,7 +157,13 @@ class TimelineRow:
     at: datetime
     actor: str
     action: str
-    details: str
+    details: str  # the technical details (the event's after-state), one key away on screen
+    before: dict[str, object] = field(default_factory=dict)
+    after: dict[str, object] = field(default_factory=dict)
+
+
+# who had the case open (services.locks) is presence, not a dossier event: the timeline leaves it out
+PRESENCE_ACTIONS = ("presence.enter", "presence.leave")
 
 
 @dataclass(frozen=True)
@@ -368,9 +374,12 @@ def client_detail(ctx: Context, case_id: int) -> ClientDetail:
                 for a in arrangements
             ),
             timeline=tuple(
-                TimelineRow(e.at, e.actor, e.action, _timeline_details(e))
+                TimelineRow(e.at, e.actor, e.action, _timeline_details(e),
+                            json.loads(e.before) if e.before else {}, json.loads(e.after) if e.after else {})
                 for e in s.scalars(
-                    select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.id.desc())
+                    select(AuditEvent).where(AuditEvent.case_id == case.id,
+                                             AuditEvent.action.not_in(PRESENCE_ACTIONS))
+                    .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
                 )
             ),
             documents=tuple(

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from sqlalchemy import select
+
 
 from incasso_tui.domain.enums import ArrearsCause, CaseStatus, Channel, ContactOutcome, Role
 from incasso_tui.domain.money import ensure_money
@@ -19,7 +21,7 @@ from incasso_tui.services import audit
 from incasso_tui.services.access import CASE_WRITERS, check_write
 from incasso_tui.services.cases import case_transaction, changed_by, load_case
 from incasso_tui.services.context import Context
-from incasso_tui.store.models import Contact, Note, Promise
+from incasso_tui.store.models import Contact, Note, Promise, Task
 
 # who may log contacts and notes: the desk, and special management on the cases handed over to it
 # (services.access decides by the case's state)
@@ -155,7 +157,13 @@ def log_contact(ctx: Context, case_id: int, expected_version: int, given: Contac
         # the follow-up is a task in the inbox of the case's owner (issue 13); so is checking the promise
         from incasso_tui.services.inbox import replace_follow_up
 
+        from incasso_tui.services.inbox import close_task
+
         replace_follow_up(ctx, s, case, "follow_up", case.next_action, case.next_action_date)
+        if given.channel in (Channel.PHONE, Channel.VIDEO):  # the call was made: its open call task is done
+            for call in s.scalars(select(Task).where(Task.case_id == case.id, Task.kind == "call",
+                                                     Task.status == "open")):
+                close_task(ctx, s, call, f"Contact {given.outcome.value}: {contact.summary}"[:500], now)
         if promise is not None:
             replace_follow_up(ctx, s, case, "promise_check", NEXT_AFTER_PROMISE,
                               promise.due_date + timedelta(days=ctx.settings.payment_grace_days))

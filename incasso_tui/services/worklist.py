@@ -29,7 +29,7 @@ from incasso_tui.domain.enums import CaseStatus, Role, Stage
 from incasso_tui.errors import N_, BadInput
 from incasso_tui.services.context import Context
 from incasso_tui.services.criteria import Criteria, criteria_where
-from incasso_tui.store.models import DESK_WHERE, NO_ARREARS, Case, CaseLock, Client, Loan, Task, User
+from incasso_tui.store.models import DESK_WHERE, NO_ARREARS, Case, CaseLock, Client, ClientAdviser, Loan, Task, User
 
 Sort = Literal["priority", "dpd", "amount", "next_action"]
 Queue = Literal["desk", "special"]
@@ -182,6 +182,9 @@ class Worklist:
             where.append(Case.stage == flt.stage)
         if flt.mine:
             where.append(Case.assignee_id == self.ctx.actor.id)
+        if self.ctx.actor.role == Role.ADVISER:  # a business adviser reads their own clients' cases only (issue 13)
+            where.append(Case.client_id.in_(select(ClientAdviser.client_id)
+                                            .where(ClientAdviser.adviser_id == self.ctx.actor.id)))
         if flt.due_today:  # the next action, or an open task on the case, due on or before today (issue 13)
             where.append(or_(Case.next_action_date <= today,
                              Case.id.in_(select(Task.case_id).where(Task.status == "open", Task.due_date <= today))))

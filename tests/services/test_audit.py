@@ -76,7 +76,7 @@ def test_the_timeline_of_a_case_lists_its_changes_in_order(ctx_for) -> None:  # 
     ctx = ctx_for("demo")
     case_id = _work_a_case(ctx)
     actions = [e.action for e in case_timeline(ctx.db, case_id)]
-    assert actions[-2:] == ["case.opened", "case.closed"]
+    assert actions[-2:] == ["presence.enter", "presence.leave"]
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ def test_the_commands_verify_and_show(book: str, tmp_path: Path) -> None:
     ok = _incasso("audit", "verify", "--db", book)
     assert ok.returncode == 0 and "intact" in ok.stdout
     shown = _incasso("audit", "show", "--case", str(case_id), "--db", book, "--json")
-    assert shown.returncode == 0 and [e["action"] for e in json.loads(shown.stdout)][-2:] == ["case.opened", "case.closed"]
+    assert shown.returncode == 0 and [e["action"] for e in json.loads(shown.stdout)][-2:] == ["presence.enter", "presence.leave"]
     missing = _incasso("audit", "show", "--case", "999999", "--db", book)
     assert missing.returncode != 0 and len(missing.stderr.strip().splitlines()) == 1
 

@@ -22,6 +22,15 @@ from incasso_tui.ui.screens.form import FormScreen
 from incasso_tui.ui.text import lit
 
 
+# how to fix each missing dossier item (the checklist of services.handover)
+HOW_TO_FIX = {
+    "loan_agreement": N_("scan the signed loan agreement into the dossier (Dossier tab)"),
+    "pledge_deed": N_("scan the pledge deed into the dossier, or a supervisor waives it for an unsecured loan"),
+    "letters_sent": N_("issue a letter by hand (l), or wait for the procedure's letter to be printed"),
+    "bkr_status": N_("the BKR status is known once a mutation is registered (BKR panel on the Loans tab)"),
+}
+
+
 class HandoverScreen(FormScreen[int]):
     """Dismissed with the handover's id, or None when cancelled."""
 
@@ -77,8 +86,9 @@ class HandoverScreen(FormScreen[int]):
         if q.reasons:
             self.query_one("#reason", Select).value = q.reasons[0]
         items = [f"{'✓' if present else '✗'} {tr(CHECKLIST_ITEM[item])}" for item, present in q.checklist.items()]
-        self.query_one("#checklist", Static).update(tr(N_("Dossier: {items}"), items="  ".join(items)))
         missing = [item for item, present in q.checklist.items() if not present]
+        fixes = [f"✗ {tr(CHECKLIST_ITEM[item])}: {tr(HOW_TO_FIX[item])}" for item in missing]  # issue 13
+        self.query_one("#checklist", Static).update("\n".join([tr(N_("Dossier: {items}"), items="  ".join(items)), *fixes]))
         box = self.query_one("#waivers", Vertical)
         if missing and self.ctx.actor.role == Role.SUPERVISOR:
             box.mount_all(Checkbox(tr(N_("waive: {item}"), item=tr(CHECKLIST_ITEM[item])), id=f"waive-{item}", compact=True)
