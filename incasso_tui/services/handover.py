@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -71,6 +71,13 @@ class HandoverRow:
     summary: dict[str, Any]
     checklist: dict[str, str]
     version: int
+    # special management's workbench (issue 13): who accepted it, and the case as it stands now
+    decided_by: str | None = None
+    arrears: Decimal = Decimal("0.00")
+    case_status: str = ""
+    next_action_date: date | None = None
+    next_action: str = ""
+    open_tasks: int = 0
 
 
 def _checklist(s: Session, case: Case) -> dict[str, bool]:
@@ -176,18 +183,27 @@ def hand_over(ctx: Context, case_id: int, expected_version: int, *, reason: str,
         raise StaleData(N_("Someone changed the case at the same moment: reopen it; your input is kept")) from None
 
 
-def handovers(ctx: Context, *, status: tuple[str, ...] = ("handed_over", "accepted")) -> list[HandoverRow]:
-    """Special management's list: handed-over cases, newest first."""
+def handovers(ctx: Context, *, status: tuple[str, ...] = ("handed_over", "accepted"),
+              mine: bool = False) -> list[HandoverRow]:
+    """Special management's list: handed-over cases, newest first. ``mine``: the new ones (to accept) and the ones
+    the actor accepted: their workbench, with each case's arrears, next action and the actor's open tasks on it."""
     ctx.require(Role.SPECIAL_MANAGEMENT, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)
+    tasks = (select(func.count()).where(Task.case_id == Case.id, Task.status == "open",
+                                        (Task.assignee_id == ctx.actor.id) | Task.assignee_id.is_(None))
+             .correlate(Case).scalar_subquery())
+    query = (select(Handover, Client.name, Case.pos_arrears, Case.status, Case.next_action_date, Case.next_action, tasks)
+             .join(Case, Case.id == Handover.case_id).join(Client, Client.id == Case.client_id)
+             .where(Handover.status.in_(status)))
+    if mine:
+        query = query.where((Handover.status == "handed_over") | (Handover.decided_by == ctx.actor.name))
     with ctx.db.reader() as s:
-        rows = s.execute(select(Handover, Client.name).join(Case, Case.id == Handover.case_id)
-                         .join(Client, Client.id == Case.client_id).where(Handover.status.in_(status))
-                         .order_by(Handover.handed_at.desc(), Handover.id.desc()))
+        rows = s.execute(query.order_by(Handover.handed_at.desc(), Handover.id.desc()))
         result = []
-        for h, name in rows:
+        for h, name, arrears, case_status, next_date, next_action, open_tasks in rows:
             summary = json.loads(h.summary)
             result.append(HandoverRow(h.id, h.case_id, name, h.reason, h.status, h.handed_by, h.handed_at,
-                                      Decimal(summary["position"]), summary, json.loads(h.checklist), h.version))
+                                      Decimal(summary["position"]), summary, json.loads(h.checklist), h.version,
+                                      h.decided_by, arrears, case_status, next_date, next_action, int(open_tasks)))
         return result
 
 

@@ -53,8 +53,8 @@ class InboxScreen(RowsScreen[TaskRow]):
 
     def columns(self) -> list[tuple[str | Text, str, int | None]]:
         tr = self.tr
-        return [(tr(N_("Due")), "due", 10), (tr(N_("When")), "bucket", 10), (tr(N_("Task")), "kind", 16),
-                (tr(N_("Client")), "client", 22), (tr(N_("Owner")), "owner", 8), (tr(N_("What")), "title", None)]
+        return [(tr(N_("Due")), "due", 10), (tr(N_("When")), "bucket", 9), (tr(N_("Task")), "kind", 13),
+                (tr(N_("Client")), "client", 18), (tr(N_("Owner")), "owner", 7), (tr(N_("What")), "title", None)]
 
     def fetch(self) -> list[TaskRow]:
         return list_tasks(self._ctx, user=self.user)
@@ -67,7 +67,7 @@ class InboxScreen(RowsScreen[TaskRow]):
         bucket = row.bucket(self._today())
         return [Text(tr.date(row.due_date), style=BUCKET_STYLE[bucket]), Text(tr(TASK_BUCKET[bucket]), style=BUCKET_STYLE[bucket]),
                 text_cell(tr(TASK_KIND.get(row.kind, row.kind))), text_cell(row.client_name),
-                text_cell(row.assignee or "-"), text_cell(row.title[:60])]
+                text_cell(row.assignee or "-"), text_cell(row.title[:80])]
 
     def count_text(self, count: int) -> Content | str:
         tr = self.tr
