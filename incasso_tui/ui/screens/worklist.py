@@ -100,7 +100,7 @@ class WorklistScreen(Screen[None]):
         Binding("i", "import_statement", "Import statement", id="import_statement", show=False),
         Binding("u", "unmatched", "Unmatched payments", id="unmatched", show=False),
         Binding("k", "dashboard", "Dashboard", id="dashboard"),
-        Binding("a", "agenda", "Agenda", id="agenda", tooltip="My tasks: overdue, today, this week"),
+        Binding("a", "agenda", "Agenda", id="agenda", tooltip="My tasks: overdue, today, this week", show=False),
         Binding("d", "discussion", "Team meeting", id="discussion", show=False,
                 tooltip="The cases to discuss in the team meeting"),
         Binding("l", "selections", "Selections", id="selections", show=False),
