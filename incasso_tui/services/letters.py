@@ -43,6 +43,7 @@ from incasso_tui.services.access import CASE_WRITERS, check_write, held_by_speci
 from incasso_tui.services.cases import load_case
 from incasso_tui.services.context import DESK_WRITERS, Context
 from incasso_tui.services.positions import loan_positions
+from incasso_tui.services.titles import letter_title
 from incasso_tui.services.procedure import PAY_DAYS
 from incasso_tui.store.models import (
     Arrangement,
@@ -279,7 +280,7 @@ def _render_into(ctx: Context, s: Session, letter: Letter, lender: lm.Lender, wr
     now = ctx.clock.now()
     letter.status, letter.file_path, letter.error = "rendered", str(path), None
     document = Document(client_id=client.id, loan_id=None, kind="letter",
-                        title=f"{letter.kind} {letter.letter_date.isoformat()} ({letter.channel})",
+                        title=letter_title(letter.kind, letter.letter_date, letter.channel),
                         added_on=letter.letter_date, path=str(path))
     s.add(document)
     outcome = _Outcome()
