@@ -23,6 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, Role, Stage
 from incasso_tui.errors import N_, BadInput, NotFound, RuleViolation, StaleData
 from incasso_tui.services import audit
+from incasso_tui.services.access import check_write
 from incasso_tui.services.cases import changed_by, load_case
 from incasso_tui.services.context import DESK_WRITERS, Context
 from incasso_tui.services.inbox import add_task, close_task
@@ -56,6 +57,9 @@ class Qualification:
     days_past_due: int
     position: Decimal
     checklist: dict[str, bool]  # item -> present
+    # an employee's handover waiting for a supervisor's waiver (issue 13): its summary, so nobody retypes it
+    requested_summary: str | None = None
+    requested_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,51 @@ def _qualification(ctx: Context, s: Session, case: Case) -> Qualification:
         reasons.append("insolvency")
     if broken >= 2:
         reasons.append("broken_twice")
-    return Qualification(tuple(reasons), dpd, position, _checklist(s, case))
+    requested = _requested(s, case.id)
+    return Qualification(tuple(reasons), dpd, position, _checklist(s, case),
+                         json.loads(requested.summary)["text"] if requested else None,
+                         requested.reason if requested else None)
+
+
+def _requested(s: Session, case_id: int) -> Handover | None:
+    return s.scalar(select(Handover).where(Handover.case_id == case_id, Handover.status == "requested")
+                    .order_by(Handover.id.desc()).limit(1))
+
+
+def request_waiver(ctx: Context, case_id: int, expected_version: int, *, reason: str, summary: str) -> int:
+    """An employee's handover with dossier items missing: kept with its summary, waiting for a supervisor, who
+    finds it in the team's inbox (a ``handover_waiver`` task) and completes it with ``hand_over`` (waiving the
+    items) without retyping the summary. Returns the handover's id."""
+    ctx.require(*DESK_WRITERS)
+    if reason not in REASONS:
+        raise BadInput(N_("Unknown handover reason {reason}"), field="reason", reason=reason)
+    if not summary.strip():
+        raise BadInput(N_("Write the handover summary: cause, contacts, agreements"), field="summary")
+    now = ctx.clock.now()
+    with ctx.db.transaction() as s:
+        case = load_case(s, case_id)
+        check_write(ctx, s, case)
+        if case.version != expected_version:
+            raise changed_by(case)
+        if _requested(s, case.id) is not None:
+            raise RuleViolation(N_("A handover of this case waits for a supervisor already"))
+        q = _qualification(ctx, s, case)
+        if reason != "decision" and reason not in q.reasons:
+            raise RuleViolation(N_("The case does not qualify for handover on {reason}"), reason=reason)
+        missing = [item for item, present in q.checklist.items() if not present]
+        if not missing:
+            raise RuleViolation(N_("The dossier is complete: hand the case over"))
+        row = Handover(case_id=case.id, reason=reason, status="requested",
+                       checklist=json.dumps({item: "missing" for item in missing}),
+                       summary=json.dumps({"text": summary.strip()}, ensure_ascii=False), handed_by=ctx.actor.name,
+                       handed_at=now)
+        s.add(row)
+        s.flush()
+        add_task(ctx, s, case.id, "handover_waiver", f"Overdracht van {ctx.actor.name}: ontbrekend {', '.join(missing)}",
+                 ctx.clock.today(), None, ref=f"handover:{row.id}")
+        audit.record(s, at=now, actor=ctx.actor.name, action="handover.request", entity="handover", entity_id=row.id,
+                     case_id=case.id, after={"reason": reason, "missing": missing})
+        return row.id
 
 
 def qualification(ctx: Context, case_id: int) -> Qualification:
@@ -140,8 +188,6 @@ def hand_over(ctx: Context, case_id: int, expected_version: int, *, reason: str,
     ctx.require(*DESK_WRITERS)
     if reason not in REASONS:
         raise BadInput(N_("Unknown handover reason {reason}"), field="reason", reason=reason)
-    if not summary.strip():
-        raise BadInput(N_("Write the handover summary: cause, contacts, agreements"), field="summary")
     unknown = [item for item in waive if item not in CHECKLIST]
     if unknown:
         raise BadInput(N_("Unknown dossier item {item}"), field="waive", item=unknown[0])
@@ -156,6 +202,11 @@ def hand_over(ctx: Context, case_id: int, expected_version: int, *, reason: str,
             if case.version != expected_version:
                 raise changed_by(case)
             q = _qualification(ctx, s, case)
+            requested = _requested(s, case.id)
+            summary = summary.strip() or (q.requested_summary or "")  # the employee's, when a supervisor completes it
+            by = requested.handed_by if requested is not None else ctx.actor.name
+            if not summary:
+                raise BadInput(N_("Write the handover summary: cause, contacts, agreements"), field="summary")
             if reason != "decision" and reason not in q.reasons:
                 raise RuleViolation(N_("The case does not qualify for handover on {reason}"), reason=reason)
             missing = [item for item, present in q.checklist.items() if not present and item not in waive]
@@ -166,7 +217,11 @@ def hand_over(ctx: Context, case_id: int, expected_version: int, *, reason: str,
             row = Handover(case_id=case.id, reason=reason, checklist=json.dumps(checklist),
                            summary=json.dumps({"text": summary, "position": str(q.position), "days_past_due": q.days_past_due,
                                                **_dossier_summary(s, case)}, ensure_ascii=False),
-                           waived_by=ctx.actor.name if waive else None, handed_by=ctx.actor.name, handed_at=now)
+                           waived_by=ctx.actor.name if waive else None, handed_by=by, handed_at=now)
+            if requested is not None:  # the employee's request is completed: its waiver task is done
+                requested.status = "superseded"
+                for t in s.scalars(select(Task).where(Task.ref == f"handover:{requested.id}", Task.status == "open")):
+                    close_task(ctx, s, t, "Ontbrekende stukken kwijtgescholden; overgedragen", now)
             s.add(row)
             before = {"status": case.status, "assignee_id": case.assignee_id}
             case.status = CaseStatus.HANDED_OVER.value
@@ -261,4 +316,4 @@ def _open_handover(s: Session, handover_id: int, expected_version: int,
 
 
 __all__ = ["CHECKLIST", "REASONS", "HandoverRow", "Qualification", "accept", "hand_over", "handovers", "qualification",
-           "return_to_desk"]
+           "request_waiver", "return_to_desk"]

@@ -131,6 +131,7 @@ TASK_KIND = {
     "consultation": N_("Consultation asked"),
     "consultation_answer": N_("Consultation answered"),
     "meeting_action": N_("Team meeting"),
+    "handover_waiver": N_("Waive for handover"),
 }
 TASK_BUCKET = {"overdue": N_("Overdue"), "today": N_("Today"), "week": N_("This week"), "later": N_("Later")}
 

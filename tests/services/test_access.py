@@ -125,3 +125,25 @@ def test_an_accepted_case_goes_back_to_the_desk_and_the_review_task_is_done(ctx_
     (row,) = [h for h in handovers(visser) if h.case_id == case_id and h.status == "accepted"]
     return_to_desk(visser, row.id, row.version, "Regeling loopt: terug naar de afdeling")
     assert may_write(demo, case_id) and not may_write(visser, case_id)
+
+
+def test_a_waiver_does_not_make_anyone_retype_the_summary(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    from incasso_tui.services.handover import request_waiver
+    from incasso_tui.services.inbox import list_tasks
+    from incasso_tui.store.models import Task
+
+    demo, bakker = ctx_for("demo"), ctx_for("bakker")
+    case = _case(demo, min_dpd=90)
+    q = qualification(demo, case.id)
+    missing = tuple(i for i, present in q.checklist.items() if not present)
+    assert missing, "the test book's 90+ case misses a dossier item"
+    request_waiver(demo, case.id, case.version, reason="dpd_90", summary="Omzet ingestort, geen contact sinds juli.")
+    assert qualification(bakker, case.id).requested_summary == "Omzet ingestort, geen contact sinds juli."
+    (task,) = [t for t in list_tasks(bakker) if t.kind == "handover_waiver" and t.case_id == case.id]
+    with demo.db.reader() as s:
+        version = s.get(Case, case.id).version
+    hand_over(bakker, case.id, version, reason="dpd_90", summary="", waive=missing)  # nothing retyped
+    (row,) = [h for h in handovers(ctx_for("visser")) if h.case_id == case.id]
+    assert row.summary["text"] == "Omzet ingestort, geen contact sinds juli." and row.handed_by == "demo"
+    with demo.db.reader() as s:
+        assert s.get(Task, task.id).status == "done"

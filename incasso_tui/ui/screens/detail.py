@@ -773,7 +773,7 @@ class ClientDetailScreen(Screen[None]):
         from incasso_tui.ui.screens.handover import HandoverScreen
 
         if self.detail is not None:
-            self.app.push_screen(HandoverScreen(self.detail), partial(self._saved, N_("Handed over to special management"), "timeline"))
+            self.app.push_screen(HandoverScreen(self.detail), partial(self._saved, N_("Handover saved (to special management, or to a supervisor for a waiver)"), "timeline"))
 
     def action_write_off(self) -> None:
         from incasso_tui.ui.screens.propose import WriteOffScreen
