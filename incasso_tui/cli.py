@@ -60,7 +60,7 @@ def parse_date(text: str) -> date:
 
 def build_parser() -> argparse.ArgumentParser:
     from incasso_tui import (cli_audit, cli_calc, cli_letters, cli_payments, cli_procedure, cli_report, cli_selections,
-                             cli_ssh)
+                             cli_ssh, cli_tasks)
 
     parser = argparse.ArgumentParser(
         prog="incasso",
@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     u_add = users_sub.add_parser("add", help="add a user")
     _common(u_add, top=False)
     u_add.add_argument("name")
-    u_add.add_argument("--role", required=True, help="employee, supervisor, special_management, admin, auditor")
+    u_add.add_argument("--role", required=True, help="employee, supervisor, special_management, admin, auditor, adviser")
     u_add.add_argument("--full-name", default=None)
     u_add.add_argument("--language", choices=("nl", "en"), default="nl")
     u_add.set_defaults(func=cmd_users_add)
@@ -119,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_payments.add_parser(sub)
     cli_report.add_parser(sub)
     cli_selections.add_parsers(sub)
+    cli_tasks.add_parsers(sub)
     return parser
 
 

@@ -39,9 +39,11 @@ from incasso_tui.letters import model as lm
 from incasso_tui.letters.render import LetterError, render_email, render_pdf
 from incasso_tui.mail.channels import ChannelNotConfigured, Outgoing, adapter_for
 from incasso_tui.services import audit
+from incasso_tui.services.access import CASE_WRITERS, check_write, held_by_special_management
 from incasso_tui.services.cases import load_case
 from incasso_tui.services.context import DESK_WRITERS, Context
 from incasso_tui.services.positions import loan_positions
+from incasso_tui.services.titles import letter_title
 from incasso_tui.services.procedure import PAY_DAYS
 from incasso_tui.store.models import (
     Arrangement,
@@ -278,7 +280,7 @@ def _render_into(ctx: Context, s: Session, letter: Letter, lender: lm.Lender, wr
     now = ctx.clock.now()
     letter.status, letter.file_path, letter.error = "rendered", str(path), None
     document = Document(client_id=client.id, loan_id=None, kind="letter",
-                        title=f"{letter.kind} {letter.letter_date.isoformat()} ({letter.channel})",
+                        title=letter_title(letter.kind, letter.letter_date, letter.channel),
                         added_on=letter.letter_date, path=str(path))
     s.add(document)
     outcome = _Outcome()
@@ -366,6 +368,16 @@ def pending_count(ctx: Context) -> int:
         return int(s.scalar(select(func.count()).where(Letter.status == "pending")) or 0)
 
 
+def _working_status(s: Session, case: Case) -> str:
+    """The status the letter guards read. A case special management holds stays ``handed_over`` (services.access);
+    for their letters by hand it counts as what it is in substance: in an arrangement when one runs, else active."""
+    if not held_by_special_management(case):
+        return case.status
+    running = s.scalar(select(Arrangement.id).where(Arrangement.case_id == case.id,
+                                                    Arrangement.status == ArrangementStatus.ACTIVE.value).limit(1))
+    return CaseStatus.ARRANGEMENT.value if running is not None else CaseStatus.ACTIVE.value
+
+
 def check_hand_letter(s: Session, case: Case, client: Client, kind: str, today: date) -> None:
     """The guards for a letter issued by hand (``l`` on client detail); the same rules the procedure keeps.
 
@@ -383,18 +395,19 @@ def check_hand_letter(s: Session, case: Case, client: Client, kind: str, today: 
     if kind not in HAND_KINDS:
         raise RuleViolation(N_("A {kind} letter cannot be issued by hand"), kind=kind)
     open_track = s.scalar(select(DebtTrack.id).where(DebtTrack.case_id == case.id, DebtTrack.status == "open"))
+    status = _working_status(s, case)
     if kind in _DUNNING:
-        check_automatic_step(case.status, open_track is not None, case.pause_until, today)
-    elif kind == "contact_request" and (open_track is not None or case.status not in _ASK_CONTACT):
+        check_automatic_step(status, open_track is not None, case.pause_until, today)
+    elif kind == "contact_request" and (open_track is not None or status not in _ASK_CONTACT):
         # not to a client in a debt track (the trustee speaks for them), nor on a paused, handed-over or closed case
-        check_automatic_step(case.status, open_track is not None, case.pause_until, today)
+        check_automatic_step(status, open_track is not None, case.pause_until, today)
     waiting = s.scalar(select(Letter.id).where(Letter.case_id == case.id, Letter.kind == kind,
                                                Letter.status == "pending").limit(1))
     if waiting is not None:
         raise RuleViolation(N_("A letter of this kind to this client is waiting to be rendered already"))
     if kind == "fourteen_day" and not client.consumer:
         raise RuleViolation(N_("The 14-day letter is for consumers; {name} is a business debtor"), name=client.name)
-    if kind == "arrangement_confirmation" and case.status != CaseStatus.ARRANGEMENT:
+    if kind == "arrangement_confirmation" and status != CaseStatus.ARRANGEMENT:
         raise RuleViolation(N_("There is no active payment arrangement to confirm"))
     if kind == "claim_statement" and open_track is None:
         raise RuleViolation(N_("A claim statement needs an open debt-relief or insolvency track"))
@@ -460,6 +473,7 @@ def _hand_channel(client: Client, channel: str | None) -> str:
 
 def _new_letter(ctx: Context, s: Session, case_id: int, kind: str, channel: str | None) -> Letter:
     case = load_case(s, case_id)
+    check_write(ctx, s, case)
     client = s.get(Client, case.client_id)
     if client is None:
         raise NotFound(N_("Case {case_id} does not exist"), case_id=case_id)
@@ -476,7 +490,7 @@ def _new_letter(ctx: Context, s: Session, case_id: int, kind: str, channel: str 
 
 def preview(ctx: Context, case_id: int, kind: str, channel: str | None = None) -> Preview:
     """The letter ``kind`` as it would be issued by hand today, rendered; writes nothing. Refusals as for issuing."""
-    ctx.require(*DESK_WRITERS)
+    ctx.require(*CASE_WRITERS)
     lender = _lender(ctx.settings)
     with ctx.db.reader() as s:
         letter = _new_letter(ctx, s, case_id, kind, channel)
@@ -504,7 +518,7 @@ def decide_letter(ctx: Context, s: Session, case_id: int, kind: str, channel: st
 def issue_by_hand(ctx: Context, case_id: int, kind: str, channel: str | None = None) -> int:
     """Issue letter ``kind`` on the case now: guards, figures, the letter row, its PDF, document, e-mail and
     audit, all in one transaction. Returns the letter id. A refusal or a template error writes nothing."""
-    ctx.require(*DESK_WRITERS)
+    ctx.require(*CASE_WRITERS)
     lender = _lender(ctx.settings)
     written: list[Path] = []
     try:

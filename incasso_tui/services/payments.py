@@ -1045,7 +1045,8 @@ def _check_arrangement(ctx: Context, s: Session, arrangement: Arrangement, case:
         return
     arrangement.status = ArrangementStatus.BROKEN.value
     before = {"status": case.status, "flag": case.flag}
-    case.status = CaseStatus.ACTIVE.value
+    if case.status != CaseStatus.HANDED_OVER.value:  # a case special management holds stays theirs
+        case.status = CaseStatus.ACTIVE.value
     _flag(case, "broken_arrangement", day, ctx.actor.name, now)
     report.arrangements_broken += 1
     audit.record(s, at=now, actor=ctx.actor.name, action="arrangement.broken", entity="arrangement",

@@ -30,6 +30,7 @@ from incasso_tui.domain.money import ZERO
 from incasso_tui.domain.schedule import ScheduleLine, add_months
 from incasso_tui.errors import N_, BadInput, FourEyesViolation, MandateExceeded, NotFound, RuleViolation, StaleData
 from incasso_tui.services import audit
+from incasso_tui.services.access import CASE_WRITERS, check_write, held_by_special_management, next_status
 from incasso_tui.services.cases import changed_by, load_case
 from incasso_tui.services.context import DESK_WRITERS, Context
 from incasso_tui.store.models import (
@@ -174,7 +175,7 @@ def _lines_json(lines: tuple[ScheduleLine, ...]) -> list[dict[str, Any]]:
 
 def propose_deferral_of_repayment(ctx: Context, case_id: int, expected_version: int, given: DeferralInput) -> int:
     """Submit a deferral proposal for a supervisor's decision; returns its id."""
-    ctx.require(*DESK_WRITERS)
+    ctx.require(*CASE_WRITERS)
     if not given.weighing.strip():
         raise BadInput(N_("Write your weighing and assessment"), field="weighing")
     proposal, position, capacity = preview_deferral(ctx, case_id, given)
@@ -194,7 +195,7 @@ def propose_deferral_of_repayment(ctx: Context, case_id: int, expected_version: 
 
 def propose_call_in(ctx: Context, case_id: int, expected_version: int, loan_id: int, reason: str) -> int:
     """Propose calling in a loan (opeising): the whole balance becomes due. Decided by a supervisor."""
-    ctx.require(*DESK_WRITERS)
+    ctx.require(*CASE_WRITERS)
     if not reason.strip():
         raise BadInput(N_("Give the reason for calling in the loan"), field="reason")
     with ctx.db.reader() as s:
@@ -228,7 +229,7 @@ def propose_write_off(ctx: Context, case_id: int, expected_version: int, loan_id
                       reason: str) -> int:
     """Propose writing off ``amount`` of a loan (at most its balance, see :func:`write_off_balance`) with a reason.
     Decided by a supervisor who is not the proposer; applied by ``_apply_write_off``."""
-    ctx.require(*DESK_WRITERS)
+    ctx.require(*CASE_WRITERS)
     if not reason.strip():
         raise BadInput(N_("Give the reason for the write-off"), field="reason")
     if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
@@ -257,7 +258,8 @@ def _submit(ctx: Context, case_id: int, expected_version: int, kind: str, loan_i
     try:
         with ctx.db.transaction() as s:
             case = load_case(s, case_id)
-            if case.status not in _OPEN_TO_PROPOSALS:
+            check_write(ctx, s, case)
+            if case.status not in _OPEN_TO_PROPOSALS and not held_by_special_management(case):
                 raise RuleViolation(N_("The case is {status}: the desk makes no proposals on it"), status=case.status)
             if case.version != expected_version:
                 raise changed_by(case)
@@ -353,7 +355,7 @@ def _apply_deferral(ctx: Context, s: Session, p: Proposal, case: Case, payload: 
     starts = date.fromisoformat(lines[0]["due_date"])
     s.add(Deferral(loan_id=loan.id, proposal_id=p.id, months=months, option=payload["option"], first_seq=remaining[0].seq,
                    starts_on=starts, ends_on=date.fromisoformat(lines[months - 1]["due_date"]), applied_at=ctx.clock.now()))
-    case.status = CaseStatus.DEFERRAL.value
+    case.status = next_status(case, CaseStatus.DEFERRAL)
     return {"loan": loan.number, "months": months, "option": payload["option"], "term_months": loan.term_months}
 
 

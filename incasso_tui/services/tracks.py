@@ -34,6 +34,7 @@ from incasso_tui.domain.enums import ArrangementStatus, CaseStatus
 from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import N_, BadInput, RuleViolation
 from incasso_tui.services import audit
+from incasso_tui.services.access import CASE_WRITERS, check_write, next_status
 from incasso_tui.services.cases import case_transaction, changed_by, load_case
 from incasso_tui.services.contacts import check_text
 from incasso_tui.services.context import DESK_WRITERS, Context
@@ -195,18 +196,17 @@ def validate_track(given: TrackInput, today: date) -> date:
 
 _NO_TRACK = {
     CaseStatus.INSOLVENCY.value: N_("The client is already in a debt-relief or insolvency track"),
-    CaseStatus.HANDED_OVER.value: N_("The case is handed over to special management"),
-    CaseStatus.CLOSED.value: N_("The case is closed"),
 }
 
 
 def register_track(ctx: Context, case_id: int, expected_version: int, given: TrackInput) -> RegisteredTrack:
     """Put the case in a debt-relief or insolvency track (see the module docstring for the effects)."""
-    ctx.require(*DESK_WRITERS)
+    ctx.require(*CASE_WRITERS)
     today, now = ctx.clock.today(), ctx.clock.now()
     deadline = validate_track(given, today)
     with case_transaction(ctx, case_id) as s:
         case = load_case(s, case_id)
+        check_write(ctx, s, case)
         if case.status in _NO_TRACK:
             raise RuleViolation(_NO_TRACK[case.status])
         if case.version != expected_version:
@@ -260,7 +260,7 @@ def register_track(ctx: Context, case_id: int, expected_version: int, given: Tra
             cancelled.status = ArrangementStatus.CANCELLED.value
         before = {"status": case.status, "next_action_date": case.next_action_date,
                   "pause_reason": case.pause_reason, "pause_until": case.pause_until}
-        case.status = CaseStatus.INSOLVENCY.value
+        case.status = next_status(case, CaseStatus.INSOLVENCY)
         case.pause_reason = None
         case.pause_until = None
         case.next_action_date = deadline
@@ -298,10 +298,11 @@ def register_track(ctx: Context, case_id: int, expected_version: int, given: Tra
 
 def end_track(ctx: Context, case_id: int, expected_version: int) -> None:
     """End the case's open track (today): the case returns to active; open claim-filing tasks are cancelled."""
-    ctx.require(*DESK_WRITERS)
+    ctx.require(*CASE_WRITERS)
     today, now = ctx.clock.today(), ctx.clock.now()
     with case_transaction(ctx, case_id) as s:
         case = load_case(s, case_id)
+        check_write(ctx, s, case)
         track = s.scalar(select(DebtTrack).where(DebtTrack.case_id == case.id, DebtTrack.status == "open"))
         if track is None:
             raise RuleViolation(N_("The case is not in a debt-relief or insolvency track"))
@@ -316,7 +317,7 @@ def end_track(ctx: Context, case_id: int, expected_version: int) -> None:
         track.status = "ended"
         track.ended_on = today
         before = {"status": case.status, "next_action_date": case.next_action_date}
-        case.status = CaseStatus.ACTIVE.value
+        case.status = next_status(case, CaseStatus.ACTIVE)
         case.next_action_date = today
         case.next_action = NEXT_AFTER_TRACK
         case.updated_by = ctx.actor.name
@@ -406,6 +407,7 @@ def _set_pause(
     now = ctx.clock.now()
     with case_transaction(ctx, case_id) as s:
         case = load_case(s, case_id)
+        check_write(ctx, s, case)
         check(case)
         if case.version != expected_version:
             raise changed_by(case)

@@ -29,7 +29,7 @@ from incasso_tui.domain.enums import CaseStatus, Role, Stage
 from incasso_tui.errors import N_, BadInput
 from incasso_tui.services.context import Context
 from incasso_tui.services.criteria import Criteria, criteria_where
-from incasso_tui.store.models import DESK_WHERE, NO_ARREARS, Case, CaseLock, Client, Loan, User
+from incasso_tui.store.models import DESK_WHERE, NO_ARREARS, Case, CaseLock, Client, ClientAdviser, Loan, Task, User
 
 Sort = Literal["priority", "dpd", "amount", "next_action"]
 Queue = Literal["desk", "special"]
@@ -42,7 +42,7 @@ class WorklistFilter:
     bucket: str | None = None  # an ageing bucket from domain.arrears.BUCKETS
     stage: str | None = None
     mine: bool = False
-    due_today: bool = False  # next action on or before today
+    due_today: bool = False  # next action, or an open task, on or before today
     queue: Queue = "desk"
     sort: Sort = "priority"
     # a saved selection opened as the worklist: its criteria apply on top of the filters above
@@ -182,8 +182,12 @@ class Worklist:
             where.append(Case.stage == flt.stage)
         if flt.mine:
             where.append(Case.assignee_id == self.ctx.actor.id)
-        if flt.due_today:
-            where.append(Case.next_action_date <= today)
+        if self.ctx.actor.role == Role.ADVISER:  # a business adviser reads their own clients' cases only (issue 13)
+            where.append(Case.client_id.in_(select(ClientAdviser.client_id)
+                                            .where(ClientAdviser.adviser_id == self.ctx.actor.id)))
+        if flt.due_today:  # the next action, or an open task on the case, due on or before today (issue 13)
+            where.append(or_(Case.next_action_date <= today,
+                             Case.id.in_(select(Task.case_id).where(Task.status == "open", Task.due_date <= today))))
         kind, prefix = classify_search(flt.text)
         if kind == "name":
             if prefix:

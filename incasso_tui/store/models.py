@@ -60,7 +60,7 @@ class User(Base):
 
     __table_args__ = (
         CheckConstraint(
-            "role in ('employee','supervisor','special_management','admin','auditor')", name="ck_users_role"
+            "role in ('employee','supervisor','special_management','admin','auditor','adviser')", name="ck_users_role"
         ),
     )
 
@@ -428,8 +428,16 @@ class Task(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     done_by: Mapped[str | None] = mapped_column(String(64))
     done_at: Mapped[datetime | None] = mapped_column(DateTime)
+    outcome: Mapped[str | None] = mapped_column(Text)  # what came of it, given when it was completed (issue 13)
+    # what the task is about, "<kind>:<id>" (consultation:5, discussion:3, promise:7), for the inbox to open it
+    ref: Mapped[str | None] = mapped_column(String(48))
 
-    __table_args__ = (Index("ix_tasks_open_due", "status", "due_date"),)
+    __table_args__ = (
+        Index("ix_tasks_open_due", "status", "due_date"),
+        # the inbox: a user's open tasks by due date
+        Index("ix_tasks_assignee_open", "assignee_id", "due_date", sqlite_where=text("status = 'open'"),
+              postgresql_where=text("status = 'open'")),
+    )
 
 
 class Letter(Base):
@@ -764,3 +772,50 @@ class BucketSnapshot(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
     bucket: Mapped[str] = mapped_column(String(8))  # one of domain.arrears.BUCKETS
     arrears: Mapped[Decimal] = mapped_column(Money)
+
+
+class ClientAdviser(Base):
+    """The client's business adviser (bedrijfsadviseur, a user of role adviser), consulted on problem cases and
+    reading the client's cases (issue 13). A table of its own: at most one adviser per client, most have none."""
+
+    __tablename__ = "client_advisers"
+
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), primary_key=True)
+    adviser_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+
+
+class Consultation(Base):
+    """A question about a case put to the client's business adviser or to special management (issue 13): it lands
+    in their inbox as a task; the answer is kept here and returns to whoever asked as a task."""
+
+    __tablename__ = "consultations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    asked_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    asked_of_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    question: Mapped[str] = mapped_column(Text)
+    asked_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | answered
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (CheckConstraint("status in ('open','answered')", name="ck_consultations_status"),)
+
+
+class DiscussionItem(Base):
+    """A case put on the team meeting's list ("bespreken") with a question, and the decision the meeting took."""
+
+    __tablename__ = "discussion_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    question: Mapped[str] = mapped_column(Text)
+    raised_by: Mapped[str] = mapped_column(String(64))
+    raised_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | decided
+    decision: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (CheckConstraint("status in ('open','decided')", name="ck_discussion_items_status"),)

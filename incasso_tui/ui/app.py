@@ -38,6 +38,10 @@ class IncassoApp(App[None]):
             from incasso_tui.ui.screens.special import SpecialManagementScreen
 
             self.push_screen(SpecialManagementScreen())
+        elif self.ctx.actor.role == Role.ADVISER:  # a business adviser starts at the consultations asked of them
+            from incasso_tui.ui.screens.inbox import InboxScreen
+
+            self.push_screen(InboxScreen())
 
     def action_toggle_help(self) -> None:
         if self.screen.query("HelpPanel"):

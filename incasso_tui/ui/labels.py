@@ -98,6 +98,7 @@ ROLE = {
     "special_management": N_("special management"),
     "admin": N_("admin"),
     "auditor": N_("auditor"),
+    "adviser": N_("business adviser"),
 }
 
 BUCKET = {
@@ -125,7 +126,14 @@ TASK_KIND = {
     "call": N_("Call"),
     "claim_filing": N_("File claim"),
     "handover_review": N_("Handover review"),
+    "follow_up": N_("Follow-up"),
+    "promise_check": N_("Check promise"),
+    "consultation": N_("Consultation asked"),
+    "consultation_answer": N_("Consultation answered"),
+    "meeting_action": N_("Team meeting"),
+    "handover_waiver": N_("Waive for handover"),
 }
+TASK_BUCKET = {"overdue": N_("Overdue"), "today": N_("Today"), "week": N_("This week"), "later": N_("Later")}
 
 PROPOSAL_KIND = {"deferral": N_("Deferral of repayment"), "call_in": N_("Call-in"), "write_off": N_("Write-off")}
 

@@ -19,6 +19,7 @@ from textual.content import Content
 from textual.widgets import DataTable
 
 from incasso_tui.errors import N_
+from incasso_tui.services.bkr_status import decision_mutation
 from incasso_tui.services.proposals import ProposalRow, decide, proposals
 from incasso_tui.ui.labels import CAUSE, PROPOSAL_KIND, REPAY_OPTION
 from incasso_tui.ui.screens.prompt import PromptScreen
@@ -100,6 +101,9 @@ class ApprovalsScreen(RowsScreen[ProposalRow]):
             parts.append(lit(tr(N_("Reason: {text}"), text=p.get("reason", ""))))
         else:
             parts.append(lit(tr(N_("Reason: {text}"), text=p.get("reason", ""))))
+        code = decision_mutation(row.kind, p)
+        if code is not None:  # said before it is approved (issue 13)
+            parts.append(lit(tr(N_("Approving this registers code {code} at the BKR"), code=code), "bold $text-warning"))
         return Content("\n").join(parts)
 
     # ----- actions

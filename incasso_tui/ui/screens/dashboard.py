@@ -114,10 +114,11 @@ class DashboardScreen(Screen[None]):
             rows.append(f"{tr(BUCKET[name])[:17]:<17} {bar(fig.count, largest, 10)} {tr.integer(fig.count):>6}")
         self.query_one("#buckets", Static).update(_lines(rows))
         most = max((w.open_cases for w in r.workload), default=0)
-        rows = [tr(N_("Workload (open cases)"))]
+        rows = [tr(N_("Workload (open cases, overdue tasks)"))]
         for w in r.workload[:6]:
             name = safe(w.user) if w.user else tr(N_("(unassigned)"))
-            rows.append(f"{name[:17]:<17} {bar(w.open_cases, most, 10)} {tr.integer(w.open_cases):>6}")
+            late = tr(N_("{count} late"), count=tr.integer(w.overdue_tasks)) if w.overdue_tasks else ""
+            rows.append(f"{name[:17]:<17} {bar(w.open_cases, most, 10)} {tr.integer(w.open_cases):>6} {late}")
         if len(r.workload) > 6:
             rows.append(tr(N_("... and {count} more"), count=len(r.workload) - 6))
         self.query_one("#workload", Static).update(_lines(rows))

@@ -23,7 +23,10 @@ from textual.worker import get_current_worker
 
 from incasso_tui.domain.enums import CaseStatus, Role
 from incasso_tui.errors import N_, IncassoError
+from incasso_tui.services.access import may_write
+from incasso_tui.services.bkr_status import BkrPanel, bkr_panel
 from incasso_tui.services.cases import ArrangementRow, ClientDetail, ScheduleRow, client_detail
+from incasso_tui.services.consultations import ConsultationRow, consultations
 from incasso_tui.services.locks import Presence, open_case, release_case
 from incasso_tui.services.tracks import CaseTracks, TrackRow, case_tracks
 from incasso_tui.ui.labels import (
@@ -48,10 +51,22 @@ from incasso_tui.ui.labels import (
     TRACK_STATUS,
 )
 from incasso_tui.ui.text import lit, money_cell, right, safe, text_cell, translate_bindings
+from incasso_tui.ui.timeline_text import sentence
 
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
 
+WARNING_STATE = {"pending": N_("waiting to be printed"), "rendered": N_("printed, not yet sent"), "sent": N_("sent"),
+                 "failed": N_("failed")}
+NO_STEP = {
+    "paused": N_("No automatic step: the case is paused"),
+    "arrangement": N_("No automatic step: an arrangement runs"),
+    "deferral": N_("No automatic step: a deferral runs"),
+    "insolvency": N_("No automatic step: a debt-relief or insolvency track"),
+    "handed_over": N_("No automatic step: handed over to special management"),
+    "closed": N_("The case is closed"),
+    "last_stage": N_("The procedure has no further stage"),
+}
 SUMMARY_WIDTH = 40  # the contact's summary in the table; the highlighted one is shown in full below it
 
 # tab id -> English title, in the order of the keys 1..9
@@ -67,7 +82,8 @@ TABS: dict[str, str] = {
     "tasks": N_("Tasks"),
 }
 # the actions that change the case: hidden from auditors, dimmed until the case is read
-WRITE_ACTIONS = frozenset({"arrangement", "contact", "note", "track", "pause", "letter", "deferral", "handover", "write_off", "call_in"})
+WRITE_ACTIONS = frozenset({"arrangement", "contact", "note", "track", "pause", "letter", "deferral", "handover", "write_off",
+                           "call_in", "consult"})
 
 
 def _shorten(text: str, width: int) -> str:
@@ -101,6 +117,12 @@ class ClientDetailScreen(Screen[None]):
         Binding("h", "handover", "Handover", id="handover", tooltip="Hand over to special management", show=False),
         Binding("w", "write_off", "Write-off", id="write_off", tooltip="Propose a write-off to Risk", show=False),
         Binding("o", "call_in", "Call-in", id="call_in", tooltip="Propose calling in a loan to Risk", show=False),
+        Binding("k", "consult", "Consult", id="consult", tooltip="Ask the client's adviser or special management",
+                show=False),
+        Binding("b", "discuss", "Team meeting", id="discuss", tooltip="Put the case on the team meeting's list",
+                show=False),
+        Binding("x", "technical", "Details", id="technical", tooltip="The technical details of a timeline event",
+                show=False),
         Binding("r", "reload", "Reload", id="reload", show=False),
         Binding("1", "tab(1)", "Tab", key_display="1-9", id="tab", show=False),
         *(Binding(str(n), f"tab({n})", "Tab", show=False) for n in range(2, len(TABS) + 1)),
@@ -112,6 +134,9 @@ class ClientDetailScreen(Screen[None]):
         self.detail: ClientDetail | None = None
         self.tracks: CaseTracks | None = None
         self.presence: Presence | None = None  # a colleague who has the case open too
+        self.writable = False  # whether the actor may change the case in its state (services.access)
+        self.bkr: BkrPanel | None = None
+        self.consults: list[ConsultationRow] = []
 
     @property
     def tr(self) -> Translator:
@@ -127,10 +152,11 @@ class ClientDetailScreen(Screen[None]):
             yield Static(id="arrears")  # one of these two shows, by the width of the terminal
             yield Static(id="arrears-short")
         with TabbedContent(id="tabs"):
-            with self._pane("loans"):
+            with self._pane("loans"), Vertical(id="loans-box"):
                 yield self._table("loans-table", N_("Loan"), N_("Product"), (N_("Arrears"), True), (N_("Days"), True),
                                   (N_("Outstanding"), True), (N_("Principal"), True), (N_("Rate"), True),
                                   (N_("Term"), True), N_("Repayment"), N_("Status"), N_("Dossier"))
+                yield Static(id="bkr-panel")
             with self._pane("schedule"):
                 yield self._table("schedule-table", N_("Loan"), (N_("No."), True), N_("Due date"), N_("State"),
                                   (N_("Amount"), True), (N_("Paid"), True), (N_("Principal"), True),
@@ -151,7 +177,8 @@ class ClientDetailScreen(Screen[None]):
             with self._pane("arrangements"):
                 yield VerticalScroll(id="arrangements-list", can_focus=True)
             with self._pane("timeline"):
-                yield self._table("timeline-table", N_("At"), N_("Who"), N_("Action"), N_("Details"))
+                yield self._table("timeline-table", N_("At"), N_("Who"), N_("What happened"))
+                yield Static(id="timeline-detail")
             with self._pane("dossier"):
                 yield self._table("dossier-table", N_("Added"), N_("Kind"), N_("Title"))
             with self._pane("tasks"), Vertical(id="tasks-box"):
@@ -159,6 +186,8 @@ class ClientDetailScreen(Screen[None]):
                 yield Label(tr(N_("Debt relief and insolvency")), classes="subhead")
                 yield self._table("tracks-table", N_("Track"), N_("Since"), N_("Trustee"), N_("Claim by"),
                                   N_("Status"))
+                yield Label(tr(N_("Consultations")), classes="subhead")
+                yield self._table("consults-table", N_("Asked"), N_("By"), N_("Of"), N_("Question"), N_("Answer"))
         yield Footer(compact=True)
 
     def _pane(self, tab_id: str) -> TabPane:
@@ -186,11 +215,13 @@ class ClientDetailScreen(Screen[None]):
         try:
             detail = client_detail(ctx, self.case_id)
             tracks = case_tracks(ctx, self.case_id)
+            extra = (bkr_panel(ctx, self.case_id), may_write(ctx, self.case_id),
+                     consultations(ctx, case_id=self.case_id))
             presence = open_case(ctx, self.case_id)  # "in progress by me" for the others; renewed on reload
         except IncassoError as err:
             result: Callable[[], Awaitable[None] | None] = partial(self._show_error, err)
         else:
-            result = partial(self._show, detail, tracks, presence)
+            result = partial(self._show, detail, tracks, presence, extra)
         if not get_current_worker().is_cancelled:  # the screen was left meanwhile: nothing to show
             self.app.call_from_thread(result)
 
@@ -199,10 +230,13 @@ class ClientDetailScreen(Screen[None]):
         self.query_one("#client", Static).update(lit(self.tr.error(err), "bold $error"))
         self.notify(self.tr.error(err), severity="error")
 
-    async def _show(self, detail: ClientDetail, tracks: CaseTracks, presence: Presence | None) -> None:
+    async def _show(self, detail: ClientDetail, tracks: CaseTracks, presence: Presence | None,
+                    extra: tuple[BkrPanel, bool, list[ConsultationRow]] | None = None) -> None:
         self.detail = detail
         self.tracks = tracks
         self.presence = presence
+        if extra is not None:
+            self.bkr, self.writable, self.consults = extra
         self.query_one("#head").loading = False
         self.query_one("#client", Static).update(self._client_block(detail))
         self.query_one("#case", Static).update(self._case_block(detail))
@@ -215,6 +249,8 @@ class ClientDetailScreen(Screen[None]):
         self._fill_timeline(detail)
         self._fill_dossier(detail)
         self._fill_tasks(detail, tracks)
+        self._fill_bkr()
+        self._fill_consults()
         await self._fill_notes(detail)
         await self._fill_arrangements(detail)
         self.refresh_bindings()
@@ -268,6 +304,15 @@ class ClientDetailScreen(Screen[None]):
         ]
         if case.flag:
             lines.append(lit(" " + _label(tr, FLAG, case.flag) + " ", "bold $text-error on $error-muted"))
+        role = self.app.ctx.actor.role  # type: ignore[attr-defined]
+        if not self.writable and role != Role.AUDITOR:
+            if case.status == CaseStatus.HANDED_OVER.value and role != Role.SPECIAL_MANAGEMENT:
+                why = N_("Read only: handed over to special management")
+            elif case.status == CaseStatus.CLOSED.value:
+                why = N_("Read only: the case is closed")
+            else:
+                why = N_("Read only for you")
+            lines.append(lit(tr(why), "bold $text-warning"))
         if self.presence is not None:
             busy = tr(N_("In progress by {name} (until {time})"), name=self.presence.user_name,
                       time=self.presence.until.strftime("%H:%M"))
@@ -452,8 +497,66 @@ class ClientDetailScreen(Screen[None]):
         tr = self.tr
         self._fill(
             "timeline-table",
-            ([text_cell(tr.datetime(e.at)), text_cell(e.actor), text_cell(e.action), text_cell(e.details)]
-             for e in d.timeline),
+            ([text_cell(tr.datetime(e.at)), text_cell(e.actor), text_cell(sentence(tr, e))] for e in d.timeline),
+        )
+        self._timeline_detail()
+
+    @on(DataTable.RowHighlighted, "#timeline-table")
+    def _timeline_detail(self) -> None:
+        # the highlighted event's technical details (its code and after-state), shown with `x`
+        box = self.query_one("#timeline-detail", Static)
+        table = self.query_one("#timeline-table", DataTable)
+        if self.detail is None or not 0 <= table.cursor_row < len(self.detail.timeline):
+            box.update("")
+            return
+        e = self.detail.timeline[table.cursor_row]
+        box.update(lit(f"{e.action} · {e.details}", "$text-muted"))
+
+    def action_technical(self) -> None:
+        box = self.query_one("#timeline-detail", Static)
+        box.display = not box.display
+        self.query_one(TabbedContent).active = "timeline"
+
+    def _fill_bkr(self) -> None:
+        tr, panel = self.tr, self.bkr
+        box = self.query_one("#bkr-panel", Static)
+        if panel is None:
+            box.update("")
+            return
+        lines = [lit(tr(N_("BKR")), "bold")]
+        for loan in panel.loans:
+            standing = (tr(N_("code {code} since {day}"), code=loan.code, day=loan.since) if loan.code
+                        else tr(N_("no registration")))
+            pending = ", ".join(tr(N_("{code} of {day}"), code=c, day=d) for c, d in loan.pending)
+            text = f"{loan.loan_number}: {standing}"
+            if pending:
+                text += " · " + tr(N_("not yet exported: {mutations}"), mutations=pending)
+            lines.append(lit(text))
+        if panel.warning_date is not None:
+            state = tr(WARNING_STATE.get(panel.warning_state or "", N_("unknown")))
+            sent = (" " + tr(N_("on {day}"), day=panel.warning_sent_at)) if panel.warning_sent_at else ""
+            lines.append(lit(tr(N_("Warning letter of {day}: {state}{sent}"), day=panel.warning_date, state=state,
+                                sent=sent)))
+        else:
+            lines.append(lit(tr(N_("No BKR warning letter")), "$text-muted"))
+        step = panel.next_step
+        if step.on is not None:
+            text = tr(N_("Next step of the procedure: {stage} on {day}"), stage=_label(tr, STAGE, step.what), day=step.on)
+            if step.registers_code_a:
+                text += " · " + tr(N_("registers BKR code A"))
+            lines.append(lit(text, "bold" if step.registers_code_a else ""))
+        else:
+            lines.append(lit(tr(NO_STEP.get(step.what, N_("The procedure takes no further step"))), "$text-muted"))
+        box.update(Content("\n").join(lines))
+
+    def _fill_consults(self) -> None:
+        tr = self.tr
+        self._fill(
+            "consults-table",
+            ([text_cell(tr.datetime(c.asked_at)), text_cell(c.asked_by), text_cell(c.asked_of),
+              text_cell(_shorten(c.question, SUMMARY_WIDTH)),
+              text_cell(_shorten(c.answer or tr(N_("(waiting)")), SUMMARY_WIDTH))]
+             for c in self.consults),
         )
 
     def _fill_dossier(self, d: ClientDetail) -> None:
@@ -556,12 +659,42 @@ class ClientDetailScreen(Screen[None]):
 
     # ----- actions
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in WRITE_ACTIONS:
-            if self.app.ctx.actor.role == Role.AUDITOR:  # type: ignore[attr-defined]
+        if action in WRITE_ACTIONS or action == "discuss":
+            if self.app.ctx.actor.role in (Role.AUDITOR, Role.ADMIN):  # type: ignore[attr-defined]
                 return False  # auditors read only
             if self.detail is None:
                 return None  # shown dimmed until the case is read
+            if action in WRITE_ACTIONS and not self.writable:
+                return False  # read-only for this user in the case's state (services.access says why)
         return True
+
+    def action_consult(self) -> None:
+        from incasso_tui.ui.screens.consult import ConsultScreen
+
+        if self.detail is not None:
+            self.app.push_screen(ConsultScreen(self.detail), partial(self._saved, N_("Consultation asked"), "tasks"))
+
+    def action_discuss(self) -> None:
+        from incasso_tui.ui.screens.prompt import PromptScreen
+
+        def given(question: str | None) -> None:
+            if question:
+                self._raise(question)
+
+        self.app.push_screen(PromptScreen(self.tr(N_("What should the team meeting discuss about this case?")),
+                                          required=N_("Please fill this in")), given)
+
+    @work(thread=True, group="discuss")
+    def _raise(self, question: str) -> None:
+        from incasso_tui.services.discussion import raise_item
+
+        try:
+            raise_item(self.app.ctx, self.case_id, question)  # type: ignore[attr-defined]
+        except IncassoError as err:
+            self.app.call_from_thread(self.notify, self.tr.error(err), severity="error")
+            return
+        self.app.call_from_thread(self.notify, self.tr(N_("On the team meeting's list")))
+        self.app.call_from_thread(self.load)
 
     def action_back(self) -> None:
         # an app-level worker: it outlives this screen
@@ -640,7 +773,7 @@ class ClientDetailScreen(Screen[None]):
         from incasso_tui.ui.screens.handover import HandoverScreen
 
         if self.detail is not None:
-            self.app.push_screen(HandoverScreen(self.detail), partial(self._saved, N_("Handed over to special management"), "timeline"))
+            self.app.push_screen(HandoverScreen(self.detail), partial(self._saved, N_("Handover saved (to special management, or to a supervisor for a waiver)"), "timeline"))
 
     def action_write_off(self) -> None:
         from incasso_tui.ui.screens.propose import WriteOffScreen

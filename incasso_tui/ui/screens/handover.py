@@ -16,10 +16,19 @@ from textual.widgets import Checkbox, Label, Select, Static, TextArea
 from incasso_tui.domain.enums import Role
 from incasso_tui.errors import N_, IncassoError
 from incasso_tui.services.cases import ClientDetail
-from incasso_tui.services.handover import REASONS, Qualification, hand_over, qualification
+from incasso_tui.services.handover import REASONS, Qualification, hand_over, qualification, request_waiver
 from incasso_tui.ui.labels import CHECKLIST_ITEM, HANDOVER_REASON
 from incasso_tui.ui.screens.form import FormScreen
 from incasso_tui.ui.text import lit
+
+
+# how to fix each missing dossier item (the checklist of services.handover)
+HOW_TO_FIX = {
+    "loan_agreement": N_("scan the signed loan agreement into the dossier (Dossier tab)"),
+    "pledge_deed": N_("scan the pledge deed into the dossier, or a supervisor waives it for an unsecured loan"),
+    "letters_sent": N_("issue a letter by hand (l), or wait for the procedure's letter to be printed"),
+    "bkr_status": N_("the BKR status is known once a mutation is registered (BKR panel on the Loans tab)"),
+}
 
 
 class HandoverScreen(FormScreen[int]):
@@ -77,14 +86,21 @@ class HandoverScreen(FormScreen[int]):
         if q.reasons:
             self.query_one("#reason", Select).value = q.reasons[0]
         items = [f"{'✓' if present else '✗'} {tr(CHECKLIST_ITEM[item])}" for item, present in q.checklist.items()]
-        self.query_one("#checklist", Static).update(tr(N_("Dossier: {items}"), items="  ".join(items)))
         missing = [item for item, present in q.checklist.items() if not present]
+        fixes = [f"✗ {tr(CHECKLIST_ITEM[item])}: {tr(HOW_TO_FIX[item])}" for item in missing]  # issue 13
+        self.query_one("#checklist", Static).update("\n".join([tr(N_("Dossier: {items}"), items="  ".join(items)), *fixes]))
         box = self.query_one("#waivers", Vertical)
+        if q.requested_summary and not self.query_one("#summary", TextArea).text.strip():
+            # an employee's handover waits for the waiver: their summary, not retyped (issue 13)
+            self.query_one("#summary", TextArea).text = q.requested_summary
+            if q.requested_reason:
+                self.query_one("#reason", Select).value = q.requested_reason
         if missing and self.ctx.actor.role == Role.SUPERVISOR:
             box.mount_all(Checkbox(tr(N_("waive: {item}"), item=tr(CHECKLIST_ITEM[item])), id=f"waive-{item}", compact=True)
                           for item in missing)
         elif missing:
-            box.mount(Static(tr(N_("Missing items must be added, or waived by a supervisor.")), classes="hint"))
+            box.mount(Static(tr(N_("Missing items must be added, or waived by a supervisor: saving sends the handover "
+                                   "to a supervisor, with your summary.")), classes="hint"))
 
     def read(self) -> dict[str, Any] | None:
         waive = tuple(box.id.removeprefix("waive-") for box in self.query(Checkbox) if box.value and box.id)
@@ -93,5 +109,8 @@ class HandoverScreen(FormScreen[int]):
 
     def submit(self, given: Any) -> int:
         case = self.detail.case
+        missing = self.q is not None and not all(self.q.checklist.values())
+        if missing and self.ctx.actor.role != Role.SUPERVISOR:
+            return request_waiver(self.ctx, case.id, case.version, reason=given["reason"], summary=given["summary"])
         return hand_over(self.ctx, case.id, case.version, reason=given["reason"], summary=given["summary"],
                          waive=given["waive"])

@@ -58,6 +58,8 @@ class WorklistCommands(Provider):
             if score > 0:
                 yield Hit(score, matcher.highlight(label), lambda c=change: screen.apply_filter_change(c), help=None)
         for label, run in ((tr(N_("Dashboard")), screen.action_dashboard),
+                           (tr(N_("Agenda: my tasks")), screen.action_agenda),
+                           (tr(N_("Team meeting: cases to discuss")), screen.action_discussion),
                            (tr(N_("Selections")), screen.action_selections),
                            (tr(N_("Campaigns")), screen.action_campaigns),
                            (tr(N_("Export the worklist to CSV")), screen.action_export)):
@@ -98,6 +100,9 @@ class WorklistScreen(Screen[None]):
         Binding("i", "import_statement", "Import statement", id="import_statement", show=False),
         Binding("u", "unmatched", "Unmatched payments", id="unmatched", show=False),
         Binding("k", "dashboard", "Dashboard", id="dashboard"),
+        Binding("a", "agenda", "Agenda", id="agenda", tooltip="My tasks: overdue, today, this week", show=False),
+        Binding("d", "discussion", "Team meeting", id="discussion", show=False,
+                tooltip="The cases to discuss in the team meeting"),
         Binding("l", "selections", "Selections", id="selections", show=False),
         Binding("e", "export", "Export CSV", id="export", show=False),
         Binding("escape", "clear", "Clear filters", id="clear", show=False),
@@ -420,6 +425,16 @@ class WorklistScreen(Screen[None]):
         from incasso_tui.ui.screens.dashboard import DashboardScreen
 
         self.app.push_screen(DashboardScreen())
+
+    def action_agenda(self) -> None:
+        from incasso_tui.ui.screens.inbox import InboxScreen
+
+        self.app.push_screen(InboxScreen())
+
+    def action_discussion(self) -> None:
+        from incasso_tui.ui.screens.discussion import DiscussionScreen
+
+        self.app.push_screen(DiscussionScreen())
 
     def action_special(self) -> None:
         from incasso_tui.ui.screens.special import SpecialManagementScreen
