@@ -188,10 +188,11 @@ def _run_tui(settings: Settings, user: str, clock: Clock, db_url: str) -> int:
         from incasso_tui.ui.app import IncassoApp
 
         lang = settings.lang
-        IncassoApp(Context(db=db, actor=actor, clock=clock, settings=settings), Translator(lang)).run()
+        app = IncassoApp(Context(db=db, actor=actor, clock=clock, settings=settings), Translator(lang))
+        app.run()
     finally:
         db.dispose()
-    return 0
+    return app.return_code or 0  # 1 when the app ended on an unhandled error: a crash is never a success
 
 
 def cmd_tui(args: argparse.Namespace) -> int:

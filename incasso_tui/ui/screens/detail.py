@@ -6,20 +6,19 @@ value that comes from the data is shown literally (``safe``/``lit``): names and 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Grid, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static, TabbedContent, TabPane
-from textual.worker import get_current_worker
 
 from incasso_tui.domain.enums import CaseStatus, Role
 from incasso_tui.errors import N_, IncassoError
@@ -48,6 +47,7 @@ from incasso_tui.ui.labels import (
     TRACK_STATUS,
 )
 from incasso_tui.ui.text import lit, money_cell, right, safe, text_cell, translate_bindings
+from incasso_tui.ui.work import service_worker
 
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
@@ -179,20 +179,15 @@ class ClientDetailScreen(Screen[None]):
         self.load()
 
     # ----- loading
-    @work(thread=True, exclusive=True, group="detail")
     def load(self) -> None:
         """Read the case in a worker thread; the result is laid out on the UI thread."""
-        ctx = self.app.ctx  # type: ignore[attr-defined]
-        try:
-            detail = client_detail(ctx, self.case_id)
-            tracks = case_tracks(ctx, self.case_id)
-            presence = open_case(ctx, self.case_id)  # "in progress by me" for the others; renewed on reload
-        except IncassoError as err:
-            result: Callable[[], Awaitable[None] | None] = partial(self._show_error, err)
-        else:
-            result = partial(self._show, detail, tracks, presence)
-        if not get_current_worker().is_cancelled:  # the screen was left meanwhile: nothing to show
-            self.app.call_from_thread(result)
+        ctx, case_id = self.app.ctx, self.case_id  # type: ignore[attr-defined]
+
+        def read() -> tuple[ClientDetail, CaseTracks, Presence | None]:
+            # open_case: "in progress by me" for the others; renewed on reload
+            return client_detail(ctx, case_id), case_tracks(ctx, case_id), open_case(ctx, case_id)
+
+        service_worker(self, read, lambda got: self._show(*got), self._show_error, group="detail")
 
     def _show_error(self, err: IncassoError) -> None:
         self.query_one("#head").loading = False
