@@ -26,6 +26,8 @@ _CLOSED_TO_DESK = {
     CaseStatus.HANDED_OVER.value: N_("The case is handed over to special management"),
     CaseStatus.INSOLVENCY.value: N_("The client is in a debt-relief or insolvency track: no arrangements"),
     CaseStatus.CLOSED.value: N_("The case is closed"),
+    # an approved deferral is not overridden by an arrangement (whose missed line would end the deferral)
+    CaseStatus.DEFERRAL.value: N_("The case has an approved deferral of repayment: no arrangement while it runs"),
 }
 
 

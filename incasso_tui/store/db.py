@@ -6,7 +6,8 @@ PostgreSQL (``postgresql+psycopg://...``) is the database for a team.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import copy
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -209,6 +210,15 @@ class Database:
                 path=str(path),
             )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # called at the start of every writing transaction (``acting_as``): the services check there that the
+        # acting user is still enabled, in the same transaction as the change
+        self.guard: Callable[[Session], None] | None = None
+
+    def acting_as(self, guard: Callable[[Session], None] | None) -> Database:
+        """This database (the same engine and sessions) with ``guard`` run at the start of every ``transaction()``."""
+        bound = copy.copy(self)
+        bound.guard = guard
+        return bound
 
     @property
     def backend(self) -> str:
@@ -247,6 +257,8 @@ class Database:
         """A writing unit of work: committed when the block ends, rolled back on any error."""
         with self.sessions() as session, session.begin():
             session.connection(execution_options={"writer": True})
+            if self.guard is not None:
+                self.guard(session)
             yield session
 
     @contextmanager

@@ -560,7 +560,10 @@ class ClientDetailScreen(Screen[None]):
 
     def action_back(self) -> None:
         # an app-level worker: it outlives this screen
-        self.app.run_worker(partial(release_case, self.app.ctx, self.case_id), thread=True, group="release")  # type: ignore[attr-defined]
+        # a refusal (the user was disabled meanwhile) is said; the mark expires by itself (case_lock_minutes)
+        app = self.app
+        service_worker(app, partial(release_case, app.ctx, self.case_id), lambda _: None,  # type: ignore[attr-defined]
+                       lambda err: app.notify(app.tr.error(err), severity="warning"), group="release", exclusive=False)  # type: ignore[attr-defined]
         self.dismiss()
 
     def action_reload(self) -> None:
