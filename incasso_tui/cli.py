@@ -25,6 +25,7 @@ from incasso_tui.clock import Clock, FixedClock, SystemClock
 from incasso_tui.config import Settings, database_url, demo_db_url, load_settings
 from incasso_tui.errors import N_, BadInput, ConfigError, IncassoError
 from incasso_tui.i18n import Translator
+from incasso_tui.safetext import SafeStream, safe, safe_json
 
 if TYPE_CHECKING:
     from incasso_tui.domain.enums import Role
@@ -189,10 +190,11 @@ def _run_tui(settings: Settings, user: str, clock: Clock, db_url: str) -> int:
         from incasso_tui.ui.app import IncassoApp
 
         lang = settings.lang
-        IncassoApp(Context(db=db, actor=actor, clock=clock, settings=settings), Translator(lang)).run()
+        app = IncassoApp(Context(db=db, actor=actor, clock=clock, settings=settings), Translator(lang))
+        app.run()
     finally:
         db.dispose()
-    return 0
+    return app.return_code or 0  # 1 when the app ended on an unhandled error: a crash is never a success
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
@@ -289,7 +291,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     settings = _settings(args)
     with _database(settings) as db:
         info = add_user(db, _clock(args), _operator(), args.name, args.role, args.full_name, args.language)
-    print(f"{info.name}\t{info.role}")
+    print(f"{safe(info.name)}\t{info.role}")
     return 0
 
 
@@ -300,10 +302,10 @@ def cmd_users_list(args: argparse.Namespace) -> int:
     with _database(settings) as db:
         users = list_users(db)
     if args.json:
-        print(json.dumps([vars(u) for u in users]))
+        print(safe_json([vars(u) for u in users]))
     else:
         for u in users:
-            print(f"{u.name:<16} {u.role:<20} {u.language}  {'' if u.active else 'disabled'}  {u.full_name}")
+            print(f"{safe(u.name):<16} {u.role:<20} {u.language}  {'' if u.active else 'disabled'}  {safe(u.full_name)}")
     return 0
 
 
@@ -313,7 +315,7 @@ def cmd_users_disable(args: argparse.Namespace) -> int:
     settings = _settings(args)
     with _database(settings) as db:
         info = disable_user(db, _clock(args), _operator(), args.name)
-    print(f"{info.name}\tdisabled")
+    print(f"{safe(info.name)}\tdisabled")
     return 0
 
 
@@ -328,20 +330,24 @@ def main(argv: Sequence[str] | None = None, parser: argparse.ArgumentParser | No
         lang = lang or "nl"
     args.lang = lang  # sub-commands (calc) read it; the settings are loaded again with it per command
     tr = Translator(lang)
+    stdout = sys.stdout
+    sys.stdout = SafeStream(stdout)  # type: ignore[assignment]  # no control character of data reaches a terminal
     try:
         return int(args.func(args) or 0)
     except IncassoError as err:
-        print(f"incasso: {tr.error(err)}", file=sys.stderr)
+        print(f"incasso: {safe(tr.error(err))}", file=sys.stderr)
         return err.exit_code
     except OperationalError as err:
         first = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
-        print(f"incasso: {tr(N_('The database refused: {error}'), error=first)}", file=sys.stderr)
+        print(f"incasso: {safe(tr(N_('The database refused: {error}'), error=first))}", file=sys.stderr)
         return 3
     except SQLAlchemyError as err:
-        print(f"incasso: {tr(N_('Database error: {error}'), error=str(err).splitlines()[0])}", file=sys.stderr)
+        print(f"incasso: {safe(tr(N_('Database error: {error}'), error=str(err).splitlines()[0]))}", file=sys.stderr)
         return 3
     except KeyboardInterrupt:
         return 130
+    finally:
+        sys.stdout = stdout
 
 
 if __name__ == "__main__":

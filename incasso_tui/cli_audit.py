@@ -7,12 +7,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from incasso_tui import cli
 from incasso_tui.errors import N_
 from incasso_tui.i18n import Translator
+from incasso_tui.safetext import safe, safe_json
 
 __all__ = ["add_parser"]
 
@@ -68,11 +68,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     with cli._database(cli._settings(args)) as db:
         events = case_timeline(db, args.case)
     if args.json:
-        print(json.dumps([{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action, "entity": e.entity,
-                           "entity_id": e.entity_id, "before": e.before, "after": e.after} for e in events], ensure_ascii=False))
+        print(safe_json([{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action, "entity": e.entity,
+                           "entity_id": e.entity_id, "before": e.before, "after": e.after} for e in events]))
         return 0
     for e in events:
-        # data from the database is printed as text; control characters are made visible
-        line = f"{e.at:%Y-%m-%d %H:%M}  {e.actor:<16} {e.action:<24} {_change(e.before, e.after)}"
-        print(line.encode("unicode_escape").decode("ascii") if any(ord(c) < 32 for c in line) else line)
+        # data from the database is printed as text: control and bidi characters made visible (safetext)
+        print(f"{e.at:%Y-%m-%d %H:%M}  {safe(e.actor):<16} {safe(e.action):<24} {safe(_change(e.before, e.after))}")
     return 0

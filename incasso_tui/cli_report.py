@@ -15,7 +15,6 @@ until alone is null, and rows empty, when the daily run has written no snapshot 
 from __future__ import annotations
 
 import argparse
-import json
 from typing import TYPE_CHECKING
 
 from incasso_tui import cli
@@ -23,6 +22,7 @@ from incasso_tui.domain.arrears import BUCKETS
 from incasso_tui.domain.enums import Role
 from incasso_tui.errors import N_
 from incasso_tui.i18n import Translator
+from incasso_tui.safetext import safe_json
 
 __all__ = ["add_parser", "report_json", "roll_rates_json"]
 
@@ -104,7 +104,7 @@ def cmd_kpi(args: argparse.Namespace) -> int:
     with cli._database(settings) as db:
         r = kpi(cli._context(args, db, operator_role=Role.AUDITOR), date_from, date_to)
     if args.json:
-        print(json.dumps(report_json(r), ensure_ascii=False))
+        print(safe_json(report_json(r)))
         return 0
     print(tr(N_("KPIs {date_from} to {date_to} (ageing as of {as_of})"), date_from=r.date_from.isoformat(),
              date_to=r.date_to.isoformat(), as_of=r.as_of.isoformat()))

@@ -24,6 +24,7 @@ from pathlib import Path
 from incasso_tui import cli
 from incasso_tui.config import data_dir
 from incasso_tui.errors import N_, BadInput
+from incasso_tui.safetext import safe
 
 __all__ = ["add_key_parsers", "add_serve_parser", "default_host_key_path"]
 
@@ -96,7 +97,7 @@ def cmd_users_add_key(args: argparse.Namespace) -> int:
     text = _read_key_file(args.pubkeyfile)
     with cli._database(cli._settings(args)) as db:
         info = add_key(db, cli._clock(args), cli._operator(), args.name, text)
-    print(f"{info.user}\t{info.fingerprint}\t{info.algorithm}\t{info.comment}")
+    print(f"{safe(info.user)}\t{info.fingerprint}\t{safe(info.algorithm)}\t{safe(info.comment)}")
     return 0
 
 
@@ -109,7 +110,7 @@ def cmd_users_keys(args: argparse.Namespace) -> int:
         print(json.dumps([{**vars(k), "added_at": k.added_at.isoformat()} for k in keys]))
     else:
         for k in keys:
-            print(f"{k.user:<16} {k.fingerprint:<51} {k.algorithm:<20} {k.added_at:%Y-%m-%d}  {k.comment}")
+            print(f"{safe(k.user):<16} {k.fingerprint:<51} {safe(k.algorithm):<20} {k.added_at:%Y-%m-%d}  {safe(k.comment)}")
     return 0
 
 
@@ -118,7 +119,7 @@ def cmd_users_remove_key(args: argparse.Namespace) -> int:
 
     with cli._database(cli._settings(args)) as db:
         info = remove_key(db, cli._clock(args), cli._operator(), args.fingerprint)
-    print(f"{info.user}\t{info.fingerprint}\tremoved")
+    print(f"{safe(info.user)}\t{info.fingerprint}\tremoved")
     return 0
 
 

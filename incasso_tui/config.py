@@ -100,6 +100,8 @@ class Settings(BaseModel):
     # The lender's details have no default: a letter is never sent with made-up payment details.
     letters_dir: Path = Field(default_factory=lambda: data_dir() / "letters")
     letter_templates_dir: Path | None = None  # None: the templates shipped in data/templates
+    # exports (worklist, selections, BKR) are written only here, by a plain file name (services/exports.py)
+    export_dir: Path = Field(default_factory=lambda: data_dir() / "exports")
     lender_name: str | None = None
     lender_street: str | None = None
     lender_postcode: str | None = None

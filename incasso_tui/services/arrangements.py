@@ -25,6 +25,9 @@ from incasso_tui.store.models import Arrangement, ArrangementLine, Case, Loan
 # cases in these statuses cannot get a new arrangement (who may write at all: services.access)
 _CLOSED_TO_DESK = {
     CaseStatus.INSOLVENCY.value: N_("The client is in a debt-relief or insolvency track: no arrangements"),
+    CaseStatus.CLOSED.value: N_("The case is closed"),
+    # an approved deferral is not overridden by an arrangement (whose missed line would end the deferral)
+    CaseStatus.DEFERRAL.value: N_("The case has an approved deferral of repayment: no arrangement while it runs"),
 }
 
 

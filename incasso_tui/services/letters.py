@@ -38,6 +38,7 @@ from incasso_tui.errors import N_, ConfigError, NotFound, RuleViolation
 from incasso_tui.letters import model as lm
 from incasso_tui.letters.render import LetterError, render_email, render_pdf
 from incasso_tui.mail.channels import ChannelNotConfigured, Outgoing, adapter_for
+from incasso_tui.safetext import is_email_address, safe
 from incasso_tui.services import audit
 from incasso_tui.services.access import CASE_WRITERS, check_write, held_by_special_management
 from incasso_tui.services.cases import load_case
@@ -271,6 +272,9 @@ def _render_into(ctx: Context, s: Session, letter: Letter, lender: lm.Lender, wr
     if letter.channel == "email":
         if not client.email:
             raise LetterError(N_("Letter {id}: client {number} has no e-mail address"), id=str(letter.id), number=client.number)
+        if not is_email_address(client.email):
+            raise LetterError(N_("Letter {id}: the e-mail address of client {number} is not one valid address: {value}"),
+                              id=str(letter.id), number=client.number, value=safe(client.email))
         email = render_email(data, templates_dir=templates)
     elif letter.channel not in ("letter", "whatsapp"):
         raise LetterError(N_("Letter {id}: unknown channel {channel}"), id=str(letter.id), channel=letter.channel)
@@ -468,6 +472,9 @@ def _hand_channel(client: Client, channel: str | None) -> str:
         raise RuleViolation(N_("Letters go by post, e-mail or WhatsApp, not by {channel}"), channel=chosen)
     if chosen == "email" and not client.email:
         raise RuleViolation(N_("{name} has no e-mail address"), field="channel", name=client.name)
+    if chosen == "email" and not is_email_address(client.email):
+        raise RuleViolation(N_("The e-mail address of {name} is not one valid address: {value}"), field="channel",
+                            name=client.name, value=safe(client.email))
     return chosen
 
 

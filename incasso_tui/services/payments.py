@@ -1027,9 +1027,16 @@ def _check_arrangement(ctx: Context, s: Session, arrangement: Arrangement, case:
         line.paid = min(line.amount, max(left, ZERO))
         left -= line.paid
     short = [ln for ln in lines if ln.paid < ln.amount]
+    deferral = case.status == CaseStatus.DEFERRAL.value  # an approved deferral: no monitor step overrides it
     if not short:
         arrangement.status = ArrangementStatus.KEPT.value
         before = {"status": case.status}
+        if deferral:
+            audit.record(s, at=now, actor=ctx.actor.name, action="arrangement.kept", entity="arrangement",
+                         entity_id=arrangement.id, case_id=case.id, before=before,
+                         after={"status": case.status, "arrangement": "kept"})
+            report.arrangements_kept += 1
+            return
         case.status, case.closed_on, case.flag = CaseStatus.CLOSED.value, day, None
         case.updated_by, case.updated_at = ctx.actor.name, now
         report.arrangements_kept += 1
@@ -1045,7 +1052,8 @@ def _check_arrangement(ctx: Context, s: Session, arrangement: Arrangement, case:
         return
     arrangement.status = ArrangementStatus.BROKEN.value
     before = {"status": case.status, "flag": case.flag}
-    if case.status != CaseStatus.HANDED_OVER.value:  # a case special management holds stays theirs
+    if case.status != CaseStatus.HANDED_OVER.value and not deferral:  # a case special management holds stays
+        # theirs; during an approved deferral the case stays in it (no demand letter, no costs)
         case.status = CaseStatus.ACTIVE.value
     _flag(case, "broken_arrangement", day, ctx.actor.name, now)
     report.arrangements_broken += 1

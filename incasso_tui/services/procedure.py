@@ -100,6 +100,7 @@ from incasso_tui.domain.procedure import (
     load_procedure,
 )
 from incasso_tui.errors import N_, ConfigError, NotFound, RuleViolation
+from incasso_tui.safetext import is_email_address
 from incasso_tui.services import audit
 from incasso_tui.services.cases import changed_by, load_case
 from incasso_tui.services.context import Context
@@ -628,7 +629,7 @@ def _channel(client: _ClientRow, kind: str) -> str:
     if kind == "reminder":
         if client.preferred_channel == Channel.WHATSAPP.value and client.phone:
             return Channel.WHATSAPP.value
-        if client.email:
+        if is_email_address(client.email):  # one valid address (safetext); otherwise the reminder goes by post
             return Channel.EMAIL.value
     return Channel.LETTER.value
 

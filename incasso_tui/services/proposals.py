@@ -25,7 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from incasso_tui.domain.arrears import OpenItem, allocate
 from incasso_tui.domain.deferral import DeferralOption, DeferralProposal, propose_deferral, repayment_capacity
-from incasso_tui.domain.enums import ArrearsCause, CaseStatus, LedgerKind, LoanStatus, Role
+from incasso_tui.domain.enums import ArrangementStatus, ArrearsCause, CaseStatus, LedgerKind, LoanStatus, Role
 from incasso_tui.domain.money import ZERO
 from incasso_tui.domain.schedule import ScheduleLine, add_months
 from incasso_tui.errors import N_, BadInput, FourEyesViolation, MandateExceeded, NotFound, RuleViolation, StaleData
@@ -35,6 +35,7 @@ from incasso_tui.services.cases import changed_by, load_case
 from incasso_tui.services.context import DESK_WRITERS, Context
 from incasso_tui.store.models import (
     Allocation,
+    Arrangement,
     BkrMutation,
     Case,
     Charge,
@@ -180,7 +181,6 @@ def propose_deferral_of_repayment(ctx: Context, case_id: int, expected_version: 
         raise BadInput(N_("Write your weighing and assessment"), field="weighing")
     proposal, position, capacity = preview_deferral(ctx, case_id, given)
     option = _option(proposal, given.option)
-    _check_mandate(ctx, position)
     now = ctx.clock.now()
     payload = {
         "loan_id": given.loan_id, "months": given.months, "option": given.option, "cause": given.cause.value,
@@ -255,6 +255,8 @@ def propose_write_off(ctx: Context, case_id: int, expected_version: int, loan_id
 
 def _submit(ctx: Context, case_id: int, expected_version: int, kind: str, loan_id: int, position: Decimal,
             payload: dict[str, Any], now: datetime) -> int:
+    # every kind above the mandate is refused when proposed, not left waiting for an approval that would refuse it
+    _check_mandate(ctx, position)
     try:
         with ctx.db.transaction() as s:
             case = load_case(s, case_id)
@@ -356,7 +358,17 @@ def _apply_deferral(ctx: Context, s: Session, p: Proposal, case: Case, payload: 
     s.add(Deferral(loan_id=loan.id, proposal_id=p.id, months=months, option=payload["option"], first_seq=remaining[0].seq,
                    starts_on=starts, ends_on=date.fromisoformat(lines[months - 1]["due_date"]), applied_at=ctx.clock.now()))
     case.status = next_status(case, CaseStatus.DEFERRAL)
-    return {"loan": loan.number, "months": months, "option": payload["option"], "term_months": loan.term_months}
+    # A running arrangement ends with the approval: its lines would fall due during the deferral and, missed, would
+    # break it and set the case back to active (and the daily run would send a demand letter with costs)
+    ended = list(s.scalars(select(Arrangement).where(Arrangement.case_id == case.id,
+                                                     Arrangement.status == ArrangementStatus.ACTIVE.value)))
+    for arrangement in ended:
+        arrangement.status = ArrangementStatus.CANCELLED.value
+        audit.record(s, at=ctx.clock.now(), actor=ctx.actor.name, action="arrangement.cancelled", entity="arrangement",
+                     entity_id=arrangement.id, case_id=case.id, before={"status": ArrangementStatus.ACTIVE.value},
+                     after={"status": arrangement.status, "reason": "deferral approved", "proposal": p.id})
+    return {"loan": loan.number, "months": months, "option": payload["option"], "term_months": loan.term_months,
+            "arrangements_ended": [a.id for a in ended]}
 
 
 def _apply_call_in(ctx: Context, s: Session, p: Proposal, case: Case, payload: dict[str, Any], today: date) -> dict[str, Any]:

@@ -27,8 +27,9 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
+from incasso_tui.safetext import email_address
 from incasso_tui.store.types import Money, Rate
 
 
@@ -87,6 +88,10 @@ class Client(Base):
     language: Mapped[str] = mapped_column(String(5), default="nl")
 
     __table_args__ = (CheckConstraint("kind in ('natural','eenmanszaak','vof','bv')", name="ck_clients_kind"),)
+
+    @validates("email")
+    def _one_address(self, _key: str, value: str | None) -> str | None:  # one valid address, checked when stored
+        return None if value is None or not value.strip() else email_address(value)
 
 
 class Loan(Base):
@@ -487,6 +492,10 @@ class EmailOutbox(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[str | None] = mapped_column(String(300))
+
+    @validates("to_address")
+    def _one_address(self, _key: str, value: str) -> str:  # one valid address when queued (and again when sent)
+        return email_address(value)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import App
+from textual.content import Content
 from textual.binding import Binding
 
 from incasso_tui.domain.enums import Role
 from incasso_tui.i18n import Translator
 from incasso_tui.services.context import Context
 from incasso_tui.ui.labels import ROLE
-from incasso_tui.ui.text import translate_bindings
+from incasso_tui.ui.text import safe, translate_bindings
 
 
 class IncassoApp(App[None]):
@@ -29,6 +32,15 @@ class IncassoApp(App[None]):
         actor = ctx.actor
         self.sub_title = f"{actor.full_name} ({actor.name}) · {tr(ROLE[actor.role.value])}"
         translate_bindings(self, tr)
+
+    # ----- every title and notification goes through the one safe-text function, never parsed as markup
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        return super().format_title(safe(title), safe(sub_title))  # Content(): literal, controls made visible
+
+    def notify(self, message: str, *, title: str = "", markup: bool = True, **kw: Any) -> None:  # type: ignore[override]
+        """A toast shows its text literally, whatever a caller passes (a message with a client's name in it)."""
+        super().notify(safe(message), title=safe(title), markup=False, **kw)
 
     def on_mount(self) -> None:
         from incasso_tui.ui.screens.worklist import WorklistScreen

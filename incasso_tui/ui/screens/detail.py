@@ -6,20 +6,19 @@ value that comes from the data is shown literally (``safe``/``lit``): names and 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Grid, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static, TabbedContent, TabPane
-from textual.worker import get_current_worker
 
 from incasso_tui.domain.enums import CaseStatus, Role
 from incasso_tui.errors import N_, IncassoError
@@ -52,6 +51,7 @@ from incasso_tui.ui.labels import (
 )
 from incasso_tui.ui.text import lit, money_cell, right, safe, text_cell, translate_bindings
 from incasso_tui.ui.timeline_text import sentence
+from incasso_tui.ui.work import service_worker
 
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
@@ -208,7 +208,6 @@ class ClientDetailScreen(Screen[None]):
         self.load()
 
     # ----- loading
-    @work(thread=True, exclusive=True, group="detail")
     def load(self) -> None:
         """Read the case in a worker thread; the result is laid out on the UI thread."""
         ctx = self.app.ctx  # type: ignore[attr-defined]
@@ -224,6 +223,13 @@ class ClientDetailScreen(Screen[None]):
             result = partial(self._show, detail, tracks, presence, extra)
         if not get_current_worker().is_cancelled:  # the screen was left meanwhile: nothing to show
             self.app.call_from_thread(result)
+        ctx, case_id = self.app.ctx, self.case_id  # type: ignore[attr-defined]
+
+        def read() -> tuple[ClientDetail, CaseTracks, Presence | None]:
+            # open_case: "in progress by me" for the others; renewed on reload
+            return client_detail(ctx, case_id), case_tracks(ctx, case_id), open_case(ctx, case_id)
+
+        service_worker(self, read, lambda got: self._show(*got), self._show_error, group="detail")
 
     def _show_error(self, err: IncassoError) -> None:
         self.query_one("#head").loading = False
@@ -698,7 +704,10 @@ class ClientDetailScreen(Screen[None]):
 
     def action_back(self) -> None:
         # an app-level worker: it outlives this screen
-        self.app.run_worker(partial(release_case, self.app.ctx, self.case_id), thread=True, group="release")  # type: ignore[attr-defined]
+        # a refusal (the user was disabled meanwhile) is said; the mark expires by itself (case_lock_minutes)
+        app = self.app
+        service_worker(app, partial(release_case, app.ctx, self.case_id), lambda _: None,  # type: ignore[attr-defined]
+                       lambda err: app.notify(app.tr.error(err), severity="warning"), group="release", exclusive=False)  # type: ignore[attr-defined]
         self.dismiss()
 
     def action_reload(self) -> None:

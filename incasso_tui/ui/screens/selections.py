@@ -67,6 +67,7 @@ from incasso_tui.ui.screens.form import ConfirmScreen, FormScreen
 from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
 from incasso_tui.ui.text import lit, right, text_cell
+from incasso_tui.ui.work import service_worker
 
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
@@ -114,25 +115,22 @@ def ask_export(screen: Screen[Any], flt: WorklistFilter, show: Callable[[str], N
     tr: Translator = app.tr  # type: ignore[attr-defined]
     ctx: Context = app.ctx  # type: ignore[attr-defined]
     stem = "".join(ch if ch.isalnum() else "-" for ch in (flt.selection or tr(N_("worklist")))).strip("-").lower()
-    suggestion = str(Path("~") / f"{stem or 'export'}-{ctx.clock.today().isoformat()}.csv")
+    suggestion = f"{stem or 'export'}-{ctx.clock.today().isoformat()}.csv"
+    folder = str(ctx.settings.export_dir.expanduser())
 
-    def write(path: str) -> None:
-        try:
-            rows = export_to_file(ctx, flt, Path(path))
-        except IncassoError as err:
-            app.call_from_thread(show, tr.error(err))
-            return
-        app.call_from_thread(show, tr(N_("{rows} cases written to {path}"), rows=rows, path=str(Path(path).expanduser())))
+    def written(rows: int, name: str) -> None:
+        show(tr(N_("{rows} cases written to {path}"), rows=rows, path=str(Path(folder) / name)))
 
-    def chosen(path: str | None) -> None:
-        if path:
-            show(tr(N_("Writing {path} ..."), path=path))
-            screen.run_worker(lambda: write(path), thread=True, group="export", exclusive=True)
+    def chosen(name: str | None) -> None:
+        if name:
+            show(tr(N_("Writing {path} ..."), path=name))
+            service_worker(screen, lambda: export_to_file(ctx, flt, name), lambda rows: written(rows, name),
+                           lambda err: show(tr.error(err)), group="export")
 
     app.push_screen(PromptScreen(
-        tr(N_("Export to a CSV file: its path on the machine incasso runs on (over SSH: the server, not your own "
-              "computer). An existing file is not overwritten.")),
-        value=suggestion, required=N_("Type the path of the file")), chosen)
+        tr(N_("Export to a CSV file: its name (no folder); it is written into {folder} on the machine incasso runs on "
+              "(over SSH: the server, not your own computer). An existing file is not overwritten."), folder=folder),
+        value=suggestion, required=N_("Type the name of the file")), chosen)
 
 
 # ----- choosing several values in one line of a form

@@ -6,8 +6,7 @@ import asyncio
 from dataclasses import replace
 from typing import ClassVar
 
-from sqlalchemy.exc import SQLAlchemyError
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import Hit, Hits, Provider
@@ -26,6 +25,7 @@ from incasso_tui.services.worklist import SORTS, Worklist, WorklistFilter, Workl
 from incasso_tui.ui.labels import BUCKET, FLAG, SORT, STAGE, STATUS_MARK
 from incasso_tui.ui.text import lit, safe, translate_bindings
 from incasso_tui.ui.widgets.virtual_table import PAGE_SIZE, Column, VirtualTable
+from incasso_tui.ui.work import service_worker
 
 SEARCH_DELAY = 0.25  # seconds of quiet typing before the search runs
 
@@ -181,23 +181,23 @@ class WorklistScreen(Screen[None]):
         )
 
     # ----- loading
-    @work(thread=True, exclusive=True, group="worklist")
     def reload(self, keep_case: int | None = None) -> None:
         """Count the filtered cases, place the cursor (on ``keep_case`` when it is still there) and fetch
         the page under it before swapping, so a refresh does not flicker."""
         ctx = self.app.ctx  # type: ignore[attr-defined]
-        try:
+        flt = self.flt
+
+        def load() -> tuple[Worklist, int, int, WorklistPage | None, int]:
             seen = latest_event_id(ctx.db)
-            wl = worklist(ctx, self.flt)
+            wl = worklist(ctx, flt)
             total = wl.count()
             position = wl.position_of(keep_case) if keep_case is not None else None
             cursor = position or 0
             page = cursor // PAGE_SIZE
             first = wl.page(page * PAGE_SIZE, PAGE_SIZE, total) if total else None
-        except IncassoError as err:
-            self.app.call_from_thread(self._show_error, err)
-            return
-        self.app.call_from_thread(self._reset, wl, total, cursor, first, seen)
+            return wl, total, cursor, first, seen
+
+        service_worker(self, load, lambda loaded: self._reset(*loaded), self._show_error, group="worklist")
 
     def _reset(self, wl: Worklist, total: int, cursor: int, first: WorklistPage | None, seen: int) -> None:
         self._worklist = wl
@@ -216,16 +216,16 @@ class WorklistScreen(Screen[None]):
     def workers_busy(self) -> bool:
         return any(w.group == "worklist" and w.is_running for w in self.workers)
 
-    @work(thread=True, exclusive=True, group="poll")
     def _check_changes(self) -> None:
-        try:
-            latest = latest_event_id(self.app.ctx.db)  # type: ignore[attr-defined]
-        except SQLAlchemyError as err:  # said on the status line; the next tick tries again
-            message = IncassoError(N_("Live update failed, retrying: {error}"), error=str(err).splitlines()[0])
-            self.app.call_from_thread(self._show_error, message)
-            return
-        if latest != self._seen_event:
-            self.app.call_from_thread(self._refresh_keeping_cursor)
+        def changed(latest: int) -> None:
+            if latest != self._seen_event:
+                self._refresh_keeping_cursor()
+
+        def failed(err: IncassoError) -> None:  # said on the status line; the next tick tries again
+            self._show_error(IncassoError(N_("Live update failed, retrying: {error}"), error=self.app.tr.error(err)))  # type: ignore[attr-defined]
+
+        db = self.app.ctx.db  # type: ignore[attr-defined]
+        service_worker(self, lambda: latest_event_id(db), changed, failed, group="poll")
 
     def _refresh_keeping_cursor(self) -> None:
         row = self.table.cursor_row
@@ -236,24 +236,24 @@ class WorklistScreen(Screen[None]):
         if self._worklist is not None:
             self._fetch_page(self._worklist, event.page, self.table.generation)
 
-    @work(thread=True, group="pages")
     def _fetch_page(self, wl: Worklist, page: int, generation: int) -> None:
         table = self.table
         offset = page * PAGE_SIZE
         before, after = table.page_rows(page - 1), table.page_rows(page + 1)
-        result: WorklistPage
-        try:
+        total = table.total
+
+        def fetch() -> WorklistPage:
             if before:
-                result = wl.page_after(before[-1], offset, PAGE_SIZE)
-            elif after:
-                result = wl.page_before(after[0], offset + PAGE_SIZE, PAGE_SIZE)
-            else:
-                result = wl.page(offset, PAGE_SIZE, table.total)
-        except IncassoError as err:
-            self.app.call_from_thread(self._show_error, err)
-            return
-        self.app.call_from_thread(table.set_page, page, result.rows, generation)
-        self.app.call_from_thread(self._show_status)
+                return wl.page_after(before[-1], offset, PAGE_SIZE)
+            if after:
+                return wl.page_before(after[0], offset + PAGE_SIZE, PAGE_SIZE)
+            return wl.page(offset, PAGE_SIZE, total)
+
+        def show(result: WorklistPage) -> None:
+            table.set_page(page, result.rows, generation)
+            self._show_status()
+
+        service_worker(self, fetch, show, self._show_error, group="pages", exclusive=False)
 
     # ----- status and filters
     def _show_status(self) -> None:
