@@ -67,6 +67,7 @@ from incasso_tui.domain.references import is_valid_betalingskenmerk, is_valid_rf
 from incasso_tui.errors import N_, BadFile, BadInput, NotFound, RuleViolation
 from incasso_tui.services import audit
 from incasso_tui.services.context import DESK_WRITERS, Context
+from incasso_tui.services.locking import lock_bank_entry, lock_loans, serialise_imports
 from incasso_tui.services.positions import loan_positions, refresh_case_positions
 from incasso_tui.store.models import (
     Allocation,
@@ -363,8 +364,10 @@ class _Book:
         self.postings: list[_Posting] = []
 
     def load(self, loan_ids: Iterable[int], horizon: date) -> None:
-        """Read the open items due on or before ``horizon`` of loans not read yet."""
+        """Read the open items due on or before ``horizon`` of loans not read yet, locking the loans first (a
+        concurrent booking on the same loan waits for this transaction, then reads what it wrote)."""
         ids = sorted(set(loan_ids) - self.loaded)
+        lock_loans(self.s, ids)
         self.loaded.update(ids)
         for part in _chunks(ids):
             for row in self.s.execute(
@@ -447,6 +450,7 @@ class _Book:
                        Allocation.amount).where(Allocation.ledger_id.in_(part)).order_by(Allocation.id)
             ):
                 parts[ledger_id].append((component, seq, charge_id, amount))
+        lock_loans(self.s, (loan_id for loan_id, _amount, _credit in heads.values()))  # before reading their items
         lines = {(heads[i][0], seq) for i in heads for c, seq, _ch, _a in parts[i] if c != "costs"} - self.lines.keys()
         for loan_part in _chunks(sorted({loan_id for loan_id, _seq in lines})):
             for row in self.s.execute(
@@ -667,6 +671,7 @@ def import_statement(ctx: Context, source: Path | str | bytes, name: str | None 
     now, today = ctx.clock.now(), ctx.clock.today()
     prefix = ctx.settings.payment_rf_prefix
     with ctx.db.transaction() as s:
+        serialise_imports(s)
         known = _known_keys(s, [e.dedup_key for e in entries])
         fresh = [e for e in entries if e.dedup_key not in known]
         del entries, known
@@ -855,7 +860,8 @@ def queue(ctx: Context, limit: int = 500) -> list[QueueRow]:
 
 
 def _queued(s: Session, entry_id: int) -> BankEntryRow:
-    row = s.get(BankEntryRow, entry_id)
+    """The queued entry, locked: of two people dealing with it at once the second waits, then is told who did."""
+    row = lock_bank_entry(s, entry_id)
     if row is None:
         raise NotFound(N_("There is no bank entry {id}"), id=entry_id)
     if row.status not in QUEUE_STATUSES:
@@ -876,6 +882,8 @@ def assign(ctx: Context, entry_id: int, loan: int | str) -> int:
         target = s.scalar(select(Loan).where(Loan.number == number)) if number else s.get(Loan, loan)
         if target is None:
             raise BadInput(N_("There is no loan {loan}"), field="loan", loan=loan)
+        lock_loans(s, [target.id])
+        s.refresh(target)
         if target.status == LoanStatus.REPAID.value:
             raise RuleViolation(N_("Loan {loan} is {status}: no payment can be booked on it"), loan=target.number,
                                 status=target.status)
