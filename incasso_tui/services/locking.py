@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from incasso_tui.store.models import BankEntryRow, Loan
 
-__all__ = ["lock_bank_entry", "lock_loans", "serialise_imports"]
+__all__ = ["lock_bank_entry", "lock_loans", "locked_loan", "serialise_imports"]
 
 _CHUNK = 500
 # the key of the transaction-level advisory lock that lets one statement import at a time (PostgreSQL)
@@ -41,6 +41,13 @@ def lock_loans(s: Session, loan_ids: Iterable[int]) -> None:
         part = ids[start : start + _CHUNK]
         s.execute(select(Loan.id).where(Loan.id.in_(part)).order_by(Loan.id).with_for_update()).all()
     locked.update(ids)
+
+
+def locked_loan(s: Session, loan_id: int) -> Loan | None:
+    """The loan, locked and read afresh: a use case that rewrites a loan's schedule or books on it (an approval that
+    defers, calls in or writes off) waits for a payment being booked on it, and the other way round."""
+    lock_loans(s, [loan_id])
+    return s.get(Loan, loan_id, populate_existing=True)
 
 
 def lock_bank_entry(s: Session, entry_id: int) -> BankEntryRow | None:

@@ -139,3 +139,80 @@ def test_two_imports_of_the_same_statement_at_once_book_it_once(ctx_for) -> None
                                                                     LedgerEntry.created_at == NOW))))
     assert booked == len(files)
     assert _paid(ctx, loan_id) - paid_before == Decimal(allocated)
+
+
+def _decide_worker(url: str, user: str, proposal_ids: list[tuple[int, int]], barrier: Any, results: Any) -> None:
+    from incasso_tui.errors import IncassoError
+    from incasso_tui.services.proposals import decide
+
+    ctx = _context(url, user)
+    for proposal_id, version in proposal_ids:
+        barrier.wait(timeout=60)
+        try:
+            decide(ctx, proposal_id, version, approve=True)
+            results.put((proposal_id, user, "approved"))
+        except IncassoError as err:
+            results.put((proposal_id, user, type(err).__name__))
+        except Exception as err:  # noqa: BLE001 - a deadlock or a database error: the test reports it
+            results.put((proposal_id, user, f"{type(err).__name__}: {str(err).splitlines()[0]}"))
+    ctx.db.dispose()
+
+
+def test_a_write_off_approved_while_a_payment_is_booked_on_the_loan_credits_each_item_once(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    from incasso_tui.services.proposals import proposals, propose_write_off, write_off_balance
+    from incasso_tui.store.models import Case, Client
+
+    demo = ctx_for("demo")
+    with demo.db.reader() as s:
+        one_loan = select(Loan.client_id).group_by(Loan.client_id).having(func.count() == 1).scalar_subquery()
+        rows = s.execute(select(Case.id, Case.version, Loan.id, Loan.number).join(Loan, Loan.client_id == Case.client_id)
+                         .join(Client, Client.id == Case.client_id)
+                         .where(Case.status == "active", Case.pos_arrears > 10, Case.client_id.in_(one_loan),
+                                Loan.status == "active").order_by(Case.id).limit(5)).all()
+        halves = {loan_id: (write_off_balance(s, s.get(Loan, loan_id), NOW.date()) / 2).quantize(Decimal("0.01"))
+                  for _c, _v, loan_id, _n in rows}
+    files = []
+    for case_id, version, loan_id, _number in rows:
+        propose_write_off(demo, case_id, version, loan_id, halves[loan_id], "Deels oninbaar")
+    decisions = [(row.id, row.version) for row in proposals(ctx_for("bakker")) if row.kind == "write_off"]
+    assert len(decisions) == len(rows)
+    for _case_id, _version, loan_id, number in rows:
+        files.append(camt053([Tx(str(halves[loan_id]), text=number, bank_ref=f"WO-{loan_id}")], statement_id=f"W{loan_id}"))
+    before = _credit_book(demo, rows)
+    url = demo.db.url
+    spawn = mp.get_context("spawn")
+    barrier, results = spawn.Barrier(2), spawn.Queue()
+    workers = [spawn.Process(target=_decide_worker, args=(url, "bakker", decisions, barrier, results)),
+               spawn.Process(target=_import_worker, args=(url, "demo", files, barrier, results))]
+    for w in workers:
+        w.start()
+    got = [results.get(timeout=240) for _ in range(2 * len(rows))]
+    for w in workers:
+        w.join(timeout=60)
+    assert sorted(str(g[2]) for g in got) == ["1"] * len(rows) + ["approved"] * len(rows), got
+    after = _credit_book(demo, rows)
+    for loan_id, (allocated, credited) in after.items():
+        # each item is credited exactly what was allocated to it, by the write-off and by the payment together
+        assert (allocated - before[loan_id][0], credited - before[loan_id][1]) == (
+            allocated - before[loan_id][0], allocated - before[loan_id][0]), f"loan {loan_id}"
+        assert allocated - before[loan_id][0] >= halves[loan_id]  # the write-off is allocated in full
+
+
+def _credit_book(ctx: Any, rows: Any) -> dict[int, tuple[Decimal, Decimal]]:
+    """Per loan: (what its allocations add up to, what its installments and charges were credited), after checking
+    that no item was credited over its amount."""
+    from incasso_tui.store.models import Charge
+
+    found = {}
+    with ctx.db.reader() as s:
+        for _case_id, _version, loan_id, _number in rows:
+            lines = s.execute(select(Installment.principal, Installment.interest, Installment.principal_paid,
+                                     Installment.interest_paid).where(Installment.loan_id == loan_id)).all()
+            assert all(pp <= p and ip <= i for p, i, pp, ip in lines), f"loan {loan_id}: an item credited over its amount"
+            charges = s.execute(select(Charge.amount, Charge.paid).where(Charge.loan_id == loan_id)).all()
+            assert all(paid <= amount for amount, paid in charges)
+            allocated = s.scalar(select(func.coalesce(func.sum(Allocation.amount), 0)).where(Allocation.loan_id == loan_id))
+            credited = sum((pp + ip for _p, _i, pp, ip in lines), Decimal("0.00")) + sum(
+                (paid for _a, paid in charges), Decimal("0.00"))
+            found[loan_id] = (Decimal(allocated), credited)
+    return found
