@@ -118,10 +118,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     lst = _command(camp, "list", "the campaigns, newest first", cmd_campaigns)
     lst.add_argument("--selection", metavar="NAME")
     shw = _command(camp, "show", "a campaign: its counts, the payments since, the refusals", cmd_campaign)
-    shw.add_argument("id", type=int)
+    shw.add_argument("id", type=cli.parse_id)
     shw.add_argument("--members", action="store_true", help="every member with what was done or why not")
     res = _command(camp, "resume", "go on with an interrupted campaign's pending cases", cmd_resume)
-    res.add_argument("id", type=int)
+    res.add_argument("id", type=cli.parse_id)
 
 
 # ----- helpers

@@ -56,6 +56,9 @@ def _toml_file(path: Path) -> dict[str, object]:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(N_("The config file {path} is not valid TOML: {error}"), path=str(path), error=str(exc))
+    except OSError as exc:  # unreadable (permissions), vanished meanwhile
+        raise ConfigError(N_("Cannot read the config file {path}: {error}"), path=str(path),
+                          error=exc.strerror or str(exc)) from None
 
 
 def _environment() -> dict[str, str]:
@@ -135,6 +138,33 @@ class Settings(BaseModel):
     # one counts as broken, and the letters/digits before the loan number in the RF creditor references we issue
     payment_grace_days: int = Field(3, ge=0, le=60)
     payment_rf_prefix: str = Field("INC", pattern=r"^[A-Z]{0,13}$")
+
+    # bank statements (issue 16): the lender's own accounts (a statement of any other account is refused whole;
+    # ``lender_iban`` counts as one), how far from today a booking date may be, and the largest file read
+    lender_accounts: list[str] = Field(default_factory=list)
+    statement_max_days_ahead: int = Field(366, ge=0, le=3660)
+    statement_max_days_back: int = Field(3653, ge=1, le=36525)
+    statement_max_bytes: int = Field(200 * 1024 * 1024, ge=1024, le=4 * 1024 * 1024 * 1024)
+
+    # the keyed audit trail (issue 16): the HMAC key lives outside the database in a file only its owner can read
+    # (``incasso audit init-key``); signed checkpoints go to an append-only file and, when set, to an auditor
+    audit_key_file: Path = Field(default_factory=lambda: data_dir() / "audit.key")
+    audit_checkpoint_file: Path = Field(default_factory=lambda: data_dir() / "audit-checkpoints.jsonl")
+    audit_checkpoint_email: str | None = None
+
+    @field_validator("lender_accounts", mode="before")
+    @classmethod
+    def _accounts(cls, value: object) -> object:
+        if isinstance(value, str):  # INCASSO_LENDER_ACCOUNTS="NL..,NL.."
+            value = [part for part in value.replace(";", ",").split(",") if part.strip()]
+        if isinstance(value, (list, tuple)):
+            return ["".join(str(v).split()).upper() for v in value]
+        return value
+
+    def own_accounts(self) -> frozenset[str]:
+        """The IBANs whose statements may be imported: ``lender_accounts`` and ``lender_iban``."""
+        extra = ["".join(self.lender_iban.split()).upper()] if self.lender_iban else []
+        return frozenset([*self.lender_accounts, *extra])
 
     @field_validator("db_url")
     @classmethod

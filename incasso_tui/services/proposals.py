@@ -31,6 +31,7 @@ from incasso_tui.domain.schedule import ScheduleLine, add_months
 from incasso_tui.errors import N_, BadInput, FourEyesViolation, MandateExceeded, NotFound, RuleViolation, StaleData
 from incasso_tui.services import audit
 from incasso_tui.services.access import CASE_WRITERS, check_write, held_by_special_management, next_status
+from incasso_tui.services.locking import locked_loan
 from incasso_tui.services.cases import changed_by, load_case
 from incasso_tui.services.context import DESK_WRITERS, Context
 from incasso_tui.store.models import (
@@ -342,7 +343,7 @@ def decide(ctx: Context, proposal_id: int, expected_version: int, *, approve: bo
 
 def _apply_deferral(ctx: Context, s: Session, p: Proposal, case: Case, payload: dict[str, Any], today: date) -> dict[str, Any]:
     """Rewrite the loan's remaining schedule as proposed; the case gets status deferral."""
-    loan = s.get(Loan, payload["loan_id"])
+    loan = locked_loan(s, payload["loan_id"])
     assert loan is not None
     _deferral_checks(ctx, s, case, loan, today)
     remaining = _remaining(s, loan, today)
@@ -375,7 +376,7 @@ def _apply_call_in(ctx: Context, s: Session, p: Proposal, case: Case, payload: d
     """The whole balance falls due today: the open future installments are brought forward; BKR code 2."""
     from sqlalchemy import update
 
-    loan = s.get(Loan, payload["loan_id"])
+    loan = locked_loan(s, payload["loan_id"])
     assert loan is not None
     if loan.status != LoanStatus.ACTIVE.value:
         raise RuleViolation(N_("Loan {loan} is {status}: it cannot be called in"), loan=loan.number, status=loan.status)
@@ -425,7 +426,7 @@ def _apply_write_off(ctx: Context, s: Session, p: Proposal, case: Case, payload:
     from incasso_tui.domain.guards import WRITE_OFF_CODE_MINIMUM
     from incasso_tui.services.positions import refresh_case_positions
 
-    loan = s.get(Loan, payload["loan_id"])
+    loan = locked_loan(s, payload["loan_id"])
     assert loan is not None
     if loan.status not in (LoanStatus.ACTIVE.value, LoanStatus.CALLED.value):
         raise RuleViolation(N_("Loan {loan} is {status}: nothing to write off"), loan=loan.number, status=loan.status)

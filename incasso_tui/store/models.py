@@ -16,6 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
@@ -378,6 +380,10 @@ class AuditEvent(Base):
     after: Mapped[str | None] = mapped_column(Text)  # JSON
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # issue 16: the event's place in the chain (1, 2, 3, ... without gaps) and whether ``hash`` is an HMAC with the
+    # audit key (services.audit); events written before a key existed are plain SHA-256 and not keyed
+    seq: Mapped[int | None] = mapped_column(BigInteger, index=True, unique=True)
+    keyed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     # the KPIs count events of a few actions within a period (services.kpi)
     __table_args__ = (Index("ix_audit_events_action_at", "action", "at"),)
@@ -390,6 +396,9 @@ class AuditHead(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     last_hash: Mapped[str] = mapped_column(String(64))
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # once an event was written with the key, every later one must be (a process without the key writes nothing)
+    keyed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 
