@@ -59,7 +59,7 @@ def parse_date(text: str) -> date:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from incasso_tui import (cli_audit, cli_calc, cli_letters, cli_payments, cli_procedure, cli_report, cli_selections,
+    from incasso_tui import (cli_audit, cli_calc, cli_dispatch, cli_letters, cli_payments, cli_procedure, cli_report, cli_selections,
                              cli_ssh)
 
     parser = argparse.ArgumentParser(
@@ -119,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_payments.add_parser(sub)
     cli_report.add_parser(sub)
     cli_selections.add_parsers(sub)
+    cli_dispatch.add_parsers(sub)
     return parser
 
 

@@ -45,6 +45,7 @@ __all__ = [
     "Arrears",
     "BkrWarning",
     "CallIn",
+    "ClaimDocument",
     "ClaimFigures",
     "ClaimLine",
     "Client",
@@ -287,14 +288,23 @@ class DebtTrack(_Frozen):
     claim_deadline: date | None = None
 
 
+class ClaimDocument(_Frozen):
+    """A dossier document sent with the claim statement: its kind and the loan it belongs to."""
+
+    kind: Enclosure
+    loan: Text
+
+
 class ClaimFigures(_Frozen):
-    """The claim filed with the trustee: interest only up to the ruling date (art. 128 and 303 Fw)."""
+    """The claim filed with the trustee: interest until (not including) the ruling date (art. 128 and 303 Fw), and
+    the dossier documents sent with it."""
 
     principal: Money
     interest: Money
     costs: Money
     total: Money
     enclosures: tuple[Enclosure, ...] = ("loan_agreement", "pledge_deed")
+    documents: tuple[ClaimDocument, ...] = ()
 
     @model_validator(mode="after")
     def _sum(self) -> Self:
@@ -351,6 +361,11 @@ class LetterFigures(_Frozen):
     debt_track: DebtTrack | None = None
     claim: ClaimFigures | None = None
     call_in: CallIn | None = None
+    # the demand letter to a business debtor (issue 12): the costs owed under art. 6:96 lid 4 BW on its commercial
+    # agreements, which the letter claims; whether the debtor is a business, and a legal person (no BKR)
+    commercial_costs: CollectionCosts | None = None
+    business_debtor: bool | None = None
+    legal_person: bool | None = None
 
     def to_json(self) -> str:
         return self.model_dump_json(exclude_none=True, exclude_computed_fields=True)  # pydantic >= 2.12

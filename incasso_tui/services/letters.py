@@ -25,6 +25,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from incasso_tui.config import Settings
@@ -170,7 +171,8 @@ def _claim_figures_from_track(s: Session, raw: dict[str, object]) -> dict[str, o
                 "address": [line.strip() for line in re.split(r"[\n;]", contact) if line.strip()],
             },
         },
-        "claim": {key: raw[key] for key in ("principal", "interest", "costs", "total")} | {"enclosures": enclosures},
+        "claim": {key: raw[key] for key in ("principal", "interest", "costs", "total")}
+        | {"enclosures": enclosures, "documents": raw.get("documents", [])},
     }
 
 
@@ -443,6 +445,12 @@ def _hand_figures(ctx: Context, s: Session, case: Case, client: Client, kind: st
     figures: dict[str, object] = {"loans": tuple(loan.number for loan in (in_arrears or loans)), "arrears": arrears}
     if kind in ("reminder", "demand", "default_notice"):
         figures["pay_by"] = today + timedelta(days=PAY_DAYS)
+        if kind == "demand" and not client.consumer:
+            from incasso_tui.domain.legal_data import load_bkr_rules
+            from incasso_tui.services.procedure import business_figures
+
+            figures.update(business_figures(client.kind in load_bkr_rules().legal_person_kinds,
+                                            (positions[loan.id] for loan in in_arrears if loan.commercial)))
     elif kind == "fourteen_day":
         # every claim of the consumer in one letter, the WIK scale on their sum (art. 6:96 lid 7 BW); the claim is
         # the overdue installments (principal and contractual interest), not costs or statutory interest; each
@@ -547,7 +555,10 @@ def decide_letter(ctx: Context, s: Session, case_id: int, kind: str, channel: st
     its audit event (for the caller to record): what a letter by hand and a campaign's letter share."""
     letter = _new_letter(ctx, s, case_id, kind, channel)
     s.add(letter)
-    s.flush()
+    try:
+        s.flush()
+    except IntegrityError:  # ux_letters_waiting: another writer decided one of this kind at the same moment
+        raise RuleViolation(N_("A letter of this kind to this client waits to be dispatched already")) from None
     event = audit.Event(at=ctx.clock.now(), actor=ctx.actor.name, action=action, entity="letter", entity_id=letter.id,
                         case_id=letter.case_id, before=None,
                         after={"kind": kind, "channel": letter.channel, "figures": json.loads(letter.figures),

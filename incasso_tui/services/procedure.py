@@ -134,6 +134,7 @@ __all__ = [
     "RUN_ROLES",
     "RunReport",
     "move_stage",
+    "business_figures",
     "interest_kind",
     "interest_lines",
     "procedure_for",
@@ -281,6 +282,7 @@ class _Run:
     # never decides a second one (the unique index ux_letters_waiting would refuse it)
     waiting: set[tuple[int, str]] = field(default_factory=set)
     line_counts: dict[int, int] = field(default_factory=dict)  # loan id -> open past-due installments
+    commercial: dict[int, bool] = field(default_factory=dict)  # loan id -> a commercial agreement (art. 6:96 lid 4)
     bkr_rules: BkrRules = field(default_factory=load_bkr_rules)
 
     def count(self, kind: str) -> None:
@@ -735,6 +737,9 @@ def _figures(run: _Run, kind: str, positions: dict[int, Arrears], client: _Clien
     }
     if kind in ("reminder", "demand", "default_notice"):
         figures["pay_by"] = run.day + timedelta(days=PAY_DAYS)
+        if kind == "demand" and not client.consumer:
+            figures.update(business_figures(client.kind in run.bkr_rules.legal_person_kinds, (
+                positions[loan_id] for loan_id in in_arrears if run.commercial.get(loan_id))))
     elif kind == "fourteen_day":
         # every claim against the consumer in one letter, WIK on the summed claims (art. 6:96 lid 7 BW), each
         # installment covered once (a later letter covers only the new ones), the stacking limit applied
@@ -757,6 +762,15 @@ def _figures(run: _Run, kind: str, positions: dict[int, Arrears], client: _Clien
         expected = fourteen_day_term(run.day, run.ctx.settings.fourteen_day_receipt_delivery_days).assumed_receipt
         figures["bkr"] = lm.BkrWarning(report_from=expected + timedelta(days=run.window.min_days))
     return lm.LetterFigures.model_validate(figures)
+
+
+def business_figures(legal_person: bool, commercial: Iterable[Arrears]) -> dict[str, object]:
+    """What a business debtor's demand letter states: the costs owed under art. 6:96 lid 4 BW on its commercial
+    agreements in arrears (the WIK scale per loan on its overdue installments, as ``_post_costs`` charges them), and
+    whether it is a legal person (no BKR)."""
+    costs = sum((wik_costs(p.principal + p.interest) for p in commercial if p.principal + p.interest > 0), ZERO)
+    return {"business_debtor": True, "legal_person": legal_person,
+            "commercial_costs": lm.CollectionCosts(amount=costs) if costs > 0 else None}
 
 
 def _letter(batch: _Batch, c: _CaseRow, client: _ClientRow, kind: str, positions: dict[int, Arrears]) -> None:
@@ -793,10 +807,11 @@ def _task(batch: _Batch, c: _CaseRow, kind: str, title: str) -> None:
 def _positions(run: _Run, client_ids: set[int]) -> dict[int, dict[int, Arrears]]:
     """The arrears of every loan of these clients (one batch of queries): {client id: {loan id: Arrears}}."""
     owners: dict[int, int] = {}
-    for loan_id, client_id, number in run.s.execute(
-            select(Loan.id, Loan.client_id, Loan.number).where(Loan.client_id.in_(client_ids))):
+    for loan_id, client_id, number, commercial in run.s.execute(
+            select(Loan.id, Loan.client_id, Loan.number, Loan.commercial).where(Loan.client_id.in_(client_ids))):
         owners[loan_id] = client_id
         run.numbers[loan_id] = number
+        run.commercial[loan_id] = bool(commercial)
     found = loan_positions(run.s, owners, run.day)
     run.line_counts.update({loan_id: n for loan_id, n in run.s.execute(
         select(Installment.loan_id, func.count()).where(Installment.loan_id.in_(list(owners)),
