@@ -85,6 +85,8 @@ def cmd_procedure_run(args: argparse.Namespace) -> int:
         print(f"  {kind:<28} {n:>8}")
     for reason, n in sorted(report.held.items()):
         print(f"  held: {reason:<22} {n:>8}")
+    for what in sorted(report.unverified):
+        print(f"  used unverified: {what}")
     if letters is not None:
         print(f"letters: {letters['rendered']} rendered, {letters['emails_queued']} e-mails queued, "
               f"{letters['not_sent']} not sent (channel not configured), {letters['failed']} failed, "

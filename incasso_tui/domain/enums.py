@@ -93,6 +93,7 @@ class LedgerKind(StrEnum):
     CONVERSION = "conversion"  # opening position taken over from the previous system
     COSTS = "costs"  # collection costs charged
     INTEREST = "interest"  # statutory / default interest charged
+    INTEREST_CREDIT = "interest_credit"  # statutory interest cancelled from a ruling date (issue 12)
     WRITE_OFF = "write_off"
     REVERSAL = "reversal"
 

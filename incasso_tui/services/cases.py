@@ -72,6 +72,9 @@ class ClientInfo:
     email: str | None
     preferred_channel: str
     language: str
+    # consent to receive legal notices by e-mail (issue 12): since when, and how it was given
+    email_consent_on: date | None = None
+    email_consent_source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,14 @@ class DocumentRow:
     kind: str
     title: str
     added_on: date
+    path: str | None = None
+    # a letter's: its id, kind and status (pending | rendered | sent | failed | cancelled), the day it was dispatched
+    # and the print batch it waits in (issue 12)
+    letter_id: int | None = None
+    letter_kind: str | None = None
+    letter_status: str | None = None
+    dispatched_on: date | None = None
+    batch_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -210,6 +221,22 @@ def _schedule_state(inst: Installment, as_of: date) -> str:
 def _timeline_details(event: AuditEvent) -> str:
     after = json.loads(event.after) if event.after else {}
     return ", ".join(f"{k}={v}" for k, v in sorted(after.items()))
+
+
+def _documents(s: Session, client_id: int) -> tuple[DocumentRow, ...]:
+    """The dossier: its documents, a letter's with what became of it (matched on its file)."""
+    from incasso_tui.store.models import Letter
+
+    letters = {letter.file_path: letter for letter in s.scalars(
+        select(Letter).where(Letter.client_id == client_id, Letter.file_path.is_not(None)))}
+    rows = []
+    for d in s.scalars(select(Document).where(Document.client_id == client_id).order_by(Document.added_on, Document.id)):
+        letter = letters.get(d.path) if d.path else None
+        rows.append(DocumentRow(d.kind, d.title, d.added_on, d.path,
+                                letter.id if letter else None, letter.kind if letter else None,
+                                letter.status if letter else None, letter.dispatched_on if letter else None,
+                                letter.batch_id if letter else None))
+    return tuple(rows)
 
 
 def changed_by(case: Case) -> StaleData:
@@ -313,6 +340,8 @@ def client_detail(ctx: Context, case_id: int) -> ClientDetail:
                 email=client.email,
                 preferred_channel=client.preferred_channel,
                 language=client.language,
+                email_consent_on=client.email_consent_on,
+                email_consent_source=client.email_consent_source,
             ),
             loans=tuple(
                 LoanInfo(
@@ -382,8 +411,5 @@ def client_detail(ctx: Context, case_id: int) -> ClientDetail:
                     .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
                 )
             ),
-            documents=tuple(
-                DocumentRow(d.kind, d.title, d.added_on)
-                for d in s.scalars(select(Document).where(Document.client_id == client.id).order_by(Document.added_on))
-            ),
+            documents=_documents(s, client.id),
         )

@@ -63,7 +63,7 @@ from sqlalchemy.orm import Session
 from incasso_tui.bank import BankEntry, Statement, parse_statement_file
 from incasso_tui.bank.model import refuse_too_big
 from incasso_tui.config import Settings
-from incasso_tui.domain.arrears import OpenItem, allocate
+from incasso_tui.domain.arrears import Component, OpenItem, allocate, charge_component
 from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, LedgerKind, LoanStatus, Role
 from incasso_tui.domain.guards import check_bkr_cleared
 from incasso_tui.domain.money import ZERO
@@ -317,7 +317,13 @@ class _Charge:
     due: date
     amount: Decimal
     paid: Decimal
+    kind: str = "collection_costs"
     dirty: bool = False
+
+    @property
+    def component(self) -> Component:
+        """Art. 6:44 BW: collection costs are costs, statutory interest is interest (issue 12)."""
+        return charge_component(self.kind)
 
 
 @dataclass
@@ -381,7 +387,7 @@ class _Book:
             ):
                 self._add_line(_Line(*row))
             for row in self.s.execute(
-                select(Charge.id, Charge.loan_id, Charge.due_date, Charge.amount, Charge.paid)
+                select(Charge.id, Charge.loan_id, Charge.due_date, Charge.amount, Charge.paid, Charge.kind)
                 .where(Charge.loan_id.in_(part), Charge.due_date <= horizon, Charge.paid < Charge.amount)
             ):
                 self._add_charge(_Charge(*row))
@@ -407,7 +413,7 @@ class _Book:
         for cid in self.charges_by_loan[loan_id]:
             ch = self.charges[cid]
             if ch.due <= day and ch.paid < ch.amount:
-                items.append(OpenItem(f"c{cid}", "costs", ch.due, ch.amount - ch.paid))
+                items.append(OpenItem(f"c{cid}", ch.component, ch.due, ch.amount - ch.paid))
         for key in self.by_loan[loan_id]:
             ln = self.lines[key]
             if ln.due > day:
@@ -419,11 +425,11 @@ class _Book:
         result = allocate(amount, items)
         parts: list[tuple[str, int | None, int | None, Decimal]] = []
         for part in result.parts:
-            if part.component == "costs":
+            if part.key.startswith("c"):  # a charge: collection costs (costs) or statutory interest (interest)
                 ch = self.charges[int(part.key[1:])]
                 ch.paid += part.amount
                 ch.dirty = True
-                parts.append(("costs", None, ch.id, part.amount))
+                parts.append((part.component, None, ch.id, part.amount))
             else:
                 ln = self.lines[(loan_id, int(part.key))]
                 if part.component == "interest":
@@ -455,7 +461,7 @@ class _Book:
             ):
                 parts[ledger_id].append((component, seq, charge_id, amount))
         lock_loans(self.s, (loan_id for loan_id, _amount, _credit in heads.values()))  # before reading their items
-        lines = {(heads[i][0], seq) for i in heads for c, seq, _ch, _a in parts[i] if c != "costs"} - self.lines.keys()
+        lines = {(heads[i][0], seq) for i in heads for _c, seq, ch, _a in parts[i] if ch is None} - self.lines.keys()
         for loan_part in _chunks(sorted({loan_id for loan_id, _seq in lines})):
             for row in self.s.execute(
                 select(Installment.loan_id, Installment.seq, Installment.due_date, Installment.principal,
@@ -464,11 +470,11 @@ class _Book:
             ):
                 if (row[0], row[1]) in lines:
                     self._add_line(_Line(*row))
-        charges = sorted({ch for i in heads for c, _seq, ch, _a in parts[i] if c == "costs" and ch is not None}
+        charges = sorted({ch for i in heads for _c, _seq, ch, _a in parts[i] if ch is not None}
                          - self.charges.keys())
         for part in _chunks(charges):
-            for row in self.s.execute(select(Charge.id, Charge.loan_id, Charge.due_date, Charge.amount, Charge.paid)
-                                      .where(Charge.id.in_(part))):
+            for row in self.s.execute(select(Charge.id, Charge.loan_id, Charge.due_date, Charge.amount, Charge.paid,
+                                             Charge.kind).where(Charge.id.in_(part))):
                 self._add_charge(_Charge(*row))
         return {i: _Stored(i, *heads[i], parts[i]) for i in heads}
 
@@ -476,8 +482,7 @@ class _Book:
         """Book a reversal of a payment: ``original`` is a posting of this book or a stored payment."""
         loan_id, amount, credit, parts = original.loan_id, original.amount, original.credit, original.parts
         for component, seq, charge_id, part in parts:
-            if component == "costs":
-                assert charge_id is not None
+            if charge_id is not None:
                 ch = self.charges[charge_id]
                 ch.paid -= part
                 ch.dirty = True

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from incasso_tui.domain.arrears import OpenItem, allocate
+from incasso_tui.domain.arrears import OpenItem, allocate, charge_component
 from incasso_tui.domain.deferral import DeferralOption, DeferralProposal, propose_deferral, repayment_capacity
 from incasso_tui.domain.enums import ArrangementStatus, ArrearsCause, CaseStatus, LedgerKind, LoanStatus, Role
 from incasso_tui.domain.money import ZERO
@@ -216,7 +216,8 @@ def write_off_balance(s: Session, loan: Loan, today: date) -> Decimal:
 
 
 def _write_off_items(s: Session, loan_id: int, today: date) -> list[OpenItem]:
-    items = [OpenItem(f"c{c.id}", "costs", c.due_date, c.amount - c.paid)
+    # art. 6:44 BW order for a write-off too: collection costs, then interest (contractual and statutory), principal
+    items = [OpenItem(f"c{c.id}", charge_component(c.kind), c.due_date, c.amount - c.paid)
              for c in s.scalars(select(Charge).where(Charge.loan_id == loan_id, Charge.paid < Charge.amount))]
     for line in s.scalars(select(Installment).where(Installment.loan_id == loan_id)):
         if line.due_date < today and line.interest_paid < line.interest:
@@ -419,6 +420,15 @@ def _call_in_letter(ctx: Context, s: Session, case: Case, loan: Loan, today: dat
 
 
 def _apply_write_off(ctx: Context, s: Session, p: Proposal, case: Case, payload: dict[str, Any], today: date) -> dict[str, Any]:
+    """A write-off of one loan, or (a track's outcome, services.tracks) of each loan in ``payload["loans"]``."""
+    if "loans" not in payload:
+        return _write_off_loan(ctx, s, case, payload, today)
+    done = [_write_off_loan(ctx, s, case, {**item, "reason": payload["reason"], "no_bkr": payload.get("no_bkr", False)},
+                            today) for item in payload["loans"]]
+    return {"loans": done}
+
+
+def _write_off_loan(ctx: Context, s: Session, case: Case, payload: dict[str, Any], today: date) -> dict[str, Any]:
     """Post the write-off: a ``write_off`` ledger row whose allocations reduce the open items in the order of
     art. 6:44 BW (costs, interest fallen due, principal; oldest first), as a payment would. Written off in full: the
     interest of the installments not yet due is dropped (not owed) and the loan becomes ``written_off``. BKR code 3
@@ -444,11 +454,12 @@ def _apply_write_off(ctx: Context, s: Session, p: Proposal, case: Case, payload:
     s.flush()
     result = allocate(amount, items)
     for part in result.parts:
-        if part.component == "costs":
+        if part.key.startswith("c"):
             charge = s.get(Charge, int(part.key[1:]))
             assert charge is not None
             charge.paid += part.amount
-            s.add(Allocation(ledger_id=entry.id, loan_id=loan.id, component="costs", charge_id=charge.id, amount=part.amount))
+            s.add(Allocation(ledger_id=entry.id, loan_id=loan.id, component=part.component, charge_id=charge.id,
+                             amount=part.amount))
         else:
             line = s.get(Installment, (loan.id, int(part.key)))
             assert line is not None
@@ -465,7 +476,13 @@ def _apply_write_off(ctx: Context, s: Session, p: Proposal, case: Case, payload:
                   .values(interest=Installment.interest_paid))
         loan.status = LoanStatus.WRITTEN_OFF.value
     bkr = None
-    if amount >= WRITE_OFF_CODE_MINIMUM:
+    # no BKR code after a clean slate, nor for a legal person (the BKR registers natural persons; data/bkr.toml)
+    from incasso_tui.domain.legal_data import load_bkr_rules
+    from incasso_tui.store.models import Client
+
+    holder = s.get(Client, case.client_id)
+    legal_person = holder is not None and holder.kind in load_bkr_rules().legal_person_kinds
+    if amount >= WRITE_OFF_CODE_MINIMUM and not payload.get("no_bkr") and not legal_person:
         s.add(BkrMutation(loan_id=loan.id, client_id=case.client_id, code="3", mutation_date=today, amount=amount,
                           created_by=ctx.actor.name, created_at=now))
         bkr = "3"

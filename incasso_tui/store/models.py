@@ -88,6 +88,10 @@ class Client(Base):
     email: Mapped[str | None] = mapped_column(String(200))
     preferred_channel: Mapped[str] = mapped_column(String(16))
     language: Mapped[str] = mapped_column(String(5), default="nl")
+    # the client's consent to receive legal notices (14-day letter, BKR warning, notice of default, call-in, claim
+    # statement) by e-mail: since when, and how it was given (issue 12). Without it they go by post.
+    email_consent_on: Mapped[date | None] = mapped_column(Date)
+    email_consent_source: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (CheckConstraint("kind in ('natural','eenmanszaak','vof','bv')", name="ck_clients_kind"),)
 
@@ -151,7 +155,8 @@ class Installment(Base):
 
 
 class Charge(Base):
-    """Collection costs or interest charged on a loan; counts as 'costs' for art. 6:44 BW."""
+    """Collection costs or statutory interest charged on a loan. For art. 6:44 BW collection costs are "costs" and
+    statutory interest is "interest" (services.payments)."""
 
     __tablename__ = "charges"
 
@@ -165,6 +170,10 @@ class Charge(Base):
     # what the posting is for, e.g. "wik:<letter id>" or "interest:2026-11": one posting per key and loan, so a
     # second daily run cannot charge twice
     period_key: Mapped[str | None] = mapped_column(String(64))
+    # what the amount was computed on (JSON; domain.postings): statutory interest: the period and each line's
+    # amount and interest start, so that a track can cancel the days on and after its ruling exactly; collection
+    # costs: the letter and the claims (installments) they cover
+    basis: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         CheckConstraint("paid >= 0 and paid <= amount", name="ck_charges_paid"),
@@ -458,7 +467,10 @@ class Letter(Base):
     """A letter or e-mail to a client: what was decided (kind, figures) and what became of it (file, sending).
 
     ``figures`` is the JSON of every amount and date the letter states, so the letter can be accounted for
-    without re-rendering it. ``status``: pending (decided, not yet rendered) | rendered | sent | failed.
+    without re-rendering it. ``status``: pending (decided, not yet rendered) | rendered (a post letter waits for
+    its print batch to be posted, an e-mail for the SMTP server) | sent (dispatched: ``dispatched_on``, the day it
+    went into the post or the SMTP server accepted it) | failed | cancelled. Only a sent letter has legal effect;
+    ``received_on`` and ``costs_from`` are set when it is dispatched (services.dispatch).
     """
 
     __tablename__ = "letters"
@@ -481,8 +493,36 @@ class Letter(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    dispatched_on: Mapped[date | None] = mapped_column(Date)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("print_batches.id"), index=True)
 
-    __table_args__ = (Index("ix_letters_status", "status", "id"),)
+    __table_args__ = (
+        Index("ix_letters_status", "status", "id"),
+        # no second letter of a kind to a case while one waits (issue 16): the database refuses the second writer
+        Index("ux_letters_waiting", "case_id", "kind", unique=True,
+              sqlite_where=text("status IN ('pending','rendered')"),
+              postgresql_where=text("status IN ('pending','rendered')")),
+    )
+
+
+class PrintBatch(Base):
+    """Rendered post letters collected into one PDF to print (``incasso letters batch``); ``posted_on`` is the day
+    the desk confirms they went into the post, which dispatches every letter in it. ``status``: open | posted |
+    undone."""
+
+    __tablename__ = "print_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    made_on: Mapped[date] = mapped_column(Date)
+    file_path: Mapped[str] = mapped_column(String(500))
+    letters: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    posted_on: Mapped[date | None] = mapped_column(Date)
+    posted_by: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (CheckConstraint("status in ('open','posted','undone')", name="ck_print_batches_status"),)
 
 
 class EmailOutbox(Base):
@@ -543,6 +583,8 @@ class DebtTrack(Base):
     response_due: Mapped[date | None] = mapped_column(Date)  # minnelijk: answer to the offer
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | ended
     ended_on: Mapped[date | None] = mapped_column(Date)
+    # how it ended (issue 12): schone_lei | terminated | rejected | settled
+    outcome: Mapped[str | None] = mapped_column(String(16))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)

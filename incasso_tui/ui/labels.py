@@ -79,6 +79,7 @@ LEDGER = {
     "interest": N_("Interest"),
     "write_off": N_("Write-off"),
     "reversal": N_("Reversal"),
+    "interest_credit": N_("Interest credited (track)"),
 }
 
 SCHEDULE_STATE = {
@@ -193,3 +194,11 @@ DOCUMENT_KIND = {
 }
 LANGUAGE = {"nl": N_("Dutch"), "en": N_("English")}
 TRACK_STATUS = {"open": N_("running"), "ended": N_("ended")}
+# what became of a letter (issue 12; "rendered" is shown as the batch it waits in)
+LETTER_STATUS = {
+    "pending": N_("waits to be made"),
+    "rendered": N_("waits for a batch"),
+    "sent": N_("sent"),
+    "failed": N_("failed"),
+    "cancelled": N_("cancelled"),
+}

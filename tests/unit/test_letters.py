@@ -56,8 +56,11 @@ def test_vat_on_the_costs_is_stated_only_when_charged() -> None:
     data = letter_data("fourteen_day")
     with_vat = data.model_copy(update={"figures": data.figures.model_copy(update={
         "collection_costs": CollectionCosts(amount=Decimal("72.04"), vat_charged=True, vat=Decimal("15.13"))})})
-    assert "btw" not in pdf_text(render_pdf(data))
-    assert "vermeerderd met € 15,13 btw, samen € 87,17" in pdf_text(render_pdf(with_vat)).replace("\xa0", " ")
+    # issue 12: the letter says whether VAT is included; without VAT it says none is due
+    plain = " ".join(pdf_text(render_pdf(data)).split())
+    assert "Over dit bedrag is geen btw verschuldigd" in plain and "vermeerderd met" not in plain
+    charged = " ".join(pdf_text(render_pdf(with_vat)).replace("\xa0", " ").split())
+    assert "vermeerderd met € 15,13 btw, samen € 87,17" in charged and "geen btw" not in charged
 
 
 HOSTILE = '#set page(width: 1cm) ] [bold] *x* _y_ $z$ `raw` <label> @ref // comment https://evil.example \\ = Kop'

@@ -24,7 +24,7 @@ from incasso_tui.domain.enums import CaseStatus, Role
 from incasso_tui.errors import N_, IncassoError
 from incasso_tui.services.access import may_write
 from incasso_tui.services.bkr_status import BkrPanel, bkr_panel
-from incasso_tui.services.cases import ArrangementRow, ClientDetail, ScheduleRow, client_detail
+from incasso_tui.services.cases import ArrangementRow, ClientDetail, DocumentRow, ScheduleRow, client_detail
 from incasso_tui.services.consultations import ConsultationRow, consultations
 from incasso_tui.services.locks import Presence, open_case, release_case
 from incasso_tui.services.tracks import CaseTracks, TrackRow, case_tracks
@@ -38,6 +38,7 @@ from incasso_tui.ui.labels import (
     KIND,
     LANGUAGE,
     LEDGER,
+    LETTER_STATUS,
     LOAN_STATUS,
     OUTCOME,
     PROMISE_STATUS,
@@ -180,7 +181,7 @@ class ClientDetailScreen(Screen[None]):
                 yield self._table("timeline-table", N_("At"), N_("Who"), N_("What happened"))
                 yield Static(id="timeline-detail")
             with self._pane("dossier"):
-                yield self._table("dossier-table", N_("Added"), N_("Kind"), N_("Title"))
+                yield self._table("dossier-table", N_("Added"), N_("Kind"), N_("Title"), N_("Sent"))
             with self._pane("tasks"), Vertical(id="tasks-box"):
                 yield self._table("tasks-table", N_("Due date"), N_("Kind"), N_("Task"), N_("By"))
                 yield Label(tr(N_("Debt relief and insolvency")), classes="subhead")
@@ -285,6 +286,11 @@ class ClientDetailScreen(Screen[None]):
             lines.append(Content.assemble(lit(c.contact_person), (" · " + reach, "$text-muted")))
         else:
             lines.append(lit(reach, "$text-muted"))
+        if c.email_consent_on:
+            lines.append(lit(tr(N_("Legal notices by e-mail: consent of {day} ({source})"), day=c.email_consent_on,
+                                source=c.email_consent_source or ""), "$text-muted"))
+        else:
+            lines.append(lit(tr(N_("Legal notices by post (no consent to e-mail)")), "$text-muted"))
         return Content("\n").join(lines)
 
     def _case_block(self, d: ClientDetail) -> Content:
@@ -359,6 +365,8 @@ class ClientDetailScreen(Screen[None]):
         rows = [
             (tr(N_("Costs")), tr.money(arrears.costs), ""),
             (tr(N_("Interest")), tr.money(arrears.interest), ""),
+            *([(tr(N_("Statutory interest")), tr.money(arrears.statutory_interest), "")]
+              if arrears.statutory_interest else []),
             (tr(N_("Principal")), tr.money(arrears.principal), ""),
             (tr(N_("Total")), tr.money(arrears.total), "bold"),
         ]
@@ -569,9 +577,21 @@ class ClientDetailScreen(Screen[None]):
         tr = self.tr
         self._fill(
             "dossier-table",
-            ([text_cell(tr.date(doc.added_on)), text_cell(_label(tr, DOCUMENT_KIND, doc.kind)), text_cell(doc.title)]
+            ([text_cell(tr.date(doc.added_on)), text_cell(_label(tr, DOCUMENT_KIND, doc.kind)), text_cell(doc.title),
+              text_cell(self._letter_state(doc))]
              for doc in d.documents),
         )
+
+    def _letter_state(self, doc: DocumentRow) -> str:
+        """What became of a letter: sent on its day, or what it waits for (issue 12); empty for other documents."""
+        tr = self.tr
+        if doc.letter_status is None:
+            return ""
+        if doc.letter_status == "sent" and doc.dispatched_on:
+            return tr(N_("sent {day}"), day=doc.dispatched_on)
+        if doc.letter_status == "rendered":
+            return tr(N_("in print batch {batch}"), batch=doc.batch_id) if doc.batch_id else tr(N_("waits for a batch"))
+        return tr(LETTER_STATUS.get(doc.letter_status, doc.letter_status))
 
     def _fill_tasks(self, d: ClientDetail, t: CaseTracks) -> None:
         tr, today = self.tr, d.as_of

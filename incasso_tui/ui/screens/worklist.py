@@ -104,6 +104,7 @@ class WorklistScreen(Screen[None]):
         Binding("d", "discussion", "Team meeting", id="discussion", show=False,
                 tooltip="The cases to discuss in the team meeting"),
         Binding("l", "selections", "Selections", id="selections", show=False),
+        Binding("p", "post", "Post", id="post", tooltip="Print batches and the letters waiting to be sent", show=False),
         Binding("e", "export", "Export CSV", id="export", show=False),
         Binding("escape", "clear", "Clear filters", id="clear", show=False),
     ]
@@ -414,6 +415,11 @@ class WorklistScreen(Screen[None]):
         from incasso_tui.ui.screens.selections import CampaignsScreen
 
         self.app.push_screen(CampaignsScreen())
+
+    def action_post(self) -> None:
+        from incasso_tui.ui.screens.post import PostScreen
+
+        self.app.push_screen(PostScreen())
 
     def action_export(self) -> None:
         from incasso_tui.ui.screens.selections import ask_export
