@@ -302,9 +302,13 @@ def validate_household(h: HouseholdBudget, limits: Limits) -> None:
             raise BadInput(N_("Name the creditor of every other debt"), field="debts")
 
 
+BUSINESS_FIELDS = {"revenue": "revenue", "costs": "costs", "drawings": "business_drawings",
+                   "tax_reservation": "tax_reservation"}  # attribute -> the field a refusal names
+
+
 def validate_business(b: BusinessBudget, limits: Limits) -> None:
     for name in BUSINESS_AMOUNTS:
-        _check_amount(getattr(b, name), name, limits.business_max)
+        _check_amount(getattr(b, name), BUSINESS_FIELDS[name], limits.business_max)
     if len(b.trend) > 12:
         raise BadInput(N_("At most 12 months of revenue in the trend"), field="trend")
     for value in b.trend:
@@ -347,7 +351,7 @@ class Capacity:
             "norm_period": self.norm_start.isoformat() if self.norm_start else None,
             "norm_verified": self.norm_verified,
             "norm_source": self.norm_source,
-            "steps": [{"key": s.key, "amount": str(s.amount)} for s in self.steps],
+            "steps": [{"key": s.key, "label": s.label, "amount": str(s.amount)} for s in self.steps],
             "warnings": [msgid.format(**params) for msgid, params in self.warnings],
         }
 
@@ -363,37 +367,37 @@ def _household_steps(h: HouseholdBudget, norms: Norms, kind: NormKind, day: date
     if kind is NormKind.BESLAGVRIJE_VOET:
         row = bijstand_row(norms, day)
         norm = row.norm[h.household.value]
-        steps.append(Step("norm", N_("Social-assistance norm"), norm, N_("{household}, half year from {start}"),
+        steps.append(Step("norm", N_("Assistance norm"), norm, N_("{household}, half year from {start}"),
                           {"household": h.household.value, "start": row.start}))
         if income < norm:
             base = _round(income * PROTECTED_SHARE)
-            steps.append(Step("base", N_("95 % of the income (below the norm)"), base))
+            steps.append(Step("base", N_("95 % of the income"), base))
         else:
             base = _round(norm * PROTECTED_SHARE)
             steps.append(Step("base", N_("95 % of the norm"), base))
         housing = max(min(max(net_housing, ZERO), row.housing_max) - row.housing_base, ZERO)
-        steps.append(Step("housing_correction", N_("Housing costs above the norm"), housing,
+        steps.append(Step("housing_correction", N_("Housing correction"), housing,
                           N_("housing {net} after allowance, above {base}, up to {maximum}"),
                           {"net": net_housing, "base": row.housing_base, "maximum": row.housing_max}))
         health = row.zorgtoeslag[h.household.value] if h.health_allowance == ZERO else ZERO
-        steps.append(Step("health_correction", N_("No health-care allowance received"), health))
+        steps.append(Step("health_correction", N_("Health correction"), health))
         protected = base + housing + health
         start, source, verified = row.start, row.source, row.verified
     else:
         desk = desk_row(norms, day)
         living = desk.living[h.household.value] + desk.per_child * h.children
-        steps.append(Step("living", N_("Living costs (desk norm)"), living, N_("{household}, {children} children"),
+        steps.append(Step("living", N_("Living costs (desk)"), living, N_("{household}, {children} children"),
                           {"household": h.household.value, "children": h.children}))
-        steps.append(Step("housing_net", N_("Housing costs after allowance"), net_housing))
+        steps.append(Step("housing_net", N_("Housing (net)"), net_housing))
         health_net = max(h.health - h.health_allowance, ZERO)
-        steps.append(Step("health_net", N_("Health insurance after allowance"), health_net))
+        steps.append(Step("health_net", N_("Health insurance (net)"), health_net))
         protected = living + net_housing + health_net
         start, source, verified = desk.start, desk.source, desk.verified
     protected = min(protected, income)
-    steps.append(Step("protected", N_("Protected part (at most the income)"), protected))
-    steps.append(Step("available", N_("Available before obligations"), income - protected))
+    steps.append(Step("protected", N_("Protected part"), protected))
+    steps.append(Step("available", N_("Available"), income - protected))
     steps.append(Step("fixed", N_("Fixed obligations"), h.fixed))
-    steps.append(Step("debts", N_("Payments on other debts"), h.debt_payments))
+    steps.append(Step("debts", N_("Other debts"), h.debt_payments))
     steps.append(Step("household_capacity", N_("Household capacity"), income - protected - h.fixed - h.debt_payments))
     return steps, start, source, verified
 
@@ -447,7 +451,7 @@ def capacity(
     result = max(total, ZERO)
     if total < ZERO:
         warnings.append((N_("Shortfall of {amount} a month: nothing is available"), {"amount": -total}))
-    steps.append(Step("capacity", N_("Available for this lender"), result))
+    steps.append(Step("capacity", N_("For this lender"), result))
     return Capacity(result, tuple(steps), kind, start, source, verified, tuple(warnings))
 
 

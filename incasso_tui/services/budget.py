@@ -33,6 +33,7 @@ from incasso_tui.domain.budget import (
     HouseholdBudget,
     Limits,
     NormKind,
+    Norms,
     capacity,
     load_norms,
     monthly,
@@ -114,9 +115,16 @@ def norm_kind(ctx: Context) -> NormKind:
     return NormKind(ctx.settings.budget_norm)
 
 
-def compute(ctx: Context, household: HouseholdBudget | None, business: BusinessBudget | None, day: date) -> Capacity:
-    """The capacity of these figures on ``day`` with the desk's norm setting (pure apart from reading the norms)."""
-    return capacity(household=household, business=business, norms=load_norms(ctx.settings.budget_norms_file),
+def norms(ctx: Context) -> Norms:
+    """The norm table of the settings (``data/budget_norms.toml`` by default), read and checked."""
+    return load_norms(ctx.settings.budget_norms_file)
+
+
+def compute(ctx: Context, household: HouseholdBudget | None, business: BusinessBudget | None, day: date,
+            table: Norms | None = None) -> Capacity:
+    """The capacity of these figures on ``day`` with the desk's norm setting (writes nothing; a form passes the
+    ``table`` it read once, so typing does not read the file again)."""
+    return capacity(household=household, business=business, norms=table if table is not None else norms(ctx),
                     kind=norm_kind(ctx), day=day, limits=limits(ctx))
 
 

@@ -1,0 +1,122 @@
+"""The client's capacity beside a plan (issue 15): one widget for the arrangement and the deferral screens, and the
+lines the approval queue and the budget form show. It only lays out what ``services.budget`` computed.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from textual.content import Content
+from textual.widgets import Static
+
+from incasso_tui.domain.budget import Capacity, Fit
+from incasso_tui.errors import N_
+from incasso_tui.ui.text import lit
+
+if TYPE_CHECKING:
+    from incasso_tui.i18n import Translator
+    from incasso_tui.services.budget import BudgetStatus
+
+NORM = {"beslagvrije_voet": N_("beslagvrije voet"), "desk": N_("desk norm")}
+CHECKED = {"bank_statements": N_("bank statements seen"), "payslip": N_("payslip seen"),
+           "self_declared": N_("self-declared")}
+HOUSEHOLD = {"single": N_("single"), "single_parent": N_("single parent"), "couple": N_("couple"),
+             "couple_children": N_("couple with children")}
+
+
+def step_lines(tr: Translator, result: Capacity, width: int = 34) -> list[Content]:
+    """Every step of the computation: label, amount right-aligned; then the norm used and the warnings."""
+    lines = []
+    for step in result.steps:
+        label, amount = tr(step.label), tr.money(step.amount)
+        style = "bold" if step.key == "capacity" else ""
+        lines.append(lit(label[: width - len(amount) - 1].ljust(width - len(amount)) + amount, style))
+    if result.norm_start is not None:
+        lines.append(norm_line(tr, result))
+    lines += [lit(tr(msgid, **params), "$text-warning") for msgid, params in result.warnings
+              if not msgid.startswith("Unverified norm")]
+    return lines
+
+
+def norm_line(tr: Translator, result: Capacity) -> Content:
+    if result.norm_start is None:
+        return Content("")
+    text = tr(N_("{norm} from {start}"), norm=tr(NORM[result.norm_kind.value]), start=result.norm_start)
+    if not result.norm_verified:
+        return Content.assemble((text + " · ", "$text-muted"), (tr(N_("unverified norm")), "$text-warning"))
+    return lit(text, "$text-muted")
+
+
+def budget_line(tr: Translator, st: BudgetStatus) -> Content:
+    """Where the budget came from, and the flag when it is too old."""
+    if st.budget is None:
+        return lit(tr(N_("No budget yet: enter it on the client detail (b)")), "$text-warning")
+    b = st.budget
+    text = tr(N_("Budget of {day}, {checked}"), day=b.budget_date, checked=tr(CHECKED[b.checked]))
+    if st.stale:
+        return Content.assemble((text + " · ", ""), (tr(N_("older than {months} months"), months=st.age_months), "bold $text-warning"))
+    return lit(text)
+
+
+def fit_lines(tr: Translator, fit: Fit | None, plan_caption: str) -> list[Content]:
+    """``plan + regular installments = needed`` against ``available``, and whether it fits."""
+    if fit is None:
+        return []
+    lines = [
+        lit(tr(N_("{caption} {plan} + regular {regular} = {needed} a month"), caption=tr(plan_caption),
+               plan=fit.plan_monthly, regular=fit.regular, needed=fit.needed)),
+    ]
+    if fit.fits:
+        lines.append(lit(tr(N_("Fits: {room} a month left of {available}"), room=fit.room, available=fit.capacity),
+                         "bold $text-success"))
+    else:
+        lines.append(lit(tr(N_("Above the capacity of {available} by {over} a month"), available=fit.capacity,
+                            over=-fit.room), "bold $text-error"))
+    return lines
+
+
+def summary_lines(tr: Translator, st: BudgetStatus) -> list[Content]:
+    """The budget in three or four lines (for the approval queue): source, capacity, installments."""
+    lines = [budget_line(tr, st)]
+    if st.capacity is not None:
+        cap = st.capacity
+        income = cap.step("income").amount if any(s.key == "income" for s in cap.steps) else None
+        protected = cap.step("protected").amount if any(s.key == "protected" for s in cap.steps) else None
+        parts = [tr(N_("capacity {amount} a month"), amount=cap.capacity)]
+        if income is not None and protected is not None:
+            parts.append(tr(N_("income {income}, protected {protected}"), income=income, protected=protected))
+        lines.append(lit(" · ".join(parts)))
+        lines.append(norm_line(tr, cap))
+    elif st.error is not None:
+        lines.append(lit(tr.error(st.error), "$text-error"))
+    lines.append(lit(tr(N_("Regular installments {regular} a month · running arrangement {arrangement} a month"),
+                        regular=st.regular, arrangement=st.arrangement)))
+    return lines
+
+
+class CapacityPanel(Static):
+    """The capacity beside a plan: the budget it comes from, the capacity, and the fit of the plan."""
+
+    DEFAULT_CSS = """
+    CapacityPanel { height: auto; padding: 1 0 0 0; }
+    """
+
+    def show(self, tr: Translator, st: BudgetStatus | None, fit: Fit | None, plan_caption: str,
+             extra: list[Content] | None = None) -> None:
+        if st is None:
+            self.update(lit(tr(N_("Reading the budget...")), "$text-muted"))
+            return
+        lines = [budget_line(tr, st)]
+        if st.capacity is not None:
+            lines.append(lit(tr(N_("Available for this lender {amount} a month"), amount=st.capacity.capacity), "bold"))
+            lines.append(norm_line(tr, st.capacity))
+        elif st.error is not None:
+            lines.append(lit(tr.error(st.error), "$text-error"))
+        lines += fit_lines(tr, fit, plan_caption)
+        lines += extra or []
+        self.update(Content("\n").join([line for line in lines if line.plain]))
+
+
+def money_or_dash(tr: Translator, amount: Decimal | None) -> str:
+    return "–" if amount is None else tr.money(amount)
