@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -34,10 +34,12 @@ from incasso_tui.domain.budget import (
     Limits,
     NormKind,
     Norms,
+    PlanProposal,
     capacity,
     load_norms,
     monthly,
     months_between,
+    propose_plan,
     validate_business,
     validate_household,
 )
@@ -351,12 +353,10 @@ def check_plan(ctx: Context, s: Session, case: Case, plan_installment: Decimal, 
                               "budget_id": st.budget.id if st.budget else None, "budget_stale": st.stale}
     if not result.fits:
         if ctx.settings.arrangement_above_capacity == "refuse":
-            raise RuleViolation(N_("The plan needs {needed} a month with the regular installments; {available} is "
-                                   "available: the desk does not allow plans above the capacity"),
-                                field="installment", needed=result.needed, available=result.capacity)
+            raise RuleViolation(N_("Above the capacity of {available} a month: the desk allows no plan above it"),
+                                field="capacity_reason", needed=result.needed, available=result.capacity)
         if not reason.strip():
-            raise BadInput(N_("The plan needs {needed} a month with the regular installments; {available} is "
-                              "available: give the reason for a plan above the capacity"),
+            raise BadInput(N_("Above the capacity of {available} a month: give the reason"),
                            field="capacity_reason", needed=result.needed, available=result.capacity)
         record["above_capacity_reason"] = reason.strip()
     return record
@@ -390,3 +390,22 @@ def decision_context(ctx: Context, case_id: int) -> DecisionContext:
 def with_source(given: BudgetInput, source: str) -> BudgetInput:
     """The same figures from another source (the client portal passes ``client``)."""
     return replace(given, source=source, checked=Checked.SELF_DECLARED if source == "client" else given.checked)
+
+
+def propose(ctx: Context, st: BudgetStatus, arrears: Decimal, down_payment: Decimal) -> PlanProposal:
+    """The monthly plan that fits the capacity within the desk limits (``domain.budget.propose_plan``), or the
+    refusal saying why there is none (no budget, no room, or more installments needed than the desk allows)."""
+    if st.capacity is None:
+        raise RuleViolation(N_("Enter the client's budget first (b on the client detail)"))
+    rest = arrears - down_payment
+    room = st.capacity.capacity - st.regular
+    maximum, minimum = ctx.settings.arrangement_max_installments, ctx.settings.arrangement_min_installment
+    proposal = propose_plan(rest, room, maximum, minimum)
+    if proposal is None:
+        if room < minimum:
+            raise RuleViolation(N_("No room for a plan: {room} a month is left after the regular installments "
+                                   "(the desk's minimum installment is {minimum})"), room=room, minimum=minimum)
+        raise RuleViolation(N_("No plan fits: {maximum} installments would be {needed} a month, {room} is left after "
+                               "the regular installments"), maximum=maximum,
+                            needed=(rest / maximum).quantize(Decimal("0.01"), rounding=ROUND_CEILING), room=room)
+    return proposal

@@ -4,7 +4,6 @@ lines the approval queue and the budget form show. It only lays out what ``servi
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from textual.content import Content
@@ -53,26 +52,31 @@ def budget_line(tr: Translator, st: BudgetStatus) -> Content:
     if st.budget is None:
         return lit(tr(N_("No budget yet: enter it on the client detail (b)")), "$text-warning")
     b = st.budget
-    text = tr(N_("Budget of {day}, {checked}"), day=b.budget_date, checked=tr(CHECKED[b.checked]))
+    text = tr(N_("Budget {day} · {checked}"), day=b.budget_date, checked=tr(CHECKED[b.checked]))
     if st.stale:
-        return Content.assemble((text + " · ", ""), (tr(N_("older than {months} months"), months=st.age_months), "bold $text-warning"))
+        return Content.assemble((text + " · ", ""), (tr(N_("older than {months} months"), months=st.age_months),
+                                                     "bold $text-warning"))
     return lit(text)
 
 
+def available_line(tr: Translator, result: Capacity) -> Content:
+    """The capacity, and (muted) the norm it rests on when that norm is unverified."""
+    line = lit(tr(N_("Available {amount} a month"), amount=result.capacity), "bold")
+    if result.norm_start is not None and not result.norm_verified:
+        return Content.assemble(line, (" · " + tr(N_("unverified norm")), "$text-warning"))
+    return line
+
+
 def fit_lines(tr: Translator, fit: Fit | None, plan_caption: str) -> list[Content]:
-    """``plan + regular installments = needed`` against ``available``, and whether it fits."""
+    """``plan + regular installments = needed`` against what is available, and whether it fits."""
     if fit is None:
         return []
-    lines = [
-        lit(tr(N_("{caption} {plan} + regular {regular} = {needed} a month"), caption=tr(plan_caption),
-               plan=fit.plan_monthly, regular=fit.regular, needed=fit.needed)),
-    ]
+    lines = [lit(tr(N_("{caption} {plan} + regular {regular}"), caption=tr(plan_caption), plan=fit.plan_monthly,
+                    regular=fit.regular))]
     if fit.fits:
-        lines.append(lit(tr(N_("Fits: {room} a month left of {available}"), room=fit.room, available=fit.capacity),
-                         "bold $text-success"))
+        lines.append(lit(tr(N_("= {needed}: fits, {room} left"), needed=fit.needed, room=fit.room), "bold $text-success"))
     else:
-        lines.append(lit(tr(N_("Above the capacity of {available} by {over} a month"), available=fit.capacity,
-                            over=-fit.room), "bold $text-error"))
+        lines.append(lit(tr(N_("= {needed}: {over} above it"), needed=fit.needed, over=-fit.room), "bold $text-error"))
     return lines
 
 
@@ -109,14 +113,9 @@ class CapacityPanel(Static):
             return
         lines = [budget_line(tr, st)]
         if st.capacity is not None:
-            lines.append(lit(tr(N_("Available for this lender {amount} a month"), amount=st.capacity.capacity), "bold"))
-            lines.append(norm_line(tr, st.capacity))
+            lines.append(available_line(tr, st.capacity))
         elif st.error is not None:
             lines.append(lit(tr.error(st.error), "$text-error"))
         lines += fit_lines(tr, fit, plan_caption)
         lines += extra or []
         self.update(Content("\n").join([line for line in lines if line.plain]))
-
-
-def money_or_dash(tr: Translator, amount: Decimal | None) -> str:
-    return "–" if amount is None else tr.money(amount)
