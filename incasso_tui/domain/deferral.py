@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from incasso_tui.domain.money import ZERO, ensure_money
+from incasso_tui.domain.money import ZERO
 from incasso_tui.domain.schedule import ScheduleLine, _monthly_interest, add_months, build_schedule
 from incasso_tui.errors import N_, BadInput, RuleViolation
 
