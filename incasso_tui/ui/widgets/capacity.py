@@ -15,7 +15,7 @@ from incasso_tui.ui.text import lit
 
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
-    from incasso_tui.services.budget import BudgetStatus
+    from incasso_tui.services.budget import BudgetStatus, DecisionContext
 
 NORM = {"beslagvrije_voet": N_("beslagvrije voet"), "desk": N_("desk norm")}
 CHECKED = {"bank_statements": N_("bank statements seen"), "payslip": N_("payslip seen"),
@@ -81,21 +81,14 @@ def fit_lines(tr: Translator, fit: Fit | None, plan_caption: str) -> list[Conten
 
 
 def summary_lines(tr: Translator, st: BudgetStatus) -> list[Content]:
-    """The budget in three or four lines (for the approval queue): source, capacity, installments."""
+    """The budget in three lines (for the approval queue): source and age, capacity, installments it carries."""
     lines = [budget_line(tr, st)]
     if st.capacity is not None:
-        cap = st.capacity
-        income = cap.step("income").amount if any(s.key == "income" for s in cap.steps) else None
-        protected = cap.step("protected").amount if any(s.key == "protected" for s in cap.steps) else None
-        parts = [tr(N_("capacity {amount} a month"), amount=cap.capacity)]
-        if income is not None and protected is not None:
-            parts.append(tr(N_("income {income}, protected {protected}"), income=income, protected=protected))
-        lines.append(lit(" · ".join(parts)))
-        lines.append(norm_line(tr, cap))
+        lines.append(available_line(tr, st.capacity))
     elif st.error is not None:
         lines.append(lit(tr.error(st.error), "$text-error"))
-    lines.append(lit(tr(N_("Regular installments {regular} a month · running arrangement {arrangement} a month"),
-                        regular=st.regular, arrangement=st.arrangement)))
+    lines.append(lit(tr(N_("Regular {regular} · arrangement {arrangement} a month"), regular=st.regular,
+                        arrangement=st.arrangement)))
     return lines
 
 
@@ -119,3 +112,33 @@ class CapacityPanel(Static):
         lines += fit_lines(tr, fit, plan_caption)
         lines += extra or []
         self.update(Content("\n").join([line for line in lines if line.plain]))
+
+
+def decision_lines(tr: Translator, dc: DecisionContext) -> list[Content]:
+    """What a supervisor sees beside a proposal: the budget and its capacity, the cause (and where it came from),
+    the running arrangement and the open promises."""
+    from incasso_tui.ui.labels import CAUSE, FREQUENCY
+
+    lines = summary_lines(tr, dc.budget)
+    if dc.cause:
+        source = dc.causes[0] if dc.causes else None
+        how = tr(N_(" ({source} {day})"), source=tr(CAUSE_SOURCE[source.source]), day=source.set_at.date()) \
+            if source is not None else ""
+        lines.append(lit(tr(N_("Cause: {cause}"), cause=tr(CAUSE.get(dc.cause, dc.cause))) + how))
+    else:
+        lines.append(lit(tr(N_("Cause: not known")), "$text-warning"))
+    if dc.arrangements:
+        for _status, covered, count, frequency in dc.arrangements:
+            lines.append(lit(tr(N_("Arrangement: {amount} in {count} x {frequency}"), amount=covered, count=count,
+                                frequency=tr(FREQUENCY.get(frequency, frequency)))))
+    else:
+        lines.append(lit(tr(N_("Arrangement: none")), "$text-muted"))
+    if dc.open_promises:
+        lines.append(lit(tr(N_("Open promises: {list}"), list=", ".join(
+            tr(N_("{amount} on {day}"), amount=amount, day=due) for due, amount in dc.open_promises[:2]))))
+    else:
+        lines.append(lit(tr(N_("Open promises: none")), "$text-muted"))
+    return lines
+
+
+CAUSE_SOURCE = {"contact": N_("contact"), "deferral": N_("deferral"), "budget": N_("budget")}
