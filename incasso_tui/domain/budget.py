@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -325,8 +325,6 @@ class Step:
     key: str
     label: str
     amount: Decimal
-    note: str = ""  # a msgid for how the step was computed, with ``params``
-    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -367,8 +365,7 @@ def _household_steps(h: HouseholdBudget, norms: Norms, kind: NormKind, day: date
     if kind is NormKind.BESLAGVRIJE_VOET:
         row = bijstand_row(norms, day)
         norm = row.norm[h.household.value]
-        steps.append(Step("norm", N_("Assistance norm"), norm, N_("{household}, half year from {start}"),
-                          {"household": h.household.value, "start": row.start}))
+        steps.append(Step("norm", N_("Assistance norm"), norm))
         if income < norm:
             base = _round(income * PROTECTED_SHARE)
             steps.append(Step("base", N_("95 % of the income"), base))
@@ -376,9 +373,7 @@ def _household_steps(h: HouseholdBudget, norms: Norms, kind: NormKind, day: date
             base = _round(norm * PROTECTED_SHARE)
             steps.append(Step("base", N_("95 % of the norm"), base))
         housing = max(min(max(net_housing, ZERO), row.housing_max) - row.housing_base, ZERO)
-        steps.append(Step("housing_correction", N_("Housing correction"), housing,
-                          N_("housing {net} after allowance, above {base}, up to {maximum}"),
-                          {"net": net_housing, "base": row.housing_base, "maximum": row.housing_max}))
+        steps.append(Step("housing_correction", N_("Housing correction"), housing))
         health = row.zorgtoeslag[h.household.value] if h.health_allowance == ZERO else ZERO
         steps.append(Step("health_correction", N_("Health correction"), health))
         protected = base + housing + health
@@ -386,8 +381,7 @@ def _household_steps(h: HouseholdBudget, norms: Norms, kind: NormKind, day: date
     else:
         desk = desk_row(norms, day)
         living = desk.living[h.household.value] + desk.per_child * h.children
-        steps.append(Step("living", N_("Living costs (desk)"), living, N_("{household}, {children} children"),
-                          {"household": h.household.value, "children": h.children}))
+        steps.append(Step("living", N_("Living costs (desk)"), living))
         steps.append(Step("housing_net", N_("Housing (net)"), net_housing))
         health_net = max(h.health - h.health_allowance, ZERO)
         steps.append(Step("health_net", N_("Health insurance (net)"), health_net))
