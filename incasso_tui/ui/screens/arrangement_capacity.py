@@ -18,7 +18,7 @@ from incasso_tui.domain.budget import monthly
 from incasso_tui.domain.enums import Frequency
 from incasso_tui.domain.money import ZERO, parse_amount
 from incasso_tui.errors import N_, BadInput, IncassoError
-from incasso_tui.services.budget import BudgetStatus, fit, propose, stale_warning, status
+from incasso_tui.services.budget import BudgetStatus, fit, propose, status
 from incasso_tui.ui.text import lit
 from incasso_tui.ui.widgets.capacity import CapacityPanel
 
@@ -56,10 +56,7 @@ class CapacityMixin:
         if st is not None and plan is not None:
             frequency = self.query_one("#frequency", Select).value  # type: ignore[attr-defined]
             result = fit(st, monthly(plan.installment, str(frequency)))
-        extra = []
-        stale = stale_warning(self.ctx, st) if st is not None else None  # type: ignore[attr-defined]
-        if stale is not None:
-            extra.append(lit(tr(stale[0], **stale[1]), "$text-warning"))
+        extra = []  # a budget older than the setting is flagged in the panel's first line (budget_line)
         if result is not None and not result.fits:
             rule = self.ctx.settings.arrangement_above_capacity  # type: ignore[attr-defined]
             extra.append(lit(tr(N_("Not allowed: ctrl+o proposes one that fits")) if rule == "refuse"
