@@ -37,6 +37,7 @@ from incasso_tui.domain.budget import (
     NormKind,
     capacity,
     load_norms,
+    trend,
 )
 from incasso_tui.domain.enums import ArrearsCause, Role
 from incasso_tui.domain.money import ZERO, parse_amount
@@ -56,6 +57,7 @@ CHECKED = {"bank_statements": N_("bank statements seen"), "payslip": N_("payslip
            "self_declared": N_("self-declared")}
 SOURCE = {"desk": N_("entered by the desk"), "client": N_("declared by the client")}
 NORM = {"beslagvrije_voet": N_("beslagvrije voet"), "desk": N_("desk norm")}
+TREND = {"falling": N_("falling"), "rising": N_("rising"), "stable": N_("stable")}
 
 
 def _plain(value: object) -> str:
@@ -233,8 +235,10 @@ def _describe(tr: Translator, view: BudgetView) -> str:
         lines.append("  " + tr(N_("Business: revenue {revenue}, costs {costs}, tax {tax}, drawings {drawings}"),
                                 revenue=b.revenue, costs=b.costs, tax=b.tax_reservation, drawings=b.drawings))
         if b.trend:
+            direction = trend(b.trend)
             lines.append("  " + tr(N_("Revenue of the last months: {values}"),
-                                    values=" · ".join(tr.money(v) for v in b.trend)))
+                                    values=" · ".join(tr.money(v) for v in b.trend))
+                         + (f" ({tr(TREND[direction])})" if direction else ""))
     if view.note:
         lines.append("  " + _plain(view.note))
     return "\n".join(lines)

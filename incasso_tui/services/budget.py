@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from incasso_tui.domain.budget import (
     BusinessBudget,
@@ -45,7 +46,7 @@ from incasso_tui.domain.budget import (
 )
 from incasso_tui.domain.enums import ArrangementStatus, ArrearsCause, CaseStatus, ClientKind, LoanStatus, Role
 from incasso_tui.domain.money import ZERO
-from incasso_tui.errors import N_, BadInput, IncassoError, NotFound, RuleViolation
+from incasso_tui.errors import N_, BadInput, IncassoError, NotFound, RuleViolation, StaleData
 from incasso_tui.services import audit
 from incasso_tui.services.causes import CauseRow, cause_history, record_cause
 from incasso_tui.services.context import DESK_WRITERS, Context
@@ -228,6 +229,13 @@ def set_budget(ctx: Context, client_id: int, given: BudgetInput) -> int:
     """Store a new budget for the client (the older ones stay); returns its id."""
     ctx.require(*DESK_WRITERS)
     now = ctx.clock.now()
+    try:
+        return _store(ctx, client_id, given, now)
+    except StaleDataError:  # the cause changed the case while a colleague changed it too
+        raise StaleData(N_("Someone changed the case at the same moment: reopen it; your input is kept")) from None
+
+
+def _store(ctx: Context, client_id: int, given: BudgetInput, now: datetime) -> int:
     with ctx.db.transaction() as s:
         client = _client(s, client_id)
         check_input(ctx, client.kind, client.consumer, given)

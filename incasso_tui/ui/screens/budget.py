@@ -28,7 +28,7 @@ from incasso_tui.services.cases import ClientDetail
 from incasso_tui.ui.labels import CAUSE
 from incasso_tui.ui.screens.form import FormScreen
 from incasso_tui.ui.text import lit
-from incasso_tui.ui.widgets.capacity import CHECKED, HOUSEHOLD, step_lines
+from incasso_tui.ui.widgets.capacity import CHECKED, HOUSEHOLD, step_lines, trend_line
 
 HOUSEHOLD_FIELDS = (
     ("salary", N_("Salary")), ("benefits", N_("Benefits")), ("partner", N_("Partner")),
@@ -173,7 +173,11 @@ class BudgetScreen(FormScreen[int]):
             steps.update(lit(tr.error(err), "$text-warning"))
             return
         width = min(max(steps.content_size.width, 24), 44) if steps.content_size.width else 32
-        steps.update(Content("\n").join([lit(tr(N_("Capacity as of today")), "bold"), *step_lines(tr, result, width)]))
+        lines = [lit(tr(N_("Capacity as of today")), "bold"), *step_lines(tr, result, width)]
+        direction = trend_line(tr, business.trend) if business is not None else None
+        if direction is not None:
+            lines.append(direction)
+        steps.update(Content("\n").join(lines))
 
     # ----- reading the form
     def _amount(self, name: str) -> Decimal:

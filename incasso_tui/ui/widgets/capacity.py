@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 from textual.content import Content
 from textual.widgets import Static
 
-from incasso_tui.domain.budget import Capacity, Fit
+from decimal import Decimal
+
+from incasso_tui.domain.budget import Capacity, Fit, trend
 from incasso_tui.errors import N_
 from incasso_tui.ui.text import lit
 
@@ -36,6 +38,18 @@ def step_lines(tr: Translator, result: Capacity, width: int = 34) -> list[Conten
     lines += [lit(tr(msgid, **params), "$text-warning") for msgid, params in result.warnings
               if not msgid.startswith("Unverified norm")]
     return lines
+
+
+TREND = {"falling": N_("falling"), "rising": N_("rising"), "stable": N_("stable")}
+
+
+def trend_line(tr: Translator, values: tuple[Decimal, ...]) -> Content | None:
+    """The revenue of the last months in one word (``domain.budget.trend``), None below two months."""
+    direction = trend(values)
+    if direction is None:
+        return None
+    return lit(tr(N_("Revenue trend: {direction} ({first} to {last})"), direction=tr(TREND[direction]),
+                  first=values[0], last=values[-1]), "$text-warning" if direction == "falling" else "")
 
 
 def norm_line(tr: Translator, result: Capacity) -> Content:
