@@ -204,3 +204,19 @@ def test_without_norms_for_today_the_status_says_which_file(ctx_for) -> None:  #
     st = status(later, client_id)
     assert st.capacity is None and st.error is not None
     assert str(st.error).startswith("No norm for 2027-01: add it to ") and str(st.error).endswith("budget_norms.toml")
+
+
+def test_the_cause_logged_on_a_call_is_carried_to_the_case(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    from incasso_tui.domain.enums import Channel, ContactOutcome
+    from incasso_tui.services.contacts import ContactInput, log_contact
+
+    ctx = ctx_for("demo")
+    case_id, _client_id = _consumer_case(ctx)
+    detail = client_detail(ctx, case_id)
+    new = next(c for c in ArrearsCause if c.value != detail.case.cause)
+    log_contact(ctx, case_id, detail.case.version, ContactInput(Channel.PHONE, ContactOutcome.REACHED, "gebeld",
+                                                               AS_OF + timedelta(days=3), cause=new))
+    with ctx.db.reader() as s:
+        newest = s.scalars(select(CaseCause).where(CaseCause.case_id == case_id).order_by(CaseCause.id.desc())).first()
+    assert client_detail(ctx, case_id).case.cause == new.value
+    assert newest is not None and (newest.cause, newest.source, newest.set_by) == (new.value, "contact", "demo")
