@@ -90,8 +90,8 @@ def parse_id(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from incasso_tui import (cli_audit, cli_calc, cli_dispatch, cli_letters, cli_payments, cli_procedure, cli_report,
-                             cli_selections, cli_ssh, cli_tasks)
+    from incasso_tui import (cli_audit, cli_budget, cli_calc, cli_dispatch, cli_letters, cli_payments, cli_procedure,
+                             cli_report, cli_selections, cli_ssh, cli_tasks)
 
     parser = argparse.ArgumentParser(
         prog="incasso",
@@ -152,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_selections.add_parsers(sub)
     cli_tasks.add_parsers(sub)
     cli_dispatch.add_parsers(sub)
+    cli_budget.add_parsers(sub)
     return parser
 
 

@@ -191,3 +191,7 @@ def add_parser(subparsers: Any) -> None:
     interest.add_argument("--kind", choices=("wettelijk", "handels"), default="wettelijk", help="default: wettelijk")
     interest.add_argument("--json", action="store_true", help="print JSON with decimal strings")
     interest.set_defaults(func=run_rente)
+
+    from incasso_tui.cli_budget import add_calc_parser  # issue 15: the repayment capacity
+
+    add_calc_parser(commands)

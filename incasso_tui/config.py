@@ -166,6 +166,16 @@ class Settings(BaseModel):
         extra = ["".join(self.lender_iban.split()).upper()] if self.lender_iban else []
         return frozenset([*self.lender_accounts, *extra])
 
+    # budgets and capacity (issue 15): which norm protects the income (the statutory beslagvrije voet or the desk's
+    # own minimum in data/budget_norms.toml), when a budget is too old to use unflagged, what a plan above the
+    # capacity needs (a reason, or it is refused), and the largest plausible monthly figures (typing errors above)
+    budget_norm: Literal["beslagvrije_voet", "desk"] = "beslagvrije_voet"
+    budget_norms_file: Path | None = None  # default: data/budget_norms.toml
+    budget_max_age_months: int = Field(3, ge=1, le=24)
+    arrangement_above_capacity: Literal["reason", "refuse"] = "reason"
+    budget_household_max: Decimal = Field(Decimal("50000.00"), gt=0)
+    budget_business_max: Decimal = Field(Decimal("500000.00"), gt=0)
+
     @field_validator("db_url")
     @classmethod
     def _db_url(cls, value: str) -> str:

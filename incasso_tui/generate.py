@@ -51,6 +51,7 @@ from sqlalchemy.orm import Session
 
 from incasso_tui.domain.costs import wik_costs
 from incasso_tui.domain.enums import ArrearsCause, CaseStatus, Stage
+from incasso_tui.services.causes import BACKFILL as CAUSE_BACKFILL
 from incasso_tui.domain.money import from_cents, to_cents
 from incasso_tui.domain.schedule import add_months, build_schedule
 from incasso_tui.errors import N_, ConfigError
@@ -1153,6 +1154,8 @@ def _run(conn: Connection, sink: _Sink, *, loans: int, seed: int, as_of: date,
                                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
                                 f" (SELECT COALESCE(MAX(id), 0) + 1 FROM \"{table}\"), false)"
                             )
+                    for statement in CAUSE_BACKFILL:  # each case's cause from its newest contact naming one
+                        conn.exec_driver_sql(statement)
                     refresh_case_positions(session, as_of)
                     refresh_statistics(conn, ("cases",) if pg else ())  # PostgreSQL analyzed the rest above
                     history = record_many(session, sorted(book.events, key=lambda e: (e.at, e.case_id or 0)))

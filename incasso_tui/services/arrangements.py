@@ -17,6 +17,7 @@ from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import N_, RuleViolation
 from incasso_tui.services import audit
 from incasso_tui.services.access import CASE_WRITERS, check_write, next_status
+from incasso_tui.services.budget import check_plan
 from incasso_tui.services.cases import changed_by, load_case
 from incasso_tui.services.context import Context
 from incasso_tui.services.positions import loan_positions
@@ -40,6 +41,7 @@ class ArrangementInput:
     frequency: Frequency
     count: int | None = None
     installment: Decimal | None = None
+    capacity_reason: str = ""  # why a plan above the client's capacity is agreed (services.budget.check_plan)
 
 
 def limits(ctx: Context) -> DeskLimits:
@@ -92,6 +94,7 @@ def create_arrangement(ctx: Context, case_id: int, expected_version: int, given:
                 )
             arrears = case_arrears(s, case, today)
             plan = plan_arrangement(_terms(arrears, given), limits(ctx), today)
+            capacity = check_plan(ctx, s, case, plan.installment, given.frequency.value, given.capacity_reason)
             arrangement = Arrangement(
                 case_id=case.id,
                 status=ArrangementStatus.ACTIVE.value,
@@ -134,6 +137,7 @@ def create_arrangement(ctx: Context, case_id: int, expected_version: int, given:
                     "frequency": given.frequency.value,
                     "first_date": given.first_date,
                     "last_date": plan.last_date,
+                    "capacity": capacity,
                 },
             )
             s.flush()  # the case's version check (UPDATE ... WHERE version = n) runs here

@@ -53,6 +53,7 @@ class CaseInfo:
     version: int
     updated_by: str | None
     updated_at: datetime | None
+    cause: str | None = None  # the cause of the arrears (issue 15: services.causes)
 
 
 @dataclass(frozen=True)
@@ -323,6 +324,7 @@ def client_detail(ctx: Context, case_id: int) -> ClientDetail:
                 version=case.version,
                 updated_by=case.updated_by,
                 updated_at=case.updated_at,
+                cause=case.cause,
             ),
             client=ClientInfo(
                 id=client.id,

@@ -20,6 +20,7 @@ from incasso_tui.errors import N_, BadInput, RuleViolation
 from incasso_tui.services import audit
 from incasso_tui.services.access import CASE_WRITERS, check_write
 from incasso_tui.services.cases import case_transaction, changed_by, load_case
+from incasso_tui.services.causes import record_cause
 from incasso_tui.services.context import Context
 from incasso_tui.store.models import Contact, Note, Promise, Task
 
@@ -127,6 +128,8 @@ def log_contact(ctx: Context, case_id: int, expected_version: int, given: Contac
         case.next_action = NEXT_AFTER_PROMISE if promise is not None else NEXT_AFTER_CONTACT
         case.updated_by = ctx.actor.name
         case.updated_at = now
+        if given.cause is not None:  # the case keeps the cause (issue 15: services.causes), with its other changes
+            record_cause(s, case, given.cause, "contact", ctx.actor.name, now)
         audit.record(
             s,
             at=now,

@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from incasso_tui.domain.arrears import OpenItem, allocate, charge_component
-from incasso_tui.domain.deferral import DeferralOption, DeferralProposal, propose_deferral, repayment_capacity
+from incasso_tui.domain.budget import Fit
+from incasso_tui.domain.deferral import DeferralOption, DeferralProposal, propose_deferral
 from incasso_tui.domain.enums import ArrangementStatus, ArrearsCause, CaseStatus, LedgerKind, LoanStatus, Role
 from incasso_tui.domain.money import ZERO
 from incasso_tui.domain.schedule import ScheduleLine, add_months
@@ -32,7 +33,10 @@ from incasso_tui.errors import N_, BadInput, FourEyesViolation, MandateExceeded,
 from incasso_tui.services import audit
 from incasso_tui.services.access import CASE_WRITERS, check_write, held_by_special_management, next_status
 from incasso_tui.services.locking import locked_loan
+from incasso_tui.services.budget import BudgetStatus
+from incasso_tui.services.budget import status as budget_status
 from incasso_tui.services.cases import changed_by, load_case
+from incasso_tui.services.causes import record_cause
 from incasso_tui.services.context import DESK_WRITERS, Context
 from incasso_tui.store.models import (
     Allocation,
@@ -61,8 +65,6 @@ class DeferralInput:
     months: int
     option: str  # extend_term | raise_installments
     cause: ArrearsCause
-    monthly_income: Decimal
-    fixed_expenses: Decimal
     weighing: str  # the employee's weighing and assessment
     outlook: str
 
@@ -145,8 +147,8 @@ def _deferral_checks(ctx: Context, s: Session, case: Case, loan: Loan, today: da
                                 loan=loan.number, day=watch_end)
 
 
-def preview_deferral(ctx: Context, case_id: int, given: DeferralInput) -> tuple[DeferralProposal, Decimal, Decimal]:
-    """The computed proposal, the client's position and the repayment capacity (writes nothing)."""
+def preview_deferral(ctx: Context, case_id: int, given: DeferralInput) -> tuple[DeferralProposal, Decimal, BudgetStatus]:
+    """The computed proposal, the client's position and the client's budget (``services.budget``; writes nothing)."""
     today = ctx.clock.today()
     with ctx.db.reader() as s:
         case = load_case(s, case_id)
@@ -158,7 +160,16 @@ def preview_deferral(ctx: Context, case_id: int, given: DeferralInput) -> tuple[
         proposal = propose_deferral(repayment=loan.repayment, annual_rate=loan.annual_rate,
                                     remaining=_remaining(s, loan, today), months=given.months,
                                     max_months=ctx.settings.deferral_max_months)
-    return proposal, position, repayment_capacity(given.monthly_income, given.fixed_expenses)
+    return proposal, position, budget_status(ctx, case.client_id)
+
+
+def deferral_fit(proposal: DeferralProposal, option: DeferralOption, st: BudgetStatus) -> Fit | None:
+    """Whether the installment after the deferral fits: it replaces this loan's installment among the client's
+    regular installments (and a running arrangement stays due on top); None without a usable budget."""
+    if st.capacity is None:
+        return None
+    others = st.regular - proposal.current[0].amount + st.arrangement
+    return Fit(option.regular_installment, others, st.capacity.capacity)
 
 
 def _option(proposal: DeferralProposal, name: str) -> DeferralOption:
@@ -180,18 +191,24 @@ def propose_deferral_of_repayment(ctx: Context, case_id: int, expected_version: 
     ctx.require(*CASE_WRITERS)
     if not given.weighing.strip():
         raise BadInput(N_("Write your weighing and assessment"), field="weighing")
-    proposal, position, capacity = preview_deferral(ctx, case_id, given)
+    proposal, position, st = preview_deferral(ctx, case_id, given)
     option = _option(proposal, given.option)
+    if st.budget is None:
+        raise RuleViolation(N_("Enter the client's budget first (b on the client detail): Risk weighs the deferral "
+                               "against it"))
+    fits = deferral_fit(proposal, option, st)
     now = ctx.clock.now()
     payload = {
         "loan_id": given.loan_id, "months": given.months, "option": given.option, "cause": given.cause.value,
-        "monthly_income": str(given.monthly_income), "fixed_expenses": str(given.fixed_expenses),
-        "capacity": str(capacity), "weighing": given.weighing, "outlook": given.outlook,
+        "budget_id": st.budget.id, "budget_date": st.budget.budget_date.isoformat(), "budget_stale": st.stale,
+        "capacity": str(st.capacity.capacity) if st.capacity is not None else None,
+        "needed": str(fits.needed) if fits is not None else None, "fits": fits.fits if fits is not None else None,
+        "weighing": given.weighing, "outlook": given.outlook,
         "balance": str(proposal.balance), "current_installment": str(proposal.current[0].amount),
         "new_installment": str(option.regular_installment), "end_date": option.end_date.isoformat(),
         "extra_interest": str(proposal.extra_interest(option)), "lines": _lines_json(option.lines),
     }
-    return _submit(ctx, case_id, expected_version, "deferral", given.loan_id, position, payload, now)
+    return _submit(ctx, case_id, expected_version, "deferral", given.loan_id, position, payload, now, cause=given.cause)
 
 
 def propose_call_in(ctx: Context, case_id: int, expected_version: int, loan_id: int, reason: str) -> int:
@@ -256,7 +273,7 @@ def propose_write_off(ctx: Context, case_id: int, expected_version: int, loan_id
 
 
 def _submit(ctx: Context, case_id: int, expected_version: int, kind: str, loan_id: int, position: Decimal,
-            payload: dict[str, Any], now: datetime) -> int:
+            payload: dict[str, Any], now: datetime, cause: ArrearsCause | None = None) -> int:
     # every kind above the mandate is refused when proposed, not left waiting for an approval that would refuse it
     _check_mandate(ctx, position)
     try:
@@ -274,6 +291,8 @@ def _submit(ctx: Context, case_id: int, expected_version: int, kind: str, loan_i
             s.flush()
             audit.record(s, at=now, actor=ctx.actor.name, action=f"proposal.{kind}.submit", entity="proposal",
                          entity_id=row.id, case_id=case_id, after={"position": position, **_brief(payload)})
+            if cause is not None:  # the case keeps the cause (issue 15: services.causes)
+                record_cause(s, case, cause, "deferral", ctx.actor.name, now)
             return row.id
     except IntegrityError:
         raise RuleViolation(N_("This case already has an open {kind} proposal"), kind=kind) from None

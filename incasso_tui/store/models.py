@@ -244,6 +244,8 @@ class Case(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_by: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # the cause of the arrears as the desk knows it now (issue 15; its history: case_causes)
+    cause: Mapped[str | None] = mapped_column(String(32))
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -879,3 +881,42 @@ class DiscussionItem(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (CheckConstraint("status in ('open','decided')", name="ck_discussion_items_status"),)
+
+
+class Budget(Base):
+    """A client's budget (issue 15) as given on a day: household and/or business figures, kept as a history (the
+    newest ``budget_date``, then ``id``, is current). ``household`` and ``business`` are JSON of decimal strings
+    (``services.budget``); ``source`` says who gave them (the desk, or the client through the portal)."""
+
+    __tablename__ = "budgets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    budget_date: Mapped[date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(16))  # desk | client
+    checked: Mapped[str] = mapped_column(String(16))  # bank_statements | payslip | self_declared
+    household: Mapped[str | None] = mapped_column(Text)  # JSON
+    business: Mapped[str | None] = mapped_column(Text)  # JSON
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        CheckConstraint("source in ('desk','client')", name="ck_budgets_source"),
+        CheckConstraint("checked in ('bank_statements','payslip','self_declared')", name="ck_budgets_checked"),
+        Index("ix_budgets_client", "client_id", "budget_date", "id"),
+    )
+
+
+class CaseCause(Base):
+    """One value of a case's cause of the arrears, from the form it was given on (issue 15): the history of
+    ``cases.cause``."""
+
+    __tablename__ = "case_causes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    cause: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16))  # contact | deferral | budget
+    set_by: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[datetime] = mapped_column(DateTime)

@@ -21,6 +21,7 @@ from textual.widgets import Footer, Header, Label, Static
 
 from incasso_tui.domain.arrears import BUCKETS
 from incasso_tui.errors import N_, IncassoError
+from incasso_tui.services.causes import cause_counts
 from incasso_tui.services.kpi import CLOSED, HANDED_OVER, ROLL_TARGETS, KpiReport, RollRates, kpi
 from incasso_tui.ui.labels import BUCKET
 from incasso_tui.ui.text import lit, safe, translate_bindings
@@ -34,6 +35,10 @@ ROLL_CELL = 9  # a roll-rate column: 14 + 7 x 9 cells fit 80 columns with the pa
 # in labels.BUCKET are too long for a column); the numeric buckets read the same in both
 _ROLL_LABEL = {"current": N_("none"), CLOSED: N_("cured"), HANDED_OVER: N_("handover")}
 _EIGHTHS = " ▏▎▍▌▋▊▉"
+# the causes of the arrears in one line (the labels of labels.CAUSE are too long for 80 columns)
+_CAUSE_SHORT = {"loss_of_work": N_("work"), "illness": N_("illness"), "too_many_debts": N_("debts"),
+                "seasonal_income": N_("season"), "business_downturn": N_("downturn"), "other": N_("other"),
+                "unknown": N_("unknown")}
 
 
 def bar(value: int | Decimal, largest: int | Decimal, width: int = BAR_WIDTH) -> str:
@@ -65,6 +70,7 @@ class DashboardScreen(Screen[None]):
         yield Header()
         yield Static(id="period")
         yield Static(id="rates")
+        yield Static(id="causes")  # issue 15: the open cases per cause of the arrears
         with Horizontal(id="charts"):
             yield Static(id="buckets")
             yield Static(id="workload")
@@ -81,10 +87,17 @@ class DashboardScreen(Screen[None]):
     def load(self) -> None:
         try:
             report = kpi(self.app.ctx)  # type: ignore[attr-defined]
+            causes = cause_counts(self.app.ctx)  # type: ignore[attr-defined]
         except IncassoError as exc:
             self.app.call_from_thread(self.query_one("#message", Label).update, lit(self.tr.error(exc)))
             return
         self.app.call_from_thread(self.show, report)
+        self.app.call_from_thread(self.show_causes, causes)
+
+    def show_causes(self, counts: dict[str, int]) -> None:
+        tr = self.tr
+        parts = [f"{tr(_CAUSE_SHORT[c])} {tr.integer(n)}" for c, n in sorted(counts.items(), key=lambda kv: -kv[1]) if n]
+        self.query_one("#causes", Static).update(lit(tr(N_("Causes: {list}"), list=" · ".join(parts) or "–")))
 
     def _rate(self, value: Decimal | None) -> str:
         return "–" if value is None else self.tr.percent(value)

@@ -84,7 +84,7 @@ TABS: dict[str, str] = {
 }
 # the actions that change the case: hidden from auditors, dimmed until the case is read
 WRITE_ACTIONS = frozenset({"arrangement", "contact", "note", "track", "pause", "letter", "deferral", "handover", "write_off",
-                           "call_in", "consult"})
+                           "call_in", "consult", "budget"})
 
 
 def _shorten(text: str, width: int) -> str:
@@ -120,10 +120,11 @@ class ClientDetailScreen(Screen[None]):
         Binding("o", "call_in", "Call-in", id="call_in", tooltip="Propose calling in a loan to Risk", show=False),
         Binding("k", "consult", "Consult", id="consult", tooltip="Ask the client's adviser or special management",
                 show=False),
-        Binding("b", "discuss", "Team meeting", id="discuss", tooltip="Put the case on the team meeting's list",
+        Binding("m", "discuss", "Team meeting", id="discuss", tooltip="Put the case on the team meeting's list",
                 show=False),
         Binding("x", "technical", "Details", id="technical", tooltip="The technical details of a timeline event",
                 show=False),
+        Binding("b", "budget", "Budget", id="budget", tooltip="The client's income and expenditure", show=False),
         Binding("r", "reload", "Reload", id="reload", show=False),
         Binding("1", "tab(1)", "Tab", key_display="1-9", id="tab", show=False),
         *(Binding(str(n), f"tab({n})", "Tab", show=False) for n in range(2, len(TABS) + 1)),
@@ -314,6 +315,8 @@ class ClientDetailScreen(Screen[None]):
                 lit(case.next_action),
             ),
         ]
+        if case.cause:  # issue 15: the cause of the arrears as the desk knows it
+            lines.append(Content.assemble((tr(N_("Cause")) + " ", "$text-muted"), (_label(tr, CAUSE, case.cause), "bold")))
         if case.flag:
             lines.append(lit(" " + _label(tr, FLAG, case.flag) + " ", "bold $text-error on $error-muted"))
         role = self.app.ctx.actor.role  # type: ignore[attr-defined]
@@ -815,6 +818,12 @@ class ClientDetailScreen(Screen[None]):
 
         if self.detail is not None:
             self.app.push_screen(CallInScreen(self.detail), partial(self._saved, N_("Call-in proposed to Risk"), "timeline"))
+
+    def action_budget(self) -> None:
+        from incasso_tui.ui.screens.budget import BudgetScreen
+
+        if self.detail is not None:
+            self.app.push_screen(BudgetScreen(self.detail), partial(self._saved, N_("Budget saved"), "timeline"))
 
     def action_pause(self) -> None:
         from incasso_tui.ui.screens.pause import PauseScreen, ResumeScreen
