@@ -134,6 +134,11 @@ class Settings(BaseModel):
     payment_grace_days: int = Field(3, ge=0, le=60)
     payment_rf_prefix: str = Field("INC", pattern=r"^[A-Z]{0,13}$")
 
+    # the risk view (issue 20): the rules' numbers (default: data/risk.toml), and whether an early-warning signal
+    # on a client with an open case becomes a call task ("call before it goes wrong")
+    risk_file: Path | None = None
+    signal_tasks: bool = False
+
     @field_validator("db_url")
     @classmethod
     def _db_url(cls, value: str) -> str:

@@ -43,6 +43,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from incasso_tui.domain.procedure import STAGE_ORDER
 from incasso_tui.errors import N_, ConfigError
 
 __all__ = [
@@ -277,7 +278,10 @@ def parse_risk_rules(raw: dict[str, Any], path: str) -> RiskRules:
         raise _refuse(path, "vulnerability.kinds", "must be a list of names")
     if len(set(kinds)) != len(kinds):
         raise _refuse(path, "vulnerability.kinds", "a kind is listed twice")
-    vulnerability = VulnerabilityRules(tuple(kinds), v.str("max_automatic_stage"))
+    max_stage = v.str("max_automatic_stage")
+    if max_stage not in STAGE_ORDER:
+        raise _refuse(path, "vulnerability.max_automatic_stage", f"must be a stage of the procedure, not {max_stage!r}")
+    vulnerability = VulnerabilityRules(tuple(kinds), max_stage)
 
     referrals = []
     for number, item in enumerate(top.raw.get("referral", []), start=1):

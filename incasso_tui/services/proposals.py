@@ -29,7 +29,7 @@ from incasso_tui.domain.enums import ArrearsCause, CaseStatus, LedgerKind, LoanS
 from incasso_tui.domain.money import ZERO
 from incasso_tui.domain.schedule import ScheduleLine, add_months
 from incasso_tui.errors import N_, BadInput, FourEyesViolation, MandateExceeded, NotFound, RuleViolation, StaleData
-from incasso_tui.services import audit
+from incasso_tui.services import audit, risk
 from incasso_tui.services.cases import changed_by, load_case
 from incasso_tui.services.context import DESK_WRITERS, Context
 from incasso_tui.store.models import (
@@ -353,6 +353,9 @@ def _apply_deferral(ctx: Context, s: Session, p: Proposal, case: Case, payload: 
     starts = date.fromisoformat(lines[0]["due_date"])
     s.add(Deferral(loan_id=loan.id, proposal_id=p.id, months=months, option=payload["option"], first_seq=remaining[0].seq,
                    starts_on=starts, ends_on=date.fromisoformat(lines[months - 1]["due_date"]), applied_at=ctx.clock.now()))
+    risk.record_deferral_forbearance(
+        ctx, s, loan, case.id, today, [(r.due_date, r.principal + r.interest) for r in remaining],
+        [(date.fromisoformat(ln["due_date"]), Decimal(ln["principal"]) + Decimal(ln["interest"])) for ln in lines], p.id)
     case.status = CaseStatus.DEFERRAL.value
     return {"loan": loan.number, "months": months, "option": payload["option"], "term_months": loan.term_months}
 
