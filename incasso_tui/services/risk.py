@@ -743,3 +743,73 @@ def refer_to_debt_help(s: Session, ctx: Context, client_id: int, case_id: int | 
                                                            "contact_id": contact_id})
     return row.id
 
+
+
+# ---------------------------------------------------------------------------------------------- lists
+
+@dataclass(frozen=True)
+class HistoryRow:
+    valid_from: date
+    valid_to: date | None
+    stage: int
+    bucket: str
+    dpd: int
+    outstanding: Decimal
+    past_due: Decimal
+    non_performing: bool
+    default_reason: str | None
+    forborne: bool
+    probation_until: date | None
+    written_off: bool
+
+
+def loan_history(ctx: Context, loan_number: str) -> list[HistoryRow]:
+    """A loan's risk history, oldest first (supervisors, admins, auditors)."""
+    ctx.require(*RISK_READERS)
+    with ctx.db.reader() as s:
+        loan_id = s.scalar(select(Loan.id).where(Loan.number == loan_number))
+        if loan_id is None:
+            raise NotFound(N_("No loan {loan}"), loan=loan_number)
+        return [HistoryRow(*row) for row in s.execute(
+            select(LoanRiskRow.valid_from, LoanRiskRow.valid_to, LoanRiskRow.stage, LoanRiskRow.bucket, LoanRiskRow.dpd,
+                   LoanRiskRow.outstanding, LoanRiskRow.past_due, LoanRiskRow.non_performing,
+                   LoanRiskRow.default_reason, LoanRiskRow.forborne, LoanRiskRow.probation_until,
+                   LoanRiskRow.written_off)
+            .where(LoanRiskRow.loan_id == loan_id).order_by(LoanRiskRow.valid_from))]
+
+
+def status_as_of(row: HistoryRow, day: date) -> bool:
+    return row.valid_from <= day and (row.valid_to is None or row.valid_to > day)
+
+
+@dataclass(frozen=True)
+class SignalRow:
+    id: int
+    day: date
+    rule: str
+    detail: str
+    loan: str
+    client: str
+    client_name: str
+    task_id: int | None
+    arrears_on: date | None
+
+
+def signal_list(ctx: Context, date_from: date, date_to: date, limit: int = 1000) -> list[SignalRow]:
+    """The signals raised from ``date_from`` to ``date_to``, newest first (at most ``limit``)."""
+    ctx.require(*RISK_READERS, *DESK_WRITERS)
+    with ctx.db.reader() as s:
+        return [SignalRow(*row) for row in s.execute(
+            select(RiskSignal.id, RiskSignal.day, RiskSignal.rule, RiskSignal.detail, Loan.number, Client.number,
+                   Client.name, RiskSignal.task_id, RiskSignal.arrears_on)
+            .join(Loan, Loan.id == RiskSignal.loan_id).join(Client, Client.id == RiskSignal.client_id)
+            .where(RiskSignal.day >= date_from, RiskSignal.day <= date_to)
+            .order_by(RiskSignal.day.desc(), RiskSignal.id.desc()).limit(limit))]
+
+
+def client_id_by_number(ctx: Context, number: str) -> int:
+    with ctx.db.reader() as s:
+        client_id = s.scalar(select(Client.id).where(Client.number == number))
+    if client_id is None:
+        raise NotFound(N_("No client {client}"), client=number)
+    return client_id
