@@ -143,6 +143,8 @@ def print_report(tr: Translator, r: RiskReport) -> None:
              date_from=r.date_from, date_to=r.date_to))
     if r.recorded_until is None:
         print(tr(N_("No risk status recorded yet: the daily run writes it (incasso procedure run)")))
+    elif r.recorded_from is not None and r.as_of < r.recorded_from:
+        print(tr(N_("No risk status recorded on this day: the history starts on {date}"), date=r.recorded_from))
     elif r.recorded_until < r.as_of:
         print(tr(N_("Status as the daily run last recorded it, on {date}"), date=r.recorded_until))
     print(tr(N_("Portfolio: {count} loans, outstanding principal {amount}"), count=r.portfolio.count,

@@ -26,6 +26,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -37,6 +39,7 @@ from incasso_tui.domain.arrears import BUCKETS, ageing_bucket
 from incasso_tui.domain.enums import CaseStatus, LoanStatus, Role
 from incasso_tui.domain.money import ZERO
 from incasso_tui.domain.risk import (
+    DEFAULT_RISK_PATH,
     Cashflow,
     ForbearanceEvent,
     LoanRisk,
@@ -86,7 +89,7 @@ __all__ = [
     "risk_report",
     "rules_for",
     "set_vulnerability",
-    "signal_case_ids",
+    "signal_condition",
     "vulnerabilities",
 ]
 
@@ -99,7 +102,19 @@ _RATE = Decimal("0.0001")
 
 
 def rules_for(ctx: Context) -> RiskRules:
-    return load_risk_rules(ctx.settings.risk_file)
+    """The risk file of the settings, validated; read again only when the file changed (the worklist's signals
+    filter asks on every page)."""
+    path = ctx.settings.risk_file or DEFAULT_RISK_PATH
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        return load_risk_rules(path)  # reports the unreadable file
+    return _rules(path, stamp)
+
+
+@lru_cache(maxsize=4)
+def _rules(path: Path, _stamp: int) -> RiskRules:
+    return load_risk_rules(path)
 
 
 # ---------------------------------------------------------------------------------------------- forbearance
@@ -485,7 +500,7 @@ def _signal_chunk(s: Session, ctx: Context, rules: RiskRules, day: date, since: 
     report.signal_tasks += len(task_ids)
 
 
-def signal_case_ids(s: Session, day: date, lookback_days: int) -> Any:
+def signal_condition(day: date, lookback_days: int) -> Any:
     """The SQL condition "the case's client has a signal in the look-back window up to ``day``" (the worklist's
     signals filter)."""
     return exists().where(RiskSignal.client_id == Case.client_id, RiskSignal.day > day - timedelta(days=lookback_days),
@@ -509,6 +524,7 @@ class RiskReport:
     date_from: date
     date_to: date
     recorded_until: date | None  # the newest history row's day (None: the daily run has written none)
+    recorded_from: date | None  # the oldest history row's day
     portfolio: Figure
     buckets: dict[str, Figure]
     stages: dict[int, Figure]
@@ -597,7 +613,8 @@ def risk_report(ctx: Context, as_of: date | None = None, date_from: date | None 
                    func.count(), type_coerce(func.sum(LoanRiskRow.outstanding), Money))
             .where(live)
             .group_by(LoanRiskRow.bucket, LoanRiskRow.stage, LoanRiskRow.non_performing, LoanRiskRow.forborne)).all()
-        recorded = s.scalar(select(func.max(LoanRiskRow.valid_from)))
+        recorded_from, recorded = s.execute(select(func.min(LoanRiskRow.valid_from),
+                                                   func.max(LoanRiskRow.valid_from))).one()
         start, end = date_from, as_of
         write_offs = _sum(s, LedgerEntry.kind == "write_off", LedgerEntry.booking_date >= start,
                           LedgerEntry.booking_date <= end)
@@ -627,7 +644,8 @@ def risk_report(ctx: Context, as_of: date | None = None, date_from: date | None 
     fig = lambda pair: Figure(int(pair[0]), pair[1])  # noqa: E731
     total = Figure(sum(c for c, _a in buckets.values()), sum((a for _c, a in buckets.values()), ZERO))
     return RiskReport(
-        as_of=as_of, date_from=date_from, date_to=as_of, recorded_until=recorded, portfolio=total,
+        as_of=as_of, date_from=date_from, date_to=as_of, recorded_until=recorded, recorded_from=recorded_from,
+        portfolio=total,
         buckets={b: fig(v) for b, v in buckets.items()}, stages={n: fig(v) for n, v in stages.items()},
         default=fig(default), forborne=fig(forborne), forborne_not_past_30=fig(fb30), forborne_not_past_90=fig(fb90),
         write_offs=write_offs, recoveries=recoveries, write_offs_to_date=write_offs_to_date,

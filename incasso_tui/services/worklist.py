@@ -43,6 +43,7 @@ class WorklistFilter:
     stage: str | None = None
     mine: bool = False
     due_today: bool = False  # next action on or before today
+    signals: bool = False  # the client has an early-warning signal in the look-back window (issue 20)
     queue: Queue = "desk"
     sort: Sort = "priority"
     # a saved selection opened as the worklist: its criteria apply on top of the filters above
@@ -52,7 +53,7 @@ class WorklistFilter:
     @property
     def filtered(self) -> bool:
         """Any filter besides the order and the selection."""
-        return bool(self.text.strip() or self.bucket or self.stage or self.mine or self.due_today)
+        return bool(self.text.strip() or self.bucket or self.stage or self.mine or self.due_today or self.signals)
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,10 @@ class Worklist:
             where.append(Case.assignee_id == self.ctx.actor.id)
         if flt.due_today:
             where.append(Case.next_action_date <= today)
+        if flt.signals:
+            from incasso_tui.services.risk import rules_for, signal_condition
+
+            where.append(signal_condition(today, rules_for(self.ctx).signals.lookback_days))
         kind, prefix = classify_search(flt.text)
         if kind == "name":
             if prefix:
