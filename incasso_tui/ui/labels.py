@@ -185,3 +185,14 @@ DOCUMENT_KIND = {
 }
 LANGUAGE = {"nl": N_("Dutch"), "en": N_("English")}
 TRACK_STATUS = {"open": N_("running"), "ended": N_("ended")}
+
+
+# vulnerability kinds (data/risk.toml [vulnerability] kinds; a kind missing here is shown as written in the file)
+VULNERABILITY = {
+    "illness": N_("illness"),
+    "bereavement": N_("bereavement"),
+    "divorce": N_("divorce"),
+    "business_closure": N_("business closure"),
+    "debt_problems": N_("debt problems"),
+    "language_or_reading": N_("language or reading difficulty"),
+}

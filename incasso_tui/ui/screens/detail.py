@@ -25,6 +25,7 @@ from incasso_tui.domain.enums import CaseStatus, Role
 from incasso_tui.errors import N_, IncassoError
 from incasso_tui.services.cases import ArrangementRow, ClientDetail, ScheduleRow, client_detail
 from incasso_tui.services.locks import Presence, open_case, release_case
+from incasso_tui.services.risk import Flag, vulnerabilities
 from incasso_tui.services.tracks import CaseTracks, TrackRow, case_tracks
 from incasso_tui.ui.labels import (
     ARRANGEMENT_STATUS,
@@ -43,6 +44,7 @@ from incasso_tui.ui.labels import (
     SCHEDULE_STATE,
     STAGE,
     STATUS,
+    VULNERABILITY,
     TASK_KIND,
     TRACK_KIND,
     TRACK_STATUS,
@@ -101,6 +103,8 @@ class ClientDetailScreen(Screen[None]):
         Binding("h", "handover", "Handover", id="handover", tooltip="Hand over to special management", show=False),
         Binding("w", "write_off", "Write-off", id="write_off", tooltip="Propose a write-off to Risk", show=False),
         Binding("o", "call_in", "Call-in", id="call_in", tooltip="Propose calling in a loan to Risk", show=False),
+        Binding("v", "vulnerability", "Vulnerability", id="vulnerability", show=False,
+                tooltip="Flag the client as vulnerable, or remove a flag"),
         Binding("r", "reload", "Reload", id="reload", show=False),
         Binding("1", "tab(1)", "Tab", key_display="1-9", id="tab", show=False),
         *(Binding(str(n), f"tab({n})", "Tab", show=False) for n in range(2, len(TABS) + 1)),
@@ -112,6 +116,7 @@ class ClientDetailScreen(Screen[None]):
         self.detail: ClientDetail | None = None
         self.tracks: CaseTracks | None = None
         self.presence: Presence | None = None  # a colleague who has the case open too
+        self.flags: list[Flag] = []  # the client's vulnerability flags (issue 20)
 
     @property
     def tr(self) -> Translator:
@@ -187,6 +192,7 @@ class ClientDetailScreen(Screen[None]):
             detail = client_detail(ctx, self.case_id)
             tracks = case_tracks(ctx, self.case_id)
             presence = open_case(ctx, self.case_id)  # "in progress by me" for the others; renewed on reload
+            self.flags = vulnerabilities(ctx, detail.client.id)
         except IncassoError as err:
             result: Callable[[], Awaitable[None] | None] = partial(self._show_error, err)
         else:
@@ -268,6 +274,11 @@ class ClientDetailScreen(Screen[None]):
         ]
         if case.flag:
             lines.append(lit(" " + _label(tr, FLAG, case.flag) + " ", "bold $text-error on $error-muted"))
+        if self.flags:
+            kinds = ", ".join(tr(VULNERABILITY.get(f.kind, f.kind)) for f in self.flags)
+            last = self.flags[-1]
+            lines.append(lit(tr(N_("Vulnerable: {kinds} ({user}, {day})"), kinds=kinds, user=last.set_by,
+                                day=last.set_at.date()), "bold $text-warning"))
         if self.presence is not None:
             busy = tr(N_("In progress by {name} (until {time})"), name=self.presence.user_name,
                       time=self.presence.until.strftime("%H:%M"))
@@ -606,6 +617,13 @@ class ClientDetailScreen(Screen[None]):
 
         if self.detail is not None:
             self.app.push_screen(ContactScreen(self.detail), partial(self._saved, N_("Contact saved"), "contacts"))
+
+    def action_vulnerability(self) -> None:
+        from incasso_tui.ui.screens.vulnerability import VulnerabilityScreen
+
+        if self.detail is not None:
+            self.app.push_screen(VulnerabilityScreen(self.detail, self.flags),
+                                 partial(self._saved, N_("Vulnerability saved"), "timeline"))
 
     def action_note(self) -> None:
         from incasso_tui.ui.screens.contact import NoteScreen
