@@ -182,7 +182,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report_json(r), ensure_ascii=False))
     elif args.csv:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer = csv.writer(sys.stdout)  # RFC 4180: CRLF line ends, as the worklist export
         writer.writerow(("as_of", "figure", "key", "count", "amount", "rate"))
         for row in _csv_rows(r):
             writer.writerow((r.as_of.isoformat(), *row))
