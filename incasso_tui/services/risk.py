@@ -94,7 +94,7 @@ __all__ = [
 ]
 
 RISK_READERS = (Role.SUPERVISOR, Role.ADMIN, Role.AUDITOR)
-_CHUNK = 1000
+_CHUNK = 2000
 _OPEN_LINE = Installment.principal_paid + Installment.interest_paid < Installment.principal + Installment.interest
 INSOLVENCY_KINDS = ("wsnp", "faillissement")
 SIGNAL_TASK = "signal_call"
@@ -279,7 +279,7 @@ def daily_step(s: Session, ctx: Context, day: date, actor: str, now: datetime) -
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
         _observe(s, rules, day, previous, chunk, fresh, insolvent, report, events, actor, now)
-    _signals(s, ctx, rules, day, report, actor, now, events)
+    _signals(s, ctx, rules, day, previous, report, actor, now, events)
     events.append(audit.Event(at=now, actor=actor, action="risk.run", entity="loan_risk", entity_id=None,
                               after={"date": day, "observed": report.observed, "first_rows": report.first_rows,
                                      "changed": report.changed, "signals": report.signals,
@@ -374,15 +374,17 @@ def _same(row: Any, values: dict[str, object]) -> bool:
 
 # ---------------------------------------------------------------------------------------------- signals
 
-def _signals(s: Session, ctx: Context, rules: RiskRules, day: date, report: StepReport, actor: str, now: datetime,
-             events: list[audit.Event]) -> None:
+def _signals(s: Session, ctx: Context, rules: RiskRules, day: date, previous: date | None, report: StepReport,
+             actor: str, now: datetime, events: list[audit.Event]) -> None:
     r = rules.signals
     since = day - timedelta(days=r.lookback_days)
     history_from = since - timedelta(days=31 * (r.late_history + 2))
     grace = ctx.settings.payment_grace_days
-    # loans with something to look at in the window
+    # loans with a payment or reversal booked since the previous run (the first run: in the window): only a new
+    # one can change what the payment rules see
+    new_from = max(since, previous) if previous is not None else since
     paying = set(s.scalars(select(LedgerEntry.loan_id).where(
-        LedgerEntry.kind.in_(("payment", "reversal")), LedgerEntry.booking_date > since,
+        LedgerEntry.kind.in_(("payment", "reversal")), LedgerEntry.booking_date > new_from,
         LedgerEntry.booking_date <= day).distinct()))
     contact_rows = s.execute(
         select(Loan.id, Contact.at, Contact.cause)

@@ -111,3 +111,14 @@ async def test_the_contact_form_records_a_debt_help_referral(app_for: Callable[.
         (row,) = s.scalars(select(DebtHelpReferral))
     assert row.code == "geldfit" and row.case_id == case_id and row.contact_id is not None
     assert row.referred_by == "demo" and "0800" in row.contact
+
+
+def test_risk_panel_snapshot_80x24(app_for: Callable[..., Any], snap_compare: Callable[..., bool]) -> None:
+    app = app_for(user="bakker")
+    run_procedure(app.ctx, AS_OF)
+
+    async def run_before(pilot: Any) -> None:
+        await pilot.app.push_screen(RiskScreen())
+        await _settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -42,7 +42,7 @@ class RiskScreen(Screen[None]):
         Binding("p", "month(-1)", "Earlier", id="earlier", tooltip="The status a month earlier"),
         Binding("n", "month(1)", "Later", id="later", tooltip="The status a month later"),
         Binding("t", "today", "Today", id="today"),
-        Binding("r", "reload", "Refresh", id="reload"),
+        Binding("r", "reload", "Refresh", id="reload", show=False),  # the footer is full at 80 columns: see `?`
         Binding("escape", "back", "Back", id="back"),
     ]
 
