@@ -176,6 +176,11 @@ class Settings(BaseModel):
     budget_household_max: Decimal = Field(Decimal("50000.00"), gt=0)
     budget_business_max: Decimal = Field(Decimal("500000.00"), gt=0)
 
+    # the risk view (issue 20): the rules' numbers (default: data/risk.toml), and whether an early-warning signal
+    # on a client with an open case becomes a call task ("call before it goes wrong")
+    risk_file: Path | None = None
+    signal_tasks: bool = False
+
     @field_validator("db_url")
     @classmethod
     def _db_url(cls, value: str) -> str:

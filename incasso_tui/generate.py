@@ -406,6 +406,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "arrangements": ("id", "case_id", "status", "arrears_covered", "down_payment", "installment_count", "frequency",
                      "first_date", "created_by", "created_at", "version"),
     "arrangement_lines": ("arrangement_id", "seq", "due_date", "amount", "paid"),
+    "forbearances": ("id", "loan_id", "granted_on", "kind", "npv_loss", "source", "created_by", "created_at"),
     "documents": ("id", "client_id", "loan_id", "kind", "title", "added_on", "path"),
     "client_advisers": ("client_id", "adviser_id"),
     "handovers": ("id", "case_id", "reason", "summary", "checklist", "waived_by", "status", "handed_by", "handed_at",
@@ -415,10 +416,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "gen_cal": ("m", "d", "due"),
 }
 # the order that satisfies the foreign keys
-WRITE_ORDER = ("users", "clients", "client_advisers", "loans", "charges", "ledger", "allocations", "cases", "contacts", "promises",
-               "notes", "arrangements", "arrangement_lines", "documents", "handovers")
+WRITE_ORDER = ("users", "clients", "client_advisers", "loans", "charges", "ledger", "allocations", "cases", "contacts",
+               "promises", "notes", "arrangements", "arrangement_lines", "forbearances", "documents", "handovers")
 ID_TABLES = ("users", "clients", "loans", "charges", "ledger", "allocations", "cases", "contacts", "promises",
-             "notes", "arrangements", "documents", "handovers")
+             "notes", "arrangements", "forbearances", "documents", "handovers")
 
 _INSTALLMENTS_SQL = """
 INSERT INTO installments (loan_id, seq, due_date, principal, interest, principal_paid, interest_paid)
@@ -728,7 +729,7 @@ class _Book:
             self.add("charges", (self.take("charges"), lid, "collection_costs", d(oldest + timedelta(days=61)), costs,
                                  0, f"Buitengerechtelijke incassokosten (WIK) over {_eur(past_due_principal)}"))
         self.ledger(lid, tpl, first_due, npaid, part_p, part_i, start, detail=self.detail or dpd is not None)
-        return {"oldest": oldest, "dpd": dpd, "arrears": past_due + costs, "number": number}
+        return {"oldest": oldest, "dpd": dpd, "arrears": past_due + costs, "number": number, "id": lid}
 
     def ledger(self, lid: int, tpl: int, first_due: date, npaid: int, part_p: int, part_i: int, start: date,
                *, detail: bool) -> None:
@@ -809,7 +810,10 @@ class _Book:
             text = rng.choice(NOTES).format(contact=contact_name, year=as_of.year - rng.randint(1, 4))
             self.note(case_id, min(day, as_of - timedelta(days=1)), user, text)
         if status == CaseStatus.ARRANGEMENT:
-            self.arrangement(case_id, arrears, user)
+            created = self.arrangement(case_id, arrears, user)
+            self.forbearance(first["id"], created, "arrangement", f"arrangement:{self.next_id['arrangements'] - 1}")
+        elif status == CaseStatus.DEFERRAL:
+            self.forbearance(first["id"], opened + timedelta(days=14), "deferral", "generated")
         elif status == CaseStatus.HANDED_OVER:
             self.handover(case_id, opened, dpd, arrears)
 
@@ -886,7 +890,14 @@ class _Book:
                 self.add("promises", (self.take("promises"), case_id, contact_id, d(promise_due), amount, status))
         return flag
 
-    def arrangement(self, case_id: int, arrears: int, user: str) -> None:
+    def forbearance(self, loan_id: int, granted: date, kind: str, source: str) -> None:
+        """The forbearance an arrangement or deferral of the book stands for (issue 20); its NPV loss is not known
+        for a generated book: recorded as 0 (no rng draw: the rest of the book stays what it was)."""
+        granted = min(granted, self.as_of)
+        self.add("forbearances", (self.take("forbearances"), loan_id, self.sink.d(granted), kind, 0, source, ACTOR,
+                                  self.sink.dt(datetime.combine(granted, time(10, 15)))))
+
+    def arrangement(self, case_id: int, arrears: int, user: str) -> date:
         rng, as_of, d = self.rng, self.as_of, self.sink.d
         created = as_of - timedelta(days=rng.randint(1, 6))
         count = rng.randint(3, 12)
@@ -901,6 +912,7 @@ class _Book:
         for seq in range(1, count + 1):
             amount = each if seq < count else rest - each * (count - 1)
             self.add("arrangement_lines", (arrangement_id, seq, d(add_months(first, seq - 1)), amount, 0))
+        return created
 
     # ----- the dossier's history (issue 13)
     def history(self, consumer: bool, rows_before: dict[str, int]) -> None:

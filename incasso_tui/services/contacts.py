@@ -17,7 +17,7 @@ from sqlalchemy import select
 from incasso_tui.domain.enums import ArrearsCause, CaseStatus, Channel, ContactOutcome, Role
 from incasso_tui.domain.money import ensure_money
 from incasso_tui.errors import N_, BadInput, RuleViolation
-from incasso_tui.services import audit
+from incasso_tui.services import audit, risk
 from incasso_tui.services.access import CASE_WRITERS, check_write
 from incasso_tui.services.cases import case_transaction, changed_by, load_case
 from incasso_tui.services.causes import record_cause
@@ -44,6 +44,7 @@ class ContactInput:
     cause: ArrearsCause | None = None
     promise_date: date | None = None
     promise_amount: Decimal | None = None
+    referral: str | None = None  # a debt-help referral made in the contact (data/risk.toml, issue 20)
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,8 @@ def log_contact(ctx: Context, case_id: int, expected_version: int, given: Contac
         )
         s.add(contact)
         s.flush()
+        if given.referral:
+            risk.refer_to_debt_help(s, ctx, case.client_id, case.id, contact.id, given.referral)
         promise: Promise | None = None
         if given.outcome is ContactOutcome.PROMISE:
             assert given.promise_date is not None and given.promise_amount is not None  # validated above

@@ -43,6 +43,7 @@ class WorklistFilter:
     stage: str | None = None
     mine: bool = False
     due_today: bool = False  # next action, or an open task, on or before today
+    signals: bool = False  # the client has an early-warning signal in the look-back window (issue 20)
     queue: Queue = "desk"
     sort: Sort = "priority"
     # a saved selection opened as the worklist: its criteria apply on top of the filters above
@@ -52,7 +53,7 @@ class WorklistFilter:
     @property
     def filtered(self) -> bool:
         """Any filter besides the order and the selection."""
-        return bool(self.text.strip() or self.bucket or self.stage or self.mine or self.due_today)
+        return bool(self.text.strip() or self.bucket or self.stage or self.mine or self.due_today or self.signals)
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,10 @@ class Worklist:
         if flt.due_today:  # the next action, or an open task on the case, due on or before today (issue 13)
             where.append(or_(Case.next_action_date <= today,
                              Case.id.in_(select(Task.case_id).where(Task.status == "open", Task.due_date <= today))))
+        if flt.signals:
+            from incasso_tui.services.risk import rules_for, signal_condition
+
+            where.append(signal_condition(today, rules_for(self.ctx).signals.lookback_days))
         kind, prefix = classify_search(flt.text)
         if kind == "name":
             if prefix:

@@ -920,3 +920,110 @@ class CaseCause(Base):
     source: Mapped[str] = mapped_column(String(16))  # contact | deferral | budget
     set_by: Mapped[str] = mapped_column(String(64))
     set_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class LoanRisk(Base):
+    """A loan's risk status (issue 20, ``domain.risk``) as dated history: one row per change, valid from
+    ``valid_from`` up to (not including) ``valid_to`` (NULL: the current row), so any figure can be asked as of a
+    past date. Written by the daily run (``services.risk``); ``outstanding`` is the outstanding principal and
+    ``bucket`` the ageing bucket on ``valid_from`` (a change of either also starts a new row)."""
+
+    __tablename__ = "loan_risk"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    stage: Mapped[int] = mapped_column(Integer)
+    bucket: Mapped[str] = mapped_column(String(8))
+    dpd: Mapped[int] = mapped_column(Integer)
+    outstanding: Mapped[Decimal] = mapped_column(Money)
+    past_due: Mapped[Decimal] = mapped_column(Money)
+    non_performing: Mapped[bool] = mapped_column(Boolean)
+    default_reason: Mapped[str | None] = mapped_column(String(32))
+    default_since: Mapped[date | None] = mapped_column(Date)
+    cure_from: Mapped[date | None] = mapped_column(Date)
+    material_since: Mapped[date | None] = mapped_column(Date)
+    forborne: Mapped[bool] = mapped_column(Boolean)
+    forborne_since: Mapped[date | None] = mapped_column(Date)
+    forborne_np: Mapped[bool] = mapped_column(Boolean)
+    probation_from: Mapped[date | None] = mapped_column(Date)
+    probation_until: Mapped[date | None] = mapped_column(Date)
+    written_off: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (
+        CheckConstraint("stage in (1, 2, 3)", name="ck_loan_risk_stage"),
+        Index("ix_loan_risk_loan", "loan_id", "valid_from"),
+        # one current row per loan
+        Index("ux_loan_risk_current", "loan_id", unique=True, sqlite_where=text("valid_to IS NULL"),
+              postgresql_where=text("valid_to IS NULL")),
+    )
+
+
+class Forbearance(Base):
+    """A forbearance measure granted to a client in difficulty (a deferral, an arrangement after arrears, a changed
+    schedule), with the share of present value it gave up (``npv_loss``, domain.risk.npv_loss)."""
+
+    __tablename__ = "forbearances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
+    granted_on: Mapped[date] = mapped_column(Date, index=True)
+    kind: Mapped[str] = mapped_column(String(24))  # deferral | arrangement | schedule_change
+    npv_loss: Mapped[Decimal] = mapped_column(Rate)
+    source: Mapped[str] = mapped_column(String(64))  # proposal:<id> | arrangement:<id>
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class RiskSignal(Base):
+    """An early-warning signal the daily run found on a loan not (yet) in arrears (``services.risk``): the rule, what
+    it saw, the task it became (when the desk setting says so), and whether the loan was in arrears within the
+    follow-up window (``arrears_on``: the first day it was)."""
+
+    __tablename__ = "risk_signals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    rule: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(String(300), default="")
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
+    arrears_on: Mapped[date | None] = mapped_column(Date)
+
+    __table_args__ = (Index("ux_risk_signals_rule", "loan_id", "rule", "day", unique=True),)
+
+
+class VulnerabilityFlag(Base):
+    """A vulnerability of a client (illness, bereavement, ...: data/risk.toml), who set it and when; removed flags
+    are kept with who removed them. A flagged client's case is not escalated beyond the reminder stage by the daily
+    run: a person decides (domain.guards.check_vulnerable_escalation)."""
+
+    __tablename__ = "vulnerability_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(String(300), default="")
+    set_by: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[datetime] = mapped_column(DateTime)
+    removed_by: Mapped[str | None] = mapped_column(String(64))
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class DebtHelpReferral(Base):
+    """A referral of the client to debt help (the municipality or a national help line, data/risk.toml), made in a
+    contact; name and contact details are copied so the record keeps its meaning when the list changes."""
+
+    __tablename__ = "debt_help_referrals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    contact: Mapped[str] = mapped_column(String(300))
+    referred_by: Mapped[str] = mapped_column(String(64))
+    referred_at: Mapped[datetime] = mapped_column(DateTime)

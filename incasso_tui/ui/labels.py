@@ -202,3 +202,14 @@ LETTER_STATUS = {
     "failed": N_("failed"),
     "cancelled": N_("cancelled"),
 }
+
+
+# vulnerability kinds (data/risk.toml [vulnerability] kinds; a kind missing here is shown as written in the file)
+VULNERABILITY = {
+    "illness": N_("illness"),
+    "bereavement": N_("bereavement"),
+    "divorce": N_("divorce"),
+    "business_closure": N_("business closure"),
+    "debt_problems": N_("debt problems"),
+    "language_or_reading": N_("language or reading difficulty"),
+}

@@ -83,8 +83,9 @@ def test_a_deferral_proposed_by_the_desk_and_approved_by_risk_rewrites_the_sched
         (deferral,) = s.scalars(select(Deferral).where(Deferral.loan_id == loan_id))
         assert deferral.months == 3 and deferral.option == "extend_term"
         actions = list(s.scalars(select(AuditEvent.action).where(AuditEvent.case_id == case_id).order_by(AuditEvent.id)))
-    # the deferral form's cause became the case's cause (issue 15)
-    assert actions[-3:] == ["proposal.deferral.submit", "case.cause", "proposal.deferral.approved"]
+    # the deferral form's cause became the case's cause (issue 15); the deferral makes the loan forborne (issue 20),
+    # in the same transaction as the approval
+    assert actions[-4:] == ["proposal.deferral.submit", "case.cause", "forbearance.record", "proposal.deferral.approved"]
     (decided,) = proposals(demo, status=None, case_id=case_id)
     assert decided.status == "approved" and decided.decided_by == "bakker"  # the proposer sees the decision
 

@@ -59,6 +59,7 @@ class DashboardScreen(Screen[None]):
     CSS_PATH = "../styles/dashboard.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "reload", "Refresh", id="reload"),
+        Binding("v", "risk", "Risk", id="risk"),
         Binding("escape", "back", "Back", id="back"),
     ]
 
@@ -167,6 +168,11 @@ class DashboardScreen(Screen[None]):
 
     def action_reload(self) -> None:
         self.load()
+
+    def action_risk(self) -> None:
+        from incasso_tui.ui.screens.risk import RiskScreen
+
+        self.app.push_screen(RiskScreen())
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -27,6 +27,7 @@ from incasso_tui.services.bkr_status import BkrPanel, bkr_panel
 from incasso_tui.services.cases import ArrangementRow, ClientDetail, DocumentRow, ScheduleRow, client_detail
 from incasso_tui.services.consultations import ConsultationRow, consultations
 from incasso_tui.services.locks import Presence, open_case, release_case
+from incasso_tui.services.risk import Flag, vulnerabilities
 from incasso_tui.services.tracks import CaseTracks, TrackRow, case_tracks
 from incasso_tui.ui.labels import (
     ARRANGEMENT_STATUS,
@@ -46,6 +47,7 @@ from incasso_tui.ui.labels import (
     SCHEDULE_STATE,
     STAGE,
     STATUS,
+    VULNERABILITY,
     TASK_KIND,
     TRACK_KIND,
     TRACK_STATUS,
@@ -125,6 +127,8 @@ class ClientDetailScreen(Screen[None]):
         Binding("x", "technical", "Details", id="technical", tooltip="The technical details of a timeline event",
                 show=False),
         Binding("b", "budget", "Budget", id="budget", tooltip="The client's income and expenditure", show=False),
+        Binding("v", "vulnerability", "Vulnerability", id="vulnerability", show=False,
+                tooltip="Flag the client as vulnerable, or remove a flag"),
         Binding("r", "reload", "Reload", id="reload", show=False),
         Binding("1", "tab(1)", "Tab", key_display="1-9", id="tab", show=False),
         *(Binding(str(n), f"tab({n})", "Tab", show=False) for n in range(2, len(TABS) + 1)),
@@ -139,6 +143,7 @@ class ClientDetailScreen(Screen[None]):
         self.writable = False  # whether the actor may change the case in its state (services.access)
         self.bkr: BkrPanel | None = None
         self.consults: list[ConsultationRow] = []
+        self.flags: list[Flag] = []  # the client's vulnerability flags (issue 20)
 
     @property
     def tr(self) -> Translator:
@@ -219,6 +224,7 @@ class ClientDetailScreen(Screen[None]):
             extra = (bkr_panel(ctx, self.case_id), may_write(ctx, self.case_id),
                      consultations(ctx, case_id=self.case_id))
             presence = open_case(ctx, self.case_id)  # "in progress by me" for the others; renewed on reload
+            self.flags = vulnerabilities(ctx, detail.client.id)
         except IncassoError as err:
             result: Callable[[], Awaitable[None] | None] = partial(self._show_error, err)
         else:
@@ -328,6 +334,11 @@ class ClientDetailScreen(Screen[None]):
             else:
                 why = N_("Read only for you")
             lines.append(lit(tr(why), "bold $text-warning"))
+        if self.flags:
+            kinds = ", ".join(tr(VULNERABILITY.get(f.kind, f.kind)) for f in self.flags)
+            last = self.flags[-1]
+            lines.append(lit(tr(N_("Vulnerable: {kinds} ({user}, {day})"), kinds=kinds, user=last.set_by,
+                                day=last.set_at.date()), "bold $text-warning"))
         if self.presence is not None:
             busy = tr(N_("In progress by {name} (until {time})"), name=self.presence.user_name,
                       time=self.presence.until.strftime("%H:%M"))
@@ -771,6 +782,13 @@ class ClientDetailScreen(Screen[None]):
 
         if self.detail is not None:
             self.app.push_screen(ContactScreen(self.detail), partial(self._saved, N_("Contact saved"), "contacts"))
+
+    def action_vulnerability(self) -> None:
+        from incasso_tui.ui.screens.vulnerability import VulnerabilityScreen
+
+        if self.detail is not None:
+            self.app.push_screen(VulnerabilityScreen(self.detail, self.flags),
+                                 partial(self._saved, N_("Vulnerability saved"), "timeline"))
 
     def action_note(self) -> None:
         from incasso_tui.ui.screens.contact import NoteScreen

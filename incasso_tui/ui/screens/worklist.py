@@ -52,6 +52,7 @@ class WorklistCommands(Provider):
             commands.append((tr(N_("Worklist: sort by {sort}"), sort=tr(SORT[sort])), {"sort": sort}))
         commands.append((tr(N_("Worklist: my cases")), {"mine": True}))
         commands.append((tr(N_("Worklist: action due today")), {"due_today": True}))
+        commands.append((tr(N_("Worklist: early-warning signals")), {"signals": True}))
         commands.append((tr(N_("Worklist: clear all filters")), None))
         for label, change in commands:
             score = matcher.match(label)
@@ -93,6 +94,7 @@ class WorklistScreen(Screen[None]):
         Binding("s", "stage", "Stage", id="stage"),
         Binding("m", "mine", "Mine", id="mine", show=False),
         Binding("t", "today", "Due today", id="today", show=False),
+        Binding("w", "signals", "Signals", id="signals", show=False),
         Binding("o", "sort", "Sort", id="sort", show=False),
         Binding("r", "refresh", "Refresh", id="refresh", show=False),
         Binding("v", "approvals", "Approvals", id="approvals", show=False),
@@ -291,6 +293,8 @@ class WorklistScreen(Screen[None]):
             parts.append(tr(N_("mine")))
         if self.flt.due_today:
             parts.append(tr(N_("due today")))
+        if self.flt.signals:
+            parts.append(tr(N_("signals")))
         self.query_one("#filters", Static).update(lit(" · ".join(parts)))
 
     def apply_filter_change(self, change: dict[str, object] | None) -> None:
@@ -348,7 +352,7 @@ class WorklistScreen(Screen[None]):
             return
         if self.flt.selection and self.flt.filtered:  # the filters first; the selection at the next esc
             self.query_one("#search", Input).value = ""
-            self.flt = replace(self.flt, text="", bucket=None, stage=None, mine=False, due_today=False)
+            self.flt = replace(self.flt, text="", bucket=None, stage=None, mine=False, due_today=False, signals=False)
             self.apply_filter_change({})
             return
         self.apply_filter_change(None)
@@ -372,6 +376,9 @@ class WorklistScreen(Screen[None]):
 
     def action_today(self) -> None:
         self.apply_filter_change({"due_today": not self.flt.due_today})
+
+    def action_signals(self) -> None:
+        self.apply_filter_change({"signals": not self.flt.signals})
 
     def action_sort(self) -> None:
         self.apply_filter_change({"sort": _cycle(SORTS, self.flt.sort)})
