@@ -27,7 +27,7 @@ SUPPORTED = ("sqlite", "postgresql")
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration. The app checks a database against this constant at every start, which spares the
 # TUI importing Alembic (about 0.1 s); tests/services/test_migrations.py fails when it is not Alembic's head.
-SCHEMA_HEAD = "0008"
+SCHEMA_HEAD = "0013"
 SQLITE_BUSY_MS = 5000
 
 
@@ -149,6 +149,9 @@ class Database:
                 path=str(path),
             )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        from incasso_tui.store import search_index  # a client's search words follow every flush (issue 14)
+
+        search_index.install(self.sessions)
 
     @property
     def backend(self) -> str:

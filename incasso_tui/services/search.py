@@ -1,0 +1,165 @@
+"""Finding a client or a case by anything a caller says: a word or word start of the name, a number, an address.
+
+One term, two scopes (issue 14):
+- ``desk``: clients with a case on the desk (the worklist's cases);
+- ``all``: every client, also with a case handed over or closed, or never in arrears (no case: opened read-only).
+
+The term's words (``domain.search.query_words``) are matched as word starts against the index
+(``store.search_index``); hits are ordered by name. :func:`verify_index` recomputes every client's words to
+prove the index right, as ``services.positions.verify_positions`` does for the position cache.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DatabaseError
+
+from incasso_tui.domain.enums import Role
+from incasso_tui.domain.search import query_words
+from incasso_tui.errors import N_, BadInput
+from incasso_tui.services.audit import record
+from incasso_tui.services.context import Context
+from incasso_tui.store import search_index
+from incasso_tui.store.models import DESK_WHERE, Case, Client, ClientSearch, Loan
+
+Scope = Literal["desk", "all"]
+SCOPES: tuple[Scope, ...] = ("desk", "all")
+DEFAULT_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    client_id: int
+    client_number: str
+    name: str
+    city: str
+    loan_numbers: str
+    case_id: int | None  # the open case, else the newest closed one, else None
+    case_status: str | None
+    stage: str | None
+    arrears: Decimal | None
+    on_desk: bool
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    term: str
+    scope: Scope
+    words: tuple[str, ...]
+    total: int
+    hits: tuple[SearchHit, ...]
+
+    @property
+    def more(self) -> bool:
+        return self.total > len(self.hits)
+
+
+def search(ctx: Context, term: str, scope: Scope = "desk", limit: int = DEFAULT_LIMIT) -> SearchResult:
+    """The clients ``term`` finds in ``scope``: how many, and the first ``limit`` by name."""
+    if scope not in SCOPES:
+        raise BadInput(N_("Unknown search scope: {scope}"), scope=scope)
+    tokens = query_words(term)
+    with ctx.db.reader() as s:
+        ids = search_index.matching_ids(ctx.db.backend, tokens)
+        where = [Client.id.in_(ids)]
+        if scope == "desk":
+            desk = select(Case.client_id).where(text(DESK_WHERE))
+            where.append(Client.id.in_(desk))
+        total = int(s.execute(select(func.count()).select_from(Client).where(*where)).scalar_one())
+        rows = s.execute(
+            select(Client.id, Client.number, Client.name, Client.city).where(*where)
+            .order_by(Client.name_key, Client.id).limit(limit)
+        ).all()
+        client_ids = [r.id for r in rows]
+        loans: dict[int, list[str]] = {}
+        cases: dict[int, tuple[int, str, str, Decimal]] = {}
+        if client_ids:
+            for cid, number in s.execute(
+                select(Loan.client_id, Loan.number).where(Loan.client_id.in_(client_ids)).order_by(Loan.number)
+            ):
+                loans.setdefault(cid, []).append(number)
+            # the open case first (at most one), else the newest closed one
+            for c in s.execute(
+                select(Case.id, Case.client_id, Case.status, Case.stage, Case.pos_arrears)
+                .where(Case.client_id.in_(client_ids))
+                .order_by(Case.client_id, (Case.status == "closed").asc(), Case.opened_on.desc(), Case.id.desc())
+            ):
+                cases.setdefault(c.client_id, (c.id, c.status, c.stage, c.pos_arrears))
+    desk_statuses = {"active", "arrangement", "deferral", "paused", "insolvency"}
+    hits = []
+    for r in rows:
+        found = cases.get(r.id)
+        hits.append(SearchHit(
+            client_id=r.id, client_number=r.number, name=r.name, city=r.city,
+            loan_numbers=", ".join(loans.get(r.id, [])),
+            case_id=found[0] if found else None, case_status=found[1] if found else None,
+            stage=found[2] if found else None, arrears=found[3] if found else None,
+            on_desk=bool(found and found[1] in desk_statuses),
+        ))
+    return SearchResult(term=term, scope=scope, words=tuple(tokens), total=total, hits=tuple(hits))
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    clients: int
+    indexed: int
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify_index(ctx: Context, limit: int | None = None) -> IndexReport:
+    """Recompute every client's words (the first ``limit`` clients when given) and compare them with the index;
+    on SQLite also FTS5's own integrity check of the index against its content. One line per problem."""
+    problems: list[str] = []
+    with ctx.db.reader() as s:
+        clients = int(s.execute(select(func.count()).select_from(Client)).scalar_one())
+        indexed = int(s.execute(select(func.count()).select_from(ClientSearch)).scalar_one())
+        query = select(Client.id).order_by(Client.id)
+        if limit:
+            query = query.limit(limit)
+        ids = list(s.scalars(query))
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start:start + 5000]
+            want = search_index.client_words(s, chunk)
+            have = dict(s.execute(select(ClientSearch.client_id, ClientSearch.words)
+                                  .where(ClientSearch.client_id.in_(chunk))).all())
+            for cid in chunk:
+                if cid not in have:
+                    problems.append(f"client {cid}: not in the search index")
+                elif have[cid] != want[cid]:
+                    problems.append(f"client {cid}: index has {have[cid]!r}, the data gives {want[cid]!r}")
+        if indexed > clients:
+            problems.append(f"the index holds {indexed} rows for {clients} clients")
+        if ctx.db.backend == "sqlite":
+            try:
+                s.execute(text(f"INSERT INTO {search_index.FTS_TABLE}({search_index.FTS_TABLE}, rank)"
+                               " VALUES ('integrity-check', 1)"))
+            except DatabaseError as exc:
+                problems.append(f"FTS5 integrity check: {str(getattr(exc, 'orig', exc)).splitlines()[0]}")
+            finally:
+                s.rollback()
+    return IndexReport(clients=clients, indexed=indexed, problems=tuple(problems))
+
+
+def rebuild_index(ctx: Context) -> int:
+    """Rewrite every client's words (after a repair by hand or a bulk load outside the services). Admin or
+    supervisor; audited. Returns the number of clients indexed."""
+    ctx.require(Role.ADMIN, Role.SUPERVISOR)
+    with ctx.db.transaction() as s:
+        ids = list(s.scalars(select(Client.id).order_by(Client.id)))
+        done = 0
+        for start in range(0, len(ids), 20_000):
+            done += search_index.reindex(s.connection(), ids[start:start + 20_000])
+        record(s, at=ctx.clock.now(), actor=ctx.actor.name, action="search_index_rebuilt", entity="book",
+               entity_id=None, after={"clients": done})
+    return done
+
+
+__all__ = ["SCOPES", "IndexReport", "SearchHit", "SearchResult", "rebuild_index", "search", "verify_index"]
