@@ -16,6 +16,7 @@ import json
 import sys
 
 from incasso_tui import cli
+from incasso_tui.errors import N_
 from incasso_tui.i18n import Translator
 
 __all__ = ["add_parser"]
@@ -34,8 +35,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.set_defaults(func=cmd_search)
 
 
+# the fields a hit was found by (domain.search.FIELDS), as the desk says them
+FIELD_LABELS = {"name": N_("name"), "contact": N_("contact person"), "number": N_("client or loan number"),
+                "kvk": N_("KvK"), "iban": N_("IBAN"), "phone": N_("phone"), "email": N_("e-mail"),
+                "address": N_("address")}
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     from incasso_tui.services.search import rebuild_index, search, verify_index
+    from incasso_tui.ui.text import safe  # names are data: no control character reaches the terminal
 
     tr = Translator(cli._settings(args).lang)
     with cli._database(cli._settings(args)) as db:
@@ -66,11 +74,12 @@ def cmd_search(args: argparse.Namespace) -> int:
             "hits": [{"client_id": h.client_id, "client": h.client_number, "name": h.name, "city": h.city,
                       "loans": h.loan_numbers, "case_id": h.case_id, "case_status": h.case_status,
                       "stage": h.stage, "arrears": None if h.arrears is None else str(h.arrears),
-                      "on_desk": h.on_desk} for h in result.hits],
+                      "on_desk": h.on_desk, "matched": list(h.matched)} for h in result.hits],
         }))
         return 0
     for h in result.hits:
         status = tr("no case") if h.case_status is None else h.case_status
-        print(f"{h.client_number}  {h.name}  {h.city}  {h.loan_numbers}  {status}")
+        found_by = ", ".join(tr(FIELD_LABELS[f]) for f in h.matched)
+        print(safe(f"{h.client_number}  {h.name}  {h.city}  {h.loan_numbers}  {status}  ({found_by})"))
     print(tr("{shown} of {total} found", shown=len(result.hits), total=result.total))
     return 0

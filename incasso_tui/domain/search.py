@@ -52,7 +52,10 @@ def national_phone(text: str) -> str:
     return digits
 
 
-def index_words(
+FIELDS = ("name", "contact", "number", "kvk", "iban", "phone", "email", "address")
+
+
+def field_words(
     *,
     name: str,
     number: str,
@@ -65,36 +68,55 @@ def index_words(
     street: str | None,
     city: str | None,
     contact_person: str | None = None,
-) -> str:
-    """The words of one client, space separated, each only ``[a-z0-9]``: what the search index holds."""
-    out: list[str] = []
-    out += words(name)
-    out += words(contact_person)
+) -> dict[str, list[str]]:
+    """The words of one client per field (``FIELDS``), each word only ``[a-z0-9]``."""
+    numbers: list[str] = []
     for ident in (number, *sorted(loan_numbers)):
         key = "".join(words(ident))
         if key:
-            out.append(key)
+            numbers.append(key)
             bare = key.lstrip("abcdefghijklmnopqrstuvwxyz")
             if bare and bare != key:
-                out.append(bare)
-    for ident in (kvk, iban, postcode):
-        key = "".join(words(ident))
-        if key:
-            out.append(key)
-    if phone:
-        key = national_phone(phone)
-        if key:
-            out.append(key)
-    if email:
-        out.append("".join(words(email)))
-        out.append("".join(words(email.split("@", 1)[0])))
-    out += words(street)
-    out += words(city)
+                numbers.append(bare)
+    mail = ["".join(words(email)), "".join(words(email.split("@", 1)[0]))] if email else []
+    phone_key = national_phone(phone) if phone else ""
+    return {
+        "name": words(name),
+        "contact": words(contact_person),
+        "number": numbers,
+        "kvk": ["".join(words(kvk))] if kvk else [],
+        "iban": ["".join(words(iban))] if iban else [],
+        "phone": [phone_key] if phone_key else [],
+        "email": [m for m in mail if m],
+        "address": ["".join(words(postcode))] + words(street) + words(city) if postcode else words(street) + words(city),
+    }
+
+
+def index_words(**fields: object) -> str:
+    """The words of one client, space separated, each only ``[a-z0-9]``: what the search index holds
+    (the arguments of :func:`field_words`)."""
     seen: dict[str, None] = {}
-    for word in out:
-        if word:
-            seen.setdefault(word, None)
+    for field in field_words(**fields).values():  # type: ignore[arg-type]
+        for word in field:
+            if word:
+                seen.setdefault(word, None)
     return " ".join(seen)
+
+
+def matched_fields(tokens: list[str], fields: dict[str, list[str]]) -> list[str]:
+    """Which fields (``FIELDS`` order) a hit was found by: the fewest, in that order, whose words start with
+    every token. Empty when the tokens do not all match (the index and the data disagree)."""
+    covers = {f: {t for t in tokens if any(w.startswith(t) for w in fields.get(f, []))} for f in FIELDS}
+    for f in FIELDS:  # one field covering the whole term: the usual case
+        if covers[f] == set(tokens):
+            return [f]
+    out: list[str] = []
+    left = set(tokens)
+    for f in FIELDS:
+        if covers[f] & left:
+            out.append(f)
+            left -= covers[f]
+    return out if not left else []
 
 
 def query_words(term: str) -> list[str]:
@@ -122,4 +144,4 @@ def query_words(term: str) -> list[str]:
     return list(seen)
 
 
-__all__ = ["MIN_TERM", "fold", "index_words", "national_phone", "query_words", "words"]
+__all__ = ["FIELDS", "MIN_TERM", "field_words", "fold", "index_words", "matched_fields", "national_phone", "query_words", "words"]
