@@ -25,6 +25,7 @@ from incasso_tui.services.selections import SelectionInfo, list_selections, sele
 from incasso_tui.services.worklist import SORTS, Worklist, WorklistFilter, WorklistPage, WorklistRow, worklist
 from incasso_tui.ui.labels import BUCKET, FLAG, SORT, STAGE, STATUS_MARK
 from incasso_tui.ui.text import lit, safe, translate_bindings
+from incasso_tui.ui.screens.walk import CaseWalker
 from incasso_tui.ui.widgets.virtual_table import PAGE_SIZE, Column, VirtualTable
 
 SEARCH_DELAY = 0.25  # seconds of quiet typing before the search runs
@@ -109,6 +110,7 @@ class WorklistScreen(Screen[None]):
         self._worklist: Worklist | None = None
         self._seen_event = 0
         self._search_timer: Timer | None = None
+        self._walker: CaseWalker | None = None
 
     def compose(self) -> ComposeResult:
         tr = self.app.tr  # type: ignore[attr-defined]
@@ -224,7 +226,12 @@ class WorklistScreen(Screen[None]):
 
     def _refresh_keeping_cursor(self) -> None:
         row = self.table.cursor_row
-        self.reload(keep_case=row.case_id if row else None)
+        keep = row.case_id if row else None
+        if self._walker is not None:  # walking the cases from the detail: on the case last shown
+            keep = self._walker.row.case_id
+            if self.app.screen is self:  # back from the detail (a live update meanwhile leaves the walk alone)
+                self._walker = None
+        self.reload(keep_case=keep)
 
     @on(VirtualTable.PageNeeded)
     def _page_needed(self, event: VirtualTable.PageNeeded) -> None:
@@ -305,8 +312,11 @@ class WorklistScreen(Screen[None]):
     @on(VirtualTable.Selected)
     def _open(self, event: VirtualTable.Selected) -> None:
         from incasso_tui.ui.screens.detail import ClientDetailScreen
-
-        self.app.push_screen(ClientDetailScreen(event.row.case_id))
+        walker = None
+        if self._worklist is not None:  # `]` and `[` in the detail walk this list as filtered and sorted
+            walker = CaseWalker(self._worklist, event.row, self.table.cursor, self.table.total)
+        self._walker = walker
+        self.app.push_screen(ClientDetailScreen(event.row.case_id, walker))
 
     # ----- search box
     @on(Input.Changed, "#search")
