@@ -11,20 +11,25 @@ prove the index right, as ``services.positions.verify_positions`` does for the p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, type_coerce
 from sqlalchemy.exc import DatabaseError
 
 from incasso_tui.domain.enums import Role
 from incasso_tui.domain.search import field_words, matched_fields, query_words
-from incasso_tui.errors import N_, BadInput
+from incasso_tui.domain.money import ZERO
+from incasso_tui.errors import N_, BadInput, NotFound
+from incasso_tui.services.cases import ClientInfo, LoanInfo
+from incasso_tui.services.positions import loan_positions
 from incasso_tui.services.audit import record
 from incasso_tui.services.context import Context
 from incasso_tui.store import search_index
-from incasso_tui.store.models import DESK_WHERE, Case, Client, ClientSearch, Loan
+from incasso_tui.store.models import DESK_WHERE, Case, Client, ClientSearch, Installment, Loan
+from incasso_tui.store.types import Money
 
 Scope = Literal["desk", "all"]
 SCOPES: tuple[Scope, ...] = ("desk", "all")
@@ -112,6 +117,52 @@ def search(ctx: Context, term: str, scope: Scope = "desk", limit: int = DEFAULT_
 
 
 @dataclass(frozen=True)
+class CaseSummary:
+    id: int
+    status: str
+    stage: str
+    opened_on: date
+    closed_on: date | None
+
+
+@dataclass(frozen=True)
+class ClientOverview:
+    """A client found by the search, read-only: who, their loans with arrears, and their cases (if any)."""
+
+    as_of: date
+    client: ClientInfo
+    loans: tuple[LoanInfo, ...]
+    cases: tuple[CaseSummary, ...]
+
+
+def client_overview(ctx: Context, client_id: int) -> ClientOverview:
+    """One read of a client and their loans: what a client without a case opens on (read-only)."""
+    as_of = ctx.clock.today()
+    with ctx.db.reader() as s:
+        client = s.get(Client, client_id)
+        if client is None:
+            raise NotFound(N_("Client {id} does not exist"), id=client_id)
+        loans = list(s.scalars(select(Loan).where(Loan.client_id == client_id).order_by(Loan.number)))
+        positions = loan_positions(s, [loan.id for loan in loans], as_of)
+        paid = dict(s.execute(
+            select(Installment.loan_id, type_coerce(func.sum(Installment.principal_paid), Money))
+            .where(Installment.loan_id.in_([loan.id for loan in loans])).group_by(Installment.loan_id)
+        ).all())
+        cases = s.scalars(select(Case).where(Case.client_id == client_id).order_by(Case.opened_on.desc(), Case.id.desc()))
+        return ClientOverview(
+            as_of=as_of,
+            client=ClientInfo(**{f.name: getattr(client, f.name) for f in fields(ClientInfo)}),
+            loans=tuple(
+                LoanInfo(**{f.name: getattr(loan, f.name) for f in fields(LoanInfo)
+                            if f.name not in ("outstanding_principal", "arrears")},
+                         outstanding_principal=loan.principal - (paid.get(loan.id) or ZERO), arrears=positions[loan.id])
+                for loan in loans
+            ),
+            cases=tuple(CaseSummary(c.id, c.status, c.stage, c.opened_on, c.closed_on) for c in cases),
+        )
+
+
+@dataclass(frozen=True)
 class IndexReport:
     clients: int
     indexed: int
@@ -170,4 +221,4 @@ def rebuild_index(ctx: Context) -> int:
     return done
 
 
-__all__ = ["SCOPES", "IndexReport", "SearchHit", "SearchResult", "rebuild_index", "search", "verify_index"]
+__all__ = ["SCOPES", "CaseSummary", "ClientOverview", "client_overview", "IndexReport", "SearchHit", "SearchResult", "rebuild_index", "search", "verify_index"]

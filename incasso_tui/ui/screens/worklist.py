@@ -102,6 +102,9 @@ class WorklistScreen(Screen[None]):
         Binding("l", "selections", "Selections", id="selections", show=False),
         Binding("e", "export", "Export CSV", id="export", show=False),
         Binding("escape", "clear", "Clear filters", id="clear", show=False),
+        # all clients, also handed over, closed or never in arrears (ui.screens.search), with the box's text
+        Binding("f", "find", "Find client", id="find", show=False),
+        Binding("ctrl+t", "find", "All clients", id="find_all", show=False, priority=True),
     ]
 
     def __init__(self) -> None:
@@ -116,7 +119,7 @@ class WorklistScreen(Screen[None]):
         tr = self.app.tr  # type: ignore[attr-defined]
         yield Header()
         with Horizontal(id="filterbar"):
-            yield Input(placeholder=tr(N_("/ name, loan number, IBAN or postcode")), id="search")
+            yield Input(placeholder=tr(N_("/ name, number, IBAN, phone, address · ctrl+t all clients")), id="search")
             yield Static(id="filters")
         yield Static(id="colheader")
         yield VirtualTable[WorklistRow](self._columns(), self._cells, flagged=lambda r: r.flag is not None, id="cases")
@@ -336,6 +339,11 @@ class WorklistScreen(Screen[None]):
         self.set_focus(self.table)
 
     # ----- actions
+    def action_find(self) -> None:
+        from incasso_tui.ui.screens.search import SearchScreen
+
+        self.app.push_screen(SearchScreen(self.query_one("#search", Input).value, scope="all"))
+
     def action_search(self) -> None:
         search = self.query_one("#search", Input)
         if search.has_focus:  # a "/" typed in the box is text
