@@ -34,6 +34,7 @@ from incasso_tui.store.types import Money
 Scope = Literal["desk", "all"]
 SCOPES: tuple[Scope, ...] = ("desk", "all")
 DEFAULT_LIMIT = 50
+NAME_ORDER_MAX = 2000  # hits sorted by name up to this many; beyond, by client id (see search)
 
 
 @dataclass(frozen=True)
@@ -65,21 +66,27 @@ class SearchResult:
 
 
 def search(ctx: Context, term: str, scope: Scope = "desk", limit: int = DEFAULT_LIMIT) -> SearchResult:
-    """The clients ``term`` finds in ``scope``: how many, and the first ``limit`` by name."""
+    """The clients ``term`` finds in ``scope``: how many, and the first ``limit`` (by name when there are at most
+    ``NAME_ORDER_MAX``; those found by their name first)."""
     if scope not in SCOPES:
         raise BadInput(N_("Unknown search scope: {scope}"), scope=scope)
     tokens = query_words(term)
     with ctx.db.reader() as s:
         ids = search_index.matching_ids(ctx.db.backend, tokens)
         where = [Client.id.in_(ids)]
-        if scope == "desk":
-            desk = select(Case.client_id).where(text(DESK_WHERE))
-            where.append(Client.id.in_(desk))
-        total = int(s.execute(select(func.count()).select_from(Client).where(*where)).scalar_one())
+        if scope == "desk":  # the desk's cases (one scan of a partial index) against the matching ids
+            desk = select(Case.client_id).where(text(DESK_WHERE), Case.client_id.in_(ids))
+            where = [Client.id.in_(desk)]
+            total = int(s.execute(select(func.count()).select_from(desk.subquery())).scalar_one())
+        else:  # every client has its row in the index: count there alone
+            total = int(s.execute(select(func.count()).select_from(ids.subquery())).scalar_one())
+        # by name while that is a short sort; a term that finds thousands shows the first by client id, and the
+        # screen asks for more letters
+        order = (Client.name_key, Client.id) if total <= NAME_ORDER_MAX else (Client.id,)
         rows = s.execute(
             select(Client.id, Client.number, Client.name, Client.city, Client.kvk, Client.iban, Client.phone,
                    Client.email, Client.postcode, Client.street, Client.contact_person).where(*where)
-            .order_by(Client.name_key, Client.id).limit(limit)
+            .order_by(*order).limit(limit)
         ).all()
         client_ids = [r.id for r in rows]
         loans: dict[int, list[str]] = {}
