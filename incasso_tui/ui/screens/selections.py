@@ -54,7 +54,6 @@ from incasso_tui.services.selections import (
     SelectionInfo,
     book_products,
     delete_selection,
-    export_to_file,
     list_selections,
     save_selection,
     selection_filter,
@@ -109,25 +108,49 @@ def action_text(tr: Translator, given: CampaignAction) -> str:
 
 
 def ask_export(screen: Screen[Any], flt: WorklistFilter, show: Callable[[str], None]) -> None:
-    """Ask for a file name and write the worklist of ``flt`` to it as CSV in a worker; ``show`` gets the outcome."""
+    """Ask for a file name (and, for a CSV file, its form) and write the worklist of ``flt`` to it in a worker;
+    ``show`` gets the outcome. A ``.xlsx`` file is an Excel workbook with typed cells (services.exports)."""
+    from incasso_tui.services.exports import export_worklist
+    from incasso_tui.ui.export_labels import export_labels
+
     app = screen.app
     tr: Translator = app.tr  # type: ignore[attr-defined]
     ctx: Context = app.ctx  # type: ignore[attr-defined]
     stem = "".join(ch if ch.isalnum() else "-" for ch in (flt.selection or tr(N_("worklist")))).strip("-").lower()
     suggestion = str(Path("~") / f"{stem or 'export'}-{ctx.clock.today().isoformat()}.csv")
 
-    def write(path: str) -> None:
+    def write(path: str, form: str) -> None:
         try:
-            rows = export_to_file(ctx, flt, Path(path))
+            rows = export_worklist(ctx, flt, Path(path), form, export_labels(tr))
         except IncassoError as err:
             app.call_from_thread(show, tr.error(err))
             return
         app.call_from_thread(show, tr(N_("{rows} cases written to {path}"), rows=rows, path=str(Path(path).expanduser())))
 
+    def start(path: str, form: str) -> None:
+        show(tr(N_("Writing {path} ..."), path=path))
+        screen.run_worker(lambda: write(path, form), thread=True, group="export", exclusive=True)
+
     def chosen(path: str | None) -> None:
-        if path:
-            show(tr(N_("Writing {path} ..."), path=path))
-            screen.run_worker(lambda: write(path), thread=True, group="export", exclusive=True)
+        if not path:
+            return
+        if Path(path).suffix.lower() == ".xlsx":
+            start(path, "xlsx")
+            return
+
+        def form_given(answer: str | None) -> None:
+            if answer is None:
+                return
+            form = {"nl": "csv-nl", "std": "csv", "csv": "csv", "csv-nl": "csv-nl"}.get(answer.strip().lower())
+            if form is None:
+                show(tr(N_("Unknown export form {form}: use csv, csv-nl or xlsx"), form=answer))
+                return
+            start(path, form)
+
+        app.push_screen(PromptScreen(
+            tr(N_("Which form? nl: for a Dutch spreadsheet (; and decimal comma, the labels you see); std: standard "
+                  "(, and decimal point, codes). For Excel with typed cells, end the file name in .xlsx")),
+            value="nl" if tr.lang == "nl" else "std", required=N_("Type nl or std")), form_given)
 
     app.push_screen(PromptScreen(
         tr(N_("Export to a CSV file: its path on the machine incasso runs on (over SSH: the server, not your own "
