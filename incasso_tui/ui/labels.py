@@ -127,7 +127,8 @@ TASK_KIND = {
     "handover_review": N_("Handover review"),
 }
 
-PROPOSAL_KIND = {"deferral": N_("Deferral of repayment"), "call_in": N_("Call-in"), "write_off": N_("Write-off")}
+PROPOSAL_KIND = {"deferral": N_("Deferral of repayment"), "call_in": N_("Call-in"), "write_off": N_("Write-off"),
+                 "arrangement": N_("Arrangement beyond the desk limits")}
 
 PROPOSAL_STATUS = {
     "submitted": N_("waiting for Risk"),
