@@ -91,7 +91,7 @@ def parse_id(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from incasso_tui import (cli_audit, cli_budget, cli_calc, cli_dispatch, cli_letters, cli_payments, cli_procedure,
-                             cli_report, cli_risk, cli_selections, cli_ssh, cli_tasks)
+                             cli_report, cli_risk, cli_search, cli_selections, cli_ssh, cli_tasks)
 
     parser = argparse.ArgumentParser(
         prog="incasso",
@@ -154,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_dispatch.add_parsers(sub)
     cli_budget.add_parsers(sub)
     cli_risk.add_parsers(sub)  # after cli_report: `report risk` is one of its reports
+    cli_search.add_parser(sub)
     return parser
 
 

@@ -57,6 +57,7 @@ from incasso_tui.domain.schedule import add_months, build_schedule
 from incasso_tui.errors import N_, ConfigError
 from incasso_tui.services.audit import Event, record, record_many
 from incasso_tui.services.positions import refresh_case_positions
+from incasso_tui.domain.search import index_words
 from incasso_tui.services.worklist import name_key
 from incasso_tui.store.db import Database, refresh_statistics
 from incasso_tui.store.models import NO_ARREARS, Client, Loan
@@ -407,6 +408,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                      "first_date", "created_by", "created_at", "version"),
     "arrangement_lines": ("arrangement_id", "seq", "due_date", "amount", "paid"),
     "forbearances": ("id", "loan_id", "granted_on", "kind", "npv_loss", "source", "created_by", "created_at"),
+    "client_search": ("client_id", "words"),
     "documents": ("id", "client_id", "loan_id", "kind", "title", "added_on", "path"),
     "client_advisers": ("client_id", "adviser_id"),
     "handovers": ("id", "case_id", "reason", "summary", "checklist", "waived_by", "status", "handed_by", "handed_at",
@@ -416,8 +418,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "gen_cal": ("m", "d", "due"),
 }
 # the order that satisfies the foreign keys
-WRITE_ORDER = ("users", "clients", "client_advisers", "loans", "charges", "ledger", "allocations", "cases", "contacts",
-               "promises", "notes", "arrangements", "arrangement_lines", "forbearances", "documents", "handovers")
+WRITE_ORDER = ("users", "clients", "client_advisers", "loans", "client_search", "charges", "ledger", "allocations",
+               "cases", "contacts", "promises", "notes", "arrangements", "arrangement_lines", "forbearances", "documents",
+               "handovers")
 ID_TABLES = ("users", "clients", "loans", "charges", "ledger", "allocations", "cases", "contacts", "promises",
              "notes", "arrangements", "forbearances", "documents", "handovers")
 
@@ -630,6 +633,14 @@ class _Book:
         self.add("clients", (cid, number, kind, consumer, name, name_key(name), contact, kvk, iban, street,
                              postcode, city, phone, email, channel, language))
         return cid, name, city, contact or name
+
+    def search_words(self, client: tuple[Any, ...], loan_numbers: list[str]) -> None:
+        """The client's row in the search index (store.search_index), as the services would write it."""
+        c = dict(zip(COLUMNS["clients"], client))
+        self.add("client_search", (c["id"], index_words(
+            name=c["name"], number=c["number"], loan_numbers=loan_numbers, kvk=c["kvk"], iban=c["iban"],
+            phone=c["phone"], email=c["email"], postcode=c["postcode"], street=c["street"], city=c["city"],
+            contact_person=c["contact_person"])))
 
     def iban(self) -> str:
         rng = self.rng
@@ -1138,6 +1149,7 @@ def _run(conn: Connection, sink: _Sink, *, loans: int, seed: int, as_of: date,
                     if n == 0 and sc is not None and sc.dpd is not None:
                         dpd = book.rng.randint(*sc.dpd)
                     made.append(book.loan(client_id, consumer, dpd, client_no))
+                book.search_words(book.rows["clients"][-1], [m["number"] for m in made])
                 if sc is not None:
                     book.case(client_id, consumer, sc, made[0], sum(m["arrears"] for m in made), city, contact,
                               [m["number"] for m in made])

@@ -52,7 +52,7 @@ from incasso_tui.store.models import (
 )
 from incasso_tui.store.types import money_sum
 
-KINDS = ("deferral", "call_in", "write_off")
+KINDS = ("deferral", "call_in", "write_off", "arrangement")  # arrangement: services.arrangement_changes
 OPTIONS = ("extend_term", "raise_installments")
 _OPEN_TO_PROPOSALS = (CaseStatus.ACTIVE.value, CaseStatus.ARRANGEMENT.value, CaseStatus.PAUSED.value, CaseStatus.DEFERRAL.value)
 
@@ -513,4 +513,11 @@ def _write_off_loan(ctx: Context, s: Session, case: Case, payload: dict[str, Any
     return {"loan": loan.number, "written_off": amount, "ledger_id": entry.id, "loan_status": loan.status, "bkr": bkr}
 
 
-_APPLY = {"deferral": _apply_deferral, "call_in": _apply_call_in, "write_off": _apply_write_off}
+def _apply_arrangement(ctx: Context, s: Session, p: Proposal, case: Case, payload: dict[str, Any], today: date) -> dict[str, Any]:
+    from incasso_tui.services.arrangement_changes import apply_arrangement_proposal  # a plan beyond the desk limits
+
+    return apply_arrangement_proposal(ctx, s, p, case, payload, today)
+
+
+_APPLY = {"deferral": _apply_deferral, "call_in": _apply_call_in, "write_off": _apply_write_off,
+          "arrangement": _apply_arrangement}

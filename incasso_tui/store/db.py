@@ -213,6 +213,9 @@ class Database:
         self.audit_key = audit_key
         self.sessions = sessionmaker(self.engine, expire_on_commit=False,
                                      info={"audit_key": audit_key} if audit_key is not None else None)
+        from incasso_tui.store import search_index  # a client's search words follow every flush (issue 14)
+
+        search_index.install(self.sessions)
         # called at the start of every writing transaction (``acting_as``): the services check there that the
         # acting user is still enabled, in the same transaction as the change
         self.guard: Callable[[Session], None] | None = None

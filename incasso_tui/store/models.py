@@ -1027,3 +1027,18 @@ class DebtHelpReferral(Base):
     contact: Mapped[str] = mapped_column(String(300))
     referred_by: Mapped[str] = mapped_column(String(64))
     referred_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ClientSearch(Base):
+    """The words a client is found by (``domain.search.index_words``): name, numbers, address, phone, e-mail.
+
+    One row per client, written in the same transaction as every change to the client or its loans
+    (``store.search_index``, hooked on the session's flush) and by the generator. The index over it is not a
+    model: on SQLite the FTS5 table ``client_search_fts`` (external content, kept by triggers), on PostgreSQL a
+    GIN full-text index ``ix_client_search_words``; migration 0013 makes both. ``services.search.verify_index``
+    recomputes the words to prove them right."""
+
+    __tablename__ = "client_search"
+
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), primary_key=True)
+    words: Mapped[str] = mapped_column(Text)

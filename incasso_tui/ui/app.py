@@ -55,6 +55,17 @@ class IncassoApp(App[None]):
 
             self.push_screen(InboxScreen())
 
+    async def action_quit(self) -> None:
+        """ctrl+q: a form with unsaved input asks first (issue 14), anywhere under a question too."""
+        from incasso_tui.ui.screens.form import SavingScreen
+
+        forms = [screen for screen in self.screen_stack if isinstance(screen, SavingScreen)]
+        if forms and forms[-1].dirty:
+            if self.screen is forms[-1]:
+                forms[-1].confirm_leave(self.exit)
+            return  # a question is open above the form: it is answered first
+        self.exit()
+
     def action_toggle_help(self) -> None:
         if self.screen.query("HelpPanel"):
             self.action_hide_help_panel()

@@ -136,7 +136,8 @@ TASK_KIND = {
 }
 TASK_BUCKET = {"overdue": N_("Overdue"), "today": N_("Today"), "week": N_("This week"), "later": N_("Later")}
 
-PROPOSAL_KIND = {"deferral": N_("Deferral of repayment"), "call_in": N_("Call-in"), "write_off": N_("Write-off")}
+PROPOSAL_KIND = {"deferral": N_("Deferral of repayment"), "call_in": N_("Call-in"), "write_off": N_("Write-off"),
+                 "arrangement": N_("Arrangement beyond the desk limits")}
 
 PROPOSAL_STATUS = {
     "submitted": N_("waiting for Risk"),

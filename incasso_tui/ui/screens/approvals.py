@@ -108,6 +108,13 @@ class ApprovalsScreen(RowsScreen[ProposalRow]):
             for line in p["lines"]:
                 lines.add_row(right(line["seq"]), text_cell(tr.date(_day(line["due_date"]))),
                               money_cell(tr, _dec(line["principal"])), money_cell(tr, _dec(line["interest"])))
+        elif row.kind == "arrangement":  # a plan beyond the desk limits (services.arrangement_changes)
+            parts.append(lit(tr(N_("Arrangement for {covered}: {count} installments of {installment}, the last on "
+                                   "{last} · beyond the desk: {refusal}"),
+                                covered=_money(tr, p["covered"]), count=p["installments"],
+                                installment=_money(tr, p["installment"]), last=tr.date(_day(p["last_date"])),
+                                refusal=tr(p["desk_refusal"], **p.get("desk_refusal_params", {})))))
+            parts.append(lit(tr(N_("Reason: {text}"), text=p.get("reason", ""))))
         elif row.kind == "write_off":
             parts.append(lit(tr(N_("Write off {amount} of loan {loan} (balance {balance})"),
                                     amount=_money(tr, p["amount"]), loan=p["loan"], balance=_money(tr, p["balance"]))))

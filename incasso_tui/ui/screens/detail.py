@@ -58,6 +58,7 @@ from incasso_tui.ui.work import service_worker
 
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
+    from incasso_tui.ui.screens.walk import CaseWalker
 
 WARNING_STATE = {"pending": N_("waiting to be printed"), "rendered": N_("printed, not yet sent"), "sent": N_("sent"),
                  "failed": N_("failed")}
@@ -130,13 +131,17 @@ class ClientDetailScreen(Screen[None]):
         Binding("v", "vulnerability", "Vulnerability", id="vulnerability", show=False,
                 tooltip="Flag the client as vulnerable, or remove a flag"),
         Binding("r", "reload", "Reload", id="reload", show=False),
+        # the worklist's next and previous case, in its order (ui.screens.walk); only when opened from it
+        Binding("right_square_bracket", "walk(1)", "Next case", key_display="]", id="next_case"),
+        Binding("left_square_bracket", "walk(0)", "Previous case", key_display="[", id="previous_case", show=False),
         Binding("1", "tab(1)", "Tab", key_display="1-9", id="tab", show=False),
         *(Binding(str(n), f"tab({n})", "Tab", show=False) for n in range(2, len(TABS) + 1)),
     ]
 
-    def __init__(self, case_id: int) -> None:
+    def __init__(self, case_id: int, walker: CaseWalker | None = None) -> None:
         super().__init__()
         self.case_id = case_id
+        self.walker = walker
         self.detail: ClientDetail | None = None
         self.tracks: CaseTracks | None = None
         self.presence: Presence | None = None  # a colleague who has the case open too
@@ -211,6 +216,7 @@ class ClientDetailScreen(Screen[None]):
     def on_mount(self) -> None:
         translate_bindings(self, self.tr)
         self.refresh_bindings()
+        self._show_place()
         self.query_one("#head").loading = True
         self.load()
 
@@ -699,6 +705,8 @@ class ClientDetailScreen(Screen[None]):
 
     # ----- actions
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "walk":
+            return self.walker is not None
         if action in WRITE_ACTIONS or action == "discuss":
             if self.app.ctx.actor.role in (Role.AUDITOR, Role.ADMIN):  # type: ignore[attr-defined]
                 return False  # auditors read only
@@ -746,6 +754,35 @@ class ClientDetailScreen(Screen[None]):
 
     def action_reload(self) -> None:
         self.load()
+
+    @work(thread=True, exclusive=True, group="walk")
+    def action_walk(self, forward: int) -> None:
+        """The next (``]``) or previous (``[``) case of the worklist, without going back to it."""
+        assert self.walker is not None  # check_action hides the keys otherwise
+        try:
+            row = self.walker.step(bool(forward))
+        except IncassoError as err:
+            self.app.call_from_thread(self.notify, self.tr.error(err), severity="error")
+            return
+        if row is None:
+            message = N_("This is the last case of the list") if forward else N_("This is the first case of the list")
+            self.app.call_from_thread(self.notify, self.tr(message))
+            return
+        self.app.call_from_thread(self._switch_case, row.case_id)
+
+    def _switch_case(self, case_id: int) -> None:
+        self.app.run_worker(partial(release_case, self.app.ctx, self.case_id), thread=True, group="release")  # type: ignore[attr-defined]
+        self.case_id = case_id
+        self.detail = None
+        self.refresh_bindings()
+        self._show_place()
+        self.query_one("#head").loading = True
+        self.load()
+
+    def _show_place(self) -> None:
+        """'case 3 of 108' in the title bar while walking the worklist."""
+        if self.walker is not None:
+            self.sub_title = self.tr(N_("case {n} of {total}"), n=self.walker.offset + 1, total=self.walker.total)
 
     def action_tab(self, number: int) -> None:
         self.query_one(TabbedContent).active = list(TABS)[number - 1]

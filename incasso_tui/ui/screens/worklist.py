@@ -24,6 +24,7 @@ from incasso_tui.services.selections import SelectionInfo, list_selections, sele
 from incasso_tui.services.worklist import SORTS, Worklist, WorklistFilter, WorklistPage, WorklistRow, worklist
 from incasso_tui.ui.labels import BUCKET, FLAG, SORT, STAGE, STATUS_MARK
 from incasso_tui.ui.text import lit, safe, translate_bindings
+from incasso_tui.ui.screens.walk import CaseWalker
 from incasso_tui.ui.widgets.virtual_table import PAGE_SIZE, Column, VirtualTable
 from incasso_tui.ui.work import service_worker
 
@@ -109,6 +110,9 @@ class WorklistScreen(Screen[None]):
         Binding("p", "post", "Post", id="post", tooltip="Print batches and the letters waiting to be sent", show=False),
         Binding("e", "export", "Export CSV", id="export", show=False),
         Binding("escape", "clear", "Clear filters", id="clear", show=False),
+        # all clients, also handed over, closed or never in arrears (ui.screens.search), with the box's text
+        Binding("f", "find", "Find client", id="find", show=False),
+        Binding("ctrl+t", "find", "All clients", id="find_all", show=False, priority=True),
     ]
 
     def __init__(self) -> None:
@@ -117,12 +121,13 @@ class WorklistScreen(Screen[None]):
         self._worklist: Worklist | None = None
         self._seen_event = 0
         self._search_timer: Timer | None = None
+        self._walker: CaseWalker | None = None
 
     def compose(self) -> ComposeResult:
         tr = self.app.tr  # type: ignore[attr-defined]
         yield Header()
         with Horizontal(id="filterbar"):
-            yield Input(placeholder=tr(N_("/ name, loan number, IBAN or postcode")), id="search")
+            yield Input(placeholder=tr(N_("/ name, number, IBAN, phone, address · ctrl+t all clients")), id="search")
             yield Static(id="filters")
         yield Static(id="colheader")
         yield VirtualTable[WorklistRow](self._columns(), self._cells, flagged=lambda r: r.flag is not None, id="cases")
@@ -232,7 +237,12 @@ class WorklistScreen(Screen[None]):
 
     def _refresh_keeping_cursor(self) -> None:
         row = self.table.cursor_row
-        self.reload(keep_case=row.case_id if row else None)
+        keep = row.case_id if row else None
+        if self._walker is not None:  # walking the cases from the detail: on the case last shown
+            keep = self._walker.row.case_id
+            if self.app.screen is self:  # back from the detail (a live update meanwhile leaves the walk alone)
+                self._walker = None
+        self.reload(keep_case=keep)
 
     @on(VirtualTable.PageNeeded)
     def _page_needed(self, event: VirtualTable.PageNeeded) -> None:
@@ -315,8 +325,11 @@ class WorklistScreen(Screen[None]):
     @on(VirtualTable.Selected)
     def _open(self, event: VirtualTable.Selected) -> None:
         from incasso_tui.ui.screens.detail import ClientDetailScreen
-
-        self.app.push_screen(ClientDetailScreen(event.row.case_id))
+        walker = None
+        if self._worklist is not None:  # `]` and `[` in the detail walk this list as filtered and sorted
+            walker = CaseWalker(self._worklist, event.row, self.table.cursor, self.table.total)
+        self._walker = walker
+        self.app.push_screen(ClientDetailScreen(event.row.case_id, walker))
 
     # ----- search box
     @on(Input.Changed, "#search")
@@ -336,6 +349,11 @@ class WorklistScreen(Screen[None]):
         self.set_focus(self.table)
 
     # ----- actions
+    def action_find(self) -> None:
+        from incasso_tui.ui.screens.search import SearchScreen
+
+        self.app.push_screen(SearchScreen(self.query_one("#search", Input).value, scope="all"))
+
     def action_search(self) -> None:
         search = self.query_one("#search", Input)
         if search.has_focus:  # a "/" typed in the box is text
