@@ -41,6 +41,7 @@ from incasso_tui.mail.channels import ChannelNotConfigured, Outgoing, adapter_fo
 from incasso_tui.services import audit
 from incasso_tui.services.cases import load_case
 from incasso_tui.services.context import DESK_WRITERS, Context
+from incasso_tui.services.external import check_no_outside_hold
 from incasso_tui.services.positions import loan_positions
 from incasso_tui.services.procedure import PAY_DAYS
 from incasso_tui.store.models import (
@@ -385,6 +386,7 @@ def check_hand_letter(s: Session, case: Case, client: Client, kind: str, today: 
     open_track = s.scalar(select(DebtTrack.id).where(DebtTrack.case_id == case.id, DebtTrack.status == "open"))
     if kind in _DUNNING:
         check_automatic_step(case.status, open_track is not None, case.pause_until, today)
+        check_no_outside_hold(s, case.id)  # issue 19: the claim is at a bailiff or agency, or disputed
     elif kind == "contact_request" and (open_track is not None or case.status not in _ASK_CONTACT):
         # not to a client in a debt track (the trustee speaks for them), nor on a paused, handed-over or closed case
         check_automatic_step(case.status, open_track is not None, case.pause_until, today)
