@@ -59,8 +59,8 @@ def parse_date(text: str) -> date:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from incasso_tui import (cli_audit, cli_calc, cli_letters, cli_payments, cli_procedure, cli_report, cli_selections,
-                             cli_ssh)
+    from incasso_tui import (cli_audit, cli_calc, cli_letters, cli_outside, cli_payments, cli_procedure, cli_report,
+                             cli_selections, cli_ssh)
 
     parser = argparse.ArgumentParser(
         prog="incasso",
@@ -119,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_payments.add_parser(sub)
     cli_report.add_parser(sub)
     cli_selections.add_parsers(sub)
+    cli_outside.add_parsers(sub)
     return parser
 
 

@@ -153,16 +153,21 @@ class PartyRow:
         return (self.street, f"{self.postcode} {self.city}")
 
 
-def _text(value: str | None, field: str, label: str, *, required: bool, maximum: int) -> str | None:
+_MISSING = {"name": N_("Give the party's name"), "street": N_("Give the party's street"),
+            "postcode": N_("Give the party's postcode"), "city": N_("Give the party's city")}
+
+
+def _text(value: str | None, field: str, *, maximum: int) -> str | None:
+    """The trimmed text of ``field``; None when empty and optional (``_MISSING`` names the required fields)."""
     value = (value or "").strip()
     if not value:
-        if required:
-            raise BadInput(N_("Give the party's {what}"), field=field, what=label)
+        if field in _MISSING:
+            raise BadInput(_MISSING[field], field=field)
         return None
     if len(value) > maximum:
-        raise BadInput(N_("The {what} is longer than {limit} characters"), field=field, what=label, limit=maximum)
+        raise BadInput(N_("Too long: at most {limit} characters"), field=field, limit=maximum)
     if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in value):
-        raise BadInput(N_("The {what} contains control characters"), field=field, what=label)
+        raise BadInput(N_("Control characters are not allowed here"), field=field)
     return value
 
 
@@ -171,23 +176,23 @@ def add_party(ctx: Context, given: PartyInput) -> int:
     ctx.require(*PARTY_KEEPERS)
     if given.kind not in dx.PARTY_KINDS:
         raise BadInput(N_("The kind of party must be one of {kinds}"), field="kind", kinds=", ".join(dx.PARTY_KINDS))
-    name = _text(given.name, "name", N_("name"), required=True, maximum=200)
-    street = _text(given.street, "street", N_("street"), required=True, maximum=200)
-    postcode = _text(given.postcode, "postcode", N_("postcode"), required=True, maximum=16)
-    city = _text(given.city, "city", N_("city"), required=True, maximum=100)
+    name = _text(given.name, "name", maximum=200)
+    street = _text(given.street, "street", maximum=200)
+    postcode = _text(given.postcode, "postcode", maximum=16)
+    city = _text(given.city, "city", maximum=100)
     iban = normalize_reference(given.iban or "")
     if not is_valid_iban(iban):
         raise BadInput(N_("Not a valid IBAN: {iban}"), field="iban", iban=given.iban)
-    wki = _text(given.wki_registration, "wki_registration", N_("Wki registration"), required=False, maximum=64)
+    wki = _text(given.wki_registration, "wki_registration", maximum=64)
     if wki is not None and given.kind != "agency":
         raise BadInput(N_("Only a collection agency has a Wki registration"), field="wki_registration")
     now = ctx.clock.now()
     try:
         with ctx.db.transaction() as s:
             row = ExternalParty(name=name, kind=given.kind, street=street, postcode=postcode, city=city,
-                                contact=_text(given.contact, "contact", N_("contact"), required=False, maximum=300) or "",
-                                email=_text(given.email, "email", N_("e-mail address"), required=False, maximum=200),
-                                phone=_text(given.phone, "phone", N_("phone number"), required=False, maximum=32),
+                                contact=_text(given.contact, "contact", maximum=300) or "",
+                                email=_text(given.email, "email", maximum=200),
+                                phone=_text(given.phone, "phone", maximum=32),
                                 iban=iban, wki_registration=wki, created_by=ctx.actor.name, created_at=now)
             s.add(row)
             s.flush()

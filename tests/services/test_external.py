@@ -68,7 +68,7 @@ def test_a_party_needs_a_kind_an_address_and_an_iban_and_only_an_agency_has_a_wk
     bakker = _ctx(ctx_for, tmp_path, "bakker")
     with pytest.raises(BadInput, match="kind"):
         ext.add_party(bakker, ext.PartyInput(**{**BAILIFF.__dict__, "kind": ""}))
-    with pytest.raises(BadInput, match="street"):
+    with pytest.raises(BadInput, match="street"):  # a party without an address
         ext.add_party(bakker, ext.PartyInput(**{**BAILIFF.__dict__, "street": "  "}))
     with pytest.raises(BadInput, match="IBAN"):
         ext.add_party(bakker, ext.PartyInput(**{**BAILIFF.__dict__, "iban": "NL00RABO0000000000"}))

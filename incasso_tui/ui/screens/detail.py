@@ -101,6 +101,8 @@ class ClientDetailScreen(Screen[None]):
         Binding("h", "handover", "Handover", id="handover", tooltip="Hand over to special management", show=False),
         Binding("w", "write_off", "Write-off", id="write_off", tooltip="Propose a write-off to Risk", show=False),
         Binding("o", "call_in", "Call-in", id="call_in", tooltip="Propose calling in a loan to Risk", show=False),
+        Binding("e", "external", "External", id="external", tooltip="Bailiff, lawyer or collection agency", show=False),
+        Binding("k", "complaints", "Complaints", id="complaints", tooltip="Complaints and disputes", show=False),
         Binding("r", "reload", "Reload", id="reload", show=False),
         Binding("1", "tab(1)", "Tab", key_display="1-9", id="tab", show=False),
         *(Binding(str(n), f"tab({n})", "Tab", show=False) for n in range(2, len(TABS) + 1)),
@@ -641,6 +643,16 @@ class ClientDetailScreen(Screen[None]):
 
         if self.detail is not None:
             self.app.push_screen(HandoverScreen(self.detail), partial(self._saved, N_("Handed over to special management"), "timeline"))
+
+    def action_external(self) -> None:  # issue 19
+        from incasso_tui.ui.screens.outside import ExternalScreen
+
+        self.app.push_screen(ExternalScreen(self.case_id), lambda _r: self.load())
+
+    def action_complaints(self) -> None:  # issue 19
+        from incasso_tui.ui.screens.outside import ComplaintsScreen
+
+        self.app.push_screen(ComplaintsScreen(self.case_id), lambda _r: self.load())
 
     def action_write_off(self) -> None:
         from incasso_tui.ui.screens.propose import WriteOffScreen
