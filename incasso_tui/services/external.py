@@ -522,7 +522,8 @@ class ImportResult:
 
 def import_status(ctx: Context, path: Path) -> ImportResult:
     """Book a party's status-report CSV (docs/external-collection.md): every line, or none. A line that is
-    malformed, names an unknown claim, a claim not at a party, or a loan not in the claim, is named."""
+    malformed, names an unknown claim, a claim not at a party or a loan not in the claim, or repeats a report
+    booked already (the same file imported twice), is named."""
     ctx.require(*HANDOVER_ROLES)
     try:
         raw = path.read_bytes()
@@ -545,6 +546,13 @@ def import_status(ctx: Context, path: Path) -> ImportResult:
                 if ln.loan and ln.loan not in loans:
                     raise BadFile(N_("Line {line}: loan {loan} is not in claim {claim}"), where=f"line {ln.line}",
                                   line=ln.line, loan=ln.loan, claim=ln.claim)
+                booked = s.scalar(select(ExternalReport.source).where(
+                    ExternalReport.claim_id == claim.id, ExternalReport.status == ln.status,
+                    ExternalReport.report_date == ln.day, ExternalReport.amount == ln.amount,
+                    ExternalReport.costs == ln.costs, ExternalReport.note == ln.note).limit(1))
+                if booked is not None:  # the same file (or line) imported twice
+                    raise BadFile(N_("Line {line}: this report was booked already ({source})"), where=f"line {ln.line}",
+                                  line=ln.line, source=booked)
                 try:
                     _add_report(ctx, s, claim, ln.status, ln.day, ln.amount, ln.costs, ln.note,
                                 f"{path.name}:{ln.line}")

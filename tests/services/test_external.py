@@ -260,6 +260,8 @@ def test_a_status_file_is_booked_whole_or_not_at_all_and_the_wrong_line_is_named
     result = ext.import_status(visser, _csv(tmp_path, f"{claim},{loan},arrangement,{AS_OF},50.00,,12 x 50",
                                             f"{claim},,returned,{AS_OF},,35.00,terug"))
     assert (result.lines, result.ended) == (2, 1)
+    with pytest.raises(BadFile, match="Line 2: claim .* is not at an outside party"):  # the same file again
+        ext.import_status(visser, tmp_path / "status.csv")
     view = ext.claim_for_case(visser, case_id)
     assert view.outcome == "returned" and [r.source for r in view.reports] == ["status.csv:2", "status.csv:3"]
 
@@ -277,3 +279,39 @@ def test_a_case_in_a_track_or_closed_is_not_handed_over_and_an_unknown_case_is_n
         ext.recall(visser, 10**9, "x")
     with pytest.raises(NotFound):
         ext.report_status(visser, 10**9, "paid")
+
+
+def test_the_same_status_file_twice_is_refused_at_its_first_line(ctx_for, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    visser, _bakker, case_id, _name, loan, d = _at_party(ctx_for, tmp_path)
+    path = _csv(tmp_path, f"{d.claim_id},{loan},arrangement,{AS_OF},50.00,,12 x 50")
+    assert ext.import_status(visser, path).lines == 1
+    with pytest.raises(BadFile, match="Line 2: this report was booked already"):
+        ext.import_status(visser, path)
+    assert len(ext.claim_for_case(visser, case_id).reports) == 1
+
+
+def test_two_deciders_at_the_same_moment_hand_the_claim_over_once(ctx_for, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Two sessions approve the same proposal at once: the claim row is locked (FOR UPDATE on PostgreSQL; SQLite
+    serialises writers), so one hands over and the other is told it was decided already; one dossier, two letters."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    visser, bakker = _ctx(ctx_for, tmp_path, "visser"), _ctx(ctx_for, tmp_path, "bakker")
+    ext.add_party(bakker, BAILIFF)
+    case_id, _n, _l = _consumer_case(visser)
+    claim_id = ext.propose_handover(visser, case_id, BAILIFF.name, "Geen reactie")
+    barrier = Barrier(2)
+
+    def decide() -> str:
+        barrier.wait()
+        try:
+            return ext.decide_handover(bakker, claim_id, approve=True).status
+        except RuleViolation as exc:
+            return exc.msgid
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(lambda _i: decide(), range(2)))
+    assert outcomes == sorted(["at_party", "This handover was {status} by {name} already"])
+    with bakker.db.reader() as s:
+        assert s.scalar(select(func.count()).where(Letter.case_id == case_id, Letter.kind.like("external%"))) == 2
+        assert s.scalar(select(func.count()).where(AuditEvent.action == "external.handover")) == 1
