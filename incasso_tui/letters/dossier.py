@@ -32,7 +32,8 @@ def _cells(*values: str) -> str:
 
 def _table(columns: str, head: tuple[str, ...], rows: list[tuple[str, ...]], tr: Translator) -> str:
     if not rows:
-        return f"_{escape_typst(tr(N_('none')))}_\n"
+        none = escape_typst(tr(N_("none")))
+        return f"_{none}_\n"
     body = ",\n  ".join(_cells(*row) for row in rows)
     header = _cells(*(f"*{escape_typst(h)}*" for h in head))
     return f"#table(columns: {columns}, stroke: 0.4pt + gray, inset: 4pt,\n  {header},\n  {body},\n)\n"
@@ -43,13 +44,21 @@ def dossier_source(d: dict[str, Any], tr: Translator) -> str:
     m = lambda v: escape_typst(tr.money(Decimal(v)))  # noqa: E731
     dt = lambda v: escape_typst(tr.date(date.fromisoformat(v))) if v else "–"  # noqa: E731
     party, client, st = d["party"], d["client"], d["statement"]
+    # the texts first: a message id inside an f-string is not seen by the catalog extraction
+    title = escape_typst(tr(N_("Dossier of claim {number}"), number=d["claim"]))
+    claim_word = escape_typst(tr(N_("claim")))
+    statement_head = escape_typst(tr(N_("Claim statement as of {date}"), date=tr.date(date.fromisoformat(d["handed_on"]))))
+    total_word = escape_typst(tr(N_("Total")))
+    heads = {key: escape_typst(tr(text)) for key, text in (
+        ("documents", N_("Documents")), ("letters", N_("Letters sent")), ("contacts", N_("Contacts")),
+        ("arrangements", N_("Payment arrangements")))}
     out = [
         '#set page(paper: "a4", margin: 2cm, footer: context [#set text(size: 8pt)\n'
-        f'{escape_typst(d["lender"])} · {escape_typst(tr(N_("claim")))} {d["claim"]} #h(1fr) '
+        f'{escape_typst(d["lender"])} · {claim_word} {d["claim"]} #h(1fr) '
         '#counter(page).display("1 / 1", both: true)])',
         f'#set text(font: "Libertinus Serif", size: 10pt, lang: "{tr.lang}")',
-        f'#set document(title: [{escape_typst(tr(N_("Dossier of claim {number}"), number=d["claim"]))}])',
-        f'= {escape_typst(tr(N_("Dossier of claim {number}"), number=d["claim"]))}',
+        f"#set document(title: [{title}])",
+        f"= {title}",
         "",
         _table("(5cm, 1fr)", (tr(N_("Item")), tr(N_("Value"))), [
             (escape_typst(tr(N_("Handed to"))), f'{_e(party["name"])} ({escape_typst(tr(party["kind_label"]))})'),
@@ -61,27 +70,27 @@ def dossier_source(d: dict[str, Any], tr: Translator) -> str:
             (escape_typst(tr(N_("Client address"))), _e(", ".join(client["address"]))),
             (escape_typst(tr(N_("Consumer"))), escape_typst(tr(N_("yes")) if client["consumer"] else tr(N_("no")))),
         ], tr),
-        f'== {escape_typst(tr(N_("Claim statement as of {date}"), date=tr.date(date.fromisoformat(d["handed_on"]))))}',
+        f"== {statement_head}",
         _table("(1fr, auto, auto, auto, auto, auto)",
                (tr(N_("Loan")), tr(N_("Principal")), tr(N_("Interest")), tr(N_("Costs")), tr(N_("Paid")), tr(N_("Total"))),
                [(_e(ln["loan"]), m(ln["principal"]), m(ln["interest"]), m(ln["costs"]), m(ln["payments"]), m(ln["total"]))
                 for ln in st["loans"]]
-               + [(f'*{escape_typst(tr(N_("Total")))}*', m(st["principal"]), m(st["interest"]), m(st["costs"]),
+               + [(f"*{total_word}*", m(st["principal"]), m(st["interest"]), m(st["costs"]),
                    m(st["payments"]), f'*{m(st["total"])}*')], tr),
-        f'== {escape_typst(tr(N_("Documents")))}',
+        f"== {heads['documents']}",
         _table("(1fr, auto, auto)", (tr(N_("Loan")), tr(N_("Loan agreement")), tr(N_("Pledge deed"))),
                [(_e(doc["loan"]), escape_typst(tr(N_("present")) if doc["loan_agreement"] else tr(N_("missing"))),
                  escape_typst(tr(N_("present")) if doc["pledge_deed"] else tr(N_("missing")))) for doc in d["documents"]],
                tr),
-        f'== {escape_typst(tr(N_("Letters sent")))}',
+        f"== {heads['letters']}",
         _table("(auto, 1fr, auto, auto, auto)",
                (tr(N_("Date")), tr(N_("Letter")), tr(N_("Channel")), tr(N_("Status")), tr(N_("Dispatched"))),
                [(dt(ltr["date"]), _e(ltr["kind"]), _e(ltr["channel"]), _e(ltr["status"]), _e(ltr["sent_at"]))
                 for ltr in d["letters"]], tr),
-        f'== {escape_typst(tr(N_("Contacts")))}',
+        f"== {heads['contacts']}",
         _table("(auto, auto, auto, 1fr)", (tr(N_("When")), tr(N_("Channel")), tr(N_("Outcome")), tr(N_("Summary"))),
-               [(_e(c["at"]), _e(c["channel"]), _e(c["outcome"]), _e(c["summary"])) for c in d["contacts"]], tr),
-        f'== {escape_typst(tr(N_("Payment arrangements")))}',
+               [(_e(c["at"].replace("T", " ")), _e(c["channel"]), _e(c["outcome"]), _e(c["summary"])) for c in d["contacts"]], tr),
+        f"== {heads['arrangements']}",
         _table("(auto, auto, auto, 1fr)", (tr(N_("Made on")), tr(N_("Status")), tr(N_("Installments")), tr(N_("Covered"))),
                [(dt(a["made_on"]), _e(a["status"]), _e(a["installments"]), m(a["covered"])) for a in d["arrangements"]],
                tr),

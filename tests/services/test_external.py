@@ -140,6 +140,8 @@ def test_four_eyes_the_statement_the_dossier_pdf_and_json_and_the_two_letters(ct
     assert d.dossier_pdf and d.dossier_json
     text = "\n".join(page.extract_text() for page in PdfReader(BytesIO(Path(d.dossier_pdf).read_bytes())).pages)
     assert name in text and BAILIFF.name in text and loan in text
+    total = f"€ {Decimal(d.statement['total']):,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
+    assert "Vorderingsoverzicht per 23-11-2026" in text and total in text.replace("\xa0", " ")
     saved = json.loads(Path(d.dossier_json).read_text(encoding="utf-8"))
     assert saved["statement"] == d.statement and saved["party"]["name"] == BAILIFF.name
     assert saved["format"] == "incasso-external-dossier/1"

@@ -157,7 +157,8 @@ class HandoverExternalForm(FormScreen[int]):
         with Vertical(classes="dialog"):
             yield Label(tr(N_("Hand the claim of case {case} to an outside party"), case=self.case_id), classes="title")
             yield from self.field("party", N_("Party"), Select(
-                [(f"{p.name} ({tr(PARTY_KIND[p.kind])})", p.name) for p in self.parties], compact=True, id="party"))
+                [(f"{p.name} ({tr(PARTY_KIND[p.kind])})", p.name) for p in self.parties], prompt=tr(N_("Choose the party")),
+                compact=True, id="party"))
             yield from self.field("reason", N_("Reason"), Input(id="reason", compact=True))
             yield Label(tr(N_("Another person (special management or a supervisor) decides: four eyes.")))
             yield from self.buttons(N_("Propose"))
@@ -217,7 +218,7 @@ class ExternalScreen(Screen[None]):
     DEFAULT_CSS = """
     ExternalScreen #claim { padding: 0 1; height: auto; }
     ExternalScreen #events { height: 1fr; }
-    ExternalScreen #message { padding: 0 1; height: auto; color: $error; }
+    ExternalScreen #message { padding: 0 1; width: 100%; height: auto; color: $error; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("h", "propose", "Hand over", id="propose"),
