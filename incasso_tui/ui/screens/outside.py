@@ -146,6 +146,7 @@ class PartyForm(FormScreen[int]):
 
 class HandoverExternalForm(FormScreen[int]):
     FIELDS: ClassVar[tuple[str, ...]] = ("party", "reason")
+    DEFAULT_CSS = "HandoverExternalForm .hint { width: 100%; }"
 
     def __init__(self, case_id: int, parties: list[ext.PartyRow]) -> None:
         super().__init__()
@@ -160,7 +161,7 @@ class HandoverExternalForm(FormScreen[int]):
                 [(f"{p.name} ({tr(PARTY_KIND[p.kind])})", p.name) for p in self.parties], prompt=tr(N_("Choose the party")),
                 compact=True, id="party"))
             yield from self.field("reason", N_("Reason"), Input(id="reason", compact=True))
-            yield Label(tr(N_("Another person (special management or a supervisor) decides: four eyes.")))
+            yield Label(tr(N_("Another person (special management or a supervisor) decides: four eyes.")), classes="hint")
             yield from self.buttons(N_("Propose"))
 
     def on_mount(self) -> None:
@@ -251,9 +252,9 @@ class ExternalScreen(Screen[None]):
         yield Static(id="claim")
         table: DataTable[Text] = DataTable(id="events", cursor_type="row", zebra_stripes=True)
         tr = self.tr
-        for caption, key, width in ((tr(N_("Date")), "date", 11), (tr(N_("What")), "what", 22),
-                                    (Text(tr(N_("Amount")), justify="right"), "amount", 12),
-                                    (Text(tr(N_("Costs")), justify="right"), "costs", 11), (tr(N_("Note")), "note", None)):
+        for caption, key, width in ((tr(N_("Date")), "date", 10), (tr(N_("What")), "what", 17),
+                                    (Text(tr(N_("Amount")), justify="right"), "amount", 11),
+                                    (Text(tr(N_("Costs")), justify="right"), "costs", 10), (tr(N_("Note")), "note", None)):
             table.add_column(caption, key=key, width=width)
         yield table
         yield Label(id="message")
@@ -298,7 +299,7 @@ class ExternalScreen(Screen[None]):
                                 date=tr.date(view.ended_on) if view.ended_on else "–"), "bold"))
         unreported = [p for p in view.payments if p.reported_on is None]
         if unreported:
-            lines.append(lit(tr(N_("{count} payments to us not yet reported to the party: b reports them"),
+            lines.append(lit(tr(N_("Payments to us not yet reported to the party: {count} (b reports them)"),
                                 count=len(unreported))))
         self.query_one("#claim", Static).update(Content("\n").join(lines))
         for i, r in enumerate(view.reports):
@@ -307,7 +308,7 @@ class ExternalScreen(Screen[None]):
         for p in view.payments:
             state = tr(N_("reported {date}"), date=tr.date(p.reported_on)) if p.reported_on else tr(N_("not yet reported"))
             table.add_row(text_cell(tr.date(p.booking_date)), text_cell(tr(N_("payment to us"))),
-                          money_cell(tr, p.amount), text_cell(""), text_cell(f"{p.loan} · {state}"), key=f"p{p.ledger_id}")
+                          money_cell(tr, p.amount), text_cell(""), text_cell(f"{state} · {p.loan}"), key=f"p{p.ledger_id}")
         self.refresh_bindings()
 
     def _m(self, value: str) -> str:
@@ -424,6 +425,7 @@ class ExternalScreen(Screen[None]):
 
 class ComplaintForm(FormScreen[int]):
     FIELDS: ClassVar[tuple[str, ...]] = ("kind", "received", "channel", "about")
+    DEFAULT_CSS = "ComplaintForm .hint { width: 100%; }"
 
     def __init__(self, case_id: int) -> None:
         super().__init__()
@@ -440,7 +442,7 @@ class ComplaintForm(FormScreen[int]):
                                                                    value="email", allow_blank=False, compact=True,
                                                                    id="channel"))
             yield from self.field("about", N_("About"), Input(id="about", compact=True))
-            yield Label(tr(N_("A dispute holds the procedure and its costs until it is answered.")))
+            yield Label(tr(N_("A dispute holds the procedure and its costs until it is answered.")), classes="hint")
             yield from self.buttons()
 
     def _today(self) -> str:
@@ -464,6 +466,7 @@ class ComplaintForm(FormScreen[int]):
 
 class AnswerForm(FormScreen[str]):
     FIELDS: ClassVar[tuple[str, ...]] = ("outcome", "text")
+    DEFAULT_CSS = "AnswerForm .hint { width: 100%; }"
 
     def __init__(self, row: cs.ComplaintRow) -> None:
         super().__init__()
@@ -478,7 +481,7 @@ class AnswerForm(FormScreen[str]):
                 [(tr(COMPLAINT_OUTCOME[o]), o) for o in COMPLAINT_OUTCOMES], value="rejected", allow_blank=False,
                 compact=True, id="outcome"))
             yield from self.field("text", N_("Answer"), Input(id="text", compact=True))
-            yield Label(tr(N_("The mention of Kifid is added when the answer lacks it.")))
+            yield Label(tr(N_("The mention of Kifid is added when the answer lacks it.")), classes="hint")
             yield from self.buttons(N_("Answer"))
 
     def on_mount(self) -> None:
@@ -507,8 +510,8 @@ class ComplaintsScreen(RowsScreen[cs.ComplaintRow]):
 
     def columns(self) -> list[tuple[str | Text, str, int | None]]:
         tr = self.tr
-        return [(tr(N_("No.")), "id", 4), (tr(N_("Client")), "client", 20), (tr(N_("Kind")), "kind", 10),
-                (tr(N_("Received")), "received", 10), (tr(N_("Ack. by")), "ack", 11), (tr(N_("Answer by")), "answer", 11),
+        return [(tr(N_("No.")), "id", 3), (tr(N_("Client")), "client", 16), (tr(N_("Kind")), "kind", 10),
+                (tr(N_("Received")), "received", 8), (tr(N_("Ack.")), "ack", 9), (tr(N_("Answer")), "answer", 9),
                 (tr(N_("Status")), "status", None)]
 
     def fetch(self) -> list[cs.ComplaintRow]:
