@@ -125,6 +125,10 @@ TASK_KIND = {
     "call": N_("Call"),
     "claim_filing": N_("File claim"),
     "handover_review": N_("Handover review"),
+    # issue 19
+    "complaint_ack": N_("Acknowledge complaint"),
+    "complaint_answer": N_("Answer complaint"),
+    "debt_offer_answer": N_("Answer debt proposal"),
 }
 
 PROPOSAL_KIND = {"deferral": N_("Deferral of repayment"), "call_in": N_("Call-in"), "write_off": N_("Write-off")}

@@ -510,8 +510,8 @@ class ComplaintsScreen(RowsScreen[cs.ComplaintRow]):
 
     def columns(self) -> list[tuple[str | Text, str, int | None]]:
         tr = self.tr
-        return [(tr(N_("No.")), "id", 3), (tr(N_("Client")), "client", 16), (tr(N_("Kind")), "kind", 10),
-                (tr(N_("Received")), "received", 8), (tr(N_("Ack.")), "ack", 9), (tr(N_("Answer")), "answer", 9),
+        return [(tr(N_("No.")), "id", 3), (tr(N_("Client")), "client", 15), (tr(N_("Kind")), "kind", 10),
+                (tr(N_("Received")), "received", 9), (tr(N_("Ack.")), "ack", 9), (tr(N_("Answer")), "answer", 9),
                 (tr(N_("Status")), "status", None)]
 
     def fetch(self) -> list[cs.ComplaintRow]:
