@@ -90,8 +90,8 @@ def parse_id(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from incasso_tui import (cli_audit, cli_budget, cli_calc, cli_dispatch, cli_letters, cli_payments, cli_procedure,
-                             cli_report, cli_risk, cli_search, cli_selections, cli_ssh, cli_tasks)
+    from incasso_tui import (cli_audit, cli_budget, cli_calc, cli_dispatch, cli_letters, cli_outside, cli_payments,
+                             cli_procedure, cli_report, cli_risk, cli_search, cli_selections, cli_ssh, cli_tasks)
 
     parser = argparse.ArgumentParser(
         prog="incasso",
@@ -155,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_budget.add_parsers(sub)
     cli_risk.add_parsers(sub)  # after cli_report: `report risk` is one of its reports
     cli_search.add_parser(sub)
+    cli_outside.add_parsers(sub)
     return parser
 
 

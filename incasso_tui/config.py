@@ -123,6 +123,11 @@ class Settings(BaseModel):
     mail_max_attempts: int = Field(8, ge=1, le=50)
     mail_retry_base_seconds: int = Field(60, ge=1, le=86400)  # doubled after every temporary failure
 
+    # outside parties and complaints (issue 19): the complaint terms (default: the repository's data/complaints.toml)
+    # and the claim above which the answer to a debt counsellor's proposal needs a second person (four eyes)
+    complaint_terms_file: Path | None = None
+    debt_offer_four_eyes_above: Decimal = Field(Decimal("5000.00"), ge=0)
+
     # the arrears procedure (issue 3); the legal guards are code, these are the numbers they are given
     # the procedure definition (stages, offsets, actions); default: the repository's data/procedure.toml
     procedure_file: Path | None = None

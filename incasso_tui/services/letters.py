@@ -46,6 +46,7 @@ from incasso_tui.services.cases import load_case
 from incasso_tui.services.context import DESK_WRITERS, Context
 from incasso_tui.domain.legal_data import load_costs_rules
 from incasso_tui.services.dispatch import LEGAL_KINDS, legal_channel, mark_dispatched
+from incasso_tui.services.external import check_no_outside_hold
 from incasso_tui.services.positions import loan_positions
 from incasso_tui.services.titles import letter_title
 from incasso_tui.services.procedure import PAY_DAYS
@@ -430,6 +431,7 @@ def check_hand_letter(s: Session, case: Case, client: Client, kind: str, today: 
     status = _working_status(s, case)
     if kind in _DUNNING:
         check_automatic_step(status, open_track is not None, case.pause_until, today)
+        check_no_outside_hold(s, case.id)  # issue 19: the claim is at a bailiff or agency, or disputed
     elif kind == "contact_request" and (open_track is not None or status not in _ASK_CONTACT):
         # not to a client in a debt track (the trustee speaks for them), nor on a paused, handed-over or closed case
         check_automatic_step(status, open_track is not None, case.pause_until, today)

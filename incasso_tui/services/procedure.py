@@ -434,7 +434,9 @@ def _selected(run: _Run, name: str, query) -> list:  # type: ignore[no-untyped-d
 
 
 def _no_open_track():  # type: ignore[no-untyped-def]
-    return ~exists().where(DebtTrack.case_id == Case.id, DebtTrack.status == "open")
+    from incasso_tui.services.external import outside_desk_hold  # issue 19: at a bailiff/agency, or disputed
+
+    return and_(~exists().where(DebtTrack.case_id == Case.id, DebtTrack.status == "open"), outside_desk_hold())
 
 
 def _clean_slate(client_id):  # type: ignore[no-untyped-def]

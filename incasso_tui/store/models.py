@@ -1042,3 +1042,152 @@ class ClientSearch(Base):
 
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), primary_key=True)
     words: Mapped[str] = mapped_column(Text)
+
+
+# ----- outside parties and complaints (issue 19)
+
+
+class ExternalParty(Base):
+    """A bailiff (gerechtsdeurwaarder), lawyer or collection agency a claim can be handed to. An agency that
+    collects from consumers needs its registration in the Wki register of Justis (``wki_registration``)."""
+
+    __tablename__ = "external_parties"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # bailiff | lawyer | agency
+    street: Mapped[str] = mapped_column(String(200))
+    postcode: Mapped[str] = mapped_column(String(16))
+    city: Mapped[str] = mapped_column(String(100))
+    contact: Mapped[str] = mapped_column(String(300), default="")
+    email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    iban: Mapped[str] = mapped_column(String(34))
+    wki_registration: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (CheckConstraint("kind in ('bailiff','lawyer','agency')", name="ck_external_parties_kind"),)
+
+
+class ExternalClaim(Base):
+    """A case's claim handed to an outside party (services.external): proposed, decided with four eyes, at the
+    party until it ends (a final status report or a recall). ``statement`` is the JSON of the claim statement as
+    of ``handed_on``; ``dossier_path`` the folder with the dossier PDF and its machine-readable twin."""
+
+    __tablename__ = "external_claims"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("external_parties.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="proposed")  # proposed | rejected | at_party | ended
+    reason: Mapped[str] = mapped_column(Text)
+    proposed_by: Mapped[str] = mapped_column(String(64))
+    proposed_at: Mapped[datetime] = mapped_column(DateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    handed_on: Mapped[date | None] = mapped_column(Date)
+    statement: Mapped[str | None] = mapped_column(Text)  # JSON
+    dossier_path: Mapped[str | None] = mapped_column(String(500))
+    last_report: Mapped[str | None] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(16))  # paid | uncollectable | returned | recalled
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    __table_args__ = (
+        CheckConstraint("status in ('proposed','rejected','at_party','ended')", name="ck_external_claims_status"),
+        # one open handover per case: a second one is a mistake or a race
+        Index("ux_external_claims_open", "case_id", unique=True,
+              sqlite_where=text("status in ('proposed','at_party')"),
+              postgresql_where=text("status in ('proposed','at_party')")),
+    )
+
+
+class ExternalReport(Base):
+    """A status report of the party on a claim (by hand or from its CSV file), or a payment to us reported to it."""
+
+    __tablename__ = "external_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("external_claims.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # paid | arrangement | judgment | uncollectable | returned
+    report_date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))  # collected by the party
+    costs: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))  # the party's costs
+    note: Mapped[str] = mapped_column(String(300), default="")
+    source: Mapped[str] = mapped_column(String(300))  # hand | the imported file's name and line
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ExternalPaymentNotice(Base):
+    """A payment that came to us while the claim was at the party, and the day it was reported to the party."""
+
+    __tablename__ = "external_payment_notices"
+
+    ledger_id: Mapped[int] = mapped_column(ForeignKey("ledger.id"), primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("external_claims.id"), index=True)
+    reported_on: Mapped[date] = mapped_column(Date)
+    file_path: Mapped[str] = mapped_column(String(500))
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class Complaint(Base):
+    """A complaint or a dispute about the claim, recorded on the case (services.complaints) with its terms."""
+
+    __tablename__ = "complaints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # complaint | dispute
+    received_on: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(16))
+    about: Mapped[str] = mapped_column(Text)
+    handled_by: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | answered
+    acknowledge_by: Mapped[date] = mapped_column(Date)
+    answer_by: Mapped[date] = mapped_column(Date)
+    acknowledged_on: Mapped[date | None] = mapped_column(Date)
+    answered_on: Mapped[date | None] = mapped_column(Date)
+    outcome: Mapped[str | None] = mapped_column(String(16))  # upheld | partly_upheld | rejected | withdrawn
+    answer: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    __table_args__ = (
+        CheckConstraint("kind in ('complaint','dispute')", name="ck_complaints_kind"),
+        CheckConstraint("status in ('open','answered')", name="ck_complaints_status"),
+        Index("ix_complaints_open", "status", "case_id"),
+    )
+
+
+class DebtOffer(Base):
+    """A debt counsellor's proposal in a minnelijk traject (percentage of the claim, term) and the desk's answer."""
+
+    __tablename__ = "debt_offers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("debt_tracks.id"), index=True)
+    percentage: Mapped[Decimal] = mapped_column(Rate)  # of the claim, as a fraction (0.35)
+    term_months: Mapped[int] = mapped_column(Integer)
+    claim: Mapped[Decimal] = mapped_column(Money)  # the claim the percentage is of, when it was received
+    received_on: Mapped[date] = mapped_column(Date)
+    respond_by: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | proposed | accepted | rejected
+    answer: Mapped[str | None] = mapped_column(String(8))  # accept | reject
+    reason: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(String(64))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}

@@ -15,10 +15,17 @@ from incasso_tui.ui.labels import ROLE
 from incasso_tui.ui.text import safe, translate_bindings
 
 
+def _outside_commands():  # type: ignore[no-untyped-def]
+    from incasso_tui.ui.screens.outside import OutsideCommands
+
+    return OutsideCommands
+
+
 class IncassoApp(App[None]):
     CSS_PATH = "styles/app.tcss"
     TITLE = "Incasso & Beheer"
     ENABLE_COMMAND_PALETTE = True
+    COMMANDS = App.COMMANDS | {_outside_commands}  # issue 19: outside parties, external, complaints
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
         Binding("question_mark", "toggle_help", "Keys", id="help"),

@@ -133,6 +133,10 @@ TASK_KIND = {
     "consultation_answer": N_("Consultation answered"),
     "meeting_action": N_("Team meeting"),
     "handover_waiver": N_("Waive for handover"),
+    # issue 19
+    "complaint_ack": N_("Acknowledge complaint"),
+    "complaint_answer": N_("Answer complaint"),
+    "debt_offer_answer": N_("Answer debt proposal"),
 }
 TASK_BUCKET = {"overdue": N_("Overdue"), "today": N_("Today"), "week": N_("This week"), "later": N_("Later")}
 

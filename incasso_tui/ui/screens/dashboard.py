@@ -28,6 +28,7 @@ from incasso_tui.ui.text import lit, safe, translate_bindings
 
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
+    from incasso_tui.services.context import Context
 
 BAR_WIDTH = 12
 ROLL_CELL = 9  # a roll-rate column: 14 + 7 x 9 cells fit 80 columns with the padding
@@ -53,6 +54,22 @@ def bar(value: int | Decimal, largest: int | Decimal, width: int = BAR_WIDTH) ->
 def _lines(lines: list[str]) -> Content:
     """Lines shown literally (each made safe), one below the other."""
     return Content("\n").join(lit(line) for line in lines)
+
+
+def _outside_lines(ctx: Context, tr: Translator) -> list[str]:
+    """Issue 19: the complaints figure (open, past a term) and what is at outside parties (services.complaints and
+    services.external); read in the dashboard's worker."""
+    from incasso_tui.services.complaints import overdue
+    from incasso_tui.services.external import kpis
+
+    o, k = overdue(ctx), kpis(ctx)
+    return [
+        tr(N_("Complaints: {open} open, {ack} acknowledgements and {answer} answers past their term"),
+           open=o.open, ack=o.acknowledgements_overdue, answer=o.answers_overdue),
+        tr(N_("External: {count} claims ({amount}); collected {collected}, back {back}, costs {costs}"),
+           count=k.at_party, amount=tr.money(k.at_party_amount), collected=tr.money(k.collected),
+           back=sum(k.ended.values()), costs=tr.money(k.costs)),
+    ]
 
 
 class DashboardScreen(Screen[None]):
@@ -89,10 +106,11 @@ class DashboardScreen(Screen[None]):
         try:
             report = kpi(self.app.ctx)  # type: ignore[attr-defined]
             causes = cause_counts(self.app.ctx)  # type: ignore[attr-defined]
+            outside = _outside_lines(self.app.ctx, self.tr)  # type: ignore[attr-defined]
         except IncassoError as exc:
             self.app.call_from_thread(self.query_one("#message", Label).update, lit(self.tr.error(exc)))
             return
-        self.app.call_from_thread(self.show, report)
+        self.app.call_from_thread(self.show, report, outside)
         self.app.call_from_thread(self.show_causes, causes)
 
     def show_causes(self, counts: dict[str, int]) -> None:
@@ -103,7 +121,7 @@ class DashboardScreen(Screen[None]):
     def _rate(self, value: Decimal | None) -> str:
         return "–" if value is None else self.tr.percent(value)
 
-    def show(self, r: KpiReport) -> None:
+    def show(self, r: KpiReport, outside: list[str] | None = None) -> None:
         tr = self.tr
         scope = tr(N_("whole desk")) if r.scope is None else tr(N_("cases of {user}"), user=r.scope)
         self.query_one("#period", Static).update(lit(tr(
@@ -120,7 +138,7 @@ class DashboardScreen(Screen[None]):
             tr(N_("Cure rate: {rate} ({cured} of {base} open at the start)"), rate=self._rate(r.cure_rate),
                cured=r.cured, base=r.cure_base),
         ]
-        self.query_one("#rates", Static).update(_lines(lines))
+        self.query_one("#rates", Static).update(_lines(lines + (outside or [])))
         largest = max((b.count for b in r.buckets.values()), default=0)
         rows = [tr(N_("Ageing (cases)"))]
         for name in BUCKETS:

@@ -130,6 +130,8 @@ class ClientDetailScreen(Screen[None]):
         Binding("b", "budget", "Budget", id="budget", tooltip="The client's income and expenditure", show=False),
         Binding("v", "vulnerability", "Vulnerability", id="vulnerability", show=False,
                 tooltip="Flag the client as vulnerable, or remove a flag"),
+        Binding("e", "external", "External", id="external", tooltip="Bailiff, lawyer or collection agency", show=False),
+        Binding("d", "complaints", "Complaints", id="complaints", tooltip="Complaints and disputes", show=False),
         Binding("r", "reload", "Reload", id="reload", show=False),
         # the worklist's next and previous case, in its order (ui.screens.walk); only when opened from it
         Binding("right_square_bracket", "walk(1)", "Next case", key_display="]", id="next_case"),
@@ -861,6 +863,16 @@ class ClientDetailScreen(Screen[None]):
 
         if self.detail is not None:
             self.app.push_screen(HandoverScreen(self.detail), partial(self._saved, N_("Handover saved (to special management, or to a supervisor for a waiver)"), "timeline"))
+
+    def action_external(self) -> None:  # issue 19
+        from incasso_tui.ui.screens.outside import ExternalScreen
+
+        self.app.push_screen(ExternalScreen(self.case_id), lambda _r: self.load())
+
+    def action_complaints(self) -> None:  # issue 19
+        from incasso_tui.ui.screens.outside import ComplaintsScreen
+
+        self.app.push_screen(ComplaintsScreen(self.case_id), lambda _r: self.load())
 
     def action_write_off(self) -> None:
         from incasso_tui.ui.screens.propose import WriteOffScreen
