@@ -4,7 +4,7 @@ The existing events get their sequence numbers in id order (the chain's order); 
 the first checkpoint written with the new key (``incasso audit init-key``) seals them.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-01
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0010'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

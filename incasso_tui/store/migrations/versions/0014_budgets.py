@@ -1,7 +1,7 @@
 """budgets and the cause of the arrears on the case, with its history (issue 15)
 
 Revision ID: 0014
-Revises: 0008
+Revises: 0013
 Create Date: 2026-12-01
 
 A book from before this revision gets each open case's cause from its newest contact that named one (the cause
@@ -12,7 +12,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0014'
-down_revision = '0008'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """outside parties (bailiff, lawyer, collection agency), external claims and their reports, complaints and disputes, debt-counsellor offers (issue 19)
 
 Revision ID: 0016
-Revises: 0008
+Revises: 0015
 Create Date: 2026-12-01 23:36:30.358195
 """
 
@@ -11,7 +11,7 @@ import incasso_tui.store.types
 
 
 revision = '0016'
-down_revision = '0008'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
