@@ -31,13 +31,12 @@ from pathlib import Path
 
 from incasso_tui.config import Settings
 from incasso_tui.errors import N_, BadInput, RuleViolation
-from incasso_tui.safetext import has_controls, safe
+from incasso_tui.safetext import csv_cell, has_controls, safe, safe_or_empty
 from incasso_tui.services.context import Context
 from incasso_tui.services.worklist import WorklistFilter, WorklistRow, worklist
 
 FORMATS = ("csv", "csv-nl", "xlsx")
 MAX_NAME = 120
-
 
 
 def export_path(settings: Settings, name: str | os.PathLike[str]) -> Path:
@@ -85,11 +84,9 @@ def dutch_amount(amount: Decimal) -> str:
 
 
 def _nl_row(row: WorklistRow, labels: ExportLabels) -> list[str]:
-    from incasso_tui.services.selections import _text
-
-    return [str(row.case_id), _text(row.client_number), _text(row.client_name), _text(row.loan_numbers),
+    return [str(row.case_id), csv_cell(row.client_number), csv_cell(row.client_name), csv_cell(row.loan_numbers),
             str(row.days_past_due), dutch_amount(row.arrears), labels.label("stage", row.stage),
-            labels.label("status", row.status), row.next_action_date.strftime("%d-%m-%Y"), _text(row.assignee),
+            labels.label("status", row.status), row.next_action_date.strftime("%d-%m-%Y"), csv_cell(row.assignee),
             labels.label("flag", row.flag) if row.flag else ""]
 
 
@@ -104,11 +101,11 @@ class _Line:
 
 def nl_csv_lines(ctx: Context, flt: WorklistFilter, labels: ExportLabels) -> Iterator[str]:
     """The Dutch CSV form, line by line, streamed a page at a time."""
-    from incasso_tui.services.selections import EXPORT_PAGE, _text
+    from incasso_tui.services.selections import EXPORT_PAGE
 
     sink = _Line()
     writer = csv.writer(sink, delimiter=";")
-    writer.writerow([_text(h) for h in labels.header])
+    writer.writerow([csv_cell(h) for h in labels.header])
     yield sink.text
     for row in worklist(ctx, flt).iter_rows(EXPORT_PAGE):
         writer.writerow(_nl_row(row, labels))
@@ -118,14 +115,14 @@ def nl_csv_lines(ctx: Context, flt: WorklistFilter, labels: ExportLabels) -> Ite
 def _xlsx(ctx: Context, flt: WorklistFilter, labels: ExportLabels, path: Path) -> int:
     from openpyxl import Workbook
 
-    from incasso_tui.services.selections import _CONTROLS, EXPORT_PAGE
+    from incasso_tui.services.selections import EXPORT_PAGE
     from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=(flt.selection or "worklist")[:31].translate({ord(c): "-" for c in "[]:*?/\\"}))
 
     def text(value: str | None) -> WriteOnlyCell:
-        cell = WriteOnlyCell(sheet, value=(value or "").translate(_CONTROLS))
+        cell = WriteOnlyCell(sheet, value=safe_or_empty(value))
         cell.data_type = "s"  # never a formula, whatever the name starts with
         return cell
 
