@@ -6,9 +6,9 @@ value that comes from the data is shown literally (``safe``/``lit``): names and 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from functools import partial
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -224,28 +224,21 @@ class ClientDetailScreen(Screen[None]):
 
     # ----- loading
     def load(self) -> None:
-        """Read the case in a worker thread; the result is laid out on the UI thread."""
-        ctx = self.app.ctx  # type: ignore[attr-defined]
-        try:
-            detail = client_detail(ctx, self.case_id)
-            tracks = case_tracks(ctx, self.case_id)
-            extra = (bkr_panel(ctx, self.case_id), may_write(ctx, self.case_id),
-                     consultations(ctx, case_id=self.case_id))
-            presence = open_case(ctx, self.case_id)  # "in progress by me" for the others; renewed on reload
-            self.flags = vulnerabilities(ctx, detail.client.id)
-        except IncassoError as err:
-            result: Callable[[], Awaitable[None] | None] = partial(self._show_error, err)
-        else:
-            result = partial(self._show, detail, tracks, presence, extra)
-        if not get_current_worker().is_cancelled:  # the screen was left meanwhile: nothing to show
-            self.app.call_from_thread(result)
+        """Read the case in a worker thread (``ui.work.service_worker``); the result is laid out on the UI thread."""
         ctx, case_id = self.app.ctx, self.case_id  # type: ignore[attr-defined]
 
-        def read() -> tuple[ClientDetail, CaseTracks, Presence | None]:
-            # open_case: "in progress by me" for the others; renewed on reload
-            return client_detail(ctx, case_id), case_tracks(ctx, case_id), open_case(ctx, case_id)
+        def read() -> tuple[ClientDetail, CaseTracks, Presence | None, tuple[Any, ...], list[Flag]]:
+            detail = client_detail(ctx, case_id)
+            tracks = case_tracks(ctx, case_id)
+            extra = (bkr_panel(ctx, case_id), may_write(ctx, case_id), consultations(ctx, case_id=case_id))
+            presence = open_case(ctx, case_id)  # "in progress by me" for the others; renewed on reload
+            return detail, tracks, presence, extra, vulnerabilities(ctx, detail.client.id)
 
-        service_worker(self, read, lambda got: self._show(*got), self._show_error, group="detail")
+        def shown(got: tuple[ClientDetail, CaseTracks, Presence | None, tuple[Any, ...], list[Flag]]) -> Awaitable[None]:
+            detail, tracks, presence, extra, self.flags = got
+            return self._show(detail, tracks, presence, extra)
+
+        service_worker(self, read, shown, self._show_error, group="detail")
 
     def _show_error(self, err: IncassoError) -> None:
         self.query_one("#head").loading = False
