@@ -132,6 +132,7 @@ TASK_KIND = {
     "consultation_answer": N_("Consultation answered"),
     "meeting_action": N_("Team meeting"),
     "handover_waiver": N_("Waive for handover"),
+    "call_in_proposal": N_("Call-in proposal"),
 }
 TASK_BUCKET = {"overdue": N_("Overdue"), "today": N_("Today"), "week": N_("This week"), "later": N_("Later")}
 
