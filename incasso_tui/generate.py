@@ -980,9 +980,9 @@ class _Book:
         recent = self.as_of - timedelta(days=120)
         for row in new("ledger"):
             if row[3] == "payment" and day(row[2]) >= max(recent, opened):
-                events.append(Event(datetime.combine(day(row[2]), time(7)), "bank", "payment.book", "ledger", row[0],
-                                    case_id, None, {"loan_id": row[1], "amount": from_cents(row[4]),
-                                                    "reason": "kenmerk_loan"}))
+                # the generated payments are the loans' direct debits (ledger "SEPA-incasso termijn n")
+                events.append(Event(datetime.combine(day(row[2]), time(7)), "bank", "payment.direct_debit", "ledger",
+                                    row[0], case_id, None, {"loan_id": row[1], "amount": from_cents(row[4])}))
         if closed_raw:
             events.append(Event(datetime.combine(day(closed_raw), time(6)), "procedure", "procedure.close", "case",
                                 case_id, case_id, {"status": "active"}, {"status": "closed", "closed_on": day(closed_raw)}))

@@ -137,6 +137,7 @@ TASK_KIND = {
     "complaint_ack": N_("Acknowledge complaint"),
     "complaint_answer": N_("Answer complaint"),
     "debt_offer_answer": N_("Answer debt proposal"),
+    "call_in_proposal": N_("Call-in proposal"),
 }
 TASK_BUCKET = {"overdue": N_("Overdue"), "today": N_("Today"), "week": N_("This week"), "later": N_("Later")}
 

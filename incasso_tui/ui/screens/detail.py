@@ -151,6 +151,7 @@ class ClientDetailScreen(Screen[None]):
         self.bkr: BkrPanel | None = None
         self.consults: list[ConsultationRow] = []
         self.flags: list[Flag] = []  # the client's vulnerability flags (issue 20)
+        self.technical = False  # the timeline's technical details shown (x)
 
     @property
     def tr(self) -> Translator:
@@ -539,12 +540,15 @@ class ClientDetailScreen(Screen[None]):
             box.update("")
             return
         e = self.detail.timeline[table.cursor_row]
-        box.update(lit(f"{e.action} · {e.details}", "$text-muted"))
+        lines = [lit(sentence(self.tr, e))]  # in full: the table cuts it at 80 columns
+        if self.technical:
+            lines.append(lit(f"{e.action} · {e.details}", "$text-muted"))
+        box.update(Content("\n").join(lines))
 
     def action_technical(self) -> None:
-        box = self.query_one("#timeline-detail", Static)
-        box.display = not box.display
+        self.technical = not self.technical
         self.query_one(TabbedContent).active = "timeline"
+        self._timeline_detail()
 
     def _fill_bkr(self) -> None:
         tr, panel = self.tr, self.bkr

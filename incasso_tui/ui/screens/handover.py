@@ -22,12 +22,12 @@ from incasso_tui.ui.screens.form import FormScreen
 from incasso_tui.ui.text import lit
 
 
-# how to fix each missing dossier item (the checklist of services.handover)
+# how to fix each missing dossier item (the checklist of services.handover), shown to whoever cannot waive it
 HOW_TO_FIX = {
-    "loan_agreement": N_("scan the signed loan agreement into the dossier (Dossier tab)"),
-    "pledge_deed": N_("scan the pledge deed into the dossier, or a supervisor waives it for an unsecured loan"),
-    "letters_sent": N_("issue a letter by hand (l), or wait for the procedure's letter to be printed"),
-    "bkr_status": N_("the BKR status is known once a mutation is registered (BKR panel on the Loans tab)"),
+    "loan_agreement": N_("scan it into the dossier"),
+    "pledge_deed": N_("scan it into the dossier, or ask a supervisor to waive it"),
+    "letters_sent": N_("a letter by hand (l), or the procedure's"),
+    "bkr_status": N_("known once the BKR mutation is made"),
 }
 
 
@@ -36,7 +36,7 @@ class HandoverScreen(FormScreen[int]):
 
     # the summary box stays small enough for the buttons to fit at 80x24 (it scrolls as the text grows)
     DEFAULT_CSS = """
-    HandoverScreen #summary { height: 5; }
+    HandoverScreen #summary { height: 4; }
     HandoverScreen #waivers { height: auto; }
     """
 
@@ -87,7 +87,8 @@ class HandoverScreen(FormScreen[int]):
             self.query_one("#reason", Select).value = q.reasons[0]
         items = [f"{'✓' if present else '✗'} {tr(CHECKLIST_ITEM[item])}" for item, present in q.checklist.items()]
         missing = [item for item, present in q.checklist.items() if not present]
-        fixes = [f"✗ {tr(CHECKLIST_ITEM[item])}: {tr(HOW_TO_FIX[item])}" for item in missing]  # issue 13
+        can_waive = self.ctx.actor.role == Role.SUPERVISOR  # a supervisor ticks the waivers below instead
+        fixes = [] if can_waive else [f"✗ {tr(CHECKLIST_ITEM[item])}: {tr(HOW_TO_FIX[item])}" for item in missing]
         self.query_one("#checklist", Static).update("\n".join([tr(N_("Dossier: {items}"), items="  ".join(items)), *fixes]))
         box = self.query_one("#waivers", Vertical)
         if q.requested_summary and not self.query_one("#summary", TextArea).text.strip():

@@ -16,7 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.widgets import DataTable
 
-from incasso_tui.domain.enums import Role
+from incasso_tui.domain.enums import Channel, Role
 from incasso_tui.errors import N_, BadInput, IncassoError
 from incasso_tui.services.cases import client_detail
 from incasso_tui.services.consultations import answer
@@ -144,7 +144,7 @@ class InboxScreen(RowsScreen[TaskRow]):
                 self.message(self.tr(N_("Contact saved; the call task is done")))
             self.load()
 
-        self.app.push_screen(ContactScreen(detail), saved)
+        self.app.push_screen(ContactScreen(detail, Channel.PHONE), saved)
 
     def action_answer(self) -> None:
         row = self.current

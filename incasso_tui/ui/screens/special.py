@@ -49,7 +49,7 @@ class SpecialManagementScreen(RowsScreen[HandoverRow]):
     def columns(self) -> list[tuple[str | Text, str, int | None]]:
         tr = self.tr
         return [(tr(N_("Client")), "client", 20), (tr(N_("Status")), "status", 12),
-                (Text(tr(N_("Arrears")), justify="right"), "arrears", 12), (tr(N_("Next action")), "next", 10),
+                (Text(tr(N_("Arrears")), justify="right"), "arrears", 12), (tr(N_("Next action")), "next", 11),
                 (Text(tr(N_("Tasks")), justify="right"), "tasks", 5), (tr(N_("Reason")), "reason", None),
                 (tr(N_("By")), "by", None)]
 
