@@ -31,7 +31,7 @@ from incasso_tui.safetext import SafeStream, safe, safe_json
 
 if TYPE_CHECKING:
     from incasso_tui.domain.enums import Role
-    from incasso_tui.services.context import Context
+    from incasso_tui.services.context import Actor, Context
     from incasso_tui.store.db import Database
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -130,7 +130,14 @@ def build_parser() -> argparse.ArgumentParser:
     u_add.add_argument("--role", required=True, help="employee, supervisor, special_management, admin, auditor, adviser")
     u_add.add_argument("--full-name", default=None)
     u_add.add_argument("--language", choices=("nl", "en"), default="nl")
+    u_add.add_argument("--os-user", metavar="LOGIN", default=None,
+                       help="the OS account this user works as locally (default: the account of the same name)")
     u_add.set_defaults(func=cmd_users_add)
+    u_bind = users_sub.add_parser("bind", help="bind a user to the OS account they work as locally")
+    _common(u_bind, top=False)
+    u_bind.add_argument("name")
+    u_bind.add_argument("os_user", metavar="LOGIN", nargs="?", default=None, help="the OS account (none: unbind)")
+    u_bind.set_defaults(func=cmd_users_bind)
     u_list = users_sub.add_parser("list", help="list users")
     _common(u_list, top=False)
     u_list.add_argument("--json", action="store_true")
@@ -178,22 +185,36 @@ def _clock(args: argparse.Namespace) -> Clock:
     return SystemClock()
 
 
+def _login() -> str:
+    from incasso_tui.services.identity import os_login
+
+    return os_login()  # the real OS account, not $USER (which anyone can set)
+
+
 def _operator() -> str:
-    return f"cli:{getpass.getuser()}"
+    return f"cli:{_login()}"
+
+
+def _identify(db: Database, user: str | None) -> "Actor":
+    """The desk user for ``--user`` (None: the OS account's own), bound to the OS account (services.identity)."""
+    import os
+
+    from incasso_tui.services.identity import VIA_ENV, identify
+
+    return identify(db, user, _login(), via=os.environ.get(VIA_ENV))
 
 
 def _context(args: argparse.Namespace, db: Database, *, operator_role: Role | None = None) -> Context:
     """The service context of a command: the ``--user`` given; otherwise, with ``operator_role``, the operator
     ``cli:<os user>`` in that role (a batch job whoever runs it), or else the OS user looked up in the users table."""
     from incasso_tui.services.context import Actor, Context
-    from incasso_tui.services.users import resolve_actor
 
     settings = _settings(args)
     user = getattr(args, "user", None)
     if user is None and operator_role is not None:
-        actor = Actor(0, _operator(), _operator(), operator_role, settings.lang)
+        actor = Actor(0, _operator(), _operator(), operator_role, settings.lang, identified_by=_operator())
     else:
-        actor = resolve_actor(db, user or getpass.getuser())
+        actor = _identify(db, user)
     return Context(db=db, actor=actor, clock=_clock(args), settings=settings)
 
 
@@ -220,7 +241,11 @@ def _database(settings: Settings, *, create: bool = False, check: bool = True) -
 # ----- commands
 
 
-def _run_tui(settings: Settings, user: str, clock: Clock, db_url: str) -> int:
+def _run_tui(settings: Settings, user: str | None, clock: Clock, db_url: str, *, demo: bool = False) -> int:
+    """The TUI as ``user`` (None: the OS account's own desk user), bound to the OS account; on the demo book
+    (``demo``) as whichever demo user is asked for."""
+    from dataclasses import replace
+
     from incasso_tui.services.context import Context
     from incasso_tui.services.users import resolve_actor
     from incasso_tui.store.db import Database
@@ -229,7 +254,10 @@ def _run_tui(settings: Settings, user: str, clock: Clock, db_url: str) -> int:
     db = Database(db_url, audit_key=audit_key(settings))
     try:
         db.check_schema()
-        actor = resolve_actor(db, user)
+        if demo:
+            actor = replace(resolve_actor(db, user or DEMO_USER), identified_by="demo")
+        else:
+            actor = _identify(db, user)
         from incasso_tui.ui.app import IncassoApp
 
         lang = settings.lang
@@ -250,7 +278,7 @@ def require_terminal() -> None:
 
 def cmd_tui(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    return _run_tui(settings, getattr(args, "user", None) or getpass.getuser(), _clock(args), settings.db_url)
+    return _run_tui(settings, getattr(args, "user", None), _clock(args), settings.db_url)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -270,7 +298,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _generate(url, DEMO_LOANS, 1, clock.today(), audit_key(settings))
     else:
         _upgrade_demo(url)
-    return _run_tui(settings, getattr(args, "user", None) or DEMO_USER, _clock(args), url)
+    # the demo book is the app's own playground (its default file): any demo user; another database: bound as always
+    own_book = getattr(args, "db", None) is None
+    return _run_tui(settings, getattr(args, "user", None) or (DEMO_USER if own_book else None), _clock(args), url,
+                    demo=own_book)
 
 
 def _upgrade_demo(url: str) -> None:
@@ -341,8 +372,18 @@ def cmd_users_add(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     with _database(settings) as db:
-        info = add_user(db, _clock(args), _operator(), args.name, args.role, args.full_name, args.language)
+        info = add_user(db, _clock(args), _operator(), args.name, args.role, args.full_name, args.language, args.os_user)
     print(f"{safe(info.name)}\t{info.role}")
+    return 0
+
+
+def cmd_users_bind(args: argparse.Namespace) -> int:
+    from incasso_tui.services.users import bind_user
+
+    settings = _settings(args)
+    with _database(settings) as db:
+        info = bind_user(db, _clock(args), _operator(), args.name, args.os_user)
+    print(f"{safe(info.name)}\t{safe(info.os_user or '-')}")
     return 0
 
 
@@ -356,7 +397,8 @@ def cmd_users_list(args: argparse.Namespace) -> int:
         print(safe_json([vars(u) for u in users]))
     else:
         for u in users:
-            print(f"{safe(u.name):<16} {u.role:<20} {u.language}  {'' if u.active else 'disabled'}  {safe(u.full_name)}")
+            print(f"{safe(u.name):<16} {u.role:<20} {u.language}  {safe(u.os_user or '-'):<12} "
+                  f"{'' if u.active else 'disabled'}  {safe(u.full_name)}")
     return 0
 
 

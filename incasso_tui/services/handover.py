@@ -232,7 +232,8 @@ def hand_over(ctx: Context, case_id: int, expected_version: int, *, reason: str,
                      ref=f"handover:{row.id}")
             audit.record(s, at=now, actor=ctx.actor.name, action="case.handover", entity="handover", entity_id=row.id,
                          case_id=case.id, before=before,
-                         after={"status": case.status, "reason": reason, "checklist": checklist, "position": q.position})
+                         after={"status": case.status, "reason": reason, "checklist": checklist, "position": q.position,
+                                "identified_by": ctx.actor.identified_by})  # a supervisor's waiver is an approval
             return row.id
     except StaleDataError:
         raise StaleData(N_("Someone changed the case at the same moment: reopen it; your input is kept")) from None
@@ -275,7 +276,7 @@ def accept(ctx: Context, handover_id: int, expected_version: int) -> None:
         case.updated_by, case.updated_at = ctx.actor.name, now
         _close_review(ctx, s, h, "Geaccepteerd", now)
         audit.record(s, at=now, actor=ctx.actor.name, action="handover.accept", entity="handover", entity_id=h.id,
-                     case_id=case.id, before=before, after={"assignee_id": user_id})
+                     case_id=case.id, before=before, after={"assignee_id": user_id, "identified_by": ctx.actor.identified_by})
 
 
 def return_to_desk(ctx: Context, handover_id: int, expected_version: int, reason: str) -> None:

@@ -290,7 +290,8 @@ def _submit(ctx: Context, case_id: int, expected_version: int, kind: str, loan_i
             case.updated_by, case.updated_at = ctx.actor.name, now  # bumps the version: the case changed
             s.flush()
             audit.record(s, at=now, actor=ctx.actor.name, action=f"proposal.{kind}.submit", entity="proposal",
-                         entity_id=row.id, case_id=case_id, after={"position": position, **_brief(payload)})
+                         entity_id=row.id, case_id=case_id,
+                         after={"position": position, "identified_by": ctx.actor.identified_by, **_brief(payload)})
             if cause is not None:  # the case keeps the cause (issue 15: services.causes)
                 record_cause(s, case, cause, "deferral", ctx.actor.name, now)
             return row.id
@@ -356,7 +357,8 @@ def decide(ctx: Context, proposal_id: int, expected_version: int, *, approve: bo
             case.updated_by, case.updated_at = ctx.actor.name, now
             audit.record(s, at=now, actor=ctx.actor.name, action=f"proposal.{p.kind}.{p.status}", entity="proposal",
                          entity_id=p.id, case_id=case.id, before={"status": "submitted"},
-                         after={"status": p.status, "reason": p.decision_reason, "proposed_by": p.proposed_by, **applied})
+                         after={"status": p.status, "reason": p.decision_reason, "proposed_by": p.proposed_by,
+                                "identified_by": ctx.actor.identified_by, **applied})  # four eyes: how, not only who
     except StaleDataError:
         raise StaleData(N_("The proposal was changed meanwhile: reopen it")) from None
 

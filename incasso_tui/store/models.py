@@ -60,6 +60,8 @@ class User(Base):
     language: Mapped[str] = mapped_column(String(5), default="nl")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # the OS account this desk user is locally (``incasso users add NAME --os-user LOGIN``); services.identity
+    os_user: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
     __table_args__ = (
         CheckConstraint(

@@ -183,7 +183,7 @@ class ChoicesScreen(ModalScreen[tuple[str, ...] | None]):
     def compose(self) -> ComposeResult:
         tr = self.app.tr  # type: ignore[attr-defined]
         with Vertical(id="choices-box"):
-            yield Label(self.title_text)
+            yield Label(lit(self.title_text))
             yield SelectionList[str](*((label, value, value in self.chosen) for label, value in self.options),
                                      id="choices", compact=True)
             yield Label(tr(N_("space: tick or untick · enter: take · esc: cancel")), classes="hint")
