@@ -869,6 +869,9 @@ class _Originals:
         base = select(BankEntryRow.booking_date, BankEntryRow.id, BankEntryRow.end_to_end_id,
                       BankEntryRow.counterparty_iban, BankEntryRow.amount, BankEntryRow.ledger_id,
                       BankEntryRow.loan_id).where(BankEntryRow.status == "matched", BankEntryRow.ledger_id.is_not(None))
+        # locked (PostgreSQL): a payment being undone by hand at the same moment is undone once; after the wait the
+        # row is read again and no longer "matched"
+        base = base.with_for_update(of=BankEntryRow)
         for column, values in ((BankEntryRow.end_to_end_id, e2e), (BankEntryRow.counterparty_iban, ibans)):
             for part in _chunks(sorted(values)):
                 found.update((row[1], row) for row in s.execute(base.where(column.in_(part))))
