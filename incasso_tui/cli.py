@@ -375,11 +375,12 @@ def _early_language(argv: Sequence[str] | None) -> str:
     return os.environ.get("INCASSO_LANG", "nl") if os.environ.get("INCASSO_LANG") in ("nl", "en") else "nl"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
     """Run one command. Every error a person can fix ends in one line and a non-zero exit (never a traceback): the
     typed errors (``IncassoError``), database errors, files that cannot be read or written, numbers and dates out of
-    range, a schema the migrations do not know."""
-    parser = build_parser()
+    range, a schema the migrations do not know. ``parser``: one built before (the SSH session starter builds it once
+    for every login; parsing does not change it)."""
+    parser = parser or build_parser()
     try:
         args = parser.parse_args(argv)
     except IncassoError as err:  # a type= parser (parse_id) refused an argument
