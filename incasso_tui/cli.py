@@ -218,11 +218,11 @@ def _run_tui(settings: Settings, user: str, clock: Clock, db_url: str) -> int:
     from incasso_tui.services.users import resolve_actor
     from incasso_tui.store.db import Database
 
-    require_terminal()
     db = Database(db_url, audit_key=audit_key(settings))
     try:
         db.check_schema()
         actor = resolve_actor(db, user)
+        require_terminal()  # after the database and the user: a mistake there is said first
         from incasso_tui.ui.app import IncassoApp
 
         lang = settings.lang

@@ -61,7 +61,7 @@ def test_a_database_at_a_newer_schema_is_refused_in_one_line(book: str, tmp_path
 
 def test_an_unreadable_config_file_is_one_line(book: str) -> None:
     # /proc/self/mem is a regular file whose read fails (EIO): unreadable even for root, as a file without rights is
-    line = one_line_error(run("users", "list", "--db", book, env={"INCASSO_CONFIG": "/proc/self/mem"}))
+    line = one_line_error(run("users", "list", "--db", book, "--lang", "en", env={"INCASSO_CONFIG": "/proc/self/mem"}))
     assert "Cannot read the config file /proc/self/mem" in line
 
 
