@@ -250,7 +250,6 @@ def _run_tui(settings: Settings, user: str | None, clock: Clock, db_url: str, *,
     from incasso_tui.services.users import resolve_actor
     from incasso_tui.store.db import Database
 
-    require_terminal()
     db = Database(db_url, audit_key=audit_key(settings))
     try:
         db.check_schema()
@@ -258,6 +257,7 @@ def _run_tui(settings: Settings, user: str | None, clock: Clock, db_url: str, *,
             actor = replace(resolve_actor(db, user or DEMO_USER), identified_by="demo")
         else:
             actor = _identify(db, user)
+        require_terminal()  # after the database and the user: a mistake there is said first
         from incasso_tui.ui.app import IncassoApp
 
         lang = settings.lang

@@ -146,7 +146,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                               "keyed": key is not None,
                               "checkpoint": {"seq": latest.seq, "at": latest.at} if latest else None}
     if not report.intact:
-        reason = tr(report.reason or "?", **report.params)
+        reason = tr(report.reason, **report.params) if report.reason else ""
         result.update(broken_seq=report.broken_seq, broken_id=report.broken_at, reason=reason)
         where = (tr(N_("event {seq} (id {id})"), seq=report.broken_seq, id=report.broken_at) if report.broken_at
                  else tr(N_("event {seq}"), seq=report.broken_seq))

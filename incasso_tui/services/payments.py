@@ -691,8 +691,7 @@ def _check_statements(statements: list[Statement], settings: Settings, today: da
     database can hold."""
     own = settings.own_accounts()
     if not own:
-        raise BadFile(N_("No own accounts are set (setting lender_accounts): a statement cannot be checked, "
-                         "nothing was booked"), where="lender_accounts")
+        raise BadFile(N_("No own accounts are set (setting lender_accounts): a statement cannot be checked"), where="lender_accounts")
     earliest = today - timedelta(days=settings.statement_max_days_back)
     latest = today + timedelta(days=min(settings.statement_max_days_ahead, (date.max - today).days))
     cents = 0
@@ -700,19 +699,18 @@ def _check_statements(statements: list[Statement], settings: Settings, today: da
         account = normalize_reference(st.account_iban)
         if account not in own:
             raise BadFile(N_("Statement {statement} is of account {account}, which is not one of our accounts "
-                             "(setting lender_accounts): the file was refused, nothing was booked"),
+                             "(setting lender_accounts)"),
                           where=f"statement {st.statement_id}", statement=st.statement_id, account=st.account_iban)
         for e in st.entries:
             for day in (e.booking_date, e.value_date):
                 if day is not None and not earliest <= day <= latest:
                     raise BadFile(N_("Entry {entry}: the date {day} is more than the settings allow from today "
-                                     "({earliest} to {latest}): the file was refused, nothing was booked"),
+                                     "({earliest} to {latest})"),
                                   where=f"entry {e.entry_index}", entry=e.entry_index, day=day.isoformat(),
                                   earliest=earliest.isoformat(), latest=latest.isoformat())
             cents += int(e.amount * 100)
     if cents > MAX_CENTS:
-        raise BadFile(N_("The amounts of the file add up to more than the database can hold: the file was refused, "
-                         "nothing was booked"), where="amounts")
+        raise BadFile(N_("The amounts of the file add up to more than the database can hold"), where="amounts")
 
 
 def _first_of_each_key(entries: Iterable[BankEntry], known: set[str]) -> list[BankEntry]:
@@ -874,6 +872,9 @@ class _Originals:
         base = select(BankEntryRow.booking_date, BankEntryRow.id, BankEntryRow.end_to_end_id,
                       BankEntryRow.counterparty_iban, BankEntryRow.amount, BankEntryRow.ledger_id,
                       BankEntryRow.loan_id).where(BankEntryRow.status == "matched", BankEntryRow.ledger_id.is_not(None))
+        # locked (PostgreSQL): a payment being undone by hand at the same moment is undone once; after the wait the
+        # row is read again and no longer "matched"
+        base = base.with_for_update(of=BankEntryRow)
         for column, values in ((BankEntryRow.end_to_end_id, e2e), (BankEntryRow.counterparty_iban, ibans)):
             for part in _chunks(sorted(values)):
                 found.update((row[1], row) for row in s.execute(base.where(column.in_(part))))
