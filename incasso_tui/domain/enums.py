@@ -94,6 +94,7 @@ class LedgerKind(StrEnum):
     COSTS = "costs"  # collection costs charged
     INTEREST = "interest"  # statutory / default interest charged
     INTEREST_CREDIT = "interest_credit"  # statutory interest cancelled from a ruling date (issue 12)
+    COSTS_CREDIT = "costs_credit"  # collection costs due on or after a ruling date cancelled (issue 12)
     WRITE_OFF = "write_off"
     REVERSAL = "reversal"
 

@@ -5,6 +5,8 @@
   ledger row, the charge lowered by it). With the posting's basis the cancelled part is recomputed exactly
   (``domain.postings.interest_after``); a posting from before issue 12 (no basis) is cancelled pro rata of the days
   of its month on and after the ruling. What of the cancelled part had been paid already becomes credit on the loan.
+- :func:`cancel_costs_from`: collection costs that fell due on or after the ruling date (a 14-day term that ran out
+  after it, the track registered late) are cancelled the same way (``costs_credit``).
 - :func:`post_interest_until`: the statutory interest from the end of the last posting up to the day before the ruling
   (the ruling month's first days, which the monthly posting has not reached yet), so that the claim statement holds
   the statutory interest *until* the ruling date.
@@ -30,7 +32,7 @@ from incasso_tui.services import audit
 from incasso_tui.store.models import Case, Charge, Installment, LedgerEntry, Loan, Proposal
 from incasso_tui.store.types import Money
 
-__all__ = ["cancel_interest_from", "charge_period", "post_interest_until", "write_off_proposal"]
+__all__ = ["cancel_costs_from", "cancel_interest_from", "charge_period", "post_interest_until", "write_off_proposal"]
 
 _OPEN = Installment.principal_paid + Installment.interest_paid < Installment.principal + Installment.interest
 
@@ -82,6 +84,30 @@ def cancel_interest_from(s: Session, case: Case, ruling: date, today: date, now:
                      case_id=case.id, before=before,
                      after={"amount": charge.amount, "paid": charge.paid, "cancelled": credit, "from": ruling,
                             "ledger_id": entry.id, "credit_on_loan": refund})
+        total += credit
+    return total
+
+
+def cancel_costs_from(s: Session, case: Case, ruling: date, today: date, now: datetime, actor: str) -> Decimal:
+    """Cancel the collection costs that became due on or after ``ruling`` (a 14-day term that ran out after the
+    ruling, registered late): from the ruling the claim is what it was on that day and no collection step follows.
+    An audited ``costs_credit`` posting per charge; a part already paid becomes credit on the loan."""
+    loan_ids = list(s.scalars(select(Loan.id).where(Loan.client_id == case.client_id)))
+    total = ZERO
+    for charge in s.scalars(select(Charge).where(Charge.loan_id.in_(loan_ids), Charge.kind == "collection_costs",
+                                                 Charge.due_date >= ruling, Charge.amount > 0).order_by(Charge.id)):
+        before = {"amount": charge.amount, "paid": charge.paid}
+        credit, refund = charge.amount, charge.paid
+        charge.amount, charge.paid = ZERO, ZERO
+        entry = LedgerEntry(loan_id=charge.loan_id, booking_date=today, kind=LedgerKind.COSTS_CREDIT.value,
+                            amount=credit, description=f"Creditering incassokosten vanaf {ruling.isoformat()}"
+                            f" ({charge.period_key})"[:300], credit=refund, created_by=actor, created_at=now)
+        s.add(entry)
+        s.flush()
+        audit.record(s, at=now, actor=actor, action="charge.costs_cancelled", entity="charge", entity_id=charge.id,
+                     case_id=case.id, before=before,
+                     after={"amount": ZERO, "paid": ZERO, "cancelled": credit, "from": ruling, "ledger_id": entry.id,
+                            "credit_on_loan": refund})
         total += credit
     return total
 

@@ -39,7 +39,7 @@ from incasso_tui.services.cases import case_transaction, changed_by, load_case
 from incasso_tui.services.contacts import check_text
 from incasso_tui.services.context import DESK_WRITERS, Context
 from incasso_tui.services.procedure import interest_kind, procedure_for, resume_dates
-from incasso_tui.services.track_effects import cancel_interest_from, post_interest_until, write_off_proposal
+from incasso_tui.services.track_effects import cancel_costs_from, cancel_interest_from, post_interest_until, write_off_proposal
 from incasso_tui.store.models import Arrangement, Case, Charge, Client, DebtTrack, Installment, Letter, Loan, Task
 
 CLAIM_DAYS = 30  # default claim deadline after the ruling date when the court or agency set none
@@ -251,6 +251,7 @@ def register_track(ctx: Context, case_id: int, expected_version: int, given: Tra
         # no interest on a day inside the track: cancel what was posted for the ruling date and after, post the days
         # before it that no posting reached yet, so the claim holds the statutory interest until the ruling
         interest_cancelled = cancel_interest_from(s, case, given.ruling_date, today, now, ctx.actor.name)
+        costs_cancelled = cancel_costs_from(s, case, given.ruling_date, today, now, ctx.actor.name)
         procedure = procedure_for(ctx)
         kind_of = {loan.id: interest_kind(procedure, client.consumer, loan.commercial)
                    for loan in s.scalars(select(Loan).where(Loan.client_id == client.id))}
@@ -320,6 +321,7 @@ def register_track(ctx: Context, case_id: int, expected_version: int, given: Tra
                 "interest": figures["interest"],
                 "costs": figures["costs"],
                 "interest_cancelled": interest_cancelled,
+                "costs_cancelled": costs_cancelled,
                 "interest_posted_until_ruling": until,
             },
         )

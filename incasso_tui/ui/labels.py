@@ -80,6 +80,7 @@ LEDGER = {
     "write_off": N_("Write-off"),
     "reversal": N_("Reversal"),
     "interest_credit": N_("Interest credited (track)"),
+    "costs_credit": N_("Costs credited (track)"),
 }
 
 SCHEDULE_STATE = {

@@ -443,3 +443,30 @@ def test_a_settlement_keeps_the_agreed_amount_and_proposes_the_rest(db, tmp_path
         payload = json.loads(s.get(Proposal, ended.proposal_id).payload)
     assert case.status == "paused" and case.pause_until == AS_OF + timedelta(days=30)
     assert Decimal(payload["amount"]) == ended.written_off_proposed
+
+
+def test_a_late_track_cancels_collection_costs_that_fell_due_after_the_ruling(db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from incasso_tui.services.tracks import TrackInput, TrackKind, register_track
+
+    case_id, client_id = _consumer_case(db)
+    with db.transaction() as s:
+        loan_id = s.scalar(select(Loan.id).where(Loan.client_id == client_id).order_by(Loan.id))
+        before = Charge(loan_id=loan_id, kind="collection_costs", due_date=AS_OF - timedelta(days=20),
+                        amount=Decimal("40.00"), paid=Decimal("0.00"), period_key="wik:letter:before")
+        after = Charge(loan_id=loan_id, kind="collection_costs", due_date=AS_OF - timedelta(days=5),
+                       amount=Decimal("75.00"), paid=Decimal("10.00"), period_key="wik:letter:after")
+        s.add_all([before, after])
+        s.flush()
+        ids = (before.id, after.id)
+        version = s.get(Case, case_id).version
+    # the ruling 10 days ago reaches the desk today: the costs whose term ran out after it are not owed
+    register_track(_ctx(db, "demo", AS_OF, tmp_path), case_id, version, TrackInput(
+        kind=TrackKind.WSNP, ruling_date=AS_OF - timedelta(days=10), trustee_name="Mr. D", trustee_contact="Postbus 3"))
+    with db.reader() as s:
+        kept, cancelled = s.get(Charge, ids[0]), s.get(Charge, ids[1])
+        entry = s.scalars(select(LedgerEntry).where(LedgerEntry.loan_id == loan_id,
+                                                    LedgerEntry.kind == "costs_credit")).one()
+        letter = s.scalars(select(Letter).where(Letter.case_id == case_id, Letter.kind == "claim_statement")).one()
+    assert (kept.amount, cancelled.amount, cancelled.paid) == (Decimal("40.00"), Decimal("0.00"), Decimal("0.00"))
+    assert (entry.amount, entry.credit) == (Decimal("75.00"), Decimal("10.00"))  # the 10.00 paid: credit on the loan
+    assert Decimal(json.loads(letter.figures)["costs"]) >= Decimal("40.00")

@@ -59,3 +59,33 @@ async def test_an_open_batch_is_undone_in_english(app_for, tmp_path: Path) -> No
         await _settle(pilot)
         assert "undone: its letters wait for the next batch" in _text(app, "#message")
         assert "Letters waiting for a print batch" in _text(app, "#entry")
+
+
+async def test_the_detail_shows_the_e_mail_consent_and_what_became_of_each_letter(app_for, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import update
+
+    from incasso_tui.services.dispatch import make_batch, set_email_consent
+    from incasso_tui.services.letters import issue_by_hand
+    from incasso_tui.store.models import Case, Client
+    from tests.ui.test_detail import first_case, open_detail, shown
+
+    app = app_for("demo", lang="nl", letters_dir=tmp_path / "outbox", **LENDER_SETTINGS)
+    async with app.run_test(size=(80, 24)) as pilot:
+        case_id = first_case(app)
+        with app.ctx.db.transaction() as s:
+            client_id = s.get(Case, case_id).client_id
+            s.execute(update(Client).where(Client.id == client_id).values(email="klant@example.org"))
+        detail = await open_detail(pilot, case_id)
+        assert "Juridisch alleen per post" in shown(detail.query_one("#client"))
+        await pilot.press("escape")
+        set_email_consent(app.ctx, client_id, AS_OF, "getekend formulier")
+        issue_by_hand(app.ctx, case_id, "contact_request", channel="letter")
+        make_batch(app.ctx)
+        detail = await open_detail(pilot, case_id)
+        assert "Juridisch per e-mail sinds 23-11-2026" in shown(detail.query_one("#client"))
+        await pilot.press("8")
+        await _settle(pilot)
+        table = detail.query_one("#dossier-table")
+        rows = [" ".join(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
+        assert "Toestemming e-mail getekend formulier" in rows[0]
+        assert any("in printbatch 1" in row for row in rows)

@@ -295,11 +295,11 @@ class ClientDetailScreen(Screen[None]):
             lines.append(Content.assemble(lit(c.contact_person), (" · " + reach, "$text-muted")))
         else:
             lines.append(lit(reach, "$text-muted"))
+        # whether legal notices may go by e-mail (issue 12); how the consent was given is on the Dossier tab
         if c.email_consent_on:
-            lines.append(lit(tr(N_("Legal notices by e-mail: consent of {day} ({source})"), day=c.email_consent_on,
-                                source=c.email_consent_source or ""), "$text-muted"))
+            lines.append(lit(tr(N_("Legal notices by e-mail since {day}"), day=c.email_consent_on), "$text-muted"))
         else:
-            lines.append(lit(tr(N_("Legal notices by post (no consent to e-mail)")), "$text-muted"))
+            lines.append(lit(tr(N_("Legal notices by post only")), "$text-muted"))
         return Content("\n").join(lines)
 
     def _case_block(self, d: ClientDetail) -> Content:
@@ -596,9 +596,10 @@ class ClientDetailScreen(Screen[None]):
         tr = self.tr
         self._fill(
             "dossier-table",
-            ([text_cell(tr.date(doc.added_on)), text_cell(_label(tr, DOCUMENT_KIND, doc.kind)), text_cell(doc.title),
-              text_cell(self._letter_state(doc))]
-             for doc in d.documents),
+            [*([[text_cell(tr.date(d.client.email_consent_on)), text_cell(tr(N_("E-mail consent"))),
+                 text_cell(d.client.email_consent_source or ""), text_cell("")]] if d.client.email_consent_on else []),
+             *([text_cell(tr.date(doc.added_on)), text_cell(_label(tr, DOCUMENT_KIND, doc.kind)), text_cell(doc.title),
+                text_cell(self._letter_state(doc))] for doc in d.documents)],
         )
 
     def _letter_state(self, doc: DocumentRow) -> str:
