@@ -142,16 +142,16 @@ def decision_lines(tr: Translator, dc: DecisionContext) -> list[Content]:
     else:
         lines.append(lit(tr(N_("Cause: not known")), "$text-warning"))
     if dc.arrangements:
-        for _status, covered, count, frequency in dc.arrangements:
-            lines.append(lit(tr(N_("Arrangement: {amount} in {count} x {frequency}"), amount=covered, count=count,
-                                frequency=tr(FREQUENCY.get(frequency, frequency)))))
+        parts = [tr(N_("Arrangement: {amount} in {count} x {frequency}"), amount=covered, count=count,
+                    frequency=tr(FREQUENCY.get(frequency, frequency))) for _status, covered, count, frequency in dc.arrangements]
     else:
-        lines.append(lit(tr(N_("Arrangement: none")), "$text-muted"))
+        parts = [tr(N_("Arrangement: none"))]
     if dc.open_promises:
-        lines.append(lit(tr(N_("Open promises: {list}"), list=", ".join(
-            tr(N_("{amount} on {day}"), amount=amount, day=due) for due, amount in dc.open_promises[:2]))))
+        parts.append(tr(N_("open promises: {list}"), list=", ".join(
+            tr(N_("{amount} on {day}"), amount=amount, day=due) for due, amount in dc.open_promises[:2])))
     else:
-        lines.append(lit(tr(N_("Open promises: none")), "$text-muted"))
+        parts.append(tr(N_("open promises: none")))
+    lines.append(lit(" · ".join(parts)))
     return lines
 
 
