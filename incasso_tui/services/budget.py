@@ -338,13 +338,12 @@ def stale_warning(ctx: Context, st: BudgetStatus) -> tuple[str, dict[str, Any]] 
 # ----- using it
 
 
-def fit(st: BudgetStatus, plan_monthly: Decimal, *, without_arrangement: bool = True) -> Fit | None:
-    """The plan against the capacity; None without a usable budget. A new arrangement replaces nothing: the
-    regular installments stay due on top of it (and a running arrangement counts unless ``without_arrangement``)."""
+def fit(st: BudgetStatus, plan_monthly: Decimal) -> Fit | None:
+    """A new arrangement's plan against the capacity; None without a usable budget. The regular installments stay
+    due on top of it (a case has no other running arrangement when a new one is made)."""
     if st.capacity is None:
         return None
-    regular = st.regular + (ZERO if without_arrangement else st.arrangement)
-    return Fit(plan_monthly, regular, st.capacity.capacity)
+    return Fit(plan_monthly, st.regular, st.capacity.capacity)
 
 
 def check_plan(ctx: Context, s: Session, case: Case, plan_installment: Decimal, frequency: str, reason: str) -> dict[str, Any]:

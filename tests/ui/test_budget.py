@@ -116,5 +116,5 @@ async def test_the_supervisor_sees_the_budget_beside_a_deferral(app_for: Callabl
         st = status(app.ctx, detail.client.id)
         assert st.capacity is not None
         assert "Budget 23-11-2026" in beside and app.tr.money(st.capacity.capacity) in beside
-        assert "Oorzaak:" in beside and "Regeling:" in beside and "Open beloften" in beside
+        assert "Oorzaak:" in beside and "Regeling:" in beside and "open beloften" in beside
         assert "Oorzaak Seizoensinkomen" in shown(app.screen.query_one("#proposal"))

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 NORM = {"beslagvrije_voet": N_("beslagvrije voet"), "desk": N_("desk norm")}
 CHECKED = {"bank_statements": N_("bank statements seen"), "payslip": N_("payslip seen"),
            "self_declared": N_("self-declared")}
+CHECKED_SHORT = {"bank_statements": N_("bank statements"), "payslip": N_("payslip"), "self_declared": N_("self-declared")}
 HOUSEHOLD = {"single": N_("single"), "single_parent": N_("single parent"), "couple": N_("couple"),
              "couple_children": N_("couple with children")}
 
@@ -66,7 +67,7 @@ def budget_line(tr: Translator, st: BudgetStatus) -> Content:
     if st.budget is None:
         return lit(tr(N_("No budget yet: enter it on the client detail (b)")), "$text-warning")
     b = st.budget
-    text = tr(N_("Budget {day} · {checked}"), day=b.budget_date, checked=tr(CHECKED[b.checked]))
+    text = tr(N_("Budget {day} · {checked}"), day=b.budget_date, checked=tr(CHECKED_SHORT[b.checked]))
     if st.stale:
         return Content.assemble((text + " · ", ""), (tr(N_("older than {months} months"), months=st.age_months),
                                                      "bold $text-warning"))
@@ -101,7 +102,7 @@ def summary_lines(tr: Translator, st: BudgetStatus) -> list[Content]:
         lines.append(available_line(tr, st.capacity))
     elif st.error is not None:
         lines.append(lit(tr.error(st.error), "$text-error"))
-    lines.append(lit(tr(N_("Regular {regular} · arrangement {arrangement} a month"), regular=st.regular,
+    lines.append(lit(tr(N_("Regular {regular} · arrangement {arrangement}"), regular=st.regular,
                         arrangement=st.arrangement)))
     return lines
 
@@ -142,16 +143,16 @@ def decision_lines(tr: Translator, dc: DecisionContext) -> list[Content]:
     else:
         lines.append(lit(tr(N_("Cause: not known")), "$text-warning"))
     if dc.arrangements:
-        for _status, covered, count, frequency in dc.arrangements:
-            lines.append(lit(tr(N_("Arrangement: {amount} in {count} x {frequency}"), amount=covered, count=count,
-                                frequency=tr(FREQUENCY.get(frequency, frequency)))))
+        parts = [tr(N_("Arrangement: {amount} in {count} x {frequency}"), amount=covered, count=count,
+                    frequency=tr(FREQUENCY.get(frequency, frequency))) for _status, covered, count, frequency in dc.arrangements]
     else:
-        lines.append(lit(tr(N_("Arrangement: none")), "$text-muted"))
+        parts = [tr(N_("Arrangement: none"))]
     if dc.open_promises:
-        lines.append(lit(tr(N_("Open promises: {list}"), list=", ".join(
-            tr(N_("{amount} on {day}"), amount=amount, day=due) for due, amount in dc.open_promises[:2]))))
+        parts.append(tr(N_("open promises: {list}"), list=", ".join(
+            tr(N_("{amount} on {day}"), amount=amount, day=due) for due, amount in dc.open_promises[:2])))
     else:
-        lines.append(lit(tr(N_("Open promises: none")), "$text-muted"))
+        parts.append(tr(N_("open promises: none")))
+    lines.append(lit(" · ".join(parts)))
     return lines
 
 
