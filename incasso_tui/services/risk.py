@@ -621,10 +621,8 @@ def risk_report(ctx: Context, as_of: date | None = None, date_from: date | None 
         write_offs = _sum(s, LedgerEntry.kind == "write_off", LedgerEntry.booking_date >= start,
                           LedgerEntry.booking_date <= end)
         write_offs_to_date = _sum(s, LedgerEntry.kind == "write_off", LedgerEntry.booking_date <= end)
-        recovered = exists().where(LedgerLink.ledger_id == LedgerEntry.id, LedgerLink.recovery.is_(True))
-        recoveries = _sum(s, LedgerEntry.kind == "payment", recovered, LedgerEntry.booking_date >= start,
-                          LedgerEntry.booking_date <= end)
-        recoveries_to_date = _sum(s, LedgerEntry.kind == "payment", recovered, LedgerEntry.booking_date <= end)
+        recoveries = _recovered(s, LedgerEntry.booking_date >= start, LedgerEntry.booking_date <= end)
+        recoveries_to_date = _recovered(s, LedgerEntry.booking_date <= end)
         in_period = and_(RiskSignal.day >= start, RiskSignal.day <= end)
         by_rule = dict(s.execute(select(RiskSignal.rule, func.count()).where(in_period).group_by(RiskSignal.rule)).all())
         followed = s.scalar(select(func.count()).select_from(RiskSignal).where(
@@ -654,6 +652,15 @@ def risk_report(ctx: Context, as_of: date | None = None, date_from: date | None 
         recoveries_to_date=recoveries_to_date, signals=sum(by_rule.values()), signals_followed=int(followed),
         signals_by_rule={k: int(v) for k, v in by_rule.items()}, unverified=rules.unverified,
     )
+
+
+def _recovered(s: Session, *where: Any) -> Decimal:
+    """Payments booked on a written-off loan (``ledger_links.recovery``), read from the few links rather than
+    the whole ledger."""
+    value = s.scalar(select(type_coerce(func.coalesce(func.sum(LedgerEntry.amount), 0), Money))
+                     .select_from(LedgerLink).join(LedgerEntry, LedgerEntry.id == LedgerLink.ledger_id)
+                     .where(LedgerLink.recovery.is_(True), LedgerEntry.kind == "payment", *where))
+    return value if value is not None else ZERO
 
 
 def _sum(s: Session, *where: Any) -> Decimal:
