@@ -380,16 +380,18 @@ def _signals(s: Session, ctx: Context, rules: RiskRules, day: date, previous: da
     since = day - timedelta(days=r.lookback_days)
     history_from = since - timedelta(days=31 * (r.late_history + 2))
     grace = ctx.settings.payment_grace_days
-    # loans with a payment or reversal booked since the previous run (the first run: in the window): only a new
-    # one can change what the payment rules see
+    # what happened since the previous run (the first run: in the window): payments and reversals booked, contacts
+    # naming a cause, arrangement installments that became late; only something new can raise a signal that the
+    # one-per-window rule lets through. The previous run's day itself is looked at again (a statement imported or
+    # a contact logged after that run); the one-per-window rule keeps it from raising a signal twice
     new_from = max(since, previous) if previous is not None else since
     paying = set(s.scalars(select(LedgerEntry.loan_id).where(
-        LedgerEntry.kind.in_(("payment", "reversal")), LedgerEntry.booking_date > new_from,
+        LedgerEntry.kind.in_(("payment", "reversal")), LedgerEntry.booking_date >= new_from,
         LedgerEntry.booking_date <= day).distinct()))
     contact_rows = s.execute(
         select(Loan.id, Contact.at, Contact.cause)
         .join(Case, Case.id == Contact.case_id).join(Loan, Loan.client_id == Case.client_id)
-        .where(Contact.cause.is_not(None), Contact.at > datetime.combine(since, datetime.min.time()),
+        .where(Contact.cause.is_not(None), Contact.at >= datetime.combine(new_from, datetime.min.time()),
                Contact.at < datetime.combine(day + timedelta(days=1), datetime.min.time()))).all()
     causes: dict[int, list[tuple[date, str]]] = defaultdict(list)
     for loan_id, at, cause in contact_rows:
@@ -398,7 +400,7 @@ def _signals(s: Session, ctx: Context, rules: RiskRules, day: date, previous: da
         select(Loan.id, ArrangementLine.due_date)
         .join(Arrangement, Arrangement.id == ArrangementLine.arrangement_id)
         .join(Case, Case.id == Arrangement.case_id).join(Loan, Loan.client_id == Case.client_id)
-        .where(ArrangementLine.paid < ArrangementLine.amount, ArrangementLine.due_date > since - timedelta(days=grace),
+        .where(ArrangementLine.paid < ArrangementLine.amount, ArrangementLine.due_date >= new_from - timedelta(days=grace),
                ArrangementLine.due_date < day - timedelta(days=grace))).all()
     late: dict[int, list[date]] = defaultdict(list)
     for loan_id, due in late_rows:
