@@ -5,7 +5,7 @@ vulnerability guard of the daily run, the early-warning signals and their tasks,
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
