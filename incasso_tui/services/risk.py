@@ -204,10 +204,10 @@ def _candidates(s: Session, day: date, previous: date | None) -> tuple[set[int],
     fresh: set[int] = set(s.scalars(select(Loan.id).where(
         Loan.status != LoanStatus.REPAID.value,
         ~exists().where(LoanRiskRow.loan_id == Loan.id, current))))
-    since = [] if previous is None else [Forbearance.granted_on > previous]
+    since = [] if previous is None else [Forbearance.granted_on >= previous]
     fresh.update(s.scalars(select(Forbearance.loan_id).where(Forbearance.granted_on <= day, *since)))
     if previous is not None:
-        fresh.update(s.scalars(select(LedgerEntry.loan_id).where(LedgerEntry.booking_date > previous,
+        fresh.update(s.scalars(select(LedgerEntry.loan_id).where(LedgerEntry.booking_date >= previous,
                                                                  LedgerEntry.booking_date <= day).distinct()))
     fresh.update(s.scalars(select(Loan.id).where(
         Loan.status.in_((LoanStatus.CALLED.value, LoanStatus.WRITTEN_OFF.value)),
@@ -300,12 +300,7 @@ def _observe(s: Session, rules: RiskRules, day: date, previous: date | None, chu
     for loan_id, granted_on, kind, loss in s.execute(
             select(Forbearance.loan_id, Forbearance.granted_on, Forbearance.kind, Forbearance.npv_loss)
             .where(Forbearance.loan_id.in_(chunk), Forbearance.granted_on <= day)):
-        row = rows.get(loan_id)
-        # new since the loan's last observation (a forbearance of the day itself counts once: the day's row is
-        # rebuilt from the row before it on a second run, see below)
-        seen_until = None if row is None else (previous if row.valid_from == day else max(row.valid_from, previous or row.valid_from))
-        if seen_until is None or granted_on > seen_until:
-            granted[loan_id].append(ForbearanceEvent(granted_on, kind, loss))
+        granted[loan_id].append(ForbearanceEvent(granted_on, kind, loss))
     closes: list[int] = []
     inserts: list[dict[str, object]] = []
     in_place: list[dict[str, object]] = []
@@ -322,10 +317,11 @@ def _observe(s: Session, rules: RiskRules, day: date, previous: date | None, chu
                                                              LoanRiskRow.valid_to == day)).first()
             prev_state = None if prev_row is None else _state(prev_row)
         written_off = status == LoanStatus.WRITTEN_OFF.value
+        forbearances = tuple(e for e in granted.get(loan_id, ()) if _new_forbearance(e, prev_state, previous))
         obs = Observation(day=day, past_due=m.past_due, exposure=m.exposure, oldest_due=m.oldest,
                           # every loan of this lender is a retail exposure: an SME loan far below EUR 1 million
                           # (CRR art. 123; docs/decisions.md, "Risk view")
-                          retail=True, forbearances=tuple(granted.get(loan_id, ())), insolvency=loan_id in insolvent,
+                          retail=True, forbearances=forbearances, insolvency=loan_id in insolvent,
                           called=status == LoanStatus.CALLED.value, written_off=written_off)
         new = step(prev_state, obs, rules, previous)
         report.observed += 1
@@ -363,6 +359,15 @@ def _observe(s: Session, rules: RiskRules, day: date, previous: date | None, chu
     for values in in_place:
         row_id = values.pop("row_id")
         s.execute(update(table).where(table.c.id == row_id).values(**values))
+
+
+def _new_forbearance(event: ForbearanceEvent, state: LoanRisk | None, previous: date | None) -> bool:
+    """Whether the step has not seen this forbearance yet. The first observation sees them all; afterwards those
+    granted on or after the previous run's day (one granted that day after the run is new) and after the one the
+    state last recorded (one granted before that run, and so already seen, is not)."""
+    if state is None or previous is None:
+        return True
+    return event.day >= previous and (state.forborne_since is None or event.day > state.forborne_since)
 
 
 def _same(row: Any, values: dict[str, object]) -> bool:
