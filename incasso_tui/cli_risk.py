@@ -159,7 +159,7 @@ def print_report(tr: Translator, r: RiskReport) -> None:
         print(tr(N_("  Stage {stage}: {count} loans, {amount}"), stage=str(n), count=f.count, amount=f.amount))
     print(tr(N_("Ageing (loans):")))
     for b in BUCKETS:
-        print(f"  {b:<8} {tr.integer(r.buckets[b].count):>9} {tr.money(r.buckets[b].amount):>18}")
+        print(f"  {b:<8} {tr.integer(r.buckets[b].count):>10} {tr.money(r.buckets[b].amount):>22}")
     print(tr(N_("Write-offs in the period: {amount}; recoveries: {recovered} (recovery rate {rate})"),
              amount=r.write_offs, recovered=r.recoveries, rate=_pct(tr, r.recovery_rate)))
     print(tr(N_("To date: written off {amount}, recovered {recovered} ({rate})"), amount=r.write_offs_to_date,

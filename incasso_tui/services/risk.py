@@ -204,10 +204,10 @@ def _candidates(s: Session, day: date, previous: date | None) -> tuple[set[int],
     fresh: set[int] = set(s.scalars(select(Loan.id).where(
         Loan.status != LoanStatus.REPAID.value,
         ~exists().where(LoanRiskRow.loan_id == Loan.id, current))))
-    since = [] if previous is None else [Forbearance.granted_on > previous]
+    since = [] if previous is None else [Forbearance.granted_on >= previous]
     fresh.update(s.scalars(select(Forbearance.loan_id).where(Forbearance.granted_on <= day, *since)))
     if previous is not None:
-        fresh.update(s.scalars(select(LedgerEntry.loan_id).where(LedgerEntry.booking_date > previous,
+        fresh.update(s.scalars(select(LedgerEntry.loan_id).where(LedgerEntry.booking_date >= previous,
                                                                  LedgerEntry.booking_date <= day).distinct()))
     fresh.update(s.scalars(select(Loan.id).where(
         Loan.status.in_((LoanStatus.CALLED.value, LoanStatus.WRITTEN_OFF.value)),
@@ -300,12 +300,7 @@ def _observe(s: Session, rules: RiskRules, day: date, previous: date | None, chu
     for loan_id, granted_on, kind, loss in s.execute(
             select(Forbearance.loan_id, Forbearance.granted_on, Forbearance.kind, Forbearance.npv_loss)
             .where(Forbearance.loan_id.in_(chunk), Forbearance.granted_on <= day)):
-        row = rows.get(loan_id)
-        # new since the loan's last observation (a forbearance of the day itself counts once: the day's row is
-        # rebuilt from the row before it on a second run, see below)
-        seen_until = None if row is None else (previous if row.valid_from == day else max(row.valid_from, previous or row.valid_from))
-        if seen_until is None or granted_on > seen_until:
-            granted[loan_id].append(ForbearanceEvent(granted_on, kind, loss))
+        granted[loan_id].append(ForbearanceEvent(granted_on, kind, loss))
     closes: list[int] = []
     inserts: list[dict[str, object]] = []
     in_place: list[dict[str, object]] = []
@@ -322,10 +317,11 @@ def _observe(s: Session, rules: RiskRules, day: date, previous: date | None, chu
                                                              LoanRiskRow.valid_to == day)).first()
             prev_state = None if prev_row is None else _state(prev_row)
         written_off = status == LoanStatus.WRITTEN_OFF.value
+        forbearances = tuple(e for e in granted.get(loan_id, ()) if _new_forbearance(e, prev_state, previous))
         obs = Observation(day=day, past_due=m.past_due, exposure=m.exposure, oldest_due=m.oldest,
                           # every loan of this lender is a retail exposure: an SME loan far below EUR 1 million
                           # (CRR art. 123; docs/decisions.md, "Risk view")
-                          retail=True, forbearances=tuple(granted.get(loan_id, ())), insolvency=loan_id in insolvent,
+                          retail=True, forbearances=forbearances, insolvency=loan_id in insolvent,
                           called=status == LoanStatus.CALLED.value, written_off=written_off)
         new = step(prev_state, obs, rules, previous)
         report.observed += 1
@@ -365,6 +361,15 @@ def _observe(s: Session, rules: RiskRules, day: date, previous: date | None, chu
         s.execute(update(table).where(table.c.id == row_id).values(**values))
 
 
+def _new_forbearance(event: ForbearanceEvent, state: LoanRisk | None, previous: date | None) -> bool:
+    """Whether the step has not seen this forbearance yet. The first observation sees them all; afterwards those
+    granted on or after the previous run's day (one granted that day after the run is new) and after the one the
+    state last recorded (one granted before that run, and so already seen, is not)."""
+    if state is None or previous is None:
+        return True
+    return event.day >= previous and (state.forborne_since is None or event.day > state.forborne_since)
+
+
 def _same(row: Any, values: dict[str, object]) -> bool:
     return all(getattr(row, name) == values[name] for name in (
         "stage", "bucket", "outstanding", "non_performing", "default_reason", "default_since", "cure_from",
@@ -380,16 +385,18 @@ def _signals(s: Session, ctx: Context, rules: RiskRules, day: date, previous: da
     since = day - timedelta(days=r.lookback_days)
     history_from = since - timedelta(days=31 * (r.late_history + 2))
     grace = ctx.settings.payment_grace_days
-    # loans with a payment or reversal booked since the previous run (the first run: in the window): only a new
-    # one can change what the payment rules see
+    # what happened since the previous run (the first run: in the window): payments and reversals booked, contacts
+    # naming a cause, arrangement installments that became late; only something new can raise a signal that the
+    # one-per-window rule lets through. The previous run's day itself is looked at again (a statement imported or
+    # a contact logged after that run); the one-per-window rule keeps it from raising a signal twice
     new_from = max(since, previous) if previous is not None else since
     paying = set(s.scalars(select(LedgerEntry.loan_id).where(
-        LedgerEntry.kind.in_(("payment", "reversal")), LedgerEntry.booking_date > new_from,
+        LedgerEntry.kind.in_(("payment", "reversal")), LedgerEntry.booking_date >= new_from,
         LedgerEntry.booking_date <= day).distinct()))
     contact_rows = s.execute(
         select(Loan.id, Contact.at, Contact.cause)
         .join(Case, Case.id == Contact.case_id).join(Loan, Loan.client_id == Case.client_id)
-        .where(Contact.cause.is_not(None), Contact.at > datetime.combine(since, datetime.min.time()),
+        .where(Contact.cause.is_not(None), Contact.at >= datetime.combine(new_from, datetime.min.time()),
                Contact.at < datetime.combine(day + timedelta(days=1), datetime.min.time()))).all()
     causes: dict[int, list[tuple[date, str]]] = defaultdict(list)
     for loan_id, at, cause in contact_rows:
@@ -398,7 +405,7 @@ def _signals(s: Session, ctx: Context, rules: RiskRules, day: date, previous: da
         select(Loan.id, ArrangementLine.due_date)
         .join(Arrangement, Arrangement.id == ArrangementLine.arrangement_id)
         .join(Case, Case.id == Arrangement.case_id).join(Loan, Loan.client_id == Case.client_id)
-        .where(ArrangementLine.paid < ArrangementLine.amount, ArrangementLine.due_date > since - timedelta(days=grace),
+        .where(ArrangementLine.paid < ArrangementLine.amount, ArrangementLine.due_date >= new_from - timedelta(days=grace),
                ArrangementLine.due_date < day - timedelta(days=grace))).all()
     late: dict[int, list[date]] = defaultdict(list)
     for loan_id, due in late_rows:
@@ -621,10 +628,8 @@ def risk_report(ctx: Context, as_of: date | None = None, date_from: date | None 
         write_offs = _sum(s, LedgerEntry.kind == "write_off", LedgerEntry.booking_date >= start,
                           LedgerEntry.booking_date <= end)
         write_offs_to_date = _sum(s, LedgerEntry.kind == "write_off", LedgerEntry.booking_date <= end)
-        recovered = exists().where(LedgerLink.ledger_id == LedgerEntry.id, LedgerLink.recovery.is_(True))
-        recoveries = _sum(s, LedgerEntry.kind == "payment", recovered, LedgerEntry.booking_date >= start,
-                          LedgerEntry.booking_date <= end)
-        recoveries_to_date = _sum(s, LedgerEntry.kind == "payment", recovered, LedgerEntry.booking_date <= end)
+        recoveries = _recovered(s, LedgerEntry.booking_date >= start, LedgerEntry.booking_date <= end)
+        recoveries_to_date = _recovered(s, LedgerEntry.booking_date <= end)
         in_period = and_(RiskSignal.day >= start, RiskSignal.day <= end)
         by_rule = dict(s.execute(select(RiskSignal.rule, func.count()).where(in_period).group_by(RiskSignal.rule)).all())
         followed = s.scalar(select(func.count()).select_from(RiskSignal).where(
@@ -654,6 +659,15 @@ def risk_report(ctx: Context, as_of: date | None = None, date_from: date | None 
         recoveries_to_date=recoveries_to_date, signals=sum(by_rule.values()), signals_followed=int(followed),
         signals_by_rule={k: int(v) for k, v in by_rule.items()}, unverified=rules.unverified,
     )
+
+
+def _recovered(s: Session, *where: Any) -> Decimal:
+    """Payments booked on a written-off loan (``ledger_links.recovery``), read from the few links rather than
+    the whole ledger."""
+    value = s.scalar(select(type_coerce(func.coalesce(func.sum(LedgerEntry.amount), 0), Money))
+                     .select_from(LedgerLink).join(LedgerEntry, LedgerEntry.id == LedgerLink.ledger_id)
+                     .where(LedgerLink.recovery.is_(True), LedgerEntry.kind == "payment", *where))
+    return value if value is not None else ZERO
 
 
 def _sum(s: Session, *where: Any) -> Decimal:

@@ -5,7 +5,7 @@ vulnerability guard of the daily run, the early-warning signals and their tasks,
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -278,3 +278,53 @@ def test_counts_per_bucket_of_the_history_match_the_positions(ctx_for) -> None: 
             per[bucket] = n
         buckets, _total = _independent(s, AS_OF)
     assert {b: per[b] for b in BUCKETS} == {b: buckets[b][0] for b in BUCKETS}
+
+
+def test_a_contact_naming_a_cause_after_the_run_is_a_signal_the_next_day(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    from incasso_tui.store.models import Contact
+
+    ctx = ctx_for("bakker")
+    run_procedure(ctx, AS_OF)
+    with ctx.db.transaction() as s:
+        late = select(Installment.loan_id).where(Installment.due_date < AS_OF + timedelta(days=1),
+                                                 Installment.principal_paid + Installment.interest_paid
+                                                 < Installment.principal + Installment.interest)
+        signalled = select(RiskSignal.loan_id)
+        loan_id, case_id = s.execute(
+            select(Loan.id, Case.id).join(Case, Case.client_id == Loan.client_id)
+            .where(Case.status != "closed", Loan.status == "active", Loan.id.not_in(late), Loan.id.not_in(signalled))
+            .order_by(Loan.id)).first()
+        # logged the same day, after the run
+        s.add(Contact(case_id=case_id, at=NOW + timedelta(hours=5), channel="phone", outcome="hardship",
+                      cause="illness", summary="ziek", user_name="demo"))
+    run_procedure(ctx, AS_OF + timedelta(days=1))
+    with ctx.db.reader() as s:
+        rules = list(s.scalars(select(RiskSignal.rule).where(RiskSignal.loan_id == loan_id)))
+    assert rules == ["contact_cause"]
+
+
+def test_a_forbearance_granted_after_the_run_counts_once_at_the_next_run(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    ctx = ctx_for("bakker")
+    run_procedure(ctx, AS_OF)
+    with ctx.db.transaction() as s:
+        late = select(Installment.loan_id).where(Installment.due_date < AS_OF + timedelta(days=3),
+                                                 Installment.principal_paid + Installment.interest_paid
+                                                 < Installment.principal + Installment.interest)
+        loan = s.scalars(select(Loan).where(Loan.status == "active", Loan.id.not_in(late)).order_by(Loan.id)).first()
+        case_id = s.scalar(select(Case.id).order_by(Case.id))
+        # granted on the run's day, after the run
+        risk.record_deferral_forbearance(ctx, s, loan, case_id, AS_OF, [(AS_OF + timedelta(days=30), Decimal("100"))],
+                                         [(AS_OF + timedelta(days=31), Decimal("100"))], 1)
+        loan_id = loan.id
+
+    def current():  # type: ignore[no-untyped-def]
+        with ctx.db.reader() as s:
+            return s.execute(select(LoanRisk).where(LoanRisk.loan_id == loan_id, LoanRisk.valid_to.is_(None))).scalar_one()
+
+    assert not current().forborne
+    run_procedure(ctx, AS_OF + timedelta(days=1))
+    row = current()
+    assert (row.forborne, row.forborne_since, row.probation_until, row.stage) == (True, AS_OF, date(2028, 11, 23), 2)
+    run_procedure(ctx, AS_OF + timedelta(days=2))
+    again = current()
+    assert again.id == row.id  # seen once: nothing changed the next day
