@@ -84,7 +84,7 @@ class SavingScreen(Screen[R | None], Generic[R]):
 
         self.app.push_screen(PromptScreen(self.tr(N_("What you typed is not saved. Leave anyway? Type y to leave, "
                                                      "escape to go back to the form")),
-                                          placeholder="y", required=N_("Type y to leave, escape to stay")), answered)
+                                          placeholder=self.tr(N_("y")), required=N_("Type y to leave, escape to stay")), answered)
 
     @property
     def tr(self) -> Translator:
