@@ -43,6 +43,7 @@ FIELD_LABELS = {"name": N_("name"), "contact": N_("contact person"), "number": N
 
 def cmd_search(args: argparse.Namespace) -> int:
     from incasso_tui.services.search import rebuild_index, search, verify_index
+    from incasso_tui.ui.labels import STATUS
     from incasso_tui.ui.text import safe  # names are data: no control character reaches the terminal
 
     tr = Translator(cli._settings(args).lang)
@@ -78,7 +79,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         }))
         return 0
     for h in result.hits:
-        status = tr("no case") if h.case_status is None else h.case_status
+        status = tr("no case") if h.case_status is None else tr(STATUS.get(h.case_status, h.case_status))
         found_by = ", ".join(tr(FIELD_LABELS[f]) for f in h.matched)
         print(safe(f"{h.client_number}  {h.name}  {h.city}  {h.loan_numbers}  {status}  ({found_by})"))
     print(tr("{shown} of {total} found", shown=len(result.hits), total=result.total))

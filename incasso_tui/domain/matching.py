@@ -78,7 +78,8 @@ class Evidence:
 def name_similarity(payer: str | None, *names: str | None) -> Decimal:
     """How much of the payer's name is in one of ``names`` (0..1, two decimals): the share of the payer's
     significant words (not "B.V.", "van", ...) that start a word of the name, an initial counting for a word it
-    starts. ``J. van Dijk`` against ``Jan van Dijk``: "j" starts "jan", "dijk" is "dijk": 2 of 2 = 1.00."""
+    starts, each word of the name used once. ``J. van Dijk`` against ``Jan van Dijk``: "van" is filler, "dijk" is
+    "dijk", "j" starts "jan": 2 of 2 = 1.00; ``D. Dijkstra`` against ``Tom Dijkstra``: 1 of 2 = 0.50."""
     mine = [w for w in words(payer) if w not in _FILLER or len(words(payer)) == 1]
     if not mine:
         return Decimal(0)
@@ -87,7 +88,16 @@ def name_similarity(payer: str | None, *names: str | None) -> Decimal:
         theirs = words(name)
         if not theirs:
             continue
-        hits = sum(1 for w in mine if any(t.startswith(w) for t in theirs))
+        used: set[int] = set()
+        hits = 0
+        # whole words first, then initials, each on a word of the name not used yet ("D. Dijkstra" against "Tom
+        # Dijkstra": "dijkstra" is used by the surname, so the "d" finds nothing)
+        for w in sorted(mine, key=len, reverse=True):
+            for i, t in enumerate(theirs):
+                if i not in used and t.startswith(w):
+                    used.add(i)
+                    hits += 1
+                    break
         best = max(best, (Decimal(hits) / Decimal(len(mine))).quantize(Decimal("0.01")))
     return best
 

@@ -281,7 +281,7 @@ def undo_booking(ctx: Context, entry_id: int, reason: str = "") -> int:
         reversal = book.undo(stored, today, f"Undo {_description(row)}"[:300])
         book.write()
         before = {"status": row.status, "loan": loan.number, "ledger_id": ledger_id, "booked_by": booked_by}
-        row.status, row.match_reason, row.match_detail = "unmatched", None, f"undone by {ctx.actor.name}"[:200]
+        row.status, row.match_reason, row.match_detail = "unmatched", None, None  # who and why: in the audit event
         row.loan_id, row.ledger_id, row.assigned_by, row.assigned_at = None, None, None, None
         cases = _refresh_cases(s, {loan.id}, today)
         audit.record(s, at=now, actor=ctx.actor.name, action="payment.undo", entity="bank_entry", entity_id=row.id,

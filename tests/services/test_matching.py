@@ -179,3 +179,35 @@ def test_undo_is_refused_when_a_later_payment_moved_the_allocation(ctx_for) -> N
         matching.undo_booking(ctx, entry)
     assert "undo that one first" in err.value.msgid
     assert _paid(ctx, loan.id) == paid + Decimal("2.00")  # nothing half done
+
+
+def test_two_undos_at_once_undo_once(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    """Two sessions undo the same booking at the same moment: the entry row is locked, the second finds it back in
+    the queue and is refused; the allocation is reversed once."""
+    import threading
+
+    ctx = ctx_for()
+    _case, loan, client, installment = _client_with_arrears(ctx)
+    paid_before = _paid(ctx, loan.id)
+    entry = _booked(ctx, client, loan, installment, "C1")
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def undo() -> None:
+        barrier.wait()
+        try:
+            matching.undo_booking(ctx, entry)
+            outcomes.append("undone")
+        except RuleViolation:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=undo) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(outcomes) == ["refused", "undone"]
+    assert _paid(ctx, loan.id) == paid_before
+    with ctx.db.reader() as s:
+        reversals = s.scalars(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "payment.undo"))
+        assert reversals.one() == 1

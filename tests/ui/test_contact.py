@@ -296,3 +296,15 @@ def test_contact_form_snapshot_80x24(app_for: Callable[..., Any], snap_compare: 
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_an_impossible_date_is_said_when_the_field_is_left(app_for: Callable[..., Any]) -> None:
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        case_id = first_case(app)
+        screen = await open_form(pilot, case_id, "c")
+        await fill(pilot, "next_action_date", "31-02-2027")
+        screen.focus_next()  # leave the field, nothing saved
+        await pilot.pause()
+        assert "31-02-2027 bestaat niet: die maand heeft 28 dagen" in error_at(screen, "next_action_date")
+        assert app.screen is screen

@@ -86,3 +86,14 @@ async def test_one_letter_is_refused_with_the_reason(app_for) -> None:  # type: 
         await _settle(pilot)
         assert "Type at least 2 letters or digits" in _text(app, "#message")
         assert app.screen.hits == ()
+
+
+async def test_the_name_column_takes_a_wider_terminal(app_for) -> None:  # type: ignore[no-untyped-def]
+    app = app_for()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(pilot)
+        await pilot.press("f", *"van dijk", "enter")
+        await _settle(pilot)
+        table = app.screen.query_one("#hits", DataTable)
+        widths = [c.width for c in table.columns.values()]
+        assert widths[1] == 64 and table.row_count == len(app.screen.hits) > 0

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -44,6 +44,9 @@ class ArrangementScreen(CapacityMixin, SavingScreen[int]):
         Binding("down", "app.focus_next", "Next field", show=False),
         Binding("up", "app.focus_previous", "Previous field", show=False),
         Binding("ctrl+o", "propose", "Propose plan", id="propose", priority=True),  # CapacityMixin (issue 15)
+        # a plan the desk limits refuse goes to a supervisor instead (services.arrangement_changes, issue 14)
+        Binding("ctrl+r", "to_supervisor", "To supervisor", id="to_supervisor", priority=True,
+                tooltip="Send a plan beyond the desk limits to a supervisor (four eyes)"),
     ]
     FIELDS = ("down_payment", "count", "installment", "first_date", "capacity_reason")  # as in RuleViolation.field
 
@@ -57,7 +60,7 @@ class ArrangementScreen(CapacityMixin, SavingScreen[int]):
         first = self.ctx.clock.today() + timedelta(days=DAYS_TO_FIRST_DATE)
         yield Header()
         yield Static(lit(tr(N_("Payment arrangement for {name}"), name=self.detail.client.name), "bold"), id="title")
-        yield Static(lit(tr(N_("Arrears to cover {total}"), total=arrears.total), "bold"), id="cover")
+        yield Static(lit(self.cover_text(), "bold"), id="cover")
         split = tr(
             N_("costs {costs} · interest {interest} · principal {principal}"),
             costs=arrears.costs,
@@ -167,7 +170,7 @@ class ArrangementScreen(CapacityMixin, SavingScreen[int]):
         plan: Plan | None = None
         if given is not None and (saving or given.count is not None or given.installment is not None):
             try:
-                plan = preview(self.ctx, self.detail.arrears.total, given)
+                plan = self.plan_for(given)
             except IncassoError as err:
                 self.error(err.field, self.tr.error(err))
         self._show_plan(plan)
@@ -197,6 +200,45 @@ class ArrangementScreen(CapacityMixin, SavingScreen[int]):
                 ]
             )
         )
+
+    def cover_text(self) -> str:
+        return self.tr(N_("Arrears to cover {total}"), total=self.detail.arrears.total)
+
+    def plan_for(self, given: ArrangementInput) -> Plan:
+        return preview(self.ctx, self.detail.arrears.total, given)
+
+    # ----- to a supervisor (issue 14): the plan as typed, beyond the desk limits
+    replaces: int | None = None  # the running arrangement a change would replace
+
+    def action_to_supervisor(self) -> None:
+        if self.saving:
+            return
+        self._clear_errors()
+        given = self.read_input()
+        if given is None:
+            self.app.bell()
+            return
+        from incasso_tui.ui.screens.prompt import PromptScreen
+
+        def reason_given(reason: str | None) -> None:
+            if reason:
+                self._propose(given, reason)
+
+        self.app.push_screen(PromptScreen(self.tr(N_("Why should a supervisor allow this plan beyond the desk limits?"))),
+                             reason_given)
+
+    @work(thread=True, exclusive=True, group="form-save")
+    def _propose(self, given: ArrangementInput, reason: str) -> None:
+        from incasso_tui.services.arrangement_changes import propose_arrangement
+
+        try:
+            proposal = propose_arrangement(self.ctx, self.detail.case.id, self.detail.case.version, given, reason,
+                                           replaces=self.replaces)
+        except IncassoError as err:
+            self.app.call_from_thread(self._refused, err)
+            return
+        self.app.call_from_thread(self.notify, self.tr(N_("Sent to a supervisor as proposal {id}"), id=proposal))
+        self.app.call_from_thread(self.dismiss, None)
 
     # ----- saving (the rest is SavingScreen's)
     def read(self) -> ArrangementInput | None:

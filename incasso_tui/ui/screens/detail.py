@@ -86,8 +86,8 @@ TABS: dict[str, str] = {
     "tasks": N_("Tasks"),
 }
 # the actions that change the case: hidden from auditors, dimmed until the case is read
-WRITE_ACTIONS = frozenset({"arrangement", "contact", "note", "track", "pause", "letter", "deferral", "handover", "write_off",
-                           "call_in", "consult", "budget"})
+WRITE_ACTIONS = frozenset({"arrangement", "change_arrangement", "contact", "note", "track", "pause", "letter", "deferral",
+                           "handover", "write_off", "call_in", "consult", "budget"})
 
 
 def _shorten(text: str, width: int) -> str:
@@ -114,6 +114,8 @@ class ClientDetailScreen(Screen[None]):
         Binding("c", "contact", "Contact", id="contact"),
         Binding("n", "note", "Note", id="note", show=False),
         Binding("a", "arrangement", "Arrangement", id="arrangement"),
+        Binding("x", "change_arrangement", "Change arrangement", id="change_arrangement", show=False,
+                tooltip="Change or end the running arrangement"),
         Binding("i", "track", "Track", id="track", tooltip="Debt relief or insolvency: register or end"),
         Binding("p", "pause", "Pause", id="pause", tooltip="Pause or resume the procedure", show=False),
         Binding("l", "letter", "Letter", id="letter", tooltip="Preview and issue a letter by hand", show=False),
@@ -791,8 +793,37 @@ class ClientDetailScreen(Screen[None]):
     def action_arrangement(self) -> None:
         from incasso_tui.ui.screens.arrangement import ArrangementScreen
 
-        if self.detail is not None:
-            self.app.push_screen(ArrangementScreen(self.detail), self._arrangement_done)
+        if self.detail is None:
+            return
+        running = self.detail.active_arrangement
+        if running is not None:  # refused when the form would open, not after it is typed (issue 14)
+            self.notify(self.tr(N_("The case already has an active arrangement, registered by {name} on {day}"),
+                                name=running.created_by, day=running.created_at.date())
+                        + " · " + self.tr(N_("x changes or ends it")), severity="warning", markup=False)
+            return
+        self.app.push_screen(ArrangementScreen(self.detail), self._arrangement_done)
+
+    def action_change_arrangement(self) -> None:
+        if self.detail is None:
+            return
+        if self.detail.active_arrangement is None:
+            self.notify(self.tr(N_("The case has no running arrangement: a makes one")), markup=False)
+            return
+        self._open_change()
+
+    @work(thread=True, exclusive=True, group="detail")
+    def _open_change(self) -> None:
+        from incasso_tui.services.arrangement_changes import running
+
+        found = running(self.app.ctx, self.case_id)  # type: ignore[attr-defined]
+        if found is not None and self.detail is not None:
+            self.app.call_from_thread(self._push_change, found)
+
+    def _push_change(self, found: object) -> None:
+        from incasso_tui.ui.screens.arrangement_change import ArrangementChangeScreen
+
+        assert self.detail is not None
+        self.app.push_screen(ArrangementChangeScreen(self.detail, found), self._arrangement_done)  # type: ignore[arg-type]
 
     def _arrangement_done(self, arrangement_id: int | None) -> None:
         if arrangement_id is None:

@@ -19,6 +19,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, TextArea
@@ -84,7 +85,7 @@ class SavingScreen(Screen[R | None], Generic[R]):
 
         self.app.push_screen(PromptScreen(self.tr(N_("What you typed is not saved. Leave anyway? Type y to leave, "
                                                      "escape to go back to the form")),
-                                          placeholder="y", required=N_("Type y to leave, escape to stay")), answered)
+                                          placeholder=self.tr(N_("y")), required=N_("Type y to leave, escape to stay")), answered)
 
     @property
     def tr(self) -> Translator:
@@ -179,6 +180,36 @@ class FormScreen(ModalScreen[R | None], SavingScreen[R]):
         translate_bindings(self, self.tr)
         self.refresh_bindings()
         self._clear_errors()
+
+    # ----- checking a field as it is left (issue 14): a date or an amount that cannot be read says so at once
+    DAY_FIELDS: ClassVar[frozenset[str]] = frozenset({"since", "until", "ruling_date", "claim_deadline", "response_due"})
+    AMOUNT_FIELDS: ClassVar[frozenset[str]] = frozenset({"income", "expenses", "min_arrears", "max_arrears"})
+
+    def _leave_check(self, name: str) -> Callable[[str], Any] | None:
+        if name.endswith("_date") or name in self.DAY_FIELDS:
+            return self.day
+        if name.endswith("amount") or name in self.AMOUNT_FIELDS:
+            return self.amount
+        return None
+
+    @on(Input.Blurred)
+    def _check_left_field(self, event: Input.Blurred) -> None:
+        name = event.input.id or ""
+        check = self._leave_check(name)
+        if check is None or self.saving or not self.is_attached:
+            return
+        try:
+            label = self.query_one(f"#{name}-error", Label)
+        except NoMatches:  # a field without its message line: checked at save only
+            return
+        try:
+            check(event.value.strip())
+        except BadInput as err:
+            label.update(lit(self.tr.error(err)))
+            label.display = True
+            return
+        label.update("")
+        label.display = False
 
     # ----- parsing helpers: the reason goes to the field, the value (or None) comes back
     def parse(self, name: str, parse: Callable[[str], Any]) -> tuple[bool, Any]:

@@ -72,7 +72,7 @@ class CandidatesScreen(ModalScreen[str | None]):
                                day=self.row.booking_date, name=self.row.counterparty_name or "-")))
             table: DataTable[Text] = DataTable(id="cand-table", cursor_type="row")
             for caption, width in ((N_("No."), 3), (N_("Score"), 5), (N_("Client"), 28), (N_("Loan"), 10),
-                                   (N_("Case"), 6)):
+                                   (N_("Case"), 7)):
                 table.add_column(tr(caption), key=caption, width=width)
             yield table
             yield Static(id="cand-reasons")
@@ -145,7 +145,7 @@ class CandidatesScreen(ModalScreen[str | None]):
             if answer is not None and answer.strip().lower() in ("y", "j", "ja", "yes"):
                 self._book(chosen, shown)
 
-        self.app.push_screen(PromptScreen(question, placeholder="y", required=N_("Type y to book, escape to cancel")),
+        self.app.push_screen(PromptScreen(question, placeholder=self.tr(N_("y")), required=N_("Type y to book, escape to cancel")),
                              answered)
 
     @work(thread=True, exclusive=True, group="candidates")
@@ -218,7 +218,7 @@ class BookedScreen(RowsScreen[BookedRow]):
                 if answer is not None and answer.strip().lower() in ("y", "j", "ja", "yes"):
                     self.run_action(lambda: undo_booking(ctx, row.id), done)
 
-            self.app.push_screen(PromptScreen(question, placeholder="y", required=N_("Type y to undo, escape to cancel")),
+            self.app.push_screen(PromptScreen(question, placeholder=self.tr(N_("y")), required=N_("Type y to undo, escape to cancel")),
                                  confirmed)
             return
 

@@ -195,7 +195,11 @@ class QueueScreen(RowsScreen[QueueRow]):
     def action_booked(self) -> None:
         from incasso_tui.ui.screens.matching import BookedScreen
 
-        self.app.push_screen(BookedScreen(), lambda _r: self.load())
+        def back(_result: object) -> None:
+            self.message("")  # the last booking's message is history now
+            self.load()
+
+        self.app.push_screen(BookedScreen(), back)
 
     def action_assign(self) -> None:
         row = self.current

@@ -49,6 +49,7 @@ class SearchScreen(Screen[None]):
         self.scope: Scope = scope
         self.hits: tuple[SearchHit, ...] = ()
         self._timer: Timer | None = None
+        self._width = 0  # the terminal width the columns were made for
 
     @property
     def tr(self) -> Translator:
@@ -60,19 +61,32 @@ class SearchScreen(Screen[None]):
         yield Input(value=self.term, placeholder=tr(N_("name, client or loan no., KvK, IBAN, phone, e-mail, address")),
                     id="term")
         yield Static(id="scope-line")
-        table: DataTable[Text] = DataTable(id="hits", cursor_type="row", zebra_stripes=True)
-        # 80 columns: 9 + 24 + 12 + 11 + 12, two of padding per column and the scroll bar
-        for caption, width in ((N_("Client"), 9), (N_("Name"), 24), (N_("Case"), 12),
-                               (N_("Arrears"), 11), (N_("Found by"), 12)):
-            table.add_column(Text(tr(caption), justify="right" if caption == N_("Arrears") else "left"),
-                             key=caption, width=width)
-        yield table
+        yield DataTable(id="hits", cursor_type="row", zebra_stripes=True)
         yield Static(id="hit")
         yield Static(id="message")
         yield Footer(compact=True)
 
+    def _columns(self, width: int) -> None:
+        """The hit columns for a terminal ``width`` wide: the name takes what the others leave (24 at 80 columns:
+        9 + 24 + 12 + 11 + 12, two of padding per column and the scroll bar)."""
+        if width == self._width:
+            return
+        self._width = width
+        tr, table = self.tr, self.query_one("#hits", DataTable)
+        table.clear(columns=True)
+        name = max(24, width - 80 + 24)
+        for caption, size in ((N_("Client"), 9), (N_("Name"), name), (N_("Case"), 12), (N_("Arrears"), 11),
+                              (N_("Found by"), 12 + max(0, min(width - 80, 40) // 4))):
+            table.add_column(Text(tr(caption), justify="right" if caption == N_("Arrears") else "left"),
+                             key=caption, width=size)
+        self._fill()
+
+    def on_resize(self) -> None:
+        self._columns(self.size.width)
+
     def on_mount(self) -> None:
         translate_bindings(self, self.tr)
+        self._columns(self.size.width)
         self._show_scope()
         self.query_one("#term", Input).focus()
         if self.term.strip():
@@ -111,10 +125,14 @@ class SearchScreen(Screen[None]):
         self.app.call_from_thread(self._show, result, "")
 
     def _show(self, result: SearchResult | None, error: str) -> None:
+        self.hits = result.hits if result else ()
+        self._fill()
+        self._say(result, error)
+
+    def _fill(self) -> None:
         tr = self.tr
         table = self.query_one("#hits", DataTable)
         table.clear()
-        self.hits = result.hits if result else ()
         for hit in self.hits:
             case = tr(N_("no case")) if hit.case_status is None else tr(STATUS.get(hit.case_status, hit.case_status))
             table.add_row(
@@ -123,6 +141,9 @@ class SearchScreen(Screen[None]):
                 text_cell(", ".join(tr(FOUND_BY[f]) for f in hit.matched)),
                 key=str(hit.client_id),
             )
+
+    def _say(self, result: SearchResult | None, error: str) -> None:
+        tr = self.tr
         if error:
             self.query_one("#message", Static).update(lit(error, "bold $error"))
         elif result is None:

@@ -127,7 +127,7 @@ class WorklistScreen(Screen[None]):
         tr = self.app.tr  # type: ignore[attr-defined]
         yield Header()
         with Horizontal(id="filterbar"):
-            yield Input(placeholder=tr(N_("/ name, number, IBAN, phone, address · ctrl+t all clients")), id="search")
+            yield Input(placeholder=tr(N_("/ name, number, address · ctrl+t all clients")), id="search")
             yield Static(id="filters")
         yield Static(id="colheader")
         yield VirtualTable[WorklistRow](self._columns(), self._cells, flagged=lambda r: r.flag is not None, id="cases")
