@@ -35,6 +35,7 @@ import os
 import platform
 import shutil
 import sqlite3
+from contextlib import closing
 import statistics
 import subprocess
 import sys
@@ -123,7 +124,9 @@ class Backend:
             self._admin(f'CREATE DATABASE "incasso_bench_{target}" TEMPLATE "incasso_bench_{source}"')
         else:
             src = self.args.dir / f"{source}.db"
-            with sqlite3.connect(src) as conn:  # fold the WAL into the file so one file copy is the whole book
+            # fold the WAL into the file so one file copy is the whole book; closed, not only committed: a
+            # connection left open on a file that a later copy replaces confuses SQLite's locks
+            with closing(sqlite3.connect(src)) as conn:
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             shutil.copyfile(src, self.args.dir / f"{target}.db")
         return time.perf_counter() - started
@@ -232,13 +235,26 @@ def _procedure(b: Backend, name: str, day: str) -> dict[str, Any]:
             "actions": acted, "load": [load, _load()]}
 
 
+def _write_floor(b: Backend, before: str, after: str) -> dict[str, Any]:
+    from benchmarks.write_floor import measure
+
+    for name in (before, after):
+        with closing(sqlite3.connect(b.args.dir / f"{name}.db")) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return measure(b.args.dir / f"{before}.db", b.args.dir / f"{after}.db", runs=b.args.runs)
+
+
 def step_procedure(b: Backend, out: dict[str, Any]) -> None:
     book, day = f"book{b.args.loans}", b.args.date
     nxt = (date.fromisoformat(day) + timedelta(days=1)).isoformat()
     result: dict[str, Any] = {"copy_s": round(b.copy(book, "run"), 1)}
     floor, rows = _floor(b, "run", day, b.args.runs)
     result["floor"] = {**_mmm(floor), "loans": rows}
+    if not b.pg:
+        b.copy("run", "run_before")
     result["first"] = _procedure(b, "run", day)
+    if not b.pg:  # the write floor: the rows the first run wrote, with plain executemany (benchmarks/write_floor.py)
+        result["write_floor_first"] = _write_floor(b, "run_before", "run")
     result["same_day_again"] = _procedure(b, "run", day)
     next_runs = []
     b.copy("run", "run_after")
@@ -246,12 +262,17 @@ def step_procedure(b: Backend, out: dict[str, Any]) -> None:
         if i:
             b.copy("run_after", "run")
         next_runs.append(_procedure(b, "run", nxt))
+        if not b.pg and i == 0:
+            result["write_floor_next_day"] = _write_floor(b, "run_after", "run")
     result["next_day"] = next_runs
     result["next_day_wall"] = _mmm([r["wall_s"] for r in next_runs], 1)
     median_floor = statistics.median(floor)
     result["ratio_first"] = round(result["first"]["wall_s"] / median_floor, 1)
     result["ratio_next_day"] = round(result["next_day_wall"]["median"] / median_floor, 1)
-    for name in ("run", "run_after"):
+    if not b.pg:
+        result["ratio_first_write"] = round(result["first"]["wall_s"] / result["write_floor_first"]["median_s"], 1)
+        result["ratio_next_day_write"] = round(result["next_day"][0]["wall_s"] / result["write_floor_next_day"]["median_s"], 1)
+    for name in ("run", "run_after", "run_before"):
         b.drop(name)
     out["procedure"] = result
 
@@ -374,6 +395,12 @@ def render(b: Backend, r: dict[str, Any]) -> str:
         f = p["floor"]
         lines += ["", f"SQL floor (days past due of {f['loans']:,} loans): {f['min']} / {f['median']} / {f['max']} s. "
                   f"Ratios to the median floor: first run {p['ratio_first']}×, next day {p['ratio_next_day']}×."]
+        if "ratio_first_write" in p:
+            wf, wn = p["write_floor_first"], p["write_floor_next_day"]
+            lines += ["", f"Write floor (the same rows with plain executemany in one transaction, "
+                      f"benchmarks/write_floor.py): first run {wf['rows_total']:,} rows in {wf['median_s']} s, "
+                      f"next day {wn['rows_total']:,} rows in {wn['median_s']} s. Ratios: first run "
+                      f"{p['ratio_first_write']}×, next day {p['ratio_next_day_write']}× (target ≤ 3×)."]
     if "import" in r:
         i = r["import"]
         lines += ["", f"**Payment import** ({i['file_mb']} MB CAMT.053, 100,000 entries, 20,000-loan book; min / median / "

@@ -45,7 +45,7 @@ from pathlib import Path
 
 import asyncssh
 
-from tests.e2e.terminal import children
+from tests.e2e.terminal import app_processes
 
 INCASSO = str(Path(sys.executable).with_name("incasso"))
 AS_OF = "2026-11-23"
@@ -155,7 +155,7 @@ async def _measure(port: int, key: asyncssh.SSHKey, server: subprocess.Popen[byt
     sessions = [s for s, _ in results]
     connect = [t for _, t in results]
     await asyncio.sleep(2)  # let the apps settle after the first paint (the second page, the first poll)
-    apps = children(server.pid)
+    apps = app_processes(server.pid)
     assert len(apps) == args.sessions, f"{len(apps)} app processes for {args.sessions} sessions"
     memory = {
         "app_rss_mib": [round(_proc_kib(p, "status", "VmRSS") / 1024, 1) for p in apps],
@@ -241,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             figures = asyncio.run(_measure(port, key, server, args))
             time.sleep(1)
-            left = children(server.pid)
+            left = app_processes(server.pid)
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=20)

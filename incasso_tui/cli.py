@@ -317,9 +317,10 @@ def cmd_users_disable(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def main(argv: Sequence[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
+    """The command line. ``parser``: one built before (the SSH session starter builds it once for every login;
+    parsing does not change it)."""
+    args = (parser or build_parser()).parse_args(argv)
     lang = getattr(args, "lang", None)
     try:
         lang = lang or load_settings().lang

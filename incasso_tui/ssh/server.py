@@ -6,8 +6,9 @@ pseudo-terminal, as the logged-in user, in that user's language. Bytes are copie
 channel and the pty master; window-size changes are set on the pty, so the kernel sends the child SIGWINCH.
 
 A separate process per session keeps the sessions apart (a crash or a slow query in one does not touch the
-others, and no state is shared) at the price of one Python interpreter per session; see
-benchmarks/RESULTS.md for what that costs.
+others, and no state is shared). The processes are forked by a warm session starter (``ssh.zygote``): one
+pre-imported interpreter, started with the server, so a login does not pay for the imports and the sessions
+share the imported code's pages; see benchmarks/RESULTS.md for what that saves.
 
 Teardown: when the client goes away, the idle timeout passes or the server stops, the child's process group
 gets SIGHUP, then SIGKILL after a grace period, and the child is reaped. Nothing secret is logged: user
@@ -23,7 +24,6 @@ import logging
 import os
 import signal
 import struct
-import sys
 import termios
 import time
 from dataclasses import dataclass
@@ -36,6 +36,7 @@ from incasso_tui.i18n import Translator
 from incasso_tui.services.context import Actor
 from incasso_tui.services.sshkeys import authorized_user, fingerprint
 from incasso_tui.ssh.session_env import DEFAULT_TERM, session_environment
+from incasso_tui.ssh.zygote import ForkedChild, Zygote, ZygoteGone
 from incasso_tui.store.db import Database
 
 log = logging.getLogger("incasso.ssh")
@@ -46,20 +47,6 @@ INPUT_HIGH_WATER = 65536  # stop reading from the client while this much input w
 # Leave the alternate screen, show the cursor, stop mouse reporting, bracketed paste, focus events and the
 # kitty keyboard protocol: what the app would have undone had it ended normally.
 RESTORE_TERMINAL = b"\x1b[?1049l\x1b[?25h\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l\x1b[?1004l\x1b[<u\r\n"
-# The child makes the pty its controlling terminal (so that it gets SIGWINCH and SIGHUP), then runs the
-# ordinary command line. subprocess already called setsid() (start_new_session=True). It runs isolated
-# (python -I): with a plain "-c" the server's working directory would come first on sys.path, and a stray
-# textual.py or json.py there would be imported by every session. SIGHUP goes back to its default: ignored
-# dispositions survive exec, and an app that ignored the hang-up outlived a stopped server (benchmarks/RESULTS.md).
-CHILD_BOOTSTRAP = (
-    "import fcntl, signal, sys, termios\n"
-    "signal.signal(signal.SIGHUP, signal.SIG_DFL)\n"  # a server started under nohup passes SIGHUP on as ignored
-    "fcntl.ioctl(0, termios.TIOCSCTTY, 0)\n"
-    "from incasso_tui.cli import main\n"
-    "sys.exit(main(sys.argv[1:]))\n"
-)
-
-
 @dataclass(frozen=True)
 class ServerConfig:
     host: str
@@ -110,6 +97,14 @@ def child_environment(term_type: str, client_env: dict[str, str], db_url: str) -
     return env
 
 
+def zygote_environment() -> dict[str, str]:
+    """The session starter's own environment: a session's, without a terminal of its own or a database URL.
+    Textual reads TEXTUAL_ANIMATIONS and ESCDELAY when it is imported, so they must be the sessions' already."""
+    env = child_environment(DEFAULT_TERM, {}, "")
+    del env["INCASSO_DB_URL"]
+    return env
+
+
 def _set_winsize(fd: int, cols: int, rows: int, xpixels: int = 0, ypixels: int = 0) -> None:
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, xpixels, ypixels))
 
@@ -128,6 +123,7 @@ class SshServer:
         self.config = config
         self.db = db
         self.sessions: set[AppSession] = set()
+        self.zygote = Zygote(zygote_environment())
 
     async def authorize(self, login: str, key: asyncssh.SSHKey) -> Actor | None:
         return await asyncio.to_thread(authorized_user, self.db, login, key)
@@ -205,7 +201,7 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         self.term_type = DEFAULT_TERM
         self.size = (80, 24, 0, 0)
         self.has_pty = False
-        self.proc: asyncio.subprocess.Process | None = None
+        self.proc: ForkedChild | None = None
         self.master: int | None = None
         self.pending = bytearray()  # input from the client that the app has not read yet
         self.output_done = asyncio.Event()
@@ -275,7 +271,7 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
     async def _run(self) -> None:
         try:
             await self._spawn()
-        except OSError as exc:
+        except OSError as exc:  # ZygoteGone included
             log.error("cannot start the app for %s: %s", self.actor.name, exc.strerror or exc)
             self.ending = True
             self._finish("app did not start")
@@ -305,10 +301,7 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         master, slave = os.openpty()  # both close-on-exec
         try:
             _set_winsize(slave, *self.size)
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-I", "-c", CHILD_BOOTSTRAP, *args,
-                stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True,
-            )
+            self.proc = await self.server.zygote.spawn(args, env, slave)
         except BaseException:
             os.close(master)
             raise
@@ -419,6 +412,10 @@ async def serve(config: ServerConfig, db: Database, host_key: asyncssh.SSHKey) -
     """Accept logins until SIGTERM or SIGINT, then end every session and return."""
     server = SshServer(config, db)
     try:
+        await server.zygote.start()
+    except ZygoteGone as exc:
+        raise ConfigError(N_("Cannot start the session starter: {error}"), error=str(exc)) from None
+    try:
         acceptor = await asyncssh.create_server(
             lambda: _Connection(server), config.host, config.port,
             server_host_keys=[host_key], encoding=None, line_editor=False,
@@ -426,6 +423,7 @@ async def serve(config: ServerConfig, db: Database, host_key: asyncssh.SSHKey) -
             keepalive_interval=30, keepalive_count_max=3, login_timeout=60,
         )
     except OSError as exc:
+        server.zygote.stop()
         raise ConfigError(N_("Cannot listen on {host}:{port}: {error}"), host=config.host, port=str(config.port),
                           error=exc.strerror or str(exc)) from None
     stop = asyncio.Event()
@@ -441,3 +439,4 @@ async def serve(config: ServerConfig, db: Database, host_key: asyncssh.SSHKey) -
         acceptor.close()
         await server.close_all()
         await acceptor.wait_closed()
+        server.zygote.stop()

@@ -49,6 +49,19 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def app_processes(server: int) -> list[int]:
+    """The session apps of an ``incasso serve ssh`` process: the children of its session starter (the zygote,
+    the server's one child that stays), zombies included."""
+    found = []
+    for child in children(server):
+        try:
+            starter = any("incasso_tui.ssh.zygote" in part for part in command_line(child))
+        except OSError:
+            continue
+        found += children(child) if starter else [child]
+    return found
+
+
 def environment(pid: int) -> dict[str, str]:
     """The environment process ``pid`` was started with."""
     raw = Path(f"/proc/{pid}/environ").read_bytes()

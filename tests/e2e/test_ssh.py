@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.terminal import Terminal, children, keygen, wait_for
+from tests.e2e.terminal import Terminal, app_processes, children, command_line, environment, keygen, wait_for
 
 pytestmark = pytest.mark.skipif(
     any(shutil.which(tool) is None for tool in ("ssh", "ssh-keygen", "tmux")), reason="needs ssh, ssh-keygen and tmux"
@@ -174,9 +174,9 @@ def test_a_killed_client_leaves_no_app_process(setup, start, terminals) -> None:
     server = start()
     term = terminals(server.ssh(key))
     term.wait(WORKLIST)
-    (app,) = children(server.proc.pid)
+    (app,) = app_processes(server.proc.pid)
     os.kill(term.pid_of("ssh"), signal.SIGKILL)
-    wait_for(lambda: children(server.proc.pid) == [], 5, "the app process to go away")
+    wait_for(lambda: app_processes(server.proc.pid) == [], 5, "the app process to go away")
     assert not Path(f"/proc/{app}").exists()
     wait_for(lambda: "client disconnected" in server.log_text(), 2, "the disconnect in the log")
 
@@ -188,9 +188,9 @@ def test_a_server_started_under_nohup_still_hangs_up_its_apps(setup, start, term
     server = start(ignore_hangup=True)
     term = terminals(server.ssh(key))
     term.wait(WORKLIST)
-    (app,) = children(server.proc.pid)
+    (app,) = app_processes(server.proc.pid)
     os.kill(term.pid_of("ssh"), signal.SIGKILL)
-    wait_for(lambda: children(server.proc.pid) == [], 5, "the app process to go away")
+    wait_for(lambda: app_processes(server.proc.pid) == [], 5, "the app process to go away")
     wait_for(lambda: "client disconnected" in server.log_text(), 2, "the disconnect in the log")
     assert "ignored SIGHUP" not in server.log_text()
 
@@ -203,7 +203,7 @@ def test_idle_sessions_are_closed_with_a_message(setup, start, terminals) -> Non
     screen = term.wait(r"exit=\d+", timeout=10)
     assert "Sessie gesloten: 3 seconden geen invoer." in screen and "exit=1" in screen
     assert "idle timeout" in server.log_text()
-    assert children(server.proc.pid) == []
+    assert app_processes(server.proc.pid) == []
 
 
 def test_a_login_past_the_session_limit_is_told_and_closed(setup, start, terminals) -> None:  # type: ignore[no-untyped-def]
@@ -284,3 +284,50 @@ def test_two_sessions_on_one_case_give_one_conflict_message_and_lose_nothing(set
                                (case_id,)).fetchall()
     assert arrangements == [("demo", 3)]
     assert creates == [("demo",)]
+
+
+def _zygote(server: Server) -> int:
+    (starter,) = [p for p in children(server.proc.pid) if any("incasso_tui.ssh.zygote" in a for a in command_line(p))]
+    return starter
+
+
+def test_sessions_are_forked_from_the_warm_starter_each_with_its_own_process_and_environment(setup, start, terminals) -> None:  # type: ignore[no-untyped-def]
+    """A login forks the pre-imported session starter instead of starting an interpreter: the app is the
+    starter's child, in a session (and process group) of its own. The starter has no database URL in its
+    environment, so a worklist on screen shows that each app runs with the environment built for its login."""
+    _book, key, _stranger = setup
+    server = start()
+    first = terminals(server.ssh(key))
+    first.wait(WORKLIST)
+    second = terminals(server.ssh(key), size=(100, 30))
+    second.wait(WORKLIST)
+    starter = _zygote(server)
+    assert "INCASSO_DB_URL" not in environment(starter)
+    assert environment(starter)["TEXTUAL_ANIMATIONS"] == "none"  # read by Textual at import: set before it
+    apps = sorted(app_processes(server.proc.pid))
+    assert len(apps) == 2 and sorted(children(starter)) == apps
+    for app in apps:
+        assert os.getsid(app) == app and os.getpgid(app) == app  # its own session: a hang-up reaches it alone
+
+
+def test_a_crashed_session_or_starter_leaves_the_other_sessions_working_and_new_logins_start(setup, start, terminals) -> None:  # type: ignore[no-untyped-def]
+    _book, key, _stranger = setup
+    server = start()
+    first = terminals(server.ssh(key))
+    first.wait(WORKLIST)
+    second = terminals(server.ssh(key))
+    second.wait(WORKLIST)
+    app_one, app_two = sorted(app_processes(server.proc.pid))
+    os.kill(app_one, signal.SIGKILL)  # one session's app crashes: only its own login ends
+    wait_for(lambda: not Path(f"/proc/{app_one}").exists() or app_one not in app_processes(server.proc.pid), 5,
+             "the crashed app to be reaped")
+    second.keys("Down")
+    assert Path(f"/proc/{app_two}").exists()
+
+    os.kill(_zygote(server), signal.SIGKILL)  # the starter itself dies: running sessions go on ...
+    second.keys("Down")
+    time.sleep(0.5)
+    assert Path(f"/proc/{app_two}").exists()
+    third = terminals(server.ssh(key))  # ... and the next login gets a new starter
+    third.wait(WORKLIST)
+    assert "starting a new one" in server.log_text()

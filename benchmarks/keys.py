@@ -1,0 +1,147 @@
+"""Key to screen settled: what a person feels, per screen, measured on the real ``incasso`` in tmux.
+
+    python -m benchmarks.keys --db sqlite:////path/book.db [--runs 20] [--user bakker] [--date 2026-11-23]
+                              [--only NAME,...] [--json]
+
+The TUI runs in a detached tmux session of 80x24 on its own tmux server. For every step below the script sends
+the key with ``tmux send-keys`` and polls the screen (``capture-pane``, a few milliseconds a poll) until it
+matches the step's pattern and has not changed for ``--settle`` seconds (default 0.3: workers that load
+data after the first frame are waited for). The figure is the time from sending the key to the first poll
+that showed the final screen, so the settle wait itself is not counted. Each step is undone (``escape``) and
+the undo is measured too ("back"). p50/p95/max over ``--runs``; the machine's load average before and after.
+
+The polling costs a little CPU itself (one tmux client a poll); a step that settles in 40 ms is shown as
+40-50 ms. Every step needs its pattern to show: a step that never reaches it fails the run with the screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+from benchmarks.startup import TMUX, tmux_server
+
+WORKLIST = r"\d+ van \d+ dossiers"
+DETAIL = r"Status\s"
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    keys: tuple[str, ...]  # sent one after another; only the last one is timed
+    pattern: str  # the screen must match this when settled
+    back: tuple[str, ...] = ("Escape",)
+    back_pattern: str = WORKLIST
+    setup: tuple[str, ...] = ()  # sent (untimed) before the step, e.g. open the case first
+
+
+# From the worklist (as a supervisor, who sees every screen). The detail's tabs are timed from the detail.
+STEPS: tuple[Step, ...] = (
+    Step("open a case", ("Enter",), DETAIL),
+    *(Step(f"detail tab {n}", (str(n),), DETAIL, back=("1",), back_pattern=DETAIL, setup=("Enter",)) for n in range(2, 10)),
+    Step("arrangement form", ("a",), r"Betalingsregeling voor", back=("Escape",), back_pattern=DETAIL, setup=("Enter",)),
+    Step("contact form", ("c",), r"Contact met ", back=("Escape",), back_pattern=DETAIL, setup=("Enter",)),
+    Step("deferral form", ("u",), r"Uitstel van aflossing voor ", back=("Escape",), back_pattern=DETAIL, setup=("Enter",)),
+    Step("approvals", ("v",), r"Goedkeuringen: "),
+    Step("dashboard", ("k",), r"Ouderdom \(dossiers\)"),
+)
+
+
+def _screen(name: str) -> str:
+    return subprocess.run([*TMUX, "capture-pane", "-p", "-t", name], capture_output=True, text=True).stdout
+
+
+def _send(name: str, key: str) -> None:
+    subprocess.run([*TMUX, "send-keys", "-t", name, key], check=True)
+
+
+def settle(name: str, pattern: str, settle_s: float, timeout: float = 30.0) -> tuple[float, str]:
+    """Seconds from now until the screen first showed what it shows once it matches ``pattern`` and has not
+    changed for ``settle_s``."""
+    started = time.perf_counter()
+    last, last_at = _screen(name), started
+    while True:
+        now = time.perf_counter()
+        screen = _screen(name)
+        if screen != last:
+            last, last_at = screen, now
+        elif re.search(pattern, screen) and now - last_at >= settle_s:
+            return last_at - started, screen
+        if now - started > timeout:
+            raise TimeoutError(f"/{pattern}/ never settled; the screen shows:\n{screen}")
+
+
+def _summary(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
+    return {"n": len(values), "p50": round(statistics.median(values), 4), "p95": round(p95, 4), "max": round(max(values), 4)}
+
+
+def measure(command: list[str], steps: tuple[Step, ...], runs: int, settle_s: float) -> dict[str, dict[str, object]]:
+    name = f"keys-{time.monotonic_ns()}"
+    subprocess.run([*TMUX, "new-session", "-d", "-s", name, "-x", "80", "-y", "24",
+                    "exec " + subprocess.list2cmdline(command)], check=True)
+    results: dict[str, dict[str, object]] = {}
+    try:
+        settle(name, WORKLIST, settle_s, timeout=120)
+        for step in steps:
+            forward: list[float] = []
+            back: list[float] = []
+            for _ in range(runs):
+                for key in step.setup:
+                    _send(name, key)
+                    settle(name, DETAIL, settle_s)
+                for key in step.keys[:-1]:
+                    _send(name, key)
+                t0 = time.perf_counter()
+                _send(name, step.keys[-1])
+                sent = time.perf_counter() - t0
+                elapsed, _ = settle(name, step.pattern, settle_s)
+                forward.append(elapsed + sent)
+                for key in step.back:
+                    t0 = time.perf_counter()
+                    _send(name, key)
+                    sent = time.perf_counter() - t0
+                    elapsed, _ = settle(name, step.back_pattern, settle_s)
+                back.append(elapsed + sent)
+                if step.setup:  # back to the worklist for the next run
+                    _send(name, "Escape")
+                    settle(name, WORKLIST, settle_s)
+            results[step.name] = {"forward_s": _summary(forward), "back_s": _summary(back)}
+            print(f"{step.name}: p50 {results[step.name]['forward_s']['p50'] * 1000:.0f} ms, "
+                  f"p95 {results[step.name]['forward_s']['p95'] * 1000:.0f} ms; back p95 "
+                  f"{results[step.name]['back_s']['p95'] * 1000:.0f} ms", file=sys.stderr)
+    finally:
+        subprocess.run([*TMUX, "kill-session", "-t", name], capture_output=True)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--user", default="bakker")
+    parser.add_argument("--date", default="2026-11-23")
+    parser.add_argument("--settle", type=float, default=0.3)
+    parser.add_argument("--only", default="", help="comma-separated step names")
+    args = parser.parse_args(argv)
+    incasso = str(__import__("pathlib").Path(sys.executable).with_name("incasso"))
+    steps = tuple(s for s in STEPS if not args.only or s.name in args.only.split(","))
+    load_before = open("/proc/loadavg").read().split()[:3]
+    with tmux_server():
+        results = measure([incasso, "--db", args.db, "--user", args.user, "--date", args.date, "--lang", "nl"],
+                          steps, args.runs, args.settle)
+    out = {"db": args.db, "runs": args.runs, "load_before": load_before,
+           "load_after": open("/proc/loadavg").read().split()[:3], "steps": results}
+    print(json.dumps(out, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

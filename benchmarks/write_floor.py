@@ -1,0 +1,158 @@
+"""The write floor of a batch run: the same rows written with plain ``executemany`` in one transaction.
+
+    python -m benchmarks.write_floor BEFORE.db AFTER.db [--runs 3] [--json]
+
+``BEFORE.db`` is an SQLite book as it was before a run (``incasso procedure run``, an import, ...) and
+``AFTER.db`` the same book after it. The script finds every row the run inserted, changed or deleted, table
+by table (``EXCEPT`` over all columns, keyed by the primary key), and then, on a fresh copy of ``BEFORE.db``,
+writes exactly those rows with the ``sqlite3`` module: one ``BEGIN IMMEDIATE``, per table one
+``executemany`` of DELETEs, UPDATEs (all columns, by primary key) and INSERTs, foreign keys checked at COMMIT,
+with the app's pragmas (WAL, ``synchronous=NORMAL``, foreign keys on). The time from BEGIN to the end of
+COMMIT is the least any code can take to leave the book in that state; a run's wall time divided by it is
+how far the run is from its floor. Reading and deciding cost nothing here, so the floor is a lower bound,
+not a target. SQLite only (a PostgreSQL book would need the two databases side by side on one server).
+
+The copy checks itself: after writing, every table of the copy must equal ``AFTER.db``'s (the script fails
+otherwise), so the floor wrote what the run wrote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class TableChanges:
+    name: str
+    columns: list[str]
+    key: list[str]
+    inserts: list[tuple[object, ...]] = field(default_factory=list)
+    updates: list[tuple[object, ...]] = field(default_factory=list)  # values then key values
+    deletes: list[tuple[object, ...]] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.inserts) + len(self.updates) + len(self.deletes)
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _tables(conn: sqlite3.Connection) -> list[str]:
+    """Ordinary tables, without SQLite's own and without the shadow tables of virtual (FTS) tables: those
+    are written by SQLite itself when their virtual table is, and the virtual table's rows are not compared."""
+    rows = conn.execute("PRAGMA main.table_list").fetchall()  # (schema, name, type, ncol, wr, strict)
+    return sorted(r[1] for r in rows if r[0] == "main" and r[2] == "table" and not r[1].startswith("sqlite_"))
+
+
+def changes(before: Path, after: Path) -> list[TableChanges]:
+    conn = sqlite3.connect(f"file:{after}?mode=ro", uri=True)
+    try:
+        conn.execute("ATTACH ? AS b", (f"file:{before}?mode=ro",))
+        found = []
+        for table in _tables(conn):
+            info = conn.execute(f"PRAGMA main.table_info({_q(table)})").fetchall()  # cid, name, type, notnull, dflt, pk
+            columns = [r[1] for r in info]
+            key = [r[1] for r in sorted(info, key=lambda r: r[5]) if r[5]] or ["rowid"]
+            cols = ", ".join(_q(c) for c in columns)
+            keys = ", ".join(_q(k) if k != "rowid" else "rowid" for k in key)
+            tc = TableChanges(table, columns, key)
+            changed = conn.execute(f"SELECT {cols} FROM main.{_q(table)} EXCEPT SELECT {cols} FROM b.{_q(table)}").fetchall()
+            old_keys = {tuple(r) for r in conn.execute(f"SELECT {keys} FROM b.{_q(table)}")}
+            index = [columns.index(k) for k in key] if key != ["rowid"] else []
+            for row in changed:
+                k = tuple(row[i] for i in index)
+                if k in old_keys:
+                    tc.updates.append((*row, *k))
+                else:
+                    tc.inserts.append(tuple(row))
+            tc.deletes = conn.execute(f"SELECT {keys} FROM b.{_q(table)} EXCEPT SELECT {keys} FROM main.{_q(table)}").fetchall()
+            if tc.count:
+                found.append(tc)
+        return found
+    finally:
+        conn.close()
+
+
+def write_once(before: Path, found: list[TableChanges], target: Path) -> float:
+    shutil.copyfile(before, target)
+    conn = sqlite3.connect(target, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        started = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("PRAGMA defer_foreign_keys=ON")  # checked at COMMIT: the tables' order does not matter
+        for tc in found:
+            where = " AND ".join(f"{_q(k)} = ?" for k in tc.key)
+            if tc.deletes:
+                conn.executemany(f"DELETE FROM {_q(tc.name)} WHERE {where}", tc.deletes)
+            if tc.updates:
+                sets = ", ".join(f"{_q(c)} = ?" for c in tc.columns)
+                conn.executemany(f"UPDATE {_q(tc.name)} SET {sets} WHERE {where}", tc.updates)
+            if tc.inserts:
+                marks = ", ".join("?" for _ in tc.columns)
+                cols = ", ".join(_q(c) for c in tc.columns)
+                conn.executemany(f"INSERT INTO {_q(tc.name)} ({cols}) VALUES ({marks})", tc.inserts)
+        conn.execute("COMMIT")
+        return time.perf_counter() - started
+    finally:
+        conn.close()
+
+
+def _same(a: Path, b: Path, tables: list[str]) -> list[str]:
+    conn = sqlite3.connect(f"file:{a}?mode=ro", uri=True)
+    try:
+        conn.execute("ATTACH ? AS o", (f"file:{b}?mode=ro",))
+        differ = []
+        for t in tables:
+            n = conn.execute(f"SELECT count(*) FROM (SELECT * FROM main.{_q(t)} EXCEPT SELECT * FROM o.{_q(t)})").fetchone()[0]
+            m = conn.execute(f"SELECT count(*) FROM (SELECT * FROM o.{_q(t)} EXCEPT SELECT * FROM main.{_q(t)})").fetchone()[0]
+            if n or m:
+                differ.append(t)
+        return differ
+    finally:
+        conn.close()
+
+
+def measure(before: Path, after: Path, runs: int = 3) -> dict[str, object]:
+    found = changes(before, after)
+    times = []
+    with tempfile.TemporaryDirectory(prefix="incasso-floor-") as tmp:
+        target = Path(tmp) / "floor.db"
+        for _ in range(runs):
+            times.append(write_once(before, found, target))
+        differ = _same(target, after, [tc.name for tc in found])
+        if differ:
+            raise SystemExit(f"the floor's copy differs from {after} in: {', '.join(differ)}")
+    return {
+        "rows": {tc.name: {"inserted": len(tc.inserts), "updated": len(tc.updates), "deleted": len(tc.deletes)} for tc in found},
+        "rows_total": sum(tc.count for tc in found),
+        "seconds": [round(t, 3) for t in times],
+        "median_s": round(statistics.median(times), 3),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("before", type=Path)
+    parser.add_argument("after", type=Path)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args(argv)
+    print(json.dumps(measure(args.before, args.after, args.runs), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
