@@ -544,9 +544,11 @@ class ComplaintsScreen(RowsScreen[cs.ComplaintRow]):
                         kind=_label(tr, COMPLAINT_KIND, row.kind), id=row.id, case=row.case_id,
                         date=tr.date(row.received_on), channel=_label(tr, CHANNEL, row.channel), by=row.handled_by), "bold"),
                  lit(row.about)]
-        if row.answer:
+        if row.answer:  # its paragraphs one below the other (a line break in data would show as a symbol)
+            first, *rest = [line for line in row.answer.splitlines() if line.strip()] or [""]
             parts.append(lit(tr(N_("Answered {date}: {answer}"), date=tr.date(row.answered_on) if row.answered_on else "–",
-                                answer=row.answer)))
+                                answer=first)))
+            parts.extend(lit(line) for line in rest)
         return Content("\n").join(parts)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
