@@ -28,15 +28,16 @@ class ContactScreen(FormScreen[LoggedContact]):
     FIELDS = ("channel", "outcome", "promise_date", "promise_amount", "cause", "summary", "referral",
               "next_action_date")
 
-    def __init__(self, detail: ClientDetail) -> None:
+    def __init__(self, detail: ClientDetail, channel: Channel | None = None) -> None:
         super().__init__()
         self.detail = detail
+        self.channel = channel  # a call task's contact is a phone call (issue 13); else the client's preference
 
     def compose(self) -> ComposeResult:
         tr = self.tr
         with Vertical(classes="dialog"):
             yield Label(lit(tr(N_("Contact with {name}"), name=self.detail.client.name), "bold"), classes="title")
-            preferred = self.detail.client.preferred_channel
+            preferred = self.channel.value if self.channel is not None else self.detail.client.preferred_channel
             yield from self.field("channel", N_("Channel"), Select(
                 [(tr(CHANNEL[c.value]), c) for c in Channel],
                 value=Channel(preferred) if preferred in Channel.__members__.values() else Channel.PHONE,

@@ -1,7 +1,7 @@
 """the risk view (issue 20): loan risk history, forbearances, early-warning signals, vulnerability flags, debt-help referrals
 
 Revision ID: 0015
-Revises: 0008
+Revises: 0014
 Create Date: 2026-12-01 23:38:37.475454
 """
 
@@ -11,7 +11,7 @@ import incasso_tui.store.types
 
 
 revision = '0015'
-down_revision = '0008'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
