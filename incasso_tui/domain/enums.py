@@ -11,6 +11,7 @@ class Role(StrEnum):
     SPECIAL_MANAGEMENT = "special_management"
     ADMIN = "admin"
     AUDITOR = "auditor"
+    ADVISER = "adviser"  # bedrijfsadviseur: reads their own clients' cases, answers consultations (issue 13)
 
 
 class ClientKind(StrEnum):

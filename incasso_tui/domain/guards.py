@@ -36,6 +36,7 @@ __all__ = [
     "check_costs_within_wik",
     "check_letter_has_all_claims",
     "check_manual_stage_move",
+    "check_vulnerable_escalation",
     "consumer_letter_costs",
     "WRITE_OFF_CODE_MINIMUM",
 ]
@@ -61,6 +62,14 @@ def check_automatic_step(status: str, open_debt_track: bool, pause_until: date |
         raise RuleViolation(N_("The case is handed over to special management: no automatic step"))
     if status == CaseStatus.CLOSED:
         raise RuleViolation(N_("The case is closed"))
+
+
+def check_vulnerable_escalation(flagged: bool, target: str, max_automatic_stage: str) -> None:
+    """A client with a vulnerability flag is not escalated automatically beyond ``max_automatic_stage`` (the
+    reminder, data/risk.toml): a person decides (issue 20; directive (EU) 2023/2225 art. 35)."""
+    if flagged and STAGE_ORDER[target] > STAGE_ORDER[max_automatic_stage]:
+        raise RuleViolation(N_("The client is flagged as vulnerable: no automatic step beyond {stage}; a person decides"),
+                            stage=max_automatic_stage)
 
 
 # ----- stages by hand

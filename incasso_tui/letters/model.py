@@ -51,6 +51,7 @@ __all__ = [
     "Client",
     "CollectionCosts",
     "DebtTrack",
+    "ExternalHandover",
     "FourteenDayDates",
     "LetterData",
     "LetterFigures",
@@ -70,6 +71,8 @@ LetterKind = Literal[
     "claim_statement",
     "call_in",
     "contact_request",
+    "external_handover",
+    "external_notice",
 ]
 LETTER_KINDS: tuple[LetterKind, ...] = get_args(LetterKind)
 
@@ -327,6 +330,28 @@ class CallIn(_Frozen):
         return self
 
 
+class ExternalHandover(_Frozen):
+    """A claim handed to a bailiff, lawyer or collection agency (issue 19): the party, the claim statement as of
+    ``handed_on`` (``payments``: what was paid on the claim up to then, already taken off the other amounts)."""
+
+    claim_number: int = Field(ge=1)
+    party_name: Text
+    party_kind: Literal["bailiff", "lawyer", "agency"]
+    party_address: tuple[Text, ...] = Field(min_length=1)
+    party_contact: Text | None = None
+    handed_on: date
+    principal: Money
+    interest: Money
+    costs: Money
+    payments: Money
+    total: Money
+
+    @model_validator(mode="after")
+    def _sum(self) -> Self:
+        _check_total((self.principal, self.interest, self.costs), self.total)
+        return self
+
+
 # The sections a kind cannot do without; the template of that kind may use them unguarded.
 _REQUIRED: dict[str, tuple[str, ...]] = {
     "reminder": ("arrears", "pay_by"),
@@ -338,6 +363,8 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "claim_statement": ("debt_track", "claim"),
     "call_in": ("call_in",),
     "contact_request": (),  # the arrears are printed when there are any
+    "external_handover": ("external",),  # to the party, not to the client
+    "external_notice": ("external",),  # to the client: the claim is now with the party
 }
 
 
@@ -366,6 +393,7 @@ class LetterFigures(_Frozen):
     commercial_costs: CollectionCosts | None = None
     business_debtor: bool | None = None
     legal_person: bool | None = None
+    external: ExternalHandover | None = None
 
     def to_json(self) -> str:
         return self.model_dump_json(exclude_none=True, exclude_computed_fields=True)  # pydantic >= 2.12

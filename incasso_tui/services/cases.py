@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -16,7 +16,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from incasso_tui.domain.arrears import Arrears, combined
 from incasso_tui.domain.money import ZERO
-from incasso_tui.errors import N_, NotFound, StaleData
+from incasso_tui.domain.enums import Role
+from incasso_tui.errors import N_, NotAllowed, NotFound, StaleData
 from incasso_tui.services.context import Context
 from incasso_tui.services.positions import loan_positions
 from incasso_tui.store.models import (
@@ -25,6 +26,7 @@ from incasso_tui.store.models import (
     AuditEvent,
     Case,
     Client,
+    ClientAdviser,
     Contact,
     Document,
     Installment,
@@ -51,6 +53,7 @@ class CaseInfo:
     version: int
     updated_by: str | None
     updated_at: datetime | None
+    cause: str | None = None  # the cause of the arrears (issue 15: services.causes)
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,13 @@ class TimelineRow:
     at: datetime
     actor: str
     action: str
-    details: str
+    details: str  # the technical details (the event's after-state), one key away on screen
+    before: dict[str, object] = field(default_factory=dict)
+    after: dict[str, object] = field(default_factory=dict)
+
+
+# who had the case open (services.locks) is presence, not a dossier event: the timeline leaves it out
+PRESENCE_ACTIONS = ("presence.enter", "presence.leave")
 
 
 @dataclass(frozen=True)
@@ -266,6 +275,9 @@ def client_detail(ctx: Context, case_id: int) -> ClientDetail:
         case = load_case(s, case_id)
         client = s.get(Client, case.client_id)
         assert client is not None
+        if ctx.actor.role == Role.ADVISER and s.scalar(select(ClientAdviser.client_id).where(
+                ClientAdviser.client_id == client.id, ClientAdviser.adviser_id == ctx.actor.id)) is None:
+            raise NotAllowed(N_("An adviser reads only the cases of their own clients"))
         assignee = s.get(User, case.assignee_id).name if case.assignee_id else None  # type: ignore[union-attr]
         loans = list(s.scalars(select(Loan).where(Loan.client_id == client.id).order_by(Loan.number)))
         numbers = {loan.id: loan.number for loan in loans}
@@ -312,6 +324,7 @@ def client_detail(ctx: Context, case_id: int) -> ClientDetail:
                 version=case.version,
                 updated_by=case.updated_by,
                 updated_at=case.updated_at,
+                cause=case.cause,
             ),
             client=ClientInfo(
                 id=client.id,
@@ -392,9 +405,12 @@ def client_detail(ctx: Context, case_id: int) -> ClientDetail:
                 for a in arrangements
             ),
             timeline=tuple(
-                TimelineRow(e.at, e.actor, e.action, _timeline_details(e))
+                TimelineRow(e.at, e.actor, e.action, _timeline_details(e),
+                            json.loads(e.before) if e.before else {}, json.loads(e.after) if e.after else {})
                 for e in s.scalars(
-                    select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.id.desc())
+                    select(AuditEvent).where(AuditEvent.case_id == case.id,
+                                             AuditEvent.action.not_in(PRESENCE_ACTIONS))
+                    .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
                 )
             ),
             documents=_documents(s, client.id),

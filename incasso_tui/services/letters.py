@@ -39,12 +39,16 @@ from incasso_tui.errors import N_, ConfigError, NotFound, RuleViolation
 from incasso_tui.letters import model as lm
 from incasso_tui.letters.render import LetterError, render_email, render_pdf
 from incasso_tui.mail.channels import ChannelNotConfigured, Outgoing, adapter_for
+from incasso_tui.safetext import is_email_address, safe
 from incasso_tui.services import audit
+from incasso_tui.services.access import CASE_WRITERS, check_write, held_by_special_management
 from incasso_tui.services.cases import load_case
 from incasso_tui.services.context import DESK_WRITERS, Context
 from incasso_tui.domain.legal_data import load_costs_rules
 from incasso_tui.services.dispatch import LEGAL_KINDS, legal_channel, mark_dispatched
+from incasso_tui.services.external import check_no_outside_hold
 from incasso_tui.services.positions import loan_positions
+from incasso_tui.services.titles import letter_title
 from incasso_tui.services.procedure import PAY_DAYS
 from incasso_tui.store.models import (
     Arrangement,
@@ -273,6 +277,9 @@ def _render_into(ctx: Context, s: Session, letter: Letter, lender: lm.Lender, wr
     if letter.channel == "email":
         if not client.email:
             raise LetterError(N_("Letter {id}: client {number} has no e-mail address"), id=str(letter.id), number=client.number)
+        if not is_email_address(client.email):
+            raise LetterError(N_("Letter {id}: the e-mail address of client {number} is not one valid address: {value}"),
+                              id=str(letter.id), number=client.number, value=safe(client.email))
         email = render_email(data, templates_dir=templates)
     elif letter.channel not in ("letter", "whatsapp"):
         raise LetterError(N_("Letter {id}: unknown channel {channel}"), id=str(letter.id), channel=letter.channel)
@@ -290,7 +297,7 @@ def _render_into(ctx: Context, s: Session, letter: Letter, lender: lm.Lender, wr
     now = ctx.clock.now()
     letter.status, letter.file_path, letter.error = "rendered", str(path), None
     document = Document(client_id=client.id, loan_id=None, kind="letter",
-                        title=f"{letter.kind} {letter.letter_date.isoformat()} ({letter.channel})",
+                        title=letter_title(letter.kind, letter.letter_date, letter.channel),
                         added_on=letter.letter_date, path=str(path))
     s.add(document)
     outcome = _Outcome()
@@ -394,6 +401,16 @@ def pending_count(ctx: Context) -> int:
         return int(s.scalar(select(func.count()).where(Letter.status == "pending")) or 0)
 
 
+def _working_status(s: Session, case: Case) -> str:
+    """The status the letter guards read. A case special management holds stays ``handed_over`` (services.access);
+    for their letters by hand it counts as what it is in substance: in an arrangement when one runs, else active."""
+    if not held_by_special_management(case):
+        return case.status
+    running = s.scalar(select(Arrangement.id).where(Arrangement.case_id == case.id,
+                                                    Arrangement.status == ArrangementStatus.ACTIVE.value).limit(1))
+    return CaseStatus.ARRANGEMENT.value if running is not None else CaseStatus.ACTIVE.value
+
+
 def check_hand_letter(s: Session, case: Case, client: Client, kind: str, today: date) -> None:
     """The guards for a letter issued by hand (``l`` on client detail); the same rules the procedure keeps.
 
@@ -411,11 +428,13 @@ def check_hand_letter(s: Session, case: Case, client: Client, kind: str, today: 
     if kind not in HAND_KINDS:
         raise RuleViolation(N_("A {kind} letter cannot be issued by hand"), kind=kind)
     open_track = s.scalar(select(DebtTrack.id).where(DebtTrack.case_id == case.id, DebtTrack.status == "open"))
+    status = _working_status(s, case)
     if kind in _DUNNING:
-        check_automatic_step(case.status, open_track is not None, case.pause_until, today)
-    elif kind == "contact_request" and (open_track is not None or case.status not in _ASK_CONTACT):
+        check_automatic_step(status, open_track is not None, case.pause_until, today)
+        check_no_outside_hold(s, case.id)  # issue 19: the claim is at a bailiff or agency, or disputed
+    elif kind == "contact_request" and (open_track is not None or status not in _ASK_CONTACT):
         # not to a client in a debt track (the trustee speaks for them), nor on a paused, handed-over or closed case
-        check_automatic_step(case.status, open_track is not None, case.pause_until, today)
+        check_automatic_step(status, open_track is not None, case.pause_until, today)
     # (the database refuses it too: the unique index ux_letters_waiting; this check gives the reason first)
     waiting = s.scalar(select(Letter.id).where(Letter.case_id == case.id, Letter.kind == kind,
                                                Letter.status.in_(("pending", "rendered"))).limit(1))
@@ -426,7 +445,7 @@ def check_hand_letter(s: Session, case: Case, client: Client, kind: str, today: 
         # a business debtor owes costs under art. 6:96 lid 4 BW on a commercial agreement without a 14-day letter;
         # on its other loans the consumer route applies (issue 12)
         raise RuleViolation(N_("The 14-day letter is for consumers; {name} is a business debtor"), name=client.name)
-    if kind == "arrangement_confirmation" and case.status != CaseStatus.ARRANGEMENT:
+    if kind == "arrangement_confirmation" and status != CaseStatus.ARRANGEMENT:
         raise RuleViolation(N_("There is no active payment arrangement to confirm"))
     if kind == "claim_statement" and open_track is None:
         raise RuleViolation(N_("A claim statement needs an open debt-relief or insolvency track"))
@@ -512,6 +531,9 @@ def _hand_channel(client: Client, channel: str | None, kind: str) -> str:
         raise RuleViolation(N_("Letters go by post, e-mail or WhatsApp, not by {channel}"), channel=chosen)
     if chosen == "email" and not client.email:
         raise RuleViolation(N_("{name} has no e-mail address"), field="channel", name=client.name)
+    if chosen == "email" and not is_email_address(client.email):
+        raise RuleViolation(N_("The e-mail address of {name} is not one valid address: {value}"), field="channel",
+                            name=client.name, value=safe(client.email))
     if kind in LEGAL_KINDS and chosen == "whatsapp":
         raise RuleViolation(N_("A legal letter goes by post, or by e-mail with the client's consent; never by WhatsApp"),
                             field="channel")
@@ -523,6 +545,7 @@ def _hand_channel(client: Client, channel: str | None, kind: str) -> str:
 
 def _new_letter(ctx: Context, s: Session, case_id: int, kind: str, channel: str | None) -> Letter:
     case = load_case(s, case_id)
+    check_write(ctx, s, case)
     client = s.get(Client, case.client_id)
     if client is None:
         raise NotFound(N_("Case {case_id} does not exist"), case_id=case_id)
@@ -538,7 +561,7 @@ def _new_letter(ctx: Context, s: Session, case_id: int, kind: str, channel: str 
 
 def preview(ctx: Context, case_id: int, kind: str, channel: str | None = None) -> Preview:
     """The letter ``kind`` as it would be issued by hand today, rendered; writes nothing. Refusals as for issuing."""
-    ctx.require(*DESK_WRITERS)
+    ctx.require(*CASE_WRITERS)
     lender = _lender(ctx.settings)
     with ctx.db.reader() as s:
         letter = _new_letter(ctx, s, case_id, kind, channel)
@@ -569,7 +592,7 @@ def decide_letter(ctx: Context, s: Session, case_id: int, kind: str, channel: st
 def issue_by_hand(ctx: Context, case_id: int, kind: str, channel: str | None = None) -> int:
     """Issue letter ``kind`` on the case now: guards, figures, the letter row, its PDF, document, e-mail and
     audit, all in one transaction. Returns the letter id. A refusal or a template error writes nothing."""
-    ctx.require(*DESK_WRITERS)
+    ctx.require(*CASE_WRITERS)
     lender = _lender(ctx.settings)
     written: list[Path] = []
     try:

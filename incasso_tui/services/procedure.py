@@ -85,6 +85,7 @@ from incasso_tui.domain.guards import (
     check_bkr_call_in,
     check_bkr_registration,
     check_bkr_write_off,
+    check_vulnerable_escalation,
     check_consumer_costs_date,
     check_costs_within_wik,
     check_manual_stage_move,
@@ -105,7 +106,8 @@ from incasso_tui.domain.procedure import (
     load_procedure,
 )
 from incasso_tui.errors import N_, ConfigError, NotFound, RuleViolation
-from incasso_tui.services import audit
+from incasso_tui.safetext import is_email_address
+from incasso_tui.services import audit, risk
 from incasso_tui.services.cases import changed_by, load_case
 from incasso_tui.services.claims_cover import cover_for_letter, prior_costs
 from incasso_tui.services.context import Context
@@ -374,6 +376,8 @@ def run_procedure(ctx: Context, day: date, dry_run: bool = False, progress: Prog
                 ("interest", _post_interest),
                 ("bkr", _bkr_from_state),
                 ("positions_touched", _refresh_touched),
+                # the risk view's history and early-warning signals (issue 20)
+                ("risk", lambda r: risk.daily_step(r.s, r.ctx, r.day, r.actor, r.now)),
                 # the roll rates' history; not on a dry run (it rolls back anyway)
                 *(() if dry_run else (("snapshot", _snapshot_buckets),)),
                 # the worklist's query plans follow the stages and positions just changed (0.1-0.3 s on 1M loans)
@@ -433,7 +437,9 @@ def _selected(run: _Run, name: str, query) -> list:  # type: ignore[no-untyped-d
 
 
 def _no_open_track():  # type: ignore[no-untyped-def]
-    return ~exists().where(DebtTrack.case_id == Case.id, DebtTrack.status == "open")
+    from incasso_tui.services.external import outside_desk_hold  # issue 19: at a bailiff/agency, or disputed
+
+    return and_(~exists().where(DebtTrack.case_id == Case.id, DebtTrack.status == "open"), outside_desk_hold())
 
 
 def _clean_slate(client_id):  # type: ignore[no-untyped-def]
@@ -552,6 +558,7 @@ def _move_cases(run: _Run) -> None:
         .order_by(Case.id)
     )
     case_ids = [row[0] for row in _selected(run, "move", query)]
+    vulnerable_max = risk.rules_for(run.ctx).vulnerability.max_automatic_stage
     for chunk in _chunks(case_ids):
         cases = {row[0]: _CaseRow(*row) for row in run.s.execute(
             select(*_CASE_COLUMNS).where(Case.id.in_(chunk)).with_for_update())}
@@ -562,6 +569,7 @@ def _move_cases(run: _Run) -> None:
                    for case_id, c in cases.items()}
         warnings = _latest_warnings(run, [case_id for case_id, target in targets.items()
                                           if target is not None and Action.BKR_REGISTER in target.actions])
+        vulnerable = risk.flagged_clients(run.s, clients)
         batch = _Batch(run)
         for case_id in chunk:
             c = cases[case_id]
@@ -573,6 +581,11 @@ def _move_cases(run: _Run) -> None:
                 continue
             target = targets[case_id]
             assert target is not None  # the query only selects cases with a next stage
+            try:
+                check_vulnerable_escalation(client.id in vulnerable, target.stage.value, vulnerable_max)
+            except RuleViolation:
+                run.report.held["vulnerable"] += 1
+                continue
             positions = chunk_positions[client.id]
             warning = warnings.get(case_id)
             if Action.BKR_REGISTER in target.actions and not _bkr_register_ready(batch, c, client, positions, warning):
@@ -718,7 +731,7 @@ def _channel(client: _ClientRow, kind: str) -> str:
     if kind == "reminder":
         if client.preferred_channel == Channel.WHATSAPP.value and client.phone:
             return Channel.WHATSAPP.value
-        if client.email:
+        if is_email_address(client.email):  # one valid address (safetext); otherwise the reminder goes by post
             return Channel.EMAIL.value
     return Channel.LETTER.value
 

@@ -34,6 +34,7 @@ from incasso_tui.domain.enums import ArrangementStatus, CaseStatus
 from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import N_, BadInput, RuleViolation
 from incasso_tui.services import audit
+from incasso_tui.services.access import CASE_WRITERS, check_write, next_status
 from incasso_tui.services.cases import case_transaction, changed_by, load_case
 from incasso_tui.services.contacts import check_text
 from incasso_tui.services.context import DESK_WRITERS, Context
@@ -208,18 +209,17 @@ def validate_track(given: TrackInput, today: date) -> date:
 
 _NO_TRACK = {
     CaseStatus.INSOLVENCY.value: N_("The client is already in a debt-relief or insolvency track"),
-    CaseStatus.HANDED_OVER.value: N_("The case is handed over to special management"),
-    CaseStatus.CLOSED.value: N_("The case is closed"),
 }
 
 
 def register_track(ctx: Context, case_id: int, expected_version: int, given: TrackInput) -> RegisteredTrack:
     """Put the case in a debt-relief or insolvency track (see the module docstring for the effects)."""
-    ctx.require(*DESK_WRITERS)
+    ctx.require(*CASE_WRITERS)
     today, now = ctx.clock.today(), ctx.clock.now()
     deadline = validate_track(given, today)
     with case_transaction(ctx, case_id) as s:
         case = load_case(s, case_id)
+        check_write(ctx, s, case)
         if case.status in _NO_TRACK:
             raise RuleViolation(_NO_TRACK[case.status])
         if case.version != expected_version:
@@ -290,7 +290,7 @@ def register_track(ctx: Context, case_id: int, expected_version: int, given: Tra
             cancelled.status = ArrangementStatus.CANCELLED.value
         before = {"status": case.status, "next_action_date": case.next_action_date,
                   "pause_reason": case.pause_reason, "pause_until": case.pause_until}
-        case.status = CaseStatus.INSOLVENCY.value
+        case.status = next_status(case, CaseStatus.INSOLVENCY)
         case.pause_reason = None
         case.pause_until = None
         case.next_action_date = deadline
@@ -360,7 +360,7 @@ def end_track(ctx: Context, case_id: int, expected_version: int, outcome: TrackO
     - settled: the agreed amount (``settled_amount``) stays due and is paid in through the bank; the rest is
       proposed for write-off (four eyes); the case waits, paused, until ``settle_by`` (default 30 days).
     """
-    ctx.require(*DESK_WRITERS)
+    ctx.require(*CASE_WRITERS)
     if outcome is None:
         raise BadInput(N_("Say how the track ended: clean slate, terminated, rejected or settled"), field="outcome")
     try:
@@ -376,6 +376,7 @@ def end_track(ctx: Context, case_id: int, expected_version: int, outcome: TrackO
             raise RuleViolation(N_("The date the agreed amount is due must be after today"), field="settle_by")
     with case_transaction(ctx, case_id) as s:
         case = load_case(s, case_id)
+        check_write(ctx, s, case)
         track = s.scalar(select(DebtTrack).where(DebtTrack.case_id == case.id, DebtTrack.status == "open"))
         if track is None:
             raise RuleViolation(N_("The case is not in a debt-relief or insolvency track"))
@@ -417,19 +418,19 @@ def end_track(ctx: Context, case_id: int, expected_version: int, outcome: TrackO
                                              ctx.actor.name)
             proposed = sum(write.values(), ZERO)
         if outcome is TrackOutcome.SCHONE_LEI:
-            case.status = CaseStatus.CLOSED.value
+            case.status = next_status(case, CaseStatus.CLOSED)
             case.closed_on = today
             case.next_action_date = today
             case.next_action = ""
         elif outcome is TrackOutcome.SETTLED:
             assert settle_by is not None
-            case.status = CaseStatus.PAUSED.value
+            case.status = next_status(case, CaseStatus.PAUSED)
             case.pause_reason = f"Schikking {settled_amount} met {track.trustee_name}"[:300]
             case.pause_until = settle_by
             case.next_action_date = settle_by
             case.next_action = NEXT_AFTER_SETTLEMENT
         else:
-            case.status = CaseStatus.ACTIVE.value
+            case.status = next_status(case, CaseStatus.ACTIVE)
             case.next_action_date = today
             case.next_action = NEXT_AFTER_TRACK
         case.updated_by = ctx.actor.name
@@ -521,6 +522,7 @@ def _set_pause(
     now = ctx.clock.now()
     with case_transaction(ctx, case_id) as s:
         case = load_case(s, case_id)
+        check_write(ctx, s, case)
         check(case)
         if case.version != expected_version:
             raise changed_by(case)

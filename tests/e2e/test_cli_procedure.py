@@ -48,8 +48,9 @@ def test_procedure_run_json_twice_and_bkr_export(sqlite_template: str, tmp_path:
     assert run("procedure", "run", "--db", url, "--date", day, "--json").returncode == 0
     assert dispatch_waiting(db, AS_OF, case_id=case_id, kind="bkr_warning")
     assert run("procedure", "run", "--db", url, "--date", later, "--json").returncode == 0
-    out = tmp_path / "bkr.csv"
-    exported = run("bkr", "export", "--db", url, "--date", later, "--out", str(out))
+    out = tmp_path / "exports" / "bkr.csv"  # a plain file name, in the export directory
+    exported = run("bkr", "export", "--db", url, "--date", later, "--out", "bkr.csv",
+                   env={"INCASSO_EXPORT_DIR": str(tmp_path / "exports")})
     assert exported.returncode == 0, exported.stderr
     with out.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))

@@ -140,10 +140,45 @@ async def test_escape_cancels_the_contact(app_for: Callable[..., Any]) -> None:
         contacts = count(app, Contact, case_id)
         await open_form(pilot, case_id, "c")
         await fill(pilot, "next_action_date", "2026-11-30")
-        await pilot.press("escape")
+        await pilot.press("escape")  # something typed: it asks first (issue 14)
+        await pilot.pause()
+        assert "niet opgeslagen" in str(app.screen.query_one("Label").render())
+        await pilot.press("escape")  # back to the form, the input kept
+        await pilot.pause()
+        assert app.screen.query_one("#next_action_date").value == "2026-11-30"
+        await pilot.press("escape", "j", "enter")
         await pilot.pause()
         assert isinstance(app.screen, ClientDetailScreen)
         assert count(app, Contact, case_id) == contacts
+
+
+async def test_ctrl_q_with_a_half_typed_contact_asks_first(app_for: Callable[..., Any]) -> None:
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        case_id = first_case(app)
+        await open_form(pilot, case_id, "c")
+        await fill(pilot, "next_action_date", "2026-11-30")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert app.is_running and "niet opgeslagen" in str(app.screen.query_one("Label").render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.query_one("#next_action_date").value == "2026-11-30"
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.press("j", "enter")
+        await pilot.pause()
+        assert not app.is_running
+
+
+async def test_escape_on_an_untouched_form_leaves_at_once(app_for: Callable[..., Any]) -> None:
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        case_id = first_case(app)
+        await open_form(pilot, case_id, "c")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ClientDetailScreen)
 
 
 async def test_a_note_is_added(app_for: Callable[..., Any]) -> None:
@@ -261,3 +296,15 @@ def test_contact_form_snapshot_80x24(app_for: Callable[..., Any], snap_compare: 
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_an_impossible_date_is_said_when_the_field_is_left(app_for: Callable[..., Any]) -> None:
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        case_id = first_case(app)
+        screen = await open_form(pilot, case_id, "c")
+        await fill(pilot, "next_action_date", "31-02-2027")
+        screen.focus_next()  # leave the field, nothing saved
+        await pilot.pause()
+        assert "31-02-2027 bestaat niet: die maand heeft 28 dagen" in error_at(screen, "next_action_date")
+        assert app.screen is screen

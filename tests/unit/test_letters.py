@@ -30,7 +30,7 @@ def test_every_letter_renders_to_a_pdf_with_its_figures(kind: str, language: str
     assert pdf.startswith(b"%PDF-")
     text = pdf_text(pdf)
     assert "C1234567" in text and "1000 0000 0123 4567" in text  # client number, payment reference
-    amount = {"nl": "€ 4.731,34", "en": "€4,731.34"}[language] if kind in ("claim_statement", "call_in") else \
+    amount = {"nl": "€ 4.731,34", "en": "€4,731.34"}[language] if kind in ("claim_statement", "call_in", "external_handover", "external_notice") else \
         {"nl": "€ 480,23", "en": "€480.23"}[language]
     assert amount.replace("\xa0", " ") in text.replace("\xa0", " ")
     assert ("23 november 2026" if language == "nl" else "23 November 2026") in text
