@@ -1,29 +1,26 @@
-"""The BKR status of a client's loans, for the client detail's panel (issue 13), and the BKR mutation a decision
-would cause, for the approval screen.
+"""The BKR status of a client's loans, for the client detail's panel (issue 13).
 
-:func:`bkr_panel` is the one read of it: per loan the registered code and its date, the warning letter (its
-date and state as the letters table has it today: pending, rendered, sent; the dispatch records of the letter
-life cycle are to be read here when they exist), the mutations not yet exported, and what the daily procedure
-will do next and when (from ``data/procedure.toml``, the case's stage and the day it entered it). Nothing is
-written.
+:func:`bkr_panel` is the one read of it: per loan the registered code and its date, the warning letter (its date,
+its state in the letter life cycle of issue 12 — made, waiting for a print batch, dispatched, failed — the day it
+was dispatched and the day it is assumed received, from which the BKR window counts), the mutations not yet
+exported, and what the daily procedure will do next and when (from ``data/procedure.toml``, the case's stage and
+the day it entered it). Nothing is written. What a decision registers is ``services.proposals.decision_bkr_code``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 
 from sqlalchemy import select
 
 from incasso_tui.domain.enums import CaseStatus
-from incasso_tui.domain.guards import WRITE_OFF_CODE_MINIMUM
 from incasso_tui.domain.procedure import LETTER_KIND, Action, load_procedure
 from incasso_tui.services.cases import load_case
 from incasso_tui.services.context import Context
 from incasso_tui.store.models import BkrMutation, Client, Letter, Loan
 
-__all__ = ["BkrPanel", "LoanBkr", "NextStep", "bkr_panel", "decision_mutation"]
+__all__ = ["BkrPanel", "LoanBkr", "NextStep", "bkr_panel"]
 
 # codes that end a registration (the loan is in order again / the registration is removed)
 _CLEARING = {"H", "SH"}
@@ -51,8 +48,9 @@ class NextStep:
 class BkrPanel:
     loans: tuple[LoanBkr, ...]
     warning_date: date | None  # the newest BKR warning letter
-    warning_state: str | None  # pending | rendered | sent | failed
-    warning_sent_at: date | None
+    warning_state: str | None  # pending | rendered | sent | failed | cancelled (issue 12's life cycle)
+    warning_sent_at: date | None  # the day it was dispatched (posted in a batch, or accepted by the mail server)
+    warning_received_on: date | None  # assumed received: the BKR window counts from here
     next_step: NextStep
 
 
@@ -89,7 +87,8 @@ def bkr_panel(ctx: Context, case_id: int) -> BkrPanel:
             loans=tuple(rows),
             warning_date=warning.letter_date if warning else None,
             warning_state=warning.status if warning else None,
-            warning_sent_at=warning.sent_at.date() if warning and warning.sent_at else None,
+            warning_sent_at=warning.dispatched_on if warning else None,
+            warning_received_on=warning.received_on if warning else None,
             next_step=_next_step(ctx, case.status, case.stage, case.stage_since or case.opened_on, client.consumer),
         )
 
@@ -103,13 +102,3 @@ def _next_step(ctx: Context, status: str, stage: str, since: date, consumer: boo
         return NextStep("last_stage", None, False)
     on = max(since + timedelta(days=target.after_days), ctx.clock.today())
     return NextStep(target.stage.value, on, Action.BKR_REGISTER in target.actions)
-
-
-def decision_mutation(kind: str, payload: dict[str, object]) -> str | None:
-    """The BKR code approving a proposal registers (the rules of services.proposals): a call-in code 2, a
-    write-off of EUR 250 or more code 3; a deferral none."""
-    if kind == "call_in":
-        return "2"
-    if kind == "write_off" and Decimal(str(payload.get("amount", "0"))) >= WRITE_OFF_CODE_MINIMUM:
-        return "3"
-    return None

@@ -27,6 +27,7 @@ from incasso_tui.domain.arrears import OpenItem, allocate, charge_component
 from incasso_tui.domain.budget import Fit
 from incasso_tui.domain.deferral import DeferralOption, DeferralProposal, propose_deferral
 from incasso_tui.domain.enums import ArrangementStatus, ArrearsCause, CaseStatus, LedgerKind, LoanStatus, Role
+from incasso_tui.domain.guards import WRITE_OFF_CODE_MINIMUM
 from incasso_tui.domain.money import ZERO
 from incasso_tui.domain.schedule import ScheduleLine, add_months
 from incasso_tui.errors import N_, BadInput, FourEyesViolation, MandateExceeded, NotFound, RuleViolation, StaleData
@@ -84,6 +85,29 @@ class ProposalRow:
     decision_reason: str | None
     payload: dict[str, Any]
     version: int
+    bkr_code: str | None = None  # the BKR code approving it registers (decision_bkr_code), said on the screen
+
+
+def decision_bkr_code(kind: str, payload: dict[str, Any], client_kind: str) -> str | None:
+    """The BKR code approving a proposal registers: a call-in code 2, a write-off of EUR 250 or more code 3 (not
+    after a clean slate: ``no_bkr``); none for a legal person, whom the BKR does not register (data/bkr.toml), and
+    none for a deferral. The one rule for the approval itself and for what the approval screen says before it."""
+    from incasso_tui.domain.legal_data import load_bkr_rules
+
+    if client_kind in load_bkr_rules().legal_person_kinds:
+        return None
+    if kind == "call_in":
+        return "2"
+    if kind == "write_off" and Decimal(str(payload.get("amount", "0"))) >= WRITE_OFF_CODE_MINIMUM \
+            and not payload.get("no_bkr"):
+        return "3"
+    return None
+
+
+def _client_kind(s: Session, client_id: int) -> str:
+    from incasso_tui.store.models import Client
+
+    return s.scalar(select(Client.kind).where(Client.id == client_id)) or ""
 
 
 # ----- the position and the mandate
@@ -308,16 +332,19 @@ def _brief(payload: dict[str, Any]) -> dict[str, Any]:
 # ----- the supervisor's queue and decisions
 
 
-def _row(p: Proposal, client_name: str) -> ProposalRow:
+def _row(p: Proposal, client_name: str, client_kind: str) -> ProposalRow:
+    payload = json.loads(p.payload)
     return ProposalRow(p.id, p.case_id, client_name, p.kind, p.status, p.position, p.proposed_by, p.proposed_at,
-                       p.decided_by, p.decided_at, p.decision_reason, json.loads(p.payload), p.version)
+                       p.decided_by, p.decided_at, p.decision_reason, payload, p.version,
+                       decision_bkr_code(p.kind, payload, client_kind))
 
 
 def proposals(ctx: Context, *, status: str | None = "submitted", case_id: int | None = None) -> list[ProposalRow]:
     """The approval queue (submitted, oldest first), or the proposals of one case (all, newest first)."""
     from incasso_tui.store.models import Client
 
-    query = select(Proposal, Client.name).join(Case, Case.id == Proposal.case_id).join(Client, Client.id == Case.client_id)
+    query = (select(Proposal, Client.name, Client.kind).join(Case, Case.id == Proposal.case_id)
+             .join(Client, Client.id == Case.client_id))
     if status is not None:
         query = query.where(Proposal.status == status)
     if case_id is not None:
@@ -325,7 +352,7 @@ def proposals(ctx: Context, *, status: str | None = "submitted", case_id: int | 
     else:
         query = query.order_by(Proposal.proposed_at, Proposal.id)
     with ctx.db.reader() as s:
-        return [_row(p, name) for p, name in s.execute(query)]
+        return [_row(p, name, kind) for p, name, kind in s.execute(query)]
 
 
 def decide(ctx: Context, proposal_id: int, expected_version: int, *, approve: bool, reason: str = "") -> None:
@@ -412,10 +439,12 @@ def _apply_call_in(ctx: Context, s: Session, p: Proposal, case: Case, payload: d
               .values(due_date=today, interest=Installment.interest_paid))
     loan.status = LoanStatus.CALLED.value
     balance = client_position(s, case.client_id, today)
-    s.add(BkrMutation(loan_id=loan.id, client_id=case.client_id, code="2", mutation_date=today, amount=balance,
-                      created_by=ctx.actor.name, created_at=ctx.clock.now()))
+    bkr = decision_bkr_code("call_in", payload, _client_kind(s, case.client_id))  # none for a legal person
+    if bkr is not None:
+        s.add(BkrMutation(loan_id=loan.id, client_id=case.client_id, code=bkr, mutation_date=today, amount=balance,
+                          created_by=ctx.actor.name, created_at=ctx.clock.now()))
     letter_id = _call_in_letter(ctx, s, case, loan, today)
-    return {"loan": loan.number, "installments_brought_forward": brought, "bkr": "2", "letter": letter_id}
+    return {"loan": loan.number, "installments_brought_forward": brought, "bkr": bkr, "letter": letter_id}
 
 
 CALL_IN_PAY_DAYS = 14  # the called-in balance is to be paid within 14 days of the letter
@@ -499,17 +528,11 @@ def _write_off_loan(ctx: Context, s: Session, case: Case, payload: dict[str, Any
         s.execute(update(Installment).where(Installment.loan_id == loan.id, Installment.due_date >= today)
                   .values(interest=Installment.interest_paid))
         loan.status = LoanStatus.WRITTEN_OFF.value
-    bkr = None
     # no BKR code after a clean slate, nor for a legal person (the BKR registers natural persons; data/bkr.toml)
-    from incasso_tui.domain.legal_data import load_bkr_rules
-    from incasso_tui.store.models import Client
-
-    holder = s.get(Client, case.client_id)
-    legal_person = holder is not None and holder.kind in load_bkr_rules().legal_person_kinds
-    if amount >= WRITE_OFF_CODE_MINIMUM and not payload.get("no_bkr") and not legal_person:
-        s.add(BkrMutation(loan_id=loan.id, client_id=case.client_id, code="3", mutation_date=today, amount=amount,
+    bkr = decision_bkr_code("write_off", {**payload, "amount": str(amount)}, _client_kind(s, case.client_id))
+    if bkr is not None:
+        s.add(BkrMutation(loan_id=loan.id, client_id=case.client_id, code=bkr, mutation_date=today, amount=amount,
                           created_by=ctx.actor.name, created_at=now))
-        bkr = "3"
     s.flush()
     refresh_case_positions(s, today, [case.id])
     return {"loan": loan.number, "written_off": amount, "ledger_id": entry.id, "loan_status": loan.status, "bkr": bkr}

@@ -26,14 +26,20 @@ from tests.budgets import give_budget
 TODAY = date(2026, 11, 23)
 
 
-def _case_with_a_running_loan(ctx, *, max_position: Decimal = Decimal("40000"), budget: bool = True):  # type: ignore[no-untyped-def]
+def _case_with_a_running_loan(ctx, *, max_position: Decimal = Decimal("40000"), budget: bool = True,  # type: ignore[no-untyped-def]
+                              kinds: tuple[str, ...] | None = None):
     """An active case whose client has an active loan with at least 8 installments to come, under the mandate; with
-    ``budget`` the client's budget is entered first (a deferral is weighed against it)."""
+    ``budget`` the client's budget is entered first (a deferral is weighed against it); ``kinds``: of a client of
+    one of these kinds (``bv``, ``eenmanszaak`` ...)."""
+    from incasso_tui.store.models import Client
+
     with ctx.db.reader() as s:
         rows = s.execute(
             select(Case.id, Case.version, Case.client_id, Loan.id)
             .join(Loan, Loan.client_id == Case.client_id)
-            .where(Case.status == "active", Loan.status == "active")
+            .join(Client, Client.id == Case.client_id)
+            .where(Case.status == "active", Loan.status == "active",
+                   Client.kind.in_(kinds) if kinds else Client.id.is_not(None))
             .where(select(func.count()).where(Installment.loan_id == Loan.id, Installment.due_date > TODAY)
                    .scalar_subquery() >= 8)
             .order_by(Case.id)
@@ -160,10 +166,26 @@ def test_one_open_proposal_of_a_kind_per_case_and_a_rejection_needs_a_reason(ctx
         assert s.get(Case, case_id).status == "active"  # nothing applied
 
 
+def test_a_call_in_of_a_legal_person_registers_nothing_at_the_bkr_and_the_screen_says_nothing(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    """The BKR registers natural persons only (issue 12): a call-in of a bv's loan makes it due, but writes no code 2,
+    and the approval queue does not announce one (before this, code 2 was written for every client)."""
+    demo, bakker = ctx_for("demo"), ctx_for("bakker")
+    case_id, version, loan_id = _case_with_a_running_loan(demo, kinds=("bv",))
+    proposal_id = propose_call_in(demo, case_id, version, loan_id, "Geen contact, geen betaling sinds juni")
+    (row,) = [r for r in proposals(bakker) if r.id == proposal_id]
+    assert row.bkr_code is None
+    decide(bakker, proposal_id, row.version, approve=True)
+    with demo.db.reader() as s:
+        assert s.get(Loan, loan_id).status == "called"
+        assert list(s.scalars(select(BkrMutation).where(BkrMutation.loan_id == loan_id))) == []
+
+
 def test_an_approved_call_in_makes_everything_due_and_reports_bkr_code_2(ctx_for) -> None:  # type: ignore[no-untyped-def]
     demo, bakker = ctx_for("demo"), ctx_for("bakker")
-    case_id, version, loan_id = _case_with_a_running_loan(demo)
+    case_id, version, loan_id = _case_with_a_running_loan(demo, kinds=("natural", "eenmanszaak", "vof"))
     proposal_id = propose_call_in(demo, case_id, version, loan_id, "Geen contact, geen betaling sinds juni")
+    (row,) = [r for r in proposals(bakker) if r.id == proposal_id]
+    assert row.bkr_code == "2"  # the approval screen says it before the approval (issue 13)
     decide(bakker, proposal_id, proposals(bakker, case_id=case_id)[0].version, approve=True)
     with demo.db.reader() as s:
         assert s.get(Loan, loan_id).status == "called"

@@ -53,7 +53,7 @@ async def test_change_the_arrangement_with_a_reason(app_for: Callable[..., Any])
     case_id = _with_arrangement(app)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_detail(pilot, case_id)
-        await pilot.press("x")
+        await pilot.press("g")
         await _settle(pilot)
         screen = app.screen
         assert isinstance(screen, ArrangementChangeScreen)

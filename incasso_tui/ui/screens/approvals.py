@@ -20,7 +20,6 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Static
 
 from incasso_tui.errors import N_
-from incasso_tui.services.bkr_status import decision_mutation
 from incasso_tui.services.budget import DecisionContext, decision_context
 from incasso_tui.services.proposals import ProposalRow, decide, proposals
 from incasso_tui.ui.labels import CAUSE, PROPOSAL_KIND, REPAY_OPTION
@@ -121,9 +120,9 @@ class ApprovalsScreen(RowsScreen[ProposalRow]):
             parts.append(lit(tr(N_("Reason: {text}"), text=p.get("reason", ""))))
         else:
             parts.append(lit(tr(N_("Reason: {text}"), text=p.get("reason", ""))))
-        code = decision_mutation(row.kind, p)
-        if code is not None:  # said before it is approved (issue 13)
-            parts.append(lit(tr(N_("Approving this registers code {code} at the BKR"), code=code), "bold $text-warning"))
+        if row.bkr_code is not None:  # said before it is approved (issue 13; services.proposals.decision_bkr_code)
+            parts.append(lit(tr(N_("Approving this registers code {code} at the BKR"), code=row.bkr_code),
+                             "bold $text-warning"))
         return Content("\n").join(parts)
 
     # ----- actions

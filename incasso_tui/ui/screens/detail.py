@@ -60,8 +60,6 @@ if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
     from incasso_tui.ui.screens.walk import CaseWalker
 
-WARNING_STATE = {"pending": N_("waiting to be printed"), "rendered": N_("printed, not yet sent"), "sent": N_("sent"),
-                 "failed": N_("failed")}
 NO_STEP = {
     "paused": N_("No automatic step: the case is paused"),
     "arrangement": N_("No automatic step: an arrangement runs"),
@@ -114,7 +112,7 @@ class ClientDetailScreen(Screen[None]):
         Binding("c", "contact", "Contact", id="contact"),
         Binding("n", "note", "Note", id="note", show=False),
         Binding("a", "arrangement", "Arrangement", id="arrangement"),
-        Binding("x", "change_arrangement", "Change arrangement", id="change_arrangement", show=False,
+        Binding("g", "change_arrangement", "Change arrangement", id="change_arrangement", show=False,
                 tooltip="Change or end the running arrangement"),
         Binding("i", "track", "Track", id="track", tooltip="Debt relief or insolvency: register or end"),
         Binding("p", "pause", "Pause", id="pause", tooltip="Pause or resume the procedure", show=False),
@@ -568,8 +566,10 @@ class ClientDetailScreen(Screen[None]):
                 text += " · " + tr(N_("not yet exported: {mutations}"), mutations=pending)
             lines.append(lit(text))
         if panel.warning_date is not None:
-            state = tr(WARNING_STATE.get(panel.warning_state or "", N_("unknown")))
+            state = tr(LETTER_STATUS.get(panel.warning_state or "", N_("unknown")))
             sent = (" " + tr(N_("on {day}"), day=panel.warning_sent_at)) if panel.warning_sent_at else ""
+            if panel.warning_received_on is not None:  # the BKR window counts from the assumed receipt (issue 12)
+                sent += ", " + tr(N_("received {day}"), day=panel.warning_received_on)
             lines.append(lit(tr(N_("Warning letter of {day}: {state}{sent}"), day=panel.warning_date, state=state,
                                 sent=sent)))
         else:
