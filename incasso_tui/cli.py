@@ -7,8 +7,10 @@ person can fix are printed as one line (in the chosen language) with a non-zero 
 from __future__ import annotations
 
 import argparse
+import decimal
 import getpass
 import json
+import re
 import sys
 import time
 import dataclasses
@@ -25,12 +27,14 @@ from incasso_tui.clock import Clock, FixedClock, SystemClock
 from incasso_tui.config import Settings, database_url, demo_db_url, load_settings
 from incasso_tui.errors import N_, BadInput, ConfigError, IncassoError
 from incasso_tui.i18n import Translator
+from incasso_tui.safetext import SafeStream, safe, safe_json
 
 if TYPE_CHECKING:
     from incasso_tui.domain.enums import Role
-    from incasso_tui.services.context import Context
+    from incasso_tui.services.context import Actor, Context
     from incasso_tui.store.db import Database
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 DEMO_USER = "demo"
 DEMO_LOANS = 2400  # about 2,000 clients
 # The sender printed on demo letters: plainly a demo (example.nl, the IBAN of the Dutch IBAN example). A real
@@ -51,16 +55,43 @@ def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
     parser.add_argument("--date", metavar="YYYY-MM-DD", default=default, help="work as of this day (default: today)")
 
 
-def parse_date(text: str) -> date:
+# The days the desk works with (issue 16): a loan book, a statement, a calculation. Beyond them date arithmetic (a
+# term of 14 days, a year of interest) leaves what Python and the databases hold (9999-12-31 + 1 day is an error).
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2199, 12, 31)
+# ids are INTEGER columns: beyond this the database refuses the number itself (PostgreSQL: "out of range")
+MAX_ID = 2**31 - 1
+
+
+def parse_date(text: str, field: str | None = None) -> date:
+    """A date as YYYY-MM-DD between FIRST_DAY and LAST_DAY; anything else is refused in one line."""
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text) if _ISO_DATE.fullmatch(text) else None
     except ValueError:
-        raise BadInput(N_("Not a date (YYYY-MM-DD): {text}"), text=text) from None
+        day = None
+    if day is None:
+        raise BadInput(N_("Not a date (YYYY-MM-DD): {text}"), field=field, text=text)
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise BadInput(N_("The date {text} is outside the days this program works with ({first} to {last})"),
+                       field=field, text=text, first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat())
+    return day
+
+
+def parse_id(text: str) -> int:
+    """A record number (case, campaign, ...): a whole number from 1 to MAX_ID (argparse ``type=``)."""
+    cleaned = text.strip()
+    if not cleaned.isascii() or not cleaned.isdigit() or len(cleaned) > 12:
+        number = None
+    else:
+        number = int(cleaned)
+    if number is None or not 1 <= number <= MAX_ID:
+        raise BadInput(N_("Not a record number (1 to {max}): {text}"), text=text[:40], max=MAX_ID)
+    return number
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from incasso_tui import (cli_audit, cli_calc, cli_letters, cli_payments, cli_procedure, cli_report, cli_search,
-                             cli_selections, cli_ssh)
+    from incasso_tui import (cli_audit, cli_budget, cli_calc, cli_dispatch, cli_letters, cli_outside, cli_payments,
+                             cli_procedure, cli_report, cli_risk, cli_search, cli_selections, cli_ssh, cli_tasks)
 
     parser = argparse.ArgumentParser(
         prog="incasso",
@@ -96,10 +127,17 @@ def build_parser() -> argparse.ArgumentParser:
     u_add = users_sub.add_parser("add", help="add a user")
     _common(u_add, top=False)
     u_add.add_argument("name")
-    u_add.add_argument("--role", required=True, help="employee, supervisor, special_management, admin, auditor")
+    u_add.add_argument("--role", required=True, help="employee, supervisor, special_management, admin, auditor, adviser")
     u_add.add_argument("--full-name", default=None)
     u_add.add_argument("--language", choices=("nl", "en"), default="nl")
+    u_add.add_argument("--os-user", metavar="LOGIN", default=None,
+                       help="the OS account this user works as locally (default: the account of the same name)")
     u_add.set_defaults(func=cmd_users_add)
+    u_bind = users_sub.add_parser("bind", help="bind a user to the OS account they work as locally")
+    _common(u_bind, top=False)
+    u_bind.add_argument("name")
+    u_bind.add_argument("os_user", metavar="LOGIN", nargs="?", default=None, help="the OS account (none: unbind)")
+    u_bind.set_defaults(func=cmd_users_bind)
     u_list = users_sub.add_parser("list", help="list users")
     _common(u_list, top=False)
     u_list.add_argument("--json", action="store_true")
@@ -119,7 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
     cli_payments.add_parser(sub)
     cli_report.add_parser(sub)
     cli_selections.add_parsers(sub)
+    cli_tasks.add_parsers(sub)
+    cli_dispatch.add_parsers(sub)
+    cli_budget.add_parsers(sub)
+    cli_risk.add_parsers(sub)  # after cli_report: `report risk` is one of its reports
     cli_search.add_parser(sub)
+    cli_outside.add_parsers(sub)
     return parser
 
 
@@ -142,30 +185,51 @@ def _clock(args: argparse.Namespace) -> Clock:
     return SystemClock()
 
 
+def _login() -> str:
+    from incasso_tui.services.identity import os_login
+
+    return os_login()  # the real OS account, not $USER (which anyone can set)
+
+
 def _operator() -> str:
-    return f"cli:{getpass.getuser()}"
+    return f"cli:{_login()}"
+
+
+def _identify(db: Database, user: str | None) -> "Actor":
+    """The desk user for ``--user`` (None: the OS account's own), bound to the OS account (services.identity)."""
+    import os
+
+    from incasso_tui.services.identity import VIA_ENV, identify
+
+    return identify(db, user, _login(), via=os.environ.get(VIA_ENV))
 
 
 def _context(args: argparse.Namespace, db: Database, *, operator_role: Role | None = None) -> Context:
     """The service context of a command: the ``--user`` given; otherwise, with ``operator_role``, the operator
     ``cli:<os user>`` in that role (a batch job whoever runs it), or else the OS user looked up in the users table."""
     from incasso_tui.services.context import Actor, Context
-    from incasso_tui.services.users import resolve_actor
 
     settings = _settings(args)
     user = getattr(args, "user", None)
     if user is None and operator_role is not None:
-        actor = Actor(0, _operator(), _operator(), operator_role, settings.lang)
+        actor = Actor(0, _operator(), _operator(), operator_role, settings.lang, identified_by=_operator())
     else:
-        actor = resolve_actor(db, user or getpass.getuser())
+        actor = _identify(db, user)
     return Context(db=db, actor=actor, clock=_clock(args), settings=settings)
+
+
+def audit_key(settings: Settings) -> bytes | None:
+    """The audit key of these settings (None: the trail is not keyed); a key file others can read is refused."""
+    from incasso_tui.services.audit_seal import load_key
+
+    return load_key(settings)
 
 
 @contextmanager
 def _database(settings: Settings, *, create: bool = False, check: bool = True) -> Iterator["Database"]:
     from incasso_tui.store.db import Database
 
-    db = Database(settings.db_url, create=create)
+    db = Database(settings.db_url, create=create, audit_key=audit_key(settings))
     try:
         if check:
             db.check_schema()
@@ -177,27 +241,44 @@ def _database(settings: Settings, *, create: bool = False, check: bool = True) -
 # ----- commands
 
 
-def _run_tui(settings: Settings, user: str, clock: Clock, db_url: str) -> int:
+def _run_tui(settings: Settings, user: str | None, clock: Clock, db_url: str, *, demo: bool = False) -> int:
+    """The TUI as ``user`` (None: the OS account's own desk user), bound to the OS account; on the demo book
+    (``demo``) as whichever demo user is asked for."""
+    from dataclasses import replace
+
     from incasso_tui.services.context import Context
     from incasso_tui.services.users import resolve_actor
     from incasso_tui.store.db import Database
 
-    db = Database(db_url)
+    db = Database(db_url, audit_key=audit_key(settings))
     try:
         db.check_schema()
-        actor = resolve_actor(db, user)
+        if demo:
+            actor = replace(resolve_actor(db, user or DEMO_USER), identified_by="demo")
+        else:
+            actor = _identify(db, user)
+        require_terminal()  # after the database and the user: a mistake there is said first
         from incasso_tui.ui.app import IncassoApp
 
         lang = settings.lang
-        IncassoApp(Context(db=db, actor=actor, clock=clock, settings=settings), Translator(lang)).run()
+        app = IncassoApp(Context(db=db, actor=actor, clock=clock, settings=settings), Translator(lang))
+        app.run()
     finally:
         db.dispose()
-    return 0
+    return app.return_code or 0  # 1 when the app ended on an unhandled error: a crash is never a success
+
+
+def require_terminal() -> None:
+    """The TUI draws on a terminal and reads keys from it: without one (a pipe, cron, ssh without -t) it would wait
+    forever, so it refuses at once."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise BadInput(N_("The TUI needs a terminal (standard input and output are not one); the other commands "
+                          "work without: see 'incasso --help'"))
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    return _run_tui(settings, getattr(args, "user", None) or getpass.getuser(), _clock(args), settings.db_url)
+    return _run_tui(settings, getattr(args, "user", None), _clock(args), settings.db_url)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -214,10 +295,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if path is None or not path.exists():
         clock = _clock(args)
         print(f"incasso: demo database {url} ...", file=sys.stderr)
-        _generate(url, DEMO_LOANS, 1, clock.today())
+        _generate(url, DEMO_LOANS, 1, clock.today(), audit_key(settings))
     else:
         _upgrade_demo(url)
-    return _run_tui(settings, getattr(args, "user", None) or DEMO_USER, _clock(args), url)
+    # the demo book is the app's own playground (its default file): any demo user; another database: bound as always
+    own_book = getattr(args, "db", None) is None
+    return _run_tui(settings, getattr(args, "user", None) or (DEMO_USER if own_book else None), _clock(args), url,
+                    demo=own_book)
 
 
 def _upgrade_demo(url: str) -> None:
@@ -231,13 +315,13 @@ def _upgrade_demo(url: str) -> None:
         db.dispose()
 
 
-def _generate(url: str, loans: int, seed: int, as_of: date) -> dict[str, object]:
+def _generate(url: str, loans: int, seed: int, as_of: date, key: bytes | None = None) -> dict[str, object]:
     from incasso_tui.generate import generate
     from incasso_tui.store.db import Database
 
     if loans < 1:
         raise BadInput(N_("The number of loans must be at least 1"))
-    db = Database(url, create=True)
+    db = Database(url, create=True, audit_key=key)
     try:
         db.upgrade()
         with _progress() as progress:
@@ -270,7 +354,7 @@ def _progress() -> Iterator[Callable[[str, int, int], None] | None]:
 def cmd_generate(args: argparse.Namespace) -> int:
     settings = _settings(args)
     started = time.perf_counter()
-    report = _generate(settings.db_url, args.loans, args.seed, _clock(args).today())
+    report = _generate(settings.db_url, args.loans, args.seed, _clock(args).today(), audit_key(settings))
     print(json.dumps({**report, "seconds": round(time.perf_counter() - started, 1)}, default=str))
     return 0
 
@@ -288,8 +372,18 @@ def cmd_users_add(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     with _database(settings) as db:
-        info = add_user(db, _clock(args), _operator(), args.name, args.role, args.full_name, args.language)
-    print(f"{info.name}\t{info.role}")
+        info = add_user(db, _clock(args), _operator(), args.name, args.role, args.full_name, args.language, args.os_user)
+    print(f"{safe(info.name)}\t{info.role}")
+    return 0
+
+
+def cmd_users_bind(args: argparse.Namespace) -> int:
+    from incasso_tui.services.users import bind_user
+
+    settings = _settings(args)
+    with _database(settings) as db:
+        info = bind_user(db, _clock(args), _operator(), args.name, args.os_user)
+    print(f"{safe(info.name)}\t{safe(info.os_user or '-')}")
     return 0
 
 
@@ -300,10 +394,11 @@ def cmd_users_list(args: argparse.Namespace) -> int:
     with _database(settings) as db:
         users = list_users(db)
     if args.json:
-        print(json.dumps([vars(u) for u in users]))
+        print(safe_json([vars(u) for u in users]))
     else:
         for u in users:
-            print(f"{u.name:<16} {u.role:<20} {u.language}  {'' if u.active else 'disabled'}  {u.full_name}")
+            print(f"{safe(u.name):<16} {u.role:<20} {u.language}  {safe(u.os_user or '-'):<12} "
+                  f"{'' if u.active else 'disabled'}  {safe(u.full_name)}")
     return 0
 
 
@@ -313,14 +408,34 @@ def cmd_users_disable(args: argparse.Namespace) -> int:
     settings = _settings(args)
     with _database(settings) as db:
         info = disable_user(db, _clock(args), _operator(), args.name)
-    print(f"{info.name}\tdisabled")
+    print(f"{safe(info.name)}\tdisabled")
     return 0
 
 
+def _early_language(argv: Sequence[str] | None) -> str:
+    """The language before the arguments are parsed (for an error in them): --lang, INCASSO_LANG, else Dutch."""
+    given = list(sys.argv[1:] if argv is None else argv)
+    for i, word in enumerate(given):
+        if word == "--lang" and i + 1 < len(given) and given[i + 1] in ("nl", "en"):
+            return given[i + 1]
+        if word in ("--lang=nl", "--lang=en"):
+            return word.partition("=")[2]
+    import os
+
+    return os.environ.get("INCASSO_LANG", "nl") if os.environ.get("INCASSO_LANG") in ("nl", "en") else "nl"
+
+
 def main(argv: Sequence[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
-    """The command line. ``parser``: one built before (the SSH session starter builds it once for every login;
-    parsing does not change it)."""
-    args = (parser or build_parser()).parse_args(argv)
+    """Run one command. Every error a person can fix ends in one line and a non-zero exit (never a traceback): the
+    typed errors (``IncassoError``), database errors, files that cannot be read or written, numbers and dates out of
+    range, a schema the migrations do not know. ``parser``: one built before (the SSH session starter builds it once
+    for every login; parsing does not change it)."""
+    parser = parser or build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except IncassoError as err:  # a type= parser (parse_id) refused an argument
+        print(f"incasso: {Translator(_early_language(argv)).error(err)}", file=sys.stderr)
+        return err.exit_code
     lang = getattr(args, "lang", None)
     try:
         lang = lang or load_settings().lang
@@ -328,20 +443,33 @@ def main(argv: Sequence[str] | None = None, parser: argparse.ArgumentParser | No
         lang = lang or "nl"
     args.lang = lang  # sub-commands (calc) read it; the settings are loaded again with it per command
     tr = Translator(lang)
+    stdout = sys.stdout
+    sys.stdout = SafeStream(stdout)  # type: ignore[assignment]  # no control character of data reaches a terminal
     try:
         return int(args.func(args) or 0)
     except IncassoError as err:
-        print(f"incasso: {tr.error(err)}", file=sys.stderr)
+        print(f"incasso: {safe(tr.error(err))}", file=sys.stderr)
         return err.exit_code
+    except OSError as err:  # a file or a device: the name and the system's reason
+        where = f"{err.filename}: " if getattr(err, "filename", None) else ""
+        print(f"incasso: {tr(N_('Cannot read or write {where}{error}'), where=where, error=err.strerror or str(err))}",
+              file=sys.stderr)
+        return 2
+    except (OverflowError, decimal.InvalidOperation) as err:
+        print(f"incasso: {tr(N_('A date or an amount is out of the range this program can compute with: {error}'), error=str(err) or type(err).__name__)}",
+              file=sys.stderr)
+        return 2
     except OperationalError as err:
         first = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
-        print(f"incasso: {tr(N_('The database refused: {error}'), error=first)}", file=sys.stderr)
+        print(f"incasso: {safe(tr(N_('The database refused: {error}'), error=first))}", file=sys.stderr)
         return 3
     except SQLAlchemyError as err:
-        print(f"incasso: {tr(N_('Database error: {error}'), error=str(err).splitlines()[0])}", file=sys.stderr)
+        print(f"incasso: {safe(tr(N_('Database error: {error}'), error=str(err).splitlines()[0]))}", file=sys.stderr)
         return 3
     except KeyboardInterrupt:
         return 130
+    finally:
+        sys.stdout = stdout
 
 
 if __name__ == "__main__":

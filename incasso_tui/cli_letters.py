@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable
 
 from incasso_tui import cli
+from incasso_tui.safetext import safe
 
 __all__ = ["add_letters_parser", "add_mail_parser"]
 
@@ -48,6 +49,9 @@ def add_letters_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore
     letters = _sub(sub, "letters", "letters to clients: render the pending ones")
     _batch(letters.add_parser("render", help="render the pending letters to PDF in the outbox (letters_dir)"),
            "letters", cmd_letters_render)
+    from incasso_tui import cli_dispatch
+
+    cli_dispatch.add_letter_commands(letters)
 
 
 def add_mail_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -69,7 +73,7 @@ def cmd_letters_render(args: argparse.Namespace) -> int:
         print(f"rendered {report.rendered}, e-mails queued {report.emails_queued}, "
               f"not sent (channel not configured) {report.not_sent}, failed {len(report.failures)}")
         for f in report.failures:
-            print(f"failed letter {f.letter_id} (case {f.case_id}, {f.kind}): {f.error}")
+            print(f"failed letter {f.letter_id} (case {f.case_id}, {f.kind}): {safe(f.error)}")
     return 1 if report.failures else 0
 
 
@@ -84,5 +88,5 @@ def cmd_mail_send(args: argparse.Namespace) -> int:
     else:
         print(f"sent {report.sent}, retrying later {report.retrying}, dead {report.dead}")
         for outbox_id, error in report.failures:
-            print(f"e-mail {outbox_id}: {error}")
+            print(f"e-mail {outbox_id}: {safe(error)}")
     return 1 if report.dead else 0

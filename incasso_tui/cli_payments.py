@@ -23,6 +23,7 @@ from pathlib import Path
 from incasso_tui import cli
 from incasso_tui.errors import BadInput
 from incasso_tui.i18n import Translator
+from incasso_tui.safetext import safe
 
 __all__ = ["add_parser"]
 
@@ -57,13 +58,13 @@ def cmd_import(args: argparse.Namespace) -> int:
                 report = import_statement(ctx, path)
             except BadInput as err:  # a refused file: say which, book nothing, go on with the next
                 failed += 1
-                print(f"incasso: {path}: {tr.error(err)}", file=sys.stderr)
+                print(f"incasso: {safe(path)}: {safe(tr.error(err))}", file=sys.stderr)
                 continue
             if args.json:
                 print(json.dumps(report.counts()))
             else:
                 c = report.counts()
-                print(f"{path}: entries {c['entries']}, new {c['new']}, duplicates {c['duplicates']}, "
+                print(f"{safe(path)}: entries {c['entries']}, new {c['new']}, duplicates {c['duplicates']}, "
                       f"matched {c['matched']}, unmatched {c['unmatched']}, reversals {report.reversals}, "
                       f"recoveries {report.recoveries}")
     return 2 if failed else 0

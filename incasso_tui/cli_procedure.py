@@ -19,6 +19,7 @@ import sys
 from incasso_tui import cli
 from incasso_tui.domain.enums import Role
 from incasso_tui.i18n import Translator
+from incasso_tui.safetext import safe
 
 __all__ = ["add_parsers"]
 
@@ -40,7 +41,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     bkr_sub = bkr.add_subparsers(title="bkr commands", metavar="COMMAND")
     export = bkr_sub.add_parser("export", help="write the mutations of --date as CSV (docs/bkr-export.md)")
     cli._common(export, top=False)
-    export.add_argument("--out", required=True, metavar="FILE", help="the CSV file to write")
+    export.add_argument("--out", required=True, metavar="NAME",
+                        help="the CSV file to write: a plain file name, written into the export_dir setting's folder")
     export.set_defaults(func=cmd_bkr_export)
 
 
@@ -70,9 +72,12 @@ def cmd_procedure_run(args: argparse.Namespace) -> int:
         report = run_procedure(ctx, ctx.clock.today(), dry_run=args.dry_run,
                                progress=_Bar() if sys.stderr.isatty() else None)
         letters = None if report.dry_run else _render_letters(ctx)
+    from incasso_tui.cli_audit import checkpoint_after_run
+
+    checkpoint = None if report.dry_run else checkpoint_after_run(args)  # a signed checkpoint outside the database
     failed = bool(letters and letters["failed"])
     if args.json:
-        print(json.dumps({**report.as_json(), "letters": letters}))
+        print(json.dumps({**report.as_json(), "letters": letters, "audit_checkpoint": checkpoint}))
         return 1 if failed else 0
     title = "dry run" if report.dry_run else f"run {report.run_id}"
     print(f"procedure {title} for {report.day.isoformat()} ({report.seconds:.1f} s)")
@@ -80,14 +85,19 @@ def cmd_procedure_run(args: argparse.Namespace) -> int:
         print(f"  {kind:<28} {n:>8}")
     for reason, n in sorted(report.held.items()):
         print(f"  held: {reason:<22} {n:>8}")
+    for what in sorted(report.unverified):
+        print(f"  used unverified: {what}")
     if letters is not None:
         print(f"letters: {letters['rendered']} rendered, {letters['emails_queued']} e-mails queued, "
               f"{letters['not_sent']} not sent (channel not configured), {letters['failed']} failed, "
               f"{letters['waiting']} waiting")
         for failure in letters["failures"]:
-            print(f"  letter {failure['letter']} ({failure['kind']}): {failure['error']}", file=sys.stderr)
+            print(f"  letter {failure['letter']} ({failure['kind']}): {safe(failure['error'])}", file=sys.stderr)
         if letters["waiting"] and letters["why_waiting"]:
             print(f"incasso: {letters['why_waiting']}", file=sys.stderr)
+    if checkpoint is not None:
+        print(f"audit checkpoint: event {checkpoint['seq']} in {checkpoint['file']}"
+              + (f", mailed to {checkpoint['mailed_to']}" if checkpoint["mailed_to"] else ""))
     return 1 if failed else 0
 
 
@@ -112,10 +122,11 @@ def _render_letters(ctx) -> dict[str, object]:  # type: ignore[no-untyped-def]
 
 def cmd_bkr_export(args: argparse.Namespace) -> int:
     from incasso_tui.services.bkr import export_mutations
+    from incasso_tui.services.exports import export_path
 
     settings = cli._settings(args)
     with cli._database(settings) as db:
         ctx = cli._context(args, db, operator_role=Role.ADMIN)
         count = export_mutations(ctx, ctx.clock.today(), args.out)
-    print(f"{count}\t{args.out}")
+    print(f"{count}\t{safe(export_path(settings, args.out))}")
     return 0

@@ -28,6 +28,7 @@ import argparse
 import json
 import string
 import sys
+from pathlib import Path
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,7 @@ from incasso_tui.domain.arrears import BUCKETS
 from incasso_tui.domain.enums import Role, Stage
 from incasso_tui.errors import N_, BadInput, ConfigError
 from incasso_tui.i18n import Translator
+from incasso_tui.safetext import safe, safe_json
 
 if TYPE_CHECKING:
     from incasso_tui.services.campaigns import CampaignInfo, CampaignMeasure, MemberRow
@@ -47,11 +49,8 @@ __all__ = ["add_parsers"]
 
 ACTIONS = ("letter", "email", "call_task", "assign")
 # data printed to a terminal: control characters (an escape sequence in a client's name) made visible, as on screen
-_CONTROLS = {c: chr(0x2400 + c) for c in range(0x20)} | {0x7F: "\u2421"}
-
-
 def _plain(value: object) -> str:
-    return str(value).translate(_CONTROLS)
+    return safe(value)  # the one safe-text function: controls and bidi controls made visible
 
 
 def _days(value: str) -> int:
@@ -106,10 +105,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     export = _command(sel, "export", "the selection's cases as CSV (UTF-8, header row)", cmd_export, json_=False)
     export.add_argument("name")
     export.add_argument("--sort", choices=("priority", "dpd", "amount", "next_action"), default="priority")
-    export.add_argument("--out", metavar="FILE", help="a new file to write (default: standard output)")
+    export.add_argument("--out", metavar="NAME", help="a new file to write, a plain file name in the export_dir "
+                        "setting's folder (default: standard output)")
     export.add_argument("--format", choices=("csv", "csv-nl", "xlsx"), default=None,
                         help="csv (standard), csv-nl (; and decimal comma, labels in --lang), xlsx (typed cells, needs "
-                             "--out FILE.xlsx); default: by the file's extension, else csv")
+                             "--out NAME.xlsx); default: by the file's extension, else csv")
 
     camp = _sub(sub, "campaigns", "bulk actions on a selection, and their results")
     run = _command(camp, "run", "run a bulk action on every case of a selection", cmd_run)
@@ -122,10 +122,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     lst = _command(camp, "list", "the campaigns, newest first", cmd_campaigns)
     lst.add_argument("--selection", metavar="NAME")
     shw = _command(camp, "show", "a campaign: its counts, the payments since, the refusals", cmd_campaign)
-    shw.add_argument("id", type=int)
+    shw.add_argument("id", type=cli.parse_id)
     shw.add_argument("--members", action="store_true", help="every member with what was done or why not")
     res = _command(camp, "resume", "go on with an interrupted campaign's pending cases", cmd_resume)
-    res.add_argument("id", type=int)
+    res.add_argument("id", type=cli.parse_id)
 
 
 # ----- helpers
@@ -199,7 +199,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     with cli._database(settings) as db:
         infos = list_selections(_reader(args, db))
     if args.json:
-        print(json.dumps([_selection_json(i) for i in infos], ensure_ascii=False))
+        print(safe_json([_selection_json(i) for i in infos]))
         return 0
     for info in infos:
         print(_plain(f"{info.name}\t{info.count}\t{info.created_by}") + "\t" + _plain("; ".join(_described(tr, info.criteria))))
@@ -217,7 +217,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         info = get_selection(ctx, args.name, count=True)
         runs = campaigns(ctx, selection_id=info.id)
     if args.json:
-        print(json.dumps({**_selection_json(info), "campaigns": [_campaign_json(c) for c in runs]}, ensure_ascii=False))
+        print(safe_json({**_selection_json(info), "campaigns": [_campaign_json(c) for c in runs]}))
         return 0
     print(_plain(tr(N_("Selection {name}: {count} cases"), name=info.name, count=info.count or 0)))
     for line in _described(tr, info.criteria):
@@ -271,8 +271,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
+    from incasso_tui.services.exports import export_path
     from incasso_tui.services.selections import export_csv, export_to_file, get_selection, selection_filter
     from incasso_tui.services.worklist import WorklistFilter
 
@@ -282,15 +281,14 @@ def cmd_export(args: argparse.Namespace) -> int:
         flt = selection_filter(get_selection(ctx, args.name), WorklistFilter(sort=args.sort))
         form = getattr(args, "format", None)
         if args.out and (form or Path(args.out).suffix.lower() == ".xlsx"):
-            from incasso_tui.services.exports import export_worklist, form_for
+            from incasso_tui.services.exports import export_worklist
             from incasso_tui.ui.export_labels import export_labels
 
-            rows = export_worklist(ctx, flt, Path(args.out), form_for(Path(args.out), form),
-                                   export_labels(Translator(settings.lang)))
-            print(f"{rows}\t{Path(args.out).expanduser()}")
+            rows = export_worklist(ctx, flt, args.out, form, export_labels(Translator(settings.lang)))
+            print(f"{rows}\t{safe(export_path(settings, args.out))}")
         elif args.out:
-            rows = export_to_file(ctx, flt, Path(args.out))
-            print(f"{rows}\t{Path(args.out).expanduser()}")
+            rows = export_to_file(ctx, flt, args.out)
+            print(f"{rows}\t{safe(export_path(settings, args.out))}")
         elif form == "xlsx":
             raise BadInput(N_("An .xlsx file is written as xlsx, and xlsx only to an .xlsx file"), field="path")
         elif form == "csv-nl":
@@ -359,8 +357,8 @@ def _report(args: argparse.Namespace, ctx: Context, info: CampaignInfo, tr: Tran
     reasons = refusals(ctx, info.id)
     failed = bool(letters and letters["failed"])
     if args.json:
-        print(json.dumps({**_campaign_json(info), "refused_by_reason": {msgid: n for msgid, n in reasons},
-                          "letters": letters}, ensure_ascii=False))
+        print(safe_json({**_campaign_json(info), "refused_by_reason": {msgid: n for msgid, n in reasons},
+                          "letters": letters}))
         return 1 if failed else 0
     print(tr(N_("campaign {id} on {selection}: {selected} cases, {done} done, {refused} refused ({status})"),
              id=str(info.id), selection=info.selection_name, selected=info.selected, done=info.done,
@@ -371,7 +369,7 @@ def _report(args: argparse.Namespace, ctx: Context, info: CampaignInfo, tr: Tran
         print(tr(N_("letters: {rendered} rendered, {queued} e-mails queued, {failed} failed"),
                  rendered=letters["rendered"], queued=letters["emails_queued"], failed=len(letters["failed"])))  # type: ignore[arg-type]
         for f in letters["failed"]:  # type: ignore[attr-defined]
-            print(f"  letter {f['letter']} (case {f['case']}): {f['error']}", file=sys.stderr)
+            print(f"  letter {f['letter']} (case {f['case']}): {safe(f['error'])}", file=sys.stderr)
         if letters["why_waiting"]:
             print(f"incasso: {letters['why_waiting']}", file=sys.stderr)
     return 1 if failed else 0
@@ -412,7 +410,7 @@ def cmd_campaigns(args: argparse.Namespace) -> int:
         selection_id = get_selection(ctx, args.selection).id if args.selection else None
         runs = campaigns(ctx, selection_id=selection_id)
     if args.json:
-        print(json.dumps([_campaign_json(c) for c in runs], ensure_ascii=False))
+        print(safe_json([_campaign_json(c) for c in runs]))
         return 0
     for c in runs:
         print(_plain(f"{c.id}\t{c.run_date.isoformat()}\t{c.selection_name}\t{c.action.action}\t{c.actor}\t"
@@ -434,7 +432,7 @@ def cmd_campaign(args: argparse.Namespace) -> int:
                  "entity_id": r.entity_id}
                 for r in _all_members(ctx, args.id, None if args.members else "refused")]
     if args.json:
-        print(json.dumps({**_campaign_json(info), "payments": _measure_json(m), "members": rows}, ensure_ascii=False))
+        print(safe_json({**_campaign_json(info), "payments": _measure_json(m), "members": rows}))
         return 0
     print(tr(N_("campaign {id} on {selection}: {selected} cases, {done} done, {refused} refused ({status})"),
              id=str(info.id), selection=info.selection_name, selected=info.selected, done=info.done,

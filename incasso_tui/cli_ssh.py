@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import json
 import logging
 import os
@@ -23,7 +22,8 @@ from pathlib import Path
 
 from incasso_tui import cli
 from incasso_tui.config import data_dir
-from incasso_tui.errors import N_, BadInput
+from incasso_tui.errors import N_, BadInput, ConfigError
+from incasso_tui.safetext import safe
 
 __all__ = ["add_key_parsers", "add_serve_parser", "default_host_key_path"]
 
@@ -96,7 +96,7 @@ def cmd_users_add_key(args: argparse.Namespace) -> int:
     text = _read_key_file(args.pubkeyfile)
     with cli._database(cli._settings(args)) as db:
         info = add_key(db, cli._clock(args), cli._operator(), args.name, text)
-    print(f"{info.user}\t{info.fingerprint}\t{info.algorithm}\t{info.comment}")
+    print(f"{safe(info.user)}\t{info.fingerprint}\t{safe(info.algorithm)}\t{safe(info.comment)}")
     return 0
 
 
@@ -109,7 +109,7 @@ def cmd_users_keys(args: argparse.Namespace) -> int:
         print(json.dumps([{**vars(k), "added_at": k.added_at.isoformat()} for k in keys]))
     else:
         for k in keys:
-            print(f"{k.user:<16} {k.fingerprint:<51} {k.algorithm:<20} {k.added_at:%Y-%m-%d}  {k.comment}")
+            print(f"{safe(k.user):<16} {k.fingerprint:<51} {safe(k.algorithm):<20} {k.added_at:%Y-%m-%d}  {safe(k.comment)}")
     return 0
 
 
@@ -118,7 +118,7 @@ def cmd_users_remove_key(args: argparse.Namespace) -> int:
 
     with cli._database(cli._settings(args)) as db:
         info = remove_key(db, cli._clock(args), cli._operator(), args.fingerprint)
-    print(f"{info.user}\t{info.fingerprint}\tremoved")
+    print(f"{safe(info.user)}\t{info.fingerprint}\tremoved")
     return 0
 
 
@@ -144,6 +144,12 @@ def cmd_serve_ssh(args: argparse.Namespace) -> int:
     settings = cli._settings(args)
     key_path = args.host_key or default_host_key_path()
     with cli._database(settings) as db:
+        from incasso_tui.services.identity import is_operator
+
+        login = cli._login()
+        if not is_operator(db, login):  # it starts each session as the key's owner: that is an operator's right
+            raise ConfigError(N_("The SSH server runs as the OS account {login}, which is not an operator: bind it to "
+                                 "an admin ('incasso users add NAME --role admin --os-user {login}')"), login=login)
         host_key = load_or_create_host_key(key_path)
         config = ServerConfig(host=args.host, port=args.port, host_key=key_path,
                               db_url=settings.db_url, idle_timeout=args.idle_timeout, max_sessions=args.max_sessions, date=date)
@@ -159,10 +165,12 @@ TUI_BOOTSTRAP = "import sys\nfrom incasso_tui.cli import main\nsys.exit(main(sys
 
 def cmd_serve_openssh(args: argparse.Namespace) -> int:
     """One OpenSSH login: check it, set the session environment, and replace this process by the TUI."""
-    from incasso_tui.services.users import resolve_actor
+    from incasso_tui.services.identity import VIA_ENV, identify
     from incasso_tui.ssh.session_env import apply_session_environment
 
-    user = getattr(args, "user", None) or getpass.getuser()  # one OS account per employee: ForceCommand, no --user
+    # one OS account per employee (ForceCommand): no --user; one shared operator account: --user per key line
+    user = getattr(args, "user", None)
+    login = cli._login()
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise BadInput(N_("This service needs a terminal: connect with 'ssh -t'."))
     date = getattr(args, "date", None)
@@ -170,8 +178,10 @@ def cmd_serve_openssh(args: argparse.Namespace) -> int:
         cli.parse_date(date)
     settings = cli._settings(args)
     with cli._database(settings) as db:
-        actor = resolve_actor(db, user)  # unknown or disabled: one line, and the login ends here
+        # unknown, disabled or not this account's user: one line, and the login ends here
+        actor = identify(db, user, login, via=f"sshd:{login}")
     env = apply_session_environment(os.environ)
+    env[VIA_ENV] = actor.identified_by
     env["INCASSO_DB_URL"] = settings.db_url  # not on the command line, where `ps` would show a password
     argv = ["tui", "--user", actor.name, "--lang", actor.language if actor.language in ("nl", "en") else "nl"]
     if date:

@@ -65,6 +65,20 @@ class ConfigError(IncassoError):
     """A configuration, settings or data file is wrong."""
 
 
+class DatabaseUnavailable(IncassoError):
+    """The database did not answer (busy beyond its timeout, the connection lost, a damaged file).
+
+    Raised at the store boundary (``store.db``) in place of the driver's error, so that every screen and command
+    shows one translated line and the session lives on; ``kind`` is ``busy``, ``lost``, ``damaged`` or ``error``.
+    """
+
+    exit_code = 3
+
+    def __init__(self, msgid: str, *, kind: str, **params: Any) -> None:
+        self.kind = kind
+        super().__init__(msgid, **params)
+
+
 class BadFile(BadInput):
     """An outside file (bank statement, template, procedure definition) is refused.
 

@@ -38,6 +38,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from incasso_tui.errors import N_, BadFile
 from incasso_tui.i18n import Translator
 from incasso_tui.letters.model import LETTER_KINDS, LetterData
+from incasso_tui.safetext import letter_text
 
 __all__ = ["LAYOUT", "TEMPLATES_DIR", "LetterError", "escape_typst", "render_email", "render_pdf", "render_text", "template_name"]
 
@@ -54,7 +55,6 @@ class LetterError(BadFile):
 # --- escaping ---------------------------------------------------------------------------------------------
 
 _LINE_BREAKS = re.compile(r"[\t\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
-_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
 # Characters with a meaning in Typst markup, escaped wherever they are. `-` only where it makes a shorthand
 # (`--`, `-?`, a minus sign before a digit): between two letters or digits (a date, "Jan-Willem") it is text.
 # `.` only in `...` (an ellipsis).
@@ -66,14 +66,15 @@ def escape_typst(text: str) -> str:
     """Return ``text`` as Typst markup that prints exactly ``text``.
 
     Line breaks and tabs become one space (a value cannot start a new line, so it cannot start a heading, a
-    list or a paragraph), other control characters are dropped, and every character Typst markup gives a
+    list or a paragraph), other control characters and the bidi controls (U+202E and friends, which would print
+    "<U+202E>RTL exe.fdp" as "pdf.exe LTR") are dropped, and every character Typst markup gives a
     meaning to is escaped with a backslash (Typst's own escape, valid before any character). A value can also
     stand at the start of a line in the template, so a leading punctuation mark is escaped as well (``=``
     heading, ``+`` and ``1.`` numbered list, ``.``/``(`` after an expression).
 
     The result is for markup (text and ``[...]`` content blocks) only, never for inside a Typst string.
     """
-    text = _CONTROLS.sub("", _LINE_BREAKS.sub(" ", text)).strip(" ")
+    text = letter_text(_LINE_BREAKS.sub(" ", text)).strip(" ")  # controls and bidi controls dropped (safetext)
     out = _SPECIAL.sub(lambda m: "\\" + m.group(), text)
     if text[:1] in string.punctuation and not out.startswith("\\"):
         return "\\" + out
@@ -295,7 +296,7 @@ def _finalize_text(value: object) -> str:
     """Plain text: control characters and line breaks in data become one space (no header injection)."""
     _defined(value)
     if isinstance(value, str):
-        return _HEADER_UNSAFE.sub(" ", value)
+        return letter_text(_HEADER_UNSAFE.sub(" ", value))  # and no bidi controls (safetext.letter_text)
     return _finalize(value)  # numbers, amounts, dates: the same rules as in a letter
 
 

@@ -23,8 +23,9 @@ from email.utils import formatdate, make_msgid
 from pydantic import SecretStr
 
 from incasso_tui.config import Settings
-from incasso_tui.errors import N_, ConfigError
+from incasso_tui.errors import N_, BadInput, ConfigError
 from incasso_tui.mail.channels import Outgoing
+from incasso_tui.safetext import email_address, header_value, safe
 
 __all__ = ["MailFailure", "PermanentFailure", "SmtpSender", "TemporaryFailure"]
 
@@ -84,14 +85,19 @@ class SmtpSender:
     def message(self, outgoing: Outgoing) -> EmailMessage:
         """The MIME message (text body, the PDF attached); a bad address or a missing file is permanent."""
         msg = EmailMessage()
+        try:  # checked again when sent (safetext): one valid address, no line break in a header
+            to = email_address(outgoing.to)
+            subject = header_value(outgoing.subject, name="Subject")
+        except BadInput as exc:
+            raise PermanentFailure(f"not sent: {exc}") from None
         try:
             msg["From"] = self.sender
-            msg["To"] = outgoing.to
-            msg["Subject"] = outgoing.subject
+            msg["To"] = to
+            msg["Subject"] = subject
         except (ValueError, IndexError) as exc:  # a header with a line break, an unparsable address
             raise PermanentFailure(f"bad header: {exc}") from None
-        if not msg["To"].addresses or any("@" not in a.addr_spec for a in msg["To"].addresses):
-            raise PermanentFailure(f"not an e-mail address: {outgoing.to!r}")
+        if len(msg["To"].addresses) != 1:
+            raise PermanentFailure(f"not one e-mail address: {safe(outgoing.to)}")
         msg["Date"] = formatdate(localtime=True)
         msg["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2] or None)
         msg.set_content(outgoing.body)

@@ -11,13 +11,13 @@ import csv
 import os
 import tempfile
 from datetime import date
-from pathlib import Path
 
 from sqlalchemy import select, update
 
-from incasso_tui.errors import N_, BadInput
+from incasso_tui.safetext import csv_cell
 from incasso_tui.services import audit
 from incasso_tui.services.context import Context
+from incasso_tui.services.exports import export_path
 from incasso_tui.services.procedure import RUN_ROLES
 from incasso_tui.store.models import BkrMutation, Client, Letter, Loan
 
@@ -30,11 +30,10 @@ COLUMNS = (
 
 
 def export_mutations(ctx: Context, day: date, out: str | os.PathLike[str]) -> int:
-    """Write the mutations dated ``day`` to ``out`` (replaced atomically); returns how many."""
+    """Write the mutations dated ``day`` to the file ``out`` in the export directory (a plain file name:
+    ``exports.export_path``; replaced atomically); returns how many."""
     ctx.require(*RUN_ROLES)
-    target = Path(out)
-    if target.is_dir() or not target.parent.is_dir():
-        raise BadInput(N_("Cannot write the export to {path}"), path=str(target))
+    target = export_path(ctx.settings, out)
     with ctx.db.transaction() as s:
         rows = s.execute(
             select(BkrMutation, Loan.number, Client, Letter.letter_date)
@@ -50,11 +49,12 @@ def export_mutations(ctx: Context, day: date, out: str | os.PathLike[str]) -> in
                 writer = csv.writer(fh)
                 writer.writerow(COLUMNS)
                 for m, loan_number, client, warning_date in rows:
-                    writer.writerow([
-                        m.id, m.mutation_date.isoformat(), m.code, loan_number, client.number, client.kind,
-                        "1" if client.consumer else "0", client.name, client.kvk or "", client.postcode,
-                        f"{m.amount:.2f}", m.warning_letter_id or "", warning_date.isoformat() if warning_date else "",
-                        m.created_by,
+                    writer.writerow([  # every text cell through the formula guard (safetext.csv_cell)
+                        m.id, m.mutation_date.isoformat(), csv_cell(m.code), csv_cell(loan_number),
+                        csv_cell(client.number), csv_cell(client.kind), "1" if client.consumer else "0",
+                        csv_cell(client.name), csv_cell(client.kvk), csv_cell(client.postcode), f"{m.amount:.2f}",
+                        m.warning_letter_id or "", warning_date.isoformat() if warning_date else "",
+                        csv_cell(m.created_by),
                     ])
             new = [m.id for m, *_ in rows if m.exported_on is None]
             if new:

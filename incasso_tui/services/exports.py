@@ -9,7 +9,15 @@
 The caller gives the labels (``ExportLabels``, made from the session's translator in the UI and the CLI), so the
 service does not depend on the UI. A file is written whole or not at all, never over an existing one, and the export
 is audited like the CSV export.
+
+Where exports may be written: only into the export directory (the ``export_dir`` setting), by a plain file name.
+
+An export is written by the account incasso runs as, which over SSH is the server's: a path given by an employee
+(``/etc/cron.d/x``, ``../../.ssh/authorized_keys``) would write wherever that account can. So an export takes a
+plain file name (no folder, no ``..``, no leading dot, no control character) and lands in ``export_dir``, which is
+made (mode 0700) when missing; a symbolic link there is never followed.
 """
+
 
 from __future__ import annotations
 
@@ -21,12 +29,34 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from incasso_tui.config import Settings
 from incasso_tui.errors import N_, BadInput, RuleViolation
+from incasso_tui.safetext import csv_cell, has_controls, safe, safe_or_empty
 from incasso_tui.services.context import Context
-from incasso_tui.services.selections import EXPORT_PAGE, _CONTROLS, _record_export, _text, csv_lines
 from incasso_tui.services.worklist import WorklistFilter, WorklistRow, worklist
 
 FORMATS = ("csv", "csv-nl", "xlsx")
+MAX_NAME = 120
+
+
+def export_path(settings: Settings, name: str | os.PathLike[str]) -> Path:
+    """The file ``name`` in the export directory; anything but a plain file name is refused at the field ``path``."""
+    text = os.fspath(name).strip()
+    if (not text or "/" in text or "\\" in text or text.startswith(".") or has_controls(text)
+            or len(text) > MAX_NAME or text in ("..", ".")):
+        raise BadInput(N_("An export takes a plain file name (no folder), written into {folder}: not {name}"),
+                       field="path", folder=str(settings.export_dir), name=safe(text))
+    folder = settings.export_dir.expanduser()
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise BadInput(N_("Cannot make the export folder {folder}: {error}"), field="path", folder=str(folder),
+                       error=exc.strerror or str(exc)) from None
+    target = folder / text
+    if target.is_symlink() or (target.exists() and not target.is_file()):
+        raise BadInput(N_("{path} is not a plain file: choose another name"), field="path", path=str(target))
+    return target
+
 
 
 @dataclass(frozen=True)
@@ -54,9 +84,9 @@ def dutch_amount(amount: Decimal) -> str:
 
 
 def _nl_row(row: WorklistRow, labels: ExportLabels) -> list[str]:
-    return [str(row.case_id), _text(row.client_number), _text(row.client_name), _text(row.loan_numbers),
+    return [str(row.case_id), csv_cell(row.client_number), csv_cell(row.client_name), csv_cell(row.loan_numbers),
             str(row.days_past_due), dutch_amount(row.arrears), labels.label("stage", row.stage),
-            labels.label("status", row.status), row.next_action_date.strftime("%d-%m-%Y"), _text(row.assignee),
+            labels.label("status", row.status), row.next_action_date.strftime("%d-%m-%Y"), csv_cell(row.assignee),
             labels.label("flag", row.flag) if row.flag else ""]
 
 
@@ -71,9 +101,11 @@ class _Line:
 
 def nl_csv_lines(ctx: Context, flt: WorklistFilter, labels: ExportLabels) -> Iterator[str]:
     """The Dutch CSV form, line by line, streamed a page at a time."""
+    from incasso_tui.services.selections import EXPORT_PAGE
+
     sink = _Line()
     writer = csv.writer(sink, delimiter=";")
-    writer.writerow([_text(h) for h in labels.header])
+    writer.writerow([csv_cell(h) for h in labels.header])
     yield sink.text
     for row in worklist(ctx, flt).iter_rows(EXPORT_PAGE):
         writer.writerow(_nl_row(row, labels))
@@ -82,13 +114,15 @@ def nl_csv_lines(ctx: Context, flt: WorklistFilter, labels: ExportLabels) -> Ite
 
 def _xlsx(ctx: Context, flt: WorklistFilter, labels: ExportLabels, path: Path) -> int:
     from openpyxl import Workbook
+
+    from incasso_tui.services.selections import EXPORT_PAGE
     from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=(flt.selection or "worklist")[:31].translate({ord(c): "-" for c in "[]:*?/\\"}))
 
     def text(value: str | None) -> WriteOnlyCell:
-        cell = WriteOnlyCell(sheet, value=(value or "").translate(_CONTROLS))
+        cell = WriteOnlyCell(sheet, value=safe_or_empty(value))
         cell.data_type = "s"  # never a formula, whatever the name starts with
         return cell
 
@@ -114,9 +148,12 @@ def _xlsx(ctx: Context, flt: WorklistFilter, labels: ExportLabels, path: Path) -
     return rows
 
 
-def export_worklist(ctx: Context, flt: WorklistFilter, path: Path, form: str, labels: ExportLabels) -> int:
-    """Write the worklist of ``flt`` to a new file ``path`` in ``form`` (``FORMATS``); returns the rows written."""
-    target = path.expanduser()
+def export_worklist(ctx: Context, flt: WorklistFilter, name: str | Path, form: str | None, labels: ExportLabels) -> int:
+    """Write the worklist of ``flt`` to a new file ``name`` in the export directory (``export_path``: a plain file
+    name) in ``form`` (``FORMATS``; ``None``: by the file's extension); returns the rows written."""
+    from incasso_tui.services.selections import _record_export, csv_lines
+
+    target = export_path(ctx.settings, name)
     form = form_for(target, form)
     if target.exists():
         raise RuleViolation(N_("The file {path} exists already: choose another name"), field="path", path=str(target))
@@ -148,4 +185,4 @@ def export_worklist(ctx: Context, flt: WorklistFilter, path: Path, form: str, la
     return rows
 
 
-__all__ = ["FORMATS", "ExportLabels", "dutch_amount", "export_worklist", "form_for", "nl_csv_lines"]
+__all__ = ["FORMATS", "ExportLabels", "dutch_amount", "export_path", "export_worklist", "form_for", "nl_csv_lines"]

@@ -28,8 +28,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from incasso_tui.domain.enums import Role
 from incasso_tui.errors import N_, BadInput, NotAllowed, NotFound, RuleViolation, StaleData
+from incasso_tui.safetext import csv_cell
 from incasso_tui.services import audit
 from incasso_tui.services.context import DESK_WRITERS, Context
+from incasso_tui.services.exports import export_path
 from incasso_tui.services.criteria import Criteria, check_in_book, products
 from incasso_tui.services.worklist import Worklist, WorklistFilter, WorklistRow, worklist
 from incasso_tui.store.models import Campaign, Selection
@@ -55,10 +57,6 @@ EXPORT_PAGE = 500  # rows per page while exporting (one page is held at a time)
 # The export's columns, in this order, under these names (stable for scripts; not translated).
 CSV_HEADER = ("case_id", "client_number", "client_name", "loan_numbers", "days_past_due", "arrears", "stage",
               "status", "next_action_date", "assignee", "flag")
-# C0 controls and DEL become visible pictures, as on screen; a text cell starting with one of these characters is
-# prefixed with an apostrophe, so that a spreadsheet does not run it as a formula
-_CONTROLS = {c: chr(0x2400 + c) for c in range(0x20)} | {0x7F: "\u2421"}
-_FORMULA = ("=", "+", "-", "@")
 
 
 @dataclass(frozen=True)
@@ -223,17 +221,11 @@ def delete_selection(ctx: Context, selection_id: int, expected_version: int) -> 
 # ----- CSV
 
 
-def _text(value: str | None) -> str:
-    if value is None:
-        return ""
-    shown = value.translate(_CONTROLS)
-    return "'" + shown if shown.startswith(_FORMULA) else shown
-
-
 def _csv_row(row: WorklistRow) -> list[str]:
-    return [str(row.case_id), _text(row.client_number), _text(row.client_name), _text(row.loan_numbers),
+    # text cells through the formula guard (safetext.csv_cell); numbers, dates and codes are ours
+    return [str(row.case_id), csv_cell(row.client_number), csv_cell(row.client_name), csv_cell(row.loan_numbers),
             str(row.days_past_due), f"{row.arrears:.2f}", row.stage, row.status, row.next_action_date.isoformat(),
-            _text(row.assignee), row.flag or ""]
+            csv_cell(row.assignee), row.flag or ""]
 
 
 class _Line:
@@ -271,10 +263,11 @@ def export_csv(ctx: Context, flt: WorklistFilter, out: TextIO) -> int:
     return rows
 
 
-def export_to_file(ctx: Context, flt: WorklistFilter, path: Path) -> int:
-    """Write the worklist of ``flt`` as CSV to ``path``, a new file (an existing one is refused, not overwritten);
-    the file appears whole or not at all. Returns the rows written."""
-    target = path.expanduser()
+def export_to_file(ctx: Context, flt: WorklistFilter, name: str | Path) -> int:
+    """Write the worklist of ``flt`` as CSV to the file ``name`` in the export directory (``exports.export_path``:
+    a plain file name, never a path outside it), a new file (an existing one is refused, not overwritten); the file
+    appears whole or not at all. Returns the rows written."""
+    target = export_path(ctx.settings, name)
     if target.exists():
         raise RuleViolation(N_("The file {path} exists already: choose another name"), field="path", path=str(target))
     if not target.parent.is_dir():

@@ -28,10 +28,23 @@ class UserInfo:
     role: str
     language: str
     active: bool
+    os_user: str | None = None  # the OS account the user is bound to (services.identity)
 
 
 def _info(u: User) -> UserInfo:
-    return UserInfo(u.name, u.full_name, u.role, u.language, u.active)
+    return UserInfo(u.name, u.full_name, u.role, u.language, u.active, u.os_user)
+
+
+def _check_login(s: Session, os_user: str | None, name: str) -> str | None:
+    if os_user is None:
+        return None
+    login = os_user.strip()
+    if not login or not login.replace("-", "").replace("_", "").replace(".", "").isalnum() or len(login) > 64:
+        raise BadInput(N_("An OS account name is letters, digits, '-', '_' or '.': {login}"), login=login)
+    other = s.scalar(select(User.name).where(User.os_user == login, User.name != name))
+    if other is not None:
+        raise RuleViolation(N_("The OS account {login} is bound to {name} already"), login=login, name=other)
+    return login
 
 
 def parse_role(value: str) -> Role:
@@ -69,7 +82,8 @@ def _get(s: Session, name: str) -> User:
 
 
 def add_user(
-    db: Database, clock: Clock, operator: str, name: str, role: str, full_name: str | None = None, language: str = "nl"
+    db: Database, clock: Clock, operator: str, name: str, role: str, full_name: str | None = None, language: str = "nl",
+    os_user: str | None = None,
 ) -> UserInfo:
     role_ = parse_role(role)
     if not name or not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
@@ -79,11 +93,13 @@ def add_user(
     with db.transaction() as s:
         if s.scalar(select(User.id).where(User.name == name)) is not None:
             raise RuleViolation(N_("User {name} exists already"), name=name)
-        user = User(name=name, full_name=full_name or name, role=role_.value, language=language, active=True, created_at=clock.now())
+        login = _check_login(s, os_user, name)
+        user = User(name=name, full_name=full_name or name, role=role_.value, language=language, active=True,
+                    created_at=clock.now(), os_user=login)
         s.add(user)
         s.flush()
         audit.record(s, at=clock.now(), actor=operator, action="user.add", entity="user", entity_id=user.id,
-                     after={"name": name, "role": role_.value, "language": language})
+                     after={"name": name, "role": role_.value, "language": language, "os_user": login})
         return _info(user)
 
 
@@ -95,4 +111,16 @@ def disable_user(db: Database, clock: Clock, operator: str, name: str) -> UserIn
         user.active = False
         audit.record(s, at=clock.now(), actor=operator, action="user.disable", entity="user", entity_id=user.id,
                      before={"active": True}, after={"active": False})
+        return _info(user)
+
+
+def bind_user(db: Database, clock: Clock, operator: str, name: str, os_user: str | None) -> UserInfo:
+    """Bind the desk user ``name`` to the OS account ``os_user`` (None: unbind; then the account of the same name)."""
+    with db.transaction() as s:
+        user = _get(s, name)
+        login = _check_login(s, os_user, name)
+        before = user.os_user
+        user.os_user = login
+        audit.record(s, at=clock.now(), actor=operator, action="user.bind", entity="user", entity_id=user.id,
+                     before={"os_user": before}, after={"os_user": login})
         return _info(user)

@@ -30,7 +30,7 @@ from incasso_tui.services.context import Context
 from incasso_tui.domain.search import query_words
 from incasso_tui.services.criteria import Criteria, criteria_where
 from incasso_tui.store import search_index
-from incasso_tui.store.models import DESK_WHERE, NO_ARREARS, Case, CaseLock, Client, Loan, User
+from incasso_tui.store.models import DESK_WHERE, NO_ARREARS, Case, CaseLock, Client, ClientAdviser, Loan, Task, User
 
 Sort = Literal["priority", "dpd", "amount", "next_action"]
 Queue = Literal["desk", "special"]
@@ -43,7 +43,8 @@ class WorklistFilter:
     bucket: str | None = None  # an ageing bucket from domain.arrears.BUCKETS
     stage: str | None = None
     mine: bool = False
-    due_today: bool = False  # next action on or before today
+    due_today: bool = False  # next action, or an open task, on or before today
+    signals: bool = False  # the client has an early-warning signal in the look-back window (issue 20)
     queue: Queue = "desk"
     sort: Sort = "priority"
     # a saved selection opened as the worklist: its criteria apply on top of the filters above
@@ -53,7 +54,7 @@ class WorklistFilter:
     @property
     def filtered(self) -> bool:
         """Any filter besides the order and the selection."""
-        return bool(self.text.strip() or self.bucket or self.stage or self.mine or self.due_today)
+        return bool(self.text.strip() or self.bucket or self.stage or self.mine or self.due_today or self.signals)
 
 
 @dataclass(frozen=True)
@@ -156,8 +157,16 @@ class Worklist:
             where.append(Case.stage == flt.stage)
         if flt.mine:
             where.append(Case.assignee_id == self.ctx.actor.id)
-        if flt.due_today:
-            where.append(Case.next_action_date <= today)
+        if self.ctx.actor.role == Role.ADVISER:  # a business adviser reads their own clients' cases only (issue 13)
+            where.append(Case.client_id.in_(select(ClientAdviser.client_id)
+                                            .where(ClientAdviser.adviser_id == self.ctx.actor.id)))
+        if flt.due_today:  # the next action, or an open task on the case, due on or before today (issue 13)
+            where.append(or_(Case.next_action_date <= today,
+                             Case.id.in_(select(Task.case_id).where(Task.status == "open", Task.due_date <= today))))
+        if flt.signals:
+            from incasso_tui.services.risk import rules_for, signal_condition
+
+            where.append(signal_condition(today, rules_for(self.ctx).signals.lookback_days))
         if flt.text.strip():
             # any word or word start of the name, a number, an address: the search index (issue 14)
             tokens = query_words(flt.text)

@@ -26,7 +26,7 @@ import signal
 import struct
 import termios
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import asyncssh
@@ -34,6 +34,7 @@ import asyncssh
 from incasso_tui.errors import N_, ConfigError
 from incasso_tui.i18n import Translator
 from incasso_tui.services.context import Actor
+from incasso_tui.services.identity import VIA_ENV
 from incasso_tui.services.sshkeys import authorized_user, fingerprint
 from incasso_tui.ssh.session_env import DEFAULT_TERM, session_environment
 from incasso_tui.ssh.zygote import ForkedChild, Zygote, ZygoteGone
@@ -179,7 +180,7 @@ class _Connection(asyncssh.SSHServer):
     def auth_completed(self) -> None:
         # asyncssh calls this only after a signed, validated request for the final login name
         actor, fp = self.accepted[str(self.conn.get_extra_info("username"))]
-        self.actor = actor
+        self.actor = replace(actor, identified_by=f"ssh-key:{fp}")  # how the session's user was identified
         log.info("login %s (%s) from %s with key %s", actor.name, actor.role.value, self.peer, fp)
 
     def session_requested(self) -> AppSession | bool:
@@ -298,6 +299,7 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
             args += ["--date", config.date]
         assert self.chan is not None
         env = child_environment(self.term_type, dict(self.chan.get_environment()), config.db_url)
+        env[VIA_ENV] = self.actor.identified_by  # the child (this server's operator account) records it
         master, slave = os.openpty()  # both close-on-exec
         try:
             _set_winsize(slave, *self.size)

@@ -6,7 +6,8 @@ PostgreSQL (``postgresql+psycopg://...``) is the database for a team.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import copy
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,13 +23,13 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 from incasso_tui.config import database_url
-from incasso_tui.errors import N_, ConfigError
+from incasso_tui.errors import N_, ConfigError, DatabaseUnavailable
 
 SUPPORTED = ("sqlite", "postgresql")
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration. The app checks a database against this constant at every start, which spares the
 # TUI importing Alembic (about 0.1 s); tests/services/test_migrations.py fails when it is not Alembic's head.
-SCHEMA_HEAD = "0013"
+SCHEMA_HEAD = "0016"
 SQLITE_BUSY_MS = 5000
 
 
@@ -46,6 +48,62 @@ def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
     """Writers begin IMMEDIATE: they wait (busy timeout) for the write lock instead of failing later
     when a read transaction tries to upgrade. Readers begin DEFERRED and never block each other (WAL)."""
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("writer") else "BEGIN")
+
+
+# ----- the store boundary: a database that does not answer becomes a typed error with a message id
+
+BUSY = N_("The database is busy: try again in a moment ({error})")
+LOST = N_("The connection to the database was lost: try again in a moment ({error})")
+DAMAGED = N_("The database is damaged: tell the administrator ({error})")
+_SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
+_SQLITE_DAMAGED = ("malformed", "file is not a database", "disk i/o error", "database corrupt")
+# PostgreSQL SQLSTATEs: lock_not_available, query_canceled (lock_timeout / statement_timeout), too many
+# connections, cannot connect now (starting up or shutting down), admin/crash shutdown, data_corrupted, index_corrupted
+_PG_BUSY = {"55P03", "57014", "53300", "57P03"}
+_PG_LOST = {"57P01", "57P02", "08000", "08003", "08006", "08001", "08004"}
+_PG_DAMAGED = {"XX001", "XX002"}
+
+
+def database_error(exc: BaseException, *, disconnect: bool = False) -> DatabaseUnavailable | None:
+    """The typed error for a driver error that means "the database does not answer", or None for the others.
+
+    Integrity, data and programming errors stay what they are (a unique index refusing the second writer is a
+    rule, not an outage), and so do PostgreSQL's serialization failures and deadlocks (SQLSTATE class 40),
+    which a use case may retry.
+    """
+    error = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
+    sqlstate = getattr(exc, "sqlstate", None) or getattr(getattr(exc, "diag", None), "sqlstate", None)
+    if sqlstate:
+        if sqlstate in _PG_BUSY:
+            return DatabaseUnavailable(BUSY, kind="busy", error=error)
+        if sqlstate in _PG_DAMAGED:
+            return DatabaseUnavailable(DAMAGED, kind="damaged", error=error)
+        if sqlstate in _PG_LOST or sqlstate.startswith("08") or disconnect:
+            return DatabaseUnavailable(LOST, kind="lost", error=error)
+        return None
+    name = type(exc).__name__
+    if name not in ("OperationalError", "DatabaseError", "InterfaceError"):
+        return None  # IntegrityError, DataError, ProgrammingError, NotSupportedError, InternalError
+    lower = error.lower()
+    if any(m in lower for m in _SQLITE_BUSY):
+        return DatabaseUnavailable(BUSY, kind="busy", error=error)
+    if any(m in lower for m in _SQLITE_DAMAGED):
+        return DatabaseUnavailable(DAMAGED, kind="damaged", error=error)
+    if type(exc).__module__.startswith("sqlite3"):  # "no such table" or a syntax error is an OperationalError too
+        if disconnect or "unable to open database file" in lower:
+            return DatabaseUnavailable(LOST, kind="lost", error=error)
+        return None
+    if disconnect or name in ("OperationalError", "InterfaceError"):  # psycopg: a connection that failed
+        return DatabaseUnavailable(LOST, kind="lost", error=error)
+    return None
+
+
+def _handle_error(context: ExceptionContext) -> None:
+    if context.is_pre_ping:  # the pool's liveness check handles its own failures
+        return
+    typed = database_error(context.original_exception, disconnect=context.is_disconnect)
+    if typed is not None:
+        raise typed from context.original_exception
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -75,13 +133,16 @@ def make_engine(url: str, *, create_dirs: bool = False) -> Engine:
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "handle_error", _handle_error)
         return engine
     if parsed.drivername == "postgresql":  # plain postgresql:// means psycopg 3 here
         parsed = parsed.set(drivername="postgresql+psycopg")
     try:
-        return create_engine(parsed, pool_pre_ping=True)
+        engine = create_engine(parsed, pool_pre_ping=True)
     except ModuleNotFoundError as exc:
         raise ConfigError(N_("The database driver is not installed: {error}"), error=str(exc)) from None
+    event.listen(engine, "handle_error", _handle_error)
+    return engine
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -139,7 +200,7 @@ def refresh_statistics(conn: Connection, tables: tuple[str, ...] = ()) -> None:
 class Database:
     """One engine and its session factory. ``transaction()`` is the unit of work of a service call."""
 
-    def __init__(self, url: str, *, create: bool = False) -> None:
+    def __init__(self, url: str, *, create: bool = False, audit_key: bytes | None = None) -> None:
         url = self.url = database_url(url)
         self.engine = make_engine(url, create_dirs=create)  # refuses a malformed URL in one line
         path = sqlite_path(url)
@@ -148,10 +209,22 @@ class Database:
                 N_("Database {path} does not exist: create it with 'incasso db upgrade' or 'incasso generate'"),
                 path=str(path),
             )
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # the audit key (services.audit_seal) travels with every session: services.audit keys the chain with it
+        self.audit_key = audit_key
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False,
+                                     info={"audit_key": audit_key} if audit_key is not None else None)
         from incasso_tui.store import search_index  # a client's search words follow every flush (issue 14)
 
         search_index.install(self.sessions)
+        # called at the start of every writing transaction (``acting_as``): the services check there that the
+        # acting user is still enabled, in the same transaction as the change
+        self.guard: Callable[[Session], None] | None = None
+
+    def acting_as(self, guard: Callable[[Session], None] | None) -> Database:
+        """This database (the same engine and sessions) with ``guard`` run at the start of every ``transaction()``."""
+        bound = copy.copy(self)
+        bound.guard = guard
+        return bound
 
     @property
     def backend(self) -> str:
@@ -161,9 +234,15 @@ class Database:
         """Refuse to work on a database that is not at the newest schema, with one clear line."""
         try:
             current = current_revision(self.engine)
+        except DatabaseUnavailable as exc:
+            if exc.kind != "lost":  # busy or damaged: its own message says what to do
+                raise
+            raise ConfigError(N_("Cannot open the database {url}: {error}"), url=self.display_url, error=exc.params["error"]) from None
         except OperationalError as exc:
             raise ConfigError(N_("Cannot open the database {url}: {error}"), url=self.display_url, error=_first_line(exc)) from None
         head = SCHEMA_HEAD
+        if current is not None and current != head and not _older(current, head):
+            raise _newer_schema(current, head)
         if current != head:
             raise ConfigError(
                 N_("The database schema is {current}, this version needs {head}: run 'incasso db upgrade'"),
@@ -172,10 +251,18 @@ class Database:
             )
 
     def upgrade(self) -> None:
+        from alembic.util import CommandError
+
         try:
+            current = current_revision(self.engine)
+            if current is not None and current != SCHEMA_HEAD and not _older(current, SCHEMA_HEAD):
+                raise _newer_schema(current, SCHEMA_HEAD)
             upgrade(self.engine)
         except OperationalError as exc:
             raise ConfigError(N_("Cannot migrate the database {url}: {error}"), url=self.display_url, error=_first_line(exc)) from None
+        except CommandError as exc:  # a revision the migrations do not know
+            raise ConfigError(N_("Cannot migrate the database {url}: {error}"), url=self.display_url,
+                              error=str(exc).splitlines()[0]) from None
 
     @property
     def display_url(self) -> str:
@@ -186,6 +273,8 @@ class Database:
         """A writing unit of work: committed when the block ends, rolled back on any error."""
         with self.sessions() as session, session.begin():
             session.connection(execution_options={"writer": True})
+            if self.guard is not None:
+                self.guard(session)
             yield session
 
     @contextmanager
@@ -196,6 +285,17 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _older(current: str, head: str) -> bool:
+    """Whether revision ``current`` comes before ``head`` (revisions are numbered 0001, 0002, ...)."""
+    return current.isdigit() and head.isdigit() and int(current) < int(head)
+
+
+def _newer_schema(current: str, head: str) -> ConfigError:
+    return ConfigError(N_("The database schema is {current}, newer than this version of incasso knows (its newest is "
+                          "{head}): use the version of incasso that made it; nothing was changed"),
+                       current=current, head=head)
 
 
 def _first_line(exc: BaseException) -> str:

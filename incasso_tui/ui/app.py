@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import App
+from textual.content import Content
 from textual.binding import Binding
 
 from incasso_tui.domain.enums import Role
 from incasso_tui.i18n import Translator
 from incasso_tui.services.context import Context
 from incasso_tui.ui.labels import ROLE
-from incasso_tui.ui.text import translate_bindings
+from incasso_tui.ui.text import safe, translate_bindings
+
+
+def _outside_commands():  # type: ignore[no-untyped-def]
+    from incasso_tui.ui.screens.outside import OutsideCommands
+
+    return OutsideCommands
 
 
 class IncassoApp(App[None]):
     CSS_PATH = "styles/app.tcss"
     TITLE = "Incasso & Beheer"
     ENABLE_COMMAND_PALETTE = True
+    COMMANDS = App.COMMANDS | {_outside_commands}  # issue 19: outside parties, external, complaints
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
         Binding("question_mark", "toggle_help", "Keys", id="help"),
@@ -30,6 +40,15 @@ class IncassoApp(App[None]):
         self.sub_title = f"{actor.full_name} ({actor.name}) · {tr(ROLE[actor.role.value])}"
         translate_bindings(self, tr)
 
+    # ----- every title and notification goes through the one safe-text function, never parsed as markup
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        return super().format_title(safe(title), safe(sub_title))  # Content(): literal, controls made visible
+
+    def notify(self, message: str, *, title: str = "", markup: bool = True, **kw: Any) -> None:  # type: ignore[override]
+        """A toast shows its text literally, whatever a caller passes (a message with a client's name in it)."""
+        super().notify(safe(message), title=safe(title), markup=False, **kw)
+
     def on_mount(self) -> None:
         from incasso_tui.ui.screens.worklist import WorklistScreen
 
@@ -38,6 +57,10 @@ class IncassoApp(App[None]):
             from incasso_tui.ui.screens.special import SpecialManagementScreen
 
             self.push_screen(SpecialManagementScreen())
+        elif self.ctx.actor.role == Role.ADVISER:  # a business adviser starts at the consultations asked of them
+            from incasso_tui.ui.screens.inbox import InboxScreen
+
+            self.push_screen(InboxScreen())
 
     async def action_quit(self) -> None:
         """ctrl+q: a form with unsaved input asks first (issue 14), anywhere under a question too."""

@@ -1,4 +1,8 @@
-"""Showing data literally: no markup is interpreted and no control character reaches the terminal."""
+"""Showing data literally in Textual: no markup is interpreted and no control character reaches the terminal.
+
+The characters themselves are made harmless by :func:`incasso_tui.safetext.safe` (the one safe-text module, also
+used by the CLI, CSV exports, letters and mail); here they become widget content that is never parsed as markup.
+"""
 
 from __future__ import annotations
 
@@ -12,15 +16,9 @@ from textual.content import Content
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
 
-# C0 controls become their Unicode "control picture" (ESC -> U+241B), DEL and C1 controls a replacement mark
-_TABLE = {c: chr(0x2400 + c) for c in range(0x20)}
-_TABLE[0x7F] = "\u2421"
-_TABLE.update({c: "\ufffd" for c in range(0x80, 0xA0)})
+from incasso_tui.safetext import safe
 
-
-def safe(value: object) -> str:
-    """``value`` as text with every control character made visible and harmless."""
-    return str(value).translate(_TABLE)
+__all__ = ["lit", "money_cell", "right", "safe", "text_cell", "translate_bindings"]
 
 
 def lit(value: object, style: str = "") -> Content:

@@ -65,13 +65,18 @@ def test_export_streams_csv_to_stdout_or_a_new_file(book: list[str], tmp_path: P
     assert len(rows) == count > 0
     amounts = [float(r["arrears"]) for r in rows]  # only to check the order; the text is a plain decimal
     assert amounts == sorted(amounts, reverse=True) and all("." in r["arrears"] for r in rows)
-    target = tmp_path / "consumenten.csv"
-    written = run("selections", "export", "Consumenten", "--sort", "amount", "--out", str(target), *book)
+    target = tmp_path / "exports" / "consumenten.csv"  # a plain file name, in the export directory
+    exports = {"INCASSO_EXPORT_DIR": str(tmp_path / "exports")}
+    written = run("selections", "export", "Consumenten", "--sort", "amount", "--out", "consumenten.csv", *book, env=exports)
     assert written.returncode == 0 and written.stdout.strip() == f"{count}\t{target}"
     raw = target.read_bytes()
     assert raw.count(b"\r\n") == count + 1  # RFC 4180 line ends
     assert list(csv.DictReader(io.StringIO(raw.decode("utf-8"), newline=""))) == rows
-    assert "bestaat al" in one_line_error(run("selections", "export", "Consumenten", "--out", str(target), *book))
+    assert "bestaat al" in one_line_error(run("selections", "export", "Consumenten", "--out", "consumenten.csv", *book,
+                                              env=exports))
+    # a path, even into the export directory itself, is refused: over SSH it would be the server's file system
+    for path in (str(target), "/etc/cron.d/x", "../x.csv", ".bashrc"):
+        assert "bestandsnaam" in one_line_error(run("selections", "export", "Consumenten", "--out", path, *book, env=exports))
 
 
 def test_a_campaign_runs_lists_and_shows_its_refusals_and_payments(book: list[str]) -> None:

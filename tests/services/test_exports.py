@@ -22,12 +22,12 @@ def test_dutch_amounts() -> None:
 
 
 def test_the_dutch_csv_form(ctx_for, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    ctx = ctx_for()
+    ctx = ctx_for(export_dir=tmp_path)  # exports go into the export folder, by a plain name (issue 16)
     flt = WorklistFilter(mine=True)
     wl = worklist(ctx, flt)
     first = wl.page(0, 1, wl.count()).rows[0]
     target = tmp_path / "nl.csv"
-    rows = export_worklist(ctx, flt, target, "csv-nl", export_labels(Translator("nl")))
+    rows = export_worklist(ctx, flt, target.name, "csv-nl", export_labels(Translator("nl")))
     raw = target.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs to read UTF-8
     with target.open(encoding="utf-8-sig", newline="") as fh:
@@ -44,12 +44,12 @@ def test_the_dutch_csv_form(ctx_for, tmp_path) -> None:  # type: ignore[no-untyp
 def test_xlsx_has_typed_cells(ctx_for, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from openpyxl import load_workbook
 
-    ctx = ctx_for()
+    ctx = ctx_for(export_dir=tmp_path)  # exports go into the export folder, by a plain name (issue 16)
     flt = WorklistFilter(mine=True)
     wl = worklist(ctx, flt)
     first = wl.page(0, 1, wl.count()).rows[0]
     target = tmp_path / "werk.xlsx"
-    assert export_worklist(ctx, flt, target, "xlsx", export_labels(Translator("en"))) == wl.count()
+    assert export_worklist(ctx, flt, target.name, "xlsx", export_labels(Translator("en"))) == wl.count()
     sheet = load_workbook(target).active
     header = [c.value for c in sheet[1]]
     assert header[:2] == ["Case", "Client number"]
@@ -68,14 +68,14 @@ def test_a_name_like_a_formula_stays_text_in_xlsx(ctx_for, tmp_path) -> None:  #
 
     from incasso_tui.store.models import Client
 
-    ctx = ctx_for()
+    ctx = ctx_for(export_dir=tmp_path)  # exports go into the export folder, by a plain name (issue 16)
     flt = WorklistFilter(mine=True)
     wl = worklist(ctx, flt)
     first = wl.page(0, 1, wl.count()).rows[0]
     with ctx.db.transaction() as s:
         s.execute(update(Client).where(Client.id == first.client_id).values(name='=HYPERLINK("http://x","y")'))
     target = tmp_path / "f.xlsx"
-    export_worklist(ctx, flt, target, "xlsx", export_labels(Translator("nl")))
+    export_worklist(ctx, flt, target.name, "xlsx", export_labels(Translator("nl")))
     cell = load_workbook(target).active.cell(2, 3)
     assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
 
@@ -88,15 +88,15 @@ def test_forms_and_refusals(ctx_for, tmp_path) -> None:  # type: ignore[no-untyp
         form_for(Path("a.csv"), "xlsx")
     with pytest.raises(BadInput):
         form_for(Path("a.csv"), "ods")
-    ctx = ctx_for()
+    ctx = ctx_for(export_dir=tmp_path)  # exports go into the export folder, by a plain name (issue 16)
     target = tmp_path / "x.csv"
     target.write_text("mine")
     with pytest.raises(RuleViolation):
-        export_worklist(ctx, WorklistFilter(), target, "csv-nl", export_labels(Translator("nl")))
+        export_worklist(ctx, WorklistFilter(), target.name, "csv-nl", export_labels(Translator("nl")))
     assert target.read_text() == "mine"
 
 
-def test_cli_selection_export_in_the_dutch_form_and_xlsx(db, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_cli_selection_export_in_the_dutch_form_and_xlsx(db, tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from incasso_tui import cli
     from incasso_tui.services.criteria import Criteria
     from incasso_tui.services.selections import save_selection
@@ -113,6 +113,7 @@ def test_cli_selection_export_in_the_dutch_form_and_xlsx(db, tmp_path, capsys) -
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("Dossier;Klantnummer;Klant") and ";Aanmaning;" in out[1]
     target = tmp_path / "a.xlsx"
-    assert cli.main(["selections", "export", "Aanmaning", "--out", str(target), *base]) == 0
+    monkeypatch.setenv("INCASSO_EXPORT_DIR", str(tmp_path))
+    assert cli.main(["selections", "export", "Aanmaning", "--out", target.name, *base]) == 0
     assert target.exists() and target.read_bytes()[:2] == b"PK"
     assert cli.main(["selections", "export", "Aanmaning", "--format", "xlsx", *base]) == 2

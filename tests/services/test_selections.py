@@ -276,21 +276,21 @@ def test_the_csv_export_has_a_stable_header_plain_amounts_and_iso_dates(ctx_for)
 
 
 def test_names_cannot_become_formulas_or_terminal_escapes_in_the_csv(ctx_for, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    ctx = ctx_for("bakker")
+    ctx = ctx_for("bakker", export_dir=tmp_path / "out")
     with ctx.db.transaction() as s:
         first, second = s.scalars(select(Case.client_id).where(text(DESK_WHERE)).order_by(Case.id).limit(2)).all()
         s.execute(update(Client).where(Client.id == first).values(name="=HYPERLINK(\"http://x\";\"klik\")"))
         s.execute(update(Client).where(Client.id == second).values(name="Bouw \x1b[31mRood\x1b[0m, \"Zonen\""))
-    (tmp_path / "out").mkdir()
     target = tmp_path / "out" / "alles.csv"
-    rows = export_to_file(ctx, WorklistFilter(), target)
+    rows = export_to_file(ctx, WorklistFilter(), "alles.csv")
     parsed = {p["client_name"] for p in _parse(target.read_text(encoding="utf-8"))}
     assert rows == len(_desk(ctx))
     assert "'=HYPERLINK(\"http://x\";\"klik\")" in parsed
     assert "Bouw \u241b[31mRood\u241b[0m, \"Zonen\"" in parsed
     assert "\x1b" not in target.read_text(encoding="utf-8")
     with pytest.raises(RuleViolation, match="exists already"):
-        export_to_file(ctx, WorklistFilter(), target)
-    with pytest.raises(BadInput, match="does not exist"):
-        export_to_file(ctx, WorklistFilter(), tmp_path / "nope" / "x.csv")
+        export_to_file(ctx, WorklistFilter(), "alles.csv")
+    for path in (target, tmp_path / "nope" / "x.csv", "/etc/cron.d/incasso", "../x.csv", "sub/x.csv", ".profile"):
+        with pytest.raises(BadInput, match="plain file name"):  # over SSH a path would be the server's
+            export_to_file(ctx, WorklistFilter(), path)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["alles.csv"], "no temporary file is left behind"

@@ -17,6 +17,7 @@ from incasso_tui.store.models import AuditEvent, Case, Contact, DebtTrack, Note,
 from incasso_tui.ui.screens.contact import ContactScreen, NoteScreen
 from incasso_tui.ui.screens.detail import ClientDetailScreen
 from incasso_tui.ui.screens.pause import PauseScreen, ResumeScreen
+from incasso_tui.services.tracks import TrackOutcome
 from incasso_tui.ui.screens.track import EndTrackScreen, TrackScreen
 from tests.ui.test_detail import first_case, open_detail, shown
 
@@ -225,12 +226,22 @@ async def test_a_wsnp_is_registered_and_its_task_shown(app_for: Callable[..., An
         await pilot.press("i")
         await pilot.pause()
         assert isinstance(app.screen, EndTrackScreen) and "beëindigen" in shown(app.screen.query_one(".title"))
-        assert app.focused is app.screen.query_one("#cancel")  # a confirmation: Enter alone does not end it
+        # issue 12: ending a track asks its outcome; without one nothing ends
+        await save(pilot)
+        assert isinstance(app.screen, EndTrackScreen) and "Vul dit in" in error_at(app.screen, "outcome")
+        app.screen.query_one("#outcome", Select).value = TrackOutcome.SETTLED
+        await pilot.pause()
+        assert app.screen.query_one("#settlement-fields").display  # a settlement asks the agreed amount
+        assert "afgesproken bedrag" in shown(app.screen.query_one("#outcome-hint"))
+        app.screen.query_one("#outcome", Select).value = TrackOutcome.REJECTED
+        await pilot.pause()
+        assert not app.screen.query_one("#settlement-fields").display
         await save(pilot)
         assert isinstance(app.screen, ClientDetailScreen)
         with app.ctx.db.reader() as s:
             assert s.get(Case, case_id).status == "active"
             assert s.scalars(select(Task.status).where(Task.case_id == case_id)).all() == ["cancelled"]
+            assert s.scalars(select(DebtTrack.outcome).where(DebtTrack.case_id == case_id)).all() == ["rejected"]
 
 
 async def test_a_back_dated_pause_and_resume(app_for: Callable[..., Any]) -> None:

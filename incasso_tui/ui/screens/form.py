@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -28,6 +28,7 @@ from incasso_tui.domain.money import parse_amount
 from incasso_tui.errors import N_, BadInput, IncassoError
 from incasso_tui.ui.parse import parse_day
 from incasso_tui.ui.text import lit, translate_bindings
+from incasso_tui.ui.work import service_worker
 
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
@@ -138,14 +139,8 @@ class SavingScreen(Screen[R | None], Generic[R]):
         self.query_one("#save", Button).disabled = True
         self._save(given)
 
-    @work(thread=True, exclusive=True, group="form-save")
     def _save(self, given: Any) -> None:
-        try:
-            result = self.submit(given)
-        except IncassoError as err:
-            self.app.call_from_thread(self._refused, err)
-        else:
-            self.app.call_from_thread(self.dismiss, result)
+        service_worker(self, lambda: self.submit(given), self.dismiss, self._refused, group="form-save")
 
     def _refused(self, err: IncassoError) -> None:
         self.saving = False

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 from incasso_tui.errors import N_
-from incasso_tui.ui.text import translate_bindings
+from incasso_tui.ui.text import lit, translate_bindings
 
 
 class PromptScreen(ModalScreen[str | None]):
@@ -36,7 +36,7 @@ class PromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-box"):
-            yield Label(self.prompt)
+            yield Label(lit(self.prompt))  # a question may hold data (a name, a path): shown literally
             yield Input(self.value, id="answer", placeholder=self.placeholder)
             yield Label(id="answer-error", classes="error")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.content import Content
 from textual.screen import Screen
@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from incasso_tui.errors import IncassoError
 from incasso_tui.ui.text import lit, translate_bindings
+from incasso_tui.ui.work import service_worker
 
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
@@ -80,14 +81,21 @@ class RowsScreen(Screen[None], Generic[RowT]):
         translate_bindings(self, self.tr)
         self.load()
 
-    @work(thread=True, exclusive=True, group="rows")
     def load(self) -> None:
-        try:
-            rows = self.fetch()
-        except IncassoError as exc:
-            self.app.call_from_thread(self.message, self.tr.error(exc))
-            return
-        self.app.call_from_thread(self._show, rows)
+        service_worker(self, self.fetch, self._loaded, self._load_failed, group="rows")
+
+    def _load_failed(self, err: IncassoError) -> None:
+        self._load_error = True
+        self._failed(err)
+
+    def _loaded(self, rows: list[RowT]) -> None:
+        if getattr(self, "_load_error", False):  # the rows came after all: the old refusal is no longer true
+            self._load_error = False
+            self.message("")
+        self._show(rows)
+
+    def _failed(self, err: IncassoError) -> None:
+        self.message(self.tr.error(err))
 
     def _show(self, rows: list[RowT]) -> None:
         self.rows = rows
@@ -118,15 +126,12 @@ class RowsScreen(Screen[None], Generic[RowT]):
         """Run ``call()`` (a service call) in a worker; show ``done`` or the refusal, then read the rows again."""
         self._act(call, done)
 
-    @work(thread=True, exclusive=True, group="row-action")
     def _act(self, call: object, done: str) -> None:
-        try:
-            call()  # type: ignore[operator]
-        except IncassoError as exc:
-            self.app.call_from_thread(self.message, self.tr.error(exc))
-            return
-        self.app.call_from_thread(self.message, done)
-        self.app.call_from_thread(self.load)
+        def succeeded(_: object) -> None:
+            self.message(done)
+            self.load()
+
+        service_worker(self, call, succeeded, self._failed, group="row-action")  # type: ignore[arg-type]
 
     def action_reload(self) -> None:
         self.load()

@@ -66,6 +66,7 @@ from incasso_tui.ui.screens.form import ConfirmScreen, FormScreen
 from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
 from incasso_tui.ui.text import lit, right, text_cell
+from incasso_tui.ui.work import service_worker
 
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
@@ -117,25 +118,22 @@ def ask_export(screen: Screen[Any], flt: WorklistFilter, show: Callable[[str], N
     tr: Translator = app.tr  # type: ignore[attr-defined]
     ctx: Context = app.ctx  # type: ignore[attr-defined]
     stem = "".join(ch if ch.isalnum() else "-" for ch in (flt.selection or tr(N_("worklist")))).strip("-").lower()
-    suggestion = str(Path("~") / f"{stem or 'export'}-{ctx.clock.today().isoformat()}.csv")
+    suggestion = f"{stem or 'export'}-{ctx.clock.today().isoformat()}.csv"
+    folder = str(ctx.settings.export_dir.expanduser())
 
-    def write(path: str, form: str) -> None:
-        try:
-            rows = export_worklist(ctx, flt, Path(path), form, export_labels(tr))
-        except IncassoError as err:
-            app.call_from_thread(show, tr.error(err))
+    def written(rows: int, name: str) -> None:
+        show(tr(N_("{rows} cases written to {path}"), rows=rows, path=str(Path(folder) / name)))
+
+    def start(name: str, form: str) -> None:
+        show(tr(N_("Writing {path} ..."), path=name))
+        service_worker(screen, lambda: export_worklist(ctx, flt, name, form, export_labels(tr)),
+                       lambda rows: written(rows, name), lambda err: show(tr.error(err)), group="export")
+
+    def chosen(name: str | None) -> None:
+        if not name:
             return
-        app.call_from_thread(show, tr(N_("{rows} cases written to {path}"), rows=rows, path=str(Path(path).expanduser())))
-
-    def start(path: str, form: str) -> None:
-        show(tr(N_("Writing {path} ..."), path=path))
-        screen.run_worker(lambda: write(path, form), thread=True, group="export", exclusive=True)
-
-    def chosen(path: str | None) -> None:
-        if not path:
-            return
-        if Path(path).suffix.lower() == ".xlsx":
-            start(path, "xlsx")
+        if Path(name).suffix.lower() == ".xlsx":
+            start(name, "xlsx")
             return
 
         def form_given(answer: str | None) -> None:
@@ -145,7 +143,7 @@ def ask_export(screen: Screen[Any], flt: WorklistFilter, show: Callable[[str], N
             if form is None:
                 show(tr(N_("Unknown export form {form}: use csv, csv-nl or xlsx"), form=answer))
                 return
-            start(path, form)
+            start(name, form)
 
         app.push_screen(PromptScreen(
             tr(N_("Which form? nl: for a Dutch spreadsheet (; and decimal comma, the labels you see); std: standard "
@@ -153,9 +151,9 @@ def ask_export(screen: Screen[Any], flt: WorklistFilter, show: Callable[[str], N
             value="nl" if tr.lang == "nl" else "std", required=N_("Type nl or std")), form_given)
 
     app.push_screen(PromptScreen(
-        tr(N_("Export to a CSV file: its path on the machine incasso runs on (over SSH: the server, not your own "
-              "computer). An existing file is not overwritten.")),
-        value=suggestion, required=N_("Type the path of the file")), chosen)
+        tr(N_("Export to a CSV file: its name (no folder); it is written into {folder} on the machine incasso runs on "
+              "(over SSH: the server, not your own computer). An existing file is not overwritten."), folder=folder),
+        value=suggestion, required=N_("Type the name of the file")), chosen)
 
 
 # ----- choosing several values in one line of a form
@@ -185,7 +183,7 @@ class ChoicesScreen(ModalScreen[tuple[str, ...] | None]):
     def compose(self) -> ComposeResult:
         tr = self.app.tr  # type: ignore[attr-defined]
         with Vertical(id="choices-box"):
-            yield Label(self.title_text)
+            yield Label(lit(self.title_text))
             yield SelectionList[str](*((label, value, value in self.chosen) for label, value in self.options),
                                      id="choices", compact=True)
             yield Label(tr(N_("space: tick or untick · enter: take · esc: cancel")), classes="hint")

@@ -6,8 +6,7 @@ import asyncio
 from dataclasses import replace
 from typing import ClassVar
 
-from sqlalchemy.exc import SQLAlchemyError
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import Hit, Hits, Provider
@@ -27,6 +26,7 @@ from incasso_tui.ui.labels import BUCKET, FLAG, SORT, STAGE, STATUS_MARK
 from incasso_tui.ui.text import lit, safe, translate_bindings
 from incasso_tui.ui.screens.walk import CaseWalker
 from incasso_tui.ui.widgets.virtual_table import PAGE_SIZE, Column, VirtualTable
+from incasso_tui.ui.work import service_worker
 
 SEARCH_DELAY = 0.25  # seconds of quiet typing before the search runs
 
@@ -53,12 +53,15 @@ class WorklistCommands(Provider):
             commands.append((tr(N_("Worklist: sort by {sort}"), sort=tr(SORT[sort])), {"sort": sort}))
         commands.append((tr(N_("Worklist: my cases")), {"mine": True}))
         commands.append((tr(N_("Worklist: action due today")), {"due_today": True}))
+        commands.append((tr(N_("Worklist: early-warning signals")), {"signals": True}))
         commands.append((tr(N_("Worklist: clear all filters")), None))
         for label, change in commands:
             score = matcher.match(label)
             if score > 0:
                 yield Hit(score, matcher.highlight(label), lambda c=change: screen.apply_filter_change(c), help=None)
         for label, run in ((tr(N_("Dashboard")), screen.action_dashboard),
+                           (tr(N_("Agenda: my tasks")), screen.action_agenda),
+                           (tr(N_("Team meeting: cases to discuss")), screen.action_discussion),
                            (tr(N_("Selections")), screen.action_selections),
                            (tr(N_("Campaigns")), screen.action_campaigns),
                            (tr(N_("Export the worklist to CSV")), screen.action_export)):
@@ -92,6 +95,7 @@ class WorklistScreen(Screen[None]):
         Binding("s", "stage", "Stage", id="stage"),
         Binding("m", "mine", "Mine", id="mine", show=False),
         Binding("t", "today", "Due today", id="today", show=False),
+        Binding("w", "signals", "Signals", id="signals", show=False),
         Binding("o", "sort", "Sort", id="sort", show=False),
         Binding("r", "refresh", "Refresh", id="refresh", show=False),
         Binding("v", "approvals", "Approvals", id="approvals", show=False),
@@ -99,7 +103,11 @@ class WorklistScreen(Screen[None]):
         Binding("i", "import_statement", "Import statement", id="import_statement", show=False),
         Binding("u", "unmatched", "Unmatched payments", id="unmatched", show=False),
         Binding("k", "dashboard", "Dashboard", id="dashboard"),
+        Binding("a", "agenda", "Agenda", id="agenda", tooltip="My tasks: overdue, today, this week", show=False),
+        Binding("d", "discussion", "Team meeting", id="discussion", show=False,
+                tooltip="The cases to discuss in the team meeting"),
         Binding("l", "selections", "Selections", id="selections", show=False),
+        Binding("p", "post", "Post", id="post", tooltip="Print batches and the letters waiting to be sent", show=False),
         Binding("e", "export", "Export CSV", id="export", show=False),
         Binding("escape", "clear", "Clear filters", id="clear", show=False),
         # all clients, also handed over, closed or never in arrears (ui.screens.search), with the box's text
@@ -181,23 +189,23 @@ class WorklistScreen(Screen[None]):
         )
 
     # ----- loading
-    @work(thread=True, exclusive=True, group="worklist")
     def reload(self, keep_case: int | None = None) -> None:
         """Count the filtered cases, place the cursor (on ``keep_case`` when it is still there) and fetch
         the page under it before swapping, so a refresh does not flicker."""
         ctx = self.app.ctx  # type: ignore[attr-defined]
-        try:
+        flt = self.flt
+
+        def load() -> tuple[Worklist, int, int, WorklistPage | None, int]:
             seen = latest_event_id(ctx.db)
-            wl = worklist(ctx, self.flt)
+            wl = worklist(ctx, flt)
             total = wl.count()
             position = wl.position_of(keep_case) if keep_case is not None else None
             cursor = position or 0
             page = cursor // PAGE_SIZE
             first = wl.page(page * PAGE_SIZE, PAGE_SIZE, total) if total else None
-        except IncassoError as err:
-            self.app.call_from_thread(self._show_error, err)
-            return
-        self.app.call_from_thread(self._reset, wl, total, cursor, first, seen)
+            return wl, total, cursor, first, seen
+
+        service_worker(self, load, lambda loaded: self._reset(*loaded), self._show_error, group="worklist")
 
     def _reset(self, wl: Worklist, total: int, cursor: int, first: WorklistPage | None, seen: int) -> None:
         self._worklist = wl
@@ -216,16 +224,16 @@ class WorklistScreen(Screen[None]):
     def workers_busy(self) -> bool:
         return any(w.group == "worklist" and w.is_running for w in self.workers)
 
-    @work(thread=True, exclusive=True, group="poll")
     def _check_changes(self) -> None:
-        try:
-            latest = latest_event_id(self.app.ctx.db)  # type: ignore[attr-defined]
-        except SQLAlchemyError as err:  # said on the status line; the next tick tries again
-            message = IncassoError(N_("Live update failed, retrying: {error}"), error=str(err).splitlines()[0])
-            self.app.call_from_thread(self._show_error, message)
-            return
-        if latest != self._seen_event:
-            self.app.call_from_thread(self._refresh_keeping_cursor)
+        def changed(latest: int) -> None:
+            if latest != self._seen_event:
+                self._refresh_keeping_cursor()
+
+        def failed(err: IncassoError) -> None:  # said on the status line; the next tick tries again
+            self._show_error(IncassoError(N_("Live update failed, retrying: {error}"), error=self.app.tr.error(err)))  # type: ignore[attr-defined]
+
+        db = self.app.ctx.db  # type: ignore[attr-defined]
+        service_worker(self, lambda: latest_event_id(db), changed, failed, group="poll")
 
     def _refresh_keeping_cursor(self) -> None:
         row = self.table.cursor_row
@@ -241,24 +249,24 @@ class WorklistScreen(Screen[None]):
         if self._worklist is not None:
             self._fetch_page(self._worklist, event.page, self.table.generation)
 
-    @work(thread=True, group="pages")
     def _fetch_page(self, wl: Worklist, page: int, generation: int) -> None:
         table = self.table
         offset = page * PAGE_SIZE
         before, after = table.page_rows(page - 1), table.page_rows(page + 1)
-        result: WorklistPage
-        try:
+        total = table.total
+
+        def fetch() -> WorklistPage:
             if before:
-                result = wl.page_after(before[-1], offset, PAGE_SIZE)
-            elif after:
-                result = wl.page_before(after[0], offset + PAGE_SIZE, PAGE_SIZE)
-            else:
-                result = wl.page(offset, PAGE_SIZE, table.total)
-        except IncassoError as err:
-            self.app.call_from_thread(self._show_error, err)
-            return
-        self.app.call_from_thread(table.set_page, page, result.rows, generation)
-        self.app.call_from_thread(self._show_status)
+                return wl.page_after(before[-1], offset, PAGE_SIZE)
+            if after:
+                return wl.page_before(after[0], offset + PAGE_SIZE, PAGE_SIZE)
+            return wl.page(offset, PAGE_SIZE, total)
+
+        def show(result: WorklistPage) -> None:
+            table.set_page(page, result.rows, generation)
+            self._show_status()
+
+        service_worker(self, fetch, show, self._show_error, group="pages", exclusive=False)
 
     # ----- status and filters
     def _show_status(self) -> None:
@@ -295,6 +303,8 @@ class WorklistScreen(Screen[None]):
             parts.append(tr(N_("mine")))
         if self.flt.due_today:
             parts.append(tr(N_("due today")))
+        if self.flt.signals:
+            parts.append(tr(N_("signals")))
         self.query_one("#filters", Static).update(lit(" · ".join(parts)))
 
     def apply_filter_change(self, change: dict[str, object] | None) -> None:
@@ -360,7 +370,7 @@ class WorklistScreen(Screen[None]):
             return
         if self.flt.selection and self.flt.filtered:  # the filters first; the selection at the next esc
             self.query_one("#search", Input).value = ""
-            self.flt = replace(self.flt, text="", bucket=None, stage=None, mine=False, due_today=False)
+            self.flt = replace(self.flt, text="", bucket=None, stage=None, mine=False, due_today=False, signals=False)
             self.apply_filter_change({})
             return
         self.apply_filter_change(None)
@@ -384,6 +394,9 @@ class WorklistScreen(Screen[None]):
 
     def action_today(self) -> None:
         self.apply_filter_change({"due_today": not self.flt.due_today})
+
+    def action_signals(self) -> None:
+        self.apply_filter_change({"signals": not self.flt.signals})
 
     def action_sort(self) -> None:
         self.apply_filter_change({"sort": _cycle(SORTS, self.flt.sort)})
@@ -428,6 +441,11 @@ class WorklistScreen(Screen[None]):
 
         self.app.push_screen(CampaignsScreen())
 
+    def action_post(self) -> None:
+        from incasso_tui.ui.screens.post import PostScreen
+
+        self.app.push_screen(PostScreen())
+
     def action_export(self) -> None:
         from incasso_tui.ui.screens.selections import ask_export
 
@@ -438,6 +456,16 @@ class WorklistScreen(Screen[None]):
         from incasso_tui.ui.screens.dashboard import DashboardScreen
 
         self.app.push_screen(DashboardScreen())
+
+    def action_agenda(self) -> None:
+        from incasso_tui.ui.screens.inbox import InboxScreen
+
+        self.app.push_screen(InboxScreen())
+
+    def action_discussion(self) -> None:
+        from incasso_tui.ui.screens.discussion import DiscussionScreen
+
+        self.app.push_screen(DiscussionScreen())
 
     def action_special(self) -> None:
         from incasso_tui.ui.screens.special import SpecialManagementScreen

@@ -1,0 +1,58 @@
+"""Service calls from screens: one worker helper that posts a result or a typed error, never a traceback.
+
+As harlequin's workers do, a service call runs in a thread worker and what comes back is a message to the UI
+thread: ``done(result)`` or ``failed(err)``. A database that does not answer is a typed error by then
+(``store.db`` maps it at the store boundary: busy, connection lost, damaged), so the screen shows it on its
+status line, keeps what was typed, and the next try works again once the database does. A driver error that
+the store boundary did not recognise is shown the same way. Anything else is a defect: it ends the app with
+its traceback and a non-zero exit status (``cli._run_tui`` returns the app's return code), not silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
+from textual.dom import DOMNode
+from textual.worker import Worker, get_current_worker
+
+from incasso_tui.errors import N_, DatabaseUnavailable, IncassoError
+
+T = TypeVar("T")
+
+
+def as_incasso_error(exc: SQLAlchemyError) -> IncassoError:
+    """A driver error that reached the UI unmapped, as a typed error (its first line, for the operator)."""
+    first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
+    return DatabaseUnavailable(N_("The database refused: {error}"), kind="error", error=first)
+
+
+def service_worker(
+    node: DOMNode,
+    call: Callable[[], T],
+    done: Callable[[T], Any],
+    failed: Callable[[IncassoError], Any],
+    *,
+    group: str,
+    exclusive: bool = True,
+) -> Worker[None]:
+    """Run ``call()`` in a thread worker; then ``done(result)`` or ``failed(err)`` on the UI thread.
+
+    Nothing is posted when the worker was cancelled meanwhile (the screen was left, or a newer call of the same
+    exclusive group replaced it).
+    """
+    app = node.app
+
+    def job() -> None:
+        try:
+            post: Callable[[], Any] = partial(done, call())
+        except IncassoError as err:
+            post = partial(failed, err)
+        except SQLAlchemyError as exc:
+            post = partial(failed, as_incasso_error(exc))
+        if not get_current_worker().is_cancelled:
+            app.call_from_thread(post)
+
+    return node.run_worker(job, thread=True, exclusive=exclusive, group=group)
