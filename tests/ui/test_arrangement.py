@@ -171,16 +171,15 @@ async def test_a_case_changed_meanwhile_keeps_the_input(
 
 
 async def test_a_second_arrangement_is_refused(app_for: Callable[..., Any]) -> None:
+    """Refused when the form would open, naming who registered the running one (issue 14), not after typing."""
     app = app_for()
     async with app.run_test(size=(80, 24)) as pilot:
         case_id = first_case(app, "status = 'arrangement'")
-        screen = await open_arrangement(pilot, case_id)
-        await fill(pilot, "count", "2")
-        await pilot.press("ctrl+s")
-        await app.workers.wait_for_complete()
+        await open_detail(pilot, case_id)
+        await pilot.press("a")
         await pilot.pause()
-        assert app.screen is screen
-        assert "heeft al een lopende betalingsregeling" in shown(screen.query_one("#message"))
+        assert isinstance(app.screen, ClientDetailScreen)
+        assert any("heeft al een lopende betalingsregeling" in str(n.message) for n in app._notifications)
 
 
 def test_snapshot_80x24(app_for: Callable[..., Any], snap_compare: Callable[..., bool]) -> None:
