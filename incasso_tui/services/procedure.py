@@ -11,10 +11,13 @@
 5. move every active case whose next stage is due (``stage_since`` + the next stage's ``after_days``) and
    perform that stage's actions, through the legal guards (``domain.guards``): a refused step holds the case
    and is reported under ``held``;
-6. post collection costs (consumers: after the 14-day letter's term; business: from the costs stage) and
-   statutory interest per calendar month (``charges.period_key`` makes a second posting impossible);
+6. post collection costs (consumers: after the term of a DISPATCHED 14-day letter, counted from its dispatch, on the
+   unpaid remainder of the installments it covers, within the stacking limit; business: from the costs stage, on
+   commercial agreements only) and statutory interest per calendar month, compounded yearly, of the kind the loan
+   carries (``charges.period_key`` makes a second posting impossible);
 7. BKR codes that follow from the state of the book: H (an A stands, the loan's arrears is cleared), 1 (an
-   arrangement made after an A), 2 (a loan called in), 3 (at least EUR 250 written off);
+   arrangement made after an A), 2 (a loan called in), 3 (at least EUR 250 written off); never for a legal person
+   or after a clean slate (issue 12). Code A itself needs a dispatched warning (step 5);
 8. write the day's bucket snapshot (``bucket_snapshots``: the ageing bucket and arrears of every desk case, for
    the roll rates of ``services.kpi``), replacing one of the same day and pruning those older than
    ``SNAPSHOT_DAYS``; not on a dry run;
@@ -731,12 +734,6 @@ def _channel(client: _ClientRow, kind: str) -> str:
         if is_email_address(client.email):  # one valid address (safetext); otherwise the reminder goes by post
             return Channel.EMAIL.value
     return Channel.LETTER.value
-
-
-def _claim(p: Arrears) -> Decimal:
-    """The claim of an overdue loan for the WIK scale: its overdue installments (principal and contractual
-    interest), not costs or statutory interest charged (the same base as services.letters)."""
-    return p.principal + p.interest
 
 
 def _figures(run: _Run, kind: str, positions: dict[int, Arrears], client: _ClientRow) -> lm.LetterFigures | None:

@@ -80,16 +80,20 @@ async def test_an_incomplete_dossier_stops_an_employee_and_a_supervisor_waives_i
     async with app.run_test(size=(100, 34)) as pilot:
         await _open(pilot, HandoverScreen(detail))
         assert "90+ dagen" in _text(app, "#qualifies") and "✗" in _text(app, "#checklist")
+        assert "teamleider" in _text(app, "#waivers .hint")  # saving sends it to a supervisor (issue 13)
         await pilot.press(*"Geen contact sinds juli")
         await pilot.press("ctrl+s")
         await _settle(pilot)
-        assert isinstance(app.screen, HandoverScreen) and "niet compleet" in _text(app, "#message")
+        assert not isinstance(app.screen, HandoverScreen)  # kept with its summary, waiting for a supervisor
+    with app.ctx.db.reader() as s:
+        assert s.get(Case, case_id).status == "active"  # not handed over yet
 
     app = app_for("bakker")
     detail = client_detail(app.ctx, case_id)
     async with app.run_test(size=(100, 34)) as pilot:
         await _open(pilot, HandoverScreen(detail))
-        await pilot.press(*"Geen contact sinds juli")
+        # the employee's summary is there: the supervisor does not retype it
+        assert app.screen.query_one("#summary").text == "Geen contact sinds juli"
         for box in app.screen.query("Checkbox"):
             box.value = True
         await pilot.press("ctrl+s")
@@ -97,7 +101,8 @@ async def test_an_incomplete_dossier_stops_an_employee_and_a_supervisor_waives_i
         assert not isinstance(app.screen, HandoverScreen)
     with app.ctx.db.reader() as s:
         assert s.get(Case, case_id).status == "handed_over"
-        assert s.scalar(select(Handover.waived_by).where(Handover.case_id == case_id)) == "bakker"
+        assert s.scalar(select(Handover.waived_by).where(Handover.case_id == case_id,
+                                                         Handover.status == "handed_over")) == "bakker"
 
 
 LENDER = dict(lender_name="Demo Krediet B.V.", lender_street="Stationsplein 1", lender_postcode="3511 ED",

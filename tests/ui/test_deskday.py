@@ -143,6 +143,24 @@ async def test_a_write_off_approval_says_it_registers_code_3(app_for) -> None:  
         assert "Approving this registers code 3 at the BKR" in shown(app.screen.query_one("#proposal"))
 
 
+async def test_an_arrangement_after_code_a_says_it_registers_code_h(app_for) -> None:  # type: ignore[no-untyped-def]
+    from incasso_tui.ui.screens.arrangement import ArrangementScreen
+
+    app = app_for("demo")
+    case_id = first_case(app)
+    with app.ctx.db.transaction() as s:
+        case = s.get(Case, case_id)
+        loan = s.scalars(select(Loan).where(Loan.client_id == case.client_id).order_by(Loan.number)).first()
+        s.add(BkrMutation(loan_id=loan.id, client_id=case.client_id, code="A", mutation_date=date(2026, 11, 20),
+                          amount=Decimal("812.40"), created_by="procedure", created_at=datetime(2026, 11, 20, 6)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_detail(pilot, case_id)
+        await pilot.press("a")
+        await _settle(pilot)
+        assert isinstance(app.screen, ArrangementScreen)
+        assert "meldt deze regeling code H bij het BKR" in shown(app.screen.query_one("#note"))
+
+
 def test_inbox_snapshot_80x24(app_for, snap_compare) -> None:  # type: ignore[no-untyped-def]
     app = app_for("demo")
     _call_task_for_demo(app)

@@ -130,6 +130,25 @@ class ArrangementScreen(CapacityMixin, SavingScreen[int]):
         self.query_one("#count", Input).focus()
         self.update_plan()
         self.load_budget()
+        self.run_worker(self._read_bkr, thread=True, group="bkr")
+
+    def _read_bkr(self) -> None:
+        """Where BKR code A stands, the arrangement says which mutation it leads to (issue 13)."""
+        from incasso_tui.services.bkr_status import bkr_panel
+
+        try:
+            panel = bkr_panel(self.ctx, self.detail.case.id)
+        except IncassoError:
+            return  # the arrangement itself does not depend on it; saving reports any real refusal
+        if any(loan.code == "A" for loan in panel.loans):
+            self.app.call_from_thread(self._bkr_note)
+
+    def _bkr_note(self) -> None:
+        tr = self.tr
+        self.query_one("#note", Static).update(Content("\n").join([
+            tr(N_("The regular installments stay due on top of the arrangement.")),
+            lit(tr(N_("BKR code A stands: paid in full, this arrangement registers code H at the BKR")), "bold $text-warning"),
+        ]))
 
     # ----- live preview
     @on(Input.Changed)
