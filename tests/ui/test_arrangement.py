@@ -98,7 +98,7 @@ async def test_bad_input_is_reported_at_its_field(app_for: Callable[..., Any]) -
         await fill(pilot, "installment", "")
         await fill(pilot, "count", "3")
         await fill(pilot, "first_date", "31-02-2027")
-        assert "Geen datum: 31-02-2027 (gebruik dd-mm-jjjj)" in error_at(screen, "first_date")
+        assert "31-02-2027 bestaat niet: die maand heeft 28 dagen" in error_at(screen, "first_date")  # issue 14
         await fill(pilot, "first_date", "2026-11-01")  # ISO is read too; the rule then refuses the past
         assert "De eerste datum mag niet in het verleden liggen" in error_at(screen, "first_date")
         await fill(pilot, "first_date", "2026-12-01")
@@ -171,16 +171,15 @@ async def test_a_case_changed_meanwhile_keeps_the_input(
 
 
 async def test_a_second_arrangement_is_refused(app_for: Callable[..., Any]) -> None:
+    """Refused when the form would open, naming who registered the running one (issue 14), not after typing."""
     app = app_for()
     async with app.run_test(size=(80, 24)) as pilot:
         case_id = first_case(app, "status = 'arrangement'")
-        screen = await open_arrangement(pilot, case_id)
-        await fill(pilot, "count", "2")
-        await pilot.press("ctrl+s")
-        await app.workers.wait_for_complete()
+        await open_detail(pilot, case_id)
+        await pilot.press("a")
         await pilot.pause()
-        assert app.screen is screen
-        assert "heeft al een lopende betalingsregeling" in shown(screen.query_one("#message"))
+        assert isinstance(app.screen, ClientDetailScreen)
+        assert any("heeft al een lopende betalingsregeling" in str(n.message) for n in app._notifications)
 
 
 def test_snapshot_80x24(app_for: Callable[..., Any], snap_compare: Callable[..., bool]) -> None:
