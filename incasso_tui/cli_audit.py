@@ -148,8 +148,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if not report.intact:
         reason = tr(report.reason, **report.params) if report.reason else ""
         result.update(broken_seq=report.broken_seq, broken_id=report.broken_at, reason=reason)
-        where = (tr(N_("event {seq} (id {id})"), seq=report.broken_seq, id=report.broken_at) if report.broken_at
-                 else tr(N_("event {seq}"), seq=report.broken_seq))
+        where = (tr(N_("event {seq} (id {id})"), seq=str(report.broken_seq), id=str(report.broken_at))
+                 if report.broken_at else tr(N_("event {seq}"), seq=str(report.broken_seq)))
         message = tr(N_("audit trail BROKEN at {where}: {reason} ({count} events before it verify). {advice}"),
                      where=where, reason=reason, count=report.events, advice=tr(ADVICE))
         if args.json:
