@@ -14,6 +14,9 @@ Steps (``--only`` picks some; every step runs the real ``incasso`` command or th
   painting one line the same way, RSS at paint and after 50 PageDowns;
 - ``queries``: ``benchmarks.queries``: worklist count + page per filter and sort, next page, jump to the end,
   searches, client detail (p50 / p95);
+- ``search``: ``benchmarks.search``: p50 / p95 of each kind of search term (a word in the name, a 2-letter word
+  start, client number, KvK, phone, street + house number) in the search screen (all clients, the desk) and the
+  worklist's box, and the size of the search index;
 - ``procedure``: on a copy of the book, the daily run for ``--date`` (the first run on a generated book catches up
   on everything: the worst case), the same date again, and the next day; the SQL floor (days past due of every
   loan) ``--runs`` times; the ratio run / floor;
@@ -49,7 +52,7 @@ from benchmarks import timed
 
 HERE = Path(__file__).resolve().parent
 INCASSO = str(Path(sys.executable).with_name("incasso"))
-STEPS = ("generate", "startup", "queries", "procedure", "import", "ssh")
+STEPS = ("generate", "startup", "queries", "search", "procedure", "import", "ssh")
 ENV = {**os.environ, "INCASSO_CONFIG": "/nonexistent/incasso.toml"}  # no personal config file skews a run
 
 
@@ -244,6 +247,14 @@ def _write_floor(b: Backend, before: str, after: str) -> dict[str, Any]:
     return measure(b.args.dir / f"{before}.db", b.args.dir / f"{after}.db", runs=b.args.runs)
 
 
+def step_search(b: Backend, out: dict[str, Any]) -> None:
+    from benchmarks.search import measure
+
+    load = _load()
+    out["search"] = measure(b.url(f"book{b.args.loans}"), "demo", date.fromisoformat(b.args.date), b.args.runs, 10)
+    out["search"]["load"] = [load, _load()]
+
+
 def step_procedure(b: Backend, out: dict[str, Any]) -> None:
     book, day = f"book{b.args.loans}", b.args.date
     nxt = (date.fromisoformat(day) + timedelta(days=1)).isoformat()
@@ -383,6 +394,21 @@ def render(b: Backend, r: dict[str, Any]) -> str:
         d = q["client detail"]
         lines += ["", f"Client detail (client_detail + case_tracks + open_case): p50 {d['p50_ms']} ms, p95 {d['p95_ms']} ms, "
                   f"max {d['max_ms']} ms ({d['runs']} cases across the book)."]
+    if "search" in r:
+        sr = r["search"]
+        lines += ["", "**Search** (`benchmarks.search`: per kind up to 10 terms taken from clients across the book, each "
+                  "timed `--runs` times after a warm-up; p50 / p95 ms over all the timings of the kind; hits: the median "
+                  "count):", "",
+                  "| kind | e.g. | timings | hits (all / desk) | search screen, all clients | search screen, desk | "
+                  "worklist box |", "|---|---|---|---|---|---|---|"]
+        for kind, row in sr["kinds"].items():
+            lines.append(f"| {kind} | `{row['terms'][0]}` | {row['all']['runs']} | {row['found_all_median']:,} / "
+                         f"{row['found_desk_median']:,} | {_ms(row['all'])} | {_ms(row['desk'])} | "
+                         f"{_ms(row['worklist box'])} |")
+        sizes = {k: v for k, v in sr["index"].items() if k != "clients"}
+        total = sum(sizes.values())
+        lines += ["", f"Search index: {total / 2**20:,.1f} MiB for {sr['index']['clients']:,} clients ("
+                  + ", ".join(f"{k} {v / 2**20:,.1f} MiB" for k, v in sizes.items()) + ")."]
     if "procedure" in r:
         p = r["procedure"]
         lines += ["", "**Daily procedure run** (`incasso procedure run --date D --json` on a copy of the book):", "",

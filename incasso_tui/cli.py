@@ -7,7 +7,10 @@ person can fix are printed as one line (in the chosen language) with a non-zero 
 from __future__ import annotations
 
 import argparse
+import decimal
+import getpass
 import json
+import re
 import sys
 import time
 import dataclasses
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
     from incasso_tui.services.context import Actor, Context
     from incasso_tui.store.db import Database
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 DEMO_USER = "demo"
 DEMO_LOANS = 2400  # about 2,000 clients
 # The sender printed on demo letters: plainly a demo (example.nl, the IBAN of the Dutch IBAN example). A real
@@ -51,16 +55,43 @@ def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
     parser.add_argument("--date", metavar="YYYY-MM-DD", default=default, help="work as of this day (default: today)")
 
 
-def parse_date(text: str) -> date:
+# The days the desk works with (issue 16): a loan book, a statement, a calculation. Beyond them date arithmetic (a
+# term of 14 days, a year of interest) leaves what Python and the databases hold (9999-12-31 + 1 day is an error).
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2199, 12, 31)
+# ids are INTEGER columns: beyond this the database refuses the number itself (PostgreSQL: "out of range")
+MAX_ID = 2**31 - 1
+
+
+def parse_date(text: str, field: str | None = None) -> date:
+    """A date as YYYY-MM-DD between FIRST_DAY and LAST_DAY; anything else is refused in one line."""
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text) if _ISO_DATE.fullmatch(text) else None
     except ValueError:
-        raise BadInput(N_("Not a date (YYYY-MM-DD): {text}"), text=text) from None
+        day = None
+    if day is None:
+        raise BadInput(N_("Not a date (YYYY-MM-DD): {text}"), field=field, text=text)
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise BadInput(N_("The date {text} is outside the days this program works with ({first} to {last})"),
+                       field=field, text=text, first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat())
+    return day
+
+
+def parse_id(text: str) -> int:
+    """A record number (case, campaign, ...): a whole number from 1 to MAX_ID (argparse ``type=``)."""
+    cleaned = text.strip()
+    if not cleaned.isascii() or not cleaned.isdigit() or len(cleaned) > 12:
+        number = None
+    else:
+        number = int(cleaned)
+    if number is None or not 1 <= number <= MAX_ID:
+        raise BadInput(N_("Not a record number (1 to {max}): {text}"), text=text[:40], max=MAX_ID)
+    return number
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from incasso_tui import (cli_audit, cli_calc, cli_letters, cli_payments, cli_procedure, cli_report, cli_selections,
-                             cli_ssh)
+    from incasso_tui import (cli_audit, cli_budget, cli_calc, cli_dispatch, cli_letters, cli_outside, cli_payments,
+                             cli_procedure, cli_report, cli_risk, cli_search, cli_selections, cli_ssh, cli_tasks)
 
     parser = argparse.ArgumentParser(
         prog="incasso",
@@ -96,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     u_add = users_sub.add_parser("add", help="add a user")
     _common(u_add, top=False)
     u_add.add_argument("name")
-    u_add.add_argument("--role", required=True, help="employee, supervisor, special_management, admin, auditor")
+    u_add.add_argument("--role", required=True, help="employee, supervisor, special_management, admin, auditor, adviser")
     u_add.add_argument("--full-name", default=None)
     u_add.add_argument("--language", choices=("nl", "en"), default="nl")
     u_add.add_argument("--os-user", metavar="LOGIN", default=None,
@@ -126,6 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
     cli_payments.add_parser(sub)
     cli_report.add_parser(sub)
     cli_selections.add_parsers(sub)
+    cli_tasks.add_parsers(sub)
+    cli_dispatch.add_parsers(sub)
+    cli_budget.add_parsers(sub)
+    cli_risk.add_parsers(sub)  # after cli_report: `report risk` is one of its reports
+    cli_search.add_parser(sub)
+    cli_outside.add_parsers(sub)
     return parser
 
 
@@ -181,11 +218,18 @@ def _context(args: argparse.Namespace, db: Database, *, operator_role: Role | No
     return Context(db=db, actor=actor, clock=_clock(args), settings=settings)
 
 
+def audit_key(settings: Settings) -> bytes | None:
+    """The audit key of these settings (None: the trail is not keyed); a key file others can read is refused."""
+    from incasso_tui.services.audit_seal import load_key
+
+    return load_key(settings)
+
+
 @contextmanager
 def _database(settings: Settings, *, create: bool = False, check: bool = True) -> Iterator["Database"]:
     from incasso_tui.store.db import Database
 
-    db = Database(settings.db_url, create=create)
+    db = Database(settings.db_url, create=create, audit_key=audit_key(settings))
     try:
         if check:
             db.check_schema()
@@ -206,13 +250,14 @@ def _run_tui(settings: Settings, user: str | None, clock: Clock, db_url: str, *,
     from incasso_tui.services.users import resolve_actor
     from incasso_tui.store.db import Database
 
-    db = Database(db_url)
+    db = Database(db_url, audit_key=audit_key(settings))
     try:
         db.check_schema()
         if demo:
             actor = replace(resolve_actor(db, user or DEMO_USER), identified_by="demo")
         else:
             actor = _identify(db, user)
+        require_terminal()  # after the database and the user: a mistake there is said first
         from incasso_tui.ui.app import IncassoApp
 
         lang = settings.lang
@@ -221,6 +266,14 @@ def _run_tui(settings: Settings, user: str | None, clock: Clock, db_url: str, *,
     finally:
         db.dispose()
     return app.return_code or 0  # 1 when the app ended on an unhandled error: a crash is never a success
+
+
+def require_terminal() -> None:
+    """The TUI draws on a terminal and reads keys from it: without one (a pipe, cron, ssh without -t) it would wait
+    forever, so it refuses at once."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise BadInput(N_("The TUI needs a terminal (standard input and output are not one); the other commands "
+                          "work without: see 'incasso --help'"))
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
@@ -242,7 +295,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if path is None or not path.exists():
         clock = _clock(args)
         print(f"incasso: demo database {url} ...", file=sys.stderr)
-        _generate(url, DEMO_LOANS, 1, clock.today())
+        _generate(url, DEMO_LOANS, 1, clock.today(), audit_key(settings))
     else:
         _upgrade_demo(url)
     # the demo book is the app's own playground (its default file): any demo user; another database: bound as always
@@ -262,13 +315,13 @@ def _upgrade_demo(url: str) -> None:
         db.dispose()
 
 
-def _generate(url: str, loans: int, seed: int, as_of: date) -> dict[str, object]:
+def _generate(url: str, loans: int, seed: int, as_of: date, key: bytes | None = None) -> dict[str, object]:
     from incasso_tui.generate import generate
     from incasso_tui.store.db import Database
 
     if loans < 1:
         raise BadInput(N_("The number of loans must be at least 1"))
-    db = Database(url, create=True)
+    db = Database(url, create=True, audit_key=key)
     try:
         db.upgrade()
         with _progress() as progress:
@@ -301,7 +354,7 @@ def _progress() -> Iterator[Callable[[str, int, int], None] | None]:
 def cmd_generate(args: argparse.Namespace) -> int:
     settings = _settings(args)
     started = time.perf_counter()
-    report = _generate(settings.db_url, args.loans, args.seed, _clock(args).today())
+    report = _generate(settings.db_url, args.loans, args.seed, _clock(args).today(), audit_key(settings))
     print(json.dumps({**report, "seconds": round(time.perf_counter() - started, 1)}, default=str))
     return 0
 
@@ -359,10 +412,30 @@ def cmd_users_disable(args: argparse.Namespace) -> int:
     return 0
 
 
+def _early_language(argv: Sequence[str] | None) -> str:
+    """The language before the arguments are parsed (for an error in them): --lang, INCASSO_LANG, else Dutch."""
+    given = list(sys.argv[1:] if argv is None else argv)
+    for i, word in enumerate(given):
+        if word == "--lang" and i + 1 < len(given) and given[i + 1] in ("nl", "en"):
+            return given[i + 1]
+        if word in ("--lang=nl", "--lang=en"):
+            return word.partition("=")[2]
+    import os
+
+    return os.environ.get("INCASSO_LANG", "nl") if os.environ.get("INCASSO_LANG") in ("nl", "en") else "nl"
+
+
 def main(argv: Sequence[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
-    """The command line. ``parser``: one built before (the SSH session starter builds it once for every login;
-    parsing does not change it)."""
-    args = (parser or build_parser()).parse_args(argv)
+    """Run one command. Every error a person can fix ends in one line and a non-zero exit (never a traceback): the
+    typed errors (``IncassoError``), database errors, files that cannot be read or written, numbers and dates out of
+    range, a schema the migrations do not know. ``parser``: one built before (the SSH session starter builds it once
+    for every login; parsing does not change it)."""
+    parser = parser or build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except IncassoError as err:  # a type= parser (parse_id) refused an argument
+        print(f"incasso: {Translator(_early_language(argv)).error(err)}", file=sys.stderr)
+        return err.exit_code
     lang = getattr(args, "lang", None)
     try:
         lang = lang or load_settings().lang
@@ -377,6 +450,15 @@ def main(argv: Sequence[str] | None = None, parser: argparse.ArgumentParser | No
     except IncassoError as err:
         print(f"incasso: {safe(tr.error(err))}", file=sys.stderr)
         return err.exit_code
+    except OSError as err:  # a file or a device: the name and the system's reason
+        where = f"{err.filename}: " if getattr(err, "filename", None) else ""
+        print(f"incasso: {tr(N_('Cannot read or write {where}{error}'), where=where, error=err.strerror or str(err))}",
+              file=sys.stderr)
+        return 2
+    except (OverflowError, decimal.InvalidOperation) as err:
+        print(f"incasso: {tr(N_('A date or an amount is out of the range this program can compute with: {error}'), error=str(err) or type(err).__name__)}",
+              file=sys.stderr)
+        return 2
     except OperationalError as err:
         first = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
         print(f"incasso: {safe(tr(N_('The database refused: {error}'), error=first))}", file=sys.stderr)

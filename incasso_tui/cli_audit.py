@@ -1,6 +1,9 @@
 """``incasso audit verify`` and ``incasso audit show --case N``: the tamper-evident trail, for auditors and operators.
 
-- ``verify`` recomputes the hash chain; exit 0 when intact, 1 naming the first broken event otherwise.
+- ``verify`` recomputes the hash chain (with the audit key) and holds it against the signed checkpoints; exit 0
+  when intact, 1 naming the first event that does not verify and what an auditor should do.
+- ``init-key`` makes the audit key (a file outside the database, mode 0600) and seals the trail as it stands with a
+  first checkpoint; ``checkpoint`` appends a signed checkpoint (and mails it to ``audit_checkpoint_email``).
 - ``show --case N [--json]`` prints the dossier timeline of one case, oldest first.
 """
 
@@ -8,13 +11,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
+from typing import Any
 
 from incasso_tui import cli
 from incasso_tui.errors import N_
 from incasso_tui.i18n import Translator
 from incasso_tui.safetext import safe, safe_json
 
-__all__ = ["add_parser"]
+__all__ = ["add_parser", "checkpoint_after_run"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -24,28 +29,154 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     audit_sub = audit.add_subparsers(title="audit commands", metavar="COMMAND")
     verify = audit_sub.add_parser("verify", help="recompute the hash chain; exit 1 naming the first broken event")
     cli._common(verify, top=False)
+    verify.add_argument("--json", action="store_true")
     verify.set_defaults(func=cmd_verify)
+    init = audit_sub.add_parser("init-key", help="make the audit key (mode 0600, outside the database) and seal the "
+                                                 "trail with a first checkpoint")
+    cli._common(init, top=False)
+    init.add_argument("--json", action="store_true")
+    init.set_defaults(func=cmd_init_key)
+    point = audit_sub.add_parser("checkpoint", help="append a signed checkpoint of the trail to the checkpoint file "
+                                                    "(and mail it to audit_checkpoint_email)")
+    cli._common(point, top=False)
+    point.add_argument("--json", action="store_true")
+    point.set_defaults(func=cmd_checkpoint)
     show = audit_sub.add_parser("show", help="the timeline of one case, oldest first")
     cli._common(show, top=False)
-    show.add_argument("--case", type=int, required=True, metavar="N", help="the case number")
+    show.add_argument("--case", type=cli.parse_id, required=True, metavar="N", help="the case number")
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=cmd_show)
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
-    from incasso_tui.services.audit import verify_chain
+def _seal(args: argparse.Namespace, *, mail: bool) -> tuple[Any, dict[str, Any]]:
+    """Write a checkpoint of the database of ``args``; mail it when configured. Returns it and what happened."""
+    from incasso_tui.services.audit_seal import write_checkpoint
+
+    settings = cli._settings(args)
+    key = cli.audit_key(settings)
+    if key is None:
+        from incasso_tui.errors import ConfigError
+
+        raise ConfigError(N_("There is no audit key at {path}: make one with 'incasso audit init-key'"),
+                          path=str(settings.audit_key_file))
+    with cli._database(settings) as db:
+        signed = write_checkpoint(db, settings, key, datetime.now().astimezone())
+    return signed, {"seq": signed.seq, "head": signed.head, "at": signed.at, "file": str(settings.audit_checkpoint_file),
+                    "mailed_to": _mail(settings, signed) if mail else None}
+
+
+def _mail(settings: Any, signed: Any) -> str | None:
+    """Mail a checkpoint to the auditor; a failure is said on stderr (the checkpoint is in the file regardless)."""
+    from incasso_tui.errors import IncassoError
+    from incasso_tui.mail.smtp import MailFailure
+    from incasso_tui.services.audit_seal import mail_checkpoint
+
+    if not settings.audit_checkpoint_email:
+        return None
+    tr = Translator(settings.lang)
+    try:
+        mail_checkpoint(settings, signed)
+    except IncassoError as err:
+        print(f"incasso: {tr(N_('The checkpoint was not mailed to {to}: {error}'), to=settings.audit_checkpoint_email, error=tr.error(err))}",
+              file=sys.stderr)
+        return None
+    except MailFailure as err:
+        print(f"incasso: {tr(N_('The checkpoint was not mailed to {to}: {error}'), to=settings.audit_checkpoint_email, error=str(err))}",
+              file=sys.stderr)
+        return None
+    return str(settings.audit_checkpoint_email)
+
+
+def checkpoint_after_run(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The daily run's checkpoint (after its transaction): None, said on stderr, when there is no audit key."""
+    settings = cli._settings(args)
+    if cli.audit_key(settings) is None:
+        tr = Translator(settings.lang)
+        print(f"incasso: {tr(N_('No audit key: no checkpoint was written (make a key with incasso audit init-key)'))}",
+              file=sys.stderr)
+        return None
+    return _seal(args, mail=True)[1]
+
+
+def cmd_init_key(args: argparse.Namespace) -> int:
+    from incasso_tui.services.audit_seal import init_key
 
     settings = cli._settings(args)
     tr = Translator(settings.lang)
-    with cli._database(settings) as db:
-        report = verify_chain(db)
-    if report.intact:
-        print(tr(N_("audit trail intact: {count} events"), count=report.events))
+    with cli._database(settings):  # the database must be there before a key is made for it
+        pass
+    _key, path = init_key(settings)
+    _signed, done = _seal(args, mail=True)
+    if args.json:
+        print(json.dumps({"key_file": str(path), **done}))
         return 0
-    reason = tr(report.reason) if report.reason else "?"
-    print(tr(N_("audit trail BROKEN at event {event}: {reason} ({count} events before it are intact)"),
-             event=report.broken_at, reason=reason, count=report.events), file=sys.stderr)
-    return 1
+    print(tr(N_("audit key written to {path} (mode 600: keep it outside the database and back it up apart from it)"),
+             path=str(path)))
+    print(tr(N_("checkpoint: event {seq} sealed in {file}"), seq=done["seq"], file=done["file"]))
+    return 0
+
+
+def cmd_checkpoint(args: argparse.Namespace) -> int:
+    _signed, done = _seal(args, mail=True)
+    if args.json:
+        print(json.dumps(done))
+        return 0
+    tr = Translator(cli._settings(args).lang)
+    print(tr(N_("checkpoint: event {seq} sealed in {file}"), seq=done["seq"], file=done["file"]))
+    return 0
+
+
+ADVICE = N_("Do not repair or change the database: keep a copy of it, of the audit key and of the checkpoint file as "
+            "they are now, compare the event with the checkpoints mailed to the auditor and with a backup, and report "
+            "it to whoever is responsible for security.")
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from incasso_tui.services.audit import verify_chain
+    from incasso_tui.services.audit_seal import read_checkpoints
+
+    settings = cli._settings(args)
+    tr = Translator(settings.lang)
+    key = cli.audit_key(settings)
+    with cli._database(settings) as db:
+        checkpoints = read_checkpoints(db, settings, key) if key is not None else []
+        report = verify_chain(db, key, checkpoints)
+    latest = report.checkpoint
+    result: dict[str, Any] = {"intact": report.intact, "events": report.events, "keyed_events": report.keyed,
+                              "keyed": key is not None,
+                              "checkpoint": {"seq": latest.seq, "at": latest.at} if latest else None}
+    if not report.intact:
+        reason = tr(report.reason, **report.params) if report.reason else ""
+        result.update(broken_seq=report.broken_seq, broken_id=report.broken_at, reason=reason)
+        where = (tr(N_("event {seq} (id {id})"), seq=report.broken_seq, id=report.broken_at) if report.broken_at
+                 else tr(N_("event {seq}"), seq=report.broken_seq))
+        message = tr(N_("audit trail BROKEN at {where}: {reason} ({count} events before it verify). {advice}"),
+                     where=where, reason=reason, count=report.events, advice=tr(ADVICE))
+        if args.json:
+            print(json.dumps(result))
+        print(message, file=sys.stderr)
+        return 1
+    if key is not None and latest is None:
+        message = tr(N_("audit trail NOT PROVEN: {count} events verify with the key, but there is no checkpoint of this "
+                        "database in {file}, so a trail cut short cannot be told apart; write one with 'incasso audit "
+                        "checkpoint' (and find out why there was none)"),
+                     count=report.events, file=str(settings.audit_checkpoint_file))
+        if args.json:
+            print(json.dumps({**result, "intact": False}))
+        print(message, file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(result))
+    elif key is None:
+        print(tr(N_("audit trail intact: {count} events"), count=report.events))
+    else:
+        print(tr(N_("audit trail intact: {count} events, {keyed} of them keyed, checked against the checkpoint of {at} "
+                    "(event {seq}; {since} events since)"), count=report.events, keyed=report.keyed, at=latest.at,
+                 seq=latest.seq, since=report.since_checkpoint))
+    if key is None:
+        print(tr(N_("warning: the trail is not keyed, so it proves nothing against whoever can write the database; make "
+                    "a key with 'incasso audit init-key'")), file=sys.stderr)
+    return 0
 
 
 def _change(before: dict[str, object] | None, after: dict[str, object] | None) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -51,7 +50,6 @@ _TEXT = {
         "warning": "WARNING: unverified rate used (from {dates}); check before use.",
     },
 }
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _lang(args: argparse.Namespace) -> str:
@@ -64,13 +62,11 @@ def _eur(amount: Decimal, lang: str) -> str:
 
 
 def _parse_date(text: str, field: str) -> date:
-    """A date as YYYY-MM-DD (only that form: 20240101 or 2024-W01-1 are refused)."""
-    try:
-        if _ISO_DATE.fullmatch(text):
-            return date.fromisoformat(text)
-    except ValueError:
-        pass
-    raise BadInput(N_("Not a date (YYYY-MM-DD): {text}"), field=field, text=text)
+    """A date as YYYY-MM-DD (only that form: 20240101 or 2024-W01-1 are refused), within the days the program works
+    with (``cli.parse_date``)."""
+    from incasso_tui.cli import parse_date
+
+    return parse_date(text, field)
 
 
 def run_incassokosten(args: argparse.Namespace) -> int:
@@ -195,3 +191,7 @@ def add_parser(subparsers: Any) -> None:
     interest.add_argument("--kind", choices=("wettelijk", "handels"), default="wettelijk", help="default: wettelijk")
     interest.add_argument("--json", action="store_true", help="print JSON with decimal strings")
     interest.set_defaults(func=run_rente)
+
+    from incasso_tui.cli_budget import add_calc_parser  # issue 15: the repayment capacity
+
+    add_calc_parser(commands)

@@ -49,6 +49,9 @@ def add_letters_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore
     letters = _sub(sub, "letters", "letters to clients: render the pending ones")
     _batch(letters.add_parser("render", help="render the pending letters to PDF in the outbox (letters_dir)"),
            "letters", cmd_letters_render)
+    from incasso_tui import cli_dispatch
+
+    cli_dispatch.add_letter_commands(letters)
 
 
 def add_mail_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -72,9 +72,12 @@ def cmd_procedure_run(args: argparse.Namespace) -> int:
         report = run_procedure(ctx, ctx.clock.today(), dry_run=args.dry_run,
                                progress=_Bar() if sys.stderr.isatty() else None)
         letters = None if report.dry_run else _render_letters(ctx)
+    from incasso_tui.cli_audit import checkpoint_after_run
+
+    checkpoint = None if report.dry_run else checkpoint_after_run(args)  # a signed checkpoint outside the database
     failed = bool(letters and letters["failed"])
     if args.json:
-        print(json.dumps({**report.as_json(), "letters": letters}))
+        print(json.dumps({**report.as_json(), "letters": letters, "audit_checkpoint": checkpoint}))
         return 1 if failed else 0
     title = "dry run" if report.dry_run else f"run {report.run_id}"
     print(f"procedure {title} for {report.day.isoformat()} ({report.seconds:.1f} s)")
@@ -82,6 +85,8 @@ def cmd_procedure_run(args: argparse.Namespace) -> int:
         print(f"  {kind:<28} {n:>8}")
     for reason, n in sorted(report.held.items()):
         print(f"  held: {reason:<22} {n:>8}")
+    for what in sorted(report.unverified):
+        print(f"  used unverified: {what}")
     if letters is not None:
         print(f"letters: {letters['rendered']} rendered, {letters['emails_queued']} e-mails queued, "
               f"{letters['not_sent']} not sent (channel not configured), {letters['failed']} failed, "
@@ -90,6 +95,9 @@ def cmd_procedure_run(args: argparse.Namespace) -> int:
             print(f"  letter {failure['letter']} ({failure['kind']}): {safe(failure['error'])}", file=sys.stderr)
         if letters["waiting"] and letters["why_waiting"]:
             print(f"incasso: {letters['why_waiting']}", file=sys.stderr)
+    if checkpoint is not None:
+        print(f"audit checkpoint: event {checkpoint['seq']} in {checkpoint['file']}"
+              + (f", mailed to {checkpoint['mailed_to']}" if checkpoint["mailed_to"] else ""))
     return 1 if failed else 0
 
 

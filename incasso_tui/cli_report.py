@@ -5,7 +5,7 @@ With ``--user NAME`` the report is that user's view (an employee sees their own 
 read all of it anyway). ``--date`` sets today (the day the ageing buckets are measured); the period defaults to the
 30 days up to today. JSON: ``open_cases``, ``arrears``, ``buckets`` ({bucket: {"count": n, "amount": "0.00"}}),
 each rate as a number between 0 and 1 (or null when it has no denominator) in a key ending in ``_rate``,
-``arrangements`` ({"kept": n, "broken": n}), ``workload`` ([{"user": name or null, "open_cases": n}]),
+``arrangements`` ({"kept": n, "broken": n}), ``workload`` ([{"user": name or null, "open_cases": n, "overdue_tasks": n}]),
 ``roll_rates`` ({"since": last week's snapshot day, "until": now's, "available_from": null or the first end date
 with a week-old snapshot, "rows": {bucket then: {"cases": n, "to": {bucket now | "closed" | "handed_over":
 {"count": n, "roll_rate": 0..1}}}}}; since and until are null, and rows empty, until such a snapshot exists;
@@ -78,7 +78,7 @@ def report_json(r: KpiReport) -> dict[str, object]:
         "promises": {"kept": r.promises_kept, "broken": r.promises_broken},
         "arrangements": {"kept": r.arrangements_kept, "broken": r.arrangements_broken},
         "followups": {"on_time": r.followups_on_time, "late": r.followups_late},
-        "workload": [{"user": w.user, "open_cases": w.open_cases} for w in r.workload],
+        "workload": [{"user": w.user, "open_cases": w.open_cases, "overdue_tasks": w.overdue_tasks} for w in r.workload],
         "roll_rates": roll_rates_json(r.roll_rates),
     }
 
@@ -132,5 +132,6 @@ def cmd_kpi(args: argparse.Namespace) -> int:
             print(f"  {b:<8} {rr.cases(b):>8}: {moves}")
     print(tr(N_("Workload:")))
     for w in r.workload:
-        print(f"  {w.user or tr(N_('(unassigned)')):<16} {w.open_cases:>8}")
+        late = tr(N_("{count} late"), count=w.overdue_tasks) if w.overdue_tasks else ""
+        print(f"  {w.user or tr(N_('(unassigned)')):<16} {w.open_cases:>8} {late}")
     return 0

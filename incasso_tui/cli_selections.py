@@ -28,13 +28,14 @@ import argparse
 import json
 import string
 import sys
+from pathlib import Path
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from incasso_tui import cli
 from incasso_tui.domain.arrears import BUCKETS
 from incasso_tui.domain.enums import Role, Stage
-from incasso_tui.errors import N_, ConfigError
+from incasso_tui.errors import N_, BadInput, ConfigError
 from incasso_tui.i18n import Translator
 from incasso_tui.safetext import safe, safe_json
 
@@ -106,6 +107,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     export.add_argument("--sort", choices=("priority", "dpd", "amount", "next_action"), default="priority")
     export.add_argument("--out", metavar="NAME", help="a new file to write, a plain file name in the export_dir "
                         "setting's folder (default: standard output)")
+    export.add_argument("--format", choices=("csv", "csv-nl", "xlsx"), default=None,
+                        help="csv (standard), csv-nl (; and decimal comma, labels in --lang), xlsx (typed cells, needs "
+                             "--out NAME.xlsx); default: by the file's extension, else csv")
 
     camp = _sub(sub, "campaigns", "bulk actions on a selection, and their results")
     run = _command(camp, "run", "run a bulk action on every case of a selection", cmd_run)
@@ -118,10 +122,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     lst = _command(camp, "list", "the campaigns, newest first", cmd_campaigns)
     lst.add_argument("--selection", metavar="NAME")
     shw = _command(camp, "show", "a campaign: its counts, the payments since, the refusals", cmd_campaign)
-    shw.add_argument("id", type=int)
+    shw.add_argument("id", type=cli.parse_id)
     shw.add_argument("--members", action="store_true", help="every member with what was done or why not")
     res = _command(camp, "resume", "go on with an interrupted campaign's pending cases", cmd_resume)
-    res.add_argument("id", type=int)
+    res.add_argument("id", type=cli.parse_id)
 
 
 # ----- helpers
@@ -275,9 +279,25 @@ def cmd_export(args: argparse.Namespace) -> int:
     with cli._database(settings) as db:
         ctx = _reader(args, db)
         flt = selection_filter(get_selection(ctx, args.name), WorklistFilter(sort=args.sort))
-        if args.out:
+        form = getattr(args, "format", None)
+        if args.out and (form or Path(args.out).suffix.lower() == ".xlsx"):
+            from incasso_tui.services.exports import export_worklist
+            from incasso_tui.ui.export_labels import export_labels
+
+            rows = export_worklist(ctx, flt, args.out, form, export_labels(Translator(settings.lang)))
+            print(f"{rows}\t{safe(export_path(settings, args.out))}")
+        elif args.out:
             rows = export_to_file(ctx, flt, args.out)
             print(f"{rows}\t{safe(export_path(settings, args.out))}")
+        elif form == "xlsx":
+            raise BadInput(N_("An .xlsx file is written as xlsx, and xlsx only to an .xlsx file"), field="path")
+        elif form == "csv-nl":
+            from incasso_tui.services.exports import nl_csv_lines
+            from incasso_tui.ui.export_labels import export_labels
+
+            sys.stdout.reconfigure(encoding="utf-8", newline="")  # type: ignore[union-attr]
+            for line in nl_csv_lines(ctx, flt, export_labels(Translator(settings.lang))):
+                sys.stdout.write(line)
         else:
             sys.stdout.reconfigure(encoding="utf-8", newline="")  # type: ignore[union-attr]
             export_csv(ctx, flt, sys.stdout)

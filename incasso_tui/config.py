@@ -56,6 +56,9 @@ def _toml_file(path: Path) -> dict[str, object]:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(N_("The config file {path} is not valid TOML: {error}"), path=str(path), error=str(exc))
+    except OSError as exc:  # unreadable (permissions), vanished meanwhile
+        raise ConfigError(N_("Cannot read the config file {path}: {error}"), path=str(path),
+                          error=exc.strerror or str(exc)) from None
 
 
 def _environment() -> dict[str, str]:
@@ -120,6 +123,11 @@ class Settings(BaseModel):
     mail_max_attempts: int = Field(8, ge=1, le=50)
     mail_retry_base_seconds: int = Field(60, ge=1, le=86400)  # doubled after every temporary failure
 
+    # outside parties and complaints (issue 19): the complaint terms (default: the repository's data/complaints.toml)
+    # and the claim above which the answer to a debt counsellor's proposal needs a second person (four eyes)
+    complaint_terms_file: Path | None = None
+    debt_offer_four_eyes_above: Decimal = Field(Decimal("5000.00"), ge=0)
+
     # the arrears procedure (issue 3); the legal guards are code, these are the numbers they are given
     # the procedure definition (stages, offsets, actions); default: the repository's data/procedure.toml
     procedure_file: Path | None = None
@@ -135,6 +143,48 @@ class Settings(BaseModel):
     # one counts as broken, and the letters/digits before the loan number in the RF creditor references we issue
     payment_grace_days: int = Field(3, ge=0, le=60)
     payment_rf_prefix: str = Field("INC", pattern=r"^[A-Z]{0,13}$")
+
+    # bank statements (issue 16): the lender's own accounts (a statement of any other account is refused whole;
+    # ``lender_iban`` counts as one), how far from today a booking date may be, and the largest file read
+    lender_accounts: list[str] = Field(default_factory=list)
+    statement_max_days_ahead: int = Field(366, ge=0, le=3660)
+    statement_max_days_back: int = Field(3653, ge=1, le=36525)
+    statement_max_bytes: int = Field(200 * 1024 * 1024, ge=1024, le=4 * 1024 * 1024 * 1024)
+
+    # the keyed audit trail (issue 16): the HMAC key lives outside the database in a file only its owner can read
+    # (``incasso audit init-key``); signed checkpoints go to an append-only file and, when set, to an auditor
+    audit_key_file: Path = Field(default_factory=lambda: data_dir() / "audit.key")
+    audit_checkpoint_file: Path = Field(default_factory=lambda: data_dir() / "audit-checkpoints.jsonl")
+    audit_checkpoint_email: str | None = None
+
+    @field_validator("lender_accounts", mode="before")
+    @classmethod
+    def _accounts(cls, value: object) -> object:
+        if isinstance(value, str):  # INCASSO_LENDER_ACCOUNTS="NL..,NL.."
+            value = [part for part in value.replace(";", ",").split(",") if part.strip()]
+        if isinstance(value, (list, tuple)):
+            return ["".join(str(v).split()).upper() for v in value]
+        return value
+
+    def own_accounts(self) -> frozenset[str]:
+        """The IBANs whose statements may be imported: ``lender_accounts`` and ``lender_iban``."""
+        extra = ["".join(self.lender_iban.split()).upper()] if self.lender_iban else []
+        return frozenset([*self.lender_accounts, *extra])
+
+    # budgets and capacity (issue 15): which norm protects the income (the statutory beslagvrije voet or the desk's
+    # own minimum in data/budget_norms.toml), when a budget is too old to use unflagged, what a plan above the
+    # capacity needs (a reason, or it is refused), and the largest plausible monthly figures (typing errors above)
+    budget_norm: Literal["beslagvrije_voet", "desk"] = "beslagvrije_voet"
+    budget_norms_file: Path | None = None  # default: data/budget_norms.toml
+    budget_max_age_months: int = Field(3, ge=1, le=24)
+    arrangement_above_capacity: Literal["reason", "refuse"] = "reason"
+    budget_household_max: Decimal = Field(Decimal("50000.00"), gt=0)
+    budget_business_max: Decimal = Field(Decimal("500000.00"), gt=0)
+
+    # the risk view (issue 20): the rules' numbers (default: data/risk.toml), and whether an early-warning signal
+    # on a client with an open case becomes a call task ("call before it goes wrong")
+    risk_file: Path | None = None
+    signal_tasks: bool = False
 
     @field_validator("db_url")
     @classmethod

@@ -51,11 +51,13 @@ from sqlalchemy.orm import Session
 
 from incasso_tui.domain.costs import wik_costs
 from incasso_tui.domain.enums import ArrearsCause, CaseStatus, Stage
+from incasso_tui.services.causes import BACKFILL as CAUSE_BACKFILL
 from incasso_tui.domain.money import from_cents, to_cents
 from incasso_tui.domain.schedule import add_months, build_schedule
 from incasso_tui.errors import N_, ConfigError
-from incasso_tui.services.audit import record
+from incasso_tui.services.audit import Event, record, record_many
 from incasso_tui.services.positions import refresh_case_positions
+from incasso_tui.domain.search import index_words
 from incasso_tui.services.worklist import name_key
 from incasso_tui.store.db import Database, refresh_statistics
 from incasso_tui.store.models import NO_ARREARS, Client, Loan
@@ -78,7 +80,10 @@ USERS: tuple[tuple[str, str, str], ...] = (
     ("visser", "Joost Visser", "special_management"),
     ("admin", "Applicatiebeheer", "admin"),
     ("audit", "Interne Audit", "auditor"),
+    ("devries", "Pieter de Vries", "adviser"),  # bedrijfsadviseurs (issue 13)
+    ("smit", "Lotte Smit", "adviser"),
 )
+ADVISERS = ("devries", "smit")
 EMPLOYEES = ("demo", "jansen", "dekker")
 EMPLOYEE_WEIGHTS = (0.4, 0.3, 0.3)
 
@@ -402,7 +407,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "arrangements": ("id", "case_id", "status", "arrears_covered", "down_payment", "installment_count", "frequency",
                      "first_date", "created_by", "created_at", "version"),
     "arrangement_lines": ("arrangement_id", "seq", "due_date", "amount", "paid"),
+    "forbearances": ("id", "loan_id", "granted_on", "kind", "npv_loss", "source", "created_by", "created_at"),
+    "client_search": ("client_id", "words"),
     "documents": ("id", "client_id", "loan_id", "kind", "title", "added_on", "path"),
+    "client_advisers": ("client_id", "adviser_id"),
     "handovers": ("id", "case_id", "reason", "summary", "checklist", "waived_by", "status", "handed_by", "handed_at",
                   "decided_by", "decided_at", "return_reason", "version"),
     "gen_loan": ("loan_id", "tpl", "m0", "day", "npaid", "part_p", "part_i"),
@@ -410,10 +418,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "gen_cal": ("m", "d", "due"),
 }
 # the order that satisfies the foreign keys
-WRITE_ORDER = ("users", "clients", "loans", "charges", "ledger", "allocations", "cases", "contacts", "promises",
-               "notes", "arrangements", "arrangement_lines", "documents", "handovers")
+WRITE_ORDER = ("users", "clients", "client_advisers", "loans", "client_search", "charges", "ledger", "allocations",
+               "cases", "contacts", "promises", "notes", "arrangements", "arrangement_lines", "forbearances", "documents",
+               "handovers")
 ID_TABLES = ("users", "clients", "loans", "charges", "ledger", "allocations", "cases", "contacts", "promises",
-             "notes", "arrangements", "documents", "handovers")
+             "notes", "arrangements", "forbearances", "documents", "handovers")
 
 _INSTALLMENTS_SQL = """
 INSERT INTO installments (loan_id, seq, due_date, principal, interest, principal_paid, interest_paid)
@@ -489,6 +498,7 @@ class _Book:
         self.midnight = datetime.combine(as_of, time())
         self.n_loans = loans
         self.detail = loans <= DETAIL_MAX_LOANS
+        self.events: list[Event] = []  # the generated cases' history (detail books), written with the last chunk
         self.next_id = {t: id_base.get(t, 0) + 1 for t in ID_TABLES}
         self.user_ids = user_ids
         self.templates = _Templates()
@@ -624,6 +634,14 @@ class _Book:
                              postcode, city, phone, email, channel, language))
         return cid, name, city, contact or name
 
+    def search_words(self, client: tuple[Any, ...], loan_numbers: list[str]) -> None:
+        """The client's row in the search index (store.search_index), as the services would write it."""
+        c = dict(zip(COLUMNS["clients"], client))
+        self.add("client_search", (c["id"], index_words(
+            name=c["name"], number=c["number"], loan_numbers=loan_numbers, kvk=c["kvk"], iban=c["iban"],
+            phone=c["phone"], email=c["email"], postcode=c["postcode"], street=c["street"], city=c["city"],
+            contact_person=c["contact_person"])))
+
     def iban(self) -> str:
         rng = self.rng
         bank = self.pick(self._banks)
@@ -722,7 +740,7 @@ class _Book:
             self.add("charges", (self.take("charges"), lid, "collection_costs", d(oldest + timedelta(days=61)), costs,
                                  0, f"Buitengerechtelijke incassokosten (WIK) over {_eur(past_due_principal)}"))
         self.ledger(lid, tpl, first_due, npaid, part_p, part_i, start, detail=self.detail or dpd is not None)
-        return {"oldest": oldest, "dpd": dpd, "arrears": past_due + costs, "number": number}
+        return {"oldest": oldest, "dpd": dpd, "arrears": past_due + costs, "number": number, "id": lid}
 
     def ledger(self, lid: int, tpl: int, first_due: date, npaid: int, part_p: int, part_i: int, start: date,
                *, detail: bool) -> None:
@@ -803,7 +821,10 @@ class _Book:
             text = rng.choice(NOTES).format(contact=contact_name, year=as_of.year - rng.randint(1, 4))
             self.note(case_id, min(day, as_of - timedelta(days=1)), user, text)
         if status == CaseStatus.ARRANGEMENT:
-            self.arrangement(case_id, arrears, user)
+            created = self.arrangement(case_id, arrears, user)
+            self.forbearance(first["id"], created, "arrangement", f"arrangement:{self.next_id['arrangements'] - 1}")
+        elif status == CaseStatus.DEFERRAL:
+            self.forbearance(first["id"], opened + timedelta(days=14), "deferral", "generated")
         elif status == CaseStatus.HANDED_OVER:
             self.handover(case_id, opened, dpd, arrears)
 
@@ -880,7 +901,14 @@ class _Book:
                 self.add("promises", (self.take("promises"), case_id, contact_id, d(promise_due), amount, status))
         return flag
 
-    def arrangement(self, case_id: int, arrears: int, user: str) -> None:
+    def forbearance(self, loan_id: int, granted: date, kind: str, source: str) -> None:
+        """The forbearance an arrangement or deferral of the book stands for (issue 20); its NPV loss is not known
+        for a generated book: recorded as 0 (no rng draw: the rest of the book stays what it was)."""
+        granted = min(granted, self.as_of)
+        self.add("forbearances", (self.take("forbearances"), loan_id, self.sink.d(granted), kind, 0, source, ACTOR,
+                                  self.sink.dt(datetime.combine(granted, time(10, 15)))))
+
+    def arrangement(self, case_id: int, arrears: int, user: str) -> date:
         rng, as_of, d = self.rng, self.as_of, self.sink.d
         created = as_of - timedelta(days=rng.randint(1, 6))
         count = rng.randint(3, 12)
@@ -895,6 +923,69 @@ class _Book:
         for seq in range(1, count + 1):
             amount = each if seq < count else rest - each * (count - 1)
             self.add("arrangement_lines", (arrangement_id, seq, d(add_months(first, seq - 1)), amount, 0))
+        return created
+
+    # ----- the dossier's history (issue 13)
+    def history(self, consumer: bool, rows_before: dict[str, int]) -> None:
+        """Audit events for the case just made, from its rows (no draw from the random stream, so the book stays
+        the same): the case opened and its stage moves, the contacts and promises, an arrangement, a handover and
+        its acceptance, and the payments of the last four months, so that a demo case's timeline is not empty.
+        Written with the last chunk as one hash chain (``_run``); detail books only."""
+        def new(table: str) -> list[tuple[Any, ...]]:
+            return self.rows[table][rows_before[table]:]
+
+        def day(value: Any) -> date:
+            return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+        def at(value: Any) -> datetime:
+            return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+        cases = new("cases")
+        if not cases:
+            return
+        case_id, _client, status, stage, _assignee, opened_raw, closed_raw = cases[0][:7]
+        opened, events = day(opened_raw), self.events
+        first_at = datetime.combine(opened, time(6))
+        events.append(Event(first_at, "procedure", "procedure.open", "case", case_id, case_id, None,
+                            {"status": "active", "stage": Stage.REMINDER.value, "opened_on": opened}))
+        order = [s for s in Stage if consumer or s != Stage.FOURTEEN_DAY]
+        reached = order[:order.index(Stage(stage)) + 1] if Stage(stage) in order else [Stage.REMINDER]
+        end = day(closed_raw) if closed_raw else self.as_of - timedelta(days=1)
+        span = max((end - opened).days, 1)
+        for n, (before, after) in enumerate(zip(reached, reached[1:]), start=1):
+            moved = opened + timedelta(days=span * n // len(reached))
+            events.append(Event(datetime.combine(moved, time(6)), "procedure", "procedure.move", "case", case_id,
+                                case_id, {"stage": before.value}, {"stage": after.value, "stage_since": moved}))
+        promises = {row[2]: row for row in new("promises")}
+        for contact_id, _c, when, channel, outcome, cause, _summary, user in new("contacts"):
+            moment = at(when)
+            events.append(Event(moment, user, "contact.log", "contact", contact_id, case_id, None,
+                                {"channel": channel, "outcome": outcome, "cause": cause,
+                                 "next_action_date": moment.date() + timedelta(days=7)}))
+            if contact_id in promises:
+                p = promises[contact_id]
+                events.append(Event(moment, user, "promise.create", "promise", p[0], case_id, None,
+                                    {"contact_id": contact_id, "due_date": day(p[3]), "amount": from_cents(p[4])}))
+        for a in new("arrangements"):
+            lines = [ln for ln in new("arrangement_lines") if ln[0] == a[0] and ln[1] > 0]
+            events.append(Event(at(a[9]), a[8], "arrangement.create", "arrangement", a[0], case_id,
+                                {"status": "active"},
+                                {"status": "arrangement", "arrears": from_cents(a[3]), "down_payment": from_cents(a[4]),
+                                 "installments": a[5], "installment": from_cents(lines[0][3]) if lines else None,
+                                 "frequency": a[6], "first_date": day(a[7])}))
+        for h in new("handovers"):
+            events.append(Event(at(h[8]), h[7], "case.handover", "handover", h[0], case_id, {"status": "active"},
+                                {"status": "handed_over", "reason": h[2]}))
+            events.append(Event(at(h[10]), h[9], "handover.accept", "handover", h[0], case_id, None, {}))
+        recent = self.as_of - timedelta(days=120)
+        for row in new("ledger"):
+            if row[3] == "payment" and day(row[2]) >= max(recent, opened):
+                # the generated payments are the loans' direct debits (ledger "SEPA-incasso termijn n")
+                events.append(Event(datetime.combine(day(row[2]), time(7)), "bank", "payment.direct_debit", "ledger",
+                                    row[0], case_id, None, {"loan_id": row[1], "amount": from_cents(row[4])}))
+        if closed_raw:
+            events.append(Event(datetime.combine(day(closed_raw), time(6)), "procedure", "procedure.close", "case",
+                                case_id, case_id, {"status": "active"}, {"status": "closed", "closed_on": day(closed_raw)}))
 
     # ----- handing a chunk to the writer
     def take_chunk(self) -> dict[str, list[tuple[Any, ...]]]:
@@ -1047,17 +1138,23 @@ def _run(conn: Connection, sink: _Sink, *, loans: int, seed: int, as_of: date,
             for i in range(chunk_start, chunk_end):
                 kind, consumer = kinds[i]
                 sc = SCENARIOS[scenario[i]] if scenario[i] != _CURRENT else None
+                rows_before = {t: len(rows) for t, rows in book.rows.items()}
                 client_id, _name, city, contact = book.client(i, kind, consumer, hostile_order.get(i))
                 client_no = book.rows["clients"][-1][1]
+                if not consumer and i % 3 == 0:  # a third of the business clients has a business adviser
+                    book.add("client_advisers", (client_id, book.user_ids[ADVISERS[(i // 3) % len(ADVISERS)]]))
                 made = []
                 for n in range(loans_per_client[i]):
                     dpd = None
                     if n == 0 and sc is not None and sc.dpd is not None:
                         dpd = book.rng.randint(*sc.dpd)
                     made.append(book.loan(client_id, consumer, dpd, client_no))
+                book.search_words(book.rows["clients"][-1], [m["number"] for m in made])
                 if sc is not None:
                     book.case(client_id, consumer, sc, made[0], sum(m["arrears"] for m in made), city, contact,
                               [m["number"] for m in made])
+                    if book.detail:
+                        book.history(consumer, rows_before)
             chunk = book.take_chunk()
             if in_flight is not None:
                 in_flight.result()
@@ -1081,8 +1178,11 @@ def _run(conn: Connection, sink: _Sink, *, loans: int, seed: int, as_of: date,
                                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
                                 f" (SELECT COALESCE(MAX(id), 0) + 1 FROM \"{table}\"), false)"
                             )
+                    for statement in CAUSE_BACKFILL:  # each case's cause from its newest contact naming one
+                        conn.exec_driver_sql(statement)
                     refresh_case_positions(session, as_of)
                     refresh_statistics(conn, ("cases",) if pg else ())  # PostgreSQL analyzed the rest above
+                    history = record_many(session, sorted(book.events, key=lambda e: (e.at, e.case_id or 0)))
                     record(
                         session,
                         at=datetime.combine(as_of, time()),
@@ -1094,7 +1194,7 @@ def _run(conn: Connection, sink: _Sink, *, loans: int, seed: int, as_of: date,
                                "cases": book.counts["cases"]},
                     )
                     session.flush()
-            book.counts["audit_events"] = 1
+            book.counts["audit_events"] = 1 + history
             phase("positions")
             say("positions", 1, 1)
     finally:

@@ -28,6 +28,10 @@ NOW = datetime(2026, 11, 23, 9, 30)
 TEST_LOANS = 2400
 TEST_SEED = 7
 PG_URL = os.environ.get("INCASSO_TEST_PG_URL")
+# the lender's own accounts in the tests (setting lender_accounts): the account of tests/payment_files.py and of the
+# shared bank samples; a statement of any other account is refused (issue 16)
+TEST_OWN_ACCOUNTS = ("NL91ABNA0417164300", "NL77ABNA0574908765", "NL77INGB0574908765", "NL34RABO0142623393",
+                     "NL05SNSB0908244436", "NL30ABNA0000000000")
 
 
 @pytest.fixture(autouse=True)
@@ -38,6 +42,7 @@ def _isolated_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
             monkeypatch.delenv(key)
     monkeypatch.setenv("INCASSO_CONFIG", str(tmp_path_factory.getbasetemp() / "no-config.toml"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.getbasetemp() / "xdg-data"))
+    monkeypatch.setenv("INCASSO_LENDER_ACCOUNTS", ",".join(TEST_OWN_ACCOUNTS))  # the commands the tests run
 
 
 def _generate(url: str) -> None:
@@ -120,6 +125,7 @@ def clock() -> FixedClock:
 
 
 def _context(database: Database, clock: FixedClock, user: str, **settings: object) -> Context:
+    settings.setdefault("lender_accounts", list(TEST_OWN_ACCOUNTS))
     return Context(db=database, actor=resolve_actor(database, user), clock=clock, settings=Settings(**settings))  # type: ignore[arg-type]
 
 

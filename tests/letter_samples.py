@@ -75,6 +75,14 @@ def figures(kind: str) -> LetterFigures:
     elif kind == "call_in":
         base["call_in"] = CallIn(principal=Decimal("4567.89"), interest=Decimal("123.45"), costs=Decimal("40.00"),
                                  total=Decimal("4731.34"), pay_by=date(2026, 12, 7))
+    elif kind in ("external_handover", "external_notice"):
+        from incasso_tui.letters.model import ExternalHandover
+
+        base["external"] = ExternalHandover(
+            claim_number=17, party_name="Van Dam Gerechtsdeurwaarders", party_kind="bailiff",
+            party_address=("Kade 1", "3011 AA Rotterdam"), party_contact="mr. A. van Dam", handed_on=LETTER_DATE,
+            principal=Decimal("4567.89"), interest=Decimal("123.45"), costs=Decimal("40.00"),
+            payments=Decimal("250.00"), total=Decimal("4731.34"))
     return LetterFigures.model_validate(base)
 
 

@@ -28,6 +28,7 @@ from lxml import etree
 from incasso_tui.bank.model import (
     ACCEPTED_CURRENCY,
     MAX_BYTES,
+    BankEntry,
     DedupKeyer,
     EntryDraft,
     Statement,
@@ -195,7 +196,6 @@ class _CamtReader:
         self._entry_tags = _EntryTags(*_EntryTags._fields)
         self._tx_tags = _TxTags(*_TxTags._fields)
         self._dates: dict[str, date] = {}  # date text -> date: a statement has few distinct days
-        self._keyer = DedupKeyer()
         self._entry_count = 0
 
     # -- document ------------------------------------------------------------------------------------
@@ -241,7 +241,7 @@ class _CamtReader:
                             statement_id=header.statement_id,
                             account_iban=header.account_iban,
                             currency=ACCEPTED_CURRENCY,
-                            entries=tuple(self._keyer.entry(d) for d in drafts),
+                            entries=_keyed(drafts),
                         )
                     )
                     drafts, header, current = [], None, None
@@ -575,3 +575,9 @@ def _drop_previous_entry(ntry: etree._Element) -> None:
         parent = ntry.getparent()
         if parent is not None:
             parent.remove(previous)
+
+
+def _keyed(drafts: list[EntryDraft]) -> tuple[BankEntry, ...]:
+    """The statement's entries with their dedup keys, counted within this statement (``bank.model``)."""
+    keyer = DedupKeyer()
+    return tuple(keyer.entry(d) for d in drafts)

@@ -14,9 +14,13 @@ statement that covers the same days. It is built by :class:`DedupKeyer` as follo
    - ``txt:`` + a hash of the content: value date, counterparty IBAN and name, remittance text,
      creditor reference, return reason;
 
-2. followed by ``| n``: the entry is the n-th in the file (counting all statements of the file) with
-   the same canonical text. So two identical payments on one day keep apart, and the same entries
-   read again from an overlapping statement of the same bank get the same numbers;
+2. followed by ``| n``: with the bank's own reference, n is the transaction's place in its booking (a batch
+   shares the booking's reference), so the same reference twice on the same day and amount is the same
+   entry, whether it appears twice in one statement or in two files (issue 16). Without one, n counts
+   the entries of the statement with the same canonical text: two identical payments on one day keep
+   apart, and the same entries read again from an overlapping statement, or from the same statement
+   repeated in one file, get the same numbers (a keyer per statement: ``DedupKeyer`` is made anew for
+   each);
 3. the key is the first 32 hexadecimal digits of the SHA-256 of that text.
 
 Keys are comparable between files in the same format from the same bank only: an MT940 and a CAMT
@@ -105,7 +109,7 @@ class Statement:
 
 
 class DedupKeyer:
-    """Turns drafts into entries with their dedup key; use one per file (see the module docstring)."""
+    """Turns drafts into entries with their dedup key; use one per statement (see the module docstring)."""
 
     def __init__(self) -> None:
         self._seen: dict[str, int] = {}
@@ -132,8 +136,11 @@ class DedupKeyer:
             basis = "txt:" + hashlib.sha256(content.encode()).hexdigest()
         direction = ("R" if d.reversal else "") + ("C" if d.credit else "D")
         canonical = f"{d.account_iban}|{d.booking_date.isoformat()}|{direction}|{d.amount:.2f}|{basis}"
-        n = self._seen.get(canonical, 0) + 1
-        self._seen[canonical] = n
+        if d.bank_reference:
+            n = d.tx_index
+        else:
+            n = self._seen.get(canonical, 0) + 1
+            self._seen[canonical] = n
         return hashlib.sha256(f"{canonical}|{n}".encode()).hexdigest()[:32]
 
 

@@ -27,6 +27,7 @@ from decimal import Decimal
 from incasso_tui.bank.model import (
     ACCEPTED_CURRENCY,
     MAX_BYTES,
+    BankEntry,
     DedupKeyer,
     EntryDraft,
     Statement,
@@ -107,7 +108,6 @@ class _StatementFields:
 
 class _Mt940Reader:
     def __init__(self) -> None:
-        self._keyer = DedupKeyer()
         self._entry_count = 0
         self._rabo_header = False
 
@@ -241,7 +241,7 @@ class _Mt940Reader:
             statement_id=statement_id,
             account_iban=iban,
             currency=ACCEPTED_CURRENCY,
-            entries=tuple(self._keyer.entry(d) for d in drafts),
+            entries=_keyed(drafts),
         )
 
     def _format(self, g: _StatementFields, iban: str) -> str:
@@ -288,7 +288,9 @@ class _Mt940Reader:
             booking_date=booking_date,
             value_date=value_date,
             amount=_amount(match.group("amount"), f),
-            credit=match.group("mark").endswith("C"),
+            # SWIFT MT940 :61: subfield 3: C credit, D debit, RC reversal of a credit (a debit), RD reversal of a
+            # debit (a credit)
+            credit=match.group("mark") in ("C", "RD"),
             currency=ACCEPTED_CURRENCY,
             counterparty_name=counterparty_name,
             counterparty_iban=normalize_reference(counterparty_iban) if counterparty_iban else None,
@@ -447,3 +449,9 @@ def _details(f: _Field) -> _Details:
     out.end_to_end_id = None if eref in (None, "", "NOTPROVIDED") else eref
     out.return_reason = values.get("RTRN", "").partition("/")[0] or None
     return out
+
+
+def _keyed(drafts: list[EntryDraft]) -> tuple[BankEntry, ...]:
+    """The statement's entries with their dedup keys, counted within this statement (``bank.model``)."""
+    keyer = DedupKeyer()
+    return tuple(keyer.entry(d) for d in drafts)

@@ -1,9 +1,10 @@
 """Arrears (achterstand): allocating payments and measuring what is past due.
 
 Payment allocation follows art. 6:44 lid 1 BW: a payment goes first to the costs, then to the
-interest that has fallen due, and last to the principal. Collection costs (incassokosten) and
-charged statutory interest count as "costs" here (HR 10-07-2015, ECLI:NL:HR:2015:1868). Within each
-component the oldest due date is paid first (domain-rules.md, "Money").
+interest that has fallen due, and last to the principal. "Costs" are the collection costs
+(incassokosten); "interest" is the contractual interest AND the charged statutory interest (issue 12:
+statutory interest is interest, never costs). Within each component the oldest due date is paid first
+(domain-rules.md, "Money").
 """
 
 from __future__ import annotations
@@ -29,11 +30,17 @@ __all__ = [
     "allocate",
     "arrears_as_of",
     "bucket_bounds",
+    "charge_component",
     "combined",
 ]
 
 Component = Literal["costs", "interest", "principal"]
 _COMPONENT_ORDER: dict[str, int] = {name: rank for rank, name in enumerate(get_args(Component))}
+
+
+def charge_component(kind: str) -> Component:
+    """The art. 6:44 BW component of a charge: statutory interest is interest; collection costs are costs."""
+    return "interest" if kind == "statutory_interest" else "costs"
 
 
 @dataclass(frozen=True)
@@ -121,11 +128,14 @@ class Arrears:
     principal: Decimal
     oldest_due_date: date | None
     days_past_due: int
+    # charged statutory interest not yet paid (apart from the contractual ``interest``: letters show it on a line
+    # of its own; art. 6:44 BW allocates it as interest)
+    statutory_interest: Decimal = ZERO
 
     @property
     def total(self) -> Decimal:
-        """Costs plus interest plus principal in arrears."""
-        return self.costs + self.interest + self.principal
+        """Costs plus interest (contractual and statutory) plus principal in arrears."""
+        return self.costs + self.interest + self.statutory_interest + self.principal
 
 
 def combined(parts: Iterable[Arrears]) -> Arrears:
@@ -138,21 +148,24 @@ def combined(parts: Iterable[Arrears]) -> Arrears:
         principal=sum((p.principal for p in parts), ZERO),
         oldest_due_date=min((p.oldest_due_date for p in parts if p.oldest_due_date is not None), default=None),
         days_past_due=max((p.days_past_due for p in parts), default=0),
+        statutory_interest=sum((p.statutory_interest for p in parts), ZERO),
     )
 
 
-def arrears_as_of(lines: Iterable[LineState], open_costs: Decimal, as_of: date) -> Arrears:
+def arrears_as_of(lines: Iterable[LineState], open_costs: Decimal, as_of: date,
+                  open_statutory_interest: Decimal = ZERO) -> Arrears:
     """Return the arrears on ``as_of``.
 
     Convention: an installment is in arrears from the day AFTER its due date; one due on ``as_of``
-    itself can still be paid that day and is not counted. ``open_costs`` (collection costs and
-    charged statutory interest not yet paid) always count in full as costs; they carry no due date of
-    their own, so they do not set ``oldest_due_date``. ``days_past_due`` counts from the due date of
+    itself can still be paid that day and is not counted. ``open_costs`` (collection costs not yet
+    paid) and ``open_statutory_interest`` (charged statutory interest not yet paid) always count in
+    full; they carry no due date of their own, so they do not set ``oldest_due_date``. ``days_past_due`` counts from the due date of
     the oldest past-due line with anything unpaid (0 when there is none).
     """
     costs = ensure_money(open_costs)
-    if costs < 0:
-        raise ValueError(f"open costs cannot be negative: {open_costs}")
+    statutory = ensure_money(open_statutory_interest)
+    if costs < 0 or statutory < 0:
+        raise ValueError(f"open costs cannot be negative: {open_costs}, {open_statutory_interest}")
     interest = principal = ZERO
     oldest: date | None = None
     for line in lines:
@@ -165,7 +178,7 @@ def arrears_as_of(lines: Iterable[LineState], open_costs: Decimal, as_of: date) 
         if (open_interest or open_principal) and (oldest is None or line.due_date < oldest):
             oldest = line.due_date
     days = (as_of - oldest).days if oldest is not None else 0
-    return Arrears(costs, interest, principal, oldest, days)
+    return Arrears(costs, interest, principal, oldest, days, statutory)
 
 
 BUCKETS: tuple[str, ...] = ("current", "1-30", "31-60", "61-90", "90+")

@@ -44,6 +44,9 @@ class ClaimCharge:
     due_date: date
     amount: Decimal
     paid: Decimal
+    # statutory interest: the first day the posting covers (its period start); a posting belongs to the claim when
+    # it covers days before the ruling (after the cancellation of the days from the ruling on, only those)
+    covers_from: date | None = None
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ def loan_claim(
     for charge in charges:
         open_amount = charge.amount - charge.paid
         if charge.kind == STATUTORY_INTEREST:
-            if charge.due_date < ruling_date:
+            if (charge.covers_from or charge.due_date) < ruling_date:
                 interest += open_amount
         elif charge.due_date <= ruling_date:
             costs += open_amount

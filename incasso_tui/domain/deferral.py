@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from incasso_tui.domain.money import ZERO, ensure_money
+from incasso_tui.domain.money import ZERO
 from incasso_tui.domain.schedule import ScheduleLine, _monthly_interest, add_months, build_schedule
 from incasso_tui.errors import N_, BadInput, RuleViolation
 
-__all__ = ["DeferralOption", "DeferralProposal", "propose_deferral", "repayment_capacity"]
+__all__ = ["DeferralOption", "DeferralProposal", "propose_deferral"]
 
 
 @dataclass(frozen=True)
@@ -61,16 +61,6 @@ class DeferralProposal:
 
     def extra_interest(self, option: DeferralOption) -> Decimal:
         return option.total_interest - self.current_interest
-
-
-def repayment_capacity(monthly_income: Decimal, fixed_expenses: Decimal) -> Decimal:
-    """What the client can pay a month: income minus fixed expenses (may be negative: then nothing fits)."""
-    income, expenses = ensure_money(monthly_income), ensure_money(fixed_expenses)
-    if income < 0:
-        raise BadInput(N_("The monthly income cannot be negative"), field="income")
-    if expenses < 0:
-        raise BadInput(N_("The fixed expenses cannot be negative"), field="expenses")
-    return income - expenses
 
 
 def _renumber(lines: Sequence[ScheduleLine], first_seq: int) -> list[ScheduleLine]:

@@ -11,6 +11,7 @@ class Role(StrEnum):
     SPECIAL_MANAGEMENT = "special_management"
     ADMIN = "admin"
     AUDITOR = "auditor"
+    ADVISER = "adviser"  # bedrijfsadviseur: reads their own clients' cases, answers consultations (issue 13)
 
 
 class ClientKind(StrEnum):
@@ -92,6 +93,8 @@ class LedgerKind(StrEnum):
     CONVERSION = "conversion"  # opening position taken over from the previous system
     COSTS = "costs"  # collection costs charged
     INTEREST = "interest"  # statutory / default interest charged
+    INTEREST_CREDIT = "interest_credit"  # statutory interest cancelled from a ruling date (issue 12)
+    COSTS_CREDIT = "costs_credit"  # collection costs due on or after a ruling date cancelled (issue 12)
     WRITE_OFF = "write_off"
     REVERSAL = "reversal"
 

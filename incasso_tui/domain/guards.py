@@ -22,7 +22,9 @@ from incasso_tui.errors import N_, NotAllowed, RuleViolation
 
 __all__ = [
     "BKR_A_MONTHS",
+    "BkrArrearsRule",
     "BkrRefused",
+    "BkrWarningFact",
     "BkrWindow",
     "ClaimPrincipal",
     "check_automatic_step",
@@ -34,6 +36,7 @@ __all__ = [
     "check_costs_within_wik",
     "check_letter_has_all_claims",
     "check_manual_stage_move",
+    "check_vulnerable_escalation",
     "consumer_letter_costs",
     "WRITE_OFF_CODE_MINIMUM",
 ]
@@ -59,6 +62,14 @@ def check_automatic_step(status: str, open_debt_track: bool, pause_until: date |
         raise RuleViolation(N_("The case is handed over to special management: no automatic step"))
     if status == CaseStatus.CLOSED:
         raise RuleViolation(N_("The case is closed"))
+
+
+def check_vulnerable_escalation(flagged: bool, target: str, max_automatic_stage: str) -> None:
+    """A client with a vulnerability flag is not escalated automatically beyond ``max_automatic_stage`` (the
+    reminder, data/risk.toml): a person decides (issue 20; directive (EU) 2023/2225 art. 35)."""
+    if flagged and STAGE_ORDER[target] > STAGE_ORDER[max_automatic_stage]:
+        raise RuleViolation(N_("The client is flagged as vulnerable: no automatic step beyond {stage}; a person decides"),
+                            stage=max_automatic_stage)
 
 
 # ----- stages by hand
@@ -151,16 +162,38 @@ class BkrWindow:
             raise ValueError(f"bad BKR warning window {self.min_days}..{self.max_days}")
 
 
+@dataclass(frozen=True)
+class BkrWarningFact:
+    """A dispatched BKR warning: the day it is assumed received (from its dispatch) and the registration date the
+    letter stated ("on or after")."""
+
+    received: date
+    report_from: date
+
+
+@dataclass(frozen=True)
+class BkrArrearsRule:
+    """Code A needs arrears in the sense of the rulebook as far as it could be verified (data/bkr.toml): at least
+    ``min_installments`` installments in arrears or ``min_days_past_due`` days past due, and an arrears that has
+    existed ``months_after_due`` months after its due date."""
+
+    min_installments: int = 2
+    min_days_past_due: int = 60
+    months_after_due: int = BKR_A_MONTHS
+
+
 def check_bkr_registration(
     *,
     day: date,
-    warning_sent: date | None,
+    warning: BkrWarningFact | None,
     window: BkrWindow,
     arrears: Decimal,
     oldest_due: date | None,
+    installments_in_arrears: int,
+    rule: BkrArrearsRule,
 ) -> None:
-    """Code A: only with a warning sent ``min..max`` days before, an arrears at or above the threshold, and
-    the arrears at least 2 months after its due date."""
+    """Code A: only after a DISPATCHED warning, ``min..max`` days after its assumed receipt and not before the date
+    the warning stated; with an arrears at or above the threshold that is an arrears in the sense of ``rule``."""
     if oldest_due is None or arrears <= 0:
         raise BkrRefused(N_("No BKR registration: the arrears is cleared"), why="cleared")
     if arrears < window.threshold:
@@ -170,28 +203,35 @@ def check_bkr_registration(
             arrears=arrears,
             threshold=window.threshold,
         )
-    registrable = add_months(oldest_due, BKR_A_MONTHS)
+    registrable = add_months(oldest_due, rule.months_after_due)
     if day < registrable:
         raise BkrRefused(
-            N_("No BKR registration before {day}: the arrears must have existed for 2 months"), why="too_early", day=registrable
+            N_("No BKR registration before {day}: the arrears must have existed for {months} months"), why="too_early",
+            day=registrable, months=rule.months_after_due,
         )
-    if warning_sent is None:
-        raise BkrRefused(N_("No BKR registration without a warning letter sent {min} to {max} days before"), why="no_warning",
-                            min=window.min_days, max=window.max_days)
-    age = (day - warning_sent).days
-    if age < window.min_days:
+    if installments_in_arrears < rule.min_installments and (day - oldest_due).days < rule.min_days_past_due:
         raise BkrRefused(
-            N_("No BKR registration before {day}: the warning of {sent} needs {min} days"),
+            N_("No BKR registration: {count} installment(s) in arrears, the rule asks {min} or {days} days past due"),
+            why="too_few_installments", count=installments_in_arrears, min=rule.min_installments,
+            days=rule.min_days_past_due,
+        )
+    if warning is None:
+        raise BkrRefused(N_("No BKR registration without a dispatched warning letter received {min} to {max} days before"),
+                         why="no_warning", min=window.min_days, max=window.max_days)
+    earliest = max(warning.received + timedelta(days=window.min_days), warning.report_from)
+    if day < earliest:
+        raise BkrRefused(
+            N_("No BKR registration before {day}: the warning received on {received} needs {min} days"),
             why="warning_too_young",
-            day=warning_sent + timedelta(days=window.min_days),
-            sent=warning_sent,
+            day=earliest,
+            received=warning.received,
             min=window.min_days,
         )
-    if age > window.max_days:
+    if (day - warning.received).days > window.max_days:
         raise BkrRefused(
-            N_("No BKR registration: the warning of {sent} is more than {max} days old; send a new warning"),
+            N_("No BKR registration: the warning received on {received} is more than {max} days old; send a new warning"),
             why="warning_too_old",
-            sent=warning_sent,
+            received=warning.received,
             max=window.max_days,
         )
 

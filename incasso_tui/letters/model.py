@@ -45,10 +45,13 @@ __all__ = [
     "Arrears",
     "BkrWarning",
     "CallIn",
+    "ClaimDocument",
     "ClaimFigures",
+    "ClaimLine",
     "Client",
     "CollectionCosts",
     "DebtTrack",
+    "ExternalHandover",
     "FourteenDayDates",
     "LetterData",
     "LetterFigures",
@@ -68,6 +71,8 @@ LetterKind = Literal[
     "claim_statement",
     "call_in",
     "contact_request",
+    "external_handover",
+    "external_notice",
 ]
 LETTER_KINDS: tuple[LetterKind, ...] = get_args(LetterKind)
 
@@ -142,7 +147,9 @@ class Loan(_Frozen):
 
 
 class Arrears(_Frozen):
-    """What is overdue today, split as payments are allocated (art. 6:44 BW: costs, interest, principal)."""
+    """What is overdue today, split as payments are allocated (art. 6:44 BW: costs, interest, principal).
+    ``costs`` are the collection costs charged; ``statutory_interest`` the statutory interest charged (interest in
+    the sense of art. 6:44, printed on a line of its own); ``interest`` the contractual interest."""
 
     costs: Money
     interest: Money
@@ -150,18 +157,19 @@ class Arrears(_Frozen):
     total: Money
     days_past_due: int = Field(ge=0)
     oldest_due_date: date
+    statutory_interest: Money = ZERO
 
     @model_validator(mode="after")
     def _sum(self) -> Self:
-        _check_total((self.costs, self.interest, self.principal), self.total)
+        _check_total((self.costs, self.interest, self.statutory_interest, self.principal), self.total)
         return self
 
     @classmethod
     def of(cls, position: domain_arrears.Arrears, day: date) -> Self:
         """The letter's form of a (combined) arrears position; ``day`` stands for an oldest due date it lacks."""
         return cls(costs=position.costs, interest=position.interest, principal=position.principal,
-                   total=position.total, days_past_due=position.days_past_due,
-                   oldest_due_date=position.oldest_due_date or day)
+                   statutory_interest=position.statutory_interest, total=position.total,
+                   days_past_due=position.days_past_due, oldest_due_date=position.oldest_due_date or day)
 
 
 class CollectionCosts(_Frozen):
@@ -181,6 +189,15 @@ class CollectionCosts(_Frozen):
     @property
     def total(self) -> Decimal:
         return self.amount + self.vat
+
+
+class ClaimLine(_Frozen):
+    """An overdue installment a 14-day letter covers (its costs are per claim, never twice on one installment)."""
+
+    loan: Text
+    seq: int = Field(ge=0)
+    due_date: date
+    amount: Money
 
 
 class FourteenDayDates(_Frozen):
@@ -274,14 +291,23 @@ class DebtTrack(_Frozen):
     claim_deadline: date | None = None
 
 
+class ClaimDocument(_Frozen):
+    """A dossier document sent with the claim statement: its kind and the loan it belongs to."""
+
+    kind: Enclosure
+    loan: Text
+
+
 class ClaimFigures(_Frozen):
-    """The claim filed with the trustee: interest only up to the ruling date (art. 128 and 303 Fw)."""
+    """The claim filed with the trustee: interest until (not including) the ruling date (art. 128 and 303 Fw), and
+    the dossier documents sent with it."""
 
     principal: Money
     interest: Money
     costs: Money
     total: Money
     enclosures: tuple[Enclosure, ...] = ("loan_agreement", "pledge_deed")
+    documents: tuple[ClaimDocument, ...] = ()
 
     @model_validator(mode="after")
     def _sum(self) -> Self:
@@ -304,6 +330,28 @@ class CallIn(_Frozen):
         return self
 
 
+class ExternalHandover(_Frozen):
+    """A claim handed to a bailiff, lawyer or collection agency (issue 19): the party, the claim statement as of
+    ``handed_on`` (``payments``: what was paid on the claim up to then, already taken off the other amounts)."""
+
+    claim_number: int = Field(ge=1)
+    party_name: Text
+    party_kind: Literal["bailiff", "lawyer", "agency"]
+    party_address: tuple[Text, ...] = Field(min_length=1)
+    party_contact: Text | None = None
+    handed_on: date
+    principal: Money
+    interest: Money
+    costs: Money
+    payments: Money
+    total: Money
+
+    @model_validator(mode="after")
+    def _sum(self) -> Self:
+        _check_total((self.principal, self.interest, self.costs), self.total)
+        return self
+
+
 # The sections a kind cannot do without; the template of that kind may use them unguarded.
 _REQUIRED: dict[str, tuple[str, ...]] = {
     "reminder": ("arrears", "pay_by"),
@@ -315,6 +363,8 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "claim_statement": ("debt_track", "claim"),
     "call_in": ("call_in",),
     "contact_request": (),  # the arrears are printed when there are any
+    "external_handover": ("external",),  # to the party, not to the client
+    "external_notice": ("external",),  # to the client: the claim is now with the party
 }
 
 
@@ -330,12 +380,20 @@ class LetterFigures(_Frozen):
     arrears: Arrears | None = None
     pay_by: date | None = None
     collection_costs: CollectionCosts | None = None
+    # the 14-day letter: the installments it covers (issue 12; absent on letters made before)
+    claims: tuple[ClaimLine, ...] | None = None
     fourteen_day: FourteenDayDates | None = None
     bkr: BkrWarning | None = None
     arrangement: Arrangement | None = None
     debt_track: DebtTrack | None = None
     claim: ClaimFigures | None = None
     call_in: CallIn | None = None
+    # the demand letter to a business debtor (issue 12): the costs owed under art. 6:96 lid 4 BW on its commercial
+    # agreements, which the letter claims; whether the debtor is a business, and a legal person (no BKR)
+    commercial_costs: CollectionCosts | None = None
+    business_debtor: bool | None = None
+    legal_person: bool | None = None
+    external: ExternalHandover | None = None
 
     def to_json(self) -> str:
         return self.model_dump_json(exclude_none=True, exclude_computed_fields=True)  # pydantic >= 2.12

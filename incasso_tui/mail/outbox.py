@@ -5,7 +5,9 @@ talking to the mail server:
 
 1. claim: ``attempts + 1`` and ``next_attempt_at`` moved to the next retry time (a lease: a crash after this
    point means the row is simply tried again at that time);
-2. result: sent (``message_id``, ``sent_at``; the letter becomes ``sent``), or the error is recorded; after
+2. result: sent (``message_id``, ``sent_at``; the letter is dispatched: ``sent``, ``dispatched_on`` the day the SMTP
+   server accepted it, and the assumed receipt and 14-day term from that day, ``services.dispatch``), or the
+   error is recorded; after
    ``mail_max_attempts`` temporary failures, or at once on a permanent (5xx) failure, the row is ``dead`` and its
    letter ``failed`` with the reason. Each result writes an audit event in the same transaction.
 
@@ -26,6 +28,7 @@ from incasso_tui.mail.channels import ChannelAdapter, EmailAdapter, Outgoing
 from incasso_tui.mail.smtp import MailFailure, PermanentFailure
 from incasso_tui.services import audit
 from incasso_tui.services.context import DESK_WRITERS, Context
+from incasso_tui.services.dispatch import mark_dispatched
 from incasso_tui.store.models import EmailOutbox, Letter
 
 __all__ = ["SendReport", "retry_delay", "send_due"]
@@ -70,8 +73,8 @@ def _record(ctx: Context, outbox_id: int, message_id: str | None, failure: MailF
         before = {"status": row.status, "attempts": row.attempts - 1}
         if failure is None:
             row.status, row.sent_at, row.message_id, row.last_error = "sent", now, message_id, None
-            if letter is not None:
-                letter.status, letter.sent_at = "sent", now
+            if letter is not None and letter.status == "rendered":
+                mark_dispatched(s, ctx.settings, letter, now.date(), now, ctx.actor.name, f"e-mail {message_id}")
             action = "email.sent"
         else:
             row.last_error = str(failure)[:_MAX_ERROR]

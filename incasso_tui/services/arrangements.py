@@ -15,15 +15,16 @@ from incasso_tui.domain.arrangement import ArrangementTerms, DeskLimits, Plan, p
 from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, Frequency
 from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import N_, RuleViolation
-from incasso_tui.services import audit
+from incasso_tui.services import audit, risk
+from incasso_tui.services.access import CASE_WRITERS, check_write, next_status
+from incasso_tui.services.budget import check_plan
 from incasso_tui.services.cases import changed_by, load_case
-from incasso_tui.services.context import DESK_WRITERS, Context
+from incasso_tui.services.context import Context
 from incasso_tui.services.positions import loan_positions
 from incasso_tui.store.models import Arrangement, ArrangementLine, Case, Loan
 
-# cases in these statuses cannot get a new arrangement from the desk
+# cases in these statuses cannot get a new arrangement (who may write at all: services.access)
 _CLOSED_TO_DESK = {
-    CaseStatus.HANDED_OVER.value: N_("The case is handed over to special management"),
     CaseStatus.INSOLVENCY.value: N_("The client is in a debt-relief or insolvency track: no arrangements"),
     CaseStatus.CLOSED.value: N_("The case is closed"),
     # an approved deferral is not overridden by an arrangement (whose missed line would end the deferral)
@@ -40,6 +41,7 @@ class ArrangementInput:
     frequency: Frequency
     count: int | None = None
     installment: Decimal | None = None
+    capacity_reason: str = ""  # why a plan above the client's capacity is agreed (services.budget.check_plan)
 
 
 def limits(ctx: Context) -> DeskLimits:
@@ -69,11 +71,12 @@ def preview(ctx: Context, arrears: Decimal, given: ArrangementInput) -> Plan:
 
 def create_arrangement(ctx: Context, case_id: int, expected_version: int, given: ArrangementInput) -> int:
     """Register an arrangement on the case; returns its id. Refusals say why."""
-    ctx.require(*DESK_WRITERS)
+    ctx.require(*CASE_WRITERS)
     today, now = ctx.clock.today(), ctx.clock.now()
     try:
         with ctx.db.transaction() as s:
             case = load_case(s, case_id)
+            check_write(ctx, s, case)
             if case.status in _CLOSED_TO_DESK:
                 raise RuleViolation(_CLOSED_TO_DESK[case.status])
             if case.version != expected_version:  # first: a colleague's change explains any refusal below
@@ -91,6 +94,7 @@ def create_arrangement(ctx: Context, case_id: int, expected_version: int, given:
                 )
             arrears = case_arrears(s, case, today)
             plan = plan_arrangement(_terms(arrears, given), limits(ctx), today)
+            capacity = check_plan(ctx, s, case, plan.installment, given.frequency.value, given.capacity_reason)
             arrangement = Arrangement(
                 case_id=case.id,
                 status=ArrangementStatus.ACTIVE.value,
@@ -108,8 +112,10 @@ def create_arrangement(ctx: Context, case_id: int, expected_version: int, given:
                 ArrangementLine(arrangement_id=arrangement.id, seq=line.seq, due_date=line.due_date, amount=line.amount)
                 for line in plan.lines
             )
+            risk.record_arrangement_forbearance(ctx, s, case, arrangement.id, today, arrears,
+                                                [(line.due_date, line.amount) for line in plan.lines])
             before = {"status": case.status, "next_action_date": case.next_action_date}
-            case.status = CaseStatus.ARRANGEMENT.value
+            case.status = next_status(case, CaseStatus.ARRANGEMENT)
             case.next_action_date = plan.lines[0].due_date
             case.next_action = "Betaling regeling controleren"
             case.flag = None
@@ -133,6 +139,7 @@ def create_arrangement(ctx: Context, case_id: int, expected_version: int, given:
                     "frequency": given.frequency.value,
                     "first_date": given.first_date,
                     "last_date": plan.last_date,
+                    "capacity": capacity,
                 },
             )
             s.flush()  # the case's version check (UPDATE ... WHERE version = n) runs here

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -16,7 +16,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from incasso_tui.domain.arrears import Arrears, combined
 from incasso_tui.domain.money import ZERO
-from incasso_tui.errors import N_, NotFound, StaleData
+from incasso_tui.domain.enums import Role
+from incasso_tui.errors import N_, NotAllowed, NotFound, StaleData
 from incasso_tui.services.context import Context
 from incasso_tui.services.positions import loan_positions
 from incasso_tui.store.models import (
@@ -25,6 +26,7 @@ from incasso_tui.store.models import (
     AuditEvent,
     Case,
     Client,
+    ClientAdviser,
     Contact,
     Document,
     Installment,
@@ -51,6 +53,7 @@ class CaseInfo:
     version: int
     updated_by: str | None
     updated_at: datetime | None
+    cause: str | None = None  # the cause of the arrears (issue 15: services.causes)
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,9 @@ class ClientInfo:
     email: str | None
     preferred_channel: str
     language: str
+    # consent to receive legal notices by e-mail (issue 12): since when, and how it was given
+    email_consent_on: date | None = None
+    email_consent_source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -155,7 +161,13 @@ class TimelineRow:
     at: datetime
     actor: str
     action: str
-    details: str
+    details: str  # the technical details (the event's after-state), one key away on screen
+    before: dict[str, object] = field(default_factory=dict)
+    after: dict[str, object] = field(default_factory=dict)
+
+
+# who had the case open (services.locks) is presence, not a dossier event: the timeline leaves it out
+PRESENCE_ACTIONS = ("presence.enter", "presence.leave")
 
 
 @dataclass(frozen=True)
@@ -163,6 +175,14 @@ class DocumentRow:
     kind: str
     title: str
     added_on: date
+    path: str | None = None
+    # a letter's: its id, kind and status (pending | rendered | sent | failed | cancelled), the day it was dispatched
+    # and the print batch it waits in (issue 12)
+    letter_id: int | None = None
+    letter_kind: str | None = None
+    letter_status: str | None = None
+    dispatched_on: date | None = None
+    batch_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +224,22 @@ def _timeline_details(event: AuditEvent) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(after.items()))
 
 
+def _documents(s: Session, client_id: int) -> tuple[DocumentRow, ...]:
+    """The dossier: its documents, a letter's with what became of it (matched on its file)."""
+    from incasso_tui.store.models import Letter
+
+    letters = {letter.file_path: letter for letter in s.scalars(
+        select(Letter).where(Letter.client_id == client_id, Letter.file_path.is_not(None)))}
+    rows = []
+    for d in s.scalars(select(Document).where(Document.client_id == client_id).order_by(Document.added_on, Document.id)):
+        letter = letters.get(d.path) if d.path else None
+        rows.append(DocumentRow(d.kind, d.title, d.added_on, d.path,
+                                letter.id if letter else None, letter.kind if letter else None,
+                                letter.status if letter else None, letter.dispatched_on if letter else None,
+                                letter.batch_id if letter else None))
+    return tuple(rows)
+
+
 def changed_by(case: Case) -> StaleData:
     """The refusal for a writer whose copy of the case is stale: who changed it, and when (optimistic locking)."""
     return StaleData(
@@ -239,6 +275,9 @@ def client_detail(ctx: Context, case_id: int) -> ClientDetail:
         case = load_case(s, case_id)
         client = s.get(Client, case.client_id)
         assert client is not None
+        if ctx.actor.role == Role.ADVISER and s.scalar(select(ClientAdviser.client_id).where(
+                ClientAdviser.client_id == client.id, ClientAdviser.adviser_id == ctx.actor.id)) is None:
+            raise NotAllowed(N_("An adviser reads only the cases of their own clients"))
         assignee = s.get(User, case.assignee_id).name if case.assignee_id else None  # type: ignore[union-attr]
         loans = list(s.scalars(select(Loan).where(Loan.client_id == client.id).order_by(Loan.number)))
         numbers = {loan.id: loan.number for loan in loans}
@@ -285,6 +324,7 @@ def client_detail(ctx: Context, case_id: int) -> ClientDetail:
                 version=case.version,
                 updated_by=case.updated_by,
                 updated_at=case.updated_at,
+                cause=case.cause,
             ),
             client=ClientInfo(
                 id=client.id,
@@ -302,6 +342,8 @@ def client_detail(ctx: Context, case_id: int) -> ClientDetail:
                 email=client.email,
                 preferred_channel=client.preferred_channel,
                 language=client.language,
+                email_consent_on=client.email_consent_on,
+                email_consent_source=client.email_consent_source,
             ),
             loans=tuple(
                 LoanInfo(
@@ -363,13 +405,13 @@ def client_detail(ctx: Context, case_id: int) -> ClientDetail:
                 for a in arrangements
             ),
             timeline=tuple(
-                TimelineRow(e.at, e.actor, e.action, _timeline_details(e))
+                TimelineRow(e.at, e.actor, e.action, _timeline_details(e),
+                            json.loads(e.before) if e.before else {}, json.loads(e.after) if e.after else {})
                 for e in s.scalars(
-                    select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.id.desc())
+                    select(AuditEvent).where(AuditEvent.case_id == case.id,
+                                             AuditEvent.action.not_in(PRESENCE_ACTIONS))
+                    .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
                 )
             ),
-            documents=tuple(
-                DocumentRow(d.kind, d.title, d.added_on)
-                for d in s.scalars(select(Document).where(Document.client_id == client.id).order_by(Document.added_on))
-            ),
+            documents=_documents(s, client.id),
         )

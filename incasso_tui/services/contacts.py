@@ -8,20 +8,25 @@ next action date and the audit events are all written or none is. A promise to p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+
+from sqlalchemy import select
 
 
 from incasso_tui.domain.enums import ArrearsCause, CaseStatus, Channel, ContactOutcome, Role
 from incasso_tui.domain.money import ensure_money
 from incasso_tui.errors import N_, BadInput, RuleViolation
-from incasso_tui.services import audit
+from incasso_tui.services import audit, risk
+from incasso_tui.services.access import CASE_WRITERS, check_write
 from incasso_tui.services.cases import case_transaction, changed_by, load_case
+from incasso_tui.services.causes import record_cause
 from incasso_tui.services.context import Context
-from incasso_tui.store.models import Contact, Note, Promise
+from incasso_tui.store.models import Contact, Note, Promise, Task
 
 # who may log contacts and notes: the desk, and special management on the cases handed over to it
-CONTACT_WRITERS = (Role.EMPLOYEE, Role.SUPERVISOR, Role.SPECIAL_MANAGEMENT)
+# (services.access decides by the case's state)
+CONTACT_WRITERS = CASE_WRITERS
 MAX_TEXT = 4000  # characters in a contact summary or a note
 # the case's next action after a contact (stored text, like the other next actions the desk writes)
 NEXT_AFTER_PROMISE = "Betaalbelofte controleren"
@@ -39,6 +44,7 @@ class ContactInput:
     cause: ArrearsCause | None = None
     promise_date: date | None = None
     promise_amount: Decimal | None = None
+    referral: str | None = None  # a debt-help referral made in the contact (data/risk.toml, issue 20)
 
 
 @dataclass(frozen=True)
@@ -91,8 +97,7 @@ def log_contact(ctx: Context, case_id: int, expected_version: int, given: Contac
     validate_contact(given, today)
     with case_transaction(ctx, case_id) as s:
         case = load_case(s, case_id)
-        if case.status == CaseStatus.CLOSED.value:
-            raise RuleViolation(N_("The case is closed"))
+        check_write(ctx, s, case)
         if case.version != expected_version:
             raise changed_by(case)
         contact = Contact(
@@ -106,6 +111,8 @@ def log_contact(ctx: Context, case_id: int, expected_version: int, given: Contac
         )
         s.add(contact)
         s.flush()
+        if given.referral:
+            risk.refer_to_debt_help(s, ctx, case.client_id, case.id, contact.id, given.referral)
         promise: Promise | None = None
         if given.outcome is ContactOutcome.PROMISE:
             assert given.promise_date is not None and given.promise_amount is not None  # validated above
@@ -124,6 +131,8 @@ def log_contact(ctx: Context, case_id: int, expected_version: int, given: Contac
         case.next_action = NEXT_AFTER_PROMISE if promise is not None else NEXT_AFTER_CONTACT
         case.updated_by = ctx.actor.name
         case.updated_at = now
+        if given.cause is not None:  # the case keeps the cause (issue 15: services.causes), with its other changes
+            record_cause(s, case, given.cause, "contact", ctx.actor.name, now)
         audit.record(
             s,
             at=now,
@@ -151,6 +160,19 @@ def log_contact(ctx: Context, case_id: int, expected_version: int, given: Contac
                 case_id=case.id,
                 after={"contact_id": contact.id, "due_date": promise.due_date, "amount": promise.amount},
             )
+        # the follow-up is a task in the inbox of the case's owner (issue 13); so is checking the promise
+        from incasso_tui.services.inbox import replace_follow_up
+
+        from incasso_tui.services.inbox import close_task
+
+        replace_follow_up(ctx, s, case, "follow_up", case.next_action, case.next_action_date)
+        if given.channel in (Channel.PHONE, Channel.VIDEO):  # the call was made: its open call task is done
+            for call in s.scalars(select(Task).where(Task.case_id == case.id, Task.kind == "call",
+                                                     Task.status == "open")):
+                close_task(ctx, s, call, f"Contact {given.outcome.value}: {contact.summary}"[:500], now)
+        if promise is not None:
+            replace_follow_up(ctx, s, case, "promise_check", NEXT_AFTER_PROMISE,
+                              promise.due_date + timedelta(days=ctx.settings.payment_grace_days))
         s.flush()  # the case's version check (UPDATE ... WHERE version = n) runs here
         return LoggedContact(contact.id, promise.id if promise is not None else None)
 
@@ -162,6 +184,7 @@ def add_note(ctx: Context, case_id: int, text: str) -> int:
     now = ctx.clock.now()
     with ctx.db.transaction() as s:
         case = load_case(s, case_id)
+        check_write(ctx, s, case)
         note = Note(case_id=case.id, at=now, user_name=ctx.actor.name, text=body)
         s.add(note)
         s.flush()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,8 +23,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, Role, Stage
 from incasso_tui.errors import N_, BadInput, NotFound, RuleViolation, StaleData
 from incasso_tui.services import audit
+from incasso_tui.services.access import check_write
 from incasso_tui.services.cases import changed_by, load_case
 from incasso_tui.services.context import DESK_WRITERS, Context
+from incasso_tui.services.inbox import add_task, close_task
 from incasso_tui.services.proposals import client_position
 from incasso_tui.store.models import (
     NO_ARREARS,
@@ -38,6 +40,7 @@ from incasso_tui.store.models import (
     Loan,
     Promise,
     Proposal,
+    Task,
     User,
 )
 
@@ -54,6 +57,9 @@ class Qualification:
     days_past_due: int
     position: Decimal
     checklist: dict[str, bool]  # item -> present
+    # an employee's handover waiting for a supervisor's waiver (issue 13): its summary, so nobody retypes it
+    requested_summary: str | None = None
+    requested_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,13 @@ class HandoverRow:
     summary: dict[str, Any]
     checklist: dict[str, str]
     version: int
+    # special management's workbench (issue 13): who accepted it, and the case as it stands now
+    decided_by: str | None = None
+    arrears: Decimal = Decimal("0.00")
+    case_status: str = ""
+    next_action_date: date | None = None
+    next_action: str = ""
+    open_tasks: int = 0
 
 
 def _checklist(s: Session, case: Case) -> dict[str, bool]:
@@ -99,7 +112,51 @@ def _qualification(ctx: Context, s: Session, case: Case) -> Qualification:
         reasons.append("insolvency")
     if broken >= 2:
         reasons.append("broken_twice")
-    return Qualification(tuple(reasons), dpd, position, _checklist(s, case))
+    requested = _requested(s, case.id)
+    return Qualification(tuple(reasons), dpd, position, _checklist(s, case),
+                         json.loads(requested.summary)["text"] if requested else None,
+                         requested.reason if requested else None)
+
+
+def _requested(s: Session, case_id: int) -> Handover | None:
+    return s.scalar(select(Handover).where(Handover.case_id == case_id, Handover.status == "requested")
+                    .order_by(Handover.id.desc()).limit(1))
+
+
+def request_waiver(ctx: Context, case_id: int, expected_version: int, *, reason: str, summary: str) -> int:
+    """An employee's handover with dossier items missing: kept with its summary, waiting for a supervisor, who
+    finds it in the team's inbox (a ``handover_waiver`` task) and completes it with ``hand_over`` (waiving the
+    items) without retyping the summary. Returns the handover's id."""
+    ctx.require(*DESK_WRITERS)
+    if reason not in REASONS:
+        raise BadInput(N_("Unknown handover reason {reason}"), field="reason", reason=reason)
+    if not summary.strip():
+        raise BadInput(N_("Write the handover summary: cause, contacts, agreements"), field="summary")
+    now = ctx.clock.now()
+    with ctx.db.transaction() as s:
+        case = load_case(s, case_id)
+        check_write(ctx, s, case)
+        if case.version != expected_version:
+            raise changed_by(case)
+        if _requested(s, case.id) is not None:
+            raise RuleViolation(N_("A handover of this case waits for a supervisor already"))
+        q = _qualification(ctx, s, case)
+        if reason != "decision" and reason not in q.reasons:
+            raise RuleViolation(N_("The case does not qualify for handover on {reason}"), reason=reason)
+        missing = [item for item, present in q.checklist.items() if not present]
+        if not missing:
+            raise RuleViolation(N_("The dossier is complete: hand the case over"))
+        row = Handover(case_id=case.id, reason=reason, status="requested",
+                       checklist=json.dumps({item: "missing" for item in missing}),
+                       summary=json.dumps({"text": summary.strip()}, ensure_ascii=False), handed_by=ctx.actor.name,
+                       handed_at=now)
+        s.add(row)
+        s.flush()
+        add_task(ctx, s, case.id, "handover_waiver", f"Overdracht van {ctx.actor.name}: ontbrekend {', '.join(missing)}",
+                 ctx.clock.today(), None, ref=f"handover:{row.id}")
+        audit.record(s, at=now, actor=ctx.actor.name, action="handover.request", entity="handover", entity_id=row.id,
+                     case_id=case.id, after={"reason": reason, "missing": missing})
+        return row.id
 
 
 def qualification(ctx: Context, case_id: int) -> Qualification:
@@ -131,8 +188,6 @@ def hand_over(ctx: Context, case_id: int, expected_version: int, *, reason: str,
     ctx.require(*DESK_WRITERS)
     if reason not in REASONS:
         raise BadInput(N_("Unknown handover reason {reason}"), field="reason", reason=reason)
-    if not summary.strip():
-        raise BadInput(N_("Write the handover summary: cause, contacts, agreements"), field="summary")
     unknown = [item for item in waive if item not in CHECKLIST]
     if unknown:
         raise BadInput(N_("Unknown dossier item {item}"), field="waive", item=unknown[0])
@@ -147,6 +202,11 @@ def hand_over(ctx: Context, case_id: int, expected_version: int, *, reason: str,
             if case.version != expected_version:
                 raise changed_by(case)
             q = _qualification(ctx, s, case)
+            requested = _requested(s, case.id)
+            summary = summary.strip() or (q.requested_summary or "")  # the employee's, when a supervisor completes it
+            by = requested.handed_by if requested is not None else ctx.actor.name
+            if not summary:
+                raise BadInput(N_("Write the handover summary: cause, contacts, agreements"), field="summary")
             if reason != "decision" and reason not in q.reasons:
                 raise RuleViolation(N_("The case does not qualify for handover on {reason}"), reason=reason)
             missing = [item for item, present in q.checklist.items() if not present and item not in waive]
@@ -157,12 +217,19 @@ def hand_over(ctx: Context, case_id: int, expected_version: int, *, reason: str,
             row = Handover(case_id=case.id, reason=reason, checklist=json.dumps(checklist),
                            summary=json.dumps({"text": summary, "position": str(q.position), "days_past_due": q.days_past_due,
                                                **_dossier_summary(s, case)}, ensure_ascii=False),
-                           waived_by=ctx.actor.name if waive else None, handed_by=ctx.actor.name, handed_at=now)
+                           waived_by=ctx.actor.name if waive else None, handed_by=by, handed_at=now)
+            if requested is not None:  # the employee's request is completed: its waiver task is done
+                requested.status = "superseded"
+                for t in s.scalars(select(Task).where(Task.ref == f"handover:{requested.id}", Task.status == "open")):
+                    close_task(ctx, s, t, "Ontbrekende stukken kwijtgescholden; overgedragen", now)
             s.add(row)
             before = {"status": case.status, "assignee_id": case.assignee_id}
             case.status = CaseStatus.HANDED_OVER.value
             case.updated_by, case.updated_at = ctx.actor.name, now
             s.flush()
+            # special management's inbox: reviewing the handover (unassigned until one of them accepts it)
+            add_task(ctx, s, case.id, "handover_review", "Overdracht beoordelen", ctx.clock.today(), None,
+                     ref=f"handover:{row.id}")
             audit.record(s, at=now, actor=ctx.actor.name, action="case.handover", entity="handover", entity_id=row.id,
                          case_id=case.id, before=before,
                          after={"status": case.status, "reason": reason, "checklist": checklist, "position": q.position,
@@ -172,18 +239,27 @@ def hand_over(ctx: Context, case_id: int, expected_version: int, *, reason: str,
         raise StaleData(N_("Someone changed the case at the same moment: reopen it; your input is kept")) from None
 
 
-def handovers(ctx: Context, *, status: tuple[str, ...] = ("handed_over", "accepted")) -> list[HandoverRow]:
-    """Special management's list: handed-over cases, newest first."""
+def handovers(ctx: Context, *, status: tuple[str, ...] = ("handed_over", "accepted"),
+              mine: bool = False) -> list[HandoverRow]:
+    """Special management's list: handed-over cases, newest first. ``mine``: the new ones (to accept) and the ones
+    the actor accepted: their workbench, with each case's arrears, next action and the actor's open tasks on it."""
     ctx.require(Role.SPECIAL_MANAGEMENT, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)
+    tasks = (select(func.count()).where(Task.case_id == Case.id, Task.status == "open",
+                                        (Task.assignee_id == ctx.actor.id) | Task.assignee_id.is_(None))
+             .correlate(Case).scalar_subquery())
+    query = (select(Handover, Client.name, Case.pos_arrears, Case.status, Case.next_action_date, Case.next_action, tasks)
+             .join(Case, Case.id == Handover.case_id).join(Client, Client.id == Case.client_id)
+             .where(Handover.status.in_(status)))
+    if mine:
+        query = query.where((Handover.status == "handed_over") | (Handover.decided_by == ctx.actor.name))
     with ctx.db.reader() as s:
-        rows = s.execute(select(Handover, Client.name).join(Case, Case.id == Handover.case_id)
-                         .join(Client, Client.id == Case.client_id).where(Handover.status.in_(status))
-                         .order_by(Handover.handed_at.desc(), Handover.id.desc()))
+        rows = s.execute(query.order_by(Handover.handed_at.desc(), Handover.id.desc()))
         result = []
-        for h, name in rows:
+        for h, name, arrears, case_status, next_date, next_action, open_tasks in rows:
             summary = json.loads(h.summary)
             result.append(HandoverRow(h.id, h.case_id, name, h.reason, h.status, h.handed_by, h.handed_at,
-                                      Decimal(summary["position"]), summary, json.loads(h.checklist), h.version))
+                                      Decimal(summary["position"]), summary, json.loads(h.checklist), h.version,
+                                      h.decided_by, arrears, case_status, next_date, next_action, int(open_tasks)))
         return result
 
 
@@ -198,6 +274,7 @@ def accept(ctx: Context, handover_id: int, expected_version: int) -> None:
         before = {"assignee_id": case.assignee_id}
         case.assignee_id = user_id
         case.updated_by, case.updated_at = ctx.actor.name, now
+        _close_review(ctx, s, h, "Geaccepteerd", now)
         audit.record(s, at=now, actor=ctx.actor.name, action="handover.accept", entity="handover", entity_id=h.id,
                      case_id=case.id, before=before, after={"assignee_id": user_id, "identified_by": ctx.actor.identified_by})
 
@@ -209,8 +286,10 @@ def return_to_desk(ctx: Context, handover_id: int, expected_version: int, reason
         raise BadInput(N_("Give the reason for returning the case"), field="reason")
     now = ctx.clock.now()
     with ctx.db.transaction() as s:
-        h, case = _open_handover(s, handover_id, expected_version)
+        # returned before or after accepting it: a case special management worked goes back too
+        h, case = _open_handover(s, handover_id, expected_version, ("handed_over", "accepted"))
         h.status, h.decided_by, h.decided_at, h.return_reason = "returned", ctx.actor.name, now, reason.strip()
+        _close_review(ctx, s, h, f"Teruggegeven: {h.return_reason}", now)
         case.status = CaseStatus.ACTIVE.value
         case.next_action_date = ctx.clock.today()
         case.next_action = "Teruggegeven door Bijzonder Beheer"
@@ -220,11 +299,17 @@ def return_to_desk(ctx: Context, handover_id: int, expected_version: int, reason
                      after={"status": case.status, "reason": h.return_reason})
 
 
-def _open_handover(s: Session, handover_id: int, expected_version: int) -> tuple[Handover, Case]:
+def _close_review(ctx: Context, s: Session, h: Handover, outcome: str, now: datetime) -> None:
+    for t in s.scalars(select(Task).where(Task.ref == f"handover:{h.id}", Task.status == "open")):
+        close_task(ctx, s, t, outcome, now)
+
+
+def _open_handover(s: Session, handover_id: int, expected_version: int,
+                   open_states: tuple[str, ...] = ("handed_over",)) -> tuple[Handover, Case]:
     h = s.get(Handover, handover_id)
     if h is None:
         raise NotFound(N_("There is no handover {id}"), id=handover_id)
-    if h.status != "handed_over":
+    if h.status not in open_states:
         raise RuleViolation(N_("This handover was {status} by {name} already"), status=h.status, name=h.decided_by or "?")
     if h.version != expected_version:
         raise StaleData(N_("The handover was changed meanwhile: reopen it"))
@@ -232,4 +317,4 @@ def _open_handover(s: Session, handover_id: int, expected_version: int) -> tuple
 
 
 __all__ = ["CHECKLIST", "REASONS", "HandoverRow", "Qualification", "accept", "hand_over", "handovers", "qualification",
-           "return_to_desk"]
+           "request_waiver", "return_to_desk"]

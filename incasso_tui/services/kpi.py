@@ -29,7 +29,7 @@ from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import N_, BadInput
 from incasso_tui.services.context import Context
 from incasso_tui.services.positions import bucket_of
-from incasso_tui.store.models import DESK_WHERE, AuditEvent, BucketSnapshot, Case, Promise, User
+from incasso_tui.store.models import DESK_WHERE, AuditEvent, BucketSnapshot, Case, Promise, Task, User
 
 __all__ = ["DEFAULT_DAYS", "ROLL_DAYS", "ROLL_TARGETS", "WHOLE_DESK_ROLES", "BucketFigure", "KpiReport", "RollRates",
            "Workload", "kpi"]
@@ -52,6 +52,7 @@ class BucketFigure:
 class Workload:
     user: str | None  # None: not assigned to anyone
     open_cases: int
+    overdue_tasks: int = 0  # open tasks of the user past their due date (issue 13)
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,11 @@ def kpi(ctx: Context, date_from: date | None = None, date_to: date | None = None
       on the case (the audit event ``contact.log`` holds the next-action date it replaced): on time when logged on
       or before that date, late when after. Contacts logged within the period count. A desk case whose next-action
       date lies within the period and before today and has not been followed up yet counts as late too.
-    - workload: the desk's cases per assignee, most first.
+      Tasks count too (issue 13), except the ``follow_up`` task that is the next action itself: a task completed
+      within the period is on time when done on or before its due date, late after it; an open task due within the
+      period and before today is late.
+    - workload: the desk's cases per assignee, most first, with each one's open tasks past their due date (users
+      with overdue tasks but no desk cases are listed too).
     - roll rates: see :class:`RollRates` and the module docstring; in scope are the cases assigned to the user
       now (as for the other figures).
 
@@ -205,6 +210,25 @@ def kpi(ctx: Context, date_from: date | None = None, date_to: date | None = None
         ).all()
         roll_rates = _roll_rates(s, date_to, mine)
 
+        task_scope = [] if whole_desk else [Task.assignee_id == ctx.actor.id]
+        counted = and_(Task.kind != "follow_up", *task_scope)
+        task_day = cast(Task.done_at, Date) if ctx.db.backend == "postgresql" else func.date(Task.done_at)
+        tasks_on_time, tasks_late = s.execute(
+            select(func.coalesce(func.sum(case((task_day <= Task.due_date, 1), else_=0)), 0),
+                   func.coalesce(func.sum(case((task_day > Task.due_date, 1), else_=0)), 0))
+            .where(Task.status == "done", Task.done_at >= start, Task.done_at < end, counted)
+        ).one()
+        tasks_missed = int(s.execute(
+            select(func.count()).select_from(Task).where(
+                Task.status == "open", Task.due_date >= date_from, Task.due_date <= missed_until, counted)
+        ).scalar_one()) if missed_until >= date_from else 0
+        overdue = dict(s.execute(
+            select(User.name, func.count()).select_from(Task).outerjoin(User, User.id == Task.assignee_id)
+            .where(Task.status == "open", Task.due_date < today, *task_scope).group_by(User.name)
+        ).all())
+        workload = [Workload(name, int(n), int(overdue.pop(name, 0))) for name, n in workload_rows]
+        workload += [Workload(name, 0, int(n)) for name, n in sorted(overdue.items(), key=lambda kv: kv[0] or "")]
+
     return KpiReport(
         date_from=date_from,
         date_to=date_to,
@@ -218,9 +242,9 @@ def kpi(ctx: Context, date_from: date | None = None, date_to: date | None = None
         promises_broken=int(promises.get("broken", 0)),
         arrangements_kept=int(arrangements.get("arrangement.kept", 0)),
         arrangements_broken=int(arrangements.get("arrangement.broken", 0)),
-        followups_on_time=int(on_time),
-        followups_late=int(late_done) + missed,
-        workload=tuple(Workload(name, int(n)) for name, n in workload_rows),
+        followups_on_time=int(on_time) + int(tasks_on_time),
+        followups_late=int(late_done) + missed + int(tasks_late) + tasks_missed,
+        workload=tuple(workload),
         roll_rates=roll_rates,
     )
 

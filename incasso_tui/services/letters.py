@@ -25,13 +25,14 @@ from pathlib import Path
 
 from pydantic import ValidationError
 from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from incasso_tui.config import Settings
 from incasso_tui.domain.arrears import combined
 from incasso_tui.domain.calendar import fourteen_day_term
 from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, Role
-from incasso_tui.domain.guards import ClaimPrincipal, check_automatic_step, consumer_letter_costs
+from incasso_tui.domain.guards import check_automatic_step
 from incasso_tui.domain.money import ZERO
 from incasso_tui.domain.references import make_betalingskenmerk
 from incasso_tui.errors import N_, ConfigError, NotFound, RuleViolation
@@ -40,9 +41,14 @@ from incasso_tui.letters.render import LetterError, render_email, render_pdf
 from incasso_tui.mail.channels import ChannelNotConfigured, Outgoing, adapter_for
 from incasso_tui.safetext import is_email_address, safe
 from incasso_tui.services import audit
+from incasso_tui.services.access import CASE_WRITERS, check_write, held_by_special_management
 from incasso_tui.services.cases import load_case
 from incasso_tui.services.context import DESK_WRITERS, Context
+from incasso_tui.domain.legal_data import load_costs_rules
+from incasso_tui.services.dispatch import LEGAL_KINDS, legal_channel, mark_dispatched
+from incasso_tui.services.external import check_no_outside_hold
 from incasso_tui.services.positions import loan_positions
+from incasso_tui.services.titles import letter_title
 from incasso_tui.services.procedure import PAY_DAYS
 from incasso_tui.store.models import (
     Arrangement,
@@ -169,7 +175,8 @@ def _claim_figures_from_track(s: Session, raw: dict[str, object]) -> dict[str, o
                 "address": [line.strip() for line in re.split(r"[\n;]", contact) if line.strip()],
             },
         },
-        "claim": {key: raw[key] for key in ("principal", "interest", "costs", "total")} | {"enclosures": enclosures},
+        "claim": {key: raw[key] for key in ("principal", "interest", "costs", "total")}
+        | {"enclosures": enclosures, "documents": raw.get("documents", [])},
     }
 
 
@@ -276,13 +283,21 @@ def _render_into(ctx: Context, s: Session, letter: Letter, lender: lm.Lender, wr
         email = render_email(data, templates_dir=templates)
     elif letter.channel not in ("letter", "whatsapp"):
         raise LetterError(N_("Letter {id}: unknown channel {channel}"), id=str(letter.id), channel=letter.channel)
+    if letter.kind in LEGAL_KINDS and letter.channel not in ("letter", "email"):
+        raise LetterError(N_("Letter {id}: a {kind} letter goes by post or by e-mail, never by {channel}"),
+                          id=str(letter.id), kind=letter.kind, channel=letter.channel)
+    if letter.kind in LEGAL_KINDS and letter.channel == "email" and client.email_consent_on is None:
+        raise LetterError(N_("Letter {id}: client {number} did not consent to legal notices by e-mail"),
+                          id=str(letter.id), number=client.number)
+    if letter.channel == "letter":
+        _check_address(letter, data)
     path = _pdf_path(ctx.settings, letter, client.number)
     _write_atomic(path, pdf)
     written.append(path)
     now = ctx.clock.now()
     letter.status, letter.file_path, letter.error = "rendered", str(path), None
     document = Document(client_id=client.id, loan_id=None, kind="letter",
-                        title=f"{letter.kind} {letter.letter_date.isoformat()} ({letter.channel})",
+                        title=letter_title(letter.kind, letter.letter_date, letter.channel),
                         added_on=letter.letter_date, path=str(path))
     s.add(document)
     outcome = _Outcome()
@@ -299,8 +314,12 @@ def _render_into(ctx: Context, s: Session, letter: Letter, lender: lm.Lender, wr
             adapter_for("whatsapp", ctx.settings).send(
                 Outgoing(to=client.phone or "(no phone number)", subject="", body="", attachment=path))
         except ChannelNotConfigured as exc:
-            letter.error = exc.english()
+            # cannot be dispatched: reported with the reason, and no legal effect (issue 12)
+            letter.status, letter.error = "failed", exc.english()
             outcome = _Outcome(not_sent=1)
+        else:
+            s.flush()
+            mark_dispatched(s, ctx.settings, letter, ctx.clock.today(), now, ctx.actor.name, "whatsapp")
     s.flush()
     audit.record(
         s, at=now, actor=ctx.actor.name, action="letter.rendered", entity="letter", entity_id=letter.id,
@@ -310,6 +329,18 @@ def _render_into(ctx: Context, s: Session, letter: Letter, lender: lm.Lender, wr
                "not_sent": letter.error},
     )
     return outcome
+
+
+def _check_address(letter: Letter, data: lm.LetterData) -> None:
+    """A post letter needs an address to go to: the client's, or the trustee's for a claim statement."""
+    if letter.kind == "claim_statement":
+        track = data.figures.debt_track
+        if track is None or not track.trustee.address:
+            raise LetterError(N_("Letter {id}: the trustee has no postal address; record it on the track"),
+                              id=str(letter.id))
+    elif not (data.client.street.strip() and data.client.postcode.strip() and data.client.city.strip()):
+        raise LetterError(N_("Letter {id}: client {number} has no postal address"), id=str(letter.id),
+                          number=data.client.number)
 
 
 def _fail(ctx: Context, s: Session, letter: Letter, error: str) -> None:
@@ -370,6 +401,16 @@ def pending_count(ctx: Context) -> int:
         return int(s.scalar(select(func.count()).where(Letter.status == "pending")) or 0)
 
 
+def _working_status(s: Session, case: Case) -> str:
+    """The status the letter guards read. A case special management holds stays ``handed_over`` (services.access);
+    for their letters by hand it counts as what it is in substance: in an arrangement when one runs, else active."""
+    if not held_by_special_management(case):
+        return case.status
+    running = s.scalar(select(Arrangement.id).where(Arrangement.case_id == case.id,
+                                                    Arrangement.status == ArrangementStatus.ACTIVE.value).limit(1))
+    return CaseStatus.ARRANGEMENT.value if running is not None else CaseStatus.ACTIVE.value
+
+
 def check_hand_letter(s: Session, case: Case, client: Client, kind: str, today: date) -> None:
     """The guards for a letter issued by hand (``l`` on client detail); the same rules the procedure keeps.
 
@@ -387,18 +428,24 @@ def check_hand_letter(s: Session, case: Case, client: Client, kind: str, today: 
     if kind not in HAND_KINDS:
         raise RuleViolation(N_("A {kind} letter cannot be issued by hand"), kind=kind)
     open_track = s.scalar(select(DebtTrack.id).where(DebtTrack.case_id == case.id, DebtTrack.status == "open"))
+    status = _working_status(s, case)
     if kind in _DUNNING:
-        check_automatic_step(case.status, open_track is not None, case.pause_until, today)
-    elif kind == "contact_request" and (open_track is not None or case.status not in _ASK_CONTACT):
+        check_automatic_step(status, open_track is not None, case.pause_until, today)
+        check_no_outside_hold(s, case.id)  # issue 19: the claim is at a bailiff or agency, or disputed
+    elif kind == "contact_request" and (open_track is not None or status not in _ASK_CONTACT):
         # not to a client in a debt track (the trustee speaks for them), nor on a paused, handed-over or closed case
-        check_automatic_step(case.status, open_track is not None, case.pause_until, today)
+        check_automatic_step(status, open_track is not None, case.pause_until, today)
+    # (the database refuses it too: the unique index ux_letters_waiting; this check gives the reason first)
     waiting = s.scalar(select(Letter.id).where(Letter.case_id == case.id, Letter.kind == kind,
-                                               Letter.status == "pending").limit(1))
+                                               Letter.status.in_(("pending", "rendered"))).limit(1))
     if waiting is not None:
-        raise RuleViolation(N_("A letter of this kind to this client is waiting to be rendered already"))
-    if kind == "fourteen_day" and not client.consumer:
+        raise RuleViolation(N_("A letter of this kind to this client waits to be dispatched already"))
+    if kind == "fourteen_day" and not client.consumer and not s.scalar(select(Loan.id).where(
+            Loan.client_id == client.id, Loan.commercial.is_(False)).limit(1)):
+        # a business debtor owes costs under art. 6:96 lid 4 BW on a commercial agreement without a 14-day letter;
+        # on its other loans the consumer route applies (issue 12)
         raise RuleViolation(N_("The 14-day letter is for consumers; {name} is a business debtor"), name=client.name)
-    if kind == "arrangement_confirmation" and case.status != CaseStatus.ARRANGEMENT:
+    if kind == "arrangement_confirmation" and status != CaseStatus.ARRANGEMENT:
         raise RuleViolation(N_("There is no active payment arrangement to confirm"))
     if kind == "claim_statement" and open_track is None:
         raise RuleViolation(N_("A claim statement needs an open debt-relief or insolvency track"))
@@ -417,17 +464,39 @@ def _hand_figures(ctx: Context, s: Session, case: Case, client: Client, kind: st
     figures: dict[str, object] = {"loans": tuple(loan.number for loan in (in_arrears or loans)), "arrears": arrears}
     if kind in ("reminder", "demand", "default_notice"):
         figures["pay_by"] = today + timedelta(days=PAY_DAYS)
+        if kind == "demand" and not client.consumer:
+            from incasso_tui.domain.legal_data import load_bkr_rules
+            from incasso_tui.services.procedure import business_figures
+
+            figures.update(business_figures(client.kind in load_bkr_rules().legal_person_kinds,
+                                            (positions[loan.id] for loan in in_arrears if loan.commercial)))
     elif kind == "fourteen_day":
         # every claim of the consumer in one letter, the WIK scale on their sum (art. 6:96 lid 7 BW); the claim is
-        # the overdue installments (principal and contractual interest), not costs or statutory interest
-        claims = [ClaimPrincipal(loan.id, positions[loan.id].principal + positions[loan.id].interest)
-                  for loan in in_arrears]
-        _total, costs = consumer_letter_costs(claims, (loan.id for loan in in_arrears))
+        # the overdue installments (principal and contractual interest), not costs or statutory interest; each
+        # installment covered by one 14-day letter only, within the stacking limit (services.claims_cover). A
+        # business debtor: its non-commercial loans only (the commercial ones owe costs under lid 4).
+        from incasso_tui.services.claims_cover import cover_for_letter
+
+        covered_loans = [loan for loan in in_arrears if client.consumer or not loan.commercial]
+        if not covered_loans:
+            raise RuleViolation(N_("{name} has no arrears: no {kind} letter"), name=client.name, kind=kind)
+        cover = cover_for_letter(s, client.id, [loan.id for loan in covered_loans], today)
+        if not cover.claims:
+            raise RuleViolation(N_("Every installment in arrears is covered by an earlier 14-day letter already: "
+                                   "no costs can be charged twice"))
+        if cover.costs <= 0:
+            raise RuleViolation(N_("No collection costs can be announced: the earlier 14-day letters of the last "
+                                   "{months} months charged as much as one letter for all the installments would"),
+                                months=load_costs_rules().stacking_months)
         term = fourteen_day_term(today, ctx.settings.fourteen_day_receipt_delivery_days)
-        figures["collection_costs"] = lm.CollectionCosts(amount=costs)
+        figures["loans"] = tuple(loan.number for loan in covered_loans)
+        figures["arrears"] = lm.Arrears.of(combined(positions[loan.id] for loan in covered_loans), today)
+        figures["collection_costs"] = lm.CollectionCosts(amount=cover.costs)
+        figures["claims"] = cover.claims
         figures["fourteen_day"] = lm.FourteenDayDates.from_term(term)
     elif kind == "bkr_warning":
-        figures["bkr"] = lm.BkrWarning(report_from=today + timedelta(days=ctx.settings.bkr_warning_min_days))
+        expected = fourteen_day_term(today, ctx.settings.fourteen_day_receipt_delivery_days).assumed_receipt
+        figures["bkr"] = lm.BkrWarning(report_from=expected + timedelta(days=ctx.settings.bkr_warning_min_days))
     elif kind == "arrangement_confirmation":
         arrangement = s.scalar(select(Arrangement).where(Arrangement.case_id == case.id,
                                                          Arrangement.status == ArrangementStatus.ACTIVE.value))
@@ -453,8 +522,11 @@ def _hand_figures(ctx: Context, s: Session, case: Case, client: Client, kind: st
     return lm.LetterFigures.model_validate(figures)
 
 
-def _hand_channel(client: Client, channel: str | None) -> str:
-    chosen = channel or ("email" if client.preferred_channel == "email" and client.email else "letter")
+def _hand_channel(client: Client, channel: str | None, kind: str) -> str:
+    if kind in LEGAL_KINDS:
+        chosen = channel or legal_channel(kind, client.email, client.email_consent_on)
+    else:
+        chosen = channel or ("email" if client.preferred_channel == "email" and client.email else "letter")
     if chosen not in ("letter", "email", "whatsapp"):
         raise RuleViolation(N_("Letters go by post, e-mail or WhatsApp, not by {channel}"), channel=chosen)
     if chosen == "email" and not client.email:
@@ -462,28 +534,34 @@ def _hand_channel(client: Client, channel: str | None) -> str:
     if chosen == "email" and not is_email_address(client.email):
         raise RuleViolation(N_("The e-mail address of {name} is not one valid address: {value}"), field="channel",
                             name=client.name, value=safe(client.email))
+    if kind in LEGAL_KINDS and chosen == "whatsapp":
+        raise RuleViolation(N_("A legal letter goes by post, or by e-mail with the client's consent; never by WhatsApp"),
+                            field="channel")
+    if kind in LEGAL_KINDS and chosen == "email" and client.email_consent_on is None:
+        raise RuleViolation(N_("{name} did not consent to receive legal notices by e-mail: it goes by post"),
+                            field="channel", name=client.name)
     return chosen
 
 
 def _new_letter(ctx: Context, s: Session, case_id: int, kind: str, channel: str | None) -> Letter:
     case = load_case(s, case_id)
+    check_write(ctx, s, case)
     client = s.get(Client, case.client_id)
     if client is None:
         raise NotFound(N_("Case {case_id} does not exist"), case_id=case_id)
     today = ctx.clock.today()
     check_hand_letter(s, case, client, kind, today)
     figures = _hand_figures(ctx, s, case, client, kind, today)
-    letter = Letter(case_id=case.id, client_id=client.id, kind=kind, channel=_hand_channel(client, channel),
+    letter = Letter(case_id=case.id, client_id=client.id, kind=kind, channel=_hand_channel(client, channel, kind),
                     language=client.language if client.language in ("nl", "en") else "nl", letter_date=today,
                     figures=figures.to_json(), status="pending", created_by=ctx.actor.name, created_at=ctx.clock.now())
-    if figures.fourteen_day is not None:
-        letter.received_on, letter.costs_from = figures.fourteen_day.assumed_receipt, figures.fourteen_day.costs_from
+    # received_on and costs_from follow from the dispatch (services.dispatch.mark_dispatched), not from today
     return letter
 
 
 def preview(ctx: Context, case_id: int, kind: str, channel: str | None = None) -> Preview:
     """The letter ``kind`` as it would be issued by hand today, rendered; writes nothing. Refusals as for issuing."""
-    ctx.require(*DESK_WRITERS)
+    ctx.require(*CASE_WRITERS)
     lender = _lender(ctx.settings)
     with ctx.db.reader() as s:
         letter = _new_letter(ctx, s, case_id, kind, channel)
@@ -500,7 +578,10 @@ def decide_letter(ctx: Context, s: Session, case_id: int, kind: str, channel: st
     its audit event (for the caller to record): what a letter by hand and a campaign's letter share."""
     letter = _new_letter(ctx, s, case_id, kind, channel)
     s.add(letter)
-    s.flush()
+    try:
+        s.flush()
+    except IntegrityError:  # ux_letters_waiting: another writer decided one of this kind at the same moment
+        raise RuleViolation(N_("A letter of this kind to this client waits to be dispatched already")) from None
     event = audit.Event(at=ctx.clock.now(), actor=ctx.actor.name, action=action, entity="letter", entity_id=letter.id,
                         case_id=letter.case_id, before=None,
                         after={"kind": kind, "channel": letter.channel, "figures": json.loads(letter.figures),
@@ -511,7 +592,7 @@ def decide_letter(ctx: Context, s: Session, case_id: int, kind: str, channel: st
 def issue_by_hand(ctx: Context, case_id: int, kind: str, channel: str | None = None) -> int:
     """Issue letter ``kind`` on the case now: guards, figures, the letter row, its PDF, document, e-mail and
     audit, all in one transaction. Returns the letter id. A refusal or a template error writes nothing."""
-    ctx.require(*DESK_WRITERS)
+    ctx.require(*CASE_WRITERS)
     lender = _lender(ctx.settings)
     written: list[Path] = []
     try:

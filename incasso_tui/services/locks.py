@@ -3,7 +3,8 @@
 Advisory presence, not a write lock: it tells a colleague that someone is working the case; changes are
 protected by the version check (optimistic locking). A lock expires by itself after
 ``settings.case_lock_minutes``; opening the case again renews it. Taking and releasing a lock is audited
-(``case.opened`` / ``case.closed``), so the timeline shows who worked the case when. Auditors read without
+(``presence.enter`` / ``presence.leave``): who worked the case when is in the audit trail, but presence is not a
+dossier event, so the case's timeline leaves it out (``services.cases.PRESENCE_ACTIONS``). Auditors read without
 taking a lock.
 """
 
@@ -44,7 +45,7 @@ def open_case(ctx: Context, case_id: int) -> Presence | None:
             s.add(CaseLock(case_id=case_id, user_name=ctx.actor.name, until=until))
         else:
             lock.user_name, lock.until = ctx.actor.name, until
-        audit.record(s, at=now, actor=ctx.actor.name, action="case.opened", entity="case", entity_id=case_id,
+        audit.record(s, at=now, actor=ctx.actor.name, action="presence.enter", entity="case", entity_id=case_id,
                      case_id=case_id, after={"in_progress_until": until})
         return None
 
@@ -59,6 +60,6 @@ def release_case(ctx: Context, case_id: int) -> None:
             delete(CaseLock).where(CaseLock.case_id == case_id, CaseLock.user_name == ctx.actor.name)
         ).rowcount
         if gone:
-            audit.record(s, at=now, actor=ctx.actor.name, action="case.closed", entity="case", entity_id=case_id,
+            audit.record(s, at=now, actor=ctx.actor.name, action="presence.leave", entity="case", entity_id=case_id,
                          case_id=case_id)
 

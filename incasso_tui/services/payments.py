@@ -46,7 +46,9 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
 import re
+import stat
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -59,7 +61,9 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
 from incasso_tui.bank import BankEntry, Statement, parse_statement_file
-from incasso_tui.domain.arrears import OpenItem, allocate
+from incasso_tui.bank.model import refuse_too_big
+from incasso_tui.config import Settings
+from incasso_tui.domain.arrears import Component, OpenItem, allocate, charge_component
 from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, LedgerKind, LoanStatus, Role
 from incasso_tui.domain.guards import check_bkr_cleared
 from incasso_tui.domain.money import ZERO
@@ -67,6 +71,7 @@ from incasso_tui.domain.references import is_valid_betalingskenmerk, is_valid_rf
 from incasso_tui.errors import N_, BadFile, BadInput, NotFound, RuleViolation
 from incasso_tui.services import audit
 from incasso_tui.services.context import DESK_WRITERS, Context
+from incasso_tui.services.locking import lock_bank_entry, lock_loans, serialise_imports
 from incasso_tui.services.positions import loan_positions, refresh_case_positions
 from incasso_tui.store.models import (
     Allocation,
@@ -312,7 +317,13 @@ class _Charge:
     due: date
     amount: Decimal
     paid: Decimal
+    kind: str = "collection_costs"
     dirty: bool = False
+
+    @property
+    def component(self) -> Component:
+        """Art. 6:44 BW: collection costs are costs, statutory interest is interest (issue 12)."""
+        return charge_component(self.kind)
 
 
 @dataclass
@@ -363,8 +374,10 @@ class _Book:
         self.postings: list[_Posting] = []
 
     def load(self, loan_ids: Iterable[int], horizon: date) -> None:
-        """Read the open items due on or before ``horizon`` of loans not read yet."""
+        """Read the open items due on or before ``horizon`` of loans not read yet, locking the loans first (a
+        concurrent booking on the same loan waits for this transaction, then reads what it wrote)."""
         ids = sorted(set(loan_ids) - self.loaded)
+        lock_loans(self.s, ids)
         self.loaded.update(ids)
         for part in _chunks(ids):
             for row in self.s.execute(
@@ -374,7 +387,7 @@ class _Book:
             ):
                 self._add_line(_Line(*row))
             for row in self.s.execute(
-                select(Charge.id, Charge.loan_id, Charge.due_date, Charge.amount, Charge.paid)
+                select(Charge.id, Charge.loan_id, Charge.due_date, Charge.amount, Charge.paid, Charge.kind)
                 .where(Charge.loan_id.in_(part), Charge.due_date <= horizon, Charge.paid < Charge.amount)
             ):
                 self._add_charge(_Charge(*row))
@@ -400,7 +413,7 @@ class _Book:
         for cid in self.charges_by_loan[loan_id]:
             ch = self.charges[cid]
             if ch.due <= day and ch.paid < ch.amount:
-                items.append(OpenItem(f"c{cid}", "costs", ch.due, ch.amount - ch.paid))
+                items.append(OpenItem(f"c{cid}", ch.component, ch.due, ch.amount - ch.paid))
         for key in self.by_loan[loan_id]:
             ln = self.lines[key]
             if ln.due > day:
@@ -412,11 +425,11 @@ class _Book:
         result = allocate(amount, items)
         parts: list[tuple[str, int | None, int | None, Decimal]] = []
         for part in result.parts:
-            if part.component == "costs":
+            if part.key.startswith("c"):  # a charge: collection costs (costs) or statutory interest (interest)
                 ch = self.charges[int(part.key[1:])]
                 ch.paid += part.amount
                 ch.dirty = True
-                parts.append(("costs", None, ch.id, part.amount))
+                parts.append((part.component, None, ch.id, part.amount))
             else:
                 ln = self.lines[(loan_id, int(part.key))]
                 if part.component == "interest":
@@ -447,7 +460,8 @@ class _Book:
                        Allocation.amount).where(Allocation.ledger_id.in_(part)).order_by(Allocation.id)
             ):
                 parts[ledger_id].append((component, seq, charge_id, amount))
-        lines = {(heads[i][0], seq) for i in heads for c, seq, _ch, _a in parts[i] if c != "costs"} - self.lines.keys()
+        lock_loans(self.s, (loan_id for loan_id, _amount, _credit in heads.values()))  # before reading their items
+        lines = {(heads[i][0], seq) for i in heads for _c, seq, ch, _a in parts[i] if ch is None} - self.lines.keys()
         for loan_part in _chunks(sorted({loan_id for loan_id, _seq in lines})):
             for row in self.s.execute(
                 select(Installment.loan_id, Installment.seq, Installment.due_date, Installment.principal,
@@ -456,11 +470,11 @@ class _Book:
             ):
                 if (row[0], row[1]) in lines:
                     self._add_line(_Line(*row))
-        charges = sorted({ch for i in heads for c, _seq, ch, _a in parts[i] if c == "costs" and ch is not None}
+        charges = sorted({ch for i in heads for _c, _seq, ch, _a in parts[i] if ch is not None}
                          - self.charges.keys())
         for part in _chunks(charges):
-            for row in self.s.execute(select(Charge.id, Charge.loan_id, Charge.due_date, Charge.amount, Charge.paid)
-                                      .where(Charge.id.in_(part))):
+            for row in self.s.execute(select(Charge.id, Charge.loan_id, Charge.due_date, Charge.amount, Charge.paid,
+                                             Charge.kind).where(Charge.id.in_(part))):
                 self._add_charge(_Charge(*row))
         return {i: _Stored(i, *heads[i], parts[i]) for i in heads}
 
@@ -468,8 +482,7 @@ class _Book:
         """Book a reversal of a payment: ``original`` is a posting of this book or a stored payment."""
         loan_id, amount, credit, parts = original.loan_id, original.amount, original.credit, original.parts
         for component, seq, charge_id, part in parts:
-            if component == "costs":
-                assert charge_id is not None
+            if charge_id is not None:
                 ch = self.charges[charge_id]
                 ch.paid -= part
                 ch.dirty = True
@@ -636,15 +649,80 @@ def _entry_row(e: BankEntry, o: _Outcome, import_id: int, entry_id: int, ledger_
     )
 
 
-def _read(source: Path | str | bytes, name: str | None) -> tuple[bytes, str]:
+# the largest sum of cents the database holds (BIGINT); a file whose amounts add up to more is refused
+MAX_CENTS = 2**63 - 1
+
+
+def _read(source: Path | str | bytes, name: str | None, max_bytes: int) -> tuple[bytes, str]:
+    """The file's bytes. Only a regular file is read (a FIFO or a device would block or never end: it is refused
+    without waiting), and only when it is not over ``max_bytes`` (refused before it is read, not after)."""
     if isinstance(source, bytes):
+        refuse_too_big(source, max_bytes)
         return source, name or "(bytes)"
     path = Path(source)
     try:
-        return path.read_bytes(), name or path.name
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
         raise BadFile(N_("Cannot read {path}: {error}"), where=str(path), path=str(path),
                       error=exc.strerror or str(exc)) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise BadFile(N_("{path} is not a regular file (a pipe, a device or a directory): not read"),
+                          where=str(path), path=str(path))
+        if info.st_size > max_bytes:
+            raise BadFile(N_("The file is {size} bytes, more than the {limit} bytes a statement file may have"),
+                          where="file size", size=info.st_size, limit=max_bytes)
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(max_bytes + 1)  # a file that grew meanwhile is still bounded
+    except OSError as exc:
+        raise BadFile(N_("Cannot read {path}: {error}"), where=str(path), path=str(path),
+                      error=exc.strerror or str(exc)) from None
+    finally:
+        os.close(fd)
+    refuse_too_big(data, max_bytes)
+    return data, name or path.name
+
+
+def _check_statements(statements: list[Statement], settings: Settings, today: date) -> None:
+    """Refuse the whole file, before anything is written, when a statement is not of one of the lender's own accounts,
+    a booking or value date is further from today than the settings allow, or the amounts add up to more than the
+    database can hold."""
+    own = settings.own_accounts()
+    if not own:
+        raise BadFile(N_("No own accounts are set (setting lender_accounts): a statement cannot be checked"), where="lender_accounts")
+    earliest = today - timedelta(days=settings.statement_max_days_back)
+    latest = today + timedelta(days=min(settings.statement_max_days_ahead, (date.max - today).days))
+    cents = 0
+    for st in statements:
+        account = normalize_reference(st.account_iban)
+        if account not in own:
+            raise BadFile(N_("Statement {statement} is of account {account}, which is not one of our accounts "
+                             "(setting lender_accounts)"),
+                          where=f"statement {st.statement_id}", statement=st.statement_id, account=st.account_iban)
+        for e in st.entries:
+            for day in (e.booking_date, e.value_date):
+                if day is not None and not earliest <= day <= latest:
+                    raise BadFile(N_("Entry {entry}: the date {day} is more than the settings allow from today "
+                                     "({earliest} to {latest})"),
+                                  where=f"entry {e.entry_index}", entry=e.entry_index, day=day.isoformat(),
+                                  earliest=earliest.isoformat(), latest=latest.isoformat())
+            cents += int(e.amount * 100)
+    if cents > MAX_CENTS:
+        raise BadFile(N_("The amounts of the file add up to more than the database can hold"), where="amounts")
+
+
+def _first_of_each_key(entries: Iterable[BankEntry], known: set[str]) -> list[BankEntry]:
+    """The entries whose key is not stored yet, each key once: a second entry with the key of an earlier one of the
+    same file (the same bank reference twice, a statement repeated) is a duplicate, as one stored before."""
+    seen = set(known)
+    fresh = []
+    for e in entries:
+        if e.dedup_key not in seen:
+            seen.add(e.dedup_key)
+            fresh.append(e)
+    return fresh
 
 
 def _known_keys(s: Session, keys: Sequence[str]) -> set[str]:
@@ -658,17 +736,20 @@ def _known_keys(s: Session, keys: Sequence[str]) -> set[str]:
 def import_statement(ctx: Context, source: Path | str | bytes, name: str | None = None) -> ImportReport:
     """Import one statement file (CAMT.053/054, MT940) in one transaction; see the module docstring."""
     ctx.require(*DESK_WRITERS)
-    data, file_name = _read(source, name)
-    statements = parse_statement_file(data, file_name)
+    max_bytes = ctx.settings.statement_max_bytes
+    data, file_name = _read(source, name, max_bytes)
+    statements = parse_statement_file(data, file_name, max_bytes=max_bytes)
     digest = hashlib.sha256(data).hexdigest()
     del data  # the parsed entries are all that is needed from here on
     entries = [e for st in statements for e in st.entries]
     report = ImportReport(file_name=file_name, entries=len(entries))
     now, today = ctx.clock.now(), ctx.clock.today()
+    _check_statements(statements, ctx.settings, today)
     prefix = ctx.settings.payment_rf_prefix
     with ctx.db.transaction() as s:
+        serialise_imports(s)
         known = _known_keys(s, [e.dedup_key for e in entries])
-        fresh = [e for e in entries if e.dedup_key not in known]
+        fresh = _first_of_each_key(entries, known)
         del entries, known
         report.new, report.duplicates = len(fresh), report.entries - len(fresh)
         imp = _import_row(statements, file_name, digest, ctx.actor.name, now, report)
@@ -791,6 +872,9 @@ class _Originals:
         base = select(BankEntryRow.booking_date, BankEntryRow.id, BankEntryRow.end_to_end_id,
                       BankEntryRow.counterparty_iban, BankEntryRow.amount, BankEntryRow.ledger_id,
                       BankEntryRow.loan_id).where(BankEntryRow.status == "matched", BankEntryRow.ledger_id.is_not(None))
+        # locked (PostgreSQL): a payment being undone by hand at the same moment is undone once; after the wait the
+        # row is read again and no longer "matched"
+        base = base.with_for_update(of=BankEntryRow)
         for column, values in ((BankEntryRow.end_to_end_id, e2e), (BankEntryRow.counterparty_iban, ibans)):
             for part in _chunks(sorted(values)):
                 found.update((row[1], row) for row in s.execute(base.where(column.in_(part))))
@@ -855,7 +939,8 @@ def queue(ctx: Context, limit: int = 500) -> list[QueueRow]:
 
 
 def _queued(s: Session, entry_id: int) -> BankEntryRow:
-    row = s.get(BankEntryRow, entry_id)
+    """The queued entry, locked: of two people dealing with it at once the second waits, then is told who did."""
+    row = lock_bank_entry(s, entry_id)
     if row is None:
         raise NotFound(N_("There is no bank entry {id}"), id=entry_id)
     if row.status not in QUEUE_STATUSES:
@@ -876,6 +961,8 @@ def assign(ctx: Context, entry_id: int, loan: int | str) -> int:
         target = s.scalar(select(Loan).where(Loan.number == number)) if number else s.get(Loan, loan)
         if target is None:
             raise BadInput(N_("There is no loan {loan}"), field="loan", loan=loan)
+        lock_loans(s, [target.id])
+        s.refresh(target)
         if target.status == LoanStatus.REPAID.value:
             raise RuleViolation(N_("Loan {loan} is {status}: no payment can be booked on it"), loan=target.number,
                                 status=target.status)
@@ -1052,7 +1139,8 @@ def _check_arrangement(ctx: Context, s: Session, arrangement: Arrangement, case:
         return
     arrangement.status = ArrangementStatus.BROKEN.value
     before = {"status": case.status, "flag": case.flag}
-    if not deferral:  # during an approved deferral the case stays in it (no demand letter, no costs)
+    if case.status != CaseStatus.HANDED_OVER.value and not deferral:  # a case special management holds stays
+        # theirs; during an approved deferral the case stays in it (no demand letter, no costs)
         case.status = CaseStatus.ACTIVE.value
     _flag(case, "broken_arrangement", day, ctx.actor.name, now)
     report.arrangements_broken += 1

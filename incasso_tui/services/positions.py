@@ -24,14 +24,16 @@ from incasso_tui.store.models import NO_ARREARS, Case, Charge, Installment, Loan
 from incasso_tui.store.types import Money
 
 
-def _open_costs(s: Session, loan_ids: list[int], as_of: date) -> dict[int, Decimal]:
+def _open_costs(s: Session, loan_ids: list[int], as_of: date) -> dict[tuple[int, bool], Decimal]:
+    """Open charges per (loan, is statutory interest): collection costs and statutory interest apart."""
+    statutory = Charge.kind == "statutory_interest"
     rows = s.execute(
         # arithmetic on Money columns yields plain integers (cents): coerce the sum back to Money
-        select(Charge.loan_id, type_coerce(func.sum(Charge.amount - Charge.paid), Money))
+        select(Charge.loan_id, statutory, type_coerce(func.sum(Charge.amount - Charge.paid), Money))
         .where(Charge.loan_id.in_(loan_ids), Charge.due_date <= as_of, Charge.paid < Charge.amount)
-        .group_by(Charge.loan_id)
+        .group_by(Charge.loan_id, statutory)
     ).all()
-    return {loan_id: amount for loan_id, amount in rows}
+    return {(loan_id, bool(kind)): amount for loan_id, kind, amount in rows}
 
 
 def loan_positions(s: Session, loan_ids: Iterable[int], as_of: date) -> dict[int, Arrears]:
@@ -59,7 +61,7 @@ def loan_positions(s: Session, loan_ids: Iterable[int], as_of: date) -> dict[int
             )
         )
     costs = _open_costs(s, ids, as_of)
-    return {i: arrears_as_of(lines[i], costs.get(i, ZERO), as_of) for i in ids}
+    return {i: arrears_as_of(lines[i], costs.get((i, False), ZERO), as_of, costs.get((i, True), ZERO)) for i in ids}
 
 
 @dataclass(frozen=True)

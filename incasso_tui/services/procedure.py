@@ -66,27 +66,30 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from incasso_tui.domain.arrears import Arrears, combined
 from incasso_tui.domain.calendar import fourteen_day_term
-from incasso_tui.domain.costs import consumer_costs_for_claims, wik_costs
+from incasso_tui.domain.costs import wik_costs
 from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, Channel, Role, Stage
 from incasso_tui.domain.guards import (
+    BkrArrearsRule,
     BkrRefused,
+    BkrWarningFact,
     BkrWindow,
-    ClaimPrincipal,
     check_automatic_step,
     check_bkr_call_in,
     check_bkr_registration,
     check_bkr_write_off,
+    check_vulnerable_escalation,
     check_consumer_costs_date,
     check_costs_within_wik,
     check_manual_stage_move,
-    consumer_letter_costs,
 )
-from incasso_tui.domain.interest import load_rates, statutory_interest
+from incasso_tui.domain.interest import load_rates
+from incasso_tui.domain.legal_data import BkrRules, load_bkr_rules, load_costs_rules
+from incasso_tui.domain.postings import InterestLine, period_interest, stacked_costs
 from incasso_tui.domain.money import CENT, ZERO
 from incasso_tui.letters import model as lm
 from incasso_tui.domain.procedure import (
@@ -101,9 +104,11 @@ from incasso_tui.domain.procedure import (
 )
 from incasso_tui.errors import N_, ConfigError, NotFound, RuleViolation
 from incasso_tui.safetext import is_email_address
-from incasso_tui.services import audit
+from incasso_tui.services import audit, risk
 from incasso_tui.services.cases import changed_by, load_case
+from incasso_tui.services.claims_cover import cover_for_letter, prior_costs
 from incasso_tui.services.context import Context
+from incasso_tui.services.dispatch import LEGAL_KINDS, legal_channel
 from incasso_tui.services.positions import bucket_of, loan_positions, refresh_changed_positions
 from incasso_tui.store.db import refresh_statistics
 from incasso_tui.store.models import (
@@ -131,7 +136,11 @@ __all__ = [
     "RUN_ROLES",
     "RunReport",
     "move_stage",
+    "business_figures",
+    "interest_kind",
+    "interest_lines",
     "procedure_for",
+    "resume_dates",
     "run_procedure",
 ]
 
@@ -166,6 +175,8 @@ class RunReport:
     selection: dict[str, float] = field(default_factory=dict)
     steps: dict[str, float] = field(default_factory=dict)  # seconds per step of the run
     seconds: float = 0.0
+    # the unverified rate rows and rules the run applied (data/rates.toml, data/bkr.toml, data/costs.toml)
+    unverified: set[str] = field(default_factory=set)
 
     @property
     def selection_seconds(self) -> float:
@@ -177,6 +188,7 @@ class RunReport:
             "dry_run": self.dry_run,
             "actions": dict(self.actions),
             "held": dict(sorted(self.held.items())),
+            "unverified": sorted(self.unverified),
             "run_id": self.run_id,
             "selection_seconds": round(self.selection_seconds, 3),
             "selection": {name: round(t, 3) for name, t in self.selection.items()},
@@ -232,9 +244,12 @@ class _ClientRow(NamedTuple):
     phone: str | None
     email: str | None
     language: str
+    kind: str
+    email_consent_on: date | None
 
 
-_CLIENT_COLUMNS = (Client.id, Client.consumer, Client.preferred_channel, Client.phone, Client.email, Client.language)
+_CLIENT_COLUMNS = (Client.id, Client.consumer, Client.preferred_channel, Client.phone, Client.email, Client.language,
+                   Client.kind, Client.email_consent_on)
 
 
 def _table(model: type[Base]) -> Table:
@@ -265,9 +280,19 @@ class _Run:
     window: BkrWindow
     touched: set[int] = field(default_factory=set)
     numbers: dict[int, str] = field(default_factory=dict)  # loan id -> number, of the loans _positions loaded
+    # (case id, kind) of the letters that wait to be dispatched, of the cases of the group being decided: the run
+    # never decides a second one (the unique index ux_letters_waiting would refuse it)
+    waiting: set[tuple[int, str]] = field(default_factory=set)
+    line_counts: dict[int, int] = field(default_factory=dict)  # loan id -> open past-due installments
+    commercial: dict[int, bool] = field(default_factory=dict)  # loan id -> a commercial agreement (art. 6:96 lid 4)
+    bkr_rules: BkrRules = field(default_factory=load_bkr_rules)
 
     def count(self, kind: str) -> None:
         self.report.actions[kind] += 1
+
+    def unverified(self, what: str) -> None:
+        """Say in the report that the run applied a rule or rate marked unverified."""
+        self.report.unverified.add(what)
 
 
 @dataclass
@@ -348,6 +373,8 @@ def run_procedure(ctx: Context, day: date, dry_run: bool = False, progress: Prog
                 ("interest", _post_interest),
                 ("bkr", _bkr_from_state),
                 ("positions_touched", _refresh_touched),
+                # the risk view's history and early-warning signals (issue 20)
+                ("risk", lambda r: risk.daily_step(r.s, r.ctx, r.day, r.actor, r.now)),
                 # the roll rates' history; not on a dry run (it rolls back anyway)
                 *(() if dry_run else (("snapshot", _snapshot_buckets),)),
                 # the worklist's query plans follow the stages and positions just changed (0.1-0.3 s on 1M loans)
@@ -407,7 +434,24 @@ def _selected(run: _Run, name: str, query) -> list:  # type: ignore[no-untyped-d
 
 
 def _no_open_track():  # type: ignore[no-untyped-def]
-    return ~exists().where(DebtTrack.case_id == Case.id, DebtTrack.status == "open")
+    from incasso_tui.services.external import outside_desk_hold  # issue 19: at a bailiff/agency, or disputed
+
+    return and_(~exists().where(DebtTrack.case_id == Case.id, DebtTrack.status == "open"), outside_desk_hold())
+
+
+def _clean_slate(client_id):  # type: ignore[no-untyped-def]
+    """The client has a debt track that ended with a clean slate (schone lei): no dunning, costs, interest or BKR step
+    follows on what remained."""
+    other = aliased(Case)
+    return exists().where(other.client_id == client_id, DebtTrack.case_id == other.id,
+                          DebtTrack.outcome == "schone_lei")
+
+
+def _no_bkr(run: _Run, client_id):  # type: ignore[no-untyped-def]
+    """No BKR code for a legal person (the BKR registers natural persons) nor after a clean slate."""
+    kinds = sorted(run.bkr_rules.legal_person_kinds)
+    holder = aliased(Client)
+    return and_(~exists().where(holder.id == client_id, holder.kind.in_(kinds)), ~_clean_slate(client_id))
 
 
 def _end_pauses(run: _Run) -> None:
@@ -458,13 +502,15 @@ def _open_cases(run: _Run) -> None:
         .subquery()
     )
     open_case = exists().where(Case.client_id == Loan.client_id, Case.status != CaseStatus.CLOSED.value)
+    # a clean slate (schone lei, art. 358 Fw): the remaining claim can no longer be enforced, no new case follows
     cutoff = case((Client.consumer.is_(True), literal(cutoffs[True])), else_=literal(cutoffs[False]))
     query = (
         select(Loan.client_id)
         .select_from(first_open)
         .join(Loan, Loan.id == first_open.c.loan_id)
         .join(Client, Client.id == Loan.client_id)
-        .where(Loan.status.in_(("active", "called")), ~open_case, first_open.c.first_due <= cutoff)
+        .where(Loan.status.in_(("active", "called")), ~open_case, ~_clean_slate(Loan.client_id),
+               first_open.c.first_due <= cutoff)
         .group_by(Loan.client_id)
         .order_by(Loan.client_id)
     )
@@ -480,6 +526,7 @@ def _open_cases(run: _Run) -> None:
             for client_id, stage in zip(chunk, stages, strict=True)
         ]
         case_ids = list(run.s.scalars(insert(_CASES).returning(_CASES.c.id, sort_by_parameter_order=True), new))
+        run.waiting = set()  # new cases: no letters yet
         batch = _Batch(run)
         for case_id, client_id, stage in zip(case_ids, chunk, stages, strict=True):
             c = _CaseRow(case_id, client_id, CaseStatus.ACTIVE.value, stage.stage.value, run.day, run.day, None, None)
@@ -508,15 +555,18 @@ def _move_cases(run: _Run) -> None:
         .order_by(Case.id)
     )
     case_ids = [row[0] for row in _selected(run, "move", query)]
+    vulnerable_max = risk.rules_for(run.ctx).vulnerability.max_automatic_stage
     for chunk in _chunks(case_ids):
         cases = {row[0]: _CaseRow(*row) for row in run.s.execute(
             select(*_CASE_COLUMNS).where(Case.id.in_(chunk)).with_for_update())}
         clients = _clients(run, {c.client_id for c in cases.values()})
         chunk_positions = _positions(run, set(clients))
+        _load_waiting(run, chunk)
         targets = {case_id: run.procedure.for_debtor(clients[c.client_id].consumer).next_after(c.stage)
                    for case_id, c in cases.items()}
         warnings = _latest_warnings(run, [case_id for case_id, target in targets.items()
                                           if target is not None and Action.BKR_REGISTER in target.actions])
+        vulnerable = risk.flagged_clients(run.s, clients)
         batch = _Batch(run)
         for case_id in chunk:
             c = cases[case_id]
@@ -528,6 +578,11 @@ def _move_cases(run: _Run) -> None:
                 continue
             target = targets[case_id]
             assert target is not None  # the query only selects cases with a next stage
+            try:
+                check_vulnerable_escalation(client.id in vulnerable, target.stage.value, vulnerable_max)
+            except RuleViolation:
+                run.report.held["vulnerable"] += 1
+                continue
             positions = chunk_positions[client.id]
             warning = warnings.get(case_id)
             if Action.BKR_REGISTER in target.actions and not _bkr_register_ready(batch, c, client, positions, warning):
@@ -542,27 +597,44 @@ def _move_cases(run: _Run) -> None:
 
 
 def _bkr_register_ready(batch: _Batch, c: _CaseRow, client: _ClientRow, positions: dict[int, Arrears],
-                        warning: tuple[int, date] | None) -> bool:
+                        warning: _Warning | None) -> bool:
     """Whether the move into the BKR registration stage may happen today; if the warning is missing or too
-    old, a new warning letter is sent and the case waits."""
+    old, a new warning letter is sent and the case waits. A legal person gets no BKR code: the stage is passed."""
     run = batch.run
+    if client.kind in run.bkr_rules.legal_person_kinds:
+        return True  # _register_a reports it under held
+    if warning is None and (c.id, "bkr_warning") in run.waiting:
+        run.report.held["bkr_warning_not_dispatched"] += 1  # decided or rendered, not yet in the post: no effect yet
+        return False
     refusals = []
-    for pos in positions.values():
+    for loan_id, pos in positions.items():
         try:
-            check_bkr_registration(day=run.day, warning_sent=warning[1] if warning else None, window=run.window,
-                                   arrears=pos.total, oldest_due=pos.oldest_due_date)
+            _check_a(run, loan_id, pos, warning)
             return True
         except BkrRefused as err:
             refusals.append(err.why)
     whys = set(refusals)
-    if whys <= {"cleared", "threshold"}:
+    if whys <= {"cleared", "threshold", "too_few_installments"}:
         return True  # the stage is passed without a registration (_register_a reports each refusal under held)
     if whys & {"no_warning", "warning_too_old"}:
+        if (c.id, "bkr_warning") in run.waiting:
+            run.report.held["bkr_warning_not_dispatched"] += 1
+            return False
         _letter(batch, c, client, "bkr_warning", positions)
         run.report.held["bkr_warning_resent"] += 1
         return False
     run.report.held["bkr_waiting"] += 1
     return False
+
+
+def _check_a(run: _Run, loan_id: int, pos: Arrears, warning: _Warning | None) -> None:
+    rules = run.bkr_rules
+    if not rules.arrears_verified:
+        run.unverified("bkr: arrears rule (data/bkr.toml)")
+    check_bkr_registration(day=run.day, warning=BkrWarningFact(warning.received, warning.report_from) if warning else None,
+                           window=run.window, arrears=pos.total, oldest_due=pos.oldest_due_date,
+                           installments_in_arrears=run.line_counts.get(loan_id, 0),
+                           rule=BkrArrearsRule(rules.min_installments, rules.min_days_past_due, rules.months_after_due))
 
 
 def _stage_values(run: _Run, consumer: bool, stage: StageDef) -> dict[str, object]:
@@ -575,10 +647,15 @@ def _stage_values(run: _Run, consumer: bool, stage: StageDef) -> dict[str, objec
 
 
 def _stage_actions(batch: _Batch, c: _CaseRow, client: _ClientRow, stage: StageDef, positions: dict[int, Arrears],
-                   warning: tuple[int, date] | None) -> None:
+                   warning: _Warning | None) -> None:
+    run = batch.run
     for action in stage.actions:
         if action in LETTER_KIND:
-            _letter(batch, c, client, LETTER_KIND[action], positions)
+            kind = LETTER_KIND[action]
+            if kind == "bkr_warning" and client.kind in run.bkr_rules.legal_person_kinds:
+                run.report.held["bkr_warning_legal_person"] += 1  # the BKR registers natural persons only
+                continue
+            _letter(batch, c, client, kind, positions)
         elif action in TASK_KIND:
             _task(batch, c, TASK_KIND[action], stage.next_action)
         elif action is Action.BKR_REGISTER:
@@ -587,16 +664,18 @@ def _stage_actions(batch: _Batch, c: _CaseRow, client: _ClientRow, stage: StageD
 
 
 def _register_a(batch: _Batch, c: _CaseRow, client: _ClientRow, positions: dict[int, Arrears],
-                warning: tuple[int, date] | None) -> None:
+                warning: _Warning | None) -> None:
     run = batch.run
+    if client.kind in run.bkr_rules.legal_person_kinds:
+        run.report.held["bkr_A_legal_person"] += 1
+        return
     for loan_id, pos in sorted(positions.items()):
         try:
-            check_bkr_registration(day=run.day, warning_sent=warning[1] if warning else None,
-                                   window=run.window, arrears=pos.total, oldest_due=pos.oldest_due_date)
+            _check_a(run, loan_id, pos, warning)
         except BkrRefused as err:
             run.report.held[f"bkr_A_{err.why}"] += 1
             continue
-        _mutation(batch, c.id, loan_id, client.id, "A", pos.total, warning[0] if warning else None)
+        _mutation(batch, c.id, loan_id, client.id, "A", pos.total, warning.id if warning else None)
 
 
 def _mutation(batch: _Batch, case_id: int | None, loan_id: int, client_id: int, code: str, amount: Decimal,
@@ -611,21 +690,41 @@ def _mutation(batch: _Batch, case_id: int | None, loan_id: int, client_id: int, 
     run.count(f"bkr_{code}")
 
 
-def _latest_warnings(run: _Run, case_ids: list[int]) -> dict[int, tuple[int, date]]:
-    """Per case: (id, letter date) of its newest BKR warning that did not fail."""
-    found: dict[int, tuple[int, date]] = {}
+class _Warning(NamedTuple):
+    id: int
+    received: date
+    report_from: date
+
+
+def _latest_warnings(run: _Run, case_ids: list[int]) -> dict[int, _Warning]:
+    """Per case: its newest DISPATCHED BKR warning (a decided, rendered, failed or cancelled one has no effect):
+    its id, assumed receipt and the registration date it stated."""
+    found: dict[int, _Warning] = {}
     if case_ids:
-        for case_id, letter_id, letter_date in run.s.execute(
-            select(Letter.case_id, Letter.id, Letter.letter_date)
-            .where(Letter.case_id.in_(case_ids), Letter.kind == "bkr_warning", Letter.status != "failed")
-            .order_by(Letter.case_id, Letter.letter_date, Letter.id)
+        for case_id, letter_id, received, raw in run.s.execute(
+            select(Letter.case_id, Letter.id, Letter.received_on, Letter.figures)
+            .where(Letter.case_id.in_(case_ids), Letter.kind == "bkr_warning", Letter.status == "sent",
+                   Letter.received_on.is_not(None))
+            .order_by(Letter.case_id, Letter.dispatched_on, Letter.id)
         ):
-            found[case_id] = (letter_id, letter_date)  # the last one of a case is its newest
+            figures = lm.LetterFigures.from_json(raw)
+            stated = figures.bkr.report_from if figures.bkr else received
+            found[case_id] = _Warning(letter_id, received, stated)  # the last one of a case is its newest
     return found
 
 
+def _load_waiting(run: _Run, case_ids: Iterable[int]) -> None:
+    """The letters of these cases that wait to be dispatched, and their loans' open past-due line counts."""
+    ids = list(case_ids)
+    run.waiting = {(case_id, kind) for case_id, kind in run.s.execute(
+        select(Letter.case_id, Letter.kind).where(Letter.case_id.in_(ids), Letter.status.in_(("pending", "rendered"))))}
+
+
 def _channel(client: _ClientRow, kind: str) -> str:
-    """Reminders go by the client's preference (e-mail or WhatsApp); formal letters go by post."""
+    """Reminders go by the client's preference (e-mail or WhatsApp); a legal letter by post, or by e-mail where the
+    client consented to legal notices by e-mail (services.dispatch.legal_channel); other letters by post."""
+    if kind in LEGAL_KINDS:
+        return legal_channel(kind, client.email, client.email_consent_on)
     if kind == "reminder":
         if client.preferred_channel == Channel.WHATSAPP.value and client.phone:
             return Channel.WHATSAPP.value
@@ -640,8 +739,9 @@ def _claim(p: Arrears) -> Decimal:
     return p.principal + p.interest
 
 
-def _figures(run: _Run, kind: str, positions: dict[int, Arrears]) -> lm.LetterFigures:
-    """The figures contract of letters.model: every amount and date the letter states."""
+def _figures(run: _Run, kind: str, positions: dict[int, Arrears], client: _ClientRow) -> lm.LetterFigures | None:
+    """The figures contract of letters.model: every amount and date the letter states; None when a 14-day letter
+    has nothing to cover or no costs to announce (held, with the reason)."""
     numbers = run.numbers  # filled by _positions, which loaded these positions
     in_arrears = sorted((loan_id for loan_id, p in positions.items() if p.total > 0), key=numbers.__getitem__)
     figures: dict[str, object] = {
@@ -650,31 +750,61 @@ def _figures(run: _Run, kind: str, positions: dict[int, Arrears]) -> lm.LetterFi
     }
     if kind in ("reminder", "demand", "default_notice"):
         figures["pay_by"] = run.day + timedelta(days=PAY_DAYS)
+        if kind == "demand" and not client.consumer:
+            figures.update(business_figures(client.kind in run.bkr_rules.legal_person_kinds, (
+                positions[loan_id] for loan_id in in_arrears if run.commercial.get(loan_id))))
     elif kind == "fourteen_day":
-        # every claim against the consumer in one letter, WIK on the summed claims (art. 6:96 lid 7 BW)
-        claims = [ClaimPrincipal(loan_id, _claim(positions[loan_id])) for loan_id in in_arrears]
-        _total, costs = consumer_letter_costs(claims, in_arrears)
+        # every claim against the consumer in one letter, WIK on the summed claims (art. 6:96 lid 7 BW), each
+        # installment covered once (a later letter covers only the new ones), the stacking limit applied
+        cover = cover_for_letter(run.s, client.id, in_arrears, run.day)
+        if not cover.claims:
+            run.report.held["fourteen_day_all_covered"] += 1
+            return None
+        if cover.prior and not load_costs_rules().verified:
+            run.unverified("costs: stacking period (data/costs.toml)")
+        if cover.costs <= 0:
+            run.report.held["fourteen_day_no_costs"] += 1
+            return None
         term = fourteen_day_term(run.day, run.ctx.settings.fourteen_day_receipt_delivery_days)
-        figures["collection_costs"] = lm.CollectionCosts(amount=costs)
-        figures["fourteen_day"] = lm.FourteenDayDates.from_term(term)
+        figures["collection_costs"] = lm.CollectionCosts(amount=cover.costs)
+        figures["claims"] = cover.claims
+        figures["fourteen_day"] = lm.FourteenDayDates.from_term(term)  # expected if posted today; see the letter row
     elif kind == "bkr_warning":
-        figures["bkr"] = lm.BkrWarning(report_from=run.day + timedelta(days=run.window.min_days))
+        # the registration date stated: at least the minimum window after the receipt expected when it is posted
+        # today (a later dispatch only moves the earliest registration later, guards.check_bkr_registration)
+        expected = fourteen_day_term(run.day, run.ctx.settings.fourteen_day_receipt_delivery_days).assumed_receipt
+        figures["bkr"] = lm.BkrWarning(report_from=expected + timedelta(days=run.window.min_days))
     return lm.LetterFigures.model_validate(figures)
+
+
+def business_figures(legal_person: bool, commercial: Iterable[Arrears]) -> dict[str, object]:
+    """What a business debtor's demand letter states: the costs owed under art. 6:96 lid 4 BW on its commercial
+    agreements in arrears (the WIK scale per loan on its overdue installments, as ``_post_costs`` charges them), and
+    whether it is a legal person (no BKR)."""
+    costs = sum((wik_costs(p.principal + p.interest) for p in commercial if p.principal + p.interest > 0), ZERO)
+    return {"business_debtor": True, "legal_person": legal_person,
+            "commercial_costs": lm.CollectionCosts(amount=costs) if costs > 0 else None}
 
 
 def _letter(batch: _Batch, c: _CaseRow, client: _ClientRow, kind: str, positions: dict[int, Arrears]) -> None:
     run = batch.run
-    figures = _figures(run, kind, positions)
+    if (c.id, kind) in run.waiting:
+        run.report.held[f"letter_waiting_{kind}"] += 1  # one of this kind waits to be dispatched: not a second
+        return
+    figures = _figures(run, kind, positions, client)
+    if figures is None:
+        return
     channel = _channel(client, kind)
-    costs_from = figures.fourteen_day.costs_from if figures.fourteen_day else None
+    run.waiting.add((c.id, kind))
+    # received_on and costs_from stay empty: they follow from the dispatch (services.dispatch.mark_dispatched)
     batch.insert("letters",
                  {"case_id": c.id, "client_id": client.id, "kind": kind, "channel": channel,
                   "language": client.language if client.language in ("nl", "en") else "nl", "letter_date": run.day,
-                  "figures": figures.to_json(), "status": "pending",
-                  "received_on": figures.fourteen_day.assumed_receipt if figures.fourteen_day else None,
-                  "costs_from": costs_from, "run_date": run.day, "created_by": run.actor, "created_at": run.now},
+                  "figures": figures.to_json(), "status": "pending", "run_date": run.day, "created_by": run.actor,
+                  "created_at": run.now},
                  "letter.decide", c.id,
-                 {"kind": kind, "channel": channel, "letter_date": run.day, "costs_from": costs_from})
+                 {"kind": kind, "channel": channel, "letter_date": run.day,
+                  "collection_costs": figures.collection_costs.amount if figures.collection_costs else None})
     run.count(f"letter_{kind}")
 
 
@@ -690,11 +820,16 @@ def _task(batch: _Batch, c: _CaseRow, kind: str, title: str) -> None:
 def _positions(run: _Run, client_ids: set[int]) -> dict[int, dict[int, Arrears]]:
     """The arrears of every loan of these clients (one batch of queries): {client id: {loan id: Arrears}}."""
     owners: dict[int, int] = {}
-    for loan_id, client_id, number in run.s.execute(
-            select(Loan.id, Loan.client_id, Loan.number).where(Loan.client_id.in_(client_ids))):
+    for loan_id, client_id, number, commercial in run.s.execute(
+            select(Loan.id, Loan.client_id, Loan.number, Loan.commercial).where(Loan.client_id.in_(client_ids))):
         owners[loan_id] = client_id
         run.numbers[loan_id] = number
+        run.commercial[loan_id] = bool(commercial)
     found = loan_positions(run.s, owners, run.day)
+    run.line_counts.update({loan_id: n for loan_id, n in run.s.execute(
+        select(Installment.loan_id, func.count()).where(Installment.loan_id.in_(list(owners)),
+                                                        Installment.due_date < run.day, _OPEN_LINE)
+        .group_by(Installment.loan_id))})
     grouped: dict[int, dict[int, Arrears]] = {client_id: {} for client_id in client_ids}
     for loan_id, pos in found.items():
         grouped[owners[loan_id]][loan_id] = pos
@@ -732,11 +867,11 @@ def _split(total: Decimal, weights: dict[int, Decimal]) -> dict[int, Decimal]:
 
 
 def _charge(batch: _Batch, case_id: int, loan_id: int, kind: str, amount: Decimal, key: str, description: str,
-            due: date) -> None:
+            due: date, basis: str | None = None) -> None:
     run = batch.run
     batch.insert("charges",
                  {"loan_id": loan_id, "kind": kind, "due_date": due, "amount": amount, "paid": ZERO,
-                  "description": description, "period_key": key},
+                  "description": description, "period_key": key, "basis": basis},
                  f"charge.{kind}", case_id, {"loan_id": loan_id, "amount": amount, "period_key": key, "due_date": due})
     run.count(f"charge_{kind}")
     run.touched.add(case_id)
@@ -768,49 +903,68 @@ def _open_claims(lines: dict[int, list[tuple[date, Decimal]]], loan_ids: Iterabl
 
 
 def _post_costs(run: _Run) -> None:
-    # consumers: a 14-day letter whose term has passed and that has no posting yet
+    """Collection costs. Consumers: a DISPATCHED 14-day letter whose term (counted from its dispatch) has passed and
+    that has no posting yet, on the unpaid remainder of the installments it covers, never more than it stated, nor
+    more than the stacking limit allows. Business: WIK once per case from the costs stage, on commercial agreements
+    only (art. 6:96 lid 4 BW); a business debtor's other loans follow the consumer route (a 14-day letter)."""
     key = literal("wik:letter:") + cast(Letter.id, String)
     posted = exists().where(Loan.client_id == Letter.client_id, Charge.loan_id == Loan.id,
                             Charge.kind == "collection_costs", Charge.period_key == key)
     query = (
-        select(Letter.id, Letter.figures, Letter.letter_date, Letter.costs_from, Case.id)
+        select(Letter.id, Letter.client_id, Letter.figures, Letter.letter_date, Letter.costs_from, Case.id)
         .join(Case, Case.id == Letter.case_id)
-        .where(Letter.kind == "fourteen_day", Letter.status != "failed", Letter.costs_from <= run.day,
+        .where(Letter.kind == "fourteen_day", Letter.status == "sent", Letter.costs_from <= run.day,
                Case.status == CaseStatus.ACTIVE.value, _no_open_track(), ~posted)
         .order_by(Letter.id)
     )
     letters = _selected(run, "costs_consumer", query)
+    costs_rules = load_costs_rules()
     for start in range(0, len(letters), _CHUNK):
-        chunk = [(letter_id, lm.LetterFigures.from_json(raw), letter_date, costs_from, case_id)
-                 for letter_id, raw, letter_date, costs_from, case_id in letters[start:start + _CHUNK]]
+        chunk = [(letter_id, client_id, lm.LetterFigures.from_json(raw), letter_date, costs_from, case_id)
+                 for letter_id, client_id, raw, letter_date, costs_from, case_id in letters[start:start + _CHUNK]]
         loan_of = {number: loan_id for number, loan_id in run.s.execute(select(Loan.number, Loan.id).where(
-            Loan.number.in_({number for _l, figures, *_rest in chunk for number in figures.loans})))}
-        lines = _open_lines(run, loan_of.values(), max(letter_date for _l, _f, letter_date, *_rest in chunk))
+            Loan.number.in_({number for _l, _c, figures, *_rest in chunk for number in figures.loans})))}
+        lines = _open_lines(run, loan_of.values(), max(letter_date for _l, _c, _f, letter_date, *_rest in chunk))
         batch = _Batch(run)
-        for letter_id, figures, letter_date, costs_from, case_id in chunk:
+        for letter_id, client_id, figures, letter_date, costs_from, case_id in chunk:
             assert figures.collection_costs is not None  # a fourteen_day letter cannot be made without them
-            remainder = _open_claims(lines, [loan_of[n] for n in figures.loans if n in loan_of], letter_date)
+            if figures.claims is not None:
+                wanted = {(loan_of[c.loan], c.seq) for c in figures.claims if c.loan in loan_of}
+                remainder: dict[int, Decimal] = {}
+                for loan_id, seq, amount in _open_seq_lines(run, {loan for loan, _seq in wanted}):
+                    if (loan_id, seq) in wanted:
+                        remainder[loan_id] = remainder.get(loan_id, ZERO) + amount
+            else:  # a letter from before issue 12: the installments of its loans due before its date
+                remainder = _open_claims(lines, [loan_of[n] for n in figures.loans if n in loan_of], letter_date)
             if not remainder:
                 continue  # paid within the term: no costs
             check_consumer_costs_date(costs_from, run.day)
-            claims = sum(remainder.values(), ZERO)
-            # never more than the letter stated; on the unpaid remainder only when part was paid in the term
-            costs = min(figures.collection_costs.amount, consumer_costs_for_claims(remainder.values()))
-            check_costs_within_wik(costs, claims)
+            base = sum(remainder.values(), ZERO)
+            prior = prior_costs(run.s, client_id, figures.loans, letter_date, before_id=letter_id)
+            if prior and not costs_rules.verified:
+                run.unverified("costs: stacking period (data/costs.toml)")
+            # never more than the letter stated; on the unpaid remainder only; within the stacking limit
+            costs = min(figures.collection_costs.amount, stacked_costs(base, prior))
+            if costs <= 0:
+                run.report.held["costs_stacked_away"] += 1
+                continue
+            check_costs_within_wik(costs, base)
+            basis = json.dumps({"letter_id": letter_id, "base": str(base),
+                                "claims": [[c.loan, c.seq] for c in figures.claims or ()]})
             for loan_id, part in _split(costs, remainder).items():
                 _charge(batch, case_id, loan_id, "collection_costs", part, f"wik:letter:{letter_id}",
                         f"Buitengerechtelijke incassokosten (WIK) na veertiendagenbrief van {letter_date.isoformat()}",
-                        run.day)
+                        run.day, basis)
         batch.write()
-    # business: from the costs stage on, once per case, WIK per loan (a loan charged before is skipped)
+    # business: from the costs stage on, once per case, WIK per commercial loan (a loan charged before is skipped)
     earlier = exists().where(Charge.loan_id == Loan.id, Charge.kind == "collection_costs",
                              Charge.due_date >= Case.opened_on)
     query = (
         select(Case.id, Loan.id)
         .join(Client, Client.id == Case.client_id)
         .join(Loan, Loan.client_id == Case.client_id)
-        .where(Client.consumer.is_(False), Case.status == CaseStatus.ACTIVE.value, Case.pos_arrears > 0,
-               _no_open_track(), _reached(run, Action.COLLECTION_COSTS), ~earlier)
+        .where(Client.consumer.is_(False), Loan.commercial.is_(True), Case.status == CaseStatus.ACTIVE.value,
+               Case.pos_arrears > 0, _no_open_track(), _reached(run, Action.COLLECTION_COSTS), ~earlier)
         .order_by(Case.id, Loan.id)
     )
     rows = _selected(run, "costs_business", query)
@@ -826,48 +980,89 @@ def _post_costs(run: _Run) -> None:
             costs = wik_costs(principal)
             check_costs_within_wik(costs, principal)
             _charge(batch, case_id, loan_id, "collection_costs", costs, f"wik:case:{case_id}",
-                    "Buitengerechtelijke incassokosten (WIK)", run.day)
+                    "Buitengerechtelijke incassokosten (WIK)", run.day, json.dumps({"base": str(principal)}))
         batch.write()
+
+
+def _open_seq_lines(run: _Run, loan_ids: Iterable[int]) -> list[tuple[int, int, Decimal]]:
+    """(loan, seq, unpaid amount) of every open line of these loans."""
+    ids = list(loan_ids)
+    if not ids:
+        return []
+    return list(run.s.execute(
+        select(Installment.loan_id, Installment.seq,
+               type_coerce(Installment.principal - Installment.principal_paid + Installment.interest
+                           - Installment.interest_paid, Money))
+        .where(Installment.loan_id.in_(ids), _OPEN_LINE)).all())
+
+
+def interest_kind(procedure: Procedure, consumer: bool, commercial: bool) -> str:
+    """The interest kind follows the loan: handelsrente (art. 6:119a BW) only for a commercial agreement of a business
+    debtor; every other loan carries the wettelijke rente of art. 6:119 BW (unless the procedure says none)."""
+    configured = procedure.for_debtor(consumer).interest
+    if configured == "handels" and (consumer or not commercial):
+        return "wettelijk"
+    return configured
+
+
+def _interest_kind(run: _Run, consumer: bool, commercial: bool) -> str:
+    return interest_kind(run.procedure, consumer, commercial)
+
+
+def resume_dates(s: Session, client_ids: Iterable[int]) -> dict[int, date]:
+    """Per client: the day after its last ended debt track (no interest for a day inside a track)."""
+    found: dict[int, date] = {}
+    for client_id, ended in s.execute(
+        select(Case.client_id, func.max(DebtTrack.ended_on)).join(Case, Case.id == DebtTrack.case_id)
+        .where(Case.client_id.in_(list(client_ids)), DebtTrack.status == "ended", DebtTrack.ended_on.is_not(None))
+        .group_by(Case.client_id)
+    ):
+        if ended is not None:
+            found[client_id] = ended + timedelta(days=1)
+    return found
+
+
+def interest_lines(lines: Iterable[tuple[date, Decimal]], resume: date | None) -> list[InterestLine]:
+    """Open lines (due date, unpaid amount) as interest lines: from the day after the due date, or from ``resume``
+    (the day after a debt track ended) when that is later."""
+    return [InterestLine(amount, max(due + timedelta(days=1), resume) if resume else due + timedelta(days=1))
+            for due, amount in lines]
 
 
 def _post_interest(run: _Run) -> None:
     """Statutory interest over the previous calendar month on each past-due line still open, once per loan and
-    month (period key ``interest:YYYY-MM``), for cases that reached the interest stage."""
+    month (period key ``interest:YYYY-MM``), for cases that reached the interest stage; compounded yearly from each
+    line's start (domain.postings.period_interest), never on a day inside a debt track."""
     month_start = run.day.replace(day=1)
     previous_start = (month_start - timedelta(days=1)).replace(day=1)
     key = f"interest:{previous_start:%Y-%m}"
-    kinds = {True: run.procedure.consumer.interest, False: run.procedure.business.interest}
     posted = exists().where(Charge.loan_id == Loan.id, Charge.kind == "statutory_interest", Charge.period_key == key)
     late = exists().where(Installment.loan_id == Loan.id, Installment.due_date < month_start, _OPEN_LINE)
     query = (
-        select(Case.id, Loan.id, Client.consumer)
+        select(Case.id, Loan.id, Client.consumer, Loan.commercial, Case.client_id)
         .join(Client, Client.id == Case.client_id)
         .join(Loan, Loan.client_id == Case.client_id)
         .where(Case.status == CaseStatus.ACTIVE.value, _no_open_track(), _reached(run, Action.STATUTORY_INTEREST),
                late, ~posted)
         .order_by(Case.id, Loan.id)
     )
-    rows = [r for r in _selected(run, "interest", query) if kinds[r[2]] != "none"]
+    rows = [r for r in _selected(run, "interest", query) if _interest_kind(run, r[2], r[3]) != "none"]
     rates = load_rates()
-    # (amount, start, kind) -> the interest up to month_start: a loan's unpaid installments are mostly the same
-    # amount over the same month, and statutory_interest is a pure function
-    computed: dict[tuple[Decimal, date, str], Decimal] = {}
     for chunk_start in range(0, len(rows), _CHUNK):
         chunk = rows[chunk_start:chunk_start + _CHUNK]
         lines = _open_lines(run, [r[1] for r in chunk], month_start)
+        resume = resume_dates(run.s, {r[4] for r in chunk})
         batch = _Batch(run)
-        for case_id, loan_id, consumer in chunk:
-            total = ZERO
-            for due, amount in lines.get(loan_id, []):
-                start = max(due + timedelta(days=1), previous_start)
-                if start < month_start:
-                    memo = (amount, start, kinds[consumer])
-                    if memo not in computed:
-                        computed[memo] = statutory_interest(amount, start, month_start, kinds[consumer], rates).interest  # type: ignore[arg-type]
-                    total += computed[memo]
+        for case_id, loan_id, consumer, commercial, client_id in chunk:
+            kind = _interest_kind(run, consumer, commercial)
+            open_lines = interest_lines(lines.get(loan_id, []), resume.get(client_id))
+            total, basis, used = period_interest(open_lines, previous_start, month_start, kind, rates)  # type: ignore[arg-type]
+            for row in used:
+                if not row.verified:
+                    run.unverified(f"rates: row {row.start.isoformat()} (data/rates.toml)")
             if total > 0:
                 _charge(batch, case_id, loan_id, "statutory_interest", total, key,
-                        f"Wettelijke rente {previous_start:%m-%Y}", month_start)
+                        f"Wettelijke rente {previous_start:%m-%Y}", month_start, basis.to_json())
         batch.write()
 
 
@@ -887,7 +1082,7 @@ def _bkr_from_state(run: _Run) -> None:
     no_h = ~exists().where(later.c.loan_id == standing.c.loan_id, later.c.code == "H", later.c.id > standing.c.a_id)
     past_due = exists().where(Installment.loan_id == standing.c.loan_id, Installment.due_date < run.day, _OPEN_LINE)
     open_costs = exists().where(Charge.loan_id == standing.c.loan_id, Charge.due_date <= run.day, Charge.paid < Charge.amount)
-    rows = _selected(run, "bkr_H", select(standing).where(no_h, ~past_due, ~open_costs))
+    rows = _selected(run, "bkr_H", select(standing).where(no_h, ~past_due, ~open_costs, ~_clean_slate(standing.c.client_id)))
     cases = _cases_of(run, {row.client_id for row in rows})
     batch = _Batch(run)
     # the selection is guards.check_bkr_cleared's rule in SQL (a standing A, no past-due line, no open charge);
@@ -902,7 +1097,7 @@ def _bkr_from_state(run: _Run) -> None:
         .join(Case, Case.client_id == standing.c.client_id)
         .join(Arrangement, Arrangement.case_id == Case.id)
         .where(no_h, no_1, Case.status != CaseStatus.CLOSED.value, Arrangement.status == ArrangementStatus.ACTIVE.value,
-               func.date(Arrangement.created_at) >= standing.c.a_date)
+               func.date(Arrangement.created_at) >= standing.c.a_date, _no_bkr(run, standing.c.client_id))
         .distinct()
     )
     rows = _selected(run, "bkr_1", arranged)
@@ -914,7 +1109,8 @@ def _bkr_from_state(run: _Run) -> None:
     # 2: a loan called in
     code = BkrMutation.__table__.alias("code")
     called = select(Loan.id, Loan.client_id, Loan.status).where(
-        Loan.status == "called", ~exists().where(code.c.loan_id == Loan.id, code.c.code == "2"))
+        Loan.status == "called", ~exists().where(code.c.loan_id == Loan.id, code.c.code == "2"),
+        _no_bkr(run, Loan.client_id))
     rows = _selected(run, "bkr_2", called)
     cases = _cases_of(run, {row.client_id for row in rows})
     batch = _Batch(run)
@@ -933,7 +1129,7 @@ def _bkr_from_state(run: _Run) -> None:
     write_offs = (
         select(Loan.id, Loan.client_id, written.c.amount)
         .join(written, written.c.loan_id == Loan.id)
-        .where(~exists().where(code.c.loan_id == Loan.id, code.c.code == "3"))
+        .where(~exists().where(code.c.loan_id == Loan.id, code.c.code == "3"), _no_bkr(run, Loan.client_id))
         .order_by(Loan.id)
     )
     rows = _selected(run, "bkr_3", write_offs)

@@ -23,14 +23,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from incasso_tui.domain.arrears import OpenItem, allocate
-from incasso_tui.domain.deferral import DeferralOption, DeferralProposal, propose_deferral, repayment_capacity
+from incasso_tui.domain.arrears import OpenItem, allocate, charge_component
+from incasso_tui.domain.budget import Fit
+from incasso_tui.domain.deferral import DeferralOption, DeferralProposal, propose_deferral
 from incasso_tui.domain.enums import ArrangementStatus, ArrearsCause, CaseStatus, LedgerKind, LoanStatus, Role
 from incasso_tui.domain.money import ZERO
 from incasso_tui.domain.schedule import ScheduleLine, add_months
 from incasso_tui.errors import N_, BadInput, FourEyesViolation, MandateExceeded, NotFound, RuleViolation, StaleData
-from incasso_tui.services import audit
+from incasso_tui.services import audit, risk
+from incasso_tui.services.access import CASE_WRITERS, check_write, held_by_special_management, next_status
+from incasso_tui.services.locking import locked_loan
+from incasso_tui.services.budget import BudgetStatus
+from incasso_tui.services.budget import status as budget_status
 from incasso_tui.services.cases import changed_by, load_case
+from incasso_tui.services.causes import record_cause
 from incasso_tui.services.context import DESK_WRITERS, Context
 from incasso_tui.store.models import (
     Allocation,
@@ -46,7 +52,7 @@ from incasso_tui.store.models import (
 )
 from incasso_tui.store.types import money_sum
 
-KINDS = ("deferral", "call_in", "write_off")
+KINDS = ("deferral", "call_in", "write_off", "arrangement")  # arrangement: services.arrangement_changes
 OPTIONS = ("extend_term", "raise_installments")
 _OPEN_TO_PROPOSALS = (CaseStatus.ACTIVE.value, CaseStatus.ARRANGEMENT.value, CaseStatus.PAUSED.value, CaseStatus.DEFERRAL.value)
 
@@ -59,8 +65,6 @@ class DeferralInput:
     months: int
     option: str  # extend_term | raise_installments
     cause: ArrearsCause
-    monthly_income: Decimal
-    fixed_expenses: Decimal
     weighing: str  # the employee's weighing and assessment
     outlook: str
 
@@ -143,8 +147,8 @@ def _deferral_checks(ctx: Context, s: Session, case: Case, loan: Loan, today: da
                                 loan=loan.number, day=watch_end)
 
 
-def preview_deferral(ctx: Context, case_id: int, given: DeferralInput) -> tuple[DeferralProposal, Decimal, Decimal]:
-    """The computed proposal, the client's position and the repayment capacity (writes nothing)."""
+def preview_deferral(ctx: Context, case_id: int, given: DeferralInput) -> tuple[DeferralProposal, Decimal, BudgetStatus]:
+    """The computed proposal, the client's position and the client's budget (``services.budget``; writes nothing)."""
     today = ctx.clock.today()
     with ctx.db.reader() as s:
         case = load_case(s, case_id)
@@ -156,7 +160,16 @@ def preview_deferral(ctx: Context, case_id: int, given: DeferralInput) -> tuple[
         proposal = propose_deferral(repayment=loan.repayment, annual_rate=loan.annual_rate,
                                     remaining=_remaining(s, loan, today), months=given.months,
                                     max_months=ctx.settings.deferral_max_months)
-    return proposal, position, repayment_capacity(given.monthly_income, given.fixed_expenses)
+    return proposal, position, budget_status(ctx, case.client_id)
+
+
+def deferral_fit(proposal: DeferralProposal, option: DeferralOption, st: BudgetStatus) -> Fit | None:
+    """Whether the installment after the deferral fits: it replaces this loan's installment among the client's
+    regular installments (and a running arrangement stays due on top); None without a usable budget."""
+    if st.capacity is None:
+        return None
+    others = st.regular - proposal.current[0].amount + st.arrangement
+    return Fit(option.regular_installment, others, st.capacity.capacity)
 
 
 def _option(proposal: DeferralProposal, name: str) -> DeferralOption:
@@ -175,26 +188,32 @@ def _lines_json(lines: tuple[ScheduleLine, ...]) -> list[dict[str, Any]]:
 
 def propose_deferral_of_repayment(ctx: Context, case_id: int, expected_version: int, given: DeferralInput) -> int:
     """Submit a deferral proposal for a supervisor's decision; returns its id."""
-    ctx.require(*DESK_WRITERS)
+    ctx.require(*CASE_WRITERS)
     if not given.weighing.strip():
         raise BadInput(N_("Write your weighing and assessment"), field="weighing")
-    proposal, position, capacity = preview_deferral(ctx, case_id, given)
+    proposal, position, st = preview_deferral(ctx, case_id, given)
     option = _option(proposal, given.option)
+    if st.budget is None:
+        raise RuleViolation(N_("Enter the client's budget first (b on the client detail): Risk weighs the deferral "
+                               "against it"))
+    fits = deferral_fit(proposal, option, st)
     now = ctx.clock.now()
     payload = {
         "loan_id": given.loan_id, "months": given.months, "option": given.option, "cause": given.cause.value,
-        "monthly_income": str(given.monthly_income), "fixed_expenses": str(given.fixed_expenses),
-        "capacity": str(capacity), "weighing": given.weighing, "outlook": given.outlook,
+        "budget_id": st.budget.id, "budget_date": st.budget.budget_date.isoformat(), "budget_stale": st.stale,
+        "capacity": str(st.capacity.capacity) if st.capacity is not None else None,
+        "needed": str(fits.needed) if fits is not None else None, "fits": fits.fits if fits is not None else None,
+        "weighing": given.weighing, "outlook": given.outlook,
         "balance": str(proposal.balance), "current_installment": str(proposal.current[0].amount),
         "new_installment": str(option.regular_installment), "end_date": option.end_date.isoformat(),
         "extra_interest": str(proposal.extra_interest(option)), "lines": _lines_json(option.lines),
     }
-    return _submit(ctx, case_id, expected_version, "deferral", given.loan_id, position, payload, now)
+    return _submit(ctx, case_id, expected_version, "deferral", given.loan_id, position, payload, now, cause=given.cause)
 
 
 def propose_call_in(ctx: Context, case_id: int, expected_version: int, loan_id: int, reason: str) -> int:
     """Propose calling in a loan (opeising): the whole balance becomes due. Decided by a supervisor."""
-    ctx.require(*DESK_WRITERS)
+    ctx.require(*CASE_WRITERS)
     if not reason.strip():
         raise BadInput(N_("Give the reason for calling in the loan"), field="reason")
     with ctx.db.reader() as s:
@@ -214,7 +233,8 @@ def write_off_balance(s: Session, loan: Loan, today: date) -> Decimal:
 
 
 def _write_off_items(s: Session, loan_id: int, today: date) -> list[OpenItem]:
-    items = [OpenItem(f"c{c.id}", "costs", c.due_date, c.amount - c.paid)
+    # art. 6:44 BW order for a write-off too: collection costs, then interest (contractual and statutory), principal
+    items = [OpenItem(f"c{c.id}", charge_component(c.kind), c.due_date, c.amount - c.paid)
              for c in s.scalars(select(Charge).where(Charge.loan_id == loan_id, Charge.paid < Charge.amount))]
     for line in s.scalars(select(Installment).where(Installment.loan_id == loan_id)):
         if line.due_date < today and line.interest_paid < line.interest:
@@ -228,7 +248,7 @@ def propose_write_off(ctx: Context, case_id: int, expected_version: int, loan_id
                       reason: str) -> int:
     """Propose writing off ``amount`` of a loan (at most its balance, see :func:`write_off_balance`) with a reason.
     Decided by a supervisor who is not the proposer; applied by ``_apply_write_off``."""
-    ctx.require(*DESK_WRITERS)
+    ctx.require(*CASE_WRITERS)
     if not reason.strip():
         raise BadInput(N_("Give the reason for the write-off"), field="reason")
     if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
@@ -253,13 +273,14 @@ def propose_write_off(ctx: Context, case_id: int, expected_version: int, loan_id
 
 
 def _submit(ctx: Context, case_id: int, expected_version: int, kind: str, loan_id: int, position: Decimal,
-            payload: dict[str, Any], now: datetime) -> int:
+            payload: dict[str, Any], now: datetime, cause: ArrearsCause | None = None) -> int:
     # every kind above the mandate is refused when proposed, not left waiting for an approval that would refuse it
     _check_mandate(ctx, position)
     try:
         with ctx.db.transaction() as s:
             case = load_case(s, case_id)
-            if case.status not in _OPEN_TO_PROPOSALS:
+            check_write(ctx, s, case)
+            if case.status not in _OPEN_TO_PROPOSALS and not held_by_special_management(case):
                 raise RuleViolation(N_("The case is {status}: the desk makes no proposals on it"), status=case.status)
             if case.version != expected_version:
                 raise changed_by(case)
@@ -271,6 +292,8 @@ def _submit(ctx: Context, case_id: int, expected_version: int, kind: str, loan_i
             audit.record(s, at=now, actor=ctx.actor.name, action=f"proposal.{kind}.submit", entity="proposal",
                          entity_id=row.id, case_id=case_id,
                          after={"position": position, "identified_by": ctx.actor.identified_by, **_brief(payload)})
+            if cause is not None:  # the case keeps the cause (issue 15: services.causes)
+                record_cause(s, case, cause, "deferral", ctx.actor.name, now)
             return row.id
     except IntegrityError:
         raise RuleViolation(N_("This case already has an open {kind} proposal"), kind=kind) from None
@@ -342,7 +365,7 @@ def decide(ctx: Context, proposal_id: int, expected_version: int, *, approve: bo
 
 def _apply_deferral(ctx: Context, s: Session, p: Proposal, case: Case, payload: dict[str, Any], today: date) -> dict[str, Any]:
     """Rewrite the loan's remaining schedule as proposed; the case gets status deferral."""
-    loan = s.get(Loan, payload["loan_id"])
+    loan = locked_loan(s, payload["loan_id"])
     assert loan is not None
     _deferral_checks(ctx, s, case, loan, today)
     remaining = _remaining(s, loan, today)
@@ -357,7 +380,10 @@ def _apply_deferral(ctx: Context, s: Session, p: Proposal, case: Case, payload: 
     starts = date.fromisoformat(lines[0]["due_date"])
     s.add(Deferral(loan_id=loan.id, proposal_id=p.id, months=months, option=payload["option"], first_seq=remaining[0].seq,
                    starts_on=starts, ends_on=date.fromisoformat(lines[months - 1]["due_date"]), applied_at=ctx.clock.now()))
-    case.status = CaseStatus.DEFERRAL.value
+    risk.record_deferral_forbearance(
+        ctx, s, loan, case.id, today, [(r.due_date, r.principal + r.interest) for r in remaining],
+        [(date.fromisoformat(ln["due_date"]), Decimal(ln["principal"]) + Decimal(ln["interest"])) for ln in lines], p.id)
+    case.status = next_status(case, CaseStatus.DEFERRAL)
     # A running arrangement ends with the approval: its lines would fall due during the deferral and, missed, would
     # break it and set the case back to active (and the daily run would send a demand letter with costs)
     ended = list(s.scalars(select(Arrangement).where(Arrangement.case_id == case.id,
@@ -375,7 +401,7 @@ def _apply_call_in(ctx: Context, s: Session, p: Proposal, case: Case, payload: d
     """The whole balance falls due today: the open future installments are brought forward; BKR code 2."""
     from sqlalchemy import update
 
-    loan = s.get(Loan, payload["loan_id"])
+    loan = locked_loan(s, payload["loan_id"])
     assert loan is not None
     if loan.status != LoanStatus.ACTIVE.value:
         raise RuleViolation(N_("Loan {loan} is {status}: it cannot be called in"), loan=loan.number, status=loan.status)
@@ -418,6 +444,15 @@ def _call_in_letter(ctx: Context, s: Session, case: Case, loan: Loan, today: dat
 
 
 def _apply_write_off(ctx: Context, s: Session, p: Proposal, case: Case, payload: dict[str, Any], today: date) -> dict[str, Any]:
+    """A write-off of one loan, or (a track's outcome, services.tracks) of each loan in ``payload["loans"]``."""
+    if "loans" not in payload:
+        return _write_off_loan(ctx, s, case, payload, today)
+    done = [_write_off_loan(ctx, s, case, {**item, "reason": payload["reason"], "no_bkr": payload.get("no_bkr", False)},
+                            today) for item in payload["loans"]]
+    return {"loans": done}
+
+
+def _write_off_loan(ctx: Context, s: Session, case: Case, payload: dict[str, Any], today: date) -> dict[str, Any]:
     """Post the write-off: a ``write_off`` ledger row whose allocations reduce the open items in the order of
     art. 6:44 BW (costs, interest fallen due, principal; oldest first), as a payment would. Written off in full: the
     interest of the installments not yet due is dropped (not owed) and the loan becomes ``written_off``. BKR code 3
@@ -425,7 +460,7 @@ def _apply_write_off(ctx: Context, s: Session, p: Proposal, case: Case, payload:
     from incasso_tui.domain.guards import WRITE_OFF_CODE_MINIMUM
     from incasso_tui.services.positions import refresh_case_positions
 
-    loan = s.get(Loan, payload["loan_id"])
+    loan = locked_loan(s, payload["loan_id"])
     assert loan is not None
     if loan.status not in (LoanStatus.ACTIVE.value, LoanStatus.CALLED.value):
         raise RuleViolation(N_("Loan {loan} is {status}: nothing to write off"), loan=loan.number, status=loan.status)
@@ -443,11 +478,12 @@ def _apply_write_off(ctx: Context, s: Session, p: Proposal, case: Case, payload:
     s.flush()
     result = allocate(amount, items)
     for part in result.parts:
-        if part.component == "costs":
+        if part.key.startswith("c"):
             charge = s.get(Charge, int(part.key[1:]))
             assert charge is not None
             charge.paid += part.amount
-            s.add(Allocation(ledger_id=entry.id, loan_id=loan.id, component="costs", charge_id=charge.id, amount=part.amount))
+            s.add(Allocation(ledger_id=entry.id, loan_id=loan.id, component=part.component, charge_id=charge.id,
+                             amount=part.amount))
         else:
             line = s.get(Installment, (loan.id, int(part.key)))
             assert line is not None
@@ -464,7 +500,13 @@ def _apply_write_off(ctx: Context, s: Session, p: Proposal, case: Case, payload:
                   .values(interest=Installment.interest_paid))
         loan.status = LoanStatus.WRITTEN_OFF.value
     bkr = None
-    if amount >= WRITE_OFF_CODE_MINIMUM:
+    # no BKR code after a clean slate, nor for a legal person (the BKR registers natural persons; data/bkr.toml)
+    from incasso_tui.domain.legal_data import load_bkr_rules
+    from incasso_tui.store.models import Client
+
+    holder = s.get(Client, case.client_id)
+    legal_person = holder is not None and holder.kind in load_bkr_rules().legal_person_kinds
+    if amount >= WRITE_OFF_CODE_MINIMUM and not payload.get("no_bkr") and not legal_person:
         s.add(BkrMutation(loan_id=loan.id, client_id=case.client_id, code="3", mutation_date=today, amount=amount,
                           created_by=ctx.actor.name, created_at=now))
         bkr = "3"
@@ -473,4 +515,11 @@ def _apply_write_off(ctx: Context, s: Session, p: Proposal, case: Case, payload:
     return {"loan": loan.number, "written_off": amount, "ledger_id": entry.id, "loan_status": loan.status, "bkr": bkr}
 
 
-_APPLY = {"deferral": _apply_deferral, "call_in": _apply_call_in, "write_off": _apply_write_off}
+def _apply_arrangement(ctx: Context, s: Session, p: Proposal, case: Case, payload: dict[str, Any], today: date) -> dict[str, Any]:
+    from incasso_tui.services.arrangement_changes import apply_arrangement_proposal  # a plan beyond the desk limits
+
+    return apply_arrangement_proposal(ctx, s, p, case, payload, today)
+
+
+_APPLY = {"deferral": _apply_deferral, "call_in": _apply_call_in, "write_off": _apply_write_off,
+          "arrangement": _apply_arrangement}

@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 from incasso_tui.domain.enums import CaseStatus
 from incasso_tui.errors import N_, BadInput, RuleViolation
 from incasso_tui.services import audit
+from incasso_tui.services.access import CASE_WRITERS, check_write
 from incasso_tui.services.cases import case_transaction, load_case
 from incasso_tui.services.contacts import check_text
-from incasso_tui.services.context import DESK_WRITERS, Context
+from incasso_tui.services.context import Context
 from incasso_tui.store.models import Case, Task
 
 __all__ = ["MAX_NOTE", "CallTaskInput", "add_call_task", "create_call_task", "validate_call_task"]
@@ -53,7 +54,8 @@ def validate_call_task(given: CallTaskInput, today: date) -> None:
 
 def add_call_task(ctx: Context, s: Session, case: Case, given: CallTaskInput) -> tuple[int, list[audit.Event]]:
     """The call task on ``case`` (validated input), in the caller's transaction; returns its id and its audit event."""
-    if case.status in _NO_CALL:
+    check_write(ctx, s, case)  # past it, a handed-over case is special management's own
+    if case.status in _NO_CALL and case.status != CaseStatus.HANDED_OVER.value:
         raise RuleViolation(_NO_CALL[case.status])
     if case.status == CaseStatus.PAUSED.value:
         raise RuleViolation(N_("The case is paused until {until}"), until=case.pause_until or ctx.clock.today())
@@ -81,7 +83,7 @@ def add_call_task(ctx: Context, s: Session, case: Case, given: CallTaskInput) ->
 
 def create_call_task(ctx: Context, case_id: int, given: CallTaskInput) -> int:
     """A call task on one case (see the module docstring); returns the task's id."""
-    ctx.require(*DESK_WRITERS)
+    ctx.require(*CASE_WRITERS)
     validate_call_task(given, ctx.clock.today())
     with case_transaction(ctx, case_id) as s:
         case = load_case(s, case_id)

@@ -34,9 +34,12 @@ from incasso_tui.domain.enums import ArrangementStatus, CaseStatus
 from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import N_, BadInput, RuleViolation
 from incasso_tui.services import audit
+from incasso_tui.services.access import CASE_WRITERS, check_write, next_status
 from incasso_tui.services.cases import case_transaction, changed_by, load_case
 from incasso_tui.services.contacts import check_text
 from incasso_tui.services.context import DESK_WRITERS, Context
+from incasso_tui.services.procedure import interest_kind, procedure_for, resume_dates
+from incasso_tui.services.track_effects import cancel_costs_from, cancel_interest_from, post_interest_until, write_off_proposal
 from incasso_tui.store.models import Arrangement, Case, Charge, Client, DebtTrack, Installment, Letter, Loan, Task
 
 CLAIM_DAYS = 30  # default claim deadline after the ruling date when the court or agency set none
@@ -90,6 +93,7 @@ class TrackRow:
     response_due: date | None
     status: str
     ended_on: date | None
+    outcome: str | None = None
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,7 @@ def case_tracks(ctx: Context, case_id: int) -> CaseTracks:
         return CaseTracks(
             tracks=tuple(
                 TrackRow(t.id, t.kind, t.ruling_date, t.trustee_name, t.trustee_contact, t.claim_deadline,
-                         t.response_due, t.status, t.ended_on)
+                         t.response_due, t.status, t.ended_on, t.outcome)
                 for t in tracks
             ),
             tasks=tuple(TaskRow(t.id, t.kind, t.title, t.due_date, t.status, t.created_by) for t in tasks),
@@ -133,7 +137,10 @@ def case_tracks(ctx: Context, case_id: int) -> CaseTracks:
 
 # ----- the claim
 def claim_figures(s: Session, case: Case, kind: TrackKind, ruling_date: date) -> dict[str, object]:
-    """The figures of the claim statement: per loan and in total (amounts as decimal strings in the JSON)."""
+    """The figures of the claim statement: per loan and in total (amounts as decimal strings in the JSON), the
+    statutory interest up to the day before the ruling, and the dossier documents sent with it."""
+    from incasso_tui.services.track_effects import charge_period
+
     loans = list(s.scalars(select(Loan).where(Loan.client_id == case.client_id).order_by(Loan.number)))
     ids = [loan.id for loan in loans]
     installments: dict[int, list[ClaimInstallment]] = {i: [] for i in ids}
@@ -143,7 +150,9 @@ def claim_figures(s: Session, case: Case, kind: TrackKind, ruling_date: date) ->
         )
     charges: dict[int, list[ClaimCharge]] = {i: [] for i in ids}
     for charge in s.scalars(select(Charge).where(Charge.loan_id.in_(ids), Charge.paid < Charge.amount)):
-        charges[charge.loan_id].append(ClaimCharge(charge.kind, charge.due_date, charge.amount, charge.paid))
+        period = charge_period(charge) if charge.kind == "statutory_interest" else None
+        charges[charge.loan_id].append(ClaimCharge(charge.kind, charge.due_date, charge.amount, charge.paid,
+                                                   period[0] if period else None))
     claims: list[LoanClaim] = [
         loan_claim(loan.number, loan.principal, loan.start_date, installments[loan.id], charges[loan.id],
                    ruling_date)
@@ -154,9 +163,14 @@ def claim_figures(s: Session, case: Case, kind: TrackKind, ruling_date: date) ->
     def total(part: str) -> Decimal:
         return sum((getattr(c, part) for c in claims), ZERO)
 
+    documents = [{"kind": name, "loan": loan.number}
+                 for loan in loans if loan.status not in ("repaid", "written_off")
+                 for name, flag in (("loan_agreement", loan.has_loan_agreement), ("pledge_deed", loan.has_pledge_deed))
+                 if flag]
     return {
         "track": kind.value,
-        "interest_until": ruling_date,
+        "interest_until": ruling_date,  # exclusive: the interest runs until (not including) the ruling date
+        "documents": documents,
         "interest_stopped_by": INTEREST_STOP.get(kind.value),
         "loans": [
             {"number": c.number, "principal": c.principal, "interest": c.interest, "costs": c.costs,
@@ -195,18 +209,17 @@ def validate_track(given: TrackInput, today: date) -> date:
 
 _NO_TRACK = {
     CaseStatus.INSOLVENCY.value: N_("The client is already in a debt-relief or insolvency track"),
-    CaseStatus.HANDED_OVER.value: N_("The case is handed over to special management"),
-    CaseStatus.CLOSED.value: N_("The case is closed"),
 }
 
 
 def register_track(ctx: Context, case_id: int, expected_version: int, given: TrackInput) -> RegisteredTrack:
     """Put the case in a debt-relief or insolvency track (see the module docstring for the effects)."""
-    ctx.require(*DESK_WRITERS)
+    ctx.require(*CASE_WRITERS)
     today, now = ctx.clock.today(), ctx.clock.now()
     deadline = validate_track(given, today)
     with case_transaction(ctx, case_id) as s:
         case = load_case(s, case_id)
+        check_write(ctx, s, case)
         if case.status in _NO_TRACK:
             raise RuleViolation(_NO_TRACK[case.status])
         if case.version != expected_version:
@@ -235,6 +248,23 @@ def register_track(ctx: Context, case_id: int, expected_version: int, given: Tra
             created_by=ctx.actor.name,
             created_at=now,
         )
+        # no interest on a day inside the track: cancel what was posted for the ruling date and after, post the days
+        # before it that no posting reached yet, so the claim holds the statutory interest until the ruling
+        interest_cancelled = cancel_interest_from(s, case, given.ruling_date, today, now, ctx.actor.name)
+        costs_cancelled = cancel_costs_from(s, case, given.ruling_date, today, now, ctx.actor.name)
+        procedure = procedure_for(ctx)
+        kind_of = {loan.id: interest_kind(procedure, client.consumer, loan.commercial)
+                   for loan in s.scalars(select(Loan).where(Loan.client_id == client.id))}
+        resume = resume_dates(s, [client.id]).get(client.id)
+        until = post_interest_until(s, case, given.ruling_date, kind_of, resume, now, ctx.actor.name)
+        for waiting in s.scalars(select(Letter).where(Letter.case_id == case.id, Letter.status.in_(("pending", "rendered")))):
+            # the procedure's letters that did not leave have no effect and must not leave now; an older claim
+            # statement gives way to this one
+            waiting.status, waiting.error = "cancelled", "cancelled: the client entered a debt track"
+            audit.record(s, at=now, actor=ctx.actor.name, action="letter.cancelled", entity="letter",
+                         entity_id=waiting.id, case_id=case.id, before={"status": "pending/rendered"},
+                         after={"status": "cancelled", "reason": "debt track"})
+        s.flush()
         figures = claim_figures(s, case, given.kind, given.ruling_date)
         figures.update(trustee_name=track.trustee_name, trustee_contact=track.trustee_contact,
                        ruling_date=given.ruling_date, claim_deadline=deadline)
@@ -243,7 +273,7 @@ def register_track(ctx: Context, case_id: int, expected_version: int, given: Tra
             client_id=client.id,
             kind="claim_statement",
             channel="letter",
-            language=client.language,
+            language="nl",  # to the trustee, a Dutch court's curator or bewindvoerder or a Dutch debt-help agency
             letter_date=today,
             figures=json.dumps(figures, default=str, sort_keys=True, ensure_ascii=False),  # Decimal, date -> str
             status="pending",
@@ -260,7 +290,7 @@ def register_track(ctx: Context, case_id: int, expected_version: int, given: Tra
             cancelled.status = ArrangementStatus.CANCELLED.value
         before = {"status": case.status, "next_action_date": case.next_action_date,
                   "pause_reason": case.pause_reason, "pause_until": case.pause_until}
-        case.status = CaseStatus.INSOLVENCY.value
+        case.status = next_status(case, CaseStatus.INSOLVENCY)
         case.pause_reason = None
         case.pause_until = None
         case.next_action_date = deadline
@@ -290,18 +320,63 @@ def register_track(ctx: Context, case_id: int, expected_version: int, given: Tra
                 "principal": figures["principal"],
                 "interest": figures["interest"],
                 "costs": figures["costs"],
+                "interest_cancelled": interest_cancelled,
+                "costs_cancelled": costs_cancelled,
+                "interest_posted_until_ruling": until,
             },
         )
         s.flush()  # the case's version check runs here
         return RegisteredTrack(track.id, task.id, letter.id, deadline)
 
 
-def end_track(ctx: Context, case_id: int, expected_version: int) -> None:
-    """End the case's open track (today): the case returns to active; open claim-filing tasks are cancelled."""
-    ctx.require(*DESK_WRITERS)
+class TrackOutcome(StrEnum):
+    """How a debt track ended (issue 12, part 7)."""
+
+    SCHONE_LEI = "schone_lei"  # clean slate (art. 358 Fw): the rest can no longer be enforced
+    TERMINATED = "terminated"  # ended early (e.g. art. 350 Fw): the procedure resumes
+    REJECTED = "rejected"  # the request or the offer was rejected: the procedure resumes
+    SETTLED = "settled"  # an agreed amount: it is paid in, the rest written off (four eyes)
+
+
+SETTLEMENT_DAYS = 30  # the case waits this long for the agreed amount when no date is given
+NEXT_AFTER_SETTLEMENT = "Schikking: betaling van het afgesproken bedrag bewaken"
+
+
+@dataclass(frozen=True)
+class EndedTrack:
+    outcome: str
+    proposal_id: int | None  # the write-off proposed for a supervisor (clean slate, settlement)
+    written_off_proposed: Decimal
+
+
+def end_track(ctx: Context, case_id: int, expected_version: int, outcome: TrackOutcome | str | None = None, *,
+              settled_amount: Decimal | None = None, settle_by: date | None = None) -> EndedTrack:
+    """End the case's open track (today) with its outcome; open claim-filing tasks are cancelled.
+
+    - schone lei: the case closes; the whole remaining claim is proposed for write-off (a supervisor approves it,
+      four eyes; no BKR code); no dunning, costs, interest or BKR step follows (the daily run opens no new case);
+    - terminated, rejected: the case is active again and the procedure resumes; no interest is charged for the days
+      inside the track (the interest of the lines restarts the day after the track ended);
+    - settled: the agreed amount (``settled_amount``) stays due and is paid in through the bank; the rest is
+      proposed for write-off (four eyes); the case waits, paused, until ``settle_by`` (default 30 days).
+    """
+    ctx.require(*CASE_WRITERS)
+    if outcome is None:
+        raise BadInput(N_("Say how the track ended: clean slate, terminated, rejected or settled"), field="outcome")
+    try:
+        outcome = TrackOutcome(outcome)
+    except ValueError:
+        raise BadInput(N_("Unknown outcome of a track: {value}"), field="outcome", value=str(outcome)) from None
     today, now = ctx.clock.today(), ctx.clock.now()
+    if outcome is TrackOutcome.SETTLED:
+        if settled_amount is None or settled_amount <= 0 or settled_amount != settled_amount.quantize(Decimal("0.01")):
+            raise BadInput(N_("A settlement needs the agreed amount in euros and cents above zero"), field="amount")
+        settle_by = settle_by or today + timedelta(days=SETTLEMENT_DAYS)
+        if settle_by <= today:
+            raise RuleViolation(N_("The date the agreed amount is due must be after today"), field="settle_by")
     with case_transaction(ctx, case_id) as s:
         case = load_case(s, case_id)
+        check_write(ctx, s, case)
         track = s.scalar(select(DebtTrack).where(DebtTrack.case_id == case.id, DebtTrack.status == "open"))
         if track is None:
             raise RuleViolation(N_("The case is not in a debt-relief or insolvency track"))
@@ -315,10 +390,49 @@ def end_track(ctx: Context, case_id: int, expected_version: int) -> None:
             task.done_at = now
         track.status = "ended"
         track.ended_on = today
+        track.outcome = outcome.value
         before = {"status": case.status, "next_action_date": case.next_action_date}
-        case.status = CaseStatus.ACTIVE.value
-        case.next_action_date = today
-        case.next_action = NEXT_AFTER_TRACK
+        proposal_id, proposed = None, ZERO
+        if outcome in (TrackOutcome.SCHONE_LEI, TrackOutcome.SETTLED):
+            from incasso_tui.services.proposals import client_position, write_off_balance
+
+            loans = list(s.scalars(select(Loan).where(Loan.client_id == case.client_id,
+                                                      Loan.status.in_(("active", "called"))).order_by(Loan.number)))
+            balances = {loan.id: write_off_balance(s, loan, today) for loan in loans}
+            keep = settled_amount if outcome is TrackOutcome.SETTLED else ZERO
+            total = sum(balances.values(), ZERO)
+            if keep is not None and keep > total:
+                raise RuleViolation(N_("The agreed amount {amount} is more than the claim {total}"), field="amount",
+                                    amount=keep, total=total)
+            # the agreed amount stays on the last loans (as their principal); the rest is written off loan by loan
+            rest = total - (keep or ZERO)
+            write: dict[int, Decimal] = {}
+            for loan in loans:
+                part = min(balances[loan.id], rest)
+                if part > 0:
+                    write[loan.id] = part
+                    rest -= part
+            reason = ("Schone lei (art. 358 Fw)" if outcome is TrackOutcome.SCHONE_LEI
+                      else f"Schikking met {track.trustee_name}: {keep} afgesproken")
+            proposal_id = write_off_proposal(s, case, write, reason, client_position(s, case.client_id, today), now,
+                                             ctx.actor.name)
+            proposed = sum(write.values(), ZERO)
+        if outcome is TrackOutcome.SCHONE_LEI:
+            case.status = next_status(case, CaseStatus.CLOSED)
+            case.closed_on = today
+            case.next_action_date = today
+            case.next_action = ""
+        elif outcome is TrackOutcome.SETTLED:
+            assert settle_by is not None
+            case.status = next_status(case, CaseStatus.PAUSED)
+            case.pause_reason = f"Schikking {settled_amount} met {track.trustee_name}"[:300]
+            case.pause_until = settle_by
+            case.next_action_date = settle_by
+            case.next_action = NEXT_AFTER_SETTLEMENT
+        else:
+            case.status = next_status(case, CaseStatus.ACTIVE)
+            case.next_action_date = today
+            case.next_action = NEXT_AFTER_TRACK
         case.updated_by = ctx.actor.name
         case.updated_at = now
         audit.record(
@@ -330,10 +444,12 @@ def end_track(ctx: Context, case_id: int, expected_version: int) -> None:
             entity_id=track.id,
             case_id=case.id,
             before=before,
-            after={"status": case.status, "kind": track.kind, "ended_on": today,
-                   "cancelled_task_ids": [t.id for t in tasks]},
+            after={"status": case.status, "kind": track.kind, "ended_on": today, "outcome": outcome.value,
+                   "cancelled_task_ids": [t.id for t in tasks], "write_off_proposal_id": proposal_id,
+                   "write_off_proposed": proposed, "settled_amount": settled_amount, "settle_by": settle_by},
         )
         s.flush()
+        return EndedTrack(outcome.value, proposal_id, proposed)
 
 
 # ----- pausing by hand
@@ -406,6 +522,7 @@ def _set_pause(
     now = ctx.clock.now()
     with case_transaction(ctx, case_id) as s:
         case = load_case(s, case_id)
+        check_write(ctx, s, case)
         check(case)
         if case.version != expected_version:
             raise changed_by(case)

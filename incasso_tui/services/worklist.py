@@ -13,7 +13,6 @@ arrears, then the case number.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,15 +20,17 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select, text
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from incasso_tui.domain.arrears import BUCKETS, bucket_bounds
 from incasso_tui.domain.enums import CaseStatus, Role, Stage
 from incasso_tui.errors import N_, BadInput
 from incasso_tui.services.context import Context
+from incasso_tui.domain.search import query_words
 from incasso_tui.services.criteria import Criteria, criteria_where
-from incasso_tui.store.models import DESK_WHERE, NO_ARREARS, Case, CaseLock, Client, Loan, User
+from incasso_tui.store import search_index
+from incasso_tui.store.models import DESK_WHERE, NO_ARREARS, Case, CaseLock, Client, ClientAdviser, Loan, Task, User
 
 Sort = Literal["priority", "dpd", "amount", "next_action"]
 Queue = Literal["desk", "special"]
@@ -38,11 +39,12 @@ SORTS: tuple[Sort, ...] = ("priority", "dpd", "amount", "next_action")
 
 @dataclass(frozen=True)
 class WorklistFilter:
-    text: str = ""  # name prefix, loan number, IBAN or postcode (see classify_search)
+    text: str = ""  # word starts of the name, a number or an address (see services.search)
     bucket: str | None = None  # an ageing bucket from domain.arrears.BUCKETS
     stage: str | None = None
     mine: bool = False
-    due_today: bool = False  # next action on or before today
+    due_today: bool = False  # next action, or an open task, on or before today
+    signals: bool = False  # the client has an early-warning signal in the look-back window (issue 20)
     queue: Queue = "desk"
     sort: Sort = "priority"
     # a saved selection opened as the worklist: its criteria apply on top of the filters above
@@ -52,7 +54,7 @@ class WorklistFilter:
     @property
     def filtered(self) -> bool:
         """Any filter besides the order and the selection."""
-        return bool(self.text.strip() or self.bucket or self.stage or self.mine or self.due_today)
+        return bool(self.text.strip() or self.bucket or self.stage or self.mine or self.due_today or self.signals)
 
 
 @dataclass(frozen=True)
@@ -80,37 +82,10 @@ class WorklistPage:
     rows: tuple[WorklistRow, ...]
 
 
-SearchKind = Literal["name", "loan", "iban", "postcode", "none"]
-_POSTCODE = re.compile(r"^[1-9][0-9]{3}\s?[A-Za-z]{0,2}$")
-_LOAN = re.compile(r"^[Ll]?[0-9]{3,}$")
-_IBAN = re.compile(r"^[A-Za-z]{2}[0-9]{2}[A-Za-z0-9 ]*$")
-
-
 def name_key(text_: str) -> str:
     """The search key of a name: lower case, accents folded, only letters and digits."""
     folded = unicodedata.normalize("NFKD", text_).encode("ascii", "ignore").decode().lower()
     return "".join(ch for ch in folded if ch.isalnum())
-
-
-def classify_search(text_: str) -> tuple[SearchKind, str]:
-    """What the text in the ``/`` box searches for, and the normalised prefix."""
-    raw = text_.strip()
-    if not raw:
-        return "none", ""
-    if _POSTCODE.match(raw):
-        return "postcode", raw.replace(" ", "").upper()
-    if _LOAN.match(raw):
-        digits = raw.lstrip("Ll")
-        return "loan", "L" + digits
-    if _IBAN.match(raw) and len(raw.replace(" ", "")) >= 5:
-        return "iban", raw.replace(" ", "").upper()
-    return "name", name_key(raw)
-
-
-def _prefix(column: ColumnElement[str], prefix: str) -> ColumnElement[bool]:
-    """``column`` starts with ``prefix``, as an index range (byte order on both databases)."""
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return and_(column >= prefix, column < upper)
 
 
 class _Order:
@@ -182,20 +157,20 @@ class Worklist:
             where.append(Case.stage == flt.stage)
         if flt.mine:
             where.append(Case.assignee_id == self.ctx.actor.id)
-        if flt.due_today:
-            where.append(Case.next_action_date <= today)
-        kind, prefix = classify_search(flt.text)
-        if kind == "name":
-            if prefix:
-                where.append(Case.client_id.in_(select(Client.id).where(_prefix(Client.name_key, prefix))))
-            else:  # only punctuation typed: nothing can match
-                where.append(false())
-        elif kind == "postcode":
-            where.append(Case.client_id.in_(select(Client.id).where(_prefix(Client.postcode, prefix))))
-        elif kind == "iban":
-            where.append(Case.client_id.in_(select(Client.id).where(_prefix(Client.iban, prefix))))
-        elif kind == "loan":
-            where.append(Case.client_id.in_(select(Loan.client_id).where(_prefix(Loan.number, prefix))))
+        if self.ctx.actor.role == Role.ADVISER:  # a business adviser reads their own clients' cases only (issue 13)
+            where.append(Case.client_id.in_(select(ClientAdviser.client_id)
+                                            .where(ClientAdviser.adviser_id == self.ctx.actor.id)))
+        if flt.due_today:  # the next action, or an open task on the case, due on or before today (issue 13)
+            where.append(or_(Case.next_action_date <= today,
+                             Case.id.in_(select(Task.case_id).where(Task.status == "open", Task.due_date <= today))))
+        if flt.signals:
+            from incasso_tui.services.risk import rules_for, signal_condition
+
+            where.append(signal_condition(today, rules_for(self.ctx).signals.lookback_days))
+        if flt.text.strip():
+            # any word or word start of the name, a number, an address: the search index (issue 14)
+            tokens = query_words(flt.text)
+            where.append(Case.client_id.in_(search_index.matching_ids(self.ctx.db.backend, tokens)))
         if flt.criteria is not None:
             where.extend(criteria_where(flt.criteria, today))
         return where
@@ -399,4 +374,4 @@ def worklist(ctx: Context, flt: WorklistFilter) -> Worklist:
     return Worklist(ctx, flt)
 
 
-__all__ = ["SORTS", "Worklist", "WorklistFilter", "WorklistPage", "WorklistRow", "classify_search", "name_key", "worklist"]
+__all__ = ["SORTS", "Worklist", "WorklistFilter", "WorklistPage", "WorklistRow", "name_key", "worklist"]

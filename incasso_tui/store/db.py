@@ -29,7 +29,7 @@ SUPPORTED = ("sqlite", "postgresql")
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration. The app checks a database against this constant at every start, which spares the
 # TUI importing Alembic (about 0.1 s); tests/services/test_migrations.py fails when it is not Alembic's head.
-SCHEMA_HEAD = "0011"
+SCHEMA_HEAD = "0016"
 SQLITE_BUSY_MS = 5000
 
 
@@ -200,7 +200,7 @@ def refresh_statistics(conn: Connection, tables: tuple[str, ...] = ()) -> None:
 class Database:
     """One engine and its session factory. ``transaction()`` is the unit of work of a service call."""
 
-    def __init__(self, url: str, *, create: bool = False) -> None:
+    def __init__(self, url: str, *, create: bool = False, audit_key: bytes | None = None) -> None:
         url = self.url = database_url(url)
         self.engine = make_engine(url, create_dirs=create)  # refuses a malformed URL in one line
         path = sqlite_path(url)
@@ -209,7 +209,13 @@ class Database:
                 N_("Database {path} does not exist: create it with 'incasso db upgrade' or 'incasso generate'"),
                 path=str(path),
             )
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # the audit key (services.audit_seal) travels with every session: services.audit keys the chain with it
+        self.audit_key = audit_key
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False,
+                                     info={"audit_key": audit_key} if audit_key is not None else None)
+        from incasso_tui.store import search_index  # a client's search words follow every flush (issue 14)
+
+        search_index.install(self.sessions)
         # called at the start of every writing transaction (``acting_as``): the services check there that the
         # acting user is still enabled, in the same transaction as the change
         self.guard: Callable[[Session], None] | None = None
@@ -235,6 +241,8 @@ class Database:
         except OperationalError as exc:
             raise ConfigError(N_("Cannot open the database {url}: {error}"), url=self.display_url, error=_first_line(exc)) from None
         head = SCHEMA_HEAD
+        if current is not None and current != head and not _older(current, head):
+            raise _newer_schema(current, head)
         if current != head:
             raise ConfigError(
                 N_("The database schema is {current}, this version needs {head}: run 'incasso db upgrade'"),
@@ -243,10 +251,18 @@ class Database:
             )
 
     def upgrade(self) -> None:
+        from alembic.util import CommandError
+
         try:
+            current = current_revision(self.engine)
+            if current is not None and current != SCHEMA_HEAD and not _older(current, SCHEMA_HEAD):
+                raise _newer_schema(current, SCHEMA_HEAD)
             upgrade(self.engine)
         except OperationalError as exc:
             raise ConfigError(N_("Cannot migrate the database {url}: {error}"), url=self.display_url, error=_first_line(exc)) from None
+        except CommandError as exc:  # a revision the migrations do not know
+            raise ConfigError(N_("Cannot migrate the database {url}: {error}"), url=self.display_url,
+                              error=str(exc).splitlines()[0]) from None
 
     @property
     def display_url(self) -> str:
@@ -269,6 +285,17 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _older(current: str, head: str) -> bool:
+    """Whether revision ``current`` comes before ``head`` (revisions are numbered 0001, 0002, ...)."""
+    return current.isdigit() and head.isdigit() and int(current) < int(head)
+
+
+def _newer_schema(current: str, head: str) -> ConfigError:
+    return ConfigError(N_("The database schema is {current}, newer than this version of incasso knows (its newest is "
+                          "{head}): use the version of incasso that made it; nothing was changed"),
+                       current=current, head=head)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
@@ -63,7 +65,7 @@ class User(Base):
 
     __table_args__ = (
         CheckConstraint(
-            "role in ('employee','supervisor','special_management','admin','auditor')", name="ck_users_role"
+            "role in ('employee','supervisor','special_management','admin','auditor','adviser')", name="ck_users_role"
         ),
     )
 
@@ -88,6 +90,10 @@ class Client(Base):
     email: Mapped[str | None] = mapped_column(String(200))
     preferred_channel: Mapped[str] = mapped_column(String(16))
     language: Mapped[str] = mapped_column(String(5), default="nl")
+    # the client's consent to receive legal notices (14-day letter, BKR warning, notice of default, call-in, claim
+    # statement) by e-mail: since when, and how it was given (issue 12). Without it they go by post.
+    email_consent_on: Mapped[date | None] = mapped_column(Date)
+    email_consent_source: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (CheckConstraint("kind in ('natural','eenmanszaak','vof','bv')", name="ck_clients_kind"),)
 
@@ -151,7 +157,8 @@ class Installment(Base):
 
 
 class Charge(Base):
-    """Collection costs or interest charged on a loan; counts as 'costs' for art. 6:44 BW."""
+    """Collection costs or statutory interest charged on a loan. For art. 6:44 BW collection costs are "costs" and
+    statutory interest is "interest" (services.payments)."""
 
     __tablename__ = "charges"
 
@@ -165,6 +172,10 @@ class Charge(Base):
     # what the posting is for, e.g. "wik:<letter id>" or "interest:2026-11": one posting per key and loan, so a
     # second daily run cannot charge twice
     period_key: Mapped[str | None] = mapped_column(String(64))
+    # what the amount was computed on (JSON; domain.postings): statutory interest: the period and each line's
+    # amount and interest start, so that a track can cancel the days on and after its ruling exactly; collection
+    # costs: the letter and the claims (installments) they cover
+    basis: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         CheckConstraint("paid >= 0 and paid <= amount", name="ck_charges_paid"),
@@ -235,6 +246,8 @@ class Case(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_by: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # the cause of the arrears as the desk knows it now (issue 15; its history: case_causes)
+    cause: Mapped[str | None] = mapped_column(String(32))
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -380,6 +393,10 @@ class AuditEvent(Base):
     after: Mapped[str | None] = mapped_column(Text)  # JSON
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # issue 16: the event's place in the chain (1, 2, 3, ... without gaps) and whether ``hash`` is an HMAC with the
+    # audit key (services.audit); events written before a key existed are plain SHA-256 and not keyed
+    seq: Mapped[int | None] = mapped_column(BigInteger, index=True, unique=True)
+    keyed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     # the KPIs count events of a few actions within a period (services.kpi)
     __table_args__ = (Index("ix_audit_events_action_at", "action", "at"),)
@@ -392,6 +409,9 @@ class AuditHead(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     last_hash: Mapped[str] = mapped_column(String(64))
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # once an event was written with the key, every later one must be (a process without the key writes nothing)
+    keyed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 
@@ -435,15 +455,26 @@ class Task(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     done_by: Mapped[str | None] = mapped_column(String(64))
     done_at: Mapped[datetime | None] = mapped_column(DateTime)
+    outcome: Mapped[str | None] = mapped_column(Text)  # what came of it, given when it was completed (issue 13)
+    # what the task is about, "<kind>:<id>" (consultation:5, discussion:3, promise:7), for the inbox to open it
+    ref: Mapped[str | None] = mapped_column(String(48))
 
-    __table_args__ = (Index("ix_tasks_open_due", "status", "due_date"),)
+    __table_args__ = (
+        Index("ix_tasks_open_due", "status", "due_date"),
+        # the inbox: a user's open tasks by due date
+        Index("ix_tasks_assignee_open", "assignee_id", "due_date", sqlite_where=text("status = 'open'"),
+              postgresql_where=text("status = 'open'")),
+    )
 
 
 class Letter(Base):
     """A letter or e-mail to a client: what was decided (kind, figures) and what became of it (file, sending).
 
     ``figures`` is the JSON of every amount and date the letter states, so the letter can be accounted for
-    without re-rendering it. ``status``: pending (decided, not yet rendered) | rendered | sent | failed.
+    without re-rendering it. ``status``: pending (decided, not yet rendered) | rendered (a post letter waits for
+    its print batch to be posted, an e-mail for the SMTP server) | sent (dispatched: ``dispatched_on``, the day it
+    went into the post or the SMTP server accepted it) | failed | cancelled. Only a sent letter has legal effect;
+    ``received_on`` and ``costs_from`` are set when it is dispatched (services.dispatch).
     """
 
     __tablename__ = "letters"
@@ -466,8 +497,36 @@ class Letter(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    dispatched_on: Mapped[date | None] = mapped_column(Date)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("print_batches.id"), index=True)
 
-    __table_args__ = (Index("ix_letters_status", "status", "id"),)
+    __table_args__ = (
+        Index("ix_letters_status", "status", "id"),
+        # no second letter of a kind to a case while one waits (issue 16): the database refuses the second writer
+        Index("ux_letters_waiting", "case_id", "kind", unique=True,
+              sqlite_where=text("status IN ('pending','rendered')"),
+              postgresql_where=text("status IN ('pending','rendered')")),
+    )
+
+
+class PrintBatch(Base):
+    """Rendered post letters collected into one PDF to print (``incasso letters batch``); ``posted_on`` is the day
+    the desk confirms they went into the post, which dispatches every letter in it. ``status``: open | posted |
+    undone."""
+
+    __tablename__ = "print_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    made_on: Mapped[date] = mapped_column(Date)
+    file_path: Mapped[str] = mapped_column(String(500))
+    letters: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    posted_on: Mapped[date | None] = mapped_column(Date)
+    posted_by: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (CheckConstraint("status in ('open','posted','undone')", name="ck_print_batches_status"),)
 
 
 class EmailOutbox(Base):
@@ -528,6 +587,8 @@ class DebtTrack(Base):
     response_due: Mapped[date | None] = mapped_column(Date)  # minnelijk: answer to the offer
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | ended
     ended_on: Mapped[date | None] = mapped_column(Date)
+    # how it ended (issue 12): schone_lei | terminated | rejected | settled
+    outcome: Mapped[str | None] = mapped_column(String(16))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -775,3 +836,360 @@ class BucketSnapshot(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
     bucket: Mapped[str] = mapped_column(String(8))  # one of domain.arrears.BUCKETS
     arrears: Mapped[Decimal] = mapped_column(Money)
+
+
+class ClientAdviser(Base):
+    """The client's business adviser (bedrijfsadviseur, a user of role adviser), consulted on problem cases and
+    reading the client's cases (issue 13). A table of its own: at most one adviser per client, most have none."""
+
+    __tablename__ = "client_advisers"
+
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), primary_key=True)
+    adviser_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+
+
+class Consultation(Base):
+    """A question about a case put to the client's business adviser or to special management (issue 13): it lands
+    in their inbox as a task; the answer is kept here and returns to whoever asked as a task."""
+
+    __tablename__ = "consultations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    asked_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    asked_of_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    question: Mapped[str] = mapped_column(Text)
+    asked_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | answered
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (CheckConstraint("status in ('open','answered')", name="ck_consultations_status"),)
+
+
+class DiscussionItem(Base):
+    """A case put on the team meeting's list ("bespreken") with a question, and the decision the meeting took."""
+
+    __tablename__ = "discussion_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    question: Mapped[str] = mapped_column(Text)
+    raised_by: Mapped[str] = mapped_column(String(64))
+    raised_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | decided
+    decision: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (CheckConstraint("status in ('open','decided')", name="ck_discussion_items_status"),)
+
+
+class Budget(Base):
+    """A client's budget (issue 15) as given on a day: household and/or business figures, kept as a history (the
+    newest ``budget_date``, then ``id``, is current). ``household`` and ``business`` are JSON of decimal strings
+    (``services.budget``); ``source`` says who gave them (the desk, or the client through the portal)."""
+
+    __tablename__ = "budgets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
+    budget_date: Mapped[date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(16))  # desk | client
+    checked: Mapped[str] = mapped_column(String(16))  # bank_statements | payslip | self_declared
+    household: Mapped[str | None] = mapped_column(Text)  # JSON
+    business: Mapped[str | None] = mapped_column(Text)  # JSON
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        CheckConstraint("source in ('desk','client')", name="ck_budgets_source"),
+        CheckConstraint("checked in ('bank_statements','payslip','self_declared')", name="ck_budgets_checked"),
+        Index("ix_budgets_client", "client_id", "budget_date", "id"),
+    )
+
+
+class CaseCause(Base):
+    """One value of a case's cause of the arrears, from the form it was given on (issue 15): the history of
+    ``cases.cause``."""
+
+    __tablename__ = "case_causes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    cause: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16))  # contact | deferral | budget
+    set_by: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class LoanRisk(Base):
+    """A loan's risk status (issue 20, ``domain.risk``) as dated history: one row per change, valid from
+    ``valid_from`` up to (not including) ``valid_to`` (NULL: the current row), so any figure can be asked as of a
+    past date. Written by the daily run (``services.risk``); ``outstanding`` is the outstanding principal and
+    ``bucket`` the ageing bucket on ``valid_from`` (a change of either also starts a new row)."""
+
+    __tablename__ = "loan_risk"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    stage: Mapped[int] = mapped_column(Integer)
+    bucket: Mapped[str] = mapped_column(String(8))
+    dpd: Mapped[int] = mapped_column(Integer)
+    outstanding: Mapped[Decimal] = mapped_column(Money)
+    past_due: Mapped[Decimal] = mapped_column(Money)
+    non_performing: Mapped[bool] = mapped_column(Boolean)
+    default_reason: Mapped[str | None] = mapped_column(String(32))
+    default_since: Mapped[date | None] = mapped_column(Date)
+    cure_from: Mapped[date | None] = mapped_column(Date)
+    material_since: Mapped[date | None] = mapped_column(Date)
+    forborne: Mapped[bool] = mapped_column(Boolean)
+    forborne_since: Mapped[date | None] = mapped_column(Date)
+    forborne_np: Mapped[bool] = mapped_column(Boolean)
+    probation_from: Mapped[date | None] = mapped_column(Date)
+    probation_until: Mapped[date | None] = mapped_column(Date)
+    written_off: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (
+        CheckConstraint("stage in (1, 2, 3)", name="ck_loan_risk_stage"),
+        Index("ix_loan_risk_loan", "loan_id", "valid_from"),
+        # one current row per loan
+        Index("ux_loan_risk_current", "loan_id", unique=True, sqlite_where=text("valid_to IS NULL"),
+              postgresql_where=text("valid_to IS NULL")),
+    )
+
+
+class Forbearance(Base):
+    """A forbearance measure granted to a client in difficulty (a deferral, an arrangement after arrears, a changed
+    schedule), with the share of present value it gave up (``npv_loss``, domain.risk.npv_loss)."""
+
+    __tablename__ = "forbearances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
+    granted_on: Mapped[date] = mapped_column(Date, index=True)
+    kind: Mapped[str] = mapped_column(String(24))  # deferral | arrangement | schedule_change
+    npv_loss: Mapped[Decimal] = mapped_column(Rate)
+    source: Mapped[str] = mapped_column(String(64))  # proposal:<id> | arrangement:<id>
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class RiskSignal(Base):
+    """An early-warning signal the daily run found on a loan not (yet) in arrears (``services.risk``): the rule, what
+    it saw, the task it became (when the desk setting says so), and whether the loan was in arrears within the
+    follow-up window (``arrears_on``: the first day it was)."""
+
+    __tablename__ = "risk_signals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    rule: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(String(300), default="")
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
+    arrears_on: Mapped[date | None] = mapped_column(Date)
+
+    __table_args__ = (Index("ux_risk_signals_rule", "loan_id", "rule", "day", unique=True),)
+
+
+class VulnerabilityFlag(Base):
+    """A vulnerability of a client (illness, bereavement, ...: data/risk.toml), who set it and when; removed flags
+    are kept with who removed them. A flagged client's case is not escalated beyond the reminder stage by the daily
+    run: a person decides (domain.guards.check_vulnerable_escalation)."""
+
+    __tablename__ = "vulnerability_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(String(300), default="")
+    set_by: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[datetime] = mapped_column(DateTime)
+    removed_by: Mapped[str | None] = mapped_column(String(64))
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class DebtHelpReferral(Base):
+    """A referral of the client to debt help (the municipality or a national help line, data/risk.toml), made in a
+    contact; name and contact details are copied so the record keeps its meaning when the list changes."""
+
+    __tablename__ = "debt_help_referrals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    contact: Mapped[str] = mapped_column(String(300))
+    referred_by: Mapped[str] = mapped_column(String(64))
+    referred_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ClientSearch(Base):
+    """The words a client is found by (``domain.search.index_words``): name, numbers, address, phone, e-mail.
+
+    One row per client, written in the same transaction as every change to the client or its loans
+    (``store.search_index``, hooked on the session's flush) and by the generator. The index over it is not a
+    model: on SQLite the FTS5 table ``client_search_fts`` (external content, kept by triggers), on PostgreSQL a
+    GIN full-text index ``ix_client_search_words``; migration 0013 makes both. ``services.search.verify_index``
+    recomputes the words to prove them right."""
+
+    __tablename__ = "client_search"
+
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), primary_key=True)
+    words: Mapped[str] = mapped_column(Text)
+
+
+# ----- outside parties and complaints (issue 19)
+
+
+class ExternalParty(Base):
+    """A bailiff (gerechtsdeurwaarder), lawyer or collection agency a claim can be handed to. An agency that
+    collects from consumers needs its registration in the Wki register of Justis (``wki_registration``)."""
+
+    __tablename__ = "external_parties"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # bailiff | lawyer | agency
+    street: Mapped[str] = mapped_column(String(200))
+    postcode: Mapped[str] = mapped_column(String(16))
+    city: Mapped[str] = mapped_column(String(100))
+    contact: Mapped[str] = mapped_column(String(300), default="")
+    email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    iban: Mapped[str] = mapped_column(String(34))
+    wki_registration: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (CheckConstraint("kind in ('bailiff','lawyer','agency')", name="ck_external_parties_kind"),)
+
+
+class ExternalClaim(Base):
+    """A case's claim handed to an outside party (services.external): proposed, decided with four eyes, at the
+    party until it ends (a final status report or a recall). ``statement`` is the JSON of the claim statement as
+    of ``handed_on``; ``dossier_path`` the folder with the dossier PDF and its machine-readable twin."""
+
+    __tablename__ = "external_claims"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("external_parties.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="proposed")  # proposed | rejected | at_party | ended
+    reason: Mapped[str] = mapped_column(Text)
+    proposed_by: Mapped[str] = mapped_column(String(64))
+    proposed_at: Mapped[datetime] = mapped_column(DateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    handed_on: Mapped[date | None] = mapped_column(Date)
+    statement: Mapped[str | None] = mapped_column(Text)  # JSON
+    dossier_path: Mapped[str | None] = mapped_column(String(500))
+    last_report: Mapped[str | None] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(16))  # paid | uncollectable | returned | recalled
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    __table_args__ = (
+        CheckConstraint("status in ('proposed','rejected','at_party','ended')", name="ck_external_claims_status"),
+        # one open handover per case: a second one is a mistake or a race
+        Index("ux_external_claims_open", "case_id", unique=True,
+              sqlite_where=text("status in ('proposed','at_party')"),
+              postgresql_where=text("status in ('proposed','at_party')")),
+    )
+
+
+class ExternalReport(Base):
+    """A status report of the party on a claim (by hand or from its CSV file), or a payment to us reported to it."""
+
+    __tablename__ = "external_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("external_claims.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # paid | arrangement | judgment | uncollectable | returned
+    report_date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))  # collected by the party
+    costs: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))  # the party's costs
+    note: Mapped[str] = mapped_column(String(300), default="")
+    source: Mapped[str] = mapped_column(String(300))  # hand | the imported file's name and line
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ExternalPaymentNotice(Base):
+    """A payment that came to us while the claim was at the party, and the day it was reported to the party."""
+
+    __tablename__ = "external_payment_notices"
+
+    ledger_id: Mapped[int] = mapped_column(ForeignKey("ledger.id"), primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("external_claims.id"), index=True)
+    reported_on: Mapped[date] = mapped_column(Date)
+    file_path: Mapped[str] = mapped_column(String(500))
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class Complaint(Base):
+    """A complaint or a dispute about the claim, recorded on the case (services.complaints) with its terms."""
+
+    __tablename__ = "complaints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # complaint | dispute
+    received_on: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(16))
+    about: Mapped[str] = mapped_column(Text)
+    handled_by: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | answered
+    acknowledge_by: Mapped[date] = mapped_column(Date)
+    answer_by: Mapped[date] = mapped_column(Date)
+    acknowledged_on: Mapped[date | None] = mapped_column(Date)
+    answered_on: Mapped[date | None] = mapped_column(Date)
+    outcome: Mapped[str | None] = mapped_column(String(16))  # upheld | partly_upheld | rejected | withdrawn
+    answer: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    __table_args__ = (
+        CheckConstraint("kind in ('complaint','dispute')", name="ck_complaints_kind"),
+        CheckConstraint("status in ('open','answered')", name="ck_complaints_status"),
+        Index("ix_complaints_open", "status", "case_id"),
+    )
+
+
+class DebtOffer(Base):
+    """A debt counsellor's proposal in a minnelijk traject (percentage of the claim, term) and the desk's answer."""
+
+    __tablename__ = "debt_offers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("debt_tracks.id"), index=True)
+    percentage: Mapped[Decimal] = mapped_column(Rate)  # of the claim, as a fraction (0.35)
+    term_months: Mapped[int] = mapped_column(Integer)
+    claim: Mapped[Decimal] = mapped_column(Money)  # the claim the percentage is of, when it was received
+    received_on: Mapped[date] = mapped_column(Date)
+    respond_by: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | proposed | accepted | rejected
+    answer: Mapped[str | None] = mapped_column(String(8))  # accept | reject
+    reason: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(String(64))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}

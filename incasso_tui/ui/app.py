@@ -15,10 +15,17 @@ from incasso_tui.ui.labels import ROLE
 from incasso_tui.ui.text import safe, translate_bindings
 
 
+def _outside_commands():  # type: ignore[no-untyped-def]
+    from incasso_tui.ui.screens.outside import OutsideCommands
+
+    return OutsideCommands
+
+
 class IncassoApp(App[None]):
     CSS_PATH = "styles/app.tcss"
     TITLE = "Incasso & Beheer"
     ENABLE_COMMAND_PALETTE = True
+    COMMANDS = App.COMMANDS | {_outside_commands}  # issue 19: outside parties, external, complaints
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
         Binding("question_mark", "toggle_help", "Keys", id="help"),
@@ -50,6 +57,21 @@ class IncassoApp(App[None]):
             from incasso_tui.ui.screens.special import SpecialManagementScreen
 
             self.push_screen(SpecialManagementScreen())
+        elif self.ctx.actor.role == Role.ADVISER:  # a business adviser starts at the consultations asked of them
+            from incasso_tui.ui.screens.inbox import InboxScreen
+
+            self.push_screen(InboxScreen())
+
+    async def action_quit(self) -> None:
+        """ctrl+q: a form with unsaved input asks first (issue 14), anywhere under a question too."""
+        from incasso_tui.ui.screens.form import SavingScreen
+
+        forms = [screen for screen in self.screen_stack if isinstance(screen, SavingScreen)]
+        if forms and forms[-1].dirty:
+            if self.screen is forms[-1]:
+                forms[-1].confirm_leave(self.exit)
+            return  # a question is open above the form: it is answered first
+        self.exit()
 
     def action_toggle_help(self) -> None:
         if self.screen.query("HelpPanel"):

@@ -79,6 +79,8 @@ LEDGER = {
     "interest": N_("Interest"),
     "write_off": N_("Write-off"),
     "reversal": N_("Reversal"),
+    "interest_credit": N_("Interest credited (track)"),
+    "costs_credit": N_("Costs credited (track)"),
 }
 
 SCHEDULE_STATE = {
@@ -98,6 +100,7 @@ ROLE = {
     "special_management": N_("special management"),
     "admin": N_("admin"),
     "auditor": N_("auditor"),
+    "adviser": N_("business adviser"),
 }
 
 BUCKET = {
@@ -125,9 +128,22 @@ TASK_KIND = {
     "call": N_("Call"),
     "claim_filing": N_("File claim"),
     "handover_review": N_("Handover review"),
+    "follow_up": N_("Follow-up"),
+    "promise_check": N_("Check promise"),
+    "consultation": N_("Consultation asked"),
+    "consultation_answer": N_("Consultation answered"),
+    "meeting_action": N_("Team meeting"),
+    "handover_waiver": N_("Waive for handover"),
+    # issue 19
+    "complaint_ack": N_("Acknowledge complaint"),
+    "complaint_answer": N_("Answer complaint"),
+    "debt_offer_answer": N_("Answer debt proposal"),
+    "call_in_proposal": N_("Call-in proposal"),
 }
+TASK_BUCKET = {"overdue": N_("Overdue"), "today": N_("Today"), "week": N_("This week"), "later": N_("Later")}
 
-PROPOSAL_KIND = {"deferral": N_("Deferral of repayment"), "call_in": N_("Call-in"), "write_off": N_("Write-off")}
+PROPOSAL_KIND = {"deferral": N_("Deferral of repayment"), "call_in": N_("Call-in"), "write_off": N_("Write-off"),
+                 "arrangement": N_("Arrangement beyond the desk limits")}
 
 PROPOSAL_STATUS = {
     "submitted": N_("waiting for Risk"),
@@ -185,3 +201,22 @@ DOCUMENT_KIND = {
 }
 LANGUAGE = {"nl": N_("Dutch"), "en": N_("English")}
 TRACK_STATUS = {"open": N_("running"), "ended": N_("ended")}
+# what became of a letter (issue 12; "rendered" is shown as the batch it waits in)
+LETTER_STATUS = {
+    "pending": N_("waits to be made"),
+    "rendered": N_("waits for a batch"),
+    "sent": N_("sent"),
+    "failed": N_("failed"),
+    "cancelled": N_("cancelled"),
+}
+
+
+# vulnerability kinds (data/risk.toml [vulnerability] kinds; a kind missing here is shown as written in the file)
+VULNERABILITY = {
+    "illness": N_("illness"),
+    "bereavement": N_("bereavement"),
+    "divorce": N_("divorce"),
+    "business_closure": N_("business closure"),
+    "debt_problems": N_("debt problems"),
+    "language_or_reading": N_("language or reading difficulty"),
+}

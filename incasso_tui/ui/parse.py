@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import calendar
+import re
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -19,4 +21,11 @@ def parse_day(text: str, tr: Translator) -> date:
             return datetime.strptime(text.strip(), pattern).date()
         except ValueError:
             continue
+    shaped = re.fullmatch(r"([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{4})", text.strip())
+    if shaped:  # the right form, an impossible day: say so, not that the form is wrong (issue 14)
+        day, month, year = (int(g) for g in shaped.groups())
+        if not 1 <= month <= 12:
+            raise BadInput(N_("{text} does not exist: there is no month {month}"), text=text.strip(), month=month)
+        days = calendar.monthrange(year, month)[1]
+        raise BadInput(N_("{text} does not exist: that month has {days} days"), text=text.strip(), days=days)
     raise BadInput(N_("Not a date: {text} (use {pattern})"), text=text, pattern=tr(N_("dd/mm/yyyy")))

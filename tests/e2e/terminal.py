@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import os
 import shlex
 import subprocess
 import time
@@ -76,7 +77,9 @@ class Terminal:
     """``command`` in a detached tmux session; when it ends, ``exit=N`` is printed and the pane is kept a while."""
 
     def __init__(self, name: str, command: list[str], size: tuple[int, int] = (80, 24)) -> None:
-        self.name = name
+        # the pid: test runs of other worktrees on the same machine share the tmux server and the tmp_path names
+        self.name = f"{name}-{os.getpid()}"
+        name = self.name
         shell = f"{shlex.join(command)}; echo exit=$?; sleep 60"
         subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", str(size[0]), "-y", str(size[1]), shell], check=True)
 

@@ -12,9 +12,10 @@ from sqlalchemy import select, update
 
 from incasso_tui.domain.procedure import DEFAULT_PROCEDURE_PATH
 from incasso_tui.store.db import Database
-from incasso_tui.store.models import BkrMutation, Case
+from incasso_tui.store.models import BkrMutation, Case, Client
 
 from tests.conftest import AS_OF
+from tests.dispatch_helpers import dispatch_waiting
 from tests.e2e.test_cli import one_line_error, run
 
 
@@ -35,14 +36,17 @@ def test_procedure_run_json_twice_and_bkr_export(sqlite_template: str, tmp_path:
     text = run("procedure", "run", "--db", url, "--date", day)
     assert text.returncode == 0 and "case_moved" in text.stdout and "procedure run 3" in text.stdout
 
-    # a case put back at the warning stage gets a warning today and its code A five days later
+    # a case put back at the warning stage gets a warning today; posted today, it is assumed received on Wednesday
+    # 25 November (2 delivery days), so its code A follows five days after that, on 30 November (issue 12)
     db = Database(url)
     with db.transaction() as s:
-        case_id = s.scalars(select(Case.id).where(Case.status == "active", Case.stage == "default_notice",
-                                                  Case.pos_arrears > 500).order_by(Case.id)).first()
+        case_id = s.scalars(select(Case.id).join(Client, Client.id == Case.client_id).where(
+            Case.status == "active", Case.stage == "default_notice", Case.pos_arrears > 500, Client.kind != "bv",
+            Client.consumer.is_(True)).order_by(Case.id)).first()
         s.execute(update(Case).where(Case.id == case_id).values(stage="bkr_warning", stage_since=AS_OF - timedelta(days=40)))
-    later = (AS_OF + timedelta(days=5)).isoformat()
+    later = (AS_OF + timedelta(days=7)).isoformat()
     assert run("procedure", "run", "--db", url, "--date", day, "--json").returncode == 0
+    assert dispatch_waiting(db, AS_OF, case_id=case_id, kind="bkr_warning")
     assert run("procedure", "run", "--db", url, "--date", later, "--json").returncode == 0
     out = tmp_path / "exports" / "bkr.csv"  # a plain file name, in the export directory
     exported = run("bkr", "export", "--db", url, "--date", later, "--out", "bkr.csv",
@@ -53,9 +57,9 @@ def test_procedure_run_json_twice_and_bkr_export(sqlite_template: str, tmp_path:
     assert rows and {r["code"] for r in rows} >= {"A"} and all(r["mutation_date"] == later for r in rows)
     assert all(r["warning_date"] == day for r in rows if r["code"] == "A")
     with db.reader() as s:
-        marked = list(s.scalars(select(BkrMutation.exported_on).where(BkrMutation.mutation_date == AS_OF + timedelta(days=5))))
+        marked = list(s.scalars(select(BkrMutation.exported_on).where(BkrMutation.mutation_date == AS_OF + timedelta(days=7))))
     db.dispose()
-    assert marked and set(marked) == {AS_OF + timedelta(days=5)}
+    assert marked and set(marked) == {AS_OF + timedelta(days=7)}
 
 
 def test_an_employee_may_not_run_the_procedure(sqlite_template: str, tmp_path: Path) -> None:

@@ -171,7 +171,7 @@ def test_a_letter_campaign_goes_through_the_hand_letter_guards(ctx_for, tmp_path
 
     twice = run_campaign(ctx, name, CampaignAction("letter", kind="reminder"))
     assert twice.campaign.done == 0
-    assert _reasons(ctx, twice.campaign.id)["A letter of this kind to this client is waiting to be rendered already"] == info.done
+    assert _reasons(ctx, twice.campaign.id)["A letter of this kind to this client waits to be dispatched already"] == info.done
 
     rendered = render_campaign_letters(ctx, info.id)
     assert (rendered.rendered, rendered.failures) == (info.done, ())

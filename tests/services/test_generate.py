@@ -280,8 +280,15 @@ def test_details_and_audit(book: Database) -> None:
             " (SELECT sum(amount) FROM arrangement_lines l WHERE l.arrangement_id = a.id)"
         ))
         assert bad == 0
-        events = s.scalars(select(AuditEvent)).all()
-    assert [(e.action, e.entity) for e in events] == [("generate", "book")]
+        events = s.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+        opened = count("cases")
+    # the generated cases' history (issue 13), one chain, then the generator's own event last
+    assert (events[-1].action, events[-1].entity) == ("generate", "book")
+    history = events[:-1]
+    assert sum(e.action == "procedure.open" for e in history) == opened  # every case has its opening
+    assert {"contact.log", "procedure.move", "handover.accept"} <= {e.action for e in history}
+    assert all(e.at.date() <= AS_OF for e in history)  # none of it after as_of
+    assert [e.at for e in history] == sorted(e.at for e in history)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from incasso_tui.letters.render import TEMPLATES_DIR
 from incasso_tui.services.letters import issue_by_hand, preview, render_pending
 from incasso_tui.store.models import AuditEvent, Case, Client, DebtTrack, Document, EmailOutbox, Letter, Loan
 
+from tests.dispatch_helpers import dispatch_waiting
 from tests.conftest import AS_OF, NOW
 from tests.letter_samples import LENDER, figures
 
@@ -77,8 +78,9 @@ def test_pending_letters_become_pdfs_documents_and_queued_mail(ctx_for, tmp_path
 
     assert (report.rendered, report.emails_queued, report.not_sent, report.failures) == (3, 1, 1, ())
     letters = _letters(ctx, ids)
+    # the WhatsApp letter cannot be dispatched (the channel is not configured): failed, with the reason, no effect
+    assert [letters[i].status for i in ids] == ["rendered", "rendered", "failed"]
     for letter in letters.values():
-        assert letter.status == "rendered"
         path = Path(letter.file_path)
         assert path.is_file() and path.read_bytes().startswith(b"%PDF-") and path.is_relative_to(tmp_path / "outbox")
     assert not list((tmp_path / "outbox").rglob("*.tmp")), "no temporary file is left behind"
@@ -107,7 +109,8 @@ def test_a_broken_template_fails_only_its_letter(ctx_for, tmp_path) -> None:  # 
     case, client, loan = _case(ctx)
     bad = _add_letter(ctx, case, client, loan, "reminder")
     good = _add_letter(ctx, case, client, loan, "demand")
-    bad_json = _add_letter(ctx, case, client, loan, "demand", raw='{"loans": ["X"], "arrears": 5}')
+    # (another kind: one letter of a kind waits per case, ux_letters_waiting)
+    bad_json = _add_letter(ctx, case, client, loan, "default_notice", raw='{"loans": ["X"], "arrears": 5}')
 
     report = render_pending(ctx)
 
@@ -147,9 +150,14 @@ def test_a_fourteen_day_letter_by_hand_states_the_costs_and_the_term(ctx_for, tm
     stored = json.loads(letter.figures)
     assert letter.status == "rendered" and Path(letter.file_path).is_file()
     assert Decimal(stored["collection_costs"]["amount"]) == costs.amount
+    # no legal effect before it is dispatched: the term is not set by the day it was decided or rendered
+    assert letter.received_on is None and letter.costs_from is None
+    assert _count(ctx, AuditEvent, AuditEvent.action == "letter.issued_by_hand", AuditEvent.entity_id == letter_id) == 1
+    dispatch_waiting(ctx.db, AS_OF, ctx.settings, id=letter_id)
+    letter = _letters(ctx, [letter_id])[letter_id]
+    assert (letter.status, letter.dispatched_on) == ("sent", AS_OF)
     assert letter.received_on == shown.figures.fourteen_day.assumed_receipt > AS_OF
     assert letter.costs_from == shown.figures.fourteen_day.costs_from
-    assert _count(ctx, AuditEvent, AuditEvent.action == "letter.issued_by_hand", AuditEvent.entity_id == letter_id) == 1
 
 
 def test_hand_letters_keep_the_guards(ctx_for, tmp_path) -> None:  # type: ignore[no-untyped-def]

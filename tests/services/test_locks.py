@@ -34,7 +34,7 @@ def test_a_colleague_sees_who_has_the_case_open(ctx_for) -> None:  # type: ignor
     assert _row(jansen, case_id).in_progress_by is None
     with demo.db.reader() as s:
         actions = list(s.scalars(select(AuditEvent.action).where(AuditEvent.case_id == case_id).order_by(AuditEvent.id)))
-    assert actions[-2:] == ["case.opened", "case.closed"]
+    assert actions[-2:] == ["presence.enter", "presence.leave"]
 
 
 def test_marks_expire(ctx_for, clock) -> None:  # type: ignore[no-untyped-def]

@@ -21,12 +21,14 @@ from incasso_tui.services.proposals import (
 )
 from incasso_tui.letters.model import LetterFigures
 from incasso_tui.store.models import AuditEvent, BkrMutation, Case, Deferral, Installment, Letter, Loan
+from tests.budgets import give_budget
 
 TODAY = date(2026, 11, 23)
 
 
-def _case_with_a_running_loan(ctx, *, max_position: Decimal = Decimal("40000")):  # type: ignore[no-untyped-def]
-    """An active case whose client has an active loan with at least 8 installments to come, under the mandate."""
+def _case_with_a_running_loan(ctx, *, max_position: Decimal = Decimal("40000"), budget: bool = True):  # type: ignore[no-untyped-def]
+    """An active case whose client has an active loan with at least 8 installments to come, under the mandate; with
+    ``budget`` the client's budget is entered first (a deferral is weighed against it)."""
     with ctx.db.reader() as s:
         rows = s.execute(
             select(Case.id, Case.version, Case.client_id, Loan.id)
@@ -38,13 +40,16 @@ def _case_with_a_running_loan(ctx, *, max_position: Decimal = Decimal("40000")):
         ).all()
         for case_id, version, client_id, loan_id in rows:
             if client_position(s, client_id, TODAY) <= max_position:
-                return case_id, version, loan_id
-    raise AssertionError("the test book has no such case")
+                break
+        else:
+            raise AssertionError("the test book has no such case")
+    if budget:
+        give_budget(ctx, client_id)
+    return case_id, version, loan_id
 
 
 def _input(loan_id: int, **changes: object) -> DeferralInput:
     values: dict[str, object] = dict(loan_id=loan_id, months=3, option="extend_term", cause=ArrearsCause.SEASONAL_INCOME,
-                                     monthly_income=Decimal("3200.00"), fixed_expenses=Decimal("2400.00"),
                                      weighing="Seizoenszaak; in het voorjaar weer omzet.", outlook="Herstel na maart")
     values.update(changes)
     return DeferralInput(**values)  # type: ignore[arg-type]
@@ -58,8 +63,8 @@ def _version(ctx, case_id: int) -> int:  # type: ignore[no-untyped-def]
 def test_a_deferral_proposed_by_the_desk_and_approved_by_risk_rewrites_the_schedule(ctx_for) -> None:  # type: ignore[no-untyped-def]
     demo, bakker = ctx_for("demo"), ctx_for("bakker")
     case_id, version, loan_id = _case_with_a_running_loan(demo)
-    preview, position, capacity = preview_deferral(demo, case_id, _input(loan_id))
-    assert capacity == Decimal("800.00") and position > 0
+    preview, position, budget = preview_deferral(demo, case_id, _input(loan_id))
+    assert budget.budget is not None and budget.capacity is not None and position > 0
     with demo.db.reader() as s:
         term_before = s.get(Loan, loan_id).term_months
     proposal_id = propose_deferral_of_repayment(demo, case_id, version, _input(loan_id))
@@ -78,7 +83,9 @@ def test_a_deferral_proposed_by_the_desk_and_approved_by_risk_rewrites_the_sched
         (deferral,) = s.scalars(select(Deferral).where(Deferral.loan_id == loan_id))
         assert deferral.months == 3 and deferral.option == "extend_term"
         actions = list(s.scalars(select(AuditEvent.action).where(AuditEvent.case_id == case_id).order_by(AuditEvent.id)))
-    assert actions[-2:] == ["proposal.deferral.submit", "proposal.deferral.approved"]
+    # the deferral form's cause became the case's cause (issue 15); the deferral makes the loan forborne (issue 20),
+    # in the same transaction as the approval
+    assert actions[-4:] == ["proposal.deferral.submit", "case.cause", "forbearance.record", "proposal.deferral.approved"]
     (decided,) = proposals(demo, status=None, case_id=case_id)
     assert decided.status == "approved" and decided.decided_by == "bakker"  # the proposer sees the decision
 

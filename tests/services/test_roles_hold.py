@@ -87,11 +87,14 @@ def test_an_approved_deferral_ends_the_arrangement_and_nothing_overrides_it(ctx_
     from incasso_tui.services.procedure import run_procedure
     from incasso_tui.services.proposals import decide, propose_deferral_of_repayment
     from incasso_tui.store.models import Arrangement, Case, Charge, Letter
+    from tests.budgets import give_budget
     from tests.services.test_proposals import _input
 
     demo, bakker = ctx_for("demo"), ctx_for("bakker")
     today = clock.today()
     case_id, loan_id = _case_for_arrangement_and_deferral(demo)
+    with demo.db.reader() as s:
+        give_budget(demo, s.get(Case, case_id).client_id)  # a deferral is weighed against the budget (issue 15)
     arrangement_id = create_arrangement(demo, case_id, _version(demo, case_id), ArrangementInput(
         down_payment=Decimal("0"), first_date=today + timedelta(days=7), frequency=Frequency.MONTHLY, count=4))
     proposal_id = propose_deferral_of_repayment(demo, case_id, _version(demo, case_id), _input(loan_id))

@@ -103,8 +103,9 @@ def test_a_wsnp_stops_the_procedure_and_prepares_the_claim(ctx_for) -> None:  # 
     assert (track.kind, track.ruling_date, track.trustee_name, track.status) == ("wsnp", RULING, "Mr. A. de Vries",
                                                                                  "open")
     assert (task.kind, task.due_date, task.status) == ("claim_filing", done.claim_deadline, "open")
-    assert (letter.kind, letter.status, letter.channel, letter.language) == ("claim_statement", "pending", "letter",
-                                                                             language)
+    # to the trustee (a Dutch curator, bewindvoerder or debt-help agency), in Dutch whatever the client's language
+    assert language == "en"
+    assert (letter.kind, letter.status, letter.channel, letter.language) == ("claim_statement", "pending", "letter", "nl")
     figures = json.loads(letter.figures)
     principal, interest, costs = _expected_claim(ctx, case, RULING)
     assert costs > 0  # the case was chosen for its open costs
@@ -169,15 +170,17 @@ def test_a_minnelijk_track_and_its_end(ctx_for) -> None:  # type: ignore[no-unty
     assert "active" not in arrangements and "cancelled" in arrangements  # the plan gave way to the track
     with pytest.raises(RuleViolation, match="already in a debt-relief"):
         register_track(ctx, case.id, _version(ctx, case.id), _wsnp())
-    end_track(ctx, case.id, _version(ctx, case.id))
+    with pytest.raises(BadInput, match="Say how the track ended"):
+        end_track(ctx, case.id, _version(ctx, case.id))
+    end_track(ctx, case.id, _version(ctx, case.id), "rejected")
     with ctx.db.reader() as s:
         assert s.get(Case, case.id).status == "active"
         track = s.get(DebtTrack, done.track_id)
-        assert (track.status, track.ended_on) == ("ended", AS_OF)
+        assert (track.status, track.ended_on, track.outcome) == ("ended", AS_OF, "rejected")
         assert s.get(Task, done.task_id).status == "cancelled"
     assert _events(ctx, case.id, "track.end")[0]["cancelled_task_ids"] == [done.task_id]
     with pytest.raises(RuleViolation, match="not in a debt-relief"):
-        end_track(ctx, case.id, _version(ctx, case.id))
+        end_track(ctx, case.id, _version(ctx, case.id), "terminated")
 
 
 @pytest.mark.parametrize(

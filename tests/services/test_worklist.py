@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text, update
 
 from incasso_tui.domain.arrears import BUCKETS, ageing_bucket
 from incasso_tui.errors import BadInput, NotAllowed
-from incasso_tui.services.worklist import SORTS, WorklistFilter, classify_search, worklist
+from incasso_tui.services.worklist import SORTS, WorklistFilter, worklist
 from incasso_tui.store.models import DESK_WHERE, Case, Client, Loan
 
 from tests.conftest import AS_OF
@@ -93,16 +93,6 @@ def test_search_by_name_prefix_loan_number_iban_and_postcode(ctx_for) -> None:  
         found = _all(worklist(ctx, WorklistFilter(text=text_)))
         assert some.case_id in [r.case_id for r in found], text_
     assert _all(worklist(ctx, WorklistFilter(text="zzzzqqq"))) == []
-
-
-def test_classify_search() -> None:
-    assert classify_search("1234 ab") == ("postcode", "1234AB")
-    assert classify_search("l0001234") == ("loan", "L0001234")
-    assert classify_search("00012") == ("loan", "L00012")
-    assert classify_search("NL91 ABNA") == ("iban", "NL91ABNA")
-    assert classify_search("Van den Berg") == ("name", "vandenberg")
-    assert classify_search("Ëlla") == ("name", "ella")
-    assert classify_search("   ") == ("none", "")
 
 
 def test_cursor_position_of_a_case(ctx_for) -> None:  # type: ignore[no-untyped-def]

@@ -17,6 +17,7 @@ from incasso_tui.store.models import AuditEvent, Case, Contact, DebtTrack, Note,
 from incasso_tui.ui.screens.contact import ContactScreen, NoteScreen
 from incasso_tui.ui.screens.detail import ClientDetailScreen
 from incasso_tui.ui.screens.pause import PauseScreen, ResumeScreen
+from incasso_tui.services.tracks import TrackOutcome
 from incasso_tui.ui.screens.track import EndTrackScreen, TrackScreen
 from tests.ui.test_detail import first_case, open_detail, shown
 
@@ -139,10 +140,45 @@ async def test_escape_cancels_the_contact(app_for: Callable[..., Any]) -> None:
         contacts = count(app, Contact, case_id)
         await open_form(pilot, case_id, "c")
         await fill(pilot, "next_action_date", "2026-11-30")
-        await pilot.press("escape")
+        await pilot.press("escape")  # something typed: it asks first (issue 14)
+        await pilot.pause()
+        assert "niet opgeslagen" in str(app.screen.query_one("Label").render())
+        await pilot.press("escape")  # back to the form, the input kept
+        await pilot.pause()
+        assert app.screen.query_one("#next_action_date").value == "2026-11-30"
+        await pilot.press("escape", "j", "enter")
         await pilot.pause()
         assert isinstance(app.screen, ClientDetailScreen)
         assert count(app, Contact, case_id) == contacts
+
+
+async def test_ctrl_q_with_a_half_typed_contact_asks_first(app_for: Callable[..., Any]) -> None:
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        case_id = first_case(app)
+        await open_form(pilot, case_id, "c")
+        await fill(pilot, "next_action_date", "2026-11-30")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert app.is_running and "niet opgeslagen" in str(app.screen.query_one("Label").render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.query_one("#next_action_date").value == "2026-11-30"
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.press("j", "enter")
+        await pilot.pause()
+        assert not app.is_running
+
+
+async def test_escape_on_an_untouched_form_leaves_at_once(app_for: Callable[..., Any]) -> None:
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        case_id = first_case(app)
+        await open_form(pilot, case_id, "c")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ClientDetailScreen)
 
 
 async def test_a_note_is_added(app_for: Callable[..., Any]) -> None:
@@ -190,12 +226,22 @@ async def test_a_wsnp_is_registered_and_its_task_shown(app_for: Callable[..., An
         await pilot.press("i")
         await pilot.pause()
         assert isinstance(app.screen, EndTrackScreen) and "beëindigen" in shown(app.screen.query_one(".title"))
-        assert app.focused is app.screen.query_one("#cancel")  # a confirmation: Enter alone does not end it
+        # issue 12: ending a track asks its outcome; without one nothing ends
+        await save(pilot)
+        assert isinstance(app.screen, EndTrackScreen) and "Vul dit in" in error_at(app.screen, "outcome")
+        app.screen.query_one("#outcome", Select).value = TrackOutcome.SETTLED
+        await pilot.pause()
+        assert app.screen.query_one("#settlement-fields").display  # a settlement asks the agreed amount
+        assert "afgesproken bedrag" in shown(app.screen.query_one("#outcome-hint"))
+        app.screen.query_one("#outcome", Select).value = TrackOutcome.REJECTED
+        await pilot.pause()
+        assert not app.screen.query_one("#settlement-fields").display
         await save(pilot)
         assert isinstance(app.screen, ClientDetailScreen)
         with app.ctx.db.reader() as s:
             assert s.get(Case, case_id).status == "active"
             assert s.scalars(select(Task.status).where(Task.case_id == case_id)).all() == ["cancelled"]
+            assert s.scalars(select(DebtTrack.outcome).where(DebtTrack.case_id == case_id)).all() == ["rejected"]
 
 
 async def test_a_back_dated_pause_and_resume(app_for: Callable[..., Any]) -> None:
@@ -250,3 +296,15 @@ def test_contact_form_snapshot_80x24(app_for: Callable[..., Any], snap_compare: 
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_an_impossible_date_is_said_when_the_field_is_left(app_for: Callable[..., Any]) -> None:
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        case_id = first_case(app)
+        screen = await open_form(pilot, case_id, "c")
+        await fill(pilot, "next_action_date", "31-02-2027")
+        screen.focus_next()  # leave the field, nothing saved
+        await pilot.pause()
+        assert "31-02-2027 bestaat niet: die maand heeft 28 dagen" in error_at(screen, "next_action_date")
+        assert app.screen is screen

@@ -201,6 +201,11 @@ async def test_e_exports_the_worklist_as_it_is_filtered_to_a_new_file(app_for: C
         assert answer.value.endswith(f"-{AS_OF.isoformat()}.csv")  # a suggestion
         answer.value = target.name  # a plain file name, written into the export directory
         await pilot.press("enter")
+        await pilot.pause()
+        form = app.screen.query_one("#answer", Input)
+        assert form.value == "nl"  # a Dutch session suggests the Dutch form (issue 14); the standard one here
+        form.value = "std"
+        await pilot.press("enter")
         await _settle(pilot)
         assert isinstance(app.screen, WorklistScreen)
         told = [n.message for n in app._notifications]

@@ -178,12 +178,18 @@ def test_missing_closing_balance_is_a_cut_file() -> None:
         parse_mt940(cut.encode())
 
 
-def test_reversal_marks() -> None:
-    text = RABO.replace("C000000000400,00N541", "RD000000000400,00N541")
-    text = text.replace("EUR000000004833,52", "EUR000000004033,52")
-    [statement] = parse_mt940(text.encode())
-    [entry] = statement.entries
+def test_reversal_marks_as_swift_defines_them() -> None:
+    # SWIFT MT940 field 61, subfield 3 (Debit/Credit Mark): RC = reversal of credit, a debit on the account;
+    # RD = reversal of debit, a credit. RC: 4433.52 - 400.00 = 4033.52 closing; RD: 4433.52 + 400.00 = 4833.52.
+    rc = RABO.replace("C000000000400,00N541", "RC000000000400,00N541").replace("EUR000000004833,52",
+                                                                               "EUR000000004033,52")
+    [entry] = parse_mt940(rc.encode())[0].entries  # was refused as unbalanced (RC counted as a credit)
     assert entry.reversal and not entry.credit
+    rd = RABO.replace("C000000000400,00N541", "RD000000000400,00N541")  # closing 4833.52 as it stands
+    [entry] = parse_mt940(rd.encode())[0].entries
+    assert entry.reversal and entry.credit
+    with pytest.raises(BadFile, match="closing balance"):  # RD booked as a debit would not add up either way
+        parse_mt940(rd.replace("EUR000000004833,52", "EUR000000004033,52").encode())
 
 
 def test_booking_date_across_new_year() -> None:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from incasso_tui.domain.deferral import propose_deferral, repayment_capacity
+from incasso_tui.domain.deferral import propose_deferral
 from incasso_tui.domain.schedule import add_months, build_schedule
 from incasso_tui.errors import BadInput, RuleViolation
 
@@ -74,10 +74,3 @@ def test_months_outside_the_setting_are_refused(months: int) -> None:
 def test_a_loan_with_nothing_left_cannot_be_deferred() -> None:
     with pytest.raises(RuleViolation):
         propose_deferral(repayment="annuity", annual_rate=RATE, remaining=[], months=2, max_months=6)
-
-
-def test_repayment_capacity() -> None:
-    assert repayment_capacity(Decimal("3200.00"), Decimal("2450.50")) == Decimal("749.50")
-    assert repayment_capacity(Decimal("1000"), Decimal("1200")) == Decimal("-200.00")
-    with pytest.raises(BadInput):
-        repayment_capacity(Decimal("-1"), Decimal("0"))

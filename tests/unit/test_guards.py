@@ -14,6 +14,8 @@ from incasso_tui.domain.guards import (
     check_automatic_step,
     check_bkr_call_in,
     check_bkr_cleared,
+    BkrArrearsRule,
+    BkrWarningFact,
     check_bkr_registration,
     check_bkr_write_off,
     check_consumer_costs_date,
@@ -52,29 +54,55 @@ def test_all_claims_of_a_consumer_in_one_letter_with_wik_on_the_sum() -> None:
     assert (principal, costs) == (Decimal("5000.00"), Decimal("625.00"))
 
 
+RULE = BkrArrearsRule(min_installments=2, min_days_past_due=60, months_after_due=2)
+
+
+def _warned(received: date, report_from: date | None = None) -> BkrWarningFact:
+    return BkrWarningFact(received=received, report_from=report_from or received)
+
+
 @pytest.mark.parametrize(
     ("warning", "why", "message"),
     [
-        (None, "no_warning", "without a warning letter sent 5 to 14 days before"),
-        (date(2026, 11, 20), "warning_too_young", "No BKR registration before 2026-11-25: the warning of 2026-11-20 needs 5 days"),
-        (date(2026, 11, 8), "warning_too_old", "the warning of 2026-11-08 is more than 14 days old"),
+        (None, "no_warning", "without a dispatched warning letter received 5 to 14 days before"),
+        (_warned(date(2026, 11, 20)), "warning_too_young",
+         "No BKR registration before 2026-11-25: the warning received on 2026-11-20 needs 5 days"),
+        (_warned(date(2026, 11, 8)), "warning_too_old", "the warning received on 2026-11-08 is more than 14 days old"),
+        # received 10 days before, but the letter said "on or after 2026-11-26": not before that date
+        (_warned(date(2026, 11, 13), date(2026, 11, 26)), "warning_too_young", "No BKR registration before 2026-11-26"),
     ],
 )
-def test_no_bkr_registration_without_a_warning_inside_the_window(warning: date | None, why: str, message: str) -> None:
+def test_no_bkr_registration_without_a_dispatched_warning_inside_the_window(warning: BkrWarningFact | None, why: str,
+                                                                             message: str) -> None:
     with pytest.raises(BkrRefused, match=message) as err:
-        check_bkr_registration(day=D, warning_sent=warning, window=WINDOW, arrears=Decimal("300.00"),
-                               oldest_due=date(2026, 9, 1))
+        check_bkr_registration(day=D, warning=warning, window=WINDOW, arrears=Decimal("300.00"),
+                               oldest_due=date(2026, 9, 1), installments_in_arrears=3, rule=RULE)
     assert err.value.why == why
 
 
-def test_bkr_registration_window_edges_are_inclusive() -> None:
-    for sent in (date(2026, 11, 18), date(2026, 11, 9)):  # 5 and 14 days before
-        check_bkr_registration(day=D, warning_sent=sent, window=WINDOW, arrears=Decimal("300.00"),
-                               oldest_due=date(2026, 9, 1))
+def test_bkr_registration_window_edges_are_inclusive_counted_from_receipt() -> None:
+    for received in (date(2026, 11, 18), date(2026, 11, 9)):  # received 5 and 14 days before
+        check_bkr_registration(day=D, warning=_warned(received), window=WINDOW, arrears=Decimal("300.00"),
+                               oldest_due=date(2026, 9, 1), installments_in_arrears=3, rule=RULE)
+
+
+def test_code_a_needs_arrears_in_the_sense_of_the_rule() -> None:
+    """One installment behind for 61 days passes by the days; one installment 59 days... is too early anyway; two
+    installments always count (2 months after the oldest due date having passed)."""
+    common = {"day": D, "warning": _warned(date(2026, 11, 15)), "window": WINDOW, "arrears": Decimal("300.00"), "rule": RULE}
+    # one installment, due 2026-09-22: 2 months passed on 2026-11-22, but only 61 days past due... 61 >= 60 passes
+    check_bkr_registration(**common, oldest_due=date(2026, 9, 22), installments_in_arrears=1)
+    # a rule asking 75 days: one installment of 61 days is not enough, two are
+    strict = BkrArrearsRule(min_installments=2, min_days_past_due=75, months_after_due=2)
+    with pytest.raises(BkrRefused, match="1 installment\\(s\\) in arrears, the rule asks 2 or 75 days") as err:
+        check_bkr_registration(**{**common, "rule": strict}, oldest_due=date(2026, 9, 22), installments_in_arrears=1)
+    assert err.value.why == "too_few_installments"
+    check_bkr_registration(**{**common, "rule": strict}, oldest_due=date(2026, 9, 22), installments_in_arrears=2)
 
 
 def test_no_bkr_registration_below_the_threshold_when_cleared_or_before_two_months() -> None:
-    common = {"day": D, "warning_sent": date(2026, 11, 15), "window": WINDOW}
+    common = {"day": D, "warning": _warned(date(2026, 11, 15)), "window": WINDOW, "installments_in_arrears": 3,
+              "rule": RULE}
     with pytest.raises(BkrRefused, match="below the threshold") as err:
         check_bkr_registration(**common, arrears=Decimal("49.99"), oldest_due=date(2026, 9, 1))
     assert err.value.why == "threshold"

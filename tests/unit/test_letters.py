@@ -30,7 +30,7 @@ def test_every_letter_renders_to_a_pdf_with_its_figures(kind: str, language: str
     assert pdf.startswith(b"%PDF-")
     text = pdf_text(pdf)
     assert "C1234567" in text and "1000 0000 0123 4567" in text  # client number, payment reference
-    amount = {"nl": "€ 4.731,34", "en": "€4,731.34"}[language] if kind in ("claim_statement", "call_in") else \
+    amount = {"nl": "€ 4.731,34", "en": "€4,731.34"}[language] if kind in ("claim_statement", "call_in", "external_handover", "external_notice") else \
         {"nl": "€ 480,23", "en": "€480.23"}[language]
     assert amount.replace("\xa0", " ") in text.replace("\xa0", " ")
     assert ("23 november 2026" if language == "nl" else "23 November 2026") in text
@@ -56,8 +56,11 @@ def test_vat_on_the_costs_is_stated_only_when_charged() -> None:
     data = letter_data("fourteen_day")
     with_vat = data.model_copy(update={"figures": data.figures.model_copy(update={
         "collection_costs": CollectionCosts(amount=Decimal("72.04"), vat_charged=True, vat=Decimal("15.13"))})})
-    assert "btw" not in pdf_text(render_pdf(data))
-    assert "vermeerderd met € 15,13 btw, samen € 87,17" in pdf_text(render_pdf(with_vat)).replace("\xa0", " ")
+    # issue 12: the letter says whether VAT is included; without VAT it says none is due
+    plain = " ".join(pdf_text(render_pdf(data)).split())
+    assert "Over dit bedrag is geen btw verschuldigd" in plain and "vermeerderd met" not in plain
+    charged = " ".join(pdf_text(render_pdf(with_vat)).replace("\xa0", " ").split())
+    assert "vermeerderd met € 15,13 btw, samen € 87,17" in charged and "geen btw" not in charged
 
 
 HOSTILE = '#set page(width: 1cm) ] [bold] *x* _y_ $z$ `raw` <label> @ref // comment https://evil.example \\ = Kop'
@@ -121,3 +124,39 @@ def test_figures_round_trip_through_json_and_refuse_bad_amounts() -> None:
         LetterFigures.from_json('{"loans": ["L1"], "claim": {"principal": "1.001", "interest": "0", "costs": "0", "total": "1"}}')
     with pytest.raises(ValidationError, match="float"):
         CollectionCosts.model_validate({"amount": 72.04})
+
+
+def _with(data, **changes):  # type: ignore[no-untyped-def]
+    return data.model_copy(update={"figures": data.figures.model_copy(update=changes)})
+
+
+def test_the_arrears_table_shows_collection_costs_and_statutory_interest_apart() -> None:
+    """Issue 12: before its term a 14-day letter shows no costs line (the old table printed the charged statutory
+    interest as "Kosten"); statutory interest has a line of its own."""
+    from incasso_tui.letters.model import Arrears
+
+    data = letter_data("fourteen_day")
+    arrears = Arrears(costs=Decimal("0.00"), interest=Decimal("10.00"), principal=Decimal("90.00"),
+                      statutory_interest=Decimal("1.17"), total=Decimal("101.17"), days_past_due=30,
+                      oldest_due_date=data.figures.arrears.oldest_due_date)
+    words = " ".join(pdf_text(render_pdf(_with(data, arrears=arrears))).replace("\xa0", " ").split())
+    assert "Wettelijke rente € 1,17" in words and "Kosten" not in words.split("incassokosten")[0]
+    assert "Incassokosten €" not in words
+    english = " ".join(pdf_text(render_pdf(_with(letter_data("fourteen_day", "en"), arrears=arrears))).replace("\xa0", " ").split())
+    assert "Statutory interest €1.17" in english and "Collection costs €" not in english
+    charged = arrears.model_copy(update={"costs": Decimal("40.00"), "total": Decimal("141.17")})
+    words = " ".join(pdf_text(render_pdf(_with(letter_data("demand"), arrears=charged))).replace("\xa0", " ").split())
+    assert "Incassokosten € 40,00" in words and "Wettelijke rente € 1,17" in words
+
+
+def test_the_business_demand_letter_claims_lid_4_costs_and_promises_no_last_notice() -> None:
+    consumer = " ".join(pdf_text(render_pdf(letter_data("demand"))).split())
+    assert "laatste herinnering" in consumer  # a consumer gets the 14-day letter before any costs
+    business = _with(letter_data("demand"), business_debtor=True, legal_person=True,
+                     commercial_costs=CollectionCosts(amount=Decimal("48.75")))
+    words = " ".join(pdf_text(render_pdf(business)).replace("\xa0", " ").split())
+    assert "artikel 6:96 lid 4" in words and "€ 48,75" in words and "geen btw verschuldigd" in words
+    assert "laatste herinnering" not in words and "BKR" not in words  # a bv: no BKR, no free last notice
+    english = " ".join(pdf_text(render_pdf(_with(letter_data("demand", "en"), business_debtor=True, legal_person=False,
+                                                 commercial_costs=None))).split())
+    assert "final reminder" not in english and "BKR" in english

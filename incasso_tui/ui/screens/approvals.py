@@ -16,14 +16,18 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
-from textual.widgets import DataTable
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Static
 
 from incasso_tui.errors import N_
+from incasso_tui.services.bkr_status import decision_mutation
+from incasso_tui.services.budget import DecisionContext, decision_context
 from incasso_tui.services.proposals import ProposalRow, decide, proposals
 from incasso_tui.ui.labels import CAUSE, PROPOSAL_KIND, REPAY_OPTION
 from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
 from incasso_tui.ui.text import lit, money_cell, right, text_cell
+from incasso_tui.ui.widgets.capacity import decision_lines
 
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
@@ -40,6 +44,10 @@ class ApprovalsScreen(RowsScreen[ProposalRow]):
         Binding("escape", "back", "Back", id="back"),
     ]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.contexts: dict[int, DecisionContext] = {}  # per case, read with the rows (issue 15)
+
     def columns(self) -> list[tuple[str | Text, str, int | None]]:
         tr = self.tr
         return [(tr(N_("Client")), "client", 24), (tr(N_("Proposal")), "kind", None),
@@ -47,7 +55,11 @@ class ApprovalsScreen(RowsScreen[ProposalRow]):
                 (tr(N_("On")), "on", None)]
 
     def fetch(self) -> list[ProposalRow]:
-        return proposals(self.app.ctx)  # type: ignore[attr-defined]
+        ctx = self.app.ctx  # type: ignore[attr-defined]
+        rows = proposals(ctx)
+        # beside each proposal: the client's budget, capacity, cause, arrangements and promises (issue 15)
+        self.contexts = {case_id: decision_context(ctx, case_id) for case_id in {r.case_id for r in rows}}
+        return rows
 
     def cells(self, row: ProposalRow) -> list[Text]:
         tr = self.tr
@@ -64,7 +76,9 @@ class ApprovalsScreen(RowsScreen[ProposalRow]):
         lines.add_column(tr(N_("Date")), key="date")
         lines.add_column(Text(tr(N_("Principal")), justify="right"), key="principal")
         lines.add_column(Text(tr(N_("Interest")), justify="right"), key="interest")
-        yield lines
+        with Horizontal(id="below"):
+            yield lines
+            yield Static(id="beside")
 
     @on(DataTable.RowSelected, "#queue")
     def _selected(self) -> None:  # enter on a row opens the dossier, like `d`
@@ -75,6 +89,8 @@ class ApprovalsScreen(RowsScreen[ProposalRow]):
         tr = self.tr
         lines = self.query_one("#lines", DataTable)
         lines.clear()
+        context = self.contexts.get(row.case_id) if row is not None else None
+        self.query_one("#beside", Static).update(Content("\n").join(decision_lines(tr, context)) if context else "")
         if row is None:
             return tr(N_("No proposals are waiting."))
         p = row.payload
@@ -85,21 +101,29 @@ class ApprovalsScreen(RowsScreen[ProposalRow]):
                 N_("Deferral of {months} months · {option} · installment {old} → {new} · ends {end} · extra interest {extra}"),
                 months=p["months"], option=tr(REPAY_OPTION[repay]), old=_money(tr, p["current_installment"]),
                 new=_money(tr, p["new_installment"]), end=tr.date(_day(p["end_date"])), extra=_money(tr, p["extra_interest"]))))
-            parts.append(Content(tr(N_("Cause {cause} · capacity {capacity} a month (income {income}, fixed costs {expenses})"),
-                                    cause=tr(CAUSE.get(p["cause"], p["cause"])), capacity=_money(tr, p["capacity"]),
-                                    income=_money(tr, p["monthly_income"]), expenses=_money(tr, p["fixed_expenses"]))))
+            parts.append(_fit_line(tr, p))
             parts.append(lit(tr(N_("Weighing: {text}"), text=p["weighing"])))
             if p.get("outlook"):
                 parts.append(lit(tr(N_("Outlook: {text}"), text=p["outlook"])))
             for line in p["lines"]:
                 lines.add_row(right(line["seq"]), text_cell(tr.date(_day(line["due_date"]))),
                               money_cell(tr, _dec(line["principal"])), money_cell(tr, _dec(line["interest"])))
+        elif row.kind == "arrangement":  # a plan beyond the desk limits (services.arrangement_changes)
+            parts.append(lit(tr(N_("Arrangement for {covered}: {count} installments of {installment}, the last on "
+                                   "{last} · beyond the desk: {refusal}"),
+                                covered=_money(tr, p["covered"]), count=p["installments"],
+                                installment=_money(tr, p["installment"]), last=tr.date(_day(p["last_date"])),
+                                refusal=tr(p["desk_refusal"], **p.get("desk_refusal_params", {})))))
+            parts.append(lit(tr(N_("Reason: {text}"), text=p.get("reason", ""))))
         elif row.kind == "write_off":
             parts.append(lit(tr(N_("Write off {amount} of loan {loan} (balance {balance})"),
                                     amount=_money(tr, p["amount"]), loan=p["loan"], balance=_money(tr, p["balance"]))))
             parts.append(lit(tr(N_("Reason: {text}"), text=p.get("reason", ""))))
         else:
             parts.append(lit(tr(N_("Reason: {text}"), text=p.get("reason", ""))))
+        code = decision_mutation(row.kind, p)
+        if code is not None:  # said before it is approved (issue 13)
+            parts.append(lit(tr(N_("Approving this registers code {code} at the BKR"), code=code), "bold $text-warning"))
         return Content("\n").join(parts)
 
     # ----- actions
@@ -136,6 +160,17 @@ class ApprovalsScreen(RowsScreen[ProposalRow]):
         row = self.current
         if row is not None:
             self.app.push_screen(ClientDetailScreen(row.case_id))
+
+
+def _fit_line(tr: Translator, p: dict[str, object]) -> Content:
+    """The deferral against the capacity when it was proposed (issue 15)."""
+    if p.get("capacity") is None:
+        return lit(tr(N_("Cause {cause} · no capacity known when proposed"), cause=tr(CAUSE.get(str(p["cause"]), str(p["cause"])))))
+    text = tr(N_("Cause {cause} · after it {needed} a month of {capacity} available"),
+              cause=tr(CAUSE.get(str(p["cause"]), str(p["cause"]))), needed=_money(tr, str(p["needed"])),
+              capacity=_money(tr, str(p["capacity"])))
+    fits = tr(N_("fits")) if p.get("fits") else tr(N_("does not fit"))
+    return Content.assemble(lit(text + " · "), (fits, "bold $text-success" if p.get("fits") else "bold $text-error"))
 
 
 def _dec(text: str) -> Decimal:

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -27,13 +27,15 @@ from incasso_tui.services.arrangements import ArrangementInput, create_arrangeme
 from incasso_tui.services.cases import ClientDetail
 from incasso_tui.ui.labels import FREQUENCY
 from incasso_tui.ui.parse import parse_day
+from incasso_tui.ui.screens.arrangement_capacity import CapacityMixin
 from incasso_tui.ui.screens.form import SavingScreen
 from incasso_tui.ui.text import lit, money_cell, right, text_cell, translate_bindings
+from incasso_tui.ui.widgets.capacity import CapacityPanel
 
 DAYS_TO_FIRST_DATE = 7  # the first date offered; the employee changes it to what was agreed
 
 
-class ArrangementScreen(SavingScreen[int]):
+class ArrangementScreen(CapacityMixin, SavingScreen[int]):
     """Dismissed with the new arrangement's id, or None when cancelled (saving: ``form.SavingScreen``)."""
 
     CSS_PATH = "../styles/arrangement.tcss"
@@ -41,8 +43,12 @@ class ArrangementScreen(SavingScreen[int]):
     BINDINGS: ClassVar[list[BindingType]] = [  # ctrl+s and escape: SavingScreen's
         Binding("down", "app.focus_next", "Next field", show=False),
         Binding("up", "app.focus_previous", "Previous field", show=False),
+        Binding("ctrl+o", "propose", "Propose plan", id="propose", priority=True),  # CapacityMixin (issue 15)
+        # a plan the desk limits refuse goes to a supervisor instead (services.arrangement_changes, issue 14)
+        Binding("ctrl+r", "to_supervisor", "To supervisor", id="to_supervisor", priority=True,
+                tooltip="Send a plan beyond the desk limits to a supervisor (four eyes)"),
     ]
-    FIELDS = ("down_payment", "count", "installment", "first_date")  # by the names in RuleViolation.field
+    FIELDS = ("down_payment", "count", "installment", "first_date", "capacity_reason")  # as in RuleViolation.field
 
     def __init__(self, detail: ClientDetail) -> None:
         super().__init__()
@@ -54,7 +60,7 @@ class ArrangementScreen(SavingScreen[int]):
         first = self.ctx.clock.today() + timedelta(days=DAYS_TO_FIRST_DATE)
         yield Header()
         yield Static(lit(tr(N_("Payment arrangement for {name}"), name=self.detail.client.name), "bold"), id="title")
-        yield Static(lit(tr(N_("Arrears to cover {total}"), total=arrears.total), "bold"), id="cover")
+        yield Static(lit(self.cover_text(), "bold"), id="cover")
         split = tr(
             N_("costs {costs} · interest {interest} · principal {principal}"),
             costs=arrears.costs,
@@ -100,6 +106,8 @@ class ArrangementScreen(SavingScreen[int]):
                         compact=True,
                         id="frequency",
                     )
+                yield from self.field("capacity_reason", N_("Reason"), Input(
+                    id="capacity_reason", placeholder=tr(N_("only above the capacity")), compact=True))
                 with Horizontal(id="buttons"):
                     yield Button(tr(N_("Save")), id="save", variant="primary", compact=True)
                     yield Button(tr(N_("Cancel")), id="cancel", compact=True)
@@ -111,6 +119,7 @@ class ArrangementScreen(SavingScreen[int]):
                 table.add_column(Text(tr(N_("Amount")), justify="right"), key="amount")
                 yield table
                 yield Static(id="totals")
+                yield CapacityPanel(id="capacity")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -120,6 +129,7 @@ class ArrangementScreen(SavingScreen[int]):
         self.refresh_bindings()
         self.query_one("#count", Input).focus()
         self.update_plan()
+        self.load_budget()
 
     # ----- live preview
     @on(Input.Changed)
@@ -146,7 +156,8 @@ class ArrangementScreen(SavingScreen[int]):
             return None
         frequency = self.query_one("#frequency", Select).value
         assert isinstance(frequency, Frequency)
-        return ArrangementInput(frequency=frequency, **parsed)  # type: ignore[arg-type]
+        reason = self.query_one("#capacity_reason", Input).value
+        return ArrangementInput(frequency=frequency, capacity_reason=reason, **parsed)  # type: ignore[arg-type]
 
     def update_plan(self, *, saving: bool = False) -> ArrangementInput | None:
         """Show the plan for what is typed now, or why there is none; returns the input when it gives a plan.
@@ -159,10 +170,11 @@ class ArrangementScreen(SavingScreen[int]):
         plan: Plan | None = None
         if given is not None and (saving or given.count is not None or given.installment is not None):
             try:
-                plan = preview(self.ctx, self.detail.arrears.total, given)
+                plan = self.plan_for(given)
             except IncassoError as err:
                 self.error(err.field, self.tr.error(err))
         self._show_plan(plan)
+        self.show_capacity(plan)
         return given if plan is not None else None
 
     def _show_plan(self, plan: Plan | None) -> None:
@@ -188,6 +200,45 @@ class ArrangementScreen(SavingScreen[int]):
                 ]
             )
         )
+
+    def cover_text(self) -> str:
+        return self.tr(N_("Arrears to cover {total}"), total=self.detail.arrears.total)
+
+    def plan_for(self, given: ArrangementInput) -> Plan:
+        return preview(self.ctx, self.detail.arrears.total, given)
+
+    # ----- to a supervisor (issue 14): the plan as typed, beyond the desk limits
+    replaces: int | None = None  # the running arrangement a change would replace
+
+    def action_to_supervisor(self) -> None:
+        if self.saving:
+            return
+        self._clear_errors()
+        given = self.read_input()
+        if given is None:
+            self.app.bell()
+            return
+        from incasso_tui.ui.screens.prompt import PromptScreen
+
+        def reason_given(reason: str | None) -> None:
+            if reason:
+                self._propose(given, reason)
+
+        self.app.push_screen(PromptScreen(self.tr(N_("Why should a supervisor allow this plan beyond the desk limits?"))),
+                             reason_given)
+
+    @work(thread=True, exclusive=True, group="form-save")
+    def _propose(self, given: ArrangementInput, reason: str) -> None:
+        from incasso_tui.services.arrangement_changes import propose_arrangement
+
+        try:
+            proposal = propose_arrangement(self.ctx, self.detail.case.id, self.detail.case.version, given, reason,
+                                           replaces=self.replaces)
+        except IncassoError as err:
+            self.app.call_from_thread(self._refused, err)
+            return
+        self.app.call_from_thread(self.notify, self.tr(N_("Sent to a supervisor as proposal {id}"), id=proposal))
+        self.app.call_from_thread(self.dismiss, None)
 
     # ----- saving (the rest is SavingScreen's)
     def read(self) -> ArrangementInput | None:

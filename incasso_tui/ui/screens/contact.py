@@ -18,23 +18,26 @@ from incasso_tui.domain.enums import ArrearsCause, Channel, ContactOutcome
 from incasso_tui.errors import N_
 from incasso_tui.services.cases import ClientDetail
 from incasso_tui.services.contacts import MAX_TEXT, ContactInput, LoggedContact, add_note, log_contact
+from incasso_tui.services.risk import debt_help_options
 from incasso_tui.ui.labels import CAUSE, CHANNEL, OUTCOME
 from incasso_tui.ui.screens.form import FormScreen
 from incasso_tui.ui.text import lit
 
 
 class ContactScreen(FormScreen[LoggedContact]):
-    FIELDS = ("channel", "outcome", "promise_date", "promise_amount", "cause", "summary", "next_action_date")
+    FIELDS = ("channel", "outcome", "promise_date", "promise_amount", "cause", "summary", "referral",
+              "next_action_date")
 
-    def __init__(self, detail: ClientDetail) -> None:
+    def __init__(self, detail: ClientDetail, channel: Channel | None = None) -> None:
         super().__init__()
         self.detail = detail
+        self.channel = channel  # a call task's contact is a phone call (issue 13); else the client's preference
 
     def compose(self) -> ComposeResult:
         tr = self.tr
         with Vertical(classes="dialog"):
             yield Label(lit(tr(N_("Contact with {name}"), name=self.detail.client.name), "bold"), classes="title")
-            preferred = self.detail.client.preferred_channel
+            preferred = self.channel.value if self.channel is not None else self.detail.client.preferred_channel
             yield from self.field("channel", N_("Channel"), Select(
                 [(tr(CHANNEL[c.value]), c) for c in Channel],
                 value=Channel(preferred) if preferred in Channel.__members__.values() else Channel.PHONE,
@@ -51,6 +54,10 @@ class ContactScreen(FormScreen[LoggedContact]):
                 [(tr(CAUSE[c.value]), c) for c in ArrearsCause],
                 prompt=tr(N_("(not known)")), compact=True, id="cause"))
             yield from self.field("summary", N_("Summary"), Input(id="summary", max_length=MAX_TEXT, compact=True))
+            # debt help the client is referred to (issue 20): the list is data (data/risk.toml)
+            yield from self.field("referral", N_("Debt help"), Select(
+                [(lit(name), code) for code, name, _contact, _verified in debt_help_options(self.ctx)],
+                prompt=tr(N_("(no referral)")), compact=True, id="referral"))
             yield from self.field("next_action_date", N_("Next action"), Input(
                 id="next_action_date", placeholder=tr(N_("dd/mm/yyyy")), compact=True))
             yield from self.buttons()
@@ -67,6 +74,7 @@ class ContactScreen(FormScreen[LoggedContact]):
         outcome = self.query_one("#outcome", Select).value
         channel = self.query_one("#channel", Select).value
         cause = self.query_one("#cause", Select).value
+        referral = self.query_one("#referral", Select).value
         assert isinstance(outcome, ContactOutcome) and isinstance(channel, Channel)
         ok = True
         promise_date = promise_amount = None
@@ -85,6 +93,7 @@ class ContactScreen(FormScreen[LoggedContact]):
             next_action_date=next_date,
             promise_date=promise_date,
             promise_amount=promise_amount,
+            referral=referral if isinstance(referral, str) else None,
         )
 
     def submit(self, given: Any) -> LoggedContact:

@@ -21,12 +21,14 @@ from textual.widgets import Footer, Header, Label, Static
 
 from incasso_tui.domain.arrears import BUCKETS
 from incasso_tui.errors import N_, IncassoError
+from incasso_tui.services.causes import cause_counts
 from incasso_tui.services.kpi import CLOSED, HANDED_OVER, ROLL_TARGETS, KpiReport, RollRates, kpi
 from incasso_tui.ui.labels import BUCKET
 from incasso_tui.ui.text import lit, safe, translate_bindings
 
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
+    from incasso_tui.services.context import Context
 
 BAR_WIDTH = 12
 ROLL_CELL = 9  # a roll-rate column: 14 + 7 x 9 cells fit 80 columns with the padding
@@ -34,6 +36,10 @@ ROLL_CELL = 9  # a roll-rate column: 14 + 7 x 9 cells fit 80 columns with the pa
 # in labels.BUCKET are too long for a column); the numeric buckets read the same in both
 _ROLL_LABEL = {"current": N_("none"), CLOSED: N_("cured"), HANDED_OVER: N_("handover")}
 _EIGHTHS = " ▏▎▍▌▋▊▉"
+# the causes of the arrears in one line (the labels of labels.CAUSE are too long for 80 columns)
+_CAUSE_SHORT = {"loss_of_work": N_("work"), "illness": N_("illness"), "too_many_debts": N_("debts"),
+                "seasonal_income": N_("season"), "business_downturn": N_("downturn"), "other": N_("other"),
+                "unknown": N_("unknown")}
 
 
 def bar(value: int | Decimal, largest: int | Decimal, width: int = BAR_WIDTH) -> str:
@@ -50,10 +56,27 @@ def _lines(lines: list[str]) -> Content:
     return Content("\n").join(lit(line) for line in lines)
 
 
+def _outside_lines(ctx: Context, tr: Translator) -> list[str]:
+    """Issue 19: the complaints figure (open, past a term) and what is at outside parties (services.complaints and
+    services.external); read in the dashboard's worker."""
+    from incasso_tui.services.complaints import overdue
+    from incasso_tui.services.external import kpis
+
+    o, k = overdue(ctx), kpis(ctx)
+    return [
+        tr(N_("Complaints: {open} open, {ack} acknowledgements and {answer} answers past their term"),
+           open=o.open, ack=o.acknowledgements_overdue, answer=o.answers_overdue),
+        tr(N_("External: {count} claims ({amount}); collected {collected}, back {back}, costs {costs}"),
+           count=k.at_party, amount=tr.money(k.at_party_amount), collected=tr.money(k.collected),
+           back=sum(k.ended.values()), costs=tr.money(k.costs)),
+    ]
+
+
 class DashboardScreen(Screen[None]):
     CSS_PATH = "../styles/dashboard.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "reload", "Refresh", id="reload"),
+        Binding("v", "risk", "Risk", id="risk"),
         Binding("escape", "back", "Back", id="back"),
     ]
 
@@ -65,6 +88,7 @@ class DashboardScreen(Screen[None]):
         yield Header()
         yield Static(id="period")
         yield Static(id="rates")
+        yield Static(id="causes")  # issue 15: the open cases per cause of the arrears
         with Horizontal(id="charts"):
             yield Static(id="buckets")
             yield Static(id="workload")
@@ -81,15 +105,23 @@ class DashboardScreen(Screen[None]):
     def load(self) -> None:
         try:
             report = kpi(self.app.ctx)  # type: ignore[attr-defined]
+            causes = cause_counts(self.app.ctx)  # type: ignore[attr-defined]
+            outside = _outside_lines(self.app.ctx, self.tr)  # type: ignore[attr-defined]
         except IncassoError as exc:
             self.app.call_from_thread(self.query_one("#message", Label).update, lit(self.tr.error(exc)))
             return
-        self.app.call_from_thread(self.show, report)
+        self.app.call_from_thread(self.show, report, outside)
+        self.app.call_from_thread(self.show_causes, causes)
+
+    def show_causes(self, counts: dict[str, int]) -> None:
+        tr = self.tr
+        parts = [f"{tr(_CAUSE_SHORT[c])} {tr.integer(n)}" for c, n in sorted(counts.items(), key=lambda kv: -kv[1]) if n]
+        self.query_one("#causes", Static).update(lit(tr(N_("Causes: {list}"), list=" · ".join(parts) or "–")))
 
     def _rate(self, value: Decimal | None) -> str:
         return "–" if value is None else self.tr.percent(value)
 
-    def show(self, r: KpiReport) -> None:
+    def show(self, r: KpiReport, outside: list[str] | None = None) -> None:
         tr = self.tr
         scope = tr(N_("whole desk")) if r.scope is None else tr(N_("cases of {user}"), user=r.scope)
         self.query_one("#period", Static).update(lit(tr(
@@ -106,7 +138,7 @@ class DashboardScreen(Screen[None]):
             tr(N_("Cure rate: {rate} ({cured} of {base} open at the start)"), rate=self._rate(r.cure_rate),
                cured=r.cured, base=r.cure_base),
         ]
-        self.query_one("#rates", Static).update(_lines(lines))
+        self.query_one("#rates", Static).update(_lines(lines + (outside or [])))
         largest = max((b.count for b in r.buckets.values()), default=0)
         rows = [tr(N_("Ageing (cases)"))]
         for name in BUCKETS:
@@ -114,10 +146,11 @@ class DashboardScreen(Screen[None]):
             rows.append(f"{tr(BUCKET[name])[:17]:<17} {bar(fig.count, largest, 10)} {tr.integer(fig.count):>6}")
         self.query_one("#buckets", Static).update(_lines(rows))
         most = max((w.open_cases for w in r.workload), default=0)
-        rows = [tr(N_("Workload (open cases)"))]
+        rows = [tr(N_("Workload (open cases, overdue tasks)"))]
         for w in r.workload[:6]:
             name = safe(w.user) if w.user else tr(N_("(unassigned)"))
-            rows.append(f"{name[:17]:<17} {bar(w.open_cases, most, 10)} {tr.integer(w.open_cases):>6}")
+            late = tr(N_("{count} late"), count=tr.integer(w.overdue_tasks)) if w.overdue_tasks else ""
+            rows.append(f"{name[:17]:<17} {bar(w.open_cases, most, 10)} {tr.integer(w.open_cases):>6} {late}")
         if len(r.workload) > 6:
             rows.append(tr(N_("... and {count} more"), count=len(r.workload) - 6))
         self.query_one("#workload", Static).update(_lines(rows))
@@ -153,6 +186,11 @@ class DashboardScreen(Screen[None]):
 
     def action_reload(self) -> None:
         self.load()
+
+    def action_risk(self) -> None:
+        from incasso_tui.ui.screens.risk import RiskScreen
+
+        self.app.push_screen(RiskScreen())
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -1,7 +1,8 @@
 """Deferral of repayment (``u`` on the client detail): the employee's proposal for Risk.
 
-The form takes the loan, the months of principal deferral, how to repay afterwards, the cause, the client's
-budget and the employee's weighing and outlook. The current and the proposed schedule are shown side by side,
+The form takes the loan, the months of principal deferral, how to repay afterwards, the cause and the employee's
+weighing and outlook; the client's budget is the one on the client detail (``b``, issue 15), shown with whether the
+installment after the deferral fits it. The current and the proposed schedule are shown side by side,
 with both repayment options' installment, end date and extra interest, recomputed as the employee types
 (``services.proposals.preview_deferral``, a read in a worker). Submitting goes through
 ``propose_deferral_of_repayment``: the mandate, the deferral limits and the version check are the service's.
@@ -22,10 +23,18 @@ from incasso_tui.domain.deferral import DeferralOption, DeferralProposal
 from incasso_tui.domain.enums import ArrearsCause
 from incasso_tui.errors import N_, IncassoError
 from incasso_tui.services.cases import ClientDetail
-from incasso_tui.services.proposals import OPTIONS, DeferralInput, preview_deferral, propose_deferral_of_repayment
+from incasso_tui.services.budget import BudgetStatus
+from incasso_tui.services.proposals import (
+    OPTIONS,
+    DeferralInput,
+    deferral_fit,
+    preview_deferral,
+    propose_deferral_of_repayment,
+)
 from incasso_tui.ui.labels import CAUSE, REPAY_OPTION
 from incasso_tui.ui.screens.form import FormScreen
 from incasso_tui.ui.text import lit, money_cell, right, text_cell
+from incasso_tui.ui.widgets.capacity import CapacityPanel
 
 
 class DeferralScreen(FormScreen[int]):
@@ -33,7 +42,7 @@ class DeferralScreen(FormScreen[int]):
 
     CSS_PATH = ["../styles/form.tcss", "../styles/deferral.tcss"]
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (100, "-wide")]
-    FIELDS: ClassVar[tuple[str, ...]] = ("loan", "months", "option", "cause", "income", "expenses", "weighing", "outlook")
+    FIELDS: ClassVar[tuple[str, ...]] = ("loan", "months", "option", "cause", "weighing", "outlook")
 
     def __init__(self, detail: ClientDetail) -> None:
         super().__init__()
@@ -55,11 +64,11 @@ class DeferralScreen(FormScreen[int]):
                 yield from self.field("option", N_("Afterwards"), Select(
                     [(tr(REPAY_OPTION[o]), o) for o in OPTIONS], value=OPTIONS[0], allow_blank=False, compact=True, id="option"))
                 yield from self.field("cause", N_("Cause"), Select(
-                    [(tr(CAUSE[c.value]), c) for c in ArrearsCause], value=ArrearsCause.OTHER, allow_blank=False,
+                    [(tr(CAUSE[c.value]), c) for c in ArrearsCause], allow_blank=False,
+                    # the case's cause, as logged on a call or the budget (issue 15)
+                    value=ArrearsCause(self.detail.case.cause) if self.detail.case.cause else ArrearsCause.OTHER,
                     compact=True, id="cause"))
-                yield from self.field("income", N_("Income/month"), Input(id="income", placeholder="€", compact=True))
-                yield from self.field("expenses", N_("Fixed costs"), Input(id="expenses", placeholder="€", compact=True))
-                yield Static(id="capacity", classes="hint")
+                yield CapacityPanel(id="capacity", classes="hint")  # the client's budget (issue 15): no second entry
                 yield from self.field("weighing", N_("Weighing"), Input(id="weighing", compact=True))
                 yield from self.field("outlook", N_("Outlook"), Input(id="outlook", compact=True))
                 yield from self.buttons(N_("Submit to Risk"))
@@ -87,24 +96,11 @@ class DeferralScreen(FormScreen[int]):
         months_text = self.query_one("#months", Input).value.strip()
         if loan is Select.BLANK or not months_text:
             return None
-        if quiet:
-            try:
-                income = self.amount(self.query_one("#income", Input).value.strip()) or Decimal("0")
-                expenses = self.amount(self.query_one("#expenses", Input).value.strip()) or Decimal("0")
-            except IncassoError:
-                income = expenses = Decimal("0")
-        else:
-            (ok_i, income), (ok_e, expenses) = self.parse("income", self.amount), self.parse("expenses", self.amount)
-            if not (ok_i and ok_e):
-                return None
-            income, expenses = income or Decimal("0"), expenses or Decimal("0")
         return DeferralInput(
             loan_id=int(loan),  # type: ignore[arg-type]
             months=int(months_text),
             option=str(self.query_one("#option", Select).value),
             cause=ArrearsCause(self.query_one("#cause", Select).value),
-            monthly_income=income,
-            fixed_expenses=expenses,
             weighing=self.query_one("#weighing", Input).value,
             outlook=self.query_one("#outlook", Input).value,
         )
@@ -125,7 +121,7 @@ class DeferralScreen(FormScreen[int]):
         self.query_one("#options", Static).update(lit(self.tr.error(err), "bold"))
         self.query_one("#compare", DataTable).clear()
 
-    def _show(self, given: DeferralInput, proposal: DeferralProposal, position: Decimal, capacity: Decimal) -> None:
+    def _show(self, given: DeferralInput, proposal: DeferralProposal, position: Decimal, budget: BudgetStatus) -> None:
         tr = self.tr
 
         def describe(option: DeferralOption | None, name: str) -> str:
@@ -145,8 +141,9 @@ class DeferralScreen(FormScreen[int]):
             describe(proposal.raise_installments, "raise_installments"),
         ]
         self.query_one("#options", Static).update("\n".join(lines))
-        self.query_one("#capacity", Static).update(tr(N_("Repayment capacity {capacity} a month"), capacity=tr.money(capacity)))
         chosen = proposal.extend_term if given.option == "extend_term" else proposal.raise_installments
+        self.query_one("#capacity", CapacityPanel).show(
+            tr, budget, deferral_fit(proposal, chosen, budget) if chosen is not None else None, N_("After"))
         table = self.query_one("#compare", DataTable)
         table.clear()
         if chosen is None:

@@ -6,13 +6,13 @@ value that comes from the data is shown literally (``safe``/``lit``): names and 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from functools import partial
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Grid, Vertical, VerticalScroll
@@ -22,8 +22,12 @@ from textual.widgets import DataTable, Footer, Header, Label, Static, TabbedCont
 
 from incasso_tui.domain.enums import CaseStatus, Role
 from incasso_tui.errors import N_, IncassoError
-from incasso_tui.services.cases import ArrangementRow, ClientDetail, ScheduleRow, client_detail
+from incasso_tui.services.access import may_write
+from incasso_tui.services.bkr_status import BkrPanel, bkr_panel
+from incasso_tui.services.cases import ArrangementRow, ClientDetail, DocumentRow, ScheduleRow, client_detail
+from incasso_tui.services.consultations import ConsultationRow, consultations
 from incasso_tui.services.locks import Presence, open_case, release_case
+from incasso_tui.services.risk import Flag, vulnerabilities
 from incasso_tui.services.tracks import CaseTracks, TrackRow, case_tracks
 from incasso_tui.ui.labels import (
     ARRANGEMENT_STATUS,
@@ -35,6 +39,7 @@ from incasso_tui.ui.labels import (
     KIND,
     LANGUAGE,
     LEDGER,
+    LETTER_STATUS,
     LOAN_STATUS,
     OUTCOME,
     PROMISE_STATUS,
@@ -42,16 +47,30 @@ from incasso_tui.ui.labels import (
     SCHEDULE_STATE,
     STAGE,
     STATUS,
+    VULNERABILITY,
     TASK_KIND,
     TRACK_KIND,
     TRACK_STATUS,
 )
 from incasso_tui.ui.text import lit, money_cell, right, safe, text_cell, translate_bindings
+from incasso_tui.ui.timeline_text import sentence
 from incasso_tui.ui.work import service_worker
 
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
+    from incasso_tui.ui.screens.walk import CaseWalker
 
+WARNING_STATE = {"pending": N_("waiting to be printed"), "rendered": N_("printed, not yet sent"), "sent": N_("sent"),
+                 "failed": N_("failed")}
+NO_STEP = {
+    "paused": N_("No automatic step: the case is paused"),
+    "arrangement": N_("No automatic step: an arrangement runs"),
+    "deferral": N_("No automatic step: a deferral runs"),
+    "insolvency": N_("No automatic step: a debt-relief or insolvency track"),
+    "handed_over": N_("No automatic step: handed over to special management"),
+    "closed": N_("The case is closed"),
+    "last_stage": N_("The procedure has no further stage"),
+}
 SUMMARY_WIDTH = 40  # the contact's summary in the table; the highlighted one is shown in full below it
 
 # tab id -> English title, in the order of the keys 1..9
@@ -67,7 +86,8 @@ TABS: dict[str, str] = {
     "tasks": N_("Tasks"),
 }
 # the actions that change the case: hidden from auditors, dimmed until the case is read
-WRITE_ACTIONS = frozenset({"arrangement", "contact", "note", "track", "pause", "letter", "deferral", "handover", "write_off", "call_in"})
+WRITE_ACTIONS = frozenset({"arrangement", "change_arrangement", "contact", "note", "track", "pause", "letter", "deferral",
+                           "handover", "write_off", "call_in", "consult", "budget"})
 
 
 def _shorten(text: str, width: int) -> str:
@@ -94,6 +114,8 @@ class ClientDetailScreen(Screen[None]):
         Binding("c", "contact", "Contact", id="contact"),
         Binding("n", "note", "Note", id="note", show=False),
         Binding("a", "arrangement", "Arrangement", id="arrangement"),
+        Binding("x", "change_arrangement", "Change arrangement", id="change_arrangement", show=False,
+                tooltip="Change or end the running arrangement"),
         Binding("i", "track", "Track", id="track", tooltip="Debt relief or insolvency: register or end"),
         Binding("p", "pause", "Pause", id="pause", tooltip="Pause or resume the procedure", show=False),
         Binding("l", "letter", "Letter", id="letter", tooltip="Preview and issue a letter by hand", show=False),
@@ -101,17 +123,37 @@ class ClientDetailScreen(Screen[None]):
         Binding("h", "handover", "Handover", id="handover", tooltip="Hand over to special management", show=False),
         Binding("w", "write_off", "Write-off", id="write_off", tooltip="Propose a write-off to Risk", show=False),
         Binding("o", "call_in", "Call-in", id="call_in", tooltip="Propose calling in a loan to Risk", show=False),
+        Binding("k", "consult", "Consult", id="consult", tooltip="Ask the client's adviser or special management",
+                show=False),
+        Binding("m", "discuss", "Team meeting", id="discuss", tooltip="Put the case on the team meeting's list",
+                show=False),
+        Binding("x", "technical", "Details", id="technical", tooltip="The technical details of a timeline event",
+                show=False),
+        Binding("b", "budget", "Budget", id="budget", tooltip="The client's income and expenditure", show=False),
+        Binding("v", "vulnerability", "Vulnerability", id="vulnerability", show=False,
+                tooltip="Flag the client as vulnerable, or remove a flag"),
+        Binding("e", "external", "External", id="external", tooltip="Bailiff, lawyer or collection agency", show=False),
+        Binding("d", "complaints", "Complaints", id="complaints", tooltip="Complaints and disputes", show=False),
         Binding("r", "reload", "Reload", id="reload", show=False),
+        # the worklist's next and previous case, in its order (ui.screens.walk); only when opened from it
+        Binding("right_square_bracket", "walk(1)", "Next case", key_display="]", id="next_case"),
+        Binding("left_square_bracket", "walk(0)", "Previous case", key_display="[", id="previous_case", show=False),
         Binding("1", "tab(1)", "Tab", key_display="1-9", id="tab", show=False),
         *(Binding(str(n), f"tab({n})", "Tab", show=False) for n in range(2, len(TABS) + 1)),
     ]
 
-    def __init__(self, case_id: int) -> None:
+    def __init__(self, case_id: int, walker: CaseWalker | None = None) -> None:
         super().__init__()
         self.case_id = case_id
+        self.walker = walker
         self.detail: ClientDetail | None = None
         self.tracks: CaseTracks | None = None
         self.presence: Presence | None = None  # a colleague who has the case open too
+        self.writable = False  # whether the actor may change the case in its state (services.access)
+        self.bkr: BkrPanel | None = None
+        self.consults: list[ConsultationRow] = []
+        self.flags: list[Flag] = []  # the client's vulnerability flags (issue 20)
+        self.technical = False  # the timeline's technical details shown (x)
 
     @property
     def tr(self) -> Translator:
@@ -127,10 +169,11 @@ class ClientDetailScreen(Screen[None]):
             yield Static(id="arrears")  # one of these two shows, by the width of the terminal
             yield Static(id="arrears-short")
         with TabbedContent(id="tabs"):
-            with self._pane("loans"):
+            with self._pane("loans"), Vertical(id="loans-box"):
                 yield self._table("loans-table", N_("Loan"), N_("Product"), (N_("Arrears"), True), (N_("Days"), True),
                                   (N_("Outstanding"), True), (N_("Principal"), True), (N_("Rate"), True),
                                   (N_("Term"), True), N_("Repayment"), N_("Status"), N_("Dossier"))
+                yield Static(id="bkr-panel")
             with self._pane("schedule"):
                 yield self._table("schedule-table", N_("Loan"), (N_("No."), True), N_("Due date"), N_("State"),
                                   (N_("Amount"), True), (N_("Paid"), True), (N_("Principal"), True),
@@ -151,14 +194,17 @@ class ClientDetailScreen(Screen[None]):
             with self._pane("arrangements"):
                 yield VerticalScroll(id="arrangements-list", can_focus=True)
             with self._pane("timeline"):
-                yield self._table("timeline-table", N_("At"), N_("Who"), N_("Action"), N_("Details"))
+                yield self._table("timeline-table", N_("At"), N_("Who"), N_("What happened"))
+                yield Static(id="timeline-detail")
             with self._pane("dossier"):
-                yield self._table("dossier-table", N_("Added"), N_("Kind"), N_("Title"))
+                yield self._table("dossier-table", N_("Added"), N_("Kind"), N_("Title"), N_("Sent"))
             with self._pane("tasks"), Vertical(id="tasks-box"):
                 yield self._table("tasks-table", N_("Due date"), N_("Kind"), N_("Task"), N_("By"))
                 yield Label(tr(N_("Debt relief and insolvency")), classes="subhead")
                 yield self._table("tracks-table", N_("Track"), N_("Since"), N_("Trustee"), N_("Claim by"),
                                   N_("Status"))
+                yield Label(tr(N_("Consultations")), classes="subhead")
+                yield self._table("consults-table", N_("Asked"), N_("By"), N_("Of"), N_("Question"), N_("Answer"))
         yield Footer(compact=True)
 
     def _pane(self, tab_id: str) -> TabPane:
@@ -175,29 +221,40 @@ class ClientDetailScreen(Screen[None]):
     def on_mount(self) -> None:
         translate_bindings(self, self.tr)
         self.refresh_bindings()
+        self._show_place()
         self.query_one("#head").loading = True
         self.load()
 
     # ----- loading
     def load(self) -> None:
-        """Read the case in a worker thread; the result is laid out on the UI thread."""
+        """Read the case in a worker thread (``ui.work.service_worker``); the result is laid out on the UI thread."""
         ctx, case_id = self.app.ctx, self.case_id  # type: ignore[attr-defined]
 
-        def read() -> tuple[ClientDetail, CaseTracks, Presence | None]:
-            # open_case: "in progress by me" for the others; renewed on reload
-            return client_detail(ctx, case_id), case_tracks(ctx, case_id), open_case(ctx, case_id)
+        def read() -> tuple[ClientDetail, CaseTracks, Presence | None, tuple[Any, ...], list[Flag]]:
+            detail = client_detail(ctx, case_id)
+            tracks = case_tracks(ctx, case_id)
+            extra = (bkr_panel(ctx, case_id), may_write(ctx, case_id), consultations(ctx, case_id=case_id))
+            presence = open_case(ctx, case_id)  # "in progress by me" for the others; renewed on reload
+            return detail, tracks, presence, extra, vulnerabilities(ctx, detail.client.id)
 
-        service_worker(self, read, lambda got: self._show(*got), self._show_error, group="detail")
+        def shown(got: tuple[ClientDetail, CaseTracks, Presence | None, tuple[Any, ...], list[Flag]]) -> Awaitable[None]:
+            detail, tracks, presence, extra, self.flags = got
+            return self._show(detail, tracks, presence, extra)
+
+        service_worker(self, read, shown, self._show_error, group="detail")
 
     def _show_error(self, err: IncassoError) -> None:
         self.query_one("#head").loading = False
         self.query_one("#client", Static).update(lit(self.tr.error(err), "bold $error"))
         self.notify(self.tr.error(err), severity="error")
 
-    async def _show(self, detail: ClientDetail, tracks: CaseTracks, presence: Presence | None) -> None:
+    async def _show(self, detail: ClientDetail, tracks: CaseTracks, presence: Presence | None,
+                    extra: tuple[BkrPanel, bool, list[ConsultationRow]] | None = None) -> None:
         self.detail = detail
         self.tracks = tracks
         self.presence = presence
+        if extra is not None:
+            self.bkr, self.writable, self.consults = extra
         self.query_one("#head").loading = False
         self.query_one("#client", Static).update(self._client_block(detail))
         self.query_one("#case", Static).update(self._case_block(detail))
@@ -210,6 +267,8 @@ class ClientDetailScreen(Screen[None]):
         self._fill_timeline(detail)
         self._fill_dossier(detail)
         self._fill_tasks(detail, tracks)
+        self._fill_bkr()
+        self._fill_consults()
         await self._fill_notes(detail)
         await self._fill_arrangements(detail)
         self.refresh_bindings()
@@ -238,6 +297,11 @@ class ClientDetailScreen(Screen[None]):
             lines.append(Content.assemble(lit(c.contact_person), (" · " + reach, "$text-muted")))
         else:
             lines.append(lit(reach, "$text-muted"))
+        # whether legal notices may go by e-mail (issue 12); how the consent was given is on the Dossier tab
+        if c.email_consent_on:
+            lines.append(lit(tr(N_("Legal notices by e-mail since {day}"), day=c.email_consent_on), "$text-muted"))
+        else:
+            lines.append(lit(tr(N_("Legal notices by post only")), "$text-muted"))
         return Content("\n").join(lines)
 
     def _case_block(self, d: ClientDetail) -> Content:
@@ -261,8 +325,24 @@ class ClientDetailScreen(Screen[None]):
                 lit(case.next_action),
             ),
         ]
+        if case.cause:  # issue 15: the cause of the arrears as the desk knows it
+            lines.append(Content.assemble((tr(N_("Cause")) + " ", "$text-muted"), (_label(tr, CAUSE, case.cause), "bold")))
         if case.flag:
             lines.append(lit(" " + _label(tr, FLAG, case.flag) + " ", "bold $text-error on $error-muted"))
+        role = self.app.ctx.actor.role  # type: ignore[attr-defined]
+        if not self.writable and role != Role.AUDITOR:
+            if case.status == CaseStatus.HANDED_OVER.value and role != Role.SPECIAL_MANAGEMENT:
+                why = N_("Read only: handed over to special management")
+            elif case.status == CaseStatus.CLOSED.value:
+                why = N_("Read only: the case is closed")
+            else:
+                why = N_("Read only for you")
+            lines.append(lit(tr(why), "bold $text-warning"))
+        if self.flags:
+            kinds = ", ".join(tr(VULNERABILITY.get(f.kind, f.kind)) for f in self.flags)
+            last = self.flags[-1]
+            lines.append(lit(tr(N_("Vulnerable: {kinds} ({user}, {day})"), kinds=kinds, user=last.set_by,
+                                day=last.set_at.date()), "bold $text-warning"))
         if self.presence is not None:
             busy = tr(N_("In progress by {name} (until {time})"), name=self.presence.user_name,
                       time=self.presence.until.strftime("%H:%M"))
@@ -303,6 +383,8 @@ class ClientDetailScreen(Screen[None]):
         rows = [
             (tr(N_("Costs")), tr.money(arrears.costs), ""),
             (tr(N_("Interest")), tr.money(arrears.interest), ""),
+            *([(tr(N_("Statutory interest")), tr.money(arrears.statutory_interest), "")]
+              if arrears.statutory_interest else []),
             (tr(N_("Principal")), tr.money(arrears.principal), ""),
             (tr(N_("Total")), tr.money(arrears.total), "bold"),
         ]
@@ -447,17 +529,91 @@ class ClientDetailScreen(Screen[None]):
         tr = self.tr
         self._fill(
             "timeline-table",
-            ([text_cell(tr.datetime(e.at)), text_cell(e.actor), text_cell(e.action), text_cell(e.details)]
-             for e in d.timeline),
+            ([text_cell(tr.datetime(e.at)), text_cell(e.actor), text_cell(sentence(tr, e))] for e in d.timeline),
+        )
+        self._timeline_detail()
+
+    @on(DataTable.RowHighlighted, "#timeline-table")
+    def _timeline_detail(self) -> None:
+        # the highlighted event's technical details (its code and after-state), shown with `x`
+        box = self.query_one("#timeline-detail", Static)
+        table = self.query_one("#timeline-table", DataTable)
+        if self.detail is None or not 0 <= table.cursor_row < len(self.detail.timeline):
+            box.update("")
+            return
+        e = self.detail.timeline[table.cursor_row]
+        lines = [lit(sentence(self.tr, e))]  # in full: the table cuts it at 80 columns
+        if self.technical:
+            lines.append(lit(f"{e.action} · {e.details}", "$text-muted"))
+        box.update(Content("\n").join(lines))
+
+    def action_technical(self) -> None:
+        self.technical = not self.technical
+        self.query_one(TabbedContent).active = "timeline"
+        self._timeline_detail()
+
+    def _fill_bkr(self) -> None:
+        tr, panel = self.tr, self.bkr
+        box = self.query_one("#bkr-panel", Static)
+        if panel is None:
+            box.update("")
+            return
+        lines = [lit(tr(N_("BKR")), "bold")]
+        for loan in panel.loans:
+            standing = (tr(N_("code {code} since {day}"), code=loan.code, day=loan.since) if loan.code
+                        else tr(N_("no registration")))
+            pending = ", ".join(tr(N_("{code} of {day}"), code=c, day=d) for c, d in loan.pending)
+            text = f"{loan.loan_number}: {standing}"
+            if pending:
+                text += " · " + tr(N_("not yet exported: {mutations}"), mutations=pending)
+            lines.append(lit(text))
+        if panel.warning_date is not None:
+            state = tr(WARNING_STATE.get(panel.warning_state or "", N_("unknown")))
+            sent = (" " + tr(N_("on {day}"), day=panel.warning_sent_at)) if panel.warning_sent_at else ""
+            lines.append(lit(tr(N_("Warning letter of {day}: {state}{sent}"), day=panel.warning_date, state=state,
+                                sent=sent)))
+        else:
+            lines.append(lit(tr(N_("No BKR warning letter")), "$text-muted"))
+        step = panel.next_step
+        if step.on is not None:
+            text = tr(N_("Next step of the procedure: {stage} on {day}"), stage=_label(tr, STAGE, step.what), day=step.on)
+            if step.registers_code_a:
+                text += " · " + tr(N_("registers BKR code A"))
+            lines.append(lit(text, "bold" if step.registers_code_a else ""))
+        else:
+            lines.append(lit(tr(NO_STEP.get(step.what, N_("The procedure takes no further step"))), "$text-muted"))
+        box.update(Content("\n").join(lines))
+
+    def _fill_consults(self) -> None:
+        tr = self.tr
+        self._fill(
+            "consults-table",
+            ([text_cell(tr.datetime(c.asked_at)), text_cell(c.asked_by), text_cell(c.asked_of),
+              text_cell(_shorten(c.question, SUMMARY_WIDTH)),
+              text_cell(_shorten(c.answer or tr(N_("(waiting)")), SUMMARY_WIDTH))]
+             for c in self.consults),
         )
 
     def _fill_dossier(self, d: ClientDetail) -> None:
         tr = self.tr
         self._fill(
             "dossier-table",
-            ([text_cell(tr.date(doc.added_on)), text_cell(_label(tr, DOCUMENT_KIND, doc.kind)), text_cell(doc.title)]
-             for doc in d.documents),
+            [*([[text_cell(tr.date(d.client.email_consent_on)), text_cell(tr(N_("E-mail consent"))),
+                 text_cell(d.client.email_consent_source or ""), text_cell("")]] if d.client.email_consent_on else []),
+             *([text_cell(tr.date(doc.added_on)), text_cell(_label(tr, DOCUMENT_KIND, doc.kind)), text_cell(doc.title),
+                text_cell(self._letter_state(doc))] for doc in d.documents)],
         )
+
+    def _letter_state(self, doc: DocumentRow) -> str:
+        """What became of a letter: sent on its day, or what it waits for (issue 12); empty for other documents."""
+        tr = self.tr
+        if doc.letter_status is None:
+            return ""
+        if doc.letter_status == "sent" and doc.dispatched_on:
+            return tr(N_("sent {day}"), day=doc.dispatched_on)
+        if doc.letter_status == "rendered":
+            return tr(N_("in print batch {batch}"), batch=doc.batch_id) if doc.batch_id else tr(N_("waits for a batch"))
+        return tr(LETTER_STATUS.get(doc.letter_status, doc.letter_status))
 
     def _fill_tasks(self, d: ClientDetail, t: CaseTracks) -> None:
         tr, today = self.tr, d.as_of
@@ -551,12 +707,44 @@ class ClientDetailScreen(Screen[None]):
 
     # ----- actions
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in WRITE_ACTIONS:
-            if self.app.ctx.actor.role == Role.AUDITOR:  # type: ignore[attr-defined]
+        if action == "walk":
+            return self.walker is not None
+        if action in WRITE_ACTIONS or action == "discuss":
+            if self.app.ctx.actor.role in (Role.AUDITOR, Role.ADMIN):  # type: ignore[attr-defined]
                 return False  # auditors read only
             if self.detail is None:
                 return None  # shown dimmed until the case is read
+            if action in WRITE_ACTIONS and not self.writable:
+                return False  # read-only for this user in the case's state (services.access says why)
         return True
+
+    def action_consult(self) -> None:
+        from incasso_tui.ui.screens.consult import ConsultScreen
+
+        if self.detail is not None:
+            self.app.push_screen(ConsultScreen(self.detail), partial(self._saved, N_("Consultation asked"), "tasks"))
+
+    def action_discuss(self) -> None:
+        from incasso_tui.ui.screens.prompt import PromptScreen
+
+        def given(question: str | None) -> None:
+            if question:
+                self._raise(question)
+
+        self.app.push_screen(PromptScreen(self.tr(N_("What should the team meeting discuss about this case?")),
+                                          required=N_("Please fill this in")), given)
+
+    @work(thread=True, group="discuss")
+    def _raise(self, question: str) -> None:
+        from incasso_tui.services.discussion import raise_item
+
+        try:
+            raise_item(self.app.ctx, self.case_id, question)  # type: ignore[attr-defined]
+        except IncassoError as err:
+            self.app.call_from_thread(self.notify, self.tr.error(err), severity="error")
+            return
+        self.app.call_from_thread(self.notify, self.tr(N_("On the team meeting's list")))
+        self.app.call_from_thread(self.load)
 
     def action_back(self) -> None:
         # an app-level worker: it outlives this screen
@@ -569,6 +757,35 @@ class ClientDetailScreen(Screen[None]):
     def action_reload(self) -> None:
         self.load()
 
+    @work(thread=True, exclusive=True, group="walk")
+    def action_walk(self, forward: int) -> None:
+        """The next (``]``) or previous (``[``) case of the worklist, without going back to it."""
+        assert self.walker is not None  # check_action hides the keys otherwise
+        try:
+            row = self.walker.step(bool(forward))
+        except IncassoError as err:
+            self.app.call_from_thread(self.notify, self.tr.error(err), severity="error")
+            return
+        if row is None:
+            message = N_("This is the last case of the list") if forward else N_("This is the first case of the list")
+            self.app.call_from_thread(self.notify, self.tr(message))
+            return
+        self.app.call_from_thread(self._switch_case, row.case_id)
+
+    def _switch_case(self, case_id: int) -> None:
+        self.app.run_worker(partial(release_case, self.app.ctx, self.case_id), thread=True, group="release")  # type: ignore[attr-defined]
+        self.case_id = case_id
+        self.detail = None
+        self.refresh_bindings()
+        self._show_place()
+        self.query_one("#head").loading = True
+        self.load()
+
+    def _show_place(self) -> None:
+        """'case 3 of 108' in the title bar while walking the worklist."""
+        if self.walker is not None:
+            self.sub_title = self.tr(N_("case {n} of {total}"), n=self.walker.offset + 1, total=self.walker.total)
+
     def action_tab(self, number: int) -> None:
         self.query_one(TabbedContent).active = list(TABS)[number - 1]
         self._focus_pane()
@@ -576,8 +793,37 @@ class ClientDetailScreen(Screen[None]):
     def action_arrangement(self) -> None:
         from incasso_tui.ui.screens.arrangement import ArrangementScreen
 
-        if self.detail is not None:
-            self.app.push_screen(ArrangementScreen(self.detail), self._arrangement_done)
+        if self.detail is None:
+            return
+        running = self.detail.active_arrangement
+        if running is not None:  # refused when the form would open, not after it is typed (issue 14)
+            self.notify(self.tr(N_("The case already has an active arrangement, registered by {name} on {day}"),
+                                name=running.created_by, day=running.created_at.date())
+                        + " · " + self.tr(N_("x changes or ends it")), severity="warning", markup=False)
+            return
+        self.app.push_screen(ArrangementScreen(self.detail), self._arrangement_done)
+
+    def action_change_arrangement(self) -> None:
+        if self.detail is None:
+            return
+        if self.detail.active_arrangement is None:
+            self.notify(self.tr(N_("The case has no running arrangement: a makes one")), markup=False)
+            return
+        self._open_change()
+
+    @work(thread=True, exclusive=True, group="detail")
+    def _open_change(self) -> None:
+        from incasso_tui.services.arrangement_changes import running
+
+        found = running(self.app.ctx, self.case_id)  # type: ignore[attr-defined]
+        if found is not None and self.detail is not None:
+            self.app.call_from_thread(self._push_change, found)
+
+    def _push_change(self, found: object) -> None:
+        from incasso_tui.ui.screens.arrangement_change import ArrangementChangeScreen
+
+        assert self.detail is not None
+        self.app.push_screen(ArrangementChangeScreen(self.detail, found), self._arrangement_done)  # type: ignore[arg-type]
 
     def _arrangement_done(self, arrangement_id: int | None) -> None:
         if arrangement_id is None:
@@ -604,6 +850,13 @@ class ClientDetailScreen(Screen[None]):
 
         if self.detail is not None:
             self.app.push_screen(ContactScreen(self.detail), partial(self._saved, N_("Contact saved"), "contacts"))
+
+    def action_vulnerability(self) -> None:
+        from incasso_tui.ui.screens.vulnerability import VulnerabilityScreen
+
+        if self.detail is not None:
+            self.app.push_screen(VulnerabilityScreen(self.detail, self.flags),
+                                 partial(self._saved, N_("Vulnerability saved"), "timeline"))
 
     def action_note(self) -> None:
         from incasso_tui.ui.screens.contact import NoteScreen
@@ -638,7 +891,17 @@ class ClientDetailScreen(Screen[None]):
         from incasso_tui.ui.screens.handover import HandoverScreen
 
         if self.detail is not None:
-            self.app.push_screen(HandoverScreen(self.detail), partial(self._saved, N_("Handed over to special management"), "timeline"))
+            self.app.push_screen(HandoverScreen(self.detail), partial(self._saved, N_("Handover saved (to special management, or to a supervisor for a waiver)"), "timeline"))
+
+    def action_external(self) -> None:  # issue 19
+        from incasso_tui.ui.screens.outside import ExternalScreen
+
+        self.app.push_screen(ExternalScreen(self.case_id), lambda _r: self.load())
+
+    def action_complaints(self) -> None:  # issue 19
+        from incasso_tui.ui.screens.outside import ComplaintsScreen
+
+        self.app.push_screen(ComplaintsScreen(self.case_id), lambda _r: self.load())
 
     def action_write_off(self) -> None:
         from incasso_tui.ui.screens.propose import WriteOffScreen
@@ -651,6 +914,12 @@ class ClientDetailScreen(Screen[None]):
 
         if self.detail is not None:
             self.app.push_screen(CallInScreen(self.detail), partial(self._saved, N_("Call-in proposed to Risk"), "timeline"))
+
+    def action_budget(self) -> None:
+        from incasso_tui.ui.screens.budget import BudgetScreen
+
+        if self.detail is not None:
+            self.app.push_screen(BudgetScreen(self.detail), partial(self._saved, N_("Budget saved"), "timeline"))
 
     def action_pause(self) -> None:
         from incasso_tui.ui.screens.pause import PauseScreen, ResumeScreen

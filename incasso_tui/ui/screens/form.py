@@ -19,9 +19,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
-from textual.widgets import Button, Input, Label
+from textual.widgets import Button, Input, Label, TextArea
 
 from incasso_tui.domain.money import parse_amount
 from incasso_tui.errors import N_, BadInput, IncassoError
@@ -51,6 +52,40 @@ class SavingScreen(Screen[R | None], Generic[R]):
     def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.saving = False
+        self._initial: dict[str, str] | None = None  # what the inputs held when the form opened (issue 14)
+
+    def on_mount(self) -> None:  # runs along the MRO with the subclasses' on_mount; the values after theirs
+        self.call_after_refresh(self._remember_initial)
+
+    def _values(self) -> dict[str, str]:
+        values = {f"i{n}:{i.id}": i.value for n, i in enumerate(self.query(Input).results(Input))}
+        values |= {f"t{n}:{t.id}": t.text for n, t in enumerate(self.query(TextArea).results(TextArea))}
+        return values
+
+    def _remember_initial(self) -> None:
+        self._initial = self._values()
+
+    @property
+    def dirty(self) -> bool:
+        """Something was typed that is not saved: leaving asks first (escape here, ctrl+q in the app)."""
+        if self._initial is None or self.saving:
+            return False
+        return self._values() != self._initial
+
+    def confirm_leave(self, leave: Callable[[], None]) -> None:
+        """Run ``leave`` at once when nothing is unsaved, else after the person typed y."""
+        if not self.dirty:
+            leave()
+            return
+        from incasso_tui.ui.screens.prompt import PromptScreen
+
+        def answered(answer: str | None) -> None:
+            if answer is not None and answer.strip().lower() in ("y", "j", "ja", "yes"):
+                leave()
+
+        self.app.push_screen(PromptScreen(self.tr(N_("What you typed is not saved. Leave anyway? Type y to leave, "
+                                                     "escape to go back to the form")),
+                                          placeholder=self.tr(N_("y")), required=N_("Type y to leave, escape to stay")), answered)
 
     @property
     def tr(self) -> Translator:
@@ -115,7 +150,7 @@ class SavingScreen(Screen[R | None], Generic[R]):
 
     def action_cancel(self) -> None:
         if not self.saving:  # once sent, the answer decides how the form closes
-            self.dismiss(None)
+            self.confirm_leave(lambda: self.dismiss(None))
 
     @on(Button.Pressed, "#save")
     def _save_pressed(self) -> None:
@@ -145,6 +180,36 @@ class FormScreen(ModalScreen[R | None], SavingScreen[R]):
         translate_bindings(self, self.tr)
         self.refresh_bindings()
         self._clear_errors()
+
+    # ----- checking a field as it is left (issue 14): a date or an amount that cannot be read says so at once
+    DAY_FIELDS: ClassVar[frozenset[str]] = frozenset({"since", "until", "ruling_date", "claim_deadline", "response_due"})
+    AMOUNT_FIELDS: ClassVar[frozenset[str]] = frozenset({"income", "expenses", "min_arrears", "max_arrears"})
+
+    def _leave_check(self, name: str) -> Callable[[str], Any] | None:
+        if name.endswith("_date") or name in self.DAY_FIELDS:
+            return self.day
+        if name.endswith("amount") or name in self.AMOUNT_FIELDS:
+            return self.amount
+        return None
+
+    @on(Input.Blurred)
+    def _check_left_field(self, event: Input.Blurred) -> None:
+        name = event.input.id or ""
+        check = self._leave_check(name)
+        if check is None or self.saving or not self.is_attached:
+            return
+        try:
+            label = self.query_one(f"#{name}-error", Label)
+        except NoMatches:  # a field without its message line: checked at save only
+            return
+        try:
+            check(event.value.strip())
+        except BadInput as err:
+            label.update(lit(self.tr.error(err)))
+            label.display = True
+            return
+        label.update("")
+        label.display = False
 
     # ----- parsing helpers: the reason goes to the field, the value (or None) comes back
     def parse(self, name: str, parse: Callable[[str], Any]) -> tuple[bool, Any]:

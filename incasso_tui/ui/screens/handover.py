@@ -16,10 +16,19 @@ from textual.widgets import Checkbox, Label, Select, Static, TextArea
 from incasso_tui.domain.enums import Role
 from incasso_tui.errors import N_, IncassoError
 from incasso_tui.services.cases import ClientDetail
-from incasso_tui.services.handover import REASONS, Qualification, hand_over, qualification
+from incasso_tui.services.handover import REASONS, Qualification, hand_over, qualification, request_waiver
 from incasso_tui.ui.labels import CHECKLIST_ITEM, HANDOVER_REASON
 from incasso_tui.ui.screens.form import FormScreen
 from incasso_tui.ui.text import lit
+
+
+# how to fix each missing dossier item (the checklist of services.handover), shown to whoever cannot waive it
+HOW_TO_FIX = {
+    "loan_agreement": N_("scan it into the dossier"),
+    "pledge_deed": N_("scan it into the dossier, or ask a supervisor to waive it"),
+    "letters_sent": N_("a letter by hand (l), or the procedure's"),
+    "bkr_status": N_("known once the BKR mutation is made"),
+}
 
 
 class HandoverScreen(FormScreen[int]):
@@ -27,7 +36,7 @@ class HandoverScreen(FormScreen[int]):
 
     # the summary box stays small enough for the buttons to fit at 80x24 (it scrolls as the text grows)
     DEFAULT_CSS = """
-    HandoverScreen #summary { height: 5; }
+    HandoverScreen #summary { height: 4; }
     HandoverScreen #waivers { height: auto; }
     """
 
@@ -77,14 +86,22 @@ class HandoverScreen(FormScreen[int]):
         if q.reasons:
             self.query_one("#reason", Select).value = q.reasons[0]
         items = [f"{'✓' if present else '✗'} {tr(CHECKLIST_ITEM[item])}" for item, present in q.checklist.items()]
-        self.query_one("#checklist", Static).update(tr(N_("Dossier: {items}"), items="  ".join(items)))
         missing = [item for item, present in q.checklist.items() if not present]
+        can_waive = self.ctx.actor.role == Role.SUPERVISOR  # a supervisor ticks the waivers below instead
+        fixes = [] if can_waive else [f"✗ {tr(CHECKLIST_ITEM[item])}: {tr(HOW_TO_FIX[item])}" for item in missing]
+        self.query_one("#checklist", Static).update("\n".join([tr(N_("Dossier: {items}"), items="  ".join(items)), *fixes]))
         box = self.query_one("#waivers", Vertical)
+        if q.requested_summary and not self.query_one("#summary", TextArea).text.strip():
+            # an employee's handover waits for the waiver: their summary, not retyped (issue 13)
+            self.query_one("#summary", TextArea).text = q.requested_summary
+            if q.requested_reason:
+                self.query_one("#reason", Select).value = q.requested_reason
         if missing and self.ctx.actor.role == Role.SUPERVISOR:
             box.mount_all(Checkbox(tr(N_("waive: {item}"), item=tr(CHECKLIST_ITEM[item])), id=f"waive-{item}", compact=True)
                           for item in missing)
         elif missing:
-            box.mount(Static(tr(N_("Missing items must be added, or waived by a supervisor.")), classes="hint"))
+            box.mount(Static(tr(N_("Missing items must be added, or waived by a supervisor: saving sends the handover "
+                                   "to a supervisor, with your summary.")), classes="hint"))
 
     def read(self) -> dict[str, Any] | None:
         waive = tuple(box.id.removeprefix("waive-") for box in self.query(Checkbox) if box.value and box.id)
@@ -93,5 +110,8 @@ class HandoverScreen(FormScreen[int]):
 
     def submit(self, given: Any) -> int:
         case = self.detail.case
+        missing = self.q is not None and not all(self.q.checklist.values())
+        if missing and self.ctx.actor.role != Role.SUPERVISOR:
+            return request_waiver(self.ctx, case.id, case.version, reason=given["reason"], summary=given["summary"])
         return hand_over(self.ctx, case.id, case.version, reason=given["reason"], summary=given["summary"],
                          waive=given["waive"])

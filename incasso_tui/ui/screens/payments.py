@@ -7,6 +7,7 @@ ours with a reason (`n`). Both are audited. Data from the bank (names, remittanc
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -19,7 +20,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Static
 
 from incasso_tui.errors import N_, IncassoError
-from incasso_tui.services.payments import ImportReport, QueueRow, assign, import_statement, mark_not_ours, queue
+from incasso_tui.services.matching import mark_not_ours_many, split_queue
+from incasso_tui.services.payments import ImportReport, QueueRow, assign, import_statement, mark_not_ours
 from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
 from incasso_tui.ui.text import lit, money_cell, text_cell, translate_bindings
@@ -101,11 +103,17 @@ class QueueScreen(RowsScreen[QueueRow]):
     TABLE_ID = "entries"
     PANEL_ID = "entry"
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "suggest", "Suggestions", id="suggest", tooltip="Candidates with their reasons; pick and confirm"),
         Binding("a", "assign", "Book on loan", id="assign"),
         Binding("n", "not_ours", "Not ours", id="not_ours"),
+        # money out (returned debits, bank costs) is listed apart and can be marked in bulk (ui.screens.matching)
+        Binding("d", "money_out", "Money in / out", id="money_out"),
+        Binding("N", "all_not_ours", "All not ours", id="all_not_ours", show=False),
+        Binding("b", "booked", "Booked (undo)", id="booked", show=False),
         Binding("r", "reload", "Refresh", id="reload", show=False),
         Binding("escape", "back", "Back", id="back"),
     ]
+    money_out = False  # which half of the queue is shown
 
     def columns(self) -> list[tuple[str | Text, str, int | None]]:
         tr = self.tr
@@ -113,7 +121,8 @@ class QueueScreen(RowsScreen[QueueRow]):
                 (tr(N_("From")), "from", 22), (tr(N_("Description")), "text", None)]
 
     def fetch(self) -> list[QueueRow]:
-        return queue(self.app.ctx)  # type: ignore[attr-defined]
+        money_in, money_out = split_queue(self.app.ctx)  # type: ignore[attr-defined]
+        return money_out if self.money_out else money_in
 
     def cells(self, row: QueueRow) -> list[Text]:
         tr = self.tr
@@ -123,6 +132,8 @@ class QueueScreen(RowsScreen[QueueRow]):
                 text_cell(row.creditor_reference or row.remittance)]
 
     def count_text(self, count: int) -> str:
+        if self.money_out:
+            return self.tr(N_("Money out (returned debits, bank costs): {count} · N marks all as not ours"), count=count)
         return self.tr(N_("Unmatched payments: {count}"), count=count)
 
     def panel(self, row: QueueRow | None) -> Content | str:
@@ -140,9 +151,55 @@ class QueueScreen(RowsScreen[QueueRow]):
         return Content("\n").join([lit(line) for line in lines])
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("assign", "not_ours"):
+        if action in ("assign", "suggest"):
+            return self.current is not None and not self.money_out
+        if action == "not_ours":
             return self.current is not None
+        if action == "all_not_ours":
+            return self.money_out and bool(self.rows)
         return True
+
+    def action_suggest(self) -> None:
+        from incasso_tui.ui.screens.matching import CandidatesScreen
+
+        row = self.current
+        if row is None:
+            return
+
+        def done(message: str | None) -> None:
+            if message:
+                self.message(message)
+                self.load()
+
+        self.app.push_screen(CandidatesScreen(row), done)
+
+    def action_money_out(self) -> None:
+        self.money_out = not self.money_out
+        self.load()
+
+    def action_all_not_ours(self) -> None:
+        rows = list(self.rows)
+        if not self.money_out or not rows:
+            return
+        tr, ctx = self.tr, self.app.ctx  # type: ignore[attr-defined]
+        total = sum((-r.amount if not r.credit else r.amount for r in rows), Decimal(0))
+
+        def given(reason: str | None) -> None:
+            if reason:
+                self.run_action(lambda: mark_not_ours_many(ctx, [r.id for r in rows], reason),
+                                tr(N_("Marked as not ours: {count} entries, {amount}"), count=len(rows), amount=total))
+
+        self.app.push_screen(PromptScreen(tr(N_("Mark all {count} entries of money out ({amount}) as not ours: why?"),
+                                             count=len(rows), amount=total)), given)
+
+    def action_booked(self) -> None:
+        from incasso_tui.ui.screens.matching import BookedScreen
+
+        def back(_result: object) -> None:
+            self.message("")  # the last booking's message is history now
+            self.load()
+
+        self.app.push_screen(BookedScreen(), back)
 
     def action_assign(self) -> None:
         row = self.current
@@ -166,7 +223,7 @@ class QueueScreen(RowsScreen[QueueRow]):
 
         def given(reason: str | None) -> None:
             if reason:
-                self.run_action(lambda: mark_not_ours(ctx, row.id, reason),
-                                tr(N_("Marked as not ours: {amount}"), amount=tr.money(row.amount)))
+                self.run_action(lambda: mark_not_ours(ctx, row.id, reason),  # with its sign: money out is negative
+                                tr(N_("Marked as not ours: {amount}"), amount=row.amount if row.credit else -row.amount))
 
         self.app.push_screen(PromptScreen(tr(N_("Why is this payment not ours?"))), given)

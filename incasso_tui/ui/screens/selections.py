@@ -54,7 +54,6 @@ from incasso_tui.services.selections import (
     SelectionInfo,
     book_products,
     delete_selection,
-    export_to_file,
     list_selections,
     save_selection,
     selection_filter,
@@ -110,7 +109,11 @@ def action_text(tr: Translator, given: CampaignAction) -> str:
 
 
 def ask_export(screen: Screen[Any], flt: WorklistFilter, show: Callable[[str], None]) -> None:
-    """Ask for a file name and write the worklist of ``flt`` to it as CSV in a worker; ``show`` gets the outcome."""
+    """Ask for a file name (and, for a CSV file, its form) and write the worklist of ``flt`` to it in a worker;
+    ``show`` gets the outcome. A ``.xlsx`` file is an Excel workbook with typed cells (services.exports)."""
+    from incasso_tui.services.exports import export_worklist
+    from incasso_tui.ui.export_labels import export_labels
+
     app = screen.app
     tr: Translator = app.tr  # type: ignore[attr-defined]
     ctx: Context = app.ctx  # type: ignore[attr-defined]
@@ -121,11 +124,31 @@ def ask_export(screen: Screen[Any], flt: WorklistFilter, show: Callable[[str], N
     def written(rows: int, name: str) -> None:
         show(tr(N_("{rows} cases written to {path}"), rows=rows, path=str(Path(folder) / name)))
 
+    def start(name: str, form: str) -> None:
+        show(tr(N_("Writing {path} ..."), path=name))
+        service_worker(screen, lambda: export_worklist(ctx, flt, name, form, export_labels(tr)),
+                       lambda rows: written(rows, name), lambda err: show(tr.error(err)), group="export")
+
     def chosen(name: str | None) -> None:
-        if name:
-            show(tr(N_("Writing {path} ..."), path=name))
-            service_worker(screen, lambda: export_to_file(ctx, flt, name), lambda rows: written(rows, name),
-                           lambda err: show(tr.error(err)), group="export")
+        if not name:
+            return
+        if Path(name).suffix.lower() == ".xlsx":
+            start(name, "xlsx")
+            return
+
+        def form_given(answer: str | None) -> None:
+            if answer is None:
+                return
+            form = {"nl": "csv-nl", "std": "csv", "csv": "csv", "csv-nl": "csv-nl"}.get(answer.strip().lower())
+            if form is None:
+                show(tr(N_("Unknown export form {form}: use csv, csv-nl or xlsx"), form=answer))
+                return
+            start(name, form)
+
+        app.push_screen(PromptScreen(
+            tr(N_("Which form? nl: for a Dutch spreadsheet (; and decimal comma, the labels you see); std: standard "
+                  "(, and decimal point, codes). For Excel with typed cells, end the file name in .xlsx")),
+            value="nl" if tr.lang == "nl" else "std", required=N_("Type nl or std")), form_given)
 
     app.push_screen(PromptScreen(
         tr(N_("Export to a CSV file: its name (no folder); it is written into {folder} on the machine incasso runs on "

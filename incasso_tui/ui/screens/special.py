@@ -1,4 +1,6 @@
-"""Special management's list: cases handed over by the desk; accept (`a`) or return to the desk with a reason (`x`).
+"""Special management's workbench: the cases handed over by the desk (accept with `a`) and the ones the user
+accepted, with their arrears, next action and open tasks (issue 13); `enter` works the case (everything the desk
+can do and more), `x` returns it to the desk with a reason, `m` shows the colleagues' accepted cases too.
 
 The start screen for a user with the role special_management (the desk's worklist stays one `escape` away).
 """
@@ -13,6 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.widgets import DataTable
 
+from incasso_tui.domain.enums import Role
 from incasso_tui.errors import N_
 from incasso_tui.services.handover import HandoverRow, accept, handovers, return_to_desk
 from incasso_tui.ui.labels import CHECKLIST_ITEM, HANDOVER_REASON
@@ -25,31 +28,52 @@ CHECK_STATE = {"present": N_("present"), "waived": N_("waived")}
 
 
 class SpecialManagementScreen(RowsScreen[HandoverRow]):
-    CSS_PATH = "../styles/approvals.tcss"
+    CSS_PATH = "../styles/inbox.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "dossier", "Dossier", id="dossier"),
         Binding("a", "accept", "Accept", id="accept"),
         Binding("x", "return", "Return to desk", id="return"),
+        Binding("m", "mine", "Mine / all", id="mine", tooltip="Only mine (and the new ones), or all accepted cases"),
         Binding("r", "reload", "Refresh", id="reload", show=False),
         Binding("escape", "back", "Desk worklist", id="back"),
     ]
 
+    def __init__(self) -> None:
+        super().__init__()
+        # a user of special management starts with their own workbench; a supervisor sees all
+        self.mine = False
+
+    def on_mount(self) -> None:
+        self.mine = self.app.ctx.actor.role == Role.SPECIAL_MANAGEMENT  # type: ignore[attr-defined]
+
     def columns(self) -> list[tuple[str | Text, str, int | None]]:
         tr = self.tr
-        return [(tr(N_("Client")), "client", 24), (tr(N_("Reason")), "reason", None),
-                (Text(tr(N_("Position")), justify="right"), "position", None), (tr(N_("By")), "by", None),
-                (tr(N_("Status")), "status", None)]
+        return [(tr(N_("Client")), "client", 20), (tr(N_("Status")), "status", 12),
+                (Text(tr(N_("Arrears")), justify="right"), "arrears", 12), (tr(N_("Next action")), "next", 11),
+                (Text(tr(N_("Tasks")), justify="right"), "tasks", 5), (tr(N_("Reason")), "reason", None),
+                (tr(N_("By")), "by", None)]
 
     def fetch(self) -> list[HandoverRow]:
-        return handovers(self.app.ctx)  # type: ignore[attr-defined]
+        return handovers(self.app.ctx, mine=self.mine)  # type: ignore[attr-defined]
 
     def cells(self, row: HandoverRow) -> list[Text]:
         tr = self.tr
-        return [text_cell(row.client_name), text_cell(tr(HANDOVER_REASON.get(row.reason, row.reason))),
-                money_cell(tr, row.position), text_cell(row.handed_by), text_cell(tr(STATUS.get(row.status, row.status)))]
+        status = tr(STATUS.get(row.status, row.status))
+        if row.status == "accepted" and row.decided_by:
+            status = f"{status} ({row.decided_by})" if not self.mine else status
+        return [text_cell(row.client_name), text_cell(status), money_cell(tr, row.arrears),
+                text_cell(tr.date(row.next_action_date) if row.next_action_date else ""),
+                Text(str(row.open_tasks) if row.open_tasks else "", justify="right"),
+                text_cell(tr(HANDOVER_REASON.get(row.reason, row.reason))), text_cell(row.handed_by)]
 
     def count_text(self, count: int) -> str:
+        if self.mine:
+            return self.tr(N_("Special management, my workbench: {count} cases (new and accepted by me)"), count=count)
         return self.tr(N_("Special management: {count} handed-over cases"), count=count)
+
+    def action_mine(self) -> None:
+        self.mine = not self.mine
+        self.load()
 
     @on(DataTable.RowSelected, "#queue")
     def _selected(self) -> None:  # enter on a row: the table's own binding comes first
@@ -72,8 +96,10 @@ class SpecialManagementScreen(RowsScreen[HandoverRow]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         row = self.current
-        if action in ("accept", "return"):
+        if action == "accept":
             return row is not None and row.status == "handed_over"
+        if action == "return":  # before or after accepting it (an accepted case by the one who accepted it)
+            return row is not None and (row.status == "handed_over" or row.decided_by == self.app.ctx.actor.name)  # type: ignore[attr-defined]
         if action == "dossier":
             return row is not None
         return True
@@ -82,7 +108,7 @@ class SpecialManagementScreen(RowsScreen[HandoverRow]):
         from incasso_tui.ui.screens.detail import ClientDetailScreen
 
         if self.current is not None:
-            self.app.push_screen(ClientDetailScreen(self.current.case_id))
+            self.app.push_screen(ClientDetailScreen(self.current.case_id), lambda _r: self.load())
 
     def action_accept(self) -> None:
         row = self.current

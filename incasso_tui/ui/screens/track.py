@@ -19,15 +19,17 @@ from incasso_tui.services.tracks import (
     CLAIM_DAYS,
     MAX_CONTACT,
     MAX_NAME,
+    EndedTrack,
     RegisteredTrack,
     TrackInput,
     TrackKind,
+    TrackOutcome,
     TrackRow,
     end_track,
     register_track,
 )
 from incasso_tui.ui.labels import TRACK_KIND
-from incasso_tui.ui.screens.form import ConfirmScreen, FormScreen
+from incasso_tui.ui.screens.form import FormScreen
 from incasso_tui.ui.text import lit
 
 # the caption of the date field, by kind: a court rules a WSNP or a bankruptcy, an amicable track starts
@@ -122,8 +124,27 @@ class TrackScreen(FormScreen[RegisteredTrack]):
         return register_track(self.ctx, case.id, case.version, given)
 
 
-class EndTrackScreen(ConfirmScreen):
-    """Confirm ending the open track: the case returns to the procedure."""
+# how a track can end, in the order offered (issue 12, part 7)
+OUTCOME = {
+    TrackOutcome.SCHONE_LEI: N_("Clean slate (schone lei): write off the rest"),
+    TrackOutcome.TERMINATED: N_("Terminated: the procedure resumes"),
+    TrackOutcome.REJECTED: N_("Rejected: the procedure resumes"),
+    TrackOutcome.SETTLED: N_("Settled: agreed amount, the rest written off"),
+}
+OUTCOME_HINT = {
+    TrackOutcome.SCHONE_LEI: N_("The case closes; the remaining claim goes to a supervisor for write-off. No letters, "
+                                "costs, interest or BKR step follow."),
+    TrackOutcome.TERMINATED: N_("The case returns to the procedure; no interest for the days inside the track."),
+    TrackOutcome.REJECTED: N_("The case returns to the procedure; no interest for the days inside the track."),
+    TrackOutcome.SETTLED: N_("The agreed amount stays due (paid in through the bank); the rest goes to a supervisor "
+                             "for write-off. The case waits until the amount is due."),
+}
+
+
+class EndTrackScreen(FormScreen[EndedTrack]):
+    """End the open track with its outcome; a settlement asks the agreed amount and when it is due."""
+
+    FIELDS = ("outcome", "amount", "settle_by")
 
     def __init__(self, detail: ClientDetail, track: TrackRow) -> None:
         super().__init__()
@@ -137,10 +158,39 @@ class EndTrackScreen(ConfirmScreen):
                         classes="title")
             yield Static(lit(tr(N_("{kind} since {day}, {trustee}"), kind=tr(TRACK_KIND[track.kind]),
                                 day=track.ruling_date, trustee=track.trustee_name)))
-            yield Static(tr(N_("The case returns to the procedure; open claim-filing tasks are cancelled.")),
-                         classes="hint")
+            yield from self.field("outcome", N_("Outcome"), Select(
+                [(tr(OUTCOME[o]), o) for o in OUTCOME], prompt=tr(N_("(choose)")), compact=True, id="outcome"))
+            with Vertical(id="settlement-fields"):
+                yield from self.field("amount", N_("Agreed amount"), Input(id="amount", compact=True))
+                yield from self.field("settle_by", N_("Due by"), Input(
+                    id="settle_by", placeholder=tr(N_("dd/mm/yyyy")), compact=True))
+            yield Static(id="outcome-hint", classes="hint")
             yield from self.buttons(N_("End track"))
 
-    def submit(self, given: Any) -> bool:
-        end_track(self.ctx, self.detail.case.id, self.detail.case.version)
-        return True
+    def on_mount(self) -> None:
+        self._outcome_changed()
+        self.query_one("#outcome", Select).focus()
+
+    @on(Select.Changed, "#outcome")
+    def _outcome_changed(self) -> None:
+        outcome = self.query_one("#outcome", Select).value
+        chosen = outcome if isinstance(outcome, TrackOutcome) else None
+        self.query_one("#settlement-fields").display = chosen is TrackOutcome.SETTLED
+        self.query_one("#outcome-hint", Static).update(
+            self.tr(OUTCOME_HINT[chosen]) if chosen else self.tr(N_("The track ends today; open claim-filing tasks are cancelled.")))
+
+    def read(self) -> dict[str, Any] | None:
+        outcome = self.query_one("#outcome", Select).value
+        if not isinstance(outcome, TrackOutcome):
+            self.error("outcome", self.tr(N_("Please fill this in")))
+            return None
+        if outcome is not TrackOutcome.SETTLED:
+            return {"outcome": outcome}
+        (ok_amount, amount), (ok_day, settle_by) = self.parse("amount", self.amount), self.parse("settle_by", self.day)
+        if not (ok_amount and ok_day):
+            return None
+        return {"outcome": outcome, "settled_amount": amount, "settle_by": settle_by}
+
+    def submit(self, given: Any) -> EndedTrack:
+        return end_track(self.ctx, self.detail.case.id, self.detail.case.version, given["outcome"],
+                         settled_amount=given.get("settled_amount"), settle_by=given.get("settle_by"))

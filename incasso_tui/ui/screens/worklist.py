@@ -24,6 +24,7 @@ from incasso_tui.services.selections import SelectionInfo, list_selections, sele
 from incasso_tui.services.worklist import SORTS, Worklist, WorklistFilter, WorklistPage, WorklistRow, worklist
 from incasso_tui.ui.labels import BUCKET, FLAG, SORT, STAGE, STATUS_MARK
 from incasso_tui.ui.text import lit, safe, translate_bindings
+from incasso_tui.ui.screens.walk import CaseWalker
 from incasso_tui.ui.widgets.virtual_table import PAGE_SIZE, Column, VirtualTable
 from incasso_tui.ui.work import service_worker
 
@@ -52,12 +53,15 @@ class WorklistCommands(Provider):
             commands.append((tr(N_("Worklist: sort by {sort}"), sort=tr(SORT[sort])), {"sort": sort}))
         commands.append((tr(N_("Worklist: my cases")), {"mine": True}))
         commands.append((tr(N_("Worklist: action due today")), {"due_today": True}))
+        commands.append((tr(N_("Worklist: early-warning signals")), {"signals": True}))
         commands.append((tr(N_("Worklist: clear all filters")), None))
         for label, change in commands:
             score = matcher.match(label)
             if score > 0:
                 yield Hit(score, matcher.highlight(label), lambda c=change: screen.apply_filter_change(c), help=None)
         for label, run in ((tr(N_("Dashboard")), screen.action_dashboard),
+                           (tr(N_("Agenda: my tasks")), screen.action_agenda),
+                           (tr(N_("Team meeting: cases to discuss")), screen.action_discussion),
                            (tr(N_("Selections")), screen.action_selections),
                            (tr(N_("Campaigns")), screen.action_campaigns),
                            (tr(N_("Export the worklist to CSV")), screen.action_export)):
@@ -91,6 +95,7 @@ class WorklistScreen(Screen[None]):
         Binding("s", "stage", "Stage", id="stage"),
         Binding("m", "mine", "Mine", id="mine", show=False),
         Binding("t", "today", "Due today", id="today", show=False),
+        Binding("w", "signals", "Signals", id="signals", show=False),
         Binding("o", "sort", "Sort", id="sort", show=False),
         Binding("r", "refresh", "Refresh", id="refresh", show=False),
         Binding("v", "approvals", "Approvals", id="approvals", show=False),
@@ -98,9 +103,16 @@ class WorklistScreen(Screen[None]):
         Binding("i", "import_statement", "Import statement", id="import_statement", show=False),
         Binding("u", "unmatched", "Unmatched payments", id="unmatched", show=False),
         Binding("k", "dashboard", "Dashboard", id="dashboard"),
+        Binding("a", "agenda", "Agenda", id="agenda", tooltip="My tasks: overdue, today, this week", show=False),
+        Binding("d", "discussion", "Team meeting", id="discussion", show=False,
+                tooltip="The cases to discuss in the team meeting"),
         Binding("l", "selections", "Selections", id="selections", show=False),
+        Binding("p", "post", "Post", id="post", tooltip="Print batches and the letters waiting to be sent", show=False),
         Binding("e", "export", "Export CSV", id="export", show=False),
         Binding("escape", "clear", "Clear filters", id="clear", show=False),
+        # all clients, also handed over, closed or never in arrears (ui.screens.search), with the box's text
+        Binding("f", "find", "Find client", id="find", show=False),
+        Binding("ctrl+t", "find", "All clients", id="find_all", show=False, priority=True),
     ]
 
     def __init__(self) -> None:
@@ -109,12 +121,13 @@ class WorklistScreen(Screen[None]):
         self._worklist: Worklist | None = None
         self._seen_event = 0
         self._search_timer: Timer | None = None
+        self._walker: CaseWalker | None = None
 
     def compose(self) -> ComposeResult:
         tr = self.app.tr  # type: ignore[attr-defined]
         yield Header()
         with Horizontal(id="filterbar"):
-            yield Input(placeholder=tr(N_("/ name, loan number, IBAN or postcode")), id="search")
+            yield Input(placeholder=tr(N_("/ name, number, address · ctrl+t all clients")), id="search")
             yield Static(id="filters")
         yield Static(id="colheader")
         yield VirtualTable[WorklistRow](self._columns(), self._cells, flagged=lambda r: r.flag is not None, id="cases")
@@ -224,7 +237,12 @@ class WorklistScreen(Screen[None]):
 
     def _refresh_keeping_cursor(self) -> None:
         row = self.table.cursor_row
-        self.reload(keep_case=row.case_id if row else None)
+        keep = row.case_id if row else None
+        if self._walker is not None:  # walking the cases from the detail: on the case last shown
+            keep = self._walker.row.case_id
+            if self.app.screen is self:  # back from the detail (a live update meanwhile leaves the walk alone)
+                self._walker = None
+        self.reload(keep_case=keep)
 
     @on(VirtualTable.PageNeeded)
     def _page_needed(self, event: VirtualTable.PageNeeded) -> None:
@@ -285,6 +303,8 @@ class WorklistScreen(Screen[None]):
             parts.append(tr(N_("mine")))
         if self.flt.due_today:
             parts.append(tr(N_("due today")))
+        if self.flt.signals:
+            parts.append(tr(N_("signals")))
         self.query_one("#filters", Static).update(lit(" · ".join(parts)))
 
     def apply_filter_change(self, change: dict[str, object] | None) -> None:
@@ -305,8 +325,11 @@ class WorklistScreen(Screen[None]):
     @on(VirtualTable.Selected)
     def _open(self, event: VirtualTable.Selected) -> None:
         from incasso_tui.ui.screens.detail import ClientDetailScreen
-
-        self.app.push_screen(ClientDetailScreen(event.row.case_id))
+        walker = None
+        if self._worklist is not None:  # `]` and `[` in the detail walk this list as filtered and sorted
+            walker = CaseWalker(self._worklist, event.row, self.table.cursor, self.table.total)
+        self._walker = walker
+        self.app.push_screen(ClientDetailScreen(event.row.case_id, walker))
 
     # ----- search box
     @on(Input.Changed, "#search")
@@ -326,6 +349,11 @@ class WorklistScreen(Screen[None]):
         self.set_focus(self.table)
 
     # ----- actions
+    def action_find(self) -> None:
+        from incasso_tui.ui.screens.search import SearchScreen
+
+        self.app.push_screen(SearchScreen(self.query_one("#search", Input).value, scope="all"))
+
     def action_search(self) -> None:
         search = self.query_one("#search", Input)
         if search.has_focus:  # a "/" typed in the box is text
@@ -342,7 +370,7 @@ class WorklistScreen(Screen[None]):
             return
         if self.flt.selection and self.flt.filtered:  # the filters first; the selection at the next esc
             self.query_one("#search", Input).value = ""
-            self.flt = replace(self.flt, text="", bucket=None, stage=None, mine=False, due_today=False)
+            self.flt = replace(self.flt, text="", bucket=None, stage=None, mine=False, due_today=False, signals=False)
             self.apply_filter_change({})
             return
         self.apply_filter_change(None)
@@ -366,6 +394,9 @@ class WorklistScreen(Screen[None]):
 
     def action_today(self) -> None:
         self.apply_filter_change({"due_today": not self.flt.due_today})
+
+    def action_signals(self) -> None:
+        self.apply_filter_change({"signals": not self.flt.signals})
 
     def action_sort(self) -> None:
         self.apply_filter_change({"sort": _cycle(SORTS, self.flt.sort)})
@@ -410,6 +441,11 @@ class WorklistScreen(Screen[None]):
 
         self.app.push_screen(CampaignsScreen())
 
+    def action_post(self) -> None:
+        from incasso_tui.ui.screens.post import PostScreen
+
+        self.app.push_screen(PostScreen())
+
     def action_export(self) -> None:
         from incasso_tui.ui.screens.selections import ask_export
 
@@ -420,6 +456,16 @@ class WorklistScreen(Screen[None]):
         from incasso_tui.ui.screens.dashboard import DashboardScreen
 
         self.app.push_screen(DashboardScreen())
+
+    def action_agenda(self) -> None:
+        from incasso_tui.ui.screens.inbox import InboxScreen
+
+        self.app.push_screen(InboxScreen())
+
+    def action_discussion(self) -> None:
+        from incasso_tui.ui.screens.discussion import DiscussionScreen
+
+        self.app.push_screen(DiscussionScreen())
 
     def action_special(self) -> None:
         from incasso_tui.ui.screens.special import SpecialManagementScreen

@@ -1,0 +1,81 @@
+"""The client's capacity on the arrangement screen (issue 15), kept apart from the screen's own code.
+
+:class:`CapacityMixin` reads the client's budget in a worker when the screen opens, shows the capacity beside the
+plan in a :class:`~incasso_tui.ui.widgets.capacity.CapacityPanel` (the plan's monthly installment plus the regular
+installments against what is available) and fills in a plan that fits (``ctrl+o``, ``services.budget.propose``).
+The rule itself (a reason above the capacity, or a refusal) is the service's: ``services.budget.check_plan`` runs
+when the arrangement is saved.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.widgets import Input, Select
+
+from incasso_tui.domain.budget import monthly
+from incasso_tui.domain.enums import Frequency
+from incasso_tui.domain.money import ZERO, parse_amount
+from incasso_tui.errors import N_, BadInput, IncassoError
+from incasso_tui.services.budget import BudgetStatus, fit, propose, status
+from incasso_tui.ui.text import lit
+from incasso_tui.ui.widgets.capacity import CapacityPanel
+
+if TYPE_CHECKING:
+    from incasso_tui.domain.arrangement import Plan
+    from incasso_tui.services.cases import ClientDetail
+
+
+class CapacityMixin:
+    """For ``ArrangementScreen``: needs ``self.detail``, ``self.ctx``, ``self.tr`` and a ``CapacityPanel#capacity``."""
+
+    detail: ClientDetail
+    budget: BudgetStatus | None = None
+    shown_plan: Plan | None = None
+
+    @work(thread=True, exclusive=True, group="arrangement-budget")
+    def load_budget(self) -> None:
+        try:
+            st = status(self.ctx, self.detail.client.id)  # type: ignore[attr-defined]
+        except IncassoError as err:
+            self.app.call_from_thread(self.notify, self.tr.error(err), severity="error")  # type: ignore[attr-defined]
+            return
+        self.app.call_from_thread(self._budget_read, st)  # type: ignore[attr-defined]
+
+    def _budget_read(self, st: BudgetStatus) -> None:
+        self.budget = st
+        self.show_capacity(self.shown_plan)
+
+    def show_capacity(self, plan: Plan | None) -> None:
+        self.shown_plan = plan
+        tr = self.tr  # type: ignore[attr-defined]
+        panel = self.query_one("#capacity", CapacityPanel)  # type: ignore[attr-defined]
+        st = self.budget
+        result = None
+        if st is not None and plan is not None:
+            frequency = self.query_one("#frequency", Select).value  # type: ignore[attr-defined]
+            result = fit(st, monthly(plan.installment, str(frequency)))
+        extra = []  # a budget older than the setting is flagged in the panel's first line (budget_line)
+        if result is not None and not result.fits:
+            rule = self.ctx.settings.arrangement_above_capacity  # type: ignore[attr-defined]
+            extra.append(lit(tr(N_("Not allowed: ctrl+o proposes one that fits")) if rule == "refuse"
+                             else tr(N_("Above it: give the reason")), "$text-warning"))
+        panel.show(tr, st, result, N_("Plan"), extra)
+
+    def action_propose(self) -> None:
+        """Fill in the number of monthly installments that fits the capacity within the desk limits."""
+        tr = self.tr  # type: ignore[attr-defined]
+        if self.budget is None:
+            return
+        text = self.query_one("#down_payment", Input).value.strip()  # type: ignore[attr-defined]
+        try:
+            down = parse_amount(text) if text else ZERO
+            proposal = propose(self.ctx, self.budget, self.detail.arrears.total, down)  # type: ignore[attr-defined]
+        except (BadInput, IncassoError) as err:
+            self.error("message", tr.error(err))  # type: ignore[attr-defined]
+            self.app.bell()  # type: ignore[attr-defined]
+            return
+        self.query_one("#frequency", Select).value = Frequency.MONTHLY  # type: ignore[attr-defined]
+        self.query_one("#installment", Input).value = ""  # type: ignore[attr-defined]
+        self.query_one("#count", Input).value = str(proposal.count)  # type: ignore[attr-defined]
