@@ -208,6 +208,5 @@ def test_a_crash_still_exits_non_zero(sqlite_template: str, tmp_path: Path, monk
     monkeypatch.setattr(cli, "require_terminal", lambda: None)  # the headless run below needs none
     run = IncassoApp.run
     monkeypatch.setattr(IncassoApp, "run", lambda self, **kw: run(self, headless=True, size=(80, 24)))
-    monkeypatch.setattr(cli, "require_terminal", lambda: None)  # headless: the test is the terminal
     code = cli._run_tui(Settings(), "demo", FixedClock(NOW), f"sqlite:///{path}")
     assert code == 1
