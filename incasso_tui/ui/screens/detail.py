@@ -799,7 +799,7 @@ class ClientDetailScreen(Screen[None]):
         if running is not None:  # refused when the form would open, not after it is typed (issue 14)
             self.notify(self.tr(N_("The case already has an active arrangement, registered by {name} on {day}"),
                                 name=running.created_by, day=running.created_at.date())
-                        + " · " + self.tr(N_("x changes or ends it")), severity="warning", markup=False)
+                        + " · " + self.tr(N_("g changes or ends it")), severity="warning", markup=False)
             return
         self.app.push_screen(ArrangementScreen(self.detail), self._arrangement_done)
 
