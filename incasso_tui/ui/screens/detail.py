@@ -134,7 +134,7 @@ class ClientDetailScreen(Screen[None]):
         Binding("d", "complaints", "Complaints", id="complaints", tooltip="Complaints and disputes", show=False),
         Binding("r", "reload", "Reload", id="reload", show=False),
         # the worklist's next and previous case, in its order (ui.screens.walk); only when opened from it
-        Binding("right_square_bracket", "walk(1)", "Next case", key_display="]", id="next_case"),
+        Binding("right_square_bracket", "walk(1)", "Next case", key_display="]", id="next_case", show=False),
         Binding("left_square_bracket", "walk(0)", "Previous case", key_display="[", id="previous_case", show=False),
         Binding("1", "tab(1)", "Tab", key_display="1-9", id="tab", show=False),
         *(Binding(str(n), f"tab({n})", "Tab", show=False) for n in range(2, len(TABS) + 1)),
