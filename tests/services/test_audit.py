@@ -118,7 +118,7 @@ def test_the_commands_verify_and_show(book: str, tmp_path: Path) -> None:
         (target,) = conn.execute("select max(id) - 1 from audit_events").fetchone()
         conn.execute("update audit_events set after = '{}' where id = ?", (target,))
     broken = _incasso("audit", "verify", "--db", book)
-    # the generated history (issue 13) puts thousands of events before it: the number has the Dutch separator
+    # the generated history (issue 13) puts thousands of events before it
     number = str(target)  # an event's sequence number is its name: no thousands separator
     assert broken.returncode == 1 and f"event {number}" in broken.stderr.replace("gebeurtenis", "event")
 
