@@ -146,7 +146,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
                               "keyed": key is not None,
                               "checkpoint": {"seq": latest.seq, "at": latest.at} if latest else None}
     if not report.intact:
-        reason = tr(report.reason, **report.params) if report.reason else ""
+        # sequence numbers are names of events, not quantities: "event 2893", never "event 2,893"
+        named = {k: str(v) if k in ("seq", "previous", "last") and isinstance(v, int) else v
+                 for k, v in report.params.items()}
+        reason = tr(report.reason, **named) if report.reason else ""
         result.update(broken_seq=report.broken_seq, broken_id=report.broken_at, reason=reason)
         where = (tr(N_("event {seq} (id {id})"), seq=str(report.broken_seq), id=str(report.broken_at))
                  if report.broken_at else tr(N_("event {seq}"), seq=str(report.broken_seq)))

@@ -243,8 +243,6 @@ def verify_chain(db: Database, key: bytes | None = None, checkpoints: Iterable[C
     seen_keyed = False
 
     def broken(event: AuditEvent | None, reason: str, **params: Any) -> ChainReport:
-        # sequence numbers are names of events, not quantities: "event 2893", never "event 2,893"
-        params = {k: str(v) if k in ("seq", "previous", "last") and isinstance(v, int) else v for k, v in params.items()}
         return ChainReport(checked, event.id if event is not None else None, reason, params,
                            event.seq if event is not None and event.seq is not None else expected, keyed, latest)
 
