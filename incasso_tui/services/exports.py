@@ -148,13 +148,18 @@ def _xlsx(ctx: Context, flt: WorklistFilter, labels: ExportLabels, path: Path) -
     return rows
 
 
-def export_worklist(ctx: Context, flt: WorklistFilter, name: str | Path, form: str | None, labels: ExportLabels) -> int:
+def export_worklist(ctx: Context, flt: WorklistFilter, name: str | Path, form: str | None,
+                    labels: ExportLabels | None = None) -> int:
     """Write the worklist of ``flt`` to a new file ``name`` in the export directory (``export_path``: a plain file
-    name) in ``form`` (``FORMATS``; ``None``: by the file's extension); returns the rows written."""
+    name) in ``form`` (``FORMATS``; ``None``: by the file's extension); returns the rows written. The file appears
+    whole or not at all, never over an existing one. ``labels``: for the Dutch CSV and xlsx (the standard CSV has
+    codes)."""
     from incasso_tui.services.selections import _record_export, csv_lines
 
     target = export_path(ctx.settings, name)
     form = form_for(target, form)
+    if form != "csv" and labels is None:
+        raise ValueError(f"the {form} export needs the session's labels")
     if target.exists():
         raise RuleViolation(N_("The file {path} exists already: choose another name"), field="path", path=str(target))
     if not target.parent.is_dir():
@@ -163,9 +168,11 @@ def export_worklist(ctx: Context, flt: WorklistFilter, name: str | Path, form: s
     rows = -1
     try:
         if form == "xlsx":
+            assert labels is not None
             rows = _xlsx(ctx, flt, labels, tmp)
         else:
-            lines = nl_csv_lines(ctx, flt, labels) if form == "csv-nl" else csv_lines(worklist(ctx, flt))
+            lines = (nl_csv_lines(ctx, flt, labels) if form == "csv-nl" and labels is not None
+                     else csv_lines(worklist(ctx, flt)))
             with open(tmp, "w", encoding="utf-8-sig" if form == "csv-nl" else "utf-8", newline="") as fh:
                 for line in lines:
                     fh.write(line)

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -31,7 +30,6 @@ from incasso_tui.errors import N_, BadInput, NotAllowed, NotFound, RuleViolation
 from incasso_tui.safetext import csv_cell
 from incasso_tui.services import audit
 from incasso_tui.services.context import DESK_WRITERS, Context
-from incasso_tui.services.exports import export_path
 from incasso_tui.services.criteria import Criteria, check_in_book, products
 from incasso_tui.services.worklist import Worklist, WorklistFilter, WorklistRow, worklist
 from incasso_tui.store.models import Campaign, Selection
@@ -264,35 +262,11 @@ def export_csv(ctx: Context, flt: WorklistFilter, out: TextIO) -> int:
 
 
 def export_to_file(ctx: Context, flt: WorklistFilter, name: str | Path) -> int:
-    """Write the worklist of ``flt`` as CSV to the file ``name`` in the export directory (``exports.export_path``:
-    a plain file name, never a path outside it), a new file (an existing one is refused, not overwritten); the file
-    appears whole or not at all. Returns the rows written."""
-    target = export_path(ctx.settings, name)
-    if target.exists():
-        raise RuleViolation(N_("The file {path} exists already: choose another name"), field="path", path=str(target))
-    if not target.parent.is_dir():
-        raise BadInput(N_("The folder {path} does not exist"), field="path", path=str(target.parent))
-    wl = worklist(ctx, flt)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    rows = -1
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            for line in csv_lines(wl):
-                fh.write(line)
-                rows += 1
-            fh.flush()
-            os.fsync(fh.fileno())
-        if target.exists():  # made while we wrote
-            raise RuleViolation(N_("The file {path} exists already: choose another name"), field="path",
-                                path=str(target))
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise BadInput(N_("Cannot write {path}: {error}"), field="path", path=str(target),
-                       error=exc.strerror or str(exc)) from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    _record_export(ctx, flt, rows, str(target))
-    return rows
+    """Write the worklist of ``flt`` as the standard CSV to the file ``name`` in the export directory
+    (``services.exports.export_worklist``: a plain file name, a new file, whole or not at all). Returns the rows."""
+    from incasso_tui.services.exports import export_worklist
+
+    return export_worklist(ctx, flt, name, "csv")
 
 
 def _record_export(ctx: Context, flt: WorklistFilter, rows: int, file: str) -> None:
