@@ -88,7 +88,9 @@ async def _detail_and_forms(pilot: Any, case_id: int) -> None:
     await _settle(pilot)
     for tab in "123456789":
         await _visit(pilot, tab)
-    for form in ("c", "n", "a", "u", "l", "i", "p", "h", "w", "o"):  # every form of the detail, then cancel it
+    # every form of the detail, then cancel it (with those of the budget, consultations, the team meeting,
+    # complaints, external collection, vulnerability and changing an arrangement: issues 13-20)
+    for form in ("c", "n", "a", "u", "l", "i", "p", "h", "w", "o", "b", "k", "m", "d", "e", "v", "g"):
         detail = app.screen
         await _visit(pilot, form)
         if app.screen is not detail:
@@ -112,7 +114,9 @@ async def test_every_desk_screen_keeps_hostile_data_text(app_for: Callable[..., 
         case_id = _first_case(app)
         await _detail_and_forms(pilot, case_id)
         await _visit(pilot, "escape")
-        for key in ("v", "g", "u", "k", "l", "i"):  # approvals, special management, queue, dashboard, selections, import
+        # approvals, special management, queue, dashboard, selections, import; the task inbox, the team meeting, the
+        # search screen and the post (issues 12-14)
+        for key in ("v", "g", "u", "k", "l", "i", "a", "d", "f", "p"):
             worklist = app.screen
             await _visit(pilot, key)
             if key == "v":

@@ -56,7 +56,8 @@ class ConsultScreen(FormScreen[int]):
     def _show(self, people: list[tuple[str, str, str]]) -> None:
         tr = self.tr
         select = self.query_one("#to", Select)
-        options = [(f"{full} ({name}) · {tr(ROLE.get(role, role))}", name) for name, full, role in people]
+        # names are data: shown literally (a "[" in a name is no markup, an escape sequence no terminal command)
+        options = [(lit(f"{full} ({name}) · {tr(ROLE.get(role, role))}"), name) for name, full, role in people]
         select.set_options(options)
         if options:
             select.value = options[0][1]

@@ -158,7 +158,8 @@ class HandoverExternalForm(FormScreen[int]):
         with Vertical(classes="dialog"):
             yield Label(tr(N_("Hand the claim of case {case} to an outside party"), case=self.case_id), classes="title")
             yield from self.field("party", N_("Party"), Select(
-                [(f"{p.name} ({tr(PARTY_KIND[p.kind])})", p.name) for p in self.parties], prompt=tr(N_("Choose the party")),
+                [(lit(f"{p.name} ({tr(PARTY_KIND[p.kind])})"), p.name) for p in self.parties],  # names: literal
+                prompt=tr(N_("Choose the party")),
                 compact=True, id="party"))
             yield from self.field("reason", N_("Reason"), Input(id="reason", compact=True))
             yield Label(tr(N_("Another person (special management or a supervisor) decides: four eyes.")), classes="hint")
