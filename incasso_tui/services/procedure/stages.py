@@ -277,7 +277,7 @@ def _stage_actions(batch: Batch, c: _CaseRow, client: _ClientRow, stage: StageDe
             _task(batch, c, TASK_KIND[action], stage.next_action)
         elif action is Action.BKR_REGISTER:
             _register_a(batch, c, client, positions, warning)
-        # COLLECTION_COSTS and STATUTORY_INTEREST are postings: post_costs / post_interest act on them
+        # COLLECTION_COSTS and STATUTORY_INTEREST are postings: charges.post_costs / post_interest act on them
 
 
 def _register_a(batch: Batch, c: _CaseRow, client: _ClientRow, positions: dict[int, Arrears],
@@ -378,8 +378,8 @@ def _figures(run: Run, kind: str, positions: dict[int, Arrears], client: _Client
 
 def business_figures(legal_person: bool, commercial: Iterable[Arrears]) -> dict[str, object]:
     """What a business debtor's demand letter states: the costs owed under art. 6:96 lid 4 BW on its commercial
-    agreements in arrears (the WIK scale per loan on its overdue installments, as ``post_costs`` charges them), and
-    whether it is a legal person (no BKR)."""
+    agreements in arrears (the WIK scale per loan on its overdue installments, as ``charges.post_costs`` charges
+    them), and whether it is a legal person (no BKR)."""
     costs = sum((wik_costs(p.principal + p.interest) for p in commercial if p.principal + p.interest > 0), ZERO)
     return {"business_debtor": True, "legal_person": legal_person,
             "commercial_costs": lm.CollectionCosts(amount=costs) if costs > 0 else None}
