@@ -316,7 +316,7 @@ def _upgrade_demo(url: str) -> None:
 
 
 def _generate(url: str, loans: int, seed: int, as_of: date, key: bytes | None = None) -> dict[str, object]:
-    from incasso_tui.generate import generate
+    from incasso_tui.demo.generate import generate
     from incasso_tui.store.db import Database
 
     if loans < 1:

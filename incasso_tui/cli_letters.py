@@ -78,7 +78,7 @@ def cmd_letters_render(args: argparse.Namespace) -> int:
 
 
 def cmd_mail_send(args: argparse.Namespace) -> int:
-    from incasso_tui.mail.outbox import send_due
+    from incasso_tui.services.outbox import send_due
 
     with cli._database(cli._settings(args)) as db:
         report = send_due(cli._context(args, db), limit=args.limit)

@@ -46,7 +46,7 @@ def _isolated_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
 
 
 def _generate(url: str) -> None:
-    from incasso_tui.generate import generate
+    from incasso_tui.demo.generate import generate
 
     db = Database(url, create=True)
     db.upgrade()

@@ -1,2 +1,3 @@
-"""Sending what the desk decided to send: e-mail through SMTP from the transactional outbox, and the channel
-adapters (e-mail, WhatsApp, video call). See docs/letters.md."""
+"""Transport only: the SMTP sender and the channel adapters (e-mail, WhatsApp, video call). The transactional
+outbox that decides what is due and records each result is a use case, ``services.outbox``; this package imports
+neither the services nor the store (an import-linter contract, pyproject.toml). See docs/letters.md."""

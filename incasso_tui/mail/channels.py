@@ -4,8 +4,8 @@ A service decides *what* goes out (a letter, its figures, its PDF) and hands an 
 of the letter's channel. The adapter either transmits it or says plainly that it cannot:
 
 - ``email``: :class:`EmailAdapter` transmits through SMTP (:mod:`incasso_tui.mail.smtp`). Services never call it
-  directly: they queue an ``email_outbox`` row in their own transaction and ``send_due`` hands the due rows to
-  this adapter later, with retries (the transactional outbox).
+  directly: they queue an ``email_outbox`` row in their own transaction and ``send_due`` (``services.outbox``)
+  hands the due rows to this adapter later, with retries (the transactional outbox).
 - ``whatsapp``: :class:`WhatsAppAdapter`. No WhatsApp Business API is reachable from this installation, so the
   adapter is *not configured*: ``send`` raises :class:`ChannelNotConfigured` and sends nothing. The service
   records that on the letter and in the audit trail, so the desk sees the client still has to be reached.

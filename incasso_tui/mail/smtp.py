@@ -2,7 +2,7 @@
 user is set. The password is a ``SecretStr``: it is handed to ``login`` and nowhere else (never logged, never in
 an error text; smtplib's debug output stays off).
 
-Failures are sorted for the outbox (:mod:`incasso_tui.mail.outbox`):
+Failures are sorted for the outbox (:mod:`incasso_tui.services.outbox`):
 
 - :class:`TemporaryFailure`: worth another try later: a 4xx reply, the server unreachable (connection refused,
   timeout, dropped connection);

@@ -2,7 +2,7 @@
 
 decided (``pending``) -> rendered -> **dispatched** (``sent``: a post letter when the print batch it is in is
 confirmed as handed to the post, on the date the desk gives; an e-mail when the SMTP server accepted it,
-``mail.outbox``) -> assumed received (``received_on``: the ``fourteen_day_receipt_delivery_days``-th delivery day
+``services.outbox``) -> assumed received (``received_on``: the ``fourteen_day_receipt_delivery_days``-th delivery day
 after the dispatch). Failed, cancelled and never dispatched letters have no legal effect: the 14-day term
 (``costs_from``), the BKR warning window and every other term count from ``dispatched_on`` only.
 

@@ -49,7 +49,7 @@ from incasso_tui.services.dispatch import LEGAL_KINDS, legal_channel, mark_dispa
 from incasso_tui.services.external import check_no_outside_hold
 from incasso_tui.services.positions import loan_positions
 from incasso_tui.services.titles import letter_title
-from incasso_tui.services.procedure import PAY_DAYS
+from incasso_tui.services.procedure.stages import PAY_DAYS
 from incasso_tui.store.models import (
     Arrangement,
     ArrangementLine,
@@ -466,7 +466,7 @@ def _hand_figures(ctx: Context, s: Session, case: Case, client: Client, kind: st
         figures["pay_by"] = today + timedelta(days=PAY_DAYS)
         if kind == "demand" and not client.consumer:
             from incasso_tui.domain.legal_data import load_bkr_rules
-            from incasso_tui.services.procedure import business_figures
+            from incasso_tui.services.procedure.stages import business_figures
 
             figures.update(business_figures(client.kind in load_bkr_rules().legal_person_kinds,
                                             (positions[loan.id] for loan in in_arrears if loan.commercial)))

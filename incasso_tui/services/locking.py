@@ -7,7 +7,7 @@ entry therefore locks those rows first with ``SELECT ... FOR UPDATE``; a second 
 commit and then reads its result (PostgreSQL re-reads a locked row once the lock is granted).
 
 Loans are locked in ascending id order, so two writers that lock several loans cannot deadlock each other.
-The booking function (``services.payments._Book``) locks the loans it books on itself, so every use case that
+The booking function (``services.payments.booking.Book``) locks the loans it books on itself, so every use case that
 books a payment or a reversal (the import, the queue, an undo) inherits the lock.
 """
 

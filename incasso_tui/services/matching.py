@@ -1,7 +1,7 @@
 """Assisted matching of the queue (issue 14): ranked candidates with reasons, the allocation a booking will make,
 booking a candidate, debits and bank costs apart (marked in bulk), and undoing a booking from the queue.
 
-Booking and undoing go through ``services.payments`` (``assign`` and its ``_Book``, the one booking function), so
+Booking and undoing go through ``services.payments`` (``assign`` and ``payments.booking.Book``, the one booking function), so
 they share its rules, locking and audit. The weights are in ``domain.matching``.
 
 Undo (four eyes):
@@ -28,7 +28,9 @@ from incasso_tui.domain.search import words
 from incasso_tui.errors import N_, BadInput, FourEyesViolation, NotAllowed, NotFound, RuleViolation
 from incasso_tui.services import audit
 from incasso_tui.services.context import DESK_WRITERS, Context
-from incasso_tui.services.payments import QUEUE_STATUSES, QueueRow, _Book, _description, _refresh_cases, assign, queue
+from incasso_tui.services.payments import QUEUE_STATUSES, QueueRow, assign, queue
+from incasso_tui.services.payments.booking import Book
+from incasso_tui.services.payments.common import entry_description, refresh_cases
 from incasso_tui.store import search_index
 from incasso_tui.store.models import (
     Allocation,
@@ -177,8 +179,8 @@ def preview(ctx: Context, entry_id: int, loan_id: int) -> AllocationPreview:
             raise NotFound(N_("There is no loan {loan}"), loan=loan_id)
         client = s.get(Client, loan.client_id)
         assert client is not None
-        book = _Book(s, ctx.actor.name, ctx.clock.now())  # in memory only: the reader rolls back, nothing is written
-        posting = book.pay(loan.id, row.amount, row.booking_date, _description(row))
+        book = Book(s, ctx.actor.name, ctx.clock.now())  # in memory only: the reader rolls back, nothing is written
+        posting = book.pay(loan.id, row.amount, row.booking_date, entry_description(row))
         sums = {"costs": Decimal(0), "interest": Decimal(0), "principal": Decimal(0)}
         for component, _seq, _charge, amount in posting.parts:
             sums[component] += amount
@@ -276,14 +278,14 @@ def undo_booking(ctx: Context, entry_id: int, reason: str = "") -> int:
         if later is not None:
             raise RuleViolation(N_("A later booking on loan {loan} of {day} moved what this payment paid: undo that "
                                    "one first"), loan=loan.number, day=later)
-        book = _Book(s, ctx.actor.name, now)
+        book = Book(s, ctx.actor.name, now)
         stored = book.stored_payments([ledger_id])[ledger_id]
-        reversal = book.undo(stored, today, f"Undo {_description(row)}"[:300])
+        reversal = book.undo(stored, today, f"Undo {entry_description(row)}"[:300])
         book.write()
         before = {"status": row.status, "loan": loan.number, "ledger_id": ledger_id, "booked_by": booked_by}
         row.status, row.match_reason, row.match_detail = "unmatched", None, None  # who and why: in the audit event
         row.loan_id, row.ledger_id, row.assigned_by, row.assigned_at = None, None, None, None
-        cases = _refresh_cases(s, {loan.id}, today)
+        cases = refresh_cases(s, {loan.id}, today)
         audit.record(s, at=now, actor=ctx.actor.name, action="payment.undo", entity="bank_entry", entity_id=row.id,
                      case_id=cases.get(loan.id), before=before,
                      after={"status": "unmatched", "amount": row.amount, "reversal_ledger_id": reversal.id,

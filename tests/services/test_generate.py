@@ -14,11 +14,11 @@ from schwifty import IBAN
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
+from incasso_tui.demo.generate import HOSTILE_NAMES, USERS, generate, nl_iban
 from incasso_tui.domain.arrears import BUCKETS, ageing_bucket
 from incasso_tui.domain.enums import CaseStatus, Role, Stage
 from incasso_tui.domain.schedule import add_months, build_schedule
 from incasso_tui.errors import ConfigError
-from incasso_tui.generate import HOSTILE_NAMES, USERS, generate, nl_iban
 from incasso_tui.services.positions import verify_positions
 from incasso_tui.services.worklist import name_key
 from incasso_tui.store.db import Database

@@ -344,7 +344,7 @@ def test_a_wsnp_in_the_month_posts_the_interest_until_the_day_before_the_ruling(
 
 
 def test_a_payment_goes_to_the_collection_costs_before_the_statutory_interest(db) -> None:  # type: ignore[no-untyped-def]
-    from incasso_tui.services.payments import _Book
+    from incasso_tui.services.payments.booking import Book
 
     with db.transaction() as s:
         loan_id = s.scalar(select(Loan.id).where(Loan.status == "active").order_by(Loan.id))
@@ -356,7 +356,7 @@ def test_a_payment_goes_to_the_collection_costs_before_the_statutory_interest(db
                        amount=Decimal("40.00"), paid=Decimal("0.00"), period_key="wik:test")
         s.add_all([interest, costs])
         s.flush()
-        book = _Book(s, "test", NOW)
+        book = Book(s, "test", NOW)
         posting = book.pay(loan_id, Decimal("45.00"), AS_OF, "test")
         book.write()
         parts = [(component, charge, amount) for component, _seq, charge, amount in posting.parts]

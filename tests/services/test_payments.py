@@ -212,7 +212,7 @@ def test_a_failure_while_booking_leaves_nothing(ctx_for, monkeypatch) -> None:  
     def boom(*_args, **_kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("the machine died")
 
-    monkeypatch.setattr(payments, "_refresh_cases", boom)  # runs after the ledger and entry rows were written
+    monkeypatch.setattr(payments.importing, "refresh_cases", boom)  # runs after the ledger and entry rows were written
     with pytest.raises(RuntimeError):
         payments.import_statement(ctx, camt053([Tx("10.00", text=number, bank_ref="K1")]))
     assert (_count(ctx, BankEntryRow), _count(ctx, LedgerEntry)) == (0, ledger_before)

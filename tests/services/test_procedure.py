@@ -320,15 +320,15 @@ def test_a_run_in_groups_writes_exactly_what_acting_on_one_case_at_a_time_writes
 
     one_by_one, grouped = twin_books
     reports = {}
-    for db, chunk in ((one_by_one, 1), (grouped, procedure._CHUNK)):
-        monkeypatch.setattr(procedure, "_CHUNK", chunk)
+    for db, chunk in ((one_by_one, 1), (grouped, procedure.common.CHUNK)):
+        monkeypatch.setattr(procedure.common, "CHUNK", chunk)
         ctx = Context(db=db, actor=resolve_actor(db, "bakker"), clock=clock, settings=Settings())
         # moves, letters, tasks and postings; then new cases, resent warnings, BKR codes A and a new month's interest
         reports[chunk] = []
         for n in (0, 9, 18):
             reports[chunk].append(run_procedure(ctx, AS_OF + timedelta(days=n)).actions)
             dispatch_waiting(db, AS_OF + timedelta(days=n))  # legal effects follow the dispatch (issue 12)
-    assert reports[1] == reports[procedure._CHUNK]
+    assert reports[1] == reports[procedure.common.CHUNK]
     acted = Counter()
     for actions in reports[1]:
         acted.update(actions)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from incasso_tui.errors import ConfigError
 from incasso_tui.mail.channels import ChannelNotConfigured, Outgoing, WhatsAppAdapter, adapter_for
-from incasso_tui.mail.outbox import retry_delay, send_due
+from incasso_tui.services.outbox import retry_delay, send_due
 from incasso_tui.mail.smtp import PermanentFailure, SmtpSender, TemporaryFailure
 from incasso_tui.store.models import AuditEvent, EmailOutbox, Letter
 

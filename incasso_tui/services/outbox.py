@@ -1,4 +1,5 @@
-"""``send_due``: send the queued e-mails of the transactional outbox, with retries and backoff.
+"""``send_due``: send the queued e-mails of the transactional outbox, with retries and backoff, through the
+transport of ``incasso_tui.mail`` (SMTP, channel adapters).
 
 Each due row is handled in two short transactions around the network call, so no database lock is held while
 talking to the mail server:

@@ -11,7 +11,7 @@ Shape of the book (shares are of clients; a client has 1-3 loans, 1.2 on average
   with Dutch names, addresses (postcode ``1234AB``), a KvK number (8 digits) for firms, a valid NL IBAN
   (real bank codes, 11-proof account number, mod-97 check digits), phone, e-mail, channel and language;
   exactly two clients carry hostile names (console markup and an ANSI escape) that the UI must show
-  literally;
+  literally; the name tables are data, ``names.toml`` beside this module (``demo.names``);
 - loans with their full schedule (``domain.schedule``) and the paid state of every line;
 - one collections case per client in arrears, at the procedure stage that fits its days past due and
   in every status (``SCENARIOS``), with contacts, promises, notes, payment arrangements and collection
@@ -49,6 +49,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
+from incasso_tui.demo.names import load_names
 from incasso_tui.domain.costs import wik_costs
 from incasso_tui.domain.enums import ArrearsCause, CaseStatus, Stage
 from incasso_tui.services.causes import BACKFILL as CAUSE_BACKFILL
@@ -87,10 +88,8 @@ ADVISERS = ("devries", "smit")
 EMPLOYEES = ("demo", "jansen", "dekker")
 EMPLOYEE_WEIGHTS = (0.4, 0.3, 0.3)
 
-HOSTILE_NAMES = (
-    "Kapsalon [bold]x[/] Jansen",  # console markup: must show literally, not bold
-    "Bouwbedrijf \x1b[31mRood\x1b[0m B.V.",  # an ANSI escape: must never reach the terminal
-)
+_NAMES = load_names()  # names.toml beside this module: the lists in the file's order
+HOSTILE_NAMES = _NAMES.hostile  # console markup (must show literally) and an ANSI escape (never to the terminal)
 
 
 @dataclass(frozen=True)
@@ -173,71 +172,20 @@ PAUSE_REASONS = (
     "Verkoop bedrijfspand loopt, opbrengst afwachten",
 )
 
-# ----- Dutch names and places -------------------------------------------------------------------------
+# ----- Dutch names and places (the tables are in names.toml) ------------------------------------------
 
-FIRST_NAMES = (
-    "Jan", "Pieter", "Kees", "Johan", "Willem", "Hendrik", "Gerrit", "Dirk", "Bas", "Thijs", "Daan", "Sem",
-    "Lucas", "Finn", "Milan", "Jesse", "Ruben", "Tim", "Lars", "Niels", "Joris", "Bram", "Stijn", "Wouter",
-    "Mohamed", "Ahmed", "Mehmet", "Youssef", "Hüseyin", "Anh", "Priya", "Rajesh", "Marco", "Erik",
-    "Anna", "Maria", "Sanne", "Lisa", "Emma", "Julia", "Sophie", "Anouk", "Eva", "Femke", "Fleur", "Iris",
-    "Lotte", "Marieke", "Ingrid", "Petra", "Karin", "Monique", "Esther", "Linda", "Fatima", "Samira",
-    "Zeynep", "Elif", "Chantal", "Noor", "Saskia", "Renée", "Loïs", "Inge", "Yvonne", "Mirjam",
-)
-SURNAMES = (
-    "de Jong", "Jansen", "de Vries", "van den Berg", "van Dijk", "Bakker", "Janssen", "Visser", "Smit",
-    "Meijer", "de Boer", "Mulder", "de Groot", "Bos", "Vos", "Peters", "Hendriks", "van Leeuwen", "Dekker",
-    "Brouwer", "de Wit", "Dijkstra", "Smits", "de Graaf", "van der Meer", "van der Linden", "Kok", "Jacobs",
-    "de Haan", "Vermeulen", "van den Heuvel", "van der Veen", "van den Broek", "de Bruijn", "de Bruin",
-    "van der Heijden", "Schouten", "van Beek", "Willems", "van Vliet", "van de Ven", "Hoekstra", "Maas",
-    "Verhoeven", "Koster", "van Dam", "van der Wal", "Prins", "Blom", "Huisman", "Peeters", "de Lange",
-    "Kuipers", "van Wijk", "Post", "Kuiper", "Veenstra", "Kramer", "van den Brink", "Scholten", "Bosch",
-    "Sanders", "Yılmaz", "El Amrani", "Öztürk", "Nguyen", "Çelik", "Şahin", "Bouzid", "Hoogendoorn",
-    "van 't Hof", "ter Horst", "Müller", "d'Hondt", "Groenewegen", "Timmermans", "van Rijn", "Zwart",
-    "Wolters", "Kaya", "Boukhari", "Pinas", "Soerjadi", "Martens", "van der Steen", "Evers", "Vink",
-)
-TRADES = (
-    "Bakkerij", "Slagerij", "Kapsalon", "Schildersbedrijf", "Hoveniersbedrijf", "Loodgietersbedrijf",
-    "Installatiebedrijf", "Klusbedrijf", "Transportbedrijf", "Autobedrijf", "Fietsenmakerij",
-    "Bloemenwinkel", "Cafetaria", "Eetcafé", "Restaurant", "Koffiebar", "Timmerbedrijf",
-    "Dakdekkersbedrijf", "Stukadoorsbedrijf", "Schoonmaakbedrijf", "Adviesbureau", "Fotostudio",
-    "Drukkerij", "Kinderopvang", "Fysiotherapie", "Reclamebureau", "Tegelzetbedrijf", "Koeriersdienst",
-    "Nagelstudio", "Rijschool", "Dierenspeciaalzaak", "Lunchroom", "Groentezaak", "Kaashandel",
-)
-SECTORS = (
-    "Installatietechniek", "Bouw", "Logistiek", "Techniek", "Holding", "Groep", "Vastgoedonderhoud",
-    "Metaalbewerking", "ICT", "Administratie", "Interieurbouw", "Elektrotechniek", "Horeca", "Handel",
-)
-FANCY = (
-    "De Linde", "Het Anker", "De Eik", "De Molen", "De Zwaan", "Het Gouden Hoofd", "De Hoop", "Noorderlicht",
-    "De Vlijt", "Zonnebloem", "De Kroon", "Het Wapen", "De Ster", "Polderzicht", "De Oude Haven", "Het Veer",
-)
-STREETS = (
-    "Kerkstraat", "Dorpsstraat", "Molenweg", "Stationsweg", "Hoofdstraat", "Schoolstraat", "Wilhelminastraat",
-    "Julianastraat", "Beatrixlaan", "Prinses Irenestraat", "Oranjestraat", "Nieuwstraat", "Marktplein",
-    "Industrieweg", "Handelsweg", "Ambachtsweg", "Eikenlaan", "Beukenlaan", "Lindelaan", "Parallelweg",
-    "Burgemeester de Withstraat", "Van Goghstraat", "Rembrandtlaan", "Thorbeckestraat", "Singel",
-    "Havenstraat", "Koningsweg", "Nobelstraat", "Kastanjelaan", "Zuiderweg", "Noordeinde", "Westerstraat",
-    "Oosterstraat", "Dijkweg", "Kanaalweg", "Sportlaan", "Tuinstraat", "Pastoor van Arsstraat",
-    "Johan de Wittlaan", "Prins Hendrikkade", "Graaf Florisstraat", "Spoorstraat", "Veldweg",
-)
-# city, lowest and highest 4-digit postcode number
-CITIES = (
-    ("Amsterdam", 1011, 1109), ("Rotterdam", 3011, 3089), ("Den Haag", 2491, 2599), ("Utrecht", 3511, 3585),
-    ("Eindhoven", 5611, 5658), ("Groningen", 9711, 9747), ("Tilburg", 5011, 5049), ("Almere", 1311, 1358),
-    ("Breda", 4811, 4839), ("Nijmegen", 6511, 6546), ("Arnhem", 6811, 6846), ("Haarlem", 2011, 2037),
-    ("Enschede", 7511, 7548), ("Apeldoorn", 7311, 7339), ("Zwolle", 8011, 8043), ("Leiden", 2311, 2334),
-    ("Maastricht", 6211, 6229), ("Dordrecht", 3311, 3329), ("Zoetermeer", 2711, 2729), ("Leeuwarden", 8911, 8939),
-    ("'s-Hertogenbosch", 5211, 5248), ("Amersfoort", 3811, 3829), ("Deventer", 7411, 7429), ("Delft", 2611, 2629),
-    ("Alkmaar", 1811, 1827), ("Venlo", 5911, 5928), ("Hoorn", 1621, 1628), ("Gouda", 2801, 2809),
-    ("Assen", 9401, 9409), ("Emmen", 7811, 7833), ("Middelburg", 4331, 4339), ("Heerlen", 6411, 6422),
-    ("Sneek", 8601, 8608), ("Harderwijk", 3841, 3848), ("Goes", 4461, 4465), ("Roermond", 6041, 6046),
-)
-POSTCODE_LETTERS = "ABCDEGHJKLMNPRSTVWXZ"  # F, I, O, Q, U and Y are not used in Dutch postcodes
+FIRST_NAMES = _NAMES.first_names
+SURNAMES = _NAMES.surnames
+TRADES = _NAMES.trades
+SECTORS = _NAMES.sectors
+FANCY = _NAMES.fancy
+STREETS = _NAMES.streets
+CITIES = _NAMES.cities  # city, lowest and highest 4-digit postcode number
+POSTCODE_LETTERS = _NAMES.postcode_letters  # F, I, O, Q, U and Y are not used in Dutch postcodes
 BANKS = (("INGB", 0.32), ("RABO", 0.28), ("ABNA", 0.22), ("SNSB", 0.05), ("TRIO", 0.04), ("ASNB", 0.03),
          ("KNAB", 0.03), ("BUNQ", 0.03))
-MAIL_PROVIDERS = ("gmail.com", "hotmail.com", "outlook.com", "ziggo.nl", "kpnmail.nl", "xs4all.nl", "live.nl")
-AREA_CODES = ("010", "020", "030", "040", "050", "070", "013", "024", "026", "035", "038", "043", "053", "055",
-               "058", "071", "072", "073", "076", "078", "079", "0111", "0513", "0591")
+MAIL_PROVIDERS = _NAMES.mail_providers
+AREA_CODES = _NAMES.area_codes
 
 # kind, consumer, share of clients
 KINDS = (("natural", True, 0.15), ("natural", False, 0.02), ("eenmanszaak", False, 0.40),
