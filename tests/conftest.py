@@ -45,6 +45,17 @@ def _isolated_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
     monkeypatch.setenv("INCASSO_LENDER_ACCOUNTS", ",".join(TEST_OWN_ACCOUNTS))  # the commands the tests run
 
 
+@pytest.fixture(autouse=True)
+def _cursor_stands_still(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A text field's cursor does not blink in tests: a blink timer would put the cursor into one picture of a
+    screen and not into the next (the snapshots differed from run to run on a loaded machine). A focused field
+    shows its cursor, as a person sees it the moment they look."""
+    from textual.widgets import Input, TextArea
+
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+    monkeypatch.setattr(TextArea, "_toggle_cursor_blink_visible", lambda self: None)
+
+
 def _generate(url: str) -> None:
     from incasso_tui.demo.generate import generate
 
