@@ -28,7 +28,7 @@ from incasso_tui.domain.money import parse_amount
 from incasso_tui.errors import N_, BadInput, IncassoError
 from incasso_tui.ui.parse import parse_day
 from incasso_tui.ui.text import lit, translate_bindings
-from incasso_tui.ui.work import service_worker
+from incasso_tui.ui.work import closing_worker
 
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
@@ -140,7 +140,7 @@ class SavingScreen(Screen[R | None], Generic[R]):
         self._save(given)
 
     def _save(self, given: Any) -> None:
-        service_worker(self, lambda: self.submit(given), self.dismiss, self._refused, group="form-save")
+        closing_worker(self, lambda: self.submit(given), self.dismiss, self._refused, group="form-save")
 
     def _refused(self, err: IncassoError) -> None:
         self.saving = False

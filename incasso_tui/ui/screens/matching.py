@@ -6,6 +6,7 @@ The services decide (``services.matching``); these screens show, ask and call. N
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -33,6 +34,7 @@ from incasso_tui.services.payments import QueueRow
 from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
 from incasso_tui.ui.text import lit, money_cell, text_cell, translate_bindings
+from incasso_tui.ui.work import closing_worker
 
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
@@ -148,16 +150,14 @@ class CandidatesScreen(ModalScreen[str | None]):
         self.app.push_screen(PromptScreen(question, placeholder=self.tr(N_("y")), required=N_("Type y to book, escape to cancel")),
                              answered)
 
-    @work(thread=True, exclusive=True, group="candidates")
     def _book(self, chosen: Candidate, shown: AllocationPreview) -> None:
-        try:
-            book_candidate(self.app.ctx, self.row.id, chosen.loan_id)  # type: ignore[attr-defined]
-        except IncassoError as err:  # booked meanwhile by a colleague, a loan repaid ...: said, nothing booked
-            self.app.call_from_thread(self._message, self.tr.error(err))
-            return
-        done = self.tr(N_("Booked {amount} for {name} on loan {loan}"), amount=shown.amount, name=shown.client_name,
-                       loan=shown.loan_number)
-        self.app.call_from_thread(self.dismiss, done)
+        def booked(_result: object) -> None:
+            self.dismiss(self.tr(N_("Booked {amount} for {name} on loan {loan}"), amount=shown.amount,
+                                 name=shown.client_name, loan=shown.loan_number))
+
+        # booked meanwhile by a colleague, a loan repaid ...: said, nothing booked
+        closing_worker(self, partial(book_candidate, self.app.ctx, self.row.id, chosen.loan_id),  # type: ignore[attr-defined]
+                       booked, lambda err: self._message(self.tr.error(err)), group="candidates")
 
     def action_cancel(self) -> None:
         self.dismiss(None)
