@@ -291,7 +291,7 @@ def step_procedure(b: Backend, out: dict[str, Any]) -> None:
 def step_import(b: Backend, out: dict[str, Any]) -> None:
     runs = []
     xml = b.args.dir / "camt053-100k.xml"
-    for i in range(b.args.import_runs):
+    for _ in range(b.args.import_runs):
         b.create_empty("pay")
         cmd = [sys.executable, "-m", "benchmarks.payments_import", "--db", b.url("pay"), "--entries", "100000",
                "--loans", "20000", "--out", str(xml)]

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from benchmarks.startup import TMUX, tmux_server
 
@@ -131,14 +132,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settle", type=float, default=0.3)
     parser.add_argument("--only", default="", help="comma-separated step names")
     args = parser.parse_args(argv)
-    incasso = str(__import__("pathlib").Path(sys.executable).with_name("incasso"))
+    incasso = str(Path(sys.executable).with_name("incasso"))
     steps = tuple(s for s in STEPS if not args.only or s.name in args.only.split(","))
-    load_before = open("/proc/loadavg").read().split()[:3]
+    load_before = Path("/proc/loadavg").read_text().split()[:3]
     with tmux_server():
         results = measure([incasso, "--db", args.db, "--user", args.user, "--date", args.date, "--lang", "nl"],
                           steps, args.runs, args.settle)
     out = {"db": args.db, "runs": args.runs, "load_before": load_before,
-           "load_after": open("/proc/loadavg").read().split()[:3], "steps": results}
+           "load_after": Path("/proc/loadavg").read_text().split()[:3], "steps": results}
     print(json.dumps(out, indent=2))
     return 0
 

@@ -452,11 +452,11 @@ def main(argv: Sequence[str] | None = None, parser: argparse.ArgumentParser | No
         return err.exit_code
     except OSError as err:  # a file or a device: the name and the system's reason
         where = f"{err.filename}: " if getattr(err, "filename", None) else ""
-        print(f"incasso: {tr(N_('Cannot read or write {where}{error}'), where=where, error=err.strerror or str(err))}",
-              file=sys.stderr)
+        print(f"incasso: {safe(tr(N_('Cannot read or write {where}{error}'), where=where, error=err.strerror or str(err)))}",
+              file=sys.stderr)  # a file name is data: its controls made visible (stderr is no SafeStream: rich's bar)
         return 2
     except (OverflowError, decimal.InvalidOperation) as err:
-        print(f"incasso: {tr(N_('A date or an amount is out of the range this program can compute with: {error}'), error=str(err) or type(err).__name__)}",
+        print(f"incasso: {safe(tr(N_('A date or an amount is out of the range this program can compute with: {error}'), error=str(err) or type(err).__name__))}",
               file=sys.stderr)
         return 2
     except OperationalError as err:

@@ -108,7 +108,7 @@ def cmd_init_key(args: argparse.Namespace) -> int:
     _key, path = init_key(settings)
     _signed, done = _seal(args, mail=True)
     if args.json:
-        print(json.dumps({"key_file": str(path), **done}))
+        print(safe_json({"key_file": str(path), **done}))
         return 0
     print(tr(N_("audit key written to {path} (mode 600: keep it outside the database and back it up apart from it)"),
              path=str(path)))
@@ -119,7 +119,7 @@ def cmd_init_key(args: argparse.Namespace) -> int:
 def cmd_checkpoint(args: argparse.Namespace) -> int:
     _signed, done = _seal(args, mail=True)
     if args.json:
-        print(json.dumps(done))
+        print(safe_json(done))
         return 0
     tr = Translator(cli._settings(args).lang)
     print(tr(N_("checkpoint: event {seq} sealed in {file}"), seq=done["seq"], file=done["file"]))
@@ -156,7 +156,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         message = tr(N_("audit trail BROKEN at {where}: {reason} ({count} events before it verify). {advice}"),
                      where=where, reason=reason, count=report.events, advice=tr(ADVICE))
         if args.json:
-            print(json.dumps(result))
+            print(safe_json(result))
         print(message, file=sys.stderr)
         return 1
     if key is not None and latest is None:
@@ -165,11 +165,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
                         "checkpoint' (and find out why there was none)"),
                      count=report.events, file=str(settings.audit_checkpoint_file))
         if args.json:
-            print(json.dumps({**result, "intact": False}))
+            print(safe_json({**result, "intact": False}))
         print(message, file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps(result))
+        print(safe_json(result))
     elif key is None:
         print(tr(N_("audit trail intact: {count} events"), count=report.events))
     else:

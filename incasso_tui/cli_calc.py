@@ -153,7 +153,7 @@ def run_rente(args: argparse.Namespace) -> int:
     table = [text["header"], *rows]
     widths = [max(len(row[col]) for row in table) for col in range(6)]
     for row in table:
-        cells = [cell.ljust(w) if col < 2 else cell.rjust(w) for col, (cell, w) in enumerate(zip(row, widths))]
+        cells = [cell.ljust(w) if col < 2 else cell.rjust(w) for col, (cell, w) in enumerate(zip(row, widths, strict=True))]
         print("  ".join(cells).rstrip())
     print(text["table"].format(path=DEFAULT_RATES_PATH))
     for row in used:

@@ -26,6 +26,7 @@ from incasso_tui.domain.arrears import BUCKETS
 from incasso_tui.domain.enums import Role
 from incasso_tui.errors import N_
 from incasso_tui.i18n import Translator
+from incasso_tui.safetext import csv_cell
 
 if TYPE_CHECKING:
     from incasso_tui.services.risk import RiskReport
@@ -184,8 +185,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     elif args.csv:
         writer = csv.writer(sys.stdout)  # RFC 4180: CRLF line ends, as the worklist export
         writer.writerow(("as_of", "figure", "key", "count", "amount", "rate"))
-        for row in _csv_rows(r):
-            writer.writerow((r.as_of.isoformat(), *row))
+        for figure, key, *values in _csv_rows(r):  # the keys come from the risk file: text cells (safetext)
+            writer.writerow((r.as_of.isoformat(), csv_cell(figure), csv_cell(key), *values))
     else:
         print_report(tr, r)
     return 0

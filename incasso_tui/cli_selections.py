@@ -60,13 +60,14 @@ def _days(value: str) -> int:
         raise argparse.ArgumentTypeError(f"not a number of days: {value!r}") from None
 
 
-def _sub(sub: argparse._SubParsersAction, name: str, help_: str) -> argparse._SubParsersAction:  # type: ignore[type-arg]
+def _sub(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_: str) -> argparse._SubParsersAction[argparse.ArgumentParser]:
     parent = sub.add_parser(name, help=help_, description=help_)
     parent.set_defaults(func=lambda _a: cli._usage(parent))
     return parent.add_subparsers(title=f"{name} commands", metavar="COMMAND")
 
 
-def _command(group: argparse._SubParsersAction, name: str, help_: str, func: Any, *, json_: bool = True) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+def _command(group: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_: str, func: Any, *,
+             json_: bool = True) -> argparse.ArgumentParser:
     p = group.add_parser(name, help=help_, description=help_)
     cli._common(p, top=False)
     if json_:
@@ -75,7 +76,7 @@ def _command(group: argparse._SubParsersAction, name: str, help_: str, func: Any
     return p
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sel = _sub(sub, "selections", "saved client groups: list, show, save, rename, delete, export as CSV")
     _command(sel, "list", "every selection with its count of cases now", cmd_list)
     show = _command(sel, "show", "one selection: its criteria, count and campaigns", cmd_show)
@@ -366,9 +367,10 @@ def _report(args: argparse.Namespace, ctx: Context, info: CampaignInfo, tr: Tran
     for msgid, n in reasons:
         print(f"  {n:>6}  {_reason_summary(tr, msgid)}")
     if letters is not None:
+        failures: list[dict[str, Any]] = letters["failed"]  # type: ignore[assignment]
         print(tr(N_("letters: {rendered} rendered, {queued} e-mails queued, {failed} failed"),
-                 rendered=letters["rendered"], queued=letters["emails_queued"], failed=len(letters["failed"])))  # type: ignore[arg-type]
-        for f in letters["failed"]:  # type: ignore[attr-defined]
+                 rendered=letters["rendered"], queued=letters["emails_queued"], failed=len(failures)))
+        for f in failures:
             print(f"  letter {f['letter']} (case {f['case']}): {safe(f['error'])}", file=sys.stderr)
         if letters["why_waiting"]:
             print(f"incasso: {letters['why_waiting']}", file=sys.stderr)

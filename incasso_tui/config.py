@@ -55,7 +55,7 @@ def _toml_file(path: Path) -> dict[str, object]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(N_("The config file {path} is not valid TOML: {error}"), path=str(path), error=str(exc))
+        raise ConfigError(N_("The config file {path} is not valid TOML: {error}"), path=str(path), error=str(exc)) from exc
     except OSError as exc:  # unreadable (permissions), vanished meanwhile
         raise ConfigError(N_("Cannot read the config file {path}: {error}"), path=str(path),
                           error=exc.strerror or str(exc)) from None

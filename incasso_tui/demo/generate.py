@@ -44,6 +44,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -519,7 +520,7 @@ class _Book:
         """Write a client; returns (id, name, city, contact person or name)."""
         rng = self.rng
         cid = self.take("clients")
-        number = "C%07d" % ((self._client_no[0] + index * self._client_no[1]) % 9_000_000 + 1_000_000)
+        number = f"C{(self._client_no[0] + index * self._client_no[1]) % 9_000_000 + 1_000_000:07d}"
         first, surname = self.person()
         contact: str | None = None
         kvk: str | None = None
@@ -584,7 +585,7 @@ class _Book:
 
     def search_words(self, client: tuple[Any, ...], loan_numbers: list[str]) -> None:
         """The client's row in the search index (store.search_index), as the services would write it."""
-        c = dict(zip(COLUMNS["clients"], client))
+        c = dict(zip(COLUMNS["clients"], client, strict=True))
         self.add("client_search", (c["id"], index_words(
             name=c["name"], number=c["number"], loan_numbers=loan_numbers, kvk=c["kvk"], iban=c["iban"],
             phone=c["phone"], email=c["email"], postcode=c["postcode"], street=c["street"], city=c["city"],
@@ -626,7 +627,7 @@ class _Book:
         """Write a loan (and its temp schedule row, documents and charges); returns what the case needs."""
         rng, as_of = self.rng, self.as_of
         lid = self.take("loans")
-        number = "L%08d" % ((self._loan_no[0] + self.n_loan * self._loan_no[1]) % 90_000_000 + 10_000_000)
+        number = f"L{(self._loan_no[0] + self.n_loan * self._loan_no[1]) % 90_000_000 + 10_000_000:08d}"
         self.n_loan += 1
         product, principal, rate, term, repayment = self.loan_terms(consumer)
         part_p = part_i = 0
@@ -900,7 +901,7 @@ class _Book:
         reached = order[:order.index(Stage(stage)) + 1] if Stage(stage) in order else [Stage.REMINDER]
         end = day(closed_raw) if closed_raw else self.as_of - timedelta(days=1)
         span = max((end - opened).days, 1)
-        for n, (before, after) in enumerate(zip(reached, reached[1:]), start=1):
+        for n, (before, after) in enumerate(pairwise(reached), start=1):
             moved = opened + timedelta(days=span * n // len(reached))
             events.append(Event(datetime.combine(moved, time(6)), "procedure", "procedure.move", "case", case_id,
                                 case_id, {"stage": before.value}, {"stage": after.value, "stage_since": moved}))

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -172,7 +173,7 @@ def rows_in_force(start: date, end: date, rates: Sequence[RateRow] | None = None
     table = sorted(load_rates() if rates is None else rates, key=lambda r: r.start)
     return tuple(
         row
-        for row, following in zip(table, [*table[1:], None])
+        for row, following in zip(table, [*table[1:], None], strict=True)
         if row.start < end and (following is None or following.start > start)
     )
 
@@ -210,7 +211,7 @@ def statutory_interest(
     cuts = {start, end}
     cuts.update(
         row.start
-        for previous, row in zip(table, table[1:])
+        for previous, row in pairwise(table)
         if start < row.start < end and row.rate(kind) != previous.rate(kind)
     )
     anniversaries: set[date] = set()
@@ -226,7 +227,7 @@ def statutory_interest(
 
     periods: list[InterestPeriod] = []
     base, interest_this_year = principal, ZERO
-    for period_start, period_end in zip(points, points[1:]):
+    for period_start, period_end in pairwise(points):
         if period_start in anniversaries:  # art. 6:119 lid 2 BW: a year's interest joins the base
             base, interest_this_year = base + interest_this_year, ZERO
         rate = next(r for r in reversed(table) if r.start <= period_start).rate(kind)

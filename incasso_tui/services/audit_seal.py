@@ -29,6 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from incasso_tui.atomicfile import atomic_write
 from incasso_tui.config import Settings
 from incasso_tui.errors import N_, ConfigError
 from incasso_tui.services.audit import Checkpoint, chain_head
@@ -75,17 +76,13 @@ def init_key(settings: Settings) -> tuple[bytes, Path]:
     path = Path(settings.audit_key_file).expanduser()
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_bytes(KEY_BYTES)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:  # whole or not at all, mode 0600, never over an existing key (atomicfile)
+        atomic_write(path, key.hex() + "\n", mode=0o600, exclusive=True, encoding="ascii")
     except FileExistsError:
         raise ConfigError(N_("An audit key exists already at {path}; it is never replaced (the events keyed with it "
                              "could no longer be verified)"), path=str(path)) from None
     except OSError as exc:
         raise ConfigError(N_("Cannot write the audit key {path}: {error}"), path=str(path), error=exc.strerror or str(exc)) from None
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(key.hex() + "\n")
-        f.flush()
-        os.fsync(f.fileno())
     return key, path
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import csv
 import os
-import tempfile
 from datetime import date
 
 from sqlalchemy import select, update
 
+from incasso_tui.atomicfile import atomic_file
 from incasso_tui.safetext import csv_cell
 from incasso_tui.services import audit
 from incasso_tui.services.context import Context
@@ -43,28 +43,23 @@ def export_mutations(ctx: Context, day: date, out: str | os.PathLike[str]) -> in
             .where(BkrMutation.mutation_date == day)
             .order_by(BkrMutation.id)
         ).all()
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".bkr-", suffix=".csv")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                writer = csv.writer(fh)
-                writer.writerow(COLUMNS)
-                for m, loan_number, client, warning_date in rows:
-                    writer.writerow([  # every text cell through the formula guard (safetext.csv_cell)
-                        m.id, m.mutation_date.isoformat(), csv_cell(m.code), csv_cell(loan_number),
-                        csv_cell(client.number), csv_cell(client.kind), "1" if client.consumer else "0",
-                        csv_cell(client.name), csv_cell(client.kvk), csv_cell(client.postcode), f"{m.amount:.2f}",
-                        m.warning_letter_id or "", warning_date.isoformat() if warning_date else "",
-                        csv_cell(m.created_by),
-                    ])
+        # the file appears whole (mode 0600) when the block ends without an error: after the rows are marked and
+        # the audit event is written, before the transaction commits (atomicfile)
+        with atomic_file(target, newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(COLUMNS)
+            for m, loan_number, client, warning_date in rows:
+                writer.writerow([  # every text cell through the formula guard (safetext.csv_cell)
+                    m.id, m.mutation_date.isoformat(), csv_cell(m.code), csv_cell(loan_number),
+                    csv_cell(client.number), csv_cell(client.kind), "1" if client.consumer else "0",
+                    csv_cell(client.name), csv_cell(client.kvk), csv_cell(client.postcode), f"{m.amount:.2f}",
+                    m.warning_letter_id or "", warning_date.isoformat() if warning_date else "",
+                    csv_cell(m.created_by),
+                ])
             new = [m.id for m, *_ in rows if m.exported_on is None]
             if new:
                 s.execute(update(BkrMutation).where(BkrMutation.id.in_(new)).values(exported_on=ctx.clock.today()))
             audit.record(s, at=ctx.clock.now(), actor=ctx.actor.name, action="bkr.export", entity="bkr_export",
                          entity_id=None, after={"date": day, "rows": len(rows), "newly_exported": new,
                                                 "file": str(target)})
-            os.replace(tmp, target)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
     return len(rows)

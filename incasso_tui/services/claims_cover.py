@@ -74,7 +74,7 @@ def prior_costs(s: Session, client_id: int, loans: Iterable[str], day: date, bef
     since = add_months(day, -load_costs_rules().stacking_months)
     wanted = set(loans)
     prior = []
-    for letter_id, raw, letter_date, status in _letters(s, client_id, before_id):
+    for letter_id, raw, letter_date, _status in _letters(s, client_id, before_id):
         if letter_date < since:
             continue
         figures = lm.LetterFigures.from_json(raw)

@@ -95,7 +95,7 @@ def make_batch(ctx: Context) -> BatchReport:
     """Collect every rendered post letter that is in no batch into one PDF to print, in letter order."""
     from pypdf import PdfReader, PdfWriter
 
-    from incasso_tui.services.letters import _write_atomic
+    from incasso_tui.atomicfile import atomic_write
 
     ctx.require(*BATCH_ROLES)
     today, now = ctx.clock.today(), ctx.clock.now()
@@ -125,7 +125,7 @@ def make_batch(ctx: Context) -> BatchReport:
         path = _batch_path(ctx.settings, batch.id, today)
         out = io.BytesIO()
         writer.write(out)
-        _write_atomic(path, out.getvalue())
+        atomic_write(path, out.getvalue(), make_folder=True)
         batch.file_path = str(path)
         for letter in kept:
             letter.batch_id = batch.id

@@ -28,7 +28,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import IO
 
+from incasso_tui.atomicfile import atomic_file
 from incasso_tui.config import Settings
 from incasso_tui.errors import N_, BadInput, RuleViolation
 from incasso_tui.safetext import csv_cell, has_controls, safe, safe_or_empty
@@ -112,7 +114,7 @@ def nl_csv_lines(ctx: Context, flt: WorklistFilter, labels: ExportLabels) -> Ite
         yield sink.text
 
 
-def _xlsx(ctx: Context, flt: WorklistFilter, labels: ExportLabels, path: Path) -> int:
+def _xlsx(ctx: Context, flt: WorklistFilter, labels: ExportLabels, out: IO[bytes]) -> int:
     from openpyxl import Workbook
 
     from incasso_tui.services.selections import EXPORT_PAGE
@@ -144,7 +146,7 @@ def _xlsx(ctx: Context, flt: WorklistFilter, labels: ExportLabels, path: Path) -
                       text(labels.label("stage", row.stage)), text(labels.label("status", row.status)),
                       day(row.next_action_date), text(row.assignee), text(labels.label("flag", row.flag) if row.flag else "")])
         rows += 1
-    book.save(path)
+    book.save(out)
     return rows
 
 
@@ -164,30 +166,26 @@ def export_worklist(ctx: Context, flt: WorklistFilter, name: str | Path, form: s
         raise RuleViolation(N_("The file {path} exists already: choose another name"), field="path", path=str(target))
     if not target.parent.is_dir():
         raise BadInput(N_("The folder {path} does not exist"), field="path", path=str(target.parent))
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     rows = -1
-    try:
+    try:  # whole or not at all, mode 0600, never over a file made while we wrote (atomicfile)
         if form == "xlsx":
             assert labels is not None
-            rows = _xlsx(ctx, flt, labels, tmp)
+            with atomic_file(target, binary=True, exclusive=True) as out:
+                rows = _xlsx(ctx, flt, labels, out)
         else:
             lines = (nl_csv_lines(ctx, flt, labels) if form == "csv-nl" and labels is not None
                      else csv_lines(worklist(ctx, flt)))
-            with open(tmp, "w", encoding="utf-8-sig" if form == "csv-nl" else "utf-8", newline="") as fh:
+            with atomic_file(target, encoding="utf-8-sig" if form == "csv-nl" else "utf-8", newline="",
+                             exclusive=True) as fh:
                 for line in lines:
                     fh.write(line)
                     rows += 1
-                fh.flush()
-                os.fsync(fh.fileno())
-        if target.exists():  # made while we wrote
-            raise RuleViolation(N_("The file {path} exists already: choose another name"), field="path",
-                                path=str(target))
-        os.replace(tmp, target)
+    except FileExistsError:  # made while we wrote
+        raise RuleViolation(N_("The file {path} exists already: choose another name"), field="path",
+                            path=str(target)) from None
     except OSError as exc:
         raise BadInput(N_("Cannot write {path}: {error}"), field="path", path=str(target),
                        error=exc.strerror or str(exc)) from None
-    finally:
-        tmp.unlink(missing_ok=True)
     _record_export(ctx, flt, rows, f"{target} ({form})")
     return rows
 

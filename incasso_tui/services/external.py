@@ -25,7 +25,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -38,6 +37,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.elements import ColumnElement
 
+from incasso_tui.atomicfile import atomic_write
 from incasso_tui.domain import external as dx
 from incasso_tui.domain.enums import CaseStatus, LedgerKind, LoanStatus, Role
 from incasso_tui.domain.money import ZERO
@@ -294,14 +294,6 @@ def _dossier(s: Session, claim: ExternalClaim, case: Case, party_row: ExternalPa
     }
 
 
-def _write_atomic(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(content)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _claim_dir(ctx: Context, claim_id: int) -> Path:
@@ -421,9 +413,9 @@ def decide_handover(ctx: Context, claim_id: int, *, approve: bool, reason: str =
             dossier = _dossier(s, claim, case, party_row, ctx.settings.lender_name or "")
             pdf = render_dossier(dossier, Translator(ctx.settings.lang))
             pdf_path, json_path = folder / "dossier.pdf", folder / "dossier.json"
-            _write_atomic(pdf_path, pdf)
+            atomic_write(pdf_path, pdf, make_folder=True)
             written.append(pdf_path)
-            _write_atomic(json_path, json.dumps(dossier, ensure_ascii=False, indent=2).encode("utf-8"))
+            atomic_write(json_path, json.dumps(dossier, ensure_ascii=False, indent=2), make_folder=True)
             written.append(json_path)
             s.add(Document(client_id=client.id, loan_id=None, kind="external_dossier",
                            title=f"dossier {party_row.name} {today.isoformat()}"[:200], added_on=today,
@@ -623,7 +615,7 @@ def report_payments(ctx: Context, case_id: int) -> tuple[str | None, list[Paymen
             path = _claim_dir(ctx, claim.id) / f"payments-{today.isoformat()}-{new[-1].ledger_id}.csv"
             lines = ["claim,loan,date,amount"] + [f"{claim.id},{p.loan},{p.booking_date.isoformat()},{p.amount}"
                                                    for p in new]
-            _write_atomic(path, ("\n".join(lines) + "\n").encode("utf-8"))
+            atomic_write(path, "\n".join(lines) + "\n", make_folder=True)
             written.append(path)
             s.add_all(ExternalPaymentNotice(ledger_id=p.ledger_id, claim_id=claim.id, reported_on=today,
                                             file_path=str(path), created_by=ctx.actor.name) for p in new)

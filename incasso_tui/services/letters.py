@@ -17,7 +17,6 @@ docs/letters.md. The claim statement that ``services.tracks`` queues carries its
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -28,6 +27,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from incasso_tui.atomicfile import atomic_write
 from incasso_tui.config import Settings
 from incasso_tui.domain.arrears import combined
 from incasso_tui.domain.calendar import fourteen_day_term
@@ -241,18 +241,6 @@ def _pdf_path(settings: Settings, letter: Letter, client_number: str) -> Path:
             / f"{letter.id:08d}-{letter.kind}-{client_number}.pdf")
 
 
-def _write_atomic(path: Path, content: bytes) -> None:
-    """Write ``content`` under a temporary name in the same directory and rename it: never a half file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 # ----- rendering one letter (inside the caller's transaction)
@@ -292,7 +280,7 @@ def _render_into(ctx: Context, s: Session, letter: Letter, lender: lm.Lender, wr
     if letter.channel == "letter":
         _check_address(letter, data)
     path = _pdf_path(ctx.settings, letter, client.number)
-    _write_atomic(path, pdf)
+    atomic_write(path, pdf, make_folder=True)
     written.append(path)
     now = ctx.clock.now()
     letter.status, letter.file_path, letter.error = "rendered", str(path), None

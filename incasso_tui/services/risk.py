@@ -32,7 +32,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Date, and_, case, exists, func, insert, or_, select, type_coerce, update
+from sqlalchemy import Date, and_, exists, func, insert, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from incasso_tui.domain.arrears import BUCKETS, ageing_bucket

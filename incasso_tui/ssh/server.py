@@ -31,6 +31,7 @@ from pathlib import Path
 
 import asyncssh
 
+from incasso_tui.atomicfile import atomic_write
 from incasso_tui.errors import N_, ConfigError
 from incasso_tui.i18n import Translator
 from incasso_tui.services.context import Actor
@@ -71,10 +72,9 @@ def load_or_create_host_key(path: Path) -> asyncssh.SSHKey:
     key = asyncssh.generate_private_key("ssh-ed25519", comment="incasso-tui host key")
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(key.export_private_key())
-        path.with_name(path.name + ".pub").write_bytes(key.export_public_key())
+        # whole or not at all, never over another key (atomicfile); the public half may be read by anyone
+        atomic_write(path, key.export_private_key(), mode=0o600, exclusive=True)
+        atomic_write(path.with_name(path.name + ".pub"), key.export_public_key(), mode=0o644)
     except OSError as exc:
         raise ConfigError(N_("Cannot write the host key {path}: {error}"), path=str(path), error=exc.strerror or str(exc)) from None
     log.info("generated host key %s in %s", fingerprint(key), path)

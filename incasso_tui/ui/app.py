@@ -45,7 +45,7 @@ class IncassoApp(App[None]):
     def format_title(self, title: str, sub_title: str) -> Content:
         return super().format_title(safe(title), safe(sub_title))  # Content(): literal, controls made visible
 
-    def notify(self, message: str, *, title: str = "", markup: bool = True, **kw: Any) -> None:  # type: ignore[override]
+    def notify(self, message: str, *, title: str = "", markup: bool = True, **kw: Any) -> None:
         """A toast shows its text literally, whatever a caller passes (a message with a client's name in it)."""
         super().notify(safe(message), title=safe(title), markup=False, **kw)
 

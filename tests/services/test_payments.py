@@ -64,6 +64,12 @@ def _count(ctx, model) -> int:  # type: ignore[no-untyped-def]
         return s.scalar(select(func.count()).select_from(model))
 
 
+def _events_after(ctx, last_id: int) -> list[str]:  # type: ignore[no-untyped-def]
+    """The actions of the audit events written after event ``last_id``."""
+    with ctx.db.reader() as s:
+        return list(s.scalars(select(AuditEvent.action).where(AuditEvent.id > last_id).order_by(AuditEvent.id)))
+
+
 def _entries(ctx) -> list[BankEntryRow]:  # type: ignore[no-untyped-def]
     with ctx.db.reader() as s:
         return list(s.scalars(select(BankEntryRow).order_by(BankEntryRow.id)))
@@ -199,6 +205,7 @@ def test_a_file_with_a_bad_entry_is_refused_whole(ctx_for) -> None:  # type: ign
     assert "Ntry[1]" in str(err.value)
     assert _count(ctx, BankEntryRow) == 0
     assert _count(ctx, LedgerEntry) == ledger_before
+    assert _events_after(ctx, events_before) == []
 
 
 def test_a_failure_while_booking_leaves_nothing(ctx_for, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -216,6 +223,7 @@ def test_a_failure_while_booking_leaves_nothing(ctx_for, monkeypatch) -> None:  
     with pytest.raises(RuntimeError):
         payments.import_statement(ctx, camt053([Tx("10.00", text=number, bank_ref="K1")]))
     assert (_count(ctx, BankEntryRow), _count(ctx, LedgerEntry)) == (0, ledger_before)
+    assert _events_after(ctx, events_before) == []
 
 
 def test_the_queue_assign_and_not_ours(ctx_for) -> None:  # type: ignore[no-untyped-def]

@@ -44,7 +44,7 @@ def _case_with_a_running_loan(ctx, *, max_position: Decimal = Decimal("40000"), 
                    .scalar_subquery() >= 8)
             .order_by(Case.id)
         ).all()
-        for case_id, version, client_id, loan_id in rows:
+        for case_id, version, client_id, loan_id in rows:  # noqa: B007 (the case found is used after the loop)
             if client_position(s, client_id, TODAY) <= max_position:
                 break
         else:

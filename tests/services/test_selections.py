@@ -272,7 +272,7 @@ def test_the_csv_export_has_a_stable_header_plain_amounts_and_iso_dates(ctx_for)
         assert date.fromisoformat(p["next_action_date"]) == r.next_action_date
         assert p["client_number"] == r.client_number and p["stage"] == r.stage
     event = _events(ctx, "worklist.export")[-1]
-    assert '"rows": %d' % rows in (event.after or "") and event.actor == "demo"
+    assert f'"rows": {rows}' in (event.after or "") and event.actor == "demo"
 
 
 def test_names_cannot_become_formulas_or_terminal_escapes_in_the_csv(ctx_for, tmp_path) -> None:  # type: ignore[no-untyped-def]

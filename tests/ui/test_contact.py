@@ -293,6 +293,7 @@ def test_contact_form_snapshot_80x24(app_for: Callable[..., Any], snap_compare: 
         await choose(pilot, "outcome", ContactOutcome.PROMISE)
         await fill(pilot, "promise_amount", "12,345")
         await pilot.press("ctrl+s")
+        await pilot.app.workers.wait_for_complete()  # the refusal is on screen, however busy the machine
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

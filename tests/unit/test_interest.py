@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -155,7 +156,7 @@ def test_periods_cover_the_range(cents: int, start: date, days: int, kind: str) 
     result = statutory_interest(amount, start, end, kind)  # type: ignore[arg-type]
     assert result.periods[0].start == start and result.periods[-1].end == end
     assert sum(p.days for p in result.periods) == days
-    for a, b in zip(result.periods, result.periods[1:]):
+    for a, b in pairwise(result.periods):
         assert a.end == b.start and b.base >= a.base
     assert result.interest == sum((p.interest for p in result.periods), D("0.00")) >= 0
     for p in result.periods:  # one year length per period

@@ -54,7 +54,7 @@ class ApprovalsScreen(RowsScreen[ProposalRow]):
                 (tr(N_("On")), "on", None)]
 
     def fetch(self) -> list[ProposalRow]:
-        ctx = self.app.ctx  # type: ignore[attr-defined]
+        ctx = self.ctx
         rows = proposals(ctx)
         # beside each proposal: the client's budget, capacity, cause, arrangements and promises (issue 15)
         self.contexts = {case_id: decision_context(ctx, case_id) for case_id in {r.case_id for r in rows}}
@@ -148,7 +148,7 @@ class ApprovalsScreen(RowsScreen[ProposalRow]):
         self.app.push_screen(PromptScreen(self.tr(N_("Why is this proposal rejected?"))), rejected)
 
     def _decide(self, row: ProposalRow, approve: bool, reason: str) -> None:
-        ctx = self.app.ctx  # type: ignore[attr-defined]
+        ctx = self.ctx
         done = N_("Approved: {client}") if approve else N_("Rejected: {client}")
         self.run_action(lambda: decide(ctx, row.id, row.version, approve=approve, reason=reason),
                         self.tr(done, client=row.client_name))

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -31,6 +31,7 @@ from incasso_tui.ui.screens.arrangement_capacity import CapacityMixin
 from incasso_tui.ui.screens.form import SavingScreen
 from incasso_tui.ui.text import lit, money_cell, right, text_cell, translate_bindings
 from incasso_tui.ui.widgets.capacity import CapacityPanel
+from incasso_tui.ui.work import closing_worker
 
 DAYS_TO_FIRST_DATE = 7  # the first date offered; the employee changes it to what was agreed
 
@@ -246,18 +247,18 @@ class ArrangementScreen(CapacityMixin, SavingScreen[int]):
         self.app.push_screen(PromptScreen(self.tr(N_("Why should a supervisor allow this plan beyond the desk limits?"))),
                              reason_given)
 
-    @work(thread=True, exclusive=True, group="form-save")
     def _propose(self, given: ArrangementInput, reason: str) -> None:
         from incasso_tui.services.arrangement_changes import propose_arrangement
 
-        try:
-            proposal = propose_arrangement(self.ctx, self.detail.case.id, self.detail.case.version, given, reason,
-                                           replaces=self.replaces)
-        except IncassoError as err:
-            self.app.call_from_thread(self._refused, err)
-            return
-        self.app.call_from_thread(self.notify, self.tr(N_("Sent to a supervisor as proposal {id}"), id=proposal))
-        self.app.call_from_thread(self.dismiss, None)
+        def call() -> int:
+            return propose_arrangement(self.ctx, self.detail.case.id, self.detail.case.version, given, reason,
+                                       replaces=self.replaces)
+
+        closing_worker(self, call, self._proposed, self._refused, group="form-save")
+
+    def _proposed(self, proposal: int) -> None:
+        self.notify(self.tr(N_("Sent to a supervisor as proposal {id}"), id=proposal))
+        self.dismiss(None)
 
     # ----- saving (the rest is SavingScreen's)
     def read(self) -> ArrangementInput | None:

@@ -25,9 +25,14 @@ from incasso_tui.ui.widgets.capacity import CapacityPanel
 if TYPE_CHECKING:
     from incasso_tui.domain.arrangement import Plan
     from incasso_tui.services.cases import ClientDetail
+    from incasso_tui.ui.screens.form import SavingScreen
+
+    _Screen = SavingScreen[int]  # what the mixin is mixed into: its ctx, tr, query_one ... typed
+else:
+    _Screen = object
 
 
-class CapacityMixin:
+class CapacityMixin(_Screen):
     """For ``ArrangementScreen``: needs ``self.detail``, ``self.ctx``, ``self.tr`` and a ``CapacityPanel#capacity``."""
 
     detail: ClientDetail
@@ -37,11 +42,11 @@ class CapacityMixin:
     @work(thread=True, exclusive=True, group="arrangement-budget")
     def load_budget(self) -> None:
         try:
-            st = status(self.ctx, self.detail.client.id)  # type: ignore[attr-defined]
+            st = status(self.ctx, self.detail.client.id)
         except IncassoError as err:
-            self.app.call_from_thread(self.notify, self.tr.error(err), severity="error")  # type: ignore[attr-defined]
+            self.app.call_from_thread(self.notify, self.tr.error(err), severity="error")
             return
-        self.app.call_from_thread(self._budget_read, st)  # type: ignore[attr-defined]
+        self.app.call_from_thread(self._budget_read, st)
 
     def _budget_read(self, st: BudgetStatus) -> None:
         self.budget = st
@@ -49,33 +54,33 @@ class CapacityMixin:
 
     def show_capacity(self, plan: Plan | None) -> None:
         self.shown_plan = plan
-        tr = self.tr  # type: ignore[attr-defined]
-        panel = self.query_one("#capacity", CapacityPanel)  # type: ignore[attr-defined]
+        tr = self.tr
+        panel = self.query_one("#capacity", CapacityPanel)
         st = self.budget
         result = None
         if st is not None and plan is not None:
-            frequency = self.query_one("#frequency", Select).value  # type: ignore[attr-defined]
+            frequency = self.query_one("#frequency", Select).value
             result = fit(st, monthly(plan.installment, str(frequency)))
         extra = []  # a budget older than the setting is flagged in the panel's first line (budget_line)
         if result is not None and not result.fits:
-            rule = self.ctx.settings.arrangement_above_capacity  # type: ignore[attr-defined]
+            rule = self.ctx.settings.arrangement_above_capacity
             extra.append(lit(tr(N_("Not allowed: ctrl+o proposes one that fits")) if rule == "refuse"
                              else tr(N_("Above it: give the reason")), "$text-warning"))
         panel.show(tr, st, result, N_("Plan"), extra)
 
     def action_propose(self) -> None:
         """Fill in the number of monthly installments that fits the capacity within the desk limits."""
-        tr = self.tr  # type: ignore[attr-defined]
+        tr = self.tr
         if self.budget is None:
             return
-        text = self.query_one("#down_payment", Input).value.strip()  # type: ignore[attr-defined]
+        text = self.query_one("#down_payment", Input).value.strip()
         try:
             down = parse_amount(text) if text else ZERO
-            proposal = propose(self.ctx, self.budget, self.detail.arrears.total, down)  # type: ignore[attr-defined]
+            proposal = propose(self.ctx, self.budget, self.detail.arrears.total, down)
         except (BadInput, IncassoError) as err:
-            self.error("message", tr.error(err))  # type: ignore[attr-defined]
-            self.app.bell()  # type: ignore[attr-defined]
+            self.error("message", tr.error(err))
+            self.app.bell()
             return
-        self.query_one("#frequency", Select).value = Frequency.MONTHLY  # type: ignore[attr-defined]
-        self.query_one("#installment", Input).value = ""  # type: ignore[attr-defined]
-        self.query_one("#count", Input).value = str(proposal.count)  # type: ignore[attr-defined]
+        self.query_one("#frequency", Select).value = Frequency.MONTHLY
+        self.query_one("#installment", Input).value = ""
+        self.query_one("#count", Input).value = str(proposal.count)

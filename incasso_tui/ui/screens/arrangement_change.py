@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import work
 from textual.binding import Binding, BindingType
 
 from incasso_tui.domain.arrangement import Plan
-from incasso_tui.errors import N_, IncassoError
+from incasso_tui.errors import N_
 from incasso_tui.services.arrangement_changes import (
     RunningArrangement,
     cancel_arrangement,
@@ -24,6 +23,7 @@ from incasso_tui.services.arrangements import ArrangementInput
 from incasso_tui.services.cases import ClientDetail
 from incasso_tui.ui.screens.arrangement import ArrangementScreen
 from incasso_tui.ui.screens.prompt import PromptScreen
+from incasso_tui.ui.work import closing_worker
 
 
 class ArrangementChangeScreen(ArrangementScreen):
@@ -76,12 +76,10 @@ class ArrangementChangeScreen(ArrangementScreen):
         self.app.push_screen(PromptScreen(self.tr(N_("End the arrangement: why? The procedure resumes today."))),
                              reason_given)
 
-    @work(thread=True, exclusive=True, group="form-save")
     def _end(self, reason: str) -> None:
-        try:
-            cancel_arrangement(self.ctx, self.arrangement.id, self.arrangement.version, reason)
-        except IncassoError as err:
-            self.app.call_from_thread(self._refused, err)
-            return
-        self.app.call_from_thread(self.notify, self.tr(N_("The arrangement is ended; the procedure resumes")))
-        self.app.call_from_thread(self.dismiss, None)
+        closing_worker(self, lambda: cancel_arrangement(self.ctx, self.arrangement.id, self.arrangement.version, reason),
+                       self._ended, self._refused, group="form-save")
+
+    def _ended(self, _result: object) -> None:
+        self.notify(self.tr(N_("The arrangement is ended; the procedure resumes")))
+        self.dismiss(None)

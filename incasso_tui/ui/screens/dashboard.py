@@ -16,7 +16,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Static
 
 from incasso_tui.domain.arrears import BUCKETS
@@ -25,6 +24,7 @@ from incasso_tui.services.causes import cause_counts
 from incasso_tui.services.kpi import CLOSED, HANDED_OVER, ROLL_TARGETS, KpiReport, RollRates, kpi
 from incasso_tui.ui.labels import BUCKET
 from incasso_tui.ui.text import lit, safe, translate_bindings
+from incasso_tui.ui.desk import DeskScreen
 
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
@@ -72,17 +72,13 @@ def _outside_lines(ctx: Context, tr: Translator) -> list[str]:
     ]
 
 
-class DashboardScreen(Screen[None]):
+class DashboardScreen(DeskScreen[None]):
     CSS_PATH = "../styles/dashboard.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "reload", "Refresh", id="reload"),
         Binding("v", "risk", "Risk", id="risk"),
         Binding("escape", "back", "Back", id="back"),
     ]
-
-    @property
-    def tr(self) -> Translator:
-        return self.app.tr  # type: ignore[attr-defined,no-any-return]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -104,9 +100,9 @@ class DashboardScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="kpi")
     def load(self) -> None:
         try:
-            report = kpi(self.app.ctx)  # type: ignore[attr-defined]
-            causes = cause_counts(self.app.ctx)  # type: ignore[attr-defined]
-            outside = _outside_lines(self.app.ctx, self.tr)  # type: ignore[attr-defined]
+            report = kpi(self.ctx)
+            causes = cause_counts(self.ctx)
+            outside = _outside_lines(self.ctx, self.tr)
         except IncassoError as exc:
             self.app.call_from_thread(self.query_one("#message", Label).update, lit(self.tr.error(exc)))
             return

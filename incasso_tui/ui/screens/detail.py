@@ -17,7 +17,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Grid, Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static, TabbedContent, TabPane
 
 from incasso_tui.domain.enums import CaseStatus, Role
@@ -55,6 +54,7 @@ from incasso_tui.ui.labels import (
 from incasso_tui.ui.text import lit, money_cell, right, safe, text_cell, translate_bindings
 from incasso_tui.ui.timeline_text import sentence
 from incasso_tui.ui.work import service_worker
+from incasso_tui.ui.desk import DeskScreen
 
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
@@ -103,7 +103,7 @@ def _label(tr: Translator, labels: dict[str, str], value: str | None) -> str:
     return tr(labels[value]) if value in labels else value
 
 
-class ClientDetailScreen(Screen[None]):
+class ClientDetailScreen(DeskScreen[None]):
     CSS_PATH = "../styles/detail.tcss"
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (120, "-wide")]
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -152,10 +152,6 @@ class ClientDetailScreen(Screen[None]):
         self.consults: list[ConsultationRow] = []
         self.flags: list[Flag] = []  # the client's vulnerability flags (issue 20)
         self.technical = False  # the timeline's technical details shown (x)
-
-    @property
-    def tr(self) -> Translator:
-        return self.app.tr  # type: ignore[attr-defined, no-any-return]
 
     # ----- layout
     def compose(self) -> ComposeResult:
@@ -226,7 +222,7 @@ class ClientDetailScreen(Screen[None]):
     # ----- loading
     def load(self) -> None:
         """Read the case in a worker thread (``ui.work.service_worker``); the result is laid out on the UI thread."""
-        ctx, case_id = self.app.ctx, self.case_id  # type: ignore[attr-defined]
+        ctx, case_id = self.ctx, self.case_id
 
         def read() -> tuple[ClientDetail, CaseTracks, Presence | None, tuple[Any, ...], list[Flag]]:
             detail = client_detail(ctx, case_id)
@@ -327,7 +323,7 @@ class ClientDetailScreen(Screen[None]):
             lines.append(Content.assemble((tr(N_("Cause")) + " ", "$text-muted"), (_label(tr, CAUSE, case.cause), "bold")))
         if case.flag:
             lines.append(lit(" " + _label(tr, FLAG, case.flag) + " ", "bold $text-error on $error-muted"))
-        role = self.app.ctx.actor.role  # type: ignore[attr-defined]
+        role = self.ctx.actor.role
         if not self.writable and role != Role.AUDITOR:
             if case.status == CaseStatus.HANDED_OVER.value and role != Role.SPECIAL_MANAGEMENT:
                 why = N_("Read only: handed over to special management")
@@ -710,7 +706,7 @@ class ClientDetailScreen(Screen[None]):
         if action == "walk":
             return self.walker is not None
         if action in WRITE_ACTIONS or action == "discuss":
-            if self.app.ctx.actor.role in (Role.AUDITOR, Role.ADMIN):  # type: ignore[attr-defined]
+            if self.ctx.actor.role in (Role.AUDITOR, Role.ADMIN):
                 return False  # auditors read only
             if self.detail is None:
                 return None  # shown dimmed until the case is read
@@ -739,7 +735,7 @@ class ClientDetailScreen(Screen[None]):
         from incasso_tui.services.discussion import raise_item
 
         try:
-            raise_item(self.app.ctx, self.case_id, question)  # type: ignore[attr-defined]
+            raise_item(self.ctx, self.case_id, question)
         except IncassoError as err:
             self.app.call_from_thread(self.notify, self.tr.error(err), severity="error")
             return
@@ -749,9 +745,9 @@ class ClientDetailScreen(Screen[None]):
     def action_back(self) -> None:
         # an app-level worker: it outlives this screen
         # a refusal (the user was disabled meanwhile) is said; the mark expires by itself (case_lock_minutes)
-        app = self.app
-        service_worker(app, partial(release_case, app.ctx, self.case_id), lambda _: None,  # type: ignore[attr-defined]
-                       lambda err: app.notify(app.tr.error(err), severity="warning"), group="release", exclusive=False)  # type: ignore[attr-defined]
+        app = self.desk
+        service_worker(app, partial(release_case, app.ctx, self.case_id), lambda _: None,
+                       lambda err: app.notify(app.tr.error(err), severity="warning"), group="release", exclusive=False)
         self.dismiss()
 
     def action_reload(self) -> None:
@@ -773,7 +769,7 @@ class ClientDetailScreen(Screen[None]):
         self.app.call_from_thread(self._switch_case, row.case_id)
 
     def _switch_case(self, case_id: int) -> None:
-        self.app.run_worker(partial(release_case, self.app.ctx, self.case_id), thread=True, group="release")  # type: ignore[attr-defined]
+        self.app.run_worker(partial(release_case, self.ctx, self.case_id), thread=True, group="release")
         self.case_id = case_id
         self.detail = None
         self.refresh_bindings()
@@ -815,7 +811,7 @@ class ClientDetailScreen(Screen[None]):
     def _open_change(self) -> None:
         from incasso_tui.services.arrangement_changes import running
 
-        found = running(self.app.ctx, self.case_id)  # type: ignore[attr-defined]
+        found = running(self.ctx, self.case_id)
         if found is not None and self.detail is not None:
             self.app.call_from_thread(self._push_change, found)
 

@@ -38,7 +38,7 @@ class DiscussionScreen(RowsScreen[DiscussionRow]):
                 (tr(N_("Question")), "question", None)]
 
     def fetch(self) -> list[DiscussionRow]:
-        return items(self.app.ctx)  # type: ignore[attr-defined]
+        return items(self.ctx)
 
     def cells(self, row: DiscussionRow) -> list[Text]:
         return [text_cell(self.tr.datetime(row.raised_at)), text_cell(row.raised_by), text_cell(row.client_name),
@@ -60,7 +60,7 @@ class DiscussionScreen(RowsScreen[DiscussionRow]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "decide":
-            return self.current is not None and self.app.ctx.actor.role == Role.SUPERVISOR  # type: ignore[attr-defined]
+            return self.current is not None and self.ctx.actor.role == Role.SUPERVISOR
         if action == "dossier":
             return self.current is not None
         return True
@@ -76,7 +76,7 @@ class DiscussionScreen(RowsScreen[DiscussionRow]):
         if row is None:
             return
         tr = self.tr
-        ctx = self.app.ctx  # type: ignore[attr-defined]
+        ctx = self.ctx
 
         def decision_given(decision: str | None) -> None:
             if not decision:

@@ -13,14 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, TextArea
 
@@ -28,16 +28,13 @@ from incasso_tui.domain.money import parse_amount
 from incasso_tui.errors import N_, BadInput, IncassoError
 from incasso_tui.ui.parse import parse_day
 from incasso_tui.ui.text import lit, translate_bindings
-from incasso_tui.ui.work import service_worker
-
-if TYPE_CHECKING:
-    from incasso_tui.i18n import Translator
-    from incasso_tui.services.context import Context
+from incasso_tui.ui.work import closing_worker
+from incasso_tui.ui.desk import DeskScreen
 
 R = TypeVar("R")
 
 
-class SavingScreen(Screen[R | None], Generic[R]):
+class SavingScreen(DeskScreen[R | None], Generic[R]):
     """What every form shares, modal or full screen: messages at the fields and saving in a worker.
 
     Dismissed with what :meth:`submit` returned, or None when cancelled.
@@ -87,13 +84,6 @@ class SavingScreen(Screen[R | None], Generic[R]):
                                                      "escape to go back to the form")),
                                           placeholder=self.tr(N_("y")), required=N_("Type y to leave, escape to stay")), answered)
 
-    @property
-    def tr(self) -> Translator:
-        return self.app.tr  # type: ignore[attr-defined, no-any-return]
-
-    @property
-    def ctx(self) -> Context:
-        return self.app.ctx  # type: ignore[attr-defined, no-any-return]
 
     @on(Input.Submitted)
     def _next_field(self) -> None:
@@ -140,7 +130,7 @@ class SavingScreen(Screen[R | None], Generic[R]):
         self._save(given)
 
     def _save(self, given: Any) -> None:
-        service_worker(self, lambda: self.submit(given), self.dismiss, self._refused, group="form-save")
+        closing_worker(self, lambda: self.submit(given), self.dismiss, self._refused, group="form-save")
 
     def _refused(self, err: IncassoError) -> None:
         self.saving = False

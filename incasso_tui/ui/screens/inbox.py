@@ -47,20 +47,16 @@ class InboxScreen(RowsScreen[TaskRow]):
         super().__init__()
         self.user: str | None = None  # a supervisor's filter: one employee's tasks
 
-    @property
-    def _ctx(self):  # type: ignore[no-untyped-def]
-        return self.app.ctx  # type: ignore[attr-defined]
-
     def columns(self) -> list[tuple[str | Text, str, int | None]]:
         tr = self.tr
         return [(tr(N_("Due")), "due", 10), (tr(N_("When")), "bucket", 9), (tr(N_("Task")), "kind", 13),
                 (tr(N_("Client")), "client", 18), (tr(N_("Owner")), "owner", 7), (tr(N_("What")), "title", None)]
 
     def fetch(self) -> list[TaskRow]:
-        return list_tasks(self._ctx, user=self.user)
+        return list_tasks(self.ctx, user=self.user)
 
     def _today(self) -> date:
-        return self._ctx.clock.today()  # type: ignore[no-any-return]
+        return self.ctx.clock.today()
 
     def cells(self, row: TaskRow) -> list[Text]:
         tr = self.tr
@@ -74,7 +70,7 @@ class InboxScreen(RowsScreen[TaskRow]):
         today = self._today()
         counts = {b: sum(1 for r in self.rows if r.bucket(today) == b) for b in TASK_BUCKET}
         whose = (tr(N_("Tasks of {name}"), name=self.user) if self.user else
-                 tr(N_("Team tasks")) if self._ctx.actor.role in (Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)
+                 tr(N_("Team tasks")) if self.ctx.actor.role in (Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)
                  else tr(N_("My tasks")))
         return lit(tr(N_("{whose}: {overdue} overdue, {today} today, {week} this week, {later} later"), whose=whose,
                       overdue=counts["overdue"], today=counts["today"], week=counts["week"], later=counts["later"]))
@@ -96,7 +92,7 @@ class InboxScreen(RowsScreen[TaskRow]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         row = self.current
-        role = self._ctx.actor.role
+        role = self.ctx.actor.role
         if action == "filter":
             return role in (Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)
         if action == "answer":
@@ -123,14 +119,14 @@ class InboxScreen(RowsScreen[TaskRow]):
 
         def given(outcome: str | None) -> None:
             if outcome:
-                self.run_action(lambda: complete_task(self._ctx, row.id, outcome), self.tr(N_("Task done: {title}"), title=row.title))
+                self.run_action(lambda: complete_task(self.ctx, row.id, outcome), self.tr(N_("Task done: {title}"), title=row.title))
 
         self.app.push_screen(PromptScreen(self.tr(N_("What came of it?")), required=N_("Please fill this in")), given)
 
     @work(thread=True, exclusive=True, group="inbox-contact")
     def _contact_form(self, row: TaskRow) -> None:
         try:
-            detail = client_detail(self._ctx, row.case_id)
+            detail = client_detail(self.ctx, row.case_id)
         except IncassoError as exc:
             self.app.call_from_thread(self.message, self.tr.error(exc))
             return
@@ -154,7 +150,7 @@ class InboxScreen(RowsScreen[TaskRow]):
 
         def given(text: str | None) -> None:
             if text:
-                self.run_action(lambda: answer(self._ctx, consultation_id, text), self.tr(N_("Answer sent")))
+                self.run_action(lambda: answer(self.ctx, consultation_id, text), self.tr(N_("Answer sent")))
 
         self.app.push_screen(PromptScreen(self.tr(N_("Your answer to: {question}"), question=row.title),
                                           required=N_("Please fill this in")), given)
@@ -176,7 +172,7 @@ class InboxScreen(RowsScreen[TaskRow]):
 
             def reason_given(reason: str | None) -> None:
                 if reason:
-                    self.run_action(lambda: move_task(self._ctx, row.id, to, reason),
+                    self.run_action(lambda: move_task(self.ctx, row.id, to, reason),
                                     tr(N_("Task moved to {day}"), day=to))
 
             self.app.push_screen(PromptScreen(tr(N_("Why does it move?"))), reason_given)
@@ -188,11 +184,11 @@ class InboxScreen(RowsScreen[TaskRow]):
         row = self.current
         if row is None:
             return
-        me = self._ctx.actor.name
+        me = self.ctx.actor.name
 
         def given(name: str | None) -> None:
             if name:
-                self.run_action(lambda: assign_task(self._ctx, row.id, name),
+                self.run_action(lambda: assign_task(self.ctx, row.id, name),
                                 self.tr(N_("Task given to {name}"), name=name))
 
         self.app.push_screen(PromptScreen(self.tr(N_("Give the task to (user name; your own to take it):")),

@@ -6,7 +6,8 @@ The services decide (``services.matching``); these screens show, ask and call. N
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from functools import partial
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -14,7 +15,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static
 
 from incasso_tui.domain.enums import Role
@@ -33,12 +33,11 @@ from incasso_tui.services.payments import QueueRow
 from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
 from incasso_tui.ui.text import lit, money_cell, text_cell, translate_bindings
+from incasso_tui.ui.work import closing_worker
+from incasso_tui.ui.desk import DeskModal
 
-if TYPE_CHECKING:
-    from incasso_tui.i18n import Translator
 
-
-class CandidatesScreen(ModalScreen[str | None]):
+class CandidatesScreen(DeskModal[str | None]):
     """The ranked candidates of one queued payment: `1`-`5` or enter picks one, then it asks to confirm with the
     client's name and the allocation; dismissed with the message to show (None when nothing was booked)."""
 
@@ -61,10 +60,6 @@ class CandidatesScreen(ModalScreen[str | None]):
         self.row = row
         self.found: list[Candidate] = []
 
-    @property
-    def tr(self) -> Translator:
-        return self.app.tr  # type: ignore[attr-defined, no-any-return]
-
     def compose(self) -> ComposeResult:
         tr = self.tr
         with Vertical(id="cand-box"):
@@ -85,7 +80,7 @@ class CandidatesScreen(ModalScreen[str | None]):
     @work(thread=True, exclusive=True, group="candidates")
     def load(self) -> None:
         try:
-            found = candidates(self.app.ctx, self.row.id)  # type: ignore[attr-defined]
+            found = candidates(self.ctx, self.row.id)
         except IncassoError as err:
             self.app.call_from_thread(self._message, self.tr.error(err))
             return
@@ -128,7 +123,7 @@ class CandidatesScreen(ModalScreen[str | None]):
     @work(thread=True, exclusive=True, group="candidates")
     def _preview(self, chosen: Candidate) -> None:
         try:
-            shown = preview(self.app.ctx, self.row.id, chosen.loan_id)  # type: ignore[attr-defined]
+            shown = preview(self.ctx, self.row.id, chosen.loan_id)
         except IncassoError as err:
             self.app.call_from_thread(self._message, self.tr.error(err))
             return
@@ -148,16 +143,14 @@ class CandidatesScreen(ModalScreen[str | None]):
         self.app.push_screen(PromptScreen(question, placeholder=self.tr(N_("y")), required=N_("Type y to book, escape to cancel")),
                              answered)
 
-    @work(thread=True, exclusive=True, group="candidates")
     def _book(self, chosen: Candidate, shown: AllocationPreview) -> None:
-        try:
-            book_candidate(self.app.ctx, self.row.id, chosen.loan_id)  # type: ignore[attr-defined]
-        except IncassoError as err:  # booked meanwhile by a colleague, a loan repaid ...: said, nothing booked
-            self.app.call_from_thread(self._message, self.tr.error(err))
-            return
-        done = self.tr(N_("Booked {amount} for {name} on loan {loan}"), amount=shown.amount, name=shown.client_name,
-                       loan=shown.loan_number)
-        self.app.call_from_thread(self.dismiss, done)
+        def booked(_result: object) -> None:
+            self.dismiss(self.tr(N_("Booked {amount} for {name} on loan {loan}"), amount=shown.amount,
+                                 name=shown.client_name, loan=shown.loan_number))
+
+        # booked meanwhile by a colleague, a loan repaid ...: said, nothing booked
+        closing_worker(self, partial(book_candidate, self.ctx, self.row.id, chosen.loan_id),
+                       booked, lambda err: self._message(self.tr.error(err)), group="candidates")
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -181,7 +174,7 @@ class BookedScreen(RowsScreen[BookedRow]):
                 (tr(N_("Client")), "client", 24), (tr(N_("Loan")), "loan", None), (tr(N_("By")), "by", None)]
 
     def fetch(self) -> list[BookedRow]:
-        return booked_from_queue(self.app.ctx)  # type: ignore[attr-defined]
+        return booked_from_queue(self.ctx)
 
     def cells(self, row: BookedRow) -> list[Text]:
         tr = self.tr
@@ -207,7 +200,7 @@ class BookedScreen(RowsScreen[BookedRow]):
         row = self.current
         if row is None:
             return
-        tr, ctx = self.tr, self.app.ctx  # type: ignore[attr-defined]
+        tr, ctx = self.tr, self.ctx
         done = tr(N_("Undone: {amount} is back in the queue"), amount=row.amount)
         own_today = row.booked_by == ctx.actor.name and row.booked_on == ctx.clock.today()
         if own_today or ctx.actor.role != Role.SUPERVISOR:  # the service refuses the others, with the reason why

@@ -23,7 +23,6 @@ from textual.binding import Binding, BindingType
 from textual.command import Hit, Hits, Provider
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
 
 from incasso_tui.domain.complaints import KINDS as COMPLAINT_KINDS
@@ -38,6 +37,7 @@ from incasso_tui.ui.screens.form import FormScreen
 from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
 from incasso_tui.ui.text import lit, money_cell, text_cell, translate_bindings
+from incasso_tui.ui.desk import DeskScreen, desk_app
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -76,7 +76,7 @@ class PartiesScreen(RowsScreen[ext.PartyRow]):
                 (tr(N_("Wki")), "wki", 8), (Text(tr(N_("Open")), justify="right"), "claims", None)]
 
     def fetch(self) -> list[ext.PartyRow]:
-        return ext.parties(self.app.ctx)  # type: ignore[attr-defined]
+        return ext.parties(self.ctx)
 
     def cells(self, row: ext.PartyRow) -> list[Text]:
         return [text_cell(row.name), text_cell(_label(self.tr, PARTY_KIND, row.kind)), text_cell(row.city),
@@ -98,7 +98,7 @@ class PartiesScreen(RowsScreen[ext.PartyRow]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "add":
-            return self.app.ctx.actor.role in ext.PARTY_KEEPERS  # type: ignore[attr-defined]
+            return self.ctx.actor.role in ext.PARTY_KEEPERS
         return True
 
     def action_add(self) -> None:
@@ -214,7 +214,7 @@ class StatusReportForm(FormScreen[int]):
                                  note=given["note"])
 
 
-class ExternalScreen(Screen[None]):
+class ExternalScreen(DeskScreen[None]):
     """One case's claim at an outside party (see the module docstring)."""
 
     DEFAULT_CSS = """
@@ -240,13 +240,6 @@ class ExternalScreen(Screen[None]):
         self.view: ext.ClaimView | None = None
         self.loaded = False
 
-    @property
-    def tr(self) -> Translator:
-        return self.app.tr  # type: ignore[attr-defined, no-any-return]
-
-    @property
-    def ctx(self) -> Any:
-        return self.app.ctx  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -516,11 +509,11 @@ class ComplaintsScreen(RowsScreen[cs.ComplaintRow]):
                 (tr(N_("Status")), "status", None)]
 
     def fetch(self) -> list[cs.ComplaintRow]:
-        return cs.complaints(self.app.ctx, case_id=self.case_id)  # type: ignore[attr-defined]
+        return cs.complaints(self.ctx, case_id=self.case_id)
 
     def cells(self, row: cs.ComplaintRow) -> list[Text]:
         tr = self.tr
-        ack_late, answer_late = row.overdue(self.app.ctx.clock.today())  # type: ignore[attr-defined]
+        ack_late, answer_late = row.overdue(self.ctx.clock.today())
         short = "%d-%m-%y" if tr.lang == "nl" else "%d/%m/%y"
         ack = "✓" if row.acknowledged_on else row.acknowledge_by.strftime(short) + ("!" if ack_late else "")
         status = _label(tr, COMPLAINT_STATUS, row.status) if row.status == "open" else _label(tr, COMPLAINT_OUTCOME, row.outcome)
@@ -532,7 +525,7 @@ class ComplaintsScreen(RowsScreen[cs.ComplaintRow]):
     def count_text(self, count: int) -> str:
         tr = self.tr
         open_ = sum(1 for r in self.rows if r.status == "open")
-        late = sum(1 for r in self.rows if any(r.overdue(self.app.ctx.clock.today())))  # type: ignore[attr-defined]
+        late = sum(1 for r in self.rows if any(r.overdue(self.ctx.clock.today())))
         scope = tr(N_("case {case}"), case=self.case_id) if self.case_id else tr(N_("all cases"))
         return tr(N_("Complaints ({scope}): {count}, {open} open, {late} past a term"), scope=scope, count=count,
                   open=open_, late=late)
@@ -553,7 +546,7 @@ class ComplaintsScreen(RowsScreen[cs.ComplaintRow]):
         return Content("\n").join(parts)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        role = self.app.ctx.actor.role  # type: ignore[attr-defined]
+        role = self.ctx.actor.role
         if action in ("add", "acknowledge", "answer") and role not in cs.WRITERS:
             return False
         if action == "add":
@@ -579,7 +572,7 @@ class ComplaintsScreen(RowsScreen[cs.ComplaintRow]):
     def action_acknowledge(self) -> None:
         row = self.current
         if row is not None:
-            ctx = self.app.ctx  # type: ignore[attr-defined]
+            ctx = self.ctx
             self.run_action(lambda: cs.acknowledge(ctx, row.id, row.version), self.tr(N_("Acknowledgement recorded")))
 
     def action_answer(self) -> None:
@@ -604,8 +597,8 @@ class OutsideCommands(Provider):
     async def search(self, query: str) -> Hits:
         from incasso_tui.ui.screens.detail import ClientDetailScreen
 
-        app = self.app
-        tr = app.tr  # type: ignore[attr-defined]
+        app = desk_app(self.app)
+        tr = app.tr
         matcher = self.matcher(query)
         entries: list[tuple[str, Any]] = [
             (tr(N_("Outside parties (bailiffs, lawyers, agencies)")), lambda: app.push_screen(PartiesScreen())),
@@ -642,7 +635,7 @@ class ExternalClaimsScreen(RowsScreen[tuple[ext.ClaimView, str]]):
                 (tr(N_("Status")), "status", 12), (Text(tr(N_("Claim")), justify="right"), "total", None)]
 
     def fetch(self) -> list[tuple[ext.ClaimView, str]]:
-        return ext.claims(self.app.ctx)  # type: ignore[attr-defined]
+        return ext.claims(self.ctx)
 
     def cells(self, row: tuple[ext.ClaimView, str]) -> list[Text]:
         from decimal import Decimal

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Static
 
 from incasso_tui.errors import N_, IncassoError
@@ -25,24 +24,18 @@ from incasso_tui.services.payments import ImportReport, QueueRow, assign, import
 from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
 from incasso_tui.ui.text import lit, money_cell, text_cell, translate_bindings
-
-if TYPE_CHECKING:
-    from incasso_tui.i18n import Translator
+from incasso_tui.ui.desk import DeskScreen
 
 STATUS = {"unmatched": N_("unmatched"), "ambiguous": N_("ambiguous")}
 
 
-class ImportScreen(Screen[None]):
+class ImportScreen(DeskScreen[None]):
     """Type the path of a statement file and press enter; every import's counts or refusal is listed."""
 
     CSS_PATH = "../styles/payments.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="back"),
     ]
-
-    @property
-    def tr(self) -> Translator:
-        return self.app.tr  # type: ignore[attr-defined, no-any-return]
 
     def compose(self) -> ComposeResult:
         tr = self.tr
@@ -68,7 +61,7 @@ class ImportScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="import")
     def run_import(self, path: str) -> None:
         try:
-            report = import_statement(self.app.ctx, Path(path).expanduser())  # type: ignore[attr-defined]
+            report = import_statement(self.ctx, Path(path).expanduser())
         except IncassoError as exc:
             self.app.call_from_thread(self._refused, path, self.tr.error(exc))
             return
@@ -121,7 +114,7 @@ class QueueScreen(RowsScreen[QueueRow]):
                 (tr(N_("From")), "from", 22), (tr(N_("Description")), "text", None)]
 
     def fetch(self) -> list[QueueRow]:
-        money_in, money_out = split_queue(self.app.ctx)  # type: ignore[attr-defined]
+        money_in, money_out = split_queue(self.ctx)
         return money_out if self.money_out else money_in
 
     def cells(self, row: QueueRow) -> list[Text]:
@@ -181,7 +174,7 @@ class QueueScreen(RowsScreen[QueueRow]):
         rows = list(self.rows)
         if not self.money_out or not rows:
             return
-        tr, ctx = self.tr, self.app.ctx  # type: ignore[attr-defined]
+        tr, ctx = self.tr, self.ctx
         total = sum((-r.amount if not r.credit else r.amount for r in rows), Decimal(0))
 
         def given(reason: str | None) -> None:
@@ -205,7 +198,7 @@ class QueueScreen(RowsScreen[QueueRow]):
         row = self.current
         if row is None:
             return
-        tr, ctx = self.tr, self.app.ctx  # type: ignore[attr-defined]
+        tr, ctx = self.tr, self.ctx
 
         def chosen(loan: str | None) -> None:
             if loan:
@@ -219,7 +212,7 @@ class QueueScreen(RowsScreen[QueueRow]):
         row = self.current
         if row is None:
             return
-        tr, ctx = self.tr, self.app.ctx  # type: ignore[attr-defined]
+        tr, ctx = self.tr, self.ctx
 
         def given(reason: str | None) -> None:
             if reason:

@@ -50,7 +50,7 @@ class PostScreen(RowsScreen[BatchRow]):
                 (Text(tr(N_("Letters")), justify="right"), "letters", None), (tr(N_("Posted")), "posted", None)]
 
     def fetch(self) -> list[BatchRow]:
-        ctx = self.app.ctx  # type: ignore[attr-defined]
+        ctx = self.ctx
         self.waiting = waiting_counts(ctx)
         return batches(ctx)
 
@@ -79,14 +79,14 @@ class PostScreen(RowsScreen[BatchRow]):
         return True
 
     def action_make_batch(self) -> None:
-        ctx, tr = self.app.ctx, self.tr  # type: ignore[attr-defined]
+        ctx, tr = self.ctx, self.tr
         self.run_action(lambda: make_batch(ctx), tr(N_("The rendered post letters are in a new print batch")))
 
     def action_posted(self) -> None:
         row = self.current
         if row is None or row.status != "open":
             return
-        ctx, tr = self.app.ctx, self.tr  # type: ignore[attr-defined]
+        ctx, tr = self.ctx, self.tr
 
         def given(text: str | None) -> None:
             if not text:
@@ -107,6 +107,6 @@ class PostScreen(RowsScreen[BatchRow]):
         row = self.current
         if row is None or row.status != "open":
             return
-        ctx, tr = self.app.ctx, self.tr  # type: ignore[attr-defined]
+        ctx, tr = self.ctx, self.tr
         self.run_action(lambda: undo_batch(ctx, row.id),
                         tr(N_("Print batch {batch} undone: its letters wait for the next batch"), batch=row.id))

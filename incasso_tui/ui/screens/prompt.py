@@ -8,14 +8,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 from incasso_tui.errors import N_
 from incasso_tui.ui.text import lit, translate_bindings
+from incasso_tui.ui.desk import DeskModal
 
 
-class PromptScreen(ModalScreen[str | None]):
+class PromptScreen(DeskModal[str | None]):
     """An empty answer is refused with ``required`` (an English msgid) under the field."""
 
     DEFAULT_CSS = """
@@ -41,12 +41,12 @@ class PromptScreen(ModalScreen[str | None]):
             yield Label(id="answer-error", classes="error")
 
     def on_mount(self) -> None:
-        translate_bindings(self, self.app.tr)  # type: ignore[attr-defined]
+        translate_bindings(self, self.tr)
 
     @on(Input.Submitted)
     def _submit(self, event: Input.Submitted) -> None:
         if not event.value.strip():
-            self.query_one("#answer-error", Label).update(self.app.tr(self.required))  # type: ignore[attr-defined]
+            self.query_one("#answer-error", Label).update(self.tr(self.required))
             return
         self.dismiss(event.value.strip())
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Static
 
 from incasso_tui.domain.arrears import BUCKETS
@@ -26,12 +25,10 @@ from incasso_tui.services.risk import RiskReport, risk_report
 from incasso_tui.ui.labels import BUCKET
 from incasso_tui.ui.screens.dashboard import _lines, bar
 from incasso_tui.ui.text import lit, translate_bindings
-
-if TYPE_CHECKING:
-    from incasso_tui.i18n import Translator
+from incasso_tui.ui.desk import DeskScreen
 
 
-class RiskScreen(Screen[None]):
+class RiskScreen(DeskScreen[None]):
     DEFAULT_CSS = """
     RiskScreen #risk-title { padding: 0 1; text-style: bold; }
     RiskScreen #risk-figures { padding: 0 1; }
@@ -50,10 +47,6 @@ class RiskScreen(Screen[None]):
         super().__init__()
         self.as_of: date | None = None
 
-    @property
-    def tr(self) -> Translator:
-        return self.app.tr  # type: ignore[attr-defined,no-any-return]
-
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="risk-title")
@@ -65,14 +58,14 @@ class RiskScreen(Screen[None]):
 
     def on_mount(self) -> None:
         translate_bindings(self, self.tr)
-        self.as_of = self.app.ctx.clock.today()  # type: ignore[attr-defined]
+        self.as_of = self.ctx.clock.today()
         self.query_one("#risk-title", Static).update(self.tr(N_("Loading the figures...")))
         self.load()
 
     @work(thread=True, exclusive=True, group="risk")
     def load(self) -> None:
         try:
-            report = risk_report(self.app.ctx, self.as_of)  # type: ignore[attr-defined]
+            report = risk_report(self.ctx, self.as_of)
         except IncassoError as exc:
             self.app.call_from_thread(self._refused, self.tr.error(exc))
             return
@@ -130,13 +123,13 @@ class RiskScreen(Screen[None]):
         return rows
 
     def action_month(self, step: int) -> None:
-        today = self.app.ctx.clock.today()  # type: ignore[attr-defined]
+        today = self.ctx.clock.today()
         current = self.as_of or today
         self.as_of = min(add_months(current, step), today)
         self.load()
 
     def action_today(self) -> None:
-        self.as_of = self.app.ctx.clock.today()  # type: ignore[attr-defined]
+        self.as_of = self.ctx.clock.today()
         self.load()
 
     def action_reload(self) -> None:

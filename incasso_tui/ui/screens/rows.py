@@ -7,36 +7,29 @@ highlighted row (``current``) call their service in a worker of their own and en
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from incasso_tui.errors import IncassoError
 from incasso_tui.ui.text import lit, translate_bindings
 from incasso_tui.ui.work import service_worker
-
-if TYPE_CHECKING:
-    from incasso_tui.i18n import Translator
+from incasso_tui.ui.desk import DeskScreen
 
 RowT = TypeVar("RowT")
 
 
-class RowsScreen(Screen[None], Generic[RowT]):
+class RowsScreen(DeskScreen[None], Generic[RowT]):
     TABLE_ID = "queue"
     PANEL_ID = "details"
 
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[RowT] = []
-
-    @property
-    def tr(self) -> Translator:
-        return self.app.tr  # type: ignore[attr-defined, no-any-return]
 
     # ----- what a subclass provides
     def columns(self) -> list[tuple[str | Text, str, int | None]]:

@@ -7,14 +7,13 @@ Names, addresses and numbers are data: shown literally.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
@@ -22,9 +21,7 @@ from incasso_tui.errors import N_, IncassoError
 from incasso_tui.services.search import ClientOverview, Scope, SearchHit, SearchResult, client_overview, search
 from incasso_tui.ui.labels import LOAN_STATUS, STAGE, STATUS
 from incasso_tui.ui.text import lit, money_cell, text_cell, translate_bindings
-
-if TYPE_CHECKING:
-    from incasso_tui.i18n import Translator
+from incasso_tui.ui.desk import DeskScreen
 
 SEARCH_DELAY = 0.3  # seconds of quiet typing before the search runs
 FOUND_BY = {"name": N_("name"), "contact": N_("contact person"), "number": N_("client or loan number"),
@@ -34,7 +31,7 @@ SCOPE = {"desk": N_("Searching the desk's cases · ctrl+t: all clients"),
          "all": N_("Searching all clients (also handed over, closed, no case) · ctrl+t: desk")}
 
 
-class SearchScreen(Screen[None]):
+class SearchScreen(DeskScreen[None]):
     CSS_PATH = "../styles/search.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="back"),
@@ -50,10 +47,6 @@ class SearchScreen(Screen[None]):
         self.hits: tuple[SearchHit, ...] = ()
         self._timer: Timer | None = None
         self._width = 0  # the terminal width the columns were made for
-
-    @property
-    def tr(self) -> Translator:
-        return self.app.tr  # type: ignore[attr-defined, no-any-return]
 
     def compose(self) -> ComposeResult:
         tr = self.tr
@@ -118,7 +111,7 @@ class SearchScreen(Screen[None]):
             self.app.call_from_thread(self._show, None, "")
             return
         try:
-            result = search(self.app.ctx, term, self.scope)  # type: ignore[attr-defined]
+            result = search(self.ctx, term, self.scope)
         except IncassoError as err:
             self.app.call_from_thread(self._show, None, self.tr.error(err))
             return
@@ -200,7 +193,7 @@ class SearchScreen(Screen[None]):
         self.dismiss()
 
 
-class ClientOverviewScreen(Screen[None]):
+class ClientOverviewScreen(DeskScreen[None]):
     """A client without a case (never in arrears), read-only: who they are and their loans."""
 
     CSS_PATH = "../styles/search.tcss"
@@ -209,10 +202,6 @@ class ClientOverviewScreen(Screen[None]):
     def __init__(self, client_id: int) -> None:
         super().__init__()
         self.client_id = client_id
-
-    @property
-    def tr(self) -> Translator:
-        return self.app.tr  # type: ignore[attr-defined, no-any-return]
 
     def compose(self) -> ComposeResult:
         tr = self.tr
@@ -233,7 +222,7 @@ class ClientOverviewScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="overview")
     def load(self) -> None:
         try:
-            overview = client_overview(self.app.ctx, self.client_id)  # type: ignore[attr-defined]
+            overview = client_overview(self.ctx, self.client_id)
         except IncassoError as err:
             self.app.call_from_thread(self.query_one("#overview-client", Static).update,
                                       lit(self.tr.error(err), "bold $error"))

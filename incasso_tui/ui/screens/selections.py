@@ -24,8 +24,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Input, Label, Select, SelectionList
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Input, Label, Select, SelectionList, Static
 
 from incasso_tui.domain.arrears import BUCKETS
 from incasso_tui.domain.enums import Stage
@@ -67,6 +67,7 @@ from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
 from incasso_tui.ui.text import lit, right, text_cell
 from incasso_tui.ui.work import service_worker
+from incasso_tui.ui.desk import DeskModal, desk_app
 
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
@@ -114,9 +115,9 @@ def ask_export(screen: Screen[Any], flt: WorklistFilter, show: Callable[[str], N
     from incasso_tui.services.exports import export_worklist
     from incasso_tui.ui.export_labels import export_labels
 
-    app = screen.app
-    tr: Translator = app.tr  # type: ignore[attr-defined]
-    ctx: Context = app.ctx  # type: ignore[attr-defined]
+    app = desk_app(screen.app)
+    tr: Translator = app.tr
+    ctx: Context = app.ctx
     stem = "".join(ch if ch.isalnum() else "-" for ch in (flt.selection or tr(N_("worklist")))).strip("-").lower()
     suggestion = f"{stem or 'export'}-{ctx.clock.today().isoformat()}.csv"
     folder = str(ctx.settings.export_dir.expanduser())
@@ -159,7 +160,7 @@ def ask_export(screen: Screen[Any], flt: WorklistFilter, show: Callable[[str], N
 # ----- choosing several values in one line of a form
 
 
-class ChoicesScreen(ModalScreen[tuple[str, ...] | None]):
+class ChoicesScreen(DeskModal[tuple[str, ...] | None]):
     """A list to tick: `space` ticks or unticks, `enter` takes the ticks, `esc` leaves them as they were."""
 
     DEFAULT_CSS = """
@@ -181,7 +182,7 @@ class ChoicesScreen(ModalScreen[tuple[str, ...] | None]):
         self.chosen = chosen
 
     def compose(self) -> ComposeResult:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.tr
         with Vertical(id="choices-box"):
             yield Label(lit(self.title_text))
             yield SelectionList[str](*((label, value, value in self.chosen) for label, value in self.options),
@@ -291,8 +292,9 @@ class SelectionForm(FormScreen[SelectionInfo]):
                        *((lit(f"{full} ({name})"), name) for name, full in self.employees)]
             if assignee not in {value for _l, value in choices}:  # a disabled user's selection: keep it as it is
                 choices.append((lit(assignee), assignee))
-            yield from self.field("assignee", N_("Assigned to"), Select(
-                choices, value=assignee, allow_blank=False, compact=True, id="assignee"))  # type: ignore[arg-type]
+            # one statement per line with its ignore, so that the formatter cannot move the comment off it
+            pick = Select(choices, value=assignee, allow_blank=False, compact=True, id="assignee")  # type: ignore[arg-type]
+            yield from self.field("assignee", N_("Assigned to"), pick)
             yield from self.buttons()
 
     def on_mount(self) -> None:
@@ -388,7 +390,7 @@ class SelectionsScreen(RowsScreen[SelectionInfo]):
                 (tr(N_("By")), "by", 10), (tr(N_("Changed")), "changed", None)]
 
     def fetch(self) -> list[SelectionInfo]:
-        ctx = self.app.ctx  # type: ignore[attr-defined]
+        ctx = self.ctx
         self.products, self.employees = book_products(ctx), desk_employees(ctx)
         return list_selections(ctx)
 
@@ -415,13 +417,13 @@ class SelectionsScreen(RowsScreen[SelectionInfo]):
 
     # ----- actions
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        role = self.app.ctx.actor.role  # type: ignore[attr-defined]
+        role = self.ctx.actor.role
         if action == "new":
             return role in DESK_WRITERS
         if action in ("edit", "delete"):
             return role in DESK_WRITERS and self.current is not None
         if action == "campaign":
-            return self.current is not None and any(may_run(self.app.ctx, a) for a in ACTIONS)  # type: ignore[attr-defined]
+            return self.current is not None and any(may_run(self.ctx, a) for a in ACTIONS)
         if action in ("open", "export"):
             return self.current is not None
         return True
@@ -519,7 +521,7 @@ class CampaignForm(FormScreen[CampaignAction]):
             with Vertical(id="assign-fields", classes="group"):
                 yield from self.field("employee", N_("Employee"), Select(
                     [(lit(f"{full} ({name})"), name) for name, full in self.employees], prompt=tr(N_("(choose)")),
-                    compact=True, id="employee"))  # type: ignore[arg-type]
+                    compact=True, id="employee"))
             yield Label(tr(N_("Every case passes the same checks as the single action; the cases refused are "
                               "listed with the reason.")), classes="explain")
             yield from self.buttons(N_("Next"))
@@ -602,20 +604,20 @@ class CampaignScreen(RowsScreen[MemberRow]):
         if self.start is not None:
             self.running = True
             self.refresh_bindings()
-            self.query_one("#count").update(self.tr(N_("Starting ...")))  # type: ignore[attr-defined]
+            self.query_one("#count", Static).update(self.tr(N_("Starting ...")))
             self._run_campaign(*self.start)
 
-    def load(self) -> None:  # type: ignore[override]
+    def load(self) -> None:
         if not self.running and self.campaign_id is not None:  # while it runs, the run reports its progress
             super().load()
 
     @work(thread=True, exclusive=True, group="campaign-run")
     def _run_campaign(self, selection: str, given: CampaignAction) -> None:
-        ctx, tr = self.app.ctx, self.tr  # type: ignore[attr-defined]
-        count = self.query_one("#count")
+        ctx, tr = self.ctx, self.tr
+        count = self.query_one("#count", Static)
 
         def progress(done: int, total: int) -> None:
-            self.app.call_from_thread(count.update, tr(N_("Handled {done} of {total} cases ..."), done=done, total=total))  # type: ignore[attr-defined]
+            self.app.call_from_thread(count.update, tr(N_("Handled {done} of {total} cases ..."), done=done, total=total))
 
         try:
             if self.campaign_id is None:
@@ -632,13 +634,13 @@ class CampaignScreen(RowsScreen[MemberRow]):
 
     def _render_letters(self, ctx: Context, info: CampaignInfo) -> None:
         """The campaign's letters, a batch at a time (one transaction each) so that the progress can be shown."""
-        tr, count = self.tr, self.query_one("#count")
+        tr, count = self.tr, self.query_one("#count", Static)
         rendered = failed = 0
         while True:
             report = render_campaign_letters(ctx, info.id, RENDER_BATCH)
             rendered += report.rendered
             failed += len(report.failures)
-            self.app.call_from_thread(count.update, tr(N_("Letters rendered: {done} of {total} ..."),  # type: ignore[attr-defined]
+            self.app.call_from_thread(count.update, tr(N_("Letters rendered: {done} of {total} ..."),
                                                        done=rendered + failed, total=info.done))
             if report.rendered + len(report.failures) == 0:
                 break
@@ -647,7 +649,7 @@ class CampaignScreen(RowsScreen[MemberRow]):
                                                        count=failed))
 
     def fetch(self) -> list[MemberRow]:
-        ctx = self.app.ctx  # type: ignore[attr-defined]
+        ctx = self.ctx
         assert self.campaign_id is not None
         self.info = campaign(ctx, self.campaign_id)
         self.measured = measure(ctx, self.campaign_id)
@@ -713,7 +715,7 @@ class CampaignScreen(RowsScreen[MemberRow]):
         if action == "resume":
             info = self.info
             return (info is not None and not info.finished and not self.running
-                    and may_run(self.app.ctx, info.action.action))  # type: ignore[attr-defined]
+                    and may_run(self.ctx, info.action.action))
         if action == "dossier":
             return self.current is not None
         return True
@@ -761,7 +763,7 @@ class CampaignsScreen(RowsScreen[CampaignInfo]):
                 (Text(tr(N_("Not reached")), justify="right"), "pending", 6), (tr(N_("By")), "by", None)]
 
     def fetch(self) -> list[CampaignInfo]:
-        ctx = self.app.ctx  # type: ignore[attr-defined]
+        ctx = self.ctx
         return campaigns(ctx, selection_id=self.selection.id if self.selection else None)
 
     def cells(self, row: CampaignInfo) -> list[Text]:

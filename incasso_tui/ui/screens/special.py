@@ -44,7 +44,7 @@ class SpecialManagementScreen(RowsScreen[HandoverRow]):
         self.mine = False
 
     def on_mount(self) -> None:
-        self.mine = self.app.ctx.actor.role == Role.SPECIAL_MANAGEMENT  # type: ignore[attr-defined]
+        self.mine = self.ctx.actor.role == Role.SPECIAL_MANAGEMENT
 
     def columns(self) -> list[tuple[str | Text, str, int | None]]:
         tr = self.tr
@@ -54,7 +54,7 @@ class SpecialManagementScreen(RowsScreen[HandoverRow]):
                 (tr(N_("By")), "by", None)]
 
     def fetch(self) -> list[HandoverRow]:
-        return handovers(self.app.ctx, mine=self.mine)  # type: ignore[attr-defined]
+        return handovers(self.ctx, mine=self.mine)
 
     def cells(self, row: HandoverRow) -> list[Text]:
         tr = self.tr
@@ -99,7 +99,7 @@ class SpecialManagementScreen(RowsScreen[HandoverRow]):
         if action == "accept":
             return row is not None and row.status == "handed_over"
         if action == "return":  # before or after accepting it (an accepted case by the one who accepted it)
-            return row is not None and (row.status == "handed_over" or row.decided_by == self.app.ctx.actor.name)  # type: ignore[attr-defined]
+            return row is not None and (row.status == "handed_over" or row.decided_by == self.ctx.actor.name)
         if action == "dossier":
             return row is not None
         return True
@@ -113,14 +113,14 @@ class SpecialManagementScreen(RowsScreen[HandoverRow]):
     def action_accept(self) -> None:
         row = self.current
         if row is not None:
-            ctx = self.app.ctx  # type: ignore[attr-defined]
+            ctx = self.ctx
             self.run_action(lambda: accept(ctx, row.id, row.version), self.tr(N_("Accepted: {client}"), client=row.client_name))
 
     def action_return(self) -> None:
         row = self.current
         if row is None:
             return
-        ctx = self.app.ctx  # type: ignore[attr-defined]
+        ctx = self.ctx
 
         def given(reason: str | None) -> None:
             if reason:

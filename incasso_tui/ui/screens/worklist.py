@@ -11,7 +11,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import Hit, Hits, Provider
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static
 
@@ -27,6 +26,7 @@ from incasso_tui.ui.text import lit, safe, translate_bindings
 from incasso_tui.ui.screens.walk import CaseWalker
 from incasso_tui.ui.widgets.virtual_table import PAGE_SIZE, Column, VirtualTable
 from incasso_tui.ui.work import service_worker
+from incasso_tui.ui.desk import DeskScreen, desk_app
 
 SEARCH_DELAY = 0.25  # seconds of quiet typing before the search runs
 
@@ -42,7 +42,7 @@ class WorklistCommands(Provider):
         screen = self.screen
         if not isinstance(screen, WorklistScreen):
             return
-        tr = screen.app.tr  # type: ignore[attr-defined]
+        tr = desk_app(screen.app).tr
         matcher = self.matcher(query)
         commands: list[tuple[str, object]] = []
         for bucket in BUCKETS:
@@ -68,7 +68,7 @@ class WorklistCommands(Provider):
             score = matcher.match(label)
             if score > 0:
                 yield Hit(score, matcher.highlight(label), run, help=None)
-        ctx = screen.app.ctx  # type: ignore[attr-defined]
+        ctx = desk_app(screen.app).ctx
         for info in await asyncio.to_thread(list_selections, ctx, counts=False):
             label = tr(N_("Selection: {name}"), name=info.name)
             score = matcher.match(label)
@@ -82,7 +82,7 @@ class WorklistCommands(Provider):
                     yield Hit(score, matcher.highlight(label), run, help=None)
 
 
-class WorklistScreen(Screen[None]):
+class WorklistScreen(DeskScreen[None]):
     CSS_PATH = "../styles/worklist.tcss"
     COMMANDS = {WorklistCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -124,7 +124,7 @@ class WorklistScreen(Screen[None]):
         self._walker: CaseWalker | None = None
 
     def compose(self) -> ComposeResult:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.tr
         yield Header()
         with Horizontal(id="filterbar"):
             yield Input(placeholder=tr(N_("/ name, number, address · ctrl+t all clients")), id="search")
@@ -135,7 +135,7 @@ class WorklistScreen(Screen[None]):
         yield Footer(compact=True)
 
     def _columns(self) -> list[Column]:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.tr
         return [
             Column("", 1),
             Column(tr(N_("Client")), 12, flex=True),
@@ -148,7 +148,7 @@ class WorklistScreen(Screen[None]):
         ]
 
     def _cells(self, row: WorklistRow) -> list[str]:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.tr
         loans = row.loan_numbers.split(", ")
         loan_text = loans[0] if len(loans) == 1 else f"{loans[0]}+{len(loans) - 1}"
         mark = "!" if row.flag else "*" if row.in_progress_by else STATUS_MARK.get(row.status, "")
@@ -168,13 +168,13 @@ class WorklistScreen(Screen[None]):
         return self.query_one("#cases", VirtualTable)
 
     def on_mount(self) -> None:
-        translate_bindings(self, self.app.tr)  # type: ignore[attr-defined]
-        translate_bindings(self.table, self.app.tr)  # type: ignore[attr-defined]
+        translate_bindings(self, self.tr)
+        translate_bindings(self.table, self.tr)
         self.refresh_bindings()
         self.table.focus()
         self._show_filters()
         self.reload()
-        self.set_interval(self.app.ctx.settings.worklist_poll_seconds, self._poll)  # type: ignore[attr-defined]
+        self.set_interval(self.ctx.settings.worklist_poll_seconds, self._poll)
 
     def on_screen_resume(self) -> None:
         if self._worklist is not None:  # back from a case: show what changed, stay on the same case
@@ -192,7 +192,7 @@ class WorklistScreen(Screen[None]):
     def reload(self, keep_case: int | None = None) -> None:
         """Count the filtered cases, place the cursor (on ``keep_case`` when it is still there) and fetch
         the page under it before swapping, so a refresh does not flicker."""
-        ctx = self.app.ctx  # type: ignore[attr-defined]
+        ctx = self.ctx
         flt = self.flt
 
         def load() -> tuple[Worklist, int, int, WorklistPage | None, int]:
@@ -230,9 +230,9 @@ class WorklistScreen(Screen[None]):
                 self._refresh_keeping_cursor()
 
         def failed(err: IncassoError) -> None:  # said on the status line; the next tick tries again
-            self._show_error(IncassoError(N_("Live update failed, retrying: {error}"), error=self.app.tr.error(err)))  # type: ignore[attr-defined]
+            self._show_error(IncassoError(N_("Live update failed, retrying: {error}"), error=self.tr.error(err)))
 
-        db = self.app.ctx.db  # type: ignore[attr-defined]
+        db = self.ctx.db
         service_worker(self, lambda: latest_event_id(db), changed, failed, group="poll")
 
     def _refresh_keeping_cursor(self) -> None:
@@ -270,7 +270,7 @@ class WorklistScreen(Screen[None]):
 
     # ----- status and filters
     def _show_status(self) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.tr
         table = self.table
         if self._worklist is None:  # the first count is still on its way: "no cases" would be untrue
             text = tr(N_("Loading the cases..."))
@@ -288,10 +288,10 @@ class WorklistScreen(Screen[None]):
         self.query_one("#status", Static).update(lit(text))
 
     def _show_error(self, err: IncassoError) -> None:
-        self.query_one("#status", Static).update(lit(self.app.tr.error(err), "bold $error"))  # type: ignore[attr-defined]
+        self.query_one("#status", Static).update(lit(self.tr.error(err), "bold $error"))
 
     def _show_filters(self) -> None:
-        tr = self.app.tr  # type: ignore[attr-defined]
+        tr = self.tr
         parts = [tr(N_("sort: {sort}"), sort=tr(SORT[self.flt.sort]))]
         if self.flt.selection:
             parts.insert(0, tr(N_("selection: {name}"), name=self.flt.selection))
@@ -407,7 +407,7 @@ class WorklistScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # the supervisor's approval queue and special management's list; hidden for everyone else (the
         # services refuse them too)
-        role = self.app.ctx.actor.role  # type: ignore[attr-defined]
+        role = self.ctx.actor.role
         if action == "approvals":
             return role == Role.SUPERVISOR
         if action == "special":
