@@ -110,6 +110,7 @@ class Settings(BaseModel):
     lender_postcode: str | None = None
     lender_city: str | None = None
     lender_iban: str | None = None
+    lender_bic: str | None = None  # optional: printed in the payment QR code when set (EPC QR version 002)
     lender_phone: str | None = None
     lender_email: str | None = None
     # e-mail (SMTP) for the outbox; the password is never logged or printed
