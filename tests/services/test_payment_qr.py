@@ -43,3 +43,45 @@ def test_unconfigured_lender_and_bad_amount_are_refused() -> None:
         loan_payment_qr(Settings(lender_name="X"), loan_number="L00012345", amount=Decimal("1.00"))
     with pytest.raises(BadInput):
         loan_payment_qr(Settings(**LENDER), loan_number="L00012345", amount=Decimal("0.00"))
+
+
+def test_a_rendered_reminder_pays_the_arrears_on_its_loan(ctx_for, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Through the service: a pending reminder becomes a PDF whose QR code pays its arrears with its loan's RF,
+    and an import of that payment matches it to that loan."""
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from incasso_tui.services.letters import render_pending
+    from incasso_tui.store.models import Case, Client, Letter, Loan
+    from tests.conftest import AS_OF, NOW
+    from tests.letter_samples import LENDER as SAMPLE_LENDER
+    from tests.letter_samples import figures
+    from tests.unit.test_letter_qr import _pdf_qr_codes
+
+    lender = {f"lender_{k}": v for k, v in SAMPLE_LENDER.model_dump(exclude={"display_name"}).items()}
+    ctx = ctx_for("demo", letters_dir=tmp_path / "outbox", **{**lender, "lender_bic": "ABNANL2A"})
+    with ctx.db.transaction() as s:
+        case, client = s.execute(select(Case, Client).join(Client, Client.id == Case.client_id)
+                                 .where(Case.status == "active").order_by(Case.id)).first()  # type: ignore[misc]
+        loan = s.scalars(select(Loan.number).where(Loan.client_id == client.id).order_by(Loan.number)).first()
+        sample = figures("reminder").model_copy(update={"loans": (loan,)})
+        letter = Letter(case_id=case.id, client_id=client.id, kind="reminder", channel="letter", language="nl",
+                        letter_date=AS_OF, figures=sample.to_json(), status="pending", created_by="demo", created_at=NOW)
+        s.add(letter)
+        s.flush()
+        letter_id = letter.id
+    report = render_pending(ctx, only=select(Letter.id).where(Letter.id == letter_id))
+    assert report.failures == () and report.rendered == 1
+    with ctx.db.reader() as s:
+        path = Path(s.get(Letter, letter_id).file_path)  # type: ignore[union-attr, arg-type]
+    (code,) = _pdf_qr_codes(path.read_bytes())
+    payment = parse_payload(code)
+    assert payment.amount == sample.arrears.total  # type: ignore[union-attr]
+    assert (payment.iban, payment.bic) == (SAMPLE_LENDER.iban, "ABNANL2A")
+    assert payment.reference == loan_payment_qr(ctx.settings, loan_number=loan, amount=Decimal("1.00")).reference
+    entry = BankEntry(account_iban=SAMPLE_LENDER.iban, booking_date=date(2026, 12, 2), value_date=None,
+                      amount=payment.amount, credit=True, currency="EUR", counterparty_name=None,  # type: ignore[arg-type]
+                      counterparty_iban=None, remittance="", creditor_reference=payment.reference, end_to_end_id=None,
+                      bank_reference=None, reversal=False, return_reason=None, entry_index=1, tx_index=1, dedup_key="k")
+    assert loan in candidates(entry, ctx.settings.payment_rf_prefix).rf_loans
