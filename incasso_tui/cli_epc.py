@@ -3,8 +3,10 @@
 ``incasso calc epc --loan L00012345 [--amount 123,45] [--png qr.png] [--svg qr.svg] [--json]`` prints the payload
 (the text the code holds: the lender's IBAN, the amount, the loan's RF reference) and writes the code as PNG and/or
 SVG to the paths given. Without ``--amount`` the loan's arrears as of today (``--date``). Acts as ``--user`` (the
-desk, special management or an admin). JSON: ``loan``, ``amount`` (a string), ``iban``, ``reference``,
-``payload``, ``png``/``svg`` (the paths written, or null).
+desk, special management or an admin). It also says whether a payment link can be had (``services.payment_link``:
+"not configured" until a provider's adapter is). JSON: ``loan``, ``amount`` (a string), ``iban``, ``reference``,
+``payload``, ``png``/``svg`` (the paths written, or null), ``payment_link`` (``{"url": ...}`` or
+``{"not_configured": reason}``).
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ def _write(path: Path, content: bytes) -> str:
 
 
 def cmd_epc(args: argparse.Namespace) -> int:
+    from incasso_tui.services.payment_link import LinkNotConfigured, payment_link
     from incasso_tui.services.payment_qr import loan_qr
 
     settings = cli._settings(args)
@@ -72,11 +75,14 @@ def cmd_epc(args: argparse.Namespace) -> int:
     amount = _amount(args.amount)
     with cli._database(settings) as db:
         qr = loan_qr(cli._context(args, db), args.loan, amount)
+    link = payment_link(settings, loan_number=args.loan, amount=qr.amount)
     png = _write(args.png, qr.png) if args.png else None
     svg = _write(args.svg, qr.svg.encode("utf-8")) if args.svg else None
     if args.json:
         print(json.dumps({"loan": args.loan, "amount": str(qr.amount), "iban": qr.iban, "reference": qr.reference,
-                          "payload": qr.payload, "png": png, "svg": svg}, ensure_ascii=False))
+                          "payload": qr.payload, "png": png, "svg": svg,
+                          "payment_link": {"not_configured": link.reason} if isinstance(link, LinkNotConfigured)
+                          else {"url": link.url, "provider": link.provider}}, ensure_ascii=False))
         return 0
     print(tr(N_("Payment QR code for loan {loan}: {amount} to {iban} ({name}), reference {reference}"),
              loan=args.loan, amount=qr.amount, iban=qr.iban, name=qr.name, reference=qr.reference))
@@ -84,4 +90,8 @@ def cmd_epc(args: argparse.Namespace) -> int:
     for path in (png, svg):
         if path:
             print(tr(N_("Written: {path}"), path=path))
+    if isinstance(link, LinkNotConfigured):
+        print(tr(link.message, **link.params))
+    else:
+        print(tr(N_("Payment link ({provider}): {url}"), provider=link.provider, url=link.url))
     return 0

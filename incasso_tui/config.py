@@ -302,6 +302,9 @@ class Settings(BaseModel):
     # one counts as broken, and the letters/digits before the loan number in the RF creditor references we issue
     payment_grace_days: int = Field(3, ge=0, le=60)
     payment_rf_prefix: str = Field("INC", pattern=r"^[A-Z]{0,13}$")
+    # a payment link through a payment provider (services/payment_link.py): the provider's adapter name; none ships,
+    # so a link is "not configured" whatever is set here, and never pretends to take a payment
+    payment_link_provider: str | None = Field(None, pattern=r"^[a-z][a-z0-9_-]{0,39}$")
 
     # bank statements (issue 16): the lender's own accounts (a statement of any other account is refused whole;
     # ``lender_iban`` counts as one), how far from today a booking date may be, and the largest file read

@@ -50,6 +50,7 @@ def test_the_arrears_of_a_loan_as_payload_png_and_svg(book, tmp_path, capsys) ->
     assert decode_png(png.read_bytes()) == [payload]
     assert svg.read_text().startswith("<svg")
     assert out.splitlines()[0].startswith(f"Payment QR code for loan {number}:")
+    assert out.splitlines()[-1] == "Payment by link is not configured (setting payment_link_provider)"
 
 
 def test_json_with_a_given_amount(book, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -58,6 +59,7 @@ def test_json_with_a_given_amount(book, capsys) -> None:  # type: ignore[no-unty
                      "--user", "demo"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert (data["amount"], data["png"], data["svg"], data["iban"]) == ("1234.50", None, None, "NL91ABNA0417164300")
+    assert data["payment_link"] == {"not_configured": "no_provider"}
     assert parse_payload(data["payload"]).amount == Decimal("1234.50")
 
 
