@@ -153,6 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     cli_letters.add_mail_parser(sub)
     cli_procedure.add_parsers(sub)
     cli_calc.add_parser(sub)
+    from incasso_tui import cli_epc  # issue 21: calc epc
+
+    cli_epc.add_parsers(sub)
     cli_audit.add_parser(sub)
     cli_payments.add_parser(sub)
     cli_report.add_parser(sub)

@@ -8,15 +8,28 @@ without a release; the legal guards themselves are code and cannot be switched o
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from decimal import Decimal
+from email.utils import parseaddr
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from incasso_tui.domain.references import is_valid_bic, is_valid_iban, normalize_reference
 from incasso_tui.errors import N_, ConfigError
+from incasso_tui.safetext import is_email_address
 
 APP_NAME = "incasso-tui"
 ENV_PREFIX = "incasso_"
@@ -73,6 +86,149 @@ def _environment() -> dict[str, str]:
     return found
 
 
+_HOST = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$|^\[[0-9A-Fa-f:.]+\]$")
+# the beneficiary name of the EPC payment QR code (domain/epc.py) holds at most 70 characters
+LENDER_NAME_MAX = 70
+
+
+def _text(value: str | None, limit: int = 200) -> str | None:
+    """A text setting: surrounding blanks dropped, empty as not set; control characters refused."""
+    if value is None:
+        return None
+    if any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in value):
+        raise ValueError("holds a line break or a control character")
+    value = value.strip()
+    if len(value) > limit:
+        raise ValueError(f"is {len(value)} characters long; at most {limit}")
+    return value or None
+
+
+def _email(value: str | None) -> str | None:
+    """One e-mail address, optionally with a display name (``Incasso <incasso@lender.nl>``)."""
+    value = _text(value, 254)
+    if value is not None and not is_email_address(parseaddr(value)[1] if "<" in value else value):
+        raise ValueError(f"not one valid e-mail address: {value!r}")
+    return value
+
+
+class LenderSettings(BaseModel):
+    """The lender's details printed on every letter and in the payment QR code (``lender_*`` settings, or a
+    ``[lender]`` table in the TOML file). Each may be unset (letters are then refused, naming what is missing, see
+    ``services.letters``); what is set is checked when the settings are read, not at the first letter."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str | None = None
+    street: str | None = None
+    postcode: str | None = None
+    city: str | None = None
+    iban: str | None = None
+    bic: str | None = None  # optional: printed in the payment QR code when set (EPC QR version 002)
+    phone: str | None = None
+    email: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        return _text(value, LENDER_NAME_MAX)
+
+    @field_validator("street", "postcode", "city", "phone")
+    @classmethod
+    def _plain(cls, value: str | None) -> str | None:
+        return _text(value)
+
+    @field_validator("iban")
+    @classmethod
+    def _iban(cls, value: str | None) -> str | None:
+        value = _text(value)
+        if value is not None and not is_valid_iban(value):
+            raise ValueError(f"not a valid IBAN (country, length, bank code and check digits): {value!r}")
+        return normalize_reference(value) if value else None
+
+    @field_validator("bic")
+    @classmethod
+    def _bic(cls, value: str | None) -> str | None:
+        value = _text(value)
+        if value is not None and not is_valid_bic(value):
+            raise ValueError(f"not a valid BIC (8 or 11 letters and digits): {value!r}")
+        return normalize_reference(value) if value else None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return _email(value)
+
+
+class SmtpSettings(BaseModel):
+    """The mail server of the e-mail outbox (``smtp_*`` settings, or an ``[smtp]`` table in the TOML file). Unset
+    ``host``: no e-mail is sent (the outbox waits). Set: it needs ``from``, and a ``user`` needs a ``password``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str | None = None
+    port: int = Field(587, ge=1, le=65535)
+    starttls: bool = True
+    user: str | None = None
+    password: SecretStr | None = Field(None, validate_default=True)
+    from_: str | None = Field(None, alias="from", validate_default=True)
+    timeout_seconds: float = Field(30.0, gt=0, le=600)
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str | None) -> str | None:
+        value = _text(value, 255)
+        if value is not None and not _HOST.match(value):
+            raise ValueError(f"not a host name or address (no scheme, port or path): {value!r}")
+        return value
+
+    @field_validator("user")
+    @classmethod
+    def _user(cls, value: str | None) -> str | None:
+        return _text(value)
+
+    @field_validator("password")
+    @classmethod
+    def _password(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is not None and not value.get_secret_value():
+            value = None
+        if value is None and info.data.get("user"):
+            raise ValueError("is needed when smtp_user is set")
+        return value
+
+    @field_validator("from_")
+    @classmethod
+    def _from(cls, value: str | None, info: ValidationInfo) -> str | None:
+        value = _email(value)
+        if value is None and info.data.get("host"):
+            raise ValueError("is needed when smtp_host is set: the sender address of the e-mails")
+        return value
+
+
+# the flat setting names of the two groups: lender_<field>, smtp_<field> (smtp_from for SmtpSettings.from_)
+_GROUPS: dict[str, tuple[type[BaseModel], dict[str, str]]] = {
+    "lender": (LenderSettings, {f"lender_{name}": name for name in LenderSettings.model_fields}),
+    "smtp": (SmtpSettings, {f"smtp_{name.rstrip('_')}": (field.alias or name)
+                            for name, field in SmtpSettings.model_fields.items()}),
+}
+
+
+def _check_group(group: str, values: dict[str, Any]) -> None:
+    """Validate the ``group``'s flat settings in ``values`` through its model and put back what it made of them
+    (an IBAN without spaces, in capitals); the first wrong one is named in the error."""
+    model, names = _GROUPS[group]
+    given = {names[key]: values[key] for key in names if key in values}
+    try:
+        checked = model.model_validate(given)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = str(first["loc"][0]).rstrip("_") if first["loc"] else ""  # from_ (alias from)
+        key = next((k for k, v in names.items() if where == v), group)
+        raise ValueError(f"{key}: {first['msg'].removeprefix('Value error, ')}") from None
+    for key, name in names.items():
+        if key in values:
+            values[key] = getattr(checked, "from_" if name == "from" else name)
+
+
 class Settings(BaseModel):
     """The validated settings. ``Settings(...)`` takes only what it is given (tests); ``load_settings`` reads the
     environment and the file. Plain pydantic: pydantic-settings cost 55 ms of every start (benchmarks/RESULTS.md)."""
@@ -110,8 +266,11 @@ class Settings(BaseModel):
     lender_postcode: str | None = None
     lender_city: str | None = None
     lender_iban: str | None = None
+    lender_bic: str | None = None  # optional: printed in the payment QR code when set (EPC QR version 002)
     lender_phone: str | None = None
     lender_email: str | None = None
+    # (the lender_* and smtp_* settings are checked at start by LenderSettings and SmtpSettings; ``settings.lender``
+    # and ``settings.smtp`` give them as those models)
     # e-mail (SMTP) for the outbox; the password is never logged or printed
     smtp_host: str | None = None
     smtp_port: int = Field(587, ge=1, le=65535)
@@ -143,6 +302,9 @@ class Settings(BaseModel):
     # one counts as broken, and the letters/digits before the loan number in the RF creditor references we issue
     payment_grace_days: int = Field(3, ge=0, le=60)
     payment_rf_prefix: str = Field("INC", pattern=r"^[A-Z]{0,13}$")
+    # a payment link through a payment provider (services/payment_link.py): the provider's adapter name; none ships,
+    # so a link is "not configured" whatever is set here, and never pretends to take a payment
+    payment_link_provider: str | None = Field(None, pattern=r"^[a-z][a-z0-9_-]{0,39}$")
 
     # bank statements (issue 16): the lender's own accounts (a statement of any other account is refused whole;
     # ``lender_iban`` counts as one), how far from today a booking date may be, and the largest file read
@@ -191,6 +353,37 @@ class Settings(BaseModel):
     def _db_url(cls, value: str) -> str:
         return database_url(value)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _groups(cls, data: Any) -> Any:
+        """``[lender]`` and ``[smtp]`` tables (TOML) become the flat ``lender_*`` / ``smtp_*`` settings; both groups
+        are checked here, at start, naming the first wrong setting."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for group, (_model, names) in _GROUPS.items():
+            table = data.pop(group, None)
+            if isinstance(table, dict):
+                for key, value in table.items():
+                    flat = f"{group}_{key}"
+                    if flat not in names:
+                        raise ValueError(f"{flat}: there is no such setting")
+                    data.setdefault(flat, value)
+            elif table is not None:
+                raise ValueError(f"{group}: must be a table of settings")
+            _check_group(group, data)
+        return data
+
+    @property
+    def lender(self) -> LenderSettings:
+        """The lender's details as checked at start (``lender_*``)."""
+        return LenderSettings(**{name: getattr(self, key) for key, name in _GROUPS["lender"][1].items()})
+
+    @property
+    def smtp(self) -> SmtpSettings:
+        """The mail server's settings as checked at start (``smtp_*``)."""
+        return SmtpSettings.model_validate({name: getattr(self, key) for key, name in _GROUPS["smtp"][1].items()})
+
     @model_validator(mode="after")
     def _bkr_window(self) -> "Settings":
         if self.bkr_warning_min_days > self.bkr_warning_max_days:
@@ -207,9 +400,16 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "?"
+        error = first["msg"].removeprefix("Value error, ")
+        named = _NAMED.match(error) if where == "?" else None
+        if named:  # a check of the lender or SMTP group: "lender_iban: not a valid IBAN ..."
+            where, error = named.group(1), named.group(2)
         raise ConfigError(
             N_("Setting {name} is wrong ({error}); check {path} and the INCASSO_* environment"),
             name=where,
-            error=first["msg"],
+            error=error,
             path=str(config_path()),
         ) from None
+
+
+_NAMED = re.compile(r"^((?:lender|smtp)(?:_[a-z]+)*): (.*)$", re.S)

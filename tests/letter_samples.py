@@ -34,6 +34,7 @@ LENDER = Lender(
     iban="NL91ABNA0417164300",
     phone="030 123 45 67",
     email="incasso@voorbeeld.example",
+    bic="ABNANL2A",
 )
 ARREARS = Arrears(
     costs=Decimal("0.00"),

@@ -6,11 +6,17 @@ without reading free text.
 
 - RF (ISO 11649): ``RF`` + 2 check digits + 1 to 21 letters or digits. The check digits make the
   number ``base + "RF" + check`` (letters as 10..35) equal to 1 modulo 97, the ISO 7064 MOD 97-10
-  scheme that IBANs use as well.
+  scheme that IBANs use as well. The references this lender issues for a loan are :func:`loan_rf`:
+  ``payment_rf_prefix`` + the loan number's digits, what the payment import matches
+  (``services.payments.auto_match``).
 - Betalingskenmerk (Betaalvereniging Nederland): 16 digits, the first is a check digit over the 15
   others: weights 2, 4, 8, 5, 10, 9, 7, 3, 6, 1 (the powers of 2 modulo 11) repeating from the right,
   check = 11 - (sum mod 11), where 10 becomes 1 and 11 becomes 0. The shorter lengths (7 to 14 digits,
   with a length code) are not used by this lender and are not accepted.
+
+IBANs, BICs and RF references are checked with python-stdnum (``stdnum.iban`` knows every country's IBAN length
+and format, ``stdnum.iso11649`` the RF), imported at the first check: its IBAN registry costs start-up time that a
+command which checks no IBAN should not pay.
 
 Everything here is pure: no I/O, no database.
 """
@@ -23,16 +29,16 @@ from incasso_tui.errors import N_, BadInput
 
 __all__ = [
     "is_valid_betalingskenmerk",
+    "is_valid_bic",
     "is_valid_iban",
     "is_valid_rf",
+    "loan_rf",
     "make_betalingskenmerk",
     "make_rf",
     "normalize_reference",
 ]
 
 _RF_BASE = re.compile(r"^[A-Z0-9]{1,21}$")
-_RF = re.compile(r"^RF[0-9]{2}[A-Z0-9]{1,21}$")
-_IBAN = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
 _DIGITS = re.compile(r"^[0-9]+$")
 _KENMERK_WEIGHTS = (2, 4, 8, 5, 10, 9, 7, 3, 6, 1)
 _KENMERK_BODY = 15
@@ -43,38 +49,51 @@ def normalize_reference(s: str) -> str:
     return "".join(s.split()).upper()
 
 
-def _mod97(alnum: str) -> int:
-    """ISO 7064 MOD 97-10 remainder of ``alnum`` with letters read as 10 (A) to 35 (Z)."""
-    return int("".join(str(int(ch, 36)) for ch in alnum)) % 97
-
-
 def make_rf(base: str) -> str:
     """Return the RF creditor reference for ``base`` (1 to 21 letters or digits; spaces are ignored).
 
     >>> make_rf("539007547034")
     'RF18539007547034'
     """
+    from stdnum.iso7064 import mod_97_10
+
     body = normalize_reference(base)
     if not _RF_BASE.match(body):
         raise BadInput(
             N_("A creditor reference needs 1 to 21 letters or digits, not {base!r}"), base=base
         )
-    return f"RF{98 - _mod97(body + 'RF00'):02d}{body}"
+    return f"RF{mod_97_10.calc_check_digits(body + 'RF')}{body}"
+
+
+def loan_rf(loan_number: str, prefix: str) -> str:
+    """The RF reference this lender issues for a loan: ``prefix`` (``payment_rf_prefix``) + the loan number's
+    digits, e.g. ``L00012345`` -> ``RF..INC00012345``; the import matches it back to the loan."""
+    digits = "".join(ch for ch in loan_number if ch.isdigit())
+    if not digits:
+        raise BadInput(N_("The loan number {number} has no digits to make a payment reference of"), number=loan_number)
+    return make_rf(prefix + digits)
 
 
 def is_valid_rf(s: str) -> bool:
     """True if ``s`` (spaces and case ignored) is an RF creditor reference with correct check digits."""
-    ref = normalize_reference(s)
-    return bool(_RF.match(ref)) and _mod97(ref[4:] + ref[:4]) == 1
+    from stdnum import iso11649
+
+    return bool(iso11649.is_valid(normalize_reference(s)))
 
 
 def is_valid_iban(s: str) -> bool:
-    """True if ``s`` (spaces and case ignored) has the shape of an IBAN and correct check digits.
+    """True if ``s`` (spaces and case ignored) is an IBAN: a known country, that country's length and format
+    (``NL`` 18 characters with a 4-letter bank code) and correct check digits."""
+    from stdnum import iban
 
-    The national length and bank codes are not checked: that is for the account administration.
-    """
-    iban = normalize_reference(s)
-    return bool(_IBAN.match(iban)) and _mod97(iban[4:] + iban[:4]) == 1
+    return bool(iban.is_valid(normalize_reference(s)))
+
+
+def is_valid_bic(s: str) -> bool:
+    """True if ``s`` (spaces and case ignored) has the form of a BIC (ISO 9362: 8 or 11 characters)."""
+    from stdnum import bic
+
+    return bool(bic.is_valid(normalize_reference(s)))
 
 
 def _kenmerk_check_digit(body: str) -> int:

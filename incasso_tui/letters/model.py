@@ -58,6 +58,7 @@ __all__ = [
     "LetterKind",
     "Lender",
     "Loan",
+    "PaymentQr",
     "Trustee",
 ]
 
@@ -117,6 +118,7 @@ class Lender(_Frozen):
     iban: Text
     phone: Text
     email: Text
+    bic: Text | None = None  # only in the payment QR code
 
     @field_validator("iban")
     @classmethod
@@ -407,8 +409,21 @@ class LetterFigures(_Frozen):
         return [name for name in _REQUIRED[kind] if getattr(self, name) is None]
 
 
+class PaymentQr(_Frozen):
+    """The EPC payment QR code a letter that asks for payment prints (``letters.payment``): its ``payload``
+    (EPC069-12, at most 331 bytes), the ``amount`` it asks for, and the structured RF ``reference`` it carries or,
+    for a letter about several loans, the ``text`` (the betalingskenmerk and the loan numbers) instead.
+    The renderer draws the code from the payload; the template prints the caption and the amount."""
+
+    payload: str = Field(min_length=1, max_length=331)
+    amount: Money
+    reference: str | None = None
+    text: str | None = None
+
+
 class LetterData(_Frozen):
-    """Everything one letter shows: who writes to whom, and the figures. The template sees ``context()``."""
+    """Everything one letter shows: who writes to whom, and the figures. The template sees ``context()``.
+    ``payment_qr``: the payment QR code on a letter that asks for payment, else None."""
 
     kind: LetterKind
     language: str
@@ -419,6 +434,7 @@ class LetterData(_Frozen):
     employee_name: Text
     loans: tuple[Loan, ...] = Field(min_length=1)
     figures: LetterFigures
+    payment_qr: PaymentQr | None = None
 
     @field_validator("language")
     @classmethod

@@ -35,8 +35,9 @@ from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, Role
 from incasso_tui.domain.guards import check_automatic_step
 from incasso_tui.domain.money import ZERO
 from incasso_tui.domain.references import make_betalingskenmerk
-from incasso_tui.errors import N_, ConfigError, NotFound, RuleViolation
+from incasso_tui.errors import N_, BadInput, ConfigError, NotFound, RuleViolation
 from incasso_tui.letters import model as lm
+from incasso_tui.letters.payment import letter_payment_qr
 from incasso_tui.letters.render import LetterError, render_email, render_pdf
 from incasso_tui.mail.channels import ChannelNotConfigured, Outgoing, adapter_for
 from incasso_tui.safetext import is_email_address, safe
@@ -124,7 +125,7 @@ def _lender(settings: Settings) -> lm.Lender:
     if missing:
         raise ConfigError(N_("The lender's details for letters are not set: {names}"), names=", ".join(missing))
     try:
-        return lm.Lender(**{f: getattr(settings, f"lender_{f}") for f in fields})
+        return lm.Lender(**{f: getattr(settings, f"lender_{f}") for f in (*fields, "bic")})
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ConfigError(N_("Setting lender_{name} is wrong: {error}"), name=str(first["loc"][0]), error=first["msg"]) from None
@@ -203,7 +204,9 @@ def _figures(s: Session, letter: Letter) -> lm.LetterFigures:
     return figures
 
 
-def _data(s: Session, letter: Letter, figures: lm.LetterFigures, lender: lm.Lender, actor_name: str) -> lm.LetterData:
+def _data(s: Session, letter: Letter, figures: lm.LetterFigures, lender: lm.Lender, actor_name: str,
+          rf_prefix: str) -> lm.LetterData:
+    """The letter's data; a letter that asks for payment gets its payment QR code (``letters.payment``)."""
     client = s.get(Client, letter.client_id)
     case = s.get(Case, letter.case_id)
     if client is None or case is None:
@@ -215,18 +218,25 @@ def _data(s: Session, letter: Letter, figures: lm.LetterFigures, lender: lm.Lend
         raise _bad_figures(letter, f"loans not of client {client.number}: {', '.join(unknown)}")
     if letter.kind not in lm.LETTER_KINDS:
         raise LetterError(N_("There is no letter of the kind {kind}"), kind=letter.kind)
+    reference = _reference(client)
+    try:
+        payment_qr = letter_payment_qr(letter.kind, figures, lender, kenmerk=reference, rf_prefix=rf_prefix)
+    except BadInput as exc:
+        raise LetterError(N_("Letter {id}: no payment QR code can be made: {detail}"), id=str(letter.id),
+                          detail=str(exc)) from None
     try:
         return lm.LetterData(
             kind=letter.kind,  # type: ignore[arg-type]
             language=letter.language,
             letter_date=letter.letter_date,
-            reference=_reference(client),
+            reference=reference,
             lender=lender,
             client=lm.Client(name=client.name, contact_person=client.contact_person, street=client.street,
                              postcode=_postcode(client.postcode), city=client.city, number=client.number),
             employee_name=_employee(s, case, letter, actor_name),
             loans=tuple(lm.Loan(number=n, product=loans[n].product) for n in figures.loans),
             figures=figures,
+            payment_qr=payment_qr,
         )
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -256,7 +266,7 @@ def _render_into(ctx: Context, s: Session, letter: Letter, lender: lm.Lender, wr
     """Render ``letter`` and record it; raises LetterError before anything is written when it cannot be made.
     The PDF's path is appended to ``written`` so the caller can remove it when the transaction fails."""
     figures = _figures(s, letter)
-    data = _data(s, letter, figures, lender, ctx.actor.name)
+    data = _data(s, letter, figures, lender, ctx.actor.name, ctx.settings.payment_rf_prefix)
     client = s.get(Client, letter.client_id)
     assert client is not None
     templates = ctx.settings.letter_templates_dir
@@ -555,7 +565,7 @@ def preview(ctx: Context, case_id: int, kind: str, channel: str | None = None) -
         letter = _new_letter(ctx, s, case_id, kind, channel)
         letter.id = 0
         figures = _figures(s, letter)
-        pdf = render_pdf(_data(s, letter, figures, lender, ctx.actor.name),
+        pdf = render_pdf(_data(s, letter, figures, lender, ctx.actor.name, ctx.settings.payment_rf_prefix),
                          templates_dir=ctx.settings.letter_templates_dir)
         return Preview(kind=kind, channel=letter.channel, language=letter.language, pdf=pdf, figures=figures)
 

@@ -10,7 +10,9 @@ from stdnum import iso11649
 
 from incasso_tui.domain.references import (
     is_valid_betalingskenmerk,
+    is_valid_bic,
     is_valid_iban,
+    loan_rf,
     is_valid_rf,
     make_betalingskenmerk,
     make_rf,
@@ -151,9 +153,25 @@ def test_valid_iban(iban: str) -> None:
     assert stdnum_iban.is_valid(iban)
 
 
-@pytest.mark.parametrize("iban", ["NL91ABNA0417164301", "NL30ABNA000000000000", "NL91", "9191ABNA0417164300"])
+@pytest.mark.parametrize("iban", ["NL91ABNA0417164301", "NL30ABNA000000000000", "NL91", "9191ABNA0417164300",
+                                  # accepted by the hand-written check before python-stdnum (issue 17): 19
+                                  # characters for NL, no such country, a German IBAN with letters and 18 characters
+                                  "NL06ABNA04171643001", "XX62ABNA0417164300", "DE08ABNA0417164300"])
 def test_invalid_iban(iban: str) -> None:
     assert not is_valid_iban(iban)
+
+
+@pytest.mark.parametrize(("bic", "valid"), [("ABNANL2A", True), ("abna nl 2a", True), ("INGBNL2AXXX", True),
+                                            ("ABNA", False), ("ABNANL2", False), ("1BNANL2A", False)])
+def test_bic(bic: str, valid: bool) -> None:
+    assert is_valid_bic(bic) is valid
+
+
+def test_loan_rf_is_what_the_import_reads_back() -> None:
+    assert loan_rf("L00012345", "INC") == make_rf("INC00012345")
+    assert loan_rf("L00012345", "") == make_rf("00012345")
+    with pytest.raises(BadInput):
+        loan_rf("LOAN", "INC")
 
 
 def test_normalize_reference() -> None:
