@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from incasso_tui.domain.references import is_valid_bic, is_valid_iban, is_valid_rf, normalize_reference
 from incasso_tui.errors import N_, BadInput
@@ -60,7 +61,7 @@ class EpcPayment:
     text: str | None = None
 
 
-def _bad(message: str, **params: object) -> BadInput:
+def _bad(message: str, **params: Any) -> BadInput:
     return BadInput(message, **params)
 
 
