@@ -500,3 +500,14 @@ def test_english_on_request(web, person, issue) -> None:  # type: ignore[no-unty
 def _count(ctx: Any, model: Any, *where: Any) -> int:
     with ctx.db.reader() as s:
         return int(s.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+def test_the_tui_timeline_tells_what_the_client_did(web, pctx, person, issue) -> None:  # type: ignore[no-untyped-def]
+    from incasso_tui.i18n import Translator
+    from incasso_tui.ui.timeline_text import sentence
+
+    _logged_in(web, issue, person)
+    rows = [row for row in client_detail(pctx, person.case_id).timeline if row.action.startswith("portal.")]
+    texts = [sentence(Translator("nl"), row) for row in rows]
+    assert f"client:{person.number} heeft ingelogd op het portaal" in texts
+    assert any(t.startswith("Persoonlijke portaallink uitgegeven door demo") for t in texts)
