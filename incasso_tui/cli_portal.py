@@ -92,5 +92,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ctx = Context(db=db, actor=Actor(0, "portal", "portal", Role.AUDITOR, settings.lang, identified_by="portal"),
                       clock=cli._clock(args), settings=settings)
         uvicorn.run(create_app(ctx), host=args.host, port=args.port, proxy_headers=True,
-                    forwarded_allow_ips=args.trusted_proxy, server_header=False, log_level="info")
+                    forwarded_allow_ips=args.trusted_proxy, server_header=False, log_level="info",
+                    access_log=False)  # an access log would keep the links' tokens (the URL path)
     return 0

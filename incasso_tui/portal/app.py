@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
@@ -43,7 +44,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from incasso_tui.domain.budget import BusinessBudget, Checked, Household, HouseholdBudget
 from incasso_tui.domain.enums import ArrearsCause
 from incasso_tui.domain.money import parse_amount
-from incasso_tui.errors import N_, BadInput, IncassoError, NotFound
+from incasso_tui.errors import N_, BadInput, DatabaseUnavailable, IncassoError, NotFound
 from incasso_tui.i18n import Translator
 from incasso_tui.services import portal as svc
 from incasso_tui.services.arrangements import ArrangementInput
@@ -393,8 +394,13 @@ def create_app(ctx: Context, *, address_limit: _AddressLimit | None = None) -> S
     async def too_large(_request: Request, _exc: Exception) -> Response:
         return PlainTextResponse("Request too large", status_code=413)
 
+    async def unavailable(request: Request, _exc: Exception) -> Response:
+        # the database did not answer in time (busy, down): a page that says so, never a traceback
+        return render(request, "busy.html", status=503)
+
     extra = {b"strict-transport-security": b"max-age=31536000"} if secure else {}
-    return Starlette(routes=routes, exception_handlers={_TooLarge: too_large},
+    return Starlette(routes=routes, exception_handlers={_TooLarge: too_large, SQLAlchemyError: unavailable,
+                                         DatabaseUnavailable: unavailable},
                      middleware=[Middleware(_SecurityHeaders, extra=extra)])
 
 
@@ -436,11 +442,9 @@ _HEADERS = {
 # ----- reading the forms: every refusal at its field
 
 
-def _amount(form: dict[str, str], name: str, errors: dict[str, str], tr: Translator, *, required: bool = False) -> Decimal:
+def _amount(form: dict[str, str], name: str, errors: dict[str, str], tr: Translator) -> Decimal:
     text = form.get(name, "").strip()
-    if not text:
-        if required:
-            errors[name] = tr("Please fill in an amount")
+    if not text:  # an empty amount is none
         return Decimal("0.00")
     try:
         return parse_amount(text)
@@ -505,7 +509,7 @@ def _household(form: dict[str, str], errors: dict[str, str], tr: Translator) -> 
 
 
 def _business(form: dict[str, str], errors: dict[str, str], tr: Translator) -> BusinessBudget | None:
-    revenue = _amount(form, "revenue", errors, tr, required=True)
+    revenue = _amount(form, "revenue", errors, tr)
     costs = _amount(form, "costs", errors, tr)
     drawings = _amount(form, "business_drawings", errors, tr)
     tax = _amount(form, "tax_reservation", errors, tr)

@@ -240,13 +240,18 @@ def parse_birth_date(text: str) -> date | None:
 
 def login(ctx: Context, token: str, code: str, secret: str) -> tuple[str, PortalSessionInfo]:
     """Open a session for the link ``token`` given its ``code`` and what the client knows; returns the session's
-    cookie token and its info. Every refusal is :class:`LoginRefused`."""
+    cookie token and its info. Every refusal is :class:`LoginRefused`. The scrypt runs outside the writing
+    transaction (it would hold SQLite's write lock for its whole time); the link's state is checked again, locked,
+    in that transaction, so that a code is used once even by two logins at the same moment."""
+    token, code, secret = token[:64], code[:64], secret[:64]
+    with ctx.db.reader() as s:
+        salt_hex = s.scalar(select(PortalLink.code_salt).where(PortalLink.token_hash == _sha(token)))
+    computed = _scrypt(code, bytes.fromhex(salt_hex) if salt_hex else _DUMMY_SALT)  # always the same work
+    if salt_hex is None:
+        raise LoginRefused()
     now = ctx.clock.now()
-    token = token[:64]
     with ctx.db.transaction() as s:
         link = s.scalar(select(PortalLink).where(PortalLink.token_hash == _sha(token)).with_for_update())
-        salt = bytes.fromhex(link.code_salt) if link is not None else _DUMMY_SALT
-        computed = _scrypt(code[:64], salt)  # always the same work
         if link is None:
             raise LoginRefused()
         client = s.get(Client, link.client_id)
@@ -254,7 +259,7 @@ def login(ctx: Context, token: str, code: str, secret: str) -> tuple[str, Portal
         case = _open_case(s, client.id)
         usable = (link.revoked_at is None and link.used_at is None and link.expires_at > now
                   and (link.locked_until is None or link.locked_until <= now))
-        right = hmac.compare_digest(computed, link.code_hash) & _knows(client, secret[:64])
+        right = hmac.compare_digest(computed, link.code_hash) & _knows(client, secret)
         if not usable or not right:
             if usable:  # a wrong try on a live link counts; a dead link stays dead
                 link.failures += 1
