@@ -295,7 +295,7 @@ def create_app(ctx: Context, *, address_limit: _AddressLimit | None = None) -> S
             try:
                 outcome = await run_in_threadpool(svc.propose_arrangement, ctx, info.client_id, given)
             except IncassoError as err:
-                errors[err.field or "form"] = tr.error(err)
+                _place(errors, err, tr, {"down_payment", "count", "frequency", "first_date"})
             else:
                 c = await load_claim(info)
                 return render(request, "arranged.html", tr=tr, c=c, outcome=outcome, csrf=info.csrf)
@@ -331,7 +331,8 @@ def create_app(ctx: Context, *, address_limit: _AddressLimit | None = None) -> S
                 cctx = await run_in_threadpool(svc.context_for, ctx, info.client_id)
                 await run_in_threadpool(set_budget, cctx, info.client_id, given)
             except IncassoError as err:
-                errors[err.field or "form"] = tr.error(err)
+                _place(errors, err, tr, {"household", "children", "note", "cause", *HOUSEHOLD_FIELDS,
+                                         *BUSINESS_FIELDS})
             else:
                 return RedirectResponse("/claim?done=budget", status_code=303)
         return render(request, "budget.html", status=400, tr=tr, c=c, csrf=info.csrf, errors=errors, values=form,
@@ -350,7 +351,7 @@ def create_app(ctx: Context, *, address_limit: _AddressLimit | None = None) -> S
                                                             email=form.get("email", ""),
                                                             consent=form.get("consent") == "1"))
         except IncassoError as err:
-            errors[err.field or "form"] = tr.error(err)
+            _place(errors, err, tr, {"phone", "email", "consent"})
             return render(request, "contact.html", status=400, tr=tr, c=c, csrf=info.csrf, errors=errors,
                           values=form)
         return RedirectResponse("/claim?done=contact", status_code=303)
@@ -368,7 +369,7 @@ def create_app(ctx: Context, *, address_limit: _AddressLimit | None = None) -> S
                 await run_in_threadpool(lambda: svc.request_callback(ctx, info.client_id, day=day,
                                                                      note=form.get("note", "")))
             except IncassoError as err:
-                errors[err.field or "form"] = tr.error(err)
+                _place(errors, err, tr, {"day", "note"})
             else:
                 return RedirectResponse("/claim?done=callback", status_code=303)
         return render(request, "callback.html", status=400, tr=tr, c=c, csrf=info.csrf, errors=errors, values=form)
@@ -440,6 +441,11 @@ _HEADERS = {
 
 
 # ----- reading the forms: every refusal at its field
+
+
+def _place(errors: dict[str, str], err: IncassoError, tr: Translator, fields: set[str]) -> None:
+    """The service's refusal at the form's field it names; one the form has no field for goes on top."""
+    errors[err.field if err.field in fields else "form"] = tr.error(err)
 
 
 def _amount(form: dict[str, str], name: str, errors: dict[str, str], tr: Translator) -> Decimal:

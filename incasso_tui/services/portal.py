@@ -388,9 +388,16 @@ def letter_pdf(ctx: Context, client_id: int, letter_id: int) -> tuple[str, bytes
         path = Path(letter.file_path)
         name = f"{letter.kind}-{letter.letter_date.isoformat()}.pdf"
     try:
-        return name, path.read_bytes()
+        pdf = path.read_bytes()
     except OSError:
         raise NotFound(N_("There is no such letter")) from None
+    with ctx.db.transaction() as s:  # that the client fetched it: part of the dossier
+        letter = s.get(Letter, letter_id)
+        client = s.get(Client, client_id)
+        assert letter is not None and client is not None
+        audit.record(s, at=ctx.clock.now(), actor=f"client:{client.number}", action="portal.letter", entity="letter",
+                     entity_id=letter.id, case_id=letter.case_id, after={"kind": letter.kind})
+    return name, pdf
 
 
 # ----- what the client does

@@ -272,6 +272,7 @@ def test_letters_of_the_client_only(web, pctx, sqlite_db, person, issue, tmp_pat
     r = web.get(f"/letters/{foreign}.pdf")
     assert r.status_code == 404 and b"foreign" not in r.content
     assert web.get("/letters/999999.pdf").status_code == 404
+    assert _events(pctx, f"client:{person.number}") == ["portal.login", "portal.letter"]
 
 
 def test_the_qr_code_pays_the_loans_arrears_to_the_lender(web, pctx, person, issue) -> None:  # type: ignore[no-untyped-def]
@@ -408,6 +409,8 @@ def test_the_budget_is_stored_as_self_declared_with_its_cause(web, pctx, person,
     ({"household": "commune"}, "household"),
     ({"housing": "12,345"}, "housing"),
     ({"cause": "aliens"}, "cause"),
+    ({"housing": "60000"}, "housing"),
+    ({"business_drawings": "600000"}, "business_drawings"),
     ({"note": "x" * 1001}, "note"),
 ])
 def test_budget_fields_are_validated_at_the_field(web, pctx, person, issue, fields, field) -> None:  # type: ignore[no-untyped-def]
