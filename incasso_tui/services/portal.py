@@ -41,11 +41,12 @@ from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import N_, BadInput, IncassoError, NotFound, RuleViolation
 from incasso_tui.safetext import email_address
 from incasso_tui.services import audit
-from incasso_tui.services.arrangements import ArrangementInput, create_arrangement
+from incasso_tui.services.arrangements import ArrangementInput, case_arrears, create_arrangement
 from incasso_tui.services.cases import ClientDetail, client_detail
 from incasso_tui.services.context import DESK_WRITERS, Actor, Context
 from incasso_tui.services.inbox import add_task
 from incasso_tui.store.models import (
+    Arrangement,
     Case,
     Client,
     ExternalClaim,
@@ -374,9 +375,25 @@ def claim(ctx: Context, client_id: int) -> Claim:
     if active is not None:
         due = [(d, amount - paid) for _seq, d, amount, paid in active.lines if paid < amount]
         next_line = due[0] if due else None
-    may = contact is None and active is None and detail.arrears.total > ZERO and \
-        detail.case.status not in (CaseStatus.DEFERRAL.value, CaseStatus.PAUSED.value)
+    with ctx.db.reader() as s:
+        case = s.get(Case, case_id)
+        assert case is not None
+        may = _arrangement_refusal(ctx, s, case) is None
     return Claim(detail, letters, may, contact, next_line)
+
+
+def _arrangement_refusal(ctx: Context, s: Session, case: Case) -> RuleViolation | None:
+    """Why the client cannot make an arrangement here whatever its terms (None: the terms decide)."""
+    if _contact(ctx, s, case) is not None:
+        return RuleViolation(N_("An arrangement on this claim is made with the party named on this page"))
+    if case.status in (CaseStatus.DEFERRAL.value, CaseStatus.PAUSED.value):
+        return RuleViolation(N_("A deferral or pause is running on your case: please call us about an arrangement"))
+    if s.scalar(select(Arrangement.id).where(Arrangement.case_id == case.id,
+                                             Arrangement.status == ArrangementStatus.ACTIVE.value)) is not None:
+        return RuleViolation(N_("You already have an arrangement running"))
+    if case_arrears(s, case, ctx.clock.today()) <= ZERO:
+        return RuleViolation(N_("Nothing is past due: there is nothing to arrange"))
+    return None
 
 
 def letter_pdf(ctx: Context, client_id: int, letter_id: int) -> tuple[str, bytes]:
@@ -411,15 +428,14 @@ def propose_arrangement(ctx: Context, client_id: int, given: ArrangementInput) -
         case = _open_case(s, client_id)
         if case is None:
             raise NotFound(N_("There is nothing to show"))
-        if _contact(ctx, s, case) is not None:
-            raise RuleViolation(N_("An arrangement on this claim is made with the party named on this page"))
+        refusal = _arrangement_refusal(ctx, s, case)
+        if refusal is not None:
+            raise refusal
         case_id, version = case.id, case.version
-    try:
+    try:  # past the checks above, what create_arrangement refuses is the terms: the limits or the capacity
         arrangement_id = create_arrangement(cctx, case_id, version, given)
         return ProposalOutcome(True, arrangement_id, None, None)
     except RuleViolation as refusal:
-        if refusal.msgid.startswith("The case already has an active arrangement"):
-            raise
         reason = refusal
     now = cctx.clock.now()
     terms = {"down_payment": given.down_payment, "first_date": given.first_date,
@@ -504,6 +520,3 @@ def frequency(value: str) -> Frequency:
     except ValueError:
         raise BadInput(N_("Choose how often"), field="frequency") from None
 
-
-def arrangement_active(detail: ClientDetail) -> bool:
-    return any(a.status == ArrangementStatus.ACTIVE.value for a in detail.arrangements)

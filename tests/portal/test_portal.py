@@ -373,6 +373,19 @@ def test_a_handed_over_or_insolvent_client_sees_the_claim_and_whom_to_contact(we
     assert _count(pctx, Arrangement, Arrangement.case_id == person.case_id, Arrangement.status == "active") == 0
 
 
+@pytest.mark.parametrize("status", [CaseStatus.DEFERRAL.value, CaseStatus.PAUSED.value])
+def test_no_arrangement_and_no_request_while_a_deferral_or_pause_runs(web, pctx, person, issue, status) -> None:  # type: ignore[no-untyped-def]
+    with pctx.db.transaction() as s:
+        s.get(Case, person.case_id).status = status
+    csrf = _logged_in(web, issue, person)
+    assert 'href="/arrangement"' not in web.get("/claim").text
+    assert _propose(web, csrf).status_code == 409
+    with pytest.raises(RuleViolation, match="deferral or pause"):
+        svc.propose_arrangement(pctx, person.id, svc_input())
+    assert _count(pctx, Task, Task.case_id == person.case_id, Task.kind == "portal_request") == 0
+    assert _count(pctx, Arrangement, Arrangement.case_id == person.case_id, Arrangement.status == "active") == 0
+
+
 def svc_input() -> Any:
     from incasso_tui.domain.enums import Frequency
     from incasso_tui.services.arrangements import ArrangementInput

@@ -40,3 +40,33 @@ def test_link_login_lock_and_arrangement(db, clock) -> None:  # type: ignore[no-
         assert s.scalar(select(PortalLink.used_at).where(PortalLink.id == link.link_id)) is not None
     clock.advance(minutes=ctx.settings.portal_session_minutes + 1)
     assert svc.session(ctx, cookie) is None
+
+
+def test_two_logins_with_one_code_at_the_same_moment_give_one_session(db, clock) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    ctx = make_ctx(db, clock)
+    person = find_client(db)
+    link = svc.issue_link(ctx, client_number=person.number)
+    token = link.url.rsplit("/", 1)[1]
+    start = threading.Barrier(2)
+    results: list[str] = []
+
+    def attempt() -> None:
+        start.wait()
+        try:
+            svc.login(ctx, token, link.code, person.secret)
+            results.append("session")
+        except svc.LoginRefused:
+            results.append("refused")
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(results) == ["refused", "session"]
+    with db.reader() as s:
+        from incasso_tui.store.models import PortalSession
+
+        assert len(s.scalars(select(PortalSession).where(PortalSession.link_id == link.link_id)).all()) == 1
