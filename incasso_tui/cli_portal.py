@@ -80,10 +80,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     if not 0 < args.port <= 65535:
         raise BadInput(N_("Not a port number: {port}"), port=str(args.port))
-    if args.insecure_cookies and not _loopback(args.host):
-        raise BadInput(N_("Cookies without Secure only on the loopback address (--host 127.0.0.1)"), field="host")
     overrides = {"portal_secure_cookies": False} if args.insecure_cookies else {}
     settings = cli._settings(args).model_copy(update=overrides)
+    if not settings.portal_secure_cookies and not _loopback(args.host):  # the flag or the setting
+        raise BadInput(N_("Cookies without Secure only on the loopback address (--host 127.0.0.1)"), field="host")
     with cli._database(settings) as db:
         from incasso_tui.services.context import Actor, Context
         from incasso_tui.domain.enums import Role

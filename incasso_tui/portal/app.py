@@ -103,6 +103,10 @@ class _AddressLimit:
         return len(q) >= self.limit
 
     def fail(self, address: str) -> None:
+        if len(self.failures) > 50_000:  # many addresses: forget those whose window has passed (bounded memory)
+            horizon = self.clock() - self.window
+            for key in [k for k, q in self.failures.items() if not q or q[-1] < horizon]:
+                del self.failures[key]
         self.failures[address].append(self.clock())
 
 

@@ -43,3 +43,9 @@ def test_portal_code_needs_a_desk_user(sqlite_db, capsys) -> None:  # type: igno
 def test_serve_portal_refuses_insecure_cookies_off_loopback(sqlite_db, capsys, args, message) -> None:  # type: ignore[no-untyped-def]
     assert cli.main(["serve", "portal", "--db", sqlite_db.url, *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_serve_portal_refuses_the_insecure_setting_off_loopback(sqlite_db, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("INCASSO_PORTAL_SECURE_COOKIES", "false")
+    assert cli.main(["serve", "portal", "--db", sqlite_db.url, "--host", "0.0.0.0"]) == 2
+    assert "Secure" in capsys.readouterr().err
