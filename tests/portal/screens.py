@@ -13,8 +13,10 @@ from playwright.sync_api import sync_playwright
 
 from incasso_tui.clock import FixedClock
 from incasso_tui.demo.generate import generate
+from incasso_tui.domain.enums import CaseStatus
 from incasso_tui.services.portal import issue_link
 from incasso_tui.store.db import Database
+from incasso_tui.store.models import Case
 from tests.conftest import AS_OF, NOW, TEST_LOANS, TEST_SEED
 from tests.portal.conftest import find_client, make_ctx
 from tests.portal.server import running
@@ -57,6 +59,17 @@ def main() -> int:
                         page.fill("#f-first_date", (AS_OF + timedelta(days=7)).isoformat())
                         page.screenshot(path=args.out / f"arrangement-{lang}.png", full_page=True)
                     page.close()
+            other = find_client(db, skip=1)  # a handed-over case: the claim and whom to contact, no arrangement
+            with db.transaction() as s:
+                s.get(Case, other.case_id).status = CaseStatus.HANDED_OVER.value
+            link = issue_link(ctx, client_number=other.number)
+            page = browser.new_page(viewport=DESKTOP)
+            page.goto(f"{url}/l/{link.url.rsplit('/', 1)[1]}?lang=nl")
+            page.fill("#f-code", link.code)
+            page.fill("#f-secret", other.secret)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{url}/claim")
+            page.screenshot(path=args.out / "claim-handed-over-nl.png", full_page=True)
             browser.close()
         db.dispose()
     for png in sorted(args.out.glob("*.png")):
