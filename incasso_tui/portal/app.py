@@ -226,7 +226,7 @@ def create_app(ctx: Context, *, address_limit: _AddressLimit | None = None) -> S
 
     # ----- pages behind the session
 
-    def page(handler: Callable[..., Awaitable[Response]], *, post: bool = False) -> Callable[[Request], Awaitable[Response]]:
+    def page(handler: Callable[..., Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
         async def wrapped(request: Request) -> Response:
             info = await current(request)
             if info is None:
