@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime
 from pathlib import Path
 
-import httpx
+import httpx2 as httpx
 from sqlalchemy import select
 
 from incasso_tui.cli import DEMO_LENDER
@@ -65,6 +65,21 @@ def _one(base: str, token: str, code: str, secret: str) -> dict[str, float]:
             raise RuntimeError(f"claim: {claim.status_code}")
         times["session"] = sum(times.values())
     return times
+
+
+REFUSALS = 5  # both kinds from 127.0.0.1: 10 failures, the most the per-address limit lets through
+
+
+def _refused(base: str, token: str, secret: str) -> float:
+    with httpx.Client(base_url=base, timeout=60, follow_redirects=False) as http:
+        page = http.get(f"/l/{token}")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        t = time.perf_counter()
+        r = http.post(f"/l/{token}", data={"csrf": csrf, "code": "WRONG-CODE0", "secret": secret})
+        elapsed = time.perf_counter() - t
+        if r.status_code != 400:
+            raise RuntimeError(f"a wrong code was not refused: {r.status_code}")
+        return elapsed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,6 +142,12 @@ def main(argv: list[str] | None = None) -> int:
                         print("failed:", err, file=sys.stderr)
             wall = time.perf_counter() - t0
             load_after = os.getloadavg()
+            # what an outsider can time: a refused login with a link that does not exist against one with a real
+            # link and a wrong code (one try per link: none gets locked), one after the other
+            refused = {"unknown link": [], "real link, wrong code": []}
+            for n, (token, _code, secret) in enumerate(links[:REFUSALS]):
+                for kind, tok in (("unknown link", f"nosuchlink{n:012d}"), ("real link, wrong code", token)):
+                    refused[kind].append(_refused(base, tok, secret))
         finally:
             server.terminate()
             server.wait(30)
@@ -144,6 +165,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(links) / wall:.1f} sessions/s.")
     print("| step | n | p50 | p95 | max |\n|---|---|---|---|---|")
     for k, v in samples.items():
+        print(f"| {k} | {len(v)} | {statistics.median(v) * 1000:.0f} ms | {_quantile(v, 0.95) * 1000:.0f} ms | "
+              f"{max(v) * 1000:.0f} ms |")
+    print(f"Refused logins, {REFUSALS} each, one at a time after the run:")
+    for k, v in refused.items():
         print(f"| {k} | {len(v)} | {statistics.median(v) * 1000:.0f} ms | {_quantile(v, 0.95) * 1000:.0f} ms | "
               f"{max(v) * 1000:.0f} ms |")
     return 1 if failures else 0

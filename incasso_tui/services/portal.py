@@ -501,6 +501,8 @@ def request_callback(ctx: Context, client_id: int, *, day: date | None, note: st
     if day > today + timedelta(days=30):
         raise BadInput(N_("Choose a date within 30 days"), field="day")
     note = note.strip()
+    if any(not c.isprintable() for c in note):
+        raise BadInput(N_("Only text on one line, please"), field="note")
     if len(note) > 150:
         raise BadInput(N_("At most {maximum} characters, this is {length}"), field="note", maximum=150,
                        length=len(note))

@@ -489,12 +489,17 @@ def test_ask_to_be_called_back_makes_a_call_task(web, pctx, person, issue) -> No
         assert task.due_date == day and task.created_by == f"client:{person.number}" and "na 17 uur" in task.title
 
 
-@pytest.mark.parametrize("day", ["", "gisteren", (AS_OF - timedelta(days=1)).isoformat(),
-                                 (AS_OF + timedelta(days=31)).isoformat()])
-def test_call_back_day_is_validated_at_the_field(web, pctx, person, issue, day) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(("day", "note", "field"), [
+    ("", "", "day"), ("gisteren", "", "day"), ((AS_OF - timedelta(days=1)).isoformat(), "", "day"),
+    ((AS_OF + timedelta(days=31)).isoformat(), "", "day"),
+    ((AS_OF + timedelta(days=2)).isoformat(), "x" * 151, "note"),
+    ((AS_OF + timedelta(days=2)).isoformat(), "bel\x1b[31m mij", "note"),
+])
+def test_call_back_fields_are_validated_at_the_field(web, pctx, person, issue, day, note, field) -> None:  # type: ignore[no-untyped-def]
     csrf = _logged_in(web, issue, person)
-    r = web.post("/callback", data={"csrf": csrf, "day": day, "note": ""})
-    assert r.status_code == 400 and 'id="e-day"' in r.text
+    r = web.post("/callback", data={"csrf": csrf, "day": day, "note": note})
+    assert r.status_code == 400 and f'id="e-{field}"' in r.text
+    assert _count(pctx, Task, Task.case_id == person.case_id, Task.created_by.like("client:%")) == 0
 
 
 def test_the_client_acts_on_the_timeline_as_a_distinct_actor(web, pctx, person, issue) -> None:  # type: ignore[no-untyped-def]
