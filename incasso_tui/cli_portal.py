@@ -3,6 +3,8 @@
 - ``portal code --client NUMBER | --loan NUMBER [--json]``: a new personal link with its one-time code for the
   client (the older links stop working). Acts as ``--user`` (the desk). The code is shown once: only its hash is
   kept.
+- ``portal birth-date --client NUMBER YYYY-MM-DD``: record a natural person's date of birth (it confirms the login;
+  a business confirms with its KvK number).
 - ``serve portal [--host H] [--port P] [--insecure-cookies] [--trusted-proxy ADDR]``: the web page for clients,
   behind a TLS reverse proxy (README "The client's portal"). ``--insecure-cookies`` (cookies without ``Secure``,
   for plain http) is refused unless the server listens on the loopback address only.
@@ -33,6 +35,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     who.add_argument("--loan", metavar="NUMBER")
     code.add_argument("--json", action="store_true")
     code.set_defaults(func=cmd_code)
+    born = p.add_parser("birth-date", help="record a client's date of birth (it confirms the portal login)",
+                        description="record a natural person's date of birth: it confirms their portal login")
+    cli._common(born, top=False)
+    born.add_argument("--client", metavar="NUMBER", required=True)
+    born.add_argument("day", metavar="YYYY-MM-DD")
+    born.set_defaults(func=cmd_birth_date)
 
     serve = sub.choices["serve"]  # made by cli_ssh: `serve portal` joins `serve ssh` and `serve openssh`
     serve_sub = next(a for a in serve._actions if isinstance(a, argparse._SubParsersAction))
@@ -58,11 +66,22 @@ def cmd_code(args: argparse.Namespace) -> int:
         link = issue_link(ctx, client_number=args.client, loan_number=args.loan)
     if args.json:
         print(json.dumps({"link_id": link.link_id, "client": link.client_number, "url": link.url, "code": link.code,
-                          "expires_at": link.expires_at.isoformat(timespec="minutes")}))
+                          "expires_at": link.expires_at.isoformat(timespec="minutes"),
+                          "confirm_with": link.confirm_with}))
         return 0
     tr = Translator(settings.lang)
     print(tr(N_("Personal link for {client}: {url}"), client=link.client_number, url=link.url))
     print(tr(N_("One-time code: {code} (valid until {until}; shown only now)"), code=link.code, until=link.expires_at))
+    return 0
+
+
+def cmd_birth_date(args: argparse.Namespace) -> int:
+    from incasso_tui.services.portal import set_birth_date
+
+    day = cli.parse_date(args.day, "birth_date")
+    settings = cli._settings(args)
+    with cli._database(settings) as db:
+        set_birth_date(cli._context(args, db), args.client, day)
     return 0
 
 

@@ -60,7 +60,7 @@ from incasso_tui.store.models import (
 
 __all__ = [
     "CLOSED_TO_ARRANGEMENTS", "Claim", "IssuedLink", "LoginRefused", "PortalSessionInfo", "ProposalOutcome",
-    "client_actor", "claim", "end_session", "issue_link", "letter_pdf", "login", "propose_arrangement",
+    "client_actor", "claim", "set_birth_date", "end_session", "issue_link", "letter_pdf", "login", "propose_arrangement",
     "request_callback", "session", "set_contact",
 ]
 
@@ -90,6 +90,7 @@ class IssuedLink:
     url: str
     code: str  # shown once, to print on the letter: only its hash is kept
     expires_at: datetime
+    confirm_with: str  # what the client types besides the code: birth_date | kvk
 
 
 @dataclass(frozen=True)
@@ -212,7 +213,29 @@ def issue_link(ctx: Context, *, client_number: str | None = None, loan_number: s
         audit.record(s, at=now, actor=ctx.actor.name, action="portal.link", entity="portal_link", entity_id=link.id,
                      case_id=case.id, after={"client": client.number, "expires_at": expires, "revoked": revoked})
         url = f"{ctx.settings.portal_base_url.rstrip('/')}/l/{token}"
-        return IssuedLink(link.id, client.number, url, _printed(code), expires)
+        return IssuedLink(link.id, client.number, url, _printed(code), expires,
+                          "birth_date" if client.kind == "natural" else "kvk")
+
+
+def set_birth_date(ctx: Context, client_number: str, day: date) -> None:
+    """Record a natural person's date of birth (what confirms their portal login), audited."""
+    ctx.require(*DESK_WRITERS)
+    today = ctx.clock.today()
+    if not date(today.year - 120, 1, 1) <= day <= date(today.year - 16, today.month, min(today.day, 28)):
+        raise BadInput(N_("{day} is not a plausible date of birth for a client"), field="birth_date", day=day)
+    with ctx.db.transaction() as s:
+        client = s.scalar(select(Client).where(Client.number == client_number.strip().upper()))
+        if client is None:
+            raise NotFound(N_("There is no client {client}"), field="client", client=client_number)
+        if client.kind != "natural":
+            raise RuleViolation(N_("{name} is a business: its portal login is confirmed with the KvK number"),
+                                field="client", name=client.name)
+        case = _open_case(s, client.id)
+        before = {"birth_date": client.birth_date}
+        client.birth_date = day
+        audit.record(s, at=ctx.clock.now(), actor=ctx.actor.name, action="client.birth_date", entity="client",
+                     entity_id=client.id, case_id=case.id if case else None, before=before,
+                     after={"birth_date": day})
 
 
 def _knows(client: Client, secret: str) -> bool:

@@ -155,6 +155,7 @@ SENTENCES: dict[str, Describe] = {
     # the client's portal (issue 21): the actor is the client, client:NUMBER
     "portal.link": lambda tr, who, b, a: tr(N_("Personal portal link issued by {who}, valid until {day}"), who=who,
                                             day=_day(a.get("expires_at"))),
+    "client.birth_date": lambda tr, who, b, a: tr(N_("Date of birth recorded by {who}"), who=who),
     "portal.login": lambda tr, who, b, a: tr(N_("{who} logged in to the portal"), who=who),
     "portal.logout": lambda tr, who, b, a: tr(N_("{who} logged out of the portal"), who=who),
     "portal.login_refused": lambda tr, who, b, a: tr(N_("A portal login with this client's link was refused")),

@@ -49,3 +49,23 @@ def test_serve_portal_refuses_the_insecure_setting_off_loopback(sqlite_db, capsy
     monkeypatch.setenv("INCASSO_PORTAL_SECURE_COOKIES", "false")
     assert cli.main(["serve", "portal", "--db", sqlite_db.url, "--host", "0.0.0.0"]) == 2
     assert "Secure" in capsys.readouterr().err
+
+
+def test_birth_date_is_recorded_and_needed_for_a_link(sqlite_db, capsys) -> None:  # type: ignore[no-untyped-def]
+    from incasso_tui.store.models import AuditEvent, Client
+
+    person = find_client(sqlite_db)
+    with sqlite_db.transaction() as s:
+        s.get(Client, person.id).birth_date = None
+    base = ["--db", sqlite_db.url, "--user", "demo", "--date", "2026-11-23"]
+    assert cli.main(["portal", "code", "--client", person.number, *base]) == 2
+    assert "geboortedatum" in capsys.readouterr().err
+    assert cli.main(["portal", "birth-date", "--client", person.number, "2030-01-01", *base]) == 2
+    assert cli.main(["portal", "birth-date", "--client", person.number, "1970-05-17", *base]) == 0
+    assert cli.main(["portal", "code", "--client", person.number, "--json", *base]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["confirm_with"] == "birth_date"
+    with sqlite_db.reader() as s:
+        assert str(s.get(Client, person.id).birth_date) == "1970-05-17"
+        assert s.scalar(select(AuditEvent.actor).where(AuditEvent.action == "client.birth_date")) == "demo"
+    business = find_client(sqlite_db, kind="business")
+    assert cli.main(["portal", "birth-date", "--client", business.number, "1970-05-17", *base]) == 2
