@@ -141,3 +141,23 @@ def test_another_clients_letter_and_a_forged_post_are_refused(browser, site, tmp
     assert page.request.get(f"{url}/letters/{foreign}.pdf").status == 404
     r = page.request.post(f"{url}/callback", form={"day": (AS_OF + timedelta(days=2)).isoformat()})
     assert r.status == 403
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_claim_fits_a_phone_in_both_languages(browser, site, lang) -> None:  # type: ignore[no-untyped-def]
+    url, ctx = site
+    person = find_client(ctx.db)
+    link = issue_link(ctx, client_number=person.number)
+    page = browser.new_page(viewport={"width": 360, "height": 740})
+    page.goto(f"{url}/l/{link.url.rsplit('/', 1)[1]}?lang={lang}")
+    page.fill("#f-code", link.code)
+    page.fill("#f-secret", person.secret)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{url}/claim")
+    heading = {"nl": "Wat achterstallig is", "en": "What is past due"}[lang]
+    expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scrolling
+    assert page.evaluate("document.documentElement.lang") == lang
+    unlabelled = page.evaluate("""[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+        .filter(e => !e.labels || e.labels.length === 0).length""")
+    assert unlabelled == 0
