@@ -158,7 +158,7 @@ def _english(html: str, web: Any) -> str:
 
 def test_an_expired_code_an_unknown_link_and_a_used_code_get_the_same_answer(web, pctx, person, issue) -> None:  # type: ignore[no-untyped-def]
     link = issue(person)
-    unknown = svc.IssuedLink(0, "X", "https://x/l/doesnotexist0000000000", "AAAAA-AAAAA", NOW)
+    unknown = svc.IssuedLink(0, "X", "https://x/l/doesnotexist0000000000", "AAAAA-AAAAA", NOW, "birth_date")
     answers = []
     answers.append(_login(web, unknown, person.secret))
     pctx.clock.advance(days=pctx.settings.portal_code_days, seconds=1)
@@ -180,7 +180,7 @@ def test_logins_from_one_address_are_limited(sqlite_db, clock, person) -> None: 
     limit = _AddressLimit(limit=4)
     with TestClient(create_app(ctx, address_limit=limit), base_url="http://127.0.0.1", follow_redirects=False) as web:
         for n in range(4):  # four different links guessed from the same address
-            fake = svc.IssuedLink(0, "X", f"https://x/l/guess{n}", "AAAAA-AAAAA", NOW)
+            fake = svc.IssuedLink(0, "X", f"https://x/l/guess{n}", "AAAAA-AAAAA", NOW, "birth_date")
             assert _login(web, fake, "01-01-1980").status_code == 400
         link = svc.issue_link(ctx, client_number=person.number)
         assert _login(web, link, person.secret).status_code == 400  # blocked, whatever is typed
