@@ -91,7 +91,8 @@ def parse_id(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from incasso_tui import (cli_audit, cli_budget, cli_calc, cli_dispatch, cli_letters, cli_outside, cli_payments,
-                             cli_procedure, cli_report, cli_risk, cli_search, cli_selections, cli_ssh, cli_tasks)
+                             cli_portal, cli_procedure, cli_report, cli_risk, cli_search, cli_selections, cli_ssh,
+                             cli_tasks)
 
     parser = argparse.ArgumentParser(
         prog="incasso",
@@ -166,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_risk.add_parsers(sub)  # after cli_report: `report risk` is one of its reports
     cli_search.add_parser(sub)
     cli_outside.add_parsers(sub)
+    cli_portal.add_parsers(sub)  # after cli_ssh: `serve portal`
     return parser
 
 

@@ -348,6 +348,18 @@ class Settings(BaseModel):
     risk_file: Path | None = None
     signal_tasks: bool = False
 
+    # the client's portal (issue 21): how long a personal link's one-time code is valid, how long a session lasts
+    # idle and at most, how many wrong confirmations lock a link and for how long, the public address printed in
+    # links, and whether cookies carry Secure (off only for plain-http tests on 127.0.0.1: the portal refuses
+    # otherwise)
+    portal_code_days: int = Field(30, ge=1, le=90)
+    portal_session_minutes: int = Field(15, ge=1, le=120)
+    portal_session_max_minutes: int = Field(60, ge=5, le=480)
+    portal_max_failures: int = Field(3, ge=1, le=10)
+    portal_lock_minutes: int = Field(30, ge=1, le=1440)
+    portal_base_url: str = "https://portal.example.invalid"
+    portal_secure_cookies: bool = True
+
     @field_validator("db_url")
     @classmethod
     def _db_url(cls, value: str) -> str:

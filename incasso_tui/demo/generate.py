@@ -35,6 +35,7 @@ apart and never clamped (``domain.schedule.add_months``).
 
 from __future__ import annotations
 
+import hashlib
 import bisect
 import json
 import random
@@ -335,12 +336,21 @@ class _Templates:
         return tpl
 
 
+def _birth_date(number: str, kind: str) -> date | None:
+    """A natural person's date of birth (what confirms a portal login, issue 21), derived from the client number so
+    that it draws nothing from the generator's random stream (the rest of the book stays as it was)."""
+    if kind != "natural":
+        return None
+    n = int(hashlib.sha256(number.encode()).hexdigest()[:8], 16)
+    return date(1950, 1, 1) + timedelta(days=n % (365 * 50))
+
+
 # ----- writing rows -----------------------------------------------------------------------------------
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "users": ("id", "name", "full_name", "role", "language", "active", "created_at"),
     "clients": ("id", "number", "kind", "consumer", "name", "name_key", "contact_person", "kvk", "iban", "street",
-                "postcode", "city", "phone", "email", "preferred_channel", "language"),
+                "postcode", "city", "phone", "email", "preferred_channel", "language", "birth_date"),
     "loans": ("id", "number", "client_id", "product", "principal", "annual_rate", "term_months", "start_date",
               "repayment", "commercial", "has_loan_agreement", "has_pledge_deed", "status"),
     "charges": ("id", "loan_id", "kind", "due_date", "amount", "paid", "description"),
@@ -580,7 +590,7 @@ class _Book:
             channel = "phone"
         language = "nl" if rng.random() < 0.9 else "en"
         self.add("clients", (cid, number, kind, consumer, name, name_key(name), contact, kvk, iban, street,
-                             postcode, city, phone, email, channel, language))
+                             postcode, city, phone, email, channel, language, _birth_date(number, kind)))
         return cid, name, city, contact or name
 
     def search_words(self, client: tuple[Any, ...], loan_numbers: list[str]) -> None:

@@ -94,6 +94,8 @@ class Client(Base):
     # statement) by e-mail: since when, and how it was given (issue 12). Without it they go by post.
     email_consent_on: Mapped[date | None] = mapped_column(Date)
     email_consent_source: Mapped[str | None] = mapped_column(String(200))
+    # a natural person's date of birth: what confirms a portal login (issue 21; a business confirms with its KvK)
+    birth_date: Mapped[date | None] = mapped_column(Date)
 
     __table_args__ = (CheckConstraint("kind in ('natural','eenmanszaak','vof','bv')", name="ck_clients_kind"),)
 
@@ -1193,3 +1195,41 @@ class DebtOffer(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class PortalLink(Base):
+    """A client's personal portal link (issue 21): the link's token and its one-time code, both stored only as
+    hashes (the token as SHA-256, it is random and long; the code as salted scrypt). A new link revokes the
+    client's older ones; three wrong confirmations lock it for a while."""
+
+    __tablename__ = "portal_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    loan_id: Mapped[int | None] = mapped_column(ForeignKey("loans.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    code_salt: Mapped[str] = mapped_column(String(32))
+    code_hash: Mapped[str] = mapped_column(String(128))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class PortalSession(Base):
+    """A logged-in portal session: the cookie's SHA-256, the client, its CSRF token, and when it ends."""
+
+    __tablename__ = "portal_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("portal_links.id"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen: Mapped[datetime] = mapped_column(DateTime)
+    ends_at: Mapped[datetime] = mapped_column(DateTime)  # the absolute end, whatever the activity
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)

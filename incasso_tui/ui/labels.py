@@ -137,6 +137,7 @@ TASK_KIND = {
     # issue 19
     "complaint_ack": N_("Acknowledge complaint"),
     "complaint_answer": N_("Answer complaint"),
+    "portal_request": N_("Portal proposal"),  # issue 21: an arrangement the client proposed outside the limits
     "debt_offer_answer": N_("Answer debt proposal"),
     "call_in_proposal": N_("Call-in proposal"),
 }

@@ -152,6 +152,18 @@ SENTENCES: dict[str, Describe] = {
                                                  question=a.get("question") or ""),
     "discussion.decide": lambda tr, who, b, a: tr(N_("Team meeting decided ({who}): {decision}"), who=who,
                                                   decision=a.get("decision") or ""),
+    # the client's portal (issue 21): the actor is the client, client:NUMBER
+    "portal.link": lambda tr, who, b, a: tr(N_("Personal portal link issued by {who}, valid until {day}"), who=who,
+                                            day=_day(a.get("expires_at"))),
+    "client.birth_date": lambda tr, who, b, a: tr(N_("Date of birth recorded by {who}"), who=who),
+    "portal.login": lambda tr, who, b, a: tr(N_("{who} logged in to the portal"), who=who),
+    "portal.logout": lambda tr, who, b, a: tr(N_("{who} logged out of the portal"), who=who),
+    "portal.login_refused": lambda tr, who, b, a: tr(N_("A portal login with this client's link was refused")),
+    "portal.letter": lambda tr, who, b, a: tr(N_("{kind} downloaded by {who} in the portal"), who=who,
+                                              kind=_label(tr, LETTER_KIND, a.get("kind"))),
+    "portal.contact": lambda tr, who, b, a: tr(N_("Contact details changed by {who} in the portal"), who=who),
+    "portal.arrangement_request": lambda tr, who, b, a: tr(
+        N_("{who} proposed an arrangement in the portal outside the desk's limits: a task for the desk"), who=who),
 }
 
 
