@@ -512,7 +512,7 @@ def _household(form: dict[str, str], errors: dict[str, str], tr: Translator) -> 
         errors["household"] = tr("Choose your household")
         kind = Household.SINGLE
     children = _int(form, "children", errors, tr, 0, 20)
-    amounts = {name: _amount(form, name, errors, tr) for name in HOUSEHOLD_FIELDS}
+    amounts: dict[str, Any] = {name: _amount(form, name, errors, tr) for name in HOUSEHOLD_FIELDS}
     if not any(amounts[n] for n in ("salary", "benefits", "partner", "drawings")) and "salary" not in errors:
         errors["salary"] = tr("Fill in at least one income")
     return HouseholdBudget(household=kind, children=children, **amounts)

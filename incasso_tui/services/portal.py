@@ -33,7 +33,10 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from typing import Any, cast
+
 from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, Frequency, Role
@@ -198,9 +201,8 @@ def issue_link(ctx: Context, *, client_number: str | None = None, loan_number: s
         if case is None:
             raise RuleViolation(N_("{name} has no case: there is nothing to show in the portal"), field="client",
                                 name=client.name)
-        revoked = s.execute(update(PortalLink).where(PortalLink.client_id == client.id,
-                                                     PortalLink.revoked_at.is_(None))
-                            .values(revoked_at=now)).rowcount
+        revoked = cast(CursorResult[Any], s.execute(update(PortalLink).where(
+            PortalLink.client_id == client.id, PortalLink.revoked_at.is_(None)).values(revoked_at=now))).rowcount
         token = secrets.token_urlsafe(16)
         code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
         salt = secrets.token_bytes(16)
@@ -458,8 +460,8 @@ def propose_arrangement(ctx: Context, client_id: int, given: ArrangementInput) -
     try:  # past the checks above, what create_arrangement refuses is the terms: the limits or the capacity
         arrangement_id = create_arrangement(cctx, case_id, version, given)
         return ProposalOutcome(True, arrangement_id, None, None)
-    except RuleViolation as refusal:
-        reason = refusal
+    except RuleViolation as refused:
+        reason = refused
     now = cctx.clock.now()
     terms = {"down_payment": given.down_payment, "first_date": given.first_date,
              "frequency": given.frequency.value, "count": given.count, "installment": given.installment,
