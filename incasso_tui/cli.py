@@ -168,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     cli_search.add_parser(sub)
     cli_outside.add_parsers(sub)
     cli_portal.add_parsers(sub)  # after cli_ssh: `serve portal`
+    from incasso_tui import cli_documents  # issues 12 and 19: a dossier document seen whole, copied to print
+
+    cli_documents.add_parsers(sub)
     return parser
 
 

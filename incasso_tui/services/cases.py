@@ -183,6 +183,7 @@ class DocumentRow:
     letter_status: str | None = None
     dispatched_on: date | None = None
     batch_id: int | None = None
+    document_id: int | None = None  # the dossier's document (services.documents shows it whole)
 
 
 @dataclass(frozen=True)
@@ -236,7 +237,7 @@ def _documents(s: Session, client_id: int) -> tuple[DocumentRow, ...]:
         rows.append(DocumentRow(d.kind, d.title, d.added_on, d.path,
                                 letter.id if letter else None, letter.kind if letter else None,
                                 letter.status if letter else None, letter.dispatched_on if letter else None,
-                                letter.batch_id if letter else None))
+                                letter.batch_id if letter else None, d.id))
     return tuple(rows)
 
 

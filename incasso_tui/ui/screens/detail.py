@@ -150,6 +150,7 @@ class ClientDetailScreen(DeskScreen[None]):
         self.writable = False  # whether the actor may change the case in its state (services.access)
         self.bkr: BkrPanel | None = None
         self.consults: list[ConsultationRow] = []
+        self._dossier_ids: list[int | None] = []  # the document behind each row of the dossier tab
         self.flags: list[Flag] = []  # the client's vulnerability flags (issue 20)
         self.technical = False  # the timeline's technical details shown (x)
 
@@ -592,6 +593,8 @@ class ClientDetailScreen(DeskScreen[None]):
 
     def _fill_dossier(self, d: ClientDetail) -> None:
         tr = self.tr
+        # `enter` shows a row's document whole (ui.screens.document); the consent row has none
+        self._dossier_ids = [*([None] if d.client.email_consent_on else []), *(doc.document_id for doc in d.documents)]
         self._fill(
             "dossier-table",
             [*([[text_cell(tr.date(d.client.email_consent_on)), text_cell(tr(N_("E-mail consent"))),
@@ -599,6 +602,17 @@ class ClientDetailScreen(DeskScreen[None]):
              *([text_cell(tr.date(doc.added_on)), text_cell(_label(tr, DOCUMENT_KIND, doc.kind)), text_cell(doc.title),
                 text_cell(self._letter_state(doc))] for doc in d.documents)],
         )
+
+    @on(DataTable.RowSelected, "#dossier-table")
+    def _open_document(self, event: DataTable.RowSelected) -> None:
+        from incasso_tui.ui.screens.document import DocumentScreen
+
+        ids = self._dossier_ids
+        chosen = ids[event.cursor_row] if 0 <= event.cursor_row < len(ids) else None
+        if chosen is not None:
+            self.app.push_screen(DocumentScreen(chosen))
+        else:
+            self.notify(self.tr(N_("This line is not a document")))
 
     def _letter_state(self, doc: DocumentRow) -> str:
         """What became of a letter: sent on its day, or what it waits for (issue 12); empty for other documents."""

@@ -1,0 +1,136 @@
+"""``incasso documents ...``: a client's dossier documents, one seen whole, a copy to print (issues 12 and 19).
+
+- ``documents list CLIENT [--json]``: every document of the client's dossier, oldest first, with a letter's status,
+  dispatch and assumed receipt.
+- ``documents show ID [--json]``: one document with its letter's facts (services.documents).
+- ``documents copy ID --out NAME [--json]``: a copy of its PDF as the new file NAME in the export folder
+  (``export_dir``), as the dossier tab's ``s`` does; audited. Acts as ``--user`` (default: the OS user).
+
+Reading without ``--user`` acts as the operator ``cli:<os user>`` with the auditor's role. Refusals are one line,
+exit 2 (``cli.main``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from incasso_tui import cli
+from incasso_tui.domain.enums import Role
+from incasso_tui.errors import N_
+from incasso_tui.i18n import Translator
+from incasso_tui.safetext import safe, safe_json
+from incasso_tui.services.documents import DocumentView
+
+__all__ = ["add_parsers"]
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    group = sub.add_parser("documents", help="a client's dossier documents: list, show one, copy one to print")
+    docs = group.add_subparsers(dest="documents_cmd", required=True)
+    p = docs.add_parser("list", help="the documents of a client's dossier, oldest first")
+    cli._common(p, top=False)
+    p.add_argument("client", metavar="CLIENT", help="the client number, e.g. C1234567")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_list)
+    p = docs.add_parser("show", help="one document with its letter's status, dispatch and assumed receipt")
+    cli._common(p, top=False)
+    p.add_argument("id", metavar="ID", type=int, help="the document's number (documents list)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_show)
+    p = docs.add_parser("copy", help="a copy of the document's PDF into the export folder, to print (audited)")
+    cli._common(p, top=False)
+    p.add_argument("id", metavar="ID", type=int, help="the document's number (documents list)")
+    p.add_argument("--out", metavar="NAME", required=True, help="a new file name in the export_dir folder")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_copy)
+
+
+def _json(view: DocumentView) -> dict[str, Any]:
+    letter = view.letter
+    return {
+        "id": view.id, "client_id": view.client_id, "kind": view.kind, "title": view.title,
+        "added_on": view.added_on.isoformat(), "path": view.path, "on_disk": view.on_disk,
+        "letter": None if letter is None else {
+            "id": letter.id, "kind": letter.kind, "channel": letter.channel, "status": letter.status,
+            "letter_date": letter.letter_date.isoformat(),
+            "dispatched_on": letter.dispatched_on.isoformat() if letter.dispatched_on else None,
+            "assumed_received_on": letter.received_on.isoformat() if letter.received_on else None,
+            "batch_id": letter.batch_id, "addressee": letter.addressee, "sent_with": list(letter.sent_with),
+            "error": letter.error,
+        },
+    }
+
+
+def _line(tr: Translator, view: DocumentView) -> str:
+    letter = view.letter
+    state = ""
+    if letter is not None:
+        if letter.dispatched_on:
+            state = tr(N_("sent {day}"), day=letter.dispatched_on)
+            if letter.received_on:
+                state += " · " + tr(N_("Assumed received {day}"), day=letter.received_on)
+        else:
+            state = letter.status
+    return f"{view.id:>6}  {tr.date(view.added_on)}  {safe(view.title)}" + (f"  [{state}]" if state else "")
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from incasso_tui.services.budget import client_by_number
+    from incasso_tui.services.documents import documents
+
+    settings = cli._settings(args)
+    with cli._database(settings) as db:
+        ctx = cli._context(args, db, operator_role=Role.AUDITOR)
+        views = documents(ctx, client_by_number(ctx, args.client))
+    if args.json:
+        print(safe_json([_json(v) for v in views]))
+        return 0
+    tr = Translator(settings.lang)
+    for view in views:
+        print(_line(tr, view))
+    if not views:
+        print(tr(N_("No documents")))
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from incasso_tui.services.documents import document
+
+    settings = cli._settings(args)
+    with cli._database(settings) as db:
+        view = document(cli._context(args, db, operator_role=Role.AUDITOR), args.id)
+    if args.json:
+        print(safe_json(_json(view)))
+        return 0
+    tr = Translator(settings.lang)
+    print(_line(tr, view))
+    letter = view.letter
+    if letter is not None:
+        print("  " + tr(N_("Letter: {kind} by {channel}, dated {day}"), kind=letter.kind, channel=letter.channel,
+                        day=letter.letter_date))
+        print("  " + tr(N_("Status: {status}"), status=letter.status))
+        if letter.dispatched_on is None and letter.status == "rendered":
+            print("  " + (tr(N_("In print batch {batch}: not yet posted"), batch=letter.batch_id) if letter.batch_id
+                          else tr(N_("Waits for a print batch: no legal effect yet"))))
+        if letter.addressee:
+            print("  " + tr(N_("Addressed to {name}"), name=safe(letter.addressee)))
+        if letter.sent_with:
+            print("  " + tr(N_("Sent with it: {documents}"), documents=", ".join(letter.sent_with)))
+        if letter.error:
+            print("  " + tr(N_("Why it failed: {error}"), error=safe(letter.error)))
+    print("  " + (tr(N_("File {path}"), path=safe(view.path)) if view.path else tr(N_("No file"))))
+    return 0
+
+
+def cmd_copy(args: argparse.Namespace) -> int:
+    from incasso_tui.services.documents import copy_document
+
+    settings = cli._settings(args)
+    with cli._database(settings) as db:
+        target = copy_document(cli._context(args, db), args.id, args.out)
+    if args.json:
+        print(safe_json({"id": args.id, "file": str(target)}))
+        return 0
+    print(Translator(settings.lang)(N_("Copy written to {path}"), path=str(target)))
+    return 0

@@ -1,0 +1,130 @@
+"""One document of the dossier, seen whole, and a copy of it to print (issues 12 and 19): `enter` on the dossier tab.
+
+For a letter it says what the law attaches to it: the channel, the status, the day it was dispatched and the day it
+is assumed received, the print batch it waits in, whom a claim statement is addressed to and what was sent with it.
+`s` writes a copy of the PDF into the export folder (services.documents: a new file, audited), from which the desk
+prints it or sends it on.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import Footer, Label, Static
+
+from incasso_tui.errors import N_, IncassoError
+from incasso_tui.services.documents import DocumentView, copy_document, document
+from incasso_tui.ui.desk import DeskModal
+from incasso_tui.ui.labels import CHANNEL, DOCUMENT_KIND, LETTER_KIND, LETTER_STATUS
+from incasso_tui.ui.screens.prompt import PromptScreen
+from incasso_tui.ui.text import lit, translate_bindings
+from incasso_tui.ui.work import service_worker
+
+if TYPE_CHECKING:
+    from incasso_tui.i18n import Translator
+
+
+class DocumentScreen(DeskModal[None]):
+    DEFAULT_CSS = """
+    DocumentScreen { align: center middle; }
+    DocumentScreen #document-box { width: 76; max-width: 100%; height: auto; max-height: 100%; padding: 0 1;
+                                   border: round $primary; background: $surface; }
+    DocumentScreen #document-facts { width: 100%; height: auto; }
+    DocumentScreen #document-status { color: $text-muted; height: auto; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "copy", "Save a copy", id="copy"),
+        Binding("escape", "close", "Close", id="close"),
+    ]
+
+    def __init__(self, document_id: int) -> None:
+        super().__init__()
+        self.document_id = document_id
+        self.view: DocumentView | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="document-box"):
+            yield Static(id="document-facts")
+            yield Label(id="document-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        translate_bindings(self, self.tr)
+        self._status(self.tr(N_("Loading ...")))
+        service_worker(self, lambda: document(self.ctx, self.document_id), self._show,
+                       lambda err: self._status(self.tr.error(err)), group="document")
+
+    def _status(self, text: str) -> None:
+        self.query_one("#document-status", Label).update(lit(text))
+
+    def _show(self, view: DocumentView) -> None:
+        self.view = view
+        self.query_one("#document-facts", Static).update(facts(self.tr, view))
+        self._status(self.tr(N_("s: save a copy into the export folder, to print · esc: close")) if view.on_disk
+                     else self.tr(N_("This document has no file: nothing to copy")))
+
+    def action_copy(self) -> None:
+        view, tr = self.view, self.tr
+        if view is None:
+            return
+        if not view.on_disk:
+            self._status(tr(N_("This document has no file: nothing to copy")))
+            return
+        stem = re.sub(r"[^0-9A-Za-z]+", "-", view.title).strip("-").lower() or "document"
+        suggestion = f"{stem[:60]}-{self.ctx.clock.today().isoformat()}.pdf"
+        folder = str(self.ctx.settings.export_dir.expanduser())
+
+        def chosen(name: str | None) -> None:
+            if not name:
+                return
+            self._status(tr(N_("Writing {path} ..."), path=name))
+            service_worker(self, lambda: copy_document(self.ctx, view.id, name),
+                           lambda path: self._status(tr(N_("Copy written to {path}"), path=str(path))),
+                           self._failed, group="document-copy")
+
+        self.app.push_screen(PromptScreen(
+            tr(N_("Save a copy of the PDF: its file name (no folder); it is written into {folder} on the machine "
+                  "incasso runs on (over SSH: the server). An existing file is not overwritten."), folder=folder),
+            value=suggestion, required=N_("Type the name of the file")), chosen)
+
+    def _failed(self, err: IncassoError) -> None:
+        self._status(self.tr.error(err))
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+def facts(tr: Translator, view: DocumentView) -> Content:
+    """What the screen shows of ``view``, in the session's language."""
+
+    def label(table: dict[str, str], code: str) -> str:
+        return tr(table[code]) if code in table else code
+
+    lines = [lit(view.title, "bold"),
+             lit(tr(N_("{kind} · added {day}"), kind=label(DOCUMENT_KIND, view.kind), day=view.added_on),
+                 "$text-muted")]
+    letter = view.letter
+    if letter is not None:
+        lines.append(lit(tr(N_("Letter: {kind} by {channel}, dated {day}"), kind=label(LETTER_KIND, letter.kind),
+                            channel=label(CHANNEL, letter.channel), day=letter.letter_date)))
+        lines.append(lit(tr(N_("Status: {status}"), status=label(LETTER_STATUS, letter.status))))
+        if letter.dispatched_on is not None:
+            lines.append(lit(tr(N_("Dispatched {day}"), day=letter.dispatched_on)))
+            if letter.received_on is not None:
+                lines.append(lit(tr(N_("Assumed received {day}"), day=letter.received_on)))
+        elif letter.status == "rendered":
+            lines.append(lit(tr(N_("In print batch {batch}: not yet posted"), batch=letter.batch_id)
+                             if letter.batch_id else tr(N_("Waits for a print batch: no legal effect yet"))))
+        if letter.addressee:
+            lines.append(lit(tr(N_("Addressed to {name}"), name=letter.addressee)))
+        if letter.sent_with:
+            lines.append(lit(tr(N_("Sent with it: {documents}"), documents=", ".join(label(DOCUMENT_KIND, item) for item in letter.sent_with))))
+        if letter.error:
+            lines.append(lit(tr(N_("Why it failed: {error}"), error=letter.error), "$error"))
+    lines.append(lit(tr(N_("File {path}"), path=view.path) if view.path else tr(N_("No file")), "$text-muted"))
+    return Content("\n").join(lines)

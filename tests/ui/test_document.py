@@ -1,0 +1,73 @@
+"""A dossier document opened from the client detail's dossier tab and copied to print (issues 12 and 19)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from incasso_tui.services.letters import render_pending
+from incasso_tui.store.models import Case, Client, Document, Letter, Loan
+from incasso_tui.ui.screens.detail import ClientDetailScreen
+from incasso_tui.ui.screens.document import DocumentScreen
+from tests.conftest import AS_OF, NOW
+from tests.letter_samples import LENDER, figures
+from tests.ui.test_approvals import _settle, _text
+
+LENDER_SETTINGS = {f"lender_{k}": v for k, v in LENDER.model_dump(exclude={"display_name"}).items()}
+
+
+def _case_with_a_rendered_letter(app) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """A case of the test book with a reminder rendered today; its case id and the row of the letter on the tab."""
+    with app.ctx.db.transaction() as s:
+        case = s.scalars(select(Case).where(Case.status == "active", Case.pos_arrears > 0).order_by(Case.id)).first()
+        assert case is not None
+        loan = s.scalars(select(Loan.number).where(Loan.client_id == case.client_id).order_by(Loan.number)).first()
+        s.add(Letter(case_id=case.id, client_id=case.client_id, kind="reminder", channel="letter", language="nl",
+                     letter_date=AS_OF, figures=figures("reminder").model_copy(update={"loans": (loan,)}).to_json(),
+                     status="pending", created_by="demo", created_at=NOW))
+        case_id, client_id = case.id, case.client_id
+    render_pending(app.ctx)
+    with app.ctx.db.reader() as s:
+        docs = list(s.scalars(select(Document).where(Document.client_id == client_id)
+                              .order_by(Document.added_on, Document.id)))
+        consent = s.scalar(select(Client.email_consent_on).where(Client.id == client_id))  # a row above the documents
+    row = next(i for i, d in enumerate(docs) if d.path and d.path.endswith(".pdf") and Path(d.path).is_file())
+    return case_id, row + (1 if consent else 0)
+
+
+@pytest.mark.parametrize(("lang", "size", "words"), [
+    ("nl", (80, 24), ("Brief: Herinnering", "Wacht op een printbatch", "Kopie geschreven naar")),
+    ("en", (120, 40), ("Letter: Reminder", "Waits for a print batch", "Copy written to")),
+])
+async def test_enter_on_the_dossier_tab_shows_the_letter_and_s_writes_a_copy(  # type: ignore[no-untyped-def]
+        app_for, tmp_path: Path, lang: str, size: tuple[int, int], words: tuple[str, str, str]) -> None:
+    app = app_for("demo", lang=lang, letters_dir=tmp_path / "outbox", export_dir=tmp_path / "exports",
+                  **LENDER_SETTINGS)
+    case_id, row = _case_with_a_rendered_letter(app)
+    async with app.run_test(size=size) as pilot:
+        await _settle(pilot)
+        await app.push_screen(ClientDetailScreen(case_id))
+        await _settle(pilot)
+        await pilot.press("8")
+        await _settle(pilot)
+        table = app.screen.query_one("#dossier-table")
+        table.move_cursor(row=row)  # type: ignore[attr-defined]
+        await pilot.pause()
+        await pilot.press("enter")
+        await _settle(pilot)
+        assert isinstance(app.screen, DocumentScreen)
+        shown = _text(app, "#document-facts")
+        assert words[0] in shown and words[1] in shown, shown
+        await pilot.press("s")
+        await _settle(pilot)
+        await pilot.press("enter")  # the suggested name
+        await _settle(pilot)
+        assert isinstance(app.screen, DocumentScreen)
+        assert words[2] in _text(app, "#document-status")
+        await pilot.press("escape")
+        await _settle(pilot)
+        assert isinstance(app.screen, ClientDetailScreen)
+    copies = list((tmp_path / "exports").glob("*.pdf"))
+    assert len(copies) == 1 and copies[0].read_bytes()[:5] == b"%PDF-"
