@@ -98,7 +98,12 @@ def _terms(ctx: Context) -> dc.ComplaintTerms:
 
 
 def add_complaint(ctx: Context, case_id: int, given: ComplaintInput) -> int:
-    """Record a complaint or dispute with its acknowledgement and answer tasks; returns its id."""
+    """Record a complaint or dispute with its acknowledgement and answer tasks; returns its id.
+
+    Whoever receives a complaint records it, whatever the case's state: also the desk on a case handed over to
+    special management (``services.access.check_write`` is not asked on purpose). A complaint that was not recorded
+    because the case "belongs to" another team would miss its legal terms; its acknowledgement and answer tasks go
+    to the case's assignee, who works the case."""
     ctx.require(*WRITERS)
     today = ctx.clock.today()
     if given.kind not in dc.KINDS:
