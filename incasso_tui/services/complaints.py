@@ -103,7 +103,7 @@ def add_complaint(ctx: Context, case_id: int, given: ComplaintInput) -> int:
     Whoever receives a complaint records it, whatever the case's state: also the desk on a case handed over to
     special management (``services.access.check_write`` is not asked on purpose). A complaint that was not recorded
     because the case "belongs to" another team would miss its legal terms; its acknowledgement and answer tasks go
-    to the case's assignee, who works the case."""
+    to the handler named (by default the one who records it)."""
     ctx.require(*WRITERS)
     today = ctx.clock.today()
     if given.kind not in dc.KINDS:
