@@ -141,14 +141,19 @@ def _postcode(postcode: str) -> str:
 
 
 def _employee(s: Session, case: Case, letter: Letter, actor_name: str) -> str:
+    """Who signs: the case's assignee; else the person who decided the letter or runs the rendering; else (the
+    daily run of an unassigned case, started by an operator who is no user) the collections department, in the
+    letter's language: a letter of the lender may be signed by its department, and a letter that waited for a
+    name would hold up its legal effect."""
     if case.assignee_id is not None:
         user = s.get(User, case.assignee_id)
         if user is not None:
             return user.full_name
     user = s.scalar(select(User).where(User.name.in_([letter.created_by, actor_name])).order_by(User.id))
     if user is None:
-        raise LetterError(N_("Letter {id}: nobody to sign it (no assignee, no user {name})"), id=str(letter.id),
-                          name=letter.created_by)
+        from incasso_tui.i18n import Translator
+
+        return Translator(letter.language if letter.language in ("nl", "en") else "nl")(N_("Collections department"))
     return user.full_name
 
 

@@ -229,3 +229,27 @@ def test_a_request_to_contact_us_suits_an_arrangement_and_e_mail_needs_an_addres
     letter_id = issue_by_hand(ctx, case.id, "contact_request", channel="letter")
     letter = _letters(ctx, [letter_id])[letter_id]
     assert (letter.kind, letter.status) == ("contact_request", "rendered") and Path(letter.file_path).is_file()
+
+
+def test_a_letter_of_an_unassigned_case_decided_by_an_operator_is_signed_by_the_department(ctx_for, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # the daily run from cron acts as the operator cli:<os user>, who is no user: the letters of cases without an
+    # assignee used to fail ("nobody to sign it") and so never got their legal effect
+    from pypdf import PdfReader
+
+    ctx = _ctx(ctx_for, tmp_path)
+    case, client, loan = _case(ctx)
+    with ctx.db.transaction() as s:
+        s.execute(update(Case).where(Case.id == case.id).values(assignee_id=None))
+    letter_id = _add_letter(ctx, case, client, loan, "reminder")
+    with ctx.db.transaction() as s:
+        s.execute(update(Letter).where(Letter.id == letter_id).values(created_by="cli:cron"))
+    operator = ctx_for("demo", letters_dir=tmp_path / "outbox", **LENDER_SETTINGS)
+    from dataclasses import replace
+
+    operator = replace(operator, actor=replace(operator.actor, name="cli:cron"))
+    render_pending(operator)
+    with ctx.db.reader() as s:
+        letter = s.get(Letter, letter_id)
+        assert letter is not None and letter.status == "rendered", letter.error if letter else None
+        text = "".join(page.extract_text() for page in PdfReader(str(letter.file_path)).pages)
+    assert "Afdeling Incasso & Beheer" in text
