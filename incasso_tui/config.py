@@ -359,6 +359,9 @@ class Settings(BaseModel):
     portal_lock_minutes: int = Field(30, ge=1, le=1440)
     portal_base_url: str = "https://portal.example.invalid"
     portal_secure_cookies: bool = True
+    # whether every letter that asks for payment prints the client's personal link and a new one-time code (the
+    # older codes then stop working); needs portal_base_url set to the portal's public address
+    portal_on_letters: bool = False
 
     @field_validator("db_url")
     @classmethod
@@ -400,6 +403,13 @@ class Settings(BaseModel):
     def _bkr_window(self) -> "Settings":
         if self.bkr_warning_min_days > self.bkr_warning_max_days:
             raise ValueError("bkr_warning_min_days must not be above bkr_warning_max_days")
+        return self
+
+    @model_validator(mode="after")
+    def _portal_address(self) -> "Settings":
+        if self.portal_on_letters and (not self.portal_base_url.startswith("https://")
+                                       or self.portal_base_url.rstrip("/").endswith(".invalid")):
+            raise ValueError("portal_on_letters needs portal_base_url set to the portal's public https:// address")
         return self
 
 

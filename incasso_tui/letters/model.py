@@ -421,9 +421,21 @@ class PaymentQr(_Frozen):
     text: str | None = None
 
 
+class PortalAccess(_Frozen):
+    """The client's personal link to the self-service page and its one-time code (``services.portal``), printed on a
+    letter that asks for payment when the portal is on (setting ``portal_on_letters``); only the code's hash is
+    kept. ``confirm_with``: what the client types besides the code (``birth_date`` or ``kvk``)."""
+
+    url: str = Field(min_length=1, max_length=300)
+    code: str = Field(min_length=1, max_length=40)
+    expires_on: date
+    confirm_with: Literal["birth_date", "kvk"]
+
+
 class LetterData(_Frozen):
     """Everything one letter shows: who writes to whom, and the figures. The template sees ``context()``.
-    ``payment_qr``: the payment QR code on a letter that asks for payment, else None."""
+    ``payment_qr``: the payment QR code on a letter that asks for payment, else None; ``portal``: the personal link
+    and code of the self-service page, else None."""
 
     kind: LetterKind
     language: str
@@ -435,6 +447,7 @@ class LetterData(_Frozen):
     loans: tuple[Loan, ...] = Field(min_length=1)
     figures: LetterFigures
     payment_qr: PaymentQr | None = None
+    portal: PortalAccess | None = None
 
     @field_validator("language")
     @classmethod

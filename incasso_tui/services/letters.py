@@ -274,6 +274,14 @@ def _render_into(ctx: Context, s: Session, letter: Letter, lender: lm.Lender, wr
     data = _data(s, letter, figures, lender, ctx.actor.name, ctx.settings.payment_rf_prefix)
     client = s.get(Client, letter.client_id)
     assert client is not None
+    if data.payment_qr is not None and ctx.settings.portal_on_letters:  # a letter that asks for payment (issue 21)
+        from incasso_tui.services.portal import link_for_letter
+
+        issued = link_for_letter(ctx, s, client)
+        if issued is not None:
+            data = data.model_copy(update={"portal": lm.PortalAccess(
+                url=issued.url, code=issued.code, expires_on=issued.expires_at.date(),
+                confirm_with=issued.confirm_with)})
     templates = ctx.settings.letter_templates_dir
     pdf = render_pdf(data, templates_dir=templates)
     email: tuple[str, str] | None = None

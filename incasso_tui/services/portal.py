@@ -191,32 +191,55 @@ def issue_link(ctx: Context, *, client_number: str | None = None, loan_number: s
             client = s.scalar(select(Client).where(Client.number == client_number.strip().upper()))
         if client is None:
             raise NotFound(N_("There is no client {client}"), field="client", client=client_number)
-        if client.kind == "natural" and client.birth_date is None:
-            raise RuleViolation(N_("{name} has no date of birth recorded: the portal cannot confirm the login"),
-                                field="client", name=client.name)
-        if client.kind != "natural" and not client.kvk:
-            raise RuleViolation(N_("{name} has no KvK number recorded: the portal cannot confirm the login"),
-                                field="client", name=client.name)
-        case = _open_case(s, client.id)
-        if case is None:
-            raise RuleViolation(N_("{name} has no case: there is nothing to show in the portal"), field="client",
-                                name=client.name)
-        revoked = cast(CursorResult[Any], s.execute(update(PortalLink).where(
-            PortalLink.client_id == client.id, PortalLink.revoked_at.is_(None)).values(revoked_at=now))).rowcount
-        token = secrets.token_urlsafe(16)
-        code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
-        salt = secrets.token_bytes(16)
-        expires = now + timedelta(days=ctx.settings.portal_code_days)
-        link = PortalLink(client_id=client.id, loan_id=loan_id, token_hash=_sha(token), code_salt=salt.hex(),
-                          code_hash=_scrypt(code, salt), created_by=ctx.actor.name, created_at=now,
-                          expires_at=expires, failures=0)
-        s.add(link)
-        s.flush()
-        audit.record(s, at=now, actor=ctx.actor.name, action="portal.link", entity="portal_link", entity_id=link.id,
-                     case_id=case.id, after={"client": client.number, "expires_at": expires, "revoked": revoked})
-        url = f"{ctx.settings.portal_base_url.rstrip('/')}/l/{token}"
-        return IssuedLink(link.id, client.number, url, _printed(code), expires,
-                          "birth_date" if client.kind == "natural" else "kvk")
+        return _issue(ctx, s, client, loan_id, now)
+
+
+def _refusal(s: Session, client: Client) -> tuple[RuleViolation | None, Case | None]:
+    """Why no link can be issued to ``client`` (None: it can), and the client's open case."""
+    if client.kind == "natural" and client.birth_date is None:
+        return RuleViolation(N_("{name} has no date of birth recorded: the portal cannot confirm the login"),
+                             field="client", name=client.name), None
+    if client.kind != "natural" and not client.kvk:
+        return RuleViolation(N_("{name} has no KvK number recorded: the portal cannot confirm the login"),
+                             field="client", name=client.name), None
+    case = _open_case(s, client.id)
+    if case is None:
+        return RuleViolation(N_("{name} has no case: there is nothing to show in the portal"), field="client",
+                             name=client.name), None
+    return None, case
+
+
+def _issue(ctx: Context, s: Session, client: Client, loan_id: int | None, now: datetime) -> IssuedLink:
+    """A new link with its code for ``client`` in the transaction ``s``; the client's older links stop working."""
+    refusal, case = _refusal(s, client)
+    if refusal is not None:
+        raise refusal
+    assert case is not None
+    revoked = cast(CursorResult[Any], s.execute(update(PortalLink).where(
+        PortalLink.client_id == client.id, PortalLink.revoked_at.is_(None)).values(revoked_at=now))).rowcount
+    token = secrets.token_urlsafe(16)
+    code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
+    salt = secrets.token_bytes(16)
+    expires = now + timedelta(days=ctx.settings.portal_code_days)
+    link = PortalLink(client_id=client.id, loan_id=loan_id, token_hash=_sha(token), code_salt=salt.hex(),
+                      code_hash=_scrypt(code, salt), created_by=ctx.actor.name, created_at=now,
+                      expires_at=expires, failures=0)
+    s.add(link)
+    s.flush()
+    audit.record(s, at=now, actor=ctx.actor.name, action="portal.link", entity="portal_link", entity_id=link.id,
+                 case_id=case.id, after={"client": client.number, "expires_at": expires, "revoked": revoked})
+    url = f"{ctx.settings.portal_base_url.rstrip('/')}/l/{token}"
+    return IssuedLink(link.id, client.number, url, _printed(code), expires,
+                      "birth_date" if client.kind == "natural" else "kvk")
+
+
+def link_for_letter(ctx: Context, s: Session, client: Client) -> IssuedLink | None:
+    """The personal link and code a letter to ``client`` prints, issued in the letter's own transaction (the older
+    links stop working: the newest letter's code is the one that works); None when the portal is not on letters
+    (setting ``portal_on_letters``) or the client cannot log in (no date of birth or KvK number, no open case)."""
+    if not ctx.settings.portal_on_letters or _refusal(s, client)[0] is not None:
+        return None
+    return _issue(ctx, s, client, None, ctx.clock.now())
 
 
 def set_birth_date(ctx: Context, client_number: str, day: date) -> None:
