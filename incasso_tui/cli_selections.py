@@ -179,6 +179,7 @@ def _measure_json(m: CampaignMeasure) -> dict[str, object]:
             "until": m.window_end(days).isoformat(), "complete": m.complete(days),
             **{group: {"members": u.members, "paid": getattr(u, f"paid_{days}"), "amount": str(getattr(u, f"amount_{days}"))}
                for group, u in (("done", m.done), ("refused", m.refused))},
+            "portal": {what: getattr(m.portal, f"{what}_{days}") for what in ("opened", "visited", "arranged")},
         }
     return out
 
@@ -445,6 +446,9 @@ def cmd_campaign(args: argparse.Namespace) -> int:
                   until=m.window_end(days), paid=getattr(u, f"paid_{days}"), members=u.members,
                   amount=getattr(u, f"amount_{days}"))
         print(line + ("" if m.complete(days) else " " + tr(N_("(so far)"))))
+        print("  " + tr(N_("portal within {days} days: {opened} opened their link, {visited} logged in, {arranged} "
+                           "made an arrangement"), days=days, opened=getattr(m.portal, f"opened_{days}"),
+                        visited=getattr(m.portal, f"visited_{days}"), arranged=getattr(m.portal, f"arranged_{days}")))
     for r in rows:
         print("\t".join(_plain(r[k] or "") for k in ("case_id", "client_number", "client_name", "outcome", "reason")))
     return 0

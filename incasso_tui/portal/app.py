@@ -175,6 +175,8 @@ def create_app(ctx: Context, *, address_limit: _AddressLimit | None = None) -> S
 
     async def link_page(request: Request) -> Response:
         token = request.path_params["token"]
+        if len(token) <= 64:  # a token is 22 characters; anything longer is no link of ours
+            await run_in_threadpool(svc.link_opened, ctx, token)
         pre = request.cookies.get(PRE_CSRF_COOKIE) or secrets.token_urlsafe(24)
         response = render(request, "login.html", token=token, csrf=pre, errors={}, values={})
         _cookie(response, PRE_CSRF_COOKIE, pre, max_age=3600)

@@ -62,7 +62,19 @@ from incasso_tui.services.letters import CAMPAIGN_KINDS, RenderReport, decide_le
 from incasso_tui.services.selections import get_selection, selection_filter
 from incasso_tui.services.tasks import CallTaskInput, add_call_task, validate_call_task
 from incasso_tui.services.worklist import Worklist
-from incasso_tui.store.models import Campaign, CampaignMember, Case, CaseLock, Client, LedgerEntry, Loan, User
+from incasso_tui.store.models import (
+    Arrangement,
+    Campaign,
+    CampaignMember,
+    Case,
+    CaseLock,
+    Client,
+    LedgerEntry,
+    Loan,
+    PortalLink,
+    PortalSession,
+    User,
+)
 
 __all__ = [
     "ACTIONS",
@@ -177,12 +189,27 @@ class Uptake:
 
 
 @dataclass(frozen=True)
+class PortalUptake:
+    """Of the clients the campaign reached (``done``), how many opened their portal link, logged in to the portal,
+    and made an arrangement there, within each window (from the campaign's day up to and including day + 14 / 30;
+    issue 21)."""
+
+    opened_14: int
+    opened_30: int
+    visited_14: int
+    visited_30: int
+    arranged_14: int
+    arranged_30: int
+
+
+@dataclass(frozen=True)
 class CampaignMeasure:
     campaign_id: int
     run_date: date
     as_of: date
     done: Uptake
     refused: Uptake
+    portal: PortalUptake
 
     def window_end(self, days: int) -> date:
         return self.run_date + timedelta(days=days)
@@ -477,7 +504,31 @@ def measure(ctx: Context, campaign_id: int) -> CampaignMeasure:
                 select(per_member.c.outcome, func.count(), *columns).group_by(per_member.c.outcome)):
             found[outcome] = Uptake(int(count), int(paid_14), from_cents(int(cents_14)), int(paid_30),
                                     from_cents(int(cents_30)))
-    return CampaignMeasure(campaign_id, day, ctx.clock.today(), found["done"], found["refused"])
+        portal = _portal_uptake(s, campaign_id, day)
+    return CampaignMeasure(campaign_id, day, ctx.clock.today(), found["done"], found["refused"], portal)
+
+
+def _portal_uptake(s: Session, campaign_id: int, day: date) -> PortalUptake:
+    """The portal figures of the campaign's reached clients (``PortalUptake``): one query per figure and window."""
+    start = datetime.combine(day, datetime.min.time())
+    members = select(CampaignMember.client_id, CampaignMember.case_id).where(
+        CampaignMember.campaign_id == campaign_id, CampaignMember.outcome == "done").subquery()
+    figures: list[int] = []
+    for what in ("opened", "visited", "arranged"):
+        for days in WINDOWS:
+            end = datetime.combine(day + timedelta(days=days + 1), datetime.min.time())
+            if what == "opened":
+                hit = select(PortalLink.id).where(PortalLink.client_id == members.c.client_id,
+                                                  PortalLink.opened_at >= start, PortalLink.opened_at < end)
+            elif what == "visited":
+                hit = select(PortalSession.id).where(PortalSession.client_id == members.c.client_id,
+                                                     PortalSession.created_at >= start, PortalSession.created_at < end)
+            else:
+                hit = select(Arrangement.id).where(Arrangement.case_id == members.c.case_id,
+                                                   Arrangement.created_by.like("client:%"),
+                                                   Arrangement.created_at >= start, Arrangement.created_at < end)
+            figures.append(int(s.scalar(select(func.count()).select_from(members).where(hit.exists())) or 0))
+    return PortalUptake(figures[0], figures[1], figures[2], figures[3], figures[4], figures[5])
 
 
 def may_run(ctx: Context, action: str) -> bool:

@@ -242,6 +242,21 @@ def link_for_letter(ctx: Context, s: Session, client: Client) -> IssuedLink | No
     return _issue(ctx, s, client, None, ctx.clock.now())
 
 
+def link_opened(ctx: Context, token: str) -> None:
+    """The first time a link's page is opened (the campaign measurement counts link opens): recorded once per link,
+    with its audit event; an unknown or dead link changes nothing, and the page looks the same either way."""
+    now = ctx.clock.now()
+    with ctx.db.transaction() as s:
+        link = s.scalar(select(PortalLink).where(PortalLink.token_hash == _sha(token), PortalLink.opened_at.is_(None),
+                                                 PortalLink.revoked_at.is_(None)))
+        if link is None:
+            return
+        link.opened_at = now
+        case = _open_case(s, link.client_id)
+        audit.record(s, at=now, actor="portal", action="portal.link_opened", entity="portal_link", entity_id=link.id,
+                     case_id=case.id if case else None, after={"opened_at": now})
+
+
 def set_birth_date(ctx: Context, client_number: str, day: date) -> None:
     """Record a natural person's date of birth (what confirms their portal login), audited."""
     ctx.require(*DESK_WRITERS)

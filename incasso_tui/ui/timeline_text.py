@@ -159,6 +159,7 @@ SENTENCES: dict[str, Describe] = {
     "portal.login": lambda tr, who, b, a: tr(N_("{who} logged in to the portal"), who=who),
     "portal.logout": lambda tr, who, b, a: tr(N_("{who} logged out of the portal"), who=who),
     "portal.login_refused": lambda tr, who, b, a: tr(N_("A portal login with this client's link was refused")),
+    "portal.link_opened": lambda tr, who, b, a: tr(N_("The client opened their portal link")),
     "portal.letter": lambda tr, who, b, a: tr(N_("{kind} downloaded by {who} in the portal"), who=who,
                                               kind=_label(tr, LETTER_KIND, a.get("kind"))),
     "portal.contact": lambda tr, who, b, a: tr(N_("Contact details changed by {who} in the portal"), who=who),

@@ -334,3 +334,36 @@ def test_a_single_call_task_keeps_the_same_guards(ctx_for) -> None:  # type: ign
         create_call_task(ctx, case_id, CallTaskInput(None, "x"))
     with pytest.raises(NotAllowed):
         create_call_task(ctx_for("audit"), case_id, CallTaskInput(AS_OF, "x"))
+
+
+def test_link_opens_portal_logins_and_portal_arrangements_are_measured(ctx_for, clock) -> None:  # type: ignore[no-untyped-def]
+    # issue 21: beside the payments, who of the reached clients opened their portal link, logged in, and made an
+    # arrangement there, within 14 and 30 days from the campaign's day
+    from datetime import datetime
+
+    from incasso_tui.services import portal as portal_svc
+    from incasso_tui.store.models import PortalLink, PortalSession
+    from tests.portal.test_portal import svc_input
+
+    ctx = ctx_for("demo")
+    name = _group(ctx, "Portaal meten", stages=("reminder",))
+    info = run_campaign(ctx, name, CALL).campaign
+    done = members(ctx, info.id, outcome="done")
+    assert len(done) >= 3
+    at = lambda days: datetime.combine(AS_OF + timedelta(days=days), datetime.min.time()).replace(hour=10)  # noqa: E731
+    with ctx.db.transaction() as s:
+        clients = [s.scalar(select(Case.client_id).where(Case.id == m.case_id)) for m in done[:3]]
+        for number, (client_id, opened) in enumerate(zip(clients, (0, 20, 40), strict=True)):
+            s.add(PortalLink(client_id=client_id, token_hash=f"{number:064d}", code_salt="00", code_hash="00",
+                             created_by="demo", created_at=at(0), expires_at=at(30), failures=0, opened_at=at(opened)))
+        s.flush()
+        link = s.scalar(select(PortalLink.id).where(PortalLink.client_id == clients[0]))
+        s.add(PortalSession(token_hash="1" * 64, link_id=link, client_id=clients[0], csrf="x", created_at=at(2),
+                            last_seen=at(2), ends_at=at(3)))
+    clock.advance(days=3)
+    outcome = portal_svc.propose_arrangement(ctx, clients[0], svc_input())
+    assert outcome.registered, outcome
+    m = measure(ctx, info.id).portal
+    assert (m.opened_14, m.opened_30) == (1, 2)  # day 0 and day 20; day 40 is after both windows
+    assert (m.visited_14, m.visited_30) == (1, 1)
+    assert (m.arranged_14, m.arranged_30) == (1, 1)

@@ -70,3 +70,27 @@ def test_two_logins_with_one_code_at_the_same_moment_give_one_session(db, clock)
         from incasso_tui.store.models import PortalSession
 
         assert len(s.scalars(select(PortalSession).where(PortalSession.link_id == link.link_id)).all()) == 1
+
+
+def test_the_first_open_of_a_link_is_recorded_once_and_an_unknown_link_changes_nothing(db, clock) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func
+
+    ctx = make_ctx(db, clock)
+    person = find_client(db)
+    link = svc.issue_link(ctx, client_number=person.number)
+    token = link.url.rsplit("/", 1)[1]
+
+    def events() -> int:
+        with db.reader() as s:
+            return int(s.scalar(select(func.count()).select_from(AuditEvent)
+                                .where(AuditEvent.action == "portal.link_opened")) or 0)
+
+    svc.link_opened(ctx, "no-such-token")
+    assert events() == 0
+    svc.link_opened(ctx, token)
+    first = clock.now()
+    clock.advance(minutes=5)
+    svc.link_opened(ctx, token)
+    with db.reader() as s:
+        assert s.scalar(select(PortalLink.opened_at).where(PortalLink.id == link.link_id)) == first
+    assert events() == 1

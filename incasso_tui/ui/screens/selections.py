@@ -700,6 +700,10 @@ class CampaignScreen(RowsScreen[MemberRow]):
                 if not m.complete(days):
                     text += " " + tr(N_("(so far)"))
                 lines.append(lit(text))
+                lines.append(lit(tr(N_("Portal: {opened} opened their link, {visited} logged in, {arranged} made an "
+                                       "arrangement"), opened=getattr(m.portal, f"opened_{days}"),
+                                    visited=getattr(m.portal, f"visited_{days}"),
+                                    arranged=getattr(m.portal, f"arranged_{days}")), "$text-muted"))
             if m.refused.members:
                 lines.append(lit(tr(N_("For comparison, the {members} refused: {paid} paid within 30 days, {amount}"),
                                     members=m.refused.members, paid=m.refused.paid_30, amount=m.refused.amount_30), "dim"))
