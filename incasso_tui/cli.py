@@ -50,6 +50,8 @@ def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
     # sub-parsers use SUPPRESS so that an option given before the sub-command is not reset by it
     default = None if top else argparse.SUPPRESS
     parser.add_argument("--db", metavar="URL", default=default, help="database URL, or the path of an SQLite file (env INCASSO_DB_URL)")
+    parser.add_argument("--demo", action="store_true", default=default,
+                        help="use the demo book that 'incasso demo' made (instead of --db)")
     parser.add_argument("--lang", choices=("nl", "en"), default=default, help="language (env INCASSO_LANG; nl)")
     parser.add_argument("--user", metavar="NAME", default=default, help="act as this user (default: OS user)")
     parser.add_argument("--date", metavar="YYYY-MM-DD", default=default, help="work as of this day (default: today)")
@@ -171,7 +173,35 @@ def build_parser() -> argparse.ArgumentParser:
     from incasso_tui import cli_documents  # issues 12 and 19: a dossier document seen whole, copied to print
 
     cli_documents.add_parsers(sub)
+    _common_everywhere(parser)
     return parser
+
+
+COMMON = ("--db", "--demo", "--lang", "--user", "--date")
+
+
+def leaf_parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    """Every parser of a command that runs (the ones without sub-commands of their own)."""
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subs:
+        yield parser
+    for action in subs:
+        for child in dict.fromkeys(action.choices.values()):  # an alias names the same parser twice
+            yield from leaf_parsers(child)
+
+
+def _common_everywhere(parser: argparse.ArgumentParser) -> None:
+    """The common options on every command, whether its module added them or not (``incasso calc incassokosten
+    1000 --lang en`` was refused as an unrecognized argument): one parent for all, added where missing."""
+    helper = argparse.ArgumentParser(add_help=False)
+    _common(helper, top=False)
+    for leaf in leaf_parsers(parser):
+        if leaf is parser:
+            continue
+        known = set(leaf._option_string_actions)
+        for action in helper._actions:
+            if not known.intersection(action.option_strings):
+                leaf._add_action(action)
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -183,7 +213,12 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return load_settings(db_url=getattr(args, "db", None), lang=getattr(args, "lang", None))
+    db = getattr(args, "db", None)
+    if getattr(args, "demo", False):
+        if db:
+            raise BadInput(N_("Give --db or --demo, not both"), field="db")
+        db = demo_db_url()
+    return load_settings(db_url=db, lang=getattr(args, "lang", None))
 
 
 def _clock(args: argparse.Namespace) -> Clock:

@@ -206,7 +206,8 @@ class Database:
         path = sqlite_path(url)
         if path is not None and not create and not path.exists():
             raise ConfigError(
-                N_("Database {path} does not exist: create it with 'incasso db upgrade' or 'incasso generate'"),
+                N_("Database {path} does not exist: create it with 'incasso db upgrade' or 'incasso generate', "
+                   "or give --demo for the demo book that 'incasso demo' made"),
                 path=str(path),
             )
         # the audit key (services.audit_seal) travels with every session: services.audit keys the chain with it
