@@ -14,6 +14,7 @@ import re
 import sys
 import time
 import dataclasses
+from pathlib import PurePath
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -173,11 +174,56 @@ def build_parser() -> argparse.ArgumentParser:
     from incasso_tui import cli_documents  # issues 12 and 19: a dossier document seen whole, copied to print
 
     cli_documents.add_parsers(sub)
+    config = sub.add_parser("config", help="the settings: where the file is, and what is in force")
+    config_sub = config.add_subparsers(dest="config_cmd", required=True)
+    c_path = config_sub.add_parser("path", help="print the path of the config file (INCASSO_CONFIG or the default)")
+    c_path.add_argument("--json", action="store_true", help="print JSON")
+    c_path.set_defaults(func=cmd_config_path)
+    c_show = config_sub.add_parser("show", help="print every setting in force (file, INCASSO_* environment, options); "
+                                               "passwords masked")
+    c_show.add_argument("--json", action="store_true", help="print JSON")
+    c_show.set_defaults(func=cmd_config_show)
     _common_everywhere(parser)
     return parser
 
 
 COMMON = ("--db", "--demo", "--lang", "--user", "--date")
+
+
+def cmd_config_path(args: argparse.Namespace) -> int:
+    from incasso_tui.config import config_path
+
+    path = config_path()
+    print(safe_json({"path": str(path), "exists": path.is_file()}) if args.json else str(path))
+    return 0
+
+
+def cmd_config_show(args: argparse.Namespace) -> int:
+    """Every setting in force; a secret is shown as ``********`` (set) or null (not set), never its value."""
+    from pydantic import SecretStr
+
+    settings = _settings(args)
+    shown: dict[str, object] = {}
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            value = "********"
+        elif isinstance(value, (PurePath, decimal.Decimal)):
+            value = str(value)
+        elif isinstance(value, (list, tuple)):
+            value = [str(v) for v in value]
+        elif value is not None and not isinstance(value, (str, int, float, bool)):
+            value = str(value)
+        shown[name] = value
+    from sqlalchemy.engine import make_url
+
+    shown["db_url"] = make_url(settings.db_url).render_as_string(hide_password=True)  # a PostgreSQL password: ***
+    if args.json:
+        print(safe_json(shown))
+    else:
+        for name, value in shown.items():
+            print(f"{name} = {safe(str(value)) if value is not None else '-'}")
+    return 0
 
 
 def leaf_parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:

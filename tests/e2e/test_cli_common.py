@@ -27,3 +27,21 @@ def test_calc_speaks_english_on_request_and_demo_names_the_demo_book(tmp_path: P
     assert "--db of --demo" in one_line_error(both)
     demo = run("users", "list", "--demo", env=env)  # no demo book either: said for the demo book's own path
     assert str(tmp_path / "data" / "incasso-tui" / "demo.db") in one_line_error(demo)
+
+
+def test_config_path_and_show_mask_the_secrets(tmp_path: Path) -> None:
+    import json
+
+    config = tmp_path / "config.toml"
+    config.write_text('lang = "en"\n', encoding="utf-8")
+    env = {"INCASSO_CONFIG": str(config), "INCASSO_SMTP_HOST": "mail.example.nl", "INCASSO_SMTP_FROM": "a@b.nl",
+           "INCASSO_SMTP_USER": "u", "INCASSO_SMTP_PASSWORD": "geheim-wachtwoord",
+           "INCASSO_DB_URL": "postgresql+psycopg://incasso:pg-geheim@db.example.nl/book"}
+    assert json.loads(run("config", "path", "--json", env=env).stdout) == {"path": str(config), "exists": True}
+    shown = run("config", "show", "--json", env=env)
+    assert shown.returncode == 0
+    values = json.loads(shown.stdout)
+    assert values["lang"] == "en" and values["smtp_password"] == "********" and values["smtp_user"] == "u"
+    assert values["db_url"] == "postgresql+psycopg://incasso:***@db.example.nl/book"
+    text = run("config", "show", env=env).stdout
+    assert "geheim" not in shown.stdout + text and "smtp_host = mail.example.nl" in text
