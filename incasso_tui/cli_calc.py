@@ -22,34 +22,23 @@ from incasso_tui.domain.costs import quote_costs
 from incasso_tui.domain.interest import DEFAULT_RATES_PATH, load_rates, rows_in_force, statutory_interest
 from incasso_tui.domain.money import parse_amount
 from incasso_tui.errors import N_, BadInput
+from incasso_tui.i18n import Translator
 
 __all__ = ["add_parser", "run_incassokosten", "run_rente"]
 
 _LOCALES = {"nl": "nl_NL", "en": "en_GB"}
+# the texts of the print-outs (Dutch in the catalogs: i18n/nl/calc.po)
 _TEXT = {
-    "nl": {
-        "costs": "Hoofdsom {principal} · incassokosten {costs} · btw {vat} · totaal {total}",
-        "title": "{kind} over {principal} van {start} tot {end} (de betaaldag {end} telt niet mee)",
-        "wettelijk": "Wettelijke rente",
-        "handels": "Wettelijke handelsrente",
-        "header": ("van", "tot", "dagen", "grondslag", "rente %", "rente"),
-        "total": "totaal",
-        "table": "Rentetabel: {path}",
-        "source": "Bron {start}: {source}",
-        "warning": "LET OP: niet-geverifieerde rente gebruikt (vanaf {dates}); controleer voor gebruik.",
-    },
-    "en": {
-        "costs": "Principal {principal} · collection costs {costs} · VAT {vat} · total {total}",
-        "title": "{kind} on {principal} from {start} to {end} (the payment day {end} is not counted)",
-        "wettelijk": "Statutory interest",
-        "handels": "Statutory commercial interest",
-        "header": ("from", "to", "days", "base", "rate %", "interest"),
-        "total": "total",
-        "table": "Rate table: {path}",
-        "source": "Source {start}: {source}",
-        "warning": "WARNING: unverified rate used (from {dates}); check before use.",
-    },
+    "costs": N_("Principal {principal} · collection costs {costs} · VAT {vat} · total {total}"),
+    "title": N_("{kind} on {principal} from {start} to {end} (the payment day {end} is not counted)"),
+    "wettelijk": N_("Statutory interest"),
+    "handels": N_("Statutory commercial interest"),
+    "total": N_("total"),
+    "table": N_("Rate table: {path}"),
+    "source": N_("Source {start}: {source}"),
+    "warning": N_("WARNING: unverified rate used (from {dates}); check before use."),
 }
+_HEADER = (N_("from"), N_("to"), N_("days"), N_("base"), N_("rate %"), N_("interest"))
 
 
 def _lang(args: argparse.Namespace) -> str:
@@ -86,7 +75,8 @@ def run_incassokosten(args: argparse.Namespace) -> int:
         return 0
     lang = _lang(args)
     print(
-        _TEXT[lang]["costs"].format(
+        Translator(lang)(
+            _TEXT["costs"],
             principal=_eur(quote.principal, lang),
             costs=_eur(quote.costs, lang),
             vat=_eur(quote.vat, lang),
@@ -131,12 +121,11 @@ def run_rente(args: argparse.Namespace) -> int:
         print(json.dumps(document))
         return 0
     lang = _lang(args)
-    text = _TEXT[lang]
+    tr = Translator(lang)
     locale = _LOCALES[lang]
     print(
-        text["title"].format(
-            kind=text[args.kind], principal=_eur(result.principal, lang), start=start.isoformat(), end=end.isoformat()
-        )
+        tr(_TEXT["title"], kind=tr(_TEXT[args.kind]), principal=_eur(result.principal, lang), start=start.isoformat(),
+           end=end.isoformat())
     )
     rows = [
         (
@@ -149,17 +138,17 @@ def run_rente(args: argparse.Namespace) -> int:
         )
         for p in result.periods
     ]
-    rows.append((text["total"], "", "", "", "", _eur(result.interest, lang)))
-    table = [text["header"], *rows]
+    rows.append((tr(_TEXT["total"]), "", "", "", "", _eur(result.interest, lang)))
+    table = [tuple(tr(h) for h in _HEADER), *rows]
     widths = [max(len(row[col]) for row in table) for col in range(6)]
     for row in table:
         cells = [cell.ljust(w) if col < 2 else cell.rjust(w) for col, (cell, w) in enumerate(zip(row, widths, strict=True))]
         print("  ".join(cells).rstrip())
-    print(text["table"].format(path=DEFAULT_RATES_PATH))
+    print(tr(_TEXT["table"], path=str(DEFAULT_RATES_PATH)))
     for row in used:
-        print(text["source"].format(start=row.start.isoformat(), source=row.source))
+        print(tr(_TEXT["source"], start=row.start.isoformat(), source=row.source))
     if unverified:
-        print(text["warning"].format(dates=", ".join(row.start.isoformat() for row in unverified)))
+        print(tr(_TEXT["warning"], dates=", ".join(row.start.isoformat() for row in unverified)))
     return 0
 
 
