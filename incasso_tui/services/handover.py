@@ -23,7 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, Role, Stage
 from incasso_tui.errors import N_, BadInput, NotFound, RuleViolation, StaleData
 from incasso_tui.services import audit
-from incasso_tui.services.access import check_write
+from incasso_tui.services.access import check_write, move_case
 from incasso_tui.services.cases import changed_by, load_case
 from incasso_tui.services.context import DESK_WRITERS, Context
 from incasso_tui.services.inbox import add_task, close_task
@@ -224,7 +224,7 @@ def hand_over(ctx: Context, case_id: int, expected_version: int, *, reason: str,
                     close_task(ctx, s, t, "Ontbrekende stukken kwijtgescholden; overgedragen", now)
             s.add(row)
             before = {"status": case.status, "assignee_id": case.assignee_id}
-            case.status = CaseStatus.HANDED_OVER.value
+            move_case(case, CaseStatus.HANDED_OVER)
             case.updated_by, case.updated_at = ctx.actor.name, now
             s.flush()
             # special management's inbox: reviewing the handover (unassigned until one of them accepts it)
@@ -290,7 +290,7 @@ def return_to_desk(ctx: Context, handover_id: int, expected_version: int, reason
         h, case = _open_handover(s, handover_id, expected_version, ("handed_over", "accepted"))
         h.status, h.decided_by, h.decided_at, h.return_reason = "returned", ctx.actor.name, now, reason.strip()
         _close_review(ctx, s, h, f"Teruggegeven: {h.return_reason}", now)
-        case.status = CaseStatus.ACTIVE.value
+        move_case(case, CaseStatus.ACTIVE)
         case.next_action_date = ctx.clock.today()
         case.next_action = "Teruggegeven door Bijzonder Beheer"
         case.updated_by, case.updated_at = ctx.actor.name, now

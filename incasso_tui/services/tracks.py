@@ -34,7 +34,7 @@ from incasso_tui.domain.enums import ArrangementStatus, CaseStatus
 from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import N_, BadInput, RuleViolation
 from incasso_tui.services import audit
-from incasso_tui.services.access import CASE_WRITERS, check_write, next_status
+from incasso_tui.services.access import CASE_WRITERS, check_write, move_case, next_status
 from incasso_tui.services.cases import case_transaction, changed_by, load_case
 from incasso_tui.services.contacts import check_text
 from incasso_tui.services.context import DESK_WRITERS, Context
@@ -290,7 +290,7 @@ def register_track(ctx: Context, case_id: int, expected_version: int, given: Tra
             cancelled.status = ArrangementStatus.CANCELLED.value
         before = {"status": case.status, "next_action_date": case.next_action_date,
                   "pause_reason": case.pause_reason, "pause_until": case.pause_until}
-        case.status = next_status(case, CaseStatus.INSOLVENCY)
+        move_case(case, next_status(case, CaseStatus.INSOLVENCY))
         case.pause_reason = None
         case.pause_until = None
         case.next_action_date = deadline
@@ -418,19 +418,19 @@ def end_track(ctx: Context, case_id: int, expected_version: int, outcome: TrackO
                                              ctx.actor.name)
             proposed = sum(write.values(), ZERO)
         if outcome is TrackOutcome.SCHONE_LEI:
-            case.status = next_status(case, CaseStatus.CLOSED)
+            move_case(case, next_status(case, CaseStatus.CLOSED))
             case.closed_on = today
             case.next_action_date = today
             case.next_action = ""
         elif outcome is TrackOutcome.SETTLED:
             assert settle_by is not None
-            case.status = next_status(case, CaseStatus.PAUSED)
+            move_case(case, next_status(case, CaseStatus.PAUSED))
             case.pause_reason = f"Schikking {settled_amount} met {track.trustee_name}"[:300]
             case.pause_until = settle_by
             case.next_action_date = settle_by
             case.next_action = NEXT_AFTER_SETTLEMENT
         else:
-            case.status = next_status(case, CaseStatus.ACTIVE)
+            move_case(case, next_status(case, CaseStatus.ACTIVE))
             case.next_action_date = today
             case.next_action = NEXT_AFTER_TRACK
         case.updated_by = ctx.actor.name
@@ -528,7 +528,7 @@ def _set_pause(
             raise changed_by(case)
         before = {"status": case.status, "pause_reason": case.pause_reason, "pause_until": case.pause_until,
                   "next_action_date": case.next_action_date}
-        case.status = status.value
+        move_case(case, status)
         case.pause_reason = reason
         case.pause_until = until
         case.next_action_date = next_action_date

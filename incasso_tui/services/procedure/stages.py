@@ -78,7 +78,8 @@ def end_pauses(run: Run) -> None:
     batch = Batch(run)
     for case_id, status, reason, until in rows:
         batch.update_case(case_id, {"status": CaseStatus.ACTIVE.value, "pause_reason": None, "pause_until": None,
-                                    "next_action_date": run.day, "next_action": "Pauze afgelopen: stand van zaken bekijken"})
+                                    "next_action_date": run.day, "next_action": "Pauze afgelopen: stand van zaken bekijken"},
+                          from_status=status)
         batch.case_event("procedure.pause_ended", case_id, {"status": status, "pause_reason": reason, "pause_until": until},
                          {"status": CaseStatus.ACTIVE.value})
         run.count("pause_ended")
@@ -93,7 +94,7 @@ def close_cleared(run: Run) -> None:
     batch = Batch(run)
     for case_id, status, stage in rows:
         batch.update_case(case_id, {"status": CaseStatus.CLOSED.value, "closed_on": run.day, "next_action_date": run.day,
-                                    "next_action": ""})
+                                    "next_action": ""}, from_status=status)
         batch.case_event("procedure.close", case_id, {"status": status, "stage": stage},
                          {"status": CaseStatus.CLOSED.value, "closed_on": run.day})
         run.count("case_closed")
