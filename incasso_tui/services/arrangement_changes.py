@@ -27,7 +27,7 @@ from incasso_tui.errors import N_, BadInput, NotFound, RuleViolation
 from incasso_tui.services import audit
 from incasso_tui.services.access import move_case, next_status
 from incasso_tui.services.arrangements import _CLOSED_TO_DESK, ArrangementInput, _terms, case_arrears, limits
-from incasso_tui.services.cases import changed_by, load_case
+from incasso_tui.services.cases import load_case
 from incasso_tui.services.context import DESK_WRITERS, Context
 from incasso_tui.store.models import Arrangement, ArrangementLine, Case
 from incasso_tui.store.types import money_sum

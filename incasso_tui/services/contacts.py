@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 
-from incasso_tui.domain.enums import ArrearsCause, CaseStatus, Channel, ContactOutcome, Role
+from incasso_tui.domain.enums import ArrearsCause, Channel, ContactOutcome
 from incasso_tui.domain.money import ensure_money
 from incasso_tui.errors import N_, BadInput, RuleViolation
 from incasso_tui.services import audit, risk

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select, type_coerce
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from incasso_tui.domain.enums import LedgerKind, LoanStatus, Role
@@ -43,7 +43,6 @@ from incasso_tui.store.models import (
     LedgerEntry,
     Loan,
 )
-from incasso_tui.store.types import Money
 
 MAX_CANDIDATES = 5
 _NAME_CLIENTS = 30  # clients read for a name

@@ -11,7 +11,6 @@ Two forms of one rule (domain.arrears.arrears_as_of):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -62,12 +61,6 @@ def loan_positions(s: Session, loan_ids: Iterable[int], as_of: date) -> dict[int
         )
     costs = _open_costs(s, ids, as_of)
     return {i: arrears_as_of(lines[i], costs.get((i, False), ZERO), as_of, costs.get((i, True), ZERO)) for i in ids}
-
-
-@dataclass(frozen=True)
-class CasePosition:
-    arrears: Decimal
-    oldest_due: date
 
 
 _ID_CHUNK = 500  # case ids per statement: bounded parameter lists

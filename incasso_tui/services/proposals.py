@@ -38,7 +38,7 @@ from incasso_tui.services.budget import BudgetStatus
 from incasso_tui.services.budget import status as budget_status
 from incasso_tui.services.cases import changed_by, load_case
 from incasso_tui.services.causes import record_cause
-from incasso_tui.services.context import DESK_WRITERS, Context
+from incasso_tui.services.context import Context
 from incasso_tui.store.models import (
     Allocation,
     Arrangement,
@@ -486,7 +486,6 @@ def _write_off_loan(ctx: Context, s: Session, case: Case, payload: dict[str, Any
     art. 6:44 BW (costs, interest fallen due, principal; oldest first), as a payment would. Written off in full: the
     interest of the installments not yet due is dropped (not owed) and the loan becomes ``written_off``. BKR code 3
     when EUR 250 or more is written off; the case's position is refreshed."""
-    from incasso_tui.domain.guards import WRITE_OFF_CODE_MINIMUM
     from incasso_tui.services.positions import refresh_case_positions
 
     loan = locked_loan(s, payload["loan_id"])

@@ -32,7 +32,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Date, and_, case, exists, func, insert, or_, select, type_coerce, update
+from sqlalchemy import Date, and_, exists, func, insert, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from incasso_tui.domain.arrears import BUCKETS, ageing_bucket
@@ -810,10 +810,6 @@ def loan_history(ctx: Context, loan_number: str) -> list[HistoryRow]:
                    LoanRiskRow.default_reason, LoanRiskRow.forborne, LoanRiskRow.probation_until,
                    LoanRiskRow.written_off)
             .where(LoanRiskRow.loan_id == loan_id).order_by(LoanRiskRow.valid_from))]
-
-
-def status_as_of(row: HistoryRow, day: date) -> bool:
-    return row.valid_from <= day and (row.valid_to is None or row.valid_to > day)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
+from incasso_tui.domain.enums import DESK_STATUSES
 from incasso_tui.safetext import email_address
 from incasso_tui.store.types import Money, Rate
 
@@ -42,7 +43,9 @@ class Base(DeclarativeBase):
 # "Nothing past due" in cases.pos_oldest_due: sorts after every real date in every database (no NULLs,
 # whose order differs between SQLite and PostgreSQL).
 NO_ARREARS = date(9999, 12, 31)
-DESK_WHERE = "status IN ('active','arrangement','deferral','paused','insolvency')"
+# the desk's statuses (domain.enums.DESK_STATUSES) as SQL text: the partial indexes' predicate, which queries repeat
+# literally so SQLite uses those indexes; it renders exactly as the migrations wrote it
+DESK_WHERE = "status IN (" + ",".join(f"'{status.value}'" for status in DESK_STATUSES) + ")"
 
 
 def Key(length: int) -> String:
