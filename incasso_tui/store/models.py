@@ -31,9 +31,22 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
-from incasso_tui.domain.enums import DESK_STATUSES
+from incasso_tui.domain.enums import (
+    DESK_STATUSES,
+    ArrangementStatus,
+    CaseStatus,
+    Channel,
+    ClientKind,
+    ContactOutcome,
+    Frequency,
+    LedgerKind,
+    LoanStatus,
+    Repayment,
+    Role,
+    Stage,
+)
 from incasso_tui.safetext import email_address
-from incasso_tui.store.types import Money, Rate
+from incasso_tui.store.types import Money, Rate, Vocab
 
 
 class Base(DeclarativeBase):
@@ -59,7 +72,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(Vocab(Role, 32))
     language: Mapped[str] = mapped_column(String(5), default="nl")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
@@ -78,7 +91,7 @@ class Client(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(16), unique=True)
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(Vocab(ClientKind, 16))
     consumer: Mapped[bool] = mapped_column(Boolean)
     name: Mapped[str] = mapped_column(String(200))
     # lower-cased, accents folded: the key for "name starts with" searches
@@ -91,7 +104,7 @@ class Client(Base):
     city: Mapped[str] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(32))
     email: Mapped[str | None] = mapped_column(String(200))
-    preferred_channel: Mapped[str] = mapped_column(String(16))
+    preferred_channel: Mapped[str] = mapped_column(Vocab(Channel, 16))
     language: Mapped[str] = mapped_column(String(5), default="nl")
     # the client's consent to receive legal notices (14-day letter, BKR warning, notice of default, call-in, claim
     # statement) by e-mail: since when, and how it was given (issue 12). Without it they go by post.
@@ -117,12 +130,12 @@ class Loan(Base):
     annual_rate: Mapped[Decimal] = mapped_column(Rate)
     term_months: Mapped[int] = mapped_column(Integer)
     start_date: Mapped[date] = mapped_column(Date)
-    repayment: Mapped[str] = mapped_column(String(16))
+    repayment: Mapped[str] = mapped_column(Vocab(Repayment, 16))
     # a commercial agreement in the sense of art. 6:96 lid 4 BW (product setting)
     commercial: Mapped[bool] = mapped_column(Boolean, default=True)
     has_loan_agreement: Mapped[bool] = mapped_column(Boolean, default=True)
     has_pledge_deed: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(Vocab(LoanStatus, 16), default="active")
 
     __table_args__ = (
         CheckConstraint("repayment in ('annuity','linear')", name="ck_loans_repayment"),
@@ -194,7 +207,7 @@ class LedgerEntry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
     booking_date: Mapped[date] = mapped_column(Date)
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(Vocab(LedgerKind, 16))
     amount: Mapped[Decimal] = mapped_column(Money)  # always positive; the kind says the direction
     description: Mapped[str] = mapped_column(String(300), default="")
     # what of a payment did not go to an open item: credit on the loan
@@ -230,8 +243,8 @@ class Case(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
-    status: Mapped[str] = mapped_column(String(16))
-    stage: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(Vocab(CaseStatus, 16))
+    stage: Mapped[str] = mapped_column(Vocab(Stage, 32))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     opened_on: Mapped[date] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
@@ -291,8 +304,8 @@ class Contact(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     at: Mapped[datetime] = mapped_column(DateTime)
-    channel: Mapped[str] = mapped_column(String(16))
-    outcome: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(Vocab(Channel, 16))
+    outcome: Mapped[str] = mapped_column(Vocab(ContactOutcome, 16))
     cause: Mapped[str | None] = mapped_column(String(32))
     summary: Mapped[str] = mapped_column(Text, default="")
     user_name: Mapped[str] = mapped_column(String(64))
@@ -328,11 +341,11 @@ class Arrangement(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(Vocab(ArrangementStatus, 16))
     arrears_covered: Mapped[Decimal] = mapped_column(Money)
     down_payment: Mapped[Decimal] = mapped_column(Money)
     installment_count: Mapped[int] = mapped_column(Integer)
-    frequency: Mapped[str] = mapped_column(String(16))
+    frequency: Mapped[str] = mapped_column(Vocab(Frequency, 16))
     first_date: Mapped[date] = mapped_column(Date)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
