@@ -24,13 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from incasso_tui.domain.claims import ClaimCharge, ClaimInstallment, LoanClaim, loan_claim
-from incasso_tui.domain.enums import ArrangementStatus, CaseStatus
+from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, TrackKind, TrackOutcome, TrackStatus
 from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import N_, BadInput, RuleViolation
 from incasso_tui.services import audit
@@ -56,12 +55,6 @@ NEXT_AFTER_PAUSE = "Einde pauze: dossier weer oppakken"
 NEXT_AFTER_TRACK = "Einde traject: dossier weer oppakken"
 # the law that stops interest at the ruling date (shown on the claim statement)
 INTEREST_STOP = {"wsnp": "art. 303 Fw", "faillissement": "art. 128 Fw"}
-
-
-class TrackKind(StrEnum):
-    MINNELIJK = "minnelijk"  # municipal debt help (amicable)
-    WSNP = "wsnp"  # statutory debt rescheduling
-    FAILLISSEMENT = "faillissement"  # bankruptcy (of a sole proprietor: personal)
 
 
 @dataclass(frozen=True)
@@ -327,15 +320,6 @@ def register_track(ctx: Context, case_id: int, expected_version: int, given: Tra
         )
         s.flush()  # the case's version check runs here
         return RegisteredTrack(track.id, task.id, letter.id, deadline)
-
-
-class TrackOutcome(StrEnum):
-    """How a debt track ended (issue 12, part 7)."""
-
-    SCHONE_LEI = "schone_lei"  # clean slate (art. 358 Fw): the rest can no longer be enforced
-    TERMINATED = "terminated"  # ended early (e.g. art. 350 Fw): the procedure resumes
-    REJECTED = "rejected"  # the request or the offer was rejected: the procedure resumes
-    SETTLED = "settled"  # an agreed amount: it is paid in, the rest written off (four eyes)
 
 
 SETTLEMENT_DAYS = 30  # the case waits this long for the agreed amount when no date is given

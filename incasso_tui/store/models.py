@@ -34,16 +34,28 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 from incasso_tui.domain.enums import (
     DESK_STATUSES,
     ArrangementStatus,
+    BankEntryStatus,
     CaseStatus,
     Channel,
     ClientKind,
     ContactOutcome,
+    EmailStatus,
     Frequency,
+    HandoverStatus,
     LedgerKind,
+    LetterStatus,
     LoanStatus,
+    PrintBatchStatus,
+    PromiseStatus,
+    ProposalKind,
+    ProposalStatus,
     Repayment,
     Role,
     Stage,
+    TaskStatus,
+    TrackKind,
+    TrackOutcome,
+    TrackStatus,
 )
 from incasso_tui.safetext import email_address
 from incasso_tui.store.types import Money, Rate, Vocab
@@ -321,7 +333,7 @@ class Promise(Base):
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     due_date: Mapped[date] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column(Money)
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open | kept | broken
+    status: Mapped[str] = mapped_column(Vocab(PromiseStatus, 16), default="open")  # open | kept | broken
 
 
 class Note(Base):
@@ -465,7 +477,7 @@ class Task(Base):
     kind: Mapped[str] = mapped_column(String(32))  # call | claim_filing | handover_review | ...
     title: Mapped[str] = mapped_column(String(200))
     due_date: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open | done | cancelled
+    status: Mapped[str] = mapped_column(Vocab(TaskStatus, 16), default="open")  # open | done | cancelled
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
@@ -499,11 +511,11 @@ class Letter(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
     kind: Mapped[str] = mapped_column(String(32))  # reminder | demand | fourteen_day | bkr_warning | ...
-    channel: Mapped[str] = mapped_column(String(16))  # letter | email | whatsapp
+    channel: Mapped[str] = mapped_column(Vocab(Channel, 16))  # letter | email | whatsapp
     language: Mapped[str] = mapped_column(String(2))
     letter_date: Mapped[date] = mapped_column(Date)
     figures: Mapped[str] = mapped_column(Text)  # JSON
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(Vocab(LetterStatus, 16), default="pending")
     file_path: Mapped[str | None] = mapped_column(String(500))
     error: Mapped[str | None] = mapped_column(Text)
     # the 14-day letter: assumed receipt day and the first day collection costs may be charged
@@ -533,7 +545,7 @@ class PrintBatch(Base):
     __tablename__ = "print_batches"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(Vocab(PrintBatchStatus, 16), default="open")
     made_on: Mapped[date] = mapped_column(Date)
     file_path: Mapped[str] = mapped_column(String(500))
     letters: Mapped[int] = mapped_column(Integer)
@@ -556,7 +568,7 @@ class EmailOutbox(Base):
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     attachment_path: Mapped[str | None] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | sent | dead
+    status: Mapped[str] = mapped_column(Vocab(EmailStatus, 16), default="queued")  # queued | sent | dead
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -595,16 +607,16 @@ class DebtTrack(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # minnelijk | wsnp | faillissement
+    kind: Mapped[str] = mapped_column(Vocab(TrackKind, 16))  # minnelijk | wsnp | faillissement
     ruling_date: Mapped[date] = mapped_column(Date)  # or the start of the amicable track
     trustee_name: Mapped[str] = mapped_column(String(200))  # curator, bewindvoerder or debt-help agency
     trustee_contact: Mapped[str] = mapped_column(String(300), default="")
     claim_deadline: Mapped[date | None] = mapped_column(Date)
     response_due: Mapped[date | None] = mapped_column(Date)  # minnelijk: answer to the offer
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open | ended
+    status: Mapped[str] = mapped_column(Vocab(TrackStatus, 16), default="open")  # open | ended
     ended_on: Mapped[date | None] = mapped_column(Date)
     # how it ended (issue 12): schone_lei | terminated | rejected | settled
-    outcome: Mapped[str | None] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(Vocab(TrackOutcome, 16))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -635,8 +647,8 @@ class Proposal(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     loan_id: Mapped[int | None] = mapped_column(ForeignKey("loans.id"))
-    kind: Mapped[str] = mapped_column(String(16))  # deferral | write_off | stage_override | call_in
-    status: Mapped[str] = mapped_column(String(16), default="submitted")  # submitted | approved | rejected | withdrawn
+    kind: Mapped[str] = mapped_column(Vocab(ProposalKind, 16))  # deferral | write_off | stage_override | call_in
+    status: Mapped[str] = mapped_column(Vocab(ProposalStatus, 16), default="submitted")  # submitted | approved | rejected | withdrawn
     position: Mapped[Decimal] = mapped_column(Money)
     payload: Mapped[str] = mapped_column(Text)  # JSON
     proposed_by: Mapped[str] = mapped_column(String(64))
@@ -683,7 +695,7 @@ class Handover(Base):
     summary: Mapped[str] = mapped_column(Text)  # JSON: cause, contacts, agreements, proposal history, the employee's text
     checklist: Mapped[str] = mapped_column(Text)  # JSON: {item: present | waived}
     waived_by: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default="handed_over")  # handed_over | accepted | returned
+    status: Mapped[str] = mapped_column(Vocab(HandoverStatus, 16), default="handed_over")  # handed_over | accepted | returned
     handed_by: Mapped[str] = mapped_column(String(64))
     handed_at: Mapped[datetime] = mapped_column(DateTime)
     decided_by: Mapped[str | None] = mapped_column(String(64))
@@ -741,7 +753,7 @@ class BankEntryRow(Base):
     creditor_reference: Mapped[str | None] = mapped_column(String(64))
     end_to_end_id: Mapped[str | None] = mapped_column(String(64), index=True)
     bank_reference: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(Vocab(BankEntryStatus, 16))
     match_reason: Mapped[str | None] = mapped_column(String(16))
     match_detail: Mapped[str | None] = mapped_column(String(200))  # the reference, number or IBAN that matched
     loan_id: Mapped[int | None] = mapped_column(ForeignKey("loans.id"), index=True)
