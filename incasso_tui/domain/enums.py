@@ -176,7 +176,6 @@ class TaskStatus(StrEnum):
 class ProposalKind(StrEnum):
     DEFERRAL = "deferral"
     WRITE_OFF = "write_off"
-    STAGE_OVERRIDE = "stage_override"
     CALL_IN = "call_in"
     ARRANGEMENT = "arrangement"  # an arrangement beyond the desk's limits
 

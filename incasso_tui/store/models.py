@@ -647,7 +647,7 @@ class Proposal(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     loan_id: Mapped[int | None] = mapped_column(ForeignKey("loans.id"))
-    kind: Mapped[str] = mapped_column(Vocab(ProposalKind, 16))  # deferral | write_off | stage_override | call_in
+    kind: Mapped[str] = mapped_column(Vocab(ProposalKind, 16))  # domain.enums.ProposalKind
     status: Mapped[str] = mapped_column(Vocab(ProposalStatus, 16), default="submitted")  # submitted | approved | rejected | withdrawn
     position: Mapped[Decimal] = mapped_column(Money)
     payload: Mapped[str] = mapped_column(Text)  # JSON
