@@ -7,6 +7,9 @@ out from their vocabularies.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 from incasso_tui.domain.enums import ProposalKind, ProposalStatus
 
 _FIXED: dict[str, str] = {
@@ -154,3 +157,25 @@ def check_action(action: str) -> str:
     if action not in ACTIONS:
         raise ValueError(f"audit action {action!r} is not in domain.audit_actions.ACTIONS: add it with its meaning")
     return action
+
+
+# Payloads read back by the figures (services.kpi): typed here, written and read through these names only, so a
+# change of a payload changes its reader with it.
+
+CONTACT_LOG = "contact.log"
+ARRANGEMENT_KEPT = "arrangement.kept"
+ARRANGEMENT_BROKEN = "arrangement.broken"
+
+
+@dataclass(frozen=True)
+class ContactLogBefore:
+    """``before`` of a ``contact.log`` event: the next action the contact replaced. The follow-up timeliness KPI
+    reads ``REPLACED_DATE`` from it (on time when the contact was logged on or before that date)."""
+
+    REPLACED_DATE = "next_action_date"
+
+    next_action_date: date
+    next_action: str
+
+    def payload(self) -> dict[str, object]:
+        return {self.REPLACED_DATE: self.next_action_date, "next_action": self.next_action}

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.dialects.postgresql import JSONB
 
 from incasso_tui.domain.arrears import BUCKETS
+from incasso_tui.domain.audit_actions import ARRANGEMENT_BROKEN, ARRANGEMENT_KEPT, CONTACT_LOG, ContactLogBefore
 from incasso_tui.domain.enums import CaseStatus, Role
 from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import N_, BadInput
@@ -186,14 +187,14 @@ def kpi(ctx: Context, date_from: date | None = None, date_to: date | None = None
         ).all())
 
         arrangements = dict(s.execute(
-            _events(mine, ("arrangement.kept", "arrangement.broken"), start, end)
+            _events(mine, (ARRANGEMENT_KEPT, ARRANGEMENT_BROKEN), start, end)
             .add_columns(AuditEvent.action, func.count()).group_by(AuditEvent.action)
         ).all())
 
         replaced = _replaced_next_action(ctx.db.backend)
         done_day = cast(AuditEvent.at, Date) if ctx.db.backend == "postgresql" else func.date(AuditEvent.at)
         on_time, late_done = s.execute(
-            _events(mine, ("contact.log",), start, end).where(replaced.is_not(None)).add_columns(
+            _events(mine, (CONTACT_LOG,), start, end).where(replaced.is_not(None)).add_columns(
                 func.coalesce(func.sum(case((done_day <= replaced, 1), else_=0)), 0),
                 func.coalesce(func.sum(case((done_day > replaced, 1), else_=0)), 0),
             )
@@ -240,8 +241,8 @@ def kpi(ctx: Context, date_from: date | None = None, date_to: date | None = None
         cured=int(cured),
         promises_kept=int(promises.get("kept", 0)),
         promises_broken=int(promises.get("broken", 0)),
-        arrangements_kept=int(arrangements.get("arrangement.kept", 0)),
-        arrangements_broken=int(arrangements.get("arrangement.broken", 0)),
+        arrangements_kept=int(arrangements.get(ARRANGEMENT_KEPT, 0)),
+        arrangements_broken=int(arrangements.get(ARRANGEMENT_BROKEN, 0)),
         followups_on_time=int(on_time) + int(tasks_on_time),
         followups_late=int(late_done) + missed + int(tasks_late) + tasks_missed,
         workload=tuple(workload),
@@ -285,5 +286,5 @@ def _events(mine: list[ColumnElement[bool]], actions: tuple[str, ...], start: da
 def _replaced_next_action(backend: str) -> ColumnElement[object]:
     """The next-action date a ``contact.log`` event replaced (its ``before``), as a date the backend compares."""
     if backend == "postgresql":
-        return cast(cast(AuditEvent.before, JSONB)["next_action_date"].astext, Date)
-    return func.json_extract(AuditEvent.before, "$.next_action_date").cast(String)
+        return cast(cast(AuditEvent.before, JSONB)[ContactLogBefore.REPLACED_DATE].astext, Date)
+    return func.json_extract(AuditEvent.before, f"$.{ContactLogBefore.REPLACED_DATE}").cast(String)

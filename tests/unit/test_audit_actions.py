@@ -45,3 +45,16 @@ def test_an_unknown_action_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="case.vanish"):
         check_action("case.vanish")
     assert check_action("case.pause") == "case.pause"
+
+
+def test_the_kpi_payload_is_written_with_the_key_the_kpi_reads() -> None:
+    """contact.log's before (services.contacts) carries the replaced next-action date under the key that
+    services.kpi extracts; both go through ContactLogBefore."""
+    from datetime import date
+
+    from incasso_tui.domain.audit_actions import ContactLogBefore
+
+    payload = ContactLogBefore(date(2026, 11, 23), "Bellen").payload()
+    assert payload[ContactLogBefore.REPLACED_DATE] == date(2026, 11, 23)
+    source = (PACKAGE / "services" / "kpi.py").read_text(encoding="utf-8")
+    assert "ContactLogBefore.REPLACED_DATE" in source and '"next_action_date"].astext' not in source
