@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from incasso_tui.domain.case_status import check_transition
-from incasso_tui.domain.enums import CaseStatus, Role
+from incasso_tui.domain.enums import CaseStatus, HandoverStatus, Role
 from incasso_tui.errors import N_, NotAllowed, RuleViolation
 from incasso_tui.services.context import DESK_WRITERS, Context
 from incasso_tui.store.models import Case, Handover
@@ -44,7 +44,7 @@ def _refusal(role: Role, status: str, accepted: bool) -> NotAllowed | RuleViolat
 
 
 def _accepted(s: Session, case: Case) -> bool:
-    return s.scalar(select(Handover.id).where(Handover.case_id == case.id, Handover.status == "accepted")
+    return s.scalar(select(Handover.id).where(Handover.case_id == case.id, Handover.status == HandoverStatus.ACCEPTED)
                     .order_by(Handover.id.desc()).limit(1)) is not None
 
 

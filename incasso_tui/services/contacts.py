@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 
 from incasso_tui.domain.audit_actions import CONTACT_LOG, ContactLogBefore
-from incasso_tui.domain.enums import ArrearsCause, Channel, ContactOutcome
+from incasso_tui.domain.enums import ArrearsCause, Channel, ContactOutcome, TaskStatus
 from incasso_tui.domain.money import ensure_money
 from incasso_tui.errors import N_, BadInput, RuleViolation
 from incasso_tui.services import audit, risk
@@ -169,7 +169,7 @@ def log_contact(ctx: Context, case_id: int, expected_version: int, given: Contac
         replace_follow_up(ctx, s, case, "follow_up", case.next_action, case.next_action_date)
         if given.channel in (Channel.PHONE, Channel.VIDEO):  # the call was made: its open call task is done
             for call in s.scalars(select(Task).where(Task.case_id == case.id, Task.kind == "call",
-                                                     Task.status == "open")):
+                                                     Task.status == TaskStatus.OPEN)):
                 close_task(ctx, s, call, f"Contact {given.outcome.value}: {contact.summary}"[:500], now)
         if promise is not None:
             replace_follow_up(ctx, s, case, "promise_check", NEXT_AFTER_PROMISE,

@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from incasso_tui.domain.arrears import BUCKETS
 from incasso_tui.domain.audit_actions import ARRANGEMENT_BROKEN, ARRANGEMENT_KEPT, CONTACT_LOG, ContactLogBefore
-from incasso_tui.domain.enums import CaseStatus, Role
+from incasso_tui.domain.enums import CaseStatus, PromiseStatus, Role, TaskStatus
 from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import N_, BadInput
 from incasso_tui.services.context import Context
@@ -182,7 +182,7 @@ def kpi(ctx: Context, date_from: date | None = None, date_to: date | None = None
         promises = dict(s.execute(
             select(Promise.status, func.count()).join(Case, Case.id == Promise.case_id)
             .where(Promise.due_date >= date_from, Promise.due_date <= date_to,
-                   Promise.status.in_(("kept", "broken")), *mine)
+                   Promise.status.in_((PromiseStatus.KEPT, PromiseStatus.BROKEN)), *mine)
             .group_by(Promise.status)
         ).all())
 
@@ -217,15 +217,15 @@ def kpi(ctx: Context, date_from: date | None = None, date_to: date | None = None
         tasks_on_time, tasks_late = s.execute(
             select(func.coalesce(func.sum(case((task_day <= Task.due_date, 1), else_=0)), 0),
                    func.coalesce(func.sum(case((task_day > Task.due_date, 1), else_=0)), 0))
-            .where(Task.status == "done", Task.done_at >= start, Task.done_at < end, counted)
+            .where(Task.status == TaskStatus.DONE, Task.done_at >= start, Task.done_at < end, counted)
         ).one()
         tasks_missed = int(s.execute(
             select(func.count()).select_from(Task).where(
-                Task.status == "open", Task.due_date >= date_from, Task.due_date <= missed_until, counted)
+                Task.status == TaskStatus.OPEN, Task.due_date >= date_from, Task.due_date <= missed_until, counted)
         ).scalar_one()) if missed_until >= date_from else 0
         overdue = dict(s.execute(
             select(User.name, func.count()).select_from(Task).outerjoin(User, User.id == Task.assignee_id)
-            .where(Task.status == "open", Task.due_date < today, *task_scope).group_by(User.name)
+            .where(Task.status == TaskStatus.OPEN, Task.due_date < today, *task_scope).group_by(User.name)
         ).all())
         workload = [Workload(name, int(n), int(overdue.pop(name, 0))) for name, n in workload_rows]
         workload += [Workload(name, 0, int(n)) for name, n in sorted(overdue.items(), key=lambda kv: kv[0] or "")]

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, 
 from sqlalchemy.orm import Session
 
 from incasso_tui.domain.arrears import BUCKETS, Arrears, LineState, arrears_as_of, bucket_bounds
+from incasso_tui.domain.enums import CaseStatus
 from incasso_tui.domain.money import ZERO
 from incasso_tui.store.models import NO_ARREARS, Case, Charge, Installment, Loan
 from incasso_tui.store.types import Money
@@ -92,7 +93,7 @@ def refresh_case_positions(s: Session, as_of: date, case_ids: Iterable[int] | No
     open_lines, oldest, costs = _sql_positions(as_of)
     stmt = (
         update(Case)
-        .where(Case.status != "closed")
+        .where(Case.status != CaseStatus.CLOSED)
         .values(
             pos_arrears=open_lines.scalar_subquery() + costs.scalar_subquery(),
             pos_oldest_due=func.coalesce(oldest.scalar_subquery(), NO_ARREARS),
@@ -125,8 +126,8 @@ def refresh_changed_positions(s: Session, as_of: date, case_ids: Iterable[int] |
             func.coalesce(oldest.scalar_subquery(), NO_ARREARS).label("oldest"),
             Case.pos_arrears.label("cached_arrears"),
             Case.pos_oldest_due.label("cached_oldest"),
-        ).where(Case.status != "closed")
-        stamp = update(Case).where(Case.status != "closed", Case.pos_as_of.is_distinct_from(as_of))
+        ).where(Case.status != CaseStatus.CLOSED)
+        stamp = update(Case).where(Case.status != CaseStatus.CLOSED, Case.pos_as_of.is_distinct_from(as_of))
         if chunk is not None:
             computed = computed.where(Case.id.in_(chunk))
             stamp = stamp.where(Case.id.in_(chunk))
@@ -154,7 +155,7 @@ def refresh_changed_positions(s: Session, as_of: date, case_ids: Iterable[int] |
 def verify_positions(s: Session, as_of: date, limit: int | None = None) -> list[str]:
     """Compare the cache with the domain derivation; returns one line per case that disagrees."""
     query = select(Case.id, Case.client_id, Case.pos_arrears, Case.pos_oldest_due, Case.pos_as_of).where(
-        Case.status != "closed"
+        Case.status != CaseStatus.CLOSED
     )
     if limit:
         query = query.limit(limit)

@@ -19,7 +19,7 @@ from typing import Literal
 from sqlalchemy import func, select, text, type_coerce
 from sqlalchemy.exc import DatabaseError
 
-from incasso_tui.domain.enums import DESK_STATUSES, Role
+from incasso_tui.domain.enums import DESK_STATUSES, CaseStatus, Role
 from incasso_tui.domain.search import field_words, matched_fields, query_words
 from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import N_, BadInput, NotFound
@@ -100,7 +100,7 @@ def search(ctx: Context, term: str, scope: Scope = "desk", limit: int = DEFAULT_
             for c in s.execute(
                 select(Case.id, Case.client_id, Case.status, Case.stage, Case.pos_arrears)
                 .where(Case.client_id.in_(client_ids))
-                .order_by(Case.client_id, (Case.status == "closed").asc(), Case.opened_on.desc(), Case.id.desc())
+                .order_by(Case.client_id, (Case.status == CaseStatus.CLOSED).asc(), Case.opened_on.desc(), Case.id.desc())
             ):
                 cases.setdefault(c.client_id, (c.id, c.status, c.stage, c.pos_arrears))
     hits = []

@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from incasso_tui.domain.claims import ClaimCharge, ClaimInstallment, LoanClaim, loan_claim
-from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, TrackKind, TrackOutcome, TrackStatus
+from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, LetterStatus, LoanStatus, TaskStatus, TrackKind, TrackOutcome, TrackStatus
 from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import N_, BadInput, RuleViolation
 from incasso_tui.services import audit
@@ -116,7 +116,7 @@ def case_tracks(ctx: Context, case_id: int) -> CaseTracks:
         load_case(s, case_id)
         tracks = s.scalars(select(DebtTrack).where(DebtTrack.case_id == case_id).order_by(DebtTrack.id.desc()))
         tasks = s.scalars(
-            select(Task).where(Task.case_id == case_id, Task.status == "open").order_by(Task.due_date, Task.id)
+            select(Task).where(Task.case_id == case_id, Task.status == TaskStatus.OPEN).order_by(Task.due_date, Task.id)
         )
         return CaseTracks(
             tracks=tuple(
@@ -250,7 +250,7 @@ def register_track(ctx: Context, case_id: int, expected_version: int, given: Tra
                    for loan in s.scalars(select(Loan).where(Loan.client_id == client.id))}
         resume = resume_dates(s, [client.id]).get(client.id)
         until = post_interest_until(s, case, given.ruling_date, kind_of, resume, now, ctx.actor.name)
-        for waiting in s.scalars(select(Letter).where(Letter.case_id == case.id, Letter.status.in_(("pending", "rendered")))):
+        for waiting in s.scalars(select(Letter).where(Letter.case_id == case.id, Letter.status.in_((LetterStatus.PENDING, LetterStatus.RENDERED)))):
             # the procedure's letters that did not leave have no effect and must not leave now; an older claim
             # statement gives way to this one
             waiting.status, waiting.error = "cancelled", "cancelled: the client entered a debt track"
@@ -361,13 +361,13 @@ def end_track(ctx: Context, case_id: int, expected_version: int, outcome: TrackO
     with case_transaction(ctx, case_id) as s:
         case = load_case(s, case_id)
         check_write(ctx, s, case)
-        track = s.scalar(select(DebtTrack).where(DebtTrack.case_id == case.id, DebtTrack.status == "open"))
+        track = s.scalar(select(DebtTrack).where(DebtTrack.case_id == case.id, DebtTrack.status == TrackStatus.OPEN))
         if track is None:
             raise RuleViolation(N_("The case is not in a debt-relief or insolvency track"))
         if case.version != expected_version:
             raise changed_by(case)
         tasks = list(s.scalars(select(Task).where(
-            Task.case_id == case.id, Task.kind == "claim_filing", Task.status == "open")))
+            Task.case_id == case.id, Task.kind == "claim_filing", Task.status == TaskStatus.OPEN)))
         for task in tasks:
             task.status = "cancelled"
             task.done_by = ctx.actor.name
@@ -381,7 +381,7 @@ def end_track(ctx: Context, case_id: int, expected_version: int, outcome: TrackO
             from incasso_tui.services.proposals import client_position, write_off_balance
 
             loans = list(s.scalars(select(Loan).where(Loan.client_id == case.client_id,
-                                                      Loan.status.in_(("active", "called"))).order_by(Loan.number)))
+                                                      Loan.status.in_((LoanStatus.ACTIVE, LoanStatus.CALLED))).order_by(Loan.number)))
             balances = {loan.id: write_off_balance(s, loan, today) for loan in loans}
             keep = settled_amount if outcome is TrackOutcome.SETTLED else ZERO
             total = sum(balances.values(), ZERO)

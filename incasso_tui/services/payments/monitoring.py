@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, LedgerKind, Role
+from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, LedgerKind, PromiseStatus, Role
 from incasso_tui.domain.guards import check_bkr_cleared
 from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import RuleViolation
@@ -112,7 +112,7 @@ def monitor(ctx: Context, day: date | None = None) -> MonitorReport:
             for promise, case, contact_at in s.execute(
                 select(Promise, Case, Contact.at).join(Case, Case.id == Promise.case_id)
                 .outerjoin(Contact, Contact.id == Promise.contact_id)
-                .where(Promise.status == "open", Case.status != CaseStatus.CLOSED.value)
+                .where(Promise.status == PromiseStatus.OPEN, Case.status != CaseStatus.CLOSED.value)
                 .order_by(Promise.id)
             )
         ]
