@@ -115,3 +115,93 @@ class ArrearsCause(StrEnum):
     SEASONAL_INCOME = "seasonal_income"
     BUSINESS_DOWNTURN = "business_downturn"
     OTHER = "other"
+
+
+class TrackKind(StrEnum):
+    MINNELIJK = "minnelijk"  # municipal debt help (amicable)
+    WSNP = "wsnp"  # statutory debt rescheduling
+    FAILLISSEMENT = "faillissement"  # bankruptcy (of a sole proprietor: personal)
+
+
+class TrackOutcome(StrEnum):
+    """How a debt track ended (issue 12, part 7)."""
+
+    SCHONE_LEI = "schone_lei"  # clean slate (art. 358 Fw): the rest can no longer be enforced
+    TERMINATED = "terminated"  # ended early (e.g. art. 350 Fw): the procedure resumes
+    REJECTED = "rejected"  # the request or the offer was rejected: the procedure resumes
+    SETTLED = "settled"  # an agreed amount: it is paid in, the rest written off (four eyes)
+
+
+class TrackStatus(StrEnum):
+    OPEN = "open"
+    ENDED = "ended"
+
+
+class LetterStatus(StrEnum):
+    """What became of a letter or e-mail (``store.models.Letter``)."""
+
+    PENDING = "pending"  # decided, not yet rendered
+    RENDERED = "rendered"  # a post letter waits for its print batch, an e-mail for the SMTP server
+    SENT = "sent"  # dispatched: only a sent letter has legal effect
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class EmailStatus(StrEnum):
+    """An e-mail in the transactional outbox."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    DEAD = "dead"  # given up after the last retry
+
+
+class PrintBatchStatus(StrEnum):
+    OPEN = "open"
+    POSTED = "posted"
+    UNDONE = "undone"
+
+
+class PromiseStatus(StrEnum):
+    OPEN = "open"
+    KEPT = "kept"
+    BROKEN = "broken"
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class ProposalKind(StrEnum):
+    DEFERRAL = "deferral"
+    WRITE_OFF = "write_off"
+    CALL_IN = "call_in"
+    ARRANGEMENT = "arrangement"  # an arrangement beyond the desk's limits
+
+
+class ProposalStatus(StrEnum):
+    SUBMITTED = "submitted"  # waits for Risk
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class HandoverStatus(StrEnum):
+    REQUESTED = "requested"  # the employee asked a supervisor to waive missing documents
+    HANDED_OVER = "handed_over"
+    ACCEPTED = "accepted"  # special management works the case
+    RETURNED = "returned"  # back at the desk
+    SUPERSEDED = "superseded"  # the request was completed by the supervisor's handover
+
+
+class BankEntryStatus(StrEnum):
+    """What became of one imported bank transaction (``store.models.BankEntryRow``)."""
+
+    MATCHED = "matched"
+    UNMATCHED = "unmatched"
+    AMBIGUOUS = "ambiguous"
+    NOT_OURS = "not_ours"
+    REVERSED = "reversed"
+    REVERSAL = "reversal"
+    NOT_PAYMENT = "not_payment"

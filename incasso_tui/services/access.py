@@ -16,14 +16,15 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from incasso_tui.domain.enums import CaseStatus, Role
+from incasso_tui.domain.case_status import check_transition
+from incasso_tui.domain.enums import CaseStatus, HandoverStatus, Role
 from incasso_tui.errors import N_, NotAllowed, RuleViolation
 from incasso_tui.services.context import DESK_WRITERS, Context
 from incasso_tui.store.models import Case, Handover
 
 CASE_WRITERS = (*DESK_WRITERS, Role.SPECIAL_MANAGEMENT)
 
-__all__ = ["CASE_WRITERS", "check_write", "held_by_special_management", "may_write", "next_status"]
+__all__ = ["CASE_WRITERS", "check_write", "held_by_special_management", "may_write", "move_case", "next_status"]
 
 
 def _refusal(role: Role, status: str, accepted: bool) -> NotAllowed | RuleViolation | None:
@@ -43,7 +44,7 @@ def _refusal(role: Role, status: str, accepted: bool) -> NotAllowed | RuleViolat
 
 
 def _accepted(s: Session, case: Case) -> bool:
-    return s.scalar(select(Handover.id).where(Handover.case_id == case.id, Handover.status == "accepted")
+    return s.scalar(select(Handover.id).where(Handover.case_id == case.id, Handover.status == HandoverStatus.ACCEPTED)
                     .order_by(Handover.id.desc()).limit(1)) is not None
 
 
@@ -72,3 +73,9 @@ def held_by_special_management(case: Case) -> bool:
 def next_status(case: Case, status: CaseStatus) -> str:
     """The status a change gives the case: ``status``, except that a case special management holds stays with it."""
     return case.status if held_by_special_management(case) else status.value
+
+
+def move_case(case: Case, status: str) -> None:
+    """Give the case ``status`` when the transition table allows it (``domain.case_status``); refused otherwise,
+    before anything is written. Every service that changes a case's status goes through here."""
+    case.status = check_transition(case.status, status).value

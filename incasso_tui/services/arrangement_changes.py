@@ -25,8 +25,9 @@ from incasso_tui.domain.arrangement import DeskLimits, Plan, plan_arrangement
 from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, Frequency
 from incasso_tui.errors import N_, BadInput, NotFound, RuleViolation
 from incasso_tui.services import audit
+from incasso_tui.services.access import move_case, next_status
 from incasso_tui.services.arrangements import _CLOSED_TO_DESK, ArrangementInput, _terms, case_arrears, limits
-from incasso_tui.services.cases import changed_by, load_case
+from incasso_tui.services.cases import load_case
 from incasso_tui.services.context import DESK_WRITERS, Context
 from incasso_tui.store.models import Arrangement, ArrangementLine, Case
 from incasso_tui.store.types import money_sum
@@ -92,7 +93,8 @@ def _write_plan(s: Session, ctx: Context, case: Case, covered: Decimal, plan: Pl
     s.flush()
     s.add_all(ArrangementLine(arrangement_id=new.id, seq=line.seq, due_date=line.due_date, amount=line.amount)
               for line in plan.lines)
-    case.status = CaseStatus.ARRANGEMENT.value
+    # a case special management holds stays theirs (it is refused as a transition: handed_over -> arrangement)
+    move_case(case, next_status(case, CaseStatus.ARRANGEMENT))
     case.next_action_date = plan.lines[0].due_date
     case.next_action = "Betaling regeling controleren"
     case.flag = None
@@ -148,7 +150,7 @@ def cancel_arrangement(ctx: Context, arrangement_id: int, expected_version: int,
         old.status = ArrangementStatus.CANCELLED.value
         before = {"status": case.status, "next_action_date": case.next_action_date}
         if case.status == CaseStatus.ARRANGEMENT.value:
-            case.status = CaseStatus.ACTIVE.value
+            move_case(case, CaseStatus.ACTIVE)
             case.next_action_date = today
             case.next_action = "Regeling beëindigd: procedure hervatten"
         case.updated_by, case.updated_at = ctx.actor.name, now

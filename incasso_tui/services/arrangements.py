@@ -16,7 +16,7 @@ from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, Frequency
 from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import N_, RuleViolation
 from incasso_tui.services import audit, risk
-from incasso_tui.services.access import CASE_WRITERS, check_write, next_status
+from incasso_tui.services.access import CASE_WRITERS, check_write, move_case, next_status
 from incasso_tui.services.budget import check_plan
 from incasso_tui.services.cases import changed_by, load_case
 from incasso_tui.services.context import Context
@@ -115,7 +115,7 @@ def create_arrangement(ctx: Context, case_id: int, expected_version: int, given:
             risk.record_arrangement_forbearance(ctx, s, case, arrangement.id, today, arrears,
                                                 [(line.due_date, line.amount) for line in plan.lines])
             before = {"status": case.status, "next_action_date": case.next_action_date}
-            case.status = next_status(case, CaseStatus.ARRANGEMENT)
+            move_case(case, next_status(case, CaseStatus.ARRANGEMENT))
             case.next_action_date = plan.lines[0].due_date
             case.next_action = "Betaling regeling controleren"
             case.flag = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from incasso_tui.domain.enums import CaseStatus, Role
+from incasso_tui.domain.enums import CaseStatus, Role, TaskStatus
 from incasso_tui.errors import N_, NotFound, RuleViolation
 from incasso_tui.services import audit
 from incasso_tui.services.cases import case_transaction, load_case
@@ -59,7 +59,7 @@ def assign_in(ctx: Context, s: Session, case: Case, user: User) -> list[audit.Ev
     now = ctx.clock.now()
     before = case.assignee_id
     moved = s.execute(
-        update(Task).where(Task.case_id == case.id, Task.status == "open",
+        update(Task).where(Task.case_id == case.id, Task.status == TaskStatus.OPEN,
                            or_(Task.assignee_id.is_(None), Task.assignee_id == before) if before is not None
                            else Task.assignee_id.is_(None))
         .values(assignee_id=user.id).returning(Task.id)

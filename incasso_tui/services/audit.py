@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from incasso_tui.domain.audit_actions import check_action
 from incasso_tui.errors import N_, ConfigError, NotFound
 from incasso_tui.store.db import Database
 from incasso_tui.store.models import AuditEvent, AuditHead, Case
@@ -115,7 +116,9 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append an event to the chain. The head row is locked so concurrent writers chain in turn."""
+    """Append an event to the chain. The head row is locked so concurrent writers chain in turn. ``action`` must be
+    in the registry (``domain.audit_actions``)."""
+    check_action(action)
     head = _head(session)
     key = _key(session, head)
     event = AuditEvent(
@@ -163,6 +166,7 @@ def record_many(session: Session, events: Iterable[Event]) -> int:
     previous, seq = head.last_hash, head.last_seq
     rows: list[dict[str, Any]] = []
     for e in events:
+        check_action(e.action)
         before, after = _dump(e.before), _dump(e.after)
         seq += 1
         if key is not None:

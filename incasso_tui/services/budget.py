@@ -44,7 +44,7 @@ from incasso_tui.domain.budget import (
     validate_business,
     validate_household,
 )
-from incasso_tui.domain.enums import ArrangementStatus, ArrearsCause, CaseStatus, ClientKind, LoanStatus, Role
+from incasso_tui.domain.enums import ArrangementStatus, ArrearsCause, CaseStatus, ClientKind, LoanStatus, PromiseStatus, Role
 from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import N_, BadInput, IncassoError, NotFound, RuleViolation, StaleData
 from incasso_tui.services import audit
@@ -390,7 +390,7 @@ def decision_context(ctx: Context, case_id: int) -> DecisionContext:
         arrangements = tuple((a.status, a.arrears_covered, a.installment_count, a.frequency) for a in s.scalars(
             select(Arrangement).where(Arrangement.case_id == case.id, Arrangement.status == ArrangementStatus.ACTIVE.value)))
         promises = tuple((p.due_date, p.amount) for p in s.scalars(
-            select(Promise).where(Promise.case_id == case.id, Promise.status == "open").order_by(Promise.due_date)))
+            select(Promise).where(Promise.case_id == case.id, Promise.status == PromiseStatus.OPEN).order_by(Promise.due_date)))
         return DecisionContext(st, case.cause, tuple(cause_history(s, case.id)), arrangements, promises)
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.elements import ColumnElement
 
 from incasso_tui.domain import complaints as dc
-from incasso_tui.domain.enums import Channel, Role
+from incasso_tui.domain.enums import Channel, Role, TaskStatus
 from incasso_tui.errors import N_, BadInput, NotFound, RuleViolation, StaleData
 from incasso_tui.services import audit
 from incasso_tui.services.cases import load_case
@@ -160,7 +160,7 @@ def _load(s: Session, complaint_id: int, expected_version: int | None) -> Compla
 
 
 def _close_tasks(ctx: Context, s: Session, row: Complaint, kinds: tuple[str, ...]) -> list[int]:
-    tasks = list(s.scalars(select(Task).where(Task.case_id == row.case_id, Task.kind.in_(kinds), Task.status == "open",
+    tasks = list(s.scalars(select(Task).where(Task.case_id == row.case_id, Task.kind.in_(kinds), Task.status == TaskStatus.OPEN,
                                               Task.title.like(f"% {row.id}: %"))))
     for t in tasks:
         t.status, t.done_by, t.done_at = "done", ctx.actor.name, ctx.clock.now()

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from incasso_tui.domain.enums import Role
+from incasso_tui.domain.enums import CaseStatus, Role, TaskStatus
 from incasso_tui.errors import N_, NotAllowed, NotFound, RuleViolation
 from incasso_tui.services import audit
 from incasso_tui.services.access import CASE_WRITERS, check_write
@@ -112,7 +112,7 @@ def answer(ctx: Context, consultation_id: int, text: str) -> None:
         if row.status != "open":
             raise RuleViolation(N_("This consultation was answered already"))
         row.status, row.answer, row.answered_at = "answered", body, now
-        for t in s.scalars(select(Task).where(Task.ref == f"consultation:{row.id}", Task.status == "open")):
+        for t in s.scalars(select(Task).where(Task.ref == f"consultation:{row.id}", Task.status == TaskStatus.OPEN)):
             close_task(ctx, s, t, body, now)
         add_task(ctx, s, row.case_id, "consultation_answer", f"Antwoord van {ctx.actor.name}: {body}",
                  ctx.clock.today(), row.asked_by_id, ref=f"consultation:{row.id}")
@@ -157,7 +157,7 @@ def advised_cases(ctx: Context) -> list[AdvisedCase]:
                                           Consultation.status == "open").correlate(Case).scalar_subquery())
     query = (select(Case.id, Client.number, Client.name, Case.status, Case.stage, Case.pos_arrears, waiting)
              .join(Client, Client.id == Case.client_id).join(ClientAdviser, ClientAdviser.client_id == Client.id)
-             .where(ClientAdviser.adviser_id == ctx.actor.id, Case.status != "closed")
+             .where(ClientAdviser.adviser_id == ctx.actor.id, Case.status != CaseStatus.CLOSED)
              .order_by(Case.pos_arrears.desc(), Case.id).limit(500))
     with ctx.db.reader() as s:
         return [AdvisedCase(*row) for row in s.execute(query)]

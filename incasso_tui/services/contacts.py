@@ -14,7 +14,8 @@ from decimal import Decimal
 from sqlalchemy import select
 
 
-from incasso_tui.domain.enums import ArrearsCause, CaseStatus, Channel, ContactOutcome, Role
+from incasso_tui.domain.audit_actions import CONTACT_LOG, ContactLogBefore
+from incasso_tui.domain.enums import ArrearsCause, Channel, ContactOutcome, TaskStatus
 from incasso_tui.domain.money import ensure_money
 from incasso_tui.errors import N_, BadInput, RuleViolation
 from incasso_tui.services import audit, risk
@@ -125,7 +126,7 @@ def log_contact(ctx: Context, case_id: int, expected_version: int, given: Contac
             )
             s.add(promise)
             s.flush()
-        before = {"next_action_date": case.next_action_date, "next_action": case.next_action}
+        before = ContactLogBefore(case.next_action_date, case.next_action).payload()
         assert given.next_action_date is not None  # validated above
         case.next_action_date = given.next_action_date
         case.next_action = NEXT_AFTER_PROMISE if promise is not None else NEXT_AFTER_CONTACT
@@ -137,7 +138,7 @@ def log_contact(ctx: Context, case_id: int, expected_version: int, given: Contac
             s,
             at=now,
             actor=ctx.actor.name,
-            action="contact.log",
+            action=CONTACT_LOG,
             entity="contact",
             entity_id=contact.id,
             case_id=case.id,
@@ -168,7 +169,7 @@ def log_contact(ctx: Context, case_id: int, expected_version: int, given: Contac
         replace_follow_up(ctx, s, case, "follow_up", case.next_action, case.next_action_date)
         if given.channel in (Channel.PHONE, Channel.VIDEO):  # the call was made: its open call task is done
             for call in s.scalars(select(Task).where(Task.case_id == case.id, Task.kind == "call",
-                                                     Task.status == "open")):
+                                                     Task.status == TaskStatus.OPEN)):
                 close_task(ctx, s, call, f"Contact {given.outcome.value}: {contact.summary}"[:500], now)
         if promise is not None:
             replace_follow_up(ctx, s, case, "promise_check", NEXT_AFTER_PROMISE,

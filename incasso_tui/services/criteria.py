@@ -37,7 +37,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from incasso_tui.domain.arrears import BUCKETS, bucket_bounds
-from incasso_tui.domain.enums import Stage
+from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, Stage
 from incasso_tui.domain.money import ensure_money
 from incasso_tui.errors import N_, BadInput
 from incasso_tui.store.models import Arrangement, ArrangementLine, Case, Client, Contact, Deferral, Loan, User
@@ -217,11 +217,11 @@ def criteria_where(criteria: Criteria, today: date) -> list[ColumnElement[bool]]
         last_line = (
             select(func.max(ArrangementLine.due_date))
             .join(Arrangement, Arrangement.id == ArrangementLine.arrangement_id)
-            .where(Arrangement.case_id == Case.id, Arrangement.status == "active")
+            .where(Arrangement.case_id == Case.id, Arrangement.status == ArrangementStatus.ACTIVE)
             .scalar_subquery()
         )
         until = today + timedelta(days=criteria.arrangement_ends_within)
-        where.append(and_(Case.status == "arrangement", last_line >= today, last_line <= until))
+        where.append(and_(Case.status == CaseStatus.ARRANGEMENT, last_line >= today, last_line <= until))
     if criteria.deferral_ends_within is not None:
         until = today + timedelta(days=criteria.deferral_ends_within)
         where.append(exists().where(Loan.client_id == Case.client_id, Deferral.loan_id == Loan.id,

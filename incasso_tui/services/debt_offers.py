@@ -18,7 +18,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from incasso_tui.domain.enums import Role
+from incasso_tui.domain.enums import Role, TaskStatus, TrackStatus
 from incasso_tui.errors import N_, BadInput, FourEyesViolation, NotFound, RuleViolation
 from incasso_tui.services import audit
 from incasso_tui.services.cases import load_case
@@ -74,7 +74,7 @@ def record_offer(ctx: Context, case_id: int, *, percentage: Decimal, term_months
     now = ctx.clock.now()
     with ctx.db.transaction() as s:
         case = load_case(s, case_id)
-        track = s.scalar(select(DebtTrack).where(DebtTrack.case_id == case.id, DebtTrack.status == "open"))
+        track = s.scalar(select(DebtTrack).where(DebtTrack.case_id == case.id, DebtTrack.status == TrackStatus.OPEN))
         if track is None or track.kind != "minnelijk":
             raise RuleViolation(N_("A debt counsellor's proposal needs an open minnelijk traject on the case"))
         if s.scalar(select(DebtOffer.id).where(DebtOffer.track_id == track.id, DebtOffer.status.in_(("open", "proposed")))):
@@ -108,7 +108,7 @@ def _offer(s: Session, offer_id: int) -> tuple[DebtOffer, DebtTrack]:
 
 def _finish(ctx: Context, s: Session, offer: DebtOffer, track: DebtTrack) -> None:
     offer.status = "accepted" if offer.answer == "accept" else "rejected"
-    for task in s.scalars(select(Task).where(Task.case_id == track.case_id, Task.kind == TASK_KIND, Task.status == "open",
+    for task in s.scalars(select(Task).where(Task.case_id == track.case_id, Task.kind == TASK_KIND, Task.status == TaskStatus.OPEN,
                                              Task.title.like(f"% {offer.id}: %"))):
         task.status, task.done_by, task.done_at = "done", ctx.actor.name, ctx.clock.now()
 

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from incasso_tui.config import Settings
 from incasso_tui.domain.calendar import fourteen_day_term
-from incasso_tui.domain.enums import Channel, Role
+from incasso_tui.domain.enums import Channel, LetterStatus, Role
 from incasso_tui.errors import N_, BadInput, NotFound, RuleViolation
 from incasso_tui.services import audit
 from incasso_tui.services.context import DESK_WRITERS, Context
@@ -101,7 +101,7 @@ def make_batch(ctx: Context) -> BatchReport:
     today, now = ctx.clock.today(), ctx.clock.now()
     with ctx.db.transaction() as s:
         letters = list(s.scalars(
-            select(Letter).where(Letter.status == "rendered", Letter.channel == Channel.LETTER.value,
+            select(Letter).where(Letter.status == LetterStatus.RENDERED, Letter.channel == Channel.LETTER.value,
                                  Letter.batch_id.is_(None)).order_by(Letter.id).with_for_update()))
         writer = PdfWriter()
         kept: list[Letter] = []
@@ -162,7 +162,7 @@ def mark_posted(ctx: Context, batch_id: int, day: date) -> int:
         if day < batch.made_on:
             raise BadInput(N_("The posting date {day} is before the batch was made ({made})"), field="date", day=day,
                            made=batch.made_on)
-        letters = list(s.scalars(select(Letter).where(Letter.batch_id == batch.id, Letter.status == "rendered")
+        letters = list(s.scalars(select(Letter).where(Letter.batch_id == batch.id, Letter.status == LetterStatus.RENDERED)
                                  .order_by(Letter.id).with_for_update()))
         batch.status, batch.posted_on, batch.posted_by = "posted", day, ctx.actor.name
         audit.record(s, at=now, actor=ctx.actor.name, action="print_batch.posted", entity="print_batch",
@@ -239,7 +239,7 @@ def waiting_letters(ctx: Context, case_id: int | None = None) -> list[WaitingLet
     """The letters not yet dispatched (pending or rendered), oldest first, and what each waits for."""
     with ctx.db.reader() as s:
         query = (select(Letter, Client.number).join(Client, Client.id == Letter.client_id)
-                 .where(Letter.status.in_(("pending", "rendered"))).order_by(Letter.id))
+                 .where(Letter.status.in_((LetterStatus.PENDING, LetterStatus.RENDERED))).order_by(Letter.id))
         if case_id is not None:
             query = query.where(Letter.case_id == case_id)
         return [WaitingLetter(letter.id, letter.case_id, number, letter.kind, letter.channel, letter.letter_date,
@@ -250,7 +250,7 @@ def waiting_letters(ctx: Context, case_id: int | None = None) -> list[WaitingLet
 def waiting_counts(ctx: Context) -> dict[str, int]:
     with ctx.db.reader() as s:
         rows = s.execute(select(Letter.status, Letter.channel, Letter.batch_id.is_(None), func.count())
-                         .where(Letter.status.in_(("pending", "rendered")))
+                         .where(Letter.status.in_((LetterStatus.PENDING, LetterStatus.RENDERED)))
                          .group_by(Letter.status, Letter.channel, Letter.batch_id.is_(None)))
         counts = dict.fromkeys(("rendering", "batch", "post", "mail_server", "nothing"), 0)
         for status, channel, unbatched, n in rows:

@@ -39,7 +39,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from incasso_tui.atomicfile import atomic_write
 from incasso_tui.domain import external as dx
-from incasso_tui.domain.enums import CaseStatus, LedgerKind, LoanStatus, Role
+from incasso_tui.domain.enums import CaseStatus, LedgerKind, LetterStatus, LoanStatus, Role, TrackStatus
 from incasso_tui.domain.money import ZERO
 from incasso_tui.domain.references import is_valid_iban, normalize_reference
 from incasso_tui.errors import N_, BadFile, BadInput, FourEyesViolation, NotFound, RuleViolation, StaleData
@@ -260,7 +260,7 @@ def _dossier(s: Session, claim: ExternalClaim, case: Case, party_row: ExternalPa
     client = s.get(Client, case.client_id)
     assert client is not None and claim.statement is not None and claim.handed_on is not None
     loans = list(s.scalars(select(Loan).where(Loan.client_id == client.id).order_by(Loan.number)))
-    letters = s.scalars(select(Letter).where(Letter.case_id == case.id, Letter.status.in_(("rendered", "sent")))
+    letters = s.scalars(select(Letter).where(Letter.case_id == case.id, Letter.status.in_((LetterStatus.RENDERED, LetterStatus.SENT)))
                         .order_by(Letter.letter_date, Letter.id))
     contacts = s.scalars(select(Contact).where(Contact.case_id == case.id).order_by(Contact.at))
     arrangements = s.scalars(select(Arrangement).where(Arrangement.case_id == case.id).order_by(Arrangement.id))
@@ -328,7 +328,7 @@ def propose_handover(ctx: Context, case_id: int, party_name: str, reason: str) -
             if case.status in _NOT_HANDED:
                 raise RuleViolation(N_("The case is {status}: its claim cannot be handed to an outside party"),
                                     status=case.status)
-            if s.scalar(select(DebtTrack.id).where(DebtTrack.case_id == case.id, DebtTrack.status == "open")):
+            if s.scalar(select(DebtTrack.id).where(DebtTrack.case_id == case.id, DebtTrack.status == TrackStatus.OPEN)):
                 raise RuleViolation(N_("The client is in a debt-relief or insolvency track: the claim goes to the trustee"))
             if _open_claim(s, case.id) is not None:
                 raise RuleViolation(N_("The case's claim is proposed for or at an outside party already"))

@@ -20,10 +20,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, Role, Stage
+from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, HandoverStatus, LetterStatus, Role, Stage, TaskStatus
 from incasso_tui.errors import N_, BadInput, NotFound, RuleViolation, StaleData
 from incasso_tui.services import audit
-from incasso_tui.services.access import check_write
+from incasso_tui.services.access import check_write, move_case
 from incasso_tui.services.cases import changed_by, load_case
 from incasso_tui.services.context import DESK_WRITERS, Context
 from incasso_tui.services.inbox import add_task, close_task
@@ -86,7 +86,7 @@ class HandoverRow:
 
 def _checklist(s: Session, case: Case) -> dict[str, bool]:
     loans = list(s.scalars(select(Loan).where(Loan.client_id == case.client_id)))
-    sent = s.scalar(select(func.count()).where(Letter.case_id == case.id, Letter.status.in_(("rendered", "sent"))))
+    sent = s.scalar(select(func.count()).where(Letter.case_id == case.id, Letter.status.in_((LetterStatus.RENDERED, LetterStatus.SENT))))
     bkr = s.scalar(select(func.count()).where(BkrMutation.client_id == case.client_id))
     return {
         "loan_agreement": all(loan.has_loan_agreement for loan in loans),
@@ -119,7 +119,7 @@ def _qualification(ctx: Context, s: Session, case: Case) -> Qualification:
 
 
 def _requested(s: Session, case_id: int) -> Handover | None:
-    return s.scalar(select(Handover).where(Handover.case_id == case_id, Handover.status == "requested")
+    return s.scalar(select(Handover).where(Handover.case_id == case_id, Handover.status == HandoverStatus.REQUESTED)
                     .order_by(Handover.id.desc()).limit(1))
 
 
@@ -220,11 +220,11 @@ def hand_over(ctx: Context, case_id: int, expected_version: int, *, reason: str,
                            waived_by=ctx.actor.name if waive else None, handed_by=by, handed_at=now)
             if requested is not None:  # the employee's request is completed: its waiver task is done
                 requested.status = "superseded"
-                for t in s.scalars(select(Task).where(Task.ref == f"handover:{requested.id}", Task.status == "open")):
+                for t in s.scalars(select(Task).where(Task.ref == f"handover:{requested.id}", Task.status == TaskStatus.OPEN)):
                     close_task(ctx, s, t, "Ontbrekende stukken kwijtgescholden; overgedragen", now)
             s.add(row)
             before = {"status": case.status, "assignee_id": case.assignee_id}
-            case.status = CaseStatus.HANDED_OVER.value
+            move_case(case, CaseStatus.HANDED_OVER)
             case.updated_by, case.updated_at = ctx.actor.name, now
             s.flush()
             # special management's inbox: reviewing the handover (unassigned until one of them accepts it)
@@ -244,14 +244,14 @@ def handovers(ctx: Context, *, status: tuple[str, ...] = ("handed_over", "accept
     """Special management's list: handed-over cases, newest first. ``mine``: the new ones (to accept) and the ones
     the actor accepted: their workbench, with each case's arrears, next action and the actor's open tasks on it."""
     ctx.require(Role.SPECIAL_MANAGEMENT, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)
-    tasks = (select(func.count()).where(Task.case_id == Case.id, Task.status == "open",
+    tasks = (select(func.count()).where(Task.case_id == Case.id, Task.status == TaskStatus.OPEN,
                                         (Task.assignee_id == ctx.actor.id) | Task.assignee_id.is_(None))
              .correlate(Case).scalar_subquery())
     query = (select(Handover, Client.name, Case.pos_arrears, Case.status, Case.next_action_date, Case.next_action, tasks)
              .join(Case, Case.id == Handover.case_id).join(Client, Client.id == Case.client_id)
              .where(Handover.status.in_(status)))
     if mine:
-        query = query.where((Handover.status == "handed_over") | (Handover.decided_by == ctx.actor.name))
+        query = query.where((Handover.status == HandoverStatus.HANDED_OVER) | (Handover.decided_by == ctx.actor.name))
     with ctx.db.reader() as s:
         rows = s.execute(query.order_by(Handover.handed_at.desc(), Handover.id.desc()))
         result = []
@@ -290,7 +290,7 @@ def return_to_desk(ctx: Context, handover_id: int, expected_version: int, reason
         h, case = _open_handover(s, handover_id, expected_version, ("handed_over", "accepted"))
         h.status, h.decided_by, h.decided_at, h.return_reason = "returned", ctx.actor.name, now, reason.strip()
         _close_review(ctx, s, h, f"Teruggegeven: {h.return_reason}", now)
-        case.status = CaseStatus.ACTIVE.value
+        move_case(case, CaseStatus.ACTIVE)
         case.next_action_date = ctx.clock.today()
         case.next_action = "Teruggegeven door Bijzonder Beheer"
         case.updated_by, case.updated_at = ctx.actor.name, now
@@ -300,7 +300,7 @@ def return_to_desk(ctx: Context, handover_id: int, expected_version: int, reason
 
 
 def _close_review(ctx: Context, s: Session, h: Handover, outcome: str, now: datetime) -> None:
-    for t in s.scalars(select(Task).where(Task.ref == f"handover:{h.id}", Task.status == "open")):
+    for t in s.scalars(select(Task).where(Task.ref == f"handover:{h.id}", Task.status == TaskStatus.OPEN)):
         close_task(ctx, s, t, outcome, now)
 
 

@@ -21,7 +21,7 @@ from typing import Literal
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from incasso_tui.domain.enums import Role
+from incasso_tui.domain.enums import Role, TaskStatus
 from incasso_tui.errors import N_, BadInput, NotAllowed, NotFound, RuleViolation
 from incasso_tui.services import audit
 from incasso_tui.services.contacts import check_text
@@ -209,7 +209,7 @@ def replace_follow_up(ctx: Context, s: Session, case: Case, kind: str, title: st
     """The case's one open task of ``kind`` (follow_up, promise_check) becomes this one: an older one is
     cancelled (the new contact replaced it), in the caller's transaction."""
     now = ctx.clock.now()
-    for old in s.scalars(select(Task).where(Task.case_id == case.id, Task.kind == kind, Task.status == "open")):
+    for old in s.scalars(select(Task).where(Task.case_id == case.id, Task.kind == kind, Task.status == TaskStatus.OPEN)):
         close_task(ctx, s, old, "Vervangen door een nieuw contact", now, status="cancelled")
     owner = case.assignee_id if case.assignee_id is not None else ctx.actor.id
     return add_task(ctx, s, case.id, kind, title, due, owner)
@@ -220,5 +220,5 @@ def overdue_per_user(s: Session, today: date) -> dict[str, int]:
     from sqlalchemy import func
 
     rows = s.execute(select(User.name, func.count()).select_from(Task).outerjoin(User, User.id == Task.assignee_id)
-                     .where(Task.status == "open", Task.due_date < today).group_by(User.name))
+                     .where(Task.status == TaskStatus.OPEN, Task.due_date < today).group_by(User.name))
     return {name or "": n for name, n in rows}

@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.dialects.postgresql import JSONB
 
 from incasso_tui.domain.arrears import BUCKETS
-from incasso_tui.domain.enums import CaseStatus, Role
+from incasso_tui.domain.audit_actions import ARRANGEMENT_BROKEN, ARRANGEMENT_KEPT, CONTACT_LOG, ContactLogBefore
+from incasso_tui.domain.enums import CaseStatus, PromiseStatus, Role, TaskStatus
 from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import N_, BadInput
 from incasso_tui.services.context import Context
@@ -181,19 +182,19 @@ def kpi(ctx: Context, date_from: date | None = None, date_to: date | None = None
         promises = dict(s.execute(
             select(Promise.status, func.count()).join(Case, Case.id == Promise.case_id)
             .where(Promise.due_date >= date_from, Promise.due_date <= date_to,
-                   Promise.status.in_(("kept", "broken")), *mine)
+                   Promise.status.in_((PromiseStatus.KEPT, PromiseStatus.BROKEN)), *mine)
             .group_by(Promise.status)
         ).all())
 
         arrangements = dict(s.execute(
-            _events(mine, ("arrangement.kept", "arrangement.broken"), start, end)
+            _events(mine, (ARRANGEMENT_KEPT, ARRANGEMENT_BROKEN), start, end)
             .add_columns(AuditEvent.action, func.count()).group_by(AuditEvent.action)
         ).all())
 
         replaced = _replaced_next_action(ctx.db.backend)
         done_day = cast(AuditEvent.at, Date) if ctx.db.backend == "postgresql" else func.date(AuditEvent.at)
         on_time, late_done = s.execute(
-            _events(mine, ("contact.log",), start, end).where(replaced.is_not(None)).add_columns(
+            _events(mine, (CONTACT_LOG,), start, end).where(replaced.is_not(None)).add_columns(
                 func.coalesce(func.sum(case((done_day <= replaced, 1), else_=0)), 0),
                 func.coalesce(func.sum(case((done_day > replaced, 1), else_=0)), 0),
             )
@@ -216,15 +217,15 @@ def kpi(ctx: Context, date_from: date | None = None, date_to: date | None = None
         tasks_on_time, tasks_late = s.execute(
             select(func.coalesce(func.sum(case((task_day <= Task.due_date, 1), else_=0)), 0),
                    func.coalesce(func.sum(case((task_day > Task.due_date, 1), else_=0)), 0))
-            .where(Task.status == "done", Task.done_at >= start, Task.done_at < end, counted)
+            .where(Task.status == TaskStatus.DONE, Task.done_at >= start, Task.done_at < end, counted)
         ).one()
         tasks_missed = int(s.execute(
             select(func.count()).select_from(Task).where(
-                Task.status == "open", Task.due_date >= date_from, Task.due_date <= missed_until, counted)
+                Task.status == TaskStatus.OPEN, Task.due_date >= date_from, Task.due_date <= missed_until, counted)
         ).scalar_one()) if missed_until >= date_from else 0
         overdue = dict(s.execute(
             select(User.name, func.count()).select_from(Task).outerjoin(User, User.id == Task.assignee_id)
-            .where(Task.status == "open", Task.due_date < today, *task_scope).group_by(User.name)
+            .where(Task.status == TaskStatus.OPEN, Task.due_date < today, *task_scope).group_by(User.name)
         ).all())
         workload = [Workload(name, int(n), int(overdue.pop(name, 0))) for name, n in workload_rows]
         workload += [Workload(name, 0, int(n)) for name, n in sorted(overdue.items(), key=lambda kv: kv[0] or "")]
@@ -240,8 +241,8 @@ def kpi(ctx: Context, date_from: date | None = None, date_to: date | None = None
         cured=int(cured),
         promises_kept=int(promises.get("kept", 0)),
         promises_broken=int(promises.get("broken", 0)),
-        arrangements_kept=int(arrangements.get("arrangement.kept", 0)),
-        arrangements_broken=int(arrangements.get("arrangement.broken", 0)),
+        arrangements_kept=int(arrangements.get(ARRANGEMENT_KEPT, 0)),
+        arrangements_broken=int(arrangements.get(ARRANGEMENT_BROKEN, 0)),
         followups_on_time=int(on_time) + int(tasks_on_time),
         followups_late=int(late_done) + missed + int(tasks_late) + tasks_missed,
         workload=tuple(workload),
@@ -285,5 +286,5 @@ def _events(mine: list[ColumnElement[bool]], actions: tuple[str, ...], start: da
 def _replaced_next_action(backend: str) -> ColumnElement[object]:
     """The next-action date a ``contact.log`` event replaced (its ``before``), as a date the backend compares."""
     if backend == "postgresql":
-        return cast(cast(AuditEvent.before, JSONB)["next_action_date"].astext, Date)
-    return func.json_extract(AuditEvent.before, "$.next_action_date").cast(String)
+        return cast(cast(AuditEvent.before, JSONB)[ContactLogBefore.REPLACED_DATE].astext, Date)
+    return func.json_extract(AuditEvent.before, f"$.{ContactLogBefore.REPLACED_DATE}").cast(String)

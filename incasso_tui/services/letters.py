@@ -31,7 +31,7 @@ from incasso_tui.atomicfile import atomic_write
 from incasso_tui.config import Settings
 from incasso_tui.domain.arrears import combined
 from incasso_tui.domain.calendar import fourteen_day_term
-from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, Role
+from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, LetterStatus, LoanStatus, Role, TrackStatus
 from incasso_tui.domain.guards import check_automatic_step
 from incasso_tui.domain.money import ZERO
 from incasso_tui.domain.references import make_betalingskenmerk
@@ -372,7 +372,7 @@ def render_pending(ctx: Context, limit: int | None = None, *, only: Select[tuple
     ctx.require(*RENDERERS)
     lender = _lender(ctx.settings)  # missing sender details stop the run before any letter is touched
     with ctx.db.reader() as s:
-        query = select(Letter.id).where(Letter.status == "pending").order_by(Letter.id)
+        query = select(Letter.id).where(Letter.status == LetterStatus.PENDING).order_by(Letter.id)
         if only is not None:
             query = query.where(Letter.id.in_(only))
         ids = list(s.scalars(query.limit(limit) if limit is not None else query))
@@ -382,7 +382,7 @@ def render_pending(ctx: Context, limit: int | None = None, *, only: Select[tuple
         written: list[Path] = []
         try:
             with ctx.db.transaction() as s:
-                letter = s.scalar(select(Letter).where(Letter.id == letter_id, Letter.status == "pending")
+                letter = s.scalar(select(Letter).where(Letter.id == letter_id, Letter.status == LetterStatus.PENDING)
                                   .with_for_update())
                 if letter is None:  # rendered by someone else meanwhile
                     continue
@@ -409,7 +409,7 @@ def render_pending(ctx: Context, limit: int | None = None, *, only: Select[tuple
 def pending_count(ctx: Context) -> int:
     """How many letters wait to be rendered."""
     with ctx.db.reader() as s:
-        return int(s.scalar(select(func.count()).where(Letter.status == "pending")) or 0)
+        return int(s.scalar(select(func.count()).where(Letter.status == LetterStatus.PENDING)) or 0)
 
 
 def _working_status(s: Session, case: Case) -> str:
@@ -438,7 +438,7 @@ def check_hand_letter(s: Session, case: Case, client: Client, kind: str, today: 
     """
     if kind not in HAND_KINDS:
         raise RuleViolation(N_("A {kind} letter cannot be issued by hand"), kind=kind)
-    open_track = s.scalar(select(DebtTrack.id).where(DebtTrack.case_id == case.id, DebtTrack.status == "open"))
+    open_track = s.scalar(select(DebtTrack.id).where(DebtTrack.case_id == case.id, DebtTrack.status == TrackStatus.OPEN))
     status = _working_status(s, case)
     if kind in _DUNNING:
         check_automatic_step(status, open_track is not None, case.pause_until, today)
@@ -448,7 +448,7 @@ def check_hand_letter(s: Session, case: Case, client: Client, kind: str, today: 
         check_automatic_step(status, open_track is not None, case.pause_until, today)
     # (the database refuses it too: the unique index ux_letters_waiting; this check gives the reason first)
     waiting = s.scalar(select(Letter.id).where(Letter.case_id == case.id, Letter.kind == kind,
-                                               Letter.status.in_(("pending", "rendered"))).limit(1))
+                                               Letter.status.in_((LetterStatus.PENDING, LetterStatus.RENDERED))).limit(1))
     if waiting is not None:
         raise RuleViolation(N_("A letter of this kind to this client waits to be dispatched already"))
     if kind == "fourteen_day" and not client.consumer and not s.scalar(select(Loan.id).where(
@@ -463,7 +463,7 @@ def check_hand_letter(s: Session, case: Case, client: Client, kind: str, today: 
 
 
 def _hand_figures(ctx: Context, s: Session, case: Case, client: Client, kind: str, today: date) -> lm.LetterFigures:
-    loans = list(s.scalars(select(Loan).where(Loan.client_id == client.id, Loan.status.in_(("active", "called")))
+    loans = list(s.scalars(select(Loan).where(Loan.client_id == client.id, Loan.status.in_((LoanStatus.ACTIVE, LoanStatus.CALLED)))
                            .order_by(Loan.number)))
     positions = loan_positions(s, [loan.id for loan in loans], today)
     in_arrears = [loan for loan in loans if positions[loan.id].total > 0]
@@ -523,7 +523,7 @@ def _hand_figures(ctx: Context, s: Session, case: Case, client: Client, kind: st
     elif kind == "claim_statement":
         from incasso_tui.services.tracks import TrackKind, claim_figures
 
-        track = s.scalar(select(DebtTrack).where(DebtTrack.case_id == case.id, DebtTrack.status == "open")
+        track = s.scalar(select(DebtTrack).where(DebtTrack.case_id == case.id, DebtTrack.status == TrackStatus.OPEN)
                          .order_by(DebtTrack.id.desc()))
         assert track is not None  # check_hand_letter
         raw = claim_figures(s, case, TrackKind(track.kind), track.ruling_date)

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select, type_coerce
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from incasso_tui.domain.enums import LedgerKind, LoanStatus, Role
+from incasso_tui.domain.enums import ArrangementStatus, BankEntryStatus, CaseStatus, LedgerKind, LoanStatus, Role
 from incasso_tui.domain.matching import Evidence, Reason, amount_kind, name_similarity
 from incasso_tui.domain.search import words
 from incasso_tui.errors import N_, BadInput, FourEyesViolation, NotAllowed, NotFound, RuleViolation
@@ -43,7 +43,6 @@ from incasso_tui.store.models import (
     LedgerEntry,
     Loan,
 )
-from incasso_tui.store.types import Money
 
 MAX_CANDIDATES = 5
 _NAME_CLIENTS = 30  # clients read for a name
@@ -140,13 +139,13 @@ def candidates(ctx: Context, entry_id: int, limit: int = MAX_CANDIDATES) -> list
                 open_amounts.setdefault(loan_id, set()).update({principal + interest, principal + interest - pp - ip})
                 if due < today:
                     arrears[loan_id] = arrears.get(loan_id, Decimal(0)) + principal + interest - pp - ip
-        cases = dict(s.execute(select(Case.client_id, Case.id).where(Case.client_id.in_(ids), Case.status != "closed")).all())
+        cases = dict(s.execute(select(Case.client_id, Case.id).where(Case.client_id.in_(ids), Case.status != CaseStatus.CLOSED)).all())
         arrangement_amounts: dict[int, set[Decimal]] = {}
         if cases:
             for case_id, amount, paid in s.execute(
                 select(Arrangement.case_id, ArrangementLine.amount, ArrangementLine.paid)
                 .join(ArrangementLine, ArrangementLine.arrangement_id == Arrangement.id)
-                .where(Arrangement.case_id.in_(list(cases.values())), Arrangement.status == "active",
+                .where(Arrangement.case_id.in_(list(cases.values())), Arrangement.status == ArrangementStatus.ACTIVE,
                        ArrangementLine.paid < ArrangementLine.amount)
             ):
                 arrangement_amounts.setdefault(case_id, set()).update({amount, amount - paid})
@@ -241,7 +240,7 @@ def booked_from_queue(ctx: Context, days: int = 31, limit: int = 500) -> list[Bo
         rows = s.execute(
             select(BankEntryRow, Loan.number, Client.name)
             .join(Loan, Loan.id == BankEntryRow.loan_id).join(Client, Client.id == Loan.client_id)
-            .where(BankEntryRow.status == "matched", BankEntryRow.match_reason == "manual",
+            .where(BankEntryRow.status == BankEntryStatus.MATCHED, BankEntryRow.match_reason == "manual",
                    BankEntryRow.assigned_at >= since)
             .order_by(BankEntryRow.assigned_at.desc(), BankEntryRow.id.desc()).limit(limit)
         ).all()

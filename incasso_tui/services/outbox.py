@@ -24,7 +24,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from incasso_tui.domain.enums import Role
+from incasso_tui.domain.enums import EmailStatus, Role
 from incasso_tui.mail.channels import ChannelAdapter, EmailAdapter, Outgoing
 from incasso_tui.mail.smtp import MailFailure, PermanentFailure
 from incasso_tui.services import audit
@@ -54,7 +54,7 @@ def _claim(ctx: Context, outbox_id: int, now: datetime) -> Outgoing | None:
     with ctx.db.transaction() as s:
         row = s.scalar(
             select(EmailOutbox)
-            .where(EmailOutbox.id == outbox_id, EmailOutbox.status == "queued", EmailOutbox.next_attempt_at <= now)
+            .where(EmailOutbox.id == outbox_id, EmailOutbox.status == EmailStatus.QUEUED, EmailOutbox.next_attempt_at <= now)
             .with_for_update()
         )
         if row is None:  # sent or claimed by another sender meanwhile
@@ -110,7 +110,7 @@ def send_due(ctx: Context, limit: int | None = None, *, adapter: ChannelAdapter 
     with ctx.db.reader() as s:
         query = (
             select(EmailOutbox.id)
-            .where(EmailOutbox.status == "queued", EmailOutbox.next_attempt_at <= now)
+            .where(EmailOutbox.status == EmailStatus.QUEUED, EmailOutbox.next_attempt_at <= now)
             .order_by(EmailOutbox.next_attempt_at, EmailOutbox.id)
         )
         ids = list(s.scalars(query.limit(limit) if limit is not None else query))

@@ -11,7 +11,6 @@ Two forms of one rule (domain.arrears.arrears_as_of):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -19,6 +18,7 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, 
 from sqlalchemy.orm import Session
 
 from incasso_tui.domain.arrears import BUCKETS, Arrears, LineState, arrears_as_of, bucket_bounds
+from incasso_tui.domain.enums import CaseStatus
 from incasso_tui.domain.money import ZERO
 from incasso_tui.store.models import NO_ARREARS, Case, Charge, Installment, Loan
 from incasso_tui.store.types import Money
@@ -64,12 +64,6 @@ def loan_positions(s: Session, loan_ids: Iterable[int], as_of: date) -> dict[int
     return {i: arrears_as_of(lines[i], costs.get((i, False), ZERO), as_of, costs.get((i, True), ZERO)) for i in ids}
 
 
-@dataclass(frozen=True)
-class CasePosition:
-    arrears: Decimal
-    oldest_due: date
-
-
 _ID_CHUNK = 500  # case ids per statement: bounded parameter lists
 
 
@@ -99,7 +93,7 @@ def refresh_case_positions(s: Session, as_of: date, case_ids: Iterable[int] | No
     open_lines, oldest, costs = _sql_positions(as_of)
     stmt = (
         update(Case)
-        .where(Case.status != "closed")
+        .where(Case.status != CaseStatus.CLOSED)
         .values(
             pos_arrears=open_lines.scalar_subquery() + costs.scalar_subquery(),
             pos_oldest_due=func.coalesce(oldest.scalar_subquery(), NO_ARREARS),
@@ -132,8 +126,8 @@ def refresh_changed_positions(s: Session, as_of: date, case_ids: Iterable[int] |
             func.coalesce(oldest.scalar_subquery(), NO_ARREARS).label("oldest"),
             Case.pos_arrears.label("cached_arrears"),
             Case.pos_oldest_due.label("cached_oldest"),
-        ).where(Case.status != "closed")
-        stamp = update(Case).where(Case.status != "closed", Case.pos_as_of.is_distinct_from(as_of))
+        ).where(Case.status != CaseStatus.CLOSED)
+        stamp = update(Case).where(Case.status != CaseStatus.CLOSED, Case.pos_as_of.is_distinct_from(as_of))
         if chunk is not None:
             computed = computed.where(Case.id.in_(chunk))
             stamp = stamp.where(Case.id.in_(chunk))
@@ -161,7 +155,7 @@ def refresh_changed_positions(s: Session, as_of: date, case_ids: Iterable[int] |
 def verify_positions(s: Session, as_of: date, limit: int | None = None) -> list[str]:
     """Compare the cache with the domain derivation; returns one line per case that disagrees."""
     query = select(Case.id, Case.client_id, Case.pos_arrears, Case.pos_oldest_due, Case.pos_as_of).where(
-        Case.status != "closed"
+        Case.status != CaseStatus.CLOSED
     )
     if limit:
         query = query.limit(limit)

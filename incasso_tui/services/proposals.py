@@ -32,13 +32,13 @@ from incasso_tui.domain.money import ZERO
 from incasso_tui.domain.schedule import ScheduleLine, add_months
 from incasso_tui.errors import N_, BadInput, FourEyesViolation, MandateExceeded, NotFound, RuleViolation, StaleData
 from incasso_tui.services import audit, risk
-from incasso_tui.services.access import CASE_WRITERS, check_write, held_by_special_management, next_status
+from incasso_tui.services.access import CASE_WRITERS, check_write, held_by_special_management, move_case, next_status
 from incasso_tui.services.locking import locked_loan
 from incasso_tui.services.budget import BudgetStatus
 from incasso_tui.services.budget import status as budget_status
 from incasso_tui.services.cases import changed_by, load_case
 from incasso_tui.services.causes import record_cause
-from incasso_tui.services.context import DESK_WRITERS, Context
+from incasso_tui.services.context import Context
 from incasso_tui.store.models import (
     Allocation,
     Arrangement,
@@ -410,7 +410,7 @@ def _apply_deferral(ctx: Context, s: Session, p: Proposal, case: Case, payload: 
     risk.record_deferral_forbearance(
         ctx, s, loan, case.id, today, [(r.due_date, r.principal + r.interest) for r in remaining],
         [(date.fromisoformat(ln["due_date"]), Decimal(ln["principal"]) + Decimal(ln["interest"])) for ln in lines], p.id)
-    case.status = next_status(case, CaseStatus.DEFERRAL)
+    move_case(case, next_status(case, CaseStatus.DEFERRAL))
     # A running arrangement ends with the approval: its lines would fall due during the deferral and, missed, would
     # break it and set the case back to active (and the daily run would send a demand letter with costs)
     ended = list(s.scalars(select(Arrangement).where(Arrangement.case_id == case.id,
@@ -486,7 +486,6 @@ def _write_off_loan(ctx: Context, s: Session, case: Case, payload: dict[str, Any
     art. 6:44 BW (costs, interest fallen due, principal; oldest first), as a payment would. Written off in full: the
     interest of the installments not yet due is dropped (not owed) and the loan becomes ``written_off``. BKR code 3
     when EUR 250 or more is written off; the case's position is refreshed."""
-    from incasso_tui.domain.guards import WRITE_OFF_CODE_MINIMUM
     from incasso_tui.services.positions import refresh_case_positions
 
     loan = locked_loan(s, payload["loan_id"])

@@ -36,7 +36,7 @@ from sqlalchemy import Date, and_, exists, func, insert, or_, select, type_coerc
 from sqlalchemy.orm import Session
 
 from incasso_tui.domain.arrears import BUCKETS, ageing_bucket
-from incasso_tui.domain.enums import CaseStatus, LoanStatus, Role
+from incasso_tui.domain.enums import CaseStatus, LedgerKind, LoanStatus, Role, TrackStatus
 from incasso_tui.domain.money import ZERO
 from incasso_tui.domain.risk import (
     DEFAULT_RISK_PATH,
@@ -224,7 +224,7 @@ def _candidates(s: Session, day: date, previous: date | None) -> tuple[set[int],
 def _insolvent_loans(day: date):  # type: ignore[no-untyped-def]
     return (select(Loan.id).join(Case, Case.client_id == Loan.client_id)
             .join(DebtTrack, DebtTrack.case_id == Case.id)
-            .where(DebtTrack.status == "open", DebtTrack.kind.in_(INSOLVENCY_KINDS), DebtTrack.ruling_date <= day))
+            .where(DebtTrack.status == TrackStatus.OPEN, DebtTrack.kind.in_(INSOLVENCY_KINDS), DebtTrack.ruling_date <= day))
 
 
 @dataclass(frozen=True)
@@ -391,7 +391,7 @@ def _signals(s: Session, ctx: Context, rules: RiskRules, day: date, previous: da
     # a contact logged after that run); the one-per-window rule keeps it from raising a signal twice
     new_from = max(since, previous) if previous is not None else since
     paying = set(s.scalars(select(LedgerEntry.loan_id).where(
-        LedgerEntry.kind.in_(("payment", "reversal")), LedgerEntry.booking_date >= new_from,
+        LedgerEntry.kind.in_((LedgerKind.PAYMENT, LedgerKind.REVERSAL)), LedgerEntry.booking_date >= new_from,
         LedgerEntry.booking_date <= day).distinct()))
     contact_rows = s.execute(
         select(Loan.id, Contact.at, Contact.cause)
@@ -446,7 +446,7 @@ def _signal_chunk(s: Session, ctx: Context, rules: RiskRules, day: date, since: 
     for loan_id, kind, booked, amount, due in s.execute(
             select(LedgerEntry.loan_id, LedgerEntry.kind, LedgerEntry.booking_date, LedgerEntry.amount, paid_due.c.due)
             .outerjoin(paid_due, paid_due.c.ledger_id == LedgerEntry.id)
-            .where(LedgerEntry.loan_id.in_(chunk), LedgerEntry.kind.in_(("payment", "reversal")),
+            .where(LedgerEntry.loan_id.in_(chunk), LedgerEntry.kind.in_((LedgerKind.PAYMENT, LedgerKind.REVERSAL)),
                    LedgerEntry.booking_date > history_from, LedgerEntry.booking_date <= day)
             .order_by(LedgerEntry.loan_id, LedgerEntry.booking_date, LedgerEntry.id)):
         if kind == "reversal":
@@ -625,9 +625,9 @@ def risk_report(ctx: Context, as_of: date | None = None, date_from: date | None 
         recorded_from, recorded = s.execute(select(func.min(LoanRiskRow.valid_from),
                                                    func.max(LoanRiskRow.valid_from))).one()
         start, end = date_from, as_of
-        write_offs = _sum(s, LedgerEntry.kind == "write_off", LedgerEntry.booking_date >= start,
+        write_offs = _sum(s, LedgerEntry.kind == LedgerKind.WRITE_OFF, LedgerEntry.booking_date >= start,
                           LedgerEntry.booking_date <= end)
-        write_offs_to_date = _sum(s, LedgerEntry.kind == "write_off", LedgerEntry.booking_date <= end)
+        write_offs_to_date = _sum(s, LedgerEntry.kind == LedgerKind.WRITE_OFF, LedgerEntry.booking_date <= end)
         recoveries = _recovered(s, LedgerEntry.booking_date >= start, LedgerEntry.booking_date <= end)
         recoveries_to_date = _recovered(s, LedgerEntry.booking_date <= end)
         in_period = and_(RiskSignal.day >= start, RiskSignal.day <= end)
@@ -666,7 +666,7 @@ def _recovered(s: Session, *where: Any) -> Decimal:
     the whole ledger."""
     value = s.scalar(select(type_coerce(func.coalesce(func.sum(LedgerEntry.amount), 0), Money))
                      .select_from(LedgerLink).join(LedgerEntry, LedgerEntry.id == LedgerLink.ledger_id)
-                     .where(LedgerLink.recovery.is_(True), LedgerEntry.kind == "payment", *where))
+                     .where(LedgerLink.recovery.is_(True), LedgerEntry.kind == LedgerKind.PAYMENT, *where))
     return value if value is not None else ZERO
 
 
@@ -810,10 +810,6 @@ def loan_history(ctx: Context, loan_number: str) -> list[HistoryRow]:
                    LoanRiskRow.default_reason, LoanRiskRow.forborne, LoanRiskRow.probation_until,
                    LoanRiskRow.written_off)
             .where(LoanRiskRow.loan_id == loan_id).order_by(LoanRiskRow.valid_from))]
-
-
-def status_as_of(row: HistoryRow, day: date) -> bool:
-    return row.valid_from <= day and (row.valid_to is None or row.valid_to > day)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from typing import Literal
 from sqlalchemy import func, select, text, type_coerce
 from sqlalchemy.exc import DatabaseError
 
-from incasso_tui.domain.enums import Role
+from incasso_tui.domain.enums import DESK_STATUSES, CaseStatus, Role
 from incasso_tui.domain.search import field_words, matched_fields, query_words
 from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import N_, BadInput, NotFound
@@ -100,10 +100,9 @@ def search(ctx: Context, term: str, scope: Scope = "desk", limit: int = DEFAULT_
             for c in s.execute(
                 select(Case.id, Case.client_id, Case.status, Case.stage, Case.pos_arrears)
                 .where(Case.client_id.in_(client_ids))
-                .order_by(Case.client_id, (Case.status == "closed").asc(), Case.opened_on.desc(), Case.id.desc())
+                .order_by(Case.client_id, (Case.status == CaseStatus.CLOSED).asc(), Case.opened_on.desc(), Case.id.desc())
             ):
                 cases.setdefault(c.client_id, (c.id, c.status, c.stage, c.pos_arrears))
-    desk_statuses = {"active", "arrangement", "deferral", "paused", "insolvency"}
     hits = []
     for r in rows:
         found = cases.get(r.id)
@@ -115,7 +114,7 @@ def search(ctx: Context, term: str, scope: Scope = "desk", limit: int = DEFAULT_
             loan_numbers=", ".join(loans.get(r.id, [])),
             case_id=found[0] if found else None, case_status=found[1] if found else None,
             stage=found[2] if found else None, arrears=found[3] if found else None,
-            on_desk=bool(found and found[1] in desk_statuses),
+            on_desk=bool(found and found[1] in DESK_STATUSES),
             matched=tuple(matched_fields(tokens, fields)),
         ))
     # within the page, those found by their name first (the caller's name), each group by name

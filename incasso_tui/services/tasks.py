@@ -19,7 +19,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from incasso_tui.domain.enums import CaseStatus
+from incasso_tui.domain.enums import CaseStatus, TaskStatus
 from incasso_tui.errors import N_, BadInput, RuleViolation
 from incasso_tui.services import audit
 from incasso_tui.services.access import CASE_WRITERS, check_write
@@ -59,7 +59,7 @@ def add_call_task(ctx: Context, s: Session, case: Case, given: CallTaskInput) ->
         raise RuleViolation(_NO_CALL[case.status])
     if case.status == CaseStatus.PAUSED.value:
         raise RuleViolation(N_("The case is paused until {until}"), until=case.pause_until or ctx.clock.today())
-    due = s.scalar(select(Task.due_date).where(Task.case_id == case.id, Task.kind == "call", Task.status == "open")
+    due = s.scalar(select(Task.due_date).where(Task.case_id == case.id, Task.kind == "call", Task.status == TaskStatus.OPEN)
                    .order_by(Task.due_date).limit(1))
     if due is not None:
         raise RuleViolation(N_("The case has an open call task due {due} already"), due=due)

@@ -23,7 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select, type_coerce
 from sqlalchemy.orm import Session
 
-from incasso_tui.domain.enums import LedgerKind
+from incasso_tui.domain.enums import LedgerKind, ProposalKind, ProposalStatus
 from incasso_tui.domain.interest import load_rates
 from incasso_tui.domain.money import CENT, ZERO
 from incasso_tui.domain.postings import InterestBasis, interest_after, period_interest
@@ -156,8 +156,8 @@ def write_off_proposal(s: Session, case: Case, balances: dict[int, Decimal], rea
              for loan_id, amount in sorted(balances.items()) if amount > 0]
     if not items:
         return None
-    if s.scalar(select(Proposal.id).where(Proposal.case_id == case.id, Proposal.kind == "write_off",
-                                          Proposal.status == "submitted")) is not None:
+    if s.scalar(select(Proposal.id).where(Proposal.case_id == case.id, Proposal.kind == ProposalKind.WRITE_OFF,
+                                          Proposal.status == ProposalStatus.SUBMITTED)) is not None:
         raise RuleViolation(N_("This case already has an open {kind} proposal"), kind="write_off")
     payload = {"loans": items, "reason": reason, "no_bkr": True,
                "amount": str(sum((Decimal(i["amount"]) for i in items), ZERO))}

@@ -24,17 +24,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from incasso_tui.domain.claims import ClaimCharge, ClaimInstallment, LoanClaim, loan_claim
-from incasso_tui.domain.enums import ArrangementStatus, CaseStatus
+from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, LetterStatus, LoanStatus, TaskStatus, TrackKind, TrackOutcome, TrackStatus
 from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import N_, BadInput, RuleViolation
 from incasso_tui.services import audit
-from incasso_tui.services.access import CASE_WRITERS, check_write, next_status
+from incasso_tui.services.access import CASE_WRITERS, check_write, move_case, next_status
 from incasso_tui.services.cases import case_transaction, changed_by, load_case
 from incasso_tui.services.contacts import check_text
 from incasso_tui.services.context import DESK_WRITERS, Context
@@ -56,12 +55,6 @@ NEXT_AFTER_PAUSE = "Einde pauze: dossier weer oppakken"
 NEXT_AFTER_TRACK = "Einde traject: dossier weer oppakken"
 # the law that stops interest at the ruling date (shown on the claim statement)
 INTEREST_STOP = {"wsnp": "art. 303 Fw", "faillissement": "art. 128 Fw"}
-
-
-class TrackKind(StrEnum):
-    MINNELIJK = "minnelijk"  # municipal debt help (amicable)
-    WSNP = "wsnp"  # statutory debt rescheduling
-    FAILLISSEMENT = "faillissement"  # bankruptcy (of a sole proprietor: personal)
 
 
 @dataclass(frozen=True)
@@ -123,7 +116,7 @@ def case_tracks(ctx: Context, case_id: int) -> CaseTracks:
         load_case(s, case_id)
         tracks = s.scalars(select(DebtTrack).where(DebtTrack.case_id == case_id).order_by(DebtTrack.id.desc()))
         tasks = s.scalars(
-            select(Task).where(Task.case_id == case_id, Task.status == "open").order_by(Task.due_date, Task.id)
+            select(Task).where(Task.case_id == case_id, Task.status == TaskStatus.OPEN).order_by(Task.due_date, Task.id)
         )
         return CaseTracks(
             tracks=tuple(
@@ -257,7 +250,7 @@ def register_track(ctx: Context, case_id: int, expected_version: int, given: Tra
                    for loan in s.scalars(select(Loan).where(Loan.client_id == client.id))}
         resume = resume_dates(s, [client.id]).get(client.id)
         until = post_interest_until(s, case, given.ruling_date, kind_of, resume, now, ctx.actor.name)
-        for waiting in s.scalars(select(Letter).where(Letter.case_id == case.id, Letter.status.in_(("pending", "rendered")))):
+        for waiting in s.scalars(select(Letter).where(Letter.case_id == case.id, Letter.status.in_((LetterStatus.PENDING, LetterStatus.RENDERED)))):
             # the procedure's letters that did not leave have no effect and must not leave now; an older claim
             # statement gives way to this one
             waiting.status, waiting.error = "cancelled", "cancelled: the client entered a debt track"
@@ -290,7 +283,7 @@ def register_track(ctx: Context, case_id: int, expected_version: int, given: Tra
             cancelled.status = ArrangementStatus.CANCELLED.value
         before = {"status": case.status, "next_action_date": case.next_action_date,
                   "pause_reason": case.pause_reason, "pause_until": case.pause_until}
-        case.status = next_status(case, CaseStatus.INSOLVENCY)
+        move_case(case, next_status(case, CaseStatus.INSOLVENCY))
         case.pause_reason = None
         case.pause_until = None
         case.next_action_date = deadline
@@ -327,15 +320,6 @@ def register_track(ctx: Context, case_id: int, expected_version: int, given: Tra
         )
         s.flush()  # the case's version check runs here
         return RegisteredTrack(track.id, task.id, letter.id, deadline)
-
-
-class TrackOutcome(StrEnum):
-    """How a debt track ended (issue 12, part 7)."""
-
-    SCHONE_LEI = "schone_lei"  # clean slate (art. 358 Fw): the rest can no longer be enforced
-    TERMINATED = "terminated"  # ended early (e.g. art. 350 Fw): the procedure resumes
-    REJECTED = "rejected"  # the request or the offer was rejected: the procedure resumes
-    SETTLED = "settled"  # an agreed amount: it is paid in, the rest written off (four eyes)
 
 
 SETTLEMENT_DAYS = 30  # the case waits this long for the agreed amount when no date is given
@@ -377,13 +361,13 @@ def end_track(ctx: Context, case_id: int, expected_version: int, outcome: TrackO
     with case_transaction(ctx, case_id) as s:
         case = load_case(s, case_id)
         check_write(ctx, s, case)
-        track = s.scalar(select(DebtTrack).where(DebtTrack.case_id == case.id, DebtTrack.status == "open"))
+        track = s.scalar(select(DebtTrack).where(DebtTrack.case_id == case.id, DebtTrack.status == TrackStatus.OPEN))
         if track is None:
             raise RuleViolation(N_("The case is not in a debt-relief or insolvency track"))
         if case.version != expected_version:
             raise changed_by(case)
         tasks = list(s.scalars(select(Task).where(
-            Task.case_id == case.id, Task.kind == "claim_filing", Task.status == "open")))
+            Task.case_id == case.id, Task.kind == "claim_filing", Task.status == TaskStatus.OPEN)))
         for task in tasks:
             task.status = "cancelled"
             task.done_by = ctx.actor.name
@@ -397,7 +381,7 @@ def end_track(ctx: Context, case_id: int, expected_version: int, outcome: TrackO
             from incasso_tui.services.proposals import client_position, write_off_balance
 
             loans = list(s.scalars(select(Loan).where(Loan.client_id == case.client_id,
-                                                      Loan.status.in_(("active", "called"))).order_by(Loan.number)))
+                                                      Loan.status.in_((LoanStatus.ACTIVE, LoanStatus.CALLED))).order_by(Loan.number)))
             balances = {loan.id: write_off_balance(s, loan, today) for loan in loans}
             keep = settled_amount if outcome is TrackOutcome.SETTLED else ZERO
             total = sum(balances.values(), ZERO)
@@ -418,19 +402,19 @@ def end_track(ctx: Context, case_id: int, expected_version: int, outcome: TrackO
                                              ctx.actor.name)
             proposed = sum(write.values(), ZERO)
         if outcome is TrackOutcome.SCHONE_LEI:
-            case.status = next_status(case, CaseStatus.CLOSED)
+            move_case(case, next_status(case, CaseStatus.CLOSED))
             case.closed_on = today
             case.next_action_date = today
             case.next_action = ""
         elif outcome is TrackOutcome.SETTLED:
             assert settle_by is not None
-            case.status = next_status(case, CaseStatus.PAUSED)
+            move_case(case, next_status(case, CaseStatus.PAUSED))
             case.pause_reason = f"Schikking {settled_amount} met {track.trustee_name}"[:300]
             case.pause_until = settle_by
             case.next_action_date = settle_by
             case.next_action = NEXT_AFTER_SETTLEMENT
         else:
-            case.status = next_status(case, CaseStatus.ACTIVE)
+            move_case(case, next_status(case, CaseStatus.ACTIVE))
             case.next_action_date = today
             case.next_action = NEXT_AFTER_TRACK
         case.updated_by = ctx.actor.name
@@ -528,7 +512,7 @@ def _set_pause(
             raise changed_by(case)
         before = {"status": case.status, "pause_reason": case.pause_reason, "pause_until": case.pause_until,
                   "next_action_date": case.next_action_date}
-        case.status = status.value
+        move_case(case, status)
         case.pause_reason = reason
         case.pause_until = until
         case.next_action_date = next_action_date

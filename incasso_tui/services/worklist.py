@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, tex
 from sqlalchemy.orm import Session
 
 from incasso_tui.domain.arrears import BUCKETS, bucket_bounds
-from incasso_tui.domain.enums import CaseStatus, Role, Stage
+from incasso_tui.domain.enums import CaseStatus, Role, Stage, TaskStatus
 from incasso_tui.errors import N_, BadInput
 from incasso_tui.services.context import Context
 from incasso_tui.domain.search import query_words
@@ -162,7 +162,7 @@ class Worklist:
                                             .where(ClientAdviser.adviser_id == self.ctx.actor.id)))
         if flt.due_today:  # the next action, or an open task on the case, due on or before today (issue 13)
             where.append(or_(Case.next_action_date <= today,
-                             Case.id.in_(select(Task.case_id).where(Task.status == "open", Task.due_date <= today))))
+                             Case.id.in_(select(Task.case_id).where(Task.status == TaskStatus.OPEN, Task.due_date <= today))))
         if flt.signals:
             from incasso_tui.services.risk import rules_for, signal_condition
 

@@ -31,8 +31,34 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
+from incasso_tui.domain.enums import (
+    DESK_STATUSES,
+    ArrangementStatus,
+    BankEntryStatus,
+    CaseStatus,
+    Channel,
+    ClientKind,
+    ContactOutcome,
+    EmailStatus,
+    Frequency,
+    HandoverStatus,
+    LedgerKind,
+    LetterStatus,
+    LoanStatus,
+    PrintBatchStatus,
+    PromiseStatus,
+    ProposalKind,
+    ProposalStatus,
+    Repayment,
+    Role,
+    Stage,
+    TaskStatus,
+    TrackKind,
+    TrackOutcome,
+    TrackStatus,
+)
 from incasso_tui.safetext import email_address
-from incasso_tui.store.types import Money, Rate
+from incasso_tui.store.types import Money, Rate, Vocab
 
 
 class Base(DeclarativeBase):
@@ -42,7 +68,9 @@ class Base(DeclarativeBase):
 # "Nothing past due" in cases.pos_oldest_due: sorts after every real date in every database (no NULLs,
 # whose order differs between SQLite and PostgreSQL).
 NO_ARREARS = date(9999, 12, 31)
-DESK_WHERE = "status IN ('active','arrangement','deferral','paused','insolvency')"
+# the desk's statuses (domain.enums.DESK_STATUSES) as SQL text: the partial indexes' predicate, which queries repeat
+# literally so SQLite uses those indexes; it renders exactly as the migrations wrote it
+DESK_WHERE = "status IN (" + ",".join(f"'{status.value}'" for status in DESK_STATUSES) + ")"
 
 
 def Key(length: int) -> String:
@@ -56,7 +84,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(Vocab(Role, 32))
     language: Mapped[str] = mapped_column(String(5), default="nl")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
@@ -75,7 +103,7 @@ class Client(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(16), unique=True)
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(Vocab(ClientKind, 16))
     consumer: Mapped[bool] = mapped_column(Boolean)
     name: Mapped[str] = mapped_column(String(200))
     # lower-cased, accents folded: the key for "name starts with" searches
@@ -88,7 +116,7 @@ class Client(Base):
     city: Mapped[str] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(32))
     email: Mapped[str | None] = mapped_column(String(200))
-    preferred_channel: Mapped[str] = mapped_column(String(16))
+    preferred_channel: Mapped[str] = mapped_column(Vocab(Channel, 16))
     language: Mapped[str] = mapped_column(String(5), default="nl")
     # the client's consent to receive legal notices (14-day letter, BKR warning, notice of default, call-in, claim
     # statement) by e-mail: since when, and how it was given (issue 12). Without it they go by post.
@@ -116,12 +144,12 @@ class Loan(Base):
     annual_rate: Mapped[Decimal] = mapped_column(Rate)
     term_months: Mapped[int] = mapped_column(Integer)
     start_date: Mapped[date] = mapped_column(Date)
-    repayment: Mapped[str] = mapped_column(String(16))
+    repayment: Mapped[str] = mapped_column(Vocab(Repayment, 16))
     # a commercial agreement in the sense of art. 6:96 lid 4 BW (product setting)
     commercial: Mapped[bool] = mapped_column(Boolean, default=True)
     has_loan_agreement: Mapped[bool] = mapped_column(Boolean, default=True)
     has_pledge_deed: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(Vocab(LoanStatus, 16), default="active")
 
     __table_args__ = (
         CheckConstraint("repayment in ('annuity','linear')", name="ck_loans_repayment"),
@@ -193,7 +221,7 @@ class LedgerEntry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     loan_id: Mapped[int] = mapped_column(ForeignKey("loans.id"), index=True)
     booking_date: Mapped[date] = mapped_column(Date)
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(Vocab(LedgerKind, 16))
     amount: Mapped[Decimal] = mapped_column(Money)  # always positive; the kind says the direction
     description: Mapped[str] = mapped_column(String(300), default="")
     # what of a payment did not go to an open item: credit on the loan
@@ -229,8 +257,8 @@ class Case(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
-    status: Mapped[str] = mapped_column(String(16))
-    stage: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(Vocab(CaseStatus, 16))
+    stage: Mapped[str] = mapped_column(Vocab(Stage, 32))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     opened_on: Mapped[date] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
@@ -290,8 +318,8 @@ class Contact(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     at: Mapped[datetime] = mapped_column(DateTime)
-    channel: Mapped[str] = mapped_column(String(16))
-    outcome: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(Vocab(Channel, 16))
+    outcome: Mapped[str] = mapped_column(Vocab(ContactOutcome, 16))
     cause: Mapped[str | None] = mapped_column(String(32))
     summary: Mapped[str] = mapped_column(Text, default="")
     user_name: Mapped[str] = mapped_column(String(64))
@@ -307,7 +335,7 @@ class Promise(Base):
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     due_date: Mapped[date] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column(Money)
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open | kept | broken
+    status: Mapped[str] = mapped_column(Vocab(PromiseStatus, 16), default="open")  # open | kept | broken
 
 
 class Note(Base):
@@ -327,11 +355,11 @@ class Arrangement(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(Vocab(ArrangementStatus, 16))
     arrears_covered: Mapped[Decimal] = mapped_column(Money)
     down_payment: Mapped[Decimal] = mapped_column(Money)
     installment_count: Mapped[int] = mapped_column(Integer)
-    frequency: Mapped[str] = mapped_column(String(16))
+    frequency: Mapped[str] = mapped_column(Vocab(Frequency, 16))
     first_date: Mapped[date] = mapped_column(Date)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
@@ -451,7 +479,7 @@ class Task(Base):
     kind: Mapped[str] = mapped_column(String(32))  # call | claim_filing | handover_review | ...
     title: Mapped[str] = mapped_column(String(200))
     due_date: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open | done | cancelled
+    status: Mapped[str] = mapped_column(Vocab(TaskStatus, 16), default="open")  # open | done | cancelled
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
@@ -485,11 +513,11 @@ class Letter(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
     kind: Mapped[str] = mapped_column(String(32))  # reminder | demand | fourteen_day | bkr_warning | ...
-    channel: Mapped[str] = mapped_column(String(16))  # letter | email | whatsapp
+    channel: Mapped[str] = mapped_column(Vocab(Channel, 16))  # letter | email | whatsapp
     language: Mapped[str] = mapped_column(String(2))
     letter_date: Mapped[date] = mapped_column(Date)
     figures: Mapped[str] = mapped_column(Text)  # JSON
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(Vocab(LetterStatus, 16), default="pending")
     file_path: Mapped[str | None] = mapped_column(String(500))
     error: Mapped[str | None] = mapped_column(Text)
     # the 14-day letter: assumed receipt day and the first day collection costs may be charged
@@ -519,7 +547,7 @@ class PrintBatch(Base):
     __tablename__ = "print_batches"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(Vocab(PrintBatchStatus, 16), default="open")
     made_on: Mapped[date] = mapped_column(Date)
     file_path: Mapped[str] = mapped_column(String(500))
     letters: Mapped[int] = mapped_column(Integer)
@@ -542,7 +570,7 @@ class EmailOutbox(Base):
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     attachment_path: Mapped[str | None] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | sent | dead
+    status: Mapped[str] = mapped_column(Vocab(EmailStatus, 16), default="queued")  # queued | sent | dead
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -581,16 +609,16 @@ class DebtTrack(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # minnelijk | wsnp | faillissement
+    kind: Mapped[str] = mapped_column(Vocab(TrackKind, 16))  # minnelijk | wsnp | faillissement
     ruling_date: Mapped[date] = mapped_column(Date)  # or the start of the amicable track
     trustee_name: Mapped[str] = mapped_column(String(200))  # curator, bewindvoerder or debt-help agency
     trustee_contact: Mapped[str] = mapped_column(String(300), default="")
     claim_deadline: Mapped[date | None] = mapped_column(Date)
     response_due: Mapped[date | None] = mapped_column(Date)  # minnelijk: answer to the offer
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open | ended
+    status: Mapped[str] = mapped_column(Vocab(TrackStatus, 16), default="open")  # open | ended
     ended_on: Mapped[date | None] = mapped_column(Date)
     # how it ended (issue 12): schone_lei | terminated | rejected | settled
-    outcome: Mapped[str | None] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(Vocab(TrackOutcome, 16))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -621,8 +649,8 @@ class Proposal(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     loan_id: Mapped[int | None] = mapped_column(ForeignKey("loans.id"))
-    kind: Mapped[str] = mapped_column(String(16))  # deferral | write_off | stage_override | call_in
-    status: Mapped[str] = mapped_column(String(16), default="submitted")  # submitted | approved | rejected | withdrawn
+    kind: Mapped[str] = mapped_column(Vocab(ProposalKind, 16))  # domain.enums.ProposalKind
+    status: Mapped[str] = mapped_column(Vocab(ProposalStatus, 16), default="submitted")  # submitted | approved | rejected | withdrawn
     position: Mapped[Decimal] = mapped_column(Money)
     payload: Mapped[str] = mapped_column(Text)  # JSON
     proposed_by: Mapped[str] = mapped_column(String(64))
@@ -669,7 +697,7 @@ class Handover(Base):
     summary: Mapped[str] = mapped_column(Text)  # JSON: cause, contacts, agreements, proposal history, the employee's text
     checklist: Mapped[str] = mapped_column(Text)  # JSON: {item: present | waived}
     waived_by: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default="handed_over")  # handed_over | accepted | returned
+    status: Mapped[str] = mapped_column(Vocab(HandoverStatus, 16), default="handed_over")  # handed_over | accepted | returned
     handed_by: Mapped[str] = mapped_column(String(64))
     handed_at: Mapped[datetime] = mapped_column(DateTime)
     decided_by: Mapped[str | None] = mapped_column(String(64))
@@ -727,7 +755,7 @@ class BankEntryRow(Base):
     creditor_reference: Mapped[str | None] = mapped_column(String(64))
     end_to_end_id: Mapped[str | None] = mapped_column(String(64), index=True)
     bank_reference: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(Vocab(BankEntryStatus, 16))
     match_reason: Mapped[str | None] = mapped_column(String(16))
     match_detail: Mapped[str | None] = mapped_column(String(200))  # the reference, number or IBAN that matched
     loan_id: Mapped[int | None] = mapped_column(ForeignKey("loans.id"), index=True)

@@ -221,3 +221,15 @@ VULNERABILITY = {
     "debt_problems": N_("debt problems"),
     "language_or_reading": N_("language or reading difficulty"),
 }
+
+# the remaining closed vocabularies of domain.enums (every member has a label: tests/unit/test_vocab_labels.py)
+TRACK_OUTCOME = {"schone_lei": N_("clean slate"), "terminated": N_("terminated early"), "rejected": N_("rejected"),
+                 "settled": N_("settled")}
+TASK_STATUS = {"open": N_("open"), "done": N_("done"), "cancelled": N_("cancelled")}
+EMAIL_STATUS = {"queued": N_("queued"), "sent": N_("sent"), "dead": N_("given up")}
+PRINT_BATCH_STATUS = {"open": N_("to post"), "posted": N_("posted"), "undone": N_("undone")}
+HANDOVER_STATUS = {"requested": N_("waiver requested"), "handed_over": N_("new"), "accepted": N_("accepted"),
+                   "returned": N_("returned"), "superseded": N_("completed by a supervisor")}
+BANK_ENTRY_STATUS = {"matched": N_("matched"), "unmatched": N_("unmatched"), "ambiguous": N_("ambiguous"),
+                     "not_ours": N_("not ours"), "reversed": N_("reversed"), "reversal": N_("reversal"),
+                     "not_payment": N_("not a payment")}

@@ -19,7 +19,6 @@ from incasso_tui.ui.labels import (
     OUTCOME,
     PROPOSAL_KIND,
     STAGE,
-    STATUS,
     TASK_KIND,
     TRACK_KIND,
 )

@@ -134,13 +134,13 @@ def test_record_many_chains_after_single_events_in_one_transaction(ctx_for) -> N
     before = _ids(ctx.db)
     at = datetime(2026, 11, 23, 9, 0)
     with ctx.db.transaction() as s:
-        record(s, at=at, actor="demo", action="test.single", entity="case", entity_id=1, case_id=1)
-        written = record_many(s, [Event(at, "demo", "test.bulk", "case", i, i, None, {"n": i}) for i in range(1, 4)])
-        record(s, at=at, actor="demo", action="test.single", entity="case", entity_id=2, case_id=2)
+        record(s, at=at, actor="demo", action="note.add", entity="case", entity_id=1, case_id=1)
+        written = record_many(s, [Event(at, "demo", "procedure.move", "case", i, i, None, {"n": i}) for i in range(1, 4)])
+        record(s, at=at, actor="demo", action="note.add", entity="case", entity_id=2, case_id=2)
     assert written == 3
     with ctx.db.reader() as s:
         actions = list(s.scalars(select(AuditEvent.action).where(AuditEvent.id > before[-1]).order_by(AuditEvent.id)))
-    assert actions == ["test.single", "test.bulk", "test.bulk", "test.bulk", "test.single"]
+    assert actions == ["note.add", "procedure.move", "procedure.move", "procedure.move", "note.add"]
     report = verify_chain(ctx.db)
     assert report.intact and report.events == len(before) + 5
 
@@ -154,8 +154,25 @@ def test_a_rolled_back_bulk_leaves_the_chain_as_it_was(ctx_for) -> None:  # type
     _work_a_case(ctx)
     before = _ids(ctx.db)
     with pytest.raises(RuntimeError), ctx.db.transaction() as s:
-        record_many(s, [Event(datetime(2026, 11, 23), "demo", "test.bulk", "case", 1, 1)])
+        record_many(s, [Event(datetime(2026, 11, 23), "demo", "procedure.move", "case", 1, 1)])
         raise RuntimeError("stop")
     _work_a_case(ctx)
     report = verify_chain(ctx.db)
     assert report.intact and report.events == len(before) + 2
+
+
+def test_an_action_outside_the_registry_is_refused_and_nothing_is_written(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    """domain.audit_actions: record and record_many refuse an unknown action before touching the chain."""
+    from datetime import datetime
+
+    from incasso_tui.services.audit import Event, record, record_many
+
+    ctx = ctx_for()
+    with ctx.db.reader() as s:
+        before = s.scalar(select(func.count()).select_from(AuditEvent))
+    with pytest.raises(ValueError, match="case.vanish"), ctx.db.transaction() as s:
+        record(s, at=datetime(2026, 11, 23), actor="demo", action="case.vanish", entity="case", entity_id=1)
+    with pytest.raises(ValueError, match="case.vanish"), ctx.db.transaction() as s:
+        record_many(s, [Event(datetime(2026, 11, 23), "demo", "case.vanish", "case", 1, 1)])
+    with ctx.db.reader() as s:
+        assert s.scalar(select(func.count()).select_from(AuditEvent)) == before

@@ -40,7 +40,7 @@ def sealed(db: Database, tmp_path: Path):  # type: ignore[no-untyped-def]
 def _write(db: Database, n: int, actor: str = "demo") -> None:
     with db.transaction() as s:
         for i in range(n):
-            audit.record(s, at=NOW, actor=actor, action="test.event", entity="case", entity_id=i, after={"i": i})
+            audit.record(s, at=NOW, actor=actor, action="note.add", entity="case", entity_id=i, after={"i": i})
 
 
 def _verify(db: Database, settings: Settings, key: bytes):  # type: ignore[no-untyped-def]
@@ -209,9 +209,9 @@ def test_record_many_reads_the_head_once_per_transaction(sealed) -> None:  # typ
     event.listen(db.engine, "before_cursor_execute", count)
     try:
         with db.transaction() as s:
-            audit.record_many(s, [audit.Event(NOW, "demo", "bulk", "case", i) for i in range(2000)])
-            audit.record(s, at=NOW, actor="demo", action="after", entity="case", entity_id=1)
-            audit.record_many(s, [audit.Event(NOW, "demo", "bulk", "case", i) for i in range(10)])
+            audit.record_many(s, [audit.Event(NOW, "demo", "procedure.move", "case", i) for i in range(2000)])
+            audit.record(s, at=NOW, actor="demo", action="note.add", entity="case", entity_id=1)
+            audit.record_many(s, [audit.Event(NOW, "demo", "procedure.move", "case", i) for i in range(10)])
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     assert len(reads) == 1

@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 from incasso_tui.bank import BankEntry, Statement, parse_statement_file
 from incasso_tui.bank.model import refuse_too_big
 from incasso_tui.config import Settings
-from incasso_tui.domain.enums import LedgerKind
+from incasso_tui.domain.enums import BankEntryStatus, LedgerKind
 from incasso_tui.domain.references import normalize_reference
 from incasso_tui.errors import N_, BadFile
 from incasso_tui.services import audit
@@ -338,7 +338,7 @@ class _Originals:
         found: dict[int, Any] = {}  # entry id -> (booking date, id, end-to-end id, IBAN, amount, ledger id, loan id)
         base = select(BankEntryRow.booking_date, BankEntryRow.id, BankEntryRow.end_to_end_id,
                       BankEntryRow.counterparty_iban, BankEntryRow.amount, BankEntryRow.ledger_id,
-                      BankEntryRow.loan_id).where(BankEntryRow.status == "matched", BankEntryRow.ledger_id.is_not(None))
+                      BankEntryRow.loan_id).where(BankEntryRow.status == BankEntryStatus.MATCHED, BankEntryRow.ledger_id.is_not(None))
         # locked (PostgreSQL): a payment being undone by hand at the same moment is undone once; after the wait the
         # row is read again and no longer "matched"
         base = base.with_for_update(of=BankEntryRow)

@@ -12,11 +12,12 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, LedgerKind, Role
+from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, LedgerKind, PromiseStatus, Role
 from incasso_tui.domain.guards import check_bkr_cleared
 from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import RuleViolation
 from incasso_tui.services import audit
+from incasso_tui.services.access import move_case
 from incasso_tui.services.context import Context
 from incasso_tui.services.payments.common import chunks
 from incasso_tui.services.positions import loan_positions
@@ -111,7 +112,7 @@ def monitor(ctx: Context, day: date | None = None) -> MonitorReport:
             for promise, case, contact_at in s.execute(
                 select(Promise, Case, Contact.at).join(Case, Case.id == Promise.case_id)
                 .outerjoin(Contact, Contact.id == Promise.contact_id)
-                .where(Promise.status == "open", Case.status != CaseStatus.CLOSED.value)
+                .where(Promise.status == PromiseStatus.OPEN, Case.status != CaseStatus.CLOSED.value)
                 .order_by(Promise.id)
             )
         ]
@@ -172,7 +173,8 @@ def _check_arrangement(ctx: Context, s: Session, arrangement: Arrangement, case:
                          after={"status": case.status, "arrangement": "kept"})
             report.arrangements_kept += 1
             return
-        case.status, case.closed_on, case.flag = CaseStatus.CLOSED.value, day, None
+        move_case(case, CaseStatus.CLOSED)
+        case.closed_on, case.flag = day, None
         case.updated_by, case.updated_at = ctx.actor.name, now
         report.arrangements_kept += 1
         report.cases_closed += 1
@@ -189,7 +191,7 @@ def _check_arrangement(ctx: Context, s: Session, arrangement: Arrangement, case:
     before = {"status": case.status, "flag": case.flag}
     if case.status != CaseStatus.HANDED_OVER.value and not deferral:  # a case special management holds stays
         # theirs; during an approved deferral the case stays in it (no demand letter, no costs)
-        case.status = CaseStatus.ACTIVE.value
+        move_case(case, CaseStatus.ACTIVE)
     _flag(case, "broken_arrangement", day, ctx.actor.name, now)
     report.arrangements_broken += 1
     audit.record(s, at=now, actor=ctx.actor.name, action="arrangement.broken", entity="arrangement",

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import Table, insert, update
 
+from incasso_tui.domain.case_status import check_transition
 from incasso_tui.services import audit
 from incasso_tui.services.procedure.common import Run, chunks
 from incasso_tui.store.models import Base, BkrMutation, Case, Charge, Letter, Task
@@ -43,7 +44,13 @@ class Batch:
     log: list[tuple[str | None, int, str, int | None, dict[str, object] | None, dict[str, object]]] = field(
         default_factory=list)
 
-    def update_case(self, case_id: int, values: dict[str, object]) -> None:
+    def update_case(self, case_id: int, values: dict[str, object], from_status: str | None = None) -> None:
+        """Give the case ``values``; a new ``status`` needs the case's present one (``from_status``) and must be an
+        allowed transition (``domain.case_status``), refused here, before the batch writes anything."""
+        if "status" in values:
+            if from_status is None:
+                raise ValueError("a batch status change needs the case's present status")
+            check_transition(from_status, str(values["status"]))
         self.updates.setdefault(tuple(sorted(values.items())), []).append(case_id)
 
     def case_event(self, action: str, case_id: int, before: dict[str, object] | None, after: dict[str, object]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import aliased
 
-from incasso_tui.domain.enums import ArrangementStatus, CaseStatus
+from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, LedgerKind, LoanStatus
 from incasso_tui.domain.guards import check_bkr_call_in, check_bkr_write_off
 from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import RuleViolation
@@ -65,7 +65,7 @@ def bkr_from_state(run: Run) -> None:
     # 2: a loan called in
     code = BkrMutation.__table__.alias("code")
     called = select(Loan.id, Loan.client_id, Loan.status).where(
-        Loan.status == "called", ~exists().where(code.c.loan_id == Loan.id, code.c.code == "2"),
+        Loan.status == LoanStatus.CALLED, ~exists().where(code.c.loan_id == Loan.id, code.c.code == "2"),
         _no_bkr(run, Loan.client_id))
     rows = selected(run, "bkr_2", called)
     cases = _cases_of(run, {row.client_id for row in rows})
@@ -78,7 +78,7 @@ def bkr_from_state(run: Run) -> None:
     # for each of the book's loans)
     written = (
         select(LedgerEntry.loan_id, money_sum(LedgerEntry.amount).label("amount"))
-        .where(LedgerEntry.kind == "write_off")
+        .where(LedgerEntry.kind == LedgerKind.WRITE_OFF)
         .group_by(LedgerEntry.loan_id)
         .subquery()
     )

@@ -13,7 +13,7 @@ from sqlalchemy import String, and_, cast, exists, func, literal, or_, select, t
 from sqlalchemy.orm import Session
 
 from incasso_tui.domain.costs import wik_costs
-from incasso_tui.domain.enums import CaseStatus, Stage
+from incasso_tui.domain.enums import CaseStatus, LetterStatus, Stage, TrackStatus
 from incasso_tui.domain.guards import check_consumer_costs_date, check_costs_within_wik
 from incasso_tui.domain.interest import load_rates
 from incasso_tui.domain.legal_data import load_costs_rules
@@ -99,7 +99,7 @@ def post_costs(run: Run) -> None:
     query = (
         select(Letter.id, Letter.client_id, Letter.figures, Letter.letter_date, Letter.costs_from, Case.id)
         .join(Case, Case.id == Letter.case_id)
-        .where(Letter.kind == "fourteen_day", Letter.status == "sent", Letter.costs_from <= run.day,
+        .where(Letter.kind == "fourteen_day", Letter.status == LetterStatus.SENT, Letter.costs_from <= run.day,
                Case.status == CaseStatus.ACTIVE.value, no_open_track(), ~posted)
         .order_by(Letter.id)
     )
@@ -200,7 +200,7 @@ def resume_dates(s: Session, client_ids: Iterable[int]) -> dict[int, date]:
     found: dict[int, date] = {}
     for client_id, ended in s.execute(
         select(Case.client_id, func.max(DebtTrack.ended_on)).join(Case, Case.id == DebtTrack.case_id)
-        .where(Case.client_id.in_(list(client_ids)), DebtTrack.status == "ended", DebtTrack.ended_on.is_not(None))
+        .where(Case.client_id.in_(list(client_ids)), DebtTrack.status == TrackStatus.ENDED, DebtTrack.ended_on.is_not(None))
         .group_by(Case.client_id)
     ):
         if ended is not None:

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import and_, exists
 from sqlalchemy.orm import Session, aliased
 
+from incasso_tui.domain.enums import TrackStatus
 from incasso_tui.domain.guards import BkrWindow
 from incasso_tui.domain.legal_data import BkrRules, load_bkr_rules
 from incasso_tui.domain.procedure import LETTER_KIND, TASK_KIND, Procedure
@@ -109,7 +110,7 @@ def selected(run: Run, name: str, query) -> list:  # type: ignore[no-untyped-def
 def no_open_track():  # type: ignore[no-untyped-def]
     from incasso_tui.services.external import outside_desk_hold  # issue 19: at a bailiff/agency, or disputed
 
-    return and_(~exists().where(DebtTrack.case_id == Case.id, DebtTrack.status == "open"), outside_desk_hold())
+    return and_(~exists().where(DebtTrack.case_id == Case.id, DebtTrack.status == TrackStatus.OPEN), outside_desk_hold())
 
 
 def clean_slate(client_id):  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from sqlalchemy import and_, case, exists, func, insert, literal, select
 from incasso_tui.domain.arrears import Arrears, combined
 from incasso_tui.domain.calendar import fourteen_day_term
 from incasso_tui.domain.costs import wik_costs
-from incasso_tui.domain.enums import CaseStatus, Channel, Stage
+from incasso_tui.domain.enums import CaseStatus, Channel, LetterStatus, LoanStatus, Stage
 from incasso_tui.domain.guards import (
     BkrArrearsRule,
     BkrRefused,
@@ -78,7 +78,8 @@ def end_pauses(run: Run) -> None:
     batch = Batch(run)
     for case_id, status, reason, until in rows:
         batch.update_case(case_id, {"status": CaseStatus.ACTIVE.value, "pause_reason": None, "pause_until": None,
-                                    "next_action_date": run.day, "next_action": "Pauze afgelopen: stand van zaken bekijken"})
+                                    "next_action_date": run.day, "next_action": "Pauze afgelopen: stand van zaken bekijken"},
+                          from_status=status)
         batch.case_event("procedure.pause_ended", case_id, {"status": status, "pause_reason": reason, "pause_until": until},
                          {"status": CaseStatus.ACTIVE.value})
         run.count("pause_ended")
@@ -93,7 +94,7 @@ def close_cleared(run: Run) -> None:
     batch = Batch(run)
     for case_id, status, stage in rows:
         batch.update_case(case_id, {"status": CaseStatus.CLOSED.value, "closed_on": run.day, "next_action_date": run.day,
-                                    "next_action": ""})
+                                    "next_action": ""}, from_status=status)
         batch.case_event("procedure.close", case_id, {"status": status, "stage": stage},
                          {"status": CaseStatus.CLOSED.value, "closed_on": run.day})
         run.count("case_closed")
@@ -126,7 +127,7 @@ def open_cases(run: Run) -> None:
         .select_from(first_open)
         .join(Loan, Loan.id == first_open.c.loan_id)
         .join(Client, Client.id == Loan.client_id)
-        .where(Loan.status.in_(("active", "called")), ~open_case, ~clean_slate(Loan.client_id),
+        .where(Loan.status.in_((LoanStatus.ACTIVE, LoanStatus.CALLED)), ~open_case, ~clean_slate(Loan.client_id),
                first_open.c.first_due <= cutoff)
         .group_by(Loan.client_id)
         .order_by(Loan.client_id)
@@ -308,7 +309,7 @@ def _latest_warnings(run: Run, case_ids: list[int]) -> dict[int, _Warning]:
     if case_ids:
         for case_id, letter_id, received, raw in run.s.execute(
             select(Letter.case_id, Letter.id, Letter.received_on, Letter.figures)
-            .where(Letter.case_id.in_(case_ids), Letter.kind == "bkr_warning", Letter.status == "sent",
+            .where(Letter.case_id.in_(case_ids), Letter.kind == "bkr_warning", Letter.status == LetterStatus.SENT,
                    Letter.received_on.is_not(None))
             .order_by(Letter.case_id, Letter.dispatched_on, Letter.id)
         ):
@@ -322,7 +323,7 @@ def _load_waiting(run: Run, case_ids: Iterable[int]) -> None:
     """The letters of these cases that wait to be dispatched, and their loans' open past-due line counts."""
     ids = list(case_ids)
     run.waiting = {(case_id, kind) for case_id, kind in run.s.execute(
-        select(Letter.case_id, Letter.kind).where(Letter.case_id.in_(ids), Letter.status.in_(("pending", "rendered"))))}
+        select(Letter.case_id, Letter.kind).where(Letter.case_id.in_(ids), Letter.status.in_((LetterStatus.PENDING, LetterStatus.RENDERED))))}
 
 
 def _channel(client: _ClientRow, kind: str) -> str:
