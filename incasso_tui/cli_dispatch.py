@@ -194,7 +194,8 @@ def cmd_consent(args: argparse.Namespace) -> int:
 
 
 def cmd_track_register(args: argparse.Namespace) -> int:
-    from incasso_tui.services.tracks import TrackInput, TrackKind, register_track
+    from incasso_tui.domain.enums import TrackKind
+    from incasso_tui.services.tracks import TrackInput, register_track
 
     with cli._database(cli._settings(args)) as db:
         case_id, version = _open_case(db, _client_id(db, args.client))

@@ -120,6 +120,17 @@ _FIXED: dict[str, str] = {
     "campaign.refused": "a case of a campaign was refused, with the reason",
     "campaign.finish": "a campaign finished",
     "worklist.export": "the worklist was exported",
+    "document.copy": "a copy of a dossier document's PDF was written into the export folder (to print)",
+    # the client's portal (issue 21): the actor is the client (client:NUMBER), or "portal" for a refused login
+    "client.birth_date": "the client's date of birth was recorded (the portal confirms a person's login with it)",
+    "portal.link": "a personal portal link with a one-time code was issued (the older ones revoked)",
+    "portal.link_opened": "a portal link was opened for the first time (the campaign measurement counts it)",
+    "portal.login": "the client logged in to the portal",
+    "portal.login_refused": "a portal login with this link was refused (wrong code, or the link was not usable)",
+    "portal.logout": "the client logged out of the portal",
+    "portal.letter": "the client downloaded one of their letters in the portal",
+    "portal.contact": "the client changed their contact details or e-mail consent in the portal",
+    "portal.arrangement_request": "an arrangement the client proposed outside the desk's limits became a request",
     # users and access
     "user.add": "a user was added",
     "user.bind": "a user was bound to an operating-system account",

@@ -15,6 +15,7 @@ from textual.widgets import Input, Label, Select, Static
 
 from incasso_tui.errors import N_
 from incasso_tui.services.cases import ClientDetail
+from incasso_tui.domain.enums import TrackKind, TrackOutcome
 from incasso_tui.services.tracks import (
     CLAIM_DAYS,
     MAX_CONTACT,
@@ -22,8 +23,6 @@ from incasso_tui.services.tracks import (
     EndedTrack,
     RegisteredTrack,
     TrackInput,
-    TrackKind,
-    TrackOutcome,
     TrackRow,
     end_track,
     register_track,
