@@ -21,19 +21,22 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from incasso_tui import cli
 from incasso_tui.domain.money import parse_amount
+from incasso_tui.errors import N_
+from incasso_tui.i18n import Translator
+from incasso_tui.safetext import safe_json
 
 __all__ = ["add_parsers"]
 
 
 def _out(args: argparse.Namespace, data: Any, text: str) -> int:
-    print(json.dumps(data, default=str, ensure_ascii=False) if args.json else text)
+    print(safe_json(data, default=str) if args.json else text)
     return 0
 
 
@@ -139,7 +142,37 @@ def _amount(text: str | None) -> Decimal | None:
     return None if text is None else parse_amount(text)
 
 
+def _tr(settings: Any) -> Translator:
+    return Translator(getattr(settings, "lang", None) or "nl")
+
+
+def _kind(tr: Translator, code: str) -> str:
+    from incasso_tui.services.external import KIND_LABEL
+
+    return tr(KIND_LABEL[code]) if code in KIND_LABEL else code
+
+
+def _counts(tr: Translator, counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {tr.integer(v)}" for k, v in counts.items()) or "-"
+
+
+def _day(tr: Translator, d: Any) -> str:
+    if d is None:
+        return "-"
+    return tr.date(date.fromisoformat(d) if isinstance(d, str) else d)
+
+
+def _statement(tr: Translator, st: dict[str, Any]) -> dict[str, str]:
+    return {k: tr.money(Decimal(str(st[k]))) for k in ("principal", "interest", "costs", "payments", "total")}
+
+
 # ----- parties
+
+
+_PARTY_FIELD = {"id": N_("number"), "name": N_("name"), "kind": N_("kind"), "street": N_("street"),
+                "postcode": N_("postcode"), "city": N_("city"), "contact": N_("contact"), "email": N_("e-mail"),
+                "phone": N_("phone"), "iban": N_("IBAN"), "wki_registration": N_("Wki registration"),
+                "open_claims": N_("claims at the party")}
 
 
 def _party_json(p: Any) -> dict[str, Any]:
@@ -152,27 +185,38 @@ def cmd_parties_add(args: argparse.Namespace) -> int:
     given = PartyInput(name=args.name, kind=args.kind, street=args.street, postcode=args.postcode, city=args.city,
                        iban=args.iban, contact=args.contact, email=args.email, phone=args.phone,
                        wki_registration=args.wki_registration)
-    with cli._database(cli._settings(args)) as db:
+    settings = cli._settings(args)
+    tr = _tr(settings)
+    with cli._database(settings) as db:
         party_id = add_party(cli._context(args, db), given)
-    return _out(args, {"id": party_id, "name": args.name.strip()}, f"party {party_id}\t{args.name.strip()}")
+    return _out(args, {"id": party_id, "name": args.name.strip()},
+                tr(N_("party {id}\t{name}"), id=str(party_id), name=args.name.strip()))
 
 
 def cmd_parties_list(args: argparse.Namespace) -> int:
     from incasso_tui.services.external import parties
 
-    with cli._database(cli._settings(args)) as db:
+    settings = cli._settings(args)
+    tr = _tr(settings)
+    with cli._database(settings) as db:
         rows = parties(cli._context(args, db), kind=args.kind)
-    text = "\n".join(f"{p.name:<32} {p.kind:<8} {p.city:<16} wki={p.wki_registration or '-':<10} at party {p.open_claims}"
-                     for p in rows) or "no parties"
+    text = "\n".join(f"{p.name:<32} {_kind(tr, p.kind):<17} {p.city:<16} wki={p.wki_registration or '-':<10} "
+                     + tr(N_("at the party {count}"), count=p.open_claims)
+                     for p in rows) or tr(N_("no parties"))
     return _out(args, [_party_json(p) for p in rows], text)
 
 
 def cmd_parties_show(args: argparse.Namespace) -> int:
     from incasso_tui.services.external import party
 
-    with cli._database(cli._settings(args)) as db:
+    settings = cli._settings(args)
+    tr = _tr(settings)
+    with cli._database(settings) as db:
         p = party(cli._context(args, db), args.name)
-    text = "\n".join(f"{k:<17} {v if v not in (None, '') else '-'}" for k, v in _party_json(p).items())
+    shown = {**_party_json(p), "kind": _kind(tr, p.kind)}
+    labels = {k: tr(_PARTY_FIELD[k]) if k in _PARTY_FIELD else k for k in shown}
+    width = max(len(v) for v in labels.values()) + 1
+    text = "\n".join(f"{labels[k]:<{width}} {v if v not in (None, '') else '-'}" for k, v in shown.items())
     return _out(args, _party_json(p), text)
 
 
@@ -182,25 +226,31 @@ def cmd_parties_show(args: argparse.Namespace) -> int:
 def cmd_handover(args: argparse.Namespace) -> int:
     from incasso_tui.services.external import propose_handover
 
-    with cli._database(cli._settings(args)) as db:
+    settings = cli._settings(args)
+    tr = _tr(settings)
+    with cli._database(settings) as db:
         claim_id = propose_handover(cli._context(args, db), args.case, args.party, args.reason)
     return _out(args, {"claim": claim_id, "status": "proposed"},
-                f"claim {claim_id} proposed for {args.party}: another supervisor or special management decides "
-                f"(incasso external decide {claim_id} --approve)")
+                tr(N_("claim {claim} proposed for {party}: another supervisor or special management decides "
+                      "(incasso external decide {claim} --approve)"), claim=str(claim_id), party=args.party))
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
     from incasso_tui.services.external import decide_handover
 
-    with cli._database(cli._settings(args)) as db:
+    settings = cli._settings(args)
+    tr = _tr(settings)
+    with cli._database(settings) as db:
         d = decide_handover(cli._context(args, db), args.claim, approve=args.approve, reason=args.reason)
     if d.statement is None:
-        return _out(args, dataclasses.asdict(d), f"claim {d.claim_id} {d.status}")
+        return _out(args, dataclasses.asdict(d), tr(N_("claim {claim} {status}"), claim=str(d.claim_id), status=d.status))
     st = d.statement
-    text = (f"claim {d.claim_id} {d.status} as of {st['as_of']}: principal {st['principal']}, interest {st['interest']}, "
-            f"costs {st['costs']}, paid {st['payments']}, total {st['total']}\n"
-            f"dossier {d.dossier_pdf}\n        {d.dossier_json}\n"
-            f"letters {', '.join(map(str, d.letters))} pending (incasso letters render)")
+    text = "\n".join([
+        tr(N_("claim {claim} {status} as of {day}: principal {principal}, interest {interest}, costs {costs}, "
+              "paid {payments}, total {total}"), claim=str(d.claim_id), status=d.status, day=_day(tr, st["as_of"]),
+           **_statement(tr, st)),
+        tr(N_("dossier {path}"), path=d.dossier_pdf) + f"\n        {d.dossier_json}",
+        tr(N_("letters {letters} pending (incasso letters render)"), letters=", ".join(map(str, d.letters)))])
     return _out(args, dataclasses.asdict(d), text)
 
 
@@ -213,93 +263,123 @@ def cmd_status(args: argparse.Namespace) -> int:
     try:
         case_id = int(args.case)
     except ValueError:
-        from incasso_tui.errors import N_, BadInput
+        from incasso_tui.errors import BadInput
 
         raise BadInput(N_("Not a case number: {text}"), text=args.case) from None
     day = cli.parse_date(args.day) if args.day else None
-    with cli._database(cli._settings(args)) as db:
+    settings = cli._settings(args)
+    tr = _tr(settings)
+    with cli._database(settings) as db:
         report_id = report_status(cli._context(args, db), case_id, args.status, amount=_amount(args.amount),
                                   costs=_amount(args.costs), note=args.note, day=day)
     return _out(args, {"report": report_id, "case": case_id, "status": args.status},
-                f"report {report_id}: case {case_id} {args.status}")
+                tr(N_("report {report}: case {case} {status}"), report=str(report_id), case=str(case_id),
+                   status=args.status))
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     from incasso_tui.services.external import import_status
 
-    with cli._database(cli._settings(args)) as db:
+    settings = cli._settings(args)
+    tr = _tr(settings)
+    with cli._database(settings) as db:
         result = import_status(cli._context(args, db), Path(args.file))
     return _out(args, dataclasses.asdict(result),
-                f"{result.file}: {result.lines} status lines booked, {result.ended} claims back from the party")
+                tr(N_("{file}: {lines} status lines booked, {ended} claims back from the party"), file=result.file,
+                   lines=result.lines, ended=result.ended))
 
 
 def cmd_recall(args: argparse.Namespace) -> int:
     from incasso_tui.services.external import recall
 
-    with cli._database(cli._settings(args)) as db:
+    settings = cli._settings(args)
+    tr = _tr(settings)
+    with cli._database(settings) as db:
         claim_id = recall(cli._context(args, db), args.case, args.reason)
-    return _out(args, {"claim": claim_id, "outcome": "recalled"}, f"claim {claim_id} recalled")
+    return _out(args, {"claim": claim_id, "outcome": "recalled"}, tr(N_("claim {claim} recalled"), claim=str(claim_id)))
 
 
-def _claim_text(v: Any) -> str:
-    lines = [f"claim {v.id} · case {v.case_id} · {v.party} ({v.party_kind}) · {v.status}"
-             + (f" · {v.outcome} on {v.ended_on}" if v.outcome else ""),
-             f"proposed by {v.proposed_by}, decided by {v.decided_by or '-'}; reason: {v.reason}"]
+def _reported(tr: Translator, p: Any, not_yet: str) -> str:
+    return tr(N_("reported {day}"), day=_day(tr, p.reported_on)) if p.reported_on else not_yet
+
+
+def _claim_text(tr: Translator, v: Any) -> str:
+    lines = [tr(N_("claim {claim} · case {case} · {party} ({kind}) · {status}"), claim=str(v.id), case=str(v.case_id),
+                party=v.party, kind=_kind(tr, v.party_kind), status=v.status)
+             + (" · " + tr(N_("{outcome} on {day}"), outcome=v.outcome, day=_day(tr, v.ended_on)) if v.outcome else ""),
+             tr(N_("proposed by {proposer}, decided by {decider}; reason: {reason}"), proposer=v.proposed_by,
+                decider=v.decided_by or "-", reason=v.reason)]
     if v.statement:
         st = v.statement
-        lines.append(f"statement {st['as_of']}: principal {st['principal']}, interest {st['interest']}, costs {st['costs']}, "
-                     f"paid {st['payments']}, total {st['total']}")
-        lines.append(f"dossier {v.dossier_path}")
-    lines += [f"report {r.report_date} {r.status:<13} amount {r.amount} costs {r.costs} {r.note} ({r.source}, {r.by})"
+        lines.append(tr(N_("statement {day}: principal {principal}, interest {interest}, costs {costs}, "
+                           "paid {payments}, total {total}"), day=_day(tr, st.get("as_of")), **_statement(tr, st)))
+        lines.append(tr(N_("dossier {path}"), path=v.dossier_path))
+    lines += [tr(N_("report {day} {status} amount {amount} costs {costs} {note} ({source}, {by})"),
+                 day=_day(tr, r.report_date), status=f"{r.status:<13}", amount=r.amount, costs=r.costs, note=r.note,
+                 source=r.source, by=r.by)
               for r in v.reports]
-    lines += [f"payment to us {p.booking_date} {p.amount} loan {p.loan} "
-              f"{'reported ' + str(p.reported_on) if p.reported_on else 'NOT YET REPORTED'}" for p in v.payments]
+    not_yet = tr(N_("NOT YET REPORTED"))
+    lines += [tr(N_("payment to us {day} {amount} loan {loan} {reported}"), day=_day(tr, p.booking_date),
+                 amount=p.amount, loan=p.loan, reported=_reported(tr, p, not_yet)) for p in v.payments]
     return "\n".join(lines)
 
 
 def cmd_show(args: argparse.Namespace) -> int:
     from incasso_tui.services.external import claim_for_case
 
-    with cli._database(cli._settings(args)) as db:
+    settings = cli._settings(args)
+    tr = _tr(settings)
+    with cli._database(settings) as db:
         view = claim_for_case(cli._context(args, db), args.case)
     if view is None:
-        return _out(args, None, f"case {args.case} was never handed to an outside party")
-    return _out(args, dataclasses.asdict(view), _claim_text(view))
+        return _out(args, None, tr(N_("case {case} was never handed to an outside party"), case=str(args.case)))
+    return _out(args, dataclasses.asdict(view), _claim_text(tr, view))
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     from incasso_tui.services.external import claims
 
-    with cli._database(cli._settings(args)) as db:
+    settings = cli._settings(args)
+    tr = _tr(settings)
+    with cli._database(settings) as db:
         rows = claims(cli._context(args, db))
-    text = "\n".join(f"claim {v.id:<5} case {v.case_id:<6} {v.status:<9} {v.party:<28} {name}" for v, name in rows)
-    return _out(args, [{**dataclasses.asdict(v), "client": name} for v, name in rows], text or "no open claims")
+    text = "\n".join(tr(N_("claim {claim} case {case} {status} {party} {client}"), claim=f"{v.id:<5}",
+                        case=f"{v.case_id:<6}", status=f"{v.status:<9}", party=f"{v.party:<28}", client=name)
+                     for v, name in rows)
+    return _out(args, [{**dataclasses.asdict(v), "client": name} for v, name in rows], text or tr(N_("no open claims")))
 
 
 def cmd_payments(args: argparse.Namespace) -> int:
     from incasso_tui.services.external import claim_for_case, report_payments
 
-    with cli._database(cli._settings(args)) as db:
+    settings = cli._settings(args)
+    tr = _tr(settings)
+    with cli._database(settings) as db:
         ctx = cli._context(args, db)
         if args.report:
             path, rows = report_payments(ctx, args.case)
             data = {"file": path, "payments": [dataclasses.asdict(p) for p in rows]}
-            return _out(args, data, f"{len(rows)} payments reported in {path}" if path else "nothing new to report")
+            return _out(args, data, tr(N_("{count} payments reported in {path}"), count=len(rows), path=path) if path
+                        else tr(N_("nothing new to report")))
         view = claim_for_case(ctx, args.case)
     rows = list(view.payments) if view else []
-    text = "\n".join(f"{p.booking_date} {p.amount:>10} loan {p.loan} "
-                     f"{'reported ' + str(p.reported_on) if p.reported_on else 'not yet reported'}" for p in rows)
-    return _out(args, [dataclasses.asdict(p) for p in rows], text or "no payments to us since the handover")
+    not_yet = tr(N_("not yet reported"))
+    text = "\n".join(f"{_day(tr, p.booking_date)} {tr.money(p.amount):>12} "
+                     + tr(N_("loan {loan} {reported}"), loan=p.loan, reported=_reported(tr, p, not_yet)) for p in rows)
+    return _out(args, [dataclasses.asdict(p) for p in rows], text or tr(N_("no payments to us since the handover")))
 
 
 def cmd_kpi(args: argparse.Namespace) -> int:
     from incasso_tui.services.external import kpis
 
-    with cli._database(cli._settings(args)) as db:
+    settings = cli._settings(args)
+    tr = _tr(settings)
+    with cli._database(settings) as db:
         k = kpis(cli._context(args, db))
-    text = (f"at outside parties: {k.at_party} claims, {k.at_party_amount}\n"
-            f"last 30 days: handed over {k.handed_over}, ended {k.ended or '-'}, collected {k.collected}, "
-            f"costs {k.costs}")
+    text = "\n".join([
+        tr(N_("at outside parties: {count} claims, {amount}"), count=k.at_party, amount=k.at_party_amount),
+        tr(N_("last 30 days: handed over {handed}, ended {ended}, collected {collected}, costs {costs}"),
+           handed=k.handed_over, ended=_counts(tr, k.ended), collected=k.collected, costs=k.costs)])
     return _out(args, dataclasses.asdict(k), text)
 
 
@@ -315,61 +395,80 @@ def cmd_complaints_add(args: argparse.Namespace) -> int:
 
     given = ComplaintInput(kind=args.kind, received_on=cli.parse_date(args.received), channel=args.channel,
                            about=args.about, handled_by=args.handler)
-    with cli._database(cli._settings(args)) as db:
+    settings = cli._settings(args)
+    tr = _tr(settings)
+    with cli._database(settings) as db:
         ctx = cli._context(args, db)
         complaint_id = add_complaint(ctx, args.case, given)
         (row,) = [c for c in complaints(ctx, case_id=args.case) if c.id == complaint_id]
     return _out(args, _complaint_json(row),
-                f"{row.kind} {row.id} on case {row.case_id}: acknowledge by {row.acknowledge_by}, "
-                f"answer by {row.answer_by} (handled by {row.handled_by})")
+                tr(N_("{kind} {id} on case {case}: acknowledge by {ack_by}, answer by {answer_by} (handled by {handler})"),
+                   kind=row.kind, id=str(row.id), case=str(row.case_id), ack_by=row.acknowledge_by,
+                   answer_by=row.answer_by, handler=row.handled_by))
 
 
 def cmd_complaints_list(args: argparse.Namespace) -> int:
     from incasso_tui.services.complaints import complaints
 
-    with cli._database(cli._settings(args)) as db:
+    settings = cli._settings(args)
+    tr = _tr(settings)
+    with cli._database(settings) as db:
         ctx = cli._context(args, db)
         rows = complaints(ctx, open_only=args.open, case_id=args.case)
         today = ctx.clock.today()
     lines = []
     for c in rows:
         ack_late, answer_late = c.overdue(today)
-        lines.append(f"{c.id:<5} case {c.case_id:<6} {c.kind:<9} {c.status:<8} received {c.received_on} "
-                     f"ack-by {c.acknowledge_by}{'!' if ack_late else ' '} answer-by {c.answer_by}{'!' if answer_late else ' '} "
-                     f"{c.handled_by:<8} {c.about[:40]}")
+        lines.append(f"{c.id:<5} " + tr(N_("case {case} {kind} {status} received {received} ack-by {ack_by} "
+                                          "answer-by {answer_by} {handler} {about}"),
+                                       case=f"{c.case_id:<6}", kind=f"{c.kind:<9}", status=f"{c.status:<8}",
+                                       received=c.received_on, ack_by=tr.date(c.acknowledge_by) + ("!" if ack_late else " "),
+                                       answer_by=tr.date(c.answer_by) + ("!" if answer_late else " "),
+                                       handler=f"{c.handled_by:<8}", about=c.about[:40]))
     data = [{**_complaint_json(c), "acknowledgement_overdue": c.overdue(today)[0], "answer_overdue": c.overdue(today)[1]}
             for c in rows]
-    return _out(args, data, "\n".join(lines) or "no complaints")
+    return _out(args, data, "\n".join(lines) or tr(N_("no complaints")))
 
 
 def cmd_complaints_ack(args: argparse.Namespace) -> int:
     from incasso_tui.services.complaints import acknowledge
 
-    with cli._database(cli._settings(args)) as db:
+    settings = cli._settings(args)
+    tr = _tr(settings)
+    with cli._database(settings) as db:
         acknowledge(cli._context(args, db), args.id)
-    return _out(args, {"id": args.id, "acknowledged": True}, f"complaint {args.id} acknowledged")
+    return _out(args, {"id": args.id, "acknowledged": True}, tr(N_("complaint {id} acknowledged"), id=str(args.id)))
 
 
 def cmd_complaints_answer(args: argparse.Namespace) -> int:
     from incasso_tui.services.complaints import answer
 
-    with cli._database(cli._settings(args)) as db:
+    settings = cli._settings(args)
+    tr = _tr(settings)
+    with cli._database(settings) as db:
         text = answer(cli._context(args, db), args.id, args.outcome, args.text)
     return _out(args, {"id": args.id, "outcome": args.outcome, "answer": text},
-                f"complaint {args.id} answered ({args.outcome}):\n{text}")
+                tr(N_("complaint {id} answered ({outcome}):"), id=str(args.id), outcome=args.outcome) + f"\n{text}")
 
 
 def cmd_complaints_report(args: argparse.Namespace) -> int:
+    from babel.numbers import format_decimal
+
     from incasso_tui.services.complaints import report
 
-    with cli._database(cli._settings(args)) as db:
+    settings = cli._settings(args)
+    tr = _tr(settings)
+    with cli._database(settings) as db:
         r = report(cli._context(args, db), cli.parse_date(args.date_from), cli.parse_date(args.date_to))
-    text = (f"complaints {r.date_from} to {r.date_to}\n"
-            f"received: {', '.join(f'{k} {v}' for k, v in r.received.items())}\n"
-            f"answered: {r.answered} ({', '.join(f'{k} {v}' for k, v in r.outcomes.items()) or '-'}), late {r.answered_late}\n"
-            f"days to answer: average {r.average_days if r.average_days is not None else '-'}, "
-            f"longest {r.longest_days if r.longest_days is not None else '-'}\n"
-            f"received in the period and still open: {r.still_open}")
+    average = "-" if r.average_days is None else format_decimal(r.average_days, format="#,##0.0", locale=tr.locale)
+    text = "\n".join([
+        tr(N_("complaints {start} to {end}"), start=r.date_from, end=r.date_to),
+        tr(N_("received: {counts}"), counts=_counts(tr, r.received)),
+        tr(N_("answered: {count} ({outcomes}), late {late}"), count=r.answered, outcomes=_counts(tr, r.outcomes),
+           late=r.answered_late),
+        tr(N_("days to answer: average {average}, longest {longest}"), average=average,
+           longest=r.longest_days if r.longest_days is not None else "-"),
+        tr(N_("received in the period and still open: {count}"), count=r.still_open)])
     return _out(args, dataclasses.asdict(r), text)
 
 
@@ -377,41 +476,54 @@ def cmd_complaints_report(args: argparse.Namespace) -> int:
 
 
 def cmd_offers_add(args: argparse.Namespace) -> int:
-    from incasso_tui.errors import N_, BadInput
+    from incasso_tui.errors import BadInput
     from incasso_tui.services.debt_offers import record_offer
 
     try:
         percentage = Decimal(args.percentage.replace(",", ".").rstrip("% "))
     except ArithmeticError:
         raise BadInput(N_("Not a percentage: {text}"), text=args.percentage) from None
-    with cli._database(cli._settings(args)) as db:
+    settings = cli._settings(args)
+    tr = _tr(settings)
+    with cli._database(settings) as db:
         offer_id = record_offer(cli._context(args, db), args.case, percentage=percentage, term_months=args.term,
                                 received_on=cli.parse_date(args.received), respond_by=cli.parse_date(args.respond_by))
-    return _out(args, {"id": offer_id}, f"proposal {offer_id} recorded; answer due {args.respond_by} (task made)")
+    return _out(args, {"id": offer_id}, tr(N_("proposal {id} recorded; answer due {day} (task made)"), id=str(offer_id),
+                                           day=cli.parse_date(args.respond_by)))
 
 
 def cmd_offers_answer(args: argparse.Namespace) -> int:
     from incasso_tui.services.debt_offers import answer_offer
 
-    with cli._database(cli._settings(args)) as db:
+    settings = cli._settings(args)
+    tr = _tr(settings)
+    with cli._database(settings) as db:
         status = answer_offer(cli._context(args, db), args.id, accept=args.answer == "accept", reason=args.reason)
-    note = " (waits for a second person: incasso offers confirm)" if status == "proposed" else ""
-    return _out(args, {"id": args.id, "status": status}, f"proposal {args.id}: {status}{note}")
+    note = " " + tr(N_("(waits for a second person: incasso offers confirm)")) if status == "proposed" else ""
+    return _out(args, {"id": args.id, "status": status},
+                tr(N_("proposal {id}: {status}"), id=str(args.id), status=status) + note)
 
 
 def cmd_offers_confirm(args: argparse.Namespace) -> int:
     from incasso_tui.services.debt_offers import confirm_answer
 
-    with cli._database(cli._settings(args)) as db:
+    settings = cli._settings(args)
+    tr = _tr(settings)
+    with cli._database(settings) as db:
         status = confirm_answer(cli._context(args, db), args.id, confirm=not args.send_back, reason=args.reason)
-    return _out(args, {"id": args.id, "status": status}, f"proposal {args.id}: {status}")
+    return _out(args, {"id": args.id, "status": status}, tr(N_("proposal {id}: {status}"), id=str(args.id), status=status))
 
 
 def cmd_offers_list(args: argparse.Namespace) -> int:
     from incasso_tui.services.debt_offers import offers
 
-    with cli._database(cli._settings(args)) as db:
+    settings = cli._settings(args)
+    tr = _tr(settings)
+    with cli._database(settings) as db:
         rows = offers(cli._context(args, db), args.case)
-    text = "\n".join(f"{o.id:<5} {o.percentage * 100:>6.2f}% {o.term_months:>3} months of {o.claim} (= {o.offered}) "
-                     f"received {o.received_on} answer by {o.respond_by} {o.status} {o.reason or ''}" for o in rows)
-    return _out(args, [{**dataclasses.asdict(o), "offered": o.offered} for o in rows], text or "no proposals")
+    text = "\n".join(f"{o.id:<5} {tr.percent(o.percentage):>9} "
+                     + tr(N_("{term} months of {claim} (= {offered}) received {received} answer by {respond_by} "
+                             "{status} {reason}"), term=f"{o.term_months:>3}", claim=o.claim, offered=o.offered,
+                          received=o.received_on, respond_by=o.respond_by, status=o.status, reason=o.reason or "")
+                     for o in rows)
+    return _out(args, [{**dataclasses.asdict(o), "offered": o.offered} for o in rows], text or tr(N_("no proposals")))
