@@ -1,5 +1,7 @@
 """Outside parties, external collection, complaints and debt counsellors' proposals (issue 19; docs/external-collection.md,
-docs/complaints.md). Every command takes ``--json``; errors are one line with a non-zero exit.
+docs/complaints.md). Every command takes ``--json``; errors are one line with a non-zero exit. The text output is in
+the session's language (``--lang`` or the ``lang`` setting; Dutch by default, catalog ``i18n/nl/outside_cli.po``); the
+JSON is the same in every language.
 
 - ``incasso parties add NAME --kind bailiff|lawyer|agency --street S --postcode P --city C --iban I
   [--contact T] [--email E] [--phone N] [--wki-registration R]`` · ``parties list [--kind K]`` · ``parties show NAME``
