@@ -34,6 +34,14 @@ from incasso_tui.errors import N_
 from incasso_tui.i18n import Translator
 from incasso_tui.safetext import safe_json
 
+from incasso_tui.ui.labels import CLAIM_STATUS, COMPLAINT_KIND, COMPLAINT_OUTCOME, COMPLAINT_STATUS, REPORT_STATUS
+
+
+def _lab(tr: Translator, table: dict[str, str], code: str | None) -> str:
+    """A code (status, kind, outcome) as the screens say it; an unknown code as it is."""
+    return "-" if code is None else tr(table[code]) if code in table else code
+
+
 __all__ = ["add_parsers"]
 
 
@@ -245,11 +253,11 @@ def cmd_decide(args: argparse.Namespace) -> int:
     with cli._database(settings) as db:
         d = decide_handover(cli._context(args, db), args.claim, approve=args.approve, reason=args.reason)
     if d.statement is None:
-        return _out(args, dataclasses.asdict(d), tr(N_("claim {claim} {status}"), claim=str(d.claim_id), status=d.status))
+        return _out(args, dataclasses.asdict(d), tr(N_("claim {claim} {status}"), claim=str(d.claim_id), status=_lab(tr, CLAIM_STATUS, d.status)))
     st = d.statement
     text = "\n".join([
         tr(N_("claim {claim} {status} as of {day}: principal {principal}, interest {interest}, costs {costs}, "
-              "paid {payments}, total {total}"), claim=str(d.claim_id), status=d.status, day=_day(tr, st["as_of"]),
+              "paid {payments}, total {total}"), claim=str(d.claim_id), status=_lab(tr, CLAIM_STATUS, d.status), day=_day(tr, st["as_of"]),
            **_statement(tr, st)),
         tr(N_("dossier {path}"), path=d.dossier_pdf) + f"\n        {d.dossier_json}",
         tr(N_("letters {letters} pending (incasso letters render)"), letters=", ".join(map(str, d.letters)))])
@@ -307,8 +315,8 @@ def _reported(tr: Translator, p: Any, not_yet: str) -> str:
 
 def _claim_text(tr: Translator, v: Any) -> str:
     lines = [tr(N_("claim {claim} · case {case} · {party} ({kind}) · {status}"), claim=str(v.id), case=str(v.case_id),
-                party=v.party, kind=_kind(tr, v.party_kind), status=v.status)
-             + (" · " + tr(N_("{outcome} on {day}"), outcome=v.outcome, day=_day(tr, v.ended_on)) if v.outcome else ""),
+                party=v.party, kind=_kind(tr, v.party_kind), status=_lab(tr, CLAIM_STATUS, v.status))
+             + (" · " + tr(N_("{outcome} on {day}"), outcome=_lab(tr, REPORT_STATUS, v.outcome), day=_day(tr, v.ended_on)) if v.outcome else ""),
              tr(N_("proposed by {proposer}, decided by {decider}; reason: {reason}"), proposer=v.proposed_by,
                 decider=v.decided_by or "-", reason=v.reason)]
     if v.statement:
@@ -317,7 +325,7 @@ def _claim_text(tr: Translator, v: Any) -> str:
                            "paid {payments}, total {total}"), day=_day(tr, st.get("as_of")), **_statement(tr, st)))
         lines.append(tr(N_("dossier {path}"), path=v.dossier_path))
     lines += [tr(N_("report {day} {status} amount {amount} costs {costs} {note} ({source}, {by})"),
-                 day=_day(tr, r.report_date), status=f"{r.status:<13}", amount=r.amount, costs=r.costs, note=r.note,
+                 day=_day(tr, r.report_date), status=f"{_lab(tr, REPORT_STATUS, r.status):<13}", amount=r.amount, costs=r.costs, note=r.note,
                  source=r.source, by=r.by)
               for r in v.reports]
     not_yet = tr(N_("NOT YET REPORTED"))
@@ -346,7 +354,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     with cli._database(settings) as db:
         rows = claims(cli._context(args, db))
     text = "\n".join(tr(N_("claim {claim} case {case} {status} {party} {client}"), claim=f"{v.id:<5}",
-                        case=f"{v.case_id:<6}", status=f"{v.status:<9}", party=f"{v.party:<28}", client=name)
+                        case=f"{v.case_id:<6}", status=f"{_lab(tr, CLAIM_STATUS, v.status):<9}", party=f"{v.party:<28}", client=name)
                      for v, name in rows)
     return _out(args, [{**dataclasses.asdict(v), "client": name} for v, name in rows], text or tr(N_("no open claims")))
 
@@ -423,7 +431,7 @@ def cmd_complaints_list(args: argparse.Namespace) -> int:
         ack_late, answer_late = c.overdue(today)
         lines.append(f"{c.id:<5} " + tr(N_("case {case} {kind} {status} received {received} ack-by {ack_by} "
                                           "answer-by {answer_by} {handler} {about}"),
-                                       case=f"{c.case_id:<6}", kind=f"{c.kind:<9}", status=f"{c.status:<8}",
+                                       case=f"{c.case_id:<6}", kind=f"{_lab(tr, COMPLAINT_KIND, c.kind):<9}", status=f"{_lab(tr, COMPLAINT_STATUS, c.status):<8}",
                                        received=c.received_on, ack_by=tr.date(c.acknowledge_by) + ("!" if ack_late else " "),
                                        answer_by=tr.date(c.answer_by) + ("!" if answer_late else " "),
                                        handler=f"{c.handled_by:<8}", about=c.about[:40]))
@@ -450,7 +458,7 @@ def cmd_complaints_answer(args: argparse.Namespace) -> int:
     with cli._database(settings) as db:
         text = answer(cli._context(args, db), args.id, args.outcome, args.text)
     return _out(args, {"id": args.id, "outcome": args.outcome, "answer": text},
-                tr(N_("complaint {id} answered ({outcome}):"), id=str(args.id), outcome=args.outcome) + f"\n{text}")
+                tr(N_("complaint {id} answered ({outcome}):"), id=str(args.id), outcome=_lab(tr, COMPLAINT_OUTCOME, args.outcome)) + f"\n{text}")
 
 
 def cmd_complaints_report(args: argparse.Namespace) -> int:

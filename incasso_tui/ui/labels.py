@@ -233,3 +233,13 @@ HANDOVER_STATUS = {"requested": N_("waiver requested"), "handed_over": N_("new")
 BANK_ENTRY_STATUS = {"matched": N_("matched"), "unmatched": N_("unmatched"), "ambiguous": N_("ambiguous"),
                      "not_ours": N_("not ours"), "reversed": N_("reversed"), "reversal": N_("reversal"),
                      "not_payment": N_("not a payment")}
+
+# outside parties and complaints (issue 19): the screen and the CLI say them the same way
+CLAIM_STATUS = {"proposed": N_("proposed"), "rejected": N_("rejected"), "at_party": N_("at the party"),
+                "ended": N_("ended")}
+REPORT_STATUS = {"paid": N_("paid"), "arrangement": N_("arrangement"), "judgment": N_("judgment obtained"),
+                 "uncollectable": N_("uncollectable"), "returned": N_("returned"), "recalled": N_("recalled")}
+COMPLAINT_KIND = {"complaint": N_("complaint"), "dispute": N_("dispute")}
+COMPLAINT_STATUS = {"open": N_("open"), "answered": N_("answered")}
+COMPLAINT_OUTCOME = {"upheld": N_("upheld"), "partly_upheld": N_("partly upheld"), "rejected": N_("rejected"),
+                     "withdrawn": N_("withdrawn")}

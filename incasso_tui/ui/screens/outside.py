@@ -32,6 +32,7 @@ from incasso_tui.domain.external import PARTY_KINDS, REPORT_STATUSES
 from incasso_tui.errors import N_, IncassoError
 from incasso_tui.services import complaints as cs
 from incasso_tui.services import external as ext
+from incasso_tui.ui.labels import CLAIM_STATUS, COMPLAINT_KIND, COMPLAINT_OUTCOME, COMPLAINT_STATUS, REPORT_STATUS
 from incasso_tui.ui.labels import CHANNEL
 from incasso_tui.ui.screens.form import FormScreen
 from incasso_tui.ui.screens.prompt import PromptScreen
@@ -45,14 +46,6 @@ if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
 
 PARTY_KIND = {"bailiff": N_("bailiff"), "lawyer": N_("lawyer"), "agency": N_("collection agency")}
-CLAIM_STATUS = {"proposed": N_("proposed"), "rejected": N_("rejected"), "at_party": N_("at the party"),
-                "ended": N_("ended")}
-REPORT_STATUS = {"paid": N_("paid"), "arrangement": N_("arrangement"), "judgment": N_("judgment obtained"),
-                 "uncollectable": N_("uncollectable"), "returned": N_("returned"), "recalled": N_("recalled")}
-COMPLAINT_KIND = {"complaint": N_("complaint"), "dispute": N_("dispute")}
-COMPLAINT_STATUS = {"open": N_("open"), "answered": N_("answered")}
-COMPLAINT_OUTCOME = {"upheld": N_("upheld"), "partly_upheld": N_("partly upheld"), "rejected": N_("rejected"),
-                     "withdrawn": N_("withdrawn")}
 
 
 def _label(tr: Translator, labels: dict[str, str], value: str | None) -> str:
