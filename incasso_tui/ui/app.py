@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from textual.app import App
+from textual import events, on
+from textual.app import App, SystemCommand
+from textual.command import CommandPalette
 from textual.content import Content
 from textual.binding import Binding
 
@@ -39,6 +42,26 @@ class IncassoApp(App[None]):
         actor = ctx.actor
         self.sub_title = f"{actor.full_name} ({actor.name}) · {tr(ROLE[actor.role.value])}"
         translate_bindings(self, tr)
+
+    # ----- Textual's own texts in the session's language (i18n/nl/textual.po): the keys of its widgets in the ?
+    # panel, the command palette's placeholder and its system commands
+
+    @on(events.DescendantFocus)
+    def _translate_focused(self, event: events.DescendantFocus) -> None:
+        """The ? panel lists the keys of the focused widget and of every node above it: a widget of Textual's own
+        (a table, an input field, a scrolling pane) has its descriptions translated once, when first focused."""
+        node: Any = event.widget
+        while node is not None and node is not self:
+            translate_bindings(node, self.tr)  # once per node
+            node = node.parent
+
+    def get_system_commands(self, screen: Any) -> Iterable[SystemCommand]:
+        for command in super().get_system_commands(screen):
+            yield SystemCommand(self.tr(command.title), self.tr(command.help), command.callback, command.discover)
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
+            self.push_screen(CommandPalette(placeholder=self.tr("Search for commands…"), id="--command-palette"))
 
     # ----- every title and notification goes through the one safe-text function, never parsed as markup
 

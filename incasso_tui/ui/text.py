@@ -27,9 +27,13 @@ def lit(value: object, style: str = "") -> Content:
 
 
 def translate_bindings(node: object, tr: object) -> None:
-    """Show a node's key descriptions (English ids in BINDINGS) in the session's language."""
+    """Show a node's key descriptions (English ids in BINDINGS, Textual's own included) in the session's language;
+    once per node (a second call would look the Dutch text up as an English id)."""
     from dataclasses import replace
 
+    if getattr(node, "_incasso_translated", False):
+        return
+    node._incasso_translated = True  # type: ignore[attr-defined]
     bindings = node._bindings  # type: ignore[attr-defined]
     for key, items in bindings.key_to_bindings.items():
         bindings.key_to_bindings[key] = [
