@@ -55,12 +55,11 @@ def test_plural_forms_follow_the_count_in_both_languages() -> None:
     from incasso_tui.i18n import Translator
 
     nl, en = Translator("nl"), Translator("en")
-    assert nl.plural("{n} case", "{n} cases", 1) == "1 dossier"
-    assert nl.plural("{n} case", "{n} cases", 3) == "3 dossiers"
-    assert nl.plural("{n} proposal is waiting", "{n} proposals are waiting", 1) == "1 voorstel wacht"
-    assert nl.plural("{n} proposal is waiting", "{n} proposals are waiting", 3) == "3 voorstellen wachten"
-    assert nl.plural("{n} case", "{n} cases", 0) == "0 dossiers"
-    assert en.plural("{n} case", "{n} cases", 1) == "1 case"
-    assert en.plural("{n} proposal is waiting", "{n} proposals are waiting", 3) == "3 proposals are waiting"
+    w = ("Approvals: {n} proposal waiting", "Approvals: {n} proposals waiting")
+    assert nl.plural(*w, 1) == "Goedkeuringen: 1 voorstel wacht"
+    assert nl.plural(*w, 3) == "Goedkeuringen: 3 voorstellen wachten"
+    assert nl.plural(*w, 0) == "Goedkeuringen: 0 voorstellen wachten"
+    assert en.plural(*w, 1) == "Approvals: 1 proposal waiting"
+    assert en.plural(*w, 3) == "Approvals: 3 proposals waiting"
     assert nl.plural("{n} of {total} case", "{n} of {total} cases", 1, n=1, total=1) == "1 van 1 dossier"
     assert nl.plural("{n} of {total} case", "{n} of {total} cases", 5, n=2, total=5) == "2 van 5 dossiers"
