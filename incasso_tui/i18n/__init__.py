@@ -11,6 +11,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from gettext import c2py
+
+from babel.messages.plurals import get_plural
 
 from babel.dates import format_date, format_datetime
 from babel.messages.pofile import read_po
@@ -33,6 +36,19 @@ def catalog(lang: str) -> dict[str, str]:
     return merged
 
 
+@cache
+def plural_catalog(lang: str) -> dict[str, tuple[str, ...]]:
+    """singular msgid -> plural forms (msgstr[0], msgstr[1], ...) for ``lang``."""
+    merged: dict[str, tuple[str, ...]] = {}
+    for path in sorted((_HERE / lang).glob("*.po")):
+        with path.open("rb") as fh:
+            po = read_po(fh, locale=LOCALES[lang])
+        for m in po:
+            if isinstance(m.id, (tuple, list)) and not m.fuzzy and all(m.string):
+                merged[m.id[0]] = tuple(m.string)
+    return merged
+
+
 class Translator:
     def __init__(self, lang: str = "nl") -> None:
         if lang not in LOCALES:
@@ -40,6 +56,17 @@ class Translator:
         self.lang = lang
         self.locale = LOCALES[lang]
         self._catalog = catalog(lang)
+        self._plurals = plural_catalog(lang)
+        self._plural_index = c2py(get_plural(self.locale).plural_expr)
+
+    def plural(self, singular: str, plural: str, count: int, /, **params: object) -> str:
+        """gettext ngettext: the form of ``singular``/``plural`` for ``count``; ``{n}`` is ``count`` unless given."""
+        forms = self._plurals.get(singular)
+        if forms is None:
+            text = singular if count == 1 else plural
+        else:
+            text = forms[min(self._plural_index(count), len(forms) - 1)]
+        return text.format(**{k: self.value(v) for k, v in {"n": count, **params}.items()})
 
     def __call__(self, msgid: str, **params: object) -> str:
         text = self._catalog.get(msgid, msgid)

@@ -41,7 +41,7 @@ async def test_a_supervisor_approves_a_deferral_from_the_queue(app_for) -> None:
         await pilot.press("v")
         await _settle(pilot)
         assert isinstance(app.screen, ApprovalsScreen)
-        assert "1 voorstellen wachten" in _text(app, "#count")
+        assert "1 voorstel wacht" in _text(app, "#count")
         assert "Uitstel van 3 maanden" in _text(app, "#proposal") and "Seizoenszaak" in _text(app, "#proposal")
         assert app.screen.query_one("#lines").row_count > 3  # the schedule preview
         await pilot.press("y")

@@ -49,3 +49,17 @@ def test_errors_are_formatted_for_the_locale() -> None:
     assert Translator("en").error(err) == "Installments must be at least €25.00; these would be €1,234.50"
     assert Translator("nl").date(date(2026, 3, 5)) == "05-03-2026"
     assert re.fullmatch(r"05/03/2026", Translator("en").date(date(2026, 3, 5)))
+
+
+def test_plural_forms_follow_the_count_in_both_languages() -> None:
+    from incasso_tui.i18n import Translator
+
+    nl, en = Translator("nl"), Translator("en")
+    w = ("Approvals: {n} proposal waiting", "Approvals: {n} proposals waiting")
+    assert nl.plural(*w, 1) == "Goedkeuringen: 1 voorstel wacht"
+    assert nl.plural(*w, 3) == "Goedkeuringen: 3 voorstellen wachten"
+    assert nl.plural(*w, 0) == "Goedkeuringen: 0 voorstellen wachten"
+    assert en.plural(*w, 1) == "Approvals: 1 proposal waiting"
+    assert en.plural(*w, 3) == "Approvals: 3 proposals waiting"
+    assert nl.plural("{n} of {total} case", "{n} of {total} cases", 1, n=1, total=1) == "1 van 1 dossier"
+    assert nl.plural("{n} of {total} case", "{n} of {total} cases", 5, n=2, total=5) == "2 van 5 dossiers"

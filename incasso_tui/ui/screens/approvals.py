@@ -66,7 +66,7 @@ class ApprovalsScreen(RowsScreen[ProposalRow]):
                 money_cell(tr, row.position), text_cell(row.proposed_by), text_cell(tr.date(row.proposed_at.date()))]
 
     def count_text(self, count: int) -> str:
-        return self.tr(N_("Approvals: {count} proposals waiting"), count=count)
+        return self.tr.plural("Approvals: {n} proposal waiting", "Approvals: {n} proposals waiting", count)
 
     def below(self) -> ComposeResult:
         tr = self.tr

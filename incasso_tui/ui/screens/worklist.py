@@ -277,7 +277,7 @@ class WorklistScreen(DeskScreen[None]):
         elif table.total == 0:
             text = tr(N_("No cases match"))
         else:
-            text = tr(N_("{n} of {total} cases"), n=table.cursor + 1, total=table.total)
+            text = tr.plural("{n} of {total} case", "{n} of {total} cases", table.total, n=table.cursor + 1, total=table.total)
         if self.flt.selection:
             text = tr(N_("Selection {name}: {cases}"), name=self.flt.selection, cases=text)
         row = table.cursor_row
