@@ -44,8 +44,9 @@ def plural_catalog(lang: str) -> dict[str, tuple[str, ...]]:
         with path.open("rb") as fh:
             po = read_po(fh, locale=LOCALES[lang])
         for m in po:
-            if isinstance(m.id, (tuple, list)) and not m.fuzzy and all(m.string):
-                merged[m.id[0]] = tuple(m.string)
+            forms = m.string
+            if isinstance(m.id, (tuple, list)) and not m.fuzzy and isinstance(forms, (tuple, list)) and all(forms):
+                merged[m.id[0]] = tuple(forms)
     return merged
 
 
