@@ -157,27 +157,15 @@ def cmd_waiting(args: argparse.Namespace) -> int:
 
 
 def _client_id(db, number: str) -> int:  # type: ignore[no-untyped-def]
-    from sqlalchemy import select
+    from incasso_tui.services.cases import client_id_by_number
 
-    from incasso_tui.store.models import Client
-
-    with db.reader() as s:
-        found = s.scalar(select(Client.id).where(Client.number == number))
-    if found is None:
-        raise NotFound(N_("There is no client {client}"), client=number)
-    return int(found)
+    return client_id_by_number(db, number)
 
 
 def _open_case(db, client_id: int) -> tuple[int, int]:  # type: ignore[no-untyped-def]
-    from sqlalchemy import select
+    from incasso_tui.services.cases import open_case_version
 
-    from incasso_tui.store.models import Case
-
-    with db.reader() as s:
-        row = s.execute(select(Case.id, Case.version).where(Case.client_id == client_id, Case.status != "closed")).first()
-    if row is None:
-        raise NotFound(N_("Client {client} has no open case"), client=client_id)
-    return int(row[0]), int(row[1])
+    return open_case_version(db, client_id)
 
 
 def cmd_consent(args: argparse.Namespace) -> int:

@@ -16,10 +16,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from incasso_tui.domain.arrears import Arrears, combined
 from incasso_tui.domain.money import ZERO
-from incasso_tui.domain.enums import Role
+from incasso_tui.domain.enums import CaseStatus, Role
 from incasso_tui.errors import N_, NotAllowed, NotFound, StaleData
 from incasso_tui.services.context import Context
 from incasso_tui.services.positions import loan_positions
+from incasso_tui.store.db import Database
 from incasso_tui.store.models import (
     Arrangement,
     ArrangementLine,
@@ -416,3 +417,22 @@ def client_detail(ctx: Context, case_id: int) -> ClientDetail:
             ),
             documents=_documents(s, client.id),
         )
+
+
+def client_id_by_number(db: Database, number: str) -> int:
+    """The id of the client with ``number`` (the command line names clients by number)."""
+    with db.reader() as s:
+        found = s.scalar(select(Client.id).where(Client.number == number))
+    if found is None:
+        raise NotFound(N_("There is no client {client}"), client=number)
+    return int(found)
+
+
+def open_case_version(db: Database, client_id: int) -> tuple[int, int]:
+    """The client's open case and its version (for a command that changes it: optimistic locking)."""
+    with db.reader() as s:
+        row = s.execute(select(Case.id, Case.version).where(Case.client_id == client_id,
+                                                           Case.status != CaseStatus.CLOSED)).first()
+    if row is None:
+        raise NotFound(N_("Client {client} has no open case"), client=client_id)
+    return int(row[0]), int(row[1])

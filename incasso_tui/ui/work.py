@@ -19,19 +19,13 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import SQLAlchemyError
 from textual.dom import DOMNode
 from textual.worker import Worker, get_current_worker
 
-from incasso_tui.errors import N_, DatabaseUnavailable, IncassoError
+from incasso_tui.errors import IncassoError
+from incasso_tui.services.driver_errors import DRIVER_ERROR, as_incasso_error
 
 T = TypeVar("T")
-
-
-def as_incasso_error(exc: SQLAlchemyError) -> IncassoError:
-    """A driver error that reached the UI unmapped, as a typed error (its first line, for the operator)."""
-    first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
-    return DatabaseUnavailable(N_("The database refused: {error}"), kind="error", error=first)
 
 
 def service_worker(
@@ -55,7 +49,7 @@ def service_worker(
             post: Callable[[], Any] = partial(done, call())
         except IncassoError as err:
             post = partial(failed, err)
-        except SQLAlchemyError as exc:
+        except DRIVER_ERROR as exc:
             post = partial(failed, as_incasso_error(exc))
         if not get_current_worker().is_cancelled:
             app.call_from_thread(post)
@@ -84,7 +78,7 @@ def closing_worker(
             post: Callable[[], Any] = partial(done, call())
         except IncassoError as err:
             post = partial(failed, err)
-        except SQLAlchemyError as exc:
+        except DRIVER_ERROR as exc:
             post = partial(failed, as_incasso_error(exc))
         if not get_current_worker().is_cancelled:
             app.call_from_thread(lambda: post() if screen.is_attached else None)
