@@ -7,7 +7,9 @@ The TUI runs in a detached tmux session of 80x24 on its own tmux server. For eve
 the key with ``tmux send-keys`` and polls the screen (``capture-pane``, a few milliseconds a poll) until it
 matches the step's pattern and has not changed for ``--settle`` seconds (default 0.3: workers that load
 data after the first frame are waited for). The figure is the time from sending the key to the first poll
-that showed the final screen, so the settle wait itself is not counted. Each step is undone (``escape``) and
+that showed the final screen, so the settle wait itself is not counted. With ``--before DIR`` a second session
+runs the package copied into DIR and the tries alternate between the two, so a ratio before / after is measured
+under the same load. Each step is undone (``escape``) and
 the undo is measured too ("back"). p50/p95/max over ``--runs``; the machine's load average before and after.
 
 The polling costs a little CPU itself (one tmux client a poll); a step that settles in 40 ms is shown as
@@ -28,7 +30,7 @@ from pathlib import Path
 
 from benchmarks.startup import TMUX, tmux_server
 
-WORKLIST = r"\d+ van \d+ dossiers"
+WORKLIST = r"\d+ van [\d.]+ dossiers"
 DETAIL = r"Status\s"
 
 
@@ -51,6 +53,7 @@ STEPS: tuple[Step, ...] = (
     Step("deferral form", ("u",), r"Uitstel van aflossing voor ", back=("Escape",), back_pattern=DETAIL, setup=("Enter",)),
     Step("approvals", ("v",), r"Goedkeuringen: "),
     Step("dashboard", ("k",), r"Ouderdom \(dossiers\)"),
+    Step("task inbox", ("a",), r"\d+ te laat, \d+ vandaag"),
 )
 
 
@@ -84,42 +87,63 @@ def _summary(values: list[float]) -> dict[str, float]:
     return {"n": len(values), "p50": round(statistics.median(values), 4), "p95": round(p95, 4), "max": round(max(values), 4)}
 
 
-def measure(command: list[str], steps: tuple[Step, ...], runs: int, settle_s: float) -> dict[str, dict[str, object]]:
+def _start(command: list[str], settle_s: float) -> str:
     name = f"keys-{time.monotonic_ns()}"
     subprocess.run([*TMUX, "new-session", "-d", "-s", name, "-x", "80", "-y", "24",
                     "exec " + subprocess.list2cmdline(command)], check=True)
-    results: dict[str, dict[str, object]] = {}
+    settle(name, WORKLIST, settle_s, timeout=120)
+    return name
+
+
+def _try(name: str, step: Step, settle_s: float) -> tuple[float, float]:
+    """One try of ``step`` in session ``name``: seconds key → settled forward, and back."""
+    for key in step.setup:
+        _send(name, key)
+        settle(name, DETAIL, settle_s)
+    for key in step.keys[:-1]:
+        _send(name, key)
+    t0 = time.perf_counter()
+    _send(name, step.keys[-1])
+    sent = time.perf_counter() - t0
+    elapsed, _ = settle(name, step.pattern, settle_s)
+    forward = elapsed + sent
+    back = 0.0
+    for key in step.back:
+        t0 = time.perf_counter()
+        _send(name, key)
+        sent = time.perf_counter() - t0
+        elapsed, _ = settle(name, step.back_pattern, settle_s)
+        back += elapsed + sent
+    if step.setup:  # back to the worklist for the next try
+        _send(name, "Escape")
+        settle(name, WORKLIST, settle_s)
+    return forward, back
+
+
+def measure(commands: dict[str, list[str]], steps: tuple[Step, ...], runs: int,
+            settle_s: float) -> dict[str, dict[str, dict[str, object]]]:
+    """Every step ``runs`` times in one session per command; with two commands (before / after) the tries
+    alternate between them, so both see the same machine load."""
+    names = {label: _start(command, settle_s) for label, command in commands.items()}
+    results: dict[str, dict[str, dict[str, object]]] = {label: {} for label in commands}
     try:
-        settle(name, WORKLIST, settle_s, timeout=120)
         for step in steps:
-            forward: list[float] = []
-            back: list[float] = []
+            forward: dict[str, list[float]] = {label: [] for label in commands}
+            back: dict[str, list[float]] = {label: [] for label in commands}
             for _ in range(runs):
-                for key in step.setup:
-                    _send(name, key)
-                    settle(name, DETAIL, settle_s)
-                for key in step.keys[:-1]:
-                    _send(name, key)
-                t0 = time.perf_counter()
-                _send(name, step.keys[-1])
-                sent = time.perf_counter() - t0
-                elapsed, _ = settle(name, step.pattern, settle_s)
-                forward.append(elapsed + sent)
-                for key in step.back:
-                    t0 = time.perf_counter()
-                    _send(name, key)
-                    sent = time.perf_counter() - t0
-                    elapsed, _ = settle(name, step.back_pattern, settle_s)
-                back.append(elapsed + sent)
-                if step.setup:  # back to the worklist for the next run
-                    _send(name, "Escape")
-                    settle(name, WORKLIST, settle_s)
-            results[step.name] = {"forward_s": _summary(forward), "back_s": _summary(back)}
-            print(f"{step.name}: p50 {results[step.name]['forward_s']['p50'] * 1000:.0f} ms, "
-                  f"p95 {results[step.name]['forward_s']['p95'] * 1000:.0f} ms; back p95 "
-                  f"{results[step.name]['back_s']['p95'] * 1000:.0f} ms", file=sys.stderr)
+                for label, name in names.items():
+                    f, b = _try(name, step, settle_s)
+                    forward[label].append(f)
+                    back[label].append(b)
+            for label in commands:
+                got = results[label][step.name] = {"forward_s": _summary(forward[label]),
+                                                   "back_s": _summary(back[label])}
+                print(f"{label}: {step.name}: p50 {got['forward_s']['p50'] * 1000:.0f} ms, "
+                      f"p95 {got['forward_s']['p95'] * 1000:.0f} ms; back p95 "
+                      f"{got['back_s']['p95'] * 1000:.0f} ms", file=sys.stderr)
     finally:
-        subprocess.run([*TMUX, "kill-session", "-t", name], capture_output=True)
+        for name in names.values():
+            subprocess.run([*TMUX, "kill-session", "-t", name], capture_output=True)
     return results
 
 
@@ -131,14 +155,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--date", default="2026-11-23")
     parser.add_argument("--settle", type=float, default=0.3)
     parser.add_argument("--only", default="", help="comma-separated step names")
+    parser.add_argument("--before", default="", metavar="DIR",
+                        help="also time the package in DIR (e.g. `git archive main incasso_tui | tar -x -C DIR`), "
+                             "alternating with this one, try by try")
     args = parser.parse_args(argv)
     incasso = str(Path(sys.executable).with_name("incasso"))
     steps = tuple(s for s in STEPS if not args.only or s.name in args.only.split(","))
     load_before = Path("/proc/loadavg").read_text().split()[:3]
+    cli = ["--db", args.db, "--user", args.user, "--date", args.date, "--lang", "nl"]
+    commands = {"after": [incasso, *cli]}
+    if args.before:
+        code = f"import sys; sys.path.insert(0, {args.before!r}); from incasso_tui.cli import main; sys.exit(main())"
+        commands = {"before": [sys.executable, "-c", code, *cli], **commands}
     with tmux_server():
-        results = measure([incasso, "--db", args.db, "--user", args.user, "--date", args.date, "--lang", "nl"],
-                          steps, args.runs, args.settle)
-    out = {"db": args.db, "runs": args.runs, "load_before": load_before,
+        results = measure(commands, steps, args.runs, args.settle)
+    out = {"db": args.db, "runs": args.runs, "settle_s": args.settle, "before": args.before or None, "load_before": load_before,
            "load_after": Path("/proc/loadavg").read_text().split()[:3], "steps": results}
     print(json.dumps(out, indent=2))
     return 0
