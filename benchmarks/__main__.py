@@ -38,13 +38,13 @@ import os
 import platform
 import shutil
 import sqlite3
-from contextlib import closing
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from contextlib import closing
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,7 @@ ENV = {**os.environ, "INCASSO_CONFIG": "/nonexistent/incasso.toml"}  # no person
 
 
 # ----- plumbing
+
 
 def _run(cmd: list[str], **kw: Any) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(cmd, capture_output=True, text=True, env=ENV, **kw)
@@ -74,8 +75,12 @@ def _json_tail(out: str) -> Any:
 
 
 def _mmm(values: list[float], digits: int = 2) -> dict[str, float]:
-    return {"min": round(min(values), digits), "median": round(statistics.median(values), digits),
-            "max": round(max(values), digits), "runs": len(values)}
+    return {
+        "min": round(min(values), digits),
+        "median": round(statistics.median(values), digits),
+        "max": round(max(values), digits),
+        "runs": len(values),
+    }
 
 
 def _load() -> list[float]:
@@ -94,7 +99,9 @@ class Backend:
 
             server = os.environ.get("INCASSO_TEST_PG_URL")
             if not server:
-                raise SystemExit("--postgresql needs INCASSO_TEST_PG_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+                raise SystemExit(
+                    "--postgresql needs INCASSO_TEST_PG_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"
+                )
             self.server = make_url(server)
 
     def url(self, name: str) -> str:
@@ -158,6 +165,7 @@ class Backend:
 
 # ----- the steps
 
+
 def step_generate(b: Backend, out: dict[str, Any]) -> None:
     book, loans = f"book{b.args.loans}", b.args.loans
     record = b.args.dir / f"generate-{b.name}-{loans}.json"
@@ -167,13 +175,21 @@ def step_generate(b: Backend, out: dict[str, Any]) -> None:
         return
     b.create_empty(book)
     load = _load()
-    wall, rss, stdout = timed([INCASSO, "generate", "--loans", str(loans), "--seed", "7", "--date", b.args.date,
-                                "--db", b.url(book)], env=ENV)
+    wall, rss, stdout = timed(
+        [INCASSO, "generate", "--loans", str(loans), "--seed", "7", "--date", b.args.date, "--db", b.url(book)], env=ENV
+    )
     report = json.loads(stdout.strip().splitlines()[-1])
     size = (b.args.dir / f"{book}.db").stat().st_size if not b.pg else None
-    figures = {"wall_s": round(wall, 1), "peak_rss_mib": round(rss), "file_bytes": size, "counts": report["counts"],
-               "built": datetime.now(timezone.utc).isoformat(timespec="seconds"), "load_before": load,
-               "load_after": _load(), "reused": False}
+    figures = {
+        "wall_s": round(wall, 1),
+        "peak_rss_mib": round(rss),
+        "file_bytes": size,
+        "counts": report["counts"],
+        "built": datetime.now(UTC).isoformat(timespec="seconds"),
+        "load_before": load,
+        "load_after": _load(),
+        "reused": False,
+    }
     record.write_text(json.dumps(figures, indent=2))
     out["generate"] = figures
 
@@ -201,7 +217,9 @@ def step_queries(b: Backend, out: dict[str, Any]) -> None:
     from benchmarks.queries import measure
 
     load = _load()
-    out["queries"] = measure(b.url(f"book{b.args.loans}"), "demo", date.fromisoformat(b.args.date), max(b.args.runs, 20))
+    out["queries"] = measure(
+        b.url(f"book{b.args.loans}"), "demo", date.fromisoformat(b.args.date), max(b.args.runs, 20)
+    )
     out["queries"]["load"] = [load, _load()]
 
 
@@ -215,7 +233,11 @@ def _floor(b: Backend, name: str, day: str, runs: int) -> tuple[list[float], int
     """The plain SQL that computes the days past due of every loan: the least any daily run must read."""
     from sqlalchemy import create_engine, text
 
-    days = "(CAST(:day AS date) - MIN(due_date))" if b.pg else "CAST(julianday(:day) - julianday(MIN(due_date)) AS INTEGER)"
+    days = (
+        "(CAST(:day AS date) - MIN(due_date))"
+        if b.pg
+        else "CAST(julianday(:day) - julianday(MIN(due_date)) AS INTEGER)"
+    )
     engine = create_engine(b.url(name))
     times, rows = [], 0
     try:
@@ -234,8 +256,13 @@ def _procedure(b: Backend, name: str, day: str) -> dict[str, Any]:
     wall, rss, stdout = timed([INCASSO, "procedure", "run", "--db", b.url(name), "--date", day, "--json"], env=ENV)
     report = json.loads(stdout.strip().splitlines()[-1])
     acted = {k: v for k, v in report.get("actions", {}).items() if v}
-    return {"wall_s": round(wall, 1), "peak_rss_mib": round(rss), "selection_s": report.get("selection_seconds"),
-            "actions": acted, "load": [load, _load()]}
+    return {
+        "wall_s": round(wall, 1),
+        "peak_rss_mib": round(rss),
+        "selection_s": report.get("selection_seconds"),
+        "actions": acted,
+        "load": [load, _load()],
+    }
 
 
 def _write_floor(b: Backend, before: str, after: str) -> dict[str, Any]:
@@ -282,7 +309,9 @@ def step_procedure(b: Backend, out: dict[str, Any]) -> None:
     result["ratio_next_day"] = round(result["next_day_wall"]["median"] / median_floor, 1)
     if not b.pg:
         result["ratio_first_write"] = round(result["first"]["wall_s"] / result["write_floor_first"]["median_s"], 1)
-        result["ratio_next_day_write"] = round(result["next_day"][0]["wall_s"] / result["write_floor_next_day"]["median_s"], 1)
+        result["ratio_next_day_write"] = round(
+            result["next_day"][0]["wall_s"] / result["write_floor_next_day"]["median_s"], 1
+        )
     for name in ("run", "run_after", "run_before"):
         b.drop(name)
     out["procedure"] = result
@@ -293,16 +322,32 @@ def step_import(b: Backend, out: dict[str, Any]) -> None:
     xml = b.args.dir / "camt053-100k.xml"
     for _ in range(b.args.import_runs):
         b.create_empty("pay")
-        cmd = [sys.executable, "-m", "benchmarks.payments_import", "--db", b.url("pay"), "--entries", "100000",
-               "--loans", "20000", "--out", str(xml)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "benchmarks.payments_import",
+            "--db",
+            b.url("pay"),
+            "--entries",
+            "100000",
+            "--loans",
+            "20000",
+            "--out",
+            str(xml),
+        ]
         runs.append(_json_tail(_run(cmd, cwd=HERE.parent).stdout))
     b.drop("pay")
     out["import"] = {
-        "import_s": _mmm([r["import_s"] for r in runs]), "bare_lxml_s": _mmm([r["bare_lxml_s"] for r in runs]),
+        "import_s": _mmm([r["import_s"] for r in runs]),
+        "bare_lxml_s": _mmm([r["bare_lxml_s"] for r in runs]),
         "import_rss_mb": _mmm([r["import_rss_mb"] for r in runs], 0),
-        "ratio": round(statistics.median([r["import_s"] for r in runs]) / statistics.median([r["bare_lxml_s"] for r in runs]), 1),
-        "reimport_s": _mmm([r["reimport_s"] for r in runs]), "file_mb": runs[0]["file_mb"],
-        "counts": runs[0]["counts"], "load": [runs[0]["load_before"], runs[-1]["load_after"]],
+        "ratio": round(
+            statistics.median([r["import_s"] for r in runs]) / statistics.median([r["bare_lxml_s"] for r in runs]), 1
+        ),
+        "reimport_s": _mmm([r["reimport_s"] for r in runs]),
+        "file_mb": runs[0]["file_mb"],
+        "counts": runs[0]["counts"],
+        "load": [runs[0]["load_before"], runs[-1]["load_after"]],
     }
 
 
@@ -311,8 +356,21 @@ def step_ssh(b: Backend, out: dict[str, Any]) -> None:
         out["ssh"] = {"skipped": "the SSH benchmark copies an SQLite book; run it without --postgresql"}
         return
     book = b.args.dir / f"book{b.args.loans}.db"
-    cmd = [sys.executable, "-m", "benchmarks.ssh_sessions", "--sessions", str(b.args.ssh_sessions), "--idle", "10",
-           "--keys", "20", "--stagger", "1", "--book", str(book)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.ssh_sessions",
+        "--sessions",
+        str(b.args.ssh_sessions),
+        "--idle",
+        "10",
+        "--keys",
+        "20",
+        "--stagger",
+        "1",
+        "--book",
+        str(book),
+    ]
     out["ssh"] = _json_tail(_run(cmd, cwd=HERE.parent).stdout)
 
 
@@ -320,7 +378,13 @@ def step_ssh(b: Backend, out: dict[str, Any]) -> None:
 
 TARGETS: list[tuple[str, str, Callable[[dict[str, Any]], float | None], float, str]] = [
     ("first paint / empty Textual app", "startup", lambda r: r["startup"]["ratio"], 3.0, "×"),
-    ("worklist fetch p95, worst filter or sort (searches: own table)", "queries", lambda r: _worst_fetch(r)[1], 50.0, "ms"),
+    (
+        "worklist fetch p95, worst filter or sort (searches: own table)",
+        "queries",
+        lambda r: _worst_fetch(r)[1],
+        50.0,
+        "ms",
+    ),
     ("client detail p95", "queries", lambda r: r["queries"]["client detail"]["p95_ms"], 150.0, "ms"),
     ("daily run (next day) / SQL floor", "procedure", lambda r: r["procedure"]["ratio_next_day"], 3.0, "×"),
     ("daily run (first, catch-up) / SQL floor", "procedure", lambda r: r["procedure"]["ratio_first"], 3.0, "×"),
@@ -339,11 +403,21 @@ def _worst_fetch(r: dict[str, Any]) -> tuple[str, float]:
 
 
 def _machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    mem = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")))
-    return (f"{os.cpu_count()} vCPU {cpu}, {mem / 1024 / 1024:.0f} GiB RAM, Linux {platform.release()}, "
-            f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem = int(
+        next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
+    )
+    return (
+        f"{os.cpu_count()} vCPU {cpu}, {mem / 1024 / 1024:.0f} GiB RAM, Linux {platform.release()}, "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+    )
 
 
 def _ms(row: dict[str, Any] | None) -> str:
@@ -351,11 +425,17 @@ def _ms(row: dict[str, Any] | None) -> str:
 
 
 def render(b: Backend, r: dict[str, Any]) -> str:
-    lines = [f"### {b.name}: {b.args.loans:,} loans, {r['date']}", "",
-             f"Machine: {r['machine']}. Load average (1/5/15 min) at the start of the last run {r['load_start']}, at its "
-             f"end {r['load_end']}; each step's own load is in results/{b.name}.json.", "",
-             "Measured: " + "; ".join(f"{step} {m['at']} (`{m['command']}`)" for step, m in r.get("measured", {}).items())
-             + ".", ""]
+    lines = [
+        f"### {b.name}: {b.args.loans:,} loans, {r['date']}",
+        "",
+        f"Machine: {r['machine']}. Load average (1/5/15 min) at the start of the last run {r['load_start']}, at its "
+        f"end {r['load_end']}; each step's own load is in results/{b.name}.json.",
+        "",
+        "Measured: "
+        + "; ".join(f"{step} {m['at']} (`{m['command']}`)" for step, m in r.get("measured", {}).items())
+        + ".",
+        "",
+    ]
     lines += ["| target | measured | target | met |", "|---|---|---|---|"]
     for label, step, get, limit, unit in TARGETS:
         if step not in r:
@@ -370,85 +450,144 @@ def render(b: Backend, r: dict[str, Any]) -> str:
     if "generate" in r:
         g = r["generate"]
         size = f", {g['file_bytes'] / 1e9:.1f} GB" if g.get("file_bytes") else ""
-        lines += ["", f"**Generate** (`incasso generate --loans {b.args.loans} --seed 7`): {g['wall_s']} s, peak RSS "
-                  f"{g['peak_rss_mib']} MiB{size}; {g['counts']['cases']:,} cases, {g['counts']['installments']:,} "
-                  f"installments" + (f" (book reused: built {g['built']})" if g.get("reused") else "") + "."]
+        lines += [
+            "",
+            f"**Generate** (`incasso generate --loans {b.args.loans} --seed 7`): {g['wall_s']} s, peak RSS "
+            f"{g['peak_rss_mib']} MiB{size}; {g['counts']['cases']:,} cases, {g['counts']['installments']:,} "
+            f"installments" + (f" (book reused: built {g['built']})" if g.get("reused") else "") + ".",
+        ]
     if "startup" in r:
         s = r["startup"]
-        lines += ["", "**Start-up** (tmux 80x24, to the painted worklist; min / median / max):", "",
-                  "| figure | min | median | max |", "|---|---|---|---|"]
-        for key, label in (("app_s", "incasso → painted worklist (s)"), ("baseline_s", "empty Textual app (s)"),
-                           ("rss_mib", "RSS at paint (MiB)"), ("rss_after_paging_mib", "RSS after 50 PageDowns (MiB)")):
+        lines += [
+            "",
+            "**Start-up** (tmux 80x24, to the painted worklist; min / median / max):",
+            "",
+            "| figure | min | median | max |",
+            "|---|---|---|---|",
+        ]
+        for key, label in (
+            ("app_s", "incasso → painted worklist (s)"),
+            ("baseline_s", "empty Textual app (s)"),
+            ("rss_mib", "RSS at paint (MiB)"),
+            ("rss_after_paging_mib", "RSS after 50 PageDowns (MiB)"),
+        ):
             lines.append(f"| {label} | {s[key]['min']:g} | {s[key]['median']:g} | {s[key]['max']:g} |")
     if "queries" in r:
         q = r["queries"]
-        lines += ["", f"**Worklist** (service calls the screen makes; p50 / p95 ms over {q['client detail']['runs']} runs "
-                  "after one warm-up):", "", "| filter or sort | cases | count + first page | next page | jump to end |",
-                  "|---|---|---|---|---|"]
+        lines += [
+            "",
+            f"**Worklist** (service calls the screen makes; p50 / p95 ms over {q['client detail']['runs']} runs "
+            "after one warm-up):",
+            "",
+            "| filter or sort | cases | count + first page | next page | jump to end |",
+            "|---|---|---|---|---|",
+        ]
         for name, row in q["worklist"].items():
-            lines.append(f"| {name} | {row['cases']:,} | {_ms(row['count+first page'])} | {_ms(row.get('next page'))} | "
-                         f"{_ms(row.get('jump to end'))} |")
+            lines.append(
+                f"| {name} | {row['cases']:,} | {_ms(row['count+first page'])} | {_ms(row.get('next page'))} | "
+                f"{_ms(row.get('jump to end'))} |"
+            )
         lines += ["", "| search | term | cases | count + first page |", "|---|---|---|---|"]
         for kind, row in q["search"].items():
             lines.append(f"| {kind} | `{row['term']}` | {row['cases']:,} | {_ms(row['count+first page'])} |")
         d = q["client detail"]
-        lines += ["", f"Client detail (client_detail + case_tracks + open_case): p50 {d['p50_ms']} ms, p95 {d['p95_ms']} ms, "
-                  f"max {d['max_ms']} ms ({d['runs']} cases across the book)."]
+        lines += [
+            "",
+            f"Client detail (client_detail + case_tracks + open_case): p50 {d['p50_ms']} ms, p95 {d['p95_ms']} ms, "
+            f"max {d['max_ms']} ms ({d['runs']} cases across the book).",
+        ]
     if "search" in r:
         sr = r["search"]
-        lines += ["", "**Search** (`benchmarks.search`: per kind up to 10 terms taken from clients across the book, each "
-                  "timed `--runs` times after a warm-up; p50 / p95 ms over all the timings of the kind; hits: the median "
-                  "count):", "",
-                  "| kind | e.g. | timings | hits (all / desk) | search screen, all clients | search screen, desk | "
-                  "worklist box |", "|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "**Search** (`benchmarks.search`: per kind up to 10 terms taken from clients across the book, each "
+            "timed `--runs` times after a warm-up; p50 / p95 ms over all the timings of the kind; hits: the median "
+            "count):",
+            "",
+            "| kind | e.g. | timings | hits (all / desk) | search screen, all clients | search screen, desk | "
+            "worklist box |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for kind, row in sr["kinds"].items():
-            lines.append(f"| {kind} | `{row['terms'][0]}` | {row['all']['runs']} | {row['found_all_median']:,} / "
-                         f"{row['found_desk_median']:,} | {_ms(row['all'])} | {_ms(row['desk'])} | "
-                         f"{_ms(row['worklist box'])} |")
+            lines.append(
+                f"| {kind} | `{row['terms'][0]}` | {row['all']['runs']} | {row['found_all_median']:,} / "
+                f"{row['found_desk_median']:,} | {_ms(row['all'])} | {_ms(row['desk'])} | "
+                f"{_ms(row['worklist box'])} |"
+            )
         sizes = {k: v for k, v in sr["index"].items() if k != "clients"}
         total = sum(sizes.values())
-        lines += ["", f"Search index: {total / 2**20:,.1f} MiB for {sr['index']['clients']:,} clients ("
-                  + ", ".join(f"{k} {v / 2**20:,.1f} MiB" for k, v in sizes.items()) + ")."]
+        lines += [
+            "",
+            f"Search index: {total / 2**20:,.1f} MiB for {sr['index']['clients']:,} clients ("
+            + ", ".join(f"{k} {v / 2**20:,.1f} MiB" for k, v in sizes.items())
+            + ").",
+        ]
     if "procedure" in r:
         p = r["procedure"]
-        lines += ["", "**Daily procedure run** (`incasso procedure run --date D --json` on a copy of the book):", "",
-                  "| run | wall | peak RSS | selection SQL | acted |", "|---|---|---|---|---|"]
+        lines += [
+            "",
+            "**Daily procedure run** (`incasso procedure run --date D --json` on a copy of the book):",
+            "",
+            "| run | wall | peak RSS | selection SQL | acted |",
+            "|---|---|---|---|---|",
+        ]
         runs = [("first (catch-up on the generated book)", p["first"]), ("same day again", p["same_day_again"])]
         runs += [(f"next day ({i + 1})", x) for i, x in enumerate(p["next_day"])]
         for label, x in runs:
             acted = ", ".join(f"{k} {v:,}" for k, v in x["actions"].items()) or "nothing"
             lines.append(f"| {label} | {x['wall_s']} s | {x['peak_rss_mib']} MiB | {x['selection_s']} s | {acted} |")
         f = p["floor"]
-        lines += ["", f"SQL floor (days past due of {f['loans']:,} loans): {f['min']} / {f['median']} / {f['max']} s. "
-                  f"Ratios to the median floor: first run {p['ratio_first']}×, next day {p['ratio_next_day']}×."]
+        lines += [
+            "",
+            f"SQL floor (days past due of {f['loans']:,} loans): {f['min']} / {f['median']} / {f['max']} s. "
+            f"Ratios to the median floor: first run {p['ratio_first']}×, next day {p['ratio_next_day']}×.",
+        ]
         if "ratio_first_write" in p:
             wf, wn = p["write_floor_first"], p["write_floor_next_day"]
-            lines += ["", f"Write floor (the same rows with plain executemany in one transaction, "
-                      f"benchmarks/write_floor.py): first run {wf['rows_total']:,} rows in {wf['median_s']} s, "
-                      f"next day {wn['rows_total']:,} rows in {wn['median_s']} s. Ratios: first run "
-                      f"{p['ratio_first_write']}×, next day {p['ratio_next_day_write']}× (target ≤ 3×)."]
+            lines += [
+                "",
+                f"Write floor (the same rows with plain executemany in one transaction, "
+                f"benchmarks/write_floor.py): first run {wf['rows_total']:,} rows in {wf['median_s']} s, "
+                f"next day {wn['rows_total']:,} rows in {wn['median_s']} s. Ratios: first run "
+                f"{p['ratio_first_write']}×, next day {p['ratio_next_day_write']}× (target ≤ 3×).",
+            ]
     if "import" in r:
         i = r["import"]
-        lines += ["", f"**Payment import** ({i['file_mb']} MB CAMT.053, 100,000 entries, 20,000-loan book; min / median / "
-                  "max):", "", "| figure | min | median | max |", "|---|---|---|---|"]
-        for key, label in (("import_s", "`incasso payments import` (s)"), ("bare_lxml_s", "bare lxml parse (s)"),
-                           ("reimport_s", "the same file again, all duplicates (s)"), ("import_rss_mb", "import peak RSS (MB)")):
+        lines += [
+            "",
+            f"**Payment import** ({i['file_mb']} MB CAMT.053, 100,000 entries, 20,000-loan book; min / median / max):",
+            "",
+            "| figure | min | median | max |",
+            "|---|---|---|---|",
+        ]
+        for key, label in (
+            ("import_s", "`incasso payments import` (s)"),
+            ("bare_lxml_s", "bare lxml parse (s)"),
+            ("reimport_s", "the same file again, all duplicates (s)"),
+            ("import_rss_mb", "import peak RSS (MB)"),
+        ):
             lines.append(f"| {label} | {i[key]['min']:g} | {i[key]['median']:g} | {i[key]['max']:g} |")
     if "ssh" in r and "skipped" not in r["ssh"]:
         s = r["ssh"]
         one, all_ = s["keys_one_typing"], s["keys_all_typing"]
-        lines += ["", f"**SSH** (`benchmarks.ssh_sessions`: {s['sessions']} sessions, one connect a second, on a copy of the "
-                  "book, asyncssh client with an 80x24 pty):", "", "| figure | value |", "|---|---|",
-                  f"| connect → painted worklist p50 / p95 | {s['connect_to_painted_s']['p50']:.2f} / "
-                  f"{s['connect_to_painted_s']['p95']:.2f} s |",
-                  f"| app RSS / PSS per session | {s['app_rss_mib']['per_session']} / {s['app_pss_mib']['per_session']} MiB |",
-                  f"| server RSS / PSS | {s['server_rss_mib']} / {s['server_pss_mib']} MiB |",
-                  f"| key → new status line, one typing: p50 / p95 | {one['status_line_s']['p50'] * 1000:.0f} / "
-                  f"{one['status_line_s']['p95'] * 1000:.0f} ms |",
-                  f"| key → new status line, all typing: p50 / p95 | {all_['status_line_s']['p50'] * 1000:.0f} / "
-                  f"{all_['status_line_s']['p95'] * 1000:.0f} ms |",
-                  f"| CPU of all apps idle for {s['idle_seconds']:g} s | {s['idle_cpu_s']['apps']} s |",
-                  f"| app processes left after disconnect | {s['apps_left_after_disconnect']} |"]
+        lines += [
+            "",
+            f"**SSH** (`benchmarks.ssh_sessions`: {s['sessions']} sessions, one connect a second, on a copy of the "
+            "book, asyncssh client with an 80x24 pty):",
+            "",
+            "| figure | value |",
+            "|---|---|",
+            f"| connect → painted worklist p50 / p95 | {s['connect_to_painted_s']['p50']:.2f} / "
+            f"{s['connect_to_painted_s']['p95']:.2f} s |",
+            f"| app RSS / PSS per session | {s['app_rss_mib']['per_session']} / {s['app_pss_mib']['per_session']} MiB |",
+            f"| server RSS / PSS | {s['server_rss_mib']} / {s['server_pss_mib']} MiB |",
+            f"| key → new status line, one typing: p50 / p95 | {one['status_line_s']['p50'] * 1000:.0f} / "
+            f"{one['status_line_s']['p95'] * 1000:.0f} ms |",
+            f"| key → new status line, all typing: p50 / p95 | {all_['status_line_s']['p50'] * 1000:.0f} / "
+            f"{all_['status_line_s']['p95'] * 1000:.0f} ms |",
+            f"| CPU of all apps idle for {s['idle_seconds']:g} s | {s['idle_cpu_s']['apps']} s |",
+            f"| app processes left after disconnect | {s['apps_left_after_disconnect']} |",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -460,7 +599,7 @@ def write_results(b: Backend, r: dict[str, Any]) -> None:
     start, end = f"<!-- suite:{b.name}:start -->", f"<!-- suite:{b.name}:end -->"
     block = f"{start}\n{render(b, r)}{end}"
     if start in text:
-        text = text[: text.index(start)] + block + text[text.index(end) + len(end):]
+        text = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
     else:
         marker = "<!-- suite:end-of-generated -->"
         text = text.replace(marker, f"{block}\n\n{marker}") if marker in text else text + "\n" + block + "\n"
@@ -469,8 +608,12 @@ def write_results(b: Backend, r: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dir", type=Path, default=Path(os.environ.get("INCASSO_BENCH_DIR", Path.home() / ".cache" / "incasso-bench")),
-                        help="where the books live (several GB; env INCASSO_BENCH_DIR)")
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=Path(os.environ.get("INCASSO_BENCH_DIR", Path.home() / ".cache" / "incasso-bench")),
+        help="where the books live (several GB; env INCASSO_BENCH_DIR)",
+    )
     parser.add_argument("--loans", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5, help="runs per timed figure (queries: at least 20)")
     parser.add_argument("--procedure-runs", type=int, default=1, help="next-day runs, each on a fresh copy")
@@ -481,8 +624,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgresql", action="store_true", help="run on INCASSO_TEST_PG_URL's server")
     parser.add_argument("--regenerate", action="store_true", help="build the book even if one exists")
     parser.add_argument("--no-write", action="store_true", help="print the results; leave RESULTS.md alone")
-    parser.add_argument("--rewrite", action="store_true",
-                        help="measure nothing: write RESULTS.md from the figures of the last run (in --dir)")
+    parser.add_argument(
+        "--rewrite",
+        action="store_true",
+        help="measure nothing: write RESULTS.md from the figures of the last run (in --dir)",
+    )
     args = parser.parse_args(argv)
     args.dir.mkdir(parents=True, exist_ok=True)
     steps = [s.strip() for s in args.only.split(",") if s.strip()]
@@ -497,20 +643,23 @@ def main(argv: list[str] | None = None) -> int:
     # a run of some steps keeps the other steps' figures of the last run (each step says when it was measured)
     results: dict[str, Any] = json.loads(last.read_text()) if last.exists() and set(steps) != set(STEPS) else {}
     command = "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:])
-    results.update({"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": _machine(),
-                    "load_start": _load()})
+    results.update(
+        {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": _machine(), "load_start": _load()}
+    )
     results.setdefault("measured", {})
     if "generate" in steps or not b.exists(f"book{args.loans}"):
         step_generate(b, results)
-        results["measured"]["generate"] = {"at": results["generate"].get("built", ""),
-                                           "command": "reused: built earlier" if results["generate"].get("reused") else command}
+        results["measured"]["generate"] = {
+            "at": results["generate"].get("built", ""),
+            "command": "reused: built earlier" if results["generate"].get("reused") else command,
+        }
     for name in steps:
         if name == "generate":
             continue
         print(f"benchmarks: {name} ...", file=sys.stderr, flush=True)
         started = time.perf_counter()
         globals()[f"step_{name}"](b, results)
-        results["measured"][name] = {"at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "command": command}
+        results["measured"][name] = {"at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "command": command}
         print(f"benchmarks: {name} took {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
         last.write_text(json.dumps(results, indent=2) + "\n")  # a later step's failure keeps what was measured
     results["load_end"] = _load()

@@ -29,9 +29,18 @@ from incasso_tui.bank import parse_camt
 from incasso_tui.domain.references import make_betalingskenmerk, make_rf
 
 ACCOUNT_IBAN = "NL91ABNA0417164300"
-_NAMES = ("Bakkerij De Vries", "Jansen Installatietechniek", "Van Dijk Transport B.V.", "Bloemisterij Smit",
-          "De Boer & Zn.", "Mulder Bouw", "Kapsalon Bakker", "Visser Horeca V.O.F.", "Meijer ICT",
-          "Garage De Jong")
+_NAMES = (
+    "Bakkerij De Vries",
+    "Jansen Installatietechniek",
+    "Van Dijk Transport B.V.",
+    "Bloemisterij Smit",
+    "De Boer & Zn.",
+    "Mulder Bouw",
+    "Kapsalon Bakker",
+    "Visser Horeca V.O.F.",
+    "Meijer ICT",
+    "Garage De Jong",
+)
 _BANKS = ("ABNA", "INGB", "RABO", "SNSB", "TRIO", "BUNQ", "KNAB")
 
 
@@ -125,7 +134,7 @@ def _entry_xml(entry: _Entry) -> str:
     family = "RCDT" if entry.credit else "ICDT"
     return (
         f'<Ntry><Amt Ccy="EUR">{entry.amount}</Amt>'
-        f'<CdtDbtInd>{"CRDT" if entry.credit else "DBIT"}</CdtDbtInd>'
+        f"<CdtDbtInd>{'CRDT' if entry.credit else 'DBIT'}</CdtDbtInd>"
         f"<Sts>BOOK</Sts><BookgDt><Dt>{entry.booking_date}</Dt></BookgDt>"
         f"<ValDt><Dt>{entry.booking_date}</Dt></ValDt><AcctSvcrRef>{entry.bank_reference}</AcctSvcrRef>"
         f"<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>{family}</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn>"

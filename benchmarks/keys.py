@@ -47,10 +47,17 @@ class Step:
 # From the worklist (as a supervisor, who sees every screen). The detail's tabs are timed from the detail.
 STEPS: tuple[Step, ...] = (
     Step("open a case", ("Enter",), DETAIL),
-    *(Step(f"detail tab {n}", (str(n),), DETAIL, back=("1",), back_pattern=DETAIL, setup=("Enter",)) for n in range(2, 10)),
-    Step("arrangement form", ("a",), r"Betalingsregeling voor", back=("Escape",), back_pattern=DETAIL, setup=("Enter",)),
+    *(
+        Step(f"detail tab {n}", (str(n),), DETAIL, back=("1",), back_pattern=DETAIL, setup=("Enter",))
+        for n in range(2, 10)
+    ),
+    Step(
+        "arrangement form", ("a",), r"Betalingsregeling voor", back=("Escape",), back_pattern=DETAIL, setup=("Enter",)
+    ),
     Step("contact form", ("c",), r"Contact met ", back=("Escape",), back_pattern=DETAIL, setup=("Enter",)),
-    Step("deferral form", ("u",), r"Uitstel van aflossing voor ", back=("Escape",), back_pattern=DETAIL, setup=("Enter",)),
+    Step(
+        "deferral form", ("u",), r"Uitstel van aflossing voor ", back=("Escape",), back_pattern=DETAIL, setup=("Enter",)
+    ),
     Step("approvals", ("v",), r"Goedkeuringen: "),
     Step("dashboard", ("k",), r"Ouderdom \(dossiers\)"),
     Step("task inbox", ("a",), r"\d+ te laat, \d+ vandaag"),
@@ -84,13 +91,20 @@ def settle(name: str, pattern: str, settle_s: float, timeout: float = 30.0) -> t
 def _summary(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
     p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
-    return {"n": len(values), "p50": round(statistics.median(values), 4), "p95": round(p95, 4), "max": round(max(values), 4)}
+    return {
+        "n": len(values),
+        "p50": round(statistics.median(values), 4),
+        "p95": round(p95, 4),
+        "max": round(max(values), 4),
+    }
 
 
 def _start(command: list[str], settle_s: float) -> str:
     name = f"keys-{time.monotonic_ns()}"
-    subprocess.run([*TMUX, "new-session", "-d", "-s", name, "-x", "80", "-y", "24",
-                    "exec " + subprocess.list2cmdline(command)], check=True)
+    subprocess.run(
+        [*TMUX, "new-session", "-d", "-s", name, "-x", "80", "-y", "24", "exec " + subprocess.list2cmdline(command)],
+        check=True,
+    )
     settle(name, WORKLIST, settle_s, timeout=120)
     return name
 
@@ -120,8 +134,9 @@ def _try(name: str, step: Step, settle_s: float) -> tuple[float, float]:
     return forward, back
 
 
-def measure(commands: dict[str, list[str]], steps: tuple[Step, ...], runs: int,
-            settle_s: float) -> dict[str, dict[str, dict[str, object]]]:
+def measure(
+    commands: dict[str, list[str]], steps: tuple[Step, ...], runs: int, settle_s: float
+) -> dict[str, dict[str, dict[str, object]]]:
     """Every step ``runs`` times in one session per command; with two commands (before / after) the tries
     alternate between them, so both see the same machine load."""
     names = {label: _start(command, settle_s) for label, command in commands.items()}
@@ -136,11 +151,16 @@ def measure(commands: dict[str, list[str]], steps: tuple[Step, ...], runs: int,
                     forward[label].append(f)
                     back[label].append(b)
             for label in commands:
-                got = results[label][step.name] = {"forward_s": _summary(forward[label]),
-                                                   "back_s": _summary(back[label])}
-                print(f"{label}: {step.name}: p50 {got['forward_s']['p50'] * 1000:.0f} ms, "
-                      f"p95 {got['forward_s']['p95'] * 1000:.0f} ms; back p95 "
-                      f"{got['back_s']['p95'] * 1000:.0f} ms", file=sys.stderr)
+                got = results[label][step.name] = {
+                    "forward_s": _summary(forward[label]),
+                    "back_s": _summary(back[label]),
+                }
+                print(
+                    f"{label}: {step.name}: p50 {got['forward_s']['p50'] * 1000:.0f} ms, "
+                    f"p95 {got['forward_s']['p95'] * 1000:.0f} ms; back p95 "
+                    f"{got['back_s']['p95'] * 1000:.0f} ms",
+                    file=sys.stderr,
+                )
     finally:
         for name in names.values():
             subprocess.run([*TMUX, "kill-session", "-t", name], capture_output=True)
@@ -155,9 +175,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--date", default="2026-11-23")
     parser.add_argument("--settle", type=float, default=0.3)
     parser.add_argument("--only", default="", help="comma-separated step names")
-    parser.add_argument("--before", default="", metavar="DIR",
-                        help="also time the package in DIR (e.g. `git archive main incasso_tui | tar -x -C DIR`), "
-                             "alternating with this one, try by try")
+    parser.add_argument(
+        "--before",
+        default="",
+        metavar="DIR",
+        help="also time the package in DIR (e.g. `git archive main incasso_tui | tar -x -C DIR`), "
+        "alternating with this one, try by try",
+    )
     args = parser.parse_args(argv)
     incasso = str(Path(sys.executable).with_name("incasso"))
     steps = tuple(s for s in STEPS if not args.only or s.name in args.only.split(","))
@@ -169,8 +193,15 @@ def main(argv: list[str] | None = None) -> int:
         commands = {"before": [sys.executable, "-c", code, *cli], **commands}
     with tmux_server():
         results = measure(commands, steps, args.runs, args.settle)
-    out = {"db": args.db, "runs": args.runs, "settle_s": args.settle, "before": args.before or None, "load_before": load_before,
-           "load_after": Path("/proc/loadavg").read_text().split()[:3], "steps": results}
+    out = {
+        "db": args.db,
+        "runs": args.runs,
+        "settle_s": args.settle,
+        "before": args.before or None,
+        "load_before": load_before,
+        "load_after": Path("/proc/loadavg").read_text().split()[:3],
+        "steps": results,
+    }
     print(json.dumps(out, indent=2))
     return 0
 

@@ -34,8 +34,10 @@ from benchmarks import gen_camt053 as g
 from benchmarks import timed
 from incasso_tui.domain.references import make_betalingskenmerk, make_rf
 
-BARE = ("from lxml import etree; import sys; "
-        "etree.parse(sys.argv[1], etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))")
+BARE = (
+    "from lxml import etree; import sys; "
+    "etree.parse(sys.argv[1], etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))"
+)
 
 
 def _loan_numbers(db_url: str) -> list[str]:
@@ -61,15 +63,21 @@ def write_statement(out: Path, entries: int, loans: list[str], match: float, see
         loan = rng.choice(loans)
         how = rng.randrange(3)
         reference = make_rf("INC" + loan[1:]) if how == 0 else make_betalingskenmerk(loan[1:]) if how == 1 else None
-        return replace(tx, remittance=f"Aflossing {loan}" if how == 2 else "Aflossing", reference=reference,
-                       amount=Decimal(rng.randrange(1_000, 60_000)) / 100)
+        return replace(
+            tx,
+            remittance=f"Aflossing {loan}" if how == 2 else "Aflossing",
+            reference=reference,
+            amount=Decimal(rng.randrange(1_000, 60_000)) / 100,
+        )
 
     with out.open("w", encoding="utf-8", newline="\n") as f:
-        f.write('<?xml version="1.0" encoding="UTF-8"?>\n'
-                '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">\n<BkToCstmrStmt>\n'
-                "<GrpHdr><MsgId>BENCH-PAY</MsgId><CreDtTm>2026-11-20T06:00:00</CreDtTm></GrpHdr>\n"
-                f"<Stmt><Id>BENCH-PAY-1</Id><CreDtTm>2026-11-20T06:00:00</CreDtTm>"
-                f"<Acct><Id><IBAN>{g.ACCOUNT_IBAN}</IBAN></Id><Ccy>EUR</Ccy></Acct>\n")
+        f.write(
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">\n<BkToCstmrStmt>\n'
+            "<GrpHdr><MsgId>BENCH-PAY</MsgId><CreDtTm>2026-11-20T06:00:00</CreDtTm></GrpHdr>\n"
+            f"<Stmt><Id>BENCH-PAY-1</Id><CreDtTm>2026-11-20T06:00:00</CreDtTm>"
+            f"<Acct><Id><IBAN>{g.ACCOUNT_IBAN}</IBAN></Id><Ccy>EUR</Ccy></Acct>\n"
+        )
         start = date(2026, 9, 1)
         for n, entry in enumerate(g._entries(entries, seed, "INC")):
             day = start + timedelta(days=n * 80 // entries)  # spread over Sep-Nov 2026, before the book's date
@@ -93,21 +101,33 @@ def main() -> int:
         path = args.db.removeprefix("sqlite:///")
         if args.db.startswith("sqlite:///") and Path(path).exists():
             Path(path).unlink()
-        subprocess.run([incasso, "generate", "--loans", str(args.loans), "--seed", "7", *day], check=True,
-                       capture_output=True)
+        subprocess.run(
+            [incasso, "generate", "--loans", str(args.loans), "--seed", "7", *day], check=True, capture_output=True
+        )
     write_statement(args.out, args.entries, _loan_numbers(args.db), args.match)
     load_before = os.getloadavg()
     bare_s, bare_mb, _ = timed([sys.executable, "-c", BARE, str(args.out)])
     import_s, import_mb, out = timed([incasso, "payments", "import", str(args.out), *day, "--user", "demo", "--json"])
     again_s, again_mb, again = timed([incasso, "payments", "import", str(args.out), *day, "--user", "demo", "--json"])
-    print(json.dumps({
-        "file_mb": round(args.out.stat().st_size / 1e6, 1), "db": args.db.split("://")[0],
-        "bare_lxml_s": round(bare_s, 2), "bare_lxml_rss_mb": round(bare_mb),
-        "import_s": round(import_s, 2), "import_rss_mb": round(import_mb), "ratio_to_bare": round(import_s / bare_s, 1),
-        "reimport_s": round(again_s, 2), "reimport_rss_mb": round(again_mb),
-        "counts": json.loads(out), "reimport_counts": json.loads(again),
-        "load_before": [round(x, 2) for x in load_before], "load_after": [round(x, 2) for x in os.getloadavg()],
-    }))
+    print(
+        json.dumps(
+            {
+                "file_mb": round(args.out.stat().st_size / 1e6, 1),
+                "db": args.db.split("://")[0],
+                "bare_lxml_s": round(bare_s, 2),
+                "bare_lxml_rss_mb": round(bare_mb),
+                "import_s": round(import_s, 2),
+                "import_rss_mb": round(import_mb),
+                "ratio_to_bare": round(import_s / bare_s, 1),
+                "reimport_s": round(again_s, 2),
+                "reimport_rss_mb": round(again_mb),
+                "counts": json.loads(out),
+                "reimport_counts": json.loads(again),
+                "load_before": [round(x, 2) for x in load_before],
+                "load_after": [round(x, 2) for x in os.getloadavg()],
+            }
+        )
+    )
     return 0
 
 

@@ -37,7 +37,6 @@ from incasso_tui.store.db import Database
 from incasso_tui.store.models import Case, Client
 from tests.portal.server import free_port
 
-
 INCASSO = str(Path(sys.executable).with_name("incasso"))  # the command of this environment
 
 
@@ -95,27 +94,42 @@ def main(argv: list[str] | None = None) -> int:
         path = Path(tmp) / "book.db"
         url = f"sqlite:///{path}"
         env = {**os.environ, **{f"INCASSO_{k.upper()}": v for k, v in DEMO_LENDER.items()}}
-        subprocess.run([INCASSO, "generate", "--db", url, "--loans", str(args.loans),
-                        "--seed", "7"], check=True, env=env, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [INCASSO, "generate", "--db", url, "--loans", str(args.loans), "--seed", "7"],
+            check=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
         db = Database(url)
-        ctx = Context(db=db, actor=resolve_actor(db, "demo"), clock=SystemClock(),
-                      settings=Settings(db_url=url, **DEMO_LENDER))  # type: ignore[arg-type]
+        ctx = Context(
+            db=db, actor=resolve_actor(db, "demo"), clock=SystemClock(), settings=Settings(db_url=url, **DEMO_LENDER)
+        )  # type: ignore[arg-type]
         with db.reader() as s:
-            clients = list(s.execute(select(Client.number, Client.kind, Client.birth_date, Client.kvk)
-                                     .where(Client.id.in_(select(Case.client_id))).order_by(Client.id)
-                                     .limit(args.sessions)))
+            clients = list(
+                s.execute(
+                    select(Client.number, Client.kind, Client.birth_date, Client.kvk)
+                    .where(Client.id.in_(select(Case.client_id)))
+                    .order_by(Client.id)
+                    .limit(args.sessions)
+                )
+            )
         t = time.perf_counter()
         links = []
         for number, kind, born, kvk in clients:
             link = issue_link(ctx, client_number=number)
-            links.append((link.url.rsplit("/", 1)[1], link.code, born.strftime("%d-%m-%Y") if kind == "natural" else kvk))
+            links.append(
+                (link.url.rsplit("/", 1)[1], link.code, born.strftime("%d-%m-%Y") if kind == "natural" else kvk)
+            )
         issuing = time.perf_counter() - t
         db.dispose()
         port = free_port()
         log = (Path(tmp) / "server.log").open("w")
-        server = subprocess.Popen([INCASSO, "serve", "portal", "--db", url, "--port",
-                                   str(port), "--insecure-cookies"], env=env, stdout=subprocess.DEVNULL,
-                                  stderr=log)
+        server = subprocess.Popen(
+            [INCASSO, "serve", "portal", "--db", url, "--port", str(port), "--insecure-cookies"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
         base = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 60
@@ -137,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
                     try:
                         for k, v in f.result().items():
                             samples.setdefault(k, []).append(v)
-                    except Exception as err:  # counted and shown, the run goes on
+                    except Exception as err:  # noqa: BLE001 - any failure of one session is counted and shown, the run goes on
                         failures += 1
                         print("failed:", err, file=sys.stderr)
             wall = time.perf_counter() - t0
@@ -152,25 +166,38 @@ def main(argv: list[str] | None = None) -> int:
             server.terminate()
             server.wait(30)
             log.close()
-            errors = [line for line in (Path(tmp) / "server.log").read_text().splitlines()
-                      if "Error" in line or "Traceback" in line]
+            errors = [
+                line
+                for line in (Path(tmp) / "server.log").read_text().splitlines()
+                if "Error" in line or "Traceback" in line
+            ]
             for line in errors[:10]:
                 print("server:", line, file=sys.stderr)
-    print(f"### portal load: {len(links)} sessions, {args.concurrency} at a time, "
-          f"{datetime.now().strftime('%Y-%m-%d %H:%M')} UTC")
-    print(f"Machine: {os.cpu_count()} CPU, {platform.platform()}, Python {platform.python_version()}; SQLite book "
-          f"of {args.loans} loans; one uvicorn worker. Load average before {[round(x, 2) for x in load_before]}, "
-          f"after {[round(x, 2) for x in load_after]}.")
-    print(f"Issuing {len(links)} links: {issuing:.1f} s. Run: {wall:.1f} s wall, {failures} failed, "
-          f"{len(links) / wall:.1f} sessions/s.")
+    print(
+        f"### portal load: {len(links)} sessions, {args.concurrency} at a time, "
+        f"{datetime.now().strftime('%Y-%m-%d %H:%M')} UTC"
+    )
+    print(
+        f"Machine: {os.cpu_count()} CPU, {platform.platform()}, Python {platform.python_version()}; SQLite book "
+        f"of {args.loans} loans; one uvicorn worker. Load average before {[round(x, 2) for x in load_before]}, "
+        f"after {[round(x, 2) for x in load_after]}."
+    )
+    print(
+        f"Issuing {len(links)} links: {issuing:.1f} s. Run: {wall:.1f} s wall, {failures} failed, "
+        f"{len(links) / wall:.1f} sessions/s."
+    )
     print("| step | n | p50 | p95 | max |\n|---|---|---|---|---|")
     for k, v in samples.items():
-        print(f"| {k} | {len(v)} | {statistics.median(v) * 1000:.0f} ms | {_quantile(v, 0.95) * 1000:.0f} ms | "
-              f"{max(v) * 1000:.0f} ms |")
+        print(
+            f"| {k} | {len(v)} | {statistics.median(v) * 1000:.0f} ms | {_quantile(v, 0.95) * 1000:.0f} ms | "
+            f"{max(v) * 1000:.0f} ms |"
+        )
     print(f"Refused logins, {REFUSALS} each, one at a time after the run:")
     for k, v in refused.items():
-        print(f"| {k} | {len(v)} | {statistics.median(v) * 1000:.0f} ms | {_quantile(v, 0.95) * 1000:.0f} ms | "
-              f"{max(v) * 1000:.0f} ms |")
+        print(
+            f"| {k} | {len(v)} | {statistics.median(v) * 1000:.0f} ms | {_quantile(v, 0.95) * 1000:.0f} ms | "
+            f"{max(v) * 1000:.0f} ms |"
+        )
     return 1 if failures else 0
 
 

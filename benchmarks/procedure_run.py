@@ -66,11 +66,19 @@ def main() -> int:
     wall, rss_mib, stdout = timed(cmd)
     report = json.loads(stdout.strip().splitlines()[-1])
     result = {
-        "db": args.db, "date": args.date, "dry_run": args.dry_run, "wall_seconds": round(wall, 1),
-        "peak_rss_mib": round(rss_mib, 1), "run_seconds": report["seconds"],
-        "selection_seconds": report["selection_seconds"], "selection": report["selection"],
-        "steps": report["steps"], "actions": report["actions"], "held": report["held"],
-        "load_before": [round(x, 2) for x in load_before], "load_after": [round(x, 2) for x in os.getloadavg()],
+        "db": args.db,
+        "date": args.date,
+        "dry_run": args.dry_run,
+        "wall_seconds": round(wall, 1),
+        "peak_rss_mib": round(rss_mib, 1),
+        "run_seconds": report["seconds"],
+        "selection_seconds": report["selection_seconds"],
+        "selection": report["selection"],
+        "steps": report["steps"],
+        "actions": report["actions"],
+        "held": report["held"],
+        "load_before": [round(x, 2) for x in load_before],
+        "load_after": [round(x, 2) for x in os.getloadavg()],
         "cpus": os.cpu_count(),
     }
     if floor:

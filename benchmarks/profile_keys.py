@@ -12,9 +12,9 @@ text. Headless times leave out the terminal's own drawing, so they are a lower b
 from __future__ import annotations
 
 import argparse
+import asyncio
 import cProfile
 import pstats
-import asyncio
 import sys
 import time
 from datetime import datetime
@@ -59,8 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings(db_url=args.db, lang="nl")
     db = Database(args.db)
     actor = resolve_actor(db, args.user)
-    app = IncassoApp(Context(db=db, actor=actor, clock=FixedClock(datetime.fromisoformat(args.date + "T09:00")), settings=settings),
-                     Translator("nl"))
+    app = IncassoApp(
+        Context(db=db, actor=actor, clock=FixedClock(datetime.fromisoformat(args.date + "T09:00")), settings=settings),
+        Translator("nl"),
+    )
     profiler = Profiler(interval=0.0005, async_mode="disabled")
     times: list[float] = []
     cprof = cProfile.Profile() if args.cprofile else None

@@ -28,7 +28,8 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from datetime import date, datetime, time as dtime
+from datetime import date, datetime
+from datetime import time as dtime
 
 from sqlalchemy import func, select, text
 
@@ -56,9 +57,14 @@ def percentile(values: list[float], p: float) -> float:
 
 def summary_ms(values: list[float]) -> dict[str, float]:
     ms = [v * 1000 for v in values]
-    return {"p50_ms": round(percentile(ms, 50), 1), "p95_ms": round(percentile(ms, 95), 1),
-            "min_ms": round(min(ms), 1), "max_ms": round(max(ms), 1), "mean_ms": round(statistics.fmean(ms), 1),
-            "runs": len(ms)}
+    return {
+        "p50_ms": round(percentile(ms, 50), 1),
+        "p95_ms": round(percentile(ms, 95), 1),
+        "min_ms": round(min(ms), 1),
+        "max_ms": round(max(ms), 1),
+        "mean_ms": round(statistics.fmean(ms), 1),
+        "runs": len(ms),
+    }
 
 
 def _timed(call: Callable[[], object], runs: int) -> list[float]:
@@ -74,8 +80,12 @@ def _timed(call: Callable[[], object], runs: int) -> list[float]:
 def _context(url: str, user: str, day: date) -> Context:
     db = Database(url)
     db.check_schema()
-    return Context(db=db, actor=resolve_actor(db, user), clock=FixedClock(datetime.combine(day, dtime(9, 0))),
-                   settings=Settings(db_url=url))
+    return Context(
+        db=db,
+        actor=resolve_actor(db, user),
+        clock=FixedClock(datetime.combine(day, dtime(9, 0))),
+        settings=Settings(db_url=url),
+    )
 
 
 def _filters(ctx: Context) -> dict[str, WorklistFilter]:
@@ -97,8 +107,13 @@ def _samples(ctx: Context) -> dict[str, str]:
         client = s.get(Client, case)
         loan = s.scalar(select(Loan.number).where(Loan.client_id == case).limit(1))
         assert client is not None and loan is not None
-        return {"name prefix, 2 letters": client.name[:2], "name prefix, 5 letters": client.name[:5],
-                "loan number": loan, "IBAN": client.iban or "", "postcode": client.postcode}
+        return {
+            "name prefix, 2 letters": client.name[:2],
+            "name prefix, 5 letters": client.name[:5],
+            "loan number": loan,
+            "IBAN": client.iban or "",
+            "postcode": client.postcode,
+        }
 
 
 def measure(url: str, user: str, day: date, runs: int) -> dict[str, object]:
@@ -124,22 +139,27 @@ def measure(url: str, user: str, day: date, runs: int) -> dict[str, object]:
     special = worklist(visser, WorklistFilter(queue="special"))
     fetch["special management queue (visser)"] = {
         "cases": special.count(),
-        "count+first page": summary_ms(_timed(lambda: special.page(0, PAGE, special.count()), runs))}
+        "count+first page": summary_ms(_timed(lambda: special.page(0, PAGE, special.count()), runs)),
+    }
     visser.db.dispose()  # no connection may stay open: the procedure step copies the book as a template
     results["worklist"] = fetch
 
     search: dict[str, object] = {}
     for kind, term in _samples(ctx).items():
         wl = worklist(ctx, WorklistFilter(text=term))
-        search[kind] = {"term": term, "cases": wl.count(),
-                        "count+first page": summary_ms(_timed(lambda wl=wl: wl.page(0, PAGE, wl.count()), runs))}
+        search[kind] = {
+            "term": term,
+            "cases": wl.count(),
+            "count+first page": summary_ms(_timed(lambda wl=wl: wl.page(0, PAGE, wl.count()), runs)),
+        }
     results["search"] = search
 
     with ctx.db.reader() as s:
         total = s.scalar(select(func.count()).select_from(Case).where(DESK)) or 0
         step = max(1, total // (runs + 1))
-        case_ids = list(s.scalars(select(Case.id).where(DESK).order_by(Case.id)
-                                  .offset(step // 2).limit(total)))[::step][: runs + 1]
+        case_ids = list(s.scalars(select(Case.id).where(DESK).order_by(Case.id).offset(step // 2).limit(total)))[
+            ::step
+        ][: runs + 1]
     times: list[float] = []
     for i, case_id in enumerate(case_ids):
         started = time.perf_counter()

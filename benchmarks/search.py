@@ -39,8 +39,12 @@ def _terms(ctx, n: int) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
     with ctx.db.reader() as s:
         top = s.scalar(select(func.max(Client.id))) or 0
         step = max(1, top // (n * 3))
-        rows = s.execute(select(Client.name, Client.kind, Client.number, Client.kvk, Client.phone, Client.street)
-                         .where(Client.id % step == 0).order_by(Client.id).limit(n * 3)).all()
+        rows = s.execute(
+            select(Client.name, Client.kind, Client.number, Client.kvk, Client.phone, Client.street)
+            .where(Client.id % step == 0)
+            .order_by(Client.id)
+            .limit(n * 3)
+        ).all()
     out: dict[str, list[str]] = {k: [] for k in KINDS}
     for r in rows:
         if r.kind == "natural" and len(out["word in the name"]) < n:
@@ -61,15 +65,23 @@ def _terms(ctx, n: int) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
 def index_size(ctx) -> dict[str, int]:  # type: ignore[no-untyped-def]
     with ctx.db.reader() as s:
         if ctx.db.backend == "sqlite":
-            rows = s.execute(text("SELECT name, SUM(pgsize) FROM dbstat WHERE name = 'client_search'"
-                                  " OR name LIKE 'client_search_fts%' OR name LIKE 'sqlite_autoindex_client_search%'"
-                                  " GROUP BY name")).all()
+            rows = s.execute(
+                text(
+                    "SELECT name, SUM(pgsize) FROM dbstat WHERE name = 'client_search'"
+                    " OR name LIKE 'client_search_fts%' OR name LIKE 'sqlite_autoindex_client_search%'"
+                    " GROUP BY name"
+                )
+            ).all()
             sizes = {name: int(size) for name, size in rows}
         else:
-            sizes = {"client_search (table, TOAST and indexes)": int(s.scalar(text(
-                "SELECT pg_total_relation_size('client_search')"))),
-                     "ix_client_search_words (GIN)": int(s.scalar(text(
-                         "SELECT pg_relation_size('ix_client_search_words')")))}
+            sizes = {
+                "client_search (table, TOAST and indexes)": int(
+                    s.scalar(text("SELECT pg_total_relation_size('client_search')"))
+                ),
+                "ix_client_search_words (GIN)": int(
+                    s.scalar(text("SELECT pg_relation_size('ix_client_search_words')"))
+                ),
+            }
         sizes["clients"] = int(s.scalar(select(func.count()).select_from(Client)))
     return sizes
 
@@ -87,7 +99,8 @@ def measure(url: str, user: str, day: date, runs: int, terms: int) -> dict[str, 
             wl = worklist(ctx, WorklistFilter(text=term))
             times["worklist box"] += _timed(lambda wl=wl: wl.page(0, PAGE, wl.count()), runs)
         out["kinds"][kind] = {  # type: ignore[index]
-            "terms": words[:3], "terms_n": len(words),
+            "terms": words[:3],
+            "terms_n": len(words),
             "found_all_median": sorted(found["all"])[len(found["all"]) // 2],
             "found_desk_median": sorted(found["desk"])[len(found["desk"]) // 2],
             **{scope: summary_ms(values) for scope, values in times.items()},

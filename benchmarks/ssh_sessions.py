@@ -60,8 +60,12 @@ def _percentile(values: list[float], p: float) -> float:
 
 
 def _summary(values: list[float]) -> dict[str, float]:
-    return {"n": len(values), "p50": round(statistics.median(values), 4), "p95": round(_percentile(values, 95), 4),
-            "max": round(max(values), 4)}
+    return {
+        "n": len(values),
+        "p50": round(statistics.median(values), 4),
+        "p95": round(_percentile(values, 95), 4),
+        "max": round(max(values), 4),
+    }
 
 
 def _proc_kib(pid: int, path: str, key: str) -> int:
@@ -149,7 +153,9 @@ async def _typing(session: Session, keys: int, gap: tuple[float, float] | None, 
             await asyncio.sleep(rng.uniform(*gap))
 
 
-async def _measure(port: int, key: asyncssh.SSHKey, server: subprocess.Popen[bytes], args: argparse.Namespace) -> dict[str, object]:
+async def _measure(
+    port: int, key: asyncssh.SSHKey, server: subprocess.Popen[bytes], args: argparse.Namespace
+) -> dict[str, object]:
     rng = random.Random(7)
     results = await asyncio.gather(*(_connect(port, key, i * args.stagger) for i in range(args.sessions)))
     sessions = [s for s, _ in results]
@@ -182,14 +188,24 @@ async def _measure(port: int, key: asyncssh.SSHKey, server: subprocess.Popen[byt
         "sessions": args.sessions,
         "stagger_s": args.stagger,
         "connect_to_painted_s": _summary(connect),
-        "app_rss_mib": {"sum": round(sum(memory["app_rss_mib"]), 1), "per_session": round(sum(memory["app_rss_mib"]) / args.sessions, 1),  # type: ignore[arg-type]
-                        "min": min(memory["app_rss_mib"]), "max": max(memory["app_rss_mib"])},  # type: ignore[type-var]
-        "app_pss_mib": {"sum": round(sum(memory["app_pss_mib"]), 1), "per_session": round(sum(memory["app_pss_mib"]) / args.sessions, 1)},  # type: ignore[arg-type]
+        "app_rss_mib": {
+            "sum": round(sum(memory["app_rss_mib"]), 1),
+            "per_session": round(sum(memory["app_rss_mib"]) / args.sessions, 1),  # type: ignore[arg-type]
+            "min": min(memory["app_rss_mib"]),
+            "max": max(memory["app_rss_mib"]),
+        },  # type: ignore[type-var]
+        "app_pss_mib": {
+            "sum": round(sum(memory["app_pss_mib"]), 1),
+            "per_session": round(sum(memory["app_pss_mib"]) / args.sessions, 1),
+        },  # type: ignore[arg-type]
         "server_rss_mib": memory["server_rss_mib"],
         "server_pss_mib": memory["server_pss_mib"],
         "idle_seconds": args.idle,
-        "idle_cpu_s": {"server": round(idle_cpu[server.pid], 2), "apps": round(sum(v for p, v in idle_cpu.items() if p != server.pid), 2),
-                       "apps_per_session": round(sum(v for p, v in idle_cpu.items() if p != server.pid) / args.sessions, 3)},
+        "idle_cpu_s": {
+            "server": round(idle_cpu[server.pid], 2),
+            "apps": round(sum(v for p, v in idle_cpu.items() if p != server.pid), 2),
+            "apps_per_session": round(sum(v for p, v in idle_cpu.items() if p != server.pid) / args.sessions, 3),
+        },
         "keys_one_typing": {"first_byte_s": _summary(one[0]), "status_line_s": _summary(one[1])},
         "keys_all_typing": {"first_byte_s": _summary(everyone[0]), "status_line_s": _summary(everyone[1])},
     }
@@ -199,9 +215,26 @@ def _start_server(root: Path, book: Path, sessions: int) -> tuple[subprocess.Pop
     log = root / "server.log"
     env = {**os.environ, "INCASSO_CONFIG": str(root / "none.toml"), "XDG_DATA_HOME": str(root / "data")}
     with log.open("wb") as out:
-        proc = subprocess.Popen([INCASSO, "serve", "ssh", "--db", f"sqlite:///{book}", "--port", "0",
-                                 "--host-key", str(root / "host_key"), "--date", AS_OF,
-                                 "--max-sessions", str(sessions + 5)], stdout=out, stderr=out, env=env)
+        proc = subprocess.Popen(
+            [
+                INCASSO,
+                "serve",
+                "ssh",
+                "--db",
+                f"sqlite:///{book}",
+                "--port",
+                "0",
+                "--host-key",
+                str(root / "host_key"),
+                "--date",
+                AS_OF,
+                "--max-sessions",
+                str(sessions + 5),
+            ],
+            stdout=out,
+            stderr=out,
+            env=env,
+        )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         found = re.search(r"listening on 127\.0\.0\.1:(\d+)", log.read_text())
@@ -217,11 +250,17 @@ def _start_server(root: Path, book: Path, sessions: int) -> tuple[subprocess.Pop
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=20)
-    parser.add_argument("--stagger", type=float, default=0.0,
-                        help="seconds between the sessions' connects (default 0: all at the same moment)")
+    parser.add_argument(
+        "--stagger",
+        type=float,
+        default=0.0,
+        help="seconds between the sessions' connects (default 0: all at the same moment)",
+    )
     parser.add_argument("--idle", type=float, default=30.0, help="seconds all sessions sit idle (CPU measured)")
     parser.add_argument("--keys", type=int, default=30, help="Down keys per session and round")
-    parser.add_argument("--book", type=Path, default=None, help="an SQLite book to copy (default: generate 2,400 loans)")
+    parser.add_argument(
+        "--book", type=Path, default=None, help="an SQLite book to copy (default: generate 2,400 loans)"
+    )
     args = parser.parse_args(argv)
     env = {**os.environ, "INCASSO_CONFIG": "/nonexistent/incasso.toml"}
     with tempfile.TemporaryDirectory(prefix="incasso-ssh-bench-") as tmp:
@@ -230,12 +269,20 @@ def main(argv: list[str] | None = None) -> int:
         if args.book:
             shutil.copy(args.book, book)
         else:
-            subprocess.run([INCASSO, "generate", "--loans", "2400", "--seed", "7", "--date", AS_OF,
-                            "--db", f"sqlite:///{book}"], check=True, capture_output=True, env=env)
+            subprocess.run(
+                [INCASSO, "generate", "--loans", "2400", "--seed", "7", "--date", AS_OF, "--db", f"sqlite:///{book}"],
+                check=True,
+                capture_output=True,
+                env=env,
+            )
         key = asyncssh.generate_private_key("ssh-ed25519", comment="bench")
         (root / "bench.pub").write_bytes(key.export_public_key())
-        subprocess.run([INCASSO, "users", "add-key", "demo", str(root / "bench.pub"), "--db", f"sqlite:///{book}"],
-                       check=True, capture_output=True, env=env)
+        subprocess.run(
+            [INCASSO, "users", "add-key", "demo", str(root / "bench.pub"), "--db", f"sqlite:///{book}"],
+            check=True,
+            capture_output=True,
+            env=env,
+        )
         load_before = _load()
         server, port, log = _start_server(root, book, args.sessions)
         try:

@@ -61,10 +61,15 @@ def _rss_kib(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
-def time_to_paint(command: list[str], pattern: str, timeout: float = 120, page_downs: int = 0) -> tuple[float, int, int]:
+def time_to_paint(
+    command: list[str], pattern: str, timeout: float = 120, page_downs: int = 0
+) -> tuple[float, int, int]:
     name = f"bench-{time.monotonic_ns()}"
     started = time.perf_counter()
-    subprocess.run([*TMUX, "new-session", "-d", "-s", name, "-x", "80", "-y", "24", "exec " + subprocess.list2cmdline(command)], check=True)
+    subprocess.run(
+        [*TMUX, "new-session", "-d", "-s", name, "-x", "80", "-y", "24", "exec " + subprocess.list2cmdline(command)],
+        check=True,
+    )
     try:
         while not re.search(pattern, _screen(name)):
             if time.perf_counter() - started > timeout:
@@ -101,7 +106,10 @@ def main() -> None:
             results["rss_mib"].append(rss / 1024)
             results["rss_after_paging_mib"].append(rss_after / 1024)
             results["baseline_s"].append(time_to_paint(base, r"painted")[0])
-    summary = {k: {"min": round(min(v), 3), "median": round(statistics.median(v), 3), "max": round(max(v), 3)} for k, v in results.items()}
+    summary = {
+        k: {"min": round(min(v), 3), "median": round(statistics.median(v), 3), "max": round(max(v), 3)}
+        for k, v in results.items()
+    }
     summary["ratio_median"] = round(statistics.median(results["app_s"]) / statistics.median(results["baseline_s"]), 2)
     print(json.dumps({"db": args.db, "runs": args.runs, **summary}, indent=2))
 

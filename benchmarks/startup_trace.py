@@ -27,7 +27,7 @@ def main(argv: list[str]) -> int:
     if "--marks" in argv:
         at = argv.index("--marks")
         out = argv[at + 1]
-        del argv[at:at + 2]
+        del argv[at : at + 2]
     import incasso_tui.cli as cli
 
     mark("incasso_tui.cli imported (settings, SQLAlchemy core)")

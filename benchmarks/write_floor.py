@@ -67,7 +67,9 @@ def changes(before: Path, after: Path) -> list[TableChanges]:
             cols = ", ".join(_q(c) for c in columns)
             keys = ", ".join(_q(k) if k != "rowid" else "rowid" for k in key)
             tc = TableChanges(table, columns, key)
-            changed = conn.execute(f"SELECT {cols} FROM main.{_q(table)} EXCEPT SELECT {cols} FROM b.{_q(table)}").fetchall()
+            changed = conn.execute(
+                f"SELECT {cols} FROM main.{_q(table)} EXCEPT SELECT {cols} FROM b.{_q(table)}"
+            ).fetchall()
             old_keys = {tuple(r) for r in conn.execute(f"SELECT {keys} FROM b.{_q(table)}")}
             index = [columns.index(k) for k in key] if key != ["rowid"] else []
             for row in changed:
@@ -76,7 +78,9 @@ def changes(before: Path, after: Path) -> list[TableChanges]:
                     tc.updates.append((*row, *k))
                 else:
                     tc.inserts.append(tuple(row))
-            tc.deletes = conn.execute(f"SELECT {keys} FROM b.{_q(table)} EXCEPT SELECT {keys} FROM main.{_q(table)}").fetchall()
+            tc.deletes = conn.execute(
+                f"SELECT {keys} FROM b.{_q(table)} EXCEPT SELECT {keys} FROM main.{_q(table)}"
+            ).fetchall()
             if tc.count:
                 found.append(tc)
         return found
@@ -117,8 +121,12 @@ def _same(a: Path, b: Path, tables: list[str]) -> list[str]:
         conn.execute("ATTACH ? AS o", (f"file:{b}?mode=ro",))
         differ = []
         for t in tables:
-            n = conn.execute(f"SELECT count(*) FROM (SELECT * FROM main.{_q(t)} EXCEPT SELECT * FROM o.{_q(t)})").fetchone()[0]
-            m = conn.execute(f"SELECT count(*) FROM (SELECT * FROM o.{_q(t)} EXCEPT SELECT * FROM main.{_q(t)})").fetchone()[0]
+            n = conn.execute(
+                f"SELECT count(*) FROM (SELECT * FROM main.{_q(t)} EXCEPT SELECT * FROM o.{_q(t)})"
+            ).fetchone()[0]
+            m = conn.execute(
+                f"SELECT count(*) FROM (SELECT * FROM o.{_q(t)} EXCEPT SELECT * FROM main.{_q(t)})"
+            ).fetchone()[0]
             if n or m:
                 differ.append(t)
         return differ
@@ -137,7 +145,10 @@ def measure(before: Path, after: Path, runs: int = 3) -> dict[str, object]:
         if differ:
             raise SystemExit(f"the floor's copy differs from {after} in: {', '.join(differ)}")
     return {
-        "rows": {tc.name: {"inserted": len(tc.inserts), "updated": len(tc.updates), "deleted": len(tc.deletes)} for tc in found},
+        "rows": {
+            tc.name: {"inserted": len(tc.inserts), "updated": len(tc.updates), "deleted": len(tc.deletes)}
+            for tc in found
+        },
         "rows_total": sum(tc.count for tc in found),
         "seconds": [round(t, 3) for t in times],
         "median_s": round(statistics.median(times), 3),

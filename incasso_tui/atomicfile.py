@@ -31,30 +31,52 @@ _NO_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV
 
 
 @overload
-def atomic_file(path: str | os.PathLike[str], *, binary: Literal[False] = ..., encoding: str = ...,
-                newline: str | None = ..., mode: int = ..., exclusive: bool = ...) -> contextlib.AbstractContextManager[IO[str]]: ...
+def atomic_file(
+    path: str | os.PathLike[str],
+    *,
+    binary: Literal[False] = ...,
+    encoding: str = ...,
+    newline: str | None = ...,
+    mode: int = ...,
+    exclusive: bool = ...,
+) -> contextlib.AbstractContextManager[IO[str]]: ...
 @overload
-def atomic_file(path: str | os.PathLike[str], *, binary: Literal[True], encoding: str = ...,
-                newline: str | None = ..., mode: int = ..., exclusive: bool = ...) -> contextlib.AbstractContextManager[IO[bytes]]: ...
-def atomic_file(path: str | os.PathLike[str], *, binary: bool = False, encoding: str = "utf-8",
-                newline: str | None = None, mode: int = 0o600,
-                exclusive: bool = False) -> contextlib.AbstractContextManager[IO[str]] | contextlib.AbstractContextManager[IO[bytes]]:
+def atomic_file(
+    path: str | os.PathLike[str],
+    *,
+    binary: Literal[True],
+    encoding: str = ...,
+    newline: str | None = ...,
+    mode: int = ...,
+    exclusive: bool = ...,
+) -> contextlib.AbstractContextManager[IO[bytes]]: ...
+def atomic_file(
+    path: str | os.PathLike[str],
+    *,
+    binary: bool = False,
+    encoding: str = "utf-8",
+    newline: str | None = None,
+    mode: int = 0o600,
+    exclusive: bool = False,
+) -> contextlib.AbstractContextManager[IO[str]] | contextlib.AbstractContextManager[IO[bytes]]:
     """A file object to write ``path`` with; the file appears when the ``with`` block ends without an error."""
     manager = _atomic(Path(path), binary=binary, encoding=encoding, newline=newline, mode=mode, exclusive=exclusive)
     return cast("contextlib.AbstractContextManager[IO[str]]", manager)  # or of IO[bytes]: the overloads say which
 
 
 @contextlib.contextmanager
-def _atomic(target: Path, *, binary: bool, encoding: str, newline: str | None, mode: int,
-            exclusive: bool) -> Iterator[IO[str] | IO[bytes]]:
+def _atomic(
+    target: Path, *, binary: bool, encoding: str, newline: str | None, mode: int, exclusive: bool
+) -> Iterator[IO[str] | IO[bytes]]:
     if exclusive and target.exists():
         raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(target))
     fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     tmp = Path(name)
     try:
         os.fchmod(fd, mode)
-        fh: IO[str] | IO[bytes] = (os.fdopen(fd, "wb") if binary
-                                   else os.fdopen(fd, "w", encoding=encoding, newline=newline))
+        fh: IO[str] | IO[bytes] = (
+            os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding=encoding, newline=newline)
+        )
         with fh:
             yield fh
             fh.flush()
@@ -65,8 +87,15 @@ def _atomic(target: Path, *, binary: bool, encoding: str, newline: str | None, m
     _sync_folder(target.parent)
 
 
-def atomic_write(path: str | os.PathLike[str], data: bytes | str, *, mode: int = 0o600, exclusive: bool = False,
-                 encoding: str = "utf-8", make_folder: bool = False) -> Path:
+def atomic_write(
+    path: str | os.PathLike[str],
+    data: bytes | str,
+    *,
+    mode: int = 0o600,
+    exclusive: bool = False,
+    encoding: str = "utf-8",
+    make_folder: bool = False,
+) -> Path:
     """Write ``data`` (bytes, or text in ``encoding``) to ``path`` whole or not at all; returns the path.
     ``make_folder``: the folder (and its parents) is made first when it is missing."""
     target = Path(path)

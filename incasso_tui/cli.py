@@ -7,18 +7,17 @@ person can fix are printed as one line (in the chosen language) with a non-zero 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import decimal
-import getpass
 import json
 import re
 import sys
 import time
-import dataclasses
-from pathlib import PurePath
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from datetime import time as dtime
+from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -41,8 +40,12 @@ DEMO_LOANS = 2400  # about 2,000 clients
 # The sender printed on demo letters: plainly a demo (example.nl, the IBAN of the Dutch IBAN example). A real
 # desk sets its own lender_* settings; outside the demo, letters are refused until it has.
 DEMO_LENDER = {
-    "lender_name": "Demo Kredietverlener B.V.", "lender_street": "Voorbeeldstraat 1", "lender_postcode": "1234 AB",
-    "lender_city": "Voorbeeldstad", "lender_iban": "NL91ABNA0417164300", "lender_phone": "010 000 00 00",
+    "lender_name": "Demo Kredietverlener B.V.",
+    "lender_street": "Voorbeeldstraat 1",
+    "lender_postcode": "1234 AB",
+    "lender_city": "Voorbeeldstad",
+    "lender_iban": "NL91ABNA0417164300",
+    "lender_phone": "010 000 00 00",
     "lender_email": "incasso@example.nl",
 }
 
@@ -50,9 +53,15 @@ DEMO_LENDER = {
 def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
     # sub-parsers use SUPPRESS so that an option given before the sub-command is not reset by it
     default = None if top else argparse.SUPPRESS
-    parser.add_argument("--db", metavar="URL", default=default, help="database URL, or the path of an SQLite file (env INCASSO_DB_URL)")
-    parser.add_argument("--demo", action="store_true", default=default,
-                        help="use the demo book that 'incasso demo' made (instead of --db)")
+    parser.add_argument(
+        "--db", metavar="URL", default=default, help="database URL, or the path of an SQLite file (env INCASSO_DB_URL)"
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        default=default,
+        help="use the demo book that 'incasso demo' made (instead of --db)",
+    )
     parser.add_argument("--lang", choices=("nl", "en"), default=default, help="language (env INCASSO_LANG; nl)")
     parser.add_argument("--user", metavar="NAME", default=default, help="act as this user (default: OS user)")
     parser.add_argument("--date", metavar="YYYY-MM-DD", default=default, help="work as of this day (default: today)")
@@ -75,8 +84,13 @@ def parse_date(text: str, field: str | None = None) -> date:
     if day is None:
         raise BadInput(N_("Not a date (YYYY-MM-DD): {text}"), field=field, text=text)
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise BadInput(N_("The date {text} is outside the days this program works with ({first} to {last})"),
-                       field=field, text=text, first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat())
+        raise BadInput(
+            N_("The date {text} is outside the days this program works with ({first} to {last})"),
+            field=field,
+            text=text,
+            first=FIRST_DAY.isoformat(),
+            last=LAST_DAY.isoformat(),
+        )
     return day
 
 
@@ -93,9 +107,23 @@ def parse_id(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from incasso_tui import (cli_audit, cli_budget, cli_calc, cli_dispatch, cli_letters, cli_outside, cli_payments,
-                             cli_portal, cli_procedure, cli_report, cli_risk, cli_search, cli_selections, cli_ssh,
-                             cli_tasks)
+    from incasso_tui import (
+        cli_audit,
+        cli_budget,
+        cli_calc,
+        cli_dispatch,
+        cli_letters,
+        cli_outside,
+        cli_payments,
+        cli_portal,
+        cli_procedure,
+        cli_report,
+        cli_risk,
+        cli_search,
+        cli_selections,
+        cli_ssh,
+        cli_tasks,
+    )
 
     parser = argparse.ArgumentParser(
         prog="incasso",
@@ -131,11 +159,17 @@ def build_parser() -> argparse.ArgumentParser:
     u_add = users_sub.add_parser("add", help="add a user")
     _common(u_add, top=False)
     u_add.add_argument("name")
-    u_add.add_argument("--role", required=True, help="employee, supervisor, special_management, admin, auditor, adviser")
+    u_add.add_argument(
+        "--role", required=True, help="employee, supervisor, special_management, admin, auditor, adviser"
+    )
     u_add.add_argument("--full-name", default=None)
     u_add.add_argument("--language", choices=("nl", "en"), default="nl")
-    u_add.add_argument("--os-user", metavar="LOGIN", default=None,
-                       help="the OS account this user works as locally (default: the account of the same name)")
+    u_add.add_argument(
+        "--os-user",
+        metavar="LOGIN",
+        default=None,
+        help="the OS account this user works as locally (default: the account of the same name)",
+    )
     u_add.set_defaults(func=cmd_users_add)
     u_bind = users_sub.add_parser("bind", help="bind a user to the OS account they work as locally")
     _common(u_bind, top=False)
@@ -179,8 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     c_path = config_sub.add_parser("path", help="print the path of the config file (INCASSO_CONFIG or the default)")
     c_path.add_argument("--json", action="store_true", help="print JSON")
     c_path.set_defaults(func=cmd_config_path)
-    c_show = config_sub.add_parser("show", help="print every setting in force (file, INCASSO_* environment, options); "
-                                               "passwords masked")
+    c_show = config_sub.add_parser(
+        "show", help="print every setting in force (file, INCASSO_* environment, options); passwords masked"
+    )
     c_show.add_argument("--json", action="store_true", help="print JSON")
     c_show.set_defaults(func=cmd_config_show)
     _common_everywhere(parser)
@@ -284,7 +319,7 @@ def _operator() -> str:
     return f"cli:{_login()}"
 
 
-def _identify(db: Database, user: str | None) -> "Actor":
+def _identify(db: Database, user: str | None) -> Actor:
     """The desk user for ``--user`` (None: the OS account's own), bound to the OS account (services.identity)."""
     import os
 
@@ -315,7 +350,7 @@ def audit_key(settings: Settings) -> bytes | None:
 
 
 @contextmanager
-def _database(settings: Settings, *, create: bool = False, check: bool = True) -> Iterator["Database"]:
+def _database(settings: Settings, *, create: bool = False, check: bool = True) -> Iterator[Database]:
     from incasso_tui.store.db import Database
 
     db = Database(settings.db_url, create=create, audit_key=audit_key(settings))
@@ -361,8 +396,12 @@ def require_terminal() -> None:
     """The TUI draws on a terminal and reads keys from it: without one (a pipe, cron, ssh without -t) it would wait
     forever, so it refuses at once."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise BadInput(N_("The TUI needs a terminal (standard input and output are not one); the other commands "
-                          "work without: see 'incasso --help'"))
+        raise BadInput(
+            N_(
+                "The TUI needs a terminal (standard input and output are not one); the other commands "
+                "work without: see 'incasso --help'"
+            )
+        )
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
@@ -389,8 +428,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _upgrade_demo(url)
     # the demo book is the app's own playground (its default file): any demo user; another database: bound as always
     own_book = getattr(args, "db", None) is None
-    return _run_tui(settings, getattr(args, "user", None) or (DEMO_USER if own_book else None), _clock(args), url,
-                    demo=own_book)
+    return _run_tui(
+        settings, getattr(args, "user", None) or (DEMO_USER if own_book else None), _clock(args), url, demo=own_book
+    )
 
 
 def _upgrade_demo(url: str) -> None:
@@ -429,8 +469,13 @@ def _progress() -> Iterator[Callable[[str, int, int], None] | None]:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     tasks: dict[str, int] = {}
-    with Progress(TextColumn("{task.description:<14}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), transient=False) as bar:
+    with Progress(
+        TextColumn("{task.description:<14}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        transient=False,
+    ) as bar:
 
         def update(phase: str, done: int, total: int) -> None:
             if phase not in tasks:
@@ -461,7 +506,9 @@ def cmd_users_add(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     with _database(settings) as db:
-        info = add_user(db, _clock(args), _operator(), args.name, args.role, args.full_name, args.language, args.os_user)
+        info = add_user(
+            db, _clock(args), _operator(), args.name, args.role, args.full_name, args.language, args.os_user
+        )
     print(f"{safe(info.name)}\t{info.role}")
     return 0
 
@@ -486,8 +533,10 @@ def cmd_users_list(args: argparse.Namespace) -> int:
         print(safe_json([vars(u) for u in users]))
     else:
         for u in users:
-            print(f"{safe(u.name):<16} {u.role:<20} {u.language}  {safe(u.os_user or '-'):<12} "
-                  f"{'' if u.active else 'disabled'}  {safe(u.full_name)}")
+            print(
+                f"{safe(u.name):<16} {u.role:<20} {u.language}  {safe(u.os_user or '-'):<12} "
+                f"{'' if u.active else 'disabled'}  {safe(u.full_name)}"
+            )
     return 0
 
 
@@ -541,12 +590,16 @@ def main(argv: Sequence[str] | None = None, parser: argparse.ArgumentParser | No
         return err.exit_code
     except OSError as err:  # a file or a device: the name and the system's reason
         where = f"{err.filename}: " if getattr(err, "filename", None) else ""
-        print(f"incasso: {safe(tr(N_('Cannot read or write {where}{error}'), where=where, error=err.strerror or str(err)))}",
-              file=sys.stderr)  # a file name is data: its controls made visible (stderr is no SafeStream: rich's bar)
+        print(
+            f"incasso: {safe(tr(N_('Cannot read or write {where}{error}'), where=where, error=err.strerror or str(err)))}",
+            file=sys.stderr,
+        )  # a file name is data: its controls made visible (stderr is no SafeStream: rich's bar)
         return 2
     except (OverflowError, decimal.InvalidOperation) as err:
-        print(f"incasso: {safe(tr(N_('A date or an amount is out of the range this program can compute with: {error}'), error=str(err) or type(err).__name__))}",
-              file=sys.stderr)
+        print(
+            f"incasso: {safe(tr(N_('A date or an amount is out of the range this program can compute with: {error}'), error=str(err) or type(err).__name__))}",
+            file=sys.stderr,
+        )
         return 2
     except OperationalError as err:
         first = str(err.orig).strip().splitlines()[0] if err.orig else str(err)

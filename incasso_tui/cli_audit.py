@@ -23,21 +23,28 @@ __all__ = ["add_parser", "checkpoint_after_run"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    audit = sub.add_parser("audit", help="the audit trail: verify the hash chain, show a case's timeline",
-                           description="the audit trail: verify the hash chain, show a case's timeline")
+    audit = sub.add_parser(
+        "audit",
+        help="the audit trail: verify the hash chain, show a case's timeline",
+        description="the audit trail: verify the hash chain, show a case's timeline",
+    )
     audit.set_defaults(func=lambda _a: cli._usage(audit))
     audit_sub = audit.add_subparsers(title="audit commands", metavar="COMMAND")
     verify = audit_sub.add_parser("verify", help="recompute the hash chain; exit 1 naming the first broken event")
     cli._common(verify, top=False)
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(func=cmd_verify)
-    init = audit_sub.add_parser("init-key", help="make the audit key (mode 0600, outside the database) and seal the "
-                                                 "trail with a first checkpoint")
+    init = audit_sub.add_parser(
+        "init-key",
+        help="make the audit key (mode 0600, outside the database) and seal the trail with a first checkpoint",
+    )
     cli._common(init, top=False)
     init.add_argument("--json", action="store_true")
     init.set_defaults(func=cmd_init_key)
-    point = audit_sub.add_parser("checkpoint", help="append a signed checkpoint of the trail to the checkpoint file "
-                                                    "(and mail it to audit_checkpoint_email)")
+    point = audit_sub.add_parser(
+        "checkpoint",
+        help="append a signed checkpoint of the trail to the checkpoint file (and mail it to audit_checkpoint_email)",
+    )
     cli._common(point, top=False)
     point.add_argument("--json", action="store_true")
     point.set_defaults(func=cmd_checkpoint)
@@ -57,12 +64,19 @@ def _seal(args: argparse.Namespace, *, mail: bool) -> tuple[Any, dict[str, Any]]
     if key is None:
         from incasso_tui.errors import ConfigError
 
-        raise ConfigError(N_("There is no audit key at {path}: make one with 'incasso audit init-key'"),
-                          path=str(settings.audit_key_file))
+        raise ConfigError(
+            N_("There is no audit key at {path}: make one with 'incasso audit init-key'"),
+            path=str(settings.audit_key_file),
+        )
     with cli._database(settings) as db:
         signed = write_checkpoint(db, settings, key, datetime.now().astimezone())
-    return signed, {"seq": signed.seq, "head": signed.head, "at": signed.at, "file": str(settings.audit_checkpoint_file),
-                    "mailed_to": _mail(settings, signed) if mail else None}
+    return signed, {
+        "seq": signed.seq,
+        "head": signed.head,
+        "at": signed.at,
+        "file": str(settings.audit_checkpoint_file),
+        "mailed_to": _mail(settings, signed) if mail else None,
+    }
 
 
 def _mail(settings: Any, signed: Any) -> str | None:
@@ -77,12 +91,16 @@ def _mail(settings: Any, signed: Any) -> str | None:
     try:
         mail_checkpoint(settings, signed)
     except IncassoError as err:
-        print(f"incasso: {tr(N_('The checkpoint was not mailed to {to}: {error}'), to=settings.audit_checkpoint_email, error=tr.error(err))}",
-              file=sys.stderr)
+        print(
+            f"incasso: {tr(N_('The checkpoint was not mailed to {to}: {error}'), to=settings.audit_checkpoint_email, error=tr.error(err))}",
+            file=sys.stderr,
+        )
         return None
     except MailFailure as err:
-        print(f"incasso: {tr(N_('The checkpoint was not mailed to {to}: {error}'), to=settings.audit_checkpoint_email, error=str(err))}",
-              file=sys.stderr)
+        print(
+            f"incasso: {tr(N_('The checkpoint was not mailed to {to}: {error}'), to=settings.audit_checkpoint_email, error=str(err))}",
+            file=sys.stderr,
+        )
         return None
     return str(settings.audit_checkpoint_email)
 
@@ -92,8 +110,10 @@ def checkpoint_after_run(args: argparse.Namespace) -> dict[str, Any] | None:
     settings = cli._settings(args)
     if cli.audit_key(settings) is None:
         tr = Translator(settings.lang)
-        print(f"incasso: {tr(N_('No audit key: no checkpoint was written (make a key with incasso audit init-key)'))}",
-              file=sys.stderr)
+        print(
+            f"incasso: {tr(N_('No audit key: no checkpoint was written (make a key with incasso audit init-key)'))}",
+            file=sys.stderr,
+        )
         return None
     return _seal(args, mail=True)[1]
 
@@ -110,8 +130,12 @@ def cmd_init_key(args: argparse.Namespace) -> int:
     if args.json:
         print(safe_json({"key_file": str(path), **done}))
         return 0
-    print(tr(N_("audit key written to {path} (mode 600: keep it outside the database and back it up apart from it)"),
-             path=str(path)))
+    print(
+        tr(
+            N_("audit key written to {path} (mode 600: keep it outside the database and back it up apart from it)"),
+            path=str(path),
+        )
+    )
     print(tr(N_("checkpoint: event {seq} sealed in {file}"), seq=done["seq"], file=done["file"]))
     return 0
 
@@ -126,9 +150,11 @@ def cmd_checkpoint(args: argparse.Namespace) -> int:
     return 0
 
 
-ADVICE = N_("Do not repair or change the database: keep a copy of it, of the audit key and of the checkpoint file as "
-            "they are now, compare the event with the checkpoints mailed to the auditor and with a backup, and report "
-            "it to whoever is responsible for security.")
+ADVICE = N_(
+    "Do not repair or change the database: keep a copy of it, of the audit key and of the checkpoint file as "
+    "they are now, compare the event with the checkpoints mailed to the auditor and with a backup, and report "
+    "it to whoever is responsible for security."
+)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -142,28 +168,47 @@ def cmd_verify(args: argparse.Namespace) -> int:
         checkpoints = read_checkpoints(db, settings, key) if key is not None else []
         report = verify_chain(db, key, checkpoints)
     latest = report.checkpoint
-    result: dict[str, Any] = {"intact": report.intact, "events": report.events, "keyed_events": report.keyed,
-                              "keyed": key is not None,
-                              "checkpoint": {"seq": latest.seq, "at": latest.at} if latest else None}
+    result: dict[str, Any] = {
+        "intact": report.intact,
+        "events": report.events,
+        "keyed_events": report.keyed,
+        "keyed": key is not None,
+        "checkpoint": {"seq": latest.seq, "at": latest.at} if latest else None,
+    }
     if not report.intact:
         # sequence numbers are names of events, not quantities: "event 2893", never "event 2,893"
-        named = {k: str(v) if k in ("seq", "previous", "last") and isinstance(v, int) else v
-                 for k, v in report.params.items()}
+        named = {
+            k: str(v) if k in ("seq", "previous", "last") and isinstance(v, int) else v
+            for k, v in report.params.items()
+        }
         reason = tr(report.reason, **named) if report.reason else ""
         result.update(broken_seq=report.broken_seq, broken_id=report.broken_at, reason=reason)
-        where = (tr(N_("event {seq} (id {id})"), seq=str(report.broken_seq), id=str(report.broken_at))
-                 if report.broken_at else tr(N_("event {seq}"), seq=str(report.broken_seq)))
-        message = tr(N_("audit trail BROKEN at {where}: {reason} ({count} events before it verify). {advice}"),
-                     where=where, reason=reason, count=report.events, advice=tr(ADVICE))
+        where = (
+            tr(N_("event {seq} (id {id})"), seq=str(report.broken_seq), id=str(report.broken_at))
+            if report.broken_at
+            else tr(N_("event {seq}"), seq=str(report.broken_seq))
+        )
+        message = tr(
+            N_("audit trail BROKEN at {where}: {reason} ({count} events before it verify). {advice}"),
+            where=where,
+            reason=reason,
+            count=report.events,
+            advice=tr(ADVICE),
+        )
         if args.json:
             print(safe_json(result))
         print(message, file=sys.stderr)
         return 1
     if key is not None and latest is None:
-        message = tr(N_("audit trail NOT PROVEN: {count} events verify with the key, but there is no checkpoint of this "
-                        "database in {file}, so a trail cut short cannot be told apart; write one with 'incasso audit "
-                        "checkpoint' (and find out why there was none)"),
-                     count=report.events, file=str(settings.audit_checkpoint_file))
+        message = tr(
+            N_(
+                "audit trail NOT PROVEN: {count} events verify with the key, but there is no checkpoint of this "
+                "database in {file}, so a trail cut short cannot be told apart; write one with 'incasso audit "
+                "checkpoint' (and find out why there was none)"
+            ),
+            count=report.events,
+            file=str(settings.audit_checkpoint_file),
+        )
         if args.json:
             print(safe_json({**result, "intact": False}))
         print(message, file=sys.stderr)
@@ -173,12 +218,29 @@ def cmd_verify(args: argparse.Namespace) -> int:
     elif key is None:
         print(tr(N_("audit trail intact: {count} events"), count=report.events))
     else:
-        print(tr(N_("audit trail intact: {count} events, {keyed} of them keyed, checked against the checkpoint of {at} "
-                    "(event {seq}; {since} events since)"), count=report.events, keyed=report.keyed, at=latest.at,
-                 seq=latest.seq, since=report.since_checkpoint))
+        print(
+            tr(
+                N_(
+                    "audit trail intact: {count} events, {keyed} of them keyed, checked against the checkpoint of {at} "
+                    "(event {seq}; {since} events since)"
+                ),
+                count=report.events,
+                keyed=report.keyed,
+                at=latest.at,
+                seq=latest.seq,
+                since=report.since_checkpoint,
+            )
+        )
     if key is None:
-        print(tr(N_("warning: the trail is not keyed, so it proves nothing against whoever can write the database; make "
-                    "a key with 'incasso audit init-key'")), file=sys.stderr)
+        print(
+            tr(
+                N_(
+                    "warning: the trail is not keyed, so it proves nothing against whoever can write the database; make "
+                    "a key with 'incasso audit init-key'"
+                )
+            ),
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -202,8 +264,23 @@ def cmd_show(args: argparse.Namespace) -> int:
     with cli._database(cli._settings(args)) as db:
         events = case_timeline(db, args.case)
     if args.json:
-        print(safe_json([{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action, "entity": e.entity,
-                           "entity_id": e.entity_id, "before": e.before, "after": e.after} for e in events]))
+        print(
+            safe_json(
+                [
+                    {
+                        "id": e.id,
+                        "at": e.at.isoformat(),
+                        "actor": e.actor,
+                        "action": e.action,
+                        "entity": e.entity,
+                        "entity_id": e.entity_id,
+                        "before": e.before,
+                        "after": e.after,
+                    }
+                    for e in events
+                ]
+            )
+        )
         return 0
     for e in events:
         # data from the database is printed as text: control and bidi characters made visible (safetext)

@@ -51,10 +51,17 @@ __all__ = ["add_calc_parser", "add_parsers"]
 
 _CONTROLS = {c: chr(0x2400 + c) for c in range(0x20)} | {0x7F: "\u2421"} | {c: "\ufffd" for c in range(0x80, 0xA0)}
 
-HOUSEHOLD = {"single": N_("single"), "single_parent": N_("single parent"), "couple": N_("couple"),
-             "couple_children": N_("couple with children")}
-CHECKED = {"bank_statements": N_("bank statements seen"), "payslip": N_("payslip seen"),
-           "self_declared": N_("self-declared")}
+HOUSEHOLD = {
+    "single": N_("single"),
+    "single_parent": N_("single parent"),
+    "couple": N_("couple"),
+    "couple_children": N_("couple with children"),
+}
+CHECKED = {
+    "bank_statements": N_("bank statements seen"),
+    "payslip": N_("payslip seen"),
+    "self_declared": N_("self-declared"),
+}
 SOURCE = {"desk": N_("entered by the desk"), "client": N_("declared by the client")}
 NORM = {"beslagvrije_voet": N_("beslagvrije voet"), "desk": N_("desk norm")}
 TREND = {"falling": N_("falling"), "rising": N_("rising"), "stable": N_("stable")}
@@ -85,9 +92,15 @@ def steps_text(tr: Translator, result: Capacity) -> list[str]:
     awidth = max(len(a) for a in amounts)
     lines = [f"  {label.ljust(width)}{amount.rjust(awidth)}" for label, amount in zip(labels, amounts, strict=True)]
     if result.norm_start is not None:
-        lines.append("  " + tr(N_("Norm: {norm} from {start}{unverified}"), norm=tr(NORM[result.norm_kind.value]),
-                                start=result.norm_start,
-                                unverified="" if result.norm_verified else tr(N_(" (UNVERIFIED)"))))
+        lines.append(
+            "  "
+            + tr(
+                N_("Norm: {norm} from {start}{unverified}"),
+                norm=tr(NORM[result.norm_kind.value]),
+                start=result.norm_start,
+                unverified="" if result.norm_verified else tr(N_(" (UNVERIFIED)")),
+            )
+        )
         lines.append("  " + tr(N_("Source: {source}"), source=_plain(result.norm_source)))
     for msgid, params in result.warnings:
         lines.append("  " + tr(N_("WARNING: {text}"), text=tr(msgid, **params)))
@@ -102,21 +115,46 @@ def run_draagkracht(args: argparse.Namespace) -> int:
 
     settings = load_settings(lang=getattr(args, "lang", None))
     household = HouseholdBudget(
-        _household(args.household), int(args.children), salary=_amount(args.income, "income"),
-        housing=_amount(args.housing, "housing"), housing_allowance=_amount(args.housing_allowance, "housing_allowance"),
-        health=_amount(args.health, "health"), health_allowance=_amount(args.health_allowance, "health_allowance"), fixed=_amount(args.fixed, "fixed"),
-        debts=(Debt("--debts", _amount(args.debts, "debts")),) if args.debts else ())
+        _household(args.household),
+        int(args.children),
+        salary=_amount(args.income, "income"),
+        housing=_amount(args.housing, "housing"),
+        housing_allowance=_amount(args.housing_allowance, "housing_allowance"),
+        health=_amount(args.health, "health"),
+        health_allowance=_amount(args.health_allowance, "health_allowance"),
+        fixed=_amount(args.fixed, "fixed"),
+        debts=(Debt("--debts", _amount(args.debts, "debts")),) if args.debts else (),
+    )
     day = cli._clock(args).today()
-    result = capacity(household=household, business=None, norms=load_norms(settings.budget_norms_file),
-                      kind=NormKind(args.norm or settings.budget_norm), day=day,
-                      limits=Limits(settings.budget_household_max, settings.budget_business_max))
+    result = capacity(
+        household=household,
+        business=None,
+        norms=load_norms(settings.budget_norms_file),
+        kind=NormKind(args.norm or settings.budget_norm),
+        day=day,
+        limits=Limits(settings.budget_household_max, settings.budget_business_max),
+    )
     if args.json:
-        print(json.dumps({"date": day.isoformat(), "household": household.household.value,
-                          "children": household.children, **result.to_json()}))
+        print(
+            json.dumps(
+                {
+                    "date": day.isoformat(),
+                    "household": household.household.value,
+                    "children": household.children,
+                    **result.to_json(),
+                }
+            )
+        )
         return 0
     tr = _tr(args)
-    print(tr(N_("Capacity on {day}: {household}, {children} children"), day=day,
-             household=tr(HOUSEHOLD[household.household.value]), children=household.children))
+    print(
+        tr(
+            N_("Capacity on {day}: {household}, {children} children"),
+            day=day,
+            household=tr(HOUSEHOLD[household.household.value]),
+            children=household.children,
+        )
+    )
     for line in steps_text(tr, result):
         print(line)
     return 0
@@ -130,8 +168,10 @@ def _household(value: str) -> Household:
 
 
 def add_calc_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = commands.add_parser("draagkracht", help="repayment capacity from given figures (beslagvrije voet, art. "
-                                                "475da-475db Rv, or the desk norm)")
+    p = commands.add_parser(
+        "draagkracht",
+        help="repayment capacity from given figures (beslagvrije voet, art. 475da-475db Rv, or the desk norm)",
+    )
     cli._common(p, top=False)  # --date: the half year whose norms apply; --lang
     p.add_argument("--household", required=True, choices=[h.value for h in Household])
     p.add_argument("--children", default="0", type=_count, help="number of children (single_parent, couple_children)")
@@ -139,8 +179,11 @@ def add_calc_parser(commands: argparse._SubParsersAction) -> None:  # type: igno
     p.add_argument("--housing", required=True, help="rent or mortgage costs a month")
     p.add_argument("--housing-allowance", default=None, help="huurtoeslag a month (default 0)")
     p.add_argument("--health", default=None, help="health-insurance premiums a month (the desk norm counts them)")
-    p.add_argument("--health-allowance", default=None,
-                   help="zorgtoeslag a month (default 0: none received, the protected part is raised for it)")
+    p.add_argument(
+        "--health-allowance",
+        default=None,
+        help="zorgtoeslag a month (default 0: none received, the protected part is raised for it)",
+    )
     p.add_argument("--fixed", required=True, help="fixed obligations the norm does not cover, a month")
     p.add_argument("--debts", default=None, help="payments on other debts a month")
     p.add_argument("--norm", choices=[k.value for k in NormKind], default=None, help="default: the budget_norm setting")
@@ -162,8 +205,12 @@ def _budget_json(view: BudgetView) -> dict[str, Any]:
     from incasso_tui.services.budget import business_dict, household_dict
 
     return {
-        "id": view.id, "date": view.budget_date.isoformat(), "source": view.source, "checked": view.checked,
-        "created_by": view.created_by, "note": view.note,
+        "id": view.id,
+        "date": view.budget_date.isoformat(),
+        "source": view.source,
+        "checked": view.checked,
+        "created_by": view.created_by,
+        "note": view.note,
         "household": household_dict(view.household) if view.household else None,
         "business": business_dict(view.business) if view.business else None,
         "capacity_then": view.capacity.to_json() if view.capacity else None,
@@ -173,12 +220,16 @@ def _budget_json(view: BudgetView) -> dict[str, Any]:
 
 def _status_json(st: BudgetStatus, history: list[BudgetView], number: str) -> dict[str, Any]:
     return {
-        "client": number, "household_needed": st.household_needed, "business_needed": st.business_needed,
+        "client": number,
+        "household_needed": st.household_needed,
+        "business_needed": st.business_needed,
         "current": _budget_json(st.budget) if st.budget else None,
         "capacity": st.capacity.to_json() if st.capacity else None,
         "error": str(st.error) if st.error else None,
-        "age_months": st.age_months, "stale": st.stale,
-        "regular_installments": str(st.regular), "arrangement_installment": str(st.arrangement),
+        "age_months": st.age_months,
+        "stale": st.stale,
+        "regular_installments": str(st.regular),
+        "arrangement_installment": str(st.arrangement),
         "history": [_budget_json(v) for v in history],
     }
 
@@ -207,8 +258,13 @@ def run_show(args: argparse.Namespace) -> int:
     else:
         assert st.error is not None
         print(tr(N_("No capacity: {error}"), error=tr.error(st.error)))
-    print(tr(N_("Regular installments {regular} a month · running arrangement {arrangement} a month"),
-             regular=st.regular, arrangement=st.arrangement))
+    print(
+        tr(
+            N_("Regular installments {regular} a month · running arrangement {arrangement} a month"),
+            regular=st.regular,
+            arrangement=st.arrangement,
+        )
+    )
     stale = stale_warning(ctx, st)
     if stale is not None:
         print(tr(N_("WARNING: {text}"), text=tr(stale[0], **stale[1])))
@@ -221,24 +277,46 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def _describe(tr: Translator, view: BudgetView) -> str:
-    parts = [tr(N_("Budget of {day}"), day=view.budget_date), tr(CHECKED[view.checked]), tr(SOURCE[view.source]),
-             tr(N_("by {name}"), name=_plain(view.created_by))]
+    parts = [
+        tr(N_("Budget of {day}"), day=view.budget_date),
+        tr(CHECKED[view.checked]),
+        tr(SOURCE[view.source]),
+        tr(N_("by {name}"), name=_plain(view.created_by)),
+    ]
     lines = [" · ".join(parts)]
     if view.household is not None:
         h = view.household
-        lines.append("  " + tr(N_("Household: {household}, {children} children"), household=tr(HOUSEHOLD[h.household.value]),
-                                children=h.children))
+        lines.append(
+            "  "
+            + tr(
+                N_("Household: {household}, {children} children"),
+                household=tr(HOUSEHOLD[h.household.value]),
+                children=h.children,
+            )
+        )
         for d in h.debts:
-            lines.append("  " + tr(N_("Other debt: {creditor} {amount} a month"), creditor=_plain(d.creditor), amount=d.monthly))
+            lines.append(
+                "  " + tr(N_("Other debt: {creditor} {amount} a month"), creditor=_plain(d.creditor), amount=d.monthly)
+            )
     if view.business is not None:
         b = view.business
-        lines.append("  " + tr(N_("Business: revenue {revenue}, costs {costs}, tax {tax}, drawings {drawings}"),
-                                revenue=b.revenue, costs=b.costs, tax=b.tax_reservation, drawings=b.drawings))
+        lines.append(
+            "  "
+            + tr(
+                N_("Business: revenue {revenue}, costs {costs}, tax {tax}, drawings {drawings}"),
+                revenue=b.revenue,
+                costs=b.costs,
+                tax=b.tax_reservation,
+                drawings=b.drawings,
+            )
+        )
         if b.trend:
             direction = trend(b.trend)
-            lines.append("  " + tr(N_("Revenue of the last months: {values}"),
-                                    values=" · ".join(tr.money(v) for v in b.trend))
-                         + (f" ({tr(TREND[direction])})" if direction else ""))
+            lines.append(
+                "  "
+                + tr(N_("Revenue of the last months: {values}"), values=" · ".join(tr.money(v) for v in b.trend))
+                + (f" ({tr(TREND[direction])})" if direction else "")
+            )
     if view.note:
         lines.append("  " + _plain(view.note))
     return "\n".join(lines)
@@ -256,22 +334,34 @@ def run_set(args: argparse.Namespace) -> int:
                 raise BadInput(N_("A debt is CREDITOR=AMOUNT, not {text}"), field="debts", text=text)
             debts.append(Debt(creditor.strip(), _amount(amount, "debts")))
         household = HouseholdBudget(
-            _household(args.household), int(args.children), salary=_amount(args.salary, "salary"),
-            benefits=_amount(args.benefits, "benefits"), partner=_amount(args.partner, "partner"),
-            drawings=_amount(args.drawings, "drawings"), housing=_amount(args.housing, "housing"),
+            _household(args.household),
+            int(args.children),
+            salary=_amount(args.salary, "salary"),
+            benefits=_amount(args.benefits, "benefits"),
+            partner=_amount(args.partner, "partner"),
+            drawings=_amount(args.drawings, "drawings"),
+            housing=_amount(args.housing, "housing"),
             housing_allowance=_amount(args.housing_allowance, "housing_allowance"),
-            health=_amount(args.health, "health"), health_allowance=_amount(args.health_allowance, "health_allowance"),
-            fixed=_amount(args.fixed, "fixed"), debts=tuple(debts))
+            health=_amount(args.health, "health"),
+            health_allowance=_amount(args.health_allowance, "health_allowance"),
+            fixed=_amount(args.fixed, "fixed"),
+            debts=tuple(debts),
+        )
     business = None
     if args.revenue is not None:
-        business = BusinessBudget(_amount(args.revenue, "revenue"), _amount(args.costs, "costs"),
-                                  _amount(args.business_drawings, "business_drawings"), _amount(args.tax, "tax_reservation"),
-                                  tuple(_amount(v, "trend") for v in args.trend or []))
+        business = BusinessBudget(
+            _amount(args.revenue, "revenue"),
+            _amount(args.costs, "costs"),
+            _amount(args.business_drawings, "business_drawings"),
+            _amount(args.tax, "tax_reservation"),
+            tuple(_amount(v, "trend") for v in args.trend or []),
+        )
     try:
         checked = Checked(args.checked)
     except ValueError:
-        raise BadInput(N_("Say what was checked: bank statements, a payslip, or the client's own statement"),
-                       field="checked") from None
+        raise BadInput(
+            N_("Say what was checked: bank statements, a payslip, or the client's own statement"), field="checked"
+        ) from None
     cause = None
     if args.cause is not None:
         try:
@@ -283,12 +373,20 @@ def run_set(args: argparse.Namespace) -> int:
         ctx = cli._context(args, db)
         day = cli.parse_date(args.budget_date) if args.budget_date else ctx.clock.today()
         client_id = client_by_number(ctx, args.client)
-        budget_id = set_budget(ctx, client_id, BudgetInput(day, checked, household, business, args.source,
-                                                           args.note or "", cause))
+        budget_id = set_budget(
+            ctx, client_id, BudgetInput(day, checked, household, business, args.source, args.note or "", cause)
+        )
         st = status(ctx, client_id)
     if args.json:
-        print(json.dumps({"budget_id": budget_id, "capacity": st.capacity.to_json() if st.capacity else None,
-                          "error": str(st.error) if st.error else None}))
+        print(
+            json.dumps(
+                {
+                    "budget_id": budget_id,
+                    "capacity": st.capacity.to_json() if st.capacity else None,
+                    "error": str(st.error) if st.error else None,
+                }
+            )
+        )
         return 0
     tr = _tr(args)
     print(tr(N_("Budget {id} saved for {client}"), id=str(budget_id), client=_plain(args.client)))
@@ -317,8 +415,11 @@ def run_causes(args: argparse.Namespace) -> int:
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parent = sub.add_parser("budget", help="a client's budget and repayment capacity", description="a client's budget "
-                            "(income and expenditure) and repayment capacity")
+    parent = sub.add_parser(
+        "budget",
+        help="a client's budget and repayment capacity",
+        description="a client's budget (income and expenditure) and repayment capacity",
+    )
     parent.set_defaults(func=lambda _a: cli._usage(parent))
     group = parent.add_subparsers(title="budget commands", metavar="COMMAND")
 
@@ -332,17 +433,34 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     cli._common(st, top=False)
     st.add_argument("client", metavar="CLIENT")
     st.add_argument("--checked", required=True, choices=[c.value for c in Checked])
-    st.add_argument("--budget-date", dest="budget_date", metavar="YYYY-MM-DD", default=None, help="the day the figures are of (default: today)")
+    st.add_argument(
+        "--budget-date",
+        dest="budget_date",
+        metavar="YYYY-MM-DD",
+        default=None,
+        help="the day the figures are of (default: today)",
+    )
     st.add_argument("--source", choices=("desk", "client"), default="desk")
     st.add_argument("--cause", default=None, help="cause of the arrears: " + ", ".join(c.value for c in ArrearsCause))
     st.add_argument("--note", default=None)
     st.add_argument("--household", default=None, choices=[h.value for h in Household])
     st.add_argument("--children", default="0", type=_count)
-    for name in ("salary", "benefits", "partner", "drawings", "housing", "housing-allowance", "health",
-                 "health-allowance", "fixed"):
+    for name in (
+        "salary",
+        "benefits",
+        "partner",
+        "drawings",
+        "housing",
+        "housing-allowance",
+        "health",
+        "health-allowance",
+        "fixed",
+    ):
         st.add_argument(f"--{name}", default=None, metavar="A")
     st.add_argument("--debt", action="append", metavar="CREDITOR=AMOUNT", help="payments on another debt (repeatable)")
-    st.add_argument("--revenue", default=None, metavar="A", help="business: monthly revenue (gives the business figures)")
+    st.add_argument(
+        "--revenue", default=None, metavar="A", help="business: monthly revenue (gives the business figures)"
+    )
     st.add_argument("--costs", default=None, metavar="A")
     st.add_argument("--business-drawings", default=None, metavar="A")
     st.add_argument("--tax", default=None, metavar="A", help="tax reservations a month")

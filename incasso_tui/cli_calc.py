@@ -21,7 +21,7 @@ from babel.numbers import format_currency, format_decimal
 from incasso_tui.domain.costs import quote_costs
 from incasso_tui.domain.interest import DEFAULT_RATES_PATH, load_rates, rows_in_force, statutory_interest
 from incasso_tui.domain.money import parse_amount
-from incasso_tui.errors import N_, BadInput
+from incasso_tui.errors import N_
 from incasso_tui.i18n import Translator
 
 __all__ = ["add_parser", "run_incassokosten", "run_rente"]
@@ -124,8 +124,13 @@ def run_rente(args: argparse.Namespace) -> int:
     tr = Translator(lang)
     locale = _LOCALES[lang]
     print(
-        tr(_TEXT["title"], kind=tr(_TEXT[args.kind]), principal=_eur(result.principal, lang), start=start.isoformat(),
-           end=end.isoformat())
+        tr(
+            _TEXT["title"],
+            kind=tr(_TEXT[args.kind]),
+            principal=_eur(result.principal, lang),
+            start=start.isoformat(),
+            end=end.isoformat(),
+        )
     )
     rows = [
         (
@@ -142,7 +147,9 @@ def run_rente(args: argparse.Namespace) -> int:
     table = [tuple(tr(h) for h in _HEADER), *rows]
     widths = [max(len(row[col]) for row in table) for col in range(6)]
     for row in table:
-        cells = [cell.ljust(w) if col < 2 else cell.rjust(w) for col, (cell, w) in enumerate(zip(row, widths, strict=True))]
+        cells = [
+            cell.ljust(w) if col < 2 else cell.rjust(w) for col, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ]
         print("  ".join(cells).rstrip())
     print(tr(_TEXT["table"], path=str(DEFAULT_RATES_PATH)))
     for row in used:
@@ -165,18 +172,14 @@ def add_parser(subparsers: Any) -> None:
         "incassokosten", help="collection costs by the WIK scale (art. 2 Besluit BIK, art. 6:96 BW)"
     )
     costs.add_argument("amount", metavar="AMOUNT", help="principal, e.g. 1.234,56 or 1234.56")
-    costs.add_argument(
-        "--btw", action="store_true", help="add 21 %% VAT (only when an outside collector charges VAT)"
-    )
+    costs.add_argument("--btw", action="store_true", help="add 21 %% VAT (only when an outside collector charges VAT)")
     costs.add_argument("--json", action="store_true", help="print JSON with decimal strings")
     costs.set_defaults(func=run_incassokosten)
 
     interest = commands.add_parser("rente", help="statutory interest (art. 6:119, 6:119a, 6:120 BW)")
     interest.add_argument("--amount", required=True, help="principal, e.g. 1.234,56 or 1234.56")
     interest.add_argument("--from", dest="from_date", required=True, metavar="YYYY-MM-DD", help="first day of interest")
-    interest.add_argument(
-        "--to", dest="to_date", required=True, metavar="YYYY-MM-DD", help="payment day (not counted)"
-    )
+    interest.add_argument("--to", dest="to_date", required=True, metavar="YYYY-MM-DD", help="payment day (not counted)")
     interest.add_argument("--kind", choices=("wettelijk", "handels"), default="wettelijk", help="default: wettelijk")
     interest.add_argument("--json", action="store_true", help="print JSON with decimal strings")
     interest.set_defaults(func=run_rente)

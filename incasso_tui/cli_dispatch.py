@@ -23,7 +23,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from incasso_tui import cli
-from incasso_tui.errors import N_, BadInput, NotFound
+from incasso_tui.errors import N_, BadInput
 
 __all__ = ["add_letter_commands", "add_parsers"]
 
@@ -53,12 +53,16 @@ def _cmd(parent: argparse._SubParsersAction, name: str, help_: str, func, *, jso
 
 def add_letter_commands(letters: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     _cmd(letters, "batch", "collect the rendered post letters into one PDF to print (a print batch)", cmd_batch)
-    posted = _cmd(letters, "posted", "the print batch went into the post on --posted-on: its letters are dispatched",
-                  cmd_posted)
+    posted = _cmd(
+        letters, "posted", "the print batch went into the post on --posted-on: its letters are dispatched", cmd_posted
+    )
     posted.add_argument("batch", type=int)
-    posted.add_argument("--posted-on", type=_day, metavar="YYYY-MM-DD",
-                        help="the day the letters were handed to the post (default: --date, the day worked as of); "
-                             "not after it")
+    posted.add_argument(
+        "--posted-on",
+        type=_day,
+        metavar="YYYY-MM-DD",
+        help="the day the letters were handed to the post (default: --date, the day worked as of); not after it",
+    )
     undo = _cmd(letters, "undo-batch", "undo a print batch that was not posted", cmd_undo_batch)
     undo.add_argument("batch", type=int)
     _cmd(letters, "batches", "the print batches, newest first", cmd_batches)
@@ -66,27 +70,40 @@ def add_letter_commands(letters: argparse._SubParsersAction) -> None:  # type: i
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    clients = sub.add_parser("clients", help="clients: consent to legal notices by e-mail",
-                             description="clients: consent to legal notices by e-mail")
+    clients = sub.add_parser(
+        "clients",
+        help="clients: consent to legal notices by e-mail",
+        description="clients: consent to legal notices by e-mail",
+    )
     clients.set_defaults(func=lambda _a: cli._usage(clients))
     clients_sub = clients.add_subparsers(title="clients commands", metavar="COMMAND")
-    consent = _cmd(clients_sub, "consent", "record or withdraw the client's consent to legal notices by e-mail",
-                   cmd_consent)
+    consent = _cmd(
+        clients_sub, "consent", "record or withdraw the client's consent to legal notices by e-mail", cmd_consent
+    )
     consent.add_argument("client", help="client number")
     consent.add_argument("--given-on", type=_day, metavar="YYYY-MM-DD", help="the day the consent was given")
     consent.add_argument("--source", default="", help="how it was given (a signed form, an e-mail of the client...)")
     consent.add_argument("--withdraw", action="store_true", help="withdraw the consent")
 
-    track = sub.add_parser("track", help="debt-relief and insolvency tracks: register, end",
-                           description="debt-relief and insolvency tracks: register, end")
+    track = sub.add_parser(
+        "track",
+        help="debt-relief and insolvency tracks: register, end",
+        description="debt-relief and insolvency tracks: register, end",
+    )
     track.set_defaults(func=lambda _a: cli._usage(track))
     track_sub = track.add_subparsers(title="track commands", metavar="COMMAND")
-    register = _cmd(track_sub, "register", "put the client's open case in a track (WSNP, bankruptcy, minnelijk)",
-                    cmd_track_register)
+    register = _cmd(
+        track_sub, "register", "put the client's open case in a track (WSNP, bankruptcy, minnelijk)", cmd_track_register
+    )
     register.add_argument("client", help="client number")
     register.add_argument("--kind", required=True, choices=("wsnp", "faillissement", "minnelijk"))
-    register.add_argument("--ruling", required=True, type=_day, metavar="YYYY-MM-DD",
-                          help="the ruling date (minnelijk: the start of the track)")
+    register.add_argument(
+        "--ruling",
+        required=True,
+        type=_day,
+        metavar="YYYY-MM-DD",
+        help="the ruling date (minnelijk: the start of the track)",
+    )
     register.add_argument("--trustee", required=True, help="curator, bewindvoerder or debt-help agency")
     register.add_argument("--address", default="", help="the trustee's postal address, lines separated by ';'")
     register.add_argument("--claim-deadline", type=_day, metavar="YYYY-MM-DD")
@@ -107,12 +124,23 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     with cli._database(cli._settings(args)) as db:
         report = make_batch(cli._context(args, db))
-    text = (f"print batch {report.batch_id}: {report.letters} letters in {report.file_path}" if report.batch_id
-            else "no rendered post letters wait for a batch")
+    text = (
+        f"print batch {report.batch_id}: {report.letters} letters in {report.file_path}"
+        if report.batch_id
+        else "no rendered post letters wait for a batch"
+    )
     for letter_id in report.missing:
         text += f"\nletter {letter_id}: its PDF cannot be read; not in the batch"
-    _print(args, {"batch": report.batch_id, "letters": report.letters, "file": report.file_path,
-                  "not_included": list(report.missing)}, text)
+    _print(
+        args,
+        {
+            "batch": report.batch_id,
+            "letters": report.letters,
+            "file": report.file_path,
+            "not_included": list(report.missing),
+        },
+        text,
+    )
     return 1 if report.missing else 0
 
 
@@ -123,8 +151,11 @@ def cmd_posted(args: argparse.Namespace) -> int:
         ctx = cli._context(args, db)
         day = args.posted_on or ctx.clock.today()
         count = mark_posted(ctx, args.batch, day)
-    return _print(args, {"batch": args.batch, "posted_on": day.isoformat(), "dispatched": count},
-                  f"print batch {args.batch}: {count} letters dispatched on {day.isoformat()}")
+    return _print(
+        args,
+        {"batch": args.batch, "posted_on": day.isoformat(), "dispatched": count},
+        f"print batch {args.batch}: {count} letters dispatched on {day.isoformat()}",
+    )
 
 
 def cmd_undo_batch(args: argparse.Namespace) -> int:
@@ -132,8 +163,11 @@ def cmd_undo_batch(args: argparse.Namespace) -> int:
 
     with cli._database(cli._settings(args)) as db:
         count = undo_batch(cli._context(args, db), args.batch)
-    return _print(args, {"batch": args.batch, "undone": True, "letters": count},
-                  f"print batch {args.batch} undone: {count} letters wait for the next batch")
+    return _print(
+        args,
+        {"batch": args.batch, "undone": True, "letters": count},
+        f"print batch {args.batch} undone: {count} letters wait for the next batch",
+    )
 
 
 def cmd_batches(args: argparse.Namespace) -> int:
@@ -141,8 +175,10 @@ def cmd_batches(args: argparse.Namespace) -> int:
 
     with cli._database(cli._settings(args)) as db:
         rows = batches(cli._context(args, db))
-    lines = [f"{b.id:>6}  {b.status:<7} made {b.made_on}  posted {b.posted_on or '-'}  {b.letters:>5} letters  "
-             f"{b.file_path}" for b in rows]
+    lines = [
+        f"{b.id:>6}  {b.status:<7} made {b.made_on}  posted {b.posted_on or '-'}  {b.letters:>5} letters  {b.file_path}"
+        for b in rows
+    ]
     return _print(args, {"batches": [vars(b) for b in rows]}, "\n".join(lines) or "no print batches")
 
 
@@ -151,8 +187,11 @@ def cmd_waiting(args: argparse.Namespace) -> int:
 
     with cli._database(cli._settings(args)) as db:
         rows = waiting_letters(cli._context(args, db))
-    lines = [f"{w.letter_id:>8}  {w.client_number:<10} {w.kind:<24} {w.channel:<8} {w.letter_date}  waits for "
-             f"{w.waits_for}{f' (batch {w.batch_id})' if w.batch_id else ''}" for w in rows]
+    lines = [
+        f"{w.letter_id:>8}  {w.client_number:<10} {w.kind:<24} {w.channel:<8} {w.letter_date}  waits for "
+        f"{w.waits_for}{f' (batch {w.batch_id})' if w.batch_id else ''}"
+        for w in rows
+    ]
     return _print(args, {"waiting": [vars(w) for w in rows]}, "\n".join(lines) or "no letter waits")
 
 
@@ -176,9 +215,12 @@ def cmd_consent(args: argparse.Namespace) -> int:
     with cli._database(cli._settings(args)) as db:
         client_id = _client_id(db, args.client)
         set_email_consent(cli._context(args, db), client_id, None if args.withdraw else args.given_on, args.source)
-    return _print(args, {"client": args.client, "email_consent_on": args.given_on, "source": args.source or None},
-                  f"client {args.client}: " + ("consent withdrawn" if args.withdraw else
-                                               f"consent of {args.given_on} recorded ({args.source})"))
+    return _print(
+        args,
+        {"client": args.client, "email_consent_on": args.given_on, "source": args.source or None},
+        f"client {args.client}: "
+        + ("consent withdrawn" if args.withdraw else f"consent of {args.given_on} recorded ({args.source})"),
+    )
 
 
 def cmd_track_register(args: argparse.Namespace) -> int:
@@ -187,13 +229,28 @@ def cmd_track_register(args: argparse.Namespace) -> int:
 
     with cli._database(cli._settings(args)) as db:
         case_id, version = _open_case(db, _client_id(db, args.client))
-        done = register_track(cli._context(args, db), case_id, version, TrackInput(
-            kind=TrackKind(args.kind), ruling_date=args.ruling, trustee_name=args.trustee,
-            trustee_contact=args.address, claim_deadline=args.claim_deadline))
-    return _print(args, {"track": done.track_id, "task": done.task_id, "claim_statement_letter": done.letter_id,
-                         "claim_deadline": done.claim_deadline},
-                  f"track {done.track_id} registered; claim statement letter {done.letter_id}; claim by "
-                  f"{done.claim_deadline}")
+        done = register_track(
+            cli._context(args, db),
+            case_id,
+            version,
+            TrackInput(
+                kind=TrackKind(args.kind),
+                ruling_date=args.ruling,
+                trustee_name=args.trustee,
+                trustee_contact=args.address,
+                claim_deadline=args.claim_deadline,
+            ),
+        )
+    return _print(
+        args,
+        {
+            "track": done.track_id,
+            "task": done.task_id,
+            "claim_statement_letter": done.letter_id,
+            "claim_deadline": done.claim_deadline,
+        },
+        f"track {done.track_id} registered; claim statement letter {done.letter_id}; claim by {done.claim_deadline}",
+    )
 
 
 def cmd_track_end(args: argparse.Namespace) -> int:
@@ -201,10 +258,20 @@ def cmd_track_end(args: argparse.Namespace) -> int:
 
     with cli._database(cli._settings(args)) as db:
         case_id, version = _open_case(db, _client_id(db, args.client))
-        ended = end_track(cli._context(args, db), case_id, version, args.outcome, settled_amount=args.amount,
-                          settle_by=args.settle_by)
-    return _print(args, {"outcome": ended.outcome, "write_off_proposal": ended.proposal_id,
-                         "write_off_proposed": ended.written_off_proposed},
-                  f"track ended: {ended.outcome}" + (f"; write-off of {ended.written_off_proposed} proposed "
-                                                     f"(proposal {ended.proposal_id}, a supervisor decides)"
-                                                     if ended.proposal_id else ""))
+        ended = end_track(
+            cli._context(args, db), case_id, version, args.outcome, settled_amount=args.amount, settle_by=args.settle_by
+        )
+    return _print(
+        args,
+        {
+            "outcome": ended.outcome,
+            "write_off_proposal": ended.proposal_id,
+            "write_off_proposed": ended.written_off_proposed,
+        },
+        f"track ended: {ended.outcome}"
+        + (
+            f"; write-off of {ended.written_off_proposed} proposed (proposal {ended.proposal_id}, a supervisor decides)"
+            if ended.proposal_id
+            else ""
+        ),
+    )

@@ -49,14 +49,26 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 def _json(view: DocumentView) -> dict[str, Any]:
     letter = view.letter
     return {
-        "id": view.id, "client_id": view.client_id, "kind": view.kind, "title": view.title,
-        "added_on": view.added_on.isoformat(), "path": view.path, "on_disk": view.on_disk,
-        "letter": None if letter is None else {
-            "id": letter.id, "kind": letter.kind, "channel": letter.channel, "status": letter.status,
+        "id": view.id,
+        "client_id": view.client_id,
+        "kind": view.kind,
+        "title": view.title,
+        "added_on": view.added_on.isoformat(),
+        "path": view.path,
+        "on_disk": view.on_disk,
+        "letter": None
+        if letter is None
+        else {
+            "id": letter.id,
+            "kind": letter.kind,
+            "channel": letter.channel,
+            "status": letter.status,
             "letter_date": letter.letter_date.isoformat(),
             "dispatched_on": letter.dispatched_on.isoformat() if letter.dispatched_on else None,
             "assumed_received_on": letter.received_on.isoformat() if letter.received_on else None,
-            "batch_id": letter.batch_id, "addressee": letter.addressee, "sent_with": list(letter.sent_with),
+            "batch_id": letter.batch_id,
+            "addressee": letter.addressee,
+            "sent_with": list(letter.sent_with),
             "error": letter.error,
         },
     }
@@ -107,12 +119,25 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(_line(tr, view))
     letter = view.letter
     if letter is not None:
-        print("  " + tr(N_("Letter: {kind} by {channel}, dated {day}"), kind=letter.kind, channel=letter.channel,
-                        day=letter.letter_date))
+        print(
+            "  "
+            + tr(
+                N_("Letter: {kind} by {channel}, dated {day}"),
+                kind=letter.kind,
+                channel=letter.channel,
+                day=letter.letter_date,
+            )
+        )
         print("  " + tr(N_("Status: {status}"), status=letter.status))
         if letter.dispatched_on is None and letter.status == "rendered":
-            print("  " + (tr(N_("In print batch {batch}: not yet posted"), batch=letter.batch_id) if letter.batch_id
-                          else tr(N_("Waits for a print batch: no legal effect yet"))))
+            print(
+                "  "
+                + (
+                    tr(N_("In print batch {batch}: not yet posted"), batch=letter.batch_id)
+                    if letter.batch_id
+                    else tr(N_("Waits for a print batch: no legal effect yet"))
+                )
+            )
         if letter.addressee:
             print("  " + tr(N_("Addressed to {name}"), name=safe(letter.addressee)))
         if letter.sent_with:

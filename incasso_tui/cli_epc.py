@@ -33,9 +33,11 @@ def _calc_subparsers(sub: argparse._SubParsersAction) -> argparse._SubParsersAct
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = _calc_subparsers(sub).add_parser(
-        "epc", help="the EPC payment QR code of a loan (banking apps scan it)",
+        "epc",
+        help="the EPC payment QR code of a loan (banking apps scan it)",
         description="the EPC payment QR code (EPC069-12 SCT) that pays a loan's arrears or an amount, with its RF "
-                    "reference: prints the payload, writes the code as PNG/SVG")
+        "reference: prints the payload, writes the code as PNG/SVG",
+    )
     cli._common(p, top=False)
     p.add_argument("--loan", required=True, metavar="LOAN", help="the loan number, e.g. L00012345")
     p.add_argument("--amount", metavar="A", default=None, help="the amount to pay (default: the arrears as of today)")
@@ -79,13 +81,34 @@ def cmd_epc(args: argparse.Namespace) -> int:
     png = _write(args.png, qr.png) if args.png else None
     svg = _write(args.svg, qr.svg.encode("utf-8")) if args.svg else None
     if args.json:
-        print(json.dumps({"loan": args.loan, "amount": str(qr.amount), "iban": qr.iban, "reference": qr.reference,
-                          "payload": qr.payload, "png": png, "svg": svg,
-                          "payment_link": {"not_configured": link.reason} if isinstance(link, LinkNotConfigured)
-                          else {"url": link.url, "provider": link.provider}}, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "loan": args.loan,
+                    "amount": str(qr.amount),
+                    "iban": qr.iban,
+                    "reference": qr.reference,
+                    "payload": qr.payload,
+                    "png": png,
+                    "svg": svg,
+                    "payment_link": {"not_configured": link.reason}
+                    if isinstance(link, LinkNotConfigured)
+                    else {"url": link.url, "provider": link.provider},
+                },
+                ensure_ascii=False,
+            )
+        )
         return 0
-    print(tr(N_("Payment QR code for loan {loan}: {amount} to {iban} ({name}), reference {reference}"),
-             loan=args.loan, amount=qr.amount, iban=qr.iban, name=qr.name, reference=qr.reference))
+    print(
+        tr(
+            N_("Payment QR code for loan {loan}: {amount} to {iban} ({name}), reference {reference}"),
+            loan=args.loan,
+            amount=qr.amount,
+            iban=qr.iban,
+            name=qr.name,
+            reference=qr.reference,
+        )
+    )
     print(qr.payload)
     for path in (png, svg):
         if path:

@@ -47,8 +47,11 @@ def _batch(parser: argparse.ArgumentParser, items: str, func: Callable[[argparse
 
 def add_letters_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     letters = _sub(sub, "letters", "letters to clients: render the pending ones")
-    _batch(letters.add_parser("render", help="render the pending letters to PDF in the outbox (letters_dir)"),
-           "letters", cmd_letters_render)
+    _batch(
+        letters.add_parser("render", help="render the pending letters to PDF in the outbox (letters_dir)"),
+        "letters",
+        cmd_letters_render,
+    )
     from incasso_tui import cli_dispatch
 
     cli_dispatch.add_letter_commands(letters)
@@ -56,8 +59,11 @@ def add_letters_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore
 
 def add_mail_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     mail = _sub(sub, "mail", "e-mail from the outbox")
-    _batch(mail.add_parser("send", help="send the queued e-mails that are due (SMTP settings: docs/letters.md)"),
-           "e-mails", cmd_mail_send)
+    _batch(
+        mail.add_parser("send", help="send the queued e-mails that are due (SMTP settings: docs/letters.md)"),
+        "e-mails",
+        cmd_mail_send,
+    )
 
 
 def cmd_letters_render(args: argparse.Namespace) -> int:
@@ -66,12 +72,21 @@ def cmd_letters_render(args: argparse.Namespace) -> int:
     with cli._database(cli._settings(args)) as db:
         report = render_pending(cli._context(args, db), limit=args.limit)
     if args.json:
-        print(json.dumps({"rendered": report.rendered, "emails_queued": report.emails_queued,
-                          "not_sent": report.not_sent,
-                          "failed": [vars(f) for f in report.failures]}))
+        print(
+            json.dumps(
+                {
+                    "rendered": report.rendered,
+                    "emails_queued": report.emails_queued,
+                    "not_sent": report.not_sent,
+                    "failed": [vars(f) for f in report.failures],
+                }
+            )
+        )
     else:
-        print(f"rendered {report.rendered}, e-mails queued {report.emails_queued}, "
-              f"not sent (channel not configured) {report.not_sent}, failed {len(report.failures)}")
+        print(
+            f"rendered {report.rendered}, e-mails queued {report.emails_queued}, "
+            f"not sent (channel not configured) {report.not_sent}, failed {len(report.failures)}"
+        )
         for f in report.failures:
             print(f"failed letter {f.letter_id} (case {f.case_id}, {f.kind}): {safe(f.error)}")
     return 1 if report.failures else 0
@@ -83,8 +98,16 @@ def cmd_mail_send(args: argparse.Namespace) -> int:
     with cli._database(cli._settings(args)) as db:
         report = send_due(cli._context(args, db), limit=args.limit)
     if args.json:
-        print(json.dumps({"sent": report.sent, "retrying": report.retrying, "dead": report.dead,
-                          "failures": [{"outbox_id": i, "error": e} for i, e in report.failures]}))
+        print(
+            json.dumps(
+                {
+                    "sent": report.sent,
+                    "retrying": report.retrying,
+                    "dead": report.dead,
+                    "failures": [{"outbox_id": i, "error": e} for i, e in report.failures],
+                }
+            )
+        )
     else:
         print(f"sent {report.sent}, retrying later {report.retrying}, dead {report.dead}")
         for outbox_id, error in report.failures:

@@ -33,7 +33,6 @@ from incasso_tui.domain.money import parse_amount
 from incasso_tui.errors import N_
 from incasso_tui.i18n import Translator
 from incasso_tui.safetext import safe_json
-
 from incasso_tui.ui.labels import CLAIM_STATUS, COMPLAINT_KIND, COMPLAINT_OUTCOME, COMPLAINT_STATUS, REPORT_STATUS
 
 
@@ -103,7 +102,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p = _cmd(ext, "recall", "take the claim back from the party", cmd_recall)
     p.add_argument("case", type=int)
     p.add_argument("--reason", required=True)
-    _cmd(ext, "show", "the case's claim at a party: statement, reports, payments", cmd_show).add_argument("case", type=int)
+    _cmd(ext, "show", "the case's claim at a party: statement, reports, payments", cmd_show).add_argument(
+        "case", type=int
+    )
     _cmd(ext, "list", "the claims proposed for or at a party", cmd_list)
     p = _cmd(ext, "payments", "payments to us while the claim is at the party", cmd_payments)
     p.add_argument("case", type=int)
@@ -121,7 +122,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p = _cmd(comp, "list", "the register with the acknowledge-by and answer-by dates", cmd_complaints_list)
     p.add_argument("--open", action="store_true", help="only the open ones")
     p.add_argument("--case", type=int)
-    _cmd(comp, "acknowledge", "the acknowledgement of receipt was sent", cmd_complaints_ack).add_argument("id", type=int)
+    _cmd(comp, "acknowledge", "the acknowledgement of receipt was sent", cmd_complaints_ack).add_argument(
+        "id", type=int
+    )
     p = _cmd(comp, "answer", "the final answer (the Kifid sentence is added when missing)", cmd_complaints_answer)
     p.add_argument("id", type=int)
     p.add_argument("--outcome", required=True, help="upheld, partly_upheld, rejected, withdrawn")
@@ -179,10 +182,20 @@ def _statement(tr: Translator, st: dict[str, Any]) -> dict[str, str]:
 # ----- parties
 
 
-_PARTY_FIELD = {"id": N_("number"), "name": N_("name"), "kind": N_("kind"), "street": N_("street"),
-                "postcode": N_("postcode"), "city": N_("city"), "contact": N_("contact"), "email": N_("e-mail"),
-                "phone": N_("phone"), "iban": N_("IBAN"), "wki_registration": N_("Wki registration"),
-                "open_claims": N_("claims at the party")}
+_PARTY_FIELD = {
+    "id": N_("number"),
+    "name": N_("name"),
+    "kind": N_("kind"),
+    "street": N_("street"),
+    "postcode": N_("postcode"),
+    "city": N_("city"),
+    "contact": N_("contact"),
+    "email": N_("e-mail"),
+    "phone": N_("phone"),
+    "iban": N_("IBAN"),
+    "wki_registration": N_("Wki registration"),
+    "open_claims": N_("claims at the party"),
+}
 
 
 def _party_json(p: Any) -> dict[str, Any]:
@@ -192,15 +205,27 @@ def _party_json(p: Any) -> dict[str, Any]:
 def cmd_parties_add(args: argparse.Namespace) -> int:
     from incasso_tui.services.external import PartyInput, add_party
 
-    given = PartyInput(name=args.name, kind=args.kind, street=args.street, postcode=args.postcode, city=args.city,
-                       iban=args.iban, contact=args.contact, email=args.email, phone=args.phone,
-                       wki_registration=args.wki_registration)
+    given = PartyInput(
+        name=args.name,
+        kind=args.kind,
+        street=args.street,
+        postcode=args.postcode,
+        city=args.city,
+        iban=args.iban,
+        contact=args.contact,
+        email=args.email,
+        phone=args.phone,
+        wki_registration=args.wki_registration,
+    )
     settings = cli._settings(args)
     tr = _tr(settings)
     with cli._database(settings) as db:
         party_id = add_party(cli._context(args, db), given)
-    return _out(args, {"id": party_id, "name": args.name.strip()},
-                tr(N_("party {id}\t{name}"), id=str(party_id), name=args.name.strip()))
+    return _out(
+        args,
+        {"id": party_id, "name": args.name.strip()},
+        tr(N_("party {id}\t{name}"), id=str(party_id), name=args.name.strip()),
+    )
 
 
 def cmd_parties_list(args: argparse.Namespace) -> int:
@@ -210,9 +235,11 @@ def cmd_parties_list(args: argparse.Namespace) -> int:
     tr = _tr(settings)
     with cli._database(settings) as db:
         rows = parties(cli._context(args, db), kind=args.kind)
-    text = "\n".join(f"{p.name:<32} {_kind(tr, p.kind):<17} {p.city:<16} wki={p.wki_registration or '-':<10} "
-                     + tr(N_("at the party {count}"), count=p.open_claims)
-                     for p in rows) or tr(N_("no parties"))
+    text = "\n".join(
+        f"{p.name:<32} {_kind(tr, p.kind):<17} {p.city:<16} wki={p.wki_registration or '-':<10} "
+        + tr(N_("at the party {count}"), count=p.open_claims)
+        for p in rows
+    ) or tr(N_("no parties"))
     return _out(args, [_party_json(p) for p in rows], text)
 
 
@@ -240,9 +267,18 @@ def cmd_handover(args: argparse.Namespace) -> int:
     tr = _tr(settings)
     with cli._database(settings) as db:
         claim_id = propose_handover(cli._context(args, db), args.case, args.party, args.reason)
-    return _out(args, {"claim": claim_id, "status": "proposed"},
-                tr(N_("claim {claim} proposed for {party}: another supervisor or special management decides "
-                      "(incasso external decide {claim} --approve)"), claim=str(claim_id), party=args.party))
+    return _out(
+        args,
+        {"claim": claim_id, "status": "proposed"},
+        tr(
+            N_(
+                "claim {claim} proposed for {party}: another supervisor or special management decides "
+                "(incasso external decide {claim} --approve)"
+            ),
+            claim=str(claim_id),
+            party=args.party,
+        ),
+    )
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
@@ -253,14 +289,28 @@ def cmd_decide(args: argparse.Namespace) -> int:
     with cli._database(settings) as db:
         d = decide_handover(cli._context(args, db), args.claim, approve=args.approve, reason=args.reason)
     if d.statement is None:
-        return _out(args, dataclasses.asdict(d), tr(N_("claim {claim} {status}"), claim=str(d.claim_id), status=_lab(tr, CLAIM_STATUS, d.status)))
+        return _out(
+            args,
+            dataclasses.asdict(d),
+            tr(N_("claim {claim} {status}"), claim=str(d.claim_id), status=_lab(tr, CLAIM_STATUS, d.status)),
+        )
     st = d.statement
-    text = "\n".join([
-        tr(N_("claim {claim} {status} as of {day}: principal {principal}, interest {interest}, costs {costs}, "
-              "paid {payments}, total {total}"), claim=str(d.claim_id), status=_lab(tr, CLAIM_STATUS, d.status), day=_day(tr, st["as_of"]),
-           **_statement(tr, st)),
-        tr(N_("dossier {path}"), path=d.dossier_pdf) + f"\n        {d.dossier_json}",
-        tr(N_("letters {letters} pending (incasso letters render)"), letters=", ".join(map(str, d.letters)))])
+    text = "\n".join(
+        [
+            tr(
+                N_(
+                    "claim {claim} {status} as of {day}: principal {principal}, interest {interest}, costs {costs}, "
+                    "paid {payments}, total {total}"
+                ),
+                claim=str(d.claim_id),
+                status=_lab(tr, CLAIM_STATUS, d.status),
+                day=_day(tr, st["as_of"]),
+                **_statement(tr, st),
+            ),
+            tr(N_("dossier {path}"), path=d.dossier_pdf) + f"\n        {d.dossier_json}",
+            tr(N_("letters {letters} pending (incasso letters render)"), letters=", ".join(map(str, d.letters))),
+        ]
+    )
     return _out(args, dataclasses.asdict(d), text)
 
 
@@ -280,11 +330,20 @@ def cmd_status(args: argparse.Namespace) -> int:
     settings = cli._settings(args)
     tr = _tr(settings)
     with cli._database(settings) as db:
-        report_id = report_status(cli._context(args, db), case_id, args.status, amount=_amount(args.amount),
-                                  costs=_amount(args.costs), note=args.note, day=day)
-    return _out(args, {"report": report_id, "case": case_id, "status": args.status},
-                tr(N_("report {report}: case {case} {status}"), report=str(report_id), case=str(case_id),
-                   status=args.status))
+        report_id = report_status(
+            cli._context(args, db),
+            case_id,
+            args.status,
+            amount=_amount(args.amount),
+            costs=_amount(args.costs),
+            note=args.note,
+            day=day,
+        )
+    return _out(
+        args,
+        {"report": report_id, "case": case_id, "status": args.status},
+        tr(N_("report {report}: case {case} {status}"), report=str(report_id), case=str(case_id), status=args.status),
+    )
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -294,9 +353,16 @@ def cmd_import(args: argparse.Namespace) -> int:
     tr = _tr(settings)
     with cli._database(settings) as db:
         result = import_status(cli._context(args, db), Path(args.file))
-    return _out(args, dataclasses.asdict(result),
-                tr(N_("{file}: {lines} status lines booked, {ended} claims back from the party"), file=result.file,
-                   lines=result.lines, ended=result.ended))
+    return _out(
+        args,
+        dataclasses.asdict(result),
+        tr(
+            N_("{file}: {lines} status lines booked, {ended} claims back from the party"),
+            file=result.file,
+            lines=result.lines,
+            ended=result.ended,
+        ),
+    )
 
 
 def cmd_recall(args: argparse.Namespace) -> int:
@@ -314,23 +380,64 @@ def _reported(tr: Translator, p: Any, not_yet: str) -> str:
 
 
 def _claim_text(tr: Translator, v: Any) -> str:
-    lines = [tr(N_("claim {claim} · case {case} · {party} ({kind}) · {status}"), claim=str(v.id), case=str(v.case_id),
-                party=v.party, kind=_kind(tr, v.party_kind), status=_lab(tr, CLAIM_STATUS, v.status))
-             + (" · " + tr(N_("{outcome} on {day}"), outcome=_lab(tr, REPORT_STATUS, v.outcome), day=_day(tr, v.ended_on)) if v.outcome else ""),
-             tr(N_("proposed by {proposer}, decided by {decider}; reason: {reason}"), proposer=v.proposed_by,
-                decider=v.decided_by or "-", reason=v.reason)]
+    lines = [
+        tr(
+            N_("claim {claim} · case {case} · {party} ({kind}) · {status}"),
+            claim=str(v.id),
+            case=str(v.case_id),
+            party=v.party,
+            kind=_kind(tr, v.party_kind),
+            status=_lab(tr, CLAIM_STATUS, v.status),
+        )
+        + (
+            " · " + tr(N_("{outcome} on {day}"), outcome=_lab(tr, REPORT_STATUS, v.outcome), day=_day(tr, v.ended_on))
+            if v.outcome
+            else ""
+        ),
+        tr(
+            N_("proposed by {proposer}, decided by {decider}; reason: {reason}"),
+            proposer=v.proposed_by,
+            decider=v.decided_by or "-",
+            reason=v.reason,
+        ),
+    ]
     if v.statement:
         st = v.statement
-        lines.append(tr(N_("statement {day}: principal {principal}, interest {interest}, costs {costs}, "
-                           "paid {payments}, total {total}"), day=_day(tr, st.get("as_of")), **_statement(tr, st)))
+        lines.append(
+            tr(
+                N_(
+                    "statement {day}: principal {principal}, interest {interest}, costs {costs}, "
+                    "paid {payments}, total {total}"
+                ),
+                day=_day(tr, st.get("as_of")),
+                **_statement(tr, st),
+            )
+        )
         lines.append(tr(N_("dossier {path}"), path=v.dossier_path))
-    lines += [tr(N_("report {day} {status} amount {amount} costs {costs} {note} ({source}, {by})"),
-                 day=_day(tr, r.report_date), status=f"{_lab(tr, REPORT_STATUS, r.status):<13}", amount=r.amount, costs=r.costs, note=r.note,
-                 source=r.source, by=r.by)
-              for r in v.reports]
+    lines += [
+        tr(
+            N_("report {day} {status} amount {amount} costs {costs} {note} ({source}, {by})"),
+            day=_day(tr, r.report_date),
+            status=f"{_lab(tr, REPORT_STATUS, r.status):<13}",
+            amount=r.amount,
+            costs=r.costs,
+            note=r.note,
+            source=r.source,
+            by=r.by,
+        )
+        for r in v.reports
+    ]
     not_yet = tr(N_("NOT YET REPORTED"))
-    lines += [tr(N_("payment to us {day} {amount} loan {loan} {reported}"), day=_day(tr, p.booking_date),
-                 amount=p.amount, loan=p.loan, reported=_reported(tr, p, not_yet)) for p in v.payments]
+    lines += [
+        tr(
+            N_("payment to us {day} {amount} loan {loan} {reported}"),
+            day=_day(tr, p.booking_date),
+            amount=p.amount,
+            loan=p.loan,
+            reported=_reported(tr, p, not_yet),
+        )
+        for p in v.payments
+    ]
     return "\n".join(lines)
 
 
@@ -353,9 +460,17 @@ def cmd_list(args: argparse.Namespace) -> int:
     tr = _tr(settings)
     with cli._database(settings) as db:
         rows = claims(cli._context(args, db))
-    text = "\n".join(tr(N_("claim {claim} case {case} {status} {party} {client}"), claim=f"{v.id:<5}",
-                        case=f"{v.case_id:<6}", status=f"{_lab(tr, CLAIM_STATUS, v.status):<9}", party=f"{v.party:<28}", client=name)
-                     for v, name in rows)
+    text = "\n".join(
+        tr(
+            N_("claim {claim} case {case} {status} {party} {client}"),
+            claim=f"{v.id:<5}",
+            case=f"{v.case_id:<6}",
+            status=f"{_lab(tr, CLAIM_STATUS, v.status):<9}",
+            party=f"{v.party:<28}",
+            client=name,
+        )
+        for v, name in rows
+    )
     return _out(args, [{**dataclasses.asdict(v), "client": name} for v, name in rows], text or tr(N_("no open claims")))
 
 
@@ -369,13 +484,21 @@ def cmd_payments(args: argparse.Namespace) -> int:
         if args.report:
             path, rows = report_payments(ctx, args.case)
             data = {"file": path, "payments": [dataclasses.asdict(p) for p in rows]}
-            return _out(args, data, tr(N_("{count} payments reported in {path}"), count=len(rows), path=path) if path
-                        else tr(N_("nothing new to report")))
+            return _out(
+                args,
+                data,
+                tr(N_("{count} payments reported in {path}"), count=len(rows), path=path)
+                if path
+                else tr(N_("nothing new to report")),
+            )
         view = claim_for_case(ctx, args.case)
     rows = list(view.payments) if view else []
     not_yet = tr(N_("not yet reported"))
-    text = "\n".join(f"{_day(tr, p.booking_date)} {tr.money(p.amount):>12} "
-                     + tr(N_("loan {loan} {reported}"), loan=p.loan, reported=_reported(tr, p, not_yet)) for p in rows)
+    text = "\n".join(
+        f"{_day(tr, p.booking_date)} {tr.money(p.amount):>12} "
+        + tr(N_("loan {loan} {reported}"), loan=p.loan, reported=_reported(tr, p, not_yet))
+        for p in rows
+    )
     return _out(args, [dataclasses.asdict(p) for p in rows], text or tr(N_("no payments to us since the handover")))
 
 
@@ -386,10 +509,18 @@ def cmd_kpi(args: argparse.Namespace) -> int:
     tr = _tr(settings)
     with cli._database(settings) as db:
         k = kpis(cli._context(args, db))
-    text = "\n".join([
-        tr(N_("at outside parties: {count} claims, {amount}"), count=k.at_party, amount=k.at_party_amount),
-        tr(N_("last 30 days: handed over {handed}, ended {ended}, collected {collected}, costs {costs}"),
-           handed=k.handed_over, ended=_counts(tr, k.ended), collected=k.collected, costs=k.costs)])
+    text = "\n".join(
+        [
+            tr(N_("at outside parties: {count} claims, {amount}"), count=k.at_party, amount=k.at_party_amount),
+            tr(
+                N_("last 30 days: handed over {handed}, ended {ended}, collected {collected}, costs {costs}"),
+                handed=k.handed_over,
+                ended=_counts(tr, k.ended),
+                collected=k.collected,
+                costs=k.costs,
+            ),
+        ]
+    )
     return _out(args, dataclasses.asdict(k), text)
 
 
@@ -403,18 +534,32 @@ def _complaint_json(row: Any) -> dict[str, Any]:
 def cmd_complaints_add(args: argparse.Namespace) -> int:
     from incasso_tui.services.complaints import ComplaintInput, add_complaint, complaints
 
-    given = ComplaintInput(kind=args.kind, received_on=cli.parse_date(args.received), channel=args.channel,
-                           about=args.about, handled_by=args.handler)
+    given = ComplaintInput(
+        kind=args.kind,
+        received_on=cli.parse_date(args.received),
+        channel=args.channel,
+        about=args.about,
+        handled_by=args.handler,
+    )
     settings = cli._settings(args)
     tr = _tr(settings)
     with cli._database(settings) as db:
         ctx = cli._context(args, db)
         complaint_id = add_complaint(ctx, args.case, given)
         (row,) = [c for c in complaints(ctx, case_id=args.case) if c.id == complaint_id]
-    return _out(args, _complaint_json(row),
-                tr(N_("{kind} {id} on case {case}: acknowledge by {ack_by}, answer by {answer_by} (handled by {handler})"),
-                   kind=row.kind, id=str(row.id), case=str(row.case_id), ack_by=row.acknowledge_by,
-                   answer_by=row.answer_by, handler=row.handled_by))
+    return _out(
+        args,
+        _complaint_json(row),
+        tr(
+            N_("{kind} {id} on case {case}: acknowledge by {ack_by}, answer by {answer_by} (handled by {handler})"),
+            kind=row.kind,
+            id=str(row.id),
+            case=str(row.case_id),
+            ack_by=row.acknowledge_by,
+            answer_by=row.answer_by,
+            handler=row.handled_by,
+        ),
+    )
 
 
 def cmd_complaints_list(args: argparse.Namespace) -> int:
@@ -429,14 +574,27 @@ def cmd_complaints_list(args: argparse.Namespace) -> int:
     lines = []
     for c in rows:
         ack_late, answer_late = c.overdue(today)
-        lines.append(f"{c.id:<5} " + tr(N_("case {case} {kind} {status} received {received} ack-by {ack_by} "
-                                          "answer-by {answer_by} {handler} {about}"),
-                                       case=f"{c.case_id:<6}", kind=f"{_lab(tr, COMPLAINT_KIND, c.kind):<9}", status=f"{_lab(tr, COMPLAINT_STATUS, c.status):<8}",
-                                       received=c.received_on, ack_by=tr.date(c.acknowledge_by) + ("!" if ack_late else " "),
-                                       answer_by=tr.date(c.answer_by) + ("!" if answer_late else " "),
-                                       handler=f"{c.handled_by:<8}", about=c.about[:40]))
-    data = [{**_complaint_json(c), "acknowledgement_overdue": c.overdue(today)[0], "answer_overdue": c.overdue(today)[1]}
-            for c in rows]
+        lines.append(
+            f"{c.id:<5} "
+            + tr(
+                N_(
+                    "case {case} {kind} {status} received {received} ack-by {ack_by} "
+                    "answer-by {answer_by} {handler} {about}"
+                ),
+                case=f"{c.case_id:<6}",
+                kind=f"{_lab(tr, COMPLAINT_KIND, c.kind):<9}",
+                status=f"{_lab(tr, COMPLAINT_STATUS, c.status):<8}",
+                received=c.received_on,
+                ack_by=tr.date(c.acknowledge_by) + ("!" if ack_late else " "),
+                answer_by=tr.date(c.answer_by) + ("!" if answer_late else " "),
+                handler=f"{c.handled_by:<8}",
+                about=c.about[:40],
+            )
+        )
+    data = [
+        {**_complaint_json(c), "acknowledgement_overdue": c.overdue(today)[0], "answer_overdue": c.overdue(today)[1]}
+        for c in rows
+    ]
     return _out(args, data, "\n".join(lines) or tr(N_("no complaints")))
 
 
@@ -457,8 +615,16 @@ def cmd_complaints_answer(args: argparse.Namespace) -> int:
     tr = _tr(settings)
     with cli._database(settings) as db:
         text = answer(cli._context(args, db), args.id, args.outcome, args.text)
-    return _out(args, {"id": args.id, "outcome": args.outcome, "answer": text},
-                tr(N_("complaint {id} answered ({outcome}):"), id=str(args.id), outcome=_lab(tr, COMPLAINT_OUTCOME, args.outcome)) + f"\n{text}")
+    return _out(
+        args,
+        {"id": args.id, "outcome": args.outcome, "answer": text},
+        tr(
+            N_("complaint {id} answered ({outcome}):"),
+            id=str(args.id),
+            outcome=_lab(tr, COMPLAINT_OUTCOME, args.outcome),
+        )
+        + f"\n{text}",
+    )
 
 
 def cmd_complaints_report(args: argparse.Namespace) -> int:
@@ -471,14 +637,24 @@ def cmd_complaints_report(args: argparse.Namespace) -> int:
     with cli._database(settings) as db:
         r = report(cli._context(args, db), cli.parse_date(args.date_from), cli.parse_date(args.date_to))
     average = "-" if r.average_days is None else format_decimal(r.average_days, format="#,##0.0", locale=tr.locale)
-    text = "\n".join([
-        tr(N_("complaints {start} to {end}"), start=r.date_from, end=r.date_to),
-        tr(N_("received: {counts}"), counts=_counts(tr, r.received)),
-        tr(N_("answered: {count} ({outcomes}), late {late}"), count=r.answered, outcomes=_counts(tr, r.outcomes),
-           late=r.answered_late),
-        tr(N_("days to answer: average {average}, longest {longest}"), average=average,
-           longest=r.longest_days if r.longest_days is not None else "-"),
-        tr(N_("received in the period and still open: {count}"), count=r.still_open)])
+    text = "\n".join(
+        [
+            tr(N_("complaints {start} to {end}"), start=r.date_from, end=r.date_to),
+            tr(N_("received: {counts}"), counts=_counts(tr, r.received)),
+            tr(
+                N_("answered: {count} ({outcomes}), late {late}"),
+                count=r.answered,
+                outcomes=_counts(tr, r.outcomes),
+                late=r.answered_late,
+            ),
+            tr(
+                N_("days to answer: average {average}, longest {longest}"),
+                average=average,
+                longest=r.longest_days if r.longest_days is not None else "-",
+            ),
+            tr(N_("received in the period and still open: {count}"), count=r.still_open),
+        ]
+    )
     return _out(args, dataclasses.asdict(r), text)
 
 
@@ -496,10 +672,23 @@ def cmd_offers_add(args: argparse.Namespace) -> int:
     settings = cli._settings(args)
     tr = _tr(settings)
     with cli._database(settings) as db:
-        offer_id = record_offer(cli._context(args, db), args.case, percentage=percentage, term_months=args.term,
-                                received_on=cli.parse_date(args.received), respond_by=cli.parse_date(args.respond_by))
-    return _out(args, {"id": offer_id}, tr(N_("proposal {id} recorded; answer due {day} (task made)"), id=str(offer_id),
-                                           day=cli.parse_date(args.respond_by)))
+        offer_id = record_offer(
+            cli._context(args, db),
+            args.case,
+            percentage=percentage,
+            term_months=args.term,
+            received_on=cli.parse_date(args.received),
+            respond_by=cli.parse_date(args.respond_by),
+        )
+    return _out(
+        args,
+        {"id": offer_id},
+        tr(
+            N_("proposal {id} recorded; answer due {day} (task made)"),
+            id=str(offer_id),
+            day=cli.parse_date(args.respond_by),
+        ),
+    )
 
 
 def cmd_offers_answer(args: argparse.Namespace) -> int:
@@ -510,8 +699,11 @@ def cmd_offers_answer(args: argparse.Namespace) -> int:
     with cli._database(settings) as db:
         status = answer_offer(cli._context(args, db), args.id, accept=args.answer == "accept", reason=args.reason)
     note = " " + tr(N_("(waits for a second person: incasso offers confirm)")) if status == "proposed" else ""
-    return _out(args, {"id": args.id, "status": status},
-                tr(N_("proposal {id}: {status}"), id=str(args.id), status=status) + note)
+    return _out(
+        args,
+        {"id": args.id, "status": status},
+        tr(N_("proposal {id}: {status}"), id=str(args.id), status=status) + note,
+    )
 
 
 def cmd_offers_confirm(args: argparse.Namespace) -> int:
@@ -521,7 +713,9 @@ def cmd_offers_confirm(args: argparse.Namespace) -> int:
     tr = _tr(settings)
     with cli._database(settings) as db:
         status = confirm_answer(cli._context(args, db), args.id, confirm=not args.send_back, reason=args.reason)
-    return _out(args, {"id": args.id, "status": status}, tr(N_("proposal {id}: {status}"), id=str(args.id), status=status))
+    return _out(
+        args, {"id": args.id, "status": status}, tr(N_("proposal {id}: {status}"), id=str(args.id), status=status)
+    )
 
 
 def cmd_offers_list(args: argparse.Namespace) -> int:
@@ -531,9 +725,18 @@ def cmd_offers_list(args: argparse.Namespace) -> int:
     tr = _tr(settings)
     with cli._database(settings) as db:
         rows = offers(cli._context(args, db), args.case)
-    text = "\n".join(f"{o.id:<5} {tr.percent(o.percentage):>9} "
-                     + tr(N_("{term} months of {claim} (= {offered}) received {received} answer by {respond_by} "
-                             "{status} {reason}"), term=f"{o.term_months:>3}", claim=o.claim, offered=o.offered,
-                          received=o.received_on, respond_by=o.respond_by, status=o.status, reason=o.reason or "")
-                     for o in rows)
+    text = "\n".join(
+        f"{o.id:<5} {tr.percent(o.percentage):>9} "
+        + tr(
+            N_("{term} months of {claim} (= {offered}) received {received} answer by {respond_by} {status} {reason}"),
+            term=f"{o.term_months:>3}",
+            claim=o.claim,
+            offered=o.offered,
+            received=o.received_on,
+            respond_by=o.respond_by,
+            status=o.status,
+            reason=o.reason or "",
+        )
+        for o in rows
+    )
     return _out(args, [{**dataclasses.asdict(o), "offered": o.offered} for o in rows], text or tr(N_("no proposals")))

@@ -64,9 +64,11 @@ def cmd_import(args: argparse.Namespace) -> int:
                 print(json.dumps(report.counts()))
             else:
                 c = report.counts()
-                print(f"{safe(path)}: entries {c['entries']}, new {c['new']}, duplicates {c['duplicates']}, "
-                      f"matched {c['matched']}, unmatched {c['unmatched']}, reversals {report.reversals}, "
-                      f"recoveries {report.recoveries}")
+                print(
+                    f"{safe(path)}: entries {c['entries']}, new {c['new']}, duplicates {c['duplicates']}, "
+                    f"matched {c['matched']}, unmatched {c['unmatched']}, reversals {report.reversals}, "
+                    f"recoveries {report.recoveries}"
+                )
     return 2 if failed else 0
 
 

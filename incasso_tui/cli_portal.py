@@ -27,16 +27,22 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     portal = sub.add_parser("portal", help="the client's portal: personal links", description="the client's portal")
     portal.set_defaults(func=lambda _a: cli._usage(portal))
     p = portal.add_subparsers(title="portal commands", metavar="COMMAND")
-    code = p.add_parser("code", help="a new personal link with a one-time code for a client",
-                        description="a new personal link with a one-time code for a client (older links stop working)")
+    code = p.add_parser(
+        "code",
+        help="a new personal link with a one-time code for a client",
+        description="a new personal link with a one-time code for a client (older links stop working)",
+    )
     cli._common(code, top=False)
     who = code.add_mutually_exclusive_group(required=True)
     who.add_argument("--client", metavar="NUMBER")
     who.add_argument("--loan", metavar="NUMBER")
     code.add_argument("--json", action="store_true")
     code.set_defaults(func=cmd_code)
-    born = p.add_parser("birth-date", help="record a client's date of birth (it confirms the portal login)",
-                        description="record a natural person's date of birth: it confirms their portal login")
+    born = p.add_parser(
+        "birth-date",
+        help="record a client's date of birth (it confirms the portal login)",
+        description="record a natural person's date of birth: it confirms their portal login",
+    )
     cli._common(born, top=False)
     born.add_argument("--client", metavar="NUMBER", required=True)
     born.add_argument("day", metavar="YYYY-MM-DD")
@@ -44,16 +50,26 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 
     serve = sub.choices["serve"]  # made by cli_ssh: `serve portal` joins `serve ssh` and `serve openssh`
     serve_sub = next(a for a in serve._actions if isinstance(a, argparse._SubParsersAction))
-    web = serve_sub.add_parser("portal", help="the client's self-service web page (behind a TLS reverse proxy)",
-                               description="The client's self-service web page. Run it behind a reverse proxy "
-                                           "that terminates TLS (README: The client's portal).")
+    web = serve_sub.add_parser(
+        "portal",
+        help="the client's self-service web page (behind a TLS reverse proxy)",
+        description="The client's self-service web page. Run it behind a reverse proxy "
+        "that terminates TLS (README: The client's portal).",
+    )
     cli._common(web, top=False)
     web.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     web.add_argument("--port", type=int, default=8021, help="port (default 8021)")
-    web.add_argument("--insecure-cookies", action="store_true",
-                     help="cookies without Secure, for plain-http tests: only with --host 127.0.0.1")
-    web.add_argument("--trusted-proxy", metavar="ADDR", default="127.0.0.1",
-                     help="the proxy whose X-Forwarded-For is believed (default 127.0.0.1)")
+    web.add_argument(
+        "--insecure-cookies",
+        action="store_true",
+        help="cookies without Secure, for plain-http tests: only with --host 127.0.0.1",
+    )
+    web.add_argument(
+        "--trusted-proxy",
+        metavar="ADDR",
+        default="127.0.0.1",
+        help="the proxy whose X-Forwarded-For is believed (default 127.0.0.1)",
+    )
     web.set_defaults(func=cmd_serve)
 
 
@@ -65,9 +81,18 @@ def cmd_code(args: argparse.Namespace) -> int:
         ctx = cli._context(args, db)
         link = issue_link(ctx, client_number=args.client, loan_number=args.loan)
     if args.json:
-        print(json.dumps({"link_id": link.link_id, "client": link.client_number, "url": link.url, "code": link.code,
-                          "expires_at": link.expires_at.isoformat(timespec="minutes"),
-                          "confirm_with": link.confirm_with}))
+        print(
+            json.dumps(
+                {
+                    "link_id": link.link_id,
+                    "client": link.client_number,
+                    "url": link.url,
+                    "code": link.code,
+                    "expires_at": link.expires_at.isoformat(timespec="minutes"),
+                    "confirm_with": link.confirm_with,
+                }
+            )
+        )
         return 0
     tr = Translator(settings.lang)
     print(tr(N_("Personal link for {client}: {url}"), client=link.client_number, url=link.url))
@@ -104,13 +129,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not settings.portal_secure_cookies and not _loopback(args.host):  # the flag or the setting
         raise BadInput(N_("Cookies without Secure only on the loopback address (--host 127.0.0.1)"), field="host")
     with cli._database(settings) as db:
-        from incasso_tui.services.context import Actor, Context
         from incasso_tui.domain.enums import Role
+        from incasso_tui.services.context import Actor, Context
 
         # the portal's own context: the client acts per request (services.portal.client_actor)
-        ctx = Context(db=db, actor=Actor(0, "portal", "portal", Role.AUDITOR, settings.lang, identified_by="portal"),
-                      clock=cli._clock(args), settings=settings)
-        uvicorn.run(create_app(ctx), host=args.host, port=args.port, proxy_headers=True,
-                    forwarded_allow_ips=args.trusted_proxy, server_header=False, log_level="info",
-                    access_log=False)  # an access log would keep the links' tokens (the URL path)
+        ctx = Context(
+            db=db,
+            actor=Actor(0, "portal", "portal", Role.AUDITOR, settings.lang, identified_by="portal"),
+            clock=cli._clock(args),
+            settings=settings,
+        )
+        uvicorn.run(
+            create_app(ctx),
+            host=args.host,
+            port=args.port,
+            proxy_headers=True,
+            forwarded_allow_ips=args.trusted_proxy,
+            server_header=False,
+            log_level="info",
+            access_log=False,
+        )  # an access log would keep the links' tokens (the URL path)
     return 0

@@ -28,9 +28,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     proc = sub.add_parser("procedure", help="the daily arrears procedure", description="the daily arrears procedure")
     proc.set_defaults(func=lambda _a: cli._usage(proc))
     proc_sub = proc.add_subparsers(title="procedure commands", metavar="COMMAND")
-    run = proc_sub.add_parser("run", help="run the procedure as of --date (default today)",
-                              description="Open, move and close cases; decide letters, tasks, BKR mutations and "
-                                          "postings. A second run for the same date does nothing.")
+    run = proc_sub.add_parser(
+        "run",
+        help="run the procedure as of --date (default today)",
+        description="Open, move and close cases; decide letters, tasks, BKR mutations and "
+        "postings. A second run for the same date does nothing.",
+    )
     cli._common(run, top=False)
     run.add_argument("--dry-run", action="store_true", help="report what a run would do; write nothing")
     run.add_argument("--json", action="store_true", help="print the counts as JSON")
@@ -41,8 +44,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     bkr_sub = bkr.add_subparsers(title="bkr commands", metavar="COMMAND")
     export = bkr_sub.add_parser("export", help="write the mutations of --date as CSV (docs/bkr-export.md)")
     cli._common(export, top=False)
-    export.add_argument("--out", required=True, metavar="NAME",
-                        help="the CSV file to write: a plain file name, written into the export_dir setting's folder")
+    export.add_argument(
+        "--out",
+        required=True,
+        metavar="NAME",
+        help="the CSV file to write: a plain file name, written into the export_dir setting's folder",
+    )
     export.set_defaults(func=cmd_bkr_export)
 
 
@@ -69,8 +76,9 @@ def cmd_procedure_run(args: argparse.Namespace) -> int:
     settings = cli._settings(args)
     with cli._database(settings) as db:
         ctx = cli._context(args, db, operator_role=Role.ADMIN)
-        report = run_procedure(ctx, ctx.clock.today(), dry_run=args.dry_run,
-                               progress=_Bar() if sys.stderr.isatty() else None)
+        report = run_procedure(
+            ctx, ctx.clock.today(), dry_run=args.dry_run, progress=_Bar() if sys.stderr.isatty() else None
+        )
         letters = None if report.dry_run else _render_letters(ctx)
     from incasso_tui.cli_audit import checkpoint_after_run
 
@@ -88,16 +96,20 @@ def cmd_procedure_run(args: argparse.Namespace) -> int:
     for what in sorted(report.unverified):
         print(f"  used unverified: {what}")
     if letters is not None:
-        print(f"letters: {letters['rendered']} rendered, {letters['emails_queued']} e-mails queued, "
-              f"{letters['not_sent']} not sent (channel not configured), {letters['failed']} failed, "
-              f"{letters['waiting']} waiting")
+        print(
+            f"letters: {letters['rendered']} rendered, {letters['emails_queued']} e-mails queued, "
+            f"{letters['not_sent']} not sent (channel not configured), {letters['failed']} failed, "
+            f"{letters['waiting']} waiting"
+        )
         for failure in letters["failures"]:
             print(f"  letter {failure['letter']} ({failure['kind']}): {safe(failure['error'])}", file=sys.stderr)
         if letters["waiting"] and letters["why_waiting"]:
             print(f"incasso: {letters['why_waiting']}", file=sys.stderr)
     if checkpoint is not None:
-        print(f"audit checkpoint: event {checkpoint['seq']} in {checkpoint['file']}"
-              + (f", mailed to {checkpoint['mailed_to']}" if checkpoint["mailed_to"] else ""))
+        print(
+            f"audit checkpoint: event {checkpoint['seq']} in {checkpoint['file']}"
+            + (f", mailed to {checkpoint['mailed_to']}" if checkpoint["mailed_to"] else "")
+        )
     return 1 if failed else 0
 
 
@@ -116,8 +128,15 @@ def _render_letters(ctx) -> dict[str, object]:  # type: ignore[no-untyped-def]
         rendered = queued = not_sent = 0
         failures = []
         why_waiting = tr.error(err)
-    return {"rendered": rendered, "emails_queued": queued, "not_sent": not_sent, "failed": len(failures),
-            "failures": failures, "waiting": pending_count(ctx), "why_waiting": why_waiting}
+    return {
+        "rendered": rendered,
+        "emails_queued": queued,
+        "not_sent": not_sent,
+        "failed": len(failures),
+        "failures": failures,
+        "waiting": pending_count(ctx),
+        "why_waiting": why_waiting,
+    }
 
 
 def cmd_bkr_export(args: argparse.Namespace) -> int:

@@ -34,8 +34,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     report = sub.add_parser("report", help="management reports", description="management reports")
     report.set_defaults(func=lambda _a: cli._usage(report))
     report_sub = report.add_subparsers(title="report commands", metavar="COMMAND")
-    kpi = report_sub.add_parser("kpi", help="the desk's KPIs: ageing, cure, promises, arrangements, follow-up",
-                                description="the desk's KPIs for a period (default: the 30 days up to --date)")
+    kpi = report_sub.add_parser(
+        "kpi",
+        help="the desk's KPIs: ageing, cure, promises, arrangements, follow-up",
+        description="the desk's KPIs for a period (default: the 30 days up to --date)",
+    )
     cli._common(kpi, top=False)
     kpi.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day of the period")
     kpi.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day of the period (default: today)")
@@ -56,8 +59,13 @@ def roll_rates_json(rr: RollRates) -> dict[str, object]:
         "since": _day(rr.since),
         "until": _day(rr.until),
         "available_from": _day(rr.available_from),
-        "rows": {b: {"cases": rr.cases(b), "to": {t: {"count": n, "roll_rate": _rate(rr.rate(b, t))}
-                                                    for t, n in row.items()}} for b, row in rr.rows.items()},
+        "rows": {
+            b: {
+                "cases": rr.cases(b),
+                "to": {t: {"count": n, "roll_rate": _rate(rr.rate(b, t))} for t, n in row.items()},
+            }
+            for b, row in rr.rows.items()
+        },
     }
 
 
@@ -78,7 +86,9 @@ def report_json(r: KpiReport) -> dict[str, object]:
         "promises": {"kept": r.promises_kept, "broken": r.promises_broken},
         "arrangements": {"kept": r.arrangements_kept, "broken": r.arrangements_broken},
         "followups": {"on_time": r.followups_on_time, "late": r.followups_late},
-        "workload": [{"user": w.user, "open_cases": w.open_cases, "overdue_tasks": w.overdue_tasks} for w in r.workload],
+        "workload": [
+            {"user": w.user, "open_cases": w.open_cases, "overdue_tasks": w.overdue_tasks} for w in r.workload
+        ],
         "roll_rates": roll_rates_json(r.roll_rates),
     }
 
@@ -90,8 +100,9 @@ def _pct(value: object) -> str:
 def _roll_unavailable(tr: Translator, available_from: object) -> str:
     if available_from is None:
         return tr(N_("Roll rates: not yet available (the daily run has written no bucket snapshot yet)"))
-    return tr(N_("Roll rates: available from {date} (a week after the first bucket snapshot)"),
-              date=_day(available_from))
+    return tr(
+        N_("Roll rates: available from {date} (a week after the first bucket snapshot)"), date=_day(available_from)
+    )
 
 
 def cmd_kpi(args: argparse.Namespace) -> int:
@@ -106,27 +117,57 @@ def cmd_kpi(args: argparse.Namespace) -> int:
     if args.json:
         print(safe_json(report_json(r)))
         return 0
-    print(tr(N_("KPIs {date_from} to {date_to} (ageing as of {as_of})"), date_from=r.date_from.isoformat(),
-             date_to=r.date_to.isoformat(), as_of=r.as_of.isoformat()))
+    print(
+        tr(
+            N_("KPIs {date_from} to {date_to} (ageing as of {as_of})"),
+            date_from=r.date_from.isoformat(),
+            date_to=r.date_to.isoformat(),
+            as_of=r.as_of.isoformat(),
+        )
+    )
     print(tr(N_("Open cases: {count}, arrears {amount}"), count=r.open_cases, amount=r.arrears))
     for b in BUCKETS:
         print(f"  {b:<8} {r.buckets[b].count:>8} {r.buckets[b].amount:>16}")
-    print(tr(N_("Cure rate: {rate} ({cured} of {base} open at the start)"), rate=_pct(r.cure_rate), cured=r.cured,
-             base=r.cure_base))
-    print(tr(N_("Promises kept: {rate} ({kept} kept, {broken} broken)"), rate=_pct(r.promises_kept_rate),
-             kept=r.promises_kept, broken=r.promises_broken))
+    print(
+        tr(
+            N_("Cure rate: {rate} ({cured} of {base} open at the start)"),
+            rate=_pct(r.cure_rate),
+            cured=r.cured,
+            base=r.cure_base,
+        )
+    )
+    print(
+        tr(
+            N_("Promises kept: {rate} ({kept} kept, {broken} broken)"),
+            rate=_pct(r.promises_kept_rate),
+            kept=r.promises_kept,
+            broken=r.promises_broken,
+        )
+    )
     print(tr(N_("Arrangements: {kept} kept, {broken} broken"), kept=r.arrangements_kept, broken=r.arrangements_broken))
-    print(tr(N_("Follow-up on time: {rate} ({on_time} on time, {late} late)"), rate=_pct(r.followup_timeliness_rate),
-             on_time=r.followups_on_time, late=r.followups_late))
+    print(
+        tr(
+            N_("Follow-up on time: {rate} ({on_time} on time, {late} late)"),
+            rate=_pct(r.followup_timeliness_rate),
+            on_time=r.followups_on_time,
+            late=r.followups_late,
+        )
+    )
     rr = r.roll_rates
     if rr.since is None:
         print(_roll_unavailable(tr, rr.available_from))
     elif rr.until is None:
-        print(tr(N_("Roll rates: no bucket snapshot after {date}: the daily run has not run since"),
-                 date=_day(rr.since)))
+        print(
+            tr(N_("Roll rates: no bucket snapshot after {date}: the daily run has not run since"), date=_day(rr.since))
+        )
     else:
-        print(tr(N_("Roll rates {since} to {until} (cases then: share now)"), since=rr.since.isoformat(),
-                 until=_day(rr.until)))
+        print(
+            tr(
+                N_("Roll rates {since} to {until} (cases then: share now)"),
+                since=rr.since.isoformat(),
+                until=_day(rr.until),
+            )
+        )
         for b, row in rr.rows.items():
             moves = ", ".join(f"{t} {_pct(rr.rate(b, t))}" for t, n in row.items() if n)
             print(f"  {b:<8} {rr.cases(b):>8}: {moves}")

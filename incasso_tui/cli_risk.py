@@ -48,19 +48,30 @@ def _report_subparsers(sub: argparse._SubParsersAction) -> argparse._SubParsersA
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     rep = _report_subparsers(sub).add_parser(
-        "risk", help="PAR30/PAR90, default, forborne, IFRS 9 stages, write-offs, recoveries, signals",
-        description="the risk figures as of a day (default: today) and for a period up to it")
+        "risk",
+        help="PAR30/PAR90, default, forborne, IFRS 9 stages, write-offs, recoveries, signals",
+        description="the risk figures as of a day (default: today) and for a period up to it",
+    )
     cli._common(rep, top=False)
-    rep.add_argument("--as-of", dest="as_of", metavar="YYYY-MM-DD", help="the day of the status figures (default: today)")
-    rep.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD",
-                     help="first day of the period for write-offs, recoveries and signals (default: 30 days)")
+    rep.add_argument(
+        "--as-of", dest="as_of", metavar="YYYY-MM-DD", help="the day of the status figures (default: today)"
+    )
+    rep.add_argument(
+        "--from",
+        dest="date_from",
+        metavar="YYYY-MM-DD",
+        help="first day of the period for write-offs, recoveries and signals (default: 30 days)",
+    )
     out = rep.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the figures as JSON")
     out.add_argument("--csv", action="store_true", help="print the figures as CSV")
     rep.set_defaults(func=cmd_report)
 
-    risk = sub.add_parser("risk", help="loan risk history, early-warning signals, vulnerability flags",
-                          description="loan risk history, early-warning signals, vulnerability flags")
+    risk = sub.add_parser(
+        "risk",
+        help="loan risk history, early-warning signals, vulnerability flags",
+        description="loan risk history, early-warning signals, vulnerability flags",
+    )
     risk.set_defaults(func=lambda _a: cli._usage(risk))
     risk_sub = risk.add_subparsers(title="risk commands", metavar="COMMAND")
     loan = risk_sub.add_parser("loan", help="a loan's risk history", description="a loan's risk history")
@@ -68,19 +79,27 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     loan.add_argument("number", help="the loan number")
     loan.add_argument("--json", action="store_true")
     loan.set_defaults(func=cmd_loan)
-    sig = risk_sub.add_parser("signals", help="early-warning signals raised in a period",
-                              description="early-warning signals raised in a period (default: the last 30 days)")
+    sig = risk_sub.add_parser(
+        "signals",
+        help="early-warning signals raised in a period",
+        description="early-warning signals raised in a period (default: the last 30 days)",
+    )
     cli._common(sig, top=False)
     sig.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD")
     sig.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD")
     sig.add_argument("--json", action="store_true")
     sig.set_defaults(func=cmd_signals)
-    vul = risk_sub.add_parser("vulnerability", help="a client's vulnerability flags",
-                              description="list, set or remove a client's vulnerability flags")
+    vul = risk_sub.add_parser(
+        "vulnerability",
+        help="a client's vulnerability flags",
+        description="list, set or remove a client's vulnerability flags",
+    )
     cli._common(vul, top=False)
     vul.add_argument("action", choices=("list", "set", "remove"))
     vul.add_argument("client", help="the client number")
-    vul.add_argument("--kind", help="illness, bereavement, divorce, business_closure, debt_problems, language_or_reading")
+    vul.add_argument(
+        "--kind", help="illness, bereavement, divorce, business_closure, debt_problems, language_or_reading"
+    )
     vul.add_argument("--note", default="")
     vul.add_argument("--json", action="store_true")
     vul.set_defaults(func=cmd_vulnerability)
@@ -95,18 +114,30 @@ def report_json(r: RiskReport) -> dict[str, object]:
         return {"count": f.count, "amount": str(f.amount)}
 
     return {
-        "as_of": r.as_of.isoformat(), "from": r.date_from.isoformat(), "to": r.date_to.isoformat(),
+        "as_of": r.as_of.isoformat(),
+        "from": r.date_from.isoformat(),
+        "to": r.date_to.isoformat(),
         "recorded_until": None if r.recorded_until is None else r.recorded_until.isoformat(),
         "portfolio": fig(r.portfolio),
-        "par30": {"amount": str(r.par30_amount), "rate": _rate(r.par30),
-                  "restructured_added": fig(r.forborne_not_past_30)},
-        "par90": {"amount": str(r.par90_amount), "rate": _rate(r.par90),
-                  "restructured_added": fig(r.forborne_not_past_90)},
-        "default": fig(r.default), "forborne": fig(r.forborne),
+        "par30": {
+            "amount": str(r.par30_amount),
+            "rate": _rate(r.par30),
+            "restructured_added": fig(r.forborne_not_past_30),
+        },
+        "par90": {
+            "amount": str(r.par90_amount),
+            "rate": _rate(r.par90),
+            "restructured_added": fig(r.forborne_not_past_90),
+        },
+        "default": fig(r.default),
+        "forborne": fig(r.forborne),
         "stages": {str(n): fig(f) for n, f in r.stages.items()},
         "buckets": {b: fig(r.buckets[b]) for b in BUCKETS},
-        "write_offs": str(r.write_offs), "recoveries": str(r.recoveries), "recovery_rate": _rate(r.recovery_rate),
-        "write_offs_to_date": str(r.write_offs_to_date), "recoveries_to_date": str(r.recoveries_to_date),
+        "write_offs": str(r.write_offs),
+        "recoveries": str(r.recoveries),
+        "recovery_rate": _rate(r.recovery_rate),
+        "write_offs_to_date": str(r.write_offs_to_date),
+        "recoveries_to_date": str(r.recoveries_to_date),
         "recovery_rate_to_date": _rate(r.recovery_rate_to_date),
         "signals": {"raised": r.signals, "followed_by_arrears": r.signals_followed, "by_rule": r.signals_by_rule},
         "unverified": list(r.unverified),
@@ -125,12 +156,20 @@ def _csv_rows(r: RiskReport) -> list[tuple[str, str, object, object, object]]:
     ]
     rows += [("stage", str(n), f.count, f.amount, "") for n, f in r.stages.items()]
     rows += [("bucket", b, r.buckets[b].count, r.buckets[b].amount, "") for b in BUCKETS]
-    rows += [("write_offs", "period", "", r.write_offs, ""), ("recoveries", "period", "", r.recoveries,
-                                                                 "" if r.recovery_rate is None else r.recovery_rate),
-             ("write_offs", "to_date", "", r.write_offs_to_date, ""),
-             ("recoveries", "to_date", "", r.recoveries_to_date,
-              "" if r.recovery_rate_to_date is None else r.recovery_rate_to_date),
-             ("signals", "raised", r.signals, "", ""), ("signals", "followed_by_arrears", r.signals_followed, "", "")]
+    rows += [
+        ("write_offs", "period", "", r.write_offs, ""),
+        ("recoveries", "period", "", r.recoveries, "" if r.recovery_rate is None else r.recovery_rate),
+        ("write_offs", "to_date", "", r.write_offs_to_date, ""),
+        (
+            "recoveries",
+            "to_date",
+            "",
+            r.recoveries_to_date,
+            "" if r.recovery_rate_to_date is None else r.recovery_rate_to_date,
+        ),
+        ("signals", "raised", r.signals, "", ""),
+        ("signals", "followed_by_arrears", r.signals_followed, "", ""),
+    ]
     rows += [("signals", rule, n, "", "") for rule, n in sorted(r.signals_by_rule.items())]
     return rows
 
@@ -140,20 +179,43 @@ def _pct(tr: Translator, value: object) -> str:
 
 
 def print_report(tr: Translator, r: RiskReport) -> None:
-    print(tr(N_("Risk figures as of {as_of} (period {date_from} to {date_to})"), as_of=r.as_of,
-             date_from=r.date_from, date_to=r.date_to))
+    print(
+        tr(
+            N_("Risk figures as of {as_of} (period {date_from} to {date_to})"),
+            as_of=r.as_of,
+            date_from=r.date_from,
+            date_to=r.date_to,
+        )
+    )
     if r.recorded_until is None:
         print(tr(N_("No risk status recorded yet: the daily run writes it (incasso procedure run)")))
     elif r.recorded_from is not None and r.as_of < r.recorded_from:
         print(tr(N_("No risk status recorded on this day: the history starts on {date}"), date=r.recorded_from))
     elif r.recorded_until < r.as_of:
         print(tr(N_("Status as the daily run last recorded it, on {date}"), date=r.recorded_until))
-    print(tr(N_("Portfolio: {count} loans, outstanding principal {amount}"), count=r.portfolio.count,
-             amount=r.portfolio.amount))
-    print(tr(N_("PAR30: {rate} ({amount}, restructured included: {extra})"), rate=_pct(tr, r.par30),
-             amount=r.par30_amount, extra=r.forborne_not_past_30.amount))
-    print(tr(N_("PAR90: {rate} ({amount}, restructured included: {extra})"), rate=_pct(tr, r.par90),
-             amount=r.par90_amount, extra=r.forborne_not_past_90.amount))
+    print(
+        tr(
+            N_("Portfolio: {count} loans, outstanding principal {amount}"),
+            count=r.portfolio.count,
+            amount=r.portfolio.amount,
+        )
+    )
+    print(
+        tr(
+            N_("PAR30: {rate} ({amount}, restructured included: {extra})"),
+            rate=_pct(tr, r.par30),
+            amount=r.par30_amount,
+            extra=r.forborne_not_past_30.amount,
+        )
+    )
+    print(
+        tr(
+            N_("PAR90: {rate} ({amount}, restructured included: {extra})"),
+            rate=_pct(tr, r.par90),
+            amount=r.par90_amount,
+            extra=r.forborne_not_past_90.amount,
+        )
+    )
     print(tr(N_("In default: {count} loans, {amount}"), count=r.default.count, amount=r.default.amount))
     print(tr(N_("Forborne: {count} loans, {amount}"), count=r.forborne.count, amount=r.forborne.amount))
     for n, f in r.stages.items():
@@ -161,12 +223,29 @@ def print_report(tr: Translator, r: RiskReport) -> None:
     print(tr(N_("Ageing (loans):")))
     for b in BUCKETS:
         print(f"  {b:<8} {tr.integer(r.buckets[b].count):>10} {tr.money(r.buckets[b].amount):>22}")
-    print(tr(N_("Write-offs in the period: {amount}; recoveries: {recovered} (recovery rate {rate})"),
-             amount=r.write_offs, recovered=r.recoveries, rate=_pct(tr, r.recovery_rate)))
-    print(tr(N_("To date: written off {amount}, recovered {recovered} ({rate})"), amount=r.write_offs_to_date,
-             recovered=r.recoveries_to_date, rate=_pct(tr, r.recovery_rate_to_date)))
-    print(tr(N_("Signals in the period: {count}, followed by arrears: {followed}"), count=r.signals,
-             followed=r.signals_followed))
+    print(
+        tr(
+            N_("Write-offs in the period: {amount}; recoveries: {recovered} (recovery rate {rate})"),
+            amount=r.write_offs,
+            recovered=r.recoveries,
+            rate=_pct(tr, r.recovery_rate),
+        )
+    )
+    print(
+        tr(
+            N_("To date: written off {amount}, recovered {recovered} ({rate})"),
+            amount=r.write_offs_to_date,
+            recovered=r.recoveries_to_date,
+            rate=_pct(tr, r.recovery_rate_to_date),
+        )
+    )
+    print(
+        tr(
+            N_("Signals in the period: {count}, followed by arrears: {followed}"),
+            count=r.signals,
+            followed=r.signals_followed,
+        )
+    )
     if r.unverified:
         print(tr(N_("Unverified values in the risk file: {fields}"), fields=", ".join(r.unverified)))
 
@@ -200,24 +279,45 @@ def cmd_loan(args: argparse.Namespace) -> int:
     with cli._database(settings) as db:
         rows = loan_history(cli._context(args, db, operator_role=Role.AUDITOR), args.number)
     if args.json:
-        print(json.dumps([{"valid_from": r.valid_from.isoformat(),
-                           "valid_to": None if r.valid_to is None else r.valid_to.isoformat(),
-                           "stage": r.stage, "bucket": r.bucket, "dpd": r.dpd, "outstanding": str(r.outstanding),
-                           "past_due": str(r.past_due), "non_performing": r.non_performing,
-                           "default_reason": r.default_reason, "forborne": r.forborne,
-                           "probation_until": None if r.probation_until is None else r.probation_until.isoformat(),
-                           "written_off": r.written_off} for r in rows]))
+        print(
+            json.dumps(
+                [
+                    {
+                        "valid_from": r.valid_from.isoformat(),
+                        "valid_to": None if r.valid_to is None else r.valid_to.isoformat(),
+                        "stage": r.stage,
+                        "bucket": r.bucket,
+                        "dpd": r.dpd,
+                        "outstanding": str(r.outstanding),
+                        "past_due": str(r.past_due),
+                        "non_performing": r.non_performing,
+                        "default_reason": r.default_reason,
+                        "forborne": r.forborne,
+                        "probation_until": None if r.probation_until is None else r.probation_until.isoformat(),
+                        "written_off": r.written_off,
+                    }
+                    for r in rows
+                ]
+            )
+        )
         return 0
     if not rows:
         print(tr(N_("No risk status recorded yet: the daily run writes it (incasso procedure run)")))
     for r in rows:
-        status = [tr(N_("in default")) + (f" ({r.default_reason})" if r.default_reason else "")] if r.non_performing else []
+        status = (
+            [tr(N_("in default")) + (f" ({r.default_reason})" if r.default_reason else "")] if r.non_performing else []
+        )
         if r.forborne:
-            status.append(tr(N_("forborne, probation until {date}"), date=r.probation_until)
-                          if r.probation_until else tr(N_("forborne")))
+            status.append(
+                tr(N_("forborne, probation until {date}"), date=r.probation_until)
+                if r.probation_until
+                else tr(N_("forborne"))
+            )
         until = tr.date(r.valid_to) if r.valid_to else "…"
-        print(f"{tr.date(r.valid_from)} – {until}  {tr(N_('stage {stage}'), stage=str(r.stage))}  {r.bucket:<7} "
-              f"{tr.money(r.outstanding):>14}  {', '.join(status)}")
+        print(
+            f"{tr.date(r.valid_from)} – {until}  {tr(N_('stage {stage}'), stage=str(r.stage))}  {r.bucket:<7} "
+            f"{tr.money(r.outstanding):>14}  {', '.join(status)}"
+        )
     return 0
 
 
@@ -232,16 +332,35 @@ def cmd_signals(args: argparse.Namespace) -> int:
         date_from = cli.parse_date(args.date_from) if args.date_from else date_to - timedelta(days=29)
         rows = signal_list(ctx, date_from, date_to)
     if args.json:
-        print(json.dumps([{"id": r.id, "day": r.day.isoformat(), "rule": r.rule, "detail": r.detail, "loan": r.loan,
-                           "client": r.client, "client_name": r.client_name, "task_id": r.task_id,
-                           "arrears_on": None if r.arrears_on is None else r.arrears_on.isoformat()} for r in rows],
-                         ensure_ascii=False))
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": r.id,
+                        "day": r.day.isoformat(),
+                        "rule": r.rule,
+                        "detail": r.detail,
+                        "loan": r.loan,
+                        "client": r.client,
+                        "client_name": r.client_name,
+                        "task_id": r.task_id,
+                        "arrears_on": None if r.arrears_on is None else r.arrears_on.isoformat(),
+                    }
+                    for r in rows
+                ],
+                ensure_ascii=False,
+            )
+        )
         return 0
-    print(tr(N_("{count} signals from {date_from} to {date_to}"), count=len(rows), date_from=date_from, date_to=date_to))
+    print(
+        tr(N_("{count} signals from {date_from} to {date_to}"), count=len(rows), date_from=date_from, date_to=date_to)
+    )
     for r in rows:
         followed = tr(N_("in arrears on {date}"), date=r.arrears_on) if r.arrears_on else ""
-        print(f"{tr.date(r.day)}  {r.rule:<16} {r.loan:<12} {_plain(r.client_name)[:30]:<30} {_plain(r.detail)[:40]}"
-              f"  {followed}")
+        print(
+            f"{tr.date(r.day)}  {r.rule:<16} {r.loan:<12} {_plain(r.client_name)[:30]:<30} {_plain(r.detail)[:40]}"
+            f"  {followed}"
+        )
     return 0
 
 
@@ -264,8 +383,12 @@ def cmd_vulnerability(args: argparse.Namespace) -> int:
                 risk.remove_vulnerability(ctx, client_id, args.kind)
         flags = risk.vulnerabilities(ctx, client_id)
     if args.json:
-        print(json.dumps([{"kind": f.kind, "note": f.note, "set_by": f.set_by, "set_at": f.set_at.isoformat()}
-                          for f in flags], ensure_ascii=False))
+        print(
+            json.dumps(
+                [{"kind": f.kind, "note": f.note, "set_by": f.set_by, "set_at": f.set_at.isoformat()} for f in flags],
+                ensure_ascii=False,
+            )
+        )
         return 0
     if not flags:
         print(tr(N_("No vulnerability flags")))

@@ -36,9 +36,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 # the fields a hit was found by (domain.search.FIELDS), as the desk says them
-FIELD_LABELS = {"name": N_("name"), "contact": N_("contact person"), "number": N_("client or loan number"),
-                "kvk": N_("KvK"), "iban": N_("IBAN"), "phone": N_("phone"), "email": N_("e-mail"),
-                "address": N_("address")}
+FIELD_LABELS = {
+    "name": N_("name"),
+    "contact": N_("contact person"),
+    "number": N_("client or loan number"),
+    "kvk": N_("KvK"),
+    "iban": N_("IBAN"),
+    "phone": N_("phone"),
+    "email": N_("e-mail"),
+    "address": N_("address"),
+}
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -52,31 +59,63 @@ def cmd_search(args: argparse.Namespace) -> int:
         if args.verify:
             report = verify_index(ctx)
             if args.json:
-                print(json.dumps({"clients": report.clients, "indexed": report.indexed, "ok": report.ok,
-                                  "problems": list(report.problems[:100])}))
+                print(
+                    json.dumps(
+                        {
+                            "clients": report.clients,
+                            "indexed": report.indexed,
+                            "ok": report.ok,
+                            "problems": list(report.problems[:100]),
+                        }
+                    )
+                )
             else:
-                print(tr("Search index: {indexed} of {clients} clients indexed, {problems} problems",
-                   indexed=report.indexed, clients=report.clients, problems=len(report.problems)))
+                print(
+                    tr(
+                        "Search index: {indexed} of {clients} clients indexed, {problems} problems",
+                        indexed=report.indexed,
+                        clients=report.clients,
+                        problems=len(report.problems),
+                    )
+                )
                 for line in report.problems[:20]:
                     print(line)
             return 0 if report.ok else 1
         if args.rebuild:
             done = rebuild_index(ctx)
-            print(json.dumps({"indexed": done}) if args.json else
-                  tr("Search index rebuilt: {n} clients", n=done))
+            print(json.dumps({"indexed": done}) if args.json else tr("Search index rebuilt: {n} clients", n=done))
             return 0
         if not args.term:
             print("incasso: " + tr("Give a search term"), file=sys.stderr)
             return 2
         result = search(ctx, " ".join(args.term), "all" if args.all else "desk", limit=args.limit)
     if args.json:
-        print(json.dumps({
-            "term": result.term, "scope": result.scope, "words": list(result.words), "total": result.total,
-            "hits": [{"client_id": h.client_id, "client": h.client_number, "name": h.name, "city": h.city,
-                      "loans": h.loan_numbers, "case_id": h.case_id, "case_status": h.case_status,
-                      "stage": h.stage, "arrears": None if h.arrears is None else str(h.arrears),
-                      "on_desk": h.on_desk, "matched": list(h.matched)} for h in result.hits],
-        }))
+        print(
+            json.dumps(
+                {
+                    "term": result.term,
+                    "scope": result.scope,
+                    "words": list(result.words),
+                    "total": result.total,
+                    "hits": [
+                        {
+                            "client_id": h.client_id,
+                            "client": h.client_number,
+                            "name": h.name,
+                            "city": h.city,
+                            "loans": h.loan_numbers,
+                            "case_id": h.case_id,
+                            "case_status": h.case_status,
+                            "stage": h.stage,
+                            "arrears": None if h.arrears is None else str(h.arrears),
+                            "on_desk": h.on_desk,
+                            "matched": list(h.matched),
+                        }
+                        for h in result.hits
+                    ],
+                }
+            )
+        )
         return 0
     for h in result.hits:
         status = tr("no case") if h.case_status is None else tr(STATUS.get(h.case_status, h.case_status))

@@ -28,8 +28,8 @@ import argparse
 import json
 import string
 import sys
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from incasso_tui import cli
@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 __all__ = ["add_parsers"]
 
 ACTIONS = ("letter", "email", "call_task", "assign")
+
+
 # data printed to a terminal: control characters (an escape sequence in a client's name) made visible, as on screen
 def _plain(value: object) -> str:
     return safe(value)  # the one safe-text function: controls and bidi controls made visible
@@ -60,14 +62,17 @@ def _days(value: str) -> int:
         raise argparse.ArgumentTypeError(f"not a number of days: {value!r}") from None
 
 
-def _sub(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_: str) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+def _sub(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_: str
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
     parent = sub.add_parser(name, help=help_, description=help_)
     parent.set_defaults(func=lambda _a: cli._usage(parent))
     return parent.add_subparsers(title=f"{name} commands", metavar="COMMAND")
 
 
-def _command(group: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_: str, func: Any, *,
-             json_: bool = True) -> argparse.ArgumentParser:
+def _command(
+    group: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_: str, func: Any, *, json_: bool = True
+) -> argparse.ArgumentParser:
     p = group.add_parser(name, help=help_, description=help_)
     cli._common(p, top=False)
     if json_:
@@ -81,8 +86,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     _command(sel, "list", "every selection with its count of cases now", cmd_list)
     show = _command(sel, "show", "one selection: its criteria, count and campaigns", cmd_show)
     show.add_argument("name")
-    save = _command(sel, "save", "save a selection (criteria are combined with AND; repeat an option for OR)",
-                    cmd_save, json_=False)
+    save = _command(
+        sel, "save", "save a selection (criteria are combined with AND; repeat an option for OR)", cmd_save, json_=False
+    )
     save.add_argument("name")
     save.add_argument("--replace", action="store_true", help="give an existing selection of this name these criteria")
     save.add_argument("--stage", action="append", default=[], choices=[s.value for s in Stage])
@@ -106,11 +112,18 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     export = _command(sel, "export", "the selection's cases as CSV (UTF-8, header row)", cmd_export, json_=False)
     export.add_argument("name")
     export.add_argument("--sort", choices=("priority", "dpd", "amount", "next_action"), default="priority")
-    export.add_argument("--out", metavar="NAME", help="a new file to write, a plain file name in the export_dir "
-                        "setting's folder (default: standard output)")
-    export.add_argument("--format", choices=("csv", "csv-nl", "xlsx"), default=None,
-                        help="csv (standard), csv-nl (; and decimal comma, labels in --lang), xlsx (typed cells, needs "
-                             "--out NAME.xlsx); default: by the file's extension, else csv")
+    export.add_argument(
+        "--out",
+        metavar="NAME",
+        help="a new file to write, a plain file name in the export_dir setting's folder (default: standard output)",
+    )
+    export.add_argument(
+        "--format",
+        choices=("csv", "csv-nl", "xlsx"),
+        default=None,
+        help="csv (standard), csv-nl (; and decimal comma, labels in --lang), xlsx (typed cells, needs "
+        "--out NAME.xlsx); default: by the file's extension, else csv",
+    )
 
     camp = _sub(sub, "campaigns", "bulk actions on a selection, and their results")
     run = _command(camp, "run", "run a bulk action on every case of a selection", cmd_run)
@@ -140,14 +153,22 @@ def _criteria(args: argparse.Namespace) -> Criteria:
     from incasso_tui.domain.money import parse_amount
     from incasso_tui.services.criteria import Criteria
 
-    return Criteria.parse({
-        "stages": tuple(args.stage), "buckets": tuple(args.bucket), "products": tuple(args.product),
-        "languages": tuple(args.language), "debtor": args.debtor,
-        "min_arrears": parse_amount(args.min_arrears) if args.min_arrears else None,
-        "max_arrears": parse_amount(args.max_arrears) if args.max_arrears else None,
-        "arrangement_ends_within": args.arrangement_ends_within, "deferral_ends_within": args.deferral_ends_within,
-        "no_contact_days": args.no_contact_days, "assignee": args.assignee, "unassigned": args.unassigned,
-    })
+    return Criteria.parse(
+        {
+            "stages": tuple(args.stage),
+            "buckets": tuple(args.bucket),
+            "products": tuple(args.product),
+            "languages": tuple(args.language),
+            "debtor": args.debtor,
+            "min_arrears": parse_amount(args.min_arrears) if args.min_arrears else None,
+            "max_arrears": parse_amount(args.max_arrears) if args.max_arrears else None,
+            "arrangement_ends_within": args.arrangement_ends_within,
+            "deferral_ends_within": args.deferral_ends_within,
+            "no_contact_days": args.no_contact_days,
+            "assignee": args.assignee,
+            "unassigned": args.unassigned,
+        }
+    )
 
 
 def _described(tr: Translator, criteria: Criteria) -> list[str]:
@@ -157,28 +178,51 @@ def _described(tr: Translator, criteria: Criteria) -> list[str]:
 
 
 def _selection_json(info: SelectionInfo) -> dict[str, object]:
-    return {"id": info.id, "name": info.name, "count": info.count,
-            "criteria": json.loads(info.criteria.to_json()), "created_by": info.created_by,
-            "created_at": info.created_at.isoformat(timespec="seconds"), "updated_by": info.updated_by,
-            "updated_at": info.updated_at.isoformat(timespec="seconds") if info.updated_at else None}
+    return {
+        "id": info.id,
+        "name": info.name,
+        "count": info.count,
+        "criteria": json.loads(info.criteria.to_json()),
+        "created_by": info.created_by,
+        "created_at": info.created_at.isoformat(timespec="seconds"),
+        "updated_by": info.updated_by,
+        "updated_at": info.updated_at.isoformat(timespec="seconds") if info.updated_at else None,
+    }
 
 
 def _campaign_json(info: CampaignInfo) -> dict[str, object]:
-    return {"id": info.id, "selection": info.selection_name, "selection_id": info.selection_id,
-            "action": info.action.action, "parameters": json.loads(info.action.to_json()), "actor": info.actor,
-            "date": info.run_date.isoformat(), "started_at": info.started_at.isoformat(timespec="seconds"),
-            "finished_at": info.finished_at.isoformat(timespec="seconds") if info.finished_at else None,
-            "finished": info.finished, "selected": info.selected, "done": info.done, "refused": info.refused,
-            "pending": info.pending}
+    return {
+        "id": info.id,
+        "selection": info.selection_name,
+        "selection_id": info.selection_id,
+        "action": info.action.action,
+        "parameters": json.loads(info.action.to_json()),
+        "actor": info.actor,
+        "date": info.run_date.isoformat(),
+        "started_at": info.started_at.isoformat(timespec="seconds"),
+        "finished_at": info.finished_at.isoformat(timespec="seconds") if info.finished_at else None,
+        "finished": info.finished,
+        "selected": info.selected,
+        "done": info.done,
+        "refused": info.refused,
+        "pending": info.pending,
+    }
 
 
 def _measure_json(m: CampaignMeasure) -> dict[str, object]:
     out: dict[str, object] = {"as_of": m.as_of.isoformat()}
     for days in (14, 30):
         out[f"within_{days}_days"] = {
-            "until": m.window_end(days).isoformat(), "complete": m.complete(days),
-            **{group: {"members": u.members, "paid": getattr(u, f"paid_{days}"), "amount": str(getattr(u, f"amount_{days}"))}
-               for group, u in (("done", m.done), ("refused", m.refused))},
+            "until": m.window_end(days).isoformat(),
+            "complete": m.complete(days),
+            **{
+                group: {
+                    "members": u.members,
+                    "paid": getattr(u, f"paid_{days}"),
+                    "amount": str(getattr(u, f"amount_{days}")),
+                }
+                for group, u in (("done", m.done), ("refused", m.refused))
+            },
             "portal": {what: getattr(m.portal, f"{what}_{days}") for what in ("opened", "visited", "arranged")},
         }
     return out
@@ -204,7 +248,11 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(safe_json([_selection_json(i) for i in infos]))
         return 0
     for info in infos:
-        print(_plain(f"{info.name}\t{info.count}\t{info.created_by}") + "\t" + _plain("; ".join(_described(tr, info.criteria))))
+        print(
+            _plain(f"{info.name}\t{info.count}\t{info.created_by}")
+            + "\t"
+            + _plain("; ".join(_described(tr, info.criteria)))
+        )
     return 0
 
 
@@ -225,9 +273,18 @@ def cmd_show(args: argparse.Namespace) -> int:
     for line in _described(tr, info.criteria):
         print(f"  {_plain(line)}")
     for c in runs:
-        print(tr(N_("campaign {id} on {date} by {actor}: {action}, {done} done, {refused} refused ({status})"),
-                 id=str(c.id), date=c.run_date, actor=c.actor, action=c.action.action, done=c.done, refused=c.refused,
-                 status=_status(tr, c)))
+        print(
+            tr(
+                N_("campaign {id} on {date} by {actor}: {action}, {done} done, {refused} refused ({status})"),
+                id=str(c.id),
+                date=c.run_date,
+                actor=c.actor,
+                action=c.action.action,
+                done=c.done,
+                refused=c.refused,
+                status=_status(tr, c),
+            )
+        )
     return 0
 
 
@@ -317,9 +374,12 @@ def _render(ctx: Context, campaign_id: int, tr: Translator) -> dict[str, object]
         report = render_campaign_letters(ctx, campaign_id)
     except ConfigError as err:
         return {"rendered": 0, "emails_queued": 0, "failed": [], "why_waiting": tr.error(err)}
-    return {"rendered": report.rendered, "emails_queued": report.emails_queued,
-            "failed": [{"letter": f.letter_id, "case": f.case_id, "error": f.error} for f in report.failures],
-            "why_waiting": None}
+    return {
+        "rendered": report.rendered,
+        "emails_queued": report.emails_queued,
+        "failed": [{"letter": f.letter_id, "case": f.case_id, "error": f.error} for f in report.failures],
+        "why_waiting": None,
+    }
 
 
 class _Bar:
@@ -359,18 +419,35 @@ def _report(args: argparse.Namespace, ctx: Context, info: CampaignInfo, tr: Tran
     reasons = refusals(ctx, info.id)
     failed = bool(letters and letters["failed"])
     if args.json:
-        print(safe_json({**_campaign_json(info), "refused_by_reason": {msgid: n for msgid, n in reasons},
-                          "letters": letters}))
+        print(
+            safe_json(
+                {**_campaign_json(info), "refused_by_reason": {msgid: n for msgid, n in reasons}, "letters": letters}
+            )
+        )
         return 1 if failed else 0
-    print(tr(N_("campaign {id} on {selection}: {selected} cases, {done} done, {refused} refused ({status})"),
-             id=str(info.id), selection=info.selection_name, selected=info.selected, done=info.done,
-             refused=info.refused, status=_status(tr, info)))
+    print(
+        tr(
+            N_("campaign {id} on {selection}: {selected} cases, {done} done, {refused} refused ({status})"),
+            id=str(info.id),
+            selection=info.selection_name,
+            selected=info.selected,
+            done=info.done,
+            refused=info.refused,
+            status=_status(tr, info),
+        )
+    )
     for msgid, n in reasons:
         print(f"  {n:>6}  {_reason_summary(tr, msgid)}")
     if letters is not None:
         failures: list[dict[str, Any]] = letters["failed"]  # type: ignore[assignment]
-        print(tr(N_("letters: {rendered} rendered, {queued} e-mails queued, {failed} failed"),
-                 rendered=letters["rendered"], queued=letters["emails_queued"], failed=len(failures)))
+        print(
+            tr(
+                N_("letters: {rendered} rendered, {queued} e-mails queued, {failed} failed"),
+                rendered=letters["rendered"],
+                queued=letters["emails_queued"],
+                failed=len(failures),
+            )
+        )
         for f in failures:
             print(f"  letter {f['letter']} (case {f['case']}): {safe(f['error'])}", file=sys.stderr)
         if letters["why_waiting"]:
@@ -383,8 +460,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     settings = cli._settings(args)
     tr = Translator(settings.lang)
-    given = CampaignAction(args.action, kind=args.kind, due_date=cli.parse_date(args.due) if args.due else None,
-                           note=args.note, employee=args.employee)
+    given = CampaignAction(
+        args.action,
+        kind=args.kind,
+        due_date=cli.parse_date(args.due) if args.due else None,
+        note=args.note,
+        employee=args.employee,
+    )
     with cli._database(settings) as db:
         ctx = cli._context(args, db)
         report = run_campaign(ctx, args.selection, given, progress=_Bar() if sys.stderr.isatty() else None)
@@ -416,8 +498,12 @@ def cmd_campaigns(args: argparse.Namespace) -> int:
         print(safe_json([_campaign_json(c) for c in runs]))
         return 0
     for c in runs:
-        print(_plain(f"{c.id}\t{c.run_date.isoformat()}\t{c.selection_name}\t{c.action.action}\t{c.actor}\t"
-                     f"{c.selected}\t{c.done}\t{c.refused}\t{_status(tr, c)}"))
+        print(
+            _plain(
+                f"{c.id}\t{c.run_date.isoformat()}\t{c.selection_name}\t{c.action.action}\t{c.actor}\t"
+                f"{c.selected}\t{c.done}\t{c.refused}\t{_status(tr, c)}"
+            )
+        )
     return 0
 
 
@@ -430,25 +516,55 @@ def cmd_campaign(args: argparse.Namespace) -> int:
         ctx = _reader(args, db)
         info = campaign(ctx, args.id)
         m = measure(ctx, args.id)
-        rows = [{"case_id": r.case_id, "client_number": r.client_number, "client_name": r.client_name,
-                 "outcome": r.outcome, "reason": tr(r.reason, **r.params) if r.reason else None,
-                 "entity_id": r.entity_id}
-                for r in _all_members(ctx, args.id, None if args.members else "refused")]
+        rows = [
+            {
+                "case_id": r.case_id,
+                "client_number": r.client_number,
+                "client_name": r.client_name,
+                "outcome": r.outcome,
+                "reason": tr(r.reason, **r.params) if r.reason else None,
+                "entity_id": r.entity_id,
+            }
+            for r in _all_members(ctx, args.id, None if args.members else "refused")
+        ]
     if args.json:
         print(safe_json({**_campaign_json(info), "payments": _measure_json(m), "members": rows}))
         return 0
-    print(tr(N_("campaign {id} on {selection}: {selected} cases, {done} done, {refused} refused ({status})"),
-             id=str(info.id), selection=info.selection_name, selected=info.selected, done=info.done,
-             refused=info.refused, status=_status(tr, info)))
+    print(
+        tr(
+            N_("campaign {id} on {selection}: {selected} cases, {done} done, {refused} refused ({status})"),
+            id=str(info.id),
+            selection=info.selection_name,
+            selected=info.selected,
+            done=info.done,
+            refused=info.refused,
+            status=_status(tr, info),
+        )
+    )
     for days in (14, 30):
         u = m.done
-        line = tr(N_("paid within {days} days (to {until}): {paid} of {members} clients, {amount}"), days=days,
-                  until=m.window_end(days), paid=getattr(u, f"paid_{days}"), members=u.members,
-                  amount=getattr(u, f"amount_{days}"))
+        line = tr(
+            N_("paid within {days} days (to {until}): {paid} of {members} clients, {amount}"),
+            days=days,
+            until=m.window_end(days),
+            paid=getattr(u, f"paid_{days}"),
+            members=u.members,
+            amount=getattr(u, f"amount_{days}"),
+        )
         print(line + ("" if m.complete(days) else " " + tr(N_("(so far)"))))
-        print("  " + tr(N_("portal within {days} days: {opened} opened their link, {visited} logged in, {arranged} "
-                           "made an arrangement"), days=days, opened=getattr(m.portal, f"opened_{days}"),
-                        visited=getattr(m.portal, f"visited_{days}"), arranged=getattr(m.portal, f"arranged_{days}")))
+        print(
+            "  "
+            + tr(
+                N_(
+                    "portal within {days} days: {opened} opened their link, {visited} logged in, {arranged} "
+                    "made an arrangement"
+                ),
+                days=days,
+                opened=getattr(m.portal, f"opened_{days}"),
+                visited=getattr(m.portal, f"visited_{days}"),
+                arranged=getattr(m.portal, f"arranged_{days}"),
+            )
+        )
     for r in rows:
         print("\t".join(_plain(r[k] or "") for k in ("case_id", "client_number", "client_name", "outcome", "reason")))
     return 0

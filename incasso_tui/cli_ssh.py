@@ -39,25 +39,36 @@ def add_serve_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
     serve.set_defaults(func=lambda _a: cli._usage(serve))
     serve_sub = serve.add_subparsers(title="serve commands", metavar="COMMAND")
     ssh = serve_sub.add_parser(
-        "ssh", help="built-in SSH server: one app process per login, public keys from 'incasso users add-key'",
+        "ssh",
+        help="built-in SSH server: one app process per login, public keys from 'incasso users add-key'",
         description="Built-in SSH server: one app process per login; public-key logins only "
-                    "(register keys with 'incasso users add-key'). Logs to standard error.",
+        "(register keys with 'incasso users add-key'). Logs to standard error.",
     )
     cli._common(ssh, top=False)
     ssh.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     ssh.add_argument("--port", type=int, default=2222, help="port (default 2222; 0 picks a free one, see the log)")
-    ssh.add_argument("--host-key", metavar="FILE", type=Path, default=None,
-                     help=f"ed25519 host key, made if missing (default: {default_host_key_path()})")
-    ssh.add_argument("--idle-timeout", metavar="SECONDS", type=float, default=1800.0,
-                     help="close a session after this long without input (default 1800)")
-    ssh.add_argument("--max-sessions", metavar="N", type=int, default=40,
-                     help="sessions at the same time (default 40)")
+    ssh.add_argument(
+        "--host-key",
+        metavar="FILE",
+        type=Path,
+        default=None,
+        help=f"ed25519 host key, made if missing (default: {default_host_key_path()})",
+    )
+    ssh.add_argument(
+        "--idle-timeout",
+        metavar="SECONDS",
+        type=float,
+        default=1800.0,
+        help="close a session after this long without input (default 1800)",
+    )
+    ssh.add_argument("--max-sessions", metavar="N", type=int, default=40, help="sessions at the same time (default 40)")
     ssh.set_defaults(func=cmd_serve_ssh)
     openssh = serve_sub.add_parser(
-        "openssh", help="the forced command for OpenSSH's sshd: open the TUI as --user NAME for one login",
-        description="The command for sshd's ForceCommand or command=\"...\" in authorized_keys: sets TERM, "
-                    "colour, no animations, a short escape delay and UTF-8, then opens the TUI as --user NAME "
-                    "(default: the OS login name) in that user's language. Needs a terminal (ssh -t). See docs/ssh.md.",
+        "openssh",
+        help="the forced command for OpenSSH's sshd: open the TUI as --user NAME for one login",
+        description='The command for sshd\'s ForceCommand or command="..." in authorized_keys: sets TERM, '
+        "colour, no animations, a short escape delay and UTF-8, then opens the TUI as --user NAME "
+        "(default: the OS login name) in that user's language. Needs a terminal (ssh -t). See docs/ssh.md.",
     )
     cli._common(openssh, top=False)
     openssh.set_defaults(func=cmd_serve_openssh)
@@ -109,7 +120,9 @@ def cmd_users_keys(args: argparse.Namespace) -> int:
         print(json.dumps([{**vars(k), "added_at": k.added_at.isoformat()} for k in keys]))
     else:
         for k in keys:
-            print(f"{safe(k.user):<16} {k.fingerprint:<51} {safe(k.algorithm):<20} {k.added_at:%Y-%m-%d}  {safe(k.comment)}")
+            print(
+                f"{safe(k.user):<16} {k.fingerprint:<51} {safe(k.algorithm):<20} {k.added_at:%Y-%m-%d}  {safe(k.comment)}"
+            )
     return 0
 
 
@@ -124,7 +137,9 @@ def cmd_users_remove_key(args: argparse.Namespace) -> int:
 
 def _log_to_stderr() -> None:
     """The server's own events at INFO (logins, refusals, sessions); other libraries only from WARNING."""
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
     logging.getLogger("incasso.ssh").setLevel(logging.INFO)
 
 
@@ -148,11 +163,23 @@ def cmd_serve_ssh(args: argparse.Namespace) -> int:
 
         login = cli._login()
         if not is_operator(db, login):  # it starts each session as the key's owner: that is an operator's right
-            raise ConfigError(N_("The SSH server runs as the OS account {login}, which is not an operator: bind it to "
-                                 "an admin ('incasso users add NAME --role admin --os-user {login}')"), login=login)
+            raise ConfigError(
+                N_(
+                    "The SSH server runs as the OS account {login}, which is not an operator: bind it to "
+                    "an admin ('incasso users add NAME --role admin --os-user {login}')"
+                ),
+                login=login,
+            )
         host_key = load_or_create_host_key(key_path)
-        config = ServerConfig(host=args.host, port=args.port, host_key=key_path,
-                              db_url=settings.db_url, idle_timeout=args.idle_timeout, max_sessions=args.max_sessions, date=date)
+        config = ServerConfig(
+            host=args.host,
+            port=args.port,
+            host_key=key_path,
+            db_url=settings.db_url,
+            idle_timeout=args.idle_timeout,
+            max_sessions=args.max_sessions,
+            date=date,
+        )
         asyncio.run(serve(config, db, host_key))
     return 0
 

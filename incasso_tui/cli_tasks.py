@@ -68,8 +68,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     assign.add_argument("id", type=_int)
     assign.add_argument("to_user", metavar="USER")
 
-    consult = sub.add_parser("consult", help="consultations with advisers and special management",
-                             description="consultations with advisers and special management")
+    consult = sub.add_parser(
+        "consult",
+        help="consultations with advisers and special management",
+        description="consultations with advisers and special management",
+    )
     consult.set_defaults(func=lambda _a: cli._usage(consult))
     c = consult.add_subparsers(title="consult commands", metavar="COMMAND")
     ask = _sub(c, "ask", "ask the client's adviser or special management about a case", cmd_ask)
@@ -83,8 +86,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     cl.add_argument("--case", type=_int)
     cl.add_argument("--json", action="store_true")
 
-    discuss = sub.add_parser("discuss", help="the team meeting's discussion list",
-                             description="the team meeting's discussion list")
+    discuss = sub.add_parser(
+        "discuss", help="the team meeting's discussion list", description="the team meeting's discussion list"
+    )
     discuss.set_defaults(func=lambda _a: cli._usage(discuss))
     d = discuss.add_subparsers(title="discuss commands", metavar="COMMAND")
     da = _sub(d, "add", "put a case on the discussion list with a question", cmd_discuss_add)
@@ -112,17 +116,35 @@ def cmd_list(args: argparse.Namespace) -> int:
         rows = list_tasks(ctx, user=user, due=args.due)
         today = ctx.clock.today()
         if args.json:
-            print(json.dumps([{"id": r.id, "case_id": r.case_id, "client": r.client_name, "kind": r.kind,
-                               "title": r.title, "due_date": r.due_date.isoformat(), "bucket": r.bucket(today),
-                               "assignee": r.assignee, "created_by": r.created_by, "ref": r.ref} for r in rows],
-                             ensure_ascii=False))
+            print(
+                json.dumps(
+                    [
+                        {
+                            "id": r.id,
+                            "case_id": r.case_id,
+                            "client": r.client_name,
+                            "kind": r.kind,
+                            "title": r.title,
+                            "due_date": r.due_date.isoformat(),
+                            "bucket": r.bucket(today),
+                            "assignee": r.assignee,
+                            "created_by": r.created_by,
+                            "ref": r.ref,
+                        }
+                        for r in rows
+                    ],
+                    ensure_ascii=False,
+                )
+            )
             return 0
         if not rows:
             print(tr(N_("No open tasks")))
         for r in rows:
-            print(f"{r.id:>7}  {tr.date(r.due_date)}  {tr(TASK_BUCKET[r.bucket(today)]):<12} "
-                  f"{tr(TASK_KIND.get(r.kind, r.kind)):<22} {_plain(r.assignee or '-'):<10} "
-                  f"{_plain(r.client_name)[:28]:<28}  {_plain(r.title)[:60]}")
+            print(
+                f"{r.id:>7}  {tr.date(r.due_date)}  {tr(TASK_BUCKET[r.bucket(today)]):<12} "
+                f"{tr(TASK_KIND.get(r.kind, r.kind)):<22} {_plain(r.assignee or '-'):<10} "
+                f"{_plain(r.client_name)[:28]:<28}  {_plain(r.title)[:60]}"
+            )
         return 0
 
     return int(_run(args, work))
@@ -190,15 +212,33 @@ def cmd_consult_list(args: argparse.Namespace) -> int:
     def work(ctx: Any, tr: Translator) -> int:
         rows = consultations(ctx, case_id=args.case, mine=args.case is None)
         if args.json:
-            print(json.dumps([{"id": r.id, "case_id": r.case_id, "client": r.client_name, "asked_by": r.asked_by,
-                               "asked_of": r.asked_of, "question": r.question, "asked_at": r.asked_at.isoformat(),
-                               "status": r.status, "answer": r.answer} for r in rows], ensure_ascii=False))
+            print(
+                json.dumps(
+                    [
+                        {
+                            "id": r.id,
+                            "case_id": r.case_id,
+                            "client": r.client_name,
+                            "asked_by": r.asked_by,
+                            "asked_of": r.asked_of,
+                            "question": r.question,
+                            "asked_at": r.asked_at.isoformat(),
+                            "status": r.status,
+                            "answer": r.answer,
+                        }
+                        for r in rows
+                    ],
+                    ensure_ascii=False,
+                )
+            )
             return 0
         if not rows:
             print(tr(N_("No consultations")))
         for r in rows:
-            print(f"{r.id:>5}  {tr.datetime(r.asked_at)}  {_plain(r.asked_by)} -> {_plain(r.asked_of)}  "
-                  f"{_plain(r.client_name)[:28]}: {_plain(r.question)}")
+            print(
+                f"{r.id:>5}  {tr.datetime(r.asked_at)}  {_plain(r.asked_by)} -> {_plain(r.asked_of)}  "
+                f"{_plain(r.client_name)[:28]}: {_plain(r.question)}"
+            )
             if r.answer:
                 print(f"       {tr(N_('Answer'))}: {_plain(r.answer)}")
         return 0
@@ -223,15 +263,30 @@ def cmd_discuss_list(args: argparse.Namespace) -> int:
     def work(ctx: Any, tr: Translator) -> int:
         rows = items(ctx)
         if args.json:
-            print(json.dumps([{"id": r.id, "case_id": r.case_id, "client": r.client_name, "question": r.question,
-                               "raised_by": r.raised_by, "raised_at": r.raised_at.isoformat()} for r in rows],
-                             ensure_ascii=False))
+            print(
+                json.dumps(
+                    [
+                        {
+                            "id": r.id,
+                            "case_id": r.case_id,
+                            "client": r.client_name,
+                            "question": r.question,
+                            "raised_by": r.raised_by,
+                            "raised_at": r.raised_at.isoformat(),
+                        }
+                        for r in rows
+                    ],
+                    ensure_ascii=False,
+                )
+            )
             return 0
         if not rows:
             print(tr(N_("Nothing on the discussion list")))
         for r in rows:
-            print(f"{r.id:>5}  {tr.datetime(r.raised_at)}  {_plain(r.raised_by):<10} {_plain(r.client_name)[:28]:<28}  "
-                  f"{_plain(r.question)}")
+            print(
+                f"{r.id:>5}  {tr.datetime(r.raised_at)}  {_plain(r.raised_by):<10} {_plain(r.client_name)[:28]:<28}  "
+                f"{_plain(r.question)}"
+            )
         return 0
 
     return int(_run(args, work))

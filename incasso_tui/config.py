@@ -68,10 +68,13 @@ def _toml_file(path: Path) -> dict[str, object]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(N_("The config file {path} is not valid TOML: {error}"), path=str(path), error=str(exc)) from exc
+        raise ConfigError(
+            N_("The config file {path} is not valid TOML: {error}"), path=str(path), error=str(exc)
+        ) from exc
     except OSError as exc:  # unreadable (permissions), vanished meanwhile
-        raise ConfigError(N_("Cannot read the config file {path}: {error}"), path=str(path),
-                          error=exc.strerror or str(exc)) from None
+        raise ConfigError(
+            N_("Cannot read the config file {path}: {error}"), path=str(path), error=exc.strerror or str(exc)
+        ) from None
 
 
 def _environment() -> dict[str, str]:
@@ -207,8 +210,10 @@ class SmtpSettings(BaseModel):
 # the flat setting names of the two groups: lender_<field>, smtp_<field> (smtp_from for SmtpSettings.from_)
 _GROUPS: dict[str, tuple[type[BaseModel], dict[str, str]]] = {
     "lender": (LenderSettings, {f"lender_{name}": name for name in LenderSettings.model_fields}),
-    "smtp": (SmtpSettings, {f"smtp_{name.rstrip('_')}": (field.alias or name)
-                            for name, field in SmtpSettings.model_fields.items()}),
+    "smtp": (
+        SmtpSettings,
+        {f"smtp_{name.rstrip('_')}": (field.alias or name) for name, field in SmtpSettings.model_fields.items()},
+    ),
 }
 
 
@@ -400,15 +405,16 @@ class Settings(BaseModel):
         return SmtpSettings.model_validate({name: getattr(self, key) for key, name in _GROUPS["smtp"][1].items()})
 
     @model_validator(mode="after")
-    def _bkr_window(self) -> "Settings":
+    def _bkr_window(self) -> Settings:
         if self.bkr_warning_min_days > self.bkr_warning_max_days:
             raise ValueError("bkr_warning_min_days must not be above bkr_warning_max_days")
         return self
 
     @model_validator(mode="after")
-    def _portal_address(self) -> "Settings":
-        if self.portal_on_letters and (not self.portal_base_url.startswith("https://")
-                                       or self.portal_base_url.rstrip("/").endswith(".invalid")):
+    def _portal_address(self) -> Settings:
+        if self.portal_on_letters and (
+            not self.portal_base_url.startswith("https://") or self.portal_base_url.rstrip("/").endswith(".invalid")
+        ):
             raise ValueError("portal_on_letters needs portal_base_url set to the portal's public https:// address")
         return self
 

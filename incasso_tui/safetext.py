@@ -106,8 +106,11 @@ def has_controls(value: str) -> bool:
 def header_value(value: str, *, name: str = "header") -> str:
     """``value`` for a mail header; one holding CR, LF or another control character is refused (header injection)."""
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F or ord(ch) in C1 or ord(ch) in BIDI for ch in value):
-        raise BadInput(N_("The mail header {name} holds a line break or a control character: {value}"),
-                       name=name, value=safe(value))
+        raise BadInput(
+            N_("The mail header {name} holds a line break or a control character: {value}"),
+            name=name,
+            value=safe(value),
+        )
     return value
 
 

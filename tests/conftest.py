@@ -30,8 +30,14 @@ TEST_SEED = 7
 PG_URL = os.environ.get("INCASSO_TEST_PG_URL")
 # the lender's own accounts in the tests (setting lender_accounts): the account of tests/payment_files.py and of the
 # shared bank samples; a statement of any other account is refused (issue 16)
-TEST_OWN_ACCOUNTS = ("NL91ABNA0417164300", "NL77ABNA0574908765", "NL77INGB0574908765", "NL34RABO0142623393",
-                     "NL05SNSB0908244436", "NL30ABNA0000000000")
+TEST_OWN_ACCOUNTS = (
+    "NL91ABNA0417164300",
+    "NL77ABNA0574908765",
+    "NL77INGB0574908765",
+    "NL34RABO0142623393",
+    "NL05SNSB0908244436",
+    "NL30ABNA0000000000",
+)
 
 
 @pytest.fixture(autouse=True)

@@ -18,9 +18,9 @@ from incasso_tui.letters.model import (
     CollectionCosts,
     DebtTrack,
     FourteenDayDates,
+    Lender,
     LetterData,
     LetterFigures,
-    Lender,
     Loan,
     Trustee,
 )
@@ -60,30 +60,50 @@ def figures(kind: str) -> LetterFigures:
         base["arrangement"] = Arrangement(
             down_payment=Decimal("80.23"),
             down_payment_date=date(2026, 12, 1),
-            lines=(ArrangementLine(due_date=date(2027, 1, 1), amount=Decimal("200.00")),
-                   ArrangementLine(due_date=date(2027, 2, 1), amount=Decimal("200.00"))),
+            lines=(
+                ArrangementLine(due_date=date(2027, 1, 1), amount=Decimal("200.00")),
+                ArrangementLine(due_date=date(2027, 2, 1), amount=Decimal("200.00")),
+            ),
         )
     elif kind == "claim_statement":
         base["debt_track"] = DebtTrack(
             kind="faillissement",
             ruling_date=date(2026, 11, 10),
-            trustee=Trustee(name="mr. A. de Curator", organisation="Curatoren & Co", address=("Postbus 12", "3500 AA Utrecht"),
-                            reference="F.16/26/123"),
+            trustee=Trustee(
+                name="mr. A. de Curator",
+                organisation="Curatoren & Co",
+                address=("Postbus 12", "3500 AA Utrecht"),
+                reference="F.16/26/123",
+            ),
             claim_deadline=date(2027, 1, 15),
         )
-        base["claim"] = ClaimFigures(principal=Decimal("4567.89"), interest=Decimal("123.45"), costs=Decimal("40.00"),
-                                     total=Decimal("4731.34"))
+        base["claim"] = ClaimFigures(
+            principal=Decimal("4567.89"), interest=Decimal("123.45"), costs=Decimal("40.00"), total=Decimal("4731.34")
+        )
     elif kind == "call_in":
-        base["call_in"] = CallIn(principal=Decimal("4567.89"), interest=Decimal("123.45"), costs=Decimal("40.00"),
-                                 total=Decimal("4731.34"), pay_by=date(2026, 12, 7))
+        base["call_in"] = CallIn(
+            principal=Decimal("4567.89"),
+            interest=Decimal("123.45"),
+            costs=Decimal("40.00"),
+            total=Decimal("4731.34"),
+            pay_by=date(2026, 12, 7),
+        )
     elif kind in ("external_handover", "external_notice"):
         from incasso_tui.letters.model import ExternalHandover
 
         base["external"] = ExternalHandover(
-            claim_number=17, party_name="Van Dam Gerechtsdeurwaarders", party_kind="bailiff",
-            party_address=("Kade 1", "3011 AA Rotterdam"), party_contact="mr. A. van Dam", handed_on=LETTER_DATE,
-            principal=Decimal("4567.89"), interest=Decimal("123.45"), costs=Decimal("40.00"),
-            payments=Decimal("250.00"), total=Decimal("4731.34"))
+            claim_number=17,
+            party_name="Van Dam Gerechtsdeurwaarders",
+            party_kind="bailiff",
+            party_address=("Kade 1", "3011 AA Rotterdam"),
+            party_contact="mr. A. van Dam",
+            handed_on=LETTER_DATE,
+            principal=Decimal("4567.89"),
+            interest=Decimal("123.45"),
+            costs=Decimal("40.00"),
+            payments=Decimal("250.00"),
+            total=Decimal("4731.34"),
+        )
     return LetterFigures.model_validate(base)
 
 
@@ -94,9 +114,14 @@ def letter_data(kind: str, language: str = "nl", *, client_name: str = "J. de Vr
         letter_date=LETTER_DATE,
         reference=make_betalingskenmerk(1234567),
         lender=LENDER,
-        client=Client(name=client_name, street=client.get("street", "Dorpsstraat 12"), postcode="1234AB",
-                      city=client.get("city", "Amersfoort"), number="C1234567",
-                      contact_person=client.get("contact_person")),
+        client=Client(
+            name=client_name,
+            street=client.get("street", "Dorpsstraat 12"),
+            postcode="1234AB",
+            city=client.get("city", "Amersfoort"),
+            number="C1234567",
+            contact_person=client.get("contact_person"),
+        ),
         employee_name="Demo Medewerker",
         loans=(Loan(number="L10000001", product="Bedrijfskrediet"),),
         figures=figures(kind),

@@ -30,14 +30,18 @@ def _tx(tx: Tx) -> str:
     strd = ""
     if tx.reference:
         issuer = "ISO" if tx.reference.startswith("RF") else "CUR"
-        strd = (f"<Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry><Issr>{issuer}</Issr></Tp>"
-                f"<Ref>{tx.reference}</Ref></CdtrRefInf></Strd>")
+        strd = (
+            f"<Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry><Issr>{issuer}</Issr></Tp>"
+            f"<Ref>{tx.reference}</Ref></CdtrRefInf></Strd>"
+        )
     iban = f"<{account}><Id><IBAN>{tx.iban}</IBAN></Id></{account}>" if tx.iban else ""
     refs = f"<Refs><EndToEndId>{tx.e2e}</EndToEndId></Refs>" if tx.e2e else ""
     rtr = f"<RtrInf><Rsn><Cd>{tx.return_reason}</Cd></Rsn></RtrInf>" if tx.return_reason else ""
-    return (f"<TxDtls>{refs}<AmtDtls><TxAmt><Amt Ccy=\"EUR\">{tx.amount}</Amt></TxAmt></AmtDtls>"
-            f"<RltdPties><{party}><Nm>{escape(tx.name)}</Nm></{party}>{iban}</RltdPties>"
-            f"<RmtInf><Ustrd>{escape(tx.text)}</Ustrd>{strd}</RmtInf>{rtr}</TxDtls>")
+    return (
+        f'<TxDtls>{refs}<AmtDtls><TxAmt><Amt Ccy="EUR">{tx.amount}</Amt></TxAmt></AmtDtls>'
+        f"<RltdPties><{party}><Nm>{escape(tx.name)}</Nm></{party}>{iban}</RltdPties>"
+        f"<RmtInf><Ustrd>{escape(tx.text)}</Ustrd>{strd}</RmtInf>{rtr}</TxDtls>"
+    )
 
 
 def entry_xml(txs: list[Tx]) -> str:
@@ -46,9 +50,11 @@ def entry_xml(txs: list[Tx]) -> str:
     rvsl = "<RvslInd>true</RvslInd>" if first.reversal else ""
     btch = f"<Btch><NbOfTxs>{len(txs)}</NbOfTxs></Btch>" if len(txs) > 1 else ""
     ref = f"<AcctSvcrRef>{first.bank_ref}</AcctSvcrRef>" if first.bank_ref else ""
-    return (f"<Ntry><Amt Ccy=\"EUR\">{total}</Amt><CdtDbtInd>{'CRDT' if first.credit else 'DBIT'}</CdtDbtInd>{rvsl}"
-            f"<Sts>BOOK</Sts><BookgDt><Dt>{first.day}</Dt></BookgDt><ValDt><Dt>{first.day}</Dt></ValDt>{ref}"
-            f"<NtryDtls>{btch}{''.join(_tx(t) for t in txs)}</NtryDtls></Ntry>\n")
+    return (
+        f'<Ntry><Amt Ccy="EUR">{total}</Amt><CdtDbtInd>{"CRDT" if first.credit else "DBIT"}</CdtDbtInd>{rvsl}'
+        f"<Sts>BOOK</Sts><BookgDt><Dt>{first.day}</Dt></BookgDt><ValDt><Dt>{first.day}</Dt></ValDt>{ref}"
+        f"<NtryDtls>{btch}{''.join(_tx(t) for t in txs)}</NtryDtls></Ntry>\n"
+    )
 
 
 def camt053(entries: list[list[Tx] | Tx], statement_id: str = "STMT-1") -> bytes:

@@ -79,8 +79,7 @@ def _refuse_doctype(data: bytes) -> None:
 
 def _raise_doctype(where: str) -> NoReturn:
     raise BadFile(
-        N_("{where}: the file contains a DOCTYPE or entity declaration; a bank statement never does, "
-           "so it is refused"),
+        N_("{where}: the file contains a DOCTYPE or entity declaration; a bank statement never does, so it is refused"),
         where=where,
     )
 
@@ -279,8 +278,10 @@ class _CamtReader:
         match = _NAMESPACE.match(namespace)
         if localname != "Document" or not match or int(match.group(2)) < 2:
             raise BadFile(
-                N_("{where}: this XML file is not a bank statement (namespace {namespace}); "
-                   "expected CAMT.053 or CAMT.054, version 001.02 or later"),
+                N_(
+                    "{where}: this XML file is not a bank statement (namespace {namespace}); "
+                    "expected CAMT.053 or CAMT.054, version 001.02 or later"
+                ),
                 where=_where(localname, root),
                 namespace=namespace or "none",
             )
@@ -335,9 +336,7 @@ class _CamtReader:
         text = (amt.text or "").strip()
         match = _AMOUNT.match(text)
         if not match:
-            raise BadFile(
-                N_("{where}: {value!r} is not an amount"), where=_where(f"{path}/{name}", amt), value=text
-            )
+            raise BadFile(N_("{where}: {value!r} is not an amount"), where=_where(f"{path}/{name}", amt), value=text)
         cents = match.group(2)
         if cents is not None and len(cents) > 2:
             raise BadFile(
@@ -467,8 +466,11 @@ class _CamtReader:
             # The other party: the payer of money that came in, the payee of money that went out.
             # A reversal turns the original payment around, and its parties stay those of the original.
             money_in = (credit if credit is not None else entry_credit) != reversal
-            for side, account in ((t.Dbtr, t.DbtrAcct), (t.Cdtr, t.CdtrAcct)) if money_in else \
-                    ((t.Cdtr, t.CdtrAcct), (t.Dbtr, t.DbtrAcct)):
+            for side, account in (
+                ((t.Dbtr, t.DbtrAcct), (t.Cdtr, t.CdtrAcct))
+                if money_in
+                else ((t.Cdtr, t.CdtrAcct), (t.Dbtr, t.DbtrAcct))
+            ):
                 party = parties.get(side)
                 # up to version 001.07 <Dbtr><Nm>, from 001.08 <Dbtr><Pty><Nm>
                 name = _text(_child(party, t.Nm)) or _text(_child(party, t.Pty, t.Nm))

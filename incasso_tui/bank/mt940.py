@@ -160,8 +160,10 @@ class _Mt940Reader:
                 current.lines.append(line)
             elif line.strip():
                 raise BadFile(
-                    N_("{where}: {text!r} is not part of an MT940 bank statement; "
-                       "the file is not a valid MT940 statement"),
+                    N_(
+                        "{where}: {text!r} is not part of an MT940 bank statement; "
+                        "the file is not a valid MT940 statement"
+                    ),
                     where=f"line {number}",
                     text=line.strip()[:40],
                 )
@@ -183,9 +185,7 @@ class _Mt940Reader:
                 groups.append(group)
                 continue
             if group is None:
-                raise BadFile(
-                    N_("{where}: a field before the start of a statement (:20:)"), where=item.where
-                )
+                raise BadFile(N_("{where}: a field before the start of a statement (:20:)"), where=item.where)
             if item.tag == "25":
                 group.account = item
             elif item.tag in ("28C", "28"):
@@ -194,9 +194,7 @@ class _Mt940Reader:
                 group.opening = item
             elif item.tag == "61":
                 if group.opening is None or group.closing is not None:
-                    raise BadFile(
-                        N_("{where}: an entry outside the opening and closing balance"), where=item.where
-                    )
+                    raise BadFile(N_("{where}: an entry outside the opening and closing balance"), where=item.where)
                 group.entries.append((item, None))
             elif item.tag == "86" and group.entries and group.closing is None:
                 entry, details = group.entries[-1]
@@ -226,8 +224,10 @@ class _Mt940Reader:
             moved = sum((d.amount if d.credit else -d.amount for d in drafts), Decimal("0.00"))
             if opening + moved != closing:
                 raise BadFile(
-                    N_("{where}: closing balance {closing} is not the opening balance {opening} plus "
-                       "the entries ({moved}); the file is incomplete or damaged"),
+                    N_(
+                        "{where}: closing balance {closing} is not the opening balance {opening} plus "
+                        "the entries ({moved}); the file is incomplete or damaged"
+                    ),
                     where=g.closing.where,
                     closing=closing,
                     opening=opening,
@@ -321,9 +321,7 @@ def _amount(text: str, f: _Field) -> Decimal:
 
 def _check_currency(currency: str, f: _Field) -> None:
     if currency != ACCEPTED_CURRENCY:
-        raise BadFile(
-            N_("{where}: currency {currency}, only EUR is accepted"), where=f.where, currency=currency
-        )
+        raise BadFile(N_("{where}: currency {currency}, only EUR is accepted"), where=f.where, currency=currency)
 
 
 def _balance(f: _Field) -> Decimal:

@@ -35,8 +35,8 @@ apart and never clamped (``domain.schedule.add_months``).
 
 from __future__ import annotations
 
-import hashlib
 import bisect
+import hashlib
 import json
 import random
 import time as _time
@@ -54,13 +54,13 @@ from sqlalchemy.orm import Session
 from incasso_tui.demo.names import load_names
 from incasso_tui.domain.costs import wik_costs
 from incasso_tui.domain.enums import ArrearsCause, CaseStatus, Stage
-from incasso_tui.services.causes import BACKFILL as CAUSE_BACKFILL
 from incasso_tui.domain.money import from_cents, to_cents
 from incasso_tui.domain.schedule import add_months, build_schedule
+from incasso_tui.domain.search import index_words
 from incasso_tui.errors import N_, ConfigError
 from incasso_tui.services.audit import Event, record, record_many
+from incasso_tui.services.causes import BACKFILL as CAUSE_BACKFILL
 from incasso_tui.services.positions import refresh_case_positions
-from incasso_tui.domain.search import index_words
 from incasso_tui.services.worklist import name_key
 from incasso_tui.store.db import Database, refresh_statistics
 from incasso_tui.store.models import NO_ARREARS, Client, Loan
@@ -184,19 +184,34 @@ FANCY = _NAMES.fancy
 STREETS = _NAMES.streets
 CITIES = _NAMES.cities  # city, lowest and highest 4-digit postcode number
 POSTCODE_LETTERS = _NAMES.postcode_letters  # F, I, O, Q, U and Y are not used in Dutch postcodes
-BANKS = (("INGB", 0.32), ("RABO", 0.28), ("ABNA", 0.22), ("SNSB", 0.05), ("TRIO", 0.04), ("ASNB", 0.03),
-         ("KNAB", 0.03), ("BUNQ", 0.03))
+BANKS = (
+    ("INGB", 0.32),
+    ("RABO", 0.28),
+    ("ABNA", 0.22),
+    ("SNSB", 0.05),
+    ("TRIO", 0.04),
+    ("ASNB", 0.03),
+    ("KNAB", 0.03),
+    ("BUNQ", 0.03),
+)
 MAIL_PROVIDERS = _NAMES.mail_providers
 AREA_CODES = _NAMES.area_codes
 
 # kind, consumer, share of clients
-KINDS = (("natural", True, 0.15), ("natural", False, 0.02), ("eenmanszaak", False, 0.40),
-         ("vof", False, 0.13), ("bv", False, 0.30))
+KINDS = (
+    ("natural", True, 0.15),
+    ("natural", False, 0.02),
+    ("eenmanszaak", False, 0.40),
+    ("vof", False, 0.13),
+    ("bv", False, 0.30),
+)
 CHANNELS = (("phone", 0.35), ("whatsapp", 0.30), ("email", 0.25), ("letter", 0.09), ("video", 0.01))
 
 # the principal grid (euros, multiples of 500): every principal is one of these
 PRINCIPALS = tuple(
-    list(range(2500, 10001, 500)) + list(range(11000, 50001, 1000)) + list(range(55000, 100001, 5000))
+    list(range(2500, 10001, 500))
+    + list(range(11000, 50001, 1000))
+    + list(range(55000, 100001, 5000))
     + list(range(110000, 250001, 10000))
 )
 
@@ -214,16 +229,30 @@ class Product:
 
 
 PRODUCTS = (
-    Product("Microkrediet", 0.50, 2500, 50000, 12000, ("0.0795", "0.0895", "0.0995", "0.1095"),
-            (12, 24, 36, 48, 60, 72), True),
+    Product(
+        "Microkrediet",
+        0.50,
+        2500,
+        50000,
+        12000,
+        ("0.0795", "0.0895", "0.0995", "0.1095"),
+        (12, 24, 36, 48, 60, 72),
+        True,
+    ),
     Product("Starterslening", 0.20, 5000, 100000, 20000, ("0.0695", "0.0795", "0.0895"), (36, 48, 60, 72, 84), True),
     Product("Werkkapitaal", 0.18, 10000, 150000, 30000, ("0.0795", "0.0895", "0.0995"), (12, 24, 36), False),
     Product("Groeikrediet", 0.12, 25000, 250000, 75000, ("0.0595", "0.0695", "0.0795"), (48, 60, 72, 84), False),
 )
 TERMS = (12, 24, 36, 48, 60, 72, 84)
 
-OUTCOMES = (("no_answer", 0.30), ("reached", 0.25), ("promise", 0.25), ("hardship", 0.09),
-            ("dispute", 0.06), ("wrong_number", 0.05))
+OUTCOMES = (
+    ("no_answer", 0.30),
+    ("reached", 0.25),
+    ("promise", 0.25),
+    ("hardship", 0.09),
+    ("dispute", 0.06),
+    ("wrong_number", 0.05),
+)
 CAUSES = (
     (ArrearsCause.BUSINESS_DOWNTURN, 0.30, "omzetdaling"),
     (ArrearsCause.SEASONAL_INCOME, 0.15, "seizoensinkomsten"),
@@ -349,39 +378,139 @@ def _birth_date(number: str, kind: str) -> date | None:
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "users": ("id", "name", "full_name", "role", "language", "active", "created_at"),
-    "clients": ("id", "number", "kind", "consumer", "name", "name_key", "contact_person", "kvk", "iban", "street",
-                "postcode", "city", "phone", "email", "preferred_channel", "language", "birth_date"),
-    "loans": ("id", "number", "client_id", "product", "principal", "annual_rate", "term_months", "start_date",
-              "repayment", "commercial", "has_loan_agreement", "has_pledge_deed", "status"),
+    "clients": (
+        "id",
+        "number",
+        "kind",
+        "consumer",
+        "name",
+        "name_key",
+        "contact_person",
+        "kvk",
+        "iban",
+        "street",
+        "postcode",
+        "city",
+        "phone",
+        "email",
+        "preferred_channel",
+        "language",
+        "birth_date",
+    ),
+    "loans": (
+        "id",
+        "number",
+        "client_id",
+        "product",
+        "principal",
+        "annual_rate",
+        "term_months",
+        "start_date",
+        "repayment",
+        "commercial",
+        "has_loan_agreement",
+        "has_pledge_deed",
+        "status",
+    ),
     "charges": ("id", "loan_id", "kind", "due_date", "amount", "paid", "description"),
-    "ledger": ("id", "loan_id", "booking_date", "kind", "amount", "description", "credit", "created_by",
-               "created_at"),
+    "ledger": ("id", "loan_id", "booking_date", "kind", "amount", "description", "credit", "created_by", "created_at"),
     "allocations": ("id", "ledger_id", "loan_id", "component", "installment_seq", "charge_id", "amount"),
-    "cases": ("id", "client_id", "status", "stage", "assignee_id", "opened_on", "closed_on", "next_action_date",
-              "next_action", "pause_reason", "pause_until", "flag", "pos_oldest_due", "pos_arrears", "pos_as_of",
-              "version", "updated_by", "updated_at"),
+    "cases": (
+        "id",
+        "client_id",
+        "status",
+        "stage",
+        "assignee_id",
+        "opened_on",
+        "closed_on",
+        "next_action_date",
+        "next_action",
+        "pause_reason",
+        "pause_until",
+        "flag",
+        "pos_oldest_due",
+        "pos_arrears",
+        "pos_as_of",
+        "version",
+        "updated_by",
+        "updated_at",
+    ),
     "contacts": ("id", "case_id", "at", "channel", "outcome", "cause", "summary", "user_name"),
     "promises": ("id", "case_id", "contact_id", "due_date", "amount", "status"),
     "notes": ("id", "case_id", "at", "user_name", "text"),
-    "arrangements": ("id", "case_id", "status", "arrears_covered", "down_payment", "installment_count", "frequency",
-                     "first_date", "created_by", "created_at", "version"),
+    "arrangements": (
+        "id",
+        "case_id",
+        "status",
+        "arrears_covered",
+        "down_payment",
+        "installment_count",
+        "frequency",
+        "first_date",
+        "created_by",
+        "created_at",
+        "version",
+    ),
     "arrangement_lines": ("arrangement_id", "seq", "due_date", "amount", "paid"),
     "forbearances": ("id", "loan_id", "granted_on", "kind", "npv_loss", "source", "created_by", "created_at"),
     "client_search": ("client_id", "words"),
     "documents": ("id", "client_id", "loan_id", "kind", "title", "added_on", "path"),
     "client_advisers": ("client_id", "adviser_id"),
-    "handovers": ("id", "case_id", "reason", "summary", "checklist", "waived_by", "status", "handed_by", "handed_at",
-                  "decided_by", "decided_at", "return_reason", "version"),
+    "handovers": (
+        "id",
+        "case_id",
+        "reason",
+        "summary",
+        "checklist",
+        "waived_by",
+        "status",
+        "handed_by",
+        "handed_at",
+        "decided_by",
+        "decided_at",
+        "return_reason",
+        "version",
+    ),
     "gen_loan": ("loan_id", "tpl", "m0", "day", "npaid", "part_p", "part_i"),
     "gen_tpl": ("tpl", "seq", "principal", "interest"),
     "gen_cal": ("m", "d", "due"),
 }
 # the order that satisfies the foreign keys
-WRITE_ORDER = ("users", "clients", "client_advisers", "loans", "client_search", "charges", "ledger", "allocations",
-               "cases", "contacts", "promises", "notes", "arrangements", "arrangement_lines", "forbearances", "documents",
-               "handovers")
-ID_TABLES = ("users", "clients", "loans", "charges", "ledger", "allocations", "cases", "contacts", "promises",
-             "notes", "arrangements", "forbearances", "documents", "handovers")
+WRITE_ORDER = (
+    "users",
+    "clients",
+    "client_advisers",
+    "loans",
+    "client_search",
+    "charges",
+    "ledger",
+    "allocations",
+    "cases",
+    "contacts",
+    "promises",
+    "notes",
+    "arrangements",
+    "arrangement_lines",
+    "forbearances",
+    "documents",
+    "handovers",
+)
+ID_TABLES = (
+    "users",
+    "clients",
+    "loans",
+    "charges",
+    "ledger",
+    "allocations",
+    "cases",
+    "contacts",
+    "promises",
+    "notes",
+    "arrangements",
+    "forbearances",
+    "documents",
+    "handovers",
+)
 
 _INSTALLMENTS_SQL = """
 INSERT INTO installments (loan_id, seq, due_date, principal, interest, principal_paid, interest_paid)
@@ -449,8 +578,9 @@ class _Sink:
 class _Book:
     """State of one generation run: the random stream, id counters and the rows of the current chunk."""
 
-    def __init__(self, sink: _Sink, *, loans: int, seed: int, as_of: date, id_base: dict[str, int],
-                 user_ids: dict[str, int]) -> None:
+    def __init__(
+        self, sink: _Sink, *, loans: int, seed: int, as_of: date, id_base: dict[str, int], user_ids: dict[str, int]
+    ) -> None:
         self.sink = sink
         self.rng = random.Random(seed)
         self.as_of = as_of
@@ -518,8 +648,11 @@ class _Book:
             for i, code in zip(members, codes, strict=True):
                 scenario[i] = code
         # the two hostile names go to the first two business clients with an active case (on the worklist)
-        hostile = [i for i, sc in enumerate(scenario)
-                   if sc != _CURRENT and SCENARIOS[sc].status == CaseStatus.ACTIVE and kinds[i][0] != "natural"][:2]
+        hostile = [
+            i
+            for i, sc in enumerate(scenario)
+            if sc != _CURRENT and SCENARIOS[sc].status == CaseStatus.ACTIVE and kinds[i][0] != "natural"
+        ][:2]
         return loans_per_client, kinds, scenario, set(hostile)
 
     # ----- clients
@@ -545,7 +678,11 @@ class _Book:
                 name = f"{trade} {_cap(surname)}" if rng.random() < 0.7 else f"{_cap(surname)} {rng.choice(SECTORS)}"
             elif kind == "vof":
                 other = rng.choice(SURNAMES)
-                name = f"{_cap(surname)} & {_cap(other)} V.O.F." if rng.random() < 0.5 else f"{trade} {_cap(surname)} & Zn."
+                name = (
+                    f"{_cap(surname)} & {_cap(other)} V.O.F."
+                    if rng.random() < 0.5
+                    else f"{trade} {_cap(surname)} & Zn."
+                )
             else:
                 roll = rng.random()
                 if roll < 0.45:
@@ -589,17 +726,52 @@ class _Book:
         if email is None and channel == "email":
             channel = "phone"
         language = "nl" if rng.random() < 0.9 else "en"
-        self.add("clients", (cid, number, kind, consumer, name, name_key(name), contact, kvk, iban, street,
-                             postcode, city, phone, email, channel, language, _birth_date(number, kind)))
+        self.add(
+            "clients",
+            (
+                cid,
+                number,
+                kind,
+                consumer,
+                name,
+                name_key(name),
+                contact,
+                kvk,
+                iban,
+                street,
+                postcode,
+                city,
+                phone,
+                email,
+                channel,
+                language,
+                _birth_date(number, kind),
+            ),
+        )
         return cid, name, city, contact or name
 
     def search_words(self, client: tuple[Any, ...], loan_numbers: list[str]) -> None:
         """The client's row in the search index (store.search_index), as the services would write it."""
         c = dict(zip(COLUMNS["clients"], client, strict=True))
-        self.add("client_search", (c["id"], index_words(
-            name=c["name"], number=c["number"], loan_numbers=loan_numbers, kvk=c["kvk"], iban=c["iban"],
-            phone=c["phone"], email=c["email"], postcode=c["postcode"], street=c["street"], city=c["city"],
-            contact_person=c["contact_person"])))
+        self.add(
+            "client_search",
+            (
+                c["id"],
+                index_words(
+                    name=c["name"],
+                    number=c["number"],
+                    loan_numbers=loan_numbers,
+                    kvk=c["kvk"],
+                    iban=c["iban"],
+                    phone=c["phone"],
+                    email=c["email"],
+                    postcode=c["postcode"],
+                    street=c["street"],
+                    city=c["city"],
+                    contact_person=c["contact_person"],
+                ),
+            ),
+        )
 
     def iban(self) -> str:
         rng = self.rng
@@ -678,17 +850,45 @@ class _Book:
         has_pledge = rng.random() < 0.4
         status = "repaid" if dpd is None and npaid == term else "active"
         d = self.sink.d
-        self.add("loans", (lid, number, client_id, product.name, principal * 100, int(Decimal(rate) * 1_000_000), term,
-                           d(start), repayment, commercial, has_agreement, has_pledge, status))
+        self.add(
+            "loans",
+            (
+                lid,
+                number,
+                client_id,
+                product.name,
+                principal * 100,
+                int(Decimal(rate) * 1_000_000),
+                term,
+                d(start),
+                repayment,
+                commercial,
+                has_agreement,
+                has_pledge,
+                status,
+            ),
+        )
         self.add("gen_loan", (lid, tpl, mi_first - 1, first_due.day, npaid, part_p, part_i))
         self.counts["installments"] += term
         # dossier documents
-        for present, kind, title in ((has_agreement, "loan_agreement", "Leningsovereenkomst"),
-                                     (has_pledge, "pledge_deed", "Verpandingsakte")):
+        for present, kind, title in (
+            (has_agreement, "loan_agreement", "Leningsovereenkomst"),
+            (has_pledge, "pledge_deed", "Verpandingsakte"),
+        ):
             if present:
                 slug = title.lower()
-                self.add("documents", (self.take("documents"), client_id, lid, kind, f"{title} {number}", d(start),
-                                       f"dossier/{client_no}/{number}-{slug}.pdf"))
+                self.add(
+                    "documents",
+                    (
+                        self.take("documents"),
+                        client_id,
+                        lid,
+                        kind,
+                        f"{title} {number}",
+                        d(start),
+                        f"dossier/{client_no}/{number}-{slug}.pdf",
+                    ),
+                )
         # arrears figures (cents)
         cum_a, cum_p = self.templates.cum_amount[tpl], self.templates.cum_principal[tpl]
         past_due = cum_a[npaid + missed] - cum_a[npaid] - part_p - part_i
@@ -696,13 +896,24 @@ class _Book:
         costs = 0
         if dpd is not None and dpd >= 61 and commercial and rng.random() < 0.7 and oldest is not None:
             costs = to_cents(wik_costs(from_cents(past_due_principal)))
-            self.add("charges", (self.take("charges"), lid, "collection_costs", d(oldest + timedelta(days=61)), costs,
-                                 0, f"Buitengerechtelijke incassokosten (WIK) over {_eur(past_due_principal)}"))
+            self.add(
+                "charges",
+                (
+                    self.take("charges"),
+                    lid,
+                    "collection_costs",
+                    d(oldest + timedelta(days=61)),
+                    costs,
+                    0,
+                    f"Buitengerechtelijke incassokosten (WIK) over {_eur(past_due_principal)}",
+                ),
+            )
         self.ledger(lid, tpl, first_due, npaid, part_p, part_i, start, detail=self.detail or dpd is not None)
         return {"oldest": oldest, "dpd": dpd, "arrears": past_due + costs, "number": number, "id": lid}
 
-    def ledger(self, lid: int, tpl: int, first_due: date, npaid: int, part_p: int, part_i: int, start: date,
-               *, detail: bool) -> None:
+    def ledger(
+        self, lid: int, tpl: int, first_due: date, npaid: int, part_p: int, part_i: int, start: date, *, detail: bool
+    ) -> None:
         rng, as_of, d = self.rng, self.as_of, self.sink.d
         total = self.templates.cum_amount[tpl][npaid] + part_p + part_i
         payments: list[tuple[int, date, int, int]] = []  # seq, line due date, interest, principal
@@ -711,27 +922,65 @@ class _Book:
                 payments.append((npaid + 1, add_months(first_due, npaid), part_i, part_p))
             seq = npaid
             while seq >= 1 and len(payments) < 3:
-                payments.append((seq, add_months(first_due, seq - 1), self.templates.interest[tpl][seq - 1],
-                                 self.templates.principal[tpl][seq - 1]))
+                payments.append(
+                    (
+                        seq,
+                        add_months(first_due, seq - 1),
+                        self.templates.interest[tpl][seq - 1],
+                        self.templates.principal[tpl][seq - 1],
+                    )
+                )
                 seq -= 1
         first_individual = min((p[0] for p in payments), default=npaid + 1)
         converted = total - sum(p[2] + p[3] for p in payments)
         through = add_months(first_due, first_individual - 2) if first_individual >= 2 else start
-        self.add("ledger", (self.take("ledger"), lid, d(through), "conversion", converted,
-                            f"Overgenomen betaalhistorie t/m {_nl_date(through)}", 0, ACTOR,
-                            self.sink.dt(self.midnight)))
+        self.add(
+            "ledger",
+            (
+                self.take("ledger"),
+                lid,
+                d(through),
+                "conversion",
+                converted,
+                f"Overgenomen betaalhistorie t/m {_nl_date(through)}",
+                0,
+                ACTOR,
+                self.sink.dt(self.midnight),
+            ),
+        )
         for seq, due, interest, principal in reversed(payments):
             booked = min(due + timedelta(days=rng.randint(0, 3)), as_of - timedelta(days=1))
             ledger_id = self.take("ledger")
-            self.add("ledger", (ledger_id, lid, d(booked), "payment", interest + principal,
-                                f"SEPA-incasso termijn {seq}", 0, ACTOR, self.sink.dt(datetime.combine(booked, time()))))
+            self.add(
+                "ledger",
+                (
+                    ledger_id,
+                    lid,
+                    d(booked),
+                    "payment",
+                    interest + principal,
+                    f"SEPA-incasso termijn {seq}",
+                    0,
+                    ACTOR,
+                    self.sink.dt(datetime.combine(booked, time())),
+                ),
+            )
             for component, amount in (("interest", interest), ("principal", principal)):
                 if amount:
                     self.add("allocations", (self.take("allocations"), ledger_id, lid, component, seq, None, amount))
 
     # ----- cases
-    def case(self, client_id: int, consumer: bool, sc: Scenario, first: dict[str, Any], arrears: int,
-             city: str, contact_name: str, loan_numbers: list[str]) -> None:
+    def case(
+        self,
+        client_id: int,
+        consumer: bool,
+        sc: Scenario,
+        first: dict[str, Any],
+        arrears: int,
+        city: str,
+        contact_name: str,
+        loan_numbers: list[str],
+    ) -> None:
         rng, as_of, d = self.rng, self.as_of, self.sink.d
         case_id = self.take("cases")
         if sc.status == CaseStatus.CLOSED:
@@ -739,8 +988,29 @@ class _Book:
             closed = opened + timedelta(days=rng.randint(20, 110))
             stage = rng.choice((Stage.REMINDER, Stage.REMINDER, Stage.DEMAND, Stage.CALL))
             assignee = self.user_ids[rng.choices(EMPLOYEES, EMPLOYEE_WEIGHTS)[0]]
-            self.add("cases", (case_id, client_id, "closed", stage.value, assignee, d(opened), d(closed), d(closed),
-                               "", None, None, None, d(NO_ARREARS), 0, d(closed), 1, ACTOR, self.sink.dt(self.midnight)))
+            self.add(
+                "cases",
+                (
+                    case_id,
+                    client_id,
+                    "closed",
+                    stage.value,
+                    assignee,
+                    d(opened),
+                    d(closed),
+                    d(closed),
+                    "",
+                    None,
+                    None,
+                    None,
+                    d(NO_ARREARS),
+                    0,
+                    d(closed),
+                    1,
+                    ACTOR,
+                    self.sink.dt(self.midnight),
+                ),
+            )
             if self.detail:
                 self.note(case_id, closed, "demo", "Achterstand volledig ingelopen, dossier gesloten.")
             return
@@ -772,9 +1042,29 @@ class _Book:
         flag = self.contacts(case_id, opened, user, arrears, consumer, loan_numbers)
         if status != CaseStatus.ACTIVE:
             flag = None
-        self.add("cases", (case_id, client_id, status, stage.value, assignee, d(opened), None, d(next_date), next_action,
-                           pause_reason, d(pause_until), flag, d(oldest), arrears, d(as_of), 1, ACTOR,
-                           self.sink.dt(self.midnight)))
+        self.add(
+            "cases",
+            (
+                case_id,
+                client_id,
+                status,
+                stage.value,
+                assignee,
+                d(opened),
+                None,
+                d(next_date),
+                next_action,
+                pause_reason,
+                d(pause_until),
+                flag,
+                d(oldest),
+                arrears,
+                d(as_of),
+                1,
+                ACTOR,
+                self.sink.dt(self.midnight),
+            ),
+        )
         for _ in range(rng.randint(1, 3 if self.detail else 2)):
             day = opened + timedelta(days=rng.randint(0, max((as_of - opened).days - 1, 0)))
             text = rng.choice(NOTES).format(contact=contact_name, year=as_of.year - rng.randint(1, 4))
@@ -792,21 +1082,45 @@ class _Book:
         as_of = self.as_of
         handed = max(opened, as_of - timedelta(days=max(dpd - 90, 1)))
         by = EMPLOYEES[case_id % len(EMPLOYEES)]  # not from the random stream: the rest of the book stays as it was
-        summary = {"text": "Geen betaling en geen bereikbaarheid na herhaalde pogingen; 90+ dagen achterstand.",
-                   "position": str(from_cents(arrears)), "days_past_due": dpd, "cause": None, "contacts": 0,
-                   "last_contacts": [], "arrangements": [], "promises": [], "proposals": []}
+        summary = {
+            "text": "Geen betaling en geen bereikbaarheid na herhaalde pogingen; 90+ dagen achterstand.",
+            "position": str(from_cents(arrears)),
+            "days_past_due": dpd,
+            "cause": None,
+            "contacts": 0,
+            "last_contacts": [],
+            "arrangements": [],
+            "promises": [],
+            "proposals": [],
+        }
         checklist = {item: "present" for item in ("loan_agreement", "pledge_deed", "letters_sent", "bkr_status")}
         at = datetime.combine(handed, time(11))
-        self.add("handovers", (self.take("handovers"), case_id, "dpd_90", json.dumps(summary, ensure_ascii=False),
-                               json.dumps(checklist), None, "accepted", by, self.sink.dt(at), "visser",
-                               self.sink.dt(at + timedelta(days=1)), None, 1))
+        self.add(
+            "handovers",
+            (
+                self.take("handovers"),
+                case_id,
+                "dpd_90",
+                json.dumps(summary, ensure_ascii=False),
+                json.dumps(checklist),
+                None,
+                "accepted",
+                by,
+                self.sink.dt(at),
+                "visser",
+                self.sink.dt(at + timedelta(days=1)),
+                None,
+                1,
+            ),
+        )
 
     def note(self, case_id: int, day: date, user: str, text: str) -> None:
         at = datetime.combine(day, time(9)) + timedelta(minutes=self.rng.randint(0, 480))
         self.add("notes", (self.take("notes"), case_id, self.sink.dt(at), user, text))
 
-    def contacts(self, case_id: int, opened: date, user: str, arrears: int, consumer: bool,
-                 loan_numbers: list[str]) -> str | None:
+    def contacts(
+        self, case_id: int, opened: date, user: str, arrears: int, consumer: bool, loan_numbers: list[str]
+    ) -> str | None:
         """Contact history of a case (with promises); returns the case flag (broken_promise) or None."""
         rng, as_of, d = self.rng, self.as_of, self.sink.d
         days = (as_of - opened).days
@@ -839,18 +1153,29 @@ class _Book:
                     "letter": f"Brief verstuurd over de achterstand op {', '.join(loan_numbers)}.",
                 }[channel],
                 "reached": f"Klant gesproken over de achterstand van {_eur(arrears)}. Oorzaak: {cause_nl}. "
-                           "Klant overlegt met de boekhouder en neemt contact op.",
+                "Klant overlegt met de boekhouder en neemt contact op.",
                 "promise": f"Klant belooft {_eur(amount)} te betalen uiterlijk {_nl_date(promise_due)}. "
-                           f"Oorzaak achterstand: {cause_nl}.",
+                f"Oorzaak achterstand: {cause_nl}.",
                 "hardship": f"Klant geeft aan in financiële problemen te zitten ({cause_nl}). "
-                            "Inkomsten- en uitgavenoverzicht opgevraagd"
-                            + (", doorverwezen naar schuldhulpverlening." if consumer else "."),
+                "Inkomsten- en uitgavenoverzicht opgevraagd"
+                + (", doorverwezen naar schuldhulpverlening." if consumer else "."),
                 "dispute": "Klant betwist de hoogte van de achterstand; rekeningoverzicht toegestuurd.",
                 "wrong_number": "Nummer onjuist, klant niet bereikbaar op dit nummer. Nieuw nummer opvragen.",
             }[outcome]
             contact_id = self.take("contacts")
-            self.add("contacts", (contact_id, case_id, self.sink.dt(at), channel, outcome,
-                                  None if cause is None else str(cause), summary, user))
+            self.add(
+                "contacts",
+                (
+                    contact_id,
+                    case_id,
+                    self.sink.dt(at),
+                    channel,
+                    outcome,
+                    None if cause is None else str(cause),
+                    summary,
+                    user,
+                ),
+            )
             if outcome == "promise":
                 if promise_due >= as_of:
                     status = "open"
@@ -864,8 +1189,19 @@ class _Book:
         """The forbearance an arrangement or deferral of the book stands for (issue 20); its NPV loss is not known
         for a generated book: recorded as 0 (no rng draw: the rest of the book stays what it was)."""
         granted = min(granted, self.as_of)
-        self.add("forbearances", (self.take("forbearances"), loan_id, self.sink.d(granted), kind, 0, source, ACTOR,
-                                  self.sink.dt(datetime.combine(granted, time(10, 15)))))
+        self.add(
+            "forbearances",
+            (
+                self.take("forbearances"),
+                loan_id,
+                self.sink.d(granted),
+                kind,
+                0,
+                source,
+                ACTOR,
+                self.sink.dt(datetime.combine(granted, time(10, 15))),
+            ),
+        )
 
     def arrangement(self, case_id: int, arrears: int, user: str) -> date:
         rng, as_of, d = self.rng, self.as_of, self.sink.d
@@ -876,8 +1212,22 @@ class _Book:
         each = rest // count
         arrangement_id = self.take("arrangements")
         first = add_months(created, 1, day=min(created.day, 28))
-        self.add("arrangements", (arrangement_id, case_id, "active", arrears, down, count, "monthly", d(first), user,
-                                  self.sink.dt(datetime.combine(created, time(10, 15))), 1))
+        self.add(
+            "arrangements",
+            (
+                arrangement_id,
+                case_id,
+                "active",
+                arrears,
+                down,
+                count,
+                "monthly",
+                d(first),
+                user,
+                self.sink.dt(datetime.combine(created, time(10, 15))),
+                1,
+            ),
+        )
         self.add("arrangement_lines", (arrangement_id, 0, d(created + timedelta(days=7)), down, 0))
         for seq in range(1, count + 1):
             amount = each if seq < count else rest - each * (count - 1)
@@ -890,8 +1240,9 @@ class _Book:
         the same): the case opened and its stage moves, the contacts and promises, an arrangement, a handover and
         its acceptance, and the payments of the last four months, so that a demo case's timeline is not empty.
         Written with the last chunk as one hash chain (``_run``); detail books only."""
+
         def new(table: str) -> list[tuple[Any, ...]]:
-            return self.rows[table][rows_before[table]:]
+            return self.rows[table][rows_before[table] :]
 
         def day(value: Any) -> date:
             return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
@@ -905,46 +1256,135 @@ class _Book:
         case_id, _client, status, stage, _assignee, opened_raw, closed_raw = cases[0][:7]
         opened, events = day(opened_raw), self.events
         first_at = datetime.combine(opened, time(6))
-        events.append(Event(first_at, "procedure", "procedure.open", "case", case_id, case_id, None,
-                            {"status": "active", "stage": Stage.REMINDER.value, "opened_on": opened}))
+        events.append(
+            Event(
+                first_at,
+                "procedure",
+                "procedure.open",
+                "case",
+                case_id,
+                case_id,
+                None,
+                {"status": "active", "stage": Stage.REMINDER.value, "opened_on": opened},
+            )
+        )
         order = [s for s in Stage if consumer or s != Stage.FOURTEEN_DAY]
-        reached = order[:order.index(Stage(stage)) + 1] if Stage(stage) in order else [Stage.REMINDER]
+        reached = order[: order.index(Stage(stage)) + 1] if Stage(stage) in order else [Stage.REMINDER]
         end = day(closed_raw) if closed_raw else self.as_of - timedelta(days=1)
         span = max((end - opened).days, 1)
         for n, (before, after) in enumerate(pairwise(reached), start=1):
             moved = opened + timedelta(days=span * n // len(reached))
-            events.append(Event(datetime.combine(moved, time(6)), "procedure", "procedure.move", "case", case_id,
-                                case_id, {"stage": before.value}, {"stage": after.value, "stage_since": moved}))
+            events.append(
+                Event(
+                    datetime.combine(moved, time(6)),
+                    "procedure",
+                    "procedure.move",
+                    "case",
+                    case_id,
+                    case_id,
+                    {"stage": before.value},
+                    {"stage": after.value, "stage_since": moved},
+                )
+            )
         promises = {row[2]: row for row in new("promises")}
         for contact_id, _c, when, channel, outcome, cause, _summary, user in new("contacts"):
             moment = at(when)
-            events.append(Event(moment, user, "contact.log", "contact", contact_id, case_id, None,
-                                {"channel": channel, "outcome": outcome, "cause": cause,
-                                 "next_action_date": moment.date() + timedelta(days=7)}))
+            events.append(
+                Event(
+                    moment,
+                    user,
+                    "contact.log",
+                    "contact",
+                    contact_id,
+                    case_id,
+                    None,
+                    {
+                        "channel": channel,
+                        "outcome": outcome,
+                        "cause": cause,
+                        "next_action_date": moment.date() + timedelta(days=7),
+                    },
+                )
+            )
             if contact_id in promises:
                 p = promises[contact_id]
-                events.append(Event(moment, user, "promise.create", "promise", p[0], case_id, None,
-                                    {"contact_id": contact_id, "due_date": day(p[3]), "amount": from_cents(p[4])}))
+                events.append(
+                    Event(
+                        moment,
+                        user,
+                        "promise.create",
+                        "promise",
+                        p[0],
+                        case_id,
+                        None,
+                        {"contact_id": contact_id, "due_date": day(p[3]), "amount": from_cents(p[4])},
+                    )
+                )
         for a in new("arrangements"):
             lines = [ln for ln in new("arrangement_lines") if ln[0] == a[0] and ln[1] > 0]
-            events.append(Event(at(a[9]), a[8], "arrangement.create", "arrangement", a[0], case_id,
-                                {"status": "active"},
-                                {"status": "arrangement", "arrears": from_cents(a[3]), "down_payment": from_cents(a[4]),
-                                 "installments": a[5], "installment": from_cents(lines[0][3]) if lines else None,
-                                 "frequency": a[6], "first_date": day(a[7])}))
+            events.append(
+                Event(
+                    at(a[9]),
+                    a[8],
+                    "arrangement.create",
+                    "arrangement",
+                    a[0],
+                    case_id,
+                    {"status": "active"},
+                    {
+                        "status": "arrangement",
+                        "arrears": from_cents(a[3]),
+                        "down_payment": from_cents(a[4]),
+                        "installments": a[5],
+                        "installment": from_cents(lines[0][3]) if lines else None,
+                        "frequency": a[6],
+                        "first_date": day(a[7]),
+                    },
+                )
+            )
         for h in new("handovers"):
-            events.append(Event(at(h[8]), h[7], "case.handover", "handover", h[0], case_id, {"status": "active"},
-                                {"status": "handed_over", "reason": h[2]}))
+            events.append(
+                Event(
+                    at(h[8]),
+                    h[7],
+                    "case.handover",
+                    "handover",
+                    h[0],
+                    case_id,
+                    {"status": "active"},
+                    {"status": "handed_over", "reason": h[2]},
+                )
+            )
             events.append(Event(at(h[10]), h[9], "handover.accept", "handover", h[0], case_id, None, {}))
         recent = self.as_of - timedelta(days=120)
         for row in new("ledger"):
             if row[3] == "payment" and day(row[2]) >= max(recent, opened):
                 # the generated payments are the loans' direct debits (ledger "SEPA-incasso termijn n")
-                events.append(Event(datetime.combine(day(row[2]), time(7)), "bank", "payment.direct_debit", "ledger",
-                                    row[0], case_id, None, {"loan_id": row[1], "amount": from_cents(row[4])}))
+                events.append(
+                    Event(
+                        datetime.combine(day(row[2]), time(7)),
+                        "bank",
+                        "payment.direct_debit",
+                        "ledger",
+                        row[0],
+                        case_id,
+                        None,
+                        {"loan_id": row[1], "amount": from_cents(row[4])},
+                    )
+                )
         if closed_raw:
-            events.append(Event(datetime.combine(day(closed_raw), time(6)), "procedure", "procedure.close", "case",
-                                case_id, case_id, {"status": "active"}, {"status": "closed", "closed_on": day(closed_raw)}))
+            events.append(
+                Event(
+                    datetime.combine(day(closed_raw), time(6)),
+                    "procedure",
+                    "procedure.close",
+                    "case",
+                    case_id,
+                    case_id,
+                    {"status": "active"},
+                    {"status": "closed", "closed_on": day(closed_raw)},
+                )
+            )
 
     # ----- handing a chunk to the writer
     def take_chunk(self) -> dict[str, list[tuple[Any, ...]]]:
@@ -1042,8 +1482,10 @@ def generate(
             existing_loans, existing_clients = _count(conn, Loan), _count(conn, Client)
             if existing_loans or existing_clients:
                 raise ConfigError(
-                    N_("The database already holds a loan book ({loans} loans, {clients} clients): "
-                       "generate needs an empty database"),
+                    N_(
+                        "The database already holds a loan book ({loans} loans, {clients} clients): "
+                        "generate needs an empty database"
+                    ),
                     loans=existing_loans,
                     clients=existing_clients,
                 )
@@ -1064,12 +1506,21 @@ def generate(
     return report
 
 
-def _run(conn: Connection, sink: _Sink, *, loans: int, seed: int, as_of: date,
-         say: Callable[[str, int, int], None], phase: Callable[[str], None]) -> dict[str, int]:
+def _run(
+    conn: Connection,
+    sink: _Sink,
+    *,
+    loans: int,
+    seed: int,
+    as_of: date,
+    say: Callable[[str, int, int], None],
+    phase: Callable[[str], None],
+) -> dict[str, int]:
     pg = sink.pg
     with conn.begin():
-        id_base = {t: int(conn.exec_driver_sql(f'SELECT COALESCE(MAX(id), 0) FROM "{t}"').scalar_one())
-                   for t in ID_TABLES}
+        id_base = {
+            t: int(conn.exec_driver_sql(f'SELECT COALESCE(MAX(id), 0) FROM "{t}"').scalar_one()) for t in ID_TABLES
+        }
         users = dict(conn.exec_driver_sql("SELECT name, id FROM users").all())
         sink.create_temp_tables()
         book = _Book(sink, loans=loans, seed=seed, as_of=as_of, id_base=id_base, user_ids={})
@@ -1110,8 +1561,16 @@ def _run(conn: Connection, sink: _Sink, *, loans: int, seed: int, as_of: date,
                     made.append(book.loan(client_id, consumer, dpd, client_no))
                 book.search_words(book.rows["clients"][-1], [m["number"] for m in made])
                 if sc is not None:
-                    book.case(client_id, consumer, sc, made[0], sum(m["arrears"] for m in made), city, contact,
-                              [m["number"] for m in made])
+                    book.case(
+                        client_id,
+                        consumer,
+                        sc,
+                        made[0],
+                        sum(m["arrears"] for m in made),
+                        city,
+                        contact,
+                        [m["number"] for m in made],
+                    )
                     if book.detail:
                         book.history(consumer, rows_before)
             chunk = book.take_chunk()
@@ -1135,7 +1594,7 @@ def _run(conn: Connection, sink: _Sink, *, loans: int, seed: int, as_of: date,
                         for table in ID_TABLES:
                             conn.exec_driver_sql(
                                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
-                                f" (SELECT COALESCE(MAX(id), 0) + 1 FROM \"{table}\"), false)"
+                                f' (SELECT COALESCE(MAX(id), 0) + 1 FROM "{table}"), false)'
                             )
                     for statement in CAUSE_BACKFILL:  # each case's cause from its newest contact naming one
                         conn.exec_driver_sql(statement)
@@ -1149,8 +1608,13 @@ def _run(conn: Connection, sink: _Sink, *, loans: int, seed: int, as_of: date,
                         action="generate",
                         entity="book",
                         entity_id=None,
-                        after={"loans": loans, "clients": n_clients, "seed": seed, "as_of": as_of,
-                               "cases": book.counts["cases"]},
+                        after={
+                            "loans": loans,
+                            "clients": n_clients,
+                            "seed": seed,
+                            "as_of": as_of,
+                            "cases": book.counts["cases"],
+                        },
                     )
                     session.flush()
             book.counts["audit_events"] = 1 + history

@@ -33,8 +33,9 @@ class Names:
 
 
 def _wrong(path: Path, section: str, name: str) -> ConfigError:
-    return ConfigError(N_("Data file {file}: [{section}] {name} is missing or wrong"), file=str(path),
-                       section=section, name=name)
+    return ConfigError(
+        N_("Data file {file}: [{section}] {name} is missing or wrong"), file=str(path), section=section, name=name
+    )
 
 
 def _strings(doc: dict[str, Any], path: Path, section: str, name: str) -> tuple[str, ...]:
@@ -51,9 +52,14 @@ def _cities(doc: dict[str, Any], path: Path) -> tuple[tuple[str, int, int], ...]
         raise _wrong(path, "places", "cities")
     cities = []
     for entry in value:
-        if not (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str) and entry[0].strip()
-                and all(isinstance(n, int) and not isinstance(n, bool) for n in entry[1:])
-                and 1000 <= entry[1] <= entry[2] <= 9999):
+        if not (
+            isinstance(entry, list)
+            and len(entry) == 3
+            and isinstance(entry[0], str)
+            and entry[0].strip()
+            and all(isinstance(n, int) and not isinstance(n, bool) for n in entry[1:])
+            and 1000 <= entry[1] <= entry[2] <= 9999
+        ):
             raise _wrong(path, "places", "cities")
         cities.append((entry[0], entry[1], entry[2]))
     return tuple(cities)
@@ -63,9 +69,13 @@ def load_names(path: Path = NAMES_PATH) -> Names:
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ConfigError(N_("Cannot read the data file {file}: {reason}"), file=str(path), reason=exc.strerror) from exc
+        raise ConfigError(
+            N_("Cannot read the data file {file}: {reason}"), file=str(path), reason=exc.strerror
+        ) from exc
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(N_("The data file {file} is not valid TOML: {reason}"), file=str(path), reason=str(exc)) from exc
+        raise ConfigError(
+            N_("The data file {file} is not valid TOML: {reason}"), file=str(path), reason=str(exc)
+        ) from exc
     letters = doc.get("places", {}).get("postcode_letters") if isinstance(doc.get("places"), dict) else None
     if not isinstance(letters, str) or not letters.isalpha() or not letters.isupper():
         raise _wrong(path, "places", "postcode_letters")

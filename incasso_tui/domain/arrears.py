@@ -152,8 +152,9 @@ def combined(parts: Iterable[Arrears]) -> Arrears:
     )
 
 
-def arrears_as_of(lines: Iterable[LineState], open_costs: Decimal, as_of: date,
-                  open_statutory_interest: Decimal = ZERO) -> Arrears:
+def arrears_as_of(
+    lines: Iterable[LineState], open_costs: Decimal, as_of: date, open_statutory_interest: Decimal = ZERO
+) -> Arrears:
     """Return the arrears on ``as_of``.
 
     Convention: an installment is in arrears from the day AFTER its due date; one due on ``as_of``

@@ -153,8 +153,11 @@ _PROPOSAL_STEPS = {
 
 ACTIONS: dict[str, str] = {
     **_FIXED,
-    **{f"proposal.{kind.value}.{step}": f"a {kind.value.replace('_', '-')} proposal {meaning}"
-       for kind in ProposalKind for step, meaning in _PROPOSAL_STEPS.items()},
+    **{
+        f"proposal.{kind.value}.{step}": f"a {kind.value.replace('_', '-')} proposal {meaning}"
+        for kind in ProposalKind
+        for step, meaning in _PROPOSAL_STEPS.items()
+    },
 }
 
 

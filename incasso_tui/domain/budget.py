@@ -157,20 +157,28 @@ def half_year(day: date) -> date:
 
 
 def _error(path: Path, table: str, row: int, what: str) -> ConfigError:
-    return ConfigError(N_("Norm table {file}, [[{table}]] row {row}: {what}"), file=str(path), table=table, row=row,
-                       what=what)
+    return ConfigError(
+        N_("Norm table {file}, [[{table}]] row {row}: {what}"), file=str(path), table=table, row=row, what=what
+    )
 
 
 def _amount(value: object, path: Path, table: str, row: int, name: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (Decimal, int)) or not Decimal(value).is_finite() \
-            or not 0 <= value < 100_000 or Decimal(value) != Decimal(value).quantize(CENT):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (Decimal, int))
+        or not Decimal(value).is_finite()
+        or not 0 <= value < 100_000
+        or Decimal(value) != Decimal(value).quantize(CENT)
+    ):
         raise _error(path, table, row, f"{name} must be an amount in euros and cents from 0 to 100000")
     return Decimal(value).quantize(CENT)
 
 
 def _per_household(value: object, path: Path, table: str, row: int, name: str) -> dict[str, Decimal]:
     if not isinstance(value, dict) or set(value) != {h.value for h in Household}:
-        raise _error(path, table, row, f"{name} needs exactly the household types {', '.join(h.value for h in Household)}")
+        raise _error(
+            path, table, row, f"{name} needs exactly the household types {', '.join(h.value for h in Household)}"
+        )
     return {key: _amount(v, path, table, row, f"{name}.{key}") for key, v in value.items()}
 
 
@@ -197,13 +205,17 @@ def load_norms(path: Path | None = None) -> Norms:
         with path.open("rb") as fh:
             content = fh.read(_MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise ConfigError(N_("Cannot read the norm table {file}: {reason}"), file=str(path), reason=exc.strerror) from exc
+        raise ConfigError(
+            N_("Cannot read the norm table {file}: {reason}"), file=str(path), reason=exc.strerror
+        ) from exc
     if len(content) > _MAX_FILE_BYTES:
         raise ConfigError(N_("The norm table {file} is too large"), file=str(path))
     try:
         document = tomllib.loads(content.decode("utf-8"), parse_float=Decimal)
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(N_("The norm table {file} is not valid TOML: {reason}"), file=str(path), reason=str(exc)) from exc
+        raise ConfigError(
+            N_("The norm table {file} is not valid TOML: {reason}"), file=str(path), reason=str(exc)
+        ) from exc
     if not set(document) <= {"bijstand", "desk"}:
         raise ConfigError(N_("The norm table {file} holds only [[bijstand]] and [[desk]] rows"), file=str(path))
     bijstand: list[BijstandRow] = []
@@ -217,16 +229,31 @@ def load_norms(path: Path | None = None) -> Norms:
         housing_max = _amount(raw["housing_max"], path, "bijstand", number, "housing_max")
         if housing_max < housing_base:
             raise _error(path, "bijstand", number, "housing_max must not be below housing_base")
-        bijstand.append(BijstandRow(start, _per_household(raw["norm"], path, "bijstand", number, "norm"),
-                                    _per_household(raw["zorgtoeslag"], path, "bijstand", number, "zorgtoeslag"),
-                                    housing_base, housing_max, verified, source))
+        bijstand.append(
+            BijstandRow(
+                start,
+                _per_household(raw["norm"], path, "bijstand", number, "norm"),
+                _per_household(raw["zorgtoeslag"], path, "bijstand", number, "zorgtoeslag"),
+                housing_base,
+                housing_max,
+                verified,
+                source,
+            )
+        )
     desk: list[DeskRow] = []
     for number, raw in enumerate(document.get("desk", []), start=1):
         if not isinstance(raw, dict) or set(raw) != _DESK_FIELDS:
             raise _error(path, "desk", number, f"the fields must be exactly {', '.join(sorted(_DESK_FIELDS))}")
         start, verified, source = _common_fields(raw, path, "desk", number)
-        desk.append(DeskRow(start, _per_household(raw["living"], path, "desk", number, "living"),
-                            _amount(raw["per_child"], path, "desk", number, "per_child"), verified, source))
+        desk.append(
+            DeskRow(
+                start,
+                _per_household(raw["living"], path, "desk", number, "living"),
+                _amount(raw["per_child"], path, "desk", number, "per_child"),
+                verified,
+                source,
+            )
+        )
     for table, rows in (("bijstand", bijstand), ("desk", desk)):
         for number in range(1, len(rows)):
             if rows[number].start <= rows[number - 1].start:
@@ -240,15 +267,18 @@ def bijstand_row(norms: Norms, day: date) -> BijstandRow:
     for row in norms.bijstand:
         if row.start == period:
             return row
-    raise ConfigError(N_("No norm for {period}: add it to {file}"), period=period.strftime("%Y-%m"), file=str(norms.path))
+    raise ConfigError(
+        N_("No norm for {period}: add it to {file}"), period=period.strftime("%Y-%m"), file=str(norms.path)
+    )
 
 
 def desk_row(norms: Norms, day: date) -> DeskRow:
     """The desk's minimum in force on ``day`` (a row applies from its start until the next one)."""
     rows = [row for row in norms.desk if row.start <= day]
     if not rows:
-        raise ConfigError(N_("No desk norm for {period}: add it to {file}"), period=day.strftime("%Y-%m"),
-                          file=str(norms.path))
+        raise ConfigError(
+            N_("No desk norm for {period}: add it to {file}"), period=day.strftime("%Y-%m"), file=str(norms.path)
+        )
     return rows[-1]
 
 
@@ -263,8 +293,17 @@ class Limits:
     business_max: Decimal
 
 
-HOUSEHOLD_AMOUNTS = ("salary", "benefits", "partner", "drawings", "housing", "housing_allowance", "health",
-                     "health_allowance", "fixed")
+HOUSEHOLD_AMOUNTS = (
+    "salary",
+    "benefits",
+    "partner",
+    "drawings",
+    "housing",
+    "housing_allowance",
+    "health",
+    "health_allowance",
+    "fixed",
+)
 BUSINESS_AMOUNTS = ("revenue", "costs", "drawings", "tax_reservation")
 
 
@@ -273,8 +312,12 @@ def _check_amount(value: Decimal, name: str, maximum: Decimal) -> None:
     if amount < ZERO:
         raise BadInput(N_("The amount may not be negative: {text}"), field=name, text=amount)
     if amount > maximum:
-        raise BadInput(N_("{amount} a month is not a plausible figure (at most {maximum}): check the amount"),
-                       field=name, amount=amount, maximum=maximum)
+        raise BadInput(
+            N_("{amount} a month is not a plausible figure (at most {maximum}): check the amount"),
+            field=name,
+            amount=amount,
+            maximum=maximum,
+        )
 
 
 def validate_household(h: HouseholdBudget, limits: Limits) -> None:
@@ -288,8 +331,9 @@ def validate_household(h: HouseholdBudget, limits: Limits) -> None:
     if h.household in WITH_CHILDREN and h.children == 0:
         raise BadInput(N_("A household with children needs the number of children (at least 1)"), field="children")
     if h.household not in WITH_CHILDREN and h.children:
-        raise BadInput(N_("This household type has no children: choose single parent or couple with children"),
-                       field="household")
+        raise BadInput(
+            N_("This household type has no children: choose single parent or couple with children"), field="household"
+        )
     if h.household not in WITH_PARTNER and h.partner:
         raise BadInput(N_("A household without a partner has no partner's income"), field="partner")
     if h.housing_allowance > h.housing:
@@ -302,8 +346,12 @@ def validate_household(h: HouseholdBudget, limits: Limits) -> None:
             raise BadInput(N_("Name the creditor of every other debt"), field="debts")
 
 
-BUSINESS_FIELDS = {"revenue": "revenue", "costs": "costs", "drawings": "business_drawings",
-                   "tax_reservation": "tax_reservation"}  # attribute -> the field a refusal names
+BUSINESS_FIELDS = {
+    "revenue": "revenue",
+    "costs": "costs",
+    "drawings": "business_drawings",
+    "tax_reservation": "tax_reservation",
+}  # attribute -> the field a refusal names
 
 
 def validate_business(b: BusinessBudget, limits: Limits) -> None:
@@ -418,13 +466,25 @@ def capacity(
         h_steps, start, source, verified = _household_steps(household, norms, kind, day)
         steps += h_steps
         total += h_steps[-1].amount
-        costs = household.housing + household.health + household.fixed + household.debt_payments \
-            - household.housing_allowance - household.health_allowance
+        costs = (
+            household.housing
+            + household.health
+            + household.fixed
+            + household.debt_payments
+            - household.housing_allowance
+            - household.health_allowance
+        )
         if costs > household.income:
-            warnings.append((N_("The costs ({costs}) are above the income ({income})"),
-                             {"costs": costs, "income": household.income}))
+            warnings.append(
+                (
+                    N_("The costs ({costs}) are above the income ({income})"),
+                    {"costs": costs, "income": household.income},
+                )
+            )
         if not verified:
-            warnings.append((N_("Unverified norm used ({start}): check {file}"), {"start": start, "file": norms.path.name}))
+            warnings.append(
+                (N_("Unverified norm used ({start}): check {file}"), {"start": start, "file": norms.path.name})
+            )
     if business is not None:
         validate_business(business, limits)
         steps += [
@@ -436,12 +496,19 @@ def capacity(
         ]
         total += business.remainder
         if business.costs + business.tax_reservation + business.drawings > business.revenue:
-            warnings.append((N_("The business spends more ({out}) than its revenue ({revenue})"),
-                             {"out": business.costs + business.tax_reservation + business.drawings,
-                              "revenue": business.revenue}))
+            warnings.append(
+                (
+                    N_("The business spends more ({out}) than its revenue ({revenue})"),
+                    {"out": business.costs + business.tax_reservation + business.drawings, "revenue": business.revenue},
+                )
+            )
         if household is not None and household.drawings != business.drawings:
-            warnings.append((N_("Drawings differ: {household} in the household, {business} from the business"),
-                             {"household": household.drawings, "business": business.drawings}))
+            warnings.append(
+                (
+                    N_("Drawings differ: {household} in the household, {business} from the business"),
+                    {"household": household.drawings, "business": business.drawings},
+                )
+            )
     result = max(total, ZERO)
     if total < ZERO:
         warnings.append((N_("Shortfall of {amount} a month: nothing is available"), {"amount": -total}))

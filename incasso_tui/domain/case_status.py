@@ -49,6 +49,7 @@ def check_transition(old: str, new: str) -> CaseStatus:
     except ValueError:
         raise TransitionRefused(N_("Unknown case status: {old} -> {new}"), old=old, new=new) from None
     if old_status != new_status and new_status not in TRANSITIONS[old_status]:
-        raise TransitionRefused(N_("A case cannot go from status {old} to {new}"), old=old_status.value,
-                                new=new_status.value)
+        raise TransitionRefused(
+            N_("A case cannot go from status {old} to {new}"), old=old_status.value, new=new_status.value
+        )
     return new_status

@@ -43,8 +43,6 @@ def deadlines(received: date, terms: ComplaintTerms) -> tuple[date, date]:
     return add_working_days(received, terms.acknowledge_working_days), received + timedelta(weeks=terms.answer_weeks)
 
 
-
-
 DEFAULT_TERMS_PATH = Path(__file__).resolve().parents[2] / "data" / "complaints.toml"
 
 
@@ -57,7 +55,9 @@ def load_terms(path: Path | None = None) -> ComplaintTerms:
         weeks = int(raw["answer"]["weeks"])
         notice = {lang: str(raw["kifid_notice"][lang]).strip() for lang in ("nl", "en")}
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(N_("The complaint terms {file} cannot be read: {error}"), file=str(where), error=str(exc)) from None
+        raise ConfigError(
+            N_("The complaint terms {file} cannot be read: {error}"), file=str(where), error=str(exc)
+        ) from None
     if not 0 < ack <= 30 or not 0 < weeks <= 52 or not all(notice.values()):
         raise ConfigError(N_("The complaint terms {file} are out of range"), file=str(where))
     return ComplaintTerms(ack, weeks, notice)

@@ -87,9 +87,7 @@ class CostsQuote:
         return self.costs + self.vat
 
 
-def quote_costs(
-    principal: Decimal, *, with_vat: bool = False, vat_rate: Decimal = DEFAULT_VAT_RATE
-) -> CostsQuote:
+def quote_costs(principal: Decimal, *, with_vat: bool = False, vat_rate: Decimal = DEFAULT_VAT_RATE) -> CostsQuote:
     """Quote the collection costs on ``principal``, with VAT only when ``with_vat``.
 
     VAT may be added only when an outside collector charges VAT that the lender cannot deduct, and

@@ -64,7 +64,10 @@ class DeferralProposal:
 
 
 def _renumber(lines: Sequence[ScheduleLine], first_seq: int) -> list[ScheduleLine]:
-    return [ScheduleLine(first_seq + i, ln.due_date, ln.principal, ln.interest, ln.balance_after) for i, ln in enumerate(lines)]
+    return [
+        ScheduleLine(first_seq + i, ln.due_date, ln.principal, ln.interest, ln.balance_after)
+        for i, ln in enumerate(lines)
+    ]
 
 
 def propose_deferral(
@@ -81,7 +84,9 @@ def propose_deferral(
     principal that is deferred. Refused (BadInput) outside 1..``max_months`` or when nothing remains.
     """
     if not 1 <= months <= max_months:
-        raise BadInput(N_("A deferral is 1 to {max} months, not {months}"), field="months", max=max_months, months=months)
+        raise BadInput(
+            N_("A deferral is 1 to {max} months, not {months}"), field="months", max=max_months, months=months
+        )
     if not remaining:
         raise RuleViolation(N_("The loan has no installments left to defer"))
     first = remaining[0]

@@ -33,8 +33,15 @@ from typing import Any
 from incasso_tui.domain.references import is_valid_bic, is_valid_iban, is_valid_rf, normalize_reference
 from incasso_tui.errors import N_, BadInput
 
-__all__ = ["EPC_MAX_BYTES", "EPC_MAX_NAME", "EPC_MAX_TEXT", "EpcPayment", "build_payload", "format_amount",
-           "parse_payload"]
+__all__ = [
+    "EPC_MAX_BYTES",
+    "EPC_MAX_NAME",
+    "EPC_MAX_TEXT",
+    "EpcPayment",
+    "build_payload",
+    "format_amount",
+    "parse_payload",
+]
 
 SERVICE_TAG = "BCD"
 VERSION = "002"
@@ -71,8 +78,9 @@ def _clean(value: str | None, too_long: str, limit: int) -> str | None:
     if value is None:
         return None
     if any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 or ch in "\u2028\u2029" for ch in value):
-        raise _bad(N_("Text in a payment QR code must not contain a line break or control character: {text!r}"),
-                   text=value)
+        raise _bad(
+            N_("Text in a payment QR code must not contain a line break or control character: {text!r}"), text=value
+        )
     text = " ".join(value.split())
     if not text:
         return None
@@ -93,8 +101,11 @@ def format_amount(amount: Decimal) -> str:
 
 
 def _validated(p: EpcPayment) -> EpcPayment:
-    name = _clean(p.name, N_("The beneficiary's name in a payment QR code is {length} characters; at most {limit} fit"),
-                  EPC_MAX_NAME)
+    name = _clean(
+        p.name,
+        N_("The beneficiary's name in a payment QR code is {length} characters; at most {limit} fit"),
+        EPC_MAX_NAME,
+    )
     if not name:
         raise _bad(N_("The QR code needs the beneficiary's name"))
     iban = normalize_reference(p.iban or "")
@@ -105,10 +116,12 @@ def _validated(p: EpcPayment) -> EpcPayment:
         raise _bad(N_("The QR code's BIC {bic} is not a valid BIC"), bic=p.bic)
     reference = normalize_reference(p.reference) if p.reference else None
     if reference is not None and not is_valid_rf(reference):
-        raise _bad(N_("The QR code's reference {reference} is not an RF creditor reference (ISO 11649)"),
-                   reference=p.reference)
-    text = _clean(p.text, N_("The description in a payment QR code is {length} characters; at most {limit} fit"),
-                  EPC_MAX_TEXT)
+        raise _bad(
+            N_("The QR code's reference {reference} is not an RF creditor reference (ISO 11649)"), reference=p.reference
+        )
+    text = _clean(
+        p.text, N_("The description in a payment QR code is {length} characters; at most {limit} fit"), EPC_MAX_TEXT
+    )
     if reference and text:
         raise _bad(N_("The QR code takes a creditor reference or a payment description, never both"))
     if p.amount is not None:
@@ -119,8 +132,19 @@ def _validated(p: EpcPayment) -> EpcPayment:
 def build_payload(payment: EpcPayment) -> str:
     """The EPC QR payload of ``payment``, validated; :class:`BadInput` names what is wrong."""
     p = _validated(payment)
-    lines = [SERVICE_TAG, VERSION, CHARSET_UTF8, IDENTIFICATION, p.bic or "", p.name, p.iban,
-             format_amount(p.amount) if p.amount is not None else "", "", p.reference or "", p.text or ""]
+    lines = [
+        SERVICE_TAG,
+        VERSION,
+        CHARSET_UTF8,
+        IDENTIFICATION,
+        p.bic or "",
+        p.name,
+        p.iban,
+        format_amount(p.amount) if p.amount is not None else "",
+        "",
+        p.reference or "",
+        p.text or "",
+    ]
     payload = "\n".join(lines).rstrip("\n")
     size = len(payload.encode("utf-8"))
     if size > EPC_MAX_BYTES:
@@ -149,8 +173,11 @@ def parse_payload(payload: str) -> EpcPayment:
     checking it as :func:`build_payload` does (a purpose code or originator information is refused: this
     lender never writes them)."""
     if len(payload.encode("utf-8")) > EPC_MAX_BYTES:
-        raise _bad(N_("The QR code's payload is {size} bytes; at most {limit} fit"),
-                   size=len(payload.encode("utf-8")), limit=EPC_MAX_BYTES)
+        raise _bad(
+            N_("The QR code's payload is {size} bytes; at most {limit} fit"),
+            size=len(payload.encode("utf-8")),
+            limit=EPC_MAX_BYTES,
+        )
     lines = payload.replace("\r\n", "\n").split("\n")
     if len(lines) > _LINES or payload.endswith("\n"):
         raise _bad(N_("The QR code's payload has {count} lines or ends with a line break"), count=len(lines))
@@ -162,8 +189,14 @@ def parse_payload(payload: str) -> EpcPayment:
         raise _bad(N_("An EPC QR code of version 001 needs a BIC"))
     if purpose or info:
         raise _bad(N_("The QR code has a purpose code or originator information, which this lender never writes"))
-    parsed = EpcPayment(name=name, iban=iban, amount=_parse_amount(amount), bic=bic or None,
-                        reference=reference or None, text=text or None)
+    parsed = EpcPayment(
+        name=name,
+        iban=iban,
+        amount=_parse_amount(amount),
+        bic=bic or None,
+        reference=reference or None,
+        text=text or None,
+    )
     checked = _validated(parsed)
     if checked.name != name or checked.text != (text or None):
         raise _bad(N_("The QR code's name or description has surrounding or repeated spaces"))

@@ -72,11 +72,21 @@ def _amount(text: str, line: int, column: str) -> Decimal:
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise BadFile(N_("Line {line}: {column} is not an amount: {text}"), where=f"line {line}", line=line,
-                      column=column, text=text) from None
+        raise BadFile(
+            N_("Line {line}: {column} is not an amount: {text}"),
+            where=f"line {line}",
+            line=line,
+            column=column,
+            text=text,
+        ) from None
     if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
-        raise BadFile(N_("Line {line}: {column} is not an amount: {text}"), where=f"line {line}", line=line,
-                      column=column, text=text)
+        raise BadFile(
+            N_("Line {line}: {column} is not an amount: {text}"),
+            where=f"line {line}",
+            line=line,
+            column=column,
+            text=text,
+        )
     return value.quantize(Decimal("0.01"))
 
 
@@ -97,29 +107,70 @@ def parse_status_csv(raw: bytes) -> list[StatusLine]:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(CSV_HEADER):
-            raise BadFile(N_("Line {line}: {count} columns, expected {expected}"), where=f"line {number}",
-                          line=number, count=len(row), expected=len(CSV_HEADER))
+            raise BadFile(
+                N_("Line {line}: {count} columns, expected {expected}"),
+                where=f"line {number}",
+                line=number,
+                count=len(row),
+                expected=len(CSV_HEADER),
+            )
         claim, loan, status, day, amount, costs, note = (cell.strip() for cell in row)
         if not claim.isdigit():
-            raise BadFile(N_("Line {line}: claim is not a claim number: {text}"), where=f"line {number}",
-                          line=number, text=claim)
+            raise BadFile(
+                N_("Line {line}: claim is not a claim number: {text}"), where=f"line {number}", line=number, text=claim
+            )
         if status not in REPORT_STATUSES:
-            raise BadFile(N_("Line {line}: unknown status {text} (known: {known})"), where=f"line {number}",
-                          line=number, text=status, known=", ".join(REPORT_STATUSES))
+            raise BadFile(
+                N_("Line {line}: unknown status {text} (known: {known})"),
+                where=f"line {number}",
+                line=number,
+                text=status,
+                known=", ".join(REPORT_STATUSES),
+            )
         try:
             when = date.fromisoformat(day)
         except ValueError:
-            raise BadFile(N_("Line {line}: date is not a date (YYYY-MM-DD): {text}"), where=f"line {number}",
-                          line=number, text=day) from None
+            raise BadFile(
+                N_("Line {line}: date is not a date (YYYY-MM-DD): {text}"),
+                where=f"line {number}",
+                line=number,
+                text=day,
+            ) from None
         if len(note) > MAX_NOTE:
-            raise BadFile(N_("Line {line}: the note is longer than {limit} characters"), where=f"line {number}",
-                          line=number, limit=MAX_NOTE)
-        lines.append(StatusLine(number, int(claim), loan, status, when, _amount(amount, number, "amount"),
-                                _amount(costs, number, "costs"), note))
+            raise BadFile(
+                N_("Line {line}: the note is longer than {limit} characters"),
+                where=f"line {number}",
+                line=number,
+                limit=MAX_NOTE,
+            )
+        lines.append(
+            StatusLine(
+                number,
+                int(claim),
+                loan,
+                status,
+                when,
+                _amount(amount, number, "amount"),
+                _amount(costs, number, "costs"),
+                note,
+            )
+        )
     if not lines:
         raise BadFile(N_("The file has no status lines"), where="file")
     return lines
 
 
-__all__ = ["CLAIM_STATES", "CLAIM_TRANSITIONS", "CSV_HEADER", "FINAL_REPORTS", "OPEN_STATES", "OUTCOMES",
-           "PARTY_KINDS", "REPORT_STATUSES", "StatusLine", "can_move", "needs_wki_registration", "parse_status_csv"]
+__all__ = [
+    "CLAIM_STATES",
+    "CLAIM_TRANSITIONS",
+    "CSV_HEADER",
+    "FINAL_REPORTS",
+    "OPEN_STATES",
+    "OUTCOMES",
+    "PARTY_KINDS",
+    "REPORT_STATUSES",
+    "StatusLine",
+    "can_move",
+    "needs_wki_registration",
+    "parse_status_csv",
+]

@@ -68,8 +68,10 @@ def check_vulnerable_escalation(flagged: bool, target: str, max_automatic_stage:
     """A client with a vulnerability flag is not escalated automatically beyond ``max_automatic_stage`` (the
     reminder, data/risk.toml): a person decides (issue 20; directive (EU) 2023/2225 art. 35)."""
     if flagged and STAGE_ORDER[target] > STAGE_ORDER[max_automatic_stage]:
-        raise RuleViolation(N_("The client is flagged as vulnerable: no automatic step beyond {stage}; a person decides"),
-                            stage=max_automatic_stage)
+        raise RuleViolation(
+            N_("The client is flagged as vulnerable: no automatic step beyond {stage}; a person decides"),
+            stage=max_automatic_stage,
+        )
 
 
 # ----- stages by hand
@@ -206,18 +208,26 @@ def check_bkr_registration(
     registrable = add_months(oldest_due, rule.months_after_due)
     if day < registrable:
         raise BkrRefused(
-            N_("No BKR registration before {day}: the arrears must have existed for {months} months"), why="too_early",
-            day=registrable, months=rule.months_after_due,
+            N_("No BKR registration before {day}: the arrears must have existed for {months} months"),
+            why="too_early",
+            day=registrable,
+            months=rule.months_after_due,
         )
     if installments_in_arrears < rule.min_installments and (day - oldest_due).days < rule.min_days_past_due:
         raise BkrRefused(
             N_("No BKR registration: {count} installment(s) in arrears, the rule asks {min} or {days} days past due"),
-            why="too_few_installments", count=installments_in_arrears, min=rule.min_installments,
+            why="too_few_installments",
+            count=installments_in_arrears,
+            min=rule.min_installments,
             days=rule.min_days_past_due,
         )
     if warning is None:
-        raise BkrRefused(N_("No BKR registration without a dispatched warning letter received {min} to {max} days before"),
-                         why="no_warning", min=window.min_days, max=window.max_days)
+        raise BkrRefused(
+            N_("No BKR registration without a dispatched warning letter received {min} to {max} days before"),
+            why="no_warning",
+            min=window.min_days,
+            max=window.max_days,
+        )
     earliest = max(warning.received + timedelta(days=window.min_days), warning.report_from)
     if day < earliest:
         raise BkrRefused(
@@ -229,7 +239,9 @@ def check_bkr_registration(
         )
     if (day - warning.received).days > window.max_days:
         raise BkrRefused(
-            N_("No BKR registration: the warning received on {received} is more than {max} days old; send a new warning"),
+            N_(
+                "No BKR registration: the warning received on {received} is more than {max} days old; send a new warning"
+            ),
             why="warning_too_old",
             received=warning.received,
             max=window.max_days,

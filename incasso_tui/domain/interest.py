@@ -92,7 +92,9 @@ def _row_error(msgid: str, path: Path, row: int, **params: Any) -> ConfigError:
 def _parse_row(raw: object, path: Path, row: int) -> RateRow:
     if not isinstance(raw, dict) or set(raw) != _ROW_FIELDS:
         fields = ", ".join(sorted(_ROW_FIELDS))
-        raise _row_error(N_("Rate table {file}, row {row}: the fields must be exactly {fields}"), path, row, fields=fields)
+        raise _row_error(
+            N_("Rate table {file}, row {row}: the fields must be exactly {fields}"), path, row, fields=fields
+        )
     start = raw["start"]
     if not isinstance(start, date) or isinstance(start, datetime):
         raise _row_error(N_("Rate table {file}, row {row}: start must be a date (YYYY-MM-DD)"), path, row)
@@ -116,9 +118,7 @@ def _parse_row(raw: object, path: Path, row: int) -> RateRow:
         raise _row_error(N_("Rate table {file}, row {row}: verified must be true or false"), path, row)
     source = raw["source"]
     if not isinstance(source, str) or not source.strip() or any(not c.isprintable() for c in source):
-        raise _row_error(
-            N_("Rate table {file}, row {row}: the source must be non-empty printable text"), path, row
-        )
+        raise _row_error(N_("Rate table {file}, row {row}: the source must be non-empty printable text"), path, row)
     return RateRow(start, rates["wettelijk"], rates["handels"], source.strip(), raw["verified"])
 
 
@@ -135,16 +135,22 @@ def load_rates(path: Path | None = None) -> tuple[RateRow, ...]:
         with path.open("rb") as fh:
             content = fh.read(_MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise ConfigError(N_("Cannot read the rate table {file}: {reason}"), file=str(path), reason=exc.strerror) from exc
+        raise ConfigError(
+            N_("Cannot read the rate table {file}: {reason}"), file=str(path), reason=exc.strerror
+        ) from exc
     if len(content) > _MAX_FILE_BYTES:
         raise ConfigError(N_("The rate table {file} is too large"), file=str(path))
     try:
         document = tomllib.loads(content.decode("utf-8"), parse_float=Decimal)
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(N_("The rate table {file} is not valid TOML: {reason}"), file=str(path), reason=str(exc)) from exc
+        raise ConfigError(
+            N_("The rate table {file} is not valid TOML: {reason}"), file=str(path), reason=str(exc)
+        ) from exc
     raw_rows = document.get("rate")
     if set(document) != {"rate"} or not isinstance(raw_rows, list) or not raw_rows:
-        raise ConfigError(N_("The rate table {file} must hold one or more [[rate]] rows and nothing else"), file=str(path))
+        raise ConfigError(
+            N_("The rate table {file} must hold one or more [[rate]] rows and nothing else"), file=str(path)
+        )
     rows = tuple(_parse_row(raw, path, number) for number, raw in enumerate(raw_rows, start=1))
     for number in range(1, len(rows)):
         if rows[number].start <= rows[number - 1].start:

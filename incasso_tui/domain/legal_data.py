@@ -50,19 +50,25 @@ def _read(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ConfigError(N_("Cannot read the data file {file}: {reason}"), file=str(path), reason=exc.strerror) from exc
+        raise ConfigError(
+            N_("Cannot read the data file {file}: {reason}"), file=str(path), reason=exc.strerror
+        ) from exc
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(N_("The data file {file} is not valid TOML: {reason}"), file=str(path), reason=str(exc)) from exc
+        raise ConfigError(
+            N_("The data file {file} is not valid TOML: {reason}"), file=str(path), reason=str(exc)
+        ) from exc
 
 
 def _field(doc: dict[str, Any], path: Path, section: str, name: str, kind: type) -> Any:
     value = doc.get(section, {}).get(name) if isinstance(doc.get(section), dict) else None
     if not isinstance(value, kind) or (kind is int and (isinstance(value, bool) or value < 0)):
-        raise ConfigError(N_("Data file {file}: [{section}] {name} is missing or wrong"), file=str(path),
-                          section=section, name=name)
+        raise ConfigError(
+            N_("Data file {file}: [{section}] {name} is missing or wrong"), file=str(path), section=section, name=name
+        )
     if kind is str and not value.strip():
-        raise ConfigError(N_("Data file {file}: [{section}] {name} is missing or wrong"), file=str(path),
-                          section=section, name=name)
+        raise ConfigError(
+            N_("Data file {file}: [{section}] {name} is missing or wrong"), file=str(path), section=section, name=name
+        )
     return value
 
 
@@ -89,6 +95,12 @@ def load_costs_rules(path: Path = COSTS_PATH) -> CostsRules:
     doc = _read(path)
     months = _field(doc, path, "stacking", "months", int)
     if not 1 <= months <= 24:
-        raise ConfigError(N_("Data file {file}: [{section}] {name} is missing or wrong"), file=str(path),
-                          section="stacking", name="months")
-    return CostsRules(months, _field(doc, path, "stacking", "verified", bool), _field(doc, path, "stacking", "source", str))
+        raise ConfigError(
+            N_("Data file {file}: [{section}] {name} is missing or wrong"),
+            file=str(path),
+            section="stacking",
+            name="months",
+        )
+    return CostsRules(
+        months, _field(doc, path, "stacking", "verified", bool), _field(doc, path, "stacking", "source", str)
+    )

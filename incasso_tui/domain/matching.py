@@ -26,8 +26,30 @@ LOAN_REF_POINTS = 40
 CLIENT_REF_POINTS = 35
 NAME_POINTS = 30
 AMOUNT_POINTS = {"installment": 20, "arrangement": 20, "arrears": 15}
-_FILLER = {"bv", "b", "v", "vof", "o", "f", "en", "de", "het", "van", "der", "den", "zn", "fa", "firma", "mr", "mw",
-           "dhr", "mevr", "t", "a", "eo"}
+_FILLER = {
+    "bv",
+    "b",
+    "v",
+    "vof",
+    "o",
+    "f",
+    "en",
+    "de",
+    "het",
+    "van",
+    "der",
+    "den",
+    "zn",
+    "fa",
+    "firma",
+    "mr",
+    "mw",
+    "dhr",
+    "mevr",
+    "t",
+    "a",
+    "eo",
+}
 
 
 @dataclass(frozen=True)
@@ -56,18 +78,24 @@ class Evidence:
             out.append(Reason(N_("loan number {loan} in the description"), (("loan", loan),), LOAN_REF_POINTS))
             break  # one loan reference is enough evidence; more do not add up
         if self.client_ref and not self.loan_refs:
-            out.append(Reason(N_("client number {number} in the description"), (("number", self.client_ref),),
-                              CLIENT_REF_POINTS))
+            out.append(
+                Reason(
+                    N_("client number {number} in the description"), (("number", self.client_ref),), CLIENT_REF_POINTS
+                )
+            )
         if self.name_similarity > 0:
             points = int((self.name_similarity * NAME_POINTS).to_integral_value())
             if points:
                 percent = int((self.name_similarity * 100).to_integral_value())
-                out.append(Reason(N_("the payer's name is {percent} % like the client's"), (("percent", percent),),
-                                  points))
+                out.append(
+                    Reason(N_("the payer's name is {percent} % like the client's"), (("percent", percent),), points)
+                )
         if self.amount_kind:
-            msgid = {"installment": N_("the amount is an installment of the loan"),
-                     "arrangement": N_("the amount is an installment of the arrangement"),
-                     "arrears": N_("the amount is the whole arrears")}[self.amount_kind]
+            msgid = {
+                "installment": N_("the amount is an installment of the loan"),
+                "arrangement": N_("the amount is an installment of the arrangement"),
+                "arrears": N_("the amount is the whole arrears"),
+            }[self.amount_kind]
             out.append(Reason(msgid, (), AMOUNT_POINTS[self.amount_kind]))
         return out
 

@@ -64,14 +64,23 @@ class InterestBasis:
     lines: tuple[InterestLine, ...]
 
     def to_json(self) -> str:
-        return json.dumps({"kind": self.kind, "period": [self.period_start.isoformat(), self.period_end.isoformat()],
-                           "lines": [[str(line.amount), line.start.isoformat()] for line in self.lines]})
+        return json.dumps(
+            {
+                "kind": self.kind,
+                "period": [self.period_start.isoformat(), self.period_end.isoformat()],
+                "lines": [[str(line.amount), line.start.isoformat()] for line in self.lines],
+            }
+        )
 
     @classmethod
     def from_json(cls, text: str) -> InterestBasis:
         raw = json.loads(text)
-        return cls(raw["kind"], date.fromisoformat(raw["period"][0]), date.fromisoformat(raw["period"][1]),
-                   tuple(InterestLine(Decimal(a), date.fromisoformat(s)) for a, s in raw["lines"]))
+        return cls(
+            raw["kind"],
+            date.fromisoformat(raw["period"][0]),
+            date.fromisoformat(raw["period"][1]),
+            tuple(InterestLine(Decimal(a), date.fromisoformat(s)) for a, s in raw["lines"]),
+        )
 
 
 @lru_cache(maxsize=65536)
@@ -93,8 +102,9 @@ def _between(line: InterestLine, frm: date, to: date, kind: InterestKind, rates:
     return upto - before
 
 
-def period_interest(lines: Iterable[InterestLine], period_start: date, period_end: date, kind: InterestKind,
-                    rates: Sequence[RateRow]) -> tuple[Decimal, InterestBasis, tuple[RateRow, ...]]:
+def period_interest(
+    lines: Iterable[InterestLine], period_start: date, period_end: date, kind: InterestKind, rates: Sequence[RateRow]
+) -> tuple[Decimal, InterestBasis, tuple[RateRow, ...]]:
     """The statutory interest of ``lines`` for the days ``[period_start, period_end)``, its basis, and the rate rows
     it used (to report the unverified ones)."""
     kept = tuple(line for line in lines if line.amount > 0 and line.start < period_end)
@@ -110,8 +120,10 @@ def interest_after(basis: InterestBasis, ruling: date, rates: Sequence[RateRow])
     """The part of a posting for the days on and after ``ruling`` (0 when its period ended before)."""
     if ruling >= basis.period_end:
         return ZERO
-    return sum((_between(line, max(ruling, basis.period_start), basis.period_end, basis.kind, rates)
-                for line in basis.lines), ZERO)
+    return sum(
+        (_between(line, max(ruling, basis.period_start), basis.period_end, basis.kind, rates) for line in basis.lines),
+        ZERO,
+    )
 
 
 @dataclass(frozen=True)

@@ -150,7 +150,11 @@ def _where(loc: tuple[Any, ...], raw: dict[str, Any]) -> tuple[str, str]:
     """(stage, field) named by a pydantic error location like ('consumer', 2, 'after_days')."""
     if len(loc) >= 2 and loc[0] in ("consumer", "business") and isinstance(loc[1], int):
         stages = raw.get(loc[0]) or []
-        name = stages[loc[1]].get("stage", f"#{loc[1] + 1}") if loc[1] < len(stages) and isinstance(stages[loc[1]], dict) else f"#{loc[1] + 1}"
+        name = (
+            stages[loc[1]].get("stage", f"#{loc[1] + 1}")
+            if loc[1] < len(stages) and isinstance(stages[loc[1]], dict)
+            else f"#{loc[1] + 1}"
+        )
         field = ".".join(str(p) for p in loc[2:]) or "stage"
         return f"{loc[0]}.{name}", field
     return str(loc[0]) if loc else "-", ".".join(str(p) for p in loc[1:]) or "-"
@@ -172,13 +176,28 @@ def _check_order(path: str, debtor: str, stages: tuple[StageDef, ...]) -> None:
     for st in stages:
         where = f"{debtor}.{st.stage.value}"
         if previous is not None and STAGE_ORDER[st.stage.value] <= STAGE_ORDER[previous.stage.value]:
-            raise _refuse(path, where, "stage", f"comes after {previous.stage.value}; stages must follow the procedure order without repeats")
+            raise _refuse(
+                path,
+                where,
+                "stage",
+                f"comes after {previous.stage.value}; stages must follow the procedure order without repeats",
+            )
         if len(set(st.actions)) != len(st.actions):
             raise _refuse(path, where, "actions", "an action is listed twice")
         if Action.BKR_REGISTER in st.actions and Action.BKR_WARNING_LETTER not in seen:
             raise _refuse(path, where, "actions", "bkr_register needs a bkr_warning_letter in an earlier stage")
-        if debtor == "consumer" and Action.COLLECTION_COSTS in st.actions and Action.FOURTEEN_DAY_LETTER not in seen and Action.FOURTEEN_DAY_LETTER not in st.actions:
-            raise _refuse(path, where, "actions", "consumer collection costs need the fourteen_day_letter in this or an earlier stage")
+        if (
+            debtor == "consumer"
+            and Action.COLLECTION_COSTS in st.actions
+            and Action.FOURTEEN_DAY_LETTER not in seen
+            and Action.FOURTEEN_DAY_LETTER not in st.actions
+        ):
+            raise _refuse(
+                path,
+                where,
+                "actions",
+                "consumer collection costs need the fourteen_day_letter in this or an earlier stage",
+            )
         for action in st.actions:
             seen.setdefault(action, st.stage.value)
         previous = st
@@ -186,9 +205,16 @@ def _check_order(path: str, debtor: str, stages: tuple[StageDef, ...]) -> None:
         register = next(s for s in stages if Action.BKR_REGISTER in s.actions)
         warning_stage = seen[Action.BKR_WARNING_LETTER]
         if stages[stages.index(register) - 1].stage.value != warning_stage:
-            raise _refuse(path, f"{debtor}.{register.stage.value}", "actions", "bkr_register must directly follow the stage with the bkr_warning_letter")
+            raise _refuse(
+                path,
+                f"{debtor}.{register.stage.value}",
+                "actions",
+                "bkr_register must directly follow the stage with the bkr_warning_letter",
+            )
     if debtor == "business" and Action.FOURTEEN_DAY_LETTER in seen:
-        raise _refuse(path, f"{debtor}.{seen[Action.FOURTEEN_DAY_LETTER]}", "actions", "the 14-day letter is for consumers only")
+        raise _refuse(
+            path, f"{debtor}.{seen[Action.FOURTEEN_DAY_LETTER]}", "actions", "the 14-day letter is for consumers only"
+        )
 
 
 def parse_procedure(raw: dict[str, Any], path: str) -> Procedure:
@@ -215,11 +241,15 @@ def load_procedure(path: Path | None = None) -> Procedure:
         with path.open("rb") as fh:
             content = fh.read(_MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise ConfigError(N_("Cannot read the procedure file {file}: {reason}"), file=str(path), reason=exc.strerror) from exc
+        raise ConfigError(
+            N_("Cannot read the procedure file {file}: {reason}"), file=str(path), reason=exc.strerror
+        ) from exc
     if len(content) > _MAX_FILE_BYTES:
         raise ConfigError(N_("The procedure file {file} is too large"), file=str(path))
     try:
         raw = tomllib.loads(content.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(N_("The procedure file {file} is not valid TOML: {reason}"), file=str(path), reason=str(exc)) from exc
+        raise ConfigError(
+            N_("The procedure file {file} is not valid TOML: {reason}"), file=str(path), reason=str(exc)
+        ) from exc
     return parse_procedure(raw, str(path))

@@ -59,9 +59,7 @@ def make_rf(base: str) -> str:
 
     body = normalize_reference(base)
     if not _RF_BASE.match(body):
-        raise BadInput(
-            N_("A creditor reference needs 1 to 21 letters or digits, not {base!r}"), base=base
-        )
+        raise BadInput(N_("A creditor reference needs 1 to 21 letters or digits, not {base!r}"), base=base)
     return f"RF{mod_97_10.calc_check_digits(body + 'RF')}{body}"
 
 
@@ -122,8 +120,4 @@ def is_valid_betalingskenmerk(s: str) -> bool:
     """True if ``s`` (spaces ignored; dots too, as on Belastingdienst letters) is a valid 16-digit
     betalingskenmerk."""
     ref = normalize_reference(s).replace(".", "")
-    return (
-        len(ref) == _KENMERK_BODY + 1
-        and bool(_DIGITS.match(ref))
-        and int(ref[0]) == _kenmerk_check_digit(ref[1:])
-    )
+    return len(ref) == _KENMERK_BODY + 1 and bool(_DIGITS.match(ref)) and int(ref[0]) == _kenmerk_check_digit(ref[1:])

@@ -75,7 +75,13 @@ STAGE_CONDITIONS = ("default", "forborne", "dpd_over", "always")
 
 # reasons a loan is in default (the first that applies is recorded)
 DPD, INSOLVENCY, CALL_IN, WRITE_OFF, DISTRESSED, REDEFAULT = (
-    "dpd", "insolvency", "call_in", "write_off", "distressed_forbearance", "redefault")
+    "dpd",
+    "insolvency",
+    "call_in",
+    "write_off",
+    "distressed_forbearance",
+    "redefault",
+)
 
 
 @dataclass(frozen=True)
@@ -147,8 +153,11 @@ class RiskRules:
 
 # ---------------------------------------------------------------------------------------------- the rules file
 
+
 def _refuse(path: str, field: str, problem: str) -> ConfigError:
-    return ConfigError(N_("Risk file {file}, field {field_name}: {problem}"), file=path, field_name=field, problem=problem)
+    return ConfigError(
+        N_("Risk file {file}, field {field_name}: {problem}"), file=path, field_name=field, problem=problem
+    )
 
 
 class _Reader:
@@ -212,10 +221,28 @@ def parse_risk_rules(raw: dict[str, Any], path: str) -> RiskRules:
     top = _Reader(path, "risk", raw, {"default", "forbearance", "stage", "signals", "vulnerability", "referral"})
     unverified: list[str] = []
 
-    d = _Reader(path, "default", top._get("default"), {
-        "days_past_due", "source_days", "verified_days", "absolute_threshold_retail", "absolute_threshold_other",
-        "relative_threshold", "source_materiality", "verified_materiality", "npv_loss_threshold", "source_npv",
-        "verified_npv", "cure_months", "cure_months_forborne", "source_cure", "verified_cure"})
+    d = _Reader(
+        path,
+        "default",
+        top._get("default"),
+        {
+            "days_past_due",
+            "source_days",
+            "verified_days",
+            "absolute_threshold_retail",
+            "absolute_threshold_other",
+            "relative_threshold",
+            "source_materiality",
+            "verified_materiality",
+            "npv_loss_threshold",
+            "source_npv",
+            "verified_npv",
+            "cure_months",
+            "cure_months_forborne",
+            "source_cure",
+            "verified_cure",
+        },
+    )
     for key in ("days", "materiality", "npv", "cure"):
         d.str(f"source_{key}")
         if not d.bool(f"verified_{key}"):
@@ -230,8 +257,12 @@ def parse_risk_rules(raw: dict[str, Any], path: str) -> RiskRules:
         cure_months_forborne=d.int("cure_months_forborne", 0, 120),
     )
 
-    f = _Reader(path, "forbearance", top._get("forbearance"),
-                {"probation_months", "redefault_days_past_due", "source", "verified"})
+    f = _Reader(
+        path,
+        "forbearance",
+        top._get("forbearance"),
+        {"probation_months", "redefault_days_past_due", "source", "verified"},
+    )
     f.str("source")
     if not f.bool("verified"):
         unverified.append("forbearance")
@@ -251,16 +282,30 @@ def parse_risk_rules(raw: dict[str, Any], path: str) -> RiskRules:
             raise _refuse(path, r.where("days"), "only a dpd_over rule has days")
         rule = StageRule(r.int("stage", 1, 3), when, days, r.str("source"), r.bool("verified"))
         if stages and rule.stage > stages[-1].stage:
-            raise _refuse(path, r.where("stage"), "rules must go from the highest stage down (the first that holds wins)")
+            raise _refuse(
+                path, r.where("stage"), "rules must go from the highest stage down (the first that holds wins)"
+            )
         if not rule.verified:
             unverified.append(f"stage#{number}")
         stages.append(rule)
     if stages[-1].when != "always":
         raise _refuse(path, f"stage#{len(stages)}.when", "the last rule must be 'always' (every loan has a stage)")
 
-    s = _Reader(path, "signals", top._get("signals"), {
-        "short_payment_share", "late_days", "late_trend_days", "late_history", "split_payments", "lookback_days",
-        "followed_by_arrears_days", "source"})
+    s = _Reader(
+        path,
+        "signals",
+        top._get("signals"),
+        {
+            "short_payment_share",
+            "late_days",
+            "late_trend_days",
+            "late_history",
+            "split_payments",
+            "lookback_days",
+            "followed_by_arrears_days",
+            "source",
+        },
+    )
     s.str("source")
     signals = SignalRules(
         short_payment_share=s.decimal("short_payment_share", Decimal(0), _ONE),
@@ -291,8 +336,9 @@ def parse_risk_rules(raw: dict[str, Any], path: str) -> RiskRules:
             raise _refuse(path, r.where("code"), f"{referral.code!r} is used twice")
         referrals.append(referral)
 
-    return RiskRules(default, forbearance, tuple(stages), signals, vulnerability, tuple(referrals), path,
-                     tuple(unverified))
+    return RiskRules(
+        default, forbearance, tuple(stages), signals, vulnerability, tuple(referrals), path, tuple(unverified)
+    )
 
 
 def load_risk_rules(path: Path | None = None) -> RiskRules:
@@ -302,17 +348,22 @@ def load_risk_rules(path: Path | None = None) -> RiskRules:
         with path.open("rb") as fh:
             content = fh.read(_MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise ConfigError(N_("Cannot read the risk file {file}: {reason}"), file=str(path), reason=exc.strerror) from exc
+        raise ConfigError(
+            N_("Cannot read the risk file {file}: {reason}"), file=str(path), reason=exc.strerror
+        ) from exc
     if len(content) > _MAX_FILE_BYTES:
         raise ConfigError(N_("The risk file {file} is too large"), file=str(path))
     try:
         raw = tomllib.loads(content.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(N_("The risk file {file} is not valid TOML: {reason}"), file=str(path), reason=str(exc)) from exc
+        raise ConfigError(
+            N_("The risk file {file} is not valid TOML: {reason}"), file=str(path), reason=str(exc)
+        ) from exc
     return parse_risk_rules(raw, str(path))
 
 
 # ---------------------------------------------------------------------------------------------- the state machine
+
 
 def add_months(day: date, months: int) -> date:
     """``day`` plus whole months; the 31st becomes the month's last day where the month is shorter."""
@@ -384,8 +435,12 @@ def is_material(past_due: Decimal, exposure: Decimal, retail: bool, rules: Defau
 def stage_of(default: bool, forborne: bool, dpd: int, stages: tuple[StageRule, ...]) -> int:
     """The IFRS 9 stage: the first rule that holds."""
     for rule in stages:
-        if (rule.when == "always" or (rule.when == "default" and default) or (rule.when == "forborne" and forborne)
-                or (rule.when == "dpd_over" and rule.days is not None and dpd > rule.days)):
+        if (
+            rule.when == "always"
+            or (rule.when == "default" and default)
+            or (rule.when == "forborne" and forborne)
+            or (rule.when == "dpd_over" and rule.days is not None and dpd > rule.days)
+        ):
             return rule.stage
     raise AssertionError("the last stage rule is 'always' (parse_risk_rules checks it)")
 
@@ -426,8 +481,7 @@ def step(prev: LoanRisk | None, obs: Observation, rules: RiskRules, previous_day
             probation_from = probation_until = None  # probation starts when the loan leaves default
         elif not forborne_np:
             probation_from, probation_until = event.day, add_months(event.day, fb.probation_months)
-    if (forborne and forborne_np and probation_from is not None
-            and obs.dpd > fb.redefault_days_past_due):
+    if forborne and forborne_np and probation_from is not None and obs.dpd > fb.redefault_days_past_due:
         redefault = True
 
     # default triggers, in the order of the reasons
@@ -441,7 +495,12 @@ def step(prev: LoanRisk | None, obs: Observation, rules: RiskRules, previous_day
     ]
     reason = next((name for name, holds in triggers if holds), None)
 
-    default, default_reason, default_since, cure_from = state.default, state.default_reason, state.default_since, state.cure_from
+    default, default_reason, default_since, cure_from = (
+        state.default,
+        state.default_reason,
+        state.default_since,
+        state.cure_from,
+    )
     if reason is not None:
         if not default or redefault:
             default, default_reason, default_since = True, reason, day
@@ -462,8 +521,13 @@ def step(prev: LoanRisk | None, obs: Observation, rules: RiskRules, previous_day
                     probation_from, probation_until = day, add_months(day, fb.probation_months)
 
     # the end of probation
-    if (forborne and not default and probation_until is not None and day >= probation_until
-            and obs.dpd <= fb.redefault_days_past_due):
+    if (
+        forborne
+        and not default
+        and probation_until is not None
+        and day >= probation_until
+        and obs.dpd <= fb.redefault_days_past_due
+    ):
         forborne, forborne_since, forborne_np, probation_from, probation_until = False, None, False, None, None
 
     return replace(
@@ -484,6 +548,7 @@ def step(prev: LoanRisk | None, obs: Observation, rules: RiskRules, previous_day
 
 
 # ---------------------------------------------------------------------------------------------- present value
+
 
 @dataclass(frozen=True)
 class Cashflow:
@@ -509,4 +574,3 @@ def npv_loss(before: list[Cashflow], after: list[Cashflow], annual_rate: Decimal
         return Decimal("0.000000")
     loss = (pv_before - _present_value(after, annual_rate, on)) / pv_before
     return max(loss, Decimal(0)).quantize(Decimal("0.000001"))
-

@@ -119,9 +119,7 @@ def _build(
     return lines
 
 
-def annuity_schedule(
-    principal: Decimal, annual_rate: Decimal, term_months: int, first_due: date
-) -> list[ScheduleLine]:
+def annuity_schedule(principal: Decimal, annual_rate: Decimal, term_months: int, first_due: date) -> list[ScheduleLine]:
     """Annuity schedule: the same installment every month (the last one absorbs the rounding).
 
     ``annual_rate`` is a fraction (``Decimal("0.085")`` = 8.5 %); a zero rate gives equal principal
@@ -135,9 +133,7 @@ def annuity_schedule(
     return _build(principal, annual_rate, term_months, first_due, lambda _b, interest: payment - interest)
 
 
-def linear_schedule(
-    principal: Decimal, annual_rate: Decimal, term_months: int, first_due: date
-) -> list[ScheduleLine]:
+def linear_schedule(principal: Decimal, annual_rate: Decimal, term_months: int, first_due: date) -> list[ScheduleLine]:
     """Linear schedule: the same principal part every month, interest on the falling balance.
 
     Same arguments and validation as :func:`annuity_schedule`.

@@ -88,7 +88,9 @@ def field_words(
         "iban": ["".join(words(iban))] if iban else [],
         "phone": [phone_key] if phone_key else [],
         "email": [m for m in mail if m],
-        "address": ["".join(words(postcode))] + words(street) + words(city) if postcode else words(street) + words(city),
+        "address": ["".join(words(postcode))] + words(street) + words(city)
+        if postcode
+        else words(street) + words(city),
     }
 
 
@@ -144,4 +146,14 @@ def query_words(term: str) -> list[str]:
     return list(seen)
 
 
-__all__ = ["FIELDS", "MIN_TERM", "field_words", "fold", "index_words", "matched_fields", "national_phone", "query_words", "words"]
+__all__ = [
+    "FIELDS",
+    "MIN_TERM",
+    "field_words",
+    "fold",
+    "index_words",
+    "matched_fields",
+    "national_phone",
+    "query_words",
+    "words",
+]

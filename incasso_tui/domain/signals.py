@@ -65,10 +65,12 @@ def signals_for(a: LoanActivity, rules: SignalRules) -> list[Signal]:
     delays = _delays(a.payments)
     if len(delays) > rules.late_history and delays[-1][0] > since:
         last = delays[-1][1]
-        before = [d for _day, d in delays[-1 - rules.late_history:-1]]
+        before = [d for _day, d in delays[-1 - rules.late_history : -1]]
         average = Decimal(sum(before)) / Decimal(len(before))
         if last >= rules.late_days and Decimal(last) - average >= rules.late_trend_days:
-            found.append(Signal("late_payment", f"{last} days late, before {average.quantize(Decimal('0.1'))} on average"))
+            found.append(
+                Signal("late_payment", f"{last} days late, before {average.quantize(Decimal('0.1'))} on average")
+            )
 
     reversed_ = [d for d in a.reversals if since < d <= a.day]
     if reversed_:

@@ -10,12 +10,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
-from pathlib import Path
 from gettext import c2py
-
-from babel.messages.plurals import get_plural
+from pathlib import Path
 
 from babel.dates import format_date, format_datetime
+from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
 

@@ -169,9 +169,15 @@ class Arrears(_Frozen):
     @classmethod
     def of(cls, position: domain_arrears.Arrears, day: date) -> Self:
         """The letter's form of a (combined) arrears position; ``day`` stands for an oldest due date it lacks."""
-        return cls(costs=position.costs, interest=position.interest, principal=position.principal,
-                   statutory_interest=position.statutory_interest, total=position.total,
-                   days_past_due=position.days_past_due, oldest_due_date=position.oldest_due_date or day)
+        return cls(
+            costs=position.costs,
+            interest=position.interest,
+            principal=position.principal,
+            statutory_interest=position.statutory_interest,
+            total=position.total,
+            days_past_due=position.days_past_due,
+            oldest_due_date=position.oldest_due_date or day,
+        )
 
 
 class CollectionCosts(_Frozen):
@@ -215,7 +221,9 @@ class FourteenDayDates(_Frozen):
 
     @classmethod
     def from_term(cls, term: FourteenDayTerm) -> FourteenDayDates:
-        return cls(sent=term.sent, assumed_receipt=term.assumed_receipt, term_end=term.term_end, costs_from=term.costs_from)
+        return cls(
+            sent=term.sent, assumed_receipt=term.assumed_receipt, term_end=term.term_end, costs_from=term.costs_from
+        )
 
     @model_validator(mode="after")
     def _order(self) -> Self:

@@ -19,12 +19,19 @@ from decimal import Decimal
 
 from incasso_tui.domain.epc import EPC_MAX_TEXT, EpcPayment, build_payload
 from incasso_tui.domain.references import loan_rf
-from incasso_tui.letters.model import LetterFigures, Lender, PaymentQr
+from incasso_tui.letters.model import Lender, LetterFigures, PaymentQr
 
 __all__ = ["PAYMENT_KINDS", "letter_amount", "letter_payment_qr"]
 
-PAYMENT_KINDS = ("reminder", "demand", "fourteen_day", "bkr_warning", "default_notice", "call_in",
-                 "arrangement_confirmation")
+PAYMENT_KINDS = (
+    "reminder",
+    "demand",
+    "fourteen_day",
+    "bkr_warning",
+    "default_notice",
+    "call_in",
+    "arrangement_confirmation",
+)
 
 
 def letter_amount(kind: str, figures: LetterFigures) -> Decimal | None:
@@ -51,8 +58,9 @@ def _text(kenmerk: str, loans: tuple[str, ...]) -> str:
     return text
 
 
-def letter_payment_qr(kind: str, figures: LetterFigures, lender: Lender, *, kenmerk: str,
-                      rf_prefix: str) -> PaymentQr | None:
+def letter_payment_qr(
+    kind: str, figures: LetterFigures, lender: Lender, *, kenmerk: str, rf_prefix: str
+) -> PaymentQr | None:
     """The payment QR code of a letter, or None for a letter that asks for no payment (or nothing above zero).
     ``kenmerk``: the letter's betalingskenmerk, ``rf_prefix`` the ``payment_rf_prefix`` setting."""
     amount = letter_amount(kind, figures)
@@ -62,6 +70,7 @@ def letter_payment_qr(kind: str, figures: LetterFigures, lender: Lender, *, kenm
         reference, text = loan_rf(figures.loans[0], rf_prefix), None
     else:
         reference, text = None, _text(kenmerk, figures.loans)
-    payload = build_payload(EpcPayment(name=lender.name, iban=lender.iban, bic=lender.bic, amount=amount,
-                                       reference=reference, text=text))
+    payload = build_payload(
+        EpcPayment(name=lender.name, iban=lender.iban, bic=lender.bic, amount=amount, reference=reference, text=text)
+    )
     return PaymentQr(payload=payload, amount=amount, reference=reference, text=text)

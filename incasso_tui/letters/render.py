@@ -34,7 +34,7 @@ from typing import NamedTuple
 
 import typst
 from babel.dates import format_date
-from jinja2 import FileSystemLoader, Undefined, StrictUndefined, TemplateError, TemplateNotFound, TemplateSyntaxError
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound, TemplateSyntaxError, Undefined
 from jinja2.exceptions import TemplateRuntimeError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -44,7 +44,17 @@ from incasso_tui.letters.model import LETTER_KINDS, LetterData
 from incasso_tui.letters.qrcode import qr_png
 from incasso_tui.safetext import letter_text
 
-__all__ = ["LAYOUT", "QR_FILE", "TEMPLATES_DIR", "LetterError", "escape_typst", "render_email", "render_pdf", "render_text", "template_name"]
+__all__ = [
+    "LAYOUT",
+    "QR_FILE",
+    "TEMPLATES_DIR",
+    "LetterError",
+    "escape_typst",
+    "render_email",
+    "render_pdf",
+    "render_text",
+    "template_name",
+]
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "data" / "templates"
 LAYOUT = "letter.typ"
@@ -192,7 +202,9 @@ def _fill(data: LetterData, templates_dir: Path | None) -> _Filled:
     try:
         layout = (root / LAYOUT).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise LetterError(N_("The letter layout {where} cannot be read: {detail}"), where=LAYOUT, detail=str(exc)) from None
+        raise LetterError(
+            N_("The letter layout {where} cannot be read: {detail}"), where=LAYOUT, detail=str(exc)
+        ) from None
     env = _environment(root, data.language)
     try:
         template = env.get_template(name)

@@ -81,7 +81,9 @@ class VideoCallAdapter:
 
     def send(self, message: Outgoing) -> SendResult:
         raise ChannelNotConfigured(
-            N_("Video calls are not configured: nothing was sent to {to}; make the call yourself and log it as a contact"),
+            N_(
+                "Video calls are not configured: nothing was sent to {to}; make the call yourself and log it as a contact"
+            ),
             to=message.to,
         )
 

@@ -134,11 +134,20 @@ class SmtpSender:
                     self._login(smtp)
                 refused = smtp.send_message(msg)
         except smtplib.SMTPNotSupportedError:
-            raise ConfigError(N_("The mail server {host} does not offer STARTTLS; set smtp_starttls = false only for a "
-                                 "server on a trusted network"), host=self.host) from None
+            raise ConfigError(
+                N_(
+                    "The mail server {host} does not offer STARTTLS; set smtp_starttls = false only for a "
+                    "server on a trusted network"
+                ),
+                host=self.host,
+            ) from None
         except smtplib.SMTPAuthenticationError as exc:
-            raise ConfigError(N_("The mail server {host} refused the login of {user}: {reply}"),
-                              host=self.host, user=self.user or "", reply=f"{exc.smtp_code} {_reply(exc)}") from None
+            raise ConfigError(
+                N_("The mail server {host} refused the login of {user}: {reply}"),
+                host=self.host,
+                user=self.user or "",
+                reply=f"{exc.smtp_code} {_reply(exc)}",
+            ) from None
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _text in exc.recipients.values()]
             code, text = next(iter(exc.recipients.values()))

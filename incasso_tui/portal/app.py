@@ -60,8 +60,9 @@ ADDRESS_WINDOW = 15 * 60.0
 SESSION_COOKIE = "portal_session"
 PRE_CSRF_COOKIE = "portal_pre"
 LANG_COOKIE = "portal_lang"
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-       "base-uri 'none'")
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 
 NOTICES = {
@@ -72,8 +73,10 @@ NOTICES = {
 CONTACT_TEXT = {
     "special_management": N_("Your claim is handled by our special management department: please contact them."),
     "external": N_("Your claim is handled by the party below: please contact them about payment or an arrangement."),
-    "insolvency": N_("You are in a debt-relief or insolvency track: arrangements go through your administrator. "
-                     "For questions, contact us."),
+    "insolvency": N_(
+        "You are in a debt-relief or insolvency track: arrangements go through your administrator. "
+        "For questions, contact us."
+    ),
     "closed": N_("This claim is closed. For questions, contact us."),
 }
 HOUSEHOLD = {
@@ -111,8 +114,12 @@ class _AddressLimit:
 
 
 def _env() -> Environment:
-    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
-                      trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.globals.update(labels=labels, notices=NOTICES, contact_text=CONTACT_TEXT, household_labels=HOUSEHOLD)
     return env
 
@@ -195,20 +202,34 @@ def create_app(ctx: Context, *, address_limit: _AddressLimit | None = None) -> S
         if not form.get("secret", "").strip():
             errors["secret"] = tr("Please fill in your date of birth or KvK number")
         if errors:
-            return render(request, "login.html", status=400, token=token, csrf=pre, errors=errors,
-                          values={"code": form.get("code", "")[:40]})
+            return render(
+                request,
+                "login.html",
+                status=400,
+                token=token,
+                csrf=pre,
+                errors=errors,
+                values={"code": form.get("code", "")[:40]},
+            )
         who = address(request)
         if limit.blocked(who):
             await run_in_threadpool(svc.refuse_blind, form.get("code", ""))  # the same work and answer
-            return render(request, "login.html", status=400, token=token, csrf=pre, values={},
-                          errors={"form": tr(svc.LoginRefused().msgid)})
+            return render(
+                request,
+                "login.html",
+                status=400,
+                token=token,
+                csrf=pre,
+                values={},
+                errors={"form": tr(svc.LoginRefused().msgid)},
+            )
         try:
-            cookie, info = await run_in_threadpool(svc.login, ctx, token, form.get("code", ""),
-                                                   form.get("secret", ""))
+            cookie, info = await run_in_threadpool(svc.login, ctx, token, form.get("code", ""), form.get("secret", ""))
         except svc.LoginRefused as refused:
             limit.fail(who)
-            return render(request, "login.html", status=400, token=token, csrf=pre, values={},
-                          errors={"form": tr(refused.msgid)})
+            return render(
+                request, "login.html", status=400, token=token, csrf=pre, values={}, errors={"form": tr(refused.msgid)}
+            )
         response = RedirectResponse("/claim", status_code=303)
         _cookie(response, SESSION_COOKIE, cookie)
         response.delete_cookie(PRE_CSRF_COOKIE, path="/")
@@ -262,8 +283,17 @@ def create_app(ctx: Context, *, address_limit: _AddressLimit | None = None) -> S
                 loan_payment(ctx.settings, loan_number=qr_loans[0], amount=Decimal("1.00"))
             except IncassoError as err:
                 qr_error = tr.error(err)
-        return render(request, "claim.html", tr=tr, c=c, csrf=info.csrf, qr_loans=qr_loans, qr_error=qr_error,
-                      notice=request.query_params.get("done"), settings=ctx.settings)
+        return render(
+            request,
+            "claim.html",
+            tr=tr,
+            c=c,
+            csrf=info.csrf,
+            qr_loans=qr_loans,
+            qr_error=qr_error,
+            notice=request.query_params.get("done"),
+            settings=ctx.settings,
+        )
 
     async def qr(request: Request, info: svc.PortalSessionInfo, _f: dict[str, str]) -> Response:
         from incasso_tui.services.payment_qr import loan_payment_qr
@@ -283,19 +313,37 @@ def create_app(ctx: Context, *, address_limit: _AddressLimit | None = None) -> S
             name, pdf = await run_in_threadpool(svc.letter_pdf, ctx, info.client_id, request.path_params["id"])
         except NotFound:
             return render(request, "notfound.html", status=404)
-        return Response(pdf, media_type="application/pdf",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return Response(
+            pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        )
 
     async def arrangement(request: Request, info: svc.PortalSessionInfo, form: dict[str, str]) -> Response:
         c = await load_claim(info)
         tr = tr_client(request, c)
         if not c.may_arrange:
-            return render(request, "claim.html", tr=tr, c=c, csrf=info.csrf, qr_loans=[], qr_error=None,
-                          notice=None, settings=ctx.settings, status=409 if request.method == "POST" else 200)
+            return render(
+                request,
+                "claim.html",
+                tr=tr,
+                c=c,
+                csrf=info.csrf,
+                qr_loans=[],
+                qr_error=None,
+                notice=None,
+                settings=ctx.settings,
+                status=409 if request.method == "POST" else 200,
+            )
         errors: dict[str, str] = {}
         if request.method == "GET":
-            return render(request, "arrangement.html", tr=tr, c=c, csrf=info.csrf, errors=errors,
-                          values={"down_payment": "0", "frequency": "monthly", "count": "6"})
+            return render(
+                request,
+                "arrangement.html",
+                tr=tr,
+                c=c,
+                csrf=info.csrf,
+                errors=errors,
+                values={"down_payment": "0", "frequency": "monthly", "count": "6"},
+            )
         given = _arrangement_input(form, tr, ctx.clock.today(), errors)
         if given is not None:
             try:
@@ -305,8 +353,7 @@ def create_app(ctx: Context, *, address_limit: _AddressLimit | None = None) -> S
             else:
                 c = await load_claim(info)
                 return render(request, "arranged.html", tr=tr, c=c, outcome=outcome, csrf=info.csrf)
-        return render(request, "arrangement.html", status=400, tr=tr, c=c, csrf=info.csrf, errors=errors,
-                      values=form)
+        return render(request, "arrangement.html", status=400, tr=tr, c=c, csrf=info.csrf, errors=errors, values=form)
 
     async def budget(request: Request, info: svc.PortalSessionInfo, form: dict[str, str]) -> Response:
         from incasso_tui.services.budget import BudgetInput, parts, set_budget
@@ -317,8 +364,18 @@ def create_app(ctx: Context, *, address_limit: _AddressLimit | None = None) -> S
         shown = {"household": household, "business": business}
         errors: dict[str, str] = {}
         if request.method == "GET":
-            return render(request, "budget.html", tr=tr, c=c, csrf=info.csrf, errors=errors, values={}, **shown,
-                          households=list(Household), causes=list(ArrearsCause))
+            return render(
+                request,
+                "budget.html",
+                tr=tr,
+                c=c,
+                csrf=info.csrf,
+                errors=errors,
+                values={},
+                **shown,
+                households=list(Household),
+                causes=list(ArrearsCause),
+            )
         h = _household(form, errors, tr) if household else None
         b = _business(form, errors, tr) if business else None
         cause = None
@@ -331,18 +388,35 @@ def create_app(ctx: Context, *, address_limit: _AddressLimit | None = None) -> S
         if len(note) > 1000:
             errors["note"] = tr("At most {maximum} characters, this is {length}", maximum=1000, length=len(note))
         if not errors:
-            given = BudgetInput(budget_date=ctx.clock.today(), checked=Checked.SELF_DECLARED, household=h,
-                                business=b, source="client", note=note, cause=cause)
+            given = BudgetInput(
+                budget_date=ctx.clock.today(),
+                checked=Checked.SELF_DECLARED,
+                household=h,
+                business=b,
+                source="client",
+                note=note,
+                cause=cause,
+            )
             try:
                 cctx = await run_in_threadpool(svc.context_for, ctx, info.client_id)
                 await run_in_threadpool(set_budget, cctx, info.client_id, given)
             except IncassoError as err:
-                _place(errors, err, tr, {"household", "children", "note", "cause", *HOUSEHOLD_FIELDS,
-                                         *BUSINESS_FIELDS})
+                _place(errors, err, tr, {"household", "children", "note", "cause", *HOUSEHOLD_FIELDS, *BUSINESS_FIELDS})
             else:
                 return RedirectResponse("/claim?done=budget", status_code=303)
-        return render(request, "budget.html", status=400, tr=tr, c=c, csrf=info.csrf, errors=errors, values=form,
-                      households=list(Household), causes=list(ArrearsCause), **shown)
+        return render(
+            request,
+            "budget.html",
+            status=400,
+            tr=tr,
+            c=c,
+            csrf=info.csrf,
+            errors=errors,
+            values=form,
+            households=list(Household),
+            causes=list(ArrearsCause),
+            **shown,
+        )
 
     async def contact(request: Request, info: svc.PortalSessionInfo, form: dict[str, str]) -> Response:
         c = await load_claim(info)
@@ -353,13 +427,18 @@ def create_app(ctx: Context, *, address_limit: _AddressLimit | None = None) -> S
             values = {"phone": cl.phone or "", "email": cl.email or "", "consent": "1" if cl.email_consent_on else ""}
             return render(request, "contact.html", tr=tr, c=c, csrf=info.csrf, errors=errors, values=values)
         try:
-            await run_in_threadpool(lambda: svc.set_contact(ctx, info.client_id, phone=form.get("phone", ""),
-                                                            email=form.get("email", ""),
-                                                            consent=form.get("consent") == "1"))
+            await run_in_threadpool(
+                lambda: svc.set_contact(
+                    ctx,
+                    info.client_id,
+                    phone=form.get("phone", ""),
+                    email=form.get("email", ""),
+                    consent=form.get("consent") == "1",
+                )
+            )
         except IncassoError as err:
             _place(errors, err, tr, {"phone", "email", "consent"})
-            return render(request, "contact.html", status=400, tr=tr, c=c, csrf=info.csrf, errors=errors,
-                          values=form)
+            return render(request, "contact.html", status=400, tr=tr, c=c, csrf=info.csrf, errors=errors, values=form)
         return RedirectResponse("/claim?done=contact", status_code=303)
 
     async def callback(request: Request, info: svc.PortalSessionInfo, form: dict[str, str]) -> Response:
@@ -367,13 +446,21 @@ def create_app(ctx: Context, *, address_limit: _AddressLimit | None = None) -> S
         tr = tr_client(request, c)
         errors: dict[str, str] = {}
         if request.method == "GET":
-            return render(request, "callback.html", tr=tr, c=c, csrf=info.csrf, errors=errors,
-                          values={"day": (ctx.clock.today() + timedelta(days=1)).isoformat()})
+            return render(
+                request,
+                "callback.html",
+                tr=tr,
+                c=c,
+                csrf=info.csrf,
+                errors=errors,
+                values={"day": (ctx.clock.today() + timedelta(days=1)).isoformat()},
+            )
         day = _day(form.get("day", ""), errors, "day", tr)
         if "day" not in errors:
             try:
-                await run_in_threadpool(lambda: svc.request_callback(ctx, info.client_id, day=day,
-                                                                     note=form.get("note", "")))
+                await run_in_threadpool(
+                    lambda: svc.request_callback(ctx, info.client_id, day=day, note=form.get("note", ""))
+                )
             except IncassoError as err:
                 _place(errors, err, tr, {"day", "note"})
             else:
@@ -398,6 +485,7 @@ def create_app(ctx: Context, *, address_limit: _AddressLimit | None = None) -> S
         Route("/callback", page(callback), methods=["GET", "POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
+
     async def too_large(_request: Request, _exc: Exception) -> Response:
         return PlainTextResponse("Request too large", status_code=413)
 
@@ -406,9 +494,11 @@ def create_app(ctx: Context, *, address_limit: _AddressLimit | None = None) -> S
         return render(request, "busy.html", status=503)
 
     extra = {b"strict-transport-security": b"max-age=31536000"} if secure else {}
-    return Starlette(routes=routes, exception_handlers={_TooLarge: too_large, SQLAlchemyError: unavailable,
-                                         DatabaseUnavailable: unavailable},
-                     middleware=[Middleware(_SecurityHeaders, extra=extra)])
+    return Starlette(
+        routes=routes,
+        exception_handlers={_TooLarge: too_large, SQLAlchemyError: unavailable, DatabaseUnavailable: unavailable},
+        middleware=[Middleware(_SecurityHeaders, extra=extra)],
+    )
 
 
 class _SecurityHeaders:
@@ -486,7 +576,9 @@ def _day(text: str, errors: dict[str, str], name: str, tr: Translator) -> date |
     return None
 
 
-def _arrangement_input(form: dict[str, str], tr: Translator, today: date, errors: dict[str, str]) -> ArrangementInput | None:
+def _arrangement_input(
+    form: dict[str, str], tr: Translator, today: date, errors: dict[str, str]
+) -> ArrangementInput | None:
     down = _amount(form, "down_payment", errors, tr)
     first = _day(form.get("first_date", ""), errors, "first_date", tr)
     count = _int(form, "count", errors, tr, 1, 120)
@@ -502,8 +594,17 @@ def _arrangement_input(form: dict[str, str], tr: Translator, today: date, errors
     return ArrangementInput(down_payment=down, first_date=first, frequency=freq, count=count)
 
 
-HOUSEHOLD_FIELDS = ("salary", "benefits", "partner", "drawings", "housing", "housing_allowance", "health",
-                    "health_allowance", "fixed")
+HOUSEHOLD_FIELDS = (
+    "salary",
+    "benefits",
+    "partner",
+    "drawings",
+    "housing",
+    "housing_allowance",
+    "health",
+    "health_allowance",
+    "fixed",
+)
 BUSINESS_FIELDS = ("revenue", "costs", "business_drawings", "tax_reservation")
 
 
@@ -526,4 +627,3 @@ def _business(form: dict[str, str], errors: dict[str, str], tr: Translator) -> B
     drawings = _amount(form, "business_drawings", errors, tr)
     tax = _amount(form, "tax_reservation", errors, tr)
     return BusinessBudget(revenue=revenue, costs=costs, drawings=drawings, tax_reservation=tax)
-

@@ -32,11 +32,15 @@ def _refusal(role: Role, status: str, accepted: bool) -> NotAllowed | RuleViolat
         return RuleViolation(N_("The case is closed"))
     if role in DESK_WRITERS:
         if status == CaseStatus.HANDED_OVER.value:
-            return RuleViolation(N_("The case is handed over to special management: the desk can read it, not change it"))
+            return RuleViolation(
+                N_("The case is handed over to special management: the desk can read it, not change it")
+            )
         return None
     if role == Role.SPECIAL_MANAGEMENT:
         if status != CaseStatus.HANDED_OVER.value:
-            return NotAllowed(N_("Special management changes only the cases handed over to it; this case is the desk's"))
+            return NotAllowed(
+                N_("Special management changes only the cases handed over to it; this case is the desk's")
+            )
         if not accepted:
             return RuleViolation(N_("Accept the handover first (special management's list, a)"))
         return None
@@ -44,8 +48,15 @@ def _refusal(role: Role, status: str, accepted: bool) -> NotAllowed | RuleViolat
 
 
 def _accepted(s: Session, case: Case) -> bool:
-    return s.scalar(select(Handover.id).where(Handover.case_id == case.id, Handover.status == HandoverStatus.ACCEPTED)
-                    .order_by(Handover.id.desc()).limit(1)) is not None
+    return (
+        s.scalar(
+            select(Handover.id)
+            .where(Handover.case_id == case.id, Handover.status == HandoverStatus.ACCEPTED)
+            .order_by(Handover.id.desc())
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def check_write(ctx: Context, s: Session, case: Case) -> None:

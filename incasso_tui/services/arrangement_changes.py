@@ -57,25 +57,33 @@ def _locked(s: Session, arrangement_id: int) -> Arrangement:
     if row is None:
         raise NotFound(N_("There is no arrangement {id}"), id=arrangement_id)
     if row.status != ArrangementStatus.ACTIVE.value:
-        raise RuleViolation(N_("The arrangement is {status} meanwhile: nothing was changed; reopen the case"),
-                            status=row.status)
+        raise RuleViolation(
+            N_("The arrangement is {status} meanwhile: nothing was changed; reopen the case"), status=row.status
+        )
     return row
 
 
 def _open_amount(s: Session, arrangement_id: int) -> Decimal:
-    return s.scalar(select(money_sum(ArrangementLine.amount - ArrangementLine.paid))
-                    .where(ArrangementLine.arrangement_id == arrangement_id)) or Decimal("0.00")
+    return s.scalar(
+        select(money_sum(ArrangementLine.amount - ArrangementLine.paid)).where(
+            ArrangementLine.arrangement_id == arrangement_id
+        )
+    ) or Decimal("0.00")
 
 
 def running(ctx: Context, case_id: int) -> RunningArrangement | None:
     """The case's running arrangement and what it still has open (the amount a change re-plans)."""
     with ctx.db.reader() as s:
-        row = s.scalar(select(Arrangement).where(Arrangement.case_id == case_id,
-                                                 Arrangement.status == ArrangementStatus.ACTIVE.value))
+        row = s.scalar(
+            select(Arrangement).where(
+                Arrangement.case_id == case_id, Arrangement.status == ArrangementStatus.ACTIVE.value
+            )
+        )
         if row is None:
             return None
-        return RunningArrangement(row.id, row.case_id, row.version, row.created_by, row.created_at.date(),
-                                  _open_amount(s, row.id))
+        return RunningArrangement(
+            row.id, row.case_id, row.version, row.created_by, row.created_at.date(), _open_amount(s, row.id)
+        )
 
 
 def preview_change(ctx: Context, arrangement: RunningArrangement, given: ArrangementInput) -> Plan:
@@ -83,16 +91,27 @@ def preview_change(ctx: Context, arrangement: RunningArrangement, given: Arrange
     return plan_arrangement(_terms(arrangement.open_amount, given), limits(ctx), ctx.clock.today())
 
 
-def _write_plan(s: Session, ctx: Context, case: Case, covered: Decimal, plan: Plan, frequency: str,
-                first_date: date) -> Arrangement:
+def _write_plan(
+    s: Session, ctx: Context, case: Case, covered: Decimal, plan: Plan, frequency: str, first_date: date
+) -> Arrangement:
     now = ctx.clock.now()
-    new = Arrangement(case_id=case.id, status=ArrangementStatus.ACTIVE.value, arrears_covered=covered,
-                      down_payment=plan.down_payment, installment_count=plan.count, frequency=frequency,
-                      first_date=first_date, created_by=ctx.actor.name, created_at=now)
+    new = Arrangement(
+        case_id=case.id,
+        status=ArrangementStatus.ACTIVE.value,
+        arrears_covered=covered,
+        down_payment=plan.down_payment,
+        installment_count=plan.count,
+        frequency=frequency,
+        first_date=first_date,
+        created_by=ctx.actor.name,
+        created_at=now,
+    )
     s.add(new)
     s.flush()
-    s.add_all(ArrangementLine(arrangement_id=new.id, seq=line.seq, due_date=line.due_date, amount=line.amount)
-              for line in plan.lines)
+    s.add_all(
+        ArrangementLine(arrangement_id=new.id, seq=line.seq, due_date=line.due_date, amount=line.amount)
+        for line in plan.lines
+    )
     # a case special management holds stays theirs (it is refused as a transition: handed_over -> arrangement)
     move_case(case, next_status(case, CaseStatus.ARRANGEMENT))
     case.next_action_date = plan.lines[0].due_date
@@ -103,12 +122,17 @@ def _write_plan(s: Session, ctx: Context, case: Case, covered: Decimal, plan: Pl
 
 
 def _plan_json(plan: Plan) -> dict[str, Any]:
-    return {"down_payment": plan.down_payment, "installments": plan.count, "installment": plan.installment,
-            "last_date": plan.last_date}
+    return {
+        "down_payment": plan.down_payment,
+        "installments": plan.count,
+        "installment": plan.installment,
+        "last_date": plan.last_date,
+    }
 
 
-def change_arrangement(ctx: Context, arrangement_id: int, expected_version: int, given: ArrangementInput,
-                       reason: str) -> int:
+def change_arrangement(
+    ctx: Context, arrangement_id: int, expected_version: int, given: ArrangementInput, reason: str
+) -> int:
     """Replace the running arrangement by a new plan for what it still has open; returns the new arrangement's id."""
     ctx.require(*DESK_WRITERS)
     why = _reason(reason)
@@ -116,8 +140,9 @@ def change_arrangement(ctx: Context, arrangement_id: int, expected_version: int,
     with ctx.db.transaction() as s:
         old = _locked(s, arrangement_id)
         if old.version != expected_version:
-            raise RuleViolation(N_("The arrangement was changed meanwhile by {name}: reopen the case"),
-                                name=old.created_by)
+            raise RuleViolation(
+                N_("The arrangement was changed meanwhile by {name}: reopen the case"), name=old.created_by
+            )
         case = load_case(s, old.case_id)
         if case.status in _CLOSED_TO_DESK:
             raise RuleViolation(_CLOSED_TO_DESK[case.status])
@@ -126,12 +151,28 @@ def change_arrangement(ctx: Context, arrangement_id: int, expected_version: int,
         old.status = ArrangementStatus.CANCELLED.value
         s.flush()  # the old one leaves the "one active per case" index before the new one enters it
         new = _write_plan(s, ctx, case, remaining, plan, given.frequency.value, given.first_date)
-        audit.record(s, at=now, actor=ctx.actor.name, action="arrangement.change", entity="arrangement",
-                     entity_id=new.id, case_id=case.id,
-                     before={"arrangement": old.id, "installments": old.installment_count, "open": remaining,
-                             "first_date": old.first_date},
-                     after={"arrangement": new.id, "reason": why, "frequency": given.frequency.value,
-                            "first_date": given.first_date, **_plan_json(plan)})
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="arrangement.change",
+            entity="arrangement",
+            entity_id=new.id,
+            case_id=case.id,
+            before={
+                "arrangement": old.id,
+                "installments": old.installment_count,
+                "open": remaining,
+                "first_date": old.first_date,
+            },
+            after={
+                "arrangement": new.id,
+                "reason": why,
+                "frequency": given.frequency.value,
+                "first_date": given.first_date,
+                **_plan_json(plan),
+            },
+        )
         s.flush()
         return new.id
 
@@ -144,8 +185,9 @@ def cancel_arrangement(ctx: Context, arrangement_id: int, expected_version: int,
     with ctx.db.transaction() as s:
         old = _locked(s, arrangement_id)
         if old.version != expected_version:
-            raise RuleViolation(N_("The arrangement was changed meanwhile by {name}: reopen the case"),
-                                name=old.created_by)
+            raise RuleViolation(
+                N_("The arrangement was changed meanwhile by {name}: reopen the case"), name=old.created_by
+            )
         case = load_case(s, old.case_id)
         old.status = ArrangementStatus.CANCELLED.value
         before = {"status": case.status, "next_action_date": case.next_action_date}
@@ -154,13 +196,22 @@ def cancel_arrangement(ctx: Context, arrangement_id: int, expected_version: int,
             case.next_action_date = today
             case.next_action = "Regeling beëindigd: procedure hervatten"
         case.updated_by, case.updated_at = ctx.actor.name, now
-        audit.record(s, at=now, actor=ctx.actor.name, action="arrangement.cancel", entity="arrangement",
-                     entity_id=old.id, case_id=case.id, before=before,
-                     after={"status": case.status, "reason": why, "open": _open_amount(s, old.id)})
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="arrangement.cancel",
+            entity="arrangement",
+            entity_id=old.id,
+            case_id=case.id,
+            before=before,
+            after={"status": case.status, "reason": why, "open": _open_amount(s, old.id)},
+        )
 
 
-def propose_arrangement(ctx: Context, case_id: int, expected_version: int, given: ArrangementInput, reason: str,
-                        replaces: int | None = None) -> int:
+def propose_arrangement(
+    ctx: Context, case_id: int, expected_version: int, given: ArrangementInput, reason: str, replaces: int | None = None
+) -> int:
     """Send a plan that the desk limits refuse to a supervisor; returns the proposal's id. A plan the desk may make
     itself is refused here (save it instead); ``replaces``: the running arrangement it would change."""
     from incasso_tui.services.proposals import _submit, client_position
@@ -179,18 +230,29 @@ def propose_arrangement(ctx: Context, case_id: int, expected_version: int, given
         plan_arrangement(terms, limits(ctx), today)
     except RuleViolation as desk_refusal:
         plan = plan_arrangement(terms, PROPOSAL_LIMITS, today)  # still a plan, only beyond the desk's limits
-        payload = {"reason": why, "desk_refusal": desk_refusal.msgid, "desk_refusal_params": {
-            k: str(v) for k, v in desk_refusal.params.items()}, "covered": str(covered),
-            "frequency": given.frequency.value, "first_date": given.first_date.isoformat(),
-            "down_payment": str(plan.down_payment), "installments": plan.count, "installment": str(plan.installment),
-            "last_date": plan.last_date.isoformat(), "replaces": replaces,
-            "lines": [{"seq": ln.seq, "due_date": ln.due_date.isoformat(), "amount": str(ln.amount)} for ln in plan.lines]}
+        payload = {
+            "reason": why,
+            "desk_refusal": desk_refusal.msgid,
+            "desk_refusal_params": {k: str(v) for k, v in desk_refusal.params.items()},
+            "covered": str(covered),
+            "frequency": given.frequency.value,
+            "first_date": given.first_date.isoformat(),
+            "down_payment": str(plan.down_payment),
+            "installments": plan.count,
+            "installment": str(plan.installment),
+            "last_date": plan.last_date.isoformat(),
+            "replaces": replaces,
+            "lines": [
+                {"seq": ln.seq, "due_date": ln.due_date.isoformat(), "amount": str(ln.amount)} for ln in plan.lines
+            ],
+        }
         return _submit(ctx, case_id, expected_version, "arrangement", None, position, payload, now)  # type: ignore[arg-type]
     raise RuleViolation(N_("This plan is within the desk limits: save it yourself, no supervisor is needed"))
 
 
-def apply_arrangement_proposal(ctx: Context, s: Session, p: Any, case: Case, payload: dict[str, Any],
-                               today: date) -> dict[str, Any]:
+def apply_arrangement_proposal(
+    ctx: Context, s: Session, p: Any, case: Case, payload: dict[str, Any], today: date
+) -> dict[str, Any]:
     """Register an approved arrangement proposal (called by ``services.proposals.decide`` in its transaction)."""
     replaces = payload.get("replaces")
     covered = Decimal(payload["covered"])
@@ -201,16 +263,25 @@ def apply_arrangement_proposal(ctx: Context, s: Session, p: Any, case: Case, pay
         old.status = ArrangementStatus.CANCELLED.value
         s.flush()
     else:
-        running_now = s.scalar(select(Arrangement).where(Arrangement.case_id == case.id,
-                                                         Arrangement.status == ArrangementStatus.ACTIVE.value))
+        running_now = s.scalar(
+            select(Arrangement).where(
+                Arrangement.case_id == case.id, Arrangement.status == ArrangementStatus.ACTIVE.value
+            )
+        )
         if running_now is not None:
-            raise RuleViolation(N_("The case already has an active arrangement, registered by {name} on {day}"),
-                                name=running_now.created_by, day=running_now.created_at.date())
+            raise RuleViolation(
+                N_("The case already has an active arrangement, registered by {name} on {day}"),
+                name=running_now.created_by,
+                day=running_now.created_at.date(),
+            )
         if case_arrears(s, case, today) != covered:
             raise RuleViolation(N_("The arrears changed since the proposal: propose again"))
-    given = ArrangementInput(down_payment=Decimal(payload["down_payment"]),
-                             first_date=date.fromisoformat(payload["first_date"]),
-                             frequency=Frequency(payload["frequency"]), count=int(payload["installments"]))
+    given = ArrangementInput(
+        down_payment=Decimal(payload["down_payment"]),
+        first_date=date.fromisoformat(payload["first_date"]),
+        frequency=Frequency(payload["frequency"]),
+        count=int(payload["installments"]),
+    )
     if given.first_date < today:
         raise RuleViolation(N_("The proposal's first date has passed: propose again with a new date"))
     plan = plan_arrangement(_terms(covered, given), PROPOSAL_LIMITS, today)
@@ -218,5 +289,13 @@ def apply_arrangement_proposal(ctx: Context, s: Session, p: Any, case: Case, pay
     return {"arrangement": new.id, **{k: str(v) for k, v in _plan_json(plan).items()}}
 
 
-__all__ = ["PROPOSAL_LIMITS", "RunningArrangement", "apply_arrangement_proposal", "cancel_arrangement",
-           "change_arrangement", "preview_change", "propose_arrangement", "running"]
+__all__ = [
+    "PROPOSAL_LIMITS",
+    "RunningArrangement",
+    "apply_arrangement_proposal",
+    "cancel_arrangement",
+    "change_arrangement",
+    "preview_change",
+    "propose_arrangement",
+    "running",
+]

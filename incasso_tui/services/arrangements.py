@@ -112,8 +112,9 @@ def create_arrangement(ctx: Context, case_id: int, expected_version: int, given:
                 ArrangementLine(arrangement_id=arrangement.id, seq=line.seq, due_date=line.due_date, amount=line.amount)
                 for line in plan.lines
             )
-            risk.record_arrangement_forbearance(ctx, s, case, arrangement.id, today, arrears,
-                                                [(line.due_date, line.amount) for line in plan.lines])
+            risk.record_arrangement_forbearance(
+                ctx, s, case, arrangement.id, today, arrears, [(line.due_date, line.amount) for line in plan.lines]
+            )
             before = {"status": case.status, "next_action_date": case.next_action_date}
             move_case(case, next_status(case, CaseStatus.ARRANGEMENT))
             case.next_action_date = plan.lines[0].due_date
@@ -149,4 +150,3 @@ def create_arrangement(ctx: Context, case_id: int, expected_version: int, given:
         with ctx.db.reader() as s:
             case = load_case(s, case_id)
             raise changed_by(case) from None
-

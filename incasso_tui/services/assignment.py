@@ -32,9 +32,14 @@ _NOT_ON_DESK = {
 def desk_employees(ctx: Context) -> list[tuple[str, str]]:
     """(name, full name) of every active user who may be given cases, by name (for the screens' choices)."""
     with ctx.db.reader() as s:
-        return [(name, full) for name, full in s.execute(
-            select(User.name, User.full_name).where(User.active.is_(True), User.role.in_([r.value for r in DESK_WRITERS]))
-            .order_by(User.name))]
+        return [
+            (name, full)
+            for name, full in s.execute(
+                select(User.name, User.full_name)
+                .where(User.active.is_(True), User.role.in_([r.value for r in DESK_WRITERS]))
+                .order_by(User.name)
+            )
+        ]
 
 
 def desk_employee(s: Session, name: str) -> User:
@@ -45,8 +50,9 @@ def desk_employee(s: Session, name: str) -> User:
     if not user.active:
         raise RuleViolation(N_("User {name} is disabled"), field="employee", name=user.name)
     if user.role not in {r.value for r in DESK_WRITERS}:
-        raise RuleViolation(N_("{name} does not work the desk's cases (role {role})"), field="employee",
-                            name=user.name, role=user.role)
+        raise RuleViolation(
+            N_("{name} does not work the desk's cases (role {role})"), field="employee", name=user.name, role=user.role
+        )
     return user
 
 
@@ -58,18 +64,37 @@ def assign_in(ctx: Context, s: Session, case: Case, user: User) -> list[audit.Ev
         raise RuleViolation(N_("The case is assigned to {name} already"), name=user.name)
     now = ctx.clock.now()
     before = case.assignee_id
-    moved = s.execute(
-        update(Task).where(Task.case_id == case.id, Task.status == TaskStatus.OPEN,
-                           or_(Task.assignee_id.is_(None), Task.assignee_id == before) if before is not None
-                           else Task.assignee_id.is_(None))
-        .values(assignee_id=user.id).returning(Task.id)
-    ).scalars().all()
+    moved = (
+        s.execute(
+            update(Task)
+            .where(
+                Task.case_id == case.id,
+                Task.status == TaskStatus.OPEN,
+                or_(Task.assignee_id.is_(None), Task.assignee_id == before)
+                if before is not None
+                else Task.assignee_id.is_(None),
+            )
+            .values(assignee_id=user.id)
+            .returning(Task.id)
+        )
+        .scalars()
+        .all()
+    )
     case.assignee_id = user.id
     case.updated_by, case.updated_at = ctx.actor.name, now
     s.flush()  # the case's version check runs here
-    return [audit.Event(at=now, actor=ctx.actor.name, action="case.assign", entity="case", entity_id=case.id,
-                        case_id=case.id, before={"assignee_id": before},
-                        after={"assignee_id": user.id, "assignee": user.name, "tasks": sorted(moved)})]
+    return [
+        audit.Event(
+            at=now,
+            actor=ctx.actor.name,
+            action="case.assign",
+            entity="case",
+            entity_id=case.id,
+            case_id=case.id,
+            before={"assignee_id": before},
+            after={"assignee_id": user.id, "assignee": user.name, "tasks": sorted(moved)},
+        )
+    ]
 
 
 def assign_case(ctx: Context, case_id: int, employee: str) -> None:

@@ -49,17 +49,39 @@ def _dump(value: dict[str, Any] | None) -> str | None:
     return None if value is None else json.dumps(_jsonable(value), sort_keys=True, ensure_ascii=False)
 
 
-def _chain_hash(prev_hash: str, at: datetime, actor: str, action: str, entity: str, entity_id: int | None,
-                case_id: int | None, before: str | None, after: str | None) -> str:
-    body = json.dumps([prev_hash, at.isoformat(), actor, action, entity, entity_id, case_id, before, after],
-                      ensure_ascii=False)
+def _chain_hash(
+    prev_hash: str,
+    at: datetime,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    case_id: int | None,
+    before: str | None,
+    after: str | None,
+) -> str:
+    body = json.dumps(
+        [prev_hash, at.isoformat(), actor, action, entity, entity_id, case_id, before, after], ensure_ascii=False
+    )
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def _keyed_hash(key: bytes, seq: int, prev_hash: str, at: datetime, actor: str, action: str, entity: str,
-                entity_id: int | None, case_id: int | None, before: str | None, after: str | None) -> str:
-    body = json.dumps([seq, prev_hash, at.isoformat(), actor, action, entity, entity_id, case_id, before, after],
-                      ensure_ascii=False)
+def _keyed_hash(
+    key: bytes,
+    seq: int,
+    prev_hash: str,
+    at: datetime,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    case_id: int | None,
+    before: str | None,
+    after: str | None,
+) -> str:
+    body = json.dumps(
+        [seq, prev_hash, at.isoformat(), actor, action, entity, entity_id, case_id, before, after], ensure_ascii=False
+    )
     return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
 
 
@@ -68,10 +90,30 @@ def event_hash(prev_hash: str, event: AuditEvent, key: bytes | None = None) -> s
     if event.keyed:
         if key is None:
             raise ConfigError(N_("The audit trail is keyed and no audit key is configured (setting audit_key_file)"))
-        return _keyed_hash(key, int(event.seq or 0), prev_hash, event.at, event.actor, event.action, event.entity,
-                           event.entity_id, event.case_id, event.before, event.after)
-    return _chain_hash(prev_hash, event.at, event.actor, event.action, event.entity, event.entity_id,
-                       event.case_id, event.before, event.after)
+        return _keyed_hash(
+            key,
+            int(event.seq or 0),
+            prev_hash,
+            event.at,
+            event.actor,
+            event.action,
+            event.entity,
+            event.entity_id,
+            event.case_id,
+            event.before,
+            event.after,
+        )
+    return _chain_hash(
+        prev_hash,
+        event.at,
+        event.actor,
+        event.action,
+        event.entity,
+        event.entity_id,
+        event.case_id,
+        event.before,
+        event.after,
+    )
 
 
 def _key(session: Session, head: AuditHead) -> bytes | None:
@@ -79,8 +121,12 @@ def _key(session: Session, head: AuditHead) -> bytes | None:
     (an unkeyed event after keyed ones would only look like a forgery)."""
     key = session.info.get("audit_key")
     if key is None and head.keyed:
-        raise ConfigError(N_("The audit trail is keyed, but this process has no audit key (setting audit_key_file): "
-                             "nothing was written"))
+        raise ConfigError(
+            N_(
+                "The audit trail is keyed, but this process has no audit key (setting audit_key_file): "
+                "nothing was written"
+            )
+        )
     if key is not None:
         head.keyed = True
     return key
@@ -170,13 +216,27 @@ def record_many(session: Session, events: Iterable[Event]) -> int:
         before, after = _dump(e.before), _dump(e.after)
         seq += 1
         if key is not None:
-            digest = _keyed_hash(key, seq, previous, e.at, e.actor, e.action, e.entity, e.entity_id, e.case_id,
-                                 before, after)
+            digest = _keyed_hash(
+                key, seq, previous, e.at, e.actor, e.action, e.entity, e.entity_id, e.case_id, before, after
+            )
         else:
             digest = _chain_hash(previous, e.at, e.actor, e.action, e.entity, e.entity_id, e.case_id, before, after)
-        rows.append({"at": e.at, "actor": e.actor, "action": e.action, "entity": e.entity,
-                     "entity_id": e.entity_id, "case_id": e.case_id, "before": before, "after": after,
-                     "prev_hash": previous, "hash": digest, "seq": seq, "keyed": key is not None})
+        rows.append(
+            {
+                "at": e.at,
+                "actor": e.actor,
+                "action": e.action,
+                "entity": e.entity,
+                "entity_id": e.entity_id,
+                "case_id": e.case_id,
+                "before": before,
+                "after": after,
+                "prev_hash": previous,
+                "hash": digest,
+                "seq": seq,
+                "keyed": key is not None,
+            }
+        )
         previous = digest
     if rows:
         session.execute(insert(AuditEvent.__table__), rows)  # Core: one executemany, however the rows vary
@@ -247,36 +307,60 @@ def verify_chain(db: Database, key: bytes | None = None, checkpoints: Iterable[C
     seen_keyed = False
 
     def broken(event: AuditEvent | None, reason: str, **params: Any) -> ChainReport:
-        return ChainReport(checked, event.id if event is not None else None, reason, params,
-                           event.seq if event is not None and event.seq is not None else expected, keyed, latest)
+        return ChainReport(
+            checked,
+            event.id if event is not None else None,
+            reason,
+            params,
+            event.seq if event is not None and event.seq is not None else expected,
+            keyed,
+            latest,
+        )
 
     with db.reader() as s:
         while True:
-            chunk = list(s.scalars(select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id)
-                                   .limit(VERIFY_CHUNK)))
+            chunk = list(
+                s.scalars(select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(VERIFY_CHUNK))
+            )
             if not chunk:
                 break
             for event in chunk:
                 if event.seq != expected:
-                    return broken(event, N_("its sequence number {seq} does not follow {previous}: events before it "
-                                            "were removed or renumbered"), seq=event.seq, previous=expected - 1)
+                    return broken(
+                        event,
+                        N_(
+                            "its sequence number {seq} does not follow {previous}: events before it "
+                            "were removed or renumbered"
+                        ),
+                        seq=event.seq,
+                        previous=expected - 1,
+                    )
                 if event.prev_hash != previous:
                     return broken(event, N_("the event before it was removed or altered"))
                 if not event.keyed and (seen_keyed or (keyed_from is not None and event.seq >= keyed_from)):
-                    return broken(event, N_("it is not keyed, but the trail is keyed from event {seq} on: it was "
-                                            "forged or rewritten"), seq=keyed_from or expected)
+                    return broken(
+                        event,
+                        N_("it is not keyed, but the trail is keyed from event {seq} on: it was forged or rewritten"),
+                        seq=keyed_from or expected,
+                    )
                 if event.keyed and key is None:
-                    raise ConfigError(N_("The audit trail is keyed and no audit key is configured (setting "
-                                         "audit_key_file): it cannot be verified"))
+                    raise ConfigError(
+                        N_(
+                            "The audit trail is keyed and no audit key is configured (setting "
+                            "audit_key_file): it cannot be verified"
+                        )
+                    )
                 if event_hash(previous, event, key) != event.hash:
                     if event.keyed:
-                        return broken(event, N_("it does not verify with the audit key: it was altered, recomputed "
-                                                "or forged"))
+                        return broken(
+                            event, N_("it does not verify with the audit key: it was altered, recomputed or forged")
+                        )
                     return broken(event, N_("its content was altered"))
                 mark = by_seq.get(event.seq)
                 if mark is not None and mark.head != event.hash:
-                    return broken(event, N_("it differs from the signed checkpoint of {at}: the trail was rewritten"),
-                                  at=mark.at)
+                    return broken(
+                        event, N_("it differs from the signed checkpoint of {at}: the trail was rewritten"), at=mark.at
+                    )
                 seen_keyed = seen_keyed or event.keyed
                 keyed += event.keyed
                 previous = event.hash
@@ -286,11 +370,20 @@ def verify_chain(db: Database, key: bytes | None = None, checkpoints: Iterable[C
             s.expunge_all()
         head = s.scalar(select(AuditHead.last_hash).where(AuditHead.id == 1))
     if latest is not None and checked < latest.seq:
-        return broken(None, N_("the trail ends at event {last}, but the signed checkpoint of {at} covers {count} "
-                               "events: events were removed"), last=checked, at=latest.at, count=latest.seq)
+        return broken(
+            None,
+            N_(
+                "the trail ends at event {last}, but the signed checkpoint of {at} covers {count} "
+                "events: events were removed"
+            ),
+            last=checked,
+            at=latest.at,
+            count=latest.seq,
+        )
     if (head or GENESIS) != previous:
-        return ChainReport(checked, last_id + 1 if checked else 1, N_("the newest events were removed"), {},
-                           expected, keyed, latest)
+        return ChainReport(
+            checked, last_id + 1 if checked else 1, N_("the newest events were removed"), {}, expected, keyed, latest
+        )
     return ChainReport(checked, keyed=keyed, checkpoint=latest)
 
 
@@ -323,7 +416,15 @@ def case_timeline(db: Database, case_id: int) -> list[TimelineEvent]:
             raise NotFound(N_("There is no case {case}"), case=case_id)
         events = s.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.id))
         return [
-            TimelineEvent(e.id, e.at, e.actor, e.action, e.entity, e.entity_id,
-                          json.loads(e.before) if e.before else None, json.loads(e.after) if e.after else None)
+            TimelineEvent(
+                e.id,
+                e.at,
+                e.actor,
+                e.action,
+                e.entity,
+                e.entity_id,
+                json.loads(e.before) if e.before else None,
+                json.loads(e.after) if e.after else None,
+            )
             for e in events
         ]

@@ -35,8 +35,15 @@ from incasso_tui.errors import N_, ConfigError
 from incasso_tui.services.audit import Checkpoint, chain_head
 from incasso_tui.store.db import Database
 
-__all__ = ["SignedCheckpoint", "init_key", "key_id", "load_key", "mail_checkpoint", "read_checkpoints",
-           "write_checkpoint"]
+__all__ = [
+    "SignedCheckpoint",
+    "init_key",
+    "key_id",
+    "load_key",
+    "mail_checkpoint",
+    "read_checkpoints",
+    "write_checkpoint",
+]
 
 KEY_BYTES = 32
 
@@ -55,17 +62,27 @@ def load_key(settings: Settings) -> bytes | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise ConfigError(N_("Cannot read the audit key {path}: {error}"), path=str(path), error=exc.strerror or str(exc)) from None
+        raise ConfigError(
+            N_("Cannot read the audit key {path}: {error}"), path=str(path), error=exc.strerror or str(exc)
+        ) from None
     if not stat.S_ISREG(info.st_mode):
         raise ConfigError(N_("The audit key {path} is not a regular file"), path=str(path))
     if info.st_mode & 0o077:
-        raise ConfigError(N_("The audit key {path} can be read or written by others (mode {mode}): make it the "
-                             "owner's alone with 'chmod 600 {path}'"), path=str(path), mode=f"{stat.S_IMODE(info.st_mode):o}")
+        raise ConfigError(
+            N_(
+                "The audit key {path} can be read or written by others (mode {mode}): make it the "
+                "owner's alone with 'chmod 600 {path}'"
+            ),
+            path=str(path),
+            mode=f"{stat.S_IMODE(info.st_mode):o}",
+        )
     try:
         text = path.read_text(encoding="ascii").strip()
         key = bytes.fromhex(text)
     except (OSError, UnicodeDecodeError, ValueError):
-        raise ConfigError(N_("The audit key {path} does not hold a key (64 hexadecimal digits)"), path=str(path)) from None
+        raise ConfigError(
+            N_("The audit key {path} does not hold a key (64 hexadecimal digits)"), path=str(path)
+        ) from None
     if len(key) != KEY_BYTES:
         raise ConfigError(N_("The audit key {path} does not hold a key (64 hexadecimal digits)"), path=str(path))
     return key
@@ -79,10 +96,17 @@ def init_key(settings: Settings) -> tuple[bytes, Path]:
     try:  # whole or not at all, mode 0600, never over an existing key (atomicfile)
         atomic_write(path, key.hex() + "\n", mode=0o600, exclusive=True, encoding="ascii")
     except FileExistsError:
-        raise ConfigError(N_("An audit key exists already at {path}; it is never replaced (the events keyed with it "
-                             "could no longer be verified)"), path=str(path)) from None
+        raise ConfigError(
+            N_(
+                "An audit key exists already at {path}; it is never replaced (the events keyed with it "
+                "could no longer be verified)"
+            ),
+            path=str(path),
+        ) from None
     except OSError as exc:
-        raise ConfigError(N_("Cannot write the audit key {path}: {error}"), path=str(path), error=exc.strerror or str(exc)) from None
+        raise ConfigError(
+            N_("Cannot write the audit key {path}: {error}"), path=str(path), error=exc.strerror or str(exc)
+        ) from None
     return key, path
 
 
@@ -98,8 +122,15 @@ class SignedCheckpoint:
     mac: str
 
     def body(self) -> dict[str, Any]:
-        return {"book": self.book, "seq": self.seq, "head": self.head, "count": self.count, "at": self.at,
-                "keyed_from": self.keyed_from, "key_id": self.key_id}
+        return {
+            "book": self.book,
+            "seq": self.seq,
+            "head": self.head,
+            "count": self.count,
+            "at": self.at,
+            "keyed_from": self.keyed_from,
+            "key_id": self.key_id,
+        }
 
     def line(self) -> str:
         return json.dumps({**self.body(), "mac": self.mac}, sort_keys=True)
@@ -115,8 +146,15 @@ def _mac(key: bytes, body: dict[str, Any]) -> str:
 def write_checkpoint(db: Database, settings: Settings, key: bytes, now: datetime) -> SignedCheckpoint:
     """Append a signed checkpoint of the chain as it stands to the checkpoint file (flushed to disk)."""
     seq, head, first_keyed = chain_head(db)
-    body = {"book": db.display_url, "seq": seq, "head": head, "count": seq, "at": now.isoformat(timespec="seconds"),
-            "keyed_from": first_keyed if first_keyed is not None else seq + 1, "key_id": key_id(key)}
+    body = {
+        "book": db.display_url,
+        "seq": seq,
+        "head": head,
+        "count": seq,
+        "at": now.isoformat(timespec="seconds"),
+        "keyed_from": first_keyed if first_keyed is not None else seq + 1,
+        "key_id": key_id(key),
+    }
     signed = SignedCheckpoint(**body, mac=_mac(key, body))
     path = Path(settings.audit_checkpoint_file).expanduser()
     try:
@@ -127,8 +165,9 @@ def write_checkpoint(db: Database, settings: Settings, key: bytes, now: datetime
             f.flush()
             os.fsync(f.fileno())
     except OSError as exc:
-        raise ConfigError(N_("Cannot write the audit checkpoint to {path}: {error}"), path=str(path),
-                          error=exc.strerror or str(exc)) from None
+        raise ConfigError(
+            N_("Cannot write the audit checkpoint to {path}: {error}"), path=str(path), error=exc.strerror or str(exc)
+        ) from None
     return signed
 
 
@@ -141,7 +180,9 @@ def read_checkpoints(db: Database, settings: Settings, key: bytes) -> list[Check
     except FileNotFoundError:
         return []
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(N_("Cannot read the audit checkpoints {path}: {error}"), path=str(path), error=str(exc)) from None
+        raise ConfigError(
+            N_("Cannot read the audit checkpoints {path}: {error}"), path=str(path), error=str(exc)
+        ) from None
     found: list[Checkpoint] = []
     mine = key_id(key)
     for number, text in enumerate(lines, start=1):
@@ -151,12 +192,20 @@ def read_checkpoints(db: Database, settings: Settings, key: bytes) -> list[Check
             raw = json.loads(text)
             signed = SignedCheckpoint(**raw)
         except (ValueError, TypeError):
-            raise ConfigError(N_("Line {line} of the audit checkpoints {path} is damaged"), line=number, path=str(path)) from None
+            raise ConfigError(
+                N_("Line {line} of the audit checkpoints {path} is damaged"), line=number, path=str(path)
+            ) from None
         if signed.book != db.display_url:
             continue
         if signed.key_id != mine or not hmac.compare_digest(signed.mac, _mac(key, signed.body())):
-            raise ConfigError(N_("Line {line} of the audit checkpoints {path} does not verify with the audit key: the "
-                                 "file was altered"), line=number, path=str(path))
+            raise ConfigError(
+                N_(
+                    "Line {line} of the audit checkpoints {path} does not verify with the audit key: the "
+                    "file was altered"
+                ),
+                line=number,
+                path=str(path),
+            )
         found.append(signed.checkpoint())
     return found
 
@@ -170,8 +219,11 @@ def mail_checkpoint(settings: Settings, signed: SignedCheckpoint) -> str | None:
     from incasso_tui.mail.channels import Outgoing
     from incasso_tui.mail.smtp import SmtpSender
 
-    body = ("Audit checkpoint of the collections desk (incasso-tui). Keep this message: 'incasso audit verify' holds\n"
-            "the trail against these figures, and an auditor can compare them with the checkpoint file.\n\n"
-            f"{signed.line()}\n")
-    return SmtpSender.from_settings(settings).send(Outgoing(to=to, subject=f"incasso audit checkpoint {signed.seq} "
-                                                                           f"{signed.at}", body=body))
+    body = (
+        "Audit checkpoint of the collections desk (incasso-tui). Keep this message: 'incasso audit verify' holds\n"
+        "the trail against these figures, and an auditor can compare them with the checkpoint file.\n\n"
+        f"{signed.line()}\n"
+    )
+    return SmtpSender.from_settings(settings).send(
+        Outgoing(to=to, subject=f"incasso audit checkpoint {signed.seq} {signed.at}", body=body)
+    )

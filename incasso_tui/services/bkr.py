@@ -24,8 +24,20 @@ from incasso_tui.store.models import BkrMutation, Client, Letter, Loan
 __all__ = ["COLUMNS", "export_mutations"]
 
 COLUMNS = (
-    "mutation_id", "mutation_date", "code", "loan_number", "client_number", "client_kind", "consumer",
-    "name", "kvk", "postcode", "amount", "warning_letter_id", "warning_date", "created_by",
+    "mutation_id",
+    "mutation_date",
+    "code",
+    "loan_number",
+    "client_number",
+    "client_kind",
+    "consumer",
+    "name",
+    "kvk",
+    "postcode",
+    "amount",
+    "warning_letter_id",
+    "warning_date",
+    "created_by",
 )
 
 
@@ -49,17 +61,34 @@ def export_mutations(ctx: Context, day: date, out: str | os.PathLike[str]) -> in
             writer = csv.writer(fh)
             writer.writerow(COLUMNS)
             for m, loan_number, client, warning_date in rows:
-                writer.writerow([  # every text cell through the formula guard (safetext.csv_cell)
-                    m.id, m.mutation_date.isoformat(), csv_cell(m.code), csv_cell(loan_number),
-                    csv_cell(client.number), csv_cell(client.kind), "1" if client.consumer else "0",
-                    csv_cell(client.name), csv_cell(client.kvk), csv_cell(client.postcode), f"{m.amount:.2f}",
-                    m.warning_letter_id or "", warning_date.isoformat() if warning_date else "",
-                    csv_cell(m.created_by),
-                ])
+                writer.writerow(
+                    [  # every text cell through the formula guard (safetext.csv_cell)
+                        m.id,
+                        m.mutation_date.isoformat(),
+                        csv_cell(m.code),
+                        csv_cell(loan_number),
+                        csv_cell(client.number),
+                        csv_cell(client.kind),
+                        "1" if client.consumer else "0",
+                        csv_cell(client.name),
+                        csv_cell(client.kvk),
+                        csv_cell(client.postcode),
+                        f"{m.amount:.2f}",
+                        m.warning_letter_id or "",
+                        warning_date.isoformat() if warning_date else "",
+                        csv_cell(m.created_by),
+                    ]
+                )
             new = [m.id for m, *_ in rows if m.exported_on is None]
             if new:
                 s.execute(update(BkrMutation).where(BkrMutation.id.in_(new)).values(exported_on=ctx.clock.today()))
-            audit.record(s, at=ctx.clock.now(), actor=ctx.actor.name, action="bkr.export", entity="bkr_export",
-                         entity_id=None, after={"date": day, "rows": len(rows), "newly_exported": new,
-                                                "file": str(target)})
+            audit.record(
+                s,
+                at=ctx.clock.now(),
+                actor=ctx.actor.name,
+                action="bkr.export",
+                entity="bkr_export",
+                entity_id=None,
+                after={"date": day, "rows": len(rows), "newly_exported": new, "file": str(target)},
+            )
     return len(rows)

@@ -72,17 +72,23 @@ def bkr_panel(ctx: Context, case_id: int) -> BkrPanel:
         assert client is not None
         loans = list(s.scalars(select(Loan).where(Loan.client_id == client.id).order_by(Loan.number)))
         mutations: dict[int, list[BkrMutation]] = {loan.id: [] for loan in loans}
-        for m in s.scalars(select(BkrMutation).where(BkrMutation.client_id == client.id)
-                           .order_by(BkrMutation.mutation_date, BkrMutation.id)):
+        for m in s.scalars(
+            select(BkrMutation)
+            .where(BkrMutation.client_id == client.id)
+            .order_by(BkrMutation.mutation_date, BkrMutation.id)
+        ):
             mutations.setdefault(m.loan_id, []).append(m)
         rows = []
         for loan in loans:
             code, since = _standing(mutations[loan.id])
             pending = tuple((m.code, m.mutation_date) for m in mutations[loan.id] if m.exported_on is None)
             rows.append(LoanBkr(loan.number, code, since, pending))
-        warning = s.scalar(select(Letter).where(Letter.case_id == case.id,
-                                                Letter.kind == LETTER_KIND[Action.BKR_WARNING_LETTER])
-                           .order_by(Letter.letter_date.desc(), Letter.id.desc()).limit(1))
+        warning = s.scalar(
+            select(Letter)
+            .where(Letter.case_id == case.id, Letter.kind == LETTER_KIND[Action.BKR_WARNING_LETTER])
+            .order_by(Letter.letter_date.desc(), Letter.id.desc())
+            .limit(1)
+        )
         return BkrPanel(
             loans=tuple(rows),
             warning_date=warning.letter_date if warning else None,

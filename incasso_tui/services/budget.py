@@ -44,7 +44,15 @@ from incasso_tui.domain.budget import (
     validate_business,
     validate_household,
 )
-from incasso_tui.domain.enums import ArrangementStatus, ArrearsCause, CaseStatus, ClientKind, LoanStatus, PromiseStatus, Role
+from incasso_tui.domain.enums import (
+    ArrangementStatus,
+    ArrearsCause,
+    CaseStatus,
+    ClientKind,
+    LoanStatus,
+    PromiseStatus,
+    Role,
+)
 from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import N_, BadInput, IncassoError, NotFound, RuleViolation, StaleData
 from incasso_tui.services import audit
@@ -123,12 +131,23 @@ def norms(ctx: Context) -> Norms:
     return load_norms(ctx.settings.budget_norms_file)
 
 
-def compute(ctx: Context, household: HouseholdBudget | None, business: BusinessBudget | None, day: date,
-            table: Norms | None = None) -> Capacity:
+def compute(
+    ctx: Context,
+    household: HouseholdBudget | None,
+    business: BusinessBudget | None,
+    day: date,
+    table: Norms | None = None,
+) -> Capacity:
     """The capacity of these figures on ``day`` with the desk's norm setting (writes nothing; a form passes the
     ``table`` it read once, so typing does not read the file again)."""
-    return capacity(household=household, business=business, norms=table if table is not None else norms(ctx),
-                    kind=norm_kind(ctx), day=day, limits=limits(ctx))
+    return capacity(
+        household=household,
+        business=business,
+        norms=table if table is not None else norms(ctx),
+        kind=norm_kind(ctx),
+        day=day,
+        limits=limits(ctx),
+    )
 
 
 # ----- JSON of the figures
@@ -136,8 +155,17 @@ def compute(ctx: Context, household: HouseholdBudget | None, business: BusinessB
 
 def _household_json(h: HouseholdBudget) -> str:
     data: dict[str, Any] = {"household": h.household.value, "children": h.children}
-    for name in ("salary", "benefits", "partner", "drawings", "housing", "housing_allowance", "health",
-                 "health_allowance", "fixed"):
+    for name in (
+        "salary",
+        "benefits",
+        "partner",
+        "drawings",
+        "housing",
+        "housing_allowance",
+        "health",
+        "health_allowance",
+        "fixed",
+    ):
         data[name] = str(getattr(h, name))
     data["debts"] = [{"creditor": d.creditor, "monthly": str(d.monthly)} for d in h.debts]
     return json.dumps(data, ensure_ascii=False)
@@ -148,21 +176,37 @@ def _household(text: str | None) -> HouseholdBudget | None:
         return None
     data = json.loads(text)
     amounts = {k: Decimal(v) for k, v in data.items() if k not in ("household", "children", "debts")}
-    return HouseholdBudget(Household(data["household"]), int(data["children"]),
-                           debts=tuple(Debt(d["creditor"], Decimal(d["monthly"])) for d in data["debts"]), **amounts)
+    return HouseholdBudget(
+        Household(data["household"]),
+        int(data["children"]),
+        debts=tuple(Debt(d["creditor"], Decimal(d["monthly"])) for d in data["debts"]),
+        **amounts,
+    )
 
 
 def _business_json(b: BusinessBudget) -> str:
-    return json.dumps({"revenue": str(b.revenue), "costs": str(b.costs), "drawings": str(b.drawings),
-                       "tax_reservation": str(b.tax_reservation), "trend": [str(v) for v in b.trend]})
+    return json.dumps(
+        {
+            "revenue": str(b.revenue),
+            "costs": str(b.costs),
+            "drawings": str(b.drawings),
+            "tax_reservation": str(b.tax_reservation),
+            "trend": [str(v) for v in b.trend],
+        }
+    )
 
 
 def _business(text: str | None) -> BusinessBudget | None:
     if text is None:
         return None
     data = json.loads(text)
-    return BusinessBudget(Decimal(data["revenue"]), Decimal(data["costs"]), Decimal(data["drawings"]),
-                          Decimal(data["tax_reservation"]), tuple(Decimal(v) for v in data["trend"]))
+    return BusinessBudget(
+        Decimal(data["revenue"]),
+        Decimal(data["costs"]),
+        Decimal(data["drawings"]),
+        Decimal(data["tax_reservation"]),
+        tuple(Decimal(v) for v in data["trend"]),
+    )
 
 
 def household_dict(h: HouseholdBudget) -> dict[str, Any]:
@@ -200,8 +244,9 @@ def check_input(ctx: Context, kind: str, consumer: bool, given: BudgetInput) -> 
     if given.source not in SOURCES:
         raise BadInput(N_("Unknown source of a budget: {value}"), field="source", value=given.source)
     if not isinstance(given.checked, Checked):
-        raise BadInput(N_("Say what was checked: bank statements, a payslip, or the client's own statement"),
-                       field="checked")
+        raise BadInput(
+            N_("Say what was checked: bank statements, a payslip, or the client's own statement"), field="checked"
+        )
     if given.source == "client" and given.checked is not Checked.SELF_DECLARED:
         raise BadInput(N_("Figures the client gave himself are self-declared"), field="checked")
     today = ctx.clock.today()
@@ -221,8 +266,9 @@ def check_input(ctx: Context, kind: str, consumer: bool, given: BudgetInput) -> 
     if given.business is not None:
         validate_business(given.business, limits(ctx))
     if len(given.note) > MAX_NOTE:
-        raise BadInput(N_("At most {maximum} characters, this is {length}"), field="note", maximum=MAX_NOTE,
-                       length=len(given.note))
+        raise BadInput(
+            N_("At most {maximum} characters, this is {length}"), field="note", maximum=MAX_NOTE, length=len(given.note)
+        )
 
 
 def set_budget(ctx: Context, client_id: int, given: BudgetInput) -> int:
@@ -239,20 +285,37 @@ def _store(ctx: Context, client_id: int, given: BudgetInput, now: datetime) -> i
     with ctx.db.transaction() as s:
         client = _client(s, client_id)
         check_input(ctx, client.kind, client.consumer, given)
-        row = Budget(client_id=client.id, budget_date=given.budget_date, source=given.source,
-                     checked=given.checked.value,
-                     household=_household_json(given.household) if given.household is not None else None,
-                     business=_business_json(given.business) if given.business is not None else None,
-                     note=given.note.strip(), created_by=ctx.actor.name, created_at=now)
+        row = Budget(
+            client_id=client.id,
+            budget_date=given.budget_date,
+            source=given.source,
+            checked=given.checked.value,
+            household=_household_json(given.household) if given.household is not None else None,
+            business=_business_json(given.business) if given.business is not None else None,
+            note=given.note.strip(),
+            created_by=ctx.actor.name,
+            created_at=now,
+        )
         s.add(row)
         s.flush()
         case = _open_case(s, client.id)
-        audit.record(s, at=now, actor=ctx.actor.name, action="budget.set", entity="budget", entity_id=row.id,
-                     case_id=case.id if case is not None else None,
-                     after={"client": client.number, "date": given.budget_date, "source": given.source,
-                            "checked": given.checked.value,
-                            "household": household_dict(given.household) if given.household else None,
-                            "business": business_dict(given.business) if given.business else None})
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="budget.set",
+            entity="budget",
+            entity_id=row.id,
+            case_id=case.id if case is not None else None,
+            after={
+                "client": client.number,
+                "date": given.budget_date,
+                "source": given.source,
+                "checked": given.checked.value,
+                "household": household_dict(given.household) if given.household else None,
+                "business": business_dict(given.business) if given.business else None,
+            },
+        )
         if given.cause is not None and case is not None:
             record_cause(s, case, given.cause, "budget", ctx.actor.name, now)
         return row.id
@@ -268,16 +331,32 @@ def _view(ctx: Context, row: Budget) -> BudgetView:
         error: IncassoError | None = None
     except IncassoError as err:
         result, error = None, err
-    return BudgetView(row.id, row.client_id, row.budget_date, row.source, row.checked, household, business, row.note,
-                      row.created_by, result, error)
+    return BudgetView(
+        row.id,
+        row.client_id,
+        row.budget_date,
+        row.source,
+        row.checked,
+        household,
+        business,
+        row.note,
+        row.created_by,
+        result,
+        error,
+    )
 
 
 def budgets(ctx: Context, client_id: int) -> list[BudgetView]:
     """The client's budgets, newest first, each with its capacity as of its own date."""
     with ctx.db.reader() as s:
         _client(s, client_id)
-        rows = list(s.scalars(select(Budget).where(Budget.client_id == client_id)
-                              .order_by(Budget.budget_date.desc(), Budget.id.desc())))
+        rows = list(
+            s.scalars(
+                select(Budget)
+                .where(Budget.client_id == client_id)
+                .order_by(Budget.budget_date.desc(), Budget.id.desc())
+            )
+        )
     return [_view(ctx, row) for row in rows]
 
 
@@ -286,28 +365,42 @@ def regular_installments(s: Session, client_id: int, today: date) -> Decimal:
     total = ZERO
     loans = s.scalars(select(Loan.id).where(Loan.client_id == client_id, Loan.status == LoanStatus.ACTIVE.value))
     for loan_id in loans:
-        line = s.scalars(select(Installment).where(Installment.loan_id == loan_id, Installment.due_date > today)
-                         .order_by(Installment.seq).limit(1)).first()
+        line = s.scalars(
+            select(Installment)
+            .where(Installment.loan_id == loan_id, Installment.due_date > today)
+            .order_by(Installment.seq)
+            .limit(1)
+        ).first()
         if line is not None:
             total += line.principal + line.interest
     return total
 
 
 def _running_arrangement(s: Session, client_id: int) -> Decimal:
-    arrangement = s.scalar(select(Arrangement).join(Case, Case.id == Arrangement.case_id)
-                           .where(Case.client_id == client_id, Arrangement.status == ArrangementStatus.ACTIVE.value))
+    arrangement = s.scalar(
+        select(Arrangement)
+        .join(Case, Case.id == Arrangement.case_id)
+        .where(Case.client_id == client_id, Arrangement.status == ArrangementStatus.ACTIVE.value)
+    )
     if arrangement is None:
         return ZERO
-    line = s.scalars(select(ArrangementLine).where(ArrangementLine.arrangement_id == arrangement.id,
-                                                   ArrangementLine.seq > 0).order_by(ArrangementLine.seq)).first()
+    line = s.scalars(
+        select(ArrangementLine)
+        .where(ArrangementLine.arrangement_id == arrangement.id, ArrangementLine.seq > 0)
+        .order_by(ArrangementLine.seq)
+    ).first()
     return monthly(line.amount, arrangement.frequency) if line is not None else ZERO
 
 
 def _status(ctx: Context, s: Session, client: Client) -> BudgetStatus:
     today = ctx.clock.today()
     household, business = parts(client.kind, client.consumer)
-    row = s.scalars(select(Budget).where(Budget.client_id == client.id)
-                    .order_by(Budget.budget_date.desc(), Budget.id.desc()).limit(1)).first()
+    row = s.scalars(
+        select(Budget)
+        .where(Budget.client_id == client.id)
+        .order_by(Budget.budget_date.desc(), Budget.id.desc())
+        .limit(1)
+    ).first()
     regular, arrangement = regular_installments(s, client.id, today), _running_arrangement(s, client.id)
     if row is None:
         return BudgetStatus(client.id, household, business, None, None, None, None, False, regular, arrangement)
@@ -318,8 +411,18 @@ def _status(ctx: Context, s: Session, client: Client) -> BudgetStatus:
     except IncassoError as err:
         now, error = None, err
     age = months_between(row.budget_date, today)
-    return BudgetStatus(client.id, household, business, view, now, error, age,
-                        age >= ctx.settings.budget_max_age_months, regular, arrangement)
+    return BudgetStatus(
+        client.id,
+        household,
+        business,
+        view,
+        now,
+        error,
+        age,
+        age >= ctx.settings.budget_max_age_months,
+        regular,
+        arrangement,
+    )
 
 
 def status(ctx: Context, client_id: int) -> BudgetStatus:
@@ -331,8 +434,10 @@ def stale_warning(ctx: Context, st: BudgetStatus) -> tuple[str, dict[str, Any]] 
     """The flag for a budget older than the setting, as (msgid, params)."""
     if st.budget is None or not st.stale:
         return None
-    return (N_("The budget of {day} is older than {months} months: ask for current figures"),
-            {"day": st.budget.budget_date, "months": ctx.settings.budget_max_age_months})
+    return (
+        N_("The budget of {day} is older than {months} months: ask for current figures"),
+        {"day": st.budget.budget_date, "months": ctx.settings.budget_max_age_months},
+    )
 
 
 # ----- using it
@@ -346,7 +451,9 @@ def fit(st: BudgetStatus, plan_monthly: Decimal) -> Fit | None:
     return Fit(plan_monthly, st.regular, st.capacity.capacity)
 
 
-def check_plan(ctx: Context, s: Session, case: Case, plan_installment: Decimal, frequency: str, reason: str) -> dict[str, Any]:
+def check_plan(
+    ctx: Context, s: Session, case: Case, plan_installment: Decimal, frequency: str, reason: str
+) -> dict[str, Any]:
     """The arrangement's capacity rule, inside its transaction; returns what the audit event records.
 
     Without a budget there is nothing to check (the screen says so). A plan above the capacity needs a reason, or is
@@ -356,15 +463,27 @@ def check_plan(ctx: Context, s: Session, case: Case, plan_installment: Decimal, 
     result = fit(st, monthly(plan_installment, frequency))
     if result is None:
         return {"capacity": None}
-    record: dict[str, Any] = {"capacity": st.capacity.capacity if st.capacity else None, "needed": result.needed,
-                              "budget_id": st.budget.id if st.budget else None, "budget_stale": st.stale}
+    record: dict[str, Any] = {
+        "capacity": st.capacity.capacity if st.capacity else None,
+        "needed": result.needed,
+        "budget_id": st.budget.id if st.budget else None,
+        "budget_stale": st.stale,
+    }
     if not result.fits:
         if ctx.settings.arrangement_above_capacity == "refuse":
-            raise RuleViolation(N_("Above the capacity of {available} a month: the desk allows no plan above it"),
-                                field="capacity_reason", needed=result.needed, available=result.capacity)
+            raise RuleViolation(
+                N_("Above the capacity of {available} a month: the desk allows no plan above it"),
+                field="capacity_reason",
+                needed=result.needed,
+                available=result.capacity,
+            )
         if not reason.strip():
-            raise BadInput(N_("Above the capacity of {available} a month: give the reason"),
-                           field="capacity_reason", needed=result.needed, available=result.capacity)
+            raise BadInput(
+                N_("Above the capacity of {available} a month: give the reason"),
+                field="capacity_reason",
+                needed=result.needed,
+                available=result.capacity,
+            )
         record["above_capacity_reason"] = reason.strip()
     return record
 
@@ -387,10 +506,22 @@ def decision_context(ctx: Context, case_id: int) -> DecisionContext:
         if case is None:
             raise NotFound(N_("Case {case_id} does not exist"), case_id=case_id)
         st = _status(ctx, s, _client(s, case.client_id))
-        arrangements = tuple((a.status, a.arrears_covered, a.installment_count, a.frequency) for a in s.scalars(
-            select(Arrangement).where(Arrangement.case_id == case.id, Arrangement.status == ArrangementStatus.ACTIVE.value)))
-        promises = tuple((p.due_date, p.amount) for p in s.scalars(
-            select(Promise).where(Promise.case_id == case.id, Promise.status == PromiseStatus.OPEN).order_by(Promise.due_date)))
+        arrangements = tuple(
+            (a.status, a.arrears_covered, a.installment_count, a.frequency)
+            for a in s.scalars(
+                select(Arrangement).where(
+                    Arrangement.case_id == case.id, Arrangement.status == ArrangementStatus.ACTIVE.value
+                )
+            )
+        )
+        promises = tuple(
+            (p.due_date, p.amount)
+            for p in s.scalars(
+                select(Promise)
+                .where(Promise.case_id == case.id, Promise.status == PromiseStatus.OPEN)
+                .order_by(Promise.due_date)
+            )
+        )
         return DecisionContext(st, case.cause, tuple(cause_history(s, case.id)), arrangements, promises)
 
 
@@ -410,9 +541,21 @@ def propose(ctx: Context, st: BudgetStatus, arrears: Decimal, down_payment: Deci
     proposal = propose_plan(rest, room, maximum, minimum)
     if proposal is None:
         if room < minimum:
-            raise RuleViolation(N_("No room for a plan: {room} a month is left after the regular installments "
-                                   "(the desk's minimum installment is {minimum})"), room=room, minimum=minimum)
-        raise RuleViolation(N_("No plan fits: {maximum} installments would be {needed} a month, {room} is left after "
-                               "the regular installments"), maximum=maximum,
-                            needed=(rest / maximum).quantize(Decimal("0.01"), rounding=ROUND_CEILING), room=room)
+            raise RuleViolation(
+                N_(
+                    "No room for a plan: {room} a month is left after the regular installments "
+                    "(the desk's minimum installment is {minimum})"
+                ),
+                room=room,
+                minimum=minimum,
+            )
+        raise RuleViolation(
+            N_(
+                "No plan fits: {maximum} installments would be {needed} a month, {room} is left after "
+                "the regular installments"
+            ),
+            maximum=maximum,
+            needed=(rest / maximum).quantize(Decimal("0.01"), rounding=ROUND_CEILING),
+            room=room,
+        )
     return proposal

@@ -124,8 +124,15 @@ class CampaignAction:
     employee: str | None = None
 
     def to_json(self) -> str:
-        return json.dumps({k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(self).items()
-                           if v is not None and k != "action"}, sort_keys=True, ensure_ascii=False)
+        return json.dumps(
+            {
+                k: (v.isoformat() if isinstance(v, date) else v)
+                for k, v in asdict(self).items()
+                if v is not None and k != "action"
+            },
+            sort_keys=True,
+            ensure_ascii=False,
+        )
 
     @classmethod
     def from_row(cls, action: str, parameters: str) -> CampaignAction:
@@ -225,13 +232,21 @@ class CampaignMeasure:
 def check_action(ctx: Context, s: Session, given: CampaignAction) -> None:
     """The actor may run this action, and its parameters are complete and valid (before any case is touched)."""
     if given.action not in ACTIONS:
-        raise BadInput(N_("Unknown campaign action {action}: use one of {actions}"), field="action",
-                       action=given.action, actions=", ".join(ACTIONS))
+        raise BadInput(
+            N_("Unknown campaign action {action}: use one of {actions}"),
+            field="action",
+            action=given.action,
+            actions=", ".join(ACTIONS),
+        )
     ctx.require(*ACTION_ROLES[given.action])
     if given.action in ("letter", "email"):
         if given.kind not in CAMPAIGN_KINDS:
-            raise BadInput(N_("A campaign sends a letter of the kind {kinds}, not {kind}"), field="kind",
-                           kind=given.kind or "-", kinds=", ".join(CAMPAIGN_KINDS))
+            raise BadInput(
+                N_("A campaign sends a letter of the kind {kinds}, not {kind}"),
+                field="kind",
+                kind=given.kind or "-",
+                kinds=", ".join(CAMPAIGN_KINDS),
+            )
     elif given.action == "call_task":
         validate_call_task(CallTaskInput(given.due_date, given.note or ""), ctx.clock.today())
     else:
@@ -258,29 +273,53 @@ def start_campaign(ctx: Context, selection: str, given: CampaignAction) -> int:
     now = ctx.clock.now()
     with ctx.db.transaction() as s:
         check_action(ctx, s, given)
-        row = Campaign(selection_id=info.id, selection_name=info.name, criteria=info.criteria.to_json(),
-                       action=given.action, parameters=given.to_json(), actor=ctx.actor.name,
-                       run_date=ctx.clock.today(), started_at=now, updated_at=now, selected=0, done=0, refused=0)
+        row = Campaign(
+            selection_id=info.id,
+            selection_name=info.name,
+            criteria=info.criteria.to_json(),
+            action=given.action,
+            parameters=given.to_json(),
+            actor=ctx.actor.name,
+            run_date=ctx.clock.today(),
+            started_at=now,
+            updated_at=now,
+            selected=0,
+            done=0,
+            refused=0,
+        )
         s.add(row)
         s.flush()
         chosen = select(literal(row.id), Case.id, Case.client_id, literal("pending")).where(*wl.conditions())
         s.execute(insert(CampaignMember).from_select(["campaign_id", "case_id", "client_id", "outcome"], chosen))
         row.selected = int(s.scalar(select(func.count()).where(CampaignMember.campaign_id == row.id)) or 0)
-        audit.record(s, at=now, actor=ctx.actor.name, action="campaign.start", entity="campaign", entity_id=row.id,
-                     after={"selection": info.name, "criteria": info.criteria.model_dump(exclude_defaults=True),
-                            "action": given.action, "parameters": json.loads(given.to_json()),
-                            "members": row.selected})
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="campaign.start",
+            entity="campaign",
+            entity_id=row.id,
+            after={
+                "selection": info.name,
+                "criteria": info.criteria.model_dump(exclude_defaults=True),
+                "action": given.action,
+                "parameters": json.loads(given.to_json()),
+                "members": row.selected,
+            },
+        )
         return row.id
 
 
 def _encode(params: dict[str, Any]) -> str:
     """A refusal's parameters as JSON that keeps amounts and dates apart from plain text (see ``_decode``)."""
+
     def one(value: Any) -> Any:
         if isinstance(value, Decimal):
             return {"$decimal": str(value)}
         if isinstance(value, date):
             return {"$date": value.isoformat()}
         return value if isinstance(value, (int, str, bool)) or value is None else str(value)
+
     return json.dumps({k: one(v) for k, v in params.items()}, sort_keys=True, ensure_ascii=False)
 
 
@@ -291,20 +330,32 @@ def _decode(raw: str | None) -> dict[str, Any]:
         if isinstance(value, dict) and "$date" in value:
             return date.fromisoformat(value["$date"])
         return value
+
     return {k: one(v) for k, v in json.loads(raw).items()} if raw else {}
 
 
-def _act(ctx: Context, s: Session, row: Campaign, given: CampaignAction, case_: Case,
-         employee: User | None) -> tuple[int | None, list[audit.Event]]:
+def _act(
+    ctx: Context, s: Session, row: Campaign, given: CampaignAction, case_: Case, employee: User | None
+) -> tuple[int | None, list[audit.Event]]:
     """One case: the bulk-only guard, then the single action's own code (in the caller's savepoint)."""
-    busy = s.scalar(select(CaseLock.user_name).where(CaseLock.case_id == case_.id, CaseLock.until > ctx.clock.now(),
-                                                     CaseLock.user_name != ctx.actor.name))
+    busy = s.scalar(
+        select(CaseLock.user_name).where(
+            CaseLock.case_id == case_.id, CaseLock.until > ctx.clock.now(), CaseLock.user_name != ctx.actor.name
+        )
+    )
     if busy is not None:
         raise RuleViolation(N_("{name} has the case open now"), name=busy)
     if given.action in ("letter", "email"):
         assert given.kind is not None
-        letter, event = decide_letter(ctx, s, case_.id, given.kind, given.action if given.action == "email" else "letter",
-                                      action="letter.campaign", extra={"campaign_id": row.id})
+        letter, event = decide_letter(
+            ctx,
+            s,
+            case_.id,
+            given.kind,
+            given.action if given.action == "email" else "letter",
+            action="letter.campaign",
+            extra={"campaign_id": row.id},
+        )
         return letter.id, [event]
     if given.action == "call_task":
         task_id, events = add_call_task(ctx, s, case_, CallTaskInput(given.due_date, given.note or ""))
@@ -314,8 +365,16 @@ def _act(ctx: Context, s: Session, row: Campaign, given: CampaignAction, case_: 
 
 
 def _tagged(event: audit.Event, campaign_id: int) -> audit.Event:
-    return audit.Event(event.at, event.actor, event.action, event.entity, event.entity_id, event.case_id,
-                       event.before, {**(event.after or {}), "campaign_id": campaign_id})
+    return audit.Event(
+        event.at,
+        event.actor,
+        event.action,
+        event.entity,
+        event.entity_id,
+        event.case_id,
+        event.before,
+        {**(event.after or {}), "campaign_id": campaign_id},
+    )
 
 
 def _slice(ctx: Context, campaign_id: int, given: CampaignAction) -> int:
@@ -324,9 +383,12 @@ def _slice(ctx: Context, campaign_id: int, given: CampaignAction) -> int:
     with ctx.db.transaction() as s:
         row = s.get(Campaign, campaign_id)
         assert row is not None
-        query = (select(CampaignMember)
-                 .where(CampaignMember.campaign_id == campaign_id, CampaignMember.outcome == "pending")
-                 .order_by(CampaignMember.case_id).limit(SLICE))
+        query = (
+            select(CampaignMember)
+            .where(CampaignMember.campaign_id == campaign_id, CampaignMember.outcome == "pending")
+            .order_by(CampaignMember.case_id)
+            .limit(SLICE)
+        )
         if ctx.db.backend == "postgresql":  # two resumes at once never take the same member
             query = query.with_for_update(skip_locked=True)
         batch = list(s.scalars(query))
@@ -353,13 +415,24 @@ def _slice(ctx: Context, campaign_id: int, given: CampaignAction) -> int:
             member.at = now
             if member.outcome == "refused":
                 refused += 1
-                events.append(audit.Event(at=now, actor=ctx.actor.name, action="campaign.refused", entity="campaign",
-                                          entity_id=campaign_id, case_id=member.case_id,
-                                          after={"reason": member.reason, "params": json.loads(member.reason_params or "{}")}))
+                events.append(
+                    audit.Event(
+                        at=now,
+                        actor=ctx.actor.name,
+                        action="campaign.refused",
+                        entity="campaign",
+                        entity_id=campaign_id,
+                        case_id=member.case_id,
+                        after={"reason": member.reason, "params": json.loads(member.reason_params or "{}")},
+                    )
+                )
             else:
                 done += 1
-        s.execute(update(Campaign).where(Campaign.id == campaign_id).values(
-            done=Campaign.done + done, refused=Campaign.refused + refused, updated_at=now))
+        s.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign_id)
+            .values(done=Campaign.done + done, refused=Campaign.refused + refused, updated_at=now)
+        )
         audit.record_many(s, events)
         return len(batch)
 
@@ -381,16 +454,26 @@ def process_campaign(ctx: Context, campaign_id: int, progress: Progress | None =
     with ctx.db.transaction() as s:
         row = s.get(Campaign, campaign_id)
         assert row is not None
-        pending = s.scalar(select(func.count()).where(CampaignMember.campaign_id == campaign_id,
-                                                      CampaignMember.outcome == "pending"))
+        pending = s.scalar(
+            select(func.count()).where(CampaignMember.campaign_id == campaign_id, CampaignMember.outcome == "pending")
+        )
         if not pending and row.finished_at is None:
             row.finished_at = now
-            audit.record(s, at=now, actor=ctx.actor.name, action="campaign.finish", entity="campaign",
-                         entity_id=row.id, after={"done": row.done, "refused": row.refused})
+            audit.record(
+                s,
+                at=now,
+                actor=ctx.actor.name,
+                action="campaign.finish",
+                entity="campaign",
+                entity_id=row.id,
+                after={"done": row.done, "refused": row.refused},
+            )
     return campaign(ctx, campaign_id)
 
 
-def run_campaign(ctx: Context, selection: str, given: CampaignAction, progress: Progress | None = None) -> CampaignReport:
+def run_campaign(
+    ctx: Context, selection: str, given: CampaignAction, progress: Progress | None = None
+) -> CampaignReport:
     """Start a campaign on the selection and handle all its members (see the module docstring)."""
     started = datetime.now()
     campaign_id = start_campaign(ctx, selection, given)
@@ -414,8 +497,9 @@ def render_campaign_letters(ctx: Context, campaign_id: int, limit: int | None = 
     info = campaign(ctx, campaign_id)
     if info.action.action not in ("letter", "email"):
         return RenderReport(0, 0, 0, ())
-    only = select(CampaignMember.entity_id).where(CampaignMember.campaign_id == campaign_id,
-                                                  CampaignMember.outcome == "done")
+    only = select(CampaignMember.entity_id).where(
+        CampaignMember.campaign_id == campaign_id, CampaignMember.outcome == "done"
+    )
     return render_pending(ctx, limit, only=only)  # type: ignore[arg-type]
 
 
@@ -423,9 +507,21 @@ def render_campaign_letters(ctx: Context, campaign_id: int, limit: int | None = 
 
 
 def _info(row: Campaign) -> CampaignInfo:
-    return CampaignInfo(row.id, row.selection_id, row.selection_name, Criteria.from_json(row.criteria),
-                        CampaignAction.from_row(row.action, row.parameters), row.actor, row.run_date, row.started_at,
-                        row.updated_at, row.finished_at, row.selected, row.done, row.refused)
+    return CampaignInfo(
+        row.id,
+        row.selection_id,
+        row.selection_name,
+        Criteria.from_json(row.criteria),
+        CampaignAction.from_row(row.action, row.parameters),
+        row.actor,
+        row.run_date,
+        row.started_at,
+        row.updated_at,
+        row.finished_at,
+        row.selected,
+        row.done,
+        row.refused,
+    )
 
 
 def campaign(ctx: Context, campaign_id: int) -> CampaignInfo:
@@ -445,29 +541,41 @@ def campaigns(ctx: Context, *, selection_id: int | None = None, limit: int = 200
         return [_info(row) for row in s.scalars(query)]
 
 
-def members(ctx: Context, campaign_id: int, *, outcome: str | None = None, after_case: int = 0,
-            limit: int = 500) -> list[MemberRow]:
+def members(
+    ctx: Context, campaign_id: int, *, outcome: str | None = None, after_case: int = 0, limit: int = 500
+) -> list[MemberRow]:
     """A page of the campaign's members in case order (keyset: those after ``after_case``)."""
-    query = (select(CampaignMember, Client.number, Client.name).join(Client, Client.id == CampaignMember.client_id)
-             .where(CampaignMember.campaign_id == campaign_id, CampaignMember.case_id > after_case)
-             .order_by(CampaignMember.case_id).limit(limit))
+    query = (
+        select(CampaignMember, Client.number, Client.name)
+        .join(Client, Client.id == CampaignMember.client_id)
+        .where(CampaignMember.campaign_id == campaign_id, CampaignMember.case_id > after_case)
+        .order_by(CampaignMember.case_id)
+        .limit(limit)
+    )
     if outcome is not None:
         query = query.where(CampaignMember.outcome == outcome)
     with ctx.db.reader() as s:
         if s.get(Campaign, campaign_id) is None:
             raise NotFound(N_("There is no campaign {id}"), id=campaign_id)
-        return [MemberRow(m.case_id, number, name, m.outcome, m.reason, _decode(m.reason_params), m.entity_id)
-                for m, number, name in s.execute(query)]
+        return [
+            MemberRow(m.case_id, number, name, m.outcome, m.reason, _decode(m.reason_params), m.entity_id)
+            for m, number, name in s.execute(query)
+        ]
 
 
 def refusals(ctx: Context, campaign_id: int) -> list[tuple[str, int]]:
     """The reasons (English msgids) the campaign's cases were refused for, with how many each, most first."""
     count = func.count()
     with ctx.db.reader() as s:
-        return [(str(reason), int(n)) for reason, n in s.execute(
-            select(CampaignMember.reason, count)
-            .where(CampaignMember.campaign_id == campaign_id, CampaignMember.outcome == "refused")
-            .group_by(CampaignMember.reason).order_by(count.desc(), CampaignMember.reason))]
+        return [
+            (str(reason), int(n))
+            for reason, n in s.execute(
+                select(CampaignMember.reason, count)
+                .where(CampaignMember.campaign_id == campaign_id, CampaignMember.outcome == "refused")
+                .group_by(CampaignMember.reason)
+                .order_by(count.desc(), CampaignMember.reason)
+            )
+        ]
 
 
 def measure(ctx: Context, campaign_id: int) -> CampaignMeasure:
@@ -484,10 +592,15 @@ def measure(ctx: Context, campaign_id: int) -> CampaignMeasure:
         select(CampaignMember.case_id, CampaignMember.outcome, *nets)
         .select_from(CampaignMember)
         .outerjoin(Loan, Loan.client_id == CampaignMember.client_id)
-        .outerjoin(LedgerEntry, and_(LedgerEntry.loan_id == Loan.id,
-                                     LedgerEntry.kind.in_((LedgerKind.PAYMENT.value, LedgerKind.REVERSAL.value)),
-                                     LedgerEntry.booking_date > day,
-                                     LedgerEntry.booking_date <= day + timedelta(days=max(WINDOWS))))
+        .outerjoin(
+            LedgerEntry,
+            and_(
+                LedgerEntry.loan_id == Loan.id,
+                LedgerEntry.kind.in_((LedgerKind.PAYMENT.value, LedgerKind.REVERSAL.value)),
+                LedgerEntry.booking_date > day,
+                LedgerEntry.booking_date <= day + timedelta(days=max(WINDOWS)),
+            ),
+        )
         .where(CampaignMember.campaign_id == campaign_id, CampaignMember.outcome.in_(("done", "refused")))
         .group_by(CampaignMember.case_id, CampaignMember.outcome)
         .subquery()
@@ -495,15 +608,21 @@ def measure(ctx: Context, campaign_id: int) -> CampaignMeasure:
     columns = []
     for days in WINDOWS:
         net = per_member.c[f"net_{days}"]
-        columns += [func.coalesce(func.sum(case((net > 0, 1), else_=0)), 0),
-                    func.coalesce(func.sum(case((net > 0, net), else_=0)), 0)]
-    found = {"done": Uptake(0, 0, Decimal("0.00"), 0, Decimal("0.00")),
-             "refused": Uptake(0, 0, Decimal("0.00"), 0, Decimal("0.00"))}
+        columns += [
+            func.coalesce(func.sum(case((net > 0, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((net > 0, net), else_=0)), 0),
+        ]
+    found = {
+        "done": Uptake(0, 0, Decimal("0.00"), 0, Decimal("0.00")),
+        "refused": Uptake(0, 0, Decimal("0.00"), 0, Decimal("0.00")),
+    }
     with ctx.db.reader() as s:
         for outcome, count, paid_14, cents_14, paid_30, cents_30 in s.execute(
-                select(per_member.c.outcome, func.count(), *columns).group_by(per_member.c.outcome)):
-            found[outcome] = Uptake(int(count), int(paid_14), from_cents(int(cents_14)), int(paid_30),
-                                    from_cents(int(cents_30)))
+            select(per_member.c.outcome, func.count(), *columns).group_by(per_member.c.outcome)
+        ):
+            found[outcome] = Uptake(
+                int(count), int(paid_14), from_cents(int(cents_14)), int(paid_30), from_cents(int(cents_30))
+            )
         portal = _portal_uptake(s, campaign_id, day)
     return CampaignMeasure(campaign_id, day, ctx.clock.today(), found["done"], found["refused"], portal)
 
@@ -511,22 +630,34 @@ def measure(ctx: Context, campaign_id: int) -> CampaignMeasure:
 def _portal_uptake(s: Session, campaign_id: int, day: date) -> PortalUptake:
     """The portal figures of the campaign's reached clients (``PortalUptake``): one query per figure and window."""
     start = datetime.combine(day, datetime.min.time())
-    members = select(CampaignMember.client_id, CampaignMember.case_id).where(
-        CampaignMember.campaign_id == campaign_id, CampaignMember.outcome == "done").subquery()
+    members = (
+        select(CampaignMember.client_id, CampaignMember.case_id)
+        .where(CampaignMember.campaign_id == campaign_id, CampaignMember.outcome == "done")
+        .subquery()
+    )
     figures: list[int] = []
     for what in ("opened", "visited", "arranged"):
         for days in WINDOWS:
             end = datetime.combine(day + timedelta(days=days + 1), datetime.min.time())
             if what == "opened":
-                hit = select(PortalLink.id).where(PortalLink.client_id == members.c.client_id,
-                                                  PortalLink.opened_at >= start, PortalLink.opened_at < end)
+                hit = select(PortalLink.id).where(
+                    PortalLink.client_id == members.c.client_id,
+                    PortalLink.opened_at >= start,
+                    PortalLink.opened_at < end,
+                )
             elif what == "visited":
-                hit = select(PortalSession.id).where(PortalSession.client_id == members.c.client_id,
-                                                     PortalSession.created_at >= start, PortalSession.created_at < end)
+                hit = select(PortalSession.id).where(
+                    PortalSession.client_id == members.c.client_id,
+                    PortalSession.created_at >= start,
+                    PortalSession.created_at < end,
+                )
             else:
-                hit = select(Arrangement.id).where(Arrangement.case_id == members.c.case_id,
-                                                   Arrangement.created_by.like("client:%"),
-                                                   Arrangement.created_at >= start, Arrangement.created_at < end)
+                hit = select(Arrangement.id).where(
+                    Arrangement.case_id == members.c.case_id,
+                    Arrangement.created_by.like("client:%"),
+                    Arrangement.created_at >= start,
+                    Arrangement.created_at < end,
+                )
             figures.append(int(s.scalar(select(func.count()).select_from(members).where(hit.exists())) or 0))
     return PortalUptake(figures[0], figures[1], figures[2], figures[3], figures[4], figures[5])
 

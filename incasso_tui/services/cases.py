@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from incasso_tui.domain.arrears import Arrears, combined
-from incasso_tui.domain.money import ZERO
 from incasso_tui.domain.enums import CaseStatus, Role
+from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import N_, NotAllowed, NotFound, StaleData
 from incasso_tui.services.context import Context
 from incasso_tui.services.positions import loan_positions
@@ -230,15 +230,29 @@ def _documents(s: Session, client_id: int) -> tuple[DocumentRow, ...]:
     """The dossier: its documents, a letter's with what became of it (matched on its file)."""
     from incasso_tui.store.models import Letter
 
-    letters = {letter.file_path: letter for letter in s.scalars(
-        select(Letter).where(Letter.client_id == client_id, Letter.file_path.is_not(None)))}
+    letters = {
+        letter.file_path: letter
+        for letter in s.scalars(select(Letter).where(Letter.client_id == client_id, Letter.file_path.is_not(None)))
+    }
     rows = []
-    for d in s.scalars(select(Document).where(Document.client_id == client_id).order_by(Document.added_on, Document.id)):
+    for d in s.scalars(
+        select(Document).where(Document.client_id == client_id).order_by(Document.added_on, Document.id)
+    ):
         letter = letters.get(d.path) if d.path else None
-        rows.append(DocumentRow(d.kind, d.title, d.added_on, d.path,
-                                letter.id if letter else None, letter.kind if letter else None,
-                                letter.status if letter else None, letter.dispatched_on if letter else None,
-                                letter.batch_id if letter else None, d.id))
+        rows.append(
+            DocumentRow(
+                d.kind,
+                d.title,
+                d.added_on,
+                d.path,
+                letter.id if letter else None,
+                letter.kind if letter else None,
+                letter.status if letter else None,
+                letter.dispatched_on if letter else None,
+                letter.batch_id if letter else None,
+                d.id,
+            )
+        )
     return tuple(rows)
 
 
@@ -277,8 +291,15 @@ def client_detail(ctx: Context, case_id: int) -> ClientDetail:
         case = load_case(s, case_id)
         client = s.get(Client, case.client_id)
         assert client is not None
-        if ctx.actor.role == Role.ADVISER and s.scalar(select(ClientAdviser.client_id).where(
-                ClientAdviser.client_id == client.id, ClientAdviser.adviser_id == ctx.actor.id)) is None:
+        if (
+            ctx.actor.role == Role.ADVISER
+            and s.scalar(
+                select(ClientAdviser.client_id).where(
+                    ClientAdviser.client_id == client.id, ClientAdviser.adviser_id == ctx.actor.id
+                )
+            )
+            is None
+        ):
             raise NotAllowed(N_("An adviser reads only the cases of their own clients"))
         assignee = s.get(User, case.assignee_id).name if case.assignee_id else None  # type: ignore[union-attr]
         loans = list(s.scalars(select(Loan).where(Loan.client_id == client.id).order_by(Loan.number)))
@@ -407,11 +428,17 @@ def client_detail(ctx: Context, case_id: int) -> ClientDetail:
                 for a in arrangements
             ),
             timeline=tuple(
-                TimelineRow(e.at, e.actor, e.action, _timeline_details(e),
-                            json.loads(e.before) if e.before else {}, json.loads(e.after) if e.after else {})
+                TimelineRow(
+                    e.at,
+                    e.actor,
+                    e.action,
+                    _timeline_details(e),
+                    json.loads(e.before) if e.before else {},
+                    json.loads(e.after) if e.after else {},
+                )
                 for e in s.scalars(
-                    select(AuditEvent).where(AuditEvent.case_id == case.id,
-                                             AuditEvent.action.not_in(PRESENCE_ACTIONS))
+                    select(AuditEvent)
+                    .where(AuditEvent.case_id == case.id, AuditEvent.action.not_in(PRESENCE_ACTIONS))
                     .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
                 )
             ),
@@ -431,8 +458,9 @@ def client_id_by_number(db: Database, number: str) -> int:
 def open_case_version(db: Database, client_id: int) -> tuple[int, int]:
     """The client's open case and its version (for a command that changes it: optimistic locking)."""
     with db.reader() as s:
-        row = s.execute(select(Case.id, Case.version).where(Case.client_id == client_id,
-                                                           Case.status != CaseStatus.CLOSED)).first()
+        row = s.execute(
+            select(Case.id, Case.version).where(Case.client_id == client_id, Case.status != CaseStatus.CLOSED)
+        ).first()
     if row is None:
         raise NotFound(N_("Client {client} has no open case"), client=client_id)
     return int(row[0]), int(row[1])

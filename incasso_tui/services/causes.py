@@ -44,15 +44,26 @@ def record_cause(s: Session, case: Case, cause: ArrearsCause, source: str, actor
     s.add(row)
     case.cause = cause.value
     case.updated_by, case.updated_at = actor, now  # no flush here: the caller's one flush raises the version once
-    audit.record(s, at=now, actor=actor, action="case.cause", entity="case", entity_id=case.id, case_id=case.id,
-                 before={"cause": before}, after={"cause": cause.value, "source": source})
+    audit.record(
+        s,
+        at=now,
+        actor=actor,
+        action="case.cause",
+        entity="case",
+        entity_id=case.id,
+        case_id=case.id,
+        before={"cause": before},
+        after={"cause": cause.value, "source": source},
+    )
     return True
 
 
 def cause_history(s: Session, case_id: int) -> list[CauseRow]:
     """Newest first."""
-    return [CauseRow(r.cause, r.source, r.set_by, r.set_at)
-            for r in s.scalars(select(CaseCause).where(CaseCause.case_id == case_id).order_by(CaseCause.id.desc()))]
+    return [
+        CauseRow(r.cause, r.source, r.set_by, r.set_at)
+        for r in s.scalars(select(CaseCause).where(CaseCause.case_id == case_id).order_by(CaseCause.id.desc()))
+    ]
 
 
 def cause_counts(ctx: Context) -> dict[str, int]:

@@ -45,9 +45,11 @@ class Cover:
 
 
 def _letters(s: Session, client_id: int, before_id: int | None = None) -> list[tuple[int, str, date, str]]:
-    query = (select(Letter.id, Letter.figures, Letter.letter_date, Letter.status)
-             .where(Letter.client_id == client_id, Letter.kind == "fourteen_day", Letter.status.in_(LIVE))
-             .order_by(Letter.id))
+    query = (
+        select(Letter.id, Letter.figures, Letter.letter_date, Letter.status)
+        .where(Letter.client_id == client_id, Letter.kind == "fourteen_day", Letter.status.in_(LIVE))
+        .order_by(Letter.id)
+    )
     if before_id is not None:
         query = query.where(Letter.id < before_id)
     return list(s.execute(query))
@@ -62,13 +64,18 @@ def covered(s: Session, client_id: int, numbers: dict[int, str], before_id: int 
             found.update((c.loan, c.seq) for c in figures.claims)
             continue
         ids = [loan_id for loan_id, number in numbers.items() if number in figures.loans]
-        for loan_id, seq in s.execute(select(Installment.loan_id, Installment.seq)
-                                      .where(Installment.loan_id.in_(ids), Installment.due_date < letter_date)):
+        for loan_id, seq in s.execute(
+            select(Installment.loan_id, Installment.seq).where(
+                Installment.loan_id.in_(ids), Installment.due_date < letter_date
+            )
+        ):
             found.add((numbers[loan_id], seq))
     return found
 
 
-def prior_costs(s: Session, client_id: int, loans: Iterable[str], day: date, before_id: int | None = None) -> tuple[PriorCosts, ...]:
+def prior_costs(
+    s: Session, client_id: int, loans: Iterable[str], day: date, before_id: int | None = None
+) -> tuple[PriorCosts, ...]:
     """The earlier 14-day letters of the stacking period on any of ``loans``: what each covered and charged, or, not
     charged (yet), what it announced."""
     since = add_months(day, -load_costs_rules().stacking_months)
@@ -80,16 +87,28 @@ def prior_costs(s: Session, client_id: int, loans: Iterable[str], day: date, bef
         figures = lm.LetterFigures.from_json(raw)
         if figures.claims is None or not wanted & {c.loan for c in figures.claims}:
             continue
-        charges = list(s.execute(select(type_coerce(Charge.amount, Money), Charge.basis).where(
-            Charge.kind == "collection_costs", Charge.period_key == f"wik:letter:{letter_id}")))
+        charges = list(
+            s.execute(
+                select(type_coerce(Charge.amount, Money), Charge.basis).where(
+                    Charge.kind == "collection_costs", Charge.period_key == f"wik:letter:{letter_id}"
+                )
+            )
+        )
         if charges and all(basis for _a, basis in charges):
             # charged: on the base it was charged on (the unpaid remainder), what it charged
-            prior.append(PriorCosts(base=Decimal(json.loads(charges[0][1])["base"]),
-                                    costs=sum((amount for amount, _b in charges), ZERO)))
+            prior.append(
+                PriorCosts(
+                    base=Decimal(json.loads(charges[0][1])["base"]), costs=sum((amount for amount, _b in charges), ZERO)
+                )
+            )
         else:
             # not charged (yet): counted as if it will charge what it announced, which can only lower the new costs
-            prior.append(PriorCosts(base=sum((c.amount for c in figures.claims), ZERO),
-                                    costs=figures.collection_costs.amount if figures.collection_costs else ZERO))
+            prior.append(
+                PriorCosts(
+                    base=sum((c.amount for c in figures.claims), ZERO),
+                    costs=figures.collection_costs.amount if figures.collection_costs else ZERO,
+                )
+            )
     return tuple(prior)
 
 
@@ -97,13 +116,21 @@ def cover_for_letter(s: Session, client_id: int, loan_ids: Iterable[int], day: d
     """The claims a new 14-day letter of ``day`` covers on these loans (open installments due before ``day`` not
     covered yet), their base and the costs it may state."""
     ids = list(loan_ids)
-    numbers: dict[int, str] = {loan_id: number for loan_id, number in s.execute(select(Loan.id, Loan.number).where(Loan.id.in_(ids)))}
+    numbers: dict[int, str] = {
+        loan_id: number for loan_id, number in s.execute(select(Loan.id, Loan.number).where(Loan.id.in_(ids)))
+    }
     done = covered(s, client_id, numbers)
     claims = []
     for loan_id, seq, due, amount in s.execute(
-        select(Installment.loan_id, Installment.seq, Installment.due_date,
-               type_coerce(Installment.principal - Installment.principal_paid + Installment.interest
-                           - Installment.interest_paid, Money))
+        select(
+            Installment.loan_id,
+            Installment.seq,
+            Installment.due_date,
+            type_coerce(
+                Installment.principal - Installment.principal_paid + Installment.interest - Installment.interest_paid,
+                Money,
+            ),
+        )
         .where(Installment.loan_id.in_(ids), Installment.due_date < day, _OPEN)
         .order_by(Installment.loan_id, Installment.due_date)
     ):

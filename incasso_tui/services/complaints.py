@@ -32,8 +32,19 @@ from incasso_tui.services.cases import load_case
 from incasso_tui.services.context import Context
 from incasso_tui.store.models import Case, Client, Complaint, Task, User
 
-__all__ = ["ComplaintInput", "ComplaintRow", "ComplaintsReport", "acknowledge", "add_complaint", "answer",
-           "check_no_open_dispute", "complaints", "open_dispute", "overdue", "report"]
+__all__ = [
+    "ComplaintInput",
+    "ComplaintRow",
+    "ComplaintsReport",
+    "acknowledge",
+    "add_complaint",
+    "answer",
+    "check_no_open_dispute",
+    "complaints",
+    "open_dispute",
+    "overdue",
+    "report",
+]
 
 WRITERS = (Role.EMPLOYEE, Role.SUPERVISOR, Role.SPECIAL_MANAGEMENT)
 READERS = (*WRITERS, Role.ADMIN, Role.AUDITOR)
@@ -47,11 +58,15 @@ def open_dispute() -> ColumnElement[bool]:
 
 
 def check_no_open_dispute(s: Session, case_id: int) -> None:
-    received = s.scalar(select(Complaint.received_on).where(Complaint.case_id == case_id, Complaint.kind == "dispute",
-                                                            Complaint.status == "open").limit(1))
+    received = s.scalar(
+        select(Complaint.received_on)
+        .where(Complaint.case_id == case_id, Complaint.kind == "dispute", Complaint.status == "open")
+        .limit(1)
+    )
     if received is not None:
-        raise RuleViolation(N_("The client disputes the claim (received {day}): no dunning while the dispute is open"),
-                            day=received)
+        raise RuleViolation(
+            N_("The client disputes the claim (received {day}): no dunning while the dispute is open"), day=received
+        )
 
 
 @dataclass(frozen=True)
@@ -84,13 +99,31 @@ class ComplaintRow:
 
     def overdue(self, today: date) -> tuple[bool, bool]:
         """(acknowledgement overdue, answer overdue) as of ``today``."""
-        return (self.acknowledged_on is None and self.status == "open" and today > self.acknowledge_by,
-                self.status == "open" and today > self.answer_by)
+        return (
+            self.acknowledged_on is None and self.status == "open" and today > self.acknowledge_by,
+            self.status == "open" and today > self.answer_by,
+        )
 
 
 def _row(c: Complaint, name: str) -> ComplaintRow:
-    return ComplaintRow(c.id, c.case_id, name, c.kind, c.received_on, c.channel, c.about, c.handled_by, c.status,
-                        c.acknowledge_by, c.answer_by, c.acknowledged_on, c.answered_on, c.outcome, c.answer, c.version)
+    return ComplaintRow(
+        c.id,
+        c.case_id,
+        name,
+        c.kind,
+        c.received_on,
+        c.channel,
+        c.about,
+        c.handled_by,
+        c.status,
+        c.acknowledge_by,
+        c.answer_by,
+        c.acknowledged_on,
+        c.answered_on,
+        c.outcome,
+        c.answer,
+        c.version,
+    )
 
 
 def _terms(ctx: Context) -> dc.ComplaintTerms:
@@ -113,8 +146,12 @@ def add_complaint(ctx: Context, case_id: int, given: ComplaintInput) -> int:
     if given.received_on > today:
         raise RuleViolation(N_("The day of receipt may not be in the future"), field="received")
     if given.channel not in tuple(c.value for c in Channel):
-        raise BadInput(N_("Unknown channel {channel} (known: {known})"), field="channel", channel=given.channel,
-                       known=", ".join(c.value for c in Channel))
+        raise BadInput(
+            N_("Unknown channel {channel} (known: {known})"),
+            field="channel",
+            channel=given.channel,
+            known=", ".join(c.value for c in Channel),
+        )
     about = (given.about or "").strip()
     if not about:
         raise BadInput(N_("Say what the complaint is about"), field="about")
@@ -128,23 +165,58 @@ def add_complaint(ctx: Context, case_id: int, given: ComplaintInput) -> int:
         handler = s.scalar(select(User).where(User.name == (given.handled_by or ctx.actor.name), User.active.is_(True)))
         if handler is None:
             raise NotFound(N_("There is no active user {name}"), field="handled_by", name=given.handled_by)
-        row = Complaint(case_id=case.id, kind=given.kind, received_on=given.received_on, channel=given.channel,
-                        about=about, handled_by=handler.name, status="open", acknowledge_by=ack_by, answer_by=answer_by,
-                        created_by=ctx.actor.name, created_at=now)
+        row = Complaint(
+            case_id=case.id,
+            kind=given.kind,
+            received_on=given.received_on,
+            channel=given.channel,
+            about=about,
+            handled_by=handler.name,
+            status="open",
+            acknowledge_by=ack_by,
+            answer_by=answer_by,
+            created_by=ctx.actor.name,
+            created_at=now,
+        )
         s.add(row)
         s.flush()
         label = "Klacht" if given.kind == "complaint" else "Betwisting"
-        tasks = [Task(case_id=case.id, kind=kind, title=f"{label} {row.id}: {what}"[:200], due_date=due, status="open",
-                      assignee_id=handler.id, created_by=ctx.actor.name, created_at=now)
-                 for kind, what, due in ((TASK_ACK, "ontvangst bevestigen", ack_by),
-                                         (TASK_ANSWER, "definitief antwoord (Kifid)", answer_by))]
+        tasks = [
+            Task(
+                case_id=case.id,
+                kind=kind,
+                title=f"{label} {row.id}: {what}"[:200],
+                due_date=due,
+                status="open",
+                assignee_id=handler.id,
+                created_by=ctx.actor.name,
+                created_at=now,
+            )
+            for kind, what, due in (
+                (TASK_ACK, "ontvangst bevestigen", ack_by),
+                (TASK_ANSWER, "definitief antwoord (Kifid)", answer_by),
+            )
+        ]
         s.add_all(tasks)
         s.flush()
-        audit.record(s, at=now, actor=ctx.actor.name, action=f"{given.kind}.add", entity="complaint", entity_id=row.id,
-                     case_id=case.id,
-                     after={"received_on": given.received_on, "channel": given.channel, "about": about,
-                            "handled_by": handler.name, "acknowledge_by": ack_by, "answer_by": answer_by,
-                            "tasks": [t.id for t in tasks]})
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action=f"{given.kind}.add",
+            entity="complaint",
+            entity_id=row.id,
+            case_id=case.id,
+            after={
+                "received_on": given.received_on,
+                "channel": given.channel,
+                "about": about,
+                "handled_by": handler.name,
+                "acknowledge_by": ack_by,
+                "answer_by": answer_by,
+                "tasks": [t.id for t in tasks],
+            },
+        )
         return row.id
 
 
@@ -160,8 +232,16 @@ def _load(s: Session, complaint_id: int, expected_version: int | None) -> Compla
 
 
 def _close_tasks(ctx: Context, s: Session, row: Complaint, kinds: tuple[str, ...]) -> list[int]:
-    tasks = list(s.scalars(select(Task).where(Task.case_id == row.case_id, Task.kind.in_(kinds), Task.status == TaskStatus.OPEN,
-                                              Task.title.like(f"% {row.id}: %"))))
+    tasks = list(
+        s.scalars(
+            select(Task).where(
+                Task.case_id == row.case_id,
+                Task.kind.in_(kinds),
+                Task.status == TaskStatus.OPEN,
+                Task.title.like(f"% {row.id}: %"),
+            )
+        )
+    )
     for t in tasks:
         t.status, t.done_by, t.done_at = "done", ctx.actor.name, ctx.clock.now()
     return [t.id for t in tasks]
@@ -174,15 +254,26 @@ def acknowledge(ctx: Context, complaint_id: int, expected_version: int | None = 
         with ctx.db.transaction() as s:
             row = _load(s, complaint_id, expected_version)
             if row.acknowledged_on is not None:
-                raise RuleViolation(N_("Complaint {id} was acknowledged on {day} already"), id=row.id,
-                                    day=row.acknowledged_on)
+                raise RuleViolation(
+                    N_("Complaint {id} was acknowledged on {day} already"), id=row.id, day=row.acknowledged_on
+                )
             row.acknowledged_on = ctx.clock.today()
             done = _close_tasks(ctx, s, row, (TASK_ACK,))
             s.flush()
-            audit.record(s, at=ctx.clock.now(), actor=ctx.actor.name, action="complaint.acknowledge",
-                         entity="complaint", entity_id=row.id, case_id=row.case_id,
-                         after={"acknowledged_on": row.acknowledged_on, "tasks_done": done,
-                                "on_time": row.acknowledged_on <= row.acknowledge_by})
+            audit.record(
+                s,
+                at=ctx.clock.now(),
+                actor=ctx.actor.name,
+                action="complaint.acknowledge",
+                entity="complaint",
+                entity_id=row.id,
+                case_id=row.case_id,
+                after={
+                    "acknowledged_on": row.acknowledged_on,
+                    "tasks_done": done,
+                    "on_time": row.acknowledged_on <= row.acknowledge_by,
+                },
+            )
     except StaleDataError:
         raise StaleData(N_("The complaint was changed meanwhile: reopen it")) from None
 
@@ -202,8 +293,10 @@ def answer(ctx: Context, complaint_id: int, outcome: str, text: str, expected_ve
     try:
         with ctx.db.transaction() as s:
             row = _load(s, complaint_id, expected_version)
-            language = s.scalar(select(Client.language).join(Case, Case.client_id == Client.id)
-                                .where(Case.id == row.case_id)) or "nl"
+            language = (
+                s.scalar(select(Client.language).join(Case, Case.client_id == Client.id).where(Case.id == row.case_id))
+                or "nl"
+            )
             if "kifid" not in text.lower():
                 text = f"{text}\n\n{terms.kifid_notice.get(language, terms.kifid_notice['nl'])}"
             row.status, row.outcome, row.answer, row.answered_on = "answered", outcome, text, today
@@ -211,10 +304,24 @@ def answer(ctx: Context, complaint_id: int, outcome: str, text: str, expected_ve
                 row.acknowledged_on = today
             done = _close_tasks(ctx, s, row, (TASK_ACK, TASK_ANSWER))
             s.flush()
-            audit.record(s, at=ctx.clock.now(), actor=ctx.actor.name, action="complaint.answer", entity="complaint",
-                         entity_id=row.id, case_id=row.case_id, before={"status": "open"},
-                         after={"status": "answered", "outcome": outcome, "answered_on": today, "tasks_done": done,
-                                "on_time": today <= row.answer_by, "days": (today - row.received_on).days})
+            audit.record(
+                s,
+                at=ctx.clock.now(),
+                actor=ctx.actor.name,
+                action="complaint.answer",
+                entity="complaint",
+                entity_id=row.id,
+                case_id=row.case_id,
+                before={"status": "open"},
+                after={
+                    "status": "answered",
+                    "outcome": outcome,
+                    "answered_on": today,
+                    "tasks_done": done,
+                    "on_time": today <= row.answer_by,
+                    "days": (today - row.received_on).days,
+                },
+            )
             return text
     except StaleDataError:
         raise StaleData(N_("The complaint was changed meanwhile: reopen it")) from None
@@ -223,8 +330,12 @@ def answer(ctx: Context, complaint_id: int, outcome: str, text: str, expected_ve
 def complaints(ctx: Context, *, open_only: bool = False, case_id: int | None = None) -> list[ComplaintRow]:
     """The register, oldest answer-by first (open ones before answered ones)."""
     ctx.require(*READERS)
-    query = (select(Complaint, Client.name).join(Case, Case.id == Complaint.case_id)
-             .join(Client, Client.id == Case.client_id).order_by(Complaint.status.desc(), Complaint.answer_by, Complaint.id))
+    query = (
+        select(Complaint, Client.name)
+        .join(Case, Case.id == Complaint.case_id)
+        .join(Client, Client.id == Case.client_id)
+        .order_by(Complaint.status.desc(), Complaint.answer_by, Complaint.id)
+    )
     if open_only:
         query = query.where(Complaint.status == "open")
     if case_id is not None:
@@ -246,8 +357,14 @@ def overdue(ctx: Context) -> Overdue:
     today = ctx.clock.today()
     with ctx.db.reader() as s:
         open_ = s.scalar(select(func.count()).where(Complaint.status == "open")) or 0
-        ack = s.scalar(select(func.count()).where(Complaint.status == "open", Complaint.acknowledged_on.is_(None),
-                                                  Complaint.acknowledge_by < today)) or 0
+        ack = (
+            s.scalar(
+                select(func.count()).where(
+                    Complaint.status == "open", Complaint.acknowledged_on.is_(None), Complaint.acknowledge_by < today
+                )
+            )
+            or 0
+        )
         late = s.scalar(select(func.count()).where(Complaint.status == "open", Complaint.answer_by < today)) or 0
     return Overdue(open_, ack, late)
 
@@ -271,16 +388,40 @@ def report(ctx: Context, date_from: date, date_to: date) -> ComplaintsReport:
     if date_from > date_to:
         raise BadInput(N_("The period starts after it ends"), field="from")
     with ctx.db.reader() as s:
-        received = dict(s.execute(select(Complaint.kind, func.count()).where(
-            Complaint.received_on.between(date_from, date_to)).group_by(Complaint.kind)).all())
-        answered = list(s.execute(select(Complaint.outcome, Complaint.received_on, Complaint.answered_on,
-                                         Complaint.answer_by).where(Complaint.answered_on.between(date_from, date_to))))
-        still_open = s.scalar(select(func.count()).where(Complaint.received_on.between(date_from, date_to),
-                                                         Complaint.status == "open")) or 0
+        received = dict(
+            s.execute(
+                select(Complaint.kind, func.count())
+                .where(Complaint.received_on.between(date_from, date_to))
+                .group_by(Complaint.kind)
+            ).all()
+        )
+        answered = list(
+            s.execute(
+                select(Complaint.outcome, Complaint.received_on, Complaint.answered_on, Complaint.answer_by).where(
+                    Complaint.answered_on.between(date_from, date_to)
+                )
+            )
+        )
+        still_open = (
+            s.scalar(
+                select(func.count()).where(
+                    Complaint.received_on.between(date_from, date_to), Complaint.status == "open"
+                )
+            )
+            or 0
+        )
     days = [(done - got).days for _o, got, done, _by in answered]
     outcomes: dict[str, int] = {}
     for outcome, *_rest in answered:
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    return ComplaintsReport(date_from, date_to, {k: received.get(k, 0) for k in dc.KINDS}, len(answered), outcomes,
-                            round(sum(days) / len(days), 1) if days else None, max(days) if days else None,
-                            sum(1 for _o, _g, done, by in answered if done > by), still_open)
+    return ComplaintsReport(
+        date_from,
+        date_to,
+        {k: received.get(k, 0) for k in dc.KINDS},
+        len(answered),
+        outcomes,
+        round(sum(days) / len(days), 1) if days else None,
+        max(days) if days else None,
+        sum(1 for _o, _g, done, by in answered if done > by),
+        still_open,
+    )

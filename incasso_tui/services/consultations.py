@@ -28,7 +28,17 @@ from incasso_tui.services.context import Context
 from incasso_tui.services.inbox import add_task, close_task
 from incasso_tui.store.models import Case, Client, ClientAdviser, Consultation, Task, User
 
-__all__ = ["ANSWER_DAYS", "AdvisedCase", "ConsultationRow", "advised_cases", "advisers_for", "answer", "ask", "consultations", "is_adviser_of"]
+__all__ = [
+    "ANSWER_DAYS",
+    "AdvisedCase",
+    "ConsultationRow",
+    "advised_cases",
+    "advisers_for",
+    "answer",
+    "ask",
+    "consultations",
+    "is_adviser_of",
+]
 
 ANSWER_DAYS = 2  # the consultation task is due this many days after it was asked
 MAX_TEXT = 2000
@@ -50,20 +60,32 @@ class ConsultationRow:
 
 
 def is_adviser_of(s: Session, user_id: int, client_id: int) -> bool:
-    return s.scalar(select(ClientAdviser.client_id).where(ClientAdviser.client_id == client_id,
-                                                          ClientAdviser.adviser_id == user_id)) is not None
+    return (
+        s.scalar(
+            select(ClientAdviser.client_id).where(
+                ClientAdviser.client_id == client_id, ClientAdviser.adviser_id == user_id
+            )
+        )
+        is not None
+    )
 
 
 def advisers_for(ctx: Context, case_id: int) -> list[tuple[str, str, str]]:
     """Whom a consultation on the case can go to: (name, full name, role), the client's adviser first."""
     with ctx.db.reader() as s:
         case = load_case(s, case_id)
-        rows = list(s.execute(select(User.name, User.full_name, User.role).join(
-            ClientAdviser, ClientAdviser.adviser_id == User.id).where(ClientAdviser.client_id == case.client_id,
-                                                                       User.active.is_(True))))
-        rows += s.execute(select(User.name, User.full_name, User.role).where(
-            User.role == Role.SPECIAL_MANAGEMENT.value, User.active.is_(True), User.id != ctx.actor.id)
-            .order_by(User.name)).all()
+        rows = list(
+            s.execute(
+                select(User.name, User.full_name, User.role)
+                .join(ClientAdviser, ClientAdviser.adviser_id == User.id)
+                .where(ClientAdviser.client_id == case.client_id, User.active.is_(True))
+            )
+        )
+        rows += s.execute(
+            select(User.name, User.full_name, User.role)
+            .where(User.role == Role.SPECIAL_MANAGEMENT.value, User.active.is_(True), User.id != ctx.actor.id)
+            .order_by(User.name)
+        ).all()
         return [(n, f, r) for n, f, r in rows]
 
 
@@ -84,18 +106,39 @@ def ask(ctx: Context, case_id: int, to: str, question: str) -> int:
             if not is_adviser_of(s, target.id, case.client_id):
                 raise RuleViolation(N_("{name} is not this client's adviser"), field="to", name=target.name)
         elif target.role != Role.SPECIAL_MANAGEMENT.value:
-            raise RuleViolation(N_("A consultation goes to the client's adviser or to special management, not to "
-                                   "{name} ({role})"), field="to", name=target.name, role=target.role)
+            raise RuleViolation(
+                N_("A consultation goes to the client's adviser or to special management, not to {name} ({role})"),
+                field="to",
+                name=target.name,
+                role=target.role,
+            )
         if not target.active:
             raise RuleViolation(N_("{name} is no longer active"), field="to", name=target.name)
-        row = Consultation(case_id=case.id, asked_by_id=ctx.actor.id, asked_of_id=target.id, question=text,
-                           asked_at=now, status="open")
+        row = Consultation(
+            case_id=case.id, asked_by_id=ctx.actor.id, asked_of_id=target.id, question=text, asked_at=now, status="open"
+        )
         s.add(row)
         s.flush()
-        add_task(ctx, s, case.id, "consultation", f"Vraag van {ctx.actor.name}: {text}",
-                 ctx.clock.today() + timedelta(days=ANSWER_DAYS), target.id, ref=f"consultation:{row.id}")
-        audit.record(s, at=now, actor=ctx.actor.name, action="consultation.ask", entity="consultation",
-                     entity_id=row.id, case_id=case.id, after={"to": target.name, "question": text})
+        add_task(
+            ctx,
+            s,
+            case.id,
+            "consultation",
+            f"Vraag van {ctx.actor.name}: {text}",
+            ctx.clock.today() + timedelta(days=ANSWER_DAYS),
+            target.id,
+            ref=f"consultation:{row.id}",
+        )
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="consultation.ask",
+            entity="consultation",
+            entity_id=row.id,
+            case_id=case.id,
+            after={"to": target.name, "question": text},
+        )
         return row.id
 
 
@@ -114,27 +157,50 @@ def answer(ctx: Context, consultation_id: int, text: str) -> None:
         row.status, row.answer, row.answered_at = "answered", body, now
         for t in s.scalars(select(Task).where(Task.ref == f"consultation:{row.id}", Task.status == TaskStatus.OPEN)):
             close_task(ctx, s, t, body, now)
-        add_task(ctx, s, row.case_id, "consultation_answer", f"Antwoord van {ctx.actor.name}: {body}",
-                 ctx.clock.today(), row.asked_by_id, ref=f"consultation:{row.id}")
-        audit.record(s, at=now, actor=ctx.actor.name, action="consultation.answer", entity="consultation",
-                     entity_id=row.id, case_id=row.case_id, before={"status": "open"},
-                     after={"status": "answered", "answer": body})
+        add_task(
+            ctx,
+            s,
+            row.case_id,
+            "consultation_answer",
+            f"Antwoord van {ctx.actor.name}: {body}",
+            ctx.clock.today(),
+            row.asked_by_id,
+            ref=f"consultation:{row.id}",
+        )
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="consultation.answer",
+            entity="consultation",
+            entity_id=row.id,
+            case_id=row.case_id,
+            before={"status": "open"},
+            after={"status": "answered", "answer": body},
+        )
 
 
 def consultations(ctx: Context, *, case_id: int | None = None, mine: bool = False) -> list[ConsultationRow]:
     """A case's consultations (newest first), or the ones asked of the actor (``mine``)."""
     asker, asked = User.__table__.alias("asker"), User.__table__.alias("asked")
-    query = (select(Consultation, Client.name, asker.c.name, asked.c.name, asked.c.role)
-             .join(Case, Case.id == Consultation.case_id).join(Client, Client.id == Case.client_id)
-             .join(asker, asker.c.id == Consultation.asked_by_id).join(asked, asked.c.id == Consultation.asked_of_id))
+    query = (
+        select(Consultation, Client.name, asker.c.name, asked.c.name, asked.c.role)
+        .join(Case, Case.id == Consultation.case_id)
+        .join(Client, Client.id == Case.client_id)
+        .join(asker, asker.c.id == Consultation.asked_by_id)
+        .join(asked, asked.c.id == Consultation.asked_of_id)
+    )
     if case_id is not None:
         query = query.where(Consultation.case_id == case_id)
     if mine or ctx.actor.role == Role.ADVISER:
         query = query.where(Consultation.asked_of_id == ctx.actor.id)
     with ctx.db.reader() as s:
-        return [ConsultationRow(c.id, c.case_id, name, by, of, role, c.question, c.asked_at, c.status, c.answer,
-                                c.answered_at)
-                for c, name, by, of, role in s.execute(query.order_by(Consultation.id.desc()).limit(200))]
+        return [
+            ConsultationRow(
+                c.id, c.case_id, name, by, of, role, c.question, c.asked_at, c.status, c.answer, c.answered_at
+            )
+            for c, name, by, of, role in s.execute(query.order_by(Consultation.id.desc()).limit(200))
+        ]
 
 
 @dataclass(frozen=True)
@@ -153,11 +219,19 @@ def advised_cases(ctx: Context) -> list[AdvisedCase]:
     from sqlalchemy import func
 
     ctx.require(Role.ADVISER)
-    waiting = (select(func.count()).where(Consultation.case_id == Case.id, Consultation.asked_of_id == ctx.actor.id,
-                                          Consultation.status == "open").correlate(Case).scalar_subquery())
-    query = (select(Case.id, Client.number, Client.name, Case.status, Case.stage, Case.pos_arrears, waiting)
-             .join(Client, Client.id == Case.client_id).join(ClientAdviser, ClientAdviser.client_id == Client.id)
-             .where(ClientAdviser.adviser_id == ctx.actor.id, Case.status != CaseStatus.CLOSED)
-             .order_by(Case.pos_arrears.desc(), Case.id).limit(500))
+    waiting = (
+        select(func.count())
+        .where(Consultation.case_id == Case.id, Consultation.asked_of_id == ctx.actor.id, Consultation.status == "open")
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    query = (
+        select(Case.id, Client.number, Client.name, Case.status, Case.stage, Case.pos_arrears, waiting)
+        .join(Client, Client.id == Case.client_id)
+        .join(ClientAdviser, ClientAdviser.client_id == Client.id)
+        .where(ClientAdviser.adviser_id == ctx.actor.id, Case.status != CaseStatus.CLOSED)
+        .order_by(Case.pos_arrears.desc(), Case.id)
+        .limit(500)
+    )
     with ctx.db.reader() as s:
         return [AdvisedCase(*row) for row in s.execute(query)]

@@ -13,7 +13,6 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-
 from incasso_tui.domain.audit_actions import CONTACT_LOG, ContactLogBefore
 from incasso_tui.domain.enums import ArrearsCause, Channel, ContactOutcome, TaskStatus
 from incasso_tui.domain.money import ensure_money
@@ -60,8 +59,9 @@ def check_text(text: str, field: str, *, required: bool, maximum: int = MAX_TEXT
     if required and not stripped:
         raise BadInput(N_("Please fill this in"), field=field)
     if len(stripped) > maximum:
-        raise BadInput(N_("At most {maximum} characters, this is {length}"), field=field, maximum=maximum,
-                       length=len(stripped))
+        raise BadInput(
+            N_("At most {maximum} characters, this is {length}"), field=field, maximum=maximum, length=len(stripped)
+        )
     return stripped
 
 
@@ -162,18 +162,23 @@ def log_contact(ctx: Context, case_id: int, expected_version: int, given: Contac
                 after={"contact_id": contact.id, "due_date": promise.due_date, "amount": promise.amount},
             )
         # the follow-up is a task in the inbox of the case's owner (issue 13); so is checking the promise
-        from incasso_tui.services.inbox import replace_follow_up
-
-        from incasso_tui.services.inbox import close_task
+        from incasso_tui.services.inbox import close_task, replace_follow_up
 
         replace_follow_up(ctx, s, case, "follow_up", case.next_action, case.next_action_date)
         if given.channel in (Channel.PHONE, Channel.VIDEO):  # the call was made: its open call task is done
-            for call in s.scalars(select(Task).where(Task.case_id == case.id, Task.kind == "call",
-                                                     Task.status == TaskStatus.OPEN)):
+            for call in s.scalars(
+                select(Task).where(Task.case_id == case.id, Task.kind == "call", Task.status == TaskStatus.OPEN)
+            ):
                 close_task(ctx, s, call, f"Contact {given.outcome.value}: {contact.summary}"[:500], now)
         if promise is not None:
-            replace_follow_up(ctx, s, case, "promise_check", NEXT_AFTER_PROMISE,
-                              promise.due_date + timedelta(days=ctx.settings.payment_grace_days))
+            replace_follow_up(
+                ctx,
+                s,
+                case,
+                "promise_check",
+                NEXT_AFTER_PROMISE,
+                promise.due_date + timedelta(days=ctx.settings.payment_grace_days),
+            )
         s.flush()  # the case's version check (UPDATE ... WHERE version = n) runs here
         return LoggedContact(contact.id, promise.id if promise is not None else None)
 

@@ -34,8 +34,9 @@ def _still_enabled(actor: Actor) -> Callable[[Session], None]:
         # one primary-key lookup at the start of every writing transaction, in that transaction
         active = s.execute(select(User.active).where(User.id == actor.id)).scalar_one_or_none()
         if not active:
-            raise NotAllowed(N_("Your user {name} is disabled: nothing was saved. Ask an administrator."),
-                             name=actor.name)
+            raise NotAllowed(
+                N_("Your user {name} is disabled: nothing was saved. Ask an administrator."), name=actor.name
+            )
 
     return check
 

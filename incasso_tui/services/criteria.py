@@ -98,8 +98,12 @@ class Criteria(BaseModel):
             if amount < 0:
                 raise BadInput(N_("The amount may not be negative: {text}"), field=name, text=str(amount))
         if self.min_arrears is not None and self.max_arrears is not None and self.min_arrears > self.max_arrears:
-            raise BadInput(N_("The arrears from {low} is above the arrears to {high}"), field="max_arrears",
-                           low=self.min_arrears, high=self.max_arrears)
+            raise BadInput(
+                N_("The arrears from {low} is above the arrears to {high}"),
+                field="max_arrears",
+                low=self.min_arrears,
+                high=self.max_arrears,
+            )
         for name, lowest in (("arrangement_ends_within", 0), ("deferral_ends_within", 0), ("no_contact_days", 1)):
             days = getattr(self, name)
             if days is not None and not lowest <= days <= MAX_DAYS:
@@ -118,8 +122,9 @@ class Criteria(BaseModel):
         except ValidationError as exc:
             first = exc.errors()[0]
             name = ".".join(str(p) for p in first["loc"]) or "criteria"
-            raise BadInput(N_("The criterion {name} is not valid: {error}"), field=name, name=name,
-                           error=first["msg"]) from None
+            raise BadInput(
+                N_("The criterion {name} is not valid: {error}"), field=name, name=name, error=first["msg"]
+            ) from None
 
     @classmethod
     def from_json(cls, raw: str) -> Criteria:
@@ -145,8 +150,12 @@ def check_in_book(s: Session, criteria: Criteria) -> None:
     """The products and the employee a criterion names must exist (a typing error would select nobody)."""
     for product in criteria.products:
         if s.scalar(select(Loan.id).where(Loan.product == product).limit(1)) is None:
-            raise BadInput(N_("There is no product {product}; the book has: {products}"), field="products",
-                           product=product, products=", ".join(products(s)))
+            raise BadInput(
+                N_("There is no product {product}; the book has: {products}"),
+                field="products",
+                product=product,
+                products=", ".join(products(s)),
+            )
     if criteria.assignee is not None and s.scalar(select(User.id).where(User.name == criteria.assignee)) is None:
         raise BadInput(N_("Unknown user {name}"), field="assignee", name=criteria.assignee)
 
@@ -224,15 +233,23 @@ def criteria_where(criteria: Criteria, today: date) -> list[ColumnElement[bool]]
         where.append(and_(Case.status == CaseStatus.ARRANGEMENT, last_line >= today, last_line <= until))
     if criteria.deferral_ends_within is not None:
         until = today + timedelta(days=criteria.deferral_ends_within)
-        where.append(exists().where(Loan.client_id == Case.client_id, Deferral.loan_id == Loan.id,
-                                    Deferral.ends_on >= today, Deferral.ends_on <= until))
+        where.append(
+            exists().where(
+                Loan.client_id == Case.client_id,
+                Deferral.loan_id == Loan.id,
+                Deferral.ends_on >= today,
+                Deferral.ends_on <= until,
+            )
+        )
     if criteria.no_contact_days is not None:
         since = datetime.combine(today - timedelta(days=criteria.no_contact_days), time.min)
         where.append(~exists().where(Contact.case_id == Case.id, Contact.at >= since))
     return where
 
 
-def describe(criteria: Criteria, label: Callable[[str, str], str] = lambda _kind, value: value) -> list[tuple[str, dict[str, object]]]:
+def describe(
+    criteria: Criteria, label: Callable[[str, str], str] = lambda _kind, value: value
+) -> list[tuple[str, dict[str, object]]]:
     """The criteria as (msgid, parameters) lines for people; ``label(kind, value)`` names a stage, an ageing bucket
     or a debtor kind (``kind``: stage | bucket | debtor) in the reader's language."""
     lines: list[tuple[str, dict[str, object]]] = []

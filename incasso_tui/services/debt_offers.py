@@ -54,12 +54,26 @@ class OfferRow:
 
 
 def _row(o: DebtOffer, case_id: int) -> OfferRow:
-    return OfferRow(o.id, o.track_id, case_id, o.percentage, o.term_months, o.claim, o.received_on, o.respond_by,
-                    o.status, o.answer, o.reason, o.answered_by, o.approved_by)
+    return OfferRow(
+        o.id,
+        o.track_id,
+        case_id,
+        o.percentage,
+        o.term_months,
+        o.claim,
+        o.received_on,
+        o.respond_by,
+        o.status,
+        o.answer,
+        o.reason,
+        o.answered_by,
+        o.approved_by,
+    )
 
 
-def record_offer(ctx: Context, case_id: int, *, percentage: Decimal, term_months: int, received_on: date,
-                 respond_by: date) -> int:
+def record_offer(
+    ctx: Context, case_id: int, *, percentage: Decimal, term_months: int, received_on: date, respond_by: date
+) -> int:
     """Record the debt counsellor's proposal on the case's open minnelijk track; returns the offer's id."""
     ctx.require(*DESK_WRITERS)
     if not Decimal(0) < percentage <= Decimal(100):
@@ -77,23 +91,54 @@ def record_offer(ctx: Context, case_id: int, *, percentage: Decimal, term_months
         track = s.scalar(select(DebtTrack).where(DebtTrack.case_id == case.id, DebtTrack.status == TrackStatus.OPEN))
         if track is None or track.kind != "minnelijk":
             raise RuleViolation(N_("A debt counsellor's proposal needs an open minnelijk traject on the case"))
-        if s.scalar(select(DebtOffer.id).where(DebtOffer.track_id == track.id, DebtOffer.status.in_(("open", "proposed")))):
+        if s.scalar(
+            select(DebtOffer.id).where(DebtOffer.track_id == track.id, DebtOffer.status.in_(("open", "proposed")))
+        ):
             raise RuleViolation(N_("The track has an unanswered proposal already"))
         claim = client_position(s, case.client_id, today)
-        offer = DebtOffer(track_id=track.id, percentage=(percentage / 100).quantize(Decimal("0.000001")),
-                          term_months=term_months, claim=claim, received_on=received_on, respond_by=respond_by,
-                          status="open", created_by=ctx.actor.name, created_at=now)
+        offer = DebtOffer(
+            track_id=track.id,
+            percentage=(percentage / 100).quantize(Decimal("0.000001")),
+            term_months=term_months,
+            claim=claim,
+            received_on=received_on,
+            respond_by=respond_by,
+            status="open",
+            created_by=ctx.actor.name,
+            created_at=now,
+        )
         s.add(offer)
         s.flush()
-        task = Task(case_id=case.id, kind=TASK_KIND, title=f"Voorstel schuldhulp {offer.id}: antwoord geven"[:200],
-                    due_date=respond_by, status="open", assignee_id=case.assignee_id, created_by=ctx.actor.name,
-                    created_at=now)
+        task = Task(
+            case_id=case.id,
+            kind=TASK_KIND,
+            title=f"Voorstel schuldhulp {offer.id}: antwoord geven"[:200],
+            due_date=respond_by,
+            status="open",
+            assignee_id=case.assignee_id,
+            created_by=ctx.actor.name,
+            created_at=now,
+        )
         s.add(task)
         track.response_due = respond_by
         s.flush()
-        audit.record(s, at=now, actor=ctx.actor.name, action="debt_offer.add", entity="debt_offer", entity_id=offer.id,
-                     case_id=case.id, after={"percentage": offer.percentage, "term_months": term_months, "claim": claim,
-                                             "received_on": received_on, "respond_by": respond_by, "task": task.id})
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="debt_offer.add",
+            entity="debt_offer",
+            entity_id=offer.id,
+            case_id=case.id,
+            after={
+                "percentage": offer.percentage,
+                "term_months": term_months,
+                "claim": claim,
+                "received_on": received_on,
+                "respond_by": respond_by,
+                "task": task.id,
+            },
+        )
         return offer.id
 
 
@@ -108,8 +153,14 @@ def _offer(s: Session, offer_id: int) -> tuple[DebtOffer, DebtTrack]:
 
 def _finish(ctx: Context, s: Session, offer: DebtOffer, track: DebtTrack) -> None:
     offer.status = "accepted" if offer.answer == "accept" else "rejected"
-    for task in s.scalars(select(Task).where(Task.case_id == track.case_id, Task.kind == TASK_KIND, Task.status == TaskStatus.OPEN,
-                                             Task.title.like(f"% {offer.id}: %"))):
+    for task in s.scalars(
+        select(Task).where(
+            Task.case_id == track.case_id,
+            Task.kind == TASK_KIND,
+            Task.status == TaskStatus.OPEN,
+            Task.title.like(f"% {offer.id}: %"),
+        )
+    ):
         task.status, task.done_by, task.done_at = "done", ctx.actor.name, ctx.clock.now()
 
 
@@ -132,10 +183,22 @@ def answer_offer(ctx: Context, offer_id: int, *, accept: bool, reason: str = "")
         else:
             _finish(ctx, s, offer, track)
         s.flush()
-        audit.record(s, at=now, actor=ctx.actor.name, action="debt_offer.answer", entity="debt_offer",
-                     entity_id=offer.id, case_id=track.case_id,
-                     after={"answer": offer.answer, "reason": offer.reason, "status": offer.status,
-                            "four_eyes": four_eyes, "claim": offer.claim})
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="debt_offer.answer",
+            entity="debt_offer",
+            entity_id=offer.id,
+            case_id=track.case_id,
+            after={
+                "answer": offer.answer,
+                "reason": offer.reason,
+                "status": offer.status,
+                "four_eyes": four_eyes,
+                "claim": offer.claim,
+            },
+        )
         return offer.status
 
 
@@ -149,8 +212,9 @@ def confirm_answer(ctx: Context, offer_id: int, *, confirm: bool, reason: str = 
     with ctx.db.transaction() as s:
         offer, track = _offer(s, offer_id)
         if offer.status != "proposed":
-            raise RuleViolation(N_("This proposal has no answer waiting for a second person ({status})"),
-                                status=offer.status)
+            raise RuleViolation(
+                N_("This proposal has no answer waiting for a second person ({status})"), status=offer.status
+            )
         if offer.answered_by == ctx.actor.name:
             raise FourEyesViolation(N_("You answered this yourself: another supervisor must confirm it (four eyes)"))
         if confirm:
@@ -160,9 +224,16 @@ def confirm_answer(ctx: Context, offer_id: int, *, confirm: bool, reason: str = 
             offer.status, offer.answer, offer.answered_by, offer.answered_at = "open", None, None, None
             offer.reason = reason
         s.flush()
-        audit.record(s, at=now, actor=ctx.actor.name, action="debt_offer.confirm" if confirm else "debt_offer.send_back",
-                     entity="debt_offer", entity_id=offer.id, case_id=track.case_id,
-                     after={"status": offer.status, "reason": reason or None})
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="debt_offer.confirm" if confirm else "debt_offer.send_back",
+            entity="debt_offer",
+            entity_id=offer.id,
+            case_id=track.case_id,
+            after={"status": offer.status, "reason": reason or None},
+        )
         return offer.status
 
 
@@ -170,6 +241,10 @@ def offers(ctx: Context, case_id: int) -> list[OfferRow]:
     ctx.require(*DESK_WRITERS, Role.SPECIAL_MANAGEMENT, Role.ADMIN, Role.AUDITOR)
     with ctx.db.reader() as s:
         load_case(s, case_id)
-        rows = s.scalars(select(DebtOffer).join(DebtTrack, DebtTrack.id == DebtOffer.track_id)
-                         .where(DebtTrack.case_id == case_id).order_by(DebtOffer.id.desc()))
+        rows = s.scalars(
+            select(DebtOffer)
+            .join(DebtTrack, DebtTrack.id == DebtOffer.track_id)
+            .where(DebtTrack.case_id == case_id)
+            .order_by(DebtOffer.id.desc())
+        )
         return [_row(o, case_id) for o in rows]

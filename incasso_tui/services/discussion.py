@@ -56,25 +56,46 @@ def raise_item(ctx: Context, case_id: int, question: str) -> int:
     now = ctx.clock.now()
     with ctx.db.transaction() as s:
         case = load_case(s, case_id)
-        if s.scalar(select(DiscussionItem.id).where(DiscussionItem.case_id == case.id,
-                                                    DiscussionItem.status == "open")) is not None:
+        if (
+            s.scalar(
+                select(DiscussionItem.id).where(DiscussionItem.case_id == case.id, DiscussionItem.status == "open")
+            )
+            is not None
+        ):
             raise RuleViolation(N_("The case is on the discussion list already"))
         row = DiscussionItem(case_id=case.id, question=text, raised_by=ctx.actor.name, raised_at=now, status="open")
         s.add(row)
         s.flush()
-        audit.record(s, at=now, actor=ctx.actor.name, action="discussion.raise", entity="discussion",
-                     entity_id=row.id, case_id=case.id, after={"question": text})
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="discussion.raise",
+            entity="discussion",
+            entity_id=row.id,
+            case_id=case.id,
+            after={"question": text},
+        )
         return row.id
 
 
 def items(ctx: Context, *, status: str = "open") -> list[DiscussionRow]:
     """The list for the meeting (oldest first)."""
     with ctx.db.reader() as s:
-        rows = s.execute(select(DiscussionItem, Client.name).join(Case, Case.id == DiscussionItem.case_id)
-                         .join(Client, Client.id == Case.client_id).where(DiscussionItem.status == status)
-                         .order_by(DiscussionItem.raised_at, DiscussionItem.id).limit(500))
-        return [DiscussionRow(d.id, d.case_id, name, d.question, d.raised_by, d.raised_at, d.status, d.decision,
-                              d.decided_by) for d, name in rows]
+        rows = s.execute(
+            select(DiscussionItem, Client.name)
+            .join(Case, Case.id == DiscussionItem.case_id)
+            .join(Client, Client.id == Case.client_id)
+            .where(DiscussionItem.status == status)
+            .order_by(DiscussionItem.raised_at, DiscussionItem.id)
+            .limit(500)
+        )
+        return [
+            DiscussionRow(
+                d.id, d.case_id, name, d.question, d.raised_by, d.raised_at, d.status, d.decision, d.decided_by
+            )
+            for d, name in rows
+        ]
 
 
 def decide(ctx: Context, item_id: int, decision: str, actions: list[Action]) -> list[int]:
@@ -102,11 +123,25 @@ def decide(ctx: Context, item_id: int, decision: str, actions: list[Action]) -> 
             if not user.active or user.role not in {r.value for r in TASK_OWNERS}:
                 raise RuleViolation(N_("{name} cannot be given tasks (role {role})"), name=user.name, role=user.role)
             assert a.due is not None
-            tasks.append(add_task(ctx, s, row.case_id, "meeting_action", a.what.strip(), a.due, user.id,
-                                  ref=f"discussion:{row.id}").id)
+            tasks.append(
+                add_task(
+                    ctx, s, row.case_id, "meeting_action", a.what.strip(), a.due, user.id, ref=f"discussion:{row.id}"
+                ).id
+            )
         row.status, row.decision, row.decided_by, row.decided_at = "decided", text, ctx.actor.name, now
-        audit.record(s, at=now, actor=ctx.actor.name, action="discussion.decide", entity="discussion",
-                     entity_id=row.id, case_id=row.case_id, before={"status": "open"},
-                     after={"decision": text, "tasks": tasks,
-                            "actions": [{"user": a.user, "what": a.what.strip(), "due": a.due} for a in actions]})
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="discussion.decide",
+            entity="discussion",
+            entity_id=row.id,
+            case_id=row.case_id,
+            before={"status": "open"},
+            after={
+                "decision": text,
+                "tasks": tasks,
+                "actions": [{"user": a.user, "what": a.what.strip(), "due": a.due} for a in actions],
+            },
+        )
         return tasks

@@ -60,8 +60,9 @@ def legal_channel(kind: str, email: str | None, consent_on: date | None, preferr
     return preferred or Channel.LETTER.value
 
 
-def mark_dispatched(s: Session, settings: Settings, letter: Letter, day: date, now: datetime, actor: str,
-                    how: str) -> None:
+def mark_dispatched(
+    s: Session, settings: Settings, letter: Letter, day: date, now: datetime, actor: str, how: str
+) -> None:
     """Record that ``letter`` left on ``day`` (post: handed to the post; e-mail: accepted by the SMTP server) and set
     the dates that follow from it: the assumed receipt, and for the 14-day letter the first day costs may be
     charged. Audited as ``letter.dispatched`` in the caller's transaction."""
@@ -70,10 +71,23 @@ def mark_dispatched(s: Session, settings: Settings, letter: Letter, day: date, n
     letter.status, letter.dispatched_on, letter.sent_at = "sent", day, now
     letter.received_on = term.assumed_receipt
     letter.costs_from = term.costs_from if letter.kind == "fourteen_day" else None
-    audit.record(s, at=now, actor=actor, action="letter.dispatched", entity="letter", entity_id=letter.id,
-                 case_id=letter.case_id, before=before,
-                 after={"status": "sent", "dispatched_on": day, "how": how, "received_on": letter.received_on,
-                        "costs_from": letter.costs_from})
+    audit.record(
+        s,
+        at=now,
+        actor=actor,
+        action="letter.dispatched",
+        entity="letter",
+        entity_id=letter.id,
+        case_id=letter.case_id,
+        before=before,
+        after={
+            "status": "sent",
+            "dispatched_on": day,
+            "how": how,
+            "received_on": letter.received_on,
+            "costs_from": letter.costs_from,
+        },
+    )
 
 
 # ----- print batches
@@ -100,9 +114,18 @@ def make_batch(ctx: Context) -> BatchReport:
     ctx.require(*BATCH_ROLES)
     today, now = ctx.clock.today(), ctx.clock.now()
     with ctx.db.transaction() as s:
-        letters = list(s.scalars(
-            select(Letter).where(Letter.status == LetterStatus.RENDERED, Letter.channel == Channel.LETTER.value,
-                                 Letter.batch_id.is_(None)).order_by(Letter.id).with_for_update()))
+        letters = list(
+            s.scalars(
+                select(Letter)
+                .where(
+                    Letter.status == LetterStatus.RENDERED,
+                    Letter.channel == Channel.LETTER.value,
+                    Letter.batch_id.is_(None),
+                )
+                .order_by(Letter.id)
+                .with_for_update()
+            )
+        )
         writer = PdfWriter()
         kept: list[Letter] = []
         missing: list[int] = []
@@ -118,8 +141,9 @@ def make_batch(ctx: Context) -> BatchReport:
             kept.append(letter)
         if not kept:
             return BatchReport(None, 0, None, tuple(missing))
-        batch = PrintBatch(status="open", made_on=today, file_path="", letters=len(kept), created_by=ctx.actor.name,
-                           created_at=now)
+        batch = PrintBatch(
+            status="open", made_on=today, file_path="", letters=len(kept), created_by=ctx.actor.name, created_at=now
+        )
         s.add(batch)
         s.flush()
         path = _batch_path(ctx.settings, batch.id, today)
@@ -130,10 +154,17 @@ def make_batch(ctx: Context) -> BatchReport:
         for letter in kept:
             letter.batch_id = batch.id
         try:
-            audit.record(s, at=now, actor=ctx.actor.name, action="print_batch.made", entity="print_batch",
-                         entity_id=batch.id, case_id=None, before=None,
-                         after={"letters": [letter.id for letter in kept], "file_path": str(path),
-                                "not_included": missing})
+            audit.record(
+                s,
+                at=now,
+                actor=ctx.actor.name,
+                action="print_batch.made",
+                entity="print_batch",
+                entity_id=batch.id,
+                case_id=None,
+                before=None,
+                after={"letters": [letter.id for letter in kept], "file_path": str(path), "not_included": missing},
+            )
             s.flush()
         except BaseException:
             path.unlink(missing_ok=True)
@@ -160,14 +191,32 @@ def mark_posted(ctx: Context, batch_id: int, day: date) -> int:
     with ctx.db.transaction() as s:
         batch = _open_batch(s, batch_id)
         if day < batch.made_on:
-            raise BadInput(N_("The posting date {day} is before the batch was made ({made})"), field="date", day=day,
-                           made=batch.made_on)
-        letters = list(s.scalars(select(Letter).where(Letter.batch_id == batch.id, Letter.status == LetterStatus.RENDERED)
-                                 .order_by(Letter.id).with_for_update()))
+            raise BadInput(
+                N_("The posting date {day} is before the batch was made ({made})"),
+                field="date",
+                day=day,
+                made=batch.made_on,
+            )
+        letters = list(
+            s.scalars(
+                select(Letter)
+                .where(Letter.batch_id == batch.id, Letter.status == LetterStatus.RENDERED)
+                .order_by(Letter.id)
+                .with_for_update()
+            )
+        )
         batch.status, batch.posted_on, batch.posted_by = "posted", day, ctx.actor.name
-        audit.record(s, at=now, actor=ctx.actor.name, action="print_batch.posted", entity="print_batch",
-                     entity_id=batch.id, case_id=None, before={"status": "open"},
-                     after={"status": "posted", "posted_on": day, "letters": [letter.id for letter in letters]})
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="print_batch.posted",
+            entity="print_batch",
+            entity_id=batch.id,
+            case_id=None,
+            before={"status": "open"},
+            after={"status": "posted", "posted_on": day, "letters": [letter.id for letter in letters]},
+        )
         for letter in letters:
             mark_dispatched(s, ctx.settings, letter, day, now, ctx.actor.name, f"post, print batch {batch.id}")
         return len(letters)
@@ -183,9 +232,17 @@ def undo_batch(ctx: Context, batch_id: int) -> int:
         for letter in letters:
             letter.batch_id = None
         batch.status = "undone"
-        audit.record(s, at=now, actor=ctx.actor.name, action="print_batch.undone", entity="print_batch",
-                     entity_id=batch.id, case_id=None, before={"status": "open"},
-                     after={"status": "undone", "letters": [letter.id for letter in letters]})
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="print_batch.undone",
+            entity="print_batch",
+            entity_id=batch.id,
+            case_id=None,
+            before={"status": "open"},
+            after={"status": "undone", "letters": [letter.id for letter in letters]},
+        )
         s.flush()
         path = Path(batch.file_path)
     path.unlink(missing_ok=True)
@@ -205,8 +262,10 @@ class BatchRow:
 def batches(ctx: Context, limit: int = 50) -> list[BatchRow]:
     """The newest print batches first."""
     with ctx.db.reader() as s:
-        return [BatchRow(b.id, b.status, b.made_on, b.letters, b.posted_on, b.file_path)
-                for b in s.scalars(select(PrintBatch).order_by(PrintBatch.id.desc()).limit(limit))]
+        return [
+            BatchRow(b.id, b.status, b.made_on, b.letters, b.posted_on, b.file_path)
+            for b in s.scalars(select(PrintBatch).order_by(PrintBatch.id.desc()).limit(limit))
+        ]
 
 
 # ----- what waits for what
@@ -238,20 +297,37 @@ def _waits_for(letter: Letter) -> str:
 def waiting_letters(ctx: Context, case_id: int | None = None) -> list[WaitingLetter]:
     """The letters not yet dispatched (pending or rendered), oldest first, and what each waits for."""
     with ctx.db.reader() as s:
-        query = (select(Letter, Client.number).join(Client, Client.id == Letter.client_id)
-                 .where(Letter.status.in_((LetterStatus.PENDING, LetterStatus.RENDERED))).order_by(Letter.id))
+        query = (
+            select(Letter, Client.number)
+            .join(Client, Client.id == Letter.client_id)
+            .where(Letter.status.in_((LetterStatus.PENDING, LetterStatus.RENDERED)))
+            .order_by(Letter.id)
+        )
         if case_id is not None:
             query = query.where(Letter.case_id == case_id)
-        return [WaitingLetter(letter.id, letter.case_id, number, letter.kind, letter.channel, letter.letter_date,
-                              _waits_for(letter), letter.batch_id, letter.error)
-                for letter, number in s.execute(query)]
+        return [
+            WaitingLetter(
+                letter.id,
+                letter.case_id,
+                number,
+                letter.kind,
+                letter.channel,
+                letter.letter_date,
+                _waits_for(letter),
+                letter.batch_id,
+                letter.error,
+            )
+            for letter, number in s.execute(query)
+        ]
 
 
 def waiting_counts(ctx: Context) -> dict[str, int]:
     with ctx.db.reader() as s:
-        rows = s.execute(select(Letter.status, Letter.channel, Letter.batch_id.is_(None), func.count())
-                         .where(Letter.status.in_((LetterStatus.PENDING, LetterStatus.RENDERED)))
-                         .group_by(Letter.status, Letter.channel, Letter.batch_id.is_(None)))
+        rows = s.execute(
+            select(Letter.status, Letter.channel, Letter.batch_id.is_(None), func.count())
+            .where(Letter.status.in_((LetterStatus.PENDING, LetterStatus.RENDERED)))
+            .group_by(Letter.status, Letter.channel, Letter.batch_id.is_(None))
+        )
         counts = dict.fromkeys(("rendering", "batch", "post", "mail_server", "nothing"), 0)
         for status, channel, unbatched, n in rows:
             probe = Letter(status=status, channel=channel, batch_id=None if unbatched else 1)
@@ -271,11 +347,15 @@ def set_email_consent(ctx: Context, client_id: int, given_on: date | None, sourc
         if given_on > ctx.clock.today():
             raise BadInput(N_("The consent date {day} is in the future"), field="date", day=given_on)
         if not source:
-            raise BadInput(N_("Say how the consent was given (a signed form, an e-mail of the client, ...)"),
-                           field="source")
+            raise BadInput(
+                N_("Say how the consent was given (a signed form, an e-mail of the client, ...)"), field="source"
+            )
         if len(source) > MAX_SOURCE or any(not c.isprintable() for c in source):
-            raise BadInput(N_("The source of the consent must be printable text of at most {max} characters"),
-                           field="source", max=MAX_SOURCE)
+            raise BadInput(
+                N_("The source of the consent must be printable text of at most {max} characters"),
+                field="source",
+                max=MAX_SOURCE,
+            )
     now = ctx.clock.now()
     with ctx.db.transaction() as s:
         client = s.get(Client, client_id)
@@ -286,7 +366,14 @@ def set_email_consent(ctx: Context, client_id: int, given_on: date | None, sourc
         before = {"email_consent_on": client.email_consent_on, "email_consent_source": client.email_consent_source}
         client.email_consent_on = given_on
         client.email_consent_source = source if given_on is not None else None
-        audit.record(s, at=now, actor=ctx.actor.name,
-                     action="client.email_consent" if given_on else "client.email_consent_withdrawn",
-                     entity="client", entity_id=client.id, case_id=None, before=before,
-                     after={"email_consent_on": given_on, "email_consent_source": client.email_consent_source})
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="client.email_consent" if given_on else "client.email_consent_withdrawn",
+            entity="client",
+            entity_id=client.id,
+            case_id=None,
+            before=before,
+            after={"email_consent_on": given_on, "email_consent_source": client.email_consent_source},
+        )

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from incasso_tui.atomicfile import atomic_write
 from incasso_tui.domain.enums import Role
-from incasso_tui.errors import BadInput, N_, NotAllowed, NotFound, RuleViolation
+from incasso_tui.errors import N_, BadInput, NotAllowed, NotFound, RuleViolation
 from incasso_tui.services import audit
 from incasso_tui.services.context import Context
 from incasso_tui.services.exports import export_path
@@ -64,6 +64,7 @@ def _facts(letter: Letter) -> LetterFacts:
         figures = {}
     if not isinstance(figures, dict):
         figures = {}
+
     def part(parent: dict[str, Any], key: str) -> dict[str, Any]:
         value = parent.get(key)
         return value if isinstance(value, dict) else {}
@@ -71,9 +72,19 @@ def _facts(letter: Letter) -> LetterFacts:
     addressee = figures.get("trustee_name") or part(part(figures, "debt_track"), "trustee").get("name")
     claim = part(figures, "claim")
     sent = [*claim.get("enclosures", []), *(figures.get("documents") or claim.get("documents") or [])]
-    return LetterFacts(letter.id, letter.kind, letter.channel, letter.status, letter.letter_date, letter.dispatched_on,
-                       letter.received_on, letter.batch_id, letter.error, str(addressee) if addressee else None,
-                       tuple(str(item.get("title", item)) if isinstance(item, dict) else str(item) for item in sent))
+    return LetterFacts(
+        letter.id,
+        letter.kind,
+        letter.channel,
+        letter.status,
+        letter.letter_date,
+        letter.dispatched_on,
+        letter.received_on,
+        letter.batch_id,
+        letter.error,
+        str(addressee) if addressee else None,
+        tuple(str(item.get("title", item)) if isinstance(item, dict) else str(item) for item in sent),
+    )
 
 
 def document(ctx: Context, document_id: int) -> DocumentView:
@@ -82,12 +93,27 @@ def document(ctx: Context, document_id: int) -> DocumentView:
         doc = s.get(Document, document_id)
         if doc is None:
             raise NotFound(N_("There is no document {id}"), id=str(document_id))
-        if ctx.actor.role == Role.ADVISER and s.scalar(select(ClientAdviser.client_id).where(
-                ClientAdviser.client_id == doc.client_id, ClientAdviser.adviser_id == ctx.actor.id)) is None:
+        if (
+            ctx.actor.role == Role.ADVISER
+            and s.scalar(
+                select(ClientAdviser.client_id).where(
+                    ClientAdviser.client_id == doc.client_id, ClientAdviser.adviser_id == ctx.actor.id
+                )
+            )
+            is None
+        ):
             raise NotAllowed(N_("An adviser reads only the cases of their own clients"))
         letter = s.scalar(select(Letter).where(Letter.file_path == doc.path)) if doc.path else None
-        return DocumentView(doc.id, doc.client_id, doc.kind, doc.title, doc.added_on, doc.path,
-                            doc.path is not None and Path(doc.path).is_file(), _facts(letter) if letter else None)
+        return DocumentView(
+            doc.id,
+            doc.client_id,
+            doc.kind,
+            doc.title,
+            doc.added_on,
+            doc.path,
+            doc.path is not None and Path(doc.path).is_file(),
+            _facts(letter) if letter else None,
+        )
 
 
 def documents(ctx: Context, client_id: int) -> list[DocumentView]:
@@ -95,8 +121,11 @@ def documents(ctx: Context, client_id: int) -> list[DocumentView]:
     with ctx.db.reader() as s:
         if s.get(Client, client_id) is None:
             raise NotFound(N_("There is no client {id}"), id=str(client_id))
-        ids = list(s.scalars(select(Document.id).where(Document.client_id == client_id)
-                             .order_by(Document.added_on, Document.id)))
+        ids = list(
+            s.scalars(
+                select(Document.id).where(Document.client_id == client_id).order_by(Document.added_on, Document.id)
+            )
+        )
     return [document(ctx, i) for i in ids]
 
 
@@ -104,8 +133,9 @@ def copy_document(ctx: Context, document_id: int, name: str) -> Path:
     """A copy of the document's PDF as the new file ``name`` in the export folder (a plain file name); audited."""
     view = document(ctx, document_id)
     if view.path is None or not view.on_disk:
-        raise RuleViolation(N_("The document {title} has no file to copy (not rendered, or its file is gone)"),
-                            title=view.title)
+        raise RuleViolation(
+            N_("The document {title} has no file to copy (not rendered, or its file is gone)"), title=view.title
+        )
     target = export_path(ctx.settings, name)
     if target.exists():
         raise RuleViolation(N_("The file {path} exists already: choose another name"), field="path", path=str(target))
@@ -113,17 +143,30 @@ def copy_document(ctx: Context, document_id: int, name: str) -> Path:
         data = Path(view.path).read_bytes()
         atomic_write(target, data, exclusive=True)
     except FileExistsError:
-        raise RuleViolation(N_("The file {path} exists already: choose another name"), field="path",
-                            path=str(target)) from None
+        raise RuleViolation(
+            N_("The file {path} exists already: choose another name"), field="path", path=str(target)
+        ) from None
     except OSError as exc:
-        raise BadInput(N_("Cannot write {path}: {error}"), field="path", path=str(target),
-                       error=exc.strerror or str(exc)) from None
+        raise BadInput(
+            N_("Cannot write {path}: {error}"), field="path", path=str(target), error=exc.strerror or str(exc)
+        ) from None
     try:
         with ctx.db.transaction() as s:
-            audit.record(s, at=ctx.clock.now(), actor=ctx.actor.name, action="document.copy", entity="document",
-                         entity_id=view.id, after={"client_id": view.client_id, "title": view.title,
-                                                   "letter_id": view.letter.id if view.letter else None,
-                                                   "file": str(target), "bytes": len(data)})
+            audit.record(
+                s,
+                at=ctx.clock.now(),
+                actor=ctx.actor.name,
+                action="document.copy",
+                entity="document",
+                entity_id=view.id,
+                after={
+                    "client_id": view.client_id,
+                    "title": view.title,
+                    "letter_id": view.letter.id if view.letter else None,
+                    "file": str(target),
+                    "bytes": len(data),
+                },
+            )
     except BaseException:
         os.unlink(target)  # no copy the audit trail does not know of
         raise

@@ -18,7 +18,6 @@ plain file name (no folder, no ``..``, no leading dot, no control character) and
 made (mode 0700) when missing; a symbolic link there is never followed.
 """
 
-
 from __future__ import annotations
 
 import csv
@@ -44,21 +43,35 @@ MAX_NAME = 120
 def export_path(settings: Settings, name: str | os.PathLike[str]) -> Path:
     """The file ``name`` in the export directory; anything but a plain file name is refused at the field ``path``."""
     text = os.fspath(name).strip()
-    if (not text or "/" in text or "\\" in text or text.startswith(".") or has_controls(text)
-            or len(text) > MAX_NAME or text in ("..", ".")):
-        raise BadInput(N_("An export takes a plain file name (no folder), written into {folder}: not {name}"),
-                       field="path", folder=str(settings.export_dir), name=safe(text))
+    if (
+        not text
+        or "/" in text
+        or "\\" in text
+        or text.startswith(".")
+        or has_controls(text)
+        or len(text) > MAX_NAME
+        or text in ("..", ".")
+    ):
+        raise BadInput(
+            N_("An export takes a plain file name (no folder), written into {folder}: not {name}"),
+            field="path",
+            folder=str(settings.export_dir),
+            name=safe(text),
+        )
     folder = settings.export_dir.expanduser()
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
-        raise BadInput(N_("Cannot make the export folder {folder}: {error}"), field="path", folder=str(folder),
-                       error=exc.strerror or str(exc)) from None
+        raise BadInput(
+            N_("Cannot make the export folder {folder}: {error}"),
+            field="path",
+            folder=str(folder),
+            error=exc.strerror or str(exc),
+        ) from None
     target = folder / text
     if target.is_symlink() or (target.exists() and not target.is_file()):
         raise BadInput(N_("{path} is not a plain file: choose another name"), field="path", path=str(target))
     return target
-
 
 
 @dataclass(frozen=True)
@@ -86,10 +99,19 @@ def dutch_amount(amount: Decimal) -> str:
 
 
 def _nl_row(row: WorklistRow, labels: ExportLabels) -> list[str]:
-    return [str(row.case_id), csv_cell(row.client_number), csv_cell(row.client_name), csv_cell(row.loan_numbers),
-            str(row.days_past_due), dutch_amount(row.arrears), labels.label("stage", row.stage),
-            labels.label("status", row.status), row.next_action_date.strftime("%d-%m-%Y"), csv_cell(row.assignee),
-            labels.label("flag", row.flag) if row.flag else ""]
+    return [
+        str(row.case_id),
+        csv_cell(row.client_number),
+        csv_cell(row.client_name),
+        csv_cell(row.loan_numbers),
+        str(row.days_past_due),
+        dutch_amount(row.arrears),
+        labels.label("stage", row.stage),
+        labels.label("status", row.status),
+        row.next_action_date.strftime("%d-%m-%Y"),
+        csv_cell(row.assignee),
+        labels.label("flag", row.flag) if row.flag else "",
+    ]
 
 
 class _Line:
@@ -116,9 +138,9 @@ def nl_csv_lines(ctx: Context, flt: WorklistFilter, labels: ExportLabels) -> Ite
 
 def _xlsx(ctx: Context, flt: WorklistFilter, labels: ExportLabels, out: IO[bytes]) -> int:
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     from incasso_tui.services.selections import EXPORT_PAGE
-    from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=(flt.selection or "worklist")[:31].translate({ord(c): "-" for c in "[]:*?/\\"}))
@@ -141,17 +163,29 @@ def _xlsx(ctx: Context, flt: WorklistFilter, labels: ExportLabels, out: IO[bytes
     sheet.append([text(h) for h in labels.header])
     rows = 0
     for row in worklist(ctx, flt).iter_rows(EXPORT_PAGE):
-        sheet.append([number(row.case_id, "0"), text(row.client_number), text(row.client_name), text(row.loan_numbers),
-                      number(row.days_past_due, "0"), number(row.arrears, "#,##0.00"),
-                      text(labels.label("stage", row.stage)), text(labels.label("status", row.status)),
-                      day(row.next_action_date), text(row.assignee), text(labels.label("flag", row.flag) if row.flag else "")])
+        sheet.append(
+            [
+                number(row.case_id, "0"),
+                text(row.client_number),
+                text(row.client_name),
+                text(row.loan_numbers),
+                number(row.days_past_due, "0"),
+                number(row.arrears, "#,##0.00"),
+                text(labels.label("stage", row.stage)),
+                text(labels.label("status", row.status)),
+                day(row.next_action_date),
+                text(row.assignee),
+                text(labels.label("flag", row.flag) if row.flag else ""),
+            ]
+        )
         rows += 1
     book.save(out)
     return rows
 
 
-def export_worklist(ctx: Context, flt: WorklistFilter, name: str | Path, form: str | None,
-                    labels: ExportLabels | None = None) -> int:
+def export_worklist(
+    ctx: Context, flt: WorklistFilter, name: str | Path, form: str | None, labels: ExportLabels | None = None
+) -> int:
     """Write the worklist of ``flt`` to a new file ``name`` in the export directory (``export_path``: a plain file
     name) in ``form`` (``FORMATS``; ``None``: by the file's extension); returns the rows written. The file appears
     whole or not at all, never over an existing one. ``labels``: for the Dutch CSV and xlsx (the standard CSV has
@@ -173,19 +207,25 @@ def export_worklist(ctx: Context, flt: WorklistFilter, name: str | Path, form: s
             with atomic_file(target, binary=True, exclusive=True) as out:
                 rows = _xlsx(ctx, flt, labels, out)
         else:
-            lines = (nl_csv_lines(ctx, flt, labels) if form == "csv-nl" and labels is not None
-                     else csv_lines(worklist(ctx, flt)))
-            with atomic_file(target, encoding="utf-8-sig" if form == "csv-nl" else "utf-8", newline="",
-                             exclusive=True) as fh:
+            lines = (
+                nl_csv_lines(ctx, flt, labels)
+                if form == "csv-nl" and labels is not None
+                else csv_lines(worklist(ctx, flt))
+            )
+            with atomic_file(
+                target, encoding="utf-8-sig" if form == "csv-nl" else "utf-8", newline="", exclusive=True
+            ) as fh:
                 for line in lines:
                     fh.write(line)
                     rows += 1
     except FileExistsError:  # made while we wrote
-        raise RuleViolation(N_("The file {path} exists already: choose another name"), field="path",
-                            path=str(target)) from None
+        raise RuleViolation(
+            N_("The file {path} exists already: choose another name"), field="path", path=str(target)
+        ) from None
     except OSError as exc:
-        raise BadInput(N_("Cannot write {path}: {error}"), field="path", path=str(target),
-                       error=exc.strerror or str(exc)) from None
+        raise BadInput(
+            N_("Cannot write {path}: {error}"), field="path", path=str(target), error=exc.strerror or str(exc)
+        ) from None
     _record_export(ctx, flt, rows, f"{target} ({form})")
     return rows
 

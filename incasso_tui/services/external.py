@@ -101,16 +101,18 @@ def outside_desk_hold() -> ColumnElement[bool]:
     step and costs posting, so a case at a bailiff or agency gets no own dunning."""
     from incasso_tui.services.complaints import open_dispute
 
-    return and_(~exists().where(ExternalClaim.case_id == Case.id, ExternalClaim.status == "at_party"),
-                ~open_dispute())
+    return and_(~exists().where(ExternalClaim.case_id == Case.id, ExternalClaim.status == "at_party"), ~open_dispute())
 
 
 def check_no_outside_hold(s: Session, case_id: int) -> None:
     """Refuse own dunning on a case whose claim is at an outside party, or that has an open dispute."""
     from incasso_tui.services.complaints import check_no_open_dispute
 
-    name = s.scalar(select(ExternalParty.name).join(ExternalClaim, ExternalClaim.party_id == ExternalParty.id)
-                    .where(ExternalClaim.case_id == case_id, ExternalClaim.status == "at_party"))
+    name = s.scalar(
+        select(ExternalParty.name)
+        .join(ExternalClaim, ExternalClaim.party_id == ExternalParty.id)
+        .where(ExternalClaim.case_id == case_id, ExternalClaim.status == "at_party")
+    )
     if name is not None:
         raise RuleViolation(N_("The claim is with {party}: no dunning of our own while it is there"), party=name)
     check_no_open_dispute(s, case_id)
@@ -153,8 +155,12 @@ class PartyRow:
         return (self.street, f"{self.postcode} {self.city}")
 
 
-_MISSING = {"name": N_("Give the party's name"), "street": N_("Give the party's street"),
-            "postcode": N_("Give the party's postcode"), "city": N_("Give the party's city")}
+_MISSING = {
+    "name": N_("Give the party's name"),
+    "street": N_("Give the party's street"),
+    "postcode": N_("Give the party's postcode"),
+    "city": N_("Give the party's city"),
+}
 
 
 def _text(value: str | None, field: str, *, maximum: int) -> str | None:
@@ -189,31 +195,66 @@ def add_party(ctx: Context, given: PartyInput) -> int:
     now = ctx.clock.now()
     try:
         with ctx.db.transaction() as s:
-            row = ExternalParty(name=name, kind=given.kind, street=street, postcode=postcode, city=city,
-                                contact=_text(given.contact, "contact", maximum=300) or "",
-                                email=_text(given.email, "email", maximum=200),
-                                phone=_text(given.phone, "phone", maximum=32),
-                                iban=iban, wki_registration=wki, created_by=ctx.actor.name, created_at=now)
+            row = ExternalParty(
+                name=name,
+                kind=given.kind,
+                street=street,
+                postcode=postcode,
+                city=city,
+                contact=_text(given.contact, "contact", maximum=300) or "",
+                email=_text(given.email, "email", maximum=200),
+                phone=_text(given.phone, "phone", maximum=32),
+                iban=iban,
+                wki_registration=wki,
+                created_by=ctx.actor.name,
+                created_at=now,
+            )
             s.add(row)
             s.flush()
-            audit.record(s, at=now, actor=ctx.actor.name, action="party.add", entity="external_party",
-                         entity_id=row.id, after={"name": name, "kind": given.kind, "wki_registration": wki})
+            audit.record(
+                s,
+                at=now,
+                actor=ctx.actor.name,
+                action="party.add",
+                entity="external_party",
+                entity_id=row.id,
+                after={"name": name, "kind": given.kind, "wki_registration": wki},
+            )
             return row.id
     except IntegrityError:
         raise RuleViolation(N_("There is a party called {name} already"), field="name", name=name) from None
 
 
 def _party_row(p: ExternalParty, open_claims: int) -> PartyRow:
-    return PartyRow(p.id, p.name, p.kind, p.street, p.postcode, p.city, p.contact, p.email, p.phone, p.iban,
-                    p.wki_registration, open_claims)
+    return PartyRow(
+        p.id,
+        p.name,
+        p.kind,
+        p.street,
+        p.postcode,
+        p.city,
+        p.contact,
+        p.email,
+        p.phone,
+        p.iban,
+        p.wki_registration,
+        open_claims,
+    )
 
 
 def parties(ctx: Context, kind: str | None = None) -> list[PartyRow]:
     ctx.require(*READERS)
-    counts = (select(ExternalClaim.party_id, func.count().label("n")).where(ExternalClaim.status == "at_party")
-              .group_by(ExternalClaim.party_id).subquery())
-    query = (select(ExternalParty, func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.party_id == ExternalParty.id)
-             .order_by(ExternalParty.name))
+    counts = (
+        select(ExternalClaim.party_id, func.count().label("n"))
+        .where(ExternalClaim.status == "at_party")
+        .group_by(ExternalClaim.party_id)
+        .subquery()
+    )
+    query = (
+        select(ExternalParty, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.party_id == ExternalParty.id)
+        .order_by(ExternalParty.name)
+    )
     if kind is not None:
         query = query.where(ExternalParty.kind == kind)
     with ctx.db.reader() as s:
@@ -241,18 +282,38 @@ def party(ctx: Context, name: str) -> PartyRow:
 def _statement(s: Session, case: Case, day: date) -> dict[str, Any]:
     """Per loan not repaid and in total: principal not yet repaid, interest fallen due up to ``day`` and unpaid,
     open costs, and the payments booked since the case opened (already taken off the other amounts)."""
-    loans = list(s.scalars(select(Loan).where(Loan.client_id == case.client_id, Loan.status != LoanStatus.REPAID.value)
-                           .order_by(Loan.number)))
+    loans = list(
+        s.scalars(
+            select(Loan)
+            .where(Loan.client_id == case.client_id, Loan.status != LoanStatus.REPAID.value)
+            .order_by(Loan.number)
+        )
+    )
     rows = []
     for loan in loans:
         principal, interest, costs = _outstanding(s, [loan.id], day + timedelta(days=1))
-        paid = s.scalar(select(money_sum(LedgerEntry.amount)).where(
-            LedgerEntry.loan_id == loan.id, LedgerEntry.kind == LedgerKind.PAYMENT.value,
-            LedgerEntry.booking_date >= case.opened_on, LedgerEntry.booking_date <= day))
-        rows.append({"loan": loan.number, "principal": str(principal), "interest": str(interest), "costs": str(costs),
-                     "payments": str(paid), "total": str(principal + interest + costs)})
-    total = {key: str(sum((Decimal(r[key]) for r in rows), ZERO))
-             for key in ("principal", "interest", "costs", "payments", "total")}
+        paid = s.scalar(
+            select(money_sum(LedgerEntry.amount)).where(
+                LedgerEntry.loan_id == loan.id,
+                LedgerEntry.kind == LedgerKind.PAYMENT.value,
+                LedgerEntry.booking_date >= case.opened_on,
+                LedgerEntry.booking_date <= day,
+            )
+        )
+        rows.append(
+            {
+                "loan": loan.number,
+                "principal": str(principal),
+                "interest": str(interest),
+                "costs": str(costs),
+                "payments": str(paid),
+                "total": str(principal + interest + costs),
+            }
+        )
+    total = {
+        key: str(sum((Decimal(r[key]) for r in rows), ZERO))
+        for key in ("principal", "interest", "costs", "payments", "total")
+    }
     return {"as_of": day.isoformat(), "loans": rows, **total}
 
 
@@ -260,8 +321,11 @@ def _dossier(s: Session, claim: ExternalClaim, case: Case, party_row: ExternalPa
     client = s.get(Client, case.client_id)
     assert client is not None and claim.statement is not None and claim.handed_on is not None
     loans = list(s.scalars(select(Loan).where(Loan.client_id == client.id).order_by(Loan.number)))
-    letters = s.scalars(select(Letter).where(Letter.case_id == case.id, Letter.status.in_((LetterStatus.RENDERED, LetterStatus.SENT)))
-                        .order_by(Letter.letter_date, Letter.id))
+    letters = s.scalars(
+        select(Letter)
+        .where(Letter.case_id == case.id, Letter.status.in_((LetterStatus.RENDERED, LetterStatus.SENT)))
+        .order_by(Letter.letter_date, Letter.id)
+    )
     contacts = s.scalars(select(Contact).where(Contact.case_id == case.id).order_by(Contact.at))
     arrangements = s.scalars(select(Arrangement).where(Arrangement.case_id == case.id).order_by(Arrangement.id))
     return {
@@ -273,27 +337,61 @@ def _dossier(s: Session, claim: ExternalClaim, case: Case, party_row: ExternalPa
         "proposed_by": claim.proposed_by,
         "decided_by": claim.decided_by,
         "reason": claim.reason,
-        "party": {"name": party_row.name, "kind": party_row.kind, "kind_label": KIND_LABEL[party_row.kind],
-                  "address": [party_row.street, f"{party_row.postcode} {party_row.city}"],
-                  "contact": party_row.contact, "iban": party_row.iban,
-                  "wki_registration": party_row.wki_registration},
-        "client": {"number": client.number, "name": client.name, "kind": client.kind, "consumer": client.consumer,
-                   "address": [client.street, f"{client.postcode} {client.city}"], "email": client.email,
-                   "phone": client.phone},
+        "party": {
+            "name": party_row.name,
+            "kind": party_row.kind,
+            "kind_label": KIND_LABEL[party_row.kind],
+            "address": [party_row.street, f"{party_row.postcode} {party_row.city}"],
+            "contact": party_row.contact,
+            "iban": party_row.iban,
+            "wki_registration": party_row.wki_registration,
+        },
+        "client": {
+            "number": client.number,
+            "name": client.name,
+            "kind": client.kind,
+            "consumer": client.consumer,
+            "address": [client.street, f"{client.postcode} {client.city}"],
+            "email": client.email,
+            "phone": client.phone,
+        },
         "statement": json.loads(claim.statement),
-        "documents": [{"loan": ln.number, "loan_agreement": ln.has_loan_agreement, "pledge_deed": ln.has_pledge_deed}
-                      for ln in loans],
-        "letters": [{"id": ltr.id, "date": ltr.letter_date.isoformat(), "kind": ltr.kind, "channel": ltr.channel,
-                     "status": ltr.status, "sent_at": ltr.sent_at.isoformat(timespec="minutes") if ltr.sent_at else None,
-                     "file": ltr.file_path} for ltr in letters],
-        "contacts": [{"at": c.at.isoformat(timespec="minutes"), "channel": c.channel, "outcome": c.outcome,
-                      "summary": c.summary, "by": c.user_name} for c in contacts],
-        "arrangements": [{"made_on": a.created_at.date().isoformat(), "status": a.status,
-                          "installments": a.installment_count, "covered": str(a.arrears_covered)}
-                         for a in arrangements],
+        "documents": [
+            {"loan": ln.number, "loan_agreement": ln.has_loan_agreement, "pledge_deed": ln.has_pledge_deed}
+            for ln in loans
+        ],
+        "letters": [
+            {
+                "id": ltr.id,
+                "date": ltr.letter_date.isoformat(),
+                "kind": ltr.kind,
+                "channel": ltr.channel,
+                "status": ltr.status,
+                "sent_at": ltr.sent_at.isoformat(timespec="minutes") if ltr.sent_at else None,
+                "file": ltr.file_path,
+            }
+            for ltr in letters
+        ],
+        "contacts": [
+            {
+                "at": c.at.isoformat(timespec="minutes"),
+                "channel": c.channel,
+                "outcome": c.outcome,
+                "summary": c.summary,
+                "by": c.user_name,
+            }
+            for c in contacts
+        ],
+        "arrangements": [
+            {
+                "made_on": a.created_at.date().isoformat(),
+                "status": a.status,
+                "installments": a.installment_count,
+                "covered": str(a.arrears_covered),
+            }
+            for a in arrangements
+        ],
     }
-
-
 
 
 def _claim_dir(ctx: Context, claim_id: int) -> Path:
@@ -304,15 +402,17 @@ def _claim_dir(ctx: Context, claim_id: int) -> Path:
 
 
 def _open_claim(s: Session, case_id: int) -> ExternalClaim | None:
-    return s.scalar(select(ExternalClaim).where(ExternalClaim.case_id == case_id,
-                                                ExternalClaim.status.in_(dx.OPEN_STATES)))
+    return s.scalar(
+        select(ExternalClaim).where(ExternalClaim.case_id == case_id, ExternalClaim.status.in_(dx.OPEN_STATES))
+    )
 
 
 def _check_wki(party_row: ExternalParty, client: Client) -> None:
     if dx.needs_wki_registration(party_row.kind, client.consumer) and not party_row.wki_registration:
         raise RuleViolation(
             N_("{party} has no recorded Wki registration: a consumer's claim cannot go to that collection agency"),
-            party=party_row.name)
+            party=party_row.name,
+        )
 
 
 def propose_handover(ctx: Context, case_id: int, party_name: str, reason: str) -> int:
@@ -326,23 +426,39 @@ def propose_handover(ctx: Context, case_id: int, party_name: str, reason: str) -
         with ctx.db.transaction() as s:
             case = load_case(s, case_id)
             if case.status in _NOT_HANDED:
-                raise RuleViolation(N_("The case is {status}: its claim cannot be handed to an outside party"),
-                                    status=case.status)
+                raise RuleViolation(
+                    N_("The case is {status}: its claim cannot be handed to an outside party"), status=case.status
+                )
             if s.scalar(select(DebtTrack.id).where(DebtTrack.case_id == case.id, DebtTrack.status == TrackStatus.OPEN)):
-                raise RuleViolation(N_("The client is in a debt-relief or insolvency track: the claim goes to the trustee"))
+                raise RuleViolation(
+                    N_("The client is in a debt-relief or insolvency track: the claim goes to the trustee")
+                )
             if _open_claim(s, case.id) is not None:
                 raise RuleViolation(N_("The case's claim is proposed for or at an outside party already"))
             party_row = _find_party(s, party_name)
             client = s.get(Client, case.client_id)
             assert client is not None
             _check_wki(party_row, client)
-            row = ExternalClaim(case_id=case.id, party_id=party_row.id, status="proposed", reason=reason,
-                                proposed_by=ctx.actor.name, proposed_at=now)
+            row = ExternalClaim(
+                case_id=case.id,
+                party_id=party_row.id,
+                status="proposed",
+                reason=reason,
+                proposed_by=ctx.actor.name,
+                proposed_at=now,
+            )
             s.add(row)
             s.flush()
-            audit.record(s, at=now, actor=ctx.actor.name, action="external.propose", entity="external_claim",
-                         entity_id=row.id, case_id=case.id,
-                         after={"party": party_row.name, "kind": party_row.kind, "reason": reason})
+            audit.record(
+                s,
+                at=now,
+                actor=ctx.actor.name,
+                action="external.propose",
+                entity="external_claim",
+                entity_id=row.id,
+                case_id=case.id,
+                after={"party": party_row.name, "kind": party_row.kind, "reason": reason},
+            )
             return row.id
     except IntegrityError:
         raise RuleViolation(N_("The case's claim is proposed for or at an outside party already")) from None
@@ -361,12 +477,22 @@ class Decision:
 def _letter_figures(claim: ExternalClaim, party_row: ExternalParty, statement: dict[str, Any]) -> str:
     from incasso_tui.letters.model import ExternalHandover, LetterFigures
 
-    figures = LetterFigures(loans=tuple(r["loan"] for r in statement["loans"]), external=ExternalHandover(
-        claim_number=claim.id, party_name=party_row.name, party_kind=party_row.kind,  # type: ignore[arg-type]
-        party_address=(party_row.street, f"{party_row.postcode} {party_row.city}"),
-        party_contact=party_row.contact or None, handed_on=claim.handed_on,
-        principal=Decimal(statement["principal"]), interest=Decimal(statement["interest"]),
-        costs=Decimal(statement["costs"]), payments=Decimal(statement["payments"]), total=Decimal(statement["total"])))
+    figures = LetterFigures(
+        loans=tuple(r["loan"] for r in statement["loans"]),
+        external=ExternalHandover(
+            claim_number=claim.id,
+            party_name=party_row.name,
+            party_kind=party_row.kind,  # type: ignore[arg-type]
+            party_address=(party_row.street, f"{party_row.postcode} {party_row.city}"),
+            party_contact=party_row.contact or None,
+            handed_on=claim.handed_on,
+            principal=Decimal(statement["principal"]),
+            interest=Decimal(statement["interest"]),
+            costs=Decimal(statement["costs"]),
+            payments=Decimal(statement["payments"]),
+            total=Decimal(statement["total"]),
+        ),
+    )
     return figures.to_json()
 
 
@@ -389,8 +515,11 @@ def decide_handover(ctx: Context, claim_id: int, *, approve: bool, reason: str =
                 raise FourEyesViolation(N_("You proposed this yourself: another person must decide it (four eyes)"))
             target = "at_party" if approve else "rejected"
             if not dx.can_move(claim.status, target):
-                raise RuleViolation(N_("This handover was {status} by {name} already"), status=claim.status,
-                                    name=claim.decided_by or "?")
+                raise RuleViolation(
+                    N_("This handover was {status} by {name} already"),
+                    status=claim.status,
+                    name=claim.decided_by or "?",
+                )
             case = load_case(s, claim.case_id)
             party_row = s.get(ExternalParty, claim.party_id)
             client = s.get(Client, case.client_id)
@@ -398,13 +527,22 @@ def decide_handover(ctx: Context, claim_id: int, *, approve: bool, reason: str =
             claim.status, claim.decided_by, claim.decided_at = target, ctx.actor.name, now
             claim.decision_reason = reason.strip() or None
             if not approve:
-                audit.record(s, at=now, actor=ctx.actor.name, action="external.reject", entity="external_claim",
-                             entity_id=claim.id, case_id=case.id, before={"status": "proposed"},
-                             after={"status": target, "reason": claim.decision_reason, "proposed_by": claim.proposed_by})
+                audit.record(
+                    s,
+                    at=now,
+                    actor=ctx.actor.name,
+                    action="external.reject",
+                    entity="external_claim",
+                    entity_id=claim.id,
+                    case_id=case.id,
+                    before={"status": "proposed"},
+                    after={"status": target, "reason": claim.decision_reason, "proposed_by": claim.proposed_by},
+                )
                 return Decision(claim.id, target, None, None, None, ())
             if case.status in _NOT_HANDED:
-                raise RuleViolation(N_("The case is {status}: its claim cannot be handed to an outside party"),
-                                    status=case.status)
+                raise RuleViolation(
+                    N_("The case is {status}: its claim cannot be handed to an outside party"), status=case.status
+                )
             _check_wki(party_row, client)
             statement = _statement(s, case, today)
             claim.handed_on, claim.statement = today, json.dumps(statement)
@@ -417,24 +555,57 @@ def decide_handover(ctx: Context, claim_id: int, *, approve: bool, reason: str =
             written.append(pdf_path)
             atomic_write(json_path, json.dumps(dossier, ensure_ascii=False, indent=2), make_folder=True)
             written.append(json_path)
-            s.add(Document(client_id=client.id, loan_id=None, kind="external_dossier",
-                           title=f"dossier {party_row.name} {today.isoformat()}"[:200], added_on=today,
-                           path=str(pdf_path)))
+            s.add(
+                Document(
+                    client_id=client.id,
+                    loan_id=None,
+                    kind="external_dossier",
+                    title=f"dossier {party_row.name} {today.isoformat()}"[:200],
+                    added_on=today,
+                    path=str(pdf_path),
+                )
+            )
             figures = _letter_figures(claim, party_row, statement)
-            letters = [Letter(case_id=case.id, client_id=client.id, kind=kind, channel="letter",
-                              language=lang, letter_date=today, figures=figures, status="pending",
-                              created_by=ctx.actor.name, created_at=now)
-                       for kind, lang in (("external_handover", "nl"), ("external_notice", client.language))]
+            letters = [
+                Letter(
+                    case_id=case.id,
+                    client_id=client.id,
+                    kind=kind,
+                    channel="letter",
+                    language=lang,
+                    letter_date=today,
+                    figures=figures,
+                    status="pending",
+                    created_by=ctx.actor.name,
+                    created_at=now,
+                )
+                for kind, lang in (("external_handover", "nl"), ("external_notice", client.language))
+            ]
             s.add_all(letters)
             case.next_action = f"Bij {party_row.name}"[:200]
             case.updated_by, case.updated_at = ctx.actor.name, now
             s.flush()
-            audit.record(s, at=now, actor=ctx.actor.name, action="external.handover", entity="external_claim",
-                         entity_id=claim.id, case_id=case.id, before={"status": "proposed"},
-                         after={"status": target, "party": party_row.name, "proposed_by": claim.proposed_by,
-                                "statement": {k: statement[k] for k in ("principal", "interest", "costs", "payments", "total")},
-                                "dossier": str(pdf_path), "letters": [ltr.id for ltr in letters]})
-            return Decision(claim.id, target, statement, str(pdf_path), str(json_path), tuple(ltr.id for ltr in letters))
+            audit.record(
+                s,
+                at=now,
+                actor=ctx.actor.name,
+                action="external.handover",
+                entity="external_claim",
+                entity_id=claim.id,
+                case_id=case.id,
+                before={"status": "proposed"},
+                after={
+                    "status": target,
+                    "party": party_row.name,
+                    "proposed_by": claim.proposed_by,
+                    "statement": {k: statement[k] for k in ("principal", "interest", "costs", "payments", "total")},
+                    "dossier": str(pdf_path),
+                    "letters": [ltr.id for ltr in letters],
+                },
+            )
+            return Decision(
+                claim.id, target, statement, str(pdf_path), str(json_path), tuple(ltr.id for ltr in letters)
+            )
     except BaseException:
         for path in written:
             path.unlink(missing_ok=True)
@@ -445,8 +616,11 @@ def decide_handover(ctx: Context, claim_id: int, *, approve: bool, reason: str =
 
 
 def _claim_at_party(s: Session, case_id: int) -> ExternalClaim:
-    claim = s.scalar(select(ExternalClaim).where(ExternalClaim.case_id == case_id, ExternalClaim.status == "at_party")
-                     .with_for_update())
+    claim = s.scalar(
+        select(ExternalClaim)
+        .where(ExternalClaim.case_id == case_id, ExternalClaim.status == "at_party")
+        .with_for_update()
+    )
     if claim is None:
         load_case(s, case_id)  # an unknown case is NotFound
         raise RuleViolation(N_("The claim of case {case} is not at an outside party"), case=case_id)
@@ -461,24 +635,56 @@ def _end(ctx: Context, s: Session, claim: ExternalClaim, outcome: str, day: date
     case.updated_by, case.updated_at = ctx.actor.name, ctx.clock.now()
 
 
-def _add_report(ctx: Context, s: Session, claim: ExternalClaim, status: str, day: date, amount: Decimal,
-                costs: Decimal, note: str, source: str) -> ExternalReport:
+def _add_report(
+    ctx: Context,
+    s: Session,
+    claim: ExternalClaim,
+    status: str,
+    day: date,
+    amount: Decimal,
+    costs: Decimal,
+    note: str,
+    source: str,
+) -> ExternalReport:
     if claim.handed_on is not None and day < claim.handed_on:
-        raise RuleViolation(N_("The report date {day} lies before the handover on {handed}"), day=day,
-                            handed=claim.handed_on)
+        raise RuleViolation(
+            N_("The report date {day} lies before the handover on {handed}"), day=day, handed=claim.handed_on
+        )
     if day > ctx.clock.today():
         raise RuleViolation(N_("The report date {day} lies in the future"), day=day)
-    report = ExternalReport(claim_id=claim.id, status=status, report_date=day, amount=amount, costs=costs,
-                            note=note, source=source[:300], created_by=ctx.actor.name, created_at=ctx.clock.now())
+    report = ExternalReport(
+        claim_id=claim.id,
+        status=status,
+        report_date=day,
+        amount=amount,
+        costs=costs,
+        note=note,
+        source=source[:300],
+        created_by=ctx.actor.name,
+        created_at=ctx.clock.now(),
+    )
     s.add(report)
     claim.last_report = status
     if status in dx.FINAL_REPORTS:
         _end(ctx, s, claim, status, day)
     s.flush()
-    audit.record(s, at=ctx.clock.now(), actor=ctx.actor.name, action="external.report", entity="external_claim",
-                 entity_id=claim.id, case_id=claim.case_id,
-                 after={"status": status, "date": day, "amount": amount, "costs": costs, "source": report.source,
-                        "ended": claim.status == "ended"})
+    audit.record(
+        s,
+        at=ctx.clock.now(),
+        actor=ctx.actor.name,
+        action="external.report",
+        entity="external_claim",
+        entity_id=claim.id,
+        case_id=claim.case_id,
+        after={
+            "status": status,
+            "date": day,
+            "amount": amount,
+            "costs": costs,
+            "source": report.source,
+            "ended": claim.status == "ended",
+        },
+    )
     return report
 
 
@@ -490,13 +696,25 @@ def _money(value: Decimal | None, field: str) -> Decimal:
     return value
 
 
-def report_status(ctx: Context, case_id: int, status: str, *, amount: Decimal | None = None,
-                  costs: Decimal | None = None, note: str = "", day: date | None = None) -> int:
+def report_status(
+    ctx: Context,
+    case_id: int,
+    status: str,
+    *,
+    amount: Decimal | None = None,
+    costs: Decimal | None = None,
+    note: str = "",
+    day: date | None = None,
+) -> int:
     """Record the party's status report on the case's claim by hand; returns the report's id."""
     ctx.require(*HANDOVER_ROLES)
     if status not in dx.REPORT_STATUSES:
-        raise BadInput(N_("Unknown status {status} (known: {known})"), field="status", status=status,
-                       known=", ".join(dx.REPORT_STATUSES))
+        raise BadInput(
+            N_("Unknown status {status} (known: {known})"),
+            field="status",
+            status=status,
+            known=", ".join(dx.REPORT_STATUSES),
+        )
     amount, costs = _money(amount, "amount"), _money(costs, "costs")
     if len(note) > dx.MAX_NOTE:
         raise BadInput(N_("The note is longer than {limit} characters"), field="note", limit=dx.MAX_NOTE)
@@ -520,8 +738,9 @@ def import_status(ctx: Context, path: Path) -> ImportResult:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise BadFile(N_("The file {file} cannot be read: {error}"), where="file", file=str(path),
-                      error=exc.strerror or str(exc)) from None
+        raise BadFile(
+            N_("The file {file} cannot be read: {error}"), where="file", file=str(path), error=exc.strerror or str(exc)
+        ) from None
     lines = dx.parse_status_csv(raw)
     ended = 0
     try:
@@ -529,28 +748,56 @@ def import_status(ctx: Context, path: Path) -> ImportResult:
             for ln in lines:
                 claim = s.get(ExternalClaim, ln.claim, with_for_update=True)
                 if claim is None:
-                    raise BadFile(N_("Line {line}: there is no claim {claim}"), where=f"line {ln.line}", line=ln.line,
-                                  claim=ln.claim)
+                    raise BadFile(
+                        N_("Line {line}: there is no claim {claim}"),
+                        where=f"line {ln.line}",
+                        line=ln.line,
+                        claim=ln.claim,
+                    )
                 if claim.status != "at_party":
-                    raise BadFile(N_("Line {line}: claim {claim} is not at an outside party ({status})"),
-                                  where=f"line {ln.line}", line=ln.line, claim=ln.claim, status=claim.status)
+                    raise BadFile(
+                        N_("Line {line}: claim {claim} is not at an outside party ({status})"),
+                        where=f"line {ln.line}",
+                        line=ln.line,
+                        claim=ln.claim,
+                        status=claim.status,
+                    )
                 loans = [r["loan"] for r in json.loads(claim.statement or "{}").get("loans", [])]
                 if ln.loan and ln.loan not in loans:
-                    raise BadFile(N_("Line {line}: loan {loan} is not in claim {claim}"), where=f"line {ln.line}",
-                                  line=ln.line, loan=ln.loan, claim=ln.claim)
-                booked = s.scalar(select(ExternalReport.source).where(
-                    ExternalReport.claim_id == claim.id, ExternalReport.status == ln.status,
-                    ExternalReport.report_date == ln.day, ExternalReport.amount == ln.amount,
-                    ExternalReport.costs == ln.costs, ExternalReport.note == ln.note).limit(1))
+                    raise BadFile(
+                        N_("Line {line}: loan {loan} is not in claim {claim}"),
+                        where=f"line {ln.line}",
+                        line=ln.line,
+                        loan=ln.loan,
+                        claim=ln.claim,
+                    )
+                booked = s.scalar(
+                    select(ExternalReport.source)
+                    .where(
+                        ExternalReport.claim_id == claim.id,
+                        ExternalReport.status == ln.status,
+                        ExternalReport.report_date == ln.day,
+                        ExternalReport.amount == ln.amount,
+                        ExternalReport.costs == ln.costs,
+                        ExternalReport.note == ln.note,
+                    )
+                    .limit(1)
+                )
                 if booked is not None:  # the same file (or line) imported twice
-                    raise BadFile(N_("Line {line}: this report was booked already ({source})"), where=f"line {ln.line}",
-                                  line=ln.line, source=booked)
+                    raise BadFile(
+                        N_("Line {line}: this report was booked already ({source})"),
+                        where=f"line {ln.line}",
+                        line=ln.line,
+                        source=booked,
+                    )
                 try:
-                    _add_report(ctx, s, claim, ln.status, ln.day, ln.amount, ln.costs, ln.note,
-                                f"{path.name}:{ln.line}")
+                    _add_report(
+                        ctx, s, claim, ln.status, ln.day, ln.amount, ln.costs, ln.note, f"{path.name}:{ln.line}"
+                    )
                 except RuleViolation as exc:
-                    raise BadFile(N_("Line {line}: {reason}"), where=f"line {ln.line}", line=ln.line,
-                                  reason=exc.english()) from None
+                    raise BadFile(
+                        N_("Line {line}: {reason}"), where=f"line {ln.line}", line=ln.line, reason=exc.english()
+                    ) from None
                 ended += claim.status == "ended"
     except StaleDataError:
         raise StaleData(N_("A claim in the file was changed at the same moment: import the file again")) from None
@@ -563,17 +810,29 @@ def recall(ctx: Context, case_id: int, reason: str) -> int:
     if not (reason or "").strip():
         raise BadInput(N_("Give the reason for the recall"), field="reason")
     with ctx.db.transaction() as s:
-        claim = s.scalar(select(ExternalClaim).where(ExternalClaim.case_id == case_id,
-                                                     ExternalClaim.status.in_(dx.OPEN_STATES)).with_for_update())
+        claim = s.scalar(
+            select(ExternalClaim)
+            .where(ExternalClaim.case_id == case_id, ExternalClaim.status.in_(dx.OPEN_STATES))
+            .with_for_update()
+        )
         if claim is None or claim.status != "at_party":
             load_case(s, case_id)
-            raise RuleViolation(N_("The claim of case {case} was never handed to an outside party: nothing to recall"),
-                                case=case_id)
+            raise RuleViolation(
+                N_("The claim of case {case} was never handed to an outside party: nothing to recall"), case=case_id
+            )
         _end(ctx, s, claim, "recalled", ctx.clock.today())
         s.flush()
-        audit.record(s, at=ctx.clock.now(), actor=ctx.actor.name, action="external.recall", entity="external_claim",
-                     entity_id=claim.id, case_id=case_id, before={"status": "at_party"},
-                     after={"status": "ended", "outcome": "recalled", "reason": reason.strip()})
+        audit.record(
+            s,
+            at=ctx.clock.now(),
+            actor=ctx.actor.name,
+            action="external.recall",
+            entity="external_claim",
+            entity_id=claim.id,
+            case_id=case_id,
+            before={"status": "at_party"},
+            after={"status": "ended", "outcome": "recalled", "reason": reason.strip()},
+        )
         return claim.id
 
 
@@ -591,12 +850,19 @@ def _payments(s: Session, claim: ExternalClaim) -> list[PaymentRow]:
     assert claim.handed_on is not None
     end = claim.ended_on or date.max
     rows = s.execute(
-        select(LedgerEntry.id, Loan.number, LedgerEntry.booking_date, LedgerEntry.amount, ExternalPaymentNotice.reported_on)
+        select(
+            LedgerEntry.id, Loan.number, LedgerEntry.booking_date, LedgerEntry.amount, ExternalPaymentNotice.reported_on
+        )
         .join(Loan, Loan.id == LedgerEntry.loan_id)
         .outerjoin(ExternalPaymentNotice, ExternalPaymentNotice.ledger_id == LedgerEntry.id)
-        .where(Loan.client_id == case.client_id, LedgerEntry.kind == LedgerKind.PAYMENT.value,
-               LedgerEntry.booking_date >= claim.handed_on, LedgerEntry.booking_date <= end)
-        .order_by(LedgerEntry.booking_date, LedgerEntry.id))
+        .where(
+            Loan.client_id == case.client_id,
+            LedgerEntry.kind == LedgerKind.PAYMENT.value,
+            LedgerEntry.booking_date >= claim.handed_on,
+            LedgerEntry.booking_date <= end,
+        )
+        .order_by(LedgerEntry.booking_date, LedgerEntry.id)
+    )
     return [PaymentRow(*row) for row in rows]
 
 
@@ -613,17 +879,36 @@ def report_payments(ctx: Context, case_id: int) -> tuple[str | None, list[Paymen
             if not new:
                 return None, []
             path = _claim_dir(ctx, claim.id) / f"payments-{today.isoformat()}-{new[-1].ledger_id}.csv"
-            lines = ["claim,loan,date,amount"] + [f"{claim.id},{p.loan},{p.booking_date.isoformat()},{p.amount}"
-                                                   for p in new]
+            lines = ["claim,loan,date,amount"] + [
+                f"{claim.id},{p.loan},{p.booking_date.isoformat()},{p.amount}" for p in new
+            ]
             atomic_write(path, "\n".join(lines) + "\n", make_folder=True)
             written.append(path)
-            s.add_all(ExternalPaymentNotice(ledger_id=p.ledger_id, claim_id=claim.id, reported_on=today,
-                                            file_path=str(path), created_by=ctx.actor.name) for p in new)
+            s.add_all(
+                ExternalPaymentNotice(
+                    ledger_id=p.ledger_id,
+                    claim_id=claim.id,
+                    reported_on=today,
+                    file_path=str(path),
+                    created_by=ctx.actor.name,
+                )
+                for p in new
+            )
             s.flush()
-            audit.record(s, at=ctx.clock.now(), actor=ctx.actor.name, action="external.payments_reported",
-                         entity="external_claim", entity_id=claim.id, case_id=case_id,
-                         after={"file": str(path), "payments": [p.ledger_id for p in new],
-                                "total": sum((p.amount for p in new), ZERO)})
+            audit.record(
+                s,
+                at=ctx.clock.now(),
+                actor=ctx.actor.name,
+                action="external.payments_reported",
+                entity="external_claim",
+                entity_id=claim.id,
+                case_id=case_id,
+                after={
+                    "file": str(path),
+                    "payments": [p.ledger_id for p in new],
+                    "total": sum((p.amount for p in new), ZERO),
+                },
+            )
             return str(path), [PaymentRow(p.ledger_id, p.loan, p.booking_date, p.amount, today) for p in new]
     except BaseException:
         for p in written:
@@ -667,13 +952,31 @@ class ClaimView:
 def _view(s: Session, claim: ExternalClaim) -> ClaimView:
     p = s.get(ExternalParty, claim.party_id)
     assert p is not None
-    reports = tuple(ReportRow(r.status, r.report_date, r.amount, r.costs, r.note, r.source, r.created_by)
-                    for r in s.scalars(select(ExternalReport).where(ExternalReport.claim_id == claim.id)
-                                       .order_by(ExternalReport.report_date, ExternalReport.id)))
-    return ClaimView(claim.id, claim.case_id, claim.status, p.name, p.kind, claim.reason, claim.proposed_by,
-                     claim.decided_by, claim.handed_on, json.loads(claim.statement) if claim.statement else None,
-                     claim.dossier_path, claim.outcome, claim.ended_on, reports,
-                     tuple(_payments(s, claim)) if claim.handed_on else ())
+    reports = tuple(
+        ReportRow(r.status, r.report_date, r.amount, r.costs, r.note, r.source, r.created_by)
+        for r in s.scalars(
+            select(ExternalReport)
+            .where(ExternalReport.claim_id == claim.id)
+            .order_by(ExternalReport.report_date, ExternalReport.id)
+        )
+    )
+    return ClaimView(
+        claim.id,
+        claim.case_id,
+        claim.status,
+        p.name,
+        p.kind,
+        claim.reason,
+        claim.proposed_by,
+        claim.decided_by,
+        claim.handed_on,
+        json.loads(claim.statement) if claim.statement else None,
+        claim.dossier_path,
+        claim.outcome,
+        claim.ended_on,
+        reports,
+        tuple(_payments(s, claim)) if claim.handed_on else (),
+    )
 
 
 def claim_for_case(ctx: Context, case_id: int) -> ClaimView | None:
@@ -681,8 +984,9 @@ def claim_for_case(ctx: Context, case_id: int) -> ClaimView | None:
     ctx.require(*READERS)
     with ctx.db.reader() as s:
         load_case(s, case_id)
-        claim = s.scalar(select(ExternalClaim).where(ExternalClaim.case_id == case_id)
-                         .order_by(ExternalClaim.id.desc()).limit(1))
+        claim = s.scalar(
+            select(ExternalClaim).where(ExternalClaim.case_id == case_id).order_by(ExternalClaim.id.desc()).limit(1)
+        )
         return None if claim is None else _view(s, claim)
 
 
@@ -690,9 +994,13 @@ def claims(ctx: Context, status: tuple[str, ...] = dx.OPEN_STATES) -> list[tuple
     """The claims in ``status`` with their client's name, oldest first (the proposals to decide come first)."""
     ctx.require(*READERS)
     with ctx.db.reader() as s:
-        rows = s.execute(select(ExternalClaim, Client.name).join(Case, Case.id == ExternalClaim.case_id)
-                         .join(Client, Client.id == Case.client_id).where(ExternalClaim.status.in_(status))
-                         .order_by(ExternalClaim.status.desc(), ExternalClaim.id))
+        rows = s.execute(
+            select(ExternalClaim, Client.name)
+            .join(Case, Case.id == ExternalClaim.case_id)
+            .join(Client, Client.id == Case.client_id)
+            .where(ExternalClaim.status.in_(status))
+            .order_by(ExternalClaim.status.desc(), ExternalClaim.id)
+        )
         return [(_view(s, c), name) for c, name in rows]
 
 
@@ -715,12 +1023,23 @@ def kpis(ctx: Context, date_from: date | None = None, date_to: date | None = Non
         open_claims = list(s.scalars(select(ExternalClaim.statement).where(ExternalClaim.status == "at_party")))
         amount = sum((Decimal(json.loads(st)["total"]) for st in open_claims if st), ZERO)
         handed = s.scalar(select(func.count()).where(ExternalClaim.handed_on.between(date_from, date_to))) or 0
-        ended = dict(s.execute(select(ExternalClaim.outcome, func.count()).where(
-            ExternalClaim.ended_on.between(date_from, date_to)).group_by(ExternalClaim.outcome)).all())
-        reported = s.execute(select(money_sum(ExternalReport.amount), money_sum(ExternalReport.costs))
-                             .where(ExternalReport.report_date.between(date_from, date_to))).one()
-        to_us = s.scalar(select(money_sum(LedgerEntry.amount)).join(ExternalPaymentNotice,
-                                                                    ExternalPaymentNotice.ledger_id == LedgerEntry.id)
-                         .where(LedgerEntry.booking_date.between(date_from, date_to)))
-    return ExternalKpis(len(open_claims), amount, handed, {k: v for k, v in ended.items() if k}, reported[0] + to_us,
-                        reported[1])
+        ended = dict(
+            s.execute(
+                select(ExternalClaim.outcome, func.count())
+                .where(ExternalClaim.ended_on.between(date_from, date_to))
+                .group_by(ExternalClaim.outcome)
+            ).all()
+        )
+        reported = s.execute(
+            select(money_sum(ExternalReport.amount), money_sum(ExternalReport.costs)).where(
+                ExternalReport.report_date.between(date_from, date_to)
+            )
+        ).one()
+        to_us = s.scalar(
+            select(money_sum(LedgerEntry.amount))
+            .join(ExternalPaymentNotice, ExternalPaymentNotice.ledger_id == LedgerEntry.id)
+            .where(LedgerEntry.booking_date.between(date_from, date_to))
+        )
+    return ExternalKpis(
+        len(open_claims), amount, handed, {k: v for k, v in ended.items() if k}, reported[0] + to_us, reported[1]
+    )

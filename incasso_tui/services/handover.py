@@ -20,7 +20,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, HandoverStatus, LetterStatus, Role, Stage, TaskStatus
+from incasso_tui.domain.enums import (
+    ArrangementStatus,
+    CaseStatus,
+    HandoverStatus,
+    LetterStatus,
+    Role,
+    Stage,
+    TaskStatus,
+)
 from incasso_tui.errors import N_, BadInput, NotFound, RuleViolation, StaleData
 from incasso_tui.services import audit
 from incasso_tui.services.access import check_write, move_case
@@ -86,7 +94,11 @@ class HandoverRow:
 
 def _checklist(s: Session, case: Case) -> dict[str, bool]:
     loans = list(s.scalars(select(Loan).where(Loan.client_id == case.client_id)))
-    sent = s.scalar(select(func.count()).where(Letter.case_id == case.id, Letter.status.in_((LetterStatus.RENDERED, LetterStatus.SENT))))
+    sent = s.scalar(
+        select(func.count()).where(
+            Letter.case_id == case.id, Letter.status.in_((LetterStatus.RENDERED, LetterStatus.SENT))
+        )
+    )
     bkr = s.scalar(select(func.count()).where(BkrMutation.client_id == case.client_id))
     return {
         "loan_agreement": all(loan.has_loan_agreement for loan in loans),
@@ -101,8 +113,9 @@ def _qualification(ctx: Context, s: Session, case: Case) -> Qualification:
     today = ctx.clock.today()
     dpd = 0 if case.pos_oldest_due == NO_ARREARS else max(0, (today - case.pos_oldest_due).days)
     position = client_position(s, case.client_id, today)
-    broken = s.scalar(select(func.count()).where(Arrangement.case_id == case.id,
-                                                 Arrangement.status == ArrangementStatus.BROKEN.value))
+    broken = s.scalar(
+        select(func.count()).where(Arrangement.case_id == case.id, Arrangement.status == ArrangementStatus.BROKEN.value)
+    )
     reasons = []
     if dpd >= DPD_LIMIT:
         reasons.append("dpd_90")
@@ -113,14 +126,23 @@ def _qualification(ctx: Context, s: Session, case: Case) -> Qualification:
     if broken >= 2:
         reasons.append("broken_twice")
     requested = _requested(s, case.id)
-    return Qualification(tuple(reasons), dpd, position, _checklist(s, case),
-                         json.loads(requested.summary)["text"] if requested else None,
-                         requested.reason if requested else None)
+    return Qualification(
+        tuple(reasons),
+        dpd,
+        position,
+        _checklist(s, case),
+        json.loads(requested.summary)["text"] if requested else None,
+        requested.reason if requested else None,
+    )
 
 
 def _requested(s: Session, case_id: int) -> Handover | None:
-    return s.scalar(select(Handover).where(Handover.case_id == case_id, Handover.status == HandoverStatus.REQUESTED)
-                    .order_by(Handover.id.desc()).limit(1))
+    return s.scalar(
+        select(Handover)
+        .where(Handover.case_id == case_id, Handover.status == HandoverStatus.REQUESTED)
+        .order_by(Handover.id.desc())
+        .limit(1)
+    )
 
 
 def request_waiver(ctx: Context, case_id: int, expected_version: int, *, reason: str, summary: str) -> int:
@@ -146,16 +168,37 @@ def request_waiver(ctx: Context, case_id: int, expected_version: int, *, reason:
         missing = [item for item, present in q.checklist.items() if not present]
         if not missing:
             raise RuleViolation(N_("The dossier is complete: hand the case over"))
-        row = Handover(case_id=case.id, reason=reason, status="requested",
-                       checklist=json.dumps({item: "missing" for item in missing}),
-                       summary=json.dumps({"text": summary.strip()}, ensure_ascii=False), handed_by=ctx.actor.name,
-                       handed_at=now)
+        row = Handover(
+            case_id=case.id,
+            reason=reason,
+            status="requested",
+            checklist=json.dumps({item: "missing" for item in missing}),
+            summary=json.dumps({"text": summary.strip()}, ensure_ascii=False),
+            handed_by=ctx.actor.name,
+            handed_at=now,
+        )
         s.add(row)
         s.flush()
-        add_task(ctx, s, case.id, "handover_waiver", f"Overdracht van {ctx.actor.name}: ontbrekend {', '.join(missing)}",
-                 ctx.clock.today(), None, ref=f"handover:{row.id}")
-        audit.record(s, at=now, actor=ctx.actor.name, action="handover.request", entity="handover", entity_id=row.id,
-                     case_id=case.id, after={"reason": reason, "missing": missing})
+        add_task(
+            ctx,
+            s,
+            case.id,
+            "handover_waiver",
+            f"Overdracht van {ctx.actor.name}: ontbrekend {', '.join(missing)}",
+            ctx.clock.today(),
+            None,
+            ref=f"handover:{row.id}",
+        )
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="handover.request",
+            entity="handover",
+            entity_id=row.id,
+            case_id=case.id,
+            after={"reason": reason, "missing": missing},
+        )
         return row.id
 
 
@@ -170,20 +213,33 @@ def _dossier_summary(s: Session, case: Case) -> dict[str, Any]:
     return {
         "cause": causes[0] if causes else None,
         "contacts": s.scalar(select(func.count()).where(Contact.case_id == case.id)),
-        "last_contacts": [{"at": c.at.isoformat(), "channel": c.channel, "outcome": c.outcome, "summary": c.summary}
-                          for c in contacts],
-        "arrangements": [{"status": a.status, "installments": a.installment_count, "covered": str(a.arrears_covered),
-                          "by": a.created_by, "on": a.created_at.date().isoformat()}
-                         for a in s.scalars(select(Arrangement).where(Arrangement.case_id == case.id).order_by(Arrangement.id))],
-        "promises": [{"due": p.due_date.isoformat(), "amount": str(p.amount), "status": p.status}
-                     for p in s.scalars(select(Promise).where(Promise.case_id == case.id).order_by(Promise.id))],
-        "proposals": [{"kind": p.kind, "status": p.status, "by": p.proposed_by, "decided_by": p.decided_by}
-                      for p in s.scalars(select(Proposal).where(Proposal.case_id == case.id).order_by(Proposal.id))],
+        "last_contacts": [
+            {"at": c.at.isoformat(), "channel": c.channel, "outcome": c.outcome, "summary": c.summary} for c in contacts
+        ],
+        "arrangements": [
+            {
+                "status": a.status,
+                "installments": a.installment_count,
+                "covered": str(a.arrears_covered),
+                "by": a.created_by,
+                "on": a.created_at.date().isoformat(),
+            }
+            for a in s.scalars(select(Arrangement).where(Arrangement.case_id == case.id).order_by(Arrangement.id))
+        ],
+        "promises": [
+            {"due": p.due_date.isoformat(), "amount": str(p.amount), "status": p.status}
+            for p in s.scalars(select(Promise).where(Promise.case_id == case.id).order_by(Promise.id))
+        ],
+        "proposals": [
+            {"kind": p.kind, "status": p.status, "by": p.proposed_by, "decided_by": p.decided_by}
+            for p in s.scalars(select(Proposal).where(Proposal.case_id == case.id).order_by(Proposal.id))
+        ],
     }
 
 
-def hand_over(ctx: Context, case_id: int, expected_version: int, *, reason: str, summary: str,
-              waive: tuple[str, ...] = ()) -> int:
+def hand_over(
+    ctx: Context, case_id: int, expected_version: int, *, reason: str, summary: str, waive: tuple[str, ...] = ()
+) -> int:
     """Hand the case over to special management; returns the handover's id."""
     ctx.require(*DESK_WRITERS)
     if reason not in REASONS:
@@ -211,16 +267,33 @@ def hand_over(ctx: Context, case_id: int, expected_version: int, *, reason: str,
                 raise RuleViolation(N_("The case does not qualify for handover on {reason}"), reason=reason)
             missing = [item for item, present in q.checklist.items() if not present and item not in waive]
             if missing:
-                raise RuleViolation(N_("The dossier is not complete: {items} missing (a supervisor can waive them)"),
-                                    items=", ".join(missing))
+                raise RuleViolation(
+                    N_("The dossier is not complete: {items} missing (a supervisor can waive them)"),
+                    items=", ".join(missing),
+                )
             checklist = {item: ("present" if present else "waived") for item, present in q.checklist.items()}
-            row = Handover(case_id=case.id, reason=reason, checklist=json.dumps(checklist),
-                           summary=json.dumps({"text": summary, "position": str(q.position), "days_past_due": q.days_past_due,
-                                               **_dossier_summary(s, case)}, ensure_ascii=False),
-                           waived_by=ctx.actor.name if waive else None, handed_by=by, handed_at=now)
+            row = Handover(
+                case_id=case.id,
+                reason=reason,
+                checklist=json.dumps(checklist),
+                summary=json.dumps(
+                    {
+                        "text": summary,
+                        "position": str(q.position),
+                        "days_past_due": q.days_past_due,
+                        **_dossier_summary(s, case),
+                    },
+                    ensure_ascii=False,
+                ),
+                waived_by=ctx.actor.name if waive else None,
+                handed_by=by,
+                handed_at=now,
+            )
             if requested is not None:  # the employee's request is completed: its waiver task is done
                 requested.status = "superseded"
-                for t in s.scalars(select(Task).where(Task.ref == f"handover:{requested.id}", Task.status == TaskStatus.OPEN)):
+                for t in s.scalars(
+                    select(Task).where(Task.ref == f"handover:{requested.id}", Task.status == TaskStatus.OPEN)
+                ):
                     close_task(ctx, s, t, "Ontbrekende stukken kwijtgescholden; overgedragen", now)
             s.add(row)
             before = {"status": case.status, "assignee_id": case.assignee_id}
@@ -228,28 +301,60 @@ def hand_over(ctx: Context, case_id: int, expected_version: int, *, reason: str,
             case.updated_by, case.updated_at = ctx.actor.name, now
             s.flush()
             # special management's inbox: reviewing the handover (unassigned until one of them accepts it)
-            add_task(ctx, s, case.id, "handover_review", "Overdracht beoordelen", ctx.clock.today(), None,
-                     ref=f"handover:{row.id}")
-            audit.record(s, at=now, actor=ctx.actor.name, action="case.handover", entity="handover", entity_id=row.id,
-                         case_id=case.id, before=before,
-                         after={"status": case.status, "reason": reason, "checklist": checklist, "position": q.position,
-                                "identified_by": ctx.actor.identified_by})  # a supervisor's waiver is an approval
+            add_task(
+                ctx,
+                s,
+                case.id,
+                "handover_review",
+                "Overdracht beoordelen",
+                ctx.clock.today(),
+                None,
+                ref=f"handover:{row.id}",
+            )
+            audit.record(
+                s,
+                at=now,
+                actor=ctx.actor.name,
+                action="case.handover",
+                entity="handover",
+                entity_id=row.id,
+                case_id=case.id,
+                before=before,
+                after={
+                    "status": case.status,
+                    "reason": reason,
+                    "checklist": checklist,
+                    "position": q.position,
+                    "identified_by": ctx.actor.identified_by,
+                },
+            )  # a supervisor's waiver is an approval
             return row.id
     except StaleDataError:
         raise StaleData(N_("Someone changed the case at the same moment: reopen it; your input is kept")) from None
 
 
-def handovers(ctx: Context, *, status: tuple[str, ...] = ("handed_over", "accepted"),
-              mine: bool = False) -> list[HandoverRow]:
+def handovers(
+    ctx: Context, *, status: tuple[str, ...] = ("handed_over", "accepted"), mine: bool = False
+) -> list[HandoverRow]:
     """Special management's list: handed-over cases, newest first. ``mine``: the new ones (to accept) and the ones
     the actor accepted: their workbench, with each case's arrears, next action and the actor's open tasks on it."""
     ctx.require(Role.SPECIAL_MANAGEMENT, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)
-    tasks = (select(func.count()).where(Task.case_id == Case.id, Task.status == TaskStatus.OPEN,
-                                        (Task.assignee_id == ctx.actor.id) | Task.assignee_id.is_(None))
-             .correlate(Case).scalar_subquery())
-    query = (select(Handover, Client.name, Case.pos_arrears, Case.status, Case.next_action_date, Case.next_action, tasks)
-             .join(Case, Case.id == Handover.case_id).join(Client, Client.id == Case.client_id)
-             .where(Handover.status.in_(status)))
+    tasks = (
+        select(func.count())
+        .where(
+            Task.case_id == Case.id,
+            Task.status == TaskStatus.OPEN,
+            (Task.assignee_id == ctx.actor.id) | Task.assignee_id.is_(None),
+        )
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    query = (
+        select(Handover, Client.name, Case.pos_arrears, Case.status, Case.next_action_date, Case.next_action, tasks)
+        .join(Case, Case.id == Handover.case_id)
+        .join(Client, Client.id == Case.client_id)
+        .where(Handover.status.in_(status))
+    )
     if mine:
         query = query.where((Handover.status == HandoverStatus.HANDED_OVER) | (Handover.decided_by == ctx.actor.name))
     with ctx.db.reader() as s:
@@ -257,9 +362,27 @@ def handovers(ctx: Context, *, status: tuple[str, ...] = ("handed_over", "accept
         result = []
         for h, name, arrears, case_status, next_date, next_action, open_tasks in rows:
             summary = json.loads(h.summary)
-            result.append(HandoverRow(h.id, h.case_id, name, h.reason, h.status, h.handed_by, h.handed_at,
-                                      Decimal(summary["position"]), summary, json.loads(h.checklist), h.version,
-                                      h.decided_by, arrears, case_status, next_date, next_action, int(open_tasks)))
+            result.append(
+                HandoverRow(
+                    h.id,
+                    h.case_id,
+                    name,
+                    h.reason,
+                    h.status,
+                    h.handed_by,
+                    h.handed_at,
+                    Decimal(summary["position"]),
+                    summary,
+                    json.loads(h.checklist),
+                    h.version,
+                    h.decided_by,
+                    arrears,
+                    case_status,
+                    next_date,
+                    next_action,
+                    int(open_tasks),
+                )
+            )
         return result
 
 
@@ -275,8 +398,17 @@ def accept(ctx: Context, handover_id: int, expected_version: int) -> None:
         case.assignee_id = user_id
         case.updated_by, case.updated_at = ctx.actor.name, now
         _close_review(ctx, s, h, "Geaccepteerd", now)
-        audit.record(s, at=now, actor=ctx.actor.name, action="handover.accept", entity="handover", entity_id=h.id,
-                     case_id=case.id, before=before, after={"assignee_id": user_id, "identified_by": ctx.actor.identified_by})
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="handover.accept",
+            entity="handover",
+            entity_id=h.id,
+            case_id=case.id,
+            before=before,
+            after={"assignee_id": user_id, "identified_by": ctx.actor.identified_by},
+        )
 
 
 def return_to_desk(ctx: Context, handover_id: int, expected_version: int, reason: str) -> None:
@@ -294,9 +426,17 @@ def return_to_desk(ctx: Context, handover_id: int, expected_version: int, reason
         case.next_action_date = ctx.clock.today()
         case.next_action = "Teruggegeven door Bijzonder Beheer"
         case.updated_by, case.updated_at = ctx.actor.name, now
-        audit.record(s, at=now, actor=ctx.actor.name, action="handover.return", entity="handover", entity_id=h.id,
-                     case_id=case.id, before={"status": CaseStatus.HANDED_OVER.value},
-                     after={"status": case.status, "reason": h.return_reason})
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="handover.return",
+            entity="handover",
+            entity_id=h.id,
+            case_id=case.id,
+            before={"status": CaseStatus.HANDED_OVER.value},
+            after={"status": case.status, "reason": h.return_reason},
+        )
 
 
 def _close_review(ctx: Context, s: Session, h: Handover, outcome: str, now: datetime) -> None:
@@ -304,17 +444,30 @@ def _close_review(ctx: Context, s: Session, h: Handover, outcome: str, now: date
         close_task(ctx, s, t, outcome, now)
 
 
-def _open_handover(s: Session, handover_id: int, expected_version: int,
-                   open_states: tuple[str, ...] = ("handed_over",)) -> tuple[Handover, Case]:
+def _open_handover(
+    s: Session, handover_id: int, expected_version: int, open_states: tuple[str, ...] = ("handed_over",)
+) -> tuple[Handover, Case]:
     h = s.get(Handover, handover_id)
     if h is None:
         raise NotFound(N_("There is no handover {id}"), id=handover_id)
     if h.status not in open_states:
-        raise RuleViolation(N_("This handover was {status} by {name} already"), status=h.status, name=h.decided_by or "?")
+        raise RuleViolation(
+            N_("This handover was {status} by {name} already"), status=h.status, name=h.decided_by or "?"
+        )
     if h.version != expected_version:
         raise StaleData(N_("The handover was changed meanwhile: reopen it"))
     return h, load_case(s, h.case_id)
 
 
-__all__ = ["CHECKLIST", "REASONS", "HandoverRow", "Qualification", "accept", "hand_over", "handovers", "qualification",
-           "request_waiver", "return_to_desk"]
+__all__ = [
+    "CHECKLIST",
+    "REASONS",
+    "HandoverRow",
+    "Qualification",
+    "accept",
+    "hand_over",
+    "handovers",
+    "qualification",
+    "request_waiver",
+    "return_to_desk",
+]

@@ -68,8 +68,13 @@ def identify(db: Database, requested: str | None, login: str, via: str | None = 
     if requested is None:
         own = _bound_user(db, login)
         if own is None:
-            raise NotFound(N_("No desk user for the OS account {login}: add one with "
-                              "'incasso users add NAME --role employee --os-user {login}'"), login=login)
+            raise NotFound(
+                N_(
+                    "No desk user for the OS account {login}: add one with "
+                    "'incasso users add NAME --role employee --os-user {login}'"
+                ),
+                login=login,
+            )
         requested = own
     actor = resolve_actor(db, requested)  # unknown or disabled: its own line
     with db.reader() as s:
@@ -79,8 +84,14 @@ def identify(db: Database, requested: str | None, login: str, via: str | None = 
     elif operator:
         how = f"operator:{login}"
     else:
-        raise NotAllowed(N_("The OS account {login} may not act as {name}: --user for another desk user is for an "
-                            "operator (see 'incasso users bind')"), login=login, name=actor.name)
+        raise NotAllowed(
+            N_(
+                "The OS account {login} may not act as {name}: --user for another desk user is for an "
+                "operator (see 'incasso users bind')"
+            ),
+            login=login,
+            name=actor.name,
+        )
     if via and operator and via.startswith(_VIA_PREFIXES):  # the SSH front end says how the login was checked
         how = via
     return replace(actor, identified_by=how)

@@ -28,13 +28,31 @@ from incasso_tui.services.contacts import check_text
 from incasso_tui.services.context import Context
 from incasso_tui.store.models import Case, Client, Task, User
 
-__all__ = ["DUE", "KINDS", "TaskRow", "add_task", "assign_task", "complete_task", "list_tasks", "move_task",
-           "overdue_per_user", "task"]
+__all__ = [
+    "DUE",
+    "KINDS",
+    "TaskRow",
+    "add_task",
+    "assign_task",
+    "complete_task",
+    "list_tasks",
+    "move_task",
+    "overdue_per_user",
+    "task",
+]
 
 Due = Literal["overdue", "today", "week"]
 DUE: tuple[Due, ...] = ("overdue", "today", "week")
-KINDS = ("call", "claim_filing", "follow_up", "promise_check", "handover_review", "consultation",
-         "consultation_answer", "meeting_action")
+KINDS = (
+    "call",
+    "claim_filing",
+    "follow_up",
+    "promise_check",
+    "handover_review",
+    "consultation",
+    "consultation_answer",
+    "meeting_action",
+)
 TEAM_VIEW = (Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)
 TASK_OWNERS = (Role.EMPLOYEE, Role.SUPERVISOR, Role.SPECIAL_MANAGEMENT, Role.ADVISER)
 MAX_OUTCOME = 500
@@ -65,8 +83,9 @@ class TaskRow:
 
 
 def _row(t: Task, name: str, assignee: str | None) -> TaskRow:
-    return TaskRow(t.id, t.case_id, name, t.kind, t.title, t.due_date, t.status, assignee, t.created_by, t.ref,
-                   t.outcome)
+    return TaskRow(
+        t.id, t.case_id, name, t.kind, t.title, t.due_date, t.status, assignee, t.created_by, t.ref, t.outcome
+    )
 
 
 def _user(s: Session, name: str) -> User:
@@ -76,8 +95,7 @@ def _user(s: Session, name: str) -> User:
     return user
 
 
-def list_tasks(ctx: Context, *, user: str | None = None, due: str | None = None,
-               status: str = "open") -> list[TaskRow]:
+def list_tasks(ctx: Context, *, user: str | None = None, due: str | None = None, status: str = "open") -> list[TaskRow]:
     """Open tasks by due date. ``user``: one user's (a supervisor's choice; anyone may name themselves);
     without it a supervisor sees the team's, everyone else their own. ``due``: overdue | today | week."""
     today = ctx.clock.today()
@@ -86,15 +104,20 @@ def list_tasks(ctx: Context, *, user: str | None = None, due: str | None = None,
     if user is not None and user != ctx.actor.name and ctx.actor.role not in TEAM_VIEW:
         raise NotAllowed(N_("Only a supervisor sees another user's tasks"))
     assignee = User.__table__.alias("assignee")
-    query = (select(Task, Client.name, assignee.c.name).join(Case, Case.id == Task.case_id)
-             .join(Client, Client.id == Case.client_id).outerjoin(assignee, assignee.c.id == Task.assignee_id)
-             .where(Task.status == status))
+    query = (
+        select(Task, Client.name, assignee.c.name)
+        .join(Case, Case.id == Task.case_id)
+        .join(Client, Client.id == Case.client_id)
+        .outerjoin(assignee, assignee.c.id == Task.assignee_id)
+        .where(Task.status == status)
+    )
     with ctx.db.reader() as s:
         if user is not None:
             query = query.where(Task.assignee_id == _user(s, user).id)
         elif ctx.actor.role == Role.SPECIAL_MANAGEMENT:
-            query = query.where(or_(Task.assignee_id == ctx.actor.id,
-                                    (Task.assignee_id.is_(None)) & (Task.kind == "handover_review")))
+            query = query.where(
+                or_(Task.assignee_id == ctx.actor.id, (Task.assignee_id.is_(None)) & (Task.kind == "handover_review"))
+            )
         elif ctx.actor.role not in TEAM_VIEW:
             query = query.where(Task.assignee_id == ctx.actor.id)
         if due == "overdue":
@@ -130,8 +153,11 @@ def _open_for(ctx: Context, s: Session, task_id: int) -> Task:
         raise RuleViolation(N_("Task {id} is {status} already"), id=t.id, status=t.status)
     if t.assignee_id not in (None, ctx.actor.id) and ctx.actor.role != Role.SUPERVISOR:
         owner = s.get(User, t.assignee_id)
-        raise NotAllowed(N_("Task {id} is {name}'s: only they or a supervisor can change it"), id=t.id,
-                         name=owner.name if owner else "?")
+        raise NotAllowed(
+            N_("Task {id} is {name}'s: only they or a supervisor can change it"),
+            id=t.id,
+            name=owner.name if owner else "?",
+        )
     return t
 
 
@@ -139,9 +165,17 @@ def close_task(ctx: Context, s: Session, t: Task, outcome: str, now: datetime, *
     """Complete ``t`` in the caller's transaction, audited (what completing, a consultation's answer and accepting
     a handover share)."""
     t.status, t.outcome, t.done_by, t.done_at = status, outcome, ctx.actor.name, now
-    audit.record(s, at=now, actor=ctx.actor.name, action="task.done", entity="task", entity_id=t.id,
-                 case_id=t.case_id, before={"status": "open"},
-                 after={"status": status, "kind": t.kind, "outcome": outcome})
+    audit.record(
+        s,
+        at=now,
+        actor=ctx.actor.name,
+        action="task.done",
+        entity="task",
+        entity_id=t.id,
+        case_id=t.case_id,
+        before={"status": "open"},
+        after={"status": status, "kind": t.kind, "outcome": outcome},
+    )
 
 
 def complete_task(ctx: Context, task_id: int, outcome: str) -> None:
@@ -169,8 +203,17 @@ def move_task(ctx: Context, task_id: int, to: date | None, reason: str) -> None:
         if before == to:
             raise RuleViolation(N_("The task is due on {day} already"), field="to", day=to)
         t.due_date = to
-        audit.record(s, at=now, actor=ctx.actor.name, action="task.move", entity="task", entity_id=t.id,
-                     case_id=t.case_id, before={"due_date": before}, after={"due_date": to, "reason": why})
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="task.move",
+            entity="task",
+            entity_id=t.id,
+            case_id=t.case_id,
+            before={"due_date": before},
+            after={"due_date": to, "reason": why},
+        )
 
 
 def assign_task(ctx: Context, task_id: int, user: str) -> None:
@@ -187,21 +230,55 @@ def assign_task(ctx: Context, task_id: int, user: str) -> None:
             raise RuleViolation(N_("Task {id} is {name}'s already"), id=t.id, name=target.name)
         before = t.assignee_id
         t.assignee_id = target.id
-        audit.record(s, at=now, actor=ctx.actor.name, action="task.assign", entity="task", entity_id=t.id,
-                     case_id=t.case_id, before={"assignee_id": before},
-                     after={"assignee_id": target.id, "assignee": target.name})
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="task.assign",
+            entity="task",
+            entity_id=t.id,
+            case_id=t.case_id,
+            before={"assignee_id": before},
+            after={"assignee_id": target.id, "assignee": target.name},
+        )
 
 
-def add_task(ctx: Context, s: Session, case_id: int, kind: str, title: str, due: date, assignee_id: int | None, *,
-             ref: str | None = None) -> Task:
+def add_task(
+    ctx: Context,
+    s: Session,
+    case_id: int,
+    kind: str,
+    title: str,
+    due: date,
+    assignee_id: int | None,
+    *,
+    ref: str | None = None,
+) -> Task:
     """A task in the caller's transaction, audited (``task.create``)."""
     now = ctx.clock.now()
-    t = Task(case_id=case_id, kind=kind, title=title[:200], due_date=due, status="open", assignee_id=assignee_id,
-             created_by=ctx.actor.name, created_at=now, ref=ref)
+    t = Task(
+        case_id=case_id,
+        kind=kind,
+        title=title[:200],
+        due_date=due,
+        status="open",
+        assignee_id=assignee_id,
+        created_by=ctx.actor.name,
+        created_at=now,
+        ref=ref,
+    )
     s.add(t)
     s.flush()
-    audit.record(s, at=now, actor=ctx.actor.name, action="task.create", entity="task", entity_id=t.id,
-                 case_id=case_id, after={"kind": kind, "title": t.title, "due_date": due, "assignee_id": assignee_id})
+    audit.record(
+        s,
+        at=now,
+        actor=ctx.actor.name,
+        action="task.create",
+        entity="task",
+        entity_id=t.id,
+        case_id=case_id,
+        after={"kind": kind, "title": t.title, "due_date": due, "assignee_id": assignee_id},
+    )
     return t
 
 
@@ -209,7 +286,9 @@ def replace_follow_up(ctx: Context, s: Session, case: Case, kind: str, title: st
     """The case's one open task of ``kind`` (follow_up, promise_check) becomes this one: an older one is
     cancelled (the new contact replaced it), in the caller's transaction."""
     now = ctx.clock.now()
-    for old in s.scalars(select(Task).where(Task.case_id == case.id, Task.kind == kind, Task.status == TaskStatus.OPEN)):
+    for old in s.scalars(
+        select(Task).where(Task.case_id == case.id, Task.kind == kind, Task.status == TaskStatus.OPEN)
+    ):
         close_task(ctx, s, old, "Vervangen door een nieuw contact", now, status="cancelled")
     owner = case.assignee_id if case.assignee_id is not None else ctx.actor.id
     return add_task(ctx, s, case.id, kind, title, due, owner)
@@ -219,6 +298,11 @@ def overdue_per_user(s: Session, today: date) -> dict[str, int]:
     """Open tasks past their due date per owner's name ("" for the unassigned): the dashboard's count."""
     from sqlalchemy import func
 
-    rows = s.execute(select(User.name, func.count()).select_from(Task).outerjoin(User, User.id == Task.assignee_id)
-                     .where(Task.status == TaskStatus.OPEN, Task.due_date < today).group_by(User.name))
+    rows = s.execute(
+        select(User.name, func.count())
+        .select_from(Task)
+        .outerjoin(User, User.id == Task.assignee_id)
+        .where(Task.status == TaskStatus.OPEN, Task.due_date < today)
+        .group_by(User.name)
+    )
     return {name or "": n for name, n in rows}

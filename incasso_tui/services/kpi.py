@@ -20,8 +20,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import ColumnElement, Date, Select, String, and_, case, cast, func, select, text
-from sqlalchemy.orm import Session, aliased
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session, aliased
 
 from incasso_tui.domain.arrears import BUCKETS
 from incasso_tui.domain.audit_actions import ARRANGEMENT_BROKEN, ARRANGEMENT_KEPT, CONTACT_LOG, ContactLogBefore
@@ -32,8 +32,17 @@ from incasso_tui.services.context import Context
 from incasso_tui.services.positions import bucket_of
 from incasso_tui.store.models import DESK_WHERE, AuditEvent, BucketSnapshot, Case, Promise, Task, User
 
-__all__ = ["DEFAULT_DAYS", "ROLL_DAYS", "ROLL_TARGETS", "WHOLE_DESK_ROLES", "BucketFigure", "KpiReport", "RollRates",
-           "Workload", "kpi"]
+__all__ = [
+    "DEFAULT_DAYS",
+    "ROLL_DAYS",
+    "ROLL_TARGETS",
+    "WHOLE_DESK_ROLES",
+    "BucketFigure",
+    "KpiReport",
+    "RollRates",
+    "Workload",
+    "kpi",
+]
 
 WHOLE_DESK_ROLES = (Role.SUPERVISOR, Role.ADMIN, Role.AUDITOR)
 DEFAULT_DAYS = 30  # the period when no start is given: the 30 days up to and including the end
@@ -156,8 +165,12 @@ def kpi(ctx: Context, date_from: date | None = None, date_to: date | None = None
     date_to = date_to or today
     date_from = date_from or date_to - timedelta(days=DEFAULT_DAYS - 1)
     if date_from > date_to:
-        raise BadInput(N_("The period ends before it starts: {date_from} to {date_to}"), field="from",
-                       date_from=date_from.isoformat(), date_to=date_to.isoformat())
+        raise BadInput(
+            N_("The period ends before it starts: {date_from} to {date_to}"),
+            field="from",
+            date_from=date_from.isoformat(),
+            date_to=date_to.isoformat(),
+        )
     whole_desk = ctx.actor.role in WHOLE_DESK_ROLES
     mine: list[ColumnElement[bool]] = [] if whole_desk else [Case.assignee_id == ctx.actor.id]
     start = datetime.combine(date_from, time.min)
@@ -172,42 +185,71 @@ def kpi(ctx: Context, date_from: date | None = None, date_to: date | None = None
         for name, count, amount in rows:
             buckets[name] = BucketFigure(int(count), amount if amount is not None else ZERO)
 
-        open_at_start = and_(Case.opened_on < date_from,
-                             (Case.closed_on.is_(None)) | (Case.closed_on >= date_from), *mine)
+        open_at_start = and_(
+            Case.opened_on < date_from, (Case.closed_on.is_(None)) | (Case.closed_on >= date_from), *mine
+        )
         cured_case = and_(Case.status == CaseStatus.CLOSED.value, Case.closed_on <= date_to)
         base, cured = s.execute(
             select(func.count(), func.coalesce(func.sum(case((cured_case, 1), else_=0)), 0)).where(open_at_start)
         ).one()
 
-        promises = dict(s.execute(
-            select(Promise.status, func.count()).join(Case, Case.id == Promise.case_id)
-            .where(Promise.due_date >= date_from, Promise.due_date <= date_to,
-                   Promise.status.in_((PromiseStatus.KEPT, PromiseStatus.BROKEN)), *mine)
-            .group_by(Promise.status)
-        ).all())
+        promises = dict(
+            s.execute(
+                select(Promise.status, func.count())
+                .join(Case, Case.id == Promise.case_id)
+                .where(
+                    Promise.due_date >= date_from,
+                    Promise.due_date <= date_to,
+                    Promise.status.in_((PromiseStatus.KEPT, PromiseStatus.BROKEN)),
+                    *mine,
+                )
+                .group_by(Promise.status)
+            ).all()
+        )
 
-        arrangements = dict(s.execute(
-            _events(mine, (ARRANGEMENT_KEPT, ARRANGEMENT_BROKEN), start, end)
-            .add_columns(AuditEvent.action, func.count()).group_by(AuditEvent.action)
-        ).all())
+        arrangements = dict(
+            s.execute(
+                _events(mine, (ARRANGEMENT_KEPT, ARRANGEMENT_BROKEN), start, end)
+                .add_columns(AuditEvent.action, func.count())
+                .group_by(AuditEvent.action)
+            ).all()
+        )
 
         replaced = _replaced_next_action(ctx.db.backend)
         done_day = cast(AuditEvent.at, Date) if ctx.db.backend == "postgresql" else func.date(AuditEvent.at)
         on_time, late_done = s.execute(
-            _events(mine, (CONTACT_LOG,), start, end).where(replaced.is_not(None)).add_columns(
+            _events(mine, (CONTACT_LOG,), start, end)
+            .where(replaced.is_not(None))
+            .add_columns(
                 func.coalesce(func.sum(case((done_day <= replaced, 1), else_=0)), 0),
                 func.coalesce(func.sum(case((done_day > replaced, 1), else_=0)), 0),
             )
         ).one()
         missed_until = min(date_to, today - timedelta(days=1))
-        missed = int(s.execute(
-            select(func.count()).select_from(Case).where(
-                text(DESK_WHERE), Case.next_action_date >= date_from, Case.next_action_date <= missed_until, *mine)
-        ).scalar_one()) if missed_until >= date_from else 0
+        missed = (
+            int(
+                s.execute(
+                    select(func.count())
+                    .select_from(Case)
+                    .where(
+                        text(DESK_WHERE),
+                        Case.next_action_date >= date_from,
+                        Case.next_action_date <= missed_until,
+                        *mine,
+                    )
+                ).scalar_one()
+            )
+            if missed_until >= date_from
+            else 0
+        )
 
         workload_rows = s.execute(
-            select(User.name, func.count()).select_from(Case).outerjoin(User, User.id == Case.assignee_id)
-            .where(text(DESK_WHERE), *mine).group_by(User.name).order_by(func.count().desc(), User.name)
+            select(User.name, func.count())
+            .select_from(Case)
+            .outerjoin(User, User.id == Case.assignee_id)
+            .where(text(DESK_WHERE), *mine)
+            .group_by(User.name)
+            .order_by(func.count().desc(), User.name)
         ).all()
         roll_rates = _roll_rates(s, date_to, mine)
 
@@ -215,18 +257,36 @@ def kpi(ctx: Context, date_from: date | None = None, date_to: date | None = None
         counted = and_(Task.kind != "follow_up", *task_scope)
         task_day = cast(Task.done_at, Date) if ctx.db.backend == "postgresql" else func.date(Task.done_at)
         tasks_on_time, tasks_late = s.execute(
-            select(func.coalesce(func.sum(case((task_day <= Task.due_date, 1), else_=0)), 0),
-                   func.coalesce(func.sum(case((task_day > Task.due_date, 1), else_=0)), 0))
-            .where(Task.status == TaskStatus.DONE, Task.done_at >= start, Task.done_at < end, counted)
+            select(
+                func.coalesce(func.sum(case((task_day <= Task.due_date, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((task_day > Task.due_date, 1), else_=0)), 0),
+            ).where(Task.status == TaskStatus.DONE, Task.done_at >= start, Task.done_at < end, counted)
         ).one()
-        tasks_missed = int(s.execute(
-            select(func.count()).select_from(Task).where(
-                Task.status == TaskStatus.OPEN, Task.due_date >= date_from, Task.due_date <= missed_until, counted)
-        ).scalar_one()) if missed_until >= date_from else 0
-        overdue = dict(s.execute(
-            select(User.name, func.count()).select_from(Task).outerjoin(User, User.id == Task.assignee_id)
-            .where(Task.status == TaskStatus.OPEN, Task.due_date < today, *task_scope).group_by(User.name)
-        ).all())
+        tasks_missed = (
+            int(
+                s.execute(
+                    select(func.count())
+                    .select_from(Task)
+                    .where(
+                        Task.status == TaskStatus.OPEN,
+                        Task.due_date >= date_from,
+                        Task.due_date <= missed_until,
+                        counted,
+                    )
+                ).scalar_one()
+            )
+            if missed_until >= date_from
+            else 0
+        )
+        overdue = dict(
+            s.execute(
+                select(User.name, func.count())
+                .select_from(Task)
+                .outerjoin(User, User.id == Task.assignee_id)
+                .where(Task.status == TaskStatus.OPEN, Task.due_date < today, *task_scope)
+                .group_by(User.name)
+            ).all()
+        )
         workload = [Workload(name, int(n), int(overdue.pop(name, 0))) for name, n in workload_rows]
         workload += [Workload(name, 0, int(n)) for name, n in sorted(overdue.items(), key=lambda kv: kv[0] or "")]
 
@@ -252,7 +312,9 @@ def kpi(ctx: Context, date_from: date | None = None, date_to: date | None = None
 
 def _roll_rates(s: Session, date_to: date, mine: list[ColumnElement[bool]]) -> RollRates:
     """Last week's snapshot against the newest one up to ``date_to``, grouped by bucket then and where to now."""
-    since = s.scalar(select(func.max(BucketSnapshot.day)).where(BucketSnapshot.day <= date_to - timedelta(days=ROLL_DAYS)))
+    since = s.scalar(
+        select(func.max(BucketSnapshot.day)).where(BucketSnapshot.day <= date_to - timedelta(days=ROLL_DAYS))
+    )
     if since is None:
         first = s.scalar(select(func.min(BucketSnapshot.day)))
         return RollRates(None, None, None if first is None else first + timedelta(days=ROLL_DAYS), {})
@@ -260,13 +322,16 @@ def _roll_rates(s: Session, date_to: date, mine: list[ColumnElement[bool]]) -> R
     if until == since:  # no run since last week's snapshot: a matrix of one snapshot against itself says nothing
         return RollRates(since, None, None, {})
     then, now = aliased(BucketSnapshot), aliased(BucketSnapshot)
-    target = case((now.bucket.is_not(None), now.bucket), (Case.status == CaseStatus.CLOSED.value, CLOSED),
-                  else_=HANDED_OVER).label("target")
+    target = case(
+        (now.bucket.is_not(None), now.bucket), (Case.status == CaseStatus.CLOSED.value, CLOSED), else_=HANDED_OVER
+    ).label("target")
     counts = s.execute(
-        select(then.bucket, target, func.count()).select_from(then)
+        select(then.bucket, target, func.count())
+        .select_from(then)
         .join(Case, Case.id == then.case_id)
         .outerjoin(now, and_(now.case_id == then.case_id, now.day == until))
-        .where(then.day == since, *mine).group_by(then.bucket, target)
+        .where(then.day == since, *mine)
+        .group_by(then.bucket, target)
     ).all()
     rows: dict[str, dict[str, int]] = {}
     for name, to, n in counts:
@@ -276,8 +341,11 @@ def _roll_rates(s: Session, date_to: date, mine: list[ColumnElement[bool]]) -> R
 
 def _events(mine: list[ColumnElement[bool]], actions: tuple[str, ...], start: datetime, end: datetime) -> Select:  # type: ignore[type-arg]
     """Audit events of ``actions`` at ``start`` <= at < ``end`` on the cases in scope (no columns yet)."""
-    query = select().select_from(AuditEvent).where(
-        AuditEvent.action.in_(actions), AuditEvent.at >= start, AuditEvent.at < end)
+    query = (
+        select()
+        .select_from(AuditEvent)
+        .where(AuditEvent.action.in_(actions), AuditEvent.at >= start, AuditEvent.at < end)
+    )
     if mine:
         query = query.join(Case, Case.id == AuditEvent.case_id).where(*mine)
     return query

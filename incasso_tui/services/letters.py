@@ -33,6 +33,7 @@ from incasso_tui.domain.arrears import combined
 from incasso_tui.domain.calendar import fourteen_day_term
 from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, LetterStatus, LoanStatus, Role, TrackStatus
 from incasso_tui.domain.guards import check_automatic_step
+from incasso_tui.domain.legal_data import load_costs_rules
 from incasso_tui.domain.money import ZERO
 from incasso_tui.domain.references import make_betalingskenmerk
 from incasso_tui.errors import N_, BadInput, ConfigError, NotFound, RuleViolation
@@ -45,12 +46,11 @@ from incasso_tui.services import audit
 from incasso_tui.services.access import CASE_WRITERS, check_write, held_by_special_management
 from incasso_tui.services.cases import load_case
 from incasso_tui.services.context import DESK_WRITERS, Context
-from incasso_tui.domain.legal_data import load_costs_rules
 from incasso_tui.services.dispatch import LEGAL_KINDS, legal_channel, mark_dispatched
 from incasso_tui.services.external import check_no_outside_hold
 from incasso_tui.services.positions import loan_positions
-from incasso_tui.services.titles import letter_title
 from incasso_tui.services.procedure.stages import PAY_DAYS
+from incasso_tui.services.titles import letter_title
 from incasso_tui.store.models import (
     Arrangement,
     ArrangementLine,
@@ -79,8 +79,16 @@ __all__ = [
 
 RENDERERS = (*DESK_WRITERS, Role.ADMIN)
 # the kinds the desk may issue by hand; a call-in letter belongs to the call-in proposal (Risk approves it)
-HAND_KINDS = ("reminder", "demand", "fourteen_day", "bkr_warning", "default_notice", "arrangement_confirmation",
-              "claim_statement", "contact_request")
+HAND_KINDS = (
+    "reminder",
+    "demand",
+    "fourteen_day",
+    "bkr_warning",
+    "default_notice",
+    "arrangement_confirmation",
+    "claim_statement",
+    "contact_request",
+)
 # the kinds a campaign may send to a whole group (services.campaigns): a payment reminder and a request to get in
 # touch. The other letters follow one case's own stage in the procedure (a demand, the 14-day letter, the BKR
 # warning and a notice of default have legal effects) or one case's agreement (confirmation, claim statement).
@@ -128,7 +136,9 @@ def _lender(settings: Settings) -> lm.Lender:
         return lm.Lender(**{f: getattr(settings, f"lender_{f}") for f in (*fields, "bic")})
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise ConfigError(N_("Setting lender_{name} is wrong: {error}"), name=str(first["loc"][0]), error=first["msg"]) from None
+        raise ConfigError(
+            N_("Setting lender_{name} is wrong: {error}"), name=str(first["loc"][0]), error=first["msg"]
+        ) from None
 
 
 def _reference(client: Client) -> str:
@@ -158,8 +168,9 @@ def _employee(s: Session, case: Case, letter: Letter, actor_name: str) -> str:
 
 
 def _bad_figures(letter: Letter, detail: str) -> LetterError:
-    return LetterError(N_("Letter {id} ({kind}): the figures are wrong: {detail}"), id=str(letter.id), kind=letter.kind,
-                       detail=detail)
+    return LetterError(
+        N_("Letter {id} ({kind}): the figures are wrong: {detail}"), id=str(letter.id), kind=letter.kind, detail=detail
+    )
 
 
 def _claim_figures_from_track(s: Session, raw: dict[str, object]) -> dict[str, object]:
@@ -167,8 +178,11 @@ def _claim_figures_from_track(s: Session, raw: dict[str, object]) -> dict[str, o
     the dossier: the loan agreement and the pledge deed where the loans have them."""
     loans = [str(item["number"]) for item in raw["loans"]]  # type: ignore[index, union-attr]
     rows = list(s.scalars(select(Loan).where(Loan.number.in_(loans))))
-    enclosures = [name for name, flag in (("loan_agreement", "has_loan_agreement"), ("pledge_deed", "has_pledge_deed"))
-                  if any(getattr(loan, flag) for loan in rows)]
+    enclosures = [
+        name
+        for name, flag in (("loan_agreement", "has_loan_agreement"), ("pledge_deed", "has_pledge_deed"))
+        if any(getattr(loan, flag) for loan in rows)
+    ]
     contact = str(raw.get("trustee_contact") or "")
     return {
         "loans": loans,
@@ -209,15 +223,18 @@ def _figures(s: Session, letter: Letter) -> lm.LetterFigures:
     return figures
 
 
-def _data(s: Session, letter: Letter, figures: lm.LetterFigures, lender: lm.Lender, actor_name: str,
-          rf_prefix: str) -> lm.LetterData:
+def _data(
+    s: Session, letter: Letter, figures: lm.LetterFigures, lender: lm.Lender, actor_name: str, rf_prefix: str
+) -> lm.LetterData:
     """The letter's data; a letter that asks for payment gets its payment QR code (``letters.payment``)."""
     client = s.get(Client, letter.client_id)
     case = s.get(Case, letter.case_id)
     if client is None or case is None:
         raise LetterError(N_("Letter {id}: its client or case does not exist"), id=str(letter.id))
-    loans = {loan.number: loan for loan in s.scalars(
-        select(Loan).where(Loan.client_id == client.id, Loan.number.in_(figures.loans)))}
+    loans = {
+        loan.number: loan
+        for loan in s.scalars(select(Loan).where(Loan.client_id == client.id, Loan.number.in_(figures.loans)))
+    }
     unknown = [n for n in figures.loans if n not in loans]
     if unknown:
         raise _bad_figures(letter, f"loans not of client {client.number}: {', '.join(unknown)}")
@@ -227,8 +244,9 @@ def _data(s: Session, letter: Letter, figures: lm.LetterFigures, lender: lm.Lend
     try:
         payment_qr = letter_payment_qr(letter.kind, figures, lender, kenmerk=reference, rf_prefix=rf_prefix)
     except BadInput as exc:
-        raise LetterError(N_("Letter {id}: no payment QR code can be made: {detail}"), id=str(letter.id),
-                          detail=str(exc)) from None
+        raise LetterError(
+            N_("Letter {id}: no payment QR code can be made: {detail}"), id=str(letter.id), detail=str(exc)
+        ) from None
     try:
         return lm.LetterData(
             kind=letter.kind,  # type: ignore[arg-type]
@@ -236,8 +254,14 @@ def _data(s: Session, letter: Letter, figures: lm.LetterFigures, lender: lm.Lend
             letter_date=letter.letter_date,
             reference=reference,
             lender=lender,
-            client=lm.Client(name=client.name, contact_person=client.contact_person, street=client.street,
-                             postcode=_postcode(client.postcode), city=client.city, number=client.number),
+            client=lm.Client(
+                name=client.name,
+                contact_person=client.contact_person,
+                street=client.street,
+                postcode=_postcode(client.postcode),
+                city=client.city,
+                number=client.number,
+            ),
             employee_name=_employee(s, case, letter, actor_name),
             loans=tuple(lm.Loan(number=n, product=loans[n].product) for n in figures.loans),
             figures=figures,
@@ -252,10 +276,12 @@ def _data(s: Session, letter: Letter, figures: lm.LetterFigures, lender: lm.Lend
 
 
 def _pdf_path(settings: Settings, letter: Letter, client_number: str) -> Path:
-    return (settings.letters_dir / f"{letter.letter_date:%Y}" / f"{letter.letter_date:%m}"
-            / f"{letter.id:08d}-{letter.kind}-{client_number}.pdf")
-
-
+    return (
+        settings.letters_dir
+        / f"{letter.letter_date:%Y}"
+        / f"{letter.letter_date:%m}"
+        / f"{letter.id:08d}-{letter.kind}-{client_number}.pdf"
+    )
 
 
 # ----- rendering one letter (inside the caller's transaction)
@@ -279,27 +305,47 @@ def _render_into(ctx: Context, s: Session, letter: Letter, lender: lm.Lender, wr
 
         issued = link_for_letter(ctx, s, client)
         if issued is not None:
-            data = data.model_copy(update={"portal": lm.PortalAccess(
-                url=issued.url, code=issued.code, expires_on=issued.expires_at.date(),
-                confirm_with=issued.confirm_with)})
+            data = data.model_copy(
+                update={
+                    "portal": lm.PortalAccess(
+                        url=issued.url,
+                        code=issued.code,
+                        expires_on=issued.expires_at.date(),
+                        confirm_with=issued.confirm_with,
+                    )
+                }
+            )
     templates = ctx.settings.letter_templates_dir
     pdf = render_pdf(data, templates_dir=templates)
     email: tuple[str, str] | None = None
     if letter.channel == "email":
         if not client.email:
-            raise LetterError(N_("Letter {id}: client {number} has no e-mail address"), id=str(letter.id), number=client.number)
+            raise LetterError(
+                N_("Letter {id}: client {number} has no e-mail address"), id=str(letter.id), number=client.number
+            )
         if not is_email_address(client.email):
-            raise LetterError(N_("Letter {id}: the e-mail address of client {number} is not one valid address: {value}"),
-                              id=str(letter.id), number=client.number, value=safe(client.email))
+            raise LetterError(
+                N_("Letter {id}: the e-mail address of client {number} is not one valid address: {value}"),
+                id=str(letter.id),
+                number=client.number,
+                value=safe(client.email),
+            )
         email = render_email(data, templates_dir=templates)
     elif letter.channel not in ("letter", "whatsapp"):
         raise LetterError(N_("Letter {id}: unknown channel {channel}"), id=str(letter.id), channel=letter.channel)
     if letter.kind in LEGAL_KINDS and letter.channel not in ("letter", "email"):
-        raise LetterError(N_("Letter {id}: a {kind} letter goes by post or by e-mail, never by {channel}"),
-                          id=str(letter.id), kind=letter.kind, channel=letter.channel)
+        raise LetterError(
+            N_("Letter {id}: a {kind} letter goes by post or by e-mail, never by {channel}"),
+            id=str(letter.id),
+            kind=letter.kind,
+            channel=letter.channel,
+        )
     if letter.kind in LEGAL_KINDS and letter.channel == "email" and client.email_consent_on is None:
-        raise LetterError(N_("Letter {id}: client {number} did not consent to legal notices by e-mail"),
-                          id=str(letter.id), number=client.number)
+        raise LetterError(
+            N_("Letter {id}: client {number} did not consent to legal notices by e-mail"),
+            id=str(letter.id),
+            number=client.number,
+        )
     if letter.channel == "letter":
         _check_address(letter, data)
     path = _pdf_path(ctx.settings, letter, client.number)
@@ -307,23 +353,37 @@ def _render_into(ctx: Context, s: Session, letter: Letter, lender: lm.Lender, wr
     written.append(path)
     now = ctx.clock.now()
     letter.status, letter.file_path, letter.error = "rendered", str(path), None
-    document = Document(client_id=client.id, loan_id=None, kind="letter",
-                        title=letter_title(letter.kind, letter.letter_date, letter.channel),
-                        added_on=letter.letter_date, path=str(path))
+    document = Document(
+        client_id=client.id,
+        loan_id=None,
+        kind="letter",
+        title=letter_title(letter.kind, letter.letter_date, letter.channel),
+        added_on=letter.letter_date,
+        path=str(path),
+    )
     s.add(document)
     outcome = _Outcome()
     outbox: EmailOutbox | None = None
     if email is not None:
         assert client.email
-        outbox = EmailOutbox(letter_id=letter.id, to_address=client.email, subject=email[0], body=email[1],
-                             attachment_path=str(path), status="queued", attempts=0, next_attempt_at=now,
-                             created_at=now)
+        outbox = EmailOutbox(
+            letter_id=letter.id,
+            to_address=client.email,
+            subject=email[0],
+            body=email[1],
+            attachment_path=str(path),
+            status="queued",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
         s.add(outbox)
         outcome = _Outcome(emails_queued=1)
     elif letter.channel == "whatsapp":
         try:
             adapter_for("whatsapp", ctx.settings).send(
-                Outgoing(to=client.phone or "(no phone number)", subject="", body="", attachment=path))
+                Outgoing(to=client.phone or "(no phone number)", subject="", body="", attachment=path)
+            )
         except ChannelNotConfigured as exc:
             # cannot be dispatched: reported with the reason, and no legal effect (issue 12)
             letter.status, letter.error = "failed", exc.english()
@@ -333,11 +393,23 @@ def _render_into(ctx: Context, s: Session, letter: Letter, lender: lm.Lender, wr
             mark_dispatched(s, ctx.settings, letter, ctx.clock.today(), now, ctx.actor.name, "whatsapp")
     s.flush()
     audit.record(
-        s, at=now, actor=ctx.actor.name, action="letter.rendered", entity="letter", entity_id=letter.id,
-        case_id=letter.case_id, before={"status": "pending"},
-        after={"status": letter.status, "kind": letter.kind, "channel": letter.channel, "file_path": str(path),
-               "document_id": document.id, "email_outbox_id": outbox.id if outbox else None,
-               "not_sent": letter.error},
+        s,
+        at=now,
+        actor=ctx.actor.name,
+        action="letter.rendered",
+        entity="letter",
+        entity_id=letter.id,
+        case_id=letter.case_id,
+        before={"status": "pending"},
+        after={
+            "status": letter.status,
+            "kind": letter.kind,
+            "channel": letter.channel,
+            "file_path": str(path),
+            "document_id": document.id,
+            "email_outbox_id": outbox.id if outbox else None,
+            "not_sent": letter.error,
+        },
     )
     return outcome
 
@@ -347,18 +419,28 @@ def _check_address(letter: Letter, data: lm.LetterData) -> None:
     if letter.kind == "claim_statement":
         track = data.figures.debt_track
         if track is None or not track.trustee.address:
-            raise LetterError(N_("Letter {id}: the trustee has no postal address; record it on the track"),
-                              id=str(letter.id))
+            raise LetterError(
+                N_("Letter {id}: the trustee has no postal address; record it on the track"), id=str(letter.id)
+            )
     elif not (data.client.street.strip() and data.client.postcode.strip() and data.client.city.strip()):
-        raise LetterError(N_("Letter {id}: client {number} has no postal address"), id=str(letter.id),
-                          number=data.client.number)
+        raise LetterError(
+            N_("Letter {id}: client {number} has no postal address"), id=str(letter.id), number=data.client.number
+        )
 
 
 def _fail(ctx: Context, s: Session, letter: Letter, error: str) -> None:
     letter.status, letter.error = "failed", error[:_MAX_ERROR]
-    audit.record(s, at=ctx.clock.now(), actor=ctx.actor.name, action="letter.failed", entity="letter",
-                 entity_id=letter.id, case_id=letter.case_id, before={"status": "pending"},
-                 after={"status": "failed", "error": letter.error})
+    audit.record(
+        s,
+        at=ctx.clock.now(),
+        actor=ctx.actor.name,
+        action="letter.failed",
+        entity="letter",
+        entity_id=letter.id,
+        case_id=letter.case_id,
+        before={"status": "pending"},
+        after={"status": "failed", "error": letter.error},
+    )
 
 
 def _remove(paths: list[Path]) -> None:
@@ -382,8 +464,11 @@ def render_pending(ctx: Context, limit: int | None = None, *, only: Select[tuple
         written: list[Path] = []
         try:
             with ctx.db.transaction() as s:
-                letter = s.scalar(select(Letter).where(Letter.id == letter_id, Letter.status == LetterStatus.PENDING)
-                                  .with_for_update())
+                letter = s.scalar(
+                    select(Letter)
+                    .where(Letter.id == letter_id, Letter.status == LetterStatus.PENDING)
+                    .with_for_update()
+                )
                 if letter is None:  # rendered by someone else meanwhile
                     continue
                 try:
@@ -417,8 +502,11 @@ def _working_status(s: Session, case: Case) -> str:
     for their letters by hand it counts as what it is in substance: in an arrangement when one runs, else active."""
     if not held_by_special_management(case):
         return case.status
-    running = s.scalar(select(Arrangement.id).where(Arrangement.case_id == case.id,
-                                                    Arrangement.status == ArrangementStatus.ACTIVE.value).limit(1))
+    running = s.scalar(
+        select(Arrangement.id)
+        .where(Arrangement.case_id == case.id, Arrangement.status == ArrangementStatus.ACTIVE.value)
+        .limit(1)
+    )
     return CaseStatus.ARRANGEMENT.value if running is not None else CaseStatus.ACTIVE.value
 
 
@@ -438,7 +526,9 @@ def check_hand_letter(s: Session, case: Case, client: Client, kind: str, today: 
     """
     if kind not in HAND_KINDS:
         raise RuleViolation(N_("A {kind} letter cannot be issued by hand"), kind=kind)
-    open_track = s.scalar(select(DebtTrack.id).where(DebtTrack.case_id == case.id, DebtTrack.status == TrackStatus.OPEN))
+    open_track = s.scalar(
+        select(DebtTrack.id).where(DebtTrack.case_id == case.id, DebtTrack.status == TrackStatus.OPEN)
+    )
     status = _working_status(s, case)
     if kind in _DUNNING:
         check_automatic_step(status, open_track is not None, case.pause_until, today)
@@ -447,12 +537,22 @@ def check_hand_letter(s: Session, case: Case, client: Client, kind: str, today: 
         # not to a client in a debt track (the trustee speaks for them), nor on a paused, handed-over or closed case
         check_automatic_step(status, open_track is not None, case.pause_until, today)
     # (the database refuses it too: the unique index ux_letters_waiting; this check gives the reason first)
-    waiting = s.scalar(select(Letter.id).where(Letter.case_id == case.id, Letter.kind == kind,
-                                               Letter.status.in_((LetterStatus.PENDING, LetterStatus.RENDERED))).limit(1))
+    waiting = s.scalar(
+        select(Letter.id)
+        .where(
+            Letter.case_id == case.id,
+            Letter.kind == kind,
+            Letter.status.in_((LetterStatus.PENDING, LetterStatus.RENDERED)),
+        )
+        .limit(1)
+    )
     if waiting is not None:
         raise RuleViolation(N_("A letter of this kind to this client waits to be dispatched already"))
-    if kind == "fourteen_day" and not client.consumer and not s.scalar(select(Loan.id).where(
-            Loan.client_id == client.id, Loan.commercial.is_(False)).limit(1)):
+    if (
+        kind == "fourteen_day"
+        and not client.consumer
+        and not s.scalar(select(Loan.id).where(Loan.client_id == client.id, Loan.commercial.is_(False)).limit(1))
+    ):
         # a business debtor owes costs under art. 6:96 lid 4 BW on a commercial agreement without a 14-day letter;
         # on its other loans the consumer route applies (issue 12)
         raise RuleViolation(N_("The 14-day letter is for consumers; {name} is a business debtor"), name=client.name)
@@ -463,8 +563,13 @@ def check_hand_letter(s: Session, case: Case, client: Client, kind: str, today: 
 
 
 def _hand_figures(ctx: Context, s: Session, case: Case, client: Client, kind: str, today: date) -> lm.LetterFigures:
-    loans = list(s.scalars(select(Loan).where(Loan.client_id == client.id, Loan.status.in_((LoanStatus.ACTIVE, LoanStatus.CALLED)))
-                           .order_by(Loan.number)))
+    loans = list(
+        s.scalars(
+            select(Loan)
+            .where(Loan.client_id == client.id, Loan.status.in_((LoanStatus.ACTIVE, LoanStatus.CALLED)))
+            .order_by(Loan.number)
+        )
+    )
     positions = loan_positions(s, [loan.id for loan in loans], today)
     in_arrears = [loan for loan in loans if positions[loan.id].total > 0]
     if kind not in ("claim_statement", "contact_request") and not in_arrears:
@@ -479,8 +584,12 @@ def _hand_figures(ctx: Context, s: Session, case: Case, client: Client, kind: st
             from incasso_tui.domain.legal_data import load_bkr_rules
             from incasso_tui.services.procedure.stages import business_figures
 
-            figures.update(business_figures(client.kind in load_bkr_rules().legal_person_kinds,
-                                            (positions[loan.id] for loan in in_arrears if loan.commercial)))
+            figures.update(
+                business_figures(
+                    client.kind in load_bkr_rules().legal_person_kinds,
+                    (positions[loan.id] for loan in in_arrears if loan.commercial),
+                )
+            )
     elif kind == "fourteen_day":
         # every claim of the consumer in one letter, the WIK scale on their sum (art. 6:96 lid 7 BW); the claim is
         # the overdue installments (principal and contractual interest), not costs or statutory interest; each
@@ -493,12 +602,20 @@ def _hand_figures(ctx: Context, s: Session, case: Case, client: Client, kind: st
             raise RuleViolation(N_("{name} has no arrears: no {kind} letter"), name=client.name, kind=kind)
         cover = cover_for_letter(s, client.id, [loan.id for loan in covered_loans], today)
         if not cover.claims:
-            raise RuleViolation(N_("Every installment in arrears is covered by an earlier 14-day letter already: "
-                                   "no costs can be charged twice"))
+            raise RuleViolation(
+                N_(
+                    "Every installment in arrears is covered by an earlier 14-day letter already: "
+                    "no costs can be charged twice"
+                )
+            )
         if cover.costs <= 0:
-            raise RuleViolation(N_("No collection costs can be announced: the earlier 14-day letters of the last "
-                                   "{months} months charged as much as one letter for all the installments would"),
-                                months=load_costs_rules().stacking_months)
+            raise RuleViolation(
+                N_(
+                    "No collection costs can be announced: the earlier 14-day letters of the last "
+                    "{months} months charged as much as one letter for all the installments would"
+                ),
+                months=load_costs_rules().stacking_months,
+            )
         term = fourteen_day_term(today, ctx.settings.fourteen_day_receipt_delivery_days)
         figures["loans"] = tuple(loan.number for loan in covered_loans)
         figures["arrears"] = lm.Arrears.of(combined(positions[loan.id] for loan in covered_loans), today)
@@ -509,26 +626,44 @@ def _hand_figures(ctx: Context, s: Session, case: Case, client: Client, kind: st
         expected = fourteen_day_term(today, ctx.settings.fourteen_day_receipt_delivery_days).assumed_receipt
         figures["bkr"] = lm.BkrWarning(report_from=expected + timedelta(days=ctx.settings.bkr_warning_min_days))
     elif kind == "arrangement_confirmation":
-        arrangement = s.scalar(select(Arrangement).where(Arrangement.case_id == case.id,
-                                                         Arrangement.status == ArrangementStatus.ACTIVE.value))
+        arrangement = s.scalar(
+            select(Arrangement).where(
+                Arrangement.case_id == case.id, Arrangement.status == ArrangementStatus.ACTIVE.value
+            )
+        )
         if arrangement is None:
             raise RuleViolation(N_("There is no active payment arrangement to confirm"))
-        lines = list(s.scalars(select(ArrangementLine).where(ArrangementLine.arrangement_id == arrangement.id)
-                               .order_by(ArrangementLine.seq)))
+        lines = list(
+            s.scalars(
+                select(ArrangementLine)
+                .where(ArrangementLine.arrangement_id == arrangement.id)
+                .order_by(ArrangementLine.seq)
+            )
+        )
         down = next((line for line in lines if line.seq == 0 and line.amount > 0), None)
         figures["arrangement"] = lm.Arrangement(
-            down_payment=down.amount if down else ZERO, down_payment_date=down.due_date if down else None,
-            lines=tuple(lm.ArrangementLine(due_date=line.due_date, amount=line.amount)
-                        for line in lines if line.seq > 0))
+            down_payment=down.amount if down else ZERO,
+            down_payment_date=down.due_date if down else None,
+            lines=tuple(
+                lm.ArrangementLine(due_date=line.due_date, amount=line.amount) for line in lines if line.seq > 0
+            ),
+        )
     elif kind == "claim_statement":
         from incasso_tui.services.tracks import TrackKind, claim_figures
 
-        track = s.scalar(select(DebtTrack).where(DebtTrack.case_id == case.id, DebtTrack.status == TrackStatus.OPEN)
-                         .order_by(DebtTrack.id.desc()))
+        track = s.scalar(
+            select(DebtTrack)
+            .where(DebtTrack.case_id == case.id, DebtTrack.status == TrackStatus.OPEN)
+            .order_by(DebtTrack.id.desc())
+        )
         assert track is not None  # check_hand_letter
         raw = claim_figures(s, case, TrackKind(track.kind), track.ruling_date)
-        raw.update(trustee_name=track.trustee_name, trustee_contact=track.trustee_contact,
-                   ruling_date=track.ruling_date, claim_deadline=track.claim_deadline)
+        raw.update(
+            trustee_name=track.trustee_name,
+            trustee_contact=track.trustee_contact,
+            ruling_date=track.ruling_date,
+            claim_deadline=track.claim_deadline,
+        )
         return lm.LetterFigures.model_validate(_claim_figures_from_track(s, json.loads(json.dumps(raw, default=str))))
     return lm.LetterFigures.model_validate(figures)
 
@@ -543,14 +678,23 @@ def _hand_channel(client: Client, channel: str | None, kind: str) -> str:
     if chosen == "email" and not client.email:
         raise RuleViolation(N_("{name} has no e-mail address"), field="channel", name=client.name)
     if chosen == "email" and not is_email_address(client.email):
-        raise RuleViolation(N_("The e-mail address of {name} is not one valid address: {value}"), field="channel",
-                            name=client.name, value=safe(client.email))
+        raise RuleViolation(
+            N_("The e-mail address of {name} is not one valid address: {value}"),
+            field="channel",
+            name=client.name,
+            value=safe(client.email),
+        )
     if kind in LEGAL_KINDS and chosen == "whatsapp":
-        raise RuleViolation(N_("A legal letter goes by post, or by e-mail with the client's consent; never by WhatsApp"),
-                            field="channel")
+        raise RuleViolation(
+            N_("A legal letter goes by post, or by e-mail with the client's consent; never by WhatsApp"),
+            field="channel",
+        )
     if kind in LEGAL_KINDS and chosen == "email" and client.email_consent_on is None:
-        raise RuleViolation(N_("{name} did not consent to receive legal notices by e-mail: it goes by post"),
-                            field="channel", name=client.name)
+        raise RuleViolation(
+            N_("{name} did not consent to receive legal notices by e-mail: it goes by post"),
+            field="channel",
+            name=client.name,
+        )
     return chosen
 
 
@@ -563,9 +707,18 @@ def _new_letter(ctx: Context, s: Session, case_id: int, kind: str, channel: str 
     today = ctx.clock.today()
     check_hand_letter(s, case, client, kind, today)
     figures = _hand_figures(ctx, s, case, client, kind, today)
-    letter = Letter(case_id=case.id, client_id=client.id, kind=kind, channel=_hand_channel(client, channel, kind),
-                    language=client.language if client.language in ("nl", "en") else "nl", letter_date=today,
-                    figures=figures.to_json(), status="pending", created_by=ctx.actor.name, created_at=ctx.clock.now())
+    letter = Letter(
+        case_id=case.id,
+        client_id=client.id,
+        kind=kind,
+        channel=_hand_channel(client, channel, kind),
+        language=client.language if client.language in ("nl", "en") else "nl",
+        letter_date=today,
+        figures=figures.to_json(),
+        status="pending",
+        created_by=ctx.actor.name,
+        created_at=ctx.clock.now(),
+    )
     # received_on and costs_from follow from the dispatch (services.dispatch.mark_dispatched), not from today
     return letter
 
@@ -578,13 +731,23 @@ def preview(ctx: Context, case_id: int, kind: str, channel: str | None = None) -
         letter = _new_letter(ctx, s, case_id, kind, channel)
         letter.id = 0
         figures = _figures(s, letter)
-        pdf = render_pdf(_data(s, letter, figures, lender, ctx.actor.name, ctx.settings.payment_rf_prefix),
-                         templates_dir=ctx.settings.letter_templates_dir)
+        pdf = render_pdf(
+            _data(s, letter, figures, lender, ctx.actor.name, ctx.settings.payment_rf_prefix),
+            templates_dir=ctx.settings.letter_templates_dir,
+        )
         return Preview(kind=kind, channel=letter.channel, language=letter.language, pdf=pdf, figures=figures)
 
 
-def decide_letter(ctx: Context, s: Session, case_id: int, kind: str, channel: str | None, *,
-                  action: str = "letter.issued_by_hand", extra: dict[str, object] | None = None) -> tuple[Letter, audit.Event]:
+def decide_letter(
+    ctx: Context,
+    s: Session,
+    case_id: int,
+    kind: str,
+    channel: str | None,
+    *,
+    action: str = "letter.issued_by_hand",
+    extra: dict[str, object] | None = None,
+) -> tuple[Letter, audit.Event]:
     """The letter ``kind`` on the case today, through the guards, stored ``pending`` in the caller's transaction, and
     its audit event (for the caller to record): what a letter by hand and a campaign's letter share."""
     letter = _new_letter(ctx, s, case_id, kind, channel)
@@ -593,10 +756,16 @@ def decide_letter(ctx: Context, s: Session, case_id: int, kind: str, channel: st
         s.flush()
     except IntegrityError:  # ux_letters_waiting: another writer decided one of this kind at the same moment
         raise RuleViolation(N_("A letter of this kind to this client waits to be dispatched already")) from None
-    event = audit.Event(at=ctx.clock.now(), actor=ctx.actor.name, action=action, entity="letter", entity_id=letter.id,
-                        case_id=letter.case_id, before=None,
-                        after={"kind": kind, "channel": letter.channel, "figures": json.loads(letter.figures),
-                               **(extra or {})})
+    event = audit.Event(
+        at=ctx.clock.now(),
+        actor=ctx.actor.name,
+        action=action,
+        entity="letter",
+        entity_id=letter.id,
+        case_id=letter.case_id,
+        before=None,
+        after={"kind": kind, "channel": letter.channel, "figures": json.loads(letter.figures), **(extra or {})},
+    )
     return letter, event
 
 

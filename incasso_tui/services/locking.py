@@ -53,7 +53,10 @@ def locked_loan(s: Session, loan_id: int) -> Loan | None:
 def lock_bank_entry(s: Session, entry_id: int) -> BankEntryRow | None:
     """The bank entry, read with a row lock (on PostgreSQL the newest committed version, once the lock is ours)."""
     return s.execute(
-        select(BankEntryRow).where(BankEntryRow.id == entry_id).with_for_update().execution_options(populate_existing=True)
+        select(BankEntryRow)
+        .where(BankEntryRow.id == entry_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
 
 

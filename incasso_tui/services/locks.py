@@ -1,4 +1,4 @@
-""""In progress by NAME": who has a case open right now.
+""" "In progress by NAME": who has a case open right now.
 
 Advisory presence, not a write lock: it tells a colleague that someone is working the case; changes are
 protected by the version check (optimistic locking). A lock expires by itself after
@@ -45,8 +45,16 @@ def open_case(ctx: Context, case_id: int) -> Presence | None:
             s.add(CaseLock(case_id=case_id, user_name=ctx.actor.name, until=until))
         else:
             lock.user_name, lock.until = ctx.actor.name, until
-        audit.record(s, at=now, actor=ctx.actor.name, action="presence.enter", entity="case", entity_id=case_id,
-                     case_id=case_id, after={"in_progress_until": until})
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="presence.enter",
+            entity="case",
+            entity_id=case_id,
+            case_id=case_id,
+            after={"in_progress_until": until},
+        )
         return None
 
 
@@ -60,6 +68,12 @@ def release_case(ctx: Context, case_id: int) -> None:
             delete(CaseLock).where(CaseLock.case_id == case_id, CaseLock.user_name == ctx.actor.name)
         ).rowcount
         if gone:
-            audit.record(s, at=now, actor=ctx.actor.name, action="presence.leave", entity="case", entity_id=case_id,
-                         case_id=case_id)
-
+            audit.record(
+                s,
+                at=now,
+                actor=ctx.actor.name,
+                action="presence.leave",
+                entity="case",
+                entity_id=case_id,
+                case_id=case_id,
+            )

@@ -99,7 +99,9 @@ def candidates(ctx: Context, entry_id: int, limit: int = MAX_CANDIDATES) -> list
             return evidence.setdefault(client_id, Evidence(client_id))
 
         if row.counterparty_iban:
-            for cid in s.scalars(select(Client.id).where(Client.iban == row.counterparty_iban.replace(" ", "").upper())):
+            for cid in s.scalars(
+                select(Client.id).where(Client.iban == row.counterparty_iban.replace(" ", "").upper())
+            ):
                 ev(cid).iban = True
         refs = set(_DIGITS.findall(text)) | {m.group(0)[1:] for m in re.finditer(r"[LlCc][0-9]{7,8}", text)}
         if refs:
@@ -122,8 +124,9 @@ def candidates(ctx: Context, entry_id: int, limit: int = MAX_CANDIDATES) -> list
             c = clients[cid]
             e.name_similarity = name_similarity(row.counterparty_name, c.name, c.contact_person)
         loans_by_client: dict[int, list[Loan]] = {}
-        for loan in s.scalars(select(Loan).where(Loan.client_id.in_(ids), Loan.status != LoanStatus.REPAID.value)
-                              .order_by(Loan.number)):
+        for loan in s.scalars(
+            select(Loan).where(Loan.client_id.in_(ids), Loan.status != LoanStatus.REPAID.value).order_by(Loan.number)
+        ):
             loans_by_client.setdefault(loan.client_id, []).append(loan)
         loan_ids = [loan.id for ls in loans_by_client.values() for loan in ls]
         # the installments due up to a month ahead that are still open, per loan
@@ -131,22 +134,38 @@ def candidates(ctx: Context, entry_id: int, limit: int = MAX_CANDIDATES) -> list
         arrears: dict[int, Decimal] = {}
         if loan_ids:
             for loan_id, principal, interest, pp, ip, due in s.execute(
-                select(Installment.loan_id, Installment.principal, Installment.interest, Installment.principal_paid,
-                       Installment.interest_paid, Installment.due_date)
-                .where(Installment.loan_id.in_(loan_ids), Installment.due_date <= today + timedelta(days=31),
-                       Installment.principal_paid + Installment.interest_paid < Installment.principal + Installment.interest)
+                select(
+                    Installment.loan_id,
+                    Installment.principal,
+                    Installment.interest,
+                    Installment.principal_paid,
+                    Installment.interest_paid,
+                    Installment.due_date,
+                ).where(
+                    Installment.loan_id.in_(loan_ids),
+                    Installment.due_date <= today + timedelta(days=31),
+                    Installment.principal_paid + Installment.interest_paid
+                    < Installment.principal + Installment.interest,
+                )
             ):
                 open_amounts.setdefault(loan_id, set()).update({principal + interest, principal + interest - pp - ip})
                 if due < today:
                     arrears[loan_id] = arrears.get(loan_id, Decimal(0)) + principal + interest - pp - ip
-        cases = dict(s.execute(select(Case.client_id, Case.id).where(Case.client_id.in_(ids), Case.status != CaseStatus.CLOSED)).all())
+        cases = dict(
+            s.execute(
+                select(Case.client_id, Case.id).where(Case.client_id.in_(ids), Case.status != CaseStatus.CLOSED)
+            ).all()
+        )
         arrangement_amounts: dict[int, set[Decimal]] = {}
         if cases:
             for case_id, amount, paid in s.execute(
                 select(Arrangement.case_id, ArrangementLine.amount, ArrangementLine.paid)
                 .join(ArrangementLine, ArrangementLine.arrangement_id == Arrangement.id)
-                .where(Arrangement.case_id.in_(list(cases.values())), Arrangement.status == ArrangementStatus.ACTIVE,
-                       ArrangementLine.paid < ArrangementLine.amount)
+                .where(
+                    Arrangement.case_id.in_(list(cases.values())),
+                    Arrangement.status == ArrangementStatus.ACTIVE,
+                    ArrangementLine.paid < ArrangementLine.amount,
+                )
             ):
                 arrangement_amounts.setdefault(case_id, set()).update({amount, amount - paid})
         out: list[Candidate] = []
@@ -158,8 +177,12 @@ def candidates(ctx: Context, entry_id: int, limit: int = MAX_CANDIDATES) -> list
             named = [loan for loan in loans if loan.number in e.loan_refs]
             loan = named[0] if named else max(loans, key=lambda ln: (arrears.get(ln.id, Decimal(0)), -ln.id))
             total_arrears = sum((arrears.get(ln.id, Decimal(0)) for ln in loans), Decimal(0))
-            e.amount_kind = amount_kind(row.amount, open_amounts.get(loan.id, set()),
-                                        arrangement_amounts.get(cases.get(cid, -1), set()), total_arrears)
+            e.amount_kind = amount_kind(
+                row.amount,
+                open_amounts.get(loan.id, set()),
+                arrangement_amounts.get(cases.get(cid, -1), set()),
+                total_arrears,
+            )
             reasons = tuple(e.reasons())
             if not reasons:
                 continue
@@ -183,8 +206,9 @@ def preview(ctx: Context, entry_id: int, loan_id: int) -> AllocationPreview:
         sums = {"costs": Decimal(0), "interest": Decimal(0), "principal": Decimal(0)}
         for component, _seq, _charge, amount in posting.parts:
             sums[component] += amount
-        return AllocationPreview(loan.number, client.name, row.amount, sums["costs"], sums["interest"],
-                                 sums["principal"], posting.credit)
+        return AllocationPreview(
+            loan.number, client.name, row.amount, sums["costs"], sums["interest"], sums["principal"], posting.credit
+        )
 
 
 def book_candidate(ctx: Context, entry_id: int, loan_id: int) -> int:
@@ -201,23 +225,37 @@ def mark_not_ours_many(ctx: Context, entry_ids: list[int], reason: str) -> int:
         raise BadInput(N_("A reason is required"), field="reason")
     now = ctx.clock.now()
     with ctx.db.transaction() as s:
-        rows = list(s.scalars(select(BankEntryRow).where(BankEntryRow.id.in_(entry_ids))
-                              .order_by(BankEntryRow.id).with_for_update()))
+        rows = list(
+            s.scalars(
+                select(BankEntryRow).where(BankEntryRow.id.in_(entry_ids)).order_by(BankEntryRow.id).with_for_update()
+            )
+        )
         if len(rows) != len(set(entry_ids)):
             raise NotFound(N_("Some of these bank entries do not exist any more"))
         for row in rows:
             if row.status not in QUEUE_STATUSES:
-                raise RuleViolation(N_("Bank entry {id} is {status} already: {name} dealt with it"), id=row.id,
-                                    status=row.status, name=row.assigned_by or "the import")
+                raise RuleViolation(
+                    N_("Bank entry {id} is {status} already: {name} dealt with it"),
+                    id=row.id,
+                    status=row.status,
+                    name=row.assigned_by or "the import",
+                )
             if row.credit and not row.reversal:
                 raise RuleViolation(N_("Entry {id} is money in: mark a client's payment one by one"), id=row.id)
         for row in rows:
             before = {"status": row.status}
             row.status, row.assigned_by, row.assigned_at = "not_ours", ctx.actor.name, now
             row.match_detail = reason.strip()[:200]
-            audit.record(s, at=now, actor=ctx.actor.name, action="payment.not_ours", entity="bank_entry",
-                         entity_id=row.id, before=before,
-                         after={"status": "not_ours", "amount": -row.amount, "reason": reason.strip(), "bulk": True})
+            audit.record(
+                s,
+                at=now,
+                actor=ctx.actor.name,
+                action="payment.not_ours",
+                entity="bank_entry",
+                entity_id=row.id,
+                before=before,
+                after={"status": "not_ours", "amount": -row.amount, "reason": reason.strip(), "bulk": True},
+            )
     return len(rows)
 
 
@@ -239,13 +277,29 @@ def booked_from_queue(ctx: Context, days: int = 31, limit: int = 500) -> list[Bo
     with ctx.db.reader() as s:
         rows = s.execute(
             select(BankEntryRow, Loan.number, Client.name)
-            .join(Loan, Loan.id == BankEntryRow.loan_id).join(Client, Client.id == Loan.client_id)
-            .where(BankEntryRow.status == BankEntryStatus.MATCHED, BankEntryRow.match_reason == "manual",
-                   BankEntryRow.assigned_at >= since)
-            .order_by(BankEntryRow.assigned_at.desc(), BankEntryRow.id.desc()).limit(limit)
+            .join(Loan, Loan.id == BankEntryRow.loan_id)
+            .join(Client, Client.id == Loan.client_id)
+            .where(
+                BankEntryRow.status == BankEntryStatus.MATCHED,
+                BankEntryRow.match_reason == "manual",
+                BankEntryRow.assigned_at >= since,
+            )
+            .order_by(BankEntryRow.assigned_at.desc(), BankEntryRow.id.desc())
+            .limit(limit)
         ).all()
-        return [BookedRow(e.id, e.booking_date, e.amount, e.counterparty_name, number, name, e.assigned_by or "",
-                          e.assigned_at.date() if e.assigned_at else e.booking_date) for e, number, name in rows]
+        return [
+            BookedRow(
+                e.id,
+                e.booking_date,
+                e.amount,
+                e.counterparty_name,
+                number,
+                name,
+                e.assigned_by or "",
+                e.assigned_at.date() if e.assigned_at else e.booking_date,
+            )
+            for e, number, name in rows
+        ]
 
 
 def undo_booking(ctx: Context, entry_id: int, reason: str = "") -> int:
@@ -258,14 +312,22 @@ def undo_booking(ctx: Context, entry_id: int, reason: str = "") -> int:
         if row is None:
             raise NotFound(N_("There is no bank entry {id}"), id=entry_id)
         if row.status != "matched" or row.match_reason != "manual" or row.ledger_id is None:
-            raise RuleViolation(N_("Bank entry {id} is not a booking from the queue (it is {status}): nothing to undo"),
-                                id=entry_id, status=row.status)
+            raise RuleViolation(
+                N_("Bank entry {id} is not a booking from the queue (it is {status}): nothing to undo"),
+                id=entry_id,
+                status=row.status,
+            )
         booked_by = row.assigned_by or ""
         same_day = row.assigned_at is not None and row.assigned_at.date() == today
         if not (same_day and booked_by == ctx.actor.name):
             if ctx.actor.role != Role.SUPERVISOR:
-                raise NotAllowed(N_("Only {name} can undo this booking today; after that, or for someone else's "
-                                    "booking, a supervisor"), name=booked_by)
+                raise NotAllowed(
+                    N_(
+                        "Only {name} can undo this booking today; after that, or for someone else's "
+                        "booking, a supervisor"
+                    ),
+                    name=booked_by,
+                )
             if booked_by == ctx.actor.name:
                 raise FourEyesViolation(N_("You booked this entry yourself: another supervisor undoes it (four eyes)"))
             if not reason.strip():
@@ -275,8 +337,11 @@ def undo_booking(ctx: Context, entry_id: int, reason: str = "") -> int:
         assert loan is not None
         later = _later_change(s, ledger_id, loan.id)
         if later is not None:
-            raise RuleViolation(N_("A later booking on loan {loan} of {day} moved what this payment paid: undo that "
-                                   "one first"), loan=loan.number, day=later)
+            raise RuleViolation(
+                N_("A later booking on loan {loan} of {day} moved what this payment paid: undo that one first"),
+                loan=loan.number,
+                day=later,
+            )
         book = Book(s, ctx.actor.name, now)
         stored = book.stored_payments([ledger_id])[ledger_id]
         reversal = book.undo(stored, today, f"Undo {entry_description(row)}"[:300])
@@ -285,17 +350,31 @@ def undo_booking(ctx: Context, entry_id: int, reason: str = "") -> int:
         row.status, row.match_reason, row.match_detail = "unmatched", None, None  # who and why: in the audit event
         row.loan_id, row.ledger_id, row.assigned_by, row.assigned_at = None, None, None, None
         cases = refresh_cases(s, {loan.id}, today)
-        audit.record(s, at=now, actor=ctx.actor.name, action="payment.undo", entity="bank_entry", entity_id=row.id,
-                     case_id=cases.get(loan.id), before=before,
-                     after={"status": "unmatched", "amount": row.amount, "reversal_ledger_id": reversal.id,
-                            "reason": reason.strip()})
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="payment.undo",
+            entity="bank_entry",
+            entity_id=row.id,
+            case_id=cases.get(loan.id),
+            before=before,
+            after={
+                "status": "unmatched",
+                "amount": row.amount,
+                "reversal_ledger_id": reversal.id,
+                "reason": reason.strip(),
+            },
+        )
         assert reversal.id is not None
         return reversal.id
 
 
 def _later_change(s: Session, ledger_id: int, loan_id: int) -> date | None:
     """The booking day of a later payment or reversal on the loan that touched an item this one paid, if any."""
-    mine = list(s.execute(select(Allocation.installment_seq, Allocation.charge_id).where(Allocation.ledger_id == ledger_id)))
+    mine = list(
+        s.execute(select(Allocation.installment_seq, Allocation.charge_id).where(Allocation.ledger_id == ledger_id))
+    )
     seqs = [q for q, _c in mine if q is not None]
     charges = [c for _q, c in mine if c is not None]
     touched = []
@@ -308,11 +387,25 @@ def _later_change(s: Session, ledger_id: int, loan_id: int) -> date | None:
     return s.scalar(
         select(func.min(LedgerEntry.booking_date))
         .join(Allocation, Allocation.ledger_id == LedgerEntry.id)
-        .where(LedgerEntry.loan_id == loan_id, LedgerEntry.id > ledger_id,
-               LedgerEntry.kind.in_((LedgerKind.PAYMENT.value, LedgerKind.REVERSAL.value)),
-               Allocation.loan_id == loan_id, or_(*touched))
+        .where(
+            LedgerEntry.loan_id == loan_id,
+            LedgerEntry.id > ledger_id,
+            LedgerEntry.kind.in_((LedgerKind.PAYMENT.value, LedgerKind.REVERSAL.value)),
+            Allocation.loan_id == loan_id,
+            or_(*touched),
+        )
     )
 
 
-__all__ = ["AllocationPreview", "BookedRow", "Candidate", "book_candidate", "booked_from_queue", "candidates",
-           "mark_not_ours_many", "preview", "split_queue", "undo_booking"]
+__all__ = [
+    "AllocationPreview",
+    "BookedRow",
+    "Candidate",
+    "book_candidate",
+    "booked_from_queue",
+    "candidates",
+    "mark_not_ours_many",
+    "preview",
+    "split_queue",
+    "undo_booking",
+]

@@ -54,7 +54,11 @@ def _claim(ctx: Context, outbox_id: int, now: datetime) -> Outgoing | None:
     with ctx.db.transaction() as s:
         row = s.scalar(
             select(EmailOutbox)
-            .where(EmailOutbox.id == outbox_id, EmailOutbox.status == EmailStatus.QUEUED, EmailOutbox.next_attempt_at <= now)
+            .where(
+                EmailOutbox.id == outbox_id,
+                EmailOutbox.status == EmailStatus.QUEUED,
+                EmailOutbox.next_attempt_at <= now,
+            )
             .with_for_update()
         )
         if row is None:  # sent or claimed by another sender meanwhile
@@ -83,7 +87,9 @@ def _record(ctx: Context, outbox_id: int, message_id: str | None, failure: MailF
                 row.status = "dead"
                 if letter is not None:
                     letter.status = "failed"
-                    letter.error = f"E-mail to {row.to_address} not delivered after {row.attempts} attempt(s): {row.last_error}"
+                    letter.error = (
+                        f"E-mail to {row.to_address} not delivered after {row.attempts} attempt(s): {row.last_error}"
+                    )
                 action = "email.dead"
             else:
                 action = "email.retry"
@@ -96,9 +102,14 @@ def _record(ctx: Context, outbox_id: int, message_id: str | None, failure: MailF
             entity_id=row.id,
             case_id=letter.case_id if letter is not None else None,
             before=before,
-            after={"status": row.status, "attempts": row.attempts, "message_id": row.message_id,
-                   "next_attempt_at": row.next_attempt_at if row.status == "queued" else None,
-                   "error": row.last_error, "letter_id": row.letter_id},
+            after={
+                "status": row.status,
+                "attempts": row.attempts,
+                "message_id": row.message_id,
+                "next_attempt_at": row.next_attempt_at if row.status == "queued" else None,
+                "error": row.last_error,
+                "letter_id": row.letter_id,
+            },
         )
         return row.status
 
@@ -136,4 +147,3 @@ def send_due(ctx: Context, limit: int | None = None, *, adapter: ChannelAdapter 
         if failure is not None:
             report.failures.append((outbox_id, str(failure)))
     return report
-

@@ -71,11 +71,14 @@ def payment_link(settings: Settings, *, loan_number: str, amount: Decimal) -> Pa
     reference = loan_rf(loan_number, settings.payment_rf_prefix)
     provider = settings.payment_link_provider
     if provider is None:
-        return LinkNotConfigured("no_provider", N_("Payment by link is not configured (setting payment_link_provider)"),
-                                 {})
+        return LinkNotConfigured(
+            "no_provider", N_("Payment by link is not configured (setting payment_link_provider)"), {}
+        )
     make = ADAPTERS.get(provider)
     if make is None:
-        return LinkNotConfigured("unknown_provider",
-                                 N_("There is no payment link adapter for the provider {provider} in this version"),
-                                 {"provider": provider})
+        return LinkNotConfigured(
+            "unknown_provider",
+            N_("There is no payment link adapter for the provider {provider} in this version"),
+            {"provider": provider},
+        )
     return make(settings).create(amount=amount, reference=reference, description=f"{loan_number} {reference}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-
 from typing import TYPE_CHECKING
 
 from incasso_tui.config import Settings
@@ -48,10 +47,17 @@ def loan_payment(settings: Settings, *, loan_number: str, amount: Decimal) -> tu
     """The credit transfer that pays ``amount`` on ``loan_number`` and its EPC payload (no image)."""
     missing = [name for name in ("lender_name", "lender_iban") if not getattr(settings, name)]
     if missing:
-        raise ConfigError(N_("The lender's details for payment QR codes are not set: {names}"), names=", ".join(missing))
+        raise ConfigError(
+            N_("The lender's details for payment QR codes are not set: {names}"), names=", ".join(missing)
+        )
     assert settings.lender_name and settings.lender_iban
-    payment = EpcPayment(name=settings.lender_name, iban=settings.lender_iban, amount=amount, bic=settings.lender_bic,
-                         reference=loan_rf(loan_number, settings.payment_rf_prefix))
+    payment = EpcPayment(
+        name=settings.lender_name,
+        iban=settings.lender_iban,
+        amount=amount,
+        bic=settings.lender_bic,
+        reference=loan_rf(loan_number, settings.payment_rf_prefix),
+    )
     return payment, build_payload(payment)
 
 
@@ -60,8 +66,15 @@ def loan_payment_qr(settings: Settings, *, loan_number: str, amount: Decimal) ->
     A lender without ``lender_name``/``lender_iban`` is a :class:`ConfigError`; a bad amount :class:`BadInput`."""
     payment, payload = loan_payment(settings, loan_number=loan_number, amount=amount)
     assert payment.reference is not None
-    return PaymentQr(payload=payload, svg=qr_svg(payload), png=qr_png(payload), amount=amount,
-                     reference=payment.reference, iban=settings.lender_iban or "", name=settings.lender_name or "")
+    return PaymentQr(
+        payload=payload,
+        svg=qr_svg(payload),
+        png=qr_png(payload),
+        amount=amount,
+        reference=payment.reference,
+        iban=settings.lender_iban or "",
+        name=settings.lender_name or "",
+    )
 
 
 def loan_qr(ctx: Context, loan_number: str, amount: Decimal | None = None) -> PaymentQr:
@@ -81,6 +94,7 @@ def loan_qr(ctx: Context, loan_number: str, amount: Decimal | None = None) -> Pa
             position = loan_positions(s, [loan_id], ctx.clock.today()).get(loan_id)
             amount = position.total if position is not None else Decimal("0.00")
             if amount <= 0:
-                raise RuleViolation(N_("Loan {loan} has nothing past due: give the amount to pay with --amount"),
-                                    loan=loan_number)
+                raise RuleViolation(
+                    N_("Loan {loan} has nothing past due: give the amount to pay with --amount"), loan=loan_number
+                )
     return loan_payment_qr(ctx.settings, loan_number=loan_number, amount=amount)

@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-
 from typing import Any, cast
 
 from sqlalchemy import select, update
@@ -62,9 +61,23 @@ from incasso_tui.store.models import (
 )
 
 __all__ = [
-    "CLOSED_TO_ARRANGEMENTS", "Claim", "IssuedLink", "LoginRefused", "PortalSessionInfo", "ProposalOutcome",
-    "client_actor", "claim", "set_birth_date", "end_session", "issue_link", "letter_pdf", "login", "propose_arrangement",
-    "request_callback", "session", "set_contact",
+    "CLOSED_TO_ARRANGEMENTS",
+    "Claim",
+    "IssuedLink",
+    "LoginRefused",
+    "PortalSessionInfo",
+    "ProposalOutcome",
+    "client_actor",
+    "claim",
+    "set_birth_date",
+    "end_session",
+    "issue_link",
+    "letter_pdf",
+    "login",
+    "propose_arrangement",
+    "request_callback",
+    "session",
+    "set_contact",
 ]
 
 # the code on the letter: 10 characters without look-alikes (0/O, 1/I/L), about 49 bits; printed as XXXXX-XXXXX
@@ -82,8 +95,12 @@ class LoginRefused(IncassoError):
     """The one answer to every failed login: it says nothing about what was wrong."""
 
     def __init__(self) -> None:
-        super().__init__(N_("This combination of link, code and confirmation is not valid (or the link is locked "
-                            "for a while). Check the letter, or call us."))
+        super().__init__(
+            N_(
+                "This combination of link, code and confirmation is not valid (or the link is locked "
+                "for a while). Check the letter, or call us."
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -158,8 +175,14 @@ def _printed(code: str) -> str:
 def client_actor(client_number: str, client_name: str, language: str) -> Actor:
     """The client acting in the portal: audit actor ``client:<number>``; the desk employee's rights, for the calls
     this module makes only (the portal exposes nothing else)."""
-    return Actor(id=0, name=f"client:{client_number}", full_name=client_name, role=Role.EMPLOYEE,
-                 language=language, identified_by="portal")
+    return Actor(
+        id=0,
+        name=f"client:{client_number}",
+        full_name=client_name,
+        role=Role.EMPLOYEE,
+        language=language,
+        identified_by="portal",
+    )
 
 
 def _open_case(s: Session, client_id: int) -> Case | None:
@@ -197,15 +220,22 @@ def issue_link(ctx: Context, *, client_number: str | None = None, loan_number: s
 def _refusal(s: Session, client: Client) -> tuple[RuleViolation | None, Case | None]:
     """Why no link can be issued to ``client`` (None: it can), and the client's open case."""
     if client.kind == "natural" and client.birth_date is None:
-        return RuleViolation(N_("{name} has no date of birth recorded: the portal cannot confirm the login"),
-                             field="client", name=client.name), None
+        return RuleViolation(
+            N_("{name} has no date of birth recorded: the portal cannot confirm the login"),
+            field="client",
+            name=client.name,
+        ), None
     if client.kind != "natural" and not client.kvk:
-        return RuleViolation(N_("{name} has no KvK number recorded: the portal cannot confirm the login"),
-                             field="client", name=client.name), None
+        return RuleViolation(
+            N_("{name} has no KvK number recorded: the portal cannot confirm the login"),
+            field="client",
+            name=client.name,
+        ), None
     case = _open_case(s, client.id)
     if case is None:
-        return RuleViolation(N_("{name} has no case: there is nothing to show in the portal"), field="client",
-                             name=client.name), None
+        return RuleViolation(
+            N_("{name} has no case: there is nothing to show in the portal"), field="client", name=client.name
+        ), None
     return None, case
 
 
@@ -215,22 +245,45 @@ def _issue(ctx: Context, s: Session, client: Client, loan_id: int | None, now: d
     if refusal is not None:
         raise refusal
     assert case is not None
-    revoked = cast(CursorResult[Any], s.execute(update(PortalLink).where(
-        PortalLink.client_id == client.id, PortalLink.revoked_at.is_(None)).values(revoked_at=now))).rowcount
+    revoked = cast(
+        CursorResult[Any],
+        s.execute(
+            update(PortalLink)
+            .where(PortalLink.client_id == client.id, PortalLink.revoked_at.is_(None))
+            .values(revoked_at=now)
+        ),
+    ).rowcount
     token = secrets.token_urlsafe(16)
     code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
     salt = secrets.token_bytes(16)
     expires = now + timedelta(days=ctx.settings.portal_code_days)
-    link = PortalLink(client_id=client.id, loan_id=loan_id, token_hash=_sha(token), code_salt=salt.hex(),
-                      code_hash=_scrypt(code, salt), created_by=ctx.actor.name, created_at=now,
-                      expires_at=expires, failures=0)
+    link = PortalLink(
+        client_id=client.id,
+        loan_id=loan_id,
+        token_hash=_sha(token),
+        code_salt=salt.hex(),
+        code_hash=_scrypt(code, salt),
+        created_by=ctx.actor.name,
+        created_at=now,
+        expires_at=expires,
+        failures=0,
+    )
     s.add(link)
     s.flush()
-    audit.record(s, at=now, actor=ctx.actor.name, action="portal.link", entity="portal_link", entity_id=link.id,
-                 case_id=case.id, after={"client": client.number, "expires_at": expires, "revoked": revoked})
+    audit.record(
+        s,
+        at=now,
+        actor=ctx.actor.name,
+        action="portal.link",
+        entity="portal_link",
+        entity_id=link.id,
+        case_id=case.id,
+        after={"client": client.number, "expires_at": expires, "revoked": revoked},
+    )
     url = f"{ctx.settings.portal_base_url.rstrip('/')}/l/{token}"
-    return IssuedLink(link.id, client.number, url, _printed(code), expires,
-                      "birth_date" if client.kind == "natural" else "kvk")
+    return IssuedLink(
+        link.id, client.number, url, _printed(code), expires, "birth_date" if client.kind == "natural" else "kvk"
+    )
 
 
 def link_for_letter(ctx: Context, s: Session, client: Client) -> IssuedLink | None:
@@ -247,14 +300,25 @@ def link_opened(ctx: Context, token: str) -> None:
     with its audit event; an unknown or dead link changes nothing, and the page looks the same either way."""
     now = ctx.clock.now()
     with ctx.db.transaction() as s:
-        link = s.scalar(select(PortalLink).where(PortalLink.token_hash == _sha(token), PortalLink.opened_at.is_(None),
-                                                 PortalLink.revoked_at.is_(None)))
+        link = s.scalar(
+            select(PortalLink).where(
+                PortalLink.token_hash == _sha(token), PortalLink.opened_at.is_(None), PortalLink.revoked_at.is_(None)
+            )
+        )
         if link is None:
             return
         link.opened_at = now
         case = _open_case(s, link.client_id)
-        audit.record(s, at=now, actor="portal", action="portal.link_opened", entity="portal_link", entity_id=link.id,
-                     case_id=case.id if case else None, after={"opened_at": now})
+        audit.record(
+            s,
+            at=now,
+            actor="portal",
+            action="portal.link_opened",
+            entity="portal_link",
+            entity_id=link.id,
+            case_id=case.id if case else None,
+            after={"opened_at": now},
+        )
 
 
 def set_birth_date(ctx: Context, client_number: str, day: date) -> None:
@@ -268,22 +332,36 @@ def set_birth_date(ctx: Context, client_number: str, day: date) -> None:
         if client is None:
             raise NotFound(N_("There is no client {client}"), field="client", client=client_number)
         if client.kind != "natural":
-            raise RuleViolation(N_("{name} is a business: its portal login is confirmed with the KvK number"),
-                                field="client", name=client.name)
+            raise RuleViolation(
+                N_("{name} is a business: its portal login is confirmed with the KvK number"),
+                field="client",
+                name=client.name,
+            )
         case = _open_case(s, client.id)
         before = {"birth_date": client.birth_date}
         client.birth_date = day
-        audit.record(s, at=ctx.clock.now(), actor=ctx.actor.name, action="client.birth_date", entity="client",
-                     entity_id=client.id, case_id=case.id if case else None, before=before,
-                     after={"birth_date": day})
+        audit.record(
+            s,
+            at=ctx.clock.now(),
+            actor=ctx.actor.name,
+            action="client.birth_date",
+            entity="client",
+            entity_id=client.id,
+            case_id=case.id if case else None,
+            before=before,
+            after={"birth_date": day},
+        )
 
 
 def _knows(client: Client, secret: str) -> bool:
     """Whether ``secret`` is the client's date of birth (a person: DD-MM-YYYY or YYYY-MM-DD) or KvK number."""
     if client.kind == "natural":
         given = parse_birth_date(secret)
-        return given is not None and client.birth_date is not None and hmac.compare_digest(
-            given.isoformat(), client.birth_date.isoformat())
+        return (
+            given is not None
+            and client.birth_date is not None
+            and hmac.compare_digest(given.isoformat(), client.birth_date.isoformat())
+        )
     digits = "".join(c for c in secret if c.isdigit())
     return bool(client.kvk) and hmac.compare_digest(digits.encode(), (client.kvk or "").encode())
 
@@ -321,8 +399,12 @@ def login(ctx: Context, token: str, code: str, secret: str) -> tuple[str, Portal
         client = s.get(Client, link.client_id)
         assert client is not None
         case = _open_case(s, client.id)
-        usable = (link.revoked_at is None and link.used_at is None and link.expires_at > now
-                  and (link.locked_until is None or link.locked_until <= now))
+        usable = (
+            link.revoked_at is None
+            and link.used_at is None
+            and link.expires_at > now
+            and (link.locked_until is None or link.locked_until <= now)
+        )
         right = hmac.compare_digest(computed, link.code_hash) & _knows(client, secret)
         if not usable or not right:
             if usable:  # a wrong try on a live link counts; a dead link stays dead
@@ -330,22 +412,43 @@ def login(ctx: Context, token: str, code: str, secret: str) -> tuple[str, Portal
                 if link.failures >= ctx.settings.portal_max_failures:
                     link.locked_until = now + timedelta(minutes=ctx.settings.portal_lock_minutes)
                     link.failures = 0
-            audit.record(s, at=now, actor="portal", action="portal.login_refused", entity="portal_link",
-                         entity_id=link.id, case_id=case.id if case else None,
-                         after={"reason": "wrong" if usable else "unusable",
-                                "locked_until": link.locked_until})
+            audit.record(
+                s,
+                at=now,
+                actor="portal",
+                action="portal.login_refused",
+                entity="portal_link",
+                entity_id=link.id,
+                case_id=case.id if case else None,
+                after={"reason": "wrong" if usable else "unusable", "locked_until": link.locked_until},
+            )
             s.commit()  # the count survives the refusal
             raise LoginRefused()
         link.used_at = now
         link.failures = 0
         cookie = secrets.token_urlsafe(32)
         ends = now + timedelta(minutes=ctx.settings.portal_session_max_minutes)
-        row = PortalSession(token_hash=_sha(cookie), link_id=link.id, client_id=client.id,
-                            csrf=secrets.token_urlsafe(32), created_at=now, last_seen=now, ends_at=ends)
+        row = PortalSession(
+            token_hash=_sha(cookie),
+            link_id=link.id,
+            client_id=client.id,
+            csrf=secrets.token_urlsafe(32),
+            created_at=now,
+            last_seen=now,
+            ends_at=ends,
+        )
         s.add(row)
         s.flush()
-        audit.record(s, at=now, actor=f"client:{client.number}", action="portal.login", entity="portal_session",
-                     entity_id=row.id, case_id=case.id if case else None, after={"link": link.id})
+        audit.record(
+            s,
+            at=now,
+            actor=f"client:{client.number}",
+            action="portal.login",
+            entity="portal_session",
+            entity_id=row.id,
+            case_id=case.id if case else None,
+            after={"link": link.id},
+        )
         return cookie, PortalSessionInfo(client.id, link.id, row.csrf, ends)
 
 
@@ -368,8 +471,7 @@ def session(ctx: Context, cookie: str) -> PortalSessionInfo | None:
         fresh = row.last_seen + timedelta(seconds=30) > now
     if not fresh:  # one write a half minute at most
         with ctx.db.transaction() as s:
-            s.execute(update(PortalSession).where(PortalSession.token_hash == _sha(cookie))
-                      .values(last_seen=now))
+            s.execute(update(PortalSession).where(PortalSession.token_hash == _sha(cookie)).values(last_seen=now))
     return info
 
 
@@ -383,8 +485,15 @@ def end_session(ctx: Context, cookie: str) -> None:
         client = s.get(Client, row.client_id)
         assert client is not None
         case = _open_case(s, client.id)
-        audit.record(s, at=now, actor=f"client:{client.number}", action="portal.logout", entity="portal_session",
-                     entity_id=row.id, case_id=case.id if case else None)
+        audit.record(
+            s,
+            at=now,
+            actor=f"client:{client.number}",
+            action="portal.logout",
+            entity="portal_session",
+            entity_id=row.id,
+            case_id=case.id if case else None,
+        )
 
 
 def context_for(ctx: Context, client_id: int) -> Context:
@@ -393,8 +502,12 @@ def context_for(ctx: Context, client_id: int) -> Context:
         client = s.get(Client, client_id)
         if client is None:
             raise NotFound(N_("There is no client {client}"), client=client_id)
-        return Context(db=ctx.db, actor=client_actor(client.number, client.name, client.language), clock=ctx.clock,
-                       settings=ctx.settings)
+        return Context(
+            db=ctx.db,
+            actor=client_actor(client.number, client.name, client.language),
+            clock=ctx.clock,
+            settings=ctx.settings,
+        )
 
 
 # ----- what the client sees
@@ -403,8 +516,11 @@ def context_for(ctx: Context, client_id: int) -> Context:
 def _contact(ctx: Context, s: Session, case: Case) -> Contact | None:
     lender = ctx.settings.lender_name or ""
     if case.status == CaseStatus.HANDED_OVER.value:
-        party = s.scalar(select(ExternalParty).join(ExternalClaim, ExternalClaim.party_id == ExternalParty.id)
-                         .where(ExternalClaim.case_id == case.id, ExternalClaim.status == "at_party"))
+        party = s.scalar(
+            select(ExternalParty)
+            .join(ExternalClaim, ExternalClaim.party_id == ExternalParty.id)
+            .where(ExternalClaim.case_id == case.id, ExternalClaim.status == "at_party")
+        )
         if party is not None:
             return Contact("external", party.name, party.phone, party.email)
         return Contact("special_management", lender, ctx.settings.lender_phone, ctx.settings.lender_email)
@@ -412,8 +528,11 @@ def _contact(ctx: Context, s: Session, case: Case) -> Contact | None:
         return Contact("insolvency", lender, ctx.settings.lender_phone, ctx.settings.lender_email)
     if case.status == CaseStatus.CLOSED.value:
         return Contact("closed", lender, ctx.settings.lender_phone, ctx.settings.lender_email)
-    party = s.scalar(select(ExternalParty).join(ExternalClaim, ExternalClaim.party_id == ExternalParty.id)
-                     .where(ExternalClaim.case_id == case.id, ExternalClaim.status == "at_party"))
+    party = s.scalar(
+        select(ExternalParty)
+        .join(ExternalClaim, ExternalClaim.party_id == ExternalParty.id)
+        .where(ExternalClaim.case_id == case.id, ExternalClaim.status == "at_party")
+    )
     if party is not None:
         return Contact("external", party.name, party.phone, party.email)
     return None
@@ -427,10 +546,14 @@ def claim(ctx: Context, client_id: int) -> Claim:
         if case is None:
             raise NotFound(N_("There is nothing to show"))
         contact = _contact(ctx, s, case)
-        letters = tuple(LetterRow(letter.id, letter.kind, letter.letter_date, letter.dispatched_on)
-                        for letter in s.scalars(select(Letter).where(
-                            Letter.client_id == client_id, Letter.dispatched_on.is_not(None),
-                            Letter.file_path.is_not(None)).order_by(Letter.letter_date.desc(), Letter.id.desc())))
+        letters = tuple(
+            LetterRow(letter.id, letter.kind, letter.letter_date, letter.dispatched_on)
+            for letter in s.scalars(
+                select(Letter)
+                .where(Letter.client_id == client_id, Letter.dispatched_on.is_not(None), Letter.file_path.is_not(None))
+                .order_by(Letter.letter_date.desc(), Letter.id.desc())
+            )
+        )
         case_id = case.id
     detail = client_detail(ctx, case_id)
     active = detail.active_arrangement
@@ -451,8 +574,14 @@ def _arrangement_refusal(ctx: Context, s: Session, case: Case) -> RuleViolation 
         return RuleViolation(N_("An arrangement on this claim is made with the party named on this page"))
     if case.status in (CaseStatus.DEFERRAL.value, CaseStatus.PAUSED.value):
         return RuleViolation(N_("A deferral or pause is running on your case: please call us about an arrangement"))
-    if s.scalar(select(Arrangement.id).where(Arrangement.case_id == case.id,
-                                             Arrangement.status == ArrangementStatus.ACTIVE.value)) is not None:
+    if (
+        s.scalar(
+            select(Arrangement.id).where(
+                Arrangement.case_id == case.id, Arrangement.status == ArrangementStatus.ACTIVE.value
+            )
+        )
+        is not None
+    ):
         return RuleViolation(N_("You already have an arrangement running"))
     if case_arrears(s, case, ctx.clock.today()) <= ZERO:
         return RuleViolation(N_("Nothing is past due: there is nothing to arrange"))
@@ -475,8 +604,16 @@ def letter_pdf(ctx: Context, client_id: int, letter_id: int) -> tuple[str, bytes
         letter = s.get(Letter, letter_id)
         client = s.get(Client, client_id)
         assert letter is not None and client is not None
-        audit.record(s, at=ctx.clock.now(), actor=f"client:{client.number}", action="portal.letter", entity="letter",
-                     entity_id=letter.id, case_id=letter.case_id, after={"kind": letter.kind})
+        audit.record(
+            s,
+            at=ctx.clock.now(),
+            actor=f"client:{client.number}",
+            action="portal.letter",
+            entity="letter",
+            entity_id=letter.id,
+            case_id=letter.case_id,
+            after={"kind": letter.kind},
+        )
     return name, pdf
 
 
@@ -501,20 +638,37 @@ def propose_arrangement(ctx: Context, client_id: int, given: ArrangementInput) -
     except RuleViolation as refused:
         reason = refused
     now = cctx.clock.now()
-    terms = {"down_payment": given.down_payment, "first_date": given.first_date,
-             "frequency": given.frequency.value, "count": given.count, "installment": given.installment,
-             "reason": reason.english()}
+    terms = {
+        "down_payment": given.down_payment,
+        "first_date": given.first_date,
+        "frequency": given.frequency.value,
+        "count": given.count,
+        "installment": given.installment,
+        "reason": reason.english(),
+    }
     with ctx.db.transaction() as s:
         case = s.get(Case, case_id)
         assert case is not None
-        if s.scalar(select(Task.id).where(Task.case_id == case_id, Task.kind == "portal_request",
-                                          Task.status == "open")) is not None:
+        if (
+            s.scalar(
+                select(Task.id).where(Task.case_id == case_id, Task.kind == "portal_request", Task.status == "open")
+            )
+            is not None
+        ):
             raise RuleViolation(N_("Your earlier proposal is still with us: we will answer it first"))
         count = f"{given.count} x" if given.count else f"{given.installment} /"
         title = f"Voorstel regeling via portaal: {given.down_payment} aanbetaling, {count} {given.frequency.value}"
         task = add_task(cctx, s, case_id, "portal_request", title[:200], cctx.clock.today(), case.assignee_id)
-        audit.record(s, at=now, actor=cctx.actor.name, action="portal.arrangement_request", entity="task",
-                     entity_id=task.id, case_id=case_id, after=terms)
+        audit.record(
+            s,
+            at=now,
+            actor=cctx.actor.name,
+            action="portal.arrangement_request",
+            entity="task",
+            entity_id=task.id,
+            case_id=case_id,
+            after=terms,
+        )
         return ProposalOutcome(False, None, task.id, reason)
 
 
@@ -523,8 +677,7 @@ def set_contact(ctx: Context, client_id: int, *, phone: str, email: str, consent
     e-mail (one transaction, audited as the client). Every refusal names its field."""
     phone, email = phone.strip(), email.strip()
     if phone and not _PHONE.fullmatch(phone):
-        raise BadInput(N_("A phone number has 7 to 20 digits (spaces, dashes and a leading + allowed)"),
-                       field="phone")
+        raise BadInput(N_("A phone number has 7 to 20 digits (spaces, dashes and a leading + allowed)"), field="phone")
     if email:
         try:
             email = email_address(email)
@@ -546,10 +699,17 @@ def set_contact(ctx: Context, client_id: int, *, phone: str, email: str, consent
             client.email_consent_on, client.email_consent_source = today, "portaal (door de klant zelf)"
         elif not consent:
             client.email_consent_on, client.email_consent_source = None, None
-        audit.record(s, at=now, actor=cctx.actor.name, action="portal.contact", entity="client",
-                     entity_id=client.id, case_id=case.id if case else None, before=before,
-                     after={"phone": client.phone, "email": client.email,
-                            "email_consent_on": client.email_consent_on})
+        audit.record(
+            s,
+            at=now,
+            actor=cctx.actor.name,
+            action="portal.contact",
+            entity="client",
+            entity_id=client.id,
+            case_id=case.id if case else None,
+            before=before,
+            after={"phone": client.phone, "email": client.email, "email_consent_on": client.email_consent_on},
+        )
 
 
 def request_callback(ctx: Context, client_id: int, *, day: date | None, note: str) -> int:
@@ -567,8 +727,9 @@ def request_callback(ctx: Context, client_id: int, *, day: date | None, note: st
     if any(not c.isprintable() for c in note):
         raise BadInput(N_("Only text on one line, please"), field="note")
     if len(note) > 150:
-        raise BadInput(N_("At most {maximum} characters, this is {length}"), field="note", maximum=150,
-                       length=len(note))
+        raise BadInput(
+            N_("At most {maximum} characters, this is {length}"), field="note", maximum=150, length=len(note)
+        )
     cctx = context_for(ctx, client_id)
     with ctx.db.reader() as s:
         case = _open_case(s, client_id)
@@ -584,4 +745,3 @@ def frequency(value: str) -> Frequency:
         return Frequency(value)
     except ValueError:
         raise BadInput(N_("Choose how often"), field="frequency") from None
-

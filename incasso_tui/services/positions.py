@@ -42,8 +42,13 @@ def loan_positions(s: Session, loan_ids: Iterable[int], as_of: date) -> dict[int
     lines: dict[int, list[LineState]] = {i: [] for i in ids}
     # columns, not ORM objects: the daily run reads the lines of thousands of loans at once
     query = select(
-        Installment.loan_id, Installment.seq, Installment.due_date, Installment.principal, Installment.interest,
-        Installment.principal_paid, Installment.interest_paid,
+        Installment.loan_id,
+        Installment.seq,
+        Installment.due_date,
+        Installment.principal,
+        Installment.interest,
+        Installment.principal_paid,
+        Installment.interest_paid,
     ).where(
         Installment.loan_id.in_(ids),
         Installment.due_date < as_of,
@@ -77,7 +82,9 @@ def _sql_positions(as_of: date) -> tuple[Select[tuple[Decimal]], Select[tuple[da
     )
     open_lines = select(
         func.coalesce(
-            func.sum(Installment.principal - Installment.principal_paid + Installment.interest - Installment.interest_paid),
+            func.sum(
+                Installment.principal - Installment.principal_paid + Installment.interest - Installment.interest_paid
+            ),
             0,
         )
     ).where(past_due_open)
@@ -116,7 +123,7 @@ def refresh_changed_positions(s: Session, as_of: date, case_ids: Iterable[int] |
     chunks: list[list[int] | None] = [None]
     if case_ids is not None:
         ids = sorted(case_ids)
-        chunks = [ids[i:i + _ID_CHUNK] for i in range(0, len(ids), _ID_CHUNK)]
+        chunks = [ids[i : i + _ID_CHUNK] for i in range(0, len(ids), _ID_CHUNK)]
     table = Case.__table__
     changed = 0
     for chunk in chunks:

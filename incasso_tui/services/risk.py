@@ -26,10 +26,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Date, and_, exists, func, insert, or_, select, type_coerce, update
@@ -68,11 +68,13 @@ from incasso_tui.store.models import (
     LedgerEntry,
     LedgerLink,
     Loan,
-    LoanRisk as LoanRiskRow,
     ProcedureRun,
     RiskSignal,
     Task,
     VulnerabilityFlag,
+)
+from incasso_tui.store.models import (
+    LoanRisk as LoanRiskRow,
 )
 from incasso_tui.store.types import Money
 
@@ -119,34 +121,65 @@ def _rules(path: Path, _stamp: int) -> RiskRules:
 
 # ---------------------------------------------------------------------------------------------- forbearance
 
-def _forbearance(s: Session, ctx: Context, loan_id: int, case_id: int | None, day: date, kind: str, loss: Decimal,
-                 source: str) -> None:
-    row = Forbearance(loan_id=loan_id, granted_on=day, kind=kind, npv_loss=loss, source=source,
-                      created_by=ctx.actor.name, created_at=ctx.clock.now())
+
+def _forbearance(
+    s: Session, ctx: Context, loan_id: int, case_id: int | None, day: date, kind: str, loss: Decimal, source: str
+) -> None:
+    row = Forbearance(
+        loan_id=loan_id,
+        granted_on=day,
+        kind=kind,
+        npv_loss=loss,
+        source=source,
+        created_by=ctx.actor.name,
+        created_at=ctx.clock.now(),
+    )
     s.add(row)
     s.flush()
-    audit.record(s, at=ctx.clock.now(), actor=ctx.actor.name, action="forbearance.record", entity="forbearance",
-                 entity_id=row.id, case_id=case_id,
-                 after={"loan_id": loan_id, "kind": kind, "granted_on": day, "npv_loss": loss, "source": source})
+    audit.record(
+        s,
+        at=ctx.clock.now(),
+        actor=ctx.actor.name,
+        action="forbearance.record",
+        entity="forbearance",
+        entity_id=row.id,
+        case_id=case_id,
+        after={"loan_id": loan_id, "kind": kind, "granted_on": day, "npv_loss": loss, "source": source},
+    )
 
 
-def record_deferral_forbearance(ctx: Context, s: Session, loan: Loan, case_id: int, day: date,
-                                before: Iterable[tuple[date, Decimal]], after: Iterable[tuple[date, Decimal]],
-                                proposal_id: int) -> None:
+def record_deferral_forbearance(
+    ctx: Context,
+    s: Session,
+    loan: Loan,
+    case_id: int,
+    day: date,
+    before: Iterable[tuple[date, Decimal]],
+    after: Iterable[tuple[date, Decimal]],
+    proposal_id: int,
+) -> None:
     """A deferral granted: the loan is forborne from ``day``; the NPV loss compares the schedule's remaining cash
     flows ``before`` and ``after`` (day, principal + interest) at the loan's own rate."""
     loss = npv_loss([Cashflow(d, a) for d, a in before], [Cashflow(d, a) for d, a in after], loan.annual_rate, day)
     _forbearance(s, ctx, loan.id, case_id, day, "deferral", loss, f"proposal:{proposal_id}")
 
 
-def record_arrangement_forbearance(ctx: Context, s: Session, case: Case, arrangement_id: int, day: date,
-                                   arrears: Decimal, lines: Iterable[tuple[date, Decimal]]) -> None:
+def record_arrangement_forbearance(
+    ctx: Context,
+    s: Session,
+    case: Case,
+    arrangement_id: int,
+    day: date,
+    arrears: Decimal,
+    lines: Iterable[tuple[date, Decimal]],
+) -> None:
     """An arrangement after arrears: every loan of the client with something past due is forborne from ``day``.
     The NPV loss is the arrears due now against the arrangement's installments (no interest on them), at the
     loan's rate, over the loans' whole exposure (arrears + outstanding principal)."""
     rows = s.execute(
-        select(Loan.id, Loan.annual_rate,
-               type_coerce(func.sum(Installment.principal - Installment.principal_paid), Money))
+        select(
+            Loan.id, Loan.annual_rate, type_coerce(func.sum(Installment.principal - Installment.principal_paid), Money)
+        )
         .join(Installment, Installment.loan_id == Loan.id)
         .where(Loan.client_id == case.client_id, _OPEN_LINE)
         .group_by(Loan.id, Loan.annual_rate)
@@ -164,6 +197,7 @@ def record_arrangement_forbearance(ctx: Context, s: Session, case: Case, arrange
 
 # ---------------------------------------------------------------------------------------------- the daily step
 
+
 @dataclass
 class StepReport:
     observed: int = 0
@@ -175,25 +209,64 @@ class StepReport:
     by_rule: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
-_STATE_FIELDS = ("material_since", "default", "default_reason", "default_since", "cure_from", "forborne",
-                 "forborne_since", "forborne_np", "probation_from", "probation_until", "stage")
-_ROW_COLUMNS = (LoanRiskRow.id, LoanRiskRow.loan_id, LoanRiskRow.valid_from, LoanRiskRow.material_since,
-                LoanRiskRow.non_performing, LoanRiskRow.default_reason, LoanRiskRow.default_since,
-                LoanRiskRow.cure_from, LoanRiskRow.forborne, LoanRiskRow.forborne_since, LoanRiskRow.forborne_np,
-                LoanRiskRow.probation_from, LoanRiskRow.probation_until, LoanRiskRow.stage, LoanRiskRow.bucket,
-                LoanRiskRow.outstanding, LoanRiskRow.written_off, LoanRiskRow.dpd)
+_STATE_FIELDS = (
+    "material_since",
+    "default",
+    "default_reason",
+    "default_since",
+    "cure_from",
+    "forborne",
+    "forborne_since",
+    "forborne_np",
+    "probation_from",
+    "probation_until",
+    "stage",
+)
+_ROW_COLUMNS = (
+    LoanRiskRow.id,
+    LoanRiskRow.loan_id,
+    LoanRiskRow.valid_from,
+    LoanRiskRow.material_since,
+    LoanRiskRow.non_performing,
+    LoanRiskRow.default_reason,
+    LoanRiskRow.default_since,
+    LoanRiskRow.cure_from,
+    LoanRiskRow.forborne,
+    LoanRiskRow.forborne_since,
+    LoanRiskRow.forborne_np,
+    LoanRiskRow.probation_from,
+    LoanRiskRow.probation_until,
+    LoanRiskRow.stage,
+    LoanRiskRow.bucket,
+    LoanRiskRow.outstanding,
+    LoanRiskRow.written_off,
+    LoanRiskRow.dpd,
+)
 
 
 def _state(row: Any) -> LoanRisk:
-    return LoanRisk(material_since=row.material_since, default=row.non_performing, default_reason=row.default_reason,
-                    default_since=row.default_since, cure_from=row.cure_from, forborne=row.forborne,
-                    forborne_since=row.forborne_since, forborne_np=row.forborne_np, probation_from=row.probation_from,
-                    probation_until=row.probation_until, stage=row.stage, dpd=row.dpd)
+    return LoanRisk(
+        material_since=row.material_since,
+        default=row.non_performing,
+        default_reason=row.default_reason,
+        default_since=row.default_since,
+        cure_from=row.cure_from,
+        forborne=row.forborne,
+        forborne_since=row.forborne_since,
+        forborne_np=row.forborne_np,
+        probation_from=row.probation_from,
+        probation_until=row.probation_until,
+        stage=row.stage,
+        dpd=row.dpd,
+    )
 
 
 def _previous_run(s: Session, day: date) -> date | None:
-    return s.scalar(select(func.max(ProcedureRun.run_date)).where(ProcedureRun.run_date < day,
-                                                                   ProcedureRun.finished_at.is_not(None)))
+    return s.scalar(
+        select(func.max(ProcedureRun.run_date)).where(
+            ProcedureRun.run_date < day, ProcedureRun.finished_at.is_not(None)
+        )
+    )
 
 
 def _candidates(s: Session, day: date, previous: date | None) -> tuple[set[int], set[int]]:
@@ -201,30 +274,58 @@ def _candidates(s: Session, day: date, previous: date | None) -> tuple[set[int],
     outstanding principal must be computed again (no row yet, or a ledger movement, a forbearance, a call-in or a
     write-off since): for the others it is the current row's, as only the ledger moves it."""
     current = LoanRiskRow.valid_to.is_(None)
-    fresh: set[int] = set(s.scalars(select(Loan.id).where(
-        Loan.status != LoanStatus.REPAID.value,
-        ~exists().where(LoanRiskRow.loan_id == Loan.id, current))))
+    fresh: set[int] = set(
+        s.scalars(
+            select(Loan.id).where(
+                Loan.status != LoanStatus.REPAID.value, ~exists().where(LoanRiskRow.loan_id == Loan.id, current)
+            )
+        )
+    )
     since = [] if previous is None else [Forbearance.granted_on >= previous]
     fresh.update(s.scalars(select(Forbearance.loan_id).where(Forbearance.granted_on <= day, *since)))
     if previous is not None:
-        fresh.update(s.scalars(select(LedgerEntry.loan_id).where(LedgerEntry.booking_date >= previous,
-                                                                 LedgerEntry.booking_date <= day).distinct()))
-    fresh.update(s.scalars(select(Loan.id).where(
-        Loan.status.in_((LoanStatus.CALLED.value, LoanStatus.WRITTEN_OFF.value)),
-        ~exists().where(LoanRiskRow.loan_id == Loan.id, current, LoanRiskRow.written_off.is_(True)))))
+        fresh.update(
+            s.scalars(
+                select(LedgerEntry.loan_id)
+                .where(LedgerEntry.booking_date >= previous, LedgerEntry.booking_date <= day)
+                .distinct()
+            )
+        )
+    fresh.update(
+        s.scalars(
+            select(Loan.id).where(
+                Loan.status.in_((LoanStatus.CALLED.value, LoanStatus.WRITTEN_OFF.value)),
+                ~exists().where(LoanRiskRow.loan_id == Loan.id, current, LoanRiskRow.written_off.is_(True)),
+            )
+        )
+    )
     ids = set(fresh)
     ids.update(s.scalars(select(Installment.loan_id).where(_OPEN_LINE, Installment.due_date < day).distinct()))
-    ids.update(s.scalars(select(LoanRiskRow.loan_id).where(current, or_(
-        LoanRiskRow.stage != 1, LoanRiskRow.non_performing.is_(True), LoanRiskRow.forborne.is_(True),
-        LoanRiskRow.material_since.is_not(None), LoanRiskRow.bucket != BUCKETS[0]))))
+    ids.update(
+        s.scalars(
+            select(LoanRiskRow.loan_id).where(
+                current,
+                or_(
+                    LoanRiskRow.stage != 1,
+                    LoanRiskRow.non_performing.is_(True),
+                    LoanRiskRow.forborne.is_(True),
+                    LoanRiskRow.material_since.is_not(None),
+                    LoanRiskRow.bucket != BUCKETS[0],
+                ),
+            )
+        )
+    )
     ids.update(s.scalars(_insolvent_loans(day)))
     return ids, fresh
 
 
 def _insolvent_loans(day: date):  # type: ignore[no-untyped-def]
-    return (select(Loan.id).join(Case, Case.client_id == Loan.client_id)
-            .join(DebtTrack, DebtTrack.case_id == Case.id)
-            .where(DebtTrack.status == TrackStatus.OPEN, DebtTrack.kind.in_(INSOLVENCY_KINDS), DebtTrack.ruling_date <= day))
+    return (
+        select(Loan.id)
+        .join(Case, Case.client_id == Loan.client_id)
+        .join(DebtTrack, DebtTrack.case_id == Case.id)
+        .where(DebtTrack.status == TrackStatus.OPEN, DebtTrack.kind.in_(INSOLVENCY_KINDS), DebtTrack.ruling_date <= day)
+    )
 
 
 @dataclass(frozen=True)
@@ -235,29 +336,56 @@ class _Measure:
     oldest: date | None
 
 
-def _measures(s: Session, loan_ids: list[int], fresh: set[int], known: dict[int, Decimal], day: date
-              ) -> dict[int, _Measure]:
+def _measures(
+    s: Session, loan_ids: list[int], fresh: set[int], known: dict[int, Decimal], day: date
+) -> dict[int, _Measure]:
     """Per loan as of ``day``: outstanding principal (computed for the ``fresh`` loans, else the current row's,
     ``known``), what is past due (lines due before the day, open costs due on or before it), the on-balance exposure
     (outstanding principal + past-due interest + open costs), the oldest unpaid due date."""
     due = Installment.due_date < day
-    past = {loan_id: (past_due, past_interest, oldest) for loan_id, past_due, past_interest, oldest in s.execute(
-        select(Installment.loan_id,
-               type_coerce(func.sum(Installment.principal + Installment.interest - Installment.principal_paid
-                                    - Installment.interest_paid), Money),
-               type_coerce(func.sum(Installment.interest - Installment.interest_paid), Money),
-               type_coerce(func.min(Installment.due_date), Date))
-        .where(Installment.loan_id.in_(loan_ids), _OPEN_LINE, due).group_by(Installment.loan_id))}
+    past = {
+        loan_id: (past_due, past_interest, oldest)
+        for loan_id, past_due, past_interest, oldest in s.execute(
+            select(
+                Installment.loan_id,
+                type_coerce(
+                    func.sum(
+                        Installment.principal
+                        + Installment.interest
+                        - Installment.principal_paid
+                        - Installment.interest_paid
+                    ),
+                    Money,
+                ),
+                type_coerce(func.sum(Installment.interest - Installment.interest_paid), Money),
+                type_coerce(func.min(Installment.due_date), Date),
+            )
+            .where(Installment.loan_id.in_(loan_ids), _OPEN_LINE, due)
+            .group_by(Installment.loan_id)
+        )
+    }
     recompute = [i for i in loan_ids if i in fresh or i not in known]
     outstanding = dict(known)
     if recompute:
-        outstanding.update(dict(s.execute(
-            select(Installment.loan_id, type_coerce(func.sum(Installment.principal - Installment.principal_paid), Money))
-            .where(Installment.loan_id.in_(recompute), _OPEN_LINE).group_by(Installment.loan_id)).all()))
-    costs = dict(s.execute(
-        select(Charge.loan_id, type_coerce(func.sum(Charge.amount - Charge.paid), Money))
-        .where(Charge.loan_id.in_(loan_ids), Charge.due_date <= day, Charge.paid < Charge.amount)
-        .group_by(Charge.loan_id)).all())
+        outstanding.update(
+            dict(
+                s.execute(
+                    select(
+                        Installment.loan_id,
+                        type_coerce(func.sum(Installment.principal - Installment.principal_paid), Money),
+                    )
+                    .where(Installment.loan_id.in_(recompute), _OPEN_LINE)
+                    .group_by(Installment.loan_id)
+                ).all()
+            )
+        )
+    costs = dict(
+        s.execute(
+            select(Charge.loan_id, type_coerce(func.sum(Charge.amount - Charge.paid), Money))
+            .where(Charge.loan_id.in_(loan_ids), Charge.due_date <= day, Charge.paid < Charge.amount)
+            .group_by(Charge.loan_id)
+        ).all()
+    )
     found = {}
     for loan_id in loan_ids:
         c = costs.get(loan_id, ZERO)
@@ -277,29 +405,63 @@ def daily_step(s: Session, ctx: Context, day: date, actor: str, now: datetime) -
     insolvent = set(s.scalars(_insolvent_loans(day)))
     events: list[audit.Event] = []
     for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start:start + _CHUNK]
+        chunk = ids[start : start + _CHUNK]
         _observe(s, rules, day, previous, chunk, fresh, insolvent, report, events, actor, now)
     _signals(s, ctx, rules, day, previous, report, actor, now, events)
-    events.append(audit.Event(at=now, actor=actor, action="risk.run", entity="loan_risk", entity_id=None,
-                              after={"date": day, "observed": report.observed, "first_rows": report.first_rows,
-                                     "changed": report.changed, "signals": report.signals,
-                                     "signal_tasks": report.signal_tasks,
-                                     "followed_by_arrears": report.followed_by_arrears}))
+    events.append(
+        audit.Event(
+            at=now,
+            actor=actor,
+            action="risk.run",
+            entity="loan_risk",
+            entity_id=None,
+            after={
+                "date": day,
+                "observed": report.observed,
+                "first_rows": report.first_rows,
+                "changed": report.changed,
+                "signals": report.signals,
+                "signal_tasks": report.signal_tasks,
+                "followed_by_arrears": report.followed_by_arrears,
+            },
+        )
+    )
     audit.record_many(s, events)
     return report
 
 
-def _observe(s: Session, rules: RiskRules, day: date, previous: date | None, chunk: list[int], fresh: set[int],
-             insolvent: set[int], report: StepReport, events: list[audit.Event], actor: str, now: datetime) -> None:
-    loans = {i: (status, kind) for i, status, kind in s.execute(
-        select(Loan.id, Loan.status, Client.kind).join(Client, Client.id == Loan.client_id).where(Loan.id.in_(chunk)))}
-    rows = {r.loan_id: r for r in s.execute(select(*_ROW_COLUMNS).where(LoanRiskRow.loan_id.in_(chunk),
-                                                                        LoanRiskRow.valid_to.is_(None)))}
+def _observe(
+    s: Session,
+    rules: RiskRules,
+    day: date,
+    previous: date | None,
+    chunk: list[int],
+    fresh: set[int],
+    insolvent: set[int],
+    report: StepReport,
+    events: list[audit.Event],
+    actor: str,
+    now: datetime,
+) -> None:
+    loans = {
+        i: (status, kind)
+        for i, status, kind in s.execute(
+            select(Loan.id, Loan.status, Client.kind)
+            .join(Client, Client.id == Loan.client_id)
+            .where(Loan.id.in_(chunk))
+        )
+    }
+    rows = {
+        r.loan_id: r
+        for r in s.execute(select(*_ROW_COLUMNS).where(LoanRiskRow.loan_id.in_(chunk), LoanRiskRow.valid_to.is_(None)))
+    }
     measures = _measures(s, chunk, fresh, {i: r.outstanding for i, r in rows.items()}, day)
     granted: dict[int, list[ForbearanceEvent]] = defaultdict(list)
     for loan_id, granted_on, kind, loss in s.execute(
-            select(Forbearance.loan_id, Forbearance.granted_on, Forbearance.kind, Forbearance.npv_loss)
-            .where(Forbearance.loan_id.in_(chunk), Forbearance.granted_on <= day)):
+        select(Forbearance.loan_id, Forbearance.granted_on, Forbearance.kind, Forbearance.npv_loss).where(
+            Forbearance.loan_id.in_(chunk), Forbearance.granted_on <= day
+        )
+    ):
         granted[loan_id].append(ForbearanceEvent(granted_on, kind, loss))
     closes: list[int] = []
     inserts: list[dict[str, object]] = []
@@ -313,25 +475,44 @@ def _observe(s: Session, rules: RiskRules, day: date, previous: date | None, chu
         prev_state = None if row is None else _state(row)
         if row is not None and row.valid_from == day:
             # a second run the same day: start again from the row before the day's
-            prev_row = s.execute(select(*_ROW_COLUMNS).where(LoanRiskRow.loan_id == loan_id,
-                                                             LoanRiskRow.valid_to == day)).first()
+            prev_row = s.execute(
+                select(*_ROW_COLUMNS).where(LoanRiskRow.loan_id == loan_id, LoanRiskRow.valid_to == day)
+            ).first()
             prev_state = None if prev_row is None else _state(prev_row)
         written_off = status == LoanStatus.WRITTEN_OFF.value
         forbearances = tuple(e for e in granted.get(loan_id, ()) if _new_forbearance(e, prev_state, previous))
-        obs = Observation(day=day, past_due=m.past_due, exposure=m.exposure, oldest_due=m.oldest,
-                          # every loan of this lender is a retail exposure: an SME loan far below EUR 1 million
-                          # (CRR art. 123; docs/decisions.md, "Risk view")
-                          retail=True, forbearances=forbearances, insolvency=loan_id in insolvent,
-                          called=status == LoanStatus.CALLED.value, written_off=written_off)
+        obs = Observation(
+            day=day,
+            past_due=m.past_due,
+            exposure=m.exposure,
+            oldest_due=m.oldest,
+            # every loan of this lender is a retail exposure: an SME loan far below EUR 1 million
+            # (CRR art. 123; docs/decisions.md, "Risk view")
+            retail=True,
+            forbearances=forbearances,
+            insolvency=loan_id in insolvent,
+            called=status == LoanStatus.CALLED.value,
+            written_off=written_off,
+        )
         new = step(prev_state, obs, rules, previous)
         report.observed += 1
         values: dict[str, object] = {
-            "stage": new.stage, "bucket": ageing_bucket(new.dpd), "dpd": new.dpd,
-            "outstanding": ZERO if written_off else m.outstanding, "past_due": m.past_due,
-            "non_performing": new.default, "default_reason": new.default_reason, "default_since": new.default_since,
-            "cure_from": new.cure_from, "material_since": new.material_since, "forborne": new.forborne,
-            "forborne_since": new.forborne_since, "forborne_np": new.forborne_np,
-            "probation_from": new.probation_from, "probation_until": new.probation_until, "written_off": written_off,
+            "stage": new.stage,
+            "bucket": ageing_bucket(new.dpd),
+            "dpd": new.dpd,
+            "outstanding": ZERO if written_off else m.outstanding,
+            "past_due": m.past_due,
+            "non_performing": new.default,
+            "default_reason": new.default_reason,
+            "default_since": new.default_since,
+            "cure_from": new.cure_from,
+            "material_since": new.material_since,
+            "forborne": new.forborne,
+            "forborne_since": new.forborne_since,
+            "forborne_np": new.forborne_np,
+            "probation_from": new.probation_from,
+            "probation_until": new.probation_until,
+            "written_off": written_off,
         }
         if row is not None and _same(row, values):
             continue
@@ -348,9 +529,17 @@ def _observe(s: Session, rules: RiskRules, day: date, previous: date | None, chu
             before = {"stage": row.stage, "non_performing": row.non_performing, "forborne": row.forborne}
             after = {"stage": new.stage, "non_performing": new.default, "forborne": new.forborne}
             if before != after:
-                events.append(audit.Event(at=now, actor=actor, action="risk.status", entity="loan", entity_id=loan_id,
-                                          before=before, after={**after, "default_reason": new.default_reason,
-                                                                "probation_until": new.probation_until}))
+                events.append(
+                    audit.Event(
+                        at=now,
+                        actor=actor,
+                        action="risk.status",
+                        entity="loan",
+                        entity_id=loan_id,
+                        before=before,
+                        after={**after, "default_reason": new.default_reason, "probation_until": new.probation_until},
+                    )
+                )
     table = LoanRiskRow.__table__
     if closes:
         s.execute(update(table).where(table.c.id.in_(closes)).values(valid_to=day))
@@ -371,16 +560,41 @@ def _new_forbearance(event: ForbearanceEvent, state: LoanRisk | None, previous: 
 
 
 def _same(row: Any, values: dict[str, object]) -> bool:
-    return all(getattr(row, name) == values[name] for name in (
-        "stage", "bucket", "outstanding", "non_performing", "default_reason", "default_since", "cure_from",
-        "material_since", "forborne", "forborne_since", "forborne_np", "probation_from", "probation_until",
-        "written_off"))
+    return all(
+        getattr(row, name) == values[name]
+        for name in (
+            "stage",
+            "bucket",
+            "outstanding",
+            "non_performing",
+            "default_reason",
+            "default_since",
+            "cure_from",
+            "material_since",
+            "forborne",
+            "forborne_since",
+            "forborne_np",
+            "probation_from",
+            "probation_until",
+            "written_off",
+        )
+    )
 
 
 # ---------------------------------------------------------------------------------------------- signals
 
-def _signals(s: Session, ctx: Context, rules: RiskRules, day: date, previous: date | None, report: StepReport,
-             actor: str, now: datetime, events: list[audit.Event]) -> None:
+
+def _signals(
+    s: Session,
+    ctx: Context,
+    rules: RiskRules,
+    day: date,
+    previous: date | None,
+    report: StepReport,
+    actor: str,
+    now: datetime,
+    events: list[audit.Event],
+) -> None:
     r = rules.signals
     since = day - timedelta(days=r.lookback_days)
     history_from = since - timedelta(days=31 * (r.late_history + 2))
@@ -390,23 +604,41 @@ def _signals(s: Session, ctx: Context, rules: RiskRules, day: date, previous: da
     # one-per-window rule lets through. The previous run's day itself is looked at again (a statement imported or
     # a contact logged after that run); the one-per-window rule keeps it from raising a signal twice
     new_from = max(since, previous) if previous is not None else since
-    paying = set(s.scalars(select(LedgerEntry.loan_id).where(
-        LedgerEntry.kind.in_((LedgerKind.PAYMENT, LedgerKind.REVERSAL)), LedgerEntry.booking_date >= new_from,
-        LedgerEntry.booking_date <= day).distinct()))
+    paying = set(
+        s.scalars(
+            select(LedgerEntry.loan_id)
+            .where(
+                LedgerEntry.kind.in_((LedgerKind.PAYMENT, LedgerKind.REVERSAL)),
+                LedgerEntry.booking_date >= new_from,
+                LedgerEntry.booking_date <= day,
+            )
+            .distinct()
+        )
+    )
     contact_rows = s.execute(
         select(Loan.id, Contact.at, Contact.cause)
-        .join(Case, Case.id == Contact.case_id).join(Loan, Loan.client_id == Case.client_id)
-        .where(Contact.cause.is_not(None), Contact.at >= datetime.combine(new_from, datetime.min.time()),
-               Contact.at < datetime.combine(day + timedelta(days=1), datetime.min.time()))).all()
+        .join(Case, Case.id == Contact.case_id)
+        .join(Loan, Loan.client_id == Case.client_id)
+        .where(
+            Contact.cause.is_not(None),
+            Contact.at >= datetime.combine(new_from, datetime.min.time()),
+            Contact.at < datetime.combine(day + timedelta(days=1), datetime.min.time()),
+        )
+    ).all()
     causes: dict[int, list[tuple[date, str]]] = defaultdict(list)
     for loan_id, at, cause in contact_rows:
         causes[loan_id].append((at.date(), cause))
     late_rows = s.execute(
         select(Loan.id, ArrangementLine.due_date)
         .join(Arrangement, Arrangement.id == ArrangementLine.arrangement_id)
-        .join(Case, Case.id == Arrangement.case_id).join(Loan, Loan.client_id == Case.client_id)
-        .where(ArrangementLine.paid < ArrangementLine.amount, ArrangementLine.due_date >= new_from - timedelta(days=grace),
-               ArrangementLine.due_date < day - timedelta(days=grace))).all()
+        .join(Case, Case.id == Arrangement.case_id)
+        .join(Loan, Loan.client_id == Case.client_id)
+        .where(
+            ArrangementLine.paid < ArrangementLine.amount,
+            ArrangementLine.due_date >= new_from - timedelta(days=grace),
+            ArrangementLine.due_date < day - timedelta(days=grace),
+        )
+    ).all()
     late: dict[int, list[date]] = defaultdict(list)
     for loan_id, due in late_rows:
         late[loan_id].append(due + timedelta(days=grace))
@@ -414,68 +646,145 @@ def _signals(s: Session, ctx: Context, rules: RiskRules, day: date, previous: da
     if candidates:
         in_arrears = set()
         for start in range(0, len(candidates), _CHUNK):
-            chunk = candidates[start:start + _CHUNK]
-            in_arrears.update(s.scalars(select(Installment.loan_id).where(
-                Installment.loan_id.in_(chunk), _OPEN_LINE, Installment.due_date < day).distinct()))
+            chunk = candidates[start : start + _CHUNK]
+            in_arrears.update(
+                s.scalars(
+                    select(Installment.loan_id)
+                    .where(Installment.loan_id.in_(chunk), _OPEN_LINE, Installment.due_date < day)
+                    .distinct()
+                )
+            )
         # arrangement installments are watched on loans in an arrangement, whose old arrears is still open
         watched = [i for i in candidates if i not in in_arrears or i in late]
         for start in range(0, len(watched), _CHUNK):
-            _signal_chunk(s, ctx, rules, day, since, history_from, watched[start:start + _CHUNK], causes, late,
-                          in_arrears, report, actor, now, events)
+            _signal_chunk(
+                s,
+                ctx,
+                rules,
+                day,
+                since,
+                history_from,
+                watched[start : start + _CHUNK],
+                causes,
+                late,
+                in_arrears,
+                report,
+                actor,
+                now,
+                events,
+            )
     # signals followed by arrears within the window
     window = day - timedelta(days=r.followed_by_arrears_days)
-    open_due = exists().where(Installment.loan_id == RiskSignal.loan_id, _OPEN_LINE, Installment.due_date < day,
-                              Installment.due_date > RiskSignal.day)
-    followed = s.execute(update(RiskSignal).where(RiskSignal.arrears_on.is_(None), RiskSignal.day >= window,
-                                                  RiskSignal.day < day, open_due)
-                         .values(arrears_on=day).execution_options(synchronize_session=False))
+    open_due = exists().where(
+        Installment.loan_id == RiskSignal.loan_id,
+        _OPEN_LINE,
+        Installment.due_date < day,
+        Installment.due_date > RiskSignal.day,
+    )
+    followed = s.execute(
+        update(RiskSignal)
+        .where(RiskSignal.arrears_on.is_(None), RiskSignal.day >= window, RiskSignal.day < day, open_due)
+        .values(arrears_on=day)
+        .execution_options(synchronize_session=False)
+    )
     report.followed_by_arrears = max(followed.rowcount or 0, 0)
 
 
-def _signal_chunk(s: Session, ctx: Context, rules: RiskRules, day: date, since: date, history_from: date,
-                  chunk: list[int], causes: dict[int, list[tuple[date, str]]], late: dict[int, list[date]],
-                  in_arrears: set[int], report: StepReport, actor: str, now: datetime,
-                  events: list[audit.Event]) -> None:
+def _signal_chunk(
+    s: Session,
+    ctx: Context,
+    rules: RiskRules,
+    day: date,
+    since: date,
+    history_from: date,
+    chunk: list[int],
+    causes: dict[int, list[tuple[date, str]]],
+    late: dict[int, list[date]],
+    in_arrears: set[int],
+    report: StepReport,
+    actor: str,
+    now: datetime,
+    events: list[audit.Event],
+) -> None:
     r = rules.signals
-    paid_due = (select(Allocation.ledger_id, type_coerce(func.min(Installment.due_date), Date).label("due"))
-                .join(Installment, and_(Installment.loan_id == Allocation.loan_id,
-                                        Installment.seq == Allocation.installment_seq))
-                .where(Allocation.loan_id.in_(chunk)).group_by(Allocation.ledger_id).subquery())
+    paid_due = (
+        select(Allocation.ledger_id, type_coerce(func.min(Installment.due_date), Date).label("due"))
+        .join(
+            Installment, and_(Installment.loan_id == Allocation.loan_id, Installment.seq == Allocation.installment_seq)
+        )
+        .where(Allocation.loan_id.in_(chunk))
+        .group_by(Allocation.ledger_id)
+        .subquery()
+    )
     payments: dict[int, list[Paid]] = defaultdict(list)
     reversals: dict[int, list[date]] = defaultdict(list)
     for loan_id, kind, booked, amount, due in s.execute(
-            select(LedgerEntry.loan_id, LedgerEntry.kind, LedgerEntry.booking_date, LedgerEntry.amount, paid_due.c.due)
-            .outerjoin(paid_due, paid_due.c.ledger_id == LedgerEntry.id)
-            .where(LedgerEntry.loan_id.in_(chunk), LedgerEntry.kind.in_((LedgerKind.PAYMENT, LedgerKind.REVERSAL)),
-                   LedgerEntry.booking_date > history_from, LedgerEntry.booking_date <= day)
-            .order_by(LedgerEntry.loan_id, LedgerEntry.booking_date, LedgerEntry.id)):
+        select(LedgerEntry.loan_id, LedgerEntry.kind, LedgerEntry.booking_date, LedgerEntry.amount, paid_due.c.due)
+        .outerjoin(paid_due, paid_due.c.ledger_id == LedgerEntry.id)
+        .where(
+            LedgerEntry.loan_id.in_(chunk),
+            LedgerEntry.kind.in_((LedgerKind.PAYMENT, LedgerKind.REVERSAL)),
+            LedgerEntry.booking_date > history_from,
+            LedgerEntry.booking_date <= day,
+        )
+        .order_by(LedgerEntry.loan_id, LedgerEntry.booking_date, LedgerEntry.id)
+    ):
         if kind == "reversal":
             reversals[loan_id].append(booked)
         else:
             payments[loan_id].append(Paid(booked, amount, due))
-    installment = dict(s.execute(
-        select(Installment.loan_id, type_coerce(func.max(Installment.principal + Installment.interest), Money))
-        .where(Installment.loan_id.in_(chunk), Installment.due_date > day - timedelta(days=62),
-               Installment.due_date <= day + timedelta(days=62)).group_by(Installment.loan_id)).all())
-    recent = {(loan_id, rule) for loan_id, rule in s.execute(
-        select(RiskSignal.loan_id, RiskSignal.rule).where(RiskSignal.loan_id.in_(chunk), RiskSignal.day > since))}
+    installment = dict(
+        s.execute(
+            select(Installment.loan_id, type_coerce(func.max(Installment.principal + Installment.interest), Money))
+            .where(
+                Installment.loan_id.in_(chunk),
+                Installment.due_date > day - timedelta(days=62),
+                Installment.due_date <= day + timedelta(days=62),
+            )
+            .group_by(Installment.loan_id)
+        ).all()
+    )
+    recent = {
+        (loan_id, rule)
+        for loan_id, rule in s.execute(
+            select(RiskSignal.loan_id, RiskSignal.rule).where(RiskSignal.loan_id.in_(chunk), RiskSignal.day > since)
+        )
+    }
     owners = dict(s.execute(select(Loan.id, Loan.client_id).where(Loan.id.in_(chunk))).all())
-    cases = dict(s.execute(select(Case.client_id, Case.id).where(
-        Case.client_id.in_(set(owners.values())), Case.status != CaseStatus.CLOSED.value)).all())
+    cases = dict(
+        s.execute(
+            select(Case.client_id, Case.id).where(
+                Case.client_id.in_(set(owners.values())), Case.status != CaseStatus.CLOSED.value
+            )
+        ).all()
+    )
     new_signals: list[dict[str, object]] = []
     for loan_id in chunk:
-        activity = LoanActivity(day=day, installment=installment.get(loan_id, ZERO),
-                                payments=tuple(payments.get(loan_id, ())), reversals=tuple(reversals.get(loan_id, ())),
-                                arrangement_late=tuple(sorted(late.get(loan_id, ()))),
-                                contact_causes=tuple(sorted(causes.get(loan_id, ()))))
+        activity = LoanActivity(
+            day=day,
+            installment=installment.get(loan_id, ZERO),
+            payments=tuple(payments.get(loan_id, ())),
+            reversals=tuple(reversals.get(loan_id, ())),
+            arrangement_late=tuple(sorted(late.get(loan_id, ()))),
+            contact_causes=tuple(sorted(causes.get(loan_id, ()))),
+        )
         for sig in signals_for(activity, r):
             if (loan_id, sig.rule) in recent:
                 continue
             if loan_id in in_arrears and sig.rule != "arrangement_late":
                 continue
             recent.add((loan_id, sig.rule))
-            new_signals.append({"loan_id": loan_id, "client_id": owners[loan_id], "day": day, "rule": sig.rule,
-                                "detail": sig.detail[:300], "task_id": None, "arrears_on": None})
+            new_signals.append(
+                {
+                    "loan_id": loan_id,
+                    "client_id": owners[loan_id],
+                    "day": day,
+                    "rule": sig.rule,
+                    "detail": sig.detail[:300],
+                    "task_id": None,
+                    "arrears_on": None,
+                }
+            )
     if not new_signals:
         return
     tasks: list[dict[str, object]] = []
@@ -483,9 +792,18 @@ def _signal_chunk(s: Session, ctx: Context, rules: RiskRules, day: date, since: 
         for sig in new_signals:
             case_id = cases.get(int(sig["client_id"]))  # type: ignore[call-overload]
             if case_id is not None:
-                tasks.append({"case_id": case_id, "kind": SIGNAL_TASK,
-                              "title": f"Bellen voordat het misgaat ({sig['rule']})", "due_date": day,
-                              "status": "open", "assignee_id": None, "created_by": actor, "created_at": now})
+                tasks.append(
+                    {
+                        "case_id": case_id,
+                        "kind": SIGNAL_TASK,
+                        "title": f"Bellen voordat het misgaat ({sig['rule']})",
+                        "due_date": day,
+                        "status": "open",
+                        "assignee_id": None,
+                        "created_by": actor,
+                        "created_at": now,
+                    }
+                )
                 sig["_task"] = len(tasks) - 1
     task_ids: list[int] = []
     if tasks:
@@ -494,16 +812,31 @@ def _signal_chunk(s: Session, ctx: Context, rules: RiskRules, day: date, since: 
         for sig in new_signals:
             if "_task" in sig:
                 sig["task_id"] = task_ids[int(sig.pop("_task"))]  # type: ignore[call-overload]
-                events.append(audit.Event(at=now, actor=actor, action="task.create", entity="task",
-                                          entity_id=int(sig["task_id"]),  # type: ignore[call-overload]
-                                          case_id=cases[int(sig["client_id"])],  # type: ignore[call-overload]
-                                          after={"kind": SIGNAL_TASK, "due_date": day, "signal": sig["rule"]}))
+                events.append(
+                    audit.Event(
+                        at=now,
+                        actor=actor,
+                        action="task.create",
+                        entity="task",
+                        entity_id=int(sig["task_id"]),  # type: ignore[call-overload]
+                        case_id=cases[int(sig["client_id"])],  # type: ignore[call-overload]
+                        after={"kind": SIGNAL_TASK, "due_date": day, "signal": sig["rule"]},
+                    )
+                )
     table = RiskSignal.__table__
     ids = list(s.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), new_signals))
     for signal_id, sig in zip(ids, new_signals, strict=True):
-        events.append(audit.Event(at=now, actor=actor, action="risk.signal", entity="risk_signal", entity_id=signal_id,
-                                  case_id=cases.get(int(sig["client_id"])),  # type: ignore[call-overload]
-                                  after={"loan_id": sig["loan_id"], "rule": sig["rule"], "detail": sig["detail"]}))
+        events.append(
+            audit.Event(
+                at=now,
+                actor=actor,
+                action="risk.signal",
+                entity="risk_signal",
+                entity_id=signal_id,
+                case_id=cases.get(int(sig["client_id"])),  # type: ignore[call-overload]
+                after={"loan_id": sig["loan_id"], "rule": sig["rule"], "detail": sig["detail"]},
+            )
+        )
         report.by_rule[str(sig["rule"])] += 1
     report.signals += len(new_signals)
     report.signal_tasks += len(task_ids)
@@ -512,11 +845,15 @@ def _signal_chunk(s: Session, ctx: Context, rules: RiskRules, day: date, since: 
 def signal_condition(day: date, lookback_days: int) -> Any:
     """The SQL condition "the case's client has a signal in the look-back window up to ``day``" (the worklist's
     signals filter)."""
-    return exists().where(RiskSignal.client_id == Case.client_id, RiskSignal.day > day - timedelta(days=lookback_days),
-                          RiskSignal.day <= day)
+    return exists().where(
+        RiskSignal.client_id == Case.client_id,
+        RiskSignal.day > day - timedelta(days=lookback_days),
+        RiskSignal.day <= day,
+    )
 
 
 # ---------------------------------------------------------------------------------------------- figures
+
 
 @dataclass(frozen=True)
 class Figure:
@@ -606,34 +943,62 @@ def risk_report(ctx: Context, as_of: date | None = None, date_from: date | None 
     as_of = as_of or ctx.clock.today()
     date_from = date_from or as_of - timedelta(days=29)
     if date_from > as_of:
-        raise BadInput(N_("The period ends before it starts: {date_from} to {date_to}"), field="from",
-                       date_from=date_from.isoformat(), date_to=as_of.isoformat())
+        raise BadInput(
+            N_("The period ends before it starts: {date_from} to {date_to}"),
+            field="from",
+            date_from=date_from.isoformat(),
+            date_to=as_of.isoformat(),
+        )
     with ctx.db.reader() as s:
         first = book_first_day(s)
         for name, value in (("as_of", as_of), ("from", date_from)):
             if first is not None and value < first:
-                raise BadInput(N_("Field {field_name}: {day} is before the book's first day {first}"), field=name,
-                               field_name=name, day=value.isoformat(), first=first.isoformat())
-        valid = and_(LoanRiskRow.valid_from <= as_of,
-                     or_(LoanRiskRow.valid_to.is_(None), LoanRiskRow.valid_to > as_of))
+                raise BadInput(
+                    N_("Field {field_name}: {day} is before the book's first day {first}"),
+                    field=name,
+                    field_name=name,
+                    day=value.isoformat(),
+                    first=first.isoformat(),
+                )
+        valid = and_(LoanRiskRow.valid_from <= as_of, or_(LoanRiskRow.valid_to.is_(None), LoanRiskRow.valid_to > as_of))
         live = and_(valid, LoanRiskRow.written_off.is_(False), LoanRiskRow.outstanding > 0)
         groups = s.execute(
-            select(LoanRiskRow.bucket, LoanRiskRow.stage, LoanRiskRow.non_performing, LoanRiskRow.forborne,
-                   func.count(), type_coerce(func.sum(LoanRiskRow.outstanding), Money))
+            select(
+                LoanRiskRow.bucket,
+                LoanRiskRow.stage,
+                LoanRiskRow.non_performing,
+                LoanRiskRow.forborne,
+                func.count(),
+                type_coerce(func.sum(LoanRiskRow.outstanding), Money),
+            )
             .where(live)
-            .group_by(LoanRiskRow.bucket, LoanRiskRow.stage, LoanRiskRow.non_performing, LoanRiskRow.forborne)).all()
-        recorded_from, recorded = s.execute(select(func.min(LoanRiskRow.valid_from),
-                                                   func.max(LoanRiskRow.valid_from))).one()
+            .group_by(LoanRiskRow.bucket, LoanRiskRow.stage, LoanRiskRow.non_performing, LoanRiskRow.forborne)
+        ).all()
+        recorded_from, recorded = s.execute(
+            select(func.min(LoanRiskRow.valid_from), func.max(LoanRiskRow.valid_from))
+        ).one()
         start, end = date_from, as_of
-        write_offs = _sum(s, LedgerEntry.kind == LedgerKind.WRITE_OFF, LedgerEntry.booking_date >= start,
-                          LedgerEntry.booking_date <= end)
+        write_offs = _sum(
+            s,
+            LedgerEntry.kind == LedgerKind.WRITE_OFF,
+            LedgerEntry.booking_date >= start,
+            LedgerEntry.booking_date <= end,
+        )
         write_offs_to_date = _sum(s, LedgerEntry.kind == LedgerKind.WRITE_OFF, LedgerEntry.booking_date <= end)
         recoveries = _recovered(s, LedgerEntry.booking_date >= start, LedgerEntry.booking_date <= end)
         recoveries_to_date = _recovered(s, LedgerEntry.booking_date <= end)
         in_period = and_(RiskSignal.day >= start, RiskSignal.day <= end)
-        by_rule = dict(s.execute(select(RiskSignal.rule, func.count()).where(in_period).group_by(RiskSignal.rule)).all())
-        followed = s.scalar(select(func.count()).select_from(RiskSignal).where(
-            in_period, RiskSignal.arrears_on.is_not(None), RiskSignal.arrears_on <= as_of)) or 0
+        by_rule = dict(
+            s.execute(select(RiskSignal.rule, func.count()).where(in_period).group_by(RiskSignal.rule)).all()
+        )
+        followed = (
+            s.scalar(
+                select(func.count())
+                .select_from(RiskSignal)
+                .where(in_period, RiskSignal.arrears_on.is_not(None), RiskSignal.arrears_on <= as_of)
+            )
+            or 0
+        )
 
     buckets = {b: [0, ZERO] for b in BUCKETS}
     stages = {n: [0, ZERO] for n in (1, 2, 3)}
@@ -643,30 +1008,50 @@ def risk_report(ctx: Context, as_of: date | None = None, date_from: date | None 
         for target in (buckets[bucket], stages[stage]):
             target[0] += count
             target[1] += amount
-        for target, holds in ((default, np_), (forborne, fb), (fb30, fb and bucket in BUCKETS[:2]),
-                              (fb90, fb and bucket != BUCKETS[-1])):
+        for target, holds in (
+            (default, np_),
+            (forborne, fb),
+            (fb30, fb and bucket in BUCKETS[:2]),
+            (fb90, fb and bucket != BUCKETS[-1]),
+        ):
             if holds:
                 target[0] += count
                 target[1] += amount
     fig = lambda pair: Figure(int(pair[0]), pair[1])  # noqa: E731
     total = Figure(sum(c for c, _a in buckets.values()), sum((a for _c, a in buckets.values()), ZERO))
     return RiskReport(
-        as_of=as_of, date_from=date_from, date_to=as_of, recorded_until=recorded, recorded_from=recorded_from,
+        as_of=as_of,
+        date_from=date_from,
+        date_to=as_of,
+        recorded_until=recorded,
+        recorded_from=recorded_from,
         portfolio=total,
-        buckets={b: fig(v) for b, v in buckets.items()}, stages={n: fig(v) for n, v in stages.items()},
-        default=fig(default), forborne=fig(forborne), forborne_not_past_30=fig(fb30), forborne_not_past_90=fig(fb90),
-        write_offs=write_offs, recoveries=recoveries, write_offs_to_date=write_offs_to_date,
-        recoveries_to_date=recoveries_to_date, signals=sum(by_rule.values()), signals_followed=int(followed),
-        signals_by_rule={k: int(v) for k, v in by_rule.items()}, unverified=rules.unverified,
+        buckets={b: fig(v) for b, v in buckets.items()},
+        stages={n: fig(v) for n, v in stages.items()},
+        default=fig(default),
+        forborne=fig(forborne),
+        forborne_not_past_30=fig(fb30),
+        forborne_not_past_90=fig(fb90),
+        write_offs=write_offs,
+        recoveries=recoveries,
+        write_offs_to_date=write_offs_to_date,
+        recoveries_to_date=recoveries_to_date,
+        signals=sum(by_rule.values()),
+        signals_followed=int(followed),
+        signals_by_rule={k: int(v) for k, v in by_rule.items()},
+        unverified=rules.unverified,
     )
 
 
 def _recovered(s: Session, *where: Any) -> Decimal:
     """Payments booked on a written-off loan (``ledger_links.recovery``), read from the few links rather than
     the whole ledger."""
-    value = s.scalar(select(type_coerce(func.coalesce(func.sum(LedgerEntry.amount), 0), Money))
-                     .select_from(LedgerLink).join(LedgerEntry, LedgerEntry.id == LedgerLink.ledger_id)
-                     .where(LedgerLink.recovery.is_(True), LedgerEntry.kind == LedgerKind.PAYMENT, *where))
+    value = s.scalar(
+        select(type_coerce(func.coalesce(func.sum(LedgerEntry.amount), 0), Money))
+        .select_from(LedgerLink)
+        .join(LedgerEntry, LedgerEntry.id == LedgerLink.ledger_id)
+        .where(LedgerLink.recovery.is_(True), LedgerEntry.kind == LedgerKind.PAYMENT, *where)
+    )
     return value if value is not None else ZERO
 
 
@@ -676,6 +1061,7 @@ def _sum(s: Session, *where: Any) -> Decimal:
 
 
 # ---------------------------------------------------------------------------------------------- vulnerability
+
 
 @dataclass(frozen=True)
 class Flag:
@@ -700,11 +1086,20 @@ def _open_case_id(s: Session, client_id: int) -> int | None:
 def vulnerabilities(ctx: Context, client_id: int) -> list[Flag]:
     """The client's current vulnerability flags, oldest first."""
     with ctx.db.reader() as s:
-        return [Flag(*row) for row in s.execute(
-            select(VulnerabilityFlag.id, VulnerabilityFlag.kind, VulnerabilityFlag.note, VulnerabilityFlag.set_by,
-                   VulnerabilityFlag.set_at)
-            .where(VulnerabilityFlag.client_id == client_id, VulnerabilityFlag.removed_at.is_(None))
-            .order_by(VulnerabilityFlag.id))]
+        return [
+            Flag(*row)
+            for row in s.execute(
+                select(
+                    VulnerabilityFlag.id,
+                    VulnerabilityFlag.kind,
+                    VulnerabilityFlag.note,
+                    VulnerabilityFlag.set_by,
+                    VulnerabilityFlag.set_at,
+                )
+                .where(VulnerabilityFlag.client_id == client_id, VulnerabilityFlag.removed_at.is_(None))
+                .order_by(VulnerabilityFlag.id)
+            )
+        ]
 
 
 def flagged_clients(s: Session, client_ids: Iterable[int]) -> set[int]:
@@ -712,8 +1107,13 @@ def flagged_clients(s: Session, client_ids: Iterable[int]) -> set[int]:
     ids = list(client_ids)
     if not ids:
         return set()
-    return set(s.scalars(select(VulnerabilityFlag.client_id).where(
-        VulnerabilityFlag.client_id.in_(ids), VulnerabilityFlag.removed_at.is_(None)).distinct()))
+    return set(
+        s.scalars(
+            select(VulnerabilityFlag.client_id)
+            .where(VulnerabilityFlag.client_id.in_(ids), VulnerabilityFlag.removed_at.is_(None))
+            .distinct()
+        )
+    )
 
 
 def set_vulnerability(ctx: Context, client_id: int, kind: str, note: str = "") -> int:
@@ -721,65 +1121,112 @@ def set_vulnerability(ctx: Context, client_id: int, kind: str, note: str = "") -
     ctx.require(*DESK_WRITERS)
     rules = rules_for(ctx)
     if kind not in rules.vulnerability.kinds:
-        raise BadInput(N_("Unknown vulnerability {kind}; one of: {kinds}"), field="kind", kind=kind,
-                       kinds=", ".join(rules.vulnerability.kinds))
+        raise BadInput(
+            N_("Unknown vulnerability {kind}; one of: {kinds}"),
+            field="kind",
+            kind=kind,
+            kinds=", ".join(rules.vulnerability.kinds),
+        )
     if len(note) > 300:
         raise BadInput(N_("The note is longer than {n} characters"), field="note", n=300)
     with ctx.db.transaction() as s:
         _client(s, client_id)
-        if s.scalar(select(VulnerabilityFlag.id).where(VulnerabilityFlag.client_id == client_id,
-                                                       VulnerabilityFlag.kind == kind,
-                                                       VulnerabilityFlag.removed_at.is_(None))) is not None:
+        if (
+            s.scalar(
+                select(VulnerabilityFlag.id).where(
+                    VulnerabilityFlag.client_id == client_id,
+                    VulnerabilityFlag.kind == kind,
+                    VulnerabilityFlag.removed_at.is_(None),
+                )
+            )
+            is not None
+        ):
             raise RuleViolation(N_("The client is already flagged as {kind}"), kind=kind)
-        flag = VulnerabilityFlag(client_id=client_id, kind=kind, note=note.strip(), set_by=ctx.actor.name,
-                                 set_at=ctx.clock.now())
+        flag = VulnerabilityFlag(
+            client_id=client_id, kind=kind, note=note.strip(), set_by=ctx.actor.name, set_at=ctx.clock.now()
+        )
         s.add(flag)
         s.flush()
-        audit.record(s, at=ctx.clock.now(), actor=ctx.actor.name, action="vulnerability.set", entity="client",
-                     entity_id=client_id, case_id=_open_case_id(s, client_id), after={"kind": kind, "note": flag.note})
+        audit.record(
+            s,
+            at=ctx.clock.now(),
+            actor=ctx.actor.name,
+            action="vulnerability.set",
+            entity="client",
+            entity_id=client_id,
+            case_id=_open_case_id(s, client_id),
+            after={"kind": kind, "note": flag.note},
+        )
         return flag.id
 
 
 def remove_vulnerability(ctx: Context, client_id: int, kind: str) -> None:
     ctx.require(*DESK_WRITERS)
     with ctx.db.transaction() as s:
-        flag = s.scalar(select(VulnerabilityFlag).where(VulnerabilityFlag.client_id == client_id,
-                                                        VulnerabilityFlag.kind == kind,
-                                                        VulnerabilityFlag.removed_at.is_(None)))
+        flag = s.scalar(
+            select(VulnerabilityFlag).where(
+                VulnerabilityFlag.client_id == client_id,
+                VulnerabilityFlag.kind == kind,
+                VulnerabilityFlag.removed_at.is_(None),
+            )
+        )
         if flag is None:
             raise NotFound(N_("The client has no vulnerability flag {kind}"), kind=kind)
         flag.removed_by, flag.removed_at = ctx.actor.name, ctx.clock.now()
-        audit.record(s, at=ctx.clock.now(), actor=ctx.actor.name, action="vulnerability.remove", entity="client",
-                     entity_id=client_id, case_id=_open_case_id(s, client_id),
-                     before={"kind": kind, "set_by": flag.set_by, "set_at": flag.set_at})
+        audit.record(
+            s,
+            at=ctx.clock.now(),
+            actor=ctx.actor.name,
+            action="vulnerability.remove",
+            entity="client",
+            entity_id=client_id,
+            case_id=_open_case_id(s, client_id),
+            before={"kind": kind, "set_by": flag.set_by, "set_at": flag.set_at},
+        )
 
 
 # ---------------------------------------------------------------------------------------------- debt help
+
 
 def debt_help_options(ctx: Context) -> list[tuple[str, str, str, bool]]:
     """(code, name, contact, verified) of every referral in data/risk.toml."""
     return [(r.code, r.name, r.contact, r.verified) for r in rules_for(ctx).referrals]
 
 
-def refer_to_debt_help(s: Session, ctx: Context, client_id: int, case_id: int | None, contact_id: int | None,
-                       code: str) -> int:
+def refer_to_debt_help(
+    s: Session, ctx: Context, client_id: int, case_id: int | None, contact_id: int | None, code: str
+) -> int:
     """Record a referral made in a contact (inside the contact's transaction, with its audit event)."""
     referral = rules_for(ctx).referral(code)
     if referral is None:
         raise BadInput(N_("Unknown debt-help referral {code}"), field="referral", code=code)
-    row = DebtHelpReferral(client_id=client_id, case_id=case_id, contact_id=contact_id, code=code,
-                           name=referral.name, contact=referral.contact, referred_by=ctx.actor.name,
-                           referred_at=ctx.clock.now())
+    row = DebtHelpReferral(
+        client_id=client_id,
+        case_id=case_id,
+        contact_id=contact_id,
+        code=code,
+        name=referral.name,
+        contact=referral.contact,
+        referred_by=ctx.actor.name,
+        referred_at=ctx.clock.now(),
+    )
     s.add(row)
     s.flush()
-    audit.record(s, at=ctx.clock.now(), actor=ctx.actor.name, action="debt_help.refer", entity="debt_help_referral",
-                 entity_id=row.id, case_id=case_id, after={"code": code, "name": referral.name,
-                                                           "contact_id": contact_id})
+    audit.record(
+        s,
+        at=ctx.clock.now(),
+        actor=ctx.actor.name,
+        action="debt_help.refer",
+        entity="debt_help_referral",
+        entity_id=row.id,
+        case_id=case_id,
+        after={"code": code, "name": referral.name, "contact_id": contact_id},
+    )
     return row.id
 
 
-
 # ---------------------------------------------------------------------------------------------- lists
+
 
 @dataclass(frozen=True)
 class HistoryRow:
@@ -804,12 +1251,27 @@ def loan_history(ctx: Context, loan_number: str) -> list[HistoryRow]:
         loan_id = s.scalar(select(Loan.id).where(Loan.number == loan_number))
         if loan_id is None:
             raise NotFound(N_("No loan {loan}"), loan=loan_number)
-        return [HistoryRow(*row) for row in s.execute(
-            select(LoanRiskRow.valid_from, LoanRiskRow.valid_to, LoanRiskRow.stage, LoanRiskRow.bucket, LoanRiskRow.dpd,
-                   LoanRiskRow.outstanding, LoanRiskRow.past_due, LoanRiskRow.non_performing,
-                   LoanRiskRow.default_reason, LoanRiskRow.forborne, LoanRiskRow.probation_until,
-                   LoanRiskRow.written_off)
-            .where(LoanRiskRow.loan_id == loan_id).order_by(LoanRiskRow.valid_from))]
+        return [
+            HistoryRow(*row)
+            for row in s.execute(
+                select(
+                    LoanRiskRow.valid_from,
+                    LoanRiskRow.valid_to,
+                    LoanRiskRow.stage,
+                    LoanRiskRow.bucket,
+                    LoanRiskRow.dpd,
+                    LoanRiskRow.outstanding,
+                    LoanRiskRow.past_due,
+                    LoanRiskRow.non_performing,
+                    LoanRiskRow.default_reason,
+                    LoanRiskRow.forborne,
+                    LoanRiskRow.probation_until,
+                    LoanRiskRow.written_off,
+                )
+                .where(LoanRiskRow.loan_id == loan_id)
+                .order_by(LoanRiskRow.valid_from)
+            )
+        ]
 
 
 @dataclass(frozen=True)
@@ -829,12 +1291,27 @@ def signal_list(ctx: Context, date_from: date, date_to: date, limit: int = 1000)
     """The signals raised from ``date_from`` to ``date_to``, newest first (at most ``limit``)."""
     ctx.require(*RISK_READERS, *DESK_WRITERS)
     with ctx.db.reader() as s:
-        return [SignalRow(*row) for row in s.execute(
-            select(RiskSignal.id, RiskSignal.day, RiskSignal.rule, RiskSignal.detail, Loan.number, Client.number,
-                   Client.name, RiskSignal.task_id, RiskSignal.arrears_on)
-            .join(Loan, Loan.id == RiskSignal.loan_id).join(Client, Client.id == RiskSignal.client_id)
-            .where(RiskSignal.day >= date_from, RiskSignal.day <= date_to)
-            .order_by(RiskSignal.day.desc(), RiskSignal.id.desc()).limit(limit))]
+        return [
+            SignalRow(*row)
+            for row in s.execute(
+                select(
+                    RiskSignal.id,
+                    RiskSignal.day,
+                    RiskSignal.rule,
+                    RiskSignal.detail,
+                    Loan.number,
+                    Client.number,
+                    Client.name,
+                    RiskSignal.task_id,
+                    RiskSignal.arrears_on,
+                )
+                .join(Loan, Loan.id == RiskSignal.loan_id)
+                .join(Client, Client.id == RiskSignal.client_id)
+                .where(RiskSignal.day >= date_from, RiskSignal.day <= date_to)
+                .order_by(RiskSignal.day.desc(), RiskSignal.id.desc())
+                .limit(limit)
+            )
+        ]
 
 
 def client_id_by_number(ctx: Context, number: str) -> int:

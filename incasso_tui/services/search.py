@@ -20,13 +20,13 @@ from sqlalchemy import func, select, text, type_coerce
 from sqlalchemy.exc import DatabaseError
 
 from incasso_tui.domain.enums import DESK_STATUSES, CaseStatus, Role
-from incasso_tui.domain.search import field_words, matched_fields, query_words
 from incasso_tui.domain.money import ZERO
+from incasso_tui.domain.search import field_words, matched_fields, query_words
 from incasso_tui.errors import N_, BadInput, NotFound
-from incasso_tui.services.cases import ClientInfo, LoanInfo
-from incasso_tui.services.positions import loan_positions
 from incasso_tui.services.audit import record
+from incasso_tui.services.cases import ClientInfo, LoanInfo
 from incasso_tui.services.context import Context
+from incasso_tui.services.positions import loan_positions
 from incasso_tui.store import search_index
 from incasso_tui.store.models import DESK_WHERE, Case, Client, ClientSearch, Installment, Loan
 from incasso_tui.store.types import Money
@@ -84,9 +84,22 @@ def search(ctx: Context, term: str, scope: Scope = "desk", limit: int = DEFAULT_
         # screen asks for more letters
         order = (Client.name_key, Client.id) if total <= NAME_ORDER_MAX else (Client.id,)
         rows = s.execute(
-            select(Client.id, Client.number, Client.name, Client.city, Client.kvk, Client.iban, Client.phone,
-                   Client.email, Client.postcode, Client.street, Client.contact_person).where(*where)
-            .order_by(*order).limit(limit)
+            select(
+                Client.id,
+                Client.number,
+                Client.name,
+                Client.city,
+                Client.kvk,
+                Client.iban,
+                Client.phone,
+                Client.email,
+                Client.postcode,
+                Client.street,
+                Client.contact_person,
+            )
+            .where(*where)
+            .order_by(*order)
+            .limit(limit)
         ).all()
         client_ids = [r.id for r in rows]
         loans: dict[int, list[str]] = {}
@@ -100,23 +113,42 @@ def search(ctx: Context, term: str, scope: Scope = "desk", limit: int = DEFAULT_
             for c in s.execute(
                 select(Case.id, Case.client_id, Case.status, Case.stage, Case.pos_arrears)
                 .where(Case.client_id.in_(client_ids))
-                .order_by(Case.client_id, (Case.status == CaseStatus.CLOSED).asc(), Case.opened_on.desc(), Case.id.desc())
+                .order_by(
+                    Case.client_id, (Case.status == CaseStatus.CLOSED).asc(), Case.opened_on.desc(), Case.id.desc()
+                )
             ):
                 cases.setdefault(c.client_id, (c.id, c.status, c.stage, c.pos_arrears))
     hits = []
     for r in rows:
         found = cases.get(r.id)
-        fields = field_words(name=r.name, number=r.number, loan_numbers=loans.get(r.id, []), kvk=r.kvk, iban=r.iban,
-                             phone=r.phone, email=r.email, postcode=r.postcode, street=r.street, city=r.city,
-                             contact_person=r.contact_person)
-        hits.append(SearchHit(
-            client_id=r.id, client_number=r.number, name=r.name, city=r.city,
-            loan_numbers=", ".join(loans.get(r.id, [])),
-            case_id=found[0] if found else None, case_status=found[1] if found else None,
-            stage=found[2] if found else None, arrears=found[3] if found else None,
-            on_desk=bool(found and found[1] in DESK_STATUSES),
-            matched=tuple(matched_fields(tokens, fields)),
-        ))
+        fields = field_words(
+            name=r.name,
+            number=r.number,
+            loan_numbers=loans.get(r.id, []),
+            kvk=r.kvk,
+            iban=r.iban,
+            phone=r.phone,
+            email=r.email,
+            postcode=r.postcode,
+            street=r.street,
+            city=r.city,
+            contact_person=r.contact_person,
+        )
+        hits.append(
+            SearchHit(
+                client_id=r.id,
+                client_number=r.number,
+                name=r.name,
+                city=r.city,
+                loan_numbers=", ".join(loans.get(r.id, [])),
+                case_id=found[0] if found else None,
+                case_status=found[1] if found else None,
+                stage=found[2] if found else None,
+                arrears=found[3] if found else None,
+                on_desk=bool(found and found[1] in DESK_STATUSES),
+                matched=tuple(matched_fields(tokens, fields)),
+            )
+        )
     # within the page, those found by their name first (the caller's name), each group by name
     hits.sort(key=lambda h: h.matched != ("name",))
     return SearchResult(term=term, scope=scope, words=tuple(tokens), total=total, hits=tuple(hits))
@@ -150,18 +182,29 @@ def client_overview(ctx: Context, client_id: int) -> ClientOverview:
             raise NotFound(N_("Client {id} does not exist"), id=client_id)
         loans = list(s.scalars(select(Loan).where(Loan.client_id == client_id).order_by(Loan.number)))
         positions = loan_positions(s, [loan.id for loan in loans], as_of)
-        paid = dict(s.execute(
-            select(Installment.loan_id, type_coerce(func.sum(Installment.principal_paid), Money))
-            .where(Installment.loan_id.in_([loan.id for loan in loans])).group_by(Installment.loan_id)
-        ).all())
-        cases = s.scalars(select(Case).where(Case.client_id == client_id).order_by(Case.opened_on.desc(), Case.id.desc()))
+        paid = dict(
+            s.execute(
+                select(Installment.loan_id, type_coerce(func.sum(Installment.principal_paid), Money))
+                .where(Installment.loan_id.in_([loan.id for loan in loans]))
+                .group_by(Installment.loan_id)
+            ).all()
+        )
+        cases = s.scalars(
+            select(Case).where(Case.client_id == client_id).order_by(Case.opened_on.desc(), Case.id.desc())
+        )
         return ClientOverview(
             as_of=as_of,
             client=ClientInfo(**{f.name: getattr(client, f.name) for f in fields(ClientInfo)}),
             loans=tuple(
-                LoanInfo(**{f.name: getattr(loan, f.name) for f in fields(LoanInfo)
-                            if f.name not in ("outstanding_principal", "arrears")},
-                         outstanding_principal=loan.principal - (paid.get(loan.id) or ZERO), arrears=positions[loan.id])
+                LoanInfo(
+                    **{
+                        f.name: getattr(loan, f.name)
+                        for f in fields(LoanInfo)
+                        if f.name not in ("outstanding_principal", "arrears")
+                    },
+                    outstanding_principal=loan.principal - (paid.get(loan.id) or ZERO),
+                    arrears=positions[loan.id],
+                )
                 for loan in loans
             ),
             cases=tuple(CaseSummary(c.id, c.status, c.stage, c.opened_on, c.closed_on) for c in cases),
@@ -191,10 +234,13 @@ def verify_index(ctx: Context, limit: int | None = None) -> IndexReport:
             query = query.limit(limit)
         ids = list(s.scalars(query))
         for start in range(0, len(ids), 5000):
-            chunk = ids[start:start + 5000]
+            chunk = ids[start : start + 5000]
             want = search_index.client_words(s, chunk)
-            have = dict(s.execute(select(ClientSearch.client_id, ClientSearch.words)
-                                  .where(ClientSearch.client_id.in_(chunk))).all())
+            have = dict(
+                s.execute(
+                    select(ClientSearch.client_id, ClientSearch.words).where(ClientSearch.client_id.in_(chunk))
+                ).all()
+            )
             for cid in chunk:
                 if cid not in have:
                     problems.append(f"client {cid}: not in the search index")
@@ -204,8 +250,12 @@ def verify_index(ctx: Context, limit: int | None = None) -> IndexReport:
             problems.append(f"the index holds {indexed} rows for {clients} clients")
         if ctx.db.backend == "sqlite":
             try:
-                s.execute(text(f"INSERT INTO {search_index.FTS_TABLE}({search_index.FTS_TABLE}, rank)"
-                               " VALUES ('integrity-check', 1)"))
+                s.execute(
+                    text(
+                        f"INSERT INTO {search_index.FTS_TABLE}({search_index.FTS_TABLE}, rank)"
+                        " VALUES ('integrity-check', 1)"
+                    )
+                )
             except DatabaseError as exc:
                 problems.append(f"FTS5 integrity check: {str(getattr(exc, 'orig', exc)).splitlines()[0]}")
             finally:
@@ -221,10 +271,28 @@ def rebuild_index(ctx: Context) -> int:
         ids = list(s.scalars(select(Client.id).order_by(Client.id)))
         done = 0
         for start in range(0, len(ids), 20_000):
-            done += search_index.reindex(s.connection(), ids[start:start + 20_000])
-        record(s, at=ctx.clock.now(), actor=ctx.actor.name, action="search_index_rebuilt", entity="book",
-               entity_id=None, after={"clients": done})
+            done += search_index.reindex(s.connection(), ids[start : start + 20_000])
+        record(
+            s,
+            at=ctx.clock.now(),
+            actor=ctx.actor.name,
+            action="search_index_rebuilt",
+            entity="book",
+            entity_id=None,
+            after={"clients": done},
+        )
     return done
 
 
-__all__ = ["SCOPES", "CaseSummary", "ClientOverview", "client_overview", "IndexReport", "SearchHit", "SearchResult", "rebuild_index", "search", "verify_index"]
+__all__ = [
+    "SCOPES",
+    "CaseSummary",
+    "ClientOverview",
+    "client_overview",
+    "IndexReport",
+    "SearchHit",
+    "SearchResult",
+    "rebuild_index",
+    "search",
+    "verify_index",
+]

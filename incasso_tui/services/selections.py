@@ -53,8 +53,19 @@ __all__ = [
 MAX_NAME = 100
 EXPORT_PAGE = 500  # rows per page while exporting (one page is held at a time)
 # The export's columns, in this order, under these names (stable for scripts; not translated).
-CSV_HEADER = ("case_id", "client_number", "client_name", "loan_numbers", "days_past_due", "arrears", "stage",
-              "status", "next_action_date", "assignee", "flag")
+CSV_HEADER = (
+    "case_id",
+    "client_number",
+    "client_name",
+    "loan_numbers",
+    "days_past_due",
+    "arrears",
+    "stage",
+    "status",
+    "next_action_date",
+    "assignee",
+    "flag",
+)
 
 
 @dataclass(frozen=True)
@@ -71,8 +82,16 @@ class SelectionInfo:
 
 
 def _info(row: Selection) -> SelectionInfo:
-    return SelectionInfo(row.id, row.name, Criteria.from_json(row.criteria), row.created_by, row.created_at,
-                         row.updated_by, row.updated_at, row.version)
+    return SelectionInfo(
+        row.id,
+        row.name,
+        Criteria.from_json(row.criteria),
+        row.created_by,
+        row.created_at,
+        row.updated_by,
+        row.updated_at,
+        row.version,
+    )
 
 
 def selection_filter(info: SelectionInfo, base: WorklistFilter | None = None) -> WorklistFilter:
@@ -119,8 +138,9 @@ def _check_name(name: str) -> str:
     if not clean:
         raise BadInput(N_("Give the selection a name"), field="name")
     if len(clean) > MAX_NAME:
-        raise BadInput(N_("At most {maximum} characters, this is {length}"), field="name", maximum=MAX_NAME,
-                       length=len(clean))
+        raise BadInput(
+            N_("At most {maximum} characters, this is {length}"), field="name", maximum=MAX_NAME, length=len(clean)
+        )
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in clean):
         raise BadInput(N_("A name cannot hold control characters"), field="name")
     return clean
@@ -132,8 +152,9 @@ def _name_taken(name: str) -> RuleViolation:
 
 def _may_change(ctx: Context, row: Selection) -> None:
     if ctx.actor.role != Role.SUPERVISOR and row.created_by != ctx.actor.name:
-        raise NotAllowed(N_("Only {name} (who saved it) or a supervisor may change this selection"),
-                         name=row.created_by)
+        raise NotAllowed(
+            N_("Only {name} (who saved it) or a supervisor may change this selection"), name=row.created_by
+        )
 
 
 def save_selection(ctx: Context, name: str, criteria: Criteria) -> SelectionInfo:
@@ -149,15 +170,23 @@ def save_selection(ctx: Context, name: str, criteria: Criteria) -> SelectionInfo
             row = Selection(name=clean, criteria=criteria.to_json(), created_by=ctx.actor.name, created_at=now)
             s.add(row)
             s.flush()
-            audit.record(s, at=now, actor=ctx.actor.name, action="selection.save", entity="selection",
-                         entity_id=row.id, after={"name": clean, "criteria": criteria.model_dump(exclude_defaults=True)})
+            audit.record(
+                s,
+                at=now,
+                actor=ctx.actor.name,
+                action="selection.save",
+                entity="selection",
+                entity_id=row.id,
+                after={"name": clean, "criteria": criteria.model_dump(exclude_defaults=True)},
+            )
             return _info(row)
     except IntegrityError:  # a colleague saved the same name at the same moment
         raise _name_taken(clean) from None
 
 
-def update_selection(ctx: Context, selection_id: int, expected_version: int, name: str,
-                     criteria: Criteria) -> SelectionInfo:
+def update_selection(
+    ctx: Context, selection_id: int, expected_version: int, name: str, criteria: Criteria
+) -> SelectionInfo:
     """Give a selection a new name and/or new criteria (its campaigns keep the criteria they ran with)."""
     ctx.require(*DESK_WRITERS)
     clean = _check_name(name)
@@ -173,9 +202,16 @@ def update_selection(ctx: Context, selection_id: int, expected_version: int, nam
             row.name, row.criteria = clean, criteria.to_json()
             row.updated_by, row.updated_at = ctx.actor.name, now
             s.flush()
-            audit.record(s, at=now, actor=ctx.actor.name, action="selection.update", entity="selection",
-                         entity_id=row.id, before=before,
-                         after={"name": clean, "criteria": criteria.model_dump(exclude_defaults=True)})
+            audit.record(
+                s,
+                at=now,
+                actor=ctx.actor.name,
+                action="selection.update",
+                entity="selection",
+                entity_id=row.id,
+                before=before,
+                after={"name": clean, "criteria": criteria.model_dump(exclude_defaults=True)},
+            )
             return _info(row)
     except IntegrityError:
         raise _name_taken(clean) from None
@@ -195,8 +231,11 @@ def _for_change(s: Session, ctx: Context, selection_id: int, expected_version: i
 
 
 def _changed(row: Selection) -> StaleData:
-    return StaleData(N_("The selection was changed by {name} at {time}: open it again"), name=row.updated_by or "?",
-                     time=row.updated_at.strftime("%H:%M") if row.updated_at else "?")
+    return StaleData(
+        N_("The selection was changed by {name} at {time}: open it again"),
+        name=row.updated_by or "?",
+        time=row.updated_at.strftime("%H:%M") if row.updated_at else "?",
+    )
 
 
 def delete_selection(ctx: Context, selection_id: int, expected_version: int) -> None:
@@ -207,9 +246,18 @@ def delete_selection(ctx: Context, selection_id: int, expected_version: int) -> 
         with ctx.db.transaction() as s:
             row = _for_change(s, ctx, selection_id, expected_version)
             s.execute(update(Campaign).where(Campaign.selection_id == row.id).values(selection_id=None))
-            audit.record(s, at=now, actor=ctx.actor.name, action="selection.delete", entity="selection",
-                         entity_id=row.id, before={"name": row.name,
-                                                   "criteria": Criteria.from_json(row.criteria).model_dump(exclude_defaults=True)})
+            audit.record(
+                s,
+                at=now,
+                actor=ctx.actor.name,
+                action="selection.delete",
+                entity="selection",
+                entity_id=row.id,
+                before={
+                    "name": row.name,
+                    "criteria": Criteria.from_json(row.criteria).model_dump(exclude_defaults=True),
+                },
+            )
             s.delete(row)
             s.flush()
     except StaleDataError:
@@ -221,9 +269,19 @@ def delete_selection(ctx: Context, selection_id: int, expected_version: int) -> 
 
 def _csv_row(row: WorklistRow) -> list[str]:
     # text cells through the formula guard (safetext.csv_cell); numbers, dates and codes are ours
-    return [str(row.case_id), csv_cell(row.client_number), csv_cell(row.client_name), csv_cell(row.loan_numbers),
-            str(row.days_past_due), f"{row.arrears:.2f}", row.stage, row.status, row.next_action_date.isoformat(),
-            csv_cell(row.assignee), row.flag or ""]
+    return [
+        str(row.case_id),
+        csv_cell(row.client_number),
+        csv_cell(row.client_name),
+        csv_cell(row.loan_numbers),
+        str(row.days_past_due),
+        f"{row.arrears:.2f}",
+        row.stage,
+        row.status,
+        row.next_action_date.isoformat(),
+        csv_cell(row.assignee),
+        row.flag or "",
+    ]
 
 
 class _Line:
@@ -273,7 +331,23 @@ def _record_export(ctx: Context, flt: WorklistFilter, rows: int, file: str) -> N
     """Who took which cases out of the system, and where to (accountability, like any other audit event)."""
     now = ctx.clock.now()
     with ctx.db.transaction() as s:
-        audit.record(s, at=now, actor=ctx.actor.name, action="worklist.export", entity="export", entity_id=None,
-                     after={"selection": flt.selection, "queue": flt.queue, "sort": flt.sort, "text": flt.text or None,
-                            "bucket": flt.bucket, "stage": flt.stage, "mine": flt.mine, "due_today": flt.due_today,
-                            "rows": rows, "file": file})
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="worklist.export",
+            entity="export",
+            entity_id=None,
+            after={
+                "selection": flt.selection,
+                "queue": flt.queue,
+                "sort": flt.sort,
+                "text": flt.text or None,
+                "bucket": flt.bucket,
+                "stage": flt.stage,
+                "mine": flt.mine,
+                "due_today": flt.due_today,
+                "rows": rows,
+                "file": file,
+            },
+        )

@@ -61,7 +61,9 @@ def parse_public_key(text: str) -> PublicKey:
     try:
         key = asyncssh.import_public_key(text)
     except (asyncssh.KeyImportError, ValueError):
-        raise BadInput(N_("This is not a public key that SSH can use (expected a line like 'ssh-ed25519 AAAA... name')")) from None
+        raise BadInput(
+            N_("This is not a public key that SSH can use (expected a line like 'ssh-ed25519 AAAA... name')")
+        ) from None
     comment = key.get_comment() or ""
     line = key.export_public_key("openssh").decode("ascii").strip()
     return PublicKey(key.get_algorithm(), fingerprint(key), line, comment[:200])
@@ -84,21 +86,42 @@ def add_key(db: Database, clock: Clock, operator: str, user_name: str, public_ke
         user = _user(s, user_name)
         if not user.active:
             raise RuleViolation(N_("User {name} is disabled"), name=user_name)
-        owner = s.scalar(select(User.name).join(SshKey, SshKey.user_id == User.id).where(SshKey.fingerprint == key.fingerprint))
+        owner = s.scalar(
+            select(User.name).join(SshKey, SshKey.user_id == User.id).where(SshKey.fingerprint == key.fingerprint)
+        )
         if owner is not None:
-            raise RuleViolation(N_("Key {fingerprint} is registered already, for {name}"), fingerprint=key.fingerprint, name=owner)
-        row = SshKey(user_id=user.id, algorithm=key.algorithm, fingerprint=key.fingerprint, public_key=key.line,
-                     comment=key.comment, added_at=clock.now())
+            raise RuleViolation(
+                N_("Key {fingerprint} is registered already, for {name}"), fingerprint=key.fingerprint, name=owner
+            )
+        row = SshKey(
+            user_id=user.id,
+            algorithm=key.algorithm,
+            fingerprint=key.fingerprint,
+            public_key=key.line,
+            comment=key.comment,
+            added_at=clock.now(),
+        )
         s.add(row)
         s.flush()
-        audit.record(s, at=clock.now(), actor=operator, action="sshkey.add", entity="ssh_key", entity_id=row.id,
-                     after={"user": user.name, "algorithm": key.algorithm, "fingerprint": key.fingerprint})
+        audit.record(
+            s,
+            at=clock.now(),
+            actor=operator,
+            action="sshkey.add",
+            entity="ssh_key",
+            entity_id=row.id,
+            after={"user": user.name, "algorithm": key.algorithm, "fingerprint": key.fingerprint},
+        )
         return _info(user.name, row)
 
 
 def list_keys(db: Database, user_name: str | None = None) -> list[KeyInfo]:
     with db.reader() as s:
-        query = select(User.name, SshKey).join(User, User.id == SshKey.user_id).order_by(User.name, SshKey.added_at, SshKey.id)
+        query = (
+            select(User.name, SshKey)
+            .join(User, User.id == SshKey.user_id)
+            .order_by(User.name, SshKey.added_at, SshKey.id)
+        )
         if user_name is not None:
             _user(s, user_name)
             query = query.where(User.name == user_name)
@@ -111,14 +134,23 @@ def remove_key(db: Database, clock: Clock, operator: str, fingerprint_: str) -> 
     if not wanted.startswith("SHA256:"):
         wanted = f"SHA256:{wanted}"
     with db.transaction() as s:
-        found = s.execute(select(User.name, SshKey).join(User, User.id == SshKey.user_id).where(SshKey.fingerprint == wanted)).first()
+        found = s.execute(
+            select(User.name, SshKey).join(User, User.id == SshKey.user_id).where(SshKey.fingerprint == wanted)
+        ).first()
         if found is None:
             raise NotFound(N_("No key with fingerprint {fingerprint}: see 'incasso users keys'"), fingerprint=wanted)
         name, row = found
         info = _info(name, row)
         s.delete(row)
-        audit.record(s, at=clock.now(), actor=operator, action="sshkey.remove", entity="ssh_key", entity_id=row.id,
-                     before={"user": name, "algorithm": row.algorithm, "fingerprint": row.fingerprint})
+        audit.record(
+            s,
+            at=clock.now(),
+            actor=operator,
+            action="sshkey.remove",
+            entity="ssh_key",
+            entity_id=row.id,
+            before={"user": name, "algorithm": row.algorithm, "fingerprint": row.fingerprint},
+        )
         return info
 
 
@@ -127,7 +159,8 @@ def authorized_user(db: Database, login_name: str, key: asyncssh.SSHKey) -> Acto
     blob = key.export_public_key("openssh").decode("ascii").split()[:2]
     with db.reader() as s:
         found = s.execute(
-            select(User, SshKey.public_key).join(SshKey, SshKey.user_id == User.id)
+            select(User, SshKey.public_key)
+            .join(SshKey, SshKey.user_id == User.id)
             .where(SshKey.fingerprint == fingerprint(key), User.name == login_name)
         ).first()
     if found is None:

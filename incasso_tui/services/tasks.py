@@ -34,7 +34,9 @@ MAX_NOTE = 200  # tasks.title
 _NO_CALL = {
     CaseStatus.CLOSED.value: N_("The case is closed"),
     CaseStatus.HANDED_OVER.value: N_("The case is handed over to special management"),
-    CaseStatus.INSOLVENCY.value: N_("The client is in a debt-relief or insolvency track: contact goes through the trustee"),
+    CaseStatus.INSOLVENCY.value: N_(
+        "The client is in a debt-relief or insolvency track: contact goes through the trustee"
+    ),
 }
 
 
@@ -59,25 +61,49 @@ def add_call_task(ctx: Context, s: Session, case: Case, given: CallTaskInput) ->
         raise RuleViolation(_NO_CALL[case.status])
     if case.status == CaseStatus.PAUSED.value:
         raise RuleViolation(N_("The case is paused until {until}"), until=case.pause_until or ctx.clock.today())
-    due = s.scalar(select(Task.due_date).where(Task.case_id == case.id, Task.kind == "call", Task.status == TaskStatus.OPEN)
-                   .order_by(Task.due_date).limit(1))
+    due = s.scalar(
+        select(Task.due_date)
+        .where(Task.case_id == case.id, Task.kind == "call", Task.status == TaskStatus.OPEN)
+        .order_by(Task.due_date)
+        .limit(1)
+    )
     if due is not None:
         raise RuleViolation(N_("The case has an open call task due {due} already"), due=due)
     assert given.due_date is not None  # validate_call_task
     now = ctx.clock.now()
     title = given.note.strip()
-    task = Task(case_id=case.id, kind="call", title=title, due_date=given.due_date, status="open",
-                assignee_id=case.assignee_id, created_by=ctx.actor.name, created_at=now)
+    task = Task(
+        case_id=case.id,
+        kind="call",
+        title=title,
+        due_date=given.due_date,
+        status="open",
+        assignee_id=case.assignee_id,
+        created_by=ctx.actor.name,
+        created_at=now,
+    )
     s.add(task)
     before = {"next_action_date": case.next_action_date, "next_action": case.next_action}
     if case.next_action_date > given.due_date:
         case.next_action_date, case.next_action = given.due_date, title
         case.updated_by, case.updated_at = ctx.actor.name, now
     s.flush()  # the case's version check runs here
-    event = audit.Event(at=now, actor=ctx.actor.name, action="task.create", entity="task", entity_id=task.id,
-                        case_id=case.id, before=before,
-                        after={"kind": "call", "title": title, "due_date": given.due_date,
-                               "assignee_id": task.assignee_id, "next_action_date": case.next_action_date})
+    event = audit.Event(
+        at=now,
+        actor=ctx.actor.name,
+        action="task.create",
+        entity="task",
+        entity_id=task.id,
+        case_id=case.id,
+        before=before,
+        after={
+            "kind": "call",
+            "title": title,
+            "due_date": given.due_date,
+            "assignee_id": task.assignee_id,
+            "next_action_date": case.next_action_date,
+        },
+    )
     return task.id, [event]
 
 

@@ -25,5 +25,4 @@ CHANNEL_NAMES = {"letter": "per post", "email": "per e-mail", "whatsapp": "per W
 
 
 def letter_title(kind: str, day: date, channel: str) -> str:
-    return (f"{LETTER_NAMES.get(kind, kind)}, {day.strftime('%d-%m-%Y')}, "
-            f"{CHANNEL_NAMES.get(channel, channel)}")
+    return f"{LETTER_NAMES.get(kind, kind)}, {day.strftime('%d-%m-%Y')}, {CHANNEL_NAMES.get(channel, channel)}"

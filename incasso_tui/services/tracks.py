@@ -29,7 +29,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from incasso_tui.domain.claims import ClaimCharge, ClaimInstallment, LoanClaim, loan_claim
-from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, LetterStatus, LoanStatus, TaskStatus, TrackKind, TrackOutcome, TrackStatus
+from incasso_tui.domain.enums import (
+    ArrangementStatus,
+    CaseStatus,
+    LetterStatus,
+    LoanStatus,
+    TaskStatus,
+    TrackKind,
+    TrackOutcome,
+    TrackStatus,
+)
 from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import N_, BadInput, RuleViolation
 from incasso_tui.services import audit
@@ -38,7 +47,12 @@ from incasso_tui.services.cases import case_transaction, changed_by, load_case
 from incasso_tui.services.contacts import check_text
 from incasso_tui.services.context import DESK_WRITERS, Context
 from incasso_tui.services.procedure import interest_kind, procedure_for, resume_dates
-from incasso_tui.services.track_effects import cancel_costs_from, cancel_interest_from, post_interest_until, write_off_proposal
+from incasso_tui.services.track_effects import (
+    cancel_costs_from,
+    cancel_interest_from,
+    post_interest_until,
+    write_off_proposal,
+)
 from incasso_tui.store.models import Arrangement, Case, Charge, Client, DebtTrack, Installment, Letter, Loan, Task
 
 CLAIM_DAYS = 30  # default claim deadline after the ruling date when the court or agency set none
@@ -120,8 +134,18 @@ def case_tracks(ctx: Context, case_id: int) -> CaseTracks:
         )
         return CaseTracks(
             tracks=tuple(
-                TrackRow(t.id, t.kind, t.ruling_date, t.trustee_name, t.trustee_contact, t.claim_deadline,
-                         t.response_due, t.status, t.ended_on, t.outcome)
+                TrackRow(
+                    t.id,
+                    t.kind,
+                    t.ruling_date,
+                    t.trustee_name,
+                    t.trustee_contact,
+                    t.claim_deadline,
+                    t.response_due,
+                    t.status,
+                    t.ended_on,
+                    t.outcome,
+                )
                 for t in tracks
             ),
             tasks=tuple(TaskRow(t.id, t.kind, t.title, t.due_date, t.status, t.created_by) for t in tasks),
@@ -144,11 +168,11 @@ def claim_figures(s: Session, case: Case, kind: TrackKind, ruling_date: date) ->
     charges: dict[int, list[ClaimCharge]] = {i: [] for i in ids}
     for charge in s.scalars(select(Charge).where(Charge.loan_id.in_(ids), Charge.paid < Charge.amount)):
         period = charge_period(charge) if charge.kind == "statutory_interest" else None
-        charges[charge.loan_id].append(ClaimCharge(charge.kind, charge.due_date, charge.amount, charge.paid,
-                                                   period[0] if period else None))
+        charges[charge.loan_id].append(
+            ClaimCharge(charge.kind, charge.due_date, charge.amount, charge.paid, period[0] if period else None)
+        )
     claims: list[LoanClaim] = [
-        loan_claim(loan.number, loan.principal, loan.start_date, installments[loan.id], charges[loan.id],
-                   ruling_date)
+        loan_claim(loan.number, loan.principal, loan.start_date, installments[loan.id], charges[loan.id], ruling_date)
         for loan in loans
         if loan.status not in ("repaid", "written_off")
     ]
@@ -156,18 +180,20 @@ def claim_figures(s: Session, case: Case, kind: TrackKind, ruling_date: date) ->
     def total(part: str) -> Decimal:
         return sum((getattr(c, part) for c in claims), ZERO)
 
-    documents = [{"kind": name, "loan": loan.number}
-                 for loan in loans if loan.status not in ("repaid", "written_off")
-                 for name, flag in (("loan_agreement", loan.has_loan_agreement), ("pledge_deed", loan.has_pledge_deed))
-                 if flag]
+    documents = [
+        {"kind": name, "loan": loan.number}
+        for loan in loans
+        if loan.status not in ("repaid", "written_off")
+        for name, flag in (("loan_agreement", loan.has_loan_agreement), ("pledge_deed", loan.has_pledge_deed))
+        if flag
+    ]
     return {
         "track": kind.value,
         "interest_until": ruling_date,  # exclusive: the interest runs until (not including) the ruling date
         "documents": documents,
         "interest_stopped_by": INTEREST_STOP.get(kind.value),
         "loans": [
-            {"number": c.number, "principal": c.principal, "interest": c.interest, "costs": c.costs,
-             "total": c.total}
+            {"number": c.number, "principal": c.principal, "interest": c.interest, "costs": c.costs, "total": c.total}
             for c in claims
         ],
         "principal": total("principal"),
@@ -246,21 +272,39 @@ def register_track(ctx: Context, case_id: int, expected_version: int, given: Tra
         interest_cancelled = cancel_interest_from(s, case, given.ruling_date, today, now, ctx.actor.name)
         costs_cancelled = cancel_costs_from(s, case, given.ruling_date, today, now, ctx.actor.name)
         procedure = procedure_for(ctx)
-        kind_of = {loan.id: interest_kind(procedure, client.consumer, loan.commercial)
-                   for loan in s.scalars(select(Loan).where(Loan.client_id == client.id))}
+        kind_of = {
+            loan.id: interest_kind(procedure, client.consumer, loan.commercial)
+            for loan in s.scalars(select(Loan).where(Loan.client_id == client.id))
+        }
         resume = resume_dates(s, [client.id]).get(client.id)
         until = post_interest_until(s, case, given.ruling_date, kind_of, resume, now, ctx.actor.name)
-        for waiting in s.scalars(select(Letter).where(Letter.case_id == case.id, Letter.status.in_((LetterStatus.PENDING, LetterStatus.RENDERED)))):
+        for waiting in s.scalars(
+            select(Letter).where(
+                Letter.case_id == case.id, Letter.status.in_((LetterStatus.PENDING, LetterStatus.RENDERED))
+            )
+        ):
             # the procedure's letters that did not leave have no effect and must not leave now; an older claim
             # statement gives way to this one
             waiting.status, waiting.error = "cancelled", "cancelled: the client entered a debt track"
-            audit.record(s, at=now, actor=ctx.actor.name, action="letter.cancelled", entity="letter",
-                         entity_id=waiting.id, case_id=case.id, before={"status": "pending/rendered"},
-                         after={"status": "cancelled", "reason": "debt track"})
+            audit.record(
+                s,
+                at=now,
+                actor=ctx.actor.name,
+                action="letter.cancelled",
+                entity="letter",
+                entity_id=waiting.id,
+                case_id=case.id,
+                before={"status": "pending/rendered"},
+                after={"status": "cancelled", "reason": "debt track"},
+            )
         s.flush()
         figures = claim_figures(s, case, given.kind, given.ruling_date)
-        figures.update(trustee_name=track.trustee_name, trustee_contact=track.trustee_contact,
-                       ruling_date=given.ruling_date, claim_deadline=deadline)
+        figures.update(
+            trustee_name=track.trustee_name,
+            trustee_contact=track.trustee_contact,
+            ruling_date=given.ruling_date,
+            claim_deadline=deadline,
+        )
         letter = Letter(
             case_id=case.id,
             client_id=client.id,
@@ -281,8 +325,12 @@ def register_track(ctx: Context, case_id: int, expected_version: int, given: Tra
         )
         if cancelled is not None:  # payments now go through the trustee, not through our plan
             cancelled.status = ArrangementStatus.CANCELLED.value
-        before = {"status": case.status, "next_action_date": case.next_action_date,
-                  "pause_reason": case.pause_reason, "pause_until": case.pause_until}
+        before = {
+            "status": case.status,
+            "next_action_date": case.next_action_date,
+            "pause_reason": case.pause_reason,
+            "pause_until": case.pause_until,
+        }
         move_case(case, next_status(case, CaseStatus.INSOLVENCY))
         case.pause_reason = None
         case.pause_until = None
@@ -333,8 +381,15 @@ class EndedTrack:
     written_off_proposed: Decimal
 
 
-def end_track(ctx: Context, case_id: int, expected_version: int, outcome: TrackOutcome | str | None = None, *,
-              settled_amount: Decimal | None = None, settle_by: date | None = None) -> EndedTrack:
+def end_track(
+    ctx: Context,
+    case_id: int,
+    expected_version: int,
+    outcome: TrackOutcome | str | None = None,
+    *,
+    settled_amount: Decimal | None = None,
+    settle_by: date | None = None,
+) -> EndedTrack:
     """End the case's open track (today) with its outcome; open claim-filing tasks are cancelled.
 
     - schone lei: the case closes; the whole remaining claim is proposed for write-off (a supervisor approves it,
@@ -366,8 +421,11 @@ def end_track(ctx: Context, case_id: int, expected_version: int, outcome: TrackO
             raise RuleViolation(N_("The case is not in a debt-relief or insolvency track"))
         if case.version != expected_version:
             raise changed_by(case)
-        tasks = list(s.scalars(select(Task).where(
-            Task.case_id == case.id, Task.kind == "claim_filing", Task.status == TaskStatus.OPEN)))
+        tasks = list(
+            s.scalars(
+                select(Task).where(Task.case_id == case.id, Task.kind == "claim_filing", Task.status == TaskStatus.OPEN)
+            )
+        )
         for task in tasks:
             task.status = "cancelled"
             task.done_by = ctx.actor.name
@@ -380,14 +438,23 @@ def end_track(ctx: Context, case_id: int, expected_version: int, outcome: TrackO
         if outcome in (TrackOutcome.SCHONE_LEI, TrackOutcome.SETTLED):
             from incasso_tui.services.proposals import client_position, write_off_balance
 
-            loans = list(s.scalars(select(Loan).where(Loan.client_id == case.client_id,
-                                                      Loan.status.in_((LoanStatus.ACTIVE, LoanStatus.CALLED))).order_by(Loan.number)))
+            loans = list(
+                s.scalars(
+                    select(Loan)
+                    .where(Loan.client_id == case.client_id, Loan.status.in_((LoanStatus.ACTIVE, LoanStatus.CALLED)))
+                    .order_by(Loan.number)
+                )
+            )
             balances = {loan.id: write_off_balance(s, loan, today) for loan in loans}
             keep = settled_amount if outcome is TrackOutcome.SETTLED else ZERO
             total = sum(balances.values(), ZERO)
             if keep is not None and keep > total:
-                raise RuleViolation(N_("The agreed amount {amount} is more than the claim {total}"), field="amount",
-                                    amount=keep, total=total)
+                raise RuleViolation(
+                    N_("The agreed amount {amount} is more than the claim {total}"),
+                    field="amount",
+                    amount=keep,
+                    total=total,
+                )
             # the agreed amount stays on the last loans (as their principal); the rest is written off loan by loan
             rest = total - (keep or ZERO)
             write: dict[int, Decimal] = {}
@@ -396,10 +463,14 @@ def end_track(ctx: Context, case_id: int, expected_version: int, outcome: TrackO
                 if part > 0:
                     write[loan.id] = part
                     rest -= part
-            reason = ("Schone lei (art. 358 Fw)" if outcome is TrackOutcome.SCHONE_LEI
-                      else f"Schikking met {track.trustee_name}: {keep} afgesproken")
-            proposal_id = write_off_proposal(s, case, write, reason, client_position(s, case.client_id, today), now,
-                                             ctx.actor.name)
+            reason = (
+                "Schone lei (art. 358 Fw)"
+                if outcome is TrackOutcome.SCHONE_LEI
+                else f"Schikking met {track.trustee_name}: {keep} afgesproken"
+            )
+            proposal_id = write_off_proposal(
+                s, case, write, reason, client_position(s, case.client_id, today), now, ctx.actor.name
+            )
             proposed = sum(write.values(), ZERO)
         if outcome is TrackOutcome.SCHONE_LEI:
             move_case(case, next_status(case, CaseStatus.CLOSED))
@@ -428,9 +499,17 @@ def end_track(ctx: Context, case_id: int, expected_version: int, outcome: TrackO
             entity_id=track.id,
             case_id=case.id,
             before=before,
-            after={"status": case.status, "kind": track.kind, "ended_on": today, "outcome": outcome.value,
-                   "cancelled_task_ids": [t.id for t in tasks], "write_off_proposal_id": proposal_id,
-                   "write_off_proposed": proposed, "settled_amount": settled_amount, "settle_by": settle_by},
+            after={
+                "status": case.status,
+                "kind": track.kind,
+                "ended_on": today,
+                "outcome": outcome.value,
+                "cancelled_task_ids": [t.id for t in tasks],
+                "write_off_proposal_id": proposal_id,
+                "write_off_proposed": proposed,
+                "settled_amount": settled_amount,
+                "settle_by": settle_by,
+            },
         )
         s.flush()
         return EndedTrack(outcome.value, proposal_id, proposed)
@@ -467,12 +546,22 @@ def pause_case(
         if case.status in _NO_PAUSE:
             raise RuleViolation(_NO_PAUSE[case.status])
         if start < case.opened_on:
-            raise RuleViolation(N_("A pause cannot start before the case was opened ({day})"), field="since",
-                                day=case.opened_on)
+            raise RuleViolation(
+                N_("A pause cannot start before the case was opened ({day})"), field="since", day=case.opened_on
+            )
 
-    _set_pause(ctx, case_id, expected_version, check, action="case.pause", status=CaseStatus.PAUSED, reason=why,
-               until=until, next_action_date=until,
-               after={"reason": why, "since": start, "until": until, "back_dated": start < today})
+    _set_pause(
+        ctx,
+        case_id,
+        expected_version,
+        check,
+        action="case.pause",
+        status=CaseStatus.PAUSED,
+        reason=why,
+        until=until,
+        next_action_date=until,
+        after={"reason": why, "since": start, "until": until, "back_dated": start < today},
+    )
 
 
 def resume_case(ctx: Context, case_id: int, expected_version: int) -> None:
@@ -484,8 +573,18 @@ def resume_case(ctx: Context, case_id: int, expected_version: int) -> None:
         if case.status != CaseStatus.PAUSED.value:
             raise RuleViolation(N_("The case is not paused"))
 
-    _set_pause(ctx, case_id, expected_version, check, action="case.resume", status=CaseStatus.ACTIVE, reason=None,
-               until=None, next_action_date=today, after={"resumed_on": today})
+    _set_pause(
+        ctx,
+        case_id,
+        expected_version,
+        check,
+        action="case.resume",
+        status=CaseStatus.ACTIVE,
+        reason=None,
+        until=None,
+        next_action_date=today,
+        after={"resumed_on": today},
+    )
 
 
 def _set_pause(
@@ -510,8 +609,12 @@ def _set_pause(
         check(case)
         if case.version != expected_version:
             raise changed_by(case)
-        before = {"status": case.status, "pause_reason": case.pause_reason, "pause_until": case.pause_until,
-                  "next_action_date": case.next_action_date}
+        before = {
+            "status": case.status,
+            "pause_reason": case.pause_reason,
+            "pause_until": case.pause_until,
+            "next_action_date": case.next_action_date,
+        }
         move_case(case, status)
         case.pause_reason = reason
         case.pause_until = until

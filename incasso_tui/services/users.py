@@ -61,9 +61,7 @@ def resolve_actor(db: Database, name: str) -> Actor:
     with db.reader() as s:
         user = s.scalar(select(User).where(User.name == name))
     if user is None:
-        raise NotFound(
-            N_("Unknown user {name}: add one with 'incasso users add {name} --role employee'"), name=name
-        )
+        raise NotFound(N_("Unknown user {name}: add one with 'incasso users add {name} --role employee'"), name=name)
     if not user.active:
         raise RuleViolation(N_("User {name} is disabled"), name=name)
     return Actor(id=user.id, name=user.name, full_name=user.full_name, role=Role(user.role), language=user.language)
@@ -82,7 +80,13 @@ def _get(s: Session, name: str) -> User:
 
 
 def add_user(
-    db: Database, clock: Clock, operator: str, name: str, role: str, full_name: str | None = None, language: str = "nl",
+    db: Database,
+    clock: Clock,
+    operator: str,
+    name: str,
+    role: str,
+    full_name: str | None = None,
+    language: str = "nl",
     os_user: str | None = None,
 ) -> UserInfo:
     role_ = parse_role(role)
@@ -94,12 +98,26 @@ def add_user(
         if s.scalar(select(User.id).where(User.name == name)) is not None:
             raise RuleViolation(N_("User {name} exists already"), name=name)
         login = _check_login(s, os_user, name)
-        user = User(name=name, full_name=full_name or name, role=role_.value, language=language, active=True,
-                    created_at=clock.now(), os_user=login)
+        user = User(
+            name=name,
+            full_name=full_name or name,
+            role=role_.value,
+            language=language,
+            active=True,
+            created_at=clock.now(),
+            os_user=login,
+        )
         s.add(user)
         s.flush()
-        audit.record(s, at=clock.now(), actor=operator, action="user.add", entity="user", entity_id=user.id,
-                     after={"name": name, "role": role_.value, "language": language, "os_user": login})
+        audit.record(
+            s,
+            at=clock.now(),
+            actor=operator,
+            action="user.add",
+            entity="user",
+            entity_id=user.id,
+            after={"name": name, "role": role_.value, "language": language, "os_user": login},
+        )
         return _info(user)
 
 
@@ -109,8 +127,16 @@ def disable_user(db: Database, clock: Clock, operator: str, name: str) -> UserIn
         if not user.active:
             raise RuleViolation(N_("User {name} is disabled already"), name=name)
         user.active = False
-        audit.record(s, at=clock.now(), actor=operator, action="user.disable", entity="user", entity_id=user.id,
-                     before={"active": True}, after={"active": False})
+        audit.record(
+            s,
+            at=clock.now(),
+            actor=operator,
+            action="user.disable",
+            entity="user",
+            entity_id=user.id,
+            before={"active": True},
+            after={"active": False},
+        )
         return _info(user)
 
 
@@ -121,6 +147,14 @@ def bind_user(db: Database, clock: Clock, operator: str, name: str, os_user: str
         login = _check_login(s, os_user, name)
         before = user.os_user
         user.os_user = login
-        audit.record(s, at=clock.now(), actor=operator, action="user.bind", entity="user", entity_id=user.id,
-                     before={"os_user": before}, after={"os_user": login})
+        audit.record(
+            s,
+            at=clock.now(),
+            actor=operator,
+            action="user.bind",
+            entity="user",
+            entity_id=user.id,
+            before={"os_user": before},
+            after={"os_user": login},
+        )
         return _info(user)

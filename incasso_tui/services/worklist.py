@@ -25,9 +25,9 @@ from sqlalchemy.orm import Session
 
 from incasso_tui.domain.arrears import BUCKETS, bucket_bounds
 from incasso_tui.domain.enums import CaseStatus, Role, Stage, TaskStatus
+from incasso_tui.domain.search import query_words
 from incasso_tui.errors import N_, BadInput
 from incasso_tui.services.context import Context
-from incasso_tui.domain.search import query_words
 from incasso_tui.services.criteria import Criteria, criteria_where
 from incasso_tui.store import search_index
 from incasso_tui.store.models import DESK_WHERE, NO_ARREARS, Case, CaseLock, Client, ClientAdviser, Loan, Task, User
@@ -158,11 +158,16 @@ class Worklist:
         if flt.mine:
             where.append(Case.assignee_id == self.ctx.actor.id)
         if self.ctx.actor.role == Role.ADVISER:  # a business adviser reads their own clients' cases only (issue 13)
-            where.append(Case.client_id.in_(select(ClientAdviser.client_id)
-                                            .where(ClientAdviser.adviser_id == self.ctx.actor.id)))
+            where.append(
+                Case.client_id.in_(select(ClientAdviser.client_id).where(ClientAdviser.adviser_id == self.ctx.actor.id))
+            )
         if flt.due_today:  # the next action, or an open task on the case, due on or before today (issue 13)
-            where.append(or_(Case.next_action_date <= today,
-                             Case.id.in_(select(Task.case_id).where(Task.status == TaskStatus.OPEN, Task.due_date <= today))))
+            where.append(
+                or_(
+                    Case.next_action_date <= today,
+                    Case.id.in_(select(Task.case_id).where(Task.status == TaskStatus.OPEN, Task.due_date <= today)),
+                )
+            )
         if flt.signals:
             from incasso_tui.services.risk import rules_for, signal_condition
 
@@ -291,13 +296,7 @@ class Worklist:
             q = self._select().where(*where).order_by(*self.order.order_by(False)).offset(offset).limit(limit)
             return [dict(r) for r in s.execute(q).mappings()]
         end = min(offset + limit, total)
-        q = (
-            self._select()
-            .where(*where)
-            .order_by(*self.order.order_by(True))
-            .offset(total - end)
-            .limit(end - offset)
-        )
+        q = self._select().where(*where).order_by(*self.order.order_by(True)).offset(total - end).limit(end - offset)
         return list(reversed([dict(r) for r in s.execute(q).mappings()]))
 
     def _keyset(self, s: Session, row: WorklistRow, limit: int, reverse: bool) -> list[dict[str, object]]:
@@ -323,8 +322,12 @@ class Worklist:
         if not raw:
             return ()
         client_ids = {r["client_id"] for r in raw}
-        clients = {cid: (number, name) for cid, number, name in
-                   s.execute(select(Client.id, Client.number, Client.name).where(Client.id.in_(client_ids)))}
+        clients = {
+            cid: (number, name)
+            for cid, number, name in s.execute(
+                select(Client.id, Client.number, Client.name).where(Client.id.in_(client_ids))
+            )
+        }
         loans: dict[int, list[str]] = {}
         for cid, number in s.execute(
             select(Loan.client_id, Loan.number).where(Loan.client_id.in_(client_ids)).order_by(Loan.number)

@@ -49,6 +49,8 @@ INPUT_HIGH_WATER = 65536  # stop reading from the client while this much input w
 # Leave the alternate screen, show the cursor, stop mouse reporting, bracketed paste, focus events and the
 # kitty keyboard protocol: what the app would have undone had it ended normally.
 RESTORE_TERMINAL = b"\x1b[?1049l\x1b[?25h\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l\x1b[?1004l\x1b[<u\r\n"
+
+
 @dataclass(frozen=True)
 class ServerConfig:
     host: str
@@ -76,7 +78,9 @@ def load_or_create_host_key(path: Path) -> asyncssh.SSHKey:
         atomic_write(path, key.export_private_key(), mode=0o600, exclusive=True)
         atomic_write(path.with_name(path.name + ".pub"), key.export_public_key(), mode=0o644)
     except OSError as exc:
-        raise ConfigError(N_("Cannot write the host key {path}: {error}"), path=str(path), error=exc.strerror or str(exc)) from None
+        raise ConfigError(
+            N_("Cannot write the host key {path}: {error}"), path=str(path), error=exc.strerror or str(exc)
+        ) from None
     log.info("generated host key %s in %s", fingerprint(key), path)
     return key
 
@@ -313,8 +317,16 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
         self.master = master
         self.loop.add_reader(master, self._on_output)
         self._flush_input()
-        log.info("session %s: app pid %d, %dx%d %s, %d of %d sessions", self.actor.name, self.proc.pid,
-                 self.size[0], self.size[1], self.term_type, len(self.server.sessions), config.max_sessions)
+        log.info(
+            "session %s: app pid %d, %dx%d %s, %d of %d sessions",
+            self.actor.name,
+            self.proc.pid,
+            self.size[0],
+            self.size[1],
+            self.term_type,
+            len(self.server.sessions),
+            config.max_sessions,
+        )
 
     def _on_output(self) -> None:
         assert self.master is not None and self.chan is not None
@@ -360,9 +372,15 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
             self.idle_timer = self.loop.call_later(remaining, self._check_idle)
             return
         if timeout >= 120 and timeout % 60 == 0:
-            self._spawn_task(self.end(N_("Session closed: no input for {minutes} minutes."), "idle timeout", minutes=int(timeout // 60)))
+            self._spawn_task(
+                self.end(
+                    N_("Session closed: no input for {minutes} minutes."), "idle timeout", minutes=int(timeout // 60)
+                )
+            )
         else:
-            self._spawn_task(self.end(N_("Session closed: no input for {seconds} seconds."), "idle timeout", seconds=int(timeout)))
+            self._spawn_task(
+                self.end(N_("Session closed: no input for {seconds} seconds."), "idle timeout", seconds=int(timeout))
+            )
 
     async def end(self, message: str | None, reason: str, **params: object) -> None:
         """Stop the app (SIGHUP to its process group, SIGKILL after a grace period), tell the client why."""
@@ -395,7 +413,13 @@ class AppSession(asyncssh.SSHServerSession[bytes]):
             self.idle_timer.cancel()
         if self in self.server.sessions:
             self.server.sessions.discard(self)
-            log.info("session end %s from %s after %.1f s: %s", self.actor.name, self.peer, time.monotonic() - self.started, reason)
+            log.info(
+                "session end %s from %s after %.1f s: %s",
+                self.actor.name,
+                self.peer,
+                time.monotonic() - self.started,
+                reason,
+            )
 
     def _close(self, code: int, message: str | None = None, **params: object) -> None:
         if self.chan is None or self.chan.is_closing():
@@ -419,21 +443,40 @@ async def serve(config: ServerConfig, db: Database, host_key: asyncssh.SSHKey) -
         raise ConfigError(N_("Cannot start the session starter: {error}"), error=str(exc)) from None
     try:
         acceptor = await asyncssh.create_server(
-            lambda: _Connection(server), config.host, config.port,
-            server_host_keys=[host_key], encoding=None, line_editor=False,
-            agent_forwarding=False, x11_forwarding=False, allow_scp=False,
-            keepalive_interval=30, keepalive_count_max=3, login_timeout=60,
+            lambda: _Connection(server),
+            config.host,
+            config.port,
+            server_host_keys=[host_key],
+            encoding=None,
+            line_editor=False,
+            agent_forwarding=False,
+            x11_forwarding=False,
+            allow_scp=False,
+            keepalive_interval=30,
+            keepalive_count_max=3,
+            login_timeout=60,
         )
     except OSError as exc:
         server.zygote.stop()
-        raise ConfigError(N_("Cannot listen on {host}:{port}: {error}"), host=config.host, port=str(config.port),
-                          error=exc.strerror or str(exc)) from None
+        raise ConfigError(
+            N_("Cannot listen on {host}:{port}: {error}"),
+            host=config.host,
+            port=str(config.port),
+            error=exc.strerror or str(exc),
+        ) from None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    log.info("listening on %s:%d, host key %s, database %s, idle timeout %d s, at most %d sessions",
-             config.host, acceptor.get_port(), fingerprint(host_key), db.display_url, config.idle_timeout, config.max_sessions)
+    log.info(
+        "listening on %s:%d, host key %s, database %s, idle timeout %d s, at most %d sessions",
+        config.host,
+        acceptor.get_port(),
+        fingerprint(host_key),
+        db.display_url,
+        config.idle_timeout,
+        config.max_sessions,
+    )
     try:
         await stop.wait()
     finally:

@@ -54,10 +54,20 @@ _PARSER = None  # the command line's parser, built once by the warm-up (set only
 # Imported by a session's start-up (found by comparing sys.modules in a child with the zygote's): the terminal
 # driver, the layouts and the worker threads' modules, the SQLite driver.
 SESSION_MODULES = (
-    "concurrent.futures.thread", "queue", "sqlite3", "tty",
-    "textual.drivers.linux_driver", "textual._xterm_parser", "textual._keyboard_protocol", "textual.scrollbar",
-    "textual.layouts.factory", "textual.layouts.horizontal", "textual.layouts.vertical", "textual.layouts.grid",
-    "textual.layouts.stream", "incasso_tui.services.users",
+    "concurrent.futures.thread",
+    "queue",
+    "sqlite3",
+    "tty",
+    "textual.drivers.linux_driver",
+    "textual._xterm_parser",
+    "textual._keyboard_protocol",
+    "textual.scrollbar",
+    "textual.layouts.factory",
+    "textual.layouts.horizontal",
+    "textual.layouts.vertical",
+    "textual.layouts.grid",
+    "textual.layouts.stream",
+    "incasso_tui.services.users",
 )
 
 
@@ -66,7 +76,7 @@ def _warm_up() -> None:
     import importlib
 
     import incasso_tui.cli
-    import incasso_tui.ui.app  # noqa: F401  (Textual and the app)
+    import incasso_tui.ui.app
     from incasso_tui.i18n import Translator
     from incasso_tui.ui import screens
 
@@ -321,7 +331,10 @@ class Zygote:
         try:
             self.proc = subprocess.Popen(
                 [sys.executable, "-I", "-c", ZYGOTE_BOOTSTRAP, str(child.fileno())],
-                pass_fds=(child.fileno(),), env=self.env, stdin=subprocess.DEVNULL, close_fds=True,
+                pass_fds=(child.fileno(),),
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                close_fds=True,
             )
         finally:
             child.close()

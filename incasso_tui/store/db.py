@@ -10,12 +10,10 @@ import copy
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -206,14 +204,17 @@ class Database:
         path = sqlite_path(url)
         if path is not None and not create and not path.exists():
             raise ConfigError(
-                N_("Database {path} does not exist: create it with 'incasso db upgrade' or 'incasso generate', "
-                   "or give --demo for the demo book that 'incasso demo' made"),
+                N_(
+                    "Database {path} does not exist: create it with 'incasso db upgrade' or 'incasso generate', "
+                    "or give --demo for the demo book that 'incasso demo' made"
+                ),
                 path=str(path),
             )
         # the audit key (services.audit_seal) travels with every session: services.audit keys the chain with it
         self.audit_key = audit_key
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False,
-                                     info={"audit_key": audit_key} if audit_key is not None else None)
+        self.sessions = sessionmaker(
+            self.engine, expire_on_commit=False, info={"audit_key": audit_key} if audit_key is not None else None
+        )
         from incasso_tui.store import search_index  # a client's search words follow every flush (issue 14)
 
         search_index.install(self.sessions)
@@ -238,9 +239,13 @@ class Database:
         except DatabaseUnavailable as exc:
             if exc.kind != "lost":  # busy or damaged: its own message says what to do
                 raise
-            raise ConfigError(N_("Cannot open the database {url}: {error}"), url=self.display_url, error=exc.params["error"]) from None
+            raise ConfigError(
+                N_("Cannot open the database {url}: {error}"), url=self.display_url, error=exc.params["error"]
+            ) from None
         except OperationalError as exc:
-            raise ConfigError(N_("Cannot open the database {url}: {error}"), url=self.display_url, error=_first_line(exc)) from None
+            raise ConfigError(
+                N_("Cannot open the database {url}: {error}"), url=self.display_url, error=_first_line(exc)
+            ) from None
         head = SCHEMA_HEAD
         if current is not None and current != head and not _older(current, head):
             raise _newer_schema(current, head)
@@ -260,10 +265,13 @@ class Database:
                 raise _newer_schema(current, SCHEMA_HEAD)
             upgrade(self.engine)
         except OperationalError as exc:
-            raise ConfigError(N_("Cannot migrate the database {url}: {error}"), url=self.display_url, error=_first_line(exc)) from None
+            raise ConfigError(
+                N_("Cannot migrate the database {url}: {error}"), url=self.display_url, error=_first_line(exc)
+            ) from None
         except CommandError as exc:  # a revision the migrations do not know
-            raise ConfigError(N_("Cannot migrate the database {url}: {error}"), url=self.display_url,
-                              error=str(exc).splitlines()[0]) from None
+            raise ConfigError(
+                N_("Cannot migrate the database {url}: {error}"), url=self.display_url, error=str(exc).splitlines()[0]
+            ) from None
 
     @property
     def display_url(self) -> str:
@@ -294,9 +302,14 @@ def _older(current: str, head: str) -> bool:
 
 
 def _newer_schema(current: str, head: str) -> ConfigError:
-    return ConfigError(N_("The database schema is {current}, newer than this version of incasso knows (its newest is "
-                          "{head}): use the version of incasso that made it; nothing was changed"),
-                       current=current, head=head)
+    return ConfigError(
+        N_(
+            "The database schema is {current}, newer than this version of incasso knows (its newest is "
+            "{head}): use the version of incasso that made it; nothing was changed"
+        ),
+        current=current,
+        head=head,
+    )
 
 
 def _first_line(exc: BaseException) -> str:

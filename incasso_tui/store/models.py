@@ -155,7 +155,9 @@ class Loan(Base):
         CheckConstraint("repayment in ('annuity','linear')", name="ck_loans_repayment"),
         CheckConstraint("principal > 0", name="ck_loans_principal"),
         # the daily run's BKR code 2 look-up (called loans are few)
-        Index("ix_loans_called", "id", sqlite_where=text("status = 'called'"), postgresql_where=text("status = 'called'")),
+        Index(
+            "ix_loans_called", "id", sqlite_where=text("status = 'called'"), postgresql_where=text("status = 'called'")
+        ),
     )
 
 
@@ -231,8 +233,12 @@ class LedgerEntry(Base):
 
     __table_args__ = (
         # the daily run's BKR code 3 look-up (write-offs per loan; few)
-        Index("ix_ledger_write_off", "loan_id", sqlite_where=text("kind = 'write_off'"),
-              postgresql_where=text("kind = 'write_off'")),
+        Index(
+            "ix_ledger_write_off",
+            "loan_id",
+            sqlite_where=text("kind = 'write_off'"),
+            postgresql_where=text("kind = 'write_off'"),
+        ),
     )
 
 
@@ -299,16 +305,49 @@ class Case(Base):
         Index("ix_cases_status", "status", "pos_oldest_due", "id", "next_action_date"),
         # The desk worklist's orders: keyset and offset pagination walk these partial indexes. A query
         # must repeat DESK_WHERE literally for SQLite to use them (see services.worklist).
-        Index("ix_cases_desk_prio", "pos_oldest_due", text("pos_arrears DESC"), "id", "next_action_date",
-              sqlite_where=text(DESK_WHERE), postgresql_where=text(DESK_WHERE)),
-        Index("ix_cases_desk_amount", text("pos_arrears DESC"), "id",
-              sqlite_where=text(DESK_WHERE), postgresql_where=text(DESK_WHERE)),
-        Index("ix_cases_desk_next", "next_action_date", "id",
-              sqlite_where=text(DESK_WHERE), postgresql_where=text(DESK_WHERE)),
-        Index("ix_cases_desk_assignee", "assignee_id", "pos_oldest_due", text("pos_arrears DESC"), "id",
-              "next_action_date", sqlite_where=text(DESK_WHERE), postgresql_where=text(DESK_WHERE)),
-        Index("ix_cases_desk_stage", "stage", "pos_oldest_due", text("pos_arrears DESC"), "id", "next_action_date",
-              sqlite_where=text(DESK_WHERE), postgresql_where=text(DESK_WHERE)),
+        Index(
+            "ix_cases_desk_prio",
+            "pos_oldest_due",
+            text("pos_arrears DESC"),
+            "id",
+            "next_action_date",
+            sqlite_where=text(DESK_WHERE),
+            postgresql_where=text(DESK_WHERE),
+        ),
+        Index(
+            "ix_cases_desk_amount",
+            text("pos_arrears DESC"),
+            "id",
+            sqlite_where=text(DESK_WHERE),
+            postgresql_where=text(DESK_WHERE),
+        ),
+        Index(
+            "ix_cases_desk_next",
+            "next_action_date",
+            "id",
+            sqlite_where=text(DESK_WHERE),
+            postgresql_where=text(DESK_WHERE),
+        ),
+        Index(
+            "ix_cases_desk_assignee",
+            "assignee_id",
+            "pos_oldest_due",
+            text("pos_arrears DESC"),
+            "id",
+            "next_action_date",
+            sqlite_where=text(DESK_WHERE),
+            postgresql_where=text(DESK_WHERE),
+        ),
+        Index(
+            "ix_cases_desk_stage",
+            "stage",
+            "pos_oldest_due",
+            text("pos_arrears DESC"),
+            "id",
+            "next_action_date",
+            sqlite_where=text(DESK_WHERE),
+            postgresql_where=text(DESK_WHERE),
+        ),
     )
 
 
@@ -444,7 +483,6 @@ class AuditHead(Base):
     keyed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
-
 class SshKey(Base):
     """A public key that lets a user log in to the built-in SSH server (``incasso users add-key``)."""
 
@@ -460,7 +498,7 @@ class SshKey(Base):
 
 
 class CaseLock(Base):
-    """"In progress by NAME": set when someone opens a case, expires by itself; advisory, not a write lock."""
+    """ "In progress by NAME": set when someone opens a case, expires by itself; advisory, not a write lock."""
 
     __tablename__ = "case_locks"
 
@@ -492,8 +530,13 @@ class Task(Base):
     __table_args__ = (
         Index("ix_tasks_open_due", "status", "due_date"),
         # the inbox: a user's open tasks by due date
-        Index("ix_tasks_assignee_open", "assignee_id", "due_date", sqlite_where=text("status = 'open'"),
-              postgresql_where=text("status = 'open'")),
+        Index(
+            "ix_tasks_assignee_open",
+            "assignee_id",
+            "due_date",
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
     )
 
 
@@ -533,9 +576,14 @@ class Letter(Base):
     __table_args__ = (
         Index("ix_letters_status", "status", "id"),
         # no second letter of a kind to a case while one waits (issue 16): the database refuses the second writer
-        Index("ux_letters_waiting", "case_id", "kind", unique=True,
-              sqlite_where=text("status IN ('pending','rendered')"),
-              postgresql_where=text("status IN ('pending','rendered')")),
+        Index(
+            "ux_letters_waiting",
+            "case_id",
+            "kind",
+            unique=True,
+            sqlite_where=text("status IN ('pending','rendered')"),
+            postgresql_where=text("status IN ('pending','rendered')"),
+        ),
     )
 
 
@@ -579,6 +627,7 @@ class EmailOutbox(Base):
     @validates("to_address")
     def _one_address(self, _key: str, value: str) -> str:  # one valid address when queued (and again when sent)
         return email_address(value)
+
     created_at: Mapped[datetime] = mapped_column(DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
@@ -650,7 +699,9 @@ class Proposal(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     loan_id: Mapped[int | None] = mapped_column(ForeignKey("loans.id"))
     kind: Mapped[str] = mapped_column(Vocab(ProposalKind, 16))  # domain.enums.ProposalKind
-    status: Mapped[str] = mapped_column(Vocab(ProposalStatus, 16), default="submitted")  # submitted | approved | rejected | withdrawn
+    status: Mapped[str] = mapped_column(
+        Vocab(ProposalStatus, 16), default="submitted"
+    )  # submitted | approved | rejected | withdrawn
     position: Mapped[Decimal] = mapped_column(Money)
     payload: Mapped[str] = mapped_column(Text)  # JSON
     proposed_by: Mapped[str] = mapped_column(String(64))
@@ -665,8 +716,14 @@ class Proposal(Base):
     __table_args__ = (
         Index("ix_proposals_status", "status", "proposed_at"),
         # one open proposal of a kind per case: a second one is a mistake or a race
-        Index("ux_proposals_open", "case_id", "kind", unique=True,
-              sqlite_where=text("status = 'submitted'"), postgresql_where=text("status = 'submitted'")),
+        Index(
+            "ux_proposals_open",
+            "case_id",
+            "kind",
+            unique=True,
+            sqlite_where=text("status = 'submitted'"),
+            postgresql_where=text("status = 'submitted'"),
+        ),
     )
 
 
@@ -694,10 +751,14 @@ class Handover(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     reason: Mapped[str] = mapped_column(String(32))  # dpd_90 | above_mandate | insolvency | broken_twice | decision
-    summary: Mapped[str] = mapped_column(Text)  # JSON: cause, contacts, agreements, proposal history, the employee's text
+    summary: Mapped[str] = mapped_column(
+        Text
+    )  # JSON: cause, contacts, agreements, proposal history, the employee's text
     checklist: Mapped[str] = mapped_column(Text)  # JSON: {item: present | waived}
     waived_by: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(Vocab(HandoverStatus, 16), default="handed_over")  # handed_over | accepted | returned
+    status: Mapped[str] = mapped_column(
+        Vocab(HandoverStatus, 16), default="handed_over"
+    )  # handed_over | accepted | returned
     handed_by: Mapped[str] = mapped_column(String(64))
     handed_at: Mapped[datetime] = mapped_column(DateTime)
     decided_by: Mapped[str | None] = mapped_column(String(64))
@@ -830,9 +891,7 @@ class Campaign(Base):
     done: Mapped[int] = mapped_column(Integer, default=0)
     refused: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (
-        CheckConstraint("action in ('letter','email','call_task','assign')", name="ck_campaigns_action"),
-    )
+    __table_args__ = (CheckConstraint("action in ('letter','email','call_task','assign')", name="ck_campaigns_action"),)
 
 
 class CampaignMember(Base):
@@ -987,8 +1046,13 @@ class LoanRisk(Base):
         CheckConstraint("stage in (1, 2, 3)", name="ck_loan_risk_stage"),
         Index("ix_loan_risk_loan", "loan_id", "valid_from"),
         # one current row per loan
-        Index("ux_loan_risk_current", "loan_id", unique=True, sqlite_where=text("valid_to IS NULL"),
-              postgresql_where=text("valid_to IS NULL")),
+        Index(
+            "ux_loan_risk_current",
+            "loan_id",
+            unique=True,
+            sqlite_where=text("valid_to IS NULL"),
+            postgresql_where=text("valid_to IS NULL"),
+        ),
     )
 
 
@@ -1132,9 +1196,13 @@ class ExternalClaim(Base):
     __table_args__ = (
         CheckConstraint("status in ('proposed','rejected','at_party','ended')", name="ck_external_claims_status"),
         # one open handover per case: a second one is a mistake or a race
-        Index("ux_external_claims_open", "case_id", unique=True,
-              sqlite_where=text("status in ('proposed','at_party')"),
-              postgresql_where=text("status in ('proposed','at_party')")),
+        Index(
+            "ux_external_claims_open",
+            "case_id",
+            unique=True,
+            sqlite_where=text("status in ('proposed','at_party')"),
+            postgresql_where=text("status in ('proposed','at_party')"),
+        ),
     )
 
 

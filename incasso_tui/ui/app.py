@@ -7,9 +7,9 @@ from typing import Any
 
 from textual import events, on
 from textual.app import App, SystemCommand
+from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.content import Content
-from textual.binding import Binding
 
 from incasso_tui.domain.enums import Role
 from incasso_tui.i18n import Translator

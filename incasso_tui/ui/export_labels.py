@@ -11,8 +11,19 @@ from incasso_tui.ui.labels import FLAG, STAGE, STATUS
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
 
-HEADER = (N_("Case"), N_("Client number"), N_("Client"), N_("Loans"), N_("Days past due"), N_("Arrears"), N_("Stage"),
-          N_("Status"), N_("Next action"), N_("Owner"), N_("Flag"))
+HEADER = (
+    N_("Case"),
+    N_("Client number"),
+    N_("Client"),
+    N_("Loans"),
+    N_("Days past due"),
+    N_("Arrears"),
+    N_("Stage"),
+    N_("Status"),
+    N_("Next action"),
+    N_("Owner"),
+    N_("Flag"),
+)
 _KINDS = {"stage": STAGE, "status": STATUS, "flag": FLAG}
 
 

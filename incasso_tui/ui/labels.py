@@ -143,8 +143,12 @@ TASK_KIND = {
 }
 TASK_BUCKET = {"overdue": N_("Overdue"), "today": N_("Today"), "week": N_("This week"), "later": N_("Later")}
 
-PROPOSAL_KIND = {"deferral": N_("Deferral of repayment"), "call_in": N_("Call-in"), "write_off": N_("Write-off"),
-                 "arrangement": N_("Arrangement beyond the desk limits")}
+PROPOSAL_KIND = {
+    "deferral": N_("Deferral of repayment"),
+    "call_in": N_("Call-in"),
+    "write_off": N_("Write-off"),
+    "arrangement": N_("Arrangement beyond the desk limits"),
+}
 
 PROPOSAL_STATUS = {
     "submitted": N_("waiting for Risk"),
@@ -223,23 +227,52 @@ VULNERABILITY = {
 }
 
 # the remaining closed vocabularies of domain.enums (every member has a label: tests/unit/test_vocab_labels.py)
-TRACK_OUTCOME = {"schone_lei": N_("clean slate"), "terminated": N_("terminated early"), "rejected": N_("rejected"),
-                 "settled": N_("settled")}
+TRACK_OUTCOME = {
+    "schone_lei": N_("clean slate"),
+    "terminated": N_("terminated early"),
+    "rejected": N_("rejected"),
+    "settled": N_("settled"),
+}
 TASK_STATUS = {"open": N_("open"), "done": N_("done"), "cancelled": N_("cancelled")}
 EMAIL_STATUS = {"queued": N_("queued"), "sent": N_("sent"), "dead": N_("given up")}
 PRINT_BATCH_STATUS = {"open": N_("to post"), "posted": N_("posted"), "undone": N_("undone")}
-HANDOVER_STATUS = {"requested": N_("waiver requested"), "handed_over": N_("new"), "accepted": N_("accepted"),
-                   "returned": N_("returned"), "superseded": N_("completed by a supervisor")}
-BANK_ENTRY_STATUS = {"matched": N_("matched"), "unmatched": N_("unmatched"), "ambiguous": N_("ambiguous"),
-                     "not_ours": N_("not ours"), "reversed": N_("reversed"), "reversal": N_("reversal"),
-                     "not_payment": N_("not a payment")}
+HANDOVER_STATUS = {
+    "requested": N_("waiver requested"),
+    "handed_over": N_("new"),
+    "accepted": N_("accepted"),
+    "returned": N_("returned"),
+    "superseded": N_("completed by a supervisor"),
+}
+BANK_ENTRY_STATUS = {
+    "matched": N_("matched"),
+    "unmatched": N_("unmatched"),
+    "ambiguous": N_("ambiguous"),
+    "not_ours": N_("not ours"),
+    "reversed": N_("reversed"),
+    "reversal": N_("reversal"),
+    "not_payment": N_("not a payment"),
+}
 
 # outside parties and complaints (issue 19): the screen and the CLI say them the same way
-CLAIM_STATUS = {"proposed": N_("proposed"), "rejected": N_("rejected"), "at_party": N_("at the party"),
-                "ended": N_("ended")}
-REPORT_STATUS = {"paid": N_("paid"), "arrangement": N_("arrangement"), "judgment": N_("judgment obtained"),
-                 "uncollectable": N_("uncollectable"), "returned": N_("returned"), "recalled": N_("recalled")}
+CLAIM_STATUS = {
+    "proposed": N_("proposed"),
+    "rejected": N_("rejected"),
+    "at_party": N_("at the party"),
+    "ended": N_("ended"),
+}
+REPORT_STATUS = {
+    "paid": N_("paid"),
+    "arrangement": N_("arrangement"),
+    "judgment": N_("judgment obtained"),
+    "uncollectable": N_("uncollectable"),
+    "returned": N_("returned"),
+    "recalled": N_("recalled"),
+}
 COMPLAINT_KIND = {"complaint": N_("complaint"), "dispute": N_("dispute")}
 COMPLAINT_STATUS = {"open": N_("open"), "answered": N_("answered")}
-COMPLAINT_OUTCOME = {"upheld": N_("upheld"), "partly_upheld": N_("partly upheld"), "rejected": N_("rejected"),
-                     "withdrawn": N_("withdrawn")}
+COMPLAINT_OUTCOME = {
+    "upheld": N_("upheld"),
+    "partly_upheld": N_("partly upheld"),
+    "rejected": N_("rejected"),
+    "withdrawn": N_("withdrawn"),
+}

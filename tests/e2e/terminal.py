@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import re
 import os
+import re
 import shlex
 import subprocess
 import time
@@ -81,7 +81,9 @@ class Terminal:
         self.name = f"{name}-{os.getpid()}"
         name = self.name
         shell = f"{shlex.join(command)}; echo exit=$?; sleep 60"
-        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", str(size[0]), "-y", str(size[1]), shell], check=True)
+        subprocess.run(
+            ["tmux", "new-session", "-d", "-s", name, "-x", str(size[0]), "-y", str(size[1]), shell], check=True
+        )
 
     def screen(self) -> str:
         return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True).stdout
@@ -107,8 +109,11 @@ class Terminal:
 
     def pid_of(self, command_name: str) -> int:
         """The pid of the pane shell's child called ``command_name`` (e.g. the ssh client)."""
-        shell = int(subprocess.run(["tmux", "display", "-p", "-t", self.name, "#{pane_pid}"],
-                                   capture_output=True, text=True, check=True).stdout)
+        shell = int(
+            subprocess.run(
+                ["tmux", "display", "-p", "-t", self.name, "#{pane_pid}"], capture_output=True, text=True, check=True
+            ).stdout
+        )
         (pid,) = [p for p in children(shell) if Path(f"/proc/{p}/comm").read_text().strip() == command_name]
         return pid
 

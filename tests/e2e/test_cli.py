@@ -16,7 +16,9 @@ INCASSO = [sys.executable, "-m", "incasso_tui.cli"]
 
 def run(*args: str, env: dict[str, str] | None = None, timeout: int = 60) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([*INCASSO, *args], capture_output=True, text=True, env=full_env, timeout=timeout, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [*INCASSO, *args], capture_output=True, text=True, env=full_env, timeout=timeout, stdin=subprocess.DEVNULL
+    )
 
 
 def one_line_error(result: subprocess.CompletedProcess[str]) -> str:

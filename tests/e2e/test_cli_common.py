@@ -34,9 +34,14 @@ def test_config_path_and_show_mask_the_secrets(tmp_path: Path) -> None:
 
     config = tmp_path / "config.toml"
     config.write_text('lang = "en"\n', encoding="utf-8")
-    env = {"INCASSO_CONFIG": str(config), "INCASSO_SMTP_HOST": "mail.example.nl", "INCASSO_SMTP_FROM": "a@b.nl",
-           "INCASSO_SMTP_USER": "u", "INCASSO_SMTP_PASSWORD": "geheim-wachtwoord",
-           "INCASSO_DB_URL": "postgresql+psycopg://incasso:pg-geheim@db.example.nl/book"}
+    env = {
+        "INCASSO_CONFIG": str(config),
+        "INCASSO_SMTP_HOST": "mail.example.nl",
+        "INCASSO_SMTP_FROM": "a@b.nl",
+        "INCASSO_SMTP_USER": "u",
+        "INCASSO_SMTP_PASSWORD": "geheim-wachtwoord",
+        "INCASSO_DB_URL": "postgresql+psycopg://incasso:pg-geheim@db.example.nl/book",
+    }
     assert json.loads(run("config", "path", "--json", env=env).stdout) == {"path": str(config), "exists": True}
     shown = run("config", "show", "--json", env=env)
     assert shown.returncode == 0

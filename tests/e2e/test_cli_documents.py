@@ -22,21 +22,34 @@ def test_a_rendered_letter_is_listed_shown_and_copied(sqlite_template: str, tmp_
     path = tmp_path / "book.db"
     shutil.copy(sqlite_template, path)
     db = Database(f"sqlite:///{path}")
+    from incasso_tui.clock import FixedClock
     from incasso_tui.config import Settings
     from incasso_tui.services.context import Context
     from incasso_tui.services.users import resolve_actor
-    from incasso_tui.clock import FixedClock
 
-    settings = Settings(letters_dir=tmp_path / "outbox",  # type: ignore[arg-type]
-                        **{f"lender_{k}": v for k, v in LENDER.model_dump(exclude={"display_name"}).items()})
+    settings = Settings(
+        letters_dir=tmp_path / "outbox",  # type: ignore[arg-type]
+        **{f"lender_{k}": v for k, v in LENDER.model_dump(exclude={"display_name"}).items()},
+    )
     ctx = Context(db=db, actor=resolve_actor(db, "demo"), clock=FixedClock(NOW), settings=settings)
     with db.transaction() as s:
         case = s.scalars(select(Case).where(Case.status == "active", Case.pos_arrears > 0).order_by(Case.id)).first()
         assert case is not None
         loan = s.scalars(select(Loan.number).where(Loan.client_id == case.client_id).order_by(Loan.number)).first()
-        s.add(Letter(case_id=case.id, client_id=case.client_id, kind="reminder", channel="letter", language="nl",
-                     letter_date=AS_OF, figures=figures("reminder").model_copy(update={"loans": (loan,)}).to_json(),
-                     status="pending", created_by="demo", created_at=NOW))
+        s.add(
+            Letter(
+                case_id=case.id,
+                client_id=case.client_id,
+                kind="reminder",
+                channel="letter",
+                language="nl",
+                letter_date=AS_OF,
+                figures=figures("reminder").model_copy(update={"loans": (loan,)}).to_json(),
+                status="pending",
+                created_by="demo",
+                created_at=NOW,
+            )
+        )
         number = s.scalar(select(Client.number).where(Client.id == case.client_id))
     render_pending(ctx)
     db.dispose()
@@ -49,8 +62,9 @@ def test_a_rendered_letter_is_listed_shown_and_copied(sqlite_template: str, tmp_
     doc_id = str(letters[-1]["id"])
     shown = run("documents", "show", doc_id, *book, "--lang", "nl", env=env)
     assert shown.returncode == 0 and "Wacht op een printbatch" in shown.stdout
-    copied = json.loads(run("documents", "copy", doc_id, "--out", "brief.pdf", *book, "--user", "demo", "--json",
-                            env=env).stdout)
+    copied = json.loads(
+        run("documents", "copy", doc_id, "--out", "brief.pdf", *book, "--user", "demo", "--json", env=env).stdout
+    )
     assert Path(copied["file"]) == tmp_path / "exports" / "brief.pdf"
     assert (tmp_path / "exports" / "brief.pdf").read_bytes()[:5] == b"%PDF-"
     again = run("documents", "copy", doc_id, "--out", "brief.pdf", *book, "--user", "demo", env=env)

@@ -26,17 +26,20 @@ def book(sqlite_template: str, tmp_path: Path) -> str:
     return str(path)
 
 
-@pytest.mark.parametrize("args", [
-    ("--date", "9999-12-31", "procedure", "run", "--dry-run"),
-    ("--date", "0001-01-01", "payments", "monitor", "--user", "demo"),
-    ("--date", "2200-01-01", "report", "kpi"),
-    ("calc", "rente", "--amount", "1000", "--from", "2020-01-01", "--to", "9999-12-31"),
-    ("calc", "rente", "--amount", "1000", "--from", "0001-01-01", "--to", "2020-01-01"),
-    ("audit", "show", "--case", HUGE),
-    ("audit", "show", "--case", "-1"),
-    ("campaigns", "show", HUGE),
-    ("campaigns", "resume", "99999999999"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--date", "9999-12-31", "procedure", "run", "--dry-run"),
+        ("--date", "0001-01-01", "payments", "monitor", "--user", "demo"),
+        ("--date", "2200-01-01", "report", "kpi"),
+        ("calc", "rente", "--amount", "1000", "--from", "2020-01-01", "--to", "9999-12-31"),
+        ("calc", "rente", "--amount", "1000", "--from", "0001-01-01", "--to", "2020-01-01"),
+        ("audit", "show", "--case", HUGE),
+        ("audit", "show", "--case", "-1"),
+        ("campaigns", "show", HUGE),
+        ("campaigns", "resume", "99999999999"),
+    ],
+)
 def test_edges_end_in_one_line(book: str, args: tuple[str, ...]) -> None:
     line = one_line_error(run("--db", book, "--lang", "en", *args))
     assert "outside the days this program works with" in line or "Not a record number" in line
@@ -75,8 +78,9 @@ def test_the_tui_without_a_terminal_says_so_and_does_not_wait(book: str, args: t
 def test_importing_a_fifo_is_refused_at_once(book: str, tmp_path: Path) -> None:
     fifo = tmp_path / "statement.xml"
     os.mkfifo(fifo)
-    line = one_line_error(run("payments", "import", str(fifo), "--db", book, "--user", "demo", "--lang", "en",
-                              timeout=30))
+    line = one_line_error(
+        run("payments", "import", str(fifo), "--db", book, "--user", "demo", "--lang", "en", timeout=30)
+    )
     assert "is not a regular file" in line
 
 
@@ -84,8 +88,11 @@ def test_importing_a_fifo_is_refused_at_once(book: str, tmp_path: Path) -> None:
 
 
 def _audit_env(tmp_path: Path) -> dict[str, str]:
-    return {"INCASSO_AUDIT_KEY_FILE": str(tmp_path / "keys" / "audit.key"),
-            "INCASSO_AUDIT_CHECKPOINT_FILE": str(tmp_path / "checkpoints.jsonl"), "INCASSO_LANG": "en"}
+    return {
+        "INCASSO_AUDIT_KEY_FILE": str(tmp_path / "keys" / "audit.key"),
+        "INCASSO_AUDIT_CHECKPOINT_FILE": str(tmp_path / "checkpoints.jsonl"),
+        "INCASSO_LANG": "en",
+    }
 
 
 def test_tampering_is_found_by_verify_on_both_databases(db: Database, tmp_path: Path) -> None:

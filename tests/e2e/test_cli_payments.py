@@ -47,8 +47,11 @@ def test_import_a_real_camt054_twice_and_refuse_a_bad_file(sqlite_template: str,
     camt054 = _sample("oca-test-camt054.xml")
     with db.transaction() as s:  # the sample's debtor IBAN becomes the known IBAN of a one-loan client in arrears
         one_loan = select(Loan.client_id).group_by(Loan.client_id).having(func.count() == 1).scalar_subquery()
-        client_id = s.scalars(select(Case.client_id).where(Case.status == "active", Case.pos_arrears > 0,
-                                                           Case.client_id.in_(one_loan)).order_by(Case.id)).first()
+        client_id = s.scalars(
+            select(Case.client_id)
+            .where(Case.status == "active", Case.pos_arrears > 0, Case.client_id.in_(one_loan))
+            .order_by(Case.id)
+        ).first()
         s.execute(update(Client).where(Client.id == client_id).values(iban="NL46ABNA0499998748"))
     ledger = _count(db, LedgerEntry)
     day = ["--db", url, "--date", AS_OF.isoformat(), "--user", "demo"]
@@ -101,16 +104,29 @@ def _holds_write_lock_soon(path: Path, proc: subprocess.Popen[bytes], timeout: f
 
 
 def test_kill_9_halfway_an_import_leaves_nothing_and_the_rerun_books_each_entry_once(
-        sqlite_template: str, tmp_path: Path) -> None:
+    sqlite_template: str, tmp_path: Path
+) -> None:
     from benchmarks.gen_camt053 import generate
 
     url, db = _book(sqlite_template, tmp_path)
     statement = tmp_path / "big.xml"
     generate(statement, 20_000, seed=3)
-    args = [*INCASSO, "payments", "import", str(statement), "--db", url, "--date", AS_OF.isoformat(), "--user", "demo",
-            "--json"]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                            env=os.environ.copy())
+    args = [
+        *INCASSO,
+        "payments",
+        "import",
+        str(statement),
+        "--db",
+        url,
+        "--date",
+        AS_OF.isoformat(),
+        "--user",
+        "demo",
+        "--json",
+    ]
+    proc = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=os.environ.copy()
+    )
     # Kill it while it holds SQLite's write lock, i.e. inside its one transaction (the file is parsed before it
     # begins), a moment after it took the lock so that rows are being written. A fixed sleep from the start is no
     # good: the kill can land after the commit, or before the transaction began.

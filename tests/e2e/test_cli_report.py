@@ -56,6 +56,7 @@ def test_report_kpi_json_has_the_roll_rates(sqlite_template: str, tmp_path) -> N
     assert result.returncode == 0, result.stderr
     rr = json.loads(result.stdout)["roll_rates"]
     assert (rr["since"], rr["until"], rr["available_from"]) == (AS_OF.isoformat(), later.isoformat(), None)
-    assert rr["rows"] and all(sum(t["count"] for t in row["to"].values()) == row["cases"] > 0
-                              for row in rr["rows"].values())
+    assert rr["rows"] and all(
+        sum(t["count"] for t in row["to"].values()) == row["cases"] > 0 for row in rr["rows"].values()
+    )
     assert all(0 <= t["roll_rate"] <= 1 for row in rr["rows"].values() for t in row["to"].values())

@@ -51,15 +51,37 @@ def test_report_risk_refuses_a_day_before_the_book(sqlite_template: str) -> None
 def test_a_contradictory_risk_file_stops_the_run_naming_file_and_field(sqlite_template: str, tmp_path: Path) -> None:
     shutil.copy(sqlite_template, tmp_path / "book.db")
     bad = tmp_path / "risk.toml"
-    bad.write_text(DEFAULT_RISK_PATH.read_text(encoding="utf-8").replace('relative_threshold = "0.01"',
-                                                                         'relative_threshold = "1.5"'))
-    result = run("procedure", "run", "--db", f"sqlite:///{tmp_path / 'book.db'}", "--date", AS_OF.isoformat(),
-                 "--lang", "en", env={"INCASSO_RISK_FILE": str(bad)}, timeout=180)
+    bad.write_text(
+        DEFAULT_RISK_PATH.read_text(encoding="utf-8").replace(
+            'relative_threshold = "0.01"', 'relative_threshold = "1.5"'
+        )
+    )
+    result = run(
+        "procedure",
+        "run",
+        "--db",
+        f"sqlite:///{tmp_path / 'book.db'}",
+        "--date",
+        AS_OF.isoformat(),
+        "--lang",
+        "en",
+        env={"INCASSO_RISK_FILE": str(bad)},
+        timeout=180,
+    )
     line = one_line_error(result)
     assert str(bad) in line and "default.relative_threshold" in line and "between 0 and 1" in line
     bad.write_text(DEFAULT_RISK_PATH.read_text(encoding="utf-8").replace("cure_months = 3", "cure_months = -1"))
-    line = one_line_error(run("report", "risk", "--db", f"sqlite:///{tmp_path / 'book.db'}", "--lang", "en",
-                              env={"INCASSO_RISK_FILE": str(bad)}))
+    line = one_line_error(
+        run(
+            "report",
+            "risk",
+            "--db",
+            f"sqlite:///{tmp_path / 'book.db'}",
+            "--lang",
+            "en",
+            env={"INCASSO_RISK_FILE": str(bad)},
+        )
+    )
     assert "default.cure_months" in line
 
 
@@ -68,8 +90,9 @@ def test_risk_loan_signals_and_vulnerability(sqlite_template: str, tmp_path: Pat
 
     url = _book(sqlite_template, tmp_path)
     con = sqlite3.connect(tmp_path / "book.db")
-    loan = con.execute("SELECT l.number FROM loan_risk r JOIN loans l ON l.id = r.loan_id "
-                       "WHERE r.non_performing ORDER BY r.id LIMIT 1").fetchone()[0]
+    loan = con.execute(
+        "SELECT l.number FROM loan_risk r JOIN loans l ON l.id = r.loan_id WHERE r.non_performing ORDER BY r.id LIMIT 1"
+    ).fetchone()[0]
     client = con.execute("SELECT number FROM clients ORDER BY id LIMIT 1").fetchone()[0]
     con.close()
     history = json.loads(run("risk", "loan", loan, "--db", url, "--json").stdout)

@@ -47,24 +47,49 @@ def book(sqlite_template: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
             s.execute(text("UPDATE ssh_keys SET comment = :e"), {"e": EVIL})
             s.execute(text("UPDATE clients SET name = :n"), {"n": '=HYPERLINK("http://evil.example","klik")' + EVIL})
             case = s.scalars(select(Case).order_by(Case.id).limit(1)).one()
-            audit.record(s, at=datetime(2026, 11, 23, 9, 5), actor=EVIL, action="note.add", entity="note",
-                         entity_id=1, case_id=case.id, after={"text": EVIL})
+            audit.record(
+                s,
+                at=datetime(2026, 11, 23, 9, 5),
+                actor=EVIL,
+                action="note.add",
+                entity="note",
+                entity_id=1,
+                case_id=case.id,
+                after={"text": EVIL},
+            )
             loan = s.scalars(select(Loan).where(Loan.client_id == case.client_id).limit(1)).one()
             from decimal import Decimal
 
-            s.add(BkrMutation(loan_id=loan.id, client_id=case.client_id, code="A", mutation_date=datetime(2026, 11, 23).date(),
-                              amount=Decimal("120.00"), created_by=EVIL, created_at=datetime(2026, 11, 23, 9)))
+            s.add(
+                BkrMutation(
+                    loan_id=loan.id,
+                    client_id=case.client_id,
+                    code="A",
+                    mutation_date=datetime(2026, 11, 23).date(),
+                    amount=Decimal("120.00"),
+                    created_by=EVIL,
+                    created_at=datetime(2026, 11, 23, 9),
+                )
+            )
             case_id = case.id
     finally:
         db.dispose()
     return url, case_id
 
 
-@pytest.mark.parametrize("argv", [
-    ["users", "list"], ["users", "list", "--json"], ["users", "keys"], ["users", "keys", "--json"],
-    ["selections", "list"],
-])
-def test_print_outs_of_data_are_text(book: tuple[str, int], capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["users", "list"],
+        ["users", "list", "--json"],
+        ["users", "keys"],
+        ["users", "keys", "--json"],
+        ["selections", "list"],
+    ],
+)
+def test_print_outs_of_data_are_text(
+    book: tuple[str, int], capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
     assert clean(out), repr(out)
@@ -87,7 +112,9 @@ def test_users_list_shows_the_name_visibly(book: tuple[str, int], capsys: pytest
     assert "␛]0;pwned␇<U+202E>RTL exe.fdp<U+009B>2J␍␊" in out
 
 
-def test_the_bkr_export_defuses_formulas(book: tuple[str, int], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_bkr_export_defuses_formulas(
+    book: tuple[str, int], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli.main(["bkr", "export", "--date", "2026-11-23", "--out", "bkr.csv"]) == 0
     rows = list(csv.DictReader((tmp_path / "exports" / "bkr.csv").open(encoding="utf-8", newline="")))
     assert rows and all(r["name"].startswith("'=HYPERLINK(") for r in rows)

@@ -40,8 +40,9 @@ def book(sqlite_template: str, tmp_path: Path) -> str:
 
 
 def _probe(code: str, book: str) -> list[str]:
-    out = subprocess.run([sys.executable, "-c", code, book], capture_output=True, text=True, timeout=120,
-                         stdin=subprocess.DEVNULL)
+    out = subprocess.run(
+        [sys.executable, "-c", code, book], capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
+    )
     lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT")]
     assert lines, out.stdout + out.stderr
     return lines[-1].split()[1:]

@@ -42,7 +42,8 @@ CLIENT_TERM = "xterm-256color"
 pytestmark = [
     pytest.mark.skipif(not SSHD.exists(), reason=f"{SSHD} is missing: apt-get install openssh-server"),
     pytest.mark.skipif(
-        any(shutil.which(tool) is None for tool in ("ssh", "ssh-keygen", "tmux")), reason="needs ssh, ssh-keygen and tmux"
+        any(shutil.which(tool) is None for tool in ("ssh", "ssh-keygen", "tmux")),
+        reason="needs ssh, ssh-keygen and tmux",
     ),
 ]
 
@@ -58,10 +59,33 @@ class Sshd:
     def ssh(self, user: str, *options: str) -> list[str]:
         """The client command line, logging in with ``user``'s key; the client's TERM and COLORTERM are set
         and sent, and so is a locale that is not UTF-8 (the session must not use it)."""
-        return ["env", f"TERM={CLIENT_TERM}", "COLORTERM=truecolor", "LC_ALL=POSIX",
-                "ssh", "-F", "/dev/null", "-i", str(self.keys[user]), "-o", "IdentitiesOnly=yes", "-p", str(self.port),
-                "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-                "-o", "LogLevel=ERROR", "-o", "SendEnv=COLORTERM LC_ALL", *options, f"{getpass.getuser()}@127.0.0.1"]
+        return [
+            "env",
+            f"TERM={CLIENT_TERM}",
+            "COLORTERM=truecolor",
+            "LC_ALL=POSIX",
+            "ssh",
+            "-F",
+            "/dev/null",
+            "-i",
+            str(self.keys[user]),
+            "-o",
+            "IdentitiesOnly=yes",
+            "-p",
+            str(self.port),
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "LogLevel=ERROR",
+            "-o",
+            "SendEnv=COLORTERM LC_ALL",
+            *options,
+            f"{getpass.getuser()}@127.0.0.1",
+        ]
 
     def apps(self) -> list[int]:
         """The app processes (the TUI) below this sshd."""
@@ -71,7 +95,7 @@ class Sshd:
 def _app_arguments(pid: int) -> list[str]:
     """The ``incasso`` arguments of an app process (``python -I -c BOOTSTRAP ARGS...``); [] for other processes."""
     argv = command_line(pid)
-    return argv[argv.index("-c") + 2:] if argv[1:3] == ["-I", "-c"] else []
+    return argv[argv.index("-c") + 2 :] if argv[1:3] == ["-I", "-c"] else []
 
 
 def _free_port() -> int:
@@ -86,8 +110,22 @@ def _forced(root: Path, book: Path, user: str) -> str:
     poisoned = root / "cwd"
     poisoned.mkdir(exist_ok=True)
     (poisoned / "textual.py").write_text('raise SystemExit("textual.py was imported from the working directory")\n')
-    return f"cd {shlex.quote(str(poisoned))} && " + shlex.join(["env", f"INCASSO_CONFIG={root / 'none.toml'}", f"XDG_DATA_HOME={root / 'data'}",
-                       INCASSO, "serve", "openssh", "--user", user, "--db", f"sqlite:///{book}", "--date", AS_OF])
+    return f"cd {shlex.quote(str(poisoned))} && " + shlex.join(
+        [
+            "env",
+            f"INCASSO_CONFIG={root / 'none.toml'}",
+            f"XDG_DATA_HOME={root / 'data'}",
+            INCASSO,
+            "serve",
+            "openssh",
+            "--user",
+            user,
+            "--db",
+            f"sqlite:///{book}",
+            "--date",
+            AS_OF,
+        ]
+    )
 
 
 def _config(root: Path, route: str, book: Path) -> str:
@@ -109,19 +147,27 @@ def _config(root: Path, route: str, book: Path) -> str:
         "AcceptEnv COLORTERM LANG LC_*",
     ]
     if route == "ForceCommand":
-        lines += [f"Match User {me}", "    PermitRootLogin prohibit-password", f"    ForceCommand {_forced(root, book, 'demo')}"]
+        lines += [
+            f"Match User {me}",
+            "    PermitRootLogin prohibit-password",
+            f"    ForceCommand {_forced(root, book, 'demo')}",
+        ]
     return "\n".join(lines) + "\n"
 
 
 def _authorized_keys(root: Path, route: str, book: Path, keys: dict[str, Path]) -> str:
     if route == "ForceCommand":
         return "".join(f"{k.with_suffix('.pub').read_text().strip()}\n" for k in keys.values())
-    return "".join(f'command="{_forced(root, book, user)}",restrict,pty {key.with_suffix(".pub").read_text().strip()}\n'
-                   for user, key in keys.items())
+    return "".join(
+        f'command="{_forced(root, book, user)}",restrict,pty {key.with_suffix(".pub").read_text().strip()}\n'
+        for user, key in keys.items()
+    )
 
 
 @pytest.fixture(scope="module", params=["authorized_keys", "ForceCommand"])
-def sshd(request: pytest.FixtureRequest, sqlite_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
+def sshd(
+    request: pytest.FixtureRequest, sqlite_template: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Sshd]:
     if os.geteuid() == 0:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege-separation directory
     route = request.param
@@ -134,8 +180,12 @@ def sshd(request: pytest.FixtureRequest, sqlite_template: str, tmp_path_factory:
     log = root / "sshd.log"
     port = _free_port()
     with log.open("wb") as out:
-        proc = subprocess.Popen([str(SSHD), "-D", "-e", "-f", str(root / "sshd_config"), "-p", str(port)],
-                                stdout=out, stderr=out, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [str(SSHD), "-D", "-e", "-f", str(root / "sshd_config"), "-p", str(port)],
+            stdout=out,
+            stderr=out,
+            stdin=subprocess.DEVNULL,
+        )
     try:
         wait_for(lambda: "Server listening" in log.read_text() or proc.poll() is not None, 10, "sshd to listen")
         assert proc.poll() is None, log.read_text()
@@ -170,8 +220,12 @@ def test_login_opens_the_worklist_as_the_keys_user_with_the_session_environment(
     assert _app_arguments(app) == ["tui", "--user", user, "--lang", "nl", "--date", AS_OF]
     env = environment(app)
     assert {k: env.get(k) for k in ("TERM", "COLORTERM", "TEXTUAL_ANIMATIONS", "ESCDELAY", "LANG", "LC_ALL")} == {
-        "TERM": CLIENT_TERM, "COLORTERM": "truecolor", "TEXTUAL_ANIMATIONS": "none", "ESCDELAY": "25",
-        "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+        "TERM": CLIENT_TERM,
+        "COLORTERM": "truecolor",
+        "TEXTUAL_ANIMATIONS": "none",
+        "ESCDELAY": "25",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
     }
     assert env["INCASSO_DB_URL"].startswith("sqlite:///") and "--db" not in command_line(app)
     assert re.search(rf"Accepted publickey for {re.escape(getpass.getuser())} from 127\.0\.0\.1", sshd.log.read_text())
@@ -182,8 +236,9 @@ def test_login_opens_the_worklist_as_the_keys_user_with_the_session_environment(
 
 
 def test_without_a_terminal_the_login_is_refused_with_a_reason(sshd: Sshd) -> None:
-    result = subprocess.run([*sshd.ssh("demo", "-T"), "ls", "/"], capture_output=True, text=True, timeout=30,
-                            stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        [*sshd.ssh("demo", "-T"), "ls", "/"], capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL
+    )
     assert result.returncode == 2, result
     assert "Deze dienst heeft een terminal nodig: verbind met 'ssh -t'." in result.stderr
     assert "bin" not in result.stdout.split()  # the command the client asked for never ran
@@ -196,4 +251,3 @@ def test_a_killed_client_leaves_no_app_process(sshd: Sshd, terminals) -> None:  
     os.kill(term.pid_of("ssh"), signal.SIGKILL)  # `env` replaced itself by ssh
     wait_for(lambda: not Path(f"/proc/{app}").exists(), 10, "the app to go away")
     assert sshd.apps() == []
-

@@ -45,9 +45,27 @@ class Server:
         return self.log.read_text()
 
     def ssh(self, key: Path, user: str = "demo") -> list[str]:
-        return ["ssh", "-F", "/dev/null", "-i", str(key), "-o", "IdentitiesOnly=yes", "-p", str(self.port),
-                "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-                "-o", "LogLevel=ERROR", "-tt", f"{user}@127.0.0.1"]
+        return [
+            "ssh",
+            "-F",
+            "/dev/null",
+            "-i",
+            str(key),
+            "-o",
+            "IdentitiesOnly=yes",
+            "-p",
+            str(self.port),
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "LogLevel=ERROR",
+            "-tt",
+            f"{user}@127.0.0.1",
+        ]
 
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGTERM)
@@ -66,8 +84,12 @@ def setup(sqlite_template: str, tmp_path_factory: pytest.TempPathFactory) -> tup
     book = root / "book.db"
     shutil.copy(sqlite_template, book)
     demo_key, stranger_key = keygen(root / "demo_key"), keygen(root / "stranger_key")
-    result = subprocess.run([INCASSO, "users", "add-key", "demo", f"{demo_key}.pub", "--db", f"sqlite:///{book}"],
-                            capture_output=True, text=True, env={**os.environ, "INCASSO_CONFIG": str(root / "none.toml")})
+    result = subprocess.run(
+        [INCASSO, "users", "add-key", "demo", f"{demo_key}.pub", "--db", f"sqlite:///{book}"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "INCASSO_CONFIG": str(root / "none.toml")},
+    )
     assert result.returncode == 0, result.stderr
     return book, demo_key, stranger_key
 
@@ -88,9 +110,23 @@ def _start(book: Path, root: Path, *options: str, ignore_hangup: bool = False) -
     log = root / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [INCASSO, "serve", "ssh", "--db", f"sqlite:///{book}", "--port", "0", "--host-key", str(root / "host_key"),
-             "--date", AS_OF, *options],
-            stdout=out, stderr=out, env={**os.environ, "INCASSO_CONFIG": str(root / "none.toml")},
+            [
+                INCASSO,
+                "serve",
+                "ssh",
+                "--db",
+                f"sqlite:///{book}",
+                "--port",
+                "0",
+                "--host-key",
+                str(root / "host_key"),
+                "--date",
+                AS_OF,
+                *options,
+            ],
+            stdout=out,
+            stderr=out,
+            env={**os.environ, "INCASSO_CONFIG": str(root / "none.toml")},
             cwd=_poisoned_directory(root),  # the apps run isolated: nothing in the server's directory reaches them
             preexec_fn=_ignore_hangup if ignore_hangup else None,
         )
@@ -158,9 +194,13 @@ def test_unknown_key_and_wrong_login_name_are_refused_and_logged(setup, start) -
     _book, key, stranger = setup
     server = start()
     for command in (server.ssh(stranger), server.ssh(key, user="jansen")):
-        result = subprocess.run([*command, "true"], capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL)
+        result = subprocess.run(
+            [*command, "true"], capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL
+        )
         assert result.returncode == 255 and "Permission denied (publickey)" in result.stderr
-    fingerprint = subprocess.run(["ssh-keygen", "-lf", f"{stranger}.pub"], capture_output=True, text=True).stdout.split()[1]
+    fingerprint = subprocess.run(
+        ["ssh-keygen", "-lf", f"{stranger}.pub"], capture_output=True, text=True
+    ).stdout.split()[1]
     log = server.log_text()
     assert re.search(rf"refused key {re.escape(fingerprint)} for user 'demo' from 127\.0\.0\.1:\d+", log)
     assert re.search(r"refused key SHA256:\S+ for user 'jansen'", log)
@@ -219,8 +259,12 @@ def test_a_login_past_the_session_limit_is_told_and_closed(setup, start, termina
 
 
 def _register_key(book: Path, user: str, key: Path, root: Path) -> None:
-    result = subprocess.run([INCASSO, "users", "add-key", user, f"{key}.pub", "--db", f"sqlite:///{book}"],
-                            capture_output=True, text=True, env={**os.environ, "INCASSO_CONFIG": str(root / "none.toml")})
+    result = subprocess.run(
+        [INCASSO, "users", "add-key", user, f"{key}.pub", "--db", f"sqlite:///{book}"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "INCASSO_CONFIG": str(root / "none.toml")},
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -281,10 +325,12 @@ def test_two_sessions_on_one_case_give_one_conflict_message_and_lose_nothing(set
     assert not re.search(CONFLICT, demo_screen)
 
     with sqlite3.connect(book) as conn:
-        arrangements = conn.execute("SELECT created_by, installment_count FROM arrangements WHERE case_id = ?"
-                                    " AND status = 'active'", (case_id,)).fetchall()
-        creates = conn.execute("SELECT actor FROM audit_events WHERE action = 'arrangement.create' AND case_id = ?",
-                               (case_id,)).fetchall()
+        arrangements = conn.execute(
+            "SELECT created_by, installment_count FROM arrangements WHERE case_id = ? AND status = 'active'", (case_id,)
+        ).fetchall()
+        creates = conn.execute(
+            "SELECT actor FROM audit_events WHERE action = 'arrangement.create' AND case_id = ?", (case_id,)
+        ).fetchall()
     assert arrangements == [("demo", 3)]
     assert creates == [("demo",)]
 
@@ -294,7 +340,9 @@ def _zygote(server: Server) -> int:
     return starter
 
 
-def test_sessions_are_forked_from_the_warm_starter_each_with_its_own_process_and_environment(setup, start, terminals) -> None:  # type: ignore[no-untyped-def]
+def test_sessions_are_forked_from_the_warm_starter_each_with_its_own_process_and_environment(
+    setup, start, terminals
+) -> None:  # type: ignore[no-untyped-def]
     """A login forks the pre-imported session starter instead of starting an interpreter: the app is the
     starter's child, in a session (and process group) of its own. The starter has no database URL in its
     environment, so a worklist on screen shows that each app runs with the environment built for its login."""
@@ -313,7 +361,9 @@ def test_sessions_are_forked_from_the_warm_starter_each_with_its_own_process_and
         assert os.getsid(app) == app and os.getpgid(app) == app  # its own session: a hang-up reaches it alone
 
 
-def test_a_crashed_session_or_starter_leaves_the_other_sessions_working_and_new_logins_start(setup, start, terminals) -> None:  # type: ignore[no-untyped-def]
+def test_a_crashed_session_or_starter_leaves_the_other_sessions_working_and_new_logins_start(
+    setup, start, terminals
+) -> None:  # type: ignore[no-untyped-def]
     _book, key, _stranger = setup
     server = start()
     first = terminals(server.ssh(key))
@@ -322,8 +372,11 @@ def test_a_crashed_session_or_starter_leaves_the_other_sessions_working_and_new_
     second.wait(WORKLIST)
     app_one, app_two = sorted(app_processes(server.proc.pid))
     os.kill(app_one, signal.SIGKILL)  # one session's app crashes: only its own login ends
-    wait_for(lambda: not Path(f"/proc/{app_one}").exists() or app_one not in app_processes(server.proc.pid), 5,
-             "the crashed app to be reaped")
+    wait_for(
+        lambda: not Path(f"/proc/{app_one}").exists() or app_one not in app_processes(server.proc.pid),
+        5,
+        "the crashed app to be reaped",
+    )
     second.keys("Down")
     assert Path(f"/proc/{app_two}").exists()
 

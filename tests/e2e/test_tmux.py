@@ -34,7 +34,17 @@ def _active_case_loan(db: Path) -> tuple[str, str]:
 
 def test_walk_worklist_detail_arrangement_and_back(book: Path, tmp_path: Path) -> None:
     loan, name = _active_case_loan(book)
-    env_cmd = ["env", f"INCASSO_CONFIG={tmp_path}/none.toml", INCASSO, "--db", f"sqlite:///{book}", "--user", "demo", "--date", "2026-11-23"]
+    env_cmd = [
+        "env",
+        f"INCASSO_CONFIG={tmp_path}/none.toml",
+        INCASSO,
+        "--db",
+        f"sqlite:///{book}",
+        "--user",
+        "demo",
+        "--date",
+        "2026-11-23",
+    ]
     term = Terminal(f"incasso-e2e-{tmp_path.name}", env_cmd)
     try:
         term.wait(r"1 van \d+ dossiers")
@@ -57,13 +67,27 @@ def test_walk_worklist_detail_arrangement_and_back(book: Path, tmp_path: Path) -
         term.close()
     with sqlite3.connect(book) as conn:
         # the generated book's history has demo's earlier arrangements too (issue 13): count today's
-        (count,) = conn.execute("select count(*) from audit_events where action = 'arrangement.create' and actor = 'demo'"
-                                " and at >= '2026-11-23'").fetchone()
+        (count,) = conn.execute(
+            "select count(*) from audit_events where action = 'arrangement.create' and actor = 'demo'"
+            " and at >= '2026-11-23'"
+        ).fetchone()
     assert count == 1
 
 
 def test_english_worklist_in_a_large_terminal(book: Path, tmp_path: Path) -> None:
-    cmd = ["env", f"INCASSO_CONFIG={tmp_path}/none.toml", INCASSO, "--db", f"sqlite:///{book}", "--user", "demo", "--lang", "en", "--date", "2026-11-23"]
+    cmd = [
+        "env",
+        f"INCASSO_CONFIG={tmp_path}/none.toml",
+        INCASSO,
+        "--db",
+        f"sqlite:///{book}",
+        "--user",
+        "demo",
+        "--lang",
+        "en",
+        "--date",
+        "2026-11-23",
+    ]
     term = Terminal(f"incasso-e2e-en-{tmp_path.name}", cmd, size=(160, 48))
     try:
         screen = term.wait(r"1 of \d+ cases")

@@ -32,17 +32,24 @@ class Person:
 
 
 def make_ctx(db: Database, clock: FixedClock, user: str = "demo", **settings: object) -> Context:
-    values: dict[str, object] = {"lender_accounts": list(TEST_OWN_ACCOUNTS), "portal_secure_cookies": False,
-                                 **DEMO_LENDER, **settings}
+    values: dict[str, object] = {
+        "lender_accounts": list(TEST_OWN_ACCOUNTS),
+        "portal_secure_cookies": False,
+        **DEMO_LENDER,
+        **settings,
+    }
     return Context(db=db, actor=resolve_actor(db, user), clock=clock, settings=Settings(**values))  # type: ignore[arg-type]
 
 
-def find_client(db: Database, *, kind: str = "natural", status: str = CaseStatus.ACTIVE.value,
-                skip: int = 0) -> Person:
+def find_client(db: Database, *, kind: str = "natural", status: str = CaseStatus.ACTIVE.value, skip: int = 0) -> Person:
     """A client of ``kind`` ("natural" or "business") whose newest case has ``status`` and arrears."""
     with db.reader() as s:
-        q = (select(Client, Case).join(Case, Case.client_id == Client.id)
-             .where(Case.status == status, Case.pos_arrears > 0).order_by(Client.id))
+        q = (
+            select(Client, Case)
+            .join(Case, Case.client_id == Client.id)
+            .where(Case.status == status, Case.pos_arrears > 0)
+            .order_by(Client.id)
+        )
         q = q.where(Client.kind == "natural") if kind == "natural" else q.where(Client.kind != "natural")
         rows = list(s.execute(q.limit(skip + 40)))
         seen: list[Person] = []

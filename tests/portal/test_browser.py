@@ -30,7 +30,7 @@ def browser() -> Iterator[Any]:
     with sync_api.sync_playwright() as p:
         try:
             b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        except Exception as err:  # the browser is there but cannot start here (no sandbox support, libraries)
+        except sync_api.Error as err:  # the browser is there but cannot start here (no sandbox support, libraries)
             pytest.skip(f"Chromium does not start: {str(err).splitlines()[0]}")
         yield b
         b.close()
@@ -84,8 +84,9 @@ def test_log_in_see_the_claim_scan_the_qr_and_propose_an_arrangement(browser, si
     page.get_by_role("button", name="Mijn voorstel versturen").click()
     expect(page.get_by_role("heading", name="Uw regeling is getroffen")).to_be_visible()
     with ctx.db.reader() as s:
-        made = s.scalar(select(Arrangement).where(Arrangement.case_id == person.case_id,
-                                                  Arrangement.status == "active"))
+        made = s.scalar(
+            select(Arrangement).where(Arrangement.case_id == person.case_id, Arrangement.status == "active")
+        )
         assert made is not None and made.created_by == f"client:{person.number}"
     assert not errors, errors
 

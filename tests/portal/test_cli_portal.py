@@ -36,10 +36,13 @@ def test_portal_code_needs_a_desk_user(sqlite_db, capsys) -> None:  # type: igno
     assert capsys.readouterr().out == ""
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--host", "0.0.0.0", "--insecure-cookies"], "Secure"),
-    (["--port", "70000"], "70000"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--host", "0.0.0.0", "--insecure-cookies"], "Secure"),
+        (["--port", "70000"], "70000"),
+    ],
+)
 def test_serve_portal_refuses_insecure_cookies_off_loopback(sqlite_db, capsys, args, message) -> None:  # type: ignore[no-untyped-def]
     assert cli.main(["serve", "portal", "--db", sqlite_db.url, *args]) == 2
     assert message in capsys.readouterr().err

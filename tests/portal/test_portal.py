@@ -42,8 +42,9 @@ def _csrf(html: str) -> str:
 def _login(web: Any, link: svc.IssuedLink, secret: str, code: str | None = None) -> Any:
     page = web.get(f"/l/{token_of(link)}")
     assert page.status_code == 200
-    return web.post(f"/l/{token_of(link)}", data={"csrf": _csrf(page.text), "code": code or link.code,
-                                                  "secret": secret})
+    return web.post(
+        f"/l/{token_of(link)}", data={"csrf": _csrf(page.text), "code": code or link.code, "secret": secret}
+    )
 
 
 def _logged_in(web: Any, issue: Any, person: Person) -> str:
@@ -83,7 +84,9 @@ def test_login_with_the_code_and_the_date_of_birth_opens_the_claim(web, pctx, pe
     r = _login(web, issue(person), person.secret)
     assert r.status_code == 303
     cookie = r.headers["set-cookie"]
-    assert "portal_session=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
+    assert (
+        "portal_session=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
+    )
     page = web.get("/claim")
     assert page.status_code == 200
     detail = client_detail(pctx, person.case_id)
@@ -215,8 +218,11 @@ def test_an_oversized_post_is_refused(web, person, issue) -> None:  # type: igno
     r = web.post("/contact", data={"csrf": csrf, "phone": "0" * (MAX_BODY + 10), "email": ""})
     assert r.status_code == 413
     link = issue(person)
-    r = web.post(f"/l/{token_of(link)}", content=b"code=" + b"A" * (MAX_BODY * 4),
-                 headers={"content-type": "application/x-www-form-urlencoded"})
+    r = web.post(
+        f"/l/{token_of(link)}",
+        content=b"code=" + b"A" * (MAX_BODY * 4),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
     assert r.status_code == 413
 
 
@@ -252,9 +258,20 @@ def _letter(pctx: Any, tmp_path: Any, person: Person, body: bytes) -> int:
     path = tmp_path / f"{person.number}.pdf"
     path.write_bytes(body)
     with pctx.db.transaction() as s:
-        letter = Letter(case_id=person.case_id, client_id=person.id, kind="reminder", channel="letter",
-                        language="nl", letter_date=AS_OF, figures="{}", status="sent", file_path=str(path),
-                        created_by="demo", created_at=NOW, dispatched_on=AS_OF)
+        letter = Letter(
+            case_id=person.case_id,
+            client_id=person.id,
+            kind="reminder",
+            channel="letter",
+            language="nl",
+            letter_date=AS_OF,
+            figures="{}",
+            status="sent",
+            file_path=str(path),
+            created_by="demo",
+            created_at=NOW,
+            dispatched_on=AS_OF,
+        )
         s.add(letter)
         s.flush()
         return letter.id
@@ -304,8 +321,14 @@ def test_the_qr_code_pays_the_loans_arrears_to_the_lender(web, pctx, person, iss
 
 
 def _propose(web: Any, csrf: str, **fields: str) -> Any:
-    data = {"csrf": csrf, "down_payment": "0", "count": "6", "frequency": "monthly",
-            "first_date": (AS_OF + timedelta(days=7)).isoformat(), **fields}
+    data = {
+        "csrf": csrf,
+        "down_payment": "0",
+        "count": "6",
+        "frequency": "monthly",
+        "first_date": (AS_OF + timedelta(days=7)).isoformat(),
+        **fields,
+    }
     return web.post("/arrangement", data=data)
 
 
@@ -315,8 +338,9 @@ def test_an_arrangement_within_the_limits_is_registered_as_the_client(web, pctx,
     assert r.status_code == 200, r.text
     assert "Uw regeling is getroffen" in r.text or "Your arrangement is made" in r.text
     with pctx.db.reader() as s:
-        arrangement = s.scalar(select(Arrangement).where(Arrangement.case_id == person.case_id,
-                                                         Arrangement.status == "active"))
+        arrangement = s.scalar(
+            select(Arrangement).where(Arrangement.case_id == person.case_id, Arrangement.status == "active")
+        )
         assert arrangement is not None and arrangement.created_by == f"client:{person.number}"
         assert arrangement.installment_count == 6
         assert s.get(Case, person.case_id).status == CaseStatus.ARRANGEMENT.value
@@ -332,8 +356,14 @@ def test_an_arrangement_outside_the_limits_becomes_a_request_for_the_desk(web, p
     r = _propose(web, csrf, count=count)
     assert r.status_code == 200
     with pctx.db.reader() as s:
-        assert s.scalar(select(func.count()).select_from(Arrangement).where(
-            Arrangement.case_id == person.case_id, Arrangement.created_by.like("client:%"))) == 0
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(Arrangement)
+                .where(Arrangement.case_id == person.case_id, Arrangement.created_by.like("client:%"))
+            )
+            == 0
+        )
         task = s.scalar(select(Task).where(Task.case_id == person.case_id, Task.kind == "portal_request"))
         assert task is not None and task.created_by == f"client:{person.number}" and task.status == "open"
     assert "portal.arrangement_request" in _events(pctx, f"client:{person.number}")
@@ -341,15 +371,18 @@ def test_an_arrangement_outside_the_limits_becomes_a_request_for_the_desk(web, p
     assert r.status_code == 400 and 'class="alert"' in r.text
 
 
-@pytest.mark.parametrize(("fields", "field"), [
-    ({"down_payment": "abc"}, "down_payment"),
-    ({"down_payment": "-5"}, "down_payment"),
-    ({"count": "0"}, "count"),
-    ({"count": "many"}, "count"),
-    ({"frequency": "yearly"}, "frequency"),
-    ({"first_date": "31-02-2026"}, "first_date"),
-    ({"first_date": "2020-01-01"}, "first_date"),
-])
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"down_payment": "abc"}, "down_payment"),
+        ({"down_payment": "-5"}, "down_payment"),
+        ({"count": "0"}, "count"),
+        ({"count": "many"}, "count"),
+        ({"frequency": "yearly"}, "frequency"),
+        ({"first_date": "31-02-2026"}, "first_date"),
+        ({"first_date": "2020-01-01"}, "first_date"),
+    ],
+)
 def test_arrangement_fields_are_validated_at_the_field(web, pctx, person, issue, fields, field) -> None:  # type: ignore[no-untyped-def]
     csrf = _logged_in(web, issue, person)
     r = _propose(web, csrf, **fields)
@@ -390,23 +423,36 @@ def svc_input() -> Any:
     from incasso_tui.domain.enums import Frequency
     from incasso_tui.services.arrangements import ArrangementInput
 
-    return ArrangementInput(down_payment=Decimal("0.00"), first_date=AS_OF + timedelta(days=7),
-                            frequency=Frequency.MONTHLY, count=6)
+    return ArrangementInput(
+        down_payment=Decimal("0.00"), first_date=AS_OF + timedelta(days=7), frequency=Frequency.MONTHLY, count=6
+    )
 
 
 # ----- budget, contact, call-back
 
 
 def _budget_form(csrf: str, **fields: str) -> dict[str, str]:
-    return {"csrf": csrf, "household": "single", "children": "0", "salary": "1.850,00", "housing": "750",
-            "health": "140", "cause": "illness", "note": "", "revenue": "0", **fields}
+    return {
+        "csrf": csrf,
+        "household": "single",
+        "children": "0",
+        "salary": "1.850,00",
+        "housing": "750",
+        "health": "140",
+        "cause": "illness",
+        "note": "",
+        "revenue": "0",
+        **fields,
+    }
 
 
 def test_the_budget_is_stored_as_self_declared_with_its_cause(web, pctx, person, issue) -> None:  # type: ignore[no-untyped-def]
     csrf = _logged_in(web, issue, person)
     assert web.get("/budget").status_code == 200
     r = web.post("/budget", data=_budget_form(csrf, note="<b>ziek</b>"))
-    assert r.status_code == 303 and r.headers["location"] == "/claim?done=budget", re.findall(r"class=\"(?:error|alert)\"[^>]*>(.*?)<", r.text, re.S)
+    assert r.status_code == 303 and r.headers["location"] == "/claim?done=budget", re.findall(
+        r"class=\"(?:error|alert)\"[^>]*>(.*?)<", r.text, re.S
+    )
     with pctx.db.reader() as s:
         row = s.scalar(select(Budget).where(Budget.client_id == person.id).order_by(Budget.id.desc()))
         assert row.source == "client" and row.checked == "self_declared"
@@ -415,17 +461,20 @@ def test_the_budget_is_stored_as_self_declared_with_its_cause(web, pctx, person,
     assert "budget.set" in _events(pctx, f"client:{person.number}")
 
 
-@pytest.mark.parametrize(("fields", "field"), [
-    ({"salary": "veel"}, "salary"),
-    ({"salary": "", "benefits": ""}, "salary"),
-    ({"children": "-1"}, "children"),
-    ({"household": "commune"}, "household"),
-    ({"housing": "12,345"}, "housing"),
-    ({"cause": "aliens"}, "cause"),
-    ({"housing": "60000"}, "housing"),
-    ({"business_drawings": "600000"}, "business_drawings"),
-    ({"note": "x" * 1001}, "note"),
-])
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"salary": "veel"}, "salary"),
+        ({"salary": "", "benefits": ""}, "salary"),
+        ({"children": "-1"}, "children"),
+        ({"household": "commune"}, "household"),
+        ({"housing": "12,345"}, "housing"),
+        ({"cause": "aliens"}, "cause"),
+        ({"housing": "60000"}, "housing"),
+        ({"business_drawings": "600000"}, "business_drawings"),
+        ({"note": "x" * 1001}, "note"),
+    ],
+)
 def test_budget_fields_are_validated_at_the_field(web, pctx, person, issue, fields, field) -> None:  # type: ignore[no-untyped-def]
     csrf = _logged_in(web, issue, person)
     r = web.post("/budget", data=_budget_form(csrf, **fields))
@@ -436,8 +485,7 @@ def test_budget_fields_are_validated_at_the_field(web, pctx, person, issue, fiel
 
 def test_contact_details_and_consent(web, pctx, person, issue) -> None:  # type: ignore[no-untyped-def]
     csrf = _logged_in(web, issue, person)
-    r = web.post("/contact", data={"csrf": csrf, "phone": "06-12345678", "email": "klant@example.nl",
-                                   "consent": "1"})
+    r = web.post("/contact", data={"csrf": csrf, "phone": "06-12345678", "email": "klant@example.nl", "consent": "1"})
     assert r.status_code == 303
     with pctx.db.reader() as s:
         client = s.get(Client, person.id)
@@ -448,12 +496,15 @@ def test_contact_details_and_consent(web, pctx, person, issue) -> None:  # type:
     assert _events(pctx, f"client:{person.number}").count("portal.contact") == 2
 
 
-@pytest.mark.parametrize(("fields", "field"), [
-    ({"phone": "12"}, "phone"),
-    ({"phone": "<script>alert(1)</script>"}, "phone"),
-    ({"email": "not an address"}, "email"),
-    ({"email": "", "consent": "1"}, "consent"),
-])
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"phone": "12"}, "phone"),
+        ({"phone": "<script>alert(1)</script>"}, "phone"),
+        ({"email": "not an address"}, "email"),
+        ({"email": "", "consent": "1"}, "consent"),
+    ],
+)
 def test_contact_fields_are_validated_and_shown_as_text(web, pctx, person, issue, fields, field) -> None:  # type: ignore[no-untyped-def]
     csrf = _logged_in(web, issue, person)
     with pctx.db.reader() as s:
@@ -484,17 +535,21 @@ def test_ask_to_be_called_back_makes_a_call_task(web, pctx, person, issue) -> No
     r = web.post("/callback", data={"csrf": csrf, "day": day.isoformat(), "note": "na 17 uur"})
     assert r.status_code == 303, r.text
     with pctx.db.reader() as s:
-        task = s.scalar(select(Task).where(Task.case_id == person.case_id, Task.kind == "call",
-                                           Task.status == "open"))
+        task = s.scalar(select(Task).where(Task.case_id == person.case_id, Task.kind == "call", Task.status == "open"))
         assert task.due_date == day and task.created_by == f"client:{person.number}" and "na 17 uur" in task.title
 
 
-@pytest.mark.parametrize(("day", "note", "field"), [
-    ("", "", "day"), ("gisteren", "", "day"), ((AS_OF - timedelta(days=1)).isoformat(), "", "day"),
-    ((AS_OF + timedelta(days=31)).isoformat(), "", "day"),
-    ((AS_OF + timedelta(days=2)).isoformat(), "x" * 151, "note"),
-    ((AS_OF + timedelta(days=2)).isoformat(), "bel\x1b[31m mij", "note"),
-])
+@pytest.mark.parametrize(
+    ("day", "note", "field"),
+    [
+        ("", "", "day"),
+        ("gisteren", "", "day"),
+        ((AS_OF - timedelta(days=1)).isoformat(), "", "day"),
+        ((AS_OF + timedelta(days=31)).isoformat(), "", "day"),
+        ((AS_OF + timedelta(days=2)).isoformat(), "x" * 151, "note"),
+        ((AS_OF + timedelta(days=2)).isoformat(), "bel\x1b[31m mij", "note"),
+    ],
+)
 def test_call_back_fields_are_validated_at_the_field(web, pctx, person, issue, day, note, field) -> None:  # type: ignore[no-untyped-def]
     csrf = _logged_in(web, issue, person)
     r = web.post("/callback", data={"csrf": csrf, "day": day, "note": note})

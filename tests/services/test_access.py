@@ -19,22 +19,27 @@ from incasso_tui.services.tasks import CallTaskInput, create_call_task
 from incasso_tui.store.models import AuditEvent, Case, Contact, Handover, Note
 
 TODAY = date(2026, 11, 23)
-CALL = ContactInput(channel=Channel.PHONE, outcome=ContactOutcome.REACHED, summary="Gebeld",
-                    next_action_date=TODAY + timedelta(days=3))
+CALL = ContactInput(
+    channel=Channel.PHONE, outcome=ContactOutcome.REACHED, summary="Gebeld", next_action_date=TODAY + timedelta(days=3)
+)
 
 
 def _case(ctx, status: str = "active", min_dpd: int = 0):  # type: ignore[no-untyped-def]
     with ctx.db.reader() as s:
-        return s.scalars(select(Case).where(Case.status == status,
-                                            Case.pos_oldest_due <= TODAY - timedelta(days=min_dpd))
-                         .order_by(Case.id)).first()
+        return s.scalars(
+            select(Case)
+            .where(Case.status == status, Case.pos_oldest_due <= TODAY - timedelta(days=min_dpd))
+            .order_by(Case.id)
+        ).first()
 
 
 def _counts(ctx, case_id: int) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
     with ctx.db.reader() as s:
-        return (s.scalar(select(func.count()).select_from(Contact).where(Contact.case_id == case_id)),
-                s.scalar(select(func.count()).select_from(Note).where(Note.case_id == case_id)),
-                s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.case_id == case_id)))
+        return (
+            s.scalar(select(func.count()).select_from(Contact).where(Contact.case_id == case_id)),
+            s.scalar(select(func.count()).select_from(Note).where(Note.case_id == case_id)),
+            s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.case_id == case_id)),
+        )
 
 
 def _handed_over(ctx_for) -> int:  # type: ignore[no-untyped-def]
@@ -51,9 +56,11 @@ def test_the_desk_cannot_write_on_a_handed_over_case(ctx_for) -> None:  # type: 
     before = _counts(demo, case_id)
     with demo.db.reader() as s:
         version = s.get(Case, case_id).version
-    for write in (lambda: log_contact(demo, case_id, version, CALL),
-                  lambda: add_note(demo, case_id, "nog even bellen"),
-                  lambda: create_call_task(demo, case_id, CallTaskInput(TODAY + timedelta(days=1), "Bellen"))):
+    for write in (
+        lambda: log_contact(demo, case_id, version, CALL),
+        lambda: add_note(demo, case_id, "nog even bellen"),
+        lambda: create_call_task(demo, case_id, CallTaskInput(TODAY + timedelta(days=1), "Bellen")),
+    ):
         with pytest.raises(RuleViolation, match="handed over to special management"):
             write()
     assert _counts(demo, case_id) == before  # nothing written
@@ -98,9 +105,14 @@ def test_special_management_works_an_accepted_case_which_stays_theirs(ctx_for, t
     log_contact(visser, case_id, version, CALL)
     with visser.db.reader() as s:
         case = s.get(Case, case_id)
-    create_arrangement(visser, case_id, case.version,
-                       ArrangementInput(down_payment=Decimal("0"), first_date=TODAY + timedelta(days=7),
-                                        frequency=Frequency.MONTHLY, count=6))
+    create_arrangement(
+        visser,
+        case_id,
+        case.version,
+        ArrangementInput(
+            down_payment=Decimal("0"), first_date=TODAY + timedelta(days=7), frequency=Frequency.MONTHLY, count=6
+        ),
+    )
     letter_id = issue_by_hand(visser, case_id, "arrangement_confirmation")
     assert letter_id > 0
     with visser.db.reader() as s:

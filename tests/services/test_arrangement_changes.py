@@ -25,14 +25,19 @@ FIRST = date(2026, 12, 1)
 
 def _case(ctx, skip: int = 0):  # type: ignore[no-untyped-def]
     with ctx.db.reader() as s:
-        return s.scalars(select(Case).where(Case.status == "active", Case.pos_arrears > 300)
-                         .order_by(Case.id)).all()[skip]
+        return s.scalars(select(Case).where(Case.status == "active", Case.pos_arrears > 300).order_by(Case.id)).all()[
+            skip
+        ]
 
 
 def _with_arrangement(ctx, skip: int = 0):  # type: ignore[no-untyped-def]
     case = _case(ctx, skip)
-    arrangement_id = create_arrangement(ctx, case.id, case.version, ArrangementInput(
-        down_payment=Decimal("0.00"), first_date=FIRST, frequency=Frequency.MONTHLY, count=3))
+    arrangement_id = create_arrangement(
+        ctx,
+        case.id,
+        case.version,
+        ArrangementInput(down_payment=Decimal("0.00"), first_date=FIRST, frequency=Frequency.MONTHLY, count=3),
+    )
     return case, arrangement_id
 
 
@@ -40,16 +45,25 @@ def test_change_replans_what_is_open_and_keeps_the_old_one(ctx_for) -> None:  # 
     ctx = ctx_for()
     case, old_id = _with_arrangement(ctx)
     with ctx.db.transaction() as s:  # the first line half paid
-        s.execute(update(ArrangementLine).where(ArrangementLine.arrangement_id == old_id, ArrangementLine.seq == 1)
-                  .values(paid=Decimal("10.00")))
+        s.execute(
+            update(ArrangementLine)
+            .where(ArrangementLine.arrangement_id == old_id, ArrangementLine.seq == 1)
+            .values(paid=Decimal("10.00"))
+        )
     now = running(ctx, case.id)
     assert now is not None and now.id == old_id
     with ctx.db.reader() as s:
         covered = s.get(Arrangement, old_id).arrears_covered
     assert now.open_amount == covered - Decimal("10.00")
-    new_id = change_arrangement(ctx, old_id, now.version, ArrangementInput(
-        down_payment=Decimal("0.00"), first_date=date(2026, 12, 15), frequency=Frequency.MONTHLY, count=6),
-        "klant verloor inkomen")
+    new_id = change_arrangement(
+        ctx,
+        old_id,
+        now.version,
+        ArrangementInput(
+            down_payment=Decimal("0.00"), first_date=date(2026, 12, 15), frequency=Frequency.MONTHLY, count=6
+        ),
+        "klant verloor inkomen",
+    )
     with ctx.db.reader() as s:
         old, new = s.get(Arrangement, old_id), s.get(Arrangement, new_id)
         assert (old.status, new.status) == ("cancelled", "active")
@@ -82,8 +96,13 @@ def test_a_broken_arrangement_cannot_be_changed(ctx_for) -> None:  # type: ignor
     with ctx.db.transaction() as s:
         s.execute(update(Arrangement).where(Arrangement.id == old_id).values(status="broken"))
     with pytest.raises(RuleViolation) as err:
-        change_arrangement(ctx, old_id, version, ArrangementInput(
-            down_payment=Decimal("0.00"), first_date=FIRST, frequency=Frequency.MONTHLY, count=4), "reden")
+        change_arrangement(
+            ctx,
+            old_id,
+            version,
+            ArrangementInput(down_payment=Decimal("0.00"), first_date=FIRST, frequency=Frequency.MONTHLY, count=4),
+            "reden",
+        )
     assert err.value.params["status"] == "broken"
 
 
@@ -112,8 +131,9 @@ def test_a_plan_beyond_the_desk_goes_to_a_supervisor_with_four_eyes(ctx_for) -> 
         assert s.get(Case, case.id).status == "active"  # nothing registered before the decision
     decide(ctx_for("bakker"), proposal_id, row.version, approve=True)
     with ctx.db.reader() as s:
-        arrangement = s.scalars(select(Arrangement).where(Arrangement.case_id == case.id,
-                                                          Arrangement.status == "active")).one()
+        arrangement = s.scalars(
+            select(Arrangement).where(Arrangement.case_id == case.id, Arrangement.status == "active")
+        ).one()
         assert arrangement.installment_count == 24
         assert s.get(Case, case.id).status == "arrangement"
 
@@ -121,8 +141,13 @@ def test_a_plan_beyond_the_desk_goes_to_a_supervisor_with_four_eyes(ctx_for) -> 
 def test_nobody_approves_their_own_arrangement_proposal(ctx_for) -> None:  # type: ignore[no-untyped-def]
     bakker = ctx_for("bakker")
     case = _case(bakker, 2)
-    proposal_id = propose_arrangement(bakker, case.id, case.version, ArrangementInput(
-        down_payment=Decimal("0.00"), first_date=FIRST, frequency=Frequency.MONTHLY, count=30), "reden")
+    proposal_id = propose_arrangement(
+        bakker,
+        case.id,
+        case.version,
+        ArrangementInput(down_payment=Decimal("0.00"), first_date=FIRST, frequency=Frequency.MONTHLY, count=30),
+        "reden",
+    )
     row = next(p for p in proposals(bakker) if p.id == proposal_id)
     with pytest.raises(FourEyesViolation):
         decide(bakker, proposal_id, row.version, approve=True)

@@ -14,7 +14,6 @@ from incasso_tui.errors import NotAllowed, RuleViolation, StaleData
 from incasso_tui.services.arrangements import ArrangementInput, create_arrangement
 from incasso_tui.services.cases import client_detail
 from incasso_tui.store.models import Arrangement, ArrangementLine, AuditEvent, Case
-
 from tests.conftest import AS_OF
 
 
@@ -32,12 +31,16 @@ def test_a_valid_arrangement_is_saved_with_its_audit_event(ctx_for) -> None:  # 
     case = _open_case(ctx)
     detail = client_detail(ctx, case.id)
     arrears = detail.arrears.total
-    given = ArrangementInput(down_payment=Decimal("50.00"), first_date=AS_OF + timedelta(days=7), frequency=Frequency.MONTHLY, count=4)
+    given = ArrangementInput(
+        down_payment=Decimal("50.00"), first_date=AS_OF + timedelta(days=7), frequency=Frequency.MONTHLY, count=4
+    )
     arrangement_id = create_arrangement(ctx, case.id, detail.case.version, given)
     with ctx.db.reader() as s:
         arrangement = s.get(Arrangement, arrangement_id)
         lines = list(s.scalars(select(ArrangementLine).where(ArrangementLine.arrangement_id == arrangement_id)))
-        event = s.scalars(select(AuditEvent).where(AuditEvent.entity == "arrangement", AuditEvent.entity_id == arrangement_id)).one()
+        event = s.scalars(
+            select(AuditEvent).where(AuditEvent.entity == "arrangement", AuditEvent.entity_id == arrangement_id)
+        ).one()
         saved_case = s.get(Case, case.id)
     assert arrangement.arrears_covered == arrears
     assert sum(line.amount for line in lines) == arrears
@@ -66,7 +69,10 @@ def test_the_desk_limits_refuse_with_a_reason(ctx_for, given, message) -> None: 
     with pytest.raises(RuleViolation, match=message):
         create_arrangement(ctx, case.id, case.version, ArrangementInput(**{**base, **given}))
     with ctx.db.reader() as s:
-        assert s.scalars(select(Arrangement).where(Arrangement.case_id == case.id, Arrangement.status == "active")).first() is None
+        assert (
+            s.scalars(select(Arrangement).where(Arrangement.case_id == case.id, Arrangement.status == "active")).first()
+            is None
+        )
 
 
 def test_minimum_installment_is_a_setting(ctx_for) -> None:  # type: ignore[no-untyped-def]
@@ -81,7 +87,11 @@ def test_stale_version_is_refused_and_names_who_changed_it(ctx_for) -> None:  # 
     ctx = ctx_for("demo")
     case = _open_case(ctx)
     with ctx.db.transaction() as s:
-        s.execute(update(Case).where(Case.id == case.id).values(version=Case.version + 1, updated_by="jansen", updated_at=ctx.clock.now()))
+        s.execute(
+            update(Case)
+            .where(Case.id == case.id)
+            .values(version=Case.version + 1, updated_by="jansen", updated_at=ctx.clock.now())
+        )
     given = ArrangementInput(down_payment=Decimal("0"), first_date=AS_OF, frequency=Frequency.MONTHLY, count=3)
     with pytest.raises(StaleData, match="jansen"):
         create_arrangement(ctx, case.id, case.version, given)

@@ -110,7 +110,10 @@ def test_the_commands_verify_and_show(book: str, tmp_path: Path) -> None:
     ok = _incasso("audit", "verify", "--db", book)
     assert ok.returncode == 0 and "intact" in ok.stdout
     shown = _incasso("audit", "show", "--case", str(case_id), "--db", book, "--json")
-    assert shown.returncode == 0 and [e["action"] for e in json.loads(shown.stdout)][-2:] == ["presence.enter", "presence.leave"]
+    assert shown.returncode == 0 and [e["action"] for e in json.loads(shown.stdout)][-2:] == [
+        "presence.enter",
+        "presence.leave",
+    ]
     missing = _incasso("audit", "show", "--case", "999999", "--db", book)
     assert missing.returncode != 0 and len(missing.stderr.strip().splitlines()) == 1
 
@@ -135,7 +138,9 @@ def test_record_many_chains_after_single_events_in_one_transaction(ctx_for) -> N
     at = datetime(2026, 11, 23, 9, 0)
     with ctx.db.transaction() as s:
         record(s, at=at, actor="demo", action="note.add", entity="case", entity_id=1, case_id=1)
-        written = record_many(s, [Event(at, "demo", "procedure.move", "case", i, i, None, {"n": i}) for i in range(1, 4)])
+        written = record_many(
+            s, [Event(at, "demo", "procedure.move", "case", i, i, None, {"n": i}) for i in range(1, 4)]
+        )
         record(s, at=at, actor="demo", action="note.add", entity="case", entity_id=2, case_id=2)
     assert written == 3
     with ctx.db.reader() as s:

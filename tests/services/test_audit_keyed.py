@@ -72,7 +72,7 @@ def test_an_event_altered_and_the_chain_recomputed_after_it_is_found(sealed) -> 
     forged_key = b"x" * 32
     previous = next(e.hash for e in events if e.seq == target.seq - 1)
     with db.transaction() as s:
-        for e in events[events.index(target):]:
+        for e in events[events.index(target) :]:
             row = s.get(AuditEvent, e.id)
             if row.id == target.id:
                 row.actor = "someone-else"
@@ -91,7 +91,7 @@ def test_rewriting_keyed_events_as_unkeyed_ones_is_found(sealed) -> None:  # typ
     first_keyed = next(e for e in events if e.keyed)
     previous = next((e.hash for e in events if e.seq == first_keyed.seq - 1), GENESIS)
     with db.transaction() as s:  # every keyed event made plain SHA-256 again, chain recomputed, head moved
-        for e in events[events.index(first_keyed):]:
+        for e in events[events.index(first_keyed) :]:
             row = s.get(AuditEvent, e.id)
             row.keyed = False
             row.prev_hash = previous
@@ -131,9 +131,19 @@ def test_a_forged_event_appended_to_the_head_is_found(sealed) -> None:  # type: 
     last = _events(db)[-1]
     for keyed in (False, True):
         with db.transaction() as s:
-            forged = AuditEvent(at=NOW, actor="bakker", action="proposal.write_off.approved", entity="proposal",
-                                entity_id=1, case_id=None, before=None, after=json.dumps({"status": "approved"}),
-                                prev_hash=last.hash, seq=last.seq + 1, keyed=keyed)
+            forged = AuditEvent(
+                at=NOW,
+                actor="bakker",
+                action="proposal.write_off.approved",
+                entity="proposal",
+                entity_id=1,
+                case_id=None,
+                before=None,
+                after=json.dumps({"status": "approved"}),
+                prev_hash=last.hash,
+                seq=last.seq + 1,
+                keyed=keyed,
+            )
             forged.hash = audit.event_hash(last.hash, forged, b"guessed-key" if keyed else None)
             s.add(forged)
             s.flush()

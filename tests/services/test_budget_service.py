@@ -35,9 +35,17 @@ from tests.conftest import AS_OF
 def _consumer_case(ctx):  # type: ignore[no-untyped-def]
     """An active case of a natural person (consumer) with arrears: a household budget, no business figures."""
     with ctx.db.reader() as s:
-        row = s.execute(select(Case.id, Case.client_id).join(Client, Client.id == Case.client_id)
-                        .where(Case.status == "active", Case.pos_arrears >= D("300"), Client.kind == "natural",
-                               Client.consumer.is_(True)).order_by(Case.id)).first()
+        row = s.execute(
+            select(Case.id, Case.client_id)
+            .join(Client, Client.id == Case.client_id)
+            .where(
+                Case.status == "active",
+                Case.pos_arrears >= D("300"),
+                Client.kind == "natural",
+                Client.consumer.is_(True),
+            )
+            .order_by(Case.id)
+        ).first()
     assert row is not None
     return row
 
@@ -60,8 +68,11 @@ def test_budgets_are_a_history_and_the_newest_is_current(ctx_for) -> None:  # ty
     assert st.capacity == compute(ctx, _household(salary="2500.00"), None, AS_OF)
     assert st.regular > 0  # the client's loans' next installments
     with ctx.db.reader() as s:
-        events = list(s.scalars(select(AuditEvent).where(AuditEvent.action == "budget.set",
-                                                          AuditEvent.entity_id.in_([first, second]))))
+        events = list(
+            s.scalars(
+                select(AuditEvent).where(AuditEvent.action == "budget.set", AuditEvent.entity_id.in_([first, second]))
+            )
+        )
     assert len(events) == 2 and json.loads(events[1].after)["household"]["salary"] == "2500.00"
 
 
@@ -75,14 +86,20 @@ def test_a_budget_older_than_the_setting_is_flagged(ctx_for) -> None:  # type: i
     assert warning is not None and warning[0].startswith("The budget of {day} is older than {months} months")
 
 
-@pytest.mark.parametrize(("given", "field"), [
-    (BudgetInput(AS_OF, Checked.PAYSLIP, None), "household"),
-    (BudgetInput(AS_OF, Checked.PAYSLIP, _household(), BusinessBudget(D("1000.00"))), "revenue"),
-    (BudgetInput(AS_OF + timedelta(days=1), Checked.PAYSLIP, _household()), "budget_date"),
-    (BudgetInput(AS_OF, Checked.PAYSLIP, _household(salary="1000000.00")), "salary"),
-    (BudgetInput(AS_OF, Checked.PAYSLIP, HouseholdBudget(Household.COUPLE_CHILDREN, 0, salary=D("2000.00"))), "children"),
-    (BudgetInput(AS_OF, Checked.PAYSLIP, _household(), source="client"), "checked"),
-])
+@pytest.mark.parametrize(
+    ("given", "field"),
+    [
+        (BudgetInput(AS_OF, Checked.PAYSLIP, None), "household"),
+        (BudgetInput(AS_OF, Checked.PAYSLIP, _household(), BusinessBudget(D("1000.00"))), "revenue"),
+        (BudgetInput(AS_OF + timedelta(days=1), Checked.PAYSLIP, _household()), "budget_date"),
+        (BudgetInput(AS_OF, Checked.PAYSLIP, _household(salary="1000000.00")), "salary"),
+        (
+            BudgetInput(AS_OF, Checked.PAYSLIP, HouseholdBudget(Household.COUPLE_CHILDREN, 0, salary=D("2000.00"))),
+            "children",
+        ),
+        (BudgetInput(AS_OF, Checked.PAYSLIP, _household(), source="client"), "checked"),
+    ],
+)
 def test_bad_budgets_are_refused_at_their_field_and_nothing_is_written(ctx_for, given, field) -> None:  # type: ignore[no-untyped-def]
     ctx = ctx_for("demo")
     _case_id, client_id = _consumer_case(ctx)
@@ -127,8 +144,12 @@ def test_a_generated_book_carries_the_cause_logged_on_its_newest_contact(ctx_for
         cases = list(s.execute(select(Case.id, Case.cause).where(Case.cause.is_not(None))).all())
         assert cases
         for case_id, cause in cases[:50]:
-            newest = s.scalars(select(Contact.cause).where(Contact.case_id == case_id, Contact.cause.is_not(None))
-                               .order_by(Contact.at.desc(), Contact.id.desc()).limit(1)).first()
+            newest = s.scalars(
+                select(Contact.cause)
+                .where(Contact.case_id == case_id, Contact.cause.is_not(None))
+                .order_by(Contact.at.desc(), Contact.id.desc())
+                .limit(1)
+            ).first()
             assert newest == cause
         desk = s.scalar(select(func.count()).select_from(Case).where(text(DESK_WHERE)))
     counts = cause_counts(ctx_for("bakker"))
@@ -146,16 +167,19 @@ def test_a_plan_above_the_capacity_needs_a_reason(ctx_for) -> None:  # type: ign
     case_id, client_id, detail = _plan_case(ctx)
     # income 1.500: the protected part takes nearly all of it, so any plan is above the capacity
     set_budget(ctx, client_id, BudgetInput(AS_OF, Checked.BANK_STATEMENTS, _household(salary="1500.00")))
-    given = ArrangementInput(down_payment=D("0.00"), first_date=AS_OF + timedelta(days=7), frequency=Frequency.MONTHLY,
-                             count=2)
+    given = ArrangementInput(
+        down_payment=D("0.00"), first_date=AS_OF + timedelta(days=7), frequency=Frequency.MONTHLY, count=2
+    )
     with pytest.raises(BadInput) as err:
         create_arrangement(ctx, case_id, detail.case.version, given)
     assert err.value.field == "capacity_reason"
-    arrangement_id = create_arrangement(ctx, case_id, detail.case.version,
-                                        ArrangementInput(**{**given.__dict__, "capacity_reason": "Bonus in januari"}))
+    arrangement_id = create_arrangement(
+        ctx, case_id, detail.case.version, ArrangementInput(**{**given.__dict__, "capacity_reason": "Bonus in januari"})
+    )
     with ctx.db.reader() as s:
-        event = s.scalars(select(AuditEvent).where(AuditEvent.entity == "arrangement",
-                                                   AuditEvent.entity_id == arrangement_id)).one()
+        event = s.scalars(
+            select(AuditEvent).where(AuditEvent.entity == "arrangement", AuditEvent.entity_id == arrangement_id)
+        ).one()
     capacity = json.loads(event.after)["capacity"]
     assert capacity["above_capacity_reason"] == "Bonus in januari" and D(capacity["needed"]) > D(capacity["capacity"])
 
@@ -164,8 +188,13 @@ def test_the_desk_can_refuse_plans_above_the_capacity(ctx_for) -> None:  # type:
     ctx = ctx_for("demo", arrangement_above_capacity="refuse")
     case_id, client_id, detail = _plan_case(ctx)
     set_budget(ctx, client_id, BudgetInput(AS_OF, Checked.BANK_STATEMENTS, _household(salary="1500.00")))
-    given = ArrangementInput(down_payment=D("0.00"), first_date=AS_OF + timedelta(days=7), frequency=Frequency.MONTHLY,
-                             count=2, capacity_reason="toch")
+    given = ArrangementInput(
+        down_payment=D("0.00"),
+        first_date=AS_OF + timedelta(days=7),
+        frequency=Frequency.MONTHLY,
+        count=2,
+        capacity_reason="toch",
+    )
     with pytest.raises(RuleViolation):
         create_arrangement(ctx, case_id, detail.case.version, given)
 
@@ -177,9 +206,17 @@ def test_a_proposed_plan_fits_and_is_accepted_without_a_reason(ctx_for) -> None:
     st = status(ctx, client_id)
     proposal = propose(ctx, st, detail.arrears.total, D("0.00"))
     assert proposal.installment + st.regular <= st.capacity.capacity  # type: ignore[union-attr]
-    create_arrangement(ctx, case_id, detail.case.version, ArrangementInput(
-        down_payment=D("0.00"), first_date=AS_OF + timedelta(days=7), frequency=Frequency.MONTHLY,
-        count=proposal.count))
+    create_arrangement(
+        ctx,
+        case_id,
+        detail.case.version,
+        ArrangementInput(
+            down_payment=D("0.00"),
+            first_date=AS_OF + timedelta(days=7),
+            frequency=Frequency.MONTHLY,
+            count=proposal.count,
+        ),
+    )
 
 
 def test_no_plan_is_proposed_without_room(ctx_for) -> None:  # type: ignore[no-untyped-def]
@@ -214,8 +251,12 @@ def test_the_cause_logged_on_a_call_is_carried_to_the_case(ctx_for) -> None:  # 
     case_id, _client_id = _consumer_case(ctx)
     detail = client_detail(ctx, case_id)
     new = next(c for c in ArrearsCause if c.value != detail.case.cause)
-    log_contact(ctx, case_id, detail.case.version, ContactInput(Channel.PHONE, ContactOutcome.REACHED, "gebeld",
-                                                               AS_OF + timedelta(days=3), cause=new))
+    log_contact(
+        ctx,
+        case_id,
+        detail.case.version,
+        ContactInput(Channel.PHONE, ContactOutcome.REACHED, "gebeld", AS_OF + timedelta(days=3), cause=new),
+    )
     with ctx.db.reader() as s:
         newest = s.scalars(select(CaseCause).where(CaseCause.case_id == case_id).order_by(CaseCause.id.desc())).first()
     assert client_detail(ctx, case_id).case.cause == new.value

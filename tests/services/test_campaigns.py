@@ -44,7 +44,6 @@ from incasso_tui.store.models import (
     Task,
     User,
 )
-
 from tests.conftest import AS_OF, NOW
 from tests.letter_samples import LENDER
 
@@ -79,14 +78,24 @@ def test_a_call_task_campaign_makes_tasks_and_lists_every_refusal(ctx_for) -> No
     group = _desk_ids(ctx, Case.stage == "reminder")
     with ctx.db.reader() as s:  # cases the book itself stops already
         stopped = set(s.scalars(select(Case.id).where(Case.id.in_(group), Case.status.in_(("paused", "insolvency")))))
-        stopped |= set(s.scalars(select(Task.case_id).where(Task.case_id.in_(group), Task.kind == "call",
-                                                            Task.status == "open")))
+        stopped |= set(
+            s.scalars(select(Task.case_id).where(Task.case_id.in_(group), Task.kind == "call", Task.status == "open"))
+        )
     paused, tracked, called, busy = [case_id for case_id in group if case_id not in stopped][:4]
     with ctx.db.transaction() as s:
         s.execute(update(Case).where(Case.id == paused).values(status="paused", pause_until=date(2026, 12, 31)))
         s.execute(update(Case).where(Case.id == tracked).values(status="insolvency"))
-        s.add(Task(case_id=called, kind="call", title="bellen", due_date=AS_OF, status="open", created_by="x",
-                   created_at=NOW))
+        s.add(
+            Task(
+                case_id=called,
+                kind="call",
+                title="bellen",
+                due_date=AS_OF,
+                status="open",
+                created_by="x",
+                created_at=NOW,
+            )
+        )
         s.add(CaseLock(case_id=busy, user_name="jansen", until=NOW + timedelta(minutes=10)))
     name = _group(ctx, stages=("reminder",))  # note: the paused and the insolvency case are still on the desk
     tasks_before = _count(ctx, Task)
@@ -98,7 +107,10 @@ def test_a_call_task_campaign_makes_tasks_and_lists_every_refusal(ctx_for) -> No
     refused = {m.case_id: m for m in members(ctx, info.id, outcome="refused")}
     assert set(refused) == stopped | {paused, tracked, called, busy} and info.done == len(group) - len(refused)
     assert refused[paused].reason == "The case is paused until {until}"
-    assert refused[tracked].reason == "The client is in a debt-relief or insolvency track: contact goes through the trustee"
+    assert (
+        refused[tracked].reason
+        == "The client is in a debt-relief or insolvency track: contact goes through the trustee"
+    )
     assert refused[called].reason == "The case has an open call task due {due} already"
     assert refused[busy].reason == "{name} has the case open now"
     assert refused[busy].params == {"name": "jansen"} and refused[paused].params == {"until": date(2026, 12, 31)}
@@ -108,9 +120,12 @@ def test_a_call_task_campaign_makes_tasks_and_lists_every_refusal(ctx_for) -> No
     with ctx.db.reader() as s:
         made = {t.id: t for t in s.scalars(select(Task).where(Task.id.in_([m.entity_id for m in done])))}
         cases = {c.id: c for c in s.scalars(select(Case).where(Case.id.in_([m.case_id for m in done])))}
-        events = Counter(s.scalars(select(AuditEvent.action).where(AuditEvent.after.like(f'%"campaign_id": {info.id}%'))))
-        refusals = s.scalar(select(func.count()).where(AuditEvent.action == "campaign.refused",
-                                                       AuditEvent.entity_id == info.id))
+        events = Counter(
+            s.scalars(select(AuditEvent.action).where(AuditEvent.after.like(f'%"campaign_id": {info.id}%')))
+        )
+        refusals = s.scalar(
+            select(func.count()).where(AuditEvent.action == "campaign.refused", AuditEvent.entity_id == info.id)
+        )
     assert len(made) == info.done and all(t.title == CALL.note and t.due_date == CALL.due_date for t in made.values())
     assert all(made[m.entity_id].assignee_id == cases[m.case_id].assignee_id for m in done)
     assert all(c.next_action_date <= CALL.due_date for c in cases.values())
@@ -127,8 +142,11 @@ def test_who_may_run_which_campaign(ctx_for) -> None:  # type: ignore[no-untyped
     for user in ("audit", "admin", "visser"):
         with pytest.raises(NotAllowed):
             start_campaign(ctx_for(user), name, CALL)
-    for action in (CampaignAction("letter", kind="reminder"), CampaignAction("email", kind="reminder"),
-                   CampaignAction("assign", employee="jansen")):
+    for action in (
+        CampaignAction("letter", kind="reminder"),
+        CampaignAction("email", kind="reminder"),
+        CampaignAction("assign", employee="jansen"),
+    ):
         with pytest.raises(NotAllowed):
             start_campaign(ctx_for("demo"), name, action)
     supervisor = ctx_for("bakker")
@@ -150,8 +168,9 @@ def test_who_may_run_which_campaign(ctx_for) -> None:  # type: ignore[no-untyped
 def test_a_letter_campaign_goes_through_the_hand_letter_guards(ctx_for, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ctx = ctx_for("bakker", letters_dir=tmp_path / "outbox", **LENDER_SETTINGS)
     name = _group(ctx, "Achterstand 31-90", buckets=("31-60", "61-90"))
-    group = members_expected = _desk_ids(ctx, Case.pos_oldest_due <= AS_OF - timedelta(days=31),
-                                         Case.pos_oldest_due >= AS_OF - timedelta(days=90))
+    group = members_expected = _desk_ids(
+        ctx, Case.pos_oldest_due <= AS_OF - timedelta(days=31), Case.pos_oldest_due >= AS_OF - timedelta(days=90)
+    )
     with ctx.db.reader() as s:
         stopped = set(s.scalars(select(Case.id).where(Case.id.in_(group), Case.status != "active")))
     assert stopped, "the test book has cases in an arrangement, paused or in a track in these buckets"
@@ -164,14 +183,28 @@ def test_a_letter_campaign_goes_through_the_hand_letter_guards(ctx_for, tmp_path
     assert refused == stopped and info.done == len(group) - len(stopped)
     assert all(r.endswith("no automatic step") or "track" in r for r in _reasons(ctx, info.id) if r)
     with ctx.db.reader() as s:
-        letters = list(s.scalars(select(Letter).where(Letter.id.in_(
-            select(CampaignMember.entity_id).where(CampaignMember.campaign_id == info.id, CampaignMember.outcome == "done")))))
-    assert len(letters) == info.done and {(x.kind, x.channel, x.status) for x in letters} == {("reminder", "letter", "pending")}
+        letters = list(
+            s.scalars(
+                select(Letter).where(
+                    Letter.id.in_(
+                        select(CampaignMember.entity_id).where(
+                            CampaignMember.campaign_id == info.id, CampaignMember.outcome == "done"
+                        )
+                    )
+                )
+            )
+        )
+    assert len(letters) == info.done and {(x.kind, x.channel, x.status) for x in letters} == {
+        ("reminder", "letter", "pending")
+    }
     assert _count(ctx, AuditEvent, AuditEvent.action == "letter.campaign") == info.done
 
     twice = run_campaign(ctx, name, CampaignAction("letter", kind="reminder"))
     assert twice.campaign.done == 0
-    assert _reasons(ctx, twice.campaign.id)["A letter of this kind to this client waits to be dispatched already"] == info.done
+    assert (
+        _reasons(ctx, twice.campaign.id)["A letter of this kind to this client waits to be dispatched already"]
+        == info.done
+    )
 
     rendered = render_campaign_letters(ctx, info.id)
     assert (rendered.rendered, rendered.failures) == (info.done, ())
@@ -193,8 +226,10 @@ def test_an_email_campaign_reaches_only_clients_with_an_address(ctx_for, tmp_pat
     assert reasons["{name} has no e-mail address"] >= 1
     no_address = [m for m in members(ctx, info.id, outcome="refused") if m.reason == "{name} has no e-mail address"]
     with ctx.db.reader() as s:
-        assert all(s.scalar(select(Client.email).join(Case, Case.client_id == Client.id).where(Case.id == m.case_id)) is None
-                   for m in no_address)
+        assert all(
+            s.scalar(select(Client.email).join(Case, Case.client_id == Client.id).where(Case.id == m.case_id)) is None
+            for m in no_address
+        )
     done = members(ctx, info.id, outcome="done")
     assert done and {m.case_id for m in done} <= group  # arrangements and deferrals may be asked to get in touch
     rendered = render_campaign_letters(ctx, info.id)
@@ -211,18 +246,33 @@ def test_an_email_campaign_reaches_only_clients_with_an_address(ctx_for, tmp_pat
 def test_an_assignment_campaign_moves_the_cases_and_their_open_tasks(ctx_for) -> None:  # type: ignore[no-untyped-def]
     ctx = ctx_for("bakker")
     name = _group(ctx, "Van Dekker", assignee="dekker", stages=("call",))
-    group = _desk_ids(ctx, Case.stage == "call", Case.assignee_id == select(User.id).where(User.name == "dekker")
-                      .scalar_subquery())
+    group = _desk_ids(
+        ctx, Case.stage == "call", Case.assignee_id == select(User.id).where(User.name == "dekker").scalar_subquery()
+    )
     with ctx.db.transaction() as s:
         dekker, jansen = (s.scalar(select(User.id).where(User.name == n)) for n in ("dekker", "jansen"))
-        s.add(Task(case_id=group[0], kind="call", title="bellen", due_date=AS_OF, status="open", assignee_id=dekker,
-                   created_by="x", created_at=NOW))
+        s.add(
+            Task(
+                case_id=group[0],
+                kind="call",
+                title="bellen",
+                due_date=AS_OF,
+                status="open",
+                assignee_id=dekker,
+                created_by="x",
+                created_at=NOW,
+            )
+        )
         s.execute(update(Case).where(Case.id == group[1]).values(status="handed_over"))
 
     report = run_campaign(ctx, name, CampaignAction("assign", employee="jansen"))
 
     info = report.campaign
-    assert (info.selected, info.done, info.refused) == (len(group) - 1, len(group) - 1, 0)  # handed over: not on the desk
+    assert (info.selected, info.done, info.refused) == (
+        len(group) - 1,
+        len(group) - 1,
+        0,
+    )  # handed over: not on the desk
     with ctx.db.reader() as s:
         assert set(s.scalars(select(Case.assignee_id).where(Case.id.in_(group[:1] + group[2:])))) == {jansen}
         assert s.scalar(select(Task.assignee_id).where(Task.case_id == group[0], Task.title == "bellen")) == jansen
@@ -285,8 +335,18 @@ def test_payments_after_the_campaign_are_measured_in_two_windows(ctx_for, clock)
             loan_of[m.case_id] = s.scalar(select(Loan.id).where(Loan.client_id == client_id).order_by(Loan.id).limit(1))
 
         def book(case_id: int, day: date, amount: str, kind: str = "payment") -> None:
-            s.add(LedgerEntry(loan_id=loan_of[case_id], booking_date=day, kind=kind, amount=Decimal(amount),
-                              description="test", credit=Decimal("0.00"), created_by="test", created_at=NOW))
+            s.add(
+                LedgerEntry(
+                    loan_id=loan_of[case_id],
+                    booking_date=day,
+                    kind=kind,
+                    amount=Decimal(amount),
+                    description="test",
+                    credit=Decimal("0.00"),
+                    created_by="test",
+                    created_at=NOW,
+                )
+            )
 
         a, b, c, d = (m.case_id for m in done[:4])
         book(a, AS_OF, "999.00")  # the campaign's own day: not counted
@@ -354,12 +414,32 @@ def test_link_opens_portal_logins_and_portal_arrangements_are_measured(ctx_for, 
     with ctx.db.transaction() as s:
         clients = [s.scalar(select(Case.client_id).where(Case.id == m.case_id)) for m in done[:3]]
         for number, (client_id, opened) in enumerate(zip(clients, (0, 20, 40), strict=True)):
-            s.add(PortalLink(client_id=client_id, token_hash=f"{number:064d}", code_salt="00", code_hash="00",
-                             created_by="demo", created_at=at(0), expires_at=at(30), failures=0, opened_at=at(opened)))
+            s.add(
+                PortalLink(
+                    client_id=client_id,
+                    token_hash=f"{number:064d}",
+                    code_salt="00",
+                    code_hash="00",
+                    created_by="demo",
+                    created_at=at(0),
+                    expires_at=at(30),
+                    failures=0,
+                    opened_at=at(opened),
+                )
+            )
         s.flush()
         link = s.scalar(select(PortalLink.id).where(PortalLink.client_id == clients[0]))
-        s.add(PortalSession(token_hash="1" * 64, link_id=link, client_id=clients[0], csrf="x", created_at=at(2),
-                            last_seen=at(2), ends_at=at(3)))
+        s.add(
+            PortalSession(
+                token_hash="1" * 64,
+                link_id=link,
+                client_id=clients[0],
+                csrf="x",
+                created_at=at(2),
+                last_seen=at(2),
+                ends_at=at(3),
+            )
+        )
     clock.advance(days=3)
     outcome = portal_svc.propose_arrangement(ctx, clients[0], svc_input())
     assert outcome.registered, outcome

@@ -29,8 +29,12 @@ def book(sqlite_db, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
 
 def _loan_in_arrears(db) -> tuple[str, Decimal]:  # type: ignore[no-untyped-def]
     with db.reader() as s:
-        for loan_id, number in s.execute(select(Loan.id, Loan.number).join(Case, Case.client_id == Loan.client_id)
-                                         .where(Case.pos_arrears > 0).order_by(Loan.id)):
+        for loan_id, number in s.execute(
+            select(Loan.id, Loan.number)
+            .join(Case, Case.client_id == Loan.client_id)
+            .where(Case.pos_arrears > 0)
+            .order_by(Loan.id)
+        ):
             position = loan_positions(s, [loan_id], AS_OF).get(loan_id)
             if position is not None and position.total > 0:
                 return number, position.total
@@ -40,8 +44,26 @@ def _loan_in_arrears(db) -> tuple[str, Decimal]:  # type: ignore[no-untyped-def]
 def test_the_arrears_of_a_loan_as_payload_png_and_svg(book, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     number, arrears = _loan_in_arrears(book)
     png, svg = tmp_path / "qr.png", tmp_path / "qr.svg"
-    code = cli.main(["calc", "epc", "--loan", number, "--db", book.url, "--user", "demo", "--date", AS_OF.isoformat(),
-                     "--png", str(png), "--svg", str(svg), "--lang", "en"])
+    code = cli.main(
+        [
+            "calc",
+            "epc",
+            "--loan",
+            number,
+            "--db",
+            book.url,
+            "--user",
+            "demo",
+            "--date",
+            AS_OF.isoformat(),
+            "--png",
+            str(png),
+            "--svg",
+            str(svg),
+            "--lang",
+            "en",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     payload = "\n".join(out.splitlines()[1:11])
@@ -55,24 +77,40 @@ def test_the_arrears_of_a_loan_as_payload_png_and_svg(book, tmp_path, capsys) ->
 
 def test_json_with_a_given_amount(book, capsys) -> None:  # type: ignore[no-untyped-def]
     number, _arrears = _loan_in_arrears(book)
-    assert cli.main(["calc", "epc", "--loan", number, "--amount", "1.234,50", "--json", "--db", book.url,
-                     "--user", "demo"]) == 0
+    assert (
+        cli.main(
+            ["calc", "epc", "--loan", number, "--amount", "1.234,50", "--json", "--db", book.url, "--user", "demo"]
+        )
+        == 0
+    )
     data = json.loads(capsys.readouterr().out)
     assert (data["amount"], data["png"], data["svg"], data["iban"]) == ("1234.50", None, None, "NL91ABNA0417164300")
     assert data["payment_link"] == {"not_configured": "no_provider"}
     assert parse_payload(data["payload"]).amount == Decimal("1234.50")
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--loan", "L99999999"], "No loan L99999999"),
-    (["--amount", "0"], "between 0.01"),
-    (["--amount", "12,345"], "2 decimals"),
-    (["--amount", "1000000000"], "between 0.01"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--loan", "L99999999"], "No loan L99999999"),
+        (["--amount", "0"], "between 0.01"),
+        (["--amount", "12,345"], "2 decimals"),
+        (["--amount", "1000000000"], "between 0.01"),
+    ],
+)
 def test_refusals_in_one_line(book, capsys, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
     number, _arrears = _loan_in_arrears(book)
-    argv = ["calc", "epc", *(args if args[0] == "--loan" else ["--loan", number, *args]), "--db", book.url,
-            "--user", "demo", "--lang", "en"]
+    argv = [
+        "calc",
+        "epc",
+        *(args if args[0] == "--loan" else ["--loan", number, *args]),
+        "--db",
+        book.url,
+        "--user",
+        "demo",
+        "--lang",
+        "en",
+    ]
     assert cli.main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1

@@ -12,7 +12,6 @@ from incasso_tui.errors import BadInput, FourEyesViolation, NotAllowed, RuleViol
 from incasso_tui.services import debt_offers as do
 from incasso_tui.services.tracks import TrackInput, TrackKind, register_track
 from incasso_tui.store.models import Case, Task
-
 from tests.conftest import AS_OF
 from tests.services.test_external import _consumer_case
 
@@ -21,8 +20,17 @@ def _minnelijk(ctx) -> int:  # type: ignore[no-untyped-def]
     case_id, _n, _l = _consumer_case(ctx)
     with ctx.db.reader() as s:
         version = s.get(Case, case_id).version
-    register_track(ctx, case_id, version, TrackInput(kind=TrackKind.MINNELIJK, ruling_date=date(2026, 11, 2),
-                                                     trustee_name="Gemeente Kredietbank", response_due=date(2026, 12, 7)))
+    register_track(
+        ctx,
+        case_id,
+        version,
+        TrackInput(
+            kind=TrackKind.MINNELIJK,
+            ruling_date=date(2026, 11, 2),
+            trustee_name="Gemeente Kredietbank",
+            response_due=date(2026, 12, 7),
+        ),
+    )
     return case_id
 
 
@@ -30,13 +38,15 @@ def test_an_offer_gets_its_task_and_a_small_claim_is_answered_at_once(ctx_for) -
     demo = ctx_for("demo", debt_offer_four_eyes_above=Decimal("1000000"))
     case_id, _n, _l = _consumer_case(demo)
     with pytest.raises(RuleViolation, match="minnelijk"):
-        do.record_offer(demo, case_id, percentage=Decimal("35"), term_months=18, received_on=AS_OF,
-                        respond_by=date(2026, 12, 7))
+        do.record_offer(
+            demo, case_id, percentage=Decimal("35"), term_months=18, received_on=AS_OF, respond_by=date(2026, 12, 7)
+        )
     case_id = _minnelijk(demo)
     with pytest.raises(BadInput):
         do.record_offer(demo, case_id, percentage=Decimal("0"), term_months=18, received_on=AS_OF, respond_by=AS_OF)
-    offer_id = do.record_offer(demo, case_id, percentage=Decimal("35"), term_months=18, received_on=AS_OF,
-                               respond_by=date(2026, 12, 7))
+    offer_id = do.record_offer(
+        demo, case_id, percentage=Decimal("35"), term_months=18, received_on=AS_OF, respond_by=date(2026, 12, 7)
+    )
     (row,) = do.offers(demo, case_id)
     # 35 % of the claim, as the counsellor offers it
     assert row.percentage == Decimal("0.35") and row.offered == (row.claim * Decimal("0.35")).quantize(Decimal("0.01"))
@@ -54,8 +64,9 @@ def test_above_the_setting_the_answer_waits_for_another_supervisor(ctx_for) -> N
     demo = ctx_for("demo", debt_offer_four_eyes_above=Decimal("0"))
     bakker = ctx_for("bakker", debt_offer_four_eyes_above=Decimal("0"))
     case_id = _minnelijk(demo)
-    offer_id = do.record_offer(demo, case_id, percentage=Decimal("60"), term_months=36, received_on=AS_OF,
-                               respond_by=date(2026, 12, 7))
+    offer_id = do.record_offer(
+        demo, case_id, percentage=Decimal("60"), term_months=36, received_on=AS_OF, respond_by=date(2026, 12, 7)
+    )
     assert do.answer_offer(bakker, offer_id, accept=True) == "proposed"
     with pytest.raises(FourEyesViolation):
         do.confirm_answer(bakker, offer_id, confirm=True)
@@ -69,8 +80,9 @@ def test_a_second_person_confirms_the_answer(ctx_for) -> None:  # type: ignore[n
     demo = ctx_for("demo", debt_offer_four_eyes_above=Decimal("0"))
     bakker = ctx_for("bakker", debt_offer_four_eyes_above=Decimal("0"))
     case_id = _minnelijk(demo)
-    offer_id = do.record_offer(demo, case_id, percentage=Decimal("60"), term_months=36, received_on=AS_OF,
-                               respond_by=date(2026, 12, 7))
+    offer_id = do.record_offer(
+        demo, case_id, percentage=Decimal("60"), term_months=36, received_on=AS_OF, respond_by=date(2026, 12, 7)
+    )
     assert do.answer_offer(demo, offer_id, accept=True) == "proposed"
     with pytest.raises(BadInput):
         do.confirm_answer(bakker, offer_id, confirm=False)

@@ -13,7 +13,6 @@ from incasso_tui.errors import BadInput, NotFound, RuleViolation
 from incasso_tui.services.documents import copy_document, document, documents
 from incasso_tui.services.letters import render_pending
 from incasso_tui.store.models import AuditEvent, Document, Letter
-
 from tests.dispatch_helpers import dispatch_waiting
 from tests.services.test_letters_service import LENDER_SETTINGS, _add_letter, _case
 
@@ -56,8 +55,9 @@ def test_a_copy_is_a_new_file_with_the_same_bytes_and_an_audit_event(ctx_for, tm
     assert target.read_bytes() == Path(str(document(ctx, doc_id).path)).read_bytes()
     assert oct(os.stat(target).st_mode & 0o777) == "0o600"
     with ctx.db.reader() as s:
-        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "document.copy")
-                          .order_by(AuditEvent.id.desc())).first()
+        event = s.scalars(
+            select(AuditEvent).where(AuditEvent.action == "document.copy").order_by(AuditEvent.id.desc())
+        ).first()
         count = s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "document.copy"))
     assert count == (before or 0) + 1 and event is not None and event.entity_id == doc_id
     assert event.actor == "demo" and str(target) in (event.after or "")
@@ -67,8 +67,9 @@ def test_a_copy_is_a_new_file_with_the_same_bytes_and_an_audit_event(ctx_for, tm
     with pytest.raises(BadInput):
         copy_document(ctx, doc_id, "../elders.pdf")
     with ctx.db.reader() as s:
-        assert s.scalar(select(func.count()).select_from(AuditEvent)
-                        .where(AuditEvent.action == "document.copy")) == count
+        assert (
+            s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "document.copy")) == count
+        )
     assert not (tmp_path / "elders.pdf").exists()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -98,12 +98,12 @@ def test_forms_and_refusals(ctx_for, tmp_path) -> None:  # type: ignore[no-untyp
 
 def test_cli_selection_export_in_the_dutch_form_and_xlsx(db, tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from incasso_tui import cli
-    from incasso_tui.services.criteria import Criteria
-    from incasso_tui.services.selections import save_selection
-    from incasso_tui.services.context import Context
-    from incasso_tui.services.users import resolve_actor
     from incasso_tui.clock import FixedClock
     from incasso_tui.config import Settings
+    from incasso_tui.services.context import Context
+    from incasso_tui.services.criteria import Criteria
+    from incasso_tui.services.selections import save_selection
+    from incasso_tui.services.users import resolve_actor
     from tests.conftest import NOW
 
     ctx = Context(db=db, actor=resolve_actor(db, "bakker"), clock=FixedClock(NOW), settings=Settings())

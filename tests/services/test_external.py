@@ -31,15 +31,27 @@ from incasso_tui.store.models import (
     Letter,
     Loan,
 )
-
 from tests.conftest import AS_OF
 from tests.payment_files import Tx, camt053
 from tests.services.test_letters_service import LENDER_SETTINGS
 
-BAILIFF = ext.PartyInput(name="Van Dam Gerechtsdeurwaarders", kind="bailiff", street="Kade 1", postcode="3011 AA",
-                         city="Rotterdam", iban="NL18RABO0123459876", contact="mr. A. van Dam")
-AGENCY = ext.PartyInput(name="Incasso Noord", kind="agency", street="Markt 2", postcode="9711 AB", city="Groningen",
-                        iban="NL18RABO0123459876")
+BAILIFF = ext.PartyInput(
+    name="Van Dam Gerechtsdeurwaarders",
+    kind="bailiff",
+    street="Kade 1",
+    postcode="3011 AA",
+    city="Rotterdam",
+    iban="NL18RABO0123459876",
+    contact="mr. A. van Dam",
+)
+AGENCY = ext.PartyInput(
+    name="Incasso Noord",
+    kind="agency",
+    street="Markt 2",
+    postcode="9711 AB",
+    city="Groningen",
+    iban="NL18RABO0123459876",
+)
 
 
 def _ctx(ctx_for, tmp_path: Path, user: str):  # type: ignore[no-untyped-def]
@@ -49,8 +61,12 @@ def _ctx(ctx_for, tmp_path: Path, user: str):  # type: ignore[no-untyped-def]
 def _consumer_case(ctx) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
     """An active consumer case in arrears, its client's name and its first loan's number."""
     with ctx.db.reader() as s:
-        case, client = s.execute(select(Case, Client).join(Client, Client.id == Case.client_id).where(
-            Case.status == "active", Client.consumer.is_(True), Case.pos_arrears >= 100).order_by(Case.id)).first()
+        case, client = s.execute(
+            select(Case, Client)
+            .join(Client, Client.id == Case.client_id)
+            .where(Case.status == "active", Client.consumer.is_(True), Case.pos_arrears >= 100)
+            .order_by(Case.id)
+        ).first()
         loan = s.scalars(select(Loan.number).where(Loan.client_id == client.id).order_by(Loan.number)).first()
         return case.id, client.name, loan
 
@@ -64,7 +80,9 @@ def _at_party(ctx_for, tmp_path):  # type: ignore[no-untyped-def]
     return visser, bakker, case_id, name, loan, decision
 
 
-def test_a_party_needs_a_kind_an_address_and_an_iban_and_only_an_agency_has_a_wki_registration(ctx_for, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_party_needs_a_kind_an_address_and_an_iban_and_only_an_agency_has_a_wki_registration(
+    ctx_for, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     bakker = _ctx(ctx_for, tmp_path, "bakker")
     with pytest.raises(BadInput, match="kind"):
         ext.add_party(bakker, ext.PartyInput(**{**BAILIFF.__dict__, "kind": ""}))
@@ -118,12 +136,25 @@ def test_four_eyes_the_statement_the_dossier_pdf_and_json_and_the_two_letters(ct
     with bakker.db.reader() as s:
         client_id = s.get(Case, case_id).client_id
         loan_ids = list(s.scalars(select(Loan.id).where(Loan.client_id == client_id, Loan.status != "repaid")))
-        principal = sum((i.principal - i.principal_paid for i in s.scalars(
-            select(Installment).where(Installment.loan_id.in_(loan_ids)))), Decimal("0.00"))
-        interest = sum((i.interest - i.interest_paid for i in s.scalars(
-            select(Installment).where(Installment.loan_id.in_(loan_ids), Installment.due_date <= AS_OF))), Decimal("0.00"))
-        costs = sum((c.amount - c.paid for c in s.scalars(select(Charge).where(Charge.loan_id.in_(loan_ids)))),
-                    Decimal("0.00"))
+        principal = sum(
+            (
+                i.principal - i.principal_paid
+                for i in s.scalars(select(Installment).where(Installment.loan_id.in_(loan_ids)))
+            ),
+            Decimal("0.00"),
+        )
+        interest = sum(
+            (
+                i.interest - i.interest_paid
+                for i in s.scalars(
+                    select(Installment).where(Installment.loan_id.in_(loan_ids), Installment.due_date <= AS_OF)
+                )
+            ),
+            Decimal("0.00"),
+        )
+        costs = sum(
+            (c.amount - c.paid for c in s.scalars(select(Charge).where(Charge.loan_id.in_(loan_ids)))), Decimal("0.00")
+        )
         letters = list(s.scalars(select(Letter).where(Letter.id.in_(d.letters))))
         claim = s.get(ExternalClaim, claim_id)
         (event,) = s.scalars(select(AuditEvent).where(AuditEvent.action == "external.handover"))
@@ -170,9 +201,12 @@ def test_a_rejection_needs_a_reason_and_leaves_the_case_free(ctx_for, tmp_path) 
 
 
 def _later(ctx: Context, days: int) -> Context:
-    return Context(db=ctx.db, actor=ctx.actor, clock=FixedClock(datetime.combine(AS_OF + timedelta(days=days),
-                                                                                 datetime.min.time())),
-                   settings=ctx.settings)
+    return Context(
+        db=ctx.db,
+        actor=ctx.actor,
+        clock=FixedClock(datetime.combine(AS_OF + timedelta(days=days), datetime.min.time())),
+        settings=ctx.settings,
+    )
 
 
 def _case_activity(ctx, case_id: int, since: date) -> tuple[str, int, int]:  # type: ignore[no-untyped-def]
@@ -201,8 +235,9 @@ def test_the_daily_run_passes_a_case_at_the_party_by_and_takes_it_up_after_the_r
 def test_a_payment_to_us_while_at_the_party_is_booked_listed_and_reported_once(ctx_for, tmp_path) -> None:  # type: ignore[no-untyped-def]
     visser, bakker, case_id, _name, loan, _d = _at_party(ctx_for, tmp_path)
     assert ext.report_payments(visser, case_id) == (None, [])
-    payments.import_statement(_ctx(ctx_for, tmp_path, "demo"),
-                              camt053([Tx("75.00", text=loan, bank_ref="EXT-1", day=AS_OF)]), "stmt.xml")
+    payments.import_statement(
+        _ctx(ctx_for, tmp_path, "demo"), camt053([Tx("75.00", text=loan, bank_ref="EXT-1", day=AS_OF)]), "stmt.xml"
+    )
     view = ext.claim_for_case(visser, case_id)
     assert view is not None and [(p.amount, p.reported_on) for p in view.payments] == [(Decimal("75.00"), None)]
     path, reported = ext.report_payments(visser, case_id)
@@ -223,7 +258,9 @@ def test_status_reports_by_hand_end_the_claim_on_a_final_one(ctx_for, tmp_path) 
     assert ext.claim_for_case(visser, case_id).status == "at_party"
     ext.report_status(visser, case_id, "paid", amount=Decimal("900.00"))
     view = ext.claim_for_case(visser, case_id)
-    assert view.status == "ended" and view.outcome == "paid" and [r.status for r in view.reports] == ["judgment", "paid"]
+    assert (
+        view.status == "ended" and view.outcome == "paid" and [r.status for r in view.reports] == ["judgment", "paid"]
+    )
     with pytest.raises(RuleViolation, match="not at an outside party"):
         ext.report_status(visser, case_id, "paid")
     with pytest.raises(RuleViolation, match="never handed"):
@@ -259,8 +296,10 @@ def test_a_status_file_is_booked_whole_or_not_at_all_and_the_wrong_line_is_named
     with pytest.raises(BadFile, match="Line 1: the header"):
         ext.import_status(visser, tmp_path / "header.csv")
 
-    result = ext.import_status(visser, _csv(tmp_path, f"{claim},{loan},arrangement,{AS_OF},50.00,,12 x 50",
-                                            f"{claim},,returned,{AS_OF},,35.00,terug"))
+    result = ext.import_status(
+        visser,
+        _csv(tmp_path, f"{claim},{loan},arrangement,{AS_OF},50.00,,12 x 50", f"{claim},,returned,{AS_OF},,35.00,terug"),
+    )
     assert (result.lines, result.ended) == (2, 1)
     with pytest.raises(BadFile, match="Line 2: claim .* is not at an outside party"):  # the same file again
         ext.import_status(visser, tmp_path / "status.csv")

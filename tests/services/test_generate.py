@@ -136,18 +136,26 @@ def test_loans_and_their_schedules(book: Database) -> None:
         # a sample of schedules equals the domain function's
         for loan in loans[::97]:
             lines = s.scalars(select(Installment).where(Installment.loan_id == loan.id).order_by(Installment.seq)).all()
-            expected = build_schedule(loan.repayment, loan.principal, loan.annual_rate, loan.term_months,
-                                      add_months(loan.start_date, 1))
+            expected = build_schedule(
+                loan.repayment, loan.principal, loan.annual_rate, loan.term_months, add_months(loan.start_date, 1)
+            )
             assert [(i.seq, i.due_date, i.principal, i.interest) for i in lines] == [
                 (e.seq, e.due_date, e.principal, e.interest) for e in expected
             ]
         # repaid loans: everything paid and the last line due before as_of; others have something open
-        open_by_loan = dict(s.execute(
-            select(Installment.loan_id, func.count())
-            .where(Installment.principal_paid + Installment.interest_paid < Installment.principal + Installment.interest)
-            .group_by(Installment.loan_id)
-        ).all())
-        last_due = dict(s.execute(select(Installment.loan_id, func.max(Installment.due_date)).group_by(Installment.loan_id)).all())
+        open_by_loan = dict(
+            s.execute(
+                select(Installment.loan_id, func.count())
+                .where(
+                    Installment.principal_paid + Installment.interest_paid
+                    < Installment.principal + Installment.interest
+                )
+                .group_by(Installment.loan_id)
+            ).all()
+        )
+        last_due = dict(
+            s.execute(select(Installment.loan_id, func.max(Installment.due_date)).group_by(Installment.loan_id)).all()
+        )
         for loan in loans:
             if loan.status == "repaid":
                 assert loan.id not in open_by_loan and last_due[loan.id] < AS_OF
@@ -159,12 +167,17 @@ def test_loans_and_their_schedules(book: Database) -> None:
 
 def _loan_days_past_due(db: Database) -> dict[int, int]:
     with db.reader() as s:
-        oldest = dict(s.execute(
-            select(Installment.loan_id, func.min(Installment.due_date))
-            .where(Installment.due_date < AS_OF,
-                   Installment.principal_paid + Installment.interest_paid < Installment.principal + Installment.interest)
-            .group_by(Installment.loan_id)
-        ).all())
+        oldest = dict(
+            s.execute(
+                select(Installment.loan_id, func.min(Installment.due_date))
+                .where(
+                    Installment.due_date < AS_OF,
+                    Installment.principal_paid + Installment.interest_paid
+                    < Installment.principal + Installment.interest,
+                )
+                .group_by(Installment.loan_id)
+            ).all()
+        )
         ids = s.scalars(select(Loan.id)).all()
     return {i: (AS_OF - oldest[i]).days if i in oldest else 0 for i in ids}
 
@@ -211,18 +224,21 @@ def test_position_cache_is_right(book: Database) -> None:
 def test_position_cache_equals_raw_sums(book: Database) -> None:
     """The same check in whole cents straight from the tables (independent of the service's typing)."""
     with book.reader() as s:
-        rows = s.execute(text(
-            "SELECT c.id, c.pos_arrears, c.pos_oldest_due,"
-            " (SELECT coalesce(sum(i.principal - i.principal_paid + i.interest - i.interest_paid), 0)"
-            "    FROM installments i JOIN loans l ON l.id = i.loan_id"
-            "   WHERE l.client_id = c.client_id AND i.due_date < :d),"
-            " (SELECT coalesce(sum(ch.amount - ch.paid), 0) FROM charges ch JOIN loans l ON l.id = ch.loan_id"
-            "   WHERE l.client_id = c.client_id AND ch.due_date <= :d),"
-            " (SELECT min(i.due_date) FROM installments i JOIN loans l ON l.id = i.loan_id"
-            "   WHERE l.client_id = c.client_id AND i.due_date < :d"
-            "     AND i.principal_paid + i.interest_paid < i.principal + i.interest)"
-            " FROM cases c WHERE c.status <> 'closed'"
-        ), {"d": AS_OF.isoformat()}).all()
+        rows = s.execute(
+            text(
+                "SELECT c.id, c.pos_arrears, c.pos_oldest_due,"
+                " (SELECT coalesce(sum(i.principal - i.principal_paid + i.interest - i.interest_paid), 0)"
+                "    FROM installments i JOIN loans l ON l.id = i.loan_id"
+                "   WHERE l.client_id = c.client_id AND i.due_date < :d),"
+                " (SELECT coalesce(sum(ch.amount - ch.paid), 0) FROM charges ch JOIN loans l ON l.id = ch.loan_id"
+                "   WHERE l.client_id = c.client_id AND ch.due_date <= :d),"
+                " (SELECT min(i.due_date) FROM installments i JOIN loans l ON l.id = i.loan_id"
+                "   WHERE l.client_id = c.client_id AND i.due_date < :d"
+                "     AND i.principal_paid + i.interest_paid < i.principal + i.interest)"
+                " FROM cases c WHERE c.status <> 'closed'"
+            ),
+            {"d": AS_OF.isoformat()},
+        ).all()
     assert rows
     for case_id, cached, oldest, lines, costs, derived_oldest in rows:
         assert (case_id, cached, oldest) == (case_id, lines + costs, derived_oldest)
@@ -230,27 +246,40 @@ def test_position_cache_equals_raw_sums(book: Database) -> None:
 
 def test_ledger_matches_the_paid_schedule(book: Database) -> None:
     with book.reader() as s:
-        paid = dict(s.execute(
-            select(Installment.loan_id, func.sum(Installment.principal_paid + Installment.interest_paid, type_=Money))
-            .group_by(Installment.loan_id)
-        ).all())
-        booked = dict(s.execute(select(LedgerEntry.loan_id, func.sum(LedgerEntry.amount)).group_by(LedgerEntry.loan_id)).all())
+        paid = dict(
+            s.execute(
+                select(
+                    Installment.loan_id, func.sum(Installment.principal_paid + Installment.interest_paid, type_=Money)
+                ).group_by(Installment.loan_id)
+            ).all()
+        )
+        booked = dict(
+            s.execute(select(LedgerEntry.loan_id, func.sum(LedgerEntry.amount)).group_by(LedgerEntry.loan_id)).all()
+        )
         conversions = s.execute(
-            select(LedgerEntry.loan_id, func.count()).where(LedgerEntry.kind == "conversion").group_by(LedgerEntry.loan_id)
+            select(LedgerEntry.loan_id, func.count())
+            .where(LedgerEntry.kind == "conversion")
+            .group_by(LedgerEntry.loan_id)
         ).all()
         assert paid == booked
         assert len(conversions) == BIG and {n for _id, n in conversions} == {1}
-        allocated = dict(s.execute(select(Allocation.ledger_id, func.sum(Allocation.amount)).group_by(Allocation.ledger_id)).all())
-        payments = dict(s.execute(select(LedgerEntry.id, LedgerEntry.amount).where(LedgerEntry.kind == "payment")).all())
+        allocated = dict(
+            s.execute(select(Allocation.ledger_id, func.sum(Allocation.amount)).group_by(Allocation.ledger_id)).all()
+        )
+        payments = dict(
+            s.execute(select(LedgerEntry.id, LedgerEntry.amount).where(LedgerEntry.kind == "payment")).all()
+        )
         assert payments and allocated == payments
         assert s.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.created_by != "conversie")) == 0
         # an allocation never exceeds what its line has paid on that component
-        over = s.scalar(text(
-            "SELECT count(*) FROM (SELECT a.loan_id, a.installment_seq, a.component, sum(a.amount) AS amt"
-            " FROM allocations a GROUP BY 1, 2, 3) x JOIN installments i"
-            " ON i.loan_id = x.loan_id AND i.seq = x.installment_seq"
-            " WHERE x.amt > CASE x.component WHEN 'interest' THEN i.interest_paid ELSE i.principal_paid END"
-        ))
+        over = s.scalar(
+            text(
+                "SELECT count(*) FROM (SELECT a.loan_id, a.installment_seq, a.component, sum(a.amount) AS amt"
+                " FROM allocations a GROUP BY 1, 2, 3) x JOIN installments i"
+                " ON i.loan_id = x.loan_id AND i.seq = x.installment_seq"
+                " WHERE x.amt > CASE x.component WHEN 'interest' THEN i.interest_paid ELSE i.principal_paid END"
+            )
+        )
         assert over == 0
 
 
@@ -267,18 +296,24 @@ def test_costs_only_on_commercial_loans_61_days_past_due(book: Database) -> None
 
 def test_details_and_audit(book: Database) -> None:
     with book.reader() as s:
+
         def count(table: str) -> int:
             return int(s.scalar(text(f"SELECT count(*) FROM {table}")))
 
         for table in ("contacts", "promises", "notes", "arrangements", "arrangement_lines", "documents"):
             assert count(table) > 0, table
         assert {r[0] for r in s.execute(text("SELECT DISTINCT status FROM promises"))} == {"open", "kept", "broken"}
-        assert {r[0] for r in s.execute(text("SELECT DISTINCT kind FROM documents"))} == {"loan_agreement", "pledge_deed"}
+        assert {r[0] for r in s.execute(text("SELECT DISTINCT kind FROM documents"))} == {
+            "loan_agreement",
+            "pledge_deed",
+        }
         # arrangement lines add up to the arrears covered
-        bad = s.scalar(text(
-            "SELECT count(*) FROM arrangements a WHERE a.arrears_covered <>"
-            " (SELECT sum(amount) FROM arrangement_lines l WHERE l.arrangement_id = a.id)"
-        ))
+        bad = s.scalar(
+            text(
+                "SELECT count(*) FROM arrangements a WHERE a.arrears_covered <>"
+                " (SELECT sum(amount) FROM arrangement_lines l WHERE l.arrangement_id = a.id)"
+            )
+        )
         assert bad == 0
         events = s.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
         opened = count("cases")
@@ -312,9 +347,16 @@ def test_postgresql_book(pg_scratch: str, tmp_path) -> None:  # type: ignore[no-
     db.upgrade()
     generate(db, loans=300, seed=3, as_of=AS_OF)
     with db.reader() as s:
-        paid = dict(s.execute(select(Installment.loan_id, func.sum(Installment.principal_paid + Installment.interest_paid, type_=Money))
-                              .group_by(Installment.loan_id)).all())
-        booked = dict(s.execute(select(LedgerEntry.loan_id, func.sum(LedgerEntry.amount)).group_by(LedgerEntry.loan_id)).all())
+        paid = dict(
+            s.execute(
+                select(
+                    Installment.loan_id, func.sum(Installment.principal_paid + Installment.interest_paid, type_=Money)
+                ).group_by(Installment.loan_id)
+            ).all()
+        )
+        booked = dict(
+            s.execute(select(LedgerEntry.loan_id, func.sum(LedgerEntry.amount)).group_by(LedgerEntry.loan_id)).all()
+        )
         assert paid == booked
     # the same book as on SQLite
     lite = _new_db(tmp_path / "same.db")
@@ -322,8 +364,15 @@ def test_postgresql_book(pg_scratch: str, tmp_path) -> None:  # type: ignore[no-
     assert _snapshot(db) == _snapshot(lite)
     # sequences continue after the generated ids
     with db.transaction() as s:
-        s.add(User(name="nieuw", full_name="Nieuwe Medewerker", role="employee", language="nl",
-                   created_at=__import__("datetime").datetime(2026, 11, 23)))
+        s.add(
+            User(
+                name="nieuw",
+                full_name="Nieuwe Medewerker",
+                role="employee",
+                language="nl",
+                created_at=__import__("datetime").datetime(2026, 11, 23),
+            )
+        )
     lite.dispose()
     with db.reader() as s:
         assert verify_positions(s, AS_OF) == []

@@ -7,9 +7,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from incasso_tui.domain.enums import Frequency
 from incasso_tui.errors import BadInput, NotAllowed, RuleViolation
 from incasso_tui.services.arrangements import ArrangementInput, create_arrangement
-from incasso_tui.domain.enums import Frequency
 from incasso_tui.services.handover import accept, hand_over, handovers, qualification, return_to_desk
 from incasso_tui.store.models import AuditEvent, Case, User
 
@@ -19,11 +19,14 @@ TODAY = date(2026, 11, 23)
 def _case(ctx, *, min_dpd: int = 0, max_dpd: int = 10_000) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     with ctx.db.reader() as s:
         row = s.execute(
-            select(Case.id, Case.version).where(
+            select(Case.id, Case.version)
+            .where(
                 Case.status == "active",
                 Case.pos_oldest_due <= TODAY - timedelta(days=min_dpd),
                 Case.pos_oldest_due > TODAY - timedelta(days=max_dpd),
-            ).order_by(Case.id).limit(1)
+            )
+            .order_by(Case.id)
+            .limit(1)
         ).one()
     return row[0], row[1]
 
@@ -46,20 +49,29 @@ def test_a_case_at_90_days_qualifies_and_an_incomplete_dossier_needs_a_superviso
     with pytest.raises(RuleViolation):
         hand_over(demo, case_id, version, reason="dpd_90", summary="Geen contact.", waive=tuple(missing))
 
-    handover_id = hand_over(bakker, case_id, version, reason="dpd_90", summary="Geen contact sinds juli.", waive=tuple(missing))
+    handover_id = hand_over(
+        bakker, case_id, version, reason="dpd_90", summary="Geen contact sinds juli.", waive=tuple(missing)
+    )
 
     (row,) = [h for h in handovers(visser) if h.id == handover_id]
     assert row.status == "handed_over" and row.summary["text"] == "Geen contact sinds juli."
     assert {row.checklist[item] for item in missing} == {"waived"}
     with bakker.db.reader() as s:
         assert s.get(Case, case_id).status == "handed_over"
-        (event,) = s.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id, AuditEvent.action == "case.handover"))
+        (event,) = s.scalars(
+            select(AuditEvent).where(AuditEvent.case_id == case_id, AuditEvent.action == "case.handover")
+        )
     assert event.actor == "bakker"
     # read-only for the desk now
     with pytest.raises(RuleViolation):
-        create_arrangement(demo, case_id, _version(demo, case_id),
-                           ArrangementInput(down_payment=q.position * 0, first_date=TODAY + timedelta(days=7),
-                                            frequency=Frequency.MONTHLY, count=3))
+        create_arrangement(
+            demo,
+            case_id,
+            _version(demo, case_id),
+            ArrangementInput(
+                down_payment=q.position * 0, first_date=TODAY + timedelta(days=7), frequency=Frequency.MONTHLY, count=3
+            ),
+        )
 
 
 def test_a_case_that_does_not_qualify_goes_only_by_decision(ctx_for) -> None:  # type: ignore[no-untyped-def]
@@ -84,7 +96,9 @@ def test_special_management_accepts_or_returns_with_a_reason(ctx_for) -> None:  
     with visser.db.reader() as s:
         assert s.get(Case, first).assignee_id == s.scalar(select(User.id).where(User.name == "visser"))
     with pytest.raises(RuleViolation):
-        accept(visser, h1, 2)  # accepted already (an accepted case can still be returned: tests/services/test_access.py)
+        accept(
+            visser, h1, 2
+        )  # accepted already (an accepted case can still be returned: tests/services/test_access.py)
 
     second, v2 = _case(bakker, min_dpd=90)
     missing = tuple(i for i, present in qualification(bakker, second).checklist.items() if not present)

@@ -60,21 +60,32 @@ def test_the_os_account_is_not_taken_from_the_environment(monkeypatch: pytest.Mo
 
 def test_every_approval_records_how_its_actor_was_identified(ctx_for) -> None:  # type: ignore[no-untyped-def]
     demo = ctx_for("demo")
-    demo = Context(db=demo.db, actor=replace(demo.actor, identified_by="os:demo"), clock=demo.clock, settings=demo.settings)
+    demo = Context(
+        db=demo.db, actor=replace(demo.actor, identified_by="os:demo"), clock=demo.clock, settings=demo.settings
+    )
     bakker = ctx_for("bakker")
-    bakker = Context(db=bakker.db, actor=replace(bakker.actor, identified_by="ssh-key:SHA256:xyz"), clock=bakker.clock,
-                     settings=bakker.settings)
+    bakker = Context(
+        db=bakker.db,
+        actor=replace(bakker.actor, identified_by="ssh-key:SHA256:xyz"),
+        clock=bakker.clock,
+        settings=bakker.settings,
+    )
     case_id, version, loan_id = _case_with_a_running_loan(demo)
     proposal_id = propose_deferral_of_repayment(demo, case_id, version, _input(loan_id))
     decide(bakker, proposal_id, proposals(bakker, case_id=case_id)[0].version, approve=True)
     with demo.db.reader() as s:
-        events = {e.action: json.loads(e.after) for e in s.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id))}
+        events = {
+            e.action: json.loads(e.after) for e in s.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id))
+        }
     assert events["proposal.deferral.submit"]["identified_by"] == "os:demo"
     assert events["proposal.deferral.approved"]["identified_by"] == "ssh-key:SHA256:xyz"
 
 
-def test_the_cli_refuses_another_users_name_for_a_non_operator(db, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_cli_refuses_another_users_name_for_a_non_operator(
+    db,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     if db.backend != "sqlite":
         pytest.skip("the command line on one backend is enough")
     monkeypatch.setattr(identity, "os_login", lambda: "demo")  # an employee's own OS account, not root

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from incasso_tui.errors import BadInput, NotAllowed, RuleViolation
+from incasso_tui.services.cases import client_detail
 from incasso_tui.services.consultations import advised_cases, answer, ask, consultations
 from incasso_tui.services.discussion import Action, decide, items, raise_item
 from incasso_tui.services.inbox import assign_task, complete_task, list_tasks, move_task
-from incasso_tui.services.cases import client_detail
 from incasso_tui.services.tasks import CallTaskInput, create_call_task
 from incasso_tui.services.worklist import Worklist, WorklistFilter
 from incasso_tui.store.models import AuditEvent, Case, ClientAdviser, Task, User
@@ -100,8 +100,11 @@ def test_a_consultation_goes_to_the_adviser_and_the_answer_comes_back(ctx_for) -
     demo = ctx_for("demo")
     case = _desk_case(demo, advised=True, far_next_action=False)
     with demo.db.reader() as s:
-        adviser = s.scalar(select(User.name).join(ClientAdviser, ClientAdviser.adviser_id == User.id)
-                           .where(ClientAdviser.client_id == case.client_id))
+        adviser = s.scalar(
+            select(User.name)
+            .join(ClientAdviser, ClientAdviser.adviser_id == User.id)
+            .where(ClientAdviser.client_id == case.client_id)
+        )
         other = s.scalar(select(User.name).where(User.role == "adviser", User.name != adviser))
     with pytest.raises(RuleViolation, match="not this client's adviser"):
         ask(demo, case.id, other, "Uitstel?")
@@ -129,8 +132,9 @@ def test_a_consultation_goes_to_the_adviser_and_the_answer_comes_back(ctx_for) -
 def test_an_adviser_reads_only_their_own_clients(ctx_for) -> None:  # type: ignore[no-untyped-def]
     demo = ctx_for("demo")
     with demo.db.reader() as s:
-        case_id = s.scalar(select(Case.id).where(Case.client_id.not_in(select(ClientAdviser.client_id)))
-                           .order_by(Case.id).limit(1))
+        case_id = s.scalar(
+            select(Case.id).where(Case.client_id.not_in(select(ClientAdviser.client_id))).order_by(Case.id).limit(1)
+        )
     with pytest.raises(NotAllowed):
         client_detail(ctx_for("devries"), case_id)
 
@@ -146,8 +150,12 @@ def test_the_team_meeting_decides_and_the_decision_becomes_tasks(ctx_for) -> Non
         decide(demo, item, "zelf besloten", [])
     with pytest.raises(RuleViolation):
         decide(bakker, item, "Overdragen", [Action("jansen", "Overdracht voorbereiden", TODAY - timedelta(days=1))])
-    (task_id,) = decide(bakker, item, "Nog een regeling proberen",
-                        [Action("jansen", "Regeling van 6 maanden voorstellen", TODAY + timedelta(days=5))])
+    (task_id,) = decide(
+        bakker,
+        item,
+        "Nog een regeling proberen",
+        [Action("jansen", "Regeling van 6 maanden voorstellen", TODAY + timedelta(days=5))],
+    )
     (task,) = list_tasks(ctx_for("jansen"))
     assert (task.id, task.kind, task.due_date) == (task_id, "meeting_action", TODAY + timedelta(days=5))
     assert items(bakker) == []

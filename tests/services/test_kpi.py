@@ -14,7 +14,6 @@ from incasso_tui.errors import BadInput
 from incasso_tui.services.kpi import kpi
 from incasso_tui.services.worklist import WorklistFilter, worklist
 from incasso_tui.store.models import DESK_WHERE, Case, Promise
-
 from tests.conftest import AS_OF
 
 
@@ -71,8 +70,12 @@ def test_cure_rate_counts_the_cases_closed_in_the_period(ctx_for) -> None:  # ty
     ctx = ctx_for("bakker")
     before = kpi(ctx, date(2026, 11, 1), AS_OF)
     with ctx.db.transaction() as s:
-        case_id = s.scalars(select(Case.id).where(Case.status == "active", Case.opened_on < date(2026, 11, 1))
-                            .order_by(Case.id).limit(1)).one()
+        case_id = s.scalars(
+            select(Case.id)
+            .where(Case.status == "active", Case.opened_on < date(2026, 11, 1))
+            .order_by(Case.id)
+            .limit(1)
+        ).one()
         s.execute(update(Case).where(Case.id == case_id).values(status="closed", closed_on=date(2026, 11, 20)))
     after = kpi(ctx, date(2026, 11, 1), AS_OF)
     assert after.cure_base == before.cure_base
@@ -93,8 +96,11 @@ def test_follow_up_timeliness_compares_the_contact_day_with_the_next_action_it_r
 
     ctx = ctx_for("demo")
     with ctx.db.transaction() as s:
-        cases = list(s.scalars(select(Case).where(Case.status == "active", Case.assignee_id == ctx.actor.id)
-                               .order_by(Case.id).limit(3)))
+        cases = list(
+            s.scalars(
+                select(Case).where(Case.status == "active", Case.assignee_id == ctx.actor.id).order_by(Case.id).limit(3)
+            )
+        )
         # one due in five days (done early: on time), two due three days ago (done today: late)
         for c, days in zip(cases, (5, -3, -3), strict=True):
             s.execute(update(Case).where(Case.id == c.id).values(next_action_date=AS_OF + timedelta(days=days)))
@@ -114,8 +120,12 @@ def _snapshot_moves(db, since: date, until: date) -> Counter:  # type: ignore[no
     from incasso_tui.store.models import BucketSnapshot
 
     with db.reader() as s:
-        then = dict(s.execute(select(BucketSnapshot.case_id, BucketSnapshot.bucket).where(BucketSnapshot.day == since)).all())
-        now = dict(s.execute(select(BucketSnapshot.case_id, BucketSnapshot.bucket).where(BucketSnapshot.day == until)).all())
+        then = dict(
+            s.execute(select(BucketSnapshot.case_id, BucketSnapshot.bucket).where(BucketSnapshot.day == since)).all()
+        )
+        now = dict(
+            s.execute(select(BucketSnapshot.case_id, BucketSnapshot.bucket).where(BucketSnapshot.day == until)).all()
+        )
         status = dict(s.execute(select(Case.id, Case.status).where(Case.id.in_(list(then)))).all())
     return Counter((b, now.get(c) or ("closed" if status[c] == "closed" else "handed_over")) for c, b in then.items())
 
@@ -160,12 +170,19 @@ def test_roll_rates_between_two_runs_a_week_apart(ctx_for) -> None:  # type: ign
     assert any(b != t for b, t in moves), "a week of ageing moves cases between buckets"
     # a case moved to another bucket now shows in that cell
     with ctx.db.transaction() as s:
-        then = dict(s.execute(select(BucketSnapshot.case_id, BucketSnapshot.bucket).where(BucketSnapshot.day == AS_OF)).all())
-        now = dict(s.execute(select(BucketSnapshot.case_id, BucketSnapshot.bucket).where(BucketSnapshot.day == later)).all())
+        then = dict(
+            s.execute(select(BucketSnapshot.case_id, BucketSnapshot.bucket).where(BucketSnapshot.day == AS_OF)).all()
+        )
+        now = dict(
+            s.execute(select(BucketSnapshot.case_id, BucketSnapshot.bucket).where(BucketSnapshot.day == later)).all()
+        )
         case_id = min(set(then) & set(now))
         target = next(b for b in BUCKETS if b not in (then[case_id], now[case_id]))
-        s.execute(update(BucketSnapshot).where(BucketSnapshot.day == later, BucketSnapshot.case_id == case_id)
-                  .values(bucket=target))
+        s.execute(
+            update(BucketSnapshot)
+            .where(BucketSnapshot.day == later, BucketSnapshot.case_id == case_id)
+            .values(bucket=target)
+        )
     moved = kpi(ctx, date_to=later).roll_rates
     assert moved.rows[then[case_id]][target] == rr.rows[then[case_id]][target] + 1
     assert moved.rows[then[case_id]][now[case_id]] == rr.rows[then[case_id]][now[case_id]] - 1

@@ -37,7 +37,6 @@ from incasso_tui.store.models import (
     PrintBatch,
     Proposal,
 )
-
 from tests.conftest import AS_OF, NOW
 from tests.dispatch_helpers import dispatch_waiting
 from tests.letter_samples import LENDER
@@ -47,8 +46,12 @@ LENDER_SETTINGS = {f"lender_{k}": v for k, v in LENDER.model_dump(exclude={"disp
 
 def _ctx(db, user: str, day: date, tmp_path: Path, **settings: object) -> Context:  # type: ignore[no-untyped-def]
     clock = FixedClock(datetime.combine(day, NOW.time()))
-    return Context(db=db, actor=resolve_actor(db, user), clock=clock,
-                   settings=Settings(letters_dir=tmp_path / "outbox", **LENDER_SETTINGS, **settings))  # type: ignore[arg-type]
+    return Context(
+        db=db,
+        actor=resolve_actor(db, user),
+        clock=clock,
+        settings=Settings(letters_dir=tmp_path / "outbox", **LENDER_SETTINGS, **settings),
+    )  # type: ignore[arg-type]
 
 
 def _pdf_text(path: str | Path) -> str:
@@ -113,10 +116,19 @@ def test_a_batch_that_was_not_posted_can_be_undone(db, tmp_path) -> None:  # typ
 
 def _consumer_case(db, *, email: bool = False):  # type: ignore[no-untyped-def]
     with db.transaction() as s:
-        case = s.scalars(select(Case).join(Client, Client.id == Case.client_id).where(
-            Case.status == "active", Case.pos_arrears > 100, Client.consumer.is_(True),
-            ~select(Letter.id).where(Letter.case_id == Case.id, Letter.status.in_(("pending", "rendered"))).exists())
-            .order_by(Case.id)).first()
+        case = s.scalars(
+            select(Case)
+            .join(Client, Client.id == Case.client_id)
+            .where(
+                Case.status == "active",
+                Case.pos_arrears > 100,
+                Client.consumer.is_(True),
+                ~select(Letter.id)
+                .where(Letter.case_id == Case.id, Letter.status.in_(("pending", "rendered")))
+                .exists(),
+            )
+            .order_by(Case.id)
+        ).first()
         client = s.get(Client, case.client_id)
         if email:
             client.email, client.preferred_channel = "klant@example.org", "email"
@@ -142,16 +154,34 @@ def test_legal_letters_go_by_post_unless_the_client_consented_to_e_mail(db, tmp_
     with db.reader() as s:
         assert s.get(Letter, second).channel == "email"
         client = s.get(Client, client_id)
-        assert (client.email_consent_on, client.email_consent_source) == (AS_OF - timedelta(days=3),
-                                                                          "getekend machtigingsformulier")
-        assert s.scalar(select(func.count()).where(AuditEvent.action == "client.email_consent",
-                                                   AuditEvent.entity_id == client_id)) == 1
+        assert (client.email_consent_on, client.email_consent_source) == (
+            AS_OF - timedelta(days=3),
+            "getekend machtigingsformulier",
+        )
+        assert (
+            s.scalar(
+                select(func.count()).where(
+                    AuditEvent.action == "client.email_consent", AuditEvent.entity_id == client_id
+                )
+            )
+            == 1
+        )
 
 
 def test_a_second_waiting_letter_of_a_kind_is_refused_by_the_database(db) -> None:  # type: ignore[no-untyped-def]
     case_id, client_id = _consumer_case(db)
-    row = {"case_id": case_id, "client_id": client_id, "kind": "reminder", "channel": "letter", "language": "nl",
-           "letter_date": AS_OF, "figures": "{}", "status": "pending", "created_by": "t", "created_at": NOW}
+    row = {
+        "case_id": case_id,
+        "client_id": client_id,
+        "kind": "reminder",
+        "channel": "letter",
+        "language": "nl",
+        "letter_date": AS_OF,
+        "figures": "{}",
+        "status": "pending",
+        "created_by": "t",
+        "created_at": NOW,
+    }
     with db.transaction() as s:
         s.add(Letter(**row))
     with pytest.raises(IntegrityError), db.transaction() as s:
@@ -195,8 +225,14 @@ def test_two_writers_at_once_make_one_waiting_letter_on_postgresql(db, tmp_path,
     for t in threads:
         t.join(30)
     assert sorted(outcomes) == sorted(["made", "A letter of this kind to this client waits to be dispatched already"])
-    assert _one(db, "SELECT count(*) FROM letters WHERE case_id = :c AND kind = 'reminder' AND status = 'pending'",
-                c=case_id) == 1
+    assert (
+        _one(
+            db,
+            "SELECT count(*) FROM letters WHERE case_id = :c AND kind = 'reminder' AND status = 'pending'",
+            c=case_id,
+        )
+        == 1
+    )
 
 
 # ----- 2. costs per claim, never twice; the stacking limit; lid 4 only for commercial agreements
@@ -212,8 +248,11 @@ def test_a_second_fourteen_day_letter_covers_only_new_installments(db, tmp_path)
     with db.reader() as s:
         covered = json.loads(s.get(Letter, first).figures)["claims"]
         loan_ids = list(s.scalars(select(Loan.id).where(Loan.client_id == client_id)))
-        next_due = s.scalar(select(func.min(Installment.due_date)).where(Installment.loan_id.in_(loan_ids),
-                                                                         Installment.due_date >= AS_OF))
+        next_due = s.scalar(
+            select(func.min(Installment.due_date)).where(
+                Installment.loan_id.in_(loan_ids), Installment.due_date >= AS_OF
+            )
+        )
     # a month on, one more installment fell due: the new letter covers that one only
     month = _ctx(db, "demo", next_due + timedelta(days=1), tmp_path)
     second = issue_by_hand(month, case_id, "fourteen_day")
@@ -226,14 +265,21 @@ def test_a_second_fourteen_day_letter_covers_only_new_installments(db, tmp_path)
 def test_business_costs_under_lid_4_only_on_a_commercial_agreement(db, tmp_path) -> None:  # type: ignore[no-untyped-def]
     ctx = _ctx(db, "bakker", AS_OF, tmp_path)
     with db.transaction() as s:  # business cases put at the demand stage, with no costs charged yet
-        rows = s.execute(select(Case.id, Case.client_id).join(Client, Client.id == Case.client_id).where(
-            Case.status == "active", Case.pos_arrears > 100, Client.consumer.is_(False)).order_by(Case.id).limit(2)).all()
+        rows = s.execute(
+            select(Case.id, Case.client_id)
+            .join(Client, Client.id == Case.client_id)
+            .where(Case.status == "active", Case.pos_arrears > 100, Client.consumer.is_(False))
+            .order_by(Case.id)
+            .limit(2)
+        ).all()
         (commercial_case, commercial_client), (other_case, other_client) = rows
         for case_id in (commercial_case, other_case):
             s.execute(update(Case).where(Case.id == case_id).values(stage="demand", stage_since=AS_OF))
         for client_id in (commercial_client, other_client):
-            s.execute(text("DELETE FROM charges WHERE loan_id IN (SELECT id FROM loans WHERE client_id = :c)"),
-                      {"c": client_id})
+            s.execute(
+                text("DELETE FROM charges WHERE loan_id IN (SELECT id FROM loans WHERE client_id = :c)"),
+                {"c": client_id},
+            )
         s.execute(update(Loan).where(Loan.client_id == other_client).values(commercial=False))
     run_procedure(ctx, AS_OF)
     costs = "SELECT count(*) FROM charges c JOIN loans l ON l.id = c.loan_id WHERE l.client_id = :c AND c.kind = 'collection_costs'"
@@ -247,19 +293,27 @@ def test_business_costs_under_lid_4_only_on_a_commercial_agreement(db, tmp_path)
 def test_no_bkr_warning_nor_code_for_a_legal_person(db, tmp_path) -> None:  # type: ignore[no-untyped-def]
     ctx = _ctx(db, "bakker", AS_OF, tmp_path)
     with db.transaction() as s:
-        case_id, client_id = s.execute(select(Case.id, Case.client_id).join(Client, Client.id == Case.client_id).where(
-            Case.status == "active", Case.pos_arrears > 500, Client.kind == "bv").order_by(Case.id)).first()
+        case_id, client_id = s.execute(
+            select(Case.id, Case.client_id)
+            .join(Client, Client.id == Case.client_id)
+            .where(Case.status == "active", Case.pos_arrears > 500, Client.kind == "bv")
+            .order_by(Case.id)
+        ).first()
         s.execute(update(Case).where(Case.id == case_id).values(stage="call", stage_since=AS_OF - timedelta(days=60)))
     report = run_procedure(ctx, AS_OF)
     assert report.held["bkr_warning_legal_person"] >= 1
     later = AS_OF + timedelta(days=40)
     with db.transaction() as s:
-        s.execute(update(Case).where(Case.id == case_id).values(stage="bkr_warning", stage_since=AS_OF - timedelta(days=60)))
+        s.execute(
+            update(Case).where(Case.id == case_id).values(stage="bkr_warning", stage_since=AS_OF - timedelta(days=60))
+        )
     report = run_procedure(_ctx(db, "bakker", later, tmp_path), later)
     assert report.held["bkr_A_legal_person"] >= 1
     assert _one(db, "SELECT count(*) FROM letters WHERE case_id = :c AND kind = 'bkr_warning'", c=case_id) == 0
-    assert _one(db, "SELECT count(*) FROM bkr_mutations WHERE client_id = :c AND created_at >= :t",
-                c=client_id, t=NOW) == 0
+    assert (
+        _one(db, "SELECT count(*) FROM bkr_mutations WHERE client_id = :c AND created_at >= :t", c=client_id, t=NOW)
+        == 0
+    )
 
 
 # ----- 4. interest: the kind follows the loan; a track cancels the days from its ruling
@@ -281,27 +335,50 @@ def test_a_late_wsnp_cancels_the_interest_posted_from_the_ruling_and_the_claim_r
     day = date(2026, 12, 1)
     run_procedure(_ctx(db, "bakker", day, tmp_path), day)  # posts the statutory interest of November
     with db.reader() as s:
-        charge = s.scalars(select(Charge).join(Loan, Loan.id == Charge.loan_id).join(Case, Case.client_id == Loan.client_id)
-                           .where(Charge.period_key == "interest:2026-11", Case.status == "active", Charge.paid == 0)
-                           .order_by(Charge.amount.desc())).first()
-        case = s.scalars(select(Case).join(Loan, Loan.client_id == Case.client_id)
-                         .where(Loan.id == charge.loan_id, Case.status == "active")).one()
+        charge = s.scalars(
+            select(Charge)
+            .join(Loan, Loan.id == Charge.loan_id)
+            .join(Case, Case.client_id == Loan.client_id)
+            .where(Charge.period_key == "interest:2026-11", Case.status == "active", Charge.paid == 0)
+            .order_by(Charge.amount.desc())
+        ).first()
+        case = s.scalars(
+            select(Case)
+            .join(Loan, Loan.client_id == Case.client_id)
+            .where(Loan.id == charge.loan_id, Case.status == "active")
+        ).one()
         posted, basis = charge.amount, InterestBasis.from_json(charge.basis)
     ruling = date(2026, 11, 16)  # registered on 3 December, the ruling was on 16 November
     ctx = _ctx(db, "demo", date(2026, 12, 3), tmp_path)
-    register_track(ctx, case.id, case.version, TrackInput(kind=TrackKind.WSNP, ruling_date=ruling,
-                                                          trustee_name="Mr. B. Bewind", trustee_contact="Postbus 1; 3500 AA Utrecht"))
+    register_track(
+        ctx,
+        case.id,
+        case.version,
+        TrackInput(
+            kind=TrackKind.WSNP,
+            ruling_date=ruling,
+            trustee_name="Mr. B. Bewind",
+            trustee_contact="Postbus 1; 3500 AA Utrecht",
+        ),
+    )
     rates = load_rates()
     kept, _b, _u = period_interest(basis.lines, basis.period_start, ruling, basis.kind, rates)
     with db.reader() as s:
         after = s.get(Charge, charge.id)
-        credit = s.scalars(select(LedgerEntry).where(LedgerEntry.loan_id == charge.loan_id,
-                                                     LedgerEntry.kind == "interest_credit")).one()
-        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "charge.interest_cancelled",
-                                                   AuditEvent.entity_id == charge.id)).one()
+        credit = s.scalars(
+            select(LedgerEntry).where(LedgerEntry.loan_id == charge.loan_id, LedgerEntry.kind == "interest_credit")
+        ).one()
+        event = s.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "charge.interest_cancelled", AuditEvent.entity_id == charge.id
+            )
+        ).one()
         letter = s.scalars(select(Letter).where(Letter.case_id == case.id, Letter.kind == "claim_statement")).one()
-        until = list(s.scalars(select(Charge).where(Charge.loan_id == charge.loan_id,
-                                                    Charge.period_key.like("interest:%:2026-11-16"))))
+        until = list(
+            s.scalars(
+                select(Charge).where(Charge.loan_id == charge.loan_id, Charge.period_key.like("interest:%:2026-11-16"))
+            )
+        )
     # 1-15 November stay (kept), 16-30 November are credited back: kept + credit = what was posted
     assert after.amount == kept and credit.amount == posted - kept and kept < posted
     assert json.loads(event.after)["cancelled"] == str(posted - kept)
@@ -310,8 +387,12 @@ def test_a_late_wsnp_cancels_the_interest_posted_from_the_ruling_and_the_claim_r
     assert figures["interest_until"] == "2026-11-16"
     # a day inside the track is never charged: the December run posts no interest for this case
     run_procedure(_ctx(db, "bakker", date(2027, 1, 1), tmp_path), date(2027, 1, 1))
-    assert _one(db, "SELECT count(*) FROM charges WHERE loan_id = :l AND period_key = 'interest:2026-12'",
-                l=charge.loan_id) == 0
+    assert (
+        _one(
+            db, "SELECT count(*) FROM charges WHERE loan_id = :l AND period_key = 'interest:2026-12'", l=charge.loan_id
+        )
+        == 0
+    )
 
 
 def test_a_wsnp_in_the_month_posts_the_interest_until_the_day_before_the_ruling(db, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -320,15 +401,33 @@ def test_a_wsnp_in_the_month_posts_the_interest_until_the_day_before_the_ruling(
     day = date(2026, 12, 1)
     run_procedure(_ctx(db, "bakker", day, tmp_path), day)
     with db.reader() as s:
-        case = s.scalars(select(Case).join(Loan, Loan.client_id == Case.client_id).join(Charge, Charge.loan_id == Loan.id)
-                         .where(Charge.period_key == "interest:2026-11", Case.status == "active")).first()
+        case = s.scalars(
+            select(Case)
+            .join(Loan, Loan.client_id == Case.client_id)
+            .join(Charge, Charge.loan_id == Loan.id)
+            .where(Charge.period_key == "interest:2026-11", Case.status == "active")
+        ).first()
     ruling = date(2026, 12, 10)
     ctx = _ctx(db, "demo", date(2026, 12, 11), tmp_path)
-    register_track(ctx, case.id, case.version, TrackInput(kind=TrackKind.WSNP, ruling_date=ruling,
-                                                          trustee_name="Mr. B. Bewind", trustee_contact="Postbus 1; 3500 AA Utrecht"))
+    register_track(
+        ctx,
+        case.id,
+        case.version,
+        TrackInput(
+            kind=TrackKind.WSNP,
+            ruling_date=ruling,
+            trustee_name="Mr. B. Bewind",
+            trustee_contact="Postbus 1; 3500 AA Utrecht",
+        ),
+    )
     with db.reader() as s:
-        until = list(s.scalars(select(Charge).join(Loan, Loan.id == Charge.loan_id).where(
-            Loan.client_id == case.client_id, Charge.period_key.like("interest:2026-12-01:2026-12-10"))))
+        until = list(
+            s.scalars(
+                select(Charge)
+                .join(Loan, Loan.id == Charge.loan_id)
+                .where(Loan.client_id == case.client_id, Charge.period_key.like("interest:2026-12-01:2026-12-10"))
+            )
+        )
         letter = s.scalars(select(Letter).where(Letter.case_id == case.id, Letter.kind == "claim_statement")).one()
     assert until and all(c.amount > 0 for c in until)  # 1-9 December: the ruling month is in the claim
     render_pending(ctx)
@@ -350,10 +449,22 @@ def test_a_payment_goes_to_the_collection_costs_before_the_statutory_interest(db
         loan_id = s.scalar(select(Loan.id).where(Loan.status == "active").order_by(Loan.id))
         s.execute(text("DELETE FROM charges WHERE loan_id = :l"), {"l": loan_id})
         # the statutory interest fell due before the collection costs: by date alone it would be paid first
-        interest = Charge(loan_id=loan_id, kind="statutory_interest", due_date=AS_OF - timedelta(days=30),
-                          amount=Decimal("10.00"), paid=Decimal("0.00"), period_key="interest:test")
-        costs = Charge(loan_id=loan_id, kind="collection_costs", due_date=AS_OF - timedelta(days=1),
-                       amount=Decimal("40.00"), paid=Decimal("0.00"), period_key="wik:test")
+        interest = Charge(
+            loan_id=loan_id,
+            kind="statutory_interest",
+            due_date=AS_OF - timedelta(days=30),
+            amount=Decimal("10.00"),
+            paid=Decimal("0.00"),
+            period_key="interest:test",
+        )
+        costs = Charge(
+            loan_id=loan_id,
+            kind="collection_costs",
+            due_date=AS_OF - timedelta(days=1),
+            amount=Decimal("40.00"),
+            paid=Decimal("0.00"),
+            period_key="wik:test",
+        )
         s.add_all([interest, costs])
         s.flush()
         book = Book(s, "test", NOW)
@@ -374,8 +485,17 @@ def _track(db, tmp_path, day: date):  # type: ignore[no-untyped-def]
     ctx = _ctx(db, "demo", day, tmp_path)
     with db.reader() as s:
         version = s.get(Case, case_id).version
-    register_track(ctx, case_id, version, TrackInput(kind=TrackKind.WSNP, ruling_date=day - timedelta(days=20),
-                                                     trustee_name="Mr. C. Curator", trustee_contact="Postbus 2; 3500 AB Utrecht"))
+    register_track(
+        ctx,
+        case_id,
+        version,
+        TrackInput(
+            kind=TrackKind.WSNP,
+            ruling_date=day - timedelta(days=20),
+            trustee_name="Mr. C. Curator",
+            trustee_contact="Postbus 2; 3500 AB Utrecht",
+        ),
+    )
     with db.reader() as s:
         return case_id, client_id, s.get(Case, case_id).version
 
@@ -398,13 +518,19 @@ def test_a_clean_slate_proposes_the_write_off_and_nothing_follows(db, tmp_path) 
         decide(ctx, proposal.id, proposal.version, approve=True)
     # another supervisor approves it
     with db.transaction() as s:
-        s.execute(text("INSERT INTO users (name, full_name, role, language, active, created_at) "
-                       "VALUES ('kok', 'Kees Kok', 'supervisor', 'nl', :t, :n)"), {"t": True, "n": NOW})
+        s.execute(
+            text(
+                "INSERT INTO users (name, full_name, role, language, active, created_at) "
+                "VALUES ('kok', 'Kees Kok', 'supervisor', 'nl', :t, :n)"
+            ),
+            {"t": True, "n": NOW},
+        )
     decide(_ctx(db, "kok", AS_OF, tmp_path), proposal.id, proposal.version, approve=True)
     with db.reader() as s:
         statuses = set(s.scalars(select(Loan.status).where(Loan.client_id == client_id, Loan.status != "repaid")))
-        codes = set(s.scalars(select(BkrMutation.code).where(BkrMutation.client_id == client_id,
-                                                             BkrMutation.created_at >= NOW)))
+        codes = set(
+            s.scalars(select(BkrMutation.code).where(BkrMutation.client_id == client_id, BkrMutation.created_at >= NOW))
+        )
     assert statuses == {"written_off"} and "3" not in codes
     later = AS_OF + timedelta(days=40)
     run_procedure(_ctx(db, "bakker", later, tmp_path), later)
@@ -424,8 +550,11 @@ def test_a_rejected_track_resumes_the_procedure_without_interest_for_the_track_d
         assert resume_dates(s, [client_id]) == {client_id: AS_OF + timedelta(days=1)}
     run_procedure(_ctx(db, "bakker", date(2026, 12, 1), tmp_path), date(2026, 12, 1))
     with db.reader() as s:
-        for charge in s.scalars(select(Charge).join(Loan, Loan.id == Charge.loan_id).where(
-                Loan.client_id == client_id, Charge.period_key == "interest:2026-11")):
+        for charge in s.scalars(
+            select(Charge)
+            .join(Loan, Loan.id == Charge.loan_id)
+            .where(Loan.client_id == client_id, Charge.period_key == "interest:2026-11")
+        ):
             starts = {line[1] for line in json.loads(charge.basis)["lines"]}
             assert min(starts) >= (AS_OF + timedelta(days=1)).isoformat()  # not a day inside the track
 
@@ -451,21 +580,43 @@ def test_a_late_track_cancels_collection_costs_that_fell_due_after_the_ruling(db
     case_id, client_id = _consumer_case(db)
     with db.transaction() as s:
         loan_id = s.scalar(select(Loan.id).where(Loan.client_id == client_id).order_by(Loan.id))
-        before = Charge(loan_id=loan_id, kind="collection_costs", due_date=AS_OF - timedelta(days=20),
-                        amount=Decimal("40.00"), paid=Decimal("0.00"), period_key="wik:letter:before")
-        after = Charge(loan_id=loan_id, kind="collection_costs", due_date=AS_OF - timedelta(days=5),
-                       amount=Decimal("75.00"), paid=Decimal("10.00"), period_key="wik:letter:after")
+        before = Charge(
+            loan_id=loan_id,
+            kind="collection_costs",
+            due_date=AS_OF - timedelta(days=20),
+            amount=Decimal("40.00"),
+            paid=Decimal("0.00"),
+            period_key="wik:letter:before",
+        )
+        after = Charge(
+            loan_id=loan_id,
+            kind="collection_costs",
+            due_date=AS_OF - timedelta(days=5),
+            amount=Decimal("75.00"),
+            paid=Decimal("10.00"),
+            period_key="wik:letter:after",
+        )
         s.add_all([before, after])
         s.flush()
         ids = (before.id, after.id)
         version = s.get(Case, case_id).version
     # the ruling 10 days ago reaches the desk today: the costs whose term ran out after it are not owed
-    register_track(_ctx(db, "demo", AS_OF, tmp_path), case_id, version, TrackInput(
-        kind=TrackKind.WSNP, ruling_date=AS_OF - timedelta(days=10), trustee_name="Mr. D", trustee_contact="Postbus 3"))
+    register_track(
+        _ctx(db, "demo", AS_OF, tmp_path),
+        case_id,
+        version,
+        TrackInput(
+            kind=TrackKind.WSNP,
+            ruling_date=AS_OF - timedelta(days=10),
+            trustee_name="Mr. D",
+            trustee_contact="Postbus 3",
+        ),
+    )
     with db.reader() as s:
         kept, cancelled = s.get(Charge, ids[0]), s.get(Charge, ids[1])
-        entry = s.scalars(select(LedgerEntry).where(LedgerEntry.loan_id == loan_id,
-                                                    LedgerEntry.kind == "costs_credit")).one()
+        entry = s.scalars(
+            select(LedgerEntry).where(LedgerEntry.loan_id == loan_id, LedgerEntry.kind == "costs_credit")
+        ).one()
         letter = s.scalars(select(Letter).where(Letter.case_id == case_id, Letter.kind == "claim_statement")).one()
     assert (kept.amount, cancelled.amount, cancelled.paid) == (Decimal("40.00"), Decimal("0.00"), Decimal("0.00"))
     assert (entry.amount, entry.credit) == (Decimal("75.00"), Decimal("10.00"))  # the 10.00 paid: credit on the loan

@@ -15,9 +15,8 @@ from incasso_tui.errors import ConfigError, RuleViolation
 from incasso_tui.letters.render import TEMPLATES_DIR
 from incasso_tui.services.letters import issue_by_hand, preview, render_pending
 from incasso_tui.store.models import AuditEvent, Case, Client, DebtTrack, Document, EmailOutbox, Letter, Loan
-
-from tests.dispatch_helpers import dispatch_waiting
 from tests.conftest import AS_OF, NOW
+from tests.dispatch_helpers import dispatch_waiting
 from tests.letter_samples import LENDER, figures
 
 LENDER_SETTINGS = {f"lender_{k}": v for k, v in LENDER.model_dump(exclude={"display_name"}).items()}
@@ -28,8 +27,12 @@ def _ctx(ctx_for, tmp_path: Path, **settings):  # type: ignore[no-untyped-def]
 
 
 def _case(ctx, *, consumer: bool | None = None, status: str = "active", min_arrears: str = "100"):  # type: ignore[no-untyped-def]
-    query = (select(Case, Client).join(Client, Client.id == Case.client_id)
-             .where(Case.status == status, Case.pos_arrears >= Decimal(min_arrears)).order_by(Case.id))
+    query = (
+        select(Case, Client)
+        .join(Client, Client.id == Case.client_id)
+        .where(Case.status == status, Case.pos_arrears >= Decimal(min_arrears))
+        .order_by(Case.id)
+    )
     if consumer is not None:
         query = query.where(Client.consumer == consumer)
     with ctx.db.reader() as s:
@@ -40,13 +43,30 @@ def _case(ctx, *, consumer: bool | None = None, status: str = "active", min_arre
     return case, client, loan
 
 
-def _add_letter(ctx, case, client, loan: str, kind: str, channel: str = "letter", language: str = "nl",  # type: ignore[no-untyped-def]
-                raw: str | None = None) -> int:
+def _add_letter(
+    ctx,
+    case,
+    client,
+    loan: str,
+    kind: str,
+    channel: str = "letter",
+    language: str = "nl",  # type: ignore[no-untyped-def]
+    raw: str | None = None,
+) -> int:
     sample = figures(kind).model_copy(update={"loans": (loan,)})
     with ctx.db.transaction() as s:
-        letter = Letter(case_id=case.id, client_id=client.id, kind=kind, channel=channel, language=language,
-                        letter_date=AS_OF, figures=raw if raw is not None else sample.to_json(), status="pending",
-                        created_by="demo", created_at=NOW)
+        letter = Letter(
+            case_id=case.id,
+            client_id=client.id,
+            kind=kind,
+            channel=channel,
+            language=language,
+            letter_date=AS_OF,
+            figures=raw if raw is not None else sample.to_json(),
+            status="pending",
+            created_by="demo",
+            created_at=NOW,
+        )
         s.add(letter)
         s.flush()
         return letter.id
@@ -88,8 +108,9 @@ def test_pending_letters_become_pdfs_documents_and_queued_mail(ctx_for, tmp_path
     assert _count(ctx, Document) == documents_before + 3
     with ctx.db.reader() as s:
         mail = s.scalars(select(EmailOutbox).where(EmailOutbox.letter_id == ids[1])).one()
-        events = list(s.scalars(select(AuditEvent).where(AuditEvent.action == "letter.rendered",
-                                                        AuditEvent.entity_id.in_(ids))))
+        events = list(
+            s.scalars(select(AuditEvent).where(AuditEvent.action == "letter.rendered", AuditEvent.entity_id.in_(ids)))
+        )
     assert mail.status == "queued" and mail.to_address == "klant@example.org" and mail.attempts == 0
     assert mail.attachment_path == letters[ids[1]].file_path and mail.subject.startswith("Demand for payment")
     assert mail.next_attempt_at == NOW
@@ -103,8 +124,10 @@ def test_a_broken_template_fails_only_its_letter(ctx_for, tmp_path) -> None:  # 
     templates = tmp_path / "templates"
     shutil.copytree(TEMPLATES_DIR, templates)
     broken = templates / "nl" / "reminder.typ.j2"
-    broken.write_text(broken.read_text(encoding="utf-8").replace("{{ arrears.total|money }}", "{{ arrears.no_such_field|money }}"),
-                      encoding="utf-8")
+    broken.write_text(
+        broken.read_text(encoding="utf-8").replace("{{ arrears.total|money }}", "{{ arrears.no_such_field|money }}"),
+        encoding="utf-8",
+    )
     ctx = _ctx(ctx_for, tmp_path, letter_templates_dir=templates)
     case, client, loan = _case(ctx)
     bad = _add_letter(ctx, case, client, loan, "reminder")
@@ -169,8 +192,11 @@ def test_hand_letters_keep_the_guards(ctx_for, tmp_path) -> None:  # type: ignor
     with pytest.raises(RuleViolation, match="cannot be issued by hand"):
         issue_by_hand(ctx, business.id, "call_in")
     with ctx.db.transaction() as s:
-        s.execute(update(Case).where(Case.id == business.id).values(status="paused", pause_reason="ziek",
-                                                                     pause_until=date(2026, 12, 31)))
+        s.execute(
+            update(Case)
+            .where(Case.id == business.id)
+            .values(status="paused", pause_reason="ziek", pause_until=date(2026, 12, 31))
+        )
     with pytest.raises(RuleViolation, match="paused"):
         issue_by_hand(ctx, business.id, "demand")
     assert _count(ctx, Letter) == before and not (tmp_path / "outbox").exists()
@@ -182,9 +208,18 @@ def test_a_claim_statement_by_hand_goes_to_the_trustee(ctx_for, tmp_path) -> Non
     with pytest.raises(RuleViolation, match="open debt-relief"):
         issue_by_hand(ctx, case.id, "claim_statement")
     with ctx.db.transaction() as s:
-        s.add(DebtTrack(case_id=case.id, kind="wsnp", ruling_date=date(2026, 11, 2), trustee_name="mr. B. Bewind",
-                        trustee_contact="Postbus 1\n3500 AA Utrecht", claim_deadline=date(2026, 12, 31),
-                        created_by="demo", created_at=NOW))
+        s.add(
+            DebtTrack(
+                case_id=case.id,
+                kind="wsnp",
+                ruling_date=date(2026, 11, 2),
+                trustee_name="mr. B. Bewind",
+                trustee_contact="Postbus 1\n3500 AA Utrecht",
+                claim_deadline=date(2026, 12, 31),
+                created_by="demo",
+                created_at=NOW,
+            )
+        )
     letter_id = issue_by_hand(ctx, case.id, "claim_statement")
     letter = _letters(ctx, [letter_id])[letter_id]
     stored = json.loads(letter.figures)
@@ -210,7 +245,9 @@ def test_the_cli_renders_and_reports_each_failure_on_one_line(sqlite_db, clock, 
     out = capsys.readouterr().out.splitlines()
     assert code == 1
     assert out[0] == "rendered 1, e-mails queued 0, not sent (channel not configured) 0, failed 1"
-    assert out[1].startswith(f"failed letter {broken} (case {case.id}, demand): Letter {broken} (demand): the figures are wrong")
+    assert out[1].startswith(
+        f"failed letter {broken} (case {case.id}, demand): Letter {broken} (demand): the figures are wrong"
+    )
     assert len(out) == 2
     assert cli.main(["mail", "send", "--db", sqlite_db.url, "--user", "demo"]) == 0  # nothing queued: no SMTP needed
     assert capsys.readouterr().out.strip() == "sent 0, retrying later 0, dead 0"

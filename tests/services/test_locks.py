@@ -33,7 +33,9 @@ def test_a_colleague_sees_who_has_the_case_open(ctx_for) -> None:  # type: ignor
     release_case(demo, case_id)
     assert _row(jansen, case_id).in_progress_by is None
     with demo.db.reader() as s:
-        actions = list(s.scalars(select(AuditEvent.action).where(AuditEvent.case_id == case_id).order_by(AuditEvent.id)))
+        actions = list(
+            s.scalars(select(AuditEvent.action).where(AuditEvent.case_id == case_id).order_by(AuditEvent.id))
+        )
     assert actions[-2:] == ["presence.enter", "presence.leave"]
 
 

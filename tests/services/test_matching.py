@@ -3,7 +3,7 @@ before booking, booking a candidate, debits apart and marked in bulk, undo with 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -21,13 +21,25 @@ def _client_with_arrears(ctx):  # type: ignore[no-untyped-def]
     with ctx.db.reader() as s:
         one_loan = select(Loan.client_id).group_by(Loan.client_id).having(func.count() == 1).scalar_subquery()
         case, loan, client = s.execute(
-            select(Case, Loan, Client).join(Client, Client.id == Case.client_id).join(Loan, Loan.client_id == Client.id)
+            select(Case, Loan, Client)
+            .join(Client, Client.id == Case.client_id)
+            .join(Loan, Loan.client_id == Client.id)
             .where(Case.status == "active", Case.pos_arrears > 0, Client.id.in_(one_loan), Client.kind == "natural")
-            .order_by(Case.id)).first()
-        inst = s.execute(select(Installment).where(Installment.loan_id == loan.id,
-                                                   Installment.principal_paid + Installment.interest_paid == 0,
-                                                   Installment.due_date < date(2026, 11, 23))
-                         .order_by(Installment.seq)).scalars().first()
+            .order_by(Case.id)
+        ).first()
+        inst = (
+            s.execute(
+                select(Installment)
+                .where(
+                    Installment.loan_id == loan.id,
+                    Installment.principal_paid + Installment.interest_paid == 0,
+                    Installment.due_date < date(2026, 11, 23),
+                )
+                .order_by(Installment.seq)
+            )
+            .scalars()
+            .first()
+        )
         return case, loan, client, inst.principal + inst.interest
 
 
@@ -56,8 +68,9 @@ def test_candidates_are_ranked_with_their_reasons(ctx_for) -> None:  # type: ign
 def test_iban_and_loan_number_outrank_a_name(ctx_for) -> None:  # type: ignore[no-untyped-def]
     ctx = ctx_for()
     _case, loan, client, _i = _client_with_arrears(ctx)
-    entry = _queue_one(ctx, "12.34", "Iemand Anders", text=f"betaling {loan.number[1:]} nov", iban="NL02ABNA0123456789",
-                       ref="M2")
+    entry = _queue_one(
+        ctx, "12.34", "Iemand Anders", text=f"betaling {loan.number[1:]} nov", iban="NL02ABNA0123456789", ref="M2"
+    )
     found = matching.candidates(ctx, entry)
     assert found[0].client_id == client.id
     assert [r.msgid for r in found[0].reasons][0] == "loan number {loan} in the description"
@@ -82,11 +95,17 @@ def test_preview_shows_the_allocation_and_booking_makes_it(ctx_for) -> None:  # 
 
 def test_debits_are_listed_apart_and_marked_in_bulk(ctx_for) -> None:  # type: ignore[no-untyped-def]
     ctx = ctx_for()
-    payments.import_statement(ctx, camt053([
-        Tx("564.05", credit=False, reversal=True, return_reason="MD06", e2e="NOPE-1", bank_ref="D1"),
-        Tx("2.50", credit=False, reversal=True, return_reason="AC04", e2e="NOPE-2", bank_ref="D2"),
-        Tx("9.99", iban=None, text="?", bank_ref="D3"),
-    ], "S-D"))
+    payments.import_statement(
+        ctx,
+        camt053(
+            [
+                Tx("564.05", credit=False, reversal=True, return_reason="MD06", e2e="NOPE-1", bank_ref="D1"),
+                Tx("2.50", credit=False, reversal=True, return_reason="AC04", e2e="NOPE-2", bank_ref="D2"),
+                Tx("9.99", iban=None, text="?", bank_ref="D3"),
+            ],
+            "S-D",
+        ),
+    )
     money_in, money_out = matching.split_queue(ctx)
     assert [r.amount for r in money_in] == [Decimal("9.99")]
     assert sorted(r.amount for r in money_out) == [Decimal("2.50"), Decimal("564.05")]
@@ -107,8 +126,11 @@ def _booked(ctx, client, loan, installment, ref):  # type: ignore[no-untyped-def
 
 def _paid(ctx, loan_id):  # type: ignore[no-untyped-def]
     with ctx.db.reader() as s:
-        cents = s.scalar(select(func.sum(Installment.principal_paid + Installment.interest_paid))
-                         .where(Installment.loan_id == loan_id))  # arithmetic on Money columns: whole cents
+        cents = s.scalar(
+            select(func.sum(Installment.principal_paid + Installment.interest_paid)).where(
+                Installment.loan_id == loan_id
+            )
+        )  # arithmetic on Money columns: whole cents
         return Decimal(cents) / 100
 
 
@@ -140,9 +162,9 @@ def test_the_next_day_only_another_supervisor_with_a_reason(ctx_for, db) -> None
     ctx = ctx_for()
     _case, loan, client, installment = _client_with_arrears(ctx)
     entry = _booked(ctx, client, loan, installment, "U2")
+    from incasso_tui.config import Settings
     from incasso_tui.services.context import Context
     from incasso_tui.services.users import resolve_actor
-    from incasso_tui.config import Settings
 
     later = FixedClock(NOW + timedelta(days=1))
     demo = Context(db=db, actor=resolve_actor(db, "demo"), clock=later, settings=Settings())

@@ -47,7 +47,11 @@ def test_demo_migrates_its_own_older_book(sqlite_template: str, tmp_path, monkey
     command.downgrade(alembic_config(engine), "0002")
     assert current_revision(engine) == "0002"
     opened: list[tuple[str, str | None]] = []
-    monkeypatch.setattr(cli, "_run_tui", lambda settings, user, clock, db_url, demo=False: opened.append((db_url, settings.lender_name)) or 0)
+    monkeypatch.setattr(
+        cli,
+        "_run_tui",
+        lambda settings, user, clock, db_url, demo=False: opened.append((db_url, settings.lender_name)) or 0,
+    )
     assert cli.main(["demo", "--db", url, "--date", "2026-11-23"]) == 0
     # the demo can print letters: it brings a (plainly fictitious) sender of its own
     assert opened == [(url, "Demo Kredietverlener B.V.")] and current_revision(engine) == head_revision()

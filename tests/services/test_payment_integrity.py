@@ -31,8 +31,13 @@ def _counts(ctx) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
 def test_the_same_bank_reference_twice_in_one_file_is_booked_once(ctx_for) -> None:  # type: ignore[no-untyped-def]
     ctx = ctx_for("demo")
     number = _loan_number(ctx)
-    data = camt053([Tx("10.00", text=number, bank_ref="DUP-1"), Tx("10.00", text=number, bank_ref="DUP-1"),
-                    Tx("10.00", text=number, bank_ref="DUP-2")])
+    data = camt053(
+        [
+            Tx("10.00", text=number, bank_ref="DUP-1"),
+            Tx("10.00", text=number, bank_ref="DUP-1"),
+            Tx("10.00", text=number, bank_ref="DUP-2"),
+        ]
+    )
     report = payments.import_statement(ctx, data)
     assert report.counts() == {"entries": 3, "new": 2, "duplicates": 1, "matched": 2, "unmatched": 0}
     # and found the same way across files
@@ -58,8 +63,10 @@ def test_the_same_camt_statement_twice_in_one_file_is_booked_once(ctx_for) -> No
 
 def _mt940(entries: list[str], closing: str, statement: str = "940S261120") -> str:
     body = "".join(entries)
-    return (f":940:\n:20:{statement}\n:25:NL34RABO0142623393 EUR\n:28C:1\n:60F:C261119EUR000000001000,00\n"
-            f"{body}:62F:C261120EUR{closing}\n")
+    return (
+        f":940:\n:20:{statement}\n:25:NL34RABO0142623393 EUR\n:28C:1\n:60F:C261119EUR000000001000,00\n"
+        f"{body}:62F:C261120EUR{closing}\n"
+    )
 
 
 def _mt940_entry(mark: str, amount: str, remi: str) -> str:
@@ -78,8 +85,14 @@ def test_mt940_rc_undoes_a_payment_and_rd_is_no_payment(ctx_for) -> None:  # typ
     ctx = ctx_for("demo")
     number = _loan_number(ctx)
     # 1000.00 + 30.00 (C) - 30.00 (RC: the credit reversed, a debit) + 7.00 (RD: a debit of ours reversed) = 1007.00
-    text = _mt940([_mt940_entry("C", "000000000030,00", number), _mt940_entry("RC", "000000000030,00", number),
-                   _mt940_entry("RD", "000000000007,00", "terug")], "000000001007,00")
+    text = _mt940(
+        [
+            _mt940_entry("C", "000000000030,00", number),
+            _mt940_entry("RC", "000000000030,00", number),
+            _mt940_entry("RD", "000000000007,00", "terug"),
+        ],
+        "000000001007,00",
+    )
     report = payments.import_statement(ctx, text.encode(), "rc.940")
     assert (report.matched, report.reversals, report.unmatched) == (1, 1, 0)
     with ctx.db.reader() as s:
@@ -117,7 +130,9 @@ def test_dates_within_the_settings_are_booked(ctx_for) -> None:  # type: ignore[
     from datetime import date
 
     ctx = ctx_for("demo", statement_max_days_ahead=400)
-    data = camt053([Tx("10.00", bank_ref="W1", day=date(2027, 11, 25)), Tx("1.00", bank_ref="W2", day=date(2016, 11, 24))])
+    data = camt053(
+        [Tx("10.00", bank_ref="W1", day=date(2027, 11, 25)), Tx("1.00", bank_ref="W2", day=date(2016, 11, 24))]
+    )
     assert payments.import_statement(ctx, data).new == 2
 
 

@@ -23,7 +23,12 @@ def test_qr_pays_the_lender_the_amount_with_the_loans_reference() -> None:
     qr = loan_payment_qr(Settings(**LENDER, lender_bic="ABNANL2A"), loan_number="L00012345", amount=Decimal("250.10"))
     payment = parse_payload(qr.payload)
     assert (payment.name, payment.iban, payment.bic, payment.amount, payment.text) == (
-        "Demo Kredietverlener B.V.", "NL91ABNA0417164300", "ABNANL2A", Decimal("250.10"), None)
+        "Demo Kredietverlener B.V.",
+        "NL91ABNA0417164300",
+        "ABNANL2A",
+        Decimal("250.10"),
+        None,
+    )
     assert payment.reference == qr.reference and qr.reference.endswith("INC00012345")
     assert decode_png(qr.png) == [qr.payload]
     assert qr.svg.startswith("<svg") and "path" in qr.svg
@@ -31,10 +36,25 @@ def test_qr_pays_the_lender_the_amount_with_the_loans_reference() -> None:
 
 def test_the_import_matches_the_reference_to_the_loan() -> None:
     qr = loan_payment_qr(Settings(**LENDER), loan_number="L00012345", amount=Decimal("1.00"))
-    entry = BankEntry(account_iban="NL91ABNA0417164300", booking_date=date(2026, 12, 2), value_date=None,
-                      amount=Decimal("1.00"), credit=True, currency="EUR", counterparty_name=None,
-                      counterparty_iban=None, remittance="", creditor_reference=qr.reference, end_to_end_id=None,
-                      bank_reference=None, reversal=False, return_reason=None, entry_index=1, tx_index=1, dedup_key="k")
+    entry = BankEntry(
+        account_iban="NL91ABNA0417164300",
+        booking_date=date(2026, 12, 2),
+        value_date=None,
+        amount=Decimal("1.00"),
+        credit=True,
+        currency="EUR",
+        counterparty_name=None,
+        counterparty_iban=None,
+        remittance="",
+        creditor_reference=qr.reference,
+        end_to_end_id=None,
+        bank_reference=None,
+        reversal=False,
+        return_reason=None,
+        entry_index=1,
+        tx_index=1,
+        dedup_key="k",
+    )
     assert "L00012345" in candidates(entry, "INC").rf_loans
 
 
@@ -62,12 +82,26 @@ def test_a_rendered_reminder_pays_the_arrears_on_its_loan(ctx_for, tmp_path) -> 
     lender = {f"lender_{k}": v for k, v in SAMPLE_LENDER.model_dump(exclude={"display_name"}).items()}
     ctx = ctx_for("demo", letters_dir=tmp_path / "outbox", **{**lender, "lender_bic": "ABNANL2A"})
     with ctx.db.transaction() as s:
-        case, client = s.execute(select(Case, Client).join(Client, Client.id == Case.client_id)
-                                 .where(Case.status == "active").order_by(Case.id)).first()  # type: ignore[misc]
+        case, client = s.execute(
+            select(Case, Client)
+            .join(Client, Client.id == Case.client_id)
+            .where(Case.status == "active")
+            .order_by(Case.id)
+        ).first()  # type: ignore[misc]
         loan = s.scalars(select(Loan.number).where(Loan.client_id == client.id).order_by(Loan.number)).first()
         sample = figures("reminder").model_copy(update={"loans": (loan,)})
-        letter = Letter(case_id=case.id, client_id=client.id, kind="reminder", channel="letter", language="nl",
-                        letter_date=AS_OF, figures=sample.to_json(), status="pending", created_by="demo", created_at=NOW)
+        letter = Letter(
+            case_id=case.id,
+            client_id=client.id,
+            kind="reminder",
+            channel="letter",
+            language="nl",
+            letter_date=AS_OF,
+            figures=sample.to_json(),
+            status="pending",
+            created_by="demo",
+            created_at=NOW,
+        )
         s.add(letter)
         s.flush()
         letter_id = letter.id
@@ -80,8 +114,23 @@ def test_a_rendered_reminder_pays_the_arrears_on_its_loan(ctx_for, tmp_path) -> 
     assert payment.amount == sample.arrears.total  # type: ignore[union-attr]
     assert (payment.iban, payment.bic) == (SAMPLE_LENDER.iban, "ABNANL2A")
     assert payment.reference == loan_payment_qr(ctx.settings, loan_number=loan, amount=Decimal("1.00")).reference
-    entry = BankEntry(account_iban=SAMPLE_LENDER.iban, booking_date=date(2026, 12, 2), value_date=None,
-                      amount=payment.amount, credit=True, currency="EUR", counterparty_name=None,  # type: ignore[arg-type]
-                      counterparty_iban=None, remittance="", creditor_reference=payment.reference, end_to_end_id=None,
-                      bank_reference=None, reversal=False, return_reason=None, entry_index=1, tx_index=1, dedup_key="k")
+    entry = BankEntry(
+        account_iban=SAMPLE_LENDER.iban,
+        booking_date=date(2026, 12, 2),
+        value_date=None,
+        amount=payment.amount,
+        credit=True,
+        currency="EUR",
+        counterparty_name=None,  # type: ignore[arg-type]
+        counterparty_iban=None,
+        remittance="",
+        creditor_reference=payment.reference,
+        end_to_end_id=None,
+        bank_reference=None,
+        reversal=False,
+        return_reason=None,
+        entry_index=1,
+        tx_index=1,
+        dedup_key="k",
+    )
     assert loan in candidates(entry, ctx.settings.payment_rf_prefix).rf_loans

@@ -10,8 +10,8 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from incasso_tui.errors import ConfigError
 from incasso_tui.config import load_settings
+from incasso_tui.errors import ConfigError
 from incasso_tui.services import portal as svc
 from incasso_tui.services.letters import render_pending
 from incasso_tui.store.models import Letter, Loan
@@ -28,9 +28,18 @@ def _reminder(ctx, person, kind: str = "reminder") -> str:  # type: ignore[no-un
     """A letter (a reminder) rendered for ``person``; the text of its PDF."""
     with ctx.db.transaction() as s:
         loan = s.scalars(select(Loan.number).where(Loan.client_id == person.id).order_by(Loan.number)).first()
-        letter = Letter(case_id=person.case_id, client_id=person.id, kind=kind, channel="letter", language="nl",
-                        letter_date=AS_OF, figures=figures(kind).model_copy(update={"loans": (loan,)}).to_json(),
-                        status="pending", created_by="demo", created_at=NOW)
+        letter = Letter(
+            case_id=person.case_id,
+            client_id=person.id,
+            kind=kind,
+            channel="letter",
+            language="nl",
+            letter_date=AS_OF,
+            figures=figures(kind).model_copy(update={"loans": (loan,)}).to_json(),
+            status="pending",
+            created_by="demo",
+            created_at=NOW,
+        )
         s.add(letter)
         s.flush()
         letter_id = letter.id

@@ -3,7 +3,6 @@ one-time login, the lock after three wrong tries, and an arrangement registered 
 
 from __future__ import annotations
 
-
 import pytest
 from sqlalchemy import select
 
@@ -82,8 +81,10 @@ def test_the_first_open_of_a_link_is_recorded_once_and_an_unknown_link_changes_n
 
     def events() -> int:
         with db.reader() as s:
-            return int(s.scalar(select(func.count()).select_from(AuditEvent)
-                                .where(AuditEvent.action == "portal.link_opened")) or 0)
+            return int(
+                s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "portal.link_opened"))
+                or 0
+            )
 
     svc.link_opened(ctx, "no-such-token")
     assert events() == 0

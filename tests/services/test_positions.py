@@ -9,20 +9,26 @@ from sqlalchemy import func, select, update
 
 from incasso_tui.services.positions import refresh_case_positions, refresh_changed_positions, verify_positions
 from incasso_tui.store.models import Case
-
 from tests.conftest import AS_OF
 
 
 def _cache(db) -> list[tuple]:  # type: ignore[no-untyped-def]
     with db.reader() as s:
-        return list(s.execute(select(Case.id, Case.pos_arrears, Case.pos_oldest_due, Case.pos_as_of, Case.version)
-                              .where(Case.status != "closed").order_by(Case.id)))
+        return list(
+            s.execute(
+                select(Case.id, Case.pos_arrears, Case.pos_oldest_due, Case.pos_as_of, Case.version)
+                .where(Case.status != "closed")
+                .order_by(Case.id)
+            )
+        )
 
 
 def _spoil(db) -> list[int]:  # type: ignore[no-untyped-def]
     """Three open cases with a wrong cache: the arrears, the oldest due date, no as-of date."""
     with db.transaction() as s:
-        ids = list(s.scalars(select(Case.id).where(Case.status != "closed", Case.pos_arrears > 0).order_by(Case.id).limit(3)))
+        ids = list(
+            s.scalars(select(Case.id).where(Case.status != "closed", Case.pos_arrears > 0).order_by(Case.id).limit(3))
+        )
         s.execute(update(Case).where(Case.id == ids[0]).values(pos_arrears=Decimal("1.23")))
         s.execute(update(Case).where(Case.id == ids[1]).values(pos_oldest_due=date(2000, 1, 1)))
         s.execute(update(Case).where(Case.id == ids[2]).values(pos_as_of=None))

@@ -25,7 +25,6 @@ from incasso_tui.store.models import (
     ProcedureRun,
     Task,
 )
-
 from tests.conftest import AS_OF, NOW
 from tests.dispatch_helpers import dispatch_waiting
 
@@ -39,7 +38,9 @@ def _counts(db) -> dict[str, int]:  # type: ignore[no-untyped-def]
 
 def _case_fingerprint(db) -> list[tuple]:  # type: ignore[no-untyped-def]
     with db.reader() as s:
-        return list(s.execute(select(Case.id, Case.status, Case.stage, Case.stage_since, Case.version).order_by(Case.id)))
+        return list(
+            s.execute(select(Case.id, Case.status, Case.stage, Case.stage_since, Case.version).order_by(Case.id))
+        )
 
 
 def test_a_run_acts_a_second_run_does_nothing_and_a_dry_run_writes_nothing(ctx_for) -> None:  # type: ignore[no-untyped-def]
@@ -50,8 +51,15 @@ def test_a_run_acts_a_second_run_does_nothing_and_a_dry_run_writes_nothing(ctx_f
     real = run_procedure(ctx, AS_OF)
     assert real.actions == dry.actions
     acting = {kind for kind, n in real.actions.items() if n > 0}
-    assert {"case_moved", "letter_bkr_warning", "letter_default_notice", "task_call", "charge_collection_costs",
-            "charge_statutory_interest", "letter_fourteen_day"} <= acting
+    assert {
+        "case_moved",
+        "letter_bkr_warning",
+        "letter_default_notice",
+        "task_call",
+        "charge_collection_costs",
+        "charge_statutory_interest",
+        "letter_fourteen_day",
+    } <= acting
     after = _counts(ctx.db)
     assert after["letters"] - before["letters"] == sum(n for k, n in real.actions.items() if k.startswith("letter_"))
     assert after["tasks"] - before["tasks"] == sum(n for k, n in real.actions.items() if k.startswith("task_"))
@@ -62,8 +70,11 @@ def test_a_run_acts_a_second_run_does_nothing_and_a_dry_run_writes_nothing(ctx_f
         runs = list(s.scalars(select(ProcedureRun).order_by(ProcedureRun.id)))
         assert json.loads(runs[-2].counts)["case_moved"] == real.actions["case_moved"]
         # the run's own events (the generated book's history has stage moves too, by "procedure")
-        moved = s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "procedure.move",
-                                                                            AuditEvent.actor == ctx.actor.name))
+        moved = s.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "procedure.move", AuditEvent.actor == ctx.actor.name)
+        )
         assert moved == real.actions["case_moved"]
         letter = s.scalars(select(Letter).where(Letter.kind == "default_notice")).first()
         figures = LetterFigures.from_json(letter.figures)
@@ -80,8 +91,11 @@ def test_only_a_supervisor_or_admin_runs_the_procedure(ctx_for) -> None:  # type
 def _due_case(db, stage: str = "call") -> int:  # type: ignore[no-untyped-def]
     """An active case at ``stage`` made due to move (entered its stage long ago)."""
     with db.transaction() as s:
-        case_id = s.scalars(select(Case.id).where(Case.status == "active", Case.stage == stage, Case.pos_arrears > 100)
-                            .order_by(Case.id)).first()
+        case_id = s.scalars(
+            select(Case.id)
+            .where(Case.status == "active", Case.stage == stage, Case.pos_arrears > 100)
+            .order_by(Case.id)
+        ).first()
         assert case_id is not None
         s.execute(update(Case).where(Case.id == case_id).values(stage_since=AS_OF - timedelta(days=60)))
     return case_id
@@ -100,13 +114,25 @@ def test_no_automatic_step_on_a_stopped_case(ctx_for, stop: str) -> None:  # typ
     case_id = _due_case(ctx.db)
     with ctx.db.transaction() as s:
         if stop == "paused":
-            s.execute(update(Case).where(Case.id == case_id).values(status="paused", pause_reason="ziekte",
-                                                                   pause_until=AS_OF + timedelta(days=30)))
+            s.execute(
+                update(Case)
+                .where(Case.id == case_id)
+                .values(status="paused", pause_reason="ziekte", pause_until=AS_OF + timedelta(days=30))
+            )
         elif stop == "arrangement":
             s.execute(update(Case).where(Case.id == case_id).values(status="arrangement"))
         else:  # a WSNP track on a case whose status still says active
-            s.add(DebtTrack(case_id=case_id, kind="wsnp", ruling_date=AS_OF - timedelta(days=3), trustee_name="mr. X",
-                            status="open", created_by="demo", created_at=NOW))
+            s.add(
+                DebtTrack(
+                    case_id=case_id,
+                    kind="wsnp",
+                    ruling_date=AS_OF - timedelta(days=3),
+                    trustee_name="mr. X",
+                    status="open",
+                    created_by="demo",
+                    created_at=NOW,
+                )
+            )
     run_procedure(ctx, AS_OF)
     _untouched(ctx.db, case_id, "call")
 
@@ -128,10 +154,21 @@ def test_bkr_a_only_after_a_dispatched_warning_counted_from_its_receipt(ctx_for)
     assumed receipt (2 delivery days after the posting day), never from the day the run decided it."""
     ctx = ctx_for("bakker")
     with ctx.db.transaction() as s:  # a natural person well past 2 months, put back at the warning stage
-        case_id = s.scalars(select(Case.id).join(Client, Client.id == Case.client_id).where(
-            Case.status == "active", Case.stage == "default_notice", Case.pos_arrears > 500, Client.kind != "bv",
-            Client.consumer.is_(True)).order_by(Case.id)).first()
-        s.execute(update(Case).where(Case.id == case_id).values(stage="bkr_warning", stage_since=AS_OF - timedelta(days=40)))
+        case_id = s.scalars(
+            select(Case.id)
+            .join(Client, Client.id == Case.client_id)
+            .where(
+                Case.status == "active",
+                Case.stage == "default_notice",
+                Case.pos_arrears > 500,
+                Client.kind != "bv",
+                Client.consumer.is_(True),
+            )
+            .order_by(Case.id)
+        ).first()
+        s.execute(
+            update(Case).where(Case.id == case_id).values(stage="bkr_warning", stage_since=AS_OF - timedelta(days=40))
+        )
     report = run_procedure(ctx, AS_OF)
     assert report.held["bkr_warning_resent"] >= 1
     with ctx.db.reader() as s:
@@ -171,18 +208,33 @@ def test_bkr_h_when_the_arrears_is_cleared(ctx_for) -> None:  # type: ignore[no-
     with ctx.db.transaction() as s:
         case = s.scalars(select(Case).where(Case.status == "active", Case.pos_arrears > 0).order_by(Case.id)).first()
         loan = s.scalars(select(Loan).where(Loan.client_id == case.client_id)).first()
-        s.add(BkrMutation(loan_id=loan.id, client_id=case.client_id, code="A", mutation_date=AS_OF - timedelta(days=30),
-                          amount=Decimal("100.00"), created_by="test", created_at=NOW))
+        s.add(
+            BkrMutation(
+                loan_id=loan.id,
+                client_id=case.client_id,
+                code="A",
+                mutation_date=AS_OF - timedelta(days=30),
+                amount=Decimal("100.00"),
+                created_by="test",
+                created_at=NOW,
+            )
+        )
         # every line of every loan of the client paid, every charge paid: arrears cleared
         for l_id in s.scalars(select(Loan.id).where(Loan.client_id == case.client_id)):
-            s.execute(update(Installment).where(Installment.loan_id == l_id, Installment.due_date < AS_OF + timedelta(days=1))
-                      .values(principal_paid=Installment.principal, interest_paid=Installment.interest))
+            s.execute(
+                update(Installment)
+                .where(Installment.loan_id == l_id, Installment.due_date < AS_OF + timedelta(days=1))
+                .values(principal_paid=Installment.principal, interest_paid=Installment.interest)
+            )
             s.execute(update(Charge).where(Charge.loan_id == l_id).values(paid=Charge.amount))
     report = run_procedure(ctx, AS_OF + timedelta(days=1))
     assert report.actions["bkr_H"] >= 1 and report.actions["case_closed"] >= 1
     with ctx.db.reader() as s:
         assert s.get(Case, case.id).status == "closed"
-        assert [m.code for m in s.scalars(select(BkrMutation).where(BkrMutation.loan_id == loan.id).order_by(BkrMutation.id))] == ["A", "H"]
+        assert [
+            m.code
+            for m in s.scalars(select(BkrMutation).where(BkrMutation.loan_id == loan.id).order_by(BkrMutation.id))
+        ] == ["A", "H"]
 
 
 def test_consumer_costs_not_before_the_term_counted_from_the_dispatch(ctx_for) -> None:  # type: ignore[no-untyped-def]
@@ -196,7 +248,11 @@ def test_consumer_costs_not_before_the_term_counted_from_the_dispatch(ctx_for) -
     assert figures.collection_costs.amount >= Decimal("40.00") and figures.claims
     key = f"wik:letter:{letter.id}"
     with ctx.db.transaction() as s:  # keep the case where it is, so only the costs are at stake
-        s.execute(update(Case).where(Case.id == letter.case_id).values(status="active", stage_since=AS_OF + timedelta(days=60)))
+        s.execute(
+            update(Case)
+            .where(Case.id == letter.case_id)
+            .values(status="active", stage_since=AS_OF + timedelta(days=60))
+        )
     # the expected term (had it been posted on its letter date) passes without costs: it never left
     run_procedure(ctx, figures.fourteen_day.costs_from + timedelta(days=1))
     with ctx.db.reader() as s:
@@ -237,7 +293,9 @@ def test_only_a_supervisor_skips_stages_with_a_reason(ctx_for) -> None:  # type:
     ctx = ctx_for("bakker")
     with ctx.db.reader() as s:
         assert s.get(Case, case_id).stage == "call_in"
-        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "case.stage_skip", AuditEvent.case_id == case_id)).one()
+        event = s.scalars(
+            select(AuditEvent).where(AuditEvent.action == "case.stage_skip", AuditEvent.case_id == case_id)
+        ).one()
         assert json.loads(event.after)["reason"] == "fraude vermoed" and event.actor == "bakker"
 
 
@@ -258,7 +316,10 @@ def test_a_registration_offset_outside_the_warning_window_stops_the_run(ctx_for)
 
     ctx = ctx_for("bakker", bkr_warning_min_days=2, bkr_warning_max_days=8)  # procedure.toml registers after 9 days
     before = _counts(ctx.db)
-    with pytest.raises(ConfigError, match=r"stage consumer.bkr_registered, field after_days: must lie inside the BKR warning window 2..8"):
+    with pytest.raises(
+        ConfigError,
+        match=r"stage consumer.bkr_registered, field after_days: must lie inside the BKR warning window 2..8",
+    ):
         run_procedure(ctx, AS_OF)
     assert _counts(ctx.db) == before
 
@@ -308,11 +369,15 @@ def twin_books(request: pytest.FixtureRequest, tmp_path):  # type: ignore[no-unt
 def _written(db) -> dict[str, list[tuple]]:  # type: ignore[no-untyped-def]
     """Every row a run can write, in id order (the audit events with their hashes: the chain itself)."""
     with db.reader() as s:
-        return {t.__tablename__: [tuple(row) for row in s.execute(select(t.__table__).order_by(*t.__table__.primary_key))]
-                for t in (Case, Letter, Task, BkrMutation, Charge, AuditEvent)}
+        return {
+            t.__tablename__: [tuple(row) for row in s.execute(select(t.__table__).order_by(*t.__table__.primary_key))]
+            for t in (Case, Letter, Task, BkrMutation, Charge, AuditEvent)
+        }
 
 
-def test_a_run_in_groups_writes_exactly_what_acting_on_one_case_at_a_time_writes(twin_books, clock, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_run_in_groups_writes_exactly_what_acting_on_one_case_at_a_time_writes(
+    twin_books, clock, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     from incasso_tui.config import Settings
     from incasso_tui.services import procedure
     from incasso_tui.services.context import Context
@@ -332,8 +397,21 @@ def test_a_run_in_groups_writes_exactly_what_acting_on_one_case_at_a_time_writes
     acted = Counter()
     for actions in reports[1]:
         acted.update(actions)
-    assert min(acted[k] for k in ("case_moved", "case_opened", "letter_bkr_warning", "task_call", "bkr_A",
-                                  "charge_collection_costs", "charge_statutory_interest")) > 0
+    assert (
+        min(
+            acted[k]
+            for k in (
+                "case_moved",
+                "case_opened",
+                "letter_bkr_warning",
+                "task_call",
+                "bkr_A",
+                "charge_collection_costs",
+                "charge_statutory_interest",
+            )
+        )
+        > 0
+    )
     assert _written(one_by_one) == _written(grouped)
 
 
@@ -355,8 +433,14 @@ def test_every_row_the_run_writes_has_one_event_and_a_case_reads_in_decision_ord
         written = {
             "letter": {r.id: r.case_id for r in s.scalars(select(Letter).where(Letter.run_date == AS_OF))},
             "task": {r.id: r.case_id for r in s.scalars(select(Task).where(Task.created_at == NOW))},
-            "charge": {c.id: case_of_client[client] for c, client in s.execute(
-                select(Charge, Loan.client_id).join(Loan, Loan.id == Charge.loan_id).where(Charge.period_key.is_not(None)))},
+            "charge": {
+                c.id: case_of_client[client]
+                for c, client in s.execute(
+                    select(Charge, Loan.client_id)
+                    .join(Loan, Loan.id == Charge.loan_id)
+                    .where(Charge.period_key.is_not(None))
+                )
+            },
         }
         for entity, rows in written.items():
             assert {e.entity_id: e.case_id for e in events if e.entity == entity} == rows
@@ -368,8 +452,11 @@ def test_every_row_the_run_writes_has_one_event_and_a_case_reads_in_decision_ord
         timeline = [e for e in case_timeline(ctx.db, event.case_id) if e.id >= event.id]
         stage = json.loads(event.after)["stage"]
         actions = (consumer.get(stage) or load_procedure().business.get(stage)).actions
-        expected = [("letter.decide" if a in LETTER_KIND else "task.create") for a in actions
-                    if a in LETTER_KIND or a in TASK_KIND]
+        expected = [
+            ("letter.decide" if a in LETTER_KIND else "task.create")
+            for a in actions
+            if a in LETTER_KIND or a in TASK_KIND
+        ]
         # the move, then its stage's letters and tasks, with nothing of another case in between (a letter may be
         # held: one of its kind waits to be dispatched, or a 14-day letter has nothing new to cover)
         following = []
@@ -378,7 +465,8 @@ def test_every_row_the_run_writes_has_one_event_and_a_case_reads_in_decision_ord
                 break
             following.append(e.action)
         assert following == [a for a in expected if a in following] and set(following) >= {
-            a for a in expected if a == "task.create"}
+            a for a in expected if a == "task.create"
+        }
 
 
 def test_a_move_raises_the_case_version_once_so_a_form_opened_before_is_refused(ctx_for) -> None:  # type: ignore[no-untyped-def]
@@ -402,12 +490,25 @@ def test_bkr_3_for_a_write_off_of_at_least_250_once(ctx_for) -> None:  # type: i
     ctx = ctx_for("bakker")
     with ctx.db.transaction() as s:
         # natural persons: a legal person gets no BKR code at all (issue 12)
-        big, small = s.scalars(select(Loan.id).join(Client, Client.id == Loan.client_id)
-                               .where(Loan.status == "active", Client.kind != "bv").order_by(Loan.id).limit(2)).all()
+        big, small = s.scalars(
+            select(Loan.id)
+            .join(Client, Client.id == Loan.client_id)
+            .where(Loan.status == "active", Client.kind != "bv")
+            .order_by(Loan.id)
+            .limit(2)
+        ).all()
         for loan_id, amounts in ((big, ("200.00", "50.00")), (small, ("249.99",))):
             for amount in amounts:
-                s.add(LedgerEntry(loan_id=loan_id, booking_date=AS_OF, kind="write_off", amount=Decimal(amount),
-                                  created_by="test", created_at=NOW))
+                s.add(
+                    LedgerEntry(
+                        loan_id=loan_id,
+                        booking_date=AS_OF,
+                        kind="write_off",
+                        amount=Decimal(amount),
+                        created_by="test",
+                        created_at=NOW,
+                    )
+                )
     assert run_procedure(ctx, AS_OF).actions["bkr_3"] == 1
     with ctx.db.reader() as s:
         [code] = s.scalars(select(BkrMutation).where(BkrMutation.code == "3"))
@@ -419,8 +520,14 @@ def test_bkr_3_for_a_write_off_of_at_least_250_once(ctx_for) -> None:  # type: i
 
 def _snapshot(db, day) -> dict[int, tuple[str, Decimal]]:  # type: ignore[no-untyped-def]
     with db.reader() as s:
-        return {c: (b, a) for c, b, a in s.execute(
-            select(BucketSnapshot.case_id, BucketSnapshot.bucket, BucketSnapshot.arrears).where(BucketSnapshot.day == day))}
+        return {
+            c: (b, a)
+            for c, b, a in s.execute(
+                select(BucketSnapshot.case_id, BucketSnapshot.bucket, BucketSnapshot.arrears).where(
+                    BucketSnapshot.day == day
+                )
+            )
+        }
 
 
 def test_the_run_snapshots_every_desk_case_replaces_a_same_day_snapshot_and_prunes_old_ones(ctx_for) -> None:  # type: ignore[no-untyped-def]
@@ -432,10 +539,13 @@ def test_the_run_snapshots_every_desk_case_replaces_a_same_day_snapshot_and_prun
     ctx = ctx_for("bakker")
     with ctx.db.transaction() as s:
         some_case = s.scalar(select(func.min(Case.id)))
-        s.execute(insert(BucketSnapshot), [
-            {"day": AS_OF - timedelta(days=36), "case_id": some_case, "bucket": "1-30", "arrears": Decimal("1.00")},
-            {"day": AS_OF - timedelta(days=35), "case_id": some_case, "bucket": "1-30", "arrears": Decimal("1.00")},
-        ])
+        s.execute(
+            insert(BucketSnapshot),
+            [
+                {"day": AS_OF - timedelta(days=36), "case_id": some_case, "bucket": "1-30", "arrears": Decimal("1.00")},
+                {"day": AS_OF - timedelta(days=35), "case_id": some_case, "bucket": "1-30", "arrears": Decimal("1.00")},
+            ],
+        )
     run_procedure(ctx, AS_OF)
     with ctx.db.reader() as s:
         desk = dict(s.execute(select(Case.id, Case.pos_arrears).where(text(DESK_WHERE))).all())

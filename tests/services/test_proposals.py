@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from incasso_tui.domain.enums import ArrearsCause
 from incasso_tui.errors import BadInput, FourEyesViolation, MandateExceeded, NotAllowed, RuleViolation, StaleData
+from incasso_tui.letters.model import LetterFigures
 from incasso_tui.services.proposals import (
     DeferralInput,
     client_position,
@@ -19,15 +20,19 @@ from incasso_tui.services.proposals import (
     propose_call_in,
     propose_deferral_of_repayment,
 )
-from incasso_tui.letters.model import LetterFigures
 from incasso_tui.store.models import AuditEvent, BkrMutation, Case, Deferral, Installment, Letter, Loan
 from tests.budgets import give_budget
 
 TODAY = date(2026, 11, 23)
 
 
-def _case_with_a_running_loan(ctx, *, max_position: Decimal = Decimal("40000"), budget: bool = True,  # type: ignore[no-untyped-def]
-                              kinds: tuple[str, ...] | None = None):
+def _case_with_a_running_loan(
+    ctx,
+    *,
+    max_position: Decimal = Decimal("40000"),
+    budget: bool = True,  # type: ignore[no-untyped-def]
+    kinds: tuple[str, ...] | None = None,
+):
     """An active case whose client has an active loan with at least 8 installments to come, under the mandate; with
     ``budget`` the client's budget is entered first (a deferral is weighed against it); ``kinds``: of a client of
     one of these kinds (``bv``, ``eenmanszaak`` ...)."""
@@ -38,10 +43,17 @@ def _case_with_a_running_loan(ctx, *, max_position: Decimal = Decimal("40000"), 
             select(Case.id, Case.version, Case.client_id, Loan.id)
             .join(Loan, Loan.client_id == Case.client_id)
             .join(Client, Client.id == Case.client_id)
-            .where(Case.status == "active", Loan.status == "active",
-                   Client.kind.in_(kinds) if kinds else Client.id.is_not(None))
-            .where(select(func.count()).where(Installment.loan_id == Loan.id, Installment.due_date > TODAY)
-                   .scalar_subquery() >= 8)
+            .where(
+                Case.status == "active",
+                Loan.status == "active",
+                Client.kind.in_(kinds) if kinds else Client.id.is_not(None),
+            )
+            .where(
+                select(func.count())
+                .where(Installment.loan_id == Loan.id, Installment.due_date > TODAY)
+                .scalar_subquery()
+                >= 8
+            )
             .order_by(Case.id)
         ).all()
         for case_id, version, client_id, loan_id in rows:  # noqa: B007 (the case found is used after the loop)
@@ -55,8 +67,14 @@ def _case_with_a_running_loan(ctx, *, max_position: Decimal = Decimal("40000"), 
 
 
 def _input(loan_id: int, **changes: object) -> DeferralInput:
-    values: dict[str, object] = dict(loan_id=loan_id, months=3, option="extend_term", cause=ArrearsCause.SEASONAL_INCOME,
-                                     weighing="Seizoenszaak; in het voorjaar weer omzet.", outlook="Herstel na maart")
+    values: dict[str, object] = dict(
+        loan_id=loan_id,
+        months=3,
+        option="extend_term",
+        cause=ArrearsCause.SEASONAL_INCOME,
+        weighing="Seizoenszaak; in het voorjaar weer omzet.",
+        outlook="Herstel na maart",
+    )
     values.update(changes)
     return DeferralInput(**values)  # type: ignore[arg-type]
 
@@ -80,18 +98,30 @@ def test_a_deferral_proposed_by_the_desk_and_approved_by_risk_rewrites_the_sched
     decide(bakker, proposal_id, queued.version, approve=True)
 
     with demo.db.reader() as s:
-        lines = list(s.scalars(select(Installment).where(Installment.loan_id == loan_id, Installment.due_date > TODAY)
-                               .order_by(Installment.seq)))
+        lines = list(
+            s.scalars(
+                select(Installment)
+                .where(Installment.loan_id == loan_id, Installment.due_date > TODAY)
+                .order_by(Installment.seq)
+            )
+        )
         assert [ln.principal for ln in lines[:3]] == [Decimal("0.00")] * 3 and all(ln.interest > 0 for ln in lines[:3])
         assert sum(ln.principal for ln in lines) == preview.balance
         assert s.get(Loan, loan_id).term_months == term_before + 3
         assert s.get(Case, case_id).status == "deferral"
         (deferral,) = s.scalars(select(Deferral).where(Deferral.loan_id == loan_id))
         assert deferral.months == 3 and deferral.option == "extend_term"
-        actions = list(s.scalars(select(AuditEvent.action).where(AuditEvent.case_id == case_id).order_by(AuditEvent.id)))
+        actions = list(
+            s.scalars(select(AuditEvent.action).where(AuditEvent.case_id == case_id).order_by(AuditEvent.id))
+        )
     # the deferral form's cause became the case's cause (issue 15); the deferral makes the loan forborne (issue 20),
     # in the same transaction as the approval
-    assert actions[-4:] == ["proposal.deferral.submit", "case.cause", "forbearance.record", "proposal.deferral.approved"]
+    assert actions[-4:] == [
+        "proposal.deferral.submit",
+        "case.cause",
+        "forbearance.record",
+        "proposal.deferral.approved",
+    ]
     (decided,) = proposals(demo, status=None, case_id=case_id)
     assert decided.status == "approved" and decided.decided_by == "bakker"  # the proposer sees the decision
 

@@ -30,7 +30,6 @@ from incasso_tui.store.models import (
     RiskSignal,
     Task,
 )
-
 from tests.conftest import AS_OF, NOW
 
 
@@ -38,8 +37,13 @@ def _independent(s, day: date) -> tuple[dict[str, list], Decimal]:  # type: igno
     """Outstanding principal per ageing bucket, derived from the schedule by the domain (loan_positions and
     ageing_bucket), not by the risk service: every loan not written off with principal outstanding."""
     loans = list(s.scalars(select(Loan.id).where(Loan.status != LoanStatus.WRITTEN_OFF.value)))
-    outstanding = dict(s.execute(select(Installment.loan_id, func.sum(Installment.principal - Installment.principal_paid))
-                                 .group_by(Installment.loan_id)).all())
+    outstanding = dict(
+        s.execute(
+            select(Installment.loan_id, func.sum(Installment.principal - Installment.principal_paid)).group_by(
+                Installment.loan_id
+            )
+        ).all()
+    )
     positions = loan_positions(s, loans, day)
     buckets: dict[str, list] = {b: [0, ZERO] for b in BUCKETS}
     total = ZERO
@@ -71,7 +75,9 @@ def test_the_figures_reconcile_with_the_schedule_and_add_up(ctx_for) -> None:  #
     assert sum(f.count for f in r.stages.values()) == r.portfolio.count
     assert sum(f.amount for f in r.buckets.values()) == r.portfolio.amount
     # the PAR numerators are the buckets past 30 / 90 days plus the restructured loans not already in them
-    assert r.par30_amount == sum((buckets[b][1] for b in ("31-60", "61-90", "90+")), ZERO) + r.forborne_not_past_30.amount
+    assert (
+        r.par30_amount == sum((buckets[b][1] for b in ("31-60", "61-90", "90+")), ZERO) + r.forborne_not_past_30.amount
+    )
     assert r.par90_amount == buckets["90+"][1] + r.forborne_not_past_90.amount
     assert r.par30 == (r.par30_amount / r.portfolio.amount).quantize(Decimal("0.0001"))
     # every loan past 90 days on a material amount is in default here (the book's arrears are material)
@@ -102,12 +108,19 @@ def test_a_second_run_the_same_day_writes_no_new_rows(ctx_for) -> None:  # type:
     ctx = ctx_for("bakker")
     run_procedure(ctx, AS_OF)
     with ctx.db.reader() as s:
-        rows = list(s.execute(select(LoanRisk.id, LoanRisk.loan_id, LoanRisk.stage, LoanRisk.valid_to)
-                              .order_by(LoanRisk.id)))
+        rows = list(
+            s.execute(select(LoanRisk.id, LoanRisk.loan_id, LoanRisk.stage, LoanRisk.valid_to).order_by(LoanRisk.id))
+        )
     run_procedure(ctx, AS_OF)
     with ctx.db.reader() as s:
-        assert list(s.execute(select(LoanRisk.id, LoanRisk.loan_id, LoanRisk.stage, LoanRisk.valid_to)
-                              .order_by(LoanRisk.id))) == rows
+        assert (
+            list(
+                s.execute(
+                    select(LoanRisk.id, LoanRisk.loan_id, LoanRisk.stage, LoanRisk.valid_to).order_by(LoanRisk.id)
+                )
+            )
+            == rows
+        )
 
 
 def test_an_arrangement_makes_the_loans_in_arrears_forborne_and_stage_2(ctx_for) -> None:  # type: ignore[no-untyped-def]
@@ -116,30 +129,54 @@ def test_an_arrangement_makes_the_loans_in_arrears_forborne_and_stage_2(ctx_for)
 
     ctx = ctx_for("demo")
     with ctx.db.reader() as s:
-        case = s.scalars(select(Case).where(Case.status == "active", Case.pos_arrears.between(200, 2000),
-                                            Case.pos_oldest_due > AS_OF - timedelta(days=25)).order_by(Case.id)).first()
+        case = s.scalars(
+            select(Case)
+            .where(
+                Case.status == "active",
+                Case.pos_arrears.between(200, 2000),
+                Case.pos_oldest_due > AS_OF - timedelta(days=25),
+            )
+            .order_by(Case.id)
+        ).first()
         assert case is not None
         case_id, version, client_id = case.id, case.version, case.client_id
-    create_arrangement(ctx, case_id, version, ArrangementInput(down_payment=Decimal("0.00"), count=4,
-                                                               frequency=Frequency.MONTHLY,
-                                                               first_date=AS_OF + timedelta(days=7)))
+    create_arrangement(
+        ctx,
+        case_id,
+        version,
+        ArrangementInput(
+            down_payment=Decimal("0.00"), count=4, frequency=Frequency.MONTHLY, first_date=AS_OF + timedelta(days=7)
+        ),
+    )
     with ctx.db.reader() as s:
-        granted = list(s.execute(select(Forbearance.loan_id, Forbearance.kind, Forbearance.npv_loss)
-                                 .join(Loan, Loan.id == Forbearance.loan_id).where(Loan.client_id == client_id)))
+        granted = list(
+            s.execute(
+                select(Forbearance.loan_id, Forbearance.kind, Forbearance.npv_loss)
+                .join(Loan, Loan.id == Forbearance.loan_id)
+                .where(Loan.client_id == client_id)
+            )
+        )
     assert granted and all(kind == "arrangement" and loss >= 0 for _l, kind, loss in granted)
     run_procedure(ctx_for("bakker"), AS_OF)
     with ctx.db.reader() as s:
         for loan_id, _kind, _loss in granted:
-            row = s.execute(select(LoanRisk).where(LoanRisk.loan_id == loan_id, LoanRisk.valid_to.is_(None))).scalar_one()
+            row = s.execute(
+                select(LoanRisk).where(LoanRisk.loan_id == loan_id, LoanRisk.valid_to.is_(None))
+            ).scalar_one()
             assert row.forborne and row.forborne_since == AS_OF and row.stage >= 2
             assert row.probation_until == date(2028, 11, 23)  # performing when forborne: 24 months from the day
-        assert s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "forbearance.record")) == len(granted)
+        assert s.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "forbearance.record")
+        ) == len(granted)
 
 
 def _reminder_case(db) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     with db.transaction() as s:
-        row = s.execute(select(Case.id, Case.client_id).where(Case.status == "active", Case.stage == "reminder",
-                                                              Case.pos_arrears > 100).order_by(Case.id)).first()
+        row = s.execute(
+            select(Case.id, Case.client_id)
+            .where(Case.status == "active", Case.stage == "reminder", Case.pos_arrears > 100)
+            .order_by(Case.id)
+        ).first()
         assert row is not None
         s.execute(update(Case).where(Case.id == row[0]).values(stage_since=AS_OF - timedelta(days=60)))
     return row[0], row[1]
@@ -180,26 +217,46 @@ def test_a_reversal_on_a_loan_not_in_arrears_is_a_signal_and_a_task_when_the_des
     ctx = ctx_for("bakker", signal_tasks=True)
     with ctx.db.transaction() as s:
         # a client with an open case and a second loan that is not in arrears
-        late = select(Installment.loan_id).where(Installment.due_date < AS_OF,
-                                                 Installment.principal_paid + Installment.interest_paid
-                                                 < Installment.principal + Installment.interest)
+        late = select(Installment.loan_id).where(
+            Installment.due_date < AS_OF,
+            Installment.principal_paid + Installment.interest_paid < Installment.principal + Installment.interest,
+        )
         loan_id, client_id, case_id = s.execute(
-            select(Loan.id, Loan.client_id, Case.id).join(Case, Case.client_id == Loan.client_id)
+            select(Loan.id, Loan.client_id, Case.id)
+            .join(Case, Case.client_id == Loan.client_id)
             .where(Case.status == "active", Loan.status == "active", Loan.id.not_in(late))
-            .order_by(Loan.id)).first()
-        s.add(LedgerEntry(loan_id=loan_id, booking_date=AS_OF - timedelta(days=2), kind="reversal",
-                          amount=Decimal("120.00"), description="storno", created_by="test", created_at=NOW))
+            .order_by(Loan.id)
+        ).first()
+        s.add(
+            LedgerEntry(
+                loan_id=loan_id,
+                booking_date=AS_OF - timedelta(days=2),
+                kind="reversal",
+                amount=Decimal("120.00"),
+                description="storno",
+                created_by="test",
+                created_at=NOW,
+            )
+        )
     run_procedure(ctx, AS_OF)
     with ctx.db.reader() as s:
-        signals = dict(s.execute(select(RiskSignal.rule, RiskSignal.task_id).where(RiskSignal.loan_id == loan_id)).all())
+        signals = dict(
+            s.execute(select(RiskSignal.rule, RiskSignal.task_id).where(RiskSignal.loan_id == loan_id)).all()
+        )
         assert "reversal" in signals  # (the client may also have named a cause in a contact: a signal of its own)
         task = s.get(Task, signals["reversal"])
         assert task.case_id == case_id and task.kind == risk.SIGNAL_TASK
     # not raised again within the look-back window
     run_procedure(ctx, AS_OF + timedelta(days=1))
     with ctx.db.reader() as s:
-        assert s.scalar(select(func.count()).select_from(RiskSignal).where(RiskSignal.loan_id == loan_id,
-                                                                           RiskSignal.rule == "reversal")) == 1
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(RiskSignal)
+                .where(RiskSignal.loan_id == loan_id, RiskSignal.rule == "reversal")
+            )
+            == 1
+        )
     r = risk.risk_report(ctx, AS_OF + timedelta(days=1))
     assert r.signals_by_rule.get("reversal", 0) >= 1
 
@@ -215,13 +272,23 @@ def test_without_the_desk_setting_a_signal_makes_no_task(ctx_for) -> None:  # ty
 def test_a_signal_followed_by_arrears_is_counted(ctx_for) -> None:  # type: ignore[no-untyped-def]
     ctx = ctx_for("bakker")
     with ctx.db.transaction() as s:
-        late = select(Installment.loan_id).where(Installment.due_date < AS_OF + timedelta(days=40),
-                                                 Installment.principal_paid + Installment.interest_paid
-                                                 < Installment.principal + Installment.interest,
-                                                 Installment.due_date < AS_OF)
+        late = select(Installment.loan_id).where(
+            Installment.due_date < AS_OF + timedelta(days=40),
+            Installment.principal_paid + Installment.interest_paid < Installment.principal + Installment.interest,
+            Installment.due_date < AS_OF,
+        )
         loan_id = s.scalar(select(Loan.id).where(Loan.status == "active", Loan.id.not_in(late)).order_by(Loan.id))
-        s.add(LedgerEntry(loan_id=loan_id, booking_date=AS_OF - timedelta(days=1), kind="reversal",
-                          amount=Decimal("80.00"), description="storno", created_by="test", created_at=NOW))
+        s.add(
+            LedgerEntry(
+                loan_id=loan_id,
+                booking_date=AS_OF - timedelta(days=1),
+                kind="reversal",
+                amount=Decimal("80.00"),
+                description="storno",
+                created_by="test",
+                created_at=NOW,
+            )
+        )
     run_procedure(ctx, AS_OF)
     # 40 days later nothing was paid: the loan's next installment is past due
     later = AS_OF + timedelta(days=40)
@@ -272,9 +339,11 @@ def test_counts_per_bucket_of_the_history_match_the_positions(ctx_for) -> None: 
     run_procedure(ctx, AS_OF)
     with ctx.db.reader() as s:
         per: dict[str, int] = defaultdict(int)
-        for bucket, n in s.execute(select(LoanRisk.bucket, func.count()).where(
-                LoanRisk.valid_to.is_(None), LoanRisk.outstanding > 0, LoanRisk.written_off.is_(False))
-                .group_by(LoanRisk.bucket)):
+        for bucket, n in s.execute(
+            select(LoanRisk.bucket, func.count())
+            .where(LoanRisk.valid_to.is_(None), LoanRisk.outstanding > 0, LoanRisk.written_off.is_(False))
+            .group_by(LoanRisk.bucket)
+        ):
             per[bucket] = n
         buckets, _total = _independent(s, AS_OF)
     assert {b: per[b] for b in BUCKETS} == {b: buckets[b][0] for b in BUCKETS}
@@ -286,17 +355,29 @@ def test_a_contact_naming_a_cause_after_the_run_is_a_signal_the_next_day(ctx_for
     ctx = ctx_for("bakker")
     run_procedure(ctx, AS_OF)
     with ctx.db.transaction() as s:
-        late = select(Installment.loan_id).where(Installment.due_date < AS_OF + timedelta(days=1),
-                                                 Installment.principal_paid + Installment.interest_paid
-                                                 < Installment.principal + Installment.interest)
+        late = select(Installment.loan_id).where(
+            Installment.due_date < AS_OF + timedelta(days=1),
+            Installment.principal_paid + Installment.interest_paid < Installment.principal + Installment.interest,
+        )
         signalled = select(RiskSignal.loan_id)
         loan_id, case_id = s.execute(
-            select(Loan.id, Case.id).join(Case, Case.client_id == Loan.client_id)
+            select(Loan.id, Case.id)
+            .join(Case, Case.client_id == Loan.client_id)
             .where(Case.status != "closed", Loan.status == "active", Loan.id.not_in(late), Loan.id.not_in(signalled))
-            .order_by(Loan.id)).first()
+            .order_by(Loan.id)
+        ).first()
         # logged the same day, after the run
-        s.add(Contact(case_id=case_id, at=NOW + timedelta(hours=5), channel="phone", outcome="hardship",
-                      cause="illness", summary="ziek", user_name="demo"))
+        s.add(
+            Contact(
+                case_id=case_id,
+                at=NOW + timedelta(hours=5),
+                channel="phone",
+                outcome="hardship",
+                cause="illness",
+                summary="ziek",
+                user_name="demo",
+            )
+        )
     run_procedure(ctx, AS_OF + timedelta(days=1))
     with ctx.db.reader() as s:
         rules = list(s.scalars(select(RiskSignal.rule).where(RiskSignal.loan_id == loan_id)))
@@ -307,19 +388,30 @@ def test_a_forbearance_granted_after_the_run_counts_once_at_the_next_run(ctx_for
     ctx = ctx_for("bakker")
     run_procedure(ctx, AS_OF)
     with ctx.db.transaction() as s:
-        late = select(Installment.loan_id).where(Installment.due_date < AS_OF + timedelta(days=3),
-                                                 Installment.principal_paid + Installment.interest_paid
-                                                 < Installment.principal + Installment.interest)
+        late = select(Installment.loan_id).where(
+            Installment.due_date < AS_OF + timedelta(days=3),
+            Installment.principal_paid + Installment.interest_paid < Installment.principal + Installment.interest,
+        )
         loan = s.scalars(select(Loan).where(Loan.status == "active", Loan.id.not_in(late)).order_by(Loan.id)).first()
         case_id = s.scalar(select(Case.id).order_by(Case.id))
         # granted on the run's day, after the run
-        risk.record_deferral_forbearance(ctx, s, loan, case_id, AS_OF, [(AS_OF + timedelta(days=30), Decimal("100"))],
-                                         [(AS_OF + timedelta(days=31), Decimal("100"))], 1)
+        risk.record_deferral_forbearance(
+            ctx,
+            s,
+            loan,
+            case_id,
+            AS_OF,
+            [(AS_OF + timedelta(days=30), Decimal("100"))],
+            [(AS_OF + timedelta(days=31), Decimal("100"))],
+            1,
+        )
         loan_id = loan.id
 
     def current():  # type: ignore[no-untyped-def]
         with ctx.db.reader() as s:
-            return s.execute(select(LoanRisk).where(LoanRisk.loan_id == loan_id, LoanRisk.valid_to.is_(None))).scalar_one()
+            return s.execute(
+                select(LoanRisk).where(LoanRisk.loan_id == loan_id, LoanRisk.valid_to.is_(None))
+            ).scalar_one()
 
     assert not current().forborne
     run_procedure(ctx, AS_OF + timedelta(days=1))

@@ -56,10 +56,15 @@ def _case_for_arrangement_and_deferral(ctx):  # type: ignore[no-untyped-def]
     today = date(2026, 11, 23)
     with ctx.db.reader() as s:
         rows = s.execute(
-            select(Case.id, Case.client_id, Loan.id).join(Loan, Loan.client_id == Case.client_id)
+            select(Case.id, Case.client_id, Loan.id)
+            .join(Loan, Loan.client_id == Case.client_id)
             .where(Case.status == "active", Case.pos_arrears >= 300, Loan.status == "active")
-            .where(select(func.count()).where(Installment.loan_id == Loan.id, Installment.due_date > today)
-                   .scalar_subquery() >= 8)
+            .where(
+                select(func.count())
+                .where(Installment.loan_id == Loan.id, Installment.due_date > today)
+                .scalar_subquery()
+                >= 8
+            )
             .order_by(Case.id)
         ).all()
         for case_id, client_id, loan_id in rows:
@@ -95,18 +100,36 @@ def test_an_approved_deferral_ends_the_arrangement_and_nothing_overrides_it(ctx_
     case_id, loan_id = _case_for_arrangement_and_deferral(demo)
     with demo.db.reader() as s:
         give_budget(demo, s.get(Case, case_id).client_id)  # a deferral is weighed against the budget (issue 15)
-    arrangement_id = create_arrangement(demo, case_id, _version(demo, case_id), ArrangementInput(
-        down_payment=Decimal("0"), first_date=today + timedelta(days=7), frequency=Frequency.MONTHLY, count=4))
+    arrangement_id = create_arrangement(
+        demo,
+        case_id,
+        _version(demo, case_id),
+        ArrangementInput(
+            down_payment=Decimal("0"), first_date=today + timedelta(days=7), frequency=Frequency.MONTHLY, count=4
+        ),
+    )
     proposal_id = propose_deferral_of_repayment(demo, case_id, _version(demo, case_id), _input(loan_id))
     decide(bakker, proposal_id, proposals(bakker, case_id=case_id)[0].version, approve=True)
     with demo.db.reader() as s:
         assert s.get(Arrangement, arrangement_id).status == "cancelled"  # ended by the approval
         assert s.get(Case, case_id).status == "deferral"
-        assert s.scalar(select(AuditEvent.after).where(AuditEvent.action == "arrangement.cancelled",
-                                                       AuditEvent.entity_id == arrangement_id)) is not None
+        assert (
+            s.scalar(
+                select(AuditEvent.after).where(
+                    AuditEvent.action == "arrangement.cancelled", AuditEvent.entity_id == arrangement_id
+                )
+            )
+            is not None
+        )
     with pytest.raises(RuleViolation, match="deferral"):  # and no new arrangement while the deferral runs
-        create_arrangement(demo, case_id, _version(demo, case_id), ArrangementInput(
-            down_payment=Decimal("0"), first_date=today + timedelta(days=7), frequency=Frequency.MONTHLY, count=4))
+        create_arrangement(
+            demo,
+            case_id,
+            _version(demo, case_id),
+            ArrangementInput(
+                down_payment=Decimal("0"), first_date=today + timedelta(days=7), frequency=Frequency.MONTHLY, count=4
+            ),
+        )
 
     # both left active (as before this fix, or by hand): the missed line no longer ends the deferral
     with demo.db.transaction() as s:

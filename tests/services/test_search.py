@@ -37,8 +37,16 @@ def test_numbers_and_address_find_the_client_in_both_scopes(ctx_for) -> None:  #
     ctx = ctx_for()
     case, client, loan = _client_with_case(ctx, desk=True)
     house = client.street.split()[-1]
-    terms = [client.number, loan, loan[1:], client.iban, client.postcode[:4] + " " + client.postcode[4:],
-             client.street, client.phone, client.email]
+    terms = [
+        client.number,
+        loan,
+        loan[1:],
+        client.iban,
+        client.postcode[:4] + " " + client.postcode[4:],
+        client.street,
+        client.phone,
+        client.email,
+    ]
     if client.kvk:
         terms.append(client.kvk)
     for term in terms:

@@ -39,7 +39,6 @@ from incasso_tui.store.models import (
     Proposal,
     User,
 )
-
 from tests.conftest import AS_OF, NOW
 
 
@@ -69,20 +68,23 @@ def _events(ctx, action: str) -> list[AuditEvent]:  # type: ignore[no-untyped-de
 # ----- criteria
 
 
-@pytest.mark.parametrize(("given", "field", "words"), [
-    ({"stages": ("aanmaning",)}, "stages", "Unknown stage"),
-    ({"buckets": ("1-31",)}, "buckets", "Unknown ageing bucket"),
-    ({"min_arrears": Decimal("10.005")}, "min_arrears", "at most 2 decimals"),
-    ({"max_arrears": Decimal("-1")}, "max_arrears", "may not be negative"),
-    ({"min_arrears": Decimal("500"), "max_arrears": Decimal("100")}, "max_arrears", "above the arrears to"),
-    ({"no_contact_days": 0}, "no_contact_days", "from 1 to 3660"),
-    ({"arrangement_ends_within": 4000}, "arrangement_ends_within", "from 0 to 3660"),
-    ({"languages": ("de",)}, "languages", "Unknown language de"),
-    ({"assignee": "demo", "unassigned": True}, "assignee", "not both"),
-    ({"debtor": "consument"}, "debtor", "not valid"),
-    ({"colour": "red"}, "colour", "not valid"),
-    ({"no_contact_days": "veel"}, "no_contact_days", "not valid"),
-])
+@pytest.mark.parametrize(
+    ("given", "field", "words"),
+    [
+        ({"stages": ("aanmaning",)}, "stages", "Unknown stage"),
+        ({"buckets": ("1-31",)}, "buckets", "Unknown ageing bucket"),
+        ({"min_arrears": Decimal("10.005")}, "min_arrears", "at most 2 decimals"),
+        ({"max_arrears": Decimal("-1")}, "max_arrears", "may not be negative"),
+        ({"min_arrears": Decimal("500"), "max_arrears": Decimal("100")}, "max_arrears", "above the arrears to"),
+        ({"no_contact_days": 0}, "no_contact_days", "from 1 to 3660"),
+        ({"arrangement_ends_within": 4000}, "arrangement_ends_within", "from 0 to 3660"),
+        ({"languages": ("de",)}, "languages", "Unknown language de"),
+        ({"assignee": "demo", "unassigned": True}, "assignee", "not both"),
+        ({"debtor": "consument"}, "debtor", "not valid"),
+        ({"colour": "red"}, "colour", "not valid"),
+        ({"no_contact_days": "veel"}, "no_contact_days", "not valid"),
+    ],
+)
 def test_bad_criteria_are_refused_at_their_field(given, field, words) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(BadInput, match=words) as refused:
         Criteria.parse(given)
@@ -124,8 +126,9 @@ def test_client_criteria_select_exactly_the_matching_desk_cases(ctx_for) -> None
     assert consumers == _desk(ctx, Client.consumer.is_(True)) != set()
     assert _ids(ctx, Criteria(debtor="business")) == _desk(ctx, Client.consumer.is_(False))
     assert _ids(ctx, Criteria(languages=("en",))) == _desk(ctx, Client.language == "en") != set()
-    assert _ids(ctx, Criteria(debtor="consumer", languages=("nl",))) == _desk(ctx, Client.consumer.is_(True),
-                                                                                Client.language == "nl")
+    assert _ids(ctx, Criteria(debtor="consumer", languages=("nl",))) == _desk(
+        ctx, Client.consumer.is_(True), Client.language == "nl"
+    )
     with ctx.db.reader() as s:
         names = products(s)
         assert names == sorted(set(s.scalars(select(Loan.product))))
@@ -151,23 +154,48 @@ def test_arrangement_and_deferral_ending_within_n_days(ctx_for) -> None:  # type
     with ctx.db.transaction() as s:
         arranged = s.scalars(select(Case).where(Case.status == "arrangement").order_by(Case.id)).first()
         assert arranged is not None
-        arrangement = s.scalar(select(Arrangement).where(Arrangement.case_id == arranged.id,
-                                                          Arrangement.status == "active"))
+        arrangement = s.scalar(
+            select(Arrangement).where(Arrangement.case_id == arranged.id, Arrangement.status == "active")
+        )
         assert arrangement is not None
         last = s.scalar(select(func.max(ArrangementLine.seq)).where(ArrangementLine.arrangement_id == arrangement.id))
-        s.execute(update(ArrangementLine).where(ArrangementLine.arrangement_id == arrangement.id,
-                                                ArrangementLine.seq == last).values(due_date=AS_OF + timedelta(days=10)))
-        s.execute(update(ArrangementLine).where(ArrangementLine.arrangement_id == arrangement.id,
-                                                ArrangementLine.seq < last).values(due_date=AS_OF - timedelta(days=5)))
+        s.execute(
+            update(ArrangementLine)
+            .where(ArrangementLine.arrangement_id == arrangement.id, ArrangementLine.seq == last)
+            .values(due_date=AS_OF + timedelta(days=10))
+        )
+        s.execute(
+            update(ArrangementLine)
+            .where(ArrangementLine.arrangement_id == arrangement.id, ArrangementLine.seq < last)
+            .values(due_date=AS_OF - timedelta(days=5))
+        )
         deferred = s.scalars(select(Case).where(Case.status == "active").order_by(Case.id)).first()
         assert deferred is not None
         loan_id = s.scalar(select(Loan.id).where(Loan.client_id == deferred.client_id).limit(1))
-        proposal = Proposal(case_id=deferred.id, loan_id=loan_id, kind="deferral", status="approved",
-                            position=Decimal("1.00"), payload="{}", proposed_by="demo", proposed_at=NOW)
+        proposal = Proposal(
+            case_id=deferred.id,
+            loan_id=loan_id,
+            kind="deferral",
+            status="approved",
+            position=Decimal("1.00"),
+            payload="{}",
+            proposed_by="demo",
+            proposed_at=NOW,
+        )
         s.add(proposal)
         s.flush()
-        s.add(Deferral(loan_id=loan_id, proposal_id=proposal.id, months=3, option="extend_term", first_seq=1,
-                       starts_on=AS_OF - timedelta(days=60), ends_on=AS_OF + timedelta(days=20), applied_at=NOW))
+        s.add(
+            Deferral(
+                loan_id=loan_id,
+                proposal_id=proposal.id,
+                months=3,
+                option="extend_term",
+                first_seq=1,
+                starts_on=AS_OF - timedelta(days=60),
+                ends_on=AS_OF + timedelta(days=20),
+                applied_at=NOW,
+            )
+        )
     assert arranged.id in _ids(ctx, Criteria(arrangement_ends_within=10))
     assert arranged.id not in _ids(ctx, Criteria(arrangement_ends_within=9))
     assert _ids(ctx, Criteria(deferral_ends_within=20)) == {deferred.id}
@@ -237,7 +265,9 @@ def test_a_selection_pages_by_keyset_like_by_offset_and_streams_the_same(ctx_for
         forward += wl.page_after(forward[-1], len(forward), 7).rows
     assert [r.case_id for r in forward] == [r.case_id for r in by_offset]
     assert [r.case_id for r in wl.iter_rows(page_size=9)] == [r.case_id for r in by_offset]
-    assert {r.case_id for r in by_offset} == _desk(ctx, Client.consumer.is_(False), Case.pos_arrears >= Decimal("50.00"))
+    assert {r.case_id for r in by_offset} == _desk(
+        ctx, Client.consumer.is_(False), Case.pos_arrears >= Decimal("50.00")
+    )
 
 
 def test_the_worklist_filters_apply_on_top_of_a_selection(ctx_for) -> None:  # type: ignore[no-untyped-def]
@@ -279,14 +309,14 @@ def test_names_cannot_become_formulas_or_terminal_escapes_in_the_csv(ctx_for, tm
     ctx = ctx_for("bakker", export_dir=tmp_path / "out")
     with ctx.db.transaction() as s:
         first, second = s.scalars(select(Case.client_id).where(text(DESK_WHERE)).order_by(Case.id).limit(2)).all()
-        s.execute(update(Client).where(Client.id == first).values(name="=HYPERLINK(\"http://x\";\"klik\")"))
-        s.execute(update(Client).where(Client.id == second).values(name="Bouw \x1b[31mRood\x1b[0m, \"Zonen\""))
+        s.execute(update(Client).where(Client.id == first).values(name='=HYPERLINK("http://x";"klik")'))
+        s.execute(update(Client).where(Client.id == second).values(name='Bouw \x1b[31mRood\x1b[0m, "Zonen"'))
     target = tmp_path / "out" / "alles.csv"
     rows = export_to_file(ctx, WorklistFilter(), "alles.csv")
     parsed = {p["client_name"] for p in _parse(target.read_text(encoding="utf-8"))}
     assert rows == len(_desk(ctx))
-    assert "'=HYPERLINK(\"http://x\";\"klik\")" in parsed
-    assert "Bouw \u241b[31mRood\u241b[0m, \"Zonen\"" in parsed
+    assert '\'=HYPERLINK("http://x";"klik")' in parsed
+    assert 'Bouw \u241b[31mRood\u241b[0m, "Zonen"' in parsed
     assert "\x1b" not in target.read_text(encoding="utf-8")
     with pytest.raises(RuleViolation, match="exists already"):
         export_to_file(ctx, WorklistFilter(), "alles.csv")

@@ -56,8 +56,9 @@ def _events(ctx, case_id: int, action: str) -> list[dict]:  # type: ignore[no-un
 
 
 def _wsnp(**changes: object) -> TrackInput:
-    values: dict[str, object] = dict(kind=TrackKind.WSNP, ruling_date=RULING, trustee_name="Mr. A. de Vries",
-                                     trustee_contact="bewind@example.nl")
+    values: dict[str, object] = dict(
+        kind=TrackKind.WSNP, ruling_date=RULING, trustee_name="Mr. A. de Vries", trustee_contact="bewind@example.nl"
+    )
     values.update(changes)
     return TrackInput(**values)  # type: ignore[arg-type]
 
@@ -77,7 +78,7 @@ def _expected_claim(ctx, case: Case, ruling: date) -> tuple[Decimal, Decimal, De
                     interest += line.interest - line.interest_paid
                     previous = line.due_date
                     continue
-                share = (line.interest * (ruling - previous).days / (line.due_date - previous).days)
+                share = line.interest * (ruling - previous).days / (line.due_date - previous).days
                 interest += max(share.quantize(Decimal("0.01")) - line.interest_paid, Decimal("0.00"))
                 break
             for charge in s.scalars(select(Charge).where(Charge.loan_id == loan.id)):
@@ -88,9 +89,12 @@ def _expected_claim(ctx, case: Case, ruling: date) -> tuple[Decimal, Decimal, De
 
 def test_a_wsnp_stops_the_procedure_and_prepares_the_claim(ctx_for) -> None:  # type: ignore[no-untyped-def]
     ctx = ctx_for("demo")
-    case = _case(ctx, "status = 'active' AND pos_arrears > 0 AND EXISTS (SELECT 1 FROM loans l JOIN charges c "
-                      "ON c.loan_id = l.id WHERE l.client_id = cases.client_id AND c.paid < c.amount "
-                      f"AND c.due_date <= '{RULING.isoformat()}')")
+    case = _case(
+        ctx,
+        "status = 'active' AND pos_arrears > 0 AND EXISTS (SELECT 1 FROM loans l JOIN charges c "
+        "ON c.loan_id = l.id WHERE l.client_id = cases.client_id AND c.paid < c.amount "
+        f"AND c.due_date <= '{RULING.isoformat()}')",
+    )
     done = register_track(ctx, case.id, case.version, _wsnp())
     assert done.claim_deadline == max(RULING + timedelta(days=CLAIM_DAYS), AS_OF)
     with ctx.db.reader() as s:
@@ -100,17 +104,29 @@ def test_a_wsnp_stops_the_procedure_and_prepares_the_claim(ctx_for) -> None:  # 
         letter = s.get(Letter, done.letter_id)
         language = s.execute(text("SELECT language FROM clients WHERE id = :c"), {"c": case.client_id}).scalar_one()
     assert saved.status == "insolvency" and saved.next_action_date == done.claim_deadline
-    assert (track.kind, track.ruling_date, track.trustee_name, track.status) == ("wsnp", RULING, "Mr. A. de Vries",
-                                                                                 "open")
+    assert (track.kind, track.ruling_date, track.trustee_name, track.status) == (
+        "wsnp",
+        RULING,
+        "Mr. A. de Vries",
+        "open",
+    )
     assert (task.kind, task.due_date, task.status) == ("claim_filing", done.claim_deadline, "open")
     # to the trustee (a Dutch curator, bewindvoerder or debt-help agency), in Dutch whatever the client's language
     assert language == "en"
-    assert (letter.kind, letter.status, letter.channel, letter.language) == ("claim_statement", "pending", "letter", "nl")
+    assert (letter.kind, letter.status, letter.channel, letter.language) == (
+        "claim_statement",
+        "pending",
+        "letter",
+        "nl",
+    )
     figures = json.loads(letter.figures)
     principal, interest, costs = _expected_claim(ctx, case, RULING)
     assert costs > 0  # the case was chosen for its open costs
     assert (Decimal(figures["principal"]), Decimal(figures["interest"]), Decimal(figures["costs"])) == (
-        principal, interest, costs)
+        principal,
+        interest,
+        costs,
+    )
     assert Decimal(figures["total"]) == principal + interest + costs
     assert figures["interest_until"] == RULING.isoformat() and figures["interest_stopped_by"] == "art. 303 Fw"
     assert sum(Decimal(loan["principal"]) for loan in figures["loans"]) == principal
@@ -159,9 +175,12 @@ def test_a_minnelijk_track_and_its_end(ctx_for) -> None:  # type: ignore[no-unty
     ctx = ctx_for("jansen")
     case = _case(ctx, "status = 'arrangement'")
     response = AS_OF + timedelta(days=14)
-    done = register_track(ctx, case.id, case.version,
-                          _wsnp(kind=TrackKind.MINNELIJK, trustee_name="Gemeente Utrecht, Schuldhulp",
-                                response_due=response))
+    done = register_track(
+        ctx,
+        case.id,
+        case.version,
+        _wsnp(kind=TrackKind.MINNELIJK, trustee_name="Gemeente Utrecht, Schuldhulp", response_due=response),
+    )
     with ctx.db.reader() as s:
         assert s.get(Case, case.id).status == "insolvency"
         assert s.get(DebtTrack, done.track_id).response_due == response
@@ -212,13 +231,17 @@ def test_stale_case_and_roles(ctx_for) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(NotAllowed):
         register_track(ctx_for("audit"), case.id, case.version, _wsnp())
     with ctx.db.transaction() as s:
-        s.execute(text("UPDATE cases SET version = version + 1, updated_by = 'dekker', updated_at = :at WHERE id = :id"),
-                  {"at": "2026-11-23 09:12:00", "id": case.id})
+        s.execute(
+            text("UPDATE cases SET version = version + 1, updated_by = 'dekker', updated_at = :at WHERE id = :id"),
+            {"at": "2026-11-23 09:12:00", "id": case.id},
+        )
     with pytest.raises(StaleData, match="changed by dekker at 09:12"):
         register_track(ctx, case.id, case.version, _wsnp())
     with ctx.db.reader() as s:
-        assert s.scalar(select(func.count()).select_from(Task).where(Task.case_id == case.id,
-                                                                     Task.kind == "claim_filing")) == 0
+        assert (
+            s.scalar(select(func.count()).select_from(Task).where(Task.case_id == case.id, Task.kind == "claim_filing"))
+            == 0
+        )
 
 
 def test_a_back_dated_pause_is_audited_with_both_dates_and_resumed(ctx_for) -> None:  # type: ignore[no-untyped-def]
@@ -229,7 +252,11 @@ def test_a_back_dated_pause_is_audited_with_both_dates_and_resumed(ctx_for) -> N
     with ctx.db.reader() as s:
         saved = s.get(Case, case.id)
         assert (saved.status, saved.pause_reason, saved.pause_until, saved.next_action_date) == (
-            "paused", "Klant in ziekenhuis", until, until)
+            "paused",
+            "Klant in ziekenhuis",
+            until,
+            until,
+        )
     [event] = _events(ctx, case.id, "case.pause")
     assert (event["since"], event["until"], event["back_dated"]) == (since.isoformat(), until.isoformat(), True)
     with pytest.raises(RuleViolation, match="end the track"):
@@ -238,7 +265,11 @@ def test_a_back_dated_pause_is_audited_with_both_dates_and_resumed(ctx_for) -> N
     with ctx.db.reader() as s:
         saved = s.get(Case, case.id)
         assert (saved.status, saved.pause_reason, saved.pause_until, saved.next_action_date) == (
-            "active", None, None, AS_OF)
+            "active",
+            None,
+            None,
+            AS_OF,
+        )
     assert _events(ctx, case.id, "case.resume") == [{"status": "active", "resumed_on": AS_OF.isoformat()}]
     with pytest.raises(RuleViolation, match="not paused"):
         resume_case(ctx, case.id, _version(ctx, case.id))

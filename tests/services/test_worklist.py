@@ -12,7 +12,6 @@ from incasso_tui.domain.arrears import BUCKETS, ageing_bucket
 from incasso_tui.errors import BadInput, NotAllowed
 from incasso_tui.services.worklist import SORTS, WorklistFilter, worklist
 from incasso_tui.store.models import DESK_WHERE, Case, Client, Loan
-
 from tests.conftest import AS_OF
 
 
@@ -89,7 +88,14 @@ def test_search_by_name_prefix_loan_number_iban_and_postcode(ctx_for) -> None:  
     with ctx.db.reader() as s:
         client = s.get(Client, some.client_id)
         loan_number = s.scalar(select(Loan.number).where(Loan.client_id == client.id).limit(1))
-    for text_ in (client.name[:4], loan_number, loan_number[1:7], client.iban, client.postcode, client.postcode[:4] + " " + client.postcode[4:]):
+    for text_ in (
+        client.name[:4],
+        loan_number,
+        loan_number[1:7],
+        client.iban,
+        client.postcode,
+        client.postcode[:4] + " " + client.postcode[4:],
+    ):
         found = _all(worklist(ctx, WorklistFilter(text=text_)))
         assert some.case_id in [r.case_id for r in found], text_
     assert _all(worklist(ctx, WorklistFilter(text="zzzzqqq"))) == []

@@ -144,9 +144,7 @@ async def test_escape_cancels_without_saving(app_for: Callable[..., Any]) -> Non
 
 
 @pytest.mark.parametrize(("lang", "expected"), [("nl", "gewijzigd door jansen"), ("en", "changed by jansen")])
-async def test_a_case_changed_meanwhile_keeps_the_input(
-    app_for: Callable[..., Any], lang: str, expected: str
-) -> None:
+async def test_a_case_changed_meanwhile_keeps_the_input(app_for: Callable[..., Any], lang: str, expected: str) -> None:
     app = app_for(lang=lang)
     async with app.run_test(size=(80, 24)) as pilot:
         case_id = first_case(app, ARRANGEABLE)

@@ -31,8 +31,12 @@ def _with_arrangement(app: Any) -> int:
     case_id = first_case(app, ARRANGEABLE + " AND pos_arrears > 300")
     with app.ctx.db.reader() as s:
         version = s.get(Case, case_id).version
-    create_arrangement(app.ctx, case_id, version, ArrangementInput(
-        down_payment=Decimal("0"), first_date=date(2026, 12, 1), frequency=Frequency.MONTHLY, count=3))
+    create_arrangement(
+        app.ctx,
+        case_id,
+        version,
+        ArrangementInput(down_payment=Decimal("0"), first_date=date(2026, 12, 1), frequency=Frequency.MONTHLY, count=3),
+    )
     return case_id
 
 

@@ -31,8 +31,9 @@ async def _settle(pilot: Any) -> None:
 
 def _budget(app: Any, case_id: int, salary: str) -> int:
     detail = client_detail(app.ctx, case_id)
-    figures = HouseholdBudget(Household.SINGLE, salary=Decimal(salary), housing=Decimal("800.00"),
-                              health=Decimal("150.00"))
+    figures = HouseholdBudget(
+        Household.SINGLE, salary=Decimal(salary), housing=Decimal("800.00"), health=Decimal("150.00")
+    )
     return set_budget(app.ctx, detail.client.id, BudgetInput(AS_OF, Checked.BANK_STATEMENTS, figures))
 
 

@@ -12,12 +12,11 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Label, Select, TabbedContent, TextArea
 
 from incasso_tui.domain.enums import ContactOutcome
-from incasso_tui.services.tracks import TrackKind
+from incasso_tui.services.tracks import TrackKind, TrackOutcome
 from incasso_tui.store.models import AuditEvent, Case, Contact, DebtTrack, Note, Promise, Task
 from incasso_tui.ui.screens.contact import ContactScreen, NoteScreen
 from incasso_tui.ui.screens.detail import ClientDetailScreen
 from incasso_tui.ui.screens.pause import PauseScreen, ResumeScreen
-from incasso_tui.services.tracks import TrackOutcome
 from incasso_tui.ui.screens.track import EndTrackScreen, TrackScreen
 from tests.ui.test_detail import first_case, open_detail, shown
 
@@ -260,8 +259,9 @@ async def test_a_back_dated_pause_and_resume(app_for: Callable[..., Any]) -> Non
         assert isinstance(detail, ClientDetailScreen)
         assert "Gepauzeerd tot 31-12-2026: Klant in het buitenland" in shown(detail.query_one("#case"))
         with app.ctx.db.reader() as s:
-            event = s.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id,
-                                                       AuditEvent.action == "case.pause")).one()
+            event = s.scalars(
+                select(AuditEvent).where(AuditEvent.case_id == case_id, AuditEvent.action == "case.pause")
+            ).one()
         assert '"since": "2026-11-20"' in event.after and '"until": "2026-12-31"' in event.after
         await pilot.press("p")  # now it resumes
         await pilot.pause()

@@ -61,7 +61,9 @@ class Holder:
 
 
 @pytest.fixture
-def locked_book(sqlite_template: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Database, Holder]]:
+def locked_book(
+    sqlite_template: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Database, Holder]]:
     monkeypatch.setattr(store_db, "SQLITE_BUSY_MS", 300)  # the busy timeout, short so that the test is quick
     path = tmp_path / "book.db"
     shutil.copy(sqlite_template, path)
@@ -110,7 +112,12 @@ async def test_form_save_on_a_locked_database_keeps_the_input(locked_book: tuple
         await _settle(pilot)
         assert app.screen is not form
     with database.reader() as s:
-        assert s.scalar(select(func.count()).select_from(Note).where(Note.case_id == case_id, Note.text == "Klant belt terug")) == 1
+        assert (
+            s.scalar(
+                select(func.count()).select_from(Note).where(Note.case_id == case_id, Note.text == "Klant belt terug")
+            )
+            == 1
+        )
 
 
 async def test_list_load_on_a_locked_database_says_so_and_recovers(locked_book: tuple[Database, Holder]) -> None:

@@ -101,13 +101,21 @@ async def test_an_incomplete_dossier_stops_an_employee_and_a_supervisor_waives_i
         assert not isinstance(app.screen, HandoverScreen)
     with app.ctx.db.reader() as s:
         assert s.get(Case, case_id).status == "handed_over"
-        assert s.scalar(select(Handover.waived_by).where(Handover.case_id == case_id,
-                                                         Handover.status == "handed_over")) == "bakker"
+        assert (
+            s.scalar(select(Handover.waived_by).where(Handover.case_id == case_id, Handover.status == "handed_over"))
+            == "bakker"
+        )
 
 
-LENDER = dict(lender_name="Demo Krediet B.V.", lender_street="Stationsplein 1", lender_postcode="3511 ED",
-              lender_city="Utrecht", lender_iban="NL91ABNA0417164300", lender_phone="030 123 45 67",
-              lender_email="incasso@example.nl")
+LENDER = dict(
+    lender_name="Demo Krediet B.V.",
+    lender_street="Stationsplein 1",
+    lender_postcode="3511 ED",
+    lender_city="Utrecht",
+    lender_iban="NL91ABNA0417164300",
+    lender_phone="030 123 45 67",
+    lender_email="incasso@example.nl",
+)
 
 
 async def test_the_keys_on_the_client_detail_open_the_forms(app_for, tmp_path) -> None:  # type: ignore[no-untyped-def]

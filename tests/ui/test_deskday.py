@@ -66,8 +66,12 @@ async def test_a_logged_call_completes_the_task_and_reads_in_the_timeline(app_fo
     case_id = _call_task_for_demo(app)
     with app.ctx.db.reader() as s:
         version = s.get(Case, case_id).version
-    log_contact(app.ctx, case_id, version, ContactInput(Channel.PHONE, ContactOutcome.REACHED, "Betaalt vrijdag",
-                                                       TODAY + timedelta(days=4)))
+    log_contact(
+        app.ctx,
+        case_id,
+        version,
+        ContactInput(Channel.PHONE, ContactOutcome.REACHED, "Betaalt vrijdag", TODAY + timedelta(days=4)),
+    )
     assert [t.kind for t in list_tasks(app.ctx)] == ["follow_up"]  # the call is done; the follow-up waits
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_detail(pilot, case_id)
@@ -111,8 +115,17 @@ async def test_the_bkr_panel_shows_code_a_and_what_is_not_exported(app_for) -> N
     with app.ctx.db.transaction() as s:
         case = s.get(Case, case_id)
         loan = s.scalars(select(Loan).where(Loan.client_id == case.client_id).order_by(Loan.number)).first()
-        s.add(BkrMutation(loan_id=loan.id, client_id=case.client_id, code="A", mutation_date=date(2026, 11, 20),
-                          amount=Decimal("812.40"), created_by="procedure", created_at=datetime(2026, 11, 20, 6)))
+        s.add(
+            BkrMutation(
+                loan_id=loan.id,
+                client_id=case.client_id,
+                code="A",
+                mutation_date=date(2026, 11, 20),
+                amount=Decimal("812.40"),
+                created_by="procedure",
+                created_at=datetime(2026, 11, 20, 6),
+            )
+        )
         number = loan.number
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_detail(pilot, case_id)
@@ -151,8 +164,17 @@ async def test_an_arrangement_after_code_a_says_it_registers_code_h(app_for) -> 
     with app.ctx.db.transaction() as s:
         case = s.get(Case, case_id)
         loan = s.scalars(select(Loan).where(Loan.client_id == case.client_id).order_by(Loan.number)).first()
-        s.add(BkrMutation(loan_id=loan.id, client_id=case.client_id, code="A", mutation_date=date(2026, 11, 20),
-                          amount=Decimal("812.40"), created_by="procedure", created_at=datetime(2026, 11, 20, 6)))
+        s.add(
+            BkrMutation(
+                loan_id=loan.id,
+                client_id=case.client_id,
+                code="A",
+                mutation_date=date(2026, 11, 20),
+                amount=Decimal("812.40"),
+                created_by="procedure",
+                created_at=datetime(2026, 11, 20, 6),
+            )
+        )
     async with app.run_test(size=(80, 24)) as pilot:
         await open_detail(pilot, case_id)
         await pilot.press("a")

@@ -68,8 +68,12 @@ async def test_wide_layout_shows_the_arrears_split(app_for: Callable[..., Any]) 
         screen = await open_detail(pilot, case_id)
         block = shown(screen.query_one("#arrears"))
         assert screen.query_one("#arrears").display
-        for word, amount in (("Costs", detail.arrears.costs), ("Interest", detail.arrears.interest),
-                             ("Principal", detail.arrears.principal), ("Total", detail.arrears.total)):
+        for word, amount in (
+            ("Costs", detail.arrears.costs),
+            ("Interest", detail.arrears.interest),
+            ("Principal", detail.arrears.principal),
+            ("Total", detail.arrears.total),
+        ):
             assert word in block and app.tr.money(amount) in block
         assert f"{detail.arrears.days_past_due} days past due" in block
 

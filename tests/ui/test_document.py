@@ -24,27 +24,44 @@ def _case_with_a_rendered_letter(app) -> tuple[int, int]:  # type: ignore[no-unt
         case = s.scalars(select(Case).where(Case.status == "active", Case.pos_arrears > 0).order_by(Case.id)).first()
         assert case is not None
         loan = s.scalars(select(Loan.number).where(Loan.client_id == case.client_id).order_by(Loan.number)).first()
-        s.add(Letter(case_id=case.id, client_id=case.client_id, kind="reminder", channel="letter", language="nl",
-                     letter_date=AS_OF, figures=figures("reminder").model_copy(update={"loans": (loan,)}).to_json(),
-                     status="pending", created_by="demo", created_at=NOW))
+        s.add(
+            Letter(
+                case_id=case.id,
+                client_id=case.client_id,
+                kind="reminder",
+                channel="letter",
+                language="nl",
+                letter_date=AS_OF,
+                figures=figures("reminder").model_copy(update={"loans": (loan,)}).to_json(),
+                status="pending",
+                created_by="demo",
+                created_at=NOW,
+            )
+        )
         case_id, client_id = case.id, case.client_id
     render_pending(app.ctx)
     with app.ctx.db.reader() as s:
-        docs = list(s.scalars(select(Document).where(Document.client_id == client_id)
-                              .order_by(Document.added_on, Document.id)))
+        docs = list(
+            s.scalars(select(Document).where(Document.client_id == client_id).order_by(Document.added_on, Document.id))
+        )
         consent = s.scalar(select(Client.email_consent_on).where(Client.id == client_id))  # a row above the documents
     row = next(i for i, d in enumerate(docs) if d.path and d.path.endswith(".pdf") and Path(d.path).is_file())
     return case_id, row + (1 if consent else 0)
 
 
-@pytest.mark.parametrize(("lang", "size", "words"), [
-    ("nl", (80, 24), ("Brief: Herinnering", "Wacht op een printbatch", "Kopie geschreven naar")),
-    ("en", (120, 40), ("Letter: Reminder", "Waits for a print batch", "Copy written to")),
-])
+@pytest.mark.parametrize(
+    ("lang", "size", "words"),
+    [
+        ("nl", (80, 24), ("Brief: Herinnering", "Wacht op een printbatch", "Kopie geschreven naar")),
+        ("en", (120, 40), ("Letter: Reminder", "Waits for a print batch", "Copy written to")),
+    ],
+)
 async def test_enter_on_the_dossier_tab_shows_the_letter_and_s_writes_a_copy(  # type: ignore[no-untyped-def]
-        app_for, tmp_path: Path, lang: str, size: tuple[int, int], words: tuple[str, str, str]) -> None:
-    app = app_for("demo", lang=lang, letters_dir=tmp_path / "outbox", export_dir=tmp_path / "exports",
-                  **LENDER_SETTINGS)
+    app_for, tmp_path: Path, lang: str, size: tuple[int, int], words: tuple[str, str, str]
+) -> None:
+    app = app_for(
+        "demo", lang=lang, letters_dir=tmp_path / "outbox", export_dir=tmp_path / "exports", **LENDER_SETTINGS
+    )
     case_id, row = _case_with_a_rendered_letter(app)
     async with app.run_test(size=size) as pilot:
         await _settle(pilot)

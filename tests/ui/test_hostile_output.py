@@ -36,8 +36,13 @@ _OWN = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\]22;[a-z-]*\x07")
 def leaks(raw: str) -> list[str]:
     """The characters of ``raw`` that would be instructions to the terminal, once Textual's own are removed."""
     rest = _OWN.sub("", raw)
-    return sorted({repr(ch) for ch in rest
-                   if (ord(ch) < 0x20 and ch != "\n") or ord(ch) == 0x7F or ord(ch) in C1 or ord(ch) in BIDI})
+    return sorted(
+        {
+            repr(ch)
+            for ch in rest
+            if (ord(ch) < 0x20 and ch != "\n") or ord(ch) == 0x7F or ord(ch) in C1 or ord(ch) in BIDI
+        }
+    )
 
 
 @pytest.fixture
@@ -70,7 +75,11 @@ async def _settle(pilot: Any) -> None:
 
 def _first_case(app: Any) -> int:
     with app.ctx.db.reader() as s:
-        return int(s.execute(text("SELECT id FROM cases WHERE status = 'active' AND pos_arrears > 0 ORDER BY id LIMIT 1")).scalar_one())
+        return int(
+            s.execute(
+                text("SELECT id FROM cases WHERE status = 'active' AND pos_arrears > 0 ORDER BY id LIMIT 1")
+            ).scalar_one()
+        )
 
 
 async def _visit(pilot: Any, *keys: str) -> None:
@@ -103,8 +112,9 @@ async def _detail_and_forms(pilot: Any, case_id: int) -> None:
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
-async def test_every_desk_screen_keeps_hostile_data_text(app_for: Callable[..., Any], sqlite_db: Any,
-                                                         terminal: list[str], size: tuple[int, int]) -> None:
+async def test_every_desk_screen_keeps_hostile_data_text(
+    app_for: Callable[..., Any], sqlite_db: Any, terminal: list[str], size: tuple[int, int]
+) -> None:
     make_hostile(sqlite_db)
     app = app_for("bakker")  # a supervisor: the desk's screens and the approvals queue
     _submit(app, "demo")  # a proposal in the queue, for a client whose name is hostile

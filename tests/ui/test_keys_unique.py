@@ -39,5 +39,7 @@ def test_the_screens_are_found() -> None:
 
 
 def test_no_key_is_bound_twice_on_a_screen() -> None:
-    doubled = {cls.__name__: sorted(k for k, n in Counter(_own_keys(cls)).items() if n > 1) for cls in _screen_classes()}
+    doubled = {
+        cls.__name__: sorted(k for k, n in Counter(_own_keys(cls)).items() if n > 1) for cls in _screen_classes()
+    }
     assert {name: keys for name, keys in doubled.items() if keys} == {}

@@ -3,8 +3,6 @@ the allocation, booked, then undone from the booked list; money out apart, marke
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from sqlalchemy import select
 
 from incasso_tui.services.payments import import_statement, queue
@@ -53,10 +51,16 @@ async def test_book_from_a_suggestion_and_undo_it(app_for) -> None:  # type: ign
 
 async def test_money_out_apart_marked_in_bulk_with_the_sign(app_for) -> None:  # type: ignore[no-untyped-def]
     app = app_for("demo")
-    import_statement(app.ctx, camt053([
-        Tx("564.05", credit=False, reversal=True, return_reason="MD06", e2e="X-1", bank_ref="O1"),
-        Tx("2.50", credit=False, reversal=True, return_reason="AC04", e2e="X-2", bank_ref="O2"),
-        Tx("9.99", iban=None, text="?", bank_ref="O3")]))
+    import_statement(
+        app.ctx,
+        camt053(
+            [
+                Tx("564.05", credit=False, reversal=True, return_reason="MD06", e2e="X-1", bank_ref="O1"),
+                Tx("2.50", credit=False, reversal=True, return_reason="AC04", e2e="X-2", bank_ref="O2"),
+                Tx("9.99", iban=None, text="?", bank_ref="O3"),
+            ]
+        ),
+    )
     async with app.run_test(size=(80, 24)) as pilot:
         await _settle(pilot)
         await pilot.press("u")
@@ -75,8 +79,9 @@ async def test_money_out_apart_marked_in_bulk_with_the_sign(app_for) -> None:  #
 
 async def test_marked_as_not_ours_keeps_the_minus_sign(app_for) -> None:  # type: ignore[no-untyped-def]
     app = app_for("demo")
-    import_statement(app.ctx, camt053([Tx("564.05", credit=False, reversal=True, return_reason="MD06", e2e="Y-1",
-                                          bank_ref="P1")]))
+    import_statement(
+        app.ctx, camt053([Tx("564.05", credit=False, reversal=True, return_reason="MD06", e2e="Y-1", bank_ref="P1")])
+    )
     async with app.run_test(size=(80, 24)) as pilot:
         await _settle(pilot)
         await pilot.press("u", "d")

@@ -36,8 +36,12 @@ async def test_a_party_is_added_on_its_screen_and_a_missing_address_is_named_at_
         assert "Externe partijen: 0" in _text(app, "#count")
         await pilot.press("a")
         await _settle(pilot)
-        for name, value in (("name", "De Vries Gerechtsdeurwaarders"), ("city", "Utrecht"), ("postcode", "3511 AA"),
-                            ("iban", "NL18RABO0123459876")):
+        for name, value in (
+            ("name", "De Vries Gerechtsdeurwaarders"),
+            ("city", "Utrecht"),
+            ("postcode", "3511 AA"),
+            ("iban", "NL18RABO0123459876"),
+        ):
             app.screen.query_one(f"#{name}").value = value
         await pilot.press("ctrl+s")
         await _settle(pilot)
@@ -51,7 +55,9 @@ async def test_a_party_is_added_on_its_screen_and_a_missing_address_is_named_at_
         assert s.scalar(select(ExternalParty.street)) == "Oudegracht 1"
 
 
-async def test_the_external_screen_approves_reports_and_recalls_from_the_client_detail(app_for, clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_the_external_screen_approves_reports_and_recalls_from_the_client_detail(
+    app_for, clock, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     settings = {"letters_dir": tmp_path / "outbox", **LENDER_SETTINGS}
     app = app_for("bakker", **settings)
     visser = _context(app.ctx.db, clock, "visser", **settings)

@@ -14,7 +14,9 @@ from tests.ui.test_approvals import _settle, _text
 
 async def test_import_a_statement_from_the_worklist_and_a_refused_file(app_for, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     good = tmp_path / "stmt.xml"
-    good.write_bytes(camt053([Tx("10.00", text="L00000000 onbekend", bank_ref="U1"), Tx("3.00", credit=False, bank_ref="U2")]))
+    good.write_bytes(
+        camt053([Tx("10.00", text="L00000000 onbekend", bank_ref="U1"), Tx("3.00", credit=False, bank_ref="U2")])
+    )
     bad = tmp_path / "bad.xml"
     bad.write_bytes(good.read_bytes().replace(b'Ccy="EUR">10.00', b'Ccy="USD">10.00'))
     app = app_for("demo")
@@ -41,8 +43,15 @@ async def test_queue_book_on_a_loan_and_mark_not_ours(app_for, tmp_path: Path) -
     from incasso_tui.store.models import Loan
 
     app = app_for("demo", lang="en")
-    import_statement(app.ctx, camt053([Tx("12.00", iban=None, name="[b]Mr X[/b]", text="voor de lening", bank_ref="Q1"),
-                                       Tx("4.00", iban=None, text="?", bank_ref="Q2")]))
+    import_statement(
+        app.ctx,
+        camt053(
+            [
+                Tx("12.00", iban=None, name="[b]Mr X[/b]", text="voor de lening", bank_ref="Q1"),
+                Tx("4.00", iban=None, text="?", bank_ref="Q2"),
+            ]
+        ),
+    )
     with app.ctx.db.reader() as s:
         loan = s.scalars(select(Loan.number).where(Loan.status == "active").order_by(Loan.id)).first()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -63,7 +72,9 @@ async def test_queue_book_on_a_loan_and_mark_not_ours(app_for, tmp_path: Path) -
     with app.ctx.db.reader() as s:
         assert [r.status for r in s.scalars(select(BankEntryRow).order_by(BankEntryRow.id))] == ["matched", "not_ours"]
         assert s.scalars(select(AuditEvent.action).where(AuditEvent.entity == "bank_entry")).all()[-2:] == [
-            "payment.assign", "payment.not_ours"]
+            "payment.assign",
+            "payment.not_ours",
+        ]
 
 
 async def test_the_payment_keys_are_for_the_desk_only(app_for) -> None:  # type: ignore[no-untyped-def]
@@ -86,7 +97,9 @@ async def test_a_write_off_proposal_in_the_approval_queue(app_for) -> None:  # t
     from tests.services.test_payments import _one_loan_case
 
     app = app_for("bakker")
-    demo = Context(db=app.ctx.db, actor=resolve_actor(app.ctx.db, "demo"), clock=app.ctx.clock, settings=app.ctx.settings)
+    demo = Context(
+        db=app.ctx.db, actor=resolve_actor(app.ctx.db, "demo"), clock=app.ctx.clock, settings=app.ctx.settings
+    )
     case_id, loan_id, number, _c, _i = _one_loan_case(demo)
     with demo.db.reader() as s:
         version = s.get(Case, case_id).version

@@ -16,7 +16,6 @@ from incasso_tui.services.worklist import WorklistFilter, worklist
 from incasso_tui.store.models import DebtHelpReferral, VulnerabilityFlag
 from incasso_tui.ui.screens.dashboard import DashboardScreen
 from incasso_tui.ui.screens.risk import RiskScreen
-
 from tests.conftest import AS_OF
 from tests.ui.test_detail import first_case, open_detail, shown
 
@@ -90,8 +89,14 @@ async def test_a_vulnerability_flag_set_in_the_detail_shows_in_its_header(app_fo
         await _settle(pilot)
         assert "Kwetsbaar: overlijden naaste (demo, 23-11-2026)" in shown(screen.query_one("#case"))
     with app.ctx.db.reader() as s:
-        assert s.scalar(select(func.count()).select_from(VulnerabilityFlag).where(
-            VulnerabilityFlag.kind == "bereavement", VulnerabilityFlag.set_by == "demo")) == 1
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(VulnerabilityFlag)
+                .where(VulnerabilityFlag.kind == "bereavement", VulnerabilityFlag.set_by == "demo")
+            )
+            == 1
+        )
 
 
 async def test_the_contact_form_records_a_debt_help_referral(app_for: Callable[..., Any]) -> None:

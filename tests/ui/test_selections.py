@@ -48,7 +48,9 @@ async def test_a_new_selection_is_saved_counted_and_opened_as_the_worklist(app_f
         everything = app.screen.query_one(VirtualTable).total
         await pilot.press("l")
         await _settle(pilot)
-        assert isinstance(app.screen, SelectionsScreen) and "Nog geen selecties" in shown(app.screen.query_one("#selection"))
+        assert isinstance(app.screen, SelectionsScreen) and "Nog geen selecties" in shown(
+            app.screen.query_one("#selection")
+        )
         await pilot.press("n")
         await pilot.pause()
         form = app.screen
@@ -145,7 +147,9 @@ async def test_a_bulk_action_is_confirmed_run_and_listed_per_client(app_for: Cal
         assert isinstance(screen, CampaignScreen) and screen.info is not None
         info = screen.info
         assert info.finished and info.selected == members and info.done + info.refused == members
-        assert f"{members} dossiers: {info.done} uitgevoerd, {info.refused} geweigerd" in shown(screen.query_one("#count"))
+        assert f"{members} dossiers: {info.done} uitgevoerd, {info.refused} geweigerd" in shown(
+            screen.query_one("#count")
+        )
         table = screen.query_one("#members", DataTable)
         assert table.row_count == members
         outcomes = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
@@ -187,7 +191,9 @@ async def test_an_auditor_reads_selections_and_campaigns_but_changes_nothing(app
         assert isinstance(app.screen, CampaignScreen) and not app.screen.check_action("resume", ())
 
 
-async def test_e_exports_the_worklist_as_it_is_filtered_to_a_new_file(app_for: Callable[..., Any], tmp_path: Path) -> None:
+async def test_e_exports_the_worklist_as_it_is_filtered_to_a_new_file(
+    app_for: Callable[..., Any], tmp_path: Path
+) -> None:
     app = app_for("demo", export_dir=tmp_path)
     target = tmp_path / "mijn-dossiers.csv"
     async with app.run_test(size=(80, 24)) as pilot:
@@ -231,8 +237,17 @@ def test_the_campaign_result_snapshot_80x24(app_for: Callable[..., Any], snap_co
 
 def test_the_selection_form_snapshot_80x24(app_for: Callable[..., Any], snap_compare: Callable[..., bool]) -> None:
     app = app_for("bakker")
-    save_selection(app.ctx, "Zakelijk, stil", Criteria(stages=("demand", "call"), buckets=("31-60",), debtor="business",
-                                                       min_arrears=Decimal("250.00"), no_contact_days=30))
+    save_selection(
+        app.ctx,
+        "Zakelijk, stil",
+        Criteria(
+            stages=("demand", "call"),
+            buckets=("31-60",),
+            debtor="business",
+            min_arrears=Decimal("250.00"),
+            no_contact_days=30,
+        ),
+    )
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await _settle(pilot)

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 from pytest_textual_snapshot import SVGImageExtension
+from sqlalchemy import text
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 

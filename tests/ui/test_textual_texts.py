@@ -3,8 +3,6 @@ palette key, the command palette's placeholder and its system commands."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from textual.command import CommandPalette
 from textual.widgets import Input
@@ -14,13 +12,16 @@ from tests.ui.test_approvals import _settle
 TEXTUAL_ENGLISH = ("Scroll Left", "Scroll Right", "Focus Next", "Focus Previous", "Copy selected text", "Page Left")
 
 
-
-@pytest.mark.parametrize(("lang", "shown", "absent"), [
-    ("nl", ("Naar links schuiven", "Volgend veld", "Selectie kopiëren"), TEXTUAL_ENGLISH),
-    ("en", ("Scroll Left", "Focus Next"), ("Naar links schuiven", "Volgend veld")),
-])
+@pytest.mark.parametrize(
+    ("lang", "shown", "absent"),
+    [
+        ("nl", ("Naar links schuiven", "Volgend veld", "Selectie kopiëren"), TEXTUAL_ENGLISH),
+        ("en", ("Scroll Left", "Focus Next"), ("Naar links schuiven", "Volgend veld")),
+    ],
+)
 async def test_the_key_panel_and_the_footer_speak_the_session_language(  # type: ignore[no-untyped-def]
-        app_for, lang: str, shown: tuple[str, ...], absent: tuple[str, ...]) -> None:
+    app_for, lang: str, shown: tuple[str, ...], absent: tuple[str, ...]
+) -> None:
     app = app_for("demo", lang=lang)
     async with app.run_test(size=(120, 40)) as pilot:
         await _settle(pilot)

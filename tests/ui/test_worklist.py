@@ -19,7 +19,6 @@ def _status(app) -> str:  # type: ignore[no-untyped-def]
     return str(app.screen.query_one("#status").render())
 
 
-
 async def test_worklist_opens_with_the_count_and_the_user(app_for) -> None:  # type: ignore[no-untyped-def]
     app = app_for()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -139,7 +138,9 @@ async def test_changes_by_others_appear_and_the_cursor_stays(app_for) -> None:  
         table = app.screen.query_one(VirtualTable)
         await pilot.press("down", "down")
         chosen = table.cursor_row
-        colleague = Context(db=app.ctx.db, actor=resolve_actor(app.ctx.db, "jansen"), clock=app.ctx.clock, settings=app.ctx.settings)
+        colleague = Context(
+            db=app.ctx.db, actor=resolve_actor(app.ctx.db, "jansen"), clock=app.ctx.clock, settings=app.ctx.settings
+        )
         open_case(colleague, chosen.case_id)
         for _ in range(20):
             await pilot.pause(0.2)
@@ -162,7 +163,9 @@ async def test_a_case_open_elsewhere_says_so_on_the_detail(app_for) -> None:  # 
     async with app.run_test(size=(100, 30)) as pilot:
         await _settle(pilot)
         row = app.screen.query_one(VirtualTable).cursor_row
-        colleague = Context(db=app.ctx.db, actor=resolve_actor(app.ctx.db, "jansen"), clock=app.ctx.clock, settings=app.ctx.settings)
+        colleague = Context(
+            db=app.ctx.db, actor=resolve_actor(app.ctx.db, "jansen"), clock=app.ctx.clock, settings=app.ctx.settings
+        )
         open_case(colleague, row.case_id)
         await pilot.press("enter")
         await _settle(pilot)

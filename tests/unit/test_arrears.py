@@ -155,8 +155,17 @@ def test_line_state_validation() -> None:
 
 @pytest.mark.parametrize(
     ("days", "bucket"),
-    [(0, "current"), (1, "1-30"), (30, "1-30"), (31, "31-60"), (60, "31-60"), (61, "61-90"), (90, "61-90"),
-     (91, "90+"), (5000, "90+")],
+    [
+        (0, "current"),
+        (1, "1-30"),
+        (30, "1-30"),
+        (31, "31-60"),
+        (60, "31-60"),
+        (61, "61-90"),
+        (90, "61-90"),
+        (91, "90+"),
+        (5000, "90+"),
+    ],
 )
 def test_ageing_bucket(days: int, bucket: str) -> None:
     assert ageing_bucket(days) == bucket

@@ -13,7 +13,9 @@ from incasso_tui.domain.audit_actions import ACTIONS, check_action, meaning
 PACKAGE = Path(__file__).resolve().parents[2] / "incasso_tui"
 # the ways the code names an action: record(..., action="x.y"), action = "x.y", batch.case_event("x.y", ...),
 # batch.insert(table, row, "x.y", ...)
-_LITERAL = re.compile(r"""(?:action\s*[=:]\s*(?:str\s*=\s*)?|case_event\(|\}\s*,\s*\n?\s*)"([a-z_]+(?:\.[a-z_A-Z0-9]+)+|generate|search_index_rebuilt)\"""")
+_LITERAL = re.compile(
+    r"""(?:action\s*[=:]\s*(?:str\s*=\s*)?|case_event\(|\}\s*,\s*\n?\s*)"([a-z_]+(?:\.[a-z_A-Z0-9]+)+|generate|search_index_rebuilt)\""""
+)
 
 # Event(at, actor, "x.y", ...): the action given by position
 _POSITIONAL = re.compile(r'\bEvent\([^()"]*(?:\((?:[^()]|\([^()]*\))*\)[^()"]*)*"[a-z_]+"\s*,\s*"([a-z_]+\.[a-z_]+)"')

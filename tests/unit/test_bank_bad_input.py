@@ -113,8 +113,11 @@ def test_wrong_namespace(namespace: str) -> None:
 
 def test_unbound_namespace_prefix() -> None:
     """lxml keeps a name with an undeclared prefix as it is ("c:Document"): refused like any other root."""
-    data = camt_with_entry().replace(b'<Document xmlns="', b'<c:Document xmns:c="').replace(
-        b"</Document>", b"</c:Document>")
+    data = (
+        camt_with_entry()
+        .replace(b'<Document xmlns="', b'<c:Document xmns:c="')
+        .replace(b"</Document>", b"</c:Document>")
+    )
     err = refused(data)
     assert err.where == "element c:Document (line 2)"
     assert "not a bank statement (namespace none)" in str(err)

@@ -219,9 +219,7 @@ def test_identical_entries_get_different_keys_stable_across_files() -> None:
 
 
 def test_key_uses_the_bank_reference_first() -> None:
-    with_ref = ntry(
-        ref="<AcctSvcrRef>X1</AcctSvcrRef>", details="<TxDtls><RmtInf><Ustrd>a</Ustrd></RmtInf></TxDtls>"
-    )
+    with_ref = ntry(ref="<AcctSvcrRef>X1</AcctSvcrRef>", details="<TxDtls><RmtInf><Ustrd>a</Ustrd></RmtInf></TxDtls>")
     changed_text = with_ref.replace("<Ustrd>a</Ustrd>", "<Ustrd>b</Ustrd>")
     [first] = parse_camt(camt(with_ref)).entries
     [second] = parse_camt(camt(changed_text)).entries
@@ -249,7 +247,8 @@ def test_a_namespace_prefix_reads_the_same() -> None:
     plain = camt(ntry("10.00", details=tx) + ntry("20.00"))
     prefixed = re.sub(rb"<(/?)(?=[A-Za-z])", rb"<\1c:", plain).replace(b"<c:Document xmlns=", b"<c:Document xmlns:c=")
     foreign = plain.replace(b"<Document xmlns=", b'<Document xmlns:o="urn:other" xmlns=').replace(
-        b"</Stmt>", b'<o:Ntry><o:Amt Ccy="EUR">99.00</o:Amt></o:Ntry></Stmt>')
+        b"</Stmt>", b'<o:Ntry><o:Amt Ccy="EUR">99.00</o:Amt></o:Ntry></Stmt>'
+    )
     expected = parse_camt(plain)
     assert [e.amount for e in expected.entries] == [Decimal("10.00"), Decimal("20.00")]
     for variant in (prefixed, foreign):

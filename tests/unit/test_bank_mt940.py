@@ -117,8 +117,12 @@ def test_sns() -> None:
     assert "VNKlantnr 00000000000" in vitens.remittance  # padded lines joined
     notice = statements[1].entries[1]
     assert (notice.amount, notice.credit) == (Decimal("0.00"), True)
-    assert statements[2].entries[1].remittance.endswith(
-        "Bekijk je rekening op thuismy.t-mobile.nl-Incassant ID: NL39ZZZ302317620000-Kenmerk Machtiging: bla"
+    assert (
+        statements[2]
+        .entries[1]
+        .remittance.endswith(
+            "Bekijk je rekening op thuismy.t-mobile.nl-Incassant ID: NL39ZZZ302317620000-Kenmerk Machtiging: bla"
+        )
     )
     assert [e.entry_index for s in statements for e in s.entries] == list(range(1, 9))
 
@@ -167,9 +171,7 @@ def test_balance_must_add_up() -> None:
     with pytest.raises(BadFile) as err:
         parse_mt940(RABO.replace("4833,52", "4833,53").encode())
     assert err.value.where == "line 9 (:62F:)"
-    assert "closing balance 4833.53 is not the opening balance 4433.52 plus the entries (400.00)" in str(
-        err.value
-    )
+    assert "closing balance 4833.53 is not the opening balance 4433.52 plus the entries (400.00)" in str(err.value)
 
 
 def test_missing_closing_balance_is_a_cut_file() -> None:
@@ -181,8 +183,9 @@ def test_missing_closing_balance_is_a_cut_file() -> None:
 def test_reversal_marks_as_swift_defines_them() -> None:
     # SWIFT MT940 field 61, subfield 3 (Debit/Credit Mark): RC = reversal of credit, a debit on the account;
     # RD = reversal of debit, a credit. RC: 4433.52 - 400.00 = 4033.52 closing; RD: 4433.52 + 400.00 = 4833.52.
-    rc = RABO.replace("C000000000400,00N541", "RC000000000400,00N541").replace("EUR000000004833,52",
-                                                                               "EUR000000004033,52")
+    rc = RABO.replace("C000000000400,00N541", "RC000000000400,00N541").replace(
+        "EUR000000004833,52", "EUR000000004033,52"
+    )
     [entry] = parse_mt940(rc.encode())[0].entries  # was refused as unbalanced (RC counted as a credit)
     assert entry.reversal and not entry.credit
     rd = RABO.replace("C000000000400,00N541", "RD000000000400,00N541")  # closing 4833.52 as it stands

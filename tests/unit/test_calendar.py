@@ -21,8 +21,16 @@ from incasso_tui.errors import ConfigError
 
 @pytest.mark.parametrize(
     ("year", "easter"),
-    [(2014, date(2014, 4, 20)), (2019, date(2019, 4, 21)), (2024, date(2024, 3, 31)), (2025, date(2025, 4, 20)),
-     (2026, date(2026, 4, 5)), (2027, date(2027, 3, 28)), (2038, date(2038, 4, 25)), (2285, date(2285, 3, 22))],
+    [
+        (2014, date(2014, 4, 20)),
+        (2019, date(2019, 4, 21)),
+        (2024, date(2024, 3, 31)),
+        (2025, date(2025, 4, 20)),
+        (2026, date(2026, 4, 5)),
+        (2027, date(2027, 3, 28)),
+        (2038, date(2038, 4, 25)),
+        (2285, date(2285, 3, 22)),
+    ],
 )
 def test_easter(year: int, easter: date) -> None:
     assert easter_sunday(year) == easter

@@ -50,8 +50,16 @@ def test_keeping_the_status_is_always_allowed(status: S) -> None:
     assert check_transition(status.value, status.value) is status
 
 
-@pytest.mark.parametrize(("old", "new"), [(S.CLOSED, S.ACTIVE), (S.HANDED_OVER, S.ARRANGEMENT), (S.DEFERRAL, S.PAUSED),
-                                          (S.ARRANGEMENT, S.PAUSED), (S.INSOLVENCY, S.ARRANGEMENT)])
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (S.CLOSED, S.ACTIVE),
+        (S.HANDED_OVER, S.ARRANGEMENT),
+        (S.DEFERRAL, S.PAUSED),
+        (S.ARRANGEMENT, S.PAUSED),
+        (S.INSOLVENCY, S.ARRANGEMENT),
+    ],
+)
 def test_a_forbidden_transition_is_refused_with_both_statuses(old: S, new: S) -> None:
     assert not allowed(old, new)
     with pytest.raises(TransitionRefused) as refused:

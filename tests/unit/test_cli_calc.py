@@ -34,9 +34,7 @@ def test_incassokosten_json_with_vat_and_dutch_amount(capsys: pytest.CaptureFixt
 
 def test_incassokosten_human_dutch(capsys: pytest.CaptureFixture[str]) -> None:
     out = _run(["calc", "incassokosten", "1000"], capsys)
-    assert out.replace("\xa0", " ") == (
-        "Hoofdsom € 1.000,00 · incassokosten € 150,00 · btw € 0,00 · totaal € 150,00\n"
-    )
+    assert out.replace("\xa0", " ") == ("Hoofdsom € 1.000,00 · incassokosten € 150,00 · btw € 0,00 · totaal € 150,00\n")
 
 
 def test_incassokosten_human_english(capsys: pytest.CaptureFixture[str]) -> None:
@@ -53,19 +51,46 @@ def test_incassokosten_bad_amount(amount: str, capsys: pytest.CaptureFixture[str
 
 def test_rente_json_across_a_rate_change(capsys: pytest.CaptureFixture[str]) -> None:
     out = _run(
-        ["calc", "rente", "--amount", "1000", "--from", "2024-06-01", "--to", "2024-08-01", "--kind", "handels",
-         "--json"],
+        [
+            "calc",
+            "rente",
+            "--amount",
+            "1000",
+            "--from",
+            "2024-06-01",
+            "--to",
+            "2024-08-01",
+            "--kind",
+            "handels",
+            "--json",
+        ],
         capsys,
     )
     data = json.loads(out)
     assert data["interest"] == "20.63"
-    assert (data["principal"], data["kind"], data["from"], data["to"]) == ("1000.00", "handels", "2024-06-01",
-                                                                          "2024-08-01")
+    assert (data["principal"], data["kind"], data["from"], data["to"]) == (
+        "1000.00",
+        "handels",
+        "2024-06-01",
+        "2024-08-01",
+    )
     assert data["periods"] == [
-        {"start": "2024-06-01", "end": "2024-07-01", "days": 30, "base": "1000.00", "rate": "0.125",
-         "interest": "10.25"},
-        {"start": "2024-07-01", "end": "2024-08-01", "days": 31, "base": "1000.00", "rate": "0.1225",
-         "interest": "10.38"},
+        {
+            "start": "2024-06-01",
+            "end": "2024-07-01",
+            "days": 30,
+            "base": "1000.00",
+            "rate": "0.125",
+            "interest": "10.25",
+        },
+        {
+            "start": "2024-07-01",
+            "end": "2024-08-01",
+            "days": 31,
+            "base": "1000.00",
+            "rate": "0.1225",
+            "interest": "10.38",
+        },
     ]
     assert data["unverified_rates"] is False
     assert [s["start"] for s in data["rate_sources"]] == ["2024-01-01", "2024-07-01"]

@@ -28,7 +28,9 @@ def test_deferred_months_pay_interest_only_on_the_unchanged_balance() -> None:
     for line in proposal.extend_term.lines[:3]:
         assert line.principal == 0 and line.balance_after == balance
         assert line.interest == (balance * RATE / 12).quantize(Decimal("0.01"))
-    assert [ln.due_date for ln in proposal.extend_term.lines[:4]] == [add_months(remaining[0].due_date, i) for i in range(4)]
+    assert [ln.due_date for ln in proposal.extend_term.lines[:4]] == [
+        add_months(remaining[0].due_date, i) for i in range(4)
+    ]
 
 
 def test_extending_the_term_ends_later_and_keeps_the_installment_raising_keeps_the_end() -> None:

@@ -16,16 +16,43 @@ HOSTILE = '#set page(width: 1cm) *bold* $x$ [link] "q" \\ end'
 def _dossier() -> dict:  # type: ignore[type-arg]
     money = {"principal": "1000.00", "interest": "12.34", "costs": "40.00", "payments": "5.00", "total": "1052.34"}
     return {
-        "claim": 7, "case": 3, "lender": "Demo B.V.", "handed_on": "2026-11-23", "proposed_by": "visser",
-        "decided_by": "bakker", "reason": "x",
-        "party": {"name": "De Vries", "kind": "bailiff", "kind_label": "bailiff", "address": ["Kade 1", "3011 AA X"],
-                  "contact": "", "iban": "NL18RABO0123459876", "wki_registration": None},
-        "client": {"number": "C1", "name": HOSTILE, "kind": "natural", "consumer": True, "address": ["a", "b"],
-                   "email": None, "phone": None},
+        "claim": 7,
+        "case": 3,
+        "lender": "Demo B.V.",
+        "handed_on": "2026-11-23",
+        "proposed_by": "visser",
+        "decided_by": "bakker",
+        "reason": "x",
+        "party": {
+            "name": "De Vries",
+            "kind": "bailiff",
+            "kind_label": "bailiff",
+            "address": ["Kade 1", "3011 AA X"],
+            "contact": "",
+            "iban": "NL18RABO0123459876",
+            "wki_registration": None,
+        },
+        "client": {
+            "number": "C1",
+            "name": HOSTILE,
+            "kind": "natural",
+            "consumer": True,
+            "address": ["a", "b"],
+            "email": None,
+            "phone": None,
+        },
         "statement": {"as_of": "2026-11-23", "loans": [{"loan": "L1", **money}], **money},
         "documents": [{"loan": "L1", "loan_agreement": True, "pledge_deed": False}],
-        "letters": [], "contacts": [{"at": "2026-11-01T10:00", "channel": "phone", "outcome": "reached",
-                                     "summary": "= heading? - list", "by": "demo"}],
+        "letters": [],
+        "contacts": [
+            {
+                "at": "2026-11-01T10:00",
+                "channel": "phone",
+                "outcome": "reached",
+                "summary": "= heading? - list",
+                "by": "demo",
+            }
+        ],
         "arrangements": [],
     }
 

@@ -8,14 +8,14 @@ from decimal import Decimal
 import pytest
 
 from incasso_tui.domain.guards import (
+    BkrArrearsRule,
     BkrRefused,
+    BkrWarningFact,
     BkrWindow,
     ClaimPrincipal,
     check_automatic_step,
     check_bkr_call_in,
     check_bkr_cleared,
-    BkrArrearsRule,
-    BkrWarningFact,
     check_bkr_registration,
     check_bkr_write_off,
     check_consumer_costs_date,
@@ -31,7 +31,9 @@ WINDOW = BkrWindow(5, 14, Decimal("50.00"))
 
 
 def test_no_consumer_costs_before_the_term_of_the_fourteen_day_letter() -> None:
-    with pytest.raises(RuleViolation, match="No collection costs before 2026-12-10: the term of the 14-day letter has not passed"):
+    with pytest.raises(
+        RuleViolation, match="No collection costs before 2026-12-10: the term of the 14-day letter has not passed"
+    ):
         check_consumer_costs_date(date(2026, 12, 10), date(2026, 12, 9))
     with pytest.raises(RuleViolation, match="without a 14-day letter"):
         check_consumer_costs_date(None, D)
@@ -39,7 +41,9 @@ def test_no_consumer_costs_before_the_term_of_the_fourteen_day_letter() -> None:
 
 
 def test_costs_never_above_the_wik_scale() -> None:
-    with pytest.raises(RuleViolation, match=r"Collection costs of 150.01 are above the WIK scale \(150.00 on a principal of 1000.00\)"):
+    with pytest.raises(
+        RuleViolation, match=r"Collection costs of 150.01 are above the WIK scale \(150.00 on a principal of 1000.00\)"
+    ):
         check_costs_within_wik(Decimal("150.01"), Decimal("1000.00"))
     check_costs_within_wik(Decimal("150.00"), Decimal("1000.00"))
 
@@ -65,31 +69,55 @@ def _warned(received: date, report_from: date | None = None) -> BkrWarningFact:
     ("warning", "why", "message"),
     [
         (None, "no_warning", "without a dispatched warning letter received 5 to 14 days before"),
-        (_warned(date(2026, 11, 20)), "warning_too_young",
-         "No BKR registration before 2026-11-25: the warning received on 2026-11-20 needs 5 days"),
+        (
+            _warned(date(2026, 11, 20)),
+            "warning_too_young",
+            "No BKR registration before 2026-11-25: the warning received on 2026-11-20 needs 5 days",
+        ),
         (_warned(date(2026, 11, 8)), "warning_too_old", "the warning received on 2026-11-08 is more than 14 days old"),
         # received 10 days before, but the letter said "on or after 2026-11-26": not before that date
         (_warned(date(2026, 11, 13), date(2026, 11, 26)), "warning_too_young", "No BKR registration before 2026-11-26"),
     ],
 )
-def test_no_bkr_registration_without_a_dispatched_warning_inside_the_window(warning: BkrWarningFact | None, why: str,
-                                                                             message: str) -> None:
+def test_no_bkr_registration_without_a_dispatched_warning_inside_the_window(
+    warning: BkrWarningFact | None, why: str, message: str
+) -> None:
     with pytest.raises(BkrRefused, match=message) as err:
-        check_bkr_registration(day=D, warning=warning, window=WINDOW, arrears=Decimal("300.00"),
-                               oldest_due=date(2026, 9, 1), installments_in_arrears=3, rule=RULE)
+        check_bkr_registration(
+            day=D,
+            warning=warning,
+            window=WINDOW,
+            arrears=Decimal("300.00"),
+            oldest_due=date(2026, 9, 1),
+            installments_in_arrears=3,
+            rule=RULE,
+        )
     assert err.value.why == why
 
 
 def test_bkr_registration_window_edges_are_inclusive_counted_from_receipt() -> None:
     for received in (date(2026, 11, 18), date(2026, 11, 9)):  # received 5 and 14 days before
-        check_bkr_registration(day=D, warning=_warned(received), window=WINDOW, arrears=Decimal("300.00"),
-                               oldest_due=date(2026, 9, 1), installments_in_arrears=3, rule=RULE)
+        check_bkr_registration(
+            day=D,
+            warning=_warned(received),
+            window=WINDOW,
+            arrears=Decimal("300.00"),
+            oldest_due=date(2026, 9, 1),
+            installments_in_arrears=3,
+            rule=RULE,
+        )
 
 
 def test_code_a_needs_arrears_in_the_sense_of_the_rule() -> None:
     """One installment behind for 61 days passes by the days; one installment 59 days... is too early anyway; two
     installments always count (2 months after the oldest due date having passed)."""
-    common = {"day": D, "warning": _warned(date(2026, 11, 15)), "window": WINDOW, "arrears": Decimal("300.00"), "rule": RULE}
+    common = {
+        "day": D,
+        "warning": _warned(date(2026, 11, 15)),
+        "window": WINDOW,
+        "arrears": Decimal("300.00"),
+        "rule": RULE,
+    }
     # one installment, due 2026-09-22: 2 months passed on 2026-11-22, but only 61 days past due... 61 >= 60 passes
     check_bkr_registration(**common, oldest_due=date(2026, 9, 22), installments_in_arrears=1)
     # a rule asking 75 days: one installment of 61 days is not enough, two are
@@ -101,14 +129,21 @@ def test_code_a_needs_arrears_in_the_sense_of_the_rule() -> None:
 
 
 def test_no_bkr_registration_below_the_threshold_when_cleared_or_before_two_months() -> None:
-    common = {"day": D, "warning": _warned(date(2026, 11, 15)), "window": WINDOW, "installments_in_arrears": 3,
-              "rule": RULE}
+    common = {
+        "day": D,
+        "warning": _warned(date(2026, 11, 15)),
+        "window": WINDOW,
+        "installments_in_arrears": 3,
+        "rule": RULE,
+    }
     with pytest.raises(BkrRefused, match="below the threshold") as err:
         check_bkr_registration(**common, arrears=Decimal("49.99"), oldest_due=date(2026, 9, 1))
     assert err.value.why == "threshold"
     with pytest.raises(BkrRefused, match="the arrears is cleared"):
         check_bkr_registration(**common, arrears=Decimal("0.00"), oldest_due=None)
-    with pytest.raises(BkrRefused, match="No BKR registration before 2026-11-24: the arrears must have existed for 2 months"):
+    with pytest.raises(
+        BkrRefused, match="No BKR registration before 2026-11-24: the arrears must have existed for 2 months"
+    ):
         check_bkr_registration(**common, arrears=Decimal("300.00"), oldest_due=date(2026, 9, 24))
 
 

@@ -33,7 +33,9 @@ def _fields(text: str) -> set[str]:
 
 def test_every_message_has_a_dutch_translation() -> None:
     nl = catalog("nl")
-    missing = [f"{where}: {msgid!r}" for msgid, where in sorted(_msgids().items(), key=lambda kv: kv[1]) if msgid not in nl]
+    missing = [
+        f"{where}: {msgid!r}" for msgid, where in sorted(_msgids().items(), key=lambda kv: kv[1]) if msgid not in nl
+    ]
     assert not missing, "untranslated:\n" + "\n".join(missing)
 
 
@@ -43,7 +45,11 @@ def test_translations_keep_the_placeholders() -> None:
 
 
 def test_errors_are_formatted_for_the_locale() -> None:
-    err = RuleViolation("Installments must be at least {minimum}; these would be {amount}", minimum=Decimal("25.00"), amount=Decimal("1234.5"))
+    err = RuleViolation(
+        "Installments must be at least {minimum}; these would be {amount}",
+        minimum=Decimal("25.00"),
+        amount=Decimal("1234.5"),
+    )
     dutch = Translator("nl").error(err)
     assert "€\xa025,00" in dutch and "€\xa01.234,50" in dutch and "minstens" in dutch
     assert Translator("en").error(err) == "Installments must be at least €25.00; these would be €1,234.50"

@@ -27,16 +27,31 @@ D = Decimal
 def test_shipped_rate_table() -> None:
     rows = load_rates()
     assert [r.start for r in rows] == [
-        date(2016, 7, 1), date(2023, 1, 1), date(2023, 7, 1), date(2024, 1, 1),
-        date(2024, 7, 1), date(2025, 1, 1), date(2025, 7, 1), date(2026, 1, 1),
+        date(2016, 7, 1),
+        date(2023, 1, 1),
+        date(2023, 7, 1),
+        date(2024, 1, 1),
+        date(2024, 7, 1),
+        date(2025, 1, 1),
+        date(2025, 7, 1),
+        date(2026, 1, 1),
     ]
     assert [(r.wettelijk, r.handels) for r in rows] == [
-        (D("0.02"), D("0.08")), (D("0.04"), D("0.105")), (D("0.06"), D("0.12")), (D("0.07"), D("0.125")),
-        (D("0.07"), D("0.1225")), (D("0.06"), D("0.1115")), (D("0.06"), D("0.1015")), (D("0.04"), D("0.1015")),
+        (D("0.02"), D("0.08")),
+        (D("0.04"), D("0.105")),
+        (D("0.06"), D("0.12")),
+        (D("0.07"), D("0.125")),
+        (D("0.07"), D("0.1225")),
+        (D("0.06"), D("0.1115")),
+        (D("0.06"), D("0.1015")),
+        (D("0.04"), D("0.1015")),
     ]
     # rows marked * in domain-rules.md
     assert [r.start for r in rows if not r.verified] == [
-        date(2023, 1, 1), date(2023, 7, 1), date(2025, 7, 1), date(2026, 1, 1)
+        date(2023, 1, 1),
+        date(2023, 7, 1),
+        date(2025, 7, 1),
+        date(2026, 1, 1),
     ]
     for row in rows:
         assert row.source

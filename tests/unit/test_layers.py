@@ -41,22 +41,40 @@ def test_the_contract_catches_a_textual_import(tmp_path) -> None:  # type: ignor
     assert "incasso_tui.domain.leak -> textual" in result.stdout
 
 
-@pytest.mark.parametrize(("module", "source", "broken"), [
-    # the transport reaching back into the use cases (the outbox was such a circle before it moved to services/)
-    ("mail/leak.py", "from incasso_tui.services import outbox\n", "incasso_tui.mail.leak -> incasso_tui.services"),
-    ("bank/leak.py", "from incasso_tui.store import models\n", "incasso_tui.bank.leak -> incasso_tui.store.models"),
-    ("letters/leak.py", "from incasso_tui.store import db\n", "incasso_tui.letters.leak -> incasso_tui.store.db"),
-    # a lower layer importing a use case, and a module no layer names
-    ("services/payments/common.py", "from incasso_tui.services.payments import importing\n",
-     "incasso_tui.services.payments.common -> incasso_tui.services.payments.importing"),
-    ("services/procedure/batch.py", "from incasso_tui.services.procedure import stages\n",
-     "incasso_tui.services.procedure.batch -> incasso_tui.services.procedure.stages"),
-    ("services/procedure/extra.py", "X = 1\n", "- incasso_tui.services.procedure.extra"),
-    # a command reading a table itself, a screen talking to the database
-    ("cli_calc.py", "from incasso_tui.store import models\n", "incasso_tui.cli_calc -> incasso_tui.store.models"),
-    ("ui/leak.py", "import sqlalchemy\n", "incasso_tui.ui.leak -> sqlalchemy"),
-], ids=["mail-services", "bank-store", "letters-store", "payments-layers", "procedure-layers", "procedure-exhaustive",
-        "cli-store-models", "ui-sqlalchemy"])
+@pytest.mark.parametrize(
+    ("module", "source", "broken"),
+    [
+        # the transport reaching back into the use cases (the outbox was such a circle before it moved to services/)
+        ("mail/leak.py", "from incasso_tui.services import outbox\n", "incasso_tui.mail.leak -> incasso_tui.services"),
+        ("bank/leak.py", "from incasso_tui.store import models\n", "incasso_tui.bank.leak -> incasso_tui.store.models"),
+        ("letters/leak.py", "from incasso_tui.store import db\n", "incasso_tui.letters.leak -> incasso_tui.store.db"),
+        # a lower layer importing a use case, and a module no layer names
+        (
+            "services/payments/common.py",
+            "from incasso_tui.services.payments import importing\n",
+            "incasso_tui.services.payments.common -> incasso_tui.services.payments.importing",
+        ),
+        (
+            "services/procedure/batch.py",
+            "from incasso_tui.services.procedure import stages\n",
+            "incasso_tui.services.procedure.batch -> incasso_tui.services.procedure.stages",
+        ),
+        ("services/procedure/extra.py", "X = 1\n", "- incasso_tui.services.procedure.extra"),
+        # a command reading a table itself, a screen talking to the database
+        ("cli_calc.py", "from incasso_tui.store import models\n", "incasso_tui.cli_calc -> incasso_tui.store.models"),
+        ("ui/leak.py", "import sqlalchemy\n", "incasso_tui.ui.leak -> sqlalchemy"),
+    ],
+    ids=[
+        "mail-services",
+        "bank-store",
+        "letters-store",
+        "payments-layers",
+        "procedure-layers",
+        "procedure-exhaustive",
+        "cli-store-models",
+        "ui-sqlalchemy",
+    ],
+)
 def test_the_contracts_catch_a_wrong_import(tmp_path, module, source, broken) -> None:  # type: ignore[no-untyped-def]
     result = _lint_a_copy_with(tmp_path, module, source)
     assert result.returncode != 0

@@ -19,8 +19,15 @@ from tests.letter_samples import LENDER, figures, letter_data
 from tests.qr_decode import decode_gray
 
 CAPTION = {"nl": "Scan met uw bankapp", "en": "Scan with your banking app"}
-AMOUNT = {"reminder": "480.23", "demand": "480.23", "fourteen_day": "480.23", "bkr_warning": "480.23",
-          "default_notice": "480.23", "call_in": "4731.34", "arrangement_confirmation": "80.23"}
+AMOUNT = {
+    "reminder": "480.23",
+    "demand": "480.23",
+    "fourteen_day": "480.23",
+    "bkr_warning": "480.23",
+    "default_notice": "480.23",
+    "call_in": "4731.34",
+    "arrangement_confirmation": "80.23",
+}
 
 
 def _with_qr(data: LetterData) -> LetterData:
@@ -78,8 +85,13 @@ def test_a_letter_about_several_loans_carries_the_kenmerk_and_the_loans_as_text(
     payment = parse_payload(qr.payload)
     assert payment.reference is None and payment.text == f"{several.reference} L10000001 L10000002"
     many = tuple(f"L{n:08d}" for n in range(1, 30))
-    qr = letter_payment_qr("reminder", data.figures.model_copy(update={"loans": many}), data.lender,
-                           kenmerk=data.reference, rf_prefix="INC")
+    qr = letter_payment_qr(
+        "reminder",
+        data.figures.model_copy(update={"loans": many}),
+        data.lender,
+        kenmerk=data.reference,
+        rf_prefix="INC",
+    )
     assert qr is not None and qr.text is not None and len(qr.text) <= 140 and qr.text.startswith(data.reference)
 
 
@@ -88,6 +100,7 @@ def test_a_letter_with_nothing_to_pay_carries_no_code() -> None:
     assert letter_amount("contact_request", data.figures) is None
     plan = figures("arrangement_confirmation").arrangement
     assert plan is not None
-    no_down = figures("arrangement_confirmation").model_copy(update={"arrangement": plan.model_copy(
-        update={"down_payment": Decimal("0.00"), "down_payment_date": None})})
+    no_down = figures("arrangement_confirmation").model_copy(
+        update={"arrangement": plan.model_copy(update={"down_payment": Decimal("0.00"), "down_payment_date": None})}
+    )
     assert letter_amount("arrangement_confirmation", no_down) == Decimal("200.00")  # then the first line

@@ -116,8 +116,25 @@ def test_parse_amount_negative_when_allowed(text: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "abc", "1..2", "1,2,3", "12,", ".5", "€€1", "1 234", "1e5", "NaN", "--1", "1,23.4", "12,5-", "1.23.456",
-     "1" * 16, "9" * 80, "12,3,-"],
+    [
+        "",
+        "abc",
+        "1..2",
+        "1,2,3",
+        "12,",
+        ".5",
+        "€€1",
+        "1 234",
+        "1e5",
+        "NaN",
+        "--1",
+        "1,23.4",
+        "12,5-",
+        "1.23.456",
+        "1" * 16,
+        "9" * 80,
+        "12,3,-",
+    ],
 )
 def test_parse_amount_refuses_garbage(text: str) -> None:
     with pytest.raises(BadInput) as info:

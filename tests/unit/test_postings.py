@@ -7,7 +7,14 @@ from decimal import Decimal
 
 from incasso_tui.domain.interest import load_rates, statutory_interest
 from incasso_tui.domain.legal_data import load_bkr_rules, load_costs_rules
-from incasso_tui.domain.postings import InterestBasis, InterestLine, PriorCosts, interest_after, period_interest, stacked_costs
+from incasso_tui.domain.postings import (
+    InterestBasis,
+    InterestLine,
+    PriorCosts,
+    interest_after,
+    period_interest,
+    stacked_costs,
+)
 from incasso_tui.domain.procedure import load_procedure
 
 RATES = load_rates()
@@ -29,17 +36,23 @@ def test_monthly_postings_compound_yearly_and_add_up_to_calc_rente() -> None:
     1-1-2025 to 1-3-2025 (59 days) at 6 %: 1070 x 0.06 x 59/365 = 10.3775... = 10.38.  Total 80.38.
     Without compounding the last stretch would be 1000 x 0.06 x 59/365 = 9.70 (total 79.70)."""
     line = InterestLine(Decimal("1000.00"), date(2024, 1, 1))
-    posted = sum((period_interest([line], a, b, "wettelijk", RATES)[0] for a, b in _months(date(2024, 1, 1), date(2025, 3, 1))),
-                 Decimal("0"))
+    posted = sum(
+        (period_interest([line], a, b, "wettelijk", RATES)[0] for a, b in _months(date(2024, 1, 1), date(2025, 3, 1))),
+        Decimal("0"),
+    )
     assert posted == Decimal("80.38")
-    assert posted == statutory_interest(Decimal("1000.00"), date(2024, 1, 1), date(2025, 3, 1), "wettelijk", RATES).interest
+    assert (
+        posted
+        == statutory_interest(Decimal("1000.00"), date(2024, 1, 1), date(2025, 3, 1), "wettelijk", RATES).interest
+    )
 
 
 def test_a_posting_counts_only_the_days_on_and_after_the_line_start() -> None:
     """EUR 365 due 14-11-2024, interest from 15-11: the November posting covers 15..30 November, 16 days at 7 %:
     365 x 0.07 x 16/366 = 1.1169... = 1.12 (2024 is a leap year: days count 1/366)."""
-    amount, basis, used = period_interest([InterestLine(Decimal("365.00"), date(2024, 11, 15))], date(2024, 11, 1),
-                                          date(2024, 12, 1), "wettelijk", RATES)
+    amount, basis, used = period_interest(
+        [InterestLine(Decimal("365.00"), date(2024, 11, 15))], date(2024, 11, 1), date(2024, 12, 1), "wettelijk", RATES
+    )
     assert amount == Decimal("1.12") and basis.lines[0].start == date(2024, 11, 15)
     assert [row.start for row in used] == [date(2024, 7, 1)]
     assert InterestBasis.from_json(basis.to_json()) == basis
@@ -48,8 +61,9 @@ def test_a_posting_counts_only_the_days_on_and_after_the_line_start() -> None:
 def test_the_part_from_a_ruling_date_is_recomputed_exactly() -> None:
     """November 2024 on EUR 1.000 at 7 % (from 1-11): 1000 x 0.07 x 30/366 = 5.74; a ruling on 16-11 cancels
     16..30 November: I(1-11..1-12) - I(1-11..16-11) = 5.74 - (1000 x 0.07 x 15/366 = 2.87) = 2.87."""
-    amount, basis, _used = period_interest([InterestLine(Decimal("1000.00"), date(2024, 11, 1))], date(2024, 11, 1),
-                                           date(2024, 12, 1), "wettelijk", RATES)
+    amount, basis, _used = period_interest(
+        [InterestLine(Decimal("1000.00"), date(2024, 11, 1))], date(2024, 11, 1), date(2024, 12, 1), "wettelijk", RATES
+    )
     assert amount == Decimal("5.74")
     assert interest_after(basis, date(2024, 11, 16), RATES) == Decimal("2.87")
     assert interest_after(basis, date(2024, 12, 1), RATES) == Decimal("0")
@@ -72,7 +86,11 @@ def test_stacking_only_ever_lowers_the_costs() -> None:
 def test_the_unverified_rules_are_data_with_their_source() -> None:
     bkr, costs = load_bkr_rules(), load_costs_rules()
     assert (bkr.min_installments, bkr.months_after_due, bkr.arrears_verified) == (2, 2, False)
-    assert "bv" in bkr.legal_person_kinds and "eenmanszaak" not in bkr.legal_person_kinds and "bkr.nl" in bkr.arrears_source
+    assert (
+        "bv" in bkr.legal_person_kinds
+        and "eenmanszaak" not in bkr.legal_person_kinds
+        and "bkr.nl" in bkr.arrears_source
+    )
     assert (costs.stacking_months, costs.verified) == (6, False) and "Besluit" in costs.source
 
 

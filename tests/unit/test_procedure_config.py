@@ -76,7 +76,9 @@ def test_stages_out_of_order_or_twice_are_refused() -> None:
 def test_bkr_registration_without_an_earlier_warning_is_refused() -> None:
     raw = _raw()
     raw["business"][3]["actions"] = []  # bkr_warning stage without its letter
-    with pytest.raises(ConfigError, match=r"business.bkr_registered, field actions: bkr_register needs a bkr_warning_letter"):
+    with pytest.raises(
+        ConfigError, match=r"business.bkr_registered, field actions: bkr_register needs a bkr_warning_letter"
+    ):
         parse_procedure(raw, "p.toml")
 
 

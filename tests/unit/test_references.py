@@ -12,8 +12,8 @@ from incasso_tui.domain.references import (
     is_valid_betalingskenmerk,
     is_valid_bic,
     is_valid_iban,
-    loan_rf,
     is_valid_rf,
+    loan_rf,
     make_betalingskenmerk,
     make_rf,
     normalize_reference,
@@ -35,9 +35,7 @@ def test_make_rf_known_example() -> None:
     assert is_valid_rf("rf18539007547034")
 
 
-@pytest.mark.parametrize(
-    "ref", ["RF19539007547034", "RF18539007547035", "RF18", "RF1853900754703412345678", "XX18539"]
-)
+@pytest.mark.parametrize("ref", ["RF19539007547034", "RF18539007547035", "RF18", "RF1853900754703412345678", "XX18539"])
 def test_invalid_rf(ref: str) -> None:
     assert not is_valid_rf(ref)
 
@@ -108,9 +106,7 @@ def test_betalingskenmerk_check_digit_special_cases() -> None:
     assert make_betalingskenmerk(5) == "1000000000000005"  # sum 10, rest 10: 11 - 10 = 1
 
 
-@pytest.mark.parametrize(
-    "ref", ["4000056789012345", "500005678901234", "50000567890123456", "5000O56789012345", ""]
-)
+@pytest.mark.parametrize("ref", ["4000056789012345", "500005678901234", "50000567890123456", "5000O56789012345", ""])
 def test_invalid_betalingskenmerk(ref: str) -> None:
     assert not is_valid_betalingskenmerk(ref)
 
@@ -153,16 +149,35 @@ def test_valid_iban(iban: str) -> None:
     assert stdnum_iban.is_valid(iban)
 
 
-@pytest.mark.parametrize("iban", ["NL91ABNA0417164301", "NL30ABNA000000000000", "NL91", "9191ABNA0417164300",
-                                  # accepted by the hand-written check before python-stdnum (issue 17): 19
-                                  # characters for NL, no such country, a German IBAN with letters and 18 characters
-                                  "NL06ABNA04171643001", "XX62ABNA0417164300", "DE08ABNA0417164300"])
+@pytest.mark.parametrize(
+    "iban",
+    [
+        "NL91ABNA0417164301",
+        "NL30ABNA000000000000",
+        "NL91",
+        "9191ABNA0417164300",
+        # accepted by the hand-written check before python-stdnum (issue 17): 19
+        # characters for NL, no such country, a German IBAN with letters and 18 characters
+        "NL06ABNA04171643001",
+        "XX62ABNA0417164300",
+        "DE08ABNA0417164300",
+    ],
+)
 def test_invalid_iban(iban: str) -> None:
     assert not is_valid_iban(iban)
 
 
-@pytest.mark.parametrize(("bic", "valid"), [("ABNANL2A", True), ("abna nl 2a", True), ("INGBNL2AXXX", True),
-                                            ("ABNA", False), ("ABNANL2", False), ("1BNANL2A", False)])
+@pytest.mark.parametrize(
+    ("bic", "valid"),
+    [
+        ("ABNANL2A", True),
+        ("abna nl 2a", True),
+        ("INGBNL2AXXX", True),
+        ("ABNA", False),
+        ("ABNANL2", False),
+        ("1BNANL2A", False),
+    ],
+)
 def test_bic(bic: str, valid: bool) -> None:
     assert is_valid_bic(bic) is valid
 

@@ -38,7 +38,11 @@ def _raw() -> dict:
 def test_the_shipped_file_has_the_documented_numbers_and_marks_them_unverified() -> None:
     d = RULES.default
     assert (d.days_past_due, d.absolute_threshold_retail, d.absolute_threshold_other, d.relative_threshold) == (
-        90, D("100.00"), D("500.00"), D("0.01"))
+        90,
+        D("100.00"),
+        D("500.00"),
+        D("0.01"),
+    )
     assert (d.npv_loss_threshold, d.cure_months, d.cure_months_forborne) == (D("0.01"), 3, 12)
     assert (RULES.forbearance.probation_months, RULES.forbearance.redefault_days_past_due) == (24, 30)
     assert "default.materiality" in RULES.unverified and "forbearance" in RULES.unverified
@@ -109,13 +113,21 @@ def test_the_count_starts_again_when_one_threshold_is_no_longer_exceeded() -> No
     16 days left (day 16 = 31-3), April 30 (day 46 = 30-4), May 31 (day 77 = 31-5), 14-6 is day 91."""
     exposure = D("20000.00")
     state = step(None, Observation(date(2026, 3, 14), D("300.00"), exposure, date(2026, 1, 1)), RULES, None)
-    state = step(state, Observation(date(2026, 3, 15), D("150.00"), exposure, date(2026, 3, 1)), RULES, date(2026, 3, 14))
+    state = step(
+        state, Observation(date(2026, 3, 15), D("150.00"), exposure, date(2026, 3, 1)), RULES, date(2026, 3, 14)
+    )
     assert state.material_since is None and not state.default
-    state = step(state, Observation(date(2026, 3, 16), D("300.00"), exposure, date(2026, 2, 1)), RULES, date(2026, 3, 15))
+    state = step(
+        state, Observation(date(2026, 3, 16), D("300.00"), exposure, date(2026, 2, 1)), RULES, date(2026, 3, 15)
+    )
     assert state.material_since == date(2026, 3, 15)
-    on_13_6 = step(state, Observation(date(2026, 6, 13), D("300.00"), exposure, date(2026, 2, 1)), RULES, date(2026, 6, 12))
+    on_13_6 = step(
+        state, Observation(date(2026, 6, 13), D("300.00"), exposure, date(2026, 2, 1)), RULES, date(2026, 6, 12)
+    )
     assert not on_13_6.default
-    on_14_6 = step(on_13_6, Observation(date(2026, 6, 14), D("300.00"), exposure, date(2026, 2, 1)), RULES, date(2026, 6, 13))
+    on_14_6 = step(
+        on_13_6, Observation(date(2026, 6, 14), D("300.00"), exposure, date(2026, 2, 1)), RULES, date(2026, 6, 13)
+    )
     assert on_14_6.default
 
 
@@ -134,8 +146,12 @@ def test_forborne_performing_probation_and_redefault() -> None:
     s1 = step(None, Observation(date(2025, 1, 5), D("600.00"), D("10000.00"), date(2024, 10, 1)), RULES, None)
     assert (s1.default, s1.default_reason, s1.stage, s1.dpd) == (True, "dpd", 3, 96)
     deferral = ForbearanceEvent(date(2025, 1, 20), "deferral", D("0.004"))
-    s2 = step(s1, Observation(date(2025, 1, 20), D("0.00"), D("10000.00"), None, forbearances=(deferral,)), RULES,
-              date(2025, 1, 5))
+    s2 = step(
+        s1,
+        Observation(date(2025, 1, 20), D("0.00"), D("10000.00"), None, forbearances=(deferral,)),
+        RULES,
+        date(2025, 1, 5),
+    )
     assert (s2.forborne, s2.forborne_np, s2.default, s2.probation_from) == (True, True, True, None)
     assert s2.cure_from == date(2025, 1, 20) and s2.stage == 3
     s3 = step(s2, Observation(date(2026, 1, 19), D("0.00"), D("9500.00"), None), RULES, date(2025, 1, 20))
@@ -154,8 +170,12 @@ def test_a_loan_forborne_while_performing_is_not_redefaulted_by_30_days_past_due
     not make it non-performing (it never was), stage 2. On 1-3-2027 with 31 days past due the probation goes on;
     on 2-3-2027 with nothing past due it ends: no longer forborne, stage 1."""
     fb = ForbearanceEvent(date(2025, 3, 1), "arrangement", D("0"))
-    s1 = step(LoanRisk(), Observation(date(2025, 3, 1), D("0.00"), D("8000.00"), None, forbearances=(fb,)), RULES,
-              date(2025, 2, 28))
+    s1 = step(
+        LoanRisk(),
+        Observation(date(2025, 3, 1), D("0.00"), D("8000.00"), None, forbearances=(fb,)),
+        RULES,
+        date(2025, 2, 28),
+    )
     assert (s1.forborne, s1.forborne_np, s1.probation_until, s1.stage) == (True, False, date(2027, 3, 1), 2)
     s2 = step(s1, Observation(date(2025, 6, 15), D("90.00"), D("8000.00"), date(2025, 5, 1)), RULES, date(2025, 6, 14))
     assert not s2.default and s2.stage == 2 and s2.forborne
@@ -167,12 +187,20 @@ def test_a_loan_forborne_while_performing_is_not_redefaulted_by_30_days_past_due
 
 def test_a_forbearance_losing_more_than_1_percent_of_present_value_is_a_default() -> None:
     fb = ForbearanceEvent(date(2025, 3, 1), "deferral", D("0.0101"))
-    s = step(LoanRisk(), Observation(date(2025, 3, 1), D("0.00"), D("8000.00"), None, forbearances=(fb,)), RULES,
-             date(2025, 2, 28))
+    s = step(
+        LoanRisk(),
+        Observation(date(2025, 3, 1), D("0.00"), D("8000.00"), None, forbearances=(fb,)),
+        RULES,
+        date(2025, 2, 28),
+    )
     assert (s.default, s.default_reason, s.forborne_np, s.stage) == (True, "distressed_forbearance", True, 3)
     at_limit = ForbearanceEvent(date(2025, 3, 1), "deferral", D("0.0100"))
-    s = step(LoanRisk(), Observation(date(2025, 3, 1), D("0.00"), D("8000.00"), None, forbearances=(at_limit,)),
-             RULES, date(2025, 2, 28))
+    s = step(
+        LoanRisk(),
+        Observation(date(2025, 3, 1), D("0.00"), D("8000.00"), None, forbearances=(at_limit,)),
+        RULES,
+        date(2025, 2, 28),
+    )
     assert not s.default
 
 
@@ -180,7 +208,9 @@ def test_unlikeliness_to_pay_and_the_3_month_cure() -> None:
     """Insolvency track from 10-2-2026: default (reason insolvency) with nothing past due. The track ends on
     1-3-2026: the cure period of 3 months runs from 1-3-2026 to 1-6-2026; out of default on 1-6, not 31-5. A
     write-off never cures."""
-    s = step(LoanRisk(), Observation(date(2026, 2, 10), D("0"), D("5000"), None, insolvency=True), RULES, date(2026, 2, 9))
+    s = step(
+        LoanRisk(), Observation(date(2026, 2, 10), D("0"), D("5000"), None, insolvency=True), RULES, date(2026, 2, 9)
+    )
     assert (s.default, s.default_reason) == (True, "insolvency")
     s = step(s, Observation(date(2026, 3, 1), D("0"), D("5000"), None), RULES, date(2026, 2, 28))
     assert s.default and s.cure_from == date(2026, 3, 1)
@@ -209,14 +239,17 @@ def test_npv_loss_of_a_year_later() -> None:
     assert npv_loss(after, before, D("0.10"), on) == D("0")
 
 
-@pytest.mark.parametrize(("section", "field", "value", "problem"), [
-    ("default", "cure_months", -1, "between 0 and 120"),
-    ("default", "relative_threshold", "1.5", "between 0 and 1"),
-    ("default", "absolute_threshold_retail", "-5", "at least 0"),
-    ("forbearance", "probation_months", 0, "between 1 and 120"),
-    ("signals", "lookback_days", "x", "whole number"),
-    ("default", "surprise", 1, "unknown field"),
-])
+@pytest.mark.parametrize(
+    ("section", "field", "value", "problem"),
+    [
+        ("default", "cure_months", -1, "between 0 and 120"),
+        ("default", "relative_threshold", "1.5", "between 0 and 1"),
+        ("default", "absolute_threshold_retail", "-5", "at least 0"),
+        ("forbearance", "probation_months", 0, "between 1 and 120"),
+        ("signals", "lookback_days", "x", "whole number"),
+        ("default", "surprise", 1, "unknown field"),
+    ],
+)
 def test_contradictory_thresholds_are_refused_naming_file_and_field(section, field, value, problem) -> None:
     raw = _raw()
     raw[section][field] = value

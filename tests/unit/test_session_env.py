@@ -7,8 +7,13 @@ from incasso_tui.ssh.session_env import apply_session_environment, session_envir
 
 def test_the_fixed_settings_and_the_terminal_type() -> None:
     env = session_environment("screen-256color", None)
-    assert env == {"TERM": "screen-256color", "TEXTUAL_ANIMATIONS": "none", "ESCDELAY": "25",
-                   "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+    assert env == {
+        "TERM": "screen-256color",
+        "TEXTUAL_ANIMATIONS": "none",
+        "ESCDELAY": "25",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+    }
     assert session_environment("", None)["TERM"] == "xterm-256color"
 
 
@@ -21,8 +26,15 @@ def test_true_colour_when_the_client_says_so_or_its_terminal_is_known_to_have_it
 
 
 def test_what_sshd_passed_is_kept_except_the_locale_and_a_wrong_colour_claim() -> None:
-    passed = {"TERM": "xterm", "USER": "incasso", "SSH_TTY": "/dev/pts/3", "LANG": "nl_NL.ISO-8859-1",
-              "LC_CTYPE": "POSIX", "LC_MESSAGES": "nl_NL", "COLORTERM": "rxvt"}
+    passed = {
+        "TERM": "xterm",
+        "USER": "incasso",
+        "SSH_TTY": "/dev/pts/3",
+        "LANG": "nl_NL.ISO-8859-1",
+        "LC_CTYPE": "POSIX",
+        "LC_MESSAGES": "nl_NL",
+        "COLORTERM": "rxvt",
+    }
     env = apply_session_environment(passed)
     assert env["USER"] == "incasso" and env["SSH_TTY"] == "/dev/pts/3" and env["TERM"] == "xterm"
     assert env["LANG"] == env["LC_ALL"] == "C.UTF-8"

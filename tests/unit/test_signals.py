@@ -48,18 +48,29 @@ def test_later_than_usual() -> None:
 
 
 def test_reversal_arrangement_and_cause_inside_the_window_only() -> None:
-    a = LoanActivity(DAY, D("200.00"), _regular(), reversals=(date(2026, 11, 28),),
-                     arrangement_late=(date(2026, 11, 25),), contact_causes=((date(2026, 11, 30), "illness"),))
+    a = LoanActivity(
+        DAY,
+        D("200.00"),
+        _regular(),
+        reversals=(date(2026, 11, 28),),
+        arrangement_late=(date(2026, 11, 25),),
+        contact_causes=((date(2026, 11, 30), "illness"),),
+    )
     assert _rules(a) == ["reversal", "arrangement_late", "contact_cause"]
     # 35 days back from 1-12 is 27-10: an event on 27-10 is outside, 28-10 inside
-    old = LoanActivity(DAY, D("200.00"), _regular(), reversals=(date(2026, 10, 27),),
-                       contact_causes=((date(2026, 10, 28), "illness"),))
+    old = LoanActivity(
+        DAY, D("200.00"), _regular(), reversals=(date(2026, 10, 27),), contact_causes=((date(2026, 10, 28), "illness"),)
+    )
     assert _rules(old) == ["contact_cause"]
 
 
 def test_several_small_payments_instead_of_one() -> None:
-    split = (*_regular()[:-1], Paid(date(2026, 11, 20), D("70.00"), date(2026, 11, 20)),
-             Paid(date(2026, 11, 24), D("70.00"), date(2026, 11, 20)), Paid(date(2026, 11, 28), D("60.00"), date(2026, 11, 20)))
+    split = (
+        *_regular()[:-1],
+        Paid(date(2026, 11, 20), D("70.00"), date(2026, 11, 20)),
+        Paid(date(2026, 11, 24), D("70.00"), date(2026, 11, 20)),
+        Paid(date(2026, 11, 28), D("60.00"), date(2026, 11, 20)),
+    )
     assert "split_payments" in _rules(LoanActivity(DAY, D("200.00"), split))
     two = split[:-1]
     assert "split_payments" not in _rules(LoanActivity(DAY, D("200.00"), two))

@@ -17,10 +17,9 @@ from sqlalchemy import select
 
 from incasso_tui.errors import ConfigError
 from incasso_tui.mail.channels import ChannelNotConfigured, Outgoing, WhatsAppAdapter, adapter_for
-from incasso_tui.services.outbox import retry_delay, send_due
 from incasso_tui.mail.smtp import PermanentFailure, SmtpSender, TemporaryFailure
+from incasso_tui.services.outbox import retry_delay, send_due
 from incasso_tui.store.models import AuditEvent, EmailOutbox, Letter
-
 from tests.conftest import AS_OF, NOW
 
 PASSWORD = "s3cret-Pa55word"
@@ -76,8 +75,7 @@ def smtp_server() -> Iterator[tuple[Controller, Handler]]:
 
 
 def _sender(port: int, **kwargs: object) -> SmtpSender:
-    return SmtpSender(host="127.0.0.1", port=port, sender="incasso@lender.example", starttls=False, timeout=5,
-                      **kwargs)  # type: ignore[arg-type]
+    return SmtpSender(host="127.0.0.1", port=port, sender="incasso@lender.example", starttls=False, timeout=5, **kwargs)  # type: ignore[arg-type]
 
 
 def _outgoing(tmp_path: Path, to: str = "klant@example.org") -> Outgoing:
@@ -146,14 +144,32 @@ def _queue(ctx, tmp_path: Path, n: int = 1) -> list[int]:  # type: ignore[no-unt
         case = s.scalars(select(Case).order_by(Case.id)).first()
         ids = []
         for _ in range(n):
-            letter = Letter(case_id=case.id, client_id=case.client_id, kind="reminder", channel="email", language="nl",
-                            letter_date=AS_OF, figures="{}", status="rendered", file_path=str(attachment),
-                            created_by="demo", created_at=NOW)
+            letter = Letter(
+                case_id=case.id,
+                client_id=case.client_id,
+                kind="reminder",
+                channel="email",
+                language="nl",
+                letter_date=AS_OF,
+                figures="{}",
+                status="rendered",
+                file_path=str(attachment),
+                created_by="demo",
+                created_at=NOW,
+            )
             s.add(letter)
             s.flush()
-            row = EmailOutbox(letter_id=letter.id, to_address="klant@example.org", subject="Herinnering",
-                              body="Zie bijlage.\n", attachment_path=str(attachment), status="queued", attempts=0,
-                              next_attempt_at=NOW, created_at=NOW)
+            row = EmailOutbox(
+                letter_id=letter.id,
+                to_address="klant@example.org",
+                subject="Herinnering",
+                body="Zie bijlage.\n",
+                attachment_path=str(attachment),
+                status="queued",
+                attempts=0,
+                next_attempt_at=NOW,
+                created_at=NOW,
+            )
             s.add(row)
             s.flush()
             ids.append(row.id)
@@ -162,13 +178,22 @@ def _queue(ctx, tmp_path: Path, n: int = 1) -> list[int]:  # type: ignore[no-unt
 
 def _rows(ctx, ids):  # type: ignore[no-untyped-def]
     with ctx.db.reader() as s:
-        return [(row, s.get(Letter, row.letter_id)) for row in s.scalars(select(EmailOutbox).where(EmailOutbox.id.in_(ids))
-                                                                          .order_by(EmailOutbox.id))]
+        return [
+            (row, s.get(Letter, row.letter_id))
+            for row in s.scalars(select(EmailOutbox).where(EmailOutbox.id.in_(ids)).order_by(EmailOutbox.id))
+        ]
 
 
 def _mail_ctx(ctx_for, port: int, **settings):  # type: ignore[no-untyped-def]
-    return ctx_for("demo", smtp_host="127.0.0.1", smtp_port=port, smtp_from="incasso@lender.example",
-                   smtp_starttls=False, smtp_timeout_seconds=5, **settings)
+    return ctx_for(
+        "demo",
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_from="incasso@lender.example",
+        smtp_starttls=False,
+        smtp_timeout_seconds=5,
+        **settings,
+    )
 
 
 def test_the_outbox_retries_with_backoff_until_the_server_accepts(smtp_server, ctx_for, clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -197,8 +222,13 @@ def test_the_outbox_retries_with_backoff_until_the_server_accepts(smtp_server, c
     assert row.message_id == handler.messages[0]["Message-ID"]
     assert letter.status == "sent" and letter.sent_at == clock.now()
     with ctx.db.reader() as s:
-        actions = list(s.scalars(select(AuditEvent.action).where(AuditEvent.entity == "email_outbox",
-                                                                 AuditEvent.entity_id == outbox_id).order_by(AuditEvent.id)))
+        actions = list(
+            s.scalars(
+                select(AuditEvent.action)
+                .where(AuditEvent.entity == "email_outbox", AuditEvent.entity_id == outbox_id)
+                .order_by(AuditEvent.id)
+            )
+        )
     assert actions == ["email.retry", "email.retry", "email.sent"]
 
 

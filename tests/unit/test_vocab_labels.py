@@ -40,7 +40,9 @@ LABELS: dict[type[StrEnum], dict[str, str]] = {
 
 
 def test_every_vocabulary_of_the_domain_has_labels() -> None:
-    vocabularies = {v for v in vars(enums).values() if isinstance(v, type) and issubclass(v, StrEnum) and v is not StrEnum}
+    vocabularies = {
+        v for v in vars(enums).values() if isinstance(v, type) and issubclass(v, StrEnum) and v is not StrEnum
+    }
     assert vocabularies == set(LABELS)
 
 

@@ -66,8 +66,8 @@ def candidates(entry: BankEntry, rf_prefix: str) -> Candidates:
         rf = ref
         base = ref[4:]
         rf_loans = (base,)  # the loan number itself as the base
-        if base.startswith(rf_prefix) and base[len(rf_prefix):].isdigit():
-            number = f"L{int(base[len(rf_prefix):]):08d}"
+        if base.startswith(rf_prefix) and base[len(rf_prefix) :].isdigit():
+            number = f"L{int(base[len(rf_prefix) :]):08d}"
             if number != base:
                 rf_loans = (base, number)
     digits = ref.replace(".", "")
@@ -146,8 +146,9 @@ class Lookup:
         return (
             self._loans(c.rf_loans, "rf", c.rf or "")
             or self._loans(c.kenmerk_loans, "kenmerk_loan", c.kenmerk or "")
-            or self._client_loan([self.clients[n] for n in c.kenmerk_clients if n in self.clients],
-                                 "kenmerk_client", c.kenmerk or "")
+            or self._client_loan(
+                [self.clients[n] for n in c.kenmerk_clients if n in self.clients], "kenmerk_client", c.kenmerk or ""
+            )
             or self._loans(c.text_loans, "loan_number", ", ".join(c.text_loans))
             or self._client_loan(self.iban_clients.get(c.iban, []) if c.iban else [], "iban", c.iban or "")
             or Match("unmatched")

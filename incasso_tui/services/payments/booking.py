@@ -66,7 +66,7 @@ class Posting:
     credit: Decimal
     parts: list[tuple[str, int | None, int | None, Decimal]]
     recovery: bool = False
-    reverses: "Posting | None" = None
+    reverses: Posting | None = None
     reverses_ledger_id: int | None = None
     id: int | None = None
 
@@ -82,8 +82,17 @@ class Stored:
     parts: list[tuple[str, int | None, int | None, Decimal]]
 
 
-_LEDGER_COLUMNS = ("id", "loan_id", "booking_date", "kind", "amount", "description", "credit", "created_by",
-                   "created_at")
+_LEDGER_COLUMNS = (
+    "id",
+    "loan_id",
+    "booking_date",
+    "kind",
+    "amount",
+    "description",
+    "credit",
+    "created_by",
+    "created_at",
+)
 _ALLOCATION_COLUMNS = ("ledger_id", "loan_id", "component", "installment_seq", "charge_id", "amount")
 _LINK_COLUMNS = ("ledger_id", "recovery", "reverses_ledger_id")
 
@@ -109,19 +118,30 @@ class Book:
         self.loaded.update(ids)
         for part in chunks(ids):
             for row in self.s.execute(
-                select(Installment.loan_id, Installment.seq, Installment.due_date, Installment.principal,
-                       Installment.interest, Installment.principal_paid, Installment.interest_paid)
-                .where(Installment.loan_id.in_(part), Installment.due_date <= horizon, OPEN_LINE)
+                select(
+                    Installment.loan_id,
+                    Installment.seq,
+                    Installment.due_date,
+                    Installment.principal,
+                    Installment.interest,
+                    Installment.principal_paid,
+                    Installment.interest_paid,
+                ).where(Installment.loan_id.in_(part), Installment.due_date <= horizon, OPEN_LINE)
             ):
                 self._add_line(_Line(*row))
             for row in self.s.execute(
-                select(Charge.id, Charge.loan_id, Charge.due_date, Charge.amount, Charge.paid, Charge.kind)
-                .where(Charge.loan_id.in_(part), Charge.due_date <= horizon, Charge.paid < Charge.amount)
+                select(Charge.id, Charge.loan_id, Charge.due_date, Charge.amount, Charge.paid, Charge.kind).where(
+                    Charge.loan_id.in_(part), Charge.due_date <= horizon, Charge.paid < Charge.amount
+                )
             ):
                 self._add_charge(_Charge(*row))
-            self.written_off.update(self.s.scalars(
-                select(LedgerEntry.loan_id).where(LedgerEntry.loan_id.in_(part),
-                                                  LedgerEntry.kind == LedgerKind.WRITE_OFF.value).distinct()))
+            self.written_off.update(
+                self.s.scalars(
+                    select(LedgerEntry.loan_id)
+                    .where(LedgerEntry.loan_id.in_(part), LedgerEntry.kind == LedgerKind.WRITE_OFF.value)
+                    .distinct()
+                )
+            )
 
     def _add_line(self, line: _Line) -> None:
         """Keep a line read from the database, unless it is held already (then the held one, maybe changed, stays)."""
@@ -166,8 +186,16 @@ class Book:
                     ln.principal_paid += part.amount
                 ln.dirty = True
                 parts.append((part.component, ln.seq, None, part.amount))
-        posting = Posting(loan_id, LedgerKind.PAYMENT.value, day, amount, description, result.credit, parts,
-                           recovery=loan_id in self.written_off)
+        posting = Posting(
+            loan_id,
+            LedgerKind.PAYMENT.value,
+            day,
+            amount,
+            description,
+            result.credit,
+            parts,
+            recovery=loan_id in self.written_off,
+        )
         self.postings.append(posting)
         return posting
 
@@ -179,30 +207,46 @@ class Book:
         parts: dict[int, list[tuple[str, int | None, int | None, Decimal]]] = defaultdict(list)
         for part in chunks(ids):
             for ledger_id, loan_id, amount, credit in self.s.execute(
-                select(LedgerEntry.id, LedgerEntry.loan_id, LedgerEntry.amount, LedgerEntry.credit)
-                .where(LedgerEntry.id.in_(part))
+                select(LedgerEntry.id, LedgerEntry.loan_id, LedgerEntry.amount, LedgerEntry.credit).where(
+                    LedgerEntry.id.in_(part)
+                )
             ):
                 heads[ledger_id] = (loan_id, amount, credit)
             for ledger_id, component, seq, charge_id, amount in self.s.execute(
-                select(Allocation.ledger_id, Allocation.component, Allocation.installment_seq, Allocation.charge_id,
-                       Allocation.amount).where(Allocation.ledger_id.in_(part)).order_by(Allocation.id)
+                select(
+                    Allocation.ledger_id,
+                    Allocation.component,
+                    Allocation.installment_seq,
+                    Allocation.charge_id,
+                    Allocation.amount,
+                )
+                .where(Allocation.ledger_id.in_(part))
+                .order_by(Allocation.id)
             ):
                 parts[ledger_id].append((component, seq, charge_id, amount))
         lock_loans(self.s, (loan_id for loan_id, _amount, _credit in heads.values()))  # before reading their items
         lines = {(heads[i][0], seq) for i in heads for _c, seq, ch, _a in parts[i] if ch is None} - self.lines.keys()
         for loan_part in chunks(sorted({loan_id for loan_id, _seq in lines})):
             for row in self.s.execute(
-                select(Installment.loan_id, Installment.seq, Installment.due_date, Installment.principal,
-                       Installment.interest, Installment.principal_paid, Installment.interest_paid)
-                .where(Installment.loan_id.in_(loan_part))
+                select(
+                    Installment.loan_id,
+                    Installment.seq,
+                    Installment.due_date,
+                    Installment.principal,
+                    Installment.interest,
+                    Installment.principal_paid,
+                    Installment.interest_paid,
+                ).where(Installment.loan_id.in_(loan_part))
             ):
                 if (row[0], row[1]) in lines:
                     self._add_line(_Line(*row))
-        charges = sorted({ch for i in heads for _c, _seq, ch, _a in parts[i] if ch is not None}
-                         - self.charges.keys())
+        charges = sorted({ch for i in heads for _c, _seq, ch, _a in parts[i] if ch is not None} - self.charges.keys())
         for part in chunks(charges):
-            for row in self.s.execute(select(Charge.id, Charge.loan_id, Charge.due_date, Charge.amount, Charge.paid,
-                                             Charge.kind).where(Charge.id.in_(part))):
+            for row in self.s.execute(
+                select(Charge.id, Charge.loan_id, Charge.due_date, Charge.amount, Charge.paid, Charge.kind).where(
+                    Charge.id.in_(part)
+                )
+            ):
                 self._add_charge(_Charge(*row))
         return {i: Stored(i, *heads[i], parts[i]) for i in heads}
 
@@ -222,8 +266,15 @@ class Book:
                 else:
                     ln.principal_paid -= part
                 ln.dirty = True
-        posting = Posting(loan_id, LedgerKind.REVERSAL.value, day, amount, description, credit,
-                           [(c, q, i, -a) for c, q, i, a in parts])
+        posting = Posting(
+            loan_id,
+            LedgerKind.REVERSAL.value,
+            day,
+            amount,
+            description,
+            credit,
+            [(c, q, i, -a) for c, q, i, a in parts],
+        )
         if isinstance(original, Posting):
             posting.reverses = original
         else:
@@ -238,16 +289,41 @@ class Book:
         ids = take_ids(self.s, LedgerEntry, len(self.postings))
         for posting, ledger_id in zip(self.postings, ids, strict=True):
             posting.id = ledger_id
-        insert_rows(self.s, LedgerEntry, _LEDGER_COLUMNS, (
-            (p.id, p.loan_id, p.booking_date, p.kind, p.amount, p.description[:300], p.credit, self.actor, self.now)
-            for p in self.postings))
-        insert_rows(self.s, Allocation, _ALLOCATION_COLUMNS, (
-            (p.id, p.loan_id, c, q, i, a) for p in self.postings for c, q, i, a in p.parts))
-        insert_rows(self.s, LedgerLink, _LINK_COLUMNS, (
-            (p.id, p.recovery, p.reverses.id if p.reverses is not None else p.reverses_ledger_id)
-            for p in self.postings if p.recovery or p.reverses is not None or p.reverses_ledger_id is not None))
-        lines = [{"loan_id": ln.loan_id, "seq": ln.seq, "principal_paid": ln.principal_paid,
-                  "interest_paid": ln.interest_paid} for ln in self.lines.values() if ln.dirty]
+        insert_rows(
+            self.s,
+            LedgerEntry,
+            _LEDGER_COLUMNS,
+            (
+                (p.id, p.loan_id, p.booking_date, p.kind, p.amount, p.description[:300], p.credit, self.actor, self.now)
+                for p in self.postings
+            ),
+        )
+        insert_rows(
+            self.s,
+            Allocation,
+            _ALLOCATION_COLUMNS,
+            ((p.id, p.loan_id, c, q, i, a) for p in self.postings for c, q, i, a in p.parts),
+        )
+        insert_rows(
+            self.s,
+            LedgerLink,
+            _LINK_COLUMNS,
+            (
+                (p.id, p.recovery, p.reverses.id if p.reverses is not None else p.reverses_ledger_id)
+                for p in self.postings
+                if p.recovery or p.reverses is not None or p.reverses_ledger_id is not None
+            ),
+        )
+        lines = [
+            {
+                "loan_id": ln.loan_id,
+                "seq": ln.seq,
+                "principal_paid": ln.principal_paid,
+                "interest_paid": ln.interest_paid,
+            }
+            for ln in self.lines.values()
+            if ln.dirty
+        ]
         for part in chunks(lines, WRITE_CHUNK):
             self.s.execute(update(Installment), list(part))
         charges = [{"id": ch.id, "paid": ch.paid} for ch in self.charges.values() if ch.dirty]

@@ -45,8 +45,11 @@ def refresh_cases(s: Session, loan_ids: set[int], today: date) -> dict[int, int]
     """Refresh the position cache of the open cases of the loans' clients; returns {loan id: open case id}."""
     cases: dict[int, int] = {}
     for part in chunks(sorted(loan_ids)):
-        rows = s.execute(select(Loan.id, Case.id).join(Case, Case.client_id == Loan.client_id)
-                         .where(Loan.id.in_(part), Case.status != CaseStatus.CLOSED.value))
+        rows = s.execute(
+            select(Loan.id, Case.id)
+            .join(Case, Case.client_id == Loan.client_id)
+            .where(Loan.id.in_(part), Case.status != CaseStatus.CLOSED.value)
+        )
         cases.update((a, b) for a, b in rows)
     case_ids = sorted(set(cases.values()))
     for part in chunks(case_ids):
@@ -64,8 +67,13 @@ def take_ids(s: Session, model: type[Any], count: int) -> list[int]:
         return []
     table = model.__table__
     if s.get_bind().dialect.name == "postgresql":
-        return list(s.scalars(select(func.nextval(func.pg_get_serial_sequence(table.name, "id")))
-                              .select_from(func.generate_series(1, count))))
+        return list(
+            s.scalars(
+                select(func.nextval(func.pg_get_serial_sequence(table.name, "id"))).select_from(
+                    func.generate_series(1, count)
+                )
+            )
+        )
     first = (s.scalar(select(func.max(table.c.id))) or 0) + 1
     return list(range(first, first + count))
 
@@ -85,8 +93,11 @@ def insert_rows(s: Session, model: type[Any], columns: Sequence[str], rows: Iter
     left_out = [c.name for c in table.columns if c.default is not None and c.name not in columns]
     if left_out:  # a Python-side default would not be applied here
         raise ValueError(f"insert into {table.name} must give {', '.join(left_out)}")
-    convert = [(i, processor) for i, name in enumerate(columns)
-               if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None]
+    convert = [
+        (i, processor)
+        for i, name in enumerate(columns)
+        if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    ]
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(name) for name in columns)
     if dialect.name == "postgresql":

@@ -75,8 +75,13 @@ class ImportReport:
 
     def counts(self) -> dict[str, int]:
         """The figures ``incasso payments import --json`` prints."""
-        return {"entries": self.entries, "new": self.new, "duplicates": self.duplicates,
-                "matched": self.matched, "unmatched": self.unmatched}
+        return {
+            "entries": self.entries,
+            "new": self.new,
+            "duplicates": self.duplicates,
+            "matched": self.matched,
+            "unmatched": self.unmatched,
+        }
 
 
 def _is_payment(e: BankEntry) -> bool:
@@ -103,21 +108,59 @@ class _Outcome(NamedTuple):
 _NOT_PAYMENT = _Outcome("not_payment")
 
 
-_ENTRY_COLUMNS = ("id", "import_id", "dedup_key", "account_iban", "booking_date", "value_date", "amount", "credit",
-                  "reversal", "return_reason", "counterparty_name", "counterparty_iban", "remittance",
-                  "creditor_reference", "end_to_end_id", "bank_reference", "status", "match_reason", "match_detail",
-                  "loan_id", "ledger_id", "reverses_id")
+_ENTRY_COLUMNS = (
+    "id",
+    "import_id",
+    "dedup_key",
+    "account_iban",
+    "booking_date",
+    "value_date",
+    "amount",
+    "credit",
+    "reversal",
+    "return_reason",
+    "counterparty_name",
+    "counterparty_iban",
+    "remittance",
+    "creditor_reference",
+    "end_to_end_id",
+    "bank_reference",
+    "status",
+    "match_reason",
+    "match_detail",
+    "loan_id",
+    "ledger_id",
+    "reverses_id",
+)
 
 
-def _entry_row(e: BankEntry, o: _Outcome, import_id: int, entry_id: int, ledger_id: int | None,
-               reverses_id: int | None) -> tuple[Any, ...]:
+def _entry_row(
+    e: BankEntry, o: _Outcome, import_id: int, entry_id: int, ledger_id: int | None, reverses_id: int | None
+) -> tuple[Any, ...]:
     """A bank entry row in the order of ``_ENTRY_COLUMNS`` (not assigned to anyone yet)."""
     return (
-        entry_id, import_id, e.dedup_key, e.account_iban, e.booking_date, e.value_date, e.amount, e.credit,
-        e.reversal, e.return_reason, (e.counterparty_name or None) and e.counterparty_name[:200],
-        e.counterparty_iban, e.remittance, (e.creditor_reference or None) and e.creditor_reference[:64],
-        (e.end_to_end_id or None) and e.end_to_end_id[:64], (e.bank_reference or None) and e.bank_reference[:64],
-        o.status, o.reason, o.detail and o.detail[:200], o.loan_id, ledger_id, reverses_id,
+        entry_id,
+        import_id,
+        e.dedup_key,
+        e.account_iban,
+        e.booking_date,
+        e.value_date,
+        e.amount,
+        e.credit,
+        e.reversal,
+        e.return_reason,
+        (e.counterparty_name or None) and e.counterparty_name[:200],
+        e.counterparty_iban,
+        e.remittance,
+        (e.creditor_reference or None) and e.creditor_reference[:64],
+        (e.end_to_end_id or None) and e.end_to_end_id[:64],
+        (e.bank_reference or None) and e.bank_reference[:64],
+        o.status,
+        o.reason,
+        o.detail and o.detail[:200],
+        o.loan_id,
+        ledger_id,
+        reverses_id,
     )
 
 
@@ -135,22 +178,31 @@ def _read(source: Path | str | bytes, name: str | None, max_bytes: int) -> tuple
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
-        raise BadFile(N_("Cannot read {path}: {error}"), where=str(path), path=str(path),
-                      error=exc.strerror or str(exc)) from None
+        raise BadFile(
+            N_("Cannot read {path}: {error}"), where=str(path), path=str(path), error=exc.strerror or str(exc)
+        ) from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise BadFile(N_("{path} is not a regular file (a pipe, a device or a directory): not read"),
-                          where=str(path), path=str(path))
+            raise BadFile(
+                N_("{path} is not a regular file (a pipe, a device or a directory): not read"),
+                where=str(path),
+                path=str(path),
+            )
         if info.st_size > max_bytes:
-            raise BadFile(N_("The file is {size} bytes, more than the {limit} bytes a statement file may have"),
-                          where="file size", size=info.st_size, limit=max_bytes)
+            raise BadFile(
+                N_("The file is {size} bytes, more than the {limit} bytes a statement file may have"),
+                where="file size",
+                size=info.st_size,
+                limit=max_bytes,
+            )
         os.set_blocking(fd, True)
         with os.fdopen(fd, "rb", closefd=False) as handle:
             data = handle.read(max_bytes + 1)  # a file that grew meanwhile is still bounded
     except OSError as exc:
-        raise BadFile(N_("Cannot read {path}: {error}"), where=str(path), path=str(path),
-                      error=exc.strerror or str(exc)) from None
+        raise BadFile(
+            N_("Cannot read {path}: {error}"), where=str(path), path=str(path), error=exc.strerror or str(exc)
+        ) from None
     finally:
         os.close(fd)
     refuse_too_big(data, max_bytes)
@@ -163,23 +215,39 @@ def _check_statements(statements: list[Statement], settings: Settings, today: da
     database can hold."""
     own = settings.own_accounts()
     if not own:
-        raise BadFile(N_("No own accounts are set (setting lender_accounts): a statement cannot be checked"), where="lender_accounts")
+        raise BadFile(
+            N_("No own accounts are set (setting lender_accounts): a statement cannot be checked"),
+            where="lender_accounts",
+        )
     earliest = today - timedelta(days=settings.statement_max_days_back)
     latest = today + timedelta(days=min(settings.statement_max_days_ahead, (date.max - today).days))
     cents = 0
     for st in statements:
         account = normalize_reference(st.account_iban)
         if account not in own:
-            raise BadFile(N_("Statement {statement} is of account {account}, which is not one of our accounts "
-                             "(setting lender_accounts)"),
-                          where=f"statement {st.statement_id}", statement=st.statement_id, account=st.account_iban)
+            raise BadFile(
+                N_(
+                    "Statement {statement} is of account {account}, which is not one of our accounts "
+                    "(setting lender_accounts)"
+                ),
+                where=f"statement {st.statement_id}",
+                statement=st.statement_id,
+                account=st.account_iban,
+            )
         for e in st.entries:
             for day in (e.booking_date, e.value_date):
                 if day is not None and not earliest <= day <= latest:
-                    raise BadFile(N_("Entry {entry}: the date {day} is more than the settings allow from today "
-                                     "({earliest} to {latest})"),
-                                  where=f"entry {e.entry_index}", entry=e.entry_index, day=day.isoformat(),
-                                  earliest=earliest.isoformat(), latest=latest.isoformat())
+                    raise BadFile(
+                        N_(
+                            "Entry {entry}: the date {day} is more than the settings allow from today "
+                            "({earliest} to {latest})"
+                        ),
+                        where=f"entry {e.entry_index}",
+                        entry=e.entry_index,
+                        day=day.isoformat(),
+                        earliest=earliest.isoformat(),
+                        latest=latest.isoformat(),
+                    )
             cents += int(e.amount * 100)
     if cents > MAX_CENTS:
         raise BadFile(N_("The amounts of the file add up to more than the database can hold"), where="amounts")
@@ -241,24 +309,48 @@ def import_statement(ctx: Context, source: Path | str | bytes, name: str | None 
         book.write()
         ids = take_ids(s, BankEntryRow, len(fresh))
         postings = book.postings
-        insert_rows(s, BankEntryRow, _ENTRY_COLUMNS, (
-            _entry_row(e, o, imp.id, ids[i], postings[o.posting].id if o.posting is not None else None,
-                       ids[o.reverses] if o.reverses is not None else o.reverses_id)
-            for i, (e, o) in enumerate(zip(fresh, outcomes, strict=True))))
+        insert_rows(
+            s,
+            BankEntryRow,
+            _ENTRY_COLUMNS,
+            (
+                _entry_row(
+                    e,
+                    o,
+                    imp.id,
+                    ids[i],
+                    postings[o.posting].id if o.posting is not None else None,
+                    ids[o.reverses] if o.reverses is not None else o.reverses_id,
+                )
+                for i, (e, o) in enumerate(zip(fresh, outcomes, strict=True))
+            ),
+        )
         reversed_ids = [{"id": o.reverses_id, "status": "reversed"} for o in outcomes if o.reverses_id is not None]
         if reversed_ids:
             s.execute(update(BankEntryRow), reversed_ids)
         imp.matched, imp.unmatched = report.matched, report.unmatched
         cases = refresh_cases(s, book.touched_loans(), today)
         audit.record_many(s, _posting_events(ctx.actor.name, now, outcomes, postings, ids, cases))
-        audit.record(s, at=now, actor=ctx.actor.name, action="payments.import", entity="bank_import",
-                     entity_id=imp.id, after={"file": file_name, **report.counts(), "reversals": report.reversals,
-                                              "recoveries": report.recoveries})
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="payments.import",
+            entity="bank_import",
+            entity_id=imp.id,
+            after={
+                "file": file_name,
+                **report.counts(),
+                "reversals": report.reversals,
+                "recoveries": report.recoveries,
+            },
+        )
     return report
 
 
-def _book_entries(fresh: list[BankEntry], matches: dict[int, Match], book: Book, originals: _Originals | None,
-                  report: ImportReport) -> list[_Outcome]:
+def _book_entries(
+    fresh: list[BankEntry], matches: dict[int, Match], book: Book, originals: _Originals | None, report: ImportReport
+) -> list[_Outcome]:
     """Book the new entries in file order (a reversal can undo a payment earlier in the same file); what became of
     each, in the same order."""
     outcomes: list[_Outcome] = [_NOT_PAYMENT] * len(fresh)
@@ -288,38 +380,62 @@ def _book_entries(fresh: list[BankEntry], matches: dict[int, Match], book: Book,
                 assert target.posting is not None
                 outcomes[found] = target._replace(status="reversed")
                 book.undo(book.postings[target.posting], e.booking_date, description)
-                outcomes[i] = _Outcome("reversal", loan_id=target.loan_id, posting=len(book.postings) - 1,
-                                       reverses=found)
+                outcomes[i] = _Outcome(
+                    "reversal", loan_id=target.loan_id, posting=len(book.postings) - 1, reverses=found
+                )
             else:
                 entry_id, loan_id, stored = found
                 book.undo(stored, e.booking_date, description)
-                outcomes[i] = _Outcome("reversal", loan_id=loan_id, posting=len(book.postings) - 1,
-                                       reverses_id=entry_id)
+                outcomes[i] = _Outcome(
+                    "reversal", loan_id=loan_id, posting=len(book.postings) - 1, reverses_id=entry_id
+                )
     return outcomes
 
 
-def _posting_events(actor: str, now: datetime, outcomes: list[_Outcome], postings: list[Posting], ids: list[int],
-                    cases: dict[int, int]) -> Iterator[audit.Event]:
+def _posting_events(
+    actor: str, now: datetime, outcomes: list[_Outcome], postings: list[Posting], ids: list[int], cases: dict[int, int]
+) -> Iterator[audit.Event]:
     """One event per booked payment or reversal, on the case of the loan's client (when it has an open one)."""
     for i, o in enumerate(outcomes):
         if o.posting is None:
             continue
         posting = postings[o.posting]
         action = "payment.book" if posting.kind == LedgerKind.PAYMENT.value else "payment.reverse"
-        yield audit.Event(at=now, actor=actor, action=action, entity="bank_entry", entity_id=ids[i],
-                          case_id=cases.get(posting.loan_id),
-                          after={"loan_id": posting.loan_id, "amount": posting.amount, "ledger_id": posting.id,
-                                 "reason": o.reason, "credit": posting.credit, "recovery": posting.recovery})
+        yield audit.Event(
+            at=now,
+            actor=actor,
+            action=action,
+            entity="bank_entry",
+            entity_id=ids[i],
+            case_id=cases.get(posting.loan_id),
+            after={
+                "loan_id": posting.loan_id,
+                "amount": posting.amount,
+                "ledger_id": posting.id,
+                "reason": o.reason,
+                "credit": posting.credit,
+                "recovery": posting.recovery,
+            },
+        )
 
 
-def _import_row(statements: list[Statement], file_name: str, digest: str, actor: str, now: datetime,
-                report: ImportReport) -> BankImport:
+def _import_row(
+    statements: list[Statement], file_name: str, digest: str, actor: str, now: datetime, report: ImportReport
+) -> BankImport:
     first = statements[0] if statements else None
     return BankImport(
-        file_name=file_name[:300], file_hash=digest, format=first.format if first else "",
+        file_name=file_name[:300],
+        file_hash=digest,
+        format=first.format if first else "",
         account_iban=first.account_iban if first else "",
-        statement_ids=",".join(st.statement_id for st in statements)[:500], imported_at=now, imported_by=actor,
-        entries=report.entries, new=report.new, duplicates=report.duplicates, matched=0, unmatched=0,
+        statement_ids=",".join(st.statement_id for st in statements)[:500],
+        imported_at=now,
+        imported_by=actor,
+        entries=report.entries,
+        new=report.new,
+        duplicates=report.duplicates,
+        matched=0,
+        unmatched=0,
     )
 
 
@@ -336,9 +452,15 @@ class _Originals:
         e2e = {e.end_to_end_id for e in undos if e.end_to_end_id}
         ibans = {e.counterparty_iban for e in undos if not e.end_to_end_id and e.counterparty_iban}
         found: dict[int, Any] = {}  # entry id -> (booking date, id, end-to-end id, IBAN, amount, ledger id, loan id)
-        base = select(BankEntryRow.booking_date, BankEntryRow.id, BankEntryRow.end_to_end_id,
-                      BankEntryRow.counterparty_iban, BankEntryRow.amount, BankEntryRow.ledger_id,
-                      BankEntryRow.loan_id).where(BankEntryRow.status == BankEntryStatus.MATCHED, BankEntryRow.ledger_id.is_not(None))
+        base = select(
+            BankEntryRow.booking_date,
+            BankEntryRow.id,
+            BankEntryRow.end_to_end_id,
+            BankEntryRow.counterparty_iban,
+            BankEntryRow.amount,
+            BankEntryRow.ledger_id,
+            BankEntryRow.loan_id,
+        ).where(BankEntryRow.status == BankEntryStatus.MATCHED, BankEntryRow.ledger_id.is_not(None))
         # locked (PostgreSQL): a payment being undone by hand at the same moment is undone once; after the wait the
         # row is read again and no longer "matched"
         base = base.with_for_update(of=BankEntryRow)

@@ -57,9 +57,13 @@ class Recovery:
 
 def recoveries(ctx: Context, since: date | None = None) -> list[Recovery]:
     """Payments booked on loans after a write-off (net of nothing: a reversed recovery shows its reversal too)."""
-    query = (select(LedgerEntry.id, Loan.number, LedgerEntry.booking_date, LedgerEntry.amount)
-             .join(LedgerLink, LedgerLink.ledger_id == LedgerEntry.id).join(Loan, Loan.id == LedgerEntry.loan_id)
-             .where(LedgerLink.recovery.is_(True)).order_by(LedgerEntry.booking_date, LedgerEntry.id))
+    query = (
+        select(LedgerEntry.id, Loan.number, LedgerEntry.booking_date, LedgerEntry.amount)
+        .join(LedgerLink, LedgerLink.ledger_id == LedgerEntry.id)
+        .join(Loan, Loan.id == LedgerEntry.loan_id)
+        .where(LedgerLink.recovery.is_(True))
+        .order_by(LedgerEntry.booking_date, LedgerEntry.id)
+    )
     if since is not None:
         query = query.where(LedgerEntry.booking_date >= since)
     with ctx.db.reader() as s:
@@ -76,8 +80,12 @@ class _NetPaid:
             for client_id, day, kind, total in s.execute(
                 select(Loan.client_id, LedgerEntry.booking_date, LedgerEntry.kind, money_sum(LedgerEntry.amount))
                 .join(Loan, Loan.id == LedgerEntry.loan_id)
-                .where(Loan.client_id.in_(part), LedgerEntry.kind.in_(tuple(sign)),
-                       LedgerEntry.booking_date >= since, LedgerEntry.booking_date <= until)
+                .where(
+                    Loan.client_id.in_(part),
+                    LedgerEntry.kind.in_(tuple(sign)),
+                    LedgerEntry.booking_date >= since,
+                    LedgerEntry.booking_date <= until,
+                )
                 .group_by(Loan.client_id, LedgerEntry.booking_date, LedgerEntry.kind)
             ):
                 self.days[client_id].append((day, sign[kind] * total))
@@ -110,19 +118,26 @@ def monitor(ctx: Context, day: date | None = None) -> MonitorReport:
         promises = [
             (promise, case, contact_at.date() if contact_at else case.opened_on)
             for promise, case, contact_at in s.execute(
-                select(Promise, Case, Contact.at).join(Case, Case.id == Promise.case_id)
+                select(Promise, Case, Contact.at)
+                .join(Case, Case.id == Promise.case_id)
                 .outerjoin(Contact, Contact.id == Promise.contact_id)
                 .where(Promise.status == PromiseStatus.OPEN, Case.status != CaseStatus.CLOSED.value)
                 .order_by(Promise.id)
             )
         ]
         arrangements = s.execute(
-            select(Arrangement, Case).join(Case, Case.id == Arrangement.case_id)
-            .where(Arrangement.status == ArrangementStatus.ACTIVE.value).order_by(Arrangement.id)
+            select(Arrangement, Case)
+            .join(Case, Case.id == Arrangement.case_id)
+            .where(Arrangement.status == ArrangementStatus.ACTIVE.value)
+            .order_by(Arrangement.id)
         ).all()
         starts = [start for _p, _c, start in promises] + [a.created_at.date() for a, _c in arrangements]
-        net_paid = _NetPaid(s, [c.client_id for _p, c, _s in promises] + [c.client_id for _a, c in arrangements],
-                            min(starts, default=day), day)
+        net_paid = _NetPaid(
+            s,
+            [c.client_id for _p, c, _s in promises] + [c.client_id for _a, c in arrangements],
+            min(starts, default=day),
+            day,
+        )
         for promise, case, start in promises:
             paid = net_paid.between(case.client_id, start, min(day, promise.due_date + grace))
             if paid >= promise.amount:
@@ -134,14 +149,24 @@ def monitor(ctx: Context, day: date | None = None) -> MonitorReport:
                 report.promises_broken += 1
             else:
                 continue
-            audit.record(s, at=now, actor=ctx.actor.name, action=f"promise.{promise.status}", entity="promise",
-                         entity_id=promise.id, case_id=case.id, before={"status": "open"},
-                         after={"status": promise.status, "amount": promise.amount, "paid": paid,
-                                "due_date": promise.due_date})
+            audit.record(
+                s,
+                at=now,
+                actor=ctx.actor.name,
+                action=f"promise.{promise.status}",
+                entity="promise",
+                entity_id=promise.id,
+                case_id=case.id,
+                before={"status": "open"},
+                after={"status": promise.status, "amount": promise.amount, "paid": paid, "due_date": promise.due_date},
+            )
         lines: dict[int, list[ArrangementLine]] = defaultdict(list)
         for part in chunks([a.id for a, _c in arrangements]):
-            for line in s.scalars(select(ArrangementLine).where(ArrangementLine.arrangement_id.in_(part))
-                                  .order_by(ArrangementLine.arrangement_id, ArrangementLine.seq)):
+            for line in s.scalars(
+                select(ArrangementLine)
+                .where(ArrangementLine.arrangement_id.in_(part))
+                .order_by(ArrangementLine.arrangement_id, ArrangementLine.seq)
+            ):
                 lines[line.arrangement_id].append(line)
         for arrangement, case in arrangements:
             paid = net_paid.between(case.client_id, arrangement.created_at.date(), day)
@@ -152,12 +177,24 @@ def monitor(ctx: Context, day: date | None = None) -> MonitorReport:
 def _flag(case: Case, flag: str, day: date, actor: str, now: datetime) -> None:
     case.flag = flag
     case.next_action_date = day
-    case.next_action = "Afspraak gebroken: opvolgen" if flag == "broken_arrangement" else "Toezegging gebroken: opvolgen"
+    case.next_action = (
+        "Afspraak gebroken: opvolgen" if flag == "broken_arrangement" else "Toezegging gebroken: opvolgen"
+    )
     case.updated_by, case.updated_at = actor, now
 
 
-def _check_arrangement(ctx: Context, s: Session, arrangement: Arrangement, case: Case, lines: list[ArrangementLine],
-                       left: Decimal, day: date, grace: timedelta, now: datetime, report: MonitorReport) -> None:
+def _check_arrangement(
+    ctx: Context,
+    s: Session,
+    arrangement: Arrangement,
+    case: Case,
+    lines: list[ArrangementLine],
+    left: Decimal,
+    day: date,
+    grace: timedelta,
+    now: datetime,
+    report: MonitorReport,
+) -> None:
     """Fill the lines in order with ``left`` (the net payments since the arrangement was made); kept or broken."""
     for line in lines:
         line.paid = min(line.amount, max(left, ZERO))
@@ -168,9 +205,17 @@ def _check_arrangement(ctx: Context, s: Session, arrangement: Arrangement, case:
         arrangement.status = ArrangementStatus.KEPT.value
         before = {"status": case.status}
         if deferral:
-            audit.record(s, at=now, actor=ctx.actor.name, action="arrangement.kept", entity="arrangement",
-                         entity_id=arrangement.id, case_id=case.id, before=before,
-                         after={"status": case.status, "arrangement": "kept"})
+            audit.record(
+                s,
+                at=now,
+                actor=ctx.actor.name,
+                action="arrangement.kept",
+                entity="arrangement",
+                entity_id=arrangement.id,
+                case_id=case.id,
+                before=before,
+                after={"status": case.status, "arrangement": "kept"},
+            )
             report.arrangements_kept += 1
             return
         move_case(case, CaseStatus.CLOSED)
@@ -180,9 +225,17 @@ def _check_arrangement(ctx: Context, s: Session, arrangement: Arrangement, case:
         report.cases_closed += 1
         codes = _bkr_h(ctx, s, case, day, now)
         report.bkr_h += len(codes)
-        audit.record(s, at=now, actor=ctx.actor.name, action="arrangement.kept", entity="arrangement",
-                     entity_id=arrangement.id, case_id=case.id, before=before,
-                     after={"status": "closed", "arrangement": "kept", "bkr_h_loans": codes})
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="arrangement.kept",
+            entity="arrangement",
+            entity_id=arrangement.id,
+            case_id=case.id,
+            before=before,
+            after={"status": "closed", "arrangement": "kept", "bkr_h_loans": codes},
+        )
         return
     late = [ln for ln in short if day > ln.due_date + grace]
     if not late:
@@ -194,10 +247,24 @@ def _check_arrangement(ctx: Context, s: Session, arrangement: Arrangement, case:
         move_case(case, CaseStatus.ACTIVE)
     _flag(case, "broken_arrangement", day, ctx.actor.name, now)
     report.arrangements_broken += 1
-    audit.record(s, at=now, actor=ctx.actor.name, action="arrangement.broken", entity="arrangement",
-                 entity_id=arrangement.id, case_id=case.id, before=before,
-                 after={"status": case.status, "flag": case.flag, "line": late[0].seq, "due_date": late[0].due_date,
-                        "amount": late[0].amount, "paid": late[0].paid})
+    audit.record(
+        s,
+        at=now,
+        actor=ctx.actor.name,
+        action="arrangement.broken",
+        entity="arrangement",
+        entity_id=arrangement.id,
+        case_id=case.id,
+        before=before,
+        after={
+            "status": case.status,
+            "flag": case.flag,
+            "line": late[0].seq,
+            "due_date": late[0].due_date,
+            "amount": late[0].amount,
+            "paid": late[0].paid,
+        },
+    )
 
 
 def _bkr_h(ctx: Context, s: Session, case: Case, day: date, now: datetime) -> list[int]:
@@ -206,10 +273,14 @@ def _bkr_h(ctx: Context, s: Session, case: Case, day: date, now: datetime) -> li
     run writes the H once it is paid)."""
     made = []
     # loan id -> its newest code A or H: read in id order, the last one of each loan wins
-    newest: dict[int, str] = dict(s.execute(
-        select(BkrMutation.loan_id, BkrMutation.code).join(Loan, Loan.id == BkrMutation.loan_id)
-        .where(Loan.client_id == case.client_id, BkrMutation.code.in_(("A", "H"))).order_by(BkrMutation.id)
-    ).all())
+    newest: dict[int, str] = dict(
+        s.execute(
+            select(BkrMutation.loan_id, BkrMutation.code)
+            .join(Loan, Loan.id == BkrMutation.loan_id)
+            .where(Loan.client_id == case.client_id, BkrMutation.code.in_(("A", "H")))
+            .order_by(BkrMutation.id)
+        ).all()
+    )
     standing = sorted(loan_id for loan_id, code in newest.items() if code == "A")
     arrears = loan_positions(s, standing, day)
     for loan_id in standing:
@@ -217,11 +288,26 @@ def _bkr_h(ctx: Context, s: Session, case: Case, day: date, now: datetime) -> li
             check_bkr_cleared(True, arrears[loan_id].total)
         except RuleViolation:
             continue
-        m = BkrMutation(loan_id=loan_id, client_id=case.client_id, code="H", mutation_date=day, amount=ZERO,
-                        created_by=ctx.actor.name, created_at=now)
+        m = BkrMutation(
+            loan_id=loan_id,
+            client_id=case.client_id,
+            code="H",
+            mutation_date=day,
+            amount=ZERO,
+            created_by=ctx.actor.name,
+            created_at=now,
+        )
         s.add(m)
         s.flush()
-        audit.record(s, at=now, actor=ctx.actor.name, action="bkr.H", entity="bkr_mutation", entity_id=m.id,
-                     case_id=case.id, after={"loan_id": loan_id, "code": "H", "mutation_date": day})
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="bkr.H",
+            entity="bkr_mutation",
+            entity_id=m.id,
+            case_id=case.id,
+            after={"loan_id": loan_id, "code": "H", "mutation_date": day},
+        )
         made.append(loan_id)
     return made

@@ -41,11 +41,28 @@ class QueueRow:
 def queue(ctx: Context, limit: int = 500) -> list[QueueRow]:
     """The unmatched and ambiguous entries, oldest first."""
     with ctx.db.reader() as s:
-        rows = s.scalars(select(BankEntryRow).where(BankEntryRow.status.in_(QUEUE_STATUSES))
-                         .order_by(BankEntryRow.booking_date, BankEntryRow.id).limit(limit))
-        return [QueueRow(r.id, r.booking_date, r.amount, r.credit, r.reversal, r.counterparty_name,
-                         r.counterparty_iban, r.remittance, r.creditor_reference, r.status, r.match_detail)
-                for r in rows]
+        rows = s.scalars(
+            select(BankEntryRow)
+            .where(BankEntryRow.status.in_(QUEUE_STATUSES))
+            .order_by(BankEntryRow.booking_date, BankEntryRow.id)
+            .limit(limit)
+        )
+        return [
+            QueueRow(
+                r.id,
+                r.booking_date,
+                r.amount,
+                r.credit,
+                r.reversal,
+                r.counterparty_name,
+                r.counterparty_iban,
+                r.remittance,
+                r.creditor_reference,
+                r.status,
+                r.match_detail,
+            )
+            for r in rows
+        ]
 
 
 def _queued(s: Session, entry_id: int) -> BankEntryRow:
@@ -54,8 +71,12 @@ def _queued(s: Session, entry_id: int) -> BankEntryRow:
     if row is None:
         raise NotFound(N_("There is no bank entry {id}"), id=entry_id)
     if row.status not in QUEUE_STATUSES:
-        raise RuleViolation(N_("Bank entry {id} is {status} already: {name} dealt with it"), id=entry_id,
-                            status=row.status, name=row.assigned_by or "the import")
+        raise RuleViolation(
+            N_("Bank entry {id} is {status} already: {name} dealt with it"),
+            id=entry_id,
+            status=row.status,
+            name=row.assigned_by or "the import",
+        )
     return row
 
 
@@ -74,8 +95,9 @@ def assign(ctx: Context, entry_id: int, loan: int | str) -> int:
         lock_loans(s, [target.id])
         s.refresh(target)
         if target.status == LoanStatus.REPAID.value:
-            raise RuleViolation(N_("Loan {loan} is {status}: no payment can be booked on it"), loan=target.number,
-                                status=target.status)
+            raise RuleViolation(
+                N_("Loan {loan} is {status}: no payment can be booked on it"), loan=target.number, status=target.status
+            )
         book = Book(s, ctx.actor.name, now)
         posting = book.pay(target.id, row.amount, row.booking_date, entry_description(row))
         book.write()
@@ -83,10 +105,24 @@ def assign(ctx: Context, entry_id: int, loan: int | str) -> int:
         row.status, row.match_reason, row.loan_id, row.ledger_id = "matched", "manual", target.id, posting.id
         row.assigned_by, row.assigned_at = ctx.actor.name, now
         cases = refresh_cases(s, {target.id}, today)
-        audit.record(s, at=now, actor=ctx.actor.name, action="payment.assign", entity="bank_entry", entity_id=row.id,
-                     case_id=cases.get(target.id), before=before,
-                     after={"status": "matched", "loan": target.number, "amount": row.amount, "ledger_id": posting.id,
-                            "credit": posting.credit, "recovery": posting.recovery})
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="payment.assign",
+            entity="bank_entry",
+            entity_id=row.id,
+            case_id=cases.get(target.id),
+            before=before,
+            after={
+                "status": "matched",
+                "loan": target.number,
+                "amount": row.amount,
+                "ledger_id": posting.id,
+                "credit": posting.credit,
+                "recovery": posting.recovery,
+            },
+        )
         assert posting.id is not None
         return posting.id
 
@@ -101,5 +137,13 @@ def mark_not_ours(ctx: Context, entry_id: int, reason: str = "") -> None:
         row.status, row.assigned_by, row.assigned_at = "not_ours", ctx.actor.name, now
         if reason.strip():
             row.match_detail = reason.strip()[:200]
-        audit.record(s, at=now, actor=ctx.actor.name, action="payment.not_ours", entity="bank_entry", entity_id=row.id,
-                     before=before, after={"status": "not_ours", "amount": row.amount, "reason": reason.strip()})
+        audit.record(
+            s,
+            at=now,
+            actor=ctx.actor.name,
+            action="payment.not_ours",
+            entity="bank_entry",
+            entity_id=row.id,
+            before=before,
+            after={"status": "not_ours", "amount": row.amount, "reason": reason.strip()},
+        )

@@ -42,7 +42,8 @@ class Batch:
     rows: dict[str, list[dict[str, object]]] = field(default_factory=lambda: {name: [] for name in _INSERTS})
     # per event: (table or None, row index or the case id, action, case id, before, after)
     log: list[tuple[str | None, int, str, int | None, dict[str, object] | None, dict[str, object]]] = field(
-        default_factory=list)
+        default_factory=list
+    )
 
     def update_case(self, case_id: int, values: dict[str, object], from_status: str | None = None) -> None:
         """Give the case ``values``; a new ``status`` needs the case's present one (``from_status``) and must be an
@@ -56,8 +57,9 @@ class Batch:
     def case_event(self, action: str, case_id: int, before: dict[str, object] | None, after: dict[str, object]) -> None:
         self.log.append((None, case_id, action, case_id, before, after))
 
-    def insert(self, table: str, row: dict[str, object], action: str, case_id: int | None,
-               after: dict[str, object]) -> None:
+    def insert(
+        self, table: str, row: dict[str, object], action: str, case_id: int | None, after: dict[str, object]
+    ) -> None:
         """A new row and its audit event (whose entity id is the row's id, known once the batch is written)."""
         self.rows[table].append(row)
         self.log.append((table, len(self.rows[table]) - 1, action, case_id, None, after))
@@ -74,8 +76,18 @@ class Batch:
         events = []
         for table, ref, action, case_id, before, after in self.log:
             entity, entity_id = ("case", ref) if table is None else (_INSERTS[table][1], ids[table][ref])
-            events.append(audit.Event(at=run.now, actor=run.actor, action=action, entity=entity, entity_id=entity_id,
-                                      case_id=case_id, before=before, after=after))
+            events.append(
+                audit.Event(
+                    at=run.now,
+                    actor=run.actor,
+                    action=action,
+                    entity=entity,
+                    entity_id=entity_id,
+                    case_id=case_id,
+                    before=before,
+                    after=after,
+                )
+            )
         audit.record_many(run.s, events)
 
 
@@ -84,18 +96,36 @@ def _update_cases(run: Run, case_ids: list[int], values: dict[str, object]) -> N
     the version goes up as with every change to a case, so a form opened before the run is refused as stale."""
     for chunk in chunks(case_ids):
         run.s.execute(
-            update(CASES).where(CASES.c.id.in_(chunk))
+            update(CASES)
+            .where(CASES.c.id.in_(chunk))
             .values(**values, updated_by=run.actor, updated_at=run.now, version=CASES.c.version + 1)
         )
 
 
-def mutation(batch: Batch, case_id: int | None, loan_id: int, client_id: int, code: str, amount: Decimal,
-              warning_id: int | None = None) -> None:
+def mutation(
+    batch: Batch,
+    case_id: int | None,
+    loan_id: int,
+    client_id: int,
+    code: str,
+    amount: Decimal,
+    warning_id: int | None = None,
+) -> None:
     run = batch.run
-    batch.insert("bkr_mutations",
-                 {"loan_id": loan_id, "client_id": client_id, "code": code, "mutation_date": run.day, "amount": amount,
-                  "warning_letter_id": warning_id, "created_by": run.actor, "created_at": run.now},
-                 f"bkr.{code}", case_id,
-                 {"loan_id": loan_id, "code": code, "amount": amount, "mutation_date": run.day,
-                  "warning_letter_id": warning_id})
+    batch.insert(
+        "bkr_mutations",
+        {
+            "loan_id": loan_id,
+            "client_id": client_id,
+            "code": code,
+            "mutation_date": run.day,
+            "amount": amount,
+            "warning_letter_id": warning_id,
+            "created_by": run.actor,
+            "created_at": run.now,
+        },
+        f"bkr.{code}",
+        case_id,
+        {"loan_id": loan_id, "code": code, "amount": amount, "mutation_date": run.day, "warning_letter_id": warning_id},
+    )
     run.count(f"bkr_{code}")

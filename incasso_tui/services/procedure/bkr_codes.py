@@ -37,8 +37,12 @@ def bkr_from_state(run: Run) -> None:
     )
     no_h = ~exists().where(later.c.loan_id == standing.c.loan_id, later.c.code == "H", later.c.id > standing.c.a_id)
     past_due = exists().where(Installment.loan_id == standing.c.loan_id, Installment.due_date < run.day, OPEN_LINE)
-    open_costs = exists().where(Charge.loan_id == standing.c.loan_id, Charge.due_date <= run.day, Charge.paid < Charge.amount)
-    rows = selected(run, "bkr_H", select(standing).where(no_h, ~past_due, ~open_costs, ~clean_slate(standing.c.client_id)))
+    open_costs = exists().where(
+        Charge.loan_id == standing.c.loan_id, Charge.due_date <= run.day, Charge.paid < Charge.amount
+    )
+    rows = selected(
+        run, "bkr_H", select(standing).where(no_h, ~past_due, ~open_costs, ~clean_slate(standing.c.client_id))
+    )
     cases = _cases_of(run, {row.client_id for row in rows})
     batch = Batch(run)
     # the selection is guards.check_bkr_cleared's rule in SQL (a standing A, no past-due line, no open charge);
@@ -52,8 +56,14 @@ def bkr_from_state(run: Run) -> None:
         select(standing.c.loan_id, standing.c.client_id)
         .join(Case, Case.client_id == standing.c.client_id)
         .join(Arrangement, Arrangement.case_id == Case.id)
-        .where(no_h, no_1, Case.status != CaseStatus.CLOSED.value, Arrangement.status == ArrangementStatus.ACTIVE.value,
-               func.date(Arrangement.created_at) >= standing.c.a_date, _no_bkr(run, standing.c.client_id))
+        .where(
+            no_h,
+            no_1,
+            Case.status != CaseStatus.CLOSED.value,
+            Arrangement.status == ArrangementStatus.ACTIVE.value,
+            func.date(Arrangement.created_at) >= standing.c.a_date,
+            _no_bkr(run, standing.c.client_id),
+        )
         .distinct()
     )
     rows = selected(run, "bkr_1", arranged)
@@ -65,8 +75,10 @@ def bkr_from_state(run: Run) -> None:
     # 2: a loan called in
     code = BkrMutation.__table__.alias("code")
     called = select(Loan.id, Loan.client_id, Loan.status).where(
-        Loan.status == LoanStatus.CALLED, ~exists().where(code.c.loan_id == Loan.id, code.c.code == "2"),
-        _no_bkr(run, Loan.client_id))
+        Loan.status == LoanStatus.CALLED,
+        ~exists().where(code.c.loan_id == Loan.id, code.c.code == "2"),
+        _no_bkr(run, Loan.client_id),
+    )
     rows = selected(run, "bkr_2", called)
     cases = _cases_of(run, {row.client_id for row in rows})
     batch = Batch(run)
@@ -105,7 +117,8 @@ def _cases_of(run: Run, client_ids: set[int]) -> dict[int, int]:
     found: dict[int, int] = {}
     for chunk in chunks(sorted(client_ids)):
         for case_id, client_id in run.s.execute(
-            select(Case.id, Case.client_id).where(Case.client_id.in_(chunk))
+            select(Case.id, Case.client_id)
+            .where(Case.client_id.in_(chunk))
             .order_by(Case.status == CaseStatus.CLOSED.value, Case.id.desc())
         ):
             found.setdefault(client_id, case_id)

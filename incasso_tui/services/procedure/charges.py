@@ -52,13 +52,34 @@ def _split(total: Decimal, weights: dict[int, Decimal]) -> dict[int, Decimal]:
     return {k: v for k, v in parts.items() if v > 0}
 
 
-def _charge(batch: Batch, case_id: int, loan_id: int, kind: str, amount: Decimal, key: str, description: str,
-            due: date, basis: str | None = None) -> None:
+def _charge(
+    batch: Batch,
+    case_id: int,
+    loan_id: int,
+    kind: str,
+    amount: Decimal,
+    key: str,
+    description: str,
+    due: date,
+    basis: str | None = None,
+) -> None:
     run = batch.run
-    batch.insert("charges",
-                 {"loan_id": loan_id, "kind": kind, "due_date": due, "amount": amount, "paid": ZERO,
-                  "description": description, "period_key": key, "basis": basis},
-                 f"charge.{kind}", case_id, {"loan_id": loan_id, "amount": amount, "period_key": key, "due_date": due})
+    batch.insert(
+        "charges",
+        {
+            "loan_id": loan_id,
+            "kind": kind,
+            "due_date": due,
+            "amount": amount,
+            "paid": ZERO,
+            "description": description,
+            "period_key": key,
+            "basis": basis,
+        },
+        f"charge.{kind}",
+        case_id,
+        {"loan_id": loan_id, "amount": amount, "period_key": key, "due_date": due},
+    )
     run.count(f"charge_{kind}")
     run.touched.add(case_id)
 
@@ -68,9 +89,14 @@ def _open_lines(run: Run, loan_ids: Iterable[int], before: date) -> dict[int, li
     before ``before`` that is not fully paid."""
     lines: dict[int, list[tuple[date, Decimal]]] = {}
     for loan_id, due, amount in run.s.execute(
-        select(Installment.loan_id, Installment.due_date,
-               type_coerce(Installment.principal - Installment.principal_paid + Installment.interest
-                           - Installment.interest_paid, Money))
+        select(
+            Installment.loan_id,
+            Installment.due_date,
+            type_coerce(
+                Installment.principal - Installment.principal_paid + Installment.interest - Installment.interest_paid,
+                Money,
+            ),
+        )
         .where(Installment.loan_id.in_(list(loan_ids)), Installment.due_date < before, OPEN_LINE)
         .order_by(Installment.loan_id, Installment.due_date)
     ):
@@ -78,7 +104,9 @@ def _open_lines(run: Run, loan_ids: Iterable[int], before: date) -> dict[int, li
     return lines
 
 
-def _open_claims(lines: dict[int, list[tuple[date, Decimal]]], loan_ids: Iterable[int], before: date) -> dict[int, Decimal]:
+def _open_claims(
+    lines: dict[int, list[tuple[date, Decimal]]], loan_ids: Iterable[int], before: date
+) -> dict[int, Decimal]:
     """Per loan (ascending id): the unpaid part of the lines due before ``before``, where there is one."""
     claims = {}
     for loan_id in sorted(loan_ids):
@@ -94,22 +122,40 @@ def post_costs(run: Run) -> None:
     more than the stacking limit allows. Business: WIK once per case from the costs stage, on commercial agreements
     only (art. 6:96 lid 4 BW); a business debtor's other loans follow the consumer route (a 14-day letter)."""
     key = literal("wik:letter:") + cast(Letter.id, String)
-    posted = exists().where(Loan.client_id == Letter.client_id, Charge.loan_id == Loan.id,
-                            Charge.kind == "collection_costs", Charge.period_key == key)
+    posted = exists().where(
+        Loan.client_id == Letter.client_id,
+        Charge.loan_id == Loan.id,
+        Charge.kind == "collection_costs",
+        Charge.period_key == key,
+    )
     query = (
         select(Letter.id, Letter.client_id, Letter.figures, Letter.letter_date, Letter.costs_from, Case.id)
         .join(Case, Case.id == Letter.case_id)
-        .where(Letter.kind == "fourteen_day", Letter.status == LetterStatus.SENT, Letter.costs_from <= run.day,
-               Case.status == CaseStatus.ACTIVE.value, no_open_track(), ~posted)
+        .where(
+            Letter.kind == "fourteen_day",
+            Letter.status == LetterStatus.SENT,
+            Letter.costs_from <= run.day,
+            Case.status == CaseStatus.ACTIVE.value,
+            no_open_track(),
+            ~posted,
+        )
         .order_by(Letter.id)
     )
     letters = selected(run, "costs_consumer", query)
     costs_rules = load_costs_rules()
     for start in range(0, len(letters), common.CHUNK):
-        chunk = [(letter_id, client_id, lm.LetterFigures.from_json(raw), letter_date, costs_from, case_id)
-                 for letter_id, client_id, raw, letter_date, costs_from, case_id in letters[start:start + common.CHUNK]]
-        loan_of = {number: loan_id for number, loan_id in run.s.execute(select(Loan.number, Loan.id).where(
-            Loan.number.in_({number for _l, _c, figures, *_rest in chunk for number in figures.loans})))}
+        chunk = [
+            (letter_id, client_id, lm.LetterFigures.from_json(raw), letter_date, costs_from, case_id)
+            for letter_id, client_id, raw, letter_date, costs_from, case_id in letters[start : start + common.CHUNK]
+        ]
+        loan_of = {
+            number: loan_id
+            for number, loan_id in run.s.execute(
+                select(Loan.number, Loan.id).where(
+                    Loan.number.in_({number for _l, _c, figures, *_rest in chunk for number in figures.loans})
+                )
+            )
+        }
         lines = _open_lines(run, loan_of.values(), max(letter_date for _l, _c, _f, letter_date, *_rest in chunk))
         batch = Batch(run)
         for letter_id, client_id, figures, letter_date, costs_from, case_id in chunk:
@@ -135,29 +181,47 @@ def post_costs(run: Run) -> None:
                 run.report.held["costs_stacked_away"] += 1
                 continue
             check_costs_within_wik(costs, base)
-            basis = json.dumps({"letter_id": letter_id, "base": str(base),
-                                "claims": [[c.loan, c.seq] for c in figures.claims or ()]})
+            basis = json.dumps(
+                {"letter_id": letter_id, "base": str(base), "claims": [[c.loan, c.seq] for c in figures.claims or ()]}
+            )
             for loan_id, part in _split(costs, remainder).items():
-                _charge(batch, case_id, loan_id, "collection_costs", part, f"wik:letter:{letter_id}",
-                        f"Buitengerechtelijke incassokosten (WIK) na veertiendagenbrief van {letter_date.isoformat()}",
-                        run.day, basis)
+                _charge(
+                    batch,
+                    case_id,
+                    loan_id,
+                    "collection_costs",
+                    part,
+                    f"wik:letter:{letter_id}",
+                    f"Buitengerechtelijke incassokosten (WIK) na veertiendagenbrief van {letter_date.isoformat()}",
+                    run.day,
+                    basis,
+                )
         batch.write()
     # business: from the costs stage on, once per case, WIK per commercial loan (a loan charged before is skipped)
-    earlier = exists().where(Charge.loan_id == Loan.id, Charge.kind == "collection_costs",
-                             Charge.due_date >= Case.opened_on)
+    earlier = exists().where(
+        Charge.loan_id == Loan.id, Charge.kind == "collection_costs", Charge.due_date >= Case.opened_on
+    )
     query = (
         select(Case.id, Loan.id)
         .join(Client, Client.id == Case.client_id)
         .join(Loan, Loan.client_id == Case.client_id)
-        .where(Client.consumer.is_(False), Loan.commercial.is_(True), Case.status == CaseStatus.ACTIVE.value,
-               Case.pos_arrears > 0, no_open_track(), _reached(run, Action.COLLECTION_COSTS), ~earlier)
+        .where(
+            Client.consumer.is_(False),
+            Loan.commercial.is_(True),
+            Case.status == CaseStatus.ACTIVE.value,
+            Case.pos_arrears > 0,
+            no_open_track(),
+            _reached(run, Action.COLLECTION_COSTS),
+            ~earlier,
+        )
         .order_by(Case.id, Loan.id)
     )
     rows = selected(run, "costs_business", query)
     for chunk_start in range(0, len(rows), common.CHUNK):
-        chunk = rows[chunk_start:chunk_start + common.CHUNK]
-        principals = _open_claims(_open_lines(run, [loan_id for _c, loan_id in chunk], run.day),
-                                  [loan_id for _c, loan_id in chunk], run.day)
+        chunk = rows[chunk_start : chunk_start + common.CHUNK]
+        principals = _open_claims(
+            _open_lines(run, [loan_id for _c, loan_id in chunk], run.day), [loan_id for _c, loan_id in chunk], run.day
+        )
         batch = Batch(run)
         for case_id, loan_id in chunk:
             principal = principals.get(loan_id)
@@ -165,8 +229,17 @@ def post_costs(run: Run) -> None:
                 continue
             costs = wik_costs(principal)
             check_costs_within_wik(costs, principal)
-            _charge(batch, case_id, loan_id, "collection_costs", costs, f"wik:case:{case_id}",
-                    "Buitengerechtelijke incassokosten (WIK)", run.day, json.dumps({"base": str(principal)}))
+            _charge(
+                batch,
+                case_id,
+                loan_id,
+                "collection_costs",
+                costs,
+                f"wik:case:{case_id}",
+                "Buitengerechtelijke incassokosten (WIK)",
+                run.day,
+                json.dumps({"base": str(principal)}),
+            )
         batch.write()
 
 
@@ -175,11 +248,21 @@ def _open_seq_lines(run: Run, loan_ids: Iterable[int]) -> list[tuple[int, int, D
     ids = list(loan_ids)
     if not ids:
         return []
-    return list(run.s.execute(
-        select(Installment.loan_id, Installment.seq,
-               type_coerce(Installment.principal - Installment.principal_paid + Installment.interest
-                           - Installment.interest_paid, Money))
-        .where(Installment.loan_id.in_(ids), OPEN_LINE)).all())
+    return list(
+        run.s.execute(
+            select(
+                Installment.loan_id,
+                Installment.seq,
+                type_coerce(
+                    Installment.principal
+                    - Installment.principal_paid
+                    + Installment.interest
+                    - Installment.interest_paid,
+                    Money,
+                ),
+            ).where(Installment.loan_id.in_(ids), OPEN_LINE)
+        ).all()
+    )
 
 
 def interest_kind(procedure: Procedure, consumer: bool, commercial: bool) -> str:
@@ -199,8 +282,11 @@ def resume_dates(s: Session, client_ids: Iterable[int]) -> dict[int, date]:
     """Per client: the day after its last ended debt track (no interest for a day inside a track)."""
     found: dict[int, date] = {}
     for client_id, ended in s.execute(
-        select(Case.client_id, func.max(DebtTrack.ended_on)).join(Case, Case.id == DebtTrack.case_id)
-        .where(Case.client_id.in_(list(client_ids)), DebtTrack.status == TrackStatus.ENDED, DebtTrack.ended_on.is_not(None))
+        select(Case.client_id, func.max(DebtTrack.ended_on))
+        .join(Case, Case.id == DebtTrack.case_id)
+        .where(
+            Case.client_id.in_(list(client_ids)), DebtTrack.status == TrackStatus.ENDED, DebtTrack.ended_on.is_not(None)
+        )
         .group_by(Case.client_id)
     ):
         if ended is not None:
@@ -211,8 +297,10 @@ def resume_dates(s: Session, client_ids: Iterable[int]) -> dict[int, date]:
 def interest_lines(lines: Iterable[tuple[date, Decimal]], resume: date | None) -> list[InterestLine]:
     """Open lines (due date, unpaid amount) as interest lines: from the day after the due date, or from ``resume``
     (the day after a debt track ended) when that is later."""
-    return [InterestLine(amount, max(due + timedelta(days=1), resume) if resume else due + timedelta(days=1))
-            for due, amount in lines]
+    return [
+        InterestLine(amount, max(due + timedelta(days=1), resume) if resume else due + timedelta(days=1))
+        for due, amount in lines
+    ]
 
 
 def post_interest(run: Run) -> None:
@@ -228,14 +316,19 @@ def post_interest(run: Run) -> None:
         select(Case.id, Loan.id, Client.consumer, Loan.commercial, Case.client_id)
         .join(Client, Client.id == Case.client_id)
         .join(Loan, Loan.client_id == Case.client_id)
-        .where(Case.status == CaseStatus.ACTIVE.value, no_open_track(), _reached(run, Action.STATUTORY_INTEREST),
-               late, ~posted)
+        .where(
+            Case.status == CaseStatus.ACTIVE.value,
+            no_open_track(),
+            _reached(run, Action.STATUTORY_INTEREST),
+            late,
+            ~posted,
+        )
         .order_by(Case.id, Loan.id)
     )
     rows = [r for r in selected(run, "interest", query) if _interest_kind(run, r[2], r[3]) != "none"]
     rates = load_rates()
     for chunk_start in range(0, len(rows), common.CHUNK):
-        chunk = rows[chunk_start:chunk_start + common.CHUNK]
+        chunk = rows[chunk_start : chunk_start + common.CHUNK]
         lines = _open_lines(run, [r[1] for r in chunk], month_start)
         resume = resume_dates(run.s, {r[4] for r in chunk})
         batch = Batch(run)
@@ -247,6 +340,15 @@ def post_interest(run: Run) -> None:
                 if not row.verified:
                     run.unverified(f"rates: row {row.start.isoformat()} (data/rates.toml)")
             if total > 0:
-                _charge(batch, case_id, loan_id, "statutory_interest", total, key,
-                        f"Wettelijke rente {previous_start:%m-%Y}", month_start, basis.to_json())
+                _charge(
+                    batch,
+                    case_id,
+                    loan_id,
+                    "statutory_interest",
+                    total,
+                    key,
+                    f"Wettelijke rente {previous_start:%m-%Y}",
+                    month_start,
+                    basis.to_json(),
+                )
         batch.write()

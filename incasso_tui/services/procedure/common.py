@@ -97,7 +97,7 @@ class Run:
 
 
 def chunks(items: list[int]) -> list[list[int]]:
-    return [items[i:i + CHUNK] for i in range(0, len(items), CHUNK)]
+    return [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
 
 
 def selected(run: Run, name: str, query) -> list:  # type: ignore[no-untyped-def]
@@ -110,12 +110,15 @@ def selected(run: Run, name: str, query) -> list:  # type: ignore[no-untyped-def
 def no_open_track():  # type: ignore[no-untyped-def]
     from incasso_tui.services.external import outside_desk_hold  # issue 19: at a bailiff/agency, or disputed
 
-    return and_(~exists().where(DebtTrack.case_id == Case.id, DebtTrack.status == TrackStatus.OPEN), outside_desk_hold())
+    return and_(
+        ~exists().where(DebtTrack.case_id == Case.id, DebtTrack.status == TrackStatus.OPEN), outside_desk_hold()
+    )
 
 
 def clean_slate(client_id):  # type: ignore[no-untyped-def]
     """The client has a debt track that ended with a clean slate (schone lei): no dunning, costs, interest or BKR step
     follows on what remained."""
     other = aliased(Case)
-    return exists().where(other.client_id == client_id, DebtTrack.case_id == other.id,
-                          DebtTrack.outcome == "schone_lei")
+    return exists().where(
+        other.client_id == client_id, DebtTrack.case_id == other.id, DebtTrack.outcome == "schone_lei"
+    )

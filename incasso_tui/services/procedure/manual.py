@@ -27,9 +27,17 @@ def move_stage(ctx: Context, case_id: int, target: str, reason: str, expected_ve
             before = {"stage": c.stage, "stage_since": c.stage_since or c.opened_on}
             c.stage, c.stage_since = target, ctx.clock.today()
             c.updated_by, c.updated_at = ctx.actor.name, ctx.clock.now()
-            audit.record(s, at=ctx.clock.now(), actor=ctx.actor.name, action="case.stage_skip", entity="case",
-                         entity_id=c.id, case_id=c.id, before=before,
-                         after={"stage": target, "stage_since": c.stage_since, "reason": reason.strip()})
+            audit.record(
+                s,
+                at=ctx.clock.now(),
+                actor=ctx.actor.name,
+                action="case.stage_skip",
+                entity="case",
+                entity_id=c.id,
+                case_id=c.id,
+                before=before,
+                after={"stage": target, "stage_since": c.stage_since, "reason": reason.strip()},
+            )
     except StaleDataError:  # another writer committed between our read and our flush (the version check)
         with ctx.db.reader() as s:
             raise changed_by(load_case(s, case_id)) from None

@@ -133,8 +133,15 @@ def run_procedure(ctx: Context, day: date, dry_run: bool = False, progress: Prog
                 run_row.counts = json.dumps({**report.actions, "held": dict(report.held)}, sort_keys=True)
                 s.flush()
                 report.run_id = run_row.id
-                audit.record(s, at=run.now, actor=run.actor, action="procedure.run", entity="procedure_run",
-                             entity_id=run_row.id, after={"date": day, "actions": report.actions})
+                audit.record(
+                    s,
+                    at=run.now,
+                    actor=run.actor,
+                    action="procedure.run",
+                    entity="procedure_run",
+                    entity_id=run_row.id,
+                    after={"date": day, "actions": report.actions},
+                )
                 s.commit()
             else:
                 s.rollback()
@@ -148,16 +155,28 @@ def _snapshot_buckets(run: Run) -> None:
     """The bucket and arrears of every desk case as of the run day, in one ``INSERT ... SELECT``; a re-run the same
     day replaces the day's snapshot, snapshots older than ``SNAPSHOT_DAYS`` go. Bulk data, not a change of any case:
     one ``procedure.snapshot`` event with the count (docs/decisions.md)."""
-    run.s.execute(delete(BucketSnapshot).where(
-        or_(BucketSnapshot.day == run.day, BucketSnapshot.day < run.day - timedelta(days=SNAPSHOT_DAYS))))
-    run.s.execute(insert(BucketSnapshot).from_select(
-        ["day", "case_id", "bucket", "arrears"],
-        select(literal(run.day, Date), Case.id, bucket_of(run.day), Case.pos_arrears).where(text(DESK_WHERE)),
-    ))
+    run.s.execute(
+        delete(BucketSnapshot).where(
+            or_(BucketSnapshot.day == run.day, BucketSnapshot.day < run.day - timedelta(days=SNAPSHOT_DAYS))
+        )
+    )
+    run.s.execute(
+        insert(BucketSnapshot).from_select(
+            ["day", "case_id", "bucket", "arrears"],
+            select(literal(run.day, Date), Case.id, bucket_of(run.day), Case.pos_arrears).where(text(DESK_WHERE)),
+        )
+    )
     # counted, not the INSERT's rowcount: psycopg reports -1 for INSERT ... SELECT through SQLAlchemy
     written = run.s.scalar(select(func.count()).select_from(BucketSnapshot).where(BucketSnapshot.day == run.day))
-    audit.record(run.s, at=run.now, actor=run.actor, action="procedure.snapshot", entity="bucket_snapshot",
-                 entity_id=None, after={"date": run.day, "cases": written})
+    audit.record(
+        run.s,
+        at=run.now,
+        actor=run.actor,
+        action="procedure.snapshot",
+        entity="bucket_snapshot",
+        entity_id=None,
+        after={"date": run.day, "cases": written},
+    )
 
 
 def _refresh_touched(run: Run) -> None:

@@ -52,8 +52,16 @@ class _CaseRow(NamedTuple):
     assignee_id: int | None
 
 
-_CASE_COLUMNS = (Case.id, Case.client_id, Case.status, Case.stage, Case.stage_since, Case.opened_on, Case.pause_until,
-                 Case.assignee_id)
+_CASE_COLUMNS = (
+    Case.id,
+    Case.client_id,
+    Case.status,
+    Case.stage,
+    Case.stage_since,
+    Case.opened_on,
+    Case.pause_until,
+    Case.assignee_id,
+)
 
 
 class _ClientRow(NamedTuple):
@@ -67,42 +75,82 @@ class _ClientRow(NamedTuple):
     email_consent_on: date | None
 
 
-_CLIENT_COLUMNS = (Client.id, Client.consumer, Client.preferred_channel, Client.phone, Client.email, Client.language,
-                   Client.kind, Client.email_consent_on)
+_CLIENT_COLUMNS = (
+    Client.id,
+    Client.consumer,
+    Client.preferred_channel,
+    Client.phone,
+    Client.email,
+    Client.language,
+    Client.kind,
+    Client.email_consent_on,
+)
 
 
 def end_pauses(run: Run) -> None:
-    rows = selected(run, "pauses", select(Case.id, Case.status, Case.pause_reason, Case.pause_until)
-                     .where(Case.status == CaseStatus.PAUSED.value, Case.pause_until < run.day)
-                     .order_by(Case.id).with_for_update())
+    rows = selected(
+        run,
+        "pauses",
+        select(Case.id, Case.status, Case.pause_reason, Case.pause_until)
+        .where(Case.status == CaseStatus.PAUSED.value, Case.pause_until < run.day)
+        .order_by(Case.id)
+        .with_for_update(),
+    )
     batch = Batch(run)
     for case_id, status, reason, until in rows:
-        batch.update_case(case_id, {"status": CaseStatus.ACTIVE.value, "pause_reason": None, "pause_until": None,
-                                    "next_action_date": run.day, "next_action": "Pauze afgelopen: stand van zaken bekijken"},
-                          from_status=status)
-        batch.case_event("procedure.pause_ended", case_id, {"status": status, "pause_reason": reason, "pause_until": until},
-                         {"status": CaseStatus.ACTIVE.value})
+        batch.update_case(
+            case_id,
+            {
+                "status": CaseStatus.ACTIVE.value,
+                "pause_reason": None,
+                "pause_until": None,
+                "next_action_date": run.day,
+                "next_action": "Pauze afgelopen: stand van zaken bekijken",
+            },
+            from_status=status,
+        )
+        batch.case_event(
+            "procedure.pause_ended",
+            case_id,
+            {"status": status, "pause_reason": reason, "pause_until": until},
+            {"status": CaseStatus.ACTIVE.value},
+        )
         run.count("pause_ended")
         run.touched.add(case_id)
     batch.write()
 
 
 def close_cleared(run: Run) -> None:
-    rows = selected(run, "close", select(Case.id, Case.status, Case.stage).where(
-        Case.status == CaseStatus.ACTIVE.value, Case.pos_arrears == 0, Case.pos_oldest_due == NO_ARREARS)
-        .order_by(Case.id).with_for_update())
+    rows = selected(
+        run,
+        "close",
+        select(Case.id, Case.status, Case.stage)
+        .where(Case.status == CaseStatus.ACTIVE.value, Case.pos_arrears == 0, Case.pos_oldest_due == NO_ARREARS)
+        .order_by(Case.id)
+        .with_for_update(),
+    )
     batch = Batch(run)
     for case_id, status, stage in rows:
-        batch.update_case(case_id, {"status": CaseStatus.CLOSED.value, "closed_on": run.day, "next_action_date": run.day,
-                                    "next_action": ""}, from_status=status)
-        batch.case_event("procedure.close", case_id, {"status": status, "stage": stage},
-                         {"status": CaseStatus.CLOSED.value, "closed_on": run.day})
+        batch.update_case(
+            case_id,
+            {"status": CaseStatus.CLOSED.value, "closed_on": run.day, "next_action_date": run.day, "next_action": ""},
+            from_status=status,
+        )
+        batch.case_event(
+            "procedure.close",
+            case_id,
+            {"status": status, "stage": stage},
+            {"status": CaseStatus.CLOSED.value, "closed_on": run.day},
+        )
         run.count("case_closed")
     batch.write()
 
 
 def _clients(run: Run, client_ids: Iterable[int]) -> dict[int, _ClientRow]:
-    return {row[0]: _ClientRow(*row) for row in run.s.execute(select(*_CLIENT_COLUMNS).where(Client.id.in_(list(client_ids))))}
+    return {
+        row[0]: _ClientRow(*row)
+        for row in run.s.execute(select(*_CLIENT_COLUMNS).where(Client.id.in_(list(client_ids))))
+    }
 
 
 def open_cases(run: Run) -> None:
@@ -111,8 +159,10 @@ def open_cases(run: Run) -> None:
     The loans come from the open lines due on or before the later cutoff, grouped per loan: the shape of the days
     past due query (one pass over the partial index of open lines) rather than a probe for each of the book's loans.
     """
-    cutoffs = {consumer: run.day - timedelta(days=run.procedure.for_debtor(consumer).first.after_days)
-               for consumer in (True, False)}
+    cutoffs = {
+        consumer: run.day - timedelta(days=run.procedure.for_debtor(consumer).first.after_days)
+        for consumer in (True, False)
+    }
     first_open = (
         select(Installment.loan_id, func.min(Installment.due_date).label("first_due"))
         .where(OPEN_LINE, Installment.due_date <= max(cutoffs.values()))
@@ -127,8 +177,12 @@ def open_cases(run: Run) -> None:
         .select_from(first_open)
         .join(Loan, Loan.id == first_open.c.loan_id)
         .join(Client, Client.id == Loan.client_id)
-        .where(Loan.status.in_((LoanStatus.ACTIVE, LoanStatus.CALLED)), ~open_case, ~clean_slate(Loan.client_id),
-               first_open.c.first_due <= cutoff)
+        .where(
+            Loan.status.in_((LoanStatus.ACTIVE, LoanStatus.CALLED)),
+            ~open_case,
+            ~clean_slate(Loan.client_id),
+            first_open.c.first_due <= cutoff,
+        )
         .group_by(Loan.client_id)
         .order_by(Loan.client_id)
     )
@@ -138,9 +192,18 @@ def open_cases(run: Run) -> None:
         positions = _positions(run, set(chunk))
         stages = [run.procedure.for_debtor(clients[client_id].consumer).first for client_id in chunk]
         new = [
-            {"client_id": client_id, "status": CaseStatus.ACTIVE.value, "stage": stage.stage.value, "opened_on": run.day,
-             **_stage_values(run, clients[client_id].consumer, stage), "pos_oldest_due": NO_ARREARS, "pos_arrears": ZERO,
-             "updated_by": run.actor, "updated_at": run.now, "version": 1}
+            {
+                "client_id": client_id,
+                "status": CaseStatus.ACTIVE.value,
+                "stage": stage.stage.value,
+                "opened_on": run.day,
+                **_stage_values(run, clients[client_id].consumer, stage),
+                "pos_oldest_due": NO_ARREARS,
+                "pos_arrears": ZERO,
+                "updated_by": run.actor,
+                "updated_at": run.now,
+                "version": 1,
+            }
             for client_id, stage in zip(chunk, stages, strict=True)
         ]
         case_ids = list(run.s.scalars(insert(CASES).returning(CASES.c.id, sort_by_parameter_order=True), new))
@@ -149,7 +212,9 @@ def open_cases(run: Run) -> None:
         for case_id, client_id, stage in zip(case_ids, chunk, stages, strict=True):
             c = _CaseRow(case_id, client_id, CaseStatus.ACTIVE.value, stage.stage.value, run.day, run.day, None, None)
             run.touched.add(case_id)
-            batch.case_event("procedure.open", case_id, None, {"status": c.status, "stage": c.stage, "opened_on": run.day})
+            batch.case_event(
+                "procedure.open", case_id, None, {"status": c.status, "stage": c.stage, "opened_on": run.day}
+            )
             run.count("case_opened")
             _stage_actions(batch, c, clients[client_id], stage, positions[client_id], None)
         batch.write()
@@ -163,27 +228,46 @@ def move_cases(run: Run) -> None:
         for stage in Stage:
             following = debtor.next_after(stage.value)
             if following is not None:
-                whens.append((and_(Client.consumer.is_(consumer), Case.stage == stage.value),
-                              literal(run.day - timedelta(days=following.after_days))))
+                whens.append(
+                    (
+                        and_(Client.consumer.is_(consumer), Case.stage == stage.value),
+                        literal(run.day - timedelta(days=following.after_days)),
+                    )
+                )
     since = func.coalesce(Case.stage_since, Case.opened_on)
     query = (
         select(Case.id)
         .join(Client, Client.id == Case.client_id)
-        .where(Case.status == CaseStatus.ACTIVE.value, Case.pos_arrears > 0, no_open_track(), since <= case(*whens, else_=None))
+        .where(
+            Case.status == CaseStatus.ACTIVE.value,
+            Case.pos_arrears > 0,
+            no_open_track(),
+            since <= case(*whens, else_=None),
+        )
         .order_by(Case.id)
     )
     case_ids = [row[0] for row in selected(run, "move", query)]
     vulnerable_max = risk.rules_for(run.ctx).vulnerability.max_automatic_stage
     for chunk in chunks(case_ids):
-        cases = {row[0]: _CaseRow(*row) for row in run.s.execute(
-            select(*_CASE_COLUMNS).where(Case.id.in_(chunk)).with_for_update())}
+        cases = {
+            row[0]: _CaseRow(*row)
+            for row in run.s.execute(select(*_CASE_COLUMNS).where(Case.id.in_(chunk)).with_for_update())
+        }
         clients = _clients(run, {c.client_id for c in cases.values()})
         chunk_positions = _positions(run, set(clients))
         _load_waiting(run, chunk)
-        targets = {case_id: run.procedure.for_debtor(clients[c.client_id].consumer).next_after(c.stage)
-                   for case_id, c in cases.items()}
-        warnings = _latest_warnings(run, [case_id for case_id, target in targets.items()
-                                          if target is not None and Action.BKR_REGISTER in target.actions])
+        targets = {
+            case_id: run.procedure.for_debtor(clients[c.client_id].consumer).next_after(c.stage)
+            for case_id, c in cases.items()
+        }
+        warnings = _latest_warnings(
+            run,
+            [
+                case_id
+                for case_id, target in targets.items()
+                if target is not None and Action.BKR_REGISTER in target.actions
+            ],
+        )
         vulnerable = risk.flagged_clients(run.s, clients)
         batch = Batch(run)
         for case_id in chunk:
@@ -206,16 +290,21 @@ def move_cases(run: Run) -> None:
             if Action.BKR_REGISTER in target.actions and not _bkr_register_ready(batch, c, client, positions, warning):
                 continue
             batch.update_case(case_id, {"stage": target.stage.value, **_stage_values(run, client.consumer, target)})
-            batch.case_event("procedure.move", case_id, {"stage": c.stage, "stage_since": c.stage_since or c.opened_on},
-                             {"stage": target.stage.value, "stage_since": run.day})
+            batch.case_event(
+                "procedure.move",
+                case_id,
+                {"stage": c.stage, "stage_since": c.stage_since or c.opened_on},
+                {"stage": target.stage.value, "stage_since": run.day},
+            )
             run.count("case_moved")
             run.touched.add(case_id)
             _stage_actions(batch, c, client, target, positions, warning)
         batch.write()
 
 
-def _bkr_register_ready(batch: Batch, c: _CaseRow, client: _ClientRow, positions: dict[int, Arrears],
-                        warning: _Warning | None) -> bool:
+def _bkr_register_ready(
+    batch: Batch, c: _CaseRow, client: _ClientRow, positions: dict[int, Arrears], warning: _Warning | None
+) -> bool:
     """Whether the move into the BKR registration stage may happen today; if the warning is missing or too
     old, a new warning letter is sent and the case waits. A legal person gets no BKR code: the stage is passed."""
     run = batch.run
@@ -249,10 +338,15 @@ def _check_a(run: Run, loan_id: int, pos: Arrears, warning: _Warning | None) -> 
     rules = run.bkr_rules
     if not rules.arrears_verified:
         run.unverified("bkr: arrears rule (data/bkr.toml)")
-    check_bkr_registration(day=run.day, warning=BkrWarningFact(warning.received, warning.report_from) if warning else None,
-                           window=run.window, arrears=pos.total, oldest_due=pos.oldest_due_date,
-                           installments_in_arrears=run.line_counts.get(loan_id, 0),
-                           rule=BkrArrearsRule(rules.min_installments, rules.min_days_past_due, rules.months_after_due))
+    check_bkr_registration(
+        day=run.day,
+        warning=BkrWarningFact(warning.received, warning.report_from) if warning else None,
+        window=run.window,
+        arrears=pos.total,
+        oldest_due=pos.oldest_due_date,
+        installments_in_arrears=run.line_counts.get(loan_id, 0),
+        rule=BkrArrearsRule(rules.min_installments, rules.min_days_past_due, rules.months_after_due),
+    )
 
 
 def _stage_values(run: Run, consumer: bool, stage: StageDef) -> dict[str, object]:
@@ -264,8 +358,14 @@ def _stage_values(run: Run, consumer: bool, stage: StageDef) -> dict[str, object
     return {"stage_since": run.day, "next_action": stage.next_action, "next_action_date": next_date}
 
 
-def _stage_actions(batch: Batch, c: _CaseRow, client: _ClientRow, stage: StageDef, positions: dict[int, Arrears],
-                   warning: _Warning | None) -> None:
+def _stage_actions(
+    batch: Batch,
+    c: _CaseRow,
+    client: _ClientRow,
+    stage: StageDef,
+    positions: dict[int, Arrears],
+    warning: _Warning | None,
+) -> None:
     run = batch.run
     for action in stage.actions:
         if action in LETTER_KIND:
@@ -281,8 +381,9 @@ def _stage_actions(batch: Batch, c: _CaseRow, client: _ClientRow, stage: StageDe
         # COLLECTION_COSTS and STATUTORY_INTEREST are postings: charges.post_costs / post_interest act on them
 
 
-def _register_a(batch: Batch, c: _CaseRow, client: _ClientRow, positions: dict[int, Arrears],
-                warning: _Warning | None) -> None:
+def _register_a(
+    batch: Batch, c: _CaseRow, client: _ClientRow, positions: dict[int, Arrears], warning: _Warning | None
+) -> None:
     run = batch.run
     if client.kind in run.bkr_rules.legal_person_kinds:
         run.report.held["bkr_A_legal_person"] += 1
@@ -309,8 +410,12 @@ def _latest_warnings(run: Run, case_ids: list[int]) -> dict[int, _Warning]:
     if case_ids:
         for case_id, letter_id, received, raw in run.s.execute(
             select(Letter.case_id, Letter.id, Letter.received_on, Letter.figures)
-            .where(Letter.case_id.in_(case_ids), Letter.kind == "bkr_warning", Letter.status == LetterStatus.SENT,
-                   Letter.received_on.is_not(None))
+            .where(
+                Letter.case_id.in_(case_ids),
+                Letter.kind == "bkr_warning",
+                Letter.status == LetterStatus.SENT,
+                Letter.received_on.is_not(None),
+            )
             .order_by(Letter.case_id, Letter.dispatched_on, Letter.id)
         ):
             figures = lm.LetterFigures.from_json(raw)
@@ -322,8 +427,14 @@ def _latest_warnings(run: Run, case_ids: list[int]) -> dict[int, _Warning]:
 def _load_waiting(run: Run, case_ids: Iterable[int]) -> None:
     """The letters of these cases that wait to be dispatched, and their loans' open past-due line counts."""
     ids = list(case_ids)
-    run.waiting = {(case_id, kind) for case_id, kind in run.s.execute(
-        select(Letter.case_id, Letter.kind).where(Letter.case_id.in_(ids), Letter.status.in_((LetterStatus.PENDING, LetterStatus.RENDERED))))}
+    run.waiting = {
+        (case_id, kind)
+        for case_id, kind in run.s.execute(
+            select(Letter.case_id, Letter.kind).where(
+                Letter.case_id.in_(ids), Letter.status.in_((LetterStatus.PENDING, LetterStatus.RENDERED))
+            )
+        )
+    }
 
 
 def _channel(client: _ClientRow, kind: str) -> str:
@@ -351,8 +462,12 @@ def _figures(run: Run, kind: str, positions: dict[int, Arrears], client: _Client
     if kind in ("reminder", "demand", "default_notice"):
         figures["pay_by"] = run.day + timedelta(days=PAY_DAYS)
         if kind == "demand" and not client.consumer:
-            figures.update(business_figures(client.kind in run.bkr_rules.legal_person_kinds, (
-                positions[loan_id] for loan_id in in_arrears if run.commercial.get(loan_id))))
+            figures.update(
+                business_figures(
+                    client.kind in run.bkr_rules.legal_person_kinds,
+                    (positions[loan_id] for loan_id in in_arrears if run.commercial.get(loan_id)),
+                )
+            )
     elif kind == "fourteen_day":
         # every claim against the consumer in one letter, WIK on the summed claims (art. 6:96 lid 7 BW), each
         # installment covered once (a later letter covers only the new ones), the stacking limit applied
@@ -382,8 +497,11 @@ def business_figures(legal_person: bool, commercial: Iterable[Arrears]) -> dict[
     agreements in arrears (the WIK scale per loan on its overdue installments, as ``charges.post_costs`` charges
     them), and whether it is a legal person (no BKR)."""
     costs = sum((wik_costs(p.principal + p.interest) for p in commercial if p.principal + p.interest > 0), ZERO)
-    return {"business_debtor": True, "legal_person": legal_person,
-            "commercial_costs": lm.CollectionCosts(amount=costs) if costs > 0 else None}
+    return {
+        "business_debtor": True,
+        "legal_person": legal_person,
+        "commercial_costs": lm.CollectionCosts(amount=costs) if costs > 0 else None,
+    }
 
 
 def _letter(batch: Batch, c: _CaseRow, client: _ClientRow, kind: str, positions: dict[int, Arrears]) -> None:
@@ -397,23 +515,51 @@ def _letter(batch: Batch, c: _CaseRow, client: _ClientRow, kind: str, positions:
     channel = _channel(client, kind)
     run.waiting.add((c.id, kind))
     # received_on and costs_from stay empty: they follow from the dispatch (services.dispatch.mark_dispatched)
-    batch.insert("letters",
-                 {"case_id": c.id, "client_id": client.id, "kind": kind, "channel": channel,
-                  "language": client.language if client.language in ("nl", "en") else "nl", "letter_date": run.day,
-                  "figures": figures.to_json(), "status": "pending", "run_date": run.day, "created_by": run.actor,
-                  "created_at": run.now},
-                 "letter.decide", c.id,
-                 {"kind": kind, "channel": channel, "letter_date": run.day,
-                  "collection_costs": figures.collection_costs.amount if figures.collection_costs else None})
+    batch.insert(
+        "letters",
+        {
+            "case_id": c.id,
+            "client_id": client.id,
+            "kind": kind,
+            "channel": channel,
+            "language": client.language if client.language in ("nl", "en") else "nl",
+            "letter_date": run.day,
+            "figures": figures.to_json(),
+            "status": "pending",
+            "run_date": run.day,
+            "created_by": run.actor,
+            "created_at": run.now,
+        },
+        "letter.decide",
+        c.id,
+        {
+            "kind": kind,
+            "channel": channel,
+            "letter_date": run.day,
+            "collection_costs": figures.collection_costs.amount if figures.collection_costs else None,
+        },
+    )
     run.count(f"letter_{kind}")
 
 
 def _task(batch: Batch, c: _CaseRow, kind: str, title: str) -> None:
     run = batch.run
-    batch.insert("tasks",
-                 {"case_id": c.id, "kind": kind, "title": title, "due_date": run.day, "status": "open",
-                  "assignee_id": c.assignee_id, "created_by": run.actor, "created_at": run.now},
-                 "task.create", c.id, {"kind": kind, "due_date": run.day})
+    batch.insert(
+        "tasks",
+        {
+            "case_id": c.id,
+            "kind": kind,
+            "title": title,
+            "due_date": run.day,
+            "status": "open",
+            "assignee_id": c.assignee_id,
+            "created_by": run.actor,
+            "created_at": run.now,
+        },
+        "task.create",
+        c.id,
+        {"kind": kind, "due_date": run.day},
+    )
     run.count(f"task_{kind}")
 
 
@@ -421,15 +567,22 @@ def _positions(run: Run, client_ids: set[int]) -> dict[int, dict[int, Arrears]]:
     """The arrears of every loan of these clients (one batch of queries): {client id: {loan id: Arrears}}."""
     owners: dict[int, int] = {}
     for loan_id, client_id, number, commercial in run.s.execute(
-            select(Loan.id, Loan.client_id, Loan.number, Loan.commercial).where(Loan.client_id.in_(client_ids))):
+        select(Loan.id, Loan.client_id, Loan.number, Loan.commercial).where(Loan.client_id.in_(client_ids))
+    ):
         owners[loan_id] = client_id
         run.numbers[loan_id] = number
         run.commercial[loan_id] = bool(commercial)
     found = loan_positions(run.s, owners, run.day)
-    run.line_counts.update({loan_id: n for loan_id, n in run.s.execute(
-        select(Installment.loan_id, func.count()).where(Installment.loan_id.in_(list(owners)),
-                                                        Installment.due_date < run.day, OPEN_LINE)
-        .group_by(Installment.loan_id))})
+    run.line_counts.update(
+        {
+            loan_id: n
+            for loan_id, n in run.s.execute(
+                select(Installment.loan_id, func.count())
+                .where(Installment.loan_id.in_(list(owners)), Installment.due_date < run.day, OPEN_LINE)
+                .group_by(Installment.loan_id)
+            )
+        }
+    )
     grouped: dict[int, dict[int, Arrears]] = {client_id: {} for client_id in client_ids}
     for loan_id, pos in found.items():
         grouped[owners[loan_id]][loan_id] = pos

@@ -14,6 +14,7 @@ HAND_WRITTEN = {"ix_cases_desk_prio", "ix_cases_desk_amount", "ix_cases_desk_ass
 def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
     return not (type_ == "index" and name in HAND_WRITTEN)
 
+
 with engine.begin() as connection:
     context.configure(
         connection=connection, target_metadata=Base.metadata, render_as_batch=True, include_object=include_object

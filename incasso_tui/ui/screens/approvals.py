@@ -15,8 +15,8 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.content import Content
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.widgets import DataTable, Static
 
 from incasso_tui.errors import N_
@@ -49,9 +49,13 @@ class ApprovalsScreen(RowsScreen[ProposalRow]):
 
     def columns(self) -> list[tuple[str | Text, str, int | None]]:
         tr = self.tr
-        return [(tr(N_("Client")), "client", 24), (tr(N_("Proposal")), "kind", None),
-                (Text(tr(N_("Position")), justify="right"), "position", None), (tr(N_("By")), "by", None),
-                (tr(N_("On")), "on", None)]
+        return [
+            (tr(N_("Client")), "client", 24),
+            (tr(N_("Proposal")), "kind", None),
+            (Text(tr(N_("Position")), justify="right"), "position", None),
+            (tr(N_("By")), "by", None),
+            (tr(N_("On")), "on", None),
+        ]
 
     def fetch(self) -> list[ProposalRow]:
         ctx = self.ctx
@@ -62,8 +66,13 @@ class ApprovalsScreen(RowsScreen[ProposalRow]):
 
     def cells(self, row: ProposalRow) -> list[Text]:
         tr = self.tr
-        return [text_cell(row.client_name), text_cell(tr(PROPOSAL_KIND.get(row.kind, row.kind))),
-                money_cell(tr, row.position), text_cell(row.proposed_by), text_cell(tr.date(row.proposed_at.date()))]
+        return [
+            text_cell(row.client_name),
+            text_cell(tr(PROPOSAL_KIND.get(row.kind, row.kind))),
+            money_cell(tr, row.position),
+            text_cell(row.proposed_by),
+            text_cell(tr.date(row.proposed_at.date())),
+        ]
 
     def count_text(self, count: int) -> str:
         return self.tr.plural("Approvals: {n} proposal waiting", "Approvals: {n} proposals waiting", count)
@@ -96,33 +105,67 @@ class ApprovalsScreen(RowsScreen[ProposalRow]):
         parts = [lit(tr(N_("Case {case} · {client}"), case=row.case_id, client=row.client_name), "bold")]
         if row.kind == "deferral":
             repay = p["option"]
-            parts.append(Content(tr(
-                N_("Deferral of {months} months · {option} · installment {old} → {new} · ends {end} · extra interest {extra}"),
-                months=p["months"], option=tr(REPAY_OPTION[repay]), old=_money(tr, p["current_installment"]),
-                new=_money(tr, p["new_installment"]), end=tr.date(_day(p["end_date"])), extra=_money(tr, p["extra_interest"]))))
+            parts.append(
+                Content(
+                    tr(
+                        N_(
+                            "Deferral of {months} months · {option} · installment {old} → {new} · ends {end} · extra interest {extra}"
+                        ),
+                        months=p["months"],
+                        option=tr(REPAY_OPTION[repay]),
+                        old=_money(tr, p["current_installment"]),
+                        new=_money(tr, p["new_installment"]),
+                        end=tr.date(_day(p["end_date"])),
+                        extra=_money(tr, p["extra_interest"]),
+                    )
+                )
+            )
             parts.append(_fit_line(tr, p))
             parts.append(lit(tr(N_("Weighing: {text}"), text=p["weighing"])))
             if p.get("outlook"):
                 parts.append(lit(tr(N_("Outlook: {text}"), text=p["outlook"])))
             for line in p["lines"]:
-                lines.add_row(right(line["seq"]), text_cell(tr.date(_day(line["due_date"]))),
-                              money_cell(tr, _dec(line["principal"])), money_cell(tr, _dec(line["interest"])))
+                lines.add_row(
+                    right(line["seq"]),
+                    text_cell(tr.date(_day(line["due_date"]))),
+                    money_cell(tr, _dec(line["principal"])),
+                    money_cell(tr, _dec(line["interest"])),
+                )
         elif row.kind == "arrangement":  # a plan beyond the desk limits (services.arrangement_changes)
-            parts.append(lit(tr(N_("Arrangement for {covered}: {count} installments of {installment}, the last on "
-                                   "{last} · beyond the desk: {refusal}"),
-                                covered=_money(tr, p["covered"]), count=p["installments"],
-                                installment=_money(tr, p["installment"]), last=tr.date(_day(p["last_date"])),
-                                refusal=tr(p["desk_refusal"], **p.get("desk_refusal_params", {})))))
+            parts.append(
+                lit(
+                    tr(
+                        N_(
+                            "Arrangement for {covered}: {count} installments of {installment}, the last on "
+                            "{last} · beyond the desk: {refusal}"
+                        ),
+                        covered=_money(tr, p["covered"]),
+                        count=p["installments"],
+                        installment=_money(tr, p["installment"]),
+                        last=tr.date(_day(p["last_date"])),
+                        refusal=tr(p["desk_refusal"], **p.get("desk_refusal_params", {})),
+                    )
+                )
+            )
             parts.append(lit(tr(N_("Reason: {text}"), text=p.get("reason", ""))))
         elif row.kind == "write_off":
-            parts.append(lit(tr(N_("Write off {amount} of loan {loan} (balance {balance})"),
-                                    amount=_money(tr, p["amount"]), loan=p["loan"], balance=_money(tr, p["balance"]))))
+            parts.append(
+                lit(
+                    tr(
+                        N_("Write off {amount} of loan {loan} (balance {balance})"),
+                        amount=_money(tr, p["amount"]),
+                        loan=p["loan"],
+                        balance=_money(tr, p["balance"]),
+                    )
+                )
+            )
             parts.append(lit(tr(N_("Reason: {text}"), text=p.get("reason", ""))))
         else:
             parts.append(lit(tr(N_("Reason: {text}"), text=p.get("reason", ""))))
         if row.bkr_code is not None:  # said before it is approved (issue 13; services.proposals.decision_bkr_code)
-            parts.append(lit(tr(N_("Approving this registers code {code} at the BKR"), code=row.bkr_code),
-                             "bold $text-warning"))
+            parts.append(
+                lit(tr(N_("Approving this registers code {code} at the BKR"), code=row.bkr_code), "bold $text-warning")
+            )
         return Content("\n").join(parts)
 
     # ----- actions
@@ -150,8 +193,10 @@ class ApprovalsScreen(RowsScreen[ProposalRow]):
     def _decide(self, row: ProposalRow, approve: bool, reason: str) -> None:
         ctx = self.ctx
         done = N_("Approved: {client}") if approve else N_("Rejected: {client}")
-        self.run_action(lambda: decide(ctx, row.id, row.version, approve=approve, reason=reason),
-                        self.tr(done, client=row.client_name))
+        self.run_action(
+            lambda: decide(ctx, row.id, row.version, approve=approve, reason=reason),
+            self.tr(done, client=row.client_name),
+        )
 
     def action_dossier(self) -> None:
         from incasso_tui.ui.screens.detail import ClientDetailScreen
@@ -164,10 +209,18 @@ class ApprovalsScreen(RowsScreen[ProposalRow]):
 def _fit_line(tr: Translator, p: dict[str, object]) -> Content:
     """The deferral against the capacity when it was proposed (issue 15)."""
     if p.get("capacity") is None:
-        return lit(tr(N_("Cause {cause} · no capacity known when proposed"), cause=tr(CAUSE.get(str(p["cause"]), str(p["cause"])))))
-    text = tr(N_("Cause {cause} · after it {needed} a month of {capacity} available"),
-              cause=tr(CAUSE.get(str(p["cause"]), str(p["cause"]))), needed=_money(tr, str(p["needed"])),
-              capacity=_money(tr, str(p["capacity"])))
+        return lit(
+            tr(
+                N_("Cause {cause} · no capacity known when proposed"),
+                cause=tr(CAUSE.get(str(p["cause"]), str(p["cause"]))),
+            )
+        )
+    text = tr(
+        N_("Cause {cause} · after it {needed} a month of {capacity} available"),
+        cause=tr(CAUSE.get(str(p["cause"]), str(p["cause"]))),
+        needed=_money(tr, str(p["needed"])),
+        capacity=_money(tr, str(p["capacity"])),
+    )
     fits = tr(N_("fits")) if p.get("fits") else tr(N_("does not fit"))
     return Content.assemble(lit(text + " · "), (fits, "bold $text-success" if p.get("fits") else "bold $text-error"))
 

@@ -46,8 +46,14 @@ class ArrangementScreen(CapacityMixin, SavingScreen[int]):
         Binding("up", "app.focus_previous", "Previous field", show=False),
         Binding("ctrl+o", "propose", "Propose plan", id="propose", priority=True),  # CapacityMixin (issue 15)
         # a plan the desk limits refuse goes to a supervisor instead (services.arrangement_changes, issue 14)
-        Binding("ctrl+r", "to_supervisor", "To supervisor", id="to_supervisor", priority=True,
-                tooltip="Send a plan beyond the desk limits to a supervisor (four eyes)"),
+        Binding(
+            "ctrl+r",
+            "to_supervisor",
+            "To supervisor",
+            id="to_supervisor",
+            priority=True,
+            tooltip="Send a plan beyond the desk limits to a supervisor (four eyes)",
+        ),
     ]
     FIELDS = ("down_payment", "count", "installment", "first_date", "capacity_reason")  # as in RuleViolation.field
 
@@ -107,8 +113,11 @@ class ArrangementScreen(CapacityMixin, SavingScreen[int]):
                         compact=True,
                         id="frequency",
                     )
-                yield from self.field("capacity_reason", N_("Reason"), Input(
-                    id="capacity_reason", placeholder=tr(N_("only above the capacity")), compact=True))
+                yield from self.field(
+                    "capacity_reason",
+                    N_("Reason"),
+                    Input(id="capacity_reason", placeholder=tr(N_("only above the capacity")), compact=True),
+                )
                 with Horizontal(id="buttons"):
                     yield Button(tr(N_("Save")), id="save", variant="primary", compact=True)
                     yield Button(tr(N_("Cancel")), id="cancel", compact=True)
@@ -146,10 +155,17 @@ class ArrangementScreen(CapacityMixin, SavingScreen[int]):
 
     def _bkr_note(self) -> None:
         tr = self.tr
-        self.query_one("#note", Static).update(Content("\n").join([
-            tr(N_("The regular installments stay due on top of the arrangement.")),
-            lit(tr(N_("BKR code A stands: paid in full, this arrangement registers code H at the BKR")), "bold $text-warning"),
-        ]))
+        self.query_one("#note", Static).update(
+            Content("\n").join(
+                [
+                    tr(N_("The regular installments stay due on top of the arrangement.")),
+                    lit(
+                        tr(N_("BKR code A stands: paid in full, this arrangement registers code H at the BKR")),
+                        "bold $text-warning",
+                    ),
+                ]
+            )
+        )
 
     # ----- live preview
     @on(Input.Changed)
@@ -214,8 +230,10 @@ class ArrangementScreen(CapacityMixin, SavingScreen[int]):
         totals.update(
             Content("\n").join(
                 [
-                    lit(tr(N_("{count} installments of {installment}"), count=plan.count, installment=plan.installment),
-                        "bold"),
+                    lit(
+                        tr(N_("{count} installments of {installment}"), count=plan.count, installment=plan.installment),
+                        "bold",
+                    ),
                     lit(tr(N_("total {total}, the last on {last}"), total=plan.total, last=plan.last_date)),
                 ]
             )
@@ -244,15 +262,17 @@ class ArrangementScreen(CapacityMixin, SavingScreen[int]):
             if reason:
                 self._propose(given, reason)
 
-        self.app.push_screen(PromptScreen(self.tr(N_("Why should a supervisor allow this plan beyond the desk limits?"))),
-                             reason_given)
+        self.app.push_screen(
+            PromptScreen(self.tr(N_("Why should a supervisor allow this plan beyond the desk limits?"))), reason_given
+        )
 
     def _propose(self, given: ArrangementInput, reason: str) -> None:
         from incasso_tui.services.arrangement_changes import propose_arrangement
 
         def call() -> int:
-            return propose_arrangement(self.ctx, self.detail.case.id, self.detail.case.version, given, reason,
-                                       replaces=self.replaces)
+            return propose_arrangement(
+                self.ctx, self.detail.case.id, self.detail.case.version, given, reason, replaces=self.replaces
+            )
 
         closing_worker(self, call, self._proposed, self._refused, group="form-save")
 

@@ -64,8 +64,14 @@ class CapacityMixin(_Screen):
         extra = []  # a budget older than the setting is flagged in the panel's first line (budget_line)
         if result is not None and not result.fits:
             rule = self.ctx.settings.arrangement_above_capacity
-            extra.append(lit(tr(N_("Not allowed: ctrl+o proposes one that fits")) if rule == "refuse"
-                             else tr(N_("Above it: give the reason")), "$text-warning"))
+            extra.append(
+                lit(
+                    tr(N_("Not allowed: ctrl+o proposes one that fits"))
+                    if rule == "refuse"
+                    else tr(N_("Above it: give the reason")),
+                    "$text-warning",
+                )
+            )
         panel.show(tr, st, result, N_("Plan"), extra)
 
     def action_propose(self) -> None:

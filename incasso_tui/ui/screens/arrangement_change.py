@@ -28,8 +28,14 @@ from incasso_tui.ui.work import closing_worker
 
 class ArrangementChangeScreen(ArrangementScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+d", "end", "End arrangement", id="end", priority=True,
-                tooltip="End the running arrangement with a reason; the procedure resumes"),
+        Binding(
+            "ctrl+d",
+            "end",
+            "End arrangement",
+            id="end",
+            priority=True,
+            tooltip="End the running arrangement with a reason; the procedure resumes",
+        ),
     ]
 
     def __init__(self, detail: ClientDetail, arrangement: RunningArrangement) -> None:
@@ -40,8 +46,12 @@ class ArrangementChangeScreen(ArrangementScreen):
 
     def cover_text(self) -> str:
         a = self.arrangement
-        return self.tr(N_("Change the arrangement of {name} ({day}): still open {total}"), name=a.created_by,
-                       day=a.created_at_day, total=a.open_amount)
+        return self.tr(
+            N_("Change the arrangement of {name} ({day}): still open {total}"),
+            name=a.created_by,
+            day=a.created_at_day,
+            total=a.open_amount,
+        )
 
     def plan_for(self, given: ArrangementInput) -> Plan:
         return preview_change(self.ctx, self.arrangement, given)
@@ -73,12 +83,18 @@ class ArrangementChangeScreen(ArrangementScreen):
             if reason:
                 self._end(reason)
 
-        self.app.push_screen(PromptScreen(self.tr(N_("End the arrangement: why? The procedure resumes today."))),
-                             reason_given)
+        self.app.push_screen(
+            PromptScreen(self.tr(N_("End the arrangement: why? The procedure resumes today."))), reason_given
+        )
 
     def _end(self, reason: str) -> None:
-        closing_worker(self, lambda: cancel_arrangement(self.ctx, self.arrangement.id, self.arrangement.version, reason),
-                       self._ended, self._refused, group="form-save")
+        closing_worker(
+            self,
+            lambda: cancel_arrangement(self.ctx, self.arrangement.id, self.arrangement.version, reason),
+            self._ended,
+            self._refused,
+            group="form-save",
+        )
 
     def _ended(self, _result: object) -> None:
         self.notify(self.tr(N_("The arrangement is ended; the procedure resumes")))

@@ -31,12 +31,20 @@ from incasso_tui.ui.text import lit
 from incasso_tui.ui.widgets.capacity import CHECKED, HOUSEHOLD, step_lines, trend_line
 
 HOUSEHOLD_FIELDS = (
-    ("salary", N_("Salary")), ("benefits", N_("Benefits")), ("partner", N_("Partner")),
-    ("drawings", N_("Drawings")), ("housing", N_("Housing costs")), ("housing_allowance", N_("Housing allow.")),
-    ("health", N_("Health premium")), ("health_allowance", N_("Health allow.")), ("fixed", N_("Fixed costs")),
+    ("salary", N_("Salary")),
+    ("benefits", N_("Benefits")),
+    ("partner", N_("Partner")),
+    ("drawings", N_("Drawings")),
+    ("housing", N_("Housing costs")),
+    ("housing_allowance", N_("Housing allow.")),
+    ("health", N_("Health premium")),
+    ("health_allowance", N_("Health allow.")),
+    ("fixed", N_("Fixed costs")),
 )
 BUSINESS_FIELDS = (
-    ("revenue", N_("Revenue")), ("costs", N_("Costs")), ("business_drawings", N_("Drawings")),
+    ("revenue", N_("Revenue")),
+    ("costs", N_("Costs")),
+    ("business_drawings", N_("Drawings")),
     ("tax_reservation", N_("Tax reserved")),
 )
 DEBT_LINES = 2
@@ -48,8 +56,16 @@ class BudgetScreen(FormScreen[int]):
     CSS_PATH = ["../styles/form.tcss", "../styles/budget.tcss"]
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (110, "-wide")]
     FIELDS: ClassVar[tuple[str, ...]] = (
-        "household", "children", *(n for n, _ in HOUSEHOLD_FIELDS), "debts", *(n for n, _ in BUSINESS_FIELDS), "trend",
-        "checked", "budget_date", "cause", "note",
+        "household",
+        "children",
+        *(n for n, _ in HOUSEHOLD_FIELDS),
+        "debts",
+        *(n for n, _ in BUSINESS_FIELDS),
+        "trend",
+        "checked",
+        "budget_date",
+        "cause",
+        "note",
     )
 
     def __init__(self, detail: ClientDetail) -> None:
@@ -66,11 +82,22 @@ class BudgetScreen(FormScreen[int]):
                 yield Label(lit(tr(N_("Budget of {name}"), name=self.detail.client.name), "bold"), classes="title")
                 if self.household_needed:
                     yield Label(tr(N_("Household, net a month")), classes="subhead")
-                    yield from self.field("household", N_("Household"), Select(
-                        [(tr(HOUSEHOLD[h.value]), h) for h in Household], value=Household.SINGLE, allow_blank=False,
-                        compact=True, id="household"))
-                    yield from self.field("children", N_("Children"), Input(
-                        "0", id="children", restrict=r"[0-9]*", max_length=2, compact=True))
+                    yield from self.field(
+                        "household",
+                        N_("Household"),
+                        Select(
+                            [(tr(HOUSEHOLD[h.value]), h) for h in Household],
+                            value=Household.SINGLE,
+                            allow_blank=False,
+                            compact=True,
+                            id="household",
+                        ),
+                    )
+                    yield from self.field(
+                        "children",
+                        N_("Children"),
+                        Input("0", id="children", restrict=r"[0-9]*", max_length=2, compact=True),
+                    )
                     for name, caption in HOUSEHOLD_FIELDS:
                         yield from self.field(name, caption, Input(id=name, placeholder="€", compact=True))
                     for i in range(DEBT_LINES):
@@ -83,17 +110,41 @@ class BudgetScreen(FormScreen[int]):
                     yield Label(tr(N_("Business, a month")), classes="subhead")
                     for name, caption in BUSINESS_FIELDS:
                         yield from self.field(name, caption, Input(id=name, placeholder="€", compact=True))
-                    yield from self.field("trend", N_("Revenue trend"), Input(
-                        id="trend", placeholder=tr(N_("900; 1.100")), compact=True))
+                    yield from self.field(
+                        "trend", N_("Revenue trend"), Input(id="trend", placeholder=tr(N_("900; 1.100")), compact=True)
+                    )
                 yield Label(tr(N_("Checked and cause")), classes="subhead")
-                yield from self.field("checked", N_("Checked"), Select(
-                    [(tr(CHECKED[c.value]), c) for c in Checked], value=Checked.BANK_STATEMENTS, allow_blank=False,
-                    compact=True, id="checked"))
-                yield from self.field("budget_date", N_("Figures of"), Input(
-                    tr.date(self.ctx.clock.today()), id="budget_date", placeholder=tr(N_("dd/mm/yyyy")), compact=True))
-                yield from self.field("cause", N_("Cause"), Select(
-                    [(tr(CAUSE[c.value]), c) for c in ArrearsCause], prompt=tr(N_("(unchanged)")), compact=True,
-                    id="cause"))
+                yield from self.field(
+                    "checked",
+                    N_("Checked"),
+                    Select(
+                        [(tr(CHECKED[c.value]), c) for c in Checked],
+                        value=Checked.BANK_STATEMENTS,
+                        allow_blank=False,
+                        compact=True,
+                        id="checked",
+                    ),
+                )
+                yield from self.field(
+                    "budget_date",
+                    N_("Figures of"),
+                    Input(
+                        tr.date(self.ctx.clock.today()),
+                        id="budget_date",
+                        placeholder=tr(N_("dd/mm/yyyy")),
+                        compact=True,
+                    ),
+                )
+                yield from self.field(
+                    "cause",
+                    N_("Cause"),
+                    Select(
+                        [(tr(CAUSE[c.value]), c) for c in ArrearsCause],
+                        prompt=tr(N_("(unchanged)")),
+                        compact=True,
+                        id="cause",
+                    ),
+                )
                 yield from self.field("note", N_("Note"), Input(id="note", max_length=2000, compact=True))
                 yield from self.buttons()
             with Vertical(id="budget-preview"):
@@ -137,8 +188,12 @@ class BudgetScreen(FormScreen[int]):
                 self.query_one(f"#debt{i}", Input).value = tr.money(debt.monthly).replace("€", "").strip()
         if view.business is not None and self.business_needed:
             b = view.business
-            for name, attr in (("revenue", "revenue"), ("costs", "costs"), ("business_drawings", "drawings"),
-                               ("tax_reservation", "tax_reservation")):
+            for name, attr in (
+                ("revenue", "revenue"),
+                ("costs", "costs"),
+                ("business_drawings", "drawings"),
+                ("tax_reservation", "tax_reservation"),
+            ):
                 amount = getattr(b, attr)
                 self.query_one(f"#{name}", Input).value = tr.money(amount).replace("€", "").strip() if amount else ""
             self.query_one("#trend", Input).value = "; ".join(tr.money(v).replace("€", "").strip() for v in b.trend)
@@ -201,8 +256,12 @@ class BudgetScreen(FormScreen[int]):
                 if creditor or amount:
                     debts.append(Debt(creditor, amount))
             children = self.query_one("#children", Input).value.strip()
-            household = HouseholdBudget(kind, int(children or "0"), debts=tuple(debts),
-                                        **{name: self._amount(name) for name, _ in HOUSEHOLD_FIELDS})
+            household = HouseholdBudget(
+                kind,
+                int(children or "0"),
+                debts=tuple(debts),
+                **{name: self._amount(name) for name, _ in HOUSEHOLD_FIELDS},
+            )
         if self.business_needed:
             trend = []
             for part in self.query_one("#trend", Input).value.replace(";", " ").split():
@@ -210,8 +269,13 @@ class BudgetScreen(FormScreen[int]):
                     trend.append(parse_amount(part))
                 except BadInput as err:
                     raise BadInput(err.msgid, field="trend", **err.params) from None
-            business = BusinessBudget(self._amount("revenue"), self._amount("costs"),
-                                      self._amount("business_drawings"), self._amount("tax_reservation"), tuple(trend))
+            business = BusinessBudget(
+                self._amount("revenue"),
+                self._amount("costs"),
+                self._amount("business_drawings"),
+                self._amount("tax_reservation"),
+                tuple(trend),
+            )
         return household, business
 
     def read(self) -> BudgetInput | None:
@@ -229,8 +293,14 @@ class BudgetScreen(FormScreen[int]):
         checked = self.query_one("#checked", Select).value
         cause = self.query_one("#cause", Select).value
         assert isinstance(checked, Checked)
-        return BudgetInput(day, checked, household, business, note=self.query_one("#note", Input).value,
-                           cause=cause if isinstance(cause, ArrearsCause) else None)
+        return BudgetInput(
+            day,
+            checked,
+            household,
+            business,
+            note=self.query_one("#note", Input).value,
+            cause=cause if isinstance(cause, ArrearsCause) else None,
+        )
 
     @staticmethod
     def _field(name: str | None) -> str | None:

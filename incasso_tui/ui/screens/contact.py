@@ -25,8 +25,16 @@ from incasso_tui.ui.text import lit
 
 
 class ContactScreen(FormScreen[LoggedContact]):
-    FIELDS = ("channel", "outcome", "promise_date", "promise_amount", "cause", "summary", "referral",
-              "next_action_date")
+    FIELDS = (
+        "channel",
+        "outcome",
+        "promise_date",
+        "promise_amount",
+        "cause",
+        "summary",
+        "referral",
+        "next_action_date",
+    )
 
     def __init__(self, detail: ClientDetail, channel: Channel | None = None) -> None:
         super().__init__()
@@ -38,28 +46,64 @@ class ContactScreen(FormScreen[LoggedContact]):
         with Vertical(classes="dialog"):
             yield Label(lit(tr(N_("Contact with {name}"), name=self.detail.client.name), "bold"), classes="title")
             preferred = self.channel.value if self.channel is not None else self.detail.client.preferred_channel
-            yield from self.field("channel", N_("Channel"), Select(
-                [(tr(CHANNEL[c.value]), c) for c in Channel],
-                value=Channel(preferred) if preferred in Channel.__members__.values() else Channel.PHONE,
-                allow_blank=False, compact=True, id="channel"))
-            yield from self.field("outcome", N_("Outcome"), Select(
-                [(tr(OUTCOME[o.value]), o) for o in ContactOutcome],
-                value=ContactOutcome.REACHED, allow_blank=False, compact=True, id="outcome"))
+            yield from self.field(
+                "channel",
+                N_("Channel"),
+                Select(
+                    [(tr(CHANNEL[c.value]), c) for c in Channel],
+                    value=Channel(preferred) if preferred in Channel.__members__.values() else Channel.PHONE,
+                    allow_blank=False,
+                    compact=True,
+                    id="channel",
+                ),
+            )
+            yield from self.field(
+                "outcome",
+                N_("Outcome"),
+                Select(
+                    [(tr(OUTCOME[o.value]), o) for o in ContactOutcome],
+                    value=ContactOutcome.REACHED,
+                    allow_blank=False,
+                    compact=True,
+                    id="outcome",
+                ),
+            )
             with Vertical(id="promise-fields"):
-                yield from self.field("promise_date", N_("Pays on"), Input(
-                    id="promise_date", placeholder=tr(N_("dd/mm/yyyy")), compact=True))
-                yield from self.field("promise_amount", N_("Amount"), Input(
-                    id="promise_amount", placeholder="€", compact=True))
-            yield from self.field("cause", N_("Cause"), Select(
-                [(tr(CAUSE[c.value]), c) for c in ArrearsCause],
-                prompt=tr(N_("(not known)")), compact=True, id="cause"))
+                yield from self.field(
+                    "promise_date",
+                    N_("Pays on"),
+                    Input(id="promise_date", placeholder=tr(N_("dd/mm/yyyy")), compact=True),
+                )
+                yield from self.field(
+                    "promise_amount", N_("Amount"), Input(id="promise_amount", placeholder="€", compact=True)
+                )
+            yield from self.field(
+                "cause",
+                N_("Cause"),
+                Select(
+                    [(tr(CAUSE[c.value]), c) for c in ArrearsCause],
+                    prompt=tr(N_("(not known)")),
+                    compact=True,
+                    id="cause",
+                ),
+            )
             yield from self.field("summary", N_("Summary"), Input(id="summary", max_length=MAX_TEXT, compact=True))
             # debt help the client is referred to (issue 20): the list is data (data/risk.toml)
-            yield from self.field("referral", N_("Debt help"), Select(
-                [(lit(name), code) for code, name, _contact, _verified in debt_help_options(self.ctx)],
-                prompt=tr(N_("(no referral)")), compact=True, id="referral"))
-            yield from self.field("next_action_date", N_("Next action"), Input(
-                id="next_action_date", placeholder=tr(N_("dd/mm/yyyy")), compact=True))
+            yield from self.field(
+                "referral",
+                N_("Debt help"),
+                Select(
+                    [(lit(name), code) for code, name, _contact, _verified in debt_help_options(self.ctx)],
+                    prompt=tr(N_("(no referral)")),
+                    compact=True,
+                    id="referral",
+                ),
+            )
+            yield from self.field(
+                "next_action_date",
+                N_("Next action"),
+                Input(id="next_action_date", placeholder=tr(N_("dd/mm/yyyy")), compact=True),
+            )
             yield from self.buttons()
 
     def on_mount(self) -> None:

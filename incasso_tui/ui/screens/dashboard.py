@@ -22,9 +22,9 @@ from incasso_tui.domain.arrears import BUCKETS
 from incasso_tui.errors import N_, IncassoError
 from incasso_tui.services.causes import cause_counts
 from incasso_tui.services.kpi import CLOSED, HANDED_OVER, ROLL_TARGETS, KpiReport, RollRates, kpi
+from incasso_tui.ui.desk import DeskScreen
 from incasso_tui.ui.labels import BUCKET
 from incasso_tui.ui.text import lit, safe, translate_bindings
-from incasso_tui.ui.desk import DeskScreen
 
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
@@ -37,9 +37,15 @@ ROLL_CELL = 9  # a roll-rate column: 14 + 7 x 9 cells fit 80 columns with the pa
 _ROLL_LABEL = {"current": N_("none"), CLOSED: N_("cured"), HANDED_OVER: N_("handover")}
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 # the causes of the arrears in one line (the labels of labels.CAUSE are too long for 80 columns)
-_CAUSE_SHORT = {"loss_of_work": N_("work"), "illness": N_("illness"), "too_many_debts": N_("debts"),
-                "seasonal_income": N_("season"), "business_downturn": N_("downturn"), "other": N_("other"),
-                "unknown": N_("unknown")}
+_CAUSE_SHORT = {
+    "loss_of_work": N_("work"),
+    "illness": N_("illness"),
+    "too_many_debts": N_("debts"),
+    "seasonal_income": N_("season"),
+    "business_downturn": N_("downturn"),
+    "other": N_("other"),
+    "unknown": N_("unknown"),
+}
 
 
 def bar(value: int | Decimal, largest: int | Decimal, width: int = BAR_WIDTH) -> str:
@@ -64,11 +70,20 @@ def _outside_lines(ctx: Context, tr: Translator) -> list[str]:
 
     o, k = overdue(ctx), kpis(ctx)
     return [
-        tr(N_("Complaints: {open} open, {ack} acknowledgements and {answer} answers past their term"),
-           open=o.open, ack=o.acknowledgements_overdue, answer=o.answers_overdue),
-        tr(N_("External: {count} claims ({amount}); collected {collected}, back {back}, costs {costs}"),
-           count=k.at_party, amount=tr.money(k.at_party_amount), collected=tr.money(k.collected),
-           back=sum(k.ended.values()), costs=tr.money(k.costs)),
+        tr(
+            N_("Complaints: {open} open, {ack} acknowledgements and {answer} answers past their term"),
+            open=o.open,
+            ack=o.acknowledgements_overdue,
+            answer=o.answers_overdue,
+        ),
+        tr(
+            N_("External: {count} claims ({amount}); collected {collected}, back {back}, costs {costs}"),
+            count=k.at_party,
+            amount=tr.money(k.at_party_amount),
+            collected=tr.money(k.collected),
+            back=sum(k.ended.values()),
+            costs=tr.money(k.costs),
+        ),
     ]
 
 
@@ -111,7 +126,9 @@ class DashboardScreen(DeskScreen[None]):
 
     def show_causes(self, counts: dict[str, int]) -> None:
         tr = self.tr
-        parts = [f"{tr(_CAUSE_SHORT[c])} {tr.integer(n)}" for c, n in sorted(counts.items(), key=lambda kv: -kv[1]) if n]
+        parts = [
+            f"{tr(_CAUSE_SHORT[c])} {tr.integer(n)}" for c, n in sorted(counts.items(), key=lambda kv: -kv[1]) if n
+        ]
         self.query_one("#causes", Static).update(lit(tr(N_("Causes: {list}"), list=" · ".join(parts) or "–")))
 
     def _rate(self, value: Decimal | None) -> str:
@@ -120,19 +137,39 @@ class DashboardScreen(DeskScreen[None]):
     def show(self, r: KpiReport, outside: list[str] | None = None) -> None:
         tr = self.tr
         scope = tr(N_("whole desk")) if r.scope is None else tr(N_("cases of {user}"), user=r.scope)
-        self.query_one("#period", Static).update(lit(tr(
-            N_("Team view · {scope} · {date_from} to {date_to}"), scope=scope, date_from=tr.date(r.date_from),
-            date_to=tr.date(r.date_to))))
+        self.query_one("#period", Static).update(
+            lit(
+                tr(
+                    N_("Team view · {scope} · {date_from} to {date_to}"),
+                    scope=scope,
+                    date_from=tr.date(r.date_from),
+                    date_to=tr.date(r.date_to),
+                )
+            )
+        )
         lines = [
             tr(N_("Open cases: {count}, arrears {amount}"), count=tr.integer(r.open_cases), amount=tr.money(r.arrears)),
-            tr(N_("Follow-up on time: {rate} ({on_time} on time, {late} late)"),
-               rate=self._rate(r.followup_timeliness_rate), on_time=r.followups_on_time, late=r.followups_late),
-            tr(N_("Promises kept: {rate} ({kept} kept, {broken} broken)"), rate=self._rate(r.promises_kept_rate),
-               kept=r.promises_kept, broken=r.promises_broken),
-            tr(N_("Arrangements: {kept} kept, {broken} broken"), kept=r.arrangements_kept,
-               broken=r.arrangements_broken),
-            tr(N_("Cure rate: {rate} ({cured} of {base} open at the start)"), rate=self._rate(r.cure_rate),
-               cured=r.cured, base=r.cure_base),
+            tr(
+                N_("Follow-up on time: {rate} ({on_time} on time, {late} late)"),
+                rate=self._rate(r.followup_timeliness_rate),
+                on_time=r.followups_on_time,
+                late=r.followups_late,
+            ),
+            tr(
+                N_("Promises kept: {rate} ({kept} kept, {broken} broken)"),
+                rate=self._rate(r.promises_kept_rate),
+                kept=r.promises_kept,
+                broken=r.promises_broken,
+            ),
+            tr(
+                N_("Arrangements: {kept} kept, {broken} broken"), kept=r.arrangements_kept, broken=r.arrangements_broken
+            ),
+            tr(
+                N_("Cure rate: {rate} ({cured} of {base} open at the start)"),
+                rate=self._rate(r.cure_rate),
+                cured=r.cured,
+                base=r.cure_base,
+            ),
         ]
         self.query_one("#rates", Static).update(_lines(lines + (outside or [])))
         largest = max((b.count for b in r.buckets.values()), default=0)
@@ -158,15 +195,29 @@ class DashboardScreen(DeskScreen[None]):
         if rr.since is None:
             if rr.available_from is None:
                 return [tr(N_("Roll rates: not yet available (the daily run has written no bucket snapshot yet)"))]
-            return [tr(N_("Roll rates: available from {date} (a week after the first bucket snapshot)"),
-                       date=tr.date(rr.available_from))]
+            return [
+                tr(
+                    N_("Roll rates: available from {date} (a week after the first bucket snapshot)"),
+                    date=tr.date(rr.available_from),
+                )
+            ]
         if rr.until is None:
-            return [tr(N_("Roll rates: no bucket snapshot after {date}: the daily run has not run since"),
-                       date=tr.date(rr.since))]
-        lines = [tr(N_("Roll rates {since} to {until}: cases then, share now"), since=tr.date(rr.since),
-                    until=tr.date(rr.until))]
-        head = "".join(f"{tr(_ROLL_LABEL[t]) if t in _ROLL_LABEL else t:>{ROLL_CELL}.{ROLL_CELL - 1}}"
-                       for t in ROLL_TARGETS)
+            return [
+                tr(
+                    N_("Roll rates: no bucket snapshot after {date}: the daily run has not run since"),
+                    date=tr.date(rr.since),
+                )
+            ]
+        lines = [
+            tr(
+                N_("Roll rates {since} to {until}: cases then, share now"),
+                since=tr.date(rr.since),
+                until=tr.date(rr.until),
+            )
+        ]
+        head = "".join(
+            f"{tr(_ROLL_LABEL[t]) if t in _ROLL_LABEL else t:>{ROLL_CELL}.{ROLL_CELL - 1}}" for t in ROLL_TARGETS
+        )
         lines.append(" " * 14 + head)
         for bucket in rr.rows:
             cells = "".join(f"{self._share(rr.rate(bucket, t)):>{ROLL_CELL}}" for t in ROLL_TARGETS)

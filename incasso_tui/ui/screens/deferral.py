@@ -22,8 +22,8 @@ from textual.widgets import DataTable, Input, Label, Select, Static
 from incasso_tui.domain.deferral import DeferralOption, DeferralProposal
 from incasso_tui.domain.enums import ArrearsCause
 from incasso_tui.errors import N_, IncassoError
-from incasso_tui.services.cases import ClientDetail
 from incasso_tui.services.budget import BudgetStatus
+from incasso_tui.services.cases import ClientDetail
 from incasso_tui.services.proposals import (
     OPTIONS,
     DeferralInput,
@@ -53,21 +53,47 @@ class DeferralScreen(FormScreen[int]):
         tr = self.tr
         with Horizontal(classes="dialog", id="deferral"):
             with Vertical(id="deferral-form"):
-                yield Label(lit(tr(N_("Deferral of repayment for {name}"), name=self.detail.client.name), "bold"),
-                            classes="title")
-                yield from self.field("loan", N_("Loan"), Select(
-                    [(f"{loan.number} · {tr.money(loan.outstanding_principal)}", loan.id) for loan in self.loans],
-                    value=self.loans[0].id if self.loans else Select.BLANK, allow_blank=not self.loans,
-                    compact=True, id="loan"))
-                yield from self.field("months", N_("Months"), Input(
-                    "3", id="months", restrict=r"[0-9]*", max_length=2, compact=True))
-                yield from self.field("option", N_("Afterwards"), Select(
-                    [(tr(REPAY_OPTION[o]), o) for o in OPTIONS], value=OPTIONS[0], allow_blank=False, compact=True, id="option"))
-                yield from self.field("cause", N_("Cause"), Select(
-                    [(tr(CAUSE[c.value]), c) for c in ArrearsCause], allow_blank=False,
-                    # the case's cause, as logged on a call or the budget (issue 15)
-                    value=ArrearsCause(self.detail.case.cause) if self.detail.case.cause else ArrearsCause.OTHER,
-                    compact=True, id="cause"))
+                yield Label(
+                    lit(tr(N_("Deferral of repayment for {name}"), name=self.detail.client.name), "bold"),
+                    classes="title",
+                )
+                yield from self.field(
+                    "loan",
+                    N_("Loan"),
+                    Select(
+                        [(f"{loan.number} · {tr.money(loan.outstanding_principal)}", loan.id) for loan in self.loans],
+                        value=self.loans[0].id if self.loans else Select.BLANK,
+                        allow_blank=not self.loans,
+                        compact=True,
+                        id="loan",
+                    ),
+                )
+                yield from self.field(
+                    "months", N_("Months"), Input("3", id="months", restrict=r"[0-9]*", max_length=2, compact=True)
+                )
+                yield from self.field(
+                    "option",
+                    N_("Afterwards"),
+                    Select(
+                        [(tr(REPAY_OPTION[o]), o) for o in OPTIONS],
+                        value=OPTIONS[0],
+                        allow_blank=False,
+                        compact=True,
+                        id="option",
+                    ),
+                )
+                yield from self.field(
+                    "cause",
+                    N_("Cause"),
+                    Select(
+                        [(tr(CAUSE[c.value]), c) for c in ArrearsCause],
+                        allow_blank=False,
+                        # the case's cause, as logged on a call or the budget (issue 15)
+                        value=ArrearsCause(self.detail.case.cause) if self.detail.case.cause else ArrearsCause.OTHER,
+                        compact=True,
+                        id="cause",
+                    ),
+                )
                 yield CapacityPanel(id="capacity", classes="hint")  # the client's budget (issue 15): no second entry
                 yield from self.field("weighing", N_("Weighing"), Input(id="weighing", compact=True))
                 yield from self.field("outlook", N_("Outlook"), Input(id="outlook", compact=True))
@@ -126,24 +152,37 @@ class DeferralScreen(FormScreen[int]):
 
         def describe(option: DeferralOption | None, name: str) -> str:
             if option is None:
-                return tr(N_("{option}: not possible (the loan ends inside the deferral)"), option=tr(REPAY_OPTION[name]))
-            return tr(N_("{option}: {installment} a month until {end}, extra interest {extra}"),
-                      option=tr(REPAY_OPTION[name]), installment=tr.money(option.regular_installment),
-                      end=tr.date(option.end_date), extra=tr.money(proposal.extra_interest(option)))
+                return tr(
+                    N_("{option}: not possible (the loan ends inside the deferral)"), option=tr(REPAY_OPTION[name])
+                )
+            return tr(
+                N_("{option}: {installment} a month until {end}, extra interest {extra}"),
+                option=tr(REPAY_OPTION[name]),
+                installment=tr.money(option.regular_installment),
+                end=tr.date(option.end_date),
+                extra=tr.money(proposal.extra_interest(option)),
+            )
 
         lines = [
-            tr(N_("Position {position} (mandate {limit})"), position=tr.money(position),
-               limit=tr.money(self.ctx.settings.mandate_limit)),
-            tr(N_("Deferred principal {balance}; now {installment} a month until {end}"),
-               balance=tr.money(proposal.balance), installment=tr.money(proposal.current[0].amount),
-               end=tr.date(proposal.current[-1].due_date)),
+            tr(
+                N_("Position {position} (mandate {limit})"),
+                position=tr.money(position),
+                limit=tr.money(self.ctx.settings.mandate_limit),
+            ),
+            tr(
+                N_("Deferred principal {balance}; now {installment} a month until {end}"),
+                balance=tr.money(proposal.balance),
+                installment=tr.money(proposal.current[0].amount),
+                end=tr.date(proposal.current[-1].due_date),
+            ),
             describe(proposal.extend_term, "extend_term"),
             describe(proposal.raise_installments, "raise_installments"),
         ]
         self.query_one("#options", Static).update("\n".join(lines))
         chosen = proposal.extend_term if given.option == "extend_term" else proposal.raise_installments
         self.query_one("#capacity", CapacityPanel).show(
-            tr, budget, deferral_fit(proposal, chosen, budget) if chosen is not None else None, N_("After"))
+            tr, budget, deferral_fit(proposal, chosen, budget) if chosen is not None else None, N_("After")
+        )
         table = self.query_one("#compare", DataTable)
         table.clear()
         if chosen is None:
@@ -151,8 +190,11 @@ class DeferralScreen(FormScreen[int]):
         current = {line.due_date: line.amount for line in proposal.current}
         for line in chosen.lines:
             now = current.get(line.due_date)
-            table.add_row(text_cell(tr.date(line.due_date)), money_cell(tr, now) if now is not None else right(""),
-                          money_cell(tr, line.amount))
+            table.add_row(
+                text_cell(tr.date(line.due_date)),
+                money_cell(tr, now) if now is not None else right(""),
+                money_cell(tr, line.amount),
+            )
 
     # ----- submitting
     def read(self) -> DeferralInput | None:

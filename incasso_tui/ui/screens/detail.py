@@ -28,6 +28,7 @@ from incasso_tui.services.consultations import ConsultationRow, consultations
 from incasso_tui.services.locks import Presence, open_case, release_case
 from incasso_tui.services.risk import Flag, vulnerabilities
 from incasso_tui.services.tracks import CaseTracks, TrackRow, case_tracks
+from incasso_tui.ui.desk import DeskScreen
 from incasso_tui.ui.labels import (
     ARRANGEMENT_STATUS,
     CAUSE,
@@ -46,15 +47,14 @@ from incasso_tui.ui.labels import (
     SCHEDULE_STATE,
     STAGE,
     STATUS,
-    VULNERABILITY,
     TASK_KIND,
     TRACK_KIND,
     TRACK_STATUS,
+    VULNERABILITY,
 )
 from incasso_tui.ui.text import lit, money_cell, right, safe, text_cell, translate_bindings
 from incasso_tui.ui.timeline_text import sentence
 from incasso_tui.ui.work import service_worker
-from incasso_tui.ui.desk import DeskScreen
 
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
@@ -84,8 +84,23 @@ TABS: dict[str, str] = {
     "tasks": N_("Tasks"),
 }
 # the actions that change the case: hidden from auditors, dimmed until the case is read
-WRITE_ACTIONS = frozenset({"arrangement", "change_arrangement", "contact", "note", "track", "pause", "letter", "deferral",
-                           "handover", "write_off", "call_in", "consult", "budget"})
+WRITE_ACTIONS = frozenset(
+    {
+        "arrangement",
+        "change_arrangement",
+        "contact",
+        "note",
+        "track",
+        "pause",
+        "letter",
+        "deferral",
+        "handover",
+        "write_off",
+        "call_in",
+        "consult",
+        "budget",
+    }
+)
 
 
 def _shorten(text: str, width: int) -> str:
@@ -112,24 +127,46 @@ class ClientDetailScreen(DeskScreen[None]):
         Binding("c", "contact", "Contact", id="contact"),
         Binding("n", "note", "Note", id="note", show=False),
         Binding("a", "arrangement", "Arrangement", id="arrangement"),
-        Binding("g", "change_arrangement", "Change arrangement", id="change_arrangement", show=False,
-                tooltip="Change or end the running arrangement"),
+        Binding(
+            "g",
+            "change_arrangement",
+            "Change arrangement",
+            id="change_arrangement",
+            show=False,
+            tooltip="Change or end the running arrangement",
+        ),
         Binding("i", "track", "Track", id="track", tooltip="Debt relief or insolvency: register or end"),
         Binding("p", "pause", "Pause", id="pause", tooltip="Pause or resume the procedure", show=False),
         Binding("l", "letter", "Letter", id="letter", tooltip="Preview and issue a letter by hand", show=False),
-        Binding("u", "deferral", "Deferral", id="deferral", tooltip="Propose a deferral of repayment to Risk", show=False),
+        Binding(
+            "u", "deferral", "Deferral", id="deferral", tooltip="Propose a deferral of repayment to Risk", show=False
+        ),
         Binding("h", "handover", "Handover", id="handover", tooltip="Hand over to special management", show=False),
         Binding("w", "write_off", "Write-off", id="write_off", tooltip="Propose a write-off to Risk", show=False),
         Binding("o", "call_in", "Call-in", id="call_in", tooltip="Propose calling in a loan to Risk", show=False),
-        Binding("k", "consult", "Consult", id="consult", tooltip="Ask the client's adviser or special management",
-                show=False),
-        Binding("m", "discuss", "Team meeting", id="discuss", tooltip="Put the case on the team meeting's list",
-                show=False),
-        Binding("x", "technical", "Details", id="technical", tooltip="The technical details of a timeline event",
-                show=False),
+        Binding(
+            "k",
+            "consult",
+            "Consult",
+            id="consult",
+            tooltip="Ask the client's adviser or special management",
+            show=False,
+        ),
+        Binding(
+            "m", "discuss", "Team meeting", id="discuss", tooltip="Put the case on the team meeting's list", show=False
+        ),
+        Binding(
+            "x", "technical", "Details", id="technical", tooltip="The technical details of a timeline event", show=False
+        ),
         Binding("b", "budget", "Budget", id="budget", tooltip="The client's income and expenditure", show=False),
-        Binding("v", "vulnerability", "Vulnerability", id="vulnerability", show=False,
-                tooltip="Flag the client as vulnerable, or remove a flag"),
+        Binding(
+            "v",
+            "vulnerability",
+            "Vulnerability",
+            id="vulnerability",
+            show=False,
+            tooltip="Flag the client as vulnerable, or remove a flag",
+        ),
         Binding("e", "external", "External", id="external", tooltip="Bailiff, lawyer or collection agency", show=False),
         Binding("d", "complaints", "Complaints", id="complaints", tooltip="Complaints and disputes", show=False),
         Binding("r", "reload", "Reload", id="reload", show=False),
@@ -165,21 +202,42 @@ class ClientDetailScreen(DeskScreen[None]):
             yield Static(id="arrears-short")
         with TabbedContent(id="tabs"):
             with self._pane("loans"), Vertical(id="loans-box"):
-                yield self._table("loans-table", N_("Loan"), N_("Product"), (N_("Arrears"), True), (N_("Days"), True),
-                                  (N_("Outstanding"), True), (N_("Principal"), True), (N_("Rate"), True),
-                                  (N_("Term"), True), N_("Repayment"), N_("Status"), N_("Dossier"))
+                yield self._table(
+                    "loans-table",
+                    N_("Loan"),
+                    N_("Product"),
+                    (N_("Arrears"), True),
+                    (N_("Days"), True),
+                    (N_("Outstanding"), True),
+                    (N_("Principal"), True),
+                    (N_("Rate"), True),
+                    (N_("Term"), True),
+                    N_("Repayment"),
+                    N_("Status"),
+                    N_("Dossier"),
+                )
                 yield Static(id="bkr-panel")
             with self._pane("schedule"):
-                yield self._table("schedule-table", N_("Loan"), (N_("No."), True), N_("Due date"), N_("State"),
-                                  (N_("Amount"), True), (N_("Paid"), True), (N_("Principal"), True),
-                                  (N_("Interest"), True))
+                yield self._table(
+                    "schedule-table",
+                    N_("Loan"),
+                    (N_("No."), True),
+                    N_("Due date"),
+                    N_("State"),
+                    (N_("Amount"), True),
+                    (N_("Paid"), True),
+                    (N_("Principal"), True),
+                    (N_("Interest"), True),
+                )
             with self._pane("payments"):
-                yield self._table("payments-table", N_("Date"), N_("Loan"), N_("Kind"), (N_("Amount"), True),
-                                  N_("Description"))
+                yield self._table(
+                    "payments-table", N_("Date"), N_("Loan"), N_("Kind"), (N_("Amount"), True), N_("Description")
+                )
             with self._pane("contacts"), Container(id="contacts-box"):
                 with Vertical(id="contacts-main"):
-                    yield self._table("contacts-table", N_("At"), N_("Channel"), N_("Outcome"), N_("Summary"),
-                                      N_("Cause"), N_("User"))
+                    yield self._table(
+                        "contacts-table", N_("At"), N_("Channel"), N_("Outcome"), N_("Summary"), N_("Cause"), N_("User")
+                    )
                     yield Static(id="contact-summary")
                 with Vertical(id="promises-box"):
                     yield Label(tr(N_("Promises to pay")), classes="subhead")
@@ -196,8 +254,7 @@ class ClientDetailScreen(DeskScreen[None]):
             with self._pane("tasks"), Vertical(id="tasks-box"):
                 yield self._table("tasks-table", N_("Due date"), N_("Kind"), N_("Task"), N_("By"))
                 yield Label(tr(N_("Debt relief and insolvency")), classes="subhead")
-                yield self._table("tracks-table", N_("Track"), N_("Since"), N_("Trustee"), N_("Claim by"),
-                                  N_("Status"))
+                yield self._table("tracks-table", N_("Track"), N_("Since"), N_("Trustee"), N_("Claim by"), N_("Status"))
                 yield Label(tr(N_("Consultations")), classes="subhead")
                 yield self._table("consults-table", N_("Asked"), N_("By"), N_("Of"), N_("Question"), N_("Answer"))
         yield Footer(compact=True)
@@ -232,7 +289,9 @@ class ClientDetailScreen(DeskScreen[None]):
             presence = open_case(ctx, case_id)  # "in progress by me" for the others; renewed on reload
             return detail, tracks, presence, extra, vulnerabilities(ctx, detail.client.id)
 
-        def shown(got: tuple[ClientDetail, CaseTracks, Presence | None, tuple[Any, ...], list[Flag]]) -> Awaitable[None]:
+        def shown(
+            got: tuple[ClientDetail, CaseTracks, Presence | None, tuple[Any, ...], list[Flag]],
+        ) -> Awaitable[None]:
             detail, tracks, presence, extra, self.flags = got
             return self._show(detail, tracks, presence, extra)
 
@@ -243,8 +302,13 @@ class ClientDetailScreen(DeskScreen[None]):
         self.query_one("#client", Static).update(lit(self.tr.error(err), "bold $error"))
         self.notify(self.tr.error(err), severity="error")
 
-    async def _show(self, detail: ClientDetail, tracks: CaseTracks, presence: Presence | None,
-                    extra: tuple[BkrPanel, bool, list[ConsultationRow]] | None = None) -> None:
+    async def _show(
+        self,
+        detail: ClientDetail,
+        tracks: CaseTracks,
+        presence: Presence | None,
+        extra: tuple[BkrPanel, bool, list[ConsultationRow]] | None = None,
+    ) -> None:
         self.detail = detail
         self.tracks = tracks
         self.presence = presence
@@ -321,7 +385,9 @@ class ClientDetailScreen(DeskScreen[None]):
             ),
         ]
         if case.cause:  # issue 15: the cause of the arrears as the desk knows it
-            lines.append(Content.assemble((tr(N_("Cause")) + " ", "$text-muted"), (_label(tr, CAUSE, case.cause), "bold")))
+            lines.append(
+                Content.assemble((tr(N_("Cause")) + " ", "$text-muted"), (_label(tr, CAUSE, case.cause), "bold"))
+            )
         if case.flag:
             lines.append(lit(" " + _label(tr, FLAG, case.flag) + " ", "bold $text-error on $error-muted"))
         role = self.ctx.actor.role
@@ -336,11 +402,20 @@ class ClientDetailScreen(DeskScreen[None]):
         if self.flags:
             kinds = ", ".join(tr(VULNERABILITY.get(f.kind, f.kind)) for f in self.flags)
             last = self.flags[-1]
-            lines.append(lit(tr(N_("Vulnerable: {kinds} ({user}, {day})"), kinds=kinds, user=last.set_by,
-                                day=last.set_at.date()), "bold $text-warning"))
+            lines.append(
+                lit(
+                    tr(
+                        N_("Vulnerable: {kinds} ({user}, {day})"), kinds=kinds, user=last.set_by, day=last.set_at.date()
+                    ),
+                    "bold $text-warning",
+                )
+            )
         if self.presence is not None:
-            busy = tr(N_("In progress by {name} (until {time})"), name=self.presence.user_name,
-                      time=self.presence.until.strftime("%H:%M"))
+            busy = tr(
+                N_("In progress by {name} (until {time})"),
+                name=self.presence.user_name,
+                time=self.presence.until.strftime("%H:%M"),
+            )
             lines.append(lit(busy, "bold $text-warning"))
         track = self.tracks.open_track if self.tracks is not None else None
         if track is not None:
@@ -366,11 +441,12 @@ class ClientDetailScreen(DeskScreen[None]):
     def _track_line(self, track: TrackRow) -> Content:
         tr = self.tr
         return Content.assemble(
-            (tr(N_("{kind} since {day}"), kind=_label(tr, TRACK_KIND, track.kind), day=track.ruling_date) + ": ",
-             "bold $text-warning"),
+            (
+                tr(N_("{kind} since {day}"), kind=_label(tr, TRACK_KIND, track.kind), day=track.ruling_date) + ": ",
+                "bold $text-warning",
+            ),
             lit(track.trustee_name),
-            (" · " + tr(N_("claim by {day}"), day=track.claim_deadline) if track.claim_deadline else "",
-             "$text-muted"),
+            (" · " + tr(N_("claim by {day}"), day=track.claim_deadline) if track.claim_deadline else "", "$text-muted"),
         )
 
     def _arrears_block(self, d: ClientDetail) -> Content:
@@ -378,8 +454,11 @@ class ClientDetailScreen(DeskScreen[None]):
         rows = [
             (tr(N_("Costs")), tr.money(arrears.costs), ""),
             (tr(N_("Interest")), tr.money(arrears.interest), ""),
-            *([(tr(N_("Statutory interest")), tr.money(arrears.statutory_interest), "")]
-              if arrears.statutory_interest else []),
+            *(
+                [(tr(N_("Statutory interest")), tr.money(arrears.statutory_interest), "")]
+                if arrears.statutory_interest
+                else []
+            ),
             (tr(N_("Principal")), tr.money(arrears.principal), ""),
             (tr(N_("Total")), tr.money(arrears.total), "bold"),
         ]
@@ -396,11 +475,20 @@ class ClientDetailScreen(DeskScreen[None]):
         tr, arrears = self.tr, d.arrears
         return Content.assemble(
             (tr(N_("Arrears {total}"), total=arrears.total), "bold"),
-            (" · " + tr(N_("{days} days"), days=arrears.days_past_due),
-             "bold $text-error" if arrears.days_past_due else "$text-muted"),
+            (
+                " · " + tr(N_("{days} days"), days=arrears.days_past_due),
+                "bold $text-error" if arrears.days_past_due else "$text-muted",
+            ),
             "\n",
-            (tr(N_("costs {costs} · interest {interest} · principal {principal}"),
-                costs=arrears.costs, interest=arrears.interest, principal=arrears.principal), "$text-muted"),
+            (
+                tr(
+                    N_("costs {costs} · interest {interest} · principal {principal}"),
+                    costs=arrears.costs,
+                    interest=arrears.interest,
+                    principal=arrears.principal,
+                ),
+                "$text-muted",
+            ),
         )
 
     # ----- tabs
@@ -555,8 +643,11 @@ class ClientDetailScreen(DeskScreen[None]):
             return
         lines = [lit(tr(N_("BKR")), "bold")]
         for loan in panel.loans:
-            standing = (tr(N_("code {code} since {day}"), code=loan.code, day=loan.since) if loan.code
-                        else tr(N_("no registration")))
+            standing = (
+                tr(N_("code {code} since {day}"), code=loan.code, day=loan.since)
+                if loan.code
+                else tr(N_("no registration"))
+            )
             pending = ", ".join(tr(N_("{code} of {day}"), code=c, day=d) for c, d in loan.pending)
             text = f"{loan.loan_number}: {standing}"
             if pending:
@@ -567,13 +658,16 @@ class ClientDetailScreen(DeskScreen[None]):
             sent = (" " + tr(N_("on {day}"), day=panel.warning_sent_at)) if panel.warning_sent_at else ""
             if panel.warning_received_on is not None:  # the BKR window counts from the assumed receipt (issue 12)
                 sent += ", " + tr(N_("received {day}"), day=panel.warning_received_on)
-            lines.append(lit(tr(N_("Warning letter of {day}: {state}{sent}"), day=panel.warning_date, state=state,
-                                sent=sent)))
+            lines.append(
+                lit(tr(N_("Warning letter of {day}: {state}{sent}"), day=panel.warning_date, state=state, sent=sent))
+            )
         else:
             lines.append(lit(tr(N_("No BKR warning letter")), "$text-muted"))
         step = panel.next_step
         if step.on is not None:
-            text = tr(N_("Next step of the procedure: {stage} on {day}"), stage=_label(tr, STAGE, step.what), day=step.on)
+            text = tr(
+                N_("Next step of the procedure: {stage} on {day}"), stage=_label(tr, STAGE, step.what), day=step.on
+            )
             if step.registers_code_a:
                 text += " · " + tr(N_("registers BKR code A"))
             lines.append(lit(text, "bold" if step.registers_code_a else ""))
@@ -585,10 +679,16 @@ class ClientDetailScreen(DeskScreen[None]):
         tr = self.tr
         self._fill(
             "consults-table",
-            ([text_cell(tr.datetime(c.asked_at)), text_cell(c.asked_by), text_cell(c.asked_of),
-              text_cell(_shorten(c.question, SUMMARY_WIDTH)),
-              text_cell(_shorten(c.answer or tr(N_("(waiting)")), SUMMARY_WIDTH))]
-             for c in self.consults),
+            (
+                [
+                    text_cell(tr.datetime(c.asked_at)),
+                    text_cell(c.asked_by),
+                    text_cell(c.asked_of),
+                    text_cell(_shorten(c.question, SUMMARY_WIDTH)),
+                    text_cell(_shorten(c.answer or tr(N_("(waiting)")), SUMMARY_WIDTH)),
+                ]
+                for c in self.consults
+            ),
         )
 
     def _fill_dossier(self, d: ClientDetail) -> None:
@@ -597,10 +697,29 @@ class ClientDetailScreen(DeskScreen[None]):
         self._dossier_ids = [*([None] if d.client.email_consent_on else []), *(doc.document_id for doc in d.documents)]
         self._fill(
             "dossier-table",
-            [*([[text_cell(tr.date(d.client.email_consent_on)), text_cell(tr(N_("E-mail consent"))),
-                 text_cell(d.client.email_consent_source or ""), text_cell("")]] if d.client.email_consent_on else []),
-             *([text_cell(tr.date(doc.added_on)), text_cell(_label(tr, DOCUMENT_KIND, doc.kind)), text_cell(doc.title),
-                text_cell(self._letter_state(doc))] for doc in d.documents)],
+            [
+                *(
+                    [
+                        [
+                            text_cell(tr.date(d.client.email_consent_on)),
+                            text_cell(tr(N_("E-mail consent"))),
+                            text_cell(d.client.email_consent_source or ""),
+                            text_cell(""),
+                        ]
+                    ]
+                    if d.client.email_consent_on
+                    else []
+                ),
+                *(
+                    [
+                        text_cell(tr.date(doc.added_on)),
+                        text_cell(_label(tr, DOCUMENT_KIND, doc.kind)),
+                        text_cell(doc.title),
+                        text_cell(self._letter_state(doc)),
+                    ]
+                    for doc in d.documents
+                ),
+            ],
         )
 
     @on(DataTable.RowSelected, "#dossier-table")
@@ -648,8 +767,10 @@ class ClientDetailScreen(DeskScreen[None]):
                     text_cell(tr.date(track.ruling_date)),
                     text_cell(" · ".join(v for v in (track.trustee_name, track.trustee_contact) if v)),
                     text_cell(tr.date(track.claim_deadline) if track.claim_deadline else ""),
-                    text_cell(_label(tr, TRACK_STATUS, track.status)
-                              + (" " + tr.date(track.ended_on) if track.ended_on else "")),
+                    text_cell(
+                        _label(tr, TRACK_STATUS, track.status)
+                        + (" " + tr.date(track.ended_on) if track.ended_on else "")
+                    ),
                 ]
                 for track in t.tracks
             ),
@@ -741,8 +862,12 @@ class ClientDetailScreen(DeskScreen[None]):
             if question:
                 self._raise(question)
 
-        self.app.push_screen(PromptScreen(self.tr(N_("What should the team meeting discuss about this case?")),
-                                          required=N_("Please fill this in")), given)
+        self.app.push_screen(
+            PromptScreen(
+                self.tr(N_("What should the team meeting discuss about this case?")), required=N_("Please fill this in")
+            ),
+            given,
+        )
 
     @work(thread=True, group="discuss")
     def _raise(self, question: str) -> None:
@@ -760,8 +885,14 @@ class ClientDetailScreen(DeskScreen[None]):
         # an app-level worker: it outlives this screen
         # a refusal (the user was disabled meanwhile) is said; the mark expires by itself (case_lock_minutes)
         app = self.desk
-        service_worker(app, partial(release_case, app.ctx, self.case_id), lambda _: None,
-                       lambda err: app.notify(app.tr.error(err), severity="warning"), group="release", exclusive=False)
+        service_worker(
+            app,
+            partial(release_case, app.ctx, self.case_id),
+            lambda _: None,
+            lambda err: app.notify(app.tr.error(err), severity="warning"),
+            group="release",
+            exclusive=False,
+        )
         self.dismiss()
 
     def action_reload(self) -> None:
@@ -807,9 +938,17 @@ class ClientDetailScreen(DeskScreen[None]):
             return
         running = self.detail.active_arrangement
         if running is not None:  # refused when the form would open, not after it is typed (issue 14)
-            self.notify(self.tr(N_("The case already has an active arrangement, registered by {name} on {day}"),
-                                name=running.created_by, day=running.created_at.date())
-                        + " · " + self.tr(N_("g changes or ends it")), severity="warning", markup=False)
+            self.notify(
+                self.tr(
+                    N_("The case already has an active arrangement, registered by {name} on {day}"),
+                    name=running.created_by,
+                    day=running.created_at.date(),
+                )
+                + " · "
+                + self.tr(N_("g changes or ends it")),
+                severity="warning",
+                markup=False,
+            )
             return
         self.app.push_screen(ArrangementScreen(self.detail), self._arrangement_done)
 
@@ -865,8 +1004,10 @@ class ClientDetailScreen(DeskScreen[None]):
         from incasso_tui.ui.screens.vulnerability import VulnerabilityScreen
 
         if self.detail is not None:
-            self.app.push_screen(VulnerabilityScreen(self.detail, self.flags),
-                                 partial(self._saved, N_("Vulnerability saved"), "timeline"))
+            self.app.push_screen(
+                VulnerabilityScreen(self.detail, self.flags),
+                partial(self._saved, N_("Vulnerability saved"), "timeline"),
+            )
 
     def action_note(self) -> None:
         from incasso_tui.ui.screens.contact import NoteScreen
@@ -895,13 +1036,22 @@ class ClientDetailScreen(DeskScreen[None]):
         from incasso_tui.ui.screens.deferral import DeferralScreen
 
         if self.detail is not None:
-            self.app.push_screen(DeferralScreen(self.detail), partial(self._saved, N_("Deferral proposed to Risk"), "timeline"))
+            self.app.push_screen(
+                DeferralScreen(self.detail), partial(self._saved, N_("Deferral proposed to Risk"), "timeline")
+            )
 
     def action_handover(self) -> None:
         from incasso_tui.ui.screens.handover import HandoverScreen
 
         if self.detail is not None:
-            self.app.push_screen(HandoverScreen(self.detail), partial(self._saved, N_("Handover saved (to special management, or to a supervisor for a waiver)"), "timeline"))
+            self.app.push_screen(
+                HandoverScreen(self.detail),
+                partial(
+                    self._saved,
+                    N_("Handover saved (to special management, or to a supervisor for a waiver)"),
+                    "timeline",
+                ),
+            )
 
     def action_external(self) -> None:  # issue 19
         from incasso_tui.ui.screens.outside import ExternalScreen
@@ -917,13 +1067,17 @@ class ClientDetailScreen(DeskScreen[None]):
         from incasso_tui.ui.screens.propose import WriteOffScreen
 
         if self.detail is not None:
-            self.app.push_screen(WriteOffScreen(self.detail), partial(self._saved, N_("Write-off proposed to Risk"), "timeline"))
+            self.app.push_screen(
+                WriteOffScreen(self.detail), partial(self._saved, N_("Write-off proposed to Risk"), "timeline")
+            )
 
     def action_call_in(self) -> None:
         from incasso_tui.ui.screens.propose import CallInScreen
 
         if self.detail is not None:
-            self.app.push_screen(CallInScreen(self.detail), partial(self._saved, N_("Call-in proposed to Risk"), "timeline"))
+            self.app.push_screen(
+                CallInScreen(self.detail), partial(self._saved, N_("Call-in proposed to Risk"), "timeline")
+            )
 
     def action_budget(self) -> None:
         from incasso_tui.ui.screens.budget import BudgetScreen

@@ -34,15 +34,23 @@ class DiscussionScreen(RowsScreen[DiscussionRow]):
 
     def columns(self) -> list[tuple[str | Text, str, int | None]]:
         tr = self.tr
-        return [(tr(N_("Raised")), "at", 16), (tr(N_("By")), "by", 8), (tr(N_("Client")), "client", 24),
-                (tr(N_("Question")), "question", None)]
+        return [
+            (tr(N_("Raised")), "at", 16),
+            (tr(N_("By")), "by", 8),
+            (tr(N_("Client")), "client", 24),
+            (tr(N_("Question")), "question", None),
+        ]
 
     def fetch(self) -> list[DiscussionRow]:
         return items(self.ctx)
 
     def cells(self, row: DiscussionRow) -> list[Text]:
-        return [text_cell(self.tr.datetime(row.raised_at)), text_cell(row.raised_by), text_cell(row.client_name),
-                text_cell(row.question[:70])]
+        return [
+            text_cell(self.tr.datetime(row.raised_at)),
+            text_cell(row.raised_by),
+            text_cell(row.client_name),
+            text_cell(row.question[:70]),
+        ]
 
     def count_text(self, count: int) -> Content | str:
         return self.tr(N_("Team meeting: {count} cases to discuss"), count=count)
@@ -51,8 +59,9 @@ class DiscussionScreen(RowsScreen[DiscussionRow]):
         tr = self.tr
         if row is None:
             return tr(N_("Nothing on the discussion list."))
-        return Content("\n").join([lit(tr(N_("Case {case} · {client}"), case=row.case_id, client=row.client_name), "bold"),
-                                   lit(row.question)])
+        return Content("\n").join(
+            [lit(tr(N_("Case {case} · {client}"), case=row.case_id, client=row.client_name), "bold"), lit(row.question)]
+        )
 
     @on(DataTable.RowSelected, "#queue")
     def _selected(self) -> None:
@@ -97,8 +106,10 @@ class DiscussionScreen(RowsScreen[DiscussionRow]):
                     actions.append(Action(parts[0], parts[2], due))
                 self.run_action(lambda: decide(ctx, row.id, decision, actions), tr(N_("Decision recorded")))
 
-            self.app.push_screen(PromptScreen(tr(N_("Who does what by when? (user date what; esc: nobody)"))),
-                                 action_given)
+            self.app.push_screen(
+                PromptScreen(tr(N_("Who does what by when? (user date what; esc: nobody)"))), action_given
+            )
 
-        self.app.push_screen(PromptScreen(tr(N_("The meeting's decision")), required=N_("Please fill this in")),
-                             decision_given)
+        self.app.push_screen(
+            PromptScreen(tr(N_("The meeting's decision")), required=N_("Please fill this in")), decision_given
+        )

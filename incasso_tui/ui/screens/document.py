@@ -56,8 +56,13 @@ class DocumentScreen(DeskModal[None]):
     def on_mount(self) -> None:
         translate_bindings(self, self.tr)
         self._status(self.tr(N_("Loading ...")))
-        service_worker(self, lambda: document(self.ctx, self.document_id), self._show,
-                       lambda err: self._status(self.tr.error(err)), group="document")
+        service_worker(
+            self,
+            lambda: document(self.ctx, self.document_id),
+            self._show,
+            lambda err: self._status(self.tr.error(err)),
+            group="document",
+        )
 
     def _status(self, text: str) -> None:
         self.query_one("#document-status", Label).update(lit(text))
@@ -65,8 +70,11 @@ class DocumentScreen(DeskModal[None]):
     def _show(self, view: DocumentView) -> None:
         self.view = view
         self.query_one("#document-facts", Static).update(facts(self.tr, view))
-        self._status(self.tr(N_("s: save a copy into the export folder, to print · esc: close")) if view.on_disk
-                     else self.tr(N_("This document has no file: nothing to copy")))
+        self._status(
+            self.tr(N_("s: save a copy into the export folder, to print · esc: close"))
+            if view.on_disk
+            else self.tr(N_("This document has no file: nothing to copy"))
+        )
 
     def action_copy(self) -> None:
         view, tr = self.view, self.tr
@@ -83,14 +91,28 @@ class DocumentScreen(DeskModal[None]):
             if not name:
                 return
             self._status(tr(N_("Writing {path} ..."), path=name))
-            service_worker(self, lambda: copy_document(self.ctx, view.id, name),
-                           lambda path: self._status(tr(N_("Copy written to {path}"), path=str(path))),
-                           self._failed, group="document-copy")
+            service_worker(
+                self,
+                lambda: copy_document(self.ctx, view.id, name),
+                lambda path: self._status(tr(N_("Copy written to {path}"), path=str(path))),
+                self._failed,
+                group="document-copy",
+            )
 
-        self.app.push_screen(PromptScreen(
-            tr(N_("Save a copy of the PDF: its file name (no folder); it is written into {folder} on the machine "
-                  "incasso runs on (over SSH: the server). An existing file is not overwritten."), folder=folder),
-            value=suggestion, required=N_("Type the name of the file")), chosen)
+        self.app.push_screen(
+            PromptScreen(
+                tr(
+                    N_(
+                        "Save a copy of the PDF: its file name (no folder); it is written into {folder} on the machine "
+                        "incasso runs on (over SSH: the server). An existing file is not overwritten."
+                    ),
+                    folder=folder,
+                ),
+                value=suggestion,
+                required=N_("Type the name of the file"),
+            ),
+            chosen,
+        )
 
     def _failed(self, err: IncassoError) -> None:
         self._status(self.tr.error(err))
@@ -105,25 +127,46 @@ def facts(tr: Translator, view: DocumentView) -> Content:
     def label(table: dict[str, str], code: str) -> str:
         return tr(table[code]) if code in table else code
 
-    lines = [lit(view.title, "bold"),
-             lit(tr(N_("{kind} · added {day}"), kind=label(DOCUMENT_KIND, view.kind), day=view.added_on),
-                 "$text-muted")]
+    lines = [
+        lit(view.title, "bold"),
+        lit(tr(N_("{kind} · added {day}"), kind=label(DOCUMENT_KIND, view.kind), day=view.added_on), "$text-muted"),
+    ]
     letter = view.letter
     if letter is not None:
-        lines.append(lit(tr(N_("Letter: {kind} by {channel}, dated {day}"), kind=label(LETTER_KIND, letter.kind),
-                            channel=label(CHANNEL, letter.channel), day=letter.letter_date)))
+        lines.append(
+            lit(
+                tr(
+                    N_("Letter: {kind} by {channel}, dated {day}"),
+                    kind=label(LETTER_KIND, letter.kind),
+                    channel=label(CHANNEL, letter.channel),
+                    day=letter.letter_date,
+                )
+            )
+        )
         lines.append(lit(tr(N_("Status: {status}"), status=label(LETTER_STATUS, letter.status))))
         if letter.dispatched_on is not None:
             lines.append(lit(tr(N_("Dispatched {day}"), day=letter.dispatched_on)))
             if letter.received_on is not None:
                 lines.append(lit(tr(N_("Assumed received {day}"), day=letter.received_on)))
         elif letter.status == "rendered":
-            lines.append(lit(tr(N_("In print batch {batch}: not yet posted"), batch=letter.batch_id)
-                             if letter.batch_id else tr(N_("Waits for a print batch: no legal effect yet"))))
+            lines.append(
+                lit(
+                    tr(N_("In print batch {batch}: not yet posted"), batch=letter.batch_id)
+                    if letter.batch_id
+                    else tr(N_("Waits for a print batch: no legal effect yet"))
+                )
+            )
         if letter.addressee:
             lines.append(lit(tr(N_("Addressed to {name}"), name=letter.addressee)))
         if letter.sent_with:
-            lines.append(lit(tr(N_("Sent with it: {documents}"), documents=", ".join(label(DOCUMENT_KIND, item) for item in letter.sent_with))))
+            lines.append(
+                lit(
+                    tr(
+                        N_("Sent with it: {documents}"),
+                        documents=", ".join(label(DOCUMENT_KIND, item) for item in letter.sent_with),
+                    )
+                )
+            )
         if letter.error:
             lines.append(lit(tr(N_("Why it failed: {error}"), error=letter.error), "$error"))
     lines.append(lit(tr(N_("File {path}"), path=view.path) if view.path else tr(N_("No file")), "$text-muted"))

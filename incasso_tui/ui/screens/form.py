@@ -26,10 +26,10 @@ from textual.widgets import Button, Input, Label, TextArea
 
 from incasso_tui.domain.money import parse_amount
 from incasso_tui.errors import N_, BadInput, IncassoError
+from incasso_tui.ui.desk import DeskScreen
 from incasso_tui.ui.parse import parse_day
 from incasso_tui.ui.text import lit, translate_bindings
 from incasso_tui.ui.work import closing_worker
-from incasso_tui.ui.desk import DeskScreen
 
 R = TypeVar("R")
 
@@ -80,10 +80,16 @@ class SavingScreen(DeskScreen[R | None], Generic[R]):
             if answer is not None and answer.strip().lower() in ("y", "j", "ja", "yes"):
                 leave()
 
-        self.app.push_screen(PromptScreen(self.tr(N_("What you typed is not saved. Leave anyway? Type y to leave, "
-                                                     "escape to go back to the form")),
-                                          placeholder=self.tr(N_("y")), required=N_("Type y to leave, escape to stay")), answered)
-
+        self.app.push_screen(
+            PromptScreen(
+                self.tr(
+                    N_("What you typed is not saved. Leave anyway? Type y to leave, escape to go back to the form")
+                ),
+                placeholder=self.tr(N_("y")),
+                required=N_("Type y to leave, escape to stay"),
+            ),
+            answered,
+        )
 
     @on(Input.Submitted)
     def _next_field(self) -> None:
@@ -172,7 +178,9 @@ class FormScreen(ModalScreen[R | None], SavingScreen[R]):
         self._clear_errors()
 
     # ----- checking a field as it is left (issue 14): a date or an amount that cannot be read says so at once
-    DAY_FIELDS: ClassVar[frozenset[str]] = frozenset({"since", "until", "ruling_date", "claim_deadline", "response_due"})
+    DAY_FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {"since", "until", "ruling_date", "claim_deadline", "response_due"}
+    )
     AMOUNT_FIELDS: ClassVar[frozenset[str]] = frozenset({"income", "expenses", "min_arrears", "max_arrears"})
 
     def _leave_check(self, name: str) -> Callable[[str], Any] | None:

@@ -21,7 +21,6 @@ from incasso_tui.ui.labels import CHECKLIST_ITEM, HANDOVER_REASON
 from incasso_tui.ui.screens.form import FormScreen
 from incasso_tui.ui.text import lit
 
-
 # how to fix each missing dossier item (the checklist of services.handover), shown to whoever cannot waive it
 HOW_TO_FIX = {
     "loan_agreement": N_("scan it into the dossier"),
@@ -50,11 +49,22 @@ class HandoverScreen(FormScreen[int]):
     def compose(self) -> ComposeResult:
         tr = self.tr
         with Vertical(classes="dialog"):
-            yield Label(lit(tr(N_("Hand {name} over to special management"), name=self.detail.client.name), "bold"),
-                        classes="title")
+            yield Label(
+                lit(tr(N_("Hand {name} over to special management"), name=self.detail.client.name), "bold"),
+                classes="title",
+            )
             yield Static(id="qualifies")
-            yield from self.field("reason", N_("Reason"), Select(
-                [(tr(HANDOVER_REASON[r]), r) for r in REASONS], value="decision", allow_blank=False, compact=True, id="reason"))
+            yield from self.field(
+                "reason",
+                N_("Reason"),
+                Select(
+                    [(tr(HANDOVER_REASON[r]), r) for r in REASONS],
+                    value="decision",
+                    allow_blank=False,
+                    compact=True,
+                    id="reason",
+                ),
+            )
             yield Label(tr(N_("Summary: cause, contacts, agreements")))
             yield TextArea(id="summary", soft_wrap=True, show_line_numbers=False, compact=True)
             yield Label(id="summary-error", classes="error")
@@ -80,16 +90,23 @@ class HandoverScreen(FormScreen[int]):
         tr = self.tr
         self.q = q
         reasons = ", ".join(tr(HANDOVER_REASON[r]) for r in q.reasons) or tr(N_("none: only by decision"))
-        self.query_one("#qualifies", Static).update(tr(
-            N_("{days} days past due · position {position} · qualifies: {reasons}"),
-            days=q.days_past_due, position=tr.money(q.position), reasons=reasons))
+        self.query_one("#qualifies", Static).update(
+            tr(
+                N_("{days} days past due · position {position} · qualifies: {reasons}"),
+                days=q.days_past_due,
+                position=tr.money(q.position),
+                reasons=reasons,
+            )
+        )
         if q.reasons:
             self.query_one("#reason", Select).value = q.reasons[0]
         items = [f"{'✓' if present else '✗'} {tr(CHECKLIST_ITEM[item])}" for item, present in q.checklist.items()]
         missing = [item for item, present in q.checklist.items() if not present]
         can_waive = self.ctx.actor.role == Role.SUPERVISOR  # a supervisor ticks the waivers below instead
         fixes = [] if can_waive else [f"✗ {tr(CHECKLIST_ITEM[item])}: {tr(HOW_TO_FIX[item])}" for item in missing]
-        self.query_one("#checklist", Static).update("\n".join([tr(N_("Dossier: {items}"), items="  ".join(items)), *fixes]))
+        self.query_one("#checklist", Static).update(
+            "\n".join([tr(N_("Dossier: {items}"), items="  ".join(items)), *fixes])
+        )
         box = self.query_one("#waivers", Vertical)
         if q.requested_summary and not self.query_one("#summary", TextArea).text.strip():
             # an employee's handover waits for the waiver: their summary, not retyped (issue 13)
@@ -97,21 +114,36 @@ class HandoverScreen(FormScreen[int]):
             if q.requested_reason:
                 self.query_one("#reason", Select).value = q.requested_reason
         if missing and self.ctx.actor.role == Role.SUPERVISOR:
-            box.mount_all(Checkbox(tr(N_("waive: {item}"), item=tr(CHECKLIST_ITEM[item])), id=f"waive-{item}", compact=True)
-                          for item in missing)
+            box.mount_all(
+                Checkbox(tr(N_("waive: {item}"), item=tr(CHECKLIST_ITEM[item])), id=f"waive-{item}", compact=True)
+                for item in missing
+            )
         elif missing:
-            box.mount(Static(tr(N_("Missing items must be added, or waived by a supervisor: saving sends the handover "
-                                   "to a supervisor, with your summary.")), classes="hint"))
+            box.mount(
+                Static(
+                    tr(
+                        N_(
+                            "Missing items must be added, or waived by a supervisor: saving sends the handover "
+                            "to a supervisor, with your summary."
+                        )
+                    ),
+                    classes="hint",
+                )
+            )
 
     def read(self) -> dict[str, Any] | None:
         waive = tuple(box.id.removeprefix("waive-") for box in self.query(Checkbox) if box.value and box.id)
-        return {"reason": str(self.query_one("#reason", Select).value),
-                "summary": self.query_one("#summary", TextArea).text, "waive": waive}
+        return {
+            "reason": str(self.query_one("#reason", Select).value),
+            "summary": self.query_one("#summary", TextArea).text,
+            "waive": waive,
+        }
 
     def submit(self, given: Any) -> int:
         case = self.detail.case
         missing = self.q is not None and not all(self.q.checklist.values())
         if missing and self.ctx.actor.role != Role.SUPERVISOR:
             return request_waiver(self.ctx, case.id, case.version, reason=given["reason"], summary=given["summary"])
-        return hand_over(self.ctx, case.id, case.version, reason=given["reason"], summary=given["summary"],
-                         waive=given["waive"])
+        return hand_over(
+            self.ctx, case.id, case.version, reason=given["reason"], summary=given["summary"], waive=given["waive"]
+        )

@@ -49,8 +49,14 @@ class InboxScreen(RowsScreen[TaskRow]):
 
     def columns(self) -> list[tuple[str | Text, str, int | None]]:
         tr = self.tr
-        return [(tr(N_("Due")), "due", 10), (tr(N_("When")), "bucket", 9), (tr(N_("Task")), "kind", 13),
-                (tr(N_("Client")), "client", 18), (tr(N_("Owner")), "owner", 7), (tr(N_("What")), "title", None)]
+        return [
+            (tr(N_("Due")), "due", 10),
+            (tr(N_("When")), "bucket", 9),
+            (tr(N_("Task")), "kind", 13),
+            (tr(N_("Client")), "client", 18),
+            (tr(N_("Owner")), "owner", 7),
+            (tr(N_("What")), "title", None),
+        ]
 
     def fetch(self) -> list[TaskRow]:
         return list_tasks(self.ctx, user=self.user)
@@ -61,30 +67,63 @@ class InboxScreen(RowsScreen[TaskRow]):
     def cells(self, row: TaskRow) -> list[Text]:
         tr = self.tr
         bucket = row.bucket(self._today())
-        return [Text(tr.date(row.due_date), style=BUCKET_STYLE[bucket]), Text(tr(TASK_BUCKET[bucket]), style=BUCKET_STYLE[bucket]),
-                text_cell(tr(TASK_KIND.get(row.kind, row.kind))), text_cell(row.client_name),
-                text_cell(row.assignee or "-"), text_cell(row.title[:80])]
+        return [
+            Text(tr.date(row.due_date), style=BUCKET_STYLE[bucket]),
+            Text(tr(TASK_BUCKET[bucket]), style=BUCKET_STYLE[bucket]),
+            text_cell(tr(TASK_KIND.get(row.kind, row.kind))),
+            text_cell(row.client_name),
+            text_cell(row.assignee or "-"),
+            text_cell(row.title[:80]),
+        ]
 
     def count_text(self, count: int) -> Content | str:
         tr = self.tr
         today = self._today()
         counts = {b: sum(1 for r in self.rows if r.bucket(today) == b) for b in TASK_BUCKET}
-        whose = (tr(N_("Tasks of {name}"), name=self.user) if self.user else
-                 tr(N_("Team tasks")) if self.ctx.actor.role in (Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)
-                 else tr(N_("My tasks")))
-        return lit(tr(N_("{whose}: {overdue} overdue, {today} today, {week} this week, {later} later"), whose=whose,
-                      overdue=counts["overdue"], today=counts["today"], week=counts["week"], later=counts["later"]))
+        whose = (
+            tr(N_("Tasks of {name}"), name=self.user)
+            if self.user
+            else tr(N_("Team tasks"))
+            if self.ctx.actor.role in (Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN)
+            else tr(N_("My tasks"))
+        )
+        return lit(
+            tr(
+                N_("{whose}: {overdue} overdue, {today} today, {week} this week, {later} later"),
+                whose=whose,
+                overdue=counts["overdue"],
+                today=counts["today"],
+                week=counts["week"],
+                later=counts["later"],
+            )
+        )
 
     def panel(self, row: TaskRow | None) -> Content | str:
         tr = self.tr
         if row is None:
             return tr(N_("No open tasks."))
-        return Content("\n").join([
-            lit(tr(N_("{kind} · case {case} · {client} · due {day}"), kind=tr(TASK_KIND.get(row.kind, row.kind)),
-                   case=row.case_id, client=row.client_name, day=row.due_date), "bold"),
-            lit(row.title),
-            lit(tr(N_("Made by {name}; owner: {owner}"), name=row.created_by, owner=row.assignee or tr(N_("nobody yet")))),
-        ])
+        return Content("\n").join(
+            [
+                lit(
+                    tr(
+                        N_("{kind} · case {case} · {client} · due {day}"),
+                        kind=tr(TASK_KIND.get(row.kind, row.kind)),
+                        case=row.case_id,
+                        client=row.client_name,
+                        day=row.due_date,
+                    ),
+                    "bold",
+                ),
+                lit(row.title),
+                lit(
+                    tr(
+                        N_("Made by {name}; owner: {owner}"),
+                        name=row.created_by,
+                        owner=row.assignee or tr(N_("nobody yet")),
+                    )
+                ),
+            ]
+        )
 
     @on(DataTable.RowSelected, "#queue")
     def _selected(self) -> None:
@@ -119,7 +158,9 @@ class InboxScreen(RowsScreen[TaskRow]):
 
         def given(outcome: str | None) -> None:
             if outcome:
-                self.run_action(lambda: complete_task(self.ctx, row.id, outcome), self.tr(N_("Task done: {title}"), title=row.title))
+                self.run_action(
+                    lambda: complete_task(self.ctx, row.id, outcome), self.tr(N_("Task done: {title}"), title=row.title)
+                )
 
         self.app.push_screen(PromptScreen(self.tr(N_("What came of it?")), required=N_("Please fill this in")), given)
 
@@ -152,8 +193,12 @@ class InboxScreen(RowsScreen[TaskRow]):
             if text:
                 self.run_action(lambda: answer(self.ctx, consultation_id, text), self.tr(N_("Answer sent")))
 
-        self.app.push_screen(PromptScreen(self.tr(N_("Your answer to: {question}"), question=row.title),
-                                          required=N_("Please fill this in")), given)
+        self.app.push_screen(
+            PromptScreen(
+                self.tr(N_("Your answer to: {question}"), question=row.title), required=N_("Please fill this in")
+            ),
+            given,
+        )
 
     def action_move(self) -> None:
         row = self.current
@@ -172,13 +217,16 @@ class InboxScreen(RowsScreen[TaskRow]):
 
             def reason_given(reason: str | None) -> None:
                 if reason:
-                    self.run_action(lambda: move_task(self.ctx, row.id, to, reason),
-                                    tr(N_("Task moved to {day}"), day=to))
+                    self.run_action(
+                        lambda: move_task(self.ctx, row.id, to, reason), tr(N_("Task moved to {day}"), day=to)
+                    )
 
             self.app.push_screen(PromptScreen(tr(N_("Why does it move?"))), reason_given)
 
-        self.app.push_screen(PromptScreen(tr(N_("Move to which date?")), required=N_("Please give a date"),
-                                          value=tr.date(row.due_date)), to_given)
+        self.app.push_screen(
+            PromptScreen(tr(N_("Move to which date?")), required=N_("Please give a date"), value=tr.date(row.due_date)),
+            to_given,
+        )
 
     def action_assign(self) -> None:
         row = self.current
@@ -188,16 +236,29 @@ class InboxScreen(RowsScreen[TaskRow]):
 
         def given(name: str | None) -> None:
             if name:
-                self.run_action(lambda: assign_task(self.ctx, row.id, name),
-                                self.tr(N_("Task given to {name}"), name=name))
+                self.run_action(
+                    lambda: assign_task(self.ctx, row.id, name), self.tr(N_("Task given to {name}"), name=name)
+                )
 
-        self.app.push_screen(PromptScreen(self.tr(N_("Give the task to (user name; your own to take it):")),
-                                          required=N_("Please give a user name"), value=me), given)
+        self.app.push_screen(
+            PromptScreen(
+                self.tr(N_("Give the task to (user name; your own to take it):")),
+                required=N_("Please give a user name"),
+                value=me,
+            ),
+            given,
+        )
 
     def action_filter(self) -> None:
         def given(name: str | None) -> None:
             self.user = name if name and name != "*" else None
             self.load()
 
-        self.app.push_screen(PromptScreen(self.tr(N_("Whose tasks? (user name; * for the whole team)")),
-                                          required=N_("Please give a user name"), value=self.user or "*"), given)
+        self.app.push_screen(
+            PromptScreen(
+                self.tr(N_("Whose tasks? (user name; * for the whole team)")),
+                required=N_("Please give a user name"),
+                value=self.user or "*",
+            ),
+            given,
+        )

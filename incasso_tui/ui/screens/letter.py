@@ -66,9 +66,17 @@ class LetterScreen(FormScreen[int]):
         tr = self.tr
         with Vertical(classes="dialog"):
             yield Label(lit(tr(N_("Letter to {name}"), name=self.detail.client.name), "bold"), classes="title")
-            yield from self.field("kind", N_("Letter"), Select(
-                [(tr(LETTER_KIND[k]), k) for k in HAND_KINDS], value=HAND_KINDS[0], allow_blank=False,
-                compact=True, id="kind"))
+            yield from self.field(
+                "kind",
+                N_("Letter"),
+                Select(
+                    [(tr(LETTER_KIND[k]), k) for k in HAND_KINDS],
+                    value=HAND_KINDS[0],
+                    allow_blank=False,
+                    compact=True,
+                    id="kind",
+                ),
+            )
             yield Static(id="preview")
             yield from self.buttons(N_("Issue"))
 
@@ -98,10 +106,20 @@ class LetterScreen(FormScreen[int]):
         tr = self.tr
         figures = json.loads(shown.figures.to_json())
         lines = _flatten(figures, tr)
-        head = tr(N_("By {channel} in {language}; the PDF has {size} KB."), channel=tr(CHANNEL.get(shown.channel, shown.channel)),
-                  language=shown.language, size=max(1, len(shown.pdf) // 1024))
-        more = [tr(N_("… and {count} more figures"), count=len(lines) - MAX_PREVIEW_LINES)] if len(lines) > MAX_PREVIEW_LINES else []
-        self.query_one("#preview", Static).update(Content("\n").join([lit(line) for line in [head, *lines[:MAX_PREVIEW_LINES], *more]]))
+        head = tr(
+            N_("By {channel} in {language}; the PDF has {size} KB."),
+            channel=tr(CHANNEL.get(shown.channel, shown.channel)),
+            language=shown.language,
+            size=max(1, len(shown.pdf) // 1024),
+        )
+        more = (
+            [tr(N_("… and {count} more figures"), count=len(lines) - MAX_PREVIEW_LINES)]
+            if len(lines) > MAX_PREVIEW_LINES
+            else []
+        )
+        self.query_one("#preview", Static).update(
+            Content("\n").join([lit(line) for line in [head, *lines[:MAX_PREVIEW_LINES], *more]])
+        )
 
     def read(self) -> str | None:
         return str(self.query_one("#kind", Select).value)

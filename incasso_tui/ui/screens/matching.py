@@ -30,11 +30,11 @@ from incasso_tui.services.matching import (
     undo_booking,
 )
 from incasso_tui.services.payments import QueueRow
+from incasso_tui.ui.desk import DeskModal
 from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
 from incasso_tui.ui.text import lit, money_cell, text_cell, translate_bindings
 from incasso_tui.ui.work import closing_worker
-from incasso_tui.ui.desk import DeskModal
 
 
 class CandidatesScreen(DeskModal[str | None]):
@@ -63,11 +63,24 @@ class CandidatesScreen(DeskModal[str | None]):
     def compose(self) -> ComposeResult:
         tr = self.tr
         with Vertical(id="cand-box"):
-            yield Label(lit(tr(N_("Who paid {amount} on {day}? From: {name}"), amount=self.row.amount,
-                               day=self.row.booking_date, name=self.row.counterparty_name or "-")))
+            yield Label(
+                lit(
+                    tr(
+                        N_("Who paid {amount} on {day}? From: {name}"),
+                        amount=self.row.amount,
+                        day=self.row.booking_date,
+                        name=self.row.counterparty_name or "-",
+                    )
+                )
+            )
             table: DataTable[Text] = DataTable(id="cand-table", cursor_type="row")
-            for caption, width in ((N_("No."), 3), (N_("Score"), 5), (N_("Client"), 28), (N_("Loan"), 10),
-                                   (N_("Case"), 7)):
+            for caption, width in (
+                (N_("No."), 3),
+                (N_("Score"), 5),
+                (N_("Client"), 28),
+                (N_("Loan"), 10),
+                (N_("Case"), 7),
+            ):
                 table.add_column(tr(caption), key=caption, width=width)
             yield table
             yield Static(id="cand-reasons")
@@ -91,8 +104,14 @@ class CandidatesScreen(DeskModal[str | None]):
         table = self.query_one("#cand-table", DataTable)
         table.clear()
         for n, c in enumerate(found, 1):
-            table.add_row(text_cell(str(n)), text_cell(str(c.score)), text_cell(c.client_name), text_cell(c.loan_number),
-                          text_cell(str(c.case_id or "-")), key=str(n))
+            table.add_row(
+                text_cell(str(n)),
+                text_cell(str(c.score)),
+                text_cell(c.client_name),
+                text_cell(c.loan_number),
+                text_cell(str(c.case_id or "-")),
+                key=str(n),
+            )
         if not found:
             self._message(self.tr(N_("No candidates: book it by loan number (a) or mark it as not ours (n)")))
         table.focus()
@@ -131,26 +150,49 @@ class CandidatesScreen(DeskModal[str | None]):
 
     def _confirm(self, chosen: Candidate, shown: AllocationPreview) -> None:
         tr = self.tr
-        question = tr(N_("Book {amount} for {name} ({number}) on loan {loan}? It pays costs {costs}, interest "
-                         "{interest}, principal {principal}; credit {credit}. Type y to book"),
-                      amount=shown.amount, name=shown.client_name, number=chosen.client_number, loan=shown.loan_number,
-                      costs=shown.costs, interest=shown.interest, principal=shown.principal, credit=shown.credit)
+        question = tr(
+            N_(
+                "Book {amount} for {name} ({number}) on loan {loan}? It pays costs {costs}, interest "
+                "{interest}, principal {principal}; credit {credit}. Type y to book"
+            ),
+            amount=shown.amount,
+            name=shown.client_name,
+            number=chosen.client_number,
+            loan=shown.loan_number,
+            costs=shown.costs,
+            interest=shown.interest,
+            principal=shown.principal,
+            credit=shown.credit,
+        )
 
         def answered(answer: str | None) -> None:
             if answer is not None and answer.strip().lower() in ("y", "j", "ja", "yes"):
                 self._book(chosen, shown)
 
-        self.app.push_screen(PromptScreen(question, placeholder=self.tr(N_("y")), required=N_("Type y to book, escape to cancel")),
-                             answered)
+        self.app.push_screen(
+            PromptScreen(question, placeholder=self.tr(N_("y")), required=N_("Type y to book, escape to cancel")),
+            answered,
+        )
 
     def _book(self, chosen: Candidate, shown: AllocationPreview) -> None:
         def booked(_result: object) -> None:
-            self.dismiss(self.tr(N_("Booked {amount} for {name} on loan {loan}"), amount=shown.amount,
-                                 name=shown.client_name, loan=shown.loan_number))
+            self.dismiss(
+                self.tr(
+                    N_("Booked {amount} for {name} on loan {loan}"),
+                    amount=shown.amount,
+                    name=shown.client_name,
+                    loan=shown.loan_number,
+                )
+            )
 
         # booked meanwhile by a colleague, a loan repaid ...: said, nothing booked
-        closing_worker(self, partial(book_candidate, self.ctx, self.row.id, chosen.loan_id),
-                       booked, lambda err: self._message(self.tr.error(err)), group="candidates")
+        closing_worker(
+            self,
+            partial(book_candidate, self.ctx, self.row.id, chosen.loan_id),
+            booked,
+            lambda err: self._message(self.tr.error(err)),
+            group="candidates",
+        )
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -170,16 +212,26 @@ class BookedScreen(RowsScreen[BookedRow]):
 
     def columns(self) -> list[tuple[str | Text, str, int | None]]:
         tr = self.tr
-        return [(tr(N_("Date")), "date", None), (Text(tr(N_("Amount")), justify="right"), "amount", None),
-                (tr(N_("Client")), "client", 24), (tr(N_("Loan")), "loan", None), (tr(N_("By")), "by", None)]
+        return [
+            (tr(N_("Date")), "date", None),
+            (Text(tr(N_("Amount")), justify="right"), "amount", None),
+            (tr(N_("Client")), "client", 24),
+            (tr(N_("Loan")), "loan", None),
+            (tr(N_("By")), "by", None),
+        ]
 
     def fetch(self) -> list[BookedRow]:
         return booked_from_queue(self.ctx)
 
     def cells(self, row: BookedRow) -> list[Text]:
         tr = self.tr
-        return [text_cell(tr.date(row.booking_date)), money_cell(tr, row.amount), text_cell(row.client_name),
-                text_cell(row.loan_number), text_cell(row.booked_by)]
+        return [
+            text_cell(tr.date(row.booking_date)),
+            money_cell(tr, row.amount),
+            text_cell(row.client_name),
+            text_cell(row.loan_number),
+            text_cell(row.booked_by),
+        ]
 
     def count_text(self, count: int) -> str:
         return self.tr(N_("Booked from the queue in the last month: {count}"), count=count)
@@ -188,8 +240,17 @@ class BookedScreen(RowsScreen[BookedRow]):
         tr = self.tr
         if row is None:
             return tr(N_("Nothing was booked from the queue in the last month."))
-        return lit(tr(N_("From {name} · booked by {by} on {day} · the same day the booker undoes it, later a supervisor "
-                         "with a reason"), name=row.counterparty_name or "-", by=row.booked_by, day=row.booked_on))
+        return lit(
+            tr(
+                N_(
+                    "From {name} · booked by {by} on {day} · the same day the booker undoes it, later a supervisor "
+                    "with a reason"
+                ),
+                name=row.counterparty_name or "-",
+                by=row.booked_by,
+                day=row.booked_on,
+            )
+        )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "undo":
@@ -204,20 +265,35 @@ class BookedScreen(RowsScreen[BookedRow]):
         done = tr(N_("Undone: {amount} is back in the queue"), amount=row.amount)
         own_today = row.booked_by == ctx.actor.name and row.booked_on == ctx.clock.today()
         if own_today or ctx.actor.role != Role.SUPERVISOR:  # the service refuses the others, with the reason why
-            question = tr(N_("Undo the booking of {amount} on {loan} ({name})? Type y"), amount=row.amount,
-                          loan=row.loan_number, name=row.client_name)
+            question = tr(
+                N_("Undo the booking of {amount} on {loan} ({name})? Type y"),
+                amount=row.amount,
+                loan=row.loan_number,
+                name=row.client_name,
+            )
 
             def confirmed(answer: str | None) -> None:
                 if answer is not None and answer.strip().lower() in ("y", "j", "ja", "yes"):
                     self.run_action(lambda: undo_booking(ctx, row.id), done)
 
-            self.app.push_screen(PromptScreen(question, placeholder=self.tr(N_("y")), required=N_("Type y to undo, escape to cancel")),
-                                 confirmed)
+            self.app.push_screen(
+                PromptScreen(question, placeholder=self.tr(N_("y")), required=N_("Type y to undo, escape to cancel")),
+                confirmed,
+            )
             return
 
         def given(reason: str | None) -> None:
             if reason:
                 self.run_action(lambda: undo_booking(ctx, row.id, reason), done)
 
-        self.app.push_screen(PromptScreen(tr(N_("Why undo the booking of {amount} on {loan} by {by}? (four eyes)"),
-                                             amount=row.amount, loan=row.loan_number, by=row.booked_by)), given)
+        self.app.push_screen(
+            PromptScreen(
+                tr(
+                    N_("Why undo the booking of {amount} on {loan} by {by}? (four eyes)"),
+                    amount=row.amount,
+                    loan=row.loan_number,
+                    by=row.booked_by,
+                )
+            ),
+            given,
+        )

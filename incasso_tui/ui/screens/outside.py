@@ -32,13 +32,19 @@ from incasso_tui.domain.external import PARTY_KINDS, REPORT_STATUSES
 from incasso_tui.errors import N_, IncassoError
 from incasso_tui.services import complaints as cs
 from incasso_tui.services import external as ext
-from incasso_tui.ui.labels import CLAIM_STATUS, COMPLAINT_KIND, COMPLAINT_OUTCOME, COMPLAINT_STATUS, REPORT_STATUS
-from incasso_tui.ui.labels import CHANNEL
+from incasso_tui.ui.desk import DeskScreen, desk_app
+from incasso_tui.ui.labels import (
+    CHANNEL,
+    CLAIM_STATUS,
+    COMPLAINT_KIND,
+    COMPLAINT_OUTCOME,
+    COMPLAINT_STATUS,
+    REPORT_STATUS,
+)
 from incasso_tui.ui.screens.form import FormScreen
 from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
 from incasso_tui.ui.text import lit, money_cell, text_cell, translate_bindings
-from incasso_tui.ui.desk import DeskScreen, desk_app
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -65,15 +71,25 @@ class PartiesScreen(RowsScreen[ext.PartyRow]):
 
     def columns(self) -> list[tuple[str | Text, str, int | None]]:
         tr = self.tr
-        return [(tr(N_("Name")), "name", 24), (tr(N_("Kind")), "kind", 19), (tr(N_("City")), "city", 11),
-                (tr(N_("Wki")), "wki", 8), (Text(tr(N_("Open")), justify="right"), "claims", None)]
+        return [
+            (tr(N_("Name")), "name", 24),
+            (tr(N_("Kind")), "kind", 19),
+            (tr(N_("City")), "city", 11),
+            (tr(N_("Wki")), "wki", 8),
+            (Text(tr(N_("Open")), justify="right"), "claims", None),
+        ]
 
     def fetch(self) -> list[ext.PartyRow]:
         return ext.parties(self.ctx)
 
     def cells(self, row: ext.PartyRow) -> list[Text]:
-        return [text_cell(row.name), text_cell(_label(self.tr, PARTY_KIND, row.kind)), text_cell(row.city),
-                text_cell(row.wki_registration or "–"), Text(str(row.open_claims), justify="right")]
+        return [
+            text_cell(row.name),
+            text_cell(_label(self.tr, PARTY_KIND, row.kind)),
+            text_cell(row.city),
+            text_cell(row.wki_registration or "–"),
+            Text(str(row.open_claims), justify="right"),
+        ]
 
     def count_text(self, count: int) -> str:
         return self.tr(N_("Outside parties: {count}"), count=count)
@@ -82,12 +98,14 @@ class PartiesScreen(RowsScreen[ext.PartyRow]):
         tr = self.tr
         if row is None:
             return tr(N_("No outside parties yet: a adds one."))
-        return Content("\n").join([
-            lit(f"{row.name} · {_label(tr, PARTY_KIND, row.kind)}", "bold"),
-            lit(", ".join(row.address)),
-            lit(tr(N_("Contact: {contact} · IBAN {iban}"), contact=row.contact or "–", iban=row.iban)),
-            lit(tr(N_("Wki registration: {wki}"), wki=row.wki_registration or tr(N_("none recorded")))),
-        ])
+        return Content("\n").join(
+            [
+                lit(f"{row.name} · {_label(tr, PARTY_KIND, row.kind)}", "bold"),
+                lit(", ".join(row.address)),
+                lit(tr(N_("Contact: {contact} · IBAN {iban}"), contact=row.contact or "–", iban=row.iban)),
+                lit(tr(N_("Wki registration: {wki}"), wki=row.wki_registration or tr(N_("none recorded")))),
+            ]
+        )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "add":
@@ -104,23 +122,43 @@ class PartiesScreen(RowsScreen[ext.PartyRow]):
 
 
 class PartyForm(FormScreen[int]):
-    FIELDS: ClassVar[tuple[str, ...]] = ("name", "kind", "street", "postcode", "city", "iban", "contact",
-                                         "wki_registration")
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "name",
+        "kind",
+        "street",
+        "postcode",
+        "city",
+        "iban",
+        "contact",
+        "wki_registration",
+    )
 
     def compose(self) -> ComposeResult:
         tr = self.tr
         with Vertical(classes="dialog"):
             yield Label(tr(N_("New outside party")), classes="title")
             yield from self.field("name", N_("Name"), Input(id="name", compact=True))
-            yield from self.field("kind", N_("Kind"), Select([(tr(PARTY_KIND[k]), k) for k in PARTY_KINDS],
-                                                             value="bailiff", allow_blank=False, compact=True, id="kind"))
+            yield from self.field(
+                "kind",
+                N_("Kind"),
+                Select(
+                    [(tr(PARTY_KIND[k]), k) for k in PARTY_KINDS],
+                    value="bailiff",
+                    allow_blank=False,
+                    compact=True,
+                    id="kind",
+                ),
+            )
             yield from self.field("street", N_("Street"), Input(id="street", compact=True))
             yield from self.field("postcode", N_("Postcode"), Input(id="postcode", compact=True))
             yield from self.field("city", N_("City"), Input(id="city", compact=True))
             yield from self.field("iban", N_("IBAN"), Input(id="iban", compact=True))
             yield from self.field("contact", N_("Contact"), Input(id="contact", compact=True))
-            yield from self.field("wki_registration", N_("Wki registration"), Input(id="wki_registration", compact=True,
-                                                                                  placeholder=tr(N_("agencies only"))))
+            yield from self.field(
+                "wki_registration",
+                N_("Wki registration"),
+                Input(id="wki_registration", compact=True, placeholder=tr(N_("agencies only"))),
+            )
             yield from self.buttons()
 
     def on_mount(self) -> None:
@@ -150,12 +188,20 @@ class HandoverExternalForm(FormScreen[int]):
         tr = self.tr
         with Vertical(classes="dialog"):
             yield Label(tr(N_("Hand the claim of case {case} to an outside party"), case=self.case_id), classes="title")
-            yield from self.field("party", N_("Party"), Select(
-                [(lit(f"{p.name} ({tr(PARTY_KIND[p.kind])})"), p.name) for p in self.parties],  # names: literal
-                prompt=tr(N_("Choose the party")),
-                compact=True, id="party"))
+            yield from self.field(
+                "party",
+                N_("Party"),
+                Select(
+                    [(lit(f"{p.name} ({tr(PARTY_KIND[p.kind])})"), p.name) for p in self.parties],  # names: literal
+                    prompt=tr(N_("Choose the party")),
+                    compact=True,
+                    id="party",
+                ),
+            )
             yield from self.field("reason", N_("Reason"), Input(id="reason", compact=True))
-            yield Label(tr(N_("Another person (special management or a supervisor) decides: four eyes.")), classes="hint")
+            yield Label(
+                tr(N_("Another person (special management or a supervisor) decides: four eyes.")), classes="hint"
+            )
             yield from self.buttons(N_("Propose"))
 
     def on_mount(self) -> None:
@@ -183,9 +229,17 @@ class StatusReportForm(FormScreen[int]):
         tr = self.tr
         with Vertical(classes="dialog"):
             yield Label(tr(N_("Status report of the party on case {case}"), case=self.case_id), classes="title")
-            yield from self.field("status", N_("Status"), Select([(tr(REPORT_STATUS[s]), s) for s in REPORT_STATUSES],
-                                                                 value="arrangement", allow_blank=False, compact=True,
-                                                                 id="status"))
+            yield from self.field(
+                "status",
+                N_("Status"),
+                Select(
+                    [(tr(REPORT_STATUS[s]), s) for s in REPORT_STATUSES],
+                    value="arrangement",
+                    allow_blank=False,
+                    compact=True,
+                    id="status",
+                ),
+            )
             yield from self.field("amount", N_("Collected"), Input(id="amount", compact=True, placeholder="0,00"))
             yield from self.field("costs", N_("Party's costs"), Input(id="costs", compact=True, placeholder="0,00"))
             yield from self.field("note", N_("Note"), Input(id="note", compact=True))
@@ -199,12 +253,17 @@ class StatusReportForm(FormScreen[int]):
         ok_c, costs = self.parse("costs", self.amount)
         if not (ok_a and ok_c):
             return None
-        return {"status": str(self.query_one("#status", Select).value), "amount": amount, "costs": costs,
-                "note": self.query_one("#note", Input).value}
+        return {
+            "status": str(self.query_one("#status", Select).value),
+            "amount": amount,
+            "costs": costs,
+            "note": self.query_one("#note", Input).value,
+        }
 
     def submit(self, given: Any) -> int:
-        return ext.report_status(self.ctx, self.case_id, given["status"], amount=given["amount"], costs=given["costs"],
-                                 note=given["note"])
+        return ext.report_status(
+            self.ctx, self.case_id, given["status"], amount=given["amount"], costs=given["costs"], note=given["note"]
+        )
 
 
 class ExternalScreen(DeskScreen[None]):
@@ -233,15 +292,18 @@ class ExternalScreen(DeskScreen[None]):
         self.view: ext.ClaimView | None = None
         self.loaded = False
 
-
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="claim")
         table: DataTable[Text] = DataTable(id="events", cursor_type="row", zebra_stripes=True)
         tr = self.tr
-        for caption, key, width in ((tr(N_("Date")), "date", 10), (tr(N_("What")), "what", 17),
-                                    (Text(tr(N_("Amount")), justify="right"), "amount", 11),
-                                    (Text(tr(N_("Costs")), justify="right"), "costs", 10), (tr(N_("Note")), "note", None)):
+        for caption, key, width in (
+            (tr(N_("Date")), "date", 10),
+            (tr(N_("What")), "what", 17),
+            (Text(tr(N_("Amount")), justify="right"), "amount", 11),
+            (Text(tr(N_("Costs")), justify="right"), "costs", 10),
+            (tr(N_("Note")), "note", None),
+        ):
             table.add_column(caption, key=key, width=width)
         yield table
         yield Label(id="message")
@@ -267,35 +329,91 @@ class ExternalScreen(DeskScreen[None]):
         table = self.query_one("#events", DataTable)
         table.clear()
         if view is None:
-            self.query_one("#claim", Static).update(tr(N_("Case {case} was never handed to an outside party: h proposes it."),
-                                                       case=self.case_id))
+            self.query_one("#claim", Static).update(
+                tr(N_("Case {case} was never handed to an outside party: h proposes it."), case=self.case_id)
+            )
             self.refresh_bindings()
             return
-        lines = [lit(tr(N_("Claim {claim} · {party} ({kind}) · {status}"), claim=view.id, party=view.party,
-                        kind=tr(PARTY_KIND[view.party_kind]), status=_label(tr, CLAIM_STATUS, view.status)), "bold"),
-                 lit(tr(N_("Proposed by {by}, decided by {decided}: {reason}"), by=view.proposed_by,
-                        decided=view.decided_by or "–", reason=view.reason))]
+        lines = [
+            lit(
+                tr(
+                    N_("Claim {claim} · {party} ({kind}) · {status}"),
+                    claim=view.id,
+                    party=view.party,
+                    kind=tr(PARTY_KIND[view.party_kind]),
+                    status=_label(tr, CLAIM_STATUS, view.status),
+                ),
+                "bold",
+            ),
+            lit(
+                tr(
+                    N_("Proposed by {by}, decided by {decided}: {reason}"),
+                    by=view.proposed_by,
+                    decided=view.decided_by or "–",
+                    reason=view.reason,
+                )
+            ),
+        ]
         if view.statement:
             st = view.statement
-            lines.append(lit(tr(N_("Statement {date}: principal {principal}, interest {interest}, costs {costs}, total {total}"),
-                                date=tr.date(view.handed_on) if view.handed_on else "–", principal=self._m(st["principal"]),
-                                interest=self._m(st["interest"]), costs=self._m(st["costs"]), total=self._m(st["total"]))))
+            lines.append(
+                lit(
+                    tr(
+                        N_(
+                            "Statement {date}: principal {principal}, interest {interest}, costs {costs}, total {total}"
+                        ),
+                        date=tr.date(view.handed_on) if view.handed_on else "–",
+                        principal=self._m(st["principal"]),
+                        interest=self._m(st["interest"]),
+                        costs=self._m(st["costs"]),
+                        total=self._m(st["total"]),
+                    )
+                )
+            )
             lines.append(lit(tr(N_("Dossier: {path}"), path=view.dossier_path or "–")))
         if view.outcome:
-            lines.append(lit(tr(N_("Back from the party: {outcome} on {date}"), outcome=_label(tr, REPORT_STATUS, view.outcome),
-                                date=tr.date(view.ended_on) if view.ended_on else "–"), "bold"))
+            lines.append(
+                lit(
+                    tr(
+                        N_("Back from the party: {outcome} on {date}"),
+                        outcome=_label(tr, REPORT_STATUS, view.outcome),
+                        date=tr.date(view.ended_on) if view.ended_on else "–",
+                    ),
+                    "bold",
+                )
+            )
         unreported = [p for p in view.payments if p.reported_on is None]
         if unreported:
-            lines.append(lit(tr(N_("Payments to us not yet reported to the party: {count} (b reports them)"),
-                                count=len(unreported))))
+            lines.append(
+                lit(
+                    tr(
+                        N_("Payments to us not yet reported to the party: {count} (b reports them)"),
+                        count=len(unreported),
+                    )
+                )
+            )
         self.query_one("#claim", Static).update(Content("\n").join(lines))
         for i, r in enumerate(view.reports):
-            table.add_row(text_cell(tr.date(r.report_date)), text_cell(_label(tr, REPORT_STATUS, r.status)),
-                          money_cell(tr, r.amount), money_cell(tr, r.costs), text_cell(r.note or r.source), key=f"r{i}")
+            table.add_row(
+                text_cell(tr.date(r.report_date)),
+                text_cell(_label(tr, REPORT_STATUS, r.status)),
+                money_cell(tr, r.amount),
+                money_cell(tr, r.costs),
+                text_cell(r.note or r.source),
+                key=f"r{i}",
+            )
         for p in view.payments:
-            state = tr(N_("reported {date}"), date=tr.date(p.reported_on)) if p.reported_on else tr(N_("not yet reported"))
-            table.add_row(text_cell(tr.date(p.booking_date)), text_cell(tr(N_("payment to us"))),
-                          money_cell(tr, p.amount), text_cell(""), text_cell(f"{state} · {p.loan}"), key=f"p{p.ledger_id}")
+            state = (
+                tr(N_("reported {date}"), date=tr.date(p.reported_on)) if p.reported_on else tr(N_("not yet reported"))
+            )
+            table.add_row(
+                text_cell(tr.date(p.booking_date)),
+                text_cell(tr(N_("payment to us"))),
+                money_cell(tr, p.amount),
+                text_cell(""),
+                text_cell(f"{state} · {p.loan}"),
+                key=f"p{p.ledger_id}",
+            )
         self.refresh_bindings()
 
     def _m(self, value: str) -> str:
@@ -352,16 +470,23 @@ class ExternalScreen(DeskScreen[None]):
             self.app.call_from_thread(self.message, self.tr.error(exc))
             return
         if not rows:
-            self.app.call_from_thread(self.message, self.tr(N_("There are no outside parties yet: add one first (palette: Outside parties)")))
+            self.app.call_from_thread(
+                self.message, self.tr(N_("There are no outside parties yet: add one first (palette: Outside parties)"))
+            )
             return
-        self.app.call_from_thread(self.app.push_screen, HandoverExternalForm(self.case_id, rows),
-                                  self._after_form(N_("Handover proposed: another person decides")))
+        self.app.call_from_thread(
+            self.app.push_screen,
+            HandoverExternalForm(self.case_id, rows),
+            self._after_form(N_("Handover proposed: another person decides")),
+        )
 
     def action_approve(self) -> None:
         if self.view is not None:
             claim_id = self.view.id
-            self._run(lambda: ext.decide_handover(self.ctx, claim_id, approve=True).dossier_pdf,
-                      self.tr(N_("Handed over; the dossier is in {path}"), path="{result}"))
+            self._run(
+                lambda: ext.decide_handover(self.ctx, claim_id, approve=True).dossier_pdf,
+                self.tr(N_("Handed over; the dossier is in {path}"), path="{result}"),
+            )
 
     def action_reject(self) -> None:
         if self.view is None:
@@ -370,8 +495,10 @@ class ExternalScreen(DeskScreen[None]):
 
         def given(reason: str | None) -> None:
             if reason:
-                self._run(lambda: ext.decide_handover(self.ctx, claim_id, approve=False, reason=reason),
-                          self.tr(N_("Handover rejected")))
+                self._run(
+                    lambda: ext.decide_handover(self.ctx, claim_id, approve=False, reason=reason),
+                    self.tr(N_("Handover rejected")),
+                )
 
         self.app.push_screen(PromptScreen(self.tr(N_("Why is the handover rejected?"))), given)
 
@@ -383,15 +510,24 @@ class ExternalScreen(DeskScreen[None]):
 
         def given(path: str | None) -> None:
             if path:
-                self._run(lambda: ext.import_status(self.ctx, Path(path).expanduser()).lines,
-                          self.tr(N_("Status file booked: {count} lines"), count="{result}"))
+                self._run(
+                    lambda: ext.import_status(self.ctx, Path(path).expanduser()).lines,
+                    self.tr(N_("Status file booked: {count} lines"), count="{result}"),
+                )
 
-        self.app.push_screen(PromptScreen(self.tr(N_("The party's status file (CSV, docs/external-collection.md):")),
-                                          required=N_("Give the file's path")), given)
+        self.app.push_screen(
+            PromptScreen(
+                self.tr(N_("The party's status file (CSV, docs/external-collection.md):")),
+                required=N_("Give the file's path"),
+            ),
+            given,
+        )
 
     def action_payments(self) -> None:
-        self._run(lambda: ext.report_payments(self.ctx, self.case_id)[0] or "–",
-                  self.tr(N_("Payments reported to the party: {path}"), path="{result}"))
+        self._run(
+            lambda: ext.report_payments(self.ctx, self.case_id)[0] or "–",
+            self.tr(N_("Payments reported to the party: {path}"), path="{result}"),
+        )
 
     def action_recall(self) -> None:
         def given(reason: str | None) -> None:
@@ -422,12 +558,29 @@ class ComplaintForm(FormScreen[int]):
         tr = self.tr
         with Vertical(classes="dialog"):
             yield Label(tr(N_("Record a complaint or dispute on case {case}"), case=self.case_id), classes="title")
-            yield from self.field("kind", N_("Kind"), Select([(tr(COMPLAINT_KIND[k]), k) for k in COMPLAINT_KINDS],
-                                                             value="complaint", allow_blank=False, compact=True, id="kind"))
+            yield from self.field(
+                "kind",
+                N_("Kind"),
+                Select(
+                    [(tr(COMPLAINT_KIND[k]), k) for k in COMPLAINT_KINDS],
+                    value="complaint",
+                    allow_blank=False,
+                    compact=True,
+                    id="kind",
+                ),
+            )
             yield from self.field("received", N_("Received on"), Input(self._today(), id="received", compact=True))
-            yield from self.field("channel", N_("Channel"), Select([(tr(CHANNEL[c.value]), c.value) for c in Channel],
-                                                                   value="email", allow_blank=False, compact=True,
-                                                                   id="channel"))
+            yield from self.field(
+                "channel",
+                N_("Channel"),
+                Select(
+                    [(tr(CHANNEL[c.value]), c.value) for c in Channel],
+                    value="email",
+                    allow_blank=False,
+                    compact=True,
+                    id="channel",
+                ),
+            )
             yield from self.field("about", N_("About"), Input(id="about", compact=True))
             yield Label(tr(N_("A dispute holds the procedure and its costs until it is answered.")), classes="hint")
             yield from self.buttons()
@@ -443,9 +596,12 @@ class ComplaintForm(FormScreen[int]):
         ok, received = self.parse("received", self.day)
         if not ok:
             return None
-        return cs.ComplaintInput(kind=str(self.query_one("#kind", Select).value), received_on=received,
-                                 channel=str(self.query_one("#channel", Select).value),
-                                 about=self.query_one("#about", Input).value)
+        return cs.ComplaintInput(
+            kind=str(self.query_one("#kind", Select).value),
+            received_on=received,
+            channel=str(self.query_one("#channel", Select).value),
+            about=self.query_one("#about", Input).value,
+        )
 
     def submit(self, given: Any) -> int:
         return cs.add_complaint(self.ctx, self.case_id, given)
@@ -462,11 +618,21 @@ class AnswerForm(FormScreen[str]):
     def compose(self) -> ComposeResult:
         tr = self.tr
         with Vertical(classes="dialog"):
-            yield Label(tr(N_("Final answer to {kind} {id}"), kind=tr(COMPLAINT_KIND[self.row.kind]), id=self.row.id),
-                        classes="title")
-            yield from self.field("outcome", N_("Outcome"), Select(
-                [(tr(COMPLAINT_OUTCOME[o]), o) for o in COMPLAINT_OUTCOMES], value="rejected", allow_blank=False,
-                compact=True, id="outcome"))
+            yield Label(
+                tr(N_("Final answer to {kind} {id}"), kind=tr(COMPLAINT_KIND[self.row.kind]), id=self.row.id),
+                classes="title",
+            )
+            yield from self.field(
+                "outcome",
+                N_("Outcome"),
+                Select(
+                    [(tr(COMPLAINT_OUTCOME[o]), o) for o in COMPLAINT_OUTCOMES],
+                    value="rejected",
+                    allow_blank=False,
+                    compact=True,
+                    id="outcome",
+                ),
+            )
             yield from self.field("text", N_("Answer"), Input(id="text", compact=True))
             yield Label(tr(N_("The mention of Kifid is added when the answer lacks it.")), classes="hint")
             yield from self.buttons(N_("Answer"))
@@ -497,9 +663,15 @@ class ComplaintsScreen(RowsScreen[cs.ComplaintRow]):
 
     def columns(self) -> list[tuple[str | Text, str, int | None]]:
         tr = self.tr
-        return [(tr(N_("No.")), "id", 3), (tr(N_("Client")), "client", 15), (tr(N_("Kind")), "kind", 10),
-                (tr(N_("Received")), "received", 9), (tr(N_("Ack.")), "ack", 9), (tr(N_("Answer")), "answer", 9),
-                (tr(N_("Status")), "status", None)]
+        return [
+            (tr(N_("No.")), "id", 3),
+            (tr(N_("Client")), "client", 15),
+            (tr(N_("Kind")), "kind", 10),
+            (tr(N_("Received")), "received", 9),
+            (tr(N_("Ack.")), "ack", 9),
+            (tr(N_("Answer")), "answer", 9),
+            (tr(N_("Status")), "status", None),
+        ]
 
     def fetch(self) -> list[cs.ComplaintRow]:
         return cs.complaints(self.ctx, case_id=self.case_id)
@@ -509,32 +681,64 @@ class ComplaintsScreen(RowsScreen[cs.ComplaintRow]):
         ack_late, answer_late = row.overdue(self.ctx.clock.today())
         short = "%d-%m-%y" if tr.lang == "nl" else "%d/%m/%y"
         ack = "✓" if row.acknowledged_on else row.acknowledge_by.strftime(short) + ("!" if ack_late else "")
-        status = _label(tr, COMPLAINT_STATUS, row.status) if row.status == "open" else _label(tr, COMPLAINT_OUTCOME, row.outcome)
-        return [text_cell(str(row.id)), text_cell(row.client_name), text_cell(_label(tr, COMPLAINT_KIND, row.kind)),
-                text_cell(row.received_on.strftime(short)), text_cell(ack, "bold red" if ack_late else ""),
-                text_cell(row.answer_by.strftime(short) + ("!" if answer_late else ""), "bold red" if answer_late else ""),
-                text_cell(status)]
+        status = (
+            _label(tr, COMPLAINT_STATUS, row.status)
+            if row.status == "open"
+            else _label(tr, COMPLAINT_OUTCOME, row.outcome)
+        )
+        return [
+            text_cell(str(row.id)),
+            text_cell(row.client_name),
+            text_cell(_label(tr, COMPLAINT_KIND, row.kind)),
+            text_cell(row.received_on.strftime(short)),
+            text_cell(ack, "bold red" if ack_late else ""),
+            text_cell(row.answer_by.strftime(short) + ("!" if answer_late else ""), "bold red" if answer_late else ""),
+            text_cell(status),
+        ]
 
     def count_text(self, count: int) -> str:
         tr = self.tr
         open_ = sum(1 for r in self.rows if r.status == "open")
         late = sum(1 for r in self.rows if any(r.overdue(self.ctx.clock.today())))
         scope = tr(N_("case {case}"), case=self.case_id) if self.case_id else tr(N_("all cases"))
-        return tr(N_("Complaints ({scope}): {count}, {open} open, {late} past a term"), scope=scope, count=count,
-                  open=open_, late=late)
+        return tr(
+            N_("Complaints ({scope}): {count}, {open} open, {late} past a term"),
+            scope=scope,
+            count=count,
+            open=open_,
+            late=late,
+        )
 
     def panel(self, row: cs.ComplaintRow | None) -> Content | str:
         tr = self.tr
         if row is None:
             return tr(N_("No complaints.")) + (" " + tr(N_("a records one.")) if self.case_id else "")
-        parts = [lit(tr(N_("{kind} {id} · case {case} · received {date} by {channel} · handled by {by}"),
-                        kind=_label(tr, COMPLAINT_KIND, row.kind), id=row.id, case=row.case_id,
-                        date=tr.date(row.received_on), channel=_label(tr, CHANNEL, row.channel), by=row.handled_by), "bold"),
-                 lit(row.about)]
+        parts = [
+            lit(
+                tr(
+                    N_("{kind} {id} · case {case} · received {date} by {channel} · handled by {by}"),
+                    kind=_label(tr, COMPLAINT_KIND, row.kind),
+                    id=row.id,
+                    case=row.case_id,
+                    date=tr.date(row.received_on),
+                    channel=_label(tr, CHANNEL, row.channel),
+                    by=row.handled_by,
+                ),
+                "bold",
+            ),
+            lit(row.about),
+        ]
         if row.answer:  # its paragraphs one below the other (a line break in data would show as a symbol)
             first, *rest = [line for line in row.answer.splitlines() if line.strip()] or [""]
-            parts.append(lit(tr(N_("Answered {date}: {answer}"), date=tr.date(row.answered_on) if row.answered_on else "–",
-                                answer=first)))
+            parts.append(
+                lit(
+                    tr(
+                        N_("Answered {date}: {answer}"),
+                        date=tr.date(row.answered_on) if row.answered_on else "–",
+                        answer=first,
+                    )
+                )
+            )
             parts.extend(lit(line) for line in rest)
         return Content("\n").join(parts)
 
@@ -601,8 +805,10 @@ class OutsideCommands(Provider):
         screen = self.screen
         if isinstance(screen, ClientDetailScreen):
             case_id = screen.case_id
-            entries += [(tr(N_("External collection of this case")), lambda: app.push_screen(ExternalScreen(case_id))),
-                        (tr(N_("Complaints of this case")), lambda: app.push_screen(ComplaintsScreen(case_id)))]
+            entries += [
+                (tr(N_("External collection of this case")), lambda: app.push_screen(ExternalScreen(case_id))),
+                (tr(N_("Complaints of this case")), lambda: app.push_screen(ComplaintsScreen(case_id))),
+            ]
         for label, run in entries:
             score = matcher.match(label)
             if score > 0:
@@ -624,8 +830,13 @@ class ExternalClaimsScreen(RowsScreen[tuple[ext.ClaimView, str]]):
 
     def columns(self) -> list[tuple[str | Text, str, int | None]]:
         tr = self.tr
-        return [(tr(N_("Case")), "case", 7), (tr(N_("Client")), "client", 22), (tr(N_("Party")), "party", 22),
-                (tr(N_("Status")), "status", 12), (Text(tr(N_("Claim")), justify="right"), "total", None)]
+        return [
+            (tr(N_("Case")), "case", 7),
+            (tr(N_("Client")), "client", 22),
+            (tr(N_("Party")), "party", 22),
+            (tr(N_("Status")), "status", 12),
+            (Text(tr(N_("Claim")), justify="right"), "total", None),
+        ]
 
     def fetch(self) -> list[tuple[ext.ClaimView, str]]:
         return ext.claims(self.ctx)
@@ -635,9 +846,13 @@ class ExternalClaimsScreen(RowsScreen[tuple[ext.ClaimView, str]]):
 
         view, name = row
         total: Decimal | None = Decimal(view.statement["total"]) if view.statement else None
-        return [text_cell(str(view.case_id)), text_cell(name), text_cell(view.party),
-                text_cell(_label(self.tr, CLAIM_STATUS, view.status)),
-                money_cell(self.tr, total) if total is not None else text_cell("–")]
+        return [
+            text_cell(str(view.case_id)),
+            text_cell(name),
+            text_cell(view.party),
+            text_cell(_label(self.tr, CLAIM_STATUS, view.status)),
+            money_cell(self.tr, total) if total is not None else text_cell("–"),
+        ]
 
     def count_text(self, count: int) -> str:
         return self.tr(N_("External collection: {count} claims proposed or at a party"), count=count)

@@ -38,13 +38,18 @@ class PauseScreen(FormScreen[bool]):
     def compose(self) -> ComposeResult:
         tr = self.tr
         with Vertical(classes="dialog"):
-            yield Label(lit(tr(N_("Pause the procedure for {name}"), name=self.detail.client.name), "bold"),
-                        classes="title")
+            yield Label(
+                lit(tr(N_("Pause the procedure for {name}"), name=self.detail.client.name), "bold"), classes="title"
+            )
             yield from self.field("reason", N_("Reason"), Input(id="reason", max_length=MAX_REASON, compact=True))
-            yield from self.field("since", N_("From"), Input(
-                tr.date(self.detail.as_of), id="since", placeholder=tr(N_("dd/mm/yyyy")), compact=True))
-            yield from self.field("until", N_("Until"), Input(
-                id="until", placeholder=tr(N_("dd/mm/yyyy")), compact=True))
+            yield from self.field(
+                "since",
+                N_("From"),
+                Input(tr.date(self.detail.as_of), id="since", placeholder=tr(N_("dd/mm/yyyy")), compact=True),
+            )
+            yield from self.field(
+                "until", N_("Until"), Input(id="until", placeholder=tr(N_("dd/mm/yyyy")), compact=True)
+            )
             yield Static(tr(N_("A start in the past is allowed; both dates are recorded.")), classes="hint")
             yield from self.buttons()
 
@@ -73,8 +78,9 @@ class ResumeScreen(ConfirmScreen):
     def compose(self) -> ComposeResult:
         tr, case = self.tr, self.detail.case
         with Vertical(classes="dialog"):
-            yield Label(lit(tr(N_("Resume the procedure for {name}?"), name=self.detail.client.name), "bold"),
-                        classes="title")
+            yield Label(
+                lit(tr(N_("Resume the procedure for {name}?"), name=self.detail.client.name), "bold"), classes="title"
+            )
             if case.pause_until is not None:
                 yield Static(lit(tr(N_("Paused until {day}"), day=case.pause_until) + ": " + (case.pause_reason or "")))
             yield from self.buttons(N_("Resume"))

@@ -21,10 +21,10 @@ from textual.widgets import Footer, Header, Input, Label, Static
 from incasso_tui.errors import N_, IncassoError
 from incasso_tui.services.matching import mark_not_ours_many, split_queue
 from incasso_tui.services.payments import ImportReport, QueueRow, assign, import_statement, mark_not_ours
+from incasso_tui.ui.desk import DeskScreen
 from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
 from incasso_tui.ui.text import lit, money_cell, text_cell, translate_bindings
-from incasso_tui.ui.desk import DeskScreen
 
 STATUS = {"unmatched": N_("unmatched"), "ambiguous": N_("ambiguous")}
 
@@ -40,8 +40,10 @@ class ImportScreen(DeskScreen[None]):
     def compose(self) -> ComposeResult:
         tr = self.tr
         yield Header()
-        yield Label(tr(N_("Import a bank statement (CAMT.053, CAMT.054 or MT940): type the file's path and press enter")),
-                    id="import-help")
+        yield Label(
+            tr(N_("Import a bank statement (CAMT.053, CAMT.054 or MT940): type the file's path and press enter")),
+            id="import-help",
+        )
         yield Input(placeholder=tr(N_("/path/to/statement.xml")), id="path")
         yield Static(id="results")
         yield Footer(compact=True)
@@ -70,16 +72,31 @@ class ImportScreen(DeskScreen[None]):
     def _done(self, path: str, report: ImportReport) -> None:
         tr = self.tr
         self.lines.pop()
-        self._add(Text(tr(N_("{file}: {entries} entries, {new} new, {duplicates} already imported, {matched} matched, "
-                             "{unmatched} to the queue (u on the worklist), {reversals} reversed, {recoveries} recoveries"),
-                          file=path, entries=report.entries, new=report.new, duplicates=report.duplicates,
-                          matched=report.matched, unmatched=report.unmatched, reversals=report.reversals,
-                          recoveries=report.recoveries)))
+        self._add(
+            Text(
+                tr(
+                    N_(
+                        "{file}: {entries} entries, {new} new, {duplicates} already imported, {matched} matched, "
+                        "{unmatched} to the queue (u on the worklist), {reversals} reversed, {recoveries} recoveries"
+                    ),
+                    file=path,
+                    entries=report.entries,
+                    new=report.new,
+                    duplicates=report.duplicates,
+                    matched=report.matched,
+                    unmatched=report.unmatched,
+                    reversals=report.reversals,
+                    recoveries=report.recoveries,
+                )
+            )
+        )
         self.query_one("#path", Input).value = ""
 
     def _refused(self, path: str, message: str) -> None:
         self.lines.pop()
-        self._add(Text(self.tr(N_("{file}: refused, nothing booked: {error}"), file=path, error=message), style="bold red"))
+        self._add(
+            Text(self.tr(N_("{file}: refused, nothing booked: {error}"), file=path, error=message), style="bold red")
+        )
 
     def _add(self, line: Text) -> None:
         self.lines.append(line)
@@ -110,8 +127,12 @@ class QueueScreen(RowsScreen[QueueRow]):
 
     def columns(self) -> list[tuple[str | Text, str, int | None]]:
         tr = self.tr
-        return [(tr(N_("Date")), "date", None), (Text(tr(N_("Amount")), justify="right"), "amount", None),
-                (tr(N_("From")), "from", 22), (tr(N_("Description")), "text", None)]
+        return [
+            (tr(N_("Date")), "date", None),
+            (Text(tr(N_("Amount")), justify="right"), "amount", None),
+            (tr(N_("From")), "from", 22),
+            (tr(N_("Description")), "text", None),
+        ]
 
     def fetch(self) -> list[QueueRow]:
         money_in, money_out = split_queue(self.ctx)
@@ -120,13 +141,18 @@ class QueueScreen(RowsScreen[QueueRow]):
     def cells(self, row: QueueRow) -> list[Text]:
         tr = self.tr
         amount = row.amount if row.credit else -row.amount
-        return [text_cell(tr.date(row.booking_date)), money_cell(tr, amount),
-                text_cell(row.counterparty_name or row.counterparty_iban or "?"),
-                text_cell(row.creditor_reference or row.remittance)]
+        return [
+            text_cell(tr.date(row.booking_date)),
+            money_cell(tr, amount),
+            text_cell(row.counterparty_name or row.counterparty_iban or "?"),
+            text_cell(row.creditor_reference or row.remittance),
+        ]
 
     def count_text(self, count: int) -> str:
         if self.money_out:
-            return self.tr(N_("Money out (returned debits, bank costs): {count} · N marks all as not ours"), count=count)
+            return self.tr(
+                N_("Money out (returned debits, bank costs): {count} · N marks all as not ours"), count=count
+            )
         return self.tr(N_("Unmatched payments: {count}"), count=count)
 
     def panel(self, row: QueueRow | None) -> Content | str:
@@ -134,8 +160,12 @@ class QueueScreen(RowsScreen[QueueRow]):
         if row is None:
             return tr(N_("No payments are waiting."))
         lines = [
-            tr(N_("{status} · {name} · {iban}"), status=tr(STATUS.get(row.status, row.status)),
-               name=row.counterparty_name or "-", iban=row.counterparty_iban or "-"),
+            tr(
+                N_("{status} · {name} · {iban}"),
+                status=tr(STATUS.get(row.status, row.status)),
+                name=row.counterparty_name or "-",
+                iban=row.counterparty_iban or "-",
+            ),
             tr(N_("Reference: {reference}"), reference=row.creditor_reference or "-"),
             tr(N_("Description: {text}"), text=row.remittance or "-"),
         ]
@@ -179,11 +209,21 @@ class QueueScreen(RowsScreen[QueueRow]):
 
         def given(reason: str | None) -> None:
             if reason:
-                self.run_action(lambda: mark_not_ours_many(ctx, [r.id for r in rows], reason),
-                                tr(N_("Marked as not ours: {count} entries, {amount}"), count=len(rows), amount=total))
+                self.run_action(
+                    lambda: mark_not_ours_many(ctx, [r.id for r in rows], reason),
+                    tr(N_("Marked as not ours: {count} entries, {amount}"), count=len(rows), amount=total),
+                )
 
-        self.app.push_screen(PromptScreen(tr(N_("Mark all {count} entries of money out ({amount}) as not ours: why?"),
-                                             count=len(rows), amount=total)), given)
+        self.app.push_screen(
+            PromptScreen(
+                tr(
+                    N_("Mark all {count} entries of money out ({amount}) as not ours: why?"),
+                    count=len(rows),
+                    amount=total,
+                )
+            ),
+            given,
+        )
 
     def action_booked(self) -> None:
         from incasso_tui.ui.screens.matching import BookedScreen
@@ -202,11 +242,19 @@ class QueueScreen(RowsScreen[QueueRow]):
 
         def chosen(loan: str | None) -> None:
             if loan:
-                self.run_action(lambda: assign(ctx, row.id, loan),
-                                tr(N_("Booked {amount} on loan {loan}"), amount=tr.money(row.amount), loan=loan.upper()))
+                self.run_action(
+                    lambda: assign(ctx, row.id, loan),
+                    tr(N_("Booked {amount} on loan {loan}"), amount=tr.money(row.amount), loan=loan.upper()),
+                )
 
-        self.app.push_screen(PromptScreen(tr(N_("Book {amount} on which loan? Type the loan number"), amount=tr.money(row.amount)),
-                                          placeholder="L12345678", required=N_("Type the loan number")), chosen)
+        self.app.push_screen(
+            PromptScreen(
+                tr(N_("Book {amount} on which loan? Type the loan number"), amount=tr.money(row.amount)),
+                placeholder="L12345678",
+                required=N_("Type the loan number"),
+            ),
+            chosen,
+        )
 
     def action_not_ours(self) -> None:
         row = self.current
@@ -216,7 +264,9 @@ class QueueScreen(RowsScreen[QueueRow]):
 
         def given(reason: str | None) -> None:
             if reason:
-                self.run_action(lambda: mark_not_ours(ctx, row.id, reason),  # with its sign: money out is negative
-                                tr(N_("Marked as not ours: {amount}"), amount=row.amount if row.credit else -row.amount))
+                self.run_action(
+                    lambda: mark_not_ours(ctx, row.id, reason),  # with its sign: money out is negative
+                    tr(N_("Marked as not ours: {amount}"), amount=row.amount if row.credit else -row.amount),
+                )
 
         self.app.push_screen(PromptScreen(tr(N_("Why is this payment not ours?"))), given)

@@ -46,8 +46,13 @@ class PostScreen(RowsScreen[BatchRow]):
 
     def columns(self) -> list[tuple[str | Text, str, int | None]]:
         tr = self.tr
-        return [(tr(N_("Batch")), "batch", None), (tr(N_("Made")), "made", None), (tr(N_("Status")), "status", None),
-                (Text(tr(N_("Letters")), justify="right"), "letters", None), (tr(N_("Posted")), "posted", None)]
+        return [
+            (tr(N_("Batch")), "batch", None),
+            (tr(N_("Made")), "made", None),
+            (tr(N_("Status")), "status", None),
+            (Text(tr(N_("Letters")), justify="right"), "letters", None),
+            (tr(N_("Posted")), "posted", None),
+        ]
 
     def fetch(self) -> list[BatchRow]:
         ctx = self.ctx
@@ -56,8 +61,13 @@ class PostScreen(RowsScreen[BatchRow]):
 
     def cells(self, row: BatchRow) -> list[Text]:
         tr = self.tr
-        return [text_cell(str(row.id)), text_cell(tr.date(row.made_on)), text_cell(tr(BATCH_STATUS[row.status])),
-                Text(str(row.letters), justify="right"), text_cell(tr.date(row.posted_on) if row.posted_on else "")]
+        return [
+            text_cell(str(row.id)),
+            text_cell(tr.date(row.made_on)),
+            text_cell(tr(BATCH_STATUS[row.status])),
+            Text(str(row.letters), justify="right"),
+            text_cell(tr.date(row.posted_on) if row.posted_on else ""),
+        ]
 
     def count_text(self, count: int) -> str:
         return self.tr(N_("Print batches: {count}"), count=count)
@@ -65,8 +75,11 @@ class PostScreen(RowsScreen[BatchRow]):
     def panel(self, row: BatchRow | None) -> Content | str:
         tr = self.tr
         waiting = getattr(self, "waiting", {})
-        lines = [lit(tr(N_("Letters waiting {what}: {count}"), what=tr(WAITS_FOR[what]), count=n))
-                 for what, n in waiting.items() if n]
+        lines = [
+            lit(tr(N_("Letters waiting {what}: {count}"), what=tr(WAITS_FOR[what]), count=n))
+            for what, n in waiting.items()
+            if n
+        ]
         if not lines:
             lines = [lit(tr(N_("No letter waits to be dispatched.")))]
         if row is not None:
@@ -96,17 +109,27 @@ class PostScreen(RowsScreen[BatchRow]):
             except BadInput as exc:
                 self.message(tr.error(exc))
                 return
-            self.run_action(lambda: mark_posted(ctx, row.id, day),
-                            tr(N_("Print batch {batch} posted on {day}: its letters are dispatched"), batch=row.id, day=day))
+            self.run_action(
+                lambda: mark_posted(ctx, row.id, day),
+                tr(N_("Print batch {batch} posted on {day}: its letters are dispatched"), batch=row.id, day=day),
+            )
 
-        self.app.push_screen(PromptScreen(tr(N_("On which day did print batch {batch} go into the post?"), batch=row.id),
-                                          placeholder=tr(N_("dd/mm/yyyy")), required=N_("Please fill this in"),
-                                          value=tr.date(ctx.clock.today())), given)
+        self.app.push_screen(
+            PromptScreen(
+                tr(N_("On which day did print batch {batch} go into the post?"), batch=row.id),
+                placeholder=tr(N_("dd/mm/yyyy")),
+                required=N_("Please fill this in"),
+                value=tr.date(ctx.clock.today()),
+            ),
+            given,
+        )
 
     def action_undo(self) -> None:
         row = self.current
         if row is None or row.status != "open":
             return
         ctx, tr = self.ctx, self.tr
-        self.run_action(lambda: undo_batch(ctx, row.id),
-                        tr(N_("Print batch {batch} undone: its letters wait for the next batch"), batch=row.id))
+        self.run_action(
+            lambda: undo_batch(ctx, row.id),
+            tr(N_("Print batch {batch} undone: its letters wait for the next batch"), batch=row.id),
+        )

@@ -11,8 +11,8 @@ from textual.containers import Vertical
 from textual.widgets import Input, Label
 
 from incasso_tui.errors import N_
-from incasso_tui.ui.text import lit, translate_bindings
 from incasso_tui.ui.desk import DeskModal
+from incasso_tui.ui.text import lit, translate_bindings
 
 
 class PromptScreen(DeskModal[str | None]):
@@ -26,8 +26,9 @@ class PromptScreen(DeskModal[str | None]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="cancel")]
 
-    def __init__(self, prompt: str, *, placeholder: str = "", required: str = N_("A reason is required"),
-                 value: str = "") -> None:
+    def __init__(
+        self, prompt: str, *, placeholder: str = "", required: str = N_("A reason is required"), value: str = ""
+    ) -> None:
         super().__init__()
         self.prompt = prompt
         self.placeholder = placeholder

@@ -37,10 +37,17 @@ class _ProposalForm(FormScreen[int]):
         tr = self.tr
         with Vertical(classes="dialog"):
             yield Label(lit(tr(self.TITLE, name=self.detail.client.name), "bold"), classes="title")
-            yield from self.field("loan", N_("Loan"), Select(
-                [(f"{loan.number} · {tr.money(loan.outstanding_principal)}", loan.id) for loan in self.loans],
-                value=self.loans[0].id if self.loans else Select.BLANK, allow_blank=not self.loans,
-                compact=True, id="loan"))
+            yield from self.field(
+                "loan",
+                N_("Loan"),
+                Select(
+                    [(f"{loan.number} · {tr.money(loan.outstanding_principal)}", loan.id) for loan in self.loans],
+                    value=self.loans[0].id if self.loans else Select.BLANK,
+                    allow_blank=not self.loans,
+                    compact=True,
+                    id="loan",
+                ),
+            )
             yield from self.extra_fields()
             yield from self.field("reason", N_("Reason"), Input(id="reason", max_length=MAX_REASON, compact=True))
             yield Static(tr(N_("A supervisor who is not you decides this proposal (four eyes).")), classes="hint")

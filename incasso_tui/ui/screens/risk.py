@@ -22,10 +22,10 @@ from incasso_tui.domain.arrears import BUCKETS
 from incasso_tui.domain.risk import add_months
 from incasso_tui.errors import N_, IncassoError
 from incasso_tui.services.risk import RiskReport, risk_report
+from incasso_tui.ui.desk import DeskScreen
 from incasso_tui.ui.labels import BUCKET
 from incasso_tui.ui.screens.dashboard import _lines, bar
 from incasso_tui.ui.text import lit, translate_bindings
-from incasso_tui.ui.desk import DeskScreen
 
 
 class RiskScreen(DeskScreen[None]):
@@ -80,29 +80,60 @@ class RiskScreen(DeskScreen[None]):
     def show(self, r: RiskReport) -> None:
         tr = self.tr
         self.query_one("#message", Label).update("")
-        title = tr(N_("Risk · status as of {as_of} · period {date_from} to {date_to}"), as_of=tr.date(r.as_of),
-                   date_from=tr.date(r.date_from), date_to=tr.date(r.date_to))
+        title = tr(
+            N_("Risk · status as of {as_of} · period {date_from} to {date_to}"),
+            as_of=tr.date(r.as_of),
+            date_from=tr.date(r.date_from),
+            date_to=tr.date(r.date_to),
+        )
         self.query_one("#risk-title", Static).update(lit(title))
-        lines = [tr(N_("Portfolio: {count} loans, outstanding principal {amount}"), count=tr.integer(r.portfolio.count),
-                    amount=tr.money(r.portfolio.amount))]
+        lines = [
+            tr(
+                N_("Portfolio: {count} loans, outstanding principal {amount}"),
+                count=tr.integer(r.portfolio.count),
+                amount=tr.money(r.portfolio.amount),
+            )
+        ]
         if r.recorded_until is None:
             lines.append(tr(N_("No risk status recorded yet: the daily run writes it (incasso procedure run)")))
         elif r.recorded_from is not None and r.as_of < r.recorded_from:
-            lines.append(tr(N_("No risk status recorded on this day: the history starts on {date}"),
-                            date=tr.date(r.recorded_from)))
+            lines.append(
+                tr(
+                    N_("No risk status recorded on this day: the history starts on {date}"),
+                    date=tr.date(r.recorded_from),
+                )
+            )
         lines += [
-            tr(N_("PAR30 {rate} · PAR90 {rate90} (restructured included)"), rate=self._rate(r.par30),
-               rate90=self._rate(r.par90)),
-            tr(N_("In default: {count} loans, {amount}"), count=tr.integer(r.default.count), amount=tr.money(r.default.amount)),
-            tr(N_("Forborne: {count} loans, {amount}"), count=tr.integer(r.forborne.count), amount=tr.money(r.forborne.amount)),
+            tr(
+                N_("PAR30 {rate} · PAR90 {rate90} (restructured included)"),
+                rate=self._rate(r.par30),
+                rate90=self._rate(r.par90),
+            ),
+            tr(
+                N_("In default: {count} loans, {amount}"),
+                count=tr.integer(r.default.count),
+                amount=tr.money(r.default.amount),
+            ),
+            tr(
+                N_("Forborne: {count} loans, {amount}"),
+                count=tr.integer(r.forborne.count),
+                amount=tr.money(r.forborne.amount),
+            ),
         ]
         self.query_one("#risk-figures", Static).update(_lines(lines))
         self.query_one("#risk-table", Static).update(_lines(self._table(r)))
         flows = [
-            tr(N_("Written off {amount}, recovered {recovered} (recovery rate {rate})"), amount=tr.money(r.write_offs),
-               recovered=tr.money(r.recoveries), rate=self._rate(r.recovery_rate)),
-            tr(N_("Signals: {count}, followed by arrears within the window: {followed}"), count=tr.integer(r.signals),
-               followed=tr.integer(r.signals_followed)),
+            tr(
+                N_("Written off {amount}, recovered {recovered} (recovery rate {rate})"),
+                amount=tr.money(r.write_offs),
+                recovered=tr.money(r.recoveries),
+                rate=self._rate(r.recovery_rate),
+            ),
+            tr(
+                N_("Signals: {count}, followed by arrears within the window: {followed}"),
+                count=tr.integer(r.signals),
+                followed=tr.integer(r.signals_followed),
+            ),
         ]
         self.query_one("#risk-flows", Static).update(_lines(flows))
 
@@ -137,4 +168,3 @@ class RiskScreen(DeskScreen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
-

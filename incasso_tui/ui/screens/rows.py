@@ -16,9 +16,9 @@ from textual.content import Content
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from incasso_tui.errors import IncassoError
+from incasso_tui.ui.desk import DeskScreen
 from incasso_tui.ui.text import lit, translate_bindings
 from incasso_tui.ui.work import service_worker
-from incasso_tui.ui.desk import DeskScreen
 
 RowT = TypeVar("RowT")
 

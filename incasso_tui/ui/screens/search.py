@@ -19,24 +19,34 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from incasso_tui.errors import N_, IncassoError
 from incasso_tui.services.search import ClientOverview, Scope, SearchHit, SearchResult, client_overview, search
+from incasso_tui.ui.desk import DeskScreen
 from incasso_tui.ui.labels import LOAN_STATUS, STAGE, STATUS
 from incasso_tui.ui.text import lit, money_cell, text_cell, translate_bindings
-from incasso_tui.ui.desk import DeskScreen
 
 SEARCH_DELAY = 0.3  # seconds of quiet typing before the search runs
-FOUND_BY = {"name": N_("name"), "contact": N_("contact person"), "number": N_("client or loan number"),
-            "kvk": N_("KvK"), "iban": N_("IBAN"), "phone": N_("phone"), "email": N_("e-mail"),
-            "address": N_("address")}
-SCOPE = {"desk": N_("Searching the desk's cases · ctrl+t: all clients"),
-         "all": N_("Searching all clients (also handed over, closed, no case) · ctrl+t: desk")}
+FOUND_BY = {
+    "name": N_("name"),
+    "contact": N_("contact person"),
+    "number": N_("client or loan number"),
+    "kvk": N_("KvK"),
+    "iban": N_("IBAN"),
+    "phone": N_("phone"),
+    "email": N_("e-mail"),
+    "address": N_("address"),
+}
+SCOPE = {
+    "desk": N_("Searching the desk's cases · ctrl+t: all clients"),
+    "all": N_("Searching all clients (also handed over, closed, no case) · ctrl+t: desk"),
+}
 
 
 class SearchScreen(DeskScreen[None]):
     CSS_PATH = "../styles/search.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="back"),
-        Binding("ctrl+t", "scope", "Desk / all", id="scope", priority=True,
-                tooltip="Search the desk's cases or all clients"),
+        Binding(
+            "ctrl+t", "scope", "Desk / all", id="scope", priority=True, tooltip="Search the desk's cases or all clients"
+        ),
         Binding("down", "to_list", "List", show=False),
     ]
 
@@ -51,8 +61,11 @@ class SearchScreen(DeskScreen[None]):
     def compose(self) -> ComposeResult:
         tr = self.tr
         yield Header()
-        yield Input(value=self.term, placeholder=tr(N_("name, client or loan no., KvK, IBAN, phone, e-mail, address")),
-                    id="term")
+        yield Input(
+            value=self.term,
+            placeholder=tr(N_("name, client or loan no., KvK, IBAN, phone, e-mail, address")),
+            id="term",
+        )
         yield Static(id="scope-line")
         yield DataTable(id="hits", cursor_type="row", zebra_stripes=True)
         yield Static(id="hit")
@@ -68,10 +81,16 @@ class SearchScreen(DeskScreen[None]):
         tr, table = self.tr, self.query_one("#hits", DataTable)
         table.clear(columns=True)
         name = max(24, width - 80 + 24)
-        for caption, size in ((N_("Client"), 9), (N_("Name"), name), (N_("Case"), 12), (N_("Arrears"), 11),
-                              (N_("Found by"), 12 + max(0, min(width - 80, 40) // 4))):
-            table.add_column(Text(tr(caption), justify="right" if caption == N_("Arrears") else "left"),
-                             key=caption, width=size)
+        for caption, size in (
+            (N_("Client"), 9),
+            (N_("Name"), name),
+            (N_("Case"), 12),
+            (N_("Arrears"), 11),
+            (N_("Found by"), 12 + max(0, min(width - 80, 40) // 4)),
+        ):
+            table.add_column(
+                Text(tr(caption), justify="right" if caption == N_("Arrears") else "left"), key=caption, width=size
+            )
         self._fill()
 
     def on_resize(self) -> None:
@@ -86,8 +105,7 @@ class SearchScreen(DeskScreen[None]):
             self.run_search(self.term)
 
     def _show_scope(self) -> None:
-        self.query_one("#scope-line", Static).update(
-            lit(self.tr(SCOPE[self.scope]), "$text-muted"))
+        self.query_one("#scope-line", Static).update(lit(self.tr(SCOPE[self.scope]), "$text-muted"))
 
     # ----- searching
     @on(Input.Changed, "#term")
@@ -129,7 +147,9 @@ class SearchScreen(DeskScreen[None]):
         for hit in self.hits:
             case = tr(N_("no case")) if hit.case_status is None else tr(STATUS.get(hit.case_status, hit.case_status))
             table.add_row(
-                text_cell(hit.client_number), text_cell(hit.name), text_cell(case),
+                text_cell(hit.client_number),
+                text_cell(hit.name),
+                text_cell(case),
                 money_cell(tr, hit.arrears) if hit.arrears is not None else text_cell(""),
                 text_cell(", ".join(tr(FOUND_BY[f]) for f in hit.matched)),
                 key=str(hit.client_id),
@@ -144,11 +164,13 @@ class SearchScreen(DeskScreen[None]):
         elif result.total == 0:
             self.query_one("#message", Static).update(lit(tr(N_("Nothing found"))))
         elif result.more:
-            self.query_one("#message", Static).update(lit(tr(
-                N_("{shown} of {total} found: type more to narrow"), shown=len(result.hits), total=result.total)))
+            self.query_one("#message", Static).update(
+                lit(tr(N_("{shown} of {total} found: type more to narrow"), shown=len(result.hits), total=result.total))
+            )
         else:
-            self.query_one("#message", Static).update(lit(tr(N_("{shown} of {total} found"),
-                                                              shown=len(result.hits), total=result.total)))
+            self.query_one("#message", Static).update(
+                lit(tr(N_("{shown} of {total} found"), shown=len(result.hits), total=result.total))
+            )
         self._highlighted()
 
     @property
@@ -224,27 +246,47 @@ class ClientOverviewScreen(DeskScreen[None]):
         try:
             overview = client_overview(self.ctx, self.client_id)
         except IncassoError as err:
-            self.app.call_from_thread(self.query_one("#overview-client", Static).update,
-                                      lit(self.tr.error(err), "bold $error"))
+            self.app.call_from_thread(
+                self.query_one("#overview-client", Static).update, lit(self.tr.error(err), "bold $error")
+            )
             return
         self.app.call_from_thread(self._show, overview)
 
     def _show(self, o: ClientOverview) -> None:
         tr, c = self.tr, o.client
         self.sub_title = tr(N_("read only: no case"))
-        lines = [lit(c.name, "bold"), lit(f"{c.number} · {c.street}, {c.postcode} {c.city}"),
-                 lit(" · ".join(v for v in (c.phone, c.email, f"IBAN {c.iban}" if c.iban else None,
-                                            tr(N_("KvK {kvk}"), kvk=c.kvk) if c.kvk else None) if v))]
+        lines = [
+            lit(c.name, "bold"),
+            lit(f"{c.number} · {c.street}, {c.postcode} {c.city}"),
+            lit(
+                " · ".join(
+                    v
+                    for v in (
+                        c.phone,
+                        c.email,
+                        f"IBAN {c.iban}" if c.iban else None,
+                        tr(N_("KvK {kvk}"), kvk=c.kvk) if c.kvk else None,
+                    )
+                    if v
+                )
+            ),
+        ]
         self.query_one("#overview-client", Static).update(Content("\n").join(lines))
         table = self.query_one("#overview-loans", DataTable)
         table.clear()
         for loan in o.loans:
-            table.add_row(text_cell(loan.number), text_cell(loan.product), money_cell(tr, loan.arrears.total),
-                          money_cell(tr, loan.outstanding_principal),
-                          text_cell(tr(LOAN_STATUS.get(loan.status, loan.status))))
+            table.add_row(
+                text_cell(loan.number),
+                text_cell(loan.product),
+                money_cell(tr, loan.arrears.total),
+                money_cell(tr, loan.outstanding_principal),
+                text_cell(tr(LOAN_STATUS.get(loan.status, loan.status))),
+            )
         if o.cases:
-            text = tr(N_("Earlier cases: {cases}"), cases=", ".join(
-                f"{case.id} ({tr(STATUS.get(case.status, case.status))})" for case in o.cases))
+            text = tr(
+                N_("Earlier cases: {cases}"),
+                cases=", ".join(f"{case.id} ({tr(STATUS.get(case.status, case.status))})" for case in o.cases),
+            )
         else:
             text = tr(N_("Never in arrears: no case, nothing to do on the desk."))
         self.query_one("#overview-cases", Static).update(lit(text, "$text-muted"))

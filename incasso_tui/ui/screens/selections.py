@@ -61,13 +61,13 @@ from incasso_tui.services.selections import (
 )
 from incasso_tui.services.tasks import MAX_NOTE
 from incasso_tui.services.worklist import WorklistFilter
+from incasso_tui.ui.desk import DeskModal, desk_app
 from incasso_tui.ui.labels import BUCKET, LETTER_KIND, STAGE
 from incasso_tui.ui.screens.form import ConfirmScreen, FormScreen
 from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
 from incasso_tui.ui.text import lit, right, text_cell
 from incasso_tui.ui.work import service_worker
-from incasso_tui.ui.desk import DeskModal, desk_app
 
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
@@ -90,6 +90,7 @@ RENDER_BATCH = 25  # letters rendered per step, so the screen can show its progr
 
 def criteria_lines(tr: Translator, criteria: Criteria) -> list[str]:
     """The criteria as translated lines (stage, bucket and debtor names in the session's language)."""
+
     def label(kind: str, value: str) -> str:
         table = {"stage": STAGE, "bucket": BUCKET, "debtor": DEBTOR}[kind]
         return tr(table[value]) if value in table else value
@@ -127,8 +128,13 @@ def ask_export(screen: Screen[Any], flt: WorklistFilter, show: Callable[[str], N
 
     def start(name: str, form: str) -> None:
         show(tr(N_("Writing {path} ..."), path=name))
-        service_worker(screen, lambda: export_worklist(ctx, flt, name, form, export_labels(tr)),
-                       lambda rows: written(rows, name), lambda err: show(tr.error(err)), group="export")
+        service_worker(
+            screen,
+            lambda: export_worklist(ctx, flt, name, form, export_labels(tr)),
+            lambda rows: written(rows, name),
+            lambda err: show(tr.error(err)),
+            group="export",
+        )
 
     def chosen(name: str | None) -> None:
         if not name:
@@ -146,15 +152,34 @@ def ask_export(screen: Screen[Any], flt: WorklistFilter, show: Callable[[str], N
                 return
             start(name, form)
 
-        app.push_screen(PromptScreen(
-            tr(N_("Which form? nl: for a Dutch spreadsheet (; and decimal comma, the labels you see); std: standard "
-                  "(, and decimal point, codes). For Excel with typed cells, end the file name in .xlsx")),
-            value="nl" if tr.lang == "nl" else "std", required=N_("Type nl or std")), form_given)
+        app.push_screen(
+            PromptScreen(
+                tr(
+                    N_(
+                        "Which form? nl: for a Dutch spreadsheet (; and decimal comma, the labels you see); std: standard "
+                        "(, and decimal point, codes). For Excel with typed cells, end the file name in .xlsx"
+                    )
+                ),
+                value="nl" if tr.lang == "nl" else "std",
+                required=N_("Type nl or std"),
+            ),
+            form_given,
+        )
 
-    app.push_screen(PromptScreen(
-        tr(N_("Export to a CSV file: its name (no folder); it is written into {folder} on the machine incasso runs on "
-              "(over SSH: the server, not your own computer). An existing file is not overwritten."), folder=folder),
-        value=suggestion, required=N_("Type the name of the file")), chosen)
+    app.push_screen(
+        PromptScreen(
+            tr(
+                N_(
+                    "Export to a CSV file: its name (no folder); it is written into {folder} on the machine incasso runs on "
+                    "(over SSH: the server, not your own computer). An existing file is not overwritten."
+                ),
+                folder=folder,
+            ),
+            value=suggestion,
+            required=N_("Type the name of the file"),
+        ),
+        chosen,
+    )
 
 
 # ----- choosing several values in one line of a form
@@ -185,8 +210,9 @@ class ChoicesScreen(DeskModal[tuple[str, ...] | None]):
         tr = self.tr
         with Vertical(id="choices-box"):
             yield Label(lit(self.title_text))
-            yield SelectionList[str](*((label, value, value in self.chosen) for label, value in self.options),
-                                     id="choices", compact=True)
+            yield SelectionList[str](
+                *((label, value, value in self.chosen) for label, value in self.options), id="choices", compact=True
+            )
             yield Label(tr(N_("space: tick or untick · enter: take · esc: cancel")), classes="hint")
 
     def on_mount(self) -> None:
@@ -203,8 +229,9 @@ class ChoicesScreen(DeskModal[tuple[str, ...] | None]):
 class ChoiceButton(Button):
     """One line of a form that holds several choices; pressing it opens :class:`ChoicesScreen`."""
 
-    def __init__(self, title: str, options: list[tuple[Content, str]], chosen: tuple[str, ...], *, none: str,
-                 id: str) -> None:
+    def __init__(
+        self, title: str, options: list[tuple[Content, str]], chosen: tuple[str, ...], *, none: str, id: str
+    ) -> None:
         self.title_text, self.options, self.none = title, options, none
         self.chosen = tuple(value for _label, value in options if value in chosen)
         super().__init__(self._caption(), id=id, compact=True, classes="choice")
@@ -240,8 +267,20 @@ class SelectionForm(FormScreen[SelectionInfo]):
     SelectionForm .field ChoiceButton { width: 1fr; text-align: left; content-align: left middle; }
     """
 
-    FIELDS = ("name", "stages", "buckets", "min_arrears", "max_arrears", "products", "debtor", "languages",
-              "arrangement_ends_within", "deferral_ends_within", "no_contact_days", "assignee")
+    FIELDS = (
+        "name",
+        "stages",
+        "buckets",
+        "min_arrears",
+        "max_arrears",
+        "products",
+        "debtor",
+        "languages",
+        "arrangement_ends_within",
+        "deferral_ends_within",
+        "no_contact_days",
+        "assignee",
+    )
 
     def __init__(self, existing: SelectionInfo | None, products: list[str], employees: list[tuple[str, str]]) -> None:
         super().__init__()
@@ -252,44 +291,109 @@ class SelectionForm(FormScreen[SelectionInfo]):
     def compose(self) -> ComposeResult:
         tr = self.tr
         c = self.existing.criteria if self.existing else Criteria()
-        title = tr(N_("New selection")) if self.existing is None else tr(N_("Selection {name}"), name=self.existing.name)
+        title = (
+            tr(N_("New selection")) if self.existing is None else tr(N_("Selection {name}"), name=self.existing.name)
+        )
         any_ = tr(N_("(any)"))
         with Vertical(classes="dialog"):
             yield Label(lit(title, "bold"), classes="title")
-            yield from self.field("name", N_("Name"), Input(self.existing.name if self.existing else "", id="name",
-                                                            max_length=100, compact=True))
-            yield from self.field("stages", N_("Stage"), ChoiceButton(
-                tr(N_("Stages")), [(Content(tr(STAGE[s.value])), s.value) for s in Stage], c.stages, none=any_,
-                id="stages"))
-            yield from self.field("buckets", N_("Ageing"), ChoiceButton(
-                tr(N_("Ageing buckets (days past due)")), [(Content(tr(BUCKET[b])), b) for b in BUCKETS], c.buckets,
-                none=any_, id="buckets"))
-            yield from self.field("min_arrears", N_("Arrears from"), Input(
-                tr.money(c.min_arrears) if c.min_arrears is not None else "", id="min_arrears", placeholder="€",
-                compact=True))
-            yield from self.field("max_arrears", N_("Arrears to"), Input(
-                tr.money(c.max_arrears) if c.max_arrears is not None else "", id="max_arrears", placeholder="€",
-                compact=True))
-            yield from self.field("products", N_("Product"), ChoiceButton(
-                tr(N_("Products (the client has a loan of)")), [(lit(p), p) for p in self.products], c.products,
-                none=any_, id="products"))
-            yield from self.field("debtor", N_("Debtor"), Select(
-                [(any_, ANY), (tr(DEBTOR["consumer"]), "consumer"), (tr(DEBTOR["business"]), "business")],
-                value=c.debtor or ANY, allow_blank=False, compact=True, id="debtor"))
+            yield from self.field(
+                "name",
+                N_("Name"),
+                Input(self.existing.name if self.existing else "", id="name", max_length=100, compact=True),
+            )
+            yield from self.field(
+                "stages",
+                N_("Stage"),
+                ChoiceButton(
+                    tr(N_("Stages")),
+                    [(Content(tr(STAGE[s.value])), s.value) for s in Stage],
+                    c.stages,
+                    none=any_,
+                    id="stages",
+                ),
+            )
+            yield from self.field(
+                "buckets",
+                N_("Ageing"),
+                ChoiceButton(
+                    tr(N_("Ageing buckets (days past due)")),
+                    [(Content(tr(BUCKET[b])), b) for b in BUCKETS],
+                    c.buckets,
+                    none=any_,
+                    id="buckets",
+                ),
+            )
+            yield from self.field(
+                "min_arrears",
+                N_("Arrears from"),
+                Input(
+                    tr.money(c.min_arrears) if c.min_arrears is not None else "",
+                    id="min_arrears",
+                    placeholder="€",
+                    compact=True,
+                ),
+            )
+            yield from self.field(
+                "max_arrears",
+                N_("Arrears to"),
+                Input(
+                    tr.money(c.max_arrears) if c.max_arrears is not None else "",
+                    id="max_arrears",
+                    placeholder="€",
+                    compact=True,
+                ),
+            )
+            yield from self.field(
+                "products",
+                N_("Product"),
+                ChoiceButton(
+                    tr(N_("Products (the client has a loan of)")),
+                    [(lit(p), p) for p in self.products],
+                    c.products,
+                    none=any_,
+                    id="products",
+                ),
+            )
+            yield from self.field(
+                "debtor",
+                N_("Debtor"),
+                Select(
+                    [(any_, ANY), (tr(DEBTOR["consumer"]), "consumer"), (tr(DEBTOR["business"]), "business")],
+                    value=c.debtor or ANY,
+                    allow_blank=False,
+                    compact=True,
+                    id="debtor",
+                ),
+            )
             language = c.languages[0] if len(c.languages) == 1 else ANY
-            yield from self.field("languages", N_("Language"), Select(
-                [(any_, ANY), ("Nederlands", "nl"), ("English", "en")], value=language, allow_blank=False,
-                compact=True, id="languages"))
+            yield from self.field(
+                "languages",
+                N_("Language"),
+                Select(
+                    [(any_, ANY), ("Nederlands", "nl"), ("English", "en")],
+                    value=language,
+                    allow_blank=False,
+                    compact=True,
+                    id="languages",
+                ),
+            )
             for name, caption, value in (
                 ("arrangement_ends_within", N_("Arrangement ends"), c.arrangement_ends_within),
                 ("deferral_ends_within", N_("Deferral ends"), c.deferral_ends_within),
                 ("no_contact_days", N_("No contact for"), c.no_contact_days),
             ):
-                yield from self.field(name, caption, Input("" if value is None else str(value), id=name,
-                                                           placeholder=tr(N_("days")), compact=True))
+                yield from self.field(
+                    name,
+                    caption,
+                    Input("" if value is None else str(value), id=name, placeholder=tr(N_("days")), compact=True),
+                )
             assignee = UNASSIGNED if c.unassigned else c.assignee or ANY
-            choices = [(any_, ANY), (tr(N_("(unassigned)")), UNASSIGNED),
-                       *((lit(f"{full} ({name})"), name) for name, full in self.employees)]
+            choices = [
+                (any_, ANY),
+                (tr(N_("(unassigned)")), UNASSIGNED),
+                *((lit(f"{full} ({name})"), name) for name, full in self.employees),
+            ]
             if assignee not in {value for _l, value in choices}:  # a disabled user's selection: keep it as it is
                 choices.append((lit(assignee), assignee))
             # one statement per line with its ignore, so that the formatter cannot move the comment off it
@@ -313,24 +417,29 @@ class SelectionForm(FormScreen[SelectionInfo]):
     def read(self) -> tuple[str, Criteria] | None:
         ok_low, low = self.parse("min_arrears", self.amount)
         ok_high, high = self.parse("max_arrears", self.amount)
-        days = {name: self._days(name) for name in ("arrangement_ends_within", "deferral_ends_within", "no_contact_days")}
+        days = {
+            name: self._days(name) for name in ("arrangement_ends_within", "deferral_ends_within", "no_contact_days")
+        }
         if not (ok_low and ok_high and all(ok for ok, _v in days.values())):
             return None
         debtor = self.query_one("#debtor", Select).value
         language = self.query_one("#languages", Select).value
         assignee = self.query_one("#assignee", Select).value
         try:
-            criteria = Criteria.parse({
-                "stages": self.query_one("#stages", ChoiceButton).chosen,
-                "buckets": self.query_one("#buckets", ChoiceButton).chosen,
-                "products": self.query_one("#products", ChoiceButton).chosen,
-                "min_arrears": low, "max_arrears": high,
-                "debtor": None if debtor == ANY else debtor,
-                "languages": () if language == ANY else (language,),
-                **{name: value for name, (_ok, value) in days.items()},
-                "assignee": None if assignee in (ANY, UNASSIGNED) else assignee,
-                "unassigned": assignee == UNASSIGNED,
-            })
+            criteria = Criteria.parse(
+                {
+                    "stages": self.query_one("#stages", ChoiceButton).chosen,
+                    "buckets": self.query_one("#buckets", ChoiceButton).chosen,
+                    "products": self.query_one("#products", ChoiceButton).chosen,
+                    "min_arrears": low,
+                    "max_arrears": high,
+                    "debtor": None if debtor == ANY else debtor,
+                    "languages": () if language == ANY else (language,),
+                    **{name: value for name, (_ok, value) in days.items()},
+                    "assignee": None if assignee in (ANY, UNASSIGNED) else assignee,
+                    "unassigned": assignee == UNASSIGNED,
+                }
+            )
         except BadInput as err:
             self.error(err.field, self.tr.error(err))
             return None
@@ -386,8 +495,12 @@ class SelectionsScreen(RowsScreen[SelectionInfo]):
 
     def columns(self) -> list[tuple[str | Text, str, int | None]]:
         tr = self.tr
-        return [(tr(N_("Selection")), "name", 30), (Text(tr(N_("Cases")), justify="right"), "count", 8),
-                (tr(N_("By")), "by", 10), (tr(N_("Changed")), "changed", None)]
+        return [
+            (tr(N_("Selection")), "name", 30),
+            (Text(tr(N_("Cases")), justify="right"), "count", 8),
+            (tr(N_("By")), "by", 10),
+            (tr(N_("Changed")), "changed", None),
+        ]
 
     def fetch(self) -> list[SelectionInfo]:
         ctx = self.ctx
@@ -397,8 +510,12 @@ class SelectionsScreen(RowsScreen[SelectionInfo]):
     def cells(self, row: SelectionInfo) -> list[Text]:
         tr = self.tr
         changed = row.updated_at or row.created_at
-        return [text_cell(row.name), right(tr.integer(row.count or 0)), text_cell(row.updated_by or row.created_by),
-                text_cell(tr.date(changed.date()))]
+        return [
+            text_cell(row.name),
+            right(tr.integer(row.count or 0)),
+            text_cell(row.updated_by or row.created_by),
+            text_cell(tr.date(changed.date())),
+        ]
 
     def count_text(self, count: int) -> str:
         return self.tr(N_("Selections: {count}"), count=count)
@@ -506,24 +623,69 @@ class CampaignForm(FormScreen[CampaignAction]):
         tr = self.tr
         allowed = [a for a in ACTIONS if may_run(self.ctx, a)]
         with Vertical(classes="dialog"):
-            yield Label(lit(tr(N_("Bulk action on {name} ({count} cases now)"), name=self.selection.name,
-                               count=self.selection.count or 0), "bold"), classes="title")
-            yield from self.field("action", N_("Action"), Select(
-                [(tr(ACTION[a]), a) for a in allowed], value=allowed[0], allow_blank=False, compact=True, id="action"))
+            yield Label(
+                lit(
+                    tr(
+                        N_("Bulk action on {name} ({count} cases now)"),
+                        name=self.selection.name,
+                        count=self.selection.count or 0,
+                    ),
+                    "bold",
+                ),
+                classes="title",
+            )
+            yield from self.field(
+                "action",
+                N_("Action"),
+                Select(
+                    [(tr(ACTION[a]), a) for a in allowed],
+                    value=allowed[0],
+                    allow_blank=False,
+                    compact=True,
+                    id="action",
+                ),
+            )
             with Vertical(id="letter-fields", classes="group"):
-                yield from self.field("kind", N_("Letter"), Select(
-                    [(tr(LETTER_KIND[k]), k) for k in CAMPAIGN_KINDS], value=CAMPAIGN_KINDS[0], allow_blank=False,
-                    compact=True, id="kind"))
+                yield from self.field(
+                    "kind",
+                    N_("Letter"),
+                    Select(
+                        [(tr(LETTER_KIND[k]), k) for k in CAMPAIGN_KINDS],
+                        value=CAMPAIGN_KINDS[0],
+                        allow_blank=False,
+                        compact=True,
+                        id="kind",
+                    ),
+                )
             with Vertical(id="call-fields", classes="group"):
-                yield from self.field("due_date", N_("Call on"), Input(
-                    tr.date(self.ctx.clock.today()), id="due_date", placeholder=tr(N_("dd/mm/yyyy")), compact=True))
+                yield from self.field(
+                    "due_date",
+                    N_("Call on"),
+                    Input(
+                        tr.date(self.ctx.clock.today()), id="due_date", placeholder=tr(N_("dd/mm/yyyy")), compact=True
+                    ),
+                )
                 yield from self.field("note", N_("Note"), Input(id="note", max_length=MAX_NOTE, compact=True))
             with Vertical(id="assign-fields", classes="group"):
-                yield from self.field("employee", N_("Employee"), Select(
-                    [(lit(f"{full} ({name})"), name) for name, full in self.employees], prompt=tr(N_("(choose)")),
-                    compact=True, id="employee"))
-            yield Label(tr(N_("Every case passes the same checks as the single action; the cases refused are "
-                              "listed with the reason.")), classes="explain")
+                yield from self.field(
+                    "employee",
+                    N_("Employee"),
+                    Select(
+                        [(lit(f"{full} ({name})"), name) for name, full in self.employees],
+                        prompt=tr(N_("(choose)")),
+                        compact=True,
+                        id="employee",
+                    ),
+                )
+            yield Label(
+                tr(
+                    N_(
+                        "Every case passes the same checks as the single action; the cases refused are "
+                        "listed with the reason."
+                    )
+                ),
+                classes="explain",
+            )
             yield from self.buttons(N_("Next"))
 
     def on_mount(self) -> None:
@@ -565,9 +727,17 @@ class ConfirmCampaign(ConfirmScreen):
     def compose(self) -> ComposeResult:
         tr = self.tr
         with Vertical(classes="dialog"):
-            yield Label(lit(tr(N_("{action} for the cases of {name} ({count} now)?"),
-                               action=action_text(tr, self.given), name=self.selection.name,
-                               count=self.selection.count or 0)), classes="question")
+            yield Label(
+                lit(
+                    tr(
+                        N_("{action} for the cases of {name} ({count} now)?"),
+                        action=action_text(tr, self.given),
+                        name=self.selection.name,
+                        count=self.selection.count or 0,
+                    )
+                ),
+                classes="question",
+            )
             yield Label(tr(N_("This cannot be undone; each case is recorded as done or refused.")), classes="explain")
             yield from self.buttons(N_("Run"))
 
@@ -598,7 +768,11 @@ class CampaignScreen(RowsScreen[MemberRow]):
 
     def columns(self) -> list[tuple[str | Text, str, int | None]]:
         tr = self.tr
-        return [(tr(N_("Client")), "client", 26), (tr(N_("Result")), "outcome", 10), (tr(N_("Why / what")), "why", None)]
+        return [
+            (tr(N_("Client")), "client", 26),
+            (tr(N_("Result")), "outcome", 10),
+            (tr(N_("Why / what")), "why", None),
+        ]
 
     def on_mount(self) -> None:  # RowsScreen.on_mount runs as well (handlers run along the MRO) and calls load()
         if self.start is not None:
@@ -617,7 +791,9 @@ class CampaignScreen(RowsScreen[MemberRow]):
         count = self.query_one("#count", Static)
 
         def progress(done: int, total: int) -> None:
-            self.app.call_from_thread(count.update, tr(N_("Handled {done} of {total} cases ..."), done=done, total=total))
+            self.app.call_from_thread(
+                count.update, tr(N_("Handled {done} of {total} cases ..."), done=done, total=total)
+            )
 
         try:
             if self.campaign_id is None:
@@ -640,13 +816,15 @@ class CampaignScreen(RowsScreen[MemberRow]):
             report = render_campaign_letters(ctx, info.id, RENDER_BATCH)
             rendered += report.rendered
             failed += len(report.failures)
-            self.app.call_from_thread(count.update, tr(N_("Letters rendered: {done} of {total} ..."),
-                                                       done=rendered + failed, total=info.done))
+            self.app.call_from_thread(
+                count.update, tr(N_("Letters rendered: {done} of {total} ..."), done=rendered + failed, total=info.done)
+            )
             if report.rendered + len(report.failures) == 0:
                 break
         if failed:
-            self.app.call_from_thread(self.message, tr(N_("{count} letters failed to render: see incasso letters render"),
-                                                       count=failed))
+            self.app.call_from_thread(
+                self.message, tr(N_("{count} letters failed to render: see incasso letters render"), count=failed)
+            )
 
     def fetch(self) -> list[MemberRow]:
         ctx = self.ctx
@@ -682,9 +860,15 @@ class CampaignScreen(RowsScreen[MemberRow]):
     def count_text(self, count: int) -> Content:
         tr, info = self.tr, self.info
         assert info is not None
-        text = tr(N_("Campaign {id} · {name} · {action} · {selected} cases: {done} done, {refused} refused"),
-                  id=str(info.id), name=info.selection_name, action=action_text(tr, info.action),
-                  selected=info.selected, done=info.done, refused=info.refused)
+        text = tr(
+            N_("Campaign {id} · {name} · {action} · {selected} cases: {done} done, {refused} refused"),
+            id=str(info.id),
+            name=info.selection_name,
+            action=action_text(tr, info.action),
+            selected=info.selected,
+            done=info.done,
+            refused=info.refused,
+        )
         if not info.finished:
             text += " · " + tr(N_("{pending} not reached: c continues"), pending=info.pending)
         return lit(text)
@@ -695,21 +879,55 @@ class CampaignScreen(RowsScreen[MemberRow]):
         if m is not None:
             for days in (14, 30):
                 paid, amount = getattr(m.done, f"paid_{days}"), getattr(m.done, f"amount_{days}")
-                text = tr(N_("Paid within {days} days (to {until}): {paid} of {members}, {amount}"), days=days,
-                          until=m.window_end(days), paid=paid, members=m.done.members, amount=amount)
+                text = tr(
+                    N_("Paid within {days} days (to {until}): {paid} of {members}, {amount}"),
+                    days=days,
+                    until=m.window_end(days),
+                    paid=paid,
+                    members=m.done.members,
+                    amount=amount,
+                )
                 if not m.complete(days):
                     text += " " + tr(N_("(so far)"))
                 lines.append(lit(text))
-                lines.append(lit(tr(N_("Portal: {opened} opened their link, {visited} logged in, {arranged} made an "
-                                       "arrangement"), opened=getattr(m.portal, f"opened_{days}"),
-                                    visited=getattr(m.portal, f"visited_{days}"),
-                                    arranged=getattr(m.portal, f"arranged_{days}")), "$text-muted"))
+                lines.append(
+                    lit(
+                        tr(
+                            N_(
+                                "Portal: {opened} opened their link, {visited} logged in, {arranged} made an "
+                                "arrangement"
+                            ),
+                            opened=getattr(m.portal, f"opened_{days}"),
+                            visited=getattr(m.portal, f"visited_{days}"),
+                            arranged=getattr(m.portal, f"arranged_{days}"),
+                        ),
+                        "$text-muted",
+                    )
+                )
             if m.refused.members:
-                lines.append(lit(tr(N_("For comparison, the {members} refused: {paid} paid within 30 days, {amount}"),
-                                    members=m.refused.members, paid=m.refused.paid_30, amount=m.refused.amount_30), "dim"))
+                lines.append(
+                    lit(
+                        tr(
+                            N_("For comparison, the {members} refused: {paid} paid within 30 days, {amount}"),
+                            members=m.refused.members,
+                            paid=m.refused.paid_30,
+                            amount=m.refused.amount_30,
+                        ),
+                        "dim",
+                    )
+                )
         if row is not None:
-            lines.append(lit(tr(N_("Case {case} · {client} ({number})"), case=str(row.case_id), client=row.client_name,
-                                number=row.client_number), "bold"))
+            lines.append(
+                lit(
+                    tr(
+                        N_("Case {case} · {client} ({number})"),
+                        case=str(row.case_id),
+                        client=row.client_name,
+                        number=row.client_number,
+                    ),
+                    "bold",
+                )
+            )
             lines.append(lit(f"{tr(OUTCOME[row.outcome])}: {self._why(row)}"))
         return Content("\n").join(lines)
 
@@ -718,8 +936,7 @@ class CampaignScreen(RowsScreen[MemberRow]):
             return not self.running
         if action == "resume":
             info = self.info
-            return (info is not None and not info.finished and not self.running
-                    and may_run(self.ctx, info.action.action))
+            return info is not None and not info.finished and not self.running and may_run(self.ctx, info.action.action)
         if action == "dossier":
             return self.current is not None
         return True
@@ -761,10 +978,16 @@ class CampaignsScreen(RowsScreen[CampaignInfo]):
 
     def columns(self) -> list[tuple[str | Text, str, int | None]]:
         tr = self.tr
-        return [(Text("#", justify="right"), "id", 4), (tr(N_("Date")), "date", 10), (tr(N_("Selection")), "name", 16),
-                (tr(N_("Action")), "action", 10), (Text(tr(N_("Done")), justify="right"), "done", 6),
-                (Text(tr(N_("Refused")), justify="right"), "refused", 6),
-                (Text(tr(N_("Not reached")), justify="right"), "pending", 6), (tr(N_("By")), "by", None)]
+        return [
+            (Text("#", justify="right"), "id", 4),
+            (tr(N_("Date")), "date", 10),
+            (tr(N_("Selection")), "name", 16),
+            (tr(N_("Action")), "action", 10),
+            (Text(tr(N_("Done")), justify="right"), "done", 6),
+            (Text(tr(N_("Refused")), justify="right"), "refused", 6),
+            (Text(tr(N_("Not reached")), justify="right"), "pending", 6),
+            (tr(N_("By")), "by", None),
+        ]
 
     def fetch(self) -> list[CampaignInfo]:
         ctx = self.ctx
@@ -772,10 +995,16 @@ class CampaignsScreen(RowsScreen[CampaignInfo]):
 
     def cells(self, row: CampaignInfo) -> list[Text]:
         tr = self.tr
-        return [right(row.id), text_cell(tr.date(row.run_date)), text_cell(row.selection_name),
-                text_cell(tr(ACTION_SHORT[row.action.action])), right(tr.integer(row.done)),
-                right(tr.integer(row.refused), "bold red" if row.refused else ""),
-                right(tr.integer(row.pending), "bold red" if row.pending else ""), text_cell(row.actor)]
+        return [
+            right(row.id),
+            text_cell(tr.date(row.run_date)),
+            text_cell(row.selection_name),
+            text_cell(tr(ACTION_SHORT[row.action.action])),
+            right(tr.integer(row.done)),
+            right(tr.integer(row.refused), "bold red" if row.refused else ""),
+            right(tr.integer(row.pending), "bold red" if row.pending else ""),
+            text_cell(row.actor),
+        ]
 
     def count_text(self, count: int) -> Content:
         if self.selection is None:

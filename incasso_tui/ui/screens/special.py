@@ -48,10 +48,15 @@ class SpecialManagementScreen(RowsScreen[HandoverRow]):
 
     def columns(self) -> list[tuple[str | Text, str, int | None]]:
         tr = self.tr
-        return [(tr(N_("Client")), "client", 20), (tr(N_("Status")), "status", 12),
-                (Text(tr(N_("Arrears")), justify="right"), "arrears", 12), (tr(N_("Next action")), "next", 11),
-                (Text(tr(N_("Tasks")), justify="right"), "tasks", 5), (tr(N_("Reason")), "reason", None),
-                (tr(N_("By")), "by", None)]
+        return [
+            (tr(N_("Client")), "client", 20),
+            (tr(N_("Status")), "status", 12),
+            (Text(tr(N_("Arrears")), justify="right"), "arrears", 12),
+            (tr(N_("Next action")), "next", 11),
+            (Text(tr(N_("Tasks")), justify="right"), "tasks", 5),
+            (tr(N_("Reason")), "reason", None),
+            (tr(N_("By")), "by", None),
+        ]
 
     def fetch(self) -> list[HandoverRow]:
         return handovers(self.ctx, mine=self.mine)
@@ -61,10 +66,15 @@ class SpecialManagementScreen(RowsScreen[HandoverRow]):
         status = tr(STATUS.get(row.status, row.status))
         if row.status == "accepted" and row.decided_by:
             status = f"{status} ({row.decided_by})" if not self.mine else status
-        return [text_cell(row.client_name), text_cell(status), money_cell(tr, row.arrears),
-                text_cell(tr.date(row.next_action_date) if row.next_action_date else ""),
-                Text(str(row.open_tasks) if row.open_tasks else "", justify="right"),
-                text_cell(tr(HANDOVER_REASON.get(row.reason, row.reason))), text_cell(row.handed_by)]
+        return [
+            text_cell(row.client_name),
+            text_cell(status),
+            money_cell(tr, row.arrears),
+            text_cell(tr.date(row.next_action_date) if row.next_action_date else ""),
+            Text(str(row.open_tasks) if row.open_tasks else "", justify="right"),
+            text_cell(tr(HANDOVER_REASON.get(row.reason, row.reason))),
+            text_cell(row.handed_by),
+        ]
 
     def count_text(self, count: int) -> str:
         if self.mine:
@@ -83,16 +93,32 @@ class SpecialManagementScreen(RowsScreen[HandoverRow]):
         tr = self.tr
         if row is None:
             return tr(N_("No handed-over cases."))
-        checklist = ", ".join(f"{tr(CHECKLIST_ITEM[item])}: {tr(CHECK_STATE[state])}" for item, state in row.checklist.items())
-        return Content("\n").join([
-            lit(tr(N_("Case {case} · {client} · {days} days past due"), case=row.case_id, client=row.client_name,
-                   days=row.summary.get("days_past_due", "?")), "bold"),
-            lit(row.summary.get("text", "")),
-            Content(tr(N_("{contacts} contacts · {arrangements} arrangements · {proposals} proposals"),
-                       contacts=row.summary.get("contacts", 0), arrangements=len(row.summary.get("arrangements", [])),
-                       proposals=len(row.summary.get("proposals", [])))),
-            lit(tr(N_("Dossier: {items}"), items=checklist)),
-        ])
+        checklist = ", ".join(
+            f"{tr(CHECKLIST_ITEM[item])}: {tr(CHECK_STATE[state])}" for item, state in row.checklist.items()
+        )
+        return Content("\n").join(
+            [
+                lit(
+                    tr(
+                        N_("Case {case} · {client} · {days} days past due"),
+                        case=row.case_id,
+                        client=row.client_name,
+                        days=row.summary.get("days_past_due", "?"),
+                    ),
+                    "bold",
+                ),
+                lit(row.summary.get("text", "")),
+                Content(
+                    tr(
+                        N_("{contacts} contacts · {arrangements} arrangements · {proposals} proposals"),
+                        contacts=row.summary.get("contacts", 0),
+                        arrangements=len(row.summary.get("arrangements", [])),
+                        proposals=len(row.summary.get("proposals", [])),
+                    )
+                ),
+                lit(tr(N_("Dossier: {items}"), items=checklist)),
+            ]
+        )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         row = self.current
@@ -114,7 +140,9 @@ class SpecialManagementScreen(RowsScreen[HandoverRow]):
         row = self.current
         if row is not None:
             ctx = self.ctx
-            self.run_action(lambda: accept(ctx, row.id, row.version), self.tr(N_("Accepted: {client}"), client=row.client_name))
+            self.run_action(
+                lambda: accept(ctx, row.id, row.version), self.tr(N_("Accepted: {client}"), client=row.client_name)
+            )
 
     def action_return(self) -> None:
         row = self.current
@@ -124,7 +152,9 @@ class SpecialManagementScreen(RowsScreen[HandoverRow]):
 
         def given(reason: str | None) -> None:
             if reason:
-                self.run_action(lambda: return_to_desk(ctx, row.id, row.version, reason),
-                                self.tr(N_("Returned to the desk: {client}"), client=row.client_name))
+                self.run_action(
+                    lambda: return_to_desk(ctx, row.id, row.version, reason),
+                    self.tr(N_("Returned to the desk: {client}"), client=row.client_name),
+                )
 
         self.app.push_screen(PromptScreen(self.tr(N_("Why does the case go back to the desk?"))), given)

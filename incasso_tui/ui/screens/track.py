@@ -13,9 +13,9 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, Label, Select, Static
 
+from incasso_tui.domain.enums import TrackKind, TrackOutcome
 from incasso_tui.errors import N_
 from incasso_tui.services.cases import ClientDetail
-from incasso_tui.domain.enums import TrackKind, TrackOutcome
 from incasso_tui.services.tracks import (
     CLAIM_DAYS,
     MAX_CONTACT,
@@ -54,26 +54,52 @@ class TrackScreen(FormScreen[RegisteredTrack]):
     def compose(self) -> ComposeResult:
         tr = self.tr
         with Vertical(classes="dialog"):
-            yield Label(lit(tr(N_("Debt relief or insolvency for {name}"), name=self.detail.client.name), "bold"),
-                        classes="title")
-            yield from self.field("kind", N_("Track"), Select(
-                [(tr(TRACK_KIND[k.value]), k) for k in TrackKind],
-                value=TrackKind.MINNELIJK, allow_blank=False, compact=True, id="kind"))
-            yield from self.field("ruling_date", N_("Start date"), Input(
-                id="ruling_date", placeholder=tr(N_("dd/mm/yyyy")), compact=True))
-            yield from self.field("trustee_name", N_("Debt-help agency"), Input(
-                id="trustee_name", max_length=MAX_NAME, compact=True))
-            yield from self.field("trustee_contact", N_("Contact"), Input(
-                id="trustee_contact", max_length=MAX_CONTACT, placeholder=tr(N_("phone, e-mail, address")),
-                compact=True))
-            yield from self.field("claim_deadline", N_("File claim by"), Input(
-                id="claim_deadline", placeholder=tr(N_("dd/mm/yyyy")), compact=True))
+            yield Label(
+                lit(tr(N_("Debt relief or insolvency for {name}"), name=self.detail.client.name), "bold"),
+                classes="title",
+            )
+            yield from self.field(
+                "kind",
+                N_("Track"),
+                Select(
+                    [(tr(TRACK_KIND[k.value]), k) for k in TrackKind],
+                    value=TrackKind.MINNELIJK,
+                    allow_blank=False,
+                    compact=True,
+                    id="kind",
+                ),
+            )
+            yield from self.field(
+                "ruling_date", N_("Start date"), Input(id="ruling_date", placeholder=tr(N_("dd/mm/yyyy")), compact=True)
+            )
+            yield from self.field(
+                "trustee_name", N_("Debt-help agency"), Input(id="trustee_name", max_length=MAX_NAME, compact=True)
+            )
+            yield from self.field(
+                "trustee_contact",
+                N_("Contact"),
+                Input(
+                    id="trustee_contact",
+                    max_length=MAX_CONTACT,
+                    placeholder=tr(N_("phone, e-mail, address")),
+                    compact=True,
+                ),
+            )
+            yield from self.field(
+                "claim_deadline",
+                N_("File claim by"),
+                Input(id="claim_deadline", placeholder=tr(N_("dd/mm/yyyy")), compact=True),
+            )
             yield Static(id="deadline-hint", classes="hint")
             with Vertical(id="response-fields"):
-                yield from self.field("response_due", N_("Answer offer by"), Input(
-                    id="response_due", placeholder=tr(N_("dd/mm/yyyy")), compact=True))
-            yield Static(tr(N_("The procedure stops: no automatic letters or steps while the track runs.")),
-                         classes="hint")
+                yield from self.field(
+                    "response_due",
+                    N_("Answer offer by"),
+                    Input(id="response_due", placeholder=tr(N_("dd/mm/yyyy")), compact=True),
+                )
+            yield Static(
+                tr(N_("The procedure stops: no automatic letters or steps while the track runs.")), classes="hint"
+            )
             yield from self.buttons()
 
     def on_mount(self) -> None:
@@ -131,12 +157,16 @@ OUTCOME = {
     TrackOutcome.SETTLED: N_("Settled: agreed amount, the rest written off"),
 }
 OUTCOME_HINT = {
-    TrackOutcome.SCHONE_LEI: N_("The case closes; the remaining claim goes to a supervisor for write-off. No letters, "
-                                "costs, interest or BKR step follow."),
+    TrackOutcome.SCHONE_LEI: N_(
+        "The case closes; the remaining claim goes to a supervisor for write-off. No letters, "
+        "costs, interest or BKR step follow."
+    ),
     TrackOutcome.TERMINATED: N_("The case returns to the procedure; no interest for the days inside the track."),
     TrackOutcome.REJECTED: N_("The case returns to the procedure; no interest for the days inside the track."),
-    TrackOutcome.SETTLED: N_("The agreed amount stays due (paid in through the bank); the rest goes to a supervisor "
-                             "for write-off. The case waits until the amount is due."),
+    TrackOutcome.SETTLED: N_(
+        "The agreed amount stays due (paid in through the bank); the rest goes to a supervisor "
+        "for write-off. The case waits until the amount is due."
+    ),
 }
 
 
@@ -153,16 +183,27 @@ class EndTrackScreen(FormScreen[EndedTrack]):
     def compose(self) -> ComposeResult:
         tr, track = self.tr, self.track
         with Vertical(classes="dialog"):
-            yield Label(lit(tr(N_("End the track of {name}?"), name=self.detail.client.name), "bold"),
-                        classes="title")
-            yield Static(lit(tr(N_("{kind} since {day}, {trustee}"), kind=tr(TRACK_KIND[track.kind]),
-                                day=track.ruling_date, trustee=track.trustee_name)))
-            yield from self.field("outcome", N_("Outcome"), Select(
-                [(tr(OUTCOME[o]), o) for o in OUTCOME], prompt=tr(N_("(choose)")), compact=True, id="outcome"))
+            yield Label(lit(tr(N_("End the track of {name}?"), name=self.detail.client.name), "bold"), classes="title")
+            yield Static(
+                lit(
+                    tr(
+                        N_("{kind} since {day}, {trustee}"),
+                        kind=tr(TRACK_KIND[track.kind]),
+                        day=track.ruling_date,
+                        trustee=track.trustee_name,
+                    )
+                )
+            )
+            yield from self.field(
+                "outcome",
+                N_("Outcome"),
+                Select([(tr(OUTCOME[o]), o) for o in OUTCOME], prompt=tr(N_("(choose)")), compact=True, id="outcome"),
+            )
             with Vertical(id="settlement-fields"):
                 yield from self.field("amount", N_("Agreed amount"), Input(id="amount", compact=True))
-                yield from self.field("settle_by", N_("Due by"), Input(
-                    id="settle_by", placeholder=tr(N_("dd/mm/yyyy")), compact=True))
+                yield from self.field(
+                    "settle_by", N_("Due by"), Input(id="settle_by", placeholder=tr(N_("dd/mm/yyyy")), compact=True)
+                )
             yield Static(id="outcome-hint", classes="hint")
             yield from self.buttons(N_("End track"))
 
@@ -176,7 +217,10 @@ class EndTrackScreen(FormScreen[EndedTrack]):
         chosen = outcome if isinstance(outcome, TrackOutcome) else None
         self.query_one("#settlement-fields").display = chosen is TrackOutcome.SETTLED
         self.query_one("#outcome-hint", Static).update(
-            self.tr(OUTCOME_HINT[chosen]) if chosen else self.tr(N_("The track ends today; open claim-filing tasks are cancelled.")))
+            self.tr(OUTCOME_HINT[chosen])
+            if chosen
+            else self.tr(N_("The track ends today; open claim-filing tasks are cancelled."))
+        )
 
     def read(self) -> dict[str, Any] | None:
         outcome = self.query_one("#outcome", Select).value
@@ -191,5 +235,11 @@ class EndTrackScreen(FormScreen[EndedTrack]):
         return {"outcome": outcome, "settled_amount": amount, "settle_by": settle_by}
 
     def submit(self, given: Any) -> EndedTrack:
-        return end_track(self.ctx, self.detail.case.id, self.detail.case.version, given["outcome"],
-                         settled_amount=given.get("settled_amount"), settle_by=given.get("settle_by"))
+        return end_track(
+            self.ctx,
+            self.detail.case.id,
+            self.detail.case.version,
+            given["outcome"],
+            settled_amount=given.get("settled_amount"),
+            settle_by=given.get("settle_by"),
+        )

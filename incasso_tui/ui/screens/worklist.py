@@ -21,12 +21,12 @@ from incasso_tui.services.audit import latest_event_id
 from incasso_tui.services.context import DESK_WRITERS
 from incasso_tui.services.selections import SelectionInfo, list_selections, selection_filter
 from incasso_tui.services.worklist import SORTS, Worklist, WorklistFilter, WorklistPage, WorklistRow, worklist
+from incasso_tui.ui.desk import DeskScreen, desk_app
 from incasso_tui.ui.labels import BUCKET, FLAG, SORT, STAGE, STATUS_MARK
-from incasso_tui.ui.text import lit, safe, translate_bindings
 from incasso_tui.ui.screens.walk import CaseWalker
+from incasso_tui.ui.text import lit, safe, translate_bindings
 from incasso_tui.ui.widgets.virtual_table import PAGE_SIZE, Column, VirtualTable
 from incasso_tui.ui.work import service_worker
-from incasso_tui.ui.desk import DeskScreen, desk_app
 
 SEARCH_DELAY = 0.25  # seconds of quiet typing before the search runs
 
@@ -59,12 +59,14 @@ class WorklistCommands(Provider):
             score = matcher.match(label)
             if score > 0:
                 yield Hit(score, matcher.highlight(label), lambda c=change: screen.apply_filter_change(c), help=None)
-        for label, run in ((tr(N_("Dashboard")), screen.action_dashboard),
-                           (tr(N_("Agenda: my tasks")), screen.action_agenda),
-                           (tr(N_("Team meeting: cases to discuss")), screen.action_discussion),
-                           (tr(N_("Selections")), screen.action_selections),
-                           (tr(N_("Campaigns")), screen.action_campaigns),
-                           (tr(N_("Export the worklist to CSV")), screen.action_export)):
+        for label, run in (
+            (tr(N_("Dashboard")), screen.action_dashboard),
+            (tr(N_("Agenda: my tasks")), screen.action_agenda),
+            (tr(N_("Team meeting: cases to discuss")), screen.action_discussion),
+            (tr(N_("Selections")), screen.action_selections),
+            (tr(N_("Campaigns")), screen.action_campaigns),
+            (tr(N_("Export the worklist to CSV")), screen.action_export),
+        ):
             score = matcher.match(label)
             if score > 0:
                 yield Hit(score, matcher.highlight(label), run, help=None)
@@ -75,8 +77,10 @@ class WorklistCommands(Provider):
             if score > 0:  # the name is data: shown literally, not as markup
                 yield Hit(score, lit(label), lambda i=info: screen.open_selection(i), help=None)
         if screen.check_action("import_statement", ()):
-            for label, run in ((tr(N_("Payments: import a bank statement")), screen.action_import_statement),
-                               (tr(N_("Payments: unmatched queue")), screen.action_unmatched)):
+            for label, run in (
+                (tr(N_("Payments: import a bank statement")), screen.action_import_statement),
+                (tr(N_("Payments: unmatched queue")), screen.action_unmatched),
+            ):
                 score = matcher.match(label)
                 if score > 0:
                     yield Hit(score, matcher.highlight(label), run, help=None)
@@ -104,8 +108,14 @@ class WorklistScreen(DeskScreen[None]):
         Binding("u", "unmatched", "Unmatched payments", id="unmatched", show=False),
         Binding("k", "dashboard", "Dashboard", id="dashboard"),
         Binding("a", "agenda", "Agenda", id="agenda", tooltip="My tasks: overdue, today, this week", show=False),
-        Binding("d", "discussion", "Team meeting", id="discussion", show=False,
-                tooltip="The cases to discuss in the team meeting"),
+        Binding(
+            "d",
+            "discussion",
+            "Team meeting",
+            id="discussion",
+            show=False,
+            tooltip="The cases to discuss in the team meeting",
+        ),
         Binding("l", "selections", "Selections", id="selections", show=False),
         Binding("p", "post", "Post", id="post", tooltip="Print batches and the letters waiting to be sent", show=False),
         Binding("e", "export", "Export CSV", id="export", show=False),
@@ -277,7 +287,9 @@ class WorklistScreen(DeskScreen[None]):
         elif table.total == 0:
             text = tr(N_("No cases match"))
         else:
-            text = tr.plural("{n} of {total} case", "{n} of {total} cases", table.total, n=table.cursor + 1, total=table.total)
+            text = tr.plural(
+                "{n} of {total} case", "{n} of {total} cases", table.total, n=table.cursor + 1, total=table.total
+            )
         if self.flt.selection:
             text = tr(N_("Selection {name}: {cases}"), name=self.flt.selection, cases=text)
         row = table.cursor_row
@@ -325,6 +337,7 @@ class WorklistScreen(DeskScreen[None]):
     @on(VirtualTable.Selected)
     def _open(self, event: VirtualTable.Selected) -> None:
         from incasso_tui.ui.screens.detail import ClientDetailScreen
+
         walker = None
         if self._worklist is not None:  # `]` and `[` in the detail walk this list as filtered and sorted
             walker = CaseWalker(self._worklist, event.row, self.table.cursor, self.table.total)

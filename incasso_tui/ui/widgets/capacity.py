@@ -4,12 +4,11 @@ lines the approval queue and the budget form show. It only lays out what ``servi
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from textual.content import Content
 from textual.widgets import Static
-
-from decimal import Decimal
 
 from incasso_tui.domain.budget import Capacity, Fit, trend
 from incasso_tui.errors import N_
@@ -20,11 +19,22 @@ if TYPE_CHECKING:
     from incasso_tui.services.budget import BudgetStatus, DecisionContext
 
 NORM = {"beslagvrije_voet": N_("beslagvrije voet"), "desk": N_("desk norm")}
-CHECKED = {"bank_statements": N_("bank statements seen"), "payslip": N_("payslip seen"),
-           "self_declared": N_("self-declared")}
-CHECKED_SHORT = {"bank_statements": N_("bank statements"), "payslip": N_("payslip"), "self_declared": N_("self-declared")}
-HOUSEHOLD = {"single": N_("single"), "single_parent": N_("single parent"), "couple": N_("couple"),
-             "couple_children": N_("couple with children")}
+CHECKED = {
+    "bank_statements": N_("bank statements seen"),
+    "payslip": N_("payslip seen"),
+    "self_declared": N_("self-declared"),
+}
+CHECKED_SHORT = {
+    "bank_statements": N_("bank statements"),
+    "payslip": N_("payslip"),
+    "self_declared": N_("self-declared"),
+}
+HOUSEHOLD = {
+    "single": N_("single"),
+    "single_parent": N_("single parent"),
+    "couple": N_("couple"),
+    "couple_children": N_("couple with children"),
+}
 
 
 def step_lines(tr: Translator, result: Capacity, width: int = 34) -> list[Content]:
@@ -36,8 +46,11 @@ def step_lines(tr: Translator, result: Capacity, width: int = 34) -> list[Conten
         lines.append(lit(label[: width - len(amount) - 1].ljust(width - len(amount)) + amount, style))
     if result.norm_start is not None:
         lines.append(norm_line(tr, result))
-    lines += [lit(tr(msgid, **params), "$text-warning") for msgid, params in result.warnings
-              if not msgid.startswith("Unverified norm")]
+    lines += [
+        lit(tr(msgid, **params), "$text-warning")
+        for msgid, params in result.warnings
+        if not msgid.startswith("Unverified norm")
+    ]
     return lines
 
 
@@ -49,8 +62,15 @@ def trend_line(tr: Translator, values: tuple[Decimal, ...]) -> Content | None:
     direction = trend(values)
     if direction is None:
         return None
-    return lit(tr(N_("Revenue trend: {direction} ({first} to {last})"), direction=tr(TREND[direction]),
-                  first=values[0], last=values[-1]), "$text-warning" if direction == "falling" else "")
+    return lit(
+        tr(
+            N_("Revenue trend: {direction} ({first} to {last})"),
+            direction=tr(TREND[direction]),
+            first=values[0],
+            last=values[-1],
+        ),
+        "$text-warning" if direction == "falling" else "",
+    )
 
 
 def norm_line(tr: Translator, result: Capacity) -> Content:
@@ -69,8 +89,9 @@ def budget_line(tr: Translator, st: BudgetStatus) -> Content:
     b = st.budget
     text = tr(N_("Budget {day} · {checked}"), day=b.budget_date, checked=tr(CHECKED_SHORT[b.checked]))
     if st.stale:
-        return Content.assemble((text + " · ", ""), (tr(N_("older than {months} months"), months=st.age_months),
-                                                     "bold $text-warning"))
+        return Content.assemble(
+            (text + " · ", ""), (tr(N_("older than {months} months"), months=st.age_months), "bold $text-warning")
+        )
     return lit(text)
 
 
@@ -86,10 +107,20 @@ def fit_lines(tr: Translator, fit: Fit | None, plan_caption: str) -> list[Conten
     """``plan + regular installments = needed`` against what is available, and whether it fits."""
     if fit is None:
         return []
-    lines = [lit(tr(N_("{caption} {plan} + regular {regular}"), caption=tr(plan_caption), plan=fit.plan_monthly,
-                    regular=fit.regular))]
+    lines = [
+        lit(
+            tr(
+                N_("{caption} {plan} + regular {regular}"),
+                caption=tr(plan_caption),
+                plan=fit.plan_monthly,
+                regular=fit.regular,
+            )
+        )
+    ]
     if fit.fits:
-        lines.append(lit(tr(N_("= {needed}: fits, {room} left"), needed=fit.needed, room=fit.room), "bold $text-success"))
+        lines.append(
+            lit(tr(N_("= {needed}: fits, {room} left"), needed=fit.needed, room=fit.room), "bold $text-success")
+        )
     else:
         lines.append(lit(tr(N_("= {needed}: {over} above it"), needed=fit.needed, over=-fit.room), "bold $text-error"))
     return lines
@@ -102,8 +133,9 @@ def summary_lines(tr: Translator, st: BudgetStatus) -> list[Content]:
         lines.append(available_line(tr, st.capacity))
     elif st.error is not None:
         lines.append(lit(tr.error(st.error), "$text-error"))
-    lines.append(lit(tr(N_("Regular {regular} · arrangement {arrangement}"), regular=st.regular,
-                        arrangement=st.arrangement)))
+    lines.append(
+        lit(tr(N_("Regular {regular} · arrangement {arrangement}"), regular=st.regular, arrangement=st.arrangement))
+    )
     return lines
 
 
@@ -114,8 +146,14 @@ class CapacityPanel(Static):
     CapacityPanel { height: auto; padding: 1 0 0 0; }
     """
 
-    def show(self, tr: Translator, st: BudgetStatus | None, fit: Fit | None, plan_caption: str,
-             extra: list[Content] | None = None) -> None:
+    def show(
+        self,
+        tr: Translator,
+        st: BudgetStatus | None,
+        fit: Fit | None,
+        plan_caption: str,
+        extra: list[Content] | None = None,
+    ) -> None:
         if st is None:
             self.update(lit(tr(N_("Reading the budget...")), "$text-muted"))
             return
@@ -137,19 +175,35 @@ def decision_lines(tr: Translator, dc: DecisionContext) -> list[Content]:
     lines = summary_lines(tr, dc.budget)
     if dc.cause:
         source = dc.causes[0] if dc.causes else None
-        how = tr(N_(" ({source} {day})"), source=tr(CAUSE_SOURCE[source.source]), day=source.set_at.date()) \
-            if source is not None else ""
+        how = (
+            tr(N_(" ({source} {day})"), source=tr(CAUSE_SOURCE[source.source]), day=source.set_at.date())
+            if source is not None
+            else ""
+        )
         lines.append(lit(tr(N_("Cause: {cause}"), cause=tr(CAUSE.get(dc.cause, dc.cause))) + how))
     else:
         lines.append(lit(tr(N_("Cause: not known")), "$text-warning"))
     if dc.arrangements:
-        parts = [tr(N_("Arrangement: {amount} in {count} x {frequency}"), amount=covered, count=count,
-                    frequency=tr(FREQUENCY.get(frequency, frequency))) for _status, covered, count, frequency in dc.arrangements]
+        parts = [
+            tr(
+                N_("Arrangement: {amount} in {count} x {frequency}"),
+                amount=covered,
+                count=count,
+                frequency=tr(FREQUENCY.get(frequency, frequency)),
+            )
+            for _status, covered, count, frequency in dc.arrangements
+        ]
     else:
         parts = [tr(N_("Arrangement: none"))]
     if dc.open_promises:
-        parts.append(tr(N_("open promises: {list}"), list=", ".join(
-            tr(N_("{amount} on {day}"), amount=amount, day=due) for due, amount in dc.open_promises[:2])))
+        parts.append(
+            tr(
+                N_("open promises: {list}"),
+                list=", ".join(
+                    tr(N_("{amount} on {day}"), amount=amount, day=due) for due, amount in dc.open_promises[:2]
+                ),
+            )
+        )
     else:
         parts.append(tr(N_("open promises: none")))
     lines.append(lit(" · ".join(parts)))

@@ -5,21 +5,20 @@ Revises: 0017
 Create Date: 2026-12-02 20:25:00
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0018'
-down_revision = '0017'
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('portal_links') as batch_op:
-        batch_op.add_column(sa.Column('opened_at', sa.DateTime(), nullable=True))
+    with op.batch_alter_table("portal_links") as batch_op:
+        batch_op.add_column(sa.Column("opened_at", sa.DateTime(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('portal_links') as batch_op:
-        batch_op.drop_column('opened_at')
+    with op.batch_alter_table("portal_links") as batch_op:
+        batch_op.drop_column("opened_at")
