@@ -289,7 +289,7 @@ def _open_arrangement_form(term: Terminal, loan: str, client: str, expect: str =
     term.keys("/")
     term.type(loan)
     term.keys("Enter")
-    term.wait(r"1 van 1 dossiers")
+    term.wait(r"1 van 1 dossier\b")
     term.keys("Enter")
     detail = term.wait(r"Status Actief(?s:.*)a Regeling")  # the case is read: its status, and its keys in the footer
     if expect:

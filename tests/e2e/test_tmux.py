@@ -51,7 +51,7 @@ def test_walk_worklist_detail_arrangement_and_back(book: Path, tmp_path: Path) -
         term.keys("/")
         term.type(loan)
         term.keys("Enter")
-        term.wait(r"1 van 1 dossiers")
+        term.wait(r"1 van 1 dossier\b")
         term.keys("Enter")
         term.wait(r"Schema\s+Betalingen")
         term.wait(re.escape(name[:15]))  # the name is shown literally, markup characters and all

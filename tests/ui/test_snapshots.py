@@ -113,7 +113,15 @@ async def _pictures(app: Any, shots: list[Shot], size: tuple[int, int]) -> dict[
             await pilot.pause(0.2)  # a DataTable sizes its columns to their content on a later refresh
             await pilot.wait_for_scheduled_animations()
             await pilot.pause()
-            pictures[shot.name] = app.export_screenshot(title=app.title)
+            # a table sizes its columns on a later refresh, and on a loaded machine later still: the picture is
+            # taken once two in a row, 0.2 s apart, are the same (CI once saw the Loans table before it was sized)
+            picture, previous = app.export_screenshot(title=app.title), None
+            for _ in range(20):
+                if picture == previous:
+                    break
+                await pilot.pause(0.2)
+                previous, picture = picture, app.export_screenshot(title=app.title)
+            pictures[shot.name] = picture
             app.clear_notifications()  # a toast of this picture must not show in the next
             if shot.name == "help":
                 await pilot.press("question_mark")  # the help panel toggles
