@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from datetime import time as dtime
-from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -136,7 +135,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add(name: str, help_: str, func: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_, description=help_)
-        _common(p, top=False)
         p.set_defaults(func=func)
         return p
 
@@ -151,13 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
     db = add("db", "database schema", lambda a: _usage(db))
     db_sub = db.add_subparsers(title="db commands", metavar="COMMAND")
     up = db_sub.add_parser("upgrade", help="create or migrate the schema to this version")
-    _common(up, top=False)
     up.set_defaults(func=cmd_db_upgrade)
 
     users = add("users", "users and roles", lambda a: _usage(users))
     users_sub = users.add_subparsers(title="users commands", metavar="COMMAND")
     u_add = users_sub.add_parser("add", help="add a user")
-    _common(u_add, top=False)
     u_add.add_argument("name")
     u_add.add_argument(
         "--role", required=True, help="employee, supervisor, special_management, admin, auditor, adviser"
@@ -172,16 +168,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     u_add.set_defaults(func=cmd_users_add)
     u_bind = users_sub.add_parser("bind", help="bind a user to the OS account they work as locally")
-    _common(u_bind, top=False)
     u_bind.add_argument("name")
     u_bind.add_argument("os_user", metavar="LOGIN", nargs="?", default=None, help="the OS account (none: unbind)")
     u_bind.set_defaults(func=cmd_users_bind)
     u_list = users_sub.add_parser("list", help="list users")
-    _common(u_list, top=False)
     u_list.add_argument("--json", action="store_true")
     u_list.set_defaults(func=cmd_users_list)
     u_dis = users_sub.add_parser("disable", help="disable a user (history is kept)")
-    _common(u_dis, top=False)
     u_dis.add_argument("name")
     u_dis.set_defaults(func=cmd_users_disable)
 
@@ -222,9 +215,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMON = ("--db", "--demo", "--lang", "--user", "--date")
-
-
 def cmd_config_path(args: argparse.Namespace) -> int:
     from incasso_tui.config import config_path
 
@@ -236,22 +226,13 @@ def cmd_config_path(args: argparse.Namespace) -> int:
 def cmd_config_show(args: argparse.Namespace) -> int:
     """Every setting in force; a secret is shown as ``********`` (set) or null (not set), never its value."""
     from pydantic import SecretStr
-
-    settings = _settings(args)
-    shown: dict[str, object] = {}
-    for name in type(settings).model_fields:
-        value = getattr(settings, name)
-        if isinstance(value, SecretStr):
-            value = "********"
-        elif isinstance(value, (PurePath, decimal.Decimal)):
-            value = str(value)
-        elif isinstance(value, (list, tuple)):
-            value = [str(v) for v in value]
-        elif value is not None and not isinstance(value, (str, int, float, bool)):
-            value = str(value)
-        shown[name] = value
     from sqlalchemy.engine import make_url
 
+    settings = _settings(args)
+    shown: dict[str, object] = settings.model_dump(mode="json")  # paths, amounts and lists as JSON gives them
+    for name in shown:
+        if isinstance(getattr(settings, name), SecretStr):
+            shown[name] = "********"
     shown["db_url"] = make_url(settings.db_url).render_as_string(hide_password=True)  # a PostgreSQL password: ***
     if args.json:
         print(safe_json(shown))
@@ -271,16 +252,26 @@ def leaf_parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentP
             yield from leaf_parsers(child)
 
 
+def _common_parent() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    _common(parent, top=False)
+    return parent
+
+
+# the options every command takes (its `--help` lists them last)
+COMMON = tuple(option for action in _common_parent()._actions for option in action.option_strings)
+
+
 def _common_everywhere(parser: argparse.ArgumentParser) -> None:
-    """The common options on every command, whether its module added them or not (``incasso calc incassokosten
-    1000 --lang en`` was refused as an unrecognized argument): one parent for all, added where missing."""
-    helper = argparse.ArgumentParser(add_help=False)
-    _common(helper, top=False)
+    """The common options on every command, from one parent, added once the tree of commands is built: no module
+    adds them itself, so none can forget them (``incasso calc incassokosten 1000 --lang en`` was refused as an
+    unrecognized argument). A command with an option of its own by one of these names keeps its own."""
+    parent = _common_parent()
     for leaf in leaf_parsers(parser):
         if leaf is parser:
             continue
         known = set(leaf._option_string_actions)
-        for action in helper._actions:
+        for action in parent._actions:
             if not known.intersection(action.option_strings):
                 leaf._add_action(action)
 

@@ -31,25 +31,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     audit.set_defaults(func=lambda _a: cli._usage(audit))
     audit_sub = audit.add_subparsers(title="audit commands", metavar="COMMAND")
     verify = audit_sub.add_parser("verify", help="recompute the hash chain; exit 1 naming the first broken event")
-    cli._common(verify, top=False)
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(func=cmd_verify)
     init = audit_sub.add_parser(
         "init-key",
         help="make the audit key (mode 0600, outside the database) and seal the trail with a first checkpoint",
     )
-    cli._common(init, top=False)
     init.add_argument("--json", action="store_true")
     init.set_defaults(func=cmd_init_key)
     point = audit_sub.add_parser(
         "checkpoint",
         help="append a signed checkpoint of the trail to the checkpoint file (and mail it to audit_checkpoint_email)",
     )
-    cli._common(point, top=False)
     point.add_argument("--json", action="store_true")
     point.set_defaults(func=cmd_checkpoint)
     show = audit_sub.add_parser("show", help="the timeline of one case, oldest first")
-    cli._common(show, top=False)
     show.add_argument("--case", type=cli.parse_id, required=True, metavar="N", help="the case number")
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=cmd_show)

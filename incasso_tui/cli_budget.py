@@ -172,7 +172,6 @@ def add_calc_parser(commands: argparse._SubParsersAction) -> None:  # type: igno
         "draagkracht",
         help="repayment capacity from given figures (beslagvrije voet, art. 475da-475db Rv, or the desk norm)",
     )
-    cli._common(p, top=False)  # --date: the half year whose norms apply; --lang
     p.add_argument("--household", required=True, choices=[h.value for h in Household])
     p.add_argument("--children", default="0", type=_count, help="number of children (single_parent, couple_children)")
     p.add_argument("--income", required=True, help="net income of the household a month")
@@ -424,13 +423,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     group = parent.add_subparsers(title="budget commands", metavar="COMMAND")
 
     show = group.add_parser("show", help="the current budget, its capacity with every step, and the history")
-    cli._common(show, top=False)
     show.add_argument("client", metavar="CLIENT", help="client number, e.g. C1234567")
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=run_show)
 
     st = group.add_parser("set", help="enter a new budget (the older ones stay as history)")
-    cli._common(st, top=False)
     st.add_argument("client", metavar="CLIENT")
     st.add_argument("--checked", required=True, choices=[c.value for c in Checked])
     st.add_argument(
@@ -469,6 +466,5 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     st.set_defaults(func=run_set)
 
     causes = group.add_parser("causes", help="the desk's open cases per cause of the arrears")
-    cli._common(causes, top=False)
     causes.add_argument("--json", action="store_true")
     causes.set_defaults(func=run_causes)

@@ -44,7 +44,6 @@ def _amount(text: str) -> Decimal:
 
 def _cmd(parent: argparse._SubParsersAction, name: str, help_: str, func, *, json_flag: bool = True):  # type: ignore[no-untyped-def,type-arg]
     parser = parent.add_parser(name, help=help_, description=help_)
-    cli._common(parser, top=False)
     if json_flag:
         parser.add_argument("--json", action="store_true")
     parser.set_defaults(func=func)

@@ -38,7 +38,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         description="the EPC payment QR code (EPC069-12 SCT) that pays a loan's arrears or an amount, with its RF "
         "reference: prints the payload, writes the code as PNG/SVG",
     )
-    cli._common(p, top=False)
     p.add_argument("--loan", required=True, metavar="LOAN", help="the loan number, e.g. L00012345")
     p.add_argument("--amount", metavar="A", default=None, help="the amount to pay (default: the arrears as of today)")
     p.add_argument("--png", metavar="PATH", type=Path, default=None, help="write the code as a PNG image here")

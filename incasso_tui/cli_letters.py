@@ -39,7 +39,6 @@ def _sub(sub: argparse._SubParsersAction, name: str, help_: str) -> argparse._Su
 
 def _batch(parser: argparse.ArgumentParser, items: str, func: Callable[[argparse.Namespace], int]) -> None:
     """The options of a batch command over the outbox: the common ones, --limit and --json."""
-    cli._common(parser, top=False)
     parser.add_argument("--limit", type=_limit, default=None, help=f"at most N {items}")
     parser.add_argument("--json", action="store_true")
     parser.set_defaults(func=func)

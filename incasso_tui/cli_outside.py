@@ -57,7 +57,6 @@ def _sub(sub: argparse._SubParsersAction, name: str, help_: str) -> argparse._Su
 
 def _cmd(sub: argparse._SubParsersAction, name: str, help_: str, func: Any) -> argparse.ArgumentParser:  # type: ignore[type-arg]
     p = sub.add_parser(name, help=help_, description=help_)
-    cli._common(p, top=False)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=func)
     return p

@@ -34,12 +34,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     parent.set_defaults(func=lambda _a: cli._usage(parent))
     commands = parent.add_subparsers(title="payments commands", metavar="COMMAND")
     imp = commands.add_parser("import", help="import CAMT.053/054 or MT940 statement files (one transaction per file)")
-    cli._common(imp, top=False)
     imp.add_argument("files", nargs="+", metavar="FILE", type=Path)
     imp.add_argument("--json", action="store_true")
     imp.set_defaults(func=cmd_import)
     mon = commands.add_parser("monitor", help="mark promises and arrangement installments kept or broken")
-    cli._common(mon, top=False)
     mon.add_argument("--json", action="store_true")
     mon.set_defaults(func=cmd_monitor)
 

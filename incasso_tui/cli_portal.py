@@ -32,7 +32,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         help="a new personal link with a one-time code for a client",
         description="a new personal link with a one-time code for a client (older links stop working)",
     )
-    cli._common(code, top=False)
     who = code.add_mutually_exclusive_group(required=True)
     who.add_argument("--client", metavar="NUMBER")
     who.add_argument("--loan", metavar="NUMBER")
@@ -43,7 +42,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         help="record a client's date of birth (it confirms the portal login)",
         description="record a natural person's date of birth: it confirms their portal login",
     )
-    cli._common(born, top=False)
     born.add_argument("--client", metavar="NUMBER", required=True)
     born.add_argument("day", metavar="YYYY-MM-DD")
     born.set_defaults(func=cmd_birth_date)
@@ -56,7 +54,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         description="The client's self-service web page. Run it behind a reverse proxy "
         "that terminates TLS (README: The client's portal).",
     )
-    cli._common(web, top=False)
     web.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     web.add_argument("--port", type=int, default=8021, help="port (default 8021)")
     web.add_argument(

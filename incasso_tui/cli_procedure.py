@@ -34,7 +34,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         description="Open, move and close cases; decide letters, tasks, BKR mutations and "
         "postings. A second run for the same date does nothing.",
     )
-    cli._common(run, top=False)
     run.add_argument("--dry-run", action="store_true", help="report what a run would do; write nothing")
     run.add_argument("--json", action="store_true", help="print the counts as JSON")
     run.set_defaults(func=cmd_procedure_run)
@@ -43,7 +42,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     bkr.set_defaults(func=lambda _a: cli._usage(bkr))
     bkr_sub = bkr.add_subparsers(title="bkr commands", metavar="COMMAND")
     export = bkr_sub.add_parser("export", help="write the mutations of --date as CSV (docs/bkr-export.md)")
-    cli._common(export, top=False)
     export.add_argument(
         "--out",
         required=True,

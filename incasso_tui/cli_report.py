@@ -39,7 +39,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         help="the desk's KPIs: ageing, cure, promises, arrangements, follow-up",
         description="the desk's KPIs for a period (default: the 30 days up to --date)",
     )
-    cli._common(kpi, top=False)
     kpi.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day of the period")
     kpi.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day of the period (default: today)")
     kpi.add_argument("--json", action="store_true", help="print the figures as JSON")

@@ -52,7 +52,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         help="PAR30/PAR90, default, forborne, IFRS 9 stages, write-offs, recoveries, signals",
         description="the risk figures as of a day (default: today) and for a period up to it",
     )
-    cli._common(rep, top=False)
     rep.add_argument(
         "--as-of", dest="as_of", metavar="YYYY-MM-DD", help="the day of the status figures (default: today)"
     )
@@ -75,7 +74,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     risk.set_defaults(func=lambda _a: cli._usage(risk))
     risk_sub = risk.add_subparsers(title="risk commands", metavar="COMMAND")
     loan = risk_sub.add_parser("loan", help="a loan's risk history", description="a loan's risk history")
-    cli._common(loan, top=False)
     loan.add_argument("number", help="the loan number")
     loan.add_argument("--json", action="store_true")
     loan.set_defaults(func=cmd_loan)
@@ -84,7 +82,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         help="early-warning signals raised in a period",
         description="early-warning signals raised in a period (default: the last 30 days)",
     )
-    cli._common(sig, top=False)
     sig.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD")
     sig.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD")
     sig.add_argument("--json", action="store_true")
@@ -94,7 +91,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         help="a client's vulnerability flags",
         description="list, set or remove a client's vulnerability flags",
     )
-    cli._common(vul, top=False)
     vul.add_argument("action", choices=("list", "set", "remove"))
     vul.add_argument("client", help="the client number")
     vul.add_argument(

@@ -25,7 +25,6 @@ __all__ = ["add_parser"]
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     help_ = "find clients and cases by name, number, KvK, IBAN, phone, e-mail or address"
     p = sub.add_parser("search", help=help_, description=help_)
-    cli._common(p, top=False)
     p.add_argument("term", nargs="*", metavar="TERM", help="words or word starts; a number; an address")
     p.add_argument("--all", action="store_true", help="all clients, not only the desk's cases")
     p.add_argument("--limit", type=int, default=50)

@@ -74,7 +74,6 @@ def _command(
     group: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_: str, func: Any, *, json_: bool = True
 ) -> argparse.ArgumentParser:
     p = group.add_parser(name, help=help_, description=help_)
-    cli._common(p, top=False)
     if json_:
         p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=func)

@@ -44,7 +44,6 @@ def add_serve_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
         description="Built-in SSH server: one app process per login; public-key logins only "
         "(register keys with 'incasso users add-key'). Logs to standard error.",
     )
-    cli._common(ssh, top=False)
     ssh.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     ssh.add_argument("--port", type=int, default=2222, help="port (default 2222; 0 picks a free one, see the log)")
     ssh.add_argument(
@@ -70,23 +69,19 @@ def add_serve_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
         "colour, no animations, a short escape delay and UTF-8, then opens the TUI as --user NAME "
         "(default: the OS login name) in that user's language. Needs a terminal (ssh -t). See docs/ssh.md.",
     )
-    cli._common(openssh, top=False)
     openssh.set_defaults(func=cmd_serve_openssh)
 
 
 def add_key_parsers(users_sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add = users_sub.add_parser("add-key", help="let a user log in to 'incasso serve ssh' with a public key")
-    cli._common(add, top=False)
     add.add_argument("name")
     add.add_argument("pubkeyfile", metavar="PUBKEYFILE", help="the public key (.pub file); - reads standard input")
     add.set_defaults(func=cmd_users_add_key)
     keys = users_sub.add_parser("keys", help="list the SSH keys (of one user)")
-    cli._common(keys, top=False)
     keys.add_argument("name", nargs="?", default=None)
     keys.add_argument("--json", action="store_true")
     keys.set_defaults(func=cmd_users_keys)
     remove = users_sub.add_parser("remove-key", help="remove an SSH key by its fingerprint (SHA256:...)")
-    cli._common(remove, top=False)
     remove.add_argument("fingerprint")
     remove.set_defaults(func=cmd_users_remove_key)
 

@@ -35,7 +35,6 @@ def _plain(value: object) -> str:
 
 def _sub(parent: Any, name: str, help_: str, func: Any) -> argparse.ArgumentParser:
     p = parent.add_parser(name, help=help_, description=help_)
-    cli._common(p, top=False)
     p.set_defaults(func=func)
     return p
 
