@@ -234,7 +234,8 @@ def _status_json(st: BudgetStatus, history: list[BudgetView], number: str) -> di
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from incasso_tui.services.budget import budgets, client_by_number, stale_warning, status
+    from incasso_tui.services.budget import budgets, stale_warning, status
+    from incasso_tui.services.cases import client_by_number
 
     settings = cli._settings(args)
     with cli._database(settings) as db:
@@ -322,7 +323,8 @@ def _describe(tr: Translator, view: BudgetView) -> str:
 
 
 def run_set(args: argparse.Namespace) -> int:
-    from incasso_tui.services.budget import BudgetInput, client_by_number, set_budget, status
+    from incasso_tui.services.budget import BudgetInput, set_budget, status
+    from incasso_tui.services.cases import client_by_number
 
     household = None
     if args.household is not None:

@@ -194,16 +194,10 @@ def cmd_waiting(args: argparse.Namespace) -> int:
     return _print(args, {"waiting": [vars(w) for w in rows]}, "\n".join(lines) or "no letter waits")
 
 
-def _client_id(db, number: str) -> int:  # type: ignore[no-untyped-def]
-    from incasso_tui.services.cases import client_id_by_number
+def _open_case(ctx, number: str) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    from incasso_tui.services.cases import client_by_number, open_case_version
 
-    return client_id_by_number(db, number)
-
-
-def _open_case(db, client_id: int) -> tuple[int, int]:  # type: ignore[no-untyped-def]
-    from incasso_tui.services.cases import open_case_version
-
-    return open_case_version(db, client_id)
+    return open_case_version(ctx, client_by_number(ctx, number))
 
 
 def cmd_consent(args: argparse.Namespace) -> int:
@@ -211,9 +205,13 @@ def cmd_consent(args: argparse.Namespace) -> int:
 
     if args.withdraw == (args.given_on is not None):
         raise BadInput(N_("Give either --given-on with --source, or --withdraw"), field="given_on")
+    from incasso_tui.services.cases import client_by_number
+
     with cli._database(cli._settings(args)) as db:
-        client_id = _client_id(db, args.client)
-        set_email_consent(cli._context(args, db), client_id, None if args.withdraw else args.given_on, args.source)
+        ctx = cli._context(args, db)
+        set_email_consent(
+            ctx, client_by_number(ctx, args.client), None if args.withdraw else args.given_on, args.source
+        )
     return _print(
         args,
         {"client": args.client, "email_consent_on": args.given_on, "source": args.source or None},
@@ -227,9 +225,10 @@ def cmd_track_register(args: argparse.Namespace) -> int:
     from incasso_tui.services.tracks import TrackInput, register_track
 
     with cli._database(cli._settings(args)) as db:
-        case_id, version = _open_case(db, _client_id(db, args.client))
+        ctx = cli._context(args, db)
+        case_id, version = _open_case(ctx, args.client)
         done = register_track(
-            cli._context(args, db),
+            ctx,
             case_id,
             version,
             TrackInput(
@@ -256,10 +255,9 @@ def cmd_track_end(args: argparse.Namespace) -> int:
     from incasso_tui.services.tracks import end_track
 
     with cli._database(cli._settings(args)) as db:
-        case_id, version = _open_case(db, _client_id(db, args.client))
-        ended = end_track(
-            cli._context(args, db), case_id, version, args.outcome, settled_amount=args.amount, settle_by=args.settle_by
-        )
+        ctx = cli._context(args, db)
+        case_id, version = _open_case(ctx, args.client)
+        ended = end_track(ctx, case_id, version, args.outcome, settled_amount=args.amount, settle_by=args.settle_by)
     return _print(
         args,
         {

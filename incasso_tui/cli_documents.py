@@ -85,7 +85,7 @@ def _line(tr: Translator, view: DocumentView) -> str:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from incasso_tui.services.budget import client_by_number
+    from incasso_tui.services.cases import client_by_number
     from incasso_tui.services.documents import documents
 
     settings = cli._settings(args)

@@ -363,13 +363,14 @@ def cmd_signals(args: argparse.Namespace) -> int:
 def cmd_vulnerability(args: argparse.Namespace) -> int:
     from incasso_tui.errors import BadInput
     from incasso_tui.services import risk
+    from incasso_tui.services.cases import client_by_number
 
     settings = cli._settings(args)
     tr = Translator(settings.lang)
     with cli._database(settings) as db:
         reading = args.action == "list"
         ctx = cli._context(args, db, operator_role=Role.AUDITOR if reading else None)
-        client_id = risk.client_id_by_number(ctx, args.client)
+        client_id = client_by_number(ctx, args.client)
         if args.action in ("set", "remove"):
             if not args.kind:
                 raise BadInput(N_("Give the kind of vulnerability with --kind"), field="kind")

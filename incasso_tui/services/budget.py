@@ -47,7 +47,6 @@ from incasso_tui.domain.budget import (
 from incasso_tui.domain.enums import (
     ArrangementStatus,
     ArrearsCause,
-    CaseStatus,
     ClientKind,
     LoanStatus,
     PromiseStatus,
@@ -56,6 +55,7 @@ from incasso_tui.domain.enums import (
 from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import N_, BadInput, IncassoError, NotFound, RuleViolation, StaleData
 from incasso_tui.services import audit
+from incasso_tui.services.cases import open_case
 from incasso_tui.services.causes import CauseRow, cause_history, record_cause
 from incasso_tui.services.context import DESK_WRITERS, Context
 from incasso_tui.store.models import Arrangement, ArrangementLine, Budget, Case, Client, Installment, Loan, Promise
@@ -227,18 +227,6 @@ def _client(s: Session, client_id: int) -> Client:
     return client
 
 
-def client_by_number(ctx: Context, number: str) -> int:
-    with ctx.db.reader() as s:
-        client_id = s.scalar(select(Client.id).where(Client.number == number.strip().upper()))
-    if client_id is None:
-        raise NotFound(N_("There is no client {client}"), client=number)
-    return client_id
-
-
-def _open_case(s: Session, client_id: int) -> Case | None:
-    return s.scalar(select(Case).where(Case.client_id == client_id, Case.status != CaseStatus.CLOSED.value))
-
-
 def check_input(ctx: Context, kind: str, consumer: bool, given: BudgetInput) -> None:
     """Every refusal names its field; nothing is written."""
     if given.source not in SOURCES:
@@ -298,7 +286,7 @@ def _store(ctx: Context, client_id: int, given: BudgetInput, now: datetime) -> i
         )
         s.add(row)
         s.flush()
-        case = _open_case(s, client.id)
+        case = open_case(s, client.id)
         audit.record(
             s,
             at=now,

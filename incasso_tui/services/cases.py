@@ -20,7 +20,6 @@ from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import N_, NotAllowed, NotFound, StaleData
 from incasso_tui.services.context import Context
 from incasso_tui.services.positions import loan_positions
-from incasso_tui.store.db import Database
 from incasso_tui.store.models import (
     Arrangement,
     ArrangementLine,
@@ -446,21 +445,29 @@ def client_detail(ctx: Context, case_id: int) -> ClientDetail:
         )
 
 
-def client_id_by_number(db: Database, number: str) -> int:
-    """The id of the client with ``number`` (the command line names clients by number)."""
-    with db.reader() as s:
-        found = s.scalar(select(Client.id).where(Client.number == number))
+def client_by_number(ctx: Context, number: str) -> int:
+    """The id of the client with ``number`` as a person types it (spaces around it, lower case)."""
+    with ctx.db.reader() as s:
+        found = s.scalar(select(Client.id).where(Client.number == number.strip().upper()))
     if found is None:
         raise NotFound(N_("There is no client {client}"), client=number)
     return int(found)
 
 
-def open_case_version(db: Database, client_id: int) -> tuple[int, int]:
+def open_case(s: Session, client_id: int) -> Case | None:
+    """The client's case that is not closed (the newest, should there be more)."""
+    return s.scalar(
+        select(Case)
+        .where(Case.client_id == client_id, Case.status != CaseStatus.CLOSED)
+        .order_by(Case.id.desc())
+        .limit(1)
+    )
+
+
+def open_case_version(ctx: Context, client_id: int) -> tuple[int, int]:
     """The client's open case and its version (for a command that changes it: optimistic locking)."""
-    with db.reader() as s:
-        row = s.execute(
-            select(Case.id, Case.version).where(Case.client_id == client_id, Case.status != CaseStatus.CLOSED)
-        ).first()
-    if row is None:
-        raise NotFound(N_("Client {client} has no open case"), client=client_id)
-    return int(row[0]), int(row[1])
+    with ctx.db.reader() as s:
+        case = open_case(s, client_id)
+        if case is None:
+            raise NotFound(N_("Client {client} has no open case"), client=client_id)
+        return case.id, case.version

@@ -52,6 +52,7 @@ from incasso_tui.domain.risk import (
 from incasso_tui.domain.signals import LoanActivity, Paid, signals_for
 from incasso_tui.errors import N_, BadInput, NotFound, RuleViolation
 from incasso_tui.services import audit
+from incasso_tui.services.cases import open_case
 from incasso_tui.services.context import DESK_WRITERS, Context
 from incasso_tui.store.models import (
     Allocation,
@@ -1080,7 +1081,8 @@ def _client(s: Session, client_id: int) -> Client:
 
 
 def _open_case_id(s: Session, client_id: int) -> int | None:
-    return s.scalar(select(Case.id).where(Case.client_id == client_id, Case.status != CaseStatus.CLOSED.value))
+    case = open_case(s, client_id)
+    return case.id if case else None
 
 
 def vulnerabilities(ctx: Context, client_id: int) -> list[Flag]:
@@ -1312,11 +1314,3 @@ def signal_list(ctx: Context, date_from: date, date_to: date, limit: int = 1000)
                 .limit(limit)
             )
         ]
-
-
-def client_id_by_number(ctx: Context, number: str) -> int:
-    with ctx.db.reader() as s:
-        client_id = s.scalar(select(Client.id).where(Client.number == number))
-    if client_id is None:
-        raise NotFound(N_("No client {client}"), client=number)
-    return client_id
