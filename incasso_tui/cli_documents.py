@@ -21,6 +21,7 @@ from incasso_tui.errors import N_
 from incasso_tui.i18n import Translator
 from incasso_tui.safetext import safe, safe_json
 from incasso_tui.services.documents import DocumentView
+from incasso_tui.ui import document_text
 
 __all__ = ["add_parsers"]
 
@@ -72,16 +73,8 @@ def _json(view: DocumentView) -> dict[str, Any]:
 
 
 def _line(tr: Translator, view: DocumentView) -> str:
-    letter = view.letter
-    state = ""
-    if letter is not None:
-        if letter.dispatched_on:
-            state = tr(N_("sent {day}"), day=letter.dispatched_on)
-            if letter.received_on:
-                state += " · " + tr(N_("Assumed received {day}"), day=letter.received_on)
-        else:
-            state = letter.status
-    return f"{view.id:>6}  {tr.date(view.added_on)}  {safe(view.title)}" + (f"  [{state}]" if state else "")
+    state = document_text.state(tr, view)
+    return f"{view.id:>6}  {tr.date(view.added_on)}  {safe(view.title)}" + (f"  [{safe(state)}]" if state else "")
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -113,35 +106,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(safe_json(_json(view)))
         return 0
     tr = Translator(settings.lang)
-    print(_line(tr, view))
-    letter = view.letter
-    if letter is not None:
-        print(
-            "  "
-            + tr(
-                N_("Letter: {kind} by {channel}, dated {day}"),
-                kind=letter.kind,
-                channel=letter.channel,
-                day=letter.letter_date,
-            )
-        )
-        print("  " + tr(N_("Status: {status}"), status=letter.status))
-        if letter.dispatched_on is None and letter.status == "rendered":
-            print(
-                "  "
-                + (
-                    tr(N_("In print batch {batch}: not yet posted"), batch=letter.batch_id)
-                    if letter.batch_id
-                    else tr(N_("Waits for a print batch: no legal effect yet"))
-                )
-            )
-        if letter.addressee:
-            print("  " + tr(N_("Addressed to {name}"), name=safe(letter.addressee)))
-        if letter.sent_with:
-            print("  " + tr(N_("Sent with it: {documents}"), documents=", ".join(letter.sent_with)))
-        if letter.error:
-            print("  " + tr(N_("Why it failed: {error}"), error=safe(letter.error)))
-    print("  " + (tr(N_("File {path}"), path=safe(view.path)) if view.path else tr(N_("No file"))))
+    print(f"{view.id:>6}  " + "\n        ".join(safe(text) for text, _style in document_text.fact_lines(tr, view)))
     return 0
 
 

@@ -283,6 +283,20 @@ def load_case(s: Session, case_id: int) -> Case:
     return case
 
 
+def check_reads_client(ctx: Context, s: Session, client_id: int) -> None:
+    """An adviser reads only their own clients' cases and documents; everyone else reads every client."""
+    if (
+        ctx.actor.role == Role.ADVISER
+        and s.scalar(
+            select(ClientAdviser.client_id).where(
+                ClientAdviser.client_id == client_id, ClientAdviser.adviser_id == ctx.actor.id
+            )
+        )
+        is None
+    ):
+        raise NotAllowed(N_("An adviser reads only the cases of their own clients"))
+
+
 def client_detail(ctx: Context, case_id: int) -> ClientDetail:
     """One consistent read of a case and its client (a handful of indexed queries)."""
     as_of = ctx.clock.today()
@@ -290,16 +304,7 @@ def client_detail(ctx: Context, case_id: int) -> ClientDetail:
         case = load_case(s, case_id)
         client = s.get(Client, case.client_id)
         assert client is not None
-        if (
-            ctx.actor.role == Role.ADVISER
-            and s.scalar(
-                select(ClientAdviser.client_id).where(
-                    ClientAdviser.client_id == client.id, ClientAdviser.adviser_id == ctx.actor.id
-                )
-            )
-            is None
-        ):
-            raise NotAllowed(N_("An adviser reads only the cases of their own clients"))
+        check_reads_client(ctx, s, client.id)
         assignee = s.get(User, case.assignee_id).name if case.assignee_id else None  # type: ignore[union-attr]
         loans = list(s.scalars(select(Loan).where(Loan.client_id == client.id).order_by(Loan.number)))
         numbers = {loan.id: loan.number for loan in loans}

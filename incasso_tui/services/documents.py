@@ -18,14 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from incasso_tui.atomicfile import atomic_write
-from incasso_tui.domain.enums import Role
-from incasso_tui.errors import N_, BadInput, NotAllowed, NotFound, RuleViolation
+from incasso_tui.errors import N_, NotFound, RuleViolation
 from incasso_tui.services import audit
+from incasso_tui.services.cases import check_reads_client
 from incasso_tui.services.context import Context
-from incasso_tui.services.exports import export_path
-from incasso_tui.store.models import Client, ClientAdviser, Document, Letter
+from incasso_tui.services.exports import export_path, new_export_file
+from incasso_tui.store.models import Client, Document, Letter
 
 
 @dataclass(frozen=True)
@@ -87,24 +88,12 @@ def _facts(letter: Letter) -> LetterFacts:
     )
 
 
-def document(ctx: Context, document_id: int) -> DocumentView:
-    """The document ``document_id`` with its letter's facts; an adviser reads only their own clients'."""
-    with ctx.db.reader() as s:
-        doc = s.get(Document, document_id)
-        if doc is None:
-            raise NotFound(N_("There is no document {id}"), id=str(document_id))
-        if (
-            ctx.actor.role == Role.ADVISER
-            and s.scalar(
-                select(ClientAdviser.client_id).where(
-                    ClientAdviser.client_id == doc.client_id, ClientAdviser.adviser_id == ctx.actor.id
-                )
-            )
-            is None
-        ):
-            raise NotAllowed(N_("An adviser reads only the cases of their own clients"))
-        letter = s.scalar(select(Letter).where(Letter.file_path == doc.path)) if doc.path else None
-        return DocumentView(
+def _views(s: Session, docs: list[Document]) -> list[DocumentView]:
+    """The documents with their letters' facts (a letter is its document's by the PDF's path): one query for all."""
+    paths = [doc.path for doc in docs if doc.path]
+    letters = {letter.file_path: letter for letter in s.scalars(select(Letter).where(Letter.file_path.in_(paths)))}
+    return [
+        DocumentView(
             doc.id,
             doc.client_id,
             doc.kind,
@@ -112,8 +101,20 @@ def document(ctx: Context, document_id: int) -> DocumentView:
             doc.added_on,
             doc.path,
             doc.path is not None and Path(doc.path).is_file(),
-            _facts(letter) if letter else None,
+            _facts(letters[doc.path]) if doc.path in letters else None,
         )
+        for doc in docs
+    ]
+
+
+def document(ctx: Context, document_id: int) -> DocumentView:
+    """The document ``document_id`` with its letter's facts; an adviser reads only their own clients'."""
+    with ctx.db.reader() as s:
+        doc = s.get(Document, document_id)
+        if doc is None:
+            raise NotFound(N_("There is no document {id}"), id=str(document_id))
+        check_reads_client(ctx, s, doc.client_id)
+        return _views(s, [doc])[0]
 
 
 def documents(ctx: Context, client_id: int) -> list[DocumentView]:
@@ -121,12 +122,11 @@ def documents(ctx: Context, client_id: int) -> list[DocumentView]:
     with ctx.db.reader() as s:
         if s.get(Client, client_id) is None:
             raise NotFound(N_("There is no client {id}"), id=str(client_id))
-        ids = list(
-            s.scalars(
-                select(Document.id).where(Document.client_id == client_id).order_by(Document.added_on, Document.id)
-            )
+        check_reads_client(ctx, s, client_id)
+        docs = list(
+            s.scalars(select(Document).where(Document.client_id == client_id).order_by(Document.added_on, Document.id))
         )
-    return [document(ctx, i) for i in ids]
+        return _views(s, docs)
 
 
 def copy_document(ctx: Context, document_id: int, name: str) -> Path:
@@ -137,19 +137,9 @@ def copy_document(ctx: Context, document_id: int, name: str) -> Path:
             N_("The document {title} has no file to copy (not rendered, or its file is gone)"), title=view.title
         )
     target = export_path(ctx.settings, name)
-    if target.exists():
-        raise RuleViolation(N_("The file {path} exists already: choose another name"), field="path", path=str(target))
-    try:
-        data = Path(view.path).read_bytes()
+    data = Path(view.path).read_bytes()
+    with new_export_file(target):
         atomic_write(target, data, exclusive=True)
-    except FileExistsError:
-        raise RuleViolation(
-            N_("The file {path} exists already: choose another name"), field="path", path=str(target)
-        ) from None
-    except OSError as exc:
-        raise BadInput(
-            N_("Cannot write {path}: {error}"), field="path", path=str(target), error=exc.strerror or str(exc)
-        ) from None
     try:
         with ctx.db.transaction() as s:
             audit.record(

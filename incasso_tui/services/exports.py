@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -183,6 +184,27 @@ def _xlsx(ctx: Context, flt: WorklistFilter, labels: ExportLabels, out: IO[bytes
     return rows
 
 
+@contextmanager
+def new_export_file(target: Path) -> Iterator[None]:
+    """Around the writing of the new export file ``target`` (``export_path``; written with ``atomicfile``'s
+    ``exclusive``): a file that is there already, before or made while we wrote, and a file that cannot be written
+    are refused at the field ``path``."""
+    if target.exists():
+        raise RuleViolation(N_("The file {path} exists already: choose another name"), field="path", path=str(target))
+    if not target.parent.is_dir():
+        raise BadInput(N_("The folder {path} does not exist"), field="path", path=str(target.parent))
+    try:
+        yield
+    except FileExistsError:  # made while we wrote
+        raise RuleViolation(
+            N_("The file {path} exists already: choose another name"), field="path", path=str(target)
+        ) from None
+    except OSError as exc:
+        raise BadInput(
+            N_("Cannot write {path}: {error}"), field="path", path=str(target), error=exc.strerror or str(exc)
+        ) from None
+
+
 def export_worklist(
     ctx: Context, flt: WorklistFilter, name: str | Path, form: str | None, labels: ExportLabels | None = None
 ) -> int:
@@ -196,12 +218,8 @@ def export_worklist(
     form = form_for(target, form)
     if form != "csv" and labels is None:
         raise ValueError(f"the {form} export needs the session's labels")
-    if target.exists():
-        raise RuleViolation(N_("The file {path} exists already: choose another name"), field="path", path=str(target))
-    if not target.parent.is_dir():
-        raise BadInput(N_("The folder {path} does not exist"), field="path", path=str(target.parent))
     rows = -1
-    try:  # whole or not at all, mode 0600, never over a file made while we wrote (atomicfile)
+    with new_export_file(target):  # whole or not at all, mode 0600, never over a file made while we wrote
         if form == "xlsx":
             assert labels is not None
             with atomic_file(target, binary=True, exclusive=True) as out:
@@ -218,14 +236,6 @@ def export_worklist(
                 for line in lines:
                     fh.write(line)
                     rows += 1
-    except FileExistsError:  # made while we wrote
-        raise RuleViolation(
-            N_("The file {path} exists already: choose another name"), field="path", path=str(target)
-        ) from None
-    except OSError as exc:
-        raise BadInput(
-            N_("Cannot write {path}: {error}"), field="path", path=str(target), error=exc.strerror or str(exc)
-        ) from None
     _record_export(ctx, flt, rows, f"{target} ({form})")
     return rows
 

@@ -9,7 +9,7 @@ prints it or sends it on.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -20,13 +20,10 @@ from textual.widgets import Footer, Label, Static
 from incasso_tui.errors import N_, IncassoError
 from incasso_tui.services.documents import DocumentView, copy_document, document
 from incasso_tui.ui.desk import DeskModal
-from incasso_tui.ui.labels import CHANNEL, DOCUMENT_KIND, LETTER_KIND, LETTER_STATUS
+from incasso_tui.ui.document_text import fact_lines
 from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.text import lit, translate_bindings
 from incasso_tui.ui.work import service_worker
-
-if TYPE_CHECKING:
-    from incasso_tui.i18n import Translator
 
 
 class DocumentScreen(DeskModal[None]):
@@ -69,7 +66,9 @@ class DocumentScreen(DeskModal[None]):
 
     def _show(self, view: DocumentView) -> None:
         self.view = view
-        self.query_one("#document-facts", Static).update(facts(self.tr, view))
+        self.query_one("#document-facts", Static).update(
+            Content("\n").join(lit(text, style) for text, style in fact_lines(self.tr, view))
+        )
         self._status(
             self.tr(N_("s: save a copy into the export folder, to print · esc: close"))
             if view.on_disk
@@ -119,55 +118,3 @@ class DocumentScreen(DeskModal[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
-
-
-def facts(tr: Translator, view: DocumentView) -> Content:
-    """What the screen shows of ``view``, in the session's language."""
-
-    def label(table: dict[str, str], code: str) -> str:
-        return tr(table[code]) if code in table else code
-
-    lines = [
-        lit(view.title, "bold"),
-        lit(tr(N_("{kind} · added {day}"), kind=label(DOCUMENT_KIND, view.kind), day=view.added_on), "$text-muted"),
-    ]
-    letter = view.letter
-    if letter is not None:
-        lines.append(
-            lit(
-                tr(
-                    N_("Letter: {kind} by {channel}, dated {day}"),
-                    kind=label(LETTER_KIND, letter.kind),
-                    channel=label(CHANNEL, letter.channel),
-                    day=letter.letter_date,
-                )
-            )
-        )
-        lines.append(lit(tr(N_("Status: {status}"), status=label(LETTER_STATUS, letter.status))))
-        if letter.dispatched_on is not None:
-            lines.append(lit(tr(N_("Dispatched {day}"), day=letter.dispatched_on)))
-            if letter.received_on is not None:
-                lines.append(lit(tr(N_("Assumed received {day}"), day=letter.received_on)))
-        elif letter.status == "rendered":
-            lines.append(
-                lit(
-                    tr(N_("In print batch {batch}: not yet posted"), batch=letter.batch_id)
-                    if letter.batch_id
-                    else tr(N_("Waits for a print batch: no legal effect yet"))
-                )
-            )
-        if letter.addressee:
-            lines.append(lit(tr(N_("Addressed to {name}"), name=letter.addressee)))
-        if letter.sent_with:
-            lines.append(
-                lit(
-                    tr(
-                        N_("Sent with it: {documents}"),
-                        documents=", ".join(label(DOCUMENT_KIND, item) for item in letter.sent_with),
-                    )
-                )
-            )
-        if letter.error:
-            lines.append(lit(tr(N_("Why it failed: {error}"), error=letter.error), "$error"))
-    lines.append(lit(tr(N_("File {path}"), path=view.path) if view.path else tr(N_("No file")), "$text-muted"))
-    return Content("\n").join(lines)

@@ -1,0 +1,66 @@
+"""What is said of a dossier document, in the session's language: the document screen (``ui.screens.document``)
+and ``incasso documents`` say it in the same words. No Textual here: the command line imports it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from incasso_tui.domain.enums import LetterStatus
+from incasso_tui.errors import N_
+from incasso_tui.ui.labels import CHANNEL, DOCUMENT_KIND, LETTER_KIND, LETTER_STATUS
+
+if TYPE_CHECKING:
+    from incasso_tui.i18n import Translator
+    from incasso_tui.services.documents import DocumentView
+
+MUTED, ERROR = "$text-muted", "$error"
+
+
+def _label(tr: Translator, table: dict[str, str], code: str) -> str:
+    return tr(table[code]) if code in table else code
+
+
+def fact_lines(tr: Translator, view: DocumentView) -> list[tuple[str, str]]:
+    """The lines that describe ``view``, each with its style for the screen ("" for plain)."""
+    lines = [
+        (view.title, "bold"),
+        (tr(N_("{kind} · added {day}"), kind=_label(tr, DOCUMENT_KIND, view.kind), day=view.added_on), MUTED),
+    ]
+    letter = view.letter
+    if letter is not None:
+        kind, channel = _label(tr, LETTER_KIND, letter.kind), _label(tr, CHANNEL, letter.channel)
+        lines.append(
+            (tr(N_("Letter: {kind} by {channel}, dated {day}"), kind=kind, channel=channel, day=letter.letter_date), "")
+        )
+        lines.append((tr(N_("Status: {status}"), status=_label(tr, LETTER_STATUS, letter.status)), ""))
+        if letter.dispatched_on is not None:
+            lines.append((tr(N_("Dispatched {day}"), day=letter.dispatched_on), ""))
+            if letter.received_on is not None:
+                lines.append((tr(N_("Assumed received {day}"), day=letter.received_on), ""))
+        elif letter.status == LetterStatus.RENDERED:
+            waits = (
+                tr(N_("In print batch {batch}: not yet posted"), batch=letter.batch_id)
+                if letter.batch_id
+                else tr(N_("Waits for a print batch: no legal effect yet"))
+            )
+            lines.append((waits, ""))
+        if letter.addressee:
+            lines.append((tr(N_("Addressed to {name}"), name=letter.addressee), ""))
+        if letter.sent_with:
+            sent = ", ".join(_label(tr, DOCUMENT_KIND, item) for item in letter.sent_with)
+            lines.append((tr(N_("Sent with it: {documents}"), documents=sent), ""))
+        if letter.error:
+            lines.append((tr(N_("Why it failed: {error}"), error=letter.error), ERROR))
+    lines.append((tr(N_("File {path}"), path=view.path) if view.path else tr(N_("No file")), MUTED))
+    return lines
+
+
+def state(tr: Translator, view: DocumentView) -> str:
+    """A letter's state in a few words for a list ("" for a document that is no letter)."""
+    letter = view.letter
+    if letter is None:
+        return ""
+    if letter.dispatched_on is None:
+        return _label(tr, LETTER_STATUS, letter.status)
+    sent = tr(N_("sent {day}"), day=letter.dispatched_on)
+    return sent + (" · " + tr(N_("Assumed received {day}"), day=letter.received_on) if letter.received_on else "")
