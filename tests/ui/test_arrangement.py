@@ -15,6 +15,7 @@ from incasso_tui.services.cases import client_detail
 from incasso_tui.store.models import Arrangement, AuditEvent
 from incasso_tui.ui.screens.arrangement import ArrangementScreen
 from incasso_tui.ui.screens.detail import ClientDetailScreen
+from tests.ui.pictures import settle as settle_picture
 from tests.ui.test_detail import first_case, open_detail, shown
 
 ARRANGEABLE = (
@@ -188,5 +189,6 @@ def test_snapshot_80x24(app_for: Callable[..., Any], snap_compare: Callable[...,
         await pilot.pause()
         await open_arrangement(pilot, case_id)
         await fill(pilot, "count", "6")
+        await settle_picture(pilot)  # tables sized, nothing moving (tests/ui/pictures.py)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

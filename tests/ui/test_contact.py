@@ -18,6 +18,7 @@ from incasso_tui.ui.screens.contact import ContactScreen, NoteScreen
 from incasso_tui.ui.screens.detail import ClientDetailScreen
 from incasso_tui.ui.screens.pause import PauseScreen, ResumeScreen
 from incasso_tui.ui.screens.track import EndTrackScreen, TrackScreen
+from tests.ui.pictures import settle as settle_picture
 from tests.ui.test_detail import first_case, open_detail, shown
 
 
@@ -295,6 +296,7 @@ def test_contact_form_snapshot_80x24(app_for: Callable[..., Any], snap_compare: 
         await pilot.press("ctrl+s")
         await pilot.app.workers.wait_for_complete()  # the refusal is on screen, however busy the machine
         await pilot.pause()
+        await settle_picture(pilot)  # tables sized, nothing moving (tests/ui/pictures.py)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 

@@ -18,6 +18,7 @@ from incasso_tui.ui.screens.approvals import ApprovalsScreen
 from incasso_tui.ui.screens.contact import ContactScreen
 from incasso_tui.ui.screens.inbox import InboxScreen
 from incasso_tui.ui.screens.special import SpecialManagementScreen
+from tests.ui.pictures import settle as settle_picture
 from tests.ui.test_detail import first_case, open_detail, shown
 
 TODAY = date(2026, 11, 23)
@@ -191,6 +192,6 @@ def test_inbox_snapshot_80x24(app_for, snap_compare) -> None:  # type: ignore[no
         await _settle(pilot)
         await pilot.press("a")
         await _settle(pilot)
-        await pilot.pause(0.2)
+        await settle_picture(pilot)  # tables sized, nothing moving (tests/ui/pictures.py)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -12,6 +12,7 @@ from textual.widgets import DataTable, TabbedContent
 
 from incasso_tui.services.cases import client_detail
 from incasso_tui.ui.screens.detail import ClientDetailScreen
+from tests.ui.pictures import settle as settle_picture
 
 HOSTILE = "[bold]x[/] \x1b[31mrood"
 
@@ -146,7 +147,6 @@ def test_snapshot_80x24(app_for: Callable[..., Any], snap_compare: Callable[...,
     async def run_before(pilot: Pilot[Any]) -> None:
         await pilot.pause()
         await open_detail(pilot, case_id)
-        # a DataTable sizes its columns to their content on a later refresh: let that happen before the picture
-        await pilot.pause(0.2)
+        await settle_picture(pilot)  # tables sized, nothing moving (tests/ui/pictures.py)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -17,6 +17,7 @@ from incasso_tui.store.models import DebtHelpReferral, VulnerabilityFlag
 from incasso_tui.ui.screens.dashboard import DashboardScreen
 from incasso_tui.ui.screens.risk import RiskScreen
 from tests.conftest import AS_OF
+from tests.ui.pictures import settle as settle_picture
 from tests.ui.test_detail import first_case, open_detail, shown
 
 
@@ -125,5 +126,6 @@ def test_risk_panel_snapshot_80x24(app_for: Callable[..., Any], snap_compare: Ca
     async def run_before(pilot: Any) -> None:
         await pilot.app.push_screen(RiskScreen())
         await _settle(pilot)
+        await settle_picture(pilot)  # tables sized, nothing moving (tests/ui/pictures.py)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -26,6 +26,7 @@ from incasso_tui.ui.screens.selections import (
 from incasso_tui.ui.screens.worklist import WorklistScreen
 from incasso_tui.ui.widgets.virtual_table import VirtualTable
 from tests.conftest import AS_OF
+from tests.ui.pictures import settle as settle_picture
 from tests.ui.test_contact import error_at, fill
 from tests.ui.test_detail import shown
 
@@ -231,14 +232,7 @@ def test_the_campaign_result_snapshot_80x24(app_for: Callable[..., Any], snap_co
         await _settle(pilot)
         app.push_screen(CampaignScreen(info.id))
         await _settle(pilot)
-        # the tables size their columns on a later refresh (later still on a loaded machine): wait until two
-        # pictures 0.2 s apart are the same, as tests/ui/test_snapshots.py does
-        previous, picture = None, app.export_screenshot()
-        for _ in range(20):
-            if picture == previous:
-                break
-            await pilot.pause(0.2)
-            previous, picture = picture, app.export_screenshot()
+        await settle_picture(pilot)  # tables sized, nothing moving (tests/ui/pictures.py)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
@@ -263,11 +257,6 @@ def test_the_selection_form_snapshot_80x24(app_for: Callable[..., Any], snap_com
         await _settle(pilot)
         await pilot.press("e")
         await _settle(pilot)
-        # a blinking cursor is in the picture or not depending on when it is taken (it failed under load)
-        from textual.widgets import Input
-
-        for field in pilot.app.screen.query(Input):
-            field.cursor_blink = False
-        await _settle(pilot)
+        await settle_picture(pilot)  # tables sized, nothing moving (tests/ui/pictures.py)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

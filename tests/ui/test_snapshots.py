@@ -20,6 +20,7 @@ from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 
 from incasso_tui.ui.screens.detail import ClientDetailScreen
+from tests.ui.pictures import settle
 
 ACTIVE_CASE = "status = 'active' AND pos_arrears > 0"
 ARRANGEMENT_CASE = "status = 'arrangement'"
@@ -110,18 +111,8 @@ async def _pictures(app: Any, shots: list[Shot], size: tuple[int, int]) -> dict[
                 await _settle(pilot)
                 # every key of the table opens something: a key that does nothing is a defect here or in the screen
                 assert app.screen is not shown or shot.stays, (shot.name, key)
-            await pilot.pause(0.2)  # a DataTable sizes its columns to their content on a later refresh
             await pilot.wait_for_scheduled_animations()
-            await pilot.pause()
-            # a table sizes its columns on a later refresh, and on a loaded machine later still: the picture is
-            # taken once two in a row, 0.2 s apart, are the same (CI once saw the Loans table before it was sized)
-            picture, previous = app.export_screenshot(title=app.title), None
-            for _ in range(20):
-                if picture == previous:
-                    break
-                await pilot.pause(0.2)
-                previous, picture = picture, app.export_screenshot(title=app.title)
-            pictures[shot.name] = picture
+            pictures[shot.name] = await settle(pilot)  # tables sized, nothing moving (tests/ui/pictures.py)
             app.clear_notifications()  # a toast of this picture must not show in the next
             if shot.name == "help":
                 await pilot.press("question_mark")  # the help panel toggles

@@ -7,6 +7,7 @@ from sqlalchemy import update
 from incasso_tui.store.models import Client
 from incasso_tui.ui.screens.worklist import WorklistScreen
 from incasso_tui.ui.widgets.virtual_table import VirtualTable
+from tests.ui.pictures import settle as settle_picture
 
 
 async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
@@ -122,6 +123,7 @@ def table_text(app) -> str:  # type: ignore[no-untyped-def]
 def test_worklist_snapshot_80x24(app_for, snap_compare) -> None:  # type: ignore[no-untyped-def]
     async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
         await _settle(pilot)
+        await settle_picture(pilot)  # tables sized, nothing moving (tests/ui/pictures.py)
 
     assert snap_compare(app_for(), terminal_size=(80, 24), run_before=settle)
 
