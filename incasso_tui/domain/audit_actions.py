@@ -124,6 +124,7 @@ _FIXED: dict[str, str] = {
     # the client's portal (issue 21): the actor is the client (client:NUMBER), or "portal" for a refused login
     "client.birth_date": "the client's date of birth was recorded (the portal confirms a person's login with it)",
     "portal.link": "a personal portal link with a one-time code was issued (the older ones revoked)",
+    "portal.links_revoked": "a letter printing a portal code was dispatched: the client's older links stopped working",
     "portal.link_opened": "a portal link was opened for the first time (the campaign measurement counts it)",
     "portal.login": "the client logged in to the portal",
     "portal.login_refused": "a portal login with this link was refused (wrong code, or the link was not usable)",

@@ -68,9 +68,12 @@ def mark_dispatched(
     charged. Audited as ``letter.dispatched`` in the caller's transaction."""
     term = fourteen_day_term(day, settings.fourteen_day_receipt_delivery_days)
     before = {"status": letter.status}
-    letter.status, letter.dispatched_on, letter.sent_at = "sent", day, now
+    letter.status, letter.dispatched_on, letter.sent_at = LetterStatus.SENT, day, now
     letter.received_on = term.assumed_receipt
     letter.costs_from = term.costs_from if letter.kind == "fourteen_day" else None
+    from incasso_tui.services.portal import letter_dispatched
+
+    letter_dispatched(s, letter.id, letter.client_id, now, actor)  # the portal code it prints works from now on
     audit.record(
         s,
         at=now,

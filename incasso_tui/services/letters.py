@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 from sqlalchemy import Select, func, select
@@ -38,7 +39,7 @@ from incasso_tui.domain.money import ZERO
 from incasso_tui.domain.references import make_betalingskenmerk
 from incasso_tui.errors import N_, BadInput, ConfigError, NotFound, RuleViolation
 from incasso_tui.letters import model as lm
-from incasso_tui.letters.payment import letter_payment_qr
+from incasso_tui.letters.payment import PAYMENT_KINDS, letter_payment_qr
 from incasso_tui.letters.render import LetterError, render_email, render_pdf
 from incasso_tui.mail.channels import ChannelNotConfigured, Outgoing, adapter_for
 from incasso_tui.safetext import is_email_address, safe
@@ -63,6 +64,9 @@ from incasso_tui.store.models import (
     Loan,
     User,
 )
+
+if TYPE_CHECKING:
+    from incasso_tui.services.portal import NewCode
 
 __all__ = [
     "CAMPAIGN_KINDS",
@@ -293,17 +297,19 @@ class _Outcome:
     not_sent: int = 0
 
 
-def _render_into(ctx: Context, s: Session, letter: Letter, lender: lm.Lender, written: list[Path]) -> _Outcome:
+def _render_into(
+    ctx: Context, s: Session, letter: Letter, lender: lm.Lender, written: list[Path], secret: NewCode | None = None
+) -> _Outcome:
     """Render ``letter`` and record it; raises LetterError before anything is written when it cannot be made.
     The PDF's path is appended to ``written`` so the caller can remove it when the transaction fails."""
     figures = _figures(s, letter)
     data = _data(s, letter, figures, lender, ctx.actor.name, ctx.settings.payment_rf_prefix)
     client = s.get(Client, letter.client_id)
     assert client is not None
-    if data.payment_qr is not None and ctx.settings.portal_on_letters:  # a letter that asks for payment (issue 21)
+    if data.payment_qr is not None and secret is not None:  # a letter that asks for payment (issue 21)
         from incasso_tui.services.portal import link_for_letter
 
-        issued = link_for_letter(ctx, s, client)
+        issued = link_for_letter(ctx, s, client, letter.id, secret)
         if issued is not None:
             data = data.model_copy(
                 update={
@@ -448,20 +454,32 @@ def _remove(paths: list[Path]) -> None:
         path.unlink(missing_ok=True)
 
 
+def _portal_secret(ctx: Context, kind: str) -> NewCode | None:
+    """The portal code a letter of ``kind`` prints when the portal is on letters and the letter asks for payment
+    (issue 21): made, with its scrypt, before the letter's writing transaction (SQLite has one writer at a time)."""
+    if not ctx.settings.portal_on_letters or kind not in PAYMENT_KINDS:
+        return None
+    from incasso_tui.services.portal import new_code
+
+    return new_code()
+
+
 def render_pending(ctx: Context, limit: int | None = None, *, only: Select[tuple[int]] | None = None) -> RenderReport:
     """Render the pending letters (oldest first, at most ``limit``; with ``only``, a query of letter ids, just
     those); one transaction per letter."""
     ctx.require(*RENDERERS)
     lender = _lender(ctx.settings)  # missing sender details stop the run before any letter is touched
     with ctx.db.reader() as s:
-        query = select(Letter.id).where(Letter.status == LetterStatus.PENDING).order_by(Letter.id)
+        query = select(Letter.id, Letter.kind).where(Letter.status == LetterStatus.PENDING).order_by(Letter.id)
         if only is not None:
             query = query.where(Letter.id.in_(only))
-        ids = list(s.scalars(query.limit(limit) if limit is not None else query))
+        rows = list(s.execute(query.limit(limit) if limit is not None else query))
     rendered = queued = not_sent = 0
     failures: list[RenderFailure] = []
-    for letter_id in ids:
+    for letter_id, kind in rows:
         written: list[Path] = []
+        # the portal code a letter asking for payment prints: its scrypt before the letter's writing transaction
+        secret = _portal_secret(ctx, kind)
         try:
             with ctx.db.transaction() as s:
                 letter = s.scalar(
@@ -472,7 +490,7 @@ def render_pending(ctx: Context, limit: int | None = None, *, only: Select[tuple
                 if letter is None:  # rendered by someone else meanwhile
                     continue
                 try:
-                    outcome = _render_into(ctx, s, letter, lender, written)
+                    outcome = _render_into(ctx, s, letter, lender, written, secret)
                 except LetterError as exc:
                     _remove(written)
                     written.clear()
@@ -775,11 +793,12 @@ def issue_by_hand(ctx: Context, case_id: int, kind: str, channel: str | None = N
     ctx.require(*CASE_WRITERS)
     lender = _lender(ctx.settings)
     written: list[Path] = []
+    secret = _portal_secret(ctx, kind)
     try:
         with ctx.db.transaction() as s:
             letter, event = decide_letter(ctx, s, case_id, kind, channel)
             audit.record_many(s, [event])
-            _render_into(ctx, s, letter, lender, written)
+            _render_into(ctx, s, letter, lender, written, secret)
             return letter.id
     except BaseException:
         _remove(written)

@@ -38,7 +38,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, Frequency, Role
+from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, Frequency, LetterStatus, Role
 from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import N_, BadInput, IncassoError, NotFound, RuleViolation
 from incasso_tui.safetext import email_address
@@ -201,6 +201,7 @@ def issue_link(ctx: Context, *, client_number: str | None = None, loan_number: s
     if (client_number is None) == (loan_number is None):
         raise BadInput(N_("Give a client or a loan"), field="client")
     now = ctx.clock.now()
+    secret = new_code()  # the scrypt's work before the writing transaction (SQLite: one writer at a time)
     with ctx.db.transaction() as s:
         loan_id = None
         if loan_number is not None:
@@ -214,7 +215,7 @@ def issue_link(ctx: Context, *, client_number: str | None = None, loan_number: s
             client = s.scalar(select(Client).where(Client.number == client_number.strip().upper()))
         if client is None:
             raise NotFound(N_("There is no client {client}"), field="client", client=client_number)
-        return _issue(ctx, s, client, loan_id, now)
+        return _issue(ctx, s, client, now, secret, loan_id=loan_id)
 
 
 def _refusal(s: Session, client: Client) -> tuple[RuleViolation | None, Case | None]:
@@ -239,30 +240,58 @@ def _refusal(s: Session, client: Client) -> tuple[RuleViolation | None, Case | N
     return None, case
 
 
-def _issue(ctx: Context, s: Session, client: Client, loan_id: int | None, now: datetime) -> IssuedLink:
-    """A new link with its code for ``client`` in the transaction ``s``; the client's older links stop working."""
+@dataclass(frozen=True)
+class NewCode:
+    """A one-time code with its salt and scrypt hash, made before the transaction that stores it (``new_code``)."""
+
+    code: str
+    salt: bytes
+    hash: str
+
+
+def new_code() -> NewCode:
+    code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
+    salt = secrets.token_bytes(16)
+    return NewCode(code, salt, _scrypt(code, salt))
+
+
+def _revoke_others(s: Session, client_id: int, keep: int | None, now: datetime) -> int:
+    """The client's live links other than ``keep`` stop working; how many did."""
+    query = update(PortalLink).where(PortalLink.client_id == client_id, PortalLink.revoked_at.is_(None))
+    if keep is not None:
+        query = query.where(PortalLink.id != keep)
+    return cast(CursorResult[Any], s.execute(query.values(revoked_at=now))).rowcount
+
+
+def _issue(
+    ctx: Context,
+    s: Session,
+    client: Client,
+    now: datetime,
+    secret: NewCode,
+    *,
+    loan_id: int | None = None,
+    letter_id: int | None = None,
+) -> IssuedLink:
+    """A new link with the code ``secret`` for ``client`` in the transaction ``s``. Issued by hand (``letter_id``
+    None), it works at once and the client's older links stop working; printed on a letter, it works only from
+    the letter's dispatch, and the older links stop working then (``letter_dispatched``): a letter that is never
+    sent changes nothing. The client's row is locked first, so two issues for one client come one after the other."""
+    s.execute(select(Client.id).where(Client.id == client.id).with_for_update())
     refusal, case = _refusal(s, client)
     if refusal is not None:
         raise refusal
     assert case is not None
-    revoked = cast(
-        CursorResult[Any],
-        s.execute(
-            update(PortalLink)
-            .where(PortalLink.client_id == client.id, PortalLink.revoked_at.is_(None))
-            .values(revoked_at=now)
-        ),
-    ).rowcount
+    revoked = _revoke_others(s, client.id, None, now) if letter_id is None else 0
     token = secrets.token_urlsafe(16)
-    code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
-    salt = secrets.token_bytes(16)
     expires = now + timedelta(days=ctx.settings.portal_code_days)
     link = PortalLink(
         client_id=client.id,
         loan_id=loan_id,
+        letter_id=letter_id,
         token_hash=_sha(token),
-        code_salt=salt.hex(),
-        code_hash=_scrypt(code, salt),
+        code_salt=secret.salt.hex(),
+        code_hash=secret.hash,
         created_by=ctx.actor.name,
         created_at=now,
         expires_at=expires,
@@ -278,36 +307,58 @@ def _issue(ctx: Context, s: Session, client: Client, loan_id: int | None, now: d
         entity="portal_link",
         entity_id=link.id,
         case_id=case.id,
-        after={"client": client.number, "expires_at": expires, "revoked": revoked},
+        after={"client": client.number, "expires_at": expires, "revoked": revoked, "letter_id": letter_id},
     )
     url = f"{ctx.settings.portal_base_url.rstrip('/')}/l/{token}"
     return IssuedLink(
-        link.id, client.number, url, _printed(code), expires, "birth_date" if client.kind == "natural" else "kvk"
+        link.id, client.number, url, _printed(secret.code), expires, "birth_date" if client.kind == "natural" else "kvk"
     )
 
 
-def link_for_letter(ctx: Context, s: Session, client: Client) -> IssuedLink | None:
-    """The personal link and code a letter to ``client`` prints, issued in the letter's own transaction (the older
-    links stop working: the newest letter's code is the one that works); None when the portal is not on letters
-    (setting ``portal_on_letters``) or the client cannot log in (no date of birth or KvK number, no open case)."""
-    if not ctx.settings.portal_on_letters or _refusal(s, client)[0] is not None:
+def link_for_letter(ctx: Context, s: Session, client: Client, letter_id: int, secret: NewCode) -> IssuedLink | None:
+    """The personal link and code the letter ``letter_id`` to ``client`` prints, stored in the letter's own
+    transaction with ``secret`` (made before it); it works from the letter's dispatch. None when the client cannot
+    log in (no date of birth or KvK number, no open case)."""
+    if _refusal(s, client)[0] is not None:
         return None
-    return _issue(ctx, s, client, None, ctx.clock.now())
+    return _issue(ctx, s, client, ctx.clock.now(), secret, letter_id=letter_id)
+
+
+def letter_dispatched(s: Session, letter_id: int, client_id: int, now: datetime, actor: str) -> None:
+    """The letter went out (``services.dispatch.mark_dispatched``): the link it prints now works, and the client's
+    other live links stop working (the newest letter's code is the one that works); audited when any did."""
+    link_id = s.scalar(select(PortalLink.id).where(PortalLink.letter_id == letter_id, PortalLink.revoked_at.is_(None)))
+    if link_id is None:
+        return
+    revoked = _revoke_others(s, client_id, link_id, now)
+    if revoked:
+        audit.record(
+            s,
+            at=now,
+            actor=actor,
+            action="portal.links_revoked",
+            entity="portal_link",
+            entity_id=link_id,
+            after={"letter_id": letter_id, "revoked": revoked},
+        )
 
 
 def link_opened(ctx: Context, token: str) -> None:
     """The first time a link's page is opened (the campaign measurement counts link opens): recorded once per link,
-    with its audit event; an unknown or dead link changes nothing, and the page looks the same either way."""
+    with its audit event; an unknown or dead link changes nothing, and the page looks the same either way. One
+    conditional update, so two opens at the same moment record one."""
     now = ctx.clock.now()
     with ctx.db.transaction() as s:
-        link = s.scalar(
-            select(PortalLink).where(
+        link = s.execute(
+            update(PortalLink)
+            .where(
                 PortalLink.token_hash == _sha(token), PortalLink.opened_at.is_(None), PortalLink.revoked_at.is_(None)
             )
-        )
+            .values(opened_at=now)
+            .returning(PortalLink.id, PortalLink.client_id)
+        ).first()
         if link is None:
             return
-        link.opened_at = now
         case = _open_case(s, link.client_id)
         audit.record(
             s,
@@ -399,8 +450,13 @@ def login(ctx: Context, token: str, code: str, secret: str) -> tuple[str, Portal
         client = s.get(Client, link.client_id)
         assert client is not None
         case = _open_case(s, client.id)
+        # a code printed on a letter works from the letter's dispatch, not from its rendering (a fact, not a decision)
+        sent = link.letter_id is None or s.scalar(select(Letter.status).where(Letter.id == link.letter_id)) == (
+            LetterStatus.SENT
+        )
         usable = (
-            link.revoked_at is None
+            sent
+            and link.revoked_at is None
             and link.used_at is None
             and link.expires_at > now
             and (link.locked_until is None or link.locked_until <= now)

@@ -1311,6 +1311,8 @@ class PortalLink(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
     opened_at: Mapped[datetime | None] = mapped_column(DateTime)  # first opened (the campaign measurement)
+    # the letter that prints it: the link works from that letter's dispatch (services.portal.letter_dispatched)
+    letter_id: Mapped[int | None] = mapped_column(ForeignKey("letters.id"), index=True)
     used_at: Mapped[datetime | None] = mapped_column(DateTime)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)

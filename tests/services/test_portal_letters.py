@@ -14,8 +14,9 @@ from incasso_tui.config import load_settings
 from incasso_tui.errors import ConfigError
 from incasso_tui.services import portal as svc
 from incasso_tui.services.letters import render_pending
-from incasso_tui.store.models import Letter, Loan
+from incasso_tui.store.models import AuditEvent, Letter, Loan, PortalLink
 from tests.conftest import AS_OF, NOW
+from tests.dispatch_helpers import dispatch_waiting
 from tests.letter_samples import figures
 from tests.portal.conftest import find_client, make_ctx
 
@@ -59,19 +60,30 @@ def _link(text: str) -> tuple[str, str]:
     return url.rsplit("/", 1)[1], found.group(2)
 
 
-def test_the_code_on_a_letter_logs_in_and_the_next_letter_replaces_it(db, clock, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_code_on_a_letter_works_from_its_dispatch_and_the_next_dispatch_replaces_it(
+    db, clock, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     ctx = make_ctx(db, clock, letters_dir=tmp_path / "outbox", portal_on_letters=True, portal_base_url=PORTAL)
     person = find_client(db)
     text = _reminder(ctx, person)
     token, code = _link(text)
     assert "(geldig tot en met 23 december 2026)" in text  # 30 days (portal_code_days) from 23 November
     assert "u bevestigt met uw geboortedatum" in text
+    with pytest.raises(svc.LoginRefused):
+        svc.login(ctx, token, code, person.secret)  # rendered, not sent: the code has no effect yet
+    dispatch_waiting(ctx.db, AS_OF, ctx.settings, client_id=person.id, kind="reminder")
     token2, code2 = _link(_reminder(ctx, person, "demand"))
     assert code2 != code and token2 != token
+    with db.reader() as s:  # the newer letter is only rendered: the older code still works
+        assert s.scalar(select(PortalLink.revoked_at).where(PortalLink.token_hash == svc._sha(token))) is None
+    dispatch_waiting(ctx.db, AS_OF, ctx.settings, client_id=person.id, kind="demand")
     with pytest.raises(svc.LoginRefused):
-        svc.login(ctx, token, code, person.secret)  # the older letter's code stopped working
+        svc.login(ctx, token, code, person.secret)  # the newer letter went out: the older code stopped working
     _cookie, info = svc.login(ctx, token2, code2, person.secret)
     assert info.client_id == person.id
+    with db.reader() as s:
+        revoked = s.scalars(select(AuditEvent.after).where(AuditEvent.action == "portal.links_revoked")).all()
+    assert len(revoked) == 1 and '"revoked": 1' in revoked[0]
 
 
 def test_without_the_setting_a_letter_has_no_link(db, clock, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
