@@ -126,3 +126,30 @@ def letter_data(kind: str, language: str = "nl", *, client_name: str = "J. de Vr
         loans=(Loan(number="L10000001", product="Bedrijfskrediet"),),
         figures=figures(kind),
     )
+
+
+def add_pending_letter(db, case_id: int, client_id: int, kind: str = "reminder") -> int:  # type: ignore[no-untyped-def]
+    """A pending letter of ``kind`` (Dutch, by post, dated the test day) on the client's first loan, with the
+    sample figures of that kind; its id."""
+    from sqlalchemy import select
+
+    from incasso_tui.store.models import Letter, Loan
+    from tests.conftest import AS_OF, NOW
+
+    with db.transaction() as s:
+        loan = s.scalars(select(Loan.number).where(Loan.client_id == client_id).order_by(Loan.number)).first()
+        letter = Letter(
+            case_id=case_id,
+            client_id=client_id,
+            kind=kind,
+            channel="letter",
+            language="nl",
+            letter_date=AS_OF,
+            figures=figures(kind).model_copy(update={"loans": (loan,)}).to_json(),
+            status="pending",
+            created_by="demo",
+            created_at=NOW,
+        )
+        s.add(letter)
+        s.flush()
+        return int(letter.id)

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from incasso_tui.services.letters import render_pending
 from incasso_tui.store.db import Database
-from incasso_tui.store.models import Case, Client, Letter, Loan
+from incasso_tui.store.models import Case, Client
 from tests.conftest import AS_OF, NOW
 from tests.e2e.test_cli import one_line_error, run
-from tests.letter_samples import LENDER, figures
+from tests.letter_samples import LENDER, add_pending_letter
 
 LENDER_ENV = {f"INCASSO_LENDER_{k.upper()}": str(v) for k, v in LENDER.model_dump(exclude={"display_name"}).items()}
 
@@ -32,25 +32,11 @@ def test_a_rendered_letter_is_listed_shown_and_copied(sqlite_template: str, tmp_
         **{f"lender_{k}": v for k, v in LENDER.model_dump(exclude={"display_name"}).items()},
     )
     ctx = Context(db=db, actor=resolve_actor(db, "demo"), clock=FixedClock(NOW), settings=settings)
-    with db.transaction() as s:
+    with db.reader() as s:
         case = s.scalars(select(Case).where(Case.status == "active", Case.pos_arrears > 0).order_by(Case.id)).first()
         assert case is not None
-        loan = s.scalars(select(Loan.number).where(Loan.client_id == case.client_id).order_by(Loan.number)).first()
-        s.add(
-            Letter(
-                case_id=case.id,
-                client_id=case.client_id,
-                kind="reminder",
-                channel="letter",
-                language="nl",
-                letter_date=AS_OF,
-                figures=figures("reminder").model_copy(update={"loans": (loan,)}).to_json(),
-                status="pending",
-                created_by="demo",
-                created_at=NOW,
-            )
-        )
         number = s.scalar(select(Client.number).where(Client.id == case.client_id))
+    add_pending_letter(db, case.id, case.client_id)
     render_pending(ctx)
     db.dispose()
     book = ["--db", f"sqlite:///{path}", "--date", AS_OF.isoformat()]

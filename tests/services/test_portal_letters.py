@@ -14,10 +14,10 @@ from incasso_tui.config import load_settings
 from incasso_tui.errors import ConfigError
 from incasso_tui.services import portal as svc
 from incasso_tui.services.letters import render_pending
-from incasso_tui.store.models import AuditEvent, Letter, Loan, PortalLink
-from tests.conftest import AS_OF, NOW
+from incasso_tui.store.models import AuditEvent, Letter, PortalLink
+from tests.conftest import AS_OF
 from tests.dispatch_helpers import dispatch_waiting
-from tests.letter_samples import figures
+from tests.letter_samples import add_pending_letter
 from tests.portal.conftest import find_client, make_ctx
 
 pytestmark = pytest.mark.pg
@@ -27,23 +27,7 @@ PORTAL = "https://portaal.lender.example"
 
 def _reminder(ctx, person, kind: str = "reminder") -> str:  # type: ignore[no-untyped-def]
     """A letter (a reminder) rendered for ``person``; the text of its PDF."""
-    with ctx.db.transaction() as s:
-        loan = s.scalars(select(Loan.number).where(Loan.client_id == person.id).order_by(Loan.number)).first()
-        letter = Letter(
-            case_id=person.case_id,
-            client_id=person.id,
-            kind=kind,
-            channel="letter",
-            language="nl",
-            letter_date=AS_OF,
-            figures=figures(kind).model_copy(update={"loans": (loan,)}).to_json(),
-            status="pending",
-            created_by="demo",
-            created_at=NOW,
-        )
-        s.add(letter)
-        s.flush()
-        letter_id = letter.id
+    letter_id = add_pending_letter(ctx.db, person.case_id, person.id, kind)
     render_pending(ctx)
     with ctx.db.reader() as s:
         done = s.get(Letter, letter_id)

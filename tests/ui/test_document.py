@@ -8,11 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from incasso_tui.services.letters import render_pending
-from incasso_tui.store.models import Case, Client, Document, Letter, Loan
+from incasso_tui.store.models import Case, Client, Document
 from incasso_tui.ui.screens.detail import ClientDetailScreen
 from incasso_tui.ui.screens.document import DocumentScreen
-from tests.conftest import AS_OF, NOW
-from tests.letter_samples import LENDER, figures
+from tests.letter_samples import LENDER, add_pending_letter
 from tests.ui.test_approvals import _settle, _text
 
 LENDER_SETTINGS = {f"lender_{k}": v for k, v in LENDER.model_dump(exclude={"display_name"}).items()}
@@ -20,25 +19,11 @@ LENDER_SETTINGS = {f"lender_{k}": v for k, v in LENDER.model_dump(exclude={"disp
 
 def _case_with_a_rendered_letter(app) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     """A case of the test book with a reminder rendered today; its case id and the row of the letter on the tab."""
-    with app.ctx.db.transaction() as s:
+    with app.ctx.db.reader() as s:
         case = s.scalars(select(Case).where(Case.status == "active", Case.pos_arrears > 0).order_by(Case.id)).first()
         assert case is not None
-        loan = s.scalars(select(Loan.number).where(Loan.client_id == case.client_id).order_by(Loan.number)).first()
-        s.add(
-            Letter(
-                case_id=case.id,
-                client_id=case.client_id,
-                kind="reminder",
-                channel="letter",
-                language="nl",
-                letter_date=AS_OF,
-                figures=figures("reminder").model_copy(update={"loans": (loan,)}).to_json(),
-                status="pending",
-                created_by="demo",
-                created_at=NOW,
-            )
-        )
         case_id, client_id = case.id, case.client_id
+    add_pending_letter(app.ctx.db, case_id, client_id)
     render_pending(app.ctx)
     with app.ctx.db.reader() as s:
         docs = list(
