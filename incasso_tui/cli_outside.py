@@ -33,13 +33,14 @@ from incasso_tui.domain.money import parse_amount
 from incasso_tui.errors import N_
 from incasso_tui.i18n import Translator
 from incasso_tui.safetext import safe_json
-from incasso_tui.ui.labels import CLAIM_STATUS, COMPLAINT_KIND, COMPLAINT_OUTCOME, COMPLAINT_STATUS, REPORT_STATUS
-
-
-def _lab(tr: Translator, table: dict[str, str], code: str | None) -> str:
-    """A code (status, kind, outcome) as the screens say it; an unknown code as it is."""
-    return "-" if code is None else tr(table[code]) if code in table else code
-
+from incasso_tui.ui.labels import (
+    CLAIM_STATUS,
+    COMPLAINT_KIND,
+    COMPLAINT_OUTCOME,
+    COMPLAINT_STATUS,
+    REPORT_STATUS,
+    label,
+)
 
 __all__ = ["add_parsers"]
 
@@ -291,7 +292,11 @@ def cmd_decide(args: argparse.Namespace) -> int:
         return _out(
             args,
             dataclasses.asdict(d),
-            tr(N_("claim {claim} {status}"), claim=str(d.claim_id), status=_lab(tr, CLAIM_STATUS, d.status)),
+            tr(
+                N_("claim {claim} {status}"),
+                claim=str(d.claim_id),
+                status=label(tr, CLAIM_STATUS, d.status, missing="-"),
+            ),
         )
     st = d.statement
     text = "\n".join(
@@ -302,7 +307,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
                     "paid {payments}, total {total}"
                 ),
                 claim=str(d.claim_id),
-                status=_lab(tr, CLAIM_STATUS, d.status),
+                status=label(tr, CLAIM_STATUS, d.status, missing="-"),
                 day=_day(tr, st["as_of"]),
                 **_statement(tr, st),
             ),
@@ -386,10 +391,15 @@ def _claim_text(tr: Translator, v: Any) -> str:
             case=str(v.case_id),
             party=v.party,
             kind=_kind(tr, v.party_kind),
-            status=_lab(tr, CLAIM_STATUS, v.status),
+            status=label(tr, CLAIM_STATUS, v.status, missing="-"),
         )
         + (
-            " · " + tr(N_("{outcome} on {day}"), outcome=_lab(tr, REPORT_STATUS, v.outcome), day=_day(tr, v.ended_on))
+            " · "
+            + tr(
+                N_("{outcome} on {day}"),
+                outcome=label(tr, REPORT_STATUS, v.outcome, missing="-"),
+                day=_day(tr, v.ended_on),
+            )
             if v.outcome
             else ""
         ),
@@ -417,7 +427,7 @@ def _claim_text(tr: Translator, v: Any) -> str:
         tr(
             N_("report {day} {status} amount {amount} costs {costs} {note} ({source}, {by})"),
             day=_day(tr, r.report_date),
-            status=f"{_lab(tr, REPORT_STATUS, r.status):<13}",
+            status=f"{label(tr, REPORT_STATUS, r.status, missing='-'):<13}",
             amount=r.amount,
             costs=r.costs,
             note=r.note,
@@ -464,7 +474,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             N_("claim {claim} case {case} {status} {party} {client}"),
             claim=f"{v.id:<5}",
             case=f"{v.case_id:<6}",
-            status=f"{_lab(tr, CLAIM_STATUS, v.status):<9}",
+            status=f"{label(tr, CLAIM_STATUS, v.status, missing='-'):<9}",
             party=f"{v.party:<28}",
             client=name,
         )
@@ -581,8 +591,8 @@ def cmd_complaints_list(args: argparse.Namespace) -> int:
                     "answer-by {answer_by} {handler} {about}"
                 ),
                 case=f"{c.case_id:<6}",
-                kind=f"{_lab(tr, COMPLAINT_KIND, c.kind):<9}",
-                status=f"{_lab(tr, COMPLAINT_STATUS, c.status):<8}",
+                kind=f"{label(tr, COMPLAINT_KIND, c.kind, missing='-'):<9}",
+                status=f"{label(tr, COMPLAINT_STATUS, c.status, missing='-'):<8}",
                 received=c.received_on,
                 ack_by=tr.date(c.acknowledge_by) + ("!" if ack_late else " "),
                 answer_by=tr.date(c.answer_by) + ("!" if answer_late else " "),
@@ -620,7 +630,7 @@ def cmd_complaints_answer(args: argparse.Namespace) -> int:
         tr(
             N_("complaint {id} answered ({outcome}):"),
             id=str(args.id),
-            outcome=_lab(tr, COMPLAINT_OUTCOME, args.outcome),
+            outcome=label(tr, COMPLAINT_OUTCOME, args.outcome, missing="-"),
         )
         + f"\n{text}",
     )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from incasso_tui.domain.enums import LetterStatus
 from incasso_tui.errors import N_
-from incasso_tui.ui.labels import CHANNEL, DOCUMENT_KIND, LETTER_KIND, LETTER_STATUS
+from incasso_tui.ui.labels import CHANNEL, DOCUMENT_KIND, LETTER_KIND, LETTER_STATUS, label
 
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
@@ -16,23 +16,19 @@ if TYPE_CHECKING:
 MUTED, ERROR = "$text-muted", "$error"
 
 
-def _label(tr: Translator, table: dict[str, str], code: str) -> str:
-    return tr(table[code]) if code in table else code
-
-
 def fact_lines(tr: Translator, view: DocumentView) -> list[tuple[str, str]]:
     """The lines that describe ``view``, each with its style for the screen ("" for plain)."""
     lines = [
         (view.title, "bold"),
-        (tr(N_("{kind} · added {day}"), kind=_label(tr, DOCUMENT_KIND, view.kind), day=view.added_on), MUTED),
+        (tr(N_("{kind} · added {day}"), kind=label(tr, DOCUMENT_KIND, view.kind), day=view.added_on), MUTED),
     ]
     letter = view.letter
     if letter is not None:
-        kind, channel = _label(tr, LETTER_KIND, letter.kind), _label(tr, CHANNEL, letter.channel)
+        kind, channel = label(tr, LETTER_KIND, letter.kind), label(tr, CHANNEL, letter.channel)
         lines.append(
             (tr(N_("Letter: {kind} by {channel}, dated {day}"), kind=kind, channel=channel, day=letter.letter_date), "")
         )
-        lines.append((tr(N_("Status: {status}"), status=_label(tr, LETTER_STATUS, letter.status)), ""))
+        lines.append((tr(N_("Status: {status}"), status=label(tr, LETTER_STATUS, letter.status)), ""))
         if letter.dispatched_on is not None:
             lines.append((tr(N_("Dispatched {day}"), day=letter.dispatched_on), ""))
             if letter.received_on is not None:
@@ -47,7 +43,7 @@ def fact_lines(tr: Translator, view: DocumentView) -> list[tuple[str, str]]:
         if letter.addressee:
             lines.append((tr(N_("Addressed to {name}"), name=letter.addressee), ""))
         if letter.sent_with:
-            sent = ", ".join(_label(tr, DOCUMENT_KIND, item) for item in letter.sent_with)
+            sent = ", ".join(label(tr, DOCUMENT_KIND, item) for item in letter.sent_with)
             lines.append((tr(N_("Sent with it: {documents}"), documents=sent), ""))
         if letter.error:
             lines.append((tr(N_("Why it failed: {error}"), error=letter.error), ERROR))
@@ -61,6 +57,6 @@ def state(tr: Translator, view: DocumentView) -> str:
     if letter is None:
         return ""
     if letter.dispatched_on is None:
-        return _label(tr, LETTER_STATUS, letter.status)
+        return label(tr, LETTER_STATUS, letter.status)
     sent = tr(N_("sent {day}"), day=letter.dispatched_on)
     return sent + (" · " + tr(N_("Assumed received {day}"), day=letter.received_on) if letter.received_on else "")

@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from incasso_tui.errors import N_
+
+if TYPE_CHECKING:
+    from incasso_tui.i18n import Translator
+
+
+def label(tr: Translator, table: dict[str, str], code: str | None, missing: str = "") -> str:
+    """The label of ``code`` in ``table`` in the session's language; a code without one as it is; no code as
+    ``missing``."""
+    if code is None:
+        return missing
+    return tr(table[code]) if code in table else code
+
 
 STAGE = {
     "reminder": N_("Reminder"),

@@ -51,13 +51,13 @@ from incasso_tui.ui.labels import (
     TRACK_KIND,
     TRACK_STATUS,
     VULNERABILITY,
+    label,
 )
 from incasso_tui.ui.text import lit, money_cell, right, safe, text_cell, translate_bindings
 from incasso_tui.ui.timeline_text import sentence
 from incasso_tui.ui.work import service_worker
 
 if TYPE_CHECKING:
-    from incasso_tui.i18n import Translator
     from incasso_tui.ui.screens.walk import CaseWalker
 
 NO_STEP = {
@@ -109,13 +109,6 @@ def _shorten(text: str, width: int) -> str:
     if len(line) > width:
         return line[: width - 1] + "…"
     return line if line == text else line + " …"
-
-
-def _label(tr: Translator, labels: dict[str, str], value: str | None) -> str:
-    """The translated label of an enum value (the raw value when it has none)."""
-    if value is None:
-        return ""
-    return tr(labels[value]) if value in labels else value
 
 
 class ClientDetailScreen(DeskScreen[None]):
@@ -349,8 +342,8 @@ class ClientDetailScreen(DeskScreen[None]):
         lines.append(lit(" · ".join(v for v in ids if v)))
         reach = tr(
             N_("prefers {channel} · {language}"),
-            channel=_label(tr, CHANNEL, c.preferred_channel),
-            language=_label(tr, LANGUAGE, c.language),
+            channel=label(tr, CHANNEL, c.preferred_channel),
+            language=label(tr, LANGUAGE, c.language),
         )
         if c.contact_person:
             lines.append(Content.assemble(lit(c.contact_person), (" · " + reach, "$text-muted")))
@@ -368,9 +361,9 @@ class ClientDetailScreen(DeskScreen[None]):
         lines = [
             Content.assemble(
                 (tr(N_("Status")) + " ", "$text-muted"),
-                (_label(tr, STATUS, case.status), "bold"),
+                (label(tr, STATUS, case.status), "bold"),
                 (" · " + tr(N_("Stage")) + " ", "$text-muted"),
-                _label(tr, STAGE, case.stage),
+                label(tr, STAGE, case.stage),
             ),
             Content.assemble(
                 (tr(N_("Handler")) + " ", "$text-muted"),
@@ -386,10 +379,10 @@ class ClientDetailScreen(DeskScreen[None]):
         ]
         if case.cause:  # issue 15: the cause of the arrears as the desk knows it
             lines.append(
-                Content.assemble((tr(N_("Cause")) + " ", "$text-muted"), (_label(tr, CAUSE, case.cause), "bold"))
+                Content.assemble((tr(N_("Cause")) + " ", "$text-muted"), (label(tr, CAUSE, case.cause), "bold"))
             )
         if case.flag:
-            lines.append(lit(" " + _label(tr, FLAG, case.flag) + " ", "bold $text-error on $error-muted"))
+            lines.append(lit(" " + label(tr, FLAG, case.flag) + " ", "bold $text-error on $error-muted"))
         role = self.ctx.actor.role
         if not self.writable and role != Role.AUDITOR:
             if case.status == CaseStatus.HANDED_OVER.value and role != Role.SPECIAL_MANAGEMENT:
@@ -430,7 +423,7 @@ class ClientDetailScreen(DeskScreen[None]):
                     tr(
                         N_("Arrangement: {count} x {frequency} from {day}"),
                         count=a.installment_count,
-                        frequency=_label(tr, FREQUENCY, a.frequency),
+                        frequency=label(tr, FREQUENCY, a.frequency),
                         day=a.first_date,
                     ),
                     "$text-success",
@@ -442,7 +435,7 @@ class ClientDetailScreen(DeskScreen[None]):
         tr = self.tr
         return Content.assemble(
             (
-                tr(N_("{kind} since {day}"), kind=_label(tr, TRACK_KIND, track.kind), day=track.ruling_date) + ": ",
+                tr(N_("{kind} since {day}"), kind=label(tr, TRACK_KIND, track.kind), day=track.ruling_date) + ": ",
                 "bold $text-warning",
             ),
             lit(track.trustee_name),
@@ -516,8 +509,8 @@ class ClientDetailScreen(DeskScreen[None]):
                     money_cell(tr, loan.principal),
                     right(tr.percent(loan.annual_rate)),
                     right(tr(N_("{months} mo"), months=loan.term_months)),
-                    text_cell(_label(tr, REPAYMENT, loan.repayment)),
-                    text_cell(_label(tr, LOAN_STATUS, loan.status)),
+                    text_cell(label(tr, REPAYMENT, loan.repayment)),
+                    text_cell(label(tr, LOAN_STATUS, loan.status)),
                     self._dossier_cell(loan.has_loan_agreement, loan.has_pledge_deed),
                 ]
                 for loan in d.loans
@@ -551,7 +544,7 @@ class ClientDetailScreen(DeskScreen[None]):
             text_cell(r.loan_number, style),
             right(r.seq, style),
             text_cell(tr.date(r.due_date), style),
-            text_cell(_label(tr, SCHEDULE_STATE, r.state), style),
+            text_cell(label(tr, SCHEDULE_STATE, r.state), style),
             money_cell(tr, r.amount, style),
             money_cell(tr, r.paid, style),
             money_cell(tr, r.principal, style),
@@ -566,7 +559,7 @@ class ClientDetailScreen(DeskScreen[None]):
                 [
                     text_cell(tr.date(e.booking_date)),
                     text_cell(e.loan_number),
-                    text_cell(_label(tr, LEDGER, e.kind)),
+                    text_cell(label(tr, LEDGER, e.kind)),
                     money_cell(tr, e.amount),
                     text_cell(e.description),
                 ]
@@ -581,10 +574,10 @@ class ClientDetailScreen(DeskScreen[None]):
             (
                 [
                     text_cell(tr.datetime(c.at)),
-                    text_cell(_label(tr, CHANNEL, c.channel)),
-                    text_cell(_label(tr, OUTCOME, c.outcome)),
+                    text_cell(label(tr, CHANNEL, c.channel)),
+                    text_cell(label(tr, OUTCOME, c.outcome)),
                     text_cell(_shorten(c.summary, SUMMARY_WIDTH)),
-                    text_cell(_label(tr, CAUSE, c.cause)),
+                    text_cell(label(tr, CAUSE, c.cause)),
                     text_cell(c.user),
                 ]
                 for c in d.contacts
@@ -597,7 +590,7 @@ class ClientDetailScreen(DeskScreen[None]):
                 [
                     text_cell(tr.date(p.due_date)),
                     money_cell(tr, p.amount),
-                    text_cell(_label(tr, PROMISE_STATUS, p.status), broken if p.status == "broken" else ""),
+                    text_cell(label(tr, PROMISE_STATUS, p.status), broken if p.status == "broken" else ""),
                 ]
                 for p in d.promises
             ),
@@ -666,7 +659,7 @@ class ClientDetailScreen(DeskScreen[None]):
         step = panel.next_step
         if step.on is not None:
             text = tr(
-                N_("Next step of the procedure: {stage} on {day}"), stage=_label(tr, STAGE, step.what), day=step.on
+                N_("Next step of the procedure: {stage} on {day}"), stage=label(tr, STAGE, step.what), day=step.on
             )
             if step.registers_code_a:
                 text += " · " + tr(N_("registers BKR code A"))
@@ -713,7 +706,7 @@ class ClientDetailScreen(DeskScreen[None]):
                 *(
                     [
                         text_cell(tr.date(doc.added_on)),
-                        text_cell(_label(tr, DOCUMENT_KIND, doc.kind)),
+                        text_cell(label(tr, DOCUMENT_KIND, doc.kind)),
                         text_cell(doc.title),
                         text_cell(self._letter_state(doc)),
                     ]
@@ -752,7 +745,7 @@ class ClientDetailScreen(DeskScreen[None]):
             (
                 [
                     text_cell(tr.date(task.due_date), late if task.due_date < today else ""),
-                    text_cell(_label(tr, TASK_KIND, task.kind)),
+                    text_cell(label(tr, TASK_KIND, task.kind)),
                     text_cell(task.title),
                     text_cell(task.created_by),
                 ]
@@ -763,12 +756,12 @@ class ClientDetailScreen(DeskScreen[None]):
             "tracks-table",
             (
                 [
-                    text_cell(_label(tr, TRACK_KIND, track.kind)),
+                    text_cell(label(tr, TRACK_KIND, track.kind)),
                     text_cell(tr.date(track.ruling_date)),
                     text_cell(" · ".join(v for v in (track.trustee_name, track.trustee_contact) if v)),
                     text_cell(tr.date(track.claim_deadline) if track.claim_deadline else ""),
                     text_cell(
-                        _label(tr, TRACK_STATUS, track.status)
+                        label(tr, TRACK_STATUS, track.status)
                         + (" " + tr.date(track.ended_on) if track.ended_on else "")
                     ),
                 ]
@@ -813,13 +806,13 @@ class ClientDetailScreen(DeskScreen[None]):
     def _arrangement_title(self, a: ArrangementRow) -> Content:
         tr = self.tr
         return Content.assemble(
-            (_label(tr, ARRANGEMENT_STATUS, a.status), "bold $text-success" if a.status == "active" else "bold"),
+            (label(tr, ARRANGEMENT_STATUS, a.status), "bold $text-success" if a.status == "active" else "bold"),
             " · ",
             tr(
                 N_("covers {amount} in {count} x {frequency}, registered by {name} on {day}"),
                 amount=a.arrears_covered,
                 count=a.installment_count,
-                frequency=_label(tr, FREQUENCY, a.frequency),
+                frequency=label(tr, FREQUENCY, a.frequency),
                 name=safe(a.created_by),
                 day=a.created_at.date(),
             ),

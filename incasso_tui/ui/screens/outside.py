@@ -40,6 +40,7 @@ from incasso_tui.ui.labels import (
     COMPLAINT_OUTCOME,
     COMPLAINT_STATUS,
     REPORT_STATUS,
+    label,
 )
 from incasso_tui.ui.screens.form import FormScreen
 from incasso_tui.ui.screens.prompt import PromptScreen
@@ -49,13 +50,8 @@ from incasso_tui.ui.text import lit, money_cell, text_cell, translate_bindings
 if TYPE_CHECKING:
     from decimal import Decimal
 
-    from incasso_tui.i18n import Translator
 
 PARTY_KIND = {"bailiff": N_("bailiff"), "lawyer": N_("lawyer"), "agency": N_("collection agency")}
-
-
-def _label(tr: Translator, labels: dict[str, str], value: str | None) -> str:
-    return "–" if value is None else tr(labels[value]) if value in labels else value
 
 
 # ----- parties
@@ -85,7 +81,7 @@ class PartiesScreen(RowsScreen[ext.PartyRow]):
     def cells(self, row: ext.PartyRow) -> list[Text]:
         return [
             text_cell(row.name),
-            text_cell(_label(self.tr, PARTY_KIND, row.kind)),
+            text_cell(label(self.tr, PARTY_KIND, row.kind, missing="–")),
             text_cell(row.city),
             text_cell(row.wki_registration or "–"),
             Text(str(row.open_claims), justify="right"),
@@ -100,7 +96,7 @@ class PartiesScreen(RowsScreen[ext.PartyRow]):
             return tr(N_("No outside parties yet: a adds one."))
         return Content("\n").join(
             [
-                lit(f"{row.name} · {_label(tr, PARTY_KIND, row.kind)}", "bold"),
+                lit(f"{row.name} · {label(tr, PARTY_KIND, row.kind, missing='–')}", "bold"),
                 lit(", ".join(row.address)),
                 lit(tr(N_("Contact: {contact} · IBAN {iban}"), contact=row.contact or "–", iban=row.iban)),
                 lit(tr(N_("Wki registration: {wki}"), wki=row.wki_registration or tr(N_("none recorded")))),
@@ -341,7 +337,7 @@ class ExternalScreen(DeskScreen[None]):
                     claim=view.id,
                     party=view.party,
                     kind=tr(PARTY_KIND[view.party_kind]),
-                    status=_label(tr, CLAIM_STATUS, view.status),
+                    status=label(tr, CLAIM_STATUS, view.status, missing="–"),
                 ),
                 "bold",
             ),
@@ -376,7 +372,7 @@ class ExternalScreen(DeskScreen[None]):
                 lit(
                     tr(
                         N_("Back from the party: {outcome} on {date}"),
-                        outcome=_label(tr, REPORT_STATUS, view.outcome),
+                        outcome=label(tr, REPORT_STATUS, view.outcome, missing="–"),
                         date=tr.date(view.ended_on) if view.ended_on else "–",
                     ),
                     "bold",
@@ -396,7 +392,7 @@ class ExternalScreen(DeskScreen[None]):
         for i, r in enumerate(view.reports):
             table.add_row(
                 text_cell(tr.date(r.report_date)),
-                text_cell(_label(tr, REPORT_STATUS, r.status)),
+                text_cell(label(tr, REPORT_STATUS, r.status, missing="–")),
                 money_cell(tr, r.amount),
                 money_cell(tr, r.costs),
                 text_cell(r.note or r.source),
@@ -682,14 +678,14 @@ class ComplaintsScreen(RowsScreen[cs.ComplaintRow]):
         short = "%d-%m-%y" if tr.lang == "nl" else "%d/%m/%y"
         ack = "✓" if row.acknowledged_on else row.acknowledge_by.strftime(short) + ("!" if ack_late else "")
         status = (
-            _label(tr, COMPLAINT_STATUS, row.status)
+            label(tr, COMPLAINT_STATUS, row.status, missing="–")
             if row.status == "open"
-            else _label(tr, COMPLAINT_OUTCOME, row.outcome)
+            else label(tr, COMPLAINT_OUTCOME, row.outcome, missing="–")
         )
         return [
             text_cell(str(row.id)),
             text_cell(row.client_name),
-            text_cell(_label(tr, COMPLAINT_KIND, row.kind)),
+            text_cell(label(tr, COMPLAINT_KIND, row.kind, missing="–")),
             text_cell(row.received_on.strftime(short)),
             text_cell(ack, "bold red" if ack_late else ""),
             text_cell(row.answer_by.strftime(short) + ("!" if answer_late else ""), "bold red" if answer_late else ""),
@@ -717,11 +713,11 @@ class ComplaintsScreen(RowsScreen[cs.ComplaintRow]):
             lit(
                 tr(
                     N_("{kind} {id} · case {case} · received {date} by {channel} · handled by {by}"),
-                    kind=_label(tr, COMPLAINT_KIND, row.kind),
+                    kind=label(tr, COMPLAINT_KIND, row.kind, missing="–"),
                     id=row.id,
                     case=row.case_id,
                     date=tr.date(row.received_on),
-                    channel=_label(tr, CHANNEL, row.channel),
+                    channel=label(tr, CHANNEL, row.channel, missing="–"),
                     by=row.handled_by,
                 ),
                 "bold",
@@ -809,10 +805,10 @@ class OutsideCommands(Provider):
                 (tr(N_("External collection of this case")), lambda: app.push_screen(ExternalScreen(case_id))),
                 (tr(N_("Complaints of this case")), lambda: app.push_screen(ComplaintsScreen(case_id))),
             ]
-        for label, run in entries:
-            score = matcher.match(label)
+        for title, run in entries:
+            score = matcher.match(title)
             if score > 0:
-                yield Hit(score, matcher.highlight(label), run, help=None)
+                yield Hit(score, matcher.highlight(title), run, help=None)
 
 
 class ExternalClaimsScreen(RowsScreen[tuple[ext.ClaimView, str]]):
@@ -850,7 +846,7 @@ class ExternalClaimsScreen(RowsScreen[tuple[ext.ClaimView, str]]):
             text_cell(str(view.case_id)),
             text_cell(name),
             text_cell(view.party),
-            text_cell(_label(self.tr, CLAIM_STATUS, view.status)),
+            text_cell(label(self.tr, CLAIM_STATUS, view.status, missing="–")),
             money_cell(self.tr, total) if total is not None else text_cell("–"),
         ]
 
