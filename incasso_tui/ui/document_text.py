@@ -47,7 +47,12 @@ def fact_lines(tr: Translator, view: DocumentView) -> list[tuple[str, str]]:
             lines.append((tr(N_("Sent with it: {documents}"), documents=sent), ""))
         if letter.error:
             lines.append((tr(N_("Why it failed: {error}"), error=letter.error), ERROR))
-    lines.append((tr(N_("File {path}"), path=view.path) if view.path else tr(N_("No file")), MUTED))
+    if view.path is None:
+        lines.append((tr(N_("No file")), MUTED))
+    elif view.on_disk:
+        lines.append((tr(N_("File {path}"), path=view.path), MUTED))
+    else:
+        lines.append((tr(N_("File {path} is missing on this machine"), path=view.path), ERROR))
     return lines
 
 

@@ -73,3 +73,30 @@ async def test_enter_on_the_dossier_tab_shows_the_letter_and_s_writes_a_copy(  #
         assert isinstance(app.screen, ClientDetailScreen)
     copies = list((tmp_path / "exports").glob("*.pdf"))
     assert len(copies) == 1 and copies[0].read_bytes()[:5] == b"%PDF-"
+
+
+@pytest.mark.parametrize(
+    ("lang", "missing", "status"),
+    [
+        ("nl", "ontbreekt op deze machine", "heeft geen bestand"),
+        ("en", "is missing on this machine", "has no file"),
+    ],
+)
+async def test_a_document_whose_file_is_missing_says_so_and_offers_no_copy(  # type: ignore[no-untyped-def]
+    app_for, lang: str, missing: str, status: str
+) -> None:
+    """The demo book records loan agreements with a path and no file: the screen names the missing file as an
+    error and the footer offers no ``s`` (a key that could only say "nothing to copy")."""
+    app = app_for("demo", lang=lang)
+    with app.ctx.db.reader() as s:
+        doc = s.scalars(select(Document).where(Document.path.is_not(None)).order_by(Document.id)).first()
+        assert doc is not None and not Path(doc.path).is_file()
+        doc_id = doc.id
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        await app.push_screen(DocumentScreen(doc_id))
+        await _settle(pilot)
+        assert missing in _text(app, "#document-facts")
+        assert status in _text(app, "#document-status")
+        shown_keys = {key for key, active in app.screen.active_bindings.items() if active.enabled}
+        assert "s" not in shown_keys and "escape" in shown_keys, shown_keys

@@ -74,6 +74,13 @@ class DocumentScreen(DeskModal[None]):
             if view.on_disk
             else self.tr(N_("This document has no file: nothing to copy"))
         )
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``s`` is offered only for a document whose file is there to copy."""
+        if action == "copy":
+            return self.view is not None and self.view.on_disk
+        return True
 
     def action_copy(self) -> None:
         view, tr = self.view, self.tr
