@@ -8,6 +8,7 @@ After a deliberate change of a screen, update the pictures with ``pytest tests/u
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,8 @@ ARRANGEMENT_CASE = "status = 'arrangement'"
 # The export prompt shows the export folder: one that is the same on every run (the test's own temporary folder is
 # not). Nothing is written there: the prompt is only shown.
 EXPORT_DIR = Path("/srv/incasso/exports")
+# where the pictures that differ are written when a comparison fails, to look at beside the stored ones
+DIFF_DIR = Path(os.environ.get("INCASSO_SNAPSHOT_DIFF_DIR", "/tmp/incasso-snapshot-diff"))
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,11 @@ async def _pictures(app: Any, shots: list[Shot], size: tuple[int, int]) -> dict[
 def _compare(pictures: dict[str, str], snapshot: Any) -> None:
     svg = snapshot.use_extension(SVGImageExtension)
     differ = [name for name, picture in pictures.items() if not picture == svg(name=name)]  # every one compared
-    assert not differ, f"these screens changed: {differ}"
+    if differ:  # the pictures taken, to hold beside the stored ones (tests/ui/__snapshots__/test_snapshots/)
+        DIFF_DIR.mkdir(parents=True, exist_ok=True)
+        for name in differ:
+            (DIFF_DIR / f"{name}.svg").write_text(pictures[name], encoding="utf-8")
+    assert not differ, f"these screens changed: {differ}; the pictures taken are in {DIFF_DIR}"
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import update
 
 from incasso_tui.store.models import Client
@@ -176,3 +177,21 @@ async def test_a_case_open_elsewhere_says_so_on_the_detail(app_for) -> None:  # 
         await pilot.press("escape")
         await _settle(pilot)
         assert isinstance(app.screen, WorklistScreen)
+
+
+@pytest.mark.parametrize(("lang", "stage"), [("nl", "Ingebrekestelling"), ("en", "Default notice")])
+async def test_a_wide_worklist_shows_every_stage_whole_and_a_narrow_one_keeps_the_name(  # type: ignore[no-untyped-def]
+    app_for, lang: str, stage: str
+) -> None:
+    """At 120 columns the stage column widens to its longest name (after the client's name has 24), so no stage is
+    cut; at 80 columns the client's name keeps the room and the stage is cut rather than the name."""
+    app = app_for("demo", lang=lang)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one("#cases", VirtualTable)
+        wide = table._widths(120)
+        narrow = table._widths(80)
+    client, stage_col = 1, 5
+    assert wide[stage_col] >= len(stage) and wide[client] >= 24
+    assert narrow[client] == 18 and narrow[stage_col] == 12  # 80 - (67 of minimum widths + 7 gaps) = 6 spare
+    assert sum(wide) + len(wide) - 1 == 120 and sum(narrow) + len(narrow) - 1 == 80

@@ -27,6 +27,7 @@ from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
 from incasso_tui.ui.text import lit, money_cell, right, text_cell
 from incasso_tui.ui.widgets.capacity import decision_lines
+from incasso_tui.ui.widgets.table import Table
 
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
@@ -79,7 +80,7 @@ class ApprovalsScreen(RowsScreen[ProposalRow]):
 
     def below(self) -> ComposeResult:
         tr = self.tr
-        lines: DataTable[Text] = DataTable(id="lines", cursor_type="none", zebra_stripes=True)
+        lines: Table[Text] = Table(id="lines", cursor_type="none", zebra_stripes=True)
         lines.add_column(Text("#", justify="right"), key="seq")
         lines.add_column(tr(N_("Date")), key="date")
         lines.add_column(Text(tr(N_("Principal")), justify="right"), key="principal")

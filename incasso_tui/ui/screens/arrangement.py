@@ -31,6 +31,7 @@ from incasso_tui.ui.screens.arrangement_capacity import CapacityMixin
 from incasso_tui.ui.screens.form import SavingScreen
 from incasso_tui.ui.text import lit, money_cell, right, text_cell, translate_bindings
 from incasso_tui.ui.widgets.capacity import CapacityPanel
+from incasso_tui.ui.widgets.table import Table
 from incasso_tui.ui.work import closing_worker
 
 DAYS_TO_FIRST_DATE = 7  # the first date offered; the employee changes it to what was agreed
@@ -123,7 +124,7 @@ class ArrangementScreen(CapacityMixin, SavingScreen[int]):
                     yield Button(tr(N_("Cancel")), id="cancel", compact=True)
                 yield Label(id="message", classes="error")
             with Vertical(id="plan"):
-                table: DataTable[Text] = DataTable(id="lines", cursor_type="none", zebra_stripes=True)
+                table: Table[Text] = Table(id="lines", cursor_type="none", zebra_stripes=True)
                 table.add_column(Text("#", justify="right"), key="seq")
                 table.add_column(tr(N_("Date")), key="date")
                 table.add_column(Text(tr(N_("Amount")), justify="right"), key="amount")

@@ -35,6 +35,7 @@ from incasso_tui.ui.labels import CAUSE, REPAY_OPTION
 from incasso_tui.ui.screens.form import FormScreen
 from incasso_tui.ui.text import lit, money_cell, right, text_cell
 from incasso_tui.ui.widgets.capacity import CapacityPanel
+from incasso_tui.ui.widgets.table import Table
 
 
 class DeferralScreen(FormScreen[int]):
@@ -100,7 +101,7 @@ class DeferralScreen(FormScreen[int]):
                 yield from self.buttons(N_("Submit to Risk"))
             with Vertical(id="deferral-preview"):
                 yield Static(id="options")
-                table: DataTable[Text] = DataTable(id="compare", cursor_type="none", zebra_stripes=True)
+                table: Table[Text] = Table(id="compare", cursor_type="none", zebra_stripes=True)
                 table.add_column(tr(N_("Date")), key="date", width=10)
                 table.add_column(Text(tr(N_("Now")), justify="right"), key="now", width=10)
                 table.add_column(Text(tr(N_("Proposed")), justify="right"), key="proposed", width=10)

@@ -55,6 +55,7 @@ from incasso_tui.ui.labels import (
 )
 from incasso_tui.ui.text import lit, money_cell, right, safe, text_cell, translate_bindings
 from incasso_tui.ui.timeline_text import sentence
+from incasso_tui.ui.widgets.table import Table
 from incasso_tui.ui.work import service_worker
 
 if TYPE_CHECKING:
@@ -257,7 +258,7 @@ class ClientDetailScreen(DeskScreen[None]):
 
     def _table(self, table_id: str | None, *columns: str | tuple[str, bool]) -> DataTable[Text]:
         """A read-only table; a column given as ``(title, True)`` is right-aligned (amounts, numbers)."""
-        table: DataTable[Text] = DataTable(id=table_id, cursor_type="row", zebra_stripes=True)
+        table: Table[Text] = Table(id=table_id, cursor_type="row", zebra_stripes=True)
         for column in columns:
             title, align_right = column if isinstance(column, tuple) else (column, False)
             table.add_column(Text(self.tr(title), justify="right" if align_right else "left"), key=title)

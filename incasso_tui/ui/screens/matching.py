@@ -34,6 +34,7 @@ from incasso_tui.ui.desk import DeskModal
 from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
 from incasso_tui.ui.text import lit, money_cell, text_cell, translate_bindings
+from incasso_tui.ui.widgets.table import Table
 from incasso_tui.ui.work import closing_worker
 
 
@@ -73,7 +74,7 @@ class CandidatesScreen(DeskModal[str | None]):
                     )
                 )
             )
-            table: DataTable[Text] = DataTable(id="cand-table", cursor_type="row")
+            table: Table[Text] = Table(id="cand-table", cursor_type="row")
             for caption, width in (
                 (N_("No."), 3),
                 (N_("Score"), 5),

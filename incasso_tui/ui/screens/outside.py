@@ -46,6 +46,7 @@ from incasso_tui.ui.screens.form import FormScreen
 from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
 from incasso_tui.ui.text import lit, money_cell, text_cell, translate_bindings
+from incasso_tui.ui.widgets.table import Table
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -291,7 +292,7 @@ class ExternalScreen(DeskScreen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="claim")
-        table: DataTable[Text] = DataTable(id="events", cursor_type="row", zebra_stripes=True)
+        table: Table[Text] = Table(id="events", cursor_type="row", zebra_stripes=True)
         tr = self.tr
         for caption, key, width in (
             (tr(N_("Date")), "date", 10),

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Footer, Header, Label, Static
 from incasso_tui.errors import IncassoError
 from incasso_tui.ui.desk import DeskScreen
 from incasso_tui.ui.text import lit, translate_bindings
+from incasso_tui.ui.widgets.table import Table
 from incasso_tui.ui.work import service_worker
 
 RowT = TypeVar("RowT")
@@ -61,7 +62,7 @@ class RowsScreen(DeskScreen[None], Generic[RowT]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="count")
-        table: DataTable[Text] = DataTable(id=self.TABLE_ID, cursor_type="row", zebra_stripes=True)
+        table: Table[Text] = Table(id=self.TABLE_ID, cursor_type="row", zebra_stripes=True)
         for caption, key, width in self.columns():
             table.add_column(caption, key=key, width=width)
         yield table

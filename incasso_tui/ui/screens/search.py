@@ -22,6 +22,7 @@ from incasso_tui.services.search import ClientOverview, Scope, SearchHit, Search
 from incasso_tui.ui.desk import DeskScreen
 from incasso_tui.ui.labels import LOAN_STATUS, STAGE, STATUS
 from incasso_tui.ui.text import lit, money_cell, text_cell, translate_bindings
+from incasso_tui.ui.widgets.table import Table
 
 SEARCH_DELAY = 0.3  # seconds of quiet typing before the search runs
 FOUND_BY = {
@@ -67,7 +68,7 @@ class SearchScreen(DeskScreen[None]):
             id="term",
         )
         yield Static(id="scope-line")
-        yield DataTable(id="hits", cursor_type="row", zebra_stripes=True)
+        yield Table(id="hits", cursor_type="row", zebra_stripes=True)
         yield Static(id="hit")
         yield Static(id="message")
         yield Footer(compact=True)
@@ -229,7 +230,7 @@ class ClientOverviewScreen(DeskScreen[None]):
         tr = self.tr
         yield Header()
         yield Static(id="overview-client")
-        table: DataTable[Text] = DataTable(id="overview-loans", cursor_type="row", zebra_stripes=True)
+        table: Table[Text] = Table(id="overview-loans", cursor_type="row", zebra_stripes=True)
         for caption in (N_("Loan"), N_("Product"), N_("Arrears"), N_("Outstanding"), N_("Status")):
             right = caption in (N_("Arrears"), N_("Outstanding"))
             table.add_column(Text(tr(caption), justify="right" if right else "left"), key=caption)

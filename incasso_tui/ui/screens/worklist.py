@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import replace
 from typing import ClassVar
 
+from rich.cells import cell_len
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -148,11 +149,11 @@ class WorklistScreen(DeskScreen[None]):
         tr = self.tr
         return [
             Column("", 1),
-            Column(tr(N_("Client")), 12, flex=True),
+            Column(tr(N_("Client")), 12, flex=True, wants=24),
             Column(tr(N_("Loans")), 11),
             Column(tr(N_("DPD")), 4, "right"),
             Column(tr(N_("Arrears")), 11, "right"),
-            Column(tr(N_("Stage")), 12),
+            Column(tr(N_("Stage")), 12, wants=max(cell_len(tr(label)) for label in STAGE.values())),
             Column(tr(N_("Action")), 10),
             Column(tr(N_("Owner")), 6),
         ]

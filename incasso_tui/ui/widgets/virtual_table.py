@@ -37,6 +37,7 @@ class Column:
     width: int  # minimum width; the flexible column takes what is left
     align: str = "left"  # left | right
     flex: bool = False
+    wants: int = 0  # the width it is given first from spare room (see VirtualTable._widths)
 
 
 class VirtualTable(ScrollView, Generic[R], can_focus=True):
@@ -156,9 +157,17 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
 
     # ----- layout
     def _widths(self, width: int) -> list[int]:
-        fixed = sum(c.width for c in self.columns) + len(self.columns) - 1
-        spare = max(0, width - fixed)
-        return [c.width + (spare if c.flex else 0) for c in self.columns]
+        """Each column its minimum; spare room first to the flexible column up to its ``wants``, then to the other
+        columns up to theirs (a stage's full name), and what is left to the flexible column."""
+        widths = [c.width for c in self.columns]
+        spare = max(0, width - sum(widths) - len(self.columns) + 1)
+        for first in (True, False):
+            for i, c in enumerate(self.columns):
+                if c.flex == first:
+                    grow = min(spare, max(0, c.wants - widths[i]))
+                    widths[i] += grow
+                    spare -= grow
+        return [w + (spare if c.flex else 0) for w, c in zip(widths, self.columns, strict=True)]
 
     def _line_width(self) -> int:
         return max(self.scrollable_content_region.width, sum(c.width for c in self.columns) + len(self.columns) - 1)
