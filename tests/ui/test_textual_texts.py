@@ -3,6 +3,8 @@ palette key, the command palette's placeholder and its system commands."""
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from textual.command import CommandPalette
 from textual.widgets import Input
@@ -46,3 +48,23 @@ async def test_the_command_palette_speaks_dutch(app_for) -> None:  # type: ignor
         assert app.screen.query_one(Input).placeholder == "Zoek een opdracht…"
         titles = [str(c.title) for c in app.get_system_commands(app.screen)]
         assert "Thema" in titles and "Schermafbeelding" in titles and "Theme" not in titles
+
+
+@pytest.mark.parametrize(
+    ("lang", "ours"),
+    [("nl", ("Agenda: mijn taken", "Klachtenregister")), ("en", ("Agenda: my tasks", "Complaints register"))],
+)
+async def test_the_palette_lists_the_desks_screens_before_anything_is_typed(  # type: ignore[no-untyped-def]
+    app_for, lang: str, ours: tuple[str, str]
+) -> None:
+    """An empty palette shows our screens first, not only Textual's own commands (theme, screenshot, quit)."""
+    app = app_for("demo", lang=lang)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(pilot)
+        await pilot.press("ctrl+p")
+        await _settle(pilot)
+        await pilot.pause(0.3)  # the palette gathers its hits in a worker
+        await _settle(pilot)
+        picture = html.unescape(app.export_screenshot()).replace("\xa0", " ")
+        for title in ours:
+            assert title in picture, title

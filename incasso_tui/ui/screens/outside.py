@@ -20,7 +20,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.command import Hit, Hits, Provider
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
@@ -786,14 +786,14 @@ class ComplaintsScreen(RowsScreen[cs.ComplaintRow]):
 
 
 class OutsideCommands(Provider):
-    """Palette entries for outside parties, external collection and complaints (on every screen)."""
+    """Palette entries for outside parties, external collection and complaints (on every screen; listed when the
+    palette opens, before anything is typed)."""
 
-    async def search(self, query: str) -> Hits:
+    def _entries(self) -> list[tuple[str, Any]]:
         from incasso_tui.ui.screens.detail import ClientDetailScreen
 
         app = desk_app(self.app)
         tr = app.tr
-        matcher = self.matcher(query)
         entries: list[tuple[str, Any]] = [
             (tr(N_("Outside parties (bailiffs, lawyers, agencies)")), lambda: app.push_screen(PartiesScreen())),
             (tr(N_("Complaints register")), lambda: app.push_screen(ComplaintsScreen())),
@@ -806,7 +806,15 @@ class OutsideCommands(Provider):
                 (tr(N_("External collection of this case")), lambda: app.push_screen(ExternalScreen(case_id))),
                 (tr(N_("Complaints of this case")), lambda: app.push_screen(ComplaintsScreen(case_id))),
             ]
-        for title, run in entries:
+        return entries
+
+    async def discover(self) -> Hits:
+        for title, run in self._entries():
+            yield DiscoveryHit(title, run)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, run in self._entries():
             score = matcher.match(title)
             if score > 0:
                 yield Hit(score, matcher.highlight(title), run, help=None)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import ClassVar
 
 from rich.cells import cell_len
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.command import Hit, Hits, Provider
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static
@@ -37,54 +39,63 @@ def _cycle(options: tuple[str | None, ...], current: str | None) -> str | None:
 
 
 class WorklistCommands(Provider):
-    """Command palette entries for the worklist's filters and orders."""
+    """Command palette entries for the worklist: its screens (listed when the palette opens, before anything is
+    typed) and its filters, orders and selections (found by typing)."""
 
-    async def search(self, query: str) -> Hits:
-        screen = self.screen
-        if not isinstance(screen, WorklistScreen):
-            return
+    def _screens(self, screen: WorklistScreen) -> list[tuple[str, Callable[[], object]]]:
         tr = desk_app(screen.app).tr
-        matcher = self.matcher(query)
-        commands: list[tuple[str, object]] = []
-        for bucket in BUCKETS:
-            commands.append((tr(N_("Worklist: ageing bucket {bucket}"), bucket=tr(BUCKET[bucket])), {"bucket": bucket}))
-        for stage in Stage:
-            commands.append((tr(N_("Worklist: stage {stage}"), stage=tr(STAGE[stage.value])), {"stage": stage.value}))
-        for sort in SORTS:
-            commands.append((tr(N_("Worklist: sort by {sort}"), sort=tr(SORT[sort])), {"sort": sort}))
-        commands.append((tr(N_("Worklist: my cases")), {"mine": True}))
-        commands.append((tr(N_("Worklist: action due today")), {"due_today": True}))
-        commands.append((tr(N_("Worklist: early-warning signals")), {"signals": True}))
-        commands.append((tr(N_("Worklist: clear all filters")), None))
-        for label, change in commands:
-            score = matcher.match(label)
-            if score > 0:
-                yield Hit(score, matcher.highlight(label), lambda c=change: screen.apply_filter_change(c), help=None)
-        for label, run in (
+        entries: list[tuple[str, Callable[[], object]]] = [
             (tr(N_("Dashboard")), screen.action_dashboard),
             (tr(N_("Agenda: my tasks")), screen.action_agenda),
             (tr(N_("Team meeting: cases to discuss")), screen.action_discussion),
             (tr(N_("Selections")), screen.action_selections),
             (tr(N_("Campaigns")), screen.action_campaigns),
             (tr(N_("Export the worklist to CSV")), screen.action_export),
-        ):
+        ]
+        if screen.check_action("import_statement", ()):
+            entries += [
+                (tr(N_("Payments: import a bank statement")), screen.action_import_statement),
+                (tr(N_("Payments: unmatched queue")), screen.action_unmatched),
+            ]
+        return entries
+
+    def _filters(self, screen: WorklistScreen) -> list[tuple[str, Callable[[], object]]]:
+        tr = desk_app(screen.app).tr
+        changes: list[tuple[str, dict[str, object] | None]] = []
+        for bucket in BUCKETS:
+            changes.append((tr(N_("Worklist: ageing bucket {bucket}"), bucket=tr(BUCKET[bucket])), {"bucket": bucket}))
+        for stage in Stage:
+            changes.append((tr(N_("Worklist: stage {stage}"), stage=tr(STAGE[stage.value])), {"stage": stage.value}))
+        for sort in SORTS:
+            changes.append((tr(N_("Worklist: sort by {sort}"), sort=tr(SORT[sort])), {"sort": sort}))
+        changes.append((tr(N_("Worklist: my cases")), {"mine": True}))
+        changes.append((tr(N_("Worklist: action due today")), {"due_today": True}))
+        changes.append((tr(N_("Worklist: early-warning signals")), {"signals": True}))
+        changes.append((tr(N_("Worklist: clear all filters")), None))
+        return [(label, partial(screen.apply_filter_change, change)) for label, change in changes]
+
+    async def discover(self) -> Hits:
+        screen = self.screen
+        if isinstance(screen, WorklistScreen):
+            for label, run in self._screens(screen):
+                yield DiscoveryHit(label, run)
+
+    async def search(self, query: str) -> Hits:
+        screen = self.screen
+        if not isinstance(screen, WorklistScreen):
+            return
+        matcher = self.matcher(query)
+        for label, run in self._filters(screen) + self._screens(screen):
             score = matcher.match(label)
             if score > 0:
                 yield Hit(score, matcher.highlight(label), run, help=None)
+        tr = desk_app(screen.app).tr
         ctx = desk_app(screen.app).ctx
         for info in await asyncio.to_thread(list_selections, ctx, counts=False):
             label = tr(N_("Selection: {name}"), name=info.name)
             score = matcher.match(label)
             if score > 0:  # the name is data: shown literally, not as markup
                 yield Hit(score, lit(label), lambda i=info: screen.open_selection(i), help=None)
-        if screen.check_action("import_statement", ()):
-            for label, run in (
-                (tr(N_("Payments: import a bank statement")), screen.action_import_statement),
-                (tr(N_("Payments: unmatched queue")), screen.action_unmatched),
-            ):
-                score = matcher.match(label)
-                if score > 0:
-                    yield Hit(score, matcher.highlight(label), run, help=None)
 
 
 class WorklistScreen(DeskScreen[None]):
