@@ -5,6 +5,11 @@ operator) nor ``tr`` (the session's translator) of :class:`incasso_tui.ui.app.In
 :class:`DeskScreen` (or :class:`DeskModal` for a modal one) and reads ``self.ctx`` and ``self.tr``, typed, instead of
 ``self.app.ctx  # type: ignore[attr-defined]``.
 
+Two things every screen does at its first showing, so that Textual does not style the whole new tree twice
+(issue 18: each restyle of the client detail cost 0.1-0.2 s): the breakpoint classes (``-narrow``/``-wide``) are set
+when the screen is made, from the terminal's size, so the first resize finds them unchanged; and the first resume
+after the screen was mounted does not restyle the tree its mount has just styled.
+
 ``DeskModal`` lists ``ModalScreen`` first: Textual takes CSS (the dimmed background) and the CSS type names from
 the first DOMNode base only; the properties come along the MRO.
 """
@@ -13,6 +18,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from textual import events
+from textual._context import active_app
 from textual.screen import ModalScreen, Screen
 
 if TYPE_CHECKING:
@@ -32,6 +39,32 @@ def desk_app(app: App[Any]) -> IncassoApp:
 
 class DeskScreen(Screen[R]):
     """A screen of the desk: ``ctx`` and ``tr`` are the app's, typed."""
+
+    def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._styled_by_mount = False  # whether the first resume may skip its restyle
+        try:
+            app = active_app.get()
+        except LookupError:  # made outside a running app: the first resize sets the classes
+            return
+        # A screen whose CSS the app reads at its push is styled (the screen node itself) only by that restyle
+        # (Textual styles the node before it loads the CSS): the first screen of a kind in a session keeps it.
+        self._styled_by_mount = not self.CSS and all(app.stylesheet.has_source(str(p), "") for p in self.css_path)
+        width, height = app.size
+        # the classes Screen._on_resize would set (textual/screen.py), before anything is styled
+        horizontal = app.HORIZONTAL_BREAKPOINTS if self.HORIZONTAL_BREAKPOINTS is None else self.HORIZONTAL_BREAKPOINTS
+        vertical = app.VERTICAL_BREAKPOINTS if self.VERTICAL_BREAKPOINTS is None else self.VERTICAL_BREAKPOINTS
+        for breakpoints, dimension in ((horizontal or [], width), (vertical or [], height)):
+            for name_ in self._get_breakpoint_classes(dimension, breakpoints):
+                self.add_class(name_, update=False)
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Runs before Screen's own handler: the first resume of a new screen comes right after its mount, which
+        styled every node with the screen's CSS already loaded (see ``__init__``); a later resume (back from a
+        modal) restyles."""
+        if self._styled_by_mount:
+            self._styled_by_mount = False
+            event.refresh_styles = False
 
     @property
     def desk(self) -> IncassoApp:
