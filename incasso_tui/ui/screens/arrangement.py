@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Header, Input, Label, Select, Static
 
 from incasso_tui.domain.arrangement import Plan
 from incasso_tui.domain.enums import Frequency
@@ -31,6 +31,7 @@ from incasso_tui.ui.screens.arrangement_capacity import CapacityMixin
 from incasso_tui.ui.screens.form import SavingScreen
 from incasso_tui.ui.text import lit, money_cell, right, text_cell, translate_bindings
 from incasso_tui.ui.widgets.capacity import CapacityPanel
+from incasso_tui.ui.widgets.footer import DeskFooter
 from incasso_tui.ui.widgets.table import Table
 from incasso_tui.ui.work import closing_worker
 
@@ -131,7 +132,7 @@ class ArrangementScreen(CapacityMixin, SavingScreen[int]):
                 yield table
                 yield Static(id="totals")
                 yield CapacityPanel(id="capacity")
-        yield Footer(compact=True)
+        yield DeskFooter(compact=True)
 
     def on_mount(self) -> None:
         # SavingScreen.on_mount runs after this one (Textual calls handlers from the subclass up the MRO), too

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.content import Content
-from textual.widgets import Footer, Header, Label, Static
+from textual.widgets import Header, Label, Static
 
 from incasso_tui.domain.arrears import BUCKETS
 from incasso_tui.errors import N_, IncassoError
@@ -25,6 +25,7 @@ from incasso_tui.services.kpi import CLOSED, HANDED_OVER, ROLL_TARGETS, KpiRepor
 from incasso_tui.ui.desk import DeskScreen
 from incasso_tui.ui.labels import BUCKET
 from incasso_tui.ui.text import lit, safe, translate_bindings
+from incasso_tui.ui.widgets.footer import DeskFooter
 
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
@@ -105,7 +106,7 @@ class DashboardScreen(DeskScreen[None]):
             yield Static(id="workload")
         yield Static(id="roll")
         yield Label(id="message", classes="error")
-        yield Footer(compact=True)
+        yield DeskFooter(compact=True)
 
     def on_mount(self) -> None:
         translate_bindings(self, self.tr)

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Grid, Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Header, Label, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Label, Static, TabbedContent, TabPane
 
 from incasso_tui.domain.enums import CaseStatus, Role
 from incasso_tui.errors import N_, IncassoError
@@ -55,6 +55,7 @@ from incasso_tui.ui.labels import (
 )
 from incasso_tui.ui.text import lit, money_cell, right, safe, text_cell, translate_bindings
 from incasso_tui.ui.timeline_text import sentence
+from incasso_tui.ui.widgets.footer import DeskFooter
 from incasso_tui.ui.widgets.table import Table
 from incasso_tui.ui.work import service_worker
 
@@ -251,7 +252,7 @@ class ClientDetailScreen(DeskScreen[None]):
                 yield self._table("tracks-table", N_("Track"), N_("Since"), N_("Trustee"), N_("Claim by"), N_("Status"))
                 yield Label(tr(N_("Consultations")), classes="subhead")
                 yield self._table("consults-table", N_("Asked"), N_("By"), N_("Of"), N_("Question"), N_("Answer"))
-        yield Footer(compact=True)
+        yield DeskFooter(compact=True)
 
     def _pane(self, tab_id: str) -> TabPane:
         return TabPane(self.tr(TABS[tab_id]), id=tab_id)

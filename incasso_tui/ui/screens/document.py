@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from incasso_tui.errors import N_, IncassoError
 from incasso_tui.services.documents import DocumentView, copy_document, document
@@ -23,6 +23,7 @@ from incasso_tui.ui.desk import DeskModal
 from incasso_tui.ui.document_text import fact_lines
 from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.text import lit, translate_bindings
+from incasso_tui.ui.widgets.footer import DeskFooter
 from incasso_tui.ui.work import service_worker
 
 
@@ -48,7 +49,7 @@ class DocumentScreen(DeskModal[None]):
         with Vertical(id="document-box"):
             yield Static(id="document-facts")
             yield Label(id="document-status")
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         translate_bindings(self, self.tr)

@@ -23,7 +23,7 @@ from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
+from textual.widgets import DataTable, Header, Input, Label, Select, Static
 
 from incasso_tui.domain.complaints import KINDS as COMPLAINT_KINDS
 from incasso_tui.domain.complaints import OUTCOMES as COMPLAINT_OUTCOMES
@@ -46,6 +46,7 @@ from incasso_tui.ui.screens.form import FormScreen
 from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
 from incasso_tui.ui.text import lit, money_cell, text_cell, translate_bindings
+from incasso_tui.ui.widgets.footer import DeskFooter
 from incasso_tui.ui.widgets.table import Table
 
 if TYPE_CHECKING:
@@ -304,7 +305,7 @@ class ExternalScreen(DeskScreen[None]):
             table.add_column(caption, key=key, width=width)
         yield table
         yield Label(id="message")
-        yield Footer(compact=True)
+        yield DeskFooter(compact=True)
 
     def on_mount(self) -> None:
         translate_bindings(self, self.tr)

@@ -16,7 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
-from textual.widgets import Footer, Header, Input, Label, Static
+from textual.widgets import Header, Input, Label, Static
 
 from incasso_tui.errors import N_, IncassoError
 from incasso_tui.services.matching import mark_not_ours_many, split_queue
@@ -25,6 +25,7 @@ from incasso_tui.ui.desk import DeskScreen
 from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
 from incasso_tui.ui.text import lit, money_cell, text_cell, translate_bindings
+from incasso_tui.ui.widgets.footer import DeskFooter
 
 STATUS = {"unmatched": N_("unmatched"), "ambiguous": N_("ambiguous")}
 
@@ -46,7 +47,7 @@ class ImportScreen(DeskScreen[None]):
         )
         yield Input(placeholder=tr(N_("/path/to/statement.xml")), id="path")
         yield Static(id="results")
-        yield Footer(compact=True)
+        yield DeskFooter(compact=True)
 
     def on_mount(self) -> None:
         translate_bindings(self, self.tr)

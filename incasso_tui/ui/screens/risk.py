@@ -16,7 +16,7 @@ from typing import ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Header, Label, Static
+from textual.widgets import Header, Label, Static
 
 from incasso_tui.domain.arrears import BUCKETS
 from incasso_tui.domain.risk import add_months
@@ -26,6 +26,7 @@ from incasso_tui.ui.desk import DeskScreen
 from incasso_tui.ui.labels import BUCKET
 from incasso_tui.ui.screens.dashboard import _lines, bar
 from incasso_tui.ui.text import lit, translate_bindings
+from incasso_tui.ui.widgets.footer import DeskFooter
 
 
 class RiskScreen(DeskScreen[None]):
@@ -54,7 +55,7 @@ class RiskScreen(DeskScreen[None]):
         yield Static(id="risk-table")
         yield Static(id="risk-flows")
         yield Label(id="message", classes="error")
-        yield Footer(compact=True)
+        yield DeskFooter(compact=True)
 
     def on_mount(self) -> None:
         translate_bindings(self, self.tr)

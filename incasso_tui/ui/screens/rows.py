@@ -13,11 +13,12 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Header, Label, Static
 
 from incasso_tui.errors import IncassoError
 from incasso_tui.ui.desk import DeskScreen
 from incasso_tui.ui.text import lit, translate_bindings
+from incasso_tui.ui.widgets.footer import DeskFooter
 from incasso_tui.ui.widgets.table import Table
 from incasso_tui.ui.work import service_worker
 
@@ -69,7 +70,7 @@ class RowsScreen(DeskScreen[None], Generic[RowT]):
         yield Static(id=self.PANEL_ID)
         yield from self.below()
         yield Label(id="message", classes="error")
-        yield Footer(compact=True)
+        yield DeskFooter(compact=True)
 
     def on_mount(self) -> None:
         translate_bindings(self, self.tr)

@@ -15,13 +15,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from incasso_tui.errors import N_, IncassoError
 from incasso_tui.services.search import ClientOverview, Scope, SearchHit, SearchResult, client_overview, search
 from incasso_tui.ui.desk import DeskScreen
 from incasso_tui.ui.labels import LOAN_STATUS, STAGE, STATUS
 from incasso_tui.ui.text import lit, money_cell, text_cell, translate_bindings
+from incasso_tui.ui.widgets.footer import DeskFooter
 from incasso_tui.ui.widgets.table import Table
 
 SEARCH_DELAY = 0.3  # seconds of quiet typing before the search runs
@@ -71,7 +72,7 @@ class SearchScreen(DeskScreen[None]):
         yield Table(id="hits", cursor_type="row", zebra_stripes=True)
         yield Static(id="hit")
         yield Static(id="message")
-        yield Footer(compact=True)
+        yield DeskFooter(compact=True)
 
     def _columns(self, width: int) -> None:
         """The hit columns for a terminal ``width`` wide: the name takes what the others leave (24 at 80 columns:
@@ -236,7 +237,7 @@ class ClientOverviewScreen(DeskScreen[None]):
             table.add_column(Text(tr(caption), justify="right" if right else "left"), key=caption)
         yield table
         yield Static(id="overview-cases")
-        yield Footer(compact=True)
+        yield DeskFooter(compact=True)
 
     def on_mount(self) -> None:
         translate_bindings(self, self.tr)

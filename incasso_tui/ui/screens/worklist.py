@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 
 from incasso_tui.domain.arrears import BUCKETS
 from incasso_tui.domain.enums import Role, Stage
@@ -28,6 +28,7 @@ from incasso_tui.ui.desk import DeskScreen, desk_app
 from incasso_tui.ui.labels import BUCKET, FLAG, SORT, STAGE, STATUS_MARK
 from incasso_tui.ui.screens.walk import CaseWalker
 from incasso_tui.ui.text import lit, safe, translate_bindings
+from incasso_tui.ui.widgets.footer import DeskFooter
 from incasso_tui.ui.widgets.virtual_table import PAGE_SIZE, Column, VirtualTable
 from incasso_tui.ui.work import service_worker
 
@@ -154,7 +155,7 @@ class WorklistScreen(DeskScreen[None]):
         yield Static(id="colheader")
         yield VirtualTable[WorklistRow](self._columns(), self._cells, flagged=lambda r: r.flag is not None, id="cases")
         yield Static(id="status")
-        yield Footer(compact=True)
+        yield DeskFooter(compact=True)
 
     def _columns(self) -> list[Column]:
         tr = self.tr

@@ -1,0 +1,77 @@
+"""The desk's footer: Textual's Footer, without restyling its keys more often than what it shows changes (issue 18).
+
+Textual's Footer recomposes (removes every key and mounts new ones, each styled with the whole stylesheet) whenever
+the screen's bindings change, and a compact footer's keys are styled twice at their mount (once as mounted, once
+more when their ``compact`` watcher adds the ``-compact`` class). On the client detail the bindings change when the
+case has been read (the dimmed writing keys light up): that was a recompose of the whole footer per open.
+
+Here the keys are composed as Textual composes them, with ``-compact`` already set in a compact footer; when the
+bindings change, the new keys are composed but only mounted if they differ from the shown ones in more than their
+enabled state. When only that differs, the shown keys' ``-disabled`` class is switched in place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.compose import compose
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+
+def _shape(node: Widget, children: list[Widget]) -> tuple[Any, ...]:
+    """What a footer node shows, apart from whether a key is enabled."""
+    own: tuple[Any, ...] = (type(node), frozenset(node.classes - {"-disabled"}))
+    if isinstance(node, FooterKey):
+        own += (node.key, node.key_display, node.description, node.action, node.tooltip)
+    return own, tuple(_shape(child, list(_kids(child))) for child in children)
+
+
+def _kids(node: Widget) -> list[Widget]:
+    """A node's children: mounted ones, or those a compose gave it that are not mounted yet."""
+    return list(node.children) if node.is_attached else list(node._pending_children)
+
+
+def _keys(nodes: list[Widget]) -> list[FooterKey]:
+    found: list[FooterKey] = []
+    for node in nodes:
+        if isinstance(node, FooterKey):
+            found.append(node)
+        found.extend(_keys(_kids(node)))
+    return found
+
+
+class DeskFooter(Footer):
+    """A drop-in :class:`textual.widgets.Footer`: Footer's CSS applies (a subclass matches ``Footer`` rules)."""
+
+    def compose(self) -> ComposeResult:
+        for node in super().compose():
+            if self.compact and isinstance(node, FooterKey):
+                node.add_class("-compact", update=False)  # what its compact watcher sets at mount
+            yield node
+
+    def bindings_changed(self, screen: Screen[Any]) -> None:
+        self._bindings_ready = True
+        if not screen.app.app_focus:
+            return
+        if self.is_attached and screen is self.screen:
+            self.call_after_refresh(self._show_bindings)
+
+    async def _show_bindings(self) -> None:
+        if not self.is_attached or self._pruning:
+            return
+        new = compose(self)
+        shown = list(self.query_children("*").exclude(".-textual-system"))
+        if [_shape(n, _kids(n)) for n in new] == [_shape(n, _kids(n)) for n in shown]:
+            for old_key, new_key in zip(_keys(shown), _keys(new), strict=True):
+                if old_key._disabled != new_key._disabled:
+                    old_key._disabled = new_key._disabled
+                    old_key.set_class(new_key._disabled, "-disabled")
+            return
+        async with self.batch():
+            await self.query_children("*").exclude(".-textual-system").remove()
+            if self.is_attached:
+                await self.mount_all(new)
