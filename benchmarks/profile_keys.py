@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import pstats
 import sys
 import time
@@ -65,6 +66,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     profiler = Profiler(interval=0.0005, async_mode="disabled")
     times: list[float] = []
+    gc_times: list[float] = []  # the cyclic collector's pauses within each press (gc.callbacks)
+    gc_pause = [0.0, 0.0]  # [started, total of this press]
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_pause[0] = time.perf_counter()
+        else:
+            gc_pause[1] += time.perf_counter() - gc_pause[0]
+
+    gc.callbacks.append(on_gc)
     cprof = cProfile.Profile() if args.cprofile else None
 
     async def drive() -> None:
@@ -77,11 +88,13 @@ def main(argv: list[str] | None = None) -> int:
                 last = run == args.runs - 1
                 if last:
                     cprof.enable() if cprof else profiler.start()
+                gc_pause[1] = 0.0
                 t0 = time.perf_counter()
                 await pilot.press(args.key)
                 await _settled(app)
                 await pilot.pause()
                 times.append(time.perf_counter() - t0)
+                gc_times.append(gc_pause[1])
                 if last:
                     cprof.disable() if cprof else profiler.stop()
                 if args.back:
@@ -91,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     asyncio.run(drive())
     db.dispose()
     print("ms:", " ".join(f"{t * 1000:.0f}" for t in times), file=sys.stderr)
+    print("of which gc ms:", " ".join(f"{t * 1000:.0f}" for t in gc_times), file=sys.stderr)
     if cprof:
         cprof.dump_stats(args.cprofile)
         pstats.Stats(args.cprofile).sort_stats("cumtime").print_stats(60)

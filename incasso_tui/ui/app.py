@@ -14,6 +14,7 @@ from textual.content import Content
 from incasso_tui.domain.enums import Role
 from incasso_tui.i18n import Translator
 from incasso_tui.services.context import Context
+from incasso_tui.ui.heap import IdleCollector
 from incasso_tui.ui.labels import ROLE
 from incasso_tui.ui.text import safe, translate_bindings
 
@@ -38,6 +39,7 @@ class IncassoApp(App[None]):
         super().__init__()
         self.ctx = ctx
         self.tr = tr
+        self.heap = IdleCollector()
         self.theme = ctx.settings.theme
         actor = ctx.actor
         self.sub_title = f"{actor.full_name} ({actor.name}) · {tr(ROLE[actor.role.value])}"
@@ -73,6 +75,19 @@ class IncassoApp(App[None]):
         super().notify(safe(message), title=safe(title), markup=False, **kw)
 
     def on_mount(self) -> None:
+        # the cyclic collector runs while the person reads, not inside a key's response (ui.heap, issue 18)
+        self.call_after_refresh(self.heap.start, self)
+        self._open_start_screens()
+
+    def on_unmount(self) -> None:
+        self.heap.stop()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)):
+            self.heap.saw_input()
+        await super().on_event(event)
+
+    def _open_start_screens(self) -> None:
         from incasso_tui.ui.screens.worklist import WorklistScreen
 
         self.push_screen(WorklistScreen())
