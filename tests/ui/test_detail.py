@@ -55,6 +55,7 @@ async def test_shows_client_and_arrears(app_for: Callable[..., Any]) -> None:
         loans = screen.query_one("#loans-table", DataTable)
         assert loans.row_count == len(detail.loans)
         assert str(loans.get_row_at(0)[0]) == detail.loans[0].number
+        await pilot.press("2")  # a tab's widgets are made when it is first shown
         schedule = screen.query_one("#schedule-table", DataTable)
         assert schedule.row_count == len(detail.schedule)
         # the schedule opens on its first line that is not paid
@@ -96,6 +97,7 @@ async def test_hostile_data_is_shown_literally(app_for: Callable[..., Any]) -> N
         client = shown(screen.query_one("#client"))
         assert "[bold]x[/] ␛[31mrood" in client
         assert "\x1b" not in client
+        await pilot.press("5")
         notes = " ".join(shown(w) for w in screen.query(".note"))
         assert "[red]demo[/]" in notes
         assert "[link=x]klik[/] ␛]0;title␇" in notes

@@ -15,6 +15,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.compose import compose
 from textual.containers import Container, Grid, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import DataTable, Header, Label, Static, TabbedContent, TabPane
@@ -85,6 +86,7 @@ TABS: dict[str, str] = {
     "dossier": N_("Dossier"),
     "tasks": N_("Tasks"),
 }
+FIRST_TAB = "loans"  # shown when the screen opens
 # the actions that change the case: hidden from auditors, dimmed until the case is read
 WRITE_ACTIONS = frozenset(
     {
@@ -185,10 +187,10 @@ class ClientDetailScreen(DeskScreen[None]):
         self._dossier_ids: list[int | None] = []  # the document behind each row of the dossier tab
         self.flags: list[Flag] = []  # the client's vulnerability flags (issue 20)
         self.technical = False  # the timeline's technical details shown (x)
+        self._built = {FIRST_TAB}  # the tabs whose widgets are mounted (the others when first shown)
 
     # ----- layout
     def compose(self) -> ComposeResult:
-        tr = self.tr
         yield Header()
         with Grid(id="head"):
             yield Static(id="client")
@@ -196,7 +198,17 @@ class ClientDetailScreen(DeskScreen[None]):
             yield Static(id="arrears")  # one of these two shows, by the width of the terminal
             yield Static(id="arrears-short")
         with TabbedContent(id="tabs"):
-            with self._pane("loans"), Vertical(id="loans-box"):
+            for tab_id in TABS:
+                with self._pane(tab_id):
+                    if tab_id == FIRST_TAB:  # the others are built when first shown (_build)
+                        yield from self._pane_content(tab_id)
+        yield DeskFooter(compact=True)
+
+    def _pane_content(self, tab_id: str) -> ComposeResult:
+        """What the tab ``tab_id`` holds; mounted when the tab is first shown (issue 18)."""
+        tr = self.tr
+        if tab_id == "loans":
+            with Vertical(id="loans-box"):
                 yield self._table(
                     "loans-table",
                     N_("Loan"),
@@ -212,23 +224,24 @@ class ClientDetailScreen(DeskScreen[None]):
                     N_("Dossier"),
                 )
                 yield Static(id="bkr-panel")
-            with self._pane("schedule"):
-                yield self._table(
-                    "schedule-table",
-                    N_("Loan"),
-                    (N_("No."), True),
-                    N_("Due date"),
-                    N_("State"),
-                    (N_("Amount"), True),
-                    (N_("Paid"), True),
-                    (N_("Principal"), True),
-                    (N_("Interest"), True),
-                )
-            with self._pane("payments"):
-                yield self._table(
-                    "payments-table", N_("Date"), N_("Loan"), N_("Kind"), (N_("Amount"), True), N_("Description")
-                )
-            with self._pane("contacts"), Container(id="contacts-box"):
+        elif tab_id == "schedule":
+            yield self._table(
+                "schedule-table",
+                N_("Loan"),
+                (N_("No."), True),
+                N_("Due date"),
+                N_("State"),
+                (N_("Amount"), True),
+                (N_("Paid"), True),
+                (N_("Principal"), True),
+                (N_("Interest"), True),
+            )
+        elif tab_id == "payments":
+            yield self._table(
+                "payments-table", N_("Date"), N_("Loan"), N_("Kind"), (N_("Amount"), True), N_("Description")
+            )
+        elif tab_id == "contacts":
+            with Container(id="contacts-box"):
                 with Vertical(id="contacts-main"):
                     yield self._table(
                         "contacts-table", N_("At"), N_("Channel"), N_("Outcome"), N_("Summary"), N_("Cause"), N_("User")
@@ -237,22 +250,70 @@ class ClientDetailScreen(DeskScreen[None]):
                 with Vertical(id="promises-box"):
                     yield Label(tr(N_("Promises to pay")), classes="subhead")
                     yield self._table("promises-table", N_("Date"), (N_("Amount"), True), N_("Status"))
-            with self._pane("notes"):
-                yield VerticalScroll(id="notes-list", can_focus=True)
-            with self._pane("arrangements"):
-                yield VerticalScroll(id="arrangements-list", can_focus=True)
-            with self._pane("timeline"):
-                yield self._table("timeline-table", N_("At"), N_("Who"), N_("What happened"))
-                yield Static(id="timeline-detail")
-            with self._pane("dossier"):
-                yield self._table("dossier-table", N_("Added"), N_("Kind"), N_("Title"), N_("Sent"))
-            with self._pane("tasks"), Vertical(id="tasks-box"):
+        elif tab_id == "notes":
+            yield VerticalScroll(id="notes-list", can_focus=True)
+        elif tab_id == "arrangements":
+            yield VerticalScroll(id="arrangements-list", can_focus=True)
+        elif tab_id == "timeline":
+            yield self._table("timeline-table", N_("At"), N_("Who"), N_("What happened"))
+            yield Static(id="timeline-detail")
+        elif tab_id == "dossier":
+            yield self._table("dossier-table", N_("Added"), N_("Kind"), N_("Title"), N_("Sent"))
+        elif tab_id == "tasks":
+            with Vertical(id="tasks-box"):
                 yield self._table("tasks-table", N_("Due date"), N_("Kind"), N_("Task"), N_("By"))
                 yield Label(tr(N_("Debt relief and insolvency")), classes="subhead")
                 yield self._table("tracks-table", N_("Track"), N_("Since"), N_("Trustee"), N_("Claim by"), N_("Status"))
                 yield Label(tr(N_("Consultations")), classes="subhead")
                 yield self._table("consults-table", N_("Asked"), N_("By"), N_("Of"), N_("Question"), N_("Answer"))
-        yield DeskFooter(compact=True)
+
+    async def _build(self, tab_id: str) -> None:
+        """Mount the tab's widgets the first time it is shown, filled with the case as read."""
+        if tab_id in self._built:
+            return
+        self._built.add(tab_id)
+        pane = self.query_one(f"#{tab_id}", TabPane)
+        await pane.mount_all(compose(pane, self._pane_content(tab_id)))
+        if self.detail is not None:
+            await self._fill_pane(tab_id, self.detail)
+            for table in pane.query(DataTable):
+                table.call_after_refresh(self._cursor_into_view, table, 5)
+
+    def _cursor_into_view(self, table: DataTable[Text], tries: int) -> None:
+        """A just-built tab's table opens with its cursor's line at the top (as one filled while its tab was hidden
+        did: the schedule at its first unpaid line), once it has measured its rows (its idle) and has its size."""
+        if (table._require_update_dimensions or not table.size.height) and tries > 1:
+            table.call_after_refresh(self._cursor_into_view, table, tries - 1)
+            return
+        table.scroll_to(y=table.cursor_row, animate=False)  # one line a row
+
+    async def _fill_pane(self, tab_id: str, d: ClientDetail) -> None:
+        if tab_id == "loans":
+            self._fill_loans(d)
+            self._fill_bkr()
+        elif tab_id == "schedule":
+            self._fill_schedule(d)
+        elif tab_id == "payments":
+            self._fill_payments(d)
+        elif tab_id == "contacts":
+            self._fill_contacts(d)
+        elif tab_id == "notes":
+            await self._fill_notes(d)
+        elif tab_id == "arrangements":
+            await self._fill_arrangements(d)
+        elif tab_id == "timeline":
+            self._fill_timeline(d)
+        elif tab_id == "dossier":
+            self._fill_dossier(d)
+        elif tab_id == "tasks" and self.tracks is not None:
+            self._fill_tasks(d, self.tracks)
+            self._fill_consults()
+
+    async def _show_pane(self, tab_id: str) -> None:
+        """Show the tab ``tab_id``; built (and filled) once shown if it was not yet, so that its tables are filled
+        at their size and a cursor below the first lines scrolls into view."""
+        self.query_one(TabbedContent).active = tab_id
+        await self._build(tab_id)
 
     def _pane(self, tab_id: str) -> TabPane:
         return TabPane(self.tr(TABS[tab_id]), id=tab_id)
@@ -314,17 +375,9 @@ class ClientDetailScreen(DeskScreen[None]):
         self.query_one("#case", Static).update(self._case_block(detail))
         self.query_one("#arrears", Static).update(self._arrears_block(detail))
         self.query_one("#arrears-short", Static).update(self._arrears_short(detail))
-        self._fill_loans(detail)
-        self._fill_schedule(detail)
-        self._fill_payments(detail)
-        self._fill_contacts(detail)
-        self._fill_timeline(detail)
-        self._fill_dossier(detail)
-        self._fill_tasks(detail, tracks)
-        self._fill_bkr()
-        self._fill_consults()
-        await self._fill_notes(detail)
-        await self._fill_arrangements(detail)
+        for tab_id in TABS:  # the tabs built so far; the others are filled when first shown
+            if tab_id in self._built:
+                await self._fill_pane(tab_id, detail)
         self.refresh_bindings()
         if self.focused is None:
             self._focus_pane()
@@ -625,9 +678,9 @@ class ClientDetailScreen(DeskScreen[None]):
             lines.append(lit(f"{e.action} · {e.details}", "$text-muted"))
         box.update(Content("\n").join(lines))
 
-    def action_technical(self) -> None:
+    async def action_technical(self) -> None:
         self.technical = not self.technical
-        self.query_one(TabbedContent).active = "timeline"
+        await self._show_pane("timeline")
         self._timeline_detail()
 
     def _fill_bkr(self) -> None:
@@ -826,7 +879,9 @@ class ClientDetailScreen(DeskScreen[None]):
             pane.query("DataTable, VerticalScroll").first().focus()
 
     @on(TabbedContent.TabActivated)
-    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+    async def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id is not None:  # shown by a click or the tab bar's own keys: built now
+            await self._build(event.pane.id)
         # a table filled while its tab was hidden could not scroll its cursor into view: do it now
         for table in event.pane.query(DataTable):
             table.call_after_refresh(table.move_cursor, row=table.cursor_row)
@@ -922,8 +977,8 @@ class ClientDetailScreen(DeskScreen[None]):
         if self.walker is not None:
             self.sub_title = self.tr(N_("case {n} of {total}"), n=self.walker.offset + 1, total=self.walker.total)
 
-    def action_tab(self, number: int) -> None:
-        self.query_one(TabbedContent).active = list(TABS)[number - 1]
+    async def action_tab(self, number: int) -> None:
+        await self._show_pane(list(TABS)[number - 1])
         self._focus_pane()
 
     def action_arrangement(self) -> None:
@@ -973,7 +1028,7 @@ class ClientDetailScreen(DeskScreen[None]):
         if arrangement_id is None:
             return
         self.notify(self.tr(N_("Arrangement saved")))
-        self.query_one(TabbedContent).active = "arrangements"
+        self.call_later(self._show_pane, "arrangements")
         self.load()
 
     def _saved(self, message: str, tab: str, result: object) -> None:
@@ -985,8 +1040,8 @@ class ClientDetailScreen(DeskScreen[None]):
         self.call_after_refresh(self._show_tab, tab)
         self.load()
 
-    def _show_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
+    async def _show_tab(self, tab: str) -> None:
+        await self._show_pane(tab)
         self._focus_pane()
 
     def action_contact(self) -> None:
