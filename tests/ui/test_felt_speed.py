@@ -1,0 +1,104 @@
+"""What keeps a key fast (issue 18): the footer switches its keys in place, a detail tab is made when first shown,
+screens are not restyled twice, and the cyclic collector runs when the person pauses."""
+
+from __future__ import annotations
+
+import gc
+import time
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from textual.widgets import TabPane
+from textual.widgets._footer import FooterKey
+
+from incasso_tui.ui.heap import IDLE_S, IdleCollector
+from incasso_tui.ui.screens.detail import ClientDetailScreen
+from incasso_tui.ui.widgets.footer import DeskFooter
+from tests.ui.test_detail import first_case, open_detail
+
+
+async def _settle(pilot: Any) -> None:
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def test_the_footer_dims_and_lights_its_keys_in_place(app_for: Callable[..., Any]) -> None:
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = await open_detail(pilot, first_case(app))
+        footer = screen.query_one(DeskFooter)
+        keys = list(footer.query(FooterKey))
+        contact = next(k for k in keys if k.action == "contact")
+        assert not contact.has_class("-disabled") and all(k.has_class("-compact") for k in keys)
+        read, screen.detail = screen.detail, None  # as while the case is being read: the writing keys dim
+        screen.refresh_bindings()
+        await _settle(pilot)
+        assert list(footer.query(FooterKey)) == keys  # the same widgets, not a new footer
+        assert contact.has_class("-disabled") and contact._disabled
+        screen.detail = read
+        screen.refresh_bindings()
+        await _settle(pilot)
+        assert list(footer.query(FooterKey)) == keys
+        assert not contact.has_class("-disabled") and not contact._disabled
+
+
+async def test_a_detail_tab_is_made_when_first_shown(app_for: Callable[..., Any]) -> None:
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = await open_detail(pilot, first_case(app))
+        assert screen.query_one("#loans", TabPane).children
+        assert not screen.query_one("#timeline", TabPane).children
+        await pilot.press("7")
+        await _settle(pilot)
+        assert screen.query_one("#timeline-table").row_count == len(screen.detail.timeline)  # type: ignore[attr-defined, union-attr]
+
+
+async def test_a_narrow_screen_has_its_class_before_its_first_resize(app_for: Callable[..., Any]) -> None:
+    for size, shown, other in (((80, 24), "-narrow", "-wide"), ((130, 40), "-wide", "-narrow")):
+        app = app_for()
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            with app._context():  # as in a key's handler: made while the app runs, not yet mounted
+                made = ClientDetailScreen(first_case(app))
+            assert made.has_class(shown) and not made.has_class(other)
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_the_collector_waits_for_a_pause_and_collects_then() -> None:
+    collector = IdleCollector()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        gc.collect()
+        garbage = _Cycle()
+        gone = weakref.ref(garbage)
+        del garbage
+        for _ in range(2000):  # enough new objects for a collection to be due
+            _Cycle()
+        collector.saw_input()
+        collector.tick()
+        assert gone() is not None  # a key came just now: no collection inside its response
+        collector.last_input = time.monotonic() - IDLE_S - 0.1
+        collector.tick()
+        assert gone() is None and collector.collections == 1
+    finally:
+        if enabled:
+            gc.enable()
+
+
+async def test_the_app_switches_the_collector_off_while_it_runs_and_back_on(app_for: Callable[..., Any]) -> None:
+    assert gc.isenabled()
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        assert not gc.isenabled() and gc.get_freeze_count() > 0
+    assert gc.isenabled() and gc.get_freeze_count() == 0
