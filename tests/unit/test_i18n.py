@@ -69,3 +69,77 @@ def test_plural_forms_follow_the_count_in_both_languages() -> None:
     assert en.plural(*w, 3) == "Approvals: 3 proposals waiting"
     assert nl.plural("{n} of {total} case", "{n} of {total} cases", 1, n=1, total=1) == "1 van 1 dossier"
     assert nl.plural("{n} of {total} case", "{n} of {total} cases", 5, n=2, total=5) == "2 van 5 dossiers"
+
+
+# ----- the catalogs' cache (incasso_tui.i18n.catalogs): parsed once per content of the .po files
+
+
+def _fresh(monkeypatch, tmp_path, po_dir: Path | None = None):  # type: ignore[no-untyped-def]
+    from incasso_tui import i18n
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    if po_dir is not None:
+        monkeypatch.setattr(i18n, "_HERE", po_dir)
+    i18n.catalogs.cache_clear()
+    return i18n
+
+
+def test_the_cache_holds_exactly_what_parsing_the_po_files_gives(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    i18n = _fresh(monkeypatch, tmp_path)
+    try:
+        first = i18n.catalogs("nl")  # parsed and written
+        (written,) = (tmp_path / "cache" / "incasso-tui").glob("catalog-nl-*.json")
+        expected = i18n.Catalogs(*_parsed("nl"))
+        i18n.catalogs.cache_clear()
+        monkeypatch.setattr(i18n, "parse", lambda *a: (_ for _ in ()).throw(AssertionError("parsed again")))
+        second = i18n.catalogs("nl")  # read from the cache, not parsed
+        assert second == first == expected
+        assert second.plurals["{n} of {total} case"] == ("{n} van {total} dossier", "{n} van {total} dossiers")
+        assert written.name == f"catalog-nl-{i18n.cache_key(i18n._sources('nl'))}.json"
+    finally:
+        i18n.catalogs.cache_clear()
+
+
+def _parsed(lang: str) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+    from incasso_tui import i18n
+
+    found = i18n.parse(lang, i18n._sources(lang))
+    return found.messages, found.plurals
+
+
+def test_a_stale_cache_is_never_read(monkeypatch, tmp_path, caplog) -> None:  # type: ignore[no-untyped-def]
+    """A .po file changed after the cache was made: the cache of the old content is not used (and is removed);
+    a cache file whose recorded key is not its name's is refused with a log line."""
+    import shutil
+
+    po_dir = tmp_path / "i18n"
+    shutil.copytree(PACKAGE / "i18n" / "nl", po_dir / "nl")
+    i18n = _fresh(monkeypatch, tmp_path, po_dir)
+    try:
+        assert Translator("nl")("Returned by special management") == "Teruggegeven door Bijzonder Beheer"
+        po = po_dir / "nl" / "next_action.po"
+        po.write_text(po.read_text().replace('"Teruggegeven door Bijzonder Beheer"', '"Terug van BB"'))
+        i18n.catalogs.cache_clear()
+        assert Translator("nl")("Returned by special management") == "Terug van BB"
+        cached = list((tmp_path / "cache" / "incasso-tui").glob("catalog-nl-*.json"))
+        assert [p.name for p in cached] == [f"catalog-nl-{i18n.cache_key(i18n._sources('nl'))}.json"]
+
+        text = cached[0].read_text().replace('"Terug van BB"', '"Vervalst"')  # same name, other content
+        cached[0].write_text(text.replace('"key": "', '"key": "x', 1))
+        i18n.catalogs.cache_clear()
+        with caplog.at_level("WARNING", logger="incasso.i18n"):
+            assert Translator("nl")("Returned by special management") == "Terug van BB"
+        assert "is not for these .po files" in caplog.text
+    finally:
+        i18n.catalogs.cache_clear()
+
+
+def test_an_unwritable_cache_still_translates_and_says_so(monkeypatch, tmp_path, caplog) -> None:  # type: ignore[no-untyped-def]
+    i18n = _fresh(monkeypatch, tmp_path)
+    (tmp_path / "cache").write_text("a file where the cache folder should be")
+    try:
+        with caplog.at_level("WARNING", logger="incasso.i18n"):
+            assert Translator("nl")("Returned by special management") == "Teruggegeven door Bijzonder Beheer"
+        assert "not written" in caplog.text and "parsed at every start" in caplog.text
+    finally:
+        i18n.catalogs.cache_clear()
