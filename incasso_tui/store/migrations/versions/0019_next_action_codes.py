@@ -82,11 +82,10 @@ def _quoted(values: tuple[str, ...] | list[str]) -> str:
 
 def upgrade() -> None:
     pg = op.get_bind().dialect.name == "postgresql"
-    with op.batch_alter_table("cases") as batch_op:
-        batch_op.add_column(sa.Column("next_action_params", sa.JSON(), nullable=True))
-    with op.batch_alter_table("tasks") as batch_op:
-        batch_op.add_column(sa.Column("subject", sa.String(length=40), server_default="free", nullable=False))
-        batch_op.add_column(sa.Column("subject_params", sa.JSON(), nullable=True))
+    # plain ALTER TABLE ADD/DROP COLUMN on both backends (SQLite 3.35 or later): no copy of a million-row table
+    op.add_column("cases", sa.Column("next_action_params", sa.JSON(), nullable=True))
+    op.add_column("tasks", sa.Column("subject", sa.String(length=40), server_default="free", nullable=False))
+    op.add_column("tasks", sa.Column("subject_params", sa.JSON(), nullable=True))
 
     known = [s for sentences in SENTENCES.values() for s in sentences]
     at_party = "EXISTS (SELECT 1 FROM external_claims x WHERE x.case_id = cases.id AND x.status = 'at_party')"
@@ -139,8 +138,6 @@ def downgrade() -> None:
             f"UPDATE tasks SET title = substr({_quoted([start])} || {_field(pg, 'subject_params', 'party')}, 1, 200) "
             f"WHERE subject = '{code}'"
         )
-    with op.batch_alter_table("tasks") as batch_op:
-        batch_op.drop_column("subject_params")
-        batch_op.drop_column("subject")
-    with op.batch_alter_table("cases") as batch_op:
-        batch_op.drop_column("next_action_params")
+    op.drop_column("tasks", "subject_params")
+    op.drop_column("tasks", "subject")
+    op.drop_column("cases", "next_action_params")
