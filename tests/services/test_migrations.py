@@ -160,6 +160,6 @@ def test_0019_turns_the_stored_sentences_into_codes_and_back(db: Database) -> No
             assert restored == back.get(sentence, sentence)
         restored = conn.execute(text("SELECT next_action FROM cases WHERE id = :id"), {"id": party_case}).scalar_one()
         assert restored == "Bij Incasso & Co B.V."
-        for (kind, title), tid in task_ids.items():
+        for (_kind, title), tid in task_ids.items():
             assert conn.execute(text("SELECT title FROM tasks WHERE id = :id"), {"id": tid}).scalar_one() == title
     command.upgrade(cfg, "head")
