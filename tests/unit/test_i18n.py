@@ -11,20 +11,50 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 
 from incasso_tui.errors import RuleViolation
-from incasso_tui.i18n import Translator, catalog
+from incasso_tui.i18n import Translator, catalog, plural_catalog
 
 PACKAGE = Path(__file__).resolve().parents[2] / "incasso_tui"
-KEYWORDS = {"N_": None, "tr": None, "Binding": (3,)}  # Binding(key, action, description)
+# Binding(key, action, description); tr.plural(singular, plural, count)
+KEYWORDS = {"N_": None, "tr": None, "Binding": (3,), "plural": (1, 2)}
+
+
+def _extracted() -> list[tuple[str, int, str | tuple[str, ...]]]:
+    return [
+        (filename, lineno, message)
+        for filename, lineno, message, _comments, _context in extract_from_dir(
+            str(PACKAGE), method_map=[("store/migrations/**.py", "ignore"), ("**.py", "python")], keywords=KEYWORDS
+        )
+    ]
 
 
 def _msgids() -> dict[str, str]:
     found: dict[str, str] = {}
-    for filename, lineno, message, _comments, _context in extract_from_dir(
-        str(PACKAGE), method_map=[("store/migrations/**.py", "ignore"), ("**.py", "python")], keywords=KEYWORDS
-    ):
+    for filename, lineno, message in _extracted():
         if isinstance(message, str) and message.strip():
             found.setdefault(message, f"{filename}:{lineno}")
     return found
+
+
+def test_every_counted_text_has_dutch_plural_forms_with_the_same_placeholders() -> None:
+    """Each ``tr.plural(singular, plural, n)`` has a msgid_plural entry in the Dutch catalogs: both forms, keeping
+    the placeholders of the English forms."""
+    plurals = plural_catalog("nl")
+    counted = {m: f"{f}:{n}" for f, n, m in _extracted() if isinstance(m, tuple) and all(isinstance(p, str) for p in m)}
+    assert len(counted) >= 20
+    missing = [f"{where}: {m[0]!r}" for m, where in counted.items() if len(plurals.get(m[0], ())) != 2]
+    assert not missing, "no Dutch plural forms:\n" + "\n".join(missing)
+    for (singular, plural), _where in counted.items():
+        one, many = plurals[singular]
+        assert _fields(one) == _fields(singular) and _fields(many) == _fields(plural), singular
+
+
+def test_a_counted_text_follows_the_count() -> None:
+    nl, en = Translator("nl"), Translator("en")
+    forms = ("Selection {name}: {count} case", "Selection {name}: {count} cases")
+    assert nl.plural(*forms, 1, name="Bellen", count=1) == "Selectie Bellen: 1 dossier"
+    assert nl.plural(*forms, 1200, name="Bellen", count=1200) == "Selectie Bellen: 1.200 dossiers"
+    assert en.plural(*forms, 1, name="Calls", count=1) == "Selection Calls: 1 case"
+    assert en.plural(*forms, 0, name="Calls", count=0) == "Selection Calls: 0 cases"
 
 
 def _fields(text: str) -> set[str]:
