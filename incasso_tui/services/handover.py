@@ -308,10 +308,11 @@ def hand_over(
                 s,
                 case.id,
                 "handover_review",
-                "Overdracht beoordelen",
+                "",
                 ctx.clock.today(),
                 None,
                 ref=f"handover:{row.id}",
+                subject=NextAction.REVIEW_HANDOVER,
             )
             audit.record(
                 s,

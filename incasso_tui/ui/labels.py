@@ -324,6 +324,7 @@ NEXT_ACTION = {
     "watch_settlement": N_("Settlement: watch the payment of the agreed amount"),
     "track_ended_resume": N_("End of the track: take the case up again"),
     "review_handed_over": N_("Review the case (special management)"),
+    "review_handover": N_("Review the handover"),
     "returned_by_special": N_("Returned by special management"),
     "at_outside_party": N_("At {party}"),
     "back_from_outside": N_("Back from the outside party: {outcome}"),

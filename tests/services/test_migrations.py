@@ -113,6 +113,7 @@ def test_0019_turns_the_stored_sentences_into_codes_and_back(db: Database) -> No
             ("follow_up", "Vervolgactie na contact"): ("follow_up_contact", None, ""),
             ("call", "Klant bellen over achterstand"): ("call_about_arrears", None, ""),
             ("call", "Even bellen over de auto"): ("free", None, "Even bellen over de auto"),
+            ("handover_review", "Overdracht beoordelen"): ("review_handover", None, ""),
             ("claim_filing", "Vordering indienen bij curator: mr. A. de Vries"): (
                 "claim_task_curator",
                 {"party": "mr. A. de Vries"},

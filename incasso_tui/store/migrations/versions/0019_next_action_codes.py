@@ -49,6 +49,7 @@ SENTENCES: dict[str, tuple[str, ...]] = {
     "track_ended_resume": ("Einde traject: dossier weer oppakken",),
     "review_handed_over": ("Dossier beoordelen (Bijzonder Beheer)",),
     "returned_by_special": ("Teruggegeven door Bijzonder Beheer",),
+    "review_handover": ("Overdracht beoordelen",),  # the handover_review task
 }
 # code -> (the sentence's fixed start, its one parameter): "Bij <party>", "Terug van extern: <outcome>"
 PREFIXED: dict[str, tuple[str, str]] = {
