@@ -244,6 +244,8 @@ class NextAction(StrEnum):
     TRACK_ENDED_RESUME = "track_ended_resume"
     REVIEW_HANDED_OVER = "review_handed_over"
     REVIEW_HANDOVER = "review_handover"  # special management's task on a new handover
+    CONSULTATION_QUESTION = "consultation_question"  # {by}: who asks, {text}: the question as typed
+    CONSULTATION_ANSWER = "consultation_answer"  # {by}: who answered, {text}: the answer as typed
     RETURNED_BY_SPECIAL = "returned_by_special"
     AT_OUTSIDE_PARTY = "at_outside_party"  # {party}: the outside party's name
     BACK_FROM_OUTSIDE = "back_from_outside"  # {outcome}: a domain.external.OUTCOMES value

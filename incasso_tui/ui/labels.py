@@ -325,6 +325,8 @@ NEXT_ACTION = {
     "track_ended_resume": N_("End of the track: take the case up again"),
     "review_handed_over": N_("Review the case (special management)"),
     "review_handover": N_("Review the handover"),
+    "consultation_question": N_("Question from {by}: {text}"),
+    "consultation_answer": N_("Answer from {by}: {text}"),
     "returned_by_special": N_("Returned by special management"),
     "at_outside_party": N_("At {party}"),
     "back_from_outside": N_("Back from the outside party: {outcome}"),

@@ -114,6 +114,16 @@ def test_0019_turns_the_stored_sentences_into_codes_and_back(db: Database) -> No
             ("call", "Klant bellen over achterstand"): ("call_about_arrears", None, ""),
             ("call", "Even bellen over de auto"): ("free", None, "Even bellen over de auto"),
             ("handover_review", "Overdracht beoordelen"): ("review_handover", None, ""),
+            ("consultation", "Vraag van jansen: Mag ik: ja of nee?"): (
+                "consultation_question",
+                {"by": "jansen", "text": "Mag ik: ja of nee?"},
+                "",
+            ),
+            ("consultation_answer", "Antwoord van bakker: Ja."): (
+                "consultation_answer",
+                {"by": "bakker", "text": "Ja."},
+                "",
+            ),
             ("claim_filing", "Vordering indienen bij curator: mr. A. de Vries"): (
                 "claim_task_curator",
                 {"party": "mr. A. de Vries"},

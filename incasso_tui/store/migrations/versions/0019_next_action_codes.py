@@ -62,6 +62,11 @@ CLAIM_TASKS = {
     "claim_task_administrator": "Vordering indienen bij bewindvoerder: ",
     "claim_task_curator": "Vordering indienen bij curator: ",
 }
+# the consultation tasks: "<start><who>: <text as typed>" (a login has no ": ")
+CONSULTATIONS = {
+    "consultation_question": ("consultation", "Vraag van "),
+    "consultation_answer": ("consultation_answer", "Antwoord van "),
+}
 OUTCOMES = ("paid", "uncollectable", "returned", "recalled")
 # the task kinds whose titles the code wrote from a next action (a person's call task is free text unless it is
 # word for word the procedure's sentence, which then shows the same in Dutch)
@@ -79,6 +84,10 @@ def _field(pg: bool, column: str, key: str) -> str:
 
 def _quoted(values: tuple[str, ...] | list[str]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def _find(pg: bool, column: str, what: str) -> str:
+    return f"strpos({column}, '{what}')" if pg else f"instr({column}, '{what}')"
 
 
 def upgrade() -> None:
@@ -119,6 +128,14 @@ def upgrade() -> None:
             f"UPDATE tasks SET subject_params = {params}, subject = '{code}', title = '' "
             f"WHERE kind = 'claim_filing' AND title LIKE '{start}%'"
         )
+    for code, (kind, start) in CONSULTATIONS.items():
+        colon = _find(pg, "title", ": ")
+        who = f"substr(title, {len(start) + 1}, {colon} - {len(start) + 1})"
+        params = _json(pg, "'by'", who, "'text'", f"substr(title, {colon} + 2)")
+        op.execute(
+            f"UPDATE tasks SET subject_params = {params}, subject = '{code}', title = '' "
+            f"WHERE kind = '{kind}' AND title LIKE '{start}%' AND {colon} > {len(start) + 1}"
+        )
 
 
 def downgrade() -> None:
@@ -137,6 +154,12 @@ def downgrade() -> None:
     for code, start in CLAIM_TASKS.items():
         op.execute(
             f"UPDATE tasks SET title = substr({_quoted([start])} || {_field(pg, 'subject_params', 'party')}, 1, 200) "
+            f"WHERE subject = '{code}'"
+        )
+    for code, (_kind, start) in CONSULTATIONS.items():
+        who, said = _field(pg, "subject_params", "by"), _field(pg, "subject_params", "text")
+        op.execute(
+            f"UPDATE tasks SET title = substr({_quoted([start])} || {who} || ': ' || {said}, 1, 200) "
             f"WHERE subject = '{code}'"
         )
     op.drop_column("tasks", "subject_params")
