@@ -212,7 +212,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.json:
         print(safe_json(result))
     elif key is None:
-        print(tr(N_("audit trail intact: {count} events"), count=report.events))
+        print(
+            tr.plural(
+                "audit trail intact: {count} event",
+                "audit trail intact: {count} events",
+                report.events,
+                count=report.events,
+            )
+        )
     else:
         print(
             tr(

@@ -269,7 +269,7 @@ def run_show(args: argparse.Namespace) -> int:
     if stale is not None:
         print(tr(N_("WARNING: {text}"), text=tr(stale[0], **stale[1])))
     if len(history) > 1:
-        print(tr(N_("History ({count} budgets):"), count=len(history)))
+        print(tr.plural("History ({count} budget):", "History ({count} budgets):", len(history), count=len(history)))
         for view in history:
             then = tr.money(view.capacity.capacity) if view.capacity else tr.error(view.error) if view.error else ""
             print(f"  {tr.date(view.budget_date)}  {tr(CHECKED[view.checked])}  {_plain(view.created_by)}  {then}")

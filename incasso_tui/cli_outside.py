@@ -496,7 +496,13 @@ def cmd_payments(args: argparse.Namespace) -> int:
             return _out(
                 args,
                 data,
-                tr(N_("{count} payments reported in {path}"), count=len(rows), path=path)
+                tr.plural(
+                    "{count} payment reported in {path}",
+                    "{count} payments reported in {path}",
+                    len(rows),
+                    count=len(rows),
+                    path=path,
+                )
                 if path
                 else tr(N_("nothing new to report")),
             )
@@ -520,7 +526,13 @@ def cmd_kpi(args: argparse.Namespace) -> int:
         k = kpis(cli._context(args, db))
     text = "\n".join(
         [
-            tr(N_("at outside parties: {count} claims, {amount}"), count=k.at_party, amount=k.at_party_amount),
+            tr.plural(
+                "at outside parties: {count} claim, {amount}",
+                "at outside parties: {count} claims, {amount}",
+                k.at_party,
+                count=k.at_party,
+                amount=k.at_party_amount,
+            ),
             tr(
                 N_("last 30 days: handed over {handed}, ended {ended}, collected {collected}, costs {costs}"),
                 handed=k.handed_over,

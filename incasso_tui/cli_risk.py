@@ -190,8 +190,10 @@ def print_report(tr: Translator, r: RiskReport) -> None:
     elif r.recorded_until < r.as_of:
         print(tr(N_("Status as the daily run last recorded it, on {date}"), date=r.recorded_until))
     print(
-        tr(
-            N_("Portfolio: {count} loans, outstanding principal {amount}"),
+        tr.plural(
+            "Portfolio: {count} loan, outstanding principal {amount}",
+            "Portfolio: {count} loans, outstanding principal {amount}",
+            r.portfolio.count,
             count=r.portfolio.count,
             amount=r.portfolio.amount,
         )
@@ -212,10 +214,35 @@ def print_report(tr: Translator, r: RiskReport) -> None:
             extra=r.forborne_not_past_90.amount,
         )
     )
-    print(tr(N_("In default: {count} loans, {amount}"), count=r.default.count, amount=r.default.amount))
-    print(tr(N_("Forborne: {count} loans, {amount}"), count=r.forborne.count, amount=r.forborne.amount))
+    print(
+        tr.plural(
+            "In default: {count} loan, {amount}",
+            "In default: {count} loans, {amount}",
+            r.default.count,
+            count=r.default.count,
+            amount=r.default.amount,
+        )
+    )
+    print(
+        tr.plural(
+            "Forborne: {count} loan, {amount}",
+            "Forborne: {count} loans, {amount}",
+            r.forborne.count,
+            count=r.forborne.count,
+            amount=r.forborne.amount,
+        )
+    )
     for n, f in r.stages.items():
-        print(tr(N_("  Stage {stage}: {count} loans, {amount}"), stage=str(n), count=f.count, amount=f.amount))
+        print(
+            tr.plural(
+                "  Stage {stage}: {count} loan, {amount}",
+                "  Stage {stage}: {count} loans, {amount}",
+                f.count,
+                stage=str(n),
+                count=f.count,
+                amount=f.amount,
+            )
+        )
     print(tr(N_("Ageing (loans):")))
     for b in BUCKETS:
         print(f"  {b:<8} {tr.integer(r.buckets[b].count):>10} {tr.money(r.buckets[b].amount):>22}")
@@ -349,7 +376,14 @@ def cmd_signals(args: argparse.Namespace) -> int:
         )
         return 0
     print(
-        tr(N_("{count} signals from {date_from} to {date_to}"), count=len(rows), date_from=date_from, date_to=date_to)
+        tr.plural(
+            "{count} signal from {date_from} to {date_to}",
+            "{count} signals from {date_from} to {date_to}",
+            len(rows),
+            count=len(rows),
+            date_from=date_from,
+            date_to=date_to,
+        )
     )
     for r in rows:
         followed = tr(N_("in arrears on {date}"), date=r.arrears_on) if r.arrears_on else ""

@@ -82,7 +82,11 @@ def cmd_search(args: argparse.Namespace) -> int:
             return 0 if report.ok else 1
         if args.rebuild:
             done = rebuild_index(ctx)
-            print(json.dumps({"indexed": done}) if args.json else tr("Search index rebuilt: {n} clients", n=done))
+            print(
+                json.dumps({"indexed": done})
+                if args.json
+                else tr.plural("Search index rebuilt: {n} client", "Search index rebuilt: {n} clients", done, n=done)
+            )
             return 0
         if not args.term:
             print("incasso: " + tr("Give a search term"), file=sys.stderr)

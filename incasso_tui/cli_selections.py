@@ -268,7 +268,17 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         print(safe_json({**_selection_json(info), "campaigns": [_campaign_json(c) for c in runs]}))
         return 0
-    print(_plain(tr(N_("Selection {name}: {count} cases"), name=info.name, count=info.count or 0)))
+    print(
+        _plain(
+            tr.plural(
+                "Selection {name}: {count} case",
+                "Selection {name}: {count} cases",
+                info.count or 0,
+                name=info.name,
+                count=info.count or 0,
+            )
+        )
+    )
     for line in _described(tr, info.criteria):
         print(f"  {_plain(line)}")
     for c in runs:

@@ -22,7 +22,7 @@ from typing import Any
 from incasso_tui import cli
 from incasso_tui.errors import N_, BadInput
 from incasso_tui.i18n import Translator
-from incasso_tui.ui.labels import TASK_BUCKET, TASK_KIND
+from incasso_tui.ui.labels import TASK_BUCKET, TASK_KIND, task_title
 
 __all__ = ["add_parsers"]
 
@@ -123,7 +123,9 @@ def cmd_list(args: argparse.Namespace) -> int:
                             "case_id": r.case_id,
                             "client": r.client_name,
                             "kind": r.kind,
-                            "title": r.title,
+                            "title": task_title(tr, r.subject, r.subject_params, r.title),
+                            "subject": r.subject,
+                            "subject_params": r.subject_params,
                             "due_date": r.due_date.isoformat(),
                             "bucket": r.bucket(today),
                             "assignee": r.assignee,
@@ -142,7 +144,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             print(
                 f"{r.id:>7}  {tr.date(r.due_date)}  {tr(TASK_BUCKET[r.bucket(today)]):<12} "
                 f"{tr(TASK_KIND.get(r.kind, r.kind)):<22} {_plain(r.assignee or '-'):<10} "
-                f"{_plain(r.client_name)[:28]:<28}  {_plain(r.title)[:60]}"
+                f"{_plain(r.client_name)[:28]:<28}  {_plain(task_title(tr, r.subject, r.subject_params, r.title))[:60]}"
             )
         return 0
 

@@ -53,7 +53,7 @@ from sqlalchemy.orm import Session
 
 from incasso_tui.demo.names import load_names
 from incasso_tui.domain.costs import wik_costs
-from incasso_tui.domain.enums import ArrearsCause, CaseStatus, Stage
+from incasso_tui.domain.enums import ArrearsCause, CaseStatus, NextAction, Stage
 from incasso_tui.domain.money import from_cents, to_cents
 from incasso_tui.domain.schedule import add_months, build_schedule
 from incasso_tui.domain.search import index_words
@@ -148,23 +148,24 @@ def stage_for(dpd: int, consumer: bool, status: str) -> Stage:
     return Stage.CALL_IN if dpd <= 150 else Stage.HANDOVER
 
 
+# the case's next action (a domain.enums.NextAction code) per stage, and per status off the procedure
 NEXT_ACTION = {
-    Stage.REMINDER: "Herinnering nabellen",
-    Stage.DEMAND: "Aanmaning versturen",
-    Stage.CALL: "Klant bellen over achterstand",
-    Stage.FOURTEEN_DAY: "Veertiendagenbrief: termijn bewaken",
-    Stage.BKR_WARNING: "BKR-waarschuwing versturen",
-    Stage.BKR_REGISTERED: "BKR-melding controleren",
-    Stage.DEFAULT_NOTICE: "Ingebrekestelling versturen",
-    Stage.CALL_IN: "Voorstel opeising naar Risk",
-    Stage.HANDOVER: "Overdracht aan Bijzonder Beheer",
+    Stage.REMINDER: NextAction.FOLLOW_UP_REMINDER,
+    Stage.DEMAND: NextAction.FOLLOW_UP_DEMAND,
+    Stage.CALL: NextAction.CALL_ABOUT_ARREARS,
+    Stage.FOURTEEN_DAY: NextAction.WATCH_FOURTEEN_DAY_TERM,
+    Stage.BKR_WARNING: NextAction.PREPARE_BKR_REPORT,
+    Stage.BKR_REGISTERED: NextAction.CHECK_BKR_REPORT,
+    Stage.DEFAULT_NOTICE: NextAction.FOLLOW_UP_DEFAULT_NOTICE,
+    Stage.CALL_IN: NextAction.CALL_IN_PROPOSAL,
+    Stage.HANDOVER: NextAction.HANDOVER_TO_SPECIAL,
 }
 NEXT_ACTION_STATUS = {
-    CaseStatus.ARRANGEMENT: "Betaling regeling controleren",
-    CaseStatus.PAUSED: "Pauze loopt af: stand van zaken opvragen",
-    CaseStatus.DEFERRAL: "Uitstel van aflossing evalueren",
-    CaseStatus.INSOLVENCY: "Vordering indienen bij curator",
-    CaseStatus.HANDED_OVER: "Dossier beoordelen (Bijzonder Beheer)",
+    CaseStatus.ARRANGEMENT: NextAction.CHECK_ARRANGEMENT_PAYMENT,
+    CaseStatus.PAUSED: NextAction.PAUSE_OVER_RESUME,
+    CaseStatus.DEFERRAL: NextAction.EVALUATE_DEFERRAL,
+    CaseStatus.INSOLVENCY: NextAction.FILE_CLAIM_CURATOR,
+    CaseStatus.HANDED_OVER: NextAction.REVIEW_HANDED_OVER,
 }
 PAUSE_REASONS = (
     "Minnelijk traject schuldhulpverlening gemeente {city}",
@@ -999,7 +1000,7 @@ class _Book:
                     d(opened),
                     d(closed),
                     d(closed),
-                    "",
+                    NextAction.NONE.value,
                     None,
                     None,
                     None,
@@ -1031,14 +1032,14 @@ class _Book:
             next_date = as_of
         else:
             next_date = as_of + timedelta(days=rng.randint(1, 14))
-        next_action = NEXT_ACTION_STATUS.get(status, NEXT_ACTION[stage])  # type: ignore[call-overload]
+        next_action = NEXT_ACTION_STATUS.get(CaseStatus(status), NEXT_ACTION[stage])
         pause_reason = pause_until = None
         if status == CaseStatus.PAUSED:
             pause_reason = rng.choice(PAUSE_REASONS).format(city=city)
             pause_until = as_of + timedelta(days=rng.randint(7, 90))
             next_date = pause_until
         elif status == CaseStatus.INSOLVENCY and rng.random() < 0.4:
-            next_action = "Vordering indienen bij bewindvoerder (WSNP)"
+            next_action = NextAction.FILE_CLAIM_ADMINISTRATOR
         flag = self.contacts(case_id, opened, user, arrears, consumer, loan_numbers)
         if status != CaseStatus.ACTIVE:
             flag = None
@@ -1053,7 +1054,7 @@ class _Book:
                 d(opened),
                 None,
                 d(next_date),
-                next_action,
+                next_action.value,
                 pause_reason,
                 d(pause_until),
                 flag,

@@ -190,7 +190,12 @@ class ContactLogBefore:
     REPLACED_DATE = "next_action_date"
 
     next_action_date: date
-    next_action: str
+    next_action: str  # a domain.enums.NextAction code (events before migration 0019: the Dutch sentence)
+    next_action_params: dict[str, str] | None = None
 
     def payload(self) -> dict[str, object]:
-        return {self.REPLACED_DATE: self.next_action_date, "next_action": self.next_action}
+        return {
+            self.REPLACED_DATE: self.next_action_date,
+            "next_action": self.next_action,
+            "next_action_params": self.next_action_params,
+        }

@@ -205,3 +205,47 @@ class BankEntryStatus(StrEnum):
     REVERSED = "reversed"
     REVERSAL = "reversal"
     NOT_PAYMENT = "not_payment"
+
+
+class NextAction(StrEnum):
+    """What the desk does next on a case (``cases.next_action``, with its parameters in ``cases.next_action_params``)
+    and what a task made by the code is about (``tasks.subject``, ``tasks.subject_params``): a code, translated when
+    shown. ``FREE`` is text a person typed (the parameter ``text``; for a task its ``title``)."""
+
+    NONE = "none"  # a closed case
+    FREE = "free"
+    # the procedure's stages (data/procedure.toml)
+    FOLLOW_UP_REMINDER = "follow_up_reminder"
+    FOLLOW_UP_DEMAND = "follow_up_demand"
+    CALL_ABOUT_ARREARS = "call_about_arrears"
+    WATCH_FOURTEEN_DAY_TERM = "watch_fourteen_day_term"
+    PREPARE_BKR_REPORT = "prepare_bkr_report"
+    CHECK_BKR_REPORT = "check_bkr_report"
+    FOLLOW_UP_DEFAULT_NOTICE = "follow_up_default_notice"
+    CALL_IN_PROPOSAL = "call_in_proposal"
+    HANDOVER_TO_SPECIAL = "handover_to_special"
+    # the daily run, the desk's use cases and the demo book
+    PAUSE_ENDED_REVIEW = "pause_ended_review"  # the run ended an expired pause
+    PAUSE_OVER_RESUME = "pause_over_resume"  # a pause set or ended by the desk: due when it ends
+    CHECK_PROMISE = "check_promise"
+    FOLLOW_UP_CONTACT = "follow_up_contact"
+    PROMISE_BROKEN = "promise_broken"
+    CHECK_ARRANGEMENT_PAYMENT = "check_arrangement_payment"
+    ARRANGEMENT_BROKEN = "arrangement_broken"
+    ARRANGEMENT_ENDED_RESUME = "arrangement_ended_resume"
+    EVALUATE_DEFERRAL = "evaluate_deferral"
+    FILE_CLAIM_DEBT_COUNSELLOR = "file_claim_debt_counsellor"  # minnelijk
+    FILE_CLAIM_ADMINISTRATOR = "file_claim_administrator"  # wsnp
+    FILE_CLAIM_CURATOR = "file_claim_curator"  # faillissement
+    CLAIM_TASK_DEBT_COUNSELLOR = "claim_task_debt_counsellor"  # the task, with the trustee: {party}
+    CLAIM_TASK_ADMINISTRATOR = "claim_task_administrator"
+    CLAIM_TASK_CURATOR = "claim_task_curator"
+    WATCH_SETTLEMENT = "watch_settlement"
+    TRACK_ENDED_RESUME = "track_ended_resume"
+    REVIEW_HANDED_OVER = "review_handed_over"
+    REVIEW_HANDOVER = "review_handover"  # special management's task on a new handover
+    CONSULTATION_QUESTION = "consultation_question"  # {by}: who asks, {text}: the question as typed
+    CONSULTATION_ANSWER = "consultation_answer"  # {by}: who answered, {text}: the answer as typed
+    RETURNED_BY_SPECIAL = "returned_by_special"
+    AT_OUTSIDE_PARTY = "at_outside_party"  # {party}: the outside party's name
+    BACK_FROM_OUTSIDE = "back_from_outside"  # {outcome}: a domain.external.OUTCOMES value

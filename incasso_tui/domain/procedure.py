@@ -8,7 +8,7 @@
                                 # later stages: days after entering the previous stage (cases.stage_since);
                                 # at least 1, so that a case moves at most one stage per day
     actions = ["reminder"]      # what the daily run does when a case enters the stage (Action values)
-    next_action = "Herinnering nabellen"   # the text the worklist shows as the case's next action
+    next_action = "follow_up_reminder"   # the case's next action: a domain.enums.NextAction code
 
 plus per debtor type ``[interest] consumer = "wettelijk"`` / ``business = "handels"`` (or ``"none"``): the
 kind of statutory interest the run posts per calendar month once a case has entered the stage that carries
@@ -29,9 +29,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from incasso_tui.domain.enums import Stage
+from incasso_tui.domain.enums import NextAction, Stage
 from incasso_tui.errors import N_, ConfigError
 
 __all__ = [
@@ -88,7 +88,14 @@ class StageDef(BaseModel):
     stage: Stage
     after_days: int = Field(ge=1, le=3650)
     actions: tuple[Action, ...] = ()
-    next_action: str = Field(min_length=1, max_length=200)
+    next_action: NextAction  # a code, translated when shown (ui.labels.NEXT_ACTION)
+
+    @field_validator("next_action")
+    @classmethod
+    def _coded(cls, value: NextAction) -> NextAction:
+        if value in (NextAction.FREE, NextAction.NONE):  # free text has no place in a file of codes; none is no work
+            raise ValueError(f"{value.value!r} is no next action for a stage")
+        return value
 
 
 class _Interest(BaseModel):

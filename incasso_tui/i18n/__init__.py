@@ -1,52 +1,139 @@
-"""Languages: English message ids, translated from the ``<lang>/*.po`` catalogs, read with Babel at start.
+"""Languages: English message ids, translated from the ``<lang>/*.po`` catalogs.
 
 Numbers, amounts and dates are formatted with Babel for the session's locale (nl -> nl_NL, en -> en_GB).
 A ``Translator`` belongs to one session (one TUI, one SSH login): nothing here is global state except the
-read-only parsed catalogs.
+read-only catalogs.
+
+The catalogs are parsed (Babel's ``read_po``) once per content: the messages and plural forms of a language are
+kept in a cache file, ``$XDG_CACHE_HOME/incasso-tui/catalog-<lang>-<key>.json`` (``~/.cache`` without the
+variable), whose key is a hash of the ``.po`` files' names and bytes (and of this cache's format and Babel's
+version). A changed ``.po`` has another key, so a stale cache is never read; nothing is built at install time, so a
+clean clone and an editable install (``pip install -e .``) work as they are. A cache that cannot be read or written
+is logged (logger ``incasso.i18n``) and the ``.po`` files are parsed instead.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from gettext import c2py
 from pathlib import Path
 
+import babel
 from babel.dates import format_date, format_datetime
 from babel.messages.plurals import get_plural
-from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
 
 from incasso_tui.errors import IncassoError
 
 LOCALES = {"nl": "nl_NL", "en": "en_GB"}
 _HERE = Path(__file__).parent
+_CACHE_FORMAT = 1  # raise when the cache file's layout changes
+log = logging.getLogger("incasso.i18n")
+
+
+@dataclass(frozen=True)
+class Catalogs:
+    """One language's translations: msgid -> text, and singular msgid -> plural forms (msgstr[0], msgstr[1] ...)."""
+
+    messages: dict[str, str]
+    plurals: dict[str, tuple[str, ...]]
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "incasso-tui"
+
+
+def _sources(lang: str) -> list[tuple[str, bytes]]:
+    return [(path.name, path.read_bytes()) for path in sorted((_HERE / lang).glob("*.po"))]
+
+
+def cache_key(sources: list[tuple[str, bytes]]) -> str:
+    """The hash that names a cache file: the ``.po`` files' names and contents, the format, Babel's version."""
+    digest = hashlib.sha256(f"{_CACHE_FORMAT}\0{babel.__version__}\0".encode())
+    for name, data in sources:
+        digest.update(f"{name}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()[:32]
+
+
+def parse(lang: str, sources: list[tuple[str, bytes]]) -> Catalogs:
+    """The catalogs of ``lang`` from its ``.po`` files (the slow way: Babel's parser)."""
+    import io
+
+    from babel.messages.pofile import read_po
+
+    messages: dict[str, str] = {}
+    plurals: dict[str, tuple[str, ...]] = {}
+    for _name, data in sources:
+        for m in read_po(io.BytesIO(data), locale=LOCALES[lang]):
+            if not m.id or m.fuzzy:
+                continue
+            if isinstance(m.id, str) and isinstance(m.string, str) and m.string:
+                messages[m.id] = m.string
+            elif isinstance(m.id, (tuple, list)) and isinstance(m.string, (tuple, list)) and all(m.string):
+                plurals[m.id[0]] = tuple(m.string)
+    return Catalogs(messages, plurals)
+
+
+def _read_cache(path: Path, key: str) -> Catalogs | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as err:
+        log.warning("translation cache %s unreadable (%s): parsing the .po files", path, err)
+        return None
+    if not isinstance(data, dict) or data.get("key") != key:
+        log.warning("translation cache %s is not for these .po files: parsing them", path)
+        return None
+    return Catalogs(dict(data["messages"]), {k: tuple(v) for k, v in data["plurals"].items()})
+
+
+def _write_cache(path: Path, lang: str, key: str, found: Catalogs) -> None:
+    from incasso_tui.atomicfile import atomic_write
+
+    body = json.dumps({"key": key, "messages": found.messages, "plurals": found.plurals}, ensure_ascii=False)
+    try:
+        atomic_write(path, body, mode=0o644, make_folder=True)
+        for old in path.parent.glob(f"catalog-{lang}-*.json"):
+            if old != path:  # the cache of .po files that have changed since
+                old.unlink(missing_ok=True)
+    except OSError as err:
+        log.warning("translation cache %s not written (%s): the .po files are parsed at every start", path, err)
 
 
 @cache
+def catalogs(lang: str) -> Catalogs:
+    """The translations of ``lang``: from the cache when it was made from these very ``.po`` files, else parsed
+    (and cached for the next start)."""
+    sources = _sources(lang)
+    if not sources:  # English: the ids are the text
+        return Catalogs({}, {})
+    key = cache_key(sources)
+    path = cache_dir() / f"catalog-{lang}-{key}.json"
+    found = _read_cache(path, key)
+    if found is None:
+        found = parse(lang, sources)
+        _write_cache(path, lang, key, found)
+    return found
+
+
 def catalog(lang: str) -> dict[str, str]:
     """msgid -> translation for ``lang`` (empty for English, whose ids are the text)."""
-    merged: dict[str, str] = {}
-    for path in sorted((_HERE / lang).glob("*.po")):
-        with path.open("rb") as fh:
-            po = read_po(fh, locale=LOCALES[lang])
-        merged.update({m.id: m.string for m in po if m.id and m.string and not m.fuzzy and isinstance(m.id, str)})
-    return merged
+    return catalogs(lang).messages
 
 
-@cache
 def plural_catalog(lang: str) -> dict[str, tuple[str, ...]]:
     """singular msgid -> plural forms (msgstr[0], msgstr[1], ...) for ``lang``."""
-    merged: dict[str, tuple[str, ...]] = {}
-    for path in sorted((_HERE / lang).glob("*.po")):
-        with path.open("rb") as fh:
-            po = read_po(fh, locale=LOCALES[lang])
-        for m in po:
-            forms = m.string
-            if isinstance(m.id, (tuple, list)) and not m.fuzzy and isinstance(forms, (tuple, list)) and all(forms):
-                merged[m.id[0]] = tuple(forms)
-    return merged
+    return catalogs(lang).plurals
 
 
 class Translator:
@@ -55,8 +142,9 @@ class Translator:
             raise ValueError(f"unknown language {lang!r}")
         self.lang = lang
         self.locale = LOCALES[lang]
-        self._catalog = catalog(lang)
-        self._plurals = plural_catalog(lang)
+        found = catalogs(lang)
+        self._catalog = found.messages
+        self._plurals = found.plurals
         self._plural_index = c2py(get_plural(self.locale).plural_expr)
 
     def plural(self, singular: str, plural: str, count: int, /, **params: object) -> str:

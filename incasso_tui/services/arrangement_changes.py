@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from incasso_tui.domain.arrangement import DeskLimits, Plan, plan_arrangement
-from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, Frequency
+from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, Frequency, NextAction
 from incasso_tui.errors import N_, BadInput, NotFound, RuleViolation
 from incasso_tui.services import audit
 from incasso_tui.services.access import move_case, next_status
@@ -115,7 +115,7 @@ def _write_plan(
     # a case special management holds stays theirs (it is refused as a transition: handed_over -> arrangement)
     move_case(case, next_status(case, CaseStatus.ARRANGEMENT))
     case.next_action_date = plan.lines[0].due_date
-    case.next_action = "Betaling regeling controleren"
+    case.next_action, case.next_action_params = NextAction.CHECK_ARRANGEMENT_PAYMENT, None
     case.flag = None
     case.updated_by, case.updated_at = ctx.actor.name, now
     return new
@@ -194,7 +194,7 @@ def cancel_arrangement(ctx: Context, arrangement_id: int, expected_version: int,
         if case.status == CaseStatus.ARRANGEMENT.value:
             move_case(case, CaseStatus.ACTIVE)
             case.next_action_date = today
-            case.next_action = "Regeling beëindigd: procedure hervatten"
+            case.next_action, case.next_action_params = NextAction.ARRANGEMENT_ENDED_RESUME, None
         case.updated_by, case.updated_at = ctx.actor.name, now
         audit.record(
             s,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from incasso_tui.domain.arrangement import ArrangementTerms, DeskLimits, Plan, plan_arrangement
-from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, Frequency
+from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, Frequency, NextAction
 from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import N_, RuleViolation
 from incasso_tui.services import audit, risk
@@ -118,7 +118,7 @@ def create_arrangement(ctx: Context, case_id: int, expected_version: int, given:
             before = {"status": case.status, "next_action_date": case.next_action_date}
             move_case(case, next_status(case, CaseStatus.ARRANGEMENT))
             case.next_action_date = plan.lines[0].due_date
-            case.next_action = "Betaling regeling controleren"
+            case.next_action, case.next_action_params = NextAction.CHECK_ARRANGEMENT_PAYMENT, None
             case.flag = None
             case.updated_by = ctx.actor.name
             case.updated_at = now

@@ -46,7 +46,8 @@ class CaseInfo:
     assignee: str | None
     opened_on: date
     next_action_date: date
-    next_action: str
+    next_action: str  # a domain.enums.NextAction code, shown with its params (ui.labels.next_action)
+    next_action_params: dict[str, str] | None
     pause_reason: str | None
     pause_until: date | None
     flag: str | None
@@ -345,6 +346,7 @@ def client_detail(ctx: Context, case_id: int) -> ClientDetail:
                 opened_on=case.opened_on,
                 next_action_date=case.next_action_date,
                 next_action=case.next_action,
+                next_action_params=case.next_action_params,
                 pause_reason=case.pause_reason,
                 pause_until=case.pause_until,
                 flag=case.flag,

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from incasso_tui.domain.enums import CaseStatus, Role, TaskStatus
+from incasso_tui.domain.enums import CaseStatus, NextAction, Role, TaskStatus
 from incasso_tui.errors import N_, NotAllowed, NotFound, RuleViolation
 from incasso_tui.services import audit
 from incasso_tui.services.access import CASE_WRITERS, check_write
@@ -124,10 +124,12 @@ def ask(ctx: Context, case_id: int, to: str, question: str) -> int:
             s,
             case.id,
             "consultation",
-            f"Vraag van {ctx.actor.name}: {text}",
+            "",
             ctx.clock.today() + timedelta(days=ANSWER_DAYS),
             target.id,
             ref=f"consultation:{row.id}",
+            subject=NextAction.CONSULTATION_QUESTION,
+            subject_params={"by": ctx.actor.name, "text": text},
         )
         audit.record(
             s,
@@ -162,10 +164,12 @@ def answer(ctx: Context, consultation_id: int, text: str) -> None:
             s,
             row.case_id,
             "consultation_answer",
-            f"Antwoord van {ctx.actor.name}: {body}",
+            "",
             ctx.clock.today(),
             row.asked_by_id,
             ref=f"consultation:{row.id}",
+            subject=NextAction.CONSULTATION_ANSWER,
+            subject_params={"by": ctx.actor.name, "text": body},
         )
         audit.record(
             s,

@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from incasso_tui.domain.audit_actions import CONTACT_LOG, ContactLogBefore
-from incasso_tui.domain.enums import ArrearsCause, Channel, ContactOutcome, TaskStatus
+from incasso_tui.domain.enums import ArrearsCause, Channel, ContactOutcome, NextAction, TaskStatus
 from incasso_tui.domain.money import ensure_money
 from incasso_tui.errors import N_, BadInput, RuleViolation
 from incasso_tui.services import audit, risk
@@ -28,9 +28,6 @@ from incasso_tui.store.models import Contact, Note, Promise, Task
 # (services.access decides by the case's state)
 CONTACT_WRITERS = CASE_WRITERS
 MAX_TEXT = 4000  # characters in a contact summary or a note
-# the case's next action after a contact (stored text, like the other next actions the desk writes)
-NEXT_AFTER_PROMISE = "Betaalbelofte controleren"
-NEXT_AFTER_CONTACT = "Vervolgactie na contact"
 
 
 @dataclass(frozen=True)
@@ -126,10 +123,11 @@ def log_contact(ctx: Context, case_id: int, expected_version: int, given: Contac
             )
             s.add(promise)
             s.flush()
-        before = ContactLogBefore(case.next_action_date, case.next_action).payload()
+        before = ContactLogBefore(case.next_action_date, case.next_action, case.next_action_params).payload()
         assert given.next_action_date is not None  # validated above
         case.next_action_date = given.next_action_date
-        case.next_action = NEXT_AFTER_PROMISE if promise is not None else NEXT_AFTER_CONTACT
+        case.next_action = NextAction.CHECK_PROMISE if promise is not None else NextAction.FOLLOW_UP_CONTACT
+        case.next_action_params = None
         case.updated_by = ctx.actor.name
         case.updated_at = now
         if given.cause is not None:  # the case keeps the cause (issue 15: services.causes), with its other changes
@@ -164,7 +162,7 @@ def log_contact(ctx: Context, case_id: int, expected_version: int, given: Contac
         # the follow-up is a task in the inbox of the case's owner (issue 13); so is checking the promise
         from incasso_tui.services.inbox import close_task, replace_follow_up
 
-        replace_follow_up(ctx, s, case, "follow_up", case.next_action, case.next_action_date)
+        replace_follow_up(ctx, s, case, "follow_up", NextAction(case.next_action), None, case.next_action_date)
         if given.channel in (Channel.PHONE, Channel.VIDEO):  # the call was made: its open call task is done
             for call in s.scalars(
                 select(Task).where(Task.case_id == case.id, Task.kind == "call", Task.status == TaskStatus.OPEN)
@@ -176,7 +174,8 @@ def log_contact(ctx: Context, case_id: int, expected_version: int, given: Contac
                 s,
                 case,
                 "promise_check",
-                NEXT_AFTER_PROMISE,
+                NextAction.CHECK_PROMISE,
+                None,
                 promise.due_date + timedelta(days=ctx.settings.payment_grace_days),
             )
         s.flush()  # the case's version check (UPDATE ... WHERE version = n) runs here

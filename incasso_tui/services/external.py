@@ -39,7 +39,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from incasso_tui.atomicfile import atomic_write
 from incasso_tui.domain import external as dx
-from incasso_tui.domain.enums import CaseStatus, LedgerKind, LetterStatus, LoanStatus, Role, TrackStatus
+from incasso_tui.domain.enums import CaseStatus, LedgerKind, LetterStatus, LoanStatus, NextAction, Role, TrackStatus
 from incasso_tui.domain.money import ZERO
 from incasso_tui.domain.references import is_valid_iban, normalize_reference
 from incasso_tui.errors import N_, BadFile, BadInput, FourEyesViolation, NotFound, RuleViolation, StaleData
@@ -582,7 +582,7 @@ def decide_handover(ctx: Context, claim_id: int, *, approve: bool, reason: str =
                 for kind, lang in (("external_handover", "nl"), ("external_notice", client.language))
             ]
             s.add_all(letters)
-            case.next_action = f"Bij {party_row.name}"[:200]
+            case.next_action, case.next_action_params = NextAction.AT_OUTSIDE_PARTY, {"party": party_row.name}
             case.updated_by, case.updated_at = ctx.actor.name, now
             s.flush()
             audit.record(
@@ -631,7 +631,8 @@ def _end(ctx: Context, s: Session, claim: ExternalClaim, outcome: str, day: date
     assert dx.can_move(claim.status, "ended") and outcome in dx.OUTCOMES
     claim.status, claim.outcome, claim.ended_on = "ended", outcome, day
     case = load_case(s, claim.case_id)
-    case.next_action_date, case.next_action = ctx.clock.today(), f"Terug van extern: {outcome}"
+    case.next_action_date = ctx.clock.today()
+    case.next_action, case.next_action_params = NextAction.BACK_FROM_OUTSIDE, {"outcome": outcome}
     case.updated_by, case.updated_at = ctx.actor.name, ctx.clock.now()
 
 

@@ -25,6 +25,7 @@ from incasso_tui.domain.enums import (
     CaseStatus,
     HandoverStatus,
     LetterStatus,
+    NextAction,
     Role,
     Stage,
     TaskStatus,
@@ -88,7 +89,8 @@ class HandoverRow:
     arrears: Decimal = Decimal("0.00")
     case_status: str = ""
     next_action_date: date | None = None
-    next_action: str = ""
+    next_action: str = "none"  # a domain.enums.NextAction code, shown with its params (ui.labels.next_action)
+    next_action_params: dict[str, str] | None = None
     open_tasks: int = 0
 
 
@@ -306,10 +308,11 @@ def hand_over(
                 s,
                 case.id,
                 "handover_review",
-                "Overdracht beoordelen",
+                "",
                 ctx.clock.today(),
                 None,
                 ref=f"handover:{row.id}",
+                subject=NextAction.REVIEW_HANDOVER,
             )
             audit.record(
                 s,
@@ -350,7 +353,16 @@ def handovers(
         .scalar_subquery()
     )
     query = (
-        select(Handover, Client.name, Case.pos_arrears, Case.status, Case.next_action_date, Case.next_action, tasks)
+        select(
+            Handover,
+            Client.name,
+            Case.pos_arrears,
+            Case.status,
+            Case.next_action_date,
+            Case.next_action,
+            Case.next_action_params,
+            tasks,
+        )
         .join(Case, Case.id == Handover.case_id)
         .join(Client, Client.id == Case.client_id)
         .where(Handover.status.in_(status))
@@ -360,7 +372,7 @@ def handovers(
     with ctx.db.reader() as s:
         rows = s.execute(query.order_by(Handover.handed_at.desc(), Handover.id.desc()))
         result = []
-        for h, name, arrears, case_status, next_date, next_action, open_tasks in rows:
+        for h, name, arrears, case_status, next_date, next_action, next_params, open_tasks in rows:
             summary = json.loads(h.summary)
             result.append(
                 HandoverRow(
@@ -380,6 +392,7 @@ def handovers(
                     case_status,
                     next_date,
                     next_action,
+                    next_params,
                     int(open_tasks),
                 )
             )
@@ -424,7 +437,7 @@ def return_to_desk(ctx: Context, handover_id: int, expected_version: int, reason
         _close_review(ctx, s, h, f"Teruggegeven: {h.return_reason}", now)
         move_case(case, CaseStatus.ACTIVE)
         case.next_action_date = ctx.clock.today()
-        case.next_action = "Teruggegeven door Bijzonder Beheer"
+        case.next_action, case.next_action_params = NextAction.RETURNED_BY_SPECIAL, None
         case.updated_by, case.updated_at = ctx.actor.name, now
         audit.record(
             s,

@@ -21,7 +21,7 @@ from typing import Literal
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from incasso_tui.domain.enums import Role, TaskStatus
+from incasso_tui.domain.enums import NextAction, Role, TaskStatus
 from incasso_tui.errors import N_, BadInput, NotAllowed, NotFound, RuleViolation
 from incasso_tui.services import audit
 from incasso_tui.services.contacts import check_text
@@ -72,6 +72,9 @@ class TaskRow:
     created_by: str
     ref: str | None
     outcome: str | None
+    # a task made by the code: its subject (a domain.enums.NextAction code, "free" for a typed title) and parameters
+    subject: str = "free"
+    subject_params: dict[str, str] | None = None
 
     def bucket(self, today: date) -> str:
         """overdue | today | week | later: the inbox's groups."""
@@ -84,7 +87,19 @@ class TaskRow:
 
 def _row(t: Task, name: str, assignee: str | None) -> TaskRow:
     return TaskRow(
-        t.id, t.case_id, name, t.kind, t.title, t.due_date, t.status, assignee, t.created_by, t.ref, t.outcome
+        t.id,
+        t.case_id,
+        name,
+        t.kind,
+        t.title,
+        t.due_date,
+        t.status,
+        assignee,
+        t.created_by,
+        t.ref,
+        t.outcome,
+        t.subject,
+        t.subject_params,
     )
 
 
@@ -253,13 +268,18 @@ def add_task(
     assignee_id: int | None,
     *,
     ref: str | None = None,
+    subject: NextAction = NextAction.FREE,
+    subject_params: dict[str, str] | None = None,
 ) -> Task:
-    """A task in the caller's transaction, audited (``task.create``)."""
+    """A task in the caller's transaction, audited (``task.create``). ``title`` is text a person typed (or, until
+    those have a code too, a sentence of the code); a coded ``subject`` (with its parameters) has no title."""
     now = ctx.clock.now()
     t = Task(
         case_id=case_id,
         kind=kind,
-        title=title[:200],
+        title="" if subject is not NextAction.FREE else title[:200],
+        subject=subject,
+        subject_params=subject_params,
         due_date=due,
         status="open",
         assignee_id=assignee_id,
@@ -277,12 +297,27 @@ def add_task(
         entity="task",
         entity_id=t.id,
         case_id=case_id,
-        after={"kind": kind, "title": t.title, "due_date": due, "assignee_id": assignee_id},
+        after={
+            "kind": kind,
+            "title": t.title,
+            "subject": subject,
+            "subject_params": subject_params,
+            "due_date": due,
+            "assignee_id": assignee_id,
+        },
     )
     return t
 
 
-def replace_follow_up(ctx: Context, s: Session, case: Case, kind: str, title: str, due: date) -> Task:
+def replace_follow_up(
+    ctx: Context,
+    s: Session,
+    case: Case,
+    kind: str,
+    subject: NextAction,
+    params: dict[str, str] | None,
+    due: date,
+) -> Task:
     """The case's one open task of ``kind`` (follow_up, promise_check) becomes this one: an older one is
     cancelled (the new contact replaced it), in the caller's transaction."""
     now = ctx.clock.now()
@@ -291,7 +326,9 @@ def replace_follow_up(ctx: Context, s: Session, case: Case, kind: str, title: st
     ):
         close_task(ctx, s, old, "Vervangen door een nieuw contact", now, status="cancelled")
     owner = case.assignee_id if case.assignee_id is not None else ctx.actor.id
-    return add_task(ctx, s, case.id, kind, title, due, owner)
+    if subject is NextAction.FREE:  # a typed next action is the task's title
+        return add_task(ctx, s, case.id, kind, (params or {}).get("text", ""), due, owner)
+    return add_task(ctx, s, case.id, kind, "", due, owner, subject=subject, subject_params=params)
 
 
 def overdue_per_user(s: Session, today: date) -> dict[str, int]:

@@ -19,7 +19,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from incasso_tui.domain.enums import CaseStatus, TaskStatus
+from incasso_tui.domain.enums import CaseStatus, NextAction, TaskStatus
 from incasso_tui.errors import N_, BadInput, RuleViolation
 from incasso_tui.services import audit
 from incasso_tui.services.access import CASE_WRITERS, check_write
@@ -83,9 +83,14 @@ def add_call_task(ctx: Context, s: Session, case: Case, given: CallTaskInput) ->
         created_at=now,
     )
     s.add(task)
-    before = {"next_action_date": case.next_action_date, "next_action": case.next_action}
-    if case.next_action_date > given.due_date:
-        case.next_action_date, case.next_action = given.due_date, title
+    before = {
+        "next_action_date": case.next_action_date,
+        "next_action": case.next_action,
+        "next_action_params": case.next_action_params,
+    }
+    if case.next_action_date > given.due_date:  # the typed note becomes the next action: free text
+        case.next_action_date = given.due_date
+        case.next_action, case.next_action_params = NextAction.FREE, {"text": title}
         case.updated_by, case.updated_at = ctx.actor.name, now
     s.flush()  # the case's version check runs here
     event = audit.Event(

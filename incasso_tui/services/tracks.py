@@ -34,6 +34,7 @@ from incasso_tui.domain.enums import (
     CaseStatus,
     LetterStatus,
     LoanStatus,
+    NextAction,
     TaskStatus,
     TrackKind,
     TrackOutcome,
@@ -59,14 +60,17 @@ CLAIM_DAYS = 30  # default claim deadline after the ruling date when the court o
 MAX_NAME = 200
 MAX_CONTACT = 300
 MAX_REASON = 300
-# stored next-action texts (like the other next actions the desk writes)
-NEXT_ACTION = {
-    "minnelijk": "Vordering indienen bij schuldhulpverlener",
-    "wsnp": "Vordering indienen bij bewindvoerder",
-    "faillissement": "Vordering indienen bij curator",
+# the case's next action and the claim-filing task's subject per kind of track
+FILE_CLAIM = {
+    "minnelijk": NextAction.FILE_CLAIM_DEBT_COUNSELLOR,
+    "wsnp": NextAction.FILE_CLAIM_ADMINISTRATOR,
+    "faillissement": NextAction.FILE_CLAIM_CURATOR,
 }
-NEXT_AFTER_PAUSE = "Einde pauze: dossier weer oppakken"
-NEXT_AFTER_TRACK = "Einde traject: dossier weer oppakken"
+CLAIM_TASK = {
+    "minnelijk": NextAction.CLAIM_TASK_DEBT_COUNSELLOR,
+    "wsnp": NextAction.CLAIM_TASK_ADMINISTRATOR,
+    "faillissement": NextAction.CLAIM_TASK_CURATOR,
+}
 # the law that stops interest at the ruling date (shown on the claim statement)
 INTEREST_STOP = {"wsnp": "art. 303 Fw", "faillissement": "art. 128 Fw"}
 
@@ -107,10 +111,12 @@ class TrackRow:
 class TaskRow:
     id: int
     kind: str
-    title: str
+    title: str  # typed by a person (subject "free"); otherwise shown from the subject (ui.labels.task_title)
     due_date: date
     status: str
     created_by: str
+    subject: str = "free"
+    subject_params: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -148,7 +154,10 @@ def case_tracks(ctx: Context, case_id: int) -> CaseTracks:
                 )
                 for t in tracks
             ),
-            tasks=tuple(TaskRow(t.id, t.kind, t.title, t.due_date, t.status, t.created_by) for t in tasks),
+            tasks=tuple(
+                TaskRow(t.id, t.kind, t.title, t.due_date, t.status, t.created_by, t.subject, t.subject_params)
+                for t in tasks
+            ),
         )
 
 
@@ -260,7 +269,9 @@ def register_track(ctx: Context, case_id: int, expected_version: int, given: Tra
         task = Task(
             case_id=case.id,
             kind="claim_filing",
-            title=f"{NEXT_ACTION[given.kind.value]}: {given.trustee_name.strip()}"[:200],
+            title="",
+            subject=CLAIM_TASK[given.kind.value],
+            subject_params={"party": given.trustee_name.strip()},
             due_date=deadline,
             status="open",
             assignee_id=case.assignee_id or ctx.actor.id,
@@ -335,7 +346,7 @@ def register_track(ctx: Context, case_id: int, expected_version: int, given: Tra
         case.pause_reason = None
         case.pause_until = None
         case.next_action_date = deadline
-        case.next_action = NEXT_ACTION[given.kind.value]
+        case.next_action, case.next_action_params = FILE_CLAIM[given.kind.value], None
         case.updated_by = ctx.actor.name
         case.updated_at = now
         s.flush()
@@ -371,7 +382,6 @@ def register_track(ctx: Context, case_id: int, expected_version: int, given: Tra
 
 
 SETTLEMENT_DAYS = 30  # the case waits this long for the agreed amount when no date is given
-NEXT_AFTER_SETTLEMENT = "Schikking: betaling van het afgesproken bedrag bewaken"
 
 
 @dataclass(frozen=True)
@@ -476,18 +486,18 @@ def end_track(
             move_case(case, next_status(case, CaseStatus.CLOSED))
             case.closed_on = today
             case.next_action_date = today
-            case.next_action = ""
+            case.next_action, case.next_action_params = NextAction.NONE, None
         elif outcome is TrackOutcome.SETTLED:
             assert settle_by is not None
             move_case(case, next_status(case, CaseStatus.PAUSED))
             case.pause_reason = f"Schikking {settled_amount} met {track.trustee_name}"[:300]
             case.pause_until = settle_by
             case.next_action_date = settle_by
-            case.next_action = NEXT_AFTER_SETTLEMENT
+            case.next_action, case.next_action_params = NextAction.WATCH_SETTLEMENT, None
         else:
             move_case(case, next_status(case, CaseStatus.ACTIVE))
             case.next_action_date = today
-            case.next_action = NEXT_AFTER_TRACK
+            case.next_action, case.next_action_params = NextAction.TRACK_ENDED_RESUME, None
         case.updated_by = ctx.actor.name
         case.updated_at = now
         audit.record(
@@ -619,7 +629,7 @@ def _set_pause(
         case.pause_reason = reason
         case.pause_until = until
         case.next_action_date = next_action_date
-        case.next_action = NEXT_AFTER_PAUSE
+        case.next_action, case.next_action_params = NextAction.PAUSE_OVER_RESUME, None
         case.updated_by = ctx.actor.name
         case.updated_at = now
         audit.record(

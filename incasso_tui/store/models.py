@@ -16,6 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -45,6 +46,7 @@ from incasso_tui.domain.enums import (
     LedgerKind,
     LetterStatus,
     LoanStatus,
+    NextAction,
     PrintBatchStatus,
     PromiseStatus,
     ProposalKind,
@@ -269,7 +271,10 @@ class Case(Base):
     opened_on: Mapped[date] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
     next_action_date: Mapped[date] = mapped_column(Date)
-    next_action: Mapped[str] = mapped_column(String(200), default="")
+    # a code, translated when shown (ui.labels.next_action), with its parameters; free text only as the parameter
+    # "text" of NextAction.FREE. The column keeps the length it had when it held sentences (no table rewrite).
+    next_action: Mapped[str] = mapped_column(Vocab(NextAction, 200), default=NextAction.NONE)
+    next_action_params: Mapped[dict[str, str] | None] = mapped_column(JSON(none_as_null=True))
     pause_reason: Mapped[str | None] = mapped_column(String(300))
     pause_until: Mapped[date | None] = mapped_column(Date)
     flag: Mapped[str | None] = mapped_column(String(32))  # broken_promise | broken_arrangement
@@ -515,7 +520,10 @@ class Task(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     kind: Mapped[str] = mapped_column(String(32))  # call | claim_filing | handover_review | ...
-    title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200))  # what a person typed (subject "free"); "" for a coded subject
+    # what a task made by the code is about: a code translated when shown (ui.labels.task_title), with its parameters
+    subject: Mapped[str] = mapped_column(Vocab(NextAction, 40), default=NextAction.FREE, server_default="free")
+    subject_params: Mapped[dict[str, str] | None] = mapped_column(JSON(none_as_null=True))
     due_date: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(Vocab(TaskStatus, 16), default="open")  # open | done | cancelled
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

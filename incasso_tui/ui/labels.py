@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from incasso_tui.errors import N_
@@ -290,3 +291,62 @@ COMPLAINT_OUTCOME = {
     "rejected": N_("rejected"),
     "withdrawn": N_("withdrawn"),
 }
+
+# the next action of a case and the subject of a task made by the code (domain.enums.NextAction); its placeholders
+# are the parameters stored with it (cases.next_action_params, tasks.subject_params)
+NEXT_ACTION = {
+    "none": N_("No next action"),
+    "free": N_("{text}"),
+    "follow_up_reminder": N_("Follow up the reminder by phone"),
+    "follow_up_demand": N_("Follow up the demand letter"),
+    "call_about_arrears": N_("Call the client about the arrears"),
+    "watch_fourteen_day_term": N_("14-day letter: watch the term"),
+    "prepare_bkr_report": N_("Prepare the BKR report"),
+    "check_bkr_report": N_("Check the BKR report"),
+    "follow_up_default_notice": N_("Follow up the notice of default"),
+    "call_in_proposal": N_("Call-in proposal to Risk"),
+    "handover_to_special": N_("Hand over to special management"),
+    "pause_ended_review": N_("Pause ended: review the case"),
+    "pause_over_resume": N_("End of the pause: take the case up again"),
+    "check_promise": N_("Check the promise to pay"),
+    "follow_up_contact": N_("Follow up the contact"),
+    "promise_broken": N_("Promise broken: follow up"),
+    "check_arrangement_payment": N_("Check the arrangement's payment"),
+    "arrangement_broken": N_("Arrangement broken: follow up"),
+    "arrangement_ended_resume": N_("Arrangement ended: resume the procedure"),
+    "evaluate_deferral": N_("Evaluate the deferral of repayment"),
+    "file_claim_debt_counsellor": N_("File the claim with the debt counsellor"),
+    "file_claim_administrator": N_("File the claim with the administrator"),
+    "file_claim_curator": N_("File the claim with the curator"),
+    "claim_task_debt_counsellor": N_("File the claim with the debt counsellor: {party}"),
+    "claim_task_administrator": N_("File the claim with the administrator: {party}"),
+    "claim_task_curator": N_("File the claim with the curator: {party}"),
+    "watch_settlement": N_("Settlement: watch the payment of the agreed amount"),
+    "track_ended_resume": N_("End of the track: take the case up again"),
+    "review_handed_over": N_("Review the case (special management)"),
+    "review_handover": N_("Review the handover"),
+    "consultation_question": N_("Question from {by}: {text}"),
+    "consultation_answer": N_("Answer from {by}: {text}"),
+    "returned_by_special": N_("Returned by special management"),
+    "at_outside_party": N_("At {party}"),
+    "back_from_outside": N_("Back from the outside party: {outcome}"),
+}
+# parameters that are codes themselves, shown by their label
+_NEXT_ACTION_PARAM_LABELS = {"outcome": REPORT_STATUS}
+
+
+def next_action(tr: Translator, kind: str, params: Mapping[str, str] | None) -> str:
+    """The next action (or a coded task subject) ``kind`` with its ``params`` in the session's language; a kind this
+    version does not know is shown as its code."""
+    given = dict(params or {})
+    for name, table in _NEXT_ACTION_PARAM_LABELS.items():
+        if name in given:
+            given[name] = label(tr, table, given[name])
+    if kind not in NEXT_ACTION:
+        return kind
+    return tr(NEXT_ACTION[kind], **given) if given else tr(NEXT_ACTION[kind])
+
+
+def task_title(tr: Translator, subject: str, params: Mapping[str, str] | None, title: str) -> str:
+    """A task's title: the text a person typed (subject ``free``), or its coded subject in the session's language."""
+    return title if subject == "free" else next_action(tr, subject, params)

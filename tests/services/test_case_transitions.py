@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from incasso_tui.domain.case_status import TransitionRefused
-from incasso_tui.domain.enums import CaseStatus
+from incasso_tui.domain.enums import CaseStatus, NextAction
 from incasso_tui.services.access import move_case
 from incasso_tui.services.procedure.batch import Batch
 from incasso_tui.store.models import AuditEvent, Case
@@ -27,11 +27,11 @@ def test_a_forbidden_change_by_hand_is_refused_and_nothing_is_written(ctx_for) -
     before = _state(ctx, case_id)
     with pytest.raises(TransitionRefused), ctx.db.transaction() as s:
         case = s.get(Case, case_id)
-        case.next_action = "mag niet blijven staan"
+        case.next_action, case.next_action_params = NextAction.FREE, {"text": "mag niet blijven staan"}
         move_case(case, CaseStatus.ACTIVE)
     assert _state(ctx, case_id) == before
     with ctx.db.reader() as s:
-        assert s.get(Case, case_id).next_action != "mag niet blijven staan"
+        assert s.get(Case, case_id).next_action_params != {"text": "mag niet blijven staan"}
 
 
 def test_an_allowed_change_by_hand_is_made(ctx_for) -> None:  # type: ignore[no-untyped-def]

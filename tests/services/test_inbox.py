@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from incasso_tui.errors import BadInput, NotAllowed, RuleViolation
+from incasso_tui.i18n import Translator
 from incasso_tui.services.cases import client_detail
 from incasso_tui.services.consultations import advised_cases, answer, ask, consultations
 from incasso_tui.services.discussion import Action, decide, items, raise_item
@@ -15,6 +16,7 @@ from incasso_tui.services.inbox import assign_task, complete_task, list_tasks, m
 from incasso_tui.services.tasks import CallTaskInput, create_call_task
 from incasso_tui.services.worklist import Worklist, WorklistFilter
 from incasso_tui.store.models import AuditEvent, Case, ClientAdviser, Task, User
+from incasso_tui.ui.labels import task_title
 
 TODAY = date(2026, 11, 23)
 TOMORROW = TODAY + timedelta(days=1)
@@ -123,7 +125,14 @@ def test_a_consultation_goes_to_the_adviser_and_the_answer_comes_back(ctx_for) -
         answer(demo, cid, "zelf beantwoord")  # only the one asked
     answer(advisor_ctx, cid, "Ja: drie maanden uitstel, omzet trekt in het voorjaar aan")
     (back,) = [t for t in list_tasks(demo) if t.kind == "consultation_answer"]
-    assert back.due_date == TODAY and "drie maanden" in back.title
+    assert back.due_date == TODAY and back.title == ""  # the answer is the coded subject's parameter
+    assert (back.subject, back.subject_params) == (
+        "consultation_answer",
+        {"by": adviser, "text": "Ja: drie maanden uitstel, omzet trekt in het voorjaar aan"},
+    )
+    assert task_title(Translator("en"), back.subject, back.subject_params, back.title).startswith(
+        f"Answer from {adviser}: Ja:"
+    )
     (row,) = consultations(demo, case_id=case.id)
     assert (row.status, row.asked_of) == ("answered", adviser)
     assert _events(demo, "consultation.answer") == 1

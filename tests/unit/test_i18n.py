@@ -11,20 +11,50 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 
 from incasso_tui.errors import RuleViolation
-from incasso_tui.i18n import Translator, catalog
+from incasso_tui.i18n import Translator, catalog, plural_catalog
 
 PACKAGE = Path(__file__).resolve().parents[2] / "incasso_tui"
-KEYWORDS = {"N_": None, "tr": None, "Binding": (3,)}  # Binding(key, action, description)
+# Binding(key, action, description); tr.plural(singular, plural, count)
+KEYWORDS = {"N_": None, "tr": None, "Binding": (3,), "plural": (1, 2)}
+
+
+def _extracted() -> list[tuple[str, int, str | tuple[str, ...]]]:
+    return [
+        (filename, lineno, message)
+        for filename, lineno, message, _comments, _context in extract_from_dir(
+            str(PACKAGE), method_map=[("store/migrations/**.py", "ignore"), ("**.py", "python")], keywords=KEYWORDS
+        )
+    ]
 
 
 def _msgids() -> dict[str, str]:
     found: dict[str, str] = {}
-    for filename, lineno, message, _comments, _context in extract_from_dir(
-        str(PACKAGE), method_map=[("store/migrations/**.py", "ignore"), ("**.py", "python")], keywords=KEYWORDS
-    ):
+    for filename, lineno, message in _extracted():
         if isinstance(message, str) and message.strip():
             found.setdefault(message, f"{filename}:{lineno}")
     return found
+
+
+def test_every_counted_text_has_dutch_plural_forms_with_the_same_placeholders() -> None:
+    """Each ``tr.plural(singular, plural, n)`` has a msgid_plural entry in the Dutch catalogs: both forms, keeping
+    the placeholders of the English forms."""
+    plurals = plural_catalog("nl")
+    counted = {m: f"{f}:{n}" for f, n, m in _extracted() if isinstance(m, tuple) and all(isinstance(p, str) for p in m)}
+    assert len(counted) >= 20
+    missing = [f"{where}: {m[0]!r}" for m, where in counted.items() if len(plurals.get(m[0], ())) != 2]
+    assert not missing, "no Dutch plural forms:\n" + "\n".join(missing)
+    for (singular, plural), _where in counted.items():
+        one, many = plurals[singular]
+        assert _fields(one) == _fields(singular) and _fields(many) == _fields(plural), singular
+
+
+def test_a_counted_text_follows_the_count() -> None:
+    nl, en = Translator("nl"), Translator("en")
+    forms = ("Selection {name}: {count} case", "Selection {name}: {count} cases")
+    assert nl.plural(*forms, 1, name="Bellen", count=1) == "Selectie Bellen: 1 dossier"
+    assert nl.plural(*forms, 1200, name="Bellen", count=1200) == "Selectie Bellen: 1.200 dossiers"
+    assert en.plural(*forms, 1, name="Calls", count=1) == "Selection Calls: 1 case"
+    assert en.plural(*forms, 0, name="Calls", count=0) == "Selection Calls: 0 cases"
 
 
 def _fields(text: str) -> set[str]:
@@ -69,3 +99,77 @@ def test_plural_forms_follow_the_count_in_both_languages() -> None:
     assert en.plural(*w, 3) == "Approvals: 3 proposals waiting"
     assert nl.plural("{n} of {total} case", "{n} of {total} cases", 1, n=1, total=1) == "1 van 1 dossier"
     assert nl.plural("{n} of {total} case", "{n} of {total} cases", 5, n=2, total=5) == "2 van 5 dossiers"
+
+
+# ----- the catalogs' cache (incasso_tui.i18n.catalogs): parsed once per content of the .po files
+
+
+def _fresh(monkeypatch, tmp_path, po_dir: Path | None = None):  # type: ignore[no-untyped-def]
+    from incasso_tui import i18n
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    if po_dir is not None:
+        monkeypatch.setattr(i18n, "_HERE", po_dir)
+    i18n.catalogs.cache_clear()
+    return i18n
+
+
+def test_the_cache_holds_exactly_what_parsing_the_po_files_gives(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    i18n = _fresh(monkeypatch, tmp_path)
+    try:
+        first = i18n.catalogs("nl")  # parsed and written
+        (written,) = (tmp_path / "cache" / "incasso-tui").glob("catalog-nl-*.json")
+        expected = i18n.Catalogs(*_parsed("nl"))
+        i18n.catalogs.cache_clear()
+        monkeypatch.setattr(i18n, "parse", lambda *a: (_ for _ in ()).throw(AssertionError("parsed again")))
+        second = i18n.catalogs("nl")  # read from the cache, not parsed
+        assert second == first == expected
+        assert second.plurals["{n} of {total} case"] == ("{n} van {total} dossier", "{n} van {total} dossiers")
+        assert written.name == f"catalog-nl-{i18n.cache_key(i18n._sources('nl'))}.json"
+    finally:
+        i18n.catalogs.cache_clear()
+
+
+def _parsed(lang: str) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+    from incasso_tui import i18n
+
+    found = i18n.parse(lang, i18n._sources(lang))
+    return found.messages, found.plurals
+
+
+def test_a_stale_cache_is_never_read(monkeypatch, tmp_path, caplog) -> None:  # type: ignore[no-untyped-def]
+    """A .po file changed after the cache was made: the cache of the old content is not used (and is removed);
+    a cache file whose recorded key is not its name's is refused with a log line."""
+    import shutil
+
+    po_dir = tmp_path / "i18n"
+    shutil.copytree(PACKAGE / "i18n" / "nl", po_dir / "nl")
+    i18n = _fresh(monkeypatch, tmp_path, po_dir)
+    try:
+        assert Translator("nl")("Returned by special management") == "Teruggegeven door Bijzonder Beheer"
+        po = po_dir / "nl" / "next_action.po"
+        po.write_text(po.read_text().replace('"Teruggegeven door Bijzonder Beheer"', '"Terug van BB"'))
+        i18n.catalogs.cache_clear()
+        assert Translator("nl")("Returned by special management") == "Terug van BB"
+        cached = list((tmp_path / "cache" / "incasso-tui").glob("catalog-nl-*.json"))
+        assert [p.name for p in cached] == [f"catalog-nl-{i18n.cache_key(i18n._sources('nl'))}.json"]
+
+        text = cached[0].read_text().replace('"Terug van BB"', '"Vervalst"')  # same name, other content
+        cached[0].write_text(text.replace('"key": "', '"key": "x', 1))
+        i18n.catalogs.cache_clear()
+        with caplog.at_level("WARNING", logger="incasso.i18n"):
+            assert Translator("nl")("Returned by special management") == "Terug van BB"
+        assert "is not for these .po files" in caplog.text
+    finally:
+        i18n.catalogs.cache_clear()
+
+
+def test_an_unwritable_cache_still_translates_and_says_so(monkeypatch, tmp_path, caplog) -> None:  # type: ignore[no-untyped-def]
+    i18n = _fresh(monkeypatch, tmp_path)
+    (tmp_path / "cache").write_text("a file where the cache folder should be")
+    try:
+        with caplog.at_level("WARNING", logger="incasso.i18n"):
+            assert Translator("nl")("Returned by special management") == "Teruggegeven door Bijzonder Beheer"
+        assert "not written" in caplog.text and "parsed at every start" in caplog.text
+    finally:
+        i18n.catalogs.cache_clear()

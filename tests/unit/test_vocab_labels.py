@@ -36,6 +36,7 @@ LABELS: dict[type[StrEnum], dict[str, str]] = {
     enums.ProposalStatus: labels.PROPOSAL_STATUS,
     enums.HandoverStatus: labels.HANDOVER_STATUS,
     enums.BankEntryStatus: labels.BANK_ENTRY_STATUS,
+    enums.NextAction: labels.NEXT_ACTION,
 }
 
 

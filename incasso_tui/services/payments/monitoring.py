@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, LedgerKind, PromiseStatus, Role
+from incasso_tui.domain.enums import ArrangementStatus, CaseStatus, LedgerKind, NextAction, PromiseStatus, Role
 from incasso_tui.domain.guards import check_bkr_cleared
 from incasso_tui.domain.money import ZERO
 from incasso_tui.errors import RuleViolation
@@ -177,9 +177,8 @@ def monitor(ctx: Context, day: date | None = None) -> MonitorReport:
 def _flag(case: Case, flag: str, day: date, actor: str, now: datetime) -> None:
     case.flag = flag
     case.next_action_date = day
-    case.next_action = (
-        "Afspraak gebroken: opvolgen" if flag == "broken_arrangement" else "Toezegging gebroken: opvolgen"
-    )
+    case.next_action = NextAction.ARRANGEMENT_BROKEN if flag == "broken_arrangement" else NextAction.PROMISE_BROKEN
+    case.next_action_params = None
     case.updated_by, case.updated_at = actor, now
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import and_, case, exists, func, insert, literal, select
 from incasso_tui.domain.arrears import Arrears, combined
 from incasso_tui.domain.calendar import fourteen_day_term
 from incasso_tui.domain.costs import wik_costs
-from incasso_tui.domain.enums import CaseStatus, Channel, LetterStatus, LoanStatus, Stage
+from incasso_tui.domain.enums import CaseStatus, Channel, LetterStatus, LoanStatus, NextAction, Stage
 from incasso_tui.domain.guards import (
     BkrArrearsRule,
     BkrRefused,
@@ -105,7 +105,8 @@ def end_pauses(run: Run) -> None:
                 "pause_reason": None,
                 "pause_until": None,
                 "next_action_date": run.day,
-                "next_action": "Pauze afgelopen: stand van zaken bekijken",
+                "next_action": NextAction.PAUSE_ENDED_REVIEW,
+                "next_action_params": None,
             },
             from_status=status,
         )
@@ -133,7 +134,12 @@ def close_cleared(run: Run) -> None:
     for case_id, status, stage in rows:
         batch.update_case(
             case_id,
-            {"status": CaseStatus.CLOSED.value, "closed_on": run.day, "next_action_date": run.day, "next_action": ""},
+            {
+                "status": CaseStatus.CLOSED.value,
+                "closed_on": run.day,
+                "next_action_date": run.day,
+                "next_action": NextAction.NONE,
+            },
             from_status=status,
         )
         batch.case_event(
@@ -355,7 +361,12 @@ def _stage_values(run: Run, consumer: bool, stage: StageDef) -> dict[str, object
     following = run.procedure.for_debtor(consumer).next_after(stage.stage.value)
     has_task = any(action in TASK_KIND for action in stage.actions)
     next_date = run.day + timedelta(days=following.after_days) if following and not has_task else run.day
-    return {"stage_since": run.day, "next_action": stage.next_action, "next_action_date": next_date}
+    return {
+        "stage_since": run.day,
+        "next_action": stage.next_action,
+        "next_action_params": None,
+        "next_action_date": next_date,
+    }
 
 
 def _stage_actions(
@@ -542,14 +553,16 @@ def _letter(batch: Batch, c: _CaseRow, client: _ClientRow, kind: str, positions:
     run.count(f"letter_{kind}")
 
 
-def _task(batch: Batch, c: _CaseRow, kind: str, title: str) -> None:
+def _task(batch: Batch, c: _CaseRow, kind: str, subject: NextAction) -> None:
+    """The stage's task: its subject is the stage's next action (a code, no title)."""
     run = batch.run
     batch.insert(
         "tasks",
         {
             "case_id": c.id,
             "kind": kind,
-            "title": title,
+            "title": "",
+            "subject": subject,
             "due_date": run.day,
             "status": "open",
             "assignee_id": c.assignee_id,
@@ -558,7 +571,7 @@ def _task(batch: Batch, c: _CaseRow, kind: str, title: str) -> None:
         },
         "task.create",
         c.id,
-        {"kind": kind, "due_date": run.day},
+        {"kind": kind, "subject": subject, "due_date": run.day},
     )
     run.count(f"task_{kind}")
 

@@ -233,7 +233,13 @@ class ArrangementScreen(CapacityMixin, SavingScreen[int]):
             Content("\n").join(
                 [
                     lit(
-                        tr(N_("{count} installments of {installment}"), count=plan.count, installment=plan.installment),
+                        tr.plural(
+                            "{count} installment of {installment}",
+                            "{count} installments of {installment}",
+                            plan.count,
+                            count=plan.count,
+                            installment=plan.installment,
+                        ),
                         "bold",
                     ),
                     lit(tr(N_("total {total}, the last on {last}"), total=plan.total, last=plan.last_date)),

@@ -77,8 +77,10 @@ def _outside_lines(ctx: Context, tr: Translator) -> list[str]:
             ack=o.acknowledgements_overdue,
             answer=o.answers_overdue,
         ),
-        tr(
-            N_("External: {count} claims ({amount}); collected {collected}, back {back}, costs {costs}"),
+        tr.plural(
+            "External: {count} claim ({amount}); collected {collected}, back {back}, costs {costs}",
+            "External: {count} claims ({amount}); collected {collected}, back {back}, costs {costs}",
+            k.at_party,
             count=k.at_party,
             amount=tr.money(k.at_party_amount),
             collected=tr.money(k.collected),

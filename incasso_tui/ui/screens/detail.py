@@ -53,6 +53,8 @@ from incasso_tui.ui.labels import (
     TRACK_STATUS,
     VULNERABILITY,
     label,
+    next_action,
+    task_title,
 )
 from incasso_tui.ui.text import lit, money_cell, right, safe, text_cell, translate_bindings
 from incasso_tui.ui.timeline_text import sentence
@@ -429,7 +431,7 @@ class ClientDetailScreen(DeskScreen[None]):
                 (tr(N_("Next action")) + " ", "$text-muted"),
                 (tr.date(case.next_action_date), "bold"),
                 " ",
-                lit(case.next_action),
+                lit(next_action(tr, case.next_action, case.next_action_params)),
             ),
         ]
         if case.cause:  # issue 15: the cause of the arrears as the desk knows it
@@ -801,7 +803,7 @@ class ClientDetailScreen(DeskScreen[None]):
                 [
                     text_cell(tr.date(task.due_date), late if task.due_date < today else ""),
                     text_cell(label(tr, TASK_KIND, task.kind)),
-                    text_cell(task.title),
+                    text_cell(task_title(tr, task.subject, task.subject_params, task.title)),
                     text_cell(task.created_by),
                 ]
                 for task in t.tasks

@@ -53,7 +53,9 @@ class DiscussionScreen(RowsScreen[DiscussionRow]):
         ]
 
     def count_text(self, count: int) -> Content | str:
-        return self.tr(N_("Team meeting: {count} cases to discuss"), count=count)
+        return self.tr.plural(
+            "Team meeting: {count} case to discuss", "Team meeting: {count} cases to discuss", count, count=count
+        )
 
     def panel(self, row: DiscussionRow | None) -> Content | str:
         tr = self.tr

@@ -21,7 +21,7 @@ from incasso_tui.errors import N_, BadInput, IncassoError
 from incasso_tui.services.cases import client_detail
 from incasso_tui.services.consultations import answer
 from incasso_tui.services.inbox import TaskRow, assign_task, complete_task, list_tasks, move_task
-from incasso_tui.ui.labels import TASK_BUCKET, TASK_KIND
+from incasso_tui.ui.labels import TASK_BUCKET, TASK_KIND, task_title
 from incasso_tui.ui.parse import parse_day
 from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
@@ -61,6 +61,9 @@ class InboxScreen(RowsScreen[TaskRow]):
     def fetch(self) -> list[TaskRow]:
         return list_tasks(self.ctx, user=self.user)
 
+    def title_of(self, row: TaskRow) -> str:
+        return task_title(self.tr, row.subject, row.subject_params, row.title)
+
     def _today(self) -> date:
         return self.ctx.clock.today()
 
@@ -73,7 +76,7 @@ class InboxScreen(RowsScreen[TaskRow]):
             text_cell(tr(TASK_KIND.get(row.kind, row.kind))),
             text_cell(row.client_name),
             text_cell(row.assignee or "-"),
-            text_cell(row.title[:80]),
+            text_cell(self.title_of(row)[:80]),
         ]
 
     def count_text(self, count: int) -> Content | str:
@@ -114,7 +117,7 @@ class InboxScreen(RowsScreen[TaskRow]):
                     ),
                     "bold",
                 ),
-                lit(row.title),
+                lit(self.title_of(row)),
                 lit(
                     tr(
                         N_("Made by {name}; owner: {owner}"),
@@ -159,7 +162,8 @@ class InboxScreen(RowsScreen[TaskRow]):
         def given(outcome: str | None) -> None:
             if outcome:
                 self.run_action(
-                    lambda: complete_task(self.ctx, row.id, outcome), self.tr(N_("Task done: {title}"), title=row.title)
+                    lambda: complete_task(self.ctx, row.id, outcome),
+                    self.tr(N_("Task done: {title}"), title=self.title_of(row)),
                 )
 
         self.app.push_screen(PromptScreen(self.tr(N_("What came of it?")), required=N_("Please fill this in")), given)
@@ -195,7 +199,8 @@ class InboxScreen(RowsScreen[TaskRow]):
 
         self.app.push_screen(
             PromptScreen(
-                self.tr(N_("Your answer to: {question}"), question=row.title), required=N_("Please fill this in")
+                self.tr(N_("Your answer to: {question}"), question=self.title_of(row)),
+                required=N_("Please fill this in"),
             ),
             given,
         )

@@ -113,7 +113,14 @@ class LetterScreen(FormScreen[int]):
             size=max(1, len(shown.pdf) // 1024),
         )
         more = (
-            [tr(N_("… and {count} more figures"), count=len(lines) - MAX_PREVIEW_LINES)]
+            [
+                tr.plural(
+                    "… and {count} more figure",
+                    "… and {count} more figures",
+                    len(lines) - MAX_PREVIEW_LINES,
+                    count=len(lines) - MAX_PREVIEW_LINES,
+                )
+            ]
             if len(lines) > MAX_PREVIEW_LINES
             else []
         )

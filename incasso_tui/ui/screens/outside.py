@@ -861,7 +861,12 @@ class ExternalClaimsScreen(RowsScreen[tuple[ext.ClaimView, str]]):
         ]
 
     def count_text(self, count: int) -> str:
-        return self.tr(N_("External collection: {count} claims proposed or at a party"), count=count)
+        return self.tr.plural(
+            "External collection: {count} claim proposed or at a party",
+            "External collection: {count} claims proposed or at a party",
+            count,
+            count=count,
+        )
 
     def panel(self, row: tuple[ext.ClaimView, str] | None) -> Content | str:
         if row is None:

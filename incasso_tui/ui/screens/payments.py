@@ -212,13 +212,21 @@ class QueueScreen(RowsScreen[QueueRow]):
             if reason:
                 self.run_action(
                     lambda: mark_not_ours_many(ctx, [r.id for r in rows], reason),
-                    tr(N_("Marked as not ours: {count} entries, {amount}"), count=len(rows), amount=total),
+                    tr.plural(
+                        "Marked as not ours: {count} entry, {amount}",
+                        "Marked as not ours: {count} entries, {amount}",
+                        len(rows),
+                        count=len(rows),
+                        amount=total,
+                    ),
                 )
 
         self.app.push_screen(
             PromptScreen(
-                tr(
-                    N_("Mark all {count} entries of money out ({amount}) as not ours: why?"),
+                tr.plural(
+                    "Mark the {count} entry of money out ({amount}) as not ours: why?",
+                    "Mark all {count} entries of money out ({amount}) as not ours: why?",
+                    len(rows),
                     count=len(rows),
                     amount=total,
                 )

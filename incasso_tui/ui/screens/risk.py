@@ -89,8 +89,10 @@ class RiskScreen(DeskScreen[None]):
         )
         self.query_one("#risk-title", Static).update(lit(title))
         lines = [
-            tr(
-                N_("Portfolio: {count} loans, outstanding principal {amount}"),
+            tr.plural(
+                "Portfolio: {count} loan, outstanding principal {amount}",
+                "Portfolio: {count} loans, outstanding principal {amount}",
+                r.portfolio.count,
                 count=tr.integer(r.portfolio.count),
                 amount=tr.money(r.portfolio.amount),
             )
@@ -110,13 +112,17 @@ class RiskScreen(DeskScreen[None]):
                 rate=self._rate(r.par30),
                 rate90=self._rate(r.par90),
             ),
-            tr(
-                N_("In default: {count} loans, {amount}"),
+            tr.plural(
+                "In default: {count} loan, {amount}",
+                "In default: {count} loans, {amount}",
+                r.default.count,
                 count=tr.integer(r.default.count),
                 amount=tr.money(r.default.amount),
             ),
-            tr(
-                N_("Forborne: {count} loans, {amount}"),
+            tr.plural(
+                "Forborne: {count} loan, {amount}",
+                "Forborne: {count} loans, {amount}",
+                r.forborne.count,
                 count=tr.integer(r.forborne.count),
                 amount=tr.money(r.forborne.amount),
             ),

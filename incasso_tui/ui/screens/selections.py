@@ -625,8 +625,10 @@ class CampaignForm(FormScreen[CampaignAction]):
         with Vertical(classes="dialog"):
             yield Label(
                 lit(
-                    tr(
-                        N_("Bulk action on {name} ({count} cases now)"),
+                    tr.plural(
+                        "Bulk action on {name} ({count} case now)",
+                        "Bulk action on {name} ({count} cases now)",
+                        self.selection.count or 0,
                         name=self.selection.name,
                         count=self.selection.count or 0,
                     ),

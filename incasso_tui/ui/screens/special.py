@@ -78,8 +78,18 @@ class SpecialManagementScreen(RowsScreen[HandoverRow]):
 
     def count_text(self, count: int) -> str:
         if self.mine:
-            return self.tr(N_("Special management, my workbench: {count} cases (new and accepted by me)"), count=count)
-        return self.tr(N_("Special management: {count} handed-over cases"), count=count)
+            return self.tr.plural(
+                "Special management, my workbench: {count} case (new and accepted by me)",
+                "Special management, my workbench: {count} cases (new and accepted by me)",
+                count,
+                count=count,
+            )
+        return self.tr.plural(
+            "Special management: {count} handed-over case",
+            "Special management: {count} handed-over cases",
+            count,
+            count=count,
+        )
 
     def action_mine(self) -> None:
         self.mine = not self.mine
