@@ -342,6 +342,7 @@ def progress(*, steps: bool = False) -> Iterator[Update | None]:
     if not sys.stderr.isatty():
         yield None
         return
+    from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     tasks: dict[str, Any] = {}
@@ -350,6 +351,7 @@ def progress(*, steps: bool = False) -> Iterator[Update | None]:
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
+        console=Console(stderr=True),  # standard output is the command's result (JSON, a CSV); a bar never mixes in
         transient=False,
     ) as bar:
 

@@ -66,7 +66,11 @@ def test_the_contract_catches_a_textual_import(tmp_path) -> None:  # type: ignor
         ("ui/leak.py", "import sqlalchemy\n", "incasso_tui.ui.leak -> sqlalchemy"),
         # the command line's circle coming back: a group using another group, common using a group, a module no
         # layer names
-        ("cli/procedure.py", "from incasso_tui.cli import audit\n", "incasso_tui.cli.procedure -> incasso_tui.cli.audit"),
+        (
+            "cli/procedure.py",
+            "from incasso_tui.cli import audit\n",
+            "incasso_tui.cli.procedure -> incasso_tui.cli.audit",
+        ),
         ("cli/common.py", "from incasso_tui.cli import calc\n", "incasso_tui.cli.common -> incasso_tui.cli.calc"),
         ("cli/extra.py", "X = 1\n", "- incasso_tui.cli.extra"),
     ],
