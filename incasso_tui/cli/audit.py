@@ -60,7 +60,7 @@ def cmd_init_key(args: argparse.Namespace) -> int:
     _key, path = init_key(settings)
     _signed, done = common.seal_checkpoint(args, mail=True)
     if args.json:
-        print(safe_json({"key_file": str(path), **done}))
+        common.print_json({"key_file": str(path), **done})
         return 0
     print(
         tr(
@@ -75,7 +75,7 @@ def cmd_init_key(args: argparse.Namespace) -> int:
 def cmd_checkpoint(args: argparse.Namespace) -> int:
     _signed, done = common.seal_checkpoint(args, mail=True)
     if args.json:
-        print(safe_json(done))
+        common.print_json(done)
         return 0
     tr = Translator(common.settings(args).lang)
     print(tr(N_("checkpoint: event {seq} sealed in {file}"), seq=done["seq"], file=done["file"]))
@@ -128,7 +128,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             advice=tr(ADVICE),
         )
         if args.json:
-            print(safe_json(result))
+            common.print_json(result)
         print(message, file=sys.stderr)
         return 1
     if key is not None and latest is None:
@@ -142,11 +142,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
             file=str(settings.audit_checkpoint_file),
         )
         if args.json:
-            print(safe_json({**result, "intact": False}))
+            common.print_json({**result, "intact": False})
         print(message, file=sys.stderr)
         return 1
     if args.json:
-        print(safe_json(result))
+        common.print_json(result)
     elif key is None:
         print(tr(N_("audit trail intact: {count} events"), count=report.events))
     else:

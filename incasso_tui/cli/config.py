@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from incasso_tui.cli import common
-from incasso_tui.safetext import safe, safe_json
+from incasso_tui.safetext import safe
 
 __all__ = ["register"]
 
@@ -27,7 +27,10 @@ def cmd_config_path(args: argparse.Namespace) -> int:
     from incasso_tui.config import config_path
 
     path = config_path()
-    print(safe_json({"path": str(path), "exists": path.is_file()}) if args.json else str(path))
+    if args.json:
+        common.print_json({"path": str(path), "exists": path.is_file()})
+    else:
+        print(path)
     return 0
 
 

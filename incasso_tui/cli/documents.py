@@ -19,7 +19,7 @@ from incasso_tui.cli import common
 from incasso_tui.domain.enums import Role
 from incasso_tui.errors import N_
 from incasso_tui.i18n import Translator
-from incasso_tui.safetext import safe, safe_json
+from incasso_tui.safetext import safe
 from incasso_tui.services.documents import DocumentView
 from incasso_tui.ui import document_text
 
@@ -86,7 +86,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         ctx = common.context(args, db, operator_role=Role.AUDITOR)
         views = documents(ctx, client_by_number(ctx, args.client))
     if args.json:
-        print(safe_json([_json(v) for v in views]))
+        common.print_json([_json(v) for v in views])
         return 0
     tr = Translator(settings.lang)
     for view in views:
@@ -103,7 +103,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     with common.database(settings) as db:
         view = document(common.context(args, db, operator_role=Role.AUDITOR), args.id)
     if args.json:
-        print(safe_json(_json(view)))
+        common.print_json(_json(view))
         return 0
     tr = Translator(settings.lang)
     print(f"{view.id:>6}  " + "\n        ".join(safe(text) for text, _style in document_text.fact_lines(tr, view)))
@@ -117,7 +117,7 @@ def cmd_copy(args: argparse.Namespace) -> int:
     with common.database(settings) as db:
         target = copy_document(common.context(args, db), args.id, args.out)
     if args.json:
-        print(safe_json({"id": args.id, "file": str(target)}))
+        common.print_json({"id": args.id, "file": str(target)})
         return 0
     print(Translator(settings.lang)(N_("Copy written to {path}"), path=str(target)))
     return 0

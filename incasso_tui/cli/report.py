@@ -22,7 +22,6 @@ from incasso_tui.domain.arrears import BUCKETS
 from incasso_tui.domain.enums import Role
 from incasso_tui.errors import N_
 from incasso_tui.i18n import Translator
-from incasso_tui.safetext import safe_json
 
 __all__ = ["register", "report_json", "roll_rates_json"]
 
@@ -114,7 +113,7 @@ def cmd_kpi(args: argparse.Namespace) -> int:
     with common.database(settings) as db:
         r = kpi(common.context(args, db, operator_role=Role.AUDITOR), date_from, date_to)
     if args.json:
-        print(safe_json(report_json(r)))
+        common.print_json(report_json(r))
         return 0
     print(
         tr(

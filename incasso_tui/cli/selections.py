@@ -236,7 +236,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     with common.database(settings) as db:
         infos = list_selections(_reader(args, db))
     if args.json:
-        print(safe_json([_selection_json(i) for i in infos]))
+        common.print_json([_selection_json(i) for i in infos])
         return 0
     for info in infos:
         print(
@@ -258,7 +258,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         info = get_selection(ctx, args.name, count=True)
         runs = campaigns(ctx, selection_id=info.id)
     if args.json:
-        print(safe_json({**_selection_json(info), "campaigns": [_campaign_json(c) for c in runs]}))
+        common.print_json({**_selection_json(info), "campaigns": [_campaign_json(c) for c in runs]})
         return 0
     print(_plain(tr(N_("Selection {name}: {count} cases"), name=info.name, count=info.count or 0)))
     for line in _described(tr, info.criteria):
@@ -484,7 +484,7 @@ def cmd_campaigns(args: argparse.Namespace) -> int:
         selection_id = get_selection(ctx, args.selection).id if args.selection else None
         runs = campaigns(ctx, selection_id=selection_id)
     if args.json:
-        print(safe_json([_campaign_json(c) for c in runs]))
+        common.print_json([_campaign_json(c) for c in runs])
         return 0
     for c in runs:
         print(
@@ -517,7 +517,7 @@ def cmd_campaign(args: argparse.Namespace) -> int:
             for r in _all_members(ctx, args.id, None if args.members else "refused")
         ]
     if args.json:
-        print(safe_json({**_campaign_json(info), "payments": _measure_json(m), "members": rows}))
+        common.print_json({**_campaign_json(info), "payments": _measure_json(m), "members": rows})
         return 0
     print(
         tr(

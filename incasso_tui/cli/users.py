@@ -14,7 +14,7 @@ import sys
 
 from incasso_tui.cli import common
 from incasso_tui.errors import N_, BadInput
-from incasso_tui.safetext import safe, safe_json
+from incasso_tui.safetext import safe
 
 __all__ = ["register"]
 
@@ -80,7 +80,7 @@ def cmd_users_list(args: argparse.Namespace) -> int:
     with common.database(settings) as db:
         users = list_users(db)
     if args.json:
-        print(safe_json([vars(u) for u in users]))
+        common.print_json([vars(u) for u in users])
     else:
         for u in users:
             print(
