@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx2 as httpx
 from sqlalchemy import select
 
-from incasso_tui.cli import DEMO_LENDER
+from incasso_tui.cli.tui import DEMO_LENDER
 from incasso_tui.clock import SystemClock
 from incasso_tui.config import Settings
 from incasso_tui.services.context import Context

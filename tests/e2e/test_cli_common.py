@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from incasso_tui.cli import COMMON, build_parser, leaf_parsers
+from incasso_tui.cli import build_parser
+from incasso_tui.cli.common import COMMON, leaf_parsers
 from tests.e2e.test_cli import one_line_error, run
 
 

@@ -21,13 +21,14 @@ print("RESULT", rc, *sorted(m for m in ("textual", "starlette", "uvicorn", "alem
 PROBE_TUI = """
 import sys
 import incasso_tui.cli as cli
+import incasso_tui.cli.tui as tui
 import incasso_tui.ui.app as app_module
 
 def run(self, *args, **kwargs):  # the app is built as for a person, not drawn
     print("RESULT", *sorted(m for m in ("alembic", "starlette", "uvicorn") if m in sys.modules))
 
 app_module.IncassoApp.run = run
-cli.require_terminal = lambda: None
+tui.require_terminal = lambda: None
 cli.main(["tui", "--db", sys.argv[1], "--user", "demo"])
 """
 

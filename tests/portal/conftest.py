@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from incasso_tui.cli import DEMO_LENDER
+from incasso_tui.cli.tui import DEMO_LENDER
 from incasso_tui.clock import FixedClock
 from incasso_tui.config import Settings
 from incasso_tui.domain.enums import CaseStatus

@@ -38,6 +38,7 @@ def test_demo_migrates_its_own_older_book(sqlite_template: str, tmp_path, monkey
     from sqlalchemy import create_engine
 
     from incasso_tui import cli
+    from incasso_tui.cli import tui
     from incasso_tui.store.db import alembic_config
 
     book = tmp_path / "demo.db"
@@ -48,8 +49,8 @@ def test_demo_migrates_its_own_older_book(sqlite_template: str, tmp_path, monkey
     assert current_revision(engine) == "0002"
     opened: list[tuple[str, str | None]] = []
     monkeypatch.setattr(
-        cli,
-        "_run_tui",
+        tui,
+        "run_tui",
         lambda settings, user, clock, db_url, demo=False: opened.append((db_url, settings.lender_name)) or 0,
     )
     assert cli.main(["demo", "--db", url, "--date", "2026-11-23"]) == 0

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from incasso_tui.cli_calc import add_parser
+from incasso_tui.cli.calc import register as add_parser
 from incasso_tui.errors import BadInput
 
 

@@ -1,6 +1,7 @@
 """The layer rules (import-linter contracts, pyproject.toml): domain/ and services/ never import Textual; bank/,
 letters/ and mail/ import neither services nor store; the use-case modules of services.payments and
-services.procedure import each other in one direction only."""
+services.procedure import each other in one direction only; the command groups of incasso_tui.cli import
+neither each other nor come back from common."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def test_import_contracts_hold() -> None:
     lint = Path(sys.executable).with_name("lint-imports")
     result = subprocess.run([str(lint), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Contracts: 9 kept, 0 broken" in result.stdout
+    assert "Contracts: 10 kept, 0 broken" in result.stdout
 
 
 def _lint_a_copy_with(tmp_path: Path, module: str, source: str) -> subprocess.CompletedProcess[str]:
@@ -61,8 +62,17 @@ def test_the_contract_catches_a_textual_import(tmp_path) -> None:  # type: ignor
         ),
         ("services/procedure/extra.py", "X = 1\n", "- incasso_tui.services.procedure.extra"),
         # a command reading a table itself, a screen talking to the database
-        ("cli_calc.py", "from incasso_tui.store import models\n", "incasso_tui.cli_calc -> incasso_tui.store.models"),
+        ("cli/calc.py", "from incasso_tui.store import models\n", "incasso_tui.cli.calc -> incasso_tui.store.models"),
         ("ui/leak.py", "import sqlalchemy\n", "incasso_tui.ui.leak -> sqlalchemy"),
+        # the command line's circle coming back: a group using another group, common using a group, a module no
+        # layer names
+        (
+            "cli/procedure.py",
+            "from incasso_tui.cli import audit\n",
+            "incasso_tui.cli.procedure -> incasso_tui.cli.audit",
+        ),
+        ("cli/common.py", "from incasso_tui.cli import calc\n", "incasso_tui.cli.common -> incasso_tui.cli.calc"),
+        ("cli/extra.py", "X = 1\n", "- incasso_tui.cli.extra"),
     ],
     ids=[
         "mail-services",
@@ -73,6 +83,9 @@ def test_the_contract_catches_a_textual_import(tmp_path) -> None:  # type: ignor
         "procedure-exhaustive",
         "cli-store-models",
         "ui-sqlalchemy",
+        "cli-group-group",
+        "cli-common-group",
+        "cli-exhaustive",
     ],
 )
 def test_the_contracts_catch_a_wrong_import(tmp_path, module, source, broken) -> None:  # type: ignore[no-untyped-def]

@@ -37,7 +37,7 @@ A second run for the same day finds nothing to do: every step is keyed on the st
 transaction that is rolled back, so it reports exactly the counts a real run would.
 
 Role: the run is an operator action: a supervisor or an admin (employees work cases; the run decides for the
-whole book). The CLI without ``--user`` acts as the operator ``cli:<os user>`` (see cli_procedure).
+whole book). The CLI without ``--user`` acts as the operator ``cli:<os user>`` (see incasso_tui.cli.procedure).
 """
 
 from __future__ import annotations

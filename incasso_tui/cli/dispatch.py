@@ -22,15 +22,15 @@ import json
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from incasso_tui import cli
+from incasso_tui.cli import common
 from incasso_tui.errors import N_, BadInput
 
-__all__ = ["add_letter_commands", "add_parsers"]
+__all__ = ["register", "register_letters"]
 
 
 def _day(text: str) -> date:
     try:
-        return cli.parse_date(text)
+        return common.parse_date(text)
     except Exception:  # noqa: BLE001 - argparse shows the message
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
@@ -50,7 +50,9 @@ def _cmd(parent: argparse._SubParsersAction, name: str, help_: str, func, *, jso
     return parser
 
 
-def add_letter_commands(letters: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register_letters(sub: common.Subparsers) -> None:
+    """The print batches and the waiting letters: more commands of the ``letters`` group."""
+    letters = common.commands_of(sub, "letters")
     _cmd(letters, "batch", "collect the rendered post letters into one PDF to print (a print batch)", cmd_batch)
     posted = _cmd(
         letters, "posted", "the print batch went into the post on --posted-on: its letters are dispatched", cmd_posted
@@ -68,13 +70,13 @@ def add_letter_commands(letters: argparse._SubParsersAction) -> None:  # type: i
     _cmd(letters, "waiting", "the letters not yet dispatched, and what each waits for", cmd_waiting)
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: common.Subparsers) -> None:
     clients = sub.add_parser(
         "clients",
         help="clients: consent to legal notices by e-mail",
         description="clients: consent to legal notices by e-mail",
     )
-    clients.set_defaults(func=lambda _a: cli._usage(clients))
+    clients.set_defaults(func=lambda _a: common.usage(clients))
     clients_sub = clients.add_subparsers(title="clients commands", metavar="COMMAND")
     consent = _cmd(
         clients_sub, "consent", "record or withdraw the client's consent to legal notices by e-mail", cmd_consent
@@ -89,7 +91,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         help="debt-relief and insolvency tracks: register, end",
         description="debt-relief and insolvency tracks: register, end",
     )
-    track.set_defaults(func=lambda _a: cli._usage(track))
+    track.set_defaults(func=lambda _a: common.usage(track))
     track_sub = track.add_subparsers(title="track commands", metavar="COMMAND")
     register = _cmd(
         track_sub, "register", "put the client's open case in a track (WSNP, bankruptcy, minnelijk)", cmd_track_register
@@ -121,8 +123,8 @@ def _print(args: argparse.Namespace, data: dict[str, object], text: str) -> int:
 def cmd_batch(args: argparse.Namespace) -> int:
     from incasso_tui.services.dispatch import make_batch
 
-    with cli._database(cli._settings(args)) as db:
-        report = make_batch(cli._context(args, db))
+    with common.database(common.settings(args)) as db:
+        report = make_batch(common.context(args, db))
     text = (
         f"print batch {report.batch_id}: {report.letters} letters in {report.file_path}"
         if report.batch_id
@@ -146,8 +148,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
 def cmd_posted(args: argparse.Namespace) -> int:
     from incasso_tui.services.dispatch import mark_posted
 
-    with cli._database(cli._settings(args)) as db:
-        ctx = cli._context(args, db)
+    with common.database(common.settings(args)) as db:
+        ctx = common.context(args, db)
         day = args.posted_on or ctx.clock.today()
         count = mark_posted(ctx, args.batch, day)
     return _print(
@@ -160,8 +162,8 @@ def cmd_posted(args: argparse.Namespace) -> int:
 def cmd_undo_batch(args: argparse.Namespace) -> int:
     from incasso_tui.services.dispatch import undo_batch
 
-    with cli._database(cli._settings(args)) as db:
-        count = undo_batch(cli._context(args, db), args.batch)
+    with common.database(common.settings(args)) as db:
+        count = undo_batch(common.context(args, db), args.batch)
     return _print(
         args,
         {"batch": args.batch, "undone": True, "letters": count},
@@ -172,8 +174,8 @@ def cmd_undo_batch(args: argparse.Namespace) -> int:
 def cmd_batches(args: argparse.Namespace) -> int:
     from incasso_tui.services.dispatch import batches
 
-    with cli._database(cli._settings(args)) as db:
-        rows = batches(cli._context(args, db))
+    with common.database(common.settings(args)) as db:
+        rows = batches(common.context(args, db))
     lines = [
         f"{b.id:>6}  {b.status:<7} made {b.made_on}  posted {b.posted_on or '-'}  {b.letters:>5} letters  {b.file_path}"
         for b in rows
@@ -184,8 +186,8 @@ def cmd_batches(args: argparse.Namespace) -> int:
 def cmd_waiting(args: argparse.Namespace) -> int:
     from incasso_tui.services.dispatch import waiting_letters
 
-    with cli._database(cli._settings(args)) as db:
-        rows = waiting_letters(cli._context(args, db))
+    with common.database(common.settings(args)) as db:
+        rows = waiting_letters(common.context(args, db))
     lines = [
         f"{w.letter_id:>8}  {w.client_number:<10} {w.kind:<24} {w.channel:<8} {w.letter_date}  waits for "
         f"{w.waits_for}{f' (batch {w.batch_id})' if w.batch_id else ''}"
@@ -207,8 +209,8 @@ def cmd_consent(args: argparse.Namespace) -> int:
         raise BadInput(N_("Give either --given-on with --source, or --withdraw"), field="given_on")
     from incasso_tui.services.cases import client_by_number
 
-    with cli._database(cli._settings(args)) as db:
-        ctx = cli._context(args, db)
+    with common.database(common.settings(args)) as db:
+        ctx = common.context(args, db)
         set_email_consent(
             ctx, client_by_number(ctx, args.client), None if args.withdraw else args.given_on, args.source
         )
@@ -224,8 +226,8 @@ def cmd_track_register(args: argparse.Namespace) -> int:
     from incasso_tui.domain.enums import TrackKind
     from incasso_tui.services.tracks import TrackInput, register_track
 
-    with cli._database(cli._settings(args)) as db:
-        ctx = cli._context(args, db)
+    with common.database(common.settings(args)) as db:
+        ctx = common.context(args, db)
         case_id, version = _open_case(ctx, args.client)
         done = register_track(
             ctx,
@@ -254,8 +256,8 @@ def cmd_track_register(args: argparse.Namespace) -> int:
 def cmd_track_end(args: argparse.Namespace) -> int:
     from incasso_tui.services.tracks import end_track
 
-    with cli._database(cli._settings(args)) as db:
-        ctx = cli._context(args, db)
+    with common.database(common.settings(args)) as db:
+        ctx = common.context(args, db)
         case_id, version = _open_case(ctx, args.client)
         ended = end_track(ctx, case_id, version, args.outcome, settled_amount=args.amount, settle_by=args.settle_by)
     return _print(

@@ -20,18 +20,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from incasso_tui import cli
+from incasso_tui.cli import common
 from incasso_tui.errors import BadInput
 from incasso_tui.i18n import Translator
 from incasso_tui.safetext import safe
 
-__all__ = ["add_parser"]
+__all__ = ["register"]
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: common.Subparsers) -> None:
     help_ = "incoming payments: import bank statements, monitor promises and arrangements"
     parent = sub.add_parser("payments", help=help_, description=help_)
-    parent.set_defaults(func=lambda _a: cli._usage(parent))
+    parent.set_defaults(func=lambda _a: common.usage(parent))
     commands = parent.add_subparsers(title="payments commands", metavar="COMMAND")
     imp = commands.add_parser("import", help="import CAMT.053/054 or MT940 statement files (one transaction per file)")
     imp.add_argument("files", nargs="+", metavar="FILE", type=Path)
@@ -47,8 +47,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     tr = Translator(args.lang)
     failed = 0
-    with cli._database(cli._settings(args)) as db, _collector_paused():
-        ctx = cli._context(args, db)
+    with common.database(common.settings(args)) as db, _collector_paused():
+        ctx = common.context(args, db)
         for number, path in enumerate(args.files):
             if number:
                 gc.collect()  # what the previous file left
@@ -92,8 +92,8 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 
     from incasso_tui.services.payments import monitor
 
-    with cli._database(cli._settings(args)) as db:
-        report = monitor(cli._context(args, db))
+    with common.database(common.settings(args)) as db:
+        report = monitor(common.context(args, db))
     if args.json:
         print(json.dumps(asdict(report)))
     else:

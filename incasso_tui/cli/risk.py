@@ -21,7 +21,7 @@ import sys
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from incasso_tui import cli
+from incasso_tui.cli import common
 from incasso_tui.domain.arrears import BUCKETS
 from incasso_tui.domain.enums import Role
 from incasso_tui.errors import N_
@@ -31,7 +31,7 @@ from incasso_tui.safetext import csv_cell
 if TYPE_CHECKING:
     from incasso_tui.services.risk import RiskReport
 
-__all__ = ["add_parsers", "report_json"]
+__all__ = ["register", "report_json"]
 
 _CONTROLS = {c: chr(0x2400 + c) for c in range(0x20)} | {0x7F: "\u2421"}
 
@@ -40,14 +40,8 @@ def _plain(value: object) -> str:
     return str(value).translate(_CONTROLS)
 
 
-def _report_subparsers(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:  # type: ignore[type-arg]
-    """The ``report`` command's sub-commands (cli_report makes ``report``; risk is one more of its reports)."""
-    report = sub.choices["report"]
-    return next(a for a in report._actions if isinstance(a, argparse._SubParsersAction))
-
-
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    rep = _report_subparsers(sub).add_parser(
+def register(sub: common.Subparsers) -> None:
+    rep = common.commands_of(sub, "report").add_parser(  # risk is one more of its reports
         "risk",
         help="PAR30/PAR90, default, forborne, IFRS 9 stages, write-offs, recoveries, signals",
         description="the risk figures as of a day (default: today) and for a period up to it",
@@ -71,7 +65,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         help="loan risk history, early-warning signals, vulnerability flags",
         description="loan risk history, early-warning signals, vulnerability flags",
     )
-    risk.set_defaults(func=lambda _a: cli._usage(risk))
+    risk.set_defaults(func=lambda _a: common.usage(risk))
     risk_sub = risk.add_subparsers(title="risk commands", metavar="COMMAND")
     loan = risk_sub.add_parser("loan", help="a loan's risk history", description="a loan's risk history")
     loan.add_argument("number", help="the loan number")
@@ -276,12 +270,12 @@ def print_report(tr: Translator, r: RiskReport) -> None:
 def cmd_report(args: argparse.Namespace) -> int:
     from incasso_tui.services.risk import risk_report
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = Translator(settings.lang)
-    as_of = cli.parse_date(args.as_of) if args.as_of else None
-    date_from = cli.parse_date(args.date_from) if args.date_from else None
-    with cli._database(settings) as db:
-        r = risk_report(cli._context(args, db, operator_role=Role.AUDITOR), as_of, date_from)
+    as_of = common.parse_date(args.as_of) if args.as_of else None
+    date_from = common.parse_date(args.date_from) if args.date_from else None
+    with common.database(settings) as db:
+        r = risk_report(common.context(args, db, operator_role=Role.AUDITOR), as_of, date_from)
     if args.json:
         print(json.dumps(report_json(r), ensure_ascii=False))
     elif args.csv:
@@ -297,10 +291,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_loan(args: argparse.Namespace) -> int:
     from incasso_tui.services.risk import loan_history
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = Translator(settings.lang)
-    with cli._database(settings) as db:
-        rows = loan_history(cli._context(args, db, operator_role=Role.AUDITOR), args.number)
+    with common.database(settings) as db:
+        rows = loan_history(common.context(args, db, operator_role=Role.AUDITOR), args.number)
     if args.json:
         print(
             json.dumps(
@@ -347,12 +341,12 @@ def cmd_loan(args: argparse.Namespace) -> int:
 def cmd_signals(args: argparse.Namespace) -> int:
     from incasso_tui.services.risk import signal_list
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = Translator(settings.lang)
-    with cli._database(settings) as db:
-        ctx = cli._context(args, db, operator_role=Role.AUDITOR)
-        date_to = cli.parse_date(args.date_to) if args.date_to else ctx.clock.today()
-        date_from = cli.parse_date(args.date_from) if args.date_from else date_to - timedelta(days=29)
+    with common.database(settings) as db:
+        ctx = common.context(args, db, operator_role=Role.AUDITOR)
+        date_to = common.parse_date(args.date_to) if args.date_to else ctx.clock.today()
+        date_from = common.parse_date(args.date_from) if args.date_from else date_to - timedelta(days=29)
         rows = signal_list(ctx, date_from, date_to)
     if args.json:
         print(
@@ -399,11 +393,11 @@ def cmd_vulnerability(args: argparse.Namespace) -> int:
     from incasso_tui.services import risk
     from incasso_tui.services.cases import client_by_number
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = Translator(settings.lang)
-    with cli._database(settings) as db:
+    with common.database(settings) as db:
         reading = args.action == "list"
-        ctx = cli._context(args, db, operator_role=Role.AUDITOR if reading else None)
+        ctx = common.context(args, db, operator_role=Role.AUDITOR if reading else None)
         client_id = client_by_number(ctx, args.client)
         if args.action in ("set", "remove"):
             if not args.kind:

@@ -15,18 +15,18 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from incasso_tui import cli
+from incasso_tui.cli import common
 from incasso_tui.domain.enums import Role
 from incasso_tui.errors import N_
 from incasso_tui.i18n import Translator
-from incasso_tui.safetext import safe, safe_json
+from incasso_tui.safetext import safe
 from incasso_tui.services.documents import DocumentView
 from incasso_tui.ui import document_text
 
-__all__ = ["add_parsers"]
+__all__ = ["register"]
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: common.Subparsers) -> None:
     group = sub.add_parser("documents", help="a client's dossier documents: list, show one, copy one to print")
     docs = group.add_subparsers(dest="documents_cmd", required=True)
     p = docs.add_parser("list", help="the documents of a client's dossier, oldest first")
@@ -81,12 +81,12 @@ def cmd_list(args: argparse.Namespace) -> int:
     from incasso_tui.services.cases import client_by_number
     from incasso_tui.services.documents import documents
 
-    settings = cli._settings(args)
-    with cli._database(settings) as db:
-        ctx = cli._context(args, db, operator_role=Role.AUDITOR)
+    settings = common.settings(args)
+    with common.database(settings) as db:
+        ctx = common.context(args, db, operator_role=Role.AUDITOR)
         views = documents(ctx, client_by_number(ctx, args.client))
     if args.json:
-        print(safe_json([_json(v) for v in views]))
+        common.print_json([_json(v) for v in views])
         return 0
     tr = Translator(settings.lang)
     for view in views:
@@ -99,11 +99,11 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     from incasso_tui.services.documents import document
 
-    settings = cli._settings(args)
-    with cli._database(settings) as db:
-        view = document(cli._context(args, db, operator_role=Role.AUDITOR), args.id)
+    settings = common.settings(args)
+    with common.database(settings) as db:
+        view = document(common.context(args, db, operator_role=Role.AUDITOR), args.id)
     if args.json:
-        print(safe_json(_json(view)))
+        common.print_json(_json(view))
         return 0
     tr = Translator(settings.lang)
     print(f"{view.id:>6}  " + "\n        ".join(safe(text) for text, _style in document_text.fact_lines(tr, view)))
@@ -113,11 +113,11 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_copy(args: argparse.Namespace) -> int:
     from incasso_tui.services.documents import copy_document
 
-    settings = cli._settings(args)
-    with cli._database(settings) as db:
-        target = copy_document(cli._context(args, db), args.id, args.out)
+    settings = common.settings(args)
+    with common.database(settings) as db:
+        target = copy_document(common.context(args, db), args.id, args.out)
     if args.json:
-        print(safe_json({"id": args.id, "file": str(target)}))
+        common.print_json({"id": args.id, "file": str(target)})
         return 0
     print(Translator(settings.lang)(N_("Copy written to {path}"), path=str(target)))
     return 0

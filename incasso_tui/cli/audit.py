@@ -11,24 +11,23 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime
 from typing import Any
 
-from incasso_tui import cli
+from incasso_tui.cli import common
 from incasso_tui.errors import N_
 from incasso_tui.i18n import Translator
 from incasso_tui.safetext import safe, safe_json
 
-__all__ = ["add_parser", "checkpoint_after_run"]
+__all__ = ["register"]
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: common.Subparsers) -> None:
     audit = sub.add_parser(
         "audit",
         help="the audit trail: verify the hash chain, show a case's timeline",
         description="the audit trail: verify the hash chain, show a case's timeline",
     )
-    audit.set_defaults(func=lambda _a: cli._usage(audit))
+    audit.set_defaults(func=lambda _a: common.usage(audit))
     audit_sub = audit.add_subparsers(title="audit commands", metavar="COMMAND")
     verify = audit_sub.add_parser("verify", help="recompute the hash chain; exit 1 naming the first broken event")
     verify.add_argument("--json", action="store_true")
@@ -46,85 +45,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     point.add_argument("--json", action="store_true")
     point.set_defaults(func=cmd_checkpoint)
     show = audit_sub.add_parser("show", help="the timeline of one case, oldest first")
-    show.add_argument("--case", type=cli.parse_id, required=True, metavar="N", help="the case number")
+    show.add_argument("--case", type=common.parse_id, required=True, metavar="N", help="the case number")
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=cmd_show)
-
-
-def _seal(args: argparse.Namespace, *, mail: bool) -> tuple[Any, dict[str, Any]]:
-    """Write a checkpoint of the database of ``args``; mail it when configured. Returns it and what happened."""
-    from incasso_tui.services.audit_seal import write_checkpoint
-
-    settings = cli._settings(args)
-    key = cli.audit_key(settings)
-    if key is None:
-        from incasso_tui.errors import ConfigError
-
-        raise ConfigError(
-            N_("There is no audit key at {path}: make one with 'incasso audit init-key'"),
-            path=str(settings.audit_key_file),
-        )
-    with cli._database(settings) as db:
-        signed = write_checkpoint(db, settings, key, datetime.now().astimezone())
-    return signed, {
-        "seq": signed.seq,
-        "head": signed.head,
-        "at": signed.at,
-        "file": str(settings.audit_checkpoint_file),
-        "mailed_to": _mail(settings, signed) if mail else None,
-    }
-
-
-def _mail(settings: Any, signed: Any) -> str | None:
-    """Mail a checkpoint to the auditor; a failure is said on stderr (the checkpoint is in the file regardless)."""
-    from incasso_tui.errors import IncassoError
-    from incasso_tui.mail.smtp import MailFailure
-    from incasso_tui.services.audit_seal import mail_checkpoint
-
-    if not settings.audit_checkpoint_email:
-        return None
-    tr = Translator(settings.lang)
-    try:
-        mail_checkpoint(settings, signed)
-    except IncassoError as err:
-        print(
-            f"incasso: {tr(N_('The checkpoint was not mailed to {to}: {error}'), to=settings.audit_checkpoint_email, error=tr.error(err))}",
-            file=sys.stderr,
-        )
-        return None
-    except MailFailure as err:
-        print(
-            f"incasso: {tr(N_('The checkpoint was not mailed to {to}: {error}'), to=settings.audit_checkpoint_email, error=str(err))}",
-            file=sys.stderr,
-        )
-        return None
-    return str(settings.audit_checkpoint_email)
-
-
-def checkpoint_after_run(args: argparse.Namespace) -> dict[str, Any] | None:
-    """The daily run's checkpoint (after its transaction): None, said on stderr, when there is no audit key."""
-    settings = cli._settings(args)
-    if cli.audit_key(settings) is None:
-        tr = Translator(settings.lang)
-        print(
-            f"incasso: {tr(N_('No audit key: no checkpoint was written (make a key with incasso audit init-key)'))}",
-            file=sys.stderr,
-        )
-        return None
-    return _seal(args, mail=True)[1]
 
 
 def cmd_init_key(args: argparse.Namespace) -> int:
     from incasso_tui.services.audit_seal import init_key
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = Translator(settings.lang)
-    with cli._database(settings):  # the database must be there before a key is made for it
+    with common.database(settings):  # the database must be there before a key is made for it
         pass
     _key, path = init_key(settings)
-    _signed, done = _seal(args, mail=True)
+    _signed, done = common.seal_checkpoint(args, mail=True)
     if args.json:
-        print(safe_json({"key_file": str(path), **done}))
+        common.print_json({"key_file": str(path), **done})
         return 0
     print(
         tr(
@@ -137,11 +73,11 @@ def cmd_init_key(args: argparse.Namespace) -> int:
 
 
 def cmd_checkpoint(args: argparse.Namespace) -> int:
-    _signed, done = _seal(args, mail=True)
+    _signed, done = common.seal_checkpoint(args, mail=True)
     if args.json:
-        print(safe_json(done))
+        common.print_json(done)
         return 0
-    tr = Translator(cli._settings(args).lang)
+    tr = Translator(common.settings(args).lang)
     print(tr(N_("checkpoint: event {seq} sealed in {file}"), seq=done["seq"], file=done["file"]))
     return 0
 
@@ -157,10 +93,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from incasso_tui.services.audit import verify_chain
     from incasso_tui.services.audit_seal import read_checkpoints
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = Translator(settings.lang)
-    key = cli.audit_key(settings)
-    with cli._database(settings) as db:
+    key = common.audit_key(settings)
+    with common.database(settings) as db:
         checkpoints = read_checkpoints(db, settings, key) if key is not None else []
         report = verify_chain(db, key, checkpoints)
     latest = report.checkpoint
@@ -192,7 +128,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             advice=tr(ADVICE),
         )
         if args.json:
-            print(safe_json(result))
+            common.print_json(result)
         print(message, file=sys.stderr)
         return 1
     if key is not None and latest is None:
@@ -206,11 +142,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
             file=str(settings.audit_checkpoint_file),
         )
         if args.json:
-            print(safe_json({**result, "intact": False}))
+            common.print_json({**result, "intact": False})
         print(message, file=sys.stderr)
         return 1
     if args.json:
-        print(safe_json(result))
+        common.print_json(result)
     elif key is None:
         print(
             tr.plural(
@@ -221,6 +157,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             )
         )
     else:
+        assert latest is not None  # a key without a checkpoint returned above
         print(
             tr(
                 N_(
@@ -264,7 +201,7 @@ def _change(before: dict[str, object] | None, after: dict[str, object] | None) -
 def cmd_show(args: argparse.Namespace) -> int:
     from incasso_tui.services.audit import case_timeline
 
-    with cli._database(cli._settings(args)) as db:
+    with common.database(common.settings(args)) as db:
         events = case_timeline(db, args.case)
     if args.json:
         print(

@@ -28,7 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from incasso_tui import cli
+from incasso_tui.cli import common
 from incasso_tui.domain.money import parse_amount
 from incasso_tui.errors import N_
 from incasso_tui.i18n import Translator
@@ -42,7 +42,7 @@ from incasso_tui.ui.labels import (
     label,
 )
 
-__all__ = ["add_parsers"]
+__all__ = ["register"]
 
 
 def _out(args: argparse.Namespace, data: Any, text: str) -> int:
@@ -50,21 +50,15 @@ def _out(args: argparse.Namespace, data: Any, text: str) -> int:
     return 0
 
 
-def _sub(sub: argparse._SubParsersAction, name: str, help_: str) -> argparse._SubParsersAction:  # type: ignore[type-arg]
-    parent = sub.add_parser(name, help=help_, description=help_)
-    parent.set_defaults(func=lambda _a: cli._usage(parent))
-    return parent.add_subparsers(title=f"{name} commands", metavar="COMMAND")
-
-
-def _cmd(sub: argparse._SubParsersAction, name: str, help_: str, func: Any) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+def _cmd(sub: common.Subparsers, name: str, help_: str, func: Any) -> argparse.ArgumentParser:
     p = sub.add_parser(name, help=help_, description=help_)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=func)
     return p
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parties = _sub(sub, "parties", "bailiffs, lawyers and collection agencies")
+def register(sub: common.Subparsers) -> None:
+    parties = common.add_group(sub, "parties", "bailiffs, lawyers and collection agencies")
     p = _cmd(parties, "add", "record a party", cmd_parties_add)
     p.add_argument("name")
     p.add_argument("--kind", required=True, help="bailiff, lawyer or agency")
@@ -80,7 +74,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--kind")
     _cmd(parties, "show", "one party", cmd_parties_show).add_argument("name")
 
-    ext = _sub(sub, "external", "claims handed to a bailiff, lawyer or collection agency")
+    ext = common.add_group(sub, "external", "claims handed to a bailiff, lawyer or collection agency")
     p = _cmd(ext, "handover", "propose handing the case's claim to a party (another person decides)", cmd_handover)
     p.add_argument("case", type=int)
     p.add_argument("--party", required=True, metavar="NAME")
@@ -111,7 +105,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--report", action="store_true", help="write the unreported ones to a file for the party")
     _cmd(ext, "kpi", "what is at outside parties and what came of it (30 days)", cmd_kpi)
 
-    comp = _sub(sub, "complaints", "the complaints register")
+    comp = common.add_group(sub, "complaints", "the complaints register")
     p = _cmd(comp, "add", "record a complaint or dispute on a case", cmd_complaints_add)
     p.add_argument("case", type=int)
     p.add_argument("--received", required=True, metavar="YYYY-MM-DD")
@@ -133,7 +127,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD")
 
-    offers = _sub(sub, "offers", "debt counsellors' proposals in a minnelijk traject")
+    offers = common.add_group(sub, "offers", "debt counsellors' proposals in a minnelijk traject")
     p = _cmd(offers, "add", "record the proposal (percentage, term) and the answer's deadline", cmd_offers_add)
     p.add_argument("case", type=int)
     p.add_argument("--percentage", required=True)
@@ -217,10 +211,10 @@ def cmd_parties_add(args: argparse.Namespace) -> int:
         phone=args.phone,
         wki_registration=args.wki_registration,
     )
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = _tr(settings)
-    with cli._database(settings) as db:
-        party_id = add_party(cli._context(args, db), given)
+    with common.database(settings) as db:
+        party_id = add_party(common.context(args, db), given)
     return _out(
         args,
         {"id": party_id, "name": args.name.strip()},
@@ -231,10 +225,10 @@ def cmd_parties_add(args: argparse.Namespace) -> int:
 def cmd_parties_list(args: argparse.Namespace) -> int:
     from incasso_tui.services.external import parties
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = _tr(settings)
-    with cli._database(settings) as db:
-        rows = parties(cli._context(args, db), kind=args.kind)
+    with common.database(settings) as db:
+        rows = parties(common.context(args, db), kind=args.kind)
     text = "\n".join(
         f"{p.name:<32} {_kind(tr, p.kind):<17} {p.city:<16} wki={p.wki_registration or '-':<10} "
         + tr(N_("at the party {count}"), count=p.open_claims)
@@ -246,10 +240,10 @@ def cmd_parties_list(args: argparse.Namespace) -> int:
 def cmd_parties_show(args: argparse.Namespace) -> int:
     from incasso_tui.services.external import party
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = _tr(settings)
-    with cli._database(settings) as db:
-        p = party(cli._context(args, db), args.name)
+    with common.database(settings) as db:
+        p = party(common.context(args, db), args.name)
     shown = {**_party_json(p), "kind": _kind(tr, p.kind)}
     labels = {k: tr(_PARTY_FIELD[k]) if k in _PARTY_FIELD else k for k in shown}
     width = max(len(v) for v in labels.values()) + 1
@@ -263,10 +257,10 @@ def cmd_parties_show(args: argparse.Namespace) -> int:
 def cmd_handover(args: argparse.Namespace) -> int:
     from incasso_tui.services.external import propose_handover
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = _tr(settings)
-    with cli._database(settings) as db:
-        claim_id = propose_handover(cli._context(args, db), args.case, args.party, args.reason)
+    with common.database(settings) as db:
+        claim_id = propose_handover(common.context(args, db), args.case, args.party, args.reason)
     return _out(
         args,
         {"claim": claim_id, "status": "proposed"},
@@ -284,10 +278,10 @@ def cmd_handover(args: argparse.Namespace) -> int:
 def cmd_decide(args: argparse.Namespace) -> int:
     from incasso_tui.services.external import decide_handover
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = _tr(settings)
-    with cli._database(settings) as db:
-        d = decide_handover(cli._context(args, db), args.claim, approve=args.approve, reason=args.reason)
+    with common.database(settings) as db:
+        d = decide_handover(common.context(args, db), args.claim, approve=args.approve, reason=args.reason)
     if d.statement is None:
         return _out(
             args,
@@ -330,12 +324,12 @@ def cmd_status(args: argparse.Namespace) -> int:
         from incasso_tui.errors import BadInput
 
         raise BadInput(N_("Not a case number: {text}"), text=args.case) from None
-    day = cli.parse_date(args.day) if args.day else None
-    settings = cli._settings(args)
+    day = common.parse_date(args.day) if args.day else None
+    settings = common.settings(args)
     tr = _tr(settings)
-    with cli._database(settings) as db:
+    with common.database(settings) as db:
         report_id = report_status(
-            cli._context(args, db),
+            common.context(args, db),
             case_id,
             args.status,
             amount=_amount(args.amount),
@@ -353,10 +347,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from incasso_tui.services.external import import_status
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = _tr(settings)
-    with cli._database(settings) as db:
-        result = import_status(cli._context(args, db), Path(args.file))
+    with common.database(settings) as db:
+        result = import_status(common.context(args, db), Path(args.file))
     return _out(
         args,
         dataclasses.asdict(result),
@@ -372,10 +366,10 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_recall(args: argparse.Namespace) -> int:
     from incasso_tui.services.external import recall
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = _tr(settings)
-    with cli._database(settings) as db:
-        claim_id = recall(cli._context(args, db), args.case, args.reason)
+    with common.database(settings) as db:
+        claim_id = recall(common.context(args, db), args.case, args.reason)
     return _out(args, {"claim": claim_id, "outcome": "recalled"}, tr(N_("claim {claim} recalled"), claim=str(claim_id)))
 
 
@@ -453,10 +447,10 @@ def _claim_text(tr: Translator, v: Any) -> str:
 def cmd_show(args: argparse.Namespace) -> int:
     from incasso_tui.services.external import claim_for_case
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = _tr(settings)
-    with cli._database(settings) as db:
-        view = claim_for_case(cli._context(args, db), args.case)
+    with common.database(settings) as db:
+        view = claim_for_case(common.context(args, db), args.case)
     if view is None:
         return _out(args, None, tr(N_("case {case} was never handed to an outside party"), case=str(args.case)))
     return _out(args, dataclasses.asdict(view), _claim_text(tr, view))
@@ -465,10 +459,10 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     from incasso_tui.services.external import claims
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = _tr(settings)
-    with cli._database(settings) as db:
-        rows = claims(cli._context(args, db))
+    with common.database(settings) as db:
+        rows = claims(common.context(args, db))
     text = "\n".join(
         tr(
             N_("claim {claim} case {case} {status} {party} {client}"),
@@ -486,10 +480,10 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_payments(args: argparse.Namespace) -> int:
     from incasso_tui.services.external import claim_for_case, report_payments
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = _tr(settings)
-    with cli._database(settings) as db:
-        ctx = cli._context(args, db)
+    with common.database(settings) as db:
+        ctx = common.context(args, db)
         if args.report:
             path, rows = report_payments(ctx, args.case)
             data = {"file": path, "payments": [dataclasses.asdict(p) for p in rows]}
@@ -520,10 +514,10 @@ def cmd_payments(args: argparse.Namespace) -> int:
 def cmd_kpi(args: argparse.Namespace) -> int:
     from incasso_tui.services.external import kpis
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = _tr(settings)
-    with cli._database(settings) as db:
-        k = kpis(cli._context(args, db))
+    with common.database(settings) as db:
+        k = kpis(common.context(args, db))
     text = "\n".join(
         [
             tr.plural(
@@ -557,15 +551,15 @@ def cmd_complaints_add(args: argparse.Namespace) -> int:
 
     given = ComplaintInput(
         kind=args.kind,
-        received_on=cli.parse_date(args.received),
+        received_on=common.parse_date(args.received),
         channel=args.channel,
         about=args.about,
         handled_by=args.handler,
     )
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = _tr(settings)
-    with cli._database(settings) as db:
-        ctx = cli._context(args, db)
+    with common.database(settings) as db:
+        ctx = common.context(args, db)
         complaint_id = add_complaint(ctx, args.case, given)
         (row,) = [c for c in complaints(ctx, case_id=args.case) if c.id == complaint_id]
     return _out(
@@ -586,10 +580,10 @@ def cmd_complaints_add(args: argparse.Namespace) -> int:
 def cmd_complaints_list(args: argparse.Namespace) -> int:
     from incasso_tui.services.complaints import complaints
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = _tr(settings)
-    with cli._database(settings) as db:
-        ctx = cli._context(args, db)
+    with common.database(settings) as db:
+        ctx = common.context(args, db)
         rows = complaints(ctx, open_only=args.open, case_id=args.case)
         today = ctx.clock.today()
     lines = []
@@ -622,20 +616,20 @@ def cmd_complaints_list(args: argparse.Namespace) -> int:
 def cmd_complaints_ack(args: argparse.Namespace) -> int:
     from incasso_tui.services.complaints import acknowledge
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = _tr(settings)
-    with cli._database(settings) as db:
-        acknowledge(cli._context(args, db), args.id)
+    with common.database(settings) as db:
+        acknowledge(common.context(args, db), args.id)
     return _out(args, {"id": args.id, "acknowledged": True}, tr(N_("complaint {id} acknowledged"), id=str(args.id)))
 
 
 def cmd_complaints_answer(args: argparse.Namespace) -> int:
     from incasso_tui.services.complaints import answer
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = _tr(settings)
-    with cli._database(settings) as db:
-        text = answer(cli._context(args, db), args.id, args.outcome, args.text)
+    with common.database(settings) as db:
+        text = answer(common.context(args, db), args.id, args.outcome, args.text)
     return _out(
         args,
         {"id": args.id, "outcome": args.outcome, "answer": text},
@@ -653,10 +647,10 @@ def cmd_complaints_report(args: argparse.Namespace) -> int:
 
     from incasso_tui.services.complaints import report
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = _tr(settings)
-    with cli._database(settings) as db:
-        r = report(cli._context(args, db), cli.parse_date(args.date_from), cli.parse_date(args.date_to))
+    with common.database(settings) as db:
+        r = report(common.context(args, db), common.parse_date(args.date_from), common.parse_date(args.date_to))
     average = "-" if r.average_days is None else format_decimal(r.average_days, format="#,##0.0", locale=tr.locale)
     text = "\n".join(
         [
@@ -690,16 +684,16 @@ def cmd_offers_add(args: argparse.Namespace) -> int:
         percentage = Decimal(args.percentage.replace(",", ".").rstrip("% "))
     except ArithmeticError:
         raise BadInput(N_("Not a percentage: {text}"), text=args.percentage) from None
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = _tr(settings)
-    with cli._database(settings) as db:
+    with common.database(settings) as db:
         offer_id = record_offer(
-            cli._context(args, db),
+            common.context(args, db),
             args.case,
             percentage=percentage,
             term_months=args.term,
-            received_on=cli.parse_date(args.received),
-            respond_by=cli.parse_date(args.respond_by),
+            received_on=common.parse_date(args.received),
+            respond_by=common.parse_date(args.respond_by),
         )
     return _out(
         args,
@@ -707,7 +701,7 @@ def cmd_offers_add(args: argparse.Namespace) -> int:
         tr(
             N_("proposal {id} recorded; answer due {day} (task made)"),
             id=str(offer_id),
-            day=cli.parse_date(args.respond_by),
+            day=common.parse_date(args.respond_by),
         ),
     )
 
@@ -715,10 +709,10 @@ def cmd_offers_add(args: argparse.Namespace) -> int:
 def cmd_offers_answer(args: argparse.Namespace) -> int:
     from incasso_tui.services.debt_offers import answer_offer
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = _tr(settings)
-    with cli._database(settings) as db:
-        status = answer_offer(cli._context(args, db), args.id, accept=args.answer == "accept", reason=args.reason)
+    with common.database(settings) as db:
+        status = answer_offer(common.context(args, db), args.id, accept=args.answer == "accept", reason=args.reason)
     note = " " + tr(N_("(waits for a second person: incasso offers confirm)")) if status == "proposed" else ""
     return _out(
         args,
@@ -730,10 +724,10 @@ def cmd_offers_answer(args: argparse.Namespace) -> int:
 def cmd_offers_confirm(args: argparse.Namespace) -> int:
     from incasso_tui.services.debt_offers import confirm_answer
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = _tr(settings)
-    with cli._database(settings) as db:
-        status = confirm_answer(cli._context(args, db), args.id, confirm=not args.send_back, reason=args.reason)
+    with common.database(settings) as db:
+        status = confirm_answer(common.context(args, db), args.id, confirm=not args.send_back, reason=args.reason)
     return _out(
         args, {"id": args.id, "status": status}, tr(N_("proposal {id}: {status}"), id=str(args.id), status=status)
     )
@@ -742,10 +736,10 @@ def cmd_offers_confirm(args: argparse.Namespace) -> int:
 def cmd_offers_list(args: argparse.Namespace) -> int:
     from incasso_tui.services.debt_offers import offers
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = _tr(settings)
-    with cli._database(settings) as db:
-        rows = offers(cli._context(args, db), args.case)
+    with common.database(settings) as db:
+        rows = offers(common.context(args, db), args.case)
     text = "\n".join(
         f"{o.id:<5} {tr.percent(o.percentage):>9} "
         + tr(

@@ -17,22 +17,16 @@ import os
 from decimal import Decimal
 from pathlib import Path
 
-from incasso_tui import cli
+from incasso_tui.cli import common
 from incasso_tui.domain.money import parse_amount
 from incasso_tui.errors import N_, BadInput
 from incasso_tui.i18n import Translator
 
-__all__ = ["add_parsers", "cmd_epc"]
+__all__ = ["cmd_epc", "register"]
 
 
-def _calc_subparsers(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:  # type: ignore[type-arg]
-    """The ``calc`` command's sub-commands (cli_calc makes ``calc``; epc is one more of its calculations)."""
-    calc = sub.choices["calc"]
-    return next(a for a in calc._actions if isinstance(a, argparse._SubParsersAction))
-
-
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = _calc_subparsers(sub).add_parser(
+def register(sub: common.Subparsers) -> None:
+    p = common.commands_of(sub, "calc").add_parser(  # epc is one more calculation of calc
         "epc",
         help="the EPC payment QR code of a loan (banking apps scan it)",
         description="the EPC payment QR code (EPC069-12 SCT) that pays a loan's arrears or an amount, with its RF "
@@ -71,11 +65,11 @@ def cmd_epc(args: argparse.Namespace) -> int:
     from incasso_tui.services.payment_link import LinkNotConfigured, payment_link
     from incasso_tui.services.payment_qr import loan_qr
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = Translator(settings.lang)
     amount = _amount(args.amount)
-    with cli._database(settings) as db:
-        qr = loan_qr(cli._context(args, db), args.loan, amount)
+    with common.database(settings) as db:
+        qr = loan_qr(common.context(args, db), args.loan, amount)
     link = payment_link(settings, loan_number=args.loan, amount=qr.amount)
     png = _write(args.png, qr.png) if args.png else None
     svg = _write(args.svg, qr.svg.encode("utf-8")) if args.svg else None

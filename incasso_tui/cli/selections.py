@@ -28,11 +28,11 @@ import argparse
 import json
 import string
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from incasso_tui import cli
+from incasso_tui.cli import common
 from incasso_tui.domain.arrears import BUCKETS
 from incasso_tui.domain.enums import Role, Stage
 from incasso_tui.errors import N_, BadInput, ConfigError
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from incasso_tui.services.criteria import Criteria
     from incasso_tui.services.selections import SelectionInfo
 
-__all__ = ["add_parsers"]
+__all__ = ["register"]
 
 ACTIONS = ("letter", "email", "call_task", "assign")
 
@@ -62,16 +62,8 @@ def _days(value: str) -> int:
         raise argparse.ArgumentTypeError(f"not a number of days: {value!r}") from None
 
 
-def _sub(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_: str
-) -> argparse._SubParsersAction[argparse.ArgumentParser]:
-    parent = sub.add_parser(name, help=help_, description=help_)
-    parent.set_defaults(func=lambda _a: cli._usage(parent))
-    return parent.add_subparsers(title=f"{name} commands", metavar="COMMAND")
-
-
 def _command(
-    group: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_: str, func: Any, *, json_: bool = True
+    group: common.Subparsers, name: str, help_: str, func: Any, *, json_: bool = True
 ) -> argparse.ArgumentParser:
     p = group.add_parser(name, help=help_, description=help_)
     if json_:
@@ -80,8 +72,8 @@ def _command(
     return p
 
 
-def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    sel = _sub(sub, "selections", "saved client groups: list, show, save, rename, delete, export as CSV")
+def register(sub: common.Subparsers) -> None:
+    sel = common.add_group(sub, "selections", "saved client groups: list, show, save, rename, delete, export as CSV")
     _command(sel, "list", "every selection with its count of cases now", cmd_list)
     show = _command(sel, "show", "one selection: its criteria, count and campaigns", cmd_show)
     show.add_argument("name")
@@ -124,7 +116,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "--out NAME.xlsx); default: by the file's extension, else csv",
     )
 
-    camp = _sub(sub, "campaigns", "bulk actions on a selection, and their results")
+    camp = common.add_group(sub, "campaigns", "bulk actions on a selection, and their results")
     run = _command(camp, "run", "run a bulk action on every case of a selection", cmd_run)
     run.add_argument("selection")
     run.add_argument("--action", required=True, choices=ACTIONS)
@@ -135,17 +127,17 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     lst = _command(camp, "list", "the campaigns, newest first", cmd_campaigns)
     lst.add_argument("--selection", metavar="NAME")
     shw = _command(camp, "show", "a campaign: its counts, the payments since, the refusals", cmd_campaign)
-    shw.add_argument("id", type=cli.parse_id)
+    shw.add_argument("id", type=common.parse_id)
     shw.add_argument("--members", action="store_true", help="every member with what was done or why not")
     res = _command(camp, "resume", "go on with an interrupted campaign's pending cases", cmd_resume)
-    res.add_argument("id", type=cli.parse_id)
+    res.add_argument("id", type=common.parse_id)
 
 
 # ----- helpers
 
 
 def _reader(args: argparse.Namespace, db: Any) -> Context:
-    return cli._context(args, db, operator_role=Role.AUDITOR)
+    return common.context(args, db, operator_role=Role.AUDITOR)
 
 
 def _criteria(args: argparse.Namespace) -> Criteria:
@@ -239,12 +231,12 @@ def _status(tr: Translator, info: CampaignInfo) -> str:
 def cmd_list(args: argparse.Namespace) -> int:
     from incasso_tui.services.selections import list_selections
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = Translator(settings.lang)
-    with cli._database(settings) as db:
+    with common.database(settings) as db:
         infos = list_selections(_reader(args, db))
     if args.json:
-        print(safe_json([_selection_json(i) for i in infos]))
+        common.print_json([_selection_json(i) for i in infos])
         return 0
     for info in infos:
         print(
@@ -259,14 +251,14 @@ def cmd_show(args: argparse.Namespace) -> int:
     from incasso_tui.services.campaigns import campaigns
     from incasso_tui.services.selections import get_selection
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = Translator(settings.lang)
-    with cli._database(settings) as db:
+    with common.database(settings) as db:
         ctx = _reader(args, db)
         info = get_selection(ctx, args.name, count=True)
         runs = campaigns(ctx, selection_id=info.id)
     if args.json:
-        print(safe_json({**_selection_json(info), "campaigns": [_campaign_json(c) for c in runs]}))
+        common.print_json({**_selection_json(info), "campaigns": [_campaign_json(c) for c in runs]})
         return 0
     print(
         _plain(
@@ -300,10 +292,10 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_save(args: argparse.Namespace) -> int:
     from incasso_tui.services.selections import get_selection, save_selection, update_selection
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     criteria = _criteria(args)
-    with cli._database(settings) as db:
-        ctx = cli._context(args, db)
+    with common.database(settings) as db:
+        ctx = common.context(args, db)
         if args.replace:
             old = get_selection(ctx, args.name)
             info = update_selection(ctx, old.id, old.version, old.name, criteria)
@@ -317,9 +309,9 @@ def cmd_save(args: argparse.Namespace) -> int:
 def cmd_rename(args: argparse.Namespace) -> int:
     from incasso_tui.services.selections import get_selection, update_selection
 
-    settings = cli._settings(args)
-    with cli._database(settings) as db:
-        ctx = cli._context(args, db)
+    settings = common.settings(args)
+    with common.database(settings) as db:
+        ctx = common.context(args, db)
         old = get_selection(ctx, args.name)
         info = update_selection(ctx, old.id, old.version, args.new_name, old.criteria)
     print(info.name)
@@ -329,9 +321,9 @@ def cmd_rename(args: argparse.Namespace) -> int:
 def cmd_delete(args: argparse.Namespace) -> int:
     from incasso_tui.services.selections import delete_selection, get_selection
 
-    settings = cli._settings(args)
-    with cli._database(settings) as db:
-        ctx = cli._context(args, db)
+    settings = common.settings(args)
+    with common.database(settings) as db:
+        ctx = common.context(args, db)
         old = get_selection(ctx, args.name)
         delete_selection(ctx, old.id, old.version)
     print(f"{old.name}\tdeleted")
@@ -343,8 +335,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from incasso_tui.services.selections import export_csv, export_to_file, get_selection, selection_filter
     from incasso_tui.services.worklist import WorklistFilter
 
-    settings = cli._settings(args)
-    with cli._database(settings) as db:
+    settings = common.settings(args)
+    with common.database(settings) as db:
         ctx = _reader(args, db)
         flt = selection_filter(get_selection(ctx, args.name), WorklistFilter(sort=args.sort))
         form = getattr(args, "format", None)
@@ -391,16 +383,12 @@ def _render(ctx: Context, campaign_id: int, tr: Translator) -> dict[str, object]
     }
 
 
-class _Bar:
-    """Progress on standard error (only when it is a terminal)."""
-
-    def __call__(self, done: int, total: int) -> None:
-        width = 30
-        filled = width * done // max(total, 1)
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
-        if done >= total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
+def _members_done(update: common.Update | None) -> Callable[[int, int], None] | None:
+    """The campaign's progress (members handled, members in all) on the command line's one progress bar."""
+    if update is None:
+        return None
+    bar = update
+    return lambda done, total: bar("", done, total)
 
 
 def _reason_summary(tr: Translator, msgid: str) -> str:
@@ -467,29 +455,31 @@ def _report(args: argparse.Namespace, ctx: Context, info: CampaignInfo, tr: Tran
 def cmd_run(args: argparse.Namespace) -> int:
     from incasso_tui.services.campaigns import CampaignAction, run_campaign
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = Translator(settings.lang)
     given = CampaignAction(
         args.action,
         kind=args.kind,
-        due_date=cli.parse_date(args.due) if args.due else None,
+        due_date=common.parse_date(args.due) if args.due else None,
         note=args.note,
         employee=args.employee,
     )
-    with cli._database(settings) as db:
-        ctx = cli._context(args, db)
-        report = run_campaign(ctx, args.selection, given, progress=_Bar() if sys.stderr.isatty() else None)
+    with common.database(settings) as db:
+        ctx = common.context(args, db)
+        with common.progress(steps=True) as update:
+            report = run_campaign(ctx, args.selection, given, progress=_members_done(update))
         return _report(args, ctx, report.campaign, tr)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
     from incasso_tui.services.campaigns import resume_campaign
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = Translator(settings.lang)
-    with cli._database(settings) as db:
-        ctx = cli._context(args, db)
-        report = resume_campaign(ctx, args.id, progress=_Bar() if sys.stderr.isatty() else None)
+    with common.database(settings) as db:
+        ctx = common.context(args, db)
+        with common.progress(steps=True) as update:
+            report = resume_campaign(ctx, args.id, progress=_members_done(update))
         return _report(args, ctx, report.campaign, tr)
 
 
@@ -497,14 +487,14 @@ def cmd_campaigns(args: argparse.Namespace) -> int:
     from incasso_tui.services.campaigns import campaigns
     from incasso_tui.services.selections import get_selection
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = Translator(settings.lang)
-    with cli._database(settings) as db:
+    with common.database(settings) as db:
         ctx = _reader(args, db)
         selection_id = get_selection(ctx, args.selection).id if args.selection else None
         runs = campaigns(ctx, selection_id=selection_id)
     if args.json:
-        print(safe_json([_campaign_json(c) for c in runs]))
+        common.print_json([_campaign_json(c) for c in runs])
         return 0
     for c in runs:
         print(
@@ -519,9 +509,9 @@ def cmd_campaigns(args: argparse.Namespace) -> int:
 def cmd_campaign(args: argparse.Namespace) -> int:
     from incasso_tui.services.campaigns import campaign, measure
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = Translator(settings.lang)
-    with cli._database(settings) as db:
+    with common.database(settings) as db:
         ctx = _reader(args, db)
         info = campaign(ctx, args.id)
         m = measure(ctx, args.id)
@@ -537,7 +527,7 @@ def cmd_campaign(args: argparse.Namespace) -> int:
             for r in _all_members(ctx, args.id, None if args.members else "refused")
         ]
     if args.json:
-        print(safe_json({**_campaign_json(info), "payments": _measure_json(m), "members": rows}))
+        common.print_json({**_campaign_json(info), "payments": _measure_json(m), "members": rows})
         return 0
     print(
         tr(

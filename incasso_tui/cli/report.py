@@ -17,22 +17,21 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from incasso_tui import cli
+from incasso_tui.cli import common
 from incasso_tui.domain.arrears import BUCKETS
 from incasso_tui.domain.enums import Role
 from incasso_tui.errors import N_
 from incasso_tui.i18n import Translator
-from incasso_tui.safetext import safe_json
 
-__all__ = ["add_parser", "report_json", "roll_rates_json"]
+__all__ = ["register", "report_json", "roll_rates_json"]
 
 if TYPE_CHECKING:
     from incasso_tui.services.kpi import KpiReport, RollRates
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: common.Subparsers) -> None:
     report = sub.add_parser("report", help="management reports", description="management reports")
-    report.set_defaults(func=lambda _a: cli._usage(report))
+    report.set_defaults(func=lambda _a: common.usage(report))
     report_sub = report.add_subparsers(title="report commands", metavar="COMMAND")
     kpi = report_sub.add_parser(
         "kpi",
@@ -50,7 +49,7 @@ def _rate(value: object) -> float | None:
 
 
 def _day(value: object) -> str | None:
-    return None if value is None else value.isoformat()  # type: ignore[attr-defined,no-any-return]
+    return None if value is None else value.isoformat()  # type: ignore[attr-defined]
 
 
 def roll_rates_json(rr: RollRates) -> dict[str, object]:
@@ -107,14 +106,14 @@ def _roll_unavailable(tr: Translator, available_from: object) -> str:
 def cmd_kpi(args: argparse.Namespace) -> int:
     from incasso_tui.services.kpi import kpi
 
-    settings = cli._settings(args)
+    settings = common.settings(args)
     tr = Translator(settings.lang)
-    date_from = cli.parse_date(args.date_from) if args.date_from else None
-    date_to = cli.parse_date(args.date_to) if args.date_to else None
-    with cli._database(settings) as db:
-        r = kpi(cli._context(args, db, operator_role=Role.AUDITOR), date_from, date_to)
+    date_from = common.parse_date(args.date_from) if args.date_from else None
+    date_to = common.parse_date(args.date_to) if args.date_to else None
+    with common.database(settings) as db:
+        r = kpi(common.context(args, db, operator_role=Role.AUDITOR), date_from, date_to)
     if args.json:
-        print(safe_json(report_json(r)))
+        common.print_json(report_json(r))
         return 0
     print(
         tr(

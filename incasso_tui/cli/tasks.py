@@ -19,12 +19,12 @@ import argparse
 import json
 from typing import Any
 
-from incasso_tui import cli
+from incasso_tui.cli import common
 from incasso_tui.errors import N_, BadInput
 from incasso_tui.i18n import Translator
 from incasso_tui.ui.labels import TASK_BUCKET, TASK_KIND, task_title
 
-__all__ = ["add_parsers"]
+__all__ = ["register"]
 
 _CONTROLS = {c: chr(0x2400 + c) for c in range(0x20)} | {0x7F: "\u2421"}
 
@@ -33,7 +33,7 @@ def _plain(value: object) -> str:
     return str(value).translate(_CONTROLS)
 
 
-def _sub(parent: Any, name: str, help_: str, func: Any) -> argparse.ArgumentParser:
+def _sub(parent: common.Subparsers, name: str, help_: str, func: Any) -> argparse.ArgumentParser:
     p = parent.add_parser(name, help=help_, description=help_)
     p.set_defaults(func=func)
     return p
@@ -46,9 +46,9 @@ def _int(value: str) -> int:
         raise argparse.ArgumentTypeError(f"not a number: {value}") from None
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: common.Subparsers) -> None:
     tasks = sub.add_parser("tasks", help="the task inbox (agenda)", description="the task inbox (agenda)")
-    tasks.set_defaults(func=lambda _a: cli._usage(tasks))
+    tasks.set_defaults(func=lambda _a: common.usage(tasks))
     t = tasks.add_subparsers(title="tasks commands", metavar="COMMAND")
     ls = _sub(t, "list", "open tasks by due date", cmd_list)
     who = ls.add_mutually_exclusive_group()
@@ -72,7 +72,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         help="consultations with advisers and special management",
         description="consultations with advisers and special management",
     )
-    consult.set_defaults(func=lambda _a: cli._usage(consult))
+    consult.set_defaults(func=lambda _a: common.usage(consult))
     c = consult.add_subparsers(title="consult commands", metavar="COMMAND")
     ask = _sub(c, "ask", "ask the client's adviser or special management about a case", cmd_ask)
     ask.add_argument("case", type=_int)
@@ -88,7 +88,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     discuss = sub.add_parser(
         "discuss", help="the team meeting's discussion list", description="the team meeting's discussion list"
     )
-    discuss.set_defaults(func=lambda _a: cli._usage(discuss))
+    discuss.set_defaults(func=lambda _a: common.usage(discuss))
     d = discuss.add_subparsers(title="discuss commands", metavar="COMMAND")
     da = _sub(d, "add", "put a case on the discussion list with a question", cmd_discuss_add)
     da.add_argument("case", type=_int)
@@ -102,9 +102,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 
 
 def _run(args: argparse.Namespace, work: Any) -> Any:
-    settings = cli._settings(args)
-    with cli._database(settings) as db:
-        return work(cli._context(args, db), Translator(settings.lang))
+    settings = common.settings(args)
+    with common.database(settings) as db:
+        return work(common.context(args, db), Translator(settings.lang))
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -166,7 +166,7 @@ def cmd_move(args: argparse.Namespace) -> int:
     from incasso_tui.services.inbox import move_task
 
     def work(ctx: Any, tr: Translator) -> int:
-        to = cli.parse_date(args.to)
+        to = common.parse_date(args.to)
         move_task(ctx, args.id, to, args.reason)
         print(tr(N_("Task {id} moved to {day}"), id=str(args.id), day=to))
         return 0
@@ -300,7 +300,7 @@ def parse_action(text: str) -> Any:
     parts = text.split(":", 2)
     if len(parts) != 3 or not parts[0].strip() or not parts[2].strip():
         raise BadInput(N_("An action is USER:YYYY-MM-DD:WHAT, not {text}"), field="action", text=text)
-    return Action(parts[0].strip(), parts[2].strip(), cli.parse_date(parts[1].strip()))
+    return Action(parts[0].strip(), parts[2].strip(), common.parse_date(parts[1].strip()))
 
 
 def cmd_decide(args: argparse.Namespace) -> int:

@@ -12,22 +12,20 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal
 
+from incasso_tui.cli import common
 from incasso_tui.domain.costs import quote_costs
 from incasso_tui.domain.interest import DEFAULT_RATES_PATH, load_rates, rows_in_force, statutory_interest
 from incasso_tui.domain.money import parse_amount
 from incasso_tui.errors import N_
 from incasso_tui.i18n import Translator
 
-__all__ = ["add_parser", "run_incassokosten", "run_rente"]
+__all__ = ["register", "run_incassokosten", "run_rente"]
 
-_LOCALES = {"nl": "nl_NL", "en": "en_GB"}
-# the texts of the print-outs (Dutch in the catalogs: i18n/nl/calc.po)
+# the texts of the print-outs (Dutch in the catalogs: i18n/nl/calc.po), amounts in the session's locale (Translator)
 _TEXT = {
     "costs": N_("Principal {principal} · collection costs {costs} · VAT {vat} · total {total}"),
     "title": N_("{kind} on {principal} from {start} to {end} (the payment day {end} is not counted)"),
@@ -41,21 +39,9 @@ _TEXT = {
 _HEADER = (N_("from"), N_("to"), N_("days"), N_("base"), N_("rate %"), N_("interest"))
 
 
-def _lang(args: argparse.Namespace) -> str:
-    lang = getattr(args, "lang", None) or "nl"
-    return lang if lang in _LOCALES else "nl"
-
-
-def _eur(amount: Decimal, lang: str) -> str:
-    return format_currency(amount, "EUR", locale=_LOCALES[lang])
-
-
-def _parse_date(text: str, field: str) -> date:
-    """A date as YYYY-MM-DD (only that form: 20240101 or 2024-W01-1 are refused), within the days the program works
-    with (``cli.parse_date``)."""
-    from incasso_tui.cli import parse_date
-
-    return parse_date(text, field)
+def _translator(args: argparse.Namespace) -> Translator:
+    """The session's translator (``--lang``, else the settings' language, set by ``main``)."""
+    return Translator(getattr(args, "lang", None) or "nl")
 
 
 def run_incassokosten(args: argparse.Namespace) -> int:
@@ -73,14 +59,14 @@ def run_incassokosten(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    lang = _lang(args)
+    tr = _translator(args)
     print(
-        Translator(lang)(
+        tr(
             _TEXT["costs"],
-            principal=_eur(quote.principal, lang),
-            costs=_eur(quote.costs, lang),
-            vat=_eur(quote.vat, lang),
-            total=_eur(quote.total, lang),
+            principal=tr.money(quote.principal),
+            costs=tr.money(quote.costs),
+            vat=tr.money(quote.vat),
+            total=tr.money(quote.total),
         )
     )
     return 0
@@ -89,7 +75,8 @@ def run_incassokosten(args: argparse.Namespace) -> int:
 def run_rente(args: argparse.Namespace) -> int:
     """Print the statutory interest on ``args.amount`` from ``--from`` up to (not including) ``--to``."""
     amount = parse_amount(args.amount)
-    start, end = _parse_date(args.from_date, "from"), _parse_date(args.to_date, "to")
+    # YYYY-MM-DD only (20240101 or 2024-W01-1 are refused), within the days the program works with
+    start, end = common.parse_date(args.from_date, "from"), common.parse_date(args.to_date, "to")
     rates = load_rates()
     result = statutory_interest(amount, start, end, args.kind, rates)
     used = rows_in_force(start, end, rates) if result.periods else ()
@@ -120,14 +107,12 @@ def run_rente(args: argparse.Namespace) -> int:
         }
         print(json.dumps(document))
         return 0
-    lang = _lang(args)
-    tr = Translator(lang)
-    locale = _LOCALES[lang]
+    tr = _translator(args)
     print(
         tr(
             _TEXT["title"],
             kind=tr(_TEXT[args.kind]),
-            principal=_eur(result.principal, lang),
+            principal=tr.money(result.principal),
             start=start.isoformat(),
             end=end.isoformat(),
         )
@@ -137,13 +122,13 @@ def run_rente(args: argparse.Namespace) -> int:
             p.start.isoformat(),
             p.end.isoformat(),
             str(p.days),
-            _eur(p.base, lang),
-            format_decimal(p.rate * 100, format="#,##0.00##", locale=locale),
-            _eur(p.interest, lang),
+            tr.money(p.base),
+            format_decimal(p.rate * 100, format="#,##0.00##", locale=tr.locale),
+            tr.money(p.interest),
         )
         for p in result.periods
     ]
-    rows.append((tr(_TEXT["total"]), "", "", "", "", _eur(result.interest, lang)))
+    rows.append((tr(_TEXT["total"]), "", "", "", "", tr.money(result.interest)))
     table = [tuple(tr(h) for h in _HEADER), *rows]
     widths = [max(len(row[col]) for row in table) for col in range(6)]
     for row in table:
@@ -152,14 +137,14 @@ def run_rente(args: argparse.Namespace) -> int:
         ]
         print("  ".join(cells).rstrip())
     print(tr(_TEXT["table"], path=str(DEFAULT_RATES_PATH)))
-    for row in used:
-        print(tr(_TEXT["source"], start=row.start.isoformat(), source=row.source))
+    for rate in used:
+        print(tr(_TEXT["source"], start=rate.start.isoformat(), source=rate.source))
     if unverified:
         print(tr(_TEXT["warning"], dates=", ".join(row.start.isoformat() for row in unverified)))
     return 0
 
 
-def add_parser(subparsers: Any) -> None:
+def register(subparsers: common.Subparsers) -> None:
     """Register ``calc`` and its sub-commands on an argparse sub-parsers object.
 
     Each sub-command sets ``func``; the caller runs ``args.func(args)`` and uses its return value as
@@ -183,7 +168,3 @@ def add_parser(subparsers: Any) -> None:
     interest.add_argument("--kind", choices=("wettelijk", "handels"), default="wettelijk", help="default: wettelijk")
     interest.add_argument("--json", action="store_true", help="print JSON with decimal strings")
     interest.set_defaults(func=run_rente)
-
-    from incasso_tui.cli_budget import add_calc_parser  # issue 15: the repayment capacity
-
-    add_calc_parser(commands)

@@ -15,14 +15,14 @@ import argparse
 import json
 import sys
 
-from incasso_tui import cli
+from incasso_tui.cli import common
 from incasso_tui.errors import N_
 from incasso_tui.i18n import Translator
 
-__all__ = ["add_parser"]
+__all__ = ["register"]
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: common.Subparsers) -> None:
     help_ = "find clients and cases by name, number, KvK, IBAN, phone, e-mail or address"
     p = sub.add_parser("search", help=help_, description=help_)
     p.add_argument("term", nargs="*", metavar="TERM", help="words or word starts; a number; an address")
@@ -52,9 +52,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     from incasso_tui.ui.labels import STATUS
     from incasso_tui.ui.text import safe  # names are data: no control character reaches the terminal
 
-    tr = Translator(cli._settings(args).lang)
-    with cli._database(cli._settings(args)) as db:
-        ctx = cli._context(args, db)
+    tr = Translator(common.settings(args).lang)
+    with common.database(common.settings(args)) as db:
+        ctx = common.context(args, db)
         if args.verify:
             report = verify_index(ctx)
             if args.json:

@@ -1,4 +1,4 @@
-"""``incasso procedure run`` and ``incasso bkr export``.
+"""``incasso procedure run``: the daily arrears procedure.
 
 - ``incasso procedure run [--date D] [--dry-run] [--json]``: the daily arrears procedure as of D (default
   today). A progress bar on standard error when it is a terminal; a per-action summary, or with ``--json``
@@ -6,8 +6,6 @@
   With ``--user NAME`` the run acts as that registered user (supervisor or admin); without it, as the operator
   ``cli:<os user>`` with the admin role: whoever can reach the database URL can change anything in it anyway
   (the same reasoning as ``incasso users``), and the audit trail names the OS user.
-- ``incasso bkr export --date D --out FILE``: the BKR mutations of day D as CSV (docs/bkr-export.md); the
-  exported rows are marked with the export day. Letters are not rendered here (services.letters does that).
 """
 
 from __future__ import annotations
@@ -15,18 +13,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
-from incasso_tui import cli
+from incasso_tui.cli import common
 from incasso_tui.domain.enums import Role
 from incasso_tui.i18n import Translator
 from incasso_tui.safetext import safe
 
-__all__ = ["add_parsers"]
+__all__ = ["register"]
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: common.Subparsers) -> None:
     proc = sub.add_parser("procedure", help="the daily arrears procedure", description="the daily arrears procedure")
-    proc.set_defaults(func=lambda _a: cli._usage(proc))
+    proc.set_defaults(func=lambda _a: common.usage(proc))
     proc_sub = proc.add_subparsers(title="procedure commands", metavar="COMMAND")
     run = proc_sub.add_parser(
         "run",
@@ -38,30 +37,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     run.add_argument("--json", action="store_true", help="print the counts as JSON")
     run.set_defaults(func=cmd_procedure_run)
 
-    bkr = sub.add_parser("bkr", help="BKR credit registry", description="BKR credit registry")
-    bkr.set_defaults(func=lambda _a: cli._usage(bkr))
-    bkr_sub = bkr.add_subparsers(title="bkr commands", metavar="COMMAND")
-    export = bkr_sub.add_parser("export", help="write the mutations of --date as CSV (docs/bkr-export.md)")
-    export.add_argument(
-        "--out",
-        required=True,
-        metavar="NAME",
-        help="the CSV file to write: a plain file name, written into the export_dir setting's folder",
-    )
-    export.set_defaults(func=cmd_bkr_export)
-
-
-class _Bar:
-    """A one-line progress bar on standard error (only when it is a terminal)."""
-
-    def __call__(self, step: str, done: int, total: int) -> None:
-        width = 30
-        filled = width * done // max(total, 1)
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {step:<12}")
-        if done >= total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
 
 def cmd_procedure_run(args: argparse.Namespace) -> int:
     """The daily run, then the letters it decided rendered (when the sender's details are configured).
@@ -71,16 +46,15 @@ def cmd_procedure_run(args: argparse.Namespace) -> int:
     """
     from incasso_tui.services.procedure import run_procedure
 
-    settings = cli._settings(args)
-    with cli._database(settings) as db:
-        ctx = cli._context(args, db, operator_role=Role.ADMIN)
-        report = run_procedure(
-            ctx, ctx.clock.today(), dry_run=args.dry_run, progress=_Bar() if sys.stderr.isatty() else None
-        )
+    settings = common.settings(args)
+    with common.database(settings) as db:
+        ctx = common.context(args, db, operator_role=Role.ADMIN)
+        with common.progress(steps=True) as progress:
+            report = run_procedure(ctx, ctx.clock.today(), dry_run=args.dry_run, progress=progress)
         letters = None if report.dry_run else _render_letters(ctx)
-    from incasso_tui.cli_audit import checkpoint_after_run
-
-    checkpoint = None if report.dry_run else checkpoint_after_run(args)  # a signed checkpoint outside the database
+    checkpoint = (
+        None if report.dry_run else common.checkpoint_after_run(args)
+    )  # a signed checkpoint outside the database
     failed = bool(letters and letters["failed"])
     if args.json:
         print(json.dumps({**report.as_json(), "letters": letters, "audit_checkpoint": checkpoint}))
@@ -111,7 +85,7 @@ def cmd_procedure_run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _render_letters(ctx) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _render_letters(ctx) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """Render the pending letters; when the lender's details are missing, say how many wait and why."""
     from incasso_tui.errors import ConfigError
     from incasso_tui.services.letters import pending_count, render_pending
@@ -135,15 +109,3 @@ def _render_letters(ctx) -> dict[str, object]:  # type: ignore[no-untyped-def]
         "waiting": pending_count(ctx),
         "why_waiting": why_waiting,
     }
-
-
-def cmd_bkr_export(args: argparse.Namespace) -> int:
-    from incasso_tui.services.bkr import export_mutations
-    from incasso_tui.services.exports import export_path
-
-    settings = cli._settings(args)
-    with cli._database(settings) as db:
-        ctx = cli._context(args, db, operator_role=Role.ADMIN)
-        count = export_mutations(ctx, ctx.clock.today(), args.out)
-    print(f"{count}\t{safe(export_path(settings, args.out))}")
-    return 0

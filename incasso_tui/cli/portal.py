@@ -16,16 +16,16 @@ import argparse
 import ipaddress
 import json
 
-from incasso_tui import cli
+from incasso_tui.cli import common
 from incasso_tui.errors import N_, BadInput
 from incasso_tui.i18n import Translator
 
-__all__ = ["add_parsers"]
+__all__ = ["register"]
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: common.Subparsers) -> None:
     portal = sub.add_parser("portal", help="the client's portal: personal links", description="the client's portal")
-    portal.set_defaults(func=lambda _a: cli._usage(portal))
+    portal.set_defaults(func=lambda _a: common.usage(portal))
     p = portal.add_subparsers(title="portal commands", metavar="COMMAND")
     code = p.add_parser(
         "code",
@@ -46,8 +46,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     born.add_argument("day", metavar="YYYY-MM-DD")
     born.set_defaults(func=cmd_birth_date)
 
-    serve = sub.choices["serve"]  # made by cli_ssh: `serve portal` joins `serve ssh` and `serve openssh`
-    serve_sub = next(a for a in serve._actions if isinstance(a, argparse._SubParsersAction))
+    serve_sub = common.commands_of(sub, "serve")  # `serve portal` joins `serve ssh` and `serve openssh`
     web = serve_sub.add_parser(
         "portal",
         help="the client's self-service web page (behind a TLS reverse proxy)",
@@ -73,9 +72,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 def cmd_code(args: argparse.Namespace) -> int:
     from incasso_tui.services.portal import issue_link
 
-    settings = cli._settings(args)
-    with cli._database(settings) as db:
-        ctx = cli._context(args, db)
+    settings = common.settings(args)
+    with common.database(settings) as db:
+        ctx = common.context(args, db)
         link = issue_link(ctx, client_number=args.client, loan_number=args.loan)
     if args.json:
         print(
@@ -100,10 +99,10 @@ def cmd_code(args: argparse.Namespace) -> int:
 def cmd_birth_date(args: argparse.Namespace) -> int:
     from incasso_tui.services.portal import set_birth_date
 
-    day = cli.parse_date(args.day, "birth_date")
-    settings = cli._settings(args)
-    with cli._database(settings) as db:
-        set_birth_date(cli._context(args, db), args.client, day)
+    day = common.parse_date(args.day, "birth_date")
+    settings = common.settings(args)
+    with common.database(settings) as db:
+        set_birth_date(common.context(args, db), args.client, day)
     return 0
 
 
@@ -122,10 +121,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not 0 < args.port <= 65535:
         raise BadInput(N_("Not a port number: {port}"), port=str(args.port))
     overrides = {"portal_secure_cookies": False} if args.insecure_cookies else {}
-    settings = cli._settings(args).model_copy(update=overrides)
+    settings = common.settings(args).model_copy(update=overrides)
     if not settings.portal_secure_cookies and not _loopback(args.host):  # the flag or the setting
         raise BadInput(N_("Cookies without Secure only on the loopback address (--host 127.0.0.1)"), field="host")
-    with cli._database(settings) as db:
+    with common.database(settings) as db:
         from incasso_tui.domain.enums import Role
         from incasso_tui.services.context import Actor, Context
 
@@ -133,7 +132,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ctx = Context(
             db=db,
             actor=Actor(0, "portal", "portal", Role.AUDITOR, settings.lang, identified_by="portal"),
-            clock=cli._clock(args),
+            clock=common.clock(args),
             settings=settings,
         )
         uvicorn.run(

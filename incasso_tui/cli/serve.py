@@ -1,11 +1,9 @@
-"""``incasso serve ssh`` and the SSH key commands ``incasso users add-key / keys / remove-key``.
+"""``incasso serve ssh`` and ``incasso serve openssh``: the TUI for remote users (the keys: ``incasso users``).
 
 - ``incasso serve ssh [--host H] [--port P] [--host-key FILE] [--idle-timeout S] [--max-sessions N]``:
   the built-in SSH server; every login runs the TUI as its own process (docs/ssh.md).
 - ``incasso serve openssh [--user NAME]``: the forced command for OpenSSH's sshd (``command="..."`` in
   authorized_keys or ``ForceCommand``): sets the session environment and opens the TUI as NAME (docs/ssh.md).
-- ``incasso users add-key NAME PUBKEYFILE`` (``-`` reads standard input), ``incasso users keys [NAME] [--json]``,
-  ``incasso users remove-key FINGERPRINT``: operator commands, audited as ``cli:<os user>``.
 
 asyncssh is imported only when one of these commands runs, so the rest of the CLI starts without it.
 """
@@ -14,18 +12,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import sys
 from pathlib import Path
 
-from incasso_tui import cli
+from incasso_tui.cli import common
 from incasso_tui.config import data_dir
 from incasso_tui.errors import N_, BadInput, ConfigError
-from incasso_tui.safetext import safe
 
-__all__ = ["add_key_parsers", "add_serve_parser", "default_host_key_path"]
+__all__ = ["default_host_key_path", "register"]
 
 HOST_KEY_NAME = "ssh_host_ed25519_key"
 
@@ -34,9 +30,9 @@ def default_host_key_path() -> Path:
     return data_dir() / HOST_KEY_NAME
 
 
-def add_serve_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: common.Subparsers) -> None:
     serve = sub.add_parser("serve", help="serve the TUI to remote users", description="serve the TUI to remote users")
-    serve.set_defaults(func=lambda _a: cli._usage(serve))
+    serve.set_defaults(func=lambda _a: common.usage(serve))
     serve_sub = serve.add_subparsers(title="serve commands", metavar="COMMAND")
     ssh = serve_sub.add_parser(
         "ssh",
@@ -72,64 +68,6 @@ def add_serve_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
     openssh.set_defaults(func=cmd_serve_openssh)
 
 
-def add_key_parsers(users_sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    add = users_sub.add_parser("add-key", help="let a user log in to 'incasso serve ssh' with a public key")
-    add.add_argument("name")
-    add.add_argument("pubkeyfile", metavar="PUBKEYFILE", help="the public key (.pub file); - reads standard input")
-    add.set_defaults(func=cmd_users_add_key)
-    keys = users_sub.add_parser("keys", help="list the SSH keys (of one user)")
-    keys.add_argument("name", nargs="?", default=None)
-    keys.add_argument("--json", action="store_true")
-    keys.set_defaults(func=cmd_users_keys)
-    remove = users_sub.add_parser("remove-key", help="remove an SSH key by its fingerprint (SHA256:...)")
-    remove.add_argument("fingerprint")
-    remove.set_defaults(func=cmd_users_remove_key)
-
-
-def _read_key_file(name: str) -> str:
-    if name == "-":
-        return sys.stdin.read(65536)
-    try:
-        with open(name, encoding="utf-8", errors="replace") as fh:
-            return fh.read(65536)
-    except OSError as exc:
-        raise BadInput(N_("Cannot read {path}: {error}"), path=name, error=exc.strerror or str(exc)) from None
-
-
-def cmd_users_add_key(args: argparse.Namespace) -> int:
-    from incasso_tui.services.sshkeys import add_key
-
-    text = _read_key_file(args.pubkeyfile)
-    with cli._database(cli._settings(args)) as db:
-        info = add_key(db, cli._clock(args), cli._operator(), args.name, text)
-    print(f"{safe(info.user)}\t{info.fingerprint}\t{safe(info.algorithm)}\t{safe(info.comment)}")
-    return 0
-
-
-def cmd_users_keys(args: argparse.Namespace) -> int:
-    from incasso_tui.services.sshkeys import list_keys
-
-    with cli._database(cli._settings(args)) as db:
-        keys = list_keys(db, args.name)
-    if args.json:
-        print(json.dumps([{**vars(k), "added_at": k.added_at.isoformat()} for k in keys]))
-    else:
-        for k in keys:
-            print(
-                f"{safe(k.user):<16} {k.fingerprint:<51} {safe(k.algorithm):<20} {k.added_at:%Y-%m-%d}  {safe(k.comment)}"
-            )
-    return 0
-
-
-def cmd_users_remove_key(args: argparse.Namespace) -> int:
-    from incasso_tui.services.sshkeys import remove_key
-
-    with cli._database(cli._settings(args)) as db:
-        info = remove_key(db, cli._clock(args), cli._operator(), args.fingerprint)
-    print(f"{safe(info.user)}\t{info.fingerprint}\tremoved")
-    return 0
-
-
 def _log_to_stderr() -> None:
     """The server's own events at INFO (logins, refusals, sessions); other libraries only from WARNING."""
     logging.basicConfig(
@@ -149,14 +87,14 @@ def cmd_serve_ssh(args: argparse.Namespace) -> int:
         raise BadInput(N_("The number of sessions must be at least 1"))
     date = getattr(args, "date", None)
     if date:
-        cli.parse_date(date)
+        common.parse_date(date)
     _log_to_stderr()
-    settings = cli._settings(args)
+    settings = common.settings(args)
     key_path = args.host_key or default_host_key_path()
-    with cli._database(settings) as db:
+    with common.database(settings) as db:
         from incasso_tui.services.identity import is_operator
 
-        login = cli._login()
+        login = common.login()
         if not is_operator(db, login):  # it starts each session as the key's owner: that is an operator's right
             raise ConfigError(
                 N_(
@@ -192,14 +130,14 @@ def cmd_serve_openssh(args: argparse.Namespace) -> int:
 
     # one OS account per employee (ForceCommand): no --user; one shared operator account: --user per key line
     user = getattr(args, "user", None)
-    login = cli._login()
+    login = common.login()
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise BadInput(N_("This service needs a terminal: connect with 'ssh -t'."))
     date = getattr(args, "date", None)
     if date:
-        cli.parse_date(date)
-    settings = cli._settings(args)
-    with cli._database(settings) as db:
+        common.parse_date(date)
+    settings = common.settings(args)
+    with common.database(settings) as db:
         # unknown, disabled or not this account's user: one line, and the login ends here
         actor = identify(db, user, login, via=f"sshd:{login}")
     env = apply_session_environment(os.environ)

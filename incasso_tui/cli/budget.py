@@ -25,7 +25,7 @@ import json
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from incasso_tui import cli
+from incasso_tui.cli import common
 from incasso_tui.domain.budget import (
     BusinessBudget,
     Capacity,
@@ -47,7 +47,7 @@ from incasso_tui.i18n import Translator
 if TYPE_CHECKING:
     from incasso_tui.services.budget import BudgetStatus, BudgetView
 
-__all__ = ["add_calc_parser", "add_parsers"]
+__all__ = ["register", "register_calc"]
 
 _CONTROLS = {c: chr(0x2400 + c) for c in range(0x20)} | {0x7F: "\u2421"} | {c: "\ufffd" for c in range(0x80, 0xA0)}
 
@@ -125,7 +125,7 @@ def run_draagkracht(args: argparse.Namespace) -> int:
         fixed=_amount(args.fixed, "fixed"),
         debts=(Debt("--debts", _amount(args.debts, "debts")),) if args.debts else (),
     )
-    day = cli._clock(args).today()
+    day = common.clock(args).today()
     result = capacity(
         household=household,
         business=None,
@@ -167,7 +167,9 @@ def _household(value: str) -> Household:
         raise BadInput(N_("Unknown household type: {value}"), field="household", value=value) from None
 
 
-def add_calc_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register_calc(sub: common.Subparsers) -> None:
+    """``calc draagkracht``: the repayment capacity from given figures, one more calculation of ``calc``."""
+    commands = common.commands_of(sub, "calc")
     p = commands.add_parser(
         "draagkracht",
         help="repayment capacity from given figures (beslagvrije voet, art. 475da-475db Rv, or the desk norm)",
@@ -237,9 +239,9 @@ def run_show(args: argparse.Namespace) -> int:
     from incasso_tui.services.budget import budgets, stale_warning, status
     from incasso_tui.services.cases import client_by_number
 
-    settings = cli._settings(args)
-    with cli._database(settings) as db:
-        ctx = cli._context(args, db, operator_role=Role.AUDITOR)
+    settings = common.settings(args)
+    with common.database(settings) as db:
+        ctx = common.context(args, db, operator_role=Role.AUDITOR)
         client_id = client_by_number(ctx, args.client)
         st = status(ctx, client_id)
         history = budgets(ctx, client_id)
@@ -369,10 +371,10 @@ def run_set(args: argparse.Namespace) -> int:
             cause = ArrearsCause(args.cause)
         except ValueError:
             raise BadInput(N_("Unknown cause: {value}"), field="cause", value=args.cause) from None
-    settings = cli._settings(args)
-    with cli._database(settings) as db:
-        ctx = cli._context(args, db)
-        day = cli.parse_date(args.budget_date) if args.budget_date else ctx.clock.today()
+    settings = common.settings(args)
+    with common.database(settings) as db:
+        ctx = common.context(args, db)
+        day = common.parse_date(args.budget_date) if args.budget_date else ctx.clock.today()
         client_id = client_by_number(ctx, args.client)
         budget_id = set_budget(
             ctx, client_id, BudgetInput(day, checked, household, business, args.source, args.note or "", cause)
@@ -400,9 +402,9 @@ def run_set(args: argparse.Namespace) -> int:
 def run_causes(args: argparse.Namespace) -> int:
     from incasso_tui.services.causes import cause_counts
 
-    settings = cli._settings(args)
-    with cli._database(settings) as db:
-        counts = cause_counts(cli._context(args, db, operator_role=Role.AUDITOR))
+    settings = common.settings(args)
+    with common.database(settings) as db:
+        counts = cause_counts(common.context(args, db, operator_role=Role.AUDITOR))
     if args.json:
         print(json.dumps(counts))
         return 0
@@ -415,13 +417,13 @@ def run_causes(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: common.Subparsers) -> None:
     parent = sub.add_parser(
         "budget",
         help="a client's budget and repayment capacity",
         description="a client's budget (income and expenditure) and repayment capacity",
     )
-    parent.set_defaults(func=lambda _a: cli._usage(parent))
+    parent.set_defaults(func=lambda _a: common.usage(parent))
     group = parent.add_subparsers(title="budget commands", metavar="COMMAND")
 
     show = group.add_parser("show", help="the current budget, its capacity with every step, and the history")

@@ -15,10 +15,10 @@ import argparse
 import json
 from collections.abc import Callable
 
-from incasso_tui import cli
+from incasso_tui.cli import common
 from incasso_tui.safetext import safe
 
-__all__ = ["add_letters_parser", "add_mail_parser"]
+__all__ = ["register"]
 
 
 def _limit(value: str) -> int:
@@ -31,12 +31,6 @@ def _limit(value: str) -> int:
     return number
 
 
-def _sub(sub: argparse._SubParsersAction, name: str, help_: str) -> argparse._SubParsersAction:  # type: ignore[type-arg]
-    parent = sub.add_parser(name, help=help_, description=help_)
-    parent.set_defaults(func=lambda _a: cli._usage(parent))
-    return parent.add_subparsers(title=f"{name} commands", metavar="COMMAND")
-
-
 def _batch(parser: argparse.ArgumentParser, items: str, func: Callable[[argparse.Namespace], int]) -> None:
     """The options of a batch command over the outbox: the common ones, --limit and --json."""
     parser.add_argument("--limit", type=_limit, default=None, help=f"at most N {items}")
@@ -44,20 +38,16 @@ def _batch(parser: argparse.ArgumentParser, items: str, func: Callable[[argparse
     parser.set_defaults(func=func)
 
 
-def add_letters_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    letters = _sub(sub, "letters", "letters to clients: render the pending ones")
+def register(sub: common.Subparsers) -> None:
+    """``letters`` (the dispatch module adds its batch commands to it) and ``mail``."""
+    letters = common.add_group(sub, "letters", "letters to clients: render the pending ones")
     _batch(
         letters.add_parser("render", help="render the pending letters to PDF in the outbox (letters_dir)"),
         "letters",
         cmd_letters_render,
     )
-    from incasso_tui import cli_dispatch
 
-    cli_dispatch.add_letter_commands(letters)
-
-
-def add_mail_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    mail = _sub(sub, "mail", "e-mail from the outbox")
+    mail = common.add_group(sub, "mail", "e-mail from the outbox")
     _batch(
         mail.add_parser("send", help="send the queued e-mails that are due (SMTP settings: docs/letters.md)"),
         "e-mails",
@@ -68,8 +58,8 @@ def add_mail_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def cmd_letters_render(args: argparse.Namespace) -> int:
     from incasso_tui.services.letters import render_pending
 
-    with cli._database(cli._settings(args)) as db:
-        report = render_pending(cli._context(args, db), limit=args.limit)
+    with common.database(common.settings(args)) as db:
+        report = render_pending(common.context(args, db), limit=args.limit)
     if args.json:
         print(
             json.dumps(
@@ -94,8 +84,8 @@ def cmd_letters_render(args: argparse.Namespace) -> int:
 def cmd_mail_send(args: argparse.Namespace) -> int:
     from incasso_tui.services.outbox import send_due
 
-    with cli._database(cli._settings(args)) as db:
-        report = send_due(cli._context(args, db), limit=args.limit)
+    with common.database(common.settings(args)) as db:
+        report = send_due(common.context(args, db), limit=args.limit)
     if args.json:
         print(
             json.dumps(
