@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 import time
 from datetime import date
@@ -70,6 +71,9 @@ def run_tui(settings: Settings, user: str | None, clock: Clock, db_url: str, *, 
         else:
             actor = common.identify(db, user)
         require_terminal()  # after the database and the user: a mistake there is said first
+        # No animations unless asked for (TEXTUAL_ANIMATIONS=full): the tab underline's 0.3 s slide held every tab
+        # key at 0.4-0.5 s (issue 18); SSH sessions have always run without. Textual reads it when imported.
+        os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
         from incasso_tui.ui.app import IncassoApp
 
         lang = settings.lang
