@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,40 @@ import pytest
 INCASSO = [sys.executable, "-m", "incasso_tui.cli"]
 
 
-def run(*args: str, env: dict[str, str] | None = None, timeout: int = 60) -> subprocess.CompletedProcess[str]:
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``incasso ARGS`` in this process: ``cli.main`` with the environment and ``env`` over it, an empty standard
+    input, and the exit code and output as the process would give them (a traceback on stderr and 1 for an uncaught
+    error). A second of imports fewer per command; the tests of the process itself (the entry point, a command that
+    must not wait on its standard input or a lock) use ``run_process``."""
+    from incasso_tui.cli import main
+
+    saved = (dict(os.environ), sys.stdin, sys.stdout, sys.stderr)
+    out, err = io.BytesIO(), io.BytesIO()
+    stdout, stderr = (io.TextIOWrapper(b, encoding="utf-8", write_through=True) for b in (out, err))
+    os.environ.update(env or {})
+    sys.stdin, sys.stdout, sys.stderr = io.StringIO(""), stdout, stderr
+    try:
+        code: object = main(list(args))
+    except SystemExit as stop:  # argparse: --help, a usage error
+        code = stop.code
+    except Exception:  # noqa: BLE001  # as the interpreter would: the traceback, exit 1
+        traceback.print_exc()
+        code = 1
+    finally:
+        stdout.flush()
+        stderr.flush()
+        os.environ.clear()
+        os.environ.update(saved[0])
+        sys.stdin, sys.stdout, sys.stderr = saved[1:]
+    if isinstance(code, str):
+        err.write(f"{code}\n".encode())
+        code = 1
+    text = [b.getvalue().decode().replace("\r\n", "\n") for b in (out, err)]  # read before the wrappers go
+    return subprocess.CompletedProcess(["incasso", *args], int(code or 0), text[0], text[1])
+
+
+def run_process(*args: str, env: dict[str, str] | None = None, timeout: int = 60) -> subprocess.CompletedProcess[str]:
+    """``incasso ARGS`` as a process of its own (``python -m incasso_tui.cli``), standard input /dev/null."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
         [*INCASSO, *args], capture_output=True, text=True, env=full_env, timeout=timeout, stdin=subprocess.DEVNULL
@@ -31,9 +66,9 @@ def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
 
 
 def test_help_and_version() -> None:
-    result = run("--help")
+    result = run_process("--help")
     assert result.returncode == 0 and "generate" in result.stdout and "demo" in result.stdout
-    version = run("--version")
+    version = run_process("--version")
     assert version.returncode == 0 and version.stdout.startswith("incasso-tui ")
 
 
@@ -89,7 +124,9 @@ def test_locked_database_is_reported(sqlite_template: str, tmp_path: Path) -> No
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        line = one_line_error(run("users", "add", "piet", "--role", "employee", "--db", f"sqlite:///{db}", timeout=90))
+        line = one_line_error(
+            run_process("users", "add", "piet", "--role", "employee", "--db", f"sqlite:///{db}", timeout=90)
+        )
         assert "locked" in line
     finally:
         holder.rollback()

@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 
 from incasso_tui.store.db import Database
 from incasso_tui.store.models import AuditEvent, AuditHead
-from tests.e2e.test_cli import one_line_error, run
+from tests.e2e.test_cli import one_line_error, run, run_process
 
 HUGE = str(10**30)
 
@@ -71,7 +71,7 @@ def test_an_unreadable_config_file_is_one_line(book: str) -> None:
 @pytest.mark.parametrize("args", [("tui",), ()])
 def test_the_tui_without_a_terminal_says_so_and_does_not_wait(book: str, args: tuple[str, ...]) -> None:
     started = time.monotonic()
-    line = one_line_error(run(*args, "--db", book, "--lang", "en", "--user", "demo", timeout=30))
+    line = one_line_error(run_process(*args, "--db", book, "--lang", "en", "--user", "demo", timeout=30))
     assert "The TUI needs a terminal" in line and time.monotonic() - started < 30
 
 
@@ -79,7 +79,7 @@ def test_importing_a_fifo_is_refused_at_once(book: str, tmp_path: Path) -> None:
     fifo = tmp_path / "statement.xml"
     os.mkfifo(fifo)
     line = one_line_error(
-        run("payments", "import", str(fifo), "--db", book, "--user", "demo", "--lang", "en", timeout=30)
+        run_process("payments", "import", str(fifo), "--db", book, "--user", "demo", "--lang", "en", timeout=30)
     )
     assert "is not a regular file" in line
 

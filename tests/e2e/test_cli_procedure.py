@@ -127,7 +127,7 @@ def test_the_run_renders_the_letters_it_decided_or_says_why_they_wait(sqlite_tem
         "INCASSO_LENDER_EMAIL": "incasso@example.nl",
         "INCASSO_LETTERS_DIR": str(outbox),
     }
-    rendered = run("procedure", "run", "--db", url, "--date", day, "--json", env=lender, timeout=300)
+    rendered = run("procedure", "run", "--db", url, "--date", day, "--json", env=lender)
     assert rendered.returncode == 0, rendered.stderr
     letters = json.loads(rendered.stdout)["letters"]
     assert letters["rendered"] == decided and letters["waiting"] == 0 and letters["failed"] == 0

@@ -17,7 +17,7 @@ from tests.e2e.test_cli import one_line_error, run
 def _book(sqlite_template: str, tmp_path: Path) -> str:
     shutil.copy(sqlite_template, tmp_path / "book.db")
     url = f"sqlite:///{tmp_path / 'book.db'}"
-    result = run("procedure", "run", "--db", url, "--date", AS_OF.isoformat(), "--json", timeout=180)
+    result = run("procedure", "run", "--db", url, "--date", AS_OF.isoformat(), "--json")
     assert result.returncode in (0, 1), result.stderr  # 1: letters wait for the sender's details
     return url
 
@@ -66,7 +66,6 @@ def test_a_contradictory_risk_file_stops_the_run_naming_file_and_field(sqlite_te
         "--lang",
         "en",
         env={"INCASSO_RISK_FILE": str(bad)},
-        timeout=180,
     )
     line = one_line_error(result)
     assert str(bad) in line and "default.relative_threshold" in line and "between 0 and 1" in line

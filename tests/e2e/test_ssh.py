@@ -130,7 +130,7 @@ def _start(book: Path, root: Path, *options: str, ignore_hangup: bool = False) -
             cwd=_poisoned_directory(root),  # the apps run isolated: nothing in the server's directory reaches them
             preexec_fn=_ignore_hangup if ignore_hangup else None,
         )
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 120  # polled: a loaded machine takes long to import and make the host key
     while time.monotonic() < deadline:
         found = re.search(r"listening on 127\.0\.0\.1:(\d+)", log.read_text())
         if found:
@@ -216,9 +216,9 @@ def test_a_killed_client_leaves_no_app_process(setup, start, terminals) -> None:
     term.wait(WORKLIST)
     (app,) = app_processes(server.proc.pid)
     os.kill(term.pid_of("ssh"), signal.SIGKILL)
-    wait_for(lambda: app_processes(server.proc.pid) == [], 5, "the app process to go away")
+    wait_for(lambda: app_processes(server.proc.pid) == [], 30, "the app process to go away")
     assert not Path(f"/proc/{app}").exists()
-    wait_for(lambda: "client disconnected" in server.log_text(), 2, "the disconnect in the log")
+    wait_for(lambda: "client disconnected" in server.log_text(), 30, "the disconnect in the log")
 
 
 def test_a_server_started_under_nohup_still_hangs_up_its_apps(setup, start, terminals) -> None:  # type: ignore[no-untyped-def]
@@ -230,8 +230,8 @@ def test_a_server_started_under_nohup_still_hangs_up_its_apps(setup, start, term
     term.wait(WORKLIST)
     (app,) = app_processes(server.proc.pid)
     os.kill(term.pid_of("ssh"), signal.SIGKILL)
-    wait_for(lambda: app_processes(server.proc.pid) == [], 5, "the app process to go away")
-    wait_for(lambda: "client disconnected" in server.log_text(), 2, "the disconnect in the log")
+    wait_for(lambda: app_processes(server.proc.pid) == [], 30, "the app process to go away")
+    wait_for(lambda: "client disconnected" in server.log_text(), 30, "the disconnect in the log")
     assert "ignored SIGHUP" not in server.log_text()
 
 
@@ -374,7 +374,7 @@ def test_a_crashed_session_or_starter_leaves_the_other_sessions_working_and_new_
     os.kill(app_one, signal.SIGKILL)  # one session's app crashes: only its own login ends
     wait_for(
         lambda: not Path(f"/proc/{app_one}").exists() or app_one not in app_processes(server.proc.pid),
-        5,
+        30,
         "the crashed app to be reaped",
     )
     second.keys("Down")
