@@ -94,7 +94,16 @@ def _read_cache(path: Path, key: str) -> Catalogs | None:
     if not isinstance(data, dict) or data.get("key") != key:
         log.warning("translation cache %s is not for these .po files: parsing them", path)
         return None
-    return Catalogs(dict(data["messages"]), {k: tuple(v) for k, v in data["plurals"].items()})
+    try:
+        messages, plurals = data["messages"], data["plurals"]
+        found = Catalogs(dict(messages), {k: tuple(v) for k, v in plurals.items()})
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        log.warning("translation cache %s is damaged (%r): parsing the .po files", path, err)
+        return None
+    if not all(isinstance(v, str) for v in found.messages.values()):
+        log.warning("translation cache %s is damaged (a message is not text): parsing the .po files", path)
+        return None
+    return found
 
 
 def _write_cache(path: Path, lang: str, key: str, found: Catalogs) -> None:

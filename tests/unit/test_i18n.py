@@ -173,3 +173,28 @@ def test_an_unwritable_cache_still_translates_and_says_so(monkeypatch, tmp_path,
         assert "not written" in caplog.text and "parsed at every start" in caplog.text
     finally:
         i18n.catalogs.cache_clear()
+
+
+def test_a_damaged_cache_of_the_right_key_is_parsed_again_not_a_crash(monkeypatch, tmp_path, caplog) -> None:  # type: ignore[no-untyped-def]
+    """A cache file named and keyed for these .po files whose body is cut or of another shape (a disk filling up,
+    a hand edit) is logged and the .po files are parsed: the app still starts, translated."""
+    import json
+
+    i18n = _fresh(monkeypatch, tmp_path)
+    try:
+        i18n.catalogs("nl")
+        (written,) = (tmp_path / "cache" / "incasso-tui").glob("catalog-nl-*.json")
+        key = json.loads(written.read_text())["key"]
+        for body in (
+            {"key": key},
+            {"key": key, "messages": [1, 2], "plurals": {}},
+            {"key": key, "messages": {"a": 1}, "plurals": {}},
+        ):
+            written.write_text(json.dumps(body))
+            i18n.catalogs.cache_clear()
+            caplog.clear()
+            with caplog.at_level("WARNING", logger="incasso.i18n"):
+                assert Translator("nl")("Returned by special management") == "Teruggegeven door Bijzonder Beheer"
+            assert "is damaged" in caplog.text, body
+    finally:
+        i18n.catalogs.cache_clear()
