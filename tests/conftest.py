@@ -50,6 +50,7 @@ def _isolated_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
             monkeypatch.delenv(key)
     monkeypatch.setenv("INCASSO_CONFIG", str(tmp_path_factory.getbasetemp() / "no-config.toml"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.getbasetemp() / "xdg-data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-cache"))  # the catalogs' cache
     monkeypatch.setenv("INCASSO_LENDER_ACCOUNTS", ",".join(TEST_OWN_ACCOUNTS))  # the commands the tests run
 
 
