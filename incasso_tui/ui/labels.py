@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import string
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -9,6 +11,8 @@ from incasso_tui.errors import N_
 
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
+
+log = logging.getLogger(__name__)
 
 
 def label(tr: Translator, table: dict[str, str], code: str | None, missing: str = "") -> str:
@@ -344,6 +348,11 @@ def next_action(tr: Translator, kind: str, params: Mapping[str, str] | None) -> 
             given[name] = label(tr, table, given[name])
     if kind not in NEXT_ACTION:
         return kind
+    wanted = {name for _, name, _, _ in string.Formatter().parse(tr(NEXT_ACTION[kind])) if name}
+    missing = wanted - given.keys()
+    if missing:  # a row written without them (by hand, or by a version that stored other ones): shown, not a crash
+        log.warning("next action %r stored without %s", kind, ", ".join(sorted(missing)))
+        given.update(dict.fromkeys(missing, "?"))
     return tr(NEXT_ACTION[kind], **given) if given else tr(NEXT_ACTION[kind])
 
 

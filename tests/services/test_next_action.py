@@ -91,3 +91,11 @@ def test_parameters_are_filled_in_and_coded_ones_translated() -> None:
         task_title(NL, "claim_task_curator", {"party": "mr. Jansen"}, "")
         == "Vordering indienen bij curator: mr. Jansen"
     )
+
+
+def test_a_next_action_stored_without_its_parameters_is_shown_with_a_question_mark_and_logged(caplog) -> None:  # type: ignore[no-untyped-def]
+    # e.g. a row edited by hand, or written by a version that stored other parameters: the screen shows it
+    assert next_action(EN, NextAction.AT_OUTSIDE_PARTY, None) == "At ?"
+    assert next_action(NL, NextAction.CLAIM_TASK_CURATOR, {"other": "x"}).endswith(": ?")
+    assert "stored without party" in caplog.text
+    assert next_action(EN, NextAction.AT_OUTSIDE_PARTY, {"party": "Kredietbank"}) == "At Kredietbank"
