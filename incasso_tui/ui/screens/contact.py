@@ -25,6 +25,7 @@ from incasso_tui.ui.text import lit
 
 
 class ContactScreen(FormScreen[LoggedContact]):
+    AUTO_FOCUS = "#outcome"  # focused as the form is composed, so the first paint shows it (issue 18)
     FIELDS = (
         "channel",
         "outcome",
@@ -146,6 +147,7 @@ class ContactScreen(FormScreen[LoggedContact]):
 
 
 class NoteScreen(FormScreen[int]):
+    AUTO_FOCUS = "#text"
     FIELDS = ("text",)
 
     def __init__(self, detail: ClientDetail) -> None:
