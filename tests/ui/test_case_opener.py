@@ -168,9 +168,13 @@ async def test_a_reload_of_the_case_left_does_not_land_on_the_next(
         screen.load()  # a reload under way while the person goes back
         await pilot.pause()
         await pilot.press("escape")
-        await pilot.pause()
+        worklist = app.screen
+        for _ in range(100):  # the list's own refresh on coming back (it places the cursor) is done first
+            await pilot.pause(0.05)
+            if not any(w.node is worklist and w.is_running for w in app.workers):
+                break
         await pilot.press("down", "down", "enter")
-        for _ in range(10):
+        for _ in range(100):
             await pilot.pause(0.05)
             if app.screen is screen and screen.case_id != left:
                 break

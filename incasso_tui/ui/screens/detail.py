@@ -18,7 +18,9 @@ from textual.binding import Binding, BindingType
 from textual.compose import compose
 from textual.containers import Container, Grid, Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import DataTable, Header, Label, Static, TabbedContent, TabPane
+from textual.css.query import NoMatches
+from textual.widgets import DataTable, Header, Label, Static, Tab, TabbedContent, TabPane
+from textual.widgets._tabs import Underline
 
 from incasso_tui.domain.enums import CaseStatus, Role
 from incasso_tui.errors import N_, IncassoError
@@ -94,6 +96,7 @@ TABS: dict[str, str] = {
     "tasks": N_("Tasks"),
 }
 FIRST_TAB = "loans"  # shown when the screen opens
+LIST_TABS = frozenset({"notes", "arrangements"})  # a list of mounted widgets, not a table: built before shown
 # the actions that change the case: hidden from auditors, dimmed until the case is read
 WRITE_ACTIONS = frozenset(
     {
@@ -339,9 +342,15 @@ class ClientDetailScreen(DeskScreen[None]):
             self._fill_consults()
 
     async def _show_pane(self, tab_id: str) -> None:
-        """Show the tab ``tab_id``; built (and filled) once shown if it was not yet, so that its tables are filled
-        at their size and a cursor below the first lines scrolls into view."""
-        self.query_one(TabbedContent).active = tab_id
+        """Show the tab ``tab_id``; a tab of tables is built (and filled) once shown if it was not yet, so that its
+        tables are filled at their size and a cursor below the first lines scrolls into view; a list of notes or
+        arrangements is built first, so that it shows in the same frame as the tab (issue 18). The tab bar's
+        underline moves in that frame too (``_underline_now``)."""
+        tabbed = self.query_one(TabbedContent)
+        if tab_id in LIST_TABS:  # its widgets mounted before it shows: not one frame empty, then filled
+            await self._build(tab_id)
+        tabbed.active = tab_id
+        _underline_now(tabbed)
         await self._build(tab_id)
 
     def _pane(self, tab_id: str) -> TabPane:
@@ -931,8 +940,8 @@ class ClientDetailScreen(DeskScreen[None]):
 
     def _focus_pane(self) -> None:
         pane = self.query_one(TabbedContent).active_pane
-        if pane is not None:
-            pane.query("DataTable, VerticalScroll").first().focus()
+        if pane is not None:  # now, not after a call_later as Widget.focus does: the focus shows in the tab's frame
+            self.set_focus(pane.query("DataTable, VerticalScroll").first())
 
     @on(TabbedContent.TabActivated)
     async def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
@@ -1201,6 +1210,21 @@ class ClientDetailScreen(DeskScreen[None]):
             self.app.push_screen(ResumeScreen(self.detail), partial(self._saved, N_("Procedure resumed"), "timeline"))
         else:
             self.app.push_screen(PauseScreen(self.detail), partial(self._saved, N_("Case paused"), "timeline"))
+
+
+def _underline_now(tabbed: TabbedContent) -> None:
+    """Put the tab bar's underline under the active tab now. Textual moves it only after the next refresh
+    (``Tabs._highlight_active``, to read the tab's place from the layout), so the bar changed one frame after the
+    tab's content (issue 18); once the bar is laid out, the tabs' places do not change with the active one, and
+    Textual's own move later sets the same values (no further frame)."""
+    try:
+        tab = tabbed.query_one("#tabs-list > Tab.-active", Tab)
+        underline = tabbed.query_one(Underline)
+    except NoMatches:
+        return
+    region = tab.virtual_region.shrink(tab.styles.gutter)
+    if region.width:  # laid out
+        underline.highlight_start, underline.highlight_end = region.column_span
 
 
 class CaseOpener:
