@@ -1114,7 +1114,7 @@ class ClientDetailScreen(DeskScreen[None]):
         from incasso_tui.ui.screens.contact import ContactScreen
 
         if self.detail is not None:
-            self.app.push_screen(ContactScreen(self.detail), partial(self._saved, N_("Contact saved"), "contacts"))
+            ContactScreen.open(self.app, self.detail, partial(self._saved, N_("Contact saved"), "contacts"))
 
     def action_vulnerability(self) -> None:
         from incasso_tui.ui.screens.vulnerability import VulnerabilityScreen
