@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import MutableMapping
 from datetime import date
 
 from incasso_tui.cli import common
@@ -21,6 +22,7 @@ from incasso_tui.clock import Clock
 from incasso_tui.config import Settings, database_url, demo_db_url
 from incasso_tui.errors import N_, BadInput
 from incasso_tui.i18n import Translator
+from incasso_tui.ssh.session_env import ESCDELAY_MS
 
 __all__ = ["DEMO_LENDER", "DEMO_LOANS", "DEMO_USER", "register", "require_terminal", "run_tui"]
 
@@ -71,9 +73,7 @@ def run_tui(settings: Settings, user: str | None, clock: Clock, db_url: str, *, 
         else:
             actor = common.identify(db, user)
         require_terminal()  # after the database and the user: a mistake there is said first
-        # No animations unless asked for (TEXTUAL_ANIMATIONS=full): the tab underline's 0.3 s slide held every tab
-        # key at 0.4-0.5 s (issue 18); SSH sessions have always run without. Textual reads it when imported.
-        os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+        terminal_defaults(os.environ)  # Textual reads them when imported
         from incasso_tui.ui.app import IncassoApp
 
         lang = settings.lang
@@ -82,6 +82,19 @@ def run_tui(settings: Settings, user: str | None, clock: Clock, db_url: str, *, 
     finally:
         db.dispose()
     return app.return_code or 0  # 1 when the app ended on an unhandled error: a crash is never a success
+
+
+def terminal_defaults(environ: MutableMapping[str, str]) -> None:
+    """What the TUI on a local terminal runs with unless the person set otherwise (issue 18), as SSH sessions do
+    (``ssh/session_env.py``):
+
+    - no animations (``TEXTUAL_ANIMATIONS=none``; ``full`` brings them back): the tab underline's 0.3 s slide held
+      every tab key at 0.4-0.5 s;
+    - ``ESCDELAY`` 25 ms: Escape counts as the Escape key that long after a lone ESC, not after Textual's default
+      100 ms, which was most of every "back"; a terminal sends an escape sequence in one write.
+    """
+    environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+    environ.setdefault("ESCDELAY", str(ESCDELAY_MS))
 
 
 def require_terminal() -> None:

@@ -10,6 +10,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.content import Content
+from textual.driver import Driver
 
 from incasso_tui.domain.enums import Role
 from incasso_tui.i18n import Translator
@@ -44,6 +45,16 @@ class IncassoApp(App[None]):
         actor = ctx.actor
         self.sub_title = f"{actor.full_name} ({actor.name}) · {tr(ROLE[actor.role.value])}"
         translate_bindings(self, tr)
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver for the platform; in its place of LinuxDriver the desk's, which reports Escape when its
+        delay is over instead of up to 0.1 s later (ui.driver, issue 18). A driver named in TEXTUAL_DRIVER stays."""
+        driver = super().get_driver_class()
+        if (driver.__module__, driver.__name__) == ("textual.drivers.linux_driver", "LinuxDriver"):  # not on Windows
+            from incasso_tui.ui.driver import DeskDriver
+
+            return DeskDriver
+        return driver
 
     # ----- Textual's own texts in the session's language (i18n/nl/textual.po): the keys of its widgets in the ?
     # panel, the command palette's placeholder and its system commands

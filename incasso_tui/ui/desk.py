@@ -43,6 +43,7 @@ class DeskScreen(Screen[R]):
     def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._styled_by_mount = False  # whether the first resume may skip its restyle
+        self._css_seen = -1  # the app's CSS generation (App._css_update_count) when this screen was last shown
         try:
             app = active_app.get()
         except LookupError:  # made outside a running app: the first resize sets the classes
@@ -50,18 +51,35 @@ class DeskScreen(Screen[R]):
         # A screen whose CSS the app reads at its push is styled (the screen node itself) only by that restyle
         # (Textual styles the node before it loads the CSS): the first screen of a kind in a session keeps it.
         self._styled_by_mount = not self.CSS and all(app.stylesheet.has_source(str(p), "") for p in self.css_path)
+        self._set_breakpoints(app, update=False)  # before anything is styled
+
+    def _set_breakpoints(self, app: App[Any], *, update: bool) -> None:
+        """The classes Screen._on_resize would set (textual/screen.py) for the terminal's size now."""
         width, height = app.size
-        # the classes Screen._on_resize would set (textual/screen.py), before anything is styled
         horizontal = app.HORIZONTAL_BREAKPOINTS if self.HORIZONTAL_BREAKPOINTS is None else self.HORIZONTAL_BREAKPOINTS
         vertical = app.VERTICAL_BREAKPOINTS if self.VERTICAL_BREAKPOINTS is None else self.VERTICAL_BREAKPOINTS
         for breakpoints, dimension in ((horizontal or [], width), (vertical or [], height)):
-            for name_ in self._get_breakpoint_classes(dimension, breakpoints):
-                self.add_class(name_, update=False)
+            shown = set(self._get_breakpoint_classes(dimension, breakpoints))
+            for _, name_ in breakpoints:
+                if (name_ in shown) != self.has_class(name_):
+                    self.set_class(name_ in shown, name_, update=update)
+
+    def prepare_reuse(self) -> None:
+        """Called before this screen, kept installed while off the stack, is pushed again (the client detail,
+        issue 18): its breakpoint classes follow the terminal as it is now (an off-stack screen gets no resize),
+        and its resume skips the restyle of its whole tree unless the app's CSS changed (a theme) since the
+        screen was last shown: its nodes still have the styles they were shown with."""
+        self._set_breakpoints(self.app, update=True)
+        self._styled_by_mount = self._css_seen == self.app._css_update_count
+        # What changed while off the stack is laid out in the first frame, not in one after it: its widgets ask for
+        # their layout from their own idle, which may come after the screen's first update.
+        self.refresh(layout=True)
 
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
         """Runs before Screen's own handler: the first resume of a new screen comes right after its mount, which
         styled every node with the screen's CSS already loaded (see ``__init__``); a later resume (back from a
         modal) restyles."""
+        self._css_seen = self.app._css_update_count  # the CSS this screen's nodes are styled with, once shown
         if self._styled_by_mount:
             self._styled_by_mount = False
             event.refresh_styles = False

@@ -311,3 +311,49 @@ async def test_an_impossible_date_is_said_when_the_field_is_left(app_for: Callab
         await pilot.pause()
         assert "31-02-2027 bestaat niet: die maand heeft 28 dagen" in error_at(screen, "next_action_date")
         assert app.screen is screen
+
+
+async def _until(pilot: Pilot[Any], done: Callable[[], bool]) -> None:
+    for _ in range(100):
+        await pilot.pause(0.02)
+        if done():
+            return
+    raise AssertionError("not reached")
+
+
+async def test_the_kept_contact_form_opens_again_as_new_and_saves_again(app_for: Callable[..., Any]) -> None:
+    """The app keeps one contact form (issue 18): opened again, after a refusal and a cancel, it is as a new one
+    (fields, messages, focus, the save button), for the case it is opened on, and it saves."""
+    from incasso_tui.ui.screens.contact import KEPT_AS
+
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        case_id = first_case(app)
+        contacts = count(app, Contact, case_id)
+        form = await open_form(pilot, case_id, "c")
+        assert app.get_screen(KEPT_AS) is form
+        await choose(pilot, "outcome", ContactOutcome.PROMISE)
+        await fill(pilot, "promise_date", "30-11-2026")
+        await fill(pilot, "promise_amount", "12,345")
+        await save(pilot)
+        assert error_at(form, "promise_amount")  # refused at the field
+        await pilot.press("escape", "y", "enter")  # what was typed is not saved: leave anyway
+        await _until(pilot, lambda: isinstance(app.screen, ClientDetailScreen))
+
+        await pilot.press("c")
+        await _until(pilot, lambda: app.screen is form)  # the same form, shown again
+        assert form.query_one("#outcome", Select).value is ContactOutcome.REACHED
+        assert not form.query_one("#promise-fields").display
+        assert all(i.value == "" for i in form.query(Input).results(Input))
+        assert form.query_one("#cause", Select).value is Select.NULL
+        assert error_at(form, "promise_amount") == "" and not form.query_one("#message", Label).display
+        assert form.focused is form.query_one("#outcome", Select) and not form.dirty
+        detail = app.screen_stack[-2]
+        assert isinstance(detail, ClientDetailScreen) and form.detail is detail.detail
+        assert detail.detail is not None and detail.detail.client.name in shown(form.query_one(".title", Label))
+        await fill(pilot, "summary", "Tweede poging")
+        await fill(pilot, "next_action_date", "01-12-2026")
+        await save(pilot)
+        assert isinstance(app.screen, ClientDetailScreen)
+        assert count(app, Contact, case_id) == contacts + 1
+        assert "Tweede poging" in str(app.screen.query_one("#contacts-table", DataTable).get_row_at(0)[3])

@@ -42,6 +42,7 @@ class ArrangementScreen(CapacityMixin, SavingScreen[int]):
     """Dismissed with the new arrangement's id, or None when cancelled (saving: ``form.SavingScreen``)."""
 
     CSS_PATH = "../styles/arrangement.tcss"
+    AUTO_FOCUS = "#count"  # focused as the form is composed, so the first paint shows it (issue 18)
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (120, "-wide")]
     BINDINGS: ClassVar[list[BindingType]] = [  # ctrl+s and escape: SavingScreen's
         Binding("down", "app.focus_next", "Next field", show=False),

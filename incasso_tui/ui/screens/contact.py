@@ -7,12 +7,13 @@ keeps what was typed (see ``form.FormScreen``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Input, Label, Select, TextArea
+from textual.widgets import Button, Input, Label, Select, TextArea
 
 from incasso_tui.domain.enums import ArrearsCause, Channel, ContactOutcome
 from incasso_tui.errors import N_
@@ -23,8 +24,11 @@ from incasso_tui.ui.labels import CAUSE, CHANNEL, OUTCOME
 from incasso_tui.ui.screens.form import FormScreen
 from incasso_tui.ui.text import lit
 
+KEPT_AS = "contact-form"  # the one contact form an app keeps for reuse (ContactScreen.open)
+
 
 class ContactScreen(FormScreen[LoggedContact]):
+    AUTO_FOCUS = "#outcome"  # focused as the form is composed, so the first paint shows it (issue 18)
     FIELDS = (
         "channel",
         "outcome",
@@ -110,6 +114,42 @@ class ContactScreen(FormScreen[LoggedContact]):
         self._show_promise_fields()
         self.query_one("#outcome", Select).focus()
 
+    @classmethod
+    def open(cls, app: App[Any], detail: ClientDetail, callback: Callable[[LoggedContact | None], Any]) -> None:
+        """Push the contact form for ``detail``: the app keeps one (:data:`KEPT_AS`) and shows it again, as new,
+        for each next contact (issue 18: composing, mounting and styling its ~190 nodes was most of the key ``c``).
+        A new form is made the first time, and when the kept one is open already (below a question, say)."""
+        kept = app.get_screen(KEPT_AS) if app.is_screen_installed(KEPT_AS) else None
+        if isinstance(kept, ContactScreen) and kept.is_attached and kept not in app.screen_stack:
+            kept.reset(detail)
+            kept.prepare_reuse()
+            app.push_screen(kept, callback)
+            return
+        form = cls(detail)
+        if kept is None:
+            app.install_screen(form, KEPT_AS)
+        app.push_screen(form, callback)
+
+    def reset(self, detail: ClientDetail) -> None:
+        """The form as a new one shows it, for ``detail``: every field as composed, no messages, not saving."""
+        tr = self.tr
+        self.detail, self.channel, self.saving = detail, None, False
+        self.query_one(".title", Label).update(lit(tr(N_("Contact with {name}"), name=detail.client.name), "bold"))
+        preferred = detail.client.preferred_channel
+        self.query_one("#channel", Select).value = (
+            Channel(preferred) if preferred in Channel.__members__.values() else Channel.PHONE
+        )
+        self.query_one("#outcome", Select).value = ContactOutcome.REACHED
+        for select in ("#cause", "#referral"):
+            self.query_one(select, Select).clear()
+        for field in self.query(Input).results(Input):
+            field.value = ""
+        self._clear_errors()
+        self.query_one("#save", Button).disabled = False
+        self._show_promise_fields()
+        self.set_focus(self.query_one("#outcome", Select))
+        self._initial = self._values()
+
     @on(Select.Changed, "#outcome")
     def _show_promise_fields(self) -> None:
         self.query_one("#promise-fields").display = self.query_one("#outcome", Select).value is ContactOutcome.PROMISE
@@ -146,6 +186,7 @@ class ContactScreen(FormScreen[LoggedContact]):
 
 
 class NoteScreen(FormScreen[int]):
+    AUTO_FOCUS = "#text"
     FIELDS = ("text",)
 
     def __init__(self, detail: ClientDetail) -> None:

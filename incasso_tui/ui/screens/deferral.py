@@ -41,6 +41,8 @@ from incasso_tui.ui.widgets.table import Table
 class DeferralScreen(FormScreen[int]):
     """Dismissed with the new proposal's id, or None when cancelled."""
 
+    AUTO_FOCUS = "#months"  # focused as the form is composed, so the first paint shows it (issue 18)
+
     CSS_PATH = ["../styles/form.tcss", "../styles/deferral.tcss"]
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (100, "-wide")]
     FIELDS: ClassVar[tuple[str, ...]] = ("loan", "months", "option", "cause", "weighing", "outlook")

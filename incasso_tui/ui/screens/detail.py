@@ -6,7 +6,7 @@ value that comes from the data is shown literally (``safe``/``lit``): names and 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -18,7 +18,9 @@ from textual.binding import Binding, BindingType
 from textual.compose import compose
 from textual.containers import Container, Grid, Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import DataTable, Header, Label, Static, TabbedContent, TabPane
+from textual.css.query import NoMatches
+from textual.widgets import DataTable, Header, Label, Static, Tab, TabbedContent, TabPane
+from textual.widgets._tabs import Underline
 
 from incasso_tui.domain.enums import CaseStatus, Role
 from incasso_tui.errors import N_, IncassoError
@@ -63,6 +65,9 @@ from incasso_tui.ui.widgets.table import Table
 from incasso_tui.ui.work import service_worker
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
+    from incasso_tui.services.context import Context
     from incasso_tui.ui.screens.walk import CaseWalker
 
 NO_STEP = {
@@ -74,6 +79,8 @@ NO_STEP = {
     "closed": N_("The case is closed"),
     "last_stage": N_("The procedure has no further stage"),
 }
+SLOW_S = 0.3  # a case not read by then opens with its loading indicator (CaseOpener): a slow database shows
+INSTALLED_AS = "client-detail"  # the one client detail screen an app keeps for reuse (CaseOpener)
 SUMMARY_WIDTH = 40  # the contact's summary in the table; the highlighted one is shown in full below it
 
 # tab id -> English title, in the order of the keys 1..9
@@ -89,6 +96,7 @@ TABS: dict[str, str] = {
     "tasks": N_("Tasks"),
 }
 FIRST_TAB = "loans"  # shown when the screen opens
+LIST_TABS = frozenset({"notes", "arrangements"})  # a list of mounted widgets, not a table: built before shown
 # the actions that change the case: hidden from auditors, dimmed until the case is read
 WRITE_ACTIONS = frozenset(
     {
@@ -115,6 +123,19 @@ def _shorten(text: str, width: int) -> str:
     if len(line) > width:
         return line[: width - 1] + "…"
     return line if line == text else line + " …"
+
+
+CaseRead = tuple[ClientDetail, CaseTracks, Presence | None, tuple[BkrPanel, bool, list[ConsultationRow]], list[Flag]]
+
+
+def read_case(ctx: Context, case_id: int) -> CaseRead:
+    """Everything the client detail shows of a case (runs in a worker thread); marks the case as in progress by
+    this user for the others (``open_case``; renewed on every read, released on leaving)."""
+    detail = client_detail(ctx, case_id)
+    tracks = case_tracks(ctx, case_id)
+    extra = (bkr_panel(ctx, case_id), may_write(ctx, case_id), consultations(ctx, case_id=case_id))
+    presence = open_case(ctx, case_id)
+    return detail, tracks, presence, extra, vulnerabilities(ctx, detail.client.id)
 
 
 class ClientDetailScreen(DeskScreen[None]):
@@ -176,7 +197,7 @@ class ClientDetailScreen(DeskScreen[None]):
         *(Binding(str(n), f"tab({n})", "Tab", show=False) for n in range(2, len(TABS) + 1)),
     ]
 
-    def __init__(self, case_id: int, walker: CaseWalker | None = None) -> None:
+    def __init__(self, case_id: int, walker: CaseWalker | None = None, read: CaseRead | None = None) -> None:
         super().__init__()
         self.case_id = case_id
         self.walker = walker
@@ -190,6 +211,9 @@ class ClientDetailScreen(DeskScreen[None]):
         self.flags: list[Flag] = []  # the client's vulnerability flags (issue 20)
         self.technical = False  # the timeline's technical details shown (x)
         self._built = {FIRST_TAB}  # the tabs whose widgets are mounted (the others when first shown)
+        self._stale: set[str] = set()  # built tabs that still show an earlier case: filled when next shown
+        self._generation = 0  # which case this screen shows (a reused screen shows many, one after another)
+        self._read = read  # the case as read before the push, or None: the screen reads it
 
     # ----- layout
     def compose(self) -> ComposeResult:
@@ -270,12 +294,18 @@ class ClientDetailScreen(DeskScreen[None]):
                 yield self._table("consults-table", N_("Asked"), N_("By"), N_("Of"), N_("Question"), N_("Answer"))
 
     async def _build(self, tab_id: str) -> None:
-        """Mount the tab's widgets the first time it is shown, filled with the case as read."""
-        if tab_id in self._built:
-            return
-        self._built.add(tab_id)
+        """Mount the tab's widgets the first time it is shown, filled with the case as read; fill a tab built for
+        an earlier case (``show_case``) with this one."""
         pane = self.query_one(f"#{tab_id}", TabPane)
-        await pane.mount_all(compose(pane, self._pane_content(tab_id)))
+        if tab_id in self._stale:
+            self._stale.discard(tab_id)
+            for scroll in pane.query(VerticalScroll):
+                scroll.scroll_home(animate=False)
+        elif tab_id in self._built:
+            return
+        else:
+            self._built.add(tab_id)
+            await pane.mount_all(compose(pane, self._pane_content(tab_id)))
         if self.detail is not None:
             await self._fill_pane(tab_id, self.detail)
             for table in pane.query(DataTable):
@@ -312,9 +342,15 @@ class ClientDetailScreen(DeskScreen[None]):
             self._fill_consults()
 
     async def _show_pane(self, tab_id: str) -> None:
-        """Show the tab ``tab_id``; built (and filled) once shown if it was not yet, so that its tables are filled
-        at their size and a cursor below the first lines scrolls into view."""
-        self.query_one(TabbedContent).active = tab_id
+        """Show the tab ``tab_id``; a tab of tables is built (and filled) once shown if it was not yet, so that its
+        tables are filled at their size and a cursor below the first lines scrolls into view; a list of notes or
+        arrangements is built first, so that it shows in the same frame as the tab (issue 18). The tab bar's
+        underline moves in that frame too (``_underline_now``)."""
+        tabbed = self.query_one(TabbedContent)
+        if tab_id in LIST_TABS:  # its widgets mounted before it shows: not one frame empty, then filled
+            await self._build(tab_id)
+        tabbed.active = tab_id
+        _underline_now(tabbed)
         await self._build(tab_id)
 
     def _pane(self, tab_id: str) -> TabPane:
@@ -328,32 +364,59 @@ class ClientDetailScreen(DeskScreen[None]):
             table.add_column(Text(self.tr(title), justify="right" if align_right else "left"), key=title)
         return table
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         translate_bindings(self, self.tr)
-        self.refresh_bindings()
         self._show_place()
+        if self._read is not None:  # read before the push (CaseOpener): shown in the first paint
+            read, self._read = self._read, None
+            await self._take(read)
+            return
+        self.refresh_bindings()
         self.query_one("#head").loading = True
         self.load()
 
     # ----- loading
     def load(self) -> None:
         """Read the case in a worker thread (``ui.work.service_worker``); the result is laid out on the UI thread."""
-        ctx, case_id = self.ctx, self.case_id
+        ctx, case_id, generation = self.ctx, self.case_id, self._generation
 
-        def read() -> tuple[ClientDetail, CaseTracks, Presence | None, tuple[Any, ...], list[Flag]]:
-            detail = client_detail(ctx, case_id)
-            tracks = case_tracks(ctx, case_id)
-            extra = (bkr_panel(ctx, case_id), may_write(ctx, case_id), consultations(ctx, case_id=case_id))
-            presence = open_case(ctx, case_id)  # "in progress by me" for the others; renewed on reload
-            return detail, tracks, presence, extra, vulnerabilities(ctx, detail.client.id)
+        def shown(got: CaseRead) -> Awaitable[None] | None:
+            if generation != self._generation:  # read for a case this (reused) screen no longer shows
+                return None
+            return self._take(got)
 
-        def shown(
-            got: tuple[ClientDetail, CaseTracks, Presence | None, tuple[Any, ...], list[Flag]],
-        ) -> Awaitable[None]:
-            detail, tracks, presence, extra, self.flags = got
-            return self._show(detail, tracks, presence, extra)
+        def failed(err: IncassoError) -> None:
+            if generation == self._generation:
+                self._show_error(err)
 
-        service_worker(self, read, shown, self._show_error, group="detail")
+        service_worker(self, partial(read_case, ctx, case_id), shown, failed, group="detail")
+
+    async def _take(self, got: CaseRead) -> None:
+        detail, tracks, presence, extra, self.flags = got
+        await self._show(detail, tracks, presence, extra)
+
+    async def show_case(self, case_id: int, walker: CaseWalker | None, got: CaseRead) -> None:
+        """Lay out another case, read already (``read_case``), on this screen while it is off the stack: it is
+        kept installed and pushed again (:class:`CaseOpener`, issue 18), so the case opens without composing,
+        mounting and styling the screen's ~100 widgets and in one paint. What the last case left is reset: the
+        first tab shows, the tables start at their first row (the schedule at its first unpaid line), and the
+        other tabs built so far are filled again when next shown."""
+        self._generation += 1  # a read of the last case still under way is not shown
+        self.workers.cancel_node(self)
+        self.case_id = case_id
+        self.walker = walker
+        self.technical = False
+        self.sub_title = None
+        self._show_place()
+        self.query_one("#head").loading = False
+        self._stale = self._built - {FIRST_TAB}
+        for table in self.query(DataTable):
+            table.clear()
+        self.query_one(TabbedContent).active = FIRST_TAB
+        await self._take(got)
+        loans = self.query_one(f"#{FIRST_TAB}", TabPane)
+        if self.focused is None or loans not in self.focused.ancestors:  # else focus stays: no restyle for it
+            self._focus_pane()
 
     def _show_error(self, err: IncassoError) -> None:
         self.query_one("#head").loading = False
@@ -378,7 +441,7 @@ class ClientDetailScreen(DeskScreen[None]):
         self.query_one("#arrears", Static).update(self._arrears_block(detail))
         self.query_one("#arrears-short", Static).update(self._arrears_short(detail))
         for tab_id in TABS:  # the tabs built so far; the others are filled when first shown
-            if tab_id in self._built:
+            if tab_id in self._built and tab_id not in self._stale:
                 await self._fill_pane(tab_id, detail)
         self.refresh_bindings()
         if self.focused is None:
@@ -877,8 +940,8 @@ class ClientDetailScreen(DeskScreen[None]):
 
     def _focus_pane(self) -> None:
         pane = self.query_one(TabbedContent).active_pane
-        if pane is not None:
-            pane.query("DataTable, VerticalScroll").first().focus()
+        if pane is not None:  # now, not after a call_later as Widget.focus does: the focus shows in the tab's frame
+            self.set_focus(pane.query("DataTable, VerticalScroll").first())
 
     @on(TabbedContent.TabActivated)
     async def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
@@ -945,6 +1008,7 @@ class ClientDetailScreen(DeskScreen[None]):
             group="release",
             exclusive=False,
         )
+        self._generation += 1  # a reload under way is not shown on the screen left (kept for reuse)
         self.dismiss()
 
     def action_reload(self) -> None:
@@ -1050,7 +1114,7 @@ class ClientDetailScreen(DeskScreen[None]):
         from incasso_tui.ui.screens.contact import ContactScreen
 
         if self.detail is not None:
-            self.app.push_screen(ContactScreen(self.detail), partial(self._saved, N_("Contact saved"), "contacts"))
+            ContactScreen.open(self.app, self.detail, partial(self._saved, N_("Contact saved"), "contacts"))
 
     def action_vulnerability(self) -> None:
         from incasso_tui.ui.screens.vulnerability import VulnerabilityScreen
@@ -1146,3 +1210,93 @@ class ClientDetailScreen(DeskScreen[None]):
             self.app.push_screen(ResumeScreen(self.detail), partial(self._saved, N_("Procedure resumed"), "timeline"))
         else:
             self.app.push_screen(PauseScreen(self.detail), partial(self._saved, N_("Case paused"), "timeline"))
+
+
+def _underline_now(tabbed: TabbedContent) -> None:
+    """Put the tab bar's underline under the active tab now. Textual moves it only after the next refresh
+    (``Tabs._highlight_active``, to read the tab's place from the layout), so the bar changed one frame after the
+    tab's content (issue 18); once the bar is laid out, the tabs' places do not change with the active one, and
+    Textual's own move later sets the same values (no further frame)."""
+    try:
+        tab = tabbed.query_one("#tabs-list > Tab.-active", Tab)
+        underline = tabbed.query_one(Underline)
+    except NoMatches:
+        return
+    region = tab.virtual_region.shrink(tab.styles.gutter)
+    if region.width:  # laid out
+        underline.highlight_start, underline.highlight_end = region.column_span
+
+
+class CaseOpener:
+    """Opens cases from a list (the worklist): the case is read first, in a worker of the list's screen, and the
+    client detail is pushed once it is there, laid out, so that it paints once and with the case (issue 18: the
+    screen used to paint empty with a loading indicator, then again with the case).
+
+    The app keeps one client detail installed (:data:`INSTALLED_AS`) and shows each next case on it
+    (:meth:`ClientDetailScreen.show_case`): no compose, mount or restyle of its widgets per case. While the case
+    is read, the list stays as it was and keeps taking keys. A read that takes longer than :data:`SLOW_S` opens a
+    new detail screen with its loading indicator, which reads the case itself; so does a read that failed, and
+    the screen shows the error where it shows the case, as a screen opened directly does.
+    """
+
+    def __init__(self, screen: DeskScreen[Any]) -> None:
+        self.screen = screen
+        self._token = 0  # the open under way; a newer open, or the slow path, makes an older answer moot
+        self._timer: Timer | None = None
+
+    def open(
+        self, case_id: int, walker: CaseWalker | None = None, callback: Callable[[None], Any] | None = None
+    ) -> None:
+        self._token += 1
+        token, screen, app = self._token, self.screen, self.screen.desk
+        if self._timer is not None:
+            self._timer.stop()
+
+        def fresh() -> None:  # the screen reads the case itself and shows it (or the error) as it comes
+            self._token += 1
+            if self._timer is not None:
+                self._timer.stop()
+            app.push_screen(ClientDetailScreen(case_id, walker), callback)
+
+        def slow() -> None:
+            if token == self._token and screen.is_active:
+                fresh()
+
+        async def done(got: CaseRead) -> None:
+            if token != self._token:  # a newer open, or opened by the slow path already
+                return
+            if not screen.is_active:  # the person went elsewhere meanwhile: not opened after all
+                self._token += 1
+                service_worker(app, partial(release_case, app.ctx, case_id), _ignore, _ignore, group="release")
+                return
+            fresh_token = self._token = self._token + 1
+            if self._timer is not None:
+                self._timer.stop()
+            await self._push(case_id, walker, got, callback)
+            assert fresh_token == self._token
+
+        def failed(err: IncassoError) -> None:
+            if token == self._token and screen.is_active:
+                fresh()
+
+        self._timer = screen.set_timer(SLOW_S, slow)
+        service_worker(screen, partial(read_case, app.ctx, case_id), done, failed, group="open-case")
+
+    async def _push(
+        self, case_id: int, walker: CaseWalker | None, got: CaseRead, callback: Callable[[None], Any] | None
+    ) -> None:
+        app = self.screen.desk
+        kept = app.get_screen(INSTALLED_AS) if app.is_screen_installed(INSTALLED_AS) else None
+        if isinstance(kept, ClientDetailScreen) and kept.is_attached and kept not in app.screen_stack:
+            await kept.show_case(case_id, walker, got)
+            kept.prepare_reuse()
+            app.push_screen(kept, callback)
+            return
+        detail = ClientDetailScreen(case_id, walker, read=got)
+        if kept is None:
+            app.install_screen(detail, INSTALLED_AS)
+        app.push_screen(detail, callback)
+
+
+def _ignore(_: object) -> None:
+    """A lock released for a case that was not opened after all: a refusal changes nothing (the mark expires)."""

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.cells import cell_len
 from textual import on
@@ -31,6 +31,9 @@ from incasso_tui.ui.text import lit, safe, translate_bindings
 from incasso_tui.ui.widgets.footer import DeskFooter
 from incasso_tui.ui.widgets.virtual_table import PAGE_SIZE, Column, VirtualTable
 from incasso_tui.ui.work import service_worker
+
+if TYPE_CHECKING:
+    from incasso_tui.ui.screens.detail import CaseOpener
 
 SEARCH_DELAY = 0.25  # seconds of quiet typing before the search runs
 
@@ -145,6 +148,7 @@ class WorklistScreen(DeskScreen[None]):
         self._seen_event = 0
         self._search_timer: Timer | None = None
         self._walker: CaseWalker | None = None
+        self._opener: CaseOpener | None = None  # made at the first case opened
 
     def compose(self) -> ComposeResult:
         tr = self.tr
@@ -349,13 +353,15 @@ class WorklistScreen(DeskScreen[None]):
 
     @on(VirtualTable.Selected)
     def _open(self, event: VirtualTable.Selected) -> None:
-        from incasso_tui.ui.screens.detail import ClientDetailScreen
+        from incasso_tui.ui.screens.detail import CaseOpener
 
         walker = None
         if self._worklist is not None:  # `]` and `[` in the detail walk this list as filtered and sorted
             walker = CaseWalker(self._worklist, event.row, self.table.cursor, self.table.total)
         self._walker = walker
-        self.app.push_screen(ClientDetailScreen(event.row.case_id, walker))
+        if self._opener is None:
+            self._opener = CaseOpener(self)
+        self._opener.open(event.row.case_id, walker)  # read first, then shown in one paint (issue 18)
 
     # ----- search box
     @on(Input.Changed, "#search")
