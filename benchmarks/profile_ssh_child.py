@@ -35,16 +35,12 @@ AS_OF = "2026-11-23"
 
 
 def _thread_cpu(pid: int) -> tuple[float, float]:
-    """CPU seconds of the main thread and of all other threads (the database workers) of ``pid``, from the
-    scheduler's nanosecond account (``schedstat``; ``stat`` counts in 10 ms ticks)."""
-    main = other = 0.0
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        seconds = int((task / "schedstat").read_text().split()[0]) / 1e9
-        if int(task.name) == pid:
-            main += seconds
-        else:
-            other += seconds
-    return main, other
+    """CPU seconds of the main thread (the scheduler's nanosecond account, ``schedstat``) and of every other
+    thread, ended ones included: the process's total (``stat``, in 10 ms ticks) less the main thread's."""
+    main = int(Path(f"/proc/{pid}/task/{pid}/schedstat").read_text().split()[0]) / 1e9
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime, all threads
+    return main, max(0.0, total - main)
 
 
 def _install_profiler(kind: str, out: Path) -> None:
