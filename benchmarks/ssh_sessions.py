@@ -11,6 +11,9 @@ sends. Measured:
 - **connect to painted worklist**: the time from opening the TCP connection until the bytes of the status
   line "1 van N dossiers" arrived. By default all sessions connect at the same moment (everyone starts at
   nine: the worst case); ``--stagger S`` starts one every S seconds;
+- **CPU to the last painted worklist**: CPU seconds (user + system) that the server, the session starter, all
+  apps together and this client spent from the first connect until every worklist was painted. On a shared
+  machine this moves less than the times do: the times are this CPU spread over the cores others leave free;
 - **memory** once every worklist is painted: VmRSS of each app process and of the server, and the PSS
   (proportional set size: shared pages divided over the processes sharing them) from ``smaps_rollup``;
 - **idle CPU**: CPU seconds (user + system) of the server and all apps while every session sits idle for
@@ -45,7 +48,7 @@ from pathlib import Path
 
 import asyncssh
 
-from tests.e2e.terminal import app_processes
+from tests.e2e.terminal import app_processes, children
 
 INCASSO = str(Path(sys.executable).with_name("incasso"))
 AS_OF = "2026-11-23"
@@ -157,7 +160,18 @@ async def _measure(
     port: int, key: asyncssh.SSHKey, server: subprocess.Popen[bytes], args: argparse.Namespace
 ) -> dict[str, object]:
     rng = random.Random(7)
+    starters = children(server.pid)  # the session starter (the server's one child before any login)
+    cpu_before = {p: _cpu_seconds(p) for p in [server.pid, *starters]}
+    client_before = sum(os.times()[:2])
     results = await asyncio.gather(*(_connect(port, key, i * args.stagger) for i in range(args.sessions)))
+    apps = app_processes(server.pid)
+    cpu_to_painted = {
+        "server": round(_cpu_seconds(server.pid) - cpu_before[server.pid], 2),
+        "starter": round(sum(_cpu_seconds(p) - cpu_before[p] for p in starters), 2),
+        "apps": round(sum(_cpu_seconds(p) for p in apps), 2),
+        "apps_per_session": round(sum(_cpu_seconds(p) for p in apps) / len(apps), 3),
+        "client": round(sum(os.times()[:2]) - client_before, 2),
+    }
     sessions = [s for s, _ in results]
     connect = [t for _, t in results]
     await asyncio.sleep(2)  # let the apps settle after the first paint (the second page, the first poll)
@@ -188,6 +202,7 @@ async def _measure(
         "sessions": args.sessions,
         "stagger_s": args.stagger,
         "connect_to_painted_s": _summary(connect),
+        "cpu_to_painted_s": cpu_to_painted,
         "app_rss_mib": {
             "sum": round(sum(memory["app_rss_mib"]), 1),
             "per_session": round(sum(memory["app_rss_mib"]) / args.sessions, 1),  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ from textual.driver import Driver
 from incasso_tui.domain.enums import Role
 from incasso_tui.i18n import Translator
 from incasso_tui.services.context import Context
+from incasso_tui.ui import css_cache
 from incasso_tui.ui.heap import IdleCollector
 from incasso_tui.ui.labels import ROLE
 from incasso_tui.ui.text import safe, translate_bindings
@@ -38,6 +39,7 @@ class IncassoApp(App[None]):
 
     def __init__(self, ctx: Context, tr: Translator) -> None:
         super().__init__()
+        css_cache.install(self)  # parsed CSS shared by every app of the process (issue 18)
         self.ctx = ctx
         self.tr = tr
         self.heap = IdleCollector()

@@ -355,6 +355,10 @@ def test_sessions_are_forked_from_the_warm_starter_each_with_its_own_process_and
     starter = _zygote(server)
     assert "INCASSO_DB_URL" not in environment(starter)
     assert environment(starter)["TEXTUAL_ANIMATIONS"] == "none"  # read by Textual at import: set before it
+    # what it warmed (imports, mappers, catalogs, the CSS parsed for the themes) left no thread and no open book
+    assert [task.name for task in Path(f"/proc/{starter}/task").iterdir()] == [str(starter)]
+    open_files = [os.readlink(fd) for fd in Path(f"/proc/{starter}/fd").iterdir()]
+    assert not [name for name in open_files if ".db" in name], open_files
     apps = sorted(app_processes(server.proc.pid))
     assert len(apps) == 2 and sorted(children(starter)) == apps
     for app in apps:

@@ -45,6 +45,23 @@ async def test_the_footer_dims_and_lights_its_keys_in_place(app_for: Callable[..
         assert not contact.has_class("-disabled") and not contact._disabled
 
 
+async def test_a_burst_of_bindings_changes_composes_the_footer_keys_once(app_for: Callable[..., Any]) -> None:
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        footer = app.screen.query_one(DeskFooter)
+        search = next(k for k in footer.query(FooterKey) if k.action == "search")
+        looked = footer.shown
+        for _ in range(4):  # as a screen's start does: several changes before the next refresh
+            app.screen.refresh_bindings()
+        await _settle(pilot)
+        assert footer.shown == looked + 1
+        assert list(footer.query(FooterKey))[0] is not None and search in footer.query(FooterKey)
+        app.screen.refresh_bindings()  # a later change is still looked at
+        await _settle(pilot)
+        assert footer.shown == looked + 2
+
+
 async def test_a_detail_tab_is_made_when_first_shown(app_for: Callable[..., Any]) -> None:
     app = app_for()
     async with app.run_test(size=(80, 24)) as pilot:

@@ -8,6 +8,11 @@ case has been read (the dimmed writing keys light up): that was a recompose of t
 Here the keys are composed as Textual composes them, with ``-compact`` already set in a compact footer; when the
 bindings change, the new keys are composed but only mounted if they differ from the shown ones in more than their
 enabled state. When only that differs, the shown keys' ``-disabled`` class is switched in place.
+
+A screen's start changes its bindings several times in a row (mounted, focus given, ``refresh_bindings``): only the
+last of such a burst of changes composes the keys to compare them; the earlier ones find a newer one queued behind
+them and leave it the work. That was 5 compositions of the keys per SSH login before the worklist was painted,
+about 10 ms of the session's CPU (issue 18).
 """
 
 from __future__ import annotations
@@ -47,6 +52,9 @@ def _keys(nodes: list[Widget]) -> list[FooterKey]:
 class DeskFooter(Footer):
     """A drop-in :class:`textual.widgets.Footer`: Footer's CSS applies (a subclass matches ``Footer`` rules)."""
 
+    _show_requests = 0  # bindings changes handed to _show_bindings so far (the newest one does the work)
+    shown = 0  # times the keys were composed to compare with the shown ones (tests)
+
     def compose(self) -> ComposeResult:
         for node in super().compose():
             if self.compact and isinstance(node, FooterKey):
@@ -58,11 +66,16 @@ class DeskFooter(Footer):
         if not screen.app.app_focus:
             return
         if self.is_attached and screen is self.screen:
-            self.call_after_refresh(self._show_bindings)
+            request = self._show_requests + 1
+            if self.call_after_refresh(self._show_bindings, request):
+                self._show_requests = request
 
-    async def _show_bindings(self) -> None:
+    async def _show_bindings(self, request: int | None = None) -> None:
         if not self.is_attached or self._pruning:
             return
+        if request is not None and request != self._show_requests:
+            return  # a newer change is queued behind this one: it looks at the bindings as they will be then
+        self.shown += 1
         new = compose(self)
         shown = list(self.query_children("*").exclude(".-textual-system"))
         if [_shape(n, _kids(n)) for n in new] == [_shape(n, _kids(n)) for n in shown]:
