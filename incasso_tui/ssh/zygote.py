@@ -59,6 +59,7 @@ SESSION_MODULES = (
     "sqlite3",
     "tty",
     "textual.drivers.linux_driver",
+    "incasso_tui.ui.driver",  # the desk's driver (Escape on time), chosen by IncassoApp.get_driver_class
     "textual._xterm_parser",
     "textual._keyboard_protocol",
     "textual.scrollbar",
