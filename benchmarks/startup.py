@@ -1,11 +1,23 @@
 """Time from starting a TUI to a painted worklist, and its memory, measured in tmux as a person sees it.
 
     python -m benchmarks.startup --db sqlite:////tmp/bench1m.db [--runs 5] [--date 2026-11-23]
+        [--before DIR] [--harlequin PATH]
 
 Starts ``incasso`` in a detached tmux session of 80x24 and polls the screen (every 10 ms) until the status
 line "n van N dossiers" shows; reports min/median/max over the runs. The RSS (VmRSS of the app process, from
 /proc) is read once the worklist is painted, and again after paging down 50 pages. The baseline is an
 empty Textual app that paints one line, started the same way.
+
+- ``--before DIR``: also the package copied into DIR (``git archive main incasso_tui data | tar -x -C DIR``),
+  run by this interpreter with DIR first on ``sys.path``; the runs alternate (after, before, baseline, ...), so a
+  busy machine weighs on both alike, and ``ratio_before_median`` is before / empty app of the same run.
+- ``--harlequin PATH``: a side figure, harlequin's first paint on the same SQLite file (PATH: its ``harlequin``
+  command, installed in a venv of its own, never in this project's dependencies), started the same way and
+  timed until its data catalog lists the file's database ("main db"); ``ratio_harlequin_median`` is harlequin / empty app.
+
+Python must be able to read compiled bytecode for every module, as an installed package does: with
+``PYTHONDONTWRITEBYTECODE`` set and no ``__pycache__`` (a fresh work tree), each start compiles the package again
+(``python -m compileall incasso_tui DIR`` first). The load average at the start and the end is printed.
 """
 
 from __future__ import annotations
@@ -88,29 +100,64 @@ def time_to_paint(
         subprocess.run([*TMUX, "kill-session", "-t", name], capture_output=True)
 
 
+# harlequin's data catalog once its worker has read the database's catalog: the SQLite file's "main" database
+HARLEQUIN_PAINTED = r"main db"
+
+
+def _load() -> list[str]:
+    return Path("/proc/loadavg").read_text().split()[:3]
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", required=True)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--date", default="2026-11-23")
     parser.add_argument("--user", default="demo")
+    parser.add_argument("--before", metavar="DIR", help="also the package copied into DIR, alternating")
+    parser.add_argument("--harlequin", metavar="PATH", help="also harlequin's first paint on the same SQLite file")
     args = parser.parse_args()
     incasso = str(Path(sys.executable).with_name("incasso"))
-    app = [incasso, "--db", args.db, "--user", args.user, "--date", args.date]
+    cli = ["--db", args.db, "--user", args.user, "--date", args.date]
+    app = [incasso, *cli]
     base = [sys.executable, "-c", BASELINE]
     results: dict[str, list[float]] = {"app_s": [], "baseline_s": [], "rss_mib": [], "rss_after_paging_mib": []}
+    before: list[str] | None = None
+    if args.before:
+        code = f"import sys; sys.path.insert(0, {args.before!r}); from incasso_tui.cli import main; sys.exit(main())"
+        before = [sys.executable, "-c", code, *cli]
+        results["before_s"] = []
+    harlequin: list[str] | None = None
+    if args.harlequin:
+        from sqlalchemy.engine import make_url
+
+        path = make_url(args.db).database
+        if not path or make_url(args.db).get_backend_name() != "sqlite":
+            parser.error("--harlequin needs a SQLite --db (sqlite:///PATH)")
+        harlequin = [args.harlequin, "-a", "sqlite", path]
+        results["harlequin_s"] = []
+    load_start = _load()
     with tmux_server():
         for _ in range(args.runs):
             t, rss, rss_after = time_to_paint(app, r"\d van [\d.]+ dossiers", page_downs=50)
             results["app_s"].append(t)
             results["rss_mib"].append(rss / 1024)
             results["rss_after_paging_mib"].append(rss_after / 1024)
+            if before is not None:
+                results["before_s"].append(time_to_paint(before, r"\d van [\d.]+ dossiers")[0])
             results["baseline_s"].append(time_to_paint(base, r"painted")[0])
-    summary = {
+            if harlequin is not None:
+                results["harlequin_s"].append(time_to_paint(harlequin, HARLEQUIN_PAINTED)[0])
+    summary: dict[str, object] = {
         k: {"min": round(min(v), 3), "median": round(statistics.median(v), 3), "max": round(max(v), 3)}
         for k, v in results.items()
     }
-    summary["ratio_median"] = round(statistics.median(results["app_s"]) / statistics.median(results["baseline_s"]), 2)
+    baseline = statistics.median(results["baseline_s"])
+    summary["ratio_median"] = round(statistics.median(results["app_s"]) / baseline, 2)
+    for name in ("before", "harlequin"):
+        if f"{name}_s" in results:
+            summary[f"ratio_{name}_median"] = round(statistics.median(results[f"{name}_s"]) / baseline, 2)
+    summary["load"] = [load_start, _load()]
     print(json.dumps({"db": args.db, "runs": args.runs, **summary}, indent=2))
 
 
