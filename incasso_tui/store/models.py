@@ -67,6 +67,19 @@ class Base(DeclarativeBase):
     pass
 
 
+# A partial index names its predicate once, for SQLite (``sqlite_where``); PostgreSQL's is the same predicate, added by
+# ``postgresql_partial_indexes`` when a PostgreSQL engine is made (store.db.make_engine). Naming ``postgresql_where`` in
+# the tables below would load SQLAlchemy's PostgreSQL dialect (and its four drivers' modules) at import: about 35 ms of
+# every start on SQLite, the TUI's included (issue 18).
+def postgresql_partial_indexes() -> None:
+    """Give every partial index its predicate on PostgreSQL too (the same as SQLite's); idempotent."""
+    for table in Base.metadata.tables.values():
+        for index in table.indexes:
+            where = index.dialect_options["sqlite"]["where"]
+            if where is not None:
+                index.dialect_kwargs["postgresql_where"] = where
+
+
 # "Nothing past due" in cases.pos_oldest_due: sorts after every real date in every database (no NULLs,
 # whose order differs between SQLite and PostgreSQL).
 NO_ARREARS = date(9999, 12, 31)
@@ -157,9 +170,7 @@ class Loan(Base):
         CheckConstraint("repayment in ('annuity','linear')", name="ck_loans_repayment"),
         CheckConstraint("principal > 0", name="ck_loans_principal"),
         # the daily run's BKR code 2 look-up (called loans are few)
-        Index(
-            "ix_loans_called", "id", sqlite_where=text("status = 'called'"), postgresql_where=text("status = 'called'")
-        ),
+        Index("ix_loans_called", "id", sqlite_where=text("status = 'called'")),
     )
 
 
@@ -185,7 +196,6 @@ class Installment(Base):
             "loan_id",
             "due_date",
             sqlite_where=text("principal_paid + interest_paid < principal + interest"),
-            postgresql_where=text("principal_paid + interest_paid < principal + interest"),
         ),
     )
 
@@ -239,7 +249,6 @@ class LedgerEntry(Base):
             "ix_ledger_write_off",
             "loan_id",
             sqlite_where=text("kind = 'write_off'"),
-            postgresql_where=text("kind = 'write_off'"),
         ),
     )
 
@@ -303,7 +312,6 @@ class Case(Base):
             "client_id",
             unique=True,
             sqlite_where=text("status <> 'closed'"),
-            postgresql_where=text("status <> 'closed'"),
         ),
         Index("ix_cases_client", "client_id"),
         # next_action_date makes it covering for the worklist's counts (total and due segment in one pass)
@@ -317,21 +325,18 @@ class Case(Base):
             "id",
             "next_action_date",
             sqlite_where=text(DESK_WHERE),
-            postgresql_where=text(DESK_WHERE),
         ),
         Index(
             "ix_cases_desk_amount",
             text("pos_arrears DESC"),
             "id",
             sqlite_where=text(DESK_WHERE),
-            postgresql_where=text(DESK_WHERE),
         ),
         Index(
             "ix_cases_desk_next",
             "next_action_date",
             "id",
             sqlite_where=text(DESK_WHERE),
-            postgresql_where=text(DESK_WHERE),
         ),
         Index(
             "ix_cases_desk_assignee",
@@ -341,7 +346,6 @@ class Case(Base):
             "id",
             "next_action_date",
             sqlite_where=text(DESK_WHERE),
-            postgresql_where=text(DESK_WHERE),
         ),
         Index(
             "ix_cases_desk_stage",
@@ -351,7 +355,6 @@ class Case(Base):
             "id",
             "next_action_date",
             sqlite_where=text(DESK_WHERE),
-            postgresql_where=text(DESK_WHERE),
         ),
     )
 
@@ -418,7 +421,6 @@ class Arrangement(Base):
             "case_id",
             unique=True,
             sqlite_where=text("status = 'active'"),
-            postgresql_where=text("status = 'active'"),
         ),
     )
 
@@ -543,7 +545,6 @@ class Task(Base):
             "assignee_id",
             "due_date",
             sqlite_where=text("status = 'open'"),
-            postgresql_where=text("status = 'open'"),
         ),
     )
 
@@ -590,7 +591,6 @@ class Letter(Base):
             "kind",
             unique=True,
             sqlite_where=text("status IN ('pending','rendered')"),
-            postgresql_where=text("status IN ('pending','rendered')"),
         ),
     )
 
@@ -730,7 +730,6 @@ class Proposal(Base):
             "kind",
             unique=True,
             sqlite_where=text("status = 'submitted'"),
-            postgresql_where=text("status = 'submitted'"),
         ),
     )
 
@@ -1059,7 +1058,6 @@ class LoanRisk(Base):
             "loan_id",
             unique=True,
             sqlite_where=text("valid_to IS NULL"),
-            postgresql_where=text("valid_to IS NULL"),
         ),
     )
 
@@ -1209,7 +1207,6 @@ class ExternalClaim(Base):
             "case_id",
             unique=True,
             sqlite_where=text("status in ('proposed','at_party')"),
-            postgresql_where=text("status in ('proposed','at_party')"),
         ),
     )
 
