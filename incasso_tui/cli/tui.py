@@ -13,14 +13,21 @@ import dataclasses
 import json
 import os
 import sys
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import date
+from functools import partial
+from typing import TypeVar
 
 from incasso_tui.cli import common
 from incasso_tui.clock import Clock
 from incasso_tui.config import Settings, database_url, demo_db_url
 from incasso_tui.errors import N_, BadInput
 from incasso_tui.i18n import Translator
+
+T = TypeVar("T")
 
 __all__ = ["DEMO_LENDER", "DEMO_LOANS", "DEMO_USER", "register", "require_terminal", "run_tui"]
 
@@ -61,7 +68,9 @@ def run_tui(settings: Settings, user: str | None, clock: Clock, db_url: str, *, 
 
     from incasso_tui.services.context import Context
     from incasso_tui.services.users import resolve_actor
+    from incasso_tui.services.worklist import WorklistFilter, open_worklist
     from incasso_tui.store.db import Database
+    from incasso_tui.ui.paging import PAGE_SIZE
 
     db = Database(db_url, audit_key=common.audit_key(settings))
     try:
@@ -71,17 +80,36 @@ def run_tui(settings: Settings, user: str | None, clock: Clock, db_url: str, *, 
         else:
             actor = common.identify(db, user)
         require_terminal()  # after the database and the user: a mistake there is said first
+        ctx = Context(db=db, actor=actor, clock=clock, settings=settings)
+        # the worklist's first page, fetched while Textual is imported and the app starts (issue 18): SQLite counts
+        # and reads without the GIL, on the other core; the worklist screen shows it, or its error, as its own load
+        opening = _in_background(partial(open_worklist, ctx, WorklistFilter(), PAGE_SIZE))
         # No animations unless asked for (TEXTUAL_ANIMATIONS=full): the tab underline's 0.3 s slide held every tab
         # key at 0.4-0.5 s (issue 18); SSH sessions have always run without. Textual reads it when imported.
         os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
         from incasso_tui.ui.app import IncassoApp
 
-        lang = settings.lang
-        app = IncassoApp(Context(db=db, actor=actor, clock=clock, settings=settings), Translator(lang))
+        app = IncassoApp(ctx, Translator(settings.lang), worklist=opening)
         app.run()
     finally:
         db.dispose()
     return app.return_code or 0  # 1 when the app ended on an unhandled error: a crash is never a success
+
+
+def _in_background(call: Callable[[], T]) -> Future[T]:
+    """``call()`` in a daemon thread of its own (a query still running when the app ends does not hold the exit);
+    its result or its exception in the future."""
+    future: Future[T] = Future()
+
+    def run() -> None:
+        if future.set_running_or_notify_cancel():
+            try:
+                future.set_result(call())
+            except BaseException as exc:  # noqa: BLE001  # handed to whoever waits on it, as a worker's would be
+                future.set_exception(exc)
+
+    threading.Thread(target=run, name="incasso-first-page", daemon=True).start()
+    return future
 
 
 def require_terminal() -> None:

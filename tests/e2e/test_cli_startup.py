@@ -77,3 +77,31 @@ def test_the_tui_parsers_errors_are_the_whole_ones(capsys: pytest.CaptureFixture
             parser.parse_args(["demo", "--bogus"])
         said.append((stop.value.code, capsys.readouterr().err.strip().splitlines()[-1]))
     assert said[0] == said[1] and "--bogus" in said[0][1]
+
+
+def test_the_tui_start_fetches_the_worklists_first_page_for_the_app(
+    sqlite_template: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``incasso`` begins the worklist's first load before the app runs (it runs while Textual is imported) and hands
+    it to the app, whose worklist screen shows it (tests/ui/test_worklist.py)."""
+    import shutil
+
+    from incasso_tui.cli import main, tui
+    from incasso_tui.services.worklist import WorklistFilter
+    from incasso_tui.ui import app as app_module
+    from incasso_tui.ui.paging import PAGE_SIZE
+
+    book = tmp_path / "book.db"
+    shutil.copy(sqlite_template, book)
+    handed: list[object] = []
+
+    def run(self: app_module.IncassoApp, *args: object, **kwargs: object) -> None:
+        opened = self._opening.result(timeout=30) if self._opening is not None else None
+        handed.append(opened)
+
+    monkeypatch.setattr(app_module.IncassoApp, "run", run)
+    monkeypatch.setattr(tui, "require_terminal", lambda: None)
+    assert main(["--db", f"sqlite:///{book}", "--user", "demo", "--date", "2026-11-23"]) == 0
+    (opened,) = handed
+    assert opened is not None and opened.worklist.flt == WorklistFilter()  # type: ignore[attr-defined]
+    assert opened.total > 20 and len(opened.first.rows) == min(PAGE_SIZE, opened.total)  # type: ignore[attr-defined]
