@@ -8,9 +8,11 @@ Conventions:
   charges; the ``cases.pos_*`` columns are a cache of that derivation, refreshed in the same transaction as
   every change that moves it and by the daily run, so that the worklist can sort a million-loan book on an
   index. ``services.positions.verify_positions`` recomputes them to prove the cache right.
-"""
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: with it every ``Mapped[...]`` annotation is a string that SQLAlchemy
+evaluates while it maps the class: about 15 ms of the 125 ms (CPU) that importing and configuring the models took with
+it (issue 18: they are on the TUI's path to its first paint). The tables name no class before it is defined, so nothing needs the postponed form.
+"""
 
 from datetime import date, datetime
 from decimal import Decimal
