@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from dataclasses import replace
 from functools import partial
 from typing import ClassVar
@@ -43,6 +43,7 @@ from incasso_tui.ui.widgets.virtual_table import Column, VirtualTable
 from incasso_tui.ui.work import service_worker
 
 SEARCH_DELAY = 0.25  # seconds of quiet typing before the search runs
+FIRST_PAGE_WAIT = 0.3  # seconds the first paint waits for the first page fetched before the app (cli.tui.run_tui)
 
 
 def _cycle(options: tuple[str | None, ...], current: str | None) -> str | None:
@@ -239,9 +240,15 @@ class WorklistScreen(DeskScreen[None]):
         opening, self._opening = self._opening, None  # the start's first load: for the first reload only
         if opening is not None and (keep_case is not None or flt != WorklistFilter()):
             opening = None
-        if opening is not None and opening.done() and opening.exception() is None:
-            self._reset(opening.result())  # fetched while Textual started: painted with the screen, no worker
-            return
+        if opening is not None:
+            # fetched while Textual started: waited for a moment, before anything is painted, so that the screen is
+            # painted once, with its rows. The thread needs the GIL back after every row SQLite reads, which it gets
+            # only every few milliseconds while this thread works (Python's switch interval): it finishes while this
+            # one waits. Longer (a locked database): the screen is painted and its worker waits.
+            wait((opening,), timeout=FIRST_PAGE_WAIT)
+            if opening.done() and opening.exception() is None:
+                self._reset(opening.result())
+                return
 
         def load() -> OpenedWorklist:
             if opening is not None:  # still on its way (or failed: its error is shown as a load's)
