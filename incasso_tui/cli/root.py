@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 import decimal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -22,10 +23,35 @@ from incasso_tui.errors import N_, ConfigError, IncassoError
 from incasso_tui.i18n import Translator
 from incasso_tui.safetext import SafeStream, safe
 
-__all__ = ["build_parser", "main"]
+__all__ = ["TUI_COMMANDS", "build_parser", "main", "parser_for"]
 
 
-def build_parser() -> argparse.ArgumentParser:
+# The commands of the ``tui`` group (``register`` below): the only ones ``incasso`` and ``incasso demo`` need
+TUI_COMMANDS = ("tui", "demo", "generate")
+
+
+def build_parser(*, tui_only: bool = False) -> argparse.ArgumentParser:
+    """The parser of every command; ``tui_only``: of the TUI's commands only (``TUI_COMMANDS``, and no command at
+    all), for a command line that names no other (``parser_for``): it imports none of the other groups' modules
+    (and the services and the domain modules they use) and builds 3 sub-parsers instead of about 120."""
+    from incasso_tui.cli import tui
+
+    parser = argparse.ArgumentParser(
+        prog="incasso",
+        description="Collections desk (Incasso & Beheer). Without a sub-command: open the TUI.",
+    )
+    parser.add_argument("--version", action="version", version=f"incasso-tui {__version__}")
+    common.add_common(parser, top=True)
+    parser.set_defaults(func=tui.cmd_tui)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for register in (tui.register,) if tui_only else _registers():
+        register(sub)
+    common.common_everywhere(parser)
+    return parser
+
+
+def _registers() -> tuple[Callable[[common.Subparsers], None], ...]:
+    """Every group's ``register``, in the order ``incasso --help`` lists the commands."""
     from incasso_tui.cli import (
         audit,
         bkr,
@@ -51,17 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
         users,
     )
 
-    parser = argparse.ArgumentParser(
-        prog="incasso",
-        description="Collections desk (Incasso & Beheer). Without a sub-command: open the TUI.",
-    )
-    parser.add_argument("--version", action="version", version=f"incasso-tui {__version__}")
-    common.add_common(parser, top=True)
-    parser.set_defaults(func=tui.cmd_tui)
-    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
     # a group that adds commands to another's (calc draagkracht, calc epc, letters batch, report risk, serve portal)
     # comes after it
-    for register in (
+    return (
         tui.register,  # tui, demo, generate
         db.register,
         users.register,  # users and their SSH keys
@@ -86,10 +104,39 @@ def build_parser() -> argparse.ArgumentParser:
         portal.register,  # portal, serve portal
         documents.register,
         config.register,
-    ):
-        register(sub)
-    common.common_everywhere(parser)
-    return parser
+    )
+
+
+def parser_for(argv: Sequence[str] | None) -> argparse.ArgumentParser:
+    """The parser for this command line: the TUI's alone (``build_parser(tui_only=True)``) when it names no
+    command or one of ``TUI_COMMANDS`` and asks for no help or version (``incasso --help`` lists every command);
+    every command's otherwise, also for a line the probe cannot read (the full parser then says what is wrong).
+    Both parse such a line alike (tests/e2e/test_cli_startup.py)."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    if any(_asks_help(word) for word in words):
+        return build_parser()
+    probe = _Probe(add_help=False)
+    common.add_common(probe, top=True)
+    probe.add_argument("command", nargs="?")
+    try:
+        known, _rest = probe.parse_known_args(words)
+    except argparse.ArgumentError:
+        return build_parser()
+    return build_parser(tui_only=known.command is None or known.command in TUI_COMMANDS)
+
+
+class _Probe(argparse.ArgumentParser):
+    """The top-level options and the first word that is none of them; a line it cannot read raises, silently."""
+
+    def error(self, message: str) -> NoReturn:
+        raise argparse.ArgumentError(None, message)
+
+
+def _asks_help(word: str) -> bool:
+    """``-h``, ``--help``, ``--version`` or an abbreviation of them (argparse takes ``--he``, ``--vers``)."""
+    if word.startswith("-h") and not word.startswith("--"):
+        return True
+    return len(word) > 2 and ("--help".startswith(word) or "--version".startswith(word))
 
 
 def _early_language(argv: Sequence[str] | None) -> str:
@@ -110,7 +157,7 @@ def main(argv: Sequence[str] | None = None, parser: argparse.ArgumentParser | No
     typed errors (``IncassoError``), database errors, files that cannot be read or written, numbers and dates out of
     range, a schema the migrations do not know. ``parser``: one built before (the SSH session starter builds it once
     for every login; parsing does not change it)."""
-    parser = parser or build_parser()
+    parser = parser or parser_for(argv)
     try:
         args = parser.parse_args(argv)
     except IncassoError as err:  # a type= parser (parse_id) refused an argument

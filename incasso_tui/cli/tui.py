@@ -13,9 +13,13 @@ import dataclasses
 import json
 import os
 import sys
+import threading
 import time
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
+from concurrent.futures import Future
 from datetime import date
+from functools import partial
+from typing import TypeVar
 
 from incasso_tui.cli import common
 from incasso_tui.clock import Clock
@@ -23,6 +27,8 @@ from incasso_tui.config import Settings, database_url, demo_db_url
 from incasso_tui.errors import N_, BadInput
 from incasso_tui.i18n import Translator
 from incasso_tui.ssh.session_env import ESCDELAY_MS
+
+T = TypeVar("T")
 
 __all__ = ["DEMO_LENDER", "DEMO_LOANS", "DEMO_USER", "register", "require_terminal", "run_tui"]
 
@@ -63,7 +69,9 @@ def run_tui(settings: Settings, user: str | None, clock: Clock, db_url: str, *, 
 
     from incasso_tui.services.context import Context
     from incasso_tui.services.users import resolve_actor
+    from incasso_tui.services.worklist import WorklistFilter, open_worklist
     from incasso_tui.store.db import Database
+    from incasso_tui.ui.paging import PAGE_SIZE
 
     db = Database(db_url, audit_key=common.audit_key(settings))
     try:
@@ -73,11 +81,14 @@ def run_tui(settings: Settings, user: str | None, clock: Clock, db_url: str, *, 
         else:
             actor = common.identify(db, user)
         require_terminal()  # after the database and the user: a mistake there is said first
+        ctx = Context(db=db, actor=actor, clock=clock, settings=settings)
+        # the worklist's first page, fetched while Textual is imported and the app starts (issue 18): SQLite counts
+        # and reads without the GIL, on the other core; the worklist screen shows it, or its error, as its own load
+        opening = _in_background(partial(open_worklist, ctx, WorklistFilter(), PAGE_SIZE))
         terminal_defaults(os.environ)  # Textual reads them when imported
         from incasso_tui.ui.app import IncassoApp
 
-        lang = settings.lang
-        app = IncassoApp(Context(db=db, actor=actor, clock=clock, settings=settings), Translator(lang))
+        app = IncassoApp(ctx, Translator(settings.lang), worklist=opening)
         app.run()
     finally:
         db.dispose()
@@ -95,6 +106,22 @@ def terminal_defaults(environ: MutableMapping[str, str]) -> None:
     """
     environ.setdefault("TEXTUAL_ANIMATIONS", "none")
     environ.setdefault("ESCDELAY", str(ESCDELAY_MS))
+
+
+def _in_background(call: Callable[[], T]) -> Future[T]:
+    """``call()`` in a daemon thread of its own (a query still running when the app ends does not hold the exit);
+    its result or its exception in the future."""
+    future: Future[T] = Future()
+
+    def run() -> None:
+        if future.set_running_or_notify_cancel():
+            try:
+                future.set_result(call())
+            except BaseException as exc:  # noqa: BLE001  # handed to whoever waits on it, as a worker's would be
+                future.set_exception(exc)
+
+    threading.Thread(target=run, name="incasso-first-page", daemon=True).start()
+    return future
 
 
 def require_terminal() -> None:

@@ -27,6 +27,7 @@ from incasso_tui.domain.arrears import BUCKETS, bucket_bounds
 from incasso_tui.domain.enums import CaseStatus, Role, Stage, TaskStatus
 from incasso_tui.domain.search import query_words
 from incasso_tui.errors import N_, BadInput
+from incasso_tui.services.audit import latest_event_id
 from incasso_tui.services.context import Context
 from incasso_tui.services.criteria import Criteria, criteria_where
 from incasso_tui.store import search_index
@@ -370,6 +371,31 @@ class Worklist:
         return tuple(rows)
 
 
+@dataclass(frozen=True)
+class OpenedWorklist:
+    """A worklist as a screen opens it: the total, the cursor, the page under the cursor (None: no cases) and the
+    newest audit event seen before counting (a later one means something changed since: the live update)."""
+
+    worklist: Worklist
+    total: int
+    cursor: int
+    first: WorklistPage | None
+    seen: int
+
+
+def open_worklist(ctx: Context, flt: WorklistFilter, page_size: int, keep_case: int | None = None) -> OpenedWorklist:
+    """Count the filtered cases, place the cursor (on ``keep_case`` when it is still there) and fetch the page of
+    ``page_size`` rows under it."""
+    seen = latest_event_id(ctx.db)
+    wl = worklist(ctx, flt)
+    total = wl.count()
+    position = wl.position_of(keep_case) if keep_case is not None else None
+    cursor = position or 0
+    page = cursor // page_size
+    first = wl.page(page * page_size, page_size, total) if total else None
+    return OpenedWorklist(wl, total, cursor, first, seen)
+
+
 def worklist(ctx: Context, flt: WorklistFilter) -> Worklist:
     """The worklist for ``flt``; special management's queue only for roles that work it."""
     if flt.queue == "special" and ctx.actor.role not in (Role.SPECIAL_MANAGEMENT, Role.SUPERVISOR, Role.AUDITOR):
@@ -377,4 +403,14 @@ def worklist(ctx: Context, flt: WorklistFilter) -> Worklist:
     return Worklist(ctx, flt)
 
 
-__all__ = ["SORTS", "Worklist", "WorklistFilter", "WorklistPage", "WorklistRow", "name_key", "worklist"]
+__all__ = [
+    "SORTS",
+    "OpenedWorklist",
+    "Worklist",
+    "WorklistFilter",
+    "WorklistPage",
+    "WorklistRow",
+    "name_key",
+    "open_worklist",
+    "worklist",
+]

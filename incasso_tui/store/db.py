@@ -135,6 +135,9 @@ def make_engine(url: str, *, create_dirs: bool = False) -> Engine:
         return engine
     if parsed.drivername == "postgresql":  # plain postgresql:// means psycopg 3 here
         parsed = parsed.set(drivername="postgresql+psycopg")
+    from incasso_tui.store.models import postgresql_partial_indexes
+
+    postgresql_partial_indexes()  # the metadata's partial indexes for PostgreSQL (migrations, their comparison)
     try:
         engine = create_engine(parsed, pool_pre_ping=True)
     except ModuleNotFoundError as exc:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any
 
 from textual import events, on
 from textual.app import App, SystemCommand
@@ -19,6 +20,9 @@ from incasso_tui.ui import css_cache
 from incasso_tui.ui.heap import IdleCollector
 from incasso_tui.ui.labels import ROLE
 from incasso_tui.ui.text import safe, translate_bindings
+
+if TYPE_CHECKING:
+    from incasso_tui.services.worklist import OpenedWorklist
 
 
 def _outside_commands():  # type: ignore[no-untyped-def]
@@ -37,11 +41,14 @@ class IncassoApp(App[None]):
         Binding("question_mark", "toggle_help", "Keys", id="help"),
     ]
 
-    def __init__(self, ctx: Context, tr: Translator) -> None:
+    def __init__(self, ctx: Context, tr: Translator, worklist: Future[OpenedWorklist] | None = None) -> None:
+        """``worklist``: the worklist's first load, begun before the app (cli.tui.run_tui: it runs while Textual is
+        imported and the app starts, issue 18); without it the worklist screen loads itself."""
         super().__init__()
         css_cache.install(self)  # parsed CSS shared by every app of the process (issue 18)
         self.ctx = ctx
         self.tr = tr
+        self._opening = worklist
         self.heap = IdleCollector()
         self.theme = ctx.settings.theme
         actor = ctx.actor
@@ -103,7 +110,8 @@ class IncassoApp(App[None]):
     def _open_start_screens(self) -> None:
         from incasso_tui.ui.screens.worklist import WorklistScreen
 
-        self.push_screen(WorklistScreen())
+        opening, self._opening = self._opening, None
+        self.push_screen(WorklistScreen(opening))
         if self.ctx.actor.role == Role.SPECIAL_MANAGEMENT:  # their own list first; the desk's one escape away
             from incasso_tui.ui.screens.special import SpecialManagementScreen
 

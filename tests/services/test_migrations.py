@@ -175,3 +175,31 @@ def test_0019_turns_the_stored_sentences_into_codes_and_back(db: Database) -> No
         for (_kind, title), tid in task_ids.items():
             assert conn.execute(text("SELECT title FROM tasks WHERE id = :id"), {"id": tid}).scalar_one() == title
     command.upgrade(cfg, "head")
+
+
+PARTIAL_PROBE = """
+from incasso_tui.store.db import make_engine
+from incasso_tui.store.models import Base
+
+def predicates(dialect):
+    return {ix.name: str(ix.dialect_options[dialect]["where"]) for t in Base.metadata.tables.values()
+            for ix in t.indexes if ix.dialect_options["sqlite"]["where"] is not None}
+
+import sys
+print("SQLITE", len(predicates("sqlite")), "sqlalchemy.dialects.postgresql" in sys.modules)
+print("BEFORE", sum(v != "None" for v in predicates("postgresql").values()))
+make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none").dispose()  # made, never connected
+print("AFTER", predicates("postgresql") == predicates("sqlite"))
+"""
+
+
+def test_partial_indexes_get_their_predicate_for_postgresql_when_a_postgresql_engine_is_made() -> None:
+    """The models name a partial index's predicate once (sqlite_where): a PostgreSQL engine gives it to PostgreSQL's
+    index too, so the migrations' comparison (above, on PostgreSQL) and autogenerate see it there."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", PARTIAL_PROBE], capture_output=True, text=True, timeout=60)
+    lines = dict(line.split(" ", 1) for line in out.stdout.splitlines())
+    assert int(lines["SQLITE"].split()[0]) >= 15 and lines["SQLITE"].split()[1] == "False", out.stdout + out.stderr
+    assert lines["BEFORE"] == "0" and lines["AFTER"] == "True", out.stdout + out.stderr

@@ -203,7 +203,7 @@ def test_a_damaged_database_is_one_typed_error(tmp_path: Path, sqlite_template: 
 def test_a_crash_still_exits_non_zero(sqlite_template: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A defect (not a typed error) still ends the app, and the command's exit status says so."""
     from incasso_tui.cli import tui
-    from incasso_tui.ui.screens import worklist
+    from incasso_tui.services import worklist
 
     path = tmp_path / "book.db"
     shutil.copy(sqlite_template, path)
@@ -211,7 +211,8 @@ def test_a_crash_still_exits_non_zero(sqlite_template: str, tmp_path: Path, monk
     def broken(*_: object, **__: object) -> None:
         raise RuntimeError("a defect in a service")
 
-    monkeypatch.setattr(worklist, "worklist", broken)  # the worklist's first load fails in its worker
+    # the worklist's first load fails: fetched before the app ran (cli.tui.run_tui), its defect raised in the worker
+    monkeypatch.setattr(worklist.Worklist, "count", broken)
     monkeypatch.setattr(tui, "require_terminal", lambda: None)  # the headless run below needs none
     run = IncassoApp.run
     monkeypatch.setattr(IncassoApp, "run", lambda self, **kw: run(self, headless=True, size=(80, 24)))

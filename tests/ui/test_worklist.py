@@ -195,3 +195,56 @@ async def test_a_wide_worklist_shows_every_stage_whole_and_a_narrow_one_keeps_th
     assert wide[stage_col] >= len(stage) and wide[client] >= 24
     assert narrow[client] == 18 and narrow[stage_col] == 12  # 80 - (67 of minimum widths + 7 gaps) = 6 spare
     assert sum(wide) + len(wide) - 1 == 120 and sum(narrow) + len(narrow) - 1 == 80
+
+
+async def test_a_first_load_begun_before_the_app_is_shown_without_loading_again(  # type: ignore[no-untyped-def]
+    app_for, monkeypatch
+) -> None:
+    """The TUI's start fetches the worklist's first page while Textual starts (cli.tui.run_tui, issue 18): the screen
+    shows that page as its own first load, with no query of its own, and its later loads are its own again."""
+    from concurrent.futures import Future
+
+    from incasso_tui.services import worklist as service
+    from incasso_tui.ui.app import IncassoApp
+    from incasso_tui.ui.paging import PAGE_SIZE
+
+    plain = app_for()
+    opened = service.open_worklist(plain.ctx, service.WorklistFilter(), PAGE_SIZE)
+    done: Future[service.OpenedWorklist] = Future()
+    done.set_result(opened)
+    loads: list[service.WorklistFilter] = []
+    real = service.Worklist.count
+    monkeypatch.setattr(service.Worklist, "count", lambda self: loads.append(self.flt) or real(self))
+    app = IncassoApp(plain.ctx, plain.tr, worklist=done)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        table = app.screen.query_one(VirtualTable)
+        assert table.total == opened.total > 20 and loads == []
+        assert table.cursor_row is not None and table.cursor_row.case_id == opened.first.rows[0].case_id
+        assert _status(app).startswith(f"1 van {opened.total} dossiers")
+        await pilot.press("m")  # another filter: loaded by the screen
+        await _settle(pilot)
+        assert len(loads) == 1 and loads[0].mine and 0 < table.total < opened.total
+
+
+async def test_a_first_load_still_running_or_failed_is_waited_for_and_its_error_shown(  # type: ignore[no-untyped-def]
+    app_for,
+) -> None:
+    from concurrent.futures import Future
+
+    from incasso_tui.errors import DatabaseUnavailable
+    from incasso_tui.store.db import BUSY
+    from incasso_tui.ui.app import IncassoApp
+
+    plain = app_for()
+    pending: Future[object] = Future()
+    app = IncassoApp(plain.ctx, plain.tr, worklist=pending)  # type: ignore[arg-type]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "Loading" in _status(app) or "laden" in _status(app).lower()
+        pending.set_exception(DatabaseUnavailable(BUSY, kind="busy", error="database is locked"))
+        await _settle(pilot)
+        assert "De database is bezig" in _status(app)
+        await pilot.press("r")  # the next load is the screen's own, and works
+        await _settle(pilot)
+        assert app.screen.query_one(VirtualTable).total > 20

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from concurrent.futures import Future, wait
 from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
@@ -23,19 +24,29 @@ from incasso_tui.errors import N_, IncassoError
 from incasso_tui.services.audit import latest_event_id
 from incasso_tui.services.context import DESK_WRITERS
 from incasso_tui.services.selections import SelectionInfo, list_selections, selection_filter
-from incasso_tui.services.worklist import SORTS, Worklist, WorklistFilter, WorklistPage, WorklistRow, worklist
+from incasso_tui.services.worklist import (
+    SORTS,
+    OpenedWorklist,
+    Worklist,
+    WorklistFilter,
+    WorklistPage,
+    WorklistRow,
+    open_worklist,
+)
 from incasso_tui.ui.desk import DeskScreen, desk_app
 from incasso_tui.ui.labels import BUCKET, FLAG, SORT, STAGE, STATUS_MARK
+from incasso_tui.ui.paging import PAGE_SIZE
 from incasso_tui.ui.screens.walk import CaseWalker
 from incasso_tui.ui.text import lit, safe, translate_bindings
 from incasso_tui.ui.widgets.footer import DeskFooter
-from incasso_tui.ui.widgets.virtual_table import PAGE_SIZE, Column, VirtualTable
+from incasso_tui.ui.widgets.virtual_table import Column, VirtualTable
 from incasso_tui.ui.work import service_worker
 
 if TYPE_CHECKING:
     from incasso_tui.ui.screens.detail import CaseOpener
 
 SEARCH_DELAY = 0.25  # seconds of quiet typing before the search runs
+FIRST_PAGE_WAIT = 0.3  # seconds the first paint waits for the first page fetched before the app (cli.tui.run_tui)
 
 
 def _cycle(options: tuple[str | None, ...], current: str | None) -> str | None:
@@ -141,9 +152,12 @@ class WorklistScreen(DeskScreen[None]):
         Binding("ctrl+t", "find", "All clients", id="find_all", show=False, priority=True),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, opening: Future[OpenedWorklist] | None = None) -> None:
+        """``opening``: the first load of this screen's filter, begun before the app ran (cli.tui.run_tui)."""
         super().__init__()
         self.flt = WorklistFilter()
+        self._opening = opening
+        self._left = False  # another screen was over this one since it was last shown
         self._worklist: Worklist | None = None
         self._seen_event = 0
         self._search_timer: Timer | None = None
@@ -203,9 +217,15 @@ class WorklistScreen(DeskScreen[None]):
         self.reload()
         self.set_interval(self.ctx.settings.worklist_poll_seconds, self._poll)
 
+    def on_screen_suspend(self) -> None:
+        self._left = True
+
     def on_screen_resume(self) -> None:
-        if self._worklist is not None:  # back from a case: show what changed, stay on the same case
+        # back from a case: show what changed, stay on the same case. Not when first shown: the first load was just
+        # made (on mount, or before the app with the start's first page)
+        if self._left and self._worklist is not None:
             self._refresh_keeping_cursor()
+        self._left = False
 
     def on_resize(self) -> None:
         self._paint_header()
@@ -221,25 +241,32 @@ class WorklistScreen(DeskScreen[None]):
         the page under it before swapping, so a refresh does not flicker."""
         ctx = self.ctx
         flt = self.flt
+        opening, self._opening = self._opening, None  # the start's first load: for the first reload only
+        if opening is not None and (keep_case is not None or flt != WorklistFilter()):
+            opening = None
+        if opening is not None:
+            # fetched while Textual started: waited for a moment, before anything is painted, so that the screen is
+            # painted once, with its rows. The thread needs the GIL back after every row SQLite reads, which it gets
+            # only every few milliseconds while this thread works (Python's switch interval): it finishes while this
+            # one waits. Longer (a locked database): the screen is painted and its worker waits.
+            wait((opening,), timeout=FIRST_PAGE_WAIT)
+            if opening.done() and opening.exception() is None:
+                self._reset(opening.result())
+                return
 
-        def load() -> tuple[Worklist, int, int, WorklistPage | None, int]:
-            seen = latest_event_id(ctx.db)
-            wl = worklist(ctx, flt)
-            total = wl.count()
-            position = wl.position_of(keep_case) if keep_case is not None else None
-            cursor = position or 0
-            page = cursor // PAGE_SIZE
-            first = wl.page(page * PAGE_SIZE, PAGE_SIZE, total) if total else None
-            return wl, total, cursor, first, seen
+        def load() -> OpenedWorklist:
+            if opening is not None:  # still on its way (or failed: its error is shown as a load's)
+                return opening.result()
+            return open_worklist(ctx, flt, PAGE_SIZE, keep_case)
 
-        service_worker(self, load, lambda loaded: self._reset(*loaded), self._show_error, group="worklist")
+        service_worker(self, load, self._reset, self._show_error, group="worklist")
 
-    def _reset(self, wl: Worklist, total: int, cursor: int, first: WorklistPage | None, seen: int) -> None:
-        self._worklist = wl
-        self._seen_event = seen
-        self.table.reset(total, cursor)
-        if first is not None:
-            self.table.set_page(first.offset // PAGE_SIZE, first.rows, self.table.generation)
+    def _reset(self, opened: OpenedWorklist) -> None:
+        self._worklist = opened.worklist
+        self._seen_event = opened.seen
+        self.table.reset(opened.total, opened.cursor)
+        if opened.first is not None:
+            self.table.set_page(opened.first.offset // PAGE_SIZE, opened.first.rows, self.table.generation)
         self._paint_header()
         self._show_status()
 

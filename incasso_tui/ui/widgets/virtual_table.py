@@ -24,10 +24,10 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from incasso_tui.ui.paging import PAGE_SIZE
 from incasso_tui.ui.text import safe
 
 R = TypeVar("R")
-PAGE_SIZE = 100
 KEEP_PAGES = 50  # pages kept in memory; the farthest from the cursor are dropped first
 
 

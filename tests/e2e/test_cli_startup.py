@@ -1,0 +1,107 @@
+"""The parser of a command line (issue 18): ``incasso`` and ``incasso demo`` build the TUI group's commands only,
+every other line (and ``--help``) the whole tree; for the TUI's lines both parse alike."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from incasso_tui.cli.root import TUI_COMMANDS, build_parser, parser_for
+
+TUI_LINES = [
+    [],
+    ["demo"],
+    ["demo", "--reset"],
+    ["tui"],
+    ["--user", "demo", "--date", "2026-11-23"],
+    ["--db", "sqlite:///x.db", "--user", "bakker", "--lang", "en"],
+    ["--db=demo", "tui", "--user", "bakker"],  # an option's value that is a command's name is no command
+    ["--us", "bakker"],  # an abbreviation of --user, as argparse takes it
+    ["--demo", "demo", "--lang", "en"],
+    ["generate", "--loans", "10", "--seed", "3"],
+]
+OTHER_LINES = [
+    ["users", "list"],
+    ["--user", "tui", "users", "list"],
+    ["calc", "incassokosten", "1000"],
+    ["--help"],
+    ["demo", "--help"],
+    ["-h"],
+    ["--he"],
+    ["--version"],
+    ["--vers"],
+    ["--lang", "xx"],  # the probe cannot read it: the whole parser says what is wrong
+    ["--d", "x"],  # ambiguous: --db, --demo, --date
+    ["nosuchcommand"],
+]
+
+
+def _commands(parser: argparse.ArgumentParser) -> set[str]:
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return set(sub.choices)
+
+
+def _parsed(parser: argparse.ArgumentParser, argv: list[str]) -> dict[str, object]:
+    args = vars(parser.parse_args(argv))
+    func = args.pop("func")
+    return {**args, "func": f"{func.__module__}.{func.__qualname__}"}
+
+
+@pytest.mark.parametrize("argv", TUI_LINES, ids=" ".join)
+def test_a_tui_line_gets_the_tui_parser_and_parses_as_with_the_whole_one(argv: list[str]) -> None:
+    parser = parser_for(argv)
+    assert _commands(parser) == set(TUI_COMMANDS)
+    assert _parsed(parser, argv) == _parsed(build_parser(), argv)
+
+
+@pytest.mark.parametrize("argv", OTHER_LINES, ids=" ".join)
+def test_any_other_line_and_help_get_every_command(argv: list[str]) -> None:
+    everything = _commands(build_parser())
+    assert len(everything) > 25 and set(TUI_COMMANDS) < everything
+    assert _commands(parser_for(argv)) == everything
+
+
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        parser_for(["--help"]).parse_args(["--help"])
+    listed = capsys.readouterr().out
+    assert all(f"    {name} " in listed or f"    {name}\n" in listed for name in _commands(build_parser()))
+    assert "users" in listed and "payments" in listed and "demo" in listed
+
+
+def test_the_tui_parsers_errors_are_the_whole_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    said = []
+    for parser in (parser_for(["demo", "--bogus"]), build_parser()):
+        with pytest.raises(SystemExit) as stop:
+            parser.parse_args(["demo", "--bogus"])
+        said.append((stop.value.code, capsys.readouterr().err.strip().splitlines()[-1]))
+    assert said[0] == said[1] and "--bogus" in said[0][1]
+
+
+def test_the_tui_start_fetches_the_worklists_first_page_for_the_app(
+    sqlite_template: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``incasso`` begins the worklist's first load before the app runs (it runs while Textual is imported) and hands
+    it to the app, whose worklist screen shows it (tests/ui/test_worklist.py)."""
+    import shutil
+
+    from incasso_tui.cli import main, tui
+    from incasso_tui.services.worklist import WorklistFilter
+    from incasso_tui.ui import app as app_module
+    from incasso_tui.ui.paging import PAGE_SIZE
+
+    book = tmp_path / "book.db"
+    shutil.copy(sqlite_template, book)
+    handed: list[object] = []
+
+    def run(self: app_module.IncassoApp, *args: object, **kwargs: object) -> None:
+        opened = self._opening.result(timeout=30) if self._opening is not None else None
+        handed.append(opened)
+
+    monkeypatch.setattr(app_module.IncassoApp, "run", run)
+    monkeypatch.setattr(tui, "require_terminal", lambda: None)
+    assert main(["--db", f"sqlite:///{book}", "--user", "demo", "--date", "2026-11-23"]) == 0
+    (opened,) = handed
+    assert opened is not None and opened.worklist.flt == WorklistFilter()  # type: ignore[attr-defined]
+    assert opened.total > 20 and len(opened.first.rows) == min(PAGE_SIZE, opened.total)  # type: ignore[attr-defined]
