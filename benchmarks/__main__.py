@@ -10,8 +10,9 @@ Steps (``--only`` picks some; every step runs the real ``incasso`` command or th
 - ``generate``: ``incasso generate --loans N --seed 7`` under ``/usr/bin/time -v`` when the book in ``--dir`` is
   missing or has another number of loans (``--regenerate`` forces it); otherwise the figures of the run that built
   it are reported again, marked "reused";
-- ``startup``: ``benchmarks.startup``: cold start to the painted worklist in tmux at 80x24, the empty Textual app
-  painting one line the same way, RSS at paint and after 50 PageDowns;
+- ``startup``: ``benchmarks.startup`` (the package compiled first): cold start to the painted worklist in tmux at
+  80x24, the empty Textual app painting one line the same way, alternating; RSS at paint and after 50 PageDowns, the
+  CPU each had used when painted; with ``--harlequin PATH`` also harlequin's first paint on the same SQLite book;
 - ``keys``: ``benchmarks.keys`` on a copy of the book: every key of issue 18 (open a case, each detail tab, the
   arrangement / contact / deferral forms, approvals, dashboard, task inbox, and back from each) in tmux at 80x24 as
   user ``bakker``, ``--key-runs`` tries each (20 by default), p50 / p95 from the key to the settled screen;
@@ -199,22 +200,18 @@ def step_generate(b: Backend, out: dict[str, Any]) -> None:
 
 
 def step_startup(b: Backend, out: dict[str, Any]) -> None:
-    from benchmarks.startup import BASELINE, time_to_paint, tmux_server
+    """benchmarks.startup: incasso, the empty Textual app (and harlequin with --harlequin), alternating. The package is
+    compiled first: with PYTHONDONTWRITEBYTECODE set (as on some machines) every start would compile it again, which a
+    person's second start does not."""
+    import compileall
 
-    app = [INCASSO, "--db", b.url(f"book{b.args.loans}"), "--user", "demo", "--date", b.args.date]
-    base = [sys.executable, "-c", BASELINE]
-    figures: dict[str, list[float]] = {"app_s": [], "baseline_s": [], "rss_mib": [], "rss_after_paging_mib": []}
-    load = _load()
-    with tmux_server():
-        for _ in range(b.args.runs):
-            seconds, rss, rss_after = time_to_paint(app, r"\d van [\d.]+ dossiers", page_downs=50)
-            figures["app_s"].append(seconds)
-            figures["rss_mib"].append(rss / 1024)
-            figures["rss_after_paging_mib"].append(rss_after / 1024)
-            figures["baseline_s"].append(time_to_paint(base, r"painted")[0])
-    out["startup"] = {k: _mmm(v) for k, v in figures.items()}
-    out["startup"]["ratio"] = round(statistics.median(figures["app_s"]) / statistics.median(figures["baseline_s"]), 2)
-    out["startup"]["load"] = [load, _load()]
+    compileall.compile_dir(str(HERE.parent / "incasso_tui"), quiet=1)
+    cmd = [sys.executable, "-m", "benchmarks.startup", "--db", b.url(f"book{b.args.loans}"), "--runs", str(b.args.runs)]
+    cmd += ["--user", "demo", "--date", b.args.date]
+    if b.args.harlequin and not b.pg:
+        cmd += ["--harlequin", b.args.harlequin]
+    got = _json_tail(_run(cmd, cwd=HERE.parent).stdout)
+    out["startup"] = {**got, "ratio": got["ratio_median"]}
 
 
 def step_keys(b: Backend, out: dict[str, Any]) -> None:
@@ -521,8 +518,23 @@ def render(b: Backend, r: dict[str, Any]) -> str:
             ("baseline_s", "empty Textual app (s)"),
             ("rss_mib", "RSS at paint (MiB)"),
             ("rss_after_paging_mib", "RSS after 50 PageDowns (MiB)"),
+            ("app_cpu_s", "incasso: CPU used when painted (s)"),
+            ("baseline_cpu_s", "empty Textual app: CPU used when painted (s)"),
+            ("harlequin_s", "harlequin on the same file → its catalog painted (s)"),
+            ("harlequin_cpu_s", "harlequin: CPU used when painted (s)"),
         ):
-            lines.append(f"| {label} | {s[key]['min']:g} | {s[key]['median']:g} | {s[key]['max']:g} |")
+            if key in s:
+                lines.append(f"| {label} | {s[key]['min']:g} | {s[key]['median']:g} | {s[key]['max']:g} |")
+        lines += [
+            "",
+            f"Ratios of the medians to the empty app: incasso {s['ratio']}× (CPU {s.get('cpu_ratio_median')}×)"
+            + (
+                f", harlequin {s['ratio_harlequin_median']}× (CPU {s['cpu_ratio_harlequin_median']}×)"
+                if "ratio_harlequin_median" in s
+                else ""
+            )
+            + f"; load {s.get('load')}.",
+        ]
     if "keys" in r:
         k = r["keys"]
         lines += [
@@ -701,6 +713,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--procedure-runs", type=int, default=1, help="next-day runs, each on a fresh copy")
     parser.add_argument("--import-runs", type=int, default=3)
     parser.add_argument("--ssh-sessions", type=int, default=10, help="sessions of the one-a-second SSH run")
+    parser.add_argument(
+        "--harlequin",
+        metavar="PATH",
+        help="startup: also harlequin's first paint on the same SQLite book (a side figure)",
+    )
     parser.add_argument("--key-runs", type=int, default=20, help="tries per key in the keys step")
     parser.add_argument("--date", default="2026-11-23")
     parser.add_argument("--only", default=",".join(STEPS), help=f"comma-separated steps of: {', '.join(STEPS)}")
