@@ -38,3 +38,47 @@ def test_bars_scale_in_eighths() -> None:
     assert bar(1, 8, 1) == "▏"
     assert bar(0, 10, 3) == "   "
     assert bar(5, 10, 4) == "██  "
+
+
+async def test_the_dashboard_shows_stored_figures_with_their_moment_and_r_computes_new_ones(app_for) -> None:  # type: ignore[no-untyped-def]
+    """Issue 18: the figures of an earlier day are shown as such (never as today's); `r` stores today's."""
+    from dataclasses import replace
+    from datetime import datetime, timedelta
+
+    from sqlalchemy import func, select
+
+    from incasso_tui.services.causes import cause_counts
+    from incasso_tui.services.kpi_snapshots import latest, stored_figures
+    from incasso_tui.store.models import KpiSnapshot
+
+    app = app_for("bakker")
+    live = kpi(app.ctx)
+    yesterday = live.as_of - timedelta(days=1)
+    with app.ctx.db.transaction() as s:  # yesterday's figures, with one number that differs from today's
+        old = replace(live, as_of=yesterday, open_cases=live.open_cases + 1)
+        s.add(
+            KpiSnapshot(
+                taken_at=datetime(2026, 11, 22, 6, 5),
+                taken_by="run",
+                as_of=yesterday,
+                figures=stored_figures(old, cause_counts(app.ctx)),
+            )
+        )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        await pilot.press("k")
+        await _settle(pilot)
+        period = str(app.screen.query_one("#period").render())
+        rates = str(app.screen.query_one("#rates").render()).replace(".", "")
+        assert "Stand per 22-11-2026 06:05: niet de cijfers van vandaag" in period
+        assert f"Open dossiers: {live.open_cases + 1}," in rates  # the stored figure, not a live one
+        await pilot.press("r")
+        await _settle(pilot)
+        period = str(app.screen.query_one("#period").render())
+        rates = str(app.screen.query_one("#rates").render()).replace(".", "")
+        assert "Stand per 23-11-2026 09:30 (r berekent ze nu)" in period
+        assert f"Open dossiers: {live.open_cases}," in rates
+    stored = latest(app.ctx)
+    assert stored is not None and stored.report == live
+    with app.ctx.db.reader() as s:
+        assert s.scalar(select(func.count()).select_from(KpiSnapshot)) == 2
