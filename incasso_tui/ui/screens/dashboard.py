@@ -105,6 +105,7 @@ class DashboardScreen(DeskScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
+        translate_bindings(self, self.tr)  # before the footer composes its keys (DeskFooter composes them at once)
         yield Header()
         yield Static(id="period")
         yield Static(id="rates")
@@ -121,7 +122,6 @@ class DashboardScreen(DeskScreen[None]):
         self._first = asyncio.Event()  # set when the first figures (or their refusal) are shown
 
     async def on_mount(self) -> None:
-        translate_bindings(self, self.tr)
         self.query_one("#period", Static).update(self.tr(N_("Loading the figures...")))
         self.load()
         # one layout and paint with the figures rather than one empty and one more when they come

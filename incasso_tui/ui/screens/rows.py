@@ -70,6 +70,7 @@ class RowsScreen(DeskScreen[None], Generic[RowT]):
 
     # ----- layout and loading
     def compose(self) -> ComposeResult:
+        translate_bindings(self, self.tr)  # before the footer composes its keys (DeskFooter composes them at once)
         yield Header()
         yield Static(id="count")
         table: Table[Text] = Table(id=self.TABLE_ID, cursor_type="row", zebra_stripes=True)
@@ -83,7 +84,6 @@ class RowsScreen(DeskScreen[None], Generic[RowT]):
 
     @on(events.Mount)  # not on_mount: subclasses have their own (Textual runs each class's handler along the MRO)
     async def _mounted(self) -> None:
-        translate_bindings(self, self.tr)
         first = self._first_rows = asyncio.Event()
         self.load()
         # the screen's first layout and paint wait (a bounded time) for the rows: see FIRST_ROWS_WAIT_S
