@@ -41,9 +41,10 @@ def test_bars_scale_in_eighths() -> None:
 
 
 async def test_the_dashboard_shows_stored_figures_with_their_moment_and_r_computes_new_ones(app_for) -> None:  # type: ignore[no-untyped-def]
-    """Issue 18: the figures of an earlier day are shown as such (never as today's); `r` stores today's."""
+    """Issue 18: the dashboard opens with the stored figures of today (not recomputed), says when they were
+    computed, and `r` computes and stores them anew."""
     from dataclasses import replace
-    from datetime import datetime, timedelta
+    from datetime import datetime
 
     from sqlalchemy import func, select
 
@@ -53,15 +54,13 @@ async def test_the_dashboard_shows_stored_figures_with_their_moment_and_r_comput
 
     app = app_for("bakker")
     live = kpi(app.ctx)
-    yesterday = live.as_of - timedelta(days=1)
-    with app.ctx.db.transaction() as s:  # yesterday's figures, with one number that differs from today's
-        old = replace(live, as_of=yesterday, open_cases=live.open_cases + 1)
+    with app.ctx.db.transaction() as s:  # this morning's figures, with one number that differs from the live ones
         s.add(
             KpiSnapshot(
-                taken_at=datetime(2026, 11, 22, 6, 5),
+                taken_at=datetime(2026, 11, 23, 6, 5),
                 taken_by="run",
-                as_of=yesterday,
-                figures=stored_figures(old, cause_counts(app.ctx)),
+                as_of=live.as_of,
+                figures=stored_figures(replace(live, open_cases=live.open_cases + 1), cause_counts(app.ctx)),
             )
         )
     async with app.run_test(size=(80, 24)) as pilot:
@@ -70,7 +69,7 @@ async def test_the_dashboard_shows_stored_figures_with_their_moment_and_r_comput
         await _settle(pilot)
         period = str(app.screen.query_one("#period").render())
         rates = str(app.screen.query_one("#rates").render()).replace(".", "")
-        assert "Stand per 22-11-2026 06:05: niet de cijfers van vandaag" in period
+        assert "Stand per 23-11-2026 06:05 (r berekent ze nu)" in period
         assert f"Open dossiers: {live.open_cases + 1}," in rates  # the stored figure, not a live one
         await pilot.press("r")
         await _settle(pilot)
@@ -78,7 +77,15 @@ async def test_the_dashboard_shows_stored_figures_with_their_moment_and_r_comput
         rates = str(app.screen.query_one("#rates").render()).replace(".", "")
         assert "Stand per 23-11-2026 09:30 (r berekent ze nu)" in period
         assert f"Open dossiers: {live.open_cases}," in rates
-    stored = latest(app.ctx)
-    assert stored is not None and stored.report == live
+        # figures of an earlier day (a screen left open past midnight) never pass for today's
+        stored = latest(app.ctx)
+        assert stored is not None and stored.report == live
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        earlier = replace(stored, report=replace(live, as_of=datetime(2026, 11, 22).date()))
+        screen.show(earlier.report, [], earlier)
+        await pilot.pause()
+        period = str(screen.query_one("#period").render())
+        assert "Stand per 23-11-2026 09:30: niet de cijfers van vandaag; r berekent ze nu" in period
     with app.ctx.db.reader() as s:
         assert s.scalar(select(func.count()).select_from(KpiSnapshot)) == 2

@@ -183,8 +183,8 @@ def _snapshot_buckets(run: Run) -> None:
 
 
 def _snapshot_kpi(run: Run) -> None:
-    """The dashboard's figures of the run day, for the whole desk and per user (``services.kpi_snapshots``), each
-    with its ``kpi.snapshot`` event."""
+    """The dashboard's figures of the run day for the whole desk (``services.kpi_snapshots``), with its
+    ``kpi.snapshot`` event."""
     from incasso_tui.services.kpi_snapshots import write_daily
 
     write_daily(run.s, run.ctx.db.backend, run.day, run.actor, run.now)

@@ -1,9 +1,9 @@
 """The team view (issue 8): the desk's KPIs with small bar charts; `k` on the worklist, `r` refresh, escape back.
 
-The figures are the newest stored snapshot of ``services.kpi`` and the cause counts (``services.kpi_snapshots``:
-the daily run stores them, `r` computes and stores them now), shown with the moment they were computed ("as of
-..."); figures of an earlier day than today say so on a line of their own. When the scope has no snapshot yet the
-screen computes one. The scope: supervisors, admins and auditors see the whole desk, everyone else their own cases.
+The figures are the newest stored snapshot of today of ``services.kpi`` and the cause counts
+(``services.kpi_snapshots.for_dashboard``: the daily run stores the whole desk's, otherwise the first opening of the
+day computes and stores them; `r` computes and stores them now), shown with the moment they were computed ("as of
+..."); figures of an earlier day (a screen left open past midnight) say so on a line of their own. The scope: supervisors, admins and auditors see the whole desk, everyone else their own cases.
 The period is the 30 days up to the snapshot's day. Below the charts the roll rates since last week: per bucket then
 that has cases, its number of cases and the share in each bucket now, cured (closed) or handed over. The complaints
 and outside-parties lines are read live (a few milliseconds).
