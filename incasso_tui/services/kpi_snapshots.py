@@ -9,8 +9,9 @@ counter row that every payment, contact and task updates would serialise the des
 So the figures are a snapshot, always shown with its moment ("stand per ..."):
 
 - the daily run writes the whole desk's, in its own transaction, after the positions and the bucket snapshot
-  (:func:`write_daily`; 0.6-1.3 s of a million-loan run). Not one per user as well: each costs about as much again
-  (the counts scan the desk's cases whatever the scope), 3-4 s more per run with the six users of the generated book;
+  (:func:`write_daily`; 0.6-0.7 s of a million-loan run, warm, under load). Not one per user as well: 0.15 s a user
+  with 30,000 cases (about 1 s a run for the six users of the generated book, most of whom may not open the
+  dashboard that day), while the run is still far from its own target; the user's first opening pays it instead;
 - :func:`take` computes them now for the actor's scope and stores them: the dashboard's refresh (``r``) and
   ``incasso report kpi --take``;
 - :func:`for_dashboard`, what the dashboard opens with: the newest of the actor's scope when it is of today,
