@@ -1,7 +1,7 @@
 """Key to screen settled: what a person feels, per screen, measured on the real ``incasso`` in tmux.
 
     python -m benchmarks.keys --db sqlite:////path/book.db [--runs 20] [--user bakker] [--date 2026-11-23]
-                              [--only NAME,...] [--json]
+                              [--only NAME,...] [--before DIR [--before-db URL]]
 
 The TUI runs in a detached tmux session of 80x24 on its own tmux server. For every step below the script sends
 the key with ``tmux send-keys`` and polls the screen (``capture-pane``, a few milliseconds a poll) until it
@@ -176,6 +176,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settle", type=float, default=0.3)
     parser.add_argument("--only", default="", help="comma-separated step names")
     parser.add_argument(
+        "--before-db",
+        default="",
+        metavar="URL",
+        help="the book the --before package opens (default: --db), e.g. a copy at the older schema when this "
+        "branch migrates it",
+    )
+    parser.add_argument(
         "--before",
         default="",
         metavar="DIR",
@@ -190,11 +197,13 @@ def main(argv: list[str] | None = None) -> int:
     commands = {"after": [incasso, *cli]}
     if args.before:
         code = f"import sys; sys.path.insert(0, {args.before!r}); from incasso_tui.cli import main; sys.exit(main())"
-        commands = {"before": [sys.executable, "-c", code, *cli], **commands}
+        before_cli = ["--db", args.before_db, *cli[2:]] if args.before_db else cli
+        commands = {"before": [sys.executable, "-c", code, *before_cli], **commands}
     with tmux_server():
         results = measure(commands, steps, args.runs, args.settle)
     out = {
         "db": args.db,
+        "before_db": args.before_db or None,
         "runs": args.runs,
         "settle_s": args.settle,
         "before": args.before or None,

@@ -37,7 +37,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 # A tmux server of its own: tests and other tools that use the default server cannot disturb a run.
-TMUX = ["tmux", "-L", "incasso-bench"]
+# the benchmarks' own tmux server; INCASSO_BENCH_TMUX names another, so that runs at the same time (several people
+# on one machine) do not share one: the end of a run kills its server
+TMUX = ["tmux", "-L", os.environ.get("INCASSO_BENCH_TMUX", "incasso-bench")]
 
 BASELINE = """
 from textual.app import App

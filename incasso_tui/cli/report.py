@@ -1,4 +1,9 @@
-"""``incasso report kpi [--from D1] [--to D2] [--json]``: the team view's figures (services.kpi).
+"""``incasso report kpi [--from D1] [--to D2] [--stored | --take] [--json]``: the team view's figures (services.kpi).
+
+Without ``--stored``/``--take`` the figures are computed now (live). ``--stored`` prints the newest stored
+snapshot of the user's scope, which is what the dashboard shows (services.kpi_snapshots), ``--take`` computes and
+stores one now (the dashboard's refresh); both are of the 30 days up to their day, and their JSON adds
+``taken_at``, ``taken_by`` and ``causes`` ({cause: open cases}, as the dashboard's causes line).
 
 With ``--user NAME`` the report is that user's view (an employee sees their own cases); without it, the operator
 ``cli:<os user>`` reads the whole desk with the auditor's role (read only: whoever can reach the database URL can
@@ -41,6 +46,15 @@ def register(sub: common.Subparsers) -> None:
     kpi.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day of the period")
     kpi.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day of the period (default: today)")
     kpi.add_argument("--json", action="store_true", help="print the figures as JSON")
+    stored = kpi.add_mutually_exclusive_group()
+    stored.add_argument(
+        "--stored",
+        action="store_true",
+        help="the newest stored figures, as the dashboard shows them, with the moment they were computed",
+    )
+    stored.add_argument(
+        "--take", action="store_true", help="compute the figures now and store them (the dashboard's refresh)"
+    )
     kpi.set_defaults(func=cmd_kpi)
 
 
@@ -104,16 +118,31 @@ def _roll_unavailable(tr: Translator, available_from: object) -> str:
 
 
 def cmd_kpi(args: argparse.Namespace) -> int:
+    from incasso_tui.errors import BadInput, NotFound
+    from incasso_tui.services import kpi_snapshots
     from incasso_tui.services.kpi import kpi
 
     settings = common.settings(args)
     tr = Translator(settings.lang)
     date_from = common.parse_date(args.date_from) if args.date_from else None
     date_to = common.parse_date(args.date_to) if args.date_to else None
+    snapshot: kpi_snapshots.StoredKpi | None = None
+    if (args.stored or args.take) and (date_from or date_to):
+        raise BadInput(N_("Stored figures are always of the 30 days up to their day: leave out --from and --to"))
     with common.database(settings) as db:
-        r = kpi(common.context(args, db, operator_role=Role.AUDITOR), date_from, date_to)
+        ctx = common.context(args, db, operator_role=Role.AUDITOR)
+        if args.stored:
+            snapshot = kpi_snapshots.latest(ctx)
+            if snapshot is None:
+                raise NotFound(N_("No figures are stored yet: the daily run stores them, or --take"))
+        elif args.take:
+            snapshot = kpi_snapshots.take(ctx)
+        r = snapshot.report if snapshot is not None else kpi(ctx, date_from, date_to)
     if args.json:
-        common.print_json(report_json(r))
+        out = report_json(r)
+        if snapshot is not None:
+            out |= {"taken_at": snapshot.taken_at.isoformat(), "taken_by": snapshot.taken_by, "causes": snapshot.causes}
+        common.print_json(out)
         return 0
     print(
         tr(
@@ -123,6 +152,14 @@ def cmd_kpi(args: argparse.Namespace) -> int:
             as_of=r.as_of.isoformat(),
         )
     )
+    if snapshot is not None:
+        print(
+            tr(
+                N_("Stored figures: computed at {moment} by {name}"),
+                moment=snapshot.taken_at.isoformat(sep=" ", timespec="minutes"),
+                name=snapshot.taken_by,
+            )
+        )
     print(tr(N_("Open cases: {count}, arrears {amount}"), count=r.open_cases, amount=r.arrears))
     for b in BUCKETS:
         print(f"  {b:<8} {r.buckets[b].count:>8} {r.buckets[b].amount:>16}")

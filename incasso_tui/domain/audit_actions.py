@@ -94,6 +94,7 @@ _FIXED: dict[str, str] = {
     "procedure.close": "the daily run closed a case without arrears",
     "procedure.pause_ended": "the daily run ended a pause whose end date passed",
     "procedure.snapshot": "the daily run stored the arrears buckets of the day",
+    "kpi.snapshot": "the team view's figures were computed and stored with their moment (the daily run, a refresh)",
     "charge.collection_costs": "collection costs were charged",
     "charge.statutory_interest": "statutory interest was charged",
     "charge.costs_cancelled": "collection costs from a ruling date were cancelled",

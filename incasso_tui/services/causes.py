@@ -69,9 +69,14 @@ def cause_history(s: Session, case_id: int) -> list[CauseRow]:
 def cause_counts(ctx: Context) -> dict[str, int]:
     """The desk's open cases per current cause (``unknown`` for none), in the dashboard's scope: the whole desk for
     supervisors, admins and auditors, one's own cases for everyone else."""
-    mine = [] if ctx.actor.role in WHOLE_DESK_ROLES else [Case.assignee_id == ctx.actor.id]
     with ctx.db.reader() as s:
-        rows = s.execute(select(Case.cause, func.count()).where(text(DESK_WHERE), *mine).group_by(Case.cause)).all()
+        return cause_counts_in(s, None if ctx.actor.role in WHOLE_DESK_ROLES else ctx.actor.id)
+
+
+def cause_counts_in(s: Session, user_id: int | None) -> dict[str, int]:
+    """:func:`cause_counts` in the caller's session: the whole desk (``user_id`` None) or that user's cases."""
+    mine = [] if user_id is None else [Case.assignee_id == user_id]
+    rows = s.execute(select(Case.cause, func.count()).where(text(DESK_WHERE), *mine).group_by(Case.cause)).all()
     counts = {c.value: 0 for c in ArrearsCause}
     counts["unknown"] = 0
     for cause, count in rows:

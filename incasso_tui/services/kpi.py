@@ -162,6 +162,22 @@ def kpi(ctx: Context, date_from: date | None = None, date_to: date | None = None
     Raises :class:`BadInput` when the period ends before it starts.
     """
     today = ctx.clock.today()
+    date_from, date_to = period(today, date_from, date_to)
+    with ctx.db.reader() as s:
+        return report_in(s, ctx.db.backend, today, date_from, date_to, scope_of(ctx))
+
+
+Scope = tuple[int, str] | None  # None: the whole desk; otherwise (user id, user name) whose cases these are
+
+
+def scope_of(ctx: Context) -> Scope:
+    """The actor's scope: the whole desk for supervisors, admins and auditors, their own cases for everyone else."""
+    return None if ctx.actor.role in WHOLE_DESK_ROLES else (ctx.actor.id, ctx.actor.name)
+
+
+def period(today: date, date_from: date | None = None, date_to: date | None = None) -> tuple[date, date]:
+    """The report's period: by default the ``DEFAULT_DAYS`` up to today; :class:`BadInput` when it ends before it
+    starts."""
     date_to = date_to or today
     date_from = date_from or date_to - timedelta(days=DEFAULT_DAYS - 1)
     if date_from > date_to:
@@ -171,130 +187,131 @@ def kpi(ctx: Context, date_from: date | None = None, date_to: date | None = None
             date_from=date_from.isoformat(),
             date_to=date_to.isoformat(),
         )
-    whole_desk = ctx.actor.role in WHOLE_DESK_ROLES
-    mine: list[ColumnElement[bool]] = [] if whole_desk else [Case.assignee_id == ctx.actor.id]
+    return date_from, date_to
+
+
+def report_in(s: Session, backend: str, today: date, date_from: date, date_to: date, scope: Scope) -> KpiReport:
+    """:func:`kpi` in the caller's session (the daily run computes its snapshot in its own transaction)."""
+    mine: list[ColumnElement[bool]] = [] if scope is None else [Case.assignee_id == scope[0]]
     start = datetime.combine(date_from, time.min)
     end = datetime.combine(date_to + timedelta(days=1), time.min)
 
-    with ctx.db.reader() as s:
-        bucket = bucket_of(today).label("bucket")
-        buckets = {b: BucketFigure(0, ZERO) for b in BUCKETS}
-        rows = s.execute(
-            select(bucket, func.count(), func.sum(Case.pos_arrears)).where(text(DESK_WHERE), *mine).group_by(bucket)
+    bucket = bucket_of(today).label("bucket")
+    buckets = {b: BucketFigure(0, ZERO) for b in BUCKETS}
+    rows = s.execute(
+        select(bucket, func.count(), func.sum(Case.pos_arrears)).where(text(DESK_WHERE), *mine).group_by(bucket)
+    ).all()
+    for name, count, amount in rows:
+        buckets[name] = BucketFigure(int(count), amount if amount is not None else ZERO)
+
+    open_at_start = and_(Case.opened_on < date_from, (Case.closed_on.is_(None)) | (Case.closed_on >= date_from), *mine)
+    cured_case = and_(Case.status == CaseStatus.CLOSED.value, Case.closed_on <= date_to)
+    base, cured = s.execute(
+        select(func.count(), func.coalesce(func.sum(case((cured_case, 1), else_=0)), 0)).where(open_at_start)
+    ).one()
+
+    promises = dict(
+        s.execute(
+            select(Promise.status, func.count())
+            .join(Case, Case.id == Promise.case_id)
+            .where(
+                Promise.due_date >= date_from,
+                Promise.due_date <= date_to,
+                Promise.status.in_((PromiseStatus.KEPT, PromiseStatus.BROKEN)),
+                *mine,
+            )
+            .group_by(Promise.status)
         ).all()
-        for name, count, amount in rows:
-            buckets[name] = BucketFigure(int(count), amount if amount is not None else ZERO)
+    )
 
-        open_at_start = and_(
-            Case.opened_on < date_from, (Case.closed_on.is_(None)) | (Case.closed_on >= date_from), *mine
+    arrangements = dict(
+        s.execute(
+            _events(mine, (ARRANGEMENT_KEPT, ARRANGEMENT_BROKEN), start, end)
+            .add_columns(AuditEvent.action, func.count())
+            .group_by(AuditEvent.action)
+        ).all()
+    )
+
+    replaced = _replaced_next_action(backend)
+    done_day = cast(AuditEvent.at, Date) if backend == "postgresql" else func.date(AuditEvent.at)
+    on_time, late_done = s.execute(
+        _events(mine, (CONTACT_LOG,), start, end)
+        .where(replaced.is_not(None))
+        .add_columns(
+            func.coalesce(func.sum(case((done_day <= replaced, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((done_day > replaced, 1), else_=0)), 0),
         )
-        cured_case = and_(Case.status == CaseStatus.CLOSED.value, Case.closed_on <= date_to)
-        base, cured = s.execute(
-            select(func.count(), func.coalesce(func.sum(case((cured_case, 1), else_=0)), 0)).where(open_at_start)
-        ).one()
-
-        promises = dict(
+    ).one()
+    missed_until = min(date_to, today - timedelta(days=1))
+    missed = (
+        int(
             s.execute(
-                select(Promise.status, func.count())
-                .join(Case, Case.id == Promise.case_id)
+                select(func.count())
+                .select_from(Case)
                 .where(
-                    Promise.due_date >= date_from,
-                    Promise.due_date <= date_to,
-                    Promise.status.in_((PromiseStatus.KEPT, PromiseStatus.BROKEN)),
+                    text(DESK_WHERE),
+                    Case.next_action_date >= date_from,
+                    Case.next_action_date <= missed_until,
                     *mine,
                 )
-                .group_by(Promise.status)
-            ).all()
+            ).scalar_one()
         )
+        if missed_until >= date_from
+        else 0
+    )
 
-        arrangements = dict(
+    workload_rows = s.execute(
+        select(User.name, func.count())
+        .select_from(Case)
+        .outerjoin(User, User.id == Case.assignee_id)
+        .where(text(DESK_WHERE), *mine)
+        .group_by(User.name)
+        .order_by(func.count().desc(), User.name)
+    ).all()
+    roll_rates = _roll_rates(s, date_to, mine)
+
+    task_scope = [] if scope is None else [Task.assignee_id == scope[0]]
+    counted = and_(Task.kind != "follow_up", *task_scope)
+    task_day = cast(Task.done_at, Date) if backend == "postgresql" else func.date(Task.done_at)
+    tasks_on_time, tasks_late = s.execute(
+        select(
+            func.coalesce(func.sum(case((task_day <= Task.due_date, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((task_day > Task.due_date, 1), else_=0)), 0),
+        ).where(Task.status == TaskStatus.DONE, Task.done_at >= start, Task.done_at < end, counted)
+    ).one()
+    tasks_missed = (
+        int(
             s.execute(
-                _events(mine, (ARRANGEMENT_KEPT, ARRANGEMENT_BROKEN), start, end)
-                .add_columns(AuditEvent.action, func.count())
-                .group_by(AuditEvent.action)
-            ).all()
-        )
-
-        replaced = _replaced_next_action(ctx.db.backend)
-        done_day = cast(AuditEvent.at, Date) if ctx.db.backend == "postgresql" else func.date(AuditEvent.at)
-        on_time, late_done = s.execute(
-            _events(mine, (CONTACT_LOG,), start, end)
-            .where(replaced.is_not(None))
-            .add_columns(
-                func.coalesce(func.sum(case((done_day <= replaced, 1), else_=0)), 0),
-                func.coalesce(func.sum(case((done_day > replaced, 1), else_=0)), 0),
-            )
-        ).one()
-        missed_until = min(date_to, today - timedelta(days=1))
-        missed = (
-            int(
-                s.execute(
-                    select(func.count())
-                    .select_from(Case)
-                    .where(
-                        text(DESK_WHERE),
-                        Case.next_action_date >= date_from,
-                        Case.next_action_date <= missed_until,
-                        *mine,
-                    )
-                ).scalar_one()
-            )
-            if missed_until >= date_from
-            else 0
-        )
-
-        workload_rows = s.execute(
-            select(User.name, func.count())
-            .select_from(Case)
-            .outerjoin(User, User.id == Case.assignee_id)
-            .where(text(DESK_WHERE), *mine)
-            .group_by(User.name)
-            .order_by(func.count().desc(), User.name)
-        ).all()
-        roll_rates = _roll_rates(s, date_to, mine)
-
-        task_scope = [] if whole_desk else [Task.assignee_id == ctx.actor.id]
-        counted = and_(Task.kind != "follow_up", *task_scope)
-        task_day = cast(Task.done_at, Date) if ctx.db.backend == "postgresql" else func.date(Task.done_at)
-        tasks_on_time, tasks_late = s.execute(
-            select(
-                func.coalesce(func.sum(case((task_day <= Task.due_date, 1), else_=0)), 0),
-                func.coalesce(func.sum(case((task_day > Task.due_date, 1), else_=0)), 0),
-            ).where(Task.status == TaskStatus.DONE, Task.done_at >= start, Task.done_at < end, counted)
-        ).one()
-        tasks_missed = (
-            int(
-                s.execute(
-                    select(func.count())
-                    .select_from(Task)
-                    .where(
-                        Task.status == TaskStatus.OPEN,
-                        Task.due_date >= date_from,
-                        Task.due_date <= missed_until,
-                        counted,
-                    )
-                ).scalar_one()
-            )
-            if missed_until >= date_from
-            else 0
-        )
-        overdue = dict(
-            s.execute(
-                select(User.name, func.count())
+                select(func.count())
                 .select_from(Task)
-                .outerjoin(User, User.id == Task.assignee_id)
-                .where(Task.status == TaskStatus.OPEN, Task.due_date < today, *task_scope)
-                .group_by(User.name)
-            ).all()
+                .where(
+                    Task.status == TaskStatus.OPEN,
+                    Task.due_date >= date_from,
+                    Task.due_date <= missed_until,
+                    counted,
+                )
+            ).scalar_one()
         )
-        workload = [Workload(name, int(n), int(overdue.pop(name, 0))) for name, n in workload_rows]
-        workload += [Workload(name, 0, int(n)) for name, n in sorted(overdue.items(), key=lambda kv: kv[0] or "")]
+        if missed_until >= date_from
+        else 0
+    )
+    overdue = dict(
+        s.execute(
+            select(User.name, func.count())
+            .select_from(Task)
+            .outerjoin(User, User.id == Task.assignee_id)
+            .where(Task.status == TaskStatus.OPEN, Task.due_date < today, *task_scope)
+            .group_by(User.name)
+        ).all()
+    )
+    workload = [Workload(name, int(n), int(overdue.pop(name, 0))) for name, n in workload_rows]
+    workload += [Workload(name, 0, int(n)) for name, n in sorted(overdue.items(), key=lambda kv: kv[0] or "")]
 
     return KpiReport(
         date_from=date_from,
         date_to=date_to,
         as_of=today,
-        scope=None if whole_desk else ctx.actor.name,
+        scope=None if scope is None else scope[1],
         open_cases=sum(b.count for b in buckets.values()),
         buckets=buckets,
         cure_base=int(base),

@@ -936,6 +936,25 @@ class BucketSnapshot(Base):
     arrears: Mapped[Decimal] = mapped_column(Money)
 
 
+class KpiSnapshot(Base):
+    """The team view's figures as computed at ``taken_at`` (``services.kpi``, issue 18): written by the daily run
+    and on demand (the dashboard's refresh, ``incasso report kpi --take``), shown with that moment. ``scope_user_id``
+    NULL is the whole desk, otherwise the user whose cases these are. ``figures`` is the JSON of the report and the
+    cause counts, exactly as the live query gave them (``services.kpi.stored_figures``)."""
+
+    __tablename__ = "kpi_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    taken_at: Mapped[datetime] = mapped_column(DateTime)
+    taken_by: Mapped[str] = mapped_column(String(64))
+    as_of: Mapped[date] = mapped_column(Date)
+    figures: Mapped[str] = mapped_column(Text)
+
+    # the newest of a scope: WHERE scope_user_id = :u (or IS NULL) ORDER BY id DESC LIMIT 1
+    __table_args__ = (Index("ix_kpi_snapshots_scope", "scope_user_id", "id"),)
+
+
 class ClientAdviser(Base):
     """The client's business adviser (bedrijfsadviseur, a user of role adviser), consulted on problem cases and
     reading the client's cases (issue 13). A table of its own: at most one adviser per client, most have none."""

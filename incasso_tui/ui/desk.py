@@ -24,6 +24,7 @@ from textual.screen import ModalScreen, Screen
 
 if TYPE_CHECKING:
     from textual.app import App
+    from textual.geometry import Size
 
     from incasso_tui.i18n import Translator
     from incasso_tui.services.context import Context
@@ -83,6 +84,15 @@ class DeskScreen(Screen[R]):
         if self._styled_by_mount:
             self._styled_by_mount = False
             event.refresh_styles = False
+
+    def _screen_resized(self, size: Size) -> None:
+        """Lay the screen out again only for a new size. Textual relays a screen on every Resize it gets: also the
+        one its own first layout sends it (``Screen._refresh_layout`` posts a Resize to every widget it shows, the
+        screen among them), which the screen then passes to the screens below it: a second full layout and paint
+        of the new screen, and one of the worklist beneath, per opened screen at an unchanged size (10-30 ms,
+        issue 18). A change inside the screen is laid out by its refresh timer as always."""
+        if size != self._compositor.size:
+            super()._screen_resized(size)
 
     @property
     def desk(self) -> IncassoApp:

@@ -60,3 +60,25 @@ def test_report_kpi_json_has_the_roll_rates(sqlite_template: str, tmp_path) -> N
         sum(t["count"] for t in row["to"].values()) == row["cases"] > 0 for row in rr["rows"].values()
     )
     assert all(0 <= t["roll_rate"] <= 1 for row in rr["rows"].values() for t in row["to"].values())
+
+
+def test_report_kpi_take_and_stored_print_what_the_dashboard_shows(sqlite_template: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 18: ``--take`` stores the figures (as the dashboard's `r`), ``--stored`` prints the newest stored ones
+    (what the dashboard opens with), with their moment; both equal the live report of the same day."""
+    import shutil
+
+    shutil.copy(sqlite_template, tmp_path / "book.db")
+    url = f"sqlite:///{tmp_path / 'book.db'}"
+    day = ("--db", url, "--date", AS_OF.isoformat())
+    none = run("report", "kpi", *day, "--stored")
+    assert none.returncode != 0 and "nog geen cijfers opgeslagen" in one_line_error(none)
+    live = json.loads(run("report", "kpi", *day, "--json").stdout)
+    taken = json.loads(run("report", "kpi", *day, "--take", "--json").stdout)
+    stored = json.loads(run("report", "kpi", *day, "--stored", "--json").stdout)
+    assert stored == taken
+    assert {k: v for k, v in stored.items() if k not in ("taken_at", "taken_by", "causes")} == live
+    assert stored["taken_by"].startswith("cli:") and sum(stored["causes"].values()) == live["open_cases"]
+    text = run("report", "kpi", *day, "--stored")
+    assert text.returncode == 0 and "Opgeslagen cijfers: berekend op" in text.stdout
+    both = run("report", "kpi", *day, "--stored", "--from", "2026-11-01")
+    assert both.returncode != 0 and "laat --from en --to weg" in one_line_error(both)

@@ -96,3 +96,37 @@ async def test_employees_have_no_approval_queue_and_special_management_starts_on
         await pilot.press("escape")
         await _settle(pilot)
         assert isinstance(app.screen, WorklistScreen)
+
+
+async def test_the_context_beside_a_proposal_is_read_when_it_is_highlighted(app_for) -> None:  # type: ignore[no-untyped-def]
+    """Issue 18: the budget, cause, arrangements and promises beside a proposal are read for the highlighted one
+    (the first with the rows), not for every waiting proposal before the queue shows."""
+    from textual.content import Content
+
+    from incasso_tui.services.budget import decision_context
+    from incasso_tui.ui.widgets.capacity import decision_lines
+
+    app = app_for("bakker")
+    first = _submit(app, "demo")
+    with app.ctx.db.transaction() as s:  # a second proposal, on another case (the same figures)
+        p = s.scalars(select(Proposal)).one()
+        other = s.scalar(select(Case.id).where(Case.status == "active", Case.id != first).order_by(Case.id))
+        columns = {c.key: getattr(p, c.key) for c in Proposal.__mapper__.column_attrs if c.key not in ("id",)}
+        s.add(Proposal(**{**columns, "case_id": other, "proposed_at": p.proposed_at.replace(minute=59)}))
+    assert other is not None
+
+    def beside(case_id: int) -> str:
+        return str(Content("\n").join(decision_lines(app.tr, decision_context(app.ctx, case_id))))
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        await pilot.press("v")
+        await _settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ApprovalsScreen) and "2 voorstellen" in _text(app, "#count")
+        assert set(screen.contexts) == {first}  # only the highlighted proposal's case was read
+        assert _text(app, "#beside") == beside(first)
+        await pilot.press("down")
+        await _settle(pilot)
+        assert set(screen.contexts) == {first, other}
+        assert _text(app, "#beside") == beside(other) != beside(first)

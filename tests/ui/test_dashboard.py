@@ -38,3 +38,54 @@ def test_bars_scale_in_eighths() -> None:
     assert bar(1, 8, 1) == "▏"
     assert bar(0, 10, 3) == "   "
     assert bar(5, 10, 4) == "██  "
+
+
+async def test_the_dashboard_shows_stored_figures_with_their_moment_and_r_computes_new_ones(app_for) -> None:  # type: ignore[no-untyped-def]
+    """Issue 18: the dashboard opens with the stored figures of today (not recomputed), says when they were
+    computed, and `r` computes and stores them anew."""
+    from dataclasses import replace
+    from datetime import datetime
+
+    from sqlalchemy import func, select
+
+    from incasso_tui.services.causes import cause_counts
+    from incasso_tui.services.kpi_snapshots import latest, stored_figures
+    from incasso_tui.store.models import KpiSnapshot
+
+    app = app_for("bakker")
+    live = kpi(app.ctx)
+    with app.ctx.db.transaction() as s:  # this morning's figures, with one number that differs from the live ones
+        s.add(
+            KpiSnapshot(
+                taken_at=datetime(2026, 11, 23, 6, 5),
+                taken_by="run",
+                as_of=live.as_of,
+                figures=stored_figures(replace(live, open_cases=live.open_cases + 1), cause_counts(app.ctx)),
+            )
+        )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        await pilot.press("k")
+        await _settle(pilot)
+        period = str(app.screen.query_one("#period").render())
+        rates = str(app.screen.query_one("#rates").render()).replace(".", "")
+        assert "Stand per 23-11-2026 06:05 (r berekent ze nu)" in period
+        assert f"Open dossiers: {live.open_cases + 1}," in rates  # the stored figure, not a live one
+        await pilot.press("r")
+        await _settle(pilot)
+        period = str(app.screen.query_one("#period").render())
+        rates = str(app.screen.query_one("#rates").render()).replace(".", "")
+        assert "Stand per 23-11-2026 09:30 (r berekent ze nu)" in period
+        assert f"Open dossiers: {live.open_cases}," in rates
+        # figures of an earlier day (a screen left open past midnight) never pass for today's
+        stored = latest(app.ctx)
+        assert stored is not None and stored.report == live
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        earlier = replace(stored, report=replace(live, as_of=datetime(2026, 11, 22).date()))
+        screen.show(earlier.report, [], earlier)
+        await pilot.pause()
+        period = str(screen.query_one("#period").render())
+        assert "Stand per 23-11-2026 09:30: niet de cijfers van vandaag; r berekent ze nu" in period
+    with app.ctx.db.reader() as s:
+        assert s.scalar(select(func.count()).select_from(KpiSnapshot)) == 2

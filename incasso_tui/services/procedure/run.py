@@ -20,7 +20,8 @@
    or after a clean slate (issue 12). Code A itself needs a dispatched warning (step 5);
 8. write the day's bucket snapshot (``bucket_snapshots``: the ageing bucket and arrears of every desk case, for
    the roll rates of ``services.kpi``), replacing one of the same day and pruning those older than
-   ``SNAPSHOT_DAYS``; not on a dry run;
+   ``SNAPSHOT_DAYS``, and the team view's figures (``services.kpi_snapshots``: the dashboard opens with them);
+   not on a dry run;
 9. write a ``ProcedureRun`` row and an audit event per state change.
 
 Every selection is a SQL query over the whole book (no Python loop over loans); Python loops only over the
@@ -116,6 +117,8 @@ def run_procedure(ctx: Context, day: date, dry_run: bool = False, progress: Prog
                 ("risk", lambda r: risk.daily_step(r.s, r.ctx, r.day, r.actor, r.now)),
                 # the roll rates' history; not on a dry run (it rolls back anyway)
                 *(() if dry_run else (("snapshot", _snapshot_buckets),)),
+                # the team view's figures as the run leaves the book (services.kpi_snapshots); not on a dry run
+                *(() if dry_run else (("kpi", _snapshot_kpi),)),
                 # the worklist's query plans follow the stages and positions just changed (0.1-0.3 s on 1M loans)
                 ("statistics", lambda r: refresh_statistics(r.s.connection(), ("cases",))),
             )
@@ -177,6 +180,14 @@ def _snapshot_buckets(run: Run) -> None:
         entity_id=None,
         after={"date": run.day, "cases": written},
     )
+
+
+def _snapshot_kpi(run: Run) -> None:
+    """The dashboard's figures of the run day for the whole desk (``services.kpi_snapshots``), with its
+    ``kpi.snapshot`` event."""
+    from incasso_tui.services.kpi_snapshots import write_daily
+
+    write_daily(run.s, run.ctx.db.backend, run.day, run.actor, run.now)
 
 
 def _refresh_touched(run: Run) -> None:

@@ -1,17 +1,21 @@
 """The team view (issue 8): the desk's KPIs with small bar charts; `k` on the worklist, `r` refresh, escape back.
 
-The figures come from ``services.kpi`` (read in a worker thread); it decides the scope: supervisors, admins and
-auditors see the whole desk, everyone else their own cases. The period is the 30 days up to today. Below the charts
-the roll rates since last week: per bucket then that has cases, its number of cases and the share in each bucket
-now, cured (closed) or handed over.
+The figures are the newest stored snapshot of today of ``services.kpi`` and the cause counts
+(``services.kpi_snapshots.for_dashboard``: the daily run stores the whole desk's, otherwise the first opening of the
+day computes and stores them; `r` computes and stores them now), shown with the moment they were computed ("as of
+..."); figures of an earlier day (a screen left open past midnight) say so on a line of their own. The scope: supervisors, admins and auditors see the whole desk, everyone else their own cases.
+The period is the 30 days up to the snapshot's day. Below the charts the roll rates since last week: per bucket then
+that has cases, its number of cases and the share in each bucket now, cured (closed) or handed over. The complaints
+and outside-parties lines are read live (a few milliseconds).
 """
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import suppress
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -20,18 +24,20 @@ from textual.widgets import Header, Label, Static
 
 from incasso_tui.domain.arrears import BUCKETS
 from incasso_tui.errors import N_, IncassoError
-from incasso_tui.services.causes import cause_counts
-from incasso_tui.services.kpi import CLOSED, HANDED_OVER, ROLL_TARGETS, KpiReport, RollRates, kpi
+from incasso_tui.services.kpi import CLOSED, HANDED_OVER, ROLL_TARGETS, KpiReport, RollRates
+from incasso_tui.services.kpi_snapshots import StoredKpi, for_dashboard, take
 from incasso_tui.ui.desk import DeskScreen
 from incasso_tui.ui.labels import BUCKET
 from incasso_tui.ui.text import lit, safe, translate_bindings
 from incasso_tui.ui.widgets.footer import DeskFooter
+from incasso_tui.ui.work import service_worker
 
 if TYPE_CHECKING:
     from incasso_tui.i18n import Translator
     from incasso_tui.services.context import Context
 
 BAR_WIDTH = 12
+FIRST_FIGURES_WAIT_S = 0.25  # the first paint waits this long for the stored figures (as rows.FIRST_ROWS_WAIT_S)
 ROLL_CELL = 9  # a roll-rate column: 14 + 7 x 9 cells fit 80 columns with the padding
 # column heads of the roll-rate matrix: at most 8 characters in both languages (the ageing buckets' own labels
 # in labels.BUCKET are too long for a column); the numeric buckets read the same in both
@@ -99,6 +105,7 @@ class DashboardScreen(DeskScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
+        translate_bindings(self, self.tr)  # before the footer composes its keys (DeskFooter composes them at once)
         yield Header()
         yield Static(id="period")
         yield Static(id="rates")
@@ -110,22 +117,36 @@ class DashboardScreen(DeskScreen[None]):
         yield Label(id="message", classes="error")
         yield DeskFooter(compact=True)
 
-    def on_mount(self) -> None:
-        translate_bindings(self, self.tr)
+    def __init__(self) -> None:
+        super().__init__()
+        self._first = asyncio.Event()  # set when the first figures (or their refusal) are shown
+
+    async def on_mount(self) -> None:
         self.query_one("#period", Static).update(self.tr(N_("Loading the figures...")))
         self.load()
+        # one layout and paint with the figures rather than one empty and one more when they come
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._first.wait(), FIRST_FIGURES_WAIT_S)
 
-    @work(thread=True, exclusive=True, group="kpi")
-    def load(self) -> None:
-        try:
-            report = kpi(self.ctx)
-            causes = cause_counts(self.ctx)
-            outside = _outside_lines(self.ctx, self.tr)
-        except IncassoError as exc:
-            self.app.call_from_thread(self.query_one("#message", Label).update, lit(self.tr.error(exc)))
-            return
-        self.app.call_from_thread(self.show, report, outside)
-        self.app.call_from_thread(self.show_causes, causes)
+    def load(self, *, now: bool = False) -> None:
+        """The stored figures (``now``: computed and stored now, the refresh) and the live outside lines."""
+        ctx, tr = self.ctx, self.tr
+
+        def read() -> tuple[StoredKpi, list[str]]:
+            return (take(ctx) if now else for_dashboard(ctx)), _outside_lines(ctx, tr)
+
+        service_worker(self, read, self._loaded, self._failed, group="kpi")
+
+    def _loaded(self, got: tuple[StoredKpi, list[str]]) -> None:
+        stored, outside = got
+        self.query_one("#message", Label).update("")
+        self.show(stored.report, outside, stored)
+        self.show_causes(stored.causes)
+        self._first.set()
+
+    def _failed(self, exc: IncassoError) -> None:
+        self.query_one("#message", Label).update(lit(self.tr.error(exc)))
+        self._first.set()
 
     def show_causes(self, counts: dict[str, int]) -> None:
         tr = self.tr
@@ -137,19 +158,28 @@ class DashboardScreen(DeskScreen[None]):
     def _rate(self, value: Decimal | None) -> str:
         return "–" if value is None else self.tr.percent(value)
 
-    def show(self, r: KpiReport, outside: list[str] | None = None) -> None:
+    def show(self, r: KpiReport, outside: list[str] | None = None, stored: StoredKpi | None = None) -> None:
         tr = self.tr
         scope = tr(N_("whole desk")) if r.scope is None else tr(N_("cases of {user}"), user=r.scope)
-        self.query_one("#period", Static).update(
-            lit(
-                tr(
-                    N_("Team view · {scope} · {date_from} to {date_to}"),
-                    scope=scope,
-                    date_from=tr.date(r.date_from),
-                    date_to=tr.date(r.date_to),
-                )
-            )
+        period = tr(
+            N_("Team view · {scope} · {date_from} to {date_to}"),
+            scope=scope,
+            date_from=tr.date(r.date_from),
+            date_to=tr.date(r.date_to),
         )
+        head = [lit(period)]
+        if stored is not None:  # the moment they were computed, on a line of its own
+            moment = tr.datetime(stored.taken_at)
+            if r.as_of == self.ctx.clock.today():
+                head.append(lit(tr(N_("As of {moment} (r computes them now)"), moment=moment), "not bold"))
+            else:  # never shown as today's: the day is said, and how to refresh
+                head.append(
+                    lit(
+                        tr(N_("As of {moment}: not today's figures; r computes them now"), moment=moment),
+                        "$text-warning",
+                    )
+                )
+        self.query_one("#period", Static).update(Content("\n").join(head))
         lines = [
             tr(N_("Open cases: {count}, arrears {amount}"), count=tr.integer(r.open_cases), amount=tr.money(r.arrears)),
             tr(
@@ -235,7 +265,8 @@ class DashboardScreen(DeskScreen[None]):
         return f"{(value * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)}%"
 
     def action_reload(self) -> None:
-        self.load()
+        self.query_one("#period", Static).update(self.tr(N_("Computing the figures...")))
+        self.load(now=True)
 
     def action_risk(self) -> None:
         from incasso_tui.ui.screens.risk import RiskScreen

@@ -7,10 +7,12 @@ highlighted row (``current``) call their service in a worker of their own and en
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import suppress
 from typing import Generic, TypeVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.content import Content
 from textual.widgets import DataTable, Header, Label, Static
@@ -24,6 +26,12 @@ from incasso_tui.ui.work import service_worker
 
 RowT = TypeVar("RowT")
 
+# How long a new list screen waits for its first rows before it is first laid out and painted. The rows of the
+# approval queue and the task inbox come in a few milliseconds: the screen is then painted once, with them, instead
+# of once empty and once more when they come (each layout and paint of a screen is 30-50 ms, issue 18). A slower
+# read (a busy database) shows the screen empty after this wait and fills it when the rows come, as before.
+FIRST_ROWS_WAIT_S = 0.25
+
 
 class RowsScreen(DeskScreen[None], Generic[RowT]):
     TABLE_ID = "queue"
@@ -32,6 +40,7 @@ class RowsScreen(DeskScreen[None], Generic[RowT]):
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[RowT] = []
+        self._first_rows = asyncio.Event()  # set when the first read of the rows is done (on_mount waits for it)
 
     # ----- what a subclass provides
     def columns(self) -> list[tuple[str | Text, str, int | None]]:
@@ -61,6 +70,7 @@ class RowsScreen(DeskScreen[None], Generic[RowT]):
 
     # ----- layout and loading
     def compose(self) -> ComposeResult:
+        translate_bindings(self, self.tr)  # before the footer composes its keys (DeskFooter composes them at once)
         yield Header()
         yield Static(id="count")
         table: Table[Text] = Table(id=self.TABLE_ID, cursor_type="row", zebra_stripes=True)
@@ -72,9 +82,13 @@ class RowsScreen(DeskScreen[None], Generic[RowT]):
         yield Label(id="message", classes="error")
         yield DeskFooter(compact=True)
 
-    def on_mount(self) -> None:
-        translate_bindings(self, self.tr)
+    @on(events.Mount)  # not on_mount: subclasses have their own (Textual runs each class's handler along the MRO)
+    async def _mounted(self) -> None:
+        first = self._first_rows = asyncio.Event()
         self.load()
+        # the screen's first layout and paint wait (a bounded time) for the rows: see FIRST_ROWS_WAIT_S
+        with suppress(TimeoutError):
+            await asyncio.wait_for(first.wait(), FIRST_ROWS_WAIT_S)
 
     def load(self) -> None:
         service_worker(self, self.fetch, self._loaded, self._load_failed, group="rows")
@@ -82,12 +96,14 @@ class RowsScreen(DeskScreen[None], Generic[RowT]):
     def _load_failed(self, err: IncassoError) -> None:
         self._load_error = True
         self._failed(err)
+        self._first_rows.set()
 
     def _loaded(self, rows: list[RowT]) -> None:
         if getattr(self, "_load_error", False):  # the rows came after all: the old refusal is no longer true
             self._load_error = False
             self.message("")
         self._show(rows)
+        self._first_rows.set()
 
     def _failed(self, err: IncassoError) -> None:
         self.message(self.tr.error(err))

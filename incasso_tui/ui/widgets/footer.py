@@ -56,6 +56,12 @@ class DeskFooter(Footer):
     shown = 0  # times the keys were composed to compare with the shown ones (tests)
 
     def compose(self) -> ComposeResult:
+        if not self._bindings_ready and self.is_attached:
+            # Textual's Footer composes nothing until the screen's first bindings signal, which comes after the
+            # screen's first paint: the keys then appear in a paint of their own and the footer in a layout of its
+            # own (issue 18). Composed from the screen's bindings as they are now, the footer is in the first paint;
+            # the signal that follows mounts nothing when what it shows is the same (``_show_bindings``).
+            self.set_reactive(Footer._bindings_ready, True)
         for node in super().compose():
             if self.compact and isinstance(node, FooterKey):
                 node.add_class("-compact", update=False)  # what its compact watcher sets at mount
