@@ -67,8 +67,17 @@ def ensure_money(value: Decimal | int) -> Decimal:
     return rounded
 
 
+_FAST_CENTS = Decimal(10**_MAX_DIGITS)
+
+
 def to_cents(amount: Decimal | int) -> int:
     """Return ``amount`` as a whole number of cents; ``ValueError`` if it has a fraction of a cent."""
+    if type(amount) is Decimal and amount.is_finite() and -_FAST_CENTS < amount < _FAST_CENTS:
+        exponent = amount.as_tuple().exponent
+        if isinstance(exponent, int) and exponent >= -2:
+            # at most 2 decimals and far below the context's precision: whole cents, exactly (what ensure_money
+            # concludes, without its rounding and comparison; a bank file or a run writes 100,000s of amounts)
+            return int(amount.scaleb(2))
     return int(ensure_money(amount).scaleb(2))
 
 
