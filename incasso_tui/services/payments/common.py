@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select
@@ -112,15 +112,36 @@ def insert_rows(s: Session, model: type[Any], columns: Sequence[str], rows: Iter
         connection.exec_driver_sql(sql, _converted(part, convert))
 
 
+# values of these types repeat across rows (dates, flags, statuses) and convert the same each time: converted once
+_REPEATING = frozenset({date, datetime, bool, str})
+
+
 def _converted(rows: list[Sequence[Any]], convert: list[tuple[int, Any]]) -> list[tuple[Any, ...]]:
-    """``rows`` with the values at the ``convert`` positions put through their bind processors (None stays None)."""
+    """``rows`` with the values at the ``convert`` positions put through their bind processors (None stays None).
+
+    A date, a flag or a status is converted once per distinct value (keyed by its type too, so ``True`` and ``1``
+    or a date and a datetime never share a result); amounts are converted each time."""
     if not convert:
         return [tuple(row) for row in rows]
+    seen: list[dict[tuple[type, Any], Any]] = [{} for _ in convert]
     out = []
     for row in rows:
         values = list(row)
-        for i, processor in convert:
-            if values[i] is not None:
-                values[i] = processor(values[i])
+        for (i, processor), memo in zip(convert, seen, strict=True):
+            value = values[i]
+            if value is None:
+                continue
+            kind = type(value)
+            if kind in _REPEATING:
+                key = (kind, value)
+                done = memo.get(key, _MISSING)
+                if done is _MISSING:
+                    done = memo[key] = processor(value)
+                values[i] = done
+            else:
+                values[i] = processor(value)
         out.append(tuple(values))
     return out
+
+
+_MISSING = object()
