@@ -54,6 +54,7 @@ from incasso_tui.errors import N_, BadInput, NotFound, RuleViolation
 from incasso_tui.services import audit
 from incasso_tui.services.cases import open_case
 from incasso_tui.services.context import DESK_WRITERS, Context
+from incasso_tui.store.bulk import insert_rows
 from incasso_tui.store.models import (
     Allocation,
     Arrangement,
@@ -465,7 +466,7 @@ def _observe(
     ):
         granted[loan_id].append(ForbearanceEvent(granted_on, kind, loss))
     closes: list[int] = []
-    inserts: list[dict[str, object]] = []
+    inserts: list[tuple[object, ...]] = []  # in the order of _INSERT_COLUMNS
     in_place: list[dict[str, object]] = []
     for loan_id in chunk:
         status, _kind = loans[loan_id]
@@ -522,7 +523,7 @@ def _observe(
         else:
             if row is not None:
                 closes.append(row.id)
-            inserts.append({"loan_id": loan_id, "valid_from": day, "valid_to": None, **values})
+            inserts.append((loan_id, day, None, *(values[name] for name in _VALUE_COLUMNS)))
         if row is None:
             report.first_rows += 1
         else:
@@ -545,10 +546,32 @@ def _observe(
     if closes:
         s.execute(update(table).where(table.c.id.in_(closes)).values(valid_to=day))
     if inserts:
-        s.execute(insert(table), inserts)
+        insert_rows(s, LoanRiskRow, _INSERT_COLUMNS, inserts)
     for values in in_place:
         row_id = values.pop("row_id")
         s.execute(update(table).where(table.c.id == row_id).values(**values))
+
+
+# the columns of a new history row: the loan and its period, then the values _observe computes, in this order
+_VALUE_COLUMNS = (
+    "stage",
+    "bucket",
+    "dpd",
+    "outstanding",
+    "past_due",
+    "non_performing",
+    "default_reason",
+    "default_since",
+    "cure_from",
+    "material_since",
+    "forborne",
+    "forborne_since",
+    "forborne_np",
+    "probation_from",
+    "probation_until",
+    "written_off",
+)
+_INSERT_COLUMNS = ("loan_id", "valid_from", "valid_to", *_VALUE_COLUMNS)
 
 
 def _new_forbearance(event: ForbearanceEvent, state: LoanRisk | None, previous: date | None) -> bool:

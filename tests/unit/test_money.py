@@ -192,3 +192,32 @@ def test_to_cents_agrees_with_ensure_money(amount: Decimal) -> None:
 )
 def test_to_cents_agrees_with_ensure_money_at_the_edges(text: str) -> None:
     assert _new_to_cents(Decimal(text)) == _old_to_cents(Decimal(text))
+
+
+def _old_ensure_money(amount: Decimal) -> str:
+    """What ensure_money was before its fast path (the digits, as str), or the error it raised."""
+    try:
+        rounded = money(amount)
+        if rounded != amount:
+            raise ValueError
+        return str(rounded)
+    except (ValueError, TypeError) as exc:
+        return type(exc).__name__
+
+
+def _new_ensure_money(amount: Decimal) -> str:
+    try:
+        return str(ensure_money(amount))
+    except (ValueError, TypeError) as exc:
+        return type(exc).__name__
+
+
+@given(st.decimals(allow_nan=True, allow_infinity=True) | st.decimals(places=2) | st.decimals(places=1))
+def test_ensure_money_agrees_with_its_old_route(amount: Decimal) -> None:
+    """The same value with the same digits (``5.00``, never ``5``), or the same error, for any Decimal."""
+    assert _new_ensure_money(amount) == _old_ensure_money(amount)
+
+
+@pytest.mark.parametrize("text", ["5", "5.0", "5.00", "-0.00", "1.230", "999999999999999.99", "1E+15", "1.00E+3"])
+def test_ensure_money_agrees_with_its_old_route_at_the_edges(text: str) -> None:
+    assert _new_ensure_money(Decimal(text)) == _old_ensure_money(Decimal(text))
