@@ -70,8 +70,6 @@ def ensure_money(value: Decimal | int) -> Decimal:
     return rounded
 
 
-
-
 def to_cents(amount: Decimal | int) -> int:
     """Return ``amount`` as a whole number of cents; ``ValueError`` if it has a fraction of a cent."""
     if type(amount) is Decimal and amount.is_finite() and -_FAST < amount < _FAST:

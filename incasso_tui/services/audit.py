@@ -22,7 +22,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from incasso_tui.domain.audit_actions import check_action
@@ -261,6 +261,7 @@ def _insert_events(session: Session, rows: list[tuple[Any, ...]]) -> None:
     driver's ``executemany``, each value through its column's type as a Core insert would put it (the stored values
     are the same), without Core's passes over every row's parameters; elsewhere a Core insert, one executemany."""
     table = AuditEvent.__table__
+    assert isinstance(table, Table)
     connection = session.connection()
     dialect = connection.dialect
     if dialect.name != "sqlite":

@@ -46,6 +46,7 @@ def insert_rows(s: Session, model: type[Any], columns: Sequence[str], rows: Iter
     names = ", ".join(quote(name) for name in columns)
     if dialect.name == "postgresql":
         raw = connection.connection.driver_connection
+        assert raw is not None  # a live connection: the session's transaction holds it
         with raw.cursor() as cursor, cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
             for part in batches(rows, WRITE_CHUNK):
                 for row in _converted(part, convert):
