@@ -465,6 +465,16 @@ def _observe(
         )
     ):
         granted[loan_id].append(ForbearanceEvent(granted_on, kind, loss))
+    # a second run the same day starts again from the row before the day's: those rows of the chunk in one query
+    redo = [r.loan_id for r in rows.values() if r.valid_from == day]
+    before_day: dict[int, Any] = {}
+    if redo:
+        for r in s.execute(
+            select(*_ROW_COLUMNS)
+            .where(LoanRiskRow.loan_id.in_(redo), LoanRiskRow.valid_to == day)
+            .order_by(LoanRiskRow.loan_id, LoanRiskRow.valid_from, LoanRiskRow.id)
+        ):
+            before_day.setdefault(r.loan_id, r)
     closes: list[int] = []
     inserts: list[tuple[object, ...]] = []  # in the order of _INSERT_COLUMNS
     in_place: list[dict[str, object]] = []
@@ -477,9 +487,7 @@ def _observe(
         prev_state = None if row is None else _state(row)
         if row is not None and row.valid_from == day:
             # a second run the same day: start again from the row before the day's
-            prev_row = s.execute(
-                select(*_ROW_COLUMNS).where(LoanRiskRow.loan_id == loan_id, LoanRiskRow.valid_to == day)
-            ).first()
+            prev_row = before_day.get(loan_id)
             prev_state = None if prev_row is None else _state(prev_row)
         written_off = status == LoanStatus.WRITTEN_OFF.value
         forbearances = tuple(e for e in granted.get(loan_id, ()) if _new_forbearance(e, prev_state, previous))
