@@ -26,6 +26,7 @@ _AMOUNT_RE = re.compile(
 )
 _MAX_TEXT = 64
 _MAX_DIGITS = 15  # below a quadrillion euros: far above any real loan, far below Decimal's precision
+_FAST = Decimal(10**_MAX_DIGITS)  # the plain amounts below it take the short way in ensure_money and to_cents
 
 
 def _refuse_non_decimal(value: object) -> None:
@@ -59,6 +60,8 @@ def ensure_money(value: Decimal | int) -> Decimal:
     is a programming error and raises ``ValueError`` instead of being rounded silently, so no
     computation can lose or create part of a cent. ``float``, ``bool`` and ``str`` raise ``TypeError``.
     """
+    if type(value) is Decimal and value.is_finite() and value.as_tuple().exponent == -2 and -_FAST < value < _FAST:
+        return value  # already exactly 2 decimals: what the rounding below would give, the same digits
     if isinstance(value, str):
         raise TypeError("ensure_money needs a Decimal or int, not str")
     rounded = money(value)
@@ -69,6 +72,12 @@ def ensure_money(value: Decimal | int) -> Decimal:
 
 def to_cents(amount: Decimal | int) -> int:
     """Return ``amount`` as a whole number of cents; ``ValueError`` if it has a fraction of a cent."""
+    if type(amount) is Decimal and amount.is_finite() and -_FAST < amount < _FAST:
+        exponent = amount.as_tuple().exponent
+        if isinstance(exponent, int) and exponent >= -2:
+            # at most 2 decimals and far below the context's precision: whole cents, exactly (what ensure_money
+            # concludes, without its rounding and comparison; a bank file or a run writes 100,000s of amounts)
+            return int(amount.scaleb(2))
     return int(ensure_money(amount).scaleb(2))
 
 

@@ -22,7 +22,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from incasso_tui.domain.audit_actions import check_action
@@ -33,7 +33,15 @@ from incasso_tui.store.models import AuditEvent, AuditHead, Case
 GENESIS = "0" * 64
 
 
+# the encoders json.dumps would make anew for each call with these options (the same output)
+_ENCODE_SORTED = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+
+
 def _jsonable(value: Any) -> Any:
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, (date, datetime)):
@@ -46,7 +54,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def _dump(value: dict[str, Any] | None) -> str | None:
-    return None if value is None else json.dumps(_jsonable(value), sort_keys=True, ensure_ascii=False)
+    return None if value is None else _ENCODE_SORTED(_jsonable(value))
 
 
 def _chain_hash(
@@ -60,9 +68,7 @@ def _chain_hash(
     before: str | None,
     after: str | None,
 ) -> str:
-    body = json.dumps(
-        [prev_hash, at.isoformat(), actor, action, entity, entity_id, case_id, before, after], ensure_ascii=False
-    )
+    body = _ENCODE([prev_hash, at.isoformat(), actor, action, entity, entity_id, case_id, before, after])
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -79,9 +85,7 @@ def _keyed_hash(
     before: str | None,
     after: str | None,
 ) -> str:
-    body = json.dumps(
-        [seq, prev_hash, at.isoformat(), actor, action, entity, entity_id, case_id, before, after], ensure_ascii=False
-    )
+    body = _ENCODE([seq, prev_hash, at.isoformat(), actor, action, entity, entity_id, case_id, before, after])
     return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
 
 
@@ -210,10 +214,15 @@ def record_many(session: Session, events: Iterable[Event]) -> int:
     head = _head(session)
     key = _key(session, head)
     previous, seq = head.last_hash, head.last_seq
-    rows: list[dict[str, Any]] = []
+    keyed = key is not None
+    checked: set[str] = set()
+    rows: list[tuple[Any, ...]] = []  # in the order of _EVENT_COLUMNS
     for e in events:
-        check_action(e.action)
-        before, after = _dump(e.before), _dump(e.after)
+        if e.action not in checked:
+            check_action(e.action)
+            checked.add(e.action)
+        before = None if e.before is None else _ENCODE_SORTED(_jsonable(e.before))
+        after = None if e.after is None else _ENCODE_SORTED(_jsonable(e.after))
         seq += 1
         if key is not None:
             digest = _keyed_hash(
@@ -222,26 +231,62 @@ def record_many(session: Session, events: Iterable[Event]) -> int:
         else:
             digest = _chain_hash(previous, e.at, e.actor, e.action, e.entity, e.entity_id, e.case_id, before, after)
         rows.append(
-            {
-                "at": e.at,
-                "actor": e.actor,
-                "action": e.action,
-                "entity": e.entity,
-                "entity_id": e.entity_id,
-                "case_id": e.case_id,
-                "before": before,
-                "after": after,
-                "prev_hash": previous,
-                "hash": digest,
-                "seq": seq,
-                "keyed": key is not None,
-            }
+            (e.at, e.actor, e.action, e.entity, e.entity_id, e.case_id, before, after, previous, digest, seq, keyed)
         )
         previous = digest
     if rows:
-        session.execute(insert(AuditEvent.__table__), rows)  # Core: one executemany, however the rows vary
+        _insert_events(session, rows)
         head.last_hash, head.last_seq = previous, seq
     return len(rows)
+
+
+_EVENT_COLUMNS = (
+    "at",
+    "actor",
+    "action",
+    "entity",
+    "entity_id",
+    "case_id",
+    "before",
+    "after",
+    "prev_hash",
+    "hash",
+    "seq",
+    "keyed",
+)
+
+
+def _insert_events(session: Session, rows: list[tuple[Any, ...]]) -> None:
+    """The rows (values in the order of ``_EVENT_COLUMNS``) in this session's transaction. On SQLite with the
+    driver's ``executemany``, each value through its column's type as a Core insert would put it (the stored values
+    are the same), without Core's passes over every row's parameters; elsewhere a Core insert, one executemany."""
+    table = AuditEvent.__table__
+    assert isinstance(table, Table)
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name != "sqlite":
+        session.execute(insert(table), [dict(zip(_EVENT_COLUMNS, row, strict=True)) for row in rows])
+        return
+    convert = [
+        (i, processor)
+        for i, name in enumerate(_EVENT_COLUMNS)
+        if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    ]
+    if convert:
+        converted = []
+        for row in rows:
+            values = list(row)
+            for i, processor in convert:
+                if values[i] is not None:
+                    values[i] = processor(values[i])
+            converted.append(tuple(values))
+        rows = converted
+    quote = dialect.identifier_preparer.quote
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in _EVENT_COLUMNS)}) "
+        f"VALUES ({', '.join('?' for _ in _EVENT_COLUMNS)})"
+    )
+    connection.exec_driver_sql(sql, rows)
 
 
 def latest_event_id(db: Database) -> int:

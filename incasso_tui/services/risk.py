@@ -54,6 +54,7 @@ from incasso_tui.errors import N_, BadInput, NotFound, RuleViolation
 from incasso_tui.services import audit
 from incasso_tui.services.cases import open_case
 from incasso_tui.services.context import DESK_WRITERS, Context
+from incasso_tui.store.bulk import insert_rows
 from incasso_tui.store.models import (
     Allocation,
     Arrangement,
@@ -464,8 +465,18 @@ def _observe(
         )
     ):
         granted[loan_id].append(ForbearanceEvent(granted_on, kind, loss))
+    # a second run the same day starts again from the row before the day's: those rows of the chunk in one query
+    redo = [r.loan_id for r in rows.values() if r.valid_from == day]
+    before_day: dict[int, Any] = {}
+    if redo:
+        for r in s.execute(
+            select(*_ROW_COLUMNS)
+            .where(LoanRiskRow.loan_id.in_(redo), LoanRiskRow.valid_to == day)
+            .order_by(LoanRiskRow.loan_id, LoanRiskRow.valid_from, LoanRiskRow.id)
+        ):
+            before_day.setdefault(r.loan_id, r)
     closes: list[int] = []
-    inserts: list[dict[str, object]] = []
+    inserts: list[tuple[object, ...]] = []  # in the order of _INSERT_COLUMNS
     in_place: list[dict[str, object]] = []
     for loan_id in chunk:
         status, _kind = loans[loan_id]
@@ -476,9 +487,7 @@ def _observe(
         prev_state = None if row is None else _state(row)
         if row is not None and row.valid_from == day:
             # a second run the same day: start again from the row before the day's
-            prev_row = s.execute(
-                select(*_ROW_COLUMNS).where(LoanRiskRow.loan_id == loan_id, LoanRiskRow.valid_to == day)
-            ).first()
+            prev_row = before_day.get(loan_id)
             prev_state = None if prev_row is None else _state(prev_row)
         written_off = status == LoanStatus.WRITTEN_OFF.value
         forbearances = tuple(e for e in granted.get(loan_id, ()) if _new_forbearance(e, prev_state, previous))
@@ -522,7 +531,7 @@ def _observe(
         else:
             if row is not None:
                 closes.append(row.id)
-            inserts.append({"loan_id": loan_id, "valid_from": day, "valid_to": None, **values})
+            inserts.append((loan_id, day, None, *(values[name] for name in _VALUE_COLUMNS)))
         if row is None:
             report.first_rows += 1
         else:
@@ -545,10 +554,32 @@ def _observe(
     if closes:
         s.execute(update(table).where(table.c.id.in_(closes)).values(valid_to=day))
     if inserts:
-        s.execute(insert(table), inserts)
+        insert_rows(s, LoanRiskRow, _INSERT_COLUMNS, inserts)
     for values in in_place:
         row_id = values.pop("row_id")
         s.execute(update(table).where(table.c.id == row_id).values(**values))
+
+
+# the columns of a new history row: the loan and its period, then the values _observe computes, in this order
+_VALUE_COLUMNS = (
+    "stage",
+    "bucket",
+    "dpd",
+    "outstanding",
+    "past_due",
+    "non_performing",
+    "default_reason",
+    "default_since",
+    "cure_from",
+    "material_since",
+    "forborne",
+    "forborne_since",
+    "forborne_np",
+    "probation_from",
+    "probation_until",
+    "written_off",
+)
+_INSERT_COLUMNS = ("loan_id", "valid_from", "valid_to", *_VALUE_COLUMNS)
 
 
 def _new_forbearance(event: ForbearanceEvent, state: LoanRisk | None, previous: date | None) -> bool:

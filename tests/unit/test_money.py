@@ -164,3 +164,60 @@ def test_parse_amount_reads_babel_output_back(cents: int) -> None:
     amount = from_cents(cents)
     for locale in ("nl_NL", "en_GB"):
         assert parse_amount(format_currency(amount, "EUR", locale=locale)) == amount
+
+
+def _old_to_cents(amount: Decimal) -> int | str:
+    """What to_cents was before its fast path (ensure_money, then scaled), or the error it raised."""
+    try:
+        return int(ensure_money(amount).scaleb(2))
+    except (ValueError, TypeError) as exc:
+        return type(exc).__name__
+
+
+def _new_to_cents(amount: Decimal) -> int | str:
+    try:
+        return to_cents(amount)
+    except (ValueError, TypeError) as exc:
+        return type(exc).__name__
+
+
+@given(st.decimals(allow_nan=True, allow_infinity=True) | st.decimals(places=2) | st.decimals(places=3))
+def test_to_cents_agrees_with_ensure_money(amount: Decimal) -> None:
+    """The fast path for plain amounts gives what ensure_money gives, error or value, for any Decimal."""
+    assert _new_to_cents(amount) == _old_to_cents(amount)
+
+
+@pytest.mark.parametrize(
+    "text", ["1.0000000000000000000000000001", "1.230", "-0.00", "1E+14", "999999999999999.99", "1E+15", "1E+40", "-5"]
+)
+def test_to_cents_agrees_with_ensure_money_at_the_edges(text: str) -> None:
+    assert _new_to_cents(Decimal(text)) == _old_to_cents(Decimal(text))
+
+
+def _old_ensure_money(amount: Decimal) -> str:
+    """What ensure_money was before its fast path (the digits, as str), or the error it raised."""
+    try:
+        rounded = money(amount)
+        if rounded != amount:
+            raise ValueError
+        return str(rounded)
+    except (ValueError, TypeError) as exc:
+        return type(exc).__name__
+
+
+def _new_ensure_money(amount: Decimal) -> str:
+    try:
+        return str(ensure_money(amount))
+    except (ValueError, TypeError) as exc:
+        return type(exc).__name__
+
+
+@given(st.decimals(allow_nan=True, allow_infinity=True) | st.decimals(places=2) | st.decimals(places=1))
+def test_ensure_money_agrees_with_its_old_route(amount: Decimal) -> None:
+    """The same value with the same digits (``5.00``, never ``5``), or the same error, for any Decimal."""
+    assert _new_ensure_money(amount) == _old_ensure_money(amount)
+
+
+@pytest.mark.parametrize("text", ["5", "5.0", "5.00", "-0.00", "1.230", "999999999999999.99", "1E+15", "1.00E+3"])
+def test_ensure_money_agrees_with_its_old_route_at_the_edges(text: str) -> None:
+    assert _new_ensure_money(Decimal(text)) == _old_ensure_money(Decimal(text))

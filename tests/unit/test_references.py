@@ -67,6 +67,23 @@ def test_is_valid_rf_agrees_with_stdnum(text: str) -> None:
     assert is_valid_rf(text) == iso11649.is_valid(text)
 
 
+# RF-like text with what stdnum cleans up or refuses: lower case, separators, Unicode dashes and digits, accents
+_RF_NOISE = ALNUM + "abcxyz -.,/:\u2013\u2014\u00a0\u0663\u00e9\u00df*'"
+
+
+@given(st.one_of(st.text(max_size=30), st.text(alphabet=_RF_NOISE, max_size=30)))
+def test_is_valid_rf_agrees_with_stdnum_on_any_text(text: str) -> None:
+    """The ASCII fast path and stdnum's route (what is_valid_rf was) give the same answer for anything."""
+    assert is_valid_rf(text) == iso11649.is_valid("".join(text.split()).upper())
+
+
+@given(rf_bases, st.sampled_from(["", " ", "-", "rf"]))
+def test_is_valid_rf_agrees_with_stdnum_on_made_references(base: str, noise: str) -> None:
+    ref = make_rf(base)
+    for text in (ref, ref.lower(), noise.join(ref), ref[:2] + noise + ref[2:], ref[:-1], ref + "0"):
+        assert is_valid_rf(text) == iso11649.is_valid("".join(text.split()).upper())
+
+
 # -- betalingskenmerk --------------------------------------------------------------------------------
 
 # The example of the Betaalvereniging specification, and betalingskenmerken in the published

@@ -1,11 +1,10 @@
 """What the payment use cases share: the slice sizes of the set-based queries, the open-line condition, an entry's
-booking description, the position refresh after booking, and the bulk writers (ids taken up front, ``COPY`` on
-PostgreSQL, ``executemany`` on SQLite)."""
+booking description, the position refresh after booking, ids taken up front, and the bulk writer (``store.bulk``:
+``COPY`` on PostgreSQL, ``executemany`` on SQLite)."""
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any, TypeVar
 
@@ -15,11 +14,24 @@ from sqlalchemy.orm import Session
 from incasso_tui.bank import BankEntry
 from incasso_tui.domain.enums import CaseStatus
 from incasso_tui.services.positions import refresh_case_positions
+from incasso_tui.store.bulk import WRITE_CHUNK, batches, insert_rows
 from incasso_tui.store.models import BankEntryRow, Case, Installment, Loan
+
+__all__ = [
+    "CHUNK",
+    "KEY_CHUNK",
+    "OPEN_LINE",
+    "WRITE_CHUNK",
+    "batches",
+    "chunks",
+    "entry_description",
+    "insert_rows",
+    "refresh_cases",
+    "take_ids",
+]
 
 CHUNK = 500  # ids or keys per IN (...) list
 KEY_CHUNK = 2000  # dedup keys, loan or client numbers, IBANs per IN (...) list
-WRITE_CHUNK = 5000  # rows per executemany
 OPEN_LINE = Installment.principal_paid + Installment.interest_paid < Installment.principal + Installment.interest
 _T = TypeVar("_T")
 
@@ -27,13 +39,6 @@ _T = TypeVar("_T")
 def chunks(items: Sequence[_T], size: int = CHUNK) -> Iterator[Sequence[_T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def batches(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
-    """``items`` in lists of ``size`` (the last may be shorter), without holding more than one list."""
-    it = iter(items)
-    while part := list(itertools.islice(it, size)):
-        yield part
 
 
 def entry_description(e: BankEntry | BankEntryRow) -> str:
@@ -76,51 +81,3 @@ def take_ids(s: Session, model: type[Any], count: int) -> list[int]:
         )
     first = (s.scalar(select(func.max(table.c.id))) or 0) + 1
     return list(range(first, first + count))
-
-
-def insert_rows(s: Session, model: type[Any], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Insert ``rows`` (values in the order of ``columns``): ``COPY`` on PostgreSQL, the driver's ``executemany`` in
-    slices on SQLite, in this session's transaction.
-
-    Each value goes through its column's SQLAlchemy type for the dialect (Money to cents, dates as SQLite stores
-    them), as in a Core insert, but without Core's passes over every row's parameters (about a second for 100,000
-    bank entries). Not the ORM's bulk insert either: that leaves out each row's None values and so splits the rows
-    into a statement per run of rows with the same non-None columns.
-    """
-    connection = s.connection()
-    dialect = connection.dialect
-    table = model.__table__
-    left_out = [c.name for c in table.columns if c.default is not None and c.name not in columns]
-    if left_out:  # a Python-side default would not be applied here
-        raise ValueError(f"insert into {table.name} must give {', '.join(left_out)}")
-    convert = [
-        (i, processor)
-        for i, name in enumerate(columns)
-        if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
-    ]
-    quote = dialect.identifier_preparer.quote
-    names = ", ".join(quote(name) for name in columns)
-    if dialect.name == "postgresql":
-        raw = connection.connection.driver_connection
-        with raw.cursor() as cursor, cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
-            for part in batches(rows, WRITE_CHUNK):
-                for row in _converted(part, convert):
-                    copy.write_row(row)
-        return
-    sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join(['?'] * len(columns))})"
-    for part in batches(rows, WRITE_CHUNK):
-        connection.exec_driver_sql(sql, _converted(part, convert))
-
-
-def _converted(rows: list[Sequence[Any]], convert: list[tuple[int, Any]]) -> list[tuple[Any, ...]]:
-    """``rows`` with the values at the ``convert`` positions put through their bind processors (None stays None)."""
-    if not convert:
-        return [tuple(row) for row in rows]
-    out = []
-    for row in rows:
-        values = list(row)
-        for i, processor in convert:
-            if values[i] is not None:
-                values[i] = processor(values[i])
-        out.append(tuple(values))
-    return out

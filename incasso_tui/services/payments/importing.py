@@ -10,7 +10,7 @@ How, for files of 100,000 entries (``benchmarks/RESULTS.md``, "Payment import"):
 database. The stored keys, the candidate loans and clients of all payments and the payments that reversals may undo
 are read in a few IN (...) queries of slices; the open items of the touched loans are read once and allocated in
 memory in file order; the rows are written with ``COPY`` (PostgreSQL) or ``executemany`` (SQLite) with ids taken
-up front (``common.insert_rows``); the position cache is refreshed for the touched cases only; the audit events,
+up front (``store.bulk.insert_rows``); the position cache is refreshed for the touched cases only; the audit events,
 one per booked payment or reversal, go in with ``audit.record_many``, then one event for the import.
 
 What an entry is

@@ -1,0 +1,92 @@
+"""Bulk inserts for the batch work (a bank file, the daily run): rows as tuples, ``COPY`` on PostgreSQL, the driver's
+``executemany`` in slices on SQLite, in the session's transaction; every value through its column's SQLAlchemy type,
+so the stored values are those a Core insert stores."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+WRITE_CHUNK = 5000  # rows per executemany
+_T = TypeVar("_T")
+
+
+def batches(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
+    """``items`` in lists of ``size`` (the last may be shorter), without holding more than one list."""
+    it = iter(items)
+    while part := list(itertools.islice(it, size)):
+        yield part
+
+
+def insert_rows(s: Session, model: type[Any], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Insert ``rows`` (values in the order of ``columns``): ``COPY`` on PostgreSQL, the driver's ``executemany`` in
+    slices on SQLite, in this session's transaction.
+
+    Each value goes through its column's SQLAlchemy type for the dialect (Money to cents, dates as SQLite stores
+    them), as in a Core insert, but without Core's passes over every row's parameters (about a second for 100,000
+    bank entries). Not the ORM's bulk insert either: that leaves out each row's None values and so splits the rows
+    into a statement per run of rows with the same non-None columns.
+    """
+    connection = s.connection()
+    dialect = connection.dialect
+    table = model.__table__
+    left_out = [c.name for c in table.columns if c.default is not None and c.name not in columns]
+    if left_out:  # a Python-side default would not be applied here
+        raise ValueError(f"insert into {table.name} must give {', '.join(left_out)}")
+    convert = [
+        (i, processor)
+        for i, name in enumerate(columns)
+        if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    ]
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(name) for name in columns)
+    if dialect.name == "postgresql":
+        raw = connection.connection.driver_connection
+        assert raw is not None  # a live connection: the session's transaction holds it
+        with raw.cursor() as cursor, cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
+            for part in batches(rows, WRITE_CHUNK):
+                for row in _converted(part, convert):
+                    copy.write_row(row)
+        return
+    sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join(['?'] * len(columns))})"
+    for part in batches(rows, WRITE_CHUNK):
+        connection.exec_driver_sql(sql, _converted(part, convert))
+
+
+# values of these types repeat across rows (dates, flags, statuses) and convert the same each time: converted once
+_REPEATING = frozenset({date, datetime, bool, str})
+
+
+def _converted(rows: list[Sequence[Any]], convert: list[tuple[int, Any]]) -> list[tuple[Any, ...]]:
+    """``rows`` with the values at the ``convert`` positions put through their bind processors (None stays None).
+
+    A date, a flag or a status is converted once per distinct value (keyed by its type too, so ``True`` and ``1``
+    or a date and a datetime never share a result); amounts are converted each time."""
+    if not convert:
+        return [tuple(row) for row in rows]
+    seen: list[dict[tuple[type, Any], Any]] = [{} for _ in convert]
+    out = []
+    for row in rows:
+        values = list(row)
+        for (i, processor), memo in zip(convert, seen, strict=True):
+            value = values[i]
+            if value is None:
+                continue
+            kind = type(value)
+            if kind in _REPEATING:
+                key = (kind, value)
+                done = memo.get(key, _MISSING)
+                if done is _MISSING:
+                    done = memo[key] = processor(value)
+                values[i] = done
+            else:
+                values[i] = processor(value)
+        out.append(tuple(values))
+    return out
+
+
+_MISSING = object()
