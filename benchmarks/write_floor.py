@@ -6,7 +6,7 @@
 ``AFTER.db`` the same book after it. The script finds every row the run inserted, changed or deleted, table
 by table (``EXCEPT`` over all columns, keyed by the primary key), and then, on a fresh copy of ``BEFORE.db``,
 writes exactly those rows with the ``sqlite3`` module: one ``BEGIN IMMEDIATE``, per table one
-``executemany`` of DELETEs, UPDATEs (all columns, by primary key) and INSERTs, foreign keys checked at COMMIT,
+``executemany`` of DELETEs, UPDATEs (every column but the key, by primary key) and INSERTs, foreign keys checked at COMMIT,
 with the app's pragmas (WAL, ``synchronous=NORMAL``, foreign keys on). The time from BEGIN to the end of
 COMMIT is the least any code can take to leave the book in that state; a run's wall time divided by it is
 how far the run is from its floor. Reading and deciding cost nothing here, so the floor is a lower bound,
@@ -36,8 +36,15 @@ class TableChanges:
     columns: list[str]
     key: list[str]
     inserts: list[tuple[object, ...]] = field(default_factory=list)
-    updates: list[tuple[object, ...]] = field(default_factory=list)  # values then key values
+    updates: list[tuple[object, ...]] = field(default_factory=list)  # the non-key values, then the key values
     deletes: list[tuple[object, ...]] = field(default_factory=list)
+
+    @property
+    def values(self) -> list[str]:
+        """The columns an UPDATE sets: all but the key. Setting a key to itself is no change, but SQLite checks
+        every child table's foreign keys for a parent key in the SET list: one scan per updated row of a child
+        table without an index on its column (``documents.loan_id`` for an updated loan)."""
+        return [c for c in self.columns if c not in self.key]
 
     @property
     def count(self) -> int:
@@ -77,7 +84,7 @@ def changes(before: Path, after: Path) -> list[TableChanges]:
             for row in changed:
                 k = tuple(row[i] for i in index)
                 if k in old_keys:
-                    tc.updates.append((*row, *k))
+                    tc.updates.append((*(v for i, v in enumerate(row) if i not in index), *k))
                 else:
                     tc.inserts.append(tuple(row))
             tc.deletes = conn.execute(
@@ -129,7 +136,7 @@ def write_once(before: Path, found: list[TableChanges], target: Path) -> float:
             if tc.deletes:
                 conn.executemany(f"DELETE FROM {_q(tc.name)} WHERE {where}", tc.deletes)
             if tc.updates:
-                sets = ", ".join(f"{_q(c)} = ?" for c in tc.columns)
+                sets = ", ".join(f"{_q(c)} = ?" for c in tc.values)
                 conn.executemany(f"UPDATE {_q(tc.name)} SET {sets} WHERE {where}", tc.updates)
             if tc.inserts:
                 marks = ", ".join("?" for _ in tc.columns)
