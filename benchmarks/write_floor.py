@@ -6,7 +6,8 @@
 ``AFTER.db`` the same book after it. The script finds every row the run inserted, changed or deleted, table
 by table (``EXCEPT`` over all columns, keyed by the primary key), and then, on a fresh copy of ``BEFORE.db``,
 writes exactly those rows with the ``sqlite3`` module: one ``BEGIN IMMEDIATE``, per table one
-``executemany`` of DELETEs, UPDATEs (every column but the key, by primary key) and INSERTs, foreign keys checked at COMMIT,
+``executemany`` of DELETEs (children's tables first), UPDATEs (every column but the key, by primary key) and
+INSERTs (parents' tables first), foreign keys checked at COMMIT,
 with the app's pragmas (WAL, ``synchronous=NORMAL``, foreign keys on). The time from BEGIN to the end of
 COMMIT is the least any code can take to leave the book in that state; a run's wall time divided by it is
 how far the run is from its floor. Reading and deciding cost nothing here, so the floor is a lower bound,
@@ -27,6 +28,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 
@@ -121,6 +123,22 @@ def _existing_keys(
     return found
 
 
+def _parents_first(conn: sqlite3.Connection, tables: list[str]) -> list[str]:
+    """``tables`` in an order in which every table comes after the tables its foreign keys refer to (a reference of
+    a table to itself does not count; a cycle keeps the given order). Written in that order, no deferred foreign
+    key is ever outstanding: while one is, SQLite looks for the children of every parent row inserted, a scan per
+    row of a child table without an index on its column (``bank_entries.ledger_id`` for every new ledger row)."""
+    wanted = set(tables)
+    graph = {
+        t: {r[2] for r in conn.execute(f"PRAGMA foreign_key_list({_q(t)})") if r[2] in wanted and r[2] != t}
+        for t in tables
+    }
+    try:
+        return list(TopologicalSorter(graph).static_order())
+    except CycleError:
+        return tables
+
+
 def write_once(before: Path, found: list[TableChanges], target: Path) -> float:
     shutil.copyfile(before, target)
     conn = sqlite3.connect(target, isolation_level=None)
@@ -128,14 +146,18 @@ def write_once(before: Path, found: list[TableChanges], target: Path) -> float:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
+        by_name = {tc.name: tc for tc in found}
+        order = [by_name[t] for t in _parents_first(conn, list(by_name))]
         started = time.perf_counter()
         conn.execute("BEGIN IMMEDIATE")
-        conn.execute("PRAGMA defer_foreign_keys=ON")  # checked at COMMIT: the tables' order does not matter
-        for tc in found:
-            where = " AND ".join(f"{_q(k)} = ?" for k in tc.key)
+        conn.execute("PRAGMA defer_foreign_keys=ON")  # checked at COMMIT (a table's references to itself)
+        for tc in reversed(order):  # children's rows go before their parents'
             if tc.deletes:
+                where = " AND ".join(f"{_q(k)} = ?" for k in tc.key)
                 conn.executemany(f"DELETE FROM {_q(tc.name)} WHERE {where}", tc.deletes)
+        for tc in order:  # parents' rows come before their children's
             if tc.updates:
+                where = " AND ".join(f"{_q(k)} = ?" for k in tc.key)
                 sets = ", ".join(f"{_q(c)} = ?" for c in tc.values)
                 conn.executemany(f"UPDATE {_q(tc.name)} SET {sets} WHERE {where}", tc.updates)
             if tc.inserts:
