@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from incasso_tui.domain.enums import CaseStatus
+from incasso_tui.domain.legal_data import load_bkr_rules
 from incasso_tui.domain.procedure import LETTER_KIND, Action, load_procedure
 from incasso_tui.services.cases import load_case
 from incasso_tui.services.context import Context
@@ -52,6 +53,7 @@ class BkrPanel:
     warning_sent_at: date | None  # the day it was dispatched (posted in a batch, or accepted by the mail server)
     warning_received_on: date | None  # assumed received: the BKR window counts from here
     next_step: NextStep
+    legal_person: bool = False  # the client is a legal person (data/bkr.toml): the BKR registers none of its loans
 
 
 def _standing(mutations: list[BkrMutation]) -> tuple[str | None, date | None]:
@@ -96,6 +98,7 @@ def bkr_panel(ctx: Context, case_id: int) -> BkrPanel:
             warning_sent_at=warning.dispatched_on if warning else None,
             warning_received_on=warning.received_on if warning else None,
             next_step=_next_step(ctx, case.status, case.stage, case.stage_since or case.opened_on, client.consumer),
+            legal_person=client.kind in load_bkr_rules().legal_person_kinds,
         )
 
 

@@ -29,7 +29,7 @@ STAGE = {
     "call": N_("Call"),
     "fourteen_day": N_("14-day letter"),
     "bkr_warning": N_("BKR warning"),
-    "bkr_registered": N_("BKR reported"),
+    "bkr_registered": N_("BKR report"),  # the step, not a fact: legal persons are never reported
     "default_notice": N_("Default notice"),
     "call_in": N_("Call-in"),
     "handover": N_("Handover"),

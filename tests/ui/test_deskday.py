@@ -135,6 +135,24 @@ async def test_the_bkr_panel_shows_code_a_and_what_is_not_exported(app_for) -> N
         assert "Volgende stap van de procedure:" in panel or "Geen automatische stap" in panel
 
 
+async def test_the_bkr_panel_says_a_legal_person_gets_no_codes(app_for) -> None:  # type: ignore[no-untyped-def]
+    """A bv's case at the BKR step is not "reported": the stage reads as a step, and the panel says why nothing is
+    registered; a natural person's panel does not say it."""
+    app = app_for("demo")
+    bv = first_case(app, "client_id IN (SELECT id FROM clients WHERE kind = 'bv')")
+    person = first_case(app, "client_id IN (SELECT id FROM clients WHERE kind = 'natural')")
+    async with app.run_test(size=(120, 40)) as pilot:
+        panel = shown((await open_detail(pilot, bv)).query_one("#bkr-panel"))
+        assert "Rechtspersoon: het BKR registreert geen codes voor de leningen" in panel
+        await pilot.app.pop_screen()
+        panel = shown((await open_detail(pilot, person)).query_one("#bkr-panel"))
+        assert "Rechtspersoon" not in panel
+    app = app_for("demo", lang="en")
+    async with app.run_test(size=(120, 40)) as pilot:
+        panel = shown((await open_detail(pilot, bv)).query_one("#bkr-panel"))
+        assert "Legal person: the BKR registers no codes for its loans" in panel
+
+
 async def test_a_write_off_approval_says_it_registers_code_3(app_for) -> None:  # type: ignore[no-untyped-def]
     from incasso_tui.services.proposals import propose_write_off
     from tests.services.test_proposals import _case_with_a_running_loan

@@ -755,6 +755,8 @@ class ClientDetailScreen(DeskScreen[None]):
             box.update("")
             return
         lines = [lit(tr(N_("BKR")), "bold")]
+        if panel.legal_person:
+            lines.append(lit(tr(N_("Legal person: the BKR registers no codes for its loans")), "$text-muted"))
         for loan in panel.loans:
             standing = (
                 tr(N_("code {code} since {day}"), code=loan.code, day=loan.since)
