@@ -16,7 +16,8 @@ the first DOMNode base only; the properties come along the MRO.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from textual import events
 from textual._context import active_app
@@ -64,6 +65,36 @@ class DeskScreen(Screen[R]):
             for _, name_ in breakpoints:
                 if (name_ in shown) != self.has_class(name_):
                     self.set_class(name_ in shown, name_, update=update)
+
+    KEPT_AS: ClassVar[str | None] = None  # the name an app keeps one screen of this class under (open_kept)
+
+    @classmethod
+    def open_kept(cls, app: App[Any], callback: Callable[[Any], Any], *args: Any) -> None:
+        """Push a screen of this class made with ``args``: the app keeps one (installed as :attr:`KEPT_AS`) and
+        shows it again through :meth:`reset` with the next ``args`` (issue 18: composing, mounting and styling a
+        form's nodes was most of its key). A new screen is made the first time, and when the kept one is on the
+        stack already (below a question, say), or cannot show them (:meth:`can_show`)."""
+        name = cls.KEPT_AS
+        if name is None:
+            raise TypeError(f"{cls.__name__} sets no KEPT_AS")
+        kept = app.get_screen(name) if app.is_screen_installed(name) else None
+        if type(kept) is cls and kept.is_attached and kept not in app.screen_stack and kept.can_show(*args):
+            kept.reset(*args)
+            kept.prepare_reuse()
+            app.push_screen(kept, callback)
+            return
+        screen = cls(*args)
+        if kept is None:
+            app.install_screen(screen, name)
+        app.push_screen(screen, callback)
+
+    def can_show(self, *args: Any) -> bool:
+        """Whether this kept screen can show ``args`` through :meth:`reset` (else a new one is made for them)."""
+        return True
+
+    def reset(self, *args: Any) -> None:
+        """Show this kept screen as a new one made with ``args`` shows itself (:meth:`open_kept`)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be shown again")
 
     def prepare_reuse(self) -> None:
         """Called before this screen, kept installed while off the stack, is pushed again (the client detail,

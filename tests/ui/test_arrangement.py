@@ -15,6 +15,7 @@ from incasso_tui.services.cases import client_detail
 from incasso_tui.store.models import Arrangement, AuditEvent
 from incasso_tui.ui.screens.arrangement import ArrangementScreen
 from incasso_tui.ui.screens.detail import ClientDetailScreen
+from incasso_tui.ui.text import lit
 from tests.ui.pictures import settle as settle_picture
 from tests.ui.test_detail import first_case, open_detail, shown
 
@@ -192,3 +193,52 @@ def test_snapshot_80x24(app_for: Callable[..., Any], snap_compare: Callable[...,
         await settle_picture(pilot)  # tables sized, nothing moving (tests/ui/pictures.py)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_the_kept_arrangement_form_opens_again_as_new_for_the_next_case(app_for: Callable[..., Any]) -> None:
+    """The app keeps one arrangement form (issue 18): left with a plan typed, and opened on another client's case, it
+    is as a new one for that case (title, arrears, fields, plan, messages, focus), and it saves for that case."""
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        first = first_case(app, ARRANGEABLE)
+        with app.ctx.db.reader() as s:
+            second = int(
+                s.execute(
+                    text(
+                        f"SELECT id FROM cases WHERE {ARRANGEABLE} AND client_id <> "
+                        "(SELECT client_id FROM cases WHERE id = :first) ORDER BY id LIMIT 1"
+                    ),
+                    {"first": first},
+                ).scalar_one()
+            )
+        form = await open_arrangement(pilot, first)
+        assert app.get_screen(ArrangementScreen.KEPT_AS or "") is form
+        await fill(pilot, "count", "7")
+        await fill(pilot, "installment", "5")  # both: a message at the count
+        assert error_at(form, "count")
+        await pilot.press("escape", "y", "enter")  # typed, not saved: leave anyway
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, ClientDetailScreen)
+        app.pop_screen()
+        await pilot.pause()
+
+        detail = client_detail(app.ctx, second)
+        again = await open_arrangement(pilot, second)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert again is form and form.detail.case.id == second
+        assert lit(detail.client.name).plain in shown(form.query_one("#title"))  # as shown: control characters too
+        assert app.tr.money(detail.arrears.total) in shown(form.query_one("#cover"))
+        assert app.tr.money(detail.arrears.principal) in shown(form.query_one("#note"))
+        values = {i.id: i.value for i in form.query(Input).results(Input)}
+        assert values["down_payment"] == "0" and values["count"] == "" and values["installment"] == ""
+        assert error_at(form, "count") == "" and form.query_one("#lines", DataTable).row_count == 0
+        assert form.focused is form.query_one("#count", Input) and not form.dirty
+        await fill(pilot, "count", "6")
+        assert form.query_one("#lines", DataTable).row_count >= 6
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, ClientDetailScreen)
+    assert arrangements_of(app, second) == 1 and arrangements_of(app, first) == 0

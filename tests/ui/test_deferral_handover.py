@@ -11,6 +11,7 @@ from incasso_tui.services.cases import client_detail
 from incasso_tui.store.models import Case, Handover, Proposal
 from incasso_tui.ui.screens.deferral import DeferralScreen
 from incasso_tui.ui.screens.handover import HandoverScreen
+from incasso_tui.ui.text import lit
 from tests.services.test_handover import _case
 from tests.services.test_proposals import _case_with_a_running_loan
 
@@ -207,3 +208,43 @@ async def test_the_watch_period_and_a_colleagues_change_are_shown_on_the_deferra
         await _settle(pilot)
         assert isinstance(app.screen, DeferralScreen) and "gewijzigd door jansen" in _text(app, "#message")
         assert app.screen.query_one("#weighing").value == "Seizoen"  # what was typed stays
+
+
+async def test_the_kept_deferral_form_opens_again_as_new_for_the_next_case(app_for) -> None:  # type: ignore[no-untyped-def]
+    """The app keeps one deferral form (issue 18): cancelled, and opened for another case, it shows that case's
+    client, loans and preview, with every field as new."""
+    from incasso_tui.ui.screens.detail import ClientDetailScreen
+
+    app = app_for("demo")
+    case_id, _version, loan_id = _case_with_a_running_loan(app.ctx)
+    with app.ctx.db.reader() as s:
+        other = s.scalars(
+            select(Case.id).where(Case.status == "active", Case.client_id != s.get(Case, case_id).client_id)
+        ).first()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(pilot)
+        screen = ClientDetailScreen(other)
+        await _open(pilot, screen)
+        await pilot.press("u")
+        await _settle(pilot)
+        form = app.screen
+        assert isinstance(form, DeferralScreen) and app.get_screen(DeferralScreen.KEPT_AS) is form
+        form.query_one("#months").value = "5"
+        form.query_one("#weighing").value = "Eerst"
+        await _settle(pilot)
+        await pilot.press("escape", "y", "enter")
+        await _settle(pilot)
+        assert app.screen is screen
+        app.pop_screen()
+        await _open(pilot, ClientDetailScreen(case_id))
+        await pilot.press("u")
+        await _settle(pilot)
+        assert app.screen is form and form.detail.case.id == case_id
+        detail = client_detail(app.ctx, case_id)
+        assert lit(detail.client.name).plain in _text(app, ".title")
+        active = [loan.id for loan in detail.loans if loan.status == "active"]
+        assert loan_id in active and [loan.id for loan in form.loans] == active
+        assert form.query_one("#loan").value == active[0]
+        assert form.query_one("#months").value == "3" and form.query_one("#weighing").value == ""
+        assert "Positie" in _text(app, "#options") and form.query_one("#compare").row_count > 3
+        assert not form.dirty

@@ -42,6 +42,7 @@ class ArrangementScreen(CapacityMixin, SavingScreen[int]):
     """Dismissed with the new arrangement's id, or None when cancelled (saving: ``form.SavingScreen``)."""
 
     CSS_PATH = "../styles/arrangement.tcss"
+    KEPT_AS: ClassVar[str | None] = "arrangement-form"  # the app keeps one and shows each next case on it (issue 18)
     AUTO_FOCUS = "#count"  # focused as the form is composed, so the first paint shows it (issue 18)
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (120, "-wide")]
     BINDINGS: ClassVar[list[BindingType]] = [  # ctrl+s and escape: SavingScreen's
@@ -65,22 +66,38 @@ class ArrangementScreen(CapacityMixin, SavingScreen[int]):
         self.detail = detail
 
     # ----- layout
-    def compose(self) -> ComposeResult:
+    def _title(self) -> Content:
+        return lit(self.tr(N_("Payment arrangement for {name}"), name=self.detail.client.name), "bold")
+
+    def _note(self, *, code_a: bool = False) -> Content:
+        """The arrears' split and that the installments stay due; with ``code_a`` what paying it registers."""
         tr, arrears = self.tr, self.detail.arrears
-        first = self.ctx.clock.today() + timedelta(days=DAYS_TO_FIRST_DATE)
-        yield Header()
-        yield Static(lit(tr(N_("Payment arrangement for {name}"), name=self.detail.client.name), "bold"), id="title")
-        yield Static(lit(self.cover_text(), "bold"), id="cover")
         split = tr(
             N_("costs {costs} · interest {interest} · principal {principal}"),
             costs=arrears.costs,
             interest=arrears.interest,
             principal=arrears.principal,
         )
-        yield Static(
-            Content("\n").join([split, tr(N_("The regular installments stay due on top of the arrangement."))]),
-            id="note",
-        )
+        lines = [lit(split), lit(tr(N_("The regular installments stay due on top of the arrangement.")))]
+        if code_a:
+            lines[0:1] = []  # the split gives way to the BKR line in the two lines the note has
+            lines.append(
+                lit(
+                    tr(N_("BKR code A stands: paid in full, this arrangement registers code H at the BKR")),
+                    "bold $text-warning",
+                )
+            )
+        return Content("\n").join(lines)
+
+    def _first_date(self) -> str:
+        return self.tr.date(self.ctx.clock.today() + timedelta(days=DAYS_TO_FIRST_DATE))
+
+    def compose(self) -> ComposeResult:
+        tr = self.tr
+        yield Header()
+        yield Static(self._title(), id="title")
+        yield Static(lit(self.cover_text(), "bold"), id="cover")
+        yield Static(self._note(), id="note")
         with Horizontal(id="body"):
             with Vertical(id="form"):
                 yield from self.field("down_payment", N_("Down payment"), Input("0", id="down_payment", compact=True))
@@ -105,7 +122,7 @@ class ArrangementScreen(CapacityMixin, SavingScreen[int]):
                 yield from self.field(
                     "first_date",
                     N_("First date"),
-                    Input(tr.date(first), id="first_date", placeholder=tr(N_("dd/mm/yyyy")), compact=True),
+                    Input(self._first_date(), id="first_date", placeholder=tr(N_("dd/mm/yyyy")), compact=True),
                 )
                 with Horizontal(classes="field"):
                     yield Label(tr(N_("Frequency")), classes="caption")
@@ -141,34 +158,51 @@ class ArrangementScreen(CapacityMixin, SavingScreen[int]):
         translate_bindings(self, self.tr)
         self.refresh_bindings()
         self.query_one("#count", Input).focus()
+        self._read_case()
+
+    def _read_case(self) -> None:
+        """The plan of what is typed, and, in workers, the client's budget and where BKR code A stands."""
         self.update_plan()
         self.load_budget()
-        self.run_worker(self._read_bkr, thread=True, group="bkr")
+        case_id = self.detail.case.id
+        self.run_worker(lambda: self._read_bkr(case_id), thread=True, exclusive=True, group="bkr")
 
-    def _read_bkr(self) -> None:
+    def reset(self, detail: ClientDetail) -> None:
+        """The form as a new one shows it, for ``detail`` (the kept form, ``DeskScreen.open_kept``): every field
+        as composed, no plan, no budget, no messages, not saving; the budget and the BKR standing read again."""
+        self.detail, self.saving, self.budget, self.shown_plan = detail, False, None, None
+        self.query_one("#title", Static).update(self._title())
+        self.query_one("#cover", Static).update(lit(self.cover_text(), "bold"))
+        self.query_one("#note", Static).update(self._note())
+        for name, value in (
+            ("down_payment", "0"),
+            ("count", ""),
+            ("installment", ""),
+            ("first_date", self._first_date()),
+            ("capacity_reason", ""),
+        ):
+            self.query_one(f"#{name}", Input).value = value
+        self.query_one("#frequency", Select).value = Frequency.MONTHLY
+        self._clear_errors()
+        self.query_one("#save", Button).disabled = False
+        self.set_focus(self.query_one("#count", Input))
+        self._read_case()
+        self._initial = self._values()
+
+    def _read_bkr(self, case_id: int) -> None:
         """Where BKR code A stands, the arrangement says which mutation it leads to (issue 13)."""
         from incasso_tui.services.bkr_status import bkr_panel
 
         try:
-            panel = bkr_panel(self.ctx, self.detail.case.id)
+            panel = bkr_panel(self.ctx, case_id)
         except IncassoError:
             return  # the arrangement itself does not depend on it; saving reports any real refusal
         if any(loan.code == "A" for loan in panel.loans):
-            self.app.call_from_thread(self._bkr_note)
+            self.app.call_from_thread(self._bkr_note, case_id)
 
-    def _bkr_note(self) -> None:
-        tr = self.tr
-        self.query_one("#note", Static).update(
-            Content("\n").join(
-                [
-                    tr(N_("The regular installments stay due on top of the arrangement.")),
-                    lit(
-                        tr(N_("BKR code A stands: paid in full, this arrangement registers code H at the BKR")),
-                        "bold $text-warning",
-                    ),
-                ]
-            )
-        )
+    def _bkr_note(self, case_id: int) -> None:
+        if case_id == self.detail.case.id:  # not a case this kept form showed before
+            self.query_one("#note", Static).update(self._note(code_a=True))
 
     # ----- live preview
     @on(Input.Changed)

@@ -41,14 +41,17 @@ class CapacityMixin(_Screen):
 
     @work(thread=True, exclusive=True, group="arrangement-budget")
     def load_budget(self) -> None:
+        client_id = self.detail.client.id
         try:
-            st = status(self.ctx, self.detail.client.id)
+            st = status(self.ctx, client_id)
         except IncassoError as err:
             self.app.call_from_thread(self.notify, self.tr.error(err), severity="error")
             return
-        self.app.call_from_thread(self._budget_read, st)
+        self.app.call_from_thread(self._budget_read, client_id, st)
 
-    def _budget_read(self, st: BudgetStatus) -> None:
+    def _budget_read(self, client_id: int, st: BudgetStatus) -> None:
+        if client_id != self.detail.client.id:  # a client the kept form showed before (DeskScreen.open_kept)
+            return
         self.budget = st
         self.show_capacity(self.shown_plan)
 

@@ -27,6 +27,7 @@ from incasso_tui.ui.work import closing_worker
 
 
 class ArrangementChangeScreen(ArrangementScreen):
+    KEPT_AS = None  # made per change: it holds the arrangement it changes
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "ctrl+d",

@@ -7,11 +7,10 @@ keeps what was typed (see ``form.FormScreen``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from textual import on
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Button, Input, Label, Select, TextArea
 
@@ -24,10 +23,11 @@ from incasso_tui.ui.labels import CAUSE, CHANNEL, OUTCOME
 from incasso_tui.ui.screens.form import FormScreen
 from incasso_tui.ui.text import lit
 
-KEPT_AS = "contact-form"  # the one contact form an app keeps for reuse (ContactScreen.open)
+KEPT_AS = "contact-form"  # the one contact form an app keeps for reuse (DeskScreen.open_kept)
 
 
 class ContactScreen(FormScreen[LoggedContact]):
+    KEPT_AS = KEPT_AS  # ~190 nodes: composing, mounting and styling them was most of the key ``c`` (issue 18)
     AUTO_FOCUS = "#outcome"  # focused as the form is composed, so the first paint shows it (issue 18)
     FIELDS = (
         "channel",
@@ -113,22 +113,6 @@ class ContactScreen(FormScreen[LoggedContact]):
     def on_mount(self) -> None:
         self._show_promise_fields()
         self.query_one("#outcome", Select).focus()
-
-    @classmethod
-    def open(cls, app: App[Any], detail: ClientDetail, callback: Callable[[LoggedContact | None], Any]) -> None:
-        """Push the contact form for ``detail``: the app keeps one (:data:`KEPT_AS`) and shows it again, as new,
-        for each next contact (issue 18: composing, mounting and styling its ~190 nodes was most of the key ``c``).
-        A new form is made the first time, and when the kept one is open already (below a question, say)."""
-        kept = app.get_screen(KEPT_AS) if app.is_screen_installed(KEPT_AS) else None
-        if isinstance(kept, ContactScreen) and kept.is_attached and kept not in app.screen_stack:
-            kept.reset(detail)
-            kept.prepare_reuse()
-            app.push_screen(kept, callback)
-            return
-        form = cls(detail)
-        if kept is None:
-            app.install_screen(form, KEPT_AS)
-        app.push_screen(form, callback)
 
     def reset(self, detail: ClientDetail) -> None:
         """The form as a new one shows it, for ``detail``: every field as composed, no messages, not saving."""

@@ -17,7 +17,8 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Input, Label, Select, Static
+from textual.content import Content
+from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from incasso_tui.domain.deferral import DeferralOption, DeferralProposal
 from incasso_tui.domain.enums import ArrearsCause
@@ -42,6 +43,7 @@ class DeferralScreen(FormScreen[int]):
     """Dismissed with the new proposal's id, or None when cancelled."""
 
     AUTO_FOCUS = "#months"  # focused as the form is composed, so the first paint shows it (issue 18)
+    KEPT_AS: ClassVar[str | None] = "deferral-form"  # the app keeps one and shows each next case on it (issue 18)
 
     CSS_PATH = ["../styles/form.tcss", "../styles/deferral.tcss"]
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (100, "-wide")]
@@ -52,19 +54,26 @@ class DeferralScreen(FormScreen[int]):
         self.detail = detail
         self.loans = [loan for loan in detail.loans if loan.status == "active"]
 
+    def _title(self) -> Content:
+        return lit(self.tr(N_("Deferral of repayment for {name}"), name=self.detail.client.name), "bold")
+
+    def _loan_options(self) -> list[tuple[str, int]]:
+        return [(f"{loan.number} · {self.tr.money(loan.outstanding_principal)}", loan.id) for loan in self.loans]
+
+    def _cause(self) -> ArrearsCause:
+        """The case's cause, as logged on a call or the budget (issue 15)."""
+        return ArrearsCause(self.detail.case.cause) if self.detail.case.cause else ArrearsCause.OTHER
+
     def compose(self) -> ComposeResult:
         tr = self.tr
         with Horizontal(classes="dialog", id="deferral"):
             with Vertical(id="deferral-form"):
-                yield Label(
-                    lit(tr(N_("Deferral of repayment for {name}"), name=self.detail.client.name), "bold"),
-                    classes="title",
-                )
+                yield Label(self._title(), classes="title")
                 yield from self.field(
                     "loan",
                     N_("Loan"),
                     Select(
-                        [(f"{loan.number} · {tr.money(loan.outstanding_principal)}", loan.id) for loan in self.loans],
+                        self._loan_options(),
                         value=self.loans[0].id if self.loans else Select.BLANK,
                         allow_blank=not self.loans,
                         compact=True,
@@ -91,8 +100,7 @@ class DeferralScreen(FormScreen[int]):
                     Select(
                         [(tr(CAUSE[c.value]), c) for c in ArrearsCause],
                         allow_blank=False,
-                        # the case's cause, as logged on a call or the budget (issue 15)
-                        value=ArrearsCause(self.detail.case.cause) if self.detail.case.cause else ArrearsCause.OTHER,
+                        value=self._cause(),
                         compact=True,
                         id="cause",
                     ),
@@ -112,6 +120,34 @@ class DeferralScreen(FormScreen[int]):
     def on_mount(self) -> None:
         self.query_one("#months", Input).focus()
         self._preview()
+
+    def can_show(self, detail: ClientDetail) -> bool:
+        """The loan field was made for a case with active loans or for one without (blank allowed)."""
+        return any(loan.status == "active" for loan in detail.loans) == bool(self.loans)
+
+    def reset(self, detail: ClientDetail) -> None:
+        """The form as a new one shows it, for ``detail`` (the kept form, ``DeskScreen.open_kept``): its loans,
+        every field as composed, no preview, no messages, not saving; the preview read again."""
+        self.detail, self.saving = detail, False
+        self.loans = [loan for loan in detail.loans if loan.status == "active"]
+        self.query_one(".title", Label).update(self._title())
+        loan = self.query_one("#loan", Select)
+        loan.set_options(self._loan_options())
+        if self.loans:
+            loan.value = self.loans[0].id
+        self.query_one("#months", Input).value = "3"
+        self.query_one("#option", Select).value = OPTIONS[0]
+        self.query_one("#cause", Select).value = self._cause()
+        for name in ("weighing", "outlook"):
+            self.query_one(f"#{name}", Input).value = ""
+        self.query_one("#options", Static).update("")
+        self.query_one("#compare", DataTable).clear()
+        self.query_one("#capacity", CapacityPanel).update("")
+        self._clear_errors()
+        self.query_one("#save", Button).disabled = False
+        self.set_focus(self.query_one("#months", Input))
+        self._preview()
+        self._initial = self._values()
 
     # ----- live preview
     @on(Input.Changed)
@@ -136,21 +172,27 @@ class DeferralScreen(FormScreen[int]):
 
     @work(thread=True, exclusive=True, group="deferral-preview")
     def _preview(self) -> None:
-        given = self.app.call_from_thread(self._typed, quiet=True)
+        given, case_id = self.app.call_from_thread(lambda: (self._typed(quiet=True), self.detail.case.id))
         if given is None:
             return
         try:
-            result = preview_deferral(self.ctx, self.detail.case.id, given)
+            result = preview_deferral(self.ctx, case_id, given)
         except IncassoError as err:
-            self.app.call_from_thread(self._show_refusal, err)
+            self.app.call_from_thread(self._show_refusal, case_id, err)
             return
-        self.app.call_from_thread(self._show, given, *result)
+        self.app.call_from_thread(self._show, case_id, given, *result)
 
-    def _show_refusal(self, err: IncassoError) -> None:
+    def _show_refusal(self, case_id: int, err: IncassoError) -> None:
+        if case_id != self.detail.case.id:  # a case this kept form showed before
+            return
         self.query_one("#options", Static).update(lit(self.tr.error(err), "bold"))
         self.query_one("#compare", DataTable).clear()
 
-    def _show(self, given: DeferralInput, proposal: DeferralProposal, position: Decimal, budget: BudgetStatus) -> None:
+    def _show(
+        self, case_id: int, given: DeferralInput, proposal: DeferralProposal, position: Decimal, budget: BudgetStatus
+    ) -> None:
+        if case_id != self.detail.case.id:
+            return
         tr = self.tr
 
         def describe(option: DeferralOption | None, name: str) -> str:

@@ -1068,7 +1068,7 @@ class ClientDetailScreen(DeskScreen[None]):
                 markup=False,
             )
             return
-        self.app.push_screen(ArrangementScreen(self.detail), self._arrangement_done)
+        ArrangementScreen.open_kept(self.app, self._arrangement_done, self.detail)
 
     def action_change_arrangement(self) -> None:
         if self.detail is None:
@@ -1116,7 +1116,7 @@ class ClientDetailScreen(DeskScreen[None]):
         from incasso_tui.ui.screens.contact import ContactScreen
 
         if self.detail is not None:
-            ContactScreen.open(self.app, self.detail, partial(self._saved, N_("Contact saved"), "contacts"))
+            ContactScreen.open_kept(self.app, partial(self._saved, N_("Contact saved"), "contacts"), self.detail)
 
     def action_vulnerability(self) -> None:
         from incasso_tui.ui.screens.vulnerability import VulnerabilityScreen
@@ -1154,8 +1154,8 @@ class ClientDetailScreen(DeskScreen[None]):
         from incasso_tui.ui.screens.deferral import DeferralScreen
 
         if self.detail is not None:
-            self.app.push_screen(
-                DeferralScreen(self.detail), partial(self._saved, N_("Deferral proposed to Risk"), "timeline")
+            DeferralScreen.open_kept(
+                self.app, partial(self._saved, N_("Deferral proposed to Risk"), "timeline"), self.detail
             )
 
     def action_handover(self) -> None:
