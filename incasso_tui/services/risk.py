@@ -591,26 +591,13 @@ def _new_forbearance(event: ForbearanceEvent, state: LoanRisk | None, previous: 
     return event.day >= previous and (state.forborne_since is None or event.day > state.forborne_since)
 
 
+# what makes an observation a new history row: every value but the days past due and the amount past due, which
+# move with the calendar
+_COMPARED = tuple(c for c in _VALUE_COLUMNS if c not in ("dpd", "past_due"))
+
+
 def _same(row: Any, values: dict[str, object]) -> bool:
-    return all(
-        getattr(row, name) == values[name]
-        for name in (
-            "stage",
-            "bucket",
-            "outstanding",
-            "non_performing",
-            "default_reason",
-            "default_since",
-            "cure_from",
-            "material_since",
-            "forborne",
-            "forborne_since",
-            "forborne_np",
-            "probation_from",
-            "probation_until",
-            "written_off",
-        )
-    )
+    return all(getattr(row, name) == values[name] for name in _COMPARED)
 
 
 # ---------------------------------------------------------------------------------------------- signals
