@@ -182,3 +182,40 @@ async def test_a_reload_of_the_case_left_does_not_land_on_the_next(
         gate.set()
         await _settle(pilot)
         assert screen.detail is not None and screen.detail.case.id == screen.case_id != left
+
+
+async def test_a_read_overtaken_by_the_open_of_another_case_gives_its_mark_back(
+    app_for: Callable[..., Any], monkeypatch: Any
+) -> None:
+    """Enter on one case, then on another before the first is read: the second is shown, and the first case's
+    "in progress" mark, which its read took, is given back (colleagues would see it taken until it expired)."""
+    app = app_for()
+    released: list[int] = []
+    gate = threading.Event()
+    read = detail_module.read_case
+    first_id: list[int] = []
+
+    def read_first_slowly(ctx: Any, case_id: int) -> Any:
+        if not first_id:
+            first_id.append(case_id)
+            gate.wait(5)
+        return read(ctx, case_id)
+
+    monkeypatch.setattr(detail_module, "SLOW_S", 10.0)
+    monkeypatch.setattr(detail_module, "release_case", lambda ctx, case_id: released.append(case_id))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        monkeypatch.setattr(detail_module, "read_case", read_first_slowly)
+        await pilot.press("home", "enter")
+        await pilot.pause()
+        await pilot.press("down", "enter")
+        for _ in range(50):
+            await pilot.pause(0.02)
+            if isinstance(app.screen, ClientDetailScreen):
+                break
+        second = app.screen
+        assert isinstance(second, ClientDetailScreen) and second.case_id != first_id[0]
+        gate.set()
+        await _settle(pilot)
+        assert app.screen is second and second.case_id != first_id[0]
+        assert released == [first_id[0]]

@@ -1244,17 +1244,27 @@ class CaseOpener:
     def __init__(self, screen: DeskScreen[Any]) -> None:
         self.screen = screen
         self._token = 0  # the open under way; a newer open, or the slow path, makes an older answer moot
+        self._case_id: int | None = None  # the case of the newest open
         self._timer: Timer | None = None
+
+    def _release(self, case_id: int) -> None:
+        """Give back the "in progress" mark the read took for a case that is not shown after all."""
+        app = self.screen.desk
+        service_worker(app, partial(release_case, app.ctx, case_id), _ignore, _ignore, group="release")
 
     def open(
         self, case_id: int, walker: CaseWalker | None = None, callback: Callable[[None], Any] | None = None
     ) -> None:
         self._token += 1
+        self._case_id = case_id
         token, screen, app = self._token, self.screen, self.screen.desk
+        shown = False  # whether this open pushed a screen of its own (which reads, marks and releases the case)
         if self._timer is not None:
             self._timer.stop()
 
         def fresh() -> None:  # the screen reads the case itself and shows it (or the error) as it comes
+            nonlocal shown
+            shown = True
             self._token += 1
             if self._timer is not None:
                 self._timer.stop()
@@ -1266,23 +1276,25 @@ class CaseOpener:
 
         async def done(got: CaseRead) -> None:
             if token != self._token:  # a newer open, or opened by the slow path already
+                if not shown and self._case_id != case_id:  # superseded by the open of another case
+                    self._release(case_id)
                 return
             if not screen.is_active:  # the person went elsewhere meanwhile: not opened after all
                 self._token += 1
-                service_worker(app, partial(release_case, app.ctx, case_id), _ignore, _ignore, group="release")
+                self._release(case_id)
                 return
-            fresh_token = self._token = self._token + 1
+            self._token += 1
             if self._timer is not None:
                 self._timer.stop()
             await self._push(case_id, walker, got, callback)
-            assert fresh_token == self._token
 
         def failed(err: IncassoError) -> None:
             if token == self._token and screen.is_active:
                 fresh()
 
         self._timer = screen.set_timer(SLOW_S, slow)
-        service_worker(screen, partial(read_case, app.ctx, case_id), done, failed, group="open-case")
+        # not exclusive: a newer open must not cancel this read, whose answer gives back the mark it took (done)
+        service_worker(screen, partial(read_case, app.ctx, case_id), done, failed, group="open-case", exclusive=False)
 
     async def _push(
         self, case_id: int, walker: CaseWalker | None, got: CaseRead, callback: Callable[[None], Any] | None
