@@ -170,7 +170,7 @@ class ArrangementScreen(CapacityMixin, SavingScreen[int]):
     def reset(self, detail: ClientDetail) -> None:
         """The form as a new one shows it, for ``detail`` (the kept form, ``DeskScreen.open_kept``): every field
         as composed, no plan, no budget, no messages, not saving; the budget and the BKR standing read again."""
-        self.detail, self.saving, self.budget, self.shown_plan = detail, False, None, None
+        self.detail, self.budget, self.shown_plan = detail, None, None
         self.query_one("#title", Static).update(self._title())
         self.query_one("#cover", Static).update(lit(self.cover_text(), "bold"))
         self.query_one("#note", Static).update(self._note())
@@ -183,11 +183,8 @@ class ArrangementScreen(CapacityMixin, SavingScreen[int]):
         ):
             self.query_one(f"#{name}", Input).value = value
         self.query_one("#frequency", Select).value = Frequency.MONTHLY
-        self._clear_errors()
-        self.query_one("#save", Button).disabled = False
-        self.set_focus(self.query_one("#count", Input))
+        self._as_new()
         self._read_case()
-        self._initial = self._values()
 
     def _read_bkr(self, case_id: int) -> None:
         """Where BKR code A stands, the arrangement says which mutation it leads to (issue 13)."""

@@ -45,9 +45,13 @@ class CapacityMixin(_Screen):
         try:
             st = status(self.ctx, client_id)
         except IncassoError as err:
-            self.app.call_from_thread(self.notify, self.tr.error(err), severity="error")
+            self.app.call_from_thread(self._budget_failed, client_id, err)
             return
         self.app.call_from_thread(self._budget_read, client_id, st)
+
+    def _budget_failed(self, client_id: int, err: IncassoError) -> None:
+        if client_id == self.detail.client.id:  # not a client the kept form showed before
+            self.notify(self.tr.error(err), severity="error")
 
     def _budget_read(self, client_id: int, st: BudgetStatus) -> None:
         if client_id != self.detail.client.id:  # a client the kept form showed before (DeskScreen.open_kept)

@@ -12,7 +12,8 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Button, Input, Label, Select, TextArea
+from textual.content import Content
+from textual.widgets import Input, Label, Select, TextArea
 
 from incasso_tui.domain.enums import ArrearsCause, Channel, ContactOutcome
 from incasso_tui.errors import N_
@@ -45,17 +46,24 @@ class ContactScreen(FormScreen[LoggedContact]):
         self.detail = detail
         self.channel = channel  # a call task's contact is a phone call (issue 13); else the client's preference
 
+    def _title(self) -> Content:
+        return lit(self.tr(N_("Contact with {name}"), name=self.detail.client.name), "bold")
+
+    def _channel(self) -> Channel:
+        """The channel given, else the client's preferred one, else the phone."""
+        preferred = self.channel.value if self.channel is not None else self.detail.client.preferred_channel
+        return Channel(preferred) if preferred in Channel.__members__.values() else Channel.PHONE
+
     def compose(self) -> ComposeResult:
         tr = self.tr
         with Vertical(classes="dialog"):
-            yield Label(lit(tr(N_("Contact with {name}"), name=self.detail.client.name), "bold"), classes="title")
-            preferred = self.channel.value if self.channel is not None else self.detail.client.preferred_channel
+            yield Label(self._title(), classes="title")
             yield from self.field(
                 "channel",
                 N_("Channel"),
                 Select(
                     [(tr(CHANNEL[c.value]), c) for c in Channel],
-                    value=Channel(preferred) if preferred in Channel.__members__.values() else Channel.PHONE,
+                    value=self._channel(),
                     allow_blank=False,
                     compact=True,
                     id="channel",
@@ -116,23 +124,16 @@ class ContactScreen(FormScreen[LoggedContact]):
 
     def reset(self, detail: ClientDetail) -> None:
         """The form as a new one shows it, for ``detail``: every field as composed, no messages, not saving."""
-        tr = self.tr
-        self.detail, self.channel, self.saving = detail, None, False
-        self.query_one(".title", Label).update(lit(tr(N_("Contact with {name}"), name=detail.client.name), "bold"))
-        preferred = detail.client.preferred_channel
-        self.query_one("#channel", Select).value = (
-            Channel(preferred) if preferred in Channel.__members__.values() else Channel.PHONE
-        )
+        self.detail, self.channel = detail, None
+        self.query_one(".title", Label).update(self._title())
+        self.query_one("#channel", Select).value = self._channel()
         self.query_one("#outcome", Select).value = ContactOutcome.REACHED
         for select in ("#cause", "#referral"):
             self.query_one(select, Select).clear()
         for field in self.query(Input).results(Input):
             field.value = ""
-        self._clear_errors()
-        self.query_one("#save", Button).disabled = False
         self._show_promise_fields()
-        self.set_focus(self.query_one("#outcome", Select))
-        self._initial = self._values()
+        self._as_new()
 
     @on(Select.Changed, "#outcome")
     def _show_promise_fields(self) -> None:

@@ -18,7 +18,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import Button, DataTable, Input, Label, Select, Static
+from textual.widgets import DataTable, Input, Label, Select, Static
 
 from incasso_tui.domain.deferral import DeferralOption, DeferralProposal
 from incasso_tui.domain.enums import ArrearsCause
@@ -128,7 +128,7 @@ class DeferralScreen(FormScreen[int]):
     def reset(self, detail: ClientDetail) -> None:
         """The form as a new one shows it, for ``detail`` (the kept form, ``DeskScreen.open_kept``): its loans,
         every field as composed, no preview, no messages, not saving; the preview read again."""
-        self.detail, self.saving = detail, False
+        self.detail = detail
         self.loans = [loan for loan in detail.loans if loan.status == "active"]
         self.query_one(".title", Label).update(self._title())
         loan = self.query_one("#loan", Select)
@@ -143,11 +143,8 @@ class DeferralScreen(FormScreen[int]):
         self.query_one("#options", Static).update("")
         self.query_one("#compare", DataTable).clear()
         self.query_one("#capacity", CapacityPanel).update("")
-        self._clear_errors()
-        self.query_one("#save", Button).disabled = False
-        self.set_focus(self.query_one("#months", Input))
+        self._as_new()
         self._preview()
-        self._initial = self._values()
 
     # ----- live preview
     @on(Input.Changed)

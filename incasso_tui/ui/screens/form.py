@@ -62,6 +62,17 @@ class SavingScreen(DeskScreen[R | None], Generic[R]):
     def _remember_initial(self) -> None:
         self._initial = self._values()
 
+    def _as_new(self) -> None:
+        """The end of a kept form's ``reset`` (``DeskScreen.open_kept``), once its fields hold what a new form's
+        do: not saving, no messages, the save button on, the first field (``AUTO_FOCUS``) focused, and what the
+        fields hold now as what was there when it opened."""
+        self.saving = False
+        self._clear_errors()
+        self.query_one("#save", Button).disabled = False
+        if self.AUTO_FOCUS:
+            self.set_focus(self.query_one(self.AUTO_FOCUS))
+        self._initial = self._values()
+
     @property
     def dirty(self) -> bool:
         """Something was typed that is not saved: leaving asks first (escape here, ctrl+q in the app)."""
