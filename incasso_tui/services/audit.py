@@ -22,11 +22,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from incasso_tui.domain.audit_actions import check_action
 from incasso_tui.errors import N_, ConfigError, NotFound
+from incasso_tui.store.bulk import insert_rows
 from incasso_tui.store.db import Database
 from incasso_tui.store.models import AuditEvent, AuditHead, Case
 
@@ -205,7 +206,8 @@ class Event:
 
 
 def record_many(session: Session, events: Iterable[Event]) -> int:
-    """Append many events to the chain with one multi-row insert (bulk work: a run, a bank file).
+    """Append many events to the chain in one bulk insert (``store.bulk.insert_rows``: COPY on PostgreSQL, the
+    driver's executemany on SQLite; bulk work: a run, a bank file).
 
     Pending ORM changes are flushed first, so events written earlier with ``record`` keep lower ids than these;
     the chain's order is the id order. Returns the number of events written.
@@ -215,14 +217,10 @@ def record_many(session: Session, events: Iterable[Event]) -> int:
     key = _key(session, head)
     previous, seq = head.last_hash, head.last_seq
     keyed = key is not None
-    checked: set[str] = set()
     rows: list[tuple[Any, ...]] = []  # in the order of _EVENT_COLUMNS
     for e in events:
-        if e.action not in checked:
-            check_action(e.action)
-            checked.add(e.action)
-        before = None if e.before is None else _ENCODE_SORTED(_jsonable(e.before))
-        after = None if e.after is None else _ENCODE_SORTED(_jsonable(e.after))
+        check_action(e.action)
+        before, after = _dump(e.before), _dump(e.after)
         seq += 1
         if key is not None:
             digest = _keyed_hash(
@@ -235,7 +233,7 @@ def record_many(session: Session, events: Iterable[Event]) -> int:
         )
         previous = digest
     if rows:
-        _insert_events(session, rows)
+        insert_rows(session, AuditEvent, _EVENT_COLUMNS, rows)
         head.last_hash, head.last_seq = previous, seq
     return len(rows)
 
@@ -254,39 +252,6 @@ _EVENT_COLUMNS = (
     "seq",
     "keyed",
 )
-
-
-def _insert_events(session: Session, rows: list[tuple[Any, ...]]) -> None:
-    """The rows (values in the order of ``_EVENT_COLUMNS``) in this session's transaction. On SQLite with the
-    driver's ``executemany``, each value through its column's type as a Core insert would put it (the stored values
-    are the same), without Core's passes over every row's parameters; elsewhere a Core insert, one executemany."""
-    table = AuditEvent.__table__
-    assert isinstance(table, Table)
-    connection = session.connection()
-    dialect = connection.dialect
-    if dialect.name != "sqlite":
-        session.execute(insert(table), [dict(zip(_EVENT_COLUMNS, row, strict=True)) for row in rows])
-        return
-    convert = [
-        (i, processor)
-        for i, name in enumerate(_EVENT_COLUMNS)
-        if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
-    ]
-    if convert:
-        converted = []
-        for row in rows:
-            values = list(row)
-            for i, processor in convert:
-                if values[i] is not None:
-                    values[i] = processor(values[i])
-            converted.append(tuple(values))
-        rows = converted
-    quote = dialect.identifier_preparer.quote
-    sql = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in _EVENT_COLUMNS)}) "
-        f"VALUES ({', '.join('?' for _ in _EVENT_COLUMNS)})"
-    )
-    connection.exec_driver_sql(sql, rows)
 
 
 def latest_event_id(db: Database) -> int:

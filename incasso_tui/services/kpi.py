@@ -40,8 +40,12 @@ __all__ = [
     "BucketFigure",
     "KpiReport",
     "RollRates",
+    "Scope",
     "Workload",
     "kpi",
+    "period",
+    "report_in",
+    "scope_of",
 ]
 
 WHOLE_DESK_ROLES = (Role.SUPERVISOR, Role.ADMIN, Role.AUDITOR)

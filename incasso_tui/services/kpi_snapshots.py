@@ -176,11 +176,18 @@ def _compute(s: Session, backend: str, today: date, scope: Scope) -> tuple[KpiRe
 
 
 def latest(ctx: Context) -> StoredKpi | None:
-    """The newest snapshot of the actor's scope (the whole desk, or the actor's own cases), or None."""
+    """The newest snapshot of the actor's scope (the whole desk, or the actor's own cases) as of today or before,
+    or None. Newest by the day it is of, then by when it was stored: one taken later for an earlier day (a run for
+    a past date, ``--take --date``) does not hide today's, nor one for a later day today's."""
     scope = scope_of(ctx)
     with ctx.db.reader() as s:
         where = KpiSnapshot.scope_user_id.is_(None) if scope is None else KpiSnapshot.scope_user_id == scope[0]
-        row = s.scalar(select(KpiSnapshot).where(where).order_by(KpiSnapshot.id.desc()).limit(1))
+        row = s.scalar(
+            select(KpiSnapshot)
+            .where(where, KpiSnapshot.as_of <= ctx.clock.today())
+            .order_by(KpiSnapshot.as_of.desc(), KpiSnapshot.id.desc())
+            .limit(1)
+        )
         return None if row is None else _view(row)
 
 

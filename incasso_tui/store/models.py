@@ -940,7 +940,7 @@ class KpiSnapshot(Base):
     """The team view's figures as computed at ``taken_at`` (``services.kpi``, issue 18): written by the daily run
     and on demand (the dashboard's refresh, ``incasso report kpi --take``), shown with that moment. ``scope_user_id``
     NULL is the whole desk, otherwise the user whose cases these are. ``figures`` is the JSON of the report and the
-    cause counts, exactly as the live query gave them (``services.kpi.stored_figures``)."""
+    cause counts, exactly as the live query gave them (``services.kpi_snapshots.stored_figures``)."""
 
     __tablename__ = "kpi_snapshots"
 

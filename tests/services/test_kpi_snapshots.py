@@ -101,3 +101,24 @@ def test_the_daily_run_stores_the_whole_desks_figures_it_leaves_behind(ctx_for) 
     assert stored is not None and stored.report == kpi(ctx) and stored.causes == cause_counts(ctx)
     assert for_dashboard(ctx) == stored
     assert latest(ctx_for("demo")) is None  # an employee's figures are taken at their first opening of the day
+
+
+def test_the_newest_is_by_its_day_so_one_stored_later_for_another_day_hides_nothing(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    """A snapshot stored after today's but for an earlier day (a run for a past date) or for a later one does not
+    become "the newest": the dashboard keeps today's and takes no new one."""
+    ctx = ctx_for("demo")
+    today = for_dashboard(ctx)
+    for day in (AS_OF - timedelta(days=3), AS_OF + timedelta(days=2)):
+        other = replace(today.report, as_of=day)
+        with ctx.db.transaction() as s:  # stored after today's: a higher id
+            s.add(
+                KpiSnapshot(
+                    scope_user_id=ctx.actor.id,
+                    as_of=day,
+                    taken_at=NOW,
+                    taken_by="demo",
+                    figures=stored_figures(other, today.causes),
+                )
+            )
+    assert latest(ctx) == today
+    assert for_dashboard(ctx) == today and len(_events(ctx)) == 1
