@@ -40,19 +40,21 @@ def service_worker(
     """Run ``call()`` in a thread worker; then ``done(result)`` or ``failed(err)`` on the UI thread.
 
     Nothing is posted when the worker was cancelled meanwhile (the screen was left, or a newer call of the same
-    exclusive group replaced it).
+    exclusive group replaced it), nor when ``node`` is no longer attached by the time the answer is handed over
+    (it was removed, or the app is closing, after the answer was queued: its children may be gone already).
     """
     app = node.app
 
     def job() -> None:
+        worker = get_current_worker()
         try:
             post: Callable[[], Any] = partial(done, call())
         except IncassoError as err:
             post = partial(failed, err)
         except DRIVER_ERROR as exc:
             post = partial(failed, as_incasso_error(exc))
-        if not get_current_worker().is_cancelled:
-            app.call_from_thread(post)
+        if not worker.is_cancelled:
+            app.call_from_thread(lambda: post() if node.is_attached and not worker.is_cancelled else None)
 
     return node.run_worker(job, thread=True, exclusive=exclusive, group=group)
 
