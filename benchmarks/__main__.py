@@ -15,7 +15,9 @@ Steps (``--only`` picks some; every step runs the real ``incasso`` command or th
   CPU each had used when painted; with ``--harlequin PATH`` also harlequin's first paint on the same SQLite book;
 - ``keys``: ``benchmarks.keys`` on a copy of the book: every key of issue 18 (open a case, each detail tab, the
   arrangement / contact / deferral forms, approvals, dashboard, task inbox, and back from each) in tmux at 80x24 as
-  user ``bakker``, ``--key-runs`` tries each (20 by default), p50 / p95 from the key to the settled screen;
+  user ``bakker``, ``--key-runs`` tries each (20 by default), p50 / p95 from the key to the settled screen; the
+  copy is seeded first by ``benchmarks.keys_seed`` (40 submitted deferral proposals for bakker to decide, 200 open
+  tasks of bakker), so the approvals and the task inbox do not time empty screens;
 - ``queries``: ``benchmarks.queries``: worklist count + page per filter and sort, next page, jump to the end,
   searches, client detail (p50 / p95);
 - ``search``: ``benchmarks.search``: p50 / p95 of each kind of search term (a word in the name, a 2-letter word
@@ -215,11 +217,17 @@ def step_startup(b: Backend, out: dict[str, Any]) -> None:
 
 
 def step_keys(b: Backend, out: dict[str, Any]) -> None:
-    """benchmarks.keys on a copy of the book (the TUI writes locks and audit rows): p50 / p95 per key."""
+    """benchmarks.keys on a copy of the book (the TUI writes locks and audit rows): p50 / p95 per key. The copy is
+    seeded first (``benchmarks.keys_seed``, through the services: 40 submitted deferral proposals by the employees
+    and 200 open call tasks of bakker, overdue, today and ahead), since a generated book has neither and the
+    approvals and the task inbox would show empty screens; the seed's counts go in ``keys.seed``."""
     b.copy(f"book{b.args.loans}", "keys")
     try:
+        seed = [sys.executable, "-m", "benchmarks.keys_seed", "--db", b.url("keys")]
+        seeded = _json_tail(_run([*seed, "--user", "bakker", "--date", b.args.date], cwd=HERE.parent).stdout)
         cmd = [sys.executable, "-m", "benchmarks.keys", "--db", b.url("keys"), "--runs", str(b.args.key_runs)]
-        out["keys"] = _json_tail(_run(cmd, cwd=HERE.parent).stdout)
+        cmd += ["--user", "bakker", "--date", b.args.date]
+        out["keys"] = {**_json_tail(_run(cmd, cwd=HERE.parent).stdout), "seed": seeded}
     finally:
         b.drop("keys")
 
@@ -537,10 +545,17 @@ def render(b: Backend, r: dict[str, Any]) -> str:
         ]
     if "keys" in r:
         k = r["keys"]
+        seeded = k.get("seed")
+        shown = (
+            f"; the approvals screen shows {seeded['proposals']} submitted proposals and the task inbox "
+            f"{seeded['tasks']} open tasks (`benchmarks.keys_seed`)"
+            if seeded
+            else "; no proposals or tasks seeded: the approvals and the task inbox show empty screens"
+        )
         lines += [
             "",
-            f"**Keys** (`benchmarks.keys`, tmux 80x24, user bakker, a copy of the book; {k['runs']} tries per key, "
-            f"key → screen settled (settle {k['settle_s']} s, not counted); load {k['load_before']} → "
+            f"**Keys** (`benchmarks.keys`, tmux 80x24, user bakker, a copy of the book{shown}; {k['runs']} tries per "
+            f"key, key → screen settled (settle {k['settle_s']} s, not counted); load {k['load_before']} → "
             f"{k['load_after']}; p50 / p95 / max ms; target p95 ≤ 100 ms):",
             "",
             "| key | forward | back | met |",

@@ -12,6 +12,11 @@ runs the package copied into DIR and the tries alternate between the two, so a r
 under the same load. Each step is undone (``escape``) and
 the undo is measured too ("back"). p50/p95/max over ``--runs``; the machine's load average before and after.
 
+The approvals (``v``) and the task inbox (``a``) time screens with rows only when the book has work for the user: a
+generated book has no proposal and no task, so seed the copy first with ``python -m benchmarks.keys_seed --db URL``
+(through the services: submitted deferral proposals of the employees for bakker to decide, open call tasks of
+bakker overdue, today and ahead); ``python -m benchmarks`` does, and records the seed's counts in ``keys.seed``.
+
 The polling costs a little CPU itself (one tmux client a poll); a step that settles in 40 ms is shown as
 40-50 ms. Every step needs its pattern to show: a step that never reaches it fails the run with the screen.
 """
