@@ -119,3 +119,45 @@ async def test_the_app_switches_the_collector_off_while_it_runs_and_back_on(app_
         await pilot.pause()
         assert not gc.isenabled() and gc.get_freeze_count() > 0
     assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+async def test_a_list_screen_is_first_painted_with_its_rows_their_keys_and_its_scrollbar(
+    app_for: Callable[..., Any],
+) -> None:
+    """The inbox (a RowsScreen): the rows come before its first paint, and with them the keys the highlighted row
+    enables and the table's scrollable size; after the first paint nothing is composed or laid out again."""
+    from incasso_tui.services.tasks import CallTaskInput, create_call_task
+    from incasso_tui.ui.screens.inbox import InboxScreen
+    from incasso_tui.ui.widgets.table import Table
+    from tests.ui.test_deskday import TODAY
+
+    app = app_for("bakker")
+    with app.ctx.db.reader() as s:
+        from sqlalchemy import text
+
+        cases = list(s.scalars(text("SELECT id FROM cases WHERE status = 'active' ORDER BY id LIMIT 30")))
+    for case_id in cases:
+        create_call_task(app.ctx, case_id, CallTaskInput(TODAY, "Bellen"))
+    painted: list[tuple[int, int, list[FooterKey]]] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        screen = InboxScreen()
+        real = screen._compositor_refresh
+
+        def refresh() -> None:  # the state of every paint of the screen
+            table = screen.query_one(Table)
+            footer = screen.query_one(DeskFooter)
+            painted.append((table.row_count, table.virtual_size.height, list(footer.query(FooterKey))))
+            real()
+
+        screen._compositor_refresh = refresh  # type: ignore[method-assign]
+        await app.push_screen(screen)
+        await _settle(pilot)
+        assert painted, "the inbox was never painted"
+        rows, height, keys = painted[0]
+        assert rows == screen.query_one(Table).row_count >= 30
+        assert height == rows + 1  # the rows and the header: the scrollbar is right in the first paint
+        actions = [k.action for k in keys]
+        assert "done" in actions and "move" in actions  # enabled by the highlighted task, in the first paint
+        assert list(screen.query_one(DeskFooter).query(FooterKey)) == keys  # not mounted again after it
+        assert all(p == painted[0] for p in painted)

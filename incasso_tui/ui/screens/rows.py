@@ -40,6 +40,7 @@ class RowsScreen(DeskScreen[None], Generic[RowT]):
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[RowT] = []
+        self._panel_of: RowT | None = None  # the row the panel was last made for
         self._first_rows = asyncio.Event()  # set when the first read of the rows is done (on_mount waits for it)
 
     # ----- what a subclass provides
@@ -80,7 +81,7 @@ class RowsScreen(DeskScreen[None], Generic[RowT]):
         yield Static(id=self.PANEL_ID)
         yield from self.below()
         yield Label(id="message", classes="error")
-        yield DeskFooter(compact=True)
+        yield DeskFooter(compact=True, keys_later=True)  # the keys depend on the highlighted row: see _mounted
 
     @on(events.Mount)  # not on_mount: subclasses have their own (Textual runs each class's handler along the MRO)
     async def _mounted(self) -> None:
@@ -89,6 +90,11 @@ class RowsScreen(DeskScreen[None], Generic[RowT]):
         # the screen's first layout and paint wait (a bounded time) for the rows: see FIRST_ROWS_WAIT_S
         with suppress(TimeoutError):
             await asyncio.wait_for(first.wait(), FIRST_ROWS_WAIT_S)
+        if first.is_set():
+            # the keys a highlighted row enables (check_action) are composed once, with the rows, for the first
+            # paint: composed before the rows came, they were mounted again after it, in a layout and paint of their
+            # own. Without the rows by now the first bindings signal composes them.
+            await self.query_one(DeskFooter).show_now()
 
     def load(self) -> None:
         service_worker(self, self.fetch, self._loaded, self._load_failed, group="rows")
@@ -110,10 +116,11 @@ class RowsScreen(DeskScreen[None], Generic[RowT]):
 
     def _show(self, rows: list[RowT]) -> None:
         self.rows = rows
-        table = self.query_one(f"#{self.TABLE_ID}", DataTable)
+        table = self.query_one(f"#{self.TABLE_ID}", Table)
         table.clear()
         for row in rows:
             table.add_row(*self.cells(row), key=self.key(row))
+        table.size_now()  # its scrollable size for the next paint, not a layout of its own after it
         self.query_one("#count", Static).update(self.count_text(len(rows)))
         self._highlighted()
         self.refresh_bindings()
@@ -127,7 +134,11 @@ class RowsScreen(DeskScreen[None], Generic[RowT]):
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
-        self.query_one(f"#{self.PANEL_ID}", Static).update(self.panel(self.current))
+        row = self.current
+        if row is not None and row is self._panel_of:
+            return  # the message after rows were shown: their first row's panel is made already (by _show)
+        self._panel_of = row
+        self.query_one(f"#{self.PANEL_ID}", Static).update(self.panel(row))
         self.refresh_bindings()
 
     def message(self, text: str) -> None:

@@ -55,7 +55,16 @@ class DeskFooter(Footer):
     _show_requests = 0  # bindings changes handed to _show_bindings so far (the newest one does the work)
     shown = 0  # times the keys were composed to compare with the shown ones (tests)
 
+    def __init__(self, *args: Any, keys_later: bool = False, **kwargs: Any) -> None:
+        """``keys_later``: compose no keys at the footer's mount; the screen shows them with :meth:`show_now` (or
+        the first bindings signal does), when what enables them has come (``RowsScreen``: its rows)."""
+        super().__init__(*args, **kwargs)
+        self._keys_later = keys_later
+
     def compose(self) -> ComposeResult:
+        if self._keys_later:
+            self._keys_later = False
+            return
         if not self._bindings_ready and self.is_attached:
             # Textual's Footer composes nothing until the screen's first bindings signal, which comes after the
             # screen's first paint: the keys then appear in a paint of their own and the footer in a layout of its
@@ -75,6 +84,12 @@ class DeskFooter(Footer):
             request = self._show_requests + 1
             if self.call_after_refresh(self._show_bindings, request):
                 self._show_requests = request
+
+    async def show_now(self) -> None:
+        """Show the screen's bindings as they are now, before the screen's next paint (a screen that waits, before
+        its first paint, for what enables its keys: ``RowsScreen``). Run as the footer (its compose binds data)."""
+        with self._context():
+            await self._show_bindings()
 
     async def _show_bindings(self, request: int | None = None) -> None:
         if not self.is_attached or self._pruning:
