@@ -55,7 +55,7 @@ class ApprovalsScreen(RowsScreen[ProposalRow]):
     def columns(self) -> list[tuple[str | Text, str, int | None]]:
         tr = self.tr
         return [
-            (tr(N_("Client")), "client", 24),
+            (tr(N_("Client")), "client", 18),  # so that the five columns fit 80 columns with the scrollbar
             (tr(N_("Proposal")), "kind", None),
             (Text(tr(N_("Position")), justify="right"), "position", None),
             (tr(N_("By")), "by", None),
