@@ -155,7 +155,10 @@ class Translator:
         self._catalog = found.messages
         self._plurals = found.plurals
         self._plural_index = c2py(get_plural(self.locale).plural_expr)
-        self._dates: dict[date, str] = {}  # babel takes ~50 µs a date; a list of 200 tasks shows a few dozen days
+        # formatted dates and amounts: Babel takes ~50 µs for one, and a screen shows the same ones again and again
+        # (a list of 200 tasks a few dozen days, a schedule the same installment, every repaint of the worklist)
+        self._dates: dict[date, str] = {}
+        self._amounts: dict[str, str] = {}
 
     def plural(self, singular: str, plural: str, count: int, /, **params: object) -> str:
         """gettext ngettext: the form of ``singular``/``plural`` for ``count``; ``{n}`` is ``count`` unless given."""
@@ -186,7 +189,13 @@ class Translator:
         return str(v)
 
     def money(self, amount: Decimal) -> str:
-        return format_currency(amount, "EUR", locale=self.locale)
+        key = str(amount)  # the exact value as written: 1.0 and 1.00, or -0 and 0, are kept apart
+        text = self._amounts.get(key)
+        if text is None:
+            if len(self._amounts) >= 8192:
+                self._amounts.clear()
+            text = self._amounts[key] = format_currency(amount, "EUR", locale=self.locale)
+        return text
 
     def integer(self, n: int) -> str:
         return format_decimal(n, locale=self.locale)

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from babel.messages.extract import extract_from_dir
 
 from incasso_tui.errors import RuleViolation
@@ -198,3 +199,25 @@ def test_a_damaged_cache_of_the_right_key_is_parsed_again_not_a_crash(monkeypatc
             assert "is damaged" in caplog.text, body
     finally:
         i18n.catalogs.cache_clear()
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_kept_dates_and_amounts_read_as_babel_formats_them(lang: str) -> None:
+    """The translator keeps what it formatted (issue 18): the second time reads exactly as Babel's own, for values
+    that are equal but written differently too (1.0 and 1.00, -0 and 0), and a datetime is shown as its day."""
+    from datetime import datetime
+
+    from babel.dates import format_date
+    from babel.numbers import format_currency
+
+    tr = Translator(lang)
+    pattern = "dd-MM-yyyy" if lang == "nl" else "dd/MM/yyyy"
+    for text in ("1", "1.0", "1.00", "-0", "0", "0.00", "1234.56", "-12.5", "1000000"):
+        expected = format_currency(Decimal(text), "EUR", locale=tr.locale)
+        assert tr.money(Decimal(text)) == expected
+        assert tr.money(Decimal(text)) == expected  # kept
+    for day in (date(2026, 1, 1), date(2026, 12, 31)):
+        assert tr.date(day) == tr.date(day) == format_date(day, format=pattern, locale=tr.locale)
+    at = datetime(2026, 3, 4, 23, 59)
+    assert tr.date(at) == format_date(at.date(), format=pattern, locale=tr.locale)
+    assert tr.money(Decimal("-0")) != tr.money(Decimal("0"))
