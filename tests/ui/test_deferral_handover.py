@@ -248,3 +248,26 @@ async def test_the_kept_deferral_form_opens_again_as_new_for_the_next_case(app_f
         assert form.query_one("#months").value == "3" and form.query_one("#weighing").value == ""
         assert "Positie" in _text(app, "#options") and form.query_one("#compare").row_count > 3
         assert not form.dirty
+
+
+async def test_the_deferral_form_is_first_painted_with_its_preview(app_for) -> None:  # type: ignore[no-untyped-def]
+    """Issue 18: the form waits (a bounded time) for the preview of what it shows before its first paint, so it is
+    painted once, with the options and both schedules, not once without them and again when they come."""
+    app = app_for("demo")
+    case_id, _version, _loan_id = _case_with_a_running_loan(app.ctx)
+    detail = client_detail(app.ctx, case_id)
+    painted: list[tuple[str, int]] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        screen = DeferralScreen(detail)
+        real = screen._compositor_refresh
+
+        def refresh() -> None:  # what each paint of the form shows
+            painted.append((str(screen.query_one("#options").render()), screen.query_one("#compare").row_count))
+            real()
+
+        screen._compositor_refresh = refresh  # type: ignore[method-assign]
+        await _open(pilot, screen)
+        assert painted, "the form was never painted"
+        options, rows = painted[0]
+        assert "Positie" in options and "looptijd verlengen" in options and rows > 3

@@ -10,6 +10,8 @@ with both repayment options' installment, end date and extra interest, recompute
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import suppress
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -38,6 +40,9 @@ from incasso_tui.ui.text import lit, money_cell, right, text_cell
 from incasso_tui.ui.widgets.capacity import CapacityPanel
 from incasso_tui.ui.widgets.table import Table
 
+# How long the form waits, before it is painted, for the preview of what it shows (see on_screen_resume)
+FIRST_PREVIEW_WAIT_S = 0.25
+
 
 class DeferralScreen(FormScreen[int]):
     """Dismissed with the new proposal's id, or None when cancelled."""
@@ -53,6 +58,7 @@ class DeferralScreen(FormScreen[int]):
         super().__init__()
         self.detail = detail
         self.loans = [loan for loan in detail.loans if loan.status == "active"]
+        self._previewed = asyncio.Event()  # set when the latest preview asked for is shown (or cannot be)
 
     def _title(self) -> Content:
         return lit(self.tr(N_("Deferral of repayment for {name}"), name=self.detail.client.name), "bold")
@@ -167,10 +173,22 @@ class DeferralScreen(FormScreen[int]):
             outlook=self.query_one("#outlook", Input).value,
         )
 
-    @work(thread=True, exclusive=True, group="deferral-preview")
     def _preview(self) -> None:
+        self._previewed.clear()
+        self._read_preview()
+
+    async def on_screen_resume(self) -> None:
+        """Before the form is painted (the handler runs before Screen's own, which lays out and paints): wait a
+        bounded time for the preview begun as the form was made or reset (a read of a few milliseconds), so that
+        the form is painted once, with it, not once without and once more when it comes (issue 18)."""
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._previewed.wait(), FIRST_PREVIEW_WAIT_S)
+
+    @work(thread=True, exclusive=True, group="deferral-preview")
+    def _read_preview(self) -> None:
         given, case_id = self.app.call_from_thread(lambda: (self._typed(quiet=True), self.detail.case.id))
         if given is None:
+            self.app.call_from_thread(self._previewed.set)
             return
         try:
             result = preview_deferral(self.ctx, case_id, given)
@@ -182,6 +200,7 @@ class DeferralScreen(FormScreen[int]):
     def _show_refusal(self, case_id: int, err: IncassoError) -> None:
         if case_id != self.detail.case.id:  # a case this kept form showed before
             return
+        self._previewed.set()
         self.query_one("#options", Static).update(lit(self.tr.error(err), "bold"))
         self.query_one("#compare", DataTable).clear()
 
@@ -190,6 +209,7 @@ class DeferralScreen(FormScreen[int]):
     ) -> None:
         if case_id != self.detail.case.id:
             return
+        self._previewed.set()
         tr = self.tr
 
         def describe(option: DeferralOption | None, name: str) -> str:
