@@ -10,13 +10,19 @@ Two things every screen does at its first showing, so that Textual does not styl
 when the screen is made, from the terminal's size, so the first resize finds them unchanged; and the first resume
 after the screen was mounted does not restyle the tree its mount has just styled.
 
+A screen that starts a read as it is made or shown again (a form's preview, the client's budget) can have its next
+paint wait for it a bounded time (:meth:`DeskScreen.paint_after`, :data:`PAINT_WAIT_S`): painted once, with what
+the read brought, instead of once without it and again, laid out anew, when it came (issue 18).
+
 ``DeskModal`` lists ``ModalScreen`` first: Textual takes CSS (the dimmed background) and the CSS type names from
 the first DOMNode base only; the properties come along the MRO.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from textual import events
@@ -33,6 +39,10 @@ if TYPE_CHECKING:
 
 R = TypeVar("R")
 
+# How long a screen's paint waits for the reads it was given (DeskScreen.paint_after): they take milliseconds; a
+# slower one (a busy database) shows the screen without them after this, and they fill it in when they come.
+PAINT_WAIT_S = 0.25
+
 
 def desk_app(app: App[Any]) -> IncassoApp:
     """``app`` as the desk's app, for code that is not a screen (a command palette provider, a helper)."""
@@ -46,6 +56,7 @@ class DeskScreen(Screen[R]):
         super().__init__(name=name, id=id, classes=classes)
         self._styled_by_mount = False  # whether the first resume may skip its restyle
         self._css_seen = -1  # the app's CSS generation (App._css_update_count) when this screen was last shown
+        self._paint_waits: list[asyncio.Event] = []  # what the next paint waits for (paint_after)
         try:
             app = active_app.get()
         except LookupError:  # made outside a running app: the first resize sets the classes
@@ -107,14 +118,23 @@ class DeskScreen(Screen[R]):
         # their layout from their own idle, which may come after the screen's first update.
         self.refresh(layout=True)
 
-    def _on_screen_resume(self, event: events.ScreenResume) -> None:
-        """Runs before Screen's own handler: the first resume of a new screen comes right after its mount, which
-        styled every node with the screen's CSS already loaded (see ``__init__``); a later resume (back from a
-        modal) restyles."""
+    def paint_after(self, *reads: asyncio.Event) -> None:
+        """Let the screen's next paint (its next resume: the push that shows it) wait, at most :data:`PAINT_WAIT_S`,
+        until each of ``reads`` is set: the caller sets it on the UI thread once the read's answer is shown."""
+        self._paint_waits.extend(reads)
+
+    async def _on_screen_resume(self, event: events.ScreenResume) -> None:  # type: ignore[override]  # Textual awaits it
+        """Runs before Screen's own handler (which lays out and paints): the first resume of a new screen comes
+        right after its mount, which styled every node with the screen's CSS already loaded (see ``__init__``); a
+        later resume (back from a modal) restyles. The reads given to :meth:`paint_after` are waited for here."""
         self._css_seen = self.app._css_update_count  # the CSS this screen's nodes are styled with, once shown
         if self._styled_by_mount:
             self._styled_by_mount = False
             event.refresh_styles = False
+        waits, self._paint_waits = self._paint_waits, []
+        if waits:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*(done.wait() for done in waits)), PAINT_WAIT_S)
 
     def _screen_resized(self, size: Size) -> None:
         """Lay the screen out again only for a new size. Textual relays a screen on every Resize it gets: also the

@@ -242,3 +242,36 @@ async def test_the_kept_arrangement_form_opens_again_as_new_for_the_next_case(ap
         await pilot.pause()
         assert isinstance(app.screen, ClientDetailScreen)
     assert arrangements_of(app, second) == 1 and arrangements_of(app, first) == 0
+
+
+async def test_the_arrangement_form_is_first_painted_with_the_clients_capacity(app_for: Callable[..., Any]) -> None:
+    """Issue 18: the form's first paint waits (a bounded time) for the client's budget and the BKR standing, read in
+    workers as it opens, so it is painted once, with the capacity panel filled, the first time and when kept."""
+    app = app_for()
+    painted: list[str] = []
+    real_refresh = ArrangementScreen._compositor_refresh
+
+    def refresh(screen: ArrangementScreen) -> None:  # what each paint of the form shows
+        painted.append(shown(screen.query_one("#capacity")))
+        real_refresh(screen)
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        case_id = first_case(app, ARRANGEABLE)
+        ArrangementScreen._compositor_refresh = refresh  # type: ignore[method-assign]
+        try:
+            for _ in range(2):  # a new form, then the kept one shown again
+                painted.clear()
+                await open_detail(pilot, case_id)
+                await pilot.press("a")
+                for _ in range(3):
+                    await app.workers.wait_for_complete()
+                    await pilot.pause()
+                assert isinstance(app.screen, ArrangementScreen)
+                assert painted and painted[0].strip(), "painted without the client's capacity"
+                assert painted[0] == shown(app.screen.query_one("#capacity"))
+                await pilot.press("escape")
+                await pilot.pause()
+                await pilot.press("escape")
+                await pilot.pause()
+        finally:
+            ArrangementScreen._compositor_refresh = real_refresh  # type: ignore[method-assign]

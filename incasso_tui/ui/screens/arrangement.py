@@ -7,6 +7,7 @@ only parses what was typed and shows each refusal at the field it is about.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 from typing import ClassVar
@@ -161,11 +162,21 @@ class ArrangementScreen(CapacityMixin, SavingScreen[int]):
         self._read_case()
 
     def _read_case(self) -> None:
-        """The plan of what is typed, and, in workers, the client's budget and where BKR code A stands."""
+        """The plan of what is typed, and, in workers, the client's budget and where BKR code A stands: the form's
+        next paint waits for both (``DeskScreen.paint_after``), so it is painted once, with them."""
         self.update_plan()
-        self.load_budget()
+        budget_read, bkr_read = asyncio.Event(), asyncio.Event()
+        self.load_budget(budget_read)
         case_id = self.detail.case.id
-        self.run_worker(lambda: self._read_bkr(case_id), thread=True, exclusive=True, group="bkr")
+
+        def read_bkr() -> None:
+            try:
+                self._read_bkr(case_id)
+            finally:
+                self.app.call_from_thread(bkr_read.set)
+
+        self.run_worker(read_bkr, thread=True, exclusive=True, group="bkr")
+        self.paint_after(budget_read, bkr_read)
 
     def reset(self, detail: ClientDetail) -> None:
         """The form as a new one shows it, for ``detail`` (the kept form, ``DeskScreen.open_kept``): every field

@@ -9,6 +9,7 @@ when the arrangement is saved.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -40,14 +41,19 @@ class CapacityMixin(_Screen):
     shown_plan: Plan | None = None
 
     @work(thread=True, exclusive=True, group="arrangement-budget")
-    def load_budget(self) -> None:
+    def load_budget(self, done: asyncio.Event | None = None) -> None:
+        """Read the client's budget and show the capacity; then set ``done`` (on the UI thread)."""
         client_id = self.detail.client.id
         try:
-            st = status(self.ctx, client_id)
-        except IncassoError as err:
-            self.app.call_from_thread(self._budget_failed, client_id, err)
-            return
-        self.app.call_from_thread(self._budget_read, client_id, st)
+            try:
+                st = status(self.ctx, client_id)
+            except IncassoError as err:
+                self.app.call_from_thread(self._budget_failed, client_id, err)
+                return
+            self.app.call_from_thread(self._budget_read, client_id, st)
+        finally:
+            if done is not None:
+                self.app.call_from_thread(done.set)
 
     def _budget_failed(self, client_id: int, err: IncassoError) -> None:
         if client_id == self.detail.client.id:  # not a client the kept form showed before

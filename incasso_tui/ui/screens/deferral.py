@@ -11,7 +11,6 @@ with both repayment options' installment, end date and extra interest, recompute
 from __future__ import annotations
 
 import asyncio
-from contextlib import suppress
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -39,9 +38,6 @@ from incasso_tui.ui.screens.form import FormScreen
 from incasso_tui.ui.text import lit, money_cell, right, text_cell
 from incasso_tui.ui.widgets.capacity import CapacityPanel
 from incasso_tui.ui.widgets.table import Table
-
-# How long the form waits, before it is painted, for the preview of what it shows (see on_screen_resume)
-FIRST_PREVIEW_WAIT_S = 0.25
 
 
 class DeferralScreen(FormScreen[int]):
@@ -126,6 +122,7 @@ class DeferralScreen(FormScreen[int]):
     def on_mount(self) -> None:
         self.query_one("#months", Input).focus()
         self._preview()
+        self.paint_after(self._previewed)  # painted once, with the preview (a read of 3-5 ms)
 
     def can_show(self, detail: ClientDetail) -> bool:
         """The loan field was made for a case with active loans or for one without (blank allowed)."""
@@ -151,6 +148,7 @@ class DeferralScreen(FormScreen[int]):
         self.query_one("#capacity", CapacityPanel).update("")
         self._as_new()
         self._preview()
+        self.paint_after(self._previewed)
 
     # ----- live preview
     @on(Input.Changed)
@@ -176,13 +174,6 @@ class DeferralScreen(FormScreen[int]):
     def _preview(self) -> None:
         self._previewed.clear()
         self._read_preview()
-
-    async def on_screen_resume(self) -> None:
-        """Before the form is painted (the handler runs before Screen's own, which lays out and paints): wait a
-        bounded time for the preview begun as the form was made or reset (a read of a few milliseconds), so that
-        the form is painted once, with it, not once without and once more when it comes (issue 18)."""
-        with suppress(TimeoutError):
-            await asyncio.wait_for(self._previewed.wait(), FIRST_PREVIEW_WAIT_S)
 
     @work(thread=True, exclusive=True, group="deferral-preview")
     def _read_preview(self) -> None:
