@@ -130,3 +130,44 @@ async def test_the_context_beside_a_proposal_is_read_when_it_is_highlighted(app_
         await _settle(pilot)
         assert set(screen.contexts) == {first, other}
         assert _text(app, "#beside") == beside(other) != beside(first)
+
+
+async def test_the_queue_opens_again_on_the_kept_screen_read_afresh_and_painted_once(app_for) -> None:  # type: ignore[no-untyped-def]
+    """Issue 18: the app keeps one approvals screen; opened again it shows the queue as it is now (a proposal
+    decided meanwhile, elsewhere, is gone; no message of the last visit), painted once, with the keys it has now."""
+    from textual.widgets._footer import FooterKey
+
+    from incasso_tui.ui.widgets.footer import DeskFooter
+
+    app = app_for("bakker")
+    _submit(app, "demo")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        await pilot.press("v")
+        await _settle(pilot)
+        first = app.screen
+        assert isinstance(first, ApprovalsScreen) and "1 voorstel wacht" in _text(app, "#count")
+        first.message("Goedgekeurd: iets van eerder")
+        assert "approve" in [k.action for k in first.query_one(DeskFooter).query(FooterKey)]
+        await pilot.press("escape")
+        await _settle(pilot)
+        from incasso_tui.services.proposals import decide, proposals
+
+        (waiting,) = proposals(app.ctx)
+        decide(app.ctx, waiting.id, waiting.version, approve=False, reason="Meanwhile, elsewhere")
+        painted: list[str] = []
+        real = first._compositor_refresh
+
+        def refresh() -> None:
+            painted.append(_text(app, "#count") if app.screen is first else "")
+            real()
+
+        first._compositor_refresh = refresh  # type: ignore[method-assign]
+        await pilot.press("v")
+        await _settle(pilot)
+        assert app.screen is first  # the kept screen, not a new one
+        assert "0 voorstellen wachten" in _text(app, "#count") and "eerder" not in _text(app, "#message")
+        assert painted and all("0 voorstellen wachten" in p for p in painted)  # no paint before the rows were read
+        assert app.screen.query_one("#lines").row_count == 0  # the schedule of the proposal shown last time: gone
+        assert "Er wachten geen voorstellen" in _text(app, "#proposal")
+        assert "approve" not in [k.action for k in first.query_one(DeskFooter).query(FooterKey)]  # nothing to decide

@@ -45,12 +45,20 @@ class ApprovalsScreen(RowsScreen[ProposalRow]):
         Binding("escape", "back", "Back", id="back"),
     ]
 
+    KEPT_AS: ClassVar[str | None] = "approvals"  # the worklist's `v` shows the one the app keeps (issue 18)
+
     def __init__(self) -> None:
         super().__init__()
         # per case, the budget, cause, arrangements and promises beside a proposal (issue 15): read for the
         # highlighted proposal only, the first with the rows, the others when highlighted (issue 18: ten queries a
         # case, 5-13 ms each on a million loans, were read for every waiting proposal before the queue showed)
         self.contexts: dict[int, DecisionContext] = {}
+
+    def reset(self) -> None:
+        self.contexts = {}  # read again with the rows
+        self.query_one("#lines", DataTable).clear()
+        self.query_one("#beside", Static).update("")
+        super().reset()
 
     def columns(self) -> list[tuple[str | Text, str, int | None]]:
         tr = self.tr

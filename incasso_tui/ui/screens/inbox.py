@@ -43,9 +43,15 @@ class InboxScreen(RowsScreen[TaskRow]):
         Binding("escape", "back", "Back", id="back"),
     ]
 
+    KEPT_AS: ClassVar[str | None] = "task-inbox"  # the worklist's `a` shows the one the app keeps (issue 18)
+
     def __init__(self) -> None:
         super().__init__()
         self.user: str | None = None  # a supervisor's filter: one employee's tasks
+
+    def reset(self) -> None:
+        self.user = None  # opened again, it shows the whole list, as a new one does
+        super().reset()
 
     def columns(self) -> list[tuple[str | Text, str, int | None]]:
         tr = self.tr

@@ -96,6 +96,20 @@ class RowsScreen(DeskScreen[None], Generic[RowT]):
             # own. Without the rows by now the first bindings signal composes them.
             await self.query_one(DeskFooter).show_now()
 
+    def reset(self) -> None:
+        """The list as a new one shows itself (a kept screen, ``DeskScreen.open_kept``): no rows, no panel, no
+        message; the rows read again, and the next paint waits for them as a new screen's first one does."""
+        self.rows = []
+        self._panel_of = None
+        self._load_error = False
+        self.query_one(f"#{self.TABLE_ID}", Table).clear()
+        self.query_one("#count", Static).update("")
+        self.query_one(f"#{self.PANEL_ID}", Static).update("")
+        self.message("")
+        first = self._first_rows = asyncio.Event()
+        self.load()
+        self.paint_after(first)
+
     def load(self) -> None:
         service_worker(self, self.fetch, self._loaded, self._load_failed, group="rows")
 

@@ -478,7 +478,7 @@ class WorklistScreen(DeskScreen[None]):
     def action_approvals(self) -> None:
         from incasso_tui.ui.screens.approvals import ApprovalsScreen
 
-        self.app.push_screen(ApprovalsScreen())
+        ApprovalsScreen.open_kept(self.app, lambda _: None)  # the app keeps one (issue 18)
 
     def action_import_statement(self) -> None:
         from incasso_tui.ui.screens.payments import ImportScreen
@@ -519,7 +519,7 @@ class WorklistScreen(DeskScreen[None]):
     def action_agenda(self) -> None:
         from incasso_tui.ui.screens.inbox import InboxScreen
 
-        self.app.push_screen(InboxScreen())
+        InboxScreen.open_kept(self.app, lambda _: None)  # the app keeps one (issue 18)
 
     def action_discussion(self) -> None:
         from incasso_tui.ui.screens.discussion import DiscussionScreen
