@@ -17,6 +17,16 @@ async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
         await pilot.pause()
 
 
+async def _open_queue(pilot) -> ApprovalsScreen:  # type: ignore[no-untyped-def]
+    """`v` on the worklist, settled: the approvals screen."""
+    await _settle(pilot)
+    await pilot.press("v")
+    await _settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ApprovalsScreen)
+    return screen
+
+
 def _text(app, selector: str) -> str:  # type: ignore[no-untyped-def]
     return str(app.screen.query_one(selector).render())
 
@@ -119,11 +129,8 @@ async def test_the_context_beside_a_proposal_is_read_when_it_is_highlighted(app_
         return str(Content("\n").join(decision_lines(app.tr, decision_context(app.ctx, case_id))))
 
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(pilot)
-        await pilot.press("v")
-        await _settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ApprovalsScreen) and "2 voorstellen" in _text(app, "#count")
+        screen = await _open_queue(pilot)
+        assert "2 voorstellen" in _text(app, "#count")
         assert set(screen.contexts) == {first}  # only the highlighted proposal's case was read
         assert _text(app, "#beside") == beside(first)
         await pilot.press("down")
@@ -142,11 +149,8 @@ async def test_the_queue_opens_again_on_the_kept_screen_read_afresh_and_painted_
     app = app_for("bakker")
     _submit(app, "demo")
     async with app.run_test(size=(80, 24)) as pilot:
-        await _settle(pilot)
-        await pilot.press("v")
-        await _settle(pilot)
-        first = app.screen
-        assert isinstance(first, ApprovalsScreen) and "1 voorstel wacht" in _text(app, "#count")
+        first = await _open_queue(pilot)
+        assert "1 voorstel wacht" in _text(app, "#count")
         first.message("Goedgekeurd: iets van eerder")
         assert "approve" in [k.action for k in first.query_one(DeskFooter).query(FooterKey)]
         await pilot.press("escape")
@@ -163,9 +167,7 @@ async def test_the_queue_opens_again_on_the_kept_screen_read_afresh_and_painted_
             real()
 
         first._compositor_refresh = refresh  # type: ignore[method-assign]
-        await pilot.press("v")
-        await _settle(pilot)
-        assert app.screen is first  # the kept screen, not a new one
+        assert await _open_queue(pilot) is first  # the kept screen, not a new one
         assert "0 voorstellen wachten" in _text(app, "#count") and "eerder" not in _text(app, "#message")
         assert painted and all("0 voorstellen wachten" in p for p in painted)  # no paint before the rows were read
         assert app.screen.query_one("#lines").row_count == 0  # the schedule of the proposal shown last time: gone
