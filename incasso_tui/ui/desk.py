@@ -29,6 +29,8 @@ from textual import events
 from textual._context import active_app
 from textual.screen import ModalScreen, Screen
 
+from incasso_tui.ui.widgets.footer import DeskFooter
+
 if TYPE_CHECKING:
     from textual.app import App
     from textual.geometry import Size
@@ -80,7 +82,7 @@ class DeskScreen(Screen[R]):
     KEPT_AS: ClassVar[str | None] = None  # the name an app keeps one screen of this class under (open_kept)
 
     @classmethod
-    def open_kept(cls, app: App[Any], callback: Callable[[Any], Any], *args: Any) -> None:
+    def open_kept(cls, app: App[Any], callback: Callable[[Any], Any] | None, *args: Any) -> None:
         """Push a screen of this class made with ``args``: the app keeps one (installed as :attr:`KEPT_AS`) and
         shows it again through :meth:`reset` with the next ``args`` (issue 18: composing, mounting and styling a
         form's nodes was most of its key). A new screen is made the first time, and when the kept one is on the
@@ -119,8 +121,10 @@ class DeskScreen(Screen[R]):
         self.refresh(layout=True)
 
     def paint_after(self, *reads: asyncio.Event) -> None:
-        """Let the screen's next paint (its next resume: the push that shows it) wait, at most :data:`PAINT_WAIT_S`,
-        until each of ``reads`` is set: the caller sets it on the UI thread once the read's answer is shown."""
+        """Let the screen's next paint (its next resume: the push that shows it, or the first one after its mount)
+        wait, at most :data:`PAINT_WAIT_S`, until each of ``reads`` is set: the caller sets it on the UI thread once
+        the read's answer is shown. The footer then shows the keys as the answers left them (``check_action`` may
+        depend on them: a list's highlighted row), in the same paint."""
         self._paint_waits.extend(reads)
 
     async def _on_screen_resume(self, event: events.ScreenResume) -> None:  # type: ignore[override]  # Textual awaits it
@@ -135,6 +139,8 @@ class DeskScreen(Screen[R]):
         if waits:
             with suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.gather(*(done.wait() for done in waits)), PAINT_WAIT_S)
+            for footer in self.query(DeskFooter):  # mounts keys only where they differ from the shown ones
+                await footer.show_now()
 
     def _screen_resized(self, size: Size) -> None:
         """Lay the screen out again only for a new size. Textual relays a screen on every Resize it gets: also the

@@ -12,7 +12,6 @@ and outside-parties lines are read live (a few milliseconds).
 from __future__ import annotations
 
 import asyncio
-from contextlib import suppress
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, ClassVar
 
@@ -37,7 +36,6 @@ if TYPE_CHECKING:
     from incasso_tui.services.context import Context
 
 BAR_WIDTH = 12
-FIRST_FIGURES_WAIT_S = 0.25  # the first paint waits this long for the stored figures (as rows.FIRST_ROWS_WAIT_S)
 ROLL_CELL = 9  # a roll-rate column: 14 + 7 x 9 cells fit 80 columns with the padding
 # column heads of the roll-rate matrix: at most 8 characters in both languages (the ageing buckets' own labels
 # in labels.BUCKET are too long for a column); the numeric buckets read the same in both
@@ -121,12 +119,10 @@ class DashboardScreen(DeskScreen[None]):
         super().__init__()
         self._first = asyncio.Event()  # set when the first figures (or their refusal) are shown
 
-    async def on_mount(self) -> None:
+    def on_mount(self) -> None:
         self.query_one("#period", Static).update(self.tr(N_("Loading the figures...")))
         self.load()
-        # one layout and paint with the figures rather than one empty and one more when they come
-        with suppress(TimeoutError):
-            await asyncio.wait_for(self._first.wait(), FIRST_FIGURES_WAIT_S)
+        self.paint_after(self._first)  # one layout and paint with the figures, not one empty and one when they come
 
     def load(self, *, now: bool = False) -> None:
         """The stored figures (``now``: computed and stored now, the refresh) and the live outside lines."""

@@ -8,7 +8,6 @@ highlighted row (``current``) call their service in a worker of their own and en
 from __future__ import annotations
 
 import asyncio
-from contextlib import suppress
 from typing import Generic, TypeVar
 
 from rich.text import Text
@@ -25,12 +24,6 @@ from incasso_tui.ui.widgets.table import Table
 from incasso_tui.ui.work import service_worker
 
 RowT = TypeVar("RowT")
-
-# How long a new list screen waits for its first rows before it is first laid out and painted. The rows of the
-# approval queue and the task inbox come in a few milliseconds: the screen is then painted once, with them, instead
-# of once empty and once more when they come (each layout and paint of a screen is 30-50 ms, issue 18). A slower
-# read (a busy database) shows the screen empty after this wait and fills it when the rows come, as before.
-FIRST_ROWS_WAIT_S = 0.25
 
 
 class RowsScreen(DeskScreen[None], Generic[RowT]):
@@ -81,20 +74,21 @@ class RowsScreen(DeskScreen[None], Generic[RowT]):
         yield Static(id=self.PANEL_ID)
         yield from self.below()
         yield Label(id="message", classes="error")
-        yield DeskFooter(compact=True, keys_later=True)  # the keys depend on the highlighted row: see _mounted
+        # the keys a highlighted row enables (check_action) are composed once, with the rows, for the first paint
+        # (DeskScreen.paint_after); composed before the rows came, they were mounted again after it
+        yield DeskFooter(compact=True, keys_later=True)
 
     @on(events.Mount)  # not on_mount: subclasses have their own (Textual runs each class's handler along the MRO)
-    async def _mounted(self) -> None:
+    def _mounted(self) -> None:
+        self._read_for_paint()
+
+    def _read_for_paint(self) -> None:
+        """Read the rows; the screen's next paint waits for them (``DeskScreen.paint_after``): the rows come in a few
+        milliseconds, and the screen is painted once, with them, not once empty and once more when they come (each
+        layout and paint of a screen is 30-50 ms, issue 18). A slower read shows it empty first, as before."""
         first = self._first_rows = asyncio.Event()
         self.load()
-        # the screen's first layout and paint wait (a bounded time) for the rows: see FIRST_ROWS_WAIT_S
-        with suppress(TimeoutError):
-            await asyncio.wait_for(first.wait(), FIRST_ROWS_WAIT_S)
-        if first.is_set():
-            # the keys a highlighted row enables (check_action) are composed once, with the rows, for the first
-            # paint: composed before the rows came, they were mounted again after it, in a layout and paint of their
-            # own. Without the rows by now the first bindings signal composes them.
-            await self.query_one(DeskFooter).show_now()
+        self.paint_after(first)
 
     def reset(self) -> None:
         """The list as a new one shows itself (a kept screen, ``DeskScreen.open_kept``): no rows, no panel, no
@@ -106,9 +100,7 @@ class RowsScreen(DeskScreen[None], Generic[RowT]):
         self.query_one("#count", Static).update("")
         self.query_one(f"#{self.PANEL_ID}", Static).update("")
         self.message("")
-        first = self._first_rows = asyncio.Event()
-        self.load()
-        self.paint_after(first)
+        self._read_for_paint()
 
     def load(self) -> None:
         service_worker(self, self.fetch, self._loaded, self._load_failed, group="rows")

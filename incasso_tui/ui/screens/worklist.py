@@ -478,7 +478,7 @@ class WorklistScreen(DeskScreen[None]):
     def action_approvals(self) -> None:
         from incasso_tui.ui.screens.approvals import ApprovalsScreen
 
-        ApprovalsScreen.open_kept(self.app, lambda _: None)  # the app keeps one (issue 18)
+        ApprovalsScreen.open_kept(self.app, None)  # the app keeps one (issue 18)
 
     def action_import_statement(self) -> None:
         from incasso_tui.ui.screens.payments import ImportScreen
@@ -519,7 +519,7 @@ class WorklistScreen(DeskScreen[None]):
     def action_agenda(self) -> None:
         from incasso_tui.ui.screens.inbox import InboxScreen
 
-        InboxScreen.open_kept(self.app, lambda _: None)  # the app keeps one (issue 18)
+        InboxScreen.open_kept(self.app, None)  # the app keeps one (issue 18)
 
     def action_discussion(self) -> None:
         from incasso_tui.ui.screens.discussion import DiscussionScreen
