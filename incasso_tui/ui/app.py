@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from concurrent.futures import Future
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import events, on
+from textual._path import _css_path_type_as_list
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.content import Content
 from textual.driver import Driver
+from textual.screen import Screen
 
 from incasso_tui.domain.enums import Role
 from incasso_tui.i18n import Translator
@@ -19,6 +22,7 @@ from incasso_tui.services.context import Context
 from incasso_tui.ui import css_cache
 from incasso_tui.ui.heap import IdleCollector
 from incasso_tui.ui.labels import ROLE
+from incasso_tui.ui.styles_dir import STYLES
 from incasso_tui.ui.text import safe, translate_bindings
 
 if TYPE_CHECKING:
@@ -32,7 +36,7 @@ def _outside_commands():  # type: ignore[no-untyped-def]
 
 
 class IncassoApp(App[None]):
-    CSS_PATH = "styles/app.tcss"
+    CSS_PATH = STYLES / "app.tcss"
     TITLE = "Incasso & Beheer"
     ENABLE_COMMAND_PALETTE = True
     COMMANDS = App.COMMANDS | {_outside_commands}  # issue 19: outside parties, external, complaints
@@ -54,6 +58,27 @@ class IncassoApp(App[None]):
         actor = ctx.actor
         self.sub_title = f"{actor.full_name} ({actor.name}) · {tr(ROLE[actor.role.value])}"
         translate_bindings(self, tr)
+        self.css_path = [*self.css_path, *self._start_screens_css()]
+
+    def _start_screens_css(self) -> list[Path]:
+        """The stylesheets of the screens the app opens with (:meth:`_open_start_screens`), read with the app's
+        own. Textual reads a screen's stylesheet when the screen is first pushed, parses the whole stylesheet
+        again and restyles every node the app has; then the new screen is styled twice, at its mount and again when
+        it is first shown (``DeskScreen._styled_by_mount``): about 10 % of an SSH session's CPU to its first paint
+        (issue 18). A screen's stylesheet applies to the whole app either way, read early or late."""
+        from incasso_tui.ui.screens.worklist import WorklistScreen
+
+        screens: list[type[Screen[Any]]] = [WorklistScreen]
+        if self.ctx.actor.role == Role.SPECIAL_MANAGEMENT:
+            from incasso_tui.ui.screens.special import SpecialManagementScreen
+
+            screens.append(SpecialManagementScreen)
+        elif self.ctx.actor.role == Role.ADVISER:
+            from incasso_tui.ui.screens.inbox import InboxScreen
+
+            screens.append(InboxScreen)
+        paths = [Path(path) for screen in screens for path in _css_path_type_as_list(screen.CSS_PATH or [])]
+        return [path for path in dict.fromkeys(paths) if path not in self.css_path]
 
     def get_driver_class(self) -> type[Driver]:
         """Textual's driver for the platform; in its place of LinuxDriver the desk's, which reports Escape when its

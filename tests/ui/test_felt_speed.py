@@ -161,3 +161,29 @@ async def test_a_list_screen_is_first_painted_with_its_rows_their_keys_and_its_s
         assert "done" in actions and "move" in actions  # enabled by the highlighted task, in the first paint
         assert list(screen.query_one(DeskFooter).query(FooterKey)) == keys  # not mounted again after it
         assert all(p == painted[0] for p in painted)
+
+
+async def test_the_start_screen_is_styled_once_its_stylesheet_read_with_the_apps(
+    app_for: Callable[..., Any], monkeypatch: Any
+) -> None:
+    """The worklist's stylesheet is read with the app's (``IncassoApp._start_screens_css``), so its first resume
+    does not restyle the screen's tree again, and the list gets the focus without the search box getting it
+    first (each a restyle)."""
+    from textual.dom import DOMNode
+
+    from incasso_tui.ui.screens.worklist import WorklistScreen
+
+    restyled: list[str] = []
+    real = DOMNode.update_node_styles
+
+    def spy(self: DOMNode, animate: bool = True) -> None:
+        restyled.append(type(self).__name__)
+        real(self, animate)
+
+    monkeypatch.setattr(DOMNode, "update_node_styles", spy)
+    app = app_for()
+    assert str(WorklistScreen.CSS_PATH) in [str(path) for path in app.css_path]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        assert isinstance(app.screen, WorklistScreen) and app.focused is app.screen.table
+        assert "WorklistScreen" not in restyled and "Input" not in restyled, restyled

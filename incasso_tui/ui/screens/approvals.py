@@ -25,6 +25,7 @@ from incasso_tui.services.proposals import ProposalRow, decide, proposals
 from incasso_tui.ui.labels import CAUSE, PROPOSAL_KIND, REPAY_OPTION
 from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
+from incasso_tui.ui.styles_dir import STYLES
 from incasso_tui.ui.text import lit, money_cell, right, text_cell
 from incasso_tui.ui.widgets.capacity import decision_lines
 from incasso_tui.ui.widgets.table import Table
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
 
 class ApprovalsScreen(RowsScreen[ProposalRow]):
-    CSS_PATH = "../styles/approvals.tcss"
+    CSS_PATH = STYLES / "approvals.tcss"
     PANEL_ID = "proposal"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "approve", "Approve", id="approve"),

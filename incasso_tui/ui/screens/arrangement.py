@@ -30,6 +30,7 @@ from incasso_tui.ui.labels import FREQUENCY
 from incasso_tui.ui.parse import parse_day
 from incasso_tui.ui.screens.arrangement_capacity import CapacityMixin
 from incasso_tui.ui.screens.form import SavingScreen
+from incasso_tui.ui.styles_dir import STYLES
 from incasso_tui.ui.text import lit, money_cell, right, text_cell, translate_bindings
 from incasso_tui.ui.widgets.capacity import CapacityPanel
 from incasso_tui.ui.widgets.footer import DeskFooter
@@ -42,7 +43,7 @@ DAYS_TO_FIRST_DATE = 7  # the first date offered; the employee changes it to wha
 class ArrangementScreen(CapacityMixin, SavingScreen[int]):
     """Dismissed with the new arrangement's id, or None when cancelled (saving: ``form.SavingScreen``)."""
 
-    CSS_PATH = "../styles/arrangement.tcss"
+    CSS_PATH = STYLES / "arrangement.tcss"
     KEPT_AS: ClassVar[str | None] = "arrangement-form"  # the app keeps one and shows each next case on it (issue 18)
     AUTO_FOCUS = "#count"  # focused as the form is composed, so the first paint shows it (issue 18)
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (120, "-wide")]

@@ -27,6 +27,7 @@ from incasso_tui.services.budget import BudgetInput, BudgetView, budgets, comput
 from incasso_tui.services.cases import ClientDetail
 from incasso_tui.ui.labels import CAUSE
 from incasso_tui.ui.screens.form import FormScreen
+from incasso_tui.ui.styles_dir import STYLES
 from incasso_tui.ui.text import lit
 from incasso_tui.ui.widgets.capacity import CHECKED, HOUSEHOLD, step_lines, trend_line
 
@@ -53,7 +54,7 @@ DEBT_LINES = 2
 class BudgetScreen(FormScreen[int]):
     """Dismissed with the new budget's id, or None when cancelled."""
 
-    CSS_PATH = ["../styles/form.tcss", "../styles/budget.tcss"]
+    CSS_PATH = [STYLES / "form.tcss", STYLES / "budget.tcss"]
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (110, "-wide")]
     FIELDS: ClassVar[tuple[str, ...]] = (
         "household",

@@ -27,6 +27,7 @@ from incasso_tui.services.kpi import CLOSED, HANDED_OVER, ROLL_TARGETS, KpiRepor
 from incasso_tui.services.kpi_snapshots import StoredKpi, for_dashboard, take
 from incasso_tui.ui.desk import DeskScreen
 from incasso_tui.ui.labels import BUCKET
+from incasso_tui.ui.styles_dir import STYLES
 from incasso_tui.ui.text import lit, safe, translate_bindings
 from incasso_tui.ui.widgets.footer import DeskFooter
 from incasso_tui.ui.work import service_worker
@@ -95,7 +96,7 @@ def _outside_lines(ctx: Context, tr: Translator) -> list[str]:
 
 
 class DashboardScreen(DeskScreen[None]):
-    CSS_PATH = "../styles/dashboard.tcss"
+    CSS_PATH = STYLES / "dashboard.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "reload", "Refresh", id="reload"),
         Binding("v", "risk", "Risk", id="risk"),

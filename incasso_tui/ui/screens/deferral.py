@@ -35,6 +35,7 @@ from incasso_tui.services.proposals import (
 )
 from incasso_tui.ui.labels import CAUSE, REPAY_OPTION
 from incasso_tui.ui.screens.form import FormScreen
+from incasso_tui.ui.styles_dir import STYLES
 from incasso_tui.ui.text import lit, money_cell, right, text_cell
 from incasso_tui.ui.widgets.capacity import CapacityPanel
 from incasso_tui.ui.widgets.table import Table
@@ -46,7 +47,7 @@ class DeferralScreen(FormScreen[int]):
     AUTO_FOCUS = "#months"  # focused as the form is composed, so the first paint shows it (issue 18)
     KEPT_AS: ClassVar[str | None] = "deferral-form"  # the app keeps one and shows each next case on it (issue 18)
 
-    CSS_PATH = ["../styles/form.tcss", "../styles/deferral.tcss"]
+    CSS_PATH = [STYLES / "form.tcss", STYLES / "deferral.tcss"]
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (100, "-wide")]
     FIELDS: ClassVar[tuple[str, ...]] = ("loan", "months", "option", "cause", "weighing", "outlook")
 

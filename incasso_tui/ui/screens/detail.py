@@ -58,6 +58,7 @@ from incasso_tui.ui.labels import (
     next_action,
     task_title,
 )
+from incasso_tui.ui.styles_dir import STYLES
 from incasso_tui.ui.text import lit, money_cell, right, safe, text_cell, translate_bindings
 from incasso_tui.ui.timeline_text import sentence
 from incasso_tui.ui.widgets.footer import DeskFooter
@@ -139,7 +140,7 @@ def read_case(ctx: Context, case_id: int) -> CaseRead:
 
 
 class ClientDetailScreen(DeskScreen[None]):
-    CSS_PATH = "../styles/detail.tcss"
+    CSS_PATH = STYLES / "detail.tcss"
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (120, "-wide")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="back"),

@@ -20,11 +20,12 @@ from incasso_tui.services.discussion import Action, DiscussionRow, decide, items
 from incasso_tui.ui.parse import parse_day
 from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
+from incasso_tui.ui.styles_dir import STYLES
 from incasso_tui.ui.text import lit, text_cell
 
 
 class DiscussionScreen(RowsScreen[DiscussionRow]):
-    CSS_PATH = "../styles/inbox.tcss"
+    CSS_PATH = STYLES / "inbox.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "dossier", "Dossier", id="dossier"),
         Binding("b", "decide", "Decide", id="decide", tooltip="Record the meeting's decision (supervisors)"),

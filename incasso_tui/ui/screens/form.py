@@ -28,6 +28,7 @@ from incasso_tui.domain.money import parse_amount
 from incasso_tui.errors import N_, BadInput, IncassoError
 from incasso_tui.ui.desk import DeskScreen
 from incasso_tui.ui.parse import parse_day
+from incasso_tui.ui.styles_dir import STYLES
 from incasso_tui.ui.text import lit, translate_bindings
 from incasso_tui.ui.work import closing_worker
 
@@ -173,7 +174,7 @@ class SavingScreen(DeskScreen[R | None], Generic[R]):
 class FormScreen(ModalScreen[R | None], SavingScreen[R]):
     """A modal form (see the module docstring)."""
 
-    CSS_PATH = "../styles/form.tcss"
+    CSS_PATH = STYLES / "form.tcss"
 
     # ----- layout helpers
     def buttons(self, save: str = N_("Save")) -> ComposeResult:

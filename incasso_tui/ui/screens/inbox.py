@@ -25,13 +25,14 @@ from incasso_tui.ui.labels import TASK_BUCKET, TASK_KIND, task_title
 from incasso_tui.ui.parse import parse_day
 from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
+from incasso_tui.ui.styles_dir import STYLES
 from incasso_tui.ui.text import lit, text_cell
 
 BUCKET_STYLE = {"overdue": "bold red", "today": "bold", "week": "", "later": "dim"}
 
 
 class InboxScreen(RowsScreen[TaskRow]):
-    CSS_PATH = "../styles/inbox.tcss"
+    CSS_PATH = STYLES / "inbox.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "dossier", "Dossier", id="dossier"),
         Binding("d", "done", "Done", id="done", tooltip="Complete the task (a call: log the contact)"),

@@ -33,6 +33,7 @@ from incasso_tui.services.payments import QueueRow
 from incasso_tui.ui.desk import DeskModal
 from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
+from incasso_tui.ui.styles_dir import STYLES
 from incasso_tui.ui.text import lit, money_cell, text_cell, translate_bindings
 from incasso_tui.ui.widgets.table import Table
 from incasso_tui.ui.work import closing_worker
@@ -202,7 +203,7 @@ class CandidatesScreen(DeskModal[str | None]):
 class BookedScreen(RowsScreen[BookedRow]):
     """The bookings made from the queue in the last month, newest first; `z` undoes the highlighted one."""
 
-    CSS_PATH = "../styles/payments.tcss"
+    CSS_PATH = STYLES / "payments.tcss"
     TABLE_ID = "entries"
     PANEL_ID = "entry"
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -45,6 +45,7 @@ from incasso_tui.ui.labels import (
 from incasso_tui.ui.screens.form import FormScreen
 from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
+from incasso_tui.ui.styles_dir import STYLES
 from incasso_tui.ui.text import lit, money_cell, text_cell, translate_bindings
 from incasso_tui.ui.widgets.footer import DeskFooter
 from incasso_tui.ui.widgets.table import Table
@@ -60,7 +61,7 @@ PARTY_KIND = {"bailiff": N_("bailiff"), "lawyer": N_("lawyer"), "agency": N_("co
 
 
 class PartiesScreen(RowsScreen[ext.PartyRow]):
-    CSS_PATH = "../styles/approvals.tcss"
+    CSS_PATH = STYLES / "approvals.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add", "Add party", id="add"),
         Binding("r", "reload", "Refresh", id="reload", show=False),
@@ -646,7 +647,7 @@ class AnswerForm(FormScreen[str]):
 
 
 class ComplaintsScreen(RowsScreen[cs.ComplaintRow]):
-    CSS_PATH = "../styles/approvals.tcss"
+    CSS_PATH = STYLES / "approvals.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add", "Record", id="add"),
         Binding("v", "acknowledge", "Acknowledged", id="acknowledge"),
@@ -824,7 +825,7 @@ class OutsideCommands(Provider):
 class ExternalClaimsScreen(RowsScreen[tuple[ext.ClaimView, str]]):
     """The claims proposed for or at an outside party; enter opens the case's external collection screen."""
 
-    CSS_PATH = "../styles/approvals.tcss"
+    CSS_PATH = STYLES / "approvals.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open", id="open"),
         Binding("r", "reload", "Refresh", id="reload", show=False),

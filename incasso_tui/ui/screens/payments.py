@@ -24,6 +24,7 @@ from incasso_tui.services.payments import ImportReport, QueueRow, assign, import
 from incasso_tui.ui.desk import DeskScreen
 from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
+from incasso_tui.ui.styles_dir import STYLES
 from incasso_tui.ui.text import lit, money_cell, text_cell, translate_bindings
 from incasso_tui.ui.widgets.footer import DeskFooter
 
@@ -33,7 +34,7 @@ STATUS = {"unmatched": N_("unmatched"), "ambiguous": N_("ambiguous")}
 class ImportScreen(DeskScreen[None]):
     """Type the path of a statement file and press enter; every import's counts or refusal is listed."""
 
-    CSS_PATH = "../styles/payments.tcss"
+    CSS_PATH = STYLES / "payments.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="back"),
     ]
@@ -110,7 +111,7 @@ class ImportScreen(DeskScreen[None]):
 class QueueScreen(RowsScreen[QueueRow]):
     """The unmatched and ambiguous payments, oldest first: `a` books one on a loan, `n` marks it not ours."""
 
-    CSS_PATH = "../styles/payments.tcss"
+    CSS_PATH = STYLES / "payments.tcss"
     TABLE_ID = "entries"
     PANEL_ID = "entry"
     BINDINGS: ClassVar[list[BindingType]] = [

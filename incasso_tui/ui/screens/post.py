@@ -20,6 +20,7 @@ from incasso_tui.services.dispatch import BatchRow, batches, make_batch, mark_po
 from incasso_tui.ui.parse import parse_day
 from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
+from incasso_tui.ui.styles_dir import STYLES
 from incasso_tui.ui.text import lit, text_cell
 
 BATCH_STATUS = {"open": N_("to post"), "posted": N_("posted"), "undone": N_("undone")}
@@ -33,7 +34,7 @@ WAITS_FOR = {
 
 
 class PostScreen(RowsScreen[BatchRow]):
-    CSS_PATH = "../styles/payments.tcss"
+    CSS_PATH = STYLES / "payments.tcss"
     TABLE_ID = "entries"
     PANEL_ID = "entry"
     BINDINGS: ClassVar[list[BindingType]] = [

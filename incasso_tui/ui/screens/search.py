@@ -21,6 +21,7 @@ from incasso_tui.errors import N_, IncassoError
 from incasso_tui.services.search import ClientOverview, Scope, SearchHit, SearchResult, client_overview, search
 from incasso_tui.ui.desk import DeskScreen
 from incasso_tui.ui.labels import LOAN_STATUS, STAGE, STATUS
+from incasso_tui.ui.styles_dir import STYLES
 from incasso_tui.ui.text import lit, money_cell, text_cell, translate_bindings
 from incasso_tui.ui.widgets.footer import DeskFooter
 from incasso_tui.ui.widgets.table import Table
@@ -43,7 +44,7 @@ SCOPE = {
 
 
 class SearchScreen(DeskScreen[None]):
-    CSS_PATH = "../styles/search.tcss"
+    CSS_PATH = STYLES / "search.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="back"),
         Binding(
@@ -220,7 +221,7 @@ class SearchScreen(DeskScreen[None]):
 class ClientOverviewScreen(DeskScreen[None]):
     """A client without a case (never in arrears), read-only: who they are and their loans."""
 
-    CSS_PATH = "../styles/search.tcss"
+    CSS_PATH = STYLES / "search.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back", id="back")]
 
     def __init__(self, client_id: int) -> None:

@@ -66,6 +66,7 @@ from incasso_tui.ui.labels import BUCKET, LETTER_KIND, STAGE
 from incasso_tui.ui.screens.form import ConfirmScreen, FormScreen
 from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
+from incasso_tui.ui.styles_dir import STYLES
 from incasso_tui.ui.text import lit, right, text_cell
 from incasso_tui.ui.work import service_worker
 
@@ -472,7 +473,7 @@ class ConfirmDelete(ConfirmScreen):
 
 
 class SelectionsScreen(RowsScreen[SelectionInfo]):
-    CSS_PATH = "../styles/selections.tcss"
+    CSS_PATH = STYLES / "selections.tcss"
     TABLE_ID = "selections"
     PANEL_ID = "selection"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -750,7 +751,7 @@ class ConfirmCampaign(ConfirmScreen):
 class CampaignScreen(RowsScreen[MemberRow]):
     """One campaign: its run (when ``start`` is given), then the result per client and the payments since."""
 
-    CSS_PATH = "../styles/selections.tcss"
+    CSS_PATH = STYLES / "selections.tcss"
     TABLE_ID = "members"
     PANEL_ID = "member"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -965,7 +966,7 @@ class CampaignScreen(RowsScreen[MemberRow]):
 class CampaignsScreen(RowsScreen[CampaignInfo]):
     """The campaigns, newest first (of one selection when given); `enter` shows one."""
 
-    CSS_PATH = "../styles/selections.tcss"
+    CSS_PATH = STYLES / "selections.tcss"
     TABLE_ID = "campaigns"
     PANEL_ID = "campaign"
     BINDINGS: ClassVar[list[BindingType]] = [

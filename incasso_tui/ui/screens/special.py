@@ -21,6 +21,7 @@ from incasso_tui.services.handover import HandoverRow, accept, handovers, return
 from incasso_tui.ui.labels import CHECKLIST_ITEM, HANDOVER_REASON
 from incasso_tui.ui.screens.prompt import PromptScreen
 from incasso_tui.ui.screens.rows import RowsScreen
+from incasso_tui.ui.styles_dir import STYLES
 from incasso_tui.ui.text import lit, money_cell, text_cell
 
 STATUS = {"handed_over": N_("new"), "accepted": N_("accepted")}
@@ -28,7 +29,7 @@ CHECK_STATE = {"present": N_("present"), "waived": N_("waived")}
 
 
 class SpecialManagementScreen(RowsScreen[HandoverRow]):
-    CSS_PATH = "../styles/inbox.tcss"
+    CSS_PATH = STYLES / "inbox.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "dossier", "Dossier", id="dossier"),
         Binding("a", "accept", "Accept", id="accept"),

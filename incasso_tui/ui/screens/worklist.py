@@ -37,6 +37,7 @@ from incasso_tui.ui.desk import DeskScreen, desk_app
 from incasso_tui.ui.labels import BUCKET, FLAG, SORT, STAGE, STATUS_MARK
 from incasso_tui.ui.paging import PAGE_SIZE
 from incasso_tui.ui.screens.walk import CaseWalker
+from incasso_tui.ui.styles_dir import STYLES
 from incasso_tui.ui.text import lit, safe, translate_bindings
 from incasso_tui.ui.widgets.footer import DeskFooter
 from incasso_tui.ui.widgets.virtual_table import Column, VirtualTable
@@ -114,7 +115,8 @@ class WorklistCommands(Provider):
 
 
 class WorklistScreen(DeskScreen[None]):
-    CSS_PATH = "../styles/worklist.tcss"
+    CSS_PATH = STYLES / "worklist.tcss"
+    AUTO_FOCUS = "#cases"  # the list, not the search box above it (focused, then left: two restyles at the start)
     COMMANDS = {WorklistCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         # priority: handled as the key arrives, so keys typed right behind it (one burst over a slow
