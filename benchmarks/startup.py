@@ -152,7 +152,11 @@ def main() -> None:
     }
     before: list[str] | None = None
     if args.before:
-        code = f"import sys; sys.path.insert(0, {args.before!r}); from incasso_tui.cli import main; sys.exit(main())"
+        code = (  # as its incasso command starts: through incasso_tui.entry where it has one
+            f"import sys, importlib, importlib.util; sys.path.insert(0, {args.before!r}); "
+            "entry = 'incasso_tui.entry' if importlib.util.find_spec('incasso_tui.entry') else 'incasso_tui.cli'; "
+            "sys.exit(importlib.import_module(entry).main())"
+        )
         before = [sys.executable, "-c", code, *cli]
         results["before_s"], results["before_cpu_s"] = [], []
     harlequin: list[str] | None = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import decimal
+import gc
 import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
@@ -152,6 +153,13 @@ def _early_language(argv: Sequence[str] | None) -> str:
     return os.environ.get("INCASSO_LANG", "nl") if os.environ.get("INCASSO_LANG") in ("nl", "en") else "nl"
 
 
+def opens_tui(args: argparse.Namespace) -> bool:
+    """Whether the parsed command line opens the TUI (``incasso``, ``incasso tui``, ``incasso demo``)."""
+    from incasso_tui.cli import tui
+
+    return getattr(args, "func", None) in (tui.cmd_tui, tui.cmd_demo)
+
+
 def main(argv: Sequence[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
     """Run one command. Every error a person can fix ends in one line and a non-zero exit (never a traceback): the
     typed errors (``IncassoError``), database errors, files that cannot be read or written, numbers and dates out of
@@ -163,6 +171,8 @@ def main(argv: Sequence[str] | None = None, parser: argparse.ArgumentParser | No
     except IncassoError as err:  # a type= parser (parse_id) refused an argument
         print(f"incasso: {Translator(_early_language(argv)).error(err)}", file=sys.stderr)
         return err.exit_code
+    if not opens_tui(args):
+        gc.enable()  # off while starting (incasso_tui.entry); the TUI's own collector takes over after its first paint
     lang = getattr(args, "lang", None)
     try:
         lang = lang or load_settings().lang

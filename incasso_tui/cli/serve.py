@@ -120,7 +120,7 @@ def cmd_serve_ssh(args: argparse.Namespace) -> int:
 # The TUI in a fresh interpreter, so that the locale and Textual's settings (read at import) are the session's;
 # isolated (python -I), so that nothing in the login's working directory (sshd: the home directory) or a
 # PYTHON* variable can put other modules in its way.
-TUI_BOOTSTRAP = "import sys\nfrom incasso_tui.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+TUI_BOOTSTRAP = "import sys\nfrom incasso_tui.entry import main\nsys.exit(main())\n"  # as the incasso command
 
 
 def cmd_serve_openssh(args: argparse.Namespace) -> int:

@@ -251,7 +251,10 @@ def _child(sock: socket.socket, slave: int, argv: list[str], env: dict[str, str]
         os.environ.update(env)
         _reopen_standard_streams()
         random.seed()  # siblings must not share the zygote's random state
-        gc.unfreeze()
+        # The zygote's objects stay frozen (a collection never writes to their shared pages), and the collector
+        # stays off while the session starts, as the incasso command's (incasso_tui.entry): the TUI collects what
+        # its start made after its first paint (ui.heap)
+        gc.disable()
         from incasso_tui.cli import main
 
         code = main(argv, _PARSER)

@@ -5,8 +5,11 @@ screen is closed, its tree is cyclic garbage that only the cyclic collector free
 ran a full collection on about every opened case, over the ~130k objects made at start-up: 110-280 ms inside the
 key's response (issue 18, ``benchmarks/profile_keys.py`` prints the collector's share of each key).
 
-So, after the first paint, what exists (the imported modules, the stylesheet, the first screen) is frozen
-(``gc.freeze()``: left out of every later collection), the automatic collector is switched off, and a timer
+The collector is off while the program starts (``incasso_tui.entry``; an SSH session from the start of its fork,
+``ssh.zygote``): importing and building the first screen make ~170,000 objects, which cost 80-130 ms of
+collections on the way. After the first paint, what the start made is collected once (its garbage is in the young
+generations), what exists (the imported modules, the stylesheet, the first screen) is frozen (``gc.freeze()``:
+left out of every later collection), the automatic collector stays off, and a timer
 collects once no key or mouse event has come for :data:`IDLE_S` and something was made since the last collection.
 With the automatic collector off, everything made since the last collection is in the youngest generation, so a
 collection of the young generations (``gc.collect(1)``: a closed screen's tree) is enough most times; every
@@ -38,8 +41,11 @@ class IdleCollector:
         self.collections = 0
 
     def start(self, app: App[object]) -> None:
-        gc.freeze()
         gc.disable()
+        # The collector was off while the program started (incasso_tui.entry, ssh.zygote): what the start made is
+        # in the young generations, its garbage with it; found now, before the survivors are frozen
+        gc.collect(1)
+        gc.freeze()
         app.set_interval(TICK_S, self.tick, name="idle-gc")
 
     def saw_input(self) -> None:

@@ -105,3 +105,45 @@ def test_the_tui_start_fetches_the_worklists_first_page_for_the_app(
     (opened,) = handed
     assert opened is not None and opened.worklist.flt == WorklistFilter()  # type: ignore[attr-defined]
     assert opened.total > 20 and len(opened.first.rows) == min(PAGE_SIZE, opened.total)  # type: ignore[attr-defined]
+
+
+def test_the_collector_is_off_while_incasso_starts_and_on_again_for_a_command_that_is_not_the_tui(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``incasso_tui.entry`` switches the cyclic collector off before anything is imported (issue 18); every command
+    but the TUI runs with it on again. The TUI's own collector (ui.heap) takes over after its first paint."""
+    import gc
+    import sys
+
+    from incasso_tui import entry
+    from incasso_tui.cli import root
+
+    real = root.main
+    seen: list[bool] = []
+
+    def spy(*args: object, **kwargs: object) -> int:
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(root, "main", spy)
+    monkeypatch.setattr(sys, "argv", ["incasso", "calc", "incassokosten", "1000"])
+    try:
+        assert entry.main() == 0
+        assert seen == [False] and gc.isenabled()
+        assert "incassokosten €\xa0150,00" in capsys.readouterr().out  # 15 % of the first 2,500 (WIK)
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize("line", TUI_LINES, ids=" ".join)
+def test_only_the_tui_and_the_demo_keep_the_collector_off(line: list[str]) -> None:
+    from incasso_tui.cli.root import opens_tui
+
+    assert opens_tui(parser_for(line).parse_args(line)) is (line[:1] != ["generate"])
+
+
+@pytest.mark.parametrize("line", [line for line in OTHER_LINES if line[0] in ("users", "--user", "calc")], ids=" ".join)
+def test_every_other_command_runs_with_the_collector_on(line: list[str]) -> None:
+    from incasso_tui.cli.root import opens_tui
+
+    assert not opens_tui(build_parser().parse_args(line))
