@@ -5,8 +5,8 @@
 - ``common``: what every group shares (common options, settings, database, context, progress bar, dates, ids).
 - one module per group: ``tui`` (tui, demo, generate), ``db``, ``users`` (keys included), ``serve`` (ssh,
   openssh), ``letters`` (and mail), ``dispatch``, ``procedure``, ``bkr``, ``calc``, ``epc``, ``budget``, ``audit``,
-  ``payments``, ``report``, ``risk``, ``selections``, ``campaigns``, ``tasks``, ``search``, ``outside``,
-  ``portal``, ``documents``, ``config``.
+  ``payments``, ``report``, ``risk``, ``selections``, ``campaigns``, ``tasks``, ``proposals``, ``search``,
+  ``outside``, ``portal``, ``documents``, ``config``.
 
 A group imports ``common``, never another group; ``common`` imports no group (import-linter: "the command groups
 are independent", pyproject.toml).

@@ -68,6 +68,7 @@ def _registers() -> tuple[Callable[[common.Subparsers], None], ...]:
         payments,
         portal,
         procedure,
+        proposals,
         report,
         risk,
         search,
@@ -97,6 +98,7 @@ def _registers() -> tuple[Callable[[common.Subparsers], None], ...]:
         report.register,
         selections.register,  # selections, campaigns
         tasks.register,
+        proposals.register,  # the approvals queue and its four-eyes decisions
         dispatch.register,
         budget.register,
         risk.register,  # report risk, risk

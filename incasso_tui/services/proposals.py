@@ -453,8 +453,12 @@ def _row(p: Proposal, client_name: str, client_kind: str) -> ProposalRow:
 
 
 def proposals(ctx: Context, *, status: str | None = "submitted", case_id: int | None = None) -> list[ProposalRow]:
-    """The approval queue (submitted, oldest first), or the proposals of one case (all, newest first)."""
+    """The approval queue (submitted, oldest first: supervisors, who decide it, and auditors), or the proposals of
+    one case (all, newest first: whoever may read the case)."""
     from incasso_tui.store.models import Client
+
+    if case_id is None:
+        ctx.require(Role.SUPERVISOR, Role.AUDITOR)
 
     query = (
         select(Proposal, Client.name, Client.kind)

@@ -226,3 +226,15 @@ def test_an_approved_call_in_makes_everything_due_and_reports_bkr_code_2(ctx_for
     figures = LetterFigures.from_json(letter.figures)
     assert letter.status == "pending" and figures.call_in is not None and figures.call_in.total > 0
     assert figures.call_in.pay_by == date(2026, 12, 7)
+
+
+def test_the_queue_is_for_supervisors_and_auditors_a_cases_proposals_for_the_desk(ctx_for) -> None:  # type: ignore[no-untyped-def]
+    demo = ctx_for("demo")
+    case_id, version, loan_id = _case_with_a_running_loan(demo)
+    proposal_id = propose_deferral_of_repayment(demo, case_id, version, _input(loan_id))
+    for user in ("demo", "devries", "visser"):
+        with pytest.raises(NotAllowed):
+            proposals(ctx_for(user))
+    assert [p.id for p in proposals(ctx_for("audit"))] == [proposal_id]
+    assert [p.id for p in proposals(ctx_for("bakker"))] == [proposal_id]
+    assert [p.id for p in proposals(demo, status=None, case_id=case_id)] == [proposal_id]

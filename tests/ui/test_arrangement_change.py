@@ -84,5 +84,5 @@ async def test_a_plan_beyond_the_desk_goes_to_a_supervisor(app_for: Callable[...
         await pilot.press(*"seizoensbedrijf", "enter")
         await _settle(pilot)
         assert isinstance(app.screen, ClientDetailScreen)
-    sent = [p for p in proposals(app.ctx) if p.case_id == case_id]
+    sent = proposals(app.ctx, case_id=case_id)  # the case's (the queue is the supervisor's)
     assert len(sent) == 1 and sent[0].kind == "arrangement" and sent[0].payload["installments"] == 24
