@@ -152,3 +152,20 @@ def test_snapshot_80x24(app_for: Callable[..., Any], snap_compare: Callable[...,
         await settle_picture(pilot)  # tables sized, nothing moving (tests/ui/pictures.py)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_a_case_shown_while_a_tab_is_being_built_fills_it_once_mounted(app_for: Callable[..., Any]) -> None:
+    """A tab's nested widgets are mounted after ``_build`` hands them over; a reload of the case that comes in the
+    meantime (after a save, ``_show``) must not fill the tab's table before it exists: it is filled once mounted,
+    with the case shown by then (seen under load: ``NoMatches '#contacts-table'`` after a contact was saved)."""
+    import asyncio
+
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        case_id = first_case(app)
+        screen = await open_detail(pilot, case_id)
+        assert screen.detail is not None and screen.tracks is not None
+        await asyncio.gather(screen._build("contacts"), screen._show(screen.detail, screen.tracks, screen.presence))
+        await pilot.pause()
+        table = screen.query_one("#contacts-table", DataTable)
+        assert table.row_count == len(screen.detail.contacts) > 0

@@ -212,6 +212,7 @@ class ClientDetailScreen(DeskScreen[None]):
         self.flags: list[Flag] = []  # the client's vulnerability flags (issue 20)
         self.technical = False  # the timeline's technical details shown (x)
         self._built = {FIRST_TAB}  # the tabs whose widgets are mounted (the others when first shown)
+        self._building: set[str] = set()  # the tabs being mounted now
         self._stale: set[str] = set()  # built tabs that still show an earlier case: filled when next shown
         self._generation = 0  # which case this screen shows (a reused screen shows many, one after another)
         self._read = read  # the case as read before the push, or None: the screen reads it
@@ -302,11 +303,17 @@ class ClientDetailScreen(DeskScreen[None]):
             self._stale.discard(tab_id)
             for scroll in pane.query(VerticalScroll):
                 scroll.scroll_home(animate=False)
-        elif tab_id in self._built:
+        elif tab_id in self._built or tab_id in self._building:
             return
         else:
+            # built once mounted: a case shown meanwhile (a reload after a save, :meth:`_show`) fills only the
+            # tabs whose tables exist, and this one is filled below with the case shown by then
+            self._building.add(tab_id)
+            try:
+                await pane.mount_all(compose(pane, self._pane_content(tab_id)))
+            finally:
+                self._building.discard(tab_id)
             self._built.add(tab_id)
-            await pane.mount_all(compose(pane, self._pane_content(tab_id)))
         if self.detail is not None:
             await self._fill_pane(tab_id, self.detail)
             for table in pane.query(DataTable):
