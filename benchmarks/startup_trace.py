@@ -30,6 +30,9 @@ def main(argv: list[str]) -> int:
         at = argv.index("--marks")
         out = argv[at + 1]
         del argv[at : at + 2]
+    import gc
+
+    gc.disable()  # as the incasso command starts (incasso_tui.entry)
     import incasso_tui.cli as cli
 
     mark("incasso_tui.cli imported (settings, SQLAlchemy core)")
