@@ -90,28 +90,36 @@ _REPEATING = frozenset({date, datetime, bool, str})
 def _converted(rows: list[Sequence[Any]], convert: list[tuple[int, Any]]) -> list[tuple[Any, ...]]:
     """``rows`` with the values at the ``convert`` positions put through their bind processors (None stays None).
 
-    A date, a flag or a status is converted once per distinct value (keyed by its type too, so ``True`` and ``1``
-    or a date and a datetime never share a result); amounts are converted each time."""
+    Column by column (the rows turned into columns and back, all rows of the same length or ``ValueError``): a date,
+    a flag or a status is converted once per distinct value (keyed by its type too, so ``True`` and ``1`` or a date
+    and a datetime never share a result); amounts are converted each time."""
     if not convert:
         return [tuple(row) for row in rows]
-    seen: list[dict[tuple[type, Any], Any]] = [{} for _ in convert]
-    out = []
-    for row in rows:
-        values = list(row)
-        for (i, processor), memo in zip(convert, seen, strict=True):
-            value = values[i]
-            if value is None:
-                continue
-            kind = type(value)
-            if kind in _REPEATING:
-                key = (kind, value)
-                done = memo.get(key, _MISSING)
-                if done is _MISSING:
-                    done = memo[key] = processor(value)
-                values[i] = done
-            else:
-                values[i] = processor(value)
-        out.append(tuple(values))
+    if not rows:
+        return []
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
+    for i, processor in convert:
+        columns[i] = _converted_column(columns[i], processor)
+    return list(zip(*columns, strict=True))
+
+
+def _converted_column(values: Sequence[Any], processor: Any) -> list[Any]:
+    memo: dict[tuple[type, Any], Any] = {}
+    out: list[Any] = []
+    append = out.append
+    for value in values:
+        if value is None:
+            append(None)
+            continue
+        kind = type(value)
+        if kind in _REPEATING:
+            key = (kind, value)
+            done = memo.get(key, _MISSING)
+            if done is _MISSING:
+                done = memo[key] = processor(value)
+            append(done)
+        else:
+            append(processor(value))
     return out
 
 
