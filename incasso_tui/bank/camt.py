@@ -196,6 +196,8 @@ class _CamtReader:
         self._tx_tags = _TxTags(*_TxTags._fields)
         self._dates: dict[str, date] = {}  # date text -> date: a statement has few distinct days
         self._entry_count = 0
+        # the text of the last amount read and its value: a transaction's amount is mostly its entry's
+        self._last_amount: tuple[str | None, Decimal] = (None, Decimal(0))
 
     # -- document ------------------------------------------------------------------------------------
 
@@ -215,22 +217,29 @@ class _CamtReader:
             remove_comments=True,
             remove_pis=True,
         )
+        previous: etree._Element | None = None  # the entry read before this one, in the same statement
         try:
             for _event, elem in self._checked(events):
-                if elem.tag == self._ntry_tag:
+                tag = elem.tag
+                if tag == self._ntry_tag:
                     self._entry_count += 1
                     parent = elem.getparent()
-                    if parent is None or parent.tag != self._stmt_tag:
-                        raise BadFile(
-                            N_("{where}: an entry outside a statement; the file is not a valid statement"),
-                            where=_where(f"Ntry[{self._entry_count}]", elem),
-                        )
-                    if parent is not current:
-                        current, header = parent, self._header(parent, len(statements) + 1)
+                    if parent is not current:  # (the statement's tag was checked when it became current)
+                        if parent is None or parent.tag != self._stmt_tag:
+                            raise BadFile(
+                                N_("{where}: an entry outside a statement; the file is not a valid statement"),
+                                where=_where(f"Ntry[{self._entry_count}]", elem),
+                            )
+                        current, header, previous = parent, self._header(parent, len(statements) + 1), None
                     assert header is not None
                     drafts.extend(self._entry(elem, header))
-                    _drop_previous_entry(elem)
-                elif elem.tag == self._stmt_tag:
+                    # free the memory of entries already read: clear this one, remove the one before it
+                    elem.clear()
+                    before = elem.getprevious()
+                    if before is not None and before is previous:
+                        parent.remove(before)
+                    previous = elem
+                elif tag == self._stmt_tag:
                     if elem is not current:
                         header = self._header(elem, len(statements) + 1)
                     assert header is not None
@@ -243,7 +252,7 @@ class _CamtReader:
                             entries=_keyed(drafts),
                         )
                     )
-                    drafts, header, current = [], None, None
+                    drafts, header, current, previous = [], None, None, None
                     elem.clear()
         except etree.XMLSyntaxError as err:
             raise BadFile(
@@ -333,7 +342,10 @@ class _CamtReader:
         currency = amt.get("Ccy", "").strip()
         if currency != ACCEPTED_CURRENCY:
             _refuse_currency(currency, f"{path}/{name}", amt)
-        text = (amt.text or "").strip()
+        raw = amt.text
+        if raw is not None and raw == self._last_amount[0]:
+            return self._last_amount[1]
+        text = (raw or "").strip()
         match = _AMOUNT.match(text)
         if not match:
             raise BadFile(N_("{where}: {value!r} is not an amount"), where=_where(f"{path}/{name}", amt), value=text)
@@ -345,7 +357,11 @@ class _CamtReader:
                 value=text,
             )
         value = Decimal(text)
-        return value if cents is not None and len(cents) == 2 else value.quantize(_CENT)
+        if cents is None or len(cents) != 2:
+            value = value.quantize(_CENT)
+        if raw is not None:
+            self._last_amount = (raw, value)
+        return value
 
     def _direction(self, indicator: etree._Element | None, path: str) -> bool | None:
         """True for CRDT, False for DBIT, None when there is no CdtDbtInd."""
@@ -395,24 +411,27 @@ class _CamtReader:
                 details.append(child)
             elif tag not in kids:
                 kids[tag] = child
-        amt = kids.get(t.Amt)
+        get = kids.get
+        amt = get(t.Amt)
         if amt is None:
             raise BadFile(N_("{where}: the entry has no amount"), where=_where(path, ntry))
         amount = self._amount(amt, path, "Amt")
-        credit = self._direction(kids.get(t.CdtDbtInd), path)
+        credit = self._direction(get(t.CdtDbtInd), path)
         if credit is None:
             raise BadFile(N_("{where}: the entry has no CdtDbtInd"), where=_where(path, ntry))
-        status = kids.get(t.Sts)
-        if status is not None:  # "<Sts>BOOK</Sts>", from version 001.08 "<Sts><Cd>BOOK</Cd></Sts>"
+        status = get(t.Sts)
+        # "<Sts>BOOK</Sts>", from version 001.08 "<Sts><Cd>BOOK</Cd></Sts>"
+        if status is not None and status.text != "BOOK":
             code = _text(status) or _text(_child(status, t.Cd))
             if code not in (None, "BOOK"):
                 return []
-        booking_date = self._date(kids.get(t.BookgDt), path, "BookgDt")
+        booking_date = self._date(get(t.BookgDt), path, "BookgDt")
         if booking_date is None:
             raise BadFile(N_("{where}: the entry has no booking date"), where=_where(path, ntry))
-        value_date = self._date(kids.get(t.ValDt), path, "ValDt")
-        reversal = (_text(kids.get(t.RvslInd)) or "").lower() in ("true", "1")
-        entry_ref = _text(kids.get(t.AcctSvcrRef))
+        value_date = self._date(get(t.ValDt), path, "ValDt")
+        indicator = get(t.RvslInd)
+        reversal = indicator is not None and (_text(indicator) or "").lower() in ("true", "1")
+        entry_ref = _text(get(t.AcctSvcrRef))
         entry_info = " ".join(_texts(ntry, t.AddtlNtryInf)) if t.AddtlNtryInf in kids else ""
 
         txs = [
@@ -420,7 +439,15 @@ class _CamtReader:
             for d, dtls in enumerate(details, start=1)
             for n, tx in enumerate(dtls.iterchildren(t.TxDtls), start=1)
         ]
-        if not _splits_exactly(txs, amount, credit):
+        if len(txs) == 1:  # the usual case, as _splits_exactly would decide it
+            only_tx = txs[0]
+            exact = (
+                only_tx.amount is not None
+                and (only_tx.amount if only_tx.credit in (None, credit) else -only_tx.amount) == amount
+            )
+        else:
+            exact = _splits_exactly(txs, amount, credit)
+        if not exact:
             # One entry for the total: the details cannot be told apart by amount (or there are none).
             single = txs[0] if len(txs) == 1 else _NO_TX
             txs = [single._replace(amount=amount, credit=credit)]
@@ -450,18 +477,34 @@ class _CamtReader:
     def _tx(self, tx: etree._Element, entry_path: str, d: int, n: int, entry_credit: bool, reversal: bool) -> _Tx:
         t = self._tx_tags
         path = f"{entry_path}/NtryDtls[{d}]/TxDtls[{n}]"
-        kids = _kids(tx)
-        amt = kids.get(t.Amt)
+        kids: dict[str, etree._Element] = {}  # the first child of each tag (_kids, inlined: this runs per transaction)
+        for child in tx:
+            tag = child.tag
+            if tag not in kids:
+                kids[tag] = child
+        get = kids.get
+        amt = get(t.Amt)
         amt_name = "Amt"
         if amt is None:
-            amt = _child(kids.get(t.AmtDtls), t.TxAmt, t.Amt)
+            amt = _child(get(t.AmtDtls), t.TxAmt, t.Amt)
             amt_name = "AmtDtls/TxAmt/Amt"
         amount = self._amount(amt, path, amt_name) if amt is not None else None
-        credit = self._direction(kids.get(t.CdtDbtInd), path)
-        refs = _kids(kids.get(t.Refs))
-        end_to_end = _text(refs.get(t.EndToEndId))
+        indicator = get(t.CdtDbtInd)
+        credit = self._direction(indicator, path) if indicator is not None else None
+        end_to_end = bank_reference = None
+        refs = get(t.Refs)
+        if refs is not None:  # the first EndToEndId and the first AcctSvcrRef
+            e2e_el = ref_el = None
+            for child in refs:
+                tag = child.tag
+                if tag == t.EndToEndId:
+                    if e2e_el is None:
+                        e2e_el = child
+                elif tag == t.AcctSvcrRef and ref_el is None:
+                    ref_el = child
+            end_to_end, bank_reference = _text(e2e_el), _text(ref_el)
         name = iban = None
-        parties = _kids(kids.get(t.RltdPties))
+        parties = _kids(get(t.RltdPties))
         if parties:
             # The other party: the payer of money that came in, the payee of money that went out.
             # A reversal turns the original payment around, and its parties stay those of the original.
@@ -479,7 +522,7 @@ class _CamtReader:
                     break
         remittance: list[str] = []
         creditor_reference = None
-        rmt = kids.get(t.RmtInf)
+        rmt = get(t.RmtInf)
         if rmt is not None:
             for part in rmt:
                 tag = part.tag
@@ -492,16 +535,19 @@ class _CamtReader:
                     if ref and creditor_reference is None:
                         creditor_reference = normalize_reference(ref)
                     remittance += _texts(part, t.AddtlRmtInf)
-        reason = _child(kids.get(t.RtrInf), t.Rsn)
+        if not remittance and t.AddtlTxInf in kids:
+            remittance = _texts(tx, t.AddtlTxInf)
+        return_info = get(t.RtrInf)
+        reason = _child(return_info, t.Rsn) if return_info is not None else None
         return _Tx(
             amount,
             credit,
             name,
             normalize_reference(iban) if iban else None,
-            " ".join(remittance or _texts(tx, t.AddtlTxInf)),
+            remittance[0] if len(remittance) == 1 else " ".join(remittance),
             creditor_reference,
             None if end_to_end in (None, "NOTPROVIDED") else end_to_end,
-            _text(refs.get(t.AcctSvcrRef)),
+            bank_reference,
             (_text(_child(reason, t.Cd)) or _text(_child(reason, t.Prtry))) if reason is not None else None,
         )
 
@@ -567,16 +613,6 @@ def _splits_exactly(txs: list[_Tx], amount: Decimal, credit: bool) -> bool:
         Decimal(0),
     )
     return total == amount
-
-
-def _drop_previous_entry(ntry: etree._Element) -> None:
-    """Free the memory of entries already read: clear this one, remove the one before it."""
-    ntry.clear()
-    previous = ntry.getprevious()
-    if previous is not None and previous.tag == ntry.tag:
-        parent = ntry.getparent()
-        if parent is not None:
-            parent.remove(previous)
 
 
 def _keyed(drafts: list[EntryDraft]) -> tuple[BankEntry, ...]:

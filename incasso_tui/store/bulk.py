@@ -6,12 +6,18 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from datetime import date, datetime
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 WRITE_CHUNK = 5000  # rows per executemany
+# SQLite's page cache while a bulk write runs (KiB; SQLite's default is 2,000): a bank file of 100,000 entries adds
+# them to seven indexes of bank_entries, among them the random dedup key, and with the default cache the same index
+# pages are spilled and read back again and again
+BULK_CACHE_KIB = 16384
 _T = TypeVar("_T")
 
 
@@ -20,6 +26,26 @@ def batches(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
     it = iter(items)
     while part := list(itertools.islice(it, size)):
         yield part
+
+
+@contextmanager
+def bulk_page_cache(s: Session, kib: int = BULK_CACHE_KIB) -> Iterator[None]:
+    """SQLite: a page cache of ``kib`` KiB on the session's connection while the block runs, the one it had after
+    (the setting belongs to the connection, which goes back to the pool). Nothing on PostgreSQL. The cache only
+    grows as pages are read, so a small write costs no memory."""
+    connection = s.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size={-int(kib)}")
+    try:
+        yield
+    finally:
+        # dirty pages stay until the commit writes them (a smaller cache frees clean pages only); a failure here
+        # must not hide the block's own error: the larger cache is only memory
+        with suppress(DBAPIError):
+            connection.exec_driver_sql(f"PRAGMA cache_size={int(before or -2000)}")
 
 
 def insert_rows(s: Session, model: type[Any], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
@@ -64,28 +90,36 @@ _REPEATING = frozenset({date, datetime, bool, str})
 def _converted(rows: list[Sequence[Any]], convert: list[tuple[int, Any]]) -> list[tuple[Any, ...]]:
     """``rows`` with the values at the ``convert`` positions put through their bind processors (None stays None).
 
-    A date, a flag or a status is converted once per distinct value (keyed by its type too, so ``True`` and ``1``
-    or a date and a datetime never share a result); amounts are converted each time."""
+    Column by column (the rows turned into columns and back, all rows of the same length or ``ValueError``): a date,
+    a flag or a status is converted once per distinct value (keyed by its type too, so ``True`` and ``1`` or a date
+    and a datetime never share a result); amounts are converted each time."""
     if not convert:
         return [tuple(row) for row in rows]
-    seen: list[dict[tuple[type, Any], Any]] = [{} for _ in convert]
-    out = []
-    for row in rows:
-        values = list(row)
-        for (i, processor), memo in zip(convert, seen, strict=True):
-            value = values[i]
-            if value is None:
-                continue
-            kind = type(value)
-            if kind in _REPEATING:
-                key = (kind, value)
-                done = memo.get(key, _MISSING)
-                if done is _MISSING:
-                    done = memo[key] = processor(value)
-                values[i] = done
-            else:
-                values[i] = processor(value)
-        out.append(tuple(values))
+    if not rows:
+        return []
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
+    for i, processor in convert:
+        columns[i] = _converted_column(columns[i], processor)
+    return list(zip(*columns, strict=True))
+
+
+def _converted_column(values: Sequence[Any], processor: Any) -> list[Any]:
+    memo: dict[tuple[type, Any], Any] = {}
+    out: list[Any] = []
+    append = out.append
+    for value in values:
+        if value is None:
+            append(None)
+            continue
+        kind = type(value)
+        if kind in _REPEATING:
+            key = (kind, value)
+            done = memo.get(key, _MISSING)
+            if done is _MISSING:
+                done = memo[key] = processor(value)
+            append(done)
+        else:
+            append(processor(value))
     return out
 
 

@@ -181,3 +181,76 @@ def test_an_action_outside_the_registry_is_refused_and_nothing_is_written(ctx_fo
         record_many(s, [Event(datetime(2026, 11, 23), "demo", "case.vanish", "case", 1, 1)])
     with ctx.db.reader() as s:
         assert s.scalar(select(func.count()).select_from(AuditEvent)) == before
+
+
+@pytest.mark.parametrize("keyed", [False, True])
+def test_record_many_writes_the_rows_record_writes(ctx_for, keyed: bool) -> None:  # type: ignore[no-untyped-def]
+    """The same events written one by one with ``record`` and in bulk with ``record_many`` (after a rollback, from the
+    same head) give the same rows: texts, sequence numbers and hashes, keyed or not."""
+    from datetime import datetime
+    from decimal import Decimal
+
+    from incasso_tui.services.audit import Event, record, record_many
+
+    ctx = ctx_for("demo")
+    _work_a_case(ctx)
+    events = [
+        Event(
+            datetime(2026, 11, 23, 9, i % 2),  # two times, each object its own
+            "demo",
+            "payment.book" if i % 3 else "payment.reverse",
+            "bank_entry",
+            i,
+            i % 4 or None,
+            None if i % 2 else {"n": i},
+            {"loan_id": i, "amount": Decimal(i) / 100, "reason": None, "credit": bool(i % 2), "when": [i]},
+        )
+        for i in range(1, 8)
+    ]
+    columns = (
+        AuditEvent.at,
+        AuditEvent.actor,
+        AuditEvent.action,
+        AuditEvent.entity,
+        AuditEvent.entity_id,
+        AuditEvent.case_id,
+        AuditEvent.before,
+        AuditEvent.after,
+        AuditEvent.prev_hash,
+        AuditEvent.hash,
+        AuditEvent.seq,
+        AuditEvent.keyed,
+    )
+    key = b"k" * 32 if keyed else None
+
+    class Undo(Exception):
+        """Rolls the transaction back: both ways start from the same head."""
+
+    def rows_of(bulk: bool) -> list[tuple[object, ...]]:
+        rows: list[tuple[object, ...]] = []
+        with pytest.raises(Undo), ctx.db.transaction() as s:
+            s.info["audit_key"] = key
+            first = s.scalar(select(func.max(AuditEvent.id))) or 0
+            if bulk:
+                record_many(s, events)
+            else:
+                for e in events:
+                    record(
+                        s,
+                        at=e.at,
+                        actor=e.actor,
+                        action=e.action,
+                        entity=e.entity,
+                        entity_id=e.entity_id,
+                        case_id=e.case_id,
+                        before=e.before,
+                        after=e.after,
+                    )
+            s.flush()
+            rows = [tuple(r) for r in s.execute(select(*columns).where(AuditEvent.id > first).order_by(AuditEvent.id))]
+            raise Undo
+        return rows
+
+    one_by_one, bulk = rows_of(False), rows_of(True)
+    assert len(one_by_one) == len(events) and one_by_one == bulk
+    assert all(row[-1] is keyed for row in bulk)

@@ -156,7 +156,8 @@ class Book:
             self.charges_by_loan[charge.loan_id].append(charge.id)
 
     def pay(self, loan_id: int, amount: Decimal, day: date, description: str) -> Posting:
-        self.load([loan_id], day)
+        if loan_id not in self.loaded:  # what load() skips anyway (a file's loans are loaded up front)
+            self.load([loan_id], day)
         items: list[OpenItem] = []
         for cid in self.charges_by_loan[loan_id]:
             ch = self.charges[cid]

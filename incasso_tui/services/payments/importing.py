@@ -58,6 +58,7 @@ from incasso_tui.services.payments.common import (
     refresh_cases,
     take_ids,
 )
+from incasso_tui.store.bulk import bulk_page_cache
 from incasso_tui.store.models import BankEntryRow, BankImport
 
 
@@ -286,7 +287,7 @@ def import_statement(ctx: Context, source: Path | str | bytes, name: str | None 
     now, today = ctx.clock.now(), ctx.clock.today()
     _check_statements(statements, ctx.settings, today)
     prefix = ctx.settings.payment_rf_prefix
-    with ctx.db.transaction() as s:
+    with ctx.db.transaction() as s, bulk_page_cache(s):
         serialise_imports(s)
         known = _known_keys(s, [e.dedup_key for e in entries])
         fresh = _first_of_each_key(entries, known)
