@@ -32,7 +32,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Date, and_, exists, func, insert, or_, select, type_coerce, update
+from sqlalchemy import Date, and_, exists, func, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from incasso_tui.domain.arrears import BUCKETS, ageing_bucket
@@ -54,7 +54,7 @@ from incasso_tui.errors import N_, BadInput, NotFound, RuleViolation
 from incasso_tui.services import audit
 from incasso_tui.services.cases import open_case
 from incasso_tui.services.context import DESK_WRITERS, Context
-from incasso_tui.store.bulk import insert_rows
+from incasso_tui.store.bulk import insert_returning_ids, insert_rows
 from incasso_tui.store.models import (
     Allocation,
     Arrangement,
@@ -826,8 +826,7 @@ def _signal_chunk(
                 sig["_task"] = len(tasks) - 1
     task_ids: list[int] = []
     if tasks:
-        table = Task.__table__
-        task_ids = list(s.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), tasks))
+        task_ids = insert_returning_ids(s, Task.__table__, tasks)
         for sig in new_signals:
             if "_task" in sig:
                 sig["task_id"] = task_ids[int(sig.pop("_task"))]  # type: ignore[call-overload]
@@ -842,8 +841,7 @@ def _signal_chunk(
                         after={"kind": SIGNAL_TASK, "due_date": day, "signal": sig["rule"]},
                     )
                 )
-    table = RiskSignal.__table__
-    ids = list(s.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), new_signals))
+    ids = insert_returning_ids(s, RiskSignal.__table__, new_signals)
     for signal_id, sig in zip(ids, new_signals, strict=True):
         events.append(
             audit.Event(
