@@ -285,30 +285,32 @@ def _previous_run(s: Session, day: date) -> date | None:
     )
 
 
-def _candidates(s: Session, day: date, previous: date | None) -> tuple[set[int], set[int]]:
+def _candidates(s: Session, day: date, previous: date | None, past_due: Iterable[int]) -> tuple[set[int], set[int]]:
     """The loans that can have changed since ``previous`` (see the module docstring), and of those the loans whose
     outstanding principal must be computed again (no row yet, or a ledger movement, a forbearance, a call-in or a
-    write-off since): for the others it is the current row's, as only the ledger moves it."""
+    write-off since): for the others it is the current row's, as only the ledger moves it. ``past_due``: the loans
+    with an open line due before ``day`` (``_past_due``)."""
     current = LoanRiskRow.valid_to.is_(None)
+    conn = s.connection()  # Core rows: on a first run the ids of every loan of the book
     fresh: set[int] = set(
-        s.scalars(
+        conn.scalars(
             select(Loan.id).where(
                 Loan.status != LoanStatus.REPAID.value, ~exists().where(LoanRiskRow.loan_id == Loan.id, current)
             )
         )
     )
     since = [] if previous is None else [Forbearance.granted_on >= previous]
-    fresh.update(s.scalars(select(Forbearance.loan_id).where(Forbearance.granted_on <= day, *since)))
+    fresh.update(conn.scalars(select(Forbearance.loan_id).where(Forbearance.granted_on <= day, *since)))
     if previous is not None:
         fresh.update(
-            s.scalars(
+            conn.scalars(
                 select(LedgerEntry.loan_id)
                 .where(LedgerEntry.booking_date >= previous, LedgerEntry.booking_date <= day)
                 .distinct()
             )
         )
     fresh.update(
-        s.scalars(
+        conn.scalars(
             select(Loan.id).where(
                 Loan.status.in_((LoanStatus.CALLED.value, LoanStatus.WRITTEN_OFF.value)),
                 ~exists().where(LoanRiskRow.loan_id == Loan.id, current, LoanRiskRow.written_off.is_(True)),
@@ -316,9 +318,9 @@ def _candidates(s: Session, day: date, previous: date | None) -> tuple[set[int],
         )
     )
     ids = set(fresh)
-    ids.update(s.scalars(select(Installment.loan_id).where(_OPEN_LINE, Installment.due_date < day).distinct()))
+    ids.update(past_due)
     ids.update(
-        s.scalars(
+        conn.scalars(
             select(LoanRiskRow.loan_id).where(
                 current,
                 or_(
@@ -331,7 +333,7 @@ def _candidates(s: Session, day: date, previous: date | None) -> tuple[set[int],
             )
         )
     )
-    ids.update(s.scalars(_insolvent_loans(day)))
+    ids.update(conn.scalars(_insolvent_loans(day)))
     return ids, fresh
 
 
@@ -352,9 +354,10 @@ class _Measure:
     oldest: date | None
 
 
-def _past_due(conn: Connection, loan_ids: list[int], day: date) -> dict[int, tuple[Decimal, Decimal, date]]:
+def _past_due(conn: Connection, day: date) -> dict[int, tuple[Decimal, Decimal, date]]:
     """Per loan with an open line due before ``day``: (what those lines leave unpaid, their unpaid interest, the
-    oldest of their due dates)."""
+    oldest of their due dates). For the whole book in one pass over the open lines due (the shape of the days past
+    due query): every such loan is a candidate of the step, so nothing is read that the step does not use."""
     return {
         loan_id: (past_due, past_interest, oldest)
         for loan_id, past_due, past_interest, oldest in conn.execute(
@@ -372,18 +375,19 @@ def _past_due(conn: Connection, loan_ids: list[int], day: date) -> dict[int, tup
                 type_coerce(func.sum(Installment.interest - Installment.interest_paid), Money),
                 type_coerce(func.min(Installment.due_date), Date),
             )
-            .where(Installment.loan_id.in_(loan_ids), _OPEN_LINE, Installment.due_date < day)
+            .where(_OPEN_LINE, Installment.due_date < day)
             .group_by(Installment.loan_id)
         )
     }
 
 
-def _open_costs(conn: Connection, loan_ids: list[int], day: date) -> dict[int, Decimal]:
-    """Per loan with an open charge due on or before ``day``: what its charges leave unpaid."""
+def _open_costs(conn: Connection, day: date) -> dict[int, Decimal]:
+    """Per loan with an open charge due on or before ``day``: what its charges leave unpaid (the whole book in one
+    query, as ``_past_due``)."""
     return dict(
         conn.execute(  # type: ignore[arg-type]
             select(Charge.loan_id, type_coerce(func.sum(Charge.amount - Charge.paid), Money))
-            .where(Charge.loan_id.in_(loan_ids), Charge.due_date <= day, Charge.paid < Charge.amount)
+            .where(Charge.due_date <= day, Charge.paid < Charge.amount)
             .group_by(Charge.loan_id)
         ).all()
     )
@@ -483,7 +487,10 @@ def daily_step(s: Session, ctx: Context, day: date, actor: str, now: datetime) -
     previous = _previous_run(s, day)
     report = StepReport()
     s.flush()  # the step reads and writes through the session's connection (Core rows, no ORM objects)
-    candidates, fresh = _candidates(s, day, previous)
+    conn = s.connection()
+    past = _past_due(conn, day)
+    costs = _open_costs(conn, day)
+    candidates, fresh = _candidates(s, day, previous, past)
     ids = sorted(candidates)
     insolvent = set(s.scalars(_insolvent_loans(day)))
     granted = _granted(s, day)
@@ -491,7 +498,9 @@ def daily_step(s: Session, ctx: Context, day: date, actor: str, now: datetime) -
     events: list[audit.Event] = []
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
-        _observe(s, rules, day, previous, chunk, fresh, insolvent, granted, quiet, report, events, actor, now)
+        _observe(
+            s, rules, day, previous, chunk, fresh, insolvent, granted, past, costs, quiet, report, events, actor, now
+        )
     _signals(s, ctx, rules, day, previous, report, actor, now, events)
     events.append(
         audit.Event(
@@ -527,6 +536,8 @@ def _observe(
     fresh: set[int],
     insolvent: set[int],
     granted: dict[int, list[ForbearanceEvent]],
+    past: dict[int, tuple[Decimal, Decimal, date]],
+    costs: dict[int, Decimal],
     quiet_values: dict[str, object],
     report: StepReport,
     events: list[audit.Event],
@@ -534,15 +545,20 @@ def _observe(
     now: datetime,
 ) -> None:
     conn = s.connection()
-    loans: dict[int, str] = dict(conn.execute(select(Loan.id, Loan.status).where(Loan.id.in_(chunk))).all())  # type: ignore[arg-type]
+    # the loans' statuses (a first run observes nearly every loan: then one range of ids, read in key order, rather
+    # than a probe per id; the loans in the range outside the group are not looked at)
+    dense = chunk[-1] - chunk[0] < 2 * len(chunk)
+    loans: dict[int, str] = dict(
+        conn.execute(  # type: ignore[arg-type]
+            select(Loan.id, Loan.status).where(Loan.id.between(chunk[0], chunk[-1]) if dense else Loan.id.in_(chunk))
+        ).all()
+    )
     rows = {
         r.loan_id: r
         for r in conn.execute(
             select(*_ROW_COLUMNS).where(LoanRiskRow.loan_id.in_(chunk), LoanRiskRow.valid_to.is_(None))
         )
     }
-    past = _past_due(conn, chunk, day)
-    costs = _open_costs(conn, chunk, day)
     # a loan's first row when nothing is past due and nothing else happened to it: the same state for each
     # (quiet_first_state), written with its outstanding principal in one INSERT ... SELECT, not read into Python
     quiet = [
