@@ -659,13 +659,19 @@ def _observe(
 
 def _insert_quiet_first_rows(conn: Connection, day: date, loan_ids: list[int], values: dict[str, object]) -> None:
     """The first history rows of these quiet loans (``_observe``): ``values`` with each loan's outstanding principal
-    (0 without an open line), in loan order, in one ``INSERT ... SELECT``."""
+    (0 without an open line), in loan order, in one ``INSERT ... SELECT``. The principal is a sub-query per loan on
+    the index of open lines (a join with the grouped lines of all of them materialised those and indexed them again:
+    a fifth slower on a million loans)."""
     table = LoanRiskRow.__table__
-    principal = _open_principal(loan_ids).subquery()
+    principal = (
+        select(func.coalesce(func.sum(Installment.principal - Installment.principal_paid), 0))
+        .where(Installment.loan_id == Loan.id, _OPEN_LINE)
+        .scalar_subquery()
+    )
     # a NULL cast to its column's type (PostgreSQL types an untyped NULL in a SELECT list as text); the other values
     # bound with their column's type, as insert_rows binds them
     columns = [
-        func.coalesce(principal.c.outstanding, 0)
+        principal
         if name == "outstanding"
         else cast(null(), table.c[name].type)
         if values[name] is None
@@ -676,8 +682,6 @@ def _insert_quiet_first_rows(conn: Connection, day: date, loan_ids: list[int], v
         insert(table).from_select(
             list(_INSERT_COLUMNS),
             select(Loan.id, literal(day, table.c.valid_from.type), cast(null(), table.c.valid_to.type), *columns)
-            .select_from(Loan)
-            .outerjoin(principal, principal.c.loan_id == Loan.id)
             .where(Loan.id.in_(loan_ids))
             .order_by(Loan.id),
         )
