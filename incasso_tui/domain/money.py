@@ -60,7 +60,8 @@ def ensure_money(value: Decimal | int) -> Decimal:
     is a programming error and raises ``ValueError`` instead of being rounded silently, so no
     computation can lose or create part of a cent. ``float``, ``bool`` and ``str`` raise ``TypeError``.
     """
-    if type(value) is Decimal and value.is_finite() and value.as_tuple().exponent == -2 and -_FAST < value < _FAST:
+    # same_quantum(CENT): a finite value's exponent is -2 (what as_tuple().exponent == -2 says, without the tuple)
+    if type(value) is Decimal and value.is_finite() and value.same_quantum(CENT) and -_FAST < value < _FAST:
         return value  # already exactly 2 decimals: what the rounding below would give, the same digits
     if isinstance(value, str):
         raise TypeError("ensure_money needs a Decimal or int, not str")

@@ -83,22 +83,45 @@ class InterestBasis:
         )
 
 
+class _Rates:
+    """A rate table as a cache key whose hash is computed once: ``_cumulative``'s cache hashed the whole table (a
+    tuple of rows, each hashed field by field) on every call, a call per line of every posting. Equal when the rows
+    are (the same row objects compare by identity first)."""
+
+    __slots__ = ("_hash", "rows")
+
+    def __init__(self, rows: Sequence[RateRow]) -> None:
+        self.rows = tuple(rows)
+        self._hash = hash(self.rows)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (isinstance(other, _Rates) and self.rows == other.rows)
+
+
 @lru_cache(maxsize=65536)
-def _cumulative(amount: Decimal, start: date, end: date, kind: InterestKind, rates: tuple[RateRow, ...]) -> Decimal:
+def _cumulative(amount: Decimal, start: date, end: date, kind: InterestKind, rates: _Rates) -> Decimal:
     """``statutory_interest`` from ``start`` to ``end`` (a pure function: the run asks it for the same installment
     amounts and dates over and over)."""
-    return statutory_interest(amount, start, end, kind, rates).interest
+    return statutory_interest(amount, start, end, kind, rates.rows).interest
 
 
-def _between(line: InterestLine, frm: date, to: date, kind: InterestKind, rates: Sequence[RateRow]) -> Decimal:
+@lru_cache(maxsize=4096)
+def _rows_in_force(start: date, end: date, rates: _Rates) -> tuple[RateRow, ...]:
+    """``rows_in_force`` (a pure function: the lines of a run's postings mostly share the period's start)."""
+    return rows_in_force(start, end, rates.rows)
+
+
+def _between(line: InterestLine, frm: date, to: date, kind: InterestKind, rates: _Rates) -> Decimal:
     """The interest of one line on the days ``[frm, to)`` (only those on or after its start), compounding from its
     start: the difference of two computations from the start, so that periods add up exactly."""
     frm = max(frm, line.start)
     if frm >= to:
         return ZERO
-    table = tuple(rates)
-    upto = _cumulative(line.amount, line.start, to, kind, table)
-    before = _cumulative(line.amount, line.start, frm, kind, table) if frm > line.start else ZERO
+    upto = _cumulative(line.amount, line.start, to, kind, rates)
+    before = _cumulative(line.amount, line.start, frm, kind, rates) if frm > line.start else ZERO
     return upto - before
 
 
@@ -108,10 +131,11 @@ def period_interest(
     """The statutory interest of ``lines`` for the days ``[period_start, period_end)``, its basis, and the rate rows
     it used (to report the unverified ones)."""
     kept = tuple(line for line in lines if line.amount > 0 and line.start < period_end)
-    total = sum((_between(line, period_start, period_end, kind, rates) for line in kept), ZERO)
+    table = _Rates(rates)
+    total = sum((_between(line, period_start, period_end, kind, table) for line in kept), ZERO)
     used: dict[date, RateRow] = {}
-    for line in kept:
-        for row in rows_in_force(max(line.start, period_start), period_end, rates):
+    for start in {max(line.start, period_start) for line in kept}:
+        for row in _rows_in_force(start, period_end, table):
             used[row.start] = row
     return total, InterestBasis(kind, period_start, period_end, kept), tuple(used[k] for k in sorted(used))
 
@@ -120,8 +144,9 @@ def interest_after(basis: InterestBasis, ruling: date, rates: Sequence[RateRow])
     """The part of a posting for the days on and after ``ruling`` (0 when its period ended before)."""
     if ruling >= basis.period_end:
         return ZERO
+    table = _Rates(rates)
     return sum(
-        (_between(line, max(ruling, basis.period_start), basis.period_end, basis.kind, rates) for line in basis.lines),
+        (_between(line, max(ruling, basis.period_start), basis.period_end, basis.kind, table) for line in basis.lines),
         ZERO,
     )
 

@@ -139,21 +139,28 @@ def refresh_changed_positions(s: Session, as_of: date, case_ids: Iterable[int] |
             computed = computed.where(Case.id.in_(chunk))
             stamp = stamp.where(Case.id.in_(chunk))
         sub = computed.subquery()
-        rows = [
-            {"case_id": case_id, "arrears": arrears, "oldest": oldest_due}
-            for case_id, arrears, oldest_due in s.execute(
-                select(sub.c.id, sub.c.arrears, sub.c.oldest).where(
-                    or_(sub.c.arrears != sub.c.cached_arrears, sub.c.oldest != sub.c.cached_oldest)
-                )
+        # per case only the columns whose value changed: SQLite rewrites the entry of every index holding a column
+        # that an UPDATE sets, to the same value or not (a charge moves the arrears, rarely the oldest due date)
+        by_columns: dict[tuple[bool, bool], list[dict[str, object]]] = {}
+        for case_id, arrears, oldest_due, cached_arrears, cached_oldest in s.execute(
+            select(sub.c.id, sub.c.arrears, sub.c.oldest, sub.c.cached_arrears, sub.c.cached_oldest).where(
+                or_(sub.c.arrears != sub.c.cached_arrears, sub.c.oldest != sub.c.cached_oldest)
             )
-        ]
-        if rows:
-            s.execute(
-                update(table)
-                .where(table.c.id == bindparam("case_id"))
-                .values(pos_arrears=bindparam("arrears"), pos_oldest_due=bindparam("oldest"), pos_as_of=as_of),
-                rows,
-            )
+        ):
+            key = (arrears != cached_arrears, oldest_due != cached_oldest)
+            row: dict[str, object] = {"case_id": case_id}
+            if key[0]:
+                row["arrears"] = arrears
+            if key[1]:
+                row["oldest"] = oldest_due
+            by_columns.setdefault(key, []).append(row)
+        for (new_arrears, new_oldest), rows in by_columns.items():
+            values: dict[str, object] = {"pos_as_of": as_of}
+            if new_arrears:
+                values["pos_arrears"] = bindparam("arrears")
+            if new_oldest:
+                values["pos_oldest_due"] = bindparam("oldest")
+            s.execute(update(table).where(table.c.id == bindparam("case_id")).values(**values), rows)
             changed += len(rows)
         s.execute(stamp.values(pos_as_of=as_of).execution_options(synchronize_session=False))
     return changed

@@ -32,7 +32,22 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Date, and_, exists, func, insert, or_, select, type_coerce, update
+from sqlalchemy import (
+    Connection,
+    Date,
+    String,
+    and_,
+    cast,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from incasso_tui.domain.arrears import BUCKETS, ageing_bucket
@@ -54,7 +69,7 @@ from incasso_tui.errors import N_, BadInput, NotFound, RuleViolation
 from incasso_tui.services import audit
 from incasso_tui.services.cases import open_case
 from incasso_tui.services.context import DESK_WRITERS, Context
-from incasso_tui.store.bulk import insert_rows
+from incasso_tui.store.bulk import insert_returning_ids, insert_rows
 from incasso_tui.store.models import (
     Allocation,
     Arrangement,
@@ -271,30 +286,32 @@ def _previous_run(s: Session, day: date) -> date | None:
     )
 
 
-def _candidates(s: Session, day: date, previous: date | None) -> tuple[set[int], set[int]]:
+def _candidates(s: Session, day: date, previous: date | None, past_due: Iterable[int]) -> tuple[set[int], set[int]]:
     """The loans that can have changed since ``previous`` (see the module docstring), and of those the loans whose
     outstanding principal must be computed again (no row yet, or a ledger movement, a forbearance, a call-in or a
-    write-off since): for the others it is the current row's, as only the ledger moves it."""
+    write-off since): for the others it is the current row's, as only the ledger moves it. ``past_due``: the loans
+    with an open line due before ``day`` (``_past_due``)."""
     current = LoanRiskRow.valid_to.is_(None)
+    conn = s.connection()  # Core rows: on a first run the ids of every loan of the book
     fresh: set[int] = set(
-        s.scalars(
+        conn.scalars(
             select(Loan.id).where(
                 Loan.status != LoanStatus.REPAID.value, ~exists().where(LoanRiskRow.loan_id == Loan.id, current)
             )
         )
     )
     since = [] if previous is None else [Forbearance.granted_on >= previous]
-    fresh.update(s.scalars(select(Forbearance.loan_id).where(Forbearance.granted_on <= day, *since)))
+    fresh.update(conn.scalars(select(Forbearance.loan_id).where(Forbearance.granted_on <= day, *since)))
     if previous is not None:
         fresh.update(
-            s.scalars(
+            conn.scalars(
                 select(LedgerEntry.loan_id)
                 .where(LedgerEntry.booking_date >= previous, LedgerEntry.booking_date <= day)
                 .distinct()
             )
         )
     fresh.update(
-        s.scalars(
+        conn.scalars(
             select(Loan.id).where(
                 Loan.status.in_((LoanStatus.CALLED.value, LoanStatus.WRITTEN_OFF.value)),
                 ~exists().where(LoanRiskRow.loan_id == Loan.id, current, LoanRiskRow.written_off.is_(True)),
@@ -302,9 +319,9 @@ def _candidates(s: Session, day: date, previous: date | None) -> tuple[set[int],
         )
     )
     ids = set(fresh)
-    ids.update(s.scalars(select(Installment.loan_id).where(_OPEN_LINE, Installment.due_date < day).distinct()))
+    ids.update(past_due)
     ids.update(
-        s.scalars(
+        conn.scalars(
             select(LoanRiskRow.loan_id).where(
                 current,
                 or_(
@@ -317,7 +334,7 @@ def _candidates(s: Session, day: date, previous: date | None) -> tuple[set[int],
             )
         )
     )
-    ids.update(s.scalars(_insolvent_loans(day)))
+    ids.update(conn.scalars(_insolvent_loans(day)))
     return ids, fresh
 
 
@@ -338,16 +355,13 @@ class _Measure:
     oldest: date | None
 
 
-def _measures(
-    s: Session, loan_ids: list[int], fresh: set[int], known: dict[int, Decimal], day: date
-) -> dict[int, _Measure]:
-    """Per loan as of ``day``: outstanding principal (computed for the ``fresh`` loans, else the current row's,
-    ``known``), what is past due (lines due before the day, open costs due on or before it), the on-balance exposure
-    (outstanding principal + past-due interest + open costs), the oldest unpaid due date."""
-    due = Installment.due_date < day
-    past = {
+def _past_due(conn: Connection, day: date) -> dict[int, tuple[Decimal, Decimal, date]]:
+    """Per loan with an open line due before ``day``: (what those lines leave unpaid, their unpaid interest, the
+    oldest of their due dates). For the whole book in one pass over the open lines due (the shape of the days past
+    due query): every such loan is a candidate of the step, so nothing is read that the step does not use."""
+    return {
         loan_id: (past_due, past_interest, oldest)
-        for loan_id, past_due, past_interest, oldest in s.execute(
+        for loan_id, past_due, past_interest, oldest in conn.execute(
             select(
                 Installment.loan_id,
                 type_coerce(
@@ -362,39 +376,110 @@ def _measures(
                 type_coerce(func.sum(Installment.interest - Installment.interest_paid), Money),
                 type_coerce(func.min(Installment.due_date), Date),
             )
-            .where(Installment.loan_id.in_(loan_ids), _OPEN_LINE, due)
+            .where(_OPEN_LINE, Installment.due_date < day)
             .group_by(Installment.loan_id)
         )
     }
-    recompute = [i for i in loan_ids if i in fresh or i not in known]
-    outstanding = dict(known)
-    if recompute:
-        outstanding.update(
-            dict(
-                s.execute(
-                    select(
-                        Installment.loan_id,
-                        type_coerce(func.sum(Installment.principal - Installment.principal_paid), Money),
-                    )
-                    .where(Installment.loan_id.in_(recompute), _OPEN_LINE)
-                    .group_by(Installment.loan_id)
-                ).all()
-            )
-        )
-    costs = dict(
-        s.execute(
+
+
+def _open_costs(conn: Connection, day: date) -> dict[int, Decimal]:
+    """Per loan with an open charge due on or before ``day``: what its charges leave unpaid (the whole book in one
+    query, as ``_past_due``)."""
+    return dict(
+        conn.execute(  # type: ignore[arg-type]
             select(Charge.loan_id, type_coerce(func.sum(Charge.amount - Charge.paid), Money))
-            .where(Charge.loan_id.in_(loan_ids), Charge.due_date <= day, Charge.paid < Charge.amount)
+            .where(Charge.due_date <= day, Charge.paid < Charge.amount)
             .group_by(Charge.loan_id)
         ).all()
     )
+
+
+def _open_principal(loan_ids: list[int]):  # type: ignore[no-untyped-def]
+    """The outstanding principal (what the open lines leave unpaid of their principal) of these loans, per loan with
+    an open line, in cents (a subquery: ``loan_id``, ``outstanding``)."""
+    return (
+        select(
+            Installment.loan_id,
+            func.sum(Installment.principal - Installment.principal_paid).label("outstanding"),
+        )
+        .where(Installment.loan_id.in_(loan_ids), _OPEN_LINE)
+        .group_by(Installment.loan_id)
+    )
+
+
+def _measures(
+    conn: Connection,
+    loan_ids: list[int],
+    fresh: set[int],
+    known: dict[int, Decimal],
+    past: dict[int, tuple[Decimal, Decimal, date]],
+    costs: dict[int, Decimal],
+) -> dict[int, _Measure]:
+    """Per loan as of the day of ``past`` and ``costs`` (``_past_due``, ``_open_costs``): outstanding principal
+    (computed for the ``fresh`` loans, else the current row's, ``known``), what is past due (lines due before the
+    day, open costs due on or before it), the on-balance exposure (outstanding principal + past-due interest + open
+    costs), the oldest unpaid due date."""
+    recompute = [i for i in loan_ids if i in fresh or i not in known]
+    outstanding = dict(known)
+    if recompute:
+        principal = _open_principal(recompute).subquery()
+        outstanding.update(
+            dict(
+                conn.execute(  # type: ignore[arg-type]
+                    select(principal.c.loan_id, type_coerce(principal.c.outstanding, Money))
+                ).all()
+            )
+        )
     found = {}
     for loan_id in loan_ids:
         c = costs.get(loan_id, ZERO)
         past_due, past_interest, oldest = past.get(loan_id, (ZERO, ZERO, None))
-        principal = outstanding.get(loan_id) or ZERO
-        found[loan_id] = _Measure(principal, past_due + c, principal + past_interest + c, oldest)
+        principal_left = outstanding.get(loan_id) or ZERO
+        found[loan_id] = _Measure(principal_left, past_due + c, principal_left + past_interest + c, oldest)
     return found
+
+
+def _granted(s: Session, day: date) -> dict[int, list[ForbearanceEvent]]:
+    """Per loan: the forbearances granted on or before ``day``, by day (one read for the whole step: a read per group
+    of loans went through the index on the day, every forbearance of the book for each group)."""
+    granted: dict[int, list[ForbearanceEvent]] = defaultdict(list)
+    for loan_id, granted_on, kind, loss in s.connection().execute(
+        select(Forbearance.loan_id, Forbearance.granted_on, Forbearance.kind, Forbearance.npv_loss)
+        .where(Forbearance.granted_on <= day)
+        .order_by(Forbearance.granted_on, Forbearance.id)
+    ):
+        granted[loan_id].append(ForbearanceEvent(granted_on, kind, loss))
+    return granted
+
+
+def _values(new: LoanRisk, outstanding: Decimal, past_due: Decimal, written_off: bool) -> dict[str, object]:
+    """The values of a history row (``_VALUE_COLUMNS``) for the state ``new``."""
+    return {
+        "stage": new.stage,
+        "bucket": ageing_bucket(new.dpd),
+        "dpd": new.dpd,
+        "outstanding": ZERO if written_off else outstanding,
+        "past_due": past_due,
+        "non_performing": new.default,
+        "default_reason": new.default_reason,
+        "default_since": new.default_since,
+        "cure_from": new.cure_from,
+        "material_since": new.material_since,
+        "forborne": new.forborne,
+        "forborne_since": new.forborne_since,
+        "forborne_np": new.forborne_np,
+        "probation_from": new.probation_from,
+        "probation_until": new.probation_until,
+        "written_off": written_off,
+    }
+
+
+def quiet_first_state(rules: RiskRules, day: date, previous: date | None) -> LoanRisk:
+    """The state of a loan's first observation when nothing is past due (no open line due before the day, no open
+    charge), it is neither called in nor written off, has no forbearance and its client is in no insolvency track:
+    ``domain.risk.step`` of such an observation. Its outstanding principal plays no part (the exposure only counts
+    when something is past due: ``is_material`` with no oldest due date), so it is one state for all of them."""
+    return step(None, Observation(day=day, past_due=ZERO, exposure=ZERO, oldest_due=None, retail=True), rules, previous)
 
 
 def daily_step(s: Session, ctx: Context, day: date, actor: str, now: datetime) -> StepReport:
@@ -402,13 +487,21 @@ def daily_step(s: Session, ctx: Context, day: date, actor: str, now: datetime) -
     rules = rules_for(ctx)
     previous = _previous_run(s, day)
     report = StepReport()
-    candidates, fresh = _candidates(s, day, previous)
+    s.flush()  # the step reads and writes through the session's connection (Core rows, no ORM objects)
+    conn = s.connection()
+    past = _past_due(conn, day)
+    costs = _open_costs(conn, day)
+    candidates, fresh = _candidates(s, day, previous, past)
     ids = sorted(candidates)
     insolvent = set(s.scalars(_insolvent_loans(day)))
+    granted = _granted(s, day)
+    quiet = _values(quiet_first_state(rules, day, previous), ZERO, ZERO, False)
     events: list[audit.Event] = []
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
-        _observe(s, rules, day, previous, chunk, fresh, insolvent, report, events, actor, now)
+        _observe(
+            s, rules, day, previous, chunk, fresh, insolvent, granted, past, costs, quiet, report, events, actor, now
+        )
     _signals(s, ctx, rules, day, previous, report, actor, now, events)
     events.append(
         audit.Event(
@@ -432,6 +525,10 @@ def daily_step(s: Session, ctx: Context, day: date, actor: str, now: datetime) -
     return report
 
 
+_LOAN_STATUSES = frozenset(status.value for status in LoanStatus)
+_NOT_QUIET = frozenset({LoanStatus.REPAID.value, LoanStatus.CALLED.value, LoanStatus.WRITTEN_OFF.value})
+
+
 def _observe(
     s: Session,
     rules: RiskRules,
@@ -440,36 +537,53 @@ def _observe(
     chunk: list[int],
     fresh: set[int],
     insolvent: set[int],
+    granted: dict[int, list[ForbearanceEvent]],
+    past: dict[int, tuple[Decimal, Decimal, date]],
+    costs: dict[int, Decimal],
+    quiet_values: dict[str, object],
     report: StepReport,
     events: list[audit.Event],
     actor: str,
     now: datetime,
 ) -> None:
-    loans = {
-        i: (status, kind)
-        for i, status, kind in s.execute(
-            select(Loan.id, Loan.status, Client.kind)
-            .join(Client, Client.id == Loan.client_id)
-            .where(Loan.id.in_(chunk))
-        )
-    }
+    conn = s.connection()
+    # the loans' statuses as plain strings (the vocabulary's result processing was a third of this read on a first
+    # run, which observes nearly every loan), checked against the vocabulary once per group
+    loans: dict[int, str] = dict(
+        conn.execute(select(Loan.id, type_coerce(Loan.status, String)).where(Loan.id.in_(chunk))).all()  # type: ignore[arg-type]
+    )
+    if unknown := set(loans.values()) - _LOAN_STATUSES:
+        raise ValueError(f"the database holds {sorted(unknown)!r}, which is not a LoanStatus")
     rows = {
         r.loan_id: r
-        for r in s.execute(select(*_ROW_COLUMNS).where(LoanRiskRow.loan_id.in_(chunk), LoanRiskRow.valid_to.is_(None)))
-    }
-    measures = _measures(s, chunk, fresh, {i: r.outstanding for i, r in rows.items()}, day)
-    granted: dict[int, list[ForbearanceEvent]] = defaultdict(list)
-    for loan_id, granted_on, kind, loss in s.execute(
-        select(Forbearance.loan_id, Forbearance.granted_on, Forbearance.kind, Forbearance.npv_loss).where(
-            Forbearance.loan_id.in_(chunk), Forbearance.granted_on <= day
+        for r in conn.execute(
+            select(*_ROW_COLUMNS).where(LoanRiskRow.loan_id.in_(chunk), LoanRiskRow.valid_to.is_(None))
         )
-    ):
-        granted[loan_id].append(ForbearanceEvent(granted_on, kind, loss))
+    }
+    # a loan's first row when nothing is past due and nothing else happened to it: the same state for each
+    # (quiet_first_state), written with its outstanding principal in one INSERT ... SELECT, not read into Python
+    quiet = [
+        loan_id
+        for loan_id in chunk
+        if loan_id not in rows
+        and loans[loan_id] not in _NOT_QUIET
+        and loan_id not in past
+        and loan_id not in costs
+        and loan_id not in granted
+        and loan_id not in insolvent
+    ]
+    if quiet:
+        _insert_quiet_first_rows(conn, day, quiet, quiet_values)
+        report.observed += len(quiet)
+        report.first_rows += len(quiet)
+    quiet_ids = set(quiet)
+    acting = [loan_id for loan_id in chunk if loan_id not in quiet_ids]
+    measures = _measures(conn, acting, fresh, {i: r.outstanding for i, r in rows.items()}, past, costs)
     # a second run the same day starts again from the row before the day's: those rows of the chunk in one query
     redo = [r.loan_id for r in rows.values() if r.valid_from == day]
     before_day: dict[int, Any] = {}
     if redo:
-        for r in s.execute(
+        for r in conn.execute(
             select(*_ROW_COLUMNS)
             .where(LoanRiskRow.loan_id.in_(redo), LoanRiskRow.valid_to == day)
             .order_by(LoanRiskRow.loan_id, LoanRiskRow.valid_from, LoanRiskRow.id)
@@ -478,8 +592,8 @@ def _observe(
     closes: list[int] = []
     inserts: list[tuple[object, ...]] = []  # in the order of _INSERT_COLUMNS
     in_place: list[dict[str, object]] = []
-    for loan_id in chunk:
-        status, _kind = loans[loan_id]
+    for loan_id in acting:
+        status = loans[loan_id]
         m = measures[loan_id]
         row = rows.get(loan_id)
         if row is None and status == LoanStatus.REPAID.value:
@@ -506,24 +620,7 @@ def _observe(
         )
         new = step(prev_state, obs, rules, previous)
         report.observed += 1
-        values: dict[str, object] = {
-            "stage": new.stage,
-            "bucket": ageing_bucket(new.dpd),
-            "dpd": new.dpd,
-            "outstanding": ZERO if written_off else m.outstanding,
-            "past_due": m.past_due,
-            "non_performing": new.default,
-            "default_reason": new.default_reason,
-            "default_since": new.default_since,
-            "cure_from": new.cure_from,
-            "material_since": new.material_since,
-            "forborne": new.forborne,
-            "forborne_since": new.forborne_since,
-            "forborne_np": new.forborne_np,
-            "probation_from": new.probation_from,
-            "probation_until": new.probation_until,
-            "written_off": written_off,
-        }
+        values = _values(new, m.outstanding, m.past_due, written_off)
         if row is not None and _same(row, values):
             continue
         if row is not None and row.valid_from == day:
@@ -558,6 +655,37 @@ def _observe(
     for values in in_place:
         row_id = values.pop("row_id")
         s.execute(update(table).where(table.c.id == row_id).values(**values))
+
+
+def _insert_quiet_first_rows(conn: Connection, day: date, loan_ids: list[int], values: dict[str, object]) -> None:
+    """The first history rows of these quiet loans (``_observe``): ``values`` with each loan's outstanding principal
+    (0 without an open line), in loan order, in one ``INSERT ... SELECT``. The principal is a sub-query per loan on
+    the index of open lines (a join with the grouped lines of all of them materialised those and indexed them again:
+    a fifth slower on a million loans)."""
+    table = LoanRiskRow.__table__
+    principal = (
+        select(func.coalesce(func.sum(Installment.principal - Installment.principal_paid), 0))
+        .where(Installment.loan_id == Loan.id, _OPEN_LINE)
+        .scalar_subquery()
+    )
+    # a NULL cast to its column's type (PostgreSQL types an untyped NULL in a SELECT list as text); the other values
+    # bound with their column's type, as insert_rows binds them
+    columns = [
+        principal
+        if name == "outstanding"
+        else cast(null(), table.c[name].type)
+        if values[name] is None
+        else literal(values[name], table.c[name].type)
+        for name in _VALUE_COLUMNS
+    ]
+    conn.execute(
+        insert(table).from_select(
+            list(_INSERT_COLUMNS),
+            select(Loan.id, literal(day, table.c.valid_from.type), cast(null(), table.c.valid_to.type), *columns)
+            .where(Loan.id.in_(loan_ids))
+            .order_by(Loan.id),
+        )
+    )
 
 
 # the columns of a new history row: the loan and its period, then the values _observe computes, in this order
@@ -737,7 +865,7 @@ def _signal_chunk(
     )
     payments: dict[int, list[Paid]] = defaultdict(list)
     reversals: dict[int, list[date]] = defaultdict(list)
-    for loan_id, kind, booked, amount, due in s.execute(
+    for loan_id, kind, booked, amount, due in s.connection().execute(  # Core rows: the window's payments
         select(LedgerEntry.loan_id, LedgerEntry.kind, LedgerEntry.booking_date, LedgerEntry.amount, paid_due.c.due)
         .outerjoin(paid_due, paid_due.c.ledger_id == LedgerEntry.id)
         .where(
@@ -826,8 +954,7 @@ def _signal_chunk(
                 sig["_task"] = len(tasks) - 1
     task_ids: list[int] = []
     if tasks:
-        table = Task.__table__
-        task_ids = list(s.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), tasks))
+        task_ids = insert_returning_ids(s, Task.__table__, tasks)
         for sig in new_signals:
             if "_task" in sig:
                 sig["task_id"] = task_ids[int(sig.pop("_task"))]  # type: ignore[call-overload]
@@ -842,8 +969,7 @@ def _signal_chunk(
                         after={"kind": SIGNAL_TASK, "due_date": day, "signal": sig["rule"]},
                     )
                 )
-    table = RiskSignal.__table__
-    ids = list(s.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), new_signals))
+    ids = insert_returning_ids(s, RiskSignal.__table__, new_signals)
     for signal_id, sig in zip(ids, new_signals, strict=True):
         events.append(
             audit.Event(

@@ -10,6 +10,7 @@ from contextlib import contextmanager, suppress
 from datetime import date, datetime
 from typing import Any, TypeVar
 
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -124,3 +125,27 @@ def _converted_column(values: Sequence[Any], processor: Any) -> list[Any]:
 
 
 _MISSING = object()
+
+
+def insert_returning_ids(s: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` (dicts with the same keys) into ``table`` in this session's transaction; return the new rows'
+    ids in the order of ``rows``.
+
+    PostgreSQL: one ``INSERT ... RETURNING id`` with the ids sorted by parameter order. SQLite: SQLAlchemy cannot
+    match RETURNING rows to parameters there and writes one statement per row, so the rows go in one driver
+    ``executemany`` instead and the ids are read back: a new row's id is above every id the table held before (the
+    largest plus one, or AUTOINCREMENT's sequence plus one) and rises in insertion order, and no other writer can
+    insert meanwhile (the transaction holds SQLite's one write lock), so the ids above the largest one before the
+    insert, ascending, are the rows' ids in order. The count is checked: a mismatch raises, nothing is guessed.
+    """
+    if not rows:
+        return []
+    id_column = table.c.id
+    if s.connection().dialect.name != "sqlite":
+        return list(s.scalars(insert(table).returning(id_column, sort_by_parameter_order=True), rows))
+    before = s.scalar(select(func.max(id_column))) or 0
+    s.execute(insert(table), rows)
+    ids = list(s.scalars(select(id_column).where(id_column > before).order_by(id_column)))
+    if len(ids) != len(rows):
+        raise RuntimeError(f"insert into {table.name}: {len(rows)} rows written, {len(ids)} new ids found")
+    return ids

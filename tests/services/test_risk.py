@@ -420,3 +420,40 @@ def test_a_forbearance_granted_after_the_run_counts_once_at_the_next_run(ctx_for
     run_procedure(ctx, AS_OF + timedelta(days=2))
     again = current()
     assert again.id == row.id  # seen once: nothing changed the next day
+
+
+def test_the_quiet_loans_first_rows_in_sql_are_those_of_the_step_per_loan(ctx_for, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A loan's first row when nothing is past due goes in one INSERT ... SELECT (services.risk._observe); the same
+    run with every loan through domain.risk.step one by one writes the same rows and the same events (ids aside: PostgreSQL's sequences do not roll back)."""
+    ctx = ctx_for("demo")
+    db = ctx.db
+    quiet: list[int] = []
+    insert_quiet = risk._insert_quiet_first_rows
+
+    def counted(conn, day, loan_ids, values):  # type: ignore[no-untyped-def]
+        quiet.extend(loan_ids)
+        insert_quiet(conn, day, loan_ids, values)
+
+    monkeypatch.setattr(risk, "_insert_quiet_first_rows", counted)
+    with db.sessions() as s:
+        s.begin()
+        risk.daily_step(s, ctx, AS_OF, "test", NOW)
+        s.flush()
+        cols = [c for c in LoanRisk.__table__.c if c.name != "id"]
+        quick = sorted(tuple(row) for row in s.execute(select(*cols)))
+        events = [(e.action, e.entity, e.after) for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+        s.rollback()
+    monkeypatch.setattr(risk, "_NOT_QUIET", frozenset(str(status.value) for status in LoanStatus))
+    with db.sessions() as s:
+        s.begin()
+        risk.daily_step(s, ctx, AS_OF, "test", NOW)
+        s.flush()
+        one_by_one = sorted(tuple(row) for row in s.execute(select(*cols)))
+        assert events == [(e.action, e.entity, e.after) for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+        s.rollback()
+    assert len(quick) > len(quiet) > 10 and quick == one_by_one
+    # the quiet loans' state does not depend on their outstanding principal
+    rules = risk.rules_for(ctx)
+    for exposure in (ZERO, Decimal("0.01"), Decimal("250000.00")):
+        obs = risk.Observation(day=AS_OF, past_due=ZERO, exposure=exposure, oldest_due=None, retail=True)
+        assert risk.step(None, obs, rules, None) == risk.quiet_first_state(rules, AS_OF, None)

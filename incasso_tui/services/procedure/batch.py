@@ -6,11 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import Table, insert, update
+from sqlalchemy import Table, update
 
 from incasso_tui.domain.case_status import check_transition
 from incasso_tui.services import audit
 from incasso_tui.services.procedure.common import Run, chunks
+from incasso_tui.store.bulk import insert_returning_ids
 from incasso_tui.store.models import Base, BkrMutation, Case, Charge, Letter, Task
 
 
@@ -72,7 +73,7 @@ class Batch:
         for name, rows in self.rows.items():
             if rows:
                 table = _INSERTS[name][0]
-                ids[name] = list(run.s.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows))
+                ids[name] = insert_returning_ids(run.s, table, rows)
         events = []
         for table, ref, action, case_id, before, after in self.log:
             entity, entity_id = ("case", ref) if table is None else (_INSERTS[table][1], ids[table][ref])

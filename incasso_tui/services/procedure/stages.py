@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import and_, case, exists, func, insert, literal, select
+from sqlalchemy import and_, case, exists, func, literal, select
 
 from incasso_tui.domain.arrears import Arrears, combined
 from incasso_tui.domain.calendar import fourteen_day_term
@@ -34,6 +34,7 @@ from incasso_tui.services.dispatch import LEGAL_KINDS, legal_channel
 from incasso_tui.services.positions import loan_positions
 from incasso_tui.services.procedure.batch import CASES, Batch, mutation
 from incasso_tui.services.procedure.common import OPEN_LINE, Run, chunks, clean_slate, no_open_track, selected
+from incasso_tui.store.bulk import insert_returning_ids
 from incasso_tui.store.models import NO_ARREARS, Case, Client, Installment, Letter, Loan
 
 PAY_DAYS = 14  # reminder, demand and notice of default: pay within 14 calendar days of the letter date
@@ -212,7 +213,7 @@ def open_cases(run: Run) -> None:
             }
             for client_id, stage in zip(chunk, stages, strict=True)
         ]
-        case_ids = list(run.s.scalars(insert(CASES).returning(CASES.c.id, sort_by_parameter_order=True), new))
+        case_ids = insert_returning_ids(run.s, CASES, new)
         run.waiting = set()  # new cases: no letters yet
         batch = Batch(run)
         for case_id, client_id, stage in zip(case_ids, chunk, stages, strict=True):
