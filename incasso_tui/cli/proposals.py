@@ -27,14 +27,10 @@ __all__ = ["register"]
 STATUSES = ("submitted", "approved", "rejected", "withdrawn")
 
 
-def _int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"not a record number: {value}")
-    return number
+def _version(value: str) -> int:
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= common.MAX_ID:
+        raise argparse.ArgumentTypeError(f"not a version (proposals list shows it): {value[:40]}")
+    return int(value)
 
 
 def register(sub: common.Subparsers) -> None:
@@ -48,7 +44,7 @@ def register(sub: common.Subparsers) -> None:
         description="the queue (submitted, oldest first), or a case's proposals of every status (newest first)",
     )
     ls.add_argument("--status", choices=(*STATUSES, "all"), help="default: submitted; with --case: all")
-    ls.add_argument("--case", type=_int, metavar="N")
+    ls.add_argument("--case", type=common.parse_id, metavar="N")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=cmd_list)
     for name, func, help_text in (
@@ -56,9 +52,9 @@ def register(sub: common.Subparsers) -> None:
         ("reject", cmd_reject, "reject a proposal, with the reason (a supervisor who did not propose it)"),
     ):
         decide = p.add_parser(name, help=help_text, description=help_text)
-        decide.add_argument("id", type=_int)
+        decide.add_argument("id", type=common.parse_id)
         decide.add_argument(
-            "--version", type=_int, required=True, metavar="V", help="the version you read (proposals list)"
+            "--version", type=_version, required=True, metavar="V", help="the version you read (proposals list)"
         )
         decide.add_argument("--reason", required=name == "reject", default="", metavar="TEXT")
         decide.set_defaults(func=func)

@@ -75,3 +75,10 @@ def test_nobody_decides_their_own_proposal_and_a_rejection_needs_its_reason(sqli
     with sqlite_db.reader() as s:
         assert s.get(Proposal, proposal_id).status == "submitted"
         assert s.get(Case, case_id).status == "active"
+
+
+def test_a_bad_number_is_said_in_one_line(sqlite_db, clock) -> None:  # type: ignore[no-untyped-def]
+    book = ["--db", sqlite_db.url, "--date", AS_OF.isoformat(), "--user", "bakker"]
+    assert "0" in one_line_error(run("proposals", "approve", "0", "--version", "1", *book))
+    bad_version = run("proposals", "approve", "1", "--version", "x", *book)
+    assert bad_version.returncode == 2 and "not a version" in bad_version.stderr
