@@ -12,8 +12,6 @@ desk limits) and the four-eyes decision on them, beside the approvals screen (``
 from __future__ import annotations
 
 import argparse
-import json
-from decimal import Decimal
 from typing import Any
 
 from incasso_tui.cli import common
@@ -66,16 +64,6 @@ def _run(args: argparse.Namespace, work: Any) -> int:
         return int(work(common.context(args, db), Translator(settings.lang)))
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
-
-
 def cmd_list(args: argparse.Namespace) -> int:
     from incasso_tui.services.proposals import proposals
 
@@ -84,29 +72,26 @@ def cmd_list(args: argparse.Namespace) -> int:
     def work(ctx: Any, tr: Translator) -> int:
         rows = proposals(ctx, status=None if status == "all" else status, case_id=args.case)
         if args.json:
-            print(
-                json.dumps(
-                    [
-                        {
-                            "id": r.id,
-                            "version": r.version,
-                            "case_id": r.case_id,
-                            "client": r.client_name,
-                            "kind": r.kind,
-                            "status": r.status,
-                            "position": str(r.position),
-                            "proposed_by": r.proposed_by,
-                            "proposed_at": r.proposed_at.isoformat(),
-                            "decided_by": r.decided_by,
-                            "decided_at": r.decided_at.isoformat() if r.decided_at else None,
-                            "decision_reason": r.decision_reason,
-                            "bkr_code": r.bkr_code,
-                            "payload": _jsonable(r.payload),
-                        }
-                        for r in rows
-                    ],
-                    ensure_ascii=False,
-                )
+            common.print_json(
+                [
+                    {
+                        "id": r.id,
+                        "version": r.version,
+                        "case_id": r.case_id,
+                        "client": r.client_name,
+                        "kind": r.kind,
+                        "status": r.status,
+                        "position": str(r.position),
+                        "proposed_by": r.proposed_by,
+                        "proposed_at": r.proposed_at.isoformat(),
+                        "decided_by": r.decided_by,
+                        "decided_at": r.decided_at.isoformat() if r.decided_at else None,
+                        "decision_reason": r.decision_reason,
+                        "bkr_code": r.bkr_code,
+                        "payload": r.payload,  # as stored: JSON already
+                    }
+                    for r in rows
+                ]
             )
             return 0
         if not rows:
