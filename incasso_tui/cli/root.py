@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import decimal
 import gc
+import importlib
 import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
@@ -24,17 +25,52 @@ from incasso_tui.errors import N_, ConfigError, IncassoError
 from incasso_tui.i18n import Translator
 from incasso_tui.safetext import SafeStream, safe
 
-__all__ = ["TUI_COMMANDS", "build_parser", "main", "parser_for"]
+__all__ = ["COMMANDS", "GROUPS", "TUI_COMMANDS", "build_parser", "main", "parser_for"]
 
 
 # The commands of the ``tui`` group (``register`` below): the only ones ``incasso`` and ``incasso demo`` need
 TUI_COMMANDS = ("tui", "demo", "generate")
 
+# Every group's register function, in the order ``incasso --help`` lists the commands: its module (``cli.<group>``),
+# its name, the top-level commands it adds and those of another group it adds sub-commands to (calc draagkracht,
+# calc epc, letters batch, report risk, serve portal: it comes after that group). ``parser_for`` builds a command
+# line's own command from these alone; tests/e2e/test_cli_startup.py holds them to what the functions do.
+GROUPS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("tui", "register", TUI_COMMANDS, ()),
+    ("db", "register", ("db",), ()),
+    ("users", "register", ("users",), ()),  # users and their SSH keys
+    ("serve", "register", ("serve",), ()),  # serve ssh, serve openssh
+    ("letters", "register", ("letters", "mail"), ()),
+    ("dispatch", "register_letters", (), ("letters",)),  # letters batch, posted, undo-batch, batches, waiting
+    ("procedure", "register", ("procedure",), ()),
+    ("bkr", "register", ("bkr",), ()),
+    ("calc", "register", ("calc",), ()),
+    ("budget", "register_calc", (), ("calc",)),  # calc draagkracht (issue 15)
+    ("epc", "register", (), ("calc",)),  # calc epc (issue 21)
+    ("audit", "register", ("audit",), ()),
+    ("payments", "register", ("payments",), ()),
+    ("report", "register", ("report",), ()),
+    ("selections", "register", ("selections", "campaigns"), ()),
+    ("tasks", "register", ("tasks", "consult", "discuss"), ()),
+    ("proposals", "register", ("proposals",), ()),  # the approvals queue and its four-eyes decisions
+    ("dispatch", "register", ("clients", "track"), ()),
+    ("budget", "register", ("budget",), ()),
+    ("risk", "register", ("risk",), ("report",)),  # risk, report risk
+    ("search", "register", ("search",), ()),
+    ("outside", "register", ("parties", "external", "complaints", "offers"), ()),
+    ("portal", "register", ("portal",), ("serve",)),  # portal, serve portal
+    ("documents", "register", ("documents",), ()),
+    ("config", "register", ("config",), ()),
+)
+COMMANDS = frozenset(name for _module, _func, adds, _extends in GROUPS for name in adds)
 
-def build_parser(*, tui_only: bool = False) -> argparse.ArgumentParser:
-    """The parser of every command; ``tui_only``: of the TUI's commands only (``TUI_COMMANDS``, and no command at
-    all), for a command line that names no other (``parser_for``): it imports none of the other groups' modules
-    (and the services and the domain modules they use) and builds 3 sub-parsers instead of about 120."""
+
+def build_parser(*, command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command; ``command``: of that top-level command only (one of :data:`COMMANDS`; the
+    TUI's, ``TUI_COMMANDS``, come together, also for no command at all), for a command line that names it
+    (``parser_for``): it imports only the modules of the groups that make it (and the services and domain modules
+    they use) and builds its own sub-parsers, not the about 120 of every command (~0.13 s of every command's start
+    on the 2-core benchmark machine, issue 18)."""
     from incasso_tui.cli import tui
 
     parser = argparse.ArgumentParser(
@@ -45,76 +81,34 @@ def build_parser(*, tui_only: bool = False) -> argparse.ArgumentParser:
     common.add_common(parser, top=True)
     parser.set_defaults(func=tui.cmd_tui)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for register in (tui.register,) if tui_only else _registers():
+    for register in _registers(command):
         register(sub)
     common.common_everywhere(parser)
     return parser
 
 
-def _registers() -> tuple[Callable[[common.Subparsers], None], ...]:
-    """Every group's ``register``, in the order ``incasso --help`` lists the commands."""
-    from incasso_tui.cli import (
-        audit,
-        bkr,
-        budget,
-        calc,
-        config,
-        db,
-        dispatch,
-        documents,
-        epc,
-        letters,
-        outside,
-        payments,
-        portal,
-        procedure,
-        proposals,
-        report,
-        risk,
-        search,
-        selections,
-        serve,
-        tasks,
-        tui,
-        users,
-    )
-
-    # a group that adds commands to another's (calc draagkracht, calc epc, letters batch, report risk, serve portal)
-    # comes after it
-    return (
-        tui.register,  # tui, demo, generate
-        db.register,
-        users.register,  # users and their SSH keys
-        serve.register,  # serve ssh, serve openssh
-        letters.register,  # letters, mail
-        dispatch.register_letters,  # letters batch, posted, undo-batch, batches, waiting
-        procedure.register,
-        bkr.register,
-        calc.register,
-        budget.register_calc,  # calc draagkracht (issue 15)
-        epc.register,  # calc epc (issue 21)
-        audit.register,
-        payments.register,
-        report.register,
-        selections.register,  # selections, campaigns
-        tasks.register,
-        proposals.register,  # the approvals queue and its four-eyes decisions
-        dispatch.register,
-        budget.register,
-        risk.register,  # report risk, risk
-        search.register,
-        outside.register,
-        portal.register,  # portal, serve portal
-        documents.register,
-        config.register,
-    )
+def _registers(command: str | None) -> list[Callable[[common.Subparsers], None]]:
+    """The register functions that make ``command`` (None: every command), in :data:`GROUPS`' order: those that add
+    it or add to it, and those that add what these add to."""
+    if command is None:
+        chosen = list(GROUPS)
+    else:
+        wanted = {command} | set(TUI_COMMANDS)  # the TUI's commands are always there (``incasso`` alone opens it)
+        chosen = []
+        for group in reversed(GROUPS):  # an extending group comes after the one it extends: seen first here
+            _module, _func, adds, extends = group
+            if wanted & (set(adds) | set(extends)):
+                chosen.insert(0, group)
+                wanted |= set(extends)
+    return [getattr(importlib.import_module(f"incasso_tui.cli.{module}"), func) for module, func, _a, _e in chosen]
 
 
 def parser_for(argv: Sequence[str] | None) -> argparse.ArgumentParser:
-    """The parser for this command line: the TUI's alone (``build_parser(tui_only=True)``) when it names no
-    command or one of ``TUI_COMMANDS`` and asks for no help or version (``incasso --help`` lists every command);
-    every command's otherwise, also for a line the probe cannot read (the full parser then says what is wrong).
-    Both parse such a line alike (tests/e2e/test_cli_startup.py)."""
+    """The parser for this command line: the TUI's alone when it names no command or one of ``TUI_COMMANDS``, the
+    named command's (with the TUI's) when it names another, and asks for no help or version (``incasso --help``
+    lists every command); every command's for help, for a command that does not exist and for a line the probe
+    cannot read (the full parser then says what is wrong). Each parses its lines as the full one does
+    (tests/e2e/test_cli_startup.py)."""
     words = list(sys.argv[1:] if argv is None else argv)
     if any(_asks_help(word) for word in words):
         return build_parser()
@@ -125,7 +119,9 @@ def parser_for(argv: Sequence[str] | None) -> argparse.ArgumentParser:
         known, _rest = probe.parse_known_args(words)
     except argparse.ArgumentError:
         return build_parser()
-    return build_parser(tui_only=known.command is None or known.command in TUI_COMMANDS)
+    if known.command is None or known.command in TUI_COMMANDS:
+        return build_parser(command="tui")
+    return build_parser(command=known.command if known.command in COMMANDS else None)
 
 
 class _Probe(argparse.ArgumentParser):

@@ -1,5 +1,6 @@
-"""The parser of a command line (issue 18): ``incasso`` and ``incasso demo`` build the TUI group's commands only,
-every other line (and ``--help``) the whole tree; for the TUI's lines both parse alike."""
+"""The parser of a command line (issue 18): ``incasso`` and ``incasso demo`` build the TUI group's commands only, a
+line naming another command that command's (beside the TUI's), help and a line the probe cannot read the whole
+tree; each parses its lines as the whole tree does."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import argparse
 
 import pytest
 
-from incasso_tui.cli.root import TUI_COMMANDS, build_parser, parser_for
+from incasso_tui.cli.common import leaf_parsers
+from incasso_tui.cli.root import COMMANDS, GROUPS, TUI_COMMANDS, build_parser, parser_for
 
 TUI_LINES = [
     [],
@@ -21,10 +23,21 @@ TUI_LINES = [
     ["--demo", "demo", "--lang", "en"],
     ["generate", "--loans", "10", "--seed", "3"],
 ]
+COMMAND_LINES = [  # a command named: its own parser
+    (["users", "list"], "users"),
+    (["--user", "tui", "users", "list"], "users"),
+    (["calc", "incassokosten", "1000"], "calc"),
+    (
+        ["calc", "draagkracht", "--household", "single", "--income", "3000", "--housing", "900", "--fixed", "200"],
+        "calc",
+    ),  # a sub-command another group adds
+    (["report", "risk", "--as-of", "2026-11-23"], "report"),
+    (["risk", "loan", "7"], "risk"),  # a group that adds to another (report risk) needs that one built too
+    (["letters", "batches"], "letters"),
+    (["serve", "portal", "--port", "8080"], "serve"),
+    (["payments", "import", "a.xml", "--json"], "payments"),
+]
 OTHER_LINES = [
-    ["users", "list"],
-    ["--user", "tui", "users", "list"],
-    ["calc", "incassokosten", "1000"],
     ["--help"],
     ["demo", "--help"],
     ["-h"],
@@ -55,8 +68,56 @@ def test_a_tui_line_gets_the_tui_parser_and_parses_as_with_the_whole_one(argv: l
     assert _parsed(parser, argv) == _parsed(build_parser(), argv)
 
 
+@pytest.mark.parametrize(("argv", "command"), COMMAND_LINES, ids=lambda x: " ".join(x) if isinstance(x, list) else x)
+def test_a_line_naming_a_command_gets_that_commands_parser_and_parses_as_with_the_whole_one(
+    argv: list[str], command: str
+) -> None:
+    parser = parser_for(argv)
+    built = _commands(parser)
+    assert command in built and len(built) < len(_commands(build_parser())) / 2
+    assert _parsed(parser, argv) == _parsed(build_parser(), argv)
+
+
+def _leaves(parser: argparse.ArgumentParser) -> dict[str, str]:
+    return {leaf.prog: leaf.format_help() for leaf in leaf_parsers(parser)}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_commands_own_parser_builds_it_as_the_whole_one_does(command: str) -> None:
+    """Every sub-command of ``command`` (also those another group adds), with the same options and help."""
+    whole = {prog: text for prog, text in _leaves(build_parser()).items() if prog.split()[1:2] == [command]}
+    own = {
+        prog: text for prog, text in _leaves(build_parser(command=command)).items() if prog.split()[1:2] == [command]
+    }
+    assert whole and own == whole
+
+
+def test_the_groups_table_says_what_each_register_function_adds() -> None:
+    """``GROUPS`` names, per register function, the commands it adds and the ones it adds to: checked by running
+    each after the ones before it."""
+    import importlib
+
+    parser = argparse.ArgumentParser(prog="incasso")
+    sub = parser.add_subparsers()
+
+    def shape() -> dict[str, tuple[str, ...]]:
+        return {name: tuple(sorted(_commands(p))) if _has_commands(p) else () for name, p in sub.choices.items()}
+
+    for module, func, adds, extends in GROUPS:
+        before = shape()
+        getattr(importlib.import_module(f"incasso_tui.cli.{module}"), func)(sub)
+        after = shape()
+        assert [name for name in after if name not in before] == list(adds), (module, func)
+        assert [name for name in before if after[name] != before[name]] == list(extends), (module, func)
+    assert set(sub.choices) == COMMANDS == _commands(build_parser())
+
+
+def _has_commands(parser: argparse.ArgumentParser) -> bool:
+    return any(isinstance(a, argparse._SubParsersAction) for a in parser._actions)
+
+
 @pytest.mark.parametrize("argv", OTHER_LINES, ids=" ".join)
-def test_any_other_line_and_help_get_every_command(argv: list[str]) -> None:
+def test_help_and_a_line_the_probe_cannot_read_get_every_command(argv: list[str]) -> None:
     everything = _commands(build_parser())
     assert len(everything) > 25 and set(TUI_COMMANDS) < everything
     assert _commands(parser_for(argv)) == everything
@@ -142,8 +203,8 @@ def test_only_the_tui_and_the_demo_keep_the_collector_off(line: list[str]) -> No
     assert opens_tui(parser_for(line).parse_args(line)) is (line[:1] != ["generate"])
 
 
-@pytest.mark.parametrize("line", [line for line in OTHER_LINES if line[0] in ("users", "--user", "calc")], ids=" ".join)
+@pytest.mark.parametrize("line", [line for line, _command in COMMAND_LINES], ids=" ".join)
 def test_every_other_command_runs_with_the_collector_on(line: list[str]) -> None:
     from incasso_tui.cli.root import opens_tui
 
-    assert not opens_tui(build_parser().parse_args(line))
+    assert not opens_tui(parser_for(line).parse_args(line))
