@@ -495,13 +495,22 @@ def daily_step(s: Session, ctx: Context, day: date, actor: str, now: datetime) -
     ids = sorted(candidates)
     insolvent = set(s.scalars(_insolvent_loans(day)))
     granted = _granted(s, day)
-    quiet = _values(quiet_first_state(rules, day, previous), ZERO, ZERO, False)
+    run = _StepRun(
+        rules=rules,
+        day=day,
+        previous=previous,
+        fresh=fresh,
+        insolvent=insolvent,
+        granted=granted,
+        past=past,
+        costs=costs,
+        quiet=_values(quiet_first_state(rules, day, previous), ZERO, ZERO, False),
+        actor=actor,
+        now=now,
+    )
     events: list[audit.Event] = []
     for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        _observe(
-            s, rules, day, previous, chunk, fresh, insolvent, granted, past, costs, quiet, report, events, actor, now
-        )
+        _observe(s, run, ids[start : start + _CHUNK], report, events)
     _signals(s, ctx, rules, day, previous, report, actor, now, events)
     events.append(
         audit.Event(
@@ -529,23 +538,28 @@ _LOAN_STATUSES = frozenset(status.value for status in LoanStatus)
 _NOT_QUIET = frozenset({LoanStatus.REPAID.value, LoanStatus.CALLED.value, LoanStatus.WRITTEN_OFF.value})
 
 
-def _observe(
-    s: Session,
-    rules: RiskRules,
-    day: date,
-    previous: date | None,
-    chunk: list[int],
-    fresh: set[int],
-    insolvent: set[int],
-    granted: dict[int, list[ForbearanceEvent]],
-    past: dict[int, tuple[Decimal, Decimal, date]],
-    costs: dict[int, Decimal],
-    quiet_values: dict[str, object],
-    report: StepReport,
-    events: list[audit.Event],
-    actor: str,
-    now: datetime,
-) -> None:
+@dataclass(frozen=True)
+class _StepRun:
+    """What one risk step read once and every group of loans uses (``daily_step``)."""
+
+    rules: RiskRules
+    day: date
+    previous: date | None  # the day of the run before, None for the first
+    fresh: set[int]  # loans whose outstanding principal is computed again (_candidates)
+    insolvent: set[int]  # loans of clients in an insolvency track
+    granted: dict[int, list[ForbearanceEvent]]  # forbearances granted on or before the day, per loan
+    past: dict[int, tuple[Decimal, Decimal, date]]  # what is past due, per loan (_past_due)
+    costs: dict[int, Decimal]  # open costs, per loan
+    quiet: dict[str, object]  # the values of a quiet loan's first row (quiet_first_state)
+    actor: str
+    now: datetime
+
+
+def _observe(s: Session, run: _StepRun, chunk: list[int], report: StepReport, events: list[audit.Event]) -> None:
+    """One group of loans: their new history rows, changes and audit events (the module docstring's step 2)."""
+    rules, day, previous = run.rules, run.day, run.previous
+    fresh, insolvent, granted, past, costs = run.fresh, run.insolvent, run.granted, run.past, run.costs
+    actor, now = run.actor, run.now
     conn = s.connection()
     # the loans' statuses as plain strings (the vocabulary's result processing was a third of this read on a first
     # run, which observes nearly every loan), checked against the vocabulary once per group
@@ -573,7 +587,7 @@ def _observe(
         and loan_id not in insolvent
     ]
     if quiet:
-        _insert_quiet_first_rows(conn, day, quiet, quiet_values)
+        _insert_quiet_first_rows(conn, day, quiet, run.quiet)
         report.observed += len(quiet)
         report.first_rows += len(quiet)
     quiet_ids = set(quiet)
