@@ -53,7 +53,7 @@ from incasso_tui.services.budget import BudgetInput, parts, set_budget
 from incasso_tui.services.context import DESK_WRITERS, Actor, Context
 from incasso_tui.services.inbox import assign_task
 from incasso_tui.services.proposals import (
-    _OPEN_TO_PROPOSALS,
+    OPEN_TO_PROPOSALS,
     DeferralInput,
     preview_deferral,
     propose_deferral_of_repayment,
@@ -127,7 +127,7 @@ def _proposal_cases(db: Database) -> Iterator[tuple[int, int | None, str | None,
             select(Case.id, Case.assignee_id, Case.cause, Client.id, Client.kind, Client.consumer, func.min(Loan.id))
             .join(Client, Client.id == Case.client_id)
             .join(Loan, Loan.client_id == Case.client_id)
-            .where(Case.status.in_(_OPEN_TO_PROPOSALS), Loan.status == LoanStatus.ACTIVE.value, ~open_deferral)
+            .where(Case.status.in_(OPEN_TO_PROPOSALS), Loan.status == LoanStatus.ACTIVE.value, ~open_deferral)
             .group_by(Case.id, Case.assignee_id, Case.cause, Client.id, Client.kind, Client.consumer)
             .order_by(Case.id)
         ).all()

@@ -55,7 +55,9 @@ from incasso_tui.store.types import money_sum
 
 KINDS = ("deferral", "call_in", "write_off", "arrangement")  # arrangement: services.arrangement_changes
 OPTIONS = ("extend_term", "raise_installments")
-_OPEN_TO_PROPOSALS = (
+# the statuses of a case a proposal can be made on (a case of special management aside); public: benchmarks.keys_seed
+# seeds its proposals on them
+OPEN_TO_PROPOSALS = (
     CaseStatus.ACTIVE.value,
     CaseStatus.ARRANGEMENT.value,
     CaseStatus.PAUSED.value,
@@ -389,7 +391,7 @@ def _submit(
         with ctx.db.transaction() as s:
             case = load_case(s, case_id)
             check_write(ctx, s, case)
-            if case.status not in _OPEN_TO_PROPOSALS and not held_by_special_management(case):
+            if case.status not in OPEN_TO_PROPOSALS and not held_by_special_management(case):
                 raise RuleViolation(N_("The case is {status}: the desk makes no proposals on it"), status=case.status)
             if case.version != expected_version:
                 raise changed_by(case)
