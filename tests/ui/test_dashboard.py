@@ -33,6 +33,33 @@ async def test_k_opens_the_dashboard_with_the_supervisors_figures(app_for) -> No
         assert isinstance(app.screen, WorklistScreen)
 
 
+async def test_k_again_shows_the_kept_dashboard_with_the_figures_read_again(app_for) -> None:  # type: ignore[no-untyped-def]
+    """Issue 18: the app keeps one dashboard; the second `k` shows that one, with the figures read again (a snapshot
+    computed meanwhile shows), nothing of the first showing left (its message)."""
+    from incasso_tui.services.kpi_snapshots import take
+
+    app = app_for("bakker")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        await pilot.press("k")
+        await _settle(pilot)
+        first = app.screen
+        assert isinstance(first, DashboardScreen)
+        first_period = str(first.query_one("#period").render())
+        first.query_one("#message").update("a message of the first showing")
+        await pilot.press("escape")
+        await _settle(pilot)
+        app.ctx.clock.advance(minutes=7)  # type: ignore[attr-defined]
+        take(app.ctx)  # newer figures, computed while the dashboard was not shown
+        await pilot.press("k")
+        await _settle(pilot)
+        assert app.screen is first
+        period = str(first.query_one("#period").render())
+        assert period != first_period and "09:37" in period
+        assert str(first.query_one("#message").render()) == ""
+        assert "█" in str(first.query_one("#workload").render())
+
+
 def test_bars_scale_in_eighths() -> None:
     assert bar(10, 10, 4) == "████"
     assert bar(1, 8, 1) == "▏"

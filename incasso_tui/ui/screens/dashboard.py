@@ -97,6 +97,9 @@ def _outside_lines(ctx: Context, tr: Translator) -> list[str]:
 
 class DashboardScreen(DeskScreen[None]):
     CSS_PATH = STYLES / "dashboard.tcss"
+    # the worklist's `k` shows the one the app keeps (issue 18): composing, mounting and styling its nodes was most of
+    # the key (its three reads take a few milliseconds); shown again it reads the figures again (reset)
+    KEPT_AS: ClassVar[str | None] = "dashboard"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "reload", "Refresh", id="reload"),
         Binding("v", "risk", "Risk", id="risk"),
@@ -121,9 +124,20 @@ class DashboardScreen(DeskScreen[None]):
         self._first = asyncio.Event()  # set when the first figures (or their refusal) are shown
 
     def on_mount(self) -> None:
+        self._read_for_paint()
+
+    def reset(self) -> None:
+        """Shown again (``DeskScreen.open_kept``): as a new one shows itself, nothing of the figures shown before."""
+        for name in ("rates", "causes", "buckets", "workload", "roll"):
+            self.query_one(f"#{name}", Static).update("")
+        self.query_one("#message", Label).update("")
+        self._read_for_paint()
+
+    def _read_for_paint(self) -> None:
         self.query_one("#period", Static).update(self.tr(N_("Loading the figures...")))
+        first = self._first = asyncio.Event()
         self.load()
-        self.paint_after(self._first)  # one layout and paint with the figures, not one empty and one when they come
+        self.paint_after(first)  # one layout and paint with the figures, not one empty and one when they come
 
     def load(self, *, now: bool = False) -> None:
         """The stored figures (``now``: computed and stored now, the refresh) and the live outside lines."""

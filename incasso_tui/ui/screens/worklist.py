@@ -516,7 +516,7 @@ class WorklistScreen(DeskScreen[None]):
     def action_dashboard(self) -> None:
         from incasso_tui.ui.screens.dashboard import DashboardScreen
 
-        self.app.push_screen(DashboardScreen())
+        DashboardScreen.open_kept(self.app, None)  # the app keeps one (issue 18)
 
     def action_agenda(self) -> None:
         from incasso_tui.ui.screens.inbox import InboxScreen
