@@ -66,11 +66,11 @@ COMMANDS = frozenset(name for _module, _func, adds, _extends in GROUPS for name 
 
 
 def build_parser(*, command: str | None = None) -> argparse.ArgumentParser:
-    """The parser of every command; ``command``: of that top-level command only (one of :data:`COMMANDS`; the
-    TUI's, ``TUI_COMMANDS``, come together, also for no command at all), for a command line that names it
+    """The parser of every command; ``command``: of that top-level command only (one of :data:`COMMANDS`; ``tui``
+    builds the TUI group's three, also for a line with no command), for a command line that names it
     (``parser_for``): it imports only the modules of the groups that make it (and the services and domain modules
-    they use) and builds its own sub-parsers, not the about 120 of every command (~0.13 s of every command's start
-    on the 2-core benchmark machine, issue 18)."""
+    they use) and builds its own sub-parsers, not the about 120 of every command (0.14-0.56 s of a command's start on
+    the slower 2-core benchmark machine, benchmarks/RESULTS.md "Issue 18: session 11")."""
     from incasso_tui.cli import tui
 
     parser = argparse.ArgumentParser(
@@ -93,7 +93,7 @@ def _registers(command: str | None) -> list[Callable[[common.Subparsers], None]]
     if command is None:
         chosen = list(GROUPS)
     else:
-        wanted = {command} | set(TUI_COMMANDS)  # the TUI's commands are always there (``incasso`` alone opens it)
+        wanted = {command}
         chosen = []
         for group in reversed(GROUPS):  # an extending group comes after the one it extends: seen first here
             _module, _func, adds, extends = group
@@ -105,7 +105,7 @@ def _registers(command: str | None) -> list[Callable[[common.Subparsers], None]]
 
 def parser_for(argv: Sequence[str] | None) -> argparse.ArgumentParser:
     """The parser for this command line: the TUI's alone when it names no command or one of ``TUI_COMMANDS``, the
-    named command's (with the TUI's) when it names another, and asks for no help or version (``incasso --help``
+    named command's (its groups') when it names another, and asks for no help or version (``incasso --help``
     lists every command); every command's for help, for a command that does not exist and for a line the probe
     cannot read (the full parser then says what is wrong). Each parses its lines as the full one does
     (tests/e2e/test_cli_startup.py)."""
